@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t upgradebot .
+# Run:   docker run -p 8080:8080 -v $PWD/config.toml:/etc/upgradebot/config.toml:ro \
+#          -e UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-... upgradebot
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/upgradebot . \
+ && mkdir -p /out/etc/upgradebot
+
+# distroless/static: no shell, no package manager, CA certificates and tzdata included.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/upgradebot /usr/local/bin/upgradebot
+COPY --from=build --chown=65532:65532 /out/etc/upgradebot /etc/upgradebot
+WORKDIR /etc/upgradebot
+# Inside a container the bot must listen beyond loopback; override as needed.
+ENV UPGRADEBOT_SERVER_LISTEN=0.0.0.0:8080
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["upgradebot"]
+CMD ["serve"]

@@ -1,0 +1,294 @@
+// Package console is the terminal adapter: a REPL (and a script runner when
+// stdin is not a terminal) that runs /upgrade commands as a chosen person
+// and prints every message the bot would post, edit or send directly.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// Platform is the id prefix of console channels and people: "console:#payments".
+const Platform = "console"
+
+// Messenger prints what the bot posts. Output is buffered until Drain so a
+// command's reply is shown before the background notices it causes.
+type Messenger struct {
+	loc *time.Location
+
+	mu   sync.Mutex
+	next int
+	buf  strings.Builder
+}
+
+var (
+	_ bot.Messenger = (*Messenger)(nil)
+	_ bot.Whisperer = (*Messenger)(nil)
+)
+
+// NewMessenger builds a Messenger rendering times in loc (and UTC).
+func NewMessenger(loc *time.Location) *Messenger { return &Messenger{loc: loc} }
+
+func short(id string) string { return strings.TrimPrefix(id, Platform+":") }
+
+func (m *Messenger) write(s string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buf.WriteString(s)
+}
+
+func (m *Messenger) newID() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.next++
+	return fmt.Sprintf("m%d", m.next)
+}
+
+// Post implements bot.Messenger.
+func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
+	ref := bot.MessageRef{Channel: channel, ID: m.newID()}
+	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), msg, m.loc))
+	return ref, nil
+}
+
+// Reply implements bot.Messenger.
+func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Message) (bot.MessageRef, error) {
+	ref := bot.MessageRef{Channel: root.Channel, ID: m.newID()}
+	where := fmt.Sprintf("── %s · thread %s · reply %s", short(root.Channel), root.ID, ref.ID)
+	if msg.Broadcast {
+		where += " · also sent to the channel"
+	}
+	m.write(render(where, msg, m.loc))
+	return ref, nil
+}
+
+// Edit implements bot.Messenger.
+func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
+	m.write(renderEdit(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.loc))
+	return nil
+}
+
+// Direct implements bot.Messenger.
+func (m *Messenger) Direct(_ context.Context, user string, msg bot.Message) (bot.MessageRef, error) {
+	ref := bot.MessageRef{Channel: user, ID: m.newID()}
+	m.write(render(fmt.Sprintf("── direct message to @%s", short(user)), msg, m.loc))
+	return ref, nil
+}
+
+// Whisper implements bot.Whisperer: a message only one person sees.
+func (m *Messenger) Whisper(_ context.Context, channel, user string, msg bot.Message) error {
+	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(channel), short(user)), msg, m.loc))
+	return nil
+}
+
+// Drain returns and clears what was printed since the last Drain.
+func (m *Messenger) Drain() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.buf.String()
+	m.buf.Reset()
+	return s
+}
+
+// Clock is the console's adjustable clock: real time (or a fixed start in
+// tests) plus whatever :advance added.
+type Clock struct {
+	mu     sync.Mutex
+	base   func() time.Time
+	offset time.Duration
+}
+
+// NewClock starts a clock at base() moving with it.
+func NewClock(base func() time.Time) *Clock { return &Clock{base: base} }
+
+// Now returns the console's current time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base().Add(c.offset)
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// Ticker runs whatever fell due; the console calls it after :advance.
+type Ticker interface {
+	RunDue(ctx context.Context) (int, error)
+}
+
+// Options configures a Session.
+type Options struct {
+	Bot       *bot.Bot
+	Messenger *Messenger
+	Clock     *Clock
+	Ticker    Ticker // optional: enables :advance
+	Person    string // who types first
+	Channel   string // where commands are typed, default "console:#ops"
+	Location  *time.Location
+	Out       io.Writer
+	Echo      bool // print each input line (scripts)
+	Prompt    bool // print a prompt (terminals)
+}
+
+// Session is one console conversation.
+type Session struct {
+	o      Options
+	person string
+}
+
+// NewSession builds a session.
+func NewSession(o Options) *Session {
+	if o.Channel == "" {
+		o.Channel = Platform + ":#ops"
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	return &Session{o: o, person: o.Person}
+}
+
+// actor maps the console person to a platform identity: a configured
+// person's first id (so owner and audience rules apply as on a real
+// platform), else console:<name>.
+func (s *Session) actor() bot.Actor {
+	for _, p := range s.o.Bot.Config().People {
+		if strings.EqualFold(p.Name, s.person) && len(p.IDs) > 0 {
+			return bot.Actor{ID: p.IDs[0], Name: p.Name}
+		}
+	}
+	return bot.Actor{ID: Platform + ":" + s.person, Name: s.person}
+}
+
+// Run reads lines until EOF or :quit.
+func (s *Session) Run(ctx context.Context, in io.Reader) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for {
+		if s.o.Prompt {
+			fmt.Fprintf(s.o.Out, "%s> ", s.person)
+		}
+		if !sc.Scan() {
+			break
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if s.o.Echo {
+			fmt.Fprintf(s.o.Out, "\n%s> %s\n", s.person, line)
+		}
+		if quit := s.Line(ctx, line); quit {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("console: read input: %w", err)
+	}
+	return nil
+}
+
+// Line runs one input line and prints its effects; it reports whether to quit.
+func (s *Session) Line(ctx context.Context, line string) (quit bool) {
+	out := s.o.Out
+	word, rest, _ := strings.Cut(line, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(word) {
+	case "/upgrade":
+		m := s.o.Bot.Handle(ctx, s.invocation(), rest)
+		s.printReply(m)
+	case ":as":
+		if rest == "" {
+			fmt.Fprintln(out, "usage: :as <person>")
+			return false
+		}
+		s.person = rest
+		fmt.Fprintf(out, "you are now %s (%s)\n", s.person, s.actor().ID)
+		if !s.known() {
+			fmt.Fprintf(out, "note: %s is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n", s.person)
+		}
+	case ":press":
+		id, scope, _ := strings.Cut(rest, " ")
+		if id == "" {
+			fmt.Fprintln(out, "usage: :press <UPG-id> [brief|rollback]")
+			return false
+		}
+		s.printReply(s.o.Bot.Press(ctx, s.actor(), id, strings.TrimSpace(scope)))
+	case ":advance":
+		s.advance(ctx, rest)
+	case ":help":
+		fmt.Fprint(out, consoleHelp)
+	case ":quit", ":exit":
+		return true
+	default:
+		fmt.Fprintf(out, "unknown input %q: type /upgrade help for commands, :help for console commands\n", word)
+	}
+	return false
+}
+
+func (s *Session) advance(ctx context.Context, arg string) {
+	out := s.o.Out
+	if s.o.Ticker == nil {
+		fmt.Fprintln(out, ":advance is not available in this console")
+		return
+	}
+	d, err := commands.ParseDuration(arg)
+	if err != nil || d <= 0 {
+		fmt.Fprintf(out, "usage: :advance <duration>, e.g. :advance 2h or :advance 7d (%q is not a duration)\n", arg)
+		return
+	}
+	s.o.Clock.Advance(d)
+	fmt.Fprintf(out, "the clock is now %s\n", bot.FormatTime(s.o.Clock.Now(), s.o.Location))
+	if _, err := s.o.Ticker.RunDue(ctx); err != nil {
+		fmt.Fprintf(out, "running due jobs failed: %v\n", err)
+	}
+	s.o.Bot.Flush()
+	fmt.Fprint(out, s.o.Messenger.Drain())
+}
+
+// known reports whether the current person is a configured [[people]] entry.
+func (s *Session) known() bool {
+	for _, p := range s.o.Bot.Config().People {
+		if strings.EqualFold(p.Name, s.person) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) invocation() bot.Invocation {
+	return bot.Invocation{Actor: s.actor(), Channel: s.o.Channel, Location: s.o.Location}
+}
+
+func (s *Session) printReply(m bot.Message) {
+	header := "── reply to " + s.person + " (only you can see this)"
+	if !m.Ephemeral {
+		header = "── reply to " + s.person
+	}
+	fmt.Fprint(s.o.Out, render(header, m, s.o.Location))
+	s.o.Bot.Flush()
+	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())
+}
+
+const consoleHelp = `Console commands:
+  /upgrade ...              run a command as the current person (try /upgrade help)
+  :as <person>              switch person, e.g. :as bob
+  :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
+  :advance <duration>       move the clock forward and run what falls due, e.g. :advance 7d
+  :help                     this help
+  :quit                     leave
+`

@@ -1,0 +1,53 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// render lays a message out for a terminal: a header line saying where it
+// went, then its content indented under a bar.
+func render(header string, m bot.Message, loc *time.Location) string {
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	bar := "  │ "
+	if m.Alert {
+		bar = "  ┃ "
+	}
+	write := func(s string) {
+		for _, l := range strings.Split(s, "\n") {
+			b.WriteString(strings.TrimRight(bar+l, " ") + "\n")
+		}
+	}
+	if m.Title != "" {
+		write(m.Title)
+	}
+	for _, f := range m.Fields {
+		write(fmt.Sprintf("%-13s %s", f.Label+":", f.Value.Plain(loc)))
+	}
+	for _, l := range m.Lines {
+		write(l.Plain(loc))
+	}
+	if m.Ack != nil {
+		write("[ Acknowledge ]  (:press " + m.Ack.UpgradeID + " " + m.Ack.Scope + ")")
+	}
+	return b.String()
+}
+
+// renderEdit shows only what an edit of a root message changes for a reader
+// of the thread: the state and the acknowledgment lines.
+func renderEdit(header string, m bot.Message, loc *time.Location) string {
+	var parts []string
+	for _, f := range m.Fields {
+		if f.Label == "State" || f.Label == "Release" || f.Label == "Window" {
+			parts = append(parts, f.Label+": "+f.Value.Plain(loc))
+		}
+	}
+	for _, l := range m.Lines {
+		parts = append(parts, l.Plain(loc))
+	}
+	return header + "\n  │ " + strings.Join(parts, "\n  │ ") + "\n"
+}

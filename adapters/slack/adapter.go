@@ -1,0 +1,323 @@
+// Package slack is upgradebot's Slack adapter: the /upgrade slash command and
+// the Acknowledge button over HTTP endpoints or Socket Mode, request signing,
+// Block Kit rendering, and a bot.Messenger that posts, replies in threads,
+// edits root messages and sends direct messages through the Web API.
+//
+// Both modes feed the same handlers. A slash command is answered within
+// Slack's 3-second deadline: the bot gets about 2.5 s, and when it needs
+// longer the user first sees "Working on it…" and the real answer follows
+// through the command's response_url. Posting to channels happens in the
+// bot core's background outbox, through this package's Messenger methods,
+// which honour rate limits and retry what is worth retrying.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Platform is the prefix of Slack ids in the core: "slack:C0123", "slack:U0123".
+const Platform = "slack"
+
+// The two ways Slack reaches the bot (config slack.mode).
+const (
+	ModeSocket = "socket" // Socket Mode: an outbound WebSocket, no public URL
+	ModeHTTP   = "http"   // POST /slack/commands and /slack/interactions
+)
+
+// ActionAck is the action_id of the Acknowledge button.
+const ActionAck = "upgrade_ack"
+
+// Options configures an Adapter. Bot, Once and BotToken are required; Mode
+// "http" needs SigningSecret, Mode "socket" needs AppToken.
+type Options struct {
+	BotToken      string // xoxb-…
+	AppToken      string // xapp-…, socket mode
+	SigningSecret string // http mode
+	APIURL        string // Web API base URL; empty means https://slack.com/api/
+	Mode          string // "socket" (default) or "http"
+	Command       string // the slash command, default "/upgrade"
+
+	Bot        *bot.Bot
+	Once       bot.Once         // de-duplicates Slack's retries (the store)
+	Now        func() time.Time // signature checks and caches; default time.Now
+	Logger     *slog.Logger
+	HTTPClient *http.Client // Web API and response_url calls; default has a 15 s timeout
+}
+
+// core is what the adapter needs of the bot: *bot.Bot, or a stub in tests.
+type core interface {
+	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
+	Press(ctx context.Context, actor bot.Actor, upgradeID, scope string) bot.Message
+}
+
+// webAPI holds the slack-go Web API methods the adapter calls, so tests can
+// substitute them.
+type webAPI interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slackgo.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slackgo.MsgOption) (string, string, string, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slackgo.MsgOption) (string, error)
+	GetUserInfoContext(ctx context.Context, user string, options ...slackgo.GetUserInfoOption) (*slackgo.User, error)
+	OpenConversationContext(ctx context.Context, params *slackgo.OpenConversationParameters) (*slackgo.Channel, bool, bool, error)
+	AuthTestContext(ctx context.Context) (*slackgo.AuthTestResponse, error)
+	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slackgo.GetUserGroupMembersOption) ([]string, error)
+}
+
+// Adapter connects the bot to one Slack workspace. It implements bot.Messenger
+// for ids with the "slack:" prefix.
+type Adapter struct {
+	mode    string
+	cmdName string
+	secret  []byte
+	client  *slackgo.Client // also the base of the Socket Mode client
+	api     webAPI
+	core    core
+	once    bot.Once
+	now     func() time.Time
+	log     *slog.Logger
+	http    *http.Client
+
+	tz     *tzCache
+	groups groupCache
+	dms    *dmCache
+	ws     workspace
+
+	budget      time.Duration // how long an inbound request waits for the bot
+	workTimeout time.Duration // bounds the work started by one inbound request
+	dedupeTTL   time.Duration
+	retry       retryPolicy
+
+	routed    atomic.Bool
+	connected atomic.Bool
+	authErr   atomic.Pointer[string] // why the bot token was refused; nil while fine or unchecked
+	inflight  tracker
+}
+
+var (
+	_ bot.Messenger = (*Adapter)(nil)
+	_ bot.Whisperer = (*Adapter)(nil)
+)
+
+// Defaults of the timing knobs.
+const (
+	replyBudget     = 2500 * time.Millisecond
+	workTimeout     = 2 * time.Minute
+	answerTimeout   = 30 * time.Second
+	dedupeTTL       = 10 * time.Minute
+	tzLookupTimeout = 800 * time.Millisecond
+	tzTTL           = time.Hour
+	tzFailureTTL    = time.Minute
+	tzCacheSize     = 10000
+)
+
+// New checks the options and builds an Adapter; it does not contact Slack.
+func New(o Options) (*Adapter, error) {
+	if o.Bot == nil {
+		return nil, errors.New("slack: Options.Bot is required")
+	}
+	if o.Once == nil {
+		return nil, errors.New("slack: Options.Once is required (it de-duplicates Slack's retries)")
+	}
+	if o.BotToken == "" {
+		return nil, errors.New("slack: a bot token (xoxb-…) is required")
+	}
+	if o.Mode == "" {
+		o.Mode = ModeSocket
+	}
+	switch o.Mode {
+	case ModeSocket:
+		if o.AppToken == "" {
+			return nil, errors.New("slack: socket mode needs an app-level token (xapp-…)")
+		}
+		if !strings.HasPrefix(o.AppToken, "xapp-") {
+			return nil, errors.New("slack: the app token must start with xapp-")
+		}
+	case ModeHTTP:
+		if o.SigningSecret == "" {
+			return nil, errors.New("slack: http mode needs the signing secret")
+		}
+	default:
+		return nil, fmt.Errorf("slack: unknown mode %q (want %q or %q)", o.Mode, ModeSocket, ModeHTTP)
+	}
+	if o.Command == "" {
+		o.Command = "/upgrade"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	opts := []slackgo.Option{slackgo.OptionHTTPClient(o.HTTPClient)}
+	if o.APIURL != "" {
+		if !strings.HasSuffix(o.APIURL, "/") {
+			o.APIURL += "/"
+		}
+		opts = append(opts, slackgo.OptionAPIURL(o.APIURL))
+	}
+	if o.AppToken != "" {
+		opts = append(opts, slackgo.OptionAppLevelToken(o.AppToken))
+	}
+	client := slackgo.New(o.BotToken, opts...)
+	a := &Adapter{
+		mode: o.Mode, cmdName: o.Command, secret: []byte(o.SigningSecret),
+		client: client, api: client, core: o.Bot, once: o.Once,
+		now: o.Now, log: o.Logger.With("adapter", Platform), http: o.HTTPClient,
+		budget: replyBudget, workTimeout: workTimeout, dedupeTTL: dedupeTTL,
+		retry: defaultRetry,
+	}
+	a.tz = newTZCache(tzCacheSize, a.now)
+	a.groups = groupCache{ids: configuredGroups(o.Bot.Config()), members: map[string]groupEntry{}}
+	a.dms = newDMCache(tzCacheSize)
+	return a, nil
+}
+
+// Mode reports the configured mode, "socket" or "http".
+func (a *Adapter) Mode() string { return a.mode }
+
+// Ready returns nil when the adapter can take requests: in socket mode while
+// the WebSocket is connected, in http mode once Routes has registered the
+// endpoints; and in both, unless Slack refused the bot token when Run last
+// checked it (auth.test), because then nothing could be posted.
+func (a *Adapter) Ready() error {
+	if why := a.authErr.Load(); why != nil {
+		return errors.New("slack: the bot token was refused: " + *why)
+	}
+	switch a.mode {
+	case ModeSocket:
+		if !a.connected.Load() {
+			return errors.New("slack: socket mode is not connected")
+		}
+	case ModeHTTP:
+		if !a.routed.Load() {
+			return errors.New("slack: http endpoints are not registered")
+		}
+	}
+	return nil
+}
+
+// Run serves until ctx ends. In socket mode it connects to Slack (reconnecting
+// as Slack asks) and handles every envelope; it returns an error only when
+// the connection cannot be made at all (a bad app token). In http mode the
+// requests arrive through Routes, so Run only waits for ctx. Either way it
+// then waits briefly for work already started by inbound requests and
+// returns nil.
+func (a *Adapter) Run(ctx context.Context) error {
+	go a.watchToken(ctx)
+	var err error
+	if a.mode == ModeSocket {
+		err = a.runSocket(ctx)
+	} else {
+		<-ctx.Done()
+	}
+	a.drain(10 * time.Second)
+	return err
+}
+
+// tokenCheckEvery is how often Run asks Slack whether the bot token still works.
+const tokenCheckEvery = 5 * time.Minute
+
+// watchToken checks the bot token now and then (auth.test) so /readyz can
+// tell a revoked or mistyped token instead of failing every post quietly.
+func (a *Adapter) watchToken(ctx context.Context) {
+	for {
+		err := a.call(ctx, "auth.test", func(ctx context.Context) error {
+			resp, err := a.api.AuthTestContext(ctx)
+			if err == nil && resp != nil {
+				a.rememberWorkspace(resp.URL)
+			}
+			return err
+		})
+		var se *Error
+		switch {
+		case err == nil:
+			a.authErr.Store(nil)
+		case errors.As(err, &se) && se.Permanent:
+			why := se.Code
+			a.authErr.Store(&why)
+			a.log.ErrorContext(ctx, "slack refused the bot token; check UPGRADEBOT_SLACK_BOT_TOKEN", "code", se.Code)
+		}
+		t := time.NewTimer(tokenCheckEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Wait blocks until the work started by inbound requests (commands answered
+// late, button presses) has finished; for tests and graceful shutdown.
+func (a *Adapter) Wait() { a.inflight.wait() }
+
+func (a *Adapter) drain(limit time.Duration) {
+	select {
+	case <-a.inflight.idle():
+	case <-time.After(limit):
+		a.log.Warn("shutting down with inbound work still running")
+	}
+}
+
+// tracker counts running background work. Unlike a sync.WaitGroup it may
+// gain work while someone waits: a new request can always arrive.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n == 0
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		t.zero = make(chan struct{})
+	}
+	t.n++
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n--
+	if t.n == 0 {
+		close(t.zero)
+	}
+}
+
+// idle returns a channel closed once no work is running.
+func (t *tracker) idle() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return t.zero
+}
+
+func (t *tracker) wait() { <-t.idle() }
+
+// ids: the core prefixes every platform id; Slack wants it bare.
+func strip(id string) (string, error) {
+	rest, ok := strings.CutPrefix(id, Platform+":")
+	if !ok || rest == "" {
+		return "", fmt.Errorf("slack: %q is not a Slack id", id)
+	}
+	return rest, nil
+}

@@ -1,0 +1,161 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+
+// fakeCore records what the adapter asks of the bot.
+type fakeCore struct {
+	mu      sync.Mutex
+	invs    []bot.Invocation
+	texts   []string
+	presses []pressCall
+	handle  func(ctx context.Context, inv bot.Invocation, text string) bot.Message
+}
+
+type pressCall struct {
+	Actor     bot.Actor
+	UpgradeID string
+	Scope     string
+}
+
+func (f *fakeCore) Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message {
+	f.mu.Lock()
+	f.invs = append(f.invs, inv)
+	f.texts = append(f.texts, text)
+	h := f.handle
+	f.mu.Unlock()
+	if h != nil {
+		return h(ctx, inv, text)
+	}
+	return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("handled: " + text)}}
+}
+
+func (f *fakeCore) Press(_ context.Context, actor bot.Actor, id, scope string) bot.Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.presses = append(f.presses, pressCall{actor, id, scope})
+	return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("Thanks! You acknowledged ").Bold(id)}}
+}
+
+func (f *fakeCore) handled() ([]bot.Invocation, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]bot.Invocation(nil), f.invs...), append([]string(nil), f.texts...)
+}
+
+func (f *fakeCore) pressed() []pressCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]pressCall(nil), f.presses...)
+}
+
+// memOnce is bot.Once in memory.
+type memOnce struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	err  error
+}
+
+func (o *memOnce) First(_ context.Context, key string, _ time.Duration) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return false, o.err
+	}
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	if o.seen[key] {
+		return false, nil
+	}
+	o.seen[key] = true
+	return true, nil
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	a     *Adapter
+	api   *slacktestapi.Server
+	core  *fakeCore
+	once  *memOnce
+	clock *clock
+	srv   *httptest.Server // the bot's HTTP server (http mode)
+}
+
+// newFixture builds an adapter against a fake Slack, with a fake core and
+// fast retries; in http mode its routes are served on 127.0.0.1.
+func newFixture(t *testing.T, mode string) *fixture {
+	t.Helper()
+	api := slacktestapi.New(t)
+	f := &fixture{api: api, core: &fakeCore{}, once: &memOnce{}, clock: &clock{t: time.Unix(1_790_000_000, 0)}}
+	a, err := New(Options{
+		BotToken: "xoxb-test", AppToken: "xapp-test", SigningSecret: testSecret,
+		APIURL: api.APIURL(), Mode: mode, Bot: bot.New(bot.Options{}), Once: f.once,
+		Now: f.clock.now, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.core = f.core
+	a.retry = retryPolicy{attempts: 4, base: 10 * time.Millisecond, max: 40 * time.Millisecond, maxRetryWait: 5 * time.Second}
+	t.Cleanup(a.Wait)
+	f.a = a
+	if mode == ModeHTTP {
+		mux := http.NewServeMux()
+		a.Routes(mux)
+		f.srv = httptest.NewServer(mux)
+		t.Cleanup(f.srv.Close)
+	}
+	return f
+}
+
+// do sends a request to the bot's HTTP server.
+func (f *fixture) do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, buf
+}
+
+// decodeAnswer reads a command answer (HTTP body, ack payload, response_url body).
+func decodeAnswer(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("answer %q is not JSON: %v", raw, err)
+	}
+	return m
+}

@@ -1,0 +1,152 @@
+package slack
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	slackgo "github.com/slack-go/slack"
+)
+
+// maxBody is the largest request body accepted (http.md: 1 MiB, else 413).
+const maxBody = 1 << 20
+
+// The HTTP endpoints of http mode.
+const (
+	PathCommands     = "/slack/commands"
+	PathInteractions = "/slack/interactions"
+)
+
+// Routes registers POST /slack/commands and POST /slack/interactions in http
+// mode; in socket mode it registers nothing, so it may be called either way.
+// Every request is checked before anything else: size (413), the signature
+// headers and timestamp (401), the v0 signature over the raw body (401),
+// then the payload (400).
+func (a *Adapter) Routes(mux *http.ServeMux) {
+	if a.mode != ModeHTTP {
+		return
+	}
+	mux.HandleFunc("POST "+PathCommands, a.serveCommand)
+	mux.HandleFunc("POST "+PathInteractions, a.serveInteraction)
+	a.routed.Store(true)
+}
+
+// readSigned returns the body of an authentic request, or answers the
+// refusal itself and returns false.
+func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > maxBody {
+		a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		return nil, false
+	}
+	if len(a.secret) == 0 { // anyone could sign with an empty secret
+		a.refuse(w, r, http.StatusUnauthorized, "no signing secret configured")
+		return nil, false
+	}
+	ts, sig, err := signedHeaders(r.Header, a.now())
+	if err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
+		}
+		return nil, false
+	}
+	if err := checkSignature(a.secret, ts, sig, body); err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// readSignedForm returns the form of an authentic request, or answers the
+// refusal itself (401/413, or 400 for a body that is not a form).
+func (a *Adapter) readSignedForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	body, ok := a.readSigned(w, r)
+	if !ok {
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		a.refuse(w, r, http.StatusBadRequest, "malformed form")
+		return nil, false
+	}
+	return form, true
+}
+
+func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
+	a.log.WarnContext(r.Context(), "slack request refused", "path", r.URL.Path, "status", status, "reason", why, "remote", r.RemoteAddr)
+	http.Error(w, http.StatusText(status), status)
+}
+
+func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
+	form, ok := a.readSignedForm(w, r)
+	if !ok {
+		return
+	}
+	if form.Get("ssl_check") == "1" { // Slack checking the certificate: nothing to do
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	sc := slashCommand(form)
+	if sc.UserID == "" || sc.ChannelID == "" {
+		a.refuse(w, r, http.StatusBadRequest, "user_id or channel_id missing")
+		return
+	}
+	ans := a.command(r.Context(), sc, r.Header.Get(headerRetryNum))
+	if ans == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ans); err != nil {
+		a.log.WarnContext(r.Context(), "writing the command answer failed", "err", err)
+	}
+}
+
+// slashCommand reads the form fields Slack posts for a slash command.
+func slashCommand(f url.Values) slackgo.SlashCommand {
+	return slackgo.SlashCommand{
+		Token: f.Get("token"), TeamID: f.Get("team_id"), TeamDomain: f.Get("team_domain"),
+		EnterpriseID: f.Get("enterprise_id"), EnterpriseName: f.Get("enterprise_name"),
+		IsEnterpriseInstall: f.Get("is_enterprise_install") == "true",
+		ChannelID:           f.Get("channel_id"), ChannelName: f.Get("channel_name"),
+		UserID: f.Get("user_id"), UserName: f.Get("user_name"),
+		Command: f.Get("command"), Text: f.Get("text"),
+		ResponseURL: f.Get("response_url"), TriggerID: f.Get("trigger_id"), APIAppID: f.Get("api_app_id"),
+	}
+}
+
+func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
+	form, ok := a.readSignedForm(w, r)
+	if !ok {
+		return
+	}
+	raw := form.Get("payload")
+	if raw == "" {
+		a.refuse(w, r, http.StatusBadRequest, "payload missing")
+		return
+	}
+	var cb slackgo.InteractionCallback
+	if err := json.Unmarshal([]byte(raw), &cb); err != nil {
+		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
+		return
+	}
+	if cb.Type == "" || cb.User.ID == "" {
+		a.refuse(w, r, http.StatusBadRequest, "payload without type or user")
+		return
+	}
+	if n := r.Header.Get(headerRetryNum); n != "" {
+		a.log.InfoContext(r.Context(), "slack re-sent an interaction", "retry", n)
+	}
+	a.interaction(r.Context(), cb)
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,424 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+func slash(f *fixture, text, trigger string) slackgo.SlashCommand {
+	return slackgo.SlashCommand{
+		TeamID: "T0TEST", ChannelID: "C0OPS", ChannelName: "ops", UserID: "U0ALICE", UserName: "alice",
+		Command: "/upgrade", Text: text, TriggerID: trigger, ResponseURL: f.api.ResponseURL("cmd-" + trigger),
+	}
+}
+
+func (f *fixture) command(t *testing.T, sc slackgo.SlashCommand) (int, []byte) {
+	t.Helper()
+	resp, body := f.do(t, slacktestapi.SignedRequest(t, f.srv.URL+PathCommands, testSecret, slacktestapi.CommandForm(sc), f.clock.now()))
+	return resp.StatusCode, body
+}
+
+func (f *fixture) press(t *testing.T, p slacktestapi.Press) int {
+	t.Helper()
+	resp, _ := f.do(t, slacktestapi.SignedRequest(t, f.srv.URL+PathInteractions, testSecret, slacktestapi.InteractionForm(t, slacktestapi.BlockAction(p)), f.clock.now()))
+	return resp.StatusCode
+}
+
+func TestCommandAnsweredInTheResponse(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.api.AddUser("U0ALICE", "alice", "Europe/Berlin")
+
+	status, body := f.command(t, slash(f, "list payments", "tr-1"))
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	ans := decodeAnswer(t, body)
+	if ans["response_type"] != "ephemeral" || ans["text"] != "handled: list payments" || ans["blocks"] == nil {
+		t.Errorf("answer = %v", ans)
+	}
+	invs, texts := f.core.handled()
+	if len(invs) != 1 || texts[0] != "list payments" {
+		t.Fatalf("core got %v %v", invs, texts)
+	}
+	inv := invs[0]
+	if inv.Actor.ID != "slack:U0ALICE" || inv.Actor.Name != "alice" || inv.Channel != "slack:C0OPS" {
+		t.Errorf("invocation = %+v", inv)
+	}
+	if inv.Location == nil || inv.Location.String() != "Europe/Berlin" {
+		t.Errorf("location = %v, want the user's Slack zone", inv.Location)
+	}
+	if n := len(f.api.Calls("response_url")); n != 0 {
+		t.Errorf("%d response_url posts for an answer given in time", n)
+	}
+}
+
+func TestSlowCommandSaysWorkingOnItThenAnswersOnTheResponseURL(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.budget = 50 * time.Millisecond
+	release := make(chan struct{})
+	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
+		<-release
+		return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("finally: " + text)}}
+	}
+	started := time.Now()
+	status, body := f.command(t, slash(f, "show 7", "tr-slow"))
+	if elapsed := time.Since(started); elapsed > 2*time.Second {
+		t.Errorf("answered after %s", elapsed)
+	}
+	if status != http.StatusOK || decodeAnswer(t, body)["text"] != "Working on it…" {
+		t.Fatalf("first answer %d %s", status, body)
+	}
+	close(release)
+	f.api.Eventually(t, 5*time.Second, "the late answer", func() bool { return len(f.api.Calls("response_url")) == 1 })
+	c := f.api.Calls("response_url")[0]
+	if c.Path != "/respond/cmd-tr-slow" || c.Param("text") != "finally: show 7" || c.Param("response_type") != "ephemeral" {
+		t.Errorf("late answer %s %s", c.Path, c.JSON)
+	}
+}
+
+func TestCommandRetriesAreHandledOnce(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	sc := slash(f, "rollback 7 broken", "tr-dup")
+	if status, _ := f.command(t, sc); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	req := slacktestapi.SignedRequest(t, f.srv.URL+PathCommands, testSecret, slacktestapi.CommandForm(sc), f.clock.now())
+	req.Header.Set("X-Slack-Retry-Num", "1")
+	req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+	resp, body := f.do(t, req)
+	if resp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Errorf("retry answered %d %q, want an empty 200", resp.StatusCode, body)
+	}
+	if _, texts := f.core.handled(); len(texts) != 1 {
+		t.Errorf("command ran %d times", len(texts))
+	}
+}
+
+func TestDedupeFailsOpen(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.once.err = context.DeadlineExceeded
+	if status, _ := f.command(t, slash(f, "help", "tr-x")); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	if _, texts := f.core.handled(); len(texts) != 1 {
+		t.Errorf("with the store down the command must still run once, ran %d", len(texts))
+	}
+}
+
+func TestSSLCheck(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	resp, body := f.do(t, slacktestapi.SignedRequest(t, f.srv.URL+PathCommands, testSecret, "ssl_check=1&token=x", f.clock.now()))
+	if resp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Errorf("ssl_check answered %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestWrongSlashCommandName(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	sc := slash(f, "list", "tr-n")
+	sc.Command = "/deploy"
+	_, body := f.command(t, sc)
+	if txt, _ := decodeAnswer(t, body)["text"].(string); !strings.Contains(txt, "/upgrade") {
+		t.Errorf("answer %q", txt)
+	}
+	if _, texts := f.core.handled(); len(texts) != 0 {
+		t.Error("the core must not run a foreign command")
+	}
+}
+
+func TestRefusedRequests(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	good := slacktestapi.CommandForm(slash(f, "schedule payments v2 in 1h", "tr-r"))
+	now := f.clock.now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	build := func(path, body string, headers map[string]string) *http.Request {
+		return slacktestapi.FormRequest(t, f.srv.URL+path, body, headers)
+	}
+	signed := func(path, body string) *http.Request {
+		return slacktestapi.SignedRequest(t, f.srv.URL+path, testSecret, body, now)
+	}
+	huge := "text=" + strings.Repeat("a", maxBody)
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"forged signature", build(PathCommands, good, map[string]string{headerTimestamp: ts, headerSignature: slacktestapi.Signature("not-the-secret", ts, []byte(good))}), 401},
+		{"signature of another body", build(PathCommands, good+"&x=1", map[string]string{headerTimestamp: ts, headerSignature: slacktestapi.Signature(testSecret, ts, []byte(good))}), 401},
+		{"not v0", build(PathCommands, good, map[string]string{headerTimestamp: ts, headerSignature: "v1=" + strings.TrimPrefix(slacktestapi.Signature(testSecret, ts, []byte(good)), "v0=")}), 401},
+		{"stale timestamp", slacktestapi.SignedRequest(t, f.srv.URL+PathCommands, testSecret, good, now.Add(-5*time.Minute-time.Second)), 401},
+		{"timestamp from the future", slacktestapi.SignedRequest(t, f.srv.URL+PathCommands, testSecret, good, now.Add(6*time.Minute)), 401},
+		{"timestamp not a number", build(PathCommands, good, map[string]string{headerTimestamp: "soon", headerSignature: "v0=00"}), 401},
+		{"missing signature", build(PathCommands, good, map[string]string{headerTimestamp: ts}), 401},
+		{"missing timestamp", build(PathCommands, good, map[string]string{headerSignature: slacktestapi.Signature(testSecret, ts, []byte(good))}), 401},
+		{"no headers on interactions", build(PathInteractions, "payload={}", nil), 401},
+		{"oversized body", signed(PathCommands, huge), 413},
+		{"oversized interaction", signed(PathInteractions, "payload="+strings.Repeat("a", maxBody)), 413},
+		{"malformed form", signed(PathCommands, "a=%zz"), 400},
+		{"command without user", signed(PathCommands, "channel_id=C1&text=list"), 400},
+		{"interaction without payload", signed(PathInteractions, "x=1"), 400},
+		{"interaction payload not JSON", signed(PathInteractions, "payload=%7Bnope"), 400},
+		{"interaction without user", signed(PathInteractions, "payload=%7B%22type%22%3A%22block_actions%22%7D"), 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, _ := f.do(t, tc.req)
+			if resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+	t.Run("chunked oversized body", func(t *testing.T) {
+		req := signed(PathCommands, huge)
+		req.ContentLength = -1 // no Content-Length: the limit applies while reading
+		resp, _ := f.do(t, req)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("status %d, want 413", resp.StatusCode)
+		}
+	})
+	t.Run("GET is not served", func(t *testing.T) {
+		resp, err := http.Get(f.srv.URL + PathCommands)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("GET: %d", resp.StatusCode)
+		}
+	})
+	f.a.Wait()
+	if invs, _ := f.core.handled(); len(invs) != 0 || len(f.core.pressed()) != 0 {
+		t.Errorf("refused requests reached the core: %v %v", invs, f.core.pressed())
+	}
+	if calls := f.api.Calls(); len(calls) != 0 {
+		t.Errorf("refused requests caused Slack calls: %v", calls)
+	}
+}
+
+func TestPressRecordsAndAnswersPrivately(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	p := slacktestapi.Press{UserID: "U0BOB", UserName: "bob", ChannelID: "C0PAYMENTS", MessageTS: "1700000000.000100",
+		ActionID: ActionAck, Value: "UPG-7:brief", TriggerID: "tr-p1", ActionTS: "1700000001.000001", ResponseURL: f.api.ResponseURL("press-1")}
+	if status := f.press(t, p); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	got := f.core.pressed()
+	if len(got) != 1 || !reflect.DeepEqual(got[0], pressCall{bot.Actor{ID: "slack:U0BOB", Name: "bob"}, "UPG-7", "brief"}) {
+		t.Fatalf("presses = %+v", got)
+	}
+	f.api.Eventually(t, 5*time.Second, "the private answer", func() bool { return len(f.api.Calls("response_url")) == 1 })
+	c := f.api.Calls("response_url")[0]
+	var body map[string]any
+	if err := json.Unmarshal(c.JSON, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body["response_type"] != "ephemeral" || body["replace_original"] != false || !strings.Contains(body["text"].(string), "UPG-7") {
+		t.Errorf("answer = %v", body)
+	}
+
+	// Slack re-sends the same press: nothing happens twice.
+	req := slacktestapi.SignedRequest(t, f.srv.URL+PathInteractions, testSecret, slacktestapi.InteractionForm(t, slacktestapi.BlockAction(p)), f.clock.now())
+	req.Header.Set("X-Slack-Retry-Num", "1")
+	if resp, _ := f.do(t, req); resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.StatusCode)
+	}
+	f.a.Wait()
+	if n := len(f.core.pressed()); n != 1 {
+		t.Errorf("press recorded %d times", n)
+	}
+	if n := len(f.api.Calls("response_url")); n != 1 {
+		t.Errorf("%d answers", n)
+	}
+}
+
+func TestPressVariants(t *testing.T) {
+	tests := []struct {
+		name        string
+		press       slacktestapi.Press
+		wantPress   bool
+		wantMethod  string // where the private answer goes
+		wantInReply string
+	}{
+		{"no response_url: chat.postEphemeral", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "UPG-3:rollback", ActionTS: "1.2"}, true, "chat.postEphemeral", "UPG-3"},
+		{"foreign button value", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "nonsense", TriggerID: "t2"}, false, "chat.postEphemeral", "not one of upgradebot"},
+		{"other action ignored", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: "something_else", Value: "UPG-3:brief", TriggerID: "t3"}, false, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, ModeHTTP)
+			if status := f.press(t, tc.press); status != http.StatusOK {
+				t.Fatal(status)
+			}
+			f.a.Wait()
+			if got := len(f.core.pressed()) == 1; got != tc.wantPress {
+				t.Errorf("pressed = %v, want %v", got, tc.wantPress)
+			}
+			calls := f.api.Calls()
+			if tc.wantMethod == "" {
+				if len(calls) != 0 {
+					t.Errorf("unexpected calls %v", calls)
+				}
+				return
+			}
+			if len(calls) != 1 || calls[0].Method != tc.wantMethod {
+				t.Fatalf("calls = %v", calls)
+			}
+			if c := calls[0]; c.Param("user") != tc.press.UserID || c.Param("channel") != "C0PAYMENTS" || !strings.Contains(c.Param("text"), tc.wantInReply) {
+				t.Errorf("ephemeral answer %v", c.Form)
+			}
+		})
+	}
+}
+
+func TestOtherInteractionTypesAreIgnored(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	cb := slackgo.InteractionCallback{Type: slackgo.InteractionTypeShortcut, User: slackgo.User{ID: "U1"}, TriggerID: "t"}
+	resp, _ := f.do(t, slacktestapi.SignedRequest(t, f.srv.URL+PathInteractions, testSecret, slacktestapi.InteractionForm(t, cb), f.clock.now()))
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	f.a.Wait()
+	if len(f.core.pressed()) != 0 || len(f.api.Calls()) != 0 {
+		t.Error("a shortcut must not do anything")
+	}
+}
+
+func TestReady(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	if err := f.a.Ready(); err != nil {
+		t.Errorf("http mode with routes: %v", err)
+	}
+	a, err := New(Options{BotToken: "xoxb-1", SigningSecret: "s", Mode: ModeHTTP, Bot: bot.New(bot.Options{}), Once: &memOnce{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Ready() == nil {
+		t.Error("http mode without routes must not be ready")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := a.Run(ctx); err != nil {
+		t.Errorf("Run in http mode: %v", err)
+	}
+}
+
+// TestReadyReportsARefusedToken: with a bot token Slack refuses, /readyz
+// must say so (and why) instead of reporting ready while every post fails;
+// once the token works again, the adapter is ready.
+func TestReadyReportsARefusedToken(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.api.FailAlways("auth.test", slacktestapi.Fault{Error: "token_revoked"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.a.Run(ctx) }()
+	f.api.Eventually(t, 5*time.Second, "not ready with a revoked token", func() bool {
+		err := f.a.Ready()
+		return err != nil && strings.Contains(err.Error(), "token_revoked")
+	})
+	if err := f.a.Ready(); strings.Contains(err.Error(), "xoxb-") {
+		t.Errorf("the readiness reason reveals the token: %v", err)
+	}
+	cancel()
+	<-done
+
+	f.api.ClearFaults()
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- f.a.Run(ctx) }()
+	f.api.Eventually(t, 5*time.Second, "ready once the token works", func() bool { return f.a.Ready() == nil })
+	cancel()
+	<-done
+}
+
+func TestNewChecksOptions(t *testing.T) {
+	b := bot.New(bot.Options{})
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"no bot", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Once: &memOnce{}}},
+		{"no once", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Bot: b}},
+		{"no bot token", Options{AppToken: "xapp-1", Bot: b, Once: &memOnce{}}},
+		{"socket without app token", Options{BotToken: "xoxb-1", Bot: b, Once: &memOnce{}}},
+		{"socket with a bot token as app token", Options{BotToken: "xoxb-1", AppToken: "xoxb-2", Bot: b, Once: &memOnce{}}},
+		{"http without secret", Options{BotToken: "xoxb-1", Mode: ModeHTTP, Bot: b, Once: &memOnce{}}},
+		{"unknown mode", Options{BotToken: "xoxb-1", Mode: "rtm", Bot: b, Once: &memOnce{}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := New(tc.o); err == nil {
+				t.Error("New accepted it")
+			} else if strings.Contains(err.Error(), "xoxb-1") || strings.Contains(err.Error(), "xapp-1") {
+				t.Errorf("error reveals a token: %v", err)
+			}
+		})
+	}
+}
+
+// hangingOnce is a store that does not answer until the context ends.
+type hangingOnce struct{}
+
+func (hangingOnce) First(ctx context.Context, _ string, _ time.Duration) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+func TestCommandAnsweredWithinThreeSecondsWhateverSlackAndRedisDo(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.once = hangingOnce{}
+	f.api.FailAlways("users.info", slacktestapi.Fault{Delay: 10 * time.Second})
+	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
+		<-ctx.Done() // Redis hangs for the core too
+		return bot.Message{Kind: bot.KindError, Ephemeral: true, Lines: []bot.Text{bot.T("gave up: " + text)}}
+	}
+	f.a.workTimeout = 3 * time.Second
+	started := time.Now()
+	status, body := f.command(t, slash(f, "list", "tr-hang"))
+	if took := time.Since(started); took >= 3*time.Second {
+		t.Errorf("answered after %s; Slack gives up at 3 s", took)
+	}
+	if status != http.StatusOK || decodeAnswer(t, body)["text"] != "Working on it…" {
+		t.Errorf("answer %d %s", status, body)
+	}
+	// The real answer still arrives when the work gives up.
+	f.api.Eventually(t, 10*time.Second, "the late answer", func() bool { return len(f.api.Calls("response_url")) == 1 })
+	if got := f.api.Calls("response_url")[0].Param("text"); got != "gave up: list" {
+		t.Errorf("late answer %q", got)
+	}
+}
+
+func TestRoutesOnlyInHTTPMode(t *testing.T) {
+	f := newFixture(t, ModeSocket)
+	mux := http.NewServeMux()
+	f.a.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	req := slacktestapi.SignedRequest(t, srv.URL+PathCommands, "", slacktestapi.CommandForm(slash(f, "list", "t")), f.clock.now())
+	resp, _ := f.do(t, req)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("socket mode serves %s: %d", PathCommands, resp.StatusCode)
+	}
+
+	// Even if the endpoints were reached, an empty secret verifies nothing.
+	f.a.secret = nil
+	rec := httptest.NewRecorder()
+	f.a.serveCommand(rec, slacktestapi.SignedRequest(t, "http://x"+PathCommands, "", slacktestapi.CommandForm(slash(f, "list", "t2")), f.clock.now()))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("a request signed with the empty secret got %d", rec.Code)
+	}
+	if invs, _ := f.core.handled(); len(invs) != 0 {
+		t.Error("the core ran")
+	}
+}

@@ -1,0 +1,271 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Block Kit limits (https://api.slack.com/reference/block-kit/blocks); going
+// over them makes Slack refuse the whole message with invalid_blocks.
+const (
+	maxHeader       = 150
+	maxSectionText  = 3000
+	maxField        = 2000
+	maxFields       = 10
+	maxBlocks       = 50
+	maxFallbackText = 3000
+)
+
+// escape makes user-provided text inert in mrkdwn: only &, < and > are
+// control characters there.
+func escape(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// mrkdwn renders rich text the way Slack shows it: times in each reader's
+// zone, mentions that notify. Every message part goes through here.
+func mrkdwn(t bot.Text) string {
+	var b strings.Builder
+	for _, s := range t {
+		switch s.Kind {
+		case bot.SpanBold:
+			b.WriteString(wrap(s.Text, "*"))
+		case bot.SpanCode:
+			b.WriteString(wrap(s.Text, "`"))
+		case bot.SpanTime:
+			b.WriteString(slackDate(s.At))
+		case bot.SpanMention:
+			b.WriteString(mention(s.Who))
+		case bot.SpanLink:
+			b.WriteString(link(s.Text, s.URL))
+		case bot.SpanChannel:
+			b.WriteString(channelRef(s.ID))
+		default:
+			b.WriteString(escape(s.Text))
+		}
+	}
+	return b.String()
+}
+
+// wrap puts a mrkdwn marker around s; Slack ignores markers next to spaces, so
+// surrounding whitespace stays outside.
+func wrap(s, marker string) string {
+	core := strings.TrimSpace(s)
+	if core == "" {
+		return escape(s)
+	}
+	i := strings.Index(s, core)
+	return escape(s[:i]) + marker + escape(core) + marker + escape(s[i+len(core):])
+}
+
+// slackDate renders an instant in the reader's own zone, with a UTC fallback
+// for clients that cannot: <!date^UNIX^{date_short_pretty} {time}|… UTC>.
+func slackDate(at time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", at.Unix(), at.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// channelRef links a Slack channel (<#C…>) or user (<@U…>); ids of other
+// platforms are named in plain text.
+func channelRef(id string) string {
+	rest, ok := strings.CutPrefix(id, Platform+":")
+	if !ok || rest == "" {
+		return escape(bot.ChannelName(id))
+	}
+	switch rest[0] {
+	case 'C', 'G', 'D':
+		return "<#" + rest + ">"
+	case 'U', 'W':
+		return "<@" + rest + ">"
+	}
+	return escape(rest)
+}
+
+// mention notifies a Slack user or user group; principals known only on
+// other platforms are named instead.
+func mention(p bot.Principal) string {
+	for _, id := range p.IDs {
+		rest, ok := strings.CutPrefix(id, Platform+":")
+		if !ok || rest == "" {
+			continue
+		}
+		switch rest[0] {
+		case 'U', 'W':
+			return "<@" + rest + ">"
+		case 'S':
+			return "<!subteam^" + rest + ">"
+		}
+	}
+	name := p.Name
+	if name == "" {
+		name = p.Key
+	}
+	return "@" + escape(name)
+}
+
+// link renders <url|label>; the URL must not close the link early.
+func link(label, url string) string {
+	u := strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C").Replace(url)
+	if label == "" || label == url {
+		return "<" + u + ">"
+	}
+	return "<" + u + "|" + escape(label) + ">"
+}
+
+// chunks renders a line as mrkdwn pieces of at most n bytes, cut only
+// between spans, so a long mention line (a rollback alert to hundreds of
+// people) continues in the next section instead of losing mentions, and no
+// <@…> or <!date…> is ever split. Only a single span longer than n is cut.
+func chunks(t bot.Text, n int) []string {
+	var out []string
+	var cur strings.Builder
+	for _, sp := range t {
+		r := mrkdwn(bot.Text{sp})
+		if cur.Len() > 0 && cur.Len()+len(r) > n {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+		cur.WriteString(truncate(r, n))
+	}
+	if cur.Len() > 0 || len(out) == 0 {
+		s := cur.String()
+		if strings.TrimSpace(s) == "" && len(out) == 0 {
+			s = " "
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// truncateRunes cuts s to at most n characters (Slack counts plain_text in characters).
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func mdText(s string) *slackgo.TextBlockObject {
+	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
+}
+
+// ackButton is the Acknowledge button of a notice: primary, or danger for a rollback.
+func ackButton(a bot.AckButton) *slackgo.ButtonBlockElement {
+	btn := slackgo.NewButtonBlockElement(ActionAck, a.Value(),
+		slackgo.NewTextBlockObject(slackgo.PlainTextType, "Acknowledge", false, false))
+	if a.Scope == bot.ScopeRollback {
+		return btn.WithStyle(slackgo.StyleDanger)
+	}
+	return btn.WithStyle(slackgo.StylePrimary)
+}
+
+// blocks lays a message out in Block Kit: a header with the title, sections
+// of fields, sections of lines, and the Acknowledge button.
+func blocks(m bot.Message) []slackgo.Block {
+	var out []slackgo.Block
+	if m.Title != "" {
+		out = append(out, slackgo.NewHeaderBlock(slackgo.NewTextBlockObject(slackgo.PlainTextType, truncateRunes(m.Title, maxHeader), true, false)))
+	}
+	for i := 0; i < len(m.Fields); i += maxFields {
+		var fields []*slackgo.TextBlockObject
+		for _, f := range m.Fields[i:min(i+maxFields, len(m.Fields))] {
+			fields = append(fields, mdText(truncate("*"+escape(f.Label)+"*\n"+mrkdwn(f.Value), maxField)))
+		}
+		out = append(out, slackgo.NewSectionBlock(nil, fields, nil))
+	}
+	var section strings.Builder
+	flush := func() {
+		if section.Len() > 0 {
+			out = append(out, slackgo.NewSectionBlock(mdText(section.String()), nil, nil))
+			section.Reset()
+		}
+	}
+	for _, l := range m.Lines {
+		for _, line := range chunks(l, maxSectionText) {
+			if section.Len() > 0 && section.Len()+1+len(line) > maxSectionText {
+				flush()
+			}
+			if section.Len() > 0 {
+				section.WriteByte('\n')
+			}
+			section.WriteString(line)
+		}
+	}
+	flush()
+	limit := maxBlocks
+	if m.Ack != nil {
+		limit--
+	}
+	if len(out) > limit {
+		out = append(out[:limit-1], slackgo.NewSectionBlock(mdText("… (cut: too long for one Slack message)"), nil, nil))
+	}
+	if m.Ack != nil {
+		out = append(out, slackgo.NewActionBlock("ack", ackButton(*m.Ack)))
+	}
+	return out
+}
+
+// fallback is the plain text Slack shows in notifications and in clients
+// that cannot render blocks.
+func fallback(m bot.Message) string {
+	s := escape(m.Plain(time.UTC))
+	if m.Alert && !strings.HasPrefix(s, "🚨") {
+		s = ":rotating_light: " + s
+	}
+	if strings.TrimSpace(s) == "" {
+		s = " "
+	}
+	return truncate(s, maxFallbackText)
+}
+
+// msgOptions are the chat.postMessage/chat.update options of a message.
+func msgOptions(m bot.Message) []slackgo.MsgOption {
+	return []slackgo.MsgOption{
+		slackgo.MsgOptionText(fallback(m), false),
+		slackgo.MsgOptionBlocks(blocks(m)...),
+	}
+}
+
+// answer is the JSON Slack takes as the answer to a slash command (HTTP body
+// or Socket Mode ack) and on a response_url.
+type answer struct {
+	ResponseType    string          `json:"response_type,omitempty"`
+	Text            string          `json:"text"`
+	Blocks          []slackgo.Block `json:"blocks,omitempty"`
+	ReplaceOriginal *bool           `json:"replace_original,omitempty"`
+}
+
+// payload renders a reply: ephemeral unless the core says otherwise.
+func payload(m bot.Message) answer {
+	rt := slackgo.ResponseTypeEphemeral
+	if !m.Ephemeral {
+		rt = slackgo.ResponseTypeInChannel
+	}
+	return answer{ResponseType: rt, Text: fallback(m), Blocks: blocks(m)}
+}
+
+// workingOnIt is the first answer when the bot needs longer than Slack waits.
+func workingOnIt() answer {
+	return payload(bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("Working on it…")}})
+}

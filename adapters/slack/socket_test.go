@@ -1,0 +1,213 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// runSocketFixture starts the adapter in socket mode against a fake Socket
+// Mode server and waits until it is connected.
+func runSocketFixture(t *testing.T, setup ...func(*fixture)) (*fixture, *slacktestapi.Socket) {
+	t.Helper()
+	f := newFixture(t, ModeSocket)
+	for _, s := range setup {
+		s(f)
+	}
+	sock := slacktestapi.NewSocket(t)
+	f.api.SetSocketURL(sock.URL())
+	if f.a.Ready() == nil {
+		t.Error("ready before connecting")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+	sock.WaitConnected(t, 1, 10*time.Second)
+	f.api.Eventually(t, 5*time.Second, "Ready", func() bool { return f.a.Ready() == nil })
+	return f, sock
+}
+
+// ackedThenAnswered checks that a slash-command envelope is acked at once and
+// empty, and returns the answer that then arrives on its response_url.
+func ackedThenAnswered(t *testing.T, f *fixture, sock *slacktestapi.Socket, env, trigger string) map[string]any {
+	t.Helper()
+	if p := sock.WaitAck(t, env, 5*time.Second); string(p) != "null" {
+		t.Errorf("acked with %s; socket mode acks first, empty, and works after", p)
+	}
+	return decodeAnswer(t, f.api.WaitResponse(t, "cmd-"+trigger, 1, 5*time.Second).JSON)
+}
+
+func TestSocketModeCommandIsAckedFirstThenAnswered(t *testing.T) {
+	f, sock := runSocketFixture(t)
+	if c := f.api.Calls("apps.connections.open"); len(c) != 1 || !strings.HasPrefix(c[0].Header.Get("Authorization"), "Bearer xapp-") {
+		t.Errorf("apps.connections.open calls: %v", c)
+	}
+	sc := slash(f, "list", "tr-s1")
+	env := sock.SlashCommand(t, sc, 0)
+	ans := ackedThenAnswered(t, f, sock, env, "tr-s1")
+	if ans["response_type"] != "ephemeral" || ans["text"] != "handled: list" {
+		t.Errorf("answer %v", ans)
+	}
+	// Slack re-sends the envelope (retry_attempt 1): acked, not run again.
+	env2 := sock.SlashCommand(t, sc, 1)
+	if p := sock.WaitAck(t, env2, 5*time.Second); string(p) != "null" {
+		t.Errorf("retry acked with %s, want a bare ack", p)
+	}
+	if invs, _ := f.core.handled(); len(invs) != 1 || invs[0].Actor.ID != "slack:U0ALICE" || invs[0].Channel != "slack:C0OPS" {
+		t.Errorf("core got %+v", invs)
+	}
+}
+
+func TestSocketModeSlowCommand(t *testing.T) {
+	release := make(chan struct{})
+	f, sock := runSocketFixture(t, func(f *fixture) {
+		f.a.budget = 50 * time.Millisecond
+		f.core.handle = func(context.Context, bot.Invocation, string) bot.Message {
+			<-release
+			return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("done")}}
+		}
+	})
+	env := sock.SlashCommand(t, slash(f, "show 1", "tr-s2"), 0)
+	if ans := ackedThenAnswered(t, f, sock, env, "tr-s2"); ans["text"] != "Working on it…" {
+		t.Errorf("first answer %v", ans)
+	}
+	close(release)
+	if got := f.api.WaitResponse(t, "cmd-tr-s2", 2, 5*time.Second).Param("text"); got != "done" {
+		t.Errorf("late answer %q", got)
+	}
+}
+
+func TestSocketModePressIsAckedFirst(t *testing.T) {
+	release := make(chan struct{})
+	f, sock := runSocketFixture(t, func(f *fixture) {
+		f.a.core = &blockingCore{fakeCore: f.core, release: release}
+	})
+	p := slacktestapi.Press{UserID: "U0BOB", UserName: "bob", ChannelID: "C0PAYMENTS", ActionID: ActionAck,
+		Value: "UPG-7:brief", TriggerID: "tr-s3", ResponseURL: f.api.ResponseURL("p")}
+	env := sock.Interaction(t, slacktestapi.BlockAction(p))
+	// The ack arrives while the press is still being worked on.
+	if got := sock.WaitAck(t, env, 5*time.Second); string(got) != "null" {
+		t.Errorf("interaction acked with %s", got)
+	}
+	close(release)
+	f.api.Eventually(t, 5*time.Second, "the private answer", func() bool { return len(f.api.Calls("response_url")) == 1 })
+	again := sock.Interaction(t, slacktestapi.BlockAction(p)) // the same press, re-sent
+	sock.WaitAck(t, again, 5*time.Second)
+	f.a.Wait()
+	if n := len(f.core.pressed()); n != 1 {
+		t.Errorf("press recorded %d times", n)
+	}
+}
+
+// blockingCore holds presses until release is closed.
+type blockingCore struct {
+	*fakeCore
+	release chan struct{}
+}
+
+func (b *blockingCore) Press(ctx context.Context, actor bot.Actor, id, scope string) bot.Message {
+	<-b.release
+	return b.fakeCore.Press(ctx, actor, id, scope)
+}
+
+func TestSocketModeMalformedEnvelopes(t *testing.T) {
+	f, sock := runSocketFixture(t)
+	envs := []slacktestapi.Envelope{
+		{Type: "slash_commands", Payload: map[string]any{"text": "list"}},       // no user, no channel
+		{Type: "interactive", Payload: map[string]any{"type": "block_actions"}}, // no user
+		{Type: "events_api", Payload: map[string]any{"type": "event_callback", "event": map[string]any{"type": "app_mention"}}},
+	}
+	for _, e := range envs {
+		id := sock.Send(t, e)
+		sock.WaitAck(t, id, 5*time.Second)
+	}
+	f.a.Wait()
+	if invs, _ := f.core.handled(); len(invs) != 0 || len(f.core.pressed()) != 0 {
+		t.Error("malformed envelopes reached the core")
+	}
+	// The connection survives garbage.
+	env := sock.SlashCommand(t, slash(f, "help", "tr-s4"), 0)
+	if ans := ackedThenAnswered(t, f, sock, env, "tr-s4"); ans["text"] != "handled: help" {
+		t.Errorf("after garbage: %v", ans)
+	}
+}
+
+func TestSocketModeBadAppToken(t *testing.T) {
+	f := newFixture(t, ModeSocket)
+	f.api.FailAlways("apps.connections.open", slacktestapi.Fault{Error: "invalid_auth"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := f.a.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
+		t.Errorf("Run = %v, want invalid_auth", err)
+	}
+	if f.a.Ready() == nil {
+		t.Error("ready with a refused token")
+	}
+}
+
+func TestAnswerJSONRoundTrip(t *testing.T) {
+	// What Slack receives must decode into the fields it reads.
+	b, err := json.Marshal(payload(bot.Message{Ephemeral: false, Lines: []bot.Text{bot.T("hi")}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	if m["response_type"] != "in_channel" || m["text"] != "hi" {
+		t.Errorf("answer %s", b)
+	}
+	if _, ok := m["replace_original"]; ok {
+		t.Error("replace_original belongs only to response_url posts")
+	}
+}
+
+func TestSocketModeAnswerTooBigForAnAck(t *testing.T) {
+	f, sock := runSocketFixture(t, func(f *fixture) {
+		f.core.handle = func(context.Context, bot.Invocation, string) bot.Message {
+			m := bot.Message{Kind: bot.KindReply, Ephemeral: true}
+			for i := 0; i < 300; i++ {
+				m.Lines = append(m.Lines, bot.T(strings.Repeat("long line ", 10)))
+			}
+			return m
+		}
+	})
+	env := sock.SlashCommand(t, slash(f, "list all", "tr-big"), 0)
+	if p := sock.WaitAck(t, env, 5*time.Second); string(p) != "null" {
+		t.Errorf("acked with %d bytes; Slack drops acks of 20 KB or more", len(p))
+	}
+	f.api.Eventually(t, 5*time.Second, "the answer on the response_url", func() bool { return len(f.api.Calls("response_url")) == 1 })
+	if c := f.api.Calls("response_url")[0]; len(c.JSON) < 20*1024 || c.Param("response_type") != "ephemeral" {
+		t.Errorf("response_url got %d bytes, %s", len(c.JSON), c.Param("response_type"))
+	}
+}
+
+func TestSocketModeReconnectsWhenSlackAsks(t *testing.T) {
+	f, sock := runSocketFixture(t)
+	sock.Disconnect(t)
+	sock.WaitConnected(t, 2, 10*time.Second)
+	if n := len(f.api.Calls("apps.connections.open")); n != 2 {
+		t.Errorf("apps.connections.open called %d times, want a fresh URL per connection", n)
+	}
+	f.api.Eventually(t, 5*time.Second, "Ready after reconnecting", func() bool { return f.a.Ready() == nil })
+	env := sock.SlashCommand(t, slash(f, "help", "tr-re"), 0)
+	if ans := ackedThenAnswered(t, f, sock, env, "tr-re"); ans["text"] != "handled: help" {
+		t.Errorf("after reconnecting: %v", ans)
+	}
+}

@@ -1,0 +1,54 @@
+// Package web serves the bot's own HTTP surface: health, readiness and
+// (in later issues) the status API, calendar and metrics.
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Check is one readiness condition: nil when fine, else the reason.
+type Check struct {
+	Name string
+	Func func(ctx context.Context) error
+}
+
+// Health serves /healthz and /readyz.
+type Health struct {
+	Checks  []Check
+	Timeout time.Duration // per readiness probe, default 2s
+}
+
+// Routes registers the endpoints on mux.
+func (h *Health) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", h.ready)
+}
+
+func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	var failed []string
+	for _, c := range h.Checks {
+		if err := c.Func(ctx); err != nil {
+			failed = append(failed, c.Name+": "+err.Error())
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready\n"+strings.Join(failed, "\n"))
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}

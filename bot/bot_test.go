@@ -1,0 +1,451 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	b     *bot.Bot
+	st    *memStore
+	rec   *bottest.Recorder
+	clock *bottest.Clock
+}
+
+func testConfig() bot.Config {
+	return bot.Config{
+		Services: []bot.Service{
+			{Name: "ledger", Owners: []string{"carol"}, Channels: []string{"test:#ledger"}},
+			{Name: "payments", Owners: []string{"alice"}, Channels: []string{"test:#payments"}, DependsOn: []string{"ledger"}},
+			{Name: "checkout", Owners: []string{"bob", "test:UCAROL"}, Channels: []string{"test:#checkout"}, DependsOn: []string{"payments"}},
+			{Name: "sandbox"}, // no owners, no channels
+		},
+		People: []bot.Person{
+			{Name: "alice", IDs: []string{"test:UALICE", "other:1001"}},
+			{Name: "bob", IDs: []string{"test:UBOB"}},
+			{Name: "carol", IDs: []string{"test:UCAROL"}},
+			{Name: "dave", IDs: []string{"test:UDAVE"}},
+		},
+		Admins:          []string{"dave"},
+		DefaultLocation: time.UTC,
+		MaxWindow:       24 * time.Hour,
+		DefaultDuration: time.Hour,
+		Reminders:       []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour},
+		EscalateAfter:   30 * time.Minute,
+	}
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{st: newMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: testConfig(), Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
+		Now: f.clock.Now, RefreshIntervalSet: true})
+	t.Cleanup(f.b.Flush)
+	return f
+}
+
+func (f *fixture) advance(d time.Duration) { f.clock.Advance(d) }
+
+func who(name string) bot.Invocation {
+	return bot.Invocation{Actor: bot.Actor{ID: "test:U" + strings.ToUpper(name), Name: name}, Channel: "test:#ops"}
+}
+
+// do runs a command and waits for its notices.
+func (f *fixture) do(t *testing.T, as, text string) bot.Message {
+	t.Helper()
+	m := f.b.Handle(context.Background(), who(as), text)
+	f.b.Flush()
+	return m
+}
+
+func (f *fixture) ok(t *testing.T, as, text string) bot.Message {
+	t.Helper()
+	m := f.do(t, as, text)
+	if m.Kind == bot.KindError {
+		t.Fatalf("%s: /upgrade %s failed: %s", as, text, lines(m))
+	}
+	return m
+}
+
+func (f *fixture) fails(t *testing.T, as, text string, want ...string) {
+	t.Helper()
+	m := f.do(t, as, text)
+	if m.Kind != bot.KindError || !m.Ephemeral {
+		t.Fatalf("%s: /upgrade %s: want an ephemeral error, got %s", as, text, lines(m))
+	}
+	if miss, ok := contains(lines(m), want...); !ok {
+		t.Fatalf("%s: /upgrade %s: error %q lacks %q", as, text, lines(m), miss)
+	}
+}
+
+func lastRoot(t *testing.T, r *bottest.Recorder, channel string) bot.Message {
+	t.Helper()
+	var root *bot.Message
+	for _, s := range r.All() {
+		if (s.Op == "post" || s.Op == "edit") && s.To == channel && s.Msg.Kind == bot.KindRoot {
+			root = &s.Msg
+		}
+	}
+	if root == nil {
+		t.Fatalf("no root message in %s", channel)
+	}
+	return *root
+}
+
+const schedulePayments = "schedule payments v2.4.0 at 2026-12-01 02:00 UTC for 2h region eu-west impact card payments may fail"
+
+func TestScheduleAckRollbackStory(t *testing.T) {
+	f := newFixture(t)
+	r := f.ok(t, "alice", schedulePayments)
+	if miss, ok := contains(lines(r), "Scheduled UPG-1 payments v2.4.0", "2026-12-01 02:00 UTC", "(2h)", "Blast radius: checkout"); !ok {
+		t.Fatalf("schedule reply lacks %q:\n%s", miss, lines(r))
+	}
+	posts := f.rec.Ops("post")
+	if len(posts) != 1 || posts[0].To != "test:#payments" {
+		t.Fatalf("want one root in #payments, got %+v", posts)
+	}
+	root := posts[0].Msg
+	if miss, ok := contains(lines(root), "UPG-1 payments v2.4.0", "State: scheduled", "Region: eu-west",
+		"Impact: card payments may fail", "Owner: @alice", "Blast radius: checkout",
+		"Acknowledged 0/3 · waiting for @alice @bob @carol"); !ok {
+		t.Fatalf("root lacks %q:\n%s", miss, lines(root))
+	}
+	if root.Ack == nil || root.Ack.Value() != "UPG-1:brief" {
+		t.Fatalf("root ack button = %+v, want UPG-1:brief", root.Ack)
+	}
+
+	if m := f.b.Press(context.Background(), who("bob").Actor, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("first press: %s", lines(m))
+	}
+	f.advance(time.Minute)
+	f.b.Press(context.Background(), who("carol").Actor, "UPG-1", "brief")
+	again := f.b.Press(context.Background(), who("bob").Actor, "UPG-1", "brief")
+	if !strings.Contains(lines(again), "already acknowledged") || !strings.Contains(lines(again), "2026-11-22 10:00 UTC") {
+		t.Fatalf("second press should say when: %s", lines(again))
+	}
+	f.b.Flush()
+	if got := lines(lastRoot(t, f.rec, "test:#payments")); !strings.Contains(got, "Acknowledged 2/3 · waiting for @alice") {
+		t.Fatalf("root after two acks:\n%s", got)
+	}
+	if got := lines(f.ok(t, "dave", "pending 1")); !strings.Contains(got, "1 of 3 have not acknowledged the pre-brief of UPG-1: @alice") {
+		t.Fatalf("pending: %s", got)
+	}
+
+	f.fails(t, "alice", "rollback UPG-1 broken", "UPG-1 is scheduled and has not started", "Usage:")
+	f.ok(t, "alice", "start UPG-1")
+	f.rec.Reset()
+	f.ok(t, "alice", `rollback #1 "error rate 5%" on card auth`)
+	replies := f.rec.Ops("reply")
+	if len(replies) != 1 {
+		t.Fatalf("want the rollback alert, got %+v", replies)
+	}
+	alert := replies[0].Msg
+	if !alert.Broadcast || !alert.Alert || alert.Ack == nil || alert.Ack.Value() != "UPG-1:rollback" {
+		t.Fatalf("rollback alert must be broadcast, loud, with its own ack: %+v", alert)
+	}
+	if miss, ok := contains(lines(alert), "ROLLBACK", "Reason: error rate 5% on card auth", "@alice @bob @carol"); !ok {
+		t.Fatalf("alert lacks %q:\n%s", miss, lines(alert))
+	}
+	show := lines(f.ok(t, "bob", "show upg-1"))
+	if miss, ok := contains(show, "State: rolled_back", "Rollback acknowledged 0/3", "brief: @bob at 2026-11-22 10:00 UTC", "brief: @carol at 2026-11-22 10:01 UTC", "Reason: error rate 5% on card auth"); !ok {
+		t.Fatalf("show lacks %q:\n%s", miss, show)
+	}
+	log := lines(f.ok(t, "bob", "log 1"))
+	for _, want := range []string{"alice · scheduled", "bob · acknowledged · brief", "carol · acknowledged · brief", "alice · started", "alice · rolled_back · why: error rate 5% on card auth"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if got, want := strings.Join(f.st.eventTypes(), ","), "upgrade.scheduled,upgrade.acknowledged,upgrade.acknowledged,upgrade.started,upgrade.rolled_back"; got != want {
+		t.Errorf("events = %s, want %s", got, want)
+	}
+}
+
+func TestTransitions(t *testing.T) {
+	// reach builds an upgrade in the given state with id 1.
+	reach := map[bot.State][]string{
+		bot.Scheduled:  nil,
+		bot.InProgress: {"start 1"},
+		bot.Completed:  {"start 1", "complete 1 fine"},
+		bot.RolledBack: {"start 1", "rollback 1 bad"},
+		bot.Cancelled:  {"cancel 1 not needed"},
+	}
+	cases := []struct {
+		from bot.State
+		cmd  string
+		want string // "" = allowed, else part of the refusal
+		to   bot.State
+	}{
+		{bot.Scheduled, "start 1", "", bot.InProgress},
+		{bot.Scheduled, "complete 1", "UPG-1 is scheduled; start it first", ""},
+		{bot.Scheduled, "rollback 1 x", "cancel it instead", ""},
+		{bot.Scheduled, "cancel 1", "", bot.Cancelled},
+		{bot.Scheduled, "reschedule 1 at 2026-12-02 02:00 UTC", "", bot.Scheduled},
+		{bot.Scheduled, "extend 1 1h", "", bot.Scheduled},
+		{bot.InProgress, "start 1", "UPG-1 is in_progress; it can no longer be started", ""},
+		{bot.InProgress, "complete 1", "", bot.Completed},
+		{bot.InProgress, "rollback 1 x", "", bot.RolledBack},
+		{bot.InProgress, "cancel 1", "UPG-1 is in_progress; it can no longer be cancelled", ""},
+		{bot.InProgress, "reschedule 1 at 2026-12-02 02:00 UTC", "UPG-1 is in_progress; it can no longer be rescheduled", ""},
+		{bot.InProgress, "extend 1 1h", "", bot.InProgress},
+		{bot.Completed, "start 1", "UPG-1 is completed; it can no longer be started", ""},
+		{bot.Completed, "complete 1", "UPG-1 is completed; it can no longer be completed", ""},
+		{bot.Completed, "rollback 1 x", "", bot.RolledBack},
+		{bot.Completed, "cancel 1", "UPG-1 is completed; it can no longer be cancelled", ""},
+		{bot.Completed, "extend 1 1h", "UPG-1 is completed; it can no longer be extended", ""},
+		{bot.RolledBack, "start 1", "UPG-1 is rolled_back; it can no longer be started", ""},
+		{bot.RolledBack, "rollback 1 x", "UPG-1 is rolled_back; it can no longer be rolled back", ""},
+		{bot.RolledBack, "complete 1", "UPG-1 is rolled_back; it can no longer be completed", ""},
+		{bot.Cancelled, "start 1", "UPG-1 is cancelled; it can no longer be started", ""},
+		{bot.Cancelled, "reschedule 1 at 2026-12-02 02:00 UTC", "UPG-1 is cancelled; it can no longer be rescheduled", ""},
+		{bot.Cancelled, "cancel 1", "UPG-1 is cancelled; it can no longer be cancelled", ""},
+	}
+	for _, c := range cases {
+		t.Run(string(c.from)+"/"+c.cmd, func(t *testing.T) {
+			f := newFixture(t)
+			f.ok(t, "alice", schedulePayments)
+			for _, step := range reach[c.from] {
+				f.ok(t, "alice", step)
+			}
+			before, _ := f.st.Get(context.Background(), 1)
+			if c.want != "" {
+				f.fails(t, "alice", c.cmd, c.want)
+				after, _ := f.st.Get(context.Background(), 1)
+				if after.Rev != before.Rev || after.State != c.from {
+					t.Fatalf("a refused command changed the upgrade: rev %d->%d state %s", before.Rev, after.Rev, after.State)
+				}
+				return
+			}
+			f.ok(t, "alice", c.cmd)
+			if after, _ := f.st.Get(context.Background(), 1); after.State != c.to {
+				t.Fatalf("state = %s, want %s", after.State, c.to)
+			}
+		})
+	}
+}
+
+func TestRollbackOfCompletedOnlyWithin24h(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	f.ok(t, "alice", "start 1")
+	f.ok(t, "alice", "complete 1")
+	f.advance(25 * time.Hour)
+	f.fails(t, "alice", "rollback 1 late regression", "completed more than 24h ago")
+}
+
+func TestAuthorization(t *testing.T) {
+	f := newFixture(t)
+	f.fails(t, "bob", schedulePayments, "not allowed", "owners of payments (@alice)")
+	if n, _ := f.st.List(context.Background(), bot.Filter{}); len(n) != 0 {
+		t.Fatalf("a refused schedule stored %d upgrades", len(n))
+	}
+	f.ok(t, "alice", schedulePayments)
+	f.fails(t, "bob", "start 1", "not allowed to start UPG-1 (payments)")
+	f.ok(t, "dave", "start 1") // admin
+	f.ok(t, "bob", "show 1")   // anyone reads
+	f.ok(t, "bob", "ack 1")    // anyone acknowledges
+	f.ok(t, "bob", "schedule sandbox v1 in 2h")
+	f.ok(t, "bob", "schedule checkout v9 in 3h") // bob owns checkout
+	if len(f.rec.Ops("post")) != 3 {
+		t.Fatalf("posts = %d", len(f.rec.Ops("post")))
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	cases := []struct{ cmd, want string }{
+		{"schedule paymnts v1 at 2026-12-01 02:00", `Unknown service "paymnts". Known services: checkout, ledger, payments, sandbox.`},
+		{"schedule payments v1 at 2025-01-01 02:00", "past"},
+		{"schedule payments v1 at 2026-12-01 02:00 for 25h", "A window of 25h is longer than the maximum of 24h"},
+		{"schedule payments v1 at someday", "Usage:"},
+		{"show UPG-99", "Unknown upgrade UPG-99"},
+		{"start 42", "Unknown upgrade UPG-42"},
+		{"frobnicate 1", "frobnicate"},
+	}
+	for _, c := range cases {
+		t.Run(c.cmd, func(t *testing.T) {
+			f := newFixture(t)
+			f.fails(t, "alice", c.cmd, c.want)
+			if us, _ := f.st.List(context.Background(), bot.Filter{}); len(us) != 0 || len(f.rec.All()) != 0 || len(f.st.eventTypes()) != 0 {
+				t.Fatalf("bad input changed something: %d upgrades, %d messages", len(us), len(f.rec.All()))
+			}
+		})
+	}
+}
+
+func TestConflictWarnings(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "carol", "schedule ledger v1.2.0 at 2026-12-01 01:00 UTC for 2h")
+	f.ok(t, "bob", "schedule sandbox v1 at 2026-12-01 01:00 UTC for 2h") // unrelated: no warning
+	r := f.ok(t, "alice", schedulePayments)
+	if miss, ok := contains(lines(r), "Warning: this window overlaps UPG-1 ledger v1.2.0 (2026-12-01 01:00 UTC to 2026-12-01 03:00 UTC)"); !ok {
+		t.Fatalf("reply lacks %q:\n%s", miss, lines(r))
+	}
+	if strings.Contains(lines(r), "UPG-2") {
+		t.Fatalf("unrelated service warned: %s", lines(r))
+	}
+	root := lastRoot(t, f.rec, "test:#payments")
+	if !strings.Contains(lines(root), "Conflict: ⚠ overlaps UPG-1 ledger v1.2.0") {
+		t.Fatalf("pre-brief lacks the warning:\n%s", lines(root))
+	}
+	r = f.ok(t, "alice", "schedule payments v2.5.0 at 2026-12-01 04:00 UTC")
+	if strings.Contains(lines(r), "overlaps") {
+		t.Fatalf("a later window warned: %s", lines(r))
+	}
+}
+
+func TestPersonCountsOnceAndOutsidersShownApart(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	ctx := context.Background()
+	f.b.Press(ctx, bot.Actor{ID: "test:UALICE"}, "UPG-1", "brief")
+	if m := f.b.Press(ctx, bot.Actor{ID: "other:1001"}, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
+		t.Fatalf("alice's second identity counted again: %s", lines(m))
+	}
+	f.b.Press(ctx, bot.Actor{ID: "test:UZED", Name: "zed"}, "UPG-1", "brief")
+	f.b.Flush()
+	root := lines(lastRoot(t, f.rec, "test:#payments"))
+	if miss, ok := contains(root, "Acknowledged 1/3 · waiting for @bob @carol", "Also seen by @UZED"); !ok {
+		t.Fatalf("root lacks %q:\n%s", miss, root)
+	}
+}
+
+func TestGroupOwnerSatisfiedByMember(t *testing.T) {
+	cfg := testConfig()
+	cfg.Services[2].Owners = []string{"test:SOPS"}
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Press(context.Background(), bot.Actor{ID: "test:UEVE", Groups: []string{"test:SOPS"}}, "1", "brief")
+	m := b.Handle(context.Background(), who("alice"), "pending 1")
+	b.Flush()
+	if got := lines(m); !strings.Contains(got, "1 of 2 have not acknowledged") || strings.Contains(got, "SOPS") {
+		t.Fatalf("a group member's ack should satisfy the group: %s", got)
+	}
+}
+
+func TestFailedDeliveryIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	f.rec.Fail("test:#payments", errors.New("slack: channel_not_found"))
+	f.ok(t, "alice", schedulePayments)
+	show := lines(f.ok(t, "alice", "show 1"))
+	if miss, ok := contains(show, "Failed delivery of root to #payments", "channel_not_found"); !ok {
+		t.Fatalf("show lacks %q:\n%s", miss, show)
+	}
+	// The invoker is told privately (here: the platform cannot whisper, so a DM).
+	dms := f.rec.Ops("direct")
+	if len(dms) != 1 || dms[0].To != "test:UALICE" || !strings.Contains(dms[0].Text, "could not be posted to #payments: slack: channel_not_found") {
+		t.Fatalf("the invoker was not told: %+v", dms)
+	}
+}
+
+func TestLinkWithoutGitHubUsesReleaseURL(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	f.rec.Reset()
+	f.ok(t, "alice", "link 1 acme/payments")
+	replies := f.rec.Ops("reply")
+	if len(replies) != 1 || !strings.Contains(replies[0].Text, "https://github.com/acme/payments/releases/tag/v2.4.0") {
+		t.Fatalf("release notice: %+v", replies)
+	}
+	if root := lines(lastRoot(t, f.rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v2.4.0") {
+		t.Fatalf("root lacks the release:\n%s", root)
+	}
+	f.fails(t, "alice", "link 1 not-a-repo", "owner/repo")
+}
+
+func TestRescheduleAndExtendRules(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	r := f.ok(t, "alice", "reschedule 1 at 2026-12-03 04:00 UTC")
+	if !strings.Contains(lines(r), "2026-12-03 04:00 UTC to 2026-12-03 06:00 UTC") {
+		t.Fatalf("reschedule keeps the duration: %s", lines(r))
+	}
+	f.fails(t, "alice", "extend 1 23h", "longer than the maximum")
+	f.ok(t, "alice", "extend 1 30m")
+	u, _ := f.st.Get(context.Background(), 1)
+	if got := u.End.Format(time.RFC3339); got != "2026-12-03T06:30:00Z" {
+		t.Fatalf("end = %s", got)
+	}
+	var broadcast int
+	for _, s := range f.rec.Ops("reply") {
+		if s.Msg.Broadcast {
+			broadcast++
+		}
+	}
+	if broadcast != 1 {
+		t.Fatalf("rescheduled is shown in the channel, extended is not: %d broadcasts", broadcast)
+	}
+}
+
+func TestRootEditsCoalesced(t *testing.T) {
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+		Now: func() time.Time { return t0 }, RefreshInterval: 300 * time.Millisecond})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.Press(context.Background(), bot.Actor{ID: fmt.Sprintf("test:UX%03d", i)}, "UPG-1", "brief")
+		}()
+	}
+	wg.Wait()
+	b.Flush()
+	edits := rec.Ops("edit")
+	if len(edits) == 0 || len(edits) > 5 {
+		t.Fatalf("100 presses gave %d edits; want a few", len(edits))
+	}
+	last := lines(edits[len(edits)-1].Msg)
+	if acks, _ := st.Acks(context.Background(), 1); len(acks) != 100 || !strings.Contains(last, "Also seen by") || strings.Count(last, "@UX") != 100 {
+		t.Fatalf("final state not shown: %d acks, last edit:\n%s", len(acks), last)
+	}
+}
+
+// slowReleases is a GitHub stand-in that takes its time.
+type slowReleases struct{ delay time.Duration }
+
+func (s slowReleases) Release(ctx context.Context, repo, tag string) (bot.Release, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return bot.Release{}, ctx.Err()
+	}
+	return bot.Release{Repo: repo, Tag: tag, Name: "Payments 2.4", URL: bot.ReleaseURL(repo, tag),
+		Notes: "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7"}, nil
+}
+
+func TestLinkLooksUpTheReleaseInTheBackground(t *testing.T) {
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+		Releases: slowReleases{delay: 300 * time.Millisecond}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	asked := time.Now()
+	r := b.Handle(context.Background(), who("alice"), "link 1 acme/payments")
+	if waited := time.Since(asked); waited > 200*time.Millisecond {
+		t.Errorf("the reply waited %s for GitHub", waited)
+	}
+	if !strings.Contains(lines(r), "Linked acme/payments v2.4.0") {
+		t.Fatalf("reply: %s", lines(r))
+	}
+	b.Flush()
+	replies := rec.Ops("reply")
+	if len(replies) != 1 {
+		t.Fatalf("release notices: %d", len(replies))
+	}
+	if miss, ok := contains(replies[0].Text, "acme/payments v2.4.0 (Payments 2.4)", "line 5", "…"); !ok || strings.Contains(replies[0].Text, "line 6") {
+		t.Fatalf("release notice lacks %q or shows too much:\n%s", miss, replies[0].Text)
+	}
+}

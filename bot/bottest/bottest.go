@@ -1,0 +1,141 @@
+// Package bottest holds test doubles of the core's ports that many suites
+// share: a recording Messenger and a clock moved by hand. Platform fakes
+// that speak a real wire format live with their adapters.
+package bottest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Clock is a clock tests move by hand; safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time (a bot.Clock).
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Sent is one message a Recorder delivered.
+type Sent struct {
+	Op   string // post, reply, edit, direct
+	To   string // channel or user id
+	Msg  bot.Message
+	Text string // Msg as plain text in UTC
+}
+
+// Recorder is a bot.Messenger that records every delivery, with failures
+// that tests inject per target. Message ids look like Slack's ts.
+type Recorder struct {
+	mu   sync.Mutex
+	n    int
+	sent []Sent
+	fail map[string]error
+}
+
+var _ bot.Messenger = (*Recorder)(nil)
+
+// Fail makes every delivery to target fail with err.
+func (r *Recorder) Fail(target string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail == nil {
+		r.fail = map[string]error{}
+	}
+	r.fail[target] = err
+}
+
+func (r *Recorder) add(op, to string, m bot.Message) (bot.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.fail[to]; err != nil {
+		return bot.MessageRef{}, err
+	}
+	r.n++
+	r.sent = append(r.sent, Sent{Op: op, To: to, Msg: m, Text: m.Plain(time.UTC)})
+	return bot.MessageRef{Channel: to, ID: fmt.Sprintf("1700000000.%06d", r.n)}, nil
+}
+
+// Post implements bot.Messenger.
+func (r *Recorder) Post(_ context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	return r.add("post", ch, m)
+}
+
+// Reply implements bot.Messenger.
+func (r *Recorder) Reply(_ context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	return r.add("reply", root.Channel, m)
+}
+
+// Edit implements bot.Messenger.
+func (r *Recorder) Edit(_ context.Context, ref bot.MessageRef, m bot.Message) error {
+	_, err := r.add("edit", ref.Channel, m)
+	return err
+}
+
+// Direct implements bot.Messenger.
+func (r *Recorder) Direct(_ context.Context, user string, m bot.Message) (bot.MessageRef, error) {
+	return r.add("direct", user, m)
+}
+
+// All returns everything delivered so far, in order.
+func (r *Recorder) All() []Sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+// Ops returns the deliveries of one kind ("post", "reply", "edit", "direct").
+func (r *Recorder) Ops(op string) []Sent {
+	var out []Sent
+	for _, s := range r.All() {
+		if s.Op == op {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Kinds returns the deliveries of the given notice kinds, in order.
+func (r *Recorder) Kinds(kinds ...bot.Kind) []Sent {
+	var out []Sent
+	for _, s := range r.All() {
+		if slices.Contains(kinds, s.Msg.Kind) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Reset forgets what was delivered.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = nil
+}

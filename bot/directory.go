@@ -1,0 +1,244 @@
+package bot
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Service is one configured service.
+type Service struct {
+	Name      string
+	Owners    []string // people names or platform ids (users, groups, roles)
+	Channels  []string // platform channel ids where its threads go
+	DependsOn []string // services this one needs
+	Repo      string   // GitHub owner/name of its releases
+}
+
+// Person is one human with several platform identities.
+type Person struct {
+	Name string
+	IDs  []string // "slack:U012AB3CD", "discord:80351110224678912", "console:alice"
+}
+
+// Config is everything the core needs from configuration.
+type Config struct {
+	Services []Service
+	People   []Person
+	Admins   []string
+	// Groups lists the owner and admin entries that name a group or role
+	// (which platform ids those are is the configuration's business).
+	Groups          []string
+	DefaultLocation *time.Location
+	MaxWindow       time.Duration
+	DefaultDuration time.Duration
+	Reminders       []time.Duration // offsets before the start
+	EscalateAfter   time.Duration
+}
+
+// Principal is someone who can be mentioned and acknowledge: a person, an
+// unlisted platform user, or a group (Slack user group, Discord role).
+type Principal struct {
+	Key   string   // person name, or the platform id itself
+	Name  string   // display name
+	IDs   []string // platform ids to mention, by platform prefix
+	Group bool     // a group or role, not a person: it has no inbox of its own
+}
+
+// Directory answers who is who and which service depends on which.
+type Directory struct {
+	services map[string]Service // by lower-case name
+	names    []string           // configured names, sorted
+	people   map[string]Person  // by name
+	byID     map[string]string  // platform id -> person name
+	admins   []string
+	groups   map[string]bool
+}
+
+// NewDirectory indexes the configuration.
+func NewDirectory(cfg Config) *Directory {
+	d := &Directory{services: map[string]Service{}, people: map[string]Person{}, byID: map[string]string{}, admins: cfg.Admins, groups: map[string]bool{}}
+	for _, g := range cfg.Groups {
+		d.groups[g] = true
+	}
+	for _, s := range cfg.Services {
+		d.services[strings.ToLower(s.Name)] = s
+		d.names = append(d.names, s.Name)
+	}
+	sort.Strings(d.names)
+	for _, p := range cfg.People {
+		d.people[p.Name] = p
+		for _, id := range p.IDs {
+			d.byID[id] = p.Name
+		}
+	}
+	return d
+}
+
+// Service finds a service case-insensitively.
+func (d *Directory) Service(name string) (Service, bool) {
+	s, ok := d.services[strings.ToLower(name)]
+	return s, ok
+}
+
+// ServiceNames lists the configured services, sorted.
+func (d *Directory) ServiceNames() []string { return d.names }
+
+// KeyOf maps a platform identity to its principal key: the person's name when
+// the id belongs to a [[people]] entry, else the id itself.
+func (d *Directory) KeyOf(platformID string) string {
+	if name, ok := d.byID[platformID]; ok {
+		return name
+	}
+	return platformID
+}
+
+// Principal resolves an owner entry or ack key to something that can be mentioned.
+func (d *Directory) Principal(key string) Principal {
+	if p, ok := d.people[key]; ok {
+		return Principal{Key: key, Name: p.Name, IDs: p.IDs}
+	}
+	if name, ok := d.byID[key]; ok {
+		return d.Principal(name)
+	}
+	name := key
+	if i := strings.IndexByte(key, ':'); i >= 0 {
+		name = key[i+1:]
+	}
+	return Principal{Key: key, Name: name, IDs: []string{key}, Group: d.groups[key]}
+}
+
+// Principals resolves several keys in order.
+func (d *Directory) Principals(keys []string) []Principal {
+	out := make([]Principal, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, d.Principal(k))
+	}
+	return out
+}
+
+// Dependents returns every service that depends on name, directly or
+// transitively: the blast radius. Sorted, without name itself.
+func (d *Directory) Dependents(name string) []string {
+	seen := map[string]bool{strings.ToLower(name): true}
+	queue := []string{strings.ToLower(name)}
+	var out []string
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, s := range d.services {
+			if seen[strings.ToLower(s.Name)] {
+				continue
+			}
+			for _, dep := range s.DependsOn {
+				if strings.EqualFold(dep, cur) {
+					seen[strings.ToLower(s.Name)] = true
+					out = append(out, s.Name)
+					queue = append(queue, strings.ToLower(s.Name))
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Dependencies returns every service name depends on, transitively.
+func (d *Directory) Dependencies(name string) []string {
+	seen := map[string]bool{strings.ToLower(name): true}
+	var out []string
+	var walk func(string)
+	walk = func(n string) {
+		s, ok := d.Service(n)
+		if !ok {
+			return
+		}
+		for _, dep := range s.DependsOn {
+			if !seen[strings.ToLower(dep)] {
+				seen[strings.ToLower(dep)] = true
+				out = append(out, dep)
+				walk(dep)
+			}
+		}
+	}
+	walk(name)
+	sort.Strings(out)
+	return out
+}
+
+// Audience returns the principal keys who must acknowledge an upgrade of
+// service: its owners and the owners of its blast radius, each person once.
+func (d *Directory) Audience(service string) []string {
+	var keys []string
+	add := func(owners []string) {
+		for _, o := range owners {
+			k := d.KeyOf(o)
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if s, ok := d.Service(service); ok {
+		add(s.Owners)
+	}
+	for _, dep := range d.Dependents(service) {
+		s, _ := d.Service(dep)
+		add(s.Owners)
+	}
+	return keys
+}
+
+// OwnerKeys returns the service's owners as principal keys.
+func (d *Directory) OwnerKeys(service string) []string {
+	s, _ := d.Service(service)
+	keys := make([]string, 0, len(s.Owners))
+	for _, o := range s.Owners {
+		if k := d.KeyOf(o); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Actor is whoever typed a command or pressed a button.
+type Actor struct {
+	ID     string   // platform identity with prefix: "slack:U012AB3CD", "console:alice"
+	Name   string   // display name the platform gave, if any
+	Groups []string // groups/roles the platform says the actor is in ("slack:S...", "discord:&...")
+}
+
+// Matches reports whether the actor is named by any of the entries (people
+// names, platform ids, groups).
+func (d *Directory) Matches(a Actor, entries []string) bool {
+	key := d.KeyOf(a.ID)
+	for _, e := range entries {
+		if e == a.ID || e == key || d.KeyOf(e) == key || slices.Contains(a.Groups, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsAdmin reports whether the actor is a configured admin.
+func (d *Directory) IsAdmin(a Actor) bool { return d.Matches(a, d.admins) }
+
+// CanChange reports whether the actor may change upgrades of the service:
+// owners and admins; anyone when the service has no owners.
+func (d *Directory) CanChange(a Actor, service string) bool {
+	s, _ := d.Service(service)
+	return len(s.Owners) == 0 || d.Matches(a, s.Owners) || d.IsAdmin(a)
+}
+
+// Satisfies returns the audience keys that an ack by this actor answers: the
+// actor's own key, plus any audience group the actor belongs to.
+func (d *Directory) Satisfies(a Actor, audience []string) []string {
+	keys := []string{d.KeyOf(a.ID)}
+	for _, k := range audience {
+		if slices.Contains(a.Groups, k) && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}

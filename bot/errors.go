@@ -1,0 +1,58 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes classify failures so adapters can answer users without
+// comparing strings (the benbjohnson/wtf approach).
+const (
+	ECONFLICT  = "conflict"  // a concurrent change won; retry
+	EFORBIDDEN = "forbidden" // the actor may not do this
+	EINTERNAL  = "internal"  // something broke; the user sees a generic message
+	EINVALID   = "invalid"   // bad input or a forbidden transition
+	ENOTFOUND  = "not_found" // no such upgrade or service
+)
+
+// Error is an error with a code and a message that is safe to show a user.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("upgradebot %s: %s", e.Code, e.Message) }
+
+// Errorf builds an *Error whose message is safe to show the user.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-safe message of err; internal errors are not revealed.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong on our side; the operators have the details in the log."
+}
+
+// ErrNotFound is returned by stores for a missing upgrade; wrap it with the id.
+var ErrNotFound = &Error{Code: ENOTFOUND, Message: "not found"}
+
+// ErrConflict is returned by a store when an update lost a race; the bot retries.
+var ErrConflict = &Error{Code: ECONFLICT, Message: "the upgrade changed meanwhile; please try again"}

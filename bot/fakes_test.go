@@ -1,0 +1,135 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// memStore is an in-memory bot.Store for the core's unit tests; the Redis
+// store has its own suite against a real server.
+type memStore struct {
+	mu     sync.Mutex
+	seq    int
+	ups    map[int]*bot.Upgrade
+	acks   map[int][]bot.Ack
+	log    map[int][]bot.Decision
+	events []bot.Event
+}
+
+func newMemStore() *memStore {
+	return &memStore{ups: map[int]*bot.Upgrade{}, acks: map[int][]bot.Ack{}, log: map[int][]bot.Decision{}}
+}
+
+func (m *memStore) NextID(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq++
+	return m.seq, nil
+}
+
+func (m *memStore) Create(_ context.Context, u *bot.Upgrade, d bot.Decision) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.ups[u.ID]; ok {
+		return fmt.Errorf("exists")
+	}
+	m.ups[u.ID] = u.Clone()
+	m.log[u.ID] = append(m.log[u.ID], d)
+	return nil
+}
+
+func (m *memStore) Get(_ context.Context, id int) (*bot.Upgrade, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.ups[id]
+	if !ok {
+		return nil, fmt.Errorf("get %d: %w", id, bot.ErrNotFound)
+	}
+	return u.Clone(), nil
+}
+
+func (m *memStore) Update(_ context.Context, u *bot.Upgrade, d bot.Decision) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ups[u.ID].Rev != u.Rev-1 {
+		return bot.ErrConflict
+	}
+	m.ups[u.ID] = u.Clone()
+	if d.Action != "" {
+		m.log[u.ID] = append(m.log[u.ID], d)
+	}
+	return nil
+}
+
+func (m *memStore) List(_ context.Context, f bot.Filter) ([]*bot.Upgrade, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*bot.Upgrade
+	for _, u := range m.ups {
+		if f.Match(u) {
+			out = append(out, u.Clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (m *memStore) Ack(_ context.Context, id int, a bot.Ack) (bot.Ack, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, x := range m.acks[id] {
+		if x.Scope == a.Scope && x.Who == a.Who {
+			return x, false, nil
+		}
+	}
+	m.acks[id] = append(m.acks[id], a)
+	m.log[id] = append(m.log[id], bot.Decision{At: a.At, Actor: a.Who, Action: "acknowledged", Detail: a.Scope})
+	return a, true, nil
+}
+
+func (m *memStore) Acks(_ context.Context, id int) ([]bot.Ack, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.acks[id]), nil
+}
+
+func (m *memStore) Log(_ context.Context, id int) ([]bot.Decision, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.log[id]), nil
+}
+
+func (m *memStore) Publish(_ context.Context, e bot.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, e)
+	return nil
+}
+
+func (m *memStore) eventTypes() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, e := range m.events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func lines(m bot.Message) string { return m.Plain(time.UTC) }
+
+func contains(s string, subs ...string) (string, bool) {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return sub, false
+		}
+	}
+	return "", true
+}

@@ -1,0 +1,211 @@
+package bot
+
+import (
+	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// State is where an upgrade is in its life; the values are part of the contract.
+type State string
+
+// The states of an upgrade (../shared/spec/commands.md).
+const (
+	Scheduled  State = "scheduled"
+	InProgress State = "in_progress"
+	Completed  State = "completed"
+	RolledBack State = "rolled_back"
+	Cancelled  State = "cancelled"
+)
+
+// Active reports whether the window still matters (not finished).
+func (s State) Active() bool { return s == Scheduled || s == InProgress }
+
+// Ack scopes: which notice an acknowledgment answers.
+const (
+	ScopeBrief    = "brief"
+	ScopeRollback = "rollback"
+)
+
+// ValidScope reports whether s is a known acknowledgment scope.
+func ValidScope(s string) bool { return s == ScopeBrief || s == ScopeRollback }
+
+// MessageRef points at one posted message. Channel carries the platform
+// prefix ("slack:C0123"), ID is the platform's message id (Slack ts).
+type MessageRef struct {
+	Channel string `json:"channel"`
+	ID      string `json:"id"`
+	// Thread is the platform's thread id when it differs from ID (Discord
+	// starts a thread channel on the root message).
+	Thread string `json:"thread,omitempty"`
+	// URL is a permalink when the platform gives one.
+	URL string `json:"url,omitempty"`
+}
+
+// Conflict names another active upgrade whose window overlaps, of the same
+// service or one in its dependency chain.
+type Conflict struct {
+	ID      int       `json:"id"`
+	Service string    `json:"service"`
+	Version string    `json:"version"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+}
+
+// Release is a GitHub release an upgrade ships.
+type Release struct {
+	Repo  string    `json:"repo"`
+	Tag   string    `json:"tag"`
+	Name  string    `json:"name,omitempty"`
+	URL   string    `json:"url"`
+	Notes string    `json:"notes,omitempty"`
+	At    time.Time `json:"published_at,omitzero"`
+}
+
+// Failure records a notice that could not be delivered after retries.
+type Failure struct {
+	At     time.Time `json:"at"`
+	Notice string    `json:"notice"`
+	Target string    `json:"target"`
+	Error  string    `json:"error"`
+}
+
+// Upgrade is one planned upgrade window of one service.
+type Upgrade struct {
+	ID          int          `json:"id"`
+	Service     string       `json:"service"`
+	Version     string       `json:"version"`
+	Start       time.Time    `json:"start"`
+	End         time.Time    `json:"end"`
+	Region      string       `json:"region,omitempty"`
+	Impact      string       `json:"impact,omitempty"`
+	State       State        `json:"state"`
+	Owners      []string     `json:"owners,omitempty"`       // service owners (principal keys) at scheduling
+	CreatedBy   string       `json:"created_by"`             // principal key of who scheduled it
+	Audience    []string     `json:"audience,omitempty"`     // principal keys who must acknowledge
+	BlastRadius []string     `json:"blast_radius,omitempty"` // services that depend on this one
+	Conflicts   []Conflict   `json:"conflicts,omitempty"`    // overlapping upgrades when last planned
+	Origin      string       `json:"origin,omitempty"`       // channel the command was typed in
+	Channels    []string     `json:"channels,omitempty"`     // where threads were requested
+	Threads     []MessageRef `json:"threads,omitempty"`      // root messages actually posted
+	Release     *Release     `json:"release,omitempty"`
+	Failures    []Failure    `json:"failures,omitempty"`
+	Reason      string       `json:"reason,omitempty"` // rollback or cancel reason
+	Note        string       `json:"note,omitempty"`   // completion note
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	StartedAt   time.Time    `json:"started_at,omitzero"`
+	FinishedAt  time.Time    `json:"finished_at,omitzero"`
+	// Rev counts saved changes; stores use it for compare-and-set and the
+	// calendar for SEQUENCE.
+	Rev int `json:"rev"`
+}
+
+// Key is the user-facing id, e.g. UPG-7.
+func (u *Upgrade) Key() string { return commands.FormatID(u.ID) }
+
+// Title is the heading used everywhere: "UPG-7 payments v2.4.0".
+func (u *Upgrade) Title() string { return u.Key() + " " + u.Service + " " + u.Version }
+
+// Duration is the window's length.
+func (u *Upgrade) Duration() time.Duration { return u.End.Sub(u.Start) }
+
+// CurrentScope is the scope that the latest acknowledgeable notice asks for.
+func (u *Upgrade) CurrentScope() string {
+	if u.State == RolledBack {
+		return ScopeRollback
+	}
+	return ScopeBrief
+}
+
+// Clone returns a deep copy, so callers can mutate without aliasing.
+func (u *Upgrade) Clone() *Upgrade {
+	c := *u
+	c.Owners = append([]string(nil), u.Owners...)
+	c.Audience = append([]string(nil), u.Audience...)
+	c.BlastRadius = append([]string(nil), u.BlastRadius...)
+	c.Conflicts = append([]Conflict(nil), u.Conflicts...)
+	c.Channels = append([]string(nil), u.Channels...)
+	c.Threads = append([]MessageRef(nil), u.Threads...)
+	c.Failures = append([]Failure(nil), u.Failures...)
+	if u.Release != nil {
+		r := *u.Release
+		c.Release = &r
+	}
+	return &c
+}
+
+// Ack is one person's acknowledgment of one scope. Who is the principal key
+// (a [[people]] name, or the platform id of someone not listed).
+type Ack struct {
+	Scope string    `json:"scope"`
+	Who   string    `json:"who"`
+	Via   string    `json:"via"` // the platform identity that pressed
+	At    time.Time `json:"at"`
+}
+
+// Decision is one entry of an upgrade's decision log.
+type Decision struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`  // principal key, or "upgradebot" for the scheduler
+	Action string    `json:"action"` // scheduled, started, acknowledged, ...
+	Detail string    `json:"detail,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Event types (../shared/spec/http.md).
+const (
+	EventScheduled    = "upgrade.scheduled"
+	EventRescheduled  = "upgrade.rescheduled"
+	EventStarted      = "upgrade.started"
+	EventCompleted    = "upgrade.completed"
+	EventRolledBack   = "upgrade.rolled_back"
+	EventCancelled    = "upgrade.cancelled"
+	EventExtended     = "upgrade.extended"
+	EventAcknowledged = "upgrade.acknowledged"
+	EventLinked       = "upgrade.release_linked"
+	EventReminder     = "upgrade.reminder"
+	EventOverrun      = "upgrade.overrun"
+)
+
+// Event is what other systems see of a change (the events stream, webhooks).
+type Event struct {
+	ID        string         `json:"id"`
+	Type      string         `json:"type"`
+	UpgradeID string         `json:"upgrade_id"`
+	Service   string         `json:"service"`
+	At        time.Time      `json:"at"`
+	Actor     string         `json:"actor"`
+	Data      map[string]any `json:"data,omitempty"`
+}
+
+// Filter selects upgrades for List. Zero fields select everything.
+type Filter struct {
+	Service string
+	States  []State
+	From    time.Time // windows ending at or after From
+	To      time.Time // windows starting before To
+}
+
+// Match reports whether u passes the filter; stores may use it after a coarse query.
+func (f Filter) Match(u *Upgrade) bool {
+	if f.Service != "" && u.Service != f.Service {
+		return false
+	}
+	if len(f.States) > 0 {
+		ok := false
+		for _, s := range f.States {
+			ok = ok || s == u.State
+		}
+		if !ok {
+			return false
+		}
+	}
+	if !f.From.IsZero() && u.End.Before(f.From) {
+		return false
+	}
+	if !f.To.IsZero() && !u.Start.Before(f.To) {
+		return false
+	}
+	return true
+}

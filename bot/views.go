@@ -1,0 +1,200 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// RecentWindow is how far back `list all` looks for finished upgrades.
+const RecentWindow = 30 * 24 * time.Hour
+
+func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
+	f := Filter{States: []State{Scheduled, InProgress}}
+	if c.Service != "" {
+		svc, err := b.service(c.Service)
+		if err != nil {
+			return Message{}, err
+		}
+		f.Service = svc.Name
+	}
+	if c.All {
+		f.States = nil
+		f.From = b.now().Add(-RecentWindow)
+	}
+	us, err := b.store.List(ctx, f)
+	if err != nil {
+		return Message{}, fmt.Errorf("list upgrades: %w", err)
+	}
+	if len(us) == 0 {
+		if c.All {
+			return reply(T("No upgrades in the last 30 days or ahead.")), nil
+		}
+		return reply(T("No upcoming or running upgrades. Plan one with ").Code("/upgrade schedule <service> <version> at <time>").Add(".")), nil
+	}
+	heading := "Upcoming and running upgrades"
+	if c.All {
+		heading = "Upgrades of the last 30 days and ahead"
+	}
+	if f.Service != "" {
+		heading += " of " + f.Service
+	}
+	m := reply()
+	m.Title = heading
+	for _, u := range us {
+		m.Lines = append(m.Lines, T("• ").Bold(u.Title()).Add(" · "+string(u.State)+" · ").Time(u.Start).Add(" to ").Time(u.End))
+	}
+	return m, nil
+}
+
+func (b *Bot) show(ctx context.Context, id int) (Message, error) {
+	u, acks, err := b.getWithAcks(ctx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	root := b.dir.Root(u, acks)
+	m := reply()
+	m.Title, m.Fields, m.UpgradeID = root.Title, root.Fields, u.Key()
+	m.Lines = append(m.Lines, root.Lines[0])
+	for _, scope := range []string{ScopeBrief, ScopeRollback} {
+		for _, a := range acks {
+			if a.Scope == scope {
+				m.Lines = append(m.Lines, T("• "+scope+": ").Mention(b.dir.Principal(a.Who)).Add(" at ").Time(a.At))
+			}
+		}
+	}
+	if u.Reason != "" {
+		m.Lines = append(m.Lines, T("Reason: "+u.Reason))
+	}
+	if u.Note != "" {
+		m.Lines = append(m.Lines, T("Note: "+u.Note))
+	}
+	for _, t := range u.Threads {
+		line := T("Thread in ").Channel(t.Channel)
+		if t.URL != "" {
+			line = line.Add(" · ").Link("open", t.URL)
+		}
+		m.Lines = append(m.Lines, line)
+	}
+	for _, f := range u.Failures {
+		m.Lines = append(m.Lines, T("⚠ Failed delivery of "+f.Notice+" to ").Channel(f.Target).Add(" at ").Time(f.At).Add(": "+f.Error))
+	}
+	return m, nil
+}
+
+func (b *Bot) getWithAcks(ctx context.Context, id int) (*Upgrade, []Ack, error) {
+	u, err := b.get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	acks, err := b.store.Acks(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load acks of %s: %w", u.Key(), err)
+	}
+	return u, acks, nil
+}
+
+func (b *Bot) pending(ctx context.Context, id int) (Message, error) {
+	u, acks, err := b.getWithAcks(ctx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	st := b.dir.Status(u, acks, u.CurrentScope())
+	what := "the pre-brief"
+	if st.Scope == ScopeRollback {
+		what = "the rollback alert"
+	}
+	if len(st.Pending) == 0 {
+		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total))), nil
+	}
+	return reply(T(fmt.Sprintf("%d of %d have not acknowledged %s of %s: ", len(st.Pending), st.Total, what, u.Key())).Mentions(st.Pending)), nil
+}
+
+func (b *Bot) decisionLog(ctx context.Context, id int) (Message, error) {
+	u, err := b.get(ctx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	log, err := b.store.Log(ctx, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("load log of %s: %w", u.Key(), err)
+	}
+	m := reply()
+	m.Title = "Decision log of " + u.Title()
+	for _, d := range log {
+		line := Text{}.Time(d.At).Add(" · " + b.dir.Principal(d.Actor).Name + " · " + d.Action)
+		if d.Detail != "" {
+			line = line.Add(" · " + d.Detail)
+		}
+		if d.Reason != "" {
+			line = line.Add(" · why: " + d.Reason)
+		}
+		m.Lines = append(m.Lines, line)
+	}
+	return m, nil
+}
+
+var repoShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Message, error) {
+	if !repoShape.MatchString(c.Repo) {
+		return Message{}, Errorf(EINVALID, "%q is not a GitHub repository; write it as owner/name.", c.Repo)
+	}
+	var tag string
+	u, err := b.transition(ctx, inv, c.ID, "link a release to", func(u *Upgrade) error { return nil }, func(u *Upgrade) Decision {
+		tag = c.Tag
+		if tag == "" {
+			tag = u.Version
+		}
+		u.Release = &Release{Repo: c.Repo, Tag: tag, URL: ReleaseURL(c.Repo, tag)}
+		return Decision{Action: "release_linked", Detail: c.Repo + " " + tag}
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	actor := b.dir.KeyOf(inv.Actor.ID)
+	linked := u.Clone() // the background task's own copy; u is still read below
+	b.out.enqueue(u.ID, func(ctx context.Context) {
+		if b.releases != nil {
+			r, err := b.releases.Release(ctx, c.Repo, tag)
+			if err != nil {
+				b.log.WarnContext(ctx, "release lookup failed", "upgrade", linked.Key(), "repo", c.Repo, "tag", tag, "err", err)
+			} else if nu, err := b.mutate(ctx, linked.ID, func(x *Upgrade) (Decision, error) {
+				x.Release = &r
+				return Decision{}, nil
+			}); err == nil {
+				linked = nu
+			}
+		}
+		rel := linked.Release
+		b.emit(ctx, linked, EventLinked, actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
+		b.refreshRoot(linked.ID)
+		b.notifyThreads(linked.ID, b.dir.Linked(linked), &inv)
+	})
+	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
+}
+
+// ReleaseURL is GitHub's page of a release by tag.
+func ReleaseURL(repo, tag string) string {
+	return "https://github.com/" + repo + "/releases/tag/" + strings.ReplaceAll(tag, " ", "%20")
+}
+
+// LinkRelease attaches a release found outside a command (a GitHub release
+// event) to an upgrade and announces it in the thread.
+func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) error {
+	u, err := b.mutate(ctx, id, func(u *Upgrade) (Decision, error) {
+		u.Release = &r
+		return Decision{At: b.now().UTC(), Actor: actor, Action: "release_linked", Detail: r.Repo + " " + r.Tag}, nil
+	})
+	if err != nil {
+		return err
+	}
+	b.emit(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})
+	b.refreshRoot(u.ID)
+	b.notifyThreads(u.ID, b.dir.Linked(u), nil)
+	return nil
+}

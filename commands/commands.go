@@ -1,0 +1,156 @@
+// Package commands is the /upgrade grammar: it turns the text a user typed
+// (or a platform's structured options) into typed commands. Pure functions,
+// no I/O: the caller supplies the clock and the user's time zone.
+package commands
+
+import (
+	"fmt"
+	"time"
+)
+
+// Command is one parsed /upgrade invocation.
+type Command interface {
+	// Name is the subcommand keyword, e.g. "schedule".
+	Name() string
+}
+
+// Schedule plans a new upgrade window.
+type Schedule struct {
+	Service  string        // as typed; matched case-insensitively by the bot
+	Version  string        // e.g. v2.4.0
+	Start    time.Time     // resolved absolute start
+	Duration time.Duration // 0 means "not given": the bot applies reminders.default_duration
+	Region   string        // optional
+	Impact   string        // optional, the rest of the line
+	// StartText is the time as typed ("tomorrow 02:00 Europe/Berlin"), for replies and errors.
+	StartText string
+}
+
+// List shows upcoming and running windows, optionally for one service.
+type List struct {
+	Service string
+	All     bool // also finished windows of the last 30 days
+}
+
+// Show displays one upgrade.
+type Show struct{ ID int }
+
+// Start opens the window.
+type Start struct{ ID int }
+
+// Complete closes the window successfully.
+type Complete struct {
+	ID   int
+	Note string
+}
+
+// Rollback raises a rollback alert; Reason is required.
+type Rollback struct {
+	ID     int
+	Reason string
+}
+
+// Cancel withdraws a scheduled upgrade.
+type Cancel struct {
+	ID     int
+	Reason string
+}
+
+// Reschedule moves a scheduled window.
+type Reschedule struct {
+	ID        int
+	Start     time.Time
+	Duration  time.Duration // 0 means "keep the current duration"
+	StartText string
+}
+
+// Extend pushes the window's end later.
+type Extend struct {
+	ID int
+	By time.Duration
+}
+
+// Ack acknowledges the latest notice of an upgrade.
+type Ack struct{ ID int }
+
+// Pending lists who has not acknowledged.
+type Pending struct{ ID int }
+
+// Link attaches a GitHub release.
+type Link struct {
+	ID   int
+	Repo string // owner/repo
+	Tag  string // empty: the upgrade's version
+}
+
+// Log shows the decision log.
+type Log struct{ ID int }
+
+// Help shows usage, for one subcommand when Topic is set.
+type Help struct{ Topic string }
+
+// Name implements Command.
+func (Schedule) Name() string { return "schedule" }
+
+// Name implements Command.
+func (List) Name() string { return "list" }
+
+// Name implements Command.
+func (Show) Name() string { return "show" }
+
+// Name implements Command.
+func (Start) Name() string { return "start" }
+
+// Name implements Command.
+func (Complete) Name() string { return "complete" }
+
+// Name implements Command.
+func (Rollback) Name() string { return "rollback" }
+
+// Name implements Command.
+func (Cancel) Name() string { return "cancel" }
+
+// Name implements Command.
+func (Reschedule) Name() string { return "reschedule" }
+
+// Name implements Command.
+func (Extend) Name() string { return "extend" }
+
+// Name implements Command.
+func (Ack) Name() string { return "ack" }
+
+// Name implements Command.
+func (Pending) Name() string { return "pending" }
+
+// Name implements Command.
+func (Link) Name() string { return "link" }
+
+// Name implements Command.
+func (Log) Name() string { return "log" }
+
+// Name implements Command.
+func (Help) Name() string { return "help" }
+
+// FormatID renders an upgrade number the way users see it: UPG-7.
+func FormatID(n int) string { return fmt.Sprintf("UPG-%d", n) }
+
+// Env is what parsing needs from the outside world.
+type Env struct {
+	Now      time.Time      // the current instant
+	Location *time.Location // the invoking user's zone (or default_timezone); nil means UTC
+}
+
+// Error is a parse error a user can act on: it names the bad token and shows usage.
+type Error struct {
+	Token string // the offending token ("" when something is missing)
+	Msg   string // what was wrong, e.g. `unknown subcommand "shedule"`
+	Usage string // the correct usage of the subcommand (or the overview)
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Usage == "" {
+		return e.Msg
+	}
+	return e.Msg + "\nUsage: " + e.Usage
+}

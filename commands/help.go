@@ -1,0 +1,206 @@
+package commands
+
+import "strings"
+
+// subcommand is one row of the grammar table. Usage, help and error replies are
+// all generated from this table so they cannot drift apart.
+type subcommand struct {
+	name    string
+	usage   []string // more than one line when the subcommand has alternative forms
+	summary string
+	example string
+	times   bool // takes <time> or <duration>: help appends the accepted forms
+	ids     bool // takes <id>: help appends the accepted id forms
+}
+
+var table = []subcommand{
+	{
+		name: "schedule",
+		usage: []string{
+			"/upgrade schedule <service> <version> at <time> [for <duration>] [region <name>] [impact <text...>]",
+			"/upgrade schedule <service> <version> in <duration> [for <duration>] [region <name>] [impact <text...>]",
+		},
+		summary: "plan a new upgrade window; impact takes the rest of the line",
+		example: `/upgrade schedule payments v2.4.0 at 2026-12-01 02:00 UTC for 2h region eu-west impact "card payments may fail"`,
+		times:   true,
+	},
+	{
+		name:    "list",
+		usage:   []string{"/upgrade list [<service>] [all]"},
+		summary: "upcoming and running windows (all: also finished, last 30 days)",
+		example: "/upgrade list payments all",
+	},
+	{
+		name:    "show",
+		usage:   []string{"/upgrade show <id>"},
+		summary: "one upgrade: window, state, release, acks, thread links",
+		example: "/upgrade show UPG-7",
+		ids:     true,
+	},
+	{
+		name:    "start",
+		usage:   []string{"/upgrade start <id>"},
+		summary: "the owner opens the window",
+		example: "/upgrade start UPG-7",
+		ids:     true,
+	},
+	{
+		name:    "complete",
+		usage:   []string{"/upgrade complete <id> [<note...>]"},
+		summary: "close the window successfully, with an optional note",
+		example: "/upgrade complete UPG-7 all green",
+		ids:     true,
+	},
+	{
+		name:    "rollback",
+		usage:   []string{"/upgrade rollback <id> <reason...>"},
+		summary: "raise a rollback alert; the reason is required",
+		example: "/upgrade rollback UPG-7 error rate doubled",
+		ids:     true,
+	},
+	{
+		name:    "cancel",
+		usage:   []string{"/upgrade cancel <id> [<reason...>]"},
+		summary: "withdraw a scheduled upgrade, with an optional reason",
+		example: "/upgrade cancel UPG-7 release blocked",
+		ids:     true,
+	},
+	{
+		name:    "reschedule",
+		usage:   []string{"/upgrade reschedule <id> at <time> [for <duration>]"},
+		summary: "move a scheduled window (keeps its duration unless for is given)",
+		example: "/upgrade reschedule UPG-7 at tomorrow 02:00 Europe/Berlin for 90m",
+		times:   true,
+		ids:     true,
+	},
+	{
+		name:    "extend",
+		usage:   []string{"/upgrade extend <id> <duration>"},
+		summary: "push the window's end later",
+		example: "/upgrade extend UPG-7 30m",
+		times:   true,
+		ids:     true,
+	},
+	{
+		name:    "ack",
+		usage:   []string{"/upgrade ack <id>"},
+		summary: "same as pressing Acknowledge on its latest notice",
+		example: "/upgrade ack UPG-7",
+		ids:     true,
+	},
+	{
+		name:    "pending",
+		usage:   []string{"/upgrade pending <id>"},
+		summary: "who has not acknowledged",
+		example: "/upgrade pending UPG-7",
+		ids:     true,
+	},
+	{
+		name:    "link",
+		usage:   []string{"/upgrade link <id> <owner/repo> [<tag>]"},
+		summary: "link a GitHub release (tag defaults to the version)",
+		example: "/upgrade link UPG-7 acme/payments v2.4.0",
+		ids:     true,
+	},
+	{
+		name:    "log",
+		usage:   []string{"/upgrade log <id>"},
+		summary: "the decision log: every change, who, when, why",
+		example: "/upgrade log UPG-7",
+		ids:     true,
+	},
+	{
+		name:    "help",
+		usage:   []string{"/upgrade help [<subcommand>]"},
+		summary: "this overview, or the details of one subcommand",
+		example: "/upgrade help schedule",
+	},
+}
+
+// Help text fragments shared by the help pages and the error messages, so a user
+// who gets a time wrong sees the same forms the help page promises.
+const (
+	timeForms = "2026-12-01 02:00, 2026-12-01T02:00, 2026-12-01T02:00:00Z, 2026-12-01T02:00:00+02:00, " +
+		"today 23:30, tomorrow 02:00, mon 09:30 / monday 09:30 (its next occurrence); " +
+		"optionally followed by a zone: UTC, an IANA name like Europe/Berlin, or an offset like +02:00"
+	durationForms = "90m, 2h, 1h30m, 3d, 1w (units s, m, h, d = 24h, w = 7d)"
+	idForms       = "UPG-7, upg-7, #7 or 7"
+)
+
+func lookup(name string) *subcommand {
+	for i := range table {
+		if table[i].name == name {
+			return &table[i]
+		}
+	}
+	return nil
+}
+
+// Names lists the subcommands in help order, for adapters that register them
+// (Discord slash-command options) and for "did you mean" suggestions.
+func Names() []string {
+	names := make([]string, len(table))
+	for i, s := range table {
+		names[i] = s.name
+	}
+	return names
+}
+
+// Usage returns the usage line(s) of a subcommand, newline-separated; for an
+// unknown or empty name it returns every usage line, since the caller then
+// cannot know which one the user wanted.
+func Usage(name string) string {
+	if s := lookup(strings.ToLower(name)); s != nil {
+		return strings.Join(s.usage, "\n")
+	}
+	var lines []string
+	for _, s := range table {
+		lines = append(lines, s.usage...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// HelpText renders the overview, or one subcommand's page when topic names one;
+// an unknown topic falls back to the overview rather than failing, because help
+// is what a confused user reaches for.
+func HelpText(topic string) string {
+	var b strings.Builder
+	s := lookup(strings.ToLower(strings.TrimSpace(topic)))
+	if s == nil {
+		b.WriteString("/upgrade plans and announces upgrade windows.\n\n")
+		for _, c := range table {
+			for _, u := range c.usage {
+				b.WriteString(u + "\n")
+			}
+			b.WriteString("    " + c.summary + "\n")
+		}
+		b.WriteString("\nIds: " + idForms + ".\n")
+		b.WriteString("Times: " + timeForms + ".\n")
+		b.WriteString("Durations: " + durationForms + ".\n")
+		b.WriteString("Words may be \"double quoted\"; keywords are case-insensitive.\n")
+		b.WriteString("Type /upgrade help <subcommand> for details and an example.")
+		return b.String()
+	}
+	for _, u := range s.usage {
+		b.WriteString(u + "\n")
+	}
+	b.WriteString(capitalize(s.summary) + ".\n")
+	b.WriteString("Example: " + s.example + "\n")
+	if s.ids {
+		b.WriteString("Ids: " + idForms + ".\n")
+	}
+	if s.times {
+		if s.name != "extend" {
+			b.WriteString("Times: " + timeForms + ".\n")
+		}
+		b.WriteString("Durations: " + durationForms + ".\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

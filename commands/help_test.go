@@ -1,0 +1,117 @@
+package commands_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// specUsage is copied from shared/spec/commands.md; the usage lines are part of
+// the contract, so a drift must fail here.
+var specUsage = map[string][]string{
+	"schedule": {
+		"/upgrade schedule <service> <version> at <time> [for <duration>] [region <name>] [impact <text...>]",
+		"/upgrade schedule <service> <version> in <duration> [for <duration>] [region <name>] [impact <text...>]",
+	},
+	"list":       {"/upgrade list [<service>] [all]"},
+	"show":       {"/upgrade show <id>"},
+	"start":      {"/upgrade start <id>"},
+	"complete":   {"/upgrade complete <id> [<note...>]"},
+	"rollback":   {"/upgrade rollback <id> <reason...>"},
+	"cancel":     {"/upgrade cancel <id> [<reason...>]"},
+	"reschedule": {"/upgrade reschedule <id> at <time> [for <duration>]"},
+	"extend":     {"/upgrade extend <id> <duration>"},
+	"ack":        {"/upgrade ack <id>"},
+	"pending":    {"/upgrade pending <id>"},
+	"link":       {"/upgrade link <id> <owner/repo> [<tag>]"},
+	"log":        {"/upgrade log <id>"},
+	"help":       {"/upgrade help [<subcommand>]"},
+}
+
+func TestNames(t *testing.T) {
+	want := "schedule list show start complete rollback cancel reschedule extend ack pending link log help"
+	if got := strings.Join(commands.Names(), " "); got != want {
+		t.Fatalf("Names() = %q, want %q", got, want)
+	}
+	commands.Names()[0] = "mutated"
+	if commands.Names()[0] != "schedule" {
+		t.Fatal("Names() exposes the internal table")
+	}
+}
+
+func TestUsageMatchesSpec(t *testing.T) {
+	for name, lines := range specUsage {
+		if got, want := commands.Usage(name), strings.Join(lines, "\n"); got != want {
+			t.Errorf("Usage(%q) = %q, want %q", name, got, want)
+		}
+		if got := commands.Usage(strings.ToUpper(name)); got != commands.Usage(name) {
+			t.Errorf("Usage is case-sensitive for %q", name)
+		}
+	}
+	all := commands.Usage("")
+	if commands.Usage("nope") != all {
+		t.Error("Usage of an unknown name should be the overview")
+	}
+	for _, n := range commands.Names() {
+		if !strings.Contains(all, commands.Usage(n)) {
+			t.Errorf("overview usage lacks %q", n)
+		}
+	}
+}
+
+func TestHelpText(t *testing.T) {
+	overview := commands.HelpText("")
+	for _, n := range commands.Names() {
+		if !strings.Contains(overview, commands.Usage(n)) {
+			t.Errorf("overview lacks the usage of %q", n)
+		}
+	}
+	for _, topic := range []string{"nope", "  ", "/upgrade"} {
+		if commands.HelpText(topic) != overview {
+			t.Errorf("HelpText(%q) should fall back to the overview", topic)
+		}
+	}
+	for _, n := range commands.Names() {
+		page := commands.HelpText(n)
+		if page == overview || !strings.HasPrefix(page, commands.Usage(n)) || !strings.Contains(page, "Example: /upgrade "+n) {
+			t.Errorf("HelpText(%q) = %q", n, page)
+		}
+		if commands.HelpText(strings.ToUpper(n)) != page {
+			t.Errorf("HelpText is case-sensitive for %q", n)
+		}
+	}
+	if !strings.Contains(commands.HelpText("schedule"), "Europe/Berlin") {
+		t.Error("schedule help should show the time forms")
+	}
+}
+
+// Every example in the help must itself parse, or the help teaches errors.
+func TestHelpExamplesParse(t *testing.T) {
+	for _, n := range commands.Names() {
+		page := commands.HelpText(n)
+		_, ex, ok := strings.Cut(page, "Example: ")
+		if !ok {
+			t.Fatalf("no example for %q", n)
+		}
+		ex, _, _ = strings.Cut(ex, "\n")
+		cmd, err := commands.Parse(ex, commands.Env{Now: now})
+		if err != nil {
+			t.Errorf("example %q: %v", ex, err)
+			continue
+		}
+		if cmd.Name() != n {
+			t.Errorf("example %q parsed as %q", ex, cmd.Name())
+		}
+	}
+}
+
+func TestHelpTopicFeedsHelpText(t *testing.T) {
+	cmd, err := commands.Parse("help Extend", commands.Env{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := commands.HelpText(cmd.(commands.Help).Topic); !strings.HasPrefix(got, "/upgrade extend") {
+		t.Fatalf("HelpText(topic) = %q", got)
+	}
+}

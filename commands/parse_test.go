@@ -1,0 +1,573 @@
+package commands_test
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata" // hermetic zone data: the DST expectations must not depend on the host
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// now is a Sunday: weekday cases below rely on that.
+var now = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+var (
+	berlin   = mustLoad("Europe/Berlin")
+	newYork  = mustLoad("America/New_York")
+	kolkata  = mustLoad("Asia/Kolkata")
+	auckland = mustLoad("Pacific/Auckland")
+)
+
+func utc(y int, mo time.Month, d, h, mi, s int) time.Time {
+	return time.Date(y, mo, d, h, mi, s, 0, time.UTC)
+}
+
+// toUTC makes commands comparable with reflect.DeepEqual: Start keeps the
+// user's zone, which is right for replies but irrelevant to equality.
+func toUTC(c commands.Command) commands.Command {
+	switch v := c.(type) {
+	case commands.Schedule:
+		v.Start = v.Start.UTC()
+		return v
+	case commands.Reschedule:
+		v.Start = v.Start.UTC()
+		return v
+	}
+	return c
+}
+
+type parseCase struct {
+	name string
+	in   string
+	loc  *time.Location // env.Location; nil means UTC
+	want commands.Command
+
+	// Error cases set err; tok is then the expected Token and msg a substring of Msg.
+	err bool
+	tok string
+	msg string
+}
+
+func sched(svc, ver string, start time.Time, text string) commands.Schedule {
+	return commands.Schedule{Service: svc, Version: ver, Start: start, StartText: text}
+}
+
+func with(s commands.Schedule, f func(*commands.Schedule)) commands.Schedule {
+	f(&s)
+	return s
+}
+
+const sp = "schedule payments v1 "
+
+var parseCases = []parseCase{
+	// Help and the /upgrade prefix.
+	{name: "empty", in: "", want: commands.Help{}},
+	{name: "blank", in: "  \t ", want: commands.Help{}},
+	{name: "bare prefix", in: "/upgrade", want: commands.Help{}},
+	{name: "prefix case-insensitive", in: "/UPGRADE list", want: commands.List{}},
+	{name: "help", in: "help", want: commands.Help{}},
+	{name: "help topic", in: "help schedule", want: commands.Help{Topic: "schedule"}},
+	{name: "help topic upper", in: "HELP Rollback", want: commands.Help{Topic: "rollback"}},
+	{name: "help with prefix", in: "/upgrade help link", want: commands.Help{Topic: "link"}},
+
+	// schedule: the brief's example, impact eating "for 30s".
+	{
+		name: "schedule full example",
+		in:   `schedule payments v2.4.0 at 2026-12-01 02:00 UTC for 2h region eu-west impact "card payments may fail" for 30s`,
+		want: commands.Schedule{
+			Service: "payments", Version: "v2.4.0", Start: utc(2026, 12, 1, 2, 0, 0), Duration: 2 * time.Hour,
+			Region: "eu-west", Impact: "card payments may fail for 30s", StartText: "2026-12-01 02:00 UTC",
+		},
+	},
+	{name: "schedule with prefix, default zone UTC", in: "/upgrade " + sp + "at 2026-12-01 02:00",
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00")},
+	{name: "schedule user zone Berlin", in: sp + "at 2026-12-01 02:00", loc: berlin,
+		want: sched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00")},
+	{name: "schedule keywords upper-case", in: "SCHEDULE payments v1 AT 2026-12-01T02:00 FOR 90m REGION eu IMPACT none",
+		want: with(sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01T02:00"), func(s *commands.Schedule) {
+			s.Duration, s.Region, s.Impact = 90*time.Minute, "eu", "none"
+		})},
+	{name: "rfc3339 Z", in: sp + "at 2026-12-01T02:00:00Z", loc: berlin,
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01T02:00:00Z")},
+	{name: "rfc3339 offset", in: sp + "at 2026-12-01T02:00:00+02:00",
+		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00:00+02:00")},
+	{name: "T form with offset no seconds", in: sp + "at 2026-12-01T02:00+02:00",
+		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00+02:00")},
+	{name: "T form lower-case", in: sp + "at 2026-12-01t02:00z",
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01t02:00z")},
+	{name: "seconds", in: sp + "at 2026-12-01 02:00:30",
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 30), "2026-12-01 02:00:30")},
+	{name: "IANA zone", in: sp + "at 2026-12-01 02:00 Europe/Berlin",
+		want: sched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 Europe/Berlin")},
+	{name: "IANA zone lower-case", in: sp + "at 2026-12-01 02:00 europe/berlin",
+		want: sched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 europe/berlin")},
+	{name: "IANA zone overrides user zone", in: sp + "at 2026-12-01 02:00 America/New_York", loc: berlin,
+		want: sched("payments", "v1", utc(2026, 12, 1, 7, 0, 0), "2026-12-01 02:00 America/New_York")},
+	{name: "offset zone", in: sp + "at 2026-12-01 02:00 +02:00",
+		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01 02:00 +02:00")},
+	{name: "offset zone compact negative", in: sp + "at 2026-12-01 02:00 -0530",
+		want: sched("payments", "v1", utc(2026, 12, 1, 7, 30, 0), "2026-12-01 02:00 -0530")},
+	{name: "UTC lower-case", in: sp + "at 2026-12-01 02:00 utc", loc: kolkata,
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 utc")},
+	{name: "Z zone token", in: sp + "at 2026-12-01 02:00 Z", loc: newYork,
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 Z")},
+	{name: "UTC+2", in: sp + "at 2026-12-01 02:00 UTC+2",
+		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01 02:00 UTC+2")},
+	{name: "GMT", in: sp + "at 2026-12-01 02:00 GMT", loc: berlin,
+		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 GMT")},
+	{name: "today", in: sp + "at today 23:30",
+		want: sched("payments", "v1", utc(2026, 11, 22, 23, 30, 0), "today 23:30")},
+	{name: "TODAY in Berlin", in: sp + "at TODAY 23:30", loc: berlin,
+		want: sched("payments", "v1", utc(2026, 11, 22, 22, 30, 0), "TODAY 23:30")},
+	{name: "today in New York is a UTC tomorrow", in: sp + "at today 23:30", loc: newYork,
+		want: sched("payments", "v1", utc(2026, 11, 23, 4, 30, 0), "today 23:30")},
+	{name: "today in Auckland (already 23:00 there)", in: sp + "at today 23:30", loc: auckland,
+		want: sched("payments", "v1", utc(2026, 11, 22, 10, 30, 0), "today 23:30")},
+	{name: "tomorrow", in: sp + "at tomorrow 02:00",
+		want: sched("payments", "v1", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
+	{name: "tomorrow with zone", in: sp + "at tomorrow 02:00 Europe/Berlin",
+		want: sched("payments", "v1", utc(2026, 11, 23, 1, 0, 0), "tomorrow 02:00 Europe/Berlin")},
+	{name: "tomorrow in Kolkata", in: sp + "at tomorrow 02:00", loc: kolkata,
+		want: sched("payments", "v1", utc(2026, 11, 22, 20, 30, 0), "tomorrow 02:00")},
+	{name: "tomorrow in Auckland", in: sp + "at Tomorrow 02:00", loc: auckland,
+		want: sched("payments", "v1", utc(2026, 11, 22, 13, 0, 0), "Tomorrow 02:00")},
+	{name: "weekday short", in: sp + "at mon 09:30",
+		want: sched("payments", "v1", utc(2026, 11, 23, 9, 30, 0), "mon 09:30")},
+	{name: "weekday long mixed case", in: sp + "at Monday 09:30",
+		want: sched("payments", "v1", utc(2026, 11, 23, 9, 30, 0), "Monday 09:30")},
+	{name: "weekday today still ahead", in: sp + "at sun 11:00",
+		want: sched("payments", "v1", utc(2026, 11, 22, 11, 0, 0), "sun 11:00")},
+	{name: "weekday today already past: next week", in: sp + "at sun 09:00",
+		want: sched("payments", "v1", utc(2026, 11, 29, 9, 0, 0), "sun 09:00")},
+	{name: "weekday today exactly now", in: sp + "at sunday 10:00",
+		want: sched("payments", "v1", utc(2026, 11, 22, 10, 0, 0), "sunday 10:00")},
+	{name: "weekday with seconds", in: sp + "at sat 23:59:59",
+		want: sched("payments", "v1", utc(2026, 11, 28, 23, 59, 59), "sat 23:59:59")},
+	{name: "weekday with zone", in: sp + "at wed 09:30 Europe/Berlin",
+		want: sched("payments", "v1", utc(2026, 11, 25, 8, 30, 0), "wed 09:30 Europe/Berlin")},
+	{name: "single-digit hour", in: sp + "at fri 9:05",
+		want: sched("payments", "v1", utc(2026, 11, 27, 9, 5, 0), "fri 9:05")},
+	{name: "in hours", in: sp + "in 2h",
+		want: sched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h")},
+	{name: "in weeks and days", in: sp + "IN 1w2d",
+		want: sched("payments", "v1", utc(2026, 12, 1, 10, 0, 0), "in 1w2d")},
+	{name: "in with for in days", in: sp + "in 1d12h for 3d", loc: berlin,
+		want: with(sched("payments", "v1", utc(2026, 11, 23, 22, 0, 0), "in 1d12h"), func(s *commands.Schedule) {
+			s.Duration = 72 * time.Hour
+		})},
+	{name: "fractional days", in: sp + "in 90m for 1.5d",
+		want: with(sched("payments", "v1", utc(2026, 11, 22, 11, 30, 0), "in 90m"), func(s *commands.Schedule) {
+			s.Duration = 36 * time.Hour
+		})},
+	{name: "quoted service and version", in: `schedule "payments api" "v2.4.0 rc1" at 2026-12-01 02:00`,
+		want: sched("payments api", "v2.4.0 rc1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00")},
+	{name: "quoted keyword is a plain word", in: `schedule "for" "at" at 2026-12-01 02:00`,
+		want: sched("for", "at", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00")},
+	{name: "options in any order", in: sp + "at 2026-12-01 02:00 region us-east for 1w impact checkout slow",
+		want: with(sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00"), func(s *commands.Schedule) {
+			s.Region, s.Duration, s.Impact = "us-east", 168*time.Hour, "checkout slow"
+		})},
+	{name: "quoted region", in: sp + `at 2026-12-01 02:00 region "eu west"`,
+		want: with(sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00"), func(s *commands.Schedule) {
+			s.Region = "eu west"
+		})},
+	{name: "impact verbatim, keywords inside", in: sp + `at 2026-12-01 02:00 impact "for" real   region  text`,
+		want: with(sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00"), func(s *commands.Schedule) {
+			s.Impact = "for real region text"
+		})},
+	{name: "impact with curly quotes", in: sp + "at 2026-12-01 02:00 impact “card payments” down",
+		want: with(sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00"), func(s *commands.Schedule) {
+			s.Impact = "card payments down"
+		})},
+
+	// DST: the explicit UTC instants are what time.Date yields (TestDST checks that too).
+	{name: "Berlin gap 02:30 -> 03:30 CEST", in: sp + "at 2027-03-28 02:30 Europe/Berlin",
+		want: sched("payments", "v1", utc(2027, 3, 28, 1, 30, 0), "2027-03-28 02:30 Europe/Berlin")},
+	{name: "Berlin overlap 02:30 -> CET", in: sp + "at 2027-10-31 02:30", loc: berlin,
+		want: sched("payments", "v1", utc(2027, 10, 31, 1, 30, 0), "2027-10-31 02:30")},
+	{name: "New York gap 02:30 -> 01:30 EST", in: sp + "at 2027-03-14 02:30 America/New_York",
+		want: sched("payments", "v1", utc(2027, 3, 14, 6, 30, 0), "2027-03-14 02:30 America/New_York")},
+	{name: "New York overlap 01:30 -> EDT", in: sp + "at 2027-11-07 01:30", loc: newYork,
+		want: sched("payments", "v1", utc(2027, 11, 7, 5, 30, 0), "2027-11-07 01:30")},
+
+	// list
+	{name: "list", in: "list", want: commands.List{}},
+	{name: "list service", in: "list payments", want: commands.List{Service: "payments"}},
+	{name: "list service all", in: "list payments all", want: commands.List{Service: "payments", All: true}},
+	{name: "list ALL", in: "LIST ALL", want: commands.List{All: true}},
+	{name: "list all service", in: "list all payments", want: commands.List{Service: "payments", All: true}},
+	{name: "list quoted all is a service", in: `list "all"`, want: commands.List{Service: "all"}},
+
+	// id forms and id-only subcommands
+	{name: "show UPG-7", in: "show UPG-7", want: commands.Show{ID: 7}},
+	{name: "show upg-7", in: "show upg-7", want: commands.Show{ID: 7}},
+	{name: "show #7", in: "show #7", want: commands.Show{ID: 7}},
+	{name: "show 7", in: "Show 7", want: commands.Show{ID: 7}},
+	{name: "start", in: "start UPG-12", want: commands.Start{ID: 12}},
+	{name: "ack", in: "ack 3", want: commands.Ack{ID: 3}},
+	{name: "pending", in: "pending #4", want: commands.Pending{ID: 4}},
+	{name: "log", in: "log upg-5", want: commands.Log{ID: 5}},
+
+	// free-text tails
+	{name: "complete no note", in: "complete 7", want: commands.Complete{ID: 7}},
+	{name: "complete note", in: `complete UPG-7 all green, "no  issues"`, want: commands.Complete{ID: 7, Note: "all green, no  issues"}},
+	{name: "rollback", in: "rollback 7 error rate doubled", want: commands.Rollback{ID: 7, Reason: "error rate doubled"}},
+	{name: "rollback quoted", in: `ROLLBACK #7 "p99 > 2s"`, want: commands.Rollback{ID: 7, Reason: "p99 > 2s"}},
+	{name: "cancel", in: "cancel 7", want: commands.Cancel{ID: 7}},
+	{name: "cancel reason", in: "cancel 7 release blocked by QA", want: commands.Cancel{ID: 7, Reason: "release blocked by QA"}},
+
+	// reschedule / extend / link
+	{name: "reschedule", in: "reschedule UPG-7 at tomorrow 03:00",
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 3, 0, 0), StartText: "tomorrow 03:00"}},
+	{name: "reschedule for", in: "reschedule 7 at 2026-12-01T02:00:00Z for 4h",
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 12, 1, 2, 0, 0), Duration: 4 * time.Hour, StartText: "2026-12-01T02:00:00Z"}},
+	{name: "reschedule keywords upper with zone", in: "reschedule #7 AT mon 09:30 Europe/Berlin FOR 1h30m",
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 8, 30, 0), Duration: 90 * time.Minute, StartText: "mon 09:30 Europe/Berlin"}},
+	{name: "extend minutes", in: "extend UPG-7 30m", want: commands.Extend{ID: 7, By: 30 * time.Minute}},
+	{name: "extend day", in: "extend 7 1d", want: commands.Extend{ID: 7, By: 24 * time.Hour}},
+	{name: "extend week", in: "extend 7 1w", want: commands.Extend{ID: 7, By: 168 * time.Hour}},
+	{name: "link", in: "link 7 acme/payments", want: commands.Link{ID: 7, Repo: "acme/payments"}},
+	{name: "link tag", in: "link UPG-7 acme/payments v2.4.1", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.1"}},
+	{name: "link pasted URL", in: "link 7 https://github.com/acme/pay.ments.git", want: commands.Link{ID: 7, Repo: "acme/pay.ments"}},
+
+	// Errors: unknown subcommands.
+	{name: "typo suggests", in: "shedule payments", err: true, tok: "shedule", msg: `did you mean "schedule"?`},
+	{name: "prefix suggests", in: "sched", err: true, tok: "sched", msg: `did you mean "schedule"?`},
+	{name: "rolback suggests", in: "rolback 7 x", err: true, tok: "rolback", msg: `did you mean "rollback"?`},
+	{name: "unknown lists valid", in: "frobnicate", err: true, tok: "frobnicate", msg: "valid subcommands: schedule, list, show"},
+
+	// Errors: schedule structure.
+	{name: "schedule nothing", in: "schedule", err: true, tok: "", msg: "missing <service>"},
+	{name: "schedule no version", in: "schedule payments", err: true, tok: "", msg: "missing <version>"},
+	{name: "schedule at in version slot", in: "schedule payments at tomorrow 02:00", err: true, tok: "", msg: "missing <version>"},
+	{name: "schedule no start", in: sp, err: true, tok: "", msg: "missing the start"},
+	{name: "schedule wrong start keyword", in: sp + "on tomorrow 02:00", err: true, tok: "on", msg: "expected at <time> or in <duration>"},
+	{name: "schedule empty service", in: `schedule "" v1 in 2h`, err: true, tok: "", msg: "<service> is empty"},
+
+	// Errors: times.
+	{name: "at nothing", in: sp + "at", err: true, tok: "", msg: "missing the time"},
+	{name: "at word", in: sp + "at soon", err: true, tok: "soon", msg: "2026-12-01 02:00, 2026-12-01T02:00"},
+	{name: "bare clock hints at a day", in: sp + "at 02:00", err: true, tok: "02:00", msg: "today 02:00 or tomorrow 02:00"},
+	{name: "date without clock", in: sp + "at 2026-12-01", err: true, tok: "", msg: `missing the clock time after "2026-12-01"`},
+	{name: "weekday without clock", in: sp + "at mon", err: true, tok: "", msg: `missing the clock time after "mon"`},
+	{name: "bad hour", in: sp + "at 2026-12-01 25:00", err: true, tok: "25:00", msg: "cannot read"},
+	{name: "no such day", in: sp + "at 2026-02-30 02:00", err: true, tok: "2026-02-30", msg: "cannot read"},
+	{name: "bad T form", in: sp + "at 2026-12-01T25:00Z", err: true, tok: "2026-12-01T25:00Z", msg: "cannot read"},
+	{name: "yesterday", in: "reschedule 7 at yesterday 02:00", err: true, tok: "yesterday", msg: "cannot read"},
+	{name: "unknown IANA zone", in: sp + "at 2026-12-01 02:00 Mars/Olympus", err: true, tok: "Mars/Olympus", msg: "unknown time zone"},
+	{name: "zone path escape", in: sp + "at 2026-12-01 02:00 Europe/../etc", err: true, tok: "Europe/../etc", msg: "unknown time zone"},
+	{name: "offset out of range", in: sp + "at 2026-12-01 02:00 +15:00", err: true, tok: "+15:00", msg: "unknown time zone"},
+	{name: "rfc3339 plus zone", in: sp + "at 2026-12-01T02:00:00Z UTC", err: true, tok: "UTC", msg: "already carries its zone"},
+	{name: "rfc3339 offset plus IANA", in: sp + "at 2026-12-01T02:00:00+02:00 Europe/Berlin", err: true, tok: "Europe/Berlin", msg: "already carries its zone"},
+	{name: "ambiguous abbreviation", in: sp + "at 2026-12-01 02:00 CET", err: true, tok: "CET", msg: "abbreviations are ambiguous"},
+	{name: "ambiguous abbreviation reschedule", in: "reschedule 7 at tomorrow 02:00 EST", err: true, tok: "EST", msg: "abbreviations are ambiguous"},
+	{name: "two zones", in: sp + "at 2026-12-01 02:00 Europe/Berlin UTC", err: true, tok: "UTC", msg: "already has a zone"},
+	{name: "zone after in", in: sp + "in 2h UTC", err: true, tok: "UTC", msg: "unexpected"},
+	{name: "zone after for", in: sp + "at 2026-12-01 02:00 for 2h CET", err: true, tok: "CET", msg: "unexpected"},
+	{name: "past date", in: sp + "at 2026-11-21 10:00", err: true, tok: "2026-11-21 10:00", msg: "is in the past: it means 2026-11-21 10:00 UTC"},
+	{name: "past today", in: sp + "at today 09:00", err: true, tok: "today 09:00", msg: "in the past: it means 2026-11-22 09:00 UTC"},
+	{name: "past today in zone", in: sp + "at today 10:30 Europe/Berlin", err: true, tok: "today 10:30 Europe/Berlin", msg: "in the past: it means 2026-11-22 09:30 UTC"},
+	{name: "past reschedule", in: "reschedule 7 at 2020-01-01 00:00", err: true, tok: "2020-01-01 00:00", msg: "in the past"},
+
+	// Errors: durations.
+	{name: "in zero", in: sp + "in 0m", err: true, tok: "0m", msg: "greater than zero"},
+	{name: "in negative", in: sp + "in -2h", err: true, tok: "-2h", msg: "greater than zero"},
+	{name: "in word", in: sp + "in soon", err: true, tok: "soon", msg: "not a duration"},
+	{name: "in no unit", in: sp + "in 90", err: true, tok: "90", msg: "missing unit"},
+	{name: "in unknown unit", in: sp + "in 2y", err: true, tok: "2y", msg: `unknown unit "y"`},
+	{name: "in nothing", in: sp + "in", err: true, tok: "", msg: "missing <duration> after in"},
+	{name: "for zero", in: sp + "in 2h for 0s", err: true, tok: "0s", msg: "window duration"},
+	{name: "for nothing", in: sp + "in 2h for", err: true, tok: "", msg: "missing <duration> after for"},
+	{name: "for twice", in: sp + "in 2h for 2h FOR 3h", err: true, tok: "FOR", msg: "given twice"},
+	{name: "for bad mix", in: sp + "in 2h for 1d-2h", err: true, tok: "1d-2h", msg: "not a duration"},
+
+	// Errors: options.
+	{name: "region nothing", in: sp + "in 2h region", err: true, tok: "", msg: "missing <name> after region"},
+	{name: "region followed by keyword", in: sp + "in 2h region for 2h", err: true, tok: "", msg: "missing <name> after region"},
+	{name: "impact nothing", in: sp + "in 2h impact", err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact empty quotes", in: sp + `in 2h impact ""`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "trailing junk after time", in: sp + "at 2026-12-01 02:00 please", err: true, tok: "please", msg: "unexpected"},
+	{name: "unterminated quote", in: sp + `at 2026-12-01 02:00 impact "card payments`, err: true, tok: `"card payments`, msg: "unterminated quote"},
+	{name: "unterminated quote early", in: `schedule "payments v1 at`, err: true, tok: `"payments v1 at`, msg: "unterminated quote"},
+
+	// Errors: ids.
+	{name: "show no id", in: "show", err: true, tok: "", msg: "missing <id>"},
+	{name: "show zero", in: "show UPG-0", err: true, tok: "UPG-0", msg: "is not an upgrade id"},
+	{name: "show negative", in: "show -3", err: true, tok: "-3", msg: "UPG-7, upg-7, #7 or 7"},
+	{name: "show no dash", in: "show UPG7", err: true, tok: "UPG7", msg: "is not an upgrade id"},
+	{name: "show hash only", in: "show #", err: true, tok: "#", msg: "is not an upgrade id"},
+	{name: "show overflow", in: "show 99999999999999999999", err: true, tok: "99999999999999999999", msg: "is not an upgrade id"},
+	{name: "show fraction", in: "show 7.5", err: true, tok: "7.5", msg: "is not an upgrade id"},
+	{name: "show extra", in: "show 7 8", err: true, tok: "8", msg: "unexpected"},
+	{name: "ack missing", in: "ack", err: true, tok: "", msg: "missing <id>"},
+	{name: "pending extra", in: "pending 7 8", err: true, tok: "8", msg: "unexpected"},
+	{name: "log dangling prefix", in: "log UPG-", err: true, tok: "UPG-", msg: "is not an upgrade id"},
+	{name: "complete missing id", in: "complete", err: true, tok: "", msg: "missing <id>"},
+	{name: "cancel bad id", in: "cancel abc", err: true, tok: "abc", msg: "is not an upgrade id"},
+
+	// Errors: rollback / reschedule / extend / link / list / help.
+	{name: "rollback no reason", in: "rollback 7", err: true, tok: "", msg: "missing <reason...>"},
+	{name: "rollback empty reason", in: `rollback 7 ""`, err: true, tok: "", msg: "missing <reason...>"},
+	{name: "rollback no id", in: "rollback", err: true, tok: "", msg: "missing <id>"},
+	{name: "reschedule no time", in: "reschedule 7", err: true, tok: "", msg: "missing at <time>"},
+	{name: "reschedule in form", in: "reschedule 7 in 2h", err: true, tok: "in", msg: "expected at <time>"},
+	{name: "reschedule negative for", in: "reschedule 7 at tomorrow 02:00 for -1h", err: true, tok: "-1h", msg: "greater than zero"},
+	{name: "reschedule junk", in: "reschedule 7 at tomorrow 02:00 for 2h extra", err: true, tok: "extra", msg: "unexpected"},
+	{name: "extend nothing", in: "extend 7", err: true, tok: "", msg: "missing <duration>"},
+	{name: "extend zero", in: "extend 7 0h", err: true, tok: "0h", msg: "greater than zero"},
+	{name: "extend unknown unit", in: "extend 7 1x", err: true, tok: "1x", msg: `unknown unit "x"`},
+	{name: "extend junk", in: "extend 7 30m more", err: true, tok: "more", msg: "unexpected"},
+	{name: "link no repo", in: "link 7", err: true, tok: "", msg: "missing <owner/repo>"},
+	{name: "link no slash", in: "link 7 payments", err: true, tok: "payments", msg: "not a GitHub repository"},
+	{name: "link too many slashes", in: "link 7 acme/pay/ments", err: true, tok: "acme/pay/ments", msg: "not a GitHub repository"},
+	{name: "link bad owner", in: "link 7 -acme/payments", err: true, tok: "-acme/payments", msg: "not a GitHub repository"},
+	{name: "link bad repo chars", in: "link 7 acme/pay$ments", err: true, tok: "acme/pay$ments", msg: "not a GitHub repository"},
+	{name: "link junk", in: "link 7 acme/payments v1 extra", err: true, tok: "extra", msg: "unexpected"},
+	{name: "link bad id", in: "link x acme/payments", err: true, tok: "x", msg: "is not an upgrade id"},
+	{name: "list two services", in: "list a b", err: true, tok: "b", msg: "unexpected"},
+	{name: "list all twice", in: "list all all", err: true, tok: "all", msg: "unexpected"},
+	{name: "help unknown", in: "help nope", err: true, tok: "nope", msg: "no help for"},
+	{name: "help typo", in: "help schedul", err: true, tok: "schedul", msg: `did you mean "schedule"?`},
+	{name: "help extra", in: "help list extra", err: true, tok: "extra", msg: "unexpected"},
+}
+
+// expectedUsage mirrors the rule under test from the outside: errors of a known
+// subcommand carry its usage, anything else the overview.
+func expectedUsage(in string) string {
+	f := strings.Fields(in)
+	if len(f) > 0 && strings.EqualFold(f[0], "/upgrade") {
+		f = f[1:]
+	}
+	if len(f) > 0 {
+		for _, n := range commands.Names() {
+			if strings.EqualFold(f[0], n) {
+				return commands.Usage(n)
+			}
+		}
+	}
+	return commands.Usage("")
+}
+
+func TestParse(t *testing.T) {
+	if len(parseCases) < 90 {
+		t.Fatalf("only %d cases", len(parseCases))
+	}
+	seen := map[string]bool{}
+	for _, tc := range parseCases {
+		if seen[tc.name] {
+			t.Fatalf("duplicate case name %q", tc.name)
+		}
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := commands.Parse(tc.in, commands.Env{Now: now, Location: tc.loc})
+			if tc.err {
+				var e *commands.Error
+				if !errors.As(err, &e) {
+					t.Fatalf("Parse(%q) = %#v, %v; want *Error", tc.in, got, err)
+				}
+				if got != nil {
+					t.Errorf("Parse(%q) returned command %#v with an error", tc.in, got)
+				}
+				if e.Token != tc.tok {
+					t.Errorf("Parse(%q) Token = %q, want %q (msg %q)", tc.in, e.Token, tc.tok, e.Msg)
+				}
+				if !strings.Contains(e.Msg, tc.msg) {
+					t.Errorf("Parse(%q) Msg = %q, want it to contain %q", tc.in, e.Msg, tc.msg)
+				}
+				if want := expectedUsage(tc.in); e.Usage != want || e.Usage == "" {
+					t.Errorf("Parse(%q) Usage = %q, want %q", tc.in, e.Usage, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q) error: %v", tc.in, err)
+			}
+			if !reflect.DeepEqual(toUTC(got), toUTC(tc.want)) {
+				t.Errorf("Parse(%q)\n got %#v\nwant %#v", tc.in, toUTC(got), toUTC(tc.want))
+			}
+		})
+	}
+}
+
+// TestDST pins the DST contract: a wall-clock time in a gap or overlap means
+// exactly what time.Date makes of it, and the UTC instant is spelled out so a
+// change in Go's resolution shows up as a readable diff.
+func TestDST(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      string
+		env     *time.Location
+		zone    *time.Location
+		y       int
+		mo      time.Month
+		d, h, m int
+		wantUTC time.Time
+	}{
+		{"Berlin gap", "at 2027-03-28 02:30 Europe/Berlin", nil, berlin, 2027, 3, 28, 2, 30, utc(2027, 3, 28, 1, 30, 0)},
+		{"Berlin overlap", "at 2027-10-31 02:30", berlin, berlin, 2027, 10, 31, 2, 30, utc(2027, 10, 31, 1, 30, 0)},
+		{"New York gap", "at 2027-03-14 02:30", newYork, newYork, 2027, 3, 14, 2, 30, utc(2027, 3, 14, 6, 30, 0)},
+		{"New York overlap", "at 2027-11-07 01:30 America/New_York", kolkata, newYork, 2027, 11, 7, 1, 30, utc(2027, 11, 7, 5, 30, 0)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := commands.Env{Now: now, Location: tc.env}
+			cmd, err := commands.Parse("schedule payments v1 "+tc.in, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cmd.(commands.Schedule).Start
+			if want := time.Date(tc.y, tc.mo, tc.d, tc.h, tc.m, 0, 0, tc.zone); !got.Equal(want) {
+				t.Errorf("Start = %v, time.Date gives %v", got, want)
+			}
+			if !got.Equal(tc.wantUTC) {
+				t.Errorf("Start = %v (%v UTC), want %v", got, got.UTC(), tc.wantUTC)
+			}
+			if got.Location().String() != tc.zone.String() {
+				t.Errorf("Start location = %v, want %v", got.Location(), tc.zone)
+			}
+			cmd, err = commands.Parse("reschedule 7 "+tc.in, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs := cmd.(commands.Reschedule).Start; !rs.Equal(got) {
+				t.Errorf("reschedule Start = %v, schedule gave %v", rs, got)
+			}
+		})
+	}
+}
+
+// Replies show the time in the zone the user meant, so Start must keep it.
+func TestStartKeepsZone(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		loc  *time.Location
+		want string
+	}{
+		{"at 2026-12-01 02:00", nil, "UTC"},
+		{"at 2026-12-01 02:00", berlin, "Europe/Berlin"},
+		{"at 2026-12-01 02:00 America/New_York", berlin, "America/New_York"},
+		{"at 2026-12-01 02:00 +02:00", nil, "+02:00"},
+		{"at 2026-12-01T02:00:00-05:30", berlin, "-05:30"},
+		{"in 2h", kolkata, "Asia/Kolkata"},
+	} {
+		cmd, err := commands.Parse("schedule x v1 "+tc.in, commands.Env{Now: now, Location: tc.loc})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if got := cmd.(commands.Schedule).Start.Location().String(); got != tc.want {
+			t.Errorf("%q: location %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseTimeConsumed(t *testing.T) {
+	for _, tc := range []struct {
+		toks []string
+		want int
+	}{
+		{[]string{"2026-12-01", "02:00", "for", "2h"}, 2},
+		{[]string{"2026-12-01", "02:00", "UTC", "for", "2h"}, 3},
+		{[]string{"2026-12-01T02:00:00Z", "region", "eu"}, 1},
+		{[]string{"tomorrow", "02:00", "Europe/Berlin"}, 3},
+		{[]string{"mon", "09:30", "+02:00", "impact", "x"}, 3},
+	} {
+		_, n, err := commands.ParseTime(tc.toks, commands.Env{Now: now})
+		if err != nil || n != tc.want {
+			t.Errorf("ParseTime(%q) consumed %d, %v; want %d", tc.toks, n, err, tc.want)
+		}
+	}
+}
+
+func TestParseTimeNilLocationIsUTC(t *testing.T) {
+	got, _, err := commands.ParseTime([]string{"today", "12:00"}, commands.Env{Now: now})
+	if err != nil || !got.Equal(utc(2026, 11, 22, 12, 0, 0)) || got.Location() != time.UTC {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
+
+func TestParseID(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"UPG-7", 7, true}, {"upg-7", 7, true}, {"Upg-42", 42, true}, {"#7", 7, true}, {"7", 7, true},
+		{"007", 7, true}, {"UPG-1000000", 1000000, true},
+		{"", 0, false}, {"0", 0, false}, {"-7", 0, false}, {"+7", 0, false}, {"UPG-", 0, false},
+		{"UPG7", 0, false}, {"#", 0, false}, {"##7", 0, false}, {"#UPG-7", 0, false}, {"7a", 0, false},
+		{"UPG--7", 0, false}, {" 7", 0, false}, {"99999999999999999999", 0, false}, {"٧", 0, false},
+	} {
+		got, err := commands.ParseID(tc.in)
+		if tc.ok != (err == nil) || got != tc.want {
+			t.Errorf("ParseID(%q) = %d, %v; want %d ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+		var e *commands.Error
+		if err != nil && (!errors.As(err, &e) || e.Token != tc.in) {
+			t.Errorf("ParseID(%q) error %#v does not name the token", tc.in, err)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90m", 90 * time.Minute, true},
+		{"2h", 2 * time.Hour, true},
+		{"1h30m", 90 * time.Minute, true},
+		{"3d", 72 * time.Hour, true},
+		{"1w", 168 * time.Hour, true},
+		{"1w2d", 216 * time.Hour, true},
+		{"1d12h", 36 * time.Hour, true},
+		{"2d1w", 216 * time.Hour, true},
+		{"1.5d", 36 * time.Hour, true},
+		{"0.5w", 84 * time.Hour, true},
+		{"1d1h1m1s", 25*time.Hour + time.Minute + time.Second, true},
+		{"500ms", 500 * time.Millisecond, true},
+		{"0", 0, true},
+		{"0m", 0, true},
+		{"-1h", -time.Hour, true},
+		{"+1d", 24 * time.Hour, true},
+		{"", 0, false},
+		{"d", 0, false},
+		{"90", 0, false},
+		{"1y", 0, false},
+		{"1D", 0, false},
+		{"1d-2h", 0, false},
+		{"1..5h", 0, false},
+		{"-", 0, false},
+		{"15251w", 0, false},
+		{"15000w15000w", 0, false},
+		{"2562047h", 2562047 * time.Hour, true},
+	} {
+		got, err := commands.ParseDuration(tc.in)
+		if tc.ok != (err == nil) || got != tc.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+		var e *commands.Error
+		if err != nil && (!errors.As(err, &e) || e.Token != tc.in || e.Msg == "") {
+			t.Errorf("ParseDuration(%q) error %#v does not name the token", tc.in, err)
+		}
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	_, err := commands.Parse("rollback 7", commands.Env{Now: now})
+	want := "missing <reason...>: a rollback alert must say why\nUsage: /upgrade rollback <id> <reason...>"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Error() = %q, want %q", err, want)
+	}
+}

@@ -1,0 +1,447 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseID accepts the id forms users copy from replies and type by hand
+// (UPG-7, upg-7, #7, 7). The returned error is an *Error without Usage; Parse
+// adds the usage of the subcommand being parsed.
+func ParseID(s string) (int, error) {
+	digits := s
+	switch {
+	case len(digits) > 4 && strings.EqualFold(digits[:4], "UPG-"):
+		digits = digits[4:]
+	case strings.HasPrefix(digits, "#"):
+		digits = digits[1:]
+	}
+	bad := &Error{Token: s, Msg: fmt.Sprintf("%q is not an upgrade id; use %s", s, idForms)}
+	if digits == "" {
+		return 0, bad
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, bad
+		}
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n <= 0 {
+		return 0, bad
+	}
+	return n, nil
+}
+
+// durationUnits are the extra units users expect for maintenance windows; Go's
+// own units are delegated to time.ParseDuration so its rules stay authoritative.
+var durationUnits = map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
+
+// ParseDuration extends time.ParseDuration with d (24h) and w (168h), freely
+// combined (1w2d, 1d12h). It does not require a positive value: whether zero or
+// negative is acceptable depends on where the duration is used, so Parse checks
+// that and names the token.
+func ParseDuration(s string) (time.Duration, error) {
+	bad := func(why string) error {
+		return &Error{Token: s, Msg: fmt.Sprintf("%q is not a duration%s; use %s", s, why, durationForms)}
+	}
+	rest := s
+	neg := false
+	if rest != "" && (rest[0] == '+' || rest[0] == '-') {
+		neg = rest[0] == '-'
+		rest = rest[1:]
+	}
+	if rest == "" {
+		return 0, bad("")
+	}
+	if rest == "0" {
+		return 0, nil
+	}
+	var total time.Duration
+	for rest != "" {
+		i := 0
+		for i < len(rest) && (rest[i] == '.' || rest[i] >= '0' && rest[i] <= '9') {
+			i++
+		}
+		num := rest[:i]
+		j := i
+		for j < len(rest) && rest[j] != '.' && (rest[j] < '0' || rest[j] > '9') {
+			j++
+		}
+		unit := rest[i:j]
+		rest = rest[j:]
+		if num == "" {
+			return 0, bad("")
+		}
+		if unit == "" {
+			return 0, bad(" (missing unit)")
+		}
+		var part time.Duration
+		if mult, ok := durationUnits[unit]; ok {
+			// Parse the number as hours so Go handles fractions (1.5d) exactly,
+			// then scale with an overflow check.
+			h, err := time.ParseDuration(num + "h")
+			if err != nil {
+				return 0, bad("")
+			}
+			k := mult / time.Hour
+			if h > (1<<63-1)/k {
+				return 0, bad(" (too long)")
+			}
+			part = h * k
+		} else {
+			d, err := time.ParseDuration(num + unit)
+			if err != nil {
+				if strings.Contains(err.Error(), "unknown unit") {
+					return 0, bad(fmt.Sprintf(" (unknown unit %q)", unit))
+				}
+				return 0, bad("")
+			}
+			part = d
+		}
+		if total > (1<<63-1)-part {
+			return 0, bad(" (too long)")
+		}
+		total += part
+	}
+	if neg {
+		total = -total
+	}
+	return total, nil
+}
+
+var weekdays = map[string]time.Weekday{
+	"sun": time.Sunday, "sunday": time.Sunday,
+	"mon": time.Monday, "monday": time.Monday,
+	"tue": time.Tuesday, "tues": time.Tuesday, "tuesday": time.Tuesday,
+	"wed": time.Wednesday, "weds": time.Wednesday, "wednesday": time.Wednesday,
+	"thu": time.Thursday, "thur": time.Thursday, "thurs": time.Thursday, "thursday": time.Thursday,
+	"fri": time.Friday, "friday": time.Friday,
+	"sat": time.Saturday, "saturday": time.Saturday,
+}
+
+// ParseTime reads an absolute time (the <time> of "at <time>") from the front of
+// tokens and reports how many tokens it used, so the caller can go on with the
+// options that follow. It does not reject past times: that is a property of the
+// command, not of the syntax, and Parse reports it with the UTC instant.
+//
+// A trailing zone token is only consumed when it looks like a zone (UTC, GMT, Z,
+// something with a '/', or a signed offset), so option keywords after the time
+// are never mistaken for zones.
+func ParseTime(tokens []string, env Env) (time.Time, int, error) {
+	if len(tokens) == 0 {
+		return time.Time{}, 0, &Error{Msg: "missing the time; use " + timeForms}
+	}
+	loc := env.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	first := tokens[0]
+	unparseable := func(tok, hint string) error {
+		return &Error{Token: tok, Msg: fmt.Sprintf("cannot read %q as a time%s; use %s", tok, hint, timeForms)}
+	}
+
+	var (
+		year, day, hour, minute, sec, nsec int
+		month                              time.Month
+		kind                               string // "date", "today", "tomorrow", "weekday"
+		wd                                 time.Weekday
+		ownZone                            *time.Location // zone written inside an RFC 3339 token
+		consumed                           int
+	)
+	lower := strings.ToLower(first)
+	if w, ok := weekdays[lower]; ok || lower == "today" || lower == "tomorrow" || isDate(first) {
+		switch {
+		case ok:
+			kind, wd = "weekday", w
+		case lower == "today" || lower == "tomorrow":
+			kind = lower
+		default:
+			kind = "date"
+			year, month, day, _ = parseDate(first)
+		}
+		if len(tokens) < 2 {
+			return time.Time{}, 0, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", first, first)}
+		}
+		var ok2 bool
+		hour, minute, sec, nsec, ok2 = parseClock(tokens[1])
+		if !ok2 {
+			return time.Time{}, 0, unparseable(tokens[1], fmt.Sprintf(" after %q", first))
+		}
+		consumed = 2
+	} else if len(first) > 11 && (first[10] == 'T' || first[10] == 't') && isDate(first[:10]) {
+		kind = "date"
+		year, month, day, _ = parseDate(first[:10])
+		clock := asciiUpper(first[11:])
+		if cut := strings.IndexAny(clock, "Z+-"); cut >= 0 {
+			z, ok := parseZoneSuffix(clock[cut:])
+			if !ok {
+				return time.Time{}, 0, unparseable(first, "")
+			}
+			ownZone, clock = z, clock[:cut]
+		}
+		var ok bool
+		hour, minute, sec, nsec, ok = parseClock(clock)
+		if !ok {
+			return time.Time{}, 0, unparseable(first, "")
+		}
+		consumed = 1
+	} else {
+		hint := ""
+		if _, _, _, _, ok := parseClock(first); ok {
+			hint = fmt.Sprintf(" without a day (today %s or tomorrow %s?)", first, first)
+		}
+		return time.Time{}, 0, unparseable(first, hint)
+	}
+
+	if consumed < len(tokens) && looksLikeZone(tokens[consumed]) {
+		tok := tokens[consumed]
+		if ownZone != nil {
+			return time.Time{}, 0, &Error{Token: tok, Msg: fmt.Sprintf("%q already carries its zone; drop %q", first, tok)}
+		}
+		z, err := parseZone(tok)
+		if err != nil {
+			return time.Time{}, 0, err
+		}
+		loc = z
+		consumed++
+	}
+	if ownZone != nil {
+		loc = ownZone
+	}
+
+	// Relative days are counted in the zone the user meant, not in UTC: just after
+	// midnight in Berlin it is still the previous day in UTC, so "today" differs.
+	now := env.Now.In(loc)
+	var t time.Time
+	switch kind {
+	case "date":
+		t = time.Date(year, month, day, hour, minute, sec, nsec, loc)
+	case "today", "tomorrow":
+		off := 0
+		if kind == "tomorrow" {
+			off = 1
+		}
+		t = time.Date(now.Year(), now.Month(), now.Day()+off, hour, minute, sec, nsec, loc)
+	case "weekday":
+		off := (int(wd) - int(now.Weekday()) + 7) % 7
+		t = time.Date(now.Year(), now.Month(), now.Day()+off, hour, minute, sec, nsec, loc)
+		if off == 0 && t.Before(env.Now) {
+			t = time.Date(now.Year(), now.Month(), now.Day()+7, hour, minute, sec, nsec, loc)
+		}
+	}
+	return t, consumed, nil
+}
+
+// isDate reports whether s is exactly YYYY-MM-DD with a day that exists.
+func isDate(s string) bool {
+	_, _, _, ok := parseDate(s)
+	return ok
+}
+
+func parseDate(s string) (int, time.Month, int, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, false
+	}
+	y, ok1 := atoiDigits(s[:4])
+	m, ok2 := atoiDigits(s[5:7])
+	d, ok3 := atoiDigits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 {
+		return 0, 0, 0, false
+	}
+	// time.Date normalises Feb 30 into March; a user typing it made a mistake.
+	if time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() != d {
+		return 0, 0, 0, false
+	}
+	return y, time.Month(m), d, true
+}
+
+// parseClock reads H:MM, HH:MM, HH:MM:SS or HH:MM:SS.fraction.
+func parseClock(s string) (h, m, sec, nsec int, ok bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return 0, 0, 0, 0, false
+	}
+	if len(parts[0]) < 1 || len(parts[0]) > 2 || len(parts[1]) != 2 {
+		return 0, 0, 0, 0, false
+	}
+	h, ok1 := atoiDigits(parts[0])
+	m, ok2 := atoiDigits(parts[1])
+	if !ok1 || !ok2 || h > 23 || m > 59 {
+		return 0, 0, 0, 0, false
+	}
+	if len(parts) == 3 {
+		secs, frac, hasFrac := strings.Cut(parts[2], ".")
+		var ok3 bool
+		sec, ok3 = atoiDigits(secs)
+		if len(secs) != 2 || !ok3 || sec > 59 {
+			return 0, 0, 0, 0, false
+		}
+		if hasFrac {
+			if frac == "" || len(frac) > 9 {
+				return 0, 0, 0, 0, false
+			}
+			f, ok4 := atoiDigits(frac)
+			if !ok4 {
+				return 0, 0, 0, 0, false
+			}
+			for i := len(frac); i < 9; i++ {
+				f *= 10
+			}
+			nsec = f
+		}
+	}
+	return h, m, sec, nsec, true
+}
+
+func atoiDigits(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// looksLikeZone decides whether the token after a time is meant as its zone.
+func looksLikeZone(tok string) bool {
+	up := asciiUpper(tok)
+	switch {
+	case up == "UTC" || up == "GMT" || up == "Z":
+		return true
+	case strings.HasPrefix(up, "UTC+") || strings.HasPrefix(up, "UTC-") ||
+		strings.HasPrefix(up, "GMT+") || strings.HasPrefix(up, "GMT-"):
+		return true
+	case strings.Contains(tok, "/"):
+		return true
+	case len(tok) > 1 && (tok[0] == '+' || tok[0] == '-') && tok[1] >= '0' && tok[1] <= '9':
+		return true
+	}
+	return false
+}
+
+func parseZone(tok string) (*time.Location, error) {
+	bad := &Error{Token: tok, Msg: fmt.Sprintf("unknown time zone %q; use UTC, an IANA name like Europe/Berlin, or an offset like +02:00", tok)}
+	up := asciiUpper(tok)
+	switch {
+	case up == "UTC" || up == "GMT" || up == "Z":
+		return time.UTC, nil
+	case strings.HasPrefix(up, "UTC") || strings.HasPrefix(up, "GMT"):
+		// UTC+2 means two hours ahead of UTC (unlike the inverted IANA Etc/GMT+2).
+		if z, ok := parseOffset(tok[3:]); ok {
+			return z, nil
+		}
+		return nil, bad
+	case tok[0] == '+' || tok[0] == '-':
+		if z, ok := parseOffset(tok); ok {
+			return z, nil
+		}
+		return nil, bad
+	}
+	if strings.HasPrefix(tok, "/") || strings.Contains(tok, "..") || strings.Contains(tok, "\\") {
+		return nil, bad
+	}
+	if z, err := time.LoadLocation(tok); err == nil {
+		return z, nil
+	}
+	// Zone files are case-sensitive but people type europe/berlin.
+	if z, err := time.LoadLocation(canonicalZoneCase(tok)); err == nil {
+		return z, nil
+	}
+	return nil, bad
+}
+
+// canonicalZoneCase turns "america/new_york" into "America/New_York".
+func canonicalZoneCase(s string) string {
+	b := []byte(strings.ToLower(s))
+	upper := true
+	for i, c := range b {
+		if upper && c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+		upper = c == '/' || c == '_' || c == '-'
+	}
+	return string(b)
+}
+
+// parseZoneSuffix reads the Z or ±hh:mm ending an RFC 3339 token.
+func parseZoneSuffix(s string) (*time.Location, bool) {
+	if s == "Z" {
+		return time.UTC, true
+	}
+	return parseOffset(s)
+}
+
+// parseOffset reads +02:00, -0530, +2 or +02. Real offsets lie within -12..+14
+// hours; anything beyond is a typo rather than a zone.
+func parseOffset(s string) (*time.Location, bool) {
+	if len(s) < 2 || (s[0] != '+' && s[0] != '-') {
+		return nil, false
+	}
+	sign := 1
+	if s[0] == '-' {
+		sign = -1
+	}
+	body := s[1:]
+	var hs, ms string
+	switch {
+	case len(body) <= 2:
+		hs = body
+	case strings.Contains(body, ":"):
+		hs, ms, _ = strings.Cut(body, ":")
+		if len(ms) != 2 {
+			return nil, false
+		}
+	case len(body) == 4:
+		hs, ms = body[:2], body[2:]
+	default:
+		return nil, false
+	}
+	if len(hs) < 1 || len(hs) > 2 {
+		return nil, false
+	}
+	h, ok := atoiDigits(hs)
+	if !ok || h > 14 {
+		return nil, false
+	}
+	m := 0
+	if ms != "" {
+		if m, ok = atoiDigits(ms); !ok || m > 59 {
+			return nil, false
+		}
+	}
+	off := sign * (h*3600 + m*60)
+	if off == 0 {
+		return time.UTC, true
+	}
+	name := fmt.Sprintf("%c%02d:%02d", s[0], h, m)
+	return time.FixedZone(name, off), true
+}
+
+// formatUTC renders an instant for error replies; seconds only when present,
+// since users almost always type minutes.
+func formatUTC(t time.Time) string {
+	u := t.UTC()
+	if u.Second() != 0 || u.Nanosecond() != 0 {
+		return u.Format("2006-01-02 15:04:05 UTC")
+	}
+	return u.Format("2006-01-02 15:04 UTC")
+}
+
+// asciiUpper upper-cases ASCII letters only, keeping byte offsets identical to
+// the input so prefixes found in the result can be sliced off the original.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,191 @@
+// Package config reads upgradebot's TOML configuration, applies
+// UPGRADEBOT_* environment overrides and validates the result.
+//
+// Load and LoadBytes only decode: they report unknown keys, values of the
+// wrong type and bad environment values as Problems. Call Config.Validate
+// afterwards for the semantic checks (references, ids, modes, URLs).
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the whole configuration file; durations are already parsed.
+type Config struct {
+	// DefaultTimezone is the IANA zone used when the platform does not tell a user's zone.
+	DefaultTimezone string `toml:"default_timezone"`
+	// Admins are people names or platform ids allowed every command.
+	Admins []string `toml:"admins"`
+	// MaxWindow is the longest upgrade window that may be scheduled.
+	MaxWindow time.Duration `toml:"max_window"`
+	// Retention is how long finished upgrades are kept (an upgradebot addition to the spec).
+	Retention time.Duration `toml:"retention"`
+
+	// Server is the [server] section.
+	Server Server `toml:"server"`
+	// Redis is the [redis] section.
+	Redis Redis `toml:"redis"`
+	// Slack is the [slack] section.
+	Slack Slack `toml:"slack"`
+	// Discord is the [discord] section.
+	Discord Discord `toml:"discord"`
+	// GitHub is the [github] section.
+	GitHub GitHub `toml:"github"`
+	// Reminders is the [reminders] section.
+	Reminders Reminders `toml:"reminders"`
+	// API is the [api] section.
+	API API `toml:"api"`
+	// Webhooks are the [[webhooks]] entries.
+	Webhooks []Webhook `toml:"webhooks"`
+	// People are the [[people]] entries.
+	People []Person `toml:"people"`
+	// Services are the [[services]] entries.
+	Services []Service `toml:"services"`
+}
+
+// Server is the [server] section: the HTTP listener.
+type Server struct {
+	// Listen is the host:port the HTTP server binds.
+	Listen string `toml:"listen"`
+	// PublicURL is the externally reachable base URL used in links; optional.
+	PublicURL string `toml:"public_url"`
+}
+
+// Redis is the [redis] section: the system of record.
+type Redis struct {
+	// URL is a redis://, rediss://, redis+sentinel://, unix:// or memory:// URL.
+	URL string `toml:"url"`
+	// ClusterAddrs lists host:port seeds of a Redis Cluster, used instead of URL.
+	ClusterAddrs []string `toml:"cluster_addrs"`
+	// Prefix starts every key, so several bots can share one Redis.
+	Prefix string `toml:"prefix"`
+}
+
+// Slack is the [slack] section.
+type Slack struct {
+	// Enabled turns the Slack adapter on.
+	Enabled bool `toml:"enabled"`
+	// Mode is "socket" (Socket Mode) or "http" (Events/Interactivity endpoints).
+	Mode string `toml:"mode"`
+	// BotToken is the xoxb- bot token; secret.
+	BotToken string `toml:"bot_token"`
+	// AppToken is the xapp- app-level token, socket mode only; secret.
+	AppToken string `toml:"app_token"`
+	// SigningSecret verifies requests in http mode; secret.
+	SigningSecret string `toml:"signing_secret"`
+	// APIURL overrides the Web API base URL (tests, GovSlack); empty means Slack's default.
+	APIURL string `toml:"api_url"`
+	// Command is the slash command name, e.g. "/upgrade".
+	Command string `toml:"command"`
+}
+
+// Discord is the [discord] section.
+type Discord struct {
+	// Enabled turns the Discord adapter on.
+	Enabled bool `toml:"enabled"`
+	// Mode is "gateway" or "http" (interactions endpoint).
+	Mode string `toml:"mode"`
+	// BotToken is the bot token; secret.
+	BotToken string `toml:"bot_token"`
+	// ApplicationID is the application's snowflake.
+	ApplicationID string `toml:"application_id"`
+	// PublicKey is the hex Ed25519 key that verifies interactions in http mode.
+	PublicKey string `toml:"public_key"`
+	// GuildIDs are the guilds commands are registered on; empty means global.
+	GuildIDs []string `toml:"guild_ids"`
+	// APIURL overrides the REST base URL (tests); empty means Discord's default.
+	APIURL string `toml:"api_url"`
+}
+
+// GitHub is the [github] section.
+type GitHub struct {
+	// Token authenticates API calls; optional for public repositories; secret.
+	Token string `toml:"token"`
+	// APIURL is the GitHub Enterprise (or test) API base URL; empty means api.github.com.
+	APIURL string `toml:"api_url"`
+	// WebhookSecret verifies /github/webhook deliveries; secret.
+	WebhookSecret string `toml:"webhook_secret"`
+}
+
+// Reminders is the [reminders] section.
+type Reminders struct {
+	// Before are the offsets before a window's start at which reminders are posted.
+	Before []time.Duration `toml:"before"`
+	// EscalateAfter is how long after a rollback alert or the last reminder unacknowledged people get a DM.
+	EscalateAfter time.Duration `toml:"escalate_after"`
+	// DefaultDuration is the window length when a schedule command gives none.
+	DefaultDuration time.Duration `toml:"default_duration"`
+}
+
+// API is the [api] section.
+type API struct {
+	// Tokens are the bearer tokens accepted by /api/v1; secret.
+	Tokens []string `toml:"tokens"`
+	// Public serves / and /calendar.ics without a token.
+	Public bool `toml:"public"`
+}
+
+// Webhook is one [[webhooks]] entry: an outbound, signed event delivery target.
+type Webhook struct {
+	// URL receives a POST per event.
+	URL string `toml:"url"`
+	// Secret keys the X-Upgradebot-Signature-256 HMAC; secret.
+	Secret string `toml:"secret"`
+}
+
+// Person is one [[people]] entry: one person with several platform identities.
+type Person struct {
+	// Name is how owners and admins refer to the person.
+	Name string `toml:"name"`
+	// IDs are the person's platform ids, e.g. "slack:U012AB3CD", "discord:80351110224678912".
+	IDs []string `toml:"ids"`
+}
+
+// Service is one [[services]] entry.
+type Service struct {
+	// Name identifies the service in commands.
+	Name string `toml:"name"`
+	// Owners are people names or platform ids (users, Slack user groups, Discord roles).
+	Owners []string `toml:"owners"`
+	// Channels are where the service's upgrade threads are posted.
+	Channels []string `toml:"channels"`
+	// DependsOn names the services this one breaks without.
+	DependsOn []string `toml:"depends_on"`
+	// Repo is the GitHub repository of its releases, "owner/name".
+	Repo string `toml:"repo"`
+}
+
+// Default returns the configuration used for every key the file and environment leave unset.
+func Default() Config {
+	return Config{
+		DefaultTimezone: "UTC",
+		MaxWindow:       24 * time.Hour,
+		Retention:       90 * 24 * time.Hour,
+		Server:          Server{Listen: "127.0.0.1:8080"},
+		Redis:           Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "upgradebot"},
+		Slack:           Slack{Mode: "socket", Command: "/upgrade"},
+		Discord:         Discord{Mode: "gateway"},
+		Reminders: Reminders{
+			Before:          []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour},
+			EscalateAfter:   30 * time.Minute,
+			DefaultDuration: time.Hour,
+		},
+		API: API{Public: true},
+	}
+}
+
+// Problem is one configuration mistake, located by its key path.
+type Problem struct {
+	// Path is the key path, e.g. "services[1].depends_on" or "env UPGRADEBOT_SLACK_ENABLED".
+	Path string
+	// Msg says what is wrong; it never contains a secret value.
+	Msg string
+}
+
+// String renders the problem as "path: msg".
+func (p Problem) String() string { return p.Path + ": " + p.Msg }
+
+func problemf(path, format string, args ...any) Problem {
+	return Problem{Path: path, Msg: fmt.Sprintf(format, args...)}
+}

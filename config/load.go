@@ -1,0 +1,372 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// EnvPrefix starts every environment override, e.g. UPGRADEBOT_SLACK_BOT_TOKEN.
+const EnvPrefix = "UPGRADEBOT"
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// Load reads the TOML file at path over Default() and applies the environment overrides in environ
+// (os.Environ() form). Unknown keys, wrongly typed values and bad environment values are returned as
+// Problems; the error is only for an unreadable file or invalid TOML syntax. Load does not call Validate.
+func Load(path string, environ []string) (Config, []Problem, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Default(), nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, problems, err := load(data, environ)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, problems, nil
+}
+
+// LoadBytes is Load for a configuration held in memory, e.g. the console's built-in demo.
+func LoadBytes(data []byte, environ []string) (Config, []Problem, error) {
+	cfg, problems, err := load(data, environ)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("config: %w", err)
+	}
+	return cfg, problems, nil
+}
+
+func load(data []byte, environ []string) (Config, []Problem, error) {
+	var raw map[string]any
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		return Default(), nil, syntaxErr(data, err)
+	}
+	d := &decoder{rank: map[string]int{}, set: map[string]bool{}}
+	for i, k := range md.Keys() {
+		if _, ok := d.rank[k.String()]; !ok {
+			d.rank[k.String()] = i
+		}
+	}
+	cfg := Default()
+	d.table("", nil, raw, reflect.ValueOf(&cfg).Elem())
+	d.env(environ, reflect.ValueOf(&cfg).Elem())
+
+	// The default url would otherwise clash with a cluster configured in the file or environment.
+	if len(cfg.Redis.ClusterAddrs) > 0 && !d.set["redis.url"] {
+		cfg.Redis.URL = ""
+	}
+	// slack-go and discordgo join paths onto the base URL, so it must end with a slash.
+	for _, u := range []*string{&cfg.Slack.APIURL, &cfg.Discord.APIURL, &cfg.GitHub.APIURL} {
+		if *u != "" && !strings.HasSuffix(*u, "/") {
+			*u += "/"
+		}
+	}
+	return cfg, d.problems, nil
+}
+
+// hiddenSyntaxError keeps the line of a TOML syntax error but not its text, which may quote a secret.
+type hiddenSyntaxError struct {
+	line int
+	err  error
+}
+
+func (e *hiddenSyntaxError) Error() string {
+	return fmt.Sprintf("toml: line %d: invalid TOML syntax (details hidden: the line may hold a secret)", e.line)
+}
+
+func (e *hiddenSyntaxError) Unwrap() error { return e.err }
+
+func syntaxErr(data []byte, err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	line := ""
+	if lines := strings.Split(string(data), "\n"); pe.Position.Line >= 1 && pe.Position.Line <= len(lines) {
+		line = strings.ToLower(lines[pe.Position.Line-1])
+	}
+	last := pe.LastKey
+	if i := strings.LastIndexByte(last, '.'); i >= 0 {
+		last = last[i+1:]
+	}
+	if isSecretKey(last) || containsAny(line, "token", "secret", "password", "url", "://") {
+		return &hiddenSyntaxError{line: pe.Position.Line, err: err}
+	}
+	return err // toml.ParseError.Error() already says "toml: line N ..."
+}
+
+func isSecretKey(k string) bool {
+	switch k {
+	case "bot_token", "app_token", "signing_secret", "token", "webhook_secret", "tokens", "secret", "url":
+		return true
+	}
+	return false
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// decoder copies a parsed TOML tree onto a Config, collecting Problems instead of stopping at the first.
+type decoder struct {
+	rank     map[string]int  // unindexed key ("services.name") -> position of its first appearance
+	set      map[string]bool // unindexed keys given by the file or the environment
+	problems []Problem
+}
+
+func (d *decoder) add(path, format string, args ...any) {
+	d.problems = append(d.problems, problemf(path, format, args...))
+}
+
+// fieldsOf maps TOML tag names to field indexes.
+func fieldsOf(t reflect.Type) map[string]int {
+	m := make(map[string]int, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("toml"); tag != "" && tag != "-" {
+			m[tag] = i
+		}
+	}
+	return m
+}
+
+func joinPath(path, key string) string {
+	k := toml.Key{key}.String()
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect.Value) {
+	fields := fieldsOf(rv.Type())
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	rankOf := func(k string) int {
+		r, ok := d.rank[toml.Key(append(keys[:len(keys):len(keys)], k)).String()]
+		if !ok {
+			return int(^uint(0) >> 1)
+		}
+		return r
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := rankOf(names[i]), rankOf(names[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	for _, k := range names {
+		sub := append(keys[:len(keys):len(keys)], k)
+		p := joinPath(path, k)
+		idx, ok := fields[k]
+		if !ok {
+			if s := suggest(k, fields); s != "" {
+				d.add(p, "unknown key (did you mean %q?)", s)
+			} else {
+				d.add(p, "unknown key")
+			}
+			continue
+		}
+		d.set[toml.Key(sub).String()] = true
+		d.value(p, sub, m[k], rv.Field(idx))
+	}
+}
+
+func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
+	t := rv.Type()
+	switch {
+	case t == durationType:
+		s, ok := v.(string)
+		if !ok {
+			d.add(path, `must be a duration string like "24h" or "3d", not %s`, tomlType(v))
+			return
+		}
+		dur, err := ParseDuration(s)
+		if err != nil {
+			d.add(path, `%v (use Go durations plus days and weeks: "90m", "24h", "3d", "1w")`, err)
+			return
+		}
+		rv.SetInt(int64(dur))
+	case t.Kind() == reflect.String:
+		s, ok := v.(string)
+		if !ok {
+			d.add(path, "must be a string, not %s", tomlType(v))
+			return
+		}
+		rv.SetString(s)
+	case t.Kind() == reflect.Bool:
+		b, ok := v.(bool)
+		if !ok {
+			d.add(path, "must be true or false, not %s", tomlType(v))
+			return
+		}
+		rv.SetBool(b)
+	case t.Kind() == reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.add(path, "must be a table, not %s", tomlType(v))
+			return
+		}
+		d.table(path, keys, m, rv)
+	case t.Kind() == reflect.Slice:
+		var elems []any
+		switch l := v.(type) {
+		case []any:
+			elems = l
+		case []map[string]any:
+			for _, e := range l {
+				elems = append(elems, e)
+			}
+		default:
+			d.add(path, "must be an array, not %s", tomlType(v))
+			return
+		}
+		out := reflect.MakeSlice(t, len(elems), len(elems))
+		for i, e := range elems {
+			d.value(fmt.Sprintf("%s[%d]", path, i), keys, e, out.Index(i))
+		}
+		rv.Set(out)
+	default:
+		panic("config: unsupported field type " + t.String())
+	}
+}
+
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	default:
+		return "a date/time"
+	}
+}
+
+// suggest returns the known key closest to an unknown one, if it is a plausible typo.
+func suggest(k string, fields map[string]int) string {
+	best, bestDist := "", 3
+	for name := range fields {
+		dist := commands.Distance(k, name)
+		if dist < bestDist || (dist == bestDist && best != "" && name < best) {
+			best, bestDist = name, dist
+		}
+	}
+	return best
+}
+
+// env applies UPGRADEBOT_<SECTION>_<KEY> overrides. An empty value counts as unset.
+func (d *decoder) env(environ []string, rv reflect.Value) {
+	vars := map[string]string{}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, EnvPrefix+"_") {
+			continue
+		}
+		if _, dup := vars[k]; !dup { // first wins, like os.Getenv
+			vars[k] = v
+		}
+	}
+	if len(vars) > 0 {
+		d.envFields(EnvPrefix, nil, vars, rv)
+	}
+}
+
+func (d *decoder) envFields(prefix string, keys []string, vars map[string]string, rv reflect.Value) {
+	t := rv.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("toml")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		sub := append(keys[:len(keys):len(keys)], tag)
+		f := rv.Field(i)
+		switch {
+		case f.Kind() == reflect.Struct:
+			d.envFields(name, sub, vars, f)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			// Array-of-table entries from the file can be overridden by index: UPGRADEBOT_WEBHOOKS_0_SECRET.
+			for j := 0; j < f.Len(); j++ {
+				d.envFields(name+"_"+strconv.Itoa(j), sub, vars, f.Index(j))
+			}
+		default:
+			val, ok := vars[name]
+			if !ok || strings.TrimSpace(val) == "" {
+				continue
+			}
+			if d.envValue("env "+name, strings.TrimSpace(val), f) {
+				d.set[toml.Key(sub).String()] = true
+			}
+		}
+	}
+}
+
+func (d *decoder) envValue(path, val string, rv reflect.Value) bool {
+	t := rv.Type()
+	switch {
+	case t == durationType:
+		dur, err := ParseDuration(val)
+		if err != nil {
+			d.add(path, `%v (use Go durations plus days and weeks: "90m", "24h", "3d", "1w")`, err)
+			return false
+		}
+		rv.SetInt(int64(dur))
+	case t.Kind() == reflect.String:
+		rv.SetString(val)
+	case t.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			d.add(path, "must be true or false")
+			return false
+		}
+		rv.SetBool(b)
+	case t.Kind() == reflect.Slice:
+		var parts []string
+		for _, p := range strings.Split(val, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		out := reflect.MakeSlice(t, len(parts), len(parts))
+		for i, p := range parts {
+			if t.Elem() != durationType {
+				out.Index(i).SetString(p)
+				continue
+			}
+			dur, err := ParseDuration(p)
+			if err != nil {
+				d.add(path, `entry %d: %v (use Go durations plus days and weeks: "90m", "24h", "3d", "1w")`, i+1, err)
+				return false
+			}
+			out.Index(i).SetInt(int64(dur))
+		}
+		rv.Set(out)
+	default:
+		panic("config: unsupported field type " + t.String())
+	}
+	return true
+}

@@ -1,0 +1,421 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+func loadString(t *testing.T, data string, env ...string) (Config, []Problem) {
+	t.Helper()
+	cfg, problems, err := LoadBytes([]byte(data), env)
+	if err != nil {
+		t.Fatalf("LoadBytes: %v", err)
+	}
+	return cfg, problems
+}
+
+func paths(problems []Problem) []string {
+	out := make([]string, len(problems))
+	for i, p := range problems {
+		out[i] = p.Path
+	}
+	return out
+}
+
+func findProblem(problems []Problem, path string) (Problem, bool) {
+	for _, p := range problems {
+		if p.Path == path {
+			return p, true
+		}
+	}
+	return Problem{}, false
+}
+
+func TestLoadEmptyIsDefault(t *testing.T) {
+	cfg, problems := loadString(t, "")
+	if len(problems) != 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Fatalf("got %+v\nwant %+v", cfg, Default())
+	}
+	if got := Default().Validate(); len(got) != 0 {
+		t.Fatalf("Default().Validate() = %v", got)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	d := Default()
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"default_timezone", d.DefaultTimezone, "UTC"},
+		{"max_window", d.MaxWindow, 24 * time.Hour},
+		{"retention", d.Retention, 2160 * time.Hour},
+		{"server.listen", d.Server.Listen, "127.0.0.1:8080"},
+		{"redis.url", d.Redis.URL, "redis://127.0.0.1:6379/0"},
+		{"redis.prefix", d.Redis.Prefix, "upgradebot"},
+		{"slack.mode", d.Slack.Mode, "socket"},
+		{"slack.command", d.Slack.Command, "/upgrade"},
+		{"discord.mode", d.Discord.Mode, "gateway"},
+		{"reminders.before", d.Reminders.Before, []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour}},
+		{"reminders.escalate_after", d.Reminders.EscalateAfter, 30 * time.Minute},
+		{"reminders.default_duration", d.Reminders.DefaultDuration, time.Hour},
+		{"api.public", d.API.Public, true},
+		{"slack.enabled", d.Slack.Enabled, false},
+		{"discord.enabled", d.Discord.Enabled, false},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	cfg, problems := loadString(t, `
+default_timezone = "Europe/Berlin"
+admins = ["alice", "slack:U1234"]
+max_window = "2d"
+retention = "1w"
+
+[slack]
+enabled = true
+bot_token = "xoxb-1"
+api_url = "http://127.0.0.1:9999/api"
+
+[reminders]
+before = ["2h"]
+
+[[people]]
+name = "alice"
+ids = ["slack:U1234"]
+
+[[services]]
+name = "payments"
+owners = ["alice"]
+depends_on = ["ledger"]
+repo = "acme/payments"
+
+[[services]]
+name = "ledger"
+`)
+	if len(problems) != 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	if cfg.DefaultTimezone != "Europe/Berlin" || cfg.MaxWindow != 48*time.Hour || cfg.Retention != 168*time.Hour {
+		t.Errorf("top level: %+v", cfg)
+	}
+	if !slices.Equal(cfg.Admins, []string{"alice", "slack:U1234"}) {
+		t.Errorf("admins = %v", cfg.Admins)
+	}
+	// Keys left out of a section keep their defaults.
+	if !cfg.Slack.Enabled || cfg.Slack.BotToken != "xoxb-1" || cfg.Slack.Mode != "socket" || cfg.Slack.Command != "/upgrade" {
+		t.Errorf("slack = %+v", cfg.Slack)
+	}
+	if cfg.Slack.APIURL != "http://127.0.0.1:9999/api/" {
+		t.Errorf("slack.api_url = %q, want a trailing slash added", cfg.Slack.APIURL)
+	}
+	// A list from the file replaces the default list.
+	if !slices.Equal(cfg.Reminders.Before, []time.Duration{2 * time.Hour}) {
+		t.Errorf("reminders.before = %v", cfg.Reminders.Before)
+	}
+	if cfg.Reminders.EscalateAfter != 30*time.Minute {
+		t.Errorf("reminders.escalate_after = %v", cfg.Reminders.EscalateAfter)
+	}
+	if len(cfg.Services) != 2 || cfg.Services[0].Repo != "acme/payments" || !slices.Equal(cfg.Services[0].DependsOn, []string{"ledger"}) {
+		t.Errorf("services = %+v", cfg.Services)
+	}
+}
+
+func TestLoadUnknownKeys(t *testing.T) {
+	_, problems := loadString(t, `
+defualt_timezone = "UTC"
+zzz = 1
+aaa = 2
+
+[slack]
+bot_tokn = "xoxb-secret-value"
+
+[slak]
+enabled = true
+
+[redis.extra]
+x = 1
+
+[[services]]
+name = "ledger"
+
+[[services]]
+nme = "payments"
+[services.options]
+fast = true
+
+[[people]]
+name = "alice"
+ids = ["slack:U1234"]
+email = "a@example.com"
+`)
+	want := []string{
+		"defualt_timezone",
+		"zzz",
+		"aaa",
+		"slack.bot_tokn",
+		"slak",
+		"redis.extra",
+		"services[1].nme",
+		"services[1].options",
+		"people[0].email",
+	}
+	got := paths(problems)
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing problem at %q; got %v", w, problems)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(got), len(want), problems)
+	}
+	// File order for siblings.
+	if i, j := slices.Index(got, "zzz"), slices.Index(got, "aaa"); i > j {
+		t.Errorf("zzz (line 3) reported after aaa (line 4): %v", got)
+	}
+	p, _ := findProblem(problems, "slack.bot_tokn")
+	if p.Msg != `unknown key (did you mean "bot_token"?)` {
+		t.Errorf("slack.bot_tokn: %q", p.Msg)
+	}
+	p, _ = findProblem(problems, "services[1].nme")
+	if p.Msg != `unknown key (did you mean "name"?)` {
+		t.Errorf("services[1].nme: %q", p.Msg)
+	}
+	for _, p := range problems {
+		if strings.Contains(p.String(), "secret-value") {
+			t.Errorf("problem leaks a value: %s", p)
+		}
+	}
+}
+
+func TestLoadTypeProblems(t *testing.T) {
+	tests := []struct {
+		name, toml, path, msg string
+	}{
+		{"duration as integer", `max_window = 24`, "max_window", `must be a duration string like "24h" or "3d", not an integer`},
+		{"bad duration", `retention = "24 hours"`, "retention", `invalid duration "24 hours"`},
+		{"bool as string", "[slack]\nenabled = \"yes\"", "slack.enabled", "must be true or false, not a string"},
+		{"list as string", `admins = "alice"`, "admins", "must be an array, not a string"},
+		{"list element", "[reminders]\nbefore = [\"1h\", 5]", "reminders.before[1]", "must be a duration string"},
+		{"bad list duration", "[reminders]\nbefore = [\"1h\", \"soon\"]", "reminders.before[1]", `invalid duration "soon"`},
+		{"string as integer", "[slack]\nbot_token = 1234", "slack.bot_token", "must be a string, not an integer"},
+		{"section as value", `slack = "on"`, "slack", "must be a table, not a string"},
+		{"array of tables as table", "[services]\nname = \"x\"", "services", "must be an array, not a table"},
+		{"nested in array", "[[services]]\nname = \"a\"\n[[services]]\nname = 5", "services[1].name", "must be a string, not an integer"},
+		{"inline tables", `services = [{name = "a"}, {name = "b", owners = "x"}]`, "services[1].owners", "must be an array"},
+		{"datetime", `default_timezone = 2026-01-01`, "default_timezone", "must be a string, not a date/time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, problems := loadString(t, tt.toml)
+			p, ok := findProblem(problems, tt.path)
+			if !ok {
+				t.Fatalf("no problem at %q; got %v", tt.path, problems)
+			}
+			if !strings.Contains(p.Msg, tt.msg) {
+				t.Fatalf("%s: msg %q does not contain %q", tt.path, p.Msg, tt.msg)
+			}
+			if len(problems) != 1 {
+				t.Fatalf("want exactly one problem, got %v", problems)
+			}
+		})
+	}
+}
+
+func TestLoadKeepsGoingAfterTypeProblem(t *testing.T) {
+	cfg, problems := loadString(t, "max_window = 5\n[slack]\nenabled = \"no\"\ncommand = \"/deploy\"\n")
+	if got := paths(problems); !slices.Equal(got, []string{"max_window", "slack.enabled"}) {
+		t.Fatalf("problems = %v", problems)
+	}
+	if cfg.Slack.Command != "/deploy" || cfg.MaxWindow != 24*time.Hour {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+}
+
+func TestLoadDeterministic(t *testing.T) {
+	data := "a = 1\nb = 2\nc = 3\nd = 4\n[slack]\nx = 1\ny = 2\nz = 3\n[[services]]\nq = 1\nr = 2\n"
+	_, first := loadString(t, data, "UPGRADEBOT_SLACK_ENABLED=maybe", "UPGRADEBOT_MAX_WINDOW=later")
+	for range 20 {
+		_, again := loadString(t, data, "UPGRADEBOT_SLACK_ENABLED=maybe", "UPGRADEBOT_MAX_WINDOW=later")
+		if !reflect.DeepEqual(first, again) {
+			t.Fatalf("problems differ between runs:\n%v\n%v", first, again)
+		}
+	}
+}
+
+func TestLoadSyntaxError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(path, []byte("[server]\nlisten = \"x\"\nmode = = 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load(path, nil)
+	if err == nil {
+		t.Fatal("want error")
+	}
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v does not wrap toml.ParseError", err)
+	}
+	for _, want := range []string{path, "line 3"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestLoadSyntaxErrorHidesSecrets(t *testing.T) {
+	for _, data := range []string{
+		"[slack]\nbot_token = xoxb-sekrit-123\n",
+		"[github]\ntoken = 'ghp_sekrit' 'x'\n",
+		"[redis]\nurl = redis://:sekrit@host\n",
+	} {
+		_, _, err := LoadBytes([]byte(data), nil)
+		if err == nil {
+			t.Fatalf("%q: want error", data)
+		}
+		if strings.Contains(err.Error(), "sekrit") {
+			t.Errorf("error leaks a secret: %v", err)
+		}
+		if !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("error lacks the line: %v", err)
+		}
+		var pe toml.ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("error %v does not wrap toml.ParseError", err)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nope.toml")
+	_, _, err := Load(path, nil)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want fs.ErrNotExist", err)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Fatalf("err %q does not name the file", err)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	const file = `
+default_timezone = "UTC"
+[slack]
+bot_token = "xoxb-file"
+[redis]
+url = "redis://file:6379/0"
+[[webhooks]]
+url = "https://hooks.example.com/a"
+[[services]]
+name = "ledger"
+`
+	tests := []struct {
+		name  string
+		env   []string
+		check func(Config) bool
+	}{
+		{"string", []string{"UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-env"}, func(c Config) bool { return c.Slack.BotToken == "xoxb-env" }},
+		{"string trimmed", []string{"UPGRADEBOT_SLACK_BOT_TOKEN= xoxb-env \n"}, func(c Config) bool { return c.Slack.BotToken == "xoxb-env" }},
+		{"redis url", []string{"UPGRADEBOT_REDIS_URL=memory://"}, func(c Config) bool { return c.Redis.URL == "memory://" }},
+		{"top-level string", []string{"UPGRADEBOT_DEFAULT_TIMEZONE=Asia/Tokyo"}, func(c Config) bool { return c.DefaultTimezone == "Asia/Tokyo" }},
+		{"top-level duration", []string{"UPGRADEBOT_MAX_WINDOW=2d"}, func(c Config) bool { return c.MaxWindow == 48*time.Hour }},
+		{"retention", []string{"UPGRADEBOT_RETENTION=1w"}, func(c Config) bool { return c.Retention == 168*time.Hour }},
+		{"section duration", []string{"UPGRADEBOT_REMINDERS_ESCALATE_AFTER=15m"}, func(c Config) bool { return c.Reminders.EscalateAfter == 15*time.Minute }},
+		{"bool true", []string{"UPGRADEBOT_SLACK_ENABLED=true"}, func(c Config) bool { return c.Slack.Enabled }},
+		{"bool 1", []string{"UPGRADEBOT_DISCORD_ENABLED=1"}, func(c Config) bool { return c.Discord.Enabled }},
+		{"bool false", []string{"UPGRADEBOT_API_PUBLIC=false"}, func(c Config) bool { return !c.API.Public }},
+		{"list", []string{"UPGRADEBOT_API_TOKENS=a, b,,c ,"}, func(c Config) bool { return slices.Equal(c.API.Tokens, []string{"a", "b", "c"}) }},
+		{"admins", []string{"UPGRADEBOT_ADMINS=alice,slack:U1234"}, func(c Config) bool { return slices.Equal(c.Admins, []string{"alice", "slack:U1234"}) }},
+		{"guild ids", []string{"UPGRADEBOT_DISCORD_GUILD_IDS=123,456"}, func(c Config) bool { return slices.Equal(c.Discord.GuildIDs, []string{"123", "456"}) }},
+		{"duration list", []string{"UPGRADEBOT_REMINDERS_BEFORE=1w, 3d,1h"}, func(c Config) bool {
+			return slices.Equal(c.Reminders.Before, []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour})
+		}},
+		{"cluster addrs keep explicit url", []string{"UPGRADEBOT_REDIS_CLUSTER_ADDRS=a:1,b:2"}, func(c Config) bool {
+			return slices.Equal(c.Redis.ClusterAddrs, []string{"a:1", "b:2"}) && c.Redis.URL == "redis://file:6379/0"
+		}},
+		{"array of tables by index", []string{"UPGRADEBOT_WEBHOOKS_0_SECRET=s3", "UPGRADEBOT_SERVICES_0_OWNERS=alice,bob"}, func(c Config) bool {
+			return c.Webhooks[0].Secret == "s3" && slices.Equal(c.Services[0].Owners, []string{"alice", "bob"})
+		}},
+		{"index past the file's entries is ignored", []string{"UPGRADEBOT_WEBHOOKS_1_SECRET=s3"}, func(c Config) bool { return len(c.Webhooks) == 1 }},
+		{"empty counts as unset", []string{"UPGRADEBOT_SLACK_BOT_TOKEN=", "UPGRADEBOT_SLACK_ENABLED="}, func(c Config) bool {
+			return c.Slack.BotToken == "xoxb-file" && !c.Slack.Enabled
+		}},
+		{"first occurrence wins", []string{"UPGRADEBOT_SLACK_COMMAND=/one", "UPGRADEBOT_SLACK_COMMAND=/two"}, func(c Config) bool { return c.Slack.Command == "/one" }},
+		{"unrelated and malformed ignored", []string{"PATH=/bin", "UPGRADEBOT", "SLACK_BOT_TOKEN=x"}, func(c Config) bool { return c.Slack.BotToken == "xoxb-file" }},
+		{"api url normalized", []string{"UPGRADEBOT_DISCORD_API_URL=http://127.0.0.1:1/api/v10"}, func(c Config) bool {
+			return c.Discord.APIURL == "http://127.0.0.1:1/api/v10/"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, problems := loadString(t, file, tt.env...)
+			if len(problems) != 0 {
+				t.Fatalf("problems: %v", problems)
+			}
+			if !tt.check(cfg) {
+				t.Fatalf("override not applied: %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestEnvClusterAddrsDropDefaultURL(t *testing.T) {
+	cfg, problems := loadString(t, "", "UPGRADEBOT_REDIS_CLUSTER_ADDRS=10.0.0.1:6379,10.0.0.2:6379")
+	if len(problems) != 0 || cfg.Redis.URL != "" {
+		t.Fatalf("url = %q, problems %v", cfg.Redis.URL, problems)
+	}
+	if got := cfg.Validate(); len(got) != 0 {
+		t.Fatalf("Validate: %v", got)
+	}
+	cfg, _ = loadString(t, "[redis]\ncluster_addrs = [\"10.0.0.1:6379\"]\n")
+	if cfg.Redis.URL != "" {
+		t.Fatalf("file cluster_addrs kept the default url %q", cfg.Redis.URL)
+	}
+	cfg, _ = loadString(t, "[redis]\nurl = \"redis://x:1\"\ncluster_addrs = [\"10.0.0.1:6379\"]\n")
+	if _, ok := findProblem(cfg.Validate(), "redis.url"); !ok {
+		t.Fatal("url and cluster_addrs both set: want a redis.url problem")
+	}
+}
+
+func TestEnvProblems(t *testing.T) {
+	tests := []struct {
+		env, path, msg string
+	}{
+		{"UPGRADEBOT_SLACK_ENABLED=yes-please", "env UPGRADEBOT_SLACK_ENABLED", "must be true or false"},
+		{"UPGRADEBOT_API_PUBLIC=nope", "env UPGRADEBOT_API_PUBLIC", "must be true or false"},
+		{"UPGRADEBOT_MAX_WINDOW=forever", "env UPGRADEBOT_MAX_WINDOW", `invalid duration "forever"`},
+		{"UPGRADEBOT_REMINDERS_BEFORE=1h,soon", "env UPGRADEBOT_REMINDERS_BEFORE", `entry 2: invalid duration "soon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			cfg, problems := loadString(t, "", tt.env)
+			if len(problems) != 1 || problems[0].Path != tt.path || !strings.Contains(problems[0].Msg, tt.msg) {
+				t.Fatalf("problems = %v, want one at %q containing %q", problems, tt.path, tt.msg)
+			}
+			if strings.Contains(problems[0].String(), "yes-please") {
+				t.Fatalf("bool problem echoes the value: %s", problems[0])
+			}
+			// A bad value leaves the previous one in place.
+			if !reflect.DeepEqual(cfg, Default()) {
+				t.Fatalf("config changed by a bad value: %+v", cfg)
+			}
+		})
+	}
+}

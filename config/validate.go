@@ -1,0 +1,388 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "time/tzdata" // zones must validate (and later resolve) the same on hosts without a zoneinfo database
+)
+
+var (
+	nameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	commandRe = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+	repoRe    = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$`)
+	hexKeyRe  = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+)
+
+// Validate checks the configuration as a whole and returns every problem found, in key order.
+// Messages never contain token, secret or URL values.
+func (c Config) Validate() []Problem {
+	v := &validator{people: map[string]int{}, services: map[string]int{}}
+	v.indexNames(c)
+
+	if c.DefaultTimezone == "" {
+		v.add("default_timezone", "required (an IANA zone such as \"UTC\" or \"Europe/Berlin\")")
+	} else if c.DefaultTimezone == "Local" {
+		v.add("default_timezone", `must be an IANA zone such as "UTC" or "Europe/Berlin", not "Local"`)
+	} else if _, err := time.LoadLocation(c.DefaultTimezone); err != nil {
+		v.add("default_timezone", "unknown time zone %q", c.DefaultTimezone)
+	}
+	for _, a := range c.Admins {
+		v.ref("admins", a)
+	}
+	v.positive("max_window", c.MaxWindow)
+	v.positive("retention", c.Retention)
+
+	v.server(c.Server)
+	v.redis(c.Redis)
+	v.slack(c.Slack)
+	v.discord(c.Discord)
+	if c.GitHub.APIURL != "" {
+		v.absURL("github.api_url", c.GitHub.APIURL)
+	}
+	v.reminders(c.Reminders, c.MaxWindow)
+	for i, t := range c.API.Tokens {
+		if strings.TrimSpace(t) == "" {
+			v.add("api.tokens", "entry %d is empty", i+1)
+		}
+	}
+	for i, w := range c.Webhooks {
+		p := fmt.Sprintf("webhooks[%d]", i)
+		if w.URL == "" {
+			v.add(p+".url", "required")
+		} else {
+			v.absURL(p+".url", w.URL)
+		}
+		if w.Secret == "" {
+			v.add(p+".secret", "required: deliveries are signed (or set %s_WEBHOOKS_%d_SECRET)", EnvPrefix, i)
+		}
+	}
+	v.peopleAndServices(c)
+	return v.problems
+}
+
+type validator struct {
+	problems []Problem
+	people   map[string]int // person name -> index of its first entry
+	services map[string]int // service name -> index of its first entry
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.problems = append(v.problems, problemf(path, format, args...))
+}
+
+func (v *validator) indexNames(c Config) {
+	for i, p := range c.People {
+		if _, ok := v.people[p.Name]; !ok && p.Name != "" {
+			v.people[p.Name] = i
+		}
+	}
+	for i, s := range c.Services {
+		if _, ok := v.services[s.Name]; !ok && s.Name != "" {
+			v.services[s.Name] = i
+		}
+	}
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.add(path, "must be greater than 0")
+	}
+}
+
+// absURL reports a value that is not an absolute http(s) URL, without echoing it (it may embed a secret).
+func (v *validator) absURL(path, s string) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.add(path, "must be an absolute http:// or https:// URL")
+	}
+}
+
+func (v *validator) server(s Server) {
+	if s.Listen == "" {
+		v.add("server.listen", `required (host:port, e.g. "127.0.0.1:8080")`)
+	} else if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+		v.add("server.listen", `must be host:port, e.g. "127.0.0.1:8080" or ":8080"`)
+	}
+	if s.PublicURL != "" {
+		v.absURL("server.public_url", s.PublicURL)
+	}
+}
+
+func (v *validator) redis(r Redis) {
+	switch {
+	case r.URL != "" && len(r.ClusterAddrs) > 0:
+		v.add("redis.url", "must be empty when redis.cluster_addrs is set (use one or the other)")
+	case r.URL == "" && len(r.ClusterAddrs) == 0:
+		v.add("redis.url", "required (or set redis.cluster_addrs)")
+	case r.URL != "":
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			v.add("redis.url", "not a valid URL")
+			break
+		}
+		switch u.Scheme {
+		case "redis", "rediss", "redis+sentinel":
+			if u.Host == "" {
+				v.add("redis.url", "must name a host, e.g. redis://127.0.0.1:6379/0")
+			}
+		case "unix":
+			if u.Path == "" {
+				v.add("redis.url", "must name a socket path, e.g. unix:///run/redis.sock")
+			}
+		case "memory":
+		default:
+			v.add("redis.url", "scheme must be redis://, rediss://, redis+sentinel://, unix:// or memory://")
+		}
+	}
+	for i, a := range r.ClusterAddrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			v.add("redis.cluster_addrs", "entry %d must be host:port", i+1)
+		}
+	}
+	if r.Prefix == "" {
+		v.add("redis.prefix", "required")
+	} else if strings.ContainsFunc(r.Prefix, isSpace) {
+		v.add("redis.prefix", "must not contain spaces")
+	} else if strings.ContainsAny(r.Prefix, "{}") {
+		v.add("redis.prefix", "must not contain { or }: the keys carry their own hash tags for Redis Cluster")
+	}
+}
+
+func (v *validator) slack(s Slack) {
+	modeOK := s.Mode == "socket" || s.Mode == "http"
+	if !modeOK {
+		v.add("slack.mode", `must be "socket" or "http"`)
+	}
+	if s.Enabled && s.BotToken == "" {
+		v.add("slack.bot_token", "required when slack.enabled = true")
+	} else if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
+		v.add("slack.bot_token", "must be a bot token (xoxb-...)")
+	}
+	if s.Enabled && s.Mode == "socket" && s.AppToken == "" {
+		v.add("slack.app_token", "required in socket mode (xapp-...)")
+	} else if s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-") {
+		v.add("slack.app_token", "must be an app-level token (xapp-...)")
+	}
+	if s.Enabled && s.Mode == "http" && s.SigningSecret == "" {
+		v.add("slack.signing_secret", "required in http mode")
+	}
+	if s.APIURL != "" {
+		v.absURL("slack.api_url", s.APIURL)
+	}
+	if s.Command == "" {
+		if s.Enabled {
+			v.add("slack.command", `required (e.g. "/upgrade")`)
+		}
+	} else if !commandRe.MatchString(s.Command) {
+		v.add("slack.command", `must be a slash command like "/upgrade" (lower case, at most 32 characters)`)
+	}
+}
+
+func (v *validator) discord(d Discord) {
+	if d.Mode != "gateway" && d.Mode != "http" {
+		v.add("discord.mode", `must be "gateway" or "http"`)
+	}
+	if d.Enabled && d.BotToken == "" {
+		v.add("discord.bot_token", "required when discord.enabled = true")
+	}
+	if d.Enabled && d.ApplicationID == "" {
+		v.add("discord.application_id", "required when discord.enabled = true")
+	} else if d.ApplicationID != "" && !isSnowflake(d.ApplicationID) {
+		v.add("discord.application_id", "must be a snowflake (digits)")
+	}
+	if d.Enabled && d.Mode == "http" && d.PublicKey == "" {
+		v.add("discord.public_key", "required in http mode (64 hex characters from the developer portal)")
+	} else if d.PublicKey != "" && !hexKeyRe.MatchString(d.PublicKey) {
+		v.add("discord.public_key", "must be 64 hex characters (the application's Ed25519 public key)")
+	}
+	for _, g := range d.GuildIDs {
+		if !isSnowflake(g) {
+			v.add("discord.guild_ids", "%q is not a snowflake (digits)", g)
+		}
+	}
+	if d.APIURL != "" {
+		v.absURL("discord.api_url", d.APIURL)
+	}
+}
+
+func (v *validator) reminders(r Reminders, maxWindow time.Duration) {
+	seen := map[time.Duration]bool{}
+	for i, b := range r.Before {
+		switch {
+		case b <= 0:
+			v.add(fmt.Sprintf("reminders.before[%d]", i), "must be greater than 0")
+		case seen[b]:
+			v.add("reminders.before", "%s listed twice", formatDuration(b))
+		}
+		seen[b] = true
+	}
+	v.positive("reminders.escalate_after", r.EscalateAfter)
+	v.positive("reminders.default_duration", r.DefaultDuration)
+	if r.DefaultDuration > 0 && maxWindow > 0 && r.DefaultDuration > maxWindow {
+		v.add("reminders.default_duration", "longer than max_window (%s)", formatDuration(maxWindow))
+	}
+}
+
+// ref checks an owner or admin: a [[people]] name or a platform id of an allowed kind.
+func (v *validator) ref(path, s string) {
+	if !IsID(s) {
+		if _, ok := v.people[s]; ok {
+			return
+		}
+		v.add(path, "unknown person %q (a bare name must match a [[people]] name)%s", s, didYouMean(s, v.people))
+		return
+	}
+	v.id(path, s, "owners and admins are people, users, user groups or roles", KindUser, KindGroup, KindRole, KindUserOrChannel, KindConsole)
+}
+
+// id parses a platform id and checks its kind; want says what is expected there.
+func (v *validator) id(path, s, want string, allowed ...IDKind) (ID, bool) {
+	id, err := ParseID(s)
+	if err != nil {
+		v.add(path, "%v", err)
+		return ID{}, false
+	}
+	for _, k := range allowed {
+		if id.Kind == k {
+			return id, true
+		}
+	}
+	v.add(path, "%q is a %s; %s", s, id.Kind, want)
+	return ID{}, false
+}
+
+func (v *validator) peopleAndServices(c Config) {
+	owner := map[string]string{} // platform id -> person name
+	for i, p := range c.People {
+		path := fmt.Sprintf("people[%d]", i)
+		switch {
+		case p.Name == "":
+			v.add(path+".name", "required")
+		case !nameRe.MatchString(p.Name):
+			v.add(path+".name", "must be one word of letters, digits, \".\", \"_\" or \"-\"")
+		case v.people[p.Name] != i:
+			v.add(path+".name", "duplicate person %q (first at people[%d])", p.Name, v.people[p.Name])
+		}
+		for _, s := range p.IDs {
+			id, ok := v.id(path+".ids", s, "a person's ids are users: slack:U.../W..., discord:<snowflake> or console:<name>", KindUser, KindUserOrChannel, KindConsole)
+			if !ok {
+				continue
+			}
+			key := id.String()
+			if prev, taken := owner[key]; taken {
+				if prev == p.Name {
+					v.add(path+".ids", "%q listed twice", s)
+				} else {
+					v.add(path+".ids", "%q already belongs to %q", s, prev)
+				}
+				continue
+			}
+			owner[key] = p.Name
+		}
+	}
+
+	for i, s := range c.Services {
+		path := fmt.Sprintf("services[%d]", i)
+		switch {
+		case s.Name == "":
+			v.add(path+".name", "required")
+		case !nameRe.MatchString(s.Name):
+			v.add(path+".name", "must be one word of letters, digits, \".\", \"_\" or \"-\"")
+		case v.services[s.Name] != i:
+			v.add(path+".name", "duplicate service %q (first at services[%d])", s.Name, v.services[s.Name])
+		default:
+			// Commands match service names case-insensitively, so these would be ambiguous.
+			for j := 0; j < i; j++ {
+				if o := c.Services[j].Name; o != s.Name && strings.EqualFold(o, s.Name) {
+					v.add(path+".name", "duplicate service %q (same as %q at services[%d], names are case-insensitive)", s.Name, o, j)
+					break
+				}
+			}
+		}
+		for _, o := range s.Owners {
+			v.ref(path+".owners", o)
+		}
+		for _, ch := range s.Channels {
+			v.id(path+".channels", ch, "channels are slack:C.../G.../D..., discord:<snowflake> or console:<name>", KindChannel, KindUserOrChannel, KindConsole)
+		}
+		seen := map[string]bool{}
+		for _, dep := range s.DependsOn {
+			switch {
+			case seen[dep]:
+				v.add(path+".depends_on", "%q listed twice", dep)
+			case !v.hasService(dep):
+				v.add(path+".depends_on", "unknown service %q%s", dep, didYouMean(dep, v.services))
+			}
+			seen[dep] = true
+		}
+		if s.Repo != "" && !repoRe.MatchString(s.Repo) {
+			v.add(path+".repo", "must be a GitHub repository as owner/name, e.g. \"acme/payments\"")
+		}
+	}
+	v.cycles(c.Services)
+}
+
+func (v *validator) hasService(name string) bool {
+	_, ok := v.services[name]
+	return ok
+}
+
+// cycles reports each dependency cycle once, found by a depth-first walk in file order.
+func (v *validator) cycles(services []Service) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		color[name] = grey
+		stack = append(stack, name)
+		for _, dep := range services[v.services[name]].DependsOn {
+			if !v.hasService(dep) {
+				continue
+			}
+			switch color[dep] {
+			case white:
+				visit(dep)
+			case grey:
+				start := 0
+				for k, n := range stack {
+					if n == dep {
+						start = k
+					}
+				}
+				cycle := append(append([]string{}, stack[start:]...), dep)
+				v.add("services", "dependency cycle %s", strings.Join(cycle, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[name] = black
+	}
+	for i, s := range services {
+		if s.Name != "" && v.services[s.Name] == i && color[s.Name] == white {
+			visit(s.Name)
+		}
+	}
+}
+
+// didYouMean suggests a known name differing only in case.
+func didYouMean(s string, known map[string]int) string {
+	best := ""
+	for k := range known {
+		if strings.EqualFold(k, s) && (best == "" || k < best) {
+			best = k
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}

@@ -1,0 +1,270 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// validConfig is a small configuration with no problems, mutated by each case.
+func validConfig() Config {
+	c := Default()
+	c.Admins = []string{"alice"}
+	c.People = []Person{
+		{Name: "alice", IDs: []string{"slack:U012AB3CD", "discord:80351110224678912"}},
+		{Name: "bob", IDs: []string{"slack:W023BC4DE", "console:bob"}},
+	}
+	c.Services = []Service{
+		{Name: "payments", Owners: []string{"alice", "slack:S04XYZ", "discord:&1122"}, Channels: []string{"slack:C0123456", "discord:112233445566778899"}, DependsOn: []string{"ledger"}, Repo: "acme/payments"},
+		{Name: "ledger", Owners: []string{"bob"}, Channels: []string{"console:ops"}},
+	}
+	return c
+}
+
+func TestValidConfig(t *testing.T) {
+	if got := validConfig().Validate(); len(got) != 0 {
+		t.Fatalf("Validate() = %v", got)
+	}
+}
+
+func TestValidateAccepts(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"slack socket", func(c *Config) {
+			c.Slack = Slack{Enabled: true, Mode: "socket", BotToken: "xoxb-1", AppToken: "xapp-1", Command: "/upgrade"}
+		}},
+		{"slack http", func(c *Config) {
+			c.Slack = Slack{Enabled: true, Mode: "http", BotToken: "xoxb-1", SigningSecret: "s", Command: "/deploy-window", APIURL: "http://127.0.0.1:1/api/"}
+		}},
+		{"discord gateway", func(c *Config) {
+			c.Discord = Discord{Enabled: true, Mode: "gateway", BotToken: "t", ApplicationID: "123456789", GuildIDs: []string{"42"}}
+		}},
+		{"discord http", func(c *Config) {
+			c.Discord = Discord{Enabled: true, Mode: "http", BotToken: "t", ApplicationID: "123", PublicKey: strings.Repeat("aB", 32)}
+		}},
+		{"disabled platforms ignore missing secrets", func(c *Config) { c.Slack.Mode = "http"; c.Discord.Mode = "http" }},
+		{"memory redis", func(c *Config) { c.Redis.URL = "memory://" }},
+		{"rediss", func(c *Config) { c.Redis.URL = "rediss://:pw@redis.example.com:6380/1" }},
+		{"sentinel", func(c *Config) { c.Redis.URL = "redis+sentinel://s1:26379,s2:26379/mymaster" }},
+		{"unix", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock" }},
+		{"cluster", func(c *Config) { c.Redis.URL = ""; c.Redis.ClusterAddrs = []string{"10.0.0.1:6379", "[::1]:6379"} }},
+		{"webhook", func(c *Config) { c.Webhooks = []Webhook{{URL: "https://hooks.example.com/x", Secret: "s"}} }},
+		{"public url", func(c *Config) { c.Server.PublicURL = "https://upgrades.example.com" }},
+		{"listen any", func(c *Config) { c.Server.Listen = ":8080" }},
+		{"github enterprise", func(c *Config) { c.GitHub.APIURL = "https://ghe.example.com/api/v3/" }},
+		{"admins by id", func(c *Config) {
+			c.Admins = []string{"slack:U9999", "slack:S1234", "discord:&55", "discord:77", "console:root"}
+		}},
+		{"no reminders", func(c *Config) { c.Reminders.Before = nil }},
+		{"zone", func(c *Config) { c.DefaultTimezone = "America/Argentina/Buenos_Aires" }},
+		{"repo with dots", func(c *Config) { c.Services[0].Repo = "my-org/my.repo_name" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.mutate(&c)
+			if got := c.Validate(); len(got) != 0 {
+				t.Fatalf("Validate() = %v", got)
+			}
+		})
+	}
+}
+
+func TestValidateProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		path   string
+		msg    string // contained in Msg
+	}{
+		// top level
+		{"time zone", func(c *Config) { c.DefaultTimezone = "Europe/Berln" }, "default_timezone", `unknown time zone "Europe/Berln"`},
+		{"time zone empty", func(c *Config) { c.DefaultTimezone = "" }, "default_timezone", "required"},
+		{"time zone Local", func(c *Config) { c.DefaultTimezone = "Local" }, "default_timezone", `not "Local"`},
+		{"admin unknown person", func(c *Config) { c.Admins = []string{"alicia"} }, "admins", `unknown person "alicia"`},
+		{"admin bad id", func(c *Config) { c.Admins = []string{"slack:u1"} }, "admins", `"slack:u1" is not a Slack id`},
+		{"admin channel", func(c *Config) { c.Admins = []string{"slack:C0123456"} }, "admins", `"slack:C0123456" is a channel`},
+		{"max_window zero", func(c *Config) { c.MaxWindow = 0 }, "max_window", "must be greater than 0"},
+		{"retention negative", func(c *Config) { c.Retention = -time.Hour }, "retention", "must be greater than 0"},
+
+		// server
+		{"listen empty", func(c *Config) { c.Server.Listen = "" }, "server.listen", "required"},
+		{"listen no port", func(c *Config) { c.Server.Listen = "localhost" }, "server.listen", "host:port"},
+		{"public url relative", func(c *Config) { c.Server.PublicURL = "upgrades.example.com" }, "server.public_url", "absolute"},
+
+		// redis
+		{"redis scheme", func(c *Config) { c.Redis.URL = "http://127.0.0.1:6379" }, "redis.url", "scheme must be redis://"},
+		{"redis not a url", func(c *Config) { c.Redis.URL = "127.0.0.1:6379" }, "redis.url", ""},
+		{"redis no host", func(c *Config) { c.Redis.URL = "redis:///0" }, "redis.url", "must name a host"},
+		{"redis unix no path", func(c *Config) { c.Redis.URL = "unix://" }, "redis.url", "socket path"},
+		{"redis both", func(c *Config) { c.Redis.ClusterAddrs = []string{"a:1"} }, "redis.url", "must be empty when redis.cluster_addrs is set"},
+		{"redis neither", func(c *Config) { c.Redis.URL = "" }, "redis.url", "required"},
+		{"cluster addr", func(c *Config) { c.Redis.URL = ""; c.Redis.ClusterAddrs = []string{"a:1", "b"} }, "redis.cluster_addrs", "entry 2 must be host:port"},
+		{"redis prefix", func(c *Config) { c.Redis.Prefix = "" }, "redis.prefix", "required"},
+		{"redis prefix spaces", func(c *Config) { c.Redis.Prefix = "my bot" }, "redis.prefix", "spaces"},
+
+		// slack
+		{"slack bot token", func(c *Config) { c.Slack.Enabled = true; c.Slack.AppToken = "xapp-1" }, "slack.bot_token", "required when slack.enabled = true"},
+		{"slack bot token prefix", func(c *Config) { c.Slack.BotToken = "xoxp-1" }, "slack.bot_token", "must be a bot token (xoxb-...)"},
+		{"slack mode", func(c *Config) { c.Slack.Mode = "sockets" }, "slack.mode", `must be "socket" or "http"`},
+		{"slack app token", func(c *Config) { c.Slack.Enabled = true; c.Slack.BotToken = "xoxb-1" }, "slack.app_token", "required in socket mode (xapp-...)"},
+		{"slack app token prefix", func(c *Config) { c.Slack.AppToken = "xoxb-1" }, "slack.app_token", "xapp-"},
+		{"slack signing secret", func(c *Config) {
+			c.Slack = Slack{Enabled: true, Mode: "http", BotToken: "xoxb-1", Command: "/upgrade"}
+		}, "slack.signing_secret", "required in http mode"},
+		{"slack api url", func(c *Config) { c.Slack.APIURL = "/api/" }, "slack.api_url", "absolute"},
+		{"slack command", func(c *Config) { c.Slack.Command = "upgrade" }, "slack.command", "slash command"},
+		{"slack command required", func(c *Config) {
+			c.Slack = Slack{Enabled: true, Mode: "socket", BotToken: "xoxb-1", AppToken: "xapp-1"}
+		}, "slack.command", "required"},
+
+		// discord
+		{"discord mode", func(c *Config) { c.Discord.Mode = "socket" }, "discord.mode", `must be "gateway" or "http"`},
+		{"discord bot token", func(c *Config) { c.Discord.Enabled = true; c.Discord.ApplicationID = "1" }, "discord.bot_token", "required when discord.enabled = true"},
+		{"discord application id", func(c *Config) { c.Discord.Enabled = true; c.Discord.BotToken = "t" }, "discord.application_id", "required when discord.enabled = true"},
+		{"discord application id digits", func(c *Config) { c.Discord.ApplicationID = "abc" }, "discord.application_id", "snowflake"},
+		{"discord public key required", func(c *Config) {
+			c.Discord = Discord{Enabled: true, Mode: "http", BotToken: "t", ApplicationID: "1"}
+		}, "discord.public_key", "required in http mode"},
+		{"discord public key short", func(c *Config) { c.Discord.PublicKey = strings.Repeat("a", 63) }, "discord.public_key", "64 hex characters"},
+		{"discord public key not hex", func(c *Config) { c.Discord.PublicKey = strings.Repeat("g", 64) }, "discord.public_key", "64 hex characters"},
+		{"discord guild", func(c *Config) { c.Discord.GuildIDs = []string{"1", "guild"} }, "discord.guild_ids", `"guild" is not a snowflake`},
+		{"discord api url", func(c *Config) { c.Discord.APIURL = "discord.com/api" }, "discord.api_url", "absolute"},
+
+		// github
+		{"github api url", func(c *Config) { c.GitHub.APIURL = "ftp://ghe.example.com/" }, "github.api_url", "absolute"},
+
+		// reminders
+		{"reminder zero", func(c *Config) { c.Reminders.Before = []time.Duration{time.Hour, 0} }, "reminders.before[1]", "must be greater than 0"},
+		{"reminder duplicate", func(c *Config) { c.Reminders.Before = []time.Duration{72 * time.Hour, time.Hour, 72 * time.Hour} }, "reminders.before", "72h listed twice"},
+		{"prefix with a hash tag", func(c *Config) { c.Redis.Prefix = "up{grade}bot" }, "redis.prefix", "must not contain { or }"},
+		{"escalate_after", func(c *Config) { c.Reminders.EscalateAfter = 0 }, "reminders.escalate_after", "must be greater than 0"},
+		{"default_duration", func(c *Config) { c.Reminders.DefaultDuration = -time.Minute }, "reminders.default_duration", "must be greater than 0"},
+		{"default_duration over max_window", func(c *Config) { c.Reminders.DefaultDuration = 25 * time.Hour }, "reminders.default_duration", "longer than max_window (24h)"},
+
+		// api
+		{"api token empty", func(c *Config) { c.API.Tokens = []string{"tok", " "} }, "api.tokens", "entry 2 is empty"},
+
+		// webhooks
+		{"webhook url relative", func(c *Config) { c.Webhooks = []Webhook{{URL: "hooks/x", Secret: "s"}} }, "webhooks[0].url", "absolute"},
+		{"webhook url scheme", func(c *Config) {
+			c.Webhooks = []Webhook{{URL: "https://a.example.com", Secret: "s"}, {URL: "ftp://a.example.com", Secret: "s"}}
+		}, "webhooks[1].url", "absolute http:// or https:// URL"},
+		{"webhook url empty", func(c *Config) { c.Webhooks = []Webhook{{Secret: "s"}} }, "webhooks[0].url", "required"},
+		{"webhook secret", func(c *Config) { c.Webhooks = []Webhook{{URL: "https://a.example.com"}} }, "webhooks[0].secret", "UPGRADEBOT_WEBHOOKS_0_SECRET"},
+
+		// people
+		{"person name empty", func(c *Config) { c.People[1].Name = "" }, "people[1].name", "required"},
+		{"person name syntax", func(c *Config) { c.People = append(c.People, Person{Name: "slack:U1"}) }, "people[2].name", "one word"},
+		{"person duplicate", func(c *Config) { c.People = append(c.People, Person{Name: "alice"}) }, "people[2].name", `duplicate person "alice" (first at people[0])`},
+		{"person bad id", func(c *Config) { c.People[0].IDs = []string{"slack:U1X", "discord:12ab"} }, "people[0].ids", `"discord:12ab" is not a Discord id`},
+		{"person group id", func(c *Config) { c.People[0].IDs = []string{"slack:S04XYZ"} }, "people[0].ids", `"slack:S04XYZ" is a user group`},
+		{"person role id", func(c *Config) { c.People[0].IDs = []string{"discord:&123"} }, "people[0].ids", `"discord:&123" is a role`},
+		{"person channel id", func(c *Config) { c.People[0].IDs = []string{"slack:C0123456"} }, "people[0].ids", `"slack:C0123456" is a channel`},
+		{"id claimed twice", func(c *Config) { c.People[1].IDs = []string{"slack:U012AB3CD"} }, "people[1].ids", `"slack:U012AB3CD" already belongs to "alice"`},
+		{"id listed twice", func(c *Config) { c.People[1].IDs = []string{"console:bob", "console:bob"} }, "people[1].ids", `"console:bob" listed twice`},
+
+		// services
+		{"unknown dependency", func(c *Config) {
+			c.Services = append(c.Services, Service{Name: "checkout", DependsOn: []string{"ledgr"}})
+		}, "services[2].depends_on", `unknown service "ledgr"`},
+		{"dependency case", func(c *Config) { c.Services[0].DependsOn = []string{"Ledger"} }, "services[0].depends_on", `unknown service "Ledger" (did you mean "ledger"?)`},
+		{"dependency twice", func(c *Config) { c.Services[0].DependsOn = []string{"ledger", "ledger"} }, "services[0].depends_on", `"ledger" listed twice`},
+		{"service name empty", func(c *Config) { c.Services[1].Name = "" }, "services[1].name", "required"},
+		{"service name syntax", func(c *Config) { c.Services[1].Name = "the ledger" }, "services[1].name", "one word"},
+		{"duplicate service", func(c *Config) { c.Services = append(c.Services, Service{Name: "payments"}) }, "services[2].name", `duplicate service "payments" (first at services[0])`},
+		{"duplicate service case", func(c *Config) { c.Services = append(c.Services, Service{Name: "Payments"}) }, "services[2].name", `duplicate service "Payments"`},
+		{"owner unknown person", func(c *Config) { c.Services[1].Owners = []string{"bobb"} }, "services[1].owners", `unknown person "bobb"`},
+		{"owner person case", func(c *Config) { c.Services[1].Owners = []string{"Bob"} }, "services[1].owners", `did you mean "bob"?`},
+		{"owner bad slack id", func(c *Config) { c.Services[1].Owners = []string{"slack:U"} }, "services[1].owners", `"slack:U" is not a Slack id`},
+		{"owner channel", func(c *Config) { c.Services[1].Owners = []string{"slack:G0123456"} }, "services[1].owners", `"slack:G0123456" is a channel`},
+		{"owner unknown platform", func(c *Config) { c.Services[1].Owners = []string{"teams:42"} }, "services[1].owners", "unknown platform"},
+		{"channel user", func(c *Config) { c.Services[1].Channels = []string{"slack:U012AB3CD"} }, "services[1].channels", `"slack:U012AB3CD" is a user`},
+		{"channel role", func(c *Config) { c.Services[1].Channels = []string{"discord:&42"} }, "services[1].channels", `"discord:&42" is a role`},
+		{"channel group", func(c *Config) { c.Services[1].Channels = []string{"slack:S04XYZ"} }, "services[1].channels", "is a user group"},
+		{"channel bare word", func(c *Config) { c.Services[1].Channels = []string{"ops"} }, "services[1].channels", `"ops" is not a platform id`},
+		{"repo shape", func(c *Config) { c.Services[1].Repo = "ledger" }, "services[1].repo", "owner/name"},
+		{"repo url", func(c *Config) { c.Services[1].Repo = "https://github.com/acme/ledger" }, "services[1].repo", "owner/name"},
+		{"self dependency", func(c *Config) { c.Services[1].DependsOn = []string{"ledger"} }, "services", "dependency cycle ledger -> ledger"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.mutate(&c)
+			problems := c.Validate()
+			p, ok := findProblem(problems, tt.path)
+			if !ok {
+				t.Fatalf("no problem at %q; got %v", tt.path, problems)
+			}
+			if !strings.Contains(p.Msg, tt.msg) {
+				t.Fatalf("%s: msg %q does not contain %q", tt.path, p.Msg, tt.msg)
+			}
+		})
+	}
+}
+
+// The messages quoted in the contract, word for word.
+func TestValidateExactMessages(t *testing.T) {
+	c := validConfig()
+	c.DefaultTimezone = "Europe/Berln"
+	c.Services = []Service{
+		{Name: "payments", DependsOn: []string{"ledger"}},
+		{Name: "ledger", DependsOn: []string{"payments", "ledgr"}},
+	}
+	c.Slack.Enabled = true
+	c.Slack.Mode = "socket"
+	want := []string{
+		`default_timezone: unknown time zone "Europe/Berln"`,
+		`slack.bot_token: required when slack.enabled = true`,
+		`slack.app_token: required in socket mode (xapp-...)`,
+		`services[1].depends_on: unknown service "ledgr"`,
+		`services: dependency cycle payments -> ledger -> payments`,
+	}
+	var got []string
+	for _, p := range c.Validate() {
+		got = append(got, p.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestValidateCycles(t *testing.T) {
+	c := validConfig()
+	c.Services = []Service{
+		{Name: "a", DependsOn: []string{"b"}},
+		{Name: "b", DependsOn: []string{"c"}},
+		{Name: "c", DependsOn: []string{"a", "d"}},
+		{Name: "d"},
+		{Name: "e", DependsOn: []string{"f"}},
+		{Name: "f", DependsOn: []string{"e"}},
+		{Name: "g", DependsOn: []string{"a", "d"}}, // depends on a cycle: not a cycle itself
+	}
+	var got []string
+	for _, p := range c.Validate() {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"services: dependency cycle a -> b -> c -> a",
+		"services: dependency cycle e -> f -> e",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestValidateDeterministic(t *testing.T) {
+	c := validConfig()
+	c.Admins = []string{"x", "y", "Alice"}
+	c.People = append(c.People, Person{Name: "ALICE"}, Person{Name: "Alice"})
+	c.Services = append(c.Services, Service{Name: "x", DependsOn: []string{"PAYMENTS", "y", "z"}})
+	first := c.Validate()
+	for range 20 {
+		if again := c.Validate(); !slices.Equal(first, again) {
+			t.Fatalf("problems differ between runs:\n%v\n%v", first, again)
+		}
+	}
+}

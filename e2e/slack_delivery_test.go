@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
+	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// TestSlackRateLimitedPost: Slack answers the first post with 429 and
+// Retry-After: 1. The command is answered at once; the root message arrives
+// after the wait, and nothing is recorded as failed.
+func TestSlackRateLimitedPost(t *testing.T) {
+	e := newSlackEnv(t, slackadapter.ModeHTTP)
+	e.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: 429, RetryAfter: "1"})
+
+	asked := time.Now()
+	ans := e.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00")
+	if waited := time.Since(asked); waited > 900*time.Millisecond {
+		t.Errorf("the command's answer waited %s for the rate limit", waited)
+	}
+	slackContains(t, "answer", slackAnswerText(ans), "Scheduled")
+	e.settle()
+
+	posts := e.api.Calls("chat.postMessage")
+	if len(posts) != 2 || posts[0].Status != 429 || posts[1].Status != 200 {
+		t.Fatalf("posts: %+v", posts)
+	}
+	if gap := posts[1].At.Sub(posts[0].At); gap < time.Second {
+		t.Errorf("retried %s after the 429; Slack asked for 1s", gap)
+	}
+	if e.root("C0PAYMENTS").TS == "" {
+		t.Error("no root message")
+	}
+	if show := slackAnswerText(e.slash("alice", "C0OPS", "show UPG-1")); strings.Contains(show, "Failed delivery") {
+		t.Errorf("a delivered notice is listed as failed:\n%s", show)
+	}
+}
+
+// TestSlackPermanentFailuresAreRecorded: a channel that does not exist and
+// an archived one fail for good; the bot does not retry them, and `show`
+// lists both failures while the other channel's thread carries on.
+func TestSlackPermanentFailuresAreRecorded(t *testing.T) {
+	e := newSlackEnv(t, slackadapter.ModeHTTP, func(c *bot.Config) {
+		for i := range c.Services {
+			if c.Services[i].Name == "payments" {
+				c.Services[i].Channels = []string{"slack:C0PAYMENTS", "slack:C0GONE"}
+			}
+		}
+	})
+	e.api.KnownChannels("C0PAYMENTS", "C0LEDGER", "C0CHECKOUT", "C0OPS")
+
+	e.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00")
+	e.settle()
+	var gone int
+	for _, c := range e.api.Calls("chat.postMessage") {
+		if c.Param("channel") == "C0GONE" {
+			gone++
+			if c.Error != "channel_not_found" {
+				t.Errorf("post to C0GONE answered %q", c.Error)
+			}
+		}
+	}
+	if gone != 1 {
+		t.Errorf("channel_not_found was tried %d times; it is permanent", gone)
+	}
+	var told bool
+	for _, c := range e.api.Calls("chat.postEphemeral") {
+		if c.Param("channel") == "C0OPS" && c.Param("user") == "U0ALICE" && strings.Contains(c.Param("text"), "could not be posted to #C0GONE: slack chat.postMessage: channel_not_found") {
+			told = true
+		}
+	}
+	if !told {
+		t.Errorf("alice was not told privately that #C0GONE failed: %+v", e.api.Calls("chat.postEphemeral"))
+	}
+	slackContains(t, "root", e.root("C0PAYMENTS").BlockText(), "1 notice(s) could not be delivered")
+
+	e.slash("alice", "C0OPS", "start UPG-1")
+	e.settle()
+	e.api.FailNext("chat.postMessage", slacktestapi.Fault{Error: "is_archived"})
+	e.slash("alice", "C0OPS", "rollback UPG-1 latency")
+	e.settle()
+
+	show := slackAnswerText(e.slash("carol", "C0OPS", "show UPG-1"))
+	slackContains(t, "show", show,
+		"Failed delivery of root to <#C0GONE>", "slack chat.postMessage: channel_not_found",
+		"Failed delivery of rollback to <#C0PAYMENTS>", "slack chat.postMessage: is_archived",
+		"Thread in <#C0PAYMENTS>")
+	if strings.Contains(show, "xoxb-") {
+		t.Error("show reveals the bot token")
+	}
+}

@@ -1,0 +1,368 @@
+// Command upgradebot coordinates software upgrades across services from
+// Slack, Discord or a terminal. This file only wires the parts together:
+// configuration, store, core and adapters.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/upgradebot/upgradebot/adapters/console"
+	"github.com/upgradebot/upgradebot/adapters/web"
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/config"
+	"github.com/upgradebot/upgradebot/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+//go:embed demo.toml
+var demoConfig []byte
+
+const usage = `upgradebot coordinates software upgrades across services.
+
+Usage:
+  upgradebot serve [-config FILE]         run the bot: HTTP server, adapters, scheduler
+  upgradebot console [-config FILE] [-as PERSON]
+                                          try it in a terminal (built-in demo without -config)
+  upgradebot check-config [-config FILE]  validate a configuration and print every problem
+  upgradebot version                      print the version
+
+FILE defaults to config.toml. Environment variables UPGRADEBOT_<SECTION>_<KEY>
+override the file (see config.example.toml).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+// run is main without process globals, so tests can drive every subcommand.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet(sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (default config.toml; console: built-in demo)")
+	as := fs.String("as", "alice", "console: the person you type as")
+	switch sub {
+	case "serve", "console", "check-config":
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q\n", sub, fs.Arg(0))
+			return 2
+		}
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "upgradebot", buildVersion())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "upgradebot: unknown subcommand %q\n\n%s", sub, usage)
+		return 2
+	}
+
+	switch sub {
+	case "check-config":
+		return checkConfig(*cfgPath, stdout, stderr, environ)
+	case "console":
+		return runConsole(ctx, *cfgPath, *as, stdin, stdout, stderr, environ)
+	default:
+		log := slog.New(slog.NewJSONHandler(stderr, nil))
+		if err := serve(ctx, *cfgPath, environ, log); err != nil {
+			log.Error("upgradebot stopped", "err", err)
+			return 1
+		}
+		return 0
+	}
+}
+
+// defaultConfigPath is read when -config is not given.
+const defaultConfigPath = "config.toml"
+
+// configSource picks the file to read. Without -config, a missing
+// config.toml means "defaults plus environment", so a container can be
+// configured by UPGRADEBOT_* variables alone.
+func configSource(flagPath string) (path string, data []byte) {
+	if flagPath != "" {
+		return flagPath, nil
+	}
+	if _, err := os.Stat(defaultConfigPath); errors.Is(err, os.ErrNotExist) {
+		return "(defaults and environment)", []byte{}
+	}
+	return defaultConfigPath, nil
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+// loadConfig reads and validates; problems come back as one error listing all.
+func loadConfig(path string, data []byte, environ []string) (config.Config, []config.Problem, error) {
+	var (
+		cfg      config.Config
+		problems []config.Problem
+		err      error
+	)
+	if data != nil {
+		cfg, problems, err = config.LoadBytes(data, environ)
+	} else {
+		cfg, problems, err = config.Load(path, environ)
+	}
+	if err != nil {
+		return cfg, nil, err
+	}
+	// A value that could not be read is also invalid; say so once.
+	seen := map[string]bool{}
+	for _, p := range problems {
+		seen[p.Path] = true
+	}
+	for _, p := range cfg.Validate() {
+		if !seen[p.Path] {
+			problems = append(problems, p)
+		}
+	}
+	return cfg, problems, nil
+}
+
+func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
+	path, data := configSource(flagPath)
+	_, problems, err := loadConfig(path, data, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		return 1
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "%s: %d problem(s):\n", path, len(problems))
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "  %s\n", p)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", path)
+	return 0
+}
+
+// botConfig maps the file's configuration onto what the core needs.
+func botConfig(c config.Config) (bot.Config, error) {
+	loc, err := time.LoadLocation(c.DefaultTimezone)
+	if err != nil {
+		return bot.Config{}, fmt.Errorf("default_timezone: %w", err)
+	}
+	bc := bot.Config{
+		Admins: c.Admins, DefaultLocation: loc, MaxWindow: c.MaxWindow,
+		DefaultDuration: c.Reminders.DefaultDuration, Reminders: c.Reminders.Before,
+		EscalateAfter: c.Reminders.EscalateAfter,
+	}
+	for _, p := range c.People {
+		bc.People = append(bc.People, bot.Person{Name: p.Name, IDs: p.IDs})
+	}
+	for _, s := range c.Services {
+		bc.Services = append(bc.Services, bot.Service{Name: s.Name, Owners: s.Owners, Channels: s.Channels, DependsOn: s.DependsOn, Repo: s.Repo})
+		bc.Groups = append(bc.Groups, groupIDs(s.Owners)...)
+	}
+	bc.Groups = append(bc.Groups, groupIDs(c.Admins)...)
+	return bc, nil
+}
+
+// groupIDs picks the entries that name a group or role (Slack user groups,
+// Discord roles), as the configuration's id grammar says.
+func groupIDs(entries []string) []string {
+	var out []string
+	for _, e := range entries {
+		if id, err := config.ParseID(e); err == nil && (id.Kind == config.KindGroup || id.Kind == config.KindRole) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func openStore(ctx context.Context, c config.Config, log *slog.Logger) (*store.Store, error) {
+	return store.Open(ctx, store.Options{URL: c.Redis.URL, ClusterAddrs: c.Redis.ClusterAddrs, Prefix: c.Redis.Prefix, Retention: c.Retention}, log)
+}
+
+func problemsError(problems []config.Problem) error {
+	msg := fmt.Sprintf("invalid configuration, %d problem(s):", len(problems))
+	for _, p := range problems {
+		msg += "\n  " + p.String()
+	}
+	return errors.New(msg)
+}
+
+func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	var data []byte
+	if path == "" {
+		data = demoConfig
+	}
+	cfg, problems, err := loadConfig(path, data, environ)
+	if err == nil && len(problems) > 0 {
+		err = problemsError(problems)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	bc, err := botConfig(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
+		return 1
+	}
+	interactive := isTerminal(stdin)
+	clock := console.NewClock(consoleBaseTime(environ))
+	ms := console.NewMessenger(bc.DefaultLocation)
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: bot.Router{console.Platform: ms},
+		Now: clock.Now, Logger: log, RefreshIntervalSet: true})
+	sched := newScheduler(b, st, clock.Now, log)
+	sess := console.NewSession(console.Options{Bot: b, Messenger: ms, Clock: clock, Ticker: sched,
+		Person: person, Location: bc.DefaultLocation, Out: stdout, Echo: !interactive, Prompt: interactive})
+	if interactive {
+		where := "an embedded Redis (nothing is kept)"
+		if !st.Embedded() {
+			where = "Redis"
+		}
+		fmt.Fprintf(stdout, "upgradebot console: you are %s; state lives in %s. Type :help or /upgrade help.\n", person, where)
+	}
+	if err := sess.Run(ctx, stdin); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// consoleBaseTime lets golden tests pin the console's clock with
+// UPGRADEBOT_CONSOLE_NOW (RFC 3339); otherwise it is the real time.
+func consoleBaseTime(environ []string) func() time.Time {
+	for _, kv := range environ {
+		if v, ok := cutPrefix(kv, "UPGRADEBOT_CONSOLE_NOW="); ok {
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				return func() time.Time { return t }
+			}
+		}
+	}
+	return time.Now
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func serve(ctx context.Context, flagPath string, environ []string, log *slog.Logger) error {
+	path, data := configSource(flagPath)
+	cfg, problems, err := loadConfig(path, data, environ)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s: %w", path, problemsError(problems))
+	}
+	if cfg.Discord.Enabled {
+		return fmt.Errorf("%s: discord.enabled: this version has no Discord adapter yet; set discord.enabled = false", path)
+	}
+	for key, set := range map[string]bool{
+		"github":     cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "",
+		"api.tokens": len(cfg.API.Tokens) > 0, "webhooks": len(cfg.Webhooks) > 0,
+	} {
+		if set {
+			log.Warn("configured but not served by this version yet; ignored", "key", key)
+		}
+	}
+	bc, err := botConfig(cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("configuration loaded", "source", path)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	router := bot.Router{}
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Logger: log})
+	sched := newScheduler(b, st, time.Now, log)
+
+	mux := http.NewServeMux()
+	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}
+	adapters, err := buildAdapters(cfg, b, st, router, mux, health, log)
+	if err != nil {
+		return err
+	}
+	health.Routes(mux)
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	// runCtx stops the scheduler and adapters when serve returns, whatever the reason.
+	runCtx, stopRuns := context.WithCancel(ctx)
+	defer stopRuns()
+	errc := make(chan error, 2+len(adapters))
+	var runs sync.WaitGroup
+	go func() { errc <- srv.Serve(ln) }()
+	for _, run := range append([]func(context.Context) error{sched.Run}, adapters...) {
+		runs.Add(1)
+		go func() { defer runs.Done(); errc <- run(runCtx) }()
+	}
+	log.Info("upgradebot serving", "listen", ln.Addr().String(), "version", buildVersion(), "services", len(bc.Services))
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
+			err = nil
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	stopRuns()
+	runs.Wait() // adapters finish answering what they already accepted
+	b.Flush()
+	log.Info("upgradebot stopped")
+	return err
+}

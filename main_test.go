@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/config"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// consoleNow pins the console clock so transcripts are stable.
+const consoleNow = "UPGRADEBOT_CONSOLE_NOW=2026-11-22T10:00:00Z"
+
+func runMain(t *testing.T, stdin string, environ []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, environ)
+	return out.String(), errb.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "console", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; diff it with -update and git diff.\n--- got ---\n%s", path, got)
+	}
+}
+
+// TestConsoleScripts runs each testdata/console/*.txt through
+// `upgradebot console` (stdin not a terminal: script mode) on the built-in
+// demo configuration and compares the transcript with its golden file.
+func TestConsoleScripts(t *testing.T) {
+	scripts, _ := filepath.Glob("testdata/console/*.txt")
+	if len(scripts) == 0 {
+		t.Fatal("no console scripts")
+	}
+	for _, script := range scripts {
+		name := strings.TrimSuffix(filepath.Base(script), ".txt")
+		t.Run(name, func(t *testing.T) {
+			in, err := os.ReadFile(script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, code := runMain(t, string(in), []string{consoleNow}, "console")
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+			}
+			golden(t, name, out)
+		})
+	}
+}
+
+func TestConsoleStoryMatchesSpec(t *testing.T) {
+	in, _ := os.ReadFile("testdata/console/story.txt")
+	out, _, _ := runMain(t, string(in), []string{consoleNow}, "console")
+	for _, want := range []string{
+		"── #payments · new message m1",                                          // root in the service's channel
+		"Blast radius: checkout",                                                 // blast radius in the pre-brief
+		"Acknowledged 0/3 · waiting for @alice @bob @carol",                      // ack line
+		"Acknowledged 2/3 · waiting for @alice",                                  // refreshed after two people
+		"You already acknowledged",                                               // second press
+		"You are not allowed to start UPG-1 (payments)",                          // carol is no owner
+		"UPG-1 is scheduled; start it first",                                     // forbidden transition
+		"· also sent to the channel",                                             // rollback broadcast
+		"ROLLBACK: UPG-1 payments v2.4.0",                                        // loud alert
+		"@alice @bob @carol please acknowledge",                                  // whole audience
+		"Reason: error rate above 5% on card auth",                               // the reason
+		"3 of 3 have not acknowledged the rollback alert of UPG-1",               // pending
+		`Unknown service "paymnts". Known services: checkout, ledger, payments.`, // known list
+		"in the past",
+		"alice · rolled_back · why: error rate above 5% on card auth", // decision log
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "UPG-2") {
+		t.Errorf("bad input stored an upgrade:\n%s", out)
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	out, _, code := runMain(t, "", nil, "check-config", "-config", "config.example.toml")
+	if code != 0 || !strings.Contains(out, "config.example.toml: ok") {
+		t.Fatalf("example config: exit %d: %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(bad, []byte("max_windw = \"2h\"\n[slack]\nenabled = true\nmode = \"carrier-pigeon\"\nbot_token = \"xoxb-SECRET\"\n[reminders]\nbefore = [\"bogus\"]\n[[services]]\nname = \"payments\"\ndepends_on = [\"ledgr\"]\n"), 0o644)
+	_, errOut, code := runMain(t, "", nil, "check-config", "-config", bad)
+	if code != 1 {
+		t.Fatalf("bad config: exit %d", code)
+	}
+	for _, want := range []string{"max_windw", "slack.mode", "services[0].depends_on", `"ledgr"`} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check-config output lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := strings.Count(errOut, "reminders.before[0]"); n != 1 {
+		t.Errorf("an unreadable value must be reported once, got %d times:\n%s", n, errOut)
+	}
+	if strings.Contains(errOut, "xoxb-SECRET") {
+		t.Errorf("check-config printed a secret:\n%s", errOut)
+	}
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	if out, _, code := runMain(t, "", nil, "version"); code != 0 || !strings.HasPrefix(out, "upgradebot ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if _, errOut, code := runMain(t, "", nil, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown subcommand") {
+		t.Fatalf("unknown subcommand: %d %q", code, errOut)
+	}
+}
+
+func TestServeRefusesDiscordUntilItExists(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[discord]\nenabled = true\nmode = \"http\"\nbot_token = \"x\"\napplication_id = \"1\"\npublic_key = \""+strings.Repeat("ab", 32)+"\"\n"), 0o600)
+	_, errOut, code := runMain(t, "", nil, "serve", "-config", cfg)
+	if code != 1 || !strings.Contains(errOut, "discord.enabled: this version has no Discord adapter yet") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestBotConfigKnowsGroupsFromTheIDGrammar(t *testing.T) {
+	cfg := config.Default()
+	cfg.Admins = []string{"alice", "discord:&555000111"}
+	cfg.Services = []config.Service{{Name: "payments", Owners: []string{"alice", "slack:S04XYZ", "slack:U04ABC"}}}
+	bc, err := botConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(bc.Groups, ","); got != "slack:S04XYZ,discord:&555000111" {
+		t.Fatalf("groups = %s", got)
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+)
+
+// TestServeWithSlack runs `upgradebot serve -config FILE` with Slack in http
+// mode against a fake Slack, as Slack would use it: readiness, a signed
+// /upgrade command answered at once, the root message posted with its
+// Acknowledge button, and a clean stop.
+func TestServeWithSlack(t *testing.T) {
+	api := slacktestapi.New(t)
+	addr := freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+[server]
+listen = %q
+[redis]
+url = "memory://"
+[slack]
+enabled = true
+mode = "http"
+bot_token = "xoxb-serve-test"
+signing_secret = "serve-test-secret"
+api_url = %q
+[[services]]
+name = "payments"
+owners = ["slack:U0ALICE"]
+channels = ["slack:C0PAY"]
+`, addr, api.APIURL())), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, io.Discard, nil)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+
+	base := "http://" + addr
+	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	form := slacktestapi.CommandForm(slackgo.SlashCommand{ChannelID: "C0OPS", UserID: "U0ALICE", UserName: "alice",
+		Command: "/upgrade", Text: "schedule payments v2.4.0 in 2h for 1h", TriggerID: "trig-serve", ResponseURL: api.ResponseURL("serve")})
+	resp, err := http.DefaultClient.Do(slacktestapi.SignedRequest(t, base+"/slack/commands", "serve-test-secret", form, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ans map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("slash command: %d %v", resp.StatusCode, err)
+	}
+	if txt, _ := ans["text"].(string); ans["response_type"] != "ephemeral" || !strings.Contains(txt, "Scheduled UPG-1 payments v2.4.0") {
+		t.Fatalf("answer: %v", ans)
+	}
+
+	api.Eventually(t, 10*time.Second, "the root message in C0PAY", func() bool {
+		for _, c := range api.Calls("chat.postMessage") {
+			if c.Param("channel") == "C0PAY" && strings.Contains(c.Param("blocks"), `"action_id":"upgrade_ack"`) &&
+				strings.Contains(c.Param("blocks"), `"value":"UPG-1:brief"`) {
+				return true
+			}
+		}
+		return false
+	})
+
+	forged := slacktestapi.SignedRequest(t, base+"/slack/commands", "not-the-secret", form, time.Now())
+	if resp, err := http.DefaultClient.Do(forged); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged request: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+}

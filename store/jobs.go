@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// The job schedule lives under one hash tag, so Claim can move jobs between
+// its sorted sets atomically.
+func (s *Store) jobsKey(name string) string { return s.prefix + ":{jobs}:" + name }
+func (s *Store) jobsByKey(upgrade int) string {
+	return s.jobsKey("by:" + strconv.Itoa(upgrade))
+}
+
+// jobMember names a job in the schedule: "N/<job id>".
+func jobMember(upgrade int, id string) string { return strconv.Itoa(upgrade) + "/" + id }
+
+// storedJob is the JSON kept in the data hash: the job, led by its due time
+// in unix milliseconds, which Claim reads to put an expired lease back at
+// its original place.
+type storedJob struct {
+	DueMS int64 `json:"due_ms"`
+	bot.Job
+}
+
+// encodeJob gives the canonical JSON of a job: Done compares it byte for
+// byte with the stored one, so it must not depend on the Due's location.
+func encodeJob(j bot.Job) (string, error) {
+	j.Due = j.Due.UTC()
+	js, err := json.Marshal(storedJob{DueMS: j.Due.UnixMilli(), Job: j})
+	if err != nil {
+		return "", fmt.Errorf("encode job %s: %w", j.ID, err)
+	}
+	return string(js), nil
+}
+
+// ReplaceJobs makes jobs the complete set of pending jobs of the upgrade, in
+// one step: jobs not listed are removed (also in flight), new ones are
+// added, changed ones are rescheduled, and unchanged ones stay as they are
+// (a job in flight stays in flight), so each falls due once. A job's Upgrade
+// must be 0 or upgrade; IDs must be unique and not empty.
+//
+// A job due at or before now is kept when it is already pending with the
+// same content (overdue and unsent) and is otherwise neither added nor kept.
+// A plan from an older revision than the last one applied changes nothing.
+func (s *Store) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Job, now time.Time) error {
+	args := make([]any, 0, 3+3*len(jobs))
+	args = append(args, ms(now), upgrade, rev)
+	seen := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		switch {
+		case j.ID == "":
+			return fmt.Errorf("store: replace jobs of upgrade %d: a job has no id", upgrade)
+		case seen[j.ID]:
+			return fmt.Errorf("store: replace jobs of upgrade %d: job %q listed twice", upgrade, j.ID)
+		case j.Upgrade != 0 && j.Upgrade != upgrade:
+			return fmt.Errorf("store: replace jobs of upgrade %d: job %q belongs to upgrade %d", upgrade, j.ID, j.Upgrade)
+		}
+		seen[j.ID] = true
+		j.Upgrade = upgrade
+		js, err := encodeJob(j)
+		if err != nil {
+			return fmt.Errorf("store: replace jobs of upgrade %d: %w", upgrade, err)
+		}
+		args = append(args, jobMember(upgrade, j.ID), ms(j.Due), js)
+	}
+	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(upgrade), s.jobsKey("revs")}
+	if err := replaceJobsScript.Run(ctx, s.client, keys, args...).Err(); err != nil {
+		return fmt.Errorf("store: replace jobs of upgrade %d: %w", upgrade, err)
+	}
+	return nil
+}
+
+// Claim leases up to max jobs due at or before now to the caller until
+// now+lease, earliest first. Jobs whose lease ran out before now are due
+// again first. Each job is held by one caller at a time.
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]bot.Job, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("store: claim: lease must be positive, got %v", lease)
+	}
+	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data")}
+	res, err := claimScript.Run(ctx, s.client, keys, ms(now), ms(now.Add(lease)), max).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	out := make([]bot.Job, 0, len(res))
+	for _, js := range res {
+		var j bot.Job
+		if err := json.Unmarshal([]byte(js), &j); err != nil {
+			// Leave it leased: it comes back when the lease ends, and the
+			// log says why it is never handled.
+			s.log.ErrorContext(ctx, "store: undecodable job", "json", js, "err", err)
+			continue
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// Done removes a claimed job (as Claim returned it) for good. A job that
+// was replaced or removed since it was claimed is left alone.
+func (s *Store) Done(ctx context.Context, j bot.Job) error {
+	js, err := encodeJob(j)
+	if err != nil {
+		return fmt.Errorf("store: done: %w", err)
+	}
+	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(j.Upgrade)}
+	if err := doneScript.Run(ctx, s.client, keys, jobMember(j.Upgrade, j.ID), js).Err(); err != nil {
+		return fmt.Errorf("store: done %s of upgrade %d: %w", j.ID, j.Upgrade, err)
+	}
+	return nil
+}
+
+// NextDue is when the earliest pending job falls due, or the earliest lease
+// runs out, whichever is sooner; false when there are no jobs.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	pipe := s.client.Pipeline()
+	due := pipe.ZRangeWithScores(ctx, s.jobsKey("due"), 0, 0)
+	inflight := pipe.ZRangeWithScores(ctx, s.jobsKey("inflight"), 0, 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return time.Time{}, false, fmt.Errorf("store: next due: %w", err)
+	}
+	var (
+		best  float64
+		found bool
+	)
+	for _, c := range []*redis.ZSliceCmd{due, inflight} {
+		if z := c.Val(); len(z) > 0 && (!found || z[0].Score < best) {
+			best, found = z[0].Score, true
+		}
+	}
+	if !found {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(int64(best)).UTC(), true, nil
+}
+
+func (s *Store) wakeChannel() string { return s.jobsKey("wake") }
+
+// Wake tells every replica's Wakeups that the schedule changed (PUBLISH).
+func (s *Store) Wake(ctx context.Context) error {
+	if err := s.client.Publish(ctx, s.wakeChannel(), "1").Err(); err != nil {
+		return fmt.Errorf("store: wake: %w", err)
+	}
+	return nil
+}
+
+// Wakeups subscribes to Wake and delivers a signal for each one (coalesced:
+// the channel holds one) until ctx ends, then closes the channel. It returns
+// once the subscription is in place, so a later Wake is not missed. After a
+// lost connection it signals too, since a Wake may have been missed; a
+// scheduler should still re-check NextDue now and then.
+func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	ps := s.client.Subscribe(ctx, s.wakeChannel())
+	// Wait for the confirmation, bounded: Redis may be down right now, in
+	// which case go-redis keeps retrying in the background.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if _, err := ps.Receive(rctx); err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "store: wake subscription not confirmed yet", "err", err)
+	}
+	cancel()
+	msgs := ps.ChannelWithSubscriptions()
+	go func() {
+		defer close(out)
+		defer ps.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-msgs:
+				if !ok {
+					return
+				}
+				if sub, isSub := m.(*redis.Subscription); isSub && !strings.EqualFold(sub.Kind, "subscribe") {
+					continue
+				}
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}

@@ -1,0 +1,367 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+func jobIDs(js []bot.Job) []string {
+	var out []string
+	for _, j := range js {
+		out = append(out, strconv.Itoa(j.Upgrade)+"/"+j.ID)
+	}
+	return out
+}
+
+func TestReplaceJobs(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	lease := time.Minute
+	plan := []bot.Job{
+		{ID: "reminder:24h", Kind: bot.JobReminder, Offset: 24 * time.Hour, Due: t0.Add(-24 * time.Hour)},
+		{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0},
+		{ID: "overrun", Kind: bot.JobOverrun, Due: t0.Add(2 * time.Hour)},
+	}
+	if err := s.ReplaceJobs(ctx, 1, 0, plan, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceJobs(ctx, 2, 0, []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}}, epoch); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing is due before its time.
+	if got, err := s.Claim(ctx, t0.Add(-25*time.Hour), lease, 10); err != nil || len(got) != 0 {
+		t.Fatalf("Claim before anything is due = %v, %v", got, err)
+	}
+	// The reminder is claimed (in flight); replanning with the same jobs
+	// keeps it in flight and does not make it due again.
+	got, err := s.Claim(ctx, t0.Add(-time.Hour), lease, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(jobIDs(got), []string{"1/reminder:24h"}) {
+		t.Fatalf("claimed %v", jobIDs(got))
+	}
+	if j := got[0]; j.Kind != bot.JobReminder || j.Offset != 24*time.Hour || !j.Due.Equal(plan[0].Due) || j.Upgrade != 1 {
+		t.Errorf("claimed job round trip: %+v", j)
+	}
+	if err := s.ReplaceJobs(ctx, 1, 0, plan, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, t0.Add(-time.Hour), lease, 10); len(got) != 0 {
+		t.Errorf("an unchanged in-flight job became due again: %v", jobIDs(got))
+	}
+
+	// Replace: window_open moves later, overrun is dropped, escalation added;
+	// the in-flight reminder is no longer planned and is removed too.
+	plan2 := []bot.Job{
+		{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(3 * time.Hour)},
+		{ID: "escalation:brief", Kind: bot.JobEscalation, Scope: bot.ScopeBrief, Due: t0.Add(-30 * time.Minute)},
+	}
+	if err := s.ReplaceJobs(ctx, 1, 0, plan2, epoch); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Claim(ctx, t0.Add(10*time.Hour), lease, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1/escalation:brief", "2/window_open", "1/window_open"}
+	if !slices.Equal(jobIDs(got), want) {
+		t.Errorf("claimed %v, want %v (earliest first)", jobIDs(got), want)
+	}
+	if got[0].Scope != bot.ScopeBrief {
+		t.Errorf("escalation scope lost: %+v", got[0])
+	}
+	// Done on the removed reminder is a no-op, not an error.
+	if err := s.Done(ctx, bot.Job{ID: "reminder:24h", Upgrade: 1, Kind: bot.JobReminder, Offset: 24 * time.Hour, Due: plan[0].Due}); err != nil {
+		t.Errorf("Done of a removed job: %v", err)
+	}
+
+	// Removing all jobs of upgrade 1 leaves upgrade 2's alone.
+	if err := s.ReplaceJobs(ctx, 1, 0, nil, epoch); err != nil {
+		t.Fatal(err)
+	}
+	due, ok, err := s.NextDue(ctx)
+	if err != nil || !ok || !due.Equal(t0.Add(10*time.Hour+lease)) {
+		t.Errorf("NextDue = %v %v %v, want upgrade 2's lease end", due, ok, err)
+	}
+	if n := s.client.HLen(ctx, s.jobsKey("data")).Val(); n != 1 {
+		t.Errorf("%d jobs stored, want 1", n)
+	}
+	if n := s.client.Exists(ctx, s.jobsByKey(1)).Val(); n != 0 {
+		t.Error("by:1 still exists")
+	}
+
+	for _, bad := range [][]bot.Job{
+		{{ID: ""}},
+		{{ID: "a"}, {ID: "a"}},
+		{{ID: "a", Upgrade: 9}},
+	} {
+		if err := s.ReplaceJobs(ctx, 1, 0, bad, epoch); err == nil {
+			t.Errorf("ReplaceJobs(%+v) succeeded", bad)
+		}
+	}
+}
+
+func TestClaimLeaseAndDone(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	if _, ok, err := s.NextDue(ctx); err != nil || ok {
+		t.Fatalf("NextDue of an empty schedule = %v, %v", ok, err)
+	}
+	jobs := []bot.Job{
+		{ID: "a", Kind: bot.JobWindowOpen, Due: t0},
+		{ID: "b", Kind: bot.JobOverrun, Due: t0.Add(time.Hour)},
+	}
+	if err := s.ReplaceJobs(ctx, 5, 0, jobs, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if due, ok, err := s.NextDue(ctx); err != nil || !ok || !due.Equal(t0) {
+		t.Errorf("NextDue = %v %v %v, want %v", due, ok, err, t0)
+	}
+
+	got, err := s.Claim(ctx, t0, 5*time.Minute, 10)
+	if err != nil || !slices.Equal(jobIDs(got), []string{"5/a"}) {
+		t.Fatalf("Claim at t0 = %v, %v", jobIDs(got), err)
+	}
+	// While leased, nobody else gets it.
+	if again, _ := s.Claim(ctx, t0.Add(4*time.Minute), 5*time.Minute, 10); len(again) != 0 {
+		t.Errorf("a leased job was claimed again: %v", jobIDs(again))
+	}
+	// The earliest moment is now the lease's end.
+	if due, _, _ := s.NextDue(ctx); !due.Equal(t0.Add(5 * time.Minute)) {
+		t.Errorf("NextDue while leased = %v", due)
+	}
+	// The claimer died: after the lease the job is due again, with its
+	// original due time, and comes before later jobs.
+	again, err := s.Claim(ctx, t0.Add(2*time.Hour), time.Minute, 10)
+	if err != nil || !slices.Equal(jobIDs(again), []string{"5/a", "5/b"}) {
+		t.Fatalf("Claim after the lease = %v, %v", jobIDs(again), err)
+	}
+	if !again[0].Due.Equal(t0) {
+		t.Errorf("re-claimed job due %v, want %v", again[0].Due, t0)
+	}
+
+	for _, j := range again {
+		if err := s.Done(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.Claim(ctx, t0.Add(100*time.Hour), time.Minute, 10); len(got) != 0 {
+		t.Errorf("done jobs came back: %v", jobIDs(got))
+	}
+	if _, ok, _ := s.NextDue(ctx); ok {
+		t.Error("NextDue still finds a job after Done")
+	}
+
+	// A job replaced (new due time) while in flight survives the old
+	// claimer's Done.
+	if err := s.ReplaceJobs(ctx, 5, 0, []bot.Job{{ID: "c", Kind: bot.JobReminder, Due: t0}}, epoch); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := s.Claim(ctx, t0, time.Minute, 1)
+	if err := s.ReplaceJobs(ctx, 5, 0, []bot.Job{{ID: "c", Kind: bot.JobReminder, Due: t0.Add(time.Hour)}}, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Done(ctx, old[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, t0.Add(time.Hour), time.Minute, 1); len(got) != 1 || !got[0].Due.Equal(t0.Add(time.Hour)) {
+		t.Errorf("the rescheduled job = %+v", got)
+	}
+	// A Due in another location is the same job.
+	if err := s.ReplaceJobs(ctx, 5, 0, []bot.Job{{ID: "d", Due: t0.In(time.FixedZone("X", 3600))}}, epoch); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.Claim(ctx, t0, time.Minute, 1)
+	if err := s.Done(ctx, bot.Job{ID: "d", Upgrade: 5, Due: t0.In(time.FixedZone("Y", -7200))}); err != nil || len(d) != 1 {
+		t.Fatal(err)
+	}
+	if s.client.HExists(ctx, s.jobsKey("data"), "5/d").Val() {
+		t.Error("Done with the same instant in another zone did not remove the job")
+	}
+}
+
+func TestClaimExactlyOnce(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	const upgrades, perUpgrade = 100, 10
+	for u := 1; u <= upgrades; u++ {
+		var jobs []bot.Job
+		for i := range perUpgrade {
+			jobs = append(jobs, bot.Job{ID: "j" + strconv.Itoa(i), Kind: bot.JobReminder, Due: t0.Add(time.Duration(u*perUpgrade+i) * time.Second)})
+		}
+		if err := s.ReplaceJobs(ctx, u, 0, jobs, epoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three replicas, each with its own connections, claim concurrently.
+	var (
+		mu     sync.Mutex
+		counts = map[string]int{}
+		wg     sync.WaitGroup
+	)
+	now := t0.Add(24 * time.Hour)
+	for r := range 3 {
+		replica := s
+		if r > 0 {
+			replica = reopen(t, s.opts)
+		}
+		wg.Go(func() {
+			for {
+				got, err := replica.Claim(ctx, now, time.Hour, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, id := range jobIDs(got) {
+					counts[id]++
+				}
+				mu.Unlock()
+				for _, j := range got {
+					if err := replica.Done(ctx, j); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(counts) != upgrades*perUpgrade {
+		t.Errorf("%d distinct jobs claimed, want %d", len(counts), upgrades*perUpgrade)
+	}
+	for id, n := range counts {
+		if n != 1 {
+			t.Errorf("job %s claimed %d times", id, n)
+		}
+	}
+	if n := s.client.HLen(ctx, s.jobsKey("data")).Val(); n != 0 {
+		t.Errorf("%d jobs left after Done", n)
+	}
+}
+
+func TestWakeups(t *testing.T) {
+	a := newTestStore(t)
+	b := reopen(t, a.opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	wake := b.Wakeups(ctx)
+
+	for i := range 3 {
+		if err := a.Wake(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-wake:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("wake %d not delivered to the other store", i)
+		}
+	}
+	// Signals coalesce: many wakes, at least one signal, never blocking.
+	for range 10 {
+		if err := a.Wake(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-wake:
+	case <-time.After(5 * time.Second):
+		t.Fatal("coalesced wake not delivered")
+	}
+	// Another prefix does not hear it.
+	other := newTestStore(t)
+	otherWake := other.Wakeups(ctx)
+	if err := a.Wake(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-otherWake:
+		t.Error("a store with another prefix was woken")
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	cancel()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-wake:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("Wakeups channel not closed after ctx ended")
+		}
+	}
+}
+
+// epoch is a "now" before every test job, so ReplaceJobs adds them all.
+var epoch = time.Unix(0, 0)
+
+// TestReplaceJobsKeepsOverdueNeverAddsPast: re-planning while a job is
+// overdue and unsent keeps it; a job whose moment passed is never added
+// (offsets already past at scheduling, or a job already sent).
+func TestReplaceJobsKeepsOverdueNeverAddsPast(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	overdue := bot.Job{ID: "reminder:1h0m0s", Kind: bot.JobReminder, Offset: time.Hour, Due: t0}
+	future := bot.Job{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}
+	if err := s.ReplaceJobs(ctx, 9, 0, []bot.Job{overdue, future}, t0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Every replica was down: at t0+10m the reminder is overdue and a re-plan happens.
+	if err := s.ReplaceJobs(ctx, 9, 0, []bot.Job{overdue, future}, t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Claim(ctx, t0.Add(10*time.Minute), time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].ID != overdue.ID {
+		t.Fatalf("the overdue job was lost by the re-plan: %v %v", jobIDs(got), err)
+	}
+	if err := s.Done(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Sent; a later re-plan listing it again must not bring it back, nor
+	// add a new job that is already past.
+	late := bot.Job{ID: "reminder:72h0m0s", Kind: bot.JobReminder, Offset: 72 * time.Hour, Due: t0.Add(-71 * time.Hour)}
+	if err := s.ReplaceJobs(ctx, 9, 0, []bot.Job{overdue, late, future}, t0.Add(11*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Claim(ctx, t0.Add(2*time.Hour), time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].ID != future.ID {
+		t.Fatalf("after the re-plan only the future job may remain: %v %v", jobIDs(got), err)
+	}
+}
+
+// TestReplaceJobsIgnoresOlderRevision: two changes of one upgrade plan
+// concurrently and the older plan arrives last; the newer window's jobs stay.
+func TestReplaceJobsIgnoresOlderRevision(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	newer := []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(2 * time.Hour)}}
+	older := []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}}
+	if err := s.ReplaceJobs(ctx, 3, 6, newer, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceJobs(ctx, 3, 5, older, t0); err != nil {
+		t.Fatal(err)
+	}
+	next, ok, err := s.NextDue(ctx)
+	if err != nil || !ok || !next.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("next due = %v %v %v; the older plan must not win", next, ok, err)
+	}
+	// A finished upgrade's empty plan clears everything, whatever came before.
+	if err := s.ReplaceJobs(ctx, 3, 7, nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.NextDue(ctx); ok {
+		t.Fatal("jobs left after the empty plan")
+	}
+}

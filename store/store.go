@@ -1,0 +1,264 @@
+// Package store keeps upgradebot's state in Redis with go-redis: upgrades,
+// acknowledgments, decision logs, the List indexes, the due-job schedule,
+// de-duplication keys and the event stream. The key layout and the
+// production set-up are described in docs/redis.md.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Defaults for the zero values of Options.
+const (
+	// DefaultPrefix starts every key when Options.Prefix is empty.
+	DefaultPrefix = "upgradebot"
+	// DefaultRetention is how long a finished upgrade's keys live.
+	DefaultRetention = 90 * 24 * time.Hour
+	// DefaultEventsMaxLen caps the event stream.
+	DefaultEventsMaxLen = 10000
+	// DefaultLogMaxLen caps each decision log.
+	DefaultLogMaxLen = 1000
+)
+
+// Options configures a Store.
+type Options struct {
+	// URL is redis://, rediss://, unix://, redis+sentinel:// or memory://
+	// (see Open). Ignored when ClusterAddrs is set.
+	URL string
+	// ClusterAddrs are host:port seeds of a Redis Cluster.
+	ClusterAddrs []string
+	// Prefix starts every key; default DefaultPrefix.
+	Prefix string
+	// Retention is how long the keys of a finished upgrade live after its
+	// last change; 0 means DefaultRetention, negative keeps them forever.
+	Retention time.Duration
+	// EventsMaxLen caps the event stream (approximately); default DefaultEventsMaxLen.
+	EventsMaxLen int64
+	// LogMaxLen caps each decision log (approximately); default DefaultLogMaxLen.
+	LogMaxLen int64
+}
+
+// Store is the Redis implementation of bot.Store, bot.JobQueue and bot.Once.
+// It is safe for concurrent use, also by many processes sharing one Redis.
+type Store struct {
+	client redis.UniversalClient
+	opts   Options
+	prefix string
+	log    *slog.Logger
+	mini   *miniredis.Miniredis // the embedded server of memory://, or nil
+}
+
+var (
+	_ bot.Store    = (*Store)(nil)
+	_ bot.JobQueue = (*Store)(nil)
+	_ bot.Once     = (*Store)(nil)
+)
+
+// Open connects to the Redis that o names and checks that it answers.
+//
+// o.URL forms:
+//
+//	redis://[[user]:password@]host:port[/db]     plain TCP
+//	rediss://[[user]:password@]host:port[/db]    TLS
+//	unix://[[user]:password@]/path/to/redis.sock[?db=N]
+//	redis+sentinel://[[user]:password@]host:port[,host:port...]/mastername[/db][?sentinel_username=U&sentinel_password=P]
+//	memory://                                    an embedded server in this process; keeps nothing
+//
+// In the sentinel form the hosts are the Sentinels (port default 26379), the
+// user and password are the master's, and sentinel_password is for Sentinels
+// that require one. o.ClusterAddrs, when set, selects a Redis Cluster instead.
+// Errors and log lines name the servers but never a password.
+func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
+	if log != nil {
+		redis.SetLogger(clientLogger{log})
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var (
+		client redis.UniversalClient
+		mini   *miniredis.Miniredis
+		target string
+	)
+	switch {
+	case len(o.ClusterAddrs) > 0:
+		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.ClusterAddrs})
+		target = "cluster " + strings.Join(o.ClusterAddrs, ",")
+	case o.URL == "memory://" || o.URL == "memory:":
+		m := miniredis.NewMiniRedis()
+		// Without this, TTLs would only run down when a test moves the clock.
+		m.ClockTTL(true)
+		if err := m.Start(); err != nil {
+			return nil, fmt.Errorf("redis: start embedded server: %w", err)
+		}
+		mini = m
+		client = redis.NewClient(&redis.Options{Addr: m.Addr()})
+		target = "embedded " + m.Addr()
+	case strings.HasPrefix(o.URL, "redis+sentinel://"):
+		fo, err := parseSentinelURL(o.URL)
+		if err != nil {
+			return nil, err
+		}
+		client = redis.NewFailoverClient(fo)
+		target = "sentinel master " + fo.MasterName + " via " + strings.Join(fo.SentinelAddrs, ",")
+	case o.URL == "":
+		return nil, errors.New("redis: no url or cluster addresses configured")
+	default:
+		ro, err := redis.ParseURL(o.URL)
+		if err != nil {
+			return nil, fmt.Errorf("redis: invalid url: %w", withoutURL(err))
+		}
+		client = redis.NewClient(ro)
+		target = ro.Addr
+	}
+	s := New(client, o)
+	s.mini, s.log = mini, log
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("redis: cannot reach %s: %w", target, err)
+	}
+	if mini != nil {
+		log.Warn("redis: using the embedded memory:// server; nothing survives a restart", "addr", mini.Addr())
+	} else {
+		log.Info("redis: connected", "target", target, "prefix", s.prefix)
+	}
+	return s, nil
+}
+
+// New wraps an existing client (tests, or callers that build their own).
+// Close closes client.
+func New(client redis.UniversalClient, o Options) *Store {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.EventsMaxLen <= 0 {
+		o.EventsMaxLen = DefaultEventsMaxLen
+	}
+	if o.LogMaxLen <= 0 {
+		o.LogMaxLen = DefaultLogMaxLen
+	}
+	return &Store{client: client, opts: o, prefix: o.Prefix, log: slog.New(slog.DiscardHandler)}
+}
+
+// Ping checks that Redis answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Embedded reports whether the store runs on the in-process memory:// server.
+func (s *Store) Embedded() bool { return s.mini != nil }
+
+// Close closes the connections and stops the embedded server, if any.
+func (s *Store) Close() error {
+	err := s.client.Close()
+	if s.mini != nil {
+		s.mini.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("redis close: %w", err)
+	}
+	return nil
+}
+
+// parseSentinelURL reads
+// redis+sentinel://[[user]:password@]host:port[,host:port]/mastername[/db][?query].
+// Its errors never quote the URL, which may hold a password.
+func parseSentinelURL(raw string) (*redis.FailoverOptions, error) {
+	rest := strings.TrimPrefix(raw, "redis+sentinel://")
+	rest, rawQuery, _ := strings.Cut(rest, "?")
+	authority, path, _ := strings.Cut(rest, "/")
+	fo := &redis.FailoverOptions{}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		user, pass, _ := strings.Cut(authority[:at], ":")
+		var err error
+		if fo.Username, err = url.PathUnescape(user); err != nil {
+			return nil, errors.New("redis: invalid sentinel url: bad escape in user name")
+		}
+		if fo.Password, err = url.PathUnescape(pass); err != nil {
+			return nil, errors.New("redis: invalid sentinel url: bad escape in password")
+		}
+		authority = authority[at+1:]
+	}
+	for h := range strings.SplitSeq(authority, ",") {
+		if h == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			h = net.JoinHostPort(h, "26379")
+		}
+		fo.SentinelAddrs = append(fo.SentinelAddrs, h)
+	}
+	if len(fo.SentinelAddrs) == 0 {
+		return nil, errors.New("redis: invalid sentinel url: no sentinel host:port given")
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if parts[0] == "" {
+		return nil, errors.New("redis: invalid sentinel url: the master name is missing (redis+sentinel://host:26379/mymaster)")
+	}
+	fo.MasterName = parts[0]
+	switch len(parts) {
+	case 1:
+	case 2:
+		db, err := strconv.Atoi(parts[1])
+		if err != nil || db < 0 {
+			return nil, fmt.Errorf("redis: invalid sentinel url: bad database number %q", parts[1])
+		}
+		fo.DB = db
+	default:
+		return nil, errors.New("redis: invalid sentinel url: path must be /mastername[/db]")
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, errors.New("redis: invalid sentinel url: bad query string")
+	}
+	for k := range q {
+		switch k {
+		case "sentinel_username":
+			fo.SentinelUsername = q.Get(k)
+		case "sentinel_password":
+			fo.SentinelPassword = q.Get(k)
+		default:
+			return nil, fmt.Errorf("redis: invalid sentinel url: unknown parameter %q", k)
+		}
+	}
+	return fo, nil
+}
+
+// withoutURL drops the URL that url.Parse puts in its errors: it may carry a
+// password.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// clientLogger sends go-redis's own messages (reconnects, pool trouble) to
+// the structured log instead of plain lines on stderr. go-redis has one
+// logger per process, so the last store opened sets it.
+type clientLogger struct{ log *slog.Logger }
+
+// Printf implements go-redis's logging interface.
+func (l clientLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+}

@@ -1,0 +1,469 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// pendingGrace is how old a pending index marker must be before List
+// repairs it: younger ones belong to writes that are still running.
+const pendingGrace = 30 * time.Second
+
+// fetchBatch bounds one pipeline of upgrade reads.
+const fetchBatch = 500
+
+// Keys. Everything of one upgrade shares the tag {upg:N}; the List indexes
+// share {idx}; the job schedule shares {jobs}.
+
+func (s *Store) seqKey() string            { return s.prefix + ":seq" }
+func (s *Store) upgKey(id int) string      { return s.prefix + ":{upg:" + strconv.Itoa(id) + "}" }
+func (s *Store) acksKey(id int) string     { return s.upgKey(id) + ":acks" }
+func (s *Store) logKey(id int) string      { return s.upgKey(id) + ":log" }
+func (s *Store) eventsKey() string         { return s.prefix + ":events" }
+func (s *Store) onceKey(key string) string { return s.prefix + ":once:" + key }
+func (s *Store) idxKey(name string) string { return s.prefix + ":{idx}:" + name }
+
+// idxKeys are the KEYS of indexScript and unindexScript, in order.
+func (s *Store) idxKeys() []string {
+	return []string{s.idxKey("start"), s.idxKey("end"), s.idxKey("active"),
+		s.idxKey("expire"), s.idxKey("rev"), s.idxKey("pending")}
+}
+
+// NextID allocates the next upgrade number.
+func (s *Store) NextID(ctx context.Context) (int, error) {
+	n, err := s.client.Incr(ctx, s.seqKey()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: next id: %w", err)
+	}
+	return int(n), nil
+}
+
+// finished reports whether the upgrade's keys should expire.
+func finished(st bot.State) bool {
+	return st == bot.Completed || st == bot.RolledBack || st == bot.Cancelled
+}
+
+// ttl is the expiry to put on an upgrade's keys in state st, 0 for none.
+func (s *Store) ttl(st bot.State) time.Duration {
+	if finished(st) && s.opts.Retention > 0 {
+		return s.opts.Retention
+	}
+	return 0
+}
+
+// Create saves a new upgrade with its first decision-log entry. It sets
+// u.Rev to 1. An upgrade with the same ID that exists already is an error
+// wrapping bot.ErrConflict.
+func (s *Store) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	if u.ID <= 0 {
+		return fmt.Errorf("store: create: invalid upgrade id %d", u.ID)
+	}
+	u.Rev = 1
+	data, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("store: create upgrade %d: encode: %w", u.ID, err)
+	}
+	dec, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("store: create upgrade %d: encode decision: %w", u.ID, err)
+	}
+	pending := s.markPending(ctx, u.ID, u.Rev)
+	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID)}
+	n, err := createScript.Run(ctx, s.client, keys, data, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds()).Int()
+	if err != nil {
+		s.clearPending(ctx, pending)
+		return fmt.Errorf("store: create upgrade %d: %w", u.ID, err)
+	}
+	if n == 0 {
+		s.clearPending(ctx, pending)
+		return fmt.Errorf("store: create upgrade %d: it exists already: %w", u.ID, bot.ErrConflict)
+	}
+	s.index(ctx, u, pending)
+	return nil
+}
+
+// Get loads one upgrade; a missing one is an error wrapping bot.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id int) (*bot.Upgrade, error) {
+	vals, err := s.client.HMGet(ctx, s.upgKey(id), "rev", "json").Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: get upgrade %d: %w", id, err)
+	}
+	u, err := decodeUpgrade(vals)
+	if err != nil {
+		return nil, fmt.Errorf("store: get upgrade %d: %w", id, err)
+	}
+	if u == nil {
+		return nil, fmt.Errorf("store: upgrade %d: %w", id, bot.ErrNotFound)
+	}
+	return u, nil
+}
+
+// decodeUpgrade turns HMGET rev json into an upgrade; nil when missing.
+func decodeUpgrade(vals []any) (*bot.Upgrade, error) {
+	if len(vals) != 2 || vals[1] == nil {
+		return nil, nil
+	}
+	js, _ := vals[1].(string)
+	var u bot.Upgrade
+	if err := json.Unmarshal([]byte(js), &u); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	// The hash's rev is the one compare-and-set checks; it is authoritative.
+	if r, ok := vals[0].(string); ok {
+		if n, err := strconv.Atoi(r); err == nil {
+			u.Rev = n
+		}
+	}
+	return &u, nil
+}
+
+// Update saves u if the stored revision is u.Rev-1 and appends d to the
+// decision log when d.Action is set, in one step. A lost race is an error
+// wrapping bot.ErrConflict, a missing upgrade one wrapping bot.ErrNotFound.
+// A finished upgrade's keys expire Retention after its last change.
+func (s *Store) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	data, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("store: update upgrade %d: encode: %w", u.ID, err)
+	}
+	var dec []byte
+	if d.Action != "" {
+		if dec, err = json.Marshal(d); err != nil {
+			return fmt.Errorf("store: update upgrade %d: encode decision: %w", u.ID, err)
+		}
+	}
+	pending := s.markPending(ctx, u.ID, u.Rev)
+	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID)}
+	n, err := updateScript.Run(ctx, s.client, keys, data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds()).Int()
+	if err != nil {
+		s.clearPending(ctx, pending)
+		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
+	}
+	switch n {
+	case -1:
+		s.clearPending(ctx, pending)
+		return fmt.Errorf("store: update upgrade %d: %w", u.ID, bot.ErrNotFound)
+	case 0:
+		s.clearPending(ctx, pending)
+		return fmt.Errorf("store: update upgrade %d to rev %d: %w", u.ID, u.Rev, bot.ErrConflict)
+	}
+	s.index(ctx, u, pending)
+	return nil
+}
+
+// markPending notes, before a write, that the upgrade's index entries are
+// about to change. If this process dies between the write and the index
+// step, List finds the marker and re-indexes from the stored data.
+func (s *Store) markPending(ctx context.Context, id, rev int) string {
+	member := strconv.Itoa(id) + "/" + strconv.Itoa(rev)
+	err := s.client.ZAdd(ctx, s.idxKey("pending"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: member}).Err()
+	if err != nil {
+		// The write itself will most likely fail too and report it.
+		s.log.WarnContext(ctx, "store: cannot mark index pending", "upgrade", id, "err", err)
+	}
+	return member
+}
+
+func (s *Store) clearPending(ctx context.Context, member string) {
+	if err := s.client.ZRem(ctx, s.idxKey("pending"), member).Err(); err != nil {
+		s.log.WarnContext(ctx, "store: cannot clear index marker", "member", member, "err", err)
+	}
+}
+
+// index is the step after a write that updates the List indexes. It lives in
+// another hash slot, so it cannot share the write's script; a failure is only
+// logged, because the upgrade is saved and List repairs the index from the
+// pending marker.
+func (s *Store) index(ctx context.Context, u *bot.Upgrade, pending string) {
+	if err := s.runIndex(ctx, u, pending); err != nil {
+		s.log.ErrorContext(ctx, "store: index update failed; List will repair it", "upgrade", u.ID, "err", err)
+	}
+}
+
+func (s *Store) runIndex(ctx context.Context, u *bot.Upgrade, pending string) error {
+	active := "0"
+	if u.State.Active() {
+		active = "1"
+	}
+	expireAt := int64(0)
+	if ttl := s.ttl(u.State); ttl > 0 {
+		expireAt = time.Now().Add(ttl).UnixMilli()
+	}
+	return indexScript.Run(ctx, s.client, s.idxKeys(), u.ID, u.Rev, ms(u.Start), ms(u.End), active, expireAt, pending).Err()
+}
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// List returns the upgrades that match f, ordered by start, then id.
+//
+// It reads candidates from one index, the narrowest that f allows (the
+// active set when f asks only for active states, else the start or end
+// index when f has a window), loads them with pipelines and applies f.Match.
+func (s *Store) List(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error) {
+	s.repairIndex(ctx)
+	ids, err := s.candidates(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	ups, gone, err := s.load(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	if len(gone) > 0 {
+		s.unindex(ctx, gone, nil)
+	}
+	out := make([]*bot.Upgrade, 0, len(ups))
+	for _, u := range ups {
+		if f.Match(u) {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b *bot.Upgrade) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// candidates returns the ids that may match f, from one index.
+func (s *Store) candidates(ctx context.Context, f bot.Filter) ([]string, error) {
+	maxStart := "+inf"
+	if !f.To.IsZero() {
+		maxStart = ms(f.To) // inclusive: Match makes it exact
+	}
+	minEnd := "-inf"
+	if !f.From.IsZero() {
+		minEnd = ms(f.From)
+	}
+	onlyActive := len(f.States) > 0
+	for _, st := range f.States {
+		onlyActive = onlyActive && st.Active()
+	}
+	key, rng := s.idxKey("start"), &redis.ZRangeBy{Min: "-inf", Max: maxStart}
+	switch {
+	case onlyActive:
+		key = s.idxKey("active")
+	case !f.From.IsZero() && !f.To.IsZero():
+		// Both bounds: read whichever side holds fewer upgrades.
+		pipe := s.client.Pipeline()
+		byStart := pipe.ZCount(ctx, s.idxKey("start"), "-inf", maxStart)
+		byEnd := pipe.ZCount(ctx, s.idxKey("end"), minEnd, "+inf")
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("count candidates: %w", err)
+		}
+		if byEnd.Val() < byStart.Val() {
+			key, rng = s.idxKey("end"), &redis.ZRangeBy{Min: minEnd, Max: "+inf"}
+		}
+	case !f.From.IsZero():
+		key, rng = s.idxKey("end"), &redis.ZRangeBy{Min: minEnd, Max: "+inf"}
+	}
+	ids, err := s.client.ZRangeByScore(ctx, key, rng).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read index: %w", err)
+	}
+	return ids, nil
+}
+
+// load reads upgrades by id with pipelines; gone lists ids without data.
+func (s *Store) load(ctx context.Context, ids []string) (ups []*bot.Upgrade, gone []string, err error) {
+	for chunk := range slices.Chunk(ids, fetchBatch) {
+		pipe := s.client.Pipeline()
+		cmds := make([]*redis.SliceCmd, len(chunk))
+		for i, id := range chunk {
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				return nil, nil, fmt.Errorf("index holds a bad id %q", id)
+			}
+			cmds[i] = pipe.HMGet(ctx, s.upgKey(n), "rev", "json")
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, nil, fmt.Errorf("load upgrades: %w", err)
+		}
+		for i, c := range cmds {
+			u, err := decodeUpgrade(c.Val())
+			if err != nil {
+				return nil, nil, fmt.Errorf("upgrade %s: %w", chunk[i], err)
+			}
+			if u == nil {
+				gone = append(gone, chunk[i])
+				continue
+			}
+			ups = append(ups, u)
+		}
+	}
+	return ups, gone, nil
+}
+
+// unindex forgets ids whose data is gone and clears pending markers.
+func (s *Store) unindex(ctx context.Context, ids, pending []string) {
+	args := make([]any, 0, 1+len(ids)+len(pending))
+	args = append(args, len(ids))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	for _, p := range pending {
+		args = append(args, p)
+	}
+	if err := unindexScript.Run(ctx, s.client, s.idxKeys(), args...).Err(); err != nil {
+		s.log.WarnContext(ctx, "store: cannot drop stale index entries", "err", err)
+	}
+}
+
+// repairIndex is List's housekeeping, one round trip when there is nothing
+// to do: it re-indexes upgrades whose writer died between its write and its
+// index step, and drops index entries of upgrades that have expired.
+// Failures are logged; List then works from the index as it is.
+func (s *Store) repairIndex(ctx context.Context) {
+	now := time.Now()
+	pipe := s.client.Pipeline()
+	pendCmd := pipe.ZRangeByScore(ctx, s.idxKey("pending"), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.Add(-pendingGrace).UnixMilli(), 10), Count: 100})
+	expCmd := pipe.ZRangeByScore(ctx, s.idxKey("expire"), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: 100})
+	if _, err := pipe.Exec(ctx); err != nil {
+		s.log.WarnContext(ctx, "store: index housekeeping failed", "err", err)
+		return
+	}
+	if len(pendCmd.Val()) == 0 && len(expCmd.Val()) == 0 {
+		return
+	}
+	ids := slices.Clone(expCmd.Val())
+	for _, p := range pendCmd.Val() {
+		id, _, _ := strings.Cut(p, "/")
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	ups, gone, err := s.load(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "store: index housekeeping failed", "err", err)
+		return
+	}
+	// Re-index every survivor from its stored revision; the rev guard in
+	// indexScript keeps a newer entry if a writer got there first.
+	for _, u := range ups {
+		if err := s.runIndex(ctx, u, ""); err != nil {
+			s.log.WarnContext(ctx, "store: re-index failed", "upgrade", u.ID, "err", err)
+			return
+		}
+	}
+	s.unindex(ctx, gone, pendCmd.Val())
+}
+
+// ackField is the field of an acknowledgment in the acks hash.
+func ackField(a bot.Ack) string { return a.Scope + "|" + a.Who }
+
+// Ack records a if a.Who has not acknowledged a.Scope yet (first wins),
+// together with an "acknowledged" decision (Actor a.Who, Detail a.Scope), in
+// one step. It returns the acknowledgment that stands and whether a was it.
+func (s *Store) Ack(ctx context.Context, id int, a bot.Ack) (bot.Ack, bool, error) {
+	js, err := json.Marshal(a)
+	if err != nil {
+		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
+	}
+	dec, err := json.Marshal(bot.Decision{At: a.At, Actor: a.Who, Action: "acknowledged", Detail: a.Scope})
+	if err != nil {
+		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
+	}
+	keys := []string{s.upgKey(id), s.acksKey(id), s.logKey(id)}
+	res, err := ackScript.Run(ctx, s.client, keys, ackField(a), js, dec, s.opts.LogMaxLen).Slice()
+	if err != nil {
+		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: %w", id, err)
+	}
+	code, _ := res[0].(int64)
+	if code == -1 || len(res) < 2 {
+		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: %w", id, bot.ErrNotFound)
+	}
+	standing, _ := res[1].(string)
+	var got bot.Ack
+	if err := json.Unmarshal([]byte(standing), &got); err != nil {
+		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: decode: %w", id, err)
+	}
+	return got, code == 1, nil
+}
+
+// Acks lists the acknowledgments of an upgrade, oldest first; none for a
+// missing upgrade.
+func (s *Store) Acks(ctx context.Context, id int) ([]bot.Ack, error) {
+	m, err := s.client.HGetAll(ctx, s.acksKey(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: acks of upgrade %d: %w", id, err)
+	}
+	out := make([]bot.Ack, 0, len(m))
+	for f, js := range m {
+		var a bot.Ack
+		if err := json.Unmarshal([]byte(js), &a); err != nil {
+			return nil, fmt.Errorf("store: acks of upgrade %d: decode %q: %w", id, f, err)
+		}
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b bot.Ack) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(ackField(a), ackField(b))
+	})
+	return out, nil
+}
+
+// Log returns the decision log, oldest first; empty for a missing upgrade.
+func (s *Store) Log(ctx context.Context, id int) ([]bot.Decision, error) {
+	msgs, err := s.client.XRange(ctx, s.logKey(id), "-", "+").Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: log of upgrade %d: %w", id, err)
+	}
+	out := make([]bot.Decision, 0, len(msgs))
+	for _, m := range msgs {
+		js, _ := m.Values["decision"].(string)
+		var d bot.Decision
+		if err := json.Unmarshal([]byte(js), &d); err != nil {
+			return nil, fmt.Errorf("store: log of upgrade %d: decode entry %s: %w", id, m.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Publish appends e to the capped event stream (fields id, type and event,
+// the full JSON).
+func (s *Store) Publish(ctx context.Context, e bot.Event) error {
+	js, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("store: publish %s: encode: %w", e.Type, err)
+	}
+	err = s.client.XAdd(ctx, &redis.XAddArgs{
+		Stream: s.eventsKey(),
+		MaxLen: s.opts.EventsMaxLen,
+		Approx: true,
+		Values: []any{"id", e.ID, "type", e.Type, "event", string(js)},
+	}).Err()
+	if err != nil {
+		return fmt.Errorf("store: publish %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// First reports whether key is new, remembering it for ttl (SET NX PX).
+func (s *Store) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("store: once %q: ttl must be positive, got %v", key, ttl)
+	}
+	ok, err := s.client.SetNX(ctx, s.onceKey(key), 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: once %q: %w", key, err)
+	}
+	return ok, nil
+}
