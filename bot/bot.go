@@ -118,6 +118,15 @@ func (b *Bot) location(inv Invocation) *time.Location {
 	return b.cfg.DefaultLocation
 }
 
+// readIn says which zone a time typed without one was read in, so a user
+// whose platform zone is unknown or wrong notices before the reminders do.
+func (b *Bot) readIn(inv Invocation, typed string) Text {
+	if inv.Location != nil {
+		return T(fmt.Sprintf("%q was read in %s, your time zone.", typed, inv.Location))
+	}
+	return T(fmt.Sprintf("%q was read in %s, the bot's default time zone; add a zone (UTC, Europe/Berlin, +02:00) to choose another.", typed, b.cfg.DefaultLocation))
+}
+
 // Handle parses text (what follows /upgrade) and executes it. It always
 // returns a message for the invoker; failures are ephemeral and change nothing.
 func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
@@ -323,6 +332,9 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 
 	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(start).Add(" to ").Time(end).Add(" ("+FormatDuration(d)+")."),
 		T("In UTC: "+start.Format("2006-01-02 15:04")+" to "+end.Format("2006-01-02 15:04")+" UTC."))
+	if !c.ZoneGiven {
+		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
+	}
 	if len(u.BlastRadius) > 0 {
 		r.Lines = append(r.Lines, T("Blast radius: "+strings.Join(u.BlastRadius, ", ")+"."))
 	}
@@ -489,6 +501,9 @@ func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Resched
 	b.afterChange(ctx, u, EventRescheduled, inv, map[string]any{"start": u.Start, "end": u.End, "previous_start": old}, b.dir.RescheduledMsg(u, b.dir.KeyOf(inv.Actor.ID), old))
 	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(" to ").Time(u.Start).Add(" to ").Time(u.End).Add("."),
 		T("In UTC: "+u.Start.Format("2006-01-02 15:04")+" to "+u.End.Format("2006-01-02 15:04")+" UTC."))
+	if !c.ZoneGiven {
+		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
+	}
 	for _, cf := range u.Conflicts {
 		r.Lines = append(r.Lines, append(T("⚠ Warning: this window overlaps "), conflictText(cf)...))
 	}

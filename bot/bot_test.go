@@ -449,3 +449,47 @@ func TestLinkLooksUpTheReleaseInTheBackground(t *testing.T) {
 		t.Fatalf("release notice lacks %q or shows too much:\n%s", miss, replies[0].Text)
 	}
 }
+
+func TestReplySaysWhichZoneATimeWithoutOneWasReadIn(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tz database:", err)
+	}
+	cases := []struct {
+		name string
+		loc  *time.Location // what the platform said of the user's zone
+		cmd  string
+		want string // "" = no such line
+	}{
+		{"user's zone", berlin, "schedule payments v1 at 2026-12-01 02:00", `"2026-12-01 02:00" was read in Europe/Berlin, your time zone.`},
+		{"default zone", nil, "schedule payments v1 at 2026-12-01 02:00", `"2026-12-01 02:00" was read in UTC, the bot's default time zone; add a zone`},
+		{"zone given", berlin, "schedule payments v1 at 2026-12-01 02:00 UTC", ""},
+		{"relative", nil, "schedule payments v1 in 3d", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			inv := who("alice")
+			inv.Location = c.loc
+			m := f.b.Handle(context.Background(), inv, c.cmd)
+			if m.Kind == bot.KindError {
+				t.Fatalf("%s failed: %s", c.cmd, lines(m))
+			}
+			got := lines(m)
+			if c.want == "" {
+				if strings.Contains(got, "was read in") {
+					t.Errorf("reply names a zone although the time had one:\n%s", got)
+				}
+				return
+			}
+			if !strings.Contains(got, c.want) {
+				t.Errorf("reply lacks %q:\n%s", c.want, got)
+			}
+			// The same applies when the window moves.
+			r := f.b.Handle(context.Background(), inv, "reschedule UPG-1 at 2026-12-02 02:00")
+			if !strings.Contains(lines(r), `"2026-12-02 02:00" was read in`) {
+				t.Errorf("reschedule reply lacks the zone line:\n%s", lines(r))
+			}
+		})
+	}
+}

@@ -24,6 +24,9 @@ type Schedule struct {
 	Impact   string        // optional, the rest of the line
 	// StartText is the time as typed ("tomorrow 02:00 Europe/Berlin"), for replies and errors.
 	StartText string
+	// ZoneGiven reports that the start named its zone (or was relative, "in 2h");
+	// otherwise it was read in Env.Location.
+	ZoneGiven bool
 }
 
 // List shows upcoming and running windows, optionally for one service.
@@ -62,6 +65,7 @@ type Reschedule struct {
 	Start     time.Time
 	Duration  time.Duration // 0 means "keep the current duration"
 	StartText string
+	ZoneGiven bool // as in Schedule
 }
 
 // Extend pushes the window's end later.

@@ -326,19 +326,19 @@ func (p *parser) texts() []string {
 
 // at parses "<time> [zone]" and rejects past instants, naming what was typed and
 // showing the UTC instant it was read as, so DST or zone surprises are visible.
-func (p *parser) at() (time.Time, string, error) {
+func (p *parser) at() (time.Time, string, bool, error) {
 	toks := p.texts()
-	t, n, err := ParseTime(toks, p.env)
+	t, n, zoned, err := parseTime(toks, p.env)
 	if err != nil {
-		return time.Time{}, "", p.withUsage(err)
+		return time.Time{}, "", false, p.withUsage(err)
 	}
 	text := strings.Join(toks[:n], " ")
 	p.pos += n
 	if t.Before(p.env.Now) {
-		return time.Time{}, "", p.fail(text, "the start time %q is in the past: it means %s, and it is now %s",
+		return time.Time{}, "", false, p.fail(text, "the start time %q is in the past: it means %s, and it is now %s",
 			text, formatUTC(t), formatUTC(p.env.Now))
 	}
-	return t, text, nil
+	return t, text, zoned, nil
 }
 
 func (p *parser) location() *time.Location {
@@ -364,7 +364,7 @@ func (p *parser) schedule() (Command, error) {
 	afterTime := -1 // only an absolute time can be followed by a (misplaced) zone
 	switch keyword(kw, "at", "in") {
 	case "at":
-		if c.Start, c.StartText, err = p.at(); err != nil {
+		if c.Start, c.StartText, c.ZoneGiven, err = p.at(); err != nil {
 			return nil, err
 		}
 		afterTime = p.pos
@@ -375,6 +375,7 @@ func (p *parser) schedule() (Command, error) {
 		}
 		c.Start = p.env.Now.Add(d).In(p.location())
 		c.StartText = "in " + tok
+		c.ZoneGiven = true // relative: no zone to guess
 	default:
 		return nil, p.fail(kw.text, "expected at <time> or in <duration> after the version, not %q", kw.text)
 	}
@@ -451,7 +452,7 @@ func (p *parser) reschedule() (Command, error) {
 	if kw := p.next(); keyword(kw, "at") == "" {
 		return nil, p.fail(kw.text, "expected at <time> after the id, not %q", kw.text)
 	}
-	if c.Start, c.StartText, err = p.at(); err != nil {
+	if c.Start, c.StartText, c.ZoneGiven, err = p.at(); err != nil {
 		return nil, err
 	}
 	if p.more() && keyword(p.peek(), "for") != "" {

@@ -63,6 +63,13 @@ func sched(svc, ver string, start time.Time, text string) commands.Schedule {
 	return commands.Schedule{Service: svc, Version: ver, Start: start, StartText: text}
 }
 
+// zsched is sched for a start that named its zone (or was relative).
+func zsched(svc, ver string, start time.Time, text string) commands.Schedule {
+	s := sched(svc, ver, start, text)
+	s.ZoneGiven = true
+	return s
+}
+
 func with(s commands.Schedule, f func(*commands.Schedule)) commands.Schedule {
 	f(&s)
 	return s
@@ -87,7 +94,7 @@ var parseCases = []parseCase{
 		in:   `schedule payments v2.4.0 at 2026-12-01 02:00 UTC for 2h region eu-west impact "card payments may fail" for 30s`,
 		want: commands.Schedule{
 			Service: "payments", Version: "v2.4.0", Start: utc(2026, 12, 1, 2, 0, 0), Duration: 2 * time.Hour,
-			Region: "eu-west", Impact: "card payments may fail for 30s", StartText: "2026-12-01 02:00 UTC",
+			Region: "eu-west", Impact: "card payments may fail for 30s", StartText: "2026-12-01 02:00 UTC", ZoneGiven: true,
 		},
 	},
 	{name: "schedule with prefix, default zone UTC", in: "/upgrade " + sp + "at 2026-12-01 02:00",
@@ -99,33 +106,33 @@ var parseCases = []parseCase{
 			s.Duration, s.Region, s.Impact = 90*time.Minute, "eu", "none"
 		})},
 	{name: "rfc3339 Z", in: sp + "at 2026-12-01T02:00:00Z", loc: berlin,
-		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01T02:00:00Z")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01T02:00:00Z")},
 	{name: "rfc3339 offset", in: sp + "at 2026-12-01T02:00:00+02:00",
-		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00:00+02:00")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00:00+02:00")},
 	{name: "T form with offset no seconds", in: sp + "at 2026-12-01T02:00+02:00",
-		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00+02:00")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00+02:00")},
 	{name: "T form lower-case", in: sp + "at 2026-12-01t02:00z",
-		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01t02:00z")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01t02:00z")},
 	{name: "seconds", in: sp + "at 2026-12-01 02:00:30",
 		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 30), "2026-12-01 02:00:30")},
 	{name: "IANA zone", in: sp + "at 2026-12-01 02:00 Europe/Berlin",
-		want: sched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 Europe/Berlin")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 Europe/Berlin")},
 	{name: "IANA zone lower-case", in: sp + "at 2026-12-01 02:00 europe/berlin",
-		want: sched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 europe/berlin")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 europe/berlin")},
 	{name: "IANA zone overrides user zone", in: sp + "at 2026-12-01 02:00 America/New_York", loc: berlin,
-		want: sched("payments", "v1", utc(2026, 12, 1, 7, 0, 0), "2026-12-01 02:00 America/New_York")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 7, 0, 0), "2026-12-01 02:00 America/New_York")},
 	{name: "offset zone", in: sp + "at 2026-12-01 02:00 +02:00",
-		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01 02:00 +02:00")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01 02:00 +02:00")},
 	{name: "offset zone compact negative", in: sp + "at 2026-12-01 02:00 -0530",
-		want: sched("payments", "v1", utc(2026, 12, 1, 7, 30, 0), "2026-12-01 02:00 -0530")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 7, 30, 0), "2026-12-01 02:00 -0530")},
 	{name: "UTC lower-case", in: sp + "at 2026-12-01 02:00 utc", loc: kolkata,
-		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 utc")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 utc")},
 	{name: "Z zone token", in: sp + "at 2026-12-01 02:00 Z", loc: newYork,
-		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 Z")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 Z")},
 	{name: "UTC+2", in: sp + "at 2026-12-01 02:00 UTC+2",
-		want: sched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01 02:00 UTC+2")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 0, 0, 0), "2026-12-01 02:00 UTC+2")},
 	{name: "GMT", in: sp + "at 2026-12-01 02:00 GMT", loc: berlin,
-		want: sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 GMT")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00 GMT")},
 	{name: "today", in: sp + "at today 23:30",
 		want: sched("payments", "v1", utc(2026, 11, 22, 23, 30, 0), "today 23:30")},
 	{name: "TODAY in Berlin", in: sp + "at TODAY 23:30", loc: berlin,
@@ -137,7 +144,7 @@ var parseCases = []parseCase{
 	{name: "tomorrow", in: sp + "at tomorrow 02:00",
 		want: sched("payments", "v1", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
 	{name: "tomorrow with zone", in: sp + "at tomorrow 02:00 Europe/Berlin",
-		want: sched("payments", "v1", utc(2026, 11, 23, 1, 0, 0), "tomorrow 02:00 Europe/Berlin")},
+		want: zsched("payments", "v1", utc(2026, 11, 23, 1, 0, 0), "tomorrow 02:00 Europe/Berlin")},
 	{name: "tomorrow in Kolkata", in: sp + "at tomorrow 02:00", loc: kolkata,
 		want: sched("payments", "v1", utc(2026, 11, 22, 20, 30, 0), "tomorrow 02:00")},
 	{name: "tomorrow in Auckland", in: sp + "at Tomorrow 02:00", loc: auckland,
@@ -155,19 +162,19 @@ var parseCases = []parseCase{
 	{name: "weekday with seconds", in: sp + "at sat 23:59:59",
 		want: sched("payments", "v1", utc(2026, 11, 28, 23, 59, 59), "sat 23:59:59")},
 	{name: "weekday with zone", in: sp + "at wed 09:30 Europe/Berlin",
-		want: sched("payments", "v1", utc(2026, 11, 25, 8, 30, 0), "wed 09:30 Europe/Berlin")},
+		want: zsched("payments", "v1", utc(2026, 11, 25, 8, 30, 0), "wed 09:30 Europe/Berlin")},
 	{name: "single-digit hour", in: sp + "at fri 9:05",
 		want: sched("payments", "v1", utc(2026, 11, 27, 9, 5, 0), "fri 9:05")},
 	{name: "in hours", in: sp + "in 2h",
-		want: sched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h")},
+		want: zsched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h")},
 	{name: "in weeks and days", in: sp + "IN 1w2d",
-		want: sched("payments", "v1", utc(2026, 12, 1, 10, 0, 0), "in 1w2d")},
+		want: zsched("payments", "v1", utc(2026, 12, 1, 10, 0, 0), "in 1w2d")},
 	{name: "in with for in days", in: sp + "in 1d12h for 3d", loc: berlin,
-		want: with(sched("payments", "v1", utc(2026, 11, 23, 22, 0, 0), "in 1d12h"), func(s *commands.Schedule) {
+		want: with(zsched("payments", "v1", utc(2026, 11, 23, 22, 0, 0), "in 1d12h"), func(s *commands.Schedule) {
 			s.Duration = 72 * time.Hour
 		})},
 	{name: "fractional days", in: sp + "in 90m for 1.5d",
-		want: with(sched("payments", "v1", utc(2026, 11, 22, 11, 30, 0), "in 90m"), func(s *commands.Schedule) {
+		want: with(zsched("payments", "v1", utc(2026, 11, 22, 11, 30, 0), "in 90m"), func(s *commands.Schedule) {
 			s.Duration = 36 * time.Hour
 		})},
 	{name: "quoted service and version", in: `schedule "payments api" "v2.4.0 rc1" at 2026-12-01 02:00`,
@@ -193,11 +200,11 @@ var parseCases = []parseCase{
 
 	// DST: the explicit UTC instants are what time.Date yields (TestDST checks that too).
 	{name: "Berlin gap 02:30 -> 03:30 CEST", in: sp + "at 2027-03-28 02:30 Europe/Berlin",
-		want: sched("payments", "v1", utc(2027, 3, 28, 1, 30, 0), "2027-03-28 02:30 Europe/Berlin")},
+		want: zsched("payments", "v1", utc(2027, 3, 28, 1, 30, 0), "2027-03-28 02:30 Europe/Berlin")},
 	{name: "Berlin overlap 02:30 -> CET", in: sp + "at 2027-10-31 02:30", loc: berlin,
 		want: sched("payments", "v1", utc(2027, 10, 31, 1, 30, 0), "2027-10-31 02:30")},
 	{name: "New York gap 02:30 -> 01:30 EST", in: sp + "at 2027-03-14 02:30 America/New_York",
-		want: sched("payments", "v1", utc(2027, 3, 14, 6, 30, 0), "2027-03-14 02:30 America/New_York")},
+		want: zsched("payments", "v1", utc(2027, 3, 14, 6, 30, 0), "2027-03-14 02:30 America/New_York")},
 	{name: "New York overlap 01:30 -> EDT", in: sp + "at 2027-11-07 01:30", loc: newYork,
 		want: sched("payments", "v1", utc(2027, 11, 7, 5, 30, 0), "2027-11-07 01:30")},
 
@@ -231,9 +238,9 @@ var parseCases = []parseCase{
 	{name: "reschedule", in: "reschedule UPG-7 at tomorrow 03:00",
 		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 3, 0, 0), StartText: "tomorrow 03:00"}},
 	{name: "reschedule for", in: "reschedule 7 at 2026-12-01T02:00:00Z for 4h",
-		want: commands.Reschedule{ID: 7, Start: utc(2026, 12, 1, 2, 0, 0), Duration: 4 * time.Hour, StartText: "2026-12-01T02:00:00Z"}},
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 12, 1, 2, 0, 0), Duration: 4 * time.Hour, StartText: "2026-12-01T02:00:00Z", ZoneGiven: true}},
 	{name: "reschedule keywords upper with zone", in: "reschedule #7 AT mon 09:30 Europe/Berlin FOR 1h30m",
-		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 8, 30, 0), Duration: 90 * time.Minute, StartText: "mon 09:30 Europe/Berlin"}},
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 8, 30, 0), Duration: 90 * time.Minute, StartText: "mon 09:30 Europe/Berlin", ZoneGiven: true}},
 	{name: "extend minutes", in: "extend UPG-7 30m", want: commands.Extend{ID: 7, By: 30 * time.Minute}},
 	{name: "extend day", in: "extend 7 1d", want: commands.Extend{ID: 7, By: 24 * time.Hour}},
 	{name: "extend week", in: "extend 7 1w", want: commands.Extend{ID: 7, By: 168 * time.Hour}},

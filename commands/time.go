@@ -130,8 +130,15 @@ var weekdays = map[string]time.Weekday{
 // something with a '/', or a signed offset), so option keywords after the time
 // are never mistaken for zones.
 func ParseTime(tokens []string, env Env) (time.Time, int, error) {
+	t, n, _, err := parseTime(tokens, env)
+	return t, n, err
+}
+
+// parseTime is ParseTime that also reports whether the time named its own
+// zone; without one it was read in env.Location.
+func parseTime(tokens []string, env Env) (time.Time, int, bool, error) {
 	if len(tokens) == 0 {
-		return time.Time{}, 0, &Error{Msg: "missing the time; use " + timeForms}
+		return time.Time{}, 0, false, &Error{Msg: "missing the time; use " + timeForms}
 	}
 	loc := env.Location
 	if loc == nil {
@@ -149,6 +156,7 @@ func ParseTime(tokens []string, env Env) (time.Time, int, error) {
 		wd                                 time.Weekday
 		ownZone                            *time.Location // zone written inside an RFC 3339 token
 		consumed                           int
+		zoned                              bool
 	)
 	lower := strings.ToLower(first)
 	if w, ok := weekdays[lower]; ok || lower == "today" || lower == "tomorrow" || isDate(first) {
@@ -162,12 +170,12 @@ func ParseTime(tokens []string, env Env) (time.Time, int, error) {
 			year, month, day, _ = parseDate(first)
 		}
 		if len(tokens) < 2 {
-			return time.Time{}, 0, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", first, first)}
+			return time.Time{}, 0, false, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", first, first)}
 		}
 		var ok2 bool
 		hour, minute, sec, nsec, ok2 = parseClock(tokens[1])
 		if !ok2 {
-			return time.Time{}, 0, unparseable(tokens[1], fmt.Sprintf(" after %q", first))
+			return time.Time{}, 0, false, unparseable(tokens[1], fmt.Sprintf(" after %q", first))
 		}
 		consumed = 2
 	} else if len(first) > 11 && (first[10] == 'T' || first[10] == 't') && isDate(first[:10]) {
@@ -177,14 +185,14 @@ func ParseTime(tokens []string, env Env) (time.Time, int, error) {
 		if cut := strings.IndexAny(clock, "Z+-"); cut >= 0 {
 			z, ok := parseZoneSuffix(clock[cut:])
 			if !ok {
-				return time.Time{}, 0, unparseable(first, "")
+				return time.Time{}, 0, false, unparseable(first, "")
 			}
 			ownZone, clock = z, clock[:cut]
 		}
 		var ok bool
 		hour, minute, sec, nsec, ok = parseClock(clock)
 		if !ok {
-			return time.Time{}, 0, unparseable(first, "")
+			return time.Time{}, 0, false, unparseable(first, "")
 		}
 		consumed = 1
 	} else {
@@ -192,23 +200,25 @@ func ParseTime(tokens []string, env Env) (time.Time, int, error) {
 		if _, _, _, _, ok := parseClock(first); ok {
 			hint = fmt.Sprintf(" without a day (today %s or tomorrow %s?)", first, first)
 		}
-		return time.Time{}, 0, unparseable(first, hint)
+		return time.Time{}, 0, false, unparseable(first, hint)
 	}
 
 	if consumed < len(tokens) && looksLikeZone(tokens[consumed]) {
 		tok := tokens[consumed]
 		if ownZone != nil {
-			return time.Time{}, 0, &Error{Token: tok, Msg: fmt.Sprintf("%q already carries its zone; drop %q", first, tok)}
+			return time.Time{}, 0, false, &Error{Token: tok, Msg: fmt.Sprintf("%q already carries its zone; drop %q", first, tok)}
 		}
 		z, err := parseZone(tok)
 		if err != nil {
-			return time.Time{}, 0, err
+			return time.Time{}, 0, false, err
 		}
 		loc = z
 		consumed++
+		zoned = true
 	}
 	if ownZone != nil {
 		loc = ownZone
+		zoned = true
 	}
 
 	// Relative days are counted in the zone the user meant, not in UTC: just after
@@ -231,7 +241,7 @@ func ParseTime(tokens []string, env Env) (time.Time, int, error) {
 			t = time.Date(now.Year(), now.Month(), now.Day()+7, hour, minute, sec, nsec, loc)
 		}
 	}
-	return t, consumed, nil
+	return t, consumed, zoned, nil
 }
 
 // isDate reports whether s is exactly YYYY-MM-DD with a day that exists.

@@ -22,7 +22,8 @@ func TestSlackUpgradeStory(t *testing.T) {
 			}
 			slackContains(t, "scheduling answer", slackAnswerText(ans),
 				"Scheduled", "UPG-1 payments v2.4.0", "In UTC: 2026-12-01 02:00 to 2026-12-01 03:30 UTC",
-				"<!date^1796090400^{date_short_pretty} {time}|2026-12-01 02:00 UTC>", "Blast radius: checkout")
+				"<!date^1796090400^{date_short_pretty} {time}|2026-12-01 02:00 UTC>", "Blast radius: checkout",
+				`was read in Europe/Berlin, your time zone.`)
 			e.settle()
 
 			// The root message is in the payments channel, with the button.

@@ -250,10 +250,12 @@ func TestPressVariants(t *testing.T) {
 		wantPress   bool
 		wantMethod  string // where the private answer goes
 		wantInReply string
+		wantThread  string // thread_ts of the private answer
 	}{
-		{"no response_url: chat.postEphemeral", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "UPG-3:rollback", ActionTS: "1.2"}, true, "chat.postEphemeral", "UPG-3"},
-		{"foreign button value", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "nonsense", TriggerID: "t2"}, false, "chat.postEphemeral", "not one of upgradebot"},
-		{"other action ignored", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: "something_else", Value: "UPG-3:brief", TriggerID: "t3"}, false, "", ""},
+		{"no response_url: chat.postEphemeral", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "UPG-3:brief", ActionTS: "1.2", MessageTS: "1700000000.000100"}, true, "chat.postEphemeral", "UPG-3", ""},
+		{"no response_url, button in a thread: answered in that thread", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "UPG-3:rollback", ActionTS: "1.3", MessageTS: "1700000000.000200", ThreadTS: "1700000000.000100"}, true, "chat.postEphemeral", "UPG-3", "1700000000.000100"},
+		{"foreign button value", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "nonsense", TriggerID: "t2"}, false, "chat.postEphemeral", "not one of upgradebot", ""},
+		{"other action ignored", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: "something_else", Value: "UPG-3:brief", TriggerID: "t3"}, false, "", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,6 +279,9 @@ func TestPressVariants(t *testing.T) {
 			}
 			if c := calls[0]; c.Param("user") != tc.press.UserID || c.Param("channel") != "C0PAYMENTS" || !strings.Contains(c.Param("text"), tc.wantInReply) {
 				t.Errorf("ephemeral answer %v", c.Form)
+			}
+			if got := calls[0].Param("thread_ts"); got != tc.wantThread {
+				t.Errorf("private answer thread_ts = %q, want %q", got, tc.wantThread)
 			}
 		})
 	}

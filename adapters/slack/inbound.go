@@ -132,7 +132,7 @@ func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry
 		if r.duplicate {
 			return
 		}
-		a.deliverAnswer(ctx, sc.ResponseURL, sc.ChannelID, sc.UserID, resultMessage(r))
+		a.deliverAnswer(ctx, sc.ResponseURL, sc.ChannelID, "", sc.UserID, resultMessage(r))
 	}
 	r, ok := within(a, parent, work, late)
 	if !ok {
@@ -209,15 +209,21 @@ func (a *Adapter) interaction(parent context.Context, cb slackgo.InteractionCall
 		if channel == "" {
 			channel = cb.Container.ChannelID
 		}
-		a.deliverAnswer(ctx, cb.ResponseURL, channel, cb.User.ID, m)
+		// A button on a thread reply (reminder, rollback alert) is answered
+		// in that thread when the answer has to fall back to postEphemeral.
+		thread := cb.Container.ThreadTs
+		if thread == "" {
+			thread = cb.Message.ThreadTimestamp
+		}
+		a.deliverAnswer(ctx, cb.ResponseURL, channel, thread, cb.User.ID, m)
 		return struct{}{}
 	}, nil)
 }
 
 // deliverAnswer shows m to one user only: on the response_url when there is
-// one, else with chat.postEphemeral. It gets its own time: the work that
-// produced m may have used up ctx.
-func (a *Adapter) deliverAnswer(ctx context.Context, responseURL, channel, user string, m bot.Message) {
+// one, else with chat.postEphemeral in channel (and in thread, when set). It
+// gets its own time: the work that produced m may have used up ctx.
+func (a *Adapter) deliverAnswer(ctx context.Context, responseURL, channel, thread, user string, m bot.Message) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
 	defer cancel()
 	m.Ephemeral = true
@@ -235,6 +241,9 @@ func (a *Adapter) deliverAnswer(ctx context.Context, responseURL, channel, user 
 		return
 	}
 	opts := msgOptions(m)
+	if thread != "" {
+		opts = append(opts, slackgo.MsgOptionTS(thread))
+	}
 	err := a.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
 		_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
 		return err
