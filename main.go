@@ -94,6 +94,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		log := slog.New(slog.NewJSONHandler(stderr, nil))
 		if err := serve(ctx, *cfgPath, environ, log); err != nil {
+			// A person reads a refused configuration: print it as lines, not
+			// as one escaped JSON string only.
+			var pe problemsError
+			if errors.As(err, &pe) {
+				fmt.Fprintf(stderr, "upgradebot serve: %v\n", err)
+			}
 			log.Error("upgradebot stopped", "err", err)
 			return 1
 		}
@@ -155,12 +161,35 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 	return cfg, problems, nil
 }
 
+// notBuilt returns what this version cannot serve: settings that would make
+// serve refuse to start (problems) and configured keys it ignores.
+func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
+	if cfg.Discord.Enabled {
+		problems = append(problems, config.Problem{Path: "discord.enabled", Msg: "this version has no Discord adapter yet; set discord.enabled = false"})
+	}
+	if cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "" {
+		ignored = append(ignored, "github")
+	}
+	if len(cfg.API.Tokens) > 0 {
+		ignored = append(ignored, "api.tokens")
+	}
+	if len(cfg.Webhooks) > 0 {
+		ignored = append(ignored, "webhooks")
+	}
+	return problems, ignored
+}
+
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
 	path, data := configSource(flagPath)
-	_, problems, err := loadConfig(path, data, environ)
+	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
 		return 1
+	}
+	unbuilt, ignored := notBuilt(cfg)
+	problems = append(problems, unbuilt...)
+	for _, key := range ignored {
+		fmt.Fprintf(stderr, "%s: warning: %s: configured but not served by this version yet; serve ignores it\n", path, key)
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "%s: %d problem(s):\n", path, len(problems))
@@ -207,16 +236,21 @@ func groupIDs(entries []string) []string {
 	return out
 }
 
-func openStore(ctx context.Context, c config.Config, log *slog.Logger) (*store.Store, error) {
-	return store.Open(ctx, store.Options{URL: c.Redis.URL, ClusterAddrs: c.Redis.ClusterAddrs, Prefix: c.Redis.Prefix, Retention: c.Retention}, log)
+// storeOptions maps the [redis] section; lazy lets serve start before Redis
+// answers (readiness says so) where the console would rather fail at once.
+func storeOptions(c config.Config, lazy bool) store.Options {
+	return store.Options{URL: c.Redis.URL, ClusterAddrs: c.Redis.ClusterAddrs, Prefix: c.Redis.Prefix, Retention: c.Retention, Lazy: lazy}
 }
 
-func problemsError(problems []config.Problem) error {
-	msg := fmt.Sprintf("invalid configuration, %d problem(s):", len(problems))
-	for _, p := range problems {
+// problemsError is an invalid configuration: every problem, one per line.
+type problemsError []config.Problem
+
+func (ps problemsError) Error() string {
+	msg := fmt.Sprintf("invalid configuration, %d problem(s):", len(ps))
+	for _, p := range ps {
 		msg += "\n  " + p.String()
 	}
-	return errors.New(msg)
+	return msg
 }
 
 func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
@@ -233,7 +267,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	st, err := openStore(ctx, cfg, log)
+	st, err := store.Open(ctx, storeOptions(cfg, false), log)
 	if err != nil {
 		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
 		return 1
@@ -300,23 +334,19 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %w", path, problemsError(problems))
 	}
-	if cfg.Discord.Enabled {
-		return fmt.Errorf("%s: discord.enabled: this version has no Discord adapter yet; set discord.enabled = false", path)
+	unbuilt, ignored := notBuilt(cfg)
+	if len(unbuilt) > 0 {
+		return fmt.Errorf("%s: %w", path, problemsError(unbuilt))
 	}
-	for key, set := range map[string]bool{
-		"github":     cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "",
-		"api.tokens": len(cfg.API.Tokens) > 0, "webhooks": len(cfg.Webhooks) > 0,
-	} {
-		if set {
-			log.Warn("configured but not served by this version yet; ignored", "key", key)
-		}
+	for _, key := range ignored {
+		log.Warn("configured but not served by this version yet; ignored", "key", key)
 	}
 	bc, err := botConfig(cfg)
 	if err != nil {
 		return err
 	}
 	log.Info("configuration loaded", "source", path)
-	st, err := openStore(ctx, cfg, log)
+	st, err := store.Open(ctx, storeOptions(cfg, true), log)
 	if err != nil {
 		return err
 	}

@@ -132,8 +132,32 @@ func TestServeRefusesDiscordUntilItExists(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.toml")
 	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[discord]\nenabled = true\nmode = \"http\"\nbot_token = \"x\"\napplication_id = \"1\"\npublic_key = \""+strings.Repeat("ab", 32)+"\"\n"), 0o600)
 	_, errOut, code := runMain(t, "", nil, "serve", "-config", cfg)
-	if code != 1 || !strings.Contains(errOut, "discord.enabled: this version has no Discord adapter yet") {
+	if code != 1 || !strings.Contains(errOut, "\n  discord.enabled: this version has no Discord adapter yet") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// check-config says the same, instead of passing a file serve refuses.
+	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
+	if code != 1 || !strings.Contains(errOut, "discord.enabled: this version has no Discord adapter yet") {
+		t.Fatalf("check-config: exit %d: %s", code, errOut)
+	}
+}
+
+func TestCheckConfigReportsMistypedEnvironmentAndIgnoredSections(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_SECRET\"\n"), 0o600)
+	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_SLACK_BOT_TOKN=xoxb-SECRET"}, "check-config", "-config", cfg)
+	if code != 1 || !strings.Contains(errOut, "env UPGRADEBOT_SLACK_BOT_TOKN: unknown variable; did you mean UPGRADEBOT_SLACK_BOT_TOKEN?") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "warning: github: configured but not served by this version yet") {
+		t.Errorf("no warning about the ignored [github] section:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "SECRET") {
+		t.Errorf("check-config printed a secret:\n%s", errOut)
+	}
+	out, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("a config whose only issue is an ignored section must pass: exit %d: %s %s", code, out, errOut)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
@@ -99,5 +100,68 @@ channels = ["slack:C0PAY"]
 		t.Fatalf("forged request: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+// TestServeStartsBeforeRedisAndBecomesReady: an orchestrator that starts
+// the bot before Redis sees it alive but not ready, with the reason, and
+// ready as soon as Redis answers; the console, by contrast, fails at once.
+func TestServeStartsBeforeRedisAndBecomesReady(t *testing.T) {
+	redisAddr, addr := freeAddr(t), freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"redis://%s/0\"\n", addr, redisAddr)), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, io.Discard, nil)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, 15*time.Second, "healthz 200 while Redis is down", func() bool { code, _ := get("/healthz"); return code == http.StatusOK })
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
+		t.Fatalf("readyz with Redis down = %d %q, want 503 naming redis", code, body)
+	}
+
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr(redisAddr); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	waitFor(t, 15*time.Second, "readyz 200 once Redis answers", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
+
+	m.Close()
+	if _, errOut, code := runMain(t, "", nil, "console", "-config", cfg); code != 1 || !strings.Contains(errOut, "cannot reach") {
+		t.Errorf("console with Redis down: exit %d %q, want 1 and the reason", code, errOut)
+	}
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

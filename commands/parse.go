@@ -328,11 +328,32 @@ func (p *parser) texts() []string {
 // showing the UTC instant it was read as, so DST or zone surprises are visible.
 func (p *parser) at() (time.Time, string, bool, error) {
 	toks := p.texts()
-	t, n, zoned, err := parseTime(toks, p.env)
-	if err != nil {
-		return time.Time{}, "", false, p.withUsage(err)
+	var (
+		t     time.Time
+		n     int
+		zoned bool
+		err   error
+		text  string
+	)
+	if len(toks) > 0 && strings.ContainsAny(toks[0], " \t") {
+		// A quoted time ("2026-12-01 02:00 UTC") is one token holding the
+		// whole time, zone included.
+		words := strings.Fields(toks[0])
+		t, n, zoned, err = parseTime(words, p.env)
+		if err == nil && n < len(words) {
+			err = &Error{Token: toks[0], Msg: fmt.Sprintf("cannot read %q as a time: %q is left over; use %s", toks[0], strings.Join(words[n:], " "), timeForms)}
+		}
+		if err != nil {
+			return time.Time{}, "", false, p.withUsage(err)
+		}
+		text, n = strings.Join(words, " "), 1
+	} else {
+		t, n, zoned, err = parseTime(toks, p.env)
+		if err != nil {
+			return time.Time{}, "", false, p.withUsage(err)
+		}
+		text = strings.Join(toks[:n], " ")
 	}
-	text := strings.Join(toks[:n], " ")
 	p.pos += n
 	if t.Before(p.env.Now) {
 		return time.Time{}, "", false, p.fail(text, "the start time %q is in the past: it means %s, and it is now %s",

@@ -179,6 +179,11 @@ var parseCases = []parseCase{
 		})},
 	{name: "quoted service and version", in: `schedule "payments api" "v2.4.0 rc1" at 2026-12-01 02:00`,
 		want: sched("payments api", "v2.4.0 rc1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00")},
+	{name: "quoted time", in: sp + `at "2026-12-01 02:00" for 2h`,
+		want: with(sched("payments", "v1", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00"), func(s *commands.Schedule) { s.Duration = 2 * time.Hour })},
+	{name: "quoted time with its zone", in: sp + `at “2026-12-01 02:00 Europe/Berlin”`,
+		want: zsched("payments", "v1", utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 Europe/Berlin")},
+	{name: "quoted time with words left over", in: sp + `at "2026-12-01 02:00 soon"`, err: true, tok: "2026-12-01 02:00 soon", msg: `"soon" is left over`},
 	{name: "quoted keyword is a plain word", in: `schedule "for" "at" at 2026-12-01 02:00`,
 		want: sched("for", "at", utc(2026, 12, 1, 2, 0, 0), "2026-12-01 02:00")},
 	{name: "options in any order", in: sp + "at 2026-12-01 02:00 region us-east for 1w impact checkout slow",
@@ -236,6 +241,8 @@ var parseCases = []parseCase{
 
 	// reschedule / extend / link
 	{name: "reschedule", in: "reschedule UPG-7 at tomorrow 03:00",
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 3, 0, 0), StartText: "tomorrow 03:00"}},
+	{name: "reschedule quoted time", in: `reschedule 7 at "tomorrow 03:00"`,
 		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 23, 3, 0, 0), StartText: "tomorrow 03:00"}},
 	{name: "reschedule for", in: "reschedule 7 at 2026-12-01T02:00:00Z for 4h",
 		want: commands.Reschedule{ID: 7, Start: utc(2026, 12, 1, 2, 0, 0), Duration: 4 * time.Hour, StartText: "2026-12-01T02:00:00Z", ZoneGiven: true}},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -290,12 +291,60 @@ func (d *decoder) env(environ []string, rv reflect.Value) {
 			vars[k] = v
 		}
 	}
-	if len(vars) > 0 {
-		d.envFields(EnvPrefix, nil, vars, rv)
+	if len(vars) == 0 {
+		return
+	}
+	known := map[string]bool{}
+	d.envFields(EnvPrefix, nil, vars, rv, known)
+	// A mistyped variable must not pass silently, least of all a secret's.
+	var unknown []string
+	for k := range vars {
+		if !known[k] && !envNotConfig(k) && strings.TrimSpace(vars[k]) != "" {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		switch near := suggestEnv(k, known, rv); {
+		case indexedEnv.MatchString(k):
+			d.add("env "+k, "no such entry: indexed overrides only change [[people]], [[services]] or [[webhooks]] entries the file defines, counting from 0")
+		case near != "":
+			d.add("env "+k, "unknown variable; did you mean %s?", near)
+		default:
+			d.add("env "+k, "unknown variable; see config.example.toml for the keys (UPGRADEBOT_<SECTION>_<KEY>)")
+		}
 	}
 }
 
-func (d *decoder) envFields(prefix string, keys []string, vars map[string]string, rv reflect.Value) {
+// indexedEnv matches an override of an array-of-tables entry, e.g. UPGRADEBOT_SERVICES_5_NAME.
+var indexedEnv = regexp.MustCompile(`^` + EnvPrefix + `_(PEOPLE|SERVICES|WEBHOOKS)_[0-9]+_[A-Z_]+$`)
+
+// envNotConfig reports variables with the prefix that are not configuration:
+// the test suites' and the console's own.
+func envNotConfig(k string) bool {
+	return strings.HasPrefix(k, EnvPrefix+"_TEST_") || k == EnvPrefix+"_CONSOLE_NOW"
+}
+
+// suggestEnv returns the configuration variable closest to k, if it is a plausible typo.
+func suggestEnv(k string, known map[string]bool, rv reflect.Value) string {
+	all := map[string]bool{}
+	for n := range known {
+		all[n] = true
+	}
+	d := &decoder{set: map[string]bool{}}
+	d.envFields(EnvPrefix, nil, nil, rv, all)
+	names := map[string]int{}
+	for n := range all {
+		if !indexedEnv.MatchString(n) {
+			names[n] = 0
+		}
+	}
+	return suggest(k, names)
+}
+
+// envFields applies the variables of vars that name fields of rv and adds
+// every variable name it considers to known.
+func (d *decoder) envFields(prefix string, keys []string, vars map[string]string, rv reflect.Value, known map[string]bool) {
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		tag := t.Field(i).Tag.Get("toml")
@@ -307,13 +356,14 @@ func (d *decoder) envFields(prefix string, keys []string, vars map[string]string
 		f := rv.Field(i)
 		switch {
 		case f.Kind() == reflect.Struct:
-			d.envFields(name, sub, vars, f)
+			d.envFields(name, sub, vars, f, known)
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
 			// Array-of-table entries from the file can be overridden by index: UPGRADEBOT_WEBHOOKS_0_SECRET.
 			for j := 0; j < f.Len(); j++ {
-				d.envFields(name+"_"+strconv.Itoa(j), sub, vars, f.Index(j))
+				d.envFields(name+"_"+strconv.Itoa(j), sub, vars, f.Index(j), known)
 			}
 		default:
+			known[name] = true
 			val, ok := vars[name]
 			if !ok || strings.TrimSpace(val) == "" {
 				continue

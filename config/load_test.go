@@ -353,7 +353,8 @@ name = "ledger"
 		{"array of tables by index", []string{"UPGRADEBOT_WEBHOOKS_0_SECRET=s3", "UPGRADEBOT_SERVICES_0_OWNERS=alice,bob"}, func(c Config) bool {
 			return c.Webhooks[0].Secret == "s3" && slices.Equal(c.Services[0].Owners, []string{"alice", "bob"})
 		}},
-		{"index past the file's entries is ignored", []string{"UPGRADEBOT_WEBHOOKS_1_SECRET=s3"}, func(c Config) bool { return len(c.Webhooks) == 1 }},
+		{"the test suites' and console's own variables are not configuration", []string{"UPGRADEBOT_TEST_REDIS=redis://x", "UPGRADEBOT_CONSOLE_NOW=2026-11-22T10:00:00Z"}, func(c Config) bool { return c.Redis.URL == "redis://file:6379/0" }},
+		{"an unknown but empty variable counts as unset", []string{"UPGRADEBOT_NOPE="}, func(c Config) bool { return true }},
 		{"empty counts as unset", []string{"UPGRADEBOT_SLACK_BOT_TOKEN=", "UPGRADEBOT_SLACK_ENABLED="}, func(c Config) bool {
 			return c.Slack.BotToken == "xoxb-file" && !c.Slack.Enabled
 		}},
@@ -371,6 +372,32 @@ name = "ledger"
 			}
 			if !tt.check(cfg) {
 				t.Fatalf("override not applied: %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestUnknownEnvVariablesAreProblems(t *testing.T) {
+	file := "[[webhooks]]\nurl = \"https://hooks.example.com/x\"\nsecret = \"s\"\n"
+	tests := []struct {
+		env  string
+		want string // the problem, after "env NAME: "
+	}{
+		{"UPGRADEBOT_SLACK_BOT_TOKN=xoxb-1", "unknown variable; did you mean UPGRADEBOT_SLACK_BOT_TOKEN?"},
+		{"UPGRADEBOT_DEFAULT_TIMEZON=UTC", "unknown variable; did you mean UPGRADEBOT_DEFAULT_TIMEZONE?"},
+		{"UPGRADEBOT_FOO=1", "unknown variable; see config.example.toml"},
+		{"UPGRADEBOT_WEBHOOKS_1_SECRET=s3", "no such entry: indexed overrides only change"},
+		{"UPGRADEBOT_SERVICES_5_NAME=x", "no such entry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			_, problems := loadString(t, file, tt.env)
+			name, _, _ := strings.Cut(tt.env, "=")
+			if len(problems) != 1 || problems[0].Path != "env "+name || !strings.Contains(problems[0].Msg, tt.want) {
+				t.Fatalf("problems = %v, want one for env %s containing %q", problems, name, tt.want)
+			}
+			if strings.Contains(problems[0].String(), "xoxb-1") {
+				t.Errorf("the problem quotes the value: %v", problems[0])
 			}
 		})
 	}

@@ -49,6 +49,11 @@ type Options struct {
 	EventsMaxLen int64
 	// LogMaxLen caps each decision log (approximately); default DefaultLogMaxLen.
 	LogMaxLen int64
+	// Lazy makes Open succeed when Redis does not answer yet: the store
+	// reconnects by itself, and until then its calls (and Ping, which a
+	// readiness probe reports) fail. serve uses it so that an orchestrator
+	// sees "not ready" rather than a crash loop.
+	Lazy bool
 }
 
 // Store is the Redis implementation of bot.Store, bot.JobQueue and bot.Once.
@@ -127,6 +132,10 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	s := New(client, o)
 	s.mini, s.log = mini, log
 	if err := s.client.Ping(ctx).Err(); err != nil {
+		if o.Lazy && mini == nil {
+			log.Warn("redis: not reachable yet; starting anyway and retrying", "target", target, "err", err)
+			return s, nil
+		}
 		_ = s.Close()
 		return nil, fmt.Errorf("redis: cannot reach %s: %w", target, err)
 	}
