@@ -31,7 +31,13 @@ type Options struct {
 	RefreshInterval time.Duration
 	// RefreshIntervalSet makes a zero RefreshInterval mean "no delay".
 	RefreshIntervalSet bool
+	// ReleaseTimeout bounds the release lookup of a link (default 10s); the
+	// upgrade's later notices wait for it, so it stays short.
+	ReleaseTimeout time.Duration
 }
+
+// DefaultReleaseTimeout bounds a release lookup when Options does not say.
+const DefaultReleaseTimeout = 10 * time.Second
 
 // Bot handles commands and button presses for any adapter.
 type Bot struct {
@@ -45,6 +51,8 @@ type Bot struct {
 	log      *slog.Logger
 	out      *outbox
 	planner  Planner
+	// releaseTimeout bounds one release lookup.
+	releaseTimeout time.Duration
 	// onFailure counts undelivered notices (metrics); optional.
 	onFailure func(Kind)
 }
@@ -76,8 +84,11 @@ func New(o Options) *Bot {
 	if interval == 0 && !o.RefreshIntervalSet {
 		interval = time.Second
 	}
+	if o.ReleaseTimeout <= 0 {
+		o.ReleaseTimeout = DefaultReleaseTimeout
+	}
 	b := &Bot{cfg: o.Config, dir: NewDirectory(o.Config), store: o.Store, msg: o.Messenger,
-		releases: o.Releases, sinks: o.Sinks, now: o.Now, log: o.Logger}
+		releases: o.Releases, sinks: o.Sinks, now: o.Now, log: o.Logger, releaseTimeout: o.ReleaseTimeout}
 	b.out = newOutbox(b.log, interval)
 	return b
 }

@@ -493,3 +493,84 @@ func TestReplySaysWhichZoneATimeWithoutOneWasReadIn(t *testing.T) {
 		})
 	}
 }
+
+// gatedReleases is a GitHub stand-in that answers only once open is closed
+// (or gives up when its context ends, as the real client does); it knows
+// no release tagged missing.
+type gatedReleases struct {
+	open    chan struct{}
+	missing string
+}
+
+func (g gatedReleases) Release(ctx context.Context, repo, tag string) (bot.Release, error) {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return bot.Release{}, ctx.Err()
+	}
+	if tag == g.missing {
+		return bot.Release{}, fmt.Errorf("github: release %s of %s: 404 Not Found", tag, repo)
+	}
+	return bot.Release{Repo: repo, Tag: tag, Name: "Release " + tag, URL: bot.ReleaseURL(repo, tag)}, nil
+}
+
+// threadOrder lists the thread notices delivered, one short word each.
+func threadOrder(rec *bottest.Recorder) []string {
+	var out []string
+	for _, s := range rec.Ops("reply") {
+		w := string(s.Msg.Kind)
+		if s.Msg.Kind == bot.KindLinked {
+			_, rest, _ := strings.Cut(s.Text, "acme/payments ")
+			w += " " + strings.Fields(rest)[0]
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func TestThreadNoticesFollowCommandOrderWhileTheReleaseLookupIsSlow(t *testing.T) {
+	gh := gatedReleases{open: make(chan struct{}), missing: "v20.1"}
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+		Releases: gh, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+	for _, cmd := range []string{"link UPG-1 acme/payments", "extend UPG-1 10m", "link UPG-1 acme/payments v20.1", "start UPG-1", "complete UPG-1 done"} {
+		if m := b.Handle(ctx, who("alice"), cmd); m.Kind == bot.KindError {
+			t.Fatalf("%s: %s", cmd, lines(m))
+		}
+	}
+	close(gh.open) // GitHub answers only now, after every command was answered
+	b.Flush()
+	got := strings.Join(threadOrder(rec), ", ")
+	if want := "release_linked v2.4.0, extended, release_linked v20.1, started, completed"; got != want {
+		t.Fatalf("thread notices in order\n got: %s\nwant: %s", got, want)
+	}
+	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v20.1 (https://github.com/acme/payments/releases/tag/v20.1)") {
+		t.Fatalf("the first link's late lookup replaced the later release:\n%s", root)
+	}
+}
+
+func TestLinkNoticeDoesNotWaitLongerThanTheReleaseTimeout(t *testing.T) {
+	gh := gatedReleases{open: make(chan struct{})} // never answers
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+		Releases: gh, ReleaseTimeout: 10 * time.Millisecond, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Handle(ctx, who("alice"), "link UPG-1 acme/payments")
+	b.Handle(ctx, who("alice"), "cancel UPG-1 not needed")
+	b.Flush()
+	if got, want := strings.Join(threadOrder(rec), ", "), "release_linked v2.4.0, cancelled"; got != want {
+		t.Fatalf("thread notices = %s, want %s", got, want)
+	}
+	if n := rec.Ops("reply"); !strings.Contains(n[0].Text, "https://github.com/acme/payments/releases/tag/v2.4.0") {
+		t.Fatalf("without an answer from GitHub the notice links the conventional URL:\n%s", n[0].Text)
+	}
+	if u, _ := st.Get(ctx, 1); len(u.Failures) != 0 {
+		t.Fatalf("the slow lookup made a notice fail: %+v", u.Failures)
+	}
+}

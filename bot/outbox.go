@@ -162,22 +162,26 @@ func (b *Bot) refreshRoot(id int) {
 // notifyThreads replies in every thread of the upgrade; inv, when the
 // notice comes from a command, hears about any thread it could not reach.
 func (b *Bot) notifyThreads(id int, m Message, inv *Invocation) {
-	b.out.enqueue(id, func(ctx context.Context) {
-		u, err := b.store.Get(ctx, id)
-		if err != nil {
-			b.log.ErrorContext(ctx, "notice not delivered: loading the upgrade failed", "upgrade", id, "notice", m.Kind, "err", err)
-			return
-		}
-		fails, err := b.deliverThreads(ctx, u, m)
-		if err != nil { // out of time: nobody retries a command's notice, so it failed
-			ctx = context.WithoutCancel(ctx)
-			fails = append(fails, b.failure(ctx, u, m.Kind, "its threads", err))
-			b.recordFailures(ctx, u.ID, fails[len(fails)-1:])
-		}
-		if len(fails) > 0 {
-			b.tellInvoker(ctx, u, inv, fails)
-		}
-	})
+	b.out.enqueue(id, func(ctx context.Context) { b.notifyNow(ctx, id, m, inv) })
+}
+
+// notifyNow is notifyThreads for code already running in the upgrade's
+// outbox task: the notice goes out before anything queued after that task.
+func (b *Bot) notifyNow(ctx context.Context, id int, m Message, inv *Invocation) {
+	u, err := b.store.Get(ctx, id)
+	if err != nil {
+		b.log.ErrorContext(ctx, "notice not delivered: loading the upgrade failed", "upgrade", id, "notice", m.Kind, "err", err)
+		return
+	}
+	fails, err := b.deliverThreads(ctx, u, m)
+	if err != nil { // out of time: nobody retries a command's notice, so it failed
+		ctx = context.WithoutCancel(ctx)
+		fails = append(fails, b.failure(ctx, u, m.Kind, "its threads", err))
+		b.recordFailures(ctx, u.ID, fails[len(fails)-1:])
+	}
+	if len(fails) > 0 {
+		b.tellInvoker(ctx, u, inv, fails)
+	}
 }
 
 // deliverThreads replies in every thread of u and records what the

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -158,22 +159,33 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	linked := u.Clone() // the background task's own copy; u is still read below
+	// The lookup and the notice run inside one outbox task of the upgrade, so
+	// notices of later commands queue behind this one and the thread reads in
+	// command order; the lookup is bounded so a slow GitHub cannot stall them.
 	b.out.enqueue(u.ID, func(ctx context.Context) {
+		errSuperseded := errors.New("a later link replaced the release")
 		if b.releases != nil {
-			r, err := b.releases.Release(ctx, c.Repo, tag)
+			lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
+			r, err := b.releases.Release(lctx, c.Repo, tag)
+			cancel()
 			if err != nil {
-				b.log.WarnContext(ctx, "release lookup failed", "upgrade", linked.Key(), "repo", c.Repo, "tag", tag, "err", err)
+				b.log.WarnContext(ctx, "release lookup failed; linking the conventional release URL", "upgrade", linked.Key(), "repo", c.Repo, "tag", tag, "err", err)
 			} else if nu, err := b.mutate(ctx, linked.ID, func(x *Upgrade) (Decision, error) {
+				if x.Release == nil || x.Release.Repo != c.Repo || x.Release.Tag != tag {
+					return Decision{}, errSuperseded // a later link won meanwhile
+				}
 				x.Release = &r
 				return Decision{}, nil
 			}); err == nil {
 				linked = nu
+			} else if !errors.Is(err, errSuperseded) {
+				b.log.WarnContext(ctx, "saving the looked-up release failed", "upgrade", linked.Key(), "err", err)
 			}
 		}
 		rel := linked.Release
 		b.emit(ctx, linked, EventLinked, actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
 		b.refreshRoot(linked.ID)
-		b.notifyThreads(linked.ID, b.dir.Linked(linked), &inv)
+		b.notifyNow(ctx, linked.ID, b.dir.Linked(linked), &inv)
 	})
 	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
 }
