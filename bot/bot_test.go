@@ -574,3 +574,29 @@ func TestLinkNoticeDoesNotWaitLongerThanTheReleaseTimeout(t *testing.T) {
 		t.Fatalf("the slow lookup made a notice fail: %+v", u.Failures)
 	}
 }
+
+func TestRootShowsTheLatestStateAcrossReplicas(t *testing.T) {
+	st, rec := newMemStore(), &bottest.Recorder{}
+	slow := &slowEdits{Messenger: rec, entered: make(chan struct{}, 1), open: make(chan struct{})}
+	replica := func(m bot.Messenger) *bot.Bot {
+		b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": m},
+			Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+		t.Cleanup(b.Flush)
+		return b
+	}
+	a, b := replica(slow), replica(rec)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+
+	a.Press(ctx, who("bob").Actor, "UPG-1", "brief") // A renders 1/3; its edit hangs
+	<-slow.entered
+	b.Press(ctx, who("carol").Actor, "UPG-1", "brief") // B renders 2/3 and edits at once
+	b.Flush()
+	close(slow.open) // A's stale edit lands last
+	a.Flush()
+
+	if got := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(got, "Acknowledged 2/3 · waiting for @alice") {
+		t.Fatalf("the root ends up showing stale state:\n%s", got)
+	}
+}
