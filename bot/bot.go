@@ -636,7 +636,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 		return Message{}, err
 	}
 	now := b.now().UTC()
-	var first bool
+	var recorded bool // any key acknowledged for the first time
 	var stands Ack
 	for i, key := range b.dir.Satisfies(actor, u.Audience) {
 		a, isFirst, err := b.store.Ack(ctx, id, Ack{Scope: scope, Who: key, Via: actor.ID, At: now})
@@ -644,9 +644,10 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 			return Message{}, fmt.Errorf("record ack of %s: %w", u.Key(), err)
 		}
 		if i == 0 {
-			stands, first = a, isFirst
+			stands = a
 		}
 		if isFirst {
+			recorded = true
 			b.emit(ctx, u, EventAcknowledged, key, map[string]any{"scope": scope, "via": actor.ID})
 		}
 	}
@@ -654,7 +655,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 	if scope == ScopeRollback {
 		what = "the rollback of"
 	}
-	if !first {
+	if !recorded {
 		return reply(T("You already acknowledged " + what + " ").Bold(u.Title()).Add(" at ").Time(stands.At).Add(".")), nil
 	}
 	b.refreshRoot(id)

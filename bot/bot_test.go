@@ -600,3 +600,55 @@ func TestRootShowsTheLatestStateAcrossReplicas(t *testing.T) {
 		t.Fatalf("the root ends up showing stale state:\n%s", got)
 	}
 }
+
+// groupFixture: checkout is owned by bob and the group test:SOPS; carol is
+// in the group and not otherwise in checkout's audience.
+func groupFixture(t *testing.T) *fixture {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Services[2].Owners = []string{"bob", "test:SOPS"}
+	cfg.Groups = []string{"test:SOPS"}
+	f := &fixture{st: newMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: cfg, Store: f.st, Messenger: bot.Router{"test": f.rec}, Now: f.clock.Now, RefreshIntervalSet: true})
+	t.Cleanup(f.b.Flush)
+	f.ok(t, "bob", "schedule checkout v9 at 2026-12-01 02:00 UTC")
+	return f
+}
+
+var carolInSOPS = bot.Actor{ID: "test:UCAROL", Name: "carol", Groups: []string{"test:SOPS"}}
+
+func TestGroupMemberAckCountsOnceForTheGroup(t *testing.T) {
+	f := groupFixture(t)
+	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("press: %s", lines(m))
+	}
+	f.b.Flush()
+	root := lines(lastRoot(t, f.rec, "test:#checkout"))
+	if !strings.Contains(root, "Acknowledged 1/2 · waiting for @bob") || strings.Contains(root, "Also seen by") {
+		t.Fatalf("carol acknowledged for her group, she is not an outsider:\n%s", root)
+	}
+	show := lines(f.ok(t, "bob", "show 1"))
+	if !strings.Contains(show, "• brief: @carol (for @SOPS) at 2026-11-22 10:00 UTC") || strings.Count(show, "• brief:") != 1 {
+		t.Fatalf("show should list carol's press once, for her group:\n%s", show)
+	}
+}
+
+func TestRepeatPressThatNewlyAnswersForAGroupRefreshesTheRoot(t *testing.T) {
+	f := groupFixture(t)
+	f.ok(t, "carol", "ack 1") // the platform told nothing of her groups
+	if root := lines(lastRoot(t, f.rec, "test:#checkout")); !strings.Contains(root, "Acknowledged 0/2") || !strings.Contains(root, "Also seen by @carol") {
+		t.Fatalf("root after carol's own ack:\n%s", root)
+	}
+	f.advance(time.Minute)
+	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("a press that counted for the group for the first time: %s", lines(m))
+	}
+	f.b.Flush()
+	root := lines(lastRoot(t, f.rec, "test:#checkout"))
+	if !strings.Contains(root, "Acknowledged 1/2 · waiting for @bob") || strings.Contains(root, "Also seen by") {
+		t.Fatalf("root not refreshed after the group's ack:\n%s", root)
+	}
+	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
+		t.Fatalf("third press: %s", lines(m))
+	}
+}

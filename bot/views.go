@@ -62,10 +62,12 @@ func (b *Bot) show(ctx context.Context, id int) (Message, error) {
 	m.Title, m.Fields, m.UpgradeID = root.Title, root.Fields, u.Key()
 	m.Lines = append(m.Lines, root.Lines[0])
 	for _, scope := range []string{ScopeBrief, ScopeRollback} {
-		for _, a := range acks {
-			if a.Scope == scope {
-				m.Lines = append(m.Lines, T("• "+scope+": ").Mention(b.dir.Principal(a.Who)).Add(" at ").Time(a.At))
+		for _, e := range b.dir.Acked(acks, scope) {
+			line := T("• " + scope + ": ").Mention(e.Who)
+			if len(e.For) > 0 {
+				line = line.Add(" (for ").Mentions(e.For).Add(")")
 			}
+			m.Lines = append(m.Lines, line.Add(" at ").Time(e.At))
 		}
 	}
 	if u.Reason != "" {
