@@ -547,6 +547,9 @@ func (b *Bot) extend(ctx context.Context, inv Invocation, c commands.Extend) (Me
 		if d := u.Duration() + c.By; d > b.cfg.MaxWindow {
 			return Errorf(EINVALID, "Extending %s by %s makes the window %s, longer than the maximum of %s (max_window).", u.Key(), FormatDuration(c.By), FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
 		}
+		if now, end := b.now(), u.End.Add(c.By); !end.After(now) {
+			return Errorf(EINVALID, "%s would still end in the past (at %s); extend by more than %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(now.Sub(u.End).Truncate(time.Second)))
+		}
 		return nil
 	}, func(u *Upgrade) Decision {
 		u.End = u.End.Add(c.By)

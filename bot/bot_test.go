@@ -652,3 +652,24 @@ func TestRepeatPressThatNewlyAnswersForAGroupRefreshesTheRoot(t *testing.T) {
 		t.Fatalf("third press: %s", lines(m))
 	}
 }
+
+func TestExtendThatStillEndsInThePastIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments) // 2026-12-01 02:00 to 04:00 UTC
+	f.ok(t, "alice", "start 1")
+	f.clock.Set(time.Date(2026, 12, 1, 4, 30, 0, 0, time.UTC)) // the window ended 30m ago
+	before, _ := f.st.Get(context.Background(), 1)
+	f.rec.Reset()
+	f.fails(t, "alice", "extend 1 10m", "UPG-1 would still end in the past (at 2026-12-01 04:10 UTC); extend by more than 30m.")
+	f.fails(t, "alice", "extend 1 30m", "UPG-1 would still end in the past (at 2026-12-01 04:30 UTC)")
+	if after, _ := f.st.Get(context.Background(), 1); after.Rev != before.Rev || !after.End.Equal(before.End) {
+		t.Fatalf("a refused extend changed the upgrade: rev %d->%d, end %s", before.Rev, after.Rev, after.End)
+	}
+	if n := len(f.rec.All()); n != 0 {
+		t.Fatalf("a refused extend posted %d messages", n)
+	}
+	f.ok(t, "alice", "extend 1 45m")
+	if u, _ := f.st.Get(context.Background(), 1); u.End.Format(time.RFC3339) != "2026-12-01T04:45:00Z" {
+		t.Fatalf("end = %s", u.End)
+	}
+}
