@@ -304,13 +304,13 @@ func (d *Directory) Overrun(u *Upgrade) Message {
 // Escalation is the direct message to one person who has not acknowledged.
 func (d *Directory) Escalation(u *Upgrade, scope string) Message {
 	m := thread(u, KindEscalation)
-	what := "the upgrade window of"
+	what, icon := "the upgrade window of", "🔔"
 	if scope == ScopeRollback {
-		what = "the ROLLBACK of"
+		what, icon = "the ROLLBACK of", "🚨"
 		m.Alert = true
 	}
 	m.Lines = append(m.Lines,
-		T("You have not yet acknowledged "+what+" ").Bold(u.Title()).Add(" (window ").Time(u.Start).Add(" to ").Time(u.End).Add(")."),
+		T(icon+" You have not yet acknowledged "+what+" ").Bold(u.Title()).Add(" (window ").Time(u.Start).Add(" to ").Time(u.End).Add(")."),
 		T("Please press Acknowledge or type ").Code("/upgrade ack "+u.Key()).Add("."),
 	)
 	m.Ack = &AckButton{UpgradeID: u.Key(), Scope: scope}

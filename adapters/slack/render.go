@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	slackgo "github.com/slack-go/slack"
@@ -230,13 +231,19 @@ func blocks(m bot.Message) []slackgo.Block {
 // that cannot render blocks.
 func fallback(m bot.Message) string {
 	s := escape(m.Plain(time.UTC))
-	if m.Alert && !strings.HasPrefix(s, "🚨") {
+	if m.Alert && !startsWithEmoji(s) { // one emoji: the notice's own, else the alarm
 		s = ":rotating_light: " + s
 	}
 	if strings.TrimSpace(s) == "" {
 		s = " "
 	}
 	return truncate(s, maxFallbackText)
+}
+
+// startsWithEmoji reports whether s begins with a pictograph (🚨, ⚠️, ✅…).
+func startsWithEmoji(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.So, r)
 }
 
 // msgOptions are the chat.postMessage/chat.update options of a message.
