@@ -5,12 +5,14 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -293,6 +295,7 @@ func (b *Bot) conflicts(ctx context.Context, self int, service string, start, en
 		}
 		out = append(out, Conflict{ID: o.ID, Service: o.Service, Version: o.Version, Start: o.Start, End: o.End})
 	}
+	slices.SortFunc(out, func(a, b Conflict) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

@@ -673,3 +673,30 @@ func TestExtendThatStillEndsInThePastIsRefused(t *testing.T) {
 		t.Fatalf("end = %s", u.End)
 	}
 }
+
+func TestListOfAServiceWithNothingUpcomingNamesIt(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC")
+	if got := lines(f.ok(t, "bob", "list PAYMENTS")); !strings.Contains(got, "No upcoming or running upgrades of payments.") {
+		t.Fatalf("list payments: %s", got)
+	}
+	if got := lines(f.ok(t, "bob", "list payments all")); !strings.Contains(got, "No upgrades of payments in the last 30 days or ahead.") {
+		t.Fatalf("list payments all: %s", got)
+	}
+}
+
+func TestConflictWarningsAreSortedByID(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC for 2h") // UPG-1
+	f.ok(t, "carol", "schedule ledger v2 at 2026-12-01 00:30 UTC for 2h") // UPG-2, starts first
+	f.ok(t, "bob", "schedule checkout v3 at 2026-12-01 00:00 UTC for 3h") // UPG-3, starts earliest
+	r := lines(f.ok(t, "alice", schedulePayments))                        // 02:00-04:00: overlaps all three
+	i1, i2, i3 := strings.Index(r, "overlaps UPG-1"), strings.Index(r, "overlaps UPG-2"), strings.Index(r, "overlaps UPG-3")
+	if i1 < 0 || i2 < 0 || i3 < 0 || i1 > i2 || i2 > i3 {
+		t.Fatalf("warnings not in id order:\n%s", r)
+	}
+	root := lines(lastRoot(t, f.rec, "test:#payments"))
+	if j1, j2, j3 := strings.Index(root, "overlaps UPG-1"), strings.Index(root, "overlaps UPG-2"), strings.Index(root, "overlaps UPG-3"); j1 > j2 || j2 > j3 {
+		t.Fatalf("pre-brief conflicts not in id order:\n%s", root)
+	}
+}

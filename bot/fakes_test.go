@@ -77,7 +77,12 @@ func (m *memStore) List(_ context.Context, f bot.Filter) ([]*bot.Upgrade, error)
 			out = append(out, u.Clone())
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool { // ordered by start, as the Store contract says
+		if !out[i].Start.Equal(out[j].Start) {
+			return out[i].Start.Before(out[j].Start)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 

@@ -32,10 +32,14 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 		return Message{}, fmt.Errorf("list upgrades: %w", err)
 	}
 	if len(us) == 0 {
-		if c.All {
-			return reply(T("No upgrades in the last 30 days or ahead.")), nil
+		of := ""
+		if f.Service != "" {
+			of = " of " + f.Service
 		}
-		return reply(T("No upcoming or running upgrades. Plan one with ").Code("/upgrade schedule <service> <version> at <time>").Add(".")), nil
+		if c.All {
+			return reply(T("No upgrades" + of + " in the last 30 days or ahead.")), nil
+		}
+		return reply(T("No upcoming or running upgrades" + of + ". Plan one with ").Code("/upgrade schedule <service> <version> at <time>").Add(".")), nil
 	}
 	heading := "Upcoming and running upgrades"
 	if c.All {
