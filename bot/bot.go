@@ -344,8 +344,8 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	b.plan(ctx, u)
 	b.postRoots(u, &inv)
 
-	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(start).Add(" to ").Time(end).Add(" ("+FormatDuration(d)+")."),
-		T("In UTC: "+start.Format("2006-01-02 15:04")+" to "+end.Format("2006-01-02 15:04")+" UTC."))
+	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(start).Add(" to ").Time(end).Add(" (" + FormatDuration(d) + ")."))
+	r.UTC = inUTC(start, end)
 	if !c.ZoneGiven {
 		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
 	}
@@ -358,6 +358,12 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	r.Lines = append(r.Lines, T("The pre-brief is being posted to ").Channels(u.Channels).Add("."))
 	r.UpgradeID = u.Key()
 	return r, nil
+}
+
+// inUTC restates a window in UTC for readers whose platform shows it in
+// their own zone (Message.UTC).
+func inUTC(start, end time.Time) Text {
+	return T("In UTC: " + start.UTC().Format("2006-01-02 15:04") + " to " + end.UTC().Format("2006-01-02 15:04") + " UTC.")
 }
 
 // mutate applies fn to the latest stored upgrade and saves it, retrying when
@@ -513,8 +519,8 @@ func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Resched
 	}
 	u = b.refreshConflicts(ctx, u)
 	b.afterChange(ctx, u, EventRescheduled, inv, map[string]any{"start": u.Start, "end": u.End, "previous_start": old}, b.dir.RescheduledMsg(u, b.dir.KeyOf(inv.Actor.ID), old))
-	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(" to ").Time(u.Start).Add(" to ").Time(u.End).Add("."),
-		T("In UTC: "+u.Start.Format("2006-01-02 15:04")+" to "+u.End.Format("2006-01-02 15:04")+" UTC."))
+	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(" to ").Time(u.Start).Add(" to ").Time(u.End).Add("."))
+	r.UTC = inUTC(u.Start, u.End)
 	if !c.ZoneGiven {
 		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
 	}

@@ -700,3 +700,22 @@ func TestConflictWarningsAreSortedByID(t *testing.T) {
 		t.Fatalf("pre-brief conflicts not in id order:\n%s", root)
 	}
 }
+
+func TestUTCRestatementOnlyWhereTimesAreNotAlreadyInUTC(t *testing.T) {
+	f := newFixture(t)
+	inv := who("alice")
+	inv.Location = time.FixedZone("CET", 3600)
+	for _, cmd := range []string{"schedule payments v2.4.0 at 2026-12-01 03:00 for 2h", "reschedule UPG-1 at 2026-12-02 03:00"} {
+		m := f.b.Handle(context.Background(), inv, cmd)
+		if m.Kind == bot.KindError {
+			t.Fatalf("%s: %s", cmd, lines(m))
+		}
+		if got := m.UTC.Plain(time.UTC); !strings.Contains(got, "In UTC: 2026-12-0") || !strings.HasSuffix(got, ":00 UTC.") {
+			t.Errorf("%s: the reply restates the window in UTC for zone-rendering platforms: %q", cmd, got)
+		}
+		// Plain text (the console, notification fallbacks) shows UTC with every time already.
+		if got := m.Plain(inv.Location); strings.Contains(got, "In UTC") || !strings.Contains(got, "03:00 CET (2026-12-0") {
+			t.Errorf("%s: plain reply repeats UTC or lacks it:\n%s", cmd, got)
+		}
+	}
+}

@@ -202,7 +202,12 @@ func blocks(m bot.Message) []slackgo.Block {
 			section.Reset()
 		}
 	}
-	for _, l := range m.Lines {
+	lines := m.Lines
+	if len(m.UTC) > 0 { // times render in each reader's zone: restate them in UTC
+		at := min(1, len(lines))
+		lines = append(append(append([]bot.Text(nil), lines[:at]...), m.UTC), lines[at:]...)
+	}
+	for _, l := range lines {
 		for _, line := range chunks(l, maxSectionText) {
 			if section.Len() > 0 && section.Len()+1+len(line) > maxSectionText {
 				flush()

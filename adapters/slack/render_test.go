@@ -131,7 +131,8 @@ func TestGoldenMessages(t *testing.T) {
 func TestGoldenReplyPayloads(t *testing.T) {
 	reply := bot.Message{Kind: bot.KindReply, Ephemeral: true, UpgradeID: "UPG-7", Lines: []bot.Text{
 		bot.T("📋 Scheduled ").Bold("UPG-7 payments v2.4.0").Add(": ").Time(start).Add(" to ").Time(start.Add(time.Hour)).Add(" (1h)."),
-	}}
+		bot.T("Blast radius: checkout."),
+	}, UTC: bot.T("In UTC: 2026-12-01 02:00 to 2026-12-01 03:00 UTC.")}
 	for _, tc := range []struct {
 		name string
 		p    answer
