@@ -5,12 +5,14 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +33,13 @@ type Options struct {
 	RefreshInterval time.Duration
 	// RefreshIntervalSet makes a zero RefreshInterval mean "no delay".
 	RefreshIntervalSet bool
+	// ReleaseTimeout bounds the release lookup of a link (default 10s); the
+	// upgrade's later notices wait for it, so it stays short.
+	ReleaseTimeout time.Duration
 }
+
+// DefaultReleaseTimeout bounds a release lookup when Options does not say.
+const DefaultReleaseTimeout = 10 * time.Second
 
 // Bot handles commands and button presses for any adapter.
 type Bot struct {
@@ -45,6 +53,8 @@ type Bot struct {
 	log      *slog.Logger
 	out      *outbox
 	planner  Planner
+	// releaseTimeout bounds one release lookup.
+	releaseTimeout time.Duration
 	// onFailure counts undelivered notices (metrics); optional.
 	onFailure func(Kind)
 }
@@ -76,8 +86,11 @@ func New(o Options) *Bot {
 	if interval == 0 && !o.RefreshIntervalSet {
 		interval = time.Second
 	}
+	if o.ReleaseTimeout <= 0 {
+		o.ReleaseTimeout = DefaultReleaseTimeout
+	}
 	b := &Bot{cfg: o.Config, dir: NewDirectory(o.Config), store: o.Store, msg: o.Messenger,
-		releases: o.Releases, sinks: o.Sinks, now: o.Now, log: o.Logger}
+		releases: o.Releases, sinks: o.Sinks, now: o.Now, log: o.Logger, releaseTimeout: o.ReleaseTimeout}
 	b.out = newOutbox(b.log, interval)
 	return b
 }
@@ -282,6 +295,7 @@ func (b *Bot) conflicts(ctx context.Context, self int, service string, start, en
 		}
 		out = append(out, Conflict{ID: o.ID, Service: o.Service, Version: o.Version, Start: o.Start, End: o.End})
 	}
+	slices.SortFunc(out, func(a, b Conflict) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -330,8 +344,8 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	b.plan(ctx, u)
 	b.postRoots(u, &inv)
 
-	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(start).Add(" to ").Time(end).Add(" ("+FormatDuration(d)+")."),
-		T("In UTC: "+start.Format("2006-01-02 15:04")+" to "+end.Format("2006-01-02 15:04")+" UTC."))
+	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(start).Add(" to ").Time(end).Add(" (" + FormatDuration(d) + ")."))
+	r.UTC = inUTC(start, end)
 	if !c.ZoneGiven {
 		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
 	}
@@ -344,6 +358,12 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	r.Lines = append(r.Lines, T("The pre-brief is being posted to ").Channels(u.Channels).Add("."))
 	r.UpgradeID = u.Key()
 	return r, nil
+}
+
+// inUTC restates a window in UTC for readers whose platform shows it in
+// their own zone (Message.UTC).
+func inUTC(start, end time.Time) Text {
+	return T("In UTC: " + start.UTC().Format("2006-01-02 15:04") + " to " + end.UTC().Format("2006-01-02 15:04") + " UTC.")
 }
 
 // mutate applies fn to the latest stored upgrade and saves it, retrying when
@@ -499,8 +519,8 @@ func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Resched
 	}
 	u = b.refreshConflicts(ctx, u)
 	b.afterChange(ctx, u, EventRescheduled, inv, map[string]any{"start": u.Start, "end": u.End, "previous_start": old}, b.dir.RescheduledMsg(u, b.dir.KeyOf(inv.Actor.ID), old))
-	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(" to ").Time(u.Start).Add(" to ").Time(u.End).Add("."),
-		T("In UTC: "+u.Start.Format("2006-01-02 15:04")+" to "+u.End.Format("2006-01-02 15:04")+" UTC."))
+	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(" to ").Time(u.Start).Add(" to ").Time(u.End).Add("."))
+	r.UTC = inUTC(u.Start, u.End)
 	if !c.ZoneGiven {
 		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
 	}
@@ -535,6 +555,9 @@ func (b *Bot) extend(ctx context.Context, inv Invocation, c commands.Extend) (Me
 		}
 		if d := u.Duration() + c.By; d > b.cfg.MaxWindow {
 			return Errorf(EINVALID, "Extending %s by %s makes the window %s, longer than the maximum of %s (max_window).", u.Key(), FormatDuration(c.By), FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
+		}
+		if now, end := b.now(), u.End.Add(c.By); !end.After(now) {
+			return Errorf(EINVALID, "%s would still end in the past (at %s); extend by more than %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(now.Sub(u.End).Truncate(time.Second)))
 		}
 		return nil
 	}, func(u *Upgrade) Decision {
@@ -625,7 +648,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 		return Message{}, err
 	}
 	now := b.now().UTC()
-	var first bool
+	var recorded bool // any key acknowledged for the first time
 	var stands Ack
 	for i, key := range b.dir.Satisfies(actor, u.Audience) {
 		a, isFirst, err := b.store.Ack(ctx, id, Ack{Scope: scope, Who: key, Via: actor.ID, At: now})
@@ -633,9 +656,10 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 			return Message{}, fmt.Errorf("record ack of %s: %w", u.Key(), err)
 		}
 		if i == 0 {
-			stands, first = a, isFirst
+			stands = a
 		}
 		if isFirst {
+			recorded = true
 			b.emit(ctx, u, EventAcknowledged, key, map[string]any{"scope": scope, "via": actor.ID})
 		}
 	}
@@ -643,7 +667,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 	if scope == ScopeRollback {
 		what = "the rollback of"
 	}
-	if !first {
+	if !recorded {
 		return reply(T("You already acknowledged " + what + " ").Bold(u.Title()).Add(" at ").Time(stands.At).Add(".")), nil
 	}
 	b.refreshRoot(id)

@@ -493,3 +493,229 @@ func TestReplySaysWhichZoneATimeWithoutOneWasReadIn(t *testing.T) {
 		})
 	}
 }
+
+// gatedReleases is a GitHub stand-in that answers only once open is closed
+// (or gives up when its context ends, as the real client does); it knows
+// no release tagged missing.
+type gatedReleases struct {
+	open    chan struct{}
+	missing string
+}
+
+func (g gatedReleases) Release(ctx context.Context, repo, tag string) (bot.Release, error) {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return bot.Release{}, ctx.Err()
+	}
+	if tag == g.missing {
+		return bot.Release{}, fmt.Errorf("github: release %s of %s: 404 Not Found", tag, repo)
+	}
+	return bot.Release{Repo: repo, Tag: tag, Name: "Release " + tag, URL: bot.ReleaseURL(repo, tag)}, nil
+}
+
+// threadOrder lists the thread notices delivered, one short word each.
+func threadOrder(rec *bottest.Recorder) []string {
+	var out []string
+	for _, s := range rec.Ops("reply") {
+		w := string(s.Msg.Kind)
+		if s.Msg.Kind == bot.KindLinked {
+			_, rest, _ := strings.Cut(s.Text, "acme/payments ")
+			w += " " + strings.Fields(rest)[0]
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func TestThreadNoticesFollowCommandOrderWhileTheReleaseLookupIsSlow(t *testing.T) {
+	gh := gatedReleases{open: make(chan struct{}), missing: "v20.1"}
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+		Releases: gh, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+	for _, cmd := range []string{"link UPG-1 acme/payments", "extend UPG-1 10m", "link UPG-1 acme/payments v20.1", "start UPG-1", "complete UPG-1 done"} {
+		if m := b.Handle(ctx, who("alice"), cmd); m.Kind == bot.KindError {
+			t.Fatalf("%s: %s", cmd, lines(m))
+		}
+	}
+	close(gh.open) // GitHub answers only now, after every command was answered
+	b.Flush()
+	got := strings.Join(threadOrder(rec), ", ")
+	if want := "release_linked v2.4.0, extended, release_linked v20.1, started, completed"; got != want {
+		t.Fatalf("thread notices in order\n got: %s\nwant: %s", got, want)
+	}
+	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v20.1 (https://github.com/acme/payments/releases/tag/v20.1)") {
+		t.Fatalf("the first link's late lookup replaced the later release:\n%s", root)
+	}
+}
+
+func TestLinkNoticeDoesNotWaitLongerThanTheReleaseTimeout(t *testing.T) {
+	gh := gatedReleases{open: make(chan struct{})} // never answers
+	st, rec := newMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+		Releases: gh, ReleaseTimeout: 10 * time.Millisecond, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Handle(ctx, who("alice"), "link UPG-1 acme/payments")
+	b.Handle(ctx, who("alice"), "cancel UPG-1 not needed")
+	b.Flush()
+	if got, want := strings.Join(threadOrder(rec), ", "), "release_linked v2.4.0, cancelled"; got != want {
+		t.Fatalf("thread notices = %s, want %s", got, want)
+	}
+	if n := rec.Ops("reply"); !strings.Contains(n[0].Text, "https://github.com/acme/payments/releases/tag/v2.4.0") {
+		t.Fatalf("without an answer from GitHub the notice links the conventional URL:\n%s", n[0].Text)
+	}
+	if u, _ := st.Get(ctx, 1); len(u.Failures) != 0 {
+		t.Fatalf("the slow lookup made a notice fail: %+v", u.Failures)
+	}
+}
+
+func TestRootShowsTheLatestStateAcrossReplicas(t *testing.T) {
+	st, rec := newMemStore(), &bottest.Recorder{}
+	slow := &slowEdits{Messenger: rec, entered: make(chan struct{}, 1), open: make(chan struct{})}
+	replica := func(m bot.Messenger) *bot.Bot {
+		b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": m},
+			Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+		t.Cleanup(b.Flush)
+		return b
+	}
+	a, b := replica(slow), replica(rec)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+
+	a.Press(ctx, who("bob").Actor, "UPG-1", "brief") // A renders 1/3; its edit hangs
+	<-slow.entered
+	b.Press(ctx, who("carol").Actor, "UPG-1", "brief") // B renders 2/3 and edits at once
+	b.Flush()
+	close(slow.open) // A's stale edit lands last
+	a.Flush()
+
+	if got := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(got, "Acknowledged 2/3 · waiting for @alice") {
+		t.Fatalf("the root ends up showing stale state:\n%s", got)
+	}
+}
+
+// groupFixture: checkout is owned by bob and the group test:SOPS; carol is
+// in the group and not otherwise in checkout's audience.
+func groupFixture(t *testing.T) *fixture {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Services[2].Owners = []string{"bob", "test:SOPS"}
+	cfg.Groups = []string{"test:SOPS"}
+	f := &fixture{st: newMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: cfg, Store: f.st, Messenger: bot.Router{"test": f.rec}, Now: f.clock.Now, RefreshIntervalSet: true})
+	t.Cleanup(f.b.Flush)
+	f.ok(t, "bob", "schedule checkout v9 at 2026-12-01 02:00 UTC")
+	return f
+}
+
+var carolInSOPS = bot.Actor{ID: "test:UCAROL", Name: "carol", Groups: []string{"test:SOPS"}}
+
+func TestGroupMemberAckCountsOnceForTheGroup(t *testing.T) {
+	f := groupFixture(t)
+	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("press: %s", lines(m))
+	}
+	f.b.Flush()
+	root := lines(lastRoot(t, f.rec, "test:#checkout"))
+	if !strings.Contains(root, "Acknowledged 1/2 · waiting for @bob") || strings.Contains(root, "Also seen by") {
+		t.Fatalf("carol acknowledged for her group, she is not an outsider:\n%s", root)
+	}
+	show := lines(f.ok(t, "bob", "show 1"))
+	if !strings.Contains(show, "• brief: @carol (for @SOPS) at 2026-11-22 10:00 UTC") || strings.Count(show, "• brief:") != 1 {
+		t.Fatalf("show should list carol's press once, for her group:\n%s", show)
+	}
+}
+
+func TestRepeatPressThatNewlyAnswersForAGroupRefreshesTheRoot(t *testing.T) {
+	f := groupFixture(t)
+	f.ok(t, "carol", "ack 1") // the platform told nothing of her groups
+	if root := lines(lastRoot(t, f.rec, "test:#checkout")); !strings.Contains(root, "Acknowledged 0/2") || !strings.Contains(root, "Also seen by @carol") {
+		t.Fatalf("root after carol's own ack:\n%s", root)
+	}
+	f.advance(time.Minute)
+	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("a press that counted for the group for the first time: %s", lines(m))
+	}
+	f.b.Flush()
+	root := lines(lastRoot(t, f.rec, "test:#checkout"))
+	if !strings.Contains(root, "Acknowledged 1/2 · waiting for @bob") || strings.Contains(root, "Also seen by") {
+		t.Fatalf("root not refreshed after the group's ack:\n%s", root)
+	}
+	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
+		t.Fatalf("third press: %s", lines(m))
+	}
+}
+
+func TestExtendThatStillEndsInThePastIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments) // 2026-12-01 02:00 to 04:00 UTC
+	f.ok(t, "alice", "start 1")
+	f.clock.Set(time.Date(2026, 12, 1, 4, 30, 0, 0, time.UTC)) // the window ended 30m ago
+	before, _ := f.st.Get(context.Background(), 1)
+	f.rec.Reset()
+	f.fails(t, "alice", "extend 1 10m", "UPG-1 would still end in the past (at 2026-12-01 04:10 UTC); extend by more than 30m.")
+	f.fails(t, "alice", "extend 1 30m", "UPG-1 would still end in the past (at 2026-12-01 04:30 UTC)")
+	if after, _ := f.st.Get(context.Background(), 1); after.Rev != before.Rev || !after.End.Equal(before.End) {
+		t.Fatalf("a refused extend changed the upgrade: rev %d->%d, end %s", before.Rev, after.Rev, after.End)
+	}
+	if n := len(f.rec.All()); n != 0 {
+		t.Fatalf("a refused extend posted %d messages", n)
+	}
+	f.ok(t, "alice", "extend 1 45m")
+	if u, _ := f.st.Get(context.Background(), 1); u.End.Format(time.RFC3339) != "2026-12-01T04:45:00Z" {
+		t.Fatalf("end = %s", u.End)
+	}
+}
+
+func TestListOfAServiceWithNothingUpcomingNamesIt(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC")
+	if got := lines(f.ok(t, "bob", "list PAYMENTS")); !strings.Contains(got, "No upcoming or running upgrades of payments.") {
+		t.Fatalf("list payments: %s", got)
+	}
+	if got := lines(f.ok(t, "bob", "list payments all")); !strings.Contains(got, "No upgrades of payments in the last 30 days or ahead.") {
+		t.Fatalf("list payments all: %s", got)
+	}
+}
+
+func TestConflictWarningsAreSortedByID(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC for 2h") // UPG-1
+	f.ok(t, "carol", "schedule ledger v2 at 2026-12-01 00:30 UTC for 2h") // UPG-2, starts first
+	f.ok(t, "bob", "schedule checkout v3 at 2026-12-01 00:00 UTC for 3h") // UPG-3, starts earliest
+	r := lines(f.ok(t, "alice", schedulePayments))                        // 02:00-04:00: overlaps all three
+	i1, i2, i3 := strings.Index(r, "overlaps UPG-1"), strings.Index(r, "overlaps UPG-2"), strings.Index(r, "overlaps UPG-3")
+	if i1 < 0 || i2 < 0 || i3 < 0 || i1 > i2 || i2 > i3 {
+		t.Fatalf("warnings not in id order:\n%s", r)
+	}
+	root := lines(lastRoot(t, f.rec, "test:#payments"))
+	if j1, j2, j3 := strings.Index(root, "overlaps UPG-1"), strings.Index(root, "overlaps UPG-2"), strings.Index(root, "overlaps UPG-3"); j1 > j2 || j2 > j3 {
+		t.Fatalf("pre-brief conflicts not in id order:\n%s", root)
+	}
+}
+
+func TestUTCRestatementOnlyWhereTimesAreNotAlreadyInUTC(t *testing.T) {
+	f := newFixture(t)
+	inv := who("alice")
+	inv.Location = time.FixedZone("CET", 3600)
+	for _, cmd := range []string{"schedule payments v2.4.0 at 2026-12-01 03:00 for 2h", "reschedule UPG-1 at 2026-12-02 03:00"} {
+		m := f.b.Handle(context.Background(), inv, cmd)
+		if m.Kind == bot.KindError {
+			t.Fatalf("%s: %s", cmd, lines(m))
+		}
+		if got := m.UTC.Plain(time.UTC); !strings.Contains(got, "In UTC: 2026-12-0") || !strings.HasSuffix(got, ":00 UTC.") {
+			t.Errorf("%s: the reply restates the window in UTC for zone-rendering platforms: %q", cmd, got)
+		}
+		// Plain text (the console, notification fallbacks) shows UTC with every time already.
+		if got := m.Plain(inv.Location); strings.Contains(got, "In UTC") || !strings.Contains(got, "03:00 CET (2026-12-0") {
+			t.Errorf("%s: plain reply repeats UTC or lacks it:\n%s", cmd, got)
+		}
+	}
+}

@@ -77,7 +77,12 @@ func (m *memStore) List(_ context.Context, f bot.Filter) ([]*bot.Upgrade, error)
 			out = append(out, u.Clone())
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool { // ordered by start, as the Store contract says
+		if !out[i].Start.Equal(out[j].Start) {
+			return out[i].Start.Before(out[j].Start)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
@@ -132,4 +137,26 @@ func contains(s string, subs ...string) (string, bool) {
 		}
 	}
 	return "", true
+}
+
+// slowEdits is a Messenger whose edits hang until open is closed, like a
+// replica whose chat.update is stuck in a slow network; entered hears of
+// the first edit that waits.
+type slowEdits struct {
+	bot.Messenger
+	entered chan struct{} // buffered, 1
+	open    chan struct{}
+}
+
+func (s *slowEdits) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-s.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Messenger.Edit(ctx, ref, m)
 }

@@ -172,6 +172,11 @@ type Message struct {
 	UpgradeID string // "UPG-7", empty for replies not about one upgrade
 	Title     string // heading, e.g. "UPG-7 payments v2.4.0"
 	Lines     []Text
+	// UTC restates the message's times in UTC, for renderings that show
+	// times in each reader's own zone (Slack <!date>), right after the first
+	// line. Plain renderings (Plain, the console) already show every time in
+	// UTC and leave it out.
+	UTC       Text
 	Fields    []Field
 	Ack       *AckButton
 	Broadcast bool // thread reply also shown in the channel (Slack reply_broadcast)
@@ -180,6 +185,7 @@ type Message struct {
 }
 
 // Plain renders the whole message as plain text, the notification fallback.
+// Its times carry UTC, so the UTC restatement is left out.
 func (m Message) Plain(loc *time.Location) string {
 	var parts []string
 	if m.Title != "" {

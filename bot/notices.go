@@ -37,14 +37,62 @@ func (d *Directory) Status(u *Upgrade, acks []Ack, scope string) AckStatus {
 			st.Pending = append(st.Pending, d.Principal(k))
 		}
 	}
+	// A member who acknowledged for an audience group is in the audience
+	// through it: not "also seen by".
+	through := map[string]bool{}
+	for _, a := range acks {
+		if p := d.presser(a); a.Scope == scope && p != a.Who && slices.Contains(u.Audience, a.Who) {
+			through[p] = true
+		}
+	}
 	var seen []string
 	for _, a := range acks {
-		if a.Scope == scope && !slices.Contains(u.Audience, a.Who) && !slices.Contains(seen, a.Who) {
+		if a.Scope == scope && !slices.Contains(u.Audience, a.Who) && !through[a.Who] && !slices.Contains(seen, a.Who) {
 			seen = append(seen, a.Who)
 			st.Others = append(st.Others, d.Principal(a.Who))
 		}
 	}
 	return st
+}
+
+// presser is the principal who pressed for a: a.Who itself, or, for a group
+// acknowledged by one of its members, that member.
+func (d *Directory) presser(a Ack) string {
+	if a.Via == "" {
+		return a.Who
+	}
+	return d.KeyOf(a.Via)
+}
+
+// AckEntry is one press as people read it: who pressed, when they first
+// did, and the groups the press answered for.
+type AckEntry struct {
+	Who Principal
+	At  time.Time
+	For []Principal
+}
+
+// Acked lists the acknowledgments of scope once per person who pressed,
+// in the order they came: a member's press for her group is one entry.
+func (d *Directory) Acked(acks []Ack, scope string) []AckEntry {
+	var out []AckEntry
+	index := map[string]int{}
+	for _, a := range acks {
+		if a.Scope != scope {
+			continue
+		}
+		p := d.presser(a)
+		i, ok := index[p]
+		if !ok {
+			i = len(out)
+			index[p] = i
+			out = append(out, AckEntry{Who: d.Principal(p), At: a.At})
+		}
+		if p != a.Who {
+			out[i].For = append(out[i].For, d.Principal(a.Who))
+		}
+	}
+	return out
 }
 
 // ackLine renders "Acknowledged 3/5 · waiting for @bob @carol".
@@ -256,13 +304,13 @@ func (d *Directory) Overrun(u *Upgrade) Message {
 // Escalation is the direct message to one person who has not acknowledged.
 func (d *Directory) Escalation(u *Upgrade, scope string) Message {
 	m := thread(u, KindEscalation)
-	what := "the upgrade window of"
+	what, icon := "the upgrade window of", "🔔"
 	if scope == ScopeRollback {
-		what = "the ROLLBACK of"
+		what, icon = "the ROLLBACK of", "🚨"
 		m.Alert = true
 	}
 	m.Lines = append(m.Lines,
-		T("You have not yet acknowledged "+what+" ").Bold(u.Title()).Add(" (window ").Time(u.Start).Add(" to ").Time(u.End).Add(")."),
+		T(icon+" You have not yet acknowledged "+what+" ").Bold(u.Title()).Add(" (window ").Time(u.Start).Add(" to ").Time(u.End).Add(")."),
 		T("Please press Acknowledge or type ").Code("/upgrade ack "+u.Key()).Add("."),
 	)
 	m.Ack = &AckButton{UpgradeID: u.Key(), Scope: scope}

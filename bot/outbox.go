@@ -136,25 +136,44 @@ func (b *Bot) postRoots(u *Upgrade, inv *Invocation) {
 	})
 }
 
+// maxRootEdits bounds the edits of one refresh that keeps finding newer state.
+const maxRootEdits = 5
+
+// rootVersion identifies what a root message shows: every change of the
+// upgrade bumps Rev, and acknowledgments only ever add up.
+type rootVersion struct{ rev, acks int }
+
 // refreshRoot re-renders the root messages from the stored state, at most
-// about once per interval per upgrade.
+// about once per interval per upgrade. Coalescing is per replica: another
+// replica may edit the same message meanwhile, and a slow edit of older
+// state may land after its newer one. So after editing, the refresh looks
+// again and edits once more if the state moved on since it rendered; the
+// last edit to land is then never older than the last change.
 func (b *Bot) refreshRoot(id int) {
 	b.out.coalesce(id, func(ctx context.Context) {
-		u, err := b.store.Get(ctx, id)
-		if err != nil {
-			b.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
-			return
-		}
-		acks, err := b.store.Acks(ctx, id)
-		if err != nil {
-			b.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
-			return
-		}
-		root := b.dir.Root(u, acks)
-		for _, t := range u.Threads {
-			if err := b.msg.Edit(ctx, t, root); err != nil {
-				b.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+		var shown rootVersion
+		for edits := 0; edits < maxRootEdits; edits++ {
+			u, err := b.store.Get(ctx, id)
+			if err != nil {
+				b.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
+				return
 			}
+			acks, err := b.store.Acks(ctx, id)
+			if err != nil {
+				b.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
+				return
+			}
+			v := rootVersion{rev: u.Rev, acks: len(acks)}
+			if edits > 0 && v == shown {
+				return
+			}
+			root := b.dir.Root(u, acks)
+			for _, t := range u.Threads {
+				if err := b.msg.Edit(ctx, t, root); err != nil {
+					b.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+				}
+			}
+			shown = v
 		}
 	})
 }
@@ -162,22 +181,26 @@ func (b *Bot) refreshRoot(id int) {
 // notifyThreads replies in every thread of the upgrade; inv, when the
 // notice comes from a command, hears about any thread it could not reach.
 func (b *Bot) notifyThreads(id int, m Message, inv *Invocation) {
-	b.out.enqueue(id, func(ctx context.Context) {
-		u, err := b.store.Get(ctx, id)
-		if err != nil {
-			b.log.ErrorContext(ctx, "notice not delivered: loading the upgrade failed", "upgrade", id, "notice", m.Kind, "err", err)
-			return
-		}
-		fails, err := b.deliverThreads(ctx, u, m)
-		if err != nil { // out of time: nobody retries a command's notice, so it failed
-			ctx = context.WithoutCancel(ctx)
-			fails = append(fails, b.failure(ctx, u, m.Kind, "its threads", err))
-			b.recordFailures(ctx, u.ID, fails[len(fails)-1:])
-		}
-		if len(fails) > 0 {
-			b.tellInvoker(ctx, u, inv, fails)
-		}
-	})
+	b.out.enqueue(id, func(ctx context.Context) { b.notifyNow(ctx, id, m, inv) })
+}
+
+// notifyNow is notifyThreads for code already running in the upgrade's
+// outbox task: the notice goes out before anything queued after that task.
+func (b *Bot) notifyNow(ctx context.Context, id int, m Message, inv *Invocation) {
+	u, err := b.store.Get(ctx, id)
+	if err != nil {
+		b.log.ErrorContext(ctx, "notice not delivered: loading the upgrade failed", "upgrade", id, "notice", m.Kind, "err", err)
+		return
+	}
+	fails, err := b.deliverThreads(ctx, u, m)
+	if err != nil { // out of time: nobody retries a command's notice, so it failed
+		ctx = context.WithoutCancel(ctx)
+		fails = append(fails, b.failure(ctx, u, m.Kind, "its threads", err))
+		b.recordFailures(ctx, u.ID, fails[len(fails)-1:])
+	}
+	if len(fails) > 0 {
+		b.tellInvoker(ctx, u, inv, fails)
+	}
 }
 
 // deliverThreads replies in every thread of u and records what the

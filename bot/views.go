@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -31,10 +32,14 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 		return Message{}, fmt.Errorf("list upgrades: %w", err)
 	}
 	if len(us) == 0 {
-		if c.All {
-			return reply(T("No upgrades in the last 30 days or ahead.")), nil
+		of := ""
+		if f.Service != "" {
+			of = " of " + f.Service
 		}
-		return reply(T("No upcoming or running upgrades. Plan one with ").Code("/upgrade schedule <service> <version> at <time>").Add(".")), nil
+		if c.All {
+			return reply(T("No upgrades" + of + " in the last 30 days or ahead.")), nil
+		}
+		return reply(T("No upcoming or running upgrades" + of + ". Plan one with ").Code("/upgrade schedule <service> <version> at <time>").Add(".")), nil
 	}
 	heading := "Upcoming and running upgrades"
 	if c.All {
@@ -61,10 +66,12 @@ func (b *Bot) show(ctx context.Context, id int) (Message, error) {
 	m.Title, m.Fields, m.UpgradeID = root.Title, root.Fields, u.Key()
 	m.Lines = append(m.Lines, root.Lines[0])
 	for _, scope := range []string{ScopeBrief, ScopeRollback} {
-		for _, a := range acks {
-			if a.Scope == scope {
-				m.Lines = append(m.Lines, T("• "+scope+": ").Mention(b.dir.Principal(a.Who)).Add(" at ").Time(a.At))
+		for _, e := range b.dir.Acked(acks, scope) {
+			line := T("• " + scope + ": ").Mention(e.Who)
+			if len(e.For) > 0 {
+				line = line.Add(" (for ").Mentions(e.For).Add(")")
 			}
+			m.Lines = append(m.Lines, line.Add(" at ").Time(e.At))
 		}
 	}
 	if u.Reason != "" {
@@ -158,22 +165,33 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	linked := u.Clone() // the background task's own copy; u is still read below
+	// The lookup and the notice run inside one outbox task of the upgrade, so
+	// notices of later commands queue behind this one and the thread reads in
+	// command order; the lookup is bounded so a slow GitHub cannot stall them.
 	b.out.enqueue(u.ID, func(ctx context.Context) {
+		errSuperseded := errors.New("a later link replaced the release")
 		if b.releases != nil {
-			r, err := b.releases.Release(ctx, c.Repo, tag)
+			lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
+			r, err := b.releases.Release(lctx, c.Repo, tag)
+			cancel()
 			if err != nil {
-				b.log.WarnContext(ctx, "release lookup failed", "upgrade", linked.Key(), "repo", c.Repo, "tag", tag, "err", err)
+				b.log.WarnContext(ctx, "release lookup failed; linking the conventional release URL", "upgrade", linked.Key(), "repo", c.Repo, "tag", tag, "err", err)
 			} else if nu, err := b.mutate(ctx, linked.ID, func(x *Upgrade) (Decision, error) {
+				if x.Release == nil || x.Release.Repo != c.Repo || x.Release.Tag != tag {
+					return Decision{}, errSuperseded // a later link won meanwhile
+				}
 				x.Release = &r
 				return Decision{}, nil
 			}); err == nil {
 				linked = nu
+			} else if !errors.Is(err, errSuperseded) {
+				b.log.WarnContext(ctx, "saving the looked-up release failed", "upgrade", linked.Key(), "err", err)
 			}
 		}
 		rel := linked.Release
 		b.emit(ctx, linked, EventLinked, actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
 		b.refreshRoot(linked.ID)
-		b.notifyThreads(linked.ID, b.dir.Linked(linked), &inv)
+		b.notifyNow(ctx, linked.ID, b.dir.Linked(linked), &inv)
 	})
 	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
 }

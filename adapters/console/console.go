@@ -70,9 +70,10 @@ func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Messag
 	return ref, nil
 }
 
-// Edit implements bot.Messenger.
+// Edit implements bot.Messenger. It prints the whole edited message, as a
+// platform's edit (Slack chat.update) carries it.
 func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
-	m.write(renderEdit(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.loc))
+	m.write(render(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.loc))
 	return nil
 }
 

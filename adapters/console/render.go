@@ -36,18 +36,3 @@ func render(header string, m bot.Message, loc *time.Location) string {
 	}
 	return b.String()
 }
-
-// renderEdit shows only what an edit of a root message changes for a reader
-// of the thread: the state and the acknowledgment lines.
-func renderEdit(header string, m bot.Message, loc *time.Location) string {
-	var parts []string
-	for _, f := range m.Fields {
-		if f.Label == "State" || f.Label == "Release" || f.Label == "Window" {
-			parts = append(parts, f.Label+": "+f.Value.Plain(loc))
-		}
-	}
-	for _, l := range m.Lines {
-		parts = append(parts, l.Plain(loc))
-	}
-	return header + "\n  │ " + strings.Join(parts, "\n  │ ") + "\n"
-}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	slackgo "github.com/slack-go/slack"
@@ -201,7 +202,12 @@ func blocks(m bot.Message) []slackgo.Block {
 			section.Reset()
 		}
 	}
-	for _, l := range m.Lines {
+	lines := m.Lines
+	if len(m.UTC) > 0 { // times render in each reader's zone: restate them in UTC
+		at := min(1, len(lines))
+		lines = append(append(append([]bot.Text(nil), lines[:at]...), m.UTC), lines[at:]...)
+	}
+	for _, l := range lines {
 		for _, line := range chunks(l, maxSectionText) {
 			if section.Len() > 0 && section.Len()+1+len(line) > maxSectionText {
 				flush()
@@ -230,13 +236,19 @@ func blocks(m bot.Message) []slackgo.Block {
 // that cannot render blocks.
 func fallback(m bot.Message) string {
 	s := escape(m.Plain(time.UTC))
-	if m.Alert && !strings.HasPrefix(s, "🚨") {
+	if m.Alert && !startsWithEmoji(s) { // one emoji: the notice's own, else the alarm
 		s = ":rotating_light: " + s
 	}
 	if strings.TrimSpace(s) == "" {
 		s = " "
 	}
 	return truncate(s, maxFallbackText)
+}
+
+// startsWithEmoji reports whether s begins with a pictograph (🚨, ⚠️, ✅…).
+func startsWithEmoji(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.So, r)
 }
 
 // msgOptions are the chat.postMessage/chat.update options of a message.

@@ -131,7 +131,8 @@ func TestGoldenMessages(t *testing.T) {
 func TestGoldenReplyPayloads(t *testing.T) {
 	reply := bot.Message{Kind: bot.KindReply, Ephemeral: true, UpgradeID: "UPG-7", Lines: []bot.Text{
 		bot.T("📋 Scheduled ").Bold("UPG-7 payments v2.4.0").Add(": ").Time(start).Add(" to ").Time(start.Add(time.Hour)).Add(" (1h)."),
-	}}
+		bot.T("Blast radius: checkout."),
+	}, UTC: bot.T("In UTC: 2026-12-01 02:00 to 2026-12-01 03:00 UTC.")}
 	for _, tc := range []struct {
 		name string
 		p    answer
@@ -230,8 +231,8 @@ func TestFallbackIsPlainAndMarksAlerts(t *testing.T) {
 	if !strings.Contains(got, "db &lt;down&gt;") || strings.Contains(got, "<down>") {
 		t.Errorf("user text must be escaped in the fallback: %q", got)
 	}
-	if got := fallback(d.Overrun(u)); !strings.HasPrefix(got, ":rotating_light: ") {
-		t.Errorf("overrun fallback %q lacks the alert marker", got)
+	if got := fallback(bot.Message{Alert: true, Lines: []bot.Text{bot.T("Something is on fire.")}}); !strings.HasPrefix(got, ":rotating_light: Something") {
+		t.Errorf("an alert without an emoji of its own gets the alarm: %q", got)
 	}
 	if got := fallback(bot.Message{}); got == "" {
 		t.Error("fallback must never be empty (Slack refuses no_text)")
@@ -281,5 +282,39 @@ func TestLongMentionLineKeepsEveryMention(t *testing.T) {
 	}
 	if !strings.Contains(got, "please acknowledge.") || strings.Count(got, "<@") != 300 {
 		t.Fatalf("line not whole:\n%s", got)
+	}
+}
+
+// TestEveryNoticeFallbackLeadsWithOneEmoji: the notification text of every
+// notice starts with exactly one emoji, never the alarm on top of its own.
+func TestEveryNoticeFallbackLeadsWithOneEmoji(t *testing.T) {
+	d := testDirectory()
+	u := testUpgrade(d)
+	u.Release = &bot.Release{Repo: "acme/payments", Tag: "v2.4.0", URL: "https://github.com/acme/payments/releases/tag/v2.4.0"}
+	rolled := testUpgrade(d)
+	rolled.State, rolled.Reason = bot.RolledBack, "errors"
+	notices := map[string]bot.Message{
+		"reminder":            d.Reminder(u, nil, time.Hour, 0),
+		"window_open":         d.WindowOpen(u),
+		"started":             d.Started(u, "alice"),
+		"completed":           d.CompletedMsg(u, "alice"),
+		"cancelled":           d.CancelledMsg(u, "alice"),
+		"rescheduled":         d.RescheduledMsg(u, "alice", start.Add(-time.Hour)),
+		"extended":            d.ExtendedMsg(u, "alice", time.Hour),
+		"rollback":            d.RollbackAlert(rolled, "alice"),
+		"overrun":             d.Overrun(u),
+		"escalation brief":    d.Escalation(u, bot.ScopeBrief),
+		"escalation rollback": d.Escalation(rolled, bot.ScopeRollback),
+		"release_linked":      d.Linked(u),
+	}
+	for name, m := range notices {
+		got := fallback(m)
+		first, rest, _ := strings.Cut(got, " ")
+		if !startsWithEmoji(first) && !strings.HasPrefix(first, ":") {
+			t.Errorf("%s: fallback %q does not lead with an emoji", name, got)
+		}
+		if r := strings.TrimSpace(rest); startsWithEmoji(r) || strings.HasPrefix(r, ":") {
+			t.Errorf("%s: fallback %q leads with two emoji", name, got)
+		}
 	}
 }
