@@ -147,7 +147,7 @@ func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 	if err != nil {
 		var pe *commands.Error
 		if errors.As(err, &pe) {
-			m := errorMessage(pe.Msg)
+			m := errorMessage(sentence(pe.Msg))
 			return withUsage(m, pe.Usage)
 		}
 		return errorMessage(err.Error())
@@ -169,6 +169,22 @@ func (b *Bot) Run(ctx context.Context, inv Invocation, cmd commands.Command) Mes
 		return em
 	}
 	return m
+}
+
+// sentence makes a parser message read like the bot's own: a capital first
+// letter and a closing period ("the start time … is in the past" becomes
+// "The start time … is in the past.").
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	if c := msg[0]; c >= 'a' && c <= 'z' {
+		msg = string(c-'a'+'A') + msg[1:]
+	}
+	if !strings.ContainsAny(msg[len(msg)-1:], ".?!:)") {
+		msg += "."
+	}
+	return msg
 }
 
 func errorMessage(msg string) Message {

@@ -264,7 +264,7 @@ func TestAuthorization(t *testing.T) {
 func TestBadInputChangesNothing(t *testing.T) {
 	cases := []struct{ cmd, want string }{
 		{"schedule paymnts v1 at 2026-12-01 02:00", `Unknown service "paymnts". Known services: checkout, ledger, payments, sandbox.`},
-		{"schedule payments v1 at 2025-01-01 02:00", "past"},
+		{"schedule payments v1 at 2025-01-01 02:00", `The start time "2025-01-01 02:00" is in the past`},
 		{"schedule payments v1 at 2026-12-01 02:00 for 25h", "A window of 25h is longer than the maximum of 24h"},
 		{"schedule payments v1 at someday", "Usage:"},
 		{"show UPG-99", "Unknown upgrade UPG-99"},
