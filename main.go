@@ -107,6 +107,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
+// drainTimeout bounds how long a stopping serve keeps delivering queued notices.
+const drainTimeout = 15 * time.Second
+
 // defaultConfigPath is read when -config is not given.
 const defaultConfigPath = "config.toml"
 
@@ -392,7 +395,11 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	_ = srv.Shutdown(shutdown)
 	stopRuns()
 	runs.Wait() // adapters finish answering what they already accepted
-	b.Flush()
+	// Notices of commands already answered are delivered before exiting,
+	// within what an orchestrator's grace period (30 s by default) allows.
+	drain, cancelDrain := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancelDrain()
+	b.Drain(drain)
 	log.Info("upgradebot stopped")
 	return err
 }

@@ -117,6 +117,24 @@ func (b *Bot) Now() time.Time { return b.now() }
 // tests use it to see a command's effects in order.
 func (b *Bot) Flush() { b.out.flush() }
 
+// Drain waits, until ctx ends, for every queued notice to be delivered, as
+// a stopping process should. It returns how many delivery tasks were still
+// queued or running when ctx ended (0: all delivered); those are logged.
+func (b *Bot) Drain(ctx context.Context) int {
+	done := make(chan struct{})
+	go func() { b.out.flush(); close(done) }()
+	select {
+	case <-done:
+		return 0
+	case <-ctx.Done():
+	}
+	n := b.out.pending()
+	if n > 0 {
+		b.log.ErrorContext(ctx, "stopping with notices not yet delivered; the changes are saved, their thread notices are lost", "tasks", n)
+	}
+	return n
+}
+
 // Invocation is the context of one command: who typed it, where, in which zone.
 type Invocation struct {
 	Actor    Actor

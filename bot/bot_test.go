@@ -719,3 +719,39 @@ func TestUTCRestatementOnlyWhereTimesAreNotAlreadyInUTC(t *testing.T) {
 		}
 	}
 }
+
+// blockingMessenger holds every post until release is closed.
+type blockingMessenger struct {
+	*bottest.Recorder
+	release chan struct{}
+}
+
+func (m blockingMessenger) Post(ctx context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
+	select {
+	case <-m.release:
+	case <-ctx.Done():
+		return bot.MessageRef{}, ctx.Err()
+	}
+	return m.Recorder.Post(ctx, channel, msg)
+}
+
+func TestDrainStopsWaitingAtItsDeadlineAndSaysWhatIsLeft(t *testing.T) {
+	m := blockingMessenger{Recorder: &bottest.Recorder{}, release: make(chan struct{})}
+	b := bot.New(bot.Options{Config: testConfig(), Store: newMemStore(), Messenger: bot.Router{"test": m},
+		Now: bottest.NewClock(t0).Now, RefreshIntervalSet: true})
+	if r := b.Handle(context.Background(), who("alice"), schedulePayments); r.Kind == bot.KindError {
+		t.Fatal(lines(r))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the grace period is over
+	if n := b.Drain(ctx); n == 0 {
+		t.Error("Drain reported everything delivered while the root post was still held")
+	}
+	close(m.release)
+	if n := b.Drain(context.Background()); n != 0 {
+		t.Errorf("Drain after the platform answered left %d tasks", n)
+	}
+	if len(m.Recorder.All()) == 0 {
+		t.Error("the held root message was never posted")
+	}
+}

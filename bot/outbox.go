@@ -103,6 +103,17 @@ func (o *outbox) coalesce(key int, fn func(context.Context)) {
 
 func (o *outbox) flush() { o.wg.Wait() }
 
+// pending counts the tasks queued or running.
+func (o *outbox) pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.running) // each running queue has one task in hand
+	for _, q := range o.queues {
+		n += len(q)
+	}
+	return n
+}
+
 // postRoots posts the pre-brief in each channel and remembers the threads;
 // the invoker hears about any channel it could not reach.
 func (b *Bot) postRoots(u *Upgrade, inv *Invocation) {
