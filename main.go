@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // drainTimeout bounds how long a stopping serve keeps delivering queued notices.
-const drainTimeout = 15 * time.Second
+const drainTimeout = 12 * time.Second
 
 // defaultConfigPath is read when -config is not given.
 const defaultConfigPath = "config.toml"
@@ -390,7 +390,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 			err = nil
 		}
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	stopRuns()

@@ -25,6 +25,12 @@ type Job struct {
 	Scope   string        `json:"scope,omitempty"`  // escalation
 	Offset  time.Duration `json:"offset,omitempty"` // reminder: how long before the start
 	Due     time.Time     `json:"due"`
+	// Attempt counts the earlier attempts that failed and were retried; the
+	// queue keeps it beside the job (Claim fills it in, Retry stores it).
+	Attempt int `json:"-"`
+	// Leased is when the claim that returned the job runs out (Claim fills
+	// it in); Release and Retry act only on the claim that holds the job.
+	Leased time.Time `json:"-"`
 }
 
 // JobQueue is the durable schedule of due jobs shared by every replica.
@@ -44,6 +50,13 @@ type JobQueue interface {
 	Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]Job, error)
 	// Done removes a claimed job for good.
 	Done(ctx context.Context, j Job) error
+	// Release puts claimed jobs that were not started back at their due
+	// time, so any replica may claim them at once. Jobs no longer held by
+	// the caller (lease ran out, re-planned) are left alone.
+	Release(ctx context.Context, jobs []Job) error
+	// Retry puts a claimed job back, due at at, and remembers j.Attempt as
+	// its count of failed attempts. A job no longer held is left alone.
+	Retry(ctx context.Context, j Job, at time.Time) error
 	// NextDue is when the earliest pending or leased job falls due.
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Wake tells every replica's Wakeups that the schedule changed.
@@ -58,4 +71,29 @@ type Once interface {
 	// First reports whether key is new; a second call with the same key
 	// within ttl returns false.
 	First(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Forgetter is an optional capability of a Once: Forget drops a key so the
+// next First of it is first again. The scheduler uses it to give back an
+// escalation's key when the direct message could not be sent in time, so
+// the job's retry reaches that person.
+type Forgetter interface {
+	Forget(ctx context.Context, key string) error
+}
+
+// DeliveryLog is an optional capability of a JobQueue: it remembers which
+// parts of a claimed job (the threads of a notice) were delivered, so a
+// retried job skips them instead of posting twice. The marks go with the
+// job: Done, or re-planning it to another time, forgets them.
+type DeliveryLog interface {
+	Delivered(ctx context.Context, j Job) ([]string, error)
+	MarkDelivered(ctx context.Context, j Job, part string) error
+}
+
+// PlannedRevisions is an optional capability of a JobQueue: the revision
+// of each upgrade its pending jobs were planned from (upgrades without
+// jobs are left out). With it, a periodic Reconcile re-plans only the
+// upgrades whose plan is behind.
+type PlannedRevisions interface {
+	PlannedRevs(ctx context.Context, ids []int) (map[int]int, error)
 }

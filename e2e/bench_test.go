@@ -17,7 +17,7 @@ import (
 // The scheduler benchmarks are a load run rather than a micro-benchmark:
 // run them once against a real server, e.g.
 //
-//	UPGRADEBOT_TEST_REDIS=redis://127.0.0.1:6379/0 go test -run '^$' -bench Scheduler -benchtime 1x ./e2e/
+//	UPGRADEBOT_TEST_REDIS=redis://127.0.0.1:6379/11 go test -run '^$' -bench Scheduler -benchtime 1x ./e2e/
 //
 // Numbers are in docs/benchmarks.md.
 
@@ -110,6 +110,9 @@ func BenchmarkSchedulerLag(b *testing.B) {
 		var live *replica
 		for range 3 {
 			r := newBenchReplica(b, o, time.Now, lag)
+			// Steady state: no start-up reconcile pass competing with the
+			// planning below (BenchmarkSchedulerReconcile measures it).
+			r.sched = bot.NewScheduler(r.b, r.st, bot.SchedulerOptions{Now: time.Now, Reconcile: -1})
 			live = r
 			wg.Add(1)
 			go func() { defer wg.Done(); _ = r.sched.Run(ctx) }()
@@ -146,6 +149,31 @@ func BenchmarkSchedulerLag(b *testing.B) {
 		b.ReportMetric(float64(ls[len(ls)/2].Microseconds())/1000, "ms-p50-lag")
 		b.ReportMetric(float64(ls[len(ls)*99/100].Microseconds())/1000, "ms-p99-lag")
 		b.ReportMetric(float64(ls[len(ls)-1].Microseconds())/1000, "ms-max-lag")
+	}
+}
+
+// BenchmarkSchedulerReconcile: with 100,000 upgrades scheduled, what the
+// reconciler costs: the full pass Run makes when it starts (re-plans every
+// active upgrade) and a periodic pass when every plan is up to date (one
+// List of the active upgrades and one HMGET of their planned revisions).
+func BenchmarkSchedulerReconcile(b *testing.B) {
+	for b.Loop() {
+		o := storetest.Target(b)
+		r := newBenchReplica(b, o, func() time.Time { return start0 }, &bottest.Recorder{})
+		seed(b, r, benchUpgrades)
+		ctx := context.Background()
+		t0 := time.Now()
+		n, err := r.sched.Reconcile(ctx, true)
+		if err != nil || n != benchUpgrades {
+			b.Fatalf("full pass re-planned %d, %v", n, err)
+		}
+		b.ReportMetric(time.Since(t0).Seconds(), "s-full-pass")
+		t1 := time.Now()
+		n, err = r.sched.Reconcile(ctx, false)
+		if err != nil || n != 0 {
+			b.Fatalf("periodic pass re-planned %d, %v; want 0", n, err)
+		}
+		b.ReportMetric(float64(time.Since(t1).Microseconds())/1000, "ms-periodic-pass")
 	}
 }
 

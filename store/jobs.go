@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -72,7 +73,8 @@ func (s *Store) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Jo
 		}
 		args = append(args, jobMember(upgrade, j.ID), ms(j.Due), js)
 	}
-	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(upgrade), s.jobsKey("revs")}
+	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(upgrade), s.jobsKey("revs"),
+		s.jobsKey("attempts"), s.jobsKey("sent")}
 	if err := replaceJobsScript.Run(ctx, s.client, keys, args...).Err(); err != nil {
 		return fmt.Errorf("store: replace jobs of upgrade %d: %w", upgrade, err)
 	}
@@ -89,13 +91,15 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 	if lease <= 0 {
 		return nil, fmt.Errorf("store: claim: lease must be positive, got %v", lease)
 	}
-	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data")}
+	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsKey("attempts")}
 	res, err := claimScript.Run(ctx, s.client, keys, ms(now), ms(now.Add(lease)), max).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
-	out := make([]bot.Job, 0, len(res))
-	for _, js := range res {
+	leased := time.UnixMilli(now.Add(lease).UnixMilli()).UTC()
+	out := make([]bot.Job, 0, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
+		js := res[i]
 		var j bot.Job
 		if err := json.Unmarshal([]byte(js), &j); err != nil {
 			// Leave it leased: it comes back when the lease ends, and the
@@ -103,20 +107,118 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 			s.log.ErrorContext(ctx, "store: undecodable job", "json", js, "err", err)
 			continue
 		}
+		j.Attempt, _ = strconv.Atoi(res[i+1])
+		j.Leased = leased
 		out = append(out, j)
 	}
 	return out, nil
 }
 
-// Done removes a claimed job (as Claim returned it) for good. A job that
-// was replaced or removed since it was claimed is left alone.
+// Release puts claimed jobs that were not started back in due at their own
+// due time, so any replica may claim them at once (a scheduler shutting down
+// or running out of lease). Jobs no longer held by the claim that returned
+// them (its lease ran out, or they were re-planned) are left alone.
+func (s *Store) Release(ctx context.Context, jobs []bot.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 5*len(jobs))
+	for _, j := range jobs {
+		js, err := encodeJob(j)
+		if err != nil {
+			return fmt.Errorf("store: release: %w", err)
+		}
+		args = append(args, jobMember(j.Upgrade, j.ID), js, ms(j.Leased), "", "")
+	}
+	if err := requeueScript.Run(ctx, s.client, s.requeueKeys(), args...).Err(); err != nil {
+		return fmt.Errorf("store: release %d jobs: %w", len(jobs), err)
+	}
+	return nil
+}
+
+// Retry puts a claimed job back in due at at, recording j.Attempt as its
+// count of failed attempts (Claim hands it back). A job no longer held by
+// the claim that returned it is left alone.
+func (s *Store) Retry(ctx context.Context, j bot.Job, at time.Time) error {
+	js, err := encodeJob(j)
+	if err != nil {
+		return fmt.Errorf("store: retry: %w", err)
+	}
+	args := []any{jobMember(j.Upgrade, j.ID), js, ms(j.Leased), ms(at), strconv.Itoa(j.Attempt)}
+	if err := requeueScript.Run(ctx, s.client, s.requeueKeys(), args...).Err(); err != nil {
+		return fmt.Errorf("store: retry %s of upgrade %d: %w", j.ID, j.Upgrade, err)
+	}
+	return nil
+}
+
+func (s *Store) requeueKeys() []string {
+	return []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsKey("attempts")}
+}
+
+// Delivered lists the parts of a claimed job that MarkDelivered recorded
+// (the threads a notice already reached), for a retry to skip.
+func (s *Store) Delivered(ctx context.Context, j bot.Job) ([]string, error) {
+	v, err := s.client.HGet(ctx, s.jobsKey("sent"), jobMember(j.Upgrade, j.ID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("store: delivered parts of %s of upgrade %d: %w", j.ID, j.Upgrade, err)
+	}
+	return strings.Split(v, "\n"), nil
+}
+
+// MarkDelivered records that part of a claimed job was delivered. The marks
+// go with the job: Done and re-planning it to another time forget them.
+func (s *Store) MarkDelivered(ctx context.Context, j bot.Job, part string) error {
+	js, err := encodeJob(j)
+	if err != nil {
+		return fmt.Errorf("store: mark delivered: %w", err)
+	}
+	keys := []string{s.jobsKey("data"), s.jobsKey("sent")}
+	if err := markDeliveredScript.Run(ctx, s.client, keys, jobMember(j.Upgrade, j.ID), js, part).Err(); err != nil {
+		return fmt.Errorf("store: mark %q of %s of upgrade %d delivered: %w", part, j.ID, j.Upgrade, err)
+	}
+	return nil
+}
+
+// PlannedRevs reports, for each of ids that has jobs, the revision of the
+// upgrade its jobs were planned from (one HMGET).
+func (s *Store) PlannedRevs(ctx context.Context, ids []int) (map[int]int, error) {
+	out := make(map[int]int, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	fields := make([]string, len(ids))
+	for i, id := range ids {
+		fields[i] = strconv.Itoa(id)
+	}
+	vals, err := s.client.HMGet(ctx, s.jobsKey("revs"), fields...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: planned revisions: %w", err)
+	}
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if rev, err := strconv.Atoi(str); err == nil {
+			out[ids[i]] = rev
+		}
+	}
+	return out, nil
+}
+
+// Done removes a claimed job (as Claim returned it) for good, with its
+// attempt count and delivered marks. A job that was replaced or removed
+// since it was claimed is left alone.
 func (s *Store) Done(ctx context.Context, j bot.Job) error {
 	js, err := encodeJob(j)
 	if err != nil {
 		return fmt.Errorf("store: done: %w", err)
 	}
-	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(j.Upgrade)}
-	if err := doneScript.Run(ctx, s.client, keys, jobMember(j.Upgrade, j.ID), js).Err(); err != nil {
+	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(j.Upgrade), s.jobsKey("revs"),
+		s.jobsKey("attempts"), s.jobsKey("sent")}
+	if err := doneScript.Run(ctx, s.client, keys, jobMember(j.Upgrade, j.ID), js, j.Upgrade).Err(); err != nil {
 		return fmt.Errorf("store: done %s of upgrade %d: %w", j.ID, j.Upgrade, err)
 	}
 	return nil
@@ -195,3 +297,10 @@ func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
 	}()
 	return out
 }
+
+var (
+	_ bot.DeliveryLog = (*Store)(nil)
+	_ bot.Forgetter   = (*Store)(nil)
+)
+
+var _ bot.PlannedRevisions = (*Store)(nil)

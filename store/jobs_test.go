@@ -365,3 +365,209 @@ func TestReplaceJobsIgnoresOlderRevision(t *testing.T) {
 		t.Fatal("jobs left after the empty plan")
 	}
 }
+
+// TestReleaseAndRetry: a claimed job not started goes back at its own due
+// time and is claimable at once; a failed one comes back at the time given,
+// with its attempt count; neither touches a job no longer held.
+func TestReleaseAndRetry(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	plan := []bot.Job{
+		{ID: "a", Kind: bot.JobWindowOpen, Due: t0},
+		{ID: "b", Kind: bot.JobOverrun, Due: t0.Add(time.Second)},
+	}
+	if err := s.ReplaceJobs(ctx, 4, 1, plan, epoch); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(time.Minute)
+	got, err := s.Claim(ctx, now, time.Hour, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claim = %v, %v", jobIDs(got), err)
+	}
+	if got[0].Attempt != 0 {
+		t.Errorf("a fresh job has attempt %d", got[0].Attempt)
+	}
+	// Release: both are claimable at once, by anyone, in due order.
+	if err := s.Release(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Claim(ctx, now, time.Hour, 10)
+	if err != nil || !slices.Equal(jobIDs(again), []string{"4/a", "4/b"}) {
+		t.Fatalf("after Release, claim = %v, %v; want both at once", jobIDs(again), err)
+	}
+	// Retry: a is due again 5s later with attempt 1; b is released.
+	a := again[0]
+	a.Attempt = 1
+	if err := s.Retry(ctx, a, now.Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx, again[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if due, _, _ := s.NextDue(ctx); !due.Equal(t0.Add(time.Second)) {
+		t.Errorf("NextDue = %v, want b's due time", due)
+	}
+	if got, _ := s.Claim(ctx, now.Add(4*time.Second), time.Hour, 10); !slices.Equal(jobIDs(got), []string{"4/b"}) {
+		t.Fatalf("before a's retry time, claim = %v; want only b", jobIDs(got))
+	}
+	// A re-plan with the same jobs leaves the retry where it is.
+	if err := s.ReplaceJobs(ctx, 4, 2, plan, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, now.Add(4*time.Second), time.Hour, 10); len(got) != 0 {
+		t.Fatalf("the re-plan made the retried job due early: %v", jobIDs(got))
+	}
+	got, err = s.Claim(ctx, now.Add(5*time.Second), time.Hour, 10)
+	if err != nil || len(got) != 1 || got[0].ID != "a" || got[0].Attempt != 1 || !got[0].Due.Equal(t0) {
+		t.Fatalf("at its retry time, claim = %+v, %v; want a, attempt 1, its original due", got, err)
+	}
+	// Its lease runs out and another replica takes it: the first one's
+	// Release and Retry change nothing.
+	stale := got[0]
+	other, err := s.Claim(ctx, now.Add(2*time.Hour), time.Hour, 10)
+	if err != nil || !slices.Contains(jobIDs(other), "4/a") {
+		t.Fatalf("retake after the lease = %v, %v", jobIDs(other), err)
+	}
+	if err := s.Release(ctx, []bot.Job{stale}); err != nil {
+		t.Fatal(err)
+	}
+	stale.Attempt = 7
+	if err := s.Retry(ctx, stale, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, now.Add(2*time.Hour), time.Hour, 10); len(got) != 0 {
+		t.Fatalf("a job held by another replica was put back: %v", jobIDs(got))
+	}
+	// Re-planned to another time, the job starts over: attempt 0.
+	moved := []bot.Job{{ID: "a", Kind: bot.JobWindowOpen, Due: t0.Add(3 * time.Hour)}}
+	if err := s.ReplaceJobs(ctx, 4, 3, moved, now); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Claim(ctx, t0.Add(3*time.Hour), time.Hour, 10)
+	if err != nil || len(got) != 1 || got[0].Attempt != 0 {
+		t.Fatalf("re-planned job = %+v, %v; want attempt 0", got, err)
+	}
+}
+
+// TestFinishedUpgradeLeavesNothingInTheSchedule: when an upgrade's last job
+// is done, its planned revision, attempt counts and delivered marks go too.
+func TestFinishedUpgradeLeavesNothingInTheSchedule(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	plan := []bot.Job{{ID: "a", Kind: bot.JobWindowOpen, Due: t0}, {ID: "b", Kind: bot.JobOverrun, Due: t0.Add(time.Hour)}}
+	if err := s.ReplaceJobs(ctx, 8, 3, plan, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceJobs(ctx, 9, 1, plan, epoch); err != nil {
+		t.Fatal(err)
+	}
+	revs, err := s.PlannedRevs(ctx, []int{8, 9, 10})
+	if err != nil || len(revs) != 2 || revs[8] != 3 || revs[9] != 1 {
+		t.Fatalf("PlannedRevs = %v, %v", revs, err)
+	}
+	got, err := s.Claim(ctx, t0, time.Hour, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claim = %v, %v", jobIDs(got), err)
+	}
+	a := got[0]
+	if a.Upgrade != 8 {
+		a = got[1]
+	}
+	a.Attempt = 2
+	if err := s.Retry(ctx, a, t0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Claim(ctx, t0, time.Hour, 10)
+	if err := s.MarkDelivered(ctx, got[0], "t:#x 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Done(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if revs, _ := s.PlannedRevs(ctx, []int{8}); revs[8] != 3 {
+		t.Fatalf("the revision went while upgrade 8 still has a job: %v", revs)
+	}
+	last, err := s.Claim(ctx, t0.Add(time.Hour), time.Hour, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range last {
+		if j.Upgrade == 8 {
+			if err := s.Done(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if revs, _ := s.PlannedRevs(ctx, []int{8, 9}); len(revs) != 1 || revs[9] != 1 {
+		t.Errorf("after upgrade 8's last job: planned revisions %v, want only upgrade 9's", revs)
+	}
+	for _, k := range []string{"attempts", "sent"} {
+		if n := s.client.HLen(ctx, s.jobsKey(k)).Val(); n != 0 {
+			t.Errorf("%s holds %d fields after the jobs were done", k, n)
+		}
+	}
+	if n := s.client.Exists(ctx, s.jobsByKey(8)).Val(); n != 0 {
+		t.Error("by:8 still exists")
+	}
+	// A plan whose jobs are all past keeps nothing, revision included.
+	if err := s.ReplaceJobs(ctx, 11, 1, plan, t0.Add(10*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if revs, _ := s.PlannedRevs(ctx, []int{11}); len(revs) != 0 {
+		t.Errorf("an upgrade without jobs has a planned revision: %v", revs)
+	}
+}
+
+// TestDeliveredMarks: the threads a claimed job reached are remembered for
+// its retry, and forgotten with the job or when it is re-planned.
+func TestDeliveredMarks(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	plan := []bot.Job{{ID: "a", Kind: bot.JobWindowOpen, Due: t0}}
+	if err := s.ReplaceJobs(ctx, 2, 1, plan, epoch); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Claim(ctx, t0, time.Hour, 1)
+	j := got[0]
+	if parts, err := s.Delivered(ctx, j); err != nil || len(parts) != 0 {
+		t.Fatalf("Delivered of a fresh job = %q, %v", parts, err)
+	}
+	for _, p := range []string{"t:#a 1", "t:#b 2"} {
+		if err := s.MarkDelivered(ctx, j, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if parts, err := s.Delivered(ctx, j); err != nil || !slices.Equal(parts, []string{"t:#a 1", "t:#b 2"}) {
+		t.Fatalf("Delivered = %q, %v", parts, err)
+	}
+	// Re-planned to another time: a new job, nothing delivered yet, and the
+	// old claim cannot mark it.
+	moved := []bot.Job{{ID: "a", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}}
+	if err := s.ReplaceJobs(ctx, 2, 2, moved, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDelivered(ctx, j, "t:#c 3"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Claim(ctx, t0.Add(time.Hour), time.Hour, 1)
+	if parts, err := s.Delivered(ctx, got[0]); err != nil || len(parts) != 0 {
+		t.Fatalf("Delivered of the re-planned job = %q, %v", parts, err)
+	}
+}
+
+func TestForget(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	if first, err := s.First(ctx, "k", time.Hour); err != nil || !first {
+		t.Fatalf("First = %v, %v", first, err)
+	}
+	if err := s.Forget(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := s.First(ctx, "k", time.Hour); err != nil || !first {
+		t.Fatalf("First after Forget = %v, %v; want first again", first, err)
+	}
+	if first, _ := s.First(ctx, "k", time.Hour); first {
+		t.Fatal("First twice is first")
+	}
+}

@@ -124,24 +124,21 @@ return 1
 
 // replaceJobsScript makes ARGV the complete set of one upgrade's jobs.
 //
-// KEYS: jobs due, inflight, data, by:N, revs. ARGV: now ms, upgrade id, the
-// revision planned from, then triples of member, due ms, json. A revision
-// older than the one in revs is ignored; an empty plan forgets the revision
-// (a late, older plan of a finished upgrade is then harmless: its jobs are
-// skipped as stale when they fall due). A job whose json is unchanged is left where it is
-// (due or in flight), so it falls due once; a changed one goes back to due
-// with its new score. A job due at or before now is only ever kept, never
-// added: overdue-and-unsent stays, already-sent stays gone.
+// KEYS: jobs due, inflight, data, by:N, revs, attempts, sent. ARGV: now ms,
+// upgrade id, the revision planned from, then triples of member, due ms,
+// json. A revision older than the one in revs is ignored. A job whose json
+// is unchanged is left where it is (due, in flight, or waiting for a retry),
+// so it falls due once; a changed one goes back to due with its new score and
+// forgets its attempts and delivered parts. A job due at or before now is
+// only ever kept, never added: overdue-and-unsent stays, already-sent stays
+// gone. The revision is remembered only while the upgrade has jobs: an
+// upgrade without any leaves nothing behind (a late, older plan of it is then
+// harmless: its jobs are skipped as stale when they fall due).
 var replaceJobsScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local last = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
 if tonumber(ARGV[3]) < last then
   return 0
-end
-if #ARGV > 3 then
-  redis.call('HSET', KEYS[5], ARGV[2], ARGV[3])
-else
-  redis.call('HDEL', KEYS[5], ARGV[2])
 end
 local keep = {}
 for i = 4, #ARGV, 3 do
@@ -155,6 +152,8 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     redis.call('ZREM', KEYS[2], m)
     redis.call('HDEL', KEYS[3], m)
     redis.call('SREM', KEYS[4], m)
+    redis.call('HDEL', KEYS[6], m)
+    redis.call('HDEL', KEYS[7], m)
   end
 end
 for i = 4, #ARGV, 3 do
@@ -164,17 +163,25 @@ for i = 4, #ARGV, 3 do
     redis.call('ZADD', KEYS[1], ARGV[i + 1], m)
     redis.call('HSET', KEYS[3], m, ARGV[i + 2])
     redis.call('SADD', KEYS[4], m)
+    redis.call('HDEL', KEYS[6], m)
+    redis.call('HDEL', KEYS[7], m)
   end
+end
+if redis.call('SCARD', KEYS[4]) > 0 then
+  redis.call('HSET', KEYS[5], ARGV[2], ARGV[3])
+else
+  redis.call('HDEL', KEYS[5], ARGV[2])
 end
 return 1
 `)
 
 // claimScript leases due jobs to one caller.
 //
-// KEYS: jobs due, inflight, data. ARGV: now ms, lease-until ms, max.
+// KEYS: jobs due, inflight, data, attempts. ARGV: now ms, lease-until ms, max.
 // Jobs whose lease ran out go back to due first, at their original due time
 // (the "due_ms" field that the store puts first in every job's json).
-// Returns the json of the claimed jobs, earliest first.
+// Returns the json of each claimed job followed by its count of failed
+// attempts, earliest first: {json1, attempts1, json2, attempts2, ...}.
 var claimScript = redis.NewScript(`
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])) do
   redis.call('ZREM', KEYS[2], m)
@@ -191,15 +198,50 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT'
   if js then
     redis.call('ZADD', KEYS[2], ARGV[2], m)
     out[#out + 1] = js
+    out[#out + 1] = redis.call('HGET', KEYS[4], m) or '0'
   end
 end
 return out
 `)
 
-// doneScript removes a finished job, but only the version that was claimed:
-// a job replaced meanwhile (new due time) stays.
+// requeueScript puts claimed jobs back in due: Release (at their own due
+// time, so at once) and Retry (later, with a new attempt count). Only the
+// claim that holds a job may put it back: the job must be in flight with
+// the caller's lease end as its score (after a lease ran out another
+// replica's claim has a later one) and unchanged since (not re-planned).
 //
-// KEYS: jobs due, inflight, data, by:N. ARGV: member, json.
+// KEYS: jobs due, inflight, data, attempts. ARGV: quintuples of member,
+// json as claimed, lease-until ms of the claim, score ms (empty: the job's own
+// due time), attempts (empty: keep).
+// Returns how many jobs were put back.
+var requeueScript = redis.NewScript(`
+local n = 0
+for i = 1, #ARGV, 5 do
+  local m = ARGV[i]
+  local held = redis.call('ZSCORE', KEYS[2], m)
+  if held and tonumber(held) == tonumber(ARGV[i + 2]) and redis.call('HGET', KEYS[3], m) == ARGV[i + 1] then
+    local score = ARGV[i + 3]
+    if score == '' then
+      score = string.match(ARGV[i + 1], '"due_ms":(%-?%d+)')
+    end
+    redis.call('ZREM', KEYS[2], m)
+    redis.call('ZADD', KEYS[1], score, m)
+    if ARGV[i + 4] ~= '' then
+      redis.call('HSET', KEYS[4], m, ARGV[i + 4])
+    end
+    n = n + 1
+  end
+end
+return n
+`)
+
+// doneScript removes a finished job, but only the version that was claimed:
+// a job replaced meanwhile (new due time) stays. With its upgrade's last
+// job gone, the upgrade's planned revision goes too, so a finished upgrade
+// leaves nothing behind in the schedule.
+//
+// KEYS: jobs due, inflight, data, by:N, revs, attempts, sent. ARGV: member,
+// json, upgrade id.
 // Returns 1 when removed, 0 when the job was gone or had changed.
 var doneScript = redis.NewScript(`
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then
@@ -209,5 +251,29 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
+redis.call('HDEL', KEYS[7], ARGV[1])
+if redis.call('SCARD', KEYS[4]) == 0 then
+  redis.call('HDEL', KEYS[5], ARGV[3])
+end
+return 1
+`)
+
+// markDeliveredScript remembers that one part of a claimed job (one thread
+// of a notice) was delivered, so a retry of the job skips it. Nothing is
+// marked when the job was re-planned since it was claimed.
+//
+// KEYS: jobs data, sent. ARGV: member, json as claimed, part.
+// Returns 1 when marked, 0 when the job changed.
+var markDeliveredScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+local cur = redis.call('HGET', KEYS[2], ARGV[1])
+if cur then
+  redis.call('HSET', KEYS[2], ARGV[1], cur .. '\n' .. ARGV[3])
+else
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+end
 return 1
 `)
