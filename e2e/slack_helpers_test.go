@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/store"
+	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
 const slackSecret = "e2e-signing-secret"
@@ -74,12 +74,9 @@ func newSlackEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackE
 	if testing.Verbose() && os.Getenv("UPGRADEBOT_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	url := os.Getenv("UPGRADEBOT_TEST_REDIS")
-	if url == "" {
-		url = "memory://"
-	}
-	prefix := fmt.Sprintf("e2e-slack-%s-%d", regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-"), time.Now().UnixNano())
-	st, err := store.Open(ctx, store.Options{URL: url, Prefix: prefix}, log)
+	// The same Redis as the other suites (real server, Cluster or embedded),
+	// in a key space of its own that is deleted when the test ends.
+	st, err := store.Open(ctx, storetest.Target(t), log)
 	if err != nil {
 		t.Fatalf("store: %v", err)
 	}
