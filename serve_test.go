@@ -43,22 +43,7 @@ owners = ["slack:U0ALICE"]
 channels = ["slack:C0PAY"]
 `, addr, api.APIURL())), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, io.Discard, nil)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
+	startServe(t, cfg)
 
 	base := "http://" + addr
 	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
@@ -111,22 +96,7 @@ func TestServeStartsBeforeRedisAndBecomesReady(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"redis://%s/0\"\n", addr, redisAddr)), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, io.Discard, nil)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
+	startServe(t, cfg)
 
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
@@ -164,4 +134,26 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startServe runs `upgradebot serve -config cfg` in the test process until
+// the test ends, then expects a clean stop.
+func startServe(t *testing.T, cfg string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, io.Discard, nil)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
 }

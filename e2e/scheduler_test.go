@@ -46,14 +46,7 @@ type replica struct {
 
 func newReplica(t *testing.T, o store.Options, clock func() time.Time, ms bot.Messenger, adjust ...func(*bot.Config)) *replica {
 	t.Helper()
-	st := storetest.Open(t, o)
-	cfg := schedConfig()
-	for _, fn := range adjust {
-		fn(&cfg)
-	}
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"t": ms}, Now: clock, RefreshIntervalSet: true})
-	t.Cleanup(b.Flush)
-	return &replica{st: st, b: b, sched: bot.NewScheduler(b, st, bot.SchedulerOptions{Now: clock})}
+	return newReplicaWith(t, o, clock, ms, bot.SchedulerOptions{}, adjust...)
 }
 
 func (r *replica) do(t *testing.T, who, text string) bot.Message {
