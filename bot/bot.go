@@ -682,10 +682,16 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 		return Message{}, err
 	}
 	now := b.now().UTC()
+	self := b.dir.KeyOf(actor.ID)
 	var recorded bool // any key acknowledged for the first time
 	var stands Ack
 	for i, key := range b.dir.Satisfies(actor, u.Audience) {
-		a, isFirst, err := b.store.Ack(ctx, id, Ack{Scope: scope, Who: key, Via: actor.ID, At: now})
+		a := Ack{Scope: scope, Who: key, Via: actor.ID, At: now}
+		data := map[string]any{"scope": scope, "via": actor.ID}
+		if key != self {
+			a.By, data["for"] = self, key
+		}
+		a, isFirst, err := b.store.Ack(ctx, id, a)
 		if err != nil {
 			return Message{}, fmt.Errorf("record ack of %s: %w", u.Key(), err)
 		}
@@ -694,7 +700,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 		}
 		if isFirst {
 			recorded = true
-			b.emit(ctx, u, EventAcknowledged, key, map[string]any{"scope": scope, "via": actor.ID})
+			b.emit(ctx, u, EventAcknowledged, self, data)
 		}
 	}
 	what := "the upgrade window of"
@@ -702,6 +708,11 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 		what = "the rollback of"
 	}
 	if !recorded {
+		if stands.Who != self && b.dir.KeyOf(stands.Via) != self {
+			// Her group was answered for by another member.
+			return reply(T("").Mention(b.dir.Principal(stands.Who)).Add(" already acknowledged " + what + " ").Bold(u.Title()).
+				Add(", by ").Mention(b.dir.Principal(b.dir.KeyOf(stands.Via))).Add(" at ").Time(stands.At).Add("; nothing more is needed from you.")), nil
+		}
 		return reply(T("You already acknowledged " + what + " ").Bold(u.Title()).Add(" at ").Time(stands.At).Add(".")), nil
 	}
 	b.refreshRoot(id)

@@ -631,6 +631,23 @@ func TestGroupMemberAckCountsOnceForTheGroup(t *testing.T) {
 	if !strings.Contains(show, "• brief: @carol (for @SOPS) at 2026-11-22 10:00 UTC") || strings.Count(show, "• brief:") != 1 {
 		t.Fatalf("show should list carol's press once, for her group:\n%s", show)
 	}
+	// One press is one acknowledgment for whoever reads the event stream.
+	var acked []bot.Event
+	f.st.mu.Lock()
+	for _, e := range f.st.events {
+		if e.Type == bot.EventAcknowledged {
+			acked = append(acked, e)
+		}
+	}
+	f.st.mu.Unlock()
+	if len(acked) != 1 || acked[0].Actor != "carol" || acked[0].Data["for"] != "test:SOPS" {
+		t.Fatalf("acknowledged events = %+v, want one by carol for test:SOPS", acked)
+	}
+	// Another member finds the group answered for, and is told by whom.
+	dave := bot.Actor{ID: "test:UDAVE", Name: "dave", Groups: []string{"test:SOPS"}}
+	if m := lines(f.b.Press(context.Background(), dave, "UPG-1", "brief")); !strings.Contains(m, "@SOPS already acknowledged the upgrade window of UPG-1 checkout v9, by @carol at 2026-11-22 10:00 UTC; nothing more is needed from you.") {
+		t.Fatalf("a second member's press: %s", m)
+	}
 }
 
 func TestRepeatPressThatNewlyAnswersForAGroupRefreshesTheRoot(t *testing.T) {

@@ -233,12 +233,20 @@ func (d *Directory) CanChange(a Actor, service string) bool {
 
 // Satisfies returns the audience keys that an ack by this actor answers: the
 // actor's own key, plus any audience group the actor belongs to.
+//
+// The presser's own key comes first, and is left out when she is in the
+// audience only through her groups: her press is then recorded once, as
+// her groups' acknowledgment (Ack.By), not also as her own.
 func (d *Directory) Satisfies(a Actor, audience []string) []string {
-	keys := []string{d.KeyOf(a.ID)}
+	self := d.KeyOf(a.ID)
+	var groups []string
 	for _, k := range audience {
-		if slices.Contains(a.Groups, k) && !slices.Contains(keys, k) {
-			keys = append(keys, k)
+		if slices.Contains(a.Groups, k) && k != self && !slices.Contains(groups, k) {
+			groups = append(groups, k)
 		}
 	}
-	return keys
+	if len(groups) > 0 && !slices.Contains(audience, self) {
+		return groups
+	}
+	return append([]string{self}, groups...)
 }

@@ -140,7 +140,8 @@ func (u *Upgrade) Clone() *Upgrade {
 type Ack struct {
 	Scope string    `json:"scope"`
 	Who   string    `json:"who"`
-	Via   string    `json:"via"` // the platform identity that pressed
+	Via   string    `json:"via"`          // the platform identity that pressed
+	By    string    `json:"by,omitempty"` // who pressed, when not Who: a member answering for her group
 	At    time.Time `json:"at"`
 }
 

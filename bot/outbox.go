@@ -147,9 +147,6 @@ func (b *Bot) postRoots(u *Upgrade, inv *Invocation) {
 	})
 }
 
-// maxRootEdits bounds the edits of one refresh that keeps finding newer state.
-const maxRootEdits = 5
-
 // rootVersion identifies what a root message shows: every change of the
 // upgrade bumps Rev, and acknowledgments only ever add up.
 type rootVersion struct{ rev, acks int }
@@ -158,33 +155,36 @@ type rootVersion struct{ rev, acks int }
 // about once per interval per upgrade. Coalescing is per replica: another
 // replica may edit the same message meanwhile, and a slow edit of older
 // state may land after its newer one. So after editing, the refresh looks
-// again and edits once more if the state moved on since it rendered; the
-// last edit to land is then never older than the last change.
+// again and, if the state moved on since it rendered, queues one more
+// refresh (which keeps to the interval); the last edit to land is then
+// never older than the last change.
 func (b *Bot) refreshRoot(id int) {
 	b.out.coalesce(id, func(ctx context.Context) {
-		var shown rootVersion
-		for edits := 0; edits < maxRootEdits; edits++ {
+		version := func() (*Upgrade, []Ack, rootVersion, bool) {
 			u, err := b.store.Get(ctx, id)
 			if err != nil {
 				b.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
-				return
+				return nil, nil, rootVersion{}, false
 			}
 			acks, err := b.store.Acks(ctx, id)
 			if err != nil {
 				b.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
-				return
+				return nil, nil, rootVersion{}, false
 			}
-			v := rootVersion{rev: u.Rev, acks: len(acks)}
-			if edits > 0 && v == shown {
-				return
+			return u, acks, rootVersion{rev: u.Rev, acks: len(acks)}, true
+		}
+		u, acks, shown, ok := version()
+		if !ok {
+			return
+		}
+		root := b.dir.Root(u, acks)
+		for _, t := range u.Threads {
+			if err := b.msg.Edit(ctx, t, root); err != nil {
+				b.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
 			}
-			root := b.dir.Root(u, acks)
-			for _, t := range u.Threads {
-				if err := b.msg.Edit(ctx, t, root); err != nil {
-					b.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
-				}
-			}
-			shown = v
+		}
+		if _, _, now, ok := version(); ok && now != shown {
+			b.refreshRoot(id)
 		}
 	})
 }

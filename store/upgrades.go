@@ -374,7 +374,11 @@ func (s *Store) Ack(ctx context.Context, id int, a bot.Ack) (bot.Ack, bool, erro
 	if err != nil {
 		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
 	}
-	dec, err := json.Marshal(bot.Decision{At: a.At, Actor: a.Who, Action: "acknowledged", Detail: a.Scope})
+	d := bot.Decision{At: a.At, Actor: a.Who, Action: "acknowledged", Detail: a.Scope}
+	if a.By != "" && a.By != a.Who {
+		d.Actor, d.Detail = a.By, a.Scope+" for "+a.Who
+	}
+	dec, err := json.Marshal(d)
 	if err != nil {
 		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
 	}

@@ -363,6 +363,28 @@ func TestListReadsOnlyCandidates(t *testing.T) {
 	_ = live
 }
 
+// A member's press for her group is logged as hers, for the group.
+func TestGroupAckIsLoggedAsThePressers(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	u := create(t, s, "payments", t0, time.Hour, bot.Scheduled)
+	if _, first, err := s.Ack(ctx, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "slack:S0OPS", Via: "slack:U0CAROL", By: "carol", At: t0}); err != nil || !first {
+		t.Fatalf("Ack = %v, %v", first, err)
+	}
+	log, err := s.Log(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := log[len(log)-1]
+	if last.Actor != "carol" || last.Action != "acknowledged" || last.Detail != "brief for slack:S0OPS" {
+		t.Errorf("log entry = %+v, want carol acknowledged brief for slack:S0OPS", last)
+	}
+	acks, _ := s.Acks(ctx, u.ID)
+	if len(acks) != 1 || acks[0].By != "carol" || acks[0].Who != "slack:S0OPS" {
+		t.Errorf("acks = %+v", acks)
+	}
+}
+
 func TestAckFirstWins(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
