@@ -107,8 +107,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// drainTimeout bounds how long a stopping serve keeps delivering queued notices.
-const drainTimeout = 12 * time.Second
+// stopBudget bounds how long a stopping serve takes: HTTP requests in flight
+// (at most 8 s), adapters and scheduler finishing what they started, then
+// queued notices with whatever is left.
+const stopBudget = 25 * time.Second
 
 // defaultConfigPath is read when -config is not given.
 const defaultConfigPath = "config.toml"
@@ -390,14 +392,20 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 			err = nil
 		}
 	}
+	// Everything below shares one budget that fits an orchestrator's
+	// grace period (Kubernetes: 30 s between SIGTERM and SIGKILL).
+	stopBy := time.Now().Add(stopBudget)
 	shutdown, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	stopRuns()
 	runs.Wait() // adapters finish answering what they already accepted
 	// Notices of commands already answered are delivered before exiting,
-	// within what an orchestrator's grace period (30 s by default) allows.
-	drain, cancelDrain := context.WithTimeout(context.Background(), drainTimeout)
+	// with what is left of the budget, and never less than a moment.
+	if least := time.Now().Add(time.Second); stopBy.Before(least) {
+		stopBy = least
+	}
+	drain, cancelDrain := context.WithDeadline(context.Background(), stopBy)
 	defer cancelDrain()
 	b.Drain(drain)
 	log.Info("upgradebot stopped")

@@ -199,7 +199,7 @@ func sentence(msg string) string {
 	if c := msg[0]; c >= 'a' && c <= 'z' {
 		msg = string(c-'a'+'A') + msg[1:]
 	}
-	if !strings.ContainsAny(msg[len(msg)-1:], ".?!:)") {
+	if !strings.ContainsAny(msg[len(msg)-1:], ".?!:") {
 		msg += "."
 	}
 	return msg
@@ -387,7 +387,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 		r.Lines = append(r.Lines, T("Blast radius: "+strings.Join(u.BlastRadius, ", ")+"."))
 	}
 	for _, cf := range conflicts {
-		r.Lines = append(r.Lines, append(T("⚠ Warning: this window overlaps "), conflictText(cf)...))
+		r.Lines = append(r.Lines, append(append(T("⚠ Warning: this window overlaps "), conflictText(cf)...), T(".")...))
 	}
 	r.Lines = append(r.Lines, T("The pre-brief is being posted to ").Channels(u.Channels).Add("."))
 	r.UpgradeID = u.Key()
@@ -459,6 +459,10 @@ func (b *Bot) start(ctx context.Context, inv Invocation, c commands.Start) (Mess
 		return Message{}, err
 	}
 	b.afterChange(ctx, u, EventStarted, inv, nil, b.dir.Started(u, b.dir.KeyOf(inv.Actor.ID)))
+	if !u.End.After(b.now()) {
+		return reply(T("🚀 Started ").Bold(u.Title()).Add("; its window already ended ").Time(u.End).Add(": extend it with ").
+			Code("/upgrade extend "+u.Key()+" <duration>").Add(" so people know how long it runs.")), nil
+	}
 	return reply(T("🚀 Started ").Bold(u.Title()).Add("; the window ends ").Time(u.End).Add(".")), nil
 }
 
@@ -529,7 +533,7 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 }
 
 func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Reschedule) (Message, error) {
-	var old time.Time
+	var old, oldEnd time.Time
 	u, err := b.transition(ctx, inv, c.ID, "reschedule", func(u *Upgrade) error {
 		if u.State != Scheduled {
 			return noLonger(u, "rescheduled")
@@ -538,13 +542,17 @@ func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Resched
 		if d == 0 {
 			d = u.Duration()
 		}
+		if c.Start.Equal(u.Start) && d == u.Duration() {
+			return Errorf(EINVALID, "%s is already scheduled from %s to %s; nothing changed.", u.Key(),
+				u.Start.Format("2006-01-02 15:04 UTC"), u.End.Format("2006-01-02 15:04 UTC"))
+		}
 		return b.checkWindow(c.Start, d)
 	}, func(u *Upgrade) Decision {
 		d := c.Duration
 		if d == 0 {
 			d = u.Duration()
 		}
-		old = u.Start
+		old, oldEnd = u.Start, u.End
 		u.Start, u.End = c.Start.UTC(), c.Start.Add(d).UTC()
 		return Decision{Action: "rescheduled", Detail: fmt.Sprintf("from %s to %s, until %s", old.Format(time.RFC3339), u.Start.Format(time.RFC3339), u.End.Format(time.RFC3339))}
 	})
@@ -552,14 +560,14 @@ func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Resched
 		return Message{}, err
 	}
 	u = b.refreshConflicts(ctx, u)
-	b.afterChange(ctx, u, EventRescheduled, inv, map[string]any{"start": u.Start, "end": u.End, "previous_start": old}, b.dir.RescheduledMsg(u, b.dir.KeyOf(inv.Actor.ID), old))
-	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(" to ").Time(u.Start).Add(" to ").Time(u.End).Add("."))
+	b.afterChange(ctx, u, EventRescheduled, inv, map[string]any{"start": u.Start, "end": u.End, "previous_start": old}, b.dir.RescheduledMsg(u, b.dir.KeyOf(inv.Actor.ID), old, oldEnd))
+	r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(": the window is now ").Time(u.Start).Add(" to ").Time(u.End).Add(" (" + FormatDuration(u.Duration()) + ")."))
 	r.UTC = inUTC(u.Start, u.End)
 	if !c.ZoneGiven {
 		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
 	}
 	for _, cf := range u.Conflicts {
-		r.Lines = append(r.Lines, append(T("⚠ Warning: this window overlaps "), conflictText(cf)...))
+		r.Lines = append(r.Lines, append(append(T("⚠ Warning: this window overlaps "), conflictText(cf)...), T(".")...))
 	}
 	return r, nil
 }

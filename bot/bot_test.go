@@ -772,3 +772,69 @@ func TestDrainStopsWaitingAtItsDeadlineAndSaysWhatIsLeft(t *testing.T) {
 		t.Error("the held root message was never posted")
 	}
 }
+
+func TestRepliesKnowTheState(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments) // UPG-1, 2026-12-01 02:00 to 04:00 UTC
+	f.ok(t, "carol", "schedule ledger v3 at 2026-12-01 03:00 UTC for 1h")
+
+	// A reschedule that changes nothing is refused and posts nothing.
+	f.rec.Reset()
+	f.fails(t, "alice", "reschedule 1 at 2026-12-01 02:00 UTC for 2h", "UPG-1 is already scheduled from 2026-12-01 02:00 UTC to 2026-12-01 04:00 UTC; nothing changed.")
+	if n := len(f.rec.All()); n != 0 {
+		t.Fatalf("a refused reschedule posted %d messages", n)
+	}
+	// A change of duration only says what the window was and is.
+	f.ok(t, "alice", "reschedule 1 at 2026-12-01 02:00 UTC for 3h")
+	var notice string
+	for _, s := range f.rec.All() {
+		if s.Msg.Kind == bot.KindRescheduled {
+			notice = lines(s.Msg)
+		}
+	}
+	if !strings.Contains(notice, "now 2026-12-01 02:00 UTC to 2026-12-01 05:00 UTC (3h), was 2026-12-01 02:00 UTC to 2026-12-01 04:00 UTC.") {
+		t.Fatalf("rescheduled notice: %q", notice)
+	}
+
+	// An outsider's acknowledgment is shown apart in show.
+	f.ok(t, "dave", "ack 1")
+	if show := lines(f.ok(t, "dave", "show 1")); !strings.Contains(show, "• brief: @dave (not in the audience) at") {
+		t.Fatalf("show:\n%s", show)
+	}
+
+	// Once cancelled: no conflict warning on the root, no pending list.
+	if root := lines(lastRoot(t, f.rec, "test:#payments")); !strings.Contains(root, "overlaps UPG-2") {
+		t.Fatalf("the active root should warn about UPG-2:\n%s", root)
+	}
+	f.ok(t, "alice", "cancel 1")
+	if root := lines(lastRoot(t, f.rec, "test:#payments")); strings.Contains(root, "overlaps") {
+		t.Fatalf("a cancelled upgrade still warns of an overlap:\n%s", root)
+	}
+	if p := lines(f.ok(t, "bob", "pending 1")); !strings.Contains(p, "UPG-1 is cancelled; no acknowledgment is needed any more") {
+		t.Fatalf("pending of a cancelled upgrade: %q", p)
+	}
+}
+
+func TestReminderSaysHowFarOffTheStartIs(t *testing.T) {
+	d := bot.NewDirectory(testConfig())
+	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", State: bot.Scheduled, Start: t0, End: t0.Add(time.Hour)}
+	cases := []struct {
+		before, late time.Duration
+		want         string
+	}{
+		{3 * time.Minute, 2*time.Minute + 26*time.Second, "(in under a minute) — this reminder is 2m26s late."},
+		{90 * time.Minute, 0, "(in 1h30m)."},
+		{72 * time.Hour, 0, "(in 3d)."},
+	}
+	for _, c := range cases {
+		if got := d.Reminder(u, nil, c.before, c.late).Plain(time.UTC); !strings.Contains(got, c.want) {
+			t.Errorf("%s before, %s late: %q lacks %q", c.before, c.late, got, c.want)
+		}
+	}
+}
+
+func TestParserErrorsReadAsSentences(t *testing.T) {
+	f := newFixture(t)
+	f.fails(t, "alice", "extend 1 2x", `"2x" is not a duration`, "w = 7d).")
+	f.fails(t, "alice", `complete 7 "unterminated`, `Unterminated quote: "unterminated; close it with another ".`)
+}

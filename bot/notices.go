@@ -117,6 +117,15 @@ func windowText(u *Upgrade) Text {
 	return Text{}.Time(u.Start).Add(" to ").Time(u.End).Add(" (" + FormatDuration(u.Duration()) + ")")
 }
 
+// untilText says how far off a start is, to the minute: "in 3d", "in 1h",
+// "in under a minute" (never "in 0m").
+func untilText(left time.Duration) string {
+	if left < time.Minute {
+		return "in under a minute"
+	}
+	return "in " + FormatDuration(left.Truncate(time.Minute))
+}
+
 // FormatDuration renders a duration the way people type it: 90m is 1h30m,
 // 25h stays 25h, whole days from two days on: 3d, 7d, 2d12h.
 func FormatDuration(d time.Duration) string {
@@ -176,8 +185,10 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 		radius = T(strings.Join(u.BlastRadius, ", "))
 	}
 	m.Fields = append(m.Fields, Field{"Blast radius", radius})
-	for _, c := range u.Conflicts {
-		m.Fields = append(m.Fields, Field{"Conflict", append(T("⚠ overlaps "), conflictText(c)...)})
+	if u.State.Active() { // a finished window conflicts with nothing any more
+		for _, c := range u.Conflicts {
+			m.Fields = append(m.Fields, Field{"Conflict", append(T("⚠ overlaps "), conflictText(c)...)})
+		}
 	}
 	switch u.State {
 	case Scheduled, InProgress, RolledBack:
@@ -213,7 +224,7 @@ func (d *Directory) Reminder(u *Upgrade, acks []Ack, before, late time.Duration)
 	m := thread(u, KindReminder)
 	st := d.Status(u, acks, ScopeBrief)
 	left := before - late
-	line := T("⏰ Reminder: ").Bold(u.Title()).Add(" starts ").Time(u.Start).Add(" (in " + FormatDuration(left.Truncate(time.Minute)) + ")")
+	line := T("⏰ Reminder: ").Bold(u.Title()).Add(" starts ").Time(u.Start).Add(" (" + untilText(left) + ")")
 	if late > 0 {
 		line = line.Add(fmt.Sprintf(" — this reminder is %s late", FormatDuration(late.Truncate(time.Second))))
 	}
@@ -265,10 +276,11 @@ func (d *Directory) CancelledMsg(u *Upgrade, by string) Message {
 }
 
 // RescheduledMsg announces a moved window, also in the channel.
-func (d *Directory) RescheduledMsg(u *Upgrade, by string, oldStart time.Time) Message {
+func (d *Directory) RescheduledMsg(u *Upgrade, by string, oldStart, oldEnd time.Time) Message {
 	m := thread(u, KindRescheduled)
 	m.Broadcast = true
-	m.Lines = append(m.Lines, T("📅 ").Bold(u.Title()).Add(" was rescheduled by ").Mention(d.Principal(by)).Add(" from ").Time(oldStart).Add(" to ").Time(u.Start).Add(" (until ").Time(u.End).Add(")."))
+	m.Lines = append(m.Lines, T("📅 ").Bold(u.Title()).Add(" was rescheduled by ").Mention(d.Principal(by)).
+		Add(": now ").Time(u.Start).Add(" to ").Time(u.End).Add(" ("+FormatDuration(u.Duration())+"), was ").Time(oldStart).Add(" to ").Time(oldEnd).Add("."))
 	return m
 }
 

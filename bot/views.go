@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,8 +69,11 @@ func (b *Bot) show(ctx context.Context, id int) (Message, error) {
 	for _, scope := range []string{ScopeBrief, ScopeRollback} {
 		for _, e := range b.dir.Acked(acks, scope) {
 			line := T("• " + scope + ": ").Mention(e.Who)
-			if len(e.For) > 0 {
+			switch {
+			case len(e.For) > 0:
 				line = line.Add(" (for ").Mentions(e.For).Add(")")
+			case !slices.Contains(u.Audience, e.Who.Key):
+				line = line.Add(" (not in the audience)")
 			}
 			m.Lines = append(m.Lines, line.Add(" at ").Time(e.At))
 		}
@@ -114,6 +118,10 @@ func (b *Bot) pending(ctx context.Context, id int) (Message, error) {
 	what := "the pre-brief"
 	if st.Scope == ScopeRollback {
 		what = "the rollback alert"
+	}
+	if u.State == Completed || u.State == Cancelled {
+		return reply(T(fmt.Sprintf("%s is %s; no acknowledgment is needed any more (%d of %d acknowledged %s).",
+			u.Key(), u.State, len(st.Acked), st.Total, what))), nil
 	}
 	if len(st.Pending) == 0 {
 		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total))), nil

@@ -63,7 +63,7 @@ func tokenize(s string) ([]token, *Error) {
 		}
 		if !closed {
 			tok := strings.TrimSpace(s[start:])
-			return nil, &Error{Token: tok, Msg: fmt.Sprintf("unterminated quote in %q; close it with another \"", tok)}
+			return nil, &Error{Token: tok, Msg: fmt.Sprintf("unterminated quote: %s; close it with another \"", tok)}
 		}
 	}
 	flush()

@@ -137,7 +137,7 @@ func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.C
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 			return fail
 		}
-		a.log.WarnContext(ctx, "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait)
+		a.log.WarnContext(ctx, "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait.String())
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

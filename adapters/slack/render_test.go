@@ -299,7 +299,7 @@ func TestEveryNoticeFallbackLeadsWithOneEmoji(t *testing.T) {
 		"started":             d.Started(u, "alice"),
 		"completed":           d.CompletedMsg(u, "alice"),
 		"cancelled":           d.CancelledMsg(u, "alice"),
-		"rescheduled":         d.RescheduledMsg(u, "alice", start.Add(-time.Hour)),
+		"rescheduled":         d.RescheduledMsg(u, "alice", start.Add(-time.Hour), u.End.Add(-time.Hour)),
 		"extended":            d.ExtendedMsg(u, "alice", time.Hour),
 		"rollback":            d.RollbackAlert(rolled, "alice"),
 		"overrun":             d.Overrun(u),

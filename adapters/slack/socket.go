@@ -61,7 +61,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 	case socketmode.EventTypeConnectionError:
 		a.connected.Store(false)
 		if e, ok := evt.Data.(*slackgo.ConnectionErrorEvent); ok {
-			a.log.WarnContext(ctx, "socket mode connection failed; retrying", "attempt", e.Attempt, "backoff", e.Backoff, "code", errorCode(e.ErrorObj))
+			a.log.WarnContext(ctx, "socket mode connection failed; retrying", "attempt", e.Attempt, "backoff", e.Backoff.String(), "code", errorCode(e.ErrorObj))
 		}
 	case socketmode.EventTypeInvalidAuth:
 		a.connected.Store(false)
