@@ -461,7 +461,7 @@ func (b *Bot) start(ctx context.Context, inv Invocation, c commands.Start) (Mess
 	b.afterChange(ctx, u, EventStarted, inv, nil, b.dir.Started(u, b.dir.KeyOf(inv.Actor.ID)))
 	if !u.End.After(b.now()) {
 		return reply(T("🚀 Started ").Bold(u.Title()).Add("; its window already ended ").Time(u.End).Add(": extend it with ").
-			Code("/upgrade extend "+u.Key()+" <duration>").Add(" so people know how long it runs.")), nil
+			Code("/upgrade extend " + u.Key() + " <duration>").Add(" so people know how long it runs.")), nil
 	}
 	return reply(T("🚀 Started ").Bold(u.Title()).Add("; the window ends ").Time(u.End).Add(".")), nil
 }
