@@ -161,7 +161,7 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 		t.Fatalf("show lacks %q:\n%s", miss, show)
 	}
 	log := lines(f.ok(t, "bob", "log 1"))
-	for _, want := range []string{"alice · scheduled", "bob · acknowledged · brief", "carol · acknowledged · brief", "alice · started", "alice · rolled_back · why: error rate 5% on card auth"} {
+	for _, want := range []string{"alice · scheduled · window 2026-12-01 02:00 UTC to 2026-12-01 04:00 UTC", "bob · acknowledged · brief", "carol · acknowledged · brief", "alice · started", "alice · rolled_back · why: error rate 5% on card auth"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

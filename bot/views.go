@@ -143,7 +143,7 @@ func (b *Bot) decisionLog(ctx context.Context, id int) (Message, error) {
 	for _, d := range log {
 		line := Text{}.Time(d.At).Add(" · " + b.dir.Principal(d.Actor).Name + " · " + d.Action)
 		if d.Detail != "" {
-			line = line.Add(" · " + d.Detail)
+			line = append(line.Add(" · "), detailText(d.Detail)...)
 		}
 		if d.Reason != "" {
 			line = line.Add(" · why: " + d.Reason)
@@ -151,6 +151,25 @@ func (b *Bot) decisionLog(ctx context.Context, id int) (Message, error) {
 		m.Lines = append(m.Lines, line)
 	}
 	return m, nil
+}
+
+// logTime matches the RFC 3339 instants the log keeps in its details.
+var logTime = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`)
+
+// detailText shows a log detail with its instants as times people read
+// (in each reader's zone where the platform can), not as RFC 3339.
+func detailText(s string) Text {
+	var t Text
+	last := 0
+	for _, loc := range logTime.FindAllStringIndex(s, -1) {
+		at, err := time.Parse(time.RFC3339, s[loc[0]:loc[1]])
+		if err != nil {
+			continue
+		}
+		t = t.Add(s[last:loc[0]]).Time(at)
+		last = loc[1]
+	}
+	return t.Add(s[last:])
 }
 
 var repoShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
