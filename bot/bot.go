@@ -57,6 +57,8 @@ type Bot struct {
 	releaseTimeout time.Duration
 	// onFailure counts undelivered notices (metrics); optional.
 	onFailure func(Kind)
+	// notices records command notices until delivered, when the store can.
+	notices NoticeLog
 }
 
 // Planner keeps the due jobs of an upgrade in step with its window
@@ -92,6 +94,7 @@ func New(o Options) *Bot {
 	b := &Bot{cfg: o.Config, dir: NewDirectory(o.Config), store: o.Store, msg: o.Messenger,
 		releases: o.Releases, sinks: o.Sinks, now: o.Now, log: o.Logger, releaseTimeout: o.ReleaseTimeout}
 	b.out = newOutbox(b.log, interval)
+	b.notices, _ = o.Store.(NoticeLog)
 	return b
 }
 
@@ -130,7 +133,11 @@ func (b *Bot) Drain(ctx context.Context) int {
 	}
 	n := b.out.pending()
 	if n > 0 {
-		b.log.ErrorContext(ctx, "stopping with notices not yet delivered; the changes are saved, their thread notices are lost", "tasks", n)
+		if b.notices != nil {
+			b.log.WarnContext(ctx, "stopping with notices not yet delivered; they stay recorded and another replica sends them", "tasks", n)
+		} else {
+			b.log.ErrorContext(ctx, "stopping with notices not yet delivered; the changes are saved, their thread notices are lost", "tasks", n)
+		}
 	}
 	return n
 }
@@ -376,7 +383,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	}
 	b.emit(ctx, u, EventScheduled, actor, map[string]any{"start": start, "end": end, "version": u.Version})
 	b.plan(ctx, u)
-	b.postRoots(u, &inv)
+	b.postRoots(ctx, u, &inv)
 
 	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(start).Add(" to ").Time(end).Add(" (" + FormatDuration(d) + ")."))
 	r.UTC = inUTC(start, end)
@@ -620,7 +627,7 @@ func (b *Bot) afterChange(ctx context.Context, u *Upgrade, event string, inv Inv
 	b.emit(ctx, u, event, b.dir.KeyOf(inv.Actor.ID), data)
 	b.plan(ctx, u)
 	b.refreshRoot(u.ID)
-	b.notifyThreads(u.ID, notice, &inv)
+	b.notifyThreads(ctx, u.ID, notice, &inv)
 }
 
 func (b *Bot) plan(ctx context.Context, u *Upgrade) {

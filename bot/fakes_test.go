@@ -160,3 +160,98 @@ func (s *slowEdits) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message)
 	}
 	return s.Messenger.Edit(ctx, ref, m)
 }
+
+// noticeStore is a memStore that is also a bot.NoticeLog, like the Redis
+// store: the shared record of command notices not yet delivered.
+type noticeStore struct {
+	*memStore
+	nmu     sync.Mutex
+	pending map[string]bot.PendingNotice
+	score   map[string]time.Time
+}
+
+func newNoticeStore() *noticeStore {
+	return &noticeStore{memStore: newMemStore(), pending: map[string]bot.PendingNotice{}, score: map[string]time.Time{}}
+}
+
+var _ bot.NoticeLog = (*noticeStore)(nil)
+
+func (s *noticeStore) RecordNotice(_ context.Context, n bot.PendingNotice) error {
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
+	s.pending[n.Key], s.score[n.Key] = n, n.At
+	return nil
+}
+
+func (s *noticeStore) TouchNotice(_ context.Context, n bot.PendingNotice, at time.Time) error {
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
+	if _, ok := s.pending[n.Key]; ok {
+		s.score[n.Key] = at
+	}
+	return nil
+}
+
+func (s *noticeStore) ForgetNotice(_ context.Context, n bot.PendingNotice) error {
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
+	delete(s.pending, n.Key)
+	delete(s.score, n.Key)
+	return nil
+}
+
+func (s *noticeStore) ClaimNotices(_ context.Context, before, now time.Time, max int) ([]bot.PendingNotice, error) {
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
+	var out []bot.PendingNotice
+	for k, n := range s.pending {
+		if !s.score[k].After(before) {
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return s.score[out[i].Key].Before(s.score[out[j].Key]) })
+	if len(out) > max {
+		out = out[:max]
+	}
+	for _, n := range out {
+		s.score[n.Key] = now
+	}
+	return out, nil
+}
+
+func (s *noticeStore) count() int {
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
+	return len(s.pending)
+}
+
+// stuck is a Messenger that never answers until released, like a replica
+// about to be killed: its outbox hangs on the first delivery.
+type stuck struct {
+	bot.Messenger
+	entered chan struct{} // buffered
+	release chan struct{}
+}
+
+func (s *stuck) wait(ctx context.Context) error {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-s.release:
+		return fmt.Errorf("replica killed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *stuck) Post(ctx context.Context, _ string, _ bot.Message) (bot.MessageRef, error) {
+	return bot.MessageRef{}, s.wait(ctx)
+}
+
+func (s *stuck) Reply(ctx context.Context, _ bot.MessageRef, _ bot.Message) (bot.MessageRef, error) {
+	return bot.MessageRef{}, s.wait(ctx)
+}
+
+func (s *stuck) Edit(ctx context.Context, _ bot.MessageRef, _ bot.Message) error { return s.wait(ctx) }

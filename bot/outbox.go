@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -115,9 +116,19 @@ func (o *outbox) pending() int {
 }
 
 // postRoots posts the pre-brief in each channel and remembers the threads;
-// the invoker hears about any channel it could not reach.
-func (b *Bot) postRoots(u *Upgrade, inv *Invocation) {
-	b.out.enqueue(u.ID, func(ctx context.Context) {
+// the invoker hears about any channel it could not reach. The notice is
+// recorded first (see enqueueNotice), so another replica posts it if this
+// one dies first.
+func (b *Bot) postRoots(ctx context.Context, u *Upgrade, inv *Invocation) {
+	who, ch := invokerOf(inv)
+	b.enqueueNotice(ctx, PendingNotice{Kind: PendingRoots, Upgrade: u.ID, Invoker: who, Channel: ch}, b.rootsTask(u, inv))
+}
+
+// rootsTask posts the root of u in each of its channels that has no thread
+// yet: a re-run after a crash does not post a second root where the first
+// one made it.
+func (b *Bot) rootsTask(u *Upgrade, inv *Invocation) func(context.Context) {
+	return func(ctx context.Context) {
 		acks, err := b.store.Acks(ctx, u.ID)
 		if err != nil {
 			b.log.ErrorContext(ctx, "loading acks failed", "upgrade", u.Key(), "err", err)
@@ -126,12 +137,18 @@ func (b *Bot) postRoots(u *Upgrade, inv *Invocation) {
 		var refs []MessageRef
 		var fails []Failure
 		for _, ch := range u.Channels {
+			if slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == ch }) {
+				continue
+			}
 			ref, err := b.msg.Post(ctx, ch, root)
 			if err != nil {
 				fails = append(fails, b.failure(ctx, u, KindRoot, ch, err))
 				continue
 			}
 			refs = append(refs, ref)
+		}
+		if len(refs) == 0 && len(fails) == 0 {
+			return
 		}
 		if _, err := b.mutate(ctx, u.ID, func(x *Upgrade) (Decision, error) {
 			x.Threads = append(x.Threads, refs...)
@@ -144,7 +161,7 @@ func (b *Bot) postRoots(u *Upgrade, inv *Invocation) {
 			b.refreshRoot(u.ID)
 			b.tellInvoker(ctx, u, inv, fails)
 		}
-	})
+	}
 }
 
 // rootVersion identifies what a root message shows: every change of the
@@ -191,8 +208,11 @@ func (b *Bot) refreshRoot(id int) {
 
 // notifyThreads replies in every thread of the upgrade; inv, when the
 // notice comes from a command, hears about any thread it could not reach.
-func (b *Bot) notifyThreads(id int, m Message, inv *Invocation) {
-	b.out.enqueue(id, func(ctx context.Context) { b.notifyNow(ctx, id, m, inv) })
+// The notice is recorded first (see enqueueNotice).
+func (b *Bot) notifyThreads(ctx context.Context, id int, m Message, inv *Invocation) {
+	who, ch := invokerOf(inv)
+	b.enqueueNotice(ctx, PendingNotice{Kind: PendingThread, Upgrade: id, Message: &m, Invoker: who, Channel: ch},
+		func(ctx context.Context) { b.notifyNow(ctx, id, m, inv) })
 }
 
 // notifyNow is notifyThreads for code already running in the upgrade's

@@ -36,6 +36,10 @@ type SchedulerOptions struct {
 	Reconcile time.Duration
 	// LateAfter is how late a job may be before its notice says so (1m).
 	LateAfter time.Duration
+	// Recover is how often Run looks for command notices another replica
+	// queued and never delivered (it died), and sends them (30s; see
+	// Bot.RecoverNotices). Negative disables it.
+	Recover time.Duration
 }
 
 // Scheduler turns an upgrade's window into due jobs (reminders, window
@@ -91,6 +95,9 @@ func NewScheduler(b *Bot, q JobQueue, o SchedulerOptions) *Scheduler {
 	}
 	if o.LateAfter <= 0 {
 		o.LateAfter = time.Minute
+	}
+	if o.Recover == 0 {
+		o.Recover = 30 * time.Second
 	}
 	s := &Scheduler{b: b, q: q, o: o, log: o.Logger}
 	s.once, _ = q.(Once)
@@ -172,6 +179,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer bg.Wait()
 	if s.o.Reconcile > 0 {
 		bg.Go(func() { s.reconcileLoop(ctx) })
+	}
+	if s.o.Recover > 0 && s.b.notices != nil {
+		bg.Go(func() { s.recoverLoop(ctx, s.o.Recover) })
 	}
 	wake := s.q.Wakeups(ctx)
 	for {

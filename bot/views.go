@@ -191,35 +191,12 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 		return Message{}, err
 	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
-	linked := u.Clone() // the background task's own copy; u is still read below
 	// The lookup and the notice run inside one outbox task of the upgrade, so
 	// notices of later commands queue behind this one and the thread reads in
 	// command order; the lookup is bounded so a slow GitHub cannot stall them.
-	b.out.enqueue(u.ID, func(ctx context.Context) {
-		errSuperseded := errors.New("a later link replaced the release")
-		if b.releases != nil {
-			lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
-			r, err := b.releases.Release(lctx, c.Repo, tag)
-			cancel()
-			if err != nil {
-				b.log.WarnContext(ctx, "release lookup failed; linking the conventional release URL", "upgrade", linked.Key(), "repo", c.Repo, "tag", tag, "err", err)
-			} else if nu, err := b.mutate(ctx, linked.ID, func(x *Upgrade) (Decision, error) {
-				if x.Release == nil || x.Release.Repo != c.Repo || x.Release.Tag != tag {
-					return Decision{}, errSuperseded // a later link won meanwhile
-				}
-				x.Release = &r
-				return Decision{}, nil
-			}); err == nil {
-				linked = nu
-			} else if !errors.Is(err, errSuperseded) {
-				b.log.WarnContext(ctx, "saving the looked-up release failed", "upgrade", linked.Key(), "err", err)
-			}
-		}
-		rel := linked.Release
-		b.emit(ctx, linked, EventLinked, actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
-		b.refreshRoot(linked.ID)
-		b.notifyNow(ctx, linked.ID, b.dir.Linked(linked), &inv)
-	})
+	who, ch := invokerOf(&inv)
+	b.enqueueNotice(ctx, PendingNotice{Kind: PendingLink, Upgrade: u.ID, Invoker: who, Channel: ch, Repo: c.Repo, Tag: tag, Actor: actor},
+		b.linkTask(u.Clone(), c.Repo, tag, actor, &inv)) // the task's own copy; u is still read below
 	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
 }
 
@@ -240,6 +217,36 @@ func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) 
 	}
 	b.emit(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})
 	b.refreshRoot(u.ID)
-	b.notifyThreads(u.ID, b.dir.Linked(u), nil)
+	b.notifyThreads(ctx, u.ID, b.dir.Linked(u), nil)
 	return nil
+}
+
+// linkTask looks up the release repo/tag linked to the upgrade (linked is
+// its state right after the link), saves what it found and announces it.
+func (b *Bot) linkTask(linked *Upgrade, repo, tag, actor string, inv *Invocation) func(context.Context) {
+	return func(ctx context.Context) {
+		errSuperseded := errors.New("a later link replaced the release")
+		if b.releases != nil {
+			lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
+			r, err := b.releases.Release(lctx, repo, tag)
+			cancel()
+			if err != nil {
+				b.log.WarnContext(ctx, "release lookup failed; linking the conventional release URL", "upgrade", linked.Key(), "repo", repo, "tag", tag, "err", err)
+			} else if nu, err := b.mutate(ctx, linked.ID, func(x *Upgrade) (Decision, error) {
+				if x.Release == nil || x.Release.Repo != repo || x.Release.Tag != tag {
+					return Decision{}, errSuperseded // a later link won meanwhile
+				}
+				x.Release = &r
+				return Decision{}, nil
+			}); err == nil {
+				linked = nu
+			} else if !errors.Is(err, errSuperseded) {
+				b.log.WarnContext(ctx, "saving the looked-up release failed", "upgrade", linked.Key(), "err", err)
+			}
+		}
+		rel := linked.Release
+		b.emit(ctx, linked, EventLinked, actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
+		b.refreshRoot(linked.ID)
+		b.notifyNow(ctx, linked.ID, b.dir.Linked(linked), inv)
+	}
 }

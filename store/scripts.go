@@ -277,3 +277,25 @@ else
 end
 return 1
 `)
+
+// claimNoticesScript takes the pending command notices recorded at or
+// before a time (their replica is gone) for one caller: it re-scores each
+// to now, so no other caller takes it until it is stale again (the caller
+// forgets it once delivered; if the caller dies too, it is claimed again).
+// A member whose data is gone is dropped.
+//
+// KEYS: notices due, data. ARGV: before ms, now ms, max.
+// Returns the json of each claimed notice, oldest first.
+var claimNoticesScript = redis.NewScript(`
+local out = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
+  local js = redis.call('HGET', KEYS[2], m)
+  if js then
+    redis.call('ZADD', KEYS[1], ARGV[2], m)
+    out[#out + 1] = js
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
+`)
