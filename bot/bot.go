@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -59,6 +60,8 @@ type Bot struct {
 	onFailure func(Kind)
 	// notices records command notices until delivered, when the store can.
 	notices NoticeLog
+	// noticeSeq orders the notices this replica records at the same instant.
+	noticeSeq atomic.Uint64
 }
 
 // Planner keeps the due jobs of an upgrade in step with its window

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"time"
 )
 
@@ -68,15 +67,13 @@ type NoticeLog interface {
 // which touches the record, so a live replica is done with it by then.
 const RecoverAfter = taskTimeout + 30*time.Second
 
-var noticeSeq atomic.Uint64
-
 // enqueueNotice records n (best effort) and queues task in the upgrade's
 // outbox; the record is forgotten when the task ends.
 func (b *Bot) enqueueNotice(ctx context.Context, n PendingNotice, task func(context.Context)) {
 	recorded := false
 	if b.notices != nil {
 		n.At = b.now().UTC()
-		n.Seq = noticeSeq.Add(1)
+		n.Seq = b.noticeSeq.Add(1)
 		n.Key = fmt.Sprintf("%d/%d-%d-%s", n.Upgrade, n.At.UnixNano(), n.Seq, newEventID()[:8])
 		if err := b.notices.RecordNotice(ctx, n); err != nil {
 			b.log.ErrorContext(ctx, "recording a pending notice failed; delivering it from memory only", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
