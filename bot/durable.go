@@ -191,14 +191,5 @@ func (s *Scheduler) recoverLoop(ctx context.Context, every time.Duration) {
 		}
 	}
 	pass()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pass()
-		}
-	}
+	repeat(ctx, every, pass)
 }

@@ -112,14 +112,19 @@ func (s *Scheduler) reconcileLoop(ctx context.Context) {
 		}
 	}
 	pass("scheduler:reconcile:start", time.Minute, true)
-	t := time.NewTicker(s.o.Reconcile)
+	repeat(ctx, s.o.Reconcile, func() { pass("scheduler:reconcile", s.o.Reconcile*9/10, false) })
+}
+
+// repeat calls fn every interval until ctx ends.
+func repeat(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			pass("scheduler:reconcile", s.o.Reconcile*9/10, false)
+			fn()
 		}
 	}
 }
