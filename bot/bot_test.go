@@ -838,3 +838,17 @@ func TestParserErrorsReadAsSentences(t *testing.T) {
 	f.fails(t, "alice", "extend 1 2x", `"2x" is not a duration`, "w = 7d).")
 	f.fails(t, "alice", `complete 7 "unterminated`, `Unterminated quote: "unterminated; close it with another ".`)
 }
+
+func TestOverrunOffersWhatTheStateAllows(t *testing.T) {
+	d := bot.NewDirectory(testConfig())
+	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Owners: []string{"alice"}, Start: t0, End: t0.Add(time.Hour)}
+	for state, want := range map[bot.State]string{
+		bot.Scheduled:  "Start it late, extend it, reschedule it or cancel it.",
+		bot.InProgress: "Complete it, extend it or roll it back.",
+	} {
+		u.State = state
+		if got := d.Overrun(u).Plain(time.UTC); !strings.Contains(got, want) || !strings.Contains(got, "still "+string(state)) {
+			t.Errorf("overrun while %s: %q lacks %q", state, got, want)
+		}
+	}
+}

@@ -309,7 +309,12 @@ func (d *Directory) Overrun(u *Upgrade) Message {
 	m := thread(u, KindOverrun)
 	m.Alert = true
 	m.Lines = append(m.Lines, T("⚠️ The window of ").Bold(u.Title()).Add(" ended ").Time(u.End).Add(" but it is still "+string(u.State)+". ").Mentions(d.Principals(u.Owners)))
-	m.Lines = append(m.Lines, T("Complete, extend, roll back or cancel it."))
+	// What the owner can still do depends on the state (see the state machine).
+	if u.State == InProgress {
+		m.Lines = append(m.Lines, T("Complete it, extend it or roll it back."))
+	} else {
+		m.Lines = append(m.Lines, T("Start it late, extend it, reschedule it or cancel it."))
+	}
 	return m
 }
 
