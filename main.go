@@ -285,11 +285,13 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	}
 	interactive := isTerminal(stdin)
 	clock := console.NewClock(consoleBaseTime(environ))
-	ms := console.NewMessenger(bc.DefaultLocation)
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: bot.Router{console.Platform: ms},
+	// The console stands in for every platform: its Messenger takes the
+	// channels and people of all of them, so a real configuration can be
+	// dry-run before going live.
+	ms := console.NewMessenger(bc.DefaultLocation, bot.NewDirectory(bc))
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: ms, Queue: st,
 		Now: clock.Now, Logger: log, RefreshIntervalSet: true})
-	sched := newScheduler(b, st, clock.Now, log)
-	sess := console.NewSession(console.Options{Bot: b, Messenger: ms, Clock: clock, Ticker: sched,
+	sess := console.NewSession(console.Options{Bot: b, Messenger: ms, Clock: clock, Ticker: b.Scheduler(),
 		Person: person, Location: bc.DefaultLocation, Out: stdout, Echo: !interactive, Prompt: interactive})
 	if interactive {
 		where := "an embedded Redis (nothing is kept)"
@@ -357,12 +359,11 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	}
 	defer st.Close()
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Logger: log})
-	sched := newScheduler(b, st, time.Now, log)
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Logger: log})
 
 	mux := http.NewServeMux()
 	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}
-	adapters, err := buildAdapters(cfg, b, st, router, mux, health, log)
+	adapters, err := buildAdapters(cfg, bc, b, st, router, mux, health, log)
 	if err != nil {
 		return err
 	}
@@ -379,7 +380,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	errc := make(chan error, 2+len(adapters))
 	var runs sync.WaitGroup
 	go func() { errc <- srv.Serve(ln) }()
-	for _, run := range append([]func(context.Context) error{sched.Run}, adapters...) {
+	for _, run := range append([]func(context.Context) error{b.Run}, adapters...) {
 		runs.Add(1)
 		go func() { defer runs.Done(); errc <- run(runCtx) }()
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
 	"github.com/upgradebot/upgradebot/adapters/web"
@@ -17,13 +16,13 @@ import (
 // buildAdapters builds the enabled platform adapters: each registers its
 // HTTP routes, its Messenger in the router and its readiness check, and
 // returns its run loop for serve to start. Nothing connects yet.
-func buildAdapters(cfg config.Config, b *bot.Bot, st *store.Store, router bot.Router, mux *http.ServeMux, health *web.Health, log *slog.Logger) ([]func(context.Context) error, error) {
+func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store, router bot.Router, mux *http.ServeMux, health *web.Health, log *slog.Logger) ([]func(context.Context) error, error) {
 	var runs []func(context.Context) error
 	if cfg.Slack.Enabled {
 		sa, err := slackadapter.New(slackadapter.Options{
 			BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken, SigningSecret: cfg.Slack.SigningSecret,
 			APIURL: cfg.Slack.APIURL, Mode: cfg.Slack.Mode, Command: cfg.Slack.Command,
-			Bot: b, Once: st, Logger: log,
+			Core: b, Once: st, Groups: bc.Groups, Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
@@ -34,9 +33,4 @@ func buildAdapters(cfg config.Config, b *bot.Bot, st *store.Store, router bot.Ro
 		runs = append(runs, sa.Run)
 	}
 	return runs, nil
-}
-
-// newScheduler builds the reminder scheduler and makes it the bot's planner.
-func newScheduler(b *bot.Bot, st *store.Store, now func() time.Time, log *slog.Logger) *bot.Scheduler {
-	return bot.NewScheduler(b, st, bot.SchedulerOptions{Now: now, Logger: log})
 }

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	b     *bot.Bot
-	st    *memStore
+	st    *bottest.MemStore
 	rec   *bottest.Recorder
 	clock *bottest.Clock
 }
@@ -47,7 +47,7 @@ func testConfig() bot.Config {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{st: newMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
 	f.b = bot.New(bot.Options{Config: testConfig(), Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
 		Now: f.clock.Now, RefreshIntervalSet: true})
 	t.Cleanup(f.b.Flush)
@@ -80,8 +80,8 @@ func (f *fixture) ok(t *testing.T, as, text string) bot.Message {
 func (f *fixture) fails(t *testing.T, as, text string, want ...string) {
 	t.Helper()
 	m := f.do(t, as, text)
-	if m.Kind != bot.KindError || !m.Ephemeral {
-		t.Fatalf("%s: /upgrade %s: want an ephemeral error, got %s", as, text, lines(m))
+	if m.Kind != bot.KindError || !m.Kind.Private() {
+		t.Fatalf("%s: /upgrade %s: want a private error, got %s", as, text, lines(m))
 	}
 	if miss, ok := contains(lines(m), want...); !ok {
 		t.Fatalf("%s: /upgrade %s: error %q lacks %q", as, text, lines(m), miss)
@@ -120,7 +120,7 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 		"Acknowledged 0/3 · waiting for @alice @bob @carol"); !ok {
 		t.Fatalf("root lacks %q:\n%s", miss, lines(root))
 	}
-	if root.Ack == nil || root.Ack.Value() != "UPG-1:brief" {
+	if root.Ack == nil || *root.Ack != (bot.AckButton{UpgradeID: "UPG-1", Scope: "brief"}) {
 		t.Fatalf("root ack button = %+v, want UPG-1:brief", root.Ack)
 	}
 
@@ -150,7 +150,7 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 		t.Fatalf("want the rollback alert, got %+v", replies)
 	}
 	alert := replies[0].Msg
-	if !alert.Broadcast || !alert.Alert || alert.Ack == nil || alert.Ack.Value() != "UPG-1:rollback" {
+	if !alert.AlsoInChannel || !alert.Alert || alert.Ack == nil || *alert.Ack != (bot.AckButton{UpgradeID: "UPG-1", Scope: "rollback"}) {
 		t.Fatalf("rollback alert must be broadcast, loud, with its own ack: %+v", alert)
 	}
 	if miss, ok := contains(lines(alert), "ROLLBACK", "Reason: error rate 5% on card auth", "@alice @bob @carol"); !ok {
@@ -166,7 +166,7 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	if got, want := strings.Join(f.st.eventTypes(), ","), "upgrade.scheduled,upgrade.acknowledged,upgrade.acknowledged,upgrade.started,upgrade.rolled_back"; got != want {
+	if got, want := strings.Join(f.st.EventTypes(), ","), "upgrade.scheduled,upgrade.acknowledged,upgrade.acknowledged,upgrade.started,upgrade.rolled_back"; got != want {
 		t.Errorf("events = %s, want %s", got, want)
 	}
 }
@@ -275,7 +275,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Run(c.cmd, func(t *testing.T) {
 			f := newFixture(t)
 			f.fails(t, "alice", c.cmd, c.want)
-			if us, _ := f.st.List(context.Background(), bot.Filter{}); len(us) != 0 || len(f.rec.All()) != 0 || len(f.st.eventTypes()) != 0 {
+			if us, _ := f.st.List(context.Background(), bot.Filter{}); len(us) != 0 || len(f.rec.All()) != 0 || len(f.st.EventTypes()) != 0 {
 				t.Fatalf("bad input changed something: %d upgrades, %d messages", len(us), len(f.rec.All()))
 			}
 		})
@@ -322,7 +322,7 @@ func TestPersonCountsOnceAndOutsidersShownApart(t *testing.T) {
 func TestGroupOwnerSatisfiedByMember(t *testing.T) {
 	cfg := testConfig()
 	cfg.Services[2].Owners = []string{"test:SOPS"}
-	st, rec := newMemStore(), &bottest.Recorder{}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
 	b.Handle(context.Background(), who("alice"), schedulePayments)
 	b.Press(context.Background(), bot.Actor{ID: "test:UEVE", Groups: []string{"test:SOPS"}}, "1", "brief")
@@ -341,10 +341,21 @@ func TestFailedDeliveryIsRecorded(t *testing.T) {
 	if miss, ok := contains(show, "Failed delivery of root to #payments", "channel_not_found"); !ok {
 		t.Fatalf("show lacks %q:\n%s", miss, show)
 	}
-	// The invoker is told privately (here: the platform cannot whisper, so a DM).
+	// The invoker is told privately, by the way they came.
+	told := f.rec.Ops("answer")
+	if len(told) != 1 || told[0].To != "test:UALICE" || !strings.Contains(told[0].Text, "could not be posted to #payments: slack: channel_not_found") {
+		t.Fatalf("the invoker was not told: %+v", told)
+	}
+}
+
+func TestInvokerIsToldByDirectMessageWhenTheirPlatformCannotAnswer(t *testing.T) {
+	f := newFixture(t)
+	f.rec.Fail("test:#payments", errors.New("channel_not_found"))
+	f.rec.Fail("answer test:UALICE", errors.New("expired_url"))
+	f.ok(t, "alice", schedulePayments)
 	dms := f.rec.Ops("direct")
-	if len(dms) != 1 || dms[0].To != "test:UALICE" || !strings.Contains(dms[0].Text, "could not be posted to #payments: slack: channel_not_found") {
-		t.Fatalf("the invoker was not told: %+v", dms)
+	if len(dms) != 1 || dms[0].To != "test:UALICE" || !strings.Contains(dms[0].Text, "could not be posted to #payments") {
+		t.Fatalf("the invoker was not told by a direct message: %+v", dms)
 	}
 }
 
@@ -378,7 +389,7 @@ func TestRescheduleAndExtendRules(t *testing.T) {
 	}
 	var broadcast int
 	for _, s := range f.rec.Ops("reply") {
-		if s.Msg.Broadcast {
+		if s.Msg.AlsoInChannel {
 			broadcast++
 		}
 	}
@@ -388,7 +399,7 @@ func TestRescheduleAndExtendRules(t *testing.T) {
 }
 
 func TestRootEditsCoalesced(t *testing.T) {
-	st, rec := newMemStore(), &bottest.Recorder{}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
 		Now: func() time.Time { return t0 }, RefreshInterval: 300 * time.Millisecond})
 	b.Handle(context.Background(), who("alice"), schedulePayments)
@@ -427,7 +438,7 @@ func (s slowReleases) Release(ctx context.Context, repo, tag string) (bot.Releas
 }
 
 func TestLinkLooksUpTheReleaseInTheBackground(t *testing.T) {
-	st, rec := newMemStore(), &bottest.Recorder{}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
 		Releases: slowReleases{delay: 300 * time.Millisecond}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
 	b.Handle(context.Background(), who("alice"), schedulePayments)
@@ -530,7 +541,7 @@ func threadOrder(rec *bottest.Recorder) []string {
 
 func TestThreadNoticesFollowCommandOrderWhileTheReleaseLookupIsSlow(t *testing.T) {
 	gh := gatedReleases{open: make(chan struct{}), missing: "v20.1"}
-	st, rec := newMemStore(), &bottest.Recorder{}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
 		Releases: gh, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
 	t.Cleanup(b.Flush)
@@ -555,7 +566,7 @@ func TestThreadNoticesFollowCommandOrderWhileTheReleaseLookupIsSlow(t *testing.T
 
 func TestLinkNoticeDoesNotWaitLongerThanTheReleaseTimeout(t *testing.T) {
 	gh := gatedReleases{open: make(chan struct{})} // never answers
-	st, rec := newMemStore(), &bottest.Recorder{}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
 		Releases: gh, ReleaseTimeout: 10 * time.Millisecond, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
 	t.Cleanup(b.Flush)
@@ -576,7 +587,7 @@ func TestLinkNoticeDoesNotWaitLongerThanTheReleaseTimeout(t *testing.T) {
 }
 
 func TestRootShowsTheLatestStateAcrossReplicas(t *testing.T) {
-	st, rec := newMemStore(), &bottest.Recorder{}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	slow := &slowEdits{Messenger: rec, entered: make(chan struct{}, 1), open: make(chan struct{})}
 	replica := func(m bot.Messenger) *bot.Bot {
 		b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": m},
@@ -608,7 +619,7 @@ func groupFixture(t *testing.T) *fixture {
 	cfg := testConfig()
 	cfg.Services[2].Owners = []string{"bob", "test:SOPS"}
 	cfg.Groups = []string{"test:SOPS"}
-	f := &fixture{st: newMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
 	f.b = bot.New(bot.Options{Config: cfg, Store: f.st, Messenger: bot.Router{"test": f.rec}, Now: f.clock.Now, RefreshIntervalSet: true})
 	t.Cleanup(f.b.Flush)
 	f.ok(t, "bob", "schedule checkout v9 at 2026-12-01 02:00 UTC")
@@ -633,13 +644,11 @@ func TestGroupMemberAckCountsOnceForTheGroup(t *testing.T) {
 	}
 	// One press is one acknowledgment for whoever reads the event stream.
 	var acked []bot.Event
-	f.st.mu.Lock()
-	for _, e := range f.st.events {
+	for _, e := range f.st.Events() {
 		if e.Type == bot.EventAcknowledged {
 			acked = append(acked, e)
 		}
 	}
-	f.st.mu.Unlock()
 	if len(acked) != 1 || acked[0].Actor != "carol" || acked[0].Data["for"] != "test:SOPS" {
 		t.Fatalf("acknowledged events = %+v, want one by carol for test:SOPS", acked)
 	}
@@ -754,7 +763,7 @@ func (m blockingMessenger) Post(ctx context.Context, channel string, msg bot.Mes
 
 func TestDrainStopsWaitingAtItsDeadlineAndSaysWhatIsLeft(t *testing.T) {
 	m := blockingMessenger{Recorder: &bottest.Recorder{}, release: make(chan struct{})}
-	b := bot.New(bot.Options{Config: testConfig(), Store: newMemStore(), Messenger: bot.Router{"test": m},
+	b := bot.New(bot.Options{Config: testConfig(), Store: bottest.NewMemStore(), Messenger: bot.Router{"test": m},
 		Now: bottest.NewClock(t0).Now, RefreshIntervalSet: true})
 	if r := b.Handle(context.Background(), who("alice"), schedulePayments); r.Kind == bot.KindError {
 		t.Fatal(lines(r))

@@ -82,6 +82,32 @@ func (d *Directory) Service(name string) (Service, bool) {
 	return s, ok
 }
 
+// Person finds a [[people]] entry by name, case-insensitively.
+func (d *Directory) Person(name string) (Person, bool) {
+	if p, ok := d.people[name]; ok {
+		return p, true
+	}
+	for n, p := range d.people {
+		if strings.EqualFold(n, name) {
+			return p, true
+		}
+	}
+	return Person{}, false
+}
+
+// Named reports whether the configuration names entry as an owner or admin.
+func (d *Directory) Named(entry string) bool {
+	if slices.Contains(d.admins, entry) {
+		return true
+	}
+	for _, s := range d.services {
+		if slices.Contains(s.Owners, entry) {
+			return true
+		}
+	}
+	return false
+}
+
 // ServiceNames lists the configured services, sorted.
 func (d *Directory) ServiceNames() []string { return d.names }
 

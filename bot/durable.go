@@ -3,6 +3,8 @@ package bot
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,11 +16,12 @@ import (
 // replica killed after answering a command does not lose them, each one is
 // first written down as a PendingNotice in a NoticeLog shared by every
 // replica, and forgotten once its task has ended (delivered, or failed and
-// recorded as a Failure on the upgrade). A record left behind by a replica
-// that died is claimed by another replica after RecoverAfter and run again
-// through its outbox (see RecoverNotices). Delivery is therefore at least
-// once: a notice that went out just before the crash, its record not yet
-// forgotten, is sent a second time.
+// recorded as a Failure on the upgrade). A task that runs out of time keeps
+// its record. A record left behind (its replica died, or ran out of time) is
+// claimed by any replica after RecoverAfter and run again through its
+// outbox (see Bot.RecoverNotices), skipping the threads already dealt with.
+// Delivery is therefore at least once: a notice that went out just before
+// the crash, its mark not yet written, is sent a second time.
 
 // Kinds of pending notice.
 const (
@@ -35,31 +38,15 @@ type PendingNotice struct {
 	Kind    string    `json:"kind"`
 	Upgrade int       `json:"upgrade"`
 	Message *Message  `json:"message,omitempty"` // thread
-	// Invoker and Channel say who typed the command and where, so that
-	// whoever it was hears about a channel the notice could not reach.
-	Invoker *Actor `json:"invoker,omitempty"`
-	Channel string `json:"channel,omitempty"`
-	Repo    string `json:"repo,omitempty"`  // link
-	Tag     string `json:"tag,omitempty"`   // link
-	Actor   string `json:"actor,omitempty"` // link: who linked (the event's actor)
-}
-
-// NoticeLog is an optional capability of a Store: the shared record of
-// command notices queued but not yet delivered. Every method is one cheap
-// call; the bot treats failures as best effort (logged, the notice is still
-// delivered from memory).
-type NoticeLog interface {
-	// RecordNotice saves n, scored by n.At.
-	RecordNotice(ctx context.Context, n PendingNotice) error
-	// TouchNotice moves n's score to at, if n is still recorded: its task
-	// started, so it is not stale before at+RecoverAfter.
-	TouchNotice(ctx context.Context, n PendingNotice, at time.Time) error
-	// ForgetNotice deletes n.
-	ForgetNotice(ctx context.Context, n PendingNotice) error
-	// ClaimNotices atomically takes up to max notices scored at or before
-	// before, oldest first, and scores them now, so no other caller gets
-	// them until they are stale again.
-	ClaimNotices(ctx context.Context, before, now time.Time, max int) ([]PendingNotice, error)
+	// Invoker is who typed the command, so that they hear about a channel
+	// the notice could not reach.
+	Invoker *Invoker `json:"invoker,omitempty"`
+	Repo    string   `json:"repo,omitempty"`  // link
+	Tag     string   `json:"tag,omitempty"`   // link
+	Actor   string   `json:"actor,omitempty"` // link: who linked (the event's actor)
+	// Reached lists the threads already dealt with (MarkNotice); filled in
+	// by ClaimNotices, never stored in the record itself.
+	Reached []string `json:"-"`
 }
 
 // RecoverAfter is how old a pending notice's record must be before another
@@ -67,69 +54,151 @@ type NoticeLog interface {
 // which touches the record, so a live replica is done with it by then.
 const RecoverAfter = taskTimeout + 30*time.Second
 
-// enqueueNotice records n (best effort) and queues task in the upgrade's
-// outbox; the record is forgotten when the task ends.
-func (b *Bot) enqueueNotice(ctx context.Context, n PendingNotice, task func(context.Context)) {
+// noticeTask delivers one pending notice; an error means "not done, try
+// again later" (out of time), and keeps the notice's record.
+type noticeTask func(ctx context.Context, n PendingNotice) error
+
+// enqueue records n (best effort) and queues task in the upgrade's outbox.
+func (d *Delivery) enqueue(ctx context.Context, n PendingNotice, task noticeTask) {
 	recorded := false
-	if b.notices != nil {
-		n.At = b.now().UTC()
-		n.Seq = b.noticeSeq.Add(1)
-		n.Key = fmt.Sprintf("%d/%d-%d-%s", n.Upgrade, n.At.UnixNano(), n.Seq, newEventID()[:8])
-		if err := b.notices.RecordNotice(ctx, n); err != nil {
-			b.log.ErrorContext(ctx, "recording a pending notice failed; delivering it from memory only", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
+	if d.notices != nil {
+		n.At = d.now().UTC()
+		n.Seq = d.seq.Add(1)
+		n.Key = fmt.Sprintf("%d/%d-%d-%s", n.Upgrade, n.At.UnixNano(), n.Seq, randomID()[:8])
+		if err := d.notices.RecordNotice(ctx, n); err != nil {
+			d.log.ErrorContext(ctx, "recording a pending notice failed; delivering it from memory only", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
 		} else {
 			recorded = true
 		}
 	}
-	b.runNotice(n, recorded, task)
+	d.run(n, recorded, task)
 }
 
-// runNotice queues task; when recorded, the task touches n's record as it
-// starts and forgets it when it ends (even by panic: a notice that panics
-// would panic again on every recovery).
-func (b *Bot) runNotice(n PendingNotice, recorded bool, task func(context.Context)) {
-	b.out.enqueue(n.Upgrade, func(ctx context.Context) {
+// run queues task. When n is recorded, the task touches the record as it
+// starts, and forgets it when it ends (even by panic: a notice that panics
+// would panic again on every recovery), unless it ran out of time: then the
+// record stays for a later recovery. An unrecorded notice that runs out of
+// time is recorded as a failure, since nobody will retry it.
+func (d *Delivery) run(n PendingNotice, recorded bool, task noticeTask) {
+	d.out.enqueue(n.Upgrade, func(ctx context.Context) {
+		keep := false
 		if recorded {
-			if err := b.notices.TouchNotice(ctx, n, b.now().UTC()); err != nil {
-				b.log.WarnContext(ctx, "touching a pending notice failed", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
+			if err := d.notices.TouchNotice(ctx, n, d.now().UTC()); err != nil {
+				d.log.WarnContext(ctx, "touching a pending notice failed", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
 			}
 			defer func() {
-				if err := b.notices.ForgetNotice(context.WithoutCancel(ctx), n); err != nil {
-					b.log.WarnContext(ctx, "forgetting a delivered notice failed; it may be sent again", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
+				if keep {
+					return
+				}
+				if err := d.notices.ForgetNotice(context.WithoutCancel(ctx), n); err != nil {
+					d.log.WarnContext(ctx, "forgetting a delivered notice failed; it may be sent again", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
 				}
 			}()
 		}
-		task(ctx)
+		err := task(ctx, n)
+		switch {
+		case err == nil:
+		case recorded:
+			keep = true
+			d.log.WarnContext(ctx, "notice not finished in time; it stays recorded and is sent again later", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
+		default:
+			d.unfinished(ctx, n, err)
+		}
 	})
 }
 
-func invokerOf(inv *Invocation) (*Actor, string) {
-	if inv == nil {
-		return nil, ""
+// unfinished records a notice that ran out of time with nothing to retry it.
+func (d *Delivery) unfinished(ctx context.Context, n PendingNotice, err error) {
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	u, gerr := d.store.Get(bctx, n.Upgrade)
+	if gerr != nil {
+		d.log.ErrorContext(ctx, "notice not delivered", "upgrade", n.Upgrade, "notice", n.Kind, "err", err)
+		return
 	}
-	a := inv.Actor
-	return &a, inv.Channel
+	kind := KindRoot
+	if n.Message != nil {
+		kind = n.Message.Kind
+	} else if n.Kind == PendingLink {
+		kind = KindLinked
+	}
+	d.failed(bctx, u, []Failure{d.failure(ctx, u, kind, "its threads", err)}, n.Invoker)
 }
 
-func (n PendingNotice) invocation() *Invocation {
-	if n.Invoker == nil {
+// noticeProgress remembers the threads a recorded notice dealt with.
+type noticeProgress struct {
+	log NoticeLog
+	n   PendingNotice
+}
+
+func (p noticeProgress) reached(context.Context) ([]string, error) { return p.n.Reached, nil }
+func (p noticeProgress) mark(ctx context.Context, part string) error {
+	return p.log.MarkNotice(ctx, p.n, part)
+}
+
+// progressOf is the memory of n's threads, when n is recorded.
+func (d *Delivery) progressOf(n PendingNotice) progress {
+	if d.notices == nil || n.Key == "" {
 		return nil
 	}
-	return &Invocation{Actor: *n.Invoker, Channel: n.Channel}
+	return noticeProgress{log: d.notices, n: n}
+}
+
+// notify queues a thread notice of a command (inv may be nil).
+func (d *Delivery) notify(ctx context.Context, id int, m Message, inv *Invoker) {
+	d.enqueue(ctx, PendingNotice{Kind: PendingThread, Upgrade: id, Message: &m, Invoker: inv}, d.threadTask)
+}
+
+// threadTask delivers a recorded thread notice with the current threads.
+func (d *Delivery) threadTask(ctx context.Context, n PendingNotice) error {
+	if n.Message == nil {
+		d.log.ErrorContext(ctx, "pending notice has no message", "upgrade", n.Upgrade)
+		return nil
+	}
+	u, err := d.store.Get(ctx, n.Upgrade)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil
+		}
+		return fmt.Errorf("load upgrade %d: %w", n.Upgrade, err)
+	}
+	return d.toThreads(ctx, u, threadNotice{msg: *n.Message, invoker: n.Invoker, progress: d.progressOf(n)})
+}
+
+// roots queues the root posts of a new upgrade.
+func (d *Delivery) roots(ctx context.Context, id int, inv *Invoker) {
+	d.enqueue(ctx, PendingNotice{Kind: PendingRoots, Upgrade: id, Invoker: inv}, d.rootsTask)
+}
+
+// rootsTask posts the root in the channels still without a thread.
+func (d *Delivery) rootsTask(ctx context.Context, n PendingNotice) error {
+	u, err := d.store.Get(ctx, n.Upgrade)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil
+		}
+		return fmt.Errorf("load upgrade %d: %w", n.Upgrade, err)
+	}
+	return d.postRoots(ctx, u, n.Invoker)
+}
+
+func randomID() string {
+	var buf [12]byte
+	_, _ = rand.Read(buf[:])
+	return hex.EncodeToString(buf[:])
 }
 
 // RecoverNotices claims the pending notices whose record is older than
-// RecoverAfter (their replica died, or stopped before delivering them) and
-// runs them again through this replica's outbox, those of one upgrade in the
-// order they were queued. It returns how many it queued. A root post skips
-// the channels that already have a thread; a thread notice may repeat one
-// that went out just before its replica died.
+// RecoverAfter (their replica died, stopped before delivering them, or ran
+// out of time) and runs them again through this replica's outbox, those of
+// one upgrade in the order they were queued. It returns how many it queued.
 func (b *Bot) RecoverNotices(ctx context.Context) (int, error) {
-	if b.notices == nil {
+	d := b.out
+	if d.notices == nil {
 		return 0, nil
 	}
 	now := b.now().UTC()
-	ns, err := b.notices.ClaimNotices(ctx, now.Add(-RecoverAfter), now, 100)
+	ns, err := d.notices.ClaimNotices(ctx, now.Add(-RecoverAfter), now, 100)
 	if err != nil {
 		return 0, fmt.Errorf("recover notices: %w", err)
 	}
@@ -138,58 +207,50 @@ func (b *Bot) RecoverNotices(ctx context.Context) (int, error) {
 	})
 	for i, n := range ns {
 		b.log.WarnContext(ctx, "re-sending a notice its replica did not deliver", "upgrade", n.Upgrade, "notice", n.Kind, "queued", n.At)
-		b.runNotice(n, true, b.recovered(n))
+		var task noticeTask
+		switch n.Kind {
+		case PendingRoots:
+			task = d.rootsTask
+		case PendingThread:
+			task = d.threadTask
+		case PendingLink:
+			task = b.linkTask
+		default:
+			b.log.ErrorContext(ctx, "recovered notice of unknown kind; dropped", "upgrade", n.Upgrade, "kind", n.Kind)
+			task = func(context.Context, PendingNotice) error { return nil }
+		}
+		d.run(n, true, task)
 		if i == len(ns)-1 || ns[i+1].Upgrade != n.Upgrade {
-			b.refreshRoot(n.Upgrade)
+			d.refreshRoot(n.Upgrade)
 		}
 	}
 	return len(ns), nil
 }
 
-// recovered is the task that delivers a claimed notice.
-func (b *Bot) recovered(n PendingNotice) func(context.Context) {
-	return func(ctx context.Context) {
-		switch n.Kind {
-		case PendingRoots:
-			u, err := b.store.Get(ctx, n.Upgrade)
-			if err != nil {
-				b.log.ErrorContext(ctx, "recovered root post not delivered: loading the upgrade failed", "upgrade", n.Upgrade, "err", err)
-				return
-			}
-			b.rootsTask(u, n.invocation())(ctx)
-		case PendingThread:
-			if n.Message == nil {
-				b.log.ErrorContext(ctx, "recovered notice has no message", "upgrade", n.Upgrade)
-				return
-			}
-			b.notifyNow(ctx, n.Upgrade, *n.Message, n.invocation())
-		case PendingLink:
-			u, err := b.store.Get(ctx, n.Upgrade)
-			if err != nil {
-				b.log.ErrorContext(ctx, "recovered release notice not delivered: loading the upgrade failed", "upgrade", n.Upgrade, "err", err)
-				return
-			}
-			if u.Release == nil {
-				b.log.WarnContext(ctx, "recovered release notice dropped: the upgrade has no release any more", "upgrade", u.Key())
-				return
-			}
-			b.linkTask(u, n.Repo, n.Tag, n.Actor, n.invocation())(ctx)
-		default:
-			b.log.ErrorContext(ctx, "recovered notice of unknown kind", "upgrade", n.Upgrade, "kind", n.Kind)
-		}
-	}
-}
-
 // recoverLoop runs RecoverNotices every interval until ctx ends.
-func (s *Scheduler) recoverLoop(ctx context.Context, every time.Duration) {
+func (b *Bot) recoverLoop(ctx context.Context, every time.Duration) {
 	pass := func() {
-		n, err := s.b.RecoverNotices(ctx)
+		n, err := b.RecoverNotices(ctx)
 		if err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "recovering pending notices failed", "err", err)
+			b.log.ErrorContext(ctx, "recovering pending notices failed", "err", err)
 		} else if n > 0 {
-			s.log.InfoContext(ctx, "recovered pending notices", "notices", strconv.Itoa(n))
+			b.log.InfoContext(ctx, "recovered pending notices", "notices", strconv.Itoa(n))
 		}
 	}
 	pass()
 	repeat(ctx, every, pass)
+}
+
+// repeat calls fn every interval until ctx ends.
+func repeat(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }

@@ -13,14 +13,14 @@ import (
 )
 
 // replica is a Bot on a shared store and clock, with its own messenger.
-func replica(st *noticeStore, clock *bottest.Clock, m bot.Messenger) *bot.Bot {
+func replica(st *bottest.MemStore, clock *bottest.Clock, m bot.Messenger) *bot.Bot {
 	return bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": m}, Now: clock.Now, RefreshIntervalSet: true})
 }
 
 // crashed starts a replica whose platform calls hang: its outbox takes the
 // first notice and never finishes. The test abandons it, as if it had been
 // killed; when the test ends it is let go.
-func crashed(t *testing.T, st *noticeStore, clock *bottest.Clock) (*bot.Bot, *stuck) {
+func crashed(t *testing.T, st *bottest.MemStore, clock *bottest.Clock) (*bot.Bot, *stuck) {
 	stk := &stuck{Messenger: &bottest.Recorder{}, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	b := replica(st, clock, stk)
 	t.Cleanup(func() { close(stk.release); b.Flush() })
@@ -39,7 +39,7 @@ func sentKinds(rec *bottest.Recorder) []string {
 
 func TestCrashedReplicaNoticesAreRecoveredOnce(t *testing.T) {
 	ctx := context.Background()
-	st, clock := newNoticeStore(), bottest.NewClock(t0)
+	st, clock := bottest.NewMemStore(), bottest.NewClock(t0)
 	dead, stk := crashed(t, st, clock)
 	for _, cmd := range []string{"schedule ledger v1.2.0 in 1h", "start 1", "rollback 1 broken"} {
 		if m := dead.Handle(ctx, who("carol"), cmd); m.Kind == bot.KindError {
@@ -47,7 +47,7 @@ func TestCrashedReplicaNoticesAreRecoveredOnce(t *testing.T) {
 		}
 	}
 	<-stk.entered // the root post is under way; then the replica dies
-	if n := st.count(); n != 3 {
+	if n := st.PendingNotices(); n != 3 {
 		t.Fatalf("%d notices recorded, want 3 (root, started, rollback)", n)
 	}
 
@@ -71,7 +71,7 @@ func TestCrashedReplicaNoticesAreRecoveredOnce(t *testing.T) {
 		t.Fatalf("the live replica sent %q, want %q", got, want)
 	}
 	alert := rec.Kinds(bot.KindRollback)[0]
-	if !alert.Msg.Alert || !alert.Msg.Broadcast || alert.To != "test:#ledger" {
+	if !alert.Msg.Alert || !alert.Msg.AlsoInChannel || alert.To != "test:#ledger" {
 		t.Errorf("recovered rollback alert: %+v", alert)
 	}
 	u, err := st.Get(ctx, 1)
@@ -81,22 +81,22 @@ func TestCrashedReplicaNoticesAreRecoveredOnce(t *testing.T) {
 	if len(u.Failures) != 0 || len(u.Threads) != 1 {
 		t.Errorf("after recovery: failures %+v, threads %+v", u.Failures, u.Threads)
 	}
-	if n := st.count(); n != 0 {
+	if n := st.PendingNotices(); n != 0 {
 		t.Errorf("%d notice records left after delivery", n)
 	}
 }
 
 func TestRecoveredRootPostSkipsChannelsWithThread(t *testing.T) {
 	ctx := context.Background()
-	st, clock := newNoticeStore(), bottest.NewClock(t0)
+	st, clock := bottest.NewMemStore(), bottest.NewClock(t0)
 	rec := &bottest.Recorder{}
 	b := replica(st, clock, rec)
 	if m := b.Handle(ctx, who("carol"), "schedule ledger v1.2.0 in 1h"); m.Kind == bot.KindError {
 		t.Fatal(lines(m))
 	}
 	b.Flush()
-	if n := len(rec.Ops("post")); n != 1 || st.count() != 0 {
-		t.Fatalf("%d roots posted, %d records left", n, st.count())
+	if n := len(rec.Ops("post")); n != 1 || st.PendingNotices() != 0 {
+		t.Fatalf("%d roots posted, %d records left", n, st.PendingNotices())
 	}
 	// A replica posted the root and died before forgetting its record.
 	_ = st.RecordNotice(ctx, bot.PendingNotice{Key: "1/x", At: t0, Kind: bot.PendingRoots, Upgrade: 1})
@@ -111,14 +111,14 @@ func TestRecoveredRootPostSkipsChannelsWithThread(t *testing.T) {
 	if u, _ := st.Get(ctx, 1); len(u.Threads) != 1 || len(u.Failures) != 0 {
 		t.Fatalf("threads %+v, failures %+v", u.Threads, u.Failures)
 	}
-	if st.count() != 0 {
+	if st.PendingNotices() != 0 {
 		t.Fatalf("record left behind")
 	}
 }
 
 func TestDrainLeavesUndeliveredNoticesRecorded(t *testing.T) {
 	ctx := context.Background()
-	st, clock := newNoticeStore(), bottest.NewClock(t0)
+	st, clock := bottest.NewMemStore(), bottest.NewClock(t0)
 	b, stk := crashed(t, st, clock)
 	if m := b.Handle(ctx, who("carol"), "schedule ledger v1.2.0 in 1h"); m.Kind == bot.KindError {
 		t.Fatal(lines(m))
@@ -129,7 +129,7 @@ func TestDrainLeavesUndeliveredNoticesRecorded(t *testing.T) {
 	if n := b.Drain(dctx); n == 0 {
 		t.Fatal("Drain reported everything delivered")
 	}
-	if n := st.count(); n != 1 {
+	if n := st.PendingNotices(); n != 1 {
 		t.Fatalf("%d records after a drain that ran out of time, want 1 for another replica", n)
 	}
 }

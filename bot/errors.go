@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes classify failures so adapters can answer users without
@@ -18,7 +19,10 @@ const (
 // Error is an error with a code and a message that is safe to show a user.
 type Error struct {
 	Code    string
-	Message string
+	Message string // the message as plain text
+	// Text is the message as rich text when it suggests a command, which
+	// each platform writes its own way; nil means T(Message).
+	Text Text
 }
 
 // Error implements error.
@@ -27,6 +31,11 @@ func (e *Error) Error() string { return fmt.Sprintf("upgradebot %s: %s", e.Code,
 // Errorf builds an *Error whose message is safe to show the user.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// refusal builds an *Error from rich text (a message with a command hint).
+func refusal(code string, t Text) *Error {
+	return &Error{Code: code, Message: t.Plain(time.UTC), Text: t}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
@@ -40,6 +49,9 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
+// internalMessage is all a user learns of an internal error.
+const internalMessage = "Something went wrong on our side; the operators have the details in the log."
+
 // ErrorMessage returns the user-safe message of err; internal errors are not revealed.
 func ErrorMessage(err error) string {
 	var e *Error
@@ -48,7 +60,16 @@ func ErrorMessage(err error) string {
 	} else if errors.As(err, &e) {
 		return e.Message
 	}
-	return "Something went wrong on our side; the operators have the details in the log."
+	return internalMessage
+}
+
+// ErrorText is ErrorMessage as rich text.
+func ErrorText(err error) Text {
+	var e *Error
+	if errors.As(err, &e) && e.Text != nil {
+		return e.Text
+	}
+	return T(ErrorMessage(err))
 }
 
 // ErrNotFound is returned by stores for a missing upgrade; wrap it with the id.

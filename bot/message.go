@@ -4,13 +4,19 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
 )
+
+// This file is the platform-neutral message model: what the core says, as
+// data. Each adapter renders it in its own markup, in one place.
 
 // SpanKind says how an adapter renders one piece of text.
 type SpanKind int
 
-// The kinds of span. Adapters render each their own way: a Time as Slack's
-// <!date^…> or Discord's <t:…>, a Mention as <@U…> or <@&…>.
+// The kinds of span. Adapters render each their own way: a Time in each
+// reader's zone where the platform can, a Mention so that it notifies, a
+// Command the way their users type commands.
 const (
 	SpanText SpanKind = iota
 	SpanBold
@@ -19,6 +25,7 @@ const (
 	SpanMention
 	SpanLink
 	SpanChannel // a channel (or, for failures, any platform target) by id
+	SpanCommand // a command to type, as data (Hint)
 )
 
 // Span is one piece of rich text.
@@ -29,7 +36,55 @@ type Span struct {
 	Who  Principal // SpanMention
 	URL  string    // SpanLink
 	ID   string    // SpanChannel: "slack:C0123", "console:#ops"
+	Hint *Hint     `json:",omitempty"` // SpanCommand
 }
+
+// Hint is a command a message suggests, as data (subcommand and arguments),
+// so each adapter writes it the way its users type it: the text grammar
+// after the configured command name ("/upgrade start UPG-7"), or a
+// command with named options ("/upgrade start id:UPG-7").
+type Hint struct {
+	Verb string // the subcommand, e.g. "start"
+	Args []Arg
+}
+
+// Arg is one argument of a Hint.
+type Arg struct {
+	Name        string // the option's name: "id", "duration", "when"
+	Value       string // the value; empty shows the placeholder
+	Keyword     string // the word that introduces it in typed text ("at"), if any
+	Placeholder string // what to show without a value; default "<Name>"
+}
+
+// Hole is what an argument without a value shows: "<duration>".
+func (a Arg) Hole() string {
+	if a.Placeholder != "" {
+		return a.Placeholder
+	}
+	return "<" + a.Name + ">"
+}
+
+// Typed writes the hint in the text grammar after command, the way it is
+// typed in Slack or the console: "/upgrade extend UPG-7 <duration>".
+func (h Hint) Typed(command string) string {
+	words := []string{command, h.Verb}
+	for _, a := range h.Args {
+		if a.Keyword != "" {
+			words = append(words, a.Keyword)
+		}
+		v := a.Value
+		if v == "" {
+			v = a.Hole()
+		}
+		words = append(words, v)
+	}
+	return strings.Join(words, " ")
+}
+
+// hint builds a Hint; idHint is the common "verb <id>".
+func hint(verb string, args ...Arg) Hint { return Hint{Verb: verb, Args: args} }
+
+func idHint(verb string, u *Upgrade) Hint { return hint(verb, Arg{Name: "id", Value: u.Key()}) }
 
 // Text is a line of rich text.
 type Text []Span
@@ -45,6 +100,9 @@ func (t Text) Bold(s string) Text { return append(t, Span{Kind: SpanBold, Text: 
 
 // Code appends literal words.
 func (t Text) Code(s string) Text { return append(t, Span{Kind: SpanCode, Text: s}) }
+
+// Command appends a command to type.
+func (t Text) Command(h Hint) Text { return append(t, Span{Kind: SpanCommand, Hint: &h}) }
 
 // Time appends an instant, rendered in the reader's zone where the platform can.
 func (t Text) Time(at time.Time) Text { return append(t, Span{Kind: SpanTime, At: at}) }
@@ -68,20 +126,6 @@ func (t Text) Channels(ids []string) Text {
 	return t
 }
 
-// ChannelName is how plain text shows a channel id: without the platform
-// prefix, as #name ("slack:C0123" -> "#C0123", "console:#ops" -> "#ops").
-// Adapters render real channel links themselves.
-func ChannelName(id string) string {
-	_, rest, ok := strings.Cut(id, ":")
-	if !ok || rest == "" {
-		return id
-	}
-	if strings.HasPrefix(rest, "#") {
-		return rest
-	}
-	return "#" + rest
-}
-
 // Mention appends one mention.
 func (t Text) Mention(p Principal) Text { return append(t, Span{Kind: SpanMention, Who: p}) }
 
@@ -96,13 +140,38 @@ func (t Text) Mentions(ps []Principal) Text {
 	return t
 }
 
-// Plain renders the text without markup: times in loc and UTC, mentions as @name.
-func (t Text) Plain(loc *time.Location) string {
+// Then appends another text.
+func (t Text) Then(more Text) Text { return append(t, more...) }
+
+// ChannelName is how plain text shows a channel id: without the platform
+// prefix, as #name ("slack:C0123" -> "#C0123", "console:#ops" -> "#ops").
+// Adapters render real channel links themselves.
+func ChannelName(id string) string {
+	_, rest, ok := strings.Cut(id, ":")
+	if !ok || rest == "" {
+		return id
+	}
+	if strings.HasPrefix(rest, "#") {
+		return rest
+	}
+	return "#" + rest
+}
+
+// Plain renders rich text without markup: times in Loc and in UTC, mentions
+// as @name, command hints as typed after Command. It is the rendering of
+// the console and of notification fallbacks.
+type Plain struct {
+	Loc     *time.Location // nil: UTC only
+	Command string         // the command hints start with; default commands.DefaultCommand
+}
+
+// Text renders one line.
+func (p Plain) Text(t Text) string {
 	var b strings.Builder
 	for _, s := range t {
 		switch s.Kind {
 		case SpanTime:
-			b.WriteString(FormatTime(s.At, loc))
+			b.WriteString(FormatTime(s.At, p.Loc))
 		case SpanMention:
 			b.WriteString("@" + s.Who.Name)
 		case SpanChannel:
@@ -113,12 +182,42 @@ func (t Text) Plain(loc *time.Location) string {
 			} else {
 				b.WriteString(s.URL)
 			}
+		case SpanCommand:
+			if s.Hint != nil {
+				b.WriteString(s.Hint.Typed(p.command()))
+			}
 		default:
 			b.WriteString(s.Text)
 		}
 	}
 	return b.String()
 }
+
+func (p Plain) command() string {
+	if p.Command == "" {
+		return commands.DefaultCommand
+	}
+	return p.Command
+}
+
+// Message renders a whole message, the notification fallback. Its times
+// carry UTC, so the UTC restatement is left out.
+func (p Plain) Message(m Message) string {
+	var parts []string
+	if m.Title != "" {
+		parts = append(parts, m.Title)
+	}
+	for _, l := range m.Lines {
+		parts = append(parts, p.Text(l))
+	}
+	for _, f := range m.Fields {
+		parts = append(parts, f.Label+": "+p.Text(f.Value))
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Plain renders the text without markup, times in loc and UTC.
+func (t Text) Plain(loc *time.Location) string { return Plain{Loc: loc}.Text(t) }
 
 // FormatTime renders an instant for plain text: in loc, and in UTC when loc is another zone.
 func FormatTime(at time.Time, loc *time.Location) string {
@@ -132,7 +231,7 @@ func FormatTime(at time.Time, loc *time.Location) string {
 // Kind names a notice; adapters may use it for styling and golden files.
 type Kind string
 
-// The notices of ../shared/spec/messages.md, plus replies to commands.
+// The notices of ../shared/spec/messages.md, plus answers to commands.
 const (
 	KindRoot        Kind = "root" // the pre-brief, kept current
 	KindReminder    Kind = "reminder"
@@ -147,8 +246,12 @@ const (
 	KindEscalation  Kind = "escalation"
 	KindLinked      Kind = "release_linked"
 	KindReply       Kind = "reply" // an answer to the invoker
-	KindError       Kind = "error" // an ephemeral error answer
+	KindError       Kind = "error" // a refusal: the invoker's input changed nothing
 )
+
+// Private reports whether a message of this kind is for one person only:
+// answers to commands and button presses are, by definition.
+func (k Kind) Private() bool { return k == KindReply || k == KindError }
 
 // Field is one labelled value of a structured message (the root message).
 type Field struct {
@@ -156,46 +259,33 @@ type Field struct {
 	Value Text
 }
 
-// AckButton asks the reader to press Acknowledge for one scope of one upgrade.
+// AckButton asks the reader to press Acknowledge for one scope of one
+// upgrade. Each adapter encodes it in its own wire form, and decodes it,
+// in one place.
 type AckButton struct {
 	UpgradeID string // "UPG-7"
 	Scope     string // brief or rollback
 }
 
-// Value is the button payload: "UPG-7:brief" (Slack value; Discord custom_id suffix).
-func (a AckButton) Value() string { return a.UpgradeID + ":" + a.Scope }
-
-// Message is a platform-neutral message: a notice in a thread or channel,
-// a direct message, or a reply to a command.
+// Message is a platform-neutral message: a notice in a thread or channel, a
+// direct message, or an answer to a command. Answers (Kind.Private) are
+// only ever shown to the person who typed the command or pressed the button.
 type Message struct {
 	Kind      Kind
-	UpgradeID string // "UPG-7", empty for replies not about one upgrade
+	UpgradeID string // "UPG-7", empty for answers not about one upgrade
 	Title     string // heading, e.g. "UPG-7 payments v2.4.0"
 	Lines     []Text
-	// UTC restates the message's times in UTC, for renderings that show
-	// times in each reader's own zone (Slack <!date>), right after the first
-	// line. Plain renderings (Plain, the console) already show every time in
-	// UTC and leave it out.
-	UTC       Text
-	Fields    []Field
-	Ack       *AckButton
-	Broadcast bool // thread reply also shown in the channel (Slack reply_broadcast)
-	Alert     bool // loud: rollback and overrun
-	Ephemeral bool // replies: only the invoker sees it
+	// UTC restates the message's times in UTC, right after the first line,
+	// for renderings that show times in each reader's own zone. Plain
+	// renderings show every time in UTC already and leave it out.
+	UTC    Text
+	Fields []Field
+	Ack    *AckButton
+	// AlsoInChannel shows a thread notice in the channel too, not only in
+	// the upgrade's thread.
+	AlsoInChannel bool
+	Alert         bool // loud: rollback and overrun
 }
 
-// Plain renders the whole message as plain text, the notification fallback.
-// Its times carry UTC, so the UTC restatement is left out.
-func (m Message) Plain(loc *time.Location) string {
-	var parts []string
-	if m.Title != "" {
-		parts = append(parts, m.Title)
-	}
-	for _, l := range m.Lines {
-		parts = append(parts, l.Plain(loc))
-	}
-	for _, f := range m.Fields {
-		parts = append(parts, f.Label+": "+f.Value.Plain(loc))
-	}
-	return strings.Join(parts, "\n")
-}
+// Plain renders the whole message as plain text with times in loc and UTC.
+func (m Message) Plain(loc *time.Location) string { return Plain{Loc: loc}.Message(m) }

@@ -31,7 +31,7 @@ const (
 func ValidScope(s string) bool { return s == ScopeBrief || s == ScopeRollback }
 
 // MessageRef points at one posted message. Channel carries the platform
-// prefix ("slack:C0123"), ID is the platform's message id (Slack ts).
+// prefix ("slack:C0123"), ID is the platform's id of the message.
 type MessageRef struct {
 	Channel string `json:"channel"`
 	ID      string `json:"id"`
@@ -145,14 +145,47 @@ type Ack struct {
 	At    time.Time `json:"at"`
 }
 
-// Decision is one entry of an upgrade's decision log.
+// Decision is one entry of an upgrade's decision log. The core composes it
+// with structured fields; views turn it into words.
 type Decision struct {
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`  // principal key, or "upgradebot" for the scheduler
-	Action string    `json:"action"` // scheduled, started, acknowledged, ...
-	Detail string    `json:"detail,omitempty"`
+	Action string    `json:"action"` // one of the Action constants
 	Reason string    `json:"reason,omitempty"`
+	// The window after the change (scheduled, rescheduled, extended).
+	Start time.Time `json:"start,omitzero"`
+	End   time.Time `json:"end,omitzero"`
+	// The window before the change (rescheduled).
+	PrevStart time.Time `json:"prev_start,omitzero"`
+	PrevEnd   time.Time `json:"prev_end,omitzero"`
+	// By is how much later the window ends (extended).
+	By time.Duration `json:"by,omitempty"`
+	// Scope, Via and For describe an acknowledgment: which notice, from
+	// which platform identity, and the group it answered for (when the
+	// actor pressed for her group rather than herself).
+	Scope string `json:"scope,omitempty"`
+	Via   string `json:"via,omitempty"`
+	For   string `json:"for,omitempty"`
+	// Repo and Tag name a linked release.
+	Repo string `json:"repo,omitempty"`
+	Tag  string `json:"tag,omitempty"`
+	// Detail is free text; entries written before the structured fields
+	// existed keep theirs.
+	Detail string `json:"detail,omitempty"`
 }
+
+// The actions of the decision log.
+const (
+	ActionScheduled    = "scheduled"
+	ActionStarted      = "started"
+	ActionCompleted    = "completed"
+	ActionRolledBack   = "rolled_back"
+	ActionCancelled    = "cancelled"
+	ActionRescheduled  = "rescheduled"
+	ActionExtended     = "extended"
+	ActionAcknowledged = "acknowledged"
+	ActionLinked       = "release_linked"
+)
 
 // Event types (../shared/spec/http.md).
 const (

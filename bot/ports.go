@@ -2,12 +2,15 @@ package bot
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
+// This file holds every interface the core consumes; the implementations
+// live outside (../store, ../adapters) or, for Planner, in the scheduler.
+
 // Store keeps everything that matters. The Redis implementation lives in
-// ../store; every method is safe for concurrent use by many replicas.
+// ../store; every method is safe for concurrent use by many replicas. The
+// contract suite in bottest runs against every implementation.
 type Store interface {
 	// NextID allocates the next upgrade number.
 	NextID(ctx context.Context) (int, error)
@@ -20,10 +23,11 @@ type Store interface {
 	Update(ctx context.Context, u *Upgrade, d Decision) error
 	// List returns the upgrades that match, ordered by start.
 	List(ctx context.Context, f Filter) ([]*Upgrade, error)
-	// Ack records a's acknowledgment if that principal has none for the
-	// scope yet (first wins), with its decision-log entry, atomically. It
-	// returns the acknowledgment that stands and whether a was the first.
-	Ack(ctx context.Context, id int, a Ack) (Ack, bool, error)
+	// Ack records a if that principal has no acknowledgment of the scope
+	// yet (first wins), and appends d to the decision log, atomically. It
+	// returns the acknowledgment that stands and whether a was the first;
+	// d is only logged when it was.
+	Ack(ctx context.Context, id int, a Ack, d Decision) (Ack, bool, error)
 	// Acks lists all acknowledgments of an upgrade, oldest first.
 	Acks(ctx context.Context, id int) ([]Ack, error)
 	// Log returns the decision log, oldest first.
@@ -32,13 +36,13 @@ type Store interface {
 	Publish(ctx context.Context, e Event) error
 }
 
-// Messenger posts on one chat platform. Channel and user ids carry the
+// Messenger posts on chat platforms. Channel and user ids carry the
 // platform prefix ("slack:C0123"); implementations retry what is worth
 // retrying and return an error only when the message could not be delivered.
 type Messenger interface {
 	// Post puts a new message in a channel (the root of an upgrade thread).
 	Post(ctx context.Context, channel string, m Message) (MessageRef, error)
-	// Reply answers in the thread of root; m.Broadcast also shows it in the channel.
+	// Reply answers in the thread of root; m.AlsoInChannel also shows it in the channel.
 	Reply(ctx context.Context, root MessageRef, m Message) (MessageRef, error)
 	// Edit replaces a message's content.
 	Edit(ctx context.Context, ref MessageRef, m Message) error
@@ -46,15 +50,26 @@ type Messenger interface {
 	Direct(ctx context.Context, user string, m Message) (MessageRef, error)
 }
 
-// Whisperer is an optional Messenger capability: a message in a channel that
-// only one user sees (Slack chat.postEphemeral). Without it, or when it
-// fails, the bot sends a direct message instead.
-type Whisperer interface {
-	Whisper(ctx context.Context, channel, user string, m Message) error
+// Invoker is who typed a command, where, and the platform's own handle for
+// answering that invocation later. The core never looks inside Handle; it
+// keeps it so that a failure found in the background reaches the invoker
+// by the way they came.
+type Invoker struct {
+	User    string `json:"user"`    // platform id of the person
+	Channel string `json:"channel"` // where the command was typed
+	Handle  string `json:"handle,omitempty"`
 }
 
-// Releases looks up a GitHub release. Optional: without it, link stores the
-// conventional release URL.
+// Answerer is an optional Messenger capability: a private answer to the
+// invoker of a command, through the invocation's handle, else in the
+// channel visible to them only. Without it, or when it fails, the core
+// sends a direct message.
+type Answerer interface {
+	Answer(ctx context.Context, to Invoker, m Message) error
+}
+
+// Releases looks up a release of a repository by tag. Optional: without
+// it, link keeps the release as typed.
 type Releases interface {
 	Release(ctx context.Context, repo, tag string) (Release, error)
 }
@@ -65,69 +80,97 @@ type EventSink interface {
 	Event(e Event)
 }
 
-// Router is a Messenger that dispatches on the platform prefix of the ids.
-type Router map[string]Messenger
-
-func (r Router) pick(id string) (Messenger, error) {
-	platform, _, ok := strings.Cut(id, ":")
-	if m, found := r[platform]; ok && found {
-		return m, nil
-	}
-	return nil, Errorf(EINVALID, "no adapter is enabled for %q", id)
+// Planner keeps the due jobs of an upgrade in step with its window (the
+// Scheduler); the Bot calls it after every change.
+type Planner interface {
+	Plan(ctx context.Context, u *Upgrade) error
 }
-
-// Post implements Messenger.
-func (r Router) Post(ctx context.Context, channel string, m Message) (MessageRef, error) {
-	ms, err := r.pick(channel)
-	if err != nil {
-		return MessageRef{}, err
-	}
-	return ms.Post(ctx, channel, m)
-}
-
-// Reply implements Messenger.
-func (r Router) Reply(ctx context.Context, root MessageRef, m Message) (MessageRef, error) {
-	ms, err := r.pick(root.Channel)
-	if err != nil {
-		return MessageRef{}, err
-	}
-	return ms.Reply(ctx, root, m)
-}
-
-// Edit implements Messenger.
-func (r Router) Edit(ctx context.Context, ref MessageRef, m Message) error {
-	ms, err := r.pick(ref.Channel)
-	if err != nil {
-		return err
-	}
-	return ms.Edit(ctx, ref, m)
-}
-
-// Direct implements Messenger.
-func (r Router) Direct(ctx context.Context, user string, m Message) (MessageRef, error) {
-	ms, err := r.pick(user)
-	if err != nil {
-		return MessageRef{}, err
-	}
-	return ms.Direct(ctx, user, m)
-}
-
-// Whisper implements Whisperer: in the channel when its platform can, else
-// (or on failure) as a direct message to the user.
-func (r Router) Whisper(ctx context.Context, channel, user string, m Message) error {
-	if ms, err := r.pick(channel); err == nil {
-		if w, ok := ms.(Whisperer); ok && w.Whisper(ctx, channel, user, m) == nil {
-			return nil
-		}
-	}
-	_, err := r.Direct(ctx, user, m)
-	return err
-}
-
-var (
-	_ Messenger = Router(nil)
-	_ Whisperer = Router(nil)
-)
 
 // Clock tells the time; tests and the console move it by hand.
 type Clock func() time.Time
+
+// JobQueue is the durable schedule of due jobs shared by every replica.
+type JobQueue interface {
+	// ReplaceJobs makes jobs the complete set of pending jobs of the upgrade,
+	// atomically: jobs of the upgrade not listed are removed (also in flight).
+	// A listed job due at or before now is kept only if it is already
+	// pending unchanged (overdue, not yet sent); it is never added, so a
+	// re-plan neither loses a late job nor resurrects a sent one. rev is the
+	// upgrade's revision the jobs were planned from: a plan older than the
+	// last one applied is ignored, so concurrent changes cannot leave the
+	// jobs of a superseded window behind.
+	ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []Job, now time.Time) error
+	// Claim takes up to max jobs due at or before now for this replica,
+	// leased until now+lease; jobs whose lease expired are due again.
+	// A job is held by at most one replica at a time.
+	Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]Job, error)
+	// Done removes a claimed job for good.
+	Done(ctx context.Context, j Job) error
+	// Release puts claimed jobs that were not started back at their due
+	// time, so any replica may claim them at once. Jobs no longer held by
+	// the caller (lease ran out, re-planned) are left alone.
+	Release(ctx context.Context, jobs []Job) error
+	// Retry puts a claimed job back, due at at, and remembers j.Attempt as
+	// its count of failed attempts. A job no longer held is left alone.
+	Retry(ctx context.Context, j Job, at time.Time) error
+	// NextDue is when the earliest pending or leased job falls due.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	// Wake tells every replica's Wakeups that the schedule changed.
+	Wake(ctx context.Context) error
+	// Wakeups delivers a signal whenever any replica calls Wake, until ctx ends.
+	Wakeups(ctx context.Context) <-chan struct{}
+}
+
+// Once remembers that something happened, for at least ttl; it is how
+// inbound retries and repeated escalations are de-duplicated.
+type Once interface {
+	// First reports whether key is new; a second call with the same key
+	// within ttl returns false.
+	First(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Forgetter is an optional capability of a Once: Forget drops a key so the
+// next First of it is first again. The scheduler uses it to give back an
+// escalation's key when the direct message could not be sent in time, so
+// the job's retry reaches that person.
+type Forgetter interface {
+	Forget(ctx context.Context, key string) error
+}
+
+// DeliveryLog is an optional capability of a JobQueue: it remembers which
+// parts of a claimed job (the threads of a notice) were delivered, so a
+// retried job skips them instead of posting twice. The marks go with the
+// job: Done, or re-planning it to another time, forgets them.
+type DeliveryLog interface {
+	Delivered(ctx context.Context, j Job) ([]string, error)
+	MarkDelivered(ctx context.Context, j Job, part string) error
+}
+
+// PlannedRevisions is an optional capability of a JobQueue: the revision
+// of each upgrade its pending jobs were planned from (upgrades without
+// jobs are left out). With it, a periodic Reconcile re-plans only the
+// upgrades whose plan is behind.
+type PlannedRevisions interface {
+	PlannedRevs(ctx context.Context, ids []int) (map[int]int, error)
+}
+
+// NoticeLog is an optional capability of a Store: the shared record of
+// command notices queued but not yet delivered (see durable.go). Every
+// method is one cheap call; the core treats failures as best effort
+// (logged, the notice is still delivered from memory).
+type NoticeLog interface {
+	// RecordNotice saves n, scored by n.At.
+	RecordNotice(ctx context.Context, n PendingNotice) error
+	// TouchNotice moves n's score to at, if n is still recorded: its task
+	// started, so it is not stale before at+RecoverAfter.
+	TouchNotice(ctx context.Context, n PendingNotice, at time.Time) error
+	// MarkNotice remembers that part of n (one thread) was dealt with, so a
+	// recovered n skips it (ClaimNotices returns the marks in n.Reached).
+	MarkNotice(ctx context.Context, n PendingNotice, part string) error
+	// ForgetNotice deletes n and its marks.
+	ForgetNotice(ctx context.Context, n PendingNotice) error
+	// ClaimNotices atomically takes up to max notices scored at or before
+	// before, oldest first, and scores them now, so no other caller gets
+	// them until they are stale again.
+	ClaimNotices(ctx context.Context, before, now time.Time, max int) ([]PendingNotice, error)
+}

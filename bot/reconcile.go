@@ -24,13 +24,13 @@ const rollbackLookback = RollbackWindow + 24*time.Hour
 // reconcile concurrently. It returns how many upgrades it re-planned.
 func (s *Scheduler) Reconcile(ctx context.Context, full bool) (int, error) {
 	now := s.o.Now()
-	ups, err := s.b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	ups, err := s.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: list active upgrades: %w", err)
 	}
-	if ea := s.b.cfg.EscalateAfter; ea > 0 {
+	if ea := s.rules.EscalateAfter; ea > 0 {
 		// Windows that ended recently and have started: a narrow index range.
-		rb, err := s.b.store.List(ctx, Filter{States: []State{RolledBack}, From: now.Add(-ea - rollbackLookback), To: now.Add(time.Millisecond)})
+		rb, err := s.store.List(ctx, Filter{States: []State{RolledBack}, From: now.Add(-ea - rollbackLookback), To: now.Add(time.Millisecond)})
 		if err != nil {
 			return 0, fmt.Errorf("reconcile: list rolled-back upgrades: %w", err)
 		}
@@ -40,7 +40,7 @@ func (s *Scheduler) Reconcile(ctx context.Context, full bool) (int, error) {
 			}
 		}
 	}
-	if pr, ok := s.q.(PlannedRevisions); ok && !full && len(ups) > 0 {
+	if pr, ok := s.queue.(PlannedRevisions); ok && !full && len(ups) > 0 {
 		ids := make([]int, len(ups))
 		for i, u := range ups {
 			ids[i] = u.ID
@@ -66,14 +66,14 @@ func (s *Scheduler) Reconcile(ctx context.Context, full bool) (int, error) {
 			errs = append(errs, err)
 			break
 		}
-		if err := s.q.ReplaceJobs(ctx, u.ID, u.Rev, s.Jobs(u), s.o.Now()); err != nil {
+		if err := s.queue.ReplaceJobs(ctx, u.ID, u.Rev, s.Jobs(u), s.o.Now()); err != nil {
 			errs = append(errs, fmt.Errorf("re-plan %s: %w", u.Key(), err))
 			continue
 		}
 		n++
 	}
 	if n > 0 {
-		if err := s.q.Wake(ctx); err != nil {
+		if err := s.queue.Wake(ctx); err != nil {
 			s.log.WarnContext(ctx, "waking schedulers failed", "err", err)
 		}
 	}
@@ -113,18 +113,4 @@ func (s *Scheduler) reconcileLoop(ctx context.Context) {
 	}
 	pass("scheduler:reconcile:start", time.Minute, true)
 	repeat(ctx, s.o.Reconcile, func() { pass("scheduler:reconcile", s.o.Reconcile*9/10, false) })
-}
-
-// repeat calls fn every interval until ctx ends.
-func repeat(ctx context.Context, every time.Duration, fn func()) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn()
-		}
-	}
 }

@@ -2,15 +2,142 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
+
+// The read side of the core: views of upgrades for show, list and pending,
+// and for every adapter that shows upgrades outside chat (status API,
+// calendar, status page). Reading never writes.
+
+// Window is a stretch of time; a zero End means it has not ended yet, a
+// zero Start that it has not started.
+type Window struct {
+	Start time.Time
+	End   time.Time
+}
+
+// View is one upgrade as people and systems read it.
+type View struct {
+	Upgrade *Upgrade // state, region, impact, release, threads, failures, …
+	Planned Window   // the window as planned
+	Actual  Window   // when it really started and finished; zero until then
+	Owners  []Principal
+	// Audience is who must acknowledge: the owners of the service and of
+	// every service that depends on it.
+	Audience []Principal
+	// Scope is what acknowledgments are asked for now: brief, or rollback
+	// after a rollback.
+	Scope string
+	// Brief and Rollback are the acknowledgments of each scope.
+	Brief, Rollback Acknowledgments
+}
+
+// Acknowledgments are the acknowledgments of one scope of an upgrade.
+type Acknowledgments struct {
+	AckStatus
+	// Entries are the presses, once per person who pressed, in order,
+	// with the groups each answered for.
+	Entries []AckEntry
+}
+
+// Pending is who has not acknowledged the scope asked for now.
+func (v View) Pending() []Principal { return v.Current().Pending }
+
+// Current is the status of the scope asked for now.
+func (v View) Current() Acknowledgments {
+	if v.Scope == ScopeRollback {
+		return v.Rollback
+	}
+	return v.Brief
+}
+
+// Reader reads upgrades for people and systems.
+type Reader struct {
+	store Store
+	dir   *Directory
+}
+
+// NewReader builds the read side over a store.
+func NewReader(st Store, dir *Directory) *Reader { return &Reader{store: st, dir: dir} }
+
+// View reads one upgrade; a missing one is an ENOTFOUND error.
+func (r *Reader) View(ctx context.Context, id int) (View, error) {
+	u, err := load(ctx, r.store, id)
+	if err != nil {
+		return View{}, err
+	}
+	return r.view(ctx, u)
+}
+
+// Upgrades reads the upgrades that match f, ordered by start, without their
+// acknowledgments: for listings that do not show them.
+func (r *Reader) Upgrades(ctx context.Context, f Filter) ([]*Upgrade, error) {
+	us, err := r.store.List(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list upgrades: %w", err)
+	}
+	return us, nil
+}
+
+// Views reads the upgrades that match f, ordered by start, with their
+// acknowledgments.
+func (r *Reader) Views(ctx context.Context, f Filter) ([]View, error) {
+	us, err := r.store.List(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list upgrades: %w", err)
+	}
+	out := make([]View, 0, len(us))
+	for _, u := range us {
+		v, err := r.view(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (r *Reader) view(ctx context.Context, u *Upgrade) (View, error) {
+	acks, err := r.store.Acks(ctx, u.ID)
+	if err != nil {
+		return View{}, fmt.Errorf("load acks of %s: %w", u.Key(), err)
+	}
+	return r.dir.View(u, acks), nil
+}
+
+// View composes the view of an upgrade from its stored acknowledgments.
+func (d *Directory) View(u *Upgrade, acks []Ack) View {
+	status := func(scope string) Acknowledgments {
+		return Acknowledgments{AckStatus: d.Status(u, acks, scope), Entries: d.Acked(acks, scope)}
+	}
+	return View{
+		Upgrade:  u,
+		Planned:  Window{Start: u.Start, End: u.End},
+		Actual:   Window{Start: u.StartedAt, End: u.FinishedAt},
+		Owners:   d.Principals(u.Owners),
+		Audience: d.Principals(u.Audience),
+		Scope:    u.CurrentScope(),
+		Brief:    status(ScopeBrief),
+		Rollback: status(ScopeRollback),
+	}
+}
+
+// Log reads the decision log of an upgrade, oldest first.
+func (r *Reader) Log(ctx context.Context, id int) (*Upgrade, []Decision, error) {
+	u, err := load(ctx, r.store, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := r.store.Log(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load log of %s: %w", u.Key(), err)
+	}
+	return u, log, nil
+}
 
 // RecentWindow is how far back `list all` looks for finished upgrades.
 const RecentWindow = 30 * 24 * time.Hour
@@ -28,47 +155,76 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 		f.States = nil
 		f.From = b.now().Add(-RecentWindow)
 	}
-	us, err := b.store.List(ctx, f)
+	us, err := b.Upgrades(ctx, f)
 	if err != nil {
-		return Message{}, fmt.Errorf("list upgrades: %w", err)
+		return Message{}, err
 	}
-	if len(us) == 0 {
-		of := ""
-		if f.Service != "" {
-			of = " of " + f.Service
-		}
-		if c.All {
-			return reply(T("No upgrades" + of + " in the last 30 days or ahead.")), nil
-		}
-		return reply(T("No upcoming or running upgrades" + of + ". Plan one with ").Code("/upgrade schedule <service> <version> at <time>").Add(".")), nil
+	return listReply(us, f.Service, c.All), nil
+}
+
+func (b *Bot) show(ctx context.Context, id int) (Message, error) {
+	v, err := b.View(ctx, id)
+	if err != nil {
+		return Message{}, err
 	}
-	heading := "Upcoming and running upgrades"
-	if c.All {
-		heading = "Upgrades of the last 30 days and ahead"
+	return b.dir.showReply(v), nil
+}
+
+func (b *Bot) pending(ctx context.Context, id int) (Message, error) {
+	v, err := b.View(ctx, id)
+	if err != nil {
+		return Message{}, err
 	}
-	if f.Service != "" {
-		heading += " of " + f.Service
+	return pendingReply(v), nil
+}
+
+func (b *Bot) decisionLog(ctx context.Context, id int) (Message, error) {
+	u, log, err := b.Log(ctx, id)
+	if err != nil {
+		return Message{}, err
 	}
 	m := reply()
-	m.Title = heading
-	for _, u := range us {
-		m.Lines = append(m.Lines, T("• ").Bold(u.Title()).Add(" · "+string(u.State)+" · ").Time(u.Start).Add(" to ").Time(u.End))
+	m.Title = "Decision log of " + u.Title()
+	for _, d := range log {
+		m.Lines = append(m.Lines, b.dir.logLine(d))
 	}
 	return m, nil
 }
 
-func (b *Bot) show(ctx context.Context, id int) (Message, error) {
-	u, acks, err := b.getWithAcks(ctx, id)
-	if err != nil {
-		return Message{}, err
+// listReply shows upgrades a line each.
+func listReply(us []*Upgrade, service string, all bool) Message {
+	of := ""
+	if service != "" {
+		of = " of " + service
 	}
-	root := b.dir.Root(u, acks)
+	if len(us) == 0 {
+		if all {
+			return reply(T("No upgrades" + of + " in the last 30 days or ahead."))
+		}
+		return reply(T("No upcoming or running upgrades" + of + ". Plan one with ").Command(hint("schedule",
+			Arg{Name: "service"}, Arg{Name: "version"}, Arg{Name: "when", Keyword: "at", Placeholder: "<time>"})).Add("."))
+	}
+	heading := "Upcoming and running upgrades"
+	if all {
+		heading = "Upgrades of the last 30 days and ahead"
+	}
 	m := reply()
-	m.Title, m.Fields, m.UpgradeID = root.Title, root.Fields, u.Key()
-	m.Lines = append(m.Lines, root.Lines[0])
-	for _, scope := range []string{ScopeBrief, ScopeRollback} {
-		for _, e := range b.dir.Acked(acks, scope) {
-			line := T("• " + scope + ": ").Mention(e.Who)
+	m.Title = heading + of
+	for _, u := range us {
+		m.Lines = append(m.Lines, T("• ").Bold(u.Title()).Add(" · "+string(u.State)+" · ").Time(u.Start).Add(" to ").Time(u.End))
+	}
+	return m
+}
+
+// showReply is everything about one upgrade.
+func (d *Directory) showReply(v View) Message {
+	u := v.Upgrade
+	m := reply()
+	m.Title, m.Fields, m.UpgradeID = u.Title(), d.fields(u), u.Key()
+	m.Lines = append(m.Lines, ackLine(v.Current().AckStatus))
+	for _, scope := range []Acknowledgments{v.Brief, v.Rollback} {
+		for _, e := range scope.Entries {
+			line := T("• " + scope.Scope + ": ").Mention(e.Who)
 			switch {
 			case len(e.For) > 0:
 				line = line.Add(" (for ").Mentions(e.For).Add(")")
@@ -94,159 +250,53 @@ func (b *Bot) show(ctx context.Context, id int) (Message, error) {
 	for _, f := range u.Failures {
 		m.Lines = append(m.Lines, T("⚠ Failed delivery of "+f.Notice+" to ").Channel(f.Target).Add(" at ").Time(f.At).Add(": "+f.Error))
 	}
-	return m, nil
+	return m
 }
 
-func (b *Bot) getWithAcks(ctx context.Context, id int) (*Upgrade, []Ack, error) {
-	u, err := b.get(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	acks, err := b.store.Acks(ctx, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load acks of %s: %w", u.Key(), err)
-	}
-	return u, acks, nil
-}
-
-func (b *Bot) pending(ctx context.Context, id int) (Message, error) {
-	u, acks, err := b.getWithAcks(ctx, id)
-	if err != nil {
-		return Message{}, err
-	}
-	st := b.dir.Status(u, acks, u.CurrentScope())
+// pendingReply says who has not acknowledged.
+func pendingReply(v View) Message {
+	u, st := v.Upgrade, v.Current()
 	what := "the pre-brief"
 	if st.Scope == ScopeRollback {
 		what = "the rollback alert"
 	}
 	if u.State == Completed || u.State == Cancelled {
 		return reply(T(fmt.Sprintf("%s is %s; no acknowledgment is needed any more (%d of %d acknowledged %s).",
-			u.Key(), u.State, len(st.Acked), st.Total, what))), nil
+			u.Key(), u.State, len(st.Acked), st.Total, what)))
 	}
 	if len(st.Pending) == 0 {
-		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total))), nil
+		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total)))
 	}
-	return reply(T(fmt.Sprintf("%d of %d have not acknowledged %s of %s: ", len(st.Pending), st.Total, what, u.Key())).Mentions(st.Pending)), nil
+	return reply(T(fmt.Sprintf("%d of %d have not acknowledged %s of %s: ", len(st.Pending), st.Total, what, u.Key())).Mentions(st.Pending))
 }
 
-func (b *Bot) decisionLog(ctx context.Context, id int) (Message, error) {
-	u, err := b.get(ctx, id)
-	if err != nil {
-		return Message{}, err
-	}
-	log, err := b.store.Log(ctx, id)
-	if err != nil {
-		return Message{}, fmt.Errorf("load log of %s: %w", u.Key(), err)
-	}
-	m := reply()
-	m.Title = "Decision log of " + u.Title()
-	for _, d := range log {
-		line := Text{}.Time(d.At).Add(" · " + b.dir.Principal(d.Actor).Name + " · " + d.Action)
-		if d.Detail != "" {
-			line = append(line.Add(" · "), detailText(d.Detail)...)
+// logLine is one decision as people read it: when, who, what, and the
+// details of the action.
+func (d *Directory) logLine(e Decision) Text {
+	line := Text{}.Time(e.At).Add(" · " + d.Principal(e.Actor).Name + " · " + e.Action)
+	var detail Text
+	switch {
+	case e.Action == ActionScheduled && !e.Start.IsZero():
+		detail = T("window ").Time(e.Start).Add(" to ").Time(e.End)
+	case e.Action == ActionRescheduled && !e.Start.IsZero():
+		detail = T("from ").Time(e.PrevStart).Add(" to ").Time(e.Start).Add(", until ").Time(e.End)
+	case e.Action == ActionExtended && e.By != 0:
+		detail = T("by " + FormatDuration(e.By) + ", until ").Time(e.End)
+	case e.Action == ActionAcknowledged && e.Scope != "":
+		detail = T(e.Scope)
+		if e.For != "" {
+			detail = detail.Add(" for " + e.For)
 		}
-		if d.Reason != "" {
-			line = line.Add(" · why: " + d.Reason)
-		}
-		m.Lines = append(m.Lines, line)
+	case e.Action == ActionLinked && e.Repo != "":
+		detail = T(e.Repo + " " + e.Tag)
+	case e.Detail != "":
+		detail = T(e.Detail)
 	}
-	return m, nil
-}
-
-// logTime matches the RFC 3339 instants the log keeps in its details.
-var logTime = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`)
-
-// detailText shows a log detail with its instants as times people read
-// (in each reader's zone where the platform can), not as RFC 3339.
-func detailText(s string) Text {
-	var t Text
-	last := 0
-	for _, loc := range logTime.FindAllStringIndex(s, -1) {
-		at, err := time.Parse(time.RFC3339, s[loc[0]:loc[1]])
-		if err != nil {
-			continue
-		}
-		t = t.Add(s[last:loc[0]]).Time(at)
-		last = loc[1]
+	if detail != nil {
+		line = line.Add(" · ").Then(detail)
 	}
-	return t.Add(s[last:])
-}
-
-var repoShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
-
-func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Message, error) {
-	if !repoShape.MatchString(c.Repo) {
-		return Message{}, Errorf(EINVALID, "%q is not a GitHub repository; write it as owner/name.", c.Repo)
+	if e.Reason != "" {
+		line = line.Add(" · why: " + e.Reason)
 	}
-	var tag string
-	u, err := b.transition(ctx, inv, c.ID, "link a release to", func(u *Upgrade) error { return nil }, func(u *Upgrade) Decision {
-		tag = c.Tag
-		if tag == "" {
-			tag = u.Version
-		}
-		u.Release = &Release{Repo: c.Repo, Tag: tag, URL: ReleaseURL(c.Repo, tag)}
-		return Decision{Action: "release_linked", Detail: c.Repo + " " + tag}
-	})
-	if err != nil {
-		return Message{}, err
-	}
-	actor := b.dir.KeyOf(inv.Actor.ID)
-	// The lookup and the notice run inside one outbox task of the upgrade, so
-	// notices of later commands queue behind this one and the thread reads in
-	// command order; the lookup is bounded so a slow GitHub cannot stall them.
-	who, ch := invokerOf(&inv)
-	b.enqueueNotice(ctx, PendingNotice{Kind: PendingLink, Upgrade: u.ID, Invoker: who, Channel: ch, Repo: c.Repo, Tag: tag, Actor: actor},
-		b.linkTask(u.Clone(), c.Repo, tag, actor, &inv)) // the task's own copy; u is still read below
-	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
-}
-
-// ReleaseURL is GitHub's page of a release by tag.
-func ReleaseURL(repo, tag string) string {
-	return "https://github.com/" + repo + "/releases/tag/" + strings.ReplaceAll(tag, " ", "%20")
-}
-
-// LinkRelease attaches a release found outside a command (a GitHub release
-// event) to an upgrade and announces it in the thread.
-func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) error {
-	u, err := b.mutate(ctx, id, func(u *Upgrade) (Decision, error) {
-		u.Release = &r
-		return Decision{At: b.now().UTC(), Actor: actor, Action: "release_linked", Detail: r.Repo + " " + r.Tag}, nil
-	})
-	if err != nil {
-		return err
-	}
-	b.emit(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})
-	b.refreshRoot(u.ID)
-	b.notifyThreads(ctx, u.ID, b.dir.Linked(u), nil)
-	return nil
-}
-
-// linkTask looks up the release repo/tag linked to the upgrade (linked is
-// its state right after the link), saves what it found and announces it.
-func (b *Bot) linkTask(linked *Upgrade, repo, tag, actor string, inv *Invocation) func(context.Context) {
-	return func(ctx context.Context) {
-		errSuperseded := errors.New("a later link replaced the release")
-		if b.releases != nil {
-			lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
-			r, err := b.releases.Release(lctx, repo, tag)
-			cancel()
-			if err != nil {
-				b.log.WarnContext(ctx, "release lookup failed; linking the conventional release URL", "upgrade", linked.Key(), "repo", repo, "tag", tag, "err", err)
-			} else if nu, err := b.mutate(ctx, linked.ID, func(x *Upgrade) (Decision, error) {
-				if x.Release == nil || x.Release.Repo != repo || x.Release.Tag != tag {
-					return Decision{}, errSuperseded // a later link won meanwhile
-				}
-				x.Release = &r
-				return Decision{}, nil
-			}); err == nil {
-				linked = nu
-			} else if !errors.Is(err, errSuperseded) {
-				b.log.WarnContext(ctx, "saving the looked-up release failed", "upgrade", linked.Key(), "err", err)
-			}
-		}
-		rel := linked.Release
-		b.emit(ctx, linked, EventLinked, actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
-		b.refreshRoot(linked.ID)
-		b.notifyNow(ctx, linked.ID, b.dir.Linked(linked), inv)
-	}
+	return line
 }

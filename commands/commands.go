@@ -135,6 +135,10 @@ func (Log) Name() string { return "log" }
 // Name implements Command.
 func (Help) Name() string { return "help" }
 
+// DefaultCommand is the slash command users type before the grammar, and
+// how command hints start where a platform does not configure another.
+const DefaultCommand = "/upgrade"
+
 // FormatID renders an upgrade number the way users see it: UPG-7.
 func FormatID(n int) string { return fmt.Sprintf("UPG-%d", n) }
 

@@ -109,10 +109,9 @@ func BenchmarkSchedulerLag(b *testing.B) {
 		var wg sync.WaitGroup
 		var live *replica
 		for range 3 {
-			r := newBenchReplica(b, o, time.Now, lag)
 			// Steady state: no start-up reconcile pass competing with the
 			// planning below (BenchmarkSchedulerReconcile measures it).
-			r.sched = bot.NewScheduler(r.b, r.st, bot.SchedulerOptions{Now: time.Now, Reconcile: -1})
+			r := newBenchReplica(b, o, time.Now, lag, bot.SchedulerOptions{Reconcile: -1})
 			live = r
 			wg.Add(1)
 			go func() { defer wg.Done(); _ = r.sched.Run(ctx) }()
@@ -177,11 +176,15 @@ func BenchmarkSchedulerReconcile(b *testing.B) {
 	}
 }
 
-func newBenchReplica(b *testing.B, o store.Options, clock func() time.Time, ms bot.Messenger) *replica {
+func newBenchReplica(b *testing.B, o store.Options, clock func() time.Time, ms bot.Messenger, so ...bot.SchedulerOptions) *replica {
 	b.Helper()
 	st := storetest.Open(b, o)
-	bt := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": ms}, Now: clock, RefreshIntervalSet: true})
-	return &replica{st: st, b: bt, sched: bot.NewScheduler(bt, st, bot.SchedulerOptions{Now: clock})}
+	var opts bot.SchedulerOptions
+	if len(so) > 0 {
+		opts = so[0]
+	}
+	bt := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": ms}, Now: clock, RefreshIntervalSet: true, Queue: st, Scheduler: opts})
+	return &replica{st: st, b: bt, sched: bt.Scheduler()}
 }
 
 // lagLog records how late each window-open notice is posted.

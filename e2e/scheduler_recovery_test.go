@@ -62,10 +62,10 @@ func newReplicaWith(t *testing.T, o store.Options, clock func() time.Time, ms bo
 	for _, fn := range adjust {
 		fn(&cfg)
 	}
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"t": ms}, Now: clock, RefreshIntervalSet: true})
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"t": ms}, Now: clock, RefreshIntervalSet: true, Queue: st, Scheduler: so})
 	t.Cleanup(b.Flush)
 	so.Now = clock
-	return &replica{st: st, b: b, sched: bot.NewScheduler(b, st, so)}
+	return &replica{st: st, b: b, sched: b.Scheduler()}
 }
 
 // seedWindows stores n scheduled upgrades whose windows open at start,
@@ -300,10 +300,10 @@ func (f *failPlan) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot
 func TestReconcileRedoesAFailedPlan(t *testing.T) {
 	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
 	st := storetest.Open(t, storetest.Target(t))
-	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, Now: clock.Now, RefreshIntervalSet: true})
-	t.Cleanup(b.Flush)
 	q := &failPlan{Store: st}
-	sched := bot.NewScheduler(b, q, bot.SchedulerOptions{Now: clock.Now})
+	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, Now: clock.Now, RefreshIntervalSet: true, Queue: q})
+	t.Cleanup(b.Flush)
+	sched := b.Scheduler()
 	r := &replica{st: st, b: b, sched: sched}
 	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
 	q.fail.Store(true)
@@ -343,10 +343,9 @@ func TestRunReconcilesWhenItStarts(t *testing.T) {
 	o := storetest.Target(t)
 	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
 	st := storetest.Open(t, o)
-	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, Now: clock.Now, RefreshIntervalSet: true})
-	t.Cleanup(b.Flush)
 	q := &failPlan{Store: st}
-	bot.NewScheduler(b, q, bot.SchedulerOptions{Now: clock.Now})
+	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, Now: clock.Now, RefreshIntervalSet: true, Queue: q})
+	t.Cleanup(b.Flush)
 	q.fail.Store(true)
 	(&replica{st: st, b: b}).do(t, "alice", "schedule payments v2.4.0 in 3h for 1h")
 	if _, ok, _ := st.NextDue(context.Background()); ok {

@@ -259,8 +259,9 @@ func TestWakeAcrossReplicas(t *testing.T) {
 	log := &bottest.Recorder{}
 	planner := newReplica(t, o, time.Now, log)
 	st := storetest.Open(t, o)
-	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, RefreshIntervalSet: true})
-	runner := bot.NewScheduler(b, st, bot.SchedulerOptions{MaxIdle: time.Hour})
+	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, RefreshIntervalSet: true,
+		Queue: st, Scheduler: bot.SchedulerOptions{MaxIdle: time.Hour}})
+	runner := b.Scheduler()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = runner.Run(ctx) }()
@@ -355,8 +356,9 @@ func TestSlowPlatformNeverDoublesNotices(t *testing.T) {
 	var reps []*replica
 	for range 2 {
 		st := storetest.Open(t, o)
-		b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": slow}, RefreshIntervalSet: true})
-		reps = append(reps, &replica{st: st, b: b, sched: bot.NewScheduler(b, st, bot.SchedulerOptions{Lease: 500 * time.Millisecond, Batch: 20})})
+		b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": slow}, RefreshIntervalSet: true,
+			Queue: st, Scheduler: bot.SchedulerOptions{Lease: 500 * time.Millisecond, Batch: 20}})
+		reps = append(reps, &replica{st: st, b: b, sched: b.Scheduler()})
 	}
 	const n = 20
 	soon := time.Now().Add(time.Second) // planning must finish before: past jobs are never added

@@ -67,14 +67,16 @@ func TestSlackPermanentFailuresAreRecorded(t *testing.T) {
 	if gone != 1 {
 		t.Errorf("channel_not_found was tried %d times; it is permanent", gone)
 	}
+	// Alice hears of it privately, by the way she came: the response_url
+	// of her command (the first of this test).
 	var told bool
-	for _, c := range e.api.Calls("chat.postEphemeral") {
-		if c.Param("channel") == "C0OPS" && c.Param("user") == "U0ALICE" && strings.Contains(c.Param("text"), "could not be posted to #C0GONE: slack chat.postMessage: channel_not_found") {
+	for _, c := range e.api.Responses("cmd-1") {
+		if c.Param("response_type") == "ephemeral" && strings.Contains(c.Param("text"), "could not be posted to #C0GONE: slack chat.postMessage: channel_not_found") {
 			told = true
 		}
 	}
 	if !told {
-		t.Errorf("alice was not told privately that #C0GONE failed: %+v", e.api.Calls("chat.postEphemeral"))
+		t.Errorf("alice was not told privately, on her command's response_url, that #C0GONE failed: %+v", e.api.Responses("cmd-1"))
 	}
 	slackContains(t, "root", e.root("C0PAYMENTS").BlockText(), "1 notice(s) could not be delivered")
 

@@ -90,11 +90,19 @@ func newSlackEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackE
 	for name, id := range slackPeople {
 		api.AddUser(id, name, "Europe/Berlin")
 	}
+	// As main does from the configuration: the owner entries that name groups.
+	for _, svc := range cfg.Services {
+		for _, o := range svc.Owners {
+			if strings.HasPrefix(o, "slack:S") {
+				cfg.Groups = append(cfg.Groups, o)
+			}
+		}
+	}
 	router := bot.Router{}
 	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Now: func() time.Time { return slackNow }, Logger: log})
 	a, err := slackadapter.New(slackadapter.Options{
 		BotToken: "xoxb-e2e", AppToken: "xapp-e2e", SigningSecret: slackSecret, APIURL: api.APIURL(),
-		Mode: mode, Command: "/upgrade", Bot: b, Once: st, Now: func() time.Time { return slackNow }, Logger: log,
+		Mode: mode, Command: "/upgrade", Core: b, Once: st, Groups: cfg.Groups, Now: func() time.Time { return slackNow }, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,11 +49,22 @@ func (s *Store) TouchNotice(ctx context.Context, n bot.PendingNotice, at time.Ti
 	return nil
 }
 
-// ForgetNotice implements bot.NoticeLog.
+// MarkNotice implements bot.NoticeLog: part is appended to the notice's
+// marks, which ClaimNotices returns and ForgetNotice deletes.
+func (s *Store) MarkNotice(ctx context.Context, n bot.PendingNotice, part string) error {
+	keys := []string{s.noticesKey("data"), s.noticesKey("sent")}
+	if err := markNoticeScript.Run(ctx, s.client, keys, n.Key, part).Err(); err != nil {
+		return fmt.Errorf("store: mark notice %s: %w", n.Key, err)
+	}
+	return nil
+}
+
+// ForgetNotice implements bot.NoticeLog: the record and its marks.
 func (s *Store) ForgetNotice(ctx context.Context, n bot.PendingNotice) error {
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZRem(ctx, s.noticesKey("due"), n.Key)
 		p.HDel(ctx, s.noticesKey("data"), n.Key)
+		p.HDel(ctx, s.noticesKey("sent"), n.Key)
 		return nil
 	})
 	if err != nil {
@@ -68,17 +80,20 @@ func (s *Store) ClaimNotices(ctx context.Context, before, now time.Time, max int
 	if max <= 0 {
 		return nil, nil
 	}
-	keys := []string{s.noticesKey("due"), s.noticesKey("data")}
+	keys := []string{s.noticesKey("due"), s.noticesKey("data"), s.noticesKey("sent")}
 	res, err := claimNoticesScript.Run(ctx, s.client, keys, ms(before), ms(now), strconv.Itoa(max)).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("store: claim notices: %w", err)
 	}
-	out := make([]bot.PendingNotice, 0, len(res))
-	for _, js := range res {
+	out := make([]bot.PendingNotice, 0, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
 		var n bot.PendingNotice
-		if err := json.Unmarshal([]byte(js), &n); err != nil {
+		if err := json.Unmarshal([]byte(res[i]), &n); err != nil {
 			s.log.ErrorContext(ctx, "store: dropping an unreadable pending notice", "err", err)
 			continue
+		}
+		if res[i+1] != "" {
+			n.Reached = strings.Split(res[i+1], "\n")
 		}
 		out = append(out, n)
 	}

@@ -27,7 +27,7 @@ func TestNoticeLogClaim(t *testing.T) {
 	m := bot.Message{Kind: bot.KindRollback, UpgradeID: "UPG-1", Title: "UPG-1 ledger", Lines: []bot.Text{bot.T("rolled back at ").Time(base)}, Alert: true}
 	rec := func(key string, at time.Time) bot.PendingNotice {
 		n := bot.PendingNotice{Key: key, At: at, Kind: bot.PendingThread, Upgrade: 1, Message: &m,
-			Invoker: &bot.Actor{ID: "test:UALICE", Name: "alice"}, Channel: "test:#ops"}
+			Invoker: &bot.Invoker{User: "test:UALICE", Channel: "test:#ops", Handle: "https://hooks.example/1"}}
 		if err := s.RecordNotice(ctx, n); err != nil {
 			t.Fatal(err)
 		}

@@ -282,10 +282,11 @@ return 1
 // before a time (their replica is gone) for one caller: it re-scores each
 // to now, so no other caller takes it until it is stale again (the caller
 // forgets it once delivered; if the caller dies too, it is claimed again).
-// A member whose data is gone is dropped.
+// A member whose data is gone is dropped, with its marks.
 //
-// KEYS: notices due, data. ARGV: before ms, now ms, max.
-// Returns the json of each claimed notice, oldest first.
+// KEYS: notices due, data, sent. ARGV: before ms, now ms, max.
+// Returns, oldest first, the json of each claimed notice followed by its
+// marks (the parts already dealt with, newline-separated; "" for none).
 var claimNoticesScript = redis.NewScript(`
 local out = {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
@@ -293,9 +294,30 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT'
   if js then
     redis.call('ZADD', KEYS[1], ARGV[2], m)
     out[#out + 1] = js
+    out[#out + 1] = redis.call('HGET', KEYS[3], m) or ''
   else
     redis.call('ZREM', KEYS[1], m)
+    redis.call('HDEL', KEYS[3], m)
   end
 end
 return out
+`)
+
+// markNoticeScript remembers that one part of a recorded notice (one
+// thread) was dealt with, so a recovered notice skips it. Nothing is
+// marked once the notice is forgotten.
+//
+// KEYS: notices data, sent. ARGV: key, part.
+// Returns 1 when marked, 0 when the notice is no longer recorded.
+var markNoticeScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+local cur = redis.call('HGET', KEYS[2], ARGV[1])
+if cur then
+  redis.call('HSET', KEYS[2], ARGV[1], cur .. '\n' .. ARGV[2])
+else
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+end
+return 1
 `)

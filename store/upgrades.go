@@ -367,16 +367,12 @@ func (s *Store) repairIndex(ctx context.Context) {
 func ackField(a bot.Ack) string { return a.Scope + "|" + a.Who }
 
 // Ack records a if a.Who has not acknowledged a.Scope yet (first wins),
-// together with an "acknowledged" decision (Actor a.Who, Detail a.Scope), in
-// one step. It returns the acknowledgment that stands and whether a was it.
-func (s *Store) Ack(ctx context.Context, id int, a bot.Ack) (bot.Ack, bool, error) {
+// together with its decision d, in one step. It returns the acknowledgment
+// that stands and whether a was it.
+func (s *Store) Ack(ctx context.Context, id int, a bot.Ack, d bot.Decision) (bot.Ack, bool, error) {
 	js, err := json.Marshal(a)
 	if err != nil {
 		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
-	}
-	d := bot.Decision{At: a.At, Actor: a.Who, Action: "acknowledged", Detail: a.Scope}
-	if a.By != "" && a.By != a.Who {
-		d.Actor, d.Detail = a.By, a.Scope+" for "+a.Who
 	}
 	dec, err := json.Marshal(d)
 	if err != nil {

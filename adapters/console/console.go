@@ -1,6 +1,11 @@
 // Package console is the terminal adapter: a REPL (and a script runner when
 // stdin is not a terminal) that runs /upgrade commands as a chosen person
 // and prints every message the bot would post, edit or send directly.
+//
+// It stands in for every platform at once: its Messenger takes the ids of
+// any platform ("slack:C0123", "discord:1122…", "console:#ops"), so with a
+// real configuration it is the dry run of what the bot would say, where
+// and to whom.
 package console
 
 import (
@@ -19,10 +24,12 @@ import (
 // Platform is the id prefix of console channels and people: "console:#payments".
 const Platform = "console"
 
-// Messenger prints what the bot posts. Output is buffered until Drain so a
-// command's reply is shown before the background notices it causes.
+// Messenger prints what the bot posts, on any platform. Output is buffered
+// until Drain so a command's reply is shown before the background notices
+// it causes.
 type Messenger struct {
 	loc *time.Location
+	dir *bot.Directory // names the people direct messages go to
 
 	mu   sync.Mutex
 	next int
@@ -31,13 +38,31 @@ type Messenger struct {
 
 var (
 	_ bot.Messenger = (*Messenger)(nil)
-	_ bot.Whisperer = (*Messenger)(nil)
+	_ bot.Answerer  = (*Messenger)(nil)
 )
 
-// NewMessenger builds a Messenger rendering times in loc (and UTC).
-func NewMessenger(loc *time.Location) *Messenger { return &Messenger{loc: loc} }
+// NewMessenger builds a Messenger rendering times in loc (and UTC); dir,
+// when set, names the person behind a platform id.
+func NewMessenger(loc *time.Location, dir *bot.Directory) *Messenger {
+	return &Messenger{loc: loc, dir: dir}
+}
 
+// short is how a header names a channel: console channels by their name,
+// other platforms' with their prefix, so the dry run shows where it goes.
 func short(id string) string { return strings.TrimPrefix(id, Platform+":") }
+
+// person names the person behind a platform id: "alice (slack:U0123)".
+func (m *Messenger) person(id string) string {
+	if m.dir != nil {
+		if p := m.dir.Principal(id); p.Key != id {
+			if strings.HasPrefix(id, Platform+":") {
+				return p.Name
+			}
+			return p.Name + " (" + id + ")"
+		}
+	}
+	return short(id)
+}
 
 func (m *Messenger) write(s string) {
 	m.mu.Lock()
@@ -63,7 +88,7 @@ func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bo
 func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Message) (bot.MessageRef, error) {
 	ref := bot.MessageRef{Channel: root.Channel, ID: m.newID()}
 	where := fmt.Sprintf("── %s · thread %s · reply %s", short(root.Channel), root.ID, ref.ID)
-	if msg.Broadcast {
+	if msg.AlsoInChannel {
 		where += " · also sent to the channel"
 	}
 	m.write(render(where, msg, m.loc))
@@ -80,13 +105,13 @@ func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message)
 // Direct implements bot.Messenger.
 func (m *Messenger) Direct(_ context.Context, user string, msg bot.Message) (bot.MessageRef, error) {
 	ref := bot.MessageRef{Channel: user, ID: m.newID()}
-	m.write(render(fmt.Sprintf("── direct message to @%s", short(user)), msg, m.loc))
+	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.loc))
 	return ref, nil
 }
 
-// Whisper implements bot.Whisperer: a message only one person sees.
-func (m *Messenger) Whisper(_ context.Context, channel, user string, msg bot.Message) error {
-	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(channel), short(user)), msg, m.loc))
+// Answer implements bot.Answerer: a message only the invoker sees.
+func (m *Messenger) Answer(_ context.Context, to bot.Invoker, msg bot.Message) error {
+	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), msg, m.loc))
 	return nil
 }
 
@@ -129,9 +154,18 @@ type Ticker interface {
 	RunDue(ctx context.Context) (int, error)
 }
 
+// Core is what a Session needs of the bot (*bot.Bot).
+type Core interface {
+	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
+	Press(ctx context.Context, actor bot.Actor, upgradeID, scope string) bot.Message
+	// Flush waits for the notices a command caused, so they print after it.
+	Flush()
+	Directory() *bot.Directory
+}
+
 // Options configures a Session.
 type Options struct {
-	Bot       *bot.Bot
+	Bot       Core
 	Messenger *Messenger
 	Clock     *Clock
 	Ticker    Ticker // optional: enables :advance
@@ -162,12 +196,14 @@ func NewSession(o Options) *Session {
 
 // actor maps the console person to a platform identity: a configured
 // person's first id (so owner and audience rules apply as on a real
-// platform), else console:<name>.
+// platform), a platform id as typed (slack:U0123, as an owners list may
+// name someone), else console:<name>.
 func (s *Session) actor() bot.Actor {
-	for _, p := range s.o.Bot.Config().People {
-		if strings.EqualFold(p.Name, s.person) && len(p.IDs) > 0 {
-			return bot.Actor{ID: p.IDs[0], Name: p.Name}
-		}
+	if p, ok := s.o.Bot.Directory().Person(s.person); ok && len(p.IDs) > 0 {
+		return bot.Actor{ID: p.IDs[0], Name: p.Name}
+	}
+	if platform, rest, ok := strings.Cut(s.person, ":"); ok && platform != "" && rest != "" {
+		return bot.Actor{ID: s.person, Name: rest}
 	}
 	return bot.Actor{ID: Platform + ":" + s.person, Name: s.person}
 }
@@ -209,7 +245,7 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 	word, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
 	switch strings.ToLower(word) {
-	case "/upgrade":
+	case commands.DefaultCommand:
 		m := s.o.Bot.Handle(ctx, s.invocation(), rest)
 		s.printReply(m)
 	case ":as":
@@ -261,14 +297,14 @@ func (s *Session) advance(ctx context.Context, arg string) {
 	fmt.Fprint(out, s.o.Messenger.Drain())
 }
 
-// known reports whether the current person is a configured [[people]] entry.
+// known reports whether the current person is someone the configuration
+// names: a [[people]] entry, or a platform id among owners and admins.
 func (s *Session) known() bool {
-	for _, p := range s.o.Bot.Config().People {
-		if strings.EqualFold(p.Name, s.person) {
-			return true
-		}
+	dir := s.o.Bot.Directory()
+	if _, ok := dir.Person(s.person); ok {
+		return true
 	}
-	return false
+	return dir.Named(s.person)
 }
 
 func (s *Session) invocation() bot.Invocation {
@@ -277,9 +313,6 @@ func (s *Session) invocation() bot.Invocation {
 
 func (s *Session) printReply(m bot.Message) {
 	header := "── reply to " + s.person + " (only you can see this)"
-	if !m.Ephemeral {
-		header = "── reply to " + s.person
-	}
 	fmt.Fprint(s.o.Out, render(header, m, s.o.Location))
 	s.o.Bot.Flush()
 	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())

@@ -18,7 +18,7 @@ func TestEditPrintsTheWholeEditedMessage(t *testing.T) {
 	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v2.4.0", Start: start, End: start.Add(2 * time.Hour),
 		Region: "eu-west", Impact: "card payments may fail", State: bot.InProgress,
 		Owners: d.OwnerKeys("payments"), Audience: d.Audience("payments"), BlastRadius: d.Dependents("payments")}
-	m := NewMessenger(time.UTC)
+	m := NewMessenger(time.UTC, d)
 	if err := m.Edit(context.Background(), bot.MessageRef{Channel: "console:#payments", ID: "m1"}, d.Root(u, nil)); err != nil {
 		t.Fatal(err)
 	}

@@ -18,13 +18,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/upgradebot/upgradebot/adapters/inbound"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // Platform is the prefix of Slack ids in the core: "slack:C0123", "slack:U0123".
@@ -39,7 +40,7 @@ const (
 // ActionAck is the action_id of the Acknowledge button.
 const ActionAck = "upgrade_ack"
 
-// Options configures an Adapter. Bot, Once and BotToken are required; Mode
+// Options configures an Adapter. Core, Once and BotToken are required; Mode
 // "http" needs SigningSecret, Mode "socket" needs AppToken.
 type Options struct {
 	BotToken      string // xoxb-…
@@ -49,15 +50,20 @@ type Options struct {
 	Mode          string // "socket" (default) or "http"
 	Command       string // the slash command, default "/upgrade"
 
-	Bot        *bot.Bot
-	Once       bot.Once         // de-duplicates Slack's retries (the store)
+	Core Core     // the bot: *bot.Bot
+	Once bot.Once // de-duplicates Slack's retries (the store)
+	// Groups lists the owner and admin entries of the configuration that
+	// name groups; the adapter looks up the members of the Slack user
+	// groups among them (slack:S…).
+	Groups     []string
 	Now        func() time.Time // signature checks and caches; default time.Now
 	Logger     *slog.Logger
 	HTTPClient *http.Client // Web API and response_url calls; default has a 15 s timeout
 }
 
-// core is what the adapter needs of the bot: *bot.Bot, or a stub in tests.
-type core interface {
+// Core is what the adapter needs of the bot (*bot.Bot): run what a user
+// typed, record a press.
+type Core interface {
 	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
 	Press(ctx context.Context, actor bot.Actor, upgradeID, scope string) bot.Message
 }
@@ -82,8 +88,9 @@ type Adapter struct {
 	secret  []byte
 	client  *slackgo.Client // also the base of the Socket Mode client
 	api     webAPI
-	core    core
-	once    bot.Once
+	core    Core
+	style   style
+	dedupe  inbound.Dedupe
 	now     func() time.Time
 	log     *slog.Logger
 	http    *http.Client
@@ -93,20 +100,18 @@ type Adapter struct {
 	dms    *dmCache
 	ws     workspace
 
-	budget      time.Duration // how long an inbound request waits for the bot
-	workTimeout time.Duration // bounds the work started by one inbound request
-	dedupeTTL   time.Duration
-	retry       retryPolicy
+	deadline inbound.Deadline // answer Slack in time, finish in the background
+	retry    retryPolicy
 
 	routed    atomic.Bool
 	connected atomic.Bool
 	authErr   atomic.Pointer[string] // why the bot token was refused; nil while fine or unchecked
-	inflight  tracker
+	inflight  inbound.Tracker
 }
 
 var (
 	_ bot.Messenger = (*Adapter)(nil)
-	_ bot.Whisperer = (*Adapter)(nil)
+	_ bot.Answerer  = (*Adapter)(nil)
 )
 
 // Defaults of the timing knobs.
@@ -123,8 +128,8 @@ const (
 
 // New checks the options and builds an Adapter; it does not contact Slack.
 func New(o Options) (*Adapter, error) {
-	if o.Bot == nil {
-		return nil, errors.New("slack: Options.Bot is required")
+	if o.Core == nil {
+		return nil, errors.New("slack: Options.Core is required")
 	}
 	if o.Once == nil {
 		return nil, errors.New("slack: Options.Once is required (it de-duplicates Slack's retries)")
@@ -151,7 +156,7 @@ func New(o Options) (*Adapter, error) {
 		return nil, fmt.Errorf("slack: unknown mode %q (want %q or %q)", o.Mode, ModeSocket, ModeHTTP)
 	}
 	if o.Command == "" {
-		o.Command = "/upgrade"
+		o.Command = commands.DefaultCommand
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -173,15 +178,17 @@ func New(o Options) (*Adapter, error) {
 		opts = append(opts, slackgo.OptionAppLevelToken(o.AppToken))
 	}
 	client := slackgo.New(o.BotToken, opts...)
+	log := o.Logger.With("adapter", Platform)
 	a := &Adapter{
 		mode: o.Mode, cmdName: o.Command, secret: []byte(o.SigningSecret),
-		client: client, api: client, core: o.Bot, once: o.Once,
-		now: o.Now, log: o.Logger.With("adapter", Platform), http: o.HTTPClient,
-		budget: replyBudget, workTimeout: workTimeout, dedupeTTL: dedupeTTL,
+		client: client, api: client, core: o.Core, style: style{command: o.Command},
+		dedupe: inbound.Dedupe{Once: o.Once, Prefix: Platform + ":", TTL: dedupeTTL, Log: log},
+		now:    o.Now, log: log, http: o.HTTPClient,
 		retry: defaultRetry,
 	}
+	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
 	a.tz = newTZCache(tzCacheSize, a.now)
-	a.groups = groupCache{ids: configuredGroups(o.Bot.Config()), members: map[string]groupEntry{}}
+	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
 	a.dms = newDMCache(tzCacheSize)
 	return a, nil
 }
@@ -263,55 +270,13 @@ func (a *Adapter) watchToken(ctx context.Context) {
 
 // Wait blocks until the work started by inbound requests (commands answered
 // late, button presses) has finished; for tests and graceful shutdown.
-func (a *Adapter) Wait() { a.inflight.wait() }
+func (a *Adapter) Wait() { a.inflight.Wait() }
 
 func (a *Adapter) drain(limit time.Duration) {
-	select {
-	case <-a.inflight.idle():
-	case <-time.After(limit):
+	if !a.inflight.WaitAtMost(limit) {
 		a.log.Warn("shutting down with inbound work still running")
 	}
 }
-
-// tracker counts running background work. Unlike a sync.WaitGroup it may
-// gain work while someone waits: a new request can always arrive.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{} // closed while n == 0
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.n == 0 {
-		t.zero = make(chan struct{})
-	}
-	t.n++
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.n--
-	if t.n == 0 {
-		close(t.zero)
-	}
-}
-
-// idle returns a channel closed once no work is running.
-func (t *tracker) idle() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.n == 0 {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return t.zero
-}
-
-func (t *tracker) wait() { <-t.idle() }
 
 // ids: the core prefixes every platform id; Slack wants it bare.
 func strip(id string) (string, error) {

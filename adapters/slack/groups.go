@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/upgradebot/upgradebot/bot"
 )
 
 // How long the members of a user group are trusted, and how long looking
@@ -32,19 +30,14 @@ type groupEntry struct {
 	expires time.Time
 }
 
-// configuredGroups lists the user groups that owner and admin entries name.
-func configuredGroups(cfg bot.Config) []string {
+// configuredGroups picks the Slack user groups among the configured group
+// entries.
+func configuredGroups(entries []string) []string {
 	var ids []string
-	add := func(entries []string) {
-		for _, e := range entries {
-			if rest, ok := strings.CutPrefix(e, Platform+":S"); ok && rest != "" && !slices.Contains(ids, "S"+rest) {
-				ids = append(ids, "S"+rest)
-			}
+	for _, e := range entries {
+		if rest, ok := strings.CutPrefix(e, Platform+":S"); ok && rest != "" && !slices.Contains(ids, "S"+rest) {
+			ids = append(ids, "S"+rest)
 		}
-	}
-	add(cfg.Admins)
-	for _, s := range cfg.Services {
-		add(s.Owners)
 	}
 	return ids
 }

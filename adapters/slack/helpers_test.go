@@ -41,14 +41,14 @@ func (f *fakeCore) Handle(ctx context.Context, inv bot.Invocation, text string) 
 	if h != nil {
 		return h(ctx, inv, text)
 	}
-	return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("handled: " + text)}}
+	return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("handled: " + text)}}
 }
 
 func (f *fakeCore) Press(_ context.Context, actor bot.Actor, id, scope string) bot.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.presses = append(f.presses, pressCall{actor, id, scope})
-	return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("Thanks! You acknowledged ").Bold(id)}}
+	return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("Thanks! You acknowledged ").Bold(id)}}
 }
 
 func (f *fakeCore) handled() ([]bot.Invocation, []string) {
@@ -116,7 +116,7 @@ func newFixture(t *testing.T, mode string) *fixture {
 	f := &fixture{api: api, core: &fakeCore{}, once: &memOnce{}, clock: &clock{t: time.Unix(1_790_000_000, 0)}}
 	a, err := New(Options{
 		BotToken: "xoxb-test", AppToken: "xapp-test", SigningSecret: testSecret,
-		APIURL: api.APIURL(), Mode: mode, Bot: bot.New(bot.Options{}), Once: f.once,
+		APIURL: api.APIURL(), Mode: mode, Core: &fakeCore{}, Once: f.once,
 		Now: f.clock.now, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -159,3 +159,5 @@ func decodeAnswer(t *testing.T, raw []byte) map[string]any {
 	}
 	return m
 }
+
+var testStyle = style{command: "/upgrade"}

@@ -66,11 +66,11 @@ func TestCommandAnsweredInTheResponse(t *testing.T) {
 
 func TestSlowCommandSaysWorkingOnItThenAnswersOnTheResponseURL(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
-	f.a.budget = 50 * time.Millisecond
+	f.a.deadline.Budget = 50 * time.Millisecond
 	release := make(chan struct{})
 	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
 		<-release
-		return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("finally: " + text)}}
+		return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("finally: " + text)}}
 	}
 	started := time.Now()
 	status, body := f.command(t, slash(f, "show 7", "tr-slow"))
@@ -305,7 +305,7 @@ func TestReady(t *testing.T) {
 	if err := f.a.Ready(); err != nil {
 		t.Errorf("http mode with routes: %v", err)
 	}
-	a, err := New(Options{BotToken: "xoxb-1", SigningSecret: "s", Mode: ModeHTTP, Bot: bot.New(bot.Options{}), Once: &memOnce{}})
+	a, err := New(Options{BotToken: "xoxb-1", SigningSecret: "s", Mode: ModeHTTP, Core: &fakeCore{}, Once: &memOnce{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,18 +348,18 @@ func TestReadyReportsARefusedToken(t *testing.T) {
 }
 
 func TestNewChecksOptions(t *testing.T) {
-	b := bot.New(bot.Options{})
+	b := &fakeCore{}
 	tests := []struct {
 		name string
 		o    Options
 	}{
 		{"no bot", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Once: &memOnce{}}},
-		{"no once", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Bot: b}},
-		{"no bot token", Options{AppToken: "xapp-1", Bot: b, Once: &memOnce{}}},
-		{"socket without app token", Options{BotToken: "xoxb-1", Bot: b, Once: &memOnce{}}},
-		{"socket with a bot token as app token", Options{BotToken: "xoxb-1", AppToken: "xoxb-2", Bot: b, Once: &memOnce{}}},
-		{"http without secret", Options{BotToken: "xoxb-1", Mode: ModeHTTP, Bot: b, Once: &memOnce{}}},
-		{"unknown mode", Options{BotToken: "xoxb-1", Mode: "rtm", Bot: b, Once: &memOnce{}}},
+		{"no once", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Core: b}},
+		{"no bot token", Options{AppToken: "xapp-1", Core: b, Once: &memOnce{}}},
+		{"socket without app token", Options{BotToken: "xoxb-1", Core: b, Once: &memOnce{}}},
+		{"socket with a bot token as app token", Options{BotToken: "xoxb-1", AppToken: "xoxb-2", Core: b, Once: &memOnce{}}},
+		{"http without secret", Options{BotToken: "xoxb-1", Mode: ModeHTTP, Core: b, Once: &memOnce{}}},
+		{"unknown mode", Options{BotToken: "xoxb-1", Mode: "rtm", Core: b, Once: &memOnce{}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,13 +382,13 @@ func (hangingOnce) First(ctx context.Context, _ string, _ time.Duration) (bool, 
 
 func TestCommandAnsweredWithinThreeSecondsWhateverSlackAndRedisDo(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
-	f.a.once = hangingOnce{}
+	f.a.dedupe.Once = hangingOnce{}
 	f.api.FailAlways("users.info", slacktestapi.Fault{Delay: 10 * time.Second})
 	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
 		<-ctx.Done() // Redis hangs for the core too
-		return bot.Message{Kind: bot.KindError, Ephemeral: true, Lines: []bot.Text{bot.T("gave up: " + text)}}
+		return bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("gave up: " + text)}}
 	}
-	f.a.workTimeout = 3 * time.Second
+	f.a.deadline.Timeout = 3 * time.Second
 	started := time.Now()
 	status, body := f.command(t, slash(f, "list", "tr-hang"))
 	if took := time.Since(started); took >= 3*time.Second {

@@ -4,96 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/upgradebot/upgradebot/adapters/inbound"
 	"github.com/upgradebot/upgradebot/bot"
 )
 
 // The handlers in this file serve both modes: HTTP requests and Socket Mode
 // envelopes are turned into a slackgo.SlashCommand or InteractionCallback
 // and end up here.
-
-// within runs work in the background and waits at most the reply budget for
-// it. When work finishes in time its result is returned with true; otherwise
-// false is returned at once and late, if set, receives the result when it
-// comes. Work outlives the inbound request (Slack closes it after 3 s) but
-// not workTimeout.
-func within[T any](a *Adapter, parent context.Context, work func(context.Context) T, late func(context.Context, T)) (T, bool) {
-	var (
-		mu     sync.Mutex
-		gaveUp bool
-	)
-	done := make(chan T, 1)
-	a.inflight.add()
-	go func() {
-		defer a.inflight.done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), a.workTimeout)
-		defer cancel()
-		var res T
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					a.log.ErrorContext(ctx, "slack handler panicked", "panic", fmt.Sprint(r))
-				}
-			}()
-			res = work(ctx)
-		}()
-		mu.Lock()
-		if !gaveUp {
-			done <- res
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		if late != nil {
-			late(ctx, res)
-		}
-	}()
-	t := time.NewTimer(a.budget)
-	defer t.Stop()
-	select {
-	case res := <-done:
-		return res, true
-	case <-t.C:
-	case <-parent.Done():
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	select {
-	case res := <-done:
-		return res, true
-	default:
-		gaveUp = true
-		var zero T
-		return zero, false
-	}
-}
-
-// first reports whether an inbound delivery is new. Slack re-sends what it
-// thinks was not answered (X-Slack-Retry-Num, Socket Mode retry_attempt); the
-// key comes from the payload so every re-send of one request matches. When
-// the store cannot answer, the request is processed rather than lost.
-func (a *Adapter) first(ctx context.Context, key string) bool {
-	if key == "" {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	ok, err := a.once.First(ctx, "slack:"+key, a.dedupeTTL)
-	if err != nil {
-		a.log.WarnContext(ctx, "de-duplication unavailable; processing the request", "err", err)
-		return true
-	}
-	return ok
-}
 
 // commandResult is what the work of one slash command produced.
 type commandResult struct {
@@ -112,39 +39,41 @@ func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry
 		log.InfoContext(parent, "slack re-sent a command", "retry", retry)
 	}
 	if a.cmdName != "" && sc.Command != "" && !strings.EqualFold(sc.Command, a.cmdName) {
-		p := payload(bot.Message{Kind: bot.KindError, Ephemeral: true, Lines: []bot.Text{
+		p := a.style.payload(bot.Message{Kind: bot.KindError, Lines: []bot.Text{
 			bot.T("This bot answers ").Code(a.cmdName).Add(", not ").Code(sc.Command).Add(". Check slack.command and the app's slash command."),
 		}})
 		return &p
 	}
+	inv := bot.Invocation{
+		Actor:   bot.Actor{ID: Platform + ":" + sc.UserID, Name: sc.UserName},
+		Channel: Platform + ":" + sc.ChannelID,
+		Handle:  sc.ResponseURL,
+	}
 	work := func(ctx context.Context) commandResult {
-		if sc.TriggerID != "" && !a.first(ctx, "cmd:"+sc.TriggerID) {
+		if sc.TriggerID != "" && !a.dedupe.First(ctx, "cmd:"+sc.TriggerID) {
 			return commandResult{duplicate: true, finished: true}
 		}
-		inv := bot.Invocation{
-			Actor:    bot.Actor{ID: Platform + ":" + sc.UserID, Name: sc.UserName, Groups: a.groupsOf(ctx, sc.UserID)},
-			Channel:  Platform + ":" + sc.ChannelID,
-			Location: a.location(ctx, sc.UserID),
-		}
+		inv.Actor.Groups = a.groupsOf(ctx, sc.UserID)
+		inv.Location = a.location(ctx, sc.UserID)
 		return commandResult{msg: a.core.Handle(ctx, inv, unescape(sc.Text)), finished: true}
 	}
 	late := func(ctx context.Context, r commandResult) {
 		if r.duplicate {
 			return
 		}
-		a.deliverAnswer(ctx, sc.ResponseURL, sc.ChannelID, "", sc.UserID, resultMessage(r))
+		a.answer(ctx, bot.Invoker{User: inv.Actor.ID, Channel: inv.Channel, Handle: inv.Handle}, "", resultMessage(r))
 	}
-	r, ok := within(a, parent, work, late)
+	r, ok := inbound.Within(&a.deadline, parent, work, late)
 	if !ok {
 		log.InfoContext(parent, "command still running; answering later on the response_url")
-		p := workingOnIt()
+		p := a.style.workingOnIt()
 		return &p
 	}
 	if r.duplicate {
 		log.InfoContext(parent, "duplicate command ignored", "trigger", sc.TriggerID)
 		return nil
 	}
-	p := payload(resultMessage(r))
+	p := a.style.payload(resultMessage(r))
 	return &p
 }
 
@@ -159,7 +88,7 @@ func unescape(s string) string {
 
 func resultMessage(r commandResult) bot.Message {
 	if !r.finished {
-		return bot.Message{Kind: bot.KindError, Ephemeral: true, Lines: []bot.Text{bot.T("Something went wrong on our side; the operators have the details in the log.")}}
+		return bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T(bot.ErrorMessage(errPanicked))}}
 	}
 	return r.msg
 }
@@ -189,21 +118,20 @@ func (a *Adapter) interaction(parent context.Context, cb slackgo.InteractionCall
 	case act.ActionTs != "":
 		key = "act:" + act.ActionTs + ":" + cb.User.ID
 	}
-	within(a, parent, func(ctx context.Context) struct{} {
-		if !a.first(ctx, key) {
+	inbound.Within(&a.deadline, parent, func(ctx context.Context) struct{} {
+		if !a.dedupe.First(ctx, key) {
 			a.log.InfoContext(ctx, "duplicate button press ignored", "user", cb.User.ID)
 			return struct{}{}
 		}
 		var m bot.Message
-		id, scope, ok := strings.Cut(act.Value, ":")
-		if !ok || id == "" || scope == "" {
-			m = bot.Message{Kind: bot.KindError, Ephemeral: true, Lines: []bot.Text{bot.T("This button is not one of upgradebot's.")}}
+		if btn, ok := parseAckValue(act.Value); !ok {
+			m = bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("This button is not one of upgradebot's.")}}
 		} else {
 			name := cb.User.Name
 			if name == "" {
 				name = cb.User.Username
 			}
-			m = a.core.Press(ctx, bot.Actor{ID: Platform + ":" + cb.User.ID, Name: name, Groups: a.groupsOf(ctx, cb.User.ID)}, id, scope)
+			m = a.core.Press(ctx, bot.Actor{ID: Platform + ":" + cb.User.ID, Name: name, Groups: a.groupsOf(ctx, cb.User.ID)}, btn.UpgradeID, btn.Scope)
 		}
 		channel := cb.Channel.ID
 		if channel == "" {
@@ -215,42 +143,64 @@ func (a *Adapter) interaction(parent context.Context, cb slackgo.InteractionCall
 		if thread == "" {
 			thread = cb.Message.ThreadTimestamp
 		}
-		a.deliverAnswer(ctx, cb.ResponseURL, channel, thread, cb.User.ID, m)
+		a.answer(ctx, bot.Invoker{User: Platform + ":" + cb.User.ID, Channel: Platform + ":" + channel, Handle: cb.ResponseURL}, thread, m)
 		return struct{}{}
 	}, nil)
 }
 
-// deliverAnswer shows m to one user only: on the response_url when there is
-// one, else with chat.postEphemeral in channel (and in thread, when set). It
-// gets its own time: the work that produced m may have used up ctx.
-func (a *Adapter) deliverAnswer(ctx context.Context, responseURL, channel, thread, user string, m bot.Message) {
+// errPanicked stands for work that panicked: the user learns that
+// something broke, the log has the panic.
+var errPanicked = errors.New("slack: the command's work panicked")
+
+// Answer implements bot.Answerer: m is shown to the invoker only, on the
+// invocation's response_url when there is one, else with chat.postEphemeral
+// in the channel. It gets its own time: the work that produced m may have
+// used up ctx.
+func (a *Adapter) Answer(ctx context.Context, to bot.Invoker, m bot.Message) error {
+	return a.answerIn(ctx, to, "", m)
+}
+
+// answer is Answer for the adapter's own answers, logged rather than returned.
+func (a *Adapter) answer(ctx context.Context, to bot.Invoker, thread string, m bot.Message) {
+	if err := a.answerIn(ctx, to, thread, m); err != nil {
+		a.log.WarnContext(ctx, "answer not delivered", "user", to.User, "err", err)
+	}
+}
+
+// answerIn answers privately; a chat.postEphemeral goes into thread when set
+// (a button on a thread reply is answered in that thread).
+func (a *Adapter) answerIn(ctx context.Context, to bot.Invoker, thread string, m bot.Message) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
 	defer cancel()
-	m.Ephemeral = true
-	if responseURL != "" {
-		p := payload(m)
+	var errs []error
+	if to.Handle != "" {
+		p := a.style.payload(m)
 		no := false
 		p.ReplaceOriginal = &no
-		err := a.respond(ctx, responseURL, p)
+		err := a.respond(ctx, to.Handle, p)
 		if err == nil {
-			return
+			return nil
 		}
-		a.log.WarnContext(ctx, "answering on the response_url failed", "user", user, "err", err)
+		a.log.WarnContext(ctx, "answering on the response_url failed", "user", to.User, "err", err)
+		errs = append(errs, err)
 	}
-	if channel == "" || user == "" {
-		return
+	ch, cerr := strip(to.Channel)
+	user, uerr := strip(to.User)
+	if cerr != nil || uerr != nil {
+		return errors.Join(append(errs, cerr, uerr)...)
 	}
-	opts := msgOptions(m)
+	opts := a.style.msgOptions(m)
 	if thread != "" {
 		opts = append(opts, slackgo.MsgOptionTS(thread))
 	}
 	err := a.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
-		_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
+		_, err := a.api.PostEphemeralContext(ctx, ch, user, opts...)
 		return err
 	})
 	if err != nil {
-		a.log.WarnContext(ctx, "ephemeral answer not delivered", "user", user, "channel", channel, "err", err)
+		return errors.Join(append(errs, err)...)
 	}
+	return nil
 }
 
 // respond posts a payload to a response_url (valid 30 minutes, 5 uses).

@@ -27,7 +27,7 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 }
 
 // Reply implements bot.Messenger: a reply in the thread of root, also shown
-// in the channel when m.Broadcast (reply_broadcast).
+// in the channel when m.AlsoInChannel (reply_broadcast).
 func (a *Adapter) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
 	ch, err := strip(root.Channel)
 	if err != nil {
@@ -38,7 +38,7 @@ func (a *Adapter) Reply(ctx context.Context, root bot.MessageRef, m bot.Message)
 		thread = root.Thread
 	}
 	opts := []slackgo.MsgOption{slackgo.MsgOptionTS(thread)}
-	if m.Broadcast {
+	if m.AlsoInChannel {
 		opts = append(opts, slackgo.MsgOptionBroadcast())
 	}
 	ts, err := a.post(ctx, ch, m, opts...)
@@ -54,7 +54,7 @@ func (a *Adapter) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message) e
 	if err != nil {
 		return err
 	}
-	opts := msgOptions(m)
+	opts := a.style.msgOptions(m)
 	return a.call(ctx, "chat.update", func(ctx context.Context) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, ch, ref.ID, opts...)
 		return err
@@ -93,7 +93,7 @@ func (a *Adapter) Direct(ctx context.Context, user string, m bot.Message) (bot.M
 }
 
 func (a *Adapter) post(ctx context.Context, ch string, m bot.Message, extra ...slackgo.MsgOption) (string, error) {
-	opts := append(msgOptions(m), extra...)
+	opts := append(a.style.msgOptions(m), extra...)
 	var ts string
 	err := a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
 		var err error
@@ -176,22 +176,4 @@ func (a *Adapter) rememberWorkspace(url string) string {
 		a.ws.url = strings.TrimSuffix(url, "/") + "/"
 	}
 	return a.ws.url
-}
-
-// Whisper implements bot.Whisperer: a message in a channel that only user
-// sees (chat.postEphemeral), e.g. to tell the invoker a notice failed.
-func (a *Adapter) Whisper(ctx context.Context, channel, user string, m bot.Message) error {
-	ch, err := strip(channel)
-	if err != nil {
-		return err
-	}
-	u, err := strip(user)
-	if err != nil {
-		return err
-	}
-	opts := msgOptions(m)
-	return a.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
-		_, err := a.api.PostEphemeralContext(ctx, ch, u, opts...)
-		return err
-	})
 }

@@ -45,7 +45,7 @@ func TestMessengerWireFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.State, u.Reason = bot.RolledBack, "broken"
-	alert, err := f.a.Reply(ctx, root, d.RollbackAlert(u, "alice"))
+	alert, err := f.a.Reply(ctx, root, d.Notice(bot.KindRollback, u, bot.Decision{Actor: "alice"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,5 +258,47 @@ func TestDeliveryClassifiesTransportErrors(t *testing.T) {
 				t.Errorf("%d calls, want %d", api.calls, tc.wantCalls)
 			}
 		})
+	}
+}
+
+// A failure found in the background reaches the invoker by the way they
+// came: the command's response_url; when that is gone, an ephemeral
+// message in the channel they typed in.
+func TestAnswerGoesBackTheWayTheInvokerCame(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	ctx := context.Background()
+	to := bot.Invoker{User: "slack:U0ALICE", Channel: "slack:C0OPS", Handle: f.api.ResponseURL("cmd-1")}
+	m := bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("⚠ The started notice could not be posted. See ").Command(bot.Hint{Verb: "show", Args: []bot.Arg{{Name: "id", Value: "UPG-7"}}})}}
+	if err := f.a.Answer(ctx, to, m); err != nil {
+		t.Fatal(err)
+	}
+	rs := f.api.Responses("cmd-1")
+	if len(rs) != 1 || rs[0].Param("response_type") != "ephemeral" || !strings.Contains(rs[0].Param("text"), "See /upgrade show UPG-7") {
+		t.Fatalf("response_url posts: %+v", rs)
+	}
+	if n := len(f.api.Calls("chat.postEphemeral")); n != 0 {
+		t.Fatalf("%d ephemeral posts besides the response_url", n)
+	}
+
+	f.api.FailNext("response_url", slacktestapi.Fault{Status: http.StatusNotFound}) // expired after 30 minutes
+	if err := f.a.Answer(ctx, to, m); err != nil {
+		t.Fatal(err)
+	}
+	eph := f.api.Calls("chat.postEphemeral")
+	if len(eph) != 1 || eph[0].Param("channel") != "C0OPS" || eph[0].Param("user") != "U0ALICE" {
+		t.Fatalf("fallback: %+v", eph)
+	}
+}
+
+// Command hints are written with the slash command the app is configured with.
+func TestHintsUseTheConfiguredCommand(t *testing.T) {
+	st := style{command: "/deploy"}
+	m := bot.Message{Kind: bot.KindWindowOpen, Lines: []bot.Text{bot.T("Start it with ").Command(bot.Hint{Verb: "start", Args: []bot.Arg{{Name: "id", Value: "UPG-7"}}}).Add(".")}}
+	if got := st.fallback(m); got != "Start it with /deploy start UPG-7." {
+		t.Errorf("fallback = %q", got)
+	}
+	js, _ := json.Marshal(st.blocks(m))
+	if !strings.Contains(string(js), "Start it with `/deploy start UPG-7`.") {
+		t.Errorf("blocks = %s", js)
 	}
 }

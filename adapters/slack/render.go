@@ -32,12 +32,23 @@ func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
+// style renders the core's messages for one Slack app: its command name
+// is how command hints are written.
+type style struct {
+	command string // the slash command, "/upgrade"
+}
+
 // mrkdwn renders rich text the way Slack shows it: times in each reader's
-// zone, mentions that notify. Every message part goes through here.
-func mrkdwn(t bot.Text) string {
+// zone, mentions that notify, commands as typed. Every message part goes
+// through here.
+func (st style) mrkdwn(t bot.Text) string {
 	var b strings.Builder
 	for _, s := range t {
 		switch s.Kind {
+		case bot.SpanCommand:
+			if s.Hint != nil {
+				b.WriteString(wrap(s.Hint.Typed(st.command), "`"))
+			}
 		case bot.SpanBold:
 			b.WriteString(wrap(s.Text, "*"))
 		case bot.SpanCode:
@@ -125,11 +136,11 @@ func link(label, url string) string {
 // between spans, so a long mention line (a rollback alert to hundreds of
 // people) continues in the next section instead of losing mentions, and no
 // <@…> or <!date…> is ever split. Only a single span longer than n is cut.
-func chunks(t bot.Text, n int) []string {
+func (st style) chunks(t bot.Text, n int) []string {
 	var out []string
 	var cur strings.Builder
 	for _, sp := range t {
-		r := mrkdwn(bot.Text{sp})
+		r := st.mrkdwn(bot.Text{sp})
 		if cur.Len() > 0 && cur.Len()+len(r) > n {
 			out = append(out, cur.String())
 			cur.Reset()
@@ -171,9 +182,22 @@ func mdText(s string) *slackgo.TextBlockObject {
 	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
 }
 
+// ackValue is the button's value on the wire: "UPG-7:brief".
+func ackValue(a bot.AckButton) string { return a.UpgradeID + ":" + a.Scope }
+
+// parseAckValue reads a button's value back; ok is false for a value that
+// is not one of ours.
+func parseAckValue(v string) (bot.AckButton, bool) {
+	id, scope, ok := strings.Cut(v, ":")
+	if !ok || id == "" || scope == "" {
+		return bot.AckButton{}, false
+	}
+	return bot.AckButton{UpgradeID: id, Scope: scope}, true
+}
+
 // ackButton is the Acknowledge button of a notice: primary, or danger for a rollback.
 func ackButton(a bot.AckButton) *slackgo.ButtonBlockElement {
-	btn := slackgo.NewButtonBlockElement(ActionAck, a.Value(),
+	btn := slackgo.NewButtonBlockElement(ActionAck, ackValue(a),
 		slackgo.NewTextBlockObject(slackgo.PlainTextType, "Acknowledge", false, false))
 	if a.Scope == bot.ScopeRollback {
 		return btn.WithStyle(slackgo.StyleDanger)
@@ -183,7 +207,7 @@ func ackButton(a bot.AckButton) *slackgo.ButtonBlockElement {
 
 // blocks lays a message out in Block Kit: a header with the title, sections
 // of fields, sections of lines, and the Acknowledge button.
-func blocks(m bot.Message) []slackgo.Block {
+func (st style) blocks(m bot.Message) []slackgo.Block {
 	var out []slackgo.Block
 	if m.Title != "" {
 		out = append(out, slackgo.NewHeaderBlock(slackgo.NewTextBlockObject(slackgo.PlainTextType, truncateRunes(m.Title, maxHeader), true, false)))
@@ -191,7 +215,7 @@ func blocks(m bot.Message) []slackgo.Block {
 	for i := 0; i < len(m.Fields); i += maxFields {
 		var fields []*slackgo.TextBlockObject
 		for _, f := range m.Fields[i:min(i+maxFields, len(m.Fields))] {
-			fields = append(fields, mdText(truncate("*"+escape(f.Label)+"*\n"+mrkdwn(f.Value), maxField)))
+			fields = append(fields, mdText(truncate("*"+escape(f.Label)+"*\n"+st.mrkdwn(f.Value), maxField)))
 		}
 		out = append(out, slackgo.NewSectionBlock(nil, fields, nil))
 	}
@@ -208,7 +232,7 @@ func blocks(m bot.Message) []slackgo.Block {
 		lines = append(append(append([]bot.Text(nil), lines[:at]...), m.UTC), lines[at:]...)
 	}
 	for _, l := range lines {
-		for _, line := range chunks(l, maxSectionText) {
+		for _, line := range st.chunks(l, maxSectionText) {
 			if section.Len() > 0 && section.Len()+1+len(line) > maxSectionText {
 				flush()
 			}
@@ -234,8 +258,8 @@ func blocks(m bot.Message) []slackgo.Block {
 
 // fallback is the plain text Slack shows in notifications and in clients
 // that cannot render blocks.
-func fallback(m bot.Message) string {
-	s := escape(m.Plain(time.UTC))
+func (st style) fallback(m bot.Message) string {
+	s := escape(bot.Plain{Loc: time.UTC, Command: st.command}.Message(m))
 	if m.Alert && !startsWithEmoji(s) { // one emoji: the notice's own, else the alarm
 		s = ":rotating_light: " + s
 	}
@@ -252,10 +276,10 @@ func startsWithEmoji(s string) bool {
 }
 
 // msgOptions are the chat.postMessage/chat.update options of a message.
-func msgOptions(m bot.Message) []slackgo.MsgOption {
+func (st style) msgOptions(m bot.Message) []slackgo.MsgOption {
 	return []slackgo.MsgOption{
-		slackgo.MsgOptionText(fallback(m), false),
-		slackgo.MsgOptionBlocks(blocks(m)...),
+		slackgo.MsgOptionText(st.fallback(m), false),
+		slackgo.MsgOptionBlocks(st.blocks(m)...),
 	}
 }
 
@@ -268,16 +292,13 @@ type answer struct {
 	ReplaceOriginal *bool           `json:"replace_original,omitempty"`
 }
 
-// payload renders a reply: ephemeral unless the core says otherwise.
-func payload(m bot.Message) answer {
-	rt := slackgo.ResponseTypeEphemeral
-	if !m.Ephemeral {
-		rt = slackgo.ResponseTypeInChannel
-	}
-	return answer{ResponseType: rt, Text: fallback(m), Blocks: blocks(m)}
+// payload renders an answer to a command or press: the core's answers are
+// private, so Slack shows them to the invoker only (ephemeral).
+func (st style) payload(m bot.Message) answer {
+	return answer{ResponseType: slackgo.ResponseTypeEphemeral, Text: st.fallback(m), Blocks: st.blocks(m)}
 }
 
 // workingOnIt is the first answer when the bot needs longer than Slack waits.
-func workingOnIt() answer {
-	return payload(bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("Working on it…")}})
+func (st style) workingOnIt() answer {
+	return st.payload(bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("Working on it…")}})
 }

@@ -73,7 +73,7 @@ func renderJSON(t *testing.T, m bot.Message) []byte {
 	return indentJSON(t, struct {
 		Text   string          `json:"text"`
 		Blocks []slackgo.Block `json:"blocks"`
-	}{fallback(m), blocks(m)})
+	}{testStyle.fallback(m), testStyle.blocks(m)})
 }
 
 // indentJSON encodes v readably: golden files keep <, > and & as they are.
@@ -111,12 +111,12 @@ func TestGoldenMessages(t *testing.T) {
 		{"root_scheduled", d.Root(testUpgrade(d), acks)},
 		{"root_conflict_release", d.Root(conflicted, nil)},
 		{"root_completed_failure", d.Root(done, acks)},
-		{"rollback_alert", d.RollbackAlert(rolled, "alice")},
+		{"rollback_alert", d.Notice(bot.KindRollback, rolled, bot.Decision{Actor: "alice"})},
 		{"root_rolled_back", d.Root(rolled, acks)},
 		{"reminder", d.Reminder(testUpgrade(d), acks, time.Hour, 0)},
 		{"escalation", d.Escalation(rolled, bot.ScopeRollback)},
 		{"overrun", d.Overrun(testUpgrade(d))},
-		{"error_reply", bot.Message{Kind: bot.KindError, Ephemeral: true, Lines: []bot.Text{
+		{"error_reply", bot.Message{Kind: bot.KindError, Lines: []bot.Text{
 			bot.T("Unknown service \"pay<ments>\". Known services: checkout, ledger, payments."),
 			bot.T("Usage: ").Code("/upgrade schedule <service> <version> at <time>"),
 		}}},
@@ -129,7 +129,7 @@ func TestGoldenMessages(t *testing.T) {
 }
 
 func TestGoldenReplyPayloads(t *testing.T) {
-	reply := bot.Message{Kind: bot.KindReply, Ephemeral: true, UpgradeID: "UPG-7", Lines: []bot.Text{
+	reply := bot.Message{Kind: bot.KindReply, UpgradeID: "UPG-7", Lines: []bot.Text{
 		bot.T("📋 Scheduled ").Bold("UPG-7 payments v2.4.0").Add(": ").Time(start).Add(" to ").Time(start.Add(time.Hour)).Add(" (1h)."),
 		bot.T("Blast radius: checkout."),
 	}, UTC: bot.T("In UTC: 2026-12-01 02:00 to 2026-12-01 03:00 UTC.")}
@@ -137,8 +137,8 @@ func TestGoldenReplyPayloads(t *testing.T) {
 		name string
 		p    answer
 	}{
-		{"answer_ephemeral", payload(reply)},
-		{"answer_working", workingOnIt()},
+		{"answer_ephemeral", testStyle.payload(reply)},
+		{"answer_working", testStyle.workingOnIt()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			golden(t, tc.name, indentJSON(t, tc.p))
@@ -172,7 +172,7 @@ func TestMrkdwn(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := mrkdwn(tc.in); got != tc.want {
+			if got := testStyle.mrkdwn(tc.in); got != tc.want {
 				t.Errorf("mrkdwn = %q, want %q", got, tc.want)
 			}
 		})
@@ -188,7 +188,7 @@ func TestBlocksStayWithinSlackLimits(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		m.Lines = append(m.Lines, bot.T(long))
 	}
-	bs := blocks(m)
+	bs := testStyle.blocks(m)
 	if len(bs) > maxBlocks {
 		t.Fatalf("%d blocks, Slack takes %d", len(bs), maxBlocks)
 	}
@@ -215,7 +215,7 @@ func TestBlocksStayWithinSlackLimits(t *testing.T) {
 			}
 		}
 	}
-	if got := fallback(m); len(got) > maxFallbackText {
+	if got := testStyle.fallback(m); len(got) > maxFallbackText {
 		t.Errorf("fallback text of %d bytes", len(got))
 	}
 }
@@ -224,17 +224,17 @@ func TestFallbackIsPlainAndMarksAlerts(t *testing.T) {
 	d := testDirectory()
 	u := testUpgrade(d)
 	u.State, u.Reason = bot.RolledBack, "db <down>"
-	got := fallback(d.RollbackAlert(u, "alice"))
+	got := testStyle.fallback(d.Notice(bot.KindRollback, u, bot.Decision{Actor: "alice"}))
 	if !strings.HasPrefix(got, "🚨 ROLLBACK: UPG-7 payments v2.4.0") {
 		t.Errorf("rollback fallback starts %q", got[:40])
 	}
 	if !strings.Contains(got, "db &lt;down&gt;") || strings.Contains(got, "<down>") {
 		t.Errorf("user text must be escaped in the fallback: %q", got)
 	}
-	if got := fallback(bot.Message{Alert: true, Lines: []bot.Text{bot.T("Something is on fire.")}}); !strings.HasPrefix(got, ":rotating_light: Something") {
+	if got := testStyle.fallback(bot.Message{Alert: true, Lines: []bot.Text{bot.T("Something is on fire.")}}); !strings.HasPrefix(got, ":rotating_light: Something") {
 		t.Errorf("an alert without an emoji of its own gets the alarm: %q", got)
 	}
-	if got := fallback(bot.Message{}); got == "" {
+	if got := testStyle.fallback(bot.Message{}); got == "" {
 		t.Error("fallback must never be empty (Slack refuses no_text)")
 	}
 }
@@ -264,7 +264,7 @@ func TestLongMentionLineKeepsEveryMention(t *testing.T) {
 	}
 	m := bot.Message{Kind: bot.KindRollback, Lines: []bot.Text{bot.Text{}.Mentions(ps).Add(" please acknowledge.")}}
 	var all strings.Builder
-	for _, b := range blocks(m) {
+	for _, b := range testStyle.blocks(m) {
 		sec, ok := b.(*slackgo.SectionBlock)
 		if !ok || sec.Text == nil {
 			continue
@@ -296,19 +296,19 @@ func TestEveryNoticeFallbackLeadsWithOneEmoji(t *testing.T) {
 	notices := map[string]bot.Message{
 		"reminder":            d.Reminder(u, nil, time.Hour, 0),
 		"window_open":         d.WindowOpen(u),
-		"started":             d.Started(u, "alice"),
-		"completed":           d.CompletedMsg(u, "alice"),
-		"cancelled":           d.CancelledMsg(u, "alice"),
-		"rescheduled":         d.RescheduledMsg(u, "alice", start.Add(-time.Hour), u.End.Add(-time.Hour)),
-		"extended":            d.ExtendedMsg(u, "alice", time.Hour),
-		"rollback":            d.RollbackAlert(rolled, "alice"),
+		"started":             d.Notice(bot.KindStarted, u, bot.Decision{Actor: "alice"}),
+		"completed":           d.Notice(bot.KindCompleted, u, bot.Decision{Actor: "alice"}),
+		"cancelled":           d.Notice(bot.KindCancelled, u, bot.Decision{Actor: "alice"}),
+		"rescheduled":         d.Notice(bot.KindRescheduled, u, bot.Decision{Actor: "alice", PrevStart: start.Add(-time.Hour), PrevEnd: u.End.Add(-time.Hour)}),
+		"extended":            d.Notice(bot.KindExtended, u, bot.Decision{Actor: "alice", By: time.Hour}),
+		"rollback":            d.Notice(bot.KindRollback, rolled, bot.Decision{Actor: "alice"}),
 		"overrun":             d.Overrun(u),
 		"escalation brief":    d.Escalation(u, bot.ScopeBrief),
 		"escalation rollback": d.Escalation(rolled, bot.ScopeRollback),
 		"release_linked":      d.Linked(u),
 	}
 	for name, m := range notices {
-		got := fallback(m)
+		got := testStyle.fallback(m)
 		first, rest, _ := strings.Cut(got, " ")
 		if !startsWithEmoji(first) && !strings.HasPrefix(first, ":") {
 			t.Errorf("%s: fallback %q does not lead with an emoji", name, got)

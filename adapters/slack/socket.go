@@ -81,12 +81,12 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		// Ack first, then work (Slack's Socket Mode contract): the answer
 		// goes to the response_url, like every late answer in http mode.
 		req := evt.Request
-		a.inflight.add() // before the ack: whoever saw the ack can Wait for the work
+		a.inflight.Add() // before the ack: whoever saw the ack can Wait for the work
 		if err := a.ack(ctx, sm, req, nil); err != nil {
 			a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
 		}
 		go func() {
-			defer a.inflight.done()
+			defer a.inflight.Done()
 			ans := a.command(ctx, sc, retryAttempt(req))
 			if ans == nil { // a re-sent command already being handled
 				return
@@ -104,7 +104,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		cb, ok := evt.Data.(slackgo.InteractionCallback)
 		valid := ok && cb.User.ID != ""
 		if valid {
-			a.inflight.add() // before the ack: whoever saw the ack can Wait for the work
+			a.inflight.Add() // before the ack: whoever saw the ack can Wait for the work
 		}
 		if err := a.ack(ctx, sm, evt.Request, nil); err != nil {
 			a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
@@ -117,7 +117,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			a.log.InfoContext(ctx, "slack re-sent an interaction", "retry", n)
 		}
 		go func() {
-			defer a.inflight.done()
+			defer a.inflight.Done()
 			a.interaction(ctx, cb)
 		}()
 	case socketmode.EventTypeEventsAPI:

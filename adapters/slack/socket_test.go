@@ -77,10 +77,10 @@ func TestSocketModeCommandIsAckedFirstThenAnswered(t *testing.T) {
 func TestSocketModeSlowCommand(t *testing.T) {
 	release := make(chan struct{})
 	f, sock := runSocketFixture(t, func(f *fixture) {
-		f.a.budget = 50 * time.Millisecond
+		f.a.deadline.Budget = 50 * time.Millisecond
 		f.core.handle = func(context.Context, bot.Invocation, string) bot.Message {
 			<-release
-			return bot.Message{Kind: bot.KindReply, Ephemeral: true, Lines: []bot.Text{bot.T("done")}}
+			return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("done")}}
 		}
 	})
 	env := sock.SlashCommand(t, slash(f, "show 1", "tr-s2"), 0)
@@ -164,13 +164,13 @@ func TestSocketModeBadAppToken(t *testing.T) {
 
 func TestAnswerJSONRoundTrip(t *testing.T) {
 	// What Slack receives must decode into the fields it reads.
-	b, err := json.Marshal(payload(bot.Message{Ephemeral: false, Lines: []bot.Text{bot.T("hi")}}))
+	b, err := json.Marshal(testStyle.payload(bot.Message{Lines: []bot.Text{bot.T("hi")}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
-	if m["response_type"] != "in_channel" || m["text"] != "hi" {
+	if m["response_type"] != "ephemeral" || m["text"] != "hi" { // answers are private
 		t.Errorf("answer %s", b)
 	}
 	if _, ok := m["replace_original"]; ok {
@@ -181,7 +181,7 @@ func TestAnswerJSONRoundTrip(t *testing.T) {
 func TestSocketModeAnswerTooBigForAnAck(t *testing.T) {
 	f, sock := runSocketFixture(t, func(f *fixture) {
 		f.core.handle = func(context.Context, bot.Invocation, string) bot.Message {
-			m := bot.Message{Kind: bot.KindReply, Ephemeral: true}
+			m := bot.Message{Kind: bot.KindReply}
 			for i := 0; i < 300; i++ {
 				m.Lines = append(m.Lines, bot.T(strings.Repeat("long line ", 10)))
 			}

@@ -45,14 +45,16 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Sent is one message a Recorder delivered.
 type Sent struct {
-	Op   string // post, reply, edit, direct
-	To   string // channel or user id
-	Msg  bot.Message
-	Text string // Msg as plain text in UTC
+	Op     string // post, reply, edit, direct, answer
+	To     string // channel or user id (answer: the invoker)
+	Msg    bot.Message
+	Text   string // Msg as plain text in UTC
+	Handle string // answer: the invocation's handle
 }
 
-// Recorder is a bot.Messenger that records every delivery, with failures
-// that tests inject per target. Message ids look like Slack's ts.
+// Recorder is a bot.Messenger (and bot.Answerer) that records every
+// delivery, with failures that tests inject per target. An answer to an
+// invoker fails when "answer <user>" is made to fail.
 type Recorder struct {
 	mu   sync.Mutex
 	n    int
@@ -60,7 +62,10 @@ type Recorder struct {
 	fail map[string]error
 }
 
-var _ bot.Messenger = (*Recorder)(nil)
+var (
+	_ bot.Messenger = (*Recorder)(nil)
+	_ bot.Answerer  = (*Recorder)(nil)
+)
 
 // Fail makes every delivery to target fail with err.
 func (r *Recorder) Fail(target string, err error) {
@@ -80,7 +85,7 @@ func (r *Recorder) add(op, to string, m bot.Message) (bot.MessageRef, error) {
 	}
 	r.n++
 	r.sent = append(r.sent, Sent{Op: op, To: to, Msg: m, Text: m.Plain(time.UTC)})
-	return bot.MessageRef{Channel: to, ID: fmt.Sprintf("1700000000.%06d", r.n)}, nil
+	return bot.MessageRef{Channel: to, ID: fmt.Sprintf("m%d", r.n)}, nil
 }
 
 // Post implements bot.Messenger.
@@ -104,6 +109,17 @@ func (r *Recorder) Direct(_ context.Context, user string, m bot.Message) (bot.Me
 	return r.add("direct", user, m)
 }
 
+// Answer implements bot.Answerer.
+func (r *Recorder) Answer(_ context.Context, to bot.Invoker, m bot.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.fail["answer "+to.User]; err != nil {
+		return err
+	}
+	r.sent = append(r.sent, Sent{Op: "answer", To: to.User, Msg: m, Text: m.Plain(time.UTC), Handle: to.Handle})
+	return nil
+}
+
 // All returns everything delivered so far, in order.
 func (r *Recorder) All() []Sent {
 	r.mu.Lock()
@@ -111,7 +127,7 @@ func (r *Recorder) All() []Sent {
 	return slices.Clone(r.sent)
 }
 
-// Ops returns the deliveries of one kind ("post", "reply", "edit", "direct").
+// Ops returns the deliveries of one kind ("post", "reply", "edit", "direct", "answer").
 func (r *Recorder) Ops(op string) []Sent {
 	var out []Sent
 	for _, s := range r.All() {

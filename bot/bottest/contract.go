@@ -1,0 +1,274 @@
+package bottest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// StoreContract checks that a bot.Store behaves as the core relies on. Run
+// it against every implementation (the Redis store on a real server and
+// embedded, and MemStore), so a test double cannot drift from the real
+// thing. open returns an empty store of its own for each call. When the
+// store is also a bot.NoticeLog, that contract is checked too.
+func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	upgrade := func(id int, service string, start time.Time, state bot.State) *bot.Upgrade {
+		return &bot.Upgrade{ID: id, Service: service, Version: "v" + fmt.Sprint(id), Start: start, End: start.Add(2 * time.Hour),
+			State: state, Owners: []string{"alice"}, Audience: []string{"alice", "bob"}, CreatedBy: "alice",
+			Channels: []string{"test:#" + service}, CreatedAt: t0, UpdatedAt: t0}
+	}
+	create := func(t *testing.T, st bot.Store, u *bot.Upgrade) {
+		t.Helper()
+		if err := st.Create(ctx, u, bot.Decision{At: t0, Actor: u.CreatedBy, Action: bot.ActionScheduled, Start: u.Start, End: u.End}); err != nil {
+			t.Fatalf("create %d: %v", u.ID, err)
+		}
+	}
+
+	t.Run("ids are new and increasing", func(t *testing.T) {
+		st := open(t)
+		last := 0
+		for range 3 {
+			id, err := st.NextID(ctx)
+			if err != nil || id <= last {
+				t.Fatalf("NextID = %d, %v after %d", id, err, last)
+			}
+			last = id
+		}
+	})
+
+	t.Run("create, get, and a second create of the same id", func(t *testing.T) {
+		st := open(t)
+		u := upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled)
+		u.Release = &bot.Release{Repo: "acme/payments", Tag: "v1", URL: "https://example.com/r"}
+		u.Threads = []bot.MessageRef{{Channel: "test:#payments", ID: "m1"}}
+		create(t, st, u)
+		got, err := st.Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Rev != 1 || got.Service != "payments" || !got.Start.Equal(u.Start) || !got.End.Equal(u.End) ||
+			got.State != bot.Scheduled || got.Release == nil || got.Release.Tag != "v1" || len(got.Threads) != 1 || !slices.Equal(got.Audience, u.Audience) {
+			t.Fatalf("got back %+v, stored %+v", got, u)
+		}
+		got.Audience[0] = "mallory"
+		if again, _ := st.Get(ctx, 1); again.Audience[0] != "alice" {
+			t.Fatal("changing a loaded upgrade changed the stored one")
+		}
+		if err := st.Create(ctx, upgrade(1, "payments", t0, bot.Scheduled), bot.Decision{}); !errors.Is(err, bot.ErrConflict) {
+			t.Fatalf("second create of id 1 = %v, want ErrConflict", err)
+		}
+	})
+
+	t.Run("a missing upgrade is ErrNotFound", func(t *testing.T) {
+		st := open(t)
+		if _, err := st.Get(ctx, 42); !errors.Is(err, bot.ErrNotFound) || bot.ErrorCode(err) != bot.ENOTFOUND {
+			t.Fatalf("Get(42) = %v, want ErrNotFound", err)
+		}
+		if _, _, err := st.Ack(ctx, 42, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}, bot.Decision{}); !errors.Is(err, bot.ErrNotFound) {
+			t.Fatalf("Ack on 42 = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("update is compare-and-set and logs its decision", func(t *testing.T) {
+		st := open(t)
+		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		u, _ := st.Get(ctx, 1)
+		u.Rev++
+		u.State, u.StartedAt = bot.InProgress, t0.Add(time.Minute)
+		if err := st.Update(ctx, u, bot.Decision{At: t0.Add(time.Minute), Actor: "alice", Action: bot.ActionStarted}); err != nil {
+			t.Fatal(err)
+		}
+		stale := u.Clone() // Rev as just saved: a writer that did not reload
+		stale.State = bot.Cancelled
+		if err := st.Update(ctx, stale, bot.Decision{Action: bot.ActionCancelled}); !errors.Is(err, bot.ErrConflict) {
+			t.Fatalf("stale update = %v, want ErrConflict", err)
+		}
+		u.Rev++
+		u.Threads = append(u.Threads, bot.MessageRef{Channel: "test:#payments", ID: "m9"})
+		if err := st.Update(ctx, u, bot.Decision{}); err != nil { // no action: nothing logged
+			t.Fatal(err)
+		}
+		got, _ := st.Get(ctx, 1)
+		if got.Rev != 3 || got.State != bot.InProgress || !got.StartedAt.Equal(t0.Add(time.Minute)) || len(got.Threads) != 1 {
+			t.Fatalf("after updates: %+v", got)
+		}
+		log, err := st.Log(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) != 2 || log[0].Action != bot.ActionScheduled || log[1].Action != bot.ActionStarted {
+			t.Fatalf("log = %+v, want scheduled, started", log)
+		}
+		if !log[0].Start.Equal(t0.Add(48*time.Hour)) || !log[0].End.Equal(t0.Add(50*time.Hour)) {
+			t.Fatalf("the log lost the structured window: %+v", log[0])
+		}
+	})
+
+	t.Run("decisions keep their structured fields", func(t *testing.T) {
+		st := open(t)
+		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		u, _ := st.Get(ctx, 1)
+		u.Rev++
+		d := bot.Decision{At: t0, Actor: "alice", Action: bot.ActionRescheduled, Reason: "freeze",
+			Start: t0.Add(72 * time.Hour), End: t0.Add(74 * time.Hour), PrevStart: t0.Add(48 * time.Hour), PrevEnd: t0.Add(50 * time.Hour), By: 30 * time.Minute}
+		if err := st.Update(ctx, u, d); err != nil {
+			t.Fatal(err)
+		}
+		log, _ := st.Log(ctx, 1)
+		got := log[len(log)-1]
+		if got.Action != d.Action || got.Reason != d.Reason || !got.Start.Equal(d.Start) || !got.End.Equal(d.End) ||
+			!got.PrevStart.Equal(d.PrevStart) || !got.PrevEnd.Equal(d.PrevEnd) || got.By != d.By {
+			t.Fatalf("decision came back as %+v, stored %+v", got, d)
+		}
+	})
+
+	t.Run("list filters and orders by start", func(t *testing.T) {
+		st := open(t)
+		create(t, st, upgrade(1, "payments", t0.Add(72*time.Hour), bot.Scheduled))
+		create(t, st, upgrade(2, "ledger", t0.Add(24*time.Hour), bot.Scheduled))
+		create(t, st, upgrade(3, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		done := upgrade(4, "payments", t0.Add(-48*time.Hour), bot.Scheduled)
+		create(t, st, done)
+		u, _ := st.Get(ctx, 4)
+		u.Rev++
+		u.State = bot.Completed
+		if err := st.Update(ctx, u, bot.Decision{Action: bot.ActionCompleted, At: t0, Actor: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(f bot.Filter) []int {
+			us, err := st.List(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int
+			for _, u := range us {
+				out = append(out, u.ID)
+			}
+			return out
+		}
+		for _, c := range []struct {
+			name string
+			f    bot.Filter
+			want []int
+		}{
+			{"all", bot.Filter{}, []int{4, 2, 3, 1}},
+			{"service", bot.Filter{Service: "payments"}, []int{4, 3, 1}},
+			{"active", bot.Filter{States: []bot.State{bot.Scheduled, bot.InProgress}}, []int{2, 3, 1}},
+			{"finished", bot.Filter{States: []bot.State{bot.Completed}}, []int{4}},
+			{"windows ending after", bot.Filter{From: t0}, []int{2, 3, 1}},
+			{"windows starting before", bot.Filter{To: t0.Add(49 * time.Hour)}, []int{4, 2, 3}},
+			{"a range", bot.Filter{From: t0.Add(25 * time.Hour), To: t0.Add(60 * time.Hour), Service: "payments"}, []int{3}},
+		} {
+			if got := ids(c.f); !slices.Equal(got, c.want) {
+				t.Errorf("%s: List = %v, want %v", c.name, got, c.want)
+			}
+		}
+	})
+
+	t.Run("the first acknowledgment stands, with its decision", func(t *testing.T) {
+		st := open(t)
+		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		first := bot.Ack{Scope: bot.ScopeBrief, Who: "bob", Via: "test:UBOB", At: t0.Add(time.Minute)}
+		dec := bot.Decision{At: first.At, Actor: "bob", Action: bot.ActionAcknowledged, Scope: bot.ScopeBrief, Via: "test:UBOB"}
+		a, isFirst, err := st.Ack(ctx, 1, first, dec)
+		if err != nil || !isFirst || !a.At.Equal(first.At) {
+			t.Fatalf("first ack = %+v, %v, %v", a, isFirst, err)
+		}
+		again := first
+		again.At, again.Via = t0.Add(time.Hour), "other:1001"
+		a, isFirst, err = st.Ack(ctx, 1, again, dec)
+		if err != nil || isFirst || !a.At.Equal(first.At) || a.Via != "test:UBOB" {
+			t.Fatalf("second ack = %+v, %v, %v; want the first to stand", a, isFirst, err)
+		}
+		// Another scope and another person are acknowledgments of their own.
+		if _, isFirst, _ := st.Ack(ctx, 1, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0.Add(2 * time.Minute)}, dec); !isFirst {
+			t.Fatal("bob's rollback ack was taken for his brief ack")
+		}
+		group := bot.Ack{Scope: bot.ScopeBrief, Who: "test:SOPS", Via: "test:UEVE", By: "eve", At: t0.Add(30 * time.Second)}
+		if _, isFirst, _ := st.Ack(ctx, 1, group, bot.Decision{At: group.At, Actor: "eve", Action: bot.ActionAcknowledged, Scope: bot.ScopeBrief, For: "test:SOPS"}); !isFirst {
+			t.Fatal("a group's ack was not first")
+		}
+		acks, err := st.Acks(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, a := range acks {
+			order = append(order, a.Scope+"/"+a.Who)
+		}
+		if want := []string{"brief/test:SOPS", "brief/bob", "rollback/bob"}; !slices.Equal(order, want) {
+			t.Fatalf("acks = %v, want oldest first %v", order, want)
+		}
+		if acks[0].By != "eve" || acks[0].Via != "test:UEVE" {
+			t.Fatalf("the group's ack lost who pressed: %+v", acks[0])
+		}
+		log, _ := st.Log(ctx, 1)
+		var acked []bot.Decision
+		for _, d := range log {
+			if d.Action == bot.ActionAcknowledged {
+				acked = append(acked, d)
+			}
+		}
+		if len(acked) != 3 || acked[0].Scope != bot.ScopeBrief || acked[0].Via != "test:UBOB" || acked[2].For != "test:SOPS" {
+			t.Fatalf("acknowledged decisions = %+v; want one per first ack, as composed", acked)
+		}
+	})
+
+	t.Run("events are published", func(t *testing.T) {
+		st := open(t)
+		if err := st.Publish(ctx, bot.Event{ID: "e1", Type: bot.EventScheduled, UpgradeID: "UPG-1", Service: "payments", At: t0, Actor: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("notice log", func(t *testing.T) {
+		nl, ok := open(t).(bot.NoticeLog)
+		if !ok {
+			t.Skip("not a NoticeLog")
+		}
+		n1 := bot.PendingNotice{Key: "1/a", At: t0, Seq: 1, Kind: bot.PendingThread, Upgrade: 1,
+			Message: &bot.Message{Kind: bot.KindStarted, Lines: []bot.Text{bot.T("hello")}}, Invoker: &bot.Invoker{User: "test:UALICE", Channel: "test:#ops", Handle: "h"}}
+		n2 := bot.PendingNotice{Key: "2/b", At: t0.Add(time.Second), Seq: 2, Kind: bot.PendingRoots, Upgrade: 2}
+		for _, n := range []bot.PendingNotice{n2, n1} {
+			if err := nl.RecordNotice(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := nl.ClaimNotices(ctx, t0.Add(-time.Second), t0.Add(time.Minute), 10); len(got) != 0 {
+			t.Fatalf("claimed notices younger than the cut: %+v", got)
+		}
+		if err := nl.MarkNotice(ctx, n1, "test:#a m1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := nl.TouchNotice(ctx, n2, t0.Add(10*time.Minute)); err != nil { // its task started
+			t.Fatal(err)
+		}
+		got, err := nl.ClaimNotices(ctx, t0.Add(time.Minute), t0.Add(2*time.Minute), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Key != "1/a" || got[0].Message == nil || got[0].Message.Lines[0][0].Text != "hello" ||
+			got[0].Invoker == nil || got[0].Invoker.Handle != "h" || !slices.Equal(got[0].Reached, []string{"test:#a m1"}) {
+			t.Fatalf("claimed %+v; want n1 with its message, invoker and mark", got)
+		}
+		if again, _ := nl.ClaimNotices(ctx, t0.Add(time.Minute), t0.Add(3*time.Minute), 10); len(again) != 0 {
+			t.Fatalf("a claimed notice was claimed again before it went stale: %+v", again)
+		}
+		if err := nl.ForgetNotice(ctx, n1); err != nil {
+			t.Fatal(err)
+		}
+		if err := nl.MarkNotice(ctx, n1, "test:#b m2"); err != nil { // too late: no record
+			t.Fatal(err)
+		}
+		if rest, _ := nl.ClaimNotices(ctx, t0.Add(time.Hour), t0.Add(time.Hour), 10); len(rest) != 1 || rest[0].Key != "2/b" || len(rest[0].Reached) != 0 {
+			t.Fatalf("after forgetting n1: %+v, want n2 only", rest)
+		}
+	})
+}

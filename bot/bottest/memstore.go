@@ -1,0 +1,243 @@
+package bottest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// MemStore is an in-memory bot.Store and bot.NoticeLog for the core's unit
+// tests. The contract suite (StoreContract) runs against it and against the
+// Redis store, so the two cannot drift apart.
+type MemStore struct {
+	mu      sync.Mutex
+	seq     int
+	ups     map[int]*bot.Upgrade
+	acks    map[int][]bot.Ack
+	log     map[int][]bot.Decision
+	events  []bot.Event
+	pending map[string]bot.PendingNotice
+	score   map[string]time.Time
+	marks   map[string][]string
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore {
+	return &MemStore{ups: map[int]*bot.Upgrade{}, acks: map[int][]bot.Ack{}, log: map[int][]bot.Decision{},
+		pending: map[string]bot.PendingNotice{}, score: map[string]time.Time{}, marks: map[string][]string{}}
+}
+
+var (
+	_ bot.Store     = (*MemStore)(nil)
+	_ bot.NoticeLog = (*MemStore)(nil)
+)
+
+// NextID implements bot.Store.
+func (m *MemStore) NextID(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq++
+	return m.seq, nil
+}
+
+// Create implements bot.Store.
+func (m *MemStore) Create(_ context.Context, u *bot.Upgrade, d bot.Decision) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.ups[u.ID]; ok {
+		return fmt.Errorf("memstore: create upgrade %d: it exists already: %w", u.ID, bot.ErrConflict)
+	}
+	u.Rev = 1
+	m.ups[u.ID] = u.Clone()
+	m.log[u.ID] = append(m.log[u.ID], d)
+	return nil
+}
+
+// Get implements bot.Store.
+func (m *MemStore) Get(_ context.Context, id int) (*bot.Upgrade, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.ups[id]
+	if !ok {
+		return nil, fmt.Errorf("memstore: upgrade %d: %w", id, bot.ErrNotFound)
+	}
+	return u.Clone(), nil
+}
+
+// Update implements bot.Store.
+func (m *MemStore) Update(_ context.Context, u *bot.Upgrade, d bot.Decision) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.ups[u.ID]
+	if !ok {
+		return fmt.Errorf("memstore: update upgrade %d: %w", u.ID, bot.ErrNotFound)
+	}
+	if cur.Rev != u.Rev-1 {
+		return fmt.Errorf("memstore: update upgrade %d: %w", u.ID, bot.ErrConflict)
+	}
+	m.ups[u.ID] = u.Clone()
+	if d.Action != "" {
+		m.log[u.ID] = append(m.log[u.ID], d)
+	}
+	return nil
+}
+
+// List implements bot.Store.
+func (m *MemStore) List(_ context.Context, f bot.Filter) ([]*bot.Upgrade, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*bot.Upgrade
+	for _, u := range m.ups {
+		if f.Match(u) {
+			out = append(out, u.Clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { // ordered by start, as the Store contract says
+		if !out[i].Start.Equal(out[j].Start) {
+			return out[i].Start.Before(out[j].Start)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Ack implements bot.Store.
+func (m *MemStore) Ack(_ context.Context, id int, a bot.Ack, d bot.Decision) (bot.Ack, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.ups[id]; !ok {
+		return bot.Ack{}, false, fmt.Errorf("memstore: ack upgrade %d: %w", id, bot.ErrNotFound)
+	}
+	for _, x := range m.acks[id] {
+		if x.Scope == a.Scope && x.Who == a.Who {
+			return x, false, nil
+		}
+	}
+	m.acks[id] = append(m.acks[id], a)
+	m.log[id] = append(m.log[id], d)
+	return a, true, nil
+}
+
+// Acks implements bot.Store.
+func (m *MemStore) Acks(_ context.Context, id int) ([]bot.Ack, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := slices.Clone(m.acks[id])
+	slices.SortFunc(out, func(a, b bot.Ack) int { // oldest first; ties by scope and who
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Scope+"|"+a.Who, b.Scope+"|"+b.Who)
+	})
+	return out, nil
+}
+
+// Log implements bot.Store.
+func (m *MemStore) Log(_ context.Context, id int) ([]bot.Decision, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.log[id]), nil
+}
+
+// Publish implements bot.Store.
+func (m *MemStore) Publish(_ context.Context, e bot.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, e)
+	return nil
+}
+
+// Events returns what was published, in order.
+func (m *MemStore) Events() []bot.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.events)
+}
+
+// EventTypes returns the types of what was published, in order.
+func (m *MemStore) EventTypes() []string {
+	var out []string
+	for _, e := range m.Events() {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+// RecordNotice implements bot.NoticeLog.
+func (m *MemStore) RecordNotice(_ context.Context, n bot.PendingNotice) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n.Reached = nil
+	m.pending[n.Key], m.score[n.Key] = n, n.At
+	return nil
+}
+
+// TouchNotice implements bot.NoticeLog.
+func (m *MemStore) TouchNotice(_ context.Context, n bot.PendingNotice, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.pending[n.Key]; ok {
+		m.score[n.Key] = at
+	}
+	return nil
+}
+
+// MarkNotice implements bot.NoticeLog.
+func (m *MemStore) MarkNotice(_ context.Context, n bot.PendingNotice, part string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.pending[n.Key]; ok {
+		m.marks[n.Key] = append(m.marks[n.Key], part)
+	}
+	return nil
+}
+
+// ForgetNotice implements bot.NoticeLog.
+func (m *MemStore) ForgetNotice(_ context.Context, n bot.PendingNotice) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.pending, n.Key)
+	delete(m.score, n.Key)
+	delete(m.marks, n.Key)
+	return nil
+}
+
+// ClaimNotices implements bot.NoticeLog.
+func (m *MemStore) ClaimNotices(_ context.Context, before, now time.Time, max int) ([]bot.PendingNotice, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []bot.PendingNotice
+	for k, n := range m.pending {
+		if !m.score[k].After(before) {
+			n.Reached = slices.Clone(m.marks[k])
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := m.score[out[i].Key], m.score[out[j].Key]
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return out[i].Key < out[j].Key
+	})
+	if len(out) > max {
+		out = out[:max]
+	}
+	for _, n := range out {
+		m.score[n.Key] = now
+	}
+	return out, nil
+}
+
+// PendingNotices counts the notices recorded and not forgotten.
+func (m *MemStore) PendingNotices() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pending)
+}

@@ -1,0 +1,282 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// Delivery sends what the core has to say to the platforms: root messages,
+// thread notices, direct messages and private answers. Commands and the
+// scheduler share it, so one set of rules holds for every notice (see
+// toThreads). Work that a command causes runs in the background, in order
+// per upgrade (the outbox), and is recorded first so that another replica
+// finishes it if this one dies (durable.go).
+type Delivery struct {
+	store   Store
+	msg     Messenger
+	dir     *Directory
+	now     Clock
+	log     *slog.Logger
+	out     *outbox
+	notices NoticeLog // nil: command notices live in memory only
+	seq     atomic.Uint64
+	// onFailure counts undelivered notices (metrics); optional.
+	onFailure atomic.Pointer[func(Kind)]
+}
+
+func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
+	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval)}
+	d.notices, _ = st.(NoticeLog)
+	return d
+}
+
+// progress remembers which threads of one notice were dealt with (reached,
+// or refused and recorded), so that a retry of the notice skips them.
+type progress interface {
+	reached(ctx context.Context) ([]string, error)
+	mark(ctx context.Context, part string) error
+}
+
+// threadNotice is one notice for every thread of an upgrade.
+type threadNotice struct {
+	msg      Message
+	invoker  *Invoker // who typed the command that caused it; nil for the scheduler's
+	progress progress // threads already dealt with; nil when nothing remembers
+}
+
+// errNoThread is the failure of a notice with nowhere to go.
+var errNoThread = errors.New("no thread to reply in: the pre-brief could not be posted")
+
+// toThreads replies with n.msg in every thread of u, by the rules that hold
+// for every thread notice, whether a command or the scheduler sends it:
+//
+//   - a thread already dealt with (n.progress) is skipped, so a retry never
+//     posts twice where the notice went out;
+//   - with no thread at all (the pre-brief reached no channel), a failure
+//     is recorded for each of the upgrade's channels;
+//   - a thread the platform refused is recorded as a failure on the
+//     upgrade, once;
+//   - the invoker of the command, if any, hears of every failure privately.
+//
+// When ctx ends before every thread is dealt with, it returns ctx's error
+// and records nothing for the rest: the caller retries the notice later.
+func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) error {
+	kind := n.msg.Kind
+	if len(u.Threads) == 0 {
+		var fails []Failure
+		for _, ch := range u.Channels {
+			fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
+		}
+		if len(fails) == 0 {
+			fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
+		}
+		d.failed(ctx, u, fails, n.invoker)
+		return nil
+	}
+	track := n.progress != nil && len(u.Threads) > 1 // one thread: finishing the notice is the record
+	var done []string
+	if track {
+		var err error
+		if done, err = n.progress.reached(ctx); err != nil {
+			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
+		}
+	}
+	var fails []Failure
+	defer func() { d.failed(ctx, u, fails, n.invoker) }()
+	for _, t := range u.Threads {
+		part := t.Channel + " " + t.ID
+		if slices.Contains(done, part) {
+			continue
+		}
+		_, err := d.msg.Reply(ctx, t, n.msg)
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
+		}
+		if err != nil {
+			fails = append(fails, d.failure(ctx, u, kind, t.Channel, err))
+		}
+		if track {
+			mctx, cancel := bookkeeping(ctx)
+			if merr := n.progress.mark(mctx, part); merr != nil {
+				d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "channel", t.Channel, "err", merr)
+			}
+			cancel()
+		}
+	}
+	return nil
+}
+
+// bookkeeping is a context for the store writes that must happen even when
+// ctx has ended (shutdown, a task out of time): marks, failures, Done.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+// failed records fails on the upgrade and tells the invoker, if any.
+func (d *Delivery) failed(ctx context.Context, u *Upgrade, fails []Failure, inv *Invoker) {
+	if len(fails) == 0 {
+		return
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	d.recordFailures(bctx, u.ID, fails)
+	d.tellInvoker(bctx, u, inv, fails)
+}
+
+// tellInvoker lets whoever typed the command know, privately and by the way
+// they came, that part of its effect did not reach a channel, and what to
+// do about it.
+func (d *Delivery) tellInvoker(ctx context.Context, u *Upgrade, inv *Invoker, fails []Failure) {
+	if inv == nil || inv.User == "" || len(fails) == 0 {
+		return
+	}
+	if err := answer(ctx, d.msg, *inv, deliveryFailed(u, fails)); err != nil {
+		d.log.WarnContext(ctx, "telling the invoker about a failed delivery failed", "upgrade", u.Key(), "actor", inv.User, "err", err)
+	}
+}
+
+// Answer tells the invoker of a command privately, by the way they came.
+func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
+	return answer(ctx, d.msg, to, m)
+}
+
+func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {
+	d.log.ErrorContext(ctx, "notice not delivered", "upgrade", u.Key(), "notice", k, "target", target, "err", err)
+	if fn := d.onFailure.Load(); fn != nil {
+		(*fn)(k)
+	}
+	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: ErrorDetail(err)}
+}
+
+// ErrorDetail is the error text kept on the upgrade: the platform's reason,
+// never a secret (adapters' errors carry no tokens).
+func ErrorDetail(err error) string {
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func (d *Delivery) recordFailures(ctx context.Context, id int, fails []Failure) {
+	if len(fails) == 0 {
+		return
+	}
+	if _, err := change(ctx, d.store, d.now, id, func(x *Upgrade) (Decision, error) {
+		x.Failures = append(x.Failures, fails...)
+		return Decision{}, nil
+	}); err != nil {
+		d.log.ErrorContext(ctx, "recording failed delivery failed", "upgrade", id, "err", err)
+	}
+	d.refreshRoot(id)
+}
+
+// postRoots posts the root of u in each of its channels that has no thread
+// yet (a re-run after a crash does not post a second root where the first
+// made it), remembers the threads, and records the channels it could not
+// reach, telling the invoker. When ctx ends first it returns ctx's error.
+func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) error {
+	acks, err := d.store.Acks(ctx, u.ID)
+	if err != nil {
+		d.log.ErrorContext(ctx, "loading acks failed", "upgrade", u.Key(), "err", err)
+	}
+	root := d.dir.Root(u, acks)
+	var refs []MessageRef
+	var fails []Failure
+	var cut error
+	for _, ch := range u.Channels {
+		if slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == ch }) {
+			continue
+		}
+		ref, err := d.msg.Post(ctx, ch, root)
+		if err != nil && ctx.Err() != nil {
+			cut = fmt.Errorf("post the root of %s: %w", u.Key(), errors.Join(ctx.Err(), err))
+			break
+		}
+		if err != nil {
+			fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
+			continue
+		}
+		refs = append(refs, ref)
+	}
+	if len(refs) > 0 {
+		bctx, cancel := bookkeeping(ctx)
+		defer cancel()
+		if _, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
+			x.Threads = append(x.Threads, refs...)
+			return Decision{}, nil
+		}); err != nil {
+			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "err", err)
+		}
+	}
+	d.failed(ctx, u, fails, inv)
+	return cut
+}
+
+// rootVersion identifies what a root message shows: every change of the
+// upgrade bumps Rev, and acknowledgments only ever add up.
+type rootVersion struct{ rev, acks int }
+
+// refreshRoot re-renders the root messages from the stored state, at most
+// about once per interval per upgrade. Coalescing is per replica: another
+// replica may edit the same message meanwhile, and a slow edit of older
+// state may land after its newer one. So after editing, the refresh looks
+// again and, if the state moved on since it rendered, queues one more
+// refresh (which keeps to the interval); the last edit to land is then
+// never older than the last change.
+func (d *Delivery) refreshRoot(id int) {
+	d.out.coalesce(id, func(ctx context.Context) {
+		version := func() (*Upgrade, []Ack, rootVersion, bool) {
+			u, err := d.store.Get(ctx, id)
+			if err != nil {
+				d.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
+				return nil, nil, rootVersion{}, false
+			}
+			acks, err := d.store.Acks(ctx, id)
+			if err != nil {
+				d.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
+				return nil, nil, rootVersion{}, false
+			}
+			return u, acks, rootVersion{rev: u.Rev, acks: len(acks)}, true
+		}
+		u, acks, shown, ok := version()
+		if !ok {
+			return
+		}
+		root := d.dir.Root(u, acks)
+		for _, t := range u.Threads {
+			if err := d.msg.Edit(ctx, t, root); err != nil {
+				d.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+			}
+		}
+		if _, _, now, ok := version(); ok && now != shown {
+			d.refreshRoot(id)
+		}
+	})
+}
+
+// toPerson sends a direct message to a person, trying each of her
+// identities in order until one platform takes it; it returns every
+// identity's error otherwise.
+func (d *Delivery) toPerson(ctx context.Context, p Principal, m Message) error {
+	var errs []error
+	for _, id := range p.IDs {
+		_, err := d.msg.Direct(ctx, id, m)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return fmt.Errorf("%s has no identity to message", p.Key)
+	}
+	return errors.Join(errs...)
+}
+
+// flush waits until every queued task has run.
+func (d *Delivery) flush() { d.out.flush() }

@@ -1,0 +1,76 @@
+package bot
+
+import (
+	"slices"
+	"time"
+)
+
+// PlanRules are the configuration a plan of jobs follows.
+type PlanRules struct {
+	Reminders     []time.Duration // offsets before the start
+	EscalateAfter time.Duration   // after the last reminder or a rollback; 0: never
+}
+
+// PlanJobs is the pure plan of an upgrade: every job its state and window
+// call for, past ones included (the queue decides what to do with those;
+// see JobQueue.ReplaceJobs).
+//
+// The brief escalation stays planned while the upgrade is in progress:
+// whoever has not acknowledged the pre-brief of a running upgrade still
+// gets the direct message, until the window ends.
+func PlanJobs(u *Upgrade, r PlanRules) []Job {
+	var jobs []Job
+	add := func(j Job) {
+		j.Upgrade = u.ID
+		jobs = append(jobs, j)
+	}
+	briefEscalation := func() {
+		if len(r.Reminders) > 0 && r.EscalateAfter > 0 {
+			last := slices.Min(r.Reminders)
+			add(Job{ID: "escalation:brief", Kind: JobEscalation, Scope: ScopeBrief, Due: u.Start.Add(-last).Add(r.EscalateAfter)})
+		}
+	}
+	switch u.State {
+	case Scheduled:
+		for _, off := range r.Reminders {
+			add(Job{ID: "reminder:" + off.String(), Kind: JobReminder, Offset: off, Due: u.Start.Add(-off)})
+		}
+		briefEscalation()
+		add(Job{ID: "window_open", Kind: JobWindowOpen, Due: u.Start})
+		add(Job{ID: "overrun", Kind: JobOverrun, Due: u.End})
+	case InProgress:
+		briefEscalation()
+		add(Job{ID: "overrun", Kind: JobOverrun, Due: u.End})
+	case RolledBack:
+		if r.EscalateAfter > 0 {
+			add(Job{ID: "escalation:rollback", Kind: JobEscalation, Scope: ScopeRollback, Due: u.FinishedAt.Add(r.EscalateAfter)})
+		}
+	}
+	return jobs
+}
+
+// Planned reports whether j is part of the plan of u as it is now: same
+// job, same due time. A job that is not was planned from an older state of
+// the upgrade (a failed or overtaken re-plan) and must not run.
+func Planned(u *Upgrade, j Job, r PlanRules) bool {
+	for _, p := range PlanJobs(u, r) {
+		if p.ID == j.ID {
+			return p.Kind == j.Kind && p.Scope == j.Scope && p.Offset == j.Offset && p.Due.Equal(j.Due)
+		}
+	}
+	return false
+}
+
+// supersededBy reports the reminder that makes a reminder of offset
+// pointless at now: one closer to the start that is due as well (after
+// downtime, only the latest of the reminders that piled up is sent).
+func supersededBy(u *Upgrade, offset time.Duration, now time.Time, r PlanRules) (time.Duration, bool) {
+	var by time.Duration
+	found := false
+	for _, off := range r.Reminders {
+		if off < offset && !now.Before(u.Start.Add(-off)) && (!found || off < by) {
+			by, found = off, true
+		}
+	}
+	return by, found
+}

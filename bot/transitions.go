@@ -1,0 +1,256 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The state machine of ../shared/spec/commands.md, as one table: each row
+// is a verb of the grammar, the states it may leave, where it goes, and
+// what it leaves behind (decision, event, thread notice). change applies a
+// row; the rows differ only in data and in a few checks of their own.
+//
+//	scheduled --start--> in_progress --complete--> completed
+//	    |                     |                        |
+//	    +--cancel--> cancelled +--rollback--> rolled_back <--rollback-- (completed, within 24h)
+//
+// reschedule only while scheduled; extend while scheduled or in progress.
+type transition struct {
+	verb   string  // the subcommand
+	doing  string  // for refusals: "You are not allowed to <doing> UPG-7"
+	done   string  // for refusals: "it can no longer be <done>"
+	from   []State // the states it may leave
+	to     State   // the state it enters; "" keeps the state
+	action string  // the decision-log action
+	event  string  // the event type
+	notice Kind    // the thread notice
+	// said names what a command's free text is in the event's data:
+	// "reason" (rollback, cancel) or "note" (complete).
+	said string
+	// refuse words a refusal better than "it can no longer be …" for some
+	// states, with the command that helps instead.
+	refuse map[State]func(u *Upgrade) Text
+	// check is a row's own rule beyond its states (rollback within 24h of
+	// completion, a window that still makes sense); nil for none.
+	check func(b *Bot, u *Upgrade, e edit) error
+	// apply changes the window and fills the decision, beyond the state.
+	apply func(u *Upgrade, e edit, d *Decision)
+}
+
+// edit is what one command brings besides its verb.
+type edit struct {
+	text  string        // reason or note
+	start time.Time     // reschedule: the new start
+	dur   time.Duration // reschedule: the new length (0: keep)
+	by    time.Duration // extend
+}
+
+// RollbackWindow is how long after completion a rollback is still accepted.
+const RollbackWindow = 24 * time.Hour
+
+var transitions = map[string]transition{
+	"start": {
+		verb: "start", doing: "start", done: "started",
+		from: []State{Scheduled}, to: InProgress,
+		action: ActionStarted, event: EventStarted, notice: KindStarted,
+	},
+	"complete": {
+		verb: "complete", doing: "complete", done: "completed",
+		from: []State{InProgress}, to: Completed,
+		action: ActionCompleted, event: EventCompleted, notice: KindCompleted, said: "note",
+		refuse: map[State]func(*Upgrade) Text{
+			Scheduled: func(u *Upgrade) Text {
+				return T(u.Key() + " is scheduled; start it first with ").Command(idHint("start", u)).Add(".")
+			},
+		},
+	},
+	"rollback": {
+		verb: "rollback", doing: "roll back", done: "rolled back",
+		from: []State{InProgress, Completed}, to: RolledBack,
+		action: ActionRolledBack, event: EventRolledBack, notice: KindRollback, said: "reason",
+		refuse: map[State]func(*Upgrade) Text{
+			Scheduled: func(u *Upgrade) Text {
+				return T(u.Key() + " is scheduled and has not started; cancel it instead with ").Command(idHint("cancel", u)).Add(".")
+			},
+		},
+		check: func(b *Bot, u *Upgrade, _ edit) error {
+			if u.State == Completed && b.now().Sub(u.FinishedAt) > RollbackWindow {
+				return Errorf(EINVALID, "%s was completed more than 24h ago; it can no longer be rolled back.", u.Key())
+			}
+			return nil
+		},
+	},
+	"cancel": {
+		verb: "cancel", doing: "cancel", done: "cancelled",
+		from: []State{Scheduled}, to: Cancelled,
+		action: ActionCancelled, event: EventCancelled, notice: KindCancelled, said: "reason",
+		refuse: map[State]func(*Upgrade) Text{
+			InProgress: func(u *Upgrade) Text {
+				return T(u.Key() + " is in_progress; it can no longer be cancelled (complete it or roll it back).")
+			},
+		},
+	},
+	"reschedule": {
+		verb: "reschedule", doing: "reschedule", done: "rescheduled",
+		from:   []State{Scheduled},
+		action: ActionRescheduled, event: EventRescheduled, notice: KindRescheduled,
+		check: func(b *Bot, u *Upgrade, e edit) error {
+			d := cmpOr(e.dur, u.Duration())
+			if e.start.Equal(u.Start) && d == u.Duration() {
+				return Errorf(EINVALID, "%s is already scheduled from %s to %s; nothing changed.", u.Key(),
+					u.Start.Format("2006-01-02 15:04 UTC"), u.End.Format("2006-01-02 15:04 UTC"))
+			}
+			return b.checkWindow(e.start, d)
+		},
+		apply: func(u *Upgrade, e edit, d *Decision) {
+			length := cmpOr(e.dur, u.Duration())
+			d.PrevStart, d.PrevEnd = u.Start, u.End
+			u.Start, u.End = e.start.UTC(), e.start.Add(length).UTC()
+			d.Start, d.End = u.Start, u.End
+		},
+	},
+	"extend": {
+		verb: "extend", doing: "extend", done: "extended",
+		from:   []State{Scheduled, InProgress},
+		action: ActionExtended, event: EventExtended, notice: KindExtended,
+		check: func(b *Bot, u *Upgrade, e edit) error {
+			if d := u.Duration() + e.by; d > b.cfg.MaxWindow {
+				return Errorf(EINVALID, "Extending %s by %s makes the window %s, longer than the maximum of %s (max_window).", u.Key(), FormatDuration(e.by), FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
+			}
+			if now, end := b.now(), u.End.Add(e.by); !end.After(now) {
+				return Errorf(EINVALID, "%s would still end in the past (at %s); extend by more than %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(now.Sub(u.End).Truncate(time.Second)))
+			}
+			return nil
+		},
+		apply: func(u *Upgrade, e edit, d *Decision) {
+			u.End = u.End.Add(e.by)
+			d.By, d.Start, d.End = e.by, u.Start, u.End
+		},
+	},
+}
+
+func cmpOr(d, otherwise time.Duration) time.Duration {
+	if d == 0 {
+		return otherwise
+	}
+	return d
+}
+
+// changed is the outcome of a transition: the upgrade as saved, and the
+// decision it logged.
+type changed struct {
+	u *Upgrade
+	d Decision
+}
+
+// transit applies the row of verb to upgrade id for the invoker: it checks
+// the invoker's rights, the state machine and the row's own rules against
+// the latest stored state, saves the change with its decision, and then
+// does what every change does (event, re-plan, root refresh, thread
+// notice). A refusal changes nothing.
+func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, e edit) (changed, error) {
+	t := transitions[verb]
+	actor := b.dir.KeyOf(inv.Actor.ID)
+	var d Decision
+	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
+		if err := b.authorize(inv, u.Service, t.doing, u.Key()); err != nil {
+			return Decision{}, err
+		}
+		if !slices.Contains(t.from, u.State) {
+			if why, ok := t.refuse[u.State]; ok {
+				return Decision{}, refusal(EINVALID, why(u))
+			}
+			return Decision{}, Errorf(EINVALID, "%s is %s; it can no longer be %s.", u.Key(), u.State, t.done)
+		}
+		if t.check != nil {
+			if err := t.check(b, u, e); err != nil {
+				return Decision{}, err
+			}
+		}
+		now := b.now().UTC()
+		d = Decision{At: now, Actor: actor, Action: t.action, Reason: e.text}
+		switch t.to {
+		case "":
+		case InProgress:
+			u.State, u.StartedAt = t.to, now
+		default:
+			u.State, u.FinishedAt = t.to, now
+		}
+		switch t.said {
+		case "note":
+			u.Note = e.text
+		case "reason":
+			u.Reason = e.text
+		}
+		if t.apply != nil {
+			t.apply(u, e, &d)
+		}
+		return d, nil
+	})
+	if err != nil {
+		return changed{}, err
+	}
+	if !d.Start.IsZero() { // the window moved: the overlap warnings follow it
+		u = b.refreshConflicts(ctx, u)
+	}
+	b.ev.emit(ctx, u, t.event, actor, eventData(t, d))
+	b.plan(ctx, u)
+	b.out.refreshRoot(u.ID)
+	b.out.notify(ctx, u.ID, b.dir.Notice(t.notice, u, d), inv.invoker())
+	return changed{u: u, d: d}, nil
+}
+
+// eventData is what an event of a transition carries besides its type.
+func eventData(t transition, d Decision) map[string]any {
+	data := map[string]any{}
+	if t.said != "" {
+		data[t.said] = d.Reason
+	}
+	if !d.Start.IsZero() {
+		data["start"], data["end"] = d.Start, d.End
+	}
+	if !d.PrevStart.IsZero() {
+		data["previous_start"] = d.PrevStart
+	}
+	if d.By != 0 {
+		data["by"] = d.By.String()
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return data
+}
+
+// authorize checks that the invoker may change upgrades of service: its
+// owners and the admins may; anyone may when it has no owners.
+func (b *Bot) authorize(inv Invocation, service, doing string, id string) error {
+	if b.dir.CanChange(inv.Actor, service) {
+		return nil
+	}
+	s, _ := b.dir.Service(service)
+	var names []string
+	for _, p := range b.dir.Principals(b.dir.OwnerKeys(s.Name)) {
+		names = append(names, "@"+p.Name)
+	}
+	target := service
+	if id != "" {
+		target = id + " (" + service + ")"
+	}
+	return Errorf(EFORBIDDEN, "You are not allowed to %s %s: only the owners of %s (%s) or an admin may.", doing, target, s.Name, strings.Join(names, ", "))
+}
+
+// checkWindow refuses a window that is empty, too long or in the past.
+func (b *Bot) checkWindow(start time.Time, d time.Duration) error {
+	if d <= 0 {
+		return Errorf(EINVALID, "The window must end after it starts.")
+	}
+	if d > b.cfg.MaxWindow {
+		return Errorf(EINVALID, "A window of %s is longer than the maximum of %s (max_window).", FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
+	}
+	if !start.After(b.now()) {
+		return Errorf(EINVALID, "The start %s is in the past.", start.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return nil
+}

@@ -1,0 +1,400 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// This file holds the wording of every message the bot sends: the notices
+// of ../shared/spec/messages.md and the answers to commands. Adapters only
+// render; they never compose sentences of their own.
+
+// reply is a private answer to a command or press.
+func reply(lines ...Text) Message { return Message{Kind: KindReply, Lines: lines} }
+
+// errorMessage is a refusal: the invoker's input changed nothing.
+func errorMessage(lines ...Text) Message { return Message{Kind: KindError, Lines: lines} }
+
+// ackLine renders "Acknowledged 3/5 · waiting for @bob @carol".
+func ackLine(st AckStatus) Text {
+	label := "Acknowledged"
+	if st.Scope == ScopeRollback {
+		label = "Rollback acknowledged"
+	}
+	t := T(fmt.Sprintf("%s %d/%d", label, len(st.Acked), st.Total))
+	switch {
+	case st.Total == 0:
+		t = t.Add(" · no audience configured")
+	case len(st.Pending) == 0:
+		t = t.Add(" · everyone has acknowledged")
+	default:
+		t = t.Add(" · waiting for ").Mentions(st.Pending)
+	}
+	return t
+}
+
+func windowText(u *Upgrade) Text {
+	return Text{}.Time(u.Start).Add(" to ").Time(u.End).Add(" (" + FormatDuration(u.Duration()) + ")")
+}
+
+// inUTC restates a window in UTC for readers whose platform shows it in
+// their own zone (Message.UTC).
+func inUTC(start, end time.Time) Text {
+	return T("In UTC: " + start.UTC().Format("2006-01-02 15:04") + " to " + end.UTC().Format("2006-01-02 15:04") + " UTC.")
+}
+
+// untilText says how far off a start is, to the minute: "in 3d", "in 1h",
+// "in under a minute" (never "in 0m").
+func untilText(left time.Duration) string {
+	if left < time.Minute {
+		return "in under a minute"
+	}
+	return "in " + FormatDuration(left.Truncate(time.Minute))
+}
+
+// FormatDuration renders a duration the way people type it: 90m is 1h30m,
+// 25h stays 25h, whole days from two days on: 3d, 7d, 2d12h.
+func FormatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0m"
+	}
+	var b strings.Builder
+	if d >= 48*time.Hour {
+		fmt.Fprintf(&b, "%dd", d/(24*time.Hour))
+		d %= 24 * time.Hour
+	}
+	for _, u := range []struct {
+		unit string
+		size time.Duration
+	}{{"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if n := d / u.size; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.unit)
+			d -= n * u.size
+		}
+	}
+	if b.Len() == 0 {
+		return d.String()
+	}
+	return b.String()
+}
+
+func conflictText(c Conflict) Text {
+	return T(fmt.Sprintf("%s %s %s (", commands.FormatID(c.ID), c.Service, c.Version)).Time(c.Start).Add(" to ").Time(c.End).Add(")")
+}
+
+func conflictWarning(c Conflict) Text {
+	return T("⚠ Warning: this window overlaps ").Then(conflictText(c)).Add(".")
+}
+
+func releaseLabel(r *Release) string {
+	if r.Name != "" && r.Name != r.Tag {
+		return fmt.Sprintf("%s %s (%s)", r.Repo, r.Tag, r.Name)
+	}
+	return r.Repo + " " + r.Tag
+}
+
+// Root builds the root message of an upgrade thread: the pre-brief, edited in
+// place on every change.
+func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
+	m := Message{Kind: KindRoot, UpgradeID: u.Key(), Title: u.Title()}
+	m.Fields = d.fields(u)
+	switch u.State {
+	case Scheduled, InProgress, RolledBack:
+		st := d.Status(u, acks, u.CurrentScope())
+		m.Lines = append(m.Lines, ackLine(st))
+		if len(st.Others) > 0 {
+			m.Lines = append(m.Lines, T("Also seen by ").Mentions(st.Others))
+		}
+		m.Ack = &AckButton{UpgradeID: u.Key(), Scope: u.CurrentScope()}
+	default:
+		st := d.Status(u, acks, ScopeBrief)
+		m.Lines = append(m.Lines, T(fmt.Sprintf("Acknowledged %d/%d", len(st.Acked), st.Total)))
+	}
+	if n := len(u.Failures); n > 0 {
+		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ %d notice(s) could not be delivered; see ", n)).Command(idHint("show", u)))
+	}
+	return m
+}
+
+// fields are the labelled facts of an upgrade, as the root message and
+// show present them.
+func (d *Directory) fields(u *Upgrade) []Field {
+	fs := []Field{
+		{"State", T(string(u.State))},
+		{"Window", windowText(u)},
+	}
+	if u.Region != "" {
+		fs = append(fs, Field{"Region", T(u.Region)})
+	}
+	if u.Impact != "" {
+		fs = append(fs, Field{"Impact", T(u.Impact)})
+	}
+	owner := T("anyone (no owners configured)")
+	if len(u.Owners) > 0 {
+		owner = Text{}.Mentions(d.Principals(u.Owners))
+	}
+	fs = append(fs, Field{"Owner", owner})
+	release := T("not linked yet")
+	if u.Release != nil {
+		release = Text{}.Link(releaseLabel(u.Release), u.Release.URL)
+	}
+	fs = append(fs, Field{"Release", release})
+	radius := T("none")
+	if len(u.BlastRadius) > 0 {
+		radius = T(strings.Join(u.BlastRadius, ", "))
+	}
+	fs = append(fs, Field{"Blast radius", radius})
+	if u.State.Active() { // a finished window conflicts with nothing any more
+		for _, c := range u.Conflicts {
+			fs = append(fs, Field{"Conflict", T("⚠ overlaps ").Then(conflictText(c))})
+		}
+	}
+	return fs
+}
+
+func thread(u *Upgrade, k Kind) Message {
+	return Message{Kind: k, UpgradeID: u.Key()}
+}
+
+// Notice is the thread notice of a transition (started, completed,
+// cancelled, rescheduled, extended, rollback), from its decision.
+func (d *Directory) Notice(k Kind, u *Upgrade, dec Decision) Message {
+	by := d.Principal(dec.Actor)
+	m := thread(u, k)
+	switch k {
+	case KindStarted:
+		m.Lines = append(m.Lines, T("🚀 ").Bold(u.Title()).Add(" started by ").Mention(by).Add("; the window ends ").Time(u.End).Add("."))
+	case KindCompleted:
+		m.Lines = append(m.Lines, T("✅ ").Bold(u.Title()).Add(" completed by ").Mention(by).Add("."))
+		if u.Note != "" {
+			m.Lines = append(m.Lines, T("Note: "+u.Note))
+		}
+	case KindCancelled:
+		m.AlsoInChannel = true
+		line := T("🚫 ").Bold(u.Title()).Add(" was cancelled by ").Mention(by)
+		if u.Reason != "" {
+			line = line.Add(": " + u.Reason)
+		}
+		m.Lines = append(m.Lines, line.Add("."))
+	case KindRescheduled:
+		m.AlsoInChannel = true
+		m.Lines = append(m.Lines, T("📅 ").Bold(u.Title()).Add(" was rescheduled by ").Mention(by).
+			Add(": now ").Time(u.Start).Add(" to ").Time(u.End).Add(" ("+FormatDuration(u.Duration())+"), was ").Time(dec.PrevStart).Add(" to ").Time(dec.PrevEnd).Add("."))
+	case KindExtended:
+		m.Lines = append(m.Lines, T("⏳ ").Bold(u.Title()).Add(" was extended by "+FormatDuration(dec.By)+" by ").Mention(by).Add("; it now ends ").Time(u.End).Add("."))
+	case KindRollback:
+		// The loud one: also in the channel, the whole audience mentioned,
+		// with its own Acknowledge.
+		m.AlsoInChannel, m.Alert = true, true
+		m.Title = "🚨 ROLLBACK: " + u.Title()
+		m.Lines = append(m.Lines,
+			T("Rolled back by ").Mention(by).Add(". Reason: "+u.Reason),
+			Text{}.Mentions(d.Principals(u.Audience)).Add(" please acknowledge."),
+		)
+		m.Ack = &AckButton{UpgradeID: u.Key(), Scope: ScopeRollback}
+	}
+	return m
+}
+
+// Reminder is the pre-brief reminder before the window; late says how late it is sent.
+func (d *Directory) Reminder(u *Upgrade, acks []Ack, before, late time.Duration) Message {
+	m := thread(u, KindReminder)
+	st := d.Status(u, acks, ScopeBrief)
+	left := before - late
+	line := T("⏰ Reminder: ").Bold(u.Title()).Add(" starts ").Time(u.Start).Add(" (" + untilText(left) + ")")
+	if late > 0 {
+		line = line.Add(fmt.Sprintf(" — this reminder is %s late", FormatDuration(late.Truncate(time.Second))))
+	}
+	m.Lines = append(m.Lines, line.Add("."))
+	if len(st.Pending) > 0 {
+		m.Lines = append(m.Lines, T("Please acknowledge: ").Mentions(st.Pending))
+	} else {
+		m.Lines = append(m.Lines, T("Everyone has acknowledged."))
+	}
+	m.Ack = &AckButton{UpgradeID: u.Key(), Scope: ScopeBrief}
+	return m
+}
+
+// WindowOpen says the window has begun and the owner should start.
+func (d *Directory) WindowOpen(u *Upgrade) Message {
+	m := thread(u, KindWindowOpen)
+	m.Lines = append(m.Lines, T("🟢 The window for ").Bold(u.Title()).Add(" is open, waiting for the owner to start: ").Mentions(d.Principals(u.Owners)))
+	m.Lines = append(m.Lines, T("Start it with ").Command(idHint("start", u)).Add("."))
+	return m
+}
+
+// Overrun warns the owners that the window ended without completion.
+func (d *Directory) Overrun(u *Upgrade) Message {
+	m := thread(u, KindOverrun)
+	m.Alert = true
+	m.Lines = append(m.Lines, T("⚠️ The window of ").Bold(u.Title()).Add(" ended ").Time(u.End).Add(" but it is still "+string(u.State)+". ").Mentions(d.Principals(u.Owners)))
+	// What the owner can still do depends on the state (see the state machine).
+	if u.State == InProgress {
+		m.Lines = append(m.Lines, T("Complete it, extend it or roll it back."))
+	} else {
+		m.Lines = append(m.Lines, T("Start it late, extend it, reschedule it or cancel it."))
+	}
+	return m
+}
+
+// Escalation is the direct message to one person who has not acknowledged.
+func (d *Directory) Escalation(u *Upgrade, scope string) Message {
+	m := thread(u, KindEscalation)
+	what, icon := "the upgrade window of", "🔔"
+	if scope == ScopeRollback {
+		what, icon = "the ROLLBACK of", "🚨"
+		m.Alert = true
+	}
+	m.Lines = append(m.Lines,
+		T(icon+" You have not yet acknowledged "+what+" ").Bold(u.Title()).Add(" (window ").Time(u.Start).Add(" to ").Time(u.End).Add(")."),
+		T("Please press Acknowledge or type ").Command(idHint("ack", u)).Add("."),
+	)
+	m.Ack = &AckButton{UpgradeID: u.Key(), Scope: scope}
+	return m
+}
+
+// Linked announces a release.
+func (d *Directory) Linked(u *Upgrade) Message {
+	m := thread(u, KindLinked)
+	r := u.Release
+	m.Lines = append(m.Lines, T("📦 Release linked: ").Link(releaseLabel(r), r.URL))
+	if notes := firstLines(r.Notes, 5); notes != "" {
+		m.Lines = append(m.Lines, T(notes))
+	}
+	return m
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// deliveryFailed tells a command's invoker that part of its effect did not
+// reach a channel, and what to do about it.
+func deliveryFailed(u *Upgrade, fails []Failure) Message {
+	m := Message{Kind: KindError, UpgradeID: u.Key()}
+	for _, f := range fails {
+		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The %s notice of %s could not be posted to ", f.Notice, u.Key())).Channel(f.Target).Add(": "+f.Error+"."))
+	}
+	m.Lines = append(m.Lines, T("Check that the channel exists and the bot is a member of it. The failure is recorded: ").Command(idHint("show", u)).Add("."))
+	return m
+}
+
+// transitionReply is the invoker's answer to a transition.
+func transitionReply(verb string, u *Upgrade, now time.Time) Message {
+	switch verb {
+	case "start":
+		if !u.End.After(now) {
+			return reply(T("🚀 Started ").Bold(u.Title()).Add("; its window already ended ").Time(u.End).Add(": extend it with ").
+				Command(hint("extend", Arg{Name: "id", Value: u.Key()}, Arg{Name: "duration"})).Add(" so people know how long it runs."))
+		}
+		return reply(T("🚀 Started ").Bold(u.Title()).Add("; the window ends ").Time(u.End).Add("."))
+	case "complete":
+		return reply(T("✅ Completed ").Bold(u.Title()).Add("."))
+	case "rollback":
+		return reply(T("🚨 Rolled back ").Bold(u.Title()).Add("; the alert is going out to everyone affected."))
+	case "cancel":
+		return reply(T("🚫 Cancelled ").Bold(u.Title()).Add("."))
+	case "reschedule":
+		r := reply(T("📅 Rescheduled ").Bold(u.Title()).Add(": the window is now ").Time(u.Start).Add(" to ").Time(u.End).Add(" (" + FormatDuration(u.Duration()) + ")."))
+		r.UTC = inUTC(u.Start, u.End)
+		return r
+	case "extend":
+		return reply(T("⏳ Extended ").Bold(u.Title()).Add("; it now ends ").Time(u.End).Add("."))
+	}
+	return reply(T("Done: " + verb + " " + u.Title() + "."))
+}
+
+// scheduledReply is the invoker's answer to schedule.
+func scheduledReply(u *Upgrade) Message {
+	r := reply(T("📋 Scheduled ").Bold(u.Title()).Add(": ").Time(u.Start).Add(" to ").Time(u.End).Add(" (" + FormatDuration(u.Duration()) + ")."))
+	r.UTC = inUTC(u.Start, u.End)
+	r.UpgradeID = u.Key()
+	return r
+}
+
+// ackScope names what a scope's acknowledgment is of.
+func ackScope(scope string) string {
+	if scope == ScopeRollback {
+		return "the rollback of"
+	}
+	return "the upgrade window of"
+}
+
+func ackThanks(u *Upgrade, scope string) Message {
+	return reply(T("Thanks! You acknowledged " + ackScope(scope) + " ").Bold(u.Title()).Add("."))
+}
+
+func ackedBefore(u *Upgrade, scope string, at time.Time) Message {
+	return reply(T("You already acknowledged " + ackScope(scope) + " ").Bold(u.Title()).Add(" at ").Time(at).Add("."))
+}
+
+func ackedForYou(u *Upgrade, scope string, group, by Principal, at time.Time) Message {
+	return reply(Text{}.Mention(group).Add(" already acknowledged " + ackScope(scope) + " ").Bold(u.Title()).
+		Add(", by ").Mention(by).Add(" at ").Time(at).Add("; nothing more is needed from you."))
+}
+
+// sentence makes a parser message read like the bot's own: a capital first
+// letter and a closing period ("the start time … is in the past" becomes
+// "The start time … is in the past.").
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	if c := msg[0]; c >= 'a' && c <= 'z' {
+		msg = string(c-'a'+'A') + msg[1:]
+	}
+	if !strings.ContainsAny(msg[len(msg)-1:], ".?!:") {
+		msg += "."
+	}
+	return msg
+}
+
+// refused is the answer to a refused command: the reason, then how the
+// subcommand is typed (usage is the grammar's usage text, one form a line).
+func refused(t Text, usage string) Message {
+	m := errorMessage()
+	for _, l := range splitLines(t) {
+		m.Lines = append(m.Lines, l)
+	}
+	for i, u := range strings.Split(usage, "\n") {
+		if u == "" {
+			continue
+		}
+		label := "Usage: "
+		if i > 0 {
+			label = "   or: "
+		}
+		m.Lines = append(m.Lines, T(label).Code(u))
+	}
+	return m
+}
+
+// splitLines cuts a text at the newlines of its plain spans.
+func splitLines(t Text) []Text {
+	var out []Text
+	cur := Text{}
+	for _, s := range t {
+		if s.Kind != SpanText || !strings.Contains(s.Text, "\n") {
+			cur = append(cur, s)
+			continue
+		}
+		parts := strings.Split(s.Text, "\n")
+		for i, p := range parts {
+			if i > 0 {
+				out = append(out, cur)
+				cur = Text{}
+			}
+			if p != "" {
+				cur = cur.Add(p)
+			}
+		}
+	}
+	return append(out, cur)
+}
