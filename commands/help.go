@@ -123,7 +123,7 @@ const (
 	timeForms = "2026-12-01 02:00, 2026-12-01T02:00, 2026-12-01T02:00:00Z, 2026-12-01T02:00:00+02:00, " +
 		"today 23:30, tomorrow 02:00, mon 09:30 / monday 09:30 (its next occurrence); " +
 		"optionally followed by a zone: UTC, an IANA name like Europe/Berlin, or an offset like +02:00"
-	durationForms = "90m, 2h, 1h30m, 3d, 1w (units s, m, h, d = 24h, w = 7d)"
+	durationForms = "90m, 2h, 1h30m, 3d, 1w (units s, m, h, d = 24h, w = 7d, in any case: M is minutes)"
 	idForms       = "UPG-7, upg-7, #7 or 7"
 )
 

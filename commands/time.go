@@ -38,15 +38,35 @@ func ParseID(s string) (int, error) {
 // own units are delegated to time.ParseDuration so its rules stay authoritative.
 var durationUnits = map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
 
+// unitNames maps every unit spelling users type, in lower case, to the unit
+// ParseDuration computes with. Units are case-insensitive, so "M" is minutes:
+// months are not a duration unit here.
+var unitNames = map[string]string{
+	"ns": "ns", "us": "us", "µs": "us", "μs": "us", "ms": "ms",
+	"s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+	"m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+	"h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+	"d": "d", "day": "d", "days": "d",
+	"w": "w", "wk": "w", "wks": "w", "week": "w", "weeks": "w",
+}
+
+// isUnitWord reports whether s is a unit on its own, as in "3 days".
+func isUnitWord(s string) bool {
+	_, ok := unitNames[strings.ToLower(s)]
+	return ok
+}
+
 // ParseDuration extends time.ParseDuration with d (24h) and w (168h), freely
-// combined (1w2d, 1d12h). It does not require a positive value: whether zero or
-// negative is acceptable depends on where the duration is used, so Parse checks
-// that and names the token.
+// combined (1w2d, 1d12h), and with spelled-out units (90 minutes, 2 hours,
+// 3 days, 1 week). Units are case-insensitive (2H, 90M, 1D); M is minutes.
+// Spaces are ignored ("1 h 30 m"). It does not require a positive value or whole
+// minutes: what is acceptable depends on where the duration is used, so Parse
+// checks that and names the token.
 func ParseDuration(s string) (time.Duration, error) {
 	bad := func(why string) error {
 		return &Error{Token: s, Msg: fmt.Sprintf("%q is not a duration%s; use %s", s, why, durationForms)}
 	}
-	rest := s
+	rest := strings.Join(strings.Fields(s), "")
 	neg := false
 	if rest != "" && (rest[0] == '+' || rest[0] == '-') {
 		neg = rest[0] == '-'
@@ -69,13 +89,21 @@ func ParseDuration(s string) (time.Duration, error) {
 		for j < len(rest) && rest[j] != '.' && (rest[j] < '0' || rest[j] > '9') {
 			j++
 		}
-		unit := rest[i:j]
+		typed := rest[i:j]
 		rest = rest[j:]
 		if num == "" {
 			return 0, bad("")
 		}
-		if unit == "" {
+		if typed == "" {
 			return 0, bad(" (missing unit)")
+		}
+		unit, ok := unitNames[strings.ToLower(typed)]
+		if !ok {
+			switch strings.ToLower(typed) {
+			case "mo", "mon", "mos", "month", "months", "y", "yr", "yrs", "year", "years":
+				return 0, bad(fmt.Sprintf(" (unknown unit %q: months and years are not durations here, use days or weeks)", typed))
+			}
+			return 0, bad(fmt.Sprintf(" (unknown unit %q)", typed))
 		}
 		var part time.Duration
 		if mult, ok := durationUnits[unit]; ok {
@@ -93,9 +121,6 @@ func ParseDuration(s string) (time.Duration, error) {
 		} else {
 			d, err := time.ParseDuration(num + unit)
 			if err != nil {
-				if strings.Contains(err.Error(), "unknown unit") {
-					return 0, bad(fmt.Sprintf(" (unknown unit %q)", unit))
-				}
 				return 0, bad("")
 			}
 			part = d
