@@ -146,6 +146,18 @@ func Names() []string {
 	return names
 }
 
+// shortUsage is the usage attached to errors that name no known subcommand:
+// one line pointing at help, rather than every usage line.
+const shortUsage = "/upgrade <subcommand> ... (/upgrade help lists them)"
+
+// usageFor is the usage for an error: the subcommand's own, or shortUsage.
+func usageFor(name string) string {
+	if lookup(strings.ToLower(name)) != nil {
+		return Usage(name)
+	}
+	return shortUsage
+}
+
 // Usage returns the usage line(s) of a subcommand, newline-separated; for an
 // unknown or empty name it returns every usage line, since the caller then
 // cannot know which one the user wanted.

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -113,5 +114,23 @@ func TestHelpTopicFeedsHelpText(t *testing.T) {
 	}
 	if got := commands.HelpText(cmd.(commands.Help).Topic); !strings.HasPrefix(got, "/upgrade extend") {
 		t.Fatalf("HelpText(topic) = %q", got)
+	}
+}
+
+// Unknown subcommands get the names and a pointer to help, not every usage line.
+func TestUnknownSubcommandUsageIsShort(t *testing.T) {
+	for _, in := range []string{"shedule payments", "frobnicate", `nope "unterminated`} {
+		_, err := commands.Parse(in, commands.Env{Now: now})
+		var e *commands.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("Parse(%q) = %v", in, err)
+		}
+		if e.Usage == "" || strings.Contains(e.Usage, "\n") || !strings.Contains(e.Usage, "/upgrade help") {
+			t.Errorf("Parse(%q) Usage = %q, want one line pointing at /upgrade help", in, e.Usage)
+		}
+	}
+	_, err := commands.Parse("shedule", commands.Env{Now: now})
+	if msg := err.(*commands.Error).Msg; !strings.Contains(msg, `did you mean "schedule"?`) || !strings.Contains(msg, strings.Join(commands.Names(), ", ")) {
+		t.Errorf("unknown subcommand message %q lacks the suggestion or the names", msg)
 	}
 }

@@ -76,7 +76,7 @@ func tokenize(s string) ([]token, *Error) {
 func Parse(text string, env Env) (Command, error) {
 	toks, terr := tokenize(text)
 	if terr != nil {
-		terr.Usage = Usage(guessSubcommand(text))
+		terr.Usage = usageFor(guessSubcommand(text))
 		return nil, terr
 	}
 	if len(toks) > 0 && !toks[0].quoted && strings.EqualFold(toks[0].text, "/upgrade") {
@@ -92,7 +92,7 @@ func Parse(text string, env Env) (Command, error) {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		msg += "; valid subcommands: " + strings.Join(Names(), ", ")
-		return nil, &Error{Token: toks[0].text, Msg: msg, Usage: Usage("")}
+		return nil, &Error{Token: toks[0].text, Msg: msg, Usage: shortUsage}
 	}
 	p := &parser{name: name, toks: toks, pos: 1, env: env}
 	switch name {
@@ -370,10 +370,10 @@ func (p *parser) versionIsTime() error {
 func (p *parser) schedule() (Command, error) {
 	var c Schedule
 	var err error
-	if c.Service, err = p.word("<service>", "<service>", "at", "in"); err != nil {
+	if c.Service, err = p.word("<service>", "the service", "at", "in"); err != nil {
 		return nil, err
 	}
-	if c.Version, err = p.word("<version>", "<version>", "at", "in"); err != nil {
+	if c.Version, err = p.word("<version>", "the version", "at", "in"); err != nil {
 		return nil, err
 	}
 	if err := p.versionIsTime(); err != nil {
@@ -401,7 +401,7 @@ func (p *parser) schedule() (Command, error) {
 		t := p.next()
 		opt := keyword(t, "for", "region", "impact")
 		if opt != "" && seen[opt] {
-			return nil, p.fail(t.text, "%q is given twice", t.text)
+			return nil, p.fail(t.text, "the option %q is given twice", t.text)
 		}
 		seen[opt] = true
 		switch opt {
@@ -410,7 +410,7 @@ func (p *parser) schedule() (Command, error) {
 				return nil, err
 			}
 		case "region":
-			if c.Region, err = p.word("<name> after region", "<name> after region", "for", "region", "impact"); err != nil {
+			if c.Region, err = p.word("<name> after region", "the region name", "for", "region", "impact"); err != nil {
 				return nil, err
 			}
 		case "impact":
@@ -442,9 +442,9 @@ func (p *parser) zoneAfterTime(tok string) error {
 func zoneAfterTimeMsg(tok string) string {
 	switch {
 	case looksLikeZone(tok):
-		return fmt.Sprintf("%q: the time already has a zone; give only one", tok)
+		return fmt.Sprintf("the time already has a zone, so %q is one too many; give only one", tok)
 	case isZoneAbbreviation(tok):
-		return fmt.Sprintf("%q is not a time zone this bot understands (abbreviations are ambiguous); use UTC, an IANA name like Europe/Berlin, or an offset like +01:00", tok)
+		return fmt.Sprintf("the abbreviation %q is not a time zone this bot understands (abbreviations are ambiguous); use UTC, an IANA name like Europe/Berlin, or an offset like +01:00", tok)
 	}
 	return ""
 }
@@ -521,7 +521,7 @@ func (p *parser) list() (Command, error) {
 			c.All = true
 		case c.Service == "" && keyword(t, "all") == "":
 			if strings.TrimSpace(t.text) == "" {
-				return nil, p.fail("", "<service> is empty")
+				return nil, p.fail("", "the service is empty")
 			}
 			c.Service = t.text
 		default:
@@ -543,12 +543,12 @@ func (p *parser) link() (Command, error) {
 	tok := p.next().text
 	var ok bool
 	if c.Repo, ok = parseRepo(tok); !ok {
-		return nil, p.fail(tok, "%q is not a GitHub repository; use owner/repo, e.g. acme/payments", tok)
+		return nil, p.fail(tok, "cannot read %q as a GitHub repository; use owner/repo, e.g. acme/payments", tok)
 	}
 	if p.more() {
 		t := p.next()
 		if strings.TrimSpace(t.text) == "" {
-			return nil, p.fail("", "<tag> is empty; leave it out to use the upgrade's version")
+			return nil, p.fail("", "the tag is empty; leave it out to use the upgrade's version")
 		}
 		c.Tag = t.text
 	}

@@ -412,8 +412,8 @@ var parseCases = []parseCase{
 	{name: "schedule at in version slot", in: "schedule payments at tomorrow 02:00", err: true, tok: "", msg: "missing <version>"},
 	{name: "schedule no start", in: sp, err: true, tok: "", msg: "missing the start"},
 	{name: "schedule wrong start keyword", in: sp + "on tomorrow 02:00", err: true, tok: "on", msg: "expected at <time> or in <duration>"},
-	{name: "schedule empty service", in: `schedule "" v1 in 2h`, err: true, tok: "", msg: "<service> is empty"},
-	{name: "schedule empty version", in: `schedule payments "" in 2h`, err: true, tok: "", msg: "<version> is empty"},
+	{name: "schedule empty service", in: `schedule "" v1 in 2h`, err: true, tok: "", msg: "the service is empty"},
+	{name: "schedule empty version", in: `schedule payments "" in 2h`, err: true, tok: "", msg: "the version is empty"},
 
 	// Errors: times.
 	{name: "at nothing", in: sp + "at", err: true, tok: "", msg: "missing the time"},
@@ -466,14 +466,14 @@ var parseCases = []parseCase{
 	// Errors: durations.
 	{name: "in zero", in: sp + "in 0m", err: true, tok: "0m", msg: "greater than zero"},
 	{name: "in negative", in: sp + "in -2h", err: true, tok: "-2h", msg: "greater than zero"},
-	{name: "in word", in: sp + "in soon", err: true, tok: "soon", msg: "not a duration"},
+	{name: "in word", in: sp + "in soon", err: true, tok: "soon", msg: "as a duration"},
 	{name: "in no unit", in: sp + "in 90", err: true, tok: "90", msg: "missing unit"},
 	{name: "in unknown unit", in: sp + "in 2y", err: true, tok: "2y", msg: `unknown unit "y"`},
 	{name: "in nothing", in: sp + "in", err: true, tok: "", msg: "missing <duration> after in"},
 	{name: "for zero", in: sp + "in 2h for 0s", err: true, tok: "0s", msg: "window duration"},
 	{name: "for nothing", in: sp + "in 2h for", err: true, tok: "", msg: "missing <duration> after for"},
 	{name: "for twice", in: sp + "in 2h for 2h FOR 3h", err: true, tok: "FOR", msg: "given twice"},
-	{name: "for bad mix", in: sp + "in 2h for 1d-2h", err: true, tok: "1d-2h", msg: "not a duration"},
+	{name: "for bad mix", in: sp + "in 2h for 1d-2h", err: true, tok: "1d-2h", msg: "as a duration"},
 
 	// Errors: options.
 	{name: "region nothing", in: sp + "in 2h region", err: true, tok: "", msg: "missing <name> after region"},
@@ -486,18 +486,18 @@ var parseCases = []parseCase{
 
 	// Errors: ids.
 	{name: "show no id", in: "show", err: true, tok: "", msg: "missing <id>"},
-	{name: "show zero", in: "show UPG-0", err: true, tok: "UPG-0", msg: "is not an upgrade id"},
+	{name: "show zero", in: "show UPG-0", err: true, tok: "UPG-0", msg: "as an upgrade id"},
 	{name: "show negative", in: "show -3", err: true, tok: "-3", msg: "UPG-7, upg-7, #7 or 7"},
-	{name: "show no dash", in: "show UPG7", err: true, tok: "UPG7", msg: "is not an upgrade id"},
-	{name: "show hash only", in: "show #", err: true, tok: "#", msg: "is not an upgrade id"},
-	{name: "show overflow", in: "show 99999999999999999999", err: true, tok: "99999999999999999999", msg: "is not an upgrade id"},
-	{name: "show fraction", in: "show 7.5", err: true, tok: "7.5", msg: "is not an upgrade id"},
+	{name: "show no dash", in: "show UPG7", err: true, tok: "UPG7", msg: "as an upgrade id"},
+	{name: "show hash only", in: "show #", err: true, tok: "#", msg: "as an upgrade id"},
+	{name: "show overflow", in: "show 99999999999999999999", err: true, tok: "99999999999999999999", msg: "as an upgrade id"},
+	{name: "show fraction", in: "show 7.5", err: true, tok: "7.5", msg: "as an upgrade id"},
 	{name: "show extra", in: "show 7 8", err: true, tok: "8", msg: "unexpected"},
 	{name: "ack missing", in: "ack", err: true, tok: "", msg: "missing <id>"},
 	{name: "pending extra", in: "pending 7 8", err: true, tok: "8", msg: "unexpected"},
-	{name: "log dangling prefix", in: "log UPG-", err: true, tok: "UPG-", msg: "is not an upgrade id"},
+	{name: "log dangling prefix", in: "log UPG-", err: true, tok: "UPG-", msg: "as an upgrade id"},
 	{name: "complete missing id", in: "complete", err: true, tok: "", msg: "missing <id>"},
-	{name: "cancel bad id", in: "cancel abc", err: true, tok: "abc", msg: "is not an upgrade id"},
+	{name: "cancel bad id", in: "cancel abc", err: true, tok: "abc", msg: "as an upgrade id"},
 
 	// Errors: rollback / reschedule / extend / link / list / help.
 	{name: "rollback no reason", in: "rollback 7", err: true, tok: "", msg: "missing <reason...>"},
@@ -512,12 +512,12 @@ var parseCases = []parseCase{
 	{name: "extend unknown unit", in: "extend 7 1x", err: true, tok: "1x", msg: `unknown unit "x"`},
 	{name: "extend junk", in: "extend 7 30m more", err: true, tok: "more", msg: "unexpected"},
 	{name: "link no repo", in: "link 7", err: true, tok: "", msg: "missing <owner/repo>"},
-	{name: "link no slash", in: "link 7 payments", err: true, tok: "payments", msg: "not a GitHub repository"},
-	{name: "link too many slashes", in: "link 7 acme/pay/ments", err: true, tok: "acme/pay/ments", msg: "not a GitHub repository"},
-	{name: "link bad owner", in: "link 7 -acme/payments", err: true, tok: "-acme/payments", msg: "not a GitHub repository"},
-	{name: "link bad repo chars", in: "link 7 acme/pay$ments", err: true, tok: "acme/pay$ments", msg: "not a GitHub repository"},
+	{name: "link no slash", in: "link 7 payments", err: true, tok: "payments", msg: "as a GitHub repository"},
+	{name: "link too many slashes", in: "link 7 acme/pay/ments", err: true, tok: "acme/pay/ments", msg: "as a GitHub repository"},
+	{name: "link bad owner", in: "link 7 -acme/payments", err: true, tok: "-acme/payments", msg: "as a GitHub repository"},
+	{name: "link bad repo chars", in: "link 7 acme/pay$ments", err: true, tok: "acme/pay$ments", msg: "as a GitHub repository"},
 	{name: "link junk", in: "link 7 acme/payments v1 extra", err: true, tok: "extra", msg: "unexpected"},
-	{name: "link bad id", in: "link x acme/payments", err: true, tok: "x", msg: "is not an upgrade id"},
+	{name: "link bad id", in: "link x acme/payments", err: true, tok: "x", msg: "as an upgrade id"},
 	{name: "list two services", in: "list a b", err: true, tok: "b", msg: "unexpected"},
 	{name: "list all twice", in: "list all all", err: true, tok: "all", msg: "unexpected"},
 	{name: "help unknown", in: "help nope", err: true, tok: "nope", msg: "no help for"},
@@ -526,7 +526,7 @@ var parseCases = []parseCase{
 }
 
 // expectedUsage mirrors the rule under test from the outside: errors of a known
-// subcommand carry its usage, anything else the overview.
+// subcommand carry its usage, anything else one line pointing at help.
 func expectedUsage(in string) string {
 	f := strings.Fields(in)
 	if len(f) > 0 && strings.EqualFold(f[0], "/upgrade") {
@@ -539,7 +539,7 @@ func expectedUsage(in string) string {
 			}
 		}
 	}
-	return commands.Usage("")
+	return "/upgrade <subcommand> ... (/upgrade help lists them)"
 }
 
 func TestParse(t *testing.T) {
@@ -567,6 +567,11 @@ func TestParse(t *testing.T) {
 				}
 				if !strings.Contains(e.Msg, tc.msg) {
 					t.Errorf("Parse(%q) Msg = %q, want it to contain %q", tc.in, e.Msg, tc.msg)
+				}
+				// The bot capitalises the first letter; a message opening with a
+				// placeholder or a quote would not read as a sentence.
+				if c := e.Msg[0]; c < 'a' || c > 'z' {
+					t.Errorf("Parse(%q) Msg = %q does not start like a sentence", tc.in, e.Msg)
 				}
 				if want := expectedUsage(tc.in); e.Usage != want || e.Usage == "" {
 					t.Errorf("Parse(%q) Usage = %q, want %q", tc.in, e.Usage, want)

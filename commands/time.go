@@ -19,7 +19,7 @@ func ParseID(s string) (int, error) {
 	case strings.HasPrefix(digits, "#"):
 		digits = digits[1:]
 	}
-	bad := &Error{Token: s, Msg: fmt.Sprintf("%q is not an upgrade id; use %s", s, idForms)}
+	bad := &Error{Token: s, Msg: fmt.Sprintf("cannot read %q as an upgrade id; use %s", s, idForms)}
 	if digits == "" {
 		return 0, bad
 	}
@@ -65,7 +65,7 @@ func isUnitWord(s string) bool {
 // checks that and names the token.
 func ParseDuration(s string) (time.Duration, error) {
 	bad := func(why string) error {
-		return &Error{Token: s, Msg: fmt.Sprintf("%q is not a duration%s; use %s", s, why, durationForms)}
+		return &Error{Token: s, Msg: fmt.Sprintf("cannot read %q as a duration%s; use %s", s, why, durationForms)}
 	}
 	rest := strings.Join(strings.Fields(s), "")
 	neg := false
@@ -389,7 +389,7 @@ func parseTime(tokens []string, env Env) (absTime, error) {
 	if consumed < len(tokens) && looksLikeZone(tokens[consumed]) {
 		tok := tokens[consumed]
 		if ownZone != nil {
-			return absTime{}, &Error{Token: tok, Msg: fmt.Sprintf("%q already carries its zone; drop %q", first, tok)}
+			return absTime{}, &Error{Token: tok, Msg: fmt.Sprintf("the time %q already carries its zone; drop %q", first, tok)}
 		}
 		z, err := parseZone(tok)
 		if err != nil {

@@ -50,7 +50,7 @@ func TestParseWhenErrors(t *testing.T) {
 		{"soon", "soon", "cannot read"},
 		{"tomorrow 02:00 please", "please", `unexpected "please" after the time "tomorrow 02:00"`},
 		{"tomorrow 02:00 CET", "CET", "abbreviations are ambiguous"},
-		{"tomorrow 02:00 UTC UTC", "UTC", "already has a zone"},
+		{"tomorrow 02:00 UTC UTC", "UTC", "one too many"},
 		{"in 2h UTC", "UTC", "unexpected"},
 		{"2020-01-01 00:00", "2020-01-01 00:00", "in the past"},
 		{"in 30s", "30s", "under a minute"},
