@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,6 +115,24 @@ func TestHelpTopicFeedsHelpText(t *testing.T) {
 	}
 	if got := commands.HelpText(cmd.(commands.Help).Topic); !strings.HasPrefix(got, "/upgrade extend") {
 		t.Fatalf("HelpText(topic) = %q", got)
+	}
+}
+
+// Help and the forms shown in errors must not date: an example with a year in
+// it expires and then teaches an error ("in the past").
+func TestHelpHasNoYears(t *testing.T) {
+	year := regexp.MustCompile(`\b(19|20|21)\d\d\b`) // a year, not "RFC 3339"
+	texts := []string{commands.HelpText("")}
+	for _, n := range commands.Names() {
+		texts = append(texts, commands.HelpText(n))
+	}
+	// The forms appear in time errors too.
+	_, err := commands.Parse("schedule p v at soon", commands.Env{Now: now})
+	texts = append(texts, err.Error())
+	for _, text := range texts {
+		if m := year.FindString(text); m != "" {
+			t.Errorf("help mentions %q, which will expire:\n%s", m, text)
+		}
 	}
 }
 

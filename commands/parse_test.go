@@ -417,7 +417,7 @@ var parseCases = []parseCase{
 
 	// Errors: times.
 	{name: "at nothing", in: sp + "at", err: true, tok: "", msg: "missing the time"},
-	{name: "at word", in: sp + "at soon", err: true, tok: "soon", msg: "cannot read \"soon\" as a time; use "},
+	{name: "at word", in: sp + "at soon", err: true, tok: "soon", msg: "tomorrow 2am"},
 	{name: "date without clock", in: sp + "at 2026-12-01", err: true, tok: "", msg: `missing the clock time after "2026-12-01"`},
 	{name: "weekday without clock", in: sp + "at mon", err: true, tok: "", msg: `missing the clock time after "mon"`},
 	{name: "bad hour", in: sp + "at 2026-12-01 25:00", err: true, tok: "25:00", msg: "cannot read"},
