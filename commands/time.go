@@ -150,7 +150,7 @@ var weekdays = map[string]time.Weekday{
 // ParseTime reads an absolute time (the <time> of "[at] <time>") from the front
 // of tokens and reports how many tokens it used, so the caller can go on with
 // the options that follow. The time is to the minute (seconds are dropped) and a
-// local time in a DST gap or overlap is resolved as described in absTime. It
+// local time in a DST gap or overlap is resolved by resolveLocal's rule. It
 // does not reject past times: that is a property of the command, not of the
 // syntax, and Parse reports it with the UTC instant.
 //
