@@ -18,7 +18,7 @@ type Command interface {
 type Schedule struct {
 	Service  string        // as typed; matched case-insensitively by the bot
 	Version  string        // e.g. v2.4.0
-	Start    time.Time     // resolved absolute start
+	Start    time.Time     // resolved absolute start, to the minute
 	Duration time.Duration // 0 means "not given": the bot applies reminders.default_duration
 	Region   string        // optional
 	Impact   string        // optional, the rest of the line
@@ -27,6 +27,13 @@ type Schedule struct {
 	// ZoneGiven reports that the start named its zone (or was relative, "in 2h");
 	// otherwise it was read in Env.Location.
 	ZoneGiven bool
+	// Zone is the zone the user typed with the start; nil when they typed none
+	// or the start was relative.
+	Zone *time.Location
+	// TimeNote is one sentence for the reply when the start fell in a DST gap
+	// or overlap and was resolved by the rule ("02:30 does not exist on 14 March
+	// in America/New_York ..."); "" normally.
+	TimeNote string
 }
 
 // List shows upcoming and running windows, optionally for one service.
@@ -62,10 +69,12 @@ type Cancel struct {
 // Reschedule moves a scheduled window.
 type Reschedule struct {
 	ID        int
-	Start     time.Time
+	Start     time.Time     // resolved absolute start, to the minute
 	Duration  time.Duration // 0 means "keep the current duration"
 	StartText string
-	ZoneGiven bool // as in Schedule
+	ZoneGiven bool           // as in Schedule
+	Zone      *time.Location // as in Schedule
+	TimeNote  string         // as in Schedule
 }
 
 // Extend pushes the window's end later.

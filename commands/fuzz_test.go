@@ -3,6 +3,7 @@ package commands_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,10 +11,12 @@ import (
 )
 
 // fuzzZones includes zones with half-hour and 30-minute DST shifts, where
-// relative-day and weekday arithmetic is most likely to go wrong.
+// relative-day and weekday arithmetic is most likely to go wrong, and zones
+// whose clocks jump at midnight. Append only: seed files index this list.
 var fuzzZones = []*time.Location{
 	nil, time.UTC, berlin, newYork, kolkata, auckland,
 	mustLoad("Australia/Lord_Howe"), mustLoad("Pacific/Chatham"), mustLoad("America/St_Johns"),
+	mustLoad("America/Havana"), mustLoad("America/Santiago"),
 }
 
 func FuzzParse(f *testing.F) {
@@ -33,6 +36,28 @@ func FuzzParse(f *testing.F) {
 		"rollback 7 “curly quoted” reason",
 		`complete 7 "unterminated`,
 		"help shedule",
+		"schedule payments v2 tomorrow 2am",
+		"schedule p v tomorrow at 2:30 PM Europe/Berlin for 2 hours",
+		"schedule p v next tuesday 14:00",
+		"schedule p v tue 9am region eu",
+		"schedule p v 2:30pm",
+		"schedule p v noon UTC",
+		"schedule p v midnight",
+		"schedule p v tomorrow midnight",
+		"schedule p v 12am",
+		"schedule p v 2am tomorrow",
+		"schedule p v in 3 days for 1H",
+		"schedule p v in 90 minutes",
+		"schedule p v in an hour",
+		"schedule p v in 1 hour 30 minutes",
+		"schedule p v in 2 weeks for 90M",
+		"schedule p v 2027-11-07 01:30 -05:00",
+		"schedule p v at 2026-12-01 02:00:30",
+		"schedule p v \"in 45 mins\"",
+		"reschedule 7 in 2d",
+		"reschedule 7 tomorrow 02:00 for 2 hours",
+		"extend 7 1D",
+		"extend 7 30 minutes",
 	} {
 		f.Add(s, base, uint8(2))
 	}
@@ -66,17 +91,22 @@ func FuzzParse(f *testing.F) {
 		}
 		switch c := cmd.(type) {
 		case commands.Schedule:
-			if c.Start.Before(env.Now) || c.Duration < 0 || c.StartText == "" {
+			if c.Duration < 0 || c.StartText == "" {
 				t.Fatalf("Parse(%q) at %v: bad schedule %#v", text, env.Now, c)
 			}
+			checkStart(t, text, env, commands.When{Start: c.Start, Text: c.StartText, Zone: c.Zone, ZoneGiven: c.ZoneGiven, Note: c.TimeNote})
+			checkMinutes(t, text, c.Duration)
 		case commands.Reschedule:
-			if c.ID <= 0 || c.Start.Before(env.Now) || c.Duration < 0 {
+			if c.ID <= 0 || c.Duration < 0 || c.StartText == "" {
 				t.Fatalf("Parse(%q) at %v: bad reschedule %#v", text, env.Now, c)
 			}
+			checkStart(t, text, env, commands.When{Start: c.Start, Text: c.StartText, Zone: c.Zone, ZoneGiven: c.ZoneGiven, Note: c.TimeNote})
+			checkMinutes(t, text, c.Duration)
 		case commands.Extend:
 			if c.ID <= 0 || c.By <= 0 {
 				t.Fatalf("Parse(%q): bad extend %#v", text, c)
 			}
+			checkMinutes(t, text, c.By)
 		case commands.Rollback:
 			if c.ID <= 0 || c.Reason == "" {
 				t.Fatalf("Parse(%q): bad rollback %#v", text, c)
@@ -87,4 +117,59 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkStart holds for every parsed start: to the minute, not before now, a
+// zone only when ZoneGiven, and a DST note only for a local time next to a real
+// transition of the zone it was read in (never for offsets or "in").
+func checkStart(t *testing.T, text string, env commands.Env, w commands.When) {
+	t.Helper()
+	if w.Start.Second() != 0 || w.Start.Nanosecond() != 0 || w.Start.Unix()%60 != 0 {
+		t.Fatalf("Parse(%q) at %v: start %v is not a whole minute", text, env.Now, w.Start)
+	}
+	if w.Start.Before(env.Now) {
+		t.Fatalf("Parse(%q) at %v: start %v is in the past", text, env.Now, w.Start)
+	}
+	if w.Zone != nil && !w.ZoneGiven {
+		t.Fatalf("Parse(%q): zone %v typed but ZoneGiven false", text, w.Zone)
+	}
+	relative := strings.HasPrefix(w.Text, "in ")
+	if relative != (w.ZoneGiven && w.Zone == nil) {
+		t.Fatalf("Parse(%q): relative %v but Zone %v ZoneGiven %v", text, relative, w.Zone, w.ZoneGiven)
+	}
+	want := env.Location
+	if w.Zone != nil {
+		want = w.Zone
+	}
+	if want == nil {
+		want = time.UTC
+	}
+	if w.Start.Location().String() != want.String() {
+		t.Fatalf("Parse(%q): start in %v, want %v", text, w.Start.Location(), want)
+	}
+	if w.Note == "" {
+		return
+	}
+	if relative {
+		t.Fatalf("Parse(%q): relative start with note %q", text, w.Note)
+	}
+	if !isSentence(w.Note) {
+		t.Fatalf("Parse(%q): note %q is not a sentence", text, w.Note)
+	}
+	// A gap or overlap means a transition within a few hours of the start.
+	start, end := w.Start.ZoneBounds()
+	near := func(b time.Time) bool {
+		d := w.Start.Sub(b)
+		return !b.IsZero() && d < 3*time.Hour && d > -3*time.Hour
+	}
+	if !near(start) && !near(end) {
+		t.Fatalf("Parse(%q) at %v: note %q but no transition near %v", text, env.Now, w.Note, w.Start)
+	}
+}
+
+func checkMinutes(t *testing.T, text string, d time.Duration) {
+	t.Helper()
+	if d%time.Minute != 0 {
+		t.Fatalf("Parse(%q): duration %v is not whole minutes", text, d)
+	}
 }

@@ -20,8 +20,8 @@ var table = []subcommand{
 			"/upgrade schedule <service> <version> at <time> [for <duration>] [region <name>] [impact <text...>]",
 			"/upgrade schedule <service> <version> in <duration> [for <duration>] [region <name>] [impact <text...>]",
 		},
-		summary: "plan a new upgrade window; impact takes the rest of the line",
-		example: `/upgrade schedule payments v2.4.0 at 2026-12-01 02:00 UTC for 2h region eu-west impact "card payments may fail"`,
+		summary: "plan a new upgrade window; at is optional, impact takes the rest of the line",
+		example: `/upgrade schedule payments v2.4.0 tomorrow 02:00 Europe/Berlin for 2h region eu-west impact "card payments may fail"`,
 		times:   true,
 	},
 	{
@@ -68,8 +68,8 @@ var table = []subcommand{
 	{
 		name:    "reschedule",
 		usage:   []string{"/upgrade reschedule <id> at <time> [for <duration>]"},
-		summary: "move a scheduled window (keeps its duration unless for is given)",
-		example: "/upgrade reschedule UPG-7 at tomorrow 02:00 Europe/Berlin for 90m",
+		summary: "move a scheduled window, also in <duration>; at is optional (keeps its duration unless for is given)",
+		example: "/upgrade reschedule UPG-7 tue 14:00 Europe/Berlin for 90m",
 		times:   true,
 		ids:     true,
 	},
@@ -120,10 +120,10 @@ var table = []subcommand{
 // Help text fragments shared by the help pages and the error messages, so a user
 // who gets a time wrong sees the same forms the help page promises.
 const (
-	timeForms = "2026-12-01 02:00, 2026-12-01T02:00, 2026-12-01T02:00:00Z, 2026-12-01T02:00:00+02:00, " +
-		"today 23:30, tomorrow 02:00, mon 09:30 / monday 09:30 (its next occurrence); " +
-		"optionally followed by a zone: UTC, an IANA name like Europe/Berlin, or an offset like +02:00"
-	durationForms = "90m, 2h, 1h30m, 3d, 1w (units s, m, h, d = 24h, w = 7d)"
+	timeForms = "tomorrow 2am, today 23:30, tue 14:00, next friday 9:30am, noon, midnight, 2:30pm " +
+		"(a time without a day is its next occurrence), YYYY-MM-DD HH:MM, RFC 3339, in 90m, in 3 days; " +
+		"then optionally a zone: UTC, Europe/Berlin, +02:00"
+	durationForms = "90m, 2h, 1h30m, 3d, 1w, 2 hours (whole minutes; units m, h, d, w in any case: M is minutes)"
 	idForms       = "UPG-7, upg-7, #7 or 7"
 )
 
@@ -144,6 +144,18 @@ func Names() []string {
 		names[i] = s.name
 	}
 	return names
+}
+
+// shortUsage is the usage attached to errors that name no known subcommand:
+// one line pointing at help, rather than every usage line.
+const shortUsage = "/upgrade <subcommand> ... (/upgrade help lists them)"
+
+// usageFor is the usage for an error: the subcommand's own, or shortUsage.
+func usageFor(name string) string {
+	if lookup(strings.ToLower(name)) != nil {
+		return Usage(name)
+	}
+	return shortUsage
 }
 
 // Usage returns the usage line(s) of a subcommand, newline-separated; for an

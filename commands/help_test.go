@@ -1,6 +1,8 @@
 package commands_test
 
 import (
+	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -113,5 +115,41 @@ func TestHelpTopicFeedsHelpText(t *testing.T) {
 	}
 	if got := commands.HelpText(cmd.(commands.Help).Topic); !strings.HasPrefix(got, "/upgrade extend") {
 		t.Fatalf("HelpText(topic) = %q", got)
+	}
+}
+
+// Help and the forms shown in errors must not date: an example with a year in
+// it expires and then teaches an error ("in the past").
+func TestHelpHasNoYears(t *testing.T) {
+	year := regexp.MustCompile(`\b(19|20|21)\d\d\b`) // a year, not "RFC 3339"
+	texts := []string{commands.HelpText("")}
+	for _, n := range commands.Names() {
+		texts = append(texts, commands.HelpText(n))
+	}
+	// The forms appear in time errors too.
+	_, err := commands.Parse("schedule p v at soon", commands.Env{Now: now})
+	texts = append(texts, err.Error())
+	for _, text := range texts {
+		if m := year.FindString(text); m != "" {
+			t.Errorf("help mentions %q, which will expire:\n%s", m, text)
+		}
+	}
+}
+
+// Unknown subcommands get the names and a pointer to help, not every usage line.
+func TestUnknownSubcommandUsageIsShort(t *testing.T) {
+	for _, in := range []string{"shedule payments", "frobnicate", `nope "unterminated`} {
+		_, err := commands.Parse(in, commands.Env{Now: now})
+		var e *commands.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("Parse(%q) = %v", in, err)
+		}
+		if e.Usage == "" || strings.Contains(e.Usage, "\n") || !strings.Contains(e.Usage, "/upgrade help") {
+			t.Errorf("Parse(%q) Usage = %q, want one line pointing at /upgrade help", in, e.Usage)
+		}
+	}
+	_, err := commands.Parse("shedule", commands.Env{Now: now})
+	if msg := err.(*commands.Error).Msg; !strings.Contains(msg, `did you mean "schedule"?`) || !strings.Contains(msg, strings.Join(commands.Names(), ", ")) {
+		t.Errorf("unknown subcommand message %q lacks the suggestion or the names", msg)
 	}
 }

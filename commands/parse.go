@@ -76,7 +76,7 @@ func tokenize(s string) ([]token, *Error) {
 func Parse(text string, env Env) (Command, error) {
 	toks, terr := tokenize(text)
 	if terr != nil {
-		terr.Usage = Usage(guessSubcommand(text))
+		terr.Usage = usageFor(guessSubcommand(text))
 		return nil, terr
 	}
 	if len(toks) > 0 && !toks[0].quoted && strings.EqualFold(toks[0].text, "/upgrade") {
@@ -92,7 +92,7 @@ func Parse(text string, env Env) (Command, error) {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		msg += "; valid subcommands: " + strings.Join(Names(), ", ")
-		return nil, &Error{Token: toks[0].text, Msg: msg, Usage: Usage("")}
+		return nil, &Error{Token: toks[0].text, Msg: msg, Usage: shortUsage}
 	}
 	p := &parser{name: name, toks: toks, pos: 1, env: env}
 	switch name {
@@ -287,118 +287,113 @@ func (p *parser) id() (int, error) {
 
 // word reads a required positional value, treating an unquoted stop keyword
 // as "missing" so "schedule payments at ..." says the version is missing
-// rather than taking "at" as the version.
-func (p *parser) word(what string, stops ...string) (string, error) {
+// rather than taking "at" as the version. what is the placeholder for "missing
+// <service>", name the words for "the service is empty".
+func (p *parser) word(what, name string, stops ...string) (string, error) {
 	if !p.more() || keyword(p.peek(), stops...) != "" {
 		return "", p.fail("", "missing %s", what)
 	}
 	t := p.next()
 	if strings.TrimSpace(t.text) == "" {
-		return "", p.fail("", "%s is empty", what)
+		return "", p.fail("", "%s is empty", name)
 	}
 	return t.text, nil
 }
 
-// positiveDuration reads the duration after a keyword; zero or negative would
-// make an empty or inverted window, so they are rejected here with the token.
-func (p *parser) positiveDuration(after, role string) (time.Duration, string, error) {
-	if !p.more() {
-		return 0, "", p.fail("", "missing <duration> after %s", after)
-	}
-	tok := p.next().text
-	d, err := ParseDuration(tok)
+// duration reads the duration after a keyword (see readDuration: positive,
+// whole minutes, one token or "3 days").
+func (p *parser) duration(after, role string) (time.Duration, error) {
+	d, _, n, err := readDuration(p.toks[p.pos:], after, role)
 	if err != nil {
-		return 0, "", p.withUsage(err)
+		return 0, p.withUsage(err)
 	}
-	if d <= 0 {
-		return 0, "", p.fail(tok, "%s %q must be greater than zero", role, tok)
-	}
-	return d, tok, nil
+	p.pos += n
+	return d, nil
 }
 
-func (p *parser) texts() []string {
-	out := make([]string, 0, len(p.toks)-p.pos)
-	for _, t := range p.toks[p.pos:] {
+func (p *parser) texts(from int) []string {
+	out := make([]string, 0, len(p.toks)-from)
+	for _, t := range p.toks[from:] {
 		out = append(out, t.text)
 	}
 	return out
 }
 
-// at parses "<time> [zone]" and rejects past instants, naming what was typed and
-// showing the UTC instant it was read as, so DST or zone surprises are visible.
-func (p *parser) at() (time.Time, string, bool, error) {
-	toks := p.texts()
-	var (
-		t     time.Time
-		n     int
-		zoned bool
-		err   error
-		text  string
-	)
-	if len(toks) > 0 && strings.ContainsAny(toks[0], " \t") {
-		// A quoted time ("2026-12-01 02:00 UTC") is one token holding the
-		// whole time, zone included.
-		words := strings.Fields(toks[0])
-		t, n, zoned, err = parseTime(words, p.env)
-		if err == nil && n < len(words) {
-			err = &Error{Token: toks[0], Msg: fmt.Sprintf("cannot read %q as a time: %q is left over; use %s", toks[0], strings.Join(words[n:], " "), timeForms)}
-		}
-		if err != nil {
-			return time.Time{}, "", false, p.withUsage(err)
-		}
-		text, n = strings.Join(words, " "), 1
-	} else {
-		t, n, zoned, err = parseTime(toks, p.env)
-		if err != nil {
-			return time.Time{}, "", false, p.withUsage(err)
-		}
-		text = strings.Join(toks[:n], " ")
+// when reads the start: [at] <time> [zone] or in <duration> (see readWhen),
+// rejecting past instants with the UTC instant they were read as, so DST or
+// zone surprises are visible.
+func (p *parser) when() (When, error) {
+	w, n, err := readWhen(p.toks[p.pos:], p.env)
+	if err != nil {
+		return When{}, p.withUsage(err)
 	}
 	p.pos += n
-	if t.Before(p.env.Now) {
-		return time.Time{}, "", false, p.fail(text, "the start time %q is in the past: it means %s, and it is now %s",
-			text, formatUTC(t), formatUTC(p.env.Now))
-	}
-	return t, text, zoned, nil
+	return w, nil
 }
 
-func (p *parser) location() *time.Location {
-	if p.env.Location == nil {
-		return time.UTC
+// startAhead reports whether the next token begins the start, with or without
+// "at": the keywords, a quoted time, or anything shaped like a time (so that
+// "25:00" gets the time error rather than "expected at <time>").
+func (p *parser) startAhead() bool {
+	t := p.peek()
+	if keyword(t, "at", "in") != "" || strings.IndexFunc(t.text, unicode.IsSpace) >= 0 {
+		return true
 	}
-	return p.env.Location
+	if _, ok := startsTime(p.texts(p.pos), p.env); ok {
+		return true
+	}
+	if t.text != "" && t.text[0] >= '0' && t.text[0] <= '9' {
+		return true
+	}
+	if _, isDay, err := parseDay(p.texts(p.pos)); isDay || err != nil {
+		return true
+	}
+	_, _, ok, _ := parseClockTokens([]string{t.text})
+	return ok
+}
+
+// versionIsTime refuses a version that is really the start of the time, as in
+// "schedule payments tomorrow 02:00": read positionally, "tomorrow" would be
+// the version and 02:00 the start. A quoted version is always the version.
+func (p *parser) versionIsTime() error {
+	vt := p.toks[p.pos-1]
+	if vt.quoted {
+		return nil
+	}
+	if n, ok := startsTime(p.texts(p.pos-1), p.env); ok && n >= 2 {
+		text := strings.Join(p.texts(p.pos - 1)[:n], " ")
+		return p.fail(vt.text, "missing <version>: %q reads as the start time; if %q is the version, quote it", text, vt.text)
+	}
+	return nil
 }
 
 func (p *parser) schedule() (Command, error) {
 	var c Schedule
 	var err error
-	if c.Service, err = p.word("<service>", "at", "in"); err != nil {
+	if c.Service, err = p.word("<service>", "the service", "at", "in"); err != nil {
 		return nil, err
 	}
-	if c.Version, err = p.word("<version>", "at", "in"); err != nil {
+	if c.Version, err = p.word("<version>", "the version", "at", "in"); err != nil {
+		return nil, err
+	}
+	if err := p.versionIsTime(); err != nil {
 		return nil, err
 	}
 	if !p.more() {
 		return nil, p.fail("", "missing the start: at <time> or in <duration>")
 	}
-	kw := p.next()
+	if !p.startAhead() {
+		t := p.peek()
+		return nil, p.fail(t.text, "expected at <time> or in <duration> after the version, not %q", t.text)
+	}
+	w, err := p.when()
+	if err != nil {
+		return nil, err
+	}
+	c.Start, c.StartText, c.Zone, c.ZoneGiven, c.TimeNote = w.Start, w.Text, w.Zone, w.ZoneGiven, w.Note
 	afterTime := -1 // only an absolute time can be followed by a (misplaced) zone
-	switch keyword(kw, "at", "in") {
-	case "at":
-		if c.Start, c.StartText, c.ZoneGiven, err = p.at(); err != nil {
-			return nil, err
-		}
+	if !w.relative() {
 		afterTime = p.pos
-	case "in":
-		d, tok, err := p.positiveDuration("in", "the offset")
-		if err != nil {
-			return nil, err
-		}
-		c.Start = p.env.Now.Add(d).In(p.location())
-		c.StartText = "in " + tok
-		c.ZoneGiven = true // relative: no zone to guess
-	default:
-		return nil, p.fail(kw.text, "expected at <time> or in <duration> after the version, not %q", kw.text)
 	}
 
 	seen := map[string]bool{}
@@ -406,16 +401,16 @@ func (p *parser) schedule() (Command, error) {
 		t := p.next()
 		opt := keyword(t, "for", "region", "impact")
 		if opt != "" && seen[opt] {
-			return nil, p.fail(t.text, "%q is given twice", t.text)
+			return nil, p.fail(t.text, "the option %q is given twice", t.text)
 		}
 		seen[opt] = true
 		switch opt {
 		case "for":
-			if c.Duration, _, err = p.positiveDuration("for", "the window duration"); err != nil {
+			if c.Duration, err = p.duration("for", "the window duration"); err != nil {
 				return nil, err
 			}
 		case "region":
-			if c.Region, err = p.word("<name> after region", "for", "region", "impact"); err != nil {
+			if c.Region, err = p.word("<name> after region", "the region name", "for", "region", "impact"); err != nil {
 				return nil, err
 			}
 		case "impact":
@@ -438,13 +433,20 @@ func (p *parser) schedule() (Command, error) {
 // zone, or an abbreviation such as CET. Anything else is left to the generic
 // "unexpected" error.
 func (p *parser) zoneAfterTime(tok string) error {
-	switch {
-	case looksLikeZone(tok):
-		return p.fail(tok, "%q: the time already has a zone; give only one", tok)
-	case isZoneAbbreviation(tok):
-		return p.fail(tok, "%q is not a time zone this bot understands (abbreviations are ambiguous); use UTC, an IANA name like Europe/Berlin, or an offset like +01:00", tok)
+	if msg := zoneAfterTimeMsg(tok); msg != "" {
+		return p.fail(tok, "%s", msg)
 	}
 	return nil
+}
+
+func zoneAfterTimeMsg(tok string) string {
+	switch {
+	case looksLikeZone(tok):
+		return fmt.Sprintf("the time already has a zone, so %q is one too many; give only one", tok)
+	case isZoneAbbreviation(tok):
+		return fmt.Sprintf("the abbreviation %q is not a time zone this bot understands (abbreviations are ambiguous); use UTC, an IANA name like Europe/Berlin, or an offset like +01:00", tok)
+	}
+	return ""
 }
 
 // isZoneAbbreviation spots CET, EST, PDT and friends: they look like zones to a
@@ -468,20 +470,23 @@ func (p *parser) reschedule() (Command, error) {
 		return nil, err
 	}
 	if !p.more() {
-		return nil, p.fail("", "missing at <time>")
+		return nil, p.fail("", "missing the new start: at <time> or in <duration>")
 	}
-	if kw := p.next(); keyword(kw, "at") == "" {
-		return nil, p.fail(kw.text, "expected at <time> after the id, not %q", kw.text)
+	if !p.startAhead() {
+		t := p.peek()
+		return nil, p.fail(t.text, "expected at <time> or in <duration> after the id, not %q", t.text)
 	}
-	if c.Start, c.StartText, c.ZoneGiven, err = p.at(); err != nil {
+	w, err := p.when()
+	if err != nil {
 		return nil, err
 	}
+	c.Start, c.StartText, c.Zone, c.ZoneGiven, c.TimeNote = w.Start, w.Text, w.Zone, w.ZoneGiven, w.Note
 	if p.more() && keyword(p.peek(), "for") != "" {
 		p.next()
-		if c.Duration, _, err = p.positiveDuration("for", "the window duration"); err != nil {
+		if c.Duration, err = p.duration("for", "the window duration"); err != nil {
 			return nil, err
 		}
-	} else if p.more() {
+	} else if p.more() && !w.relative() {
 		if err := p.zoneAfterTime(p.peek().text); err != nil {
 			return nil, err
 		}
@@ -497,7 +502,7 @@ func (p *parser) extend() (Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	by, _, err := p.positiveDuration("the id", "the extension")
+	by, err := p.duration("the id", "the extension")
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +521,7 @@ func (p *parser) list() (Command, error) {
 			c.All = true
 		case c.Service == "" && keyword(t, "all") == "":
 			if strings.TrimSpace(t.text) == "" {
-				return nil, p.fail("", "<service> is empty")
+				return nil, p.fail("", "the service is empty")
 			}
 			c.Service = t.text
 		default:
@@ -538,12 +543,12 @@ func (p *parser) link() (Command, error) {
 	tok := p.next().text
 	var ok bool
 	if c.Repo, ok = parseRepo(tok); !ok {
-		return nil, p.fail(tok, "%q is not a GitHub repository; use owner/repo, e.g. acme/payments", tok)
+		return nil, p.fail(tok, "cannot read %q as a GitHub repository; use owner/repo, e.g. acme/payments", tok)
 	}
 	if p.more() {
 		t := p.next()
 		if strings.TrimSpace(t.text) == "" {
-			return nil, p.fail("", "<tag> is empty; leave it out to use the upgrade's version")
+			return nil, p.fail("", "the tag is empty; leave it out to use the upgrade's version")
 		}
 		c.Tag = t.text
 	}

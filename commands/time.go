@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ func ParseID(s string) (int, error) {
 	case strings.HasPrefix(digits, "#"):
 		digits = digits[1:]
 	}
-	bad := &Error{Token: s, Msg: fmt.Sprintf("%q is not an upgrade id; use %s", s, idForms)}
+	bad := &Error{Token: s, Msg: fmt.Sprintf("cannot read %q as an upgrade id; use %s", s, idForms)}
 	if digits == "" {
 		return 0, bad
 	}
@@ -38,15 +39,35 @@ func ParseID(s string) (int, error) {
 // own units are delegated to time.ParseDuration so its rules stay authoritative.
 var durationUnits = map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
 
+// unitNames maps every unit spelling users type, in lower case, to the unit
+// ParseDuration computes with. Units are case-insensitive, so "M" is minutes:
+// months are not a duration unit here.
+var unitNames = map[string]string{
+	"ns": "ns", "us": "us", "µs": "us", "μs": "us", "ms": "ms",
+	"s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+	"m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+	"h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+	"d": "d", "day": "d", "days": "d",
+	"w": "w", "wk": "w", "wks": "w", "week": "w", "weeks": "w",
+}
+
+// isUnitWord reports whether s is a unit on its own, as in "3 days".
+func isUnitWord(s string) bool {
+	_, ok := unitNames[strings.ToLower(s)]
+	return ok
+}
+
 // ParseDuration extends time.ParseDuration with d (24h) and w (168h), freely
-// combined (1w2d, 1d12h). It does not require a positive value: whether zero or
-// negative is acceptable depends on where the duration is used, so Parse checks
-// that and names the token.
+// combined (1w2d, 1d12h), and with spelled-out units (90 minutes, 2 hours,
+// 3 days, 1 week). Units are case-insensitive (2H, 90M, 1D); M is minutes.
+// Spaces are ignored ("1 h 30 m"). It does not require a positive value or whole
+// minutes: what is acceptable depends on where the duration is used, so Parse
+// checks that and names the token.
 func ParseDuration(s string) (time.Duration, error) {
 	bad := func(why string) error {
-		return &Error{Token: s, Msg: fmt.Sprintf("%q is not a duration%s; use %s", s, why, durationForms)}
+		return &Error{Token: s, Msg: fmt.Sprintf("cannot read %q as a duration%s; use %s", s, why, durationForms)}
 	}
-	rest := s
+	rest := strings.Join(strings.Fields(s), "")
 	neg := false
 	if rest != "" && (rest[0] == '+' || rest[0] == '-') {
 		neg = rest[0] == '-'
@@ -69,13 +90,21 @@ func ParseDuration(s string) (time.Duration, error) {
 		for j < len(rest) && rest[j] != '.' && (rest[j] < '0' || rest[j] > '9') {
 			j++
 		}
-		unit := rest[i:j]
+		typed := rest[i:j]
 		rest = rest[j:]
 		if num == "" {
 			return 0, bad("")
 		}
-		if unit == "" {
+		if typed == "" {
 			return 0, bad(" (missing unit)")
+		}
+		unit, ok := unitNames[strings.ToLower(typed)]
+		if !ok {
+			switch strings.ToLower(typed) {
+			case "mo", "mon", "mos", "month", "months", "y", "yr", "yrs", "year", "years":
+				return 0, bad(fmt.Sprintf(" (unknown unit %q: months and years are not durations here, use days or weeks)", typed))
+			}
+			return 0, bad(fmt.Sprintf(" (unknown unit %q)", typed))
 		}
 		var part time.Duration
 		if mult, ok := durationUnits[unit]; ok {
@@ -93,9 +122,6 @@ func ParseDuration(s string) (time.Duration, error) {
 		} else {
 			d, err := time.ParseDuration(num + unit)
 			if err != nil {
-				if strings.Contains(err.Error(), "unknown unit") {
-					return 0, bad(fmt.Sprintf(" (unknown unit %q)", unit))
-				}
 				return 0, bad("")
 			}
 			part = d
@@ -121,24 +147,191 @@ var weekdays = map[string]time.Weekday{
 	"sat": time.Saturday, "saturday": time.Saturday,
 }
 
-// ParseTime reads an absolute time (the <time> of "at <time>") from the front of
-// tokens and reports how many tokens it used, so the caller can go on with the
-// options that follow. It does not reject past times: that is a property of the
-// command, not of the syntax, and Parse reports it with the UTC instant.
+// ParseTime reads an absolute time (the <time> of "[at] <time>") from the front
+// of tokens and reports how many tokens it used, so the caller can go on with
+// the options that follow. The time is to the minute (seconds are dropped) and a
+// local time in a DST gap or overlap is resolved by resolveLocal's rule. It
+// does not reject past times: that is a property of the command, not of the
+// syntax, and Parse reports it with the UTC instant.
 //
 // A trailing zone token is only consumed when it looks like a zone (UTC, GMT, Z,
 // something with a '/', or a signed offset), so option keywords after the time
 // are never mistaken for zones.
 func ParseTime(tokens []string, env Env) (time.Time, int, error) {
-	t, n, _, err := parseTime(tokens, env)
-	return t, n, err
+	a, err := parseTime(tokens, env)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return a.t, a.n, nil
 }
 
-// parseTime is ParseTime that also reports whether the time named its own
-// zone; without one it was read in env.Location.
-func parseTime(tokens []string, env Env) (time.Time, int, bool, error) {
+// absTime is an absolute time as read by parseTime.
+type absTime struct {
+	t        time.Time      // to the minute
+	n        int            // tokens used
+	zone     *time.Location // the zone the user wrote (IANA, UTC, offset, RFC 3339 suffix); nil if none
+	note     string         // the DST sentence, "" when the local time was unambiguous
+	midnight bool           // the clock was the word midnight
+}
+
+// dayKind is the day part of an absolute time.
+type dayKind int
+
+const (
+	noDay dayKind = iota // a bare clock time: its next occurrence
+	onDate
+	onToday
+	onTomorrow
+	onWeekday
+)
+
+type day struct {
+	kind       dayKind
+	year       int
+	month      time.Month
+	dom        int
+	wd         time.Weekday
+	text       string // as typed, e.g. "next tuesday"
+	tokenCount int
+}
+
+// parseDay reads a day (2026-12-01, today, tomorrow, mon, next monday) from the
+// front of tokens. It returns ok=false, and no error, when the first token is
+// not a day at all.
+func parseDay(tokens []string) (day, bool, error) {
 	if len(tokens) == 0 {
-		return time.Time{}, 0, false, &Error{Msg: "missing the time; use " + timeForms}
+		return day{}, false, nil
+	}
+	first := tokens[0]
+	lower := strings.ToLower(first)
+	if w, ok := weekdays[lower]; ok {
+		return day{kind: onWeekday, wd: w, text: first, tokenCount: 1}, true, nil
+	}
+	switch lower {
+	case "today":
+		return day{kind: onToday, text: first, tokenCount: 1}, true, nil
+	case "tomorrow":
+		return day{kind: onTomorrow, text: first, tokenCount: 1}, true, nil
+	case "next":
+		// "next tuesday" is the next Tuesday at that time, the same as "tuesday".
+		if len(tokens) < 2 {
+			return day{}, false, &Error{Msg: `missing the weekday after "next", e.g. next tuesday 14:00`}
+		}
+		w, ok := weekdays[strings.ToLower(tokens[1])]
+		if !ok {
+			return day{}, false, &Error{Token: tokens[1], Msg: fmt.Sprintf(`cannot read %q as a weekday after "next"; write e.g. next tuesday 14:00`, tokens[1])}
+		}
+		return day{kind: onWeekday, wd: w, text: first + " " + tokens[1], tokenCount: 2}, true, nil
+	}
+	if y, m, d, ok := parseDate(first); ok {
+		return day{kind: onDate, year: y, month: m, dom: d, text: first, tokenCount: 1}, true, nil
+	}
+	return day{}, false, nil
+}
+
+// clock is a wall-clock time of day, to the minute.
+type clock struct {
+	hour, minute int
+	midnight     bool
+}
+
+// amPM recognises the 12-hour suffixes: am, pm, a.m., p.m. in any case.
+func amPM(s string) (pm, ok bool) {
+	switch strings.ToLower(s) {
+	case "am", "a.m.", "a.m":
+		return false, true
+	case "pm", "p.m.", "p.m":
+		return true, true
+	}
+	return false, false
+}
+
+// to24 turns a 12-hour reading into 24 hours: 12am is 00:00, 12pm is 12:00.
+func to24(h int, pm bool) (int, bool) {
+	if h < 1 || h > 12 {
+		return 0, false
+	}
+	if h == 12 {
+		h = 0
+	}
+	if pm {
+		h += 12
+	}
+	return h, true
+}
+
+// parseClockTokens reads a time of day from the front of tokens: 14:00,
+// 14:00:30 (seconds dropped), 2am, 2:30pm, 2 am, 2:30 PM, noon or midnight. It
+// returns ok=false with a hint for the error when the first token is no clock.
+func parseClockTokens(tokens []string) (c clock, n int, ok bool, hint string) {
+	if len(tokens) == 0 {
+		return clock{}, 0, false, ""
+	}
+	first := tokens[0]
+	switch strings.ToLower(first) {
+	case "noon":
+		return clock{hour: 12}, 1, true, ""
+	case "midnight":
+		return clock{midnight: true}, 1, true, ""
+	}
+	twelve := " (12-hour times run from 1 to 12: 12am is 00:00, 12pm is noon)"
+	// One token with its suffix: 2am, 2:30pm, 12a.m.
+	low := strings.ToLower(first)
+	for _, suf := range []string{"a.m.", "p.m.", "a.m", "p.m", "am", "pm"} {
+		body, found := strings.CutSuffix(low, suf)
+		if !found || body == "" {
+			continue
+		}
+		h, m, ok := parseHourMinute(body)
+		if !ok {
+			return clock{}, 0, false, ""
+		}
+		pm, _ := amPM(suf)
+		if h, ok = to24(h, pm); !ok {
+			return clock{}, 0, false, twelve
+		}
+		return clock{hour: h, minute: m}, 1, true, ""
+	}
+	h, m, _, _, isClock := parseClock(first)
+	_, bareHour := atoiDigits(first)
+	bareHour = bareHour && len(first) <= 2
+	if len(tokens) > 1 && (isClock || bareHour) {
+		// Two tokens: 2 am, 2:30 PM.
+		if pm, ok := amPM(tokens[1]); ok {
+			if bareHour {
+				h, _ = atoiDigits(first)
+				m = 0
+			}
+			if h, ok = to24(h, pm); !ok {
+				return clock{}, 0, false, twelve
+			}
+			return clock{hour: h, minute: m}, 2, true, ""
+		}
+	}
+	if isClock {
+		return clock{hour: h, minute: m}, 1, true, ""
+	}
+	if bareHour {
+		return clock{}, 0, false, fmt.Sprintf(" (write %sam, %spm or %s:00)", first, first, first)
+	}
+	return clock{}, 0, false, ""
+}
+
+// parseHourMinute reads the body of a 12-hour time: 2, 02, 2:30, 2:30:15.
+func parseHourMinute(s string) (int, int, bool) {
+	if h, ok := atoiDigits(s); ok && len(s) <= 2 {
+		return h, 0, true
+	}
+	h, m, _, _, ok := parseClock(s)
+	return h, m, ok
+}
+
+// parseTime reads an absolute time: [day] clock [zone], clock day [zone] or one
+// RFC 3339 token. Without a day, the clock time means its next occurrence
+// (today if still ahead, else tomorrow).
+func parseTime(tokens []string, env Env) (absTime, error) {
+	if len(tokens) == 0 {
+		return absTime{}, &Error{Msg: "missing the time; use " + timeForms}
 	}
 	loc := env.Location
 	if loc == nil {
@@ -150,98 +343,137 @@ func parseTime(tokens []string, env Env) (time.Time, int, bool, error) {
 	}
 
 	var (
-		year, day, hour, minute, sec, nsec int
-		month                              time.Month
-		kind                               string // "date", "today", "tomorrow", "weekday"
-		wd                                 time.Weekday
-		ownZone                            *time.Location // zone written inside an RFC 3339 token
-		consumed                           int
-		zoned                              bool
+		d        day
+		c        clock
+		ownZone  *time.Location // zone written inside an RFC 3339 token
+		consumed int
 	)
-	lower := strings.ToLower(first)
-	if w, ok := weekdays[lower]; ok || lower == "today" || lower == "tomorrow" || isDate(first) {
-		switch {
-		case ok:
-			kind, wd = "weekday", w
-		case lower == "today" || lower == "tomorrow":
-			kind = lower
-		default:
-			kind = "date"
-			year, month, day, _ = parseDate(first)
+	if rd, c2, z, ok, err := parseTForm(first); ok || err != nil {
+		if err != nil {
+			return absTime{}, unparseable(first, "")
 		}
-		if len(tokens) < 2 {
-			return time.Time{}, 0, false, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", first, first)}
+		d, c, ownZone, consumed = rd, c2, z, 1
+	} else if dd, isDay, err := parseDay(tokens); err != nil {
+		return absTime{}, err
+	} else if isDay {
+		d, consumed = dd, dd.tokenCount
+		// "tomorrow at 2am" reads like "tomorrow 2am".
+		if consumed+1 < len(tokens) && strings.EqualFold(tokens[consumed], "at") {
+			consumed++
 		}
-		var ok2 bool
-		hour, minute, sec, nsec, ok2 = parseClock(tokens[1])
-		if !ok2 {
-			return time.Time{}, 0, false, unparseable(tokens[1], fmt.Sprintf(" after %q", first))
+		if consumed >= len(tokens) {
+			return absTime{}, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", d.text, d.text)}
 		}
-		consumed = 2
-	} else if len(first) > 11 && (first[10] == 'T' || first[10] == 't') && isDate(first[:10]) {
-		kind = "date"
-		year, month, day, _ = parseDate(first[:10])
-		clock := asciiUpper(first[11:])
-		if cut := strings.IndexAny(clock, "Z+-"); cut >= 0 {
-			z, ok := parseZoneSuffix(clock[cut:])
-			if !ok {
-				return time.Time{}, 0, false, unparseable(first, "")
-			}
-			ownZone, clock = z, clock[:cut]
-		}
-		var ok bool
-		hour, minute, sec, nsec, ok = parseClock(clock)
+		cc, n, ok, hint := parseClockTokens(tokens[consumed:])
 		if !ok {
-			return time.Time{}, 0, false, unparseable(first, "")
+			return absTime{}, unparseable(tokens[consumed], fmt.Sprintf(" after %q%s", d.text, hint))
 		}
-		consumed = 1
+		c, consumed = cc, consumed+n
 	} else {
-		hint := ""
-		if _, _, _, _, ok := parseClock(first); ok {
-			hint = fmt.Sprintf(" without a day (today %s or tomorrow %s?)", first, first)
+		cc, n, ok, hint := parseClockTokens(tokens)
+		if !ok {
+			return absTime{}, unparseable(first, hint)
 		}
-		return time.Time{}, 0, false, unparseable(first, hint)
+		c, consumed = cc, n
+		// "2am tomorrow", "noon next friday": the day may follow the clock.
+		dd, isDay, err := parseDay(tokens[consumed:])
+		if err != nil {
+			return absTime{}, err
+		}
+		if isDay {
+			d, consumed = dd, consumed+dd.tokenCount
+		}
 	}
 
+	var zone *time.Location
 	if consumed < len(tokens) && looksLikeZone(tokens[consumed]) {
 		tok := tokens[consumed]
 		if ownZone != nil {
-			return time.Time{}, 0, false, &Error{Token: tok, Msg: fmt.Sprintf("%q already carries its zone; drop %q", first, tok)}
+			return absTime{}, &Error{Token: tok, Msg: fmt.Sprintf("the time %q already carries its zone; drop %q", first, tok)}
 		}
 		z, err := parseZone(tok)
 		if err != nil {
-			return time.Time{}, 0, false, err
+			return absTime{}, err
 		}
-		loc = z
+		zone = z
 		consumed++
-		zoned = true
 	}
 	if ownZone != nil {
-		loc = ownZone
-		zoned = true
+		zone = ownZone
+	}
+	if zone != nil {
+		loc = zone
 	}
 
 	// Relative days are counted in the zone the user meant, not in UTC: just after
 	// midnight in Berlin it is still the previous day in UTC, so "today" differs.
 	now := env.Now.In(loc)
-	var t time.Time
-	switch kind {
-	case "date":
-		t = time.Date(year, month, day, hour, minute, sec, nsec, loc)
-	case "today", "tomorrow":
-		off := 0
-		if kind == "tomorrow" {
-			off = 1
-		}
-		t = time.Date(now.Year(), now.Month(), now.Day()+off, hour, minute, sec, nsec, loc)
-	case "weekday":
-		off := (int(wd) - int(now.Weekday()) + 7) % 7
-		t = time.Date(now.Year(), now.Month(), now.Day()+off, hour, minute, sec, nsec, loc)
+	y, m, dom := now.Date()
+	on := func(days int) (time.Time, string) {
+		cy, cm, cd := time.Date(y, m, dom+days, 12, 0, 0, 0, time.UTC).Date()
+		return resolveLocal(cy, cm, cd, c.hour, c.minute, loc)
+	}
+	var (
+		t    time.Time
+		note string
+	)
+	switch d.kind {
+	case onDate:
+		t, note = resolveLocal(d.year, d.month, d.dom, c.hour, c.minute, loc)
+	case onToday:
+		t, note = on(0)
+	case onTomorrow:
+		t, note = on(1)
+	case onWeekday:
+		off := (int(d.wd) - int(now.Weekday()) + 7) % 7
+		t, note = on(off)
 		if off == 0 && t.Before(env.Now) {
-			t = time.Date(now.Year(), now.Month(), now.Day()+7, hour, minute, sec, nsec, loc)
+			t, note = on(7)
+		}
+	default: // a bare clock time: its next occurrence
+		t, note = on(0)
+		if t.Before(env.Now) {
+			t, note = on(1)
 		}
 	}
-	return t, consumed, zoned, nil
+	return absTime{t: t, n: consumed, zone: zone, note: note, midnight: c.midnight}, nil
+}
+
+// parseTForm reads 2026-12-01T02:00[:SS[.frac]][Z|±hh:mm] as one token. ok is
+// false when s does not start like one; err is set when it does but is broken.
+func parseTForm(s string) (day, clock, *time.Location, bool, error) {
+	if len(s) <= 11 || (s[10] != 'T' && s[10] != 't') {
+		return day{}, clock{}, nil, false, nil
+	}
+	y, mo, dom, ok := parseDate(s[:10])
+	if !ok {
+		return day{}, clock{}, nil, false, nil
+	}
+	bad := errors.New("bad RFC 3339 time")
+	var zone *time.Location
+	text := asciiUpper(s[11:])
+	if cut := strings.IndexAny(text, "Z+-"); cut >= 0 {
+		z, ok := parseZoneSuffix(text[cut:])
+		if !ok {
+			return day{}, clock{}, nil, false, bad
+		}
+		zone, text = z, text[:cut]
+	}
+	h, m, _, _, ok := parseClock(text)
+	if !ok {
+		return day{}, clock{}, nil, false, bad
+	}
+	return day{kind: onDate, year: y, month: mo, dom: dom, text: s[:10], tokenCount: 1}, clock{hour: h, minute: m}, zone, true, nil
+}
+
+// startsTime reports whether the tokens open with something parseTime reads as
+// a time, for the checks that keep an omitted "at" from swallowing words.
+func startsTime(tokens []string, env Env) (int, bool) {
+	a, err := parseTime(tokens, env)
+	if err != nil {
+		return 0, false
+	}
+	return a.n, true
 }
 
 // isDate reports whether s is exactly YYYY-MM-DD with a day that exists.
