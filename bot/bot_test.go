@@ -844,7 +844,7 @@ func TestReminderSaysHowFarOffTheStartIs(t *testing.T) {
 
 func TestParserErrorsReadAsSentences(t *testing.T) {
 	f := newFixture(t)
-	f.fails(t, "alice", "extend 1 2x", `"2x" is not a duration`, "w = 7d).")
+	f.fails(t, "alice", "extend 1 2x", `Cannot read "2x" as a duration (unknown unit "x")`, ").")
 	f.fails(t, "alice", `complete 7 "unterminated`, `Unterminated quote: "unterminated; close it with another ".`)
 }
 
