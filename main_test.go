@@ -43,8 +43,9 @@ func golden(t *testing.T, name, got string) {
 }
 
 // TestConsoleScripts runs each testdata/console/*.txt through
-// `upgradebot console` (stdin not a terminal: script mode) on the built-in
-// demo configuration and compares the transcript with its golden file.
+// `upgradebot console` (stdin not a terminal: script mode) and compares the
+// transcript with its golden file. A script runs on the built-in demo
+// configuration, or on the configuration file of the same name (.toml).
 func TestConsoleScripts(t *testing.T) {
 	scripts, _ := filepath.Glob("testdata/console/*.txt")
 	if len(scripts) == 0 {
@@ -57,12 +58,53 @@ func TestConsoleScripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, errOut, code := runMain(t, string(in), []string{consoleNow}, "console")
+			args := []string{"console"}
+			if cfg := strings.TrimSuffix(script, ".txt") + ".toml"; fileExists(cfg) {
+				args = append(args, "-config", cfg)
+			}
+			out, errOut, code := runMain(t, string(in), []string{consoleNow}, args...)
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 			}
 			golden(t, name, out)
 		})
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestConsoleDryRunsARealConfiguration: with services that post only to
+// Slack and Slack disabled, the console still shows every message the bot
+// would send: the root with its blast radius and Acknowledge button, the
+// acknowledgment line after presses, the rollback alert to the whole
+// audience, and escalations to the people behind the Slack ids.
+func TestConsoleDryRunsARealConfiguration(t *testing.T) {
+	in, _ := os.ReadFile("testdata/console/dryrun.txt")
+	out, errOut, code := runMain(t, string(in), []string{consoleNow}, "console", "-config", "testdata/console/dryrun.toml")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"── slack:C0PAYMENTS · new message m1",        // the root, where Slack would post it
+		"── slack:C0OPS · new message m2",             // and in the service's second channel
+		"Blast radius: checkout",                      // the pre-brief's blast radius
+		"[ Acknowledge ]  (:press UPG-1 brief)",       // its button
+		"Acknowledged 2/3 · waiting for @alice",       // after two presses
+		"you are now slack:U0CAROL (slack:U0CAROL)",   // :as takes a person the configuration names by id
+		"🚨 ROLLBACK: UPG-1 payments v2.4.0",           // the rollback alert
+		"@alice @bob @U0CAROL please acknowledge.",    // to the whole audience
+		"── direct message to @alice (slack:U0ALICE)", // escalation to the person behind the id
+		"── direct message to @bob (slack:U0BOB)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the dry run lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "no adapter is enabled") {
+		t.Errorf("the console refused a platform:\n%s", out)
 	}
 }
 

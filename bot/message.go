@@ -41,8 +41,8 @@ type Span struct {
 
 // Hint is a command a message suggests, as data (subcommand and arguments),
 // so each adapter writes it the way its users type it: the text grammar
-// after the configured command name ("/upgrade start UPG-7"), or a
-// command with named options ("/upgrade start id:UPG-7").
+// after the configured command name ("<command> start UPG-7"), or a
+// command with named options ("<command> start id:UPG-7").
 type Hint struct {
 	Verb string // the subcommand, e.g. "start"
 	Args []Arg
@@ -65,7 +65,7 @@ func (a Arg) Hole() string {
 }
 
 // Typed writes the hint in the text grammar after command, the way it is
-// typed in Slack or the console: "/upgrade extend UPG-7 <duration>".
+// typed in a chat or the console: "<command> extend UPG-7 <duration>".
 func (h Hint) Typed(command string) string {
 	words := []string{command, h.Verb}
 	for _, a := range h.Args {

@@ -101,14 +101,14 @@ func (s *Scheduler) reconcileLoop(ctx context.Context) {
 				return
 			}
 		}
-		t0 := time.Now()
+		t0 := s.o.Now()
 		n, err := s.Reconcile(ctx, full)
 		if err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "reconciling planned jobs failed", "replanned", n, "err", err)
 			return
 		}
 		if n > 0 || full {
-			s.log.InfoContext(ctx, "reconciled planned jobs", "replanned", n, "full", full, "took", time.Since(t0).String())
+			s.log.InfoContext(ctx, "reconciled planned jobs", "replanned", n, "full", full, "took", s.o.Now().Sub(t0).String())
 		}
 	}
 	pass("scheduler:reconcile:start", time.Minute, true)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -19,24 +20,34 @@ import (
 // reschedule only while scheduled; extend while scheduled or in progress.
 type transition struct {
 	verb   string  // the subcommand
-	doing  string  // for refusals: "You are not allowed to <doing> UPG-7"
-	done   string  // for refusals: "it can no longer be <done>"
+	doing  string  // for refusals, when not the verb: "You are not allowed to roll back UPG-7"
 	from   []State // the states it may leave
 	to     State   // the state it enters; "" keeps the state
-	action string  // the decision-log action
-	event  string  // the event type
+	action string  // the decision-log action; the event is "upgrade.<action>"
 	notice Kind    // the thread notice
 	// said names what a command's free text is in the event's data:
 	// "reason" (rollback, cancel) or "note" (complete).
 	said string
 	// refuse words a refusal better than "it can no longer be …" for some
 	// states, with the command that helps instead.
-	refuse map[State]func(u *Upgrade) Text
+	refuse map[State]instead
 	// check is a row's own rule beyond its states (rollback within 24h of
 	// completion, a window that still makes sense); nil for none.
 	check func(b *Bot, u *Upgrade, e edit) error
 	// apply changes the window and fills the decision, beyond the state.
 	apply func(u *Upgrade, e edit, d *Decision)
+}
+
+// instead is a refusal for one state: what is wrong, and the verb of the
+// command that helps instead, if any.
+type instead struct{ why, verb string }
+
+func (r instead) text(u *Upgrade) Text {
+	t := T(u.Key() + " " + r.why)
+	if r.verb != "" {
+		t = t.Add(" ").Command(idHint(r.verb, u)).Add(".")
+	}
+	return t
 }
 
 // edit is what one command brings besides its verb.
@@ -51,84 +62,68 @@ type edit struct {
 const RollbackWindow = 24 * time.Hour
 
 var transitions = map[string]transition{
-	"start": {
-		verb: "start", doing: "start", done: "started",
-		from: []State{Scheduled}, to: InProgress,
-		action: ActionStarted, event: EventStarted, notice: KindStarted,
-	},
-	"complete": {
-		verb: "complete", doing: "complete", done: "completed",
-		from: []State{InProgress}, to: Completed,
-		action: ActionCompleted, event: EventCompleted, notice: KindCompleted, said: "note",
-		refuse: map[State]func(*Upgrade) Text{
-			Scheduled: func(u *Upgrade) Text {
-				return T(u.Key() + " is scheduled; start it first with ").Command(idHint("start", u)).Add(".")
-			},
-		},
-	},
-	"rollback": {
-		verb: "rollback", doing: "roll back", done: "rolled back",
-		from: []State{InProgress, Completed}, to: RolledBack,
-		action: ActionRolledBack, event: EventRolledBack, notice: KindRollback, said: "reason",
-		refuse: map[State]func(*Upgrade) Text{
-			Scheduled: func(u *Upgrade) Text {
-				return T(u.Key() + " is scheduled and has not started; cancel it instead with ").Command(idHint("cancel", u)).Add(".")
-			},
-		},
-		check: func(b *Bot, u *Upgrade, _ edit) error {
-			if u.State == Completed && b.now().Sub(u.FinishedAt) > RollbackWindow {
-				return Errorf(EINVALID, "%s was completed more than 24h ago; it can no longer be rolled back.", u.Key())
-			}
-			return nil
-		},
-	},
-	"cancel": {
-		verb: "cancel", doing: "cancel", done: "cancelled",
-		from: []State{Scheduled}, to: Cancelled,
-		action: ActionCancelled, event: EventCancelled, notice: KindCancelled, said: "reason",
-		refuse: map[State]func(*Upgrade) Text{
-			InProgress: func(u *Upgrade) Text {
-				return T(u.Key() + " is in_progress; it can no longer be cancelled (complete it or roll it back).")
-			},
-		},
-	},
-	"reschedule": {
-		verb: "reschedule", doing: "reschedule", done: "rescheduled",
-		from:   []State{Scheduled},
-		action: ActionRescheduled, event: EventRescheduled, notice: KindRescheduled,
-		check: func(b *Bot, u *Upgrade, e edit) error {
-			d := cmpOr(e.dur, u.Duration())
-			if e.start.Equal(u.Start) && d == u.Duration() {
-				return Errorf(EINVALID, "%s is already scheduled from %s to %s; nothing changed.", u.Key(),
-					u.Start.Format("2006-01-02 15:04 UTC"), u.End.Format("2006-01-02 15:04 UTC"))
-			}
-			return b.checkWindow(e.start, d)
-		},
-		apply: func(u *Upgrade, e edit, d *Decision) {
-			length := cmpOr(e.dur, u.Duration())
-			d.PrevStart, d.PrevEnd = u.Start, u.End
-			u.Start, u.End = e.start.UTC(), e.start.Add(length).UTC()
-			d.Start, d.End = u.Start, u.End
-		},
-	},
-	"extend": {
-		verb: "extend", doing: "extend", done: "extended",
-		from:   []State{Scheduled, InProgress},
-		action: ActionExtended, event: EventExtended, notice: KindExtended,
-		check: func(b *Bot, u *Upgrade, e edit) error {
-			if d := u.Duration() + e.by; d > b.cfg.MaxWindow {
-				return Errorf(EINVALID, "Extending %s by %s makes the window %s, longer than the maximum of %s (max_window).", u.Key(), FormatDuration(e.by), FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
-			}
-			if now, end := b.now(), u.End.Add(e.by); !end.After(now) {
-				return Errorf(EINVALID, "%s would still end in the past (at %s); extend by more than %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(now.Sub(u.End).Truncate(time.Second)))
-			}
-			return nil
-		},
-		apply: func(u *Upgrade, e edit, d *Decision) {
-			u.End = u.End.Add(e.by)
-			d.By, d.Start, d.End = e.by, u.Start, u.End
-		},
-	},
+	"start": {verb: "start", from: []State{Scheduled}, to: InProgress, action: ActionStarted, notice: KindStarted},
+	"complete": {verb: "complete", from: []State{InProgress}, to: Completed, action: ActionCompleted, notice: KindCompleted, said: "note",
+		refuse: map[State]instead{Scheduled: {"is scheduled; start it first with", "start"}}},
+	"rollback": {verb: "rollback", doing: "roll back", from: []State{InProgress, Completed}, to: RolledBack, action: ActionRolledBack, notice: KindRollback, said: "reason",
+		refuse: map[State]instead{Scheduled: {"is scheduled and has not started; cancel it instead with", "cancel"}},
+		check:  rollbackInTime},
+	"cancel": {verb: "cancel", from: []State{Scheduled}, to: Cancelled, action: ActionCancelled, notice: KindCancelled, said: "reason",
+		refuse: map[State]instead{InProgress: {"is in_progress; it can no longer be cancelled (complete it or roll it back).", ""}}},
+	"reschedule": {verb: "reschedule", from: []State{Scheduled}, action: ActionRescheduled, notice: KindRescheduled,
+		check: (*Bot).checkReschedule, apply: moveWindow},
+	"extend": {verb: "extend", from: []State{Scheduled, InProgress}, action: ActionExtended, notice: KindExtended,
+		check: (*Bot).checkExtend, apply: extendWindow},
+}
+
+// event is the row's event type: "upgrade." and its action.
+func (t transition) event() string { return "upgrade." + t.action }
+
+// done is the row's past tense for refusals: "rolled back".
+func (t transition) done() string { return strings.ReplaceAll(t.action, "_", " ") }
+
+// doingWord is the row's verb for refusals: "roll back".
+func (t transition) doingWord() string { return cmp.Or(t.doing, t.verb) }
+
+// rollbackInTime: a completed upgrade may be rolled back within a day.
+func rollbackInTime(b *Bot, u *Upgrade, _ edit) error {
+	if u.State == Completed && b.now().Sub(u.FinishedAt) > RollbackWindow {
+		return Errorf(EINVALID, "%s was completed more than 24h ago; it can no longer be rolled back.", u.Key())
+	}
+	return nil
+}
+
+// checkReschedule: the new window changes something and makes sense.
+func (b *Bot) checkReschedule(u *Upgrade, e edit) error {
+	d := cmpOr(e.dur, u.Duration())
+	if e.start.Equal(u.Start) && d == u.Duration() {
+		return Errorf(EINVALID, "%s is already scheduled from %s to %s; nothing changed.", u.Key(),
+			u.Start.Format("2006-01-02 15:04 UTC"), u.End.Format("2006-01-02 15:04 UTC"))
+	}
+	return b.checkWindow(e.start, d)
+}
+
+func moveWindow(u *Upgrade, e edit, d *Decision) {
+	length := cmpOr(e.dur, u.Duration())
+	d.PrevStart, d.PrevEnd = u.Start, u.End
+	u.Start, u.End = e.start.UTC(), e.start.Add(length).UTC()
+	d.Start, d.End = u.Start, u.End
+}
+
+// checkExtend: the longer window fits max_window and ends in the future.
+func (b *Bot) checkExtend(u *Upgrade, e edit) error {
+	if d := u.Duration() + e.by; d > b.cfg.MaxWindow {
+		return Errorf(EINVALID, "Extending %s by %s makes the window %s, longer than the maximum of %s (max_window).", u.Key(), FormatDuration(e.by), FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
+	}
+	if now, end := b.now(), u.End.Add(e.by); !end.After(now) {
+		return Errorf(EINVALID, "%s would still end in the past (at %s); extend by more than %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(now.Sub(u.End).Truncate(time.Second)))
+	}
+	return nil
+}
+
+func extendWindow(u *Upgrade, e edit, d *Decision) {
+	u.End = u.End.Add(e.by)
+	d.By, d.Start, d.End = e.by, u.Start, u.End
 }
 
 func cmpOr(d, otherwise time.Duration) time.Duration {
@@ -155,14 +150,14 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var d Decision
 	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
-		if err := b.authorize(inv, u.Service, t.doing, u.Key()); err != nil {
+		if err := b.authorize(inv, u.Service, t.doingWord(), u.Key()); err != nil {
 			return Decision{}, err
 		}
 		if !slices.Contains(t.from, u.State) {
-			if why, ok := t.refuse[u.State]; ok {
-				return Decision{}, refusal(EINVALID, why(u))
+			if r, ok := t.refuse[u.State]; ok {
+				return Decision{}, refusal(EINVALID, r.text(u))
 			}
-			return Decision{}, Errorf(EINVALID, "%s is %s; it can no longer be %s.", u.Key(), u.State, t.done)
+			return Decision{}, Errorf(EINVALID, "%s is %s; it can no longer be %s.", u.Key(), u.State, t.done())
 		}
 		if t.check != nil {
 			if err := t.check(b, u, e); err != nil {
@@ -195,7 +190,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	if !d.Start.IsZero() { // the window moved: the overlap warnings follow it
 		u = b.refreshConflicts(ctx, u)
 	}
-	b.ev.emit(ctx, u, t.event, actor, eventData(t, d))
+	b.ev.emit(ctx, u, t.event(), actor, eventData(t, d))
 	b.plan(ctx, u)
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.Notice(t.notice, u, d), inv.invoker())

@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/store/storetest"
+)
+
+// Every thread notice follows one set of rules, whether a command causes it
+// (started, here) or the scheduler does (window open, here). Each test below
+// is one rule, run through both paths.
+
+// threeThreads gives payments a thread in three channels.
+func threeThreads(c *bot.Config) {
+	c.Services[1].Channels = []string{"t:#payments", "t:#ledger", "t:#checkout"}
+}
+
+// win is the window of the upgrade every rule schedules.
+var win = start0.Add(2 * time.Hour)
+
+type noticePath struct {
+	name string
+	kind bot.Kind
+	// send makes upgrade 1 send its notice, at the window's start.
+	send func(t *testing.T, r *replica, clock *bottest.Clock)
+}
+
+var noticePaths = []noticePath{
+	{"command", bot.KindStarted, func(t *testing.T, r *replica, clock *bottest.Clock) {
+		clock.Set(win)
+		r.do(t, "alice", "start 1")
+	}},
+	{"scheduler", bot.KindWindowOpen, func(t *testing.T, r *replica, clock *bottest.Clock) {
+		r.at(t, clock, win)
+	}},
+}
+
+func scheduleWindow(t *testing.T, r *replica) {
+	t.Helper()
+	r.do(t, "alice", "schedule payments v2.4.0 at "+win.Format("2006-01-02 15:04")+" UTC for 1h")
+}
+
+// sentTo lists where notices of kind went, in order.
+func sentTo(r *bottest.Recorder, kind bot.Kind) []string {
+	var out []string
+	for _, s := range r.Kinds(kind) {
+		out = append(out, s.To)
+	}
+	return out
+}
+
+// Rule: a thread the notice already reached is skipped when the notice is
+// sent again, so nobody reads it twice.
+func TestDeliveryRuleSkipsThreadsAlreadyReached(t *testing.T) {
+	want := []string{"t:#ledger", "t:#checkout"} // #payments was reached the first time
+	t.Run("command", func(t *testing.T) {
+		// The replica posts in #payments, then dies while #ledger hangs;
+		// another replica recovers the recorded notice.
+		o, clock := storetest.Target(t), bottest.NewClock(start0)
+		p := &hangingPlatform{release: make(chan struct{}), hang: func(to string, m bot.Message) bool {
+			return to == "t:#ledger" && m.Kind == bot.KindStarted
+		}}
+		dead := newReplicaWith(t, o, clock.Now, p, bot.SchedulerOptions{}, threeThreads)
+		t.Cleanup(func() { close(p.release) })
+		scheduleWindow(t, dead)
+		clock.Set(win)
+		if m := dead.b.Handle(context.Background(), bot.Invocation{Actor: bot.Actor{ID: "t:alice"}, Channel: "t:#ops"}, "start 1"); m.Kind == bot.KindError {
+			t.Fatal(m.Plain(time.UTC))
+		}
+		waitFor(t, "the notice to hang in #ledger", func() bool { return p.hanging.Load() == 1 })
+		if got := sentTo(&p.Recorder, bot.KindStarted); !slices.Equal(got, []string{"t:#payments"}) {
+			t.Fatalf("before the crash: %q", got)
+		}
+		live := &bottest.Recorder{}
+		r := newReplicaWith(t, o, clock.Now, live, bot.SchedulerOptions{}, threeThreads)
+		clock.Advance(bot.RecoverAfter + time.Second)
+		if n, err := r.b.RecoverNotices(context.Background()); err != nil || n != 1 {
+			t.Fatalf("recovered %d notices, err %v", n, err)
+		}
+		r.b.Flush()
+		if got := sentTo(live, bot.KindStarted); !slices.Equal(got, want) {
+			t.Fatalf("the recovered notice went to %q, want %q", got, want)
+		}
+	})
+	t.Run("scheduler", func(t *testing.T) {
+		// The job posts in #payments, runs out of time in #ledger, and is retried.
+		clock := bottest.NewClock(start0)
+		var once atomic.Bool
+		p := &hangingPlatform{hang: func(to string, m bot.Message) bool {
+			return to == "t:#ledger" && m.Kind == bot.KindWindowOpen && once.CompareAndSwap(false, true)
+		}}
+		r := newReplicaWith(t, storetest.Target(t), clock.Now, p, bot.SchedulerOptions{JobTimeout: time.Second}, threeThreads)
+		scheduleWindow(t, r)
+		r.at(t, clock, win)
+		if got := sentTo(&p.Recorder, bot.KindWindowOpen); !slices.Equal(got, []string{"t:#payments"}) {
+			t.Fatalf("first attempt: %q", got)
+		}
+		p.Reset()
+		r.at(t, clock, win.Add(5*time.Second)) // the retry's back-off
+		if got := sentTo(&p.Recorder, bot.KindWindowOpen); !slices.Equal(got, want) {
+			t.Fatalf("the retry went to %q, want %q", got, want)
+		}
+	})
+}
+
+// Rule: a notice with no thread to go to (the pre-brief reached no channel)
+// is recorded as a failure, shown by show; a command's invoker is told.
+func TestDeliveryRuleRecordsANoticeWithNowhereToGo(t *testing.T) {
+	for _, path := range noticePaths {
+		t.Run(path.name, func(t *testing.T) {
+			clock, rec := bottest.NewClock(start0), &bottest.Recorder{}
+			r := newReplica(t, storetest.Target(t), clock.Now, rec)
+			rec.Fail("t:#payments", errors.New("channel_not_found"))
+			scheduleWindow(t, r)
+			rec.Fail("t:#payments", nil)
+			rec.Reset()
+			path.send(t, r, clock)
+			show := r.do(t, "bob", "show 1").Plain(time.UTC)
+			if !strings.Contains(show, "Failed delivery of "+string(path.kind)+" to #payments") || !strings.Contains(show, "no thread to reply in") {
+				t.Fatalf("show does not tell the %s notice went nowhere:\n%s", path.kind, show)
+			}
+			checkInvokerTold(t, rec, path, "#payments")
+		})
+	}
+}
+
+// Rule: a thread the platform refuses is recorded as a failure, once, and
+// the notice still reaches the other threads; a command's invoker is told.
+func TestDeliveryRuleRecordsARefusedThread(t *testing.T) {
+	for _, path := range noticePaths {
+		t.Run(path.name, func(t *testing.T) {
+			clock, rec := bottest.NewClock(start0), &bottest.Recorder{}
+			r := newReplicaWith(t, storetest.Target(t), clock.Now, rec, bot.SchedulerOptions{}, threeThreads)
+			scheduleWindow(t, r)
+			rec.Reset()
+			rec.Fail("t:#ledger", errors.New("is_archived"))
+			path.send(t, r, clock)
+			if got := sentTo(rec, path.kind); !slices.Equal(got, []string{"t:#payments", "t:#checkout"}) {
+				t.Fatalf("the %s notice went to %q", path.kind, got)
+			}
+			u, err := r.st.Get(context.Background(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fails []string
+			for _, f := range u.Failures {
+				fails = append(fails, f.Notice+" "+f.Target+" "+f.Error)
+			}
+			if want := []string{string(path.kind) + " t:#ledger is_archived"}; !slices.Equal(fails, want) {
+				t.Fatalf("failures %q, want %q", fails, want)
+			}
+			checkInvokerTold(t, rec, path, "#ledger")
+		})
+	}
+}
+
+// checkInvokerTold: the invoker of a command hears privately of a notice
+// that did not reach a channel; the scheduler's notices have nobody to tell.
+func checkInvokerTold(t *testing.T, rec *bottest.Recorder, path noticePath, channel string) {
+	t.Helper()
+	told := rec.Ops("answer")
+	if path.name == "scheduler" {
+		if len(told) != 0 {
+			t.Fatalf("someone was told of a scheduler notice: %+v", told)
+		}
+		return
+	}
+	if len(told) != 1 || told[0].To != "t:alice" || !strings.Contains(told[0].Text, "The "+string(path.kind)+" notice of UPG-1 could not be posted to "+channel) {
+		t.Fatalf("the invoker was not told that %s failed: %+v", channel, told)
+	}
+}
