@@ -142,6 +142,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
+// NextDue is when the earliest planned job falls due (the console steps
+// its clock from one to the next).
+func (s *Scheduler) NextDue(ctx context.Context) (time.Time, bool, error) {
+	return s.queue.NextDue(ctx)
+}
+
 // RunDue runs every job due now and reports how many it started (see runner).
 func (s *Scheduler) RunDue(ctx context.Context) (int, error) { return s.run.runDue(ctx) }
 
