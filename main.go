@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"syscall"
@@ -115,6 +116,9 @@ const stopBudget = 25 * time.Second
 // defaultConfigPath is read when -config is not given.
 const defaultConfigPath = "config.toml"
 
+// noFile names the configuration when no file was found.
+const noFile = "(defaults and environment)"
+
 // configSource picks the file to read. Without -config, a missing
 // config.toml means "defaults plus environment", so a container can be
 // configured by UPGRADEBOT_* variables alone.
@@ -123,10 +127,20 @@ func configSource(flagPath string) (path string, data []byte) {
 		return flagPath, nil
 	}
 	if _, err := os.Stat(defaultConfigPath); errors.Is(err, os.ErrNotExist) {
-		return "(defaults and environment)", []byte{}
+		return noFile, []byte{}
 	}
 	return defaultConfigPath, nil
 }
+
+// noFileNote says plainly that no file was read, so nobody believes their
+// edits are in effect.
+func noFileNote() string {
+	where, _ := filepath.Abs(defaultConfigPath)
+	return fmt.Sprintf("no configuration file: %s does not exist, so the defaults and UPGRADEBOT_* environment variables are in use; pass -config FILE to use a file", where)
+}
+
+// noPlatform is the warning of a configuration that enables no chat platform.
+const noPlatform = "no chat platform is enabled: the bot answers nobody and posts nowhere; set slack.enabled (or discord.enabled) = true, and try `upgradebot console -config FILE` to see what it would post"
 
 func buildVersion() string {
 	if version != "" {
@@ -186,10 +200,16 @@ func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
 
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
 	path, data := configSource(flagPath)
+	if path == noFile {
+		fmt.Fprintf(stderr, "note: %s\n", noFileNote())
+	}
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
 		return 1
+	}
+	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", path, noPlatform)
 	}
 	unbuilt, ignored := notBuilt(cfg)
 	problems = append(problems, unbuilt...)
@@ -216,10 +236,16 @@ func botConfig(c config.Config) (bot.Config, error) {
 	bc := bot.Config{
 		Admins: c.Admins, DefaultLocation: loc, MaxWindow: c.MaxWindow,
 		DefaultDuration: c.Reminders.DefaultDuration, Reminders: c.Reminders.Before,
-		EscalateAfter: c.Reminders.EscalateAfter,
+		EscalateAfter: c.Reminders.EscalateAfter, MaxLead: c.MaxLead, EarlyStart: c.EarlyStart,
 	}
-	for _, p := range c.People {
-		bc.People = append(bc.People, bot.Person{Name: p.Name, IDs: p.IDs})
+	for i, p := range c.People {
+		person := bot.Person{Name: p.Name, IDs: p.IDs}
+		if p.Timezone != "" {
+			if person.Location, err = time.LoadLocation(p.Timezone); err != nil {
+				return bot.Config{}, fmt.Errorf("people[%d].timezone: %w", i, err)
+			}
+		}
+		bc.People = append(bc.People, person)
 	}
 	for _, s := range c.Services {
 		bc.Services = append(bc.Services, bot.Service{Name: s.Name, Owners: s.Owners, Channels: s.Channels, DependsOn: s.DependsOn, Repo: s.Repo})
@@ -352,7 +378,14 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	if err != nil {
 		return err
 	}
-	log.Info("configuration loaded", "source", path)
+	if path == noFile {
+		log.Warn(noFileNote())
+	} else {
+		log.Info("configuration loaded", "source", path)
+	}
+	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
+		log.Warn(noPlatform)
+	}
 	st, err := store.Open(ctx, storeOptions(cfg, true), log)
 	if err != nil {
 		return err

@@ -126,7 +126,7 @@ func TestConsoleStoryMatchesSpec(t *testing.T) {
 		"3 of 3 have not acknowledged the rollback alert of UPG-1",               // pending
 		`Unknown service "paymnts". Known services: checkout, ledger, payments.`, // known list
 		"in the past",
-		"alice · rolled_back · why: error rate above 5% on card auth", // decision log
+		"alice · rolled back · why: error rate above 5% on card auth", // decision log
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q", want)
@@ -213,5 +213,23 @@ func TestBotConfigKnowsGroupsFromTheIDGrammar(t *testing.T) {
 	}
 	if got := strings.Join(bc.Groups, ","); got != "slack:S04XYZ,discord:&555000111" {
 		t.Fatalf("groups = %s", got)
+	}
+}
+
+// A newcomer learns when no file was read and when no platform is on.
+func TestCheckConfigSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
+	t.Chdir(t.TempDir()) // no config.toml here
+	out, errOut, code := runMain(t, "", nil, "check-config")
+	if code != 0 || !strings.Contains(out, "(defaults and environment): ok") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{"no configuration file:", "config.toml does not exist", "pass -config FILE", "no chat platform is enabled"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, errOut)
+		}
+	}
+	_, errOut, _ = runMain(t, "", []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}, "check-config")
+	if strings.Contains(errOut, "no chat platform") {
+		t.Errorf("warned with Slack enabled:\n%s", errOut)
 	}
 }

@@ -157,3 +157,24 @@ func startServe(t *testing.T, cfg string) {
 		}
 	})
 }
+
+func TestServeSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &logs, []string{
+			"UPGRADEBOT_REDIS_URL=memory://", "UPGRADEBOT_SERVER_LISTEN=127.0.0.1:0"})
+	}()
+	waitFor(t, 15*time.Second, "serve to start", func() bool { return strings.Contains(logs.String(), "upgradebot serving") })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.String())
+	}
+	for _, want := range []string{"no configuration file:", "no chat platform is enabled"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("serve's log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}

@@ -120,12 +120,31 @@ func (b *Bot) Press(ctx context.Context, actor Actor, upgradeID, scope string) M
 	return m
 }
 
+// ackable refuses an acknowledgment that asks for nothing: of a finished
+// upgrade, of the pre-brief after a rollback (the rollback alert is what
+// needs it now), or of a rollback alert that was never raised.
+func ackable(u *Upgrade, scope string) error {
+	switch {
+	case u.State == Completed || u.State == Cancelled:
+		return Errorf(EINVALID, "There is nothing to acknowledge: %s is %s.", u.Key(), u.State.Words())
+	case scope == ScopeBrief && u.State == RolledBack:
+		return refusal(EINVALID, T("There is nothing to acknowledge here: "+u.Key()+" was rolled back, so its pre-brief needs no acknowledgment any more. Acknowledge the rollback alert instead: ").
+			Command(idHint("ack", u)).Add("."))
+	case scope == ScopeRollback && u.State != RolledBack:
+		return Errorf(EINVALID, "There is nothing to acknowledge: %s has not been rolled back, so there is no rollback alert.", u.Key())
+	}
+	return nil
+}
+
 // ack records the actor's acknowledgment of scope: for herself, and for
 // each audience group she answers for. Each first acknowledgment is one
 // decision and one event; a repeat changes nothing and says when.
 func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Message, error) {
 	u, err := load(ctx, b.store, id)
 	if err != nil {
+		return Message{}, err
+	}
+	if err := ackable(u, scope); err != nil {
 		return Message{}, err
 	}
 	now := b.now().UTC()

@@ -87,6 +87,9 @@ func New(o Options) *Bot {
 	if o.Config.DefaultDuration <= 0 {
 		o.Config.DefaultDuration = time.Hour
 	}
+	if o.Config.MaxLead <= 0 {
+		o.Config.MaxLead = 365 * 24 * time.Hour
+	}
 	interval := o.RefreshInterval
 	if interval == 0 && !o.RefreshIntervalSet {
 		interval = time.Second
@@ -191,17 +194,24 @@ func (inv Invocation) invoker() *Invoker {
 	return &Invoker{User: inv.Actor.ID, Channel: inv.Channel, Handle: inv.Handle}
 }
 
-func (b *Bot) location(inv Invocation) *time.Location {
+// location is the zone a user's times are read and shown in: the one
+// their platform says, else the one the configuration gives the person,
+// else the bot's default. own is false for the default.
+func (b *Bot) location(inv Invocation) (loc *time.Location, own bool) {
 	if inv.Location != nil {
-		return inv.Location
+		return inv.Location, true
 	}
-	return b.cfg.DefaultLocation
+	if l := b.dir.Location(inv.Actor.ID); l != nil {
+		return l, true
+	}
+	return b.cfg.DefaultLocation, false
 }
 
 // Handle parses text (what follows the command name) and executes it. It
 // always returns a private answer for the invoker; refusals change nothing.
 func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
-	cmd, err := commands.Parse(text, commands.Env{Now: b.now(), Location: b.location(inv)})
+	loc, _ := b.location(inv)
+	cmd, err := commands.Parse(text, commands.Env{Now: b.now(), Location: loc})
 	if err != nil {
 		var pe *commands.Error
 		if errors.As(err, &pe) {
@@ -260,9 +270,7 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 			return Message{}, err
 		}
 		m := transitionReply("reschedule", ch.u, b.now())
-		if !c.ZoneGiven {
-			m.Lines = append(m.Lines, b.readIn(inv, c.StartText))
-		}
+		m.Lines = append(m.Lines, b.readAs(inv, typed{c.StartText, c.Zone, c.ZoneGiven, c.TimeNote}, ch.u)...)
 		for _, cf := range ch.u.Conflicts {
 			m.Lines = append(m.Lines, conflictWarning(cf))
 		}

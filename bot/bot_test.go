@@ -42,6 +42,7 @@ func testConfig() bot.Config {
 		DefaultDuration: time.Hour,
 		Reminders:       []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour},
 		EscalateAfter:   30 * time.Minute,
+		EarlyStart:      30 * 24 * time.Hour, // the stories start days ahead; TestEarlyStart checks the rule
 	}
 }
 
@@ -157,11 +158,11 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 		t.Fatalf("alert lacks %q:\n%s", miss, lines(alert))
 	}
 	show := lines(f.ok(t, "bob", "show upg-1"))
-	if miss, ok := contains(show, "State: rolled_back", "Rollback acknowledged 0/3", "brief: @bob at 2026-11-22 10:00 UTC", "brief: @carol at 2026-11-22 10:01 UTC", "Reason: error rate 5% on card auth"); !ok {
+	if miss, ok := contains(show, "State: rolled back", "Rollback acknowledged 0/3", "brief: @bob at 2026-11-22 10:00 UTC", "brief: @carol at 2026-11-22 10:01 UTC", "Reason: error rate 5% on card auth"); !ok {
 		t.Fatalf("show lacks %q:\n%s", miss, show)
 	}
 	log := lines(f.ok(t, "bob", "log 1"))
-	for _, want := range []string{"alice · scheduled · window 2026-12-01 02:00 UTC to 2026-12-01 04:00 UTC", "bob · acknowledged · brief", "carol · acknowledged · brief", "alice · started", "alice · rolled_back · why: error rate 5% on card auth"} {
+	for _, want := range []string{"alice · scheduled · window 2026-12-01 02:00 UTC to 2026-12-01 04:00 UTC", "bob · acknowledged · brief", "carol · acknowledged · brief", "alice · started", "alice · rolled back · why: error rate 5% on card auth"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
@@ -192,20 +193,20 @@ func TestTransitions(t *testing.T) {
 		{bot.Scheduled, "cancel 1", "", bot.Cancelled},
 		{bot.Scheduled, "reschedule 1 at 2026-12-02 02:00 UTC", "", bot.Scheduled},
 		{bot.Scheduled, "extend 1 1h", "", bot.Scheduled},
-		{bot.InProgress, "start 1", "UPG-1 is in_progress; it can no longer be started", ""},
+		{bot.InProgress, "start 1", "UPG-1 is in progress; it can no longer be started", ""},
 		{bot.InProgress, "complete 1", "", bot.Completed},
 		{bot.InProgress, "rollback 1 x", "", bot.RolledBack},
-		{bot.InProgress, "cancel 1", "UPG-1 is in_progress; it can no longer be cancelled", ""},
-		{bot.InProgress, "reschedule 1 at 2026-12-02 02:00 UTC", "UPG-1 is in_progress; it can no longer be rescheduled", ""},
+		{bot.InProgress, "cancel 1", "UPG-1 is in progress; it can no longer be cancelled", ""},
+		{bot.InProgress, "reschedule 1 at 2026-12-02 02:00 UTC", "UPG-1 is in progress; it can no longer be rescheduled", ""},
 		{bot.InProgress, "extend 1 1h", "", bot.InProgress},
 		{bot.Completed, "start 1", "UPG-1 is completed; it can no longer be started", ""},
 		{bot.Completed, "complete 1", "UPG-1 is completed; it can no longer be completed", ""},
 		{bot.Completed, "rollback 1 x", "", bot.RolledBack},
 		{bot.Completed, "cancel 1", "UPG-1 is completed; it can no longer be cancelled", ""},
 		{bot.Completed, "extend 1 1h", "UPG-1 is completed; it can no longer be extended", ""},
-		{bot.RolledBack, "start 1", "UPG-1 is rolled_back; it can no longer be started", ""},
-		{bot.RolledBack, "rollback 1 x", "UPG-1 is rolled_back; it can no longer be rolled back", ""},
-		{bot.RolledBack, "complete 1", "UPG-1 is rolled_back; it can no longer be completed", ""},
+		{bot.RolledBack, "start 1", "UPG-1 is rolled back; it can no longer be started", ""},
+		{bot.RolledBack, "rollback 1 x", "UPG-1 is rolled back; it can no longer be rolled back", ""},
+		{bot.RolledBack, "complete 1", "UPG-1 is rolled back; it can no longer be completed", ""},
 		{bot.Cancelled, "start 1", "UPG-1 is cancelled; it can no longer be started", ""},
 		{bot.Cancelled, "reschedule 1 at 2026-12-02 02:00 UTC", "UPG-1 is cancelled; it can no longer be rescheduled", ""},
 		{bot.Cancelled, "cancel 1", "UPG-1 is cancelled; it can no longer be cancelled", ""},
@@ -856,7 +857,7 @@ func TestOverrunOffersWhatTheStateAllows(t *testing.T) {
 		bot.InProgress: "Complete it, extend it or roll it back.",
 	} {
 		u.State = state
-		if got := d.Overrun(u).Plain(time.UTC); !strings.Contains(got, want) || !strings.Contains(got, "still "+string(state)) {
+		if got := d.Overrun(u).Plain(time.UTC); !strings.Contains(got, want) || !strings.Contains(got, "still "+state.Words()) {
 			t.Errorf("overrun while %s: %q lacks %q", state, got, want)
 		}
 	}

@@ -20,6 +20,9 @@ type Service struct {
 type Person struct {
 	Name string
 	IDs  []string // "slack:U012AB3CD", "discord:80351110224678912", "console:alice"
+	// Location is the person's own zone, for platforms that do not tell it;
+	// nil when the configuration gives none.
+	Location *time.Location
 }
 
 // Config is everything the core needs from configuration.
@@ -33,8 +36,13 @@ type Config struct {
 	DefaultLocation *time.Location
 	MaxWindow       time.Duration
 	DefaultDuration time.Duration
-	Reminders       []time.Duration // offsets before the start
-	EscalateAfter   time.Duration
+	// MaxLead is how far ahead a window may start (default one year).
+	MaxLead time.Duration
+	// EarlyStart is how long before its window an upgrade may be started
+	// (0: not before the window opens).
+	EarlyStart    time.Duration
+	Reminders     []time.Duration // offsets before the start
+	EscalateAfter time.Duration
 }
 
 // Principal is someone who can be mentioned and acknowledge: a person, an
@@ -93,6 +101,16 @@ func (d *Directory) Person(name string) (Person, bool) {
 		}
 	}
 	return Person{}, false
+}
+
+// Location is the zone the configuration gives the person behind a key
+// or platform id; nil when it gives none.
+func (d *Directory) Location(key string) *time.Location {
+	p, ok := d.people[d.KeyOf(key)]
+	if !ok {
+		return nil
+	}
+	return p.Location
 }
 
 // Named reports whether the configuration names entry as an owner or admin.

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strings"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -17,6 +18,9 @@ const (
 	RolledBack State = "rolled_back"
 	Cancelled  State = "cancelled"
 )
+
+// Words is the state as people read it: "in progress", "rolled back".
+func (s State) Words() string { return strings.ReplaceAll(string(s), "_", " ") }
 
 // Active reports whether the window still matters (not finished).
 func (s State) Active() bool { return s == Scheduled || s == InProgress }

@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +42,14 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if err != nil {
 		return Message{}, err
 	}
+	for _, cf := range conflicts {
+		if strings.EqualFold(cf.Service, svc.Name) && strings.EqualFold(cf.Version, c.Version) {
+			return Message{}, refusal(EINVALID, T(svc.Name+" "+c.Version+" is already scheduled as "+commands.FormatID(cf.ID)+", from ").
+				Time(cf.Start).Add(" to ").Time(cf.End).Add("; move or lengthen that one instead (").
+				Command(hint("reschedule", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "when", Placeholder: "<time>"})).Add(", ").
+				Command(hint("extend", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "duration"})).Add(")."))
+		}
+	}
 	id, err := b.store.NextID(ctx)
 	if err != nil {
 		return Message{}, fmt.Errorf("allocate id: %w", err)
@@ -65,11 +74,10 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	b.ev.emit(ctx, u, EventScheduled, actor, map[string]any{"start": start, "end": end, "version": u.Version})
 	b.plan(ctx, u)
 	b.out.roots(ctx, u.ID, inv.invoker())
+	b.warnOthers(ctx, u, nil, conflicts)
 
 	r := scheduledReply(u)
-	if !c.ZoneGiven {
-		r.Lines = append(r.Lines, b.readIn(inv, c.StartText))
-	}
+	r.Lines = append(r.Lines, b.readAs(inv, typed{c.StartText, c.Zone, c.ZoneGiven, c.TimeNote}, u)...)
 	if len(u.BlastRadius) > 0 {
 		r.Lines = append(r.Lines, T("Blast radius: "+strings.Join(u.BlastRadius, ", ")+"."))
 	}
@@ -80,13 +88,34 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	return r, nil
 }
 
-// readIn says which zone a time typed without one was read in, so a user
-// whose platform zone is unknown or wrong notices before the reminders do.
-func (b *Bot) readIn(inv Invocation, typed string) Text {
-	if inv.Location != nil {
-		return T(fmt.Sprintf("%q was read in %s, your time zone.", typed, inv.Location))
+// typed is a start time as the user typed it (commands.Schedule, Reschedule).
+type typed struct {
+	text      string
+	zone      *time.Location // the zone typed; nil for none or a relative time
+	zoneGiven bool
+	note      string // how a DST change made the time read
+}
+
+// readAs says how a typed start was read, so nobody has to guess: how a DST
+// change made it read, which zone a time without one was read in, and the
+// window in the zone typed when that is not the reader's own.
+func (b *Bot) readAs(inv Invocation, t typed, u *Upgrade) []Text {
+	var out []Text
+	if t.note != "" {
+		out = append(out, T(t.note))
 	}
-	return T(fmt.Sprintf("%q was read in %s, the bot's default time zone; add a zone (UTC, Europe/Berlin, +02:00) to choose another.", typed, b.cfg.DefaultLocation))
+	loc, own := b.location(inv)
+	if !t.zoneGiven {
+		if own {
+			out = append(out, T(fmt.Sprintf("%q was read in %s, your time zone.", t.text, loc)))
+		} else {
+			out = append(out, T(fmt.Sprintf("%q was read in %s, the bot's default time zone; add a zone (UTC, Europe/Berlin, +02:00) to choose another.", t.text, loc)))
+		}
+	}
+	if z := t.zone; z != nil && z.String() != "UTC" && z.String() != loc.String() {
+		out = append(out, T("In "+z.String()+": "+u.Start.In(z).Format("2006-01-02 15:04 MST")+" to "+u.End.In(z).Format("2006-01-02 15:04 MST")+"."))
+	}
+	return out
 }
 
 // conflicts finds active upgrades overlapping [start, end) of the service or
@@ -105,26 +134,83 @@ func (b *Bot) conflicts(ctx context.Context, self int, service string, start, en
 		if o.ID == self || !related[strings.ToLower(o.Service)] || !o.Start.Before(end) || !start.Before(o.End) {
 			continue
 		}
-		out = append(out, Conflict{ID: o.ID, Service: o.Service, Version: o.Version, Start: o.Start, End: o.End})
+		out = append(out, conflictOf(o))
 	}
 	slices.SortFunc(out, func(a, b Conflict) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-// refreshConflicts recomputes the overlap warnings after the window moved.
-func (b *Bot) refreshConflicts(ctx context.Context, u *Upgrade) *Upgrade {
-	cs, err := b.conflicts(ctx, u.ID, u.Service, u.Start, u.End)
-	if err != nil {
-		b.log.WarnContext(ctx, "conflict check failed", "upgrade", u.Key(), "err", err)
-		return u
-	}
-	nu, err := change(ctx, b.store, b.now, u.ID, func(x *Upgrade) (Decision, error) {
-		x.Conflicts = cs
-		return Decision{}, nil
+func conflictOf(u *Upgrade) Conflict {
+	return Conflict{ID: u.ID, Service: u.Service, Version: u.Version, Start: u.Start, End: u.End}
+}
+
+func sameConflicts(a, b []Conflict) bool {
+	return slices.EqualFunc(a, b, func(x, y Conflict) bool {
+		return x.ID == y.ID && x.Service == y.Service && x.Version == y.Version && x.Start.Equal(y.Start) && x.End.Equal(y.End)
 	})
-	if err != nil {
-		b.log.WarnContext(ctx, "saving conflicts failed", "upgrade", u.Key(), "err", err)
-		return u
+}
+
+// syncConflicts keeps the overlap warnings in step after u changed: while u
+// is active its own list is recomputed (its window may have moved), and the
+// other side follows (warnOthers). A finished u keeps its list as history.
+func (b *Bot) syncConflicts(ctx context.Context, u *Upgrade) *Upgrade {
+	before := u.Conflicts
+	var now []Conflict
+	if u.State.Active() {
+		cs, err := b.conflicts(ctx, u.ID, u.Service, u.Start, u.End)
+		if err != nil {
+			b.log.WarnContext(ctx, "conflict check failed", "upgrade", u.Key(), "err", err)
+			return u
+		}
+		now = cs
+		if !sameConflicts(now, u.Conflicts) {
+			nu, err := change(ctx, b.store, b.now, u.ID, func(x *Upgrade) (Decision, error) {
+				x.Conflicts = now
+				return Decision{}, nil
+			})
+			if err != nil {
+				b.log.WarnContext(ctx, "saving conflicts failed", "upgrade", u.Key(), "err", err)
+			} else {
+				u = nu
+			}
+		}
 	}
-	return nu
+	b.warnOthers(ctx, u, before, now)
+	return u
+}
+
+// errUnchanged stops a change that would save nothing.
+var errUnchanged = errors.New("nothing to change")
+
+// warnOthers makes the warnings two-sided: every upgrade u now overlaps
+// names u (with its current window) in its own list, and those it no
+// longer overlaps, or all of them once u is finished, drop it. Their root
+// messages follow.
+func (b *Bot) warnOthers(ctx context.Context, u *Upgrade, before, now []Conflict) {
+	ids := map[int]bool{}
+	for _, c := range append(slices.Clone(before), now...) {
+		ids[c.ID] = true
+	}
+	me := conflictOf(u)
+	for id := range ids {
+		overlaps := slices.ContainsFunc(now, func(c Conflict) bool { return c.ID == id })
+		_, err := change(ctx, b.store, b.now, id, func(x *Upgrade) (Decision, error) {
+			list := slices.DeleteFunc(slices.Clone(x.Conflicts), func(c Conflict) bool { return c.ID == u.ID })
+			if overlaps && x.State.Active() {
+				list = append(list, me)
+				slices.SortFunc(list, func(a, b Conflict) int { return cmp.Compare(a.ID, b.ID) })
+			}
+			if sameConflicts(list, x.Conflicts) {
+				return Decision{}, errUnchanged
+			}
+			x.Conflicts = list
+			return Decision{}, nil
+		})
+		switch {
+		case err == nil:
+			b.out.refreshRoot(id)
+		case !errors.Is(err, errUnchanged):
+			b.log.WarnContext(ctx, "updating the overlap warnings of another upgrade failed", "upgrade", u.Key(), "other", id, "err", err)
+		}
+	}
 }

@@ -62,14 +62,15 @@ type edit struct {
 const RollbackWindow = 24 * time.Hour
 
 var transitions = map[string]transition{
-	"start": {verb: "start", from: []State{Scheduled}, to: InProgress, action: ActionStarted, notice: KindStarted},
+	"start": {verb: "start", from: []State{Scheduled}, to: InProgress, action: ActionStarted, notice: KindStarted,
+		check: (*Bot).checkStart},
 	"complete": {verb: "complete", from: []State{InProgress}, to: Completed, action: ActionCompleted, notice: KindCompleted, said: "note",
 		refuse: map[State]instead{Scheduled: {"is scheduled; start it first with", "start"}}},
 	"rollback": {verb: "rollback", doing: "roll back", from: []State{InProgress, Completed}, to: RolledBack, action: ActionRolledBack, notice: KindRollback, said: "reason",
 		refuse: map[State]instead{Scheduled: {"is scheduled and has not started; cancel it instead with", "cancel"}},
 		check:  rollbackInTime},
 	"cancel": {verb: "cancel", from: []State{Scheduled}, to: Cancelled, action: ActionCancelled, notice: KindCancelled, said: "reason",
-		refuse: map[State]instead{InProgress: {"is in_progress; it can no longer be cancelled (complete it or roll it back).", ""}}},
+		refuse: map[State]instead{InProgress: {"is in progress; it can no longer be cancelled (complete it or roll it back).", ""}}},
 	"reschedule": {verb: "reschedule", from: []State{Scheduled}, action: ActionRescheduled, notice: KindRescheduled,
 		check: (*Bot).checkReschedule, apply: moveWindow},
 	"extend": {verb: "extend", from: []State{Scheduled, InProgress}, action: ActionExtended, notice: KindExtended,
@@ -84,6 +85,17 @@ func (t transition) done() string { return strings.ReplaceAll(t.action, "_", " "
 
 // doingWord is the row's verb for refusals: "roll back".
 func (t transition) doingWord() string { return cmp.Or(t.doing, t.verb) }
+
+// checkStart: an upgrade may start at most early_start before its window.
+func (b *Bot) checkStart(u *Upgrade, _ edit) error {
+	now := b.now()
+	if earliest := u.Start.Add(-b.cfg.EarlyStart); now.Before(earliest) {
+		return refusal(EINVALID, T(u.Key()+"'s window opens ").Time(u.Start).Add(" ("+untilText(u.Start.Sub(now))+"); it may be started at most "+
+			FormatDuration(b.cfg.EarlyStart)+" before (early_start). To start earlier, move the window: ").
+			Command(hint("reschedule", Arg{Name: "id", Value: u.Key()}, Arg{Name: "when", Placeholder: "<time>"})).Add("."))
+	}
+	return nil
+}
 
 // rollbackInTime: a completed upgrade may be rolled back within a day.
 func rollbackInTime(b *Bot, u *Upgrade, _ edit) error {
@@ -157,7 +169,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 			if r, ok := t.refuse[u.State]; ok {
 				return Decision{}, refusal(EINVALID, r.text(u))
 			}
-			return Decision{}, Errorf(EINVALID, "%s is %s; it can no longer be %s.", u.Key(), u.State, t.done())
+			return Decision{}, Errorf(EINVALID, "%s is %s; it can no longer be %s.", u.Key(), u.State.Words(), t.done())
 		}
 		if t.check != nil {
 			if err := t.check(b, u, e); err != nil {
@@ -187,8 +199,8 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	if err != nil {
 		return changed{}, err
 	}
-	if !d.Start.IsZero() { // the window moved: the overlap warnings follow it
-		u = b.refreshConflicts(ctx, u)
+	if !d.Start.IsZero() || !u.State.Active() { // the window moved, or is over: the warnings follow
+		u = b.syncConflicts(ctx, u)
 	}
 	b.ev.emit(ctx, u, t.event(), actor, eventData(t, d))
 	b.plan(ctx, u)
@@ -246,6 +258,10 @@ func (b *Bot) checkWindow(start time.Time, d time.Duration) error {
 	}
 	if !start.After(b.now()) {
 		return Errorf(EINVALID, "The start %s is in the past.", start.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if lead := b.cfg.MaxLead; start.After(b.now().Add(lead)) {
+		return Errorf(EINVALID, "The start %s is more than %s ahead (max_lead); check the date, or ask an operator to raise max_lead.",
+			start.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(lead))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -211,7 +212,14 @@ func listReply(us []*Upgrade, service string, all bool) Message {
 	m := reply()
 	m.Title = heading + of
 	for _, u := range us {
-		m.Lines = append(m.Lines, T("• ").Bold(u.Title()).Add(" · "+string(u.State)+" · ").Time(u.Start).Add(" to ").Time(u.End))
+		line := T("• ").Bold(u.Title()).Add(" · " + u.State.Words() + " · ").Time(u.Start).Add(" to ").Time(u.End)
+		if !u.StartedAt.IsZero() {
+			line = line.Add(" · started ").Time(u.StartedAt)
+		}
+		if !u.FinishedAt.IsZero() && u.State != Cancelled {
+			line = line.Add(" · ended ").Time(u.FinishedAt)
+		}
+		m.Lines = append(m.Lines, line)
 	}
 	return m
 }
@@ -262,7 +270,7 @@ func pendingReply(v View) Message {
 	}
 	if u.State == Completed || u.State == Cancelled {
 		return reply(T(fmt.Sprintf("%s is %s; no acknowledgment is needed any more (%d of %d acknowledged %s).",
-			u.Key(), u.State, len(st.Acked), st.Total, what)))
+			u.Key(), u.State.Words(), len(st.Acked), st.Total, what)))
 	}
 	if len(st.Pending) == 0 {
 		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total)))
@@ -273,7 +281,7 @@ func pendingReply(v View) Message {
 // logLine is one decision as people read it: when, who, what, and the
 // details of the action.
 func (d *Directory) logLine(e Decision) Text {
-	line := Text{}.Time(e.At).Add(" · " + d.Principal(e.Actor).Name + " · " + e.Action)
+	line := Text{}.Time(e.At).Add(" · " + d.Principal(e.Actor).Name + " · " + strings.ReplaceAll(e.Action, "_", " "))
 	var detail Text
 	switch {
 	case e.Action == ActionScheduled && !e.Start.IsZero():

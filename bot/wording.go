@@ -123,8 +123,19 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 // show present them.
 func (d *Directory) fields(u *Upgrade) []Field {
 	fs := []Field{
-		{"State", T(string(u.State))},
+		{"State", T(u.State.Words())},
 		{"Window", windowText(u)},
+	}
+	// What really happened, beside the plan, once it happens.
+	if !u.StartedAt.IsZero() {
+		fs = append(fs, Field{"Started", Text{}.Time(u.StartedAt)})
+	}
+	if !u.FinishedAt.IsZero() {
+		label := "Ended"
+		if u.State == Cancelled {
+			label = "Cancelled"
+		}
+		fs = append(fs, Field{label, Text{}.Time(u.FinishedAt)})
 	}
 	if u.Region != "" {
 		fs = append(fs, Field{"Region", T(u.Region)})
@@ -166,7 +177,13 @@ func (d *Directory) Notice(k Kind, u *Upgrade, dec Decision) Message {
 	m := thread(u, k)
 	switch k {
 	case KindStarted:
-		m.Lines = append(m.Lines, T("🚀 ").Bold(u.Title()).Add(" started by ").Mention(by).Add("; the window ends ").Time(u.End).Add("."))
+		line := T("🚀 ").Bold(u.Title()).Add(" started by ").Mention(by)
+		if !u.End.After(dec.At) {
+			line = line.Add("; its window already ended ").Time(u.End)
+		} else {
+			line = line.Add("; the window ends ").Time(u.End)
+		}
+		m.Lines = append(m.Lines, line.Add("."))
 	case KindCompleted:
 		m.Lines = append(m.Lines, T("✅ ").Bold(u.Title()).Add(" completed by ").Mention(by).Add("."))
 		if u.Note != "" {
@@ -230,7 +247,7 @@ func (d *Directory) WindowOpen(u *Upgrade) Message {
 func (d *Directory) Overrun(u *Upgrade) Message {
 	m := thread(u, KindOverrun)
 	m.Alert = true
-	m.Lines = append(m.Lines, T("⚠️ The window of ").Bold(u.Title()).Add(" ended ").Time(u.End).Add(" but it is still "+string(u.State)+". ").Mentions(d.Principals(u.Owners)))
+	m.Lines = append(m.Lines, T("⚠️ The window of ").Bold(u.Title()).Add(" ended ").Time(u.End).Add(" but it is still "+u.State.Words()+". ").Mentions(d.Principals(u.Owners)))
 	// What the owner can still do depends on the state (see the state machine).
 	if u.State == InProgress {
 		m.Lines = append(m.Lines, T("Complete it, extend it or roll it back."))

@@ -15,12 +15,9 @@ type subcommand struct {
 
 var table = []subcommand{
 	{
-		name: "schedule",
-		usage: []string{
-			"/upgrade schedule <service> <version> at <time> [for <duration>] [region <name>] [impact <text...>]",
-			"/upgrade schedule <service> <version> in <duration> [for <duration>] [region <name>] [impact <text...>]",
-		},
-		summary: "plan a new upgrade window; at is optional, impact takes the rest of the line",
+		name:    "schedule",
+		usage:   []string{"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
+		summary: "plan a new upgrade window; <time> may be in <duration>; impact takes the rest of the line",
 		example: `/upgrade schedule payments v2.4.0 tomorrow 02:00 Europe/Berlin for 2h region eu-west impact "card payments may fail"`,
 		times:   true,
 	},
@@ -67,8 +64,8 @@ var table = []subcommand{
 	},
 	{
 		name:    "reschedule",
-		usage:   []string{"/upgrade reschedule <id> at <time> [for <duration>]"},
-		summary: "move a scheduled window, also in <duration>; at is optional (keeps its duration unless for is given)",
+		usage:   []string{"/upgrade reschedule <id> [at] <time> [for <duration>]"},
+		summary: "move a scheduled window; <time> may be in <duration> (keeps its duration unless for is given)",
 		example: "/upgrade reschedule UPG-7 tue 14:00 Europe/Berlin for 90m",
 		times:   true,
 		ids:     true,

@@ -10,19 +10,18 @@ import (
 )
 
 // specUsage is copied from shared/spec/commands.md; the usage lines are part of
-// the contract, so a drift must fail here.
+// the contract, so a drift must fail here. Where an issue changed the grammar
+// it wins over the spec: `at` is optional, <time> includes `in <duration>`, and
+// an error shows the one usage line of its subcommand (docs/commands.md).
 var specUsage = map[string][]string{
-	"schedule": {
-		"/upgrade schedule <service> <version> at <time> [for <duration>] [region <name>] [impact <text...>]",
-		"/upgrade schedule <service> <version> in <duration> [for <duration>] [region <name>] [impact <text...>]",
-	},
+	"schedule":   {"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
 	"list":       {"/upgrade list [<service>] [all]"},
 	"show":       {"/upgrade show <id>"},
 	"start":      {"/upgrade start <id>"},
 	"complete":   {"/upgrade complete <id> [<note...>]"},
 	"rollback":   {"/upgrade rollback <id> <reason...>"},
 	"cancel":     {"/upgrade cancel <id> [<reason...>]"},
-	"reschedule": {"/upgrade reschedule <id> at <time> [for <duration>]"},
+	"reschedule": {"/upgrade reschedule <id> [at] <time> [for <duration>]"},
 	"extend":     {"/upgrade extend <id> <duration>"},
 	"ack":        {"/upgrade ack <id>"},
 	"pending":    {"/upgrade pending <id>"},

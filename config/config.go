@@ -21,6 +21,10 @@ type Config struct {
 	MaxWindow time.Duration `toml:"max_window"`
 	// Retention is how long finished upgrades are kept (an upgradebot addition to the spec).
 	Retention time.Duration `toml:"retention"`
+	// MaxLead is how far ahead a window may start.
+	MaxLead time.Duration `toml:"max_lead"`
+	// EarlyStart is how long before its window an upgrade may be started.
+	EarlyStart time.Duration `toml:"early_start"`
 
 	// Server is the [server] section.
 	Server Server `toml:"server"`
@@ -140,6 +144,8 @@ type Person struct {
 	Name string `toml:"name"`
 	// IDs are the person's platform ids, e.g. "slack:U012AB3CD", "discord:80351110224678912".
 	IDs []string `toml:"ids"`
+	// Timezone is the person's IANA zone, for platforms that do not tell it (Discord, the console).
+	Timezone string `toml:"timezone"`
 }
 
 // Service is one [[services]] entry.
@@ -162,6 +168,8 @@ func Default() Config {
 		DefaultTimezone: "UTC",
 		MaxWindow:       24 * time.Hour,
 		Retention:       90 * 24 * time.Hour,
+		MaxLead:         365 * 24 * time.Hour,
+		EarlyStart:      time.Hour,
 		Server:          Server{Listen: "127.0.0.1:8080"},
 		Redis:           Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "upgradebot"},
 		Slack:           Slack{Mode: "socket", Command: "/upgrade"},

@@ -36,6 +36,10 @@ func (c Config) Validate() []Problem {
 	}
 	v.positive("max_window", c.MaxWindow)
 	v.positive("retention", c.Retention)
+	v.positive("max_lead", c.MaxLead)
+	if c.EarlyStart < 0 {
+		v.add("early_start", "must not be negative (0 means: not before the window opens)")
+	}
 
 	v.server(c.Server)
 	v.redis(c.Redis)
@@ -283,6 +287,11 @@ func (v *validator) peopleAndServices(c Config) {
 				continue
 			}
 			owner[key] = p.Name
+		}
+		if p.Timezone != "" {
+			if _, err := time.LoadLocation(p.Timezone); err != nil || p.Timezone == "Local" {
+				v.add(path+".timezone", "unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", p.Timezone)
+			}
 		}
 	}
 

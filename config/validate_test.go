@@ -89,6 +89,9 @@ func TestValidateProblems(t *testing.T) {
 		{"admin channel", func(c *Config) { c.Admins = []string{"slack:C0123456"} }, "admins", `"slack:C0123456" is a channel`},
 		{"max_window zero", func(c *Config) { c.MaxWindow = 0 }, "max_window", "must be greater than 0"},
 		{"retention negative", func(c *Config) { c.Retention = -time.Hour }, "retention", "must be greater than 0"},
+		{"max_lead zero", func(c *Config) { c.MaxLead = 0 }, "max_lead", "must be greater than 0"},
+		{"early_start negative", func(c *Config) { c.EarlyStart = -time.Minute }, "early_start", "must not be negative"},
+		{"person's zone unknown", func(c *Config) { c.People[0].Timezone = "Mars/Olympus" }, "people[0].timezone", `unknown time zone "Mars/Olympus"`},
 
 		// server
 		{"listen empty", func(c *Config) { c.Server.Listen = "" }, "server.listen", "required"},

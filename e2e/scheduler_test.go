@@ -34,6 +34,7 @@ func schedConfig() bot.Config {
 		DefaultLocation: time.UTC, MaxWindow: 24 * time.Hour, DefaultDuration: time.Hour,
 		Reminders:     []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour},
 		EscalateAfter: 30 * time.Minute,
+		EarlyStart:    30 * 24 * time.Hour,
 	}
 }
 

@@ -45,6 +45,7 @@ func slackConfig() bot.Config {
 		DefaultLocation: time.UTC,
 		MaxWindow:       24 * time.Hour,
 		DefaultDuration: time.Hour,
+		EarlyStart:      30 * 24 * time.Hour,
 	}
 }
 

@@ -96,7 +96,7 @@ func TestSlackUpgradeStory(t *testing.T) {
 			if !started {
 				t.Error("no 'started' reply in the thread")
 			}
-			slackContains(t, "root after the rollback", e.root("C0PAYMENTS").BlockText(), "*State*\nrolled_back", "Rollback acknowledged 0/3")
+			slackContains(t, "root after the rollback", e.root("C0PAYMENTS").BlockText(), "*State*\nrolled back", "Rollback acknowledged 0/3")
 
 			// carol acknowledges the rollback from the alert itself.
 			alertMsg, _ := e.api.Message("C0PAYMENTS", alert.ts)
@@ -105,7 +105,7 @@ func TestSlackUpgradeStory(t *testing.T) {
 			slackContains(t, "root after the rollback ack", e.root("C0PAYMENTS").BlockText(), "Rollback acknowledged 1/3")
 
 			ans = e.slash("bob", "C0CHECKOUT", "show UPG-1")
-			slackContains(t, "show", slackAnswerText(ans), "UPG-1 payments v2.4.0", "rolled_back",
+			slackContains(t, "show", slackAnswerText(ans), "UPG-1 payments v2.4.0", "rolled back",
 				"Reason: error rate above 5% &lt;after&gt; deploy",
 				"brief: <@U0BOB>", "brief: <@U0CAROL>", "rollback: <@U0CAROL>",
 				"Thread in <#C0PAYMENTS> · <https://test.slack.com/archives/C0PAYMENTS/p"+strings.Replace(root.TS, ".", "", 1)+"|open>")

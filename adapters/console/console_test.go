@@ -23,7 +23,7 @@ func TestEditPrintsTheWholeEditedMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := m.Drain()
-	for _, want := range []string{"── #payments · message m1 edited", "UPG-1 payments v2.4.0", "State:        in_progress",
+	for _, want := range []string{"── #payments · message m1 edited", "UPG-1 payments v2.4.0", "State:        in progress",
 		"Region:       eu-west", "Impact:       card payments may fail", "Owner:        @alice", "Release:      not linked yet",
 		"Blast radius: checkout", "Acknowledged 0/1 · waiting for @alice", "[ Acknowledge ]  (:press UPG-1 brief)"} {
 		if !strings.Contains(got, want) {
