@@ -381,5 +381,8 @@ const consoleHelp = `Console commands:
                             something falls due on the way: every reminder, escalation and
                             alert is sent at its own time, under its "the clock is now" line
   :help                     this help
-  :quit                     leave
+  :quit                     leave (also Ctrl-D, or Ctrl-C on an empty line)
+Line editing (in a terminal): ←/→ move, ↑/↓ recall earlier lines, Ctrl-A/Ctrl-E go to the
+start/end, Ctrl-U/Ctrl-K delete before/after the cursor, Ctrl-W the word before it; Ctrl-C
+abandons the line being typed.
 `
