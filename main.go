@@ -297,6 +297,13 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
 		return 1
 	}
+	interactive := isTerminal(stdin)
+	// Line editing needs the terminal on both ends: in raw mode the terminal
+	// no longer echoes what is typed; the line editor does, on stdout.
+	editing := interactive && isTerminal(stdout)
+	if editing && isTerminal(stderr) {
+		stderr = console.CRLF(stderr) // raw mode: no \n to \r\n in the terminal
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	st, err := store.Open(ctx, storeOptions(cfg, false), log)
 	if err != nil {
@@ -309,7 +316,6 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
 		return 1
 	}
-	interactive := isTerminal(stdin)
 	clock := console.NewClock(consoleBaseTime(environ))
 	// The console stands in for every platform: its Messenger takes the
 	// channels and people of all of them, so a real configuration can be
@@ -318,7 +324,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: ms, Queue: st,
 		Now: clock.Now, Logger: log, RefreshIntervalSet: true})
 	sess := console.NewSession(console.Options{Bot: b, Messenger: ms, Clock: clock, Ticker: b.Scheduler(),
-		Person: person, Location: bc.DefaultLocation, Out: stdout, Echo: !interactive, Prompt: interactive})
+		Person: person, Location: bc.DefaultLocation, Out: stdout, Echo: !interactive, Prompt: interactive && !editing})
 	if interactive {
 		where := "an embedded Redis (nothing is kept)"
 		if !st.Embedded() {
@@ -326,7 +332,13 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		}
 		fmt.Fprintf(stdout, "upgradebot console: you are %s; state lives in %s. Type :help or /upgrade help.\n", person, where)
 	}
-	if err := sess.Run(ctx, stdin); err != nil && !errors.Is(err, context.Canceled) {
+	if editing {
+		// Line editing and history; raw mode is restored however it ends.
+		err = sess.RunTTY(ctx, stdin.(*os.File), stdout.(*os.File))
+	} else {
+		err = sess.Run(ctx, stdin)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
 		return 1
 	}
@@ -353,8 +365,8 @@ func cutPrefix(s, prefix string) (string, bool) {
 	return "", false
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

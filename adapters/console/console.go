@@ -149,9 +149,22 @@ func (c *Clock) Advance(d time.Duration) {
 	c.offset += d
 }
 
-// Ticker runs whatever fell due; the console calls it after :advance.
+// AdvanceTo moves the clock forward to t; it never moves it back.
+func (c *Clock) AdvanceTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := t.Sub(c.base().Add(c.offset)); d > 0 {
+		c.offset += d
+	}
+}
+
+// Ticker runs the scheduler's jobs as the console's clock moves
+// (*bot.Scheduler): :advance steps the clock from one due moment to the next.
 type Ticker interface {
+	// RunDue runs every job due now.
 	RunDue(ctx context.Context) (int, error)
+	// NextDue is when the earliest planned job falls due; false when none is.
+	NextDue(ctx context.Context) (time.Time, bool, error)
 }
 
 // Core is what a Session needs of the bot (*bot.Bot).
@@ -277,6 +290,17 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
+// maxAdvanceSteps bounds the due moments one :advance stops at. A job that
+// keeps failing is retried seconds later, again and again; without a bound
+// :advance would step through those retries for ever.
+const maxAdvanceSteps = 1000
+
+// advance moves the clock forward by the duration arg, stopping at each
+// moment a job falls due on the way, in order: each reminder, escalation
+// or alert is sent at its own time (not late, and not replaced by a later
+// reminder that piled up with it), under the clock line of its moment.
+// Moments that send nothing are passed silently; the clock line of the
+// target is always printed.
 func (s *Session) advance(ctx context.Context, arg string) {
 	out := s.o.Out
 	if s.o.Ticker == nil {
@@ -288,13 +312,44 @@ func (s *Session) advance(ctx context.Context, arg string) {
 		fmt.Fprintf(out, "usage: :advance <duration>, e.g. :advance 2h or :advance 7d (%q is not a duration)\n", arg)
 		return
 	}
-	s.o.Clock.Advance(d)
-	fmt.Fprintf(out, "the clock is now %s\n", bot.FormatTime(s.o.Clock.Now(), s.o.Location))
-	if _, err := s.o.Ticker.RunDue(ctx); err != nil {
-		fmt.Fprintf(out, "running due jobs failed: %v\n", err)
+	target := s.o.Clock.Now().Add(d)
+	for step := 0; ; step++ {
+		if ctx.Err() != nil {
+			return
+		}
+		next, ok, err := s.o.Ticker.NextDue(ctx)
+		if err != nil {
+			fmt.Fprintf(out, "looking for due jobs failed: %v\n", err)
+			break
+		}
+		if !ok || !next.Before(target) {
+			break // what falls due at the target runs below
+		}
+		if step == maxAdvanceSteps {
+			fmt.Fprintf(out, ":advance stopped after %d due moments at %s, short of %s: jobs keep falling due (a job that fails is retried seconds later; see the log). The clock stays here; :advance again to go on.\n",
+				maxAdvanceSteps, bot.FormatTime(s.o.Clock.Now(), s.o.Location), bot.FormatTime(target, s.o.Location))
+			return
+		}
+		s.o.Clock.AdvanceTo(next)
+		s.runDue(ctx, false)
 	}
+	s.o.Clock.AdvanceTo(target)
+	s.runDue(ctx, true)
+}
+
+// runDue runs the jobs due at the console's time and prints what they sent,
+// under the clock line (always, or only when something was sent).
+func (s *Session) runDue(ctx context.Context, always bool) {
+	_, err := s.o.Ticker.RunDue(ctx)
 	s.o.Bot.Flush()
-	fmt.Fprint(out, s.o.Messenger.Drain())
+	sent := s.o.Messenger.Drain()
+	if always || sent != "" || err != nil {
+		fmt.Fprintf(s.o.Out, "the clock is now %s\n", bot.FormatTime(s.o.Clock.Now(), s.o.Location))
+	}
+	if err != nil {
+		fmt.Fprintf(s.o.Out, "running due jobs failed: %v\n", err)
+	}
+	fmt.Fprint(s.o.Out, sent)
 }
 
 // known reports whether the current person is someone the configuration
@@ -322,7 +377,12 @@ const consoleHelp = `Console commands:
   /upgrade ...              run a command as the current person (try /upgrade help)
   :as <person>              switch person, e.g. :as bob
   :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
-  :advance <duration>       move the clock forward and run what falls due, e.g. :advance 7d
+  :advance <duration>       move the clock forward, e.g. :advance 7d, stopping at each moment
+                            something falls due on the way: every reminder, escalation and
+                            alert is sent at its own time, under its "the clock is now" line
   :help                     this help
-  :quit                     leave
+  :quit                     leave (also Ctrl-D, or Ctrl-C on an empty line)
+Line editing (in a terminal): ←/→ move, ↑/↓ recall earlier lines, Ctrl-A/Ctrl-E go to the
+start/end, Ctrl-U/Ctrl-K delete before/after the cursor, Ctrl-W the word before it; Ctrl-C
+abandons the line being typed.
 `
