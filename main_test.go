@@ -233,3 +233,32 @@ func TestCheckConfigSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 		t.Errorf("warned with Slack enabled:\n%s", errOut)
 	}
 }
+
+// TestConsoleReadsTimesAsTypedAndStepsThroughEveryMoment: `tomorrow 2am`,
+// `next tuesday 14:00` and a New York DST gap are read as people mean them
+// (the gap said out loud), and `:advance 8d` delivers the 7-day, 3-day and
+// 1-hour reminders each at its own moment, none late.
+func TestConsoleReadsTimesAsTypedAndStepsThroughEveryMoment(t *testing.T) {
+	in, _ := os.ReadFile("testdata/console/times.txt")
+	out, errOut, code := runMain(t, string(in), []string{consoleNow}, "console")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"Scheduled UPG-1 payments v2.4.0: 2026-11-23 02:00 CET", // tomorrow 2am, Berlin
+		"Scheduled UPG-2 ledger v1.9.0: 2026-11-24 14:00 CET",   // next tuesday 14:00
+		"02:30 does not exist on 14 March in America/New_York (clocks jump from 02:00 to 03:00); read as 03:30 EDT.",
+		"In America/New_York: 2027-03-14 03:30 EDT to 2027-03-14 04:30 EDT.",
+		"the clock is now 2026-11-22 23:00 CET (2026-11-22 22:00 UTC)\n── #payments · thread m4 · reply m5\n  │ ⏰ Reminder: UPG-4", // 7 days before UPG-4
+		"starts 2026-11-29 23:00 CET (2026-11-29 22:00 UTC) (in 7d).",
+		"starts 2026-11-29 23:00 CET (2026-11-29 22:00 UTC) (in 3d).",
+		"starts 2026-11-29 23:00 CET (2026-11-29 22:00 UTC) (in 1h).",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the session lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "this reminder is") {
+		t.Errorf("a notice came late:\n%s", out)
+	}
+}

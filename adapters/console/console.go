@@ -51,6 +51,17 @@ func NewMessenger(loc *time.Location, dir *bot.Directory) *Messenger {
 // other platforms' with their prefix, so the dry run shows where it goes.
 func short(id string) string { return strings.TrimPrefix(id, Platform+":") }
 
+// readerZone is where the person behind id reads times: their configured
+// zone, else the console's.
+func (m *Messenger) readerZone(id string) *time.Location {
+	if m.dir != nil {
+		if loc := m.dir.Location(id); loc != nil {
+			return loc
+		}
+	}
+	return m.loc
+}
+
 // person names the person behind a platform id: "alice (slack:U0123)".
 func (m *Messenger) person(id string) string {
 	if m.dir != nil {
@@ -105,13 +116,13 @@ func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message)
 // Direct implements bot.Messenger.
 func (m *Messenger) Direct(_ context.Context, user string, msg bot.Message) (bot.MessageRef, error) {
 	ref := bot.MessageRef{Channel: user, ID: m.newID()}
-	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.loc))
+	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.readerZone(user)))
 	return ref, nil
 }
 
 // Answer implements bot.Answerer: a message only the invoker sees.
 func (m *Messenger) Answer(_ context.Context, to bot.Invoker, msg bot.Message) error {
-	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), msg, m.loc))
+	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), msg, m.readerZone(to.User)))
 	return nil
 }
 
@@ -362,13 +373,25 @@ func (s *Session) known() bool {
 	return dir.Named(s.person)
 }
 
+// invocation is a command typed by the current person. A terminal tells no
+// zone, so the core reads times in the person's configured zone, or the
+// default one (and says which).
 func (s *Session) invocation() bot.Invocation {
-	return bot.Invocation{Actor: s.actor(), Channel: s.o.Channel, Location: s.o.Location}
+	return bot.Invocation{Actor: s.actor(), Channel: s.o.Channel}
+}
+
+// location is where the current person reads times: their configured zone,
+// else the console's default.
+func (s *Session) location() *time.Location {
+	if loc := s.o.Bot.Directory().Location(s.actor().ID); loc != nil {
+		return loc
+	}
+	return s.o.Location
 }
 
 func (s *Session) printReply(m bot.Message) {
 	header := "── reply to " + s.person + " (only you can see this)"
-	fmt.Fprint(s.o.Out, render(header, m, s.o.Location))
+	fmt.Fprint(s.o.Out, render(header, m, s.location()))
 	s.o.Bot.Flush()
 	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())
 }
