@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -21,15 +20,28 @@ type AckStatus struct {
 	Total   int         // size of the audience
 }
 
-// Status computes the acknowledgment status of scope from the stored acks.
+// Status computes the acknowledgment status of scope from the stored acks,
+// in time linear in the audience and the acks.
 func (d *Directory) Status(u *Upgrade, acks []Ack, scope string) AckStatus {
 	st := AckStatus{Scope: scope, Total: len(u.Audience)}
-	done := map[string]bool{}
+	audience := make(map[string]bool, len(u.Audience))
+	for _, k := range u.Audience {
+		audience[k] = true
+	}
+	done := make(map[string]bool, len(acks))
+	// A member who acknowledged for an audience group is in the audience
+	// through it: not "also seen by".
+	through := map[string]bool{}
 	for _, a := range acks {
-		if a.Scope == scope {
-			done[a.Who] = true
+		if a.Scope != scope {
+			continue
+		}
+		done[a.Who] = true
+		if p := d.presser(a); p != a.Who && audience[a.Who] {
+			through[p] = true
 		}
 	}
+	st.Acked = make([]Principal, 0, len(done))
 	for _, k := range u.Audience {
 		if done[k] {
 			st.Acked = append(st.Acked, d.Principal(k))
@@ -37,18 +49,10 @@ func (d *Directory) Status(u *Upgrade, acks []Ack, scope string) AckStatus {
 			st.Pending = append(st.Pending, d.Principal(k))
 		}
 	}
-	// A member who acknowledged for an audience group is in the audience
-	// through it: not "also seen by".
-	through := map[string]bool{}
+	seen := map[string]bool{}
 	for _, a := range acks {
-		if p := d.presser(a); a.Scope == scope && p != a.Who && slices.Contains(u.Audience, a.Who) {
-			through[p] = true
-		}
-	}
-	var seen []string
-	for _, a := range acks {
-		if a.Scope == scope && !slices.Contains(u.Audience, a.Who) && !through[a.Who] && !slices.Contains(seen, a.Who) {
-			seen = append(seen, a.Who)
+		if a.Scope == scope && !audience[a.Who] && !through[a.Who] && !seen[a.Who] {
+			seen[a.Who] = true
 			st.Others = append(st.Others, d.Principal(a.Who))
 		}
 	}
@@ -76,7 +80,7 @@ type AckEntry struct {
 // in the order they came: a member's press for her group is one entry.
 func (d *Directory) Acked(acks []Ack, scope string) []AckEntry {
 	var out []AckEntry
-	index := map[string]int{}
+	index := make(map[string]int, len(acks))
 	for _, a := range acks {
 		if a.Scope != scope {
 			continue

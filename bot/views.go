@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -230,13 +229,17 @@ func (d *Directory) showReply(v View) Message {
 	m := reply()
 	m.Title, m.Fields, m.UpgradeID = u.Title(), d.fields(u), u.Key()
 	m.Lines = append(m.Lines, ackLine(v.Current().AckStatus))
+	audience := make(map[string]bool, len(u.Audience))
+	for _, k := range u.Audience {
+		audience[k] = true
+	}
 	for _, scope := range []Acknowledgments{v.Brief, v.Rollback} {
 		for _, e := range scope.Entries {
 			line := T("• " + scope.Scope + ": ").Mention(e.Who)
 			switch {
 			case len(e.For) > 0:
 				line = line.Add(" (for ").Mentions(e.For).Add(")")
-			case !slices.Contains(u.Audience, e.Who.Key):
+			case !audience[e.Who.Key]:
 				line = line.Add(" (not in the audience)")
 			}
 			m.Lines = append(m.Lines, line.Add(" at ").Time(e.At))
