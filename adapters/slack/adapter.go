@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -105,8 +106,15 @@ type Adapter struct {
 
 	routed    atomic.Bool
 	connected atomic.Bool
-	authErr   atomic.Pointer[string] // why the bot token was refused; nil while fine or unchecked
 	inflight  inbound.Tracker
+
+	// The bot token check (auth.test, watchToken): why Slack cannot be
+	// used, as /readyz says it; nil while fine or not checked yet.
+	apiHost      string // host of the Web API, for "cannot reach Slack at …"
+	notReady     atomic.Pointer[string]
+	checkedOK    atomic.Bool   // the last check that ended succeeded
+	checkEvery   time.Duration // between checks while fine (or the token was refused)
+	recheckEvery time.Duration // between checks while Slack cannot be reached or fails
 }
 
 var (
@@ -168,11 +176,15 @@ func New(o Options) (*Adapter, error) {
 		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
 	opts := []slackgo.Option{slackgo.OptionHTTPClient(o.HTTPClient)}
+	apiHost := "slack.com"
 	if o.APIURL != "" {
 		if !strings.HasSuffix(o.APIURL, "/") {
 			o.APIURL += "/"
 		}
 		opts = append(opts, slackgo.OptionAPIURL(o.APIURL))
+		if u, err := url.Parse(o.APIURL); err == nil && u.Host != "" {
+			apiHost = u.Host
+		}
 	}
 	if o.AppToken != "" {
 		opts = append(opts, slackgo.OptionAppLevelToken(o.AppToken))
@@ -184,7 +196,8 @@ func New(o Options) (*Adapter, error) {
 		client: client, api: client, core: o.Core, style: style{command: o.Command},
 		dedupe: inbound.Dedupe{Once: o.Once, Prefix: Platform + ":", TTL: dedupeTTL, Log: log},
 		now:    o.Now, log: log, http: o.HTTPClient,
-		retry: defaultRetry,
+		retry:   defaultRetry,
+		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
 	a.tz = newTZCache(tzCacheSize, a.now)
@@ -198,11 +211,14 @@ func (a *Adapter) Mode() string { return a.mode }
 
 // Ready returns nil when the adapter can take requests: in socket mode while
 // the WebSocket is connected, in http mode once Routes has registered the
-// endpoints; and in both, unless Slack refused the bot token when Run last
-// checked it (auth.test), because then nothing could be posted.
+// endpoints; and in both, unless the last check of the bot token (auth.test,
+// made by Run) failed, because then nothing could be posted. The reason
+// tells a refused token ("slack: the bot token was refused: invalid_auth")
+// from a Slack the bot cannot reach ("slack: cannot reach Slack at
+// slack.com: no such host").
 func (a *Adapter) Ready() error {
-	if why := a.authErr.Load(); why != nil {
-		return errors.New("slack: the bot token was refused: " + *why)
+	if why := a.notReady.Load(); why != nil {
+		return errors.New("slack: " + *why)
 	}
 	switch a.mode {
 	case ModeSocket:
@@ -235,30 +251,22 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return err
 }
 
-// tokenCheckEvery is how often Run asks Slack whether the bot token still works.
-const tokenCheckEvery = 5 * time.Minute
+// How often Run asks Slack whether the bot token still works: every 5
+// minutes while it does (or Slack refused it: that takes a new token and a
+// restart), every 30 seconds while Slack cannot be reached or fails, so
+// readiness comes back soon after Slack does.
+const (
+	tokenCheckEvery   = 5 * time.Minute
+	tokenRecheckEvery = 30 * time.Second
+)
 
 // watchToken checks the bot token now and then (auth.test) so /readyz can
-// tell a revoked or mistyped token instead of failing every post quietly.
+// tell a revoked or mistyped token, or a Slack that cannot be reached,
+// instead of failing every post quietly.
 func (a *Adapter) watchToken(ctx context.Context) {
 	for {
-		err := a.call(ctx, "auth.test", func(ctx context.Context) error {
-			resp, err := a.api.AuthTestContext(ctx)
-			if err == nil && resp != nil {
-				a.rememberWorkspace(resp.URL)
-			}
-			return err
-		})
-		var se *Error
-		switch {
-		case err == nil:
-			a.authErr.Store(nil)
-		case errors.As(err, &se) && se.Permanent:
-			why := se.Code
-			a.authErr.Store(&why)
-			a.log.ErrorContext(ctx, "slack refused the bot token; check UPGRADEBOT_SLACK_BOT_TOKEN", "code", se.Code)
-		}
-		t := time.NewTimer(tokenCheckEvery)
+		next := a.checkToken(ctx)
+		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -266,6 +274,72 @@ func (a *Adapter) watchToken(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// checkToken asks auth.test once (with the usual retries), records what
+// Ready reports, and returns when to check again.
+func (a *Adapter) checkToken(ctx context.Context) time.Duration {
+	// While the adapter is not known to be fine (at start, or Slack was
+	// already failing), a network failure is reported at once rather than
+	// after every retry; a blip during a later check is not.
+	observe := func(e *Error) {
+		if e.Unreachable() && !a.checkedOK.Load() {
+			why := a.unreachable(e)
+			a.notReady.Store(&why)
+		}
+	}
+	err := a.callObserved(ctx, "auth.test", func(ctx context.Context) error {
+		resp, err := a.api.AuthTestContext(ctx)
+		if err == nil && resp != nil {
+			a.rememberWorkspace(resp.URL)
+		}
+		return err
+	}, observe)
+	var se *Error
+	switch {
+	case err == nil:
+		if a.notReady.Swap(nil) != nil {
+			a.log.InfoContext(ctx, "slack answers and accepts the bot token again")
+		}
+		a.checkedOK.Store(true)
+		return a.checkEvery
+	case ctx.Err() != nil:
+		return a.checkEvery // shutting down: leave the state as it was
+	case !errors.As(err, &se):
+		why := "auth.test failed"
+		a.notReady.Store(&why)
+	case se.TokenRefused():
+		why := "the bot token was refused: " + se.Code
+		a.notReady.Store(&why)
+		a.checkedOK.Store(false)
+		a.log.ErrorContext(ctx, "slack refused the bot token; check UPGRADEBOT_SLACK_BOT_TOKEN", "code", se.Code)
+		return a.checkEvery
+	case se.Unreachable():
+		why := a.unreachable(se)
+		a.notReady.Store(&why)
+		a.log.WarnContext(ctx, "cannot reach Slack; checking again soon", "reason", why, "code", se.Code, "attempts", se.Attempts, "again_in", a.recheckEvery.String())
+	default:
+		// Slack answered, but not with a verdict on the token (a 5xx, an
+		// unknown error, a wrong slack.api_url answering 404).
+		answer := se.Code
+		if answer == "error" {
+			answer = "unexpected answer"
+		}
+		why := "auth.test at " + a.apiHost + " failed: " + answer
+		a.notReady.Store(&why)
+		a.log.ErrorContext(ctx, "slack auth.test failed; checking again soon", "code", se.Code, "again_in", a.recheckEvery.String())
+	}
+	a.checkedOK.Store(false)
+	return a.recheckEvery
+}
+
+// unreachable is the readiness reason of a call that never got Slack's answer.
+func (a *Adapter) unreachable(e *Error) string {
+	host := requestHost(e.Err)
+	if host == "" {
+		host = a.apiHost
+	}
+	return "cannot reach Slack at " + host + ": " + netReason(e.Err)
 }
 
 // Wait blocks until the work started by inbound requests (commands answered

@@ -2,12 +2,16 @@ package slack
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,27 +41,77 @@ var transientCodes = map[string]bool{
 	"request_timeout":     true,
 }
 
+// Codes of the failures in which Slack never answered (Error.Code): the
+// request could not be sent (DNS, refused connection, TLS handshake) or its
+// answer was lost (timeout, dropped connection). All are transient.
+const (
+	codeNetwork = "network"
+	codeTimeout = "timeout"
+	codeTLS     = "tls"
+)
+
+// refusalCodes are Slack's own answers that mean the bot token itself is
+// refused. Only these make /readyz say "the bot token was refused".
+var refusalCodes = map[string]bool{
+	"invalid_auth":     true,
+	"not_authed":       true,
+	"account_inactive": true,
+	"token_revoked":    true,
+	"token_expired":    true,
+}
+
 // Error is a Slack Web API call that failed for good: a permanent ok:false
 // error, or a transient one that outlasted the retries. Its text is what
-// `show` lists on the upgrade, so it never holds a token or a body.
+// `show` lists on the upgrade, so it never holds a token, a URL or a body.
 type Error struct {
 	Method    string // e.g. "chat.postMessage"
-	Code      string // Slack's error code, or "http_503", "rate_limited", "timeout", "network"
+	Code      string // Slack's error code, or "http_503", "rate_limited", "network", "timeout", "tls"
 	Attempts  int
-	Permanent bool // retrying the same call cannot help
+	Permanent bool // retrying the same call cannot help, or could post twice
 	Err       error
 }
 
-// Error implements error.
+// Error implements error: "slack chat.postMessage: channel_not_found", or
+// for a Slack that never answered "cannot reach Slack (chat.postMessage):
+// dial tcp: lookup slack.invalid: no such host (after 5 attempts)".
 func (e *Error) Error() string {
-	if e.Attempts > 1 {
-		return fmt.Sprintf("slack %s: %s (after %d attempts)", e.Method, e.Code, e.Attempts)
+	var s string
+	if e.Unreachable() {
+		s = fmt.Sprintf("cannot reach Slack (%s): %s", e.Method, transportDetail(e.Err))
+	} else {
+		s = fmt.Sprintf("slack %s: %s", e.Method, e.Code)
 	}
-	return fmt.Sprintf("slack %s: %s", e.Method, e.Code)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	return s
 }
 
 // Unwrap returns slack-go's error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Unreachable reports whether Slack never answered the call: a DNS,
+// connection or TLS failure, or a timeout. The token was not judged.
+func (e *Error) Unreachable() bool {
+	return e.Code == codeNetwork || e.Code == codeTimeout || e.Code == codeTLS
+}
+
+// TokenRefused reports whether Slack answered that the bot token is not
+// valid (invalid_auth, not_authed, account_inactive, token_revoked, …).
+func (e *Error) TokenRefused() bool { return refusalCodes[e.Code] }
+
+// transportDetail is the text of a network failure without the request's
+// URL (a response_url is a secret): the *url.Error's cause.
+func transportDetail(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
+	}
+	return err.Error()
+}
 
 // idempotent Web API methods may be repeated after a request that may have
 // reached Slack (a timeout, a dropped connection); posting twice would not be.
@@ -66,19 +120,62 @@ var idempotent = map[string]bool{
 	"auth.test": true, "chat.getPermalink": true,
 }
 
-// mayHaveArrived reports whether a failed request may still have been
-// processed by Slack: its answer was lost, not refused.
-func mayHaveArrived(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return false
+// neverSent reports whether a failed request certainly never reached Slack:
+// the name did not resolve, the connection was refused or could not be
+// made, or the TLS handshake failed. Repeating it cannot post twice.
+func neverSent(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		(errors.As(err, &op) && op.Op == "dial") ||
+		tlsHandshakeFailed(err)
+}
+
+// tlsHandshakeFailed reports a TLS handshake that failed before any request
+// was written: a certificate the bot does not trust, a server that does not
+// speak TLS.
+func tlsHandshakeFailed(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		header   tls.RecordHeaderError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		roots    x509.SystemRootsError
+	)
+	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &unknown) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &roots) ||
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// tlsFailed reports any TLS failure: a failed handshake, or a TLS alert
+// (Go reports a received alert as a *net.OpError "remote error: tls: …").
+func tlsFailed(err error) bool {
+	if tlsHandshakeFailed(err) {
+		return true
 	}
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	var alert tls.AlertError
+	var op *net.OpError
+	return errors.As(err, &alert) || (errors.As(err, &op) && op.Op == "remote error") ||
+		strings.HasPrefix(transportDetail(err), "tls: ")
+}
+
+// networkFailed reports a failure of the connection itself (DNS, dial,
+// reset, EOF) rather than an answer of Slack's.
+func networkFailed(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) || errors.As(err, &op) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // classify says whether err is worth another try, how long to wait first
-// (zero: use the backoff), and the code to report.
+// (zero: use the backoff), and the code to report. Slack's answers come
+// first; then failures in which Slack never answered, all transient: "tls",
+// "timeout", "network" (DNS, refused or dropped connection).
 func classify(err error) (retry bool, wait time.Duration, code string) {
 	var rl *slackgo.RateLimitedError
 	var se slackgo.SlackErrorResponse
@@ -97,20 +194,86 @@ func classify(err error) (retry bool, wait time.Duration, code string) {
 		return sc.Code >= 500, 0, code
 	case errors.Is(err, context.Canceled):
 		return false, 0, "canceled"
+	case tlsFailed(err):
+		return true, 0, codeTLS
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		// A timeout of this one request (the caller's own context is checked by call).
-		return true, 0, "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return true, 0, "network"
+		return true, 0, codeTimeout
+	case networkFailed(err):
+		return true, 0, codeNetwork
 	}
 	return false, 0, "error"
 }
 
+// netReason is a few words on why Slack could not be reached, for /readyz:
+// "no such host", "connection refused", "TLS: x509: certificate signed by
+// unknown authority", "timed out".
+func netReason(err error) string {
+	var (
+		dns    *net.DNSError
+		verify *tls.CertificateVerificationError
+		header tls.RecordHeaderError
+		op     *net.OpError
+		ne     net.Error
+	)
+	switch {
+	case errors.As(err, &dns):
+		switch {
+		case dns.IsNotFound:
+			return "no such host"
+		case dns.IsTimeout:
+			return "DNS lookup timed out"
+		}
+		return "DNS lookup failed: " + dns.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &verify) && verify.Err != nil:
+		return "TLS: " + verify.Err.Error()
+	case errors.As(err, &header):
+		return "TLS: the server does not speak TLS"
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "TLS: the server answered in plain HTTP"
+	case tlsFailed(err):
+		if errors.As(err, &op) && op.Err != nil {
+			return "TLS: " + strings.TrimPrefix(op.Err.Error(), "tls: ")
+		}
+		return "TLS: " + strings.TrimPrefix(transportDetail(err), "tls: ")
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to host"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection closed before Slack answered"
+	case errors.As(err, &op) && op.Err != nil:
+		return op.Err.Error()
+	}
+	return "network error"
+}
+
+// requestHost is the host:port a failed request went to, from its
+// *url.Error; "" when unknown.
+func requestHost(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			return u.Host
+		}
+	}
+	return ""
+}
+
 // call runs one Web API call with retries: a 429 waits its Retry-After, a
-// 5xx, timeout or broken connection backs off exponentially, a permanent
-// ok:false error returns at once. It stops when ctx ends.
+// 5xx, timeout, DNS, TLS or connection failure backs off exponentially, a
+// permanent ok:false error returns at once. It stops when ctx ends.
 func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.Context) error) error {
+	return a.callObserved(ctx, method, fn, nil)
+}
+
+// callObserved is call that also hands each failed attempt it is about to
+// retry to observe (nil: none).
+func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx context.Context) error, observe func(*Error)) error {
 	backoff := a.retry.base
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
@@ -118,14 +281,21 @@ func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.C
 			return nil
 		}
 		retry, wait, code := classify(err)
-		if retry && !idempotent[method] && mayHaveArrived(err) {
-			// Slack may have posted it already; a second post would show
-			// the notice twice. Record it as failed instead.
+		fail := &Error{Method: method, Code: code, Attempts: attempt, Err: err}
+		if retry && !idempotent[method] && fail.Unreachable() && !neverSent(err) {
+			// The request may have reached Slack and only its answer was
+			// lost (a timeout, a dropped connection): Slack may have posted
+			// it already, and a second post would show the notice twice.
+			// Record it as failed instead. A request that never left (DNS,
+			// refused connection, TLS handshake) is safe to repeat.
 			retry = false
 		}
-		fail := &Error{Method: method, Code: code, Attempts: attempt, Permanent: !retry, Err: err}
+		fail.Permanent = !retry
 		if !retry || attempt >= a.retry.attempts || ctx.Err() != nil {
 			return fail
+		}
+		if observe != nil {
+			observe(fail)
 		}
 		if wait == 0 {
 			wait = backoff + rand.N(backoff/4+1)

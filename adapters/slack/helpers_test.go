@@ -99,6 +99,9 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// fastRetry is the retry policy of tests: 4 attempts, backoff 10–40 ms.
+var fastRetry = retryPolicy{attempts: 4, base: 10 * time.Millisecond, max: 40 * time.Millisecond, maxRetryWait: 5 * time.Second}
+
 type fixture struct {
 	a     *Adapter
 	api   *slacktestapi.Server
@@ -123,7 +126,7 @@ func newFixture(t *testing.T, mode string) *fixture {
 		t.Fatal(err)
 	}
 	a.core = f.core
-	a.retry = retryPolicy{attempts: 4, base: 10 * time.Millisecond, max: 40 * time.Millisecond, maxRetryWait: 5 * time.Second}
+	a.retry = fastRetry
 	t.Cleanup(a.Wait)
 	f.a = a
 	if mode == ModeHTTP {

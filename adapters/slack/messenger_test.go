@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -230,6 +232,9 @@ func (f *flakyAPI) AuthTestContext(context.Context) (*slackgo.AuthTestResponse, 
 func TestDeliveryClassifiesTransportErrors(t *testing.T) {
 	reset := &url.Error{Op: "Post", URL: "https://slack.com/api/chat.postMessage", Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}
 	refused := &url.Error{Op: "Post", URL: "https://slack.com/api/chat.postMessage", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	noHost := &url.Error{Op: "Post", URL: "https://slack.invalid/api/chat.postMessage", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "slack.invalid", IsNotFound: true}}}
+	untrusted := &url.Error{Op: "Post", URL: "https://slack.com/api/chat.postMessage", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+	lateAnswer := &url.Error{Op: "Post", URL: "https://slack.com/api/chat.postMessage", Err: timeoutError{}}
 	tests := []struct {
 		name      string
 		errs      []error
@@ -240,6 +245,9 @@ func TestDeliveryClassifiesTransportErrors(t *testing.T) {
 		{"a post whose connection was reset is not repeated", []error{reset, reset}, 1, true},
 		{"a post cut off by EOF is not repeated", []error{io.ErrUnexpectedEOF}, 1, true},
 		{"a refused connection (never sent) is retried", []error{refused, refused}, 3, false},
+		{"a name that does not resolve (never sent) is retried", []error{noHost, noHost}, 3, false},
+		{"a failed TLS handshake (never sent) is retried", []error{untrusted}, 2, false},
+		{"a post whose answer timed out is not repeated", []error{lateAnswer}, 1, true},
 		{"a 503 status is retried", []error{slackgo.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}}, 2, false},
 		{"a 429 without Retry-After is retried", []error{slackgo.StatusCodeError{Code: 429, Status: "429"}}, 2, false},
 		{"cancellation is not", []error{context.Canceled}, 1, true},

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -57,12 +58,17 @@ func (c Call) Param(name string) string {
 }
 
 // Fault is an injected failure of one call: an HTTP status (429 with
-// RetryAfter seconds, 5xx), or an ok:false error code with status 200.
+// RetryAfter seconds, 5xx), an ok:false error code with status 200, or a
+// connection closed without an answer.
 type Fault struct {
 	Status     int
 	RetryAfter string
 	Error      string
 	Delay      time.Duration // before answering (timeouts)
+	// Hangup closes the connection after reading the request, without
+	// answering: to the client, a request that may have been processed and
+	// whose answer was lost. The call is recorded with Status 0.
+	Hangup bool
 }
 
 // User is a workspace member known to users.info.
@@ -103,11 +109,34 @@ type Server struct {
 // New starts a fake Slack on 127.0.0.1, closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{queued: map[string][]Fault{}, always: map[string]Fault{}, users: map[string]User{}, groups: map[string][]string{}, changed: make(chan struct{})}
+	s := newServer()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
 }
+
+func newServer() *Server {
+	return &Server{queued: map[string][]Fault{}, always: map[string]Fault{}, users: map[string]User{}, groups: map[string][]string{}, changed: make(chan struct{})}
+}
+
+// NewTLS starts a fake Slack on 127.0.0.1 over HTTPS, with a certificate
+// that only Client trusts: any other client fails the TLS handshake, and
+// no call is recorded.
+func NewTLS(t testing.TB) *Server {
+	t.Helper()
+	s := newServer()
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
+	s.srv.StartTLS()
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// Client returns an HTTP client that trusts the fake (for NewTLS).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Addr is the fake's host:port on 127.0.0.1.
+func (s *Server) Addr() string { return s.srv.Listener.Addr().String() }
 
 // APIURL is the Web API base URL, with the trailing slash slack-go wants.
 func (s *Server) APIURL() string { return s.srv.URL + "/api/" }
@@ -342,6 +371,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var status int
 	var resp any
 	switch {
+	case faulty && f.Hangup:
+		c.Status = 0
+		s.calls = append(s.calls, c)
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
 	case faulty && f.Status != 0 && f.Status != http.StatusOK:
 		status = f.Status
 		if f.RetryAfter != "" {
