@@ -41,7 +41,11 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 	var failed []string
 	for _, c := range h.Checks {
 		if err := c.Func(ctx); err != nil {
-			failed = append(failed, c.Name+": "+err.Error())
+			msg := err.Error()
+			if !strings.HasPrefix(msg, c.Name+": ") { // the check's own error may already say whose it is
+				msg = c.Name + ": " + msg
+			}
+			failed = append(failed, msg)
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
