@@ -404,7 +404,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	}
 	defer st.Close()
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Logger: log})
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Logger: log})
 
 	mux := http.NewServeMux()
 	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}

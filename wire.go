@@ -22,7 +22,7 @@ func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store
 		sa, err := slackadapter.New(slackadapter.Options{
 			BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken, SigningSecret: cfg.Slack.SigningSecret,
 			APIURL: cfg.Slack.APIURL, Mode: cfg.Slack.Mode, Command: cfg.Slack.Command,
-			Core: b, Once: st, Groups: bc.Groups, Logger: log,
+			Core: b, Groups: bc.Groups, Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)

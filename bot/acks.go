@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -99,27 +101,32 @@ func (d *Directory) Acked(acks []Ack, scope string) []AckEntry {
 	return out
 }
 
-// Press records an Acknowledge press (a button, or ack by command) and
-// returns the private answer for the presser. An empty scope means the
-// scope of the latest acknowledgeable notice.
-func (b *Bot) Press(ctx context.Context, actor Actor, upgradeID, scope string) Message {
-	id, err := commands.ParseID(upgradeID)
+// ButtonPress is one press of an Acknowledge button (or ack by command).
+type ButtonPress struct {
+	Actor  Actor
+	Button AckButton // the upgrade and scope; an empty Scope means the latest notice's
+	// Delivery is the platform's id of this press, so that a re-sent one
+	// changes nothing; "" when there is none.
+	Delivery string
+}
+
+// Press records an Acknowledge press and returns the private answer for the
+// presser; a press the platform sent again gives a KindDuplicate message
+// (answer nothing). A press on a button costs one store round trip: what it
+// needs to know of the upgrade never changes (cached), and the store checks
+// the state, records the acknowledgments, their decisions and events, and
+// the delivery, in one step.
+func (b *Bot) Press(ctx context.Context, p ButtonPress) Message {
+	id, err := commands.ParseID(p.Button.UpgradeID)
 	if err != nil {
-		return errorMessage(T(fmt.Sprintf("Unknown upgrade %q.", upgradeID)))
+		return errorMessage(T(fmt.Sprintf("Unknown upgrade %q.", p.Button.UpgradeID)))
 	}
-	if scope == "" {
-		u, err := load(ctx, b.store, id)
-		if err != nil {
-			return b.failed(ctx, "press", actor, err)
-		}
-		scope = u.CurrentScope()
+	if s := p.Button.Scope; s != "" && !ValidScope(s) {
+		return errorMessage(T(fmt.Sprintf("Unknown acknowledgment scope %q; use brief or rollback.", s)))
 	}
-	if !ValidScope(scope) {
-		return errorMessage(T(fmt.Sprintf("Unknown acknowledgment scope %q; use brief or rollback.", scope)))
-	}
-	m, err := b.ack(ctx, actor, id, scope)
+	m, err := b.ack(ctx, p.Actor, id, p.Button.Scope, p.Delivery)
 	if err != nil {
-		return b.failed(ctx, "press", actor, err)
+		return b.failed(ctx, "press", p.Actor, err)
 	}
 	return m
 }
@@ -140,41 +147,63 @@ func ackable(u *Upgrade, scope string) error {
 	return nil
 }
 
-// ack records the actor's acknowledgment of scope: for herself, and for
-// each audience group she answers for. Each first acknowledgment is one
-// decision and one event; a repeat changes nothing and says when.
-func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Message, error) {
-	u, err := load(ctx, b.store, id)
-	if err != nil {
-		return Message{}, err
-	}
-	if err := ackable(u, scope); err != nil {
+// ack records the actor's acknowledgment of scope (the latest notice's
+// when empty): for herself, and for each audience group she answers for.
+// Each first acknowledgment is one decision and one event; a repeat
+// changes nothing and says when.
+func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery string) (Message, error) {
+	var u *Upgrade
+	var err error
+	if scope == "" { // the state decides: read it
+		if u, err = load(ctx, b.store, id); err != nil {
+			return Message{}, err
+		}
+		scope = u.CurrentScope()
+	} else if u, err = b.heads.get(ctx, b.store, id); err != nil {
 		return Message{}, err
 	}
 	now := b.now().UTC()
 	self := b.dir.KeyOf(actor.ID)
-	var recorded bool // any key acknowledged for the first time
-	var stands Ack
-	for i, key := range b.dir.Satisfies(actor, u.Audience) {
-		a := Ack{Scope: scope, Who: key, Via: actor.ID, At: now}
-		d := Decision{At: now, Actor: key, Action: ActionAcknowledged, Scope: scope, Via: actor.ID}
-		data := map[string]any{"scope": scope, "via": actor.ID}
+	w := AckWrite{Scope: scope, Delivery: delivery}
+	for _, key := range b.dir.Satisfies(actor, u.Audience) {
+		e := AckEntryWrite{
+			Ack:      Ack{Scope: scope, Who: key, Via: actor.ID, At: now},
+			Decision: Decision{At: now, Actor: key, Action: ActionAcknowledged, Scope: scope, Via: actor.ID},
+			Event: Event{ID: randomID(), Type: EventAcknowledged, UpgradeID: u.Key(), Service: u.Service, At: now, Actor: self,
+				Data: map[string]any{"scope": scope, "via": actor.ID}},
+		}
 		if key != self {
-			a.By, d.Actor, d.For, data["for"] = self, self, key, key
+			e.Ack.By, e.Decision.Actor, e.Decision.For, e.Event.Data["for"] = self, self, key, key
 		}
-		a, isFirst, err := b.store.Ack(ctx, id, a, d)
-		if err != nil {
-			return Message{}, fmt.Errorf("record ack of %s: %w", u.Key(), err)
+		w.Entries = append(w.Entries, e)
+	}
+	res, err := b.store.Ack(ctx, id, w)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Message{}, refusal(ENOTFOUND, T("Unknown upgrade "+u.Key()+". Try ").Command(hint("list")).Add("."))
 		}
-		if i == 0 {
-			stands = a
+		return Message{}, fmt.Errorf("record ack of %s: %w", u.Key(), err)
+	}
+	switch {
+	case res.Duplicate:
+		return Message{Kind: KindDuplicate, UpgradeID: u.Key()}, nil
+	case res.Refused:
+		cur := u.Clone()
+		cur.State = res.State
+		if err := ackable(cur, scope); err != nil {
+			return Message{}, err
 		}
-		if isFirst {
+		return Message{}, fmt.Errorf("ack of %s refused in state %s", u.Key(), res.State)
+	}
+	recorded := false
+	for i, first := range res.First {
+		if first {
 			recorded = true
-			b.ev.emit(ctx, u, EventAcknowledged, self, data)
+			b.ev.recorded(w.Entries[i].Event)
 		}
 	}
 	if !recorded {
+		stands := res.Standing[0]
 		if stands.Who != self && b.dir.KeyOf(stands.Via) != self {
 			// Her group was answered for by another member.
 			return ackedForYou(u, scope, b.dir.Principal(stands.Who), b.dir.Principal(b.dir.KeyOf(stands.Via)), stands.At), nil
@@ -182,5 +211,36 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope string) (Messa
 		return ackedBefore(u, scope, stands.At), nil
 	}
 	b.out.refreshRoot(id)
+	b.ev.relay(id)
 	return ackThanks(u, scope), nil
+}
+
+// heads caches what never changes of an upgrade once it is scheduled (its
+// id, service, version and audience), so that a press reads nothing before
+// its one write. Bounded: when full it forgets everything.
+type heads struct {
+	mu  sync.Mutex
+	m   map[int]*Upgrade
+	max int
+}
+
+func (h *heads) get(ctx context.Context, st Store, id int) (*Upgrade, error) {
+	h.mu.Lock()
+	u, ok := h.m[id]
+	h.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	u, err := load(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	head := &Upgrade{ID: u.ID, Service: u.Service, Version: u.Version, Audience: u.Audience, State: u.State}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) >= h.max {
+		h.m = make(map[int]*Upgrade)
+	}
+	h.m[id] = head
+	return head, nil
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// ReleaseTimeout bounds the release lookup of a link (default 10s); the
 	// upgrade's later notices wait for it, so it stays short.
 	ReleaseTimeout time.Duration
+	// Once de-duplicates commands a platform sent again (the store);
+	// without it only reads are (in memory).
+	Once Once
 	// Recover is how often Run looks for command notices that a replica
 	// recorded and never delivered (it died), and sends them (30s; see
 	// RecoverNotices). Negative disables it.
@@ -66,6 +69,9 @@ type Bot struct {
 	planner  Planner // nil: nothing is planned
 	sched    *Scheduler
 	recover  time.Duration
+	heads    *heads  // what a press needs of an upgrade, cached
+	once     Once    // de-duplicates re-sent commands that change something; optional
+	recent   *recent // de-duplicates re-sent reads, in memory
 	// releaseTimeout bounds one release lookup.
 	releaseTimeout time.Duration
 }
@@ -105,9 +111,11 @@ func New(o Options) *Bot {
 		Reader: NewReader(o.Store, dir),
 		cfg:    o.Config, dir: dir, store: o.Store, releases: o.Releases, now: o.Now, log: o.Logger,
 		out:     newDelivery(o.Store, o.Messenger, dir, o.Now, o.Logger, interval),
-		ev:      &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger},
 		recover: o.Recover, releaseTimeout: o.ReleaseTimeout,
+		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL),
 	}
+	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, queue: b.out.out.enqueue}
+	b.ev.outbox, _ = o.Store.(EventOutbox)
 	if o.Queue != nil {
 		b.sched = newScheduler(schedulerParts{cfg: o.Config, dir: dir, store: o.Store, queue: o.Queue, out: b.out, ev: b.ev}, o.Scheduler, o.Now, o.Logger)
 		b.planner = b.sched
@@ -138,6 +146,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	if b.recover > 0 && b.out.notices != nil {
 		wg.Go(func() { b.recoverLoop(ctx, b.recover) })
+	}
+	if b.recover > 0 && b.ev.outbox != nil {
+		wg.Go(func() { b.relayLoop(ctx, 4*b.recover) })
 	}
 	var err error
 	if b.sched != nil {
@@ -184,6 +195,10 @@ type Invocation struct {
 	// Handle is the platform's own handle for answering this invocation
 	// later (opaque to the core); empty when there is none.
 	Handle string
+	// Delivery is the platform's id of this request, so that one it sends
+	// again is answered with a KindDuplicate message and changes nothing;
+	// "" when there is none.
+	Delivery string
 }
 
 // invoker is whom a command's background failures are told to.
@@ -224,6 +239,11 @@ func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 
 // Do executes a typed command (platforms with structured options build these).
 func (b *Bot) Do(ctx context.Context, inv Invocation, cmd commands.Command) Message {
+	if dup, err := b.duplicate(ctx, inv, cmd); err != nil {
+		b.log.WarnContext(ctx, "de-duplication unavailable; running the command", "err", err)
+	} else if dup {
+		return Message{Kind: KindDuplicate}
+	}
 	m, err := b.execute(ctx, inv, cmd)
 	if err != nil {
 		usage := ""
@@ -278,11 +298,7 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 	case commands.Extend:
 		return b.transitionCmd(ctx, inv, "extend", c.ID, edit{by: c.By})
 	case commands.Ack:
-		u, err := load(ctx, b.store, c.ID)
-		if err != nil {
-			return Message{}, err
-		}
-		return b.ack(ctx, inv.Actor, u.ID, u.CurrentScope())
+		return b.ack(ctx, inv.Actor, c.ID, "", inv.Delivery)
 	case commands.Pending:
 		return b.pending(ctx, c.ID)
 	case commands.Link:

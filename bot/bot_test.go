@@ -125,12 +125,12 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 		t.Fatalf("root ack button = %+v, want UPG-1:brief", root.Ack)
 	}
 
-	if m := f.b.Press(context.Background(), who("bob").Actor, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+	if m := pressAs(f.b, context.Background(), who("bob").Actor, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
 		t.Fatalf("first press: %s", lines(m))
 	}
 	f.advance(time.Minute)
-	f.b.Press(context.Background(), who("carol").Actor, "UPG-1", "brief")
-	again := f.b.Press(context.Background(), who("bob").Actor, "UPG-1", "brief")
+	pressAs(f.b, context.Background(), who("carol").Actor, "UPG-1", "brief")
+	again := pressAs(f.b, context.Background(), who("bob").Actor, "UPG-1", "brief")
 	if !strings.Contains(lines(again), "already acknowledged") || !strings.Contains(lines(again), "2026-11-22 10:00 UTC") {
 		t.Fatalf("second press should say when: %s", lines(again))
 	}
@@ -308,11 +308,11 @@ func TestPersonCountsOnceAndOutsidersShownApart(t *testing.T) {
 	f := newFixture(t)
 	f.ok(t, "alice", schedulePayments)
 	ctx := context.Background()
-	f.b.Press(ctx, bot.Actor{ID: "test:UALICE"}, "UPG-1", "brief")
-	if m := f.b.Press(ctx, bot.Actor{ID: "other:1001"}, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
+	pressAs(f.b, ctx, bot.Actor{ID: "test:UALICE"}, "UPG-1", "brief")
+	if m := pressAs(f.b, ctx, bot.Actor{ID: "other:1001"}, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
 		t.Fatalf("alice's second identity counted again: %s", lines(m))
 	}
-	f.b.Press(ctx, bot.Actor{ID: "test:UZED", Name: "zed"}, "UPG-1", "brief")
+	pressAs(f.b, ctx, bot.Actor{ID: "test:UZED", Name: "zed"}, "UPG-1", "brief")
 	f.b.Flush()
 	root := lines(lastRoot(t, f.rec, "test:#payments"))
 	if miss, ok := contains(root, "Acknowledged 1/3 · waiting for @bob @carol", "Also seen by @UZED"); !ok {
@@ -326,7 +326,7 @@ func TestGroupOwnerSatisfiedByMember(t *testing.T) {
 	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
 	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
 	b.Handle(context.Background(), who("alice"), schedulePayments)
-	b.Press(context.Background(), bot.Actor{ID: "test:UEVE", Groups: []string{"test:SOPS"}}, "1", "brief")
+	pressAs(b, context.Background(), bot.Actor{ID: "test:UEVE", Groups: []string{"test:SOPS"}}, "1", "brief")
 	m := b.Handle(context.Background(), who("alice"), "pending 1")
 	b.Flush()
 	if got := lines(m); !strings.Contains(got, "1 of 2 have not acknowledged") || strings.Contains(got, "SOPS") {
@@ -410,7 +410,7 @@ func TestRootEditsCoalesced(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.Press(context.Background(), bot.Actor{ID: fmt.Sprintf("test:UX%03d", i)}, "UPG-1", "brief")
+			pressAs(b, context.Background(), bot.Actor{ID: fmt.Sprintf("test:UX%03d", i)}, "UPG-1", "brief")
 		}()
 	}
 	wg.Wait()
@@ -601,9 +601,9 @@ func TestRootShowsTheLatestStateAcrossReplicas(t *testing.T) {
 	b.Handle(ctx, who("alice"), schedulePayments)
 	b.Flush()
 
-	a.Press(ctx, who("bob").Actor, "UPG-1", "brief") // A renders 1/3; its edit hangs
+	pressAs(a, ctx, who("bob").Actor, "UPG-1", "brief") // A renders 1/3; its edit hangs
 	<-slow.entered
-	b.Press(ctx, who("carol").Actor, "UPG-1", "brief") // B renders 2/3 and edits at once
+	pressAs(b, ctx, who("carol").Actor, "UPG-1", "brief") // B renders 2/3 and edits at once
 	b.Flush()
 	close(slow.open) // A's stale edit lands last
 	a.Flush()
@@ -631,7 +631,7 @@ var carolInSOPS = bot.Actor{ID: "test:UCAROL", Name: "carol", Groups: []string{"
 
 func TestGroupMemberAckCountsOnceForTheGroup(t *testing.T) {
 	f := groupFixture(t)
-	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+	if m := pressAs(f.b, context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
 		t.Fatalf("press: %s", lines(m))
 	}
 	f.b.Flush()
@@ -655,7 +655,7 @@ func TestGroupMemberAckCountsOnceForTheGroup(t *testing.T) {
 	}
 	// Another member finds the group answered for, and is told by whom.
 	dave := bot.Actor{ID: "test:UDAVE", Name: "dave", Groups: []string{"test:SOPS"}}
-	if m := lines(f.b.Press(context.Background(), dave, "UPG-1", "brief")); !strings.Contains(m, "@SOPS already acknowledged the upgrade window of UPG-1 checkout v9, by @carol at 2026-11-22 10:00 UTC; nothing more is needed from you.") {
+	if m := lines(pressAs(f.b, context.Background(), dave, "UPG-1", "brief")); !strings.Contains(m, "@SOPS already acknowledged the upgrade window of UPG-1 checkout v9, by @carol at 2026-11-22 10:00 UTC; nothing more is needed from you.") {
 		t.Fatalf("a second member's press: %s", m)
 	}
 }
@@ -667,7 +667,7 @@ func TestRepeatPressThatNewlyAnswersForAGroupRefreshesTheRoot(t *testing.T) {
 		t.Fatalf("root after carol's own ack:\n%s", root)
 	}
 	f.advance(time.Minute)
-	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+	if m := pressAs(f.b, context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
 		t.Fatalf("a press that counted for the group for the first time: %s", lines(m))
 	}
 	f.b.Flush()
@@ -675,7 +675,7 @@ func TestRepeatPressThatNewlyAnswersForAGroupRefreshesTheRoot(t *testing.T) {
 	if !strings.Contains(root, "Acknowledged 1/2 · waiting for @bob") || strings.Contains(root, "Also seen by") {
 		t.Fatalf("root not refreshed after the group's ack:\n%s", root)
 	}
-	if m := f.b.Press(context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
+	if m := pressAs(f.b, context.Background(), carolInSOPS, "UPG-1", "brief"); !strings.Contains(lines(m), "already acknowledged") {
 		t.Fatalf("third press: %s", lines(m))
 	}
 }

@@ -2,7 +2,11 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 )
 
 // events publishes what happened to upgrades: to the store's stream, then to
@@ -12,6 +16,14 @@ type events struct {
 	sinks []EventSink
 	now   Clock
 	log   *slog.Logger
+	// outbox, when the store has one, moves events written with their
+	// change (acknowledgments) to the shared stream; queue runs that in
+	// the background, in the upgrade's order.
+	outbox EventOutbox
+	queue  func(id int, task func(context.Context))
+
+	mu      sync.Mutex
+	pending map[int]bool // a relay of the upgrade is queued and not started
 }
 
 // emit publishes one event of u. A failure is logged: the change it
@@ -21,7 +33,93 @@ func (e *events) emit(ctx context.Context, u *Upgrade, typ, actor string, data m
 	if err := e.store.Publish(ctx, ev); err != nil {
 		e.log.ErrorContext(ctx, "publishing event failed", "event", typ, "upgrade", u.Key(), "err", err)
 	}
+	e.recorded(ev)
+}
+
+// recorded hands an event the store has recorded to the sinks.
+func (e *events) recorded(ev Event) {
 	for _, s := range e.sinks {
 		s.Event(ev)
 	}
+}
+
+// relay moves the events written with the upgrade's changes to the shared
+// stream, in the background; relays of one upgrade that pile up are one.
+func (e *events) relay(id int) {
+	if e.outbox == nil {
+		return
+	}
+	e.mu.Lock()
+	if e.pending[id] {
+		e.mu.Unlock()
+		return
+	}
+	if e.pending == nil {
+		e.pending = map[int]bool{}
+	}
+	e.pending[id] = true
+	e.mu.Unlock()
+	e.queue(id, func(ctx context.Context) {
+		e.mu.Lock()
+		delete(e.pending, id)
+		e.mu.Unlock()
+		if _, err := e.outbox.RelayEvents(ctx, id); err != nil {
+			e.log.WarnContext(ctx, "relaying events to the shared stream failed; the next sweep does it", "upgrade", id, "err", err)
+		}
+	})
+}
+
+// relayLookback is how long after its window ended an upgrade may still
+// have events to relay: a rollback is acknowledged within a day or two.
+const relayLookback = 48 * time.Hour
+
+// RelayEvents moves to the shared stream the events that presses wrote with
+// their change and that are not there yet, for every upgrade that may have
+// some: the active ones and those whose windows ended within two days. A
+// replica that died between a press and its background relay leaves them
+// for this sweep. It returns how many events it moved.
+func (b *Bot) RelayEvents(ctx context.Context) (int, error) {
+	if b.ev.outbox == nil {
+		return 0, nil
+	}
+	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	if err != nil {
+		return 0, fmt.Errorf("relay events: %w", err)
+	}
+	recent, err := b.store.List(ctx, Filter{From: b.now().Add(-relayLookback)})
+	if err != nil {
+		return 0, fmt.Errorf("relay events: %w", err)
+	}
+	seen := map[int]bool{}
+	n := 0
+	var errs []error
+	for _, u := range append(active, recent...) {
+		if seen[u.ID] {
+			continue
+		}
+		seen[u.ID] = true
+		m, err := b.ev.outbox.RelayEvents(ctx, u.ID)
+		n += m
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// relayLoop runs RelayEvents when Run starts and every interval.
+func (b *Bot) relayLoop(ctx context.Context, every time.Duration) {
+	pass := func() {
+		n, err := b.RelayEvents(ctx)
+		if err != nil && ctx.Err() == nil {
+			b.log.WarnContext(ctx, "relaying events left behind failed", "relayed", n, "err", err)
+		} else if n > 0 {
+			b.log.InfoContext(ctx, "relayed events a replica left behind", "events", n)
+		}
+	}
+	pass()
+	repeat(ctx, every, pass)
 }

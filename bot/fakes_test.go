@@ -72,3 +72,8 @@ func (s *stuck) Reply(ctx context.Context, _ bot.MessageRef, _ bot.Message) (bot
 }
 
 func (s *stuck) Edit(ctx context.Context, _ bot.MessageRef, _ bot.Message) error { return s.wait(ctx) }
+
+// pressAs presses the Acknowledge button of upgrade id for scope as actor.
+func pressAs(b *bot.Bot, ctx context.Context, actor bot.Actor, id, scope string) bot.Message {
+	return b.Press(ctx, bot.ButtonPress{Actor: actor, Button: bot.AckButton{UpgradeID: id, Scope: scope}})
+}

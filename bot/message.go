@@ -247,6 +247,9 @@ const (
 	KindLinked      Kind = "release_linked"
 	KindReply       Kind = "reply" // an answer to the invoker
 	KindError       Kind = "error" // a refusal: the invoker's input changed nothing
+	// KindDuplicate answers a delivery the platform sent again, already
+	// handled: the adapter answers nothing.
+	KindDuplicate Kind = "duplicate"
 )
 
 // Private reports whether a message of this kind is for one person only:

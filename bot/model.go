@@ -149,6 +149,46 @@ type Ack struct {
 	At    time.Time `json:"at"`
 }
 
+// AckWrite is one press as the store records it: the acknowledgments it
+// makes (the presser's own, and her groups'), each with its decision and
+// its event, written together or not at all.
+type AckWrite struct {
+	Scope    string
+	Delivery string // the platform's id of the press; "" for none
+	Entries  []AckEntryWrite
+}
+
+// AckEntryWrite is one acknowledgment of a press, with what goes with it.
+type AckEntryWrite struct {
+	Ack      Ack
+	Decision Decision
+	Event    Event
+}
+
+// AckResult is what a press changed.
+type AckResult struct {
+	// Duplicate: the delivery was recorded before; nothing changed.
+	Duplicate bool
+	// Refused is set, with the upgrade's State, when the state no longer
+	// asks for the scope; nothing changed.
+	Refused bool
+	State   State
+	// Standing is, per entry, the acknowledgment that stands; First says
+	// whether it was recorded now.
+	Standing []Ack
+	First    []bool
+}
+
+// AcceptsScope reports whether an upgrade in state s asks for
+// acknowledgments of scope: the pre-brief while scheduled or in progress,
+// the rollback alert once rolled back.
+func (s State) AcceptsScope(scope string) bool {
+	if scope == ScopeRollback {
+		return s == RolledBack
+	}
+	return s == Scheduled || s == InProgress
+}
+
 // Decision is one entry of an upgrade's decision log. The core composes it
 // with structured fields; views turn it into words.
 type Decision struct {

@@ -97,7 +97,7 @@ func TestAPressThatAsksForNothingChangesNothing(t *testing.T) {
 			}
 			before := len(f.st.EventTypes())
 			acks, _ := f.st.Acks(context.Background(), 1)
-			m := f.b.Press(context.Background(), who("bob").Actor, "UPG-1", c.scope)
+			m := pressAs(f.b, context.Background(), who("bob").Actor, "UPG-1", c.scope)
 			if m.Kind != bot.KindError || !strings.Contains(lines(m), c.want) {
 				t.Fatalf("press: %s", lines(m))
 			}

@@ -23,17 +23,28 @@ type Store interface {
 	Update(ctx context.Context, u *Upgrade, d Decision) error
 	// List returns the upgrades that match, ordered by start.
 	List(ctx context.Context, f Filter) ([]*Upgrade, error)
-	// Ack records a if that principal has no acknowledgment of the scope
-	// yet (first wins), and appends d to the decision log, atomically. It
-	// returns the acknowledgment that stands and whether a was the first;
-	// d is only logged when it was.
-	Ack(ctx context.Context, id int, a Ack, d Decision) (Ack, bool, error)
+	// Ack records one press in one step: unless w.Delivery was seen before
+	// (a re-sent press changes nothing), and if the upgrade's state still
+	// asks for w.Scope (scheduled or in progress for brief, rolled back
+	// for rollback), each entry's acknowledgment is recorded when that
+	// principal has none for the scope yet (first wins), together with its
+	// decision and its event. A missing upgrade is ErrNotFound.
+	Ack(ctx context.Context, id int, w AckWrite) (AckResult, error)
 	// Acks lists all acknowledgments of an upgrade, oldest first.
 	Acks(ctx context.Context, id int) ([]Ack, error)
 	// Log returns the decision log, oldest first.
 	Log(ctx context.Context, id int) ([]Decision, error)
 	// Publish appends an event to the shared, capped event stream.
 	Publish(ctx context.Context, e Event) error
+}
+
+// EventOutbox is an optional capability of a Store that writes an event
+// with the change it describes, under the upgrade (Ack does): RelayEvents
+// moves the upgrade's events not yet in the shared stream there, exactly
+// once whoever calls it and however often (a replica that died after the
+// change leaves them for the next call).
+type EventOutbox interface {
+	RelayEvents(ctx context.Context, id int) (int, error)
 }
 
 // Messenger posts on chat platforms. Channel and user ids carry the

@@ -160,10 +160,10 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 	}
 	router := bot.Router{}
 	now := func() time.Time { return slackNow }
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Now: now, Logger: log})
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Now: now, Logger: log})
 	a, err := slackadapter.New(slackadapter.Options{
 		BotToken: "xoxb-load", SigningSecret: slackSecret, APIURL: api.APIURL(), Mode: slackadapter.ModeHTTP,
-		Core: b, Once: st, Now: time.Now, Logger: log,
+		Core: b, Now: time.Now, Logger: log,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -189,7 +189,7 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 			tb.Fatal(m.Plain(time.UTC))
 		}
 	}
-	b.Press(ctx, bot.Actor{ID: "slack:U0BOB"}, "UPG-1", "brief")
+	b.Press(ctx, bot.ButtonPress{Actor: bot.Actor{ID: "slack:U0BOB"}, Button: bot.AckButton{UpgradeID: "UPG-1", Scope: "brief"}})
 	b.Flush()
 	return e
 }

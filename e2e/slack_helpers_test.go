@@ -100,10 +100,10 @@ func newSlackEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackE
 		}
 	}
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Now: func() time.Time { return slackNow }, Logger: log})
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Now: func() time.Time { return slackNow }, Logger: log})
 	a, err := slackadapter.New(slackadapter.Options{
 		BotToken: "xoxb-e2e", AppToken: "xapp-e2e", SigningSecret: slackSecret, APIURL: api.APIURL(),
-		Mode: mode, Command: "/upgrade", Core: b, Once: st, Groups: cfg.Groups, Now: func() time.Time { return slackNow }, Logger: log,
+		Mode: mode, Command: "/upgrade", Core: b, Groups: cfg.Groups, Now: func() time.Time { return slackNow }, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -31,8 +31,8 @@ func TestSlackReadyzTellsUnreachableFromRefused(t *testing.T) {
 		want    string
 		notWant string
 	}{
-		{"unresolvable api_url", "http://slack.invalid/api/", "slack: slack: cannot reach Slack at slack.invalid: ", "refused"},
-		{"refused token", refusing.APIURL(), "slack: slack: the bot token was refused: invalid_auth", "cannot reach"},
+		{"unresolvable api_url", "http://slack.invalid/api/", "slack: cannot reach Slack at slack.invalid: ", "refused"},
+		{"refused token", refusing.APIURL(), "slack: the bot token was refused: invalid_auth", "cannot reach"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestSlackReadyzTellsUnreachableFromRefused(t *testing.T) {
 			b := bot.New(bot.Options{Config: slackConfig(), Store: st, Messenger: router, Logger: log})
 			a, err := slackadapter.New(slackadapter.Options{
 				BotToken: "xoxb-e2e-secret", SigningSecret: slackSecret, APIURL: tc.apiURL, Mode: slackadapter.ModeHTTP,
-				Core: b, Once: st, Logger: log,
+				Core: b, Logger: log,
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -11,26 +11,28 @@ import "github.com/redis/go-redis/v9"
 // Redis untouched: converting them to Lua numbers and back could print them
 // in exponent notation.
 
-// createScript stores a new upgrade.
+// createScript stores a new upgrade. Its state is kept beside its JSON, so
+// ackScript can check it without decoding.
 //
-// KEYS: data, log, acks. ARGV: json, decision json, log maxlen, ttl ms (0 = none).
+// KEYS: data, log, acks, events. ARGV: json, decision json, log maxlen, ttl
+// ms (0 = none), state.
 // Returns 1, or 0 when the upgrade already exists.
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'rev', '1', 'json', ARGV[1])
+redis.call('HSET', KEYS[1], 'rev', '1', 'json', ARGV[1], 'state', ARGV[5])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'decision', ARGV[2])
 if ARGV[4] ~= '0' then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 end
 return 1
 `)
 
 // updateScript is the compare-and-set of an upgrade.
 //
-// KEYS: data, log, acks. ARGV: json, new rev, decision json (” = none),
-// log maxlen, ttl ms (0 = keep forever).
+// KEYS: data, log, acks, events. ARGV: json, new rev, decision json (” =
+// none), log maxlen, ttl ms (0 = keep forever), state.
 // Returns 1 when saved, 0 when the stored rev is not new rev - 1, -1 when the
 // upgrade does not exist.
 var updateScript = redis.NewScript(`
@@ -41,11 +43,11 @@ end
 if tonumber(cur) ~= tonumber(ARGV[2]) - 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'json', ARGV[1])
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'json', ARGV[1], 'state', ARGV[6])
 if ARGV[3] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'decision', ARGV[3])
 end
-for i = 1, 3 do
+for i = 1, 4 do
   if ARGV[5] ~= '0' then
     redis.call('PEXPIRE', KEYS[i], ARGV[5])
   else
@@ -55,26 +57,122 @@ end
 return 1
 `)
 
-// ackScript records an acknowledgment if none stands for the field yet.
+// ackScript records one press in one step: the state check, the
+// de-duplication of the delivery, and for each acknowledgment of the press
+// (the presser's, her groups') first-wins in the acks hash with its
+// decision-log entry and its event in the upgrade's outbox stream (relayed
+// to the shared stream later, exactly once). Acks, log and outbox follow the
+// data's expiry, so a finished upgrade expires as one.
 //
-// KEYS: data, acks, log. ARGV: field (scope|who), ack json, decision json, log maxlen.
-// Returns {1, ack json} when this one is first, {0, standing ack json} when
-// one stood already, {-1} when the upgrade does not exist.
+// KEYS: data, acks, log, events, once. ARGV: scope, delivery? ('1'/'0'),
+// once ttl ms, log maxlen, n, then n times: field (scope|who), ack json,
+// decision json, event id, event type, event json.
+// Returns {-1} for a missing upgrade, {-2, state} when the state does not
+// ask for the scope, {-3} for a delivery seen before, else {1, then per
+// entry '1'|'0' (recorded now or not) and the standing ack json}.
 var ackScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1}
 end
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then
-  return {0, redis.call('HGET', KEYS[2], ARGV[1])}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then -- written before the state had a field of its own
+  state = cjson.decode(redis.call('HGET', KEYS[1], 'json'))['state']
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'decision', ARGV[3])
--- a finished upgrade expires as one: the new acks hash follows the data's TTL
+local ok
+if ARGV[1] == 'rollback' then
+  ok = state == 'rolled_back'
+else
+  ok = state == 'scheduled' or state == 'in_progress'
+end
+if not ok then
+  return {-2, state}
+end
+if ARGV[2] == '1' and not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[3]) then
+  return {-3}
+end
+local out = {1}
+for i = 0, tonumber(ARGV[5]) - 1 do
+  local b = 6 + i * 6
+  if redis.call('HSETNX', KEYS[2], ARGV[b], ARGV[b + 1]) == 1 then
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'decision', ARGV[b + 2])
+    redis.call('XADD', KEYS[4], '*', 'id', ARGV[b + 3], 'type', ARGV[b + 4], 'event', ARGV[b + 5])
+    out[#out + 1] = '1'
+    out[#out + 1] = ARGV[b + 1]
+  else
+    out[#out + 1] = '0'
+    out[#out + 1] = redis.call('HGET', KEYS[2], ARGV[b])
+  end
+end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  redis.call('PEXPIRE', KEYS[3], ttl)
+  for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
 end
-return {1, ARGV[2]}
+return out
+`)
+
+// relayReadScript returns the events of an upgrade's outbox that are not in
+// the shared stream yet: those after its cursor (the data hash's
+// 'relayed'), at most max.
+//
+// KEYS: data, events. ARGV: max.
+// Returns {cursor, id1, type1, json1, entry1, id2, ...} where entry is the
+// outbox entry's stream id.
+var relayReadScript = redis.NewScript(`
+local cursor = redis.call('HGET', KEYS[1], 'relayed') or '0-0'
+local out = {cursor}
+for _, e in ipairs(redis.call('XRANGE', KEYS[2], cursor, '+', 'COUNT', tonumber(ARGV[1]) + 1)) do
+  if e[1] ~= cursor and #out < 1 + 4 * tonumber(ARGV[1]) then
+    local f = {}
+    for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+    out[#out + 1] = f['id']
+    out[#out + 1] = f['type']
+    out[#out + 1] = f['event']
+    out[#out + 1] = e[1]
+  end
+end
+return out
+`)
+
+// relayWriteScript appends events to the shared stream unless they are
+// there already (by event id, remembered for a week in a sorted set beside
+// the stream), so relaying twice, or from two replicas, adds each once.
+//
+// KEYS: events, relayed. ARGV: now ms, forget-before ms, maxlen, then
+// triples of id, type, json.
+// Returns how many it appended.
+var relayWriteScript = redis.NewScript(`
+local n = 0
+for i = 4, #ARGV, 3 do
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[i], 'type', ARGV[i + 1], 'event', ARGV[i + 2])
+    redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i])
+    n = n + 1
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+return n
+`)
+
+// relayDoneScript moves an upgrade's relay cursor forward (never back: two
+// relays may finish out of order) and trims the outbox up to it.
+//
+// KEYS: data, events. ARGV: the last relayed entry's stream id.
+var relayDoneScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local cur = redis.call('HGET', KEYS[1], 'relayed') or '0-0'
+local function parts(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local cm, cs = parts(cur)
+local nm, ns = parts(ARGV[1])
+if nm > cm or (nm == cm and ns > cs) then
+  redis.call('HSET', KEYS[1], 'relayed', ARGV[1])
+  redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
+end
+return 1
 `)
 
 // indexScript points the List indexes at one revision of an upgrade, unless

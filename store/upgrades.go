@@ -26,11 +26,19 @@ const fetchBatch = 500
 // Keys. Everything of one upgrade shares the tag {upg:N}; the List indexes
 // share {idx}; the job schedule shares {jobs}.
 
-func (s *Store) seqKey() string            { return s.prefix + ":seq" }
-func (s *Store) upgKey(id int) string      { return s.prefix + ":{upg:" + strconv.Itoa(id) + "}" }
-func (s *Store) acksKey(id int) string     { return s.upgKey(id) + ":acks" }
-func (s *Store) logKey(id int) string      { return s.upgKey(id) + ":log" }
-func (s *Store) eventsKey() string         { return s.prefix + ":events" }
+func (s *Store) seqKey() string          { return s.prefix + ":seq" }
+func (s *Store) upgKey(id int) string    { return s.prefix + ":{upg:" + strconv.Itoa(id) + "}" }
+func (s *Store) acksKey(id int) string   { return s.upgKey(id) + ":acks" }
+func (s *Store) logKey(id int) string    { return s.upgKey(id) + ":log" }
+func (s *Store) eventsKey() string       { return s.prefix + ":events" }
+func (s *Store) outboxKey(id int) string { return s.upgKey(id) + ":events" }
+func (s *Store) onceUpgKey(id int, key string) string {
+	return s.upgKey(id) + ":once:" + key
+}
+
+// relayedKey remembers the event ids in the shared stream; its hash tag is
+// the stream's whole name, so both are in one slot on Redis Cluster.
+func (s *Store) relayedKey() string        { return "{" + s.eventsKey() + "}:relayed" }
 func (s *Store) onceKey(key string) string { return s.prefix + ":once:" + key }
 func (s *Store) idxKey(name string) string { return s.prefix + ":{idx}:" + name }
 
@@ -79,8 +87,8 @@ func (s *Store) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 		return fmt.Errorf("store: create upgrade %d: encode decision: %w", u.ID, err)
 	}
 	pending := s.markPending(ctx, u.ID, u.Rev)
-	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID)}
-	n, err := createScript.Run(ctx, s.client, keys, data, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds()).Int()
+	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
+	n, err := createScript.Run(ctx, s.client, keys, data, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State)).Int()
 	if err != nil {
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: create upgrade %d: %w", u.ID, err)
@@ -144,8 +152,8 @@ func (s *Store) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 		}
 	}
 	pending := s.markPending(ctx, u.ID, u.Rev)
-	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID)}
-	n, err := updateScript.Run(ctx, s.client, keys, data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds()).Int()
+	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
+	n, err := updateScript.Run(ctx, s.client, keys, data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State)).Int()
 	if err != nil {
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
@@ -366,33 +374,101 @@ func (s *Store) repairIndex(ctx context.Context) {
 // ackField is the field of an acknowledgment in the acks hash.
 func ackField(a bot.Ack) string { return a.Scope + "|" + a.Who }
 
-// Ack records a if a.Who has not acknowledged a.Scope yet (first wins),
-// together with its decision d, in one step. It returns the acknowledgment
-// that stands and whether a was it.
-func (s *Store) Ack(ctx context.Context, id int, a bot.Ack, d bot.Decision) (bot.Ack, bool, error) {
-	js, err := json.Marshal(a)
-	if err != nil {
-		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
+// Ack implements bot.Store with ackScript: one round trip for a whole
+// press, on the upgrade's slot.
+func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult, error) {
+	once := s.outboxKey(id) // any key of the slot when there is no delivery
+	hasDelivery := "0"
+	if w.Delivery != "" {
+		once, hasDelivery = s.onceUpgKey(id, w.Delivery), "1"
 	}
-	dec, err := json.Marshal(d)
-	if err != nil {
-		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
+	args := make([]any, 0, 5+6*len(w.Entries))
+	args = append(args, w.Scope, hasDelivery, onceTTL.Milliseconds(), s.opts.LogMaxLen, len(w.Entries))
+	for _, e := range w.Entries {
+		ack, err := json.Marshal(e.Ack)
+		if err != nil {
+			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
+		}
+		dec, err := json.Marshal(e.Decision)
+		if err != nil {
+			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
+		}
+		ev, err := json.Marshal(e.Event)
+		if err != nil {
+			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode event: %w", id, err)
+		}
+		args = append(args, ackField(e.Ack), ack, dec, e.Event.ID, e.Event.Type, ev)
 	}
-	keys := []string{s.upgKey(id), s.acksKey(id), s.logKey(id)}
-	res, err := ackScript.Run(ctx, s.client, keys, ackField(a), js, dec, s.opts.LogMaxLen).Slice()
+	keys := []string{s.upgKey(id), s.acksKey(id), s.logKey(id), s.outboxKey(id), once}
+	res, err := ackScript.Run(ctx, s.client, keys, args...).Slice()
 	if err != nil {
-		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: %w", id, err)
+		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, err)
 	}
 	code, _ := res[0].(int64)
-	if code == -1 || len(res) < 2 {
-		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: %w", id, bot.ErrNotFound)
+	switch code {
+	case -1:
+		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, bot.ErrNotFound)
+	case -2:
+		state, _ := res[1].(string)
+		return bot.AckResult{Refused: true, State: bot.State(state)}, nil
+	case -3:
+		return bot.AckResult{Duplicate: true}, nil
 	}
-	standing, _ := res[1].(string)
-	var got bot.Ack
-	if err := json.Unmarshal([]byte(standing), &got); err != nil {
-		return bot.Ack{}, false, fmt.Errorf("store: ack upgrade %d: decode: %w", id, err)
+	out := bot.AckResult{Standing: make([]bot.Ack, len(w.Entries)), First: make([]bool, len(w.Entries))}
+	for i := range w.Entries {
+		flag, _ := res[1+2*i].(string)
+		js, _ := res[2+2*i].(string)
+		if err := json.Unmarshal([]byte(js), &out.Standing[i]); err != nil {
+			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: decode: %w", id, err)
+		}
+		out.First[i] = flag == "1"
 	}
-	return got, code == 1, nil
+	return out, nil
+}
+
+// onceTTL is how long a press's delivery id is remembered.
+const onceTTL = 10 * time.Minute
+
+// relayBatch bounds the events one relay round moves.
+const relayBatch = 500
+
+// relayedKeep is how long the shared stream remembers which event ids it
+// holds, so a relay repeated within it adds nothing twice.
+const relayedKeep = 7 * 24 * time.Hour
+
+// RelayEvents implements bot.EventOutbox: the upgrade's events written with
+// their change (ackScript) that are not in the shared stream yet go there,
+// each once, in order; then the upgrade's cursor moves past them and its
+// outbox is trimmed. Safe to run from several replicas at once.
+func (s *Store) RelayEvents(ctx context.Context, id int) (int, error) {
+	total := 0
+	for {
+		res, err := relayReadScript.Run(ctx, s.client, []string{s.upgKey(id), s.outboxKey(id)}, relayBatch).StringSlice()
+		if err != nil {
+			return total, fmt.Errorf("store: relay events of upgrade %d: read: %w", id, err)
+		}
+		if len(res) < 5 {
+			return total, nil
+		}
+		now := time.Now()
+		args := []any{now.UnixMilli(), now.Add(-relayedKeep).UnixMilli(), s.opts.EventsMaxLen}
+		last := ""
+		for i := 1; i+3 < len(res); i += 4 {
+			args = append(args, res[i], res[i+1], res[i+2])
+			last = res[i+3]
+		}
+		n, err := relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey()}, args...).Int()
+		if err != nil {
+			return total, fmt.Errorf("store: relay events of upgrade %d: write: %w", id, err)
+		}
+		total += n
+		if err := relayDoneScript.Run(ctx, s.client, []string{s.upgKey(id), s.outboxKey(id)}, last).Err(); err != nil {
+			return total, fmt.Errorf("store: relay events of upgrade %d: move the cursor: %w", id, err)
+		}
+		if (len(res)-1)/4 < relayBatch {
+			return total, nil
+		}
+	}
 }
 
 // Acks lists the acknowledgments of an upgrade, oldest first; none for a
@@ -467,3 +543,4 @@ func (s *Store) First(ctx context.Context, key string, ttl time.Duration) (bool,
 	}
 	return ok, nil
 }
+var _ bot.EventOutbox = (*Store)(nil)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,7 +155,7 @@ func TestGetMissing(t *testing.T) {
 	if err := s.Update(ctx, u, decision("started")); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("Update(404) = %v, want ErrNotFound", err)
 	}
-	if _, _, err := s.Ack(ctx, 404, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}, ackDecision); !errors.Is(err, bot.ErrNotFound) {
+	if _, _, err := ack1(ctx, s, 404, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("Ack(404) = %v, want ErrNotFound", err)
 	}
 	if acks, err := s.Acks(ctx, 404); err != nil || len(acks) != 0 {
@@ -378,7 +379,7 @@ func TestAckFirstWins(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			a := bot.Ack{Scope: bot.ScopeBrief, Who: "bob", Via: "slack:U" + strconv.Itoa(i), At: t0.Add(time.Duration(i) * time.Second)}
-			got, first, err := s.Ack(ctx, u.ID, a, bot.Decision{At: a.At, Actor: a.Who, Action: bot.ActionAcknowledged, Scope: a.Scope, Via: a.Via})
+			got, first, err := ack1(ctx, s, u.ID, a)
 			if err != nil {
 				t.Error(err)
 			}
@@ -402,11 +403,20 @@ func TestAckFirstWins(t *testing.T) {
 		t.Errorf("%d ackers were first, want 1", firsts)
 	}
 
-	// Another scope and another person are separate acknowledgments.
-	if _, first, err := s.Ack(ctx, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "carol", At: t0.Add(-time.Minute)}, ackDecision); err != nil || !first {
+	// Another person is a separate acknowledgment; the rollback scope
+	// waits for a rollback.
+	if _, first, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "carol", At: t0.Add(-time.Minute)}); err != nil || !first {
 		t.Errorf("carol's ack: first=%v err=%v", first, err)
 	}
-	if _, first, err := s.Ack(ctx, u.ID, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0.Add(time.Hour)}, ackDecision); err != nil || !first {
+	if _, _, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0.Add(time.Hour)}); err == nil {
+		t.Error("a rollback ack of a scheduled upgrade was recorded")
+	}
+	u.Rev++
+	u.State = bot.RolledBack
+	if err := s.Update(ctx, u, decision("rolled_back")); err != nil {
+		t.Fatal(err)
+	}
+	if _, first, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0.Add(time.Hour)}); err != nil || !first {
 		t.Errorf("bob's rollback ack: first=%v err=%v", first, err)
 	}
 	acks, err := s.Acks(ctx, u.ID)
@@ -434,8 +444,8 @@ func TestAckFirstWins(t *testing.T) {
 			}
 		}
 	}
-	if bobBrief != 1 || len(log) != 4 {
-		t.Errorf("log has %d entries with %d brief acks of bob, want 4 and 1: %+v", len(log), bobBrief, log)
+	if bobBrief != 1 || len(log) != 5 {
+		t.Errorf("log has %d entries with %d brief acks of bob, want 5 and 1: %+v", len(log), bobBrief, log)
 	}
 }
 
@@ -498,7 +508,7 @@ func TestRetention(t *testing.T) {
 	s := newTestStoreOpts(t, Options{Retention: 48 * time.Hour})
 	ctx := context.Background()
 	u := create(t, s, "payments", t0, time.Hour, bot.Scheduled)
-	if _, _, err := s.Ack(ctx, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}, ackDecision); err != nil {
+	if _, _, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	keys := []string{s.upgKey(u.ID), s.acksKey(u.ID), s.logKey(u.ID)}
@@ -526,7 +536,7 @@ func TestRetention(t *testing.T) {
 	}
 	// A rollback after completion keeps the upgrade finished, and an ack of a
 	// finished upgrade expires with it.
-	if _, first, err := s.Ack(ctx, u.ID, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0}, ackDecision); err != nil || !first {
+	if _, first, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0}); err != nil || !first {
 		t.Fatalf("rollback ack: %v %v", first, err)
 	}
 	for _, k := range keys {
@@ -536,15 +546,17 @@ func TestRetention(t *testing.T) {
 	}
 	// An upgrade created finished expires too; a new one with a fresh ack
 	// hash follows the data's expiry.
-	c := create(t, s, "ledger", t0, time.Hour, bot.Cancelled)
+	c := create(t, s, "ledger", t0, time.Hour, bot.RolledBack)
 	if d := pttl(t, s, s.upgKey(c.ID)); d <= 0 {
-		t.Errorf("created cancelled: PTTL = %v", d)
+		t.Errorf("created rolled back: PTTL = %v", d)
 	}
-	if _, _, err := s.Ack(ctx, c.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}, ackDecision); err != nil {
+	if _, _, err := ack1(ctx, s, c.ID, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if d := pttl(t, s, s.acksKey(c.ID)); d <= 0 {
-		t.Errorf("acks of a cancelled upgrade: PTTL = %v, want > 0", d)
+	for _, k := range []string{s.acksKey(c.ID), s.outboxKey(c.ID)} {
+		if d := pttl(t, s, k); d <= 0 {
+			t.Errorf("%s of a rolled-back upgrade: PTTL = %v, want > 0", k, d)
+		}
 	}
 	if d := pttl(t, s, s.upgKey(create(t, s, "x", t0, time.Hour, bot.Scheduled).ID)); d != -1 {
 		t.Errorf("new scheduled upgrade: PTTL = %v", d)
@@ -666,7 +678,7 @@ func TestReopen(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	u := create(t, s, "payments", t0, time.Hour, bot.Scheduled)
-	if _, _, err := s.Ack(ctx, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", Via: "slack:U1", At: t0}, ackDecision); err != nil {
+	if _, _, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", Via: "slack:U1", At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ReplaceJobs(ctx, u.ID, 0, []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0}}, epoch); err != nil {
@@ -698,6 +710,75 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-// ackDecision is the decision a test's acknowledgment is logged with; the
-// core composes the real ones.
-var ackDecision = bot.Decision{Action: bot.ActionAcknowledged, Actor: "test"}
+// ack1 records one acknowledgment as a press of its own, with the decision
+// and event the core would compose, and returns the one that stands and
+// whether a was it.
+func ack1(ctx context.Context, s *Store, id int, a bot.Ack) (bot.Ack, bool, error) {
+	res, err := s.Ack(ctx, id, bot.AckWrite{Scope: a.Scope, Entries: []bot.AckEntryWrite{{
+		Ack:      a,
+		Decision: bot.Decision{At: a.At, Actor: a.Who, Action: bot.ActionAcknowledged, Scope: a.Scope, Via: a.Via},
+		Event:    bot.Event{ID: fmt.Sprintf("ev-%d-%s-%s-%d", id, a.Scope, a.Who, a.At.UnixNano()), Type: bot.EventAcknowledged, At: a.At, Actor: a.Who},
+	}}})
+	switch {
+	case err != nil:
+		return bot.Ack{}, false, err
+	case res.Refused:
+		return bot.Ack{}, false, fmt.Errorf("the upgrade is %s", res.State)
+	}
+	return res.Standing[0], res.First[0], nil
+}
+
+// A press's event is written with the press, under the upgrade, and
+// reaches the shared stream exactly once however often it is relayed: also
+// when a relay died after appending and before moving its cursor.
+func TestAckEventsAreRelayedExactlyOnce(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	u := create(t, s, "payments", t0, time.Hour, bot.Scheduled)
+	for _, who := range []string{"bob", "carol", "dave"} {
+		if _, first, err := ack1(ctx, s, u.ID, bot.Ack{Scope: bot.ScopeBrief, Who: who, At: t0}); err != nil || !first {
+			t.Fatal(first, err)
+		}
+	}
+	shared := func() []string {
+		msgs, err := s.client.XRange(ctx, s.eventsKey(), "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range msgs {
+			ids = append(ids, m.Values["id"].(string))
+		}
+		return ids
+	}
+	if got := shared(); len(got) != 0 {
+		t.Fatalf("events in the shared stream before any relay: %v", got)
+	}
+	if n, err := s.RelayEvents(ctx, u.ID); err != nil || n != 3 {
+		t.Fatalf("RelayEvents = %d, %v; want 3", n, err)
+	}
+	want := shared()
+	if len(want) != 3 || !strings.Contains(want[0], "bob") || !strings.Contains(want[2], "dave") {
+		t.Fatalf("shared stream = %v; want the three presses in order", want)
+	}
+	if n, _ := s.RelayEvents(ctx, u.ID); n != 0 {
+		t.Fatalf("a second relay moved %d events", n)
+	}
+	// A relay that appended but died before moving the cursor: the next one
+	// finds the events there already.
+	if err := s.client.HDel(ctx, s.upgKey(u.ID), "relayed").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.client.XAdd(ctx, &redis.XAddArgs{Stream: s.outboxKey(u.ID), Values: []any{"id", "late", "type", bot.EventAcknowledged, "event", "{}"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RelayEvents(ctx, u.ID); err != nil || n != 1 {
+		t.Fatalf("relay after a lost cursor = %d, %v; want only the new event", n, err)
+	}
+	if got := shared(); !slices.Equal(got, append(want, "late")) {
+		t.Fatalf("shared stream = %v", got)
+	}
+	if n, _ := s.client.XLen(ctx, s.outboxKey(u.ID)).Result(); n > 1 {
+		t.Errorf("the outbox keeps %d relayed events", n)
+	}
+}

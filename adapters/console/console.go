@@ -181,7 +181,7 @@ type Ticker interface {
 // Core is what a Session needs of the bot (*bot.Bot).
 type Core interface {
 	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
-	Press(ctx context.Context, actor bot.Actor, upgradeID, scope string) bot.Message
+	Press(ctx context.Context, p bot.ButtonPress) bot.Message
 	// Flush waits for the notices a command caused, so they print after it.
 	Flush()
 	Directory() *bot.Directory
@@ -288,7 +288,7 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 			fmt.Fprintln(out, "usage: :press <UPG-id> [brief|rollback]")
 			return false
 		}
-		s.printReply(s.o.Bot.Press(ctx, s.actor(), id, strings.TrimSpace(scope)))
+		s.printReply(s.o.Bot.Press(ctx, bot.ButtonPress{Actor: s.actor(), Button: bot.AckButton{UpgradeID: id, Scope: strings.TrimSpace(scope)}}))
 	case ":advance":
 		s.advance(ctx, rest)
 	case ":help":

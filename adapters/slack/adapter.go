@@ -41,7 +41,7 @@ const (
 // ActionAck is the action_id of the Acknowledge button.
 const ActionAck = "upgrade_ack"
 
-// Options configures an Adapter. Core, Once and BotToken are required; Mode
+// Options configures an Adapter. Core and BotToken are required; Mode
 // "http" needs SigningSecret, Mode "socket" needs AppToken.
 type Options struct {
 	BotToken      string // xoxb-…
@@ -51,8 +51,7 @@ type Options struct {
 	Mode          string // "socket" (default) or "http"
 	Command       string // the slash command, default "/upgrade"
 
-	Core Core     // the bot: *bot.Bot
-	Once bot.Once // de-duplicates Slack's retries (the store)
+	Core Core // the bot: *bot.Bot
 	// Groups lists the owner and admin entries of the configuration that
 	// name groups; the adapter looks up the members of the Slack user
 	// groups among them (slack:S…).
@@ -66,7 +65,7 @@ type Options struct {
 // typed, record a press.
 type Core interface {
 	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
-	Press(ctx context.Context, actor bot.Actor, upgradeID, scope string) bot.Message
+	Press(ctx context.Context, p bot.ButtonPress) bot.Message
 }
 
 // webAPI holds the slack-go Web API methods the adapter calls, so tests can
@@ -91,7 +90,6 @@ type Adapter struct {
 	api     webAPI
 	core    Core
 	style   style
-	dedupe  inbound.Dedupe
 	now     func() time.Time
 	log     *slog.Logger
 	http    *http.Client
@@ -127,7 +125,6 @@ const (
 	replyBudget     = 2500 * time.Millisecond
 	workTimeout     = 2 * time.Minute
 	answerTimeout   = 30 * time.Second
-	dedupeTTL       = 10 * time.Minute
 	tzLookupTimeout = 800 * time.Millisecond
 	tzTTL           = time.Hour
 	tzFailureTTL    = time.Minute
@@ -138,9 +135,6 @@ const (
 func New(o Options) (*Adapter, error) {
 	if o.Core == nil {
 		return nil, errors.New("slack: Options.Core is required")
-	}
-	if o.Once == nil {
-		return nil, errors.New("slack: Options.Once is required (it de-duplicates Slack's retries)")
 	}
 	if o.BotToken == "" {
 		return nil, errors.New("slack: a bot token (xoxb-…) is required")
@@ -173,7 +167,7 @@ func New(o Options) (*Adapter, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: pooledTransport()}
 	}
 	opts := []slackgo.Option{slackgo.OptionHTTPClient(o.HTTPClient)}
 	apiHost := "slack.com"
@@ -194,8 +188,7 @@ func New(o Options) (*Adapter, error) {
 	a := &Adapter{
 		mode: o.Mode, cmdName: o.Command, secret: []byte(o.SigningSecret),
 		client: client, api: client, core: o.Core, style: style{command: o.Command},
-		dedupe: inbound.Dedupe{Once: o.Once, Prefix: Platform + ":", TTL: dedupeTTL, Log: log},
-		now:    o.Now, log: log, http: o.HTTPClient,
+		now: o.Now, log: log, http: o.HTTPClient,
 		retry:   defaultRetry,
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
@@ -204,6 +197,17 @@ func New(o Options) (*Adapter, error) {
 	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
 	a.dms = newDMCache(tzCacheSize)
 	return a, nil
+}
+
+// pooledTransport keeps enough idle connections to Slack for the bot's
+// concurrency: Go's default keeps 2 per host, so a burst of presses opened
+// a new TLS connection for about every second answer.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	return t
 }
 
 // Mode reports the configured mode, "socket" or "http".

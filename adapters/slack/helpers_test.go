@@ -19,21 +19,31 @@ const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
 // fakeCore records what the adapter asks of the bot.
 type fakeCore struct {
-	mu      sync.Mutex
-	invs    []bot.Invocation
-	texts   []string
-	presses []pressCall
-	handle  func(ctx context.Context, inv bot.Invocation, text string) bot.Message
+	mu        sync.Mutex
+	invs      []bot.Invocation
+	texts     []string
+	presses   []pressCall
+	delivered map[string]bool
+	handle    func(ctx context.Context, inv bot.Invocation, text string) bot.Message
 }
 
 type pressCall struct {
 	Actor     bot.Actor
 	UpgradeID string
 	Scope     string
+	Delivery  string
 }
 
 func (f *fakeCore) Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message {
 	f.mu.Lock()
+	if f.delivered == nil {
+		f.delivered = map[string]bool{}
+	}
+	if inv.Delivery != "" && f.delivered[inv.Delivery] { // the core ignores a re-send
+		f.mu.Unlock()
+		return bot.Message{Kind: bot.KindDuplicate}
+	}
+	f.delivered[inv.Delivery] = true
 	f.invs = append(f.invs, inv)
 	f.texts = append(f.texts, text)
 	h := f.handle
@@ -44,10 +54,18 @@ func (f *fakeCore) Handle(ctx context.Context, inv bot.Invocation, text string) 
 	return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("handled: " + text)}}
 }
 
-func (f *fakeCore) Press(_ context.Context, actor bot.Actor, id, scope string) bot.Message {
+func (f *fakeCore) Press(_ context.Context, p bot.ButtonPress) bot.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.presses = append(f.presses, pressCall{actor, id, scope})
+	id := p.Button.UpgradeID
+	if f.delivered == nil {
+		f.delivered = map[string]bool{}
+	}
+	if p.Delivery != "" && f.delivered[p.Delivery] { // as the core does in its one write
+		return bot.Message{Kind: bot.KindDuplicate}
+	}
+	f.delivered[p.Delivery] = true
+	f.presses = append(f.presses, pressCall{p.Actor, id, p.Button.Scope, p.Delivery})
 	return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("Thanks! You acknowledged ").Bold(id)}}
 }
 
@@ -61,29 +79,6 @@ func (f *fakeCore) pressed() []pressCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]pressCall(nil), f.presses...)
-}
-
-// memOnce is bot.Once in memory.
-type memOnce struct {
-	mu   sync.Mutex
-	seen map[string]bool
-	err  error
-}
-
-func (o *memOnce) First(_ context.Context, key string, _ time.Duration) (bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return false, o.err
-	}
-	if o.seen == nil {
-		o.seen = map[string]bool{}
-	}
-	if o.seen[key] {
-		return false, nil
-	}
-	o.seen[key] = true
-	return true, nil
 }
 
 // clock is a settable time source.
@@ -106,7 +101,6 @@ type fixture struct {
 	a     *Adapter
 	api   *slacktestapi.Server
 	core  *fakeCore
-	once  *memOnce
 	clock *clock
 	srv   *httptest.Server // the bot's HTTP server (http mode)
 }
@@ -116,10 +110,10 @@ type fixture struct {
 func newFixture(t *testing.T, mode string) *fixture {
 	t.Helper()
 	api := slacktestapi.New(t)
-	f := &fixture{api: api, core: &fakeCore{}, once: &memOnce{}, clock: &clock{t: time.Unix(1_790_000_000, 0)}}
+	f := &fixture{api: api, core: &fakeCore{}, clock: &clock{t: time.Unix(1_790_000_000, 0)}}
 	a, err := New(Options{
 		BotToken: "xoxb-test", AppToken: "xapp-test", SigningSecret: testSecret,
-		APIURL: api.APIURL(), Mode: mode, Core: &fakeCore{}, Once: f.once,
+		APIURL: api.APIURL(), Mode: mode, Core: &fakeCore{},
 		Now: f.clock.now, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -135,18 +135,23 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusBadRequest, "payload missing")
 		return
 	}
-	var cb slackgo.InteractionCallback
-	if err := json.Unmarshal([]byte(raw), &cb); err != nil {
+	var in interaction
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
 		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
 		return
 	}
-	if cb.Type == "" || cb.User.ID == "" {
+	if in.Type == "" || in.User.ID == "" {
 		a.refuse(w, r, http.StatusBadRequest, "payload without type or user")
 		return
 	}
 	if n := r.Header.Get(headerRetryNum); n != "" {
 		a.log.InfoContext(r.Context(), "slack re-sent an interaction", "retry", n)
 	}
-	a.interaction(r.Context(), cb)
+	// Slack gets its 200 at once; the press is recorded and answered after.
+	a.inflight.Add()
+	go func() {
+		defer a.inflight.Done()
+		a.press(r.Context(), in)
+	}()
 	w.WriteHeader(http.StatusOK)
 }

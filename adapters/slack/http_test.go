@@ -106,17 +106,6 @@ func TestCommandRetriesAreHandledOnce(t *testing.T) {
 	}
 }
 
-func TestDedupeFailsOpen(t *testing.T) {
-	f := newFixture(t, ModeHTTP)
-	f.once.err = context.DeadlineExceeded
-	if status, _ := f.command(t, slash(f, "help", "tr-x")); status != http.StatusOK {
-		t.Fatal(status)
-	}
-	if _, texts := f.core.handled(); len(texts) != 1 {
-		t.Errorf("with the store down the command must still run once, ran %d", len(texts))
-	}
-}
-
 func TestSSLCheck(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
 	resp, body := f.do(t, slacktestapi.SignedRequest(t, f.srv.URL+PathCommands, testSecret, "ssl_check=1&token=x", f.clock.now()))
@@ -214,8 +203,9 @@ func TestPressRecordsAndAnswersPrivately(t *testing.T) {
 	if status := f.press(t, p); status != http.StatusOK {
 		t.Fatal(status)
 	}
+	f.a.Wait() // the press is recorded after Slack's 200
 	got := f.core.pressed()
-	if len(got) != 1 || !reflect.DeepEqual(got[0], pressCall{bot.Actor{ID: "slack:U0BOB", Name: "bob"}, "UPG-7", "brief"}) {
+	if len(got) != 1 || !reflect.DeepEqual(got[0], pressCall{bot.Actor{ID: "slack:U0BOB", Name: "bob"}, "UPG-7", "brief", "slack:tr-p1"}) {
 		t.Fatalf("presses = %+v", got)
 	}
 	f.api.Eventually(t, 5*time.Second, "the private answer", func() bool { return len(f.api.Calls("response_url")) == 1 })
@@ -305,7 +295,7 @@ func TestReady(t *testing.T) {
 	if err := f.a.Ready(); err != nil {
 		t.Errorf("http mode with routes: %v", err)
 	}
-	a, err := New(Options{BotToken: "xoxb-1", SigningSecret: "s", Mode: ModeHTTP, Core: &fakeCore{}, Once: &memOnce{}})
+	a, err := New(Options{BotToken: "xoxb-1", SigningSecret: "s", Mode: ModeHTTP, Core: &fakeCore{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,13 +343,12 @@ func TestNewChecksOptions(t *testing.T) {
 		name string
 		o    Options
 	}{
-		{"no bot", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Once: &memOnce{}}},
-		{"no once", Options{BotToken: "xoxb-1", AppToken: "xapp-1", Core: b}},
-		{"no bot token", Options{AppToken: "xapp-1", Core: b, Once: &memOnce{}}},
-		{"socket without app token", Options{BotToken: "xoxb-1", Core: b, Once: &memOnce{}}},
-		{"socket with a bot token as app token", Options{BotToken: "xoxb-1", AppToken: "xoxb-2", Core: b, Once: &memOnce{}}},
-		{"http without secret", Options{BotToken: "xoxb-1", Mode: ModeHTTP, Core: b, Once: &memOnce{}}},
-		{"unknown mode", Options{BotToken: "xoxb-1", Mode: "rtm", Core: b, Once: &memOnce{}}},
+		{"no bot", Options{BotToken: "xoxb-1", AppToken: "xapp-1"}},
+		{"no bot token", Options{AppToken: "xapp-1", Core: b}},
+		{"socket without app token", Options{BotToken: "xoxb-1", Core: b}},
+		{"socket with a bot token as app token", Options{BotToken: "xoxb-1", AppToken: "xoxb-2", Core: b}},
+		{"http without secret", Options{BotToken: "xoxb-1", Mode: ModeHTTP, Core: b}},
+		{"unknown mode", Options{BotToken: "xoxb-1", Mode: "rtm", Core: b}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -372,17 +361,8 @@ func TestNewChecksOptions(t *testing.T) {
 	}
 }
 
-// hangingOnce is a store that does not answer until the context ends.
-type hangingOnce struct{}
-
-func (hangingOnce) First(ctx context.Context, _ string, _ time.Duration) (bool, error) {
-	<-ctx.Done()
-	return false, ctx.Err()
-}
-
 func TestCommandAnsweredWithinThreeSecondsWhateverSlackAndRedisDo(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
-	f.a.dedupe.Once = hangingOnce{}
 	f.api.FailAlways("users.info", slacktestapi.Fault{Delay: 10 * time.Second})
 	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
 		<-ctx.Done() // Redis hangs for the core too

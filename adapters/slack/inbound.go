@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,13 +50,14 @@ func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry
 		Channel: Platform + ":" + sc.ChannelID,
 		Handle:  sc.ResponseURL,
 	}
+	if sc.TriggerID != "" { // the core ignores a re-send of the same trigger
+		inv.Delivery = Platform + ":" + sc.TriggerID
+	}
 	work := func(ctx context.Context) commandResult {
-		if sc.TriggerID != "" && !a.dedupe.First(ctx, "cmd:"+sc.TriggerID) {
-			return commandResult{duplicate: true, finished: true}
-		}
 		inv.Actor.Groups = a.groupsOf(ctx, sc.UserID)
 		inv.Location = a.location(ctx, sc.UserID)
-		return commandResult{msg: a.core.Handle(ctx, inv, unescape(sc.Text)), finished: true}
+		m := a.core.Handle(ctx, inv, unescape(sc.Text))
+		return commandResult{msg: m, duplicate: m.Kind == bot.KindDuplicate, finished: true}
 	}
 	late := func(ctx context.Context, r commandResult) {
 		if r.duplicate {
@@ -93,59 +95,102 @@ func resultMessage(r commandResult) bot.Message {
 	return r.msg
 }
 
-// interaction handles a block_actions callback: the Acknowledge button. The
-// press is recorded and answered in the background; the caller waits at most
-// the reply budget so Slack gets its 200 in time either way.
-func (a *Adapter) interaction(parent context.Context, cb slackgo.InteractionCallback) {
-	if cb.Type != slackgo.InteractionTypeBlockActions {
-		a.log.DebugContext(parent, "ignoring interaction", "type", cb.Type)
-		return
-	}
-	var act *slackgo.BlockAction
+// interaction is what the adapter reads of an interaction callback: only the
+// fields it uses. (slack-go's InteractionCallback decodes every field of
+// every kind of interaction, each action twice: the largest cost of a press.)
+type interaction struct {
+	Type        string `json:"type"`
+	TriggerID   string `json:"trigger_id"`
+	ResponseURL string `json:"response_url"`
+	User        struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		Username string `json:"username"`
+	} `json:"user"`
+	Channel struct {
+		ID string `json:"id"`
+	} `json:"channel"`
+	Container struct {
+		ChannelID string `json:"channel_id"`
+		ThreadTs  string `json:"thread_ts"`
+	} `json:"container"`
+	Message struct {
+		ThreadTs string `json:"thread_ts"`
+	} `json:"message"`
+	Actions []action `json:"actions"`
+}
+
+// action is one block action of an interaction.
+type action struct {
+	ActionID string `json:"action_id"`
+	Value    string `json:"value"`
+	ActionTs string `json:"action_ts"`
+}
+
+// interactionOf takes what the adapter reads from a callback Socket Mode
+// decoded already.
+func interactionOf(cb slackgo.InteractionCallback) interaction {
+	var in interaction
+	in.Type, in.TriggerID, in.ResponseURL = string(cb.Type), cb.TriggerID, cb.ResponseURL
+	in.User.ID, in.User.Name, in.User.Username = cb.User.ID, cb.User.Name, cb.User.Username
+	in.Channel.ID, in.Container.ChannelID, in.Container.ThreadTs = cb.Channel.ID, cb.Container.ChannelID, cb.Container.ThreadTs
+	in.Message.ThreadTs = cb.Message.ThreadTimestamp
 	for _, ba := range cb.ActionCallback.BlockActions {
-		if ba != nil && ba.ActionID == ActionAck {
-			act = ba
-			break
+		if ba != nil {
+			in.Actions = append(in.Actions, action{ba.ActionID, ba.Value, ba.ActionTs})
 		}
 	}
-	if act == nil {
+	return in
+}
+
+// press handles a block_actions callback, the Acknowledge button, after
+// Slack has had its 200: the press is recorded (the core de-duplicates a
+// re-sent one in the same write) and the presser answered privately. It
+// runs tracked (Wait) and bounded by the work timeout.
+func (a *Adapter) press(parent context.Context, in interaction) {
+	if in.Type != string(slackgo.InteractionTypeBlockActions) {
+		a.log.DebugContext(parent, "ignoring interaction", "type", in.Type)
 		return
 	}
-	key := ""
-	switch {
-	case cb.TriggerID != "":
-		key = "act:" + cb.TriggerID
-	case act.ActionTs != "":
-		key = "act:" + act.ActionTs + ":" + cb.User.ID
+	i := slices.IndexFunc(in.Actions, func(x action) bool { return x.ActionID == ActionAck })
+	if i < 0 {
+		return
 	}
-	inbound.Within(&a.deadline, parent, func(ctx context.Context) struct{} {
-		if !a.dedupe.First(ctx, key) {
-			a.log.InfoContext(ctx, "duplicate button press ignored", "user", cb.User.ID)
-			return struct{}{}
+	act := in.Actions[i]
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), a.deadline.Timeout)
+	defer cancel()
+	var m bot.Message
+	if btn, ok := parseAckValue(act.Value); !ok {
+		m = bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("This button is not one of upgradebot's.")}}
+	} else {
+		name := in.User.Name
+		if name == "" {
+			name = in.User.Username
 		}
-		var m bot.Message
-		if btn, ok := parseAckValue(act.Value); !ok {
-			m = bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("This button is not one of upgradebot's.")}}
-		} else {
-			name := cb.User.Name
-			if name == "" {
-				name = cb.User.Username
-			}
-			m = a.core.Press(ctx, bot.Actor{ID: Platform + ":" + cb.User.ID, Name: name, Groups: a.groupsOf(ctx, cb.User.ID)}, btn.UpgradeID, btn.Scope)
+		p := bot.ButtonPress{Actor: bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}, Button: btn}
+		switch {
+		case in.TriggerID != "":
+			p.Delivery = Platform + ":" + in.TriggerID
+		case act.ActionTs != "":
+			p.Delivery = Platform + ":" + act.ActionTs + ":" + in.User.ID
 		}
-		channel := cb.Channel.ID
-		if channel == "" {
-			channel = cb.Container.ChannelID
-		}
-		// A button on a thread reply (reminder, rollback alert) is answered
-		// in that thread when the answer has to fall back to postEphemeral.
-		thread := cb.Container.ThreadTs
-		if thread == "" {
-			thread = cb.Message.ThreadTimestamp
-		}
-		a.answer(ctx, bot.Invoker{User: Platform + ":" + cb.User.ID, Channel: Platform + ":" + channel, Handle: cb.ResponseURL}, thread, m)
-		return struct{}{}
-	}, nil)
+		m = a.core.Press(ctx, p)
+	}
+	if m.Kind == bot.KindDuplicate {
+		a.log.InfoContext(ctx, "duplicate button press ignored", "user", in.User.ID)
+		return
+	}
+	channel := in.Channel.ID
+	if channel == "" {
+		channel = in.Container.ChannelID
+	}
+	// A button on a thread reply (reminder, rollback alert) is answered
+	// in that thread when the answer has to fall back to postEphemeral.
+	thread := in.Container.ThreadTs
+	if thread == "" {
+		thread = in.Message.ThreadTs
+	}
+	a.answer(ctx, bot.Invoker{User: Platform + ":" + in.User.ID, Channel: Platform + ":" + channel, Handle: in.ResponseURL}, thread, m)
 }
 
 // errPanicked stands for work that panicked: the user learns that

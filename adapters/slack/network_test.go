@@ -66,7 +66,7 @@ func newNetAdapter(t *testing.T, apiURL string, client *http.Client) *Adapter {
 	t.Helper()
 	a, err := New(Options{
 		BotToken: "xoxb-never-shown", SigningSecret: testSecret, APIURL: apiURL, Mode: ModeHTTP,
-		Core: &fakeCore{}, Once: &memOnce{}, HTTPClient: client,
+		Core: &fakeCore{}, HTTPClient: client,
 	})
 	if err != nil {
 		t.Fatal(err)

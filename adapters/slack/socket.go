@@ -118,7 +118,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		}
 		go func() {
 			defer a.inflight.Done()
-			a.interaction(ctx, cb)
+			a.press(ctx, interactionOf(cb))
 		}()
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {

@@ -121,9 +121,9 @@ type blockingCore struct {
 	release chan struct{}
 }
 
-func (b *blockingCore) Press(ctx context.Context, actor bot.Actor, id, scope string) bot.Message {
+func (b *blockingCore) Press(ctx context.Context, p bot.ButtonPress) bot.Message {
 	<-b.release
-	return b.fakeCore.Press(ctx, actor, id, scope)
+	return b.fakeCore.Press(ctx, p)
 }
 
 func TestSocketModeMalformedEnvelopes(t *testing.T) {

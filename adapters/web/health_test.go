@@ -39,7 +39,9 @@ func TestHealthAndReadiness(t *testing.T) {
 			[]string{"not ready", "redis: dial tcp 127.0.0.1:6379: connect: connection refused"}},
 		{"slack not connected", []Check{{"redis", func(context.Context) error { return nil }}, {"slack", func(context.Context) error { return errors.New("socket mode not connected") }}}, 503,
 			[]string{"slack: socket mode not connected"}},
-		{"an error that names its check is not named twice", []Check{{"slack", func(context.Context) error { return errors.New("slack: cannot reach Slack at slack.invalid: no such host") }}}, 503,
+		{"an error that names its check is not named twice", []Check{{"slack", func(context.Context) error {
+			return errors.New("slack: cannot reach Slack at slack.invalid: no such host")
+		}}}, 503,
 			[]string{"not ready\nslack: cannot reach Slack at slack.invalid: no such host\n"}},
 		{"a hanging check times out", []Check{{"redis", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}}, 503,
 			[]string{"redis: context deadline exceeded"}},

@@ -11,6 +11,23 @@ import (
 	"github.com/upgradebot/upgradebot/bot"
 )
 
+// press is an AckWrite of acks, each with its decision and event.
+func press(scope, delivery string, acks ...bot.Ack) bot.AckWrite {
+	w := bot.AckWrite{Scope: scope, Delivery: delivery}
+	for i, a := range acks {
+		actor := a.Who
+		if a.By != "" {
+			actor = a.By
+		}
+		w.Entries = append(w.Entries, bot.AckEntryWrite{
+			Ack:      a,
+			Decision: bot.Decision{At: a.At, Actor: actor, Action: bot.ActionAcknowledged, Scope: a.Scope, Via: a.Via, For: map[bool]string{true: a.Who}[a.By != ""]},
+			Event:    bot.Event{ID: fmt.Sprintf("%s-%s-%d", delivery, a.Who, i), Type: bot.EventAcknowledged, UpgradeID: "UPG-1", At: a.At, Actor: actor},
+		})
+	}
+	return w
+}
+
 // StoreContract checks that a bot.Store behaves as the core relies on. Run
 // it against every implementation (the Redis store on a real server and
 // embedded, and MemStore), so a test double cannot drift from the real
@@ -71,7 +88,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		if _, err := st.Get(ctx, 42); !errors.Is(err, bot.ErrNotFound) || bot.ErrorCode(err) != bot.ENOTFOUND {
 			t.Fatalf("Get(42) = %v, want ErrNotFound", err)
 		}
-		if _, _, err := st.Ack(ctx, 42, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}, bot.Decision{}); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := st.Ack(ctx, 42, press(bot.ScopeBrief, "", bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0})); !errors.Is(err, bot.ErrNotFound) {
 			t.Fatalf("Ack on 42 = %v, want ErrNotFound", err)
 		}
 	})
@@ -176,24 +193,27 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		st := open(t)
 		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
 		first := bot.Ack{Scope: bot.ScopeBrief, Who: "bob", Via: "test:UBOB", At: t0.Add(time.Minute)}
-		dec := bot.Decision{At: first.At, Actor: "bob", Action: bot.ActionAcknowledged, Scope: bot.ScopeBrief, Via: "test:UBOB"}
-		a, isFirst, err := st.Ack(ctx, 1, first, dec)
-		if err != nil || !isFirst || !a.At.Equal(first.At) {
-			t.Fatalf("first ack = %+v, %v, %v", a, isFirst, err)
+		res, err := st.Ack(ctx, 1, press(bot.ScopeBrief, "d1", first))
+		if err != nil || res.Duplicate || res.Refused || !res.First[0] || !res.Standing[0].At.Equal(first.At) {
+			t.Fatalf("first ack = %+v, %v", res, err)
 		}
 		again := first
 		again.At, again.Via = t0.Add(time.Hour), "other:1001"
-		a, isFirst, err = st.Ack(ctx, 1, again, dec)
-		if err != nil || isFirst || !a.At.Equal(first.At) || a.Via != "test:UBOB" {
-			t.Fatalf("second ack = %+v, %v, %v; want the first to stand", a, isFirst, err)
+		res, err = st.Ack(ctx, 1, press(bot.ScopeBrief, "d2", again))
+		if err != nil || res.First[0] || !res.Standing[0].At.Equal(first.At) || res.Standing[0].Via != "test:UBOB" {
+			t.Fatalf("second ack = %+v, %v; want the first to stand", res, err)
 		}
-		// Another scope and another person are acknowledgments of their own.
-		if _, isFirst, _ := st.Ack(ctx, 1, bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0.Add(2 * time.Minute)}, dec); !isFirst {
-			t.Fatal("bob's rollback ack was taken for his brief ack")
+		// Another scope needs the state that asks for it; another person
+		// acknowledges on her own.
+		if res, _ := st.Ack(ctx, 1, press(bot.ScopeRollback, "", bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0})); !res.Refused || res.State != bot.Scheduled {
+			t.Fatalf("a rollback ack of a scheduled upgrade = %+v; want refused, scheduled", res)
 		}
+		// A group acknowledged by a member, with the member's own ack, in one press.
 		group := bot.Ack{Scope: bot.ScopeBrief, Who: "test:SOPS", Via: "test:UEVE", By: "eve", At: t0.Add(30 * time.Second)}
-		if _, isFirst, _ := st.Ack(ctx, 1, group, bot.Decision{At: group.At, Actor: "eve", Action: bot.ActionAcknowledged, Scope: bot.ScopeBrief, For: "test:SOPS"}); !isFirst {
-			t.Fatal("a group's ack was not first")
+		eve := bot.Ack{Scope: bot.ScopeBrief, Who: "eve", Via: "test:UEVE", At: t0.Add(30 * time.Second)}
+		res, err = st.Ack(ctx, 1, press(bot.ScopeBrief, "d3", eve, group))
+		if err != nil || len(res.First) != 2 || !res.First[0] || !res.First[1] {
+			t.Fatalf("a press for herself and her group = %+v, %v", res, err)
 		}
 		acks, err := st.Acks(ctx, 1)
 		if err != nil {
@@ -203,11 +223,11 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		for _, a := range acks {
 			order = append(order, a.Scope+"/"+a.Who)
 		}
-		if want := []string{"brief/test:SOPS", "brief/bob", "rollback/bob"}; !slices.Equal(order, want) {
+		if want := []string{"brief/eve", "brief/test:SOPS", "brief/bob"}; !slices.Equal(order, want) {
 			t.Fatalf("acks = %v, want oldest first %v", order, want)
 		}
-		if acks[0].By != "eve" || acks[0].Via != "test:UEVE" {
-			t.Fatalf("the group's ack lost who pressed: %+v", acks[0])
+		if acks[1].By != "eve" || acks[1].Via != "test:UEVE" {
+			t.Fatalf("the group's ack lost who pressed: %+v", acks[1])
 		}
 		log, _ := st.Log(ctx, 1)
 		var acked []bot.Decision
@@ -218,6 +238,38 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		}
 		if len(acked) != 3 || acked[0].Scope != bot.ScopeBrief || acked[0].Via != "test:UBOB" || acked[2].For != "test:SOPS" {
 			t.Fatalf("acknowledged decisions = %+v; want one per first ack, as composed", acked)
+		}
+	})
+
+	t.Run("a press sent again changes nothing", func(t *testing.T) {
+		st := open(t)
+		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		if res, err := st.Ack(ctx, 1, press(bot.ScopeBrief, "trigger-1", bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0})); err != nil || !res.First[0] {
+			t.Fatalf("first = %+v, %v", res, err)
+		}
+		res, err := st.Ack(ctx, 1, press(bot.ScopeBrief, "trigger-1", bot.Ack{Scope: bot.ScopeBrief, Who: "carol", At: t0}))
+		if err != nil || !res.Duplicate {
+			t.Fatalf("re-sent press = %+v, %v; want a duplicate", res, err)
+		}
+		if acks, _ := st.Acks(ctx, 1); len(acks) != 1 {
+			t.Fatalf("a re-sent press recorded %d acks", len(acks)-1)
+		}
+	})
+
+	t.Run("acknowledgments follow the state", func(t *testing.T) {
+		st := open(t)
+		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		u, _ := st.Get(ctx, 1)
+		u.Rev++
+		u.State = bot.RolledBack
+		if err := st.Update(ctx, u, bot.Decision{At: t0, Actor: "alice", Action: bot.ActionRolledBack}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := st.Ack(ctx, 1, press(bot.ScopeBrief, "", bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0})); !res.Refused || res.State != bot.RolledBack {
+			t.Fatalf("a brief ack after the rollback = %+v; want refused, rolled_back", res)
+		}
+		if res, err := st.Ack(ctx, 1, press(bot.ScopeRollback, "", bot.Ack{Scope: bot.ScopeRollback, Who: "bob", At: t0})); err != nil || !res.First[0] {
+			t.Fatalf("the rollback ack = %+v, %v", res, err)
 		}
 	})
 

@@ -25,12 +25,15 @@ type MemStore struct {
 	pending map[string]bot.PendingNotice
 	score   map[string]time.Time
 	marks   map[string][]string
+	// deliveries are the presses recorded, by upgrade and delivery id.
+	deliveries map[string]bool
 }
 
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore {
 	return &MemStore{ups: map[int]*bot.Upgrade{}, acks: map[int][]bot.Ack{}, log: map[int][]bot.Decision{},
-		pending: map[string]bot.PendingNotice{}, score: map[string]time.Time{}, marks: map[string][]string{}}
+		pending: map[string]bot.PendingNotice{}, score: map[string]time.Time{}, marks: map[string][]string{},
+		deliveries: map[string]bool{}}
 }
 
 var (
@@ -107,21 +110,38 @@ func (m *MemStore) List(_ context.Context, f bot.Filter) ([]*bot.Upgrade, error)
 	return out, nil
 }
 
-// Ack implements bot.Store.
-func (m *MemStore) Ack(_ context.Context, id int, a bot.Ack, d bot.Decision) (bot.Ack, bool, error) {
+// Ack implements bot.Store: the state check, the delivery and every
+// acknowledgment with its decision and event, under one lock.
+func (m *MemStore) Ack(_ context.Context, id int, w bot.AckWrite) (bot.AckResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.ups[id]; !ok {
-		return bot.Ack{}, false, fmt.Errorf("memstore: ack upgrade %d: %w", id, bot.ErrNotFound)
+	u, ok := m.ups[id]
+	if !ok {
+		return bot.AckResult{}, fmt.Errorf("memstore: ack upgrade %d: %w", id, bot.ErrNotFound)
 	}
-	for _, x := range m.acks[id] {
-		if x.Scope == a.Scope && x.Who == a.Who {
-			return x, false, nil
+	if !u.State.AcceptsScope(w.Scope) {
+		return bot.AckResult{Refused: true, State: u.State}, nil
+	}
+	if w.Delivery != "" {
+		key := fmt.Sprintf("%d/%s", id, w.Delivery)
+		if m.deliveries[key] {
+			return bot.AckResult{Duplicate: true}, nil
 		}
+		m.deliveries[key] = true
 	}
-	m.acks[id] = append(m.acks[id], a)
-	m.log[id] = append(m.log[id], d)
-	return a, true, nil
+	res := bot.AckResult{Standing: make([]bot.Ack, len(w.Entries)), First: make([]bool, len(w.Entries))}
+	for i, e := range w.Entries {
+		res.Standing[i] = e.Ack
+		if j := slices.IndexFunc(m.acks[id], func(x bot.Ack) bool { return x.Scope == e.Ack.Scope && x.Who == e.Ack.Who }); j >= 0 {
+			res.Standing[i] = m.acks[id][j]
+			continue
+		}
+		m.acks[id] = append(m.acks[id], e.Ack)
+		m.log[id] = append(m.log[id], e.Decision)
+		m.events = append(m.events, e.Event)
+		res.First[i] = true
+	}
+	return res, nil
 }
 
 // Acks implements bot.Store.

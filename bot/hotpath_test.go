@@ -1,0 +1,170 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+)
+
+// countingStore counts the store calls made on behalf of one request: those
+// whose context carries the request's mark (background work does not).
+type countingStore struct {
+	*bottest.MemStore
+	mu      sync.Mutex
+	calls   []string
+	once    memOnce
+	onceErr error
+}
+
+type markKey struct{}
+
+func (c *countingStore) count(ctx context.Context, name string) {
+	if ctx.Value(markKey{}) == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, name)
+}
+
+func (c *countingStore) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = nil
+	return out
+}
+
+func (c *countingStore) Get(ctx context.Context, id int) (*bot.Upgrade, error) {
+	c.count(ctx, "Get")
+	return c.MemStore.Get(ctx, id)
+}
+
+func (c *countingStore) Acks(ctx context.Context, id int) ([]bot.Ack, error) {
+	c.count(ctx, "Acks")
+	return c.MemStore.Acks(ctx, id)
+}
+
+func (c *countingStore) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult, error) {
+	c.count(ctx, "Ack")
+	return c.MemStore.Ack(ctx, id, w)
+}
+
+func (c *countingStore) Publish(ctx context.Context, e bot.Event) error {
+	c.count(ctx, "Publish")
+	return c.MemStore.Publish(ctx, e)
+}
+
+// memOnce is the store's Once in memory.
+type memOnce struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *memOnce) first(key string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	if o.seen[key] {
+		return false
+	}
+	o.seen[key] = true
+	return true
+}
+
+func countingFixture(t *testing.T) (*bot.Bot, *countingStore, context.Context) {
+	t.Helper()
+	st := &countingStoreWithOnce{countingStore: countingStore{MemStore: bottest.NewMemStore()}}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Once: st, Messenger: bot.Router{"test": &bottest.Recorder{}},
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	return b, &st.countingStore, context.WithValue(context.Background(), markKey{}, true)
+}
+
+// countingStoreWithOnce is a countingStore that is also the bot's Once.
+type countingStoreWithOnce struct {
+	countingStore
+}
+
+func (c *countingStoreWithOnce) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	c.count(ctx, "First")
+	if c.onceErr != nil {
+		return false, c.onceErr
+	}
+	return c.once.first(key), nil
+}
+
+// A press on a button is one store round trip: what it needs of the upgrade
+// never changes and is cached; the store checks the state, records the
+// acknowledgment, its decision, its event and the delivery in one step.
+func TestAPressIsOneStoreRoundTrip(t *testing.T) {
+	b, st, ctx := countingFixture(t)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	press := func(who, delivery string) bot.Message {
+		return b.Press(ctx, bot.ButtonPress{Actor: bot.Actor{ID: "test:U" + strings.ToUpper(who)}, Button: bot.AckButton{UpgradeID: "UPG-1", Scope: "brief"}, Delivery: delivery})
+	}
+	press("bob", "d1") // the first press of this replica reads the upgrade once
+	st.take()
+	if m := press("carol", "d2"); !strings.Contains(lines(m), "Thanks!") {
+		t.Fatal(lines(m))
+	}
+	if calls := st.take(); len(calls) != 1 || calls[0] != "Ack" {
+		t.Fatalf("a press made the store calls %v; want one Ack", calls)
+	}
+	// Re-sent by the platform: answered with nothing, recorded once.
+	if m := press("carol", "d2"); m.Kind != bot.KindDuplicate {
+		t.Fatalf("a re-sent press: %s %s", m.Kind, lines(m))
+	}
+	if acks, _ := st.MemStore.Acks(context.Background(), 1); len(acks) != 2 {
+		t.Fatalf("%d acks after a re-sent press, want 2", len(acks))
+	}
+	if n := len(st.MemStore.EventTypes()); n != 3 { // scheduled, bob, carol
+		t.Fatalf("%d events, want 3", n)
+	}
+}
+
+// Reads write nothing: a re-sent show is recognised in memory. A re-sent
+// change is recognised by the store (shared by replicas); when the store
+// cannot tell, the command runs rather than being lost.
+func TestReSentCommandsChangeNothingAndReadsWriteNothing(t *testing.T) {
+	b, st, ctx := countingFixture(t)
+	inv := who("alice")
+	inv.Delivery = "test:trigger-1"
+	if m := b.Handle(ctx, inv, schedulePayments); m.Kind != bot.KindReply {
+		t.Fatal(lines(m))
+	}
+	if m := b.Handle(ctx, inv, schedulePayments); m.Kind != bot.KindDuplicate {
+		t.Fatalf("a re-sent schedule: %s %s", m.Kind, lines(m))
+	}
+	if us, _ := st.MemStore.List(context.Background(), bot.Filter{}); len(us) != 1 {
+		t.Fatalf("%d upgrades after a re-sent schedule", len(us))
+	}
+	st.take()
+	inv.Delivery = "test:trigger-2"
+	for range 2 {
+		b.Handle(ctx, inv, "show 1")
+	}
+	for _, c := range st.take() {
+		if c == "First" || c == "Ack" || c == "Publish" {
+			t.Fatalf("show wrote to the store: %v", c)
+		}
+	}
+	if m := b.Handle(ctx, inv, "show 1"); m.Kind != bot.KindDuplicate {
+		t.Fatalf("a re-sent show: %s", m.Kind)
+	}
+	st.onceErr = errors.New("redis: connection refused")
+	inv.Delivery = "test:trigger-3"
+	b.Flush()
+	if m := b.Handle(ctx, inv, "start 1"); m.Kind != bot.KindReply {
+		t.Fatalf("with de-duplication down the command must run: %s", lines(m))
+	}
+}
