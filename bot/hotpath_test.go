@@ -46,6 +46,11 @@ func (c *countingStore) Get(ctx context.Context, id int) (*bot.Upgrade, error) {
 	return c.MemStore.Get(ctx, id)
 }
 
+func (c *countingStore) Version(ctx context.Context, id int) (int, int, error) {
+	c.count(ctx, "Version")
+	return c.MemStore.Version(ctx, id)
+}
+
 func (c *countingStore) Acks(ctx context.Context, id int) ([]bot.Ack, error) {
 	c.count(ctx, "Acks")
 	return c.MemStore.Acks(ctx, id)
@@ -166,5 +171,38 @@ func TestReSentCommandsChangeNothingAndReadsWriteNothing(t *testing.T) {
 	b.Flush()
 	if m := b.Handle(ctx, inv, "start 1"); m.Kind != bot.KindReply {
 		t.Fatalf("with de-duplication down the command must run: %s", lines(m))
+	}
+}
+
+// show of an upgrade that did not change is served from memory after one
+// cheap version check; any change, an acknowledgment included, shows.
+func TestShowOfAnUnchangedUpgradeIsServedFromMemory(t *testing.T) {
+	b, st, ctx := countingFixture(t)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	b.Handle(ctx, who("bob"), "show 1")
+	st.take()
+	if m := lines(b.Handle(ctx, who("bob"), "show 1")); !strings.Contains(m, "Acknowledged 0/3") {
+		t.Fatal(m)
+	}
+	if calls := st.take(); len(calls) != 1 || calls[0] != "Version" {
+		t.Fatalf("show of an unchanged upgrade made the store calls %v; want one Version", calls)
+	}
+	pressAs(b, context.Background(), who("carol").Actor, "UPG-1", "brief")
+	if m := lines(b.Handle(ctx, who("bob"), "show 1")); !strings.Contains(m, "Acknowledged 1/3") || !strings.Contains(m, "brief: @carol") {
+		t.Fatalf("show after a press:\n%s", m)
+	}
+}
+
+// show lists at most 50 acknowledgments of a scope and counts the rest.
+func TestShowOfThousandsOfAcknowledgmentsStaysShort(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	for i := range 120 {
+		pressAs(f.b, context.Background(), bot.Actor{ID: "test:UX" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26))}, "UPG-1", "brief")
+	}
+	show := lines(f.ok(t, "bob", "show 1"))
+	if n := strings.Count(show, "• brief:"); n != 50 || !strings.Contains(show, "• … and 70 more brief acknowledgments") {
+		t.Fatalf("show lists %d acknowledgments:\n%s", n, show)
 	}
 }

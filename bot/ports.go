@@ -47,6 +47,15 @@ type EventOutbox interface {
 	RelayEvents(ctx context.Context, id int) (int, error)
 }
 
+// Versions is an optional capability of a Store: an upgrade's revision and
+// its count of acknowledgments in one cheap round trip. Every change of an
+// upgrade bumps the revision and acknowledgments only ever add up, so the
+// pair tells whether a view read earlier is still current. A missing
+// upgrade is ErrNotFound.
+type Versions interface {
+	Version(ctx context.Context, id int) (rev, acks int, err error)
+}
+
 // Messenger posts on chat platforms. Channel and user ids carry the
 // platform prefix ("slack:C0123"); implementations retry what is worth
 // retrying and return an error only when the message could not be delivered.

@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -55,22 +57,75 @@ func (v View) Current() Acknowledgments {
 	return v.Brief
 }
 
-// Reader reads upgrades for people and systems.
+// Reader reads upgrades for people and systems. With a store that tells
+// versions (Versions), a view that has not changed since it was last read
+// is served from memory after one cheap round trip: an upgrade with
+// thousands of acknowledgments is decoded and counted once per change, not
+// once per read. Views it returns are shared: read them, never change them.
 type Reader struct {
-	store Store
-	dir   *Directory
+	store    Store
+	dir      *Directory
+	versions Versions
+
+	mu    sync.Mutex
+	views map[int]cachedView
 }
 
+type cachedView struct {
+	rev, acks int
+	view      View
+}
+
+// viewCacheSize bounds the views kept; when full, all are forgotten.
+const viewCacheSize = 256
+
 // NewReader builds the read side over a store.
-func NewReader(st Store, dir *Directory) *Reader { return &Reader{store: st, dir: dir} }
+func NewReader(st Store, dir *Directory) *Reader {
+	r := &Reader{store: st, dir: dir, views: map[int]cachedView{}}
+	r.versions, _ = st.(Versions)
+	return r
+}
 
 // View reads one upgrade; a missing one is an ENOTFOUND error.
 func (r *Reader) View(ctx context.Context, id int) (View, error) {
+	if r.versions == nil {
+		u, err := load(ctx, r.store, id)
+		if err != nil {
+			return View{}, err
+		}
+		return r.view(ctx, u)
+	}
+	rev, acks, err := r.versions.Version(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			_, err = load(ctx, r.store, id) // the same refusal as everywhere
+		}
+		return View{}, err
+	}
+	r.mu.Lock()
+	c, ok := r.views[id]
+	r.mu.Unlock()
+	if ok && c.rev == rev && c.acks == acks {
+		return c.view, nil
+	}
 	u, err := load(ctx, r.store, id)
 	if err != nil {
 		return View{}, err
 	}
-	return r.view(ctx, u)
+	all, err := r.store.Acks(ctx, id)
+	if err != nil {
+		return View{}, fmt.Errorf("load acks of %s: %w", u.Key(), err)
+	}
+	v := r.dir.View(u, all)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.views) >= viewCacheSize {
+		clear(r.views)
+	}
+	// What was read may be newer than the version asked (a change between
+	// the two reads): keyed by what was read, a later read catches up.
+	r.views[id] = cachedView{rev: u.Rev, acks: len(all), view: v}
+	return v, nil
 }
 
 // Upgrades reads the upgrades that match f, ordered by start, without their
@@ -223,6 +278,10 @@ func listReply(us []*Upgrade, service string, all bool) Message {
 	return m
 }
 
+// showAcks is how many acknowledgments of a scope show lists one by one;
+// beyond that a chat message is no place for them.
+const showAcks = 50
+
 // showReply is everything about one upgrade.
 func (d *Directory) showReply(v View) Message {
 	u := v.Upgrade
@@ -234,7 +293,11 @@ func (d *Directory) showReply(v View) Message {
 		audience[k] = true
 	}
 	for _, scope := range []Acknowledgments{v.Brief, v.Rollback} {
-		for _, e := range scope.Entries {
+		for i, e := range scope.Entries {
+			if i == showAcks {
+				m.Lines = append(m.Lines, T(fmt.Sprintf("• … and %d more %s acknowledgments", len(scope.Entries)-showAcks, scope.Scope)))
+				break
+			}
 			line := T("• " + scope.Scope + ": ").Mention(e.Who)
 			switch {
 			case len(e.For) > 0:

@@ -543,4 +543,30 @@ func (s *Store) First(ctx context.Context, key string, ttl time.Duration) (bool,
 	}
 	return ok, nil
 }
+
 var _ bot.EventOutbox = (*Store)(nil)
+
+var _ bot.Versions = (*Store)(nil)
+
+// Version implements bot.Versions: the revision and the number of
+// acknowledgments, in one pipelined round trip.
+func (s *Store) Version(ctx context.Context, id int) (int, int, error) {
+	var rev *redis.StringCmd
+	var acks *redis.IntCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		rev = p.HGet(ctx, s.upgKey(id), "rev")
+		acks = p.HLen(ctx, s.acksKey(id))
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		return 0, 0, fmt.Errorf("store: upgrade %d: %w", id, bot.ErrNotFound)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: version of upgrade %d: %w", id, err)
+	}
+	r, err := strconv.Atoi(rev.Val())
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: version of upgrade %d: bad rev %q", id, rev.Val())
+	}
+	return r, int(acks.Val()), nil
+}

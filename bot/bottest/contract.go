@@ -273,6 +273,38 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		}
 	})
 
+	t.Run("versions follow changes and acknowledgments", func(t *testing.T) {
+		st := open(t)
+		vs, ok := st.(bot.Versions)
+		if !ok {
+			t.Skip("not a Versions")
+		}
+		if _, _, err := vs.Version(ctx, 1); !errors.Is(err, bot.ErrNotFound) {
+			t.Fatalf("Version of a missing upgrade = %v", err)
+		}
+		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
+		version := func() string {
+			rev, acks, err := vs.Version(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("%d/%d", rev, acks)
+		}
+		if v := version(); v != "1/0" {
+			t.Fatalf("new upgrade: %s", v)
+		}
+		_, _ = st.Ack(ctx, 1, press(bot.ScopeBrief, "", bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}))
+		if v := version(); v != "1/1" {
+			t.Fatalf("after an ack: %s", v)
+		}
+		u, _ := st.Get(ctx, 1)
+		u.Rev++
+		_ = st.Update(ctx, u, bot.Decision{})
+		if v := version(); v != "2/1" {
+			t.Fatalf("after an update: %s", v)
+		}
+	})
+
 	t.Run("events are published", func(t *testing.T) {
 		st := open(t)
 		if err := st.Publish(ctx, bot.Event{ID: "e1", Type: bot.EventScheduled, UpgradeID: "UPG-1", Service: "payments", At: t0, Actor: "alice"}); err != nil {

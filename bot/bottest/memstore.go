@@ -261,3 +261,16 @@ func (m *MemStore) PendingNotices() int {
 	defer m.mu.Unlock()
 	return len(m.pending)
 }
+
+var _ bot.Versions = (*MemStore)(nil)
+
+// Version implements bot.Versions.
+func (m *MemStore) Version(_ context.Context, id int) (int, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.ups[id]
+	if !ok {
+		return 0, 0, fmt.Errorf("memstore: upgrade %d: %w", id, bot.ErrNotFound)
+	}
+	return u.Rev, len(m.acks[id]), nil
+}
