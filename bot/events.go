@@ -60,6 +60,13 @@ func (e *events) relay(id int) {
 	e.pending[id] = true
 	e.mu.Unlock()
 	e.queue(id, func(ctx context.Context) {
+		// Wait a moment, so that a burst of presses is relayed together.
+		t := time.NewTimer(relayGather)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
 		e.mu.Lock()
 		delete(e.pending, id)
 		e.mu.Unlock()
@@ -68,6 +75,9 @@ func (e *events) relay(id int) {
 		}
 	})
 }
+
+// relayGather is how long a relay waits for more events of its upgrade.
+const relayGather = 50 * time.Millisecond
 
 // relayLookback is how long after its window ended an upgrade may still
 // have events to relay: a rollback is acknowledged within a day or two.

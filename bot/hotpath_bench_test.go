@@ -53,3 +53,19 @@ func BenchmarkView10k(b *testing.B) {
 		d.View(u, acks)
 	}
 }
+
+// Allocation budgets: counts, not times, so they hold on any machine. The
+// status and the root message allocate a bounded number of times per
+// acknowledgment (linear, never quadratic).
+func TestHotPathAllocationBudgets(t *testing.T) {
+	for _, n := range []int{1000, 4000} {
+		d, u, acks := bigUpgrade(n)
+		per := func(f func()) float64 { return testing.AllocsPerRun(5, f) / float64(n) }
+		if a := per(func() { d.Status(u, acks, bot.ScopeBrief) }); a > 2 {
+			t.Errorf("status of %d acks: %.2f allocations per ack; budget 2", n, a)
+		}
+		if a := per(func() { d.Root(u, acks) }); a > 2 {
+			t.Errorf("root of %d acks: %.2f allocations per ack; budget 2", n, a)
+		}
+	}
+}
