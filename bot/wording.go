@@ -96,6 +96,9 @@ func releaseLabel(r *Release) string {
 	return r.Repo + " " + r.Tag
 }
 
+// alsoSeen is how many outsiders the root message names.
+const alsoSeen = 20
+
 // Root builds the root message of an upgrade thread: the pre-brief, edited in
 // place on every change.
 func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
@@ -105,8 +108,13 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 	case Scheduled, InProgress, RolledBack:
 		st := d.Status(u, acks, u.CurrentScope())
 		m.Lines = append(m.Lines, ackLine(st))
-		if len(st.Others) > 0 {
-			m.Lines = append(m.Lines, T("Also seen by ").Mentions(st.Others))
+		if n := len(st.Others); n > 0 {
+			// Outsiders are not mentioned to notify them; a few names say enough.
+			t := T("Also seen by ").Mentions(st.Others[:min(n, alsoSeen)])
+			if n > alsoSeen {
+				t = t.Add(fmt.Sprintf(" and %d others", n-alsoSeen))
+			}
+			m.Lines = append(m.Lines, t)
 		}
 		m.Ack = &AckButton{UpgradeID: u.Key(), Scope: u.CurrentScope()}
 	default:

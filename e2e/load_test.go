@@ -54,12 +54,22 @@ func BenchmarkLoad(b *testing.B) {
 	for b.Loop() {
 		env := newLoadEnv(b, redisURL)
 		d := time.Duration(seconds) * time.Second
-		bareShow := env.run(clients, d, env.bareURL, env.commandRequest("show UPG-1"))
-		show := env.run(clients, d, env.srv.URL+slackadapter.PathCommands, env.commandRequest("show UPG-1"))
-		barePress := env.run(clients, d, env.bareURL, env.pressRequest("UPG-2"))
-		press := env.run(clients, d, env.srv.URL+slackadapter.PathInteractions, env.pressRequest("UPG-2"))
+		only := os.Getenv("UPGRADEBOT_LOAD_ONLY") // "show" or "press" to profile one
+		var bareShow, show, barePress, press loadResult
+		if only != "press" {
+			bareShow = env.run(clients, d, env.bareURL, env.commandRequest("show UPG-1"))
+			show = env.run(clients, d, env.srv.URL+slackadapter.PathCommands, env.commandRequest("show UPG-1"))
+		}
+		if only != "show" {
+			barePress = env.run(clients, d, env.bareURL, env.pressRequest("UPG-2"))
+			press = env.run(clients, d, env.srv.URL+slackadapter.PathInteractions, env.pressRequest("UPG-2"))
+		}
+		waited := time.Now()
 		env.slack.Wait()
 		env.bot.Flush()
+		if lag := time.Since(waited); lag > time.Second {
+			fmt.Printf("the background work of the presses took %s more after the last answer\n", lag.Round(time.Millisecond))
+		}
 
 		fmt.Printf("\nload: %d closed-loop clients, %s each, redis %s\n", clients, d, redact(redisURL))
 		fmt.Printf("%-12s %10s %10s %10s\n", "", "req/s", "p50", "p99")
