@@ -173,7 +173,10 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 }
 
 // execute sends what the job stands for, unless it is stale (the upgrade
-// changed since it was planned) or too late to be useful.
+// changed since it was planned) or no longer useful: a reminder once the
+// window has opened, or superseded by a closer one also due; a window-open
+// notice once the window has ended; a reminder or brief escalation whose
+// window was set after its moment.
 func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	u, err := s.store.Get(ctx, j.Upgrade)
 	if err != nil {
@@ -198,6 +201,11 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		}
 		if by, ok := supersededBy(u, j.Offset, now, s.rules); ok {
 			return skip("superseded by the " + FormatDuration(by) + " reminder")
+		}
+		if set, err := s.windowSetAfter(ctx, u, j.Due); err != nil {
+			return err
+		} else if set {
+			return skip("never owed: the window was set after its moment")
 		}
 		acks, err := s.store.Acks(ctx, u.ID)
 		if err != nil {
@@ -228,6 +236,31 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	return nil
 }
 
+// windowSetAfter reports whether u's window was set (scheduled or last
+// rescheduled) after at: a reminder or brief escalation due before that was
+// never owed, however late a re-plan added it (a window rescheduled to two
+// days ahead gets no late three-day reminder). PlanJobs already leaves out
+// what fell due before the upgrade was created; this reads the decision log
+// only for an upgrade changed after at.
+func (s *Scheduler) windowSetAfter(ctx context.Context, u *Upgrade, at time.Time) (bool, error) {
+	if u.CreatedAt.After(at) {
+		return true, nil
+	}
+	if !u.UpdatedAt.After(at) {
+		return false, nil
+	}
+	log, err := s.store.Log(ctx, u.ID)
+	if err != nil {
+		return false, fmt.Errorf("load decision log: %w", err)
+	}
+	for i := len(log) - 1; i >= 0; i-- {
+		if a := log[i].Action; a == ActionScheduled || a == ActionRescheduled {
+			return log[i].At.After(at), nil
+		}
+	}
+	return false, nil
+}
+
 // Upgradebot is the actor of what the bot does by itself (the scheduler).
 const Upgradebot = "upgradebot"
 
@@ -240,6 +273,14 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		return nil
 	case j.Scope == ScopeRollback && u.State != RolledBack:
 		return nil
+	}
+	if j.Scope == ScopeBrief {
+		if set, err := s.windowSetAfter(ctx, u, j.Due); err != nil {
+			return err
+		} else if set {
+			s.log.InfoContext(ctx, "escalation skipped: never owed, the window was set after its moment", "upgrade", u.Key())
+			return nil
+		}
 	}
 	acks, err := s.store.Acks(ctx, u.ID)
 	if err != nil {

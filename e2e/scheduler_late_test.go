@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/store/storetest"
+)
+
+// These tests are about plans that lag their moment: the queue adds every
+// job it has not done yet, whether or not its time has passed, and the
+// scheduler decides when it runs whether it is still useful.
+
+// TestNoNoticeOwedBeforeTheWindowWasSet: a new upgrade gets no reminder
+// whose moment came before it was scheduled, and a rescheduled one none
+// from before it was rescheduled: neither the 3-day reminder of a window
+// moved to two days ahead, nor the 1h reminder and the escalation of one
+// moved to 20 minutes ahead. The reminders of the new window that fall
+// due later go out.
+func TestNoNoticeOwedBeforeTheWindowWasSet(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log)
+	ctx := context.Background()
+	r.do(t, "alice", "schedule payments v2.4.0 in 3h for 1h")
+	// The 7-day and 3-day reminders were never owed: not even planned.
+	if next, ok, err := r.st.NextDue(ctx); err != nil || !ok || !next.Equal(start0.Add(2*time.Hour)) {
+		t.Fatalf("next due %v (%v, %v), want the 1h reminder", next, ok, err)
+	}
+	r.do(t, "alice", "cancel 1 moved")
+
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-12-10 10:00 UTC for 1h")
+	r.at(t, clock, time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	r.do(t, "alice", "reschedule 2 at 2026-12-01 10:00 UTC")
+	r.at(t, clock, clock.Now())
+	if got := timed(log); len(got) != 0 {
+		t.Fatalf("right after the reschedule to two days ahead: %q, want nothing", summary(got))
+	}
+	r.at(t, clock, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	if s := summary(timed(log)); !slices.Equal(s, []string{"reminder@t:#payments 1h"}) {
+		t.Fatalf("an hour before the new window: %q, want the 1h reminder", s)
+	}
+	r.do(t, "alice", "cancel 2 done with it")
+	log.Reset()
+
+	r.do(t, "alice", "schedule payments v2.5.0 at 2026-12-10 10:00 UTC for 1h")
+	r.at(t, clock, time.Date(2026, 12, 2, 9, 50, 0, 0, time.UTC))
+	r.do(t, "alice", "reschedule 3 at 2026-12-02 10:10 UTC")
+	r.at(t, clock, clock.Now())
+	if got := timed(log); len(got) != 0 {
+		t.Fatalf("right after the reschedule to 20 minutes ahead: %q, want nothing", summary(got))
+	}
+	r.at(t, clock, time.Date(2026, 12, 2, 10, 10, 0, 0, time.UTC))
+	if s := summary(timed(log)); !slices.Equal(s, []string{"window_open@t:#payments"}) {
+		t.Fatalf("at the new window: %q, want the window open", s)
+	}
+}
