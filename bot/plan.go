@@ -12,7 +12,8 @@ type PlanRules struct {
 }
 
 // PlanJobs is the pure plan of an upgrade: every job its state and window
-// call for, past ones included (the queue decides what to do with those;
+// call for, past ones included (the queue adds those it has not done yet,
+// and the scheduler decides whether they are still useful when they run;
 // see JobQueue.ReplaceJobs). Jobs due before the upgrade was created are
 // left out: they were never owed (an upgrade scheduled two days ahead has
 // no three-day reminder, not even a late one).

@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
@@ -13,6 +15,43 @@ import (
 // These tests are about plans that lag their moment: the queue adds every
 // job it has not done yet, whether or not its time has passed, and the
 // scheduler decides when it runs whether it is still useful.
+
+// TestWindowOpenedASecondAgoIsSent: the window of an upgrade created a
+// minute before its start opened a second ago when its plan lands (a busy
+// Redis); its window-open notice still goes out, and only once.
+func TestWindowOpenedASecondAgoIsSent(t *testing.T) {
+	o := storetest.Target(t)
+	win := start0.Add(time.Hour)
+	clock, log := bottest.NewClock(win.Add(time.Second)), &bottest.Recorder{}
+	r := newReplica(t, o, clock.Now, log)
+	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Start: win, End: win.Add(time.Hour), State: bot.Scheduled,
+		Threads: []bot.MessageRef{{Channel: "t:#payments", ID: "root"}}, CreatedAt: win.Add(-time.Minute), UpdatedAt: win.Add(-time.Minute), Rev: 1}
+	ctx := context.Background()
+	if err := r.st.Create(ctx, u, bot.Decision{At: u.CreatedAt, Action: bot.ActionScheduled, Start: u.Start, End: u.End}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sched.Plan(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	r.at(t, clock, clock.Now())
+	got := timed(log)
+	if s := summary(got); !slices.Equal(s, []string{"window_open@t:#payments"}) {
+		t.Fatalf("after a plan a second late: %q, want the window-open notice", s)
+	}
+	if strings.Contains(got[0].Text, "late") {
+		t.Errorf("a notice a second late (under LateAfter) says it is late: %s", got[0].Text)
+	}
+	// Re-planned (a full reconcile, another replica): it never comes back.
+	other := newReplica(t, o, clock.Now, log)
+	if _, err := other.sched.Reconcile(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	other.at(t, clock, clock.Now().Add(time.Minute))
+	r.at(t, clock, clock.Now())
+	if s := summary(timed(log)); len(s) != 1 {
+		t.Fatalf("after a re-plan: %q, want the window open once", s)
+	}
+}
 
 // TestNoNoticeOwedBeforeTheWindowWasSet: a new upgrade gets no reminder
 // whose moment came before it was scheduled, and a rescheduled one none
