@@ -176,7 +176,9 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 // changed since it was planned) or no longer useful: a reminder once the
 // window has opened, or superseded by a closer one also due; a window-open
 // notice once the window has ended; a reminder or brief escalation whose
-// window was set after its moment.
+// window was set after its moment. The queue adds every job it has not done
+// (see JobQueue.ReplaceJobs), so a job may come late: a notice LateAfter or
+// more late says so.
 func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	u, err := s.store.Get(ctx, j.Upgrade)
 	if err != nil {
@@ -222,9 +224,9 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
 		}
-		return s.notice(ctx, u, j, s.dir.WindowOpen(u))
+		return s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late))
 	case JobOverrun:
-		if err := s.notice(ctx, u, j, s.dir.Overrun(u)); err != nil {
+		if err := s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late)); err != nil {
 			return err
 		}
 		s.ev.emit(ctx, u, EventOverrun, Upgradebot, map[string]any{"state": string(u.State), "end": u.End})
@@ -234,6 +236,19 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		return skip("unknown job kind " + string(j.Kind))
 	}
 	return nil
+}
+
+// sayLate adds to a notice sent Options.LateAfter or more after its
+// moment, right after its first line, how late it is: its plan lagged (a
+// window scheduled moments ahead on a busy Redis, a plan the reconciler
+// repaired) or every scheduler was down. Reminders say it in their own words.
+func (s *Scheduler) sayLate(m Message, late time.Duration) Message {
+	if late < s.o.LateAfter || len(m.Lines) == 0 {
+		return m
+	}
+	line := T(fmt.Sprintf("This notice is %s late.", FormatDuration(late.Truncate(time.Second))))
+	m.Lines = append(m.Lines[:1:1], append([]Text{line}, m.Lines[1:]...)...)
+	return m
 }
 
 // windowSetAfter reports whether u's window was set (scheduled or last

@@ -53,6 +53,47 @@ func TestWindowOpenedASecondAgoIsSent(t *testing.T) {
 	}
 }
 
+// TestRepairedPlanSendsLateNotices: planning the new upgrade failed, and the
+// reconciler repairs it minutes after its window opened. The notices its
+// window still calls for go out and say how late they are: the escalation
+// of the unacknowledged pre-brief, the window open; the 1h reminder does
+// not (the window has opened). The overrun, sent late, says so too.
+func TestRepairedPlanSendsLateNotices(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	st := storetest.Open(t, storetest.Target(t))
+	q := &failPlan{Store: st}
+	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, Now: clock.Now, RefreshIntervalSet: true, Queue: q})
+	t.Cleanup(b.Flush)
+	r := &replica{st: st, b: b, sched: b.Scheduler()}
+	q.fail.Store(true)
+	r.do(t, "alice", "schedule payments v2.4.0 in 2h for 1h")
+	win := start0.Add(2 * time.Hour)
+
+	clock.Set(win.Add(3 * time.Minute))
+	if n, err := r.sched.Reconcile(context.Background(), false); err != nil || n != 1 {
+		t.Fatalf("Reconcile = %d, %v; want the upgrade re-planned", n, err)
+	}
+	r.at(t, clock, clock.Now())
+	want := []string{"escalation@t:alice", "escalation@t:bob", "escalation@t:carol", "window_open@t:#payments"}
+	got := timed(log)
+	if s := summary(got); !slices.Equal(s, want) {
+		t.Fatalf("after the repair: %q, want %q", s, want)
+	}
+	if text := got[3].Text; !strings.Contains(text, "This notice is 3m late.") {
+		t.Errorf("the late window-open notice does not say it is late:\n%s", text)
+	}
+	log.Reset()
+	// Every scheduler was down when the window ended.
+	r.at(t, clock, win.Add(time.Hour+10*time.Minute))
+	got = timed(log)
+	if s := summary(got); !slices.Equal(s, []string{"overrun@t:#payments"}) {
+		t.Fatalf("after the window: %q, want the overrun", s)
+	}
+	if text := got[0].Text; !strings.Contains(text, "This notice is 10m late.") {
+		t.Errorf("the late overrun does not say it is late:\n%s", text)
+	}
+}
+
 // TestNoNoticeOwedBeforeTheWindowWasSet: a new upgrade gets no reminder
 // whose moment came before it was scheduled, and a rescheduled one none
 // from before it was rescheduled: neither the 3-day reminder of a window
