@@ -32,7 +32,8 @@ type SchedulerOptions struct {
 	RetryMin, RetryMax time.Duration
 	// Reconcile is how often Run re-plans the upgrades whose jobs are behind
 	// their revision (5m); Run also re-plans every active upgrade when it
-	// starts. Negative disables both.
+	// starts, retrying (1s doubling to 30s) until that succeeds, as Redis
+	// may be down then. Negative disables both.
 	Reconcile time.Duration
 	// LateAfter is how late a job may be before its notice says so (1m).
 	LateAfter time.Duration
@@ -129,9 +130,10 @@ func (s *Scheduler) Plan(ctx context.Context, u *Upgrade) error {
 }
 
 // Run claims and runs due jobs until ctx ends. It also reconciles the plans
-// (see Reconcile) when it starts and every Options.Reconcile. When ctx
-// ends, jobs claimed but not started go back to the queue at once and a job
-// already started gets Options.Grace to finish; Run returns when that is done.
+// (see Reconcile) when it starts, retrying until that succeeds, and every
+// Options.Reconcile. When ctx ends, jobs claimed but not started go back to
+// the queue at once and a job already started gets Options.Grace to finish;
+// Run returns when that is done.
 func (s *Scheduler) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	defer bg.Wait()

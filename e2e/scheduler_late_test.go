@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/store"
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
@@ -135,5 +138,83 @@ func TestNoNoticeOwedBeforeTheWindowWasSet(t *testing.T) {
 	r.at(t, clock, time.Date(2026, 12, 2, 10, 10, 0, 0, time.UTC))
 	if s := summary(timed(log)); !slices.Equal(s, []string{"window_open@t:#payments"}) {
 		t.Fatalf("at the new window: %q, want the window open", s)
+	}
+}
+
+// flakyRedis is a store whose first calls fail, as they do while Redis is
+// down or loading as the bot starts: firstFails calls of Once.First, then
+// listFails calls of List. planned gets a signal after each plan applied.
+type flakyRedis struct {
+	*store.Store
+	firstFails, listFails atomic.Int32
+	firstCalls, listCalls atomic.Int32
+	planned               chan struct{}
+}
+
+var errRedisDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+
+func (f *flakyRedis) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	f.firstCalls.Add(1)
+	if f.firstFails.Add(-1) >= 0 {
+		return false, errRedisDown
+	}
+	return f.Store.First(ctx, key, ttl)
+}
+
+func (f *flakyRedis) List(ctx context.Context, flt bot.Filter) ([]*bot.Upgrade, error) {
+	f.listCalls.Add(1)
+	if f.listFails.Add(-1) >= 0 {
+		return nil, errRedisDown
+	}
+	return f.Store.List(ctx, flt)
+}
+
+func (f *flakyRedis) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Job, now time.Time) error {
+	if err := f.Store.ReplaceJobs(ctx, upgrade, rev, jobs, now); err != nil {
+		return err
+	}
+	select {
+	case f.planned <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// TestStartupReconcileRetriesUntilRedisAnswers: Redis is down as the
+// scheduler starts: electing the replica that reconciles fails, then the
+// elected replica's pass fails. Both are retried, without a restart, and
+// the upgrade whose plan was lost gets its jobs; the replica is elected
+// once (its own key does not stop its retry).
+func TestStartupReconcileRetriesUntilRedisAnswers(t *testing.T) {
+	o := storetest.Target(t)
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	st := storetest.Open(t, o)
+	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Start: start0.Add(3 * time.Hour), End: start0.Add(4 * time.Hour),
+		State: bot.Scheduled, Threads: []bot.MessageRef{{Channel: "t:#payments", ID: "root"}}, CreatedAt: start0, UpdatedAt: start0, Rev: 1}
+	if err := st.Create(context.Background(), u, bot.Decision{At: start0, Action: bot.ActionScheduled}); err != nil {
+		t.Fatal(err) // saved, never planned: the process died in between
+	}
+	f := &flakyRedis{Store: storetest.Open(t, o), planned: make(chan struct{}, 1)}
+	f.firstFails.Store(1)
+	f.listFails.Store(1)
+	b := bot.New(bot.Options{Config: schedConfig(), Store: f, Messenger: bot.Router{"t": log}, Now: clock.Now, RefreshIntervalSet: true, Queue: f})
+	t.Cleanup(b.Flush)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Scheduler().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-f.planned:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the start-up reconcile never planned the upgrade (First called %d times, List %d)", f.firstCalls.Load(), f.listCalls.Load())
+	}
+	if next, ok, err := st.NextDue(context.Background()); err != nil || !ok || !next.Equal(start0.Add(2*time.Hour)) {
+		t.Fatalf("next due %v (%v, %v), want the 1h reminder", next, ok, err)
+	}
+	if n := f.firstCalls.Load(); n != 2 {
+		t.Errorf("the start-up key was taken %d times, want 2 (a failure, then once)", n)
+	}
+	if n := f.listCalls.Load(); n < 2 {
+		t.Errorf("List called %d times, want the failed pass and its retry", n)
 	}
 }
