@@ -12,8 +12,11 @@ type PlanRules struct {
 }
 
 // PlanJobs is the pure plan of an upgrade: every job its state and window
-// call for, past ones included (the queue decides what to do with those;
-// see JobQueue.ReplaceJobs).
+// call for, past ones included (the queue adds those it has not done yet,
+// and the scheduler decides whether they are still useful when they run;
+// see JobQueue.ReplaceJobs). Jobs due before the upgrade was created are
+// left out: they were never owed (an upgrade scheduled two days ahead has
+// no three-day reminder, not even a late one).
 //
 // The brief escalation stays planned while the upgrade is in progress:
 // whoever has not acknowledged the pre-brief of a running upgrade still
@@ -21,6 +24,9 @@ type PlanRules struct {
 func PlanJobs(u *Upgrade, r PlanRules) []Job {
 	var jobs []Job
 	add := func(j Job) {
+		if j.Due.Before(u.CreatedAt) {
+			return
+		}
 		j.Upgrade = u.ID
 		jobs = append(jobs, j)
 	}

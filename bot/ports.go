@@ -113,18 +113,28 @@ type Clock func() time.Time
 type JobQueue interface {
 	// ReplaceJobs makes jobs the complete set of pending jobs of the upgrade,
 	// atomically: jobs of the upgrade not listed are removed (also in flight).
-	// A listed job due at or before now is kept only if it is already
-	// pending unchanged (overdue, not yet sent); it is never added, so a
-	// re-plan neither loses a late job nor resurrects a sent one. rev is the
-	// upgrade's revision the jobs were planned from: a plan older than the
-	// last one applied is ignored, so concurrent changes cannot leave the
-	// jobs of a superseded window behind.
+	// Whether a listed job is added depends on whether it was done (Done:
+	// sent, or skipped as no longer useful), not on whether its time has
+	// passed: the queue remembers each job it finished with its due time, and
+	// a job listed again at that due time stays done, so a sent job never
+	// comes back. Any other listed job is pending afterwards, overdue or not:
+	// a plan that lags its moment (applied late, or repaired by Reconcile)
+	// still gets the job, and the scheduler decides when it runs whether it
+	// is still useful (and says it is late). A job moved to another due time
+	// is a new job. A pending job listed unchanged stays where it is (due, in
+	// flight, waiting for a retry), so it falls due once. now is the caller's
+	// clock; a queue that kept no records before may use it to leave alone
+	// jobs due before it started keeping them. rev is the upgrade's revision
+	// the jobs were planned from: a plan older than the last one applied is
+	// ignored, so concurrent changes cannot leave the jobs of a superseded
+	// window behind.
 	ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []Job, now time.Time) error
 	// Claim takes up to max jobs due at or before now for this replica,
 	// leased until now+lease; jobs whose lease expired are due again.
 	// A job is held by at most one replica at a time.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]Job, error)
-	// Done removes a claimed job for good.
+	// Done removes a claimed job for good and remembers it as done (see
+	// ReplaceJobs), also when a re-plan removed it while it ran.
 	Done(ctx context.Context, j Job) error
 	// Release puts claimed jobs that were not started back at their due
 	// time, so any replica may claim them at once. Jobs no longer held by

@@ -83,14 +83,22 @@ func (s *Scheduler) Reconcile(ctx context.Context, full bool) (int, error) {
 	return n, nil
 }
 
-// reconcileLoop reconciles fully when Run starts, then every
-// Options.Reconcile the plans that are behind. With a Once, one replica per
-// period does it (the others find the key taken); without, every replica
-// does, which is harmless.
+// The start-up reconcile pass is retried after reconcileRetryMin, then
+// twice as long after each further failure, at most reconcileRetryMax.
+const (
+	reconcileRetryMin = time.Second
+	reconcileRetryMax = 30 * time.Second
+)
+
+// reconcileLoop reconciles fully when Run starts (startupReconcile), then
+// every Options.Reconcile the plans that are behind. With a Once, one
+// replica per period does it (the others find the key taken); without,
+// every replica does, which is harmless.
 func (s *Scheduler) reconcileLoop(ctx context.Context) {
-	pass := func(key string, ttl time.Duration, full bool) {
+	s.startupReconcile(ctx)
+	repeat(ctx, s.o.Reconcile, func() {
 		if s.once != nil {
-			first, err := s.once.First(ctx, key, ttl)
+			first, err := s.once.First(ctx, "scheduler:reconcile", s.o.Reconcile*9/10)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.WarnContext(ctx, "reconcile: electing a replica failed", "err", err)
@@ -102,15 +110,63 @@ func (s *Scheduler) reconcileLoop(ctx context.Context) {
 			}
 		}
 		t0 := s.o.Now()
-		n, err := s.Reconcile(ctx, full)
+		n, err := s.Reconcile(ctx, false)
 		if err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "reconciling planned jobs failed", "replanned", n, "err", err)
 			return
 		}
-		if n > 0 || full {
-			s.log.InfoContext(ctx, "reconciled planned jobs", "replanned", n, "full", full, "took", s.o.Now().Sub(t0).String())
+		if n > 0 {
+			s.log.InfoContext(ctx, "reconciled planned jobs", "replanned", n, "full", false, "took", s.o.Now().Sub(t0).String())
 		}
+	})
+}
+
+// startupReconcile makes the full pass Run starts with, on the one replica
+// that takes the scheduler:reconcile:start key (every replica without a
+// Once). Redis may be down or loading as the bot starts, so taking the key
+// and the pass are retried with back-off (reconcileRetryMin doubling to
+// reconcileRetryMax) until the pass succeeds or ctx ends. The replica that
+// took the key retries its pass without taking the key again, so a pass
+// that failed after the election is not stopped by its own key; should its
+// retries outlast the key (a minute), a replica starting then may make a
+// pass too, which is harmless.
+func (s *Scheduler) startupReconcile(ctx context.Context) {
+	elected := s.once == nil
+	wait := reconcileRetryMin
+	for {
+		if !elected {
+			first, err := s.once.First(ctx, "scheduler:reconcile:start", time.Minute)
+			switch {
+			case err != nil:
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.WarnContext(ctx, "reconcile at start: electing a replica failed; retrying", "in", wait.String(), "err", err)
+			case !first:
+				return // another replica makes the pass
+			default:
+				elected = true
+			}
+		}
+		if elected {
+			t0 := s.o.Now()
+			n, err := s.Reconcile(ctx, true)
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				s.log.InfoContext(ctx, "reconciled planned jobs", "replanned", n, "full", true, "took", s.o.Now().Sub(t0).String())
+				return
+			}
+			s.log.ErrorContext(ctx, "reconciling planned jobs at start failed; retrying", "replanned", n, "in", wait.String(), "err", err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, reconcileRetryMax)
 	}
-	pass("scheduler:reconcile:start", time.Minute, true)
-	repeat(ctx, s.o.Reconcile, func() { pass("scheduler:reconcile", s.o.Reconcile*9/10, false) })
 }

@@ -32,7 +32,8 @@ type SchedulerOptions struct {
 	RetryMin, RetryMax time.Duration
 	// Reconcile is how often Run re-plans the upgrades whose jobs are behind
 	// their revision (5m); Run also re-plans every active upgrade when it
-	// starts. Negative disables both.
+	// starts, retrying (1s doubling to 30s) until that succeeds, as Redis
+	// may be down then. Negative disables both.
 	Reconcile time.Duration
 	// LateAfter is how late a job may be before its notice says so (1m).
 	LateAfter time.Duration
@@ -129,9 +130,10 @@ func (s *Scheduler) Plan(ctx context.Context, u *Upgrade) error {
 }
 
 // Run claims and runs due jobs until ctx ends. It also reconciles the plans
-// (see Reconcile) when it starts and every Options.Reconcile. When ctx
-// ends, jobs claimed but not started go back to the queue at once and a job
-// already started gets Options.Grace to finish; Run returns when that is done.
+// (see Reconcile) when it starts, retrying until that succeeds, and every
+// Options.Reconcile. When ctx ends, jobs claimed but not started go back to
+// the queue at once and a job already started gets Options.Grace to finish;
+// Run returns when that is done.
 func (s *Scheduler) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	defer bg.Wait()
@@ -173,7 +175,12 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 }
 
 // execute sends what the job stands for, unless it is stale (the upgrade
-// changed since it was planned) or too late to be useful.
+// changed since it was planned) or no longer useful: a reminder once the
+// window has opened, or superseded by a closer one also due; a window-open
+// notice once the window has ended; a reminder or brief escalation whose
+// window was set after its moment. The queue adds every job it has not done
+// (see JobQueue.ReplaceJobs), so a job may come late: a notice LateAfter or
+// more late says so.
 func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	u, err := s.store.Get(ctx, j.Upgrade)
 	if err != nil {
@@ -199,6 +206,11 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if by, ok := supersededBy(u, j.Offset, now, s.rules); ok {
 			return skip("superseded by the " + FormatDuration(by) + " reminder")
 		}
+		if set, err := s.windowSetAfter(ctx, u, j.Due); err != nil {
+			return err
+		} else if set {
+			return skip("never owed: the window was set after its moment")
+		}
 		acks, err := s.store.Acks(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("load acks: %w", err)
@@ -214,9 +226,9 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
 		}
-		return s.notice(ctx, u, j, s.dir.WindowOpen(u))
+		return s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late))
 	case JobOverrun:
-		if err := s.notice(ctx, u, j, s.dir.Overrun(u)); err != nil {
+		if err := s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late)); err != nil {
 			return err
 		}
 		s.ev.emit(ctx, u, EventOverrun, Upgradebot, map[string]any{"state": string(u.State), "end": u.End})
@@ -226,6 +238,44 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		return skip("unknown job kind " + string(j.Kind))
 	}
 	return nil
+}
+
+// sayLate adds to a notice sent Options.LateAfter or more after its
+// moment, right after its first line, how late it is: its plan lagged (a
+// window scheduled moments ahead on a busy Redis, a plan the reconciler
+// repaired) or every scheduler was down. Reminders say it in their own words.
+func (s *Scheduler) sayLate(m Message, late time.Duration) Message {
+	if late < s.o.LateAfter || len(m.Lines) == 0 {
+		return m
+	}
+	line := T(fmt.Sprintf("This notice is %s late.", FormatDuration(late.Truncate(time.Second))))
+	m.Lines = append(m.Lines[:1:1], append([]Text{line}, m.Lines[1:]...)...)
+	return m
+}
+
+// windowSetAfter reports whether u's window was set (scheduled or last
+// rescheduled) after at: a reminder or brief escalation due before that was
+// never owed, however late a re-plan added it (a window rescheduled to two
+// days ahead gets no late three-day reminder). PlanJobs already leaves out
+// what fell due before the upgrade was created; this reads the decision log
+// only for an upgrade changed after at.
+func (s *Scheduler) windowSetAfter(ctx context.Context, u *Upgrade, at time.Time) (bool, error) {
+	if u.CreatedAt.After(at) {
+		return true, nil
+	}
+	if !u.UpdatedAt.After(at) {
+		return false, nil
+	}
+	log, err := s.store.Log(ctx, u.ID)
+	if err != nil {
+		return false, fmt.Errorf("load decision log: %w", err)
+	}
+	for i := len(log) - 1; i >= 0; i-- {
+		if a := log[i].Action; a == ActionScheduled || a == ActionRescheduled {
+			return log[i].At.After(at), nil
+		}
+	}
+	return false, nil
 }
 
 // Upgradebot is the actor of what the bot does by itself (the scheduler).
@@ -240,6 +290,14 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		return nil
 	case j.Scope == ScopeRollback && u.State != RolledBack:
 		return nil
+	}
+	if j.Scope == ScopeBrief {
+		if set, err := s.windowSetAfter(ctx, u, j.Due); err != nil {
+			return err
+		} else if set {
+			s.log.InfoContext(ctx, "escalation skipped: never owed, the window was set after its moment", "upgrade", u.Key())
+			return nil
+		}
 	}
 	acks, err := s.store.Acks(ctx, u.ID)
 	if err != nil {

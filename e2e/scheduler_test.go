@@ -362,7 +362,7 @@ func TestSlowPlatformNeverDoublesNotices(t *testing.T) {
 		reps = append(reps, &replica{st: st, b: b, sched: b.Scheduler()})
 	}
 	const n = 20
-	soon := time.Now().Add(time.Second) // planning must finish before: past jobs are never added
+	soon := time.Now().Add(time.Second)
 	for i := 1; i <= n; i++ {
 		u := &bot.Upgrade{ID: i, Service: "payments", Version: "v1", Start: soon, End: soon.Add(time.Hour), State: bot.Scheduled,
 			Threads: []bot.MessageRef{{Channel: "t:#payments", ID: "root"}}, Rev: 1}

@@ -21,6 +21,18 @@ func (s *Store) jobsByKey(upgrade int) string {
 	return s.jobsKey("by:" + strconv.Itoa(upgrade))
 }
 
+// jobsPlannedKey is the record of an upgrade's jobs, pending or done:
+// member -> due ms of the latest version (see replaceJobsScript).
+func (s *Store) jobsPlannedKey(upgrade int) string {
+	return s.jobsKey("planned:" + strconv.Itoa(upgrade))
+}
+
+// jobRecordTTL is how long the record of an upgrade's done jobs outlives
+// its last pending job. Re-planning refreshes it, and the reconciler
+// re-plans every active upgrade without jobs each period, so it only runs
+// out for upgrades that are no longer planned: finished ones.
+const jobRecordTTL = 90 * 24 * time.Hour
+
 // jobMember names a job in the schedule: "N/<job id>".
 func jobMember(upgrade int, id string) string { return strconv.Itoa(upgrade) + "/" + id }
 
@@ -49,12 +61,19 @@ func encodeJob(j bot.Job) (string, error) {
 // (a job in flight stays in flight), so each falls due once. A job's Upgrade
 // must be 0 or upgrade; IDs must be unique and not empty.
 //
-// A job due at or before now is kept when it is already pending with the
-// same content (overdue and unsent) and is otherwise neither added nor kept.
+// A listed job is added whether or not its time has passed, unless it was
+// done already: the store records the due time of every job of the upgrade
+// it had pending or finished (P:{jobs}:planned:N), and a job listed again at
+// the due time it was done at stays done. So a plan that lags its moment
+// still gets its window-open notice (late), a job moved to a new time is a
+// new job, and a sent job never comes back. The exception are jobs due
+// before P:{jobs}:since, the now of the first ReplaceJobs of a store that
+// keeps these records, when jobs of an older version were pending then:
+// that version kept no records, so such jobs are only kept if pending.
 // A plan from an older revision than the last one applied changes nothing.
 func (s *Store) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Job, now time.Time) error {
-	args := make([]any, 0, 3+3*len(jobs))
-	args = append(args, ms(now), upgrade, rev)
+	args := make([]any, 0, 4+3*len(jobs))
+	args = append(args, ms(now), upgrade, rev, jobRecordTTL.Milliseconds())
 	seen := make(map[string]bool, len(jobs))
 	for _, j := range jobs {
 		switch {
@@ -74,7 +93,7 @@ func (s *Store) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Jo
 		args = append(args, jobMember(upgrade, j.ID), ms(j.Due), js)
 	}
 	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(upgrade), s.jobsKey("revs"),
-		s.jobsKey("attempts"), s.jobsKey("sent")}
+		s.jobsKey("attempts"), s.jobsKey("sent"), s.jobsPlannedKey(upgrade), s.jobsKey("since")}
 	if err := replaceJobsScript.Run(ctx, s.client, keys, args...).Err(); err != nil {
 		return fmt.Errorf("store: replace jobs of upgrade %d: %w", upgrade, err)
 	}
@@ -209,16 +228,19 @@ func (s *Store) PlannedRevs(ctx context.Context, ids []int) (map[int]int, error)
 }
 
 // Done removes a claimed job (as Claim returned it) for good, with its
-// attempt count and delivered marks. A job that was replaced or removed
-// since it was claimed is left alone.
+// attempt count and delivered marks, and records it as done, so a re-plan
+// that lists it again at the same due time does not add it back. A job
+// that was re-planned to another time since it was claimed is left alone;
+// one removed meanwhile is recorded all the same (it was sent).
 func (s *Store) Done(ctx context.Context, j bot.Job) error {
 	js, err := encodeJob(j)
 	if err != nil {
 		return fmt.Errorf("store: done: %w", err)
 	}
 	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(j.Upgrade), s.jobsKey("revs"),
-		s.jobsKey("attempts"), s.jobsKey("sent")}
-	if err := doneScript.Run(ctx, s.client, keys, jobMember(j.Upgrade, j.ID), js, j.Upgrade).Err(); err != nil {
+		s.jobsKey("attempts"), s.jobsKey("sent"), s.jobsPlannedKey(j.Upgrade)}
+	err = doneScript.Run(ctx, s.client, keys, jobMember(j.Upgrade, j.ID), js, j.Upgrade, ms(j.Due), jobRecordTTL.Milliseconds()).Err()
+	if err != nil {
 		return fmt.Errorf("store: done %s of upgrade %d: %w", j.ID, j.Upgrade, err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/upgradebot/upgradebot/bot"
 )
 
@@ -303,40 +305,121 @@ func TestWakeups(t *testing.T) {
 	}
 }
 
-// epoch is a "now" before every test job, so ReplaceJobs adds them all.
+// epoch is a "now" before every test job.
 var epoch = time.Unix(0, 0)
 
-// TestReplaceJobsKeepsOverdueNeverAddsPast: re-planning while a job is
-// overdue and unsent keeps it; a job whose moment passed is never added
-// (offsets already past at scheduling, or a job already sent).
-func TestReplaceJobsKeepsOverdueNeverAddsPast(t *testing.T) {
+// TestReplaceJobsDecidesBySentNotByTime: a job whose moment passed before
+// its plan landed is added, and claimable at once; re-planned while in
+// flight it stays in flight; once done, a re-plan that lists it at the same
+// due time does not add it back, whether that time has passed or not (a
+// replica whose clock is behind); moved to another time, it is a new job.
+func TestReplaceJobsDecidesBySentNotByTime(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
-	overdue := bot.Job{ID: "reminder:1h0m0s", Kind: bot.JobReminder, Offset: time.Hour, Due: t0}
-	future := bot.Job{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}
-	if err := s.ReplaceJobs(ctx, 9, 0, []bot.Job{overdue, future}, t0.Add(-time.Minute)); err != nil {
+	open := bot.Job{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0}
+	overrun := bot.Job{ID: "overrun", Kind: bot.JobOverrun, Due: t0.Add(time.Hour)}
+	plan := []bot.Job{open, overrun}
+	// The plan lands a second after the window opened.
+	if err := s.ReplaceJobs(ctx, 9, 1, plan, t0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	// Every replica was down: at t0+10m the reminder is overdue and a re-plan happens.
-	if err := s.ReplaceJobs(ctx, 9, 0, []bot.Job{overdue, future}, t0.Add(10*time.Minute)); err != nil {
+	got, err := s.Claim(ctx, t0.Add(time.Second), time.Minute, 10)
+	if err != nil || !slices.Equal(jobIDs(got), []string{"9/window_open"}) {
+		t.Fatalf("claim after a late plan = %v, %v; want the window open, late", jobIDs(got), err)
+	}
+	if err := s.ReplaceJobs(ctx, 9, 1, plan, t0.Add(2*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Claim(ctx, t0.Add(10*time.Minute), time.Minute, 10)
-	if err != nil || len(got) != 1 || got[0].ID != overdue.ID {
-		t.Fatalf("the overdue job was lost by the re-plan: %v %v", jobIDs(got), err)
+	if again, _ := s.Claim(ctx, t0.Add(2*time.Second), time.Minute, 10); len(again) != 0 {
+		t.Fatalf("re-planned while in flight, the job became due again: %v", jobIDs(again))
 	}
 	if err := s.Done(ctx, got[0]); err != nil {
 		t.Fatal(err)
 	}
-	// Sent; a later re-plan listing it again must not bring it back, nor
-	// add a new job that is already past.
-	late := bot.Job{ID: "reminder:72h0m0s", Kind: bot.JobReminder, Offset: 72 * time.Hour, Due: t0.Add(-71 * time.Hour)}
-	if err := s.ReplaceJobs(ctx, 9, 0, []bot.Job{overdue, late, future}, t0.Add(11*time.Minute)); err != nil {
+	for _, now := range []time.Time{t0.Add(3 * time.Second), t0.Add(-time.Minute)} {
+		if err := s.ReplaceJobs(ctx, 9, 1, plan, now); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := s.Claim(ctx, t0.Add(10*time.Second), time.Minute, 10); len(again) != 0 {
+			t.Fatalf("re-planned at %v, the sent job came back: %v", now, jobIDs(again))
+		}
+	}
+	// Rescheduled: the window opens at a new time, a new job.
+	moved := []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(2 * time.Hour)}, {ID: "overrun", Kind: bot.JobOverrun, Due: t0.Add(3 * time.Hour)}}
+	if err := s.ReplaceJobs(ctx, 9, 2, moved, t0.Add(4*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.Claim(ctx, t0.Add(2*time.Hour), time.Minute, 10)
-	if err != nil || len(got) != 1 || got[0].ID != future.ID {
-		t.Fatalf("after the re-plan only the future job may remain: %v %v", jobIDs(got), err)
+	if err != nil || !slices.Equal(jobIDs(got), []string{"9/window_open"}) || !got[0].Due.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("claim at the new window = %+v, %v; want the moved window open", got, err)
+	}
+}
+
+// TestDoneRecordsAJobRemovedWhileItRan: a re-plan drops a job while a
+// replica sends it (the state changed meanwhile); the replica's Done still
+// records it, so a later plan that lists it again does not send it twice.
+func TestDoneRecordsAJobRemovedWhileItRan(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	open := bot.Job{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0}
+	overrun := bot.Job{ID: "overrun", Kind: bot.JobOverrun, Due: t0.Add(time.Hour)}
+	if err := s.ReplaceJobs(ctx, 5, 1, []bot.Job{open, overrun}, epoch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Claim(ctx, t0, time.Minute, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim = %v, %v", jobIDs(got), err)
+	}
+	if err := s.ReplaceJobs(ctx, 5, 2, []bot.Job{overrun}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Done(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceJobs(ctx, 5, 3, []bot.Job{open, overrun}, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Claim(ctx, t0.Add(time.Minute), time.Minute, 10); len(again) != 0 {
+		t.Fatalf("a job sent while it was re-planned away came back: %v", jobIDs(again))
+	}
+}
+
+// TestReplaceJobsAfterAnOlderVersion: the schedule was kept by a version of
+// the store without done records (a job of upgrade 1 is pending, nothing is
+// recorded). A job due before this version's first re-plan that is not
+// pending may have been sent by the older one: it is not added. A plan
+// lagging a moment after that gets its job.
+func TestReplaceJobsAfterAnOlderVersion(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	pending := bot.Job{ID: "overrun", Upgrade: 1, Kind: bot.JobOverrun, Due: t0.Add(time.Hour)}
+	js, err := encodeJob(pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := jobMember(1, pending.ID)
+	s.client.HSet(ctx, s.jobsKey("data"), m, js)
+	s.client.ZAdd(ctx, s.jobsKey("due"), redis.Z{Score: float64(pending.Due.UnixMilli()), Member: m})
+	s.client.SAdd(ctx, s.jobsByKey(1), m)
+
+	first := t0.Add(time.Minute) // this version starts: its full re-plan
+	sent := bot.Job{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0}
+	if err := s.ReplaceJobs(ctx, 2, 1, []bot.Job{sent}, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceJobs(ctx, 1, 1, []bot.Job{pending}, first); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, first, time.Minute, 10); len(got) != 0 {
+		t.Fatalf("a job the older version may have sent was added: %v", jobIDs(got))
+	}
+	late := bot.Job{ID: "window_open", Kind: bot.JobWindowOpen, Due: first.Add(time.Second)}
+	if err := s.ReplaceJobs(ctx, 3, 1, []bot.Job{late}, first.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Claim(ctx, t0.Add(2*time.Hour), time.Minute, 10)
+	if err != nil || !slices.Equal(jobIDs(got), []string{"3/window_open", "1/overrun"}) {
+		t.Fatalf("claim = %v, %v; want the late job of the new plan and the older version's pending one", jobIDs(got), err)
 	}
 }
 
@@ -509,12 +592,31 @@ func TestFinishedUpgradeLeavesNothingInTheSchedule(t *testing.T) {
 	if n := s.client.Exists(ctx, s.jobsByKey(8)).Val(); n != 0 {
 		t.Error("by:8 still exists")
 	}
-	// A plan whose jobs are all past keeps nothing, revision included.
-	if err := s.ReplaceJobs(ctx, 11, 1, plan, t0.Add(10*time.Hour)); err != nil {
+	// The record of what was done stays while the upgrade may be planned
+	// again, then expires: re-planning the same jobs keeps nothing,
+	// revision included.
+	planned := s.jobsPlannedKey(8)
+	if ttl := s.client.PTTL(ctx, planned).Val(); ttl <= 0 || ttl > jobRecordTTL {
+		t.Errorf("done records of upgrade 8: TTL %v, want up to %v", ttl, jobRecordTTL)
+	}
+	if ttl := s.client.PTTL(ctx, s.jobsPlannedKey(9)).Val(); ttl != -1 {
+		t.Errorf("records of upgrade 9, which has a pending job: TTL %v, want none", ttl)
+	}
+	if err := s.ReplaceJobs(ctx, 8, 4, plan, t0.Add(10*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if revs, _ := s.PlannedRevs(ctx, []int{11}); len(revs) != 0 {
+	if revs, _ := s.PlannedRevs(ctx, []int{8}); len(revs) != 0 {
 		t.Errorf("an upgrade without jobs has a planned revision: %v", revs)
+	}
+	if ttl := s.client.PTTL(ctx, planned).Val(); ttl <= 0 {
+		t.Errorf("after a re-plan that added nothing: TTL %v, want one", ttl)
+	}
+	// Finished: its state plans nothing, the records go.
+	if err := s.ReplaceJobs(ctx, 8, 5, nil, t0.Add(10*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.client.Exists(ctx, planned).Val(); n != 0 {
+		t.Error("planned:8 still exists after an empty plan")
 	}
 }
 

@@ -222,26 +222,61 @@ return 1
 
 // replaceJobsScript makes ARGV the complete set of one upgrade's jobs.
 //
-// KEYS: jobs due, inflight, data, by:N, revs, attempts, sent. ARGV: now ms,
-// upgrade id, the revision planned from, then triples of member, due ms,
-// json. A revision older than the one in revs is ignored. A job whose json
-// is unchanged is left where it is (due, in flight, or waiting for a retry),
-// so it falls due once; a changed one goes back to due with its new score and
-// forgets its attempts and delivered parts. A job due at or before now is
-// only ever kept, never added: overdue-and-unsent stays, already-sent stays
-// gone. The revision is remembered only while the upgrade has jobs: an
-// upgrade without any leaves nothing behind (a late, older plan of it is then
-// harmless: its jobs are skipped as stale when they fall due).
+// KEYS: jobs due, inflight, data, by:N, revs, attempts, sent, planned:N,
+// since. ARGV: now ms, upgrade id, the revision planned from, the TTL (ms) of
+// planned:N once the upgrade has no pending job, then triples of member, due
+// ms, json. A revision older than the one in revs is ignored.
+//
+// Whether a job is added is decided by whether it was ever done, not by
+// whether its time has passed. planned:N maps each job of the upgrade that
+// was pending or done to the due ms of its latest version, so a listed job
+// that is not pending is:
+//   - left out when planned:N holds it at that due time: it was done (sent,
+//     or skipped as useless), and a sent job never comes back;
+//   - left out when it is due before since: a version of the store that
+//     kept no records may have sent it. since is the now of the first call
+//     of this script, or 0 if no job was pending then (a new schedule);
+//   - otherwise added, overdue or not: it is new, moved to another time, or
+//     was never planned in time (the plan lagged its moment).
+//
+// A pending job stays pending: unchanged, it is left where it is (due, in
+// flight, or waiting for a retry), so it falls due once; changed, it goes
+// back to due with its new score and forgets its attempts and delivered
+// parts. Pending jobs not listed are removed with their record (never
+// done). Records of done jobs stay, listed or not.
+//
+// The revision is remembered only while the upgrade has jobs: an upgrade
+// without any leaves nothing in revs (a late, older plan of it is then
+// harmless: its jobs are skipped as stale when they fall due). planned:N
+// has no expiry while jobs are pending, expires TTL after the last plan or
+// done job that left none, and is deleted by an empty plan (a finished
+// upgrade's state calls for no job again).
 var replaceJobsScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
 local last = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
 if tonumber(ARGV[3]) < last then
   return 0
 end
+local since = redis.call('GET', KEYS[9])
+if not since then
+  -- The first plan of this version: jobs of an older one may be pending,
+  -- and others of theirs done without a record. Without any pending job,
+  -- the schedule is new (or was empty): every record is complete.
+  since = ARGV[1]
+  if redis.call('HLEN', KEYS[3]) == 0 then
+    since = '0'
+  end
+  redis.call('SET', KEYS[9], since)
+end
+since = tonumber(since)
 local keep = {}
-for i = 4, #ARGV, 3 do
-  if tonumber(ARGV[i + 1]) > now or redis.call('HGET', KEYS[3], ARGV[i]) == ARGV[i + 2] then
-    keep[ARGV[i]] = true
+local listed = 0
+for i = 5, #ARGV, 3 do
+  local m, due = ARGV[i], ARGV[i + 1]
+  listed = listed + 1
+  if redis.call('HEXISTS', KEYS[3], m) == 1 then
+    keep[m] = true
+  elseif redis.call('HGET', KEYS[8], m) ~= due and tonumber(due) >= since then
+    keep[m] = true
   end
 end
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[4])) do
@@ -252,23 +287,33 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     redis.call('SREM', KEYS[4], m)
     redis.call('HDEL', KEYS[6], m)
     redis.call('HDEL', KEYS[7], m)
+    redis.call('HDEL', KEYS[8], m)
   end
 end
-for i = 4, #ARGV, 3 do
+for i = 5, #ARGV, 3 do
   local m = ARGV[i]
-  if keep[m] and redis.call('HGET', KEYS[3], m) ~= ARGV[i + 2] then
-    redis.call('ZREM', KEYS[2], m)
-    redis.call('ZADD', KEYS[1], ARGV[i + 1], m)
-    redis.call('HSET', KEYS[3], m, ARGV[i + 2])
-    redis.call('SADD', KEYS[4], m)
-    redis.call('HDEL', KEYS[6], m)
-    redis.call('HDEL', KEYS[7], m)
+  if keep[m] then
+    if redis.call('HGET', KEYS[3], m) ~= ARGV[i + 2] then
+      redis.call('ZREM', KEYS[2], m)
+      redis.call('ZADD', KEYS[1], ARGV[i + 1], m)
+      redis.call('HSET', KEYS[3], m, ARGV[i + 2])
+      redis.call('SADD', KEYS[4], m)
+      redis.call('HDEL', KEYS[6], m)
+      redis.call('HDEL', KEYS[7], m)
+    end
+    redis.call('HSET', KEYS[8], m, ARGV[i + 1])
   end
 end
 if redis.call('SCARD', KEYS[4]) > 0 then
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[3])
+  redis.call('PERSIST', KEYS[8])
 else
   redis.call('HDEL', KEYS[5], ARGV[2])
+  if listed == 0 then
+    redis.call('DEL', KEYS[8])
+  else
+    redis.call('PEXPIRE', KEYS[8], ARGV[4])
+  end
 end
 return 1
 `)
@@ -334,27 +379,39 @@ return n
 `)
 
 // doneScript removes a finished job, but only the version that was claimed:
-// a job replaced meanwhile (new due time) stays. With its upgrade's last
-// job gone, the upgrade's planned revision goes too, so a finished upgrade
-// leaves nothing behind in the schedule.
+// a job replaced meanwhile (new due time) stays. It records the finished
+// version in planned:N (member -> due ms), also when a re-plan removed the
+// job while it ran (it was sent all the same), so no re-plan adds it again.
+// With its upgrade's last job gone, the upgrade's planned revision goes
+// too, and planned:N expires after the TTL, so a finished upgrade leaves
+// nothing behind in the schedule for long.
 //
-// KEYS: jobs due, inflight, data, by:N, revs, attempts, sent. ARGV: member,
-// json, upgrade id.
-// Returns 1 when removed, 0 when the job was gone or had changed.
+// KEYS: jobs due, inflight, data, by:N, revs, attempts, sent, planned:N.
+// ARGV: member, json, upgrade id, due ms, TTL ms of planned:N.
+// Returns 1 when removed, 0 when the job was gone (recorded all the same)
+// or had changed (left alone).
 var doneScript = redis.NewScript(`
-if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then
+local cur = redis.call('HGET', KEYS[3], ARGV[1])
+if cur and cur ~= ARGV[2] then
   return 0
 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('SREM', KEYS[4], ARGV[1])
-redis.call('HDEL', KEYS[6], ARGV[1])
-redis.call('HDEL', KEYS[7], ARGV[1])
+if cur then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('SREM', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[6], ARGV[1])
+  redis.call('HDEL', KEYS[7], ARGV[1])
+end
+redis.call('HSET', KEYS[8], ARGV[1], ARGV[4])
 if redis.call('SCARD', KEYS[4]) == 0 then
   redis.call('HDEL', KEYS[5], ARGV[3])
+  redis.call('PEXPIRE', KEYS[8], ARGV[5])
 end
-return 1
+if cur then
+  return 1
+end
+return 0
 `)
 
 // markDeliveredScript remembers that one part of a claimed job (one thread
