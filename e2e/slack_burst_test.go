@@ -13,11 +13,11 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 )
 
-// TestSlackPressBurst: 200 people press Acknowledge on one root message
+// TestSlackPressBurst: 1,000 people press Acknowledge on one root message
 // within about a second. Every press is recorded, the root message is
 // edited only a few times, and its final count is exact.
 func TestSlackPressBurst(t *testing.T) {
-	const presses = 200
+	const presses = 1000
 	e := newSlackEnv(t, slackadapter.ModeHTTP)
 	e.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00")
 	e.settle()
