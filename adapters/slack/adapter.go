@@ -105,6 +105,10 @@ type Adapter struct {
 	routed    atomic.Bool
 	connected atomic.Bool
 	inflight  inbound.Tracker
+	// pressSlots bounds the presses worked on at once after their 200: a
+	// burst queues here instead of opening a Redis and an HTTP connection
+	// per press.
+	pressSlots chan struct{}
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.
@@ -192,11 +196,28 @@ func New(o Options) (*Adapter, error) {
 		retry:   defaultRetry,
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
+	a.pressSlots = make(chan struct{}, pressConcurrency)
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
 	a.tz = newTZCache(tzCacheSize, a.now)
 	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
 	a.dms = newDMCache(tzCacheSize)
 	return a, nil
+}
+
+// pressConcurrency is how many presses are worked on at once; the HTTP
+// pool keeps at least as many connections.
+const pressConcurrency = 32
+
+// background runs fn after the request has been answered, tracked (Wait)
+// and in one of the press slots.
+func (a *Adapter) background(parent context.Context, fn func(context.Context)) {
+	a.inflight.Add()
+	go func() {
+		defer a.inflight.Done()
+		a.pressSlots <- struct{}{}
+		defer func() { <-a.pressSlots }()
+		fn(parent)
+	}()
 }
 
 // pooledTransport keeps enough idle connections to Slack for the bot's

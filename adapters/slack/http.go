@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -148,10 +149,6 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		a.log.InfoContext(r.Context(), "slack re-sent an interaction", "retry", n)
 	}
 	// Slack gets its 200 at once; the press is recorded and answered after.
-	a.inflight.Add()
-	go func() {
-		defer a.inflight.Done()
-		a.press(r.Context(), in)
-	}()
+	a.background(r.Context(), func(ctx context.Context) { a.press(ctx, in) })
 	w.WriteHeader(http.StatusOK)
 }

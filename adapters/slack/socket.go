@@ -118,6 +118,8 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		}
 		go func() {
 			defer a.inflight.Done()
+			a.pressSlots <- struct{}{}
+			defer func() { <-a.pressSlots }()
 			a.press(ctx, interactionOf(cb))
 		}()
 	case socketmode.EventTypeEventsAPI:
