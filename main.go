@@ -189,9 +189,6 @@ func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
 	if cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "" {
 		ignored = append(ignored, "github")
 	}
-	if len(cfg.API.Tokens) > 0 {
-		ignored = append(ignored, "api.tokens")
-	}
 	if len(cfg.Webhooks) > 0 {
 		ignored = append(ignored, "webhooks")
 	}
@@ -413,6 +410,8 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 		return err
 	}
 	health.Routes(mux)
+	// The status surface: API, service status, calendar, feed and page.
+	web.New(web.Options{Core: b, Tokens: cfg.API.Tokens, Public: cfg.API.Public, PublicURL: cfg.Server.PublicURL, Logger: log}).Routes(mux)
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

@@ -260,6 +260,7 @@ type Event struct {
 // Filter selects upgrades for List. Zero fields select everything.
 type Filter struct {
 	Service string
+	Region  string // case-insensitive
 	States  []State
 	From    time.Time // windows ending at or after From
 	To      time.Time // windows starting before To
@@ -268,6 +269,9 @@ type Filter struct {
 // Match reports whether u passes the filter; stores may use it after a coarse query.
 func (f Filter) Match(u *Upgrade) bool {
 	if f.Service != "" && u.Service != f.Service {
+		return false
+	}
+	if f.Region != "" && !strings.EqualFold(u.Region, f.Region) {
 		return false
 	}
 	if len(f.States) > 0 {

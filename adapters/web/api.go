@@ -1,0 +1,438 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// The JSON of /api/v1 (described by openapi.json). Times are RFC 3339 in UTC.
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type window struct {
+	Start time.Time  `json:"start"`
+	End   *time.Time `json:"end,omitempty"`
+}
+
+type person struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+type ackJSON struct {
+	Who person   `json:"who"`
+	At  time.Time `json:"at"`
+	For []person  `json:"for,omitempty"`
+}
+
+type threadJSON struct {
+	Channel string `json:"channel"`
+	URL     string `json:"url,omitempty"`
+}
+
+type failureJSON struct {
+	At     time.Time `json:"at"`
+	Notice string    `json:"notice"`
+	Target string    `json:"target"`
+	Error  string    `json:"error"`
+}
+
+type conflictJSON struct {
+	ID      string    `json:"id"`
+	Service string    `json:"service"`
+	Version string    `json:"version"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+}
+
+type releaseJSON struct {
+	Repo        string     `json:"repo"`
+	Tag         string     `json:"tag"`
+	Name        string     `json:"name,omitempty"`
+	URL         string     `json:"url,omitempty"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+}
+
+type acksJSON struct {
+	Acknowledged int       `json:"acknowledged"` // audience members who did
+	Audience     int       `json:"audience"`
+	Pending      []person  `json:"pending"`
+	Entries      []ackJSON `json:"entries"`
+}
+
+type upgradeJSON struct {
+	ID          string         `json:"id"`
+	Number      int            `json:"number"`
+	Service     string         `json:"service"`
+	Version     string         `json:"version"`
+	State       string         `json:"state"`
+	Window      window         `json:"window"`
+	Actual      *window        `json:"actual,omitempty"`
+	Region      string         `json:"region,omitempty"`
+	Impact      string         `json:"impact,omitempty"`
+	Release     *releaseJSON   `json:"release,omitempty"`
+	Owners      []person       `json:"owners"`
+	Audience    []person       `json:"audience"`
+	BlastRadius []string       `json:"blast_radius"`
+	Conflicts   []conflictJSON `json:"conflicts"`
+	Acks        struct {
+		Scope    string   `json:"scope"` // what is asked for now: brief, or rollback
+		Brief    acksJSON `json:"brief"`
+		Rollback acksJSON `json:"rollback"`
+	} `json:"acks"`
+	Pending   []person      `json:"pending"`
+	Threads   []threadJSON  `json:"threads"`
+	Failures  []failureJSON `json:"failures"`
+	Reason    string        `json:"reason,omitempty"`
+	Note      string        `json:"note,omitempty"`
+	Revision  int           `json:"revision"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Links     struct {
+		Page string `json:"page"`
+		Self string `json:"self"`
+	} `json:"links"`
+}
+
+type listJSON struct {
+	Upgrades   []upgradeJSON `json:"upgrades"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+func persons(ps []bot.Principal) []person {
+	out := make([]person, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, person{Key: p.Key, Name: p.Name})
+	}
+	return out
+}
+
+func acksOf(a bot.Acknowledgments) acksJSON {
+	out := acksJSON{Acknowledged: len(a.Acked), Audience: a.Total, Pending: persons(a.Pending), Entries: []ackJSON{}}
+	for _, e := range a.Entries {
+		out.Entries = append(out.Entries, ackJSON{Who: person{Key: e.Who.Key, Name: e.Who.Name}, At: e.At.UTC(), For: persons(e.For)})
+	}
+	return out
+}
+
+func utc(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
+	u := v.Upgrade
+	j := upgradeJSON{
+		ID: u.Key(), Number: u.ID, Service: u.Service, Version: u.Version, State: string(u.State),
+		Window: window{Start: u.Start.UTC(), End: utc(u.End)}, Region: u.Region, Impact: u.Impact,
+		Owners: persons(v.Owners), Audience: persons(v.Audience), BlastRadius: append([]string{}, u.BlastRadius...),
+		Conflicts: []conflictJSON{}, Pending: persons(v.Pending()), Threads: []threadJSON{}, Failures: []failureJSON{},
+		Reason: u.Reason, Note: u.Note, Revision: u.Rev, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
+	if !v.Actual.Start.IsZero() || !v.Actual.End.IsZero() {
+		j.Actual = &window{Start: v.Actual.Start.UTC(), End: utc(v.Actual.End)}
+	}
+	if r := u.Release; r != nil {
+		j.Release = &releaseJSON{Repo: r.Repo, Tag: r.Tag, Name: r.Name, URL: r.URL, PublishedAt: utc(r.At)}
+	}
+	if u.State.Active() {
+		for _, c := range u.Conflicts {
+			j.Conflicts = append(j.Conflicts, conflictJSON{ID: commands.FormatID(c.ID), Service: c.Service, Version: c.Version, Start: c.Start.UTC(), End: c.End.UTC()})
+		}
+	}
+	j.Acks.Scope, j.Acks.Brief, j.Acks.Rollback = v.Scope, acksOf(v.Brief), acksOf(v.Rollback)
+	for _, t := range u.Threads {
+		j.Threads = append(j.Threads, threadJSON{Channel: t.Channel, URL: t.URL})
+	}
+	for _, f := range u.Failures {
+		j.Failures = append(j.Failures, failureJSON{At: f.At.UTC(), Notice: f.Notice, Target: f.Target, Error: f.Error})
+	}
+	j.Links.Page = s.link("/upgrades/" + strconv.Itoa(u.ID))
+	j.Links.Self = s.link("/api/v1/upgrades/" + u.Key())
+	return j
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(apiError{Code: code, Message: msg})
+}
+
+// writeJSON answers v with an ETag, or 304 when the client has it already.
+func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "the answer could not be encoded")
+		return
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	if match := r.Header.Get("If-None-Match"); match != "" && slices.Contains(strings.Split(strings.ReplaceAll(match, " ", ""), ","), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// coreError answers an error of the core: unknown upgrade 404, else 500.
+func (s *Surface) coreError(w http.ResponseWriter, r *http.Request, err error) {
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		writeError(w, http.StatusNotFound, "not_found", bot.ErrorMessage(err))
+		return
+	}
+	s.log.ErrorContext(r.Context(), "status surface: reading failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", bot.ErrorMessage(err))
+}
+
+func (s *Surface) getUpgrade(w http.ResponseWriter, r *http.Request) {
+	id, err := commands.ParseID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%q is not an upgrade id; use UPG-7, upg-7, #7 or 7", r.PathValue("id")))
+		return
+	}
+	v, err := s.core.View(r.Context(), id)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	writeJSON(w, r, s.upgradeOf(v))
+}
+
+// badParam is a 400 naming the query parameter at fault.
+type badParam struct{ name, why string }
+
+func (e badParam) Error() string { return e.name + ": " + e.why }
+
+// filter reads the list filters of a request.
+func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
+	q := r.URL.Query()
+	var f bot.Filter
+	if v := q.Get("state"); v != "" {
+		for st := range strings.SplitSeq(v, ",") {
+			st = strings.TrimSpace(st)
+			if !slices.Contains(allStates, bot.State(st)) {
+				return f, badParam{"state", fmt.Sprintf("unknown state %q; use %s (comma-separated)", st, joinStates())}
+			}
+			f.States = append(f.States, bot.State(st))
+		}
+	}
+	if v := q.Get("service"); v != "" {
+		svc, ok := s.core.Directory().Service(v)
+		if !ok {
+			return f, badParam{"service", fmt.Sprintf("unknown service %q; known: %s", v, strings.Join(s.core.Directory().ServiceNames(), ", "))}
+		}
+		f.Service = svc.Name
+	}
+	f.Region = q.Get("region")
+	for _, p := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, badParam{p.name, fmt.Sprintf("%q is not an RFC 3339 time such as 2026-12-01T02:00:00Z", v)}
+			}
+			*p.to = t
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, badParam{"to", "must be after from"}
+	}
+	return f, nil
+}
+
+var allStates = []bot.State{bot.Scheduled, bot.InProgress, bot.Completed, bot.RolledBack, bot.Cancelled}
+
+func joinStates() string {
+	var s []string
+	for _, st := range allStates {
+		s = append(s, string(st))
+	}
+	return strings.Join(s, ", ")
+}
+
+// cursor is where a page ended: the last upgrade's start and number, in
+// the list's order.
+type cursor struct {
+	start time.Time
+	id    int
+}
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%d", c.start.UnixMilli(), c.id)))
+}
+
+func parseCursor(s string) (cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		ms, id, ok := strings.Cut(string(raw), ":")
+		m, err1 := strconv.ParseInt(ms, 10, 64)
+		n, err2 := strconv.Atoi(id)
+		if ok && err1 == nil && err2 == nil {
+			return cursor{start: time.UnixMilli(m), id: n}, nil
+		}
+	}
+	return cursor{}, badParam{"cursor", "not a cursor this API gave; start again without it"}
+}
+
+// after reports whether u comes after c in the list's order.
+func (c cursor) after(u *bot.Upgrade) bool {
+	ms := u.Start.UnixMilli()
+	return ms > c.start.UnixMilli() || ms == c.start.UnixMilli() && u.ID > c.id
+}
+
+const (
+	defaultLimit = 100
+	maxLimit     = 500
+)
+
+func (s *Surface) listUpgrades(w http.ResponseWriter, r *http.Request) {
+	f, err := s.filter(r)
+	limit := defaultLimit
+	if v := r.URL.Query().Get("limit"); err == nil && v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxLimit {
+			err = badParam{"limit", fmt.Sprintf("must be a whole number from 1 to %d", maxLimit)}
+		}
+	}
+	var after *cursor
+	if v := r.URL.Query().Get("cursor"); err == nil && v != "" {
+		c, cerr := parseCursor(v)
+		after, err = &c, cerr
+	}
+	var bp badParam
+	if errors.As(err, &bp) {
+		writeError(w, http.StatusBadRequest, "bad_parameter", bp.Error())
+		return
+	}
+	us, err := s.core.Upgrades(r.Context(), f)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	if after != nil {
+		us = slices.DeleteFunc(us, func(u *bot.Upgrade) bool { return !after.after(u) })
+	}
+	out := listJSON{Upgrades: []upgradeJSON{}}
+	for i, u := range us {
+		if i == limit {
+			last := us[i-1]
+			out.NextCursor = cursor{start: last.Start, id: last.ID}.String()
+			break
+		}
+		v, err := s.core.View(r.Context(), u.ID)
+		if err != nil {
+			if bot.ErrorCode(err) == bot.ENOTFOUND { // expired meanwhile
+				continue
+			}
+			s.coreError(w, r, err)
+			return
+		}
+		out.Upgrades = append(out.Upgrades, s.upgradeOf(v))
+	}
+	writeJSON(w, r, out)
+}
+
+// statusJSON answers "is this service in maintenance now?".
+type statusJSON struct {
+	Service string `json:"service"`
+	At      time.Time `json:"at"`
+	// InMaintenance is true while the service, or one it depends on, is in
+	// an open window: a started upgrade, or a scheduled one whose window
+	// has begun.
+	InMaintenance bool `json:"in_maintenance"`
+	// Until is when the last of those windows ends (planned).
+	Until   *time.Time    `json:"until,omitempty"`
+	Windows []openWindow  `json:"windows"`
+	Next    *openWindow   `json:"next,omitempty"`
+	Depends []string      `json:"depends_on"`
+}
+
+type openWindow struct {
+	Upgrade string    `json:"upgrade"`
+	Service string    `json:"service"`
+	Version string    `json:"version"`
+	State   string    `json:"state"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	// Direct is false when the window is of a service this one depends on.
+	Direct bool   `json:"direct"`
+	Page   string `json:"page"`
+}
+
+func (s *Surface) serviceStatus(w http.ResponseWriter, r *http.Request) {
+	dir := s.core.Directory()
+	svc, ok := dir.Service(r.PathValue("name"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("unknown service %q; known: %s", r.PathValue("name"), strings.Join(dir.ServiceNames(), ", ")))
+		return
+	}
+	st, err := s.status(r.Context(), svc)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	writeJSON(w, r, st)
+}
+
+func (s *Surface) status(ctx context.Context, svc bot.Service) (statusJSON, error) {
+	dir := s.core.Directory()
+	now := s.core.Now().UTC()
+	deps := dir.Dependencies(svc.Name)
+	related := map[string]bool{strings.ToLower(svc.Name): true}
+	for _, d := range deps {
+		related[strings.ToLower(d)] = true
+	}
+	out := statusJSON{Service: svc.Name, At: now, Windows: []openWindow{}, Depends: append([]string{}, deps...)}
+	active, err := s.core.Upgrades(ctx, bot.Filter{States: []bot.State{bot.Scheduled, bot.InProgress}})
+	if err != nil {
+		return out, err
+	}
+	for _, u := range active {
+		if !related[strings.ToLower(u.Service)] {
+			continue
+		}
+		win := openWindow{Upgrade: u.Key(), Service: u.Service, Version: u.Version, State: string(u.State),
+			Start: u.Start.UTC(), End: u.End.UTC(), Direct: strings.EqualFold(u.Service, svc.Name), Page: s.link("/upgrades/" + strconv.Itoa(u.ID))}
+		// Open: started (also past its planned end: an overrun is still
+		// maintenance), or scheduled and its window has begun.
+		open := u.State == bot.InProgress || !now.Before(u.Start) && now.Before(u.End)
+		switch {
+		case open:
+			out.Windows = append(out.Windows, win)
+			if out.Until == nil || u.End.After(*out.Until) {
+				out.Until = utc(u.End)
+			}
+		case u.Start.After(now) && (out.Next == nil || u.Start.Before(out.Next.Start)):
+			next := win
+			out.Next = &next
+		}
+	}
+	out.InMaintenance = len(out.Windows) > 0
+	return out, nil
+}

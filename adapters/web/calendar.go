@@ -1,0 +1,144 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// calendarLookback is how far back the calendar and the feed look.
+const calendarLookback = 90 * 24 * time.Hour
+
+// calendar serves /calendar.ics: RFC 5545, one VEVENT per upgrade window,
+// UID stable, SEQUENCE its revision (it grows with every change), STATUS
+// CONFIRMED or CANCELLED, times in UTC. ?service= and ?region= filter.
+func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.peopleFilter(w, r)
+	if !ok {
+		return
+	}
+	f.From = s.core.Now().Add(-calendarLookback)
+	us, err := s.core.Upgrades(r.Context(), f)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	var b strings.Builder
+	line := func(name, value string) { b.WriteString(fold(name + ":" + value)) }
+	line("BEGIN", "VCALENDAR")
+	line("VERSION", "2.0")
+	line("PRODID", "-//upgradebot//status calendar//EN")
+	line("CALSCALE", "GREGORIAN")
+	line("METHOD", "PUBLISH")
+	line("X-WR-CALNAME", calendarName(f))
+	for _, u := range us {
+		line("BEGIN", "VEVENT")
+		line("UID", fmt.Sprintf("upgrade-%d@upgradebot", u.ID))
+		line("SEQUENCE", strconv.Itoa(u.Rev))
+		line("DTSTAMP", icsTime(u.UpdatedAt))
+		line("LAST-MODIFIED", icsTime(u.UpdatedAt))
+		line("CREATED", icsTime(u.CreatedAt))
+		line("DTSTART", icsTime(u.Start))
+		line("DTEND", icsTime(u.End))
+		line("SUMMARY", icsText(u.Title()))
+		status := "CONFIRMED"
+		if u.State == bot.Cancelled {
+			status = "CANCELLED"
+		}
+		line("STATUS", status)
+		line("DESCRIPTION", icsText(s.describe(u)))
+		if u.Region != "" {
+			line("LOCATION", icsText(u.Region))
+		}
+		line("CATEGORIES", icsText(u.Service))
+		if url := s.link("/upgrades/" + strconv.Itoa(u.ID)); strings.HasPrefix(url, "http") {
+			line("URL", url)
+		}
+		line("END", "VEVENT")
+	}
+	line("END", "VCALENDAR")
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="upgrades.ics"`)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+func calendarName(f bot.Filter) string {
+	name := "Upgrades"
+	if f.Service != "" {
+		name += " of " + f.Service
+	}
+	if f.Region != "" {
+		name += " in " + f.Region
+	}
+	return icsText(name)
+}
+
+// describe is the text of an event: state, impact, release and the thread.
+func (s *Surface) describe(u *bot.Upgrade) string {
+	lines := []string{"State: " + u.State.Words()}
+	if u.Impact != "" {
+		lines = append(lines, "Impact: "+u.Impact)
+	}
+	if len(u.BlastRadius) > 0 {
+		lines = append(lines, "Blast radius: "+strings.Join(u.BlastRadius, ", "))
+	}
+	if r := u.Release; r != nil {
+		rel := "Release: " + r.Repo + " " + r.Tag
+		if r.URL != "" {
+			rel += " " + r.URL
+		}
+		lines = append(lines, rel)
+	}
+	for _, t := range u.Threads {
+		if t.URL != "" {
+			lines = append(lines, "Thread: "+t.URL)
+		}
+	}
+	lines = append(lines, "Details: "+s.link("/upgrades/"+strconv.Itoa(u.ID)))
+	return strings.Join(lines, "\n")
+}
+
+func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// icsText escapes a TEXT value (RFC 5545 3.3.11).
+func icsText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`).Replace(s)
+}
+
+// fold ends a content line with CRLF, folded at 75 octets (RFC 5545 3.1),
+// never inside a UTF-8 sequence.
+func fold(line string) string {
+	var b strings.Builder
+	n := 0
+	for i, r := range line {
+		size := len(string(r))
+		if n+size > 75 {
+			b.WriteString("\r\n ")
+			n = 1
+		}
+		b.WriteString(line[i : i+size])
+		n += size
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// peopleFilter reads ?service= and ?region= of the calendar, the feed and
+// the page; a bad one is a 400 naming it.
+func (s *Surface) peopleFilter(w http.ResponseWriter, r *http.Request) (bot.Filter, bool) {
+	var f bot.Filter
+	if v := r.URL.Query().Get("service"); v != "" {
+		svc, ok := s.core.Directory().Service(v)
+		if !ok {
+			writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("service: unknown service %q; known: %s", v, strings.Join(s.core.Directory().ServiceNames(), ", ")))
+			return f, false
+		}
+		f.Service = svc.Name
+	}
+	f.Region = r.URL.Query().Get("region")
+	return f, true
+}

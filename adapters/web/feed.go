@@ -1,0 +1,119 @@
+package web
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// feedActions are the changes the feed tells of.
+var feedActions = []string{bot.ActionScheduled, bot.ActionRescheduled, bot.ActionStarted, bot.ActionCompleted, bot.ActionCancelled, bot.ActionRolledBack}
+
+// feedSize bounds the entries of the feed, newest first.
+const feedSize = 200
+
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Author  atomPerson  `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+type atomPerson struct {
+	Name string `xml:"name"`
+}
+
+type atomEntry struct {
+	ID      string     `xml:"id"`
+	Title   string     `xml:"title"`
+	Updated string     `xml:"updated"`
+	Author  atomPerson `xml:"author"`
+	Link    atomLink   `xml:"link"`
+	Summary string     `xml:"summary"`
+}
+
+// feed serves /feed.atom: an entry for each scheduled, rescheduled,
+// started, completed, cancelled and rolled-back change, newest first.
+func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.peopleFilter(w, r)
+	if !ok {
+		return
+	}
+	f.From = s.core.Now().Add(-calendarLookback)
+	us, err := s.core.Upgrades(r.Context(), f)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	dir := s.core.Directory()
+	var entries []atomEntry
+	var stamps []time.Time
+	for _, u := range us {
+		_, log, err := s.core.Log(r.Context(), u.ID)
+		if err != nil {
+			if bot.ErrorCode(err) == bot.ENOTFOUND {
+				continue
+			}
+			s.coreError(w, r, err)
+			return
+		}
+		for _, d := range log {
+			if !slices.Contains(feedActions, d.Action) {
+				continue
+			}
+			words := strings.ReplaceAll(d.Action, "_", " ")
+			who := dir.Principal(d.Actor).Name
+			summary := fmt.Sprintf("%s %s by %s. Window %s to %s (UTC).", u.Title(), words, who,
+				u.Start.UTC().Format("2006-01-02 15:04"), u.End.UTC().Format("2006-01-02 15:04"))
+			if d.Reason != "" {
+				summary += " Why: " + d.Reason
+			}
+			entries = append(entries, atomEntry{
+				ID:      fmt.Sprintf("tag:upgradebot,%s:upgrade-%d/%s/%d", d.At.UTC().Format("2006-01-02"), u.ID, d.Action, d.At.UnixNano()),
+				Title:   u.Title() + " " + words,
+				Updated: d.At.UTC().Format(time.RFC3339),
+				Author:  atomPerson{Name: who},
+				Link:    atomLink{Href: s.link("/upgrades/" + strconv.Itoa(u.ID))},
+				Summary: summary,
+			})
+			stamps = append(stamps, d.At)
+		}
+	}
+	order := make([]int, len(entries))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return stamps[b].Compare(stamps[a]) })
+	feed := atomFeed{ID: "tag:upgradebot,2026:feed", Title: "Upgrades", Author: atomPerson{Name: "upgradebot"},
+		Links: []atomLink{{Rel: "self", Href: s.link(r.URL.RequestURI())}}, Updated: s.core.Now().UTC().Format(time.RFC3339)}
+	if f.Service != "" {
+		feed.Title += " of " + f.Service
+	}
+	for _, i := range order[:min(len(order), feedSize)] {
+		feed.Entries = append(feed.Entries, entries[i])
+	}
+	if len(feed.Entries) > 0 {
+		feed.Updated = feed.Entries[0].Updated
+	}
+	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	_, _ = w.Write([]byte(xml.Header))
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(feed); err != nil {
+		s.log.WarnContext(r.Context(), "writing the feed failed", "err", err)
+	}
+}

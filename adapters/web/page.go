@@ -1,0 +1,272 @@
+package web
+
+import (
+	"cmp"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// The status page: what is being upgraded, when, at a glance, for people.
+// Server-rendered; times are written in UTC and a few lines of script show
+// them in the viewer's own zone.
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"utc":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"utcDay": func(t time.Time) string { return t.UTC().Format("Jan 2") },
+}).ParseFS(assets, "assets/templates/layout.html"))
+
+// The range the timeline shows, around now.
+const (
+	pageBack  = 7 * 24 * time.Hour
+	pageAhead = 30 * 24 * time.Hour
+)
+
+type pageData struct {
+	Title      string
+	Base       string // the public URL, or "" for relative links
+	TokenQuery string // "?token=…" to carry a token from link to link
+	Now        time.Time
+}
+
+type rowData struct {
+	Number      int
+	Title       string
+	State       string
+	StateWords  string
+	Start, End  time.Time
+	Duration    string
+	Left, Width float64 // the bar on the timeline, in percent
+	Acked       int
+	Total       int
+	AckPct      int
+	AckLabel    string
+	BlastRadius string
+	Release     string
+	ReleaseURL  string
+}
+
+type groupData struct {
+	Service, Region string
+	Rows            []rowData
+}
+
+type indexData struct {
+	pageData
+	From, To                  time.Time
+	NowPct                    float64
+	Running, Upcoming, Recent int
+	Groups                    []groupData
+}
+
+func (s *Surface) page(r *http.Request, title string) pageData {
+	p := pageData{Title: title, Base: s.publicURL, Now: s.core.Now()}
+	if tok := r.URL.Query().Get("token"); tok != "" {
+		p.TokenQuery = "?token=" + url.QueryEscape(tok)
+	}
+	return p
+}
+
+func (s *Surface) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	t, err := pages.Clone()
+	if err == nil {
+		_, err = t.ParseFS(assets, "assets/templates/"+name)
+	}
+	if err == nil {
+		err = t.ExecuteTemplate(w, "layout", data)
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "rendering the status page failed", "page", name, "err", err)
+	}
+}
+
+func (s *Surface) rowOf(v bot.View, from, to time.Time) rowData {
+	u := v.Upgrade
+	span := to.Sub(from).Seconds()
+	pct := func(t time.Time) float64 {
+		p := t.Sub(from).Seconds() / span * 100
+		return min(max(p, 0), 100)
+	}
+	cur := v.Current()
+	row := rowData{Number: u.ID, Title: u.Title(), State: string(u.State), StateWords: u.State.Words(),
+		Start: u.Start, End: u.End, Duration: bot.FormatDuration(u.Duration()),
+		Acked: len(cur.Acked), Total: cur.Total, BlastRadius: strings.Join(u.BlastRadius, ", ")}
+	row.Left = pct(u.Start)
+	row.Width = max(pct(u.End)-row.Left, 0.4)
+	if cur.Total > 0 {
+		row.AckPct = 100 * row.Acked / cur.Total
+	}
+	label := "Acknowledged"
+	if v.Scope == bot.ScopeRollback {
+		label = "Rollback acknowledged"
+	}
+	row.AckLabel = label + " " + strconv.Itoa(row.Acked) + "/" + strconv.Itoa(cur.Total)
+	if r := u.Release; r != nil {
+		row.Release = r.Repo + " " + r.Tag
+		if r.Name != "" && r.Name != r.Tag {
+			row.Release += " (" + r.Name + ")"
+		}
+		row.ReleaseURL = r.URL
+	}
+	return row
+}
+
+// statusPage serves /: running, upcoming (30 days) and recent (7 days)
+// windows on one timeline, grouped by service and region.
+func (s *Surface) statusPage(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.peopleFilter(w, r)
+	if !ok {
+		return
+	}
+	now := s.core.Now()
+	from, to := now.Add(-pageBack), now.Add(pageAhead)
+	f.From, f.To = from, to
+	us, err := s.core.Upgrades(r.Context(), f)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	data := indexData{pageData: s.page(r, "Upgrade windows"), From: from, To: to,
+		NowPct: now.Sub(from).Seconds() / to.Sub(from).Seconds() * 100}
+	groups := map[[2]string]*groupData{}
+	for _, u := range us {
+		v, err := s.core.View(r.Context(), u.ID)
+		if err != nil {
+			continue // expired meanwhile
+		}
+		switch {
+		case u.State == bot.InProgress || u.State == bot.Scheduled && !now.Before(u.Start):
+			data.Running++
+		case u.State == bot.Scheduled:
+			data.Upcoming++
+		default:
+			data.Recent++
+		}
+		key := [2]string{u.Service, u.Region}
+		g := groups[key]
+		if g == nil {
+			g = &groupData{Service: u.Service, Region: u.Region}
+			groups[key] = g
+		}
+		g.Rows = append(g.Rows, s.rowOf(v, from, to))
+	}
+	for _, g := range groups {
+		data.Groups = append(data.Groups, *g)
+	}
+	slices.SortFunc(data.Groups, func(a, b groupData) int {
+		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Region, b.Region))
+	})
+	s.render(w, r, "index.html", data)
+}
+
+type upgradePageData struct {
+	pageData
+	U        upgradeView
+	Pending  string
+	Acks     []ackView
+	Threads  []bot.MessageRef
+	Failures []bot.Failure
+	Log      []logView
+}
+
+type upgradeView struct {
+	rowData
+	Started, Ended time.Time
+	EndedLabel     string
+	Region, Impact string
+	Owners         string
+	Conflicts      []string
+	Reason, Note   string
+}
+
+type ackView struct {
+	Scope, Who, For string
+	At              time.Time
+}
+
+type logView struct {
+	At                     time.Time
+	Who, What, Detail, Why string
+}
+
+func names(ps []bot.Principal) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return strings.Join(out, ", ")
+}
+
+// upgradePage serves /upgrades/{id}: one upgrade with its decision log.
+func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
+	id, err := commands.ParseID(r.PathValue("id"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	v, err := s.core.View(r.Context(), id)
+	if err != nil {
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			http.Error(w, bot.ErrorMessage(err), http.StatusNotFound)
+			return
+		}
+		s.coreError(w, r, err)
+		return
+	}
+	_, log, err := s.core.Log(r.Context(), id)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	u := v.Upgrade
+	now := s.core.Now()
+	data := upgradePageData{pageData: s.page(r, u.Title()), Threads: u.Threads, Failures: u.Failures, Pending: names(v.Pending())}
+	data.U = upgradeView{rowData: s.rowOf(v, now.Add(-pageBack), now.Add(pageAhead)), Started: u.StartedAt, Ended: u.FinishedAt,
+		Region: u.Region, Impact: u.Impact, Owners: names(v.Owners), Reason: u.Reason, Note: u.Note, EndedLabel: "Ended"}
+	if u.State == bot.Cancelled {
+		data.U.EndedLabel = "Cancelled"
+	}
+	if data.U.Owners == "" {
+		data.U.Owners = "anyone (no owners configured)"
+	}
+	if u.State.Active() {
+		for _, c := range u.Conflicts {
+			data.U.Conflicts = append(data.U.Conflicts, commands.FormatID(c.ID)+" "+c.Service+" "+c.Version)
+		}
+	}
+	for _, a := range []bot.Acknowledgments{v.Brief, v.Rollback} {
+		for _, e := range a.Entries {
+			data.Acks = append(data.Acks, ackView{Scope: a.Scope, Who: e.Who.Name, For: names(e.For), At: e.At})
+		}
+	}
+	dir := s.core.Directory()
+	for _, d := range log {
+		lv := logView{At: d.At, Who: dir.Principal(d.Actor).Name, What: strings.ReplaceAll(d.Action, "_", " "), Why: d.Reason}
+		switch {
+		case !d.Start.IsZero() && d.Action != bot.ActionExtended:
+			lv.Detail = "window " + d.Start.UTC().Format("2006-01-02 15:04") + " to " + d.End.UTC().Format("2006-01-02 15:04 UTC")
+		case d.By != 0:
+			lv.Detail = "by " + bot.FormatDuration(d.By)
+		case d.Scope != "":
+			lv.Detail = d.Scope
+			if d.For != "" {
+				lv.Detail += " for " + dir.Principal(d.For).Name
+			}
+		case d.Repo != "":
+			lv.Detail = d.Repo + " " + d.Tag
+		default:
+			lv.Detail = d.Detail
+		}
+		data.Log = append(data.Log, lv)
+	}
+	s.render(w, r, "upgrade.html", data)
+}

@@ -1,0 +1,129 @@
+// Package web serves the bot's own HTTP surface: health and readiness, and
+// the status surface for people and systems that do not open chat: the
+// REST API (/api/v1, with its OpenAPI document), the maintenance status of
+// a service, the calendar feed, the Atom feed and the status page. It reads
+// only through the core's read side.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Core is what the status surface reads of the bot (*bot.Bot): the read
+// side only.
+type Core interface {
+	View(ctx context.Context, id int) (bot.View, error)
+	Upgrades(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error)
+	Log(ctx context.Context, id int) (*bot.Upgrade, []bot.Decision, error)
+	Directory() *bot.Directory
+	Now() time.Time
+}
+
+// Options configures a Surface.
+type Options struct {
+	Core Core
+	// Tokens are the bearer tokens of /api/v1 (api.tokens); without any,
+	// the API answers 401 to everyone.
+	Tokens []string
+	// Public serves the page, the calendar and the feed without a token
+	// (api.public); otherwise they want one too, also as ?token=.
+	Public bool
+	// PublicURL is the bot's external base URL (server.public_url), for
+	// links in the calendar and the feed; empty: links are relative.
+	PublicURL string
+	Logger    *slog.Logger
+}
+
+// Surface serves the status surface.
+type Surface struct {
+	core      Core
+	tokens    [][32]byte // sha256 of each token: compared in constant time whatever their lengths
+	public    bool
+	publicURL string
+	log       *slog.Logger
+}
+
+// New builds a Surface.
+func New(o Options) *Surface {
+	s := &Surface{core: o.Core, public: o.Public, publicURL: strings.TrimSuffix(o.PublicURL, "/"), log: o.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, t := range o.Tokens {
+		if t = strings.TrimSpace(t); t != "" {
+			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
+		}
+	}
+	return s
+}
+
+// Routes registers the status surface on mux.
+func (s *Surface) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	mux.Handle("GET /api/v1/upgrades", s.api(s.listUpgrades))
+	mux.Handle("GET /api/v1/upgrades/{id}", s.api(s.getUpgrade))
+	mux.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
+	mux.Handle("GET /calendar.ics", s.people(s.calendar))
+	mux.Handle("GET /feed.atom", s.people(s.feed))
+	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))
+	mux.Handle("GET /{$}", s.people(s.statusPage))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+}
+
+// authorized reports whether r carries one of the tokens: as a bearer
+// token, or (for calendar apps, which cannot send headers) as ?token=.
+func (s *Surface) authorized(r *http.Request, queryToo bool) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && queryToo {
+		tok, ok = r.URL.Query().Get("token"), r.URL.Query().Has("token")
+	}
+	if !ok || tok == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	found := 0
+	for _, t := range s.tokens {
+		found |= subtle.ConstantTimeCompare(sum[:], t[:])
+	}
+	return found == 1
+}
+
+// api wraps an /api/v1 handler with the bearer-token check.
+func (s *Surface) api(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r, false) {
+			why := "a bearer token from api.tokens is required: Authorization: Bearer <token>"
+			if len(s.tokens) == 0 {
+				why = "the API is closed: no api.tokens are configured"
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="upgradebot"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", why)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// people wraps what people open (page, calendar, feed): public with
+// api.public, else behind a token (also ?token=).
+func (s *Surface) people(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.public && !s.authorized(r, true) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="upgradebot"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "this bot's status is not public: add ?token=<one of api.tokens> or an Authorization: Bearer header")
+			return
+		}
+		h(w, r)
+	})
+}
+
+// link is an absolute link when the public URL is known, else relative.
+func (s *Surface) link(path string) string { return s.publicURL + path }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts headless Chromium (Debian's, which .ci/run installs) with
+// the flags this machine needs, in the zone tz. Without Chromium the test
+// is skipped, unless UPGRADEBOT_TEST_BROWSER=required (CI) makes it fail.
+func browser(t *testing.T, tz string) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("UPGRADEBOT_TEST_BROWSER") == "required" {
+			t.Fatal("chromium is required (UPGRADEBOT_TEST_BROWSER=required) but not installed")
+		}
+		t.Skip("no chromium on PATH (apt-get install -y chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.Env("TZ=" + tz),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// TestStatusPageInABrowser: the status page as a person sees it in a real
+// browser, on a desk and on a phone: the running upgrade with its state,
+// acknowledgment progress and blast radius, times in the viewer's own zone.
+func TestStatusPageInABrowser(t *testing.T) {
+	s := startStatusServe(t, true)
+	s.slash("U0ALICE", `schedule payments v2.4.0 in 30m for 2h region eu-west impact "card payments may fail"`)
+	s.slash("U0ALICE", "start UPG-1")
+	s.slash("U0BOB", "schedule ledger v9 in 26h for 1h region us-east")
+	s.slash("U0BOB", "schedule checkout v3 in 50h for 1h")
+	s.slash("U0BOB", "ack UPG-1")
+	ctx := browser(t, "America/New_York")
+
+	url := s.base + "/"
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 800), chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("zone")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstTime, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("article.row time")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 running", "2 upcoming in 30 days", "UPG-1 payments v2.4.0", "in progress",
+		"Acknowledged 1/2", "Blast radius: checkout", "ledger", "us-east", "UPG-3 checkout v3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page does not show %q:\n%s", want, text)
+		}
+	}
+	if zone != "America/New_York" || strings.HasSuffix(firstTime, "UTC") {
+		t.Errorf("times are not in the viewer's zone: zone %q, first time %q", zone, firstTime)
+	}
+	if p := os.Getenv("UPGRADEBOT_SCREENSHOT"); p != "" {
+		if err := os.WriteFile(p, screenshot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// On a phone: nothing wider than the screen; the upgrade's page has its log.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(s.base+"/upgrades/1"),
+		chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("ol.log")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		t.Error("the upgrade's page is wider than a phone's screen")
+	}
+	for _, want := range []string{"alice · scheduled", "alice · started", "bob · acknowledged · brief"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the decision log lacks %q:\n%s", want, log)
+		}
+	}
+}
