@@ -43,6 +43,7 @@ Usage:
   upgradebot console [-config FILE] [-as PERSON]
                                           try it in a terminal (built-in demo without -config)
   upgradebot check-config [-config FILE]  validate a configuration and print every problem
+  upgradebot webhooks [-config FILE]      each webhook's last success, last error and backlog
   upgradebot version                      print the version
 
 FILE defaults to config.toml. Environment variables UPGRADEBOT_<SECTION>_<KEY>
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cfgPath := fs.String("config", "", "configuration file (default config.toml; console: built-in demo)")
 	as := fs.String("as", "alice", "console: the person you type as")
 	switch sub {
-	case "serve", "console", "check-config":
+	case "serve", "console", "check-config", "webhooks":
 		if err := fs.Parse(args); err != nil {
 			return 2
 		}
@@ -90,10 +91,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch sub {
 	case "check-config":
 		return checkConfig(*cfgPath, stdout, stderr, environ)
+	case "webhooks":
+		return webhooksStatus(ctx, *cfgPath, stdout, stderr, environ)
 	case "console":
 		return runConsole(ctx, *cfgPath, *as, stdin, stdout, stderr, environ)
 	default:
-		log := slog.New(slog.NewJSONHandler(stderr, nil))
+		log := slog.New(bot.LogHandler(slog.NewJSONHandler(stderr, nil)))
 		if err := serve(ctx, *cfgPath, environ, log); err != nil {
 			// A person reads a refused configuration: print it as lines, not
 			// as one escaped JSON string only.
@@ -188,9 +191,6 @@ func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
 	}
 	if cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "" {
 		ignored = append(ignored, "github")
-	}
-	if len(cfg.Webhooks) > 0 {
-		ignored = append(ignored, "webhooks")
 	}
 	return problems, ignored
 }
@@ -410,14 +410,25 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 		return err
 	}
 	health.Routes(mux)
-	// The status surface: API, service status, calendar, feed and page.
-	web.New(web.Options{Core: b, Tokens: cfg.API.Tokens, Public: cfg.API.Public, PublicURL: cfg.Server.PublicURL, Logger: log}).Routes(mux)
+	// The status surface: API, live events, service status, calendar, feed and page.
+	surface := web.New(web.Options{Core: b, Tokens: cfg.API.Tokens, Public: cfg.API.Public, PublicURL: cfg.Server.PublicURL, Events: st, Logger: log})
+	surface.Routes(mux)
+	// Outbound webhooks: their consumer groups exist before any command
+	// runs, so no event recorded from now on is missed.
+	if len(cfg.Webhooks) > 0 {
+		hooks := webhooks(cfg, st, log)
+		if err := hooks.Prepare(ctx); err != nil {
+			return err
+		}
+		adapters = append(adapters, hooks.Run)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	srv.RegisterOnShutdown(surface.Close)
 	// runCtx stops the scheduler and adapters when serve returns, whatever the reason.
 	runCtx, stopRuns := context.WithCancel(ctx)
 	defer stopRuns()

@@ -8,6 +8,7 @@ import (
 
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
 	"github.com/upgradebot/upgradebot/adapters/web"
+	"github.com/upgradebot/upgradebot/adapters/webhook"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/config"
 	"github.com/upgradebot/upgradebot/store"
@@ -33,4 +34,13 @@ func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store
 		runs = append(runs, sa.Run)
 	}
 	return runs, nil
+}
+
+// webhooks builds the delivery of events to the [[webhooks]] endpoints.
+func webhooks(cfg config.Config, st *store.Store, log *slog.Logger) *webhook.Deliverer {
+	var eps []webhook.Endpoint
+	for _, w := range cfg.Webhooks {
+		eps = append(eps, webhook.Endpoint{URL: w.URL, Secret: w.Secret, Events: w.Events})
+	}
+	return webhook.New(webhook.Options{Endpoints: eps, Stream: st, Ledger: st, Logger: log})
 }

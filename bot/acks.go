@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -124,9 +125,15 @@ func (b *Bot) Press(ctx context.Context, p ButtonPress) Message {
 	if s := p.Button.Scope; s != "" && !ValidScope(s) {
 		return errorMessage(T(fmt.Sprintf("Unknown acknowledgment scope %q; use brief or rollback.", s)))
 	}
+	ctx, t0 := NewRequest(ctx), time.Now()
 	m, err := b.ack(ctx, p.Actor, id, p.Button.Scope, p.Delivery)
 	if err != nil {
-		return b.failed(ctx, "press", p.Actor, err)
+		m = b.failed(ctx, "press", p.Actor, err)
+	}
+	if m.Kind != KindDuplicate {
+		b.log.LogAttrs(ctx, slog.LevelInfo, "press", slog.String("platform", platformOf(p.Actor.ID)), slog.String("actor", p.Actor.ID),
+			slog.String("upgrade", commands.FormatID(id)), slog.String("scope", p.Button.Scope), slog.String("outcome", outcome(m, err)),
+			slog.Duration("took", time.Since(t0)))
 	}
 	return m
 }
@@ -170,7 +177,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 			Ack:      Ack{Scope: scope, Who: key, Via: actor.ID, At: now},
 			Decision: Decision{At: now, Actor: key, Action: ActionAcknowledged, Scope: scope, Via: actor.ID},
 			Event: Event{ID: randomID(), Type: EventAcknowledged, UpgradeID: u.Key(), Service: u.Service, At: now, Actor: self,
-				Data: map[string]any{"scope": scope, "via": actor.ID}},
+				RequestID: RequestID(ctx), Data: map[string]any{"scope": scope, "via": actor.ID}},
 		}
 		if key != self {
 			e.Ack.By, e.Decision.Actor, e.Decision.For, e.Event.Data["for"] = self, self, key, key

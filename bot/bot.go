@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,20 +226,29 @@ func (b *Bot) location(inv Invocation) (loc *time.Location, own bool) {
 // Handle parses text (what follows the command name) and executes it. It
 // always returns a private answer for the invoker; refusals change nothing.
 func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
+	ctx, t0 := NewRequest(ctx), time.Now()
 	loc, _ := b.location(inv)
 	cmd, err := commands.Parse(text, commands.Env{Now: b.now(), Location: loc})
 	if err != nil {
+		var m Message
 		var pe *commands.Error
 		if errors.As(err, &pe) {
-			return refused(T(sentence(pe.Msg)), pe.Usage)
+			m = refused(T(sentence(pe.Msg)), pe.Usage)
+		} else {
+			m = errorMessage(T(err.Error()))
 		}
-		return errorMessage(T(err.Error()))
+		b.logCommand(ctx, inv, "unparsed", nil, m, nil, t0)
+		return m
 	}
-	return b.Do(ctx, inv, cmd)
+	return b.do(ctx, inv, cmd, t0)
 }
 
 // Do executes a typed command (platforms with structured options build these).
 func (b *Bot) Do(ctx context.Context, inv Invocation, cmd commands.Command) Message {
+	return b.do(NewRequest(ctx), inv, cmd, time.Now())
+}
+
+func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 time.Time) Message {
 	if dup, err := b.duplicate(ctx, inv, cmd); err != nil {
 		b.log.WarnContext(ctx, "de-duplication unavailable; running the command", "err", err)
 	} else if dup {
@@ -250,9 +260,71 @@ func (b *Bot) Do(ctx context.Context, inv Invocation, cmd commands.Command) Mess
 		if code := ErrorCode(err); code != EINTERNAL && code != EFORBIDDEN && cmd.Name() != "help" {
 			usage = commands.Usage(cmd.Name())
 		}
-		return refused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)
+		m = refused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)
 	}
+	b.logCommand(ctx, inv, cmd.Name(), cmd, m, err, t0)
 	return m
+}
+
+// logCommand logs the one line of a command: what, by whom, on which
+// upgrade, and how it went (ok, refused, error).
+func (b *Bot) logCommand(ctx context.Context, inv Invocation, name string, cmd commands.Command, m Message, err error, t0 time.Time) {
+	upgrade := m.UpgradeID
+	if upgrade == "" {
+		if id := commandUpgrade(cmd); id > 0 {
+			upgrade = commands.FormatID(id)
+		}
+	}
+	b.log.LogAttrs(ctx, slog.LevelInfo, "command", slog.String("command", name), slog.String("platform", platformOf(inv.Actor.ID)),
+		slog.String("actor", inv.Actor.ID), slog.String("upgrade", upgrade), slog.String("outcome", outcome(m, err)),
+		slog.Duration("took", time.Since(t0)))
+}
+
+// outcome words how a command or press went: ok, refused (the user's
+// input changed nothing) or error (something broke).
+func outcome(m Message, err error) string {
+	switch {
+	case err != nil && ErrorCode(err) == EINTERNAL:
+		return "error"
+	case err != nil || m.Kind == KindError:
+		return "refused"
+	}
+	return "ok"
+}
+
+// platformOf is the platform of an id ("slack:U1" → "slack").
+func platformOf(id string) string {
+	p, _, _ := strings.Cut(id, ":")
+	return p
+}
+
+// commandUpgrade is the upgrade a command names, 0 for none.
+func commandUpgrade(cmd commands.Command) int {
+	switch c := cmd.(type) {
+	case commands.Show:
+		return c.ID
+	case commands.Start:
+		return c.ID
+	case commands.Complete:
+		return c.ID
+	case commands.Rollback:
+		return c.ID
+	case commands.Cancel:
+		return c.ID
+	case commands.Reschedule:
+		return c.ID
+	case commands.Extend:
+		return c.ID
+	case commands.Ack:
+		return c.ID
+	case commands.Pending:
+		return c.ID
+	case commands.Link:
+		return c.ID
+	case commands.Log:
+		return c.ID
+	}
+	return 0
 }
 
 // logged logs an internal error (the user only learns that something broke).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -76,6 +77,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
 		}
 		d.failed(ctx, u, fails, n.invoker)
+		d.logNotice(ctx, u, kind, u.Channels, len(fails))
 		return nil
 	}
 	track := n.progress != nil && len(u.Threads) > 1 // one thread: finishing the notice is the record
@@ -87,12 +89,17 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		}
 	}
 	var fails []Failure
-	defer func() { d.failed(ctx, u, fails, n.invoker) }()
+	var tried []string
+	defer func() {
+		d.failed(ctx, u, fails, n.invoker)
+		d.logNotice(ctx, u, kind, tried, len(fails))
+	}()
 	for _, t := range u.Threads {
 		part := t.Channel + " " + t.ID
 		if slices.Contains(done, part) {
 			continue
 		}
+		tried = append(tried, t.Channel)
 		_, err := d.msg.Reply(ctx, t, n.msg)
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
@@ -189,10 +196,12 @@ func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) erro
 	var refs []MessageRef
 	var fails []Failure
 	var cut error
+	var tried []string
 	for _, ch := range u.Channels {
 		if slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == ch }) {
 			continue
 		}
+		tried = append(tried, ch)
 		ref, err := d.msg.Post(ctx, ch, root)
 		if err != nil && ctx.Err() != nil {
 			cut = fmt.Errorf("post the root of %s: %w", u.Key(), errors.Join(ctx.Err(), err))
@@ -215,7 +224,32 @@ func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) erro
 		}
 	}
 	d.failed(ctx, u, fails, inv)
+	d.logNotice(ctx, u, KindRoot, tried, len(fails))
 	return cut
+}
+
+// logNotice logs the one line of a notice: its kind, its upgrade, the
+// platforms it went to and how it went (posted, partly posted, failed).
+func (d *Delivery) logNotice(ctx context.Context, u *Upgrade, kind Kind, targets []string, failed int) {
+	if len(targets) == 0 {
+		return
+	}
+	var platforms []string
+	for _, t := range targets {
+		if p := platformOf(t); !slices.Contains(platforms, p) {
+			platforms = append(platforms, p)
+		}
+	}
+	result := "posted"
+	switch {
+	case failed >= len(targets):
+		result = "failed"
+	case failed > 0:
+		result = "partly posted"
+	}
+	d.log.LogAttrs(ctx, slog.LevelInfo, "notice", slog.String("notice", string(kind)), slog.String("upgrade", u.Key()),
+		slog.String("platform", strings.Join(platforms, ",")), slog.Int("targets", len(targets)), slog.Int("failed", failed),
+		slog.String("outcome", result))
 }
 
 // rootVersion identifies what a root message shows: every change of the
@@ -268,10 +302,14 @@ func (d *Delivery) toPerson(ctx context.Context, p Principal, m Message) error {
 	for _, id := range p.IDs {
 		_, err := d.msg.Direct(ctx, id, m)
 		if err == nil {
+			d.log.LogAttrs(ctx, slog.LevelInfo, "notice", slog.String("notice", string(m.Kind)), slog.String("upgrade", m.UpgradeID),
+				slog.String("platform", platformOf(id)), slog.String("to", p.Key), slog.String("outcome", "posted"))
 			return nil
 		}
 		errs = append(errs, err)
 	}
+	d.log.LogAttrs(ctx, slog.LevelInfo, "notice", slog.String("notice", string(m.Kind)), slog.String("upgrade", m.UpgradeID),
+		slog.String("to", p.Key), slog.String("outcome", "failed"))
 	if len(errs) == 0 {
 		return fmt.Errorf("%s has no identity to message", p.Key)
 	}

@@ -44,6 +44,8 @@ type PendingNotice struct {
 	Repo    string   `json:"repo,omitempty"`  // link
 	Tag     string   `json:"tag,omitempty"`   // link
 	Actor   string   `json:"actor,omitempty"` // link: who linked (the event's actor)
+	// RequestID is the request that queued the notice, for its log lines.
+	RequestID string `json:"request_id,omitempty"`
 	// Reached lists the threads already dealt with (MarkNotice); filled in
 	// by ClaimNotices, never stored in the record itself.
 	Reached []string `json:"-"`
@@ -60,6 +62,9 @@ type noticeTask func(ctx context.Context, n PendingNotice) error
 
 // enqueue records n (best effort) and queues task in the upgrade's outbox.
 func (d *Delivery) enqueue(ctx context.Context, n PendingNotice, task noticeTask) {
+	if n.RequestID == "" {
+		n.RequestID = RequestID(ctx)
+	}
 	recorded := false
 	if d.notices != nil {
 		n.At = d.now().UTC()
@@ -81,6 +86,7 @@ func (d *Delivery) enqueue(ctx context.Context, n PendingNotice, task noticeTask
 // time is recorded as a failure, since nobody will retry it.
 func (d *Delivery) run(n PendingNotice, recorded bool, task noticeTask) {
 	d.out.enqueue(n.Upgrade, func(ctx context.Context) {
+		ctx = WithRequestID(ctx, n.RequestID)
 		keep := false
 		if recorded {
 			if err := d.notices.TouchNotice(ctx, n, d.now().UTC()); err != nil {

@@ -2,9 +2,12 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -26,14 +29,36 @@ type events struct {
 	pending map[int]bool // a relay of the upgrade is queued and not started
 }
 
-// emit publishes one event of u. A failure is logged: the change it
-// describes is saved already.
-func (e *events) emit(ctx context.Context, u *Upgrade, typ, actor string, data map[string]any) {
-	ev := Event{ID: randomID(), Type: typ, UpgradeID: u.Key(), Service: u.Service, At: e.now().UTC(), Actor: actor, Data: data}
-	if err := e.store.Publish(ctx, ev); err != nil {
-		e.log.ErrorContext(ctx, "publishing event failed", "event", typ, "upgrade", u.Key(), "err", err)
+// event builds an event of u; the change that carries it in its
+// Decision.Event writes it in the same step.
+func (e *events) event(ctx context.Context, u *Upgrade, typ, actor string, data map[string]any) *Event {
+	return &Event{ID: randomID(), Type: typ, UpgradeID: u.Key(), Service: u.Service, At: e.now().UTC(), Actor: actor, RequestID: RequestID(ctx), Data: data}
+}
+
+// written hands the event a change wrote with it to the sinks and relays
+// it to the shared stream in the background.
+func (e *events) written(u *Upgrade, ev *Event) {
+	if ev == nil {
+		return
 	}
-	e.recorded(ev)
+	e.recorded(*ev)
+	e.relay(u.ID)
+}
+
+// emit publishes an event of u that has no stored change of its own (a
+// reminder, an overrun). id, when not empty, names the event: the same
+// moment run twice (a replica died after the notice) is one event. A
+// failure is logged: what it describes has happened already.
+func (e *events) emit(ctx context.Context, u *Upgrade, id, typ, actor string, data map[string]any) {
+	ev := e.event(ctx, u, typ, actor, data)
+	if id != "" {
+		ev.ID = id
+	}
+	if err := e.store.Publish(ctx, u.ID, *ev); err != nil {
+		e.log.ErrorContext(ctx, "publishing event failed", "event", typ, "upgrade", u.Key(), "err", err)
+		return
+	}
+	e.written(u, ev)
 }
 
 // recorded hands an event the store has recorded to the sinks.
@@ -41,6 +66,13 @@ func (e *events) recorded(ev Event) {
 	for _, s := range e.sinks {
 		s.Event(ev)
 	}
+}
+
+// jobEventID names the event of one run of a due job: the upgrade, the job
+// and its moment, so a job run again after a crash publishes it once.
+func jobEventID(j Job) string {
+	sum := sha256.Sum256([]byte(strconv.Itoa(j.Upgrade) + "/" + j.ID + "/" + j.Due.UTC().Format(time.RFC3339Nano)))
+	return hex.EncodeToString(sum[:12])
 }
 
 // relay moves the events written with the upgrade's changes to the shared

@@ -61,9 +61,9 @@ func (c *countingStore) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.Ac
 	return c.MemStore.Ack(ctx, id, w)
 }
 
-func (c *countingStore) Publish(ctx context.Context, e bot.Event) error {
+func (c *countingStore) Publish(ctx context.Context, id int, e bot.Event) error {
 	c.count(ctx, "Publish")
-	return c.MemStore.Publish(ctx, e)
+	return c.MemStore.Publish(ctx, id, e)
 }
 
 // memOnce is the store's Once in memory.

@@ -16,7 +16,10 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 		return Message{}, Errorf(EINVALID, "%q is not a GitHub repository; write it as owner/name.", c.Repo)
 	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
-	var tag string
+	var (
+		tag string
+		d   Decision
+	)
 	u, err := change(ctx, b.store, b.now, c.ID, func(u *Upgrade) (Decision, error) {
 		if err := b.authorize(inv, u.Service, "link a release to", u.Key()); err != nil {
 			return Decision{}, err
@@ -26,11 +29,14 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 			tag = u.Version
 		}
 		u.Release = &Release{Repo: c.Repo, Tag: tag, URL: ReleaseURL(c.Repo, tag)}
-		return Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: c.Repo, Tag: tag}, nil
+		d = Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: c.Repo, Tag: tag,
+			Event: b.ev.event(ctx, u, EventLinked, actor, map[string]any{"repo": c.Repo, "tag": tag, "url": u.Release.URL})}
+		return d, nil
 	})
 	if err != nil {
 		return Message{}, err
 	}
+	b.ev.written(u, d.Event)
 	// The lookup and the notice run inside one outbox task of the upgrade, so
 	// notices of later commands queue behind this one and the thread reads in
 	// command order; the lookup is bounded so a slow GitHub cannot stall them.
@@ -46,14 +52,17 @@ func ReleaseURL(repo, tag string) string {
 // LinkRelease attaches a release found outside a command (a GitHub release
 // event) to an upgrade and announces it in the thread.
 func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) error {
+	var d Decision
 	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
 		u.Release = &r
-		return Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: r.Repo, Tag: r.Tag}, nil
+		d = Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: r.Repo, Tag: r.Tag,
+			Event: b.ev.event(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})}
+		return d, nil
 	})
 	if err != nil {
 		return err
 	}
-	b.ev.emit(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})
+	b.ev.written(u, d.Event)
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
 	return nil
@@ -94,7 +103,6 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 			}
 		}
 	}
-	b.ev.emit(ctx, u, EventLinked, n.Actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
 	b.out.refreshRoot(u.ID)
 	announced := u.Clone()
 	announced.Release = &rel

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,6 +193,11 @@ func (s State) AcceptsScope(scope string) bool {
 // Decision is one entry of an upgrade's decision log. The core composes it
 // with structured fields; views turn it into words.
 type Decision struct {
+	// Event is the event of the change, written by the store in the same
+	// step as the change (Create, Update), so that no stored change is ever
+	// without its event. It is not part of the decision log.
+	Event *Event `json:"-"`
+
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`  // principal key, or "upgradebot" for the scheduler
 	Action string    `json:"action"` // one of the Action constants
@@ -244,7 +250,14 @@ const (
 	EventLinked       = "upgrade.release_linked"
 	EventReminder     = "upgrade.reminder"
 	EventOverrun      = "upgrade.overrun"
+	EventReadiness    = "upgrade.readiness"
 )
+
+// EventTypes lists every event type, in the order of the contract.
+var EventTypes = []string{
+	EventScheduled, EventRescheduled, EventStarted, EventCompleted, EventRolledBack, EventCancelled,
+	EventExtended, EventAcknowledged, EventLinked, EventReminder, EventOverrun, EventReadiness,
+}
 
 // Event is what other systems see of a change (the events stream, webhooks).
 type Event struct {
@@ -255,6 +268,59 @@ type Event struct {
 	At        time.Time      `json:"at"`
 	Actor     string         `json:"actor"`
 	Data      map[string]any `json:"data,omitempty"`
+	// RequestID is the id of the command or press that caused the event,
+	// as in the logs of its reply and posts; empty for the scheduler's.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// StreamEvent is an event as the shared stream holds it: Pos is its
+// position there (a Redis stream id, "1700000000000-0"), increasing in the
+// order events were recorded; readers resume after a position.
+type StreamEvent struct {
+	Pos   string
+	Event Event
+	// JSON is the event as stored, what webhooks POST and subscribers get.
+	JSON []byte
+}
+
+// PosAfter reports whether stream position a comes after b ("" comes
+// before every position).
+func PosAfter(a, b string) bool {
+	am, as := splitPos(a)
+	bm, bs := splitPos(b)
+	if am != bm {
+		return am > bm
+	}
+	return as > bs
+}
+
+func splitPos(p string) (ms, seq uint64) {
+	m, s, _ := strings.Cut(p, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(s, 10, 64)
+	return ms, seq
+}
+
+// HookStatus is what the store keeps of the delivery of events to one
+// outbound webhook endpoint.
+type HookStatus struct {
+	LastSuccess    time.Time
+	LastError      string
+	LastErrorAt    time.Time
+	Delivered      int64 // events delivered
+	Failed         int64 // events given up on after the retries
+	FailedAttempts int64 // attempts that failed, retried or not
+	Recent         []HookFailure
+}
+
+// HookFailure is an event a webhook endpoint never accepted.
+type HookFailure struct {
+	At        time.Time // when it was given up
+	Pos       string
+	EventID   string
+	Type      string
+	UpgradeID string
+	Error     string // the last attempt's error
 }
 
 // Filter selects upgrades for List. Zero fields select everything.

@@ -34,12 +34,18 @@ type Store interface {
 	Acks(ctx context.Context, id int) ([]Ack, error)
 	// Log returns the decision log, oldest first.
 	Log(ctx context.Context, id int) ([]Decision, error)
-	// Publish appends an event to the shared, capped event stream.
-	Publish(ctx context.Context, e Event) error
+	// Publish records an event of upgrade id that has no stored change of
+	// its own (a reminder, an overrun): with the upgrade's events when the
+	// store keeps them apart (EventOutbox), else on the shared, capped event
+	// stream. An event whose ID was recorded before is recorded once. The
+	// event of a change travels in its Decision.Event instead and is written
+	// by Create and Update in the same step as the change.
+	Publish(ctx context.Context, id int, e Event) error
 }
 
 // EventOutbox is an optional capability of a Store that writes an event
-// with the change it describes, under the upgrade (Ack does): RelayEvents
+// with the change it describes, under the upgrade (Create, Update, Ack and
+// Publish do): RelayEvents
 // moves the upgrade's events not yet in the shared stream there, exactly
 // once whoever calls it and however often (a replica that died after the
 // change leaves them for the next call).

@@ -67,11 +67,12 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if len(u.Channels) == 0 && inv.Channel != "" {
 		u.Channels = []string{inv.Channel}
 	}
-	dec := Decision{At: now, Actor: actor, Action: ActionScheduled, Start: start, End: end}
+	dec := Decision{At: now, Actor: actor, Action: ActionScheduled, Start: start, End: end,
+		Event: b.ev.event(ctx, u, EventScheduled, actor, map[string]any{"start": start, "end": end, "version": u.Version})}
 	if err := b.store.Create(ctx, u, dec); err != nil {
 		return Message{}, fmt.Errorf("save %s: %w", u.Key(), err)
 	}
-	b.ev.emit(ctx, u, EventScheduled, actor, map[string]any{"start": start, "end": end, "version": u.Version})
+	b.ev.written(u, dec.Event)
 	b.plan(ctx, u)
 	b.out.roots(ctx, u.ID, inv.invoker())
 	b.warnOthers(ctx, u, nil, conflicts)

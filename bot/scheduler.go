@@ -221,7 +221,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if err := s.notice(ctx, u, j, s.dir.Reminder(u, acks, j.Offset, late)); err != nil {
 			return err
 		}
-		s.ev.emit(ctx, u, EventReminder, Upgradebot, map[string]any{"before": j.Offset.String(), "late": late.String()})
+		s.ev.emit(ctx, u, jobEventID(j), EventReminder, Upgradebot, map[string]any{"before": j.Offset.String(), "late": late.String()})
 	case JobWindowOpen:
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
@@ -231,7 +231,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if err := s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late)); err != nil {
 			return err
 		}
-		s.ev.emit(ctx, u, EventOverrun, Upgradebot, map[string]any{"state": string(u.State), "end": u.End})
+		s.ev.emit(ctx, u, jobEventID(j), EventOverrun, Upgradebot, map[string]any{"state": string(u.State), "end": u.End})
 	case JobEscalation:
 		return s.escalate(ctx, u, j, now)
 	default:

@@ -194,6 +194,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 		if t.apply != nil {
 			t.apply(u, e, &d)
 		}
+		d.Event = b.ev.event(ctx, u, t.event(), actor, eventData(t, d))
 		return d, nil
 	})
 	if err != nil {
@@ -202,7 +203,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	if !d.Start.IsZero() || !u.State.Active() { // the window moved, or is over: the warnings follow
 		u = b.syncConflicts(ctx, u)
 	}
-	b.ev.emit(ctx, u, t.event(), actor, eventData(t, d))
+	b.ev.written(u, d.Event)
 	b.plan(ctx, u)
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.Notice(t.notice, u, d), inv.invoker())

@@ -136,6 +136,8 @@ type Webhook struct {
 	URL string `toml:"url"`
 	// Secret keys the X-Upgradebot-Signature-256 HMAC; secret.
 	Secret string `toml:"secret"`
+	// Events, when not empty, are the only event types delivered.
+	Events []string `toml:"events"`
 }
 
 // Person is one [[people]] entry: one person with several platform identities.

@@ -5,8 +5,11 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
 
 	_ "time/tzdata" // zones must validate (and later resolve) the same on hosts without a zoneinfo database
 )
@@ -63,6 +66,11 @@ func (c Config) Validate() []Problem {
 		}
 		if w.Secret == "" {
 			v.add(p+".secret", "required: deliveries are signed (or set %s_WEBHOOKS_%d_SECRET)", EnvPrefix, i)
+		}
+		for _, e := range w.Events {
+			if !slices.Contains(bot.EventTypes, e) {
+				v.add(p+".events", "unknown event type %q; known: %s", e, strings.Join(bot.EventTypes, ", "))
+			}
 		}
 	}
 	v.peopleAndServices(c)

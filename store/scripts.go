@@ -15,7 +15,7 @@ import "github.com/redis/go-redis/v9"
 // ackScript can check it without decoding.
 //
 // KEYS: data, log, acks, events. ARGV: json, decision json, log maxlen, ttl
-// ms (0 = none), state.
+// ms (0 = none), state, event id, event type, event json (” = none).
 // Returns 1, or 0 when the upgrade already exists.
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -23,6 +23,9 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 redis.call('HSET', KEYS[1], 'rev', '1', 'json', ARGV[1], 'state', ARGV[5])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'decision', ARGV[2])
+if ARGV[8] ~= '' then
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[6], 'type', ARGV[7], 'event', ARGV[8])
+end
 if ARGV[4] ~= '0' then
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 end
@@ -32,7 +35,8 @@ return 1
 // updateScript is the compare-and-set of an upgrade.
 //
 // KEYS: data, log, acks, events. ARGV: json, new rev, decision json (” =
-// none), log maxlen, ttl ms (0 = keep forever), state.
+// none), log maxlen, ttl ms (0 = keep forever), state, event id, event type,
+// event json (” = none).
 // Returns 1 when saved, 0 when the stored rev is not new rev - 1, -1 when the
 // upgrade does not exist.
 var updateScript = redis.NewScript(`
@@ -46,6 +50,9 @@ end
 redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'json', ARGV[1], 'state', ARGV[6])
 if ARGV[3] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'decision', ARGV[3])
+end
+if ARGV[9] ~= '' then
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[7], 'type', ARGV[8], 'event', ARGV[9])
 end
 for i = 1, 4 do
   if ARGV[5] ~= '0' then
@@ -108,6 +115,23 @@ if ttl > 0 then
   for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
 end
 return out
+`)
+
+// publishScript adds an event to an upgrade's events (its outbox), with the
+// expiry of the upgrade's data.
+//
+// KEYS: data, events. ARGV: event id, event type, event json.
+// Returns 1, or 0 when the upgrade does not exist (any more).
+var publishScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'type', ARGV[2], 'event', ARGV[3])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+return 1
 `)
 
 // relayReadScript returns the events of an upgrade's outbox that are not in

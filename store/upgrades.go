@@ -86,9 +86,13 @@ func (s *Store) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 	if err != nil {
 		return fmt.Errorf("store: create upgrade %d: encode decision: %w", u.ID, err)
 	}
+	evID, evType, ev, err := encodeEvent(d.Event)
+	if err != nil {
+		return fmt.Errorf("store: create upgrade %d: %w", u.ID, err)
+	}
 	pending := s.markPending(ctx, u.ID, u.Rev)
 	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
-	n, err := createScript.Run(ctx, s.client, keys, data, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State)).Int()
+	n, err := createScript.Run(ctx, s.client, keys, data, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State), evID, evType, ev).Int()
 	if err != nil {
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: create upgrade %d: %w", u.ID, err)
@@ -151,9 +155,13 @@ func (s *Store) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 			return fmt.Errorf("store: update upgrade %d: encode decision: %w", u.ID, err)
 		}
 	}
+	evID, evType, ev, err := encodeEvent(d.Event)
+	if err != nil {
+		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
+	}
 	pending := s.markPending(ctx, u.ID, u.Rev)
 	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
-	n, err := updateScript.Run(ctx, s.client, keys, data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State)).Int()
+	n, err := updateScript.Run(ctx, s.client, keys, data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State), evID, evType, ev).Int()
 	if err != nil {
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
@@ -513,21 +521,41 @@ func (s *Store) Log(ctx context.Context, id int) ([]bot.Decision, error) {
 	return out, nil
 }
 
-// Publish appends e to the capped event stream (fields id, type and event,
-// the full JSON).
-func (s *Store) Publish(ctx context.Context, e bot.Event) error {
-	js, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("store: publish %s: encode: %w", e.Type, err)
+// encodeEvent returns the id, type and JSON of the event of a change, or
+// empty strings when it has none.
+func encodeEvent(e *bot.Event) (id, typ, js string, err error) {
+	if e == nil {
+		return "", "", "", nil
 	}
-	err = s.client.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.eventsKey(),
-		MaxLen: s.opts.EventsMaxLen,
-		Approx: true,
-		Values: []any{"id", e.ID, "type", e.Type, "event", string(js)},
-	}).Err()
+	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("store: publish %s: %w", e.Type, err)
+		return "", "", "", fmt.Errorf("encode event %s: %w", e.Type, err)
+	}
+	return e.ID, e.Type, string(b), nil
+}
+
+// Publish implements bot.Store: the event joins the upgrade's events (its
+// outbox, on the upgrade's slot) and is relayed to the shared stream like
+// those written with a change. The event of an upgrade that no longer
+// exists goes to the shared stream directly. Either way an event id
+// published before is published once.
+func (s *Store) Publish(ctx context.Context, id int, e bot.Event) error {
+	evID, evType, js, err := encodeEvent(&e)
+	if err != nil {
+		return fmt.Errorf("store: publish: %w", err)
+	}
+	n, err := publishScript.Run(ctx, s.client, []string{s.upgKey(id), s.outboxKey(id)}, evID, evType, js).Int()
+	if err != nil {
+		return fmt.Errorf("store: publish %s of upgrade %d: %w", e.Type, id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	now := time.Now()
+	err = relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey()},
+		now.UnixMilli(), now.Add(-relayedKeep).UnixMilli(), s.opts.EventsMaxLen, evID, evType, js).Err()
+	if err != nil {
+		return fmt.Errorf("store: publish %s of upgrade %d: %w", e.Type, id, err)
 	}
 	return nil
 }

@@ -626,7 +626,7 @@ func TestPublish(t *testing.T) {
 	for i := range 500 {
 		e := bot.Event{ID: "evt-" + strconv.Itoa(i), Type: bot.EventScheduled, UpgradeID: "UPG-1", Service: "payments", At: t0, Actor: "alice",
 			Data: map[string]any{"n": i}}
-		if err := s.Publish(ctx, e); err != nil {
+		if err := s.Publish(ctx, 1, e); err != nil { // no such upgrade: straight to the stream
 			t.Fatal(err)
 		}
 	}

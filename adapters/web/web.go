@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
@@ -39,7 +40,10 @@ type Options struct {
 	// PublicURL is the bot's external base URL (server.public_url), for
 	// links in the calendar and the feed; empty: links are relative.
 	PublicURL string
-	Logger    *slog.Logger
+	// Events is the shared event stream, for GET /api/v1/events; without
+	// it that answers 503.
+	Events EventStream
+	Logger *slog.Logger
 }
 
 // Surface serves the status surface.
@@ -49,14 +53,20 @@ type Surface struct {
 	public    bool
 	publicURL string
 	log       *slog.Logger
+	stream    EventStream
+	hub       *hub
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds a Surface.
 func New(o Options) *Surface {
-	s := &Surface{core: o.Core, public: o.Public, publicURL: strings.TrimSuffix(o.PublicURL, "/"), log: o.Logger}
+	s := &Surface{core: o.Core, public: o.Public, publicURL: strings.TrimSuffix(o.PublicURL, "/"), log: o.Logger,
+		stream: o.Events, closing: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.hub = &hub{src: o.Events, log: s.log, stop: s.closing}
 	for _, t := range o.Tokens {
 		if t = strings.TrimSpace(t); t != "" {
 			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
@@ -71,11 +81,18 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/upgrades", s.api(s.listUpgrades))
 	mux.Handle("GET /api/v1/upgrades/{id}", s.api(s.getUpgrade))
 	mux.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
+	mux.Handle("GET /api/v1/events", s.api(s.events))
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
 	mux.Handle("GET /feed.atom", s.people(s.feed))
 	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))
 	mux.Handle("GET /{$}", s.people(s.statusPage))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+}
+
+// Close ends the live subscriptions (serve calls it when it stops, so that
+// the HTTP server's shutdown does not wait for them).
+func (s *Surface) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // authorized reports whether r carries one of the tokens: as a bearer

@@ -28,6 +28,12 @@ func press(scope, delivery string, acks ...bot.Ack) bot.AckWrite {
 	return w
 }
 
+// EventReader reads the shared event stream back; stores that have one get
+// the event part of the contract checked.
+type EventReader interface {
+	EventsAfter(ctx context.Context, after string, max int) ([]bot.StreamEvent, error)
+}
+
 // StoreContract checks that a bot.Store behaves as the core relies on. Run
 // it against every implementation (the Redis store on a real server and
 // embedded, and MemStore), so a test double cannot drift from the real
@@ -305,10 +311,72 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		}
 	})
 
-	t.Run("events are published", func(t *testing.T) {
+	t.Run("every change has its event, each once, in order", func(t *testing.T) {
 		st := open(t)
-		if err := st.Publish(ctx, bot.Event{ID: "e1", Type: bot.EventScheduled, UpgradeID: "UPG-1", Service: "payments", At: t0, Actor: "alice"}); err != nil {
+		rd, ok := st.(EventReader)
+		if !ok {
+			t.Skip("events cannot be read back")
+		}
+		ev := func(id, typ string) *bot.Event {
+			return &bot.Event{ID: id, Type: typ, UpgradeID: "UPG-1", Service: "payments", At: t0, Actor: "alice"}
+		}
+		u := upgrade(1, "payments", t0.Add(time.Hour), bot.Scheduled)
+		if err := st.Create(ctx, u, bot.Decision{At: t0, Actor: "alice", Action: bot.ActionScheduled, Event: ev("e1", bot.EventScheduled)}); err != nil {
 			t.Fatal(err)
+		}
+		u.Rev, u.State = 2, bot.InProgress
+		if err := st.Update(ctx, u, bot.Decision{At: t0, Actor: "alice", Action: bot.ActionStarted, Event: ev("e2", bot.EventStarted)}); err != nil {
+			t.Fatal(err)
+		}
+		stale := u.Clone() // a lost race writes neither the change nor its event
+		if err := st.Update(ctx, stale, bot.Decision{At: t0, Actor: "bob", Action: bot.ActionCancelled, Event: ev("lost", bot.EventCancelled)}); !errors.Is(err, bot.ErrConflict) {
+			t.Fatalf("stale update: %v", err)
+		}
+		u.Rev = 3 // a change with no event of its own (threads saved)
+		if err := st.Update(ctx, u, bot.Decision{}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the same reminder published twice (a replica died after the first)
+			if err := st.Publish(ctx, 1, *ev("e3", bot.EventReminder)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Publish(ctx, 99, bot.Event{ID: "gone", Type: bot.EventOverrun, UpgradeID: "UPG-99"}); err != nil {
+			t.Fatalf("publishing an event of an upgrade that expired: %v", err)
+		}
+		if _, err := st.Ack(ctx, 1, press(bot.ScopeBrief, "d1", bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0})); err != nil {
+			t.Fatal(err)
+		}
+		if ob, ok := st.(bot.EventOutbox); ok {
+			for range 2 { // relaying again, or from two replicas, adds nothing twice
+				if _, err := ob.RelayEvents(ctx, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		all, err := rd.EventsAfter(ctx, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ofOne, ids []string
+		for _, e := range all {
+			ids = append(ids, e.Event.ID)
+			if e.Event.UpgradeID == "UPG-1" {
+				ofOne = append(ofOne, e.Event.ID)
+			}
+			if e.Pos == "" || len(e.JSON) == 0 {
+				t.Fatalf("event without position or JSON: %+v", e)
+			}
+		}
+		if want := []string{"e1", "e2", "e3", "d1-bob-0"}; !slices.Equal(ofOne, want) {
+			t.Fatalf("events of UPG-1 = %v, want %v (all: %v)", ofOne, want, ids)
+		}
+		if !slices.Contains(ids, "gone") || len(ids) != 5 {
+			t.Fatalf("events = %v, want the four of UPG-1 and the one of the expired upgrade, once each", ids)
+		}
+		rest, err := rd.EventsAfter(ctx, all[1].Pos, 100)
+		if err != nil || len(rest) != len(all)-2 || rest[0].Pos != all[2].Pos {
+			t.Fatalf("events after the second = %d events, %v; want %d from the third", len(rest), err, len(all)-2)
 		}
 	})
 

@@ -3,9 +3,12 @@ package bottest
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +62,7 @@ func (m *MemStore) Create(_ context.Context, u *bot.Upgrade, d bot.Decision) err
 	u.Rev = 1
 	m.ups[u.ID] = u.Clone()
 	m.log[u.ID] = append(m.log[u.ID], d)
+	m.record(d.Event)
 	return nil
 }
 
@@ -88,6 +92,7 @@ func (m *MemStore) Update(_ context.Context, u *bot.Upgrade, d bot.Decision) err
 	if d.Action != "" {
 		m.log[u.ID] = append(m.log[u.ID], d)
 	}
+	m.record(d.Event)
 	return nil
 }
 
@@ -138,7 +143,7 @@ func (m *MemStore) Ack(_ context.Context, id int, w bot.AckWrite) (bot.AckResult
 		}
 		m.acks[id] = append(m.acks[id], e.Ack)
 		m.log[id] = append(m.log[id], e.Decision)
-		m.events = append(m.events, e.Event)
+		m.record(&e.Event)
 		res.First[i] = true
 	}
 	return res, nil
@@ -166,11 +171,19 @@ func (m *MemStore) Log(_ context.Context, id int) ([]bot.Decision, error) {
 }
 
 // Publish implements bot.Store.
-func (m *MemStore) Publish(_ context.Context, e bot.Event) error {
+func (m *MemStore) Publish(_ context.Context, _ int, e bot.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.events = append(m.events, e)
+	m.record(&e)
 	return nil
+}
+
+// record appends e, unless nil or recorded before (by id); m.mu is held.
+func (m *MemStore) record(e *bot.Event) {
+	if e == nil || slices.ContainsFunc(m.events, func(x bot.Event) bool { return x.ID == e.ID }) {
+		return
+	}
+	m.events = append(m.events, *e)
 }
 
 // Events returns what was published, in order.
@@ -178,6 +191,27 @@ func (m *MemStore) Events() []bot.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.events)
+}
+
+// EventsAfter implements EventReader: positions are "<n>-0", n counting
+// from 1.
+func (m *MemStore) EventsAfter(_ context.Context, after string, max int) ([]bot.StreamEvent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from := 0
+	if after != "" {
+		n, _, _ := strings.Cut(after, "-")
+		from, _ = strconv.Atoi(n)
+	}
+	var out []bot.StreamEvent
+	for i := from; i < len(m.events) && len(out) < max; i++ {
+		js, err := json.Marshal(m.events[i])
+		if err != nil {
+			return nil, fmt.Errorf("memstore: encode event: %w", err)
+		}
+		out = append(out, bot.StreamEvent{Pos: strconv.Itoa(i+1) + "-0", Event: m.events[i], JSON: js})
+	}
+	return out, nil
 }
 
 // EventTypes returns the types of what was published, in order.

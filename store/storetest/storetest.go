@@ -47,11 +47,18 @@ func Target(t testing.TB) store.Options {
 		defer client.Close()
 		ctx := context.Background()
 		del := func(c *redis.Client) error {
-			iter := c.Scan(ctx, 0, o.Prefix+":*", 1000).Iterator()
-			for iter.Next(ctx) {
-				c.Del(ctx, iter.Val())
+			// The prefix's keys, and those whose hash tag starts with it
+			// ("{<prefix>:events}:relayed").
+			for _, pattern := range []string{o.Prefix + ":*", "{" + o.Prefix + ":*"} {
+				iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+				for iter.Next(ctx) {
+					c.Del(ctx, iter.Val())
+				}
+				if err := iter.Err(); err != nil {
+					return err
+				}
 			}
-			return iter.Err()
+			return nil
 		}
 		var err error
 		if cc, ok := client.(*redis.ClusterClient); ok {

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/store"
+)
+
+// webhooksStatus is the webhooks subcommand: each [[webhooks]] endpoint's
+// delivery state as the store keeps it (all replicas share it): its last
+// success, its last error, what is waiting, and the events given up on.
+func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writer, environ []string) int {
+	path, data := configSource(flagPath)
+	cfg, problems, err := loadConfig(path, data, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		return 1
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "%s: %v\n", path, problemsError(problems))
+		return 1
+	}
+	if len(cfg.Webhooks) == 0 {
+		fmt.Fprintf(stdout, "No [[webhooks]] are configured in %s.\n", path)
+		return 0
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	st, err := store.Open(ctx, storeOptions(cfg, false), quiet)
+	if err != nil {
+		fmt.Fprintf(stderr, "upgradebot webhooks: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	if st.Embedded() {
+		fmt.Fprintln(stderr, "note: redis.url is memory://: this process has its own empty store, so nothing below comes from a running serve")
+	}
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	statuses, err := webhooks(cfg, st, quiet).Status(qctx, 5)
+	if err != nil {
+		fmt.Fprintf(stderr, "upgradebot webhooks: %v\n", err)
+		return 1
+	}
+	now := time.Now()
+	for i, s := range statuses {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintln(stdout, s.Endpoint.Shown())
+		events := "all"
+		if len(s.Endpoint.Events) > 0 {
+			events = strings.Join(s.Endpoint.Events, ", ")
+		}
+		fmt.Fprintf(stdout, "  events:        %s\n", events)
+		fmt.Fprintf(stdout, "  last success:  %s\n", when(s.LastSuccess, now))
+		if s.LastError == "" {
+			fmt.Fprintf(stdout, "  last error:    none\n")
+		} else {
+			fmt.Fprintf(stdout, "  last error:    %s: %s\n", when(s.LastErrorAt, now), s.LastError)
+		}
+		fmt.Fprintf(stdout, "  backlog:       %d event(s) waiting\n", s.Backlog)
+		fmt.Fprintf(stdout, "  delivered:     %d    failed attempts: %d    given up: %d\n", s.Delivered, s.FailedAttempts, s.Failed)
+		for _, f := range s.Recent {
+			fmt.Fprintf(stdout, "  given up %s: %s %s (event %s): %s\n", when(f.At, now), f.UpgradeID, f.Type, f.EventID, f.Error)
+		}
+	}
+	return 0
+}
+
+// when words a moment for the subcommand: UTC and how long ago.
+func when(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + now.Sub(t).Round(time.Second).String() + " ago)"
+}
