@@ -37,7 +37,7 @@ type person struct {
 }
 
 type ackJSON struct {
-	Who person   `json:"who"`
+	Who person    `json:"who"`
 	At  time.Time `json:"at"`
 	For []person  `json:"for,omitempty"`
 }
@@ -360,17 +360,17 @@ func (s *Surface) listUpgrades(w http.ResponseWriter, r *http.Request) {
 
 // statusJSON answers "is this service in maintenance now?".
 type statusJSON struct {
-	Service string `json:"service"`
+	Service string    `json:"service"`
 	At      time.Time `json:"at"`
 	// InMaintenance is true while the service, or one it depends on, is in
 	// an open window: a started upgrade, or a scheduled one whose window
 	// has begun.
 	InMaintenance bool `json:"in_maintenance"`
 	// Until is when the last of those windows ends (planned).
-	Until   *time.Time    `json:"until,omitempty"`
-	Windows []openWindow  `json:"windows"`
-	Next    *openWindow   `json:"next,omitempty"`
-	Depends []string      `json:"depends_on"`
+	Until   *time.Time   `json:"until,omitempty"`
+	Windows []openWindow `json:"windows"`
+	Next    *openWindow  `json:"next,omitempty"`
+	Depends []string     `json:"depends_on"`
 }
 
 type openWindow struct {
