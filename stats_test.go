@@ -12,9 +12,9 @@ import (
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
-// pastReplica is a bot on serve's Redis whose clock stands where the test
-// puts it: it lives through upgrades weeks ago, as serve would have, so
-// that serve finds a history to count.
+// pastReplica is a bot with serve's configuration on serve's Redis whose
+// clock stands where the test puts it: it lives through upgrades weeks
+// ago, as serve would have, so that serve finds a history to count.
 type pastReplica struct {
 	t     *testing.T
 	b     *bot.Bot
@@ -23,17 +23,16 @@ type pastReplica struct {
 
 func newPastReplica(t *testing.T, s *statusServe, at time.Time) *pastReplica {
 	t.Helper()
-	st := storetest.Open(t, s.redis)
-	cfg := bot.Config{
-		Services: []bot.Service{
-			{Name: "ledger", Owners: []string{"bob"}, Channels: []string{"slack:C0LEDGER"}},
-			{Name: "payments", Owners: []string{"alice"}, Channels: []string{"slack:C0PAY"}, DependsOn: []string{"ledger"}},
-			{Name: "checkout", Owners: []string{"bob"}, Channels: []string{"slack:C0CHECKOUT"}, DependsOn: []string{"payments"}},
-		},
-		People: []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}, {Name: "bob", IDs: []string{"slack:U0BOB"}}},
+	c, _, err := loadConfig(s.config, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := botConfig(c)
+	if err != nil {
+		t.Fatal(err)
 	}
 	r := &pastReplica{t: t, clock: bottest.NewClock(at)}
-	r.b = bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"slack": &bottest.Recorder{}}, Now: r.clock.Now, Recover: -1})
+	r.b = bot.New(bot.Options{Config: cfg, Store: storetest.Open(t, s.redis), Messenger: bot.Router{"slack": &bottest.Recorder{}}, Now: r.clock.Now, Recover: -1})
 	t.Cleanup(r.b.Flush)
 	return r
 }

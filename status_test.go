@@ -39,8 +39,10 @@ type statusServe struct {
 	seq  atomic.Int64
 	spec *openapi3.T
 	rt   routers.Router
-	// redis is where serve keeps its state, for tests that open it too.
-	redis store.Options
+	// config and redis are serve's configuration file and where it keeps
+	// its state, for tests that open them too.
+	config string
+	redis  store.Options
 }
 
 func startStatusServe(t *testing.T, public bool) *statusServe {
@@ -89,7 +91,7 @@ channels = ["slack:C0CHECKOUT"]
 depends_on = ["payments"]
 `, addr, redisConf, api.APIURL(), statusToken, public)), 0o600)
 	startServe(t, cfg)
-	s := &statusServe{t: t, base: "http://" + addr, api: api, redis: o}
+	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg, redis: o}
 	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
 		resp, err := http.Get(s.base + "/readyz")
 		if err != nil {
