@@ -24,6 +24,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/store"
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
@@ -38,6 +39,10 @@ type statusServe struct {
 	seq  atomic.Int64
 	spec *openapi3.T
 	rt   routers.Router
+	// config and redis are serve's configuration file and where it keeps
+	// its state, for tests that open them too.
+	config string
+	redis  store.Options
 }
 
 func startStatusServe(t *testing.T, public bool) *statusServe {
@@ -47,7 +52,7 @@ func startStatusServe(t *testing.T, public bool) *statusServe {
 	o := storetest.Target(t)
 	redisConf := fmt.Sprintf("url = %q\nprefix = %q", o.URL, o.Prefix)
 	if len(o.ClusterAddrs) > 0 {
-		redisConf = fmt.Sprintf("cluster_addrs = [%q]\nprefix = %q", strings.Join(o.ClusterAddrs, `","`), o.Prefix)
+		redisConf = fmt.Sprintf("cluster_addrs = [\"%s\"]\nprefix = %q", strings.Join(o.ClusterAddrs, `", "`), o.Prefix)
 	}
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`
@@ -86,7 +91,7 @@ channels = ["slack:C0CHECKOUT"]
 depends_on = ["payments"]
 `, addr, redisConf, api.APIURL(), statusToken, public)), 0o600)
 	startServe(t, cfg)
-	s := &statusServe{t: t, base: "http://" + addr, api: api}
+	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg, redis: o}
 	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
 		resp, err := http.Get(s.base + "/readyz")
 		if err != nil {

@@ -377,6 +377,8 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 		return b.link(ctx, inv, c)
 	case commands.Log:
 		return b.decisionLog(ctx, c.ID)
+	case commands.Stats:
+		return b.stats(ctx, c)
 	case commands.Help:
 		return reply(T(commands.HelpText(c.Topic))), nil
 	}

@@ -99,6 +99,9 @@ type Link struct {
 // Log shows the decision log.
 type Log struct{ ID int }
 
+// Stats shows outcome and acknowledgment figures, optionally for one service.
+type Stats struct{ Service string }
+
 // Help shows usage, for one subcommand when Topic is set.
 type Help struct{ Topic string }
 
@@ -140,6 +143,9 @@ func (Link) Name() string { return "link" }
 
 // Name implements Command.
 func (Log) Name() string { return "log" }
+
+// Name implements Command.
+func (Stats) Name() string { return "stats" }
 
 // Name implements Command.
 func (Help) Name() string { return "help" }

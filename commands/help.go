@@ -11,6 +11,9 @@ type subcommand struct {
 	example string
 	times   bool // takes <time> or <duration>: help appends the accepted forms
 	ids     bool // takes <id>: help appends the accepted id forms
+
+	// details says more on the subcommand's own help page, if anything.
+	details string
 }
 
 var table = []subcommand{
@@ -107,6 +110,19 @@ var table = []subcommand{
 		ids:     true,
 	},
 	{
+		name:    "stats",
+		usage:   []string{"/upgrade stats [<service>]"},
+		summary: "outcomes, rollback rate, time-to-ack over 30 and 90 days",
+		example: "/upgrade stats payments",
+		details: "The upgrades of a period are those whose planned window started in it.\n" +
+			"Rollback rate: rolled back, of completed and rolled back.\n" +
+			"Time to acknowledge: from scheduling to each audience member's first acknowledgment of the pre-brief; " +
+			"from the rollback to each first acknowledgment of the rollback alert. Median, and p90 by nearest rank.\n" +
+			"Acknowledged before the window opened: audience members who acknowledged the pre-brief by the planned start " +
+			"(or the actual start, if earlier), of all audience members; cancelled upgrades are left out.\n" +
+			"Overrun: actual end minus planned end (extensions included), 0 when on time, over completed and rolled-back upgrades.",
+	},
+	{
 		name:    "help",
 		usage:   []string{"/upgrade help [<subcommand>]"},
 		summary: "this overview, or the details of one subcommand",
@@ -195,6 +211,9 @@ func HelpText(topic string) string {
 	}
 	b.WriteString(capitalize(s.summary) + ".\n")
 	b.WriteString("Example: " + s.example + "\n")
+	if s.details != "" {
+		b.WriteString(s.details + "\n")
+	}
 	if s.ids {
 		b.WriteString("Ids: " + idForms + ".\n")
 	}

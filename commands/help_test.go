@@ -27,11 +27,12 @@ var specUsage = map[string][]string{
 	"pending":    {"/upgrade pending <id>"},
 	"link":       {"/upgrade link <id> <owner/repo> [<tag>]"},
 	"log":        {"/upgrade log <id>"},
+	"stats":      {"/upgrade stats [<service>]"},
 	"help":       {"/upgrade help [<subcommand>]"},
 }
 
 func TestNames(t *testing.T) {
-	want := "schedule list show start complete rollback cancel reschedule extend ack pending link log help"
+	want := "schedule list show start complete rollback cancel reschedule extend ack pending link log stats help"
 	if got := strings.Join(commands.Names(), " "); got != want {
 		t.Fatalf("Names() = %q, want %q", got, want)
 	}

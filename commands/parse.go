@@ -138,6 +138,8 @@ func Parse(text string, env Env) (Command, error) {
 		return p.extend()
 	case "link":
 		return p.link()
+	case "stats":
+		return p.stats()
 	default: // "help"
 		return p.help()
 	}
@@ -527,6 +529,22 @@ func (p *parser) list() (Command, error) {
 		default:
 			return nil, p.fail(t.text, "unexpected %q; list takes at most a service and all", t.text)
 		}
+	}
+	return c, nil
+}
+
+func (p *parser) stats() (Command, error) {
+	var c Stats
+	if p.more() {
+		t := p.next()
+		if strings.TrimSpace(t.text) == "" {
+			return nil, p.fail("", "the service is empty")
+		}
+		c.Service = t.text
+	}
+	if p.more() {
+		t := p.peek()
+		return nil, p.fail(t.text, "unexpected %q; stats takes at most a service", t.text)
 	}
 	return c, nil
 }

@@ -352,6 +352,10 @@ var parseCases = []parseCase{
 	{name: "list all service", in: "list all payments", want: commands.List{Service: "payments", All: true}},
 	{name: "list quoted all is a service", in: `list "all"`, want: commands.List{Service: "all"}},
 
+	// stats
+	{name: "stats", in: "stats", want: commands.Stats{}},
+	{name: "stats service as typed", in: "STATS Payments", want: commands.Stats{Service: "Payments"}},
+
 	// id forms and id-only subcommands
 	{name: "show UPG-7", in: "show UPG-7", want: commands.Show{ID: 7}},
 	{name: "show upg-7", in: "show upg-7", want: commands.Show{ID: 7}},
@@ -520,6 +524,8 @@ var parseCases = []parseCase{
 	{name: "link bad id", in: "link x acme/payments", err: true, tok: "x", msg: "as an upgrade id"},
 	{name: "list two services", in: "list a b", err: true, tok: "b", msg: "unexpected"},
 	{name: "list all twice", in: "list all all", err: true, tok: "all", msg: "unexpected"},
+	{name: "stats two services", in: "stats payments ledger", err: true, tok: "ledger", msg: "stats takes at most a service"},
+	{name: "stats empty service", in: `stats ""`, err: true, tok: "", msg: "the service is empty"},
 	{name: "help unknown", in: "help nope", err: true, tok: "nope", msg: "no help for"},
 	{name: "help typo", in: "help schedul", err: true, tok: "schedul", msg: `did you mean "schedule"?`},
 	{name: "help extra", in: "help list extra", err: true, tok: "extra", msg: "unexpected"},

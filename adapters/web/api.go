@@ -228,6 +228,20 @@ type badParam struct{ name, why string }
 
 func (e badParam) Error() string { return e.name + ": " + e.why }
 
+// serviceParam reads ?service=: a configured service, matched
+// case-insensitively, as configured; "" when there is none.
+func (s *Surface) serviceParam(r *http.Request) (string, error) {
+	v := r.URL.Query().Get("service")
+	if v == "" {
+		return "", nil
+	}
+	svc, ok := s.core.Directory().Service(v)
+	if !ok {
+		return "", badParam{"service", fmt.Sprintf("unknown service %q; known: %s", v, strings.Join(s.core.Directory().ServiceNames(), ", "))}
+	}
+	return svc.Name, nil
+}
+
 // filter reads the list filters of a request.
 func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 	q := r.URL.Query()
@@ -241,12 +255,9 @@ func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 			f.States = append(f.States, bot.State(st))
 		}
 	}
-	if v := q.Get("service"); v != "" {
-		svc, ok := s.core.Directory().Service(v)
-		if !ok {
-			return f, badParam{"service", fmt.Sprintf("unknown service %q; known: %s", v, strings.Join(s.core.Directory().ServiceNames(), ", "))}
-		}
-		f.Service = svc.Name
+	var err error
+	if f.Service, err = s.serviceParam(r); err != nil {
+		return f, err
 	}
 	f.Region = q.Get("region")
 	for _, p := range []struct {
@@ -435,4 +446,104 @@ func (s *Surface) status(ctx context.Context, svc bot.Service) (statusJSON, erro
 	}
 	out.InMaintenance = len(out.Windows) > 0
 	return out, nil
+}
+
+// statsJSON is the figures of /upgrade stats (docs/stats.md): durations in
+// seconds, rates as fractions from 0 to 1, null where there is no data.
+type statsJSON struct {
+	Service *string           `json:"service"` // null: every service
+	At      time.Time         `json:"at"`
+	Periods []statsPeriodJSON `json:"periods"`
+}
+
+type statsPeriodJSON struct {
+	Days     int       `json:"days"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Upgrades struct {
+		Total      int `json:"total"`
+		Completed  int `json:"completed"`
+		RolledBack int `json:"rolled_back"`
+		Cancelled  int `json:"cancelled"`
+		InProgress int `json:"in_progress"`
+		Scheduled  int `json:"scheduled"`
+	} `json:"upgrades"`
+	RollbackRate *float64 `json:"rollback_rate"`
+	TimeToAck    struct {
+		Brief    durationsJSON `json:"brief"`
+		Rollback durationsJSON `json:"rollback"`
+	} `json:"time_to_ack"`
+	AckBeforeWindow struct {
+		Rate         *float64 `json:"rate"`
+		Acknowledged int      `json:"acknowledged"`
+		Asked        int      `json:"asked"`
+	} `json:"ack_before_window"`
+	Overrun struct {
+		MedianSeconds *float64 `json:"median_seconds"`
+		Finished      int      `json:"finished"`
+		Overran       int      `json:"overran"`
+	} `json:"overrun"`
+}
+
+type durationsJSON struct {
+	Acknowledgments int      `json:"acknowledgments"`
+	MedianSeconds   *float64 `json:"median_seconds"`
+	P90Seconds      *float64 `json:"p90_seconds"`
+}
+
+// fraction is a rate, null without data.
+func fraction(r bot.Rate) *float64 {
+	if f, ok := r.Fraction(); ok {
+		return &f
+	}
+	return nil
+}
+
+// seconds is a duration in seconds, null when there is none (!ok).
+func seconds(d time.Duration, ok bool) *float64 {
+	if !ok {
+		return nil
+	}
+	s := d.Seconds()
+	return &s
+}
+
+func statsOf(st bot.Stats) statsJSON {
+	out := statsJSON{At: st.At.UTC(), Periods: []statsPeriodJSON{}}
+	if st.Service != "" {
+		out.Service = &st.Service
+	}
+	for _, p := range st.Periods {
+		j := statsPeriodJSON{Days: p.Days, From: p.From.UTC(), To: p.To.UTC()}
+		o := p.Outcomes
+		j.Upgrades.Total, j.Upgrades.Completed, j.Upgrades.RolledBack = o.Total, o.Completed, o.RolledBack
+		j.Upgrades.Cancelled, j.Upgrades.InProgress, j.Upgrades.Scheduled = o.Cancelled, o.InProgress, o.Scheduled
+		j.RollbackRate = fraction(o.RollbackRate())
+		for _, d := range []struct {
+			in  bot.Durations
+			out *durationsJSON
+		}{{p.TimeToAck.Brief, &j.TimeToAck.Brief}, {p.TimeToAck.Rollback, &j.TimeToAck.Rollback}} {
+			*d.out = durationsJSON{Acknowledgments: d.in.Count, MedianSeconds: seconds(d.in.Median, d.in.Count > 0), P90Seconds: seconds(d.in.P90, d.in.Count > 0)}
+		}
+		j.AckBeforeWindow.Rate = fraction(p.AckedBeforeWindow)
+		j.AckBeforeWindow.Acknowledged, j.AckBeforeWindow.Asked = p.AckedBeforeWindow.Part, p.AckedBeforeWindow.Whole
+		j.Overrun.MedianSeconds = seconds(p.Overrun.Median, p.Overrun.Finished > 0)
+		j.Overrun.Finished, j.Overrun.Overran = p.Overrun.Finished, p.Overrun.Overran
+		out.Periods = append(out.Periods, j)
+	}
+	return out
+}
+
+func (s *Surface) stats(w http.ResponseWriter, r *http.Request) {
+	name, err := s.serviceParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+		return
+	}
+	st, err := s.core.Stats(r.Context(), name)
+	if err != nil {
+		s.coreError(w, r, err)
+		return
+	}
+	writeJSON(w, r, statsOf(st))
 }

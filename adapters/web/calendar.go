@@ -131,13 +131,10 @@ func fold(line string) string {
 // the page; a bad one is a 400 naming it.
 func (s *Surface) peopleFilter(w http.ResponseWriter, r *http.Request) (bot.Filter, bool) {
 	var f bot.Filter
-	if v := r.URL.Query().Get("service"); v != "" {
-		svc, ok := s.core.Directory().Service(v)
-		if !ok {
-			writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("service: unknown service %q; known: %s", v, strings.Join(s.core.Directory().ServiceNames(), ", ")))
-			return f, false
-		}
-		f.Service = svc.Name
+	var err error
+	if f.Service, err = s.serviceParam(r); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+		return f, false
 	}
 	f.Region = r.URL.Query().Get("region")
 	return f, true

@@ -24,6 +24,7 @@ type Core interface {
 	View(ctx context.Context, id int) (bot.View, error)
 	Upgrades(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error)
 	Log(ctx context.Context, id int) (*bot.Upgrade, []bot.Decision, error)
+	Stats(ctx context.Context, service string) (bot.Stats, error)
 	Directory() *bot.Directory
 	Now() time.Time
 }
@@ -82,6 +83,7 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/upgrades/{id}", s.api(s.getUpgrade))
 	mux.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
 	mux.Handle("GET /api/v1/events", s.api(s.events))
+	mux.Handle("GET /api/v1/stats", s.api(s.stats))
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
 	mux.Handle("GET /feed.atom", s.people(s.feed))
 	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))
