@@ -138,12 +138,15 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 
 // startServe runs `upgradebot serve -config cfg` in the test process until
 // the test ends, then expects a clean stop.
-func startServe(t *testing.T, cfg string) {
+func startServe(t *testing.T, cfg string) { t.Helper(); startServeLogged(t, cfg, io.Discard) }
+
+// startServeLogged is startServe with serve's logs written to logs.
+func startServeLogged(t testing.TB, cfg string, logs io.Writer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, io.Discard, nil)
+		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, nil)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -33,7 +33,7 @@ const statusToken = "status-test-token"
 // statusServe is `upgradebot serve` with Slack in http mode against a fake
 // Slack, a real Redis (the test target) and the status surface.
 type statusServe struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	api  *slacktestapi.Server
 	seq  atomic.Int64
@@ -47,15 +47,48 @@ type statusServe struct {
 
 func startStatusServe(t *testing.T, public bool) *statusServe {
 	t.Helper()
+	return startStatusServeWith(t, serveSetup{public: public})
+}
+
+// serveSetup varies the status serve: extra configuration appended to the
+// file, and where its logs go (nowhere by default).
+type serveSetup struct {
+	public bool
+	extra  string
+	logs   io.Writer
+}
+
+func startStatusServeWith(t testing.TB, o serveSetup) *statusServe {
+	t.Helper()
 	api := slacktestapi.New(t)
 	addr := freeAddr(t)
-	o := storetest.Target(t)
-	redisConf := fmt.Sprintf("url = %q\nprefix = %q", o.URL, o.Prefix)
-	if len(o.ClusterAddrs) > 0 {
-		redisConf = fmt.Sprintf("cluster_addrs = [\"%s\"]\nprefix = %q", strings.Join(o.ClusterAddrs, `", "`), o.Prefix)
+	ro := storetest.Target(t)
+	redisConf := fmt.Sprintf("url = %q\nprefix = %q", ro.URL, ro.Prefix)
+	if len(ro.ClusterAddrs) > 0 {
+		redisConf = fmt.Sprintf("cluster_addrs = [\"%s\"]\nprefix = %q", strings.Join(ro.ClusterAddrs, `", "`), ro.Prefix)
 	}
 	cfg := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+	os.WriteFile(cfg, []byte(statusConfigText(addr, redisConf, api.APIURL(), o.public)+o.extra), 0o600)
+	logs := o.logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	startServeLogged(t, cfg, logs)
+	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg, redis: ro}
+	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
+		resp, err := http.Get(s.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return s
+}
+
+// statusConfigText is the configuration of the status serve.
+func statusConfigText(addr, redisConf, slackAPI string, public bool) string {
+	return fmt.Sprintf(`
 [server]
 listen = %q
 [redis]
@@ -89,18 +122,7 @@ name = "checkout"
 owners = ["bob"]
 channels = ["slack:C0CHECKOUT"]
 depends_on = ["payments"]
-`, addr, redisConf, api.APIURL(), statusToken, public)), 0o600)
-	startServe(t, cfg)
-	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg, redis: o}
-	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
-		resp, err := http.Get(s.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return s
+`, addr, redisConf, slackAPI, statusToken, public)
 }
 
 // slash types a command as a Slack user and returns the answer's text.

@@ -48,22 +48,17 @@ func (s *Surface) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "this server has no event stream")
 		return
 	}
-	service := ""
-	if name := r.URL.Query().Get("service"); name != "" {
-		dir := s.core.Directory()
-		svc, ok := dir.Service(name)
-		if !ok {
-			writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("unknown service %q; known: %s", name, strings.Join(dir.ServiceNames(), ", ")))
-			return
-		}
-		service = svc.Name
+	service, err := s.serviceParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+		return
 	}
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("last_event_id")
 	}
 	if last != "" && !posShape.MatchString(last) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("Last-Event-ID %q is not an id this stream sent (they look like 1700000000000-0)", last))
+		writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("Last-Event-ID: %q is not an id this stream sent (they look like 1700000000000-0)", last))
 		return
 	}
 	ctx := r.Context()
