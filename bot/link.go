@@ -5,12 +5,85 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
 
 var repoShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
+// ReleaseProblem says why a release lookup failed, in terms the core can
+// word without knowing the host of the releases.
+type ReleaseProblem string
+
+// The problems of a release lookup.
+const (
+	// ReleaseNotFound: the repository has no (published) release with the tag.
+	ReleaseNotFound ReleaseProblem = "not_found"
+	// ReleaseNoRepository: the repository is not visible to the bot: it does
+	// not exist, or it is private and the bot's token (if any) cannot read it.
+	ReleaseNoRepository ReleaseProblem = "no_repository"
+	// ReleaseDenied: the host refused the bot's credentials.
+	ReleaseDenied ReleaseProblem = "denied"
+	// ReleaseRateLimited: the bot's rate limit is used up until ResetAt.
+	ReleaseRateLimited ReleaseProblem = "rate_limited"
+	// ReleaseUnavailable: a network failure, a timeout, a server error.
+	ReleaseUnavailable ReleaseProblem = "unavailable"
+)
+
+// ReleaseError is a failed release lookup. Releases implementations return
+// it, wrapped or not; errors.Is matches it against the ErrRelease… values
+// by Problem alone, errors.As gives ResetAt and Token.
+type ReleaseError struct {
+	Problem ReleaseProblem
+	ResetAt time.Time // rate limited: when the limit resets; zero when unknown
+	Token   bool      // whether the lookup used a token (no repository, denied)
+	Err     error     // the cause, for the log; never shown to users
+}
+
+// Error implements error.
+func (e *ReleaseError) Error() string {
+	msg := "release lookup: " + strings.ReplaceAll(string(e.Problem), "_", " ")
+	if !e.ResetAt.IsZero() {
+		msg += " until " + e.ResetAt.UTC().Format(time.RFC3339)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap gives the cause.
+func (e *ReleaseError) Unwrap() error { return e.Err }
+
+// Is matches any ReleaseError of the same Problem.
+func (e *ReleaseError) Is(target error) bool {
+	t, ok := target.(*ReleaseError)
+	return ok && t.Problem == e.Problem
+}
+
+// The release lookup errors to compare with errors.Is.
+var (
+	ErrReleaseNotFound     = &ReleaseError{Problem: ReleaseNotFound}
+	ErrReleaseNoRepository = &ReleaseError{Problem: ReleaseNoRepository}
+	ErrReleaseDenied       = &ReleaseError{Problem: ReleaseDenied}
+	ErrReleaseRateLimited  = &ReleaseError{Problem: ReleaseRateLimited}
+	ErrReleaseUnavailable  = &ReleaseError{Problem: ReleaseUnavailable}
+)
+
+// releaseErrorOf is err as a ReleaseError: anything else (a timeout of the
+// core's own, an error of an implementation that does not classify) reads
+// as unavailable.
+func releaseErrorOf(err error) *ReleaseError {
+	if re, ok := errors.AsType[*ReleaseError](err); ok {
+		return re
+	}
+	return &ReleaseError{Problem: ReleaseUnavailable, Err: err}
+}
+
+// link saves the release as typed and answers at once; the lookup, the
+// thread notice and, if the lookup fails, the invoker's private answer
+// follow in the background (linkTask).
 func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Message, error) {
 	if !repoShape.MatchString(c.Repo) {
 		return Message{}, Errorf(EINVALID, "%q is not a GitHub repository; write it as owner/name.", c.Repo)
@@ -25,7 +98,7 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 		if tag == "" {
 			tag = u.Version
 		}
-		u.Release = &Release{Repo: c.Repo, Tag: tag, URL: ReleaseURL(c.Repo, tag)}
+		u.Release = &Release{Repo: c.Repo, Tag: tag}
 		return Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: c.Repo, Tag: tag}, nil
 	})
 	if err != nil {
@@ -35,16 +108,11 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 	// notices of later commands queue behind this one and the thread reads in
 	// command order; the lookup is bounded so a slow GitHub cannot stall them.
 	b.out.enqueue(ctx, PendingNotice{Kind: PendingLink, Upgrade: u.ID, Invoker: inv.invoker(), Repo: c.Repo, Tag: tag, Actor: actor}, b.linkTask)
-	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
+	return linkingReply(u, c.Repo, tag), nil
 }
 
-// ReleaseURL is GitHub's page of a release by tag.
-func ReleaseURL(repo, tag string) string {
-	return "https://github.com/" + repo + "/releases/tag/" + strings.ReplaceAll(tag, " ", "%20")
-}
-
-// LinkRelease attaches a release found outside a command (a GitHub release
-// event) to an upgrade and announces it in the thread.
+// LinkRelease attaches a release found outside a command to an upgrade and
+// announces it in the thread.
 func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) error {
 	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
 		u.Release = &r
@@ -53,15 +121,63 @@ func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) 
 	if err != nil {
 		return err
 	}
-	b.ev.emit(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})
-	b.out.refreshRoot(u.ID)
+	b.linked(ctx, u, r, actor)
 	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
 	return nil
 }
 
+// linked publishes the event of a release linked to u and refreshes its roots.
+func (b *Bot) linked(ctx context.Context, u *Upgrade, r Release, actor string) {
+	data := map[string]any{"repo": r.Repo, "tag": r.Tag}
+	if r.URL != "" {
+		data["url"] = r.URL
+	}
+	b.ev.emit(ctx, u, EventLinked, actor, data)
+	b.out.refreshRoot(u.ID)
+}
+
+// otherTag is tag with its leading v taken off, or put on: "v2.4.0" and
+// "2.4.0" name the same version; "" when tag is not a version number.
+func otherTag(tag string) string {
+	if rest, ok := strings.CutPrefix(tag, "v"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(tag, "V"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return rest
+	}
+	if tag != "" && tag[0] >= '0' && tag[0] <= '9' {
+		return "v" + tag
+	}
+	return ""
+}
+
+// sameVersion reports whether a version and a tag name the same release:
+// equal but for case and a leading v.
+func sameVersion(version, tag string) bool {
+	return strings.EqualFold(version, tag) || strings.EqualFold(otherTag(version), tag)
+}
+
+// lookup asks Releases for repo's release tagged tag, then, when there is
+// none, for the same version with the leading v taken off or put on; both
+// within one releaseTimeout.
+func (b *Bot) lookup(ctx context.Context, repo, tag string) (Release, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
+	defer cancel()
+	r, err := b.releases.Release(ctx, repo, tag)
+	if alt := otherTag(tag); errors.Is(err, ErrReleaseNotFound) && alt != "" {
+		r2, err2 := b.releases.Release(ctx, repo, alt)
+		if err2 == nil || !errors.Is(err2, ErrReleaseNotFound) {
+			return r2, err2 // found, or a problem worth telling (rate limit, …)
+		}
+	}
+	return r, err
+}
+
 // linkTask looks up the release n.Repo/n.Tag linked to the upgrade, saves
 // what it found (unless a later link replaced it meanwhile) and announces
-// it in the threads. Every link is announced, in command order.
+// it in the threads; every link is announced, in command order. When the
+// lookup fails, the release stays as typed and the invoker hears why,
+// privately.
 func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 	u, err := b.store.Get(ctx, n.Upgrade)
 	if err != nil {
@@ -70,13 +186,20 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 		}
 		return err
 	}
-	rel := Release{Repo: n.Repo, Tag: n.Tag, URL: ReleaseURL(n.Repo, n.Tag)}
+	rel := Release{Repo: n.Repo, Tag: n.Tag}
 	if b.releases != nil {
-		lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
-		r, err := b.releases.Release(lctx, n.Repo, n.Tag)
-		cancel()
+		r, err := b.lookup(ctx, n.Repo, n.Tag)
 		if err != nil {
-			b.log.WarnContext(ctx, "release lookup failed; linking the release as typed", "upgrade", u.Key(), "repo", n.Repo, "tag", n.Tag, "err", err)
+			if ctx.Err() != nil {
+				return ctx.Err() // the task itself is out of time: keep it for a retry
+			}
+			re := releaseErrorOf(err)
+			b.log.WarnContext(ctx, "release lookup failed; the release stays as typed", "upgrade", u.Key(), "repo", n.Repo, "tag", n.Tag, "problem", re.Problem, "err", err)
+			if n.Invoker != nil {
+				if err := b.out.Answer(ctx, *n.Invoker, releaseLookupFailed(u, n.Repo, n.Tag, re)); err != nil {
+					b.log.WarnContext(ctx, "telling the invoker about a failed release lookup failed", "upgrade", u.Key(), "actor", n.Invoker.User, "err", err)
+				}
+			}
 		} else {
 			rel = r
 			errSuperseded := errors.New("a later link replaced the release")
@@ -94,8 +217,7 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 			}
 		}
 	}
-	b.ev.emit(ctx, u, EventLinked, n.Actor, map[string]any{"repo": rel.Repo, "tag": rel.Tag, "url": rel.URL})
-	b.out.refreshRoot(u.ID)
+	b.linked(ctx, u, rel, n.Actor)
 	announced := u.Clone()
 	announced.Release = &rel
 	return b.out.toThreads(ctx, u, threadNotice{msg: b.dir.Linked(announced), invoker: n.Invoker, progress: b.out.progressOf(n)})
