@@ -177,8 +177,12 @@ func (b *Bot) lookup(ctx context.Context, repo, tag string) (Release, error) {
 // what it found (unless a later link replaced it meanwhile) and announces
 // it in the threads; every link is announced, in command order. When the
 // lookup fails, the release stays as typed and the invoker hears why,
-// privately.
+// privately. A link by Upgradebot is the one scheduling starts by itself
+// (autoLinkTask).
 func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
+	if n.Actor == Upgradebot {
+		return b.autoLinkTask(ctx, n)
+	}
 	u, err := b.store.Get(ctx, n.Upgrade)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
@@ -221,4 +225,41 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 	announced := u.Clone()
 	announced.Release = &rel
 	return b.out.toThreads(ctx, u, threadNotice{msg: b.dir.Linked(announced), invoker: n.Invoker, progress: b.out.progressOf(n)})
+}
+
+// autoLinkTask is the lookup that scheduling starts for a service with a
+// repository: the release whose tag is the version is linked and announced
+// when it is found and nothing was linked meanwhile. Not finding it is no
+// news: the release event links a release published later.
+func (b *Bot) autoLinkTask(ctx context.Context, n PendingNotice) error {
+	if b.releases == nil {
+		return nil
+	}
+	r, err := b.lookup(ctx, n.Repo, n.Tag)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		level := b.log.WarnContext
+		if errors.Is(err, ErrReleaseNotFound) {
+			level = b.log.InfoContext
+		}
+		level(ctx, "no release linked at scheduling", "upgrade", n.Upgrade, "repo", n.Repo, "tag", n.Tag, "err", err)
+		return nil
+	}
+	u, err := change(ctx, b.store, b.now, n.Upgrade, func(x *Upgrade) (Decision, error) {
+		if x.Release != nil || !x.State.Active() {
+			return Decision{}, errUnchanged // linked meanwhile, or over
+		}
+		x.Release = &r
+		return Decision{At: b.now().UTC(), Actor: Upgradebot, Action: ActionLinked, Repo: r.Repo, Tag: r.Tag}, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged), ErrorCode(err) == ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	b.linked(ctx, u, r, Upgradebot)
+	return b.out.toThreads(ctx, u, threadNotice{msg: b.dir.Linked(u), progress: b.out.progressOf(n)})
 }

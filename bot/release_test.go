@@ -192,3 +192,141 @@ func TestReleaseNotesReadAsRichText(t *testing.T) {
 		t.Errorf("root:\n%s", root)
 	}
 }
+
+// withRepo gives payments its GitHub repository.
+func withRepo(c *bot.Config) {
+	for i := range c.Services {
+		if c.Services[i].Name == "payments" {
+			c.Services[i].Repo = "acme/payments"
+		}
+	}
+}
+
+func TestSchedulingLinksTheReleaseOfTheVersionByItself(t *testing.T) {
+	gh := &fakeReleases{}
+	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Payments 2.4", URL: releasePage("acme/payments", "v2.4.0"), Notes: "- faster"})
+	f := newReleaseFixture(t, gh, withRepo)
+	r := f.ok(t, "alice", schedulePayments)
+	if !strings.Contains(lines(r), "The release acme/payments v2.4.0 is looked up on GitHub and linked when found.") {
+		t.Errorf("reply does not say the release is looked up:\n%s", lines(r))
+	}
+	ctx := context.Background()
+	u, _ := f.st.Get(ctx, 1)
+	if u.Release == nil || u.Release.Name != "Payments 2.4" || u.Release.URL != releasePage("acme/payments", "v2.4.0") {
+		t.Fatalf("release = %+v", u.Release)
+	}
+	var ops []string
+	for _, s := range f.rec.All() {
+		if s.Op != "edit" {
+			ops = append(ops, s.Op+" "+string(s.Msg.Kind))
+		}
+	}
+	if got, want := strings.Join(ops, ", "), "post root, reply release_linked"; got != want {
+		t.Errorf("sent %s, want %s", got, want)
+	}
+	if n := f.rec.Kinds(bot.KindLinked); len(n) != 1 || !strings.Contains(n[0].Text, "Release linked: acme/payments v2.4.0 (Payments 2.4)") || !strings.Contains(n[0].Text, "• faster") {
+		t.Errorf("notice: %+v", n)
+	}
+	if root := lines(lastRoot(t, f.rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v2.4.0 (Payments 2.4) ("+releasePage("acme/payments", "v2.4.0")+")") {
+		t.Errorf("root:\n%s", root)
+	}
+	log, _ := f.st.Log(ctx, 1)
+	if last := log[len(log)-1]; last.Action != bot.ActionLinked || last.Actor != bot.Upgradebot || last.Tag != "v2.4.0" {
+		t.Errorf("decision: %+v", last)
+	}
+	if got := strings.Join(f.st.EventTypes(), ","); !strings.Contains(got, bot.EventLinked) {
+		t.Errorf("events: %s", got)
+	}
+}
+
+func TestSchedulingLinksNothingWhenTheReleaseIsNotThere(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"not out yet", nil},
+		{"rate limited", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: t0.Add(time.Hour)}},
+		{"GitHub down", &bot.ReleaseError{Problem: bot.ReleaseUnavailable}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			gh := &fakeReleases{err: c.err}
+			f := newReleaseFixture(t, gh, withRepo)
+			f.ok(t, "alice", schedulePayments)
+			if u, _ := f.st.Get(context.Background(), 1); u.Release != nil || len(u.Failures) != 0 {
+				t.Errorf("release %+v, failures %+v", u.Release, u.Failures)
+			}
+			if got := strings.Join(gh.lookups(), ", "); !strings.HasPrefix(got, "acme/payments@v2.4.0") {
+				t.Errorf("lookups: %s", got)
+			}
+			for _, s := range f.rec.All() {
+				if s.Op == "answer" || s.Op == "direct" || s.Msg.Kind == bot.KindLinked {
+					t.Errorf("an automatic lookup that found nothing said something: %s %s", s.Op, s.Text)
+				}
+			}
+		})
+	}
+	// A service without a repository is not looked up at all.
+	gh := &fakeReleases{}
+	f := newReleaseFixture(t, gh, withRepo)
+	f.ok(t, "carol", "schedule ledger v9 at 2026-12-01 02:00 UTC")
+	if got := gh.lookups(); len(got) != 0 {
+		t.Errorf("ledger has no repository, yet: %v", got)
+	}
+}
+
+func TestAutomaticLinkGivesWayToALinkTyped(t *testing.T) {
+	gh := gatedReleases{open: make(chan struct{})}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
+	cfg := testConfig()
+	withRepo(&cfg)
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec},
+		Releases: gh, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	for _, cmd := range []string{schedulePayments, "link UPG-1 acme/payments v2.4.0-rc1"} {
+		if m := b.Handle(ctx, who("alice"), cmd); m.Kind == bot.KindError {
+			t.Fatalf("%s: %s", cmd, lines(m))
+		}
+	}
+	close(gh.open) // the automatic lookup answers only after the link was typed
+	b.Flush()
+	if got, want := strings.Join(threadOrder(rec), ", "), "release_linked v2.4.0-rc1"; got != want {
+		t.Fatalf("thread notices = %s, want %s", got, want)
+	}
+	if u, _ := st.Get(ctx, 1); u.Release == nil || u.Release.Tag != "v2.4.0-rc1" {
+		t.Fatalf("release = %+v", u.Release)
+	}
+}
+
+func TestAutomaticLinkOfACrashedReplicaIsFinishedByAnother(t *testing.T) {
+	ctx := context.Background()
+	st, clock := bottest.NewMemStore(), bottest.NewClock(t0)
+	gh := &fakeReleases{}
+	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Payments 2.4", URL: releasePage("acme/payments", "v2.4.0")})
+	cfg := testConfig()
+	withRepo(&cfg)
+	stk := &stuck{Messenger: &bottest.Recorder{}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	dead := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": stk}, Releases: gh, Now: clock.Now, RefreshIntervalSet: true})
+	t.Cleanup(func() { close(stk.release); dead.Flush() })
+	if m := dead.Handle(ctx, who("alice"), schedulePayments); m.Kind == bot.KindError {
+		t.Fatal(lines(m))
+	}
+	<-stk.entered // the root post hangs; the replica dies with the lookup still queued
+	if n := st.PendingNotices(); n != 2 {
+		t.Fatalf("%d notices recorded, want 2 (root, release lookup)", n)
+	}
+	rec := &bottest.Recorder{}
+	live := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec}, Releases: gh, Now: clock.Now, RefreshIntervalSet: true})
+	clock.Advance(bot.RecoverAfter + time.Second)
+	if n, err := live.RecoverNotices(ctx); err != nil || n != 2 {
+		t.Fatalf("recovered %d notices, want 2 (err %v)", n, err)
+	}
+	live.Flush()
+	if got, want := strings.Join(sentKinds(rec), ", "), "post root, reply release_linked"; got != want {
+		t.Fatalf("the live replica sent %s, want %s", got, want)
+	}
+	if u, _ := st.Get(ctx, 1); u.Release == nil || u.Release.Name != "Payments 2.4" {
+		t.Fatalf("release = %+v", u.Release)
+	}
+}

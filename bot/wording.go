@@ -394,6 +394,12 @@ func (d *Directory) Linked(u *Upgrade) Message {
 	return m
 }
 
+// autoLinkNote tells whoever schedules an upgrade of a service with a
+// repository that its release is linked by itself.
+func autoLinkNote(repo, version string) Text {
+	return T("📦 The release " + repo + " " + version + " is looked up on GitHub and linked when found.")
+}
+
 // linkingReply answers link at once; the lookup and the notice follow.
 func linkingReply(u *Upgrade, repo, tag string) Message {
 	m := reply(T("📦 Linking " + repo + " " + tag + " to ").Bold(u.Title()).Add("; the release notice follows in the thread."))
