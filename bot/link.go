@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -262,4 +264,103 @@ func (b *Bot) autoLinkTask(ctx context.Context, n PendingNotice) error {
 	}
 	b.linked(ctx, u, r, Upgradebot)
 	return b.out.toThreads(ctx, u, threadNotice{msg: b.dir.Linked(u), progress: b.out.progressOf(n)})
+}
+
+// ReleasePublished acts on a release published on the host (its release
+// event): every scheduled or running upgrade of a service whose repository
+// it is (owner/name in any case), to the release's version (with or
+// without a leading v), gets it linked: decision, event, thread notice.
+// An upgrade that has this very release linked already (a re-sent event,
+// or the lookup at scheduling found it) is left as it is, and so is one
+// linked by hand to a release of another repository. When no upgrade of
+// such a service is planned to that version, the service's channels hear
+// that the release is out, with the command that plans the upgrade; a
+// pre-release says nothing there, so that release candidates make no
+// noise. It returns how many upgrades it linked.
+func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
+	var svcs []Service
+	for _, name := range b.dir.ServiceNames() {
+		if s, ok := b.dir.Service(name); ok && s.Repo != "" && strings.EqualFold(s.Repo, r.Repo) {
+			svcs = append(svcs, s)
+		}
+	}
+	if len(svcs) == 0 || r.Tag == "" {
+		return 0, nil
+	}
+	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	if err != nil {
+		return 0, fmt.Errorf("release %s %s published: %w", r.Repo, r.Tag, err)
+	}
+	planned := map[string]bool{}
+	linked := 0
+	var errs []error
+	for _, u := range active {
+		ofRepo := slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) })
+		if !ofRepo || !sameVersion(u.Version, r.Tag) {
+			continue
+		}
+		planned[strings.ToLower(u.Service)] = true
+		ok, err := b.linkPublished(ctx, u.ID, r)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
+			linked++
+		}
+	}
+	if !r.Prerelease {
+		for _, s := range svcs {
+			if !planned[strings.ToLower(s.Name)] {
+				b.releaseOut(ctx, s, r)
+			}
+		}
+	}
+	return linked, errors.Join(errs...)
+}
+
+// linkPublished links a published release to upgrade id, unless it has
+// that release already or one of another repository; it reports whether
+// it linked.
+func (b *Bot) linkPublished(ctx context.Context, id int, r Release) (bool, error) {
+	u, err := change(ctx, b.store, b.now, id, func(x *Upgrade) (Decision, error) {
+		if !x.State.Active() {
+			return Decision{}, errUnchanged
+		}
+		if old := x.Release; old != nil {
+			if !strings.EqualFold(old.Repo, r.Repo) {
+				return Decision{}, errUnchanged // linked by hand to another repository's release
+			}
+			if old.Tag == r.Tag && old.URL == r.URL && old.Name == r.Name && old.Prerelease == r.Prerelease {
+				return Decision{}, errUnchanged // this very release
+			}
+		}
+		x.Release = &r
+		return Decision{At: b.now().UTC(), Actor: Upgradebot, Action: ActionLinked, Repo: r.Repo, Tag: r.Tag}, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged), ErrorCode(err) == ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("link %s %s: %w", r.Repo, r.Tag, err)
+	}
+	b.linked(ctx, u, r, Upgradebot)
+	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
+	return true, nil
+}
+
+// releaseOut posts in the channels of s that release r is out. With no
+// upgrade to record a failure on, one is logged and counted.
+func (b *Bot) releaseOut(ctx context.Context, s Service, r Release) {
+	if len(s.Channels) == 0 {
+		b.log.InfoContext(ctx, "a release is out, but its service has no channel to say so in", "service", s.Name, "repo", r.Repo, "tag", r.Tag)
+		return
+	}
+	m := b.dir.ReleaseOut(s.Name, r)
+	for _, ch := range s.Channels {
+		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
+			b.log.ErrorContext(ctx, "notice not delivered", "notice", KindReleaseOut, "service", s.Name, "target", ch, "err", err)
+			if fn := b.out.onFailure.Load(); fn != nil {
+				(*fn)(KindReleaseOut)
+			}
+		}
+	}
 }

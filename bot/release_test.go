@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -328,5 +329,140 @@ func TestAutomaticLinkOfACrashedReplicaIsFinishedByAnother(t *testing.T) {
 	}
 	if u, _ := st.Get(ctx, 1); u.Release == nil || u.Release.Name != "Payments 2.4" {
 		t.Fatalf("release = %+v", u.Release)
+	}
+}
+
+// published is release v2.5.0 of acme/payments as a release event brings it.
+func published(tag string) bot.Release {
+	return bot.Release{Repo: "acme/payments", Tag: tag, Name: "Payments " + tag, URL: releasePage("acme/payments", tag),
+		At: t0.Add(-time.Minute), Author: "octocat", Notes: "- one\n- two"}
+}
+
+func TestReleasePublishedLinksEveryUpgradeToItsVersion(t *testing.T) {
+	f := newReleaseFixture(t, nil, withRepo)
+	ctx := context.Background()
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-12-01 02:00 UTC") // UPG-1
+	f.ok(t, "alice", "schedule payments 2.5.0 at 2026-12-08 02:00 UTC")  // UPG-2: the same version, written without its v
+	f.ok(t, "alice", "schedule payments v2.6.0 at 2026-12-15 02:00 UTC") // UPG-3: another version
+	f.ok(t, "alice", "schedule payments V2.5.0 at 2026-12-22 02:00 UTC") // UPG-4: linked by hand to another repository
+	f.ok(t, "alice", "link UPG-4 acme/payments-hotfix v2.5.0")
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-12-29 02:00 UTC") // UPG-5: cancelled
+	f.ok(t, "alice", "cancel UPG-5")
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-12-10 05:00 UTC") // UPG-6: a release candidate linked by hand
+	f.ok(t, "alice", "link UPG-6 acme/payments v2.5.0-rc1")
+	f.ok(t, "alice", "start UPG-6") // and running
+	f.rec.Reset()
+
+	r := published("v2.5.0")
+	r.Repo = "Acme/Payments" // GitHub names it as it likes
+	n, err := f.b.ReleasePublished(ctx, r)
+	f.b.Flush()
+	if err != nil || n != 3 {
+		t.Fatalf("linked %d upgrades (err %v), want 3", n, err)
+	}
+	for id, want := range map[int]string{1: "v2.5.0", 2: "v2.5.0", 3: "", 4: "v2.5.0", 5: "", 6: "v2.5.0"} {
+		u, _ := f.st.Get(ctx, id)
+		got := ""
+		if u.Release != nil {
+			got = u.Release.Tag
+			if id == 4 && u.Release.Repo != "acme/payments-hotfix" {
+				t.Errorf("UPG-4's release of another repository was replaced: %+v", u.Release)
+			}
+		}
+		if got != want {
+			t.Errorf("UPG-%d release tag %q, want %q", id, got, want)
+		}
+	}
+	var threads []string
+	for _, s := range f.rec.Kinds(bot.KindLinked) {
+		threads = append(threads, s.Msg.UpgradeID)
+		if miss, ok := contains(s.Text, "Release linked: Acme/Payments v2.5.0 (Payments v2.5.0) ("+releasePage("acme/payments", "v2.5.0")+")", "Published 2026-11-22 09:59 UTC by octocat.", "• one"); !ok {
+			t.Errorf("notice lacks %q:\n%s", miss, s.Text)
+		}
+	}
+	slices.Sort(threads) // each upgrade's notices go out in its own order
+	if got := strings.Join(threads, " "); got != "UPG-1 UPG-2 UPG-6" {
+		t.Errorf("notices in the threads of %s", got)
+	}
+	if out := f.rec.Kinds(bot.KindReleaseOut); len(out) != 0 {
+		t.Errorf("upgrades to the version exist, yet: %+v", out)
+	}
+	log, _ := f.st.Log(ctx, 1)
+	if last := log[len(log)-1]; last.Action != bot.ActionLinked || last.Actor != bot.Upgradebot {
+		t.Errorf("decision: %+v", last)
+	}
+
+	// The same release again (GitHub's "released" after "published", a
+	// redelivery) changes nothing.
+	f.rec.Reset()
+	if n, err := f.b.ReleasePublished(ctx, r); err != nil || n != 0 {
+		t.Fatalf("again: linked %d (err %v)", n, err)
+	}
+	f.b.Flush()
+	if all := f.rec.All(); len(all) != 0 {
+		t.Errorf("the same release again sent %d messages", len(all))
+	}
+}
+
+func TestReleasePublishedWithNoUpgradeSaysItIsOut(t *testing.T) {
+	f := newReleaseFixture(t, nil, withRepo, func(c *bot.Config) {
+		c.Services[1].Channels = []string{"test:#payments", "other:#pay"}
+	})
+	ctx := context.Background()
+	f.ok(t, "alice", "schedule payments v2.4.0 at 2026-12-01 02:00 UTC")
+	f.rec.Reset()
+	n, err := f.b.ReleasePublished(ctx, published("v2.5.0"))
+	if err != nil || n != 0 {
+		t.Fatalf("linked %d (err %v)", n, err)
+	}
+	out := f.rec.Kinds(bot.KindReleaseOut)
+	if len(out) != 2 || out[0].Op != "post" || out[0].To != "test:#payments" || out[1].To != "other:#pay" {
+		t.Fatalf("posts: %+v", out)
+	}
+	want := "📦 acme/payments v2.5.0 (Payments v2.5.0) (" + releasePage("acme/payments", "v2.5.0") + ") is out, published 2026-11-22 09:59 UTC by octocat.\n" +
+		"No upgrade of payments to v2.5.0 is planned yet; to plan one: /upgrade schedule payments v2.5.0 at <time>\n" +
+		"• one\n• two"
+	if out[0].Text != want {
+		t.Errorf("post:\n%s\nwant:\n%s", out[0].Text, want)
+	}
+	// The command is a hint, so each platform writes it its own way.
+	var h *bot.Hint
+	for _, s := range out[0].Msg.Lines[1] {
+		if s.Kind == bot.SpanCommand {
+			h = s.Hint
+		}
+	}
+	if h == nil || h.Verb != "schedule" || len(h.Args) != 3 || h.Args[0] != (bot.Arg{Name: "service", Value: "payments"}) ||
+		h.Args[1] != (bot.Arg{Name: "version", Value: "v2.5.0"}) || h.Args[2].Keyword != "at" || h.Args[2].Value != "" {
+		t.Errorf("hint: %+v", h)
+	}
+
+	// A pre-release, or a repository no service has, says nothing.
+	f.rec.Reset()
+	pre := published("v2.6.0-rc1")
+	pre.Prerelease = true
+	other := published("v2.5.0")
+	other.Repo = "acme/unknown"
+	for _, r := range []bot.Release{pre, other} {
+		if n, err := f.b.ReleasePublished(ctx, r); err != nil || n != 0 {
+			t.Fatalf("%s %s: linked %d (err %v)", r.Repo, r.Tag, n, err)
+		}
+	}
+	f.b.Flush()
+	if all := f.rec.All(); len(all) != 0 {
+		t.Errorf("sent %+v", all)
+	}
+}
+
+func TestReleaseOutThatCannotBePostedIsCounted(t *testing.T) {
+	f := newReleaseFixture(t, nil, withRepo)
+	var failed []bot.Kind
+	f.b.OnDeliveryFailure(func(k bot.Kind) { failed = append(failed, k) })
+	f.rec.Fail("test:#payments", fmt.Errorf("channel_not_found"))
+	if _, err := f.b.ReleasePublished(context.Background(), published("v2.5.0")); err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0] != bot.KindReleaseOut {
+		t.Errorf("failures counted: %v", failed)
 	}
 }

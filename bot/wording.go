@@ -394,6 +394,25 @@ func (d *Directory) Linked(u *Upgrade) Message {
 	return m
 }
 
+// ReleaseOut tells a service's channels that a release of its repository
+// is out while no upgrade of the service to that version is planned, with
+// the command that plans one.
+func (d *Directory) ReleaseOut(service string, r Release) Message {
+	m := Message{Kind: KindReleaseOut}
+	line := T("📦 ").Then(releaseText(&r)).Add(" is out")
+	if !r.At.IsZero() {
+		line = line.Add(", published ").Time(r.At)
+	}
+	if r.Author != "" {
+		line = line.Add(" by " + r.Author)
+	}
+	m.Lines = append(m.Lines, line.Add("."),
+		T("No upgrade of ").Bold(service).Add(" to "+r.Tag+" is planned yet; to plan one: ").
+			Command(hint("schedule", Arg{Name: "service", Value: service}, Arg{Name: "version", Value: r.Tag}, Arg{Name: "when", Keyword: "at", Placeholder: "<time>"})))
+	m.Lines = append(m.Lines, noteLines(r.Notes, noteLinesShown)...)
+	return m
+}
+
 // autoLinkNote tells whoever schedules an upgrade of a service with a
 // repository that its release is linked by itself.
 func autoLinkNote(repo, version string) Text {
