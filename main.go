@@ -186,9 +186,6 @@ func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
 	if cfg.Discord.Enabled {
 		problems = append(problems, config.Problem{Path: "discord.enabled", Msg: "this version has no Discord adapter yet; set discord.enabled = false"})
 	}
-	if cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "" {
-		ignored = append(ignored, "github")
-	}
 	if len(cfg.API.Tokens) > 0 {
 		ignored = append(ignored, "api.tokens")
 	}
@@ -404,7 +401,11 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	}
 	defer st.Close()
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Logger: log})
+	releases, err := githubReleases(cfg, log)
+	if err != nil {
+		return err
+	}
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log})
 
 	mux := http.NewServeMux()
 	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}
@@ -412,6 +413,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	if err != nil {
 		return err
 	}
+	adapters = append(adapters, githubWebhook(cfg, b, st, mux, log))
 	health.Routes(mux)
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

@@ -186,13 +186,16 @@ func TestServeRefusesDiscordUntilItExists(t *testing.T) {
 
 func TestCheckConfigReportsMistypedEnvironmentAndIgnoredSections(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.toml")
-	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_SECRET\"\n"), 0o600)
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_SECRET\"\n[[webhooks]]\nurl = \"https://hooks.example.com/x\"\nsecret = \"wh_SECRET\"\n"), 0o600)
 	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_SLACK_BOT_TOKN=xoxb-SECRET"}, "check-config", "-config", cfg)
 	if code != 1 || !strings.Contains(errOut, "env UPGRADEBOT_SLACK_BOT_TOKN: unknown variable; did you mean UPGRADEBOT_SLACK_BOT_TOKEN?") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "warning: github: configured but not served by this version yet") {
-		t.Errorf("no warning about the ignored [github] section:\n%s", errOut)
+	if !strings.Contains(errOut, "warning: webhooks: configured but not served by this version yet") {
+		t.Errorf("no warning about the ignored [[webhooks]]:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "github") {
+		t.Errorf("[github] is served now, yet check-config warns:\n%s", errOut)
 	}
 	if strings.Contains(errOut, "SECRET") {
 		t.Errorf("check-config printed a secret:\n%s", errOut)
