@@ -37,7 +37,8 @@ type Fault struct {
 	Secondary  bool
 	RetryAfter time.Duration
 	// Hang holds the request until the client gives up (its context ends)
-	// or the server closes: a GitHub that does not answer in time.
+	// or the server closes: a GitHub that does not answer in time. Unhang
+	// lets it go on to the true answer.
 	Hang bool
 }
 
@@ -63,13 +64,14 @@ type Server struct {
 	always *Fault
 	calls  []Call
 	hung   chan struct{} // hears of each request that hangs
+	unhang chan struct{} // closed by Unhang
 	closed chan struct{}
 }
 
 // New starts the fake; it stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{repos: map[string]*repo{}, hung: make(chan struct{}, 100), closed: make(chan struct{})}
+	s := &Server{repos: map[string]*repo{}, hung: make(chan struct{}, 100), unhang: make(chan struct{}), closed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+APIPath+"repos/{owner}/{name}/releases/tags/{tag...}", s.release)
 	mux.HandleFunc("GET "+APIPath+"repos/{owner}/{name}", s.repository)
@@ -140,6 +142,14 @@ func (s *Server) ClearFaults() {
 // Hung hears of every request that a Hang fault holds, as it starts.
 func (s *Server) Hung() <-chan struct{} { return s.hung }
 
+// Unhang lets every request a Hang fault holds go on to the true answer.
+func (s *Server) Unhang() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.unhang)
+	s.unhang = make(chan struct{})
+}
+
 // Calls lists the requests received, oldest first.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -159,22 +169,26 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) bool {
 	} else if s.always != nil {
 		f = s.always
 	}
+	unhang := s.unhang
 	s.mu.Unlock()
-	if f == nil {
-		w.Header().Set("X-RateLimit-Limit", "5000")
-		w.Header().Set("X-RateLimit-Remaining", "4999")
-		return false
-	}
-	if f.Hang {
+	if f != nil && f.Hang {
 		select {
 		case s.hung <- struct{}{}:
 		default: // nobody listens
 		}
 		select {
 		case <-r.Context().Done():
+			return true
 		case <-s.closed:
+			return true
+		case <-unhang:
+			f = nil
 		}
-		return true
+	}
+	if f == nil {
+		w.Header().Set("X-RateLimit-Limit", "5000")
+		w.Header().Set("X-RateLimit-Remaining", "4999")
+		return false
 	}
 	switch {
 	case !f.RateLimitReset.IsZero():
