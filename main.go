@@ -189,9 +189,6 @@ func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
 	if cfg.Discord.Enabled {
 		problems = append(problems, config.Problem{Path: "discord.enabled", Msg: "this version has no Discord adapter yet; set discord.enabled = false"})
 	}
-	if cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "" {
-		ignored = append(ignored, "github")
-	}
 	return problems, ignored
 }
 
@@ -401,7 +398,11 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	}
 	defer st.Close()
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Logger: log})
+	releases, err := githubReleases(cfg, log)
+	if err != nil {
+		return err
+	}
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log})
 
 	mux := http.NewServeMux()
 	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}
@@ -409,6 +410,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	if err != nil {
 		return err
 	}
+	adapters = append(adapters, githubWebhook(cfg, b, st, mux, log))
 	health.Routes(mux)
 	// The status surface: API, live events, service status, calendar, feed and page.
 	surface := web.New(web.Options{Core: b, Tokens: cfg.API.Tokens, Public: cfg.API.Public, PublicURL: cfg.Server.PublicURL, Events: st, Logger: log})

@@ -184,22 +184,29 @@ func TestServeRefusesDiscordUntilItExists(t *testing.T) {
 	}
 }
 
-func TestCheckConfigReportsMistypedEnvironmentAndIgnoredSections(t *testing.T) {
+func TestCheckConfigReportsMistypedEnvironmentAndEventTypes(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.toml")
-	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_SECRET\"\n"), 0o600)
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_SECRET\"\n[[webhooks]]\nurl = \"https://hooks.example.com/x\"\nsecret = \"wh_SECRET\"\nevents = [\"upgrade.started\", \"upgrade.exploded\"]\n"), 0o600)
 	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_SLACK_BOT_TOKN=xoxb-SECRET"}, "check-config", "-config", cfg)
 	if code != 1 || !strings.Contains(errOut, "env UPGRADEBOT_SLACK_BOT_TOKN: unknown variable; did you mean UPGRADEBOT_SLACK_BOT_TOKEN?") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "warning: github: configured but not served by this version yet") {
-		t.Errorf("no warning about the ignored [github] section:\n%s", errOut)
+	if !strings.Contains(errOut, `webhooks[0].events: unknown event type "upgrade.exploded"; known: upgrade.scheduled,`) {
+		t.Errorf("no problem reported for the unknown event type:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "not served by this version") {
+		t.Errorf("[[webhooks]] are served now, yet check-config warns:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "github") {
+		t.Errorf("[github] is served now, yet check-config warns:\n%s", errOut)
 	}
 	if strings.Contains(errOut, "SECRET") {
 		t.Errorf("check-config printed a secret:\n%s", errOut)
 	}
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_SECRET\"\n[[webhooks]]\nurl = \"https://hooks.example.com/x\"\nsecret = \"wh_SECRET\"\nevents = [\"upgrade.started\"]\n"), 0o600)
 	out, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
 	if code != 0 || !strings.Contains(out, "ok") {
-		t.Fatalf("a config whose only issue is an ignored section must pass: exit %d: %s %s", code, out, errOut)
+		t.Fatalf("a config with [github] and [[webhooks]] must pass: exit %d: %s %s", code, out, errOut)
 	}
 }
 

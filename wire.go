@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	githubadapter "github.com/upgradebot/upgradebot/adapters/github"
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
 	"github.com/upgradebot/upgradebot/adapters/web"
 	"github.com/upgradebot/upgradebot/adapters/webhook"
@@ -43,4 +44,27 @@ func webhooks(cfg config.Config, st *store.Store, log *slog.Logger) *webhook.Del
 		eps = append(eps, webhook.Endpoint{URL: w.URL, Secret: w.Secret, Events: w.Events})
 	}
 	return webhook.New(webhook.Options{Endpoints: eps, Stream: st, Ledger: st, Logger: log})
+}
+
+// githubReleases is the release lookup of [github] that link and
+// scheduling use: api.github.com, or github.api_url, with github.token
+// when set (public repositories need none).
+func githubReleases(cfg config.Config, log *slog.Logger) (bot.Releases, error) {
+	r, err := githubadapter.NewReleases(githubadapter.Options{Token: cfg.GitHub.Token, APIURL: cfg.GitHub.APIURL, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	return r, nil
+}
+
+// githubWebhook registers POST /github/webhook (which refuses every
+// delivery while github.webhook_secret is empty) and returns its run
+// loop, which lets accepted deliveries finish when serve stops.
+func githubWebhook(cfg config.Config, b *bot.Bot, st *store.Store, mux *http.ServeMux, log *slog.Logger) func(context.Context) error {
+	h := githubadapter.NewWebhook(githubadapter.WebhookOptions{Secret: cfg.GitHub.WebhookSecret, Core: b, Once: st, Logger: log})
+	h.Routes(mux)
+	if cfg.GitHub.WebhookSecret == "" {
+		log.Info("github.webhook_secret is not set: " + githubadapter.PathWebhook + " refuses every delivery")
+	}
+	return h.Run
 }

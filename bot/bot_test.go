@@ -360,19 +360,48 @@ func TestInvokerIsToldByDirectMessageWhenTheirPlatformCannotAnswer(t *testing.T)
 	}
 }
 
-func TestLinkWithoutGitHubUsesReleaseURL(t *testing.T) {
+func TestLinkWithoutGitHubShowsTheReleaseAsTyped(t *testing.T) {
 	f := newFixture(t)
 	f.ok(t, "alice", schedulePayments)
 	f.rec.Reset()
-	f.ok(t, "alice", "link 1 acme/payments")
+	r := f.ok(t, "alice", "link 1 acme/payments")
+	if got := lines(r); !strings.Contains(got, "Linking acme/payments v2.4.0 to UPG-1 payments v2.4.0; the release notice follows in the thread.") {
+		t.Fatalf("reply: %s", got)
+	}
 	replies := f.rec.Ops("reply")
-	if len(replies) != 1 || !strings.Contains(replies[0].Text, "https://github.com/acme/payments/releases/tag/v2.4.0") {
+	if len(replies) != 1 || !strings.Contains(replies[0].Text, "Release linked: acme/payments v2.4.0") {
 		t.Fatalf("release notice: %+v", replies)
 	}
-	if root := lines(lastRoot(t, f.rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v2.4.0") {
-		t.Fatalf("root lacks the release:\n%s", root)
+	root := lastRoot(t, f.rec, "test:#payments")
+	if !strings.Contains(lines(root), "Release: acme/payments v2.4.0") {
+		t.Fatalf("root lacks the release:\n%s", lines(root))
+	}
+	// The core makes up no URL: without a lookup there is nothing to link.
+	for _, m := range []bot.Message{replies[0].Msg, root} {
+		if strings.Contains(m.Plain(time.UTC), "https://") || hasSpan(m, bot.SpanLink) {
+			t.Errorf("a release linked without a lookup has a link:\n%s", lines(m))
+		}
+	}
+	if told := f.rec.Ops("answer"); len(told) != 0 {
+		t.Errorf("without GitHub configured nobody is told of a failed lookup: %+v", told)
 	}
 	f.fails(t, "alice", "link 1 not-a-repo", "owner/repo")
+}
+
+// hasSpan reports whether any line or field of m has a span of kind k.
+func hasSpan(m bot.Message, k bot.SpanKind) bool {
+	texts := append([]bot.Text(nil), m.Lines...)
+	for _, f := range m.Fields {
+		texts = append(texts, f.Value)
+	}
+	for _, t := range texts {
+		for _, s := range t {
+			if s.Kind == k {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestRescheduleAndExtendRules(t *testing.T) {
@@ -425,6 +454,11 @@ func TestRootEditsCoalesced(t *testing.T) {
 	}
 }
 
+// releasePage is where the stand-ins of GitHub say a release lives.
+func releasePage(repo, tag string) string {
+	return "https://github.example/" + repo + "/releases/tag/" + tag
+}
+
 // slowReleases is a GitHub stand-in that takes its time.
 type slowReleases struct{ delay time.Duration }
 
@@ -434,7 +468,7 @@ func (s slowReleases) Release(ctx context.Context, repo, tag string) (bot.Releas
 	case <-ctx.Done():
 		return bot.Release{}, ctx.Err()
 	}
-	return bot.Release{Repo: repo, Tag: tag, Name: "Payments 2.4", URL: bot.ReleaseURL(repo, tag),
+	return bot.Release{Repo: repo, Tag: tag, Name: "Payments 2.4", URL: releasePage(repo, tag),
 		Notes: "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7"}, nil
 }
 
@@ -449,7 +483,7 @@ func TestLinkLooksUpTheReleaseInTheBackground(t *testing.T) {
 	if waited := time.Since(asked); waited > 200*time.Millisecond {
 		t.Errorf("the reply waited %s for GitHub", waited)
 	}
-	if !strings.Contains(lines(r), "Linked acme/payments v2.4.0") {
+	if !strings.Contains(lines(r), "Linking acme/payments v2.4.0 to UPG-1") {
 		t.Fatalf("reply: %s", lines(r))
 	}
 	b.Flush()
@@ -457,8 +491,11 @@ func TestLinkLooksUpTheReleaseInTheBackground(t *testing.T) {
 	if len(replies) != 1 {
 		t.Fatalf("release notices: %d", len(replies))
 	}
-	if miss, ok := contains(replies[0].Text, "acme/payments v2.4.0 (Payments 2.4)", "line 5", "…"); !ok || strings.Contains(replies[0].Text, "line 6") {
+	if miss, ok := contains(replies[0].Text, "acme/payments v2.4.0 (Payments 2.4) ("+releasePage("acme/payments", "v2.4.0")+")", "line 5", "…"); !ok || strings.Contains(replies[0].Text, "line 6") {
 		t.Fatalf("release notice lacks %q or shows too much:\n%s", miss, replies[0].Text)
+	}
+	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v2.4.0 (Payments 2.4) ("+releasePage("acme/payments", "v2.4.0")+")") {
+		t.Fatalf("root lacks the release's name and page:\n%s", root)
 	}
 }
 
@@ -508,7 +545,7 @@ func TestReplySaysWhichZoneATimeWithoutOneWasReadIn(t *testing.T) {
 
 // gatedReleases is a GitHub stand-in that answers only once open is closed
 // (or gives up when its context ends, as the real client does); it knows
-// no release tagged missing.
+// no release of the version missing (with or without its v).
 type gatedReleases struct {
 	open    chan struct{}
 	missing string
@@ -518,12 +555,12 @@ func (g gatedReleases) Release(ctx context.Context, repo, tag string) (bot.Relea
 	select {
 	case <-g.open:
 	case <-ctx.Done():
-		return bot.Release{}, ctx.Err()
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseUnavailable, Err: ctx.Err()}
 	}
-	if tag == g.missing {
-		return bot.Release{}, fmt.Errorf("github: release %s of %s: 404 Not Found", tag, repo)
+	if g.missing != "" && strings.TrimPrefix(tag, "v") == strings.TrimPrefix(g.missing, "v") {
+		return bot.Release{}, fmt.Errorf("fake github: release %s of %s: %w", tag, repo, bot.ErrReleaseNotFound)
 	}
-	return bot.Release{Repo: repo, Tag: tag, Name: "Release " + tag, URL: bot.ReleaseURL(repo, tag)}, nil
+	return bot.Release{Repo: repo, Tag: tag, Name: "Release " + tag, URL: releasePage(repo, tag)}, nil
 }
 
 // threadOrder lists the thread notices delivered, one short word each.
@@ -560,8 +597,12 @@ func TestThreadNoticesFollowCommandOrderWhileTheReleaseLookupIsSlow(t *testing.T
 	if want := "release_linked v2.4.0, extended, release_linked v20.1, started, completed"; got != want {
 		t.Fatalf("thread notices in order\n got: %s\nwant: %s", got, want)
 	}
-	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v20.1 (https://github.com/acme/payments/releases/tag/v20.1)") {
+	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v20.1") || strings.Contains(root, "v2.4.0 (Release") {
 		t.Fatalf("the first link's late lookup replaced the later release:\n%s", root)
+	}
+	told := rec.Ops("answer")
+	if len(told) != 1 || told[0].To != "test:UALICE" || !strings.Contains(told[0].Text, "acme/payments has no published release tagged v20.1 (nor 20.1)") {
+		t.Fatalf("the invoker was not told privately that v20.1 was not found: %+v", told)
 	}
 }
 
@@ -579,8 +620,11 @@ func TestLinkNoticeDoesNotWaitLongerThanTheReleaseTimeout(t *testing.T) {
 	if got, want := strings.Join(threadOrder(rec), ", "), "release_linked v2.4.0, cancelled"; got != want {
 		t.Fatalf("thread notices = %s, want %s", got, want)
 	}
-	if n := rec.Ops("reply"); !strings.Contains(n[0].Text, "https://github.com/acme/payments/releases/tag/v2.4.0") {
-		t.Fatalf("without an answer from GitHub the notice links the conventional URL:\n%s", n[0].Text)
+	if n := rec.Ops("reply"); !strings.Contains(n[0].Text, "Release linked: acme/payments v2.4.0") || hasSpan(n[0].Msg, bot.SpanLink) {
+		t.Fatalf("without an answer from GitHub the notice shows the release as typed, without a link:\n%s", n[0].Text)
+	}
+	if told := rec.Ops("answer"); len(told) != 1 || !strings.Contains(told[0].Text, "GitHub could not be reached or did not answer in time") {
+		t.Fatalf("the invoker was not told that GitHub did not answer: %+v", told)
 	}
 	if u, _ := st.Get(ctx, 1); len(u.Failures) != 0 {
 		t.Fatalf("the slow lookup made a notice fail: %+v", u.Failures)

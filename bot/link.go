@@ -3,14 +3,89 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
 
 var repoShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
+// ReleaseProblem says why a release lookup failed, in terms the core can
+// word without knowing the host of the releases.
+type ReleaseProblem string
+
+// The problems of a release lookup.
+const (
+	// ReleaseNotFound: the repository has no (published) release with the tag.
+	ReleaseNotFound ReleaseProblem = "not_found"
+	// ReleaseNoRepository: the repository is not visible to the bot: it does
+	// not exist, or it is private and the bot's token (if any) cannot read it.
+	ReleaseNoRepository ReleaseProblem = "no_repository"
+	// ReleaseDenied: the host refused the bot's credentials.
+	ReleaseDenied ReleaseProblem = "denied"
+	// ReleaseRateLimited: the bot's rate limit is used up until ResetAt.
+	ReleaseRateLimited ReleaseProblem = "rate_limited"
+	// ReleaseUnavailable: a network failure, a timeout, a server error.
+	ReleaseUnavailable ReleaseProblem = "unavailable"
+)
+
+// ReleaseError is a failed release lookup. Releases implementations return
+// it, wrapped or not; errors.Is matches it against the ErrRelease… values
+// by Problem alone, errors.As gives ResetAt and Token.
+type ReleaseError struct {
+	Problem ReleaseProblem
+	ResetAt time.Time // rate limited: when the limit resets; zero when unknown
+	Token   bool      // whether the lookup used a token (no repository, denied)
+	Err     error     // the cause, for the log; never shown to users
+}
+
+// Error implements error.
+func (e *ReleaseError) Error() string {
+	msg := "release lookup: " + strings.ReplaceAll(string(e.Problem), "_", " ")
+	if !e.ResetAt.IsZero() {
+		msg += " until " + e.ResetAt.UTC().Format(time.RFC3339)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap gives the cause.
+func (e *ReleaseError) Unwrap() error { return e.Err }
+
+// Is matches any ReleaseError of the same Problem.
+func (e *ReleaseError) Is(target error) bool {
+	t, ok := target.(*ReleaseError)
+	return ok && t.Problem == e.Problem
+}
+
+// The release lookup errors to compare with errors.Is.
+var (
+	ErrReleaseNotFound     = &ReleaseError{Problem: ReleaseNotFound}
+	ErrReleaseNoRepository = &ReleaseError{Problem: ReleaseNoRepository}
+	ErrReleaseDenied       = &ReleaseError{Problem: ReleaseDenied}
+	ErrReleaseRateLimited  = &ReleaseError{Problem: ReleaseRateLimited}
+	ErrReleaseUnavailable  = &ReleaseError{Problem: ReleaseUnavailable}
+)
+
+// releaseErrorOf is err as a ReleaseError: anything else (a timeout of the
+// core's own, an error of an implementation that does not classify) reads
+// as unavailable.
+func releaseErrorOf(err error) *ReleaseError {
+	if re, ok := errors.AsType[*ReleaseError](err); ok {
+		return re
+	}
+	return &ReleaseError{Problem: ReleaseUnavailable, Err: err}
+}
+
+// link saves the release as typed and answers at once; the lookup, the
+// thread notice and, if the lookup fails, the invoker's private answer
+// follow in the background (linkTask).
 func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Message, error) {
 	if !repoShape.MatchString(c.Repo) {
 		return Message{}, Errorf(EINVALID, "%q is not a GitHub repository; write it as owner/name.", c.Repo)
@@ -28,50 +103,103 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 		if tag == "" {
 			tag = u.Version
 		}
-		u.Release = &Release{Repo: c.Repo, Tag: tag, URL: ReleaseURL(c.Repo, tag)}
-		d = Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: c.Repo, Tag: tag,
-			Event: b.ev.event(ctx, u, EventLinked, actor, map[string]any{"repo": c.Repo, "tag": tag, "url": u.Release.URL})}
+		u.Release = &Release{Repo: c.Repo, Tag: tag}
+		d = b.linkDecision(ctx, u, *u.Release, actor)
 		return d, nil
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	b.ev.written(u, d.Event)
+	b.linked(u, d.Event)
 	// The lookup and the notice run inside one outbox task of the upgrade, so
 	// notices of later commands queue behind this one and the thread reads in
 	// command order; the lookup is bounded so a slow GitHub cannot stall them.
 	b.out.enqueue(ctx, PendingNotice{Kind: PendingLink, Upgrade: u.ID, Invoker: inv.invoker(), Repo: c.Repo, Tag: tag, Actor: actor}, b.linkTask)
-	return reply(T("📦 Linked ").Link(c.Repo+" "+tag, ReleaseURL(c.Repo, tag)).Add(" to ").Bold(u.Title()).Add(".")), nil
+	return linkingReply(u, c.Repo, tag), nil
 }
 
-// ReleaseURL is GitHub's page of a release by tag.
-func ReleaseURL(repo, tag string) string {
-	return "https://github.com/" + repo + "/releases/tag/" + strings.ReplaceAll(tag, " ", "%20")
-}
-
-// LinkRelease attaches a release found outside a command (a GitHub release
-// event) to an upgrade and announces it in the thread.
+// LinkRelease attaches a release found outside a command to an upgrade and
+// announces it in the thread.
 func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) error {
 	var d Decision
 	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
 		u.Release = &r
-		d = Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: r.Repo, Tag: r.Tag,
-			Event: b.ev.event(ctx, u, EventLinked, actor, map[string]any{"repo": r.Repo, "tag": r.Tag, "url": r.URL})}
+		d = b.linkDecision(ctx, u, r, actor)
 		return d, nil
 	})
 	if err != nil {
 		return err
 	}
-	b.ev.written(u, d.Event)
-	b.out.refreshRoot(u.ID)
+	b.linked(u, d.Event)
 	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
 	return nil
 }
 
+// linked publishes the event of a release linked to u and refreshes its roots.
+func (b *Bot) linked(u *Upgrade, ev *Event) {
+	b.ev.written(u, ev)
+	b.out.refreshRoot(u.ID)
+}
+
+// linkDecision is the decision of linking r to u, with its event (written
+// in the same step): repo and tag, and the release's page when known (a
+// link typed by hand is looked up afterwards, and its event has none).
+func (b *Bot) linkDecision(ctx context.Context, u *Upgrade, r Release, actor string) Decision {
+	data := map[string]any{"repo": r.Repo, "tag": r.Tag}
+	if r.URL != "" {
+		data["url"] = r.URL
+	}
+	return Decision{At: b.now().UTC(), Actor: actor, Action: ActionLinked, Repo: r.Repo, Tag: r.Tag,
+		Event: b.ev.event(ctx, u, EventLinked, actor, data)}
+}
+
+// otherTag is tag with its leading v taken off, or put on: "v2.4.0" and
+// "2.4.0" name the same version; "" when tag is not a version number.
+func otherTag(tag string) string {
+	if rest, ok := strings.CutPrefix(tag, "v"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(tag, "V"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return rest
+	}
+	if tag != "" && tag[0] >= '0' && tag[0] <= '9' {
+		return "v" + tag
+	}
+	return ""
+}
+
+// sameVersion reports whether a version and a tag name the same release:
+// equal but for case and a leading v.
+func sameVersion(version, tag string) bool {
+	return strings.EqualFold(version, tag) || strings.EqualFold(otherTag(version), tag)
+}
+
+// lookup asks Releases for repo's release tagged tag, then, when there is
+// none, for the same version with the leading v taken off or put on; both
+// within one releaseTimeout.
+func (b *Bot) lookup(ctx context.Context, repo, tag string) (Release, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
+	defer cancel()
+	r, err := b.releases.Release(ctx, repo, tag)
+	if alt := otherTag(tag); errors.Is(err, ErrReleaseNotFound) && alt != "" {
+		r2, err2 := b.releases.Release(ctx, repo, alt)
+		if err2 == nil || !errors.Is(err2, ErrReleaseNotFound) {
+			return r2, err2 // found, or a problem worth telling (rate limit, …)
+		}
+	}
+	return r, err
+}
+
 // linkTask looks up the release n.Repo/n.Tag linked to the upgrade, saves
 // what it found (unless a later link replaced it meanwhile) and announces
-// it in the threads. Every link is announced, in command order.
+// it in the threads; every link is announced, in command order. When the
+// lookup fails, the release stays as typed and the invoker hears why,
+// privately. A link by Upgradebot is the one scheduling starts by itself
+// (autoLinkTask).
 func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
+	if n.Actor == Upgradebot {
+		return b.autoLinkTask(ctx, n)
+	}
 	u, err := b.store.Get(ctx, n.Upgrade)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
@@ -79,13 +207,20 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 		}
 		return err
 	}
-	rel := Release{Repo: n.Repo, Tag: n.Tag, URL: ReleaseURL(n.Repo, n.Tag)}
+	rel := Release{Repo: n.Repo, Tag: n.Tag}
 	if b.releases != nil {
-		lctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
-		r, err := b.releases.Release(lctx, n.Repo, n.Tag)
-		cancel()
+		r, err := b.lookup(ctx, n.Repo, n.Tag)
 		if err != nil {
-			b.log.WarnContext(ctx, "release lookup failed; linking the release as typed", "upgrade", u.Key(), "repo", n.Repo, "tag", n.Tag, "err", err)
+			if ctx.Err() != nil {
+				return ctx.Err() // the task itself is out of time: keep it for a retry
+			}
+			re := releaseErrorOf(err)
+			b.log.WarnContext(ctx, "release lookup failed; the release stays as typed", "upgrade", u.Key(), "repo", n.Repo, "tag", n.Tag, "problem", re.Problem, "err", err)
+			if n.Invoker != nil {
+				if err := b.out.Answer(ctx, *n.Invoker, releaseLookupFailed(u, n.Repo, n.Tag, re)); err != nil {
+					b.log.WarnContext(ctx, "telling the invoker about a failed release lookup failed", "upgrade", u.Key(), "actor", n.Invoker.User, "err", err)
+				}
+			}
 		} else {
 			rel = r
 			errSuperseded := errors.New("a later link replaced the release")
@@ -103,8 +238,148 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 			}
 		}
 	}
-	b.out.refreshRoot(u.ID)
+	b.linked(u, nil) // the link's event was written with it
 	announced := u.Clone()
 	announced.Release = &rel
 	return b.out.toThreads(ctx, u, threadNotice{msg: b.dir.Linked(announced), invoker: n.Invoker, progress: b.out.progressOf(n)})
+}
+
+// autoLinkTask is the lookup that scheduling starts for a service with a
+// repository: the release whose tag is the version is linked and announced
+// when it is found and nothing was linked meanwhile. Not finding it is no
+// news: the release event links a release published later.
+func (b *Bot) autoLinkTask(ctx context.Context, n PendingNotice) error {
+	if b.releases == nil {
+		return nil
+	}
+	r, err := b.lookup(ctx, n.Repo, n.Tag)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		level := b.log.WarnContext
+		if errors.Is(err, ErrReleaseNotFound) {
+			level = b.log.InfoContext
+		}
+		level(ctx, "no release linked at scheduling", "upgrade", n.Upgrade, "repo", n.Repo, "tag", n.Tag, "err", err)
+		return nil
+	}
+	var d Decision
+	u, err := change(ctx, b.store, b.now, n.Upgrade, func(x *Upgrade) (Decision, error) {
+		if x.Release != nil || !x.State.Active() {
+			return Decision{}, errUnchanged // linked meanwhile, or over
+		}
+		x.Release = &r
+		d = b.linkDecision(ctx, x, r, Upgradebot)
+		return d, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged), ErrorCode(err) == ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	b.linked(u, d.Event)
+	return b.out.toThreads(ctx, u, threadNotice{msg: b.dir.Linked(u), progress: b.out.progressOf(n)})
+}
+
+// ReleasePublished acts on a release published on the host (its release
+// event): every scheduled or running upgrade of a service whose repository
+// it is (owner/name in any case), to the release's version (with or
+// without a leading v), gets it linked: decision, event, thread notice.
+// An upgrade that has this very release linked already (a re-sent event,
+// or the lookup at scheduling found it) is left as it is, and so is one
+// linked by hand to a release of another repository. When no upgrade of
+// such a service is planned to that version, the service's channels hear
+// that the release is out, with the command that plans the upgrade; a
+// pre-release says nothing there, so that release candidates make no
+// noise. It returns how many upgrades it linked.
+func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
+	var svcs []Service
+	for _, name := range b.dir.ServiceNames() {
+		if s, ok := b.dir.Service(name); ok && s.Repo != "" && strings.EqualFold(s.Repo, r.Repo) {
+			svcs = append(svcs, s)
+		}
+	}
+	if len(svcs) == 0 || r.Tag == "" {
+		return 0, nil
+	}
+	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	if err != nil {
+		return 0, fmt.Errorf("release %s %s published: %w", r.Repo, r.Tag, err)
+	}
+	planned := map[string]bool{}
+	linked := 0
+	var errs []error
+	for _, u := range active {
+		ofRepo := slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) })
+		if !ofRepo || !sameVersion(u.Version, r.Tag) {
+			continue
+		}
+		planned[strings.ToLower(u.Service)] = true
+		ok, err := b.linkPublished(ctx, u.ID, r)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
+			linked++
+		}
+	}
+	if !r.Prerelease {
+		for _, s := range svcs {
+			if !planned[strings.ToLower(s.Name)] {
+				b.releaseOut(ctx, s, r)
+			}
+		}
+	}
+	return linked, errors.Join(errs...)
+}
+
+// linkPublished links a published release to upgrade id, unless it has
+// that release already or one of another repository; it reports whether
+// it linked.
+func (b *Bot) linkPublished(ctx context.Context, id int, r Release) (bool, error) {
+	var d Decision
+	u, err := change(ctx, b.store, b.now, id, func(x *Upgrade) (Decision, error) {
+		if !x.State.Active() {
+			return Decision{}, errUnchanged
+		}
+		if old := x.Release; old != nil {
+			if !strings.EqualFold(old.Repo, r.Repo) {
+				return Decision{}, errUnchanged // linked by hand to another repository's release
+			}
+			if old.Tag == r.Tag && old.URL == r.URL && old.Name == r.Name && old.Prerelease == r.Prerelease {
+				return Decision{}, errUnchanged // this very release
+			}
+		}
+		x.Release = &r
+		d = b.linkDecision(ctx, x, r, Upgradebot)
+		return d, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged), ErrorCode(err) == ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("link %s %s: %w", r.Repo, r.Tag, err)
+	}
+	b.linked(u, d.Event)
+	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
+	return true, nil
+}
+
+// releaseOut posts in the channels of s that release r is out. With no
+// upgrade to record a failure on, one is logged and counted.
+func (b *Bot) releaseOut(ctx context.Context, s Service, r Release) {
+	if len(s.Channels) == 0 {
+		b.log.InfoContext(ctx, "a release is out, but its service has no channel to say so in", "service", s.Name, "repo", r.Repo, "tag", r.Tag)
+		return
+	}
+	m := b.dir.ReleaseOut(s.Name, r)
+	for _, ch := range s.Channels {
+		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
+			b.log.ErrorContext(ctx, "notice not delivered", "notice", KindReleaseOut, "service", s.Name, "target", ch, "err", err)
+			if fn := b.out.onFailure.Load(); fn != nil {
+				(*fn)(KindReleaseOut)
+			}
+		}
+	}
 }

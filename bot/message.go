@@ -247,6 +247,10 @@ const (
 	KindLinked      Kind = "release_linked"
 	KindReply       Kind = "reply" // an answer to the invoker
 	KindError       Kind = "error" // a refusal: the invoker's input changed nothing
+	// KindReleaseOut tells a service's channels that a release of its
+	// repository is out and no upgrade to it is planned (a post of its own,
+	// not in a thread).
+	KindReleaseOut Kind = "release_out"
 	// KindDuplicate answers a delivery the platform sent again, already
 	// handled: the adapter answers nothing.
 	KindDuplicate Kind = "duplicate"

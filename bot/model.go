@@ -57,14 +57,25 @@ type Conflict struct {
 	End     time.Time `json:"end"`
 }
 
-// Release is a GitHub release an upgrade ships.
+// Release is the release an upgrade ships, as the release lookup
+// (Releases) or a release event found it. The core keeps no URL layout of
+// its own: a release linked without a lookup (none configured, or it
+// failed) has only Repo and Tag, no URL, and shows as "owner/repo tag".
 type Release struct {
-	Repo  string    `json:"repo"`
-	Tag   string    `json:"tag"`
-	Name  string    `json:"name,omitempty"`
-	URL   string    `json:"url"`
-	Notes string    `json:"notes,omitempty"`
-	At    time.Time `json:"published_at,omitzero"`
+	Repo string `json:"repo"` // "owner/name", as linked
+	Tag  string `json:"tag"`
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url"` // the release's page; "" when not looked up
+	// Notes are the first lines of the release notes in the core's neutral
+	// markup, which the wording turns into rich text (so each platform
+	// renders them in its own syntax): one item a line; a line "# text" is
+	// a heading, "- text" a list item (two more spaces of indentation per
+	// nesting level); within a line, **bold**, `code` and
+	// [label](https://url); everything else is plain text.
+	Notes      string    `json:"notes,omitempty"`
+	At         time.Time `json:"published_at,omitzero"` // when it was published
+	Author     string    `json:"author,omitempty"`      // who published it, as the host names them
+	Prerelease bool      `json:"prerelease,omitempty"`
 }
 
 // Failure records a notice that could not be delivered after retries.

@@ -94,8 +94,15 @@ type Answerer interface {
 	Answer(ctx context.Context, to Invoker, m Message) error
 }
 
-// Releases looks up a release of a repository by tag. Optional: without
-// it, link keeps the release as typed.
+// Releases looks up a release of a repository ("owner/name") by its exact
+// tag. Optional: without it, link keeps the release as typed (no URL, no
+// notes) and scheduling links nothing by itself. The core bounds each call
+// with its own timeout and tries a version with and without a leading v
+// itself. An error the user should hear about wraps a *ReleaseError
+// (ErrReleaseNotFound, ErrReleaseNoRepository, ErrReleaseDenied,
+// ErrReleaseRateLimited with its ResetAt, ErrReleaseUnavailable), so the
+// core words it without knowing the host; any other error reads as
+// unavailable.
 type Releases interface {
 	Release(ctx context.Context, repo, tag string) (Release, error)
 }

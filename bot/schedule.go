@@ -75,6 +75,13 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	b.ev.written(u, dec.Event)
 	b.plan(ctx, u)
 	b.out.roots(ctx, u.ID, inv.invoker())
+	autoLink := svc.Repo != "" && b.releases != nil
+	if autoLink {
+		// The release of the version, if it is out already, is linked in the
+		// background after the roots; one published later comes by the
+		// release event (ReleasePublished).
+		b.out.enqueue(ctx, PendingNotice{Kind: PendingLink, Upgrade: u.ID, Repo: svc.Repo, Tag: u.Version, Actor: Upgradebot}, b.linkTask)
+	}
 	b.warnOthers(ctx, u, nil, conflicts)
 
 	r := scheduledReply(u)
@@ -86,6 +93,9 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 		r.Lines = append(r.Lines, conflictWarning(cf))
 	}
 	r.Lines = append(r.Lines, T("The pre-brief is being posted to ").Channels(u.Channels).Add("."))
+	if autoLink {
+		r.Lines = append(r.Lines, autoLinkNote(svc.Repo, u.Version))
+	}
 	return r, nil
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -89,11 +90,110 @@ func conflictWarning(c Conflict) Text {
 	return T("⚠ Warning: this window overlaps ").Then(conflictText(c)).Add(".")
 }
 
+// releaseLabel names a release: "acme/payments v2.4.0 (Payments 2.4)".
 func releaseLabel(r *Release) string {
 	if r.Name != "" && r.Name != r.Tag {
 		return fmt.Sprintf("%s %s (%s)", r.Repo, r.Tag, r.Name)
 	}
 	return r.Repo + " " + r.Tag
+}
+
+// releaseText is the release's label, linked to its page when a lookup
+// gave one (the core makes up no URL), and marked when it is a pre-release.
+func releaseText(r *Release) Text {
+	t := Text{}
+	if r.URL != "" {
+		t = t.Link(releaseLabel(r), r.URL)
+	} else {
+		t = t.Add(releaseLabel(r))
+	}
+	if r.Prerelease {
+		t = t.Add(" · pre-release")
+	}
+	return t
+}
+
+// publishedText says when and by whom a release was published, nil when
+// neither is known.
+func publishedText(r *Release) Text {
+	switch {
+	case !r.At.IsZero() && r.Author != "":
+		return T("Published ").Time(r.At).Add(" by " + r.Author + ".")
+	case !r.At.IsZero():
+		return T("Published ").Time(r.At).Add(".")
+	case r.Author != "":
+		return T("Published by " + r.Author + ".")
+	}
+	return nil
+}
+
+// noteLinesShown is how many lines of release notes a notice shows.
+const noteLinesShown = 5
+
+// noteLines turns the first n lines of release notes in the neutral markup
+// (Release.Notes) into rich text, with a last line "…" when there are more.
+func noteLines(notes string, n int) []Text {
+	var out []Text
+	for _, l := range strings.Split(strings.ReplaceAll(notes, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if len(out) == n {
+			return append(out, T("…"))
+		}
+		out = append(out, noteLine(l))
+	}
+	return out
+}
+
+// noteLine renders one line of notes: a heading in bold, a list item after
+// a bullet (indented ones after a hollow bullet), inline markup as spans.
+func noteLine(l string) Text {
+	item := strings.TrimLeft(l, " ")
+	indent := len(l) - len(item)
+	switch {
+	case strings.HasPrefix(item, "# "):
+		t := noteInline(strings.TrimSpace(item[2:]))
+		for i := range t {
+			if t[i].Kind == SpanText {
+				t[i].Kind = SpanBold
+			}
+		}
+		return t
+	case strings.HasPrefix(item, "- "):
+		bullet := "• "
+		if indent >= 2 {
+			bullet = strings.Repeat("  ", min(indent/2, 3)) + "◦ "
+		}
+		return T(bullet).Then(noteInline(strings.TrimSpace(item[2:])))
+	}
+	return noteInline(strings.TrimSpace(item))
+}
+
+// noteMarkup finds the inline markup of notes: **bold**, `code`, [label](url).
+var noteMarkup = regexp.MustCompile("\\*\\*([^*]+)\\*\\*|`([^`]+)`|\\[([^\\]]+)\\]\\((https?://[^)\\s]+)\\)")
+
+func noteInline(s string) Text {
+	t := Text{}
+	last := 0
+	for _, m := range noteMarkup.FindAllStringSubmatchIndex(s, -1) {
+		if m[0] > last {
+			t = t.Add(s[last:m[0]])
+		}
+		switch {
+		case m[2] >= 0:
+			t = t.Bold(s[m[2]:m[3]])
+		case m[4] >= 0:
+			t = t.Code(s[m[4]:m[5]])
+		default:
+			t = t.Link(s[m[6]:m[7]], s[m[8]:m[9]])
+		}
+		last = m[1]
+	}
+	if last < len(s) {
+		t = t.Add(s[last:])
+	}
+	return t
 }
 
 // alsoSeen is how many outsiders the root message names.
@@ -158,7 +258,7 @@ func (d *Directory) fields(u *Upgrade) []Field {
 	fs = append(fs, Field{"Owner", owner})
 	release := T("not linked yet")
 	if u.Release != nil {
-		release = Text{}.Link(releaseLabel(u.Release), u.Release.URL)
+		release = releaseText(u.Release)
 	}
 	fs = append(fs, Field{"Release", release})
 	radius := T("none")
@@ -281,23 +381,91 @@ func (d *Directory) Escalation(u *Upgrade, scope string) Message {
 	return m
 }
 
-// Linked announces a release.
+// Linked announces the release linked to u in its threads: its name and
+// page, when and by whom it was published, the first lines of its notes.
 func (d *Directory) Linked(u *Upgrade) Message {
 	m := thread(u, KindLinked)
 	r := u.Release
-	m.Lines = append(m.Lines, T("📦 Release linked: ").Link(releaseLabel(r), r.URL))
-	if notes := firstLines(r.Notes, 5); notes != "" {
-		m.Lines = append(m.Lines, T(notes))
+	m.Lines = append(m.Lines, T("📦 Release linked: ").Then(releaseText(r)))
+	if p := publishedText(r); p != nil {
+		m.Lines = append(m.Lines, p)
 	}
+	m.Lines = append(m.Lines, noteLines(r.Notes, noteLinesShown)...)
 	return m
 }
 
-func firstLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")), "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "…")
+// ReleaseOut tells a service's channels that a release of its repository
+// is out while no upgrade of the service to that version is planned, with
+// the command that plans one.
+func (d *Directory) ReleaseOut(service string, r Release) Message {
+	m := Message{Kind: KindReleaseOut}
+	line := T("📦 ").Then(releaseText(&r)).Add(" is out")
+	if !r.At.IsZero() {
+		line = line.Add(", published ").Time(r.At)
 	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
+	if r.Author != "" {
+		line = line.Add(" by " + r.Author)
+	}
+	m.Lines = append(m.Lines, line.Add("."),
+		T("No upgrade of ").Bold(service).Add(" to "+r.Tag+" is planned yet; to plan one: ").
+			Command(hint("schedule", Arg{Name: "service", Value: service}, Arg{Name: "version", Value: r.Tag}, Arg{Name: "when", Keyword: "at", Placeholder: "<time>"})))
+	m.Lines = append(m.Lines, noteLines(r.Notes, noteLinesShown)...)
+	return m
+}
+
+// autoLinkNote tells whoever schedules an upgrade of a service with a
+// repository that its release is linked by itself.
+func autoLinkNote(repo, version string) Text {
+	return T("📦 The release " + repo + " " + version + " is looked up on GitHub and linked when found.")
+}
+
+// linkingReply answers link at once; the lookup and the notice follow.
+func linkingReply(u *Upgrade, repo, tag string) Message {
+	m := reply(T("📦 Linking " + repo + " " + tag + " to ").Bold(u.Title()).Add("; the release notice follows in the thread."))
+	m.UpgradeID = u.Key()
+	return m
+}
+
+// releaseLookupFailed tells the invoker of link, privately, why the release
+// could not be looked up, that the upgrade keeps it as typed, and what to do.
+func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message {
+	m := Message{Kind: KindError, UpgradeID: u.Key()}
+	what := repo + " " + tag
+	again := hint("link", Arg{Name: "id", Value: u.Key()}, Arg{Name: "repo", Value: repo}, Arg{Name: "tag", Value: tag})
+	var first, next Text
+	switch e.Problem {
+	case ReleaseNotFound:
+		tags := tag
+		if alt := otherTag(tag); alt != "" {
+			tags += " (nor " + alt + ")"
+		}
+		first = T("⚠ " + repo + " has no published release tagged " + tags + " on GitHub.")
+		next = T("Link the right tag with ").Command(hint("link", Arg{Name: "id", Value: u.Key()}, Arg{Name: "repo", Value: repo}, Arg{Name: "tag"})).Add(".")
+	case ReleaseNoRepository:
+		why := "it is private and the bot has no GitHub token (github.token)."
+		if e.Token {
+			why = "it is private and the bot's GitHub token cannot read it (it needs read access to its contents)."
+		}
+		first = T("⚠ The bot cannot see the GitHub repository " + repo + ": it does not exist, or " + why)
+		next = T("Check the name, or ask an operator about the token; then ").Command(again).Add(".")
+	case ReleaseDenied:
+		first = T("⚠ GitHub refused the bot's token, so " + what + " could not be looked up.")
+		next = T("An operator should check github.token; then ").Command(again).Add(".")
+	case ReleaseRateLimited:
+		if e.ResetAt.IsZero() {
+			first = T("⚠ The bot has used up its GitHub rate limit for now, so " + what + " could not be looked up.")
+			next = T("Try again in a few minutes: ").Command(again).Add(".")
+		} else {
+			first = T("⚠ The bot has used up its GitHub rate limit until ").Time(e.ResetAt).Add(", so " + what + " could not be looked up.")
+			next = T("Try again after ").Time(e.ResetAt).Add(": ").Command(again).Add(".")
+		}
+	default:
+		first = T("⚠ GitHub could not be reached or did not answer in time, so " + what + " could not be looked up.")
+		next = T("Try again later: ").Command(again).Add(".")
+	}
+	m.Lines = append(m.Lines, first,
+		T(u.Key()+" keeps working with the release as typed, "+what+", without a link or notes."), next)
+	return m
 }
 
 // deliveryFailed tells a command's invoker that part of its effect did not

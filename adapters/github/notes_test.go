@@ -1,0 +1,55 @@
+package github
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNotes(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"headings", "## What's Changed\n### Fixes ###", "# What's Changed\n# Fixes"},
+		{"setext heading", "Highlights\n==========\ntext", "# Highlights\ntext"},
+		{"bullets of every kind", "- one\n* two\n+ three", "- one\n- two\n- three"},
+		{"nested bullets", "- top\n  - nested\n    * deeper\n\t- tab", "- top\n  - nested\n    - deeper\n    - tab"},
+		{"tasks", "- [x] done\n- [ ] open", "- ☑ done\n- ☐ open"},
+		{"numbered", "1. first\n2) second", "1. first\n2. second"},
+		{"bold kept, italics and strike plain", "**bold** __also__ *it* _it_ ~~gone~~ snake_case_name 2*3*4", "**bold** **also** it it gone snake_case_name 2*3*4"},
+		{"links", `see [the **docs**](https://docs.example/a_b_c "title") and [local](./x.md) and <https://example.com/x>`, "see [the docs](https://docs.example/a_b_c) and local and https://example.com/x"},
+		{"no javascript links", "[click](javascript:alert)", "click"},
+		{"generated notes", "## What's Changed\n* Fix auth by @octocat in https://github.com/acme/payments/pull/12\n\n**Full Changelog**: https://github.com/acme/payments/compare/v2.4.0...v2.5.0",
+			"# What's Changed\n- Fix auth by @octocat in [#12](https://github.com/acme/payments/pull/12)\n**Full Changelog**: [v2.4.0...v2.5.0](https://github.com/acme/payments/compare/v2.4.0...v2.5.0)"},
+		{"punctuation after a URL", "Docs: https://docs.example/x.", "Docs: https://docs.example/x."},
+		{"code", "Run `make up`\n```sh\nmake migrate\n```\n", "Run `make up`\n`make migrate`"},
+		{"html, comments, images, rules, tables", "<!-- template\ncomment -->\n<details><summary>More</summary>\n\n![shot](https://x/y.png) Screens\n---\n| a | b |\n|---|:-:|\n</details>",
+			"More\nScreens\n| a | b |"},
+		{"quotes", "> **Note**\n> - careful", "**Note**\n- careful"},
+		{"entities and escapes", "a &amp; b \\*not italic\\* &lt;tag&gt;", "a & b *not italic* <tag>"},
+		{"escapes in a link", `[a\_b](https://x.example/) \[not a link\](https://y.example/)`, "[a_b](https://x.example/) [not a link](https://y.example/)"},
+		{"blank lines and CRLF", "\r\n\r\nfirst\r\n\r\n\r\nsecond\r\n", "first\nsecond"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Notes(c.in); got != c.want {
+				t.Errorf("Notes(%q)\n got: %q\nwant: %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestNotesKeepsTheFirstLinesOnly(t *testing.T) {
+	var b strings.Builder
+	for i := range 100 {
+		b.WriteString("- item " + strings.Repeat("x", i*10) + "\n")
+	}
+	got := strings.Split(Notes(b.String()), "\n")
+	if len(got) != maxNoteLines {
+		t.Fatalf("%d lines kept, want %d", len(got), maxNoteLines)
+	}
+	for _, l := range got {
+		if len(l) > maxNoteLine {
+			t.Errorf("a line of %d bytes kept", len(l))
+		}
+	}
+}

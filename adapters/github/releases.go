@@ -1,0 +1,178 @@
+// Package github is upgradebot's GitHub adapter: the release lookup the
+// core uses for link and for scheduling (bot.Releases), and the signed
+// /github/webhook receiver that links releases as they are published. It
+// talks to GitHub (or GitHub Enterprise) through go-github.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Options configure the release lookup.
+type Options struct {
+	// Token authenticates the lookups (fine-grained: Contents read on the
+	// repositories; classic: repo for private ones). Optional for public
+	// repositories, which then share GitHub's small anonymous rate limit.
+	Token string
+	// APIURL is the REST API's base: "" for https://api.github.com/, or
+	// https://HOST/api/v3/ for GitHub Enterprise Server (and tests).
+	APIURL string
+	// HTTPClient is used for the calls; nil means a client of its own.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Now        func() time.Time // for a Retry-After; default time.Now
+}
+
+// Releases looks releases up on GitHub: bot.Releases.
+type Releases struct {
+	client *gh.Client
+	token  bool
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+var _ bot.Releases = (*Releases)(nil)
+
+// NewReleases builds the lookup; nothing is called yet.
+func NewReleases(o Options) (*Releases, error) {
+	hc := o.HTTPClient
+	if hc == nil {
+		// The core bounds every lookup with its own, shorter, timeout; this
+		// one only keeps a call the caller forgot to bound from hanging.
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	c := gh.NewClient(hc)
+	if o.Token != "" {
+		c = c.WithAuthToken(o.Token)
+	}
+	if o.APIURL != "" {
+		// The base as given, with the slash go-github needs; unlike
+		// WithEnterpriseURLs, nothing is appended, so tests and proxies
+		// may serve the API at any path.
+		u, err := url.Parse(strings.TrimRight(o.APIURL, "/") + "/")
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, errors.New("github: api_url must be an absolute http(s) URL")
+		}
+		c.BaseURL = u
+	}
+	c.UserAgent = "upgradebot"
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Releases{client: c, token: o.Token != "", log: o.Logger, now: o.Now}, nil
+}
+
+// Release looks up the published release of repo ("owner/name") tagged
+// tag. Its errors wrap a *bot.ReleaseError: not found (the repository is
+// there, the release is not), no repository (missing, or private and the
+// token cannot read it: GitHub says 404 for both), denied (401, or 403 not
+// for a rate limit), rate limited (403 or 429 with the limit used up, or a
+// secondary limit; with the time it resets), unavailable (network, 5xx,
+// anything else).
+func (r *Releases) Release(ctx context.Context, repo, tag string) (bot.Release, error) {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || tag == "" {
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: %q %q is no repository and tag", repo, tag)}
+	}
+	rel, _, err := r.client.Repositories.GetReleaseByTag(ctx, owner, name, escapeTag(tag))
+	if err != nil {
+		return bot.Release{}, r.problem(ctx, owner, name, err, true)
+	}
+	if rel.GetDraft() { // only a token that may write sees drafts; they are not out
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: release %s of %s is a draft", tag, repo)}
+	}
+	return Convert(repo, rel), nil
+}
+
+// escapeTag makes a tag one safe piece of a path (go-github does not
+// escape it); a slash stays, as GitHub's tag routes take it.
+func escapeTag(tag string) string {
+	parts := strings.Split(tag, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// problem classifies a failed call. A 404 of the release is told from a
+// repository the bot cannot see by asking for the repository (check).
+func (r *Releases) problem(ctx context.Context, owner, name string, err error, check bool) error {
+	pe := func(p bot.ReleaseProblem) *bot.ReleaseError {
+		return &bot.ReleaseError{Problem: p, Token: r.token, Err: fmt.Errorf("github: %s/%s: %w", owner, name, err)}
+	}
+	if e, ok := errors.AsType[*gh.RateLimitError](err); ok {
+		re := pe(bot.ReleaseRateLimited)
+		re.ResetAt = e.Rate.Reset.Time
+		return re
+	}
+	if e, ok := errors.AsType[*gh.AbuseRateLimitError](err); ok { // a secondary rate limit
+		re := pe(bot.ReleaseRateLimited)
+		if e.RetryAfter != nil {
+			re.ResetAt = r.now().Add(*e.RetryAfter).Truncate(time.Second)
+		}
+		return re
+	}
+	e, ok := errors.AsType[*gh.ErrorResponse](err)
+	if !ok || e.Response == nil {
+		return pe(bot.ReleaseUnavailable) // network, timeout, a body that is not JSON
+	}
+	switch status := e.Response.StatusCode; {
+	case status == http.StatusNotFound && check:
+		_, _, rerr := r.client.Repositories.Get(ctx, owner, name)
+		if rerr == nil {
+			return pe(bot.ReleaseNotFound)
+		}
+		return r.problem(ctx, owner, name, rerr, false)
+	case status == http.StatusNotFound:
+		return pe(bot.ReleaseNoRepository)
+	case status == http.StatusTooManyRequests:
+		re := pe(bot.ReleaseRateLimited)
+		re.ResetAt = resetOf(e.Response.Header, r.now())
+		return re
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return pe(bot.ReleaseDenied)
+	default:
+		return pe(bot.ReleaseUnavailable)
+	}
+}
+
+// resetOf reads when a 429's limit resets: X-RateLimit-Reset (Unix
+// seconds), else Retry-After (seconds from now); zero when neither says.
+func resetOf(h http.Header, now time.Time) time.Time {
+	if v, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil && v > 0 {
+		return time.Unix(v, 0).UTC()
+	}
+	if v, err := strconv.Atoi(h.Get("Retry-After")); err == nil && v >= 0 {
+		return now.Add(time.Duration(v) * time.Second).Truncate(time.Second)
+	}
+	return time.Time{}
+}
+
+// Convert is the core's view of a GitHub release of repo: name, tag, page,
+// when and by whom it was published, whether it is a pre-release, and the
+// first lines of its notes in the core's neutral markup (Notes).
+func Convert(repo string, rel *gh.RepositoryRelease) bot.Release {
+	r := bot.Release{
+		Repo: repo, Tag: rel.GetTagName(), Name: strings.TrimSpace(rel.GetName()), URL: rel.GetHTMLURL(),
+		Notes: Notes(rel.GetBody()), Author: rel.GetAuthor().GetLogin(), Prerelease: rel.GetPrerelease(),
+	}
+	if at := rel.GetPublishedAt(); !at.IsZero() {
+		r.At = at.UTC()
+	}
+	return r
+}

@@ -1,0 +1,150 @@
+package github_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/upgradebot/upgradebot/adapters/github"
+	"github.com/upgradebot/upgradebot/adapters/github/githubtest"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+var published = time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)
+
+func lookup(t *testing.T, api *githubtest.Server, token string) *github.Releases {
+	t.Helper()
+	r, err := github.NewReleases(github.Options{Token: token, APIURL: api.APIURL(), Now: func() time.Time { return published }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestReleaseFound(t *testing.T) {
+	api := githubtest.New(t)
+	rel := githubtest.Release("acme/payments", "v2.4.0", "Payments 2.4", "## Highlights\r\n* faster **card** auth in https://github.com/acme/payments/pull/7", published)
+	rel.Prerelease = gh.Bool(true)
+	api.AddRelease("acme/payments", rel)
+	api.AddRelease("acme/payments", githubtest.Release("acme/payments", "ledger/v1.0.0+build.7", "", "", published))
+
+	got, err := lookup(t, api, "").Release(context.Background(), "acme/payments", "v2.4.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Payments 2.4", URL: "https://github.com/acme/payments/releases/tag/v2.4.0",
+		Notes: "# Highlights\n- faster **card** auth in [#7](https://github.com/acme/payments/pull/7)", At: published, Author: "octocat", Prerelease: true}
+	if got != want {
+		t.Fatalf("release\n got %+v\nwant %+v", got, want)
+	}
+	// A tag with a slash and a plus is one piece of the path.
+	if _, err := lookup(t, api, "").Release(context.Background(), "acme/payments", "ledger/v1.0.0+build.7"); err != nil {
+		t.Fatal(err)
+	}
+	calls := api.Calls()
+	if len(calls) != 2 || calls[0].Path != "/api/v3/repos/acme/payments/releases/tags/v2.4.0" || calls[0].Auth != "" {
+		t.Errorf("calls: %+v", calls)
+	}
+}
+
+func TestReleaseWithAToken(t *testing.T) {
+	api := githubtest.New(t)
+	api.RequireToken("ghp_right")
+	api.AddRepo("acme/secret", true)
+	api.AddRelease("acme/secret", githubtest.Release("acme/secret", "v1", "", "", published))
+	if _, err := lookup(t, api, "ghp_right").Release(context.Background(), "acme/secret", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if calls := api.Calls(); calls[0].Auth != "Bearer ghp_right" {
+		t.Errorf("authorization: %q", calls[0].Auth)
+	}
+}
+
+func TestReleaseProblems(t *testing.T) {
+	reset := time.Date(2026, 11, 20, 9, 12, 0, 0, time.UTC)
+	cases := []struct {
+		name    string
+		setup   func(api *githubtest.Server)
+		token   string
+		repo    string
+		want    *bot.ReleaseError
+		fastErr bool
+	}{
+		{"no such release", nil, "", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseNotFound}, false},
+		{"no such repository", nil, "", "acme/nothing", &bot.ReleaseError{Problem: bot.ReleaseNoRepository}, false},
+		{"private, no token", func(api *githubtest.Server) { api.AddRepo("acme/secret", true) }, "", "acme/secret", &bot.ReleaseError{Problem: bot.ReleaseNoRepository}, false},
+		{"private, a token without access", func(api *githubtest.Server) { api.AddRepo("acme/secret", true) }, "ghp_other", "acme/secret", &bot.ReleaseError{Problem: bot.ReleaseNoRepository, Token: true}, false},
+		{"rate limited (403)", func(api *githubtest.Server) {
+			api.FailNext(githubtest.Fault{Status: http.StatusForbidden, RateLimitReset: reset})
+		}, "", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: reset}, false},
+		{"rate limited (429)", func(api *githubtest.Server) {
+			api.FailNext(githubtest.Fault{Status: http.StatusTooManyRequests, RateLimitReset: reset})
+		}, "ghp_x", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: reset, Token: true}, false},
+		{"secondary rate limit", func(api *githubtest.Server) {
+			api.FailNext(githubtest.Fault{Status: http.StatusForbidden, Secondary: true, RetryAfter: 90 * time.Second})
+		}, "", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: published.Add(90 * time.Second)}, false},
+		{"rate limited while telling the repository from the release", func(api *githubtest.Server) {
+			api.FailNext(githubtest.Fault{Status: http.StatusNotFound}, githubtest.Fault{Status: http.StatusForbidden, RateLimitReset: reset})
+		}, "", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: reset}, false},
+		{"token refused", func(api *githubtest.Server) { api.FailNext(githubtest.Fault{Status: http.StatusUnauthorized}) }, "ghp_bad", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseDenied, Token: true}, false},
+		{"forbidden", func(api *githubtest.Server) { api.FailNext(githubtest.Fault{Status: http.StatusForbidden}) }, "ghp_x", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseDenied, Token: true}, false},
+		{"server error", func(api *githubtest.Server) { api.FailNext(githubtest.Fault{Status: http.StatusBadGateway}) }, "", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseUnavailable}, false},
+		{"no answer in time", func(api *githubtest.Server) { api.FailNext(githubtest.Fault{Hang: true}) }, "", "acme/payments", &bot.ReleaseError{Problem: bot.ReleaseUnavailable}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			api := githubtest.New(t)
+			api.AddRepo("acme/payments", false)
+			if c.setup != nil {
+				c.setup(api)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.fastErr {
+				go func() { <-api.Hung(); cancel() }() // the caller gives up, as the core's timeout does
+			}
+			_, err := lookup(t, api, c.token).Release(ctx, c.repo, "v9.9.9")
+			re, ok := errors.AsType[*bot.ReleaseError](err)
+			if !ok {
+				t.Fatalf("err = %v, want a *bot.ReleaseError", err)
+			}
+			if re.Problem != c.want.Problem || !re.ResetAt.Equal(c.want.ResetAt) || re.Token != c.want.Token {
+				t.Fatalf("err = %+v, want %+v", re, c.want)
+			}
+			if !errors.Is(err, &bot.ReleaseError{Problem: c.want.Problem}) {
+				t.Errorf("errors.Is does not match the problem")
+			}
+			if c.token != "" && strings.Contains(err.Error(), c.token) {
+				t.Errorf("the error shows the token: %v", err)
+			}
+		})
+	}
+}
+
+func TestReleaseNetworkFailure(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	url := down.URL + "/api/v3/"
+	down.Close()
+	r, err := github.NewReleases(github.Options{APIURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Release(context.Background(), "acme/payments", "v1")
+	if !errors.Is(err, bot.ErrReleaseUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewReleasesRefusesABadAPIURL(t *testing.T) {
+	for _, u := range []string{"api.github.com", "ftp://x/", "://"} {
+		if _, err := github.NewReleases(github.Options{APIURL: u}); err == nil {
+			t.Errorf("%q accepted", u)
+		}
+	}
+}

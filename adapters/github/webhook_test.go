@@ -1,0 +1,320 @@
+package github_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/upgradebot/upgradebot/adapters/github"
+	"github.com/upgradebot/upgradebot/adapters/github/githubtest"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+const secret = "webhook-secret"
+
+// fakeCore records the releases it is told of; block, when set, holds each
+// call until closed; fail makes calls fail.
+type fakeCore struct {
+	mu       sync.Mutex
+	releases []bot.Release
+	block    chan struct{}
+	entered  chan struct{}
+	fail     error
+}
+
+func (c *fakeCore) ReleasePublished(ctx context.Context, r bot.Release) (int, error) {
+	if c.entered != nil {
+		c.entered <- struct{}{}
+	}
+	if c.block != nil {
+		select {
+		case <-c.block:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail != nil {
+		return 0, c.fail
+	}
+	c.releases = append(c.releases, r)
+	return 1, nil
+}
+
+func (c *fakeCore) seen() []bot.Release {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]bot.Release(nil), c.releases...)
+}
+
+// memOnce is the store's Once in memory, with Forget.
+type memOnce struct {
+	mu   sync.Mutex
+	keys map[string]bool
+}
+
+func (m *memOnce) First(_ context.Context, key string, _ time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = map[string]bool{}
+	}
+	if m.keys[key] {
+		return false, nil
+	}
+	m.keys[key] = true
+	return true, nil
+}
+
+func (m *memOnce) Forget(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.keys, key)
+	return nil
+}
+
+type hookEnv struct {
+	t    *testing.T
+	core *fakeCore
+	hook *github.Webhook
+	srv  *httptest.Server
+}
+
+func newHook(t *testing.T, secret string, core *fakeCore) *hookEnv {
+	t.Helper()
+	h := github.NewWebhook(github.WebhookOptions{Secret: secret, Core: core, Once: &memOnce{}})
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Wait)
+	return &hookEnv{t: t, core: core, hook: h, srv: srv}
+}
+
+func (e *hookEnv) url() string { return e.srv.URL + github.PathWebhook }
+
+func (e *hookEnv) send(req *http.Request) int {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (e *hookEnv) deliver(event, delivery string, payload any) int {
+	e.t.Helper()
+	return e.send(githubtest.Delivery(e.t, e.url(), secret, event, delivery, payload))
+}
+
+var payments250 = githubtest.Release("acme/payments", "v2.5.0", "Payments 2.5.0", "## Changes\n* **faster** settlement", published)
+
+func TestWebhookRefusesDeliveriesNotSignedWithTheSecret(t *testing.T) {
+	payload := githubtest.ReleaseEvent("published", "acme/payments", payments250)
+	cases := []struct {
+		name   string
+		secret string // configured
+		sign   func(r *http.Request)
+	}{
+		{"no secret configured", "", func(r *http.Request) {
+			r.Header.Set("X-Hub-Signature-256", githubtest.Sign("", body(t, r)))
+		}},
+		{"no signature", secret, func(r *http.Request) { r.Header.Del("X-Hub-Signature-256") }},
+		{"only the SHA-1 signature", secret, func(r *http.Request) {
+			r.Header.Del("X-Hub-Signature-256")
+			r.Header.Set("X-Hub-Signature", "sha1=0123456789abcdef0123456789abcdef01234567")
+		}},
+		{"not hex", secret, func(r *http.Request) { r.Header.Set("X-Hub-Signature-256", "sha256=zz") }},
+		{"another secret", secret, func(r *http.Request) {
+			r.Header.Set("X-Hub-Signature-256", githubtest.Sign("guess", body(t, r)))
+		}},
+		{"the body changed", secret, func(r *http.Request) {
+			b := body(t, r)
+			r.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, b))
+			b = []byte(strings.Replace(string(b), "v2.5.0", "v6.6.6", 1))
+			r.Body, r.ContentLength = readCloser(b), int64(len(b))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newHook(t, c.secret, &fakeCore{})
+			req := githubtest.Delivery(t, e.url(), secret, "release", "d-1", payload)
+			c.sign(req)
+			if got := e.send(req); got != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401", got)
+			}
+			e.hook.Wait()
+			if n := len(e.core.seen()); n != 0 {
+				t.Fatalf("an unsigned delivery was acted on %d times", n)
+			}
+		})
+	}
+}
+
+func TestWebhookRefusesBodiesOverOneMiB(t *testing.T) {
+	e := newHook(t, secret, &fakeCore{})
+	big := []byte(`{"action":"published","padding":"` + strings.Repeat("x", 1<<20) + `"}`)
+	req := githubtest.Unsigned(t, e.url(), "release", "d-big", big)
+	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, big))
+	if got := e.send(req); got != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", got)
+	}
+	// Without a Content-Length too (chunked).
+	req = githubtest.Unsigned(t, e.url(), "release", "d-big2", nil)
+	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, big))
+	req.Body, req.ContentLength = readCloser(big), -1
+	if got := e.send(req); got != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked: status %d, want 413", got)
+	}
+}
+
+func TestWebhookAnswersPingAndIgnoresOtherEvents(t *testing.T) {
+	e := newHook(t, secret, &fakeCore{})
+	draft := githubtest.Release("acme/payments", "v2.6.0", "", "", published)
+	draft.Draft = gh.Bool(true)
+	cases := []struct {
+		name, event string
+		payload     any
+	}{
+		{"ping", "ping", &gh.PingEvent{Zen: gh.String("Keep it logically awesome."), HookID: gh.Int64(42)}},
+		{"push", "push", &gh.PushEvent{Ref: gh.String("refs/heads/main")}},
+		{"release edited", "release", githubtest.ReleaseEvent("edited", "acme/payments", payments250)},
+		{"release created", "release", githubtest.ReleaseEvent("created", "acme/payments", payments250)},
+		{"pre-release announced", "release", githubtest.ReleaseEvent("prereleased", "acme/payments", payments250)},
+		{"draft", "release", githubtest.ReleaseEvent("published", "acme/payments", draft)},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := e.deliver(c.event, "d-"+string(rune('a'+i)), c.payload); got != http.StatusNoContent {
+				t.Fatalf("status %d, want 204", got)
+			}
+		})
+	}
+	e.hook.Wait()
+	if n := len(e.core.seen()); n != 0 {
+		t.Fatalf("ignored events reached the core %d times", n)
+	}
+	req := githubtest.Unsigned(t, e.url(), "release", "d-bad", []byte(`{"action":`))
+	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, []byte(`{"action":`)))
+	if got := e.send(req); got != http.StatusBadRequest {
+		t.Fatalf("a signed body that is not JSON: status %d, want 400", got)
+	}
+}
+
+func TestWebhookAnswersAtOnceAndActsAfter(t *testing.T) {
+	core := &fakeCore{block: make(chan struct{}), entered: make(chan struct{}, 1)}
+	e := newHook(t, secret, core)
+	if got := e.deliver("release", "d-1", githubtest.ReleaseEvent("published", "acme/payments", payments250)); got != http.StatusAccepted {
+		t.Fatalf("status %d, want 202", got)
+	}
+	<-core.entered // answered while the core is still at work
+	close(core.block)
+	e.hook.Wait()
+	got := core.seen()
+	want := bot.Release{Repo: "acme/payments", Tag: "v2.5.0", Name: "Payments 2.5.0", URL: "https://github.com/acme/payments/releases/tag/v2.5.0",
+		Notes: "# Changes\n- **faster** settlement", At: published, Author: "octocat"}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("core got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestWebhookActsOncePerDeliveryAndPerRelease(t *testing.T) {
+	e := newHook(t, secret, &fakeCore{})
+	pub := githubtest.ReleaseEvent("published", "acme/payments", payments250)
+	steps := []struct {
+		name, delivery string
+		payload        any
+		want           int
+	}{
+		{"published", "d-1", pub, http.StatusAccepted},
+		{"redelivered", "d-1", pub, http.StatusNoContent},
+		{"released, the same news", "d-2", githubtest.ReleaseEvent("released", "Acme/Payments", payments250), http.StatusNoContent},
+		{"another release", "d-3", githubtest.ReleaseEvent("published", "acme/payments", githubtest.Release("acme/payments", "v2.5.1", "", "", published)), http.StatusAccepted},
+	}
+	for _, s := range steps {
+		if got := e.deliver("release", s.delivery, s.payload); got != s.want {
+			t.Fatalf("%s: status %d, want %d", s.name, got, s.want)
+		}
+	}
+	// A pre-release published, then made a full release: both are news.
+	pre := githubtest.Release("acme/payments", "v3.0.0", "", "", published)
+	pre.Prerelease = gh.Bool(true)
+	full := githubtest.Release("acme/payments", "v3.0.0", "", "", published)
+	for i, ev := range []*gh.ReleaseEvent{githubtest.ReleaseEvent("published", "acme/payments", pre), githubtest.ReleaseEvent("released", "acme/payments", full)} {
+		if got := e.deliver("release", "d-pre-"+string(rune('0'+i)), ev); got != http.StatusAccepted {
+			t.Fatalf("pre-release step %d: status %d", i, got)
+		}
+	}
+	e.hook.Wait()
+	var tags []string
+	for _, r := range e.core.seen() {
+		tags = append(tags, r.Tag)
+	}
+	if got := strings.Join(tags, " "); got != "v2.5.0 v2.5.1 v3.0.0 v3.0.0" {
+		t.Fatalf("acted on %s", got)
+	}
+}
+
+func TestWebhookTakesAFormEncodedPayload(t *testing.T) {
+	e := newHook(t, secret, &fakeCore{})
+	js := `{"action":"published","release":{"tag_name":"v2.5.0","html_url":"https://github.com/acme/payments/releases/tag/v2.5.0"},"repository":{"full_name":"acme/payments"}}`
+	form := []byte(url.Values{"payload": {js}}.Encode())
+	req := githubtest.Unsigned(t, e.url(), "release", "d-form", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, form))
+	if got := e.send(req); got != http.StatusAccepted {
+		t.Fatalf("status %d, want 202", got)
+	}
+	e.hook.Wait()
+	if got := e.core.seen(); len(got) != 1 || got[0].Tag != "v2.5.0" {
+		t.Fatalf("core got %+v", got)
+	}
+}
+
+func TestWebhookDeliveryThatFailedMayBeRedelivered(t *testing.T) {
+	core := &fakeCore{fail: errors.New("redis: connection refused")}
+	e := newHook(t, secret, core)
+	pub := githubtest.ReleaseEvent("published", "acme/payments", payments250)
+	if got := e.deliver("release", "d-1", pub); got != http.StatusAccepted {
+		t.Fatalf("status %d", got)
+	}
+	e.hook.Wait()
+	core.mu.Lock()
+	core.fail = nil
+	core.mu.Unlock()
+	if got := e.deliver("release", "d-1", pub); got != http.StatusAccepted {
+		t.Fatalf("redelivery after a failure: status %d, want 202", got)
+	}
+	e.hook.Wait()
+	if n := len(core.seen()); n != 1 {
+		t.Fatalf("acted %d times", n)
+	}
+}
+
+func body(t *testing.T, r *http.Request) []byte {
+	t.Helper()
+	rc, err := r.GetBody()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
