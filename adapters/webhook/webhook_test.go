@@ -290,4 +290,3 @@ func TestOnceAcrossReplicas(t *testing.T) {
 		}
 	}
 }
-
