@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,7 +59,14 @@ func (s *statusServe) pressButton(user, channel, id, scope string) string {
 }
 
 func TestMetricsOnARunningServe(t *testing.T) {
-	s := startStatusServe(t, false)
+	// A webhook receiver that takes every event.
+	var received atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		received.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+	s := startStatusServe(t, false, fmt.Sprintf("[[webhooks]]\nurl = %q\nsecret = \"metrics-hook-secret\"\n", hook.URL+"/events"))
 	before := s.scrape()
 	for _, want := range []string{"go_goroutines", "process_resident_memory_bytes", "upgradebot_acks_total", "upgradebot_upgrades"} {
 		if _, ok := before[want]; !ok {
@@ -130,6 +139,15 @@ func TestMetricsOnARunningServe(t *testing.T) {
 	moved("upgradebot_platform_api_calls_total", 3, append(slack, "method", "chat.postMessage")...)
 	moved("upgradebot_platform_api_calls_total", 1, append(slack, "method", "response_url", "outcome", "ok")...)
 	moved("upgradebot_platform_api_rate_limited_total", 0)
+
+	// The webhook deliverer counts what it delivered: scheduled, acknowledged,
+	// scheduled, cancelled.
+	s.api.Eventually(t, 15*time.Second, "the events delivered to the webhook", func() bool {
+		return received.Load() >= 4 && s.scrape().Value("upgradebot_webhook_deliveries_total", "outcome", "delivered") == float64(received.Load())
+	})
+	if _, ok := after["upgradebot_webhook_backlog"]; !ok {
+		t.Error("/metrics lacks upgradebot_webhook_backlog")
+	}
 
 	// Bounded labels: no upgrade, user or channel id, whatever the label.
 	ids := regexp.MustCompile(`(?i)^(upg-)?\d+$|U0ALICE|U0BOB|C0PAY|C0CHECKOUT|C0OPS|payments|checkout`)

@@ -45,7 +45,8 @@ type statusServe struct {
 	redis  store.Options
 }
 
-func startStatusServe(t *testing.T, public bool) *statusServe {
+// extra is appended to the configuration file (more TOML tables).
+func startStatusServe(t *testing.T, public bool, extra ...string) *statusServe {
 	t.Helper()
 	api := slacktestapi.New(t)
 	addr := freeAddr(t)
@@ -89,7 +90,7 @@ name = "checkout"
 owners = ["bob"]
 channels = ["slack:C0CHECKOUT"]
 depends_on = ["payments"]
-`, addr, redisConf, api.APIURL(), statusToken, public)), 0o600)
+`, addr, redisConf, api.APIURL(), statusToken, public)+strings.Join(extra, "\n")), 0o600)
 	startServe(t, cfg)
 	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg, redis: o}
 	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
