@@ -41,7 +41,7 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 	}
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	statuses, err := webhooks(cfg, st, quiet).Status(qctx, 5)
+	statuses, err := webhooks(cfg, st, nil, quiet).Status(qctx, 5)
 	if err != nil {
 		fmt.Fprintf(stderr, "upgradebot webhooks: %v\n", err)
 		return 1

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/upgradebot/upgradebot/adapters/console"
+	"github.com/upgradebot/upgradebot/adapters/metrics"
 	"github.com/upgradebot/upgradebot/adapters/web"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/config"
@@ -402,23 +403,26 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	if err != nil {
 		return err
 	}
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log})
+	met := metrics.New()
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log, Observer: met})
+	met.WatchStore(metrics.Store{Upgrades: b, Backlog: b.Scheduler(), Logger: log})
 
 	mux := http.NewServeMux()
 	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}
-	adapters, err := buildAdapters(cfg, bc, b, st, router, mux, health, log)
+	adapters, err := buildAdapters(cfg, bc, b, st, router, mux, health, met, log)
 	if err != nil {
 		return err
 	}
 	adapters = append(adapters, githubWebhook(cfg, b, st, mux, log))
 	health.Routes(mux)
+	mux.Handle("GET /metrics", met.Handler())
 	// The status surface: API, live events, service status, calendar, feed and page.
 	surface := web.New(web.Options{Core: b, Tokens: cfg.API.Tokens, Public: cfg.API.Public, PublicURL: cfg.Server.PublicURL, Events: st, Logger: log})
 	surface.Routes(mux)
 	// Outbound webhooks: their consumer groups exist before any command
 	// runs, so no event recorded from now on is missed.
 	if len(cfg.Webhooks) > 0 {
-		hooks := webhooks(cfg, st, log)
+		hooks := webhooks(cfg, st, met, log)
 		if err := hooks.Prepare(ctx); err != nil {
 			return err
 		}

@@ -45,9 +45,10 @@ type statusServe struct {
 	redis  store.Options
 }
 
-func startStatusServe(t *testing.T, public bool) *statusServe {
+// extra is appended to the configuration file (more TOML tables).
+func startStatusServe(t *testing.T, public bool, extra ...string) *statusServe {
 	t.Helper()
-	return startStatusServeWith(t, serveSetup{public: public})
+	return startStatusServeWith(t, serveSetup{public: public, extra: strings.Join(extra, "\n")})
 }
 
 // serveSetup varies the status serve: extra configuration appended to the

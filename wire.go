@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	githubadapter "github.com/upgradebot/upgradebot/adapters/github"
+	"github.com/upgradebot/upgradebot/adapters/metrics"
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
 	"github.com/upgradebot/upgradebot/adapters/web"
 	"github.com/upgradebot/upgradebot/adapters/webhook"
@@ -18,13 +19,13 @@ import (
 // buildAdapters builds the enabled platform adapters: each registers its
 // HTTP routes, its Messenger in the router and its readiness check, and
 // returns its run loop for serve to start. Nothing connects yet.
-func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store, router bot.Router, mux *http.ServeMux, health *web.Health, log *slog.Logger) ([]func(context.Context) error, error) {
+func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store, router bot.Router, mux *http.ServeMux, health *web.Health, met *metrics.Metrics, log *slog.Logger) ([]func(context.Context) error, error) {
 	var runs []func(context.Context) error
 	if cfg.Slack.Enabled {
 		sa, err := slackadapter.New(slackadapter.Options{
 			BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken, SigningSecret: cfg.Slack.SigningSecret,
 			APIURL: cfg.Slack.APIURL, Mode: cfg.Slack.Mode, Command: cfg.Slack.Command,
-			Core: b, Groups: bc.Groups, Logger: log,
+			Core: b, Groups: bc.Groups, Logger: log, Observer: met,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
@@ -38,12 +39,12 @@ func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store
 }
 
 // webhooks builds the delivery of events to the [[webhooks]] endpoints.
-func webhooks(cfg config.Config, st *store.Store, log *slog.Logger) *webhook.Deliverer {
+func webhooks(cfg config.Config, st *store.Store, obs webhook.Observer, log *slog.Logger) *webhook.Deliverer {
 	var eps []webhook.Endpoint
 	for _, w := range cfg.Webhooks {
 		eps = append(eps, webhook.Endpoint{URL: w.URL, Secret: w.Secret, Events: w.Events})
 	}
-	return webhook.New(webhook.Options{Endpoints: eps, Stream: st, Ledger: st, Logger: log})
+	return webhook.New(webhook.Options{Endpoints: eps, Stream: st, Ledger: st, Observer: obs, Logger: log})
 }
 
 // githubReleases is the release lookup of [github] that link and

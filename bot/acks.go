@@ -118,12 +118,20 @@ type ButtonPress struct {
 // the state, records the acknowledgments, their decisions and events, and
 // the delivery, in one step.
 func (b *Bot) Press(ctx context.Context, p ButtonPress) Message {
+	t0 := time.Now()
+	m, err := b.press(ctx, p)
+	b.observeCommand(p.Actor, CommandPress, m, err, t0)
+	return m
+}
+
+// press is Press; err is why recording the acknowledgment failed.
+func (b *Bot) press(ctx context.Context, p ButtonPress) (Message, error) {
 	id, err := commands.ParseID(p.Button.UpgradeID)
 	if err != nil {
-		return errorMessage(T(fmt.Sprintf("Unknown upgrade %q.", p.Button.UpgradeID)))
+		return errorMessage(T(fmt.Sprintf("Unknown upgrade %q.", p.Button.UpgradeID))), nil
 	}
 	if s := p.Button.Scope; s != "" && !ValidScope(s) {
-		return errorMessage(T(fmt.Sprintf("Unknown acknowledgment scope %q; use brief or rollback.", s)))
+		return errorMessage(T(fmt.Sprintf("Unknown acknowledgment scope %q; use brief or rollback.", s))), nil
 	}
 	ctx, t0 := NewRequest(ctx), time.Now()
 	m, err := b.ack(ctx, p.Actor, id, p.Button.Scope, p.Delivery)
@@ -135,7 +143,7 @@ func (b *Bot) Press(ctx context.Context, p ButtonPress) Message {
 			slog.String("upgrade", commands.FormatID(id)), slog.String("scope", p.Button.Scope), slog.String("outcome", outcome(m, err)),
 			slog.Duration("took", time.Since(t0)))
 	}
-	return m
+	return m, err
 }
 
 // ackable refuses an acknowledgment that asks for nothing: of a finished
@@ -209,6 +217,9 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 			b.ev.recorded(w.Entries[i].Event)
 		}
 	}
+	if recorded {
+		b.observeAcks(ctx, u, scope, res.First, now)
+	}
 	if !recorded {
 		stands := res.Standing[0]
 		if stands.Who != self && b.dir.KeyOf(stands.Via) != self {
@@ -242,12 +253,42 @@ func (h *heads) get(ctx context.Context, st Store, id int) (*Upgrade, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := &Upgrade{ID: u.ID, Service: u.Service, Version: u.Version, Audience: u.Audience, State: u.State}
+	return h.put(u), nil
+}
+
+// put caches the head of u and returns it. CreatedAt and FinishedAt tell
+// when the notices that acknowledgments answer went out; FinishedAt is set
+// once, when the upgrade ends.
+func (h *heads) put(u *Upgrade) *Upgrade {
+	head := &Upgrade{ID: u.ID, Service: u.Service, Version: u.Version, Audience: u.Audience, State: u.State,
+		CreatedAt: u.CreatedAt, FinishedAt: u.FinishedAt}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil || len(h.m) >= h.max {
 		h.m = make(map[int]*Upgrade)
 	}
-	h.m[id] = head
-	return head, nil
+	h.m[u.ID] = head
+	return head
+}
+
+// observeAcks tells the observer of each acknowledgment recorded now (first)
+// and how long after its notice. A rollback acknowledged through a head
+// cached before the rollback reads the upgrade once for its time, and
+// caches that.
+func (b *Bot) observeAcks(ctx context.Context, u *Upgrade, scope string, first []bool, now time.Time) {
+	at := noticeSince(u, scope)
+	if at.IsZero() && scope == ScopeRollback {
+		if full, err := load(ctx, b.store, u.ID); err == nil {
+			at = noticeSince(b.heads.put(full), scope)
+		}
+	}
+	since := time.Duration(-1) // unknown
+	if !at.IsZero() {
+		since = max(now.Sub(at), 0)
+	}
+	for _, f := range first {
+		if f {
+			b.obs.Ack(scope, since)
+		}
+	}
 }

@@ -31,6 +31,7 @@ type Options struct {
 	Sinks     []EventSink // optional
 	Now       Clock       // defaults to time.Now
 	Logger    *slog.Logger
+	Observer  Observer // optional: metrics
 	// Queue, when set, gives the Bot a Scheduler on it (reminders, window
 	// open, overrun, escalation), tuned by Scheduler.
 	Queue     JobQueue
@@ -73,6 +74,7 @@ type Bot struct {
 	heads    *heads  // what a press needs of an upgrade, cached
 	once     Once    // de-duplicates re-sent commands that change something; optional
 	recent   *recent // de-duplicates re-sent reads, in memory
+	obs      Observer
 	// releaseTimeout bounds one release lookup.
 	releaseTimeout time.Duration
 }
@@ -84,6 +86,9 @@ func New(o Options) *Bot {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = NopObserver{}
 	}
 	if o.Config.DefaultLocation == nil {
 		o.Config.DefaultLocation = time.UTC
@@ -113,8 +118,9 @@ func New(o Options) *Bot {
 		cfg:    o.Config, dir: dir, store: o.Store, releases: o.Releases, now: o.Now, log: o.Logger,
 		out:     newDelivery(o.Store, o.Messenger, dir, o.Now, o.Logger, interval),
 		recover: o.Recover, releaseTimeout: o.ReleaseTimeout,
-		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL),
+		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL), obs: o.Observer,
 	}
+	b.out.obs = o.Observer
 	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, queue: b.out.out.enqueue}
 	b.ev.outbox, _ = o.Store.(EventOutbox)
 	if o.Queue != nil {
@@ -126,9 +132,6 @@ func New(o Options) *Bot {
 
 // Scheduler returns the scheduler, nil without Options.Queue.
 func (b *Bot) Scheduler() *Scheduler { return b.sched }
-
-// OnDeliveryFailure installs a counter of undelivered notices (metrics).
-func (b *Bot) OnDeliveryFailure(fn func(Kind)) { b.out.onFailure.Store(&fn) }
 
 // Directory tells who is who, for adapters that render mentions or list people.
 func (b *Bot) Directory() *Directory { return b.dir }
@@ -238,6 +241,7 @@ func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 			m = errorMessage(T(err.Error()))
 		}
 		b.logCommand(ctx, inv, "unparsed", nil, m, nil, t0)
+		b.observeCommand(inv.Actor, verbOf(text), m, nil, t0)
 		return m
 	}
 	return b.do(ctx, inv, cmd, t0)
@@ -252,7 +256,9 @@ func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 t
 	if dup, err := b.duplicate(ctx, inv, cmd); err != nil {
 		b.log.WarnContext(ctx, "de-duplication unavailable; running the command", "err", err)
 	} else if dup {
-		return Message{Kind: KindDuplicate}
+		m := Message{Kind: KindDuplicate}
+		b.observeCommand(inv.Actor, cmd.Name(), m, nil, t0)
+		return m
 	}
 	m, err := b.execute(ctx, inv, cmd)
 	if err != nil {
@@ -263,6 +269,7 @@ func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 t
 		m = refused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)
 	}
 	b.logCommand(ctx, inv, cmd.Name(), cmd, m, err, t0)
+	b.observeCommand(inv.Actor, cmd.Name(), m, err, t0)
 	return m
 }
 
@@ -285,17 +292,21 @@ func (b *Bot) logCommand(ctx context.Context, inv Invocation, name string, cmd c
 func outcome(m Message, err error) string {
 	switch {
 	case err != nil && ErrorCode(err) == EINTERNAL:
-		return "error"
+		return OutcomeError
 	case err != nil || m.Kind == KindError:
-		return "refused"
+		return OutcomeRefused
 	}
-	return "ok"
+	return OutcomeOK
 }
 
-// platformOf is the platform of an id ("slack:U1" → "slack").
+// platformOf is the platform of an id ("slack:U1" → "slack"), without
+// allocating; "unknown" for an id without a prefix, so that it never
+// carries an id.
 func platformOf(id string) string {
-	p, _, _ := strings.Cut(id, ":")
-	return p
+	if p, _, ok := strings.Cut(id, ":"); ok && p != "" {
+		return p
+	}
+	return "unknown"
 }
 
 // commandUpgrade is the upgrade a command names, 0 for none.

@@ -26,12 +26,11 @@ type Delivery struct {
 	out     *outbox
 	notices NoticeLog // nil: command notices live in memory only
 	seq     atomic.Uint64
-	// onFailure counts undelivered notices (metrics); optional.
-	onFailure atomic.Pointer[func(Kind)]
+	obs     Observer // counts what reached its place and what did not
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
-	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval)}
+	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}}
 	d.notices, _ = st.(NoticeLog)
 	return d
 }
@@ -106,6 +105,8 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		}
 		if err != nil {
 			fails = append(fails, d.failure(ctx, u, kind, t.Channel, err))
+		} else {
+			d.obs.Notice(kind, NoticePosted)
 		}
 		if track {
 			mctx, cancel := bookkeeping(ctx)
@@ -154,9 +155,7 @@ func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {
 	d.log.ErrorContext(ctx, "notice not delivered", "upgrade", u.Key(), "notice", k, "target", target, "err", err)
-	if fn := d.onFailure.Load(); fn != nil {
-		(*fn)(k)
-	}
+	d.obs.Notice(k, NoticeFailed)
 	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: ErrorDetail(err)}
 }
 
@@ -211,6 +210,7 @@ func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) erro
 			fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
 			continue
 		}
+		d.obs.Notice(KindRoot, NoticePosted)
 		refs = append(refs, ref)
 	}
 	if len(refs) > 0 {
@@ -285,7 +285,10 @@ func (d *Delivery) refreshRoot(id int) {
 		root := d.dir.Root(u, acks)
 		for _, t := range u.Threads {
 			if err := d.msg.Edit(ctx, t, root); err != nil {
+				d.obs.Notice(KindRoot, NoticeEditFailed)
 				d.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+			} else {
+				d.obs.Notice(KindRoot, NoticeEdited)
 			}
 		}
 		if _, _, now, ok := version(); ok && now != shown {
@@ -304,6 +307,7 @@ func (d *Delivery) toPerson(ctx context.Context, p Principal, m Message) error {
 		if err == nil {
 			d.log.LogAttrs(ctx, slog.LevelInfo, "notice", slog.String("notice", string(m.Kind)), slog.String("upgrade", m.UpgradeID),
 				slog.String("platform", platformOf(id)), slog.String("to", p.Key), slog.String("outcome", "posted"))
+			d.obs.Notice(m.Kind, NoticePosted)
 			return nil
 		}
 		errs = append(errs, err)

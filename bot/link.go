@@ -377,9 +377,9 @@ func (b *Bot) releaseOut(ctx context.Context, s Service, r Release) {
 	for _, ch := range s.Channels {
 		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
 			b.log.ErrorContext(ctx, "notice not delivered", "notice", KindReleaseOut, "service", s.Name, "target", ch, "err", err)
-			if fn := b.out.onFailure.Load(); fn != nil {
-				(*fn)(KindReleaseOut)
-			}
+			b.out.obs.Notice(KindReleaseOut, NoticeFailed)
+		} else {
+			b.out.obs.Notice(KindReleaseOut, NoticePosted)
 		}
 	}
 }

@@ -122,6 +122,27 @@ type Planner interface {
 // Clock tells the time; tests and the console move it by hand.
 type Clock func() time.Time
 
+// Observer is told what the core did, for metrics. Every method is called
+// on a hot path: it must be cheap and never block. The labels it is given
+// are bounded (platform prefixes, subcommand verbs, kinds, scopes,
+// outcomes), never ids or free text. NopObserver is the default.
+type Observer interface {
+	// Command: a command or button press was answered. platform is the
+	// invoker's id prefix ("slack"); command the subcommand verb, "press"
+	// for an Acknowledge button, "unknown" for text naming none; outcome
+	// one of the Outcome constants; took is how long the answer took.
+	Command(platform, command, outcome string, took time.Duration)
+	// Notice: one notice reached, or failed to reach, one place (a thread,
+	// a channel, a person); outcome is one of the Notice constants.
+	Notice(kind Kind, outcome string)
+	// Ack: one acknowledgment of scope was recorded, since after the notice
+	// it answers (the pre-brief: the upgrade was scheduled; the rollback
+	// alert: it was rolled back); since is negative when that is unknown.
+	Ack(scope string, since time.Duration)
+	// Job: the scheduler started a due job of kind, lag after it was due.
+	Job(kind JobKind, lag time.Duration)
+}
+
 // JobQueue is the durable schedule of due jobs shared by every replica.
 type JobQueue interface {
 	// ReplaceJobs makes jobs the complete set of pending jobs of the upgrade,
@@ -187,6 +208,13 @@ type Forgetter interface {
 type DeliveryLog interface {
 	Delivered(ctx context.Context, j Job) ([]string, error)
 	MarkDelivered(ctx context.Context, j Job, part string) error
+}
+
+// DueCounter is an optional capability of a JobQueue: how many jobs are
+// due at or before now and not being run by any replica (pending, or
+// leased by a claim that ran out), the backlog of every scheduler.
+type DueCounter interface {
+	DueJobs(ctx context.Context, now time.Time) (int, error)
 }
 
 // PlannedRevisions is an optional capability of a JobQueue: the revision

@@ -455,14 +455,18 @@ func TestReleasePublishedWithNoUpgradeSaysItIsOut(t *testing.T) {
 }
 
 func TestReleaseOutThatCannotBePostedIsCounted(t *testing.T) {
-	f := newReleaseFixture(t, nil, withRepo)
-	var failed []bot.Kind
-	f.b.OnDeliveryFailure(func(k bot.Kind) { failed = append(failed, k) })
+	obs := &observed{}
+	cfg := testConfig()
+	withRepo(&cfg)
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: cfg, Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
+		Now: f.clock.Now, RefreshIntervalSet: true, Observer: obs})
+	t.Cleanup(f.b.Flush)
 	f.rec.Fail("test:#payments", fmt.Errorf("channel_not_found"))
 	if _, err := f.b.ReleasePublished(context.Background(), published("v2.5.0")); err != nil {
 		t.Fatal(err)
 	}
-	if len(failed) != 1 || failed[0] != bot.KindReleaseOut {
-		t.Errorf("failures counted: %v", failed)
+	if got := obs.take(); !slices.Contains(got, "notice release_out failed") {
+		t.Errorf("failures counted: %v", got)
 	}
 }

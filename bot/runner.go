@@ -19,6 +19,7 @@ type runner struct {
 	now  Clock
 	log  *slog.Logger
 	exec func(ctx context.Context, j Job) error
+	obs  Observer // hears how late each job starts
 }
 
 // loop runs due jobs until ctx ends, sleeping until the next due time (at
@@ -172,6 +173,7 @@ func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int
 // survives ctx (shutdown) by Options.Grace, so a notice being sent is not
 // cut off halfway without need.
 func (r *runner) runJob(ctx context.Context, j Job, budget time.Duration) error {
+	r.obs.Job(j.Kind, max(r.now().Sub(j.Due), 0))
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {

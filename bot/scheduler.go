@@ -111,7 +111,7 @@ func newScheduler(p schedulerParts, o SchedulerOptions, now Clock, log *slog.Log
 		rules: PlanRules{Reminders: p.cfg.Reminders, EscalateAfter: p.cfg.EscalateAfter}}
 	s.once, _ = p.queue.(Once)
 	s.dlog, _ = p.queue.(DeliveryLog)
-	s.run = &runner{q: p.queue, o: o, now: o.Now, log: o.Logger, exec: s.execute}
+	s.run = &runner{q: p.queue, o: o, now: o.Now, log: o.Logger, exec: s.execute, obs: p.out.obs}
 	return s
 }
 
@@ -148,6 +148,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // its clock from one to the next).
 func (s *Scheduler) NextDue(ctx context.Context) (time.Time, bool, error) {
 	return s.queue.NextDue(ctx)
+}
+
+// Backlog counts the jobs due now that no replica is running: the backlog
+// of every scheduler sharing the queue, for metrics. A queue that cannot
+// count them (DueCounter) gives errors.ErrUnsupported.
+func (s *Scheduler) Backlog(ctx context.Context) (int, error) {
+	c, ok := s.queue.(DueCounter)
+	if !ok {
+		return 0, errors.ErrUnsupported
+	}
+	return c.DueJobs(ctx, s.o.Now())
 }
 
 // RunDue runs every job due now and reports how many it started (see runner).

@@ -158,6 +158,16 @@ func guessSubcommand(text string) string {
 	return strings.ToLower(f[0])
 }
 
+// Subcommand is the known subcommand that text names ("schedule"), or ""
+// when it names none; logs and metrics use it for text that did not parse,
+// and stay bounded to the subcommands there are.
+func Subcommand(text string) string {
+	if name := guessSubcommand(text); lookup(name) != nil {
+		return name
+	}
+	return ""
+}
+
 // suggest finds the subcommand the user probably meant: a unique prefix
 // ("sched") or a small typo ("shedule", "rolback").
 func suggest(word string) string {

@@ -59,6 +59,7 @@ type Options struct {
 	Now        func() time.Time // signature checks and caches; default time.Now
 	Logger     *slog.Logger
 	HTTPClient *http.Client // Web API and response_url calls; default has a 15 s timeout
+	Observer   Observer     // counts the calls to Slack (metrics); optional
 }
 
 // Core is what the adapter needs of the bot (*bot.Bot): run what a user
@@ -93,6 +94,7 @@ type Adapter struct {
 	now     func() time.Time
 	log     *slog.Logger
 	http    *http.Client
+	obs     Observer
 
 	tz     *tzCache
 	groups groupCache
@@ -170,6 +172,9 @@ func New(o Options) (*Adapter, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: pooledTransport()}
 	}
@@ -192,7 +197,7 @@ func New(o Options) (*Adapter, error) {
 	a := &Adapter{
 		mode: o.Mode, cmdName: o.Command, secret: []byte(o.SigningSecret),
 		client: client, api: client, core: o.Core, style: style{command: o.Command},
-		now: o.Now, log: log, http: o.HTTPClient,
+		now: o.Now, log: log, http: o.HTTPClient, obs: o.Observer,
 		retry:   defaultRetry,
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}

@@ -277,6 +277,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 	backoff := a.retry.base
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
+		a.observe(method, err)
 		if err == nil {
 			return nil
 		}
@@ -308,6 +309,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 			return fail
 		}
 		a.log.WarnContext(ctx, "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait.String())
+		a.obs.APIRetry(Platform, method)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

@@ -69,6 +69,7 @@ func (a *Adapter) groupMembers(ctx context.Context, id string) map[string]bool {
 		return e.users
 	}
 	users, err := a.api.GetUserGroupMembersContext(ctx, id)
+	a.observe("usergroups.users.list", err)
 	if err != nil {
 		a.log.WarnContext(ctx, "usergroups.users.list failed; using the last known members", "group", id, "code", errorCode(err))
 		return e.users

@@ -161,6 +161,7 @@ func (a *Adapter) workspaceURL(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	resp, err := a.api.AuthTestContext(ctx)
+	a.observe("auth.test", err)
 	if err != nil || resp == nil {
 		a.log.WarnContext(ctx, "auth.test failed; threads get no links for now", "code", errorCode(err))
 		return ""

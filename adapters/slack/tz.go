@@ -71,6 +71,7 @@ func (a *Adapter) location(ctx context.Context, user string) *time.Location {
 	ctx, cancel := context.WithTimeout(ctx, tzLookupTimeout)
 	defer cancel()
 	u, err := a.api.GetUserInfoContext(ctx, user)
+	a.observe("users.info", err)
 	if err != nil {
 		a.log.WarnContext(ctx, "users.info failed; using the default time zone", "user", user, "code", errorCode(err))
 		a.tz.put(user, nil, tzFailureTTL)
