@@ -183,9 +183,6 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 // notBuilt returns what this version cannot serve: settings that would make
 // serve refuse to start (problems) and configured keys it ignores.
 func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
-	if cfg.Discord.Enabled {
-		problems = append(problems, config.Problem{Path: "discord.enabled", Msg: "this version has no Discord adapter yet; set discord.enabled = false"})
-	}
 	if cfg.GitHub.Token != "" || cfg.GitHub.WebhookSecret != "" {
 		ignored = append(ignored, "github")
 	}
