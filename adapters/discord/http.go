@@ -126,7 +126,7 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
 		return
 	}
-	if i.Type == 0 || (i.Type != discordgo.InteractionPing && (i.ID == "" || i.Data == nil)) {
+	if i.Type == 0 || (i.Type != discordgo.InteractionPing && (i.ID == "" || !hasData(&i))) {
 		a.refuse(w, r, http.StatusBadRequest, "payload without type, id or data")
 		return
 	}

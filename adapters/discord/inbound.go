@@ -24,6 +24,15 @@ type responder func(ctx context.Context, r *discordgo.InteractionResponse) error
 // interaction handles one interaction: a command, a press, an
 // autocomplete, or Discord's PING.
 func (a *Adapter) interaction(ctx context.Context, i *discordgo.Interaction, respond responder) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.ErrorContext(ctx, "interaction handler panicked", "interaction", i.ID, "panic", fmt.Sprint(r))
+		}
+	}()
+	if i.Type != discordgo.InteractionPing && !hasData(i) {
+		a.respond(ctx, i, respond, a.private(notOurs("Discord sent this interaction without its data; try again.")))
+		return
+	}
 	switch i.Type {
 	case discordgo.InteractionPing:
 		a.respond(ctx, i, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
@@ -39,6 +48,20 @@ func (a *Adapter) interaction(ctx context.Context, i *discordgo.Interaction, res
 	default:
 		a.respond(ctx, i, respond, a.private(notOurs("upgradebot does not handle this kind of interaction.")))
 	}
+}
+
+// hasData reports whether an interaction carries the data of its type
+// (discordgo's accessors panic otherwise, and decode a missing one as empty).
+func hasData(i *discordgo.Interaction) bool {
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
+		d, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		return ok && d.Name != ""
+	case discordgo.InteractionMessageComponent:
+		d, ok := i.Data.(discordgo.MessageComponentInteractionData)
+		return ok && d.CustomID != ""
+	}
+	return i.Data != nil
 }
 
 func notOurs(s string) bot.Message {
