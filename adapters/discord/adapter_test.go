@@ -3,9 +3,6 @@ package discord
 import (
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/bwmarrin/discordgo"
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 )
@@ -46,8 +43,40 @@ func TestScheduleAndPress(t *testing.T) {
 			if !strings.Contains(root.Text(), "Acknowledged 1/3 · waiting for <@1001> <@&3001>") {
 				t.Errorf("root after the press:\n%s", root.Text())
 			}
-			_ = discordgo.EndpointAPI
-			_ = time.Second
 		})
+	}
+}
+
+// TestOwnerRole: a member holding a role named as an owner may change the
+// service's upgrades and her press answers for the role, read from the
+// interaction's member.roles without asking Discord.
+func TestOwnerRole(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	if ans := f.send(f.api.Command(zed, chOps, "schedule", O("service", "checkout"), O("version", "v3"), O("when", "in 2h"))); !strings.Contains(ans.Text(), "You are not allowed to schedule upgrades of checkout") {
+		t.Fatalf("zed without the role: %s", ans.Text())
+	}
+	ans := f.send(f.api.Command(carol, chOps, "schedule", O("service", "checkout"), O("version", "v3"), O("when", "in 2h")))
+	if !strings.Contains(ans.Text(), "Scheduled **UPG-1 checkout v3**") {
+		t.Fatalf("carol with the owner role: %s", ans.Text())
+	}
+	f.settle()
+	root := f.api.Messages(chCheckout)[0]
+	if !strings.Contains(root.Text(), "Acknowledged 0/2 · waiting for <@1002> <@&3001>") {
+		t.Fatalf("root: %s", root.Text())
+	}
+	calls := len(f.api.Calls())
+	if ans := f.send(f.api.Press(carol, root, "upgrade_ack:UPG-1:brief")); !strings.Contains(ans.Text(), "Thanks!") {
+		t.Fatalf("carol's press: %s", ans.Text())
+	}
+	f.settle()
+	root, _ = f.api.Message(root.ID)
+	if !strings.Contains(root.Text(), "Acknowledged 1/2 · waiting for <@1002>") {
+		t.Errorf("root after carol's press for the role: %s", root.Text())
+	}
+	for _, c := range f.api.Calls()[calls:] {
+		if c.Op != "edit_message" {
+			t.Errorf("the press made a %s call", c.Op)
+		}
 	}
 }
