@@ -184,15 +184,6 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 	return cfg, problems, nil
 }
 
-// notBuilt returns what this version cannot serve: settings that would make
-// serve refuse to start (problems) and configured keys it ignores.
-func notBuilt(cfg config.Config) (problems []config.Problem, ignored []string) {
-	if cfg.Discord.Enabled {
-		problems = append(problems, config.Problem{Path: "discord.enabled", Msg: "this version has no Discord adapter yet; set discord.enabled = false"})
-	}
-	return problems, ignored
-}
-
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
 	path, data := configSource(flagPath)
 	if path == noFile {
@@ -205,11 +196,6 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 	}
 	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
 		fmt.Fprintf(stderr, "%s: warning: %s\n", path, noPlatform)
-	}
-	unbuilt, ignored := notBuilt(cfg)
-	problems = append(problems, unbuilt...)
-	for _, key := range ignored {
-		fmt.Fprintf(stderr, "%s: warning: %s: configured but not served by this version yet; serve ignores it\n", path, key)
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "%s: %d problem(s):\n", path, len(problems))
@@ -373,13 +359,6 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %w", path, problemsError(problems))
-	}
-	unbuilt, ignored := notBuilt(cfg)
-	if len(unbuilt) > 0 {
-		return fmt.Errorf("%s: %w", path, problemsError(unbuilt))
-	}
-	for _, key := range ignored {
-		log.Warn("configured but not served by this version yet; ignored", "key", key)
 	}
 	bc, err := botConfig(cfg)
 	if err != nil {

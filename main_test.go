@@ -170,17 +170,22 @@ func TestUsageAndVersion(t *testing.T) {
 	}
 }
 
-func TestServeRefusesDiscordUntilItExists(t *testing.T) {
+func TestCheckConfigTakesDiscord(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.toml")
-	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[discord]\nenabled = true\nmode = \"http\"\nbot_token = \"x\"\napplication_id = \"1\"\npublic_key = \""+strings.Repeat("ab", 32)+"\"\n"), 0o600)
-	_, errOut, code := runMain(t, "", nil, "serve", "-config", cfg)
-	if code != 1 || !strings.Contains(errOut, "\n  discord.enabled: this version has no Discord adapter yet") {
-		t.Fatalf("exit %d: %s", code, errOut)
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[discord]\nenabled = true\nmode = \"http\"\napplication_id = \"1\"\npublic_key = \""+strings.Repeat("ab", 32)+"\"\n"), 0o600)
+	out, errOut, code := runMain(t, "", []string{"UPGRADEBOT_DISCORD_BOT_TOKEN=MTIz.SEKRIT.x9"}, "check-config", "-config", cfg)
+	if code != 0 || !strings.Contains(out, ": ok") || strings.Contains(errOut, "discord") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	// check-config says the same, instead of passing a file serve refuses.
-	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
-	if code != 1 || !strings.Contains(errOut, "discord.enabled: this version has no Discord adapter yet") {
-		t.Fatalf("check-config: exit %d: %s", code, errOut)
+	// A bad one is refused with every problem's key path, never the token.
+	_, errOut, code = runMain(t, "", []string{"UPGRADEBOT_DISCORD_BOT_TOKEN=Bot MTIz.SEKRIT.x9", "UPGRADEBOT_DISCORD_GUILD_IDS=12,x"}, "check-config", "-config", cfg)
+	for _, want := range []string{"discord.bot_token: leave out the \"Bot \" prefix", `discord.guild_ids[1]: "x" is not a snowflake`} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("check-config: exit %d, lacks %q: %s", code, want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "SEKRIT") {
+		t.Errorf("check-config printed the token: %s", errOut)
 	}
 }
 

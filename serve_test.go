@@ -15,6 +15,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 )
 
@@ -88,6 +89,98 @@ channels = ["slack:C0PAY"]
 	}
 }
 
+// TestServeWithDiscord runs `upgradebot serve` with Discord against a fake
+// Discord, in both modes: ready once the command is registered (and, for
+// the gateway, connected), an /upgrade command answered privately, the root
+// posted with its thread and button; in http mode PING is answered and a
+// forged request refused.
+func TestServeWithDiscord(t *testing.T) {
+	for _, mode := range []string{"http", "gateway"} {
+		t.Run(mode, func(t *testing.T) {
+			api := discordtest.New(t)
+			gw := discordtest.NewGateway(t)
+			api.SetGatewayURL(gw.URL())
+			pub, priv := discordtest.NewKey(t)
+			addr := freeAddr(t)
+			cfg := filepath.Join(t.TempDir(), "config.toml")
+			os.WriteFile(cfg, []byte(fmt.Sprintf(`
+[server]
+listen = %q
+[redis]
+url = "memory://"
+[discord]
+enabled = true
+mode = %q
+application_id = %q
+public_key = %q
+guild_ids = [%q]
+api_url = %q
+[[services]]
+name = "payments"
+owners = ["discord:1001"]
+channels = ["discord:2002"]
+`, addr, mode, discordtest.AppID, pub, discordtest.GuildID, api.APIURL())), 0o600)
+			startServeEnv(t, cfg, []string{"UPGRADEBOT_DISCORD_BOT_TOKEN=" + discordtest.Token})
+
+			base := "http://" + addr
+			api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
+				resp, err := http.Get(base + "/readyz")
+				if err != nil {
+					return false
+				}
+				resp.Body.Close()
+				return resp.StatusCode == http.StatusOK
+			})
+			if cmds := api.Commands(discordtest.GuildID); len(cmds) != 1 || cmds[0].Name != "upgrade" {
+				t.Fatalf("registered commands %+v", cmds)
+			}
+			i := api.Command(discordtest.Member{ID: "1001", Name: "alice"}, "2099", "schedule",
+				discordtest.O("service", "payments"), discordtest.O("version", "v2.4.0"), discordtest.O("when", "in 2h"))
+			if mode == "http" {
+				ping := discordtest.SignedRequest(t, base+"/discord/interactions", priv, discordtest.Marshal(t, discordtest.Ping()), time.Now())
+				resp, err := http.DefaultClient.Do(ping)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var pong map[string]any
+				if err := json.NewDecoder(resp.Body).Decode(&pong); err != nil || resp.StatusCode != http.StatusOK || pong["type"] != 1.0 {
+					t.Fatalf("PING: %d %v %v", resp.StatusCode, pong, err)
+				}
+				resp.Body.Close()
+				_, forger := discordtest.NewKey(t)
+				forged := discordtest.SignedRequest(t, base+"/discord/interactions", forger, discordtest.Marshal(t, i), time.Now())
+				if resp, err := http.DefaultClient.Do(forged); err != nil || resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("forged request: %v %v", resp, err)
+				} else {
+					resp.Body.Close()
+				}
+				resp, err = http.DefaultClient.Do(discordtest.SignedRequest(t, base+"/discord/interactions", priv, discordtest.Marshal(t, i), time.Now()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err := api.Answered(i.Token, body); err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("command: %d %s %v", resp.StatusCode, body, err)
+				}
+			} else {
+				gw.Interaction(t, i)
+			}
+			if ans := api.WaitAnswer(t, i.Token, 10*time.Second); !ans.Ephemeral() || !strings.Contains(ans.Text(), "Scheduled **UPG-1 payments v2.4.0**") {
+				t.Fatalf("answer: %q", ans.Text())
+			}
+			api.Eventually(t, 10*time.Second, "the root message in 2002 with its thread", func() bool {
+				ms := api.Messages("2002")
+				if len(ms) != 1 || len(ms[0].Buttons()) != 1 || ms[0].Buttons()[0].CustomID != "upgrade_ack:UPG-1:brief" {
+					return false
+				}
+				_, ok := api.Channel(ms[0].ID)
+				return ok
+			})
+		})
+	}
+}
+
 // TestServeStartsBeforeRedisAndBecomesReady: an orchestrator that starts
 // the bot before Redis sees it alive but not ready, with the reason, and
 // ready as soon as Redis answers; the console, by contrast, fails at once.
@@ -138,15 +231,26 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 
 // startServe runs `upgradebot serve -config cfg` in the test process until
 // the test ends, then expects a clean stop.
-func startServe(t *testing.T, cfg string) { t.Helper(); startServeLogged(t, cfg, io.Discard) }
+func startServe(t *testing.T, cfg string) { t.Helper(); startServeWith(t, cfg, nil, io.Discard) }
+
+// startServeEnv is startServe with environment variables.
+func startServeEnv(t *testing.T, cfg string, environ []string) {
+	t.Helper()
+	startServeWith(t, cfg, environ, io.Discard)
+}
 
 // startServeLogged is startServe with serve's logs written to logs.
 func startServeLogged(t testing.TB, cfg string, logs io.Writer) {
 	t.Helper()
+	startServeWith(t, cfg, nil, logs)
+}
+
+func startServeWith(t testing.TB, cfg string, environ []string, logs io.Writer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, nil)
+		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, environ)
 	}()
 	t.Cleanup(func() {
 		cancel()

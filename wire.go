@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	discordadapter "github.com/upgradebot/upgradebot/adapters/discord"
 	githubadapter "github.com/upgradebot/upgradebot/adapters/github"
 	"github.com/upgradebot/upgradebot/adapters/metrics"
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
@@ -34,6 +35,20 @@ func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store
 		sa.Routes(mux)
 		health.Checks = append(health.Checks, web.Check{Name: "slack", Func: func(context.Context) error { return sa.Ready() }})
 		runs = append(runs, sa.Run)
+	}
+	if cfg.Discord.Enabled {
+		da, err := discordadapter.New(discordadapter.Options{
+			BotToken: cfg.Discord.BotToken, ApplicationID: cfg.Discord.ApplicationID, PublicKey: cfg.Discord.PublicKey,
+			GuildIDs: cfg.Discord.GuildIDs, APIURL: cfg.Discord.APIURL, Mode: cfg.Discord.Mode,
+			Core: b, Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		router[discordadapter.Platform] = da
+		da.Routes(mux)
+		health.Checks = append(health.Checks, web.Check{Name: "discord", Func: func(context.Context) error { return da.Ready() }})
+		runs = append(runs, da.Run)
 	}
 	return runs, nil
 }

@@ -226,25 +226,37 @@ func (b *Bot) location(inv Invocation) (loc *time.Location, own bool) {
 	return b.cfg.DefaultLocation, false
 }
 
+// Env is what parsing the invoker's input needs: the bot's clock and the
+// zone their times are read in (see location). Platforms that take options
+// rather than text (Discord) read a time option with it, as Handle does.
+func (b *Bot) Env(inv Invocation) commands.Env {
+	loc, _ := b.location(inv)
+	return commands.Env{Now: b.now(), Location: loc}
+}
+
 // Handle parses text (what follows the command name) and executes it. It
 // always returns a private answer for the invoker; refusals change nothing.
 func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 	ctx, t0 := NewRequest(ctx), time.Now()
-	loc, _ := b.location(inv)
-	cmd, err := commands.Parse(text, commands.Env{Now: b.now(), Location: loc})
+	cmd, err := commands.Parse(text, b.Env(inv))
 	if err != nil {
-		var m Message
-		var pe *commands.Error
-		if errors.As(err, &pe) {
-			m = refused(T(sentence(pe.Msg)), pe.Usage)
-		} else {
-			m = errorMessage(T(err.Error()))
-		}
+		m := ParseRefusal(err)
 		b.logCommand(ctx, inv, "unparsed", nil, m, nil, t0)
 		b.observeCommand(inv.Actor, verbOf(text), m, nil, t0)
 		return m
 	}
 	return b.do(ctx, inv, cmd, t0)
+}
+
+// ParseRefusal is the answer to input the grammar refused (a
+// *commands.Error, with the usage it carries), worded as Handle words it;
+// platforms that read options themselves refuse bad ones with it.
+func ParseRefusal(err error) Message {
+	var pe *commands.Error
+	if errors.As(err, &pe) {
+		return refused(T(sentence(pe.Msg)), pe.Usage)
+	}
+	return errorMessage(T(err.Error()))
 }
 
 // Do executes a typed command (platforms with structured options build these).

@@ -19,6 +19,8 @@ var (
 	commandRe = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
 	repoRe    = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$`)
 	hexKeyRe  = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	// A Discord bot token is three base64url parts joined by dots.
+	discordTokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 )
 
 // Validate checks the configuration as a whole and returns every problem found, in key order.
@@ -199,8 +201,13 @@ func (v *validator) discord(d Discord) {
 	if d.Mode != "gateway" && d.Mode != "http" {
 		v.add("discord.mode", `must be "gateway" or "http"`)
 	}
-	if d.Enabled && d.BotToken == "" {
+	switch {
+	case d.Enabled && d.BotToken == "":
 		v.add("discord.bot_token", "required when discord.enabled = true")
+	case strings.HasPrefix(d.BotToken, "Bot "):
+		v.add("discord.bot_token", `leave out the "Bot " prefix: upgradebot adds it`)
+	case d.BotToken != "" && !discordTokenRe.MatchString(d.BotToken):
+		v.add("discord.bot_token", "does not look like a Discord bot token (three parts joined by dots, from the Bot page of the developer portal)")
 	}
 	if d.Enabled && d.ApplicationID == "" {
 		v.add("discord.application_id", "required when discord.enabled = true")
@@ -210,11 +217,11 @@ func (v *validator) discord(d Discord) {
 	if d.Enabled && d.Mode == "http" && d.PublicKey == "" {
 		v.add("discord.public_key", "required in http mode (64 hex characters from the developer portal)")
 	} else if d.PublicKey != "" && !hexKeyRe.MatchString(d.PublicKey) {
-		v.add("discord.public_key", "must be 64 hex characters (the application's Ed25519 public key)")
+		v.add("discord.public_key", "must be 64 hex characters (the application's 32-byte Ed25519 public key)")
 	}
-	for _, g := range d.GuildIDs {
+	for i, g := range d.GuildIDs {
 		if !isSnowflake(g) {
-			v.add("discord.guild_ids", "%q is not a snowflake (digits)", g)
+			v.add(fmt.Sprintf("discord.guild_ids[%d]", i), "%q is not a snowflake (digits)", g)
 		}
 	}
 	if d.APIURL != "" {

@@ -40,10 +40,10 @@ func TestValidateAccepts(t *testing.T) {
 			c.Slack = Slack{Enabled: true, Mode: "http", BotToken: "xoxb-1", SigningSecret: "s", Command: "/deploy-window", APIURL: "http://127.0.0.1:1/api/"}
 		}},
 		{"discord gateway", func(c *Config) {
-			c.Discord = Discord{Enabled: true, Mode: "gateway", BotToken: "t", ApplicationID: "123456789", GuildIDs: []string{"42"}}
+			c.Discord = Discord{Enabled: true, Mode: "gateway", BotToken: "MTIz.AbC-d_e.x9", ApplicationID: "123456789", GuildIDs: []string{"42"}}
 		}},
 		{"discord http", func(c *Config) {
-			c.Discord = Discord{Enabled: true, Mode: "http", BotToken: "t", ApplicationID: "123", PublicKey: strings.Repeat("aB", 32)}
+			c.Discord = Discord{Enabled: true, Mode: "http", BotToken: "MTIz.AbC-d_e.x9", ApplicationID: "123", PublicKey: strings.Repeat("aB", 32)}
 		}},
 		{"disabled platforms ignore missing secrets", func(c *Config) { c.Slack.Mode = "http"; c.Discord.Mode = "http" }},
 		{"memory redis", func(c *Config) { c.Redis.URL = "memory://" }},
@@ -127,14 +127,16 @@ func TestValidateProblems(t *testing.T) {
 		// discord
 		{"discord mode", func(c *Config) { c.Discord.Mode = "socket" }, "discord.mode", `must be "gateway" or "http"`},
 		{"discord bot token", func(c *Config) { c.Discord.Enabled = true; c.Discord.ApplicationID = "1" }, "discord.bot_token", "required when discord.enabled = true"},
-		{"discord application id", func(c *Config) { c.Discord.Enabled = true; c.Discord.BotToken = "t" }, "discord.application_id", "required when discord.enabled = true"},
+		{"discord application id", func(c *Config) { c.Discord.Enabled = true; c.Discord.BotToken = "a.b.c" }, "discord.application_id", "required when discord.enabled = true"},
+		{"discord bot token with Bot", func(c *Config) { c.Discord.BotToken = "Bot a.b.c" }, "discord.bot_token", `leave out the "Bot " prefix`},
+		{"discord bot token shape", func(c *Config) { c.Discord.BotToken = "not a token" }, "discord.bot_token", "does not look like a Discord bot token"},
 		{"discord application id digits", func(c *Config) { c.Discord.ApplicationID = "abc" }, "discord.application_id", "snowflake"},
 		{"discord public key required", func(c *Config) {
 			c.Discord = Discord{Enabled: true, Mode: "http", BotToken: "t", ApplicationID: "1"}
 		}, "discord.public_key", "required in http mode"},
 		{"discord public key short", func(c *Config) { c.Discord.PublicKey = strings.Repeat("a", 63) }, "discord.public_key", "64 hex characters"},
 		{"discord public key not hex", func(c *Config) { c.Discord.PublicKey = strings.Repeat("g", 64) }, "discord.public_key", "64 hex characters"},
-		{"discord guild", func(c *Config) { c.Discord.GuildIDs = []string{"1", "guild"} }, "discord.guild_ids", `"guild" is not a snowflake`},
+		{"discord guild", func(c *Config) { c.Discord.GuildIDs = []string{"1", "guild"} }, "discord.guild_ids[1]", `"guild" is not a snowflake`},
 		{"discord api url", func(c *Config) { c.Discord.APIURL = "discord.com/api" }, "discord.api_url", "absolute"},
 
 		// github
@@ -229,6 +231,28 @@ func TestValidateExactMessages(t *testing.T) {
 	var got []string
 	for _, p := range c.Validate() {
 		got = append(got, p.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestValidateDiscord: every Discord problem at once, each with its key
+// path, and never the token itself.
+func TestValidateDiscord(t *testing.T) {
+	c := validConfig()
+	c.Discord = Discord{Enabled: true, Mode: "http", BotToken: "SEKRIT token", ApplicationID: "app", PublicKey: strings.Repeat("ab", 31),
+		GuildIDs: []string{"42", "guild", "4x"}}
+	var got []string
+	for _, p := range c.Validate() {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"discord.bot_token: does not look like a Discord bot token (three parts joined by dots, from the Bot page of the developer portal)",
+		"discord.application_id: must be a snowflake (digits)",
+		"discord.public_key: must be 64 hex characters (the application's 32-byte Ed25519 public key)",
+		`discord.guild_ids[1]: "guild" is not a snowflake (digits)`,
+		`discord.guild_ids[2]: "4x" is not a snowflake (digits)`,
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -1,0 +1,474 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// commandName is the one application command: /upgrade, with a subcommand
+// per verb of the grammar.
+const commandName = "upgrade"
+
+// The options of the subcommands. Their names are the Hint argument names
+// the core uses, so a hint reads as what is typed: /upgrade start id:UPG-7.
+const (
+	optID       = "id"
+	optService  = "service"
+	optVersion  = "version"
+	optWhen     = "when"
+	optDuration = "duration"
+	optRegion   = "region"
+	optImpact   = "impact"
+	optReason   = "reason"
+	optNote     = "note"
+	optRepo     = "repo"
+	optTag      = "tag"
+	optAll      = "all"
+	optTopic    = "topic"
+)
+
+func str(name, desc string, required bool) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name, Description: desc, Required: required}
+}
+
+func idOption() *discordgo.ApplicationCommandOption {
+	o := str(optID, "the upgrade: UPG-7, #7 or 7", true)
+	o.Autocomplete = true
+	return o
+}
+
+func serviceOption(required bool) *discordgo.ApplicationCommandOption {
+	o := str(optService, "a configured service", required)
+	o.Autocomplete = true
+	return o
+}
+
+const (
+	whenDesc     = "tomorrow 02:00, tue 14:00 Europe/Berlin, 2026-12-01 02:00, in 2h, in 3 days"
+	durationDesc = "90m, 2h, 1h30m, 3d, 1w, 2 hours"
+)
+
+// Definition is the /upgrade application command: a subcommand per verb of
+// the grammar, in help order, options as the text grammar's arguments
+// (required first, as Discord wants).
+func Definition() *discordgo.ApplicationCommand {
+	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+	}
+	var topics []*discordgo.ApplicationCommandOptionChoice
+	for _, n := range commands.Names() {
+		topics = append(topics, &discordgo.ApplicationCommandOptionChoice{Name: n, Value: n})
+	}
+	topic := str(optTopic, "one subcommand's details", false)
+	topic.Choices = topics
+	return &discordgo.ApplicationCommand{
+		Type:        discordgo.ChatApplicationCommand,
+		Name:        commandName,
+		Description: "Plan and announce upgrade windows",
+		Contexts:    &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
+		Options: []*discordgo.ApplicationCommandOption{
+			sub("schedule", "plan a new upgrade window",
+				serviceOption(true), str(optVersion, "the version, e.g. v2.4.0", true), str(optWhen, "the start: "+whenDesc, true),
+				str(optDuration, "the window's length (default from the configuration): "+durationDesc, false),
+				str(optRegion, "the region it affects", false), str(optImpact, "what may break", false)),
+			sub("list", "upcoming and running windows",
+				serviceOption(false), &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: optAll, Description: "also finished windows of the last 30 days"}),
+			sub("show", "one upgrade: window, state, release, acks, threads", idOption()),
+			sub("start", "open the window", idOption()),
+			sub("complete", "close the window successfully", idOption(), str(optNote, "a note", false)),
+			sub("rollback", "raise a rollback alert", idOption(), str(optReason, "why (required)", true)),
+			sub("cancel", "withdraw a scheduled upgrade", idOption(), str(optReason, "why", false)),
+			sub("reschedule", "move a scheduled window", idOption(), str(optWhen, "the new start: "+whenDesc, true),
+				str(optDuration, "the new length (default: keep it): "+durationDesc, false)),
+			sub("extend", "push the window's end later", idOption(), str(optDuration, "how much longer: "+durationDesc, true)),
+			sub("ack", "acknowledge its latest notice", idOption()),
+			sub("pending", "who has not acknowledged", idOption()),
+			sub("link", "link a GitHub release", idOption(), str(optRepo, "owner/repo, e.g. acme/payments", true), str(optTag, "the tag (default: the version)", false)),
+			sub("log", "the decision log: every change, who, when, why", idOption()),
+			sub("stats", "outcomes, rollback rate, time-to-ack over 30 and 90 days", serviceOption(false)),
+			sub("help", "how to use /upgrade", topic),
+		},
+	}
+}
+
+// options are the values of one subcommand's options, by name.
+type options map[string]*discordgo.ApplicationCommandInteractionDataOption
+
+// subcommand finds the subcommand of an interaction and its options.
+func subcommand(data discordgo.ApplicationCommandInteractionData) (string, options) {
+	for _, o := range data.Options {
+		if o.Type == discordgo.ApplicationCommandOptionSubCommand {
+			opts := options{}
+			for _, x := range o.Options {
+				opts[x.Name] = x
+			}
+			return o.Name, opts
+		}
+	}
+	return "", nil
+}
+
+// text is a string option's value, trimmed ("" when absent).
+func (o options) text(name string) string {
+	if x, ok := o[name]; ok {
+		if s, ok := x.Value.(string); ok {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+func (o options) flag(name string) bool {
+	if x, ok := o[name]; ok {
+		b, _ := x.Value.(bool)
+		return b
+	}
+	return false
+}
+
+// build maps a subcommand's options onto the typed command the text grammar
+// gives for the same words. A value that cannot be read is refused with the
+// grammar's own message and the subcommand's usage, as the core refuses
+// typed text (bot.ParseRefusal).
+func build(name string, o options, env commands.Env) (commands.Command, error) {
+	fail := func(format string, args ...any) error {
+		return &commands.Error{Msg: fmt.Sprintf(format, args...), Usage: commands.Usage(name)}
+	}
+	usage := func(err error) error {
+		var e *commands.Error
+		if errors.As(err, &e) {
+			c := *e
+			c.Usage = commands.Usage(name)
+			return &c
+		}
+		return fail("%v", err)
+	}
+	id := func() (int, error) {
+		s := o.text(optID)
+		if s == "" {
+			return 0, fail("missing <id>; use UPG-7, upg-7, #7 or 7")
+		}
+		n, err := commands.ParseID(s)
+		if err != nil {
+			return 0, usage(err)
+		}
+		return n, nil
+	}
+	when := func() (commands.When, error) {
+		w, err := commands.ParseWhen(o.text(optWhen), env)
+		if err != nil {
+			return commands.When{}, usage(err)
+		}
+		return w, nil
+	}
+	length := func(role, after string, required bool) (time.Duration, error) {
+		s := o.text(optDuration)
+		if s == "" {
+			if required {
+				return 0, fail("missing <duration> after %s", after)
+			}
+			return 0, nil
+		}
+		d, err := windowDuration(s, role)
+		if err != nil {
+			return 0, usage(err)
+		}
+		return d, nil
+	}
+	switch name {
+	case "schedule":
+		c := commands.Schedule{Service: o.text(optService), Version: o.text(optVersion), Region: o.text(optRegion), Impact: o.text(optImpact)}
+		switch {
+		case c.Service == "":
+			return nil, fail("missing <service>")
+		case c.Version == "":
+			return nil, fail("missing <version>")
+		}
+		w, err := when()
+		if err != nil {
+			return nil, err
+		}
+		c.Start, c.StartText, c.Zone, c.ZoneGiven, c.TimeNote = w.Start, w.Text, w.Zone, w.ZoneGiven, w.Note
+		if c.Duration, err = length("the window duration", "for", false); err != nil {
+			return nil, err
+		}
+		return c, nil
+	case "list":
+		return commands.List{Service: o.text(optService), All: o.flag(optAll)}, nil
+	case "stats":
+		return commands.Stats{Service: o.text(optService)}, nil
+	case "reschedule":
+		n, err := id()
+		if err != nil {
+			return nil, err
+		}
+		w, err := when()
+		if err != nil {
+			return nil, err
+		}
+		c := commands.Reschedule{ID: n, Start: w.Start, StartText: w.Text, Zone: w.Zone, ZoneGiven: w.ZoneGiven, TimeNote: w.Note}
+		if c.Duration, err = length("the window duration", "for", false); err != nil {
+			return nil, err
+		}
+		return c, nil
+	case "extend":
+		n, err := id()
+		if err != nil {
+			return nil, err
+		}
+		by, err := length("the extension", "the id", true)
+		if err != nil {
+			return nil, err
+		}
+		return commands.Extend{ID: n, By: by}, nil
+	case "help":
+		return commands.Help{Topic: o.text(optTopic)}, nil
+	}
+	n, err := id()
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "show":
+		return commands.Show{ID: n}, nil
+	case "start":
+		return commands.Start{ID: n}, nil
+	case "complete":
+		return commands.Complete{ID: n, Note: o.text(optNote)}, nil
+	case "rollback":
+		reason := o.text(optReason)
+		if reason == "" {
+			return nil, fail("missing <reason...>: a rollback alert must say why")
+		}
+		return commands.Rollback{ID: n, Reason: reason}, nil
+	case "cancel":
+		return commands.Cancel{ID: n, Reason: o.text(optReason)}, nil
+	case "ack":
+		return commands.Ack{ID: n}, nil
+	case "pending":
+		return commands.Pending{ID: n}, nil
+	case "log":
+		return commands.Log{ID: n}, nil
+	case "link":
+		repo := o.text(optRepo)
+		if repo == "" {
+			return nil, fail("missing <owner/repo>, e.g. acme/payments")
+		}
+		return commands.Link{ID: n, Repo: repo, Tag: o.text(optTag)}, nil
+	}
+	return nil, &commands.Error{Msg: fmt.Sprintf("unknown subcommand %q; valid subcommands: %s", name, strings.Join(commands.Names(), ", "))}
+}
+
+// windowDuration reads a duration option the way the grammar reads the
+// duration of schedule, reschedule and extend: any form ParseDuration takes
+// ("2 hours", "an hour" included), positive, whole minutes. The sentences
+// are the grammar's, so Discord and Slack refuse alike.
+func windowDuration(s, role string) (time.Duration, error) {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if (strings.EqualFold(w, "a") || strings.EqualFold(w, "an")) && i+1 < len(words) {
+			words[i] = "1"
+		}
+	}
+	d, err := commands.ParseDuration(strings.Join(words, " "))
+	if err != nil {
+		var e *commands.Error
+		if errors.As(err, &e) {
+			c := *e
+			c.Msg = strings.Replace(c.Msg, fmt.Sprintf("%q", strings.Join(words, " ")), fmt.Sprintf("%q", s), 1)
+			return 0, &c
+		}
+		return 0, err
+	}
+	switch {
+	case d <= 0:
+		return 0, &commands.Error{Token: s, Msg: fmt.Sprintf("%s %q must be greater than zero", role, s)}
+	case d < time.Minute:
+		return 0, &commands.Error{Token: s, Msg: fmt.Sprintf("%s %q is under a minute; times and durations are whole minutes, so use 1m or more", role, s)}
+	case d%time.Minute != 0:
+		lo := d.Truncate(time.Minute)
+		return 0, &commands.Error{Token: s, Msg: fmt.Sprintf("%s %q is not a whole number of minutes; durations are whole minutes, e.g. %s or %s", role, s, shortDuration(lo), shortDuration(lo+time.Minute))}
+	}
+	return d, nil
+}
+
+// shortDuration writes a whole-minute duration the way users type it.
+func shortDuration(d time.Duration) string {
+	s := strings.TrimSuffix(d.String(), "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// autocomplete suggests values for the option being typed: configured
+// services for service, active upgrades (newest first, with their service
+// and window) for id.
+func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction, actor bot.Actor) []*discordgo.ApplicationCommandOptionChoice {
+	data := i.ApplicationCommandData()
+	var focused *discordgo.ApplicationCommandInteractionDataOption
+	for _, o := range data.Options {
+		for _, x := range o.Options {
+			if x.Focused {
+				focused = x
+			}
+		}
+	}
+	if focused == nil {
+		return nil
+	}
+	typed, _ := focused.Value.(string)
+	typed = strings.ToLower(strings.TrimSpace(typed))
+	choices := []*discordgo.ApplicationCommandOptionChoice{}
+	switch focused.Name {
+	case optService:
+		for _, s := range a.core.Directory().ServiceNames() {
+			if strings.Contains(strings.ToLower(s), typed) && len(choices) < maxChoices {
+				choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: truncate(s, maxChoiceName), Value: s})
+			}
+		}
+	case optID:
+		ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		defer cancel()
+		us, err := a.core.Upgrades(ctx, bot.Filter{States: []bot.State{bot.Scheduled, bot.InProgress}})
+		if err != nil {
+			a.log.WarnContext(ctx, "autocomplete: listing upgrades failed", "err", err)
+			return choices
+		}
+		slices.SortFunc(us, func(x, y *bot.Upgrade) int { return y.ID - x.ID })
+		loc := a.core.Env(bot.Invocation{Actor: actor}).Location
+		for _, u := range us {
+			label := choiceLabel(u, loc)
+			if typed != "" && !strings.Contains(strings.ToLower(label), strings.TrimPrefix(typed, "#")) {
+				continue
+			}
+			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: label, Value: u.Key()})
+			if len(choices) == maxChoices {
+				break
+			}
+		}
+	}
+	return choices
+}
+
+// choiceLabel names an upgrade in an autocomplete list, where Discord shows
+// plain text only: "UPG-7 payments v2.4.0 · 2026-12-01 03:00–04:30 CET".
+func choiceLabel(u *bot.Upgrade, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	start, end := u.Start.In(loc), u.End.In(loc)
+	window := start.Format("2006-01-02 15:04") + "–"
+	if end.Format("2006-01-02") == start.Format("2006-01-02") {
+		window += end.Format("15:04 MST")
+	} else {
+		window += end.Format("2006-01-02 15:04 MST")
+	}
+	label := u.Title() + " · " + window
+	if u.State == bot.InProgress {
+		label += " · in progress"
+	}
+	return truncate(label, maxChoiceName)
+}
+
+// How often registration is tried again: soon while Discord fails or
+// cannot be reached, rarely while it refuses (that takes a fix).
+const (
+	registerRetry   = 30 * time.Second
+	registerRefused = 5 * time.Minute
+)
+
+// registerLoop registers the command until Discord takes it, or ctx ends.
+func (a *Adapter) registerLoop(ctx context.Context) {
+	for {
+		err := a.register(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		wait := registerRetry
+		var e *Error
+		if errors.As(err, &e) && e.Permanent {
+			wait = registerRefused
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// register puts the /upgrade command in place with a bulk overwrite: on
+// each of guild_ids (instantly), or globally. A bulk overwrite replaces
+// every command of the application in that scope, so the registered set is
+// exactly this one command, whatever was there before.
+func (a *Adapter) register(ctx context.Context) error {
+	scopes := a.guilds
+	if len(scopes) == 0 {
+		scopes = []string{""}
+	}
+	var errs []string
+	var first error
+	for _, g := range scopes {
+		where := "globally"
+		if g != "" {
+			where = "on guild " + g
+		}
+		err := a.call(ctx, "register command", true, func(opts ...discordgo.RequestOption) error {
+			_, err := a.api.ApplicationCommandBulkOverwrite(a.appID, g, []*discordgo.ApplicationCommand{Definition()}, opts...)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			why := "registering /" + commandName + " " + where + " failed: " + a.reason(err)
+			a.log.ErrorContext(ctx, "discord: "+why, "err", err)
+			errs = append(errs, why)
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		a.log.InfoContext(ctx, "registered /"+commandName+" "+where)
+	}
+	if len(errs) > 0 {
+		why := strings.Join(errs, "; ")
+		a.registerErr.Store(&why)
+		return first
+	}
+	a.registerErr.Store(nil)
+	a.registered.Store(true)
+	return nil
+}
+
+// reason is a failed call as /readyz says it: Discord's code and message,
+// the token refused, or why Discord could not be reached.
+func (a *Adapter) reason(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	switch {
+	case e.TokenRefused():
+		return "the bot token was refused (401)"
+	case e.Unreachable():
+		return "cannot reach Discord at " + a.hostOf(e.Err) + ": " + netReason(e.Err)
+	case e.Code != 0:
+		return fmt.Sprintf("%d %s", e.Code, e.Message)
+	case e.Status != 0:
+		return fmt.Sprintf("HTTP %d", e.Status)
+	}
+	return transportDetail(e.Err)
+}

@@ -1,0 +1,314 @@
+package discord
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// retryPolicy bounds how hard one REST call is retried.
+type retryPolicy struct {
+	attempts     int           // tries in all, the first included
+	base         time.Duration // first backoff after a 5xx or network error
+	max          time.Duration // backoff cap
+	maxRetryWait time.Duration // cap on a retry_after we are willing to honour
+}
+
+var defaultRetry = retryPolicy{attempts: 5, base: 500 * time.Millisecond, max: 8 * time.Second, maxRetryWait: 60 * time.Second}
+
+// Discord's JSON error codes the adapter acts on
+// (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
+const (
+	codeUnknownChannel     = 10003
+	codeUnknownMessage     = 10008
+	codeUnknownWebhook     = 10015
+	codeUnknownInteraction = 10062
+	codeAlreadyAnswered    = 40060
+	codeMissingAccess      = 50001
+	codeCannotDM           = 50007
+	codeInvalidToken       = 50027
+	codeArchivedThread     = 50083
+	codeThreadExists       = 160004
+)
+
+// What happened to a call that got no answer from Discord (Error.Kind).
+const (
+	kindNetwork = "network"
+	kindTimeout = "timeout"
+	kindTLS     = "tls"
+)
+
+// Error is a REST call that failed for good: Discord refused it, or a
+// transient failure outlasted the retries. Its text is what `show` lists on
+// the upgrade, so it never holds a token, a URL (interaction tokens are in
+// URLs) or a request body.
+type Error struct {
+	Op        string // what the call does: "create message", "start thread", …
+	Status    int    // HTTP status; 0 when Discord never answered
+	Code      int    // Discord's JSON error code; 0 when none
+	Message   string // Discord's message for Code ("Missing Access")
+	Kind      string // "network", "timeout", "tls" when Discord never answered
+	Attempts  int
+	Permanent bool // retrying the same call cannot help, or could post twice
+	Err       error
+}
+
+// Error implements error: "discord create message: 50001 Missing Access",
+// "discord create message: HTTP 503", or for a Discord that never answered
+// "cannot reach Discord (create message): dial tcp 127.0.0.1:1: connect:
+// connection refused (after 5 attempts)".
+func (e *Error) Error() string {
+	var s string
+	switch {
+	case e.Unreachable():
+		s = fmt.Sprintf("cannot reach Discord (%s): %s", e.Op, transportDetail(e.Err))
+	case e.Code != 0:
+		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
+	case e.Status == http.StatusTooManyRequests:
+		s = fmt.Sprintf("discord %s: rate limited", e.Op)
+	case e.Status != 0:
+		s = fmt.Sprintf("discord %s: HTTP %d", e.Op, e.Status)
+	default:
+		s = fmt.Sprintf("discord %s: %s", e.Op, transportDetail(e.Err))
+	}
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	return s
+}
+
+// Unwrap returns discordgo's (or the transport's) error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unreachable reports whether Discord never answered the call.
+func (e *Error) Unreachable() bool {
+	return e.Kind == kindNetwork || e.Kind == kindTimeout || e.Kind == kindTLS
+}
+
+// HasCode reports whether the call was refused with Discord's JSON error code.
+func (e *Error) HasCode(code int) bool { return e.Code == code }
+
+// TokenRefused reports whether Discord refused the bot token.
+func (e *Error) TokenRefused() bool {
+	return e.Status == http.StatusUnauthorized && e.Code != codeInvalidToken
+}
+
+// codeOf returns the Discord JSON error code of a failed call, 0 for none.
+func codeOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+// attempt is what the transport saw of one try of a call: discordgo turns
+// some answers into errors that no longer carry them (a 502 becomes
+// "Exceeded Max retries", a 429 with a body it cannot read a JSON error).
+type attempt struct {
+	status     int
+	retryAfter time.Duration
+}
+
+type attemptKey struct{}
+
+func (at *attempt) saw(resp *http.Response) {
+	at.status = resp.StatusCode
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			at.retryAfter = time.Duration(secs * float64(time.Second))
+		}
+	}
+}
+
+// call runs one REST call with retries: a 429 waits its retry_after, a 5xx,
+// timeout, DNS, TLS or connection failure backs off exponentially, any
+// other refusal returns at once. A call that is not idempotent (posting a
+// message) is not repeated after a failure in which Discord may have done
+// it already (a timeout, a dropped connection). It stops when ctx ends.
+func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(opts ...discordgo.RequestOption) error) error {
+	backoff := a.retry.base
+	for n := 1; ; n++ {
+		at := &attempt{}
+		err := fn(discordgo.WithContext(context.WithValue(ctx, attemptKey{}, at)))
+		if err == nil {
+			return nil
+		}
+		fail, retry, wait := classify(op, err, at)
+		fail.Attempts = n
+		if retry && !idempotent && fail.Unreachable() && !neverSent(err) {
+			// The request may have reached Discord and only its answer was
+			// lost: a second post would show the notice twice. Record it
+			// as failed instead. A request that never left is safe to repeat.
+			retry = false
+		}
+		fail.Permanent = !retry
+		if !retry || n >= a.retry.attempts || ctx.Err() != nil {
+			return fail
+		}
+		if wait == 0 {
+			wait = backoff + rand.N(backoff/4+1)
+			backoff = min(2*backoff, a.retry.max)
+		}
+		if wait > a.retry.maxRetryWait {
+			return fail
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+			return fail
+		}
+		a.log.WarnContext(ctx, "discord call failed; retrying", "op", op, "status", fail.Status, "code", fail.Code, "kind", fail.Kind, "attempt", n, "wait", wait.String())
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fail
+		}
+	}
+}
+
+// classify turns a failed try into an Error and says whether another try
+// may help and how long to wait first (zero: use the backoff).
+func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
+	e := &Error{Op: op, Status: at.status, Err: err}
+	var rl *discordgo.RateLimitError
+	var re *discordgo.RESTError
+	var ne net.Error
+	switch {
+	case errors.As(err, &rl):
+		e.Status = http.StatusTooManyRequests
+		wait := time.Second
+		if rl.RateLimit != nil && rl.TooManyRequests != nil && rl.RetryAfter > 0 {
+			wait = rl.RetryAfter
+		}
+		return e, true, max(wait, 50*time.Millisecond)
+	case errors.As(err, &re):
+		if re.Response != nil {
+			e.Status = re.Response.StatusCode
+		}
+		if re.Message != nil {
+			e.Code, e.Message = re.Message.Code, re.Message.Message
+		}
+		if e.Status == http.StatusTooManyRequests {
+			return e, true, max(at.retryAfter, time.Second)
+		}
+		return e, e.Status >= 500, 0
+	case at.status == http.StatusTooManyRequests:
+		// discordgo could not read the 429's body; its header still says when.
+		return e, true, max(at.retryAfter, time.Second)
+	case at.status >= 500:
+		// A 502 that discordgo reports as "Exceeded Max retries".
+		return e, true, 0
+	case errors.Is(err, context.Canceled):
+		return e, false, 0
+	case tlsFailed(err):
+		e.Kind = kindTLS
+		return e, true, 0
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		e.Kind = kindTimeout
+		return e, true, 0
+	case networkFailed(err):
+		e.Kind = kindNetwork
+		return e, true, 0
+	}
+	return e, false, 0
+}
+
+// transportDetail is the text of a failure without the request's URL (it
+// may hold an interaction token): the *url.Error's cause.
+func transportDetail(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// neverSent reports whether a failed request certainly never reached
+// Discord: the name did not resolve, the connection was refused or could
+// not be made, or the TLS handshake failed. Repeating it cannot post twice.
+func neverSent(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		(errors.As(err, &op) && op.Op == "dial") ||
+		tlsHandshakeFailed(err)
+}
+
+// tlsHandshakeFailed reports a TLS handshake that failed before any request
+// was written.
+func tlsHandshakeFailed(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		header   tls.RecordHeaderError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &unknown) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// tlsFailed reports any TLS failure: a failed handshake, or a TLS alert.
+func tlsFailed(err error) bool {
+	if tlsHandshakeFailed(err) {
+		return true
+	}
+	var alert tls.AlertError
+	var op *net.OpError
+	return errors.As(err, &alert) || (errors.As(err, &op) && op.Op == "remote error") ||
+		strings.HasPrefix(transportDetail(err), "tls: ")
+}
+
+// networkFailed reports a failure of the connection itself (DNS, dial,
+// reset, EOF) rather than an answer of Discord's.
+func networkFailed(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) || errors.As(err, &op) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// netReason is a few words on why Discord could not be reached, for /readyz.
+func netReason(err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return "no such host"
+		}
+		return "DNS lookup failed: " + dns.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case tlsFailed(err):
+		return "TLS: " + strings.TrimPrefix(transportDetail(err), "tls: ")
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection closed before Discord answered"
+	}
+	return transportDetail(err)
+}

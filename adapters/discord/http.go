@@ -1,0 +1,162 @@
+package discord
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// PathInteractions is the endpoint of http mode, the application's
+// Interactions Endpoint URL.
+const PathInteractions = "/discord/interactions"
+
+// Discord's request signing
+// (https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers).
+const (
+	headerSignature = "X-Signature-Ed25519"
+	headerTimestamp = "X-Signature-Timestamp"
+	maxSkew         = 5 * time.Minute
+	maxBody         = 1 << 20 // http.md: 1 MiB, else 413
+)
+
+// Why a request was refused; never shown to the caller beyond its status.
+var (
+	errMissingHeaders = errors.New("missing signature headers")
+	errStale          = errors.New("timestamp outside 5 minutes")
+	errBadSignature   = errors.New("signature mismatch")
+)
+
+// Routes registers POST /discord/interactions in http mode; in gateway mode
+// it registers nothing, so it may be called either way. Every request is
+// checked before anything else: the signature headers and timestamp (401),
+// the size (413), the Ed25519 signature over timestamp and raw body (401),
+// then the payload (400).
+func (a *Adapter) Routes(mux *http.ServeMux) {
+	if a.mode != ModeHTTP {
+		return
+	}
+	mux.HandleFunc("POST "+PathInteractions, a.serveInteraction)
+	a.routed.Store(true)
+}
+
+// signedHeaders checks that both headers are there, the signature is hex of
+// the right length, and the timestamp within five minutes of now (replays
+// of old requests are refused).
+func signedHeaders(h http.Header, now time.Time) (ts string, sig []byte, err error) {
+	ts = h.Get(headerTimestamp)
+	if ts == "" || h.Get(headerSignature) == "" {
+		return "", nil, errMissingHeaders
+	}
+	sig, err = hex.DecodeString(h.Get(headerSignature))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return "", nil, errBadSignature
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return "", nil, errStale
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
+		return "", nil, errStale
+	}
+	return ts, sig, nil
+}
+
+// verify checks the Ed25519 signature of timestamp+body with the
+// application's public key.
+func verify(key ed25519.PublicKey, ts string, body, sig []byte) error {
+	msg := make([]byte, 0, len(ts)+len(body))
+	msg = append(append(msg, ts...), body...)
+	if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, msg, sig) {
+		return errBadSignature
+	}
+	return nil
+}
+
+func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
+	a.log.WarnContext(r.Context(), "discord request refused", "path", r.URL.Path, "status", status, "reason", why, "remote", r.RemoteAddr)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// readSigned returns the body of an authentic request, or answers the
+// refusal itself and returns false.
+func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	ts, sig, err := signedHeaders(r.Header, a.now())
+	if err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return nil, false
+	}
+	if r.ContentLength > maxBody {
+		a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
+		}
+		return nil, false
+	}
+	if err := verify(a.pubKey, ts, body, sig); err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// serveInteraction is the Interactions Endpoint: authentic interactions are
+// answered in the HTTP response, within Discord's 3 seconds.
+func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readSigned(w, r)
+	if !ok {
+		return
+	}
+	var i discordgo.Interaction
+	if err := json.Unmarshal(body, &i); err != nil {
+		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
+		return
+	}
+	if i.Type == 0 || (i.Type != discordgo.InteractionPing && (i.ID == "" || !hasData(&i))) {
+		a.refuse(w, r, http.StatusBadRequest, "payload without type, id or data")
+		return
+	}
+	var (
+		mu       sync.Mutex
+		answered bool
+	)
+	respond := func(_ context.Context, resp *discordgo.InteractionResponse) error {
+		b, err := json.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if answered {
+			return errors.New("discord: the interaction was answered already")
+		}
+		answered = true
+		w.Header().Set("Content-Type", "application/json")
+		_, err = w.Write(b)
+		return err
+	}
+	a.inflight.Add()
+	defer a.inflight.Done()
+	a.interaction(r.Context(), &i, respond)
+	mu.Lock()
+	defer mu.Unlock()
+	if !answered {
+		// A re-sent interaction that another delivery answered already.
+		answered = true
+		w.WriteHeader(http.StatusAccepted)
+	}
+}

@@ -1,0 +1,222 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// TestInteractionsEndpointRefusals: the endpoint checks the signature before
+// anything else, as Discord's own probes require, and answers what it
+// cannot take with the right status, storing and posting nothing.
+func TestInteractionsEndpointRefusals(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	_, otherKey := discordtest.NewKey(t)
+	url := f.srv.URL + PathInteractions
+	schedule := discordtest.Marshal(t, f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v1"), O("when", "in 2h")))
+	ts := strconv.FormatInt(testNow.Unix(), 10)
+	signed := func(body []byte) *http.Request { return discordtest.SignedRequest(t, url, f.priv, body, testNow) }
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"signed by another key", discordtest.SignedRequest(t, url, otherKey, schedule, testNow), http.StatusUnauthorized},
+		{"tampered body", discordtest.Request(t, url, bytes.Replace(schedule, []byte("payments"), []byte("ledger"), 1),
+			map[string]string{"X-Signature-Timestamp": ts, "X-Signature-Ed25519": discordtest.Sign(f.priv, ts, schedule)}), http.StatusUnauthorized},
+		{"timestamp not the signed one", discordtest.Request(t, url, schedule,
+			map[string]string{"X-Signature-Timestamp": strconv.FormatInt(testNow.Unix()+1, 10), "X-Signature-Ed25519": discordtest.Sign(f.priv, ts, schedule)}), http.StatusUnauthorized},
+		{"no headers", discordtest.Request(t, url, schedule, nil), http.StatusUnauthorized},
+		{"no signature", discordtest.Request(t, url, schedule, map[string]string{"X-Signature-Timestamp": ts}), http.StatusUnauthorized},
+		{"signature not hex", discordtest.Request(t, url, schedule, map[string]string{"X-Signature-Timestamp": ts, "X-Signature-Ed25519": "zz"}), http.StatusUnauthorized},
+		{"stale timestamp", discordtest.SignedRequest(t, url, f.priv, schedule, testNow.Add(-6*time.Minute)), http.StatusUnauthorized},
+		{"timestamp from the future", discordtest.SignedRequest(t, url, f.priv, schedule, testNow.Add(6*time.Minute)), http.StatusUnauthorized},
+		{"oversized body", signed(append(schedule[:len(schedule)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...)), http.StatusRequestEntityTooLarge},
+		{"malformed JSON", signed([]byte(`{"type":2,"id":`)), http.StatusBadRequest},
+		{"not an interaction", signed([]byte(`{"hello":"world"}`)), http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, body := f.post(tc.req); status != tc.want {
+				t.Errorf("status %d (%s), want %d", status, body, tc.want)
+			}
+		})
+	}
+	f.settle()
+	if us, _ := f.st.List(context.Background(), bot.Filter{}); len(us) != 0 {
+		t.Errorf("%d upgrades stored by refused requests", len(us))
+	}
+	for _, c := range f.api.Calls() {
+		if c.Op != "bulk_overwrite_commands" {
+			t.Errorf("a refused request made a Discord call: %s %s", c.Method, c.Path)
+		}
+	}
+
+	// PING is answered with PONG, signed or not at all.
+	status, body := f.post(signed(discordtest.Marshal(t, discordtest.Ping())))
+	if status != http.StatusOK || strings.TrimSpace(string(body)) != `{"type":1}` {
+		t.Errorf("PING: %d %s", status, body)
+	}
+	if status, _ := f.post(discordtest.Request(t, url, discordtest.Marshal(t, discordtest.Ping()), nil)); status != http.StatusUnauthorized {
+		t.Errorf("unsigned PING: %d", status)
+	}
+
+	// The same command, signed properly, is taken.
+	if ans := f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v1"), O("when", "in 2h"))); !strings.Contains(ans.Text(), "Scheduled") {
+		t.Fatalf("the authentic request: %s", ans.Text())
+	}
+}
+
+// TestUnknownComponent: a button that is not one of ours is answered
+// privately, and nothing is recorded.
+func TestUnknownComponent(t *testing.T) {
+	for _, mode := range []string{ModeGateway, ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t, mode)
+			f.ready()
+			msg := discordtest.Message{ID: "5555", ChannelID: chPayments}
+			for _, id := range []string{"something_else", "upgrade_ack:UPG-1", "upgrade_ack:UPG-1:forever"} {
+				ans := f.send(f.api.Press(bob, msg, id))
+				if !ans.Ephemeral() {
+					t.Errorf("%s: the answer is not private", id)
+				}
+				if id == "upgrade_ack:UPG-1:forever" {
+					if !strings.Contains(ans.Text(), `Unknown acknowledgment scope "forever"`) {
+						t.Errorf("%s: %s", id, ans.Text())
+					}
+				} else if !strings.Contains(ans.Text(), "This button is not one of upgradebot's.") {
+					t.Errorf("%s: %s", id, ans.Text())
+				}
+			}
+			if acks, _ := f.st.Acks(context.Background(), 1); len(acks) != 0 {
+				t.Errorf("acks recorded: %v", acks)
+			}
+		})
+	}
+}
+
+// TestSlowAnswersAreDeferred: when the core needs longer than the budget,
+// Discord gets a deferred ephemeral response at once, and the real answer
+// replaces it when it comes.
+func TestSlowAnswersAreDeferred(t *testing.T) {
+	for _, mode := range []string{ModeGateway, ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t, mode)
+			f.ready()
+			release := make(chan struct{})
+			f.a.core = heldCore{Core: f.a.core, release: release}
+			f.a.deadline.Budget = 100 * time.Millisecond
+			i := f.api.Command(alice, chOps, "help")
+			if mode == ModeHTTP {
+				status, body := f.post(discordtest.SignedRequest(t, f.srv.URL+PathInteractions, f.priv, discordtest.Marshal(t, i), testNow))
+				if status != http.StatusOK || strings.TrimSpace(string(body)) != `{"type":5,"data":{"tts":false,"content":"","components":null,"embeds":null,"flags":64}}` {
+					t.Fatalf("first answer %d %s", status, body)
+				}
+				if err := f.api.Answered(i.Token, body); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				f.gw.Interaction(t, i)
+			}
+			f.api.Eventually(t, 10*time.Second, "the deferral", func() bool {
+				e, _ := f.api.Exchange(i.Token)
+				return e.Initial != nil
+			})
+			if e, _ := f.api.Exchange(i.Token); e.Initial.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || !e.Initial.Ephemeral() {
+				t.Fatalf("first answer %+v", e.Initial)
+			}
+			close(release)
+			ans := f.api.WaitAnswer(t, i.Token, 10*time.Second)
+			if !strings.Contains(ans.Text(), "plans and announces upgrade windows") || !ans.Ephemeral() {
+				t.Fatalf("late answer %q", ans.Text())
+			}
+		})
+	}
+}
+
+// TestOptionErrorsReadAsSlacks: options the grammar cannot read are
+// refused, privately, with the very words (and usage) the text grammar
+// gives for the same input, and nothing is stored.
+func TestOptionErrorsReadAsSlacks(t *testing.T) {
+	f := newFixture(t, ModeGateway)
+	f.ready()
+	inv := bot.Invocation{Actor: bot.Actor{ID: "discord:1001"}, Channel: "discord:" + chOps}
+	tests := []struct {
+		sub  string
+		opts []discordtest.Opt
+		text string // the same, typed
+	}{
+		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "2026-11-19 10:00")}, `schedule payments v1 at 2026-11-19 10:00`},
+		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "someday")}, `schedule payments v1 at someday`},
+		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "in 2h"), O("duration", "0m")}, `schedule payments v1 in 2h for 0m`},
+		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "in 2h"), O("duration", "90s")}, `schedule payments v1 in 2h for 90s`},
+		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "tomorrow 10:00 CET")}, `schedule payments v1 at tomorrow 10:00 CET`},
+		{"schedule", []discordtest.Opt{O("service", "paymnts"), O("version", "v1"), O("when", "in 2h")}, `schedule paymnts v1 in 2h`},
+		{"extend", []discordtest.Opt{O("id", "UPG-x"), O("duration", "1h")}, `extend UPG-x 1h`},
+		{"extend", []discordtest.Opt{O("id", "7"), O("duration", "-1h")}, `extend 7 -1h`},
+		{"show", []discordtest.Opt{O("id", "42")}, `show 42`},
+		{"reschedule", []discordtest.Opt{O("id", "1"), O("when", "yesterday")}, `reschedule 1 at yesterday`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			want := testStyle.render(f.b.Handle(context.Background(), inv, tc.text)).Content
+			got := f.send(f.api.Command(alice, chOps, tc.sub, tc.opts...))
+			if got.Content != want || !got.Ephemeral() {
+				t.Errorf("Discord says\n%s\nthe grammar says\n%s", got.Content, want)
+			}
+			if !strings.Contains(want, "Usage: ") && !strings.Contains(want, "Unknown") {
+				t.Errorf("the refusal shows no usage: %s", want)
+			}
+		})
+	}
+	if us, _ := f.st.List(context.Background(), bot.Filter{}); len(us) != 0 {
+		t.Errorf("%d upgrades stored", len(us))
+	}
+}
+
+// TestAutocomplete: service suggests the configured services, id the
+// active upgrades, newest first, with their window in the invoker's zone.
+func TestAutocomplete(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	for _, when := range []string{"2026-12-01 02:00", "2026-12-02 02:00"} {
+		f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v"+when[8:10]), O("when", when)))
+	}
+	f.send(f.api.Command(alice, chOps, "cancel", O("id", "1")))
+	f.send(f.api.Command(bob, chOps, "schedule", O("service", "checkout"), O("version", "v3"), O("when", "2026-12-03 23:30"), O("duration", "2h")))
+
+	names := func(r discordtest.Reply) []string {
+		var out []string
+		for _, c := range r.Choices {
+			out = append(out, c.Name+"="+c.Value.(string))
+		}
+		return out
+	}
+	focus := func(name, value string) discordtest.Opt {
+		return discordtest.Opt{Name: name, Value: value, Focused: true}
+	}
+	got := names(f.send(f.api.Autocomplete(alice, chOps, "schedule", focus("service", "CH"))))
+	if strings.Join(got, ",") != "checkout=checkout" {
+		t.Errorf("service choices %q", got)
+	}
+	got = names(f.send(f.api.Autocomplete(alice, chOps, "start", focus("id", ""))))
+	want := []string{"UPG-3 checkout v3 · 2026-12-03 23:30–2026-12-04 01:30 UTC=UPG-3", "UPG-2 payments v02 · 2026-12-02 02:00–03:00 UTC=UPG-2"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("id choices\n%q\nwant\n%q", got, want)
+	}
+	// carol's zone is Europe/Berlin; typing filters.
+	got = names(f.send(f.api.Autocomplete(carol, chOps, "start", focus("id", "pay"))))
+	if strings.Join(got, "|") != "UPG-2 payments v02 · 2026-12-02 03:00–04:00 CET=UPG-2" {
+		t.Errorf("carol's choices %q", got)
+	}
+}

@@ -1,0 +1,282 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/adapters/inbound"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// The handlers in this file serve both modes: an HTTP interaction and a
+// gateway INTERACTION_CREATE are decoded into a *discordgo.Interaction and
+// end up here, with the way to answer it at once.
+
+// responder answers an interaction the first time: the HTTP response in
+// http mode, the interaction callback endpoint in gateway mode.
+type responder func(ctx context.Context, r *discordgo.InteractionResponse) error
+
+// interaction handles one interaction: a command, a press, an
+// autocomplete, or Discord's PING.
+func (a *Adapter) interaction(ctx context.Context, i *discordgo.Interaction, respond responder) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.ErrorContext(ctx, "interaction handler panicked", "interaction", i.ID, "panic", fmt.Sprint(r))
+		}
+	}()
+	if i.Type != discordgo.InteractionPing && !hasData(i) {
+		a.respond(ctx, i, respond, a.private(notOurs("Discord sent this interaction without its data; try again.")))
+		return
+	}
+	switch i.Type {
+	case discordgo.InteractionPing:
+		a.respond(ctx, i, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+	case discordgo.InteractionApplicationCommand:
+		a.command(ctx, i, respond)
+	case discordgo.InteractionMessageComponent:
+		a.press(ctx, i, respond)
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		actor, _ := actorOf(i)
+		choices := a.autocomplete(ctx, i, actor)
+		a.respond(ctx, i, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{Choices: choices}})
+	default:
+		a.respond(ctx, i, respond, a.private(notOurs("upgradebot does not handle this kind of interaction.")))
+	}
+}
+
+// hasData reports whether an interaction carries the data of its type
+// (discordgo's accessors panic otherwise, and decode a missing one as empty).
+func hasData(i *discordgo.Interaction) bool {
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
+		d, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		return ok && d.Name != ""
+	case discordgo.InteractionMessageComponent:
+		d, ok := i.Data.(discordgo.MessageComponentInteractionData)
+		return ok && d.CustomID != ""
+	}
+	return i.Data != nil
+}
+
+func notOurs(s string) bot.Message {
+	return bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T(s)}}
+}
+
+// respond sends the first answer, logging a failure (there is nobody else
+// to tell: the answer was the way to reach the invoker).
+func (a *Adapter) respond(ctx context.Context, i *discordgo.Interaction, respond responder, r *discordgo.InteractionResponse) {
+	if err := respond(ctx, r); err != nil {
+		a.log.WarnContext(ctx, "answering the interaction failed", "interaction", i.ID, "err", err)
+	}
+}
+
+// private is an answer only the invoker sees (ephemeral).
+func (a *Adapter) private(m bot.Message) *discordgo.InteractionResponse {
+	p := a.style.render(m)
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: &discordgo.InteractionResponseData{
+		Content: p.Content, Embeds: p.Embeds, Components: p.Components, AllowedMentions: p.AllowedMentions, Flags: discordgo.MessageFlagsEphemeral,
+	}}
+}
+
+// deferred tells Discord the answer comes later: the invoker sees that the
+// bot is thinking, privately.
+func deferred() *discordgo.InteractionResponse {
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+}
+
+// actorOf is who invoked an interaction: the member in a guild (with her
+// roles, each a possible owner: "discord:&…"), else the user (a DM).
+func actorOf(i *discordgo.Interaction) (bot.Actor, bool) {
+	var u *discordgo.User
+	var roles []string
+	name := ""
+	if i.Member != nil && i.Member.User != nil {
+		u, roles, name = i.Member.User, i.Member.Roles, i.Member.Nick
+	} else if i.User != nil {
+		u = i.User
+	}
+	if u == nil || u.ID == "" {
+		return bot.Actor{}, false
+	}
+	if name == "" {
+		name = u.GlobalName
+	}
+	if name == "" {
+		name = u.Username
+	}
+	a := bot.Actor{ID: Platform + ":" + u.ID, Name: name}
+	for _, r := range roles {
+		a.Groups = append(a.Groups, Platform+":&"+r)
+	}
+	return a, true
+}
+
+// handle is the invoker's handle for answers that come later: the
+// application and the interaction's token (valid 15 minutes).
+func handle(i *discordgo.Interaction) string {
+	if i.AppID == "" || i.Token == "" {
+		return ""
+	}
+	return i.AppID + ":" + i.Token
+}
+
+// result is what the work of one interaction produced.
+type result struct {
+	msg      bot.Message
+	finished bool // false when the work panicked
+}
+
+func (r result) message() bot.Message {
+	if !r.finished {
+		return notOurs(bot.ErrorMessage(errPanicked))
+	}
+	return r.msg
+}
+
+// errPanicked stands for work that panicked: the user learns that
+// something broke, the log has the panic.
+var errPanicked = errors.New("discord: the interaction's work panicked")
+
+// command runs /upgrade <subcommand> within the reply budget.
+func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond responder) {
+	data := i.ApplicationCommandData()
+	actor, ok := actorOf(i)
+	if !ok {
+		a.respond(ctx, i, respond, a.private(notOurs("Discord did not say who you are; try again.")))
+		return
+	}
+	if data.Name != commandName {
+		a.respond(ctx, i, respond, a.private(bot.Message{Kind: bot.KindError, Lines: []bot.Text{
+			bot.T("This bot answers ").Code("/" + commandName).Add(", not ").Code("/" + data.Name).Add("."),
+		}}))
+		return
+	}
+	inv := bot.Invocation{
+		Actor: actor, Channel: Platform + ":" + i.ChannelID, Handle: handle(i),
+		Delivery: Platform + ":" + i.ID, // the core ignores a re-sent interaction
+	}
+	name, opts := subcommand(data)
+	cmd, err := build(name, opts, a.core.Env(inv))
+	if err != nil {
+		a.respond(ctx, i, respond, a.private(bot.ParseRefusal(err)))
+		return
+	}
+	a.within(ctx, i, respond, func(ctx context.Context) bot.Message { return a.core.Do(ctx, inv, cmd) })
+}
+
+// press records a press of the Acknowledge button.
+func (a *Adapter) press(ctx context.Context, i *discordgo.Interaction, respond responder) {
+	btn, ok := parseAckID(i.MessageComponentData().CustomID)
+	if !ok {
+		a.respond(ctx, i, respond, a.private(notOurs("This button is not one of upgradebot's.")))
+		return
+	}
+	actor, ok := actorOf(i)
+	if !ok {
+		a.respond(ctx, i, respond, a.private(notOurs("Discord did not say who you are; try again.")))
+		return
+	}
+	p := bot.ButtonPress{Actor: actor, Button: btn, Delivery: Platform + ":" + i.ID}
+	a.within(ctx, i, respond, func(ctx context.Context) bot.Message { return a.core.Press(ctx, p) })
+}
+
+// within runs work in the background and answers the invoker privately with
+// its result when it comes within the reply budget; otherwise it defers the
+// answer at once and edits it in when the work is done. A delivery the core
+// has seen before (KindDuplicate) is answered by whoever saw it first, so
+// nothing is said here. Work waits for one of the slots that bound how many
+// interactions are worked on at once.
+func (a *Adapter) within(ctx context.Context, i *discordgo.Interaction, respond responder, work func(context.Context) bot.Message) {
+	sent := make(chan struct{}) // the deferral went out: the original response exists
+	run := func(ctx context.Context) result {
+		select {
+		case a.pressSlots <- struct{}{}:
+		case <-ctx.Done():
+			return result{msg: notOurs(bot.ErrorMessage(ctx.Err()))}
+		}
+		defer func() { <-a.pressSlots }()
+		return result{msg: work(ctx), finished: true}
+	}
+	late := func(ctx context.Context, r result) {
+		m := r.message()
+		if m.Kind == bot.KindDuplicate {
+			return
+		}
+		select {
+		case <-sent:
+		case <-time.After(5 * time.Second):
+		}
+		if err := a.editOriginal(ctx, i.AppID, i.Token, m); err != nil {
+			a.log.WarnContext(ctx, "the late answer was not delivered", "interaction", i.ID, "err", err)
+		}
+	}
+	r, ok := inbound.Within(&a.deadline, ctx, run, late)
+	if !ok {
+		a.log.InfoContext(ctx, "interaction still running; answering later", "interaction", i.ID)
+		a.respond(ctx, i, respond, deferred())
+		close(sent)
+		return
+	}
+	close(sent)
+	m := r.message()
+	if m.Kind == bot.KindDuplicate {
+		a.log.InfoContext(ctx, "duplicate interaction ignored", "interaction", i.ID)
+		return
+	}
+	a.respond(ctx, i, respond, a.private(m))
+}
+
+// editOriginal replaces a deferred answer with the real one. Discord may
+// take a moment to know the original response after a deferral, so an
+// unknown message or webhook is tried again too.
+func (a *Adapter) editOriginal(ctx context.Context, appID, token string, m bot.Message) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
+	defer cancel()
+	p := a.style.render(m)
+	edit := &discordgo.WebhookEdit{Content: &p.Content, Embeds: &p.Embeds, Components: &p.Components, AllowedMentions: p.AllowedMentions}
+	it := &discordgo.Interaction{AppID: appID, Token: token}
+	var err error
+	for n := 0; n < 3; n++ {
+		err = a.call(ctx, "edit interaction response", true, func(opts ...discordgo.RequestOption) error {
+			_, err := a.api.InteractionResponseEdit(it, edit, opts...)
+			return err
+		})
+		if c := codeOf(err); c != codeUnknownMessage && c != codeUnknownWebhook {
+			return err
+		}
+		t := time.NewTimer(time.Duration(n+1) * 500 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+	return err
+}
+
+// Answer implements bot.Answerer: m is shown to the invoker only, as an
+// ephemeral follow-up of the interaction that invoked the command (its
+// token is valid for 15 minutes). Without a handle, or when Discord refuses
+// it, the core sends a direct message instead.
+func (a *Adapter) Answer(ctx context.Context, to bot.Invoker, m bot.Message) error {
+	appID, token, ok := strings.Cut(to.Handle, ":")
+	if !ok || appID == "" || token == "" {
+		return fmt.Errorf("discord: no interaction to answer %s through", to.User)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
+	defer cancel()
+	p := a.style.render(m)
+	data := &discordgo.WebhookParams{Content: p.Content, Embeds: p.Embeds, Components: p.Components, AllowedMentions: p.AllowedMentions, Flags: discordgo.MessageFlagsEphemeral}
+	return a.call(ctx, "follow-up message", false, func(opts ...discordgo.RequestOption) error {
+		_, err := a.api.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: token}, true, data, opts...)
+		return err
+	})
+}

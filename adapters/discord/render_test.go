@@ -1,0 +1,314 @@
+package discord
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/name.golden, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// indentJSON encodes v readably: golden files keep <, > and & as they are.
+func indentJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func goldenDirectory() *bot.Directory {
+	return bot.NewDirectory(bot.Config{
+		People: []bot.Person{
+			{Name: "alice", IDs: []string{"slack:U0ALICE", "discord:801"}},
+			{Name: "bob", IDs: []string{"discord:802"}},
+			{Name: "carol", IDs: []string{"discord:803"}},
+			{Name: "dave", IDs: []string{"slack:U0DAVE"}},
+		},
+		Services: []bot.Service{
+			{Name: "ledger", Owners: []string{"dave"}, Channels: []string{"slack:C0LEDGER"}},
+			{Name: "payments", Owners: []string{"alice"}, Channels: []string{"discord:901"}, DependsOn: []string{"ledger"}},
+			{Name: "checkout", Owners: []string{"bob", "carol", "discord:&950"}, DependsOn: []string{"payments"}},
+		},
+		Groups: []string{"discord:&950"},
+	})
+}
+
+var start = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+
+func goldenUpgrade(d *bot.Directory) *bot.Upgrade {
+	return &bot.Upgrade{
+		ID: 7, Service: "payments", Version: "v2.4.0", Start: start, End: start.Add(90 * time.Minute),
+		Region: "eu-west-1", Impact: "checkout <may> fail & *retry*", State: bot.Scheduled,
+		Owners: d.OwnerKeys("payments"), CreatedBy: "alice", Audience: d.Audience("payments"),
+		BlastRadius: d.Dependents("payments"), Channels: []string{"discord:901"},
+	}
+}
+
+// sendJSON is a message as the adapter sends it to a channel.
+func sendJSON(t *testing.T, m bot.Message) []byte {
+	t.Helper()
+	p := testStyle.render(m)
+	return indentJSON(t, &discordgo.MessageSend{Content: p.Content, Embeds: p.Embeds, Components: p.Components, AllowedMentions: p.AllowedMentions})
+}
+
+func TestGoldenMessages(t *testing.T) {
+	d := goldenDirectory()
+	acks := []bot.Ack{
+		{Scope: bot.ScopeBrief, Who: "bob", Via: "discord:802", At: start.Add(-time.Hour)},
+		{Scope: bot.ScopeBrief, Who: "discord:899", Via: "discord:899", At: start.Add(-time.Hour)},
+	}
+	conflicted := goldenUpgrade(d)
+	conflicted.Conflicts = []bot.Conflict{{ID: 5, Service: "ledger", Version: "v9", Start: start.Add(30 * time.Minute), End: start.Add(2 * time.Hour)}}
+	conflicted.Release = &bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Spring", URL: "https://github.com/acme/payments/releases/tag/v2.4.0"}
+	rolled := goldenUpgrade(d)
+	rolled.State, rolled.Reason = bot.RolledBack, "error rate > 5% & <rising>"
+	done := goldenUpgrade(d)
+	done.State = bot.Completed
+	done.Failures = []bot.Failure{{Notice: "root", Target: "discord:904", Error: "discord create message: 50001 Missing Access"}}
+
+	tests := []struct {
+		name string
+		msg  bot.Message
+	}{
+		{"root_scheduled", d.Root(goldenUpgrade(d), acks)},
+		{"root_conflict_release", d.Root(conflicted, nil)},
+		{"root_completed_failure", d.Root(done, acks)},
+		{"rollback_alert", d.Notice(bot.KindRollback, rolled, bot.Decision{Actor: "alice"})},
+		{"root_rolled_back", d.Root(rolled, acks)},
+		{"started", d.Notice(bot.KindStarted, goldenUpgrade(d), bot.Decision{Actor: "alice", At: start.Add(-time.Hour)})},
+		{"reminder", d.Reminder(goldenUpgrade(d), acks, time.Hour, 0)},
+		{"window_open", d.WindowOpen(goldenUpgrade(d))},
+		{"escalation", d.Escalation(rolled, bot.ScopeRollback)},
+		{"overrun", d.Overrun(goldenUpgrade(d))},
+		{"error_reply", bot.Message{Kind: bot.KindError, Lines: []bot.Text{
+			bot.T("Unknown service \"pay<ments>\". Known services: checkout, ledger, payments."),
+			bot.T("Usage: ").Code("/upgrade schedule <service> <version> at <time>"),
+		}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			golden(t, tc.name, sendJSON(t, tc.msg))
+		})
+	}
+}
+
+func TestGoldenInteractionResponses(t *testing.T) {
+	f := &Adapter{style: testStyle}
+	reply := bot.Message{Kind: bot.KindReply, UpgradeID: "UPG-7", Lines: []bot.Text{
+		bot.T("📋 Scheduled ").Bold("UPG-7 payments v2.4.0").Add(": ").Time(start).Add(" to ").Time(start.Add(time.Hour)).Add(" (1h)."),
+		bot.T("Blast radius: checkout."),
+	}, UTC: bot.T("In UTC: 2026-12-01 02:00 to 2026-12-01 03:00 UTC.")}
+	for _, tc := range []struct {
+		name string
+		r    *discordgo.InteractionResponse
+	}{
+		{"answer_ephemeral", f.private(reply)},
+		{"answer_deferred", deferred()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			golden(t, tc.name, indentJSON(t, tc.r))
+		})
+	}
+	golden(t, "command", indentJSON(t, Definition()))
+}
+
+func TestMarkdown(t *testing.T) {
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	d := goldenDirectory()
+	tests := []struct {
+		name string
+		in   bot.Text
+		want string
+	}{
+		{"plain escaped", bot.T("a < b & *c* _d_ `e` ~f~ |g| [h](i) #j"), `a \< b & \*c\* \_d\_ \` + "`e\\`" + ` \~f\~ \|g\| \[h\](i) #j`},
+		{"no heading or list", bot.T("# big\n- item"), `\# big` + "\n" + `\- item`},
+		{"no mention injection", bot.T("<@123> <@&456> @everyone"), `\<@123\> \<@&456\> @everyone`},
+		{"bold keeps spaces outside", bot.Text{}.Bold(" UPG-7 "), " **UPG-7** "},
+		{"bold escapes", bot.Text{}.Bold("a*b"), `**a\*b**`},
+		{"code", bot.Text{}.Code("/upgrade <id>"), "`/upgrade <id>`"},
+		{"code with a backtick", bot.Text{}.Code("a`b"), "`` a`b ``"},
+		{"time", bot.Text{}.Time(at), "<t:1796090400:f> (<t:1796090400:R>)"},
+		{"user", bot.Text{}.Mention(d.Principal("bob")), "<@802>"},
+		{"person on two platforms", bot.Text{}.Mention(d.Principal("alice")), "<@801>"},
+		{"role", bot.Text{}.Mention(d.Principal("discord:&950")), "<@&950>"},
+		{"slack only", bot.Text{}.Mention(d.Principal("dave")), "@dave"},
+		{"unlisted user", bot.Text{}.Mention(d.Principal("discord:77")), "<@77>"},
+		{"channel", bot.Text{}.Channel("discord:901"), "<#901>"},
+		{"slack channel", bot.Text{}.Channel("slack:C0LEDGER"), "#C0LEDGER"},
+		{"link", bot.Text{}.Link("acme/payments v2", "https://github.com/acme/payments/releases/tag/v2 (x)"), "[acme/payments v2](https://github.com/acme/payments/releases/tag/v2%20%28x%29)"},
+		{"bare link", bot.Text{}.Link("", "https://example.com/a"), "https://example.com/a"},
+		{"hint", bot.Text{}.Command(bot.Hint{Verb: "start", Args: []bot.Arg{{Name: "id", Value: "UPG-7"}}}), "`/upgrade start id:UPG-7`"},
+		{"hint with holes", bot.Text{}.Command(bot.Hint{Verb: "schedule", Args: []bot.Arg{{Name: "service"}, {Name: "when", Keyword: "at", Placeholder: "<time>"}}}),
+			"`/upgrade schedule service:<service> when:<time>`"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := testStyle.markdown(tc.in); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAllowedMentions: a notice pings exactly whom it calls: the reminder
+// those who have not acknowledged, the rollback alert the audience but not
+// the person named as its author, and nobody for the root, the started
+// notice, an answer or a direct message.
+func TestAllowedMentions(t *testing.T) {
+	d := goldenDirectory()
+	u := goldenUpgrade(d)
+	acks := []bot.Ack{{Scope: bot.ScopeBrief, Who: "bob", Via: "discord:802", At: start}}
+	rolled := goldenUpgrade(d)
+	rolled.State, rolled.Reason = bot.RolledBack, "latency"
+	bobAdmin := bot.Decision{Actor: "discord:555"} // an admin outside the audience rolls back
+	tests := []struct {
+		name         string
+		m            bot.Message
+		users, roles []string
+	}{
+		{"root", d.Root(u, acks), nil, nil},
+		{"reminder", d.Reminder(u, acks, time.Hour, 0), []string{"801", "803"}, []string{"950"}},
+		{"rollback", d.Notice(bot.KindRollback, rolled, bobAdmin), []string{"801", "802", "803"}, []string{"950"}},
+		{"window open", d.WindowOpen(u), []string{"801"}, nil},
+		{"overrun", d.Overrun(u), []string{"801"}, nil},
+		{"started", d.Notice(bot.KindStarted, u, bot.Decision{Actor: "alice", At: start}), nil, nil},
+		{"escalation", d.Escalation(u, bot.ScopeBrief), nil, nil},
+		{"answer", bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.Text{}.Mention(d.Principal("bob"))}}, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			am := testStyle.render(tc.m).AllowedMentions
+			if am == nil || am.Parse == nil || len(am.Parse) != 0 {
+				t.Fatalf("allowed_mentions must be sent with an empty parse list: %+v", am)
+			}
+			if !slices.Equal(am.Users, tc.users) || !slices.Equal(am.Roles, tc.roles) {
+				t.Errorf("users %v roles %v, want %v %v", am.Users, am.Roles, tc.users, tc.roles)
+			}
+		})
+	}
+	if c := testStyle.render(d.Notice(bot.KindRollback, rolled, bobAdmin)).Content; !strings.Contains(c, "Rolled back by <@555>") {
+		t.Errorf("the author is still named: %s", c)
+	}
+}
+
+// TestLimits: messages too big for Discord are cut, with a pointer to show,
+// never refused: a rollback alert to 400 people, a huge impact, 40 conflicts.
+func TestLimits(t *testing.T) {
+	var people []bot.Person
+	var owners []string
+	for i := range 400 {
+		name := fmt.Sprintf("p%03d", i)
+		people = append(people, bot.Person{Name: name, IDs: []string{fmt.Sprintf("discord:%d", 100000000000000000+i)}})
+		owners = append(owners, name)
+	}
+	d := bot.NewDirectory(bot.Config{People: people, Services: []bot.Service{{Name: "payments", Owners: owners}}})
+	u := &bot.Upgrade{ID: 7, Service: "payments", Version: "v2", Start: start, End: start.Add(time.Hour), State: bot.RolledBack,
+		Owners: d.OwnerKeys("payments"), Audience: d.Audience("payments"), Reason: strings.Repeat("why ", 50),
+		Impact: strings.Repeat("x", 3000)}
+	for i := range 40 {
+		u.Conflicts = append(u.Conflicts, bot.Conflict{ID: i + 10, Service: "ledger", Version: "v9", Start: start, End: start.Add(time.Hour)})
+	}
+	u.State = bot.Scheduled
+	root := testStyle.render(d.Root(u, nil))
+	u.State = bot.RolledBack
+	alert := testStyle.render(d.Notice(bot.KindRollback, u, bot.Decision{Actor: "p000"}))
+
+	if n := utf8.RuneCountInString(alert.Content); n > maxContent {
+		t.Errorf("alert content is %d characters", n)
+	}
+	if !strings.HasSuffix(alert.Content, "(cut: too long for one Discord message; see `/upgrade show id:UPG-7`)") {
+		t.Errorf("the cut alert does not point to show: …%s", alert.Content[len(alert.Content)-120:])
+	}
+	if n := len(alert.AllowedMentions.Users); n == 0 || n > maxMentions || n != strings.Count(alert.Content, "<@")-1 {
+		t.Errorf("%d users allowed for %d mentions shown", n, strings.Count(alert.Content, "<@"))
+	}
+	e := root.Embeds[0]
+	total := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description)
+	if len(e.Fields) > maxEmbedFields {
+		t.Errorf("%d fields", len(e.Fields))
+	}
+	for _, f := range e.Fields {
+		if utf8.RuneCountInString(f.Value) > maxFieldValue || f.Value == "" {
+			t.Errorf("field %s has %d characters", f.Name, utf8.RuneCountInString(f.Value))
+		}
+		total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if total > maxEmbedTotal || utf8.RuneCountInString(e.Description) > maxEmbedDesc {
+		t.Errorf("embed has %d characters, description %d", total, utf8.RuneCountInString(e.Description))
+	}
+	if last := e.Fields[len(e.Fields)-1]; last.Value != "22 more not shown; see `/upgrade show id:UPG-7`" {
+		t.Errorf("the last field is %q", last.Value)
+	}
+	if !strings.HasPrefix(e.Description, "Acknowledged 0/400") || !strings.HasSuffix(e.Description, "(cut: too long for one Discord message; see `/upgrade show id:UPG-7`)") {
+		t.Errorf("description: %s", e.Description)
+	}
+}
+
+func TestAckIDRoundTrip(t *testing.T) {
+	btn := bot.AckButton{UpgradeID: "UPG-7", Scope: bot.ScopeRollback}
+	if got := ackID(btn); got != "upgrade_ack:UPG-7:rollback" {
+		t.Fatalf("custom_id %q", got)
+	}
+	if got, ok := parseAckID(ackID(btn)); !ok || got != btn {
+		t.Fatalf("round trip: %+v %v", got, ok)
+	}
+	for _, bad := range []string{"", "upgrade_ack", "upgrade_ack:", "upgrade_ack:UPG-7", "upgrade_ack::brief", "upgrade_ack:UPG-7:", "other:UPG-7:brief", "upgrade_ack:UPG-7:brief:x"} {
+		if _, ok := parseAckID(bad); ok {
+			t.Errorf("%q parsed as a button of ours", bad)
+		}
+	}
+}
+
+// Every subcommand of the grammar is a subcommand of the Discord command,
+// so a verb added to the grammar cannot be forgotten here.
+func TestDefinitionHasEveryVerb(t *testing.T) {
+	have := map[string]bool{}
+	for _, o := range Definition().Options {
+		have[o.Name] = true
+	}
+	for _, n := range commands.Names() {
+		if !have[n] {
+			t.Errorf("the Discord command has no %q subcommand", n)
+		}
+	}
+}
