@@ -75,6 +75,8 @@ type Bot struct {
 	once     Once    // de-duplicates re-sent commands that change something; optional
 	recent   *recent // de-duplicates re-sent reads, in memory
 	obs      Observer
+	freezes  FreezeStore // freezes declared by command; optional (the store's)
+	series   SeriesStore // recurring upgrades; optional (the store's)
 	// releaseTimeout bounds one release lookup.
 	releaseTimeout time.Duration
 }
@@ -123,9 +125,12 @@ func New(o Options) *Bot {
 	b.out.obs = o.Observer
 	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, queue: b.out.out.enqueue}
 	b.ev.outbox, _ = o.Store.(EventOutbox)
+	b.freezes, _ = o.Store.(FreezeStore)
+	b.series, _ = o.Store.(SeriesStore)
 	if o.Queue != nil {
 		b.sched = newScheduler(schedulerParts{cfg: o.Config, dir: dir, store: o.Store, queue: o.Queue, out: b.out, ev: b.ev}, o.Scheduler, o.Now, o.Logger)
 		b.planner = b.sched
+		b.sched.series = b
 	}
 	return b
 }
@@ -378,20 +383,15 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 	case commands.Rollback:
 		return b.transitionCmd(ctx, inv, "rollback", c.ID, edit{text: c.Reason})
 	case commands.Cancel:
-		return b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: c.Reason})
+		return b.cancel(ctx, inv, c)
 	case commands.Reschedule:
-		ch, err := b.transit(ctx, inv, "reschedule", c.ID, edit{start: c.Start, dur: c.Duration})
-		if err != nil {
-			return Message{}, err
-		}
-		m := transitionReply("reschedule", ch.u, b.now())
-		m.Lines = append(m.Lines, b.readAs(inv, typed{c.StartText, c.Zone, c.ZoneGiven, c.TimeNote}, ch.u)...)
-		for _, cf := range ch.u.Conflicts {
-			m.Lines = append(m.Lines, conflictWarning(cf))
-		}
-		return m, nil
+		return b.reschedule(ctx, inv, c)
 	case commands.Extend:
-		return b.transitionCmd(ctx, inv, "extend", c.ID, edit{by: c.By})
+		return b.extend(ctx, inv, c)
+	case commands.Slots:
+		return b.slots(ctx, c)
+	case commands.Freeze:
+		return b.freezeCmd(ctx, inv, c)
 	case commands.Ack:
 		return b.ack(ctx, inv.Actor, c.ID, "", inv.Delivery)
 	case commands.Pending:

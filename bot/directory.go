@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // Service is one configured service.
@@ -14,6 +16,9 @@ type Service struct {
 	Channels  []string // platform channel ids where its threads go
 	DependsOn []string // services this one needs
 	Repo      string   // GitHub owner/name of its releases
+	// Windows are its standard maintenance windows; none: every time is
+	// as good as another.
+	Windows []commands.Window
 }
 
 // Person is one human with several platform identities.
@@ -43,6 +48,12 @@ type Config struct {
 	EarlyStart    time.Duration
 	Reminders     []time.Duration // offsets before the start
 	EscalateAfter time.Duration
+	// Freezes are the change freezes of the configuration; admins declare
+	// more by command (FreezeStore).
+	Freezes []Freeze
+	// SeriesLead is how long before its window an occurrence of a series
+	// is created (default 8 days, so the 7-day reminder goes out).
+	SeriesLead time.Duration
 }
 
 // Principal is someone who can be mentioned and acknowledge: a person, an

@@ -112,6 +112,13 @@ type Upgrade struct {
 	UpdatedAt   time.Time    `json:"updated_at"`
 	StartedAt   time.Time    `json:"started_at,omitzero"`
 	FinishedAt  time.Time    `json:"finished_at,omitzero"`
+	// Warnings are what its current window was warned about or overridden
+	// for when it was last set (outside the standard windows, a freeze
+	// overridden, a DST note); see windows.go.
+	Warnings []Warning `json:"warnings,omitempty"`
+	// Series names the recurring upgrade this is an occurrence of; nil
+	// for a one-off upgrade.
+	Series *SeriesRef `json:"series,omitempty"`
 	// Rev counts saved changes; stores use it for compare-and-set and the
 	// calendar for SEQUENCE.
 	Rev int `json:"rev"`
@@ -144,6 +151,11 @@ func (u *Upgrade) Clone() *Upgrade {
 	c.Channels = append([]string(nil), u.Channels...)
 	c.Threads = append([]MessageRef(nil), u.Threads...)
 	c.Failures = append([]Failure(nil), u.Failures...)
+	c.Warnings = append([]Warning(nil), u.Warnings...)
+	if u.Series != nil {
+		sr := *u.Series
+		c.Series = &sr
+	}
 	if u.Release != nil {
 		r := *u.Release
 		c.Release = &r
@@ -233,6 +245,10 @@ type Decision struct {
 	// Detail is free text; entries written before the structured fields
 	// existed keep theirs.
 	Detail string `json:"detail,omitempty"`
+	// Warnings are what the change was warned about, or what it overrode
+	// (Reason then says why): scheduled outside the standard windows, a
+	// freeze overridden by an admin.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // The actions of the decision log.

@@ -245,3 +245,38 @@ type NoticeLog interface {
 	// them until they are stale again.
 	ClaimNotices(ctx context.Context, before, now time.Time, max int) ([]PendingNotice, error)
 }
+
+// FreezeStore is an optional capability of a Store: the change freezes
+// admins declare by command (those of the configuration are in
+// Config.Freezes). Freezes are few; every method reads or writes them all
+// in one step.
+type FreezeStore interface {
+	// Freezes lists the stored freezes, removed ones included, by name.
+	Freezes(ctx context.Context) ([]Freeze, error)
+	// SaveFreeze stores f under name if what is stored under name is
+	// still prev (nil: nothing), and deletes name when f is nil;
+	// otherwise it changes nothing and returns ErrConflict.
+	SaveFreeze(ctx context.Context, name string, f, prev *Freeze) error
+}
+
+// SeriesStore is an optional capability of a Store: recurring upgrades
+// and which upgrade each of their occurrences became.
+type SeriesStore interface {
+	// NextSeriesID allocates the next series number.
+	NextSeriesID(ctx context.Context) (int, error)
+	// SaveSeries stores s if the stored revision is s.Rev-1 (a new series
+	// has Rev 1); otherwise ErrConflict.
+	SaveSeries(ctx context.Context, s *Series) error
+	// GetSeries loads one series; a missing one wraps ErrNotFound.
+	GetSeries(ctx context.Context, id int) (*Series, error)
+	// ListSeries lists every stored series, by id.
+	ListSeries(ctx context.Context) ([]*Series, error)
+	// ClaimOccurrence records upgrade (0: skipped) as the occurrence of
+	// series on date (YYYY-MM-DD) unless one is recorded already, in one
+	// step. It returns what is recorded and whether this call recorded it,
+	// so that across replicas each date becomes one upgrade.
+	ClaimOccurrence(ctx context.Context, series int, date string, upgrade int) (recorded int, first bool, err error)
+	// Occurrences maps each date of the series recorded so far to its
+	// upgrade (0: skipped).
+	Occurrences(ctx context.Context, series int) (map[string]int, error)
+}

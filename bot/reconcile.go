@@ -72,6 +72,13 @@ func (s *Scheduler) Reconcile(ctx context.Context, full bool) (int, error) {
 		}
 		n++
 	}
+	if s.series != nil {
+		m, err := s.series.reconcileSeries(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		n += m
+	}
 	if n > 0 {
 		if err := s.queue.Wake(ctx); err != nil {
 			s.log.WarnContext(ctx, "waking schedulers failed", "err", err)

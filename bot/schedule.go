@@ -21,7 +21,8 @@ func (b *Bot) service(name string) (Service, error) {
 }
 
 // schedule plans a new upgrade: every check comes before the id is taken,
-// so a refused command changes nothing.
+// so a refused command changes nothing. next takes the service's next free
+// standard window as the start; every makes a series (series.go).
 func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule) (Message, error) {
 	svc, err := b.service(c.Service)
 	if err != nil {
@@ -33,6 +34,16 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	d := c.Duration
 	if d == 0 {
 		d = b.cfg.DefaultDuration
+	}
+	if c.Every != nil {
+		return b.scheduleSeries(ctx, inv, svc, c, d)
+	}
+	var next picked
+	if c.Next {
+		if next, err = b.pickNext(ctx, svc, c.Region, d); err != nil {
+			return Message{}, err
+		}
+		c.Start = next.slot.Start
 	}
 	if err := b.checkWindow(c.Start, d); err != nil {
 		return Message{}, err
@@ -50,16 +61,61 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 				Command(hint("extend", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "duration"})).Add(")."))
 		}
 	}
-	id, err := b.store.NextID(ctx)
+	fs, err := b.allFreezes(ctx)
 	if err != nil {
-		return Message{}, fmt.Errorf("allocate id: %w", err)
+		return Message{}, err
 	}
+	v, err := b.judge(inv, svc, c.Region, start, end, c.Anyway, fs, nil)
+	if err != nil {
+		return Message{}, err
+	}
+	u := b.draft(svc, inv, c.Version, start, end, c.Region, c.Impact, conflicts)
+	u.Warnings = v.warnings
+	reason := ""
+	if v.overrode {
+		reason = c.Anyway
+	}
+	autoLink, err := b.open(ctx, u, reason, inv.invoker())
+	if err != nil {
+		return Message{}, err
+	}
+
+	r := scheduledReply(u)
+	if c.Next {
+		r.Lines = append(r.Lines, next.lines(b, svc.Name)...)
+	} else {
+		r.Lines = append(r.Lines, b.readAs(inv, typed{c.StartText, c.Zone, c.ZoneGiven, c.TimeNote}, u)...)
+	}
+	r.Lines = append(r.Lines, v.lines(b.dir, svc.Name)...)
+	r.Lines = append(r.Lines, b.scheduledLines(u, svc, autoLink)...)
+	return r, nil
+}
+
+// scheduledLines are the lines every answer to a new upgrade ends with:
+// its blast radius, its overlaps, where the pre-brief goes, the release.
+func (b *Bot) scheduledLines(u *Upgrade, svc Service, autoLink bool) []Text {
+	var out []Text
+	if len(u.BlastRadius) > 0 {
+		out = append(out, T("Blast radius: "+strings.Join(u.BlastRadius, ", ")+"."))
+	}
+	for _, cf := range u.Conflicts {
+		out = append(out, conflictWarning(cf))
+	}
+	out = append(out, T("The pre-brief is being posted to ").Channels(u.Channels).Add("."))
+	if autoLink {
+		out = append(out, autoLinkNote(svc.Repo, u.Version))
+	}
+	return out
+}
+
+// draft builds a new scheduled upgrade of svc for the invoker, not saved
+// and without an id yet.
+func (b *Bot) draft(svc Service, inv Invocation, version string, start, end time.Time, region, impact string, conflicts []Conflict) *Upgrade {
 	now := b.now().UTC()
-	actor := b.dir.KeyOf(inv.Actor.ID)
 	u := &Upgrade{
-		ID: id, Service: svc.Name, Version: c.Version, Start: start, End: end,
-		Region: c.Region, Impact: c.Impact, State: Scheduled,
-		Owners: b.dir.OwnerKeys(svc.Name), CreatedBy: actor,
+		Service: svc.Name, Version: version, Start: start, End: end,
+		Region: region, Impact: impact, State: Scheduled,
+		Owners: b.dir.OwnerKeys(svc.Name), CreatedBy: b.dir.KeyOf(inv.Actor.ID),
 		Audience: b.dir.Audience(svc.Name), BlastRadius: b.dir.Dependents(svc.Name),
 		Conflicts: conflicts, Origin: inv.Channel, Channels: svc.Channels,
 		CreatedAt: now, UpdatedAt: now, Rev: 1,
@@ -67,14 +123,36 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if len(u.Channels) == 0 && inv.Channel != "" {
 		u.Channels = []string{inv.Channel}
 	}
-	dec := Decision{At: now, Actor: actor, Action: ActionScheduled, Start: start, End: end,
-		Event: b.ev.event(ctx, u, EventScheduled, actor, map[string]any{"start": start, "end": end, "version": u.Version})}
+	return u
+}
+
+// open saves a new upgrade (taking the next id unless it has one) with its
+// decision (reason: why a freeze was overridden, if one was) and does what
+// every new upgrade does: its event, its jobs, its root messages, its
+// release link, and the overlap warnings of the others. It reports whether
+// the release is being looked up.
+func (b *Bot) open(ctx context.Context, u *Upgrade, reason string, inv *Invoker) (bool, error) {
+	if u.ID == 0 {
+		id, err := b.store.NextID(ctx)
+		if err != nil {
+			return false, fmt.Errorf("allocate id: %w", err)
+		}
+		u.ID = id
+	}
+	data := map[string]any{"start": u.Start, "end": u.End, "version": u.Version}
+	if u.Series != nil {
+		data["series"] = u.Series.ID
+	}
+	dec := Decision{At: u.CreatedAt, Actor: u.CreatedBy, Action: ActionScheduled, Start: u.Start, End: u.End, Reason: reason, Warnings: u.Warnings}
+	addWarnings(data, dec)
+	dec.Event = b.ev.event(ctx, u, EventScheduled, u.CreatedBy, data)
 	if err := b.store.Create(ctx, u, dec); err != nil {
-		return Message{}, fmt.Errorf("save %s: %w", u.Key(), err)
+		return false, fmt.Errorf("save %s: %w", u.Key(), err)
 	}
 	b.ev.written(u, dec.Event)
 	b.plan(ctx, u)
-	b.out.roots(ctx, u.ID, inv.invoker())
+	b.out.roots(ctx, u.ID, inv)
+	svc, _ := b.dir.Service(u.Service)
 	autoLink := svc.Repo != "" && b.releases != nil
 	if autoLink {
 		// The release of the version, if it is out already, is linked in the
@@ -82,21 +160,8 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 		// release event (ReleasePublished).
 		b.out.enqueue(ctx, PendingNotice{Kind: PendingLink, Upgrade: u.ID, Repo: svc.Repo, Tag: u.Version, Actor: Upgradebot}, b.linkTask)
 	}
-	b.warnOthers(ctx, u, nil, conflicts)
-
-	r := scheduledReply(u)
-	r.Lines = append(r.Lines, b.readAs(inv, typed{c.StartText, c.Zone, c.ZoneGiven, c.TimeNote}, u)...)
-	if len(u.BlastRadius) > 0 {
-		r.Lines = append(r.Lines, T("Blast radius: "+strings.Join(u.BlastRadius, ", ")+"."))
-	}
-	for _, cf := range conflicts {
-		r.Lines = append(r.Lines, conflictWarning(cf))
-	}
-	r.Lines = append(r.Lines, T("The pre-brief is being posted to ").Channels(u.Channels).Add("."))
-	if autoLink {
-		r.Lines = append(r.Lines, autoLinkNote(svc.Repo, u.Version))
-	}
-	return r, nil
+	b.warnOthers(ctx, u, nil, u.Conflicts)
+	return autoLink, nil
 }
 
 // typed is a start time as the user typed it (commands.Schedule, Reschedule).

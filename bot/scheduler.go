@@ -103,6 +103,8 @@ type Scheduler struct {
 	dlog  DeliveryLog
 	o     SchedulerOptions
 	log   *slog.Logger
+	// series runs the jobs of recurring upgrades (the Bot); nil: skipped.
+	series seriesRunner
 }
 
 func newScheduler(p schedulerParts, o SchedulerOptions, now Clock, log *slog.Logger) *Scheduler {
@@ -193,6 +195,12 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 // (see JobQueue.ReplaceJobs), so a job may come late: a notice LateAfter or
 // more late says so.
 func (s *Scheduler) execute(ctx context.Context, j Job) error {
+	if j.Kind == JobSeries {
+		if s.series == nil {
+			return nil
+		}
+		return s.series.runSeries(ctx, j)
+	}
 	u, err := s.store.Get(ctx, j.Upgrade)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {

@@ -56,6 +56,10 @@ type edit struct {
 	start time.Time     // reschedule: the new start
 	dur   time.Duration // reschedule: the new length (0: keep)
 	by    time.Duration // extend
+	// anyway is an admin's reason to override a freeze (reschedule,
+	// extend); freezes are those the new window is judged against.
+	anyway  string
+	freezes []Freeze
 }
 
 // RollbackWindow is how long after completion a rollback is still accepted.
@@ -161,6 +165,10 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	t := transitions[verb]
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var d Decision
+	var err error
+	if e.freezes, err = b.freezesFor(ctx, verb); err != nil {
+		return changed{}, err
+	}
 	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
 		if err := b.authorize(inv, u.Service, t.doingWord(), u.Key()); err != nil {
 			return Decision{}, err
@@ -193,6 +201,9 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 		}
 		if t.apply != nil {
 			t.apply(u, e, &d)
+			if err := b.rejudge(inv, u, e, &d); err != nil {
+				return Decision{}, err
+			}
 		}
 		d.Event = b.ev.event(ctx, u, t.event(), actor, eventData(t, d))
 		return d, nil
@@ -225,6 +236,7 @@ func eventData(t transition, d Decision) map[string]any {
 	if d.By != 0 {
 		data["by"] = d.By.String()
 	}
+	addWarnings(data, d)
 	if len(data) == 0 {
 		return nil
 	}

@@ -369,6 +369,9 @@ func (d *Directory) logLine(e Decision) Text {
 	if detail != nil {
 		line = line.Add(" · ").Then(detail)
 	}
+	for _, w := range e.Warnings {
+		line = line.Add(" · ").Then(d.warningText("", w))
+	}
 	if e.Reason != "" {
 		line = line.Add(" · why: " + e.Reason)
 	}

@@ -271,7 +271,7 @@ func (d *Directory) fields(u *Upgrade) []Field {
 			fs = append(fs, Field{"Conflict", T("⚠ overlaps ").Then(conflictText(c))})
 		}
 	}
-	return fs
+	return append(fs, d.windowFields(u)...)
 }
 
 func thread(u *Upgrade, k Kind) Message {
@@ -320,6 +320,9 @@ func (d *Directory) Notice(k Kind, u *Upgrade, dec Decision) Message {
 			Text{}.Mentions(d.Principals(u.Audience)).Add(" please acknowledge."),
 		)
 		m.Ack = &AckButton{UpgradeID: u.Key(), Scope: ScopeRollback}
+	}
+	if k == KindRescheduled || k == KindExtended { // what the new window was warned about, or overrode
+		m.Lines = append(m.Lines, d.warningLines(u.Service, dec.Warnings)...)
 	}
 	return m
 }

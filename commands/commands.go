@@ -34,6 +34,15 @@ type Schedule struct {
 	// or overlap and was resolved by the rule ("02:30 does not exist on 14 March
 	// in America/New_York ..."); "" normally.
 	TimeNote string
+	// Next asks for the service's next free standard window instead of a
+	// start ("next"); Start is then zero.
+	Next bool
+	// Every makes a weekly series instead of one upgrade ("every tue 02:00
+	// for 1h [until <date>]"); Start is then zero.
+	Every *Every
+	// Anyway is an admin's reason for scheduling into a freeze ("anyway
+	// <reason...>"); "" for none.
+	Anyway string
 }
 
 // List shows upcoming and running windows, optionally for one service.
@@ -64,6 +73,10 @@ type Rollback struct {
 type Cancel struct {
 	ID     int
 	Reason string
+	// Scope answers, for an occurrence of a series, whether the occurrence
+	// or the whole series is cancelled (CancelOccurrence, CancelSeries);
+	// "" when not given.
+	Scope string
 }
 
 // Reschedule moves a scheduled window.
@@ -75,12 +88,14 @@ type Reschedule struct {
 	ZoneGiven bool           // as in Schedule
 	Zone      *time.Location // as in Schedule
 	TimeNote  string         // as in Schedule
+	Anyway    string         // as in Schedule
 }
 
 // Extend pushes the window's end later.
 type Extend struct {
-	ID int
-	By time.Duration
+	ID     int
+	By     time.Duration
+	Anyway string // as in Schedule
 }
 
 // Ack acknowledges the latest notice of an upgrade.

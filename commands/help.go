@@ -19,10 +19,19 @@ type subcommand struct {
 var table = []subcommand{
 	{
 		name:    "schedule",
+		// One usage line, as errors show it; next and every are on the help page.
 		usage:   []string{"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
-		summary: "plan a new upgrade window; <time> may be in <duration>; impact takes the rest of the line",
+		summary: "plan a new upgrade window; <time> may be in <duration>, next (the next free standard window) or every <weekday> <time> (a weekly series)",
 		example: `/upgrade schedule payments v2.4.0 tomorrow 02:00 Europe/Berlin for 2h region eu-west impact "card payments may fail"`,
 		times:   true,
+		details: "/upgrade schedule <service> <version> next [for <duration>] [region <name>] [impact <text...>]\n" +
+			"/upgrade schedule <service> <version> every <weekday> <time> for <duration> [until <date>] [region <name>] [impact <text...>]\n" +
+			"next: the first standard window of the service from now that is long enough, outside every freeze, and overlapping no active upgrade " +
+			"of the service or of a service it depends on or that depends on it; the reply says why earlier windows were skipped.\n" +
+			"every: a weekly series (e.g. every tue 02:00 Europe/Berlin for 1h, optionally until a YYYY-MM-DD date); each occurrence is a normal upgrade with its own thread, " +
+			"created ahead of its window (series_lead) so that every reminder goes out; cancel an occurrence to be asked about the series.\n" +
+			"Outside the service's standard windows is allowed and warned. Into a change freeze is refused; an admin may end the command with " +
+			"anyway <reason...> to override it, which is logged and shown in the thread.",
 	},
 	{
 		name:    "list",
@@ -60,10 +69,11 @@ var table = []subcommand{
 	},
 	{
 		name:    "cancel",
-		usage:   []string{"/upgrade cancel <id> [<reason...>]"},
-		summary: "withdraw a scheduled upgrade, with an optional reason",
+		usage:   []string{"/upgrade cancel <id> [occurrence|series] [<reason...>]"},
+		summary: "withdraw a scheduled upgrade, with an optional reason; for an occurrence of a series, say which",
 		example: "/upgrade cancel UPG-7 release blocked",
 		ids:     true,
+		details: "An occurrence of a recurring upgrade asks first: occurrence cancels only it, series ends the series and cancels its scheduled occurrences.",
 	},
 	{
 		name:    "reschedule",
@@ -72,6 +82,7 @@ var table = []subcommand{
 		example: "/upgrade reschedule UPG-7 tue 14:00 Europe/Berlin for 90m",
 		times:   true,
 		ids:     true,
+		details: "Into a change freeze is refused; an admin may end the command with anyway <reason...> to override it.",
 	},
 	{
 		name:    "extend",
@@ -80,6 +91,7 @@ var table = []subcommand{
 		example: "/upgrade extend UPG-7 30m",
 		times:   true,
 		ids:     true,
+		details: "Into a change freeze is refused; an admin may end the command with anyway <reason...> to override it.",
 	},
 	{
 		name:    "ack",
@@ -121,6 +133,28 @@ var table = []subcommand{
 			"Acknowledged before the window opened: audience members who acknowledged the pre-brief by the planned start " +
 			"(or the actual start, if earlier), of all audience members; cancelled upgrades are left out.\n" +
 			"Overrun: actual end minus planned end (extensions included), 0 when on time, over completed and rolled-back upgrades.",
+	},
+	{
+		name:    "slots",
+		usage:   []string{"/upgrade slots <service> [<n>]"},
+		summary: "the next free standard windows of a service (5 unless n says, at most 20), and why others are not free",
+		example: "/upgrade slots payments 3",
+		details: "A window is free when it lies outside every change freeze of the service and overlaps no active upgrade " +
+			"of the service or of a service in its dependency chain. Schedule into one with next, or with its time.",
+	},
+	{
+		name: "freeze",
+		usage: []string{
+			"/upgrade freeze add <name> [from <time>] to <time>|for <duration> [services <service,...>|*] [regions <region,...>] [reason <text...>]",
+			"/upgrade freeze list [all]",
+			"/upgrade freeze remove <name> [<reason...>]",
+		},
+		summary: "change freezes: no upgrades in them (admins add and remove; anyone lists)",
+		example: "/upgrade freeze add release-week from mon 00:00 for 5d services payments,ledger reason quarterly release",
+		times:   true,
+		details: "from defaults to now; a bare date is the midnight that starts it; services default to every service (*). " +
+			"Upgrades already scheduled in a new freeze are listed to you and told in their threads. " +
+			"Freezes of the configuration ([[freezes]]) are listed too and removed only there. list all adds ended and removed ones.",
 	},
 	{
 		name:    "help",

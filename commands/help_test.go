@@ -20,7 +20,7 @@ var specUsage = map[string][]string{
 	"start":      {"/upgrade start <id>"},
 	"complete":   {"/upgrade complete <id> [<note...>]"},
 	"rollback":   {"/upgrade rollback <id> <reason...>"},
-	"cancel":     {"/upgrade cancel <id> [<reason...>]"},
+	"cancel":     {"/upgrade cancel <id> [occurrence|series] [<reason...>]"},
 	"reschedule": {"/upgrade reschedule <id> [at] <time> [for <duration>]"},
 	"extend":     {"/upgrade extend <id> <duration>"},
 	"ack":        {"/upgrade ack <id>"},
@@ -28,11 +28,17 @@ var specUsage = map[string][]string{
 	"link":       {"/upgrade link <id> <owner/repo> [<tag>]"},
 	"log":        {"/upgrade log <id>"},
 	"stats":      {"/upgrade stats [<service>]"},
-	"help":       {"/upgrade help [<subcommand>]"},
+	"slots":      {"/upgrade slots <service> [<n>]"},
+	"freeze": {
+		"/upgrade freeze add <name> [from <time>] to <time>|for <duration> [services <service,...>|*] [regions <region,...>] [reason <text...>]",
+		"/upgrade freeze list [all]",
+		"/upgrade freeze remove <name> [<reason...>]",
+	},
+	"help": {"/upgrade help [<subcommand>]"},
 }
 
 func TestNames(t *testing.T) {
-	want := "schedule list show start complete rollback cancel reschedule extend ack pending link log stats help"
+	want := "schedule list show start complete rollback cancel reschedule extend ack pending link log stats slots freeze help"
 	if got := strings.Join(commands.Names(), " "); got != want {
 		t.Fatalf("Names() = %q, want %q", got, want)
 	}

@@ -121,7 +121,8 @@ func Parse(text string, env Env) (Command, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Cancel{ID: id, Reason: p.rest()}, nil
+		scope := p.cancelScope()
+		return Cancel{ID: id, Scope: scope, Reason: p.rest()}, nil
 	case "rollback":
 		id, err := p.id()
 		if err != nil {
@@ -140,6 +141,10 @@ func Parse(text string, env Env) (Command, error) {
 		return p.link()
 	case "stats":
 		return p.stats()
+	case "slots":
+		return p.slots()
+	case "freeze":
+		return p.freeze()
 	default: // "help"
 		return p.help()
 	}
@@ -391,27 +396,41 @@ func (p *parser) schedule() (Command, error) {
 	if err := p.versionIsTime(); err != nil {
 		return nil, err
 	}
-	if !p.more() {
-		return nil, p.fail("", "missing the start: at <time> or in <duration>")
-	}
-	if !p.startAhead() {
-		t := p.peek()
-		return nil, p.fail(t.text, "expected at <time> or in <duration> after the version, not %q", t.text)
-	}
-	w, err := p.when()
-	if err != nil {
+	if err := p.versionIsKeyword(); err != nil {
 		return nil, err
 	}
-	c.Start, c.StartText, c.Zone, c.ZoneGiven, c.TimeNote = w.Start, w.Text, w.Zone, w.ZoneGiven, w.Note
+	if !p.more() {
+		return nil, p.fail("", "missing the start: at <time> or in <duration> (or next, or every <weekday> <time>)")
+	}
 	afterTime := -1 // only an absolute time can be followed by a (misplaced) zone
-	if !w.relative() {
-		afterTime = p.pos
+	switch {
+	case p.nextAhead():
+		p.next()
+		c.Next = true
+	case keyword(p.peek(), "every") != "":
+		e, err := p.every()
+		if err != nil {
+			return nil, err
+		}
+		c.Every = &e
+	case !p.startAhead():
+		t := p.peek()
+		return nil, p.fail(t.text, "expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not %q", t.text)
+	default:
+		w, err := p.when()
+		if err != nil {
+			return nil, err
+		}
+		c.Start, c.StartText, c.Zone, c.ZoneGiven, c.TimeNote = w.Start, w.Text, w.Zone, w.ZoneGiven, w.Note
+		if !w.relative() {
+			afterTime = p.pos
+		}
 	}
 
 	seen := map[string]bool{}
 	for p.more() {
 		t := p.next()
-		opt := keyword(t, "for", "region", "impact")
+		opt := keyword(t, "for", "region", "impact", "anyway", "until")
 		if opt != "" && seen[opt] {
 			return nil, p.fail(t.text, "the option %q is given twice", t.text)
 		}
@@ -426,8 +445,23 @@ func (p *parser) schedule() (Command, error) {
 				return nil, err
 			}
 		case "impact":
-			if c.Impact = p.rest(); c.Impact == "" {
+			if c.Impact = p.restUntilAnyway(); c.Impact == "" {
 				return nil, p.fail("", "missing <text...> after impact")
+			}
+		case "anyway":
+			p.pos--
+			if c.Anyway, err = p.anyway(); err != nil {
+				return nil, err
+			}
+			if c.Next {
+				return nil, p.fail(t.text, "next picks a window outside every freeze, so anyway has nothing to override; give a time instead to schedule into a freeze")
+			}
+		case "until":
+			if c.Every == nil {
+				return nil, p.fail(t.text, "until only ends a recurring upgrade: every <weekday> <time> for <duration> until <date>")
+			}
+			if err := p.until(c.Every, p.env.Now); err != nil {
+				return nil, err
 			}
 		default:
 			if p.pos-1 == afterTime {
@@ -435,8 +469,11 @@ func (p *parser) schedule() (Command, error) {
 					return nil, err
 				}
 			}
-			return nil, p.fail(t.text, "unexpected %q; after the start only for <duration>, region <name> and impact <text...> may follow", t.text)
+			return nil, p.fail(t.text, "unexpected %q; after the start only for <duration>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
 		}
+	}
+	if c.Every != nil && c.Duration == 0 {
+		return nil, p.fail("", "missing for <duration>: a recurring upgrade says how long each window is, e.g. every tue 02:00 for 1h")
 	}
 	return c, nil
 }
@@ -503,6 +540,9 @@ func (p *parser) reschedule() (Command, error) {
 			return nil, err
 		}
 	}
+	if c.Anyway, err = p.anyway(); err != nil {
+		return nil, err
+	}
 	if err := p.end(); err != nil {
 		return nil, err
 	}
@@ -518,10 +558,14 @@ func (p *parser) extend() (Command, error) {
 	if err != nil {
 		return nil, err
 	}
+	anyway, err := p.anyway()
+	if err != nil {
+		return nil, err
+	}
 	if err := p.end(); err != nil {
 		return nil, err
 	}
-	return Extend{ID: id, By: by}, nil
+	return Extend{ID: id, By: by, Anyway: anyway}, nil
 }
 
 func (p *parser) list() (Command, error) {

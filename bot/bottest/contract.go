@@ -38,7 +38,8 @@ type EventReader interface {
 // it against every implementation (the Redis store on a real server and
 // embedded, and MemStore), so a test double cannot drift from the real
 // thing. open returns an empty store of its own for each call. When the
-// store is also a bot.NoticeLog, that contract is checked too.
+// store is also a bot.NoticeLog, that contract is checked too, and so are
+// those of bot.FreezeStore and bot.SeriesStore.
 func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
@@ -423,4 +424,6 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 			t.Fatalf("after forgetting n1: %+v, want n2 only", rest)
 		}
 	})
+
+	windowsContract(t, open) // freezes and series, when the store keeps them
 }

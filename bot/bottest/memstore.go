@@ -30,6 +30,7 @@ type MemStore struct {
 	marks   map[string][]string
 	// deliveries are the presses recorded, by upgrade and delivery id.
 	deliveries map[string]bool
+	memWindows // freezes and series (memwindows.go)
 }
 
 // NewMemStore returns an empty MemStore.

@@ -1,0 +1,175 @@
+package bottest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// windowsContract checks bot.FreezeStore and bot.SeriesStore, and that an
+// upgrade keeps its warnings and its series, and a decision its warnings.
+func windowsContract(t *testing.T, open func(t *testing.T) bot.Store) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+	t.Run("an upgrade keeps its series and warnings, a decision its warnings", func(t *testing.T) {
+		st := open(t)
+		w := []bot.Warning{
+			{Kind: bot.WarnOutsideWindows, Windows: []string{"Tue 02:00-05:00 Europe/Berlin"}},
+			{Kind: bot.WarnFreezeOverride, Freeze: "year-end", From: t0, To: t0.Add(24 * time.Hour), By: "dave", Reason: "escalation 42"},
+		}
+		u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour), State: bot.Scheduled,
+			CreatedAt: t0, UpdatedAt: t0, Warnings: w, Series: &bot.SeriesRef{ID: 3, Every: "Tue 02:00 Europe/Berlin", Date: "2026-11-24"}}
+		if err := st.Create(ctx, u, bot.Decision{At: t0, Actor: "dave", Action: bot.ActionScheduled, Reason: "escalation 42", Warnings: w}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Series == nil || *got.Series != *u.Series || len(got.Warnings) != 2 || got.Warnings[1].Freeze != "year-end" ||
+			!got.Warnings[1].To.Equal(t0.Add(24*time.Hour)) || got.Warnings[0].Windows[0] != "Tue 02:00-05:00 Europe/Berlin" {
+			t.Fatalf("got %+v %+v", got.Series, got.Warnings)
+		}
+		log, err := st.Log(ctx, 1)
+		if err != nil || len(log) != 1 || len(log[0].Warnings) != 2 || log[0].Warnings[1].Reason != "escalation 42" {
+			t.Fatalf("log %+v %v", log, err)
+		}
+	})
+
+	t.Run("freezes are compare-and-set", func(t *testing.T) {
+		fst, ok := open(t).(bot.FreezeStore)
+		if !ok {
+			t.Skip("not a FreezeStore")
+		}
+		if fs, err := fst.Freezes(ctx); err != nil || len(fs) != 0 {
+			t.Fatalf("a new store has freezes: %v %v", fs, err)
+		}
+		f := bot.Freeze{Name: "year-end", From: t0, To: t0.Add(14 * 24 * time.Hour), Services: []string{"*"}, Regions: []string{"eu-west"},
+			Reason: "trading", CreatedBy: "dave", CreatedAt: t0}
+		if err := fst.SaveFreeze(ctx, f.Name, &f, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := fst.SaveFreeze(ctx, f.Name, &f, nil); !errors.Is(err, bot.ErrConflict) {
+			t.Fatalf("a second new freeze of the same name: %v, want ErrConflict", err)
+		}
+		g := bot.Freeze{Name: "deploys", From: t0, To: t0.Add(time.Hour), Services: []string{"payments", "ledger"}, CreatedBy: "dave", CreatedAt: t0}
+		if err := fst.SaveFreeze(ctx, g.Name, &g, nil); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := fst.Freezes(ctx)
+		if err != nil || len(fs) != 2 || fs[0].Name != "deploys" || fs[1].Name != "year-end" || !fs[1].To.Equal(f.To) ||
+			!slices.Equal(fs[0].Services, g.Services) || !slices.Equal(fs[1].Regions, f.Regions) {
+			t.Fatalf("freezes %+v %v", fs, err)
+		}
+		removed := fs[1]
+		removed.RemovedBy, removed.RemovedAt, removed.RemovedReason = "erin", t0.Add(time.Hour), "lifted"
+		stale := f
+		stale.Reason = "not what is stored"
+		if err := fst.SaveFreeze(ctx, f.Name, &removed, &stale); !errors.Is(err, bot.ErrConflict) {
+			t.Fatalf("saving over another version: %v, want ErrConflict", err)
+		}
+		if err := fst.SaveFreeze(ctx, f.Name, &removed, &fs[1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := fst.SaveFreeze(ctx, g.Name, nil, &fs[0]); err != nil {
+			t.Fatal(err)
+		}
+		fs, err = fst.Freezes(ctx)
+		if err != nil || len(fs) != 1 || !fs[0].Removed() || fs[0].RemovedReason != "lifted" {
+			t.Fatalf("after removing and deleting: %+v %v", fs, err)
+		}
+	})
+
+	t.Run("series are compare-and-set", func(t *testing.T) {
+		sst, ok := open(t).(bot.SeriesStore)
+		if !ok {
+			t.Skip("not a SeriesStore")
+		}
+		id, err := sst.NextSeriesID(ctx)
+		if err != nil || id < 1 {
+			t.Fatal(id, err)
+		}
+		if id2, _ := sst.NextSeriesID(ctx); id2 <= id {
+			t.Fatalf("series ids %d then %d", id, id2)
+		}
+		if _, err := sst.GetSeries(ctx, id); !errors.Is(err, bot.ErrNotFound) {
+			t.Fatalf("a missing series: %v", err)
+		}
+		s := &bot.Series{ID: id, Service: "payments", Version: "v2", Every: "Tue 02:00 Europe/Berlin", Until: "2027-03-31",
+			Duration: time.Hour, CreatedBy: "alice", CreatedAt: t0, Next: "2026-11-24", State: bot.SeriesActive, Rev: 1}
+		if err := sst.SaveSeries(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := sst.SaveSeries(ctx, s); !errors.Is(err, bot.ErrConflict) {
+			t.Fatalf("saving revision 1 again: %v, want ErrConflict", err)
+		}
+		s.Next, s.Rev = "2026-12-01", 2
+		if err := sst.SaveSeries(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := sst.GetSeries(ctx, id)
+		if err != nil || got.Next != "2026-12-01" || got.Rev != 2 || got.Duration != time.Hour || got.Until != "2027-03-31" {
+			t.Fatalf("got %+v %v", got, err)
+		}
+		all, err := sst.ListSeries(ctx)
+		if err != nil || len(all) != 1 || all[0].ID != id {
+			t.Fatalf("list %+v %v", all, err)
+		}
+	})
+
+	t.Run("each date of a series is claimed once", func(t *testing.T) {
+		sst, ok := open(t).(bot.SeriesStore)
+		if !ok {
+			t.Skip("not a SeriesStore")
+		}
+		// Ten callers race for one date: one wins, all see its upgrade.
+		var wg sync.WaitGroup
+		got := make([]int, 10)
+		firsts := make([]bool, 10)
+		for i := range 10 {
+			wg.Go(func() {
+				rec, first, err := sst.ClaimOccurrence(ctx, 7, "2026-11-24", 100+i)
+				if err != nil {
+					t.Error(err)
+				}
+				got[i], firsts[i] = rec, first
+			})
+		}
+		wg.Wait()
+		winners := 0
+		for i := range got {
+			if got[i] != got[0] {
+				t.Fatalf("callers saw different occurrences: %v", got)
+			}
+			if firsts[i] {
+				winners++
+				if got[i] != 100+i {
+					t.Fatalf("the winner %d saw %d", 100+i, got[i])
+				}
+			}
+		}
+		if winners != 1 {
+			t.Fatalf("%d winners", winners)
+		}
+		if rec, first, err := sst.ClaimOccurrence(ctx, 7, "2026-12-01", 0); err != nil || rec != 0 || !first {
+			t.Fatalf("claiming a skip: %d %v %v", rec, first, err)
+		}
+		if rec, first, _ := sst.ClaimOccurrence(ctx, 7, "2026-12-01", 300); rec != 0 || first {
+			t.Fatalf("a skipped date was claimed again: %d %v", rec, first)
+		}
+		occ, err := sst.Occurrences(ctx, 7)
+		if err != nil || len(occ) != 2 || occ["2026-11-24"] != got[0] || occ["2026-12-01"] != 0 {
+			t.Fatalf("occurrences %v %v", occ, err)
+		}
+		if other, err := sst.Occurrences(ctx, 8); err != nil || len(other) != 0 {
+			t.Fatalf("another series: %v %v", other, fmt.Sprint(err))
+		}
+	})
+}

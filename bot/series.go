@@ -1,0 +1,527 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// Recurring upgrades. `schedule ... every tue 02:00 for 1h [until <date>]`
+// stores a Series; each week's occurrence becomes a normal upgrade with its
+// own thread, created Config.SeriesLead before its window (8 days by
+// default, so that the 7-day reminder goes out). The creation is a due job
+// of the shared scheduler (JobSeries), so one replica runs it, and each
+// occurrence's date is claimed in the store before its upgrade is created
+// (SeriesStore.ClaimOccurrence), so a job run twice (a replica died after
+// creating, before finishing the job) creates it once.
+
+// JobSeries is the due job of a series: create its occurrences that are
+// due. Its Job.Upgrade is SeriesJobOwner(series): the queue keeps jobs by
+// upgrade number, and negative numbers are no upgrade's.
+const JobSeries JobKind = "series"
+
+// SeriesJobOwner is the number the job queue keeps the jobs of a series
+// under: minus its id.
+func SeriesJobOwner(series int) int { return -series }
+
+// The states of a series.
+const (
+	SeriesActive    = "active"
+	SeriesEnded     = "ended"     // past its until date
+	SeriesCancelled = "cancelled" // by cancel <id> series
+)
+
+// DefaultSeriesLead is how long before its window an occurrence is
+// created when Config.SeriesLead does not say.
+const DefaultSeriesLead = 8 * 24 * time.Hour
+
+// Series is a recurring upgrade: one occurrence a week at the same local
+// time.
+type Series struct {
+	ID      int    `json:"id"`
+	Service string `json:"service"`
+	Version string `json:"version"`
+	// Every is the recurrence as commands.Every writes it ("Tue 02:00
+	// Europe/Berlin"); Until the last local date, "" for none.
+	Every    string        `json:"every"`
+	Until    string        `json:"until,omitempty"`
+	Duration time.Duration `json:"duration"`
+	Region   string        `json:"region,omitempty"`
+	Impact   string        `json:"impact,omitempty"`
+	// CreatedBy is who typed it (principal key), Origin where.
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	Origin    string    `json:"origin,omitempty"`
+	// Next is the local date of the next occurrence not created (or
+	// skipped) yet; "" once there is none.
+	Next    string    `json:"next,omitempty"`
+	State   string    `json:"state"`
+	EndedAt time.Time `json:"ended_at,omitzero"`
+	EndedBy string    `json:"ended_by,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	// Rev counts saved changes (compare-and-set, and the job's plan).
+	Rev int `json:"rev"`
+}
+
+// SeriesRef is what an occurrence knows of its series.
+type SeriesRef struct {
+	ID    int    `json:"id"`
+	Every string `json:"every"` // "Tue 02:00 Europe/Berlin"
+	Date  string `json:"date"`  // this occurrence's local date
+}
+
+// SeriesKey is how people read a series number: SER-3.
+func SeriesKey(id int) string { return "SER-" + strconv.Itoa(id) }
+
+// Key is the series as people read it: SER-3.
+func (s *Series) Key() string { return SeriesKey(s.ID) }
+
+// recurrence is the series' Every, with its until date.
+func (s *Series) recurrence() (commands.Every, error) {
+	e, err := commands.ParseEvery(s.Every)
+	if err != nil {
+		return commands.Every{}, fmt.Errorf("series %d: recurrence %q: %w", s.ID, s.Every, err)
+	}
+	e.Until = s.Until
+	return e, nil
+}
+
+// describe words a series: "payments v2.5.0 every Tue 02:00 Europe/Berlin
+// for 1h until 2027-03-31".
+func (s *Series) describe() string {
+	d := s.Service + " " + s.Version + " every " + s.Every + " for " + FormatDuration(s.Duration)
+	if s.Until != "" {
+		d += " until " + s.Until
+	}
+	return d
+}
+
+func (b *Bot) seriesLead() time.Duration {
+	if b.cfg.SeriesLead > 0 {
+		return b.cfg.SeriesLead
+	}
+	return DefaultSeriesLead
+}
+
+// seriesCmd is the command that made a series, for the occurrences it
+// creates at once: whom to tell about failures, and an admin's override.
+type seriesCmd struct {
+	inv    Invocation
+	anyway string
+}
+
+// scheduleSeries stores a new series and creates the occurrences already
+// due (the first, at least, when it is less than SeriesLead ahead).
+func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c commands.Schedule, d time.Duration) (Message, error) {
+	if b.series == nil {
+		return Message{}, Errorf(EINVALID, "This bot cannot keep recurring upgrades (its store cannot); schedule the occurrences one by one.")
+	}
+	every := *c.Every
+	first, ok := every.Next(b.now())
+	if !ok {
+		return Message{}, Errorf(EINVALID, "No %s falls between now and %s; nothing would be scheduled.", every.Day, every.Until)
+	}
+	if err := b.checkWindow(first.Start, d); err != nil {
+		return Message{}, err
+	}
+	id, err := b.series.NextSeriesID(ctx)
+	if err != nil {
+		return Message{}, fmt.Errorf("allocate series id: %w", err)
+	}
+	now := b.now().UTC()
+	s := &Series{ID: id, Service: svc.Name, Version: c.Version, Every: every.String(), Until: every.Until, Duration: d,
+		Region: c.Region, Impact: c.Impact, CreatedBy: b.dir.KeyOf(inv.Actor.ID), CreatedAt: now, Origin: inv.Channel,
+		Next: first.Date, State: SeriesActive, Rev: 1}
+	if err := b.series.SaveSeries(ctx, s); err != nil {
+		return Message{}, fmt.Errorf("save %s: %w", s.Key(), err)
+	}
+	b.log.InfoContext(ctx, "series scheduled", "series", s.Key(), "service", s.Service, "every", s.Every, "until", s.Until)
+	done, s, err := b.advanceSeries(ctx, s.ID, &seriesCmd{inv: inv, anyway: c.Anyway})
+	if err != nil {
+		return Message{}, err
+	}
+
+	r := reply(T("🔁 Scheduled series " + s.Key() + ": ").Bold(s.describe()).Add("."))
+	if !every.ZoneGiven {
+		loc, own := b.location(inv)
+		whose := "the bot's default time zone; add a zone (UTC, Europe/Berlin, +02:00) to choose another"
+		if own {
+			whose = "your time zone"
+		}
+		r.Lines = append(r.Lines, T(fmt.Sprintf("%q was read in %s, %s.", every.Text, loc, whose)))
+	}
+	r.Lines = append(r.Lines, T("Each occurrence is an upgrade of its own, with its own thread, created "+FormatDuration(b.seriesLead())+" before its window."))
+	for _, o := range done {
+		r.Lines = append(r.Lines, o.line(b, s))
+	}
+	if s.State == SeriesActive {
+		if e, err := s.recurrence(); err == nil {
+			if nx, ok := e.On(s.Next); ok {
+				r.Lines = append(r.Lines, T("Next occurrence: ").Time(nx.Start).Add(", created ").Time(nx.Start.Add(-b.seriesLead())).Add("."))
+			}
+		}
+	} else {
+		r.Lines = append(r.Lines, T("That was its only occurrence before "+s.Until+"."))
+	}
+	if len(done) > 0 && done[0].u != nil {
+		r.Lines = append(r.Lines, b.scheduledLines(done[0].u, svc, false)...)
+	}
+	return r, nil
+}
+
+// occurrence is what became of one date of a series.
+type occurrence struct {
+	date    commands.Date
+	u       *Upgrade // the upgrade, when there is one
+	frozen  []Freeze // the freezes it was skipped for
+	missed  bool     // its time had passed before it could be created
+	v       verdict  // the warnings of its window
+	existed bool     // created before (by another replica, or an earlier run)
+}
+
+// line words an occurrence for the reply that created it.
+func (o occurrence) line(b *Bot, s *Series) Text {
+	switch {
+	case o.u != nil:
+		t := T("• ").Bold(o.u.Title()).Add(" · ").Time(o.u.Start).Add(" to ").Time(o.u.End)
+		for _, w := range o.u.Warnings {
+			t = t.Add(" ").Then(b.dir.warningText(s.Service, w))
+		}
+		return t
+	case len(o.frozen) > 0:
+		return T("• ").Time(o.date.Start).Add(": skipped, frozen by ").Bold(o.frozen[0].Name).Add(".")
+	}
+	return T("• ").Time(o.date.Start).Add(": skipped, its time had passed.")
+}
+
+// maxAdvance bounds the dates one advance handles (a series that missed
+// months of occurrences catches up in a few runs).
+const maxAdvance = 60
+
+// advanceSeries creates (or skips) every occurrence of series id that is
+// due, moving its cursor, and plans its job for the next one. Run again,
+// or by two replicas at once, it creates each occurrence once: the date is
+// claimed first, and the cursor moves by compare-and-set. cmd is the
+// command that made the series, nil for the scheduler.
+func (b *Bot) advanceSeries(ctx context.Context, id int, cmd *seriesCmd) ([]occurrence, *Series, error) {
+	var done []occurrence
+	for range maxAdvance {
+		s, err := b.series.GetSeries(ctx, id)
+		if err != nil {
+			return done, nil, fmt.Errorf("load %s: %w", SeriesKey(id), err)
+		}
+		if s.State != SeriesActive {
+			return done, s, b.planSeries(ctx, s)
+		}
+		e, err := s.recurrence()
+		if err != nil {
+			return done, s, err
+		}
+		d, ok := e.On(s.Next)
+		if ok && d.Start.Add(-b.seriesLead()).After(b.now()) {
+			return done, s, b.planSeries(ctx, s) // not due yet
+		}
+		if ok {
+			o, err := b.occur(ctx, s, d, cmd)
+			if err != nil {
+				return done, s, err
+			}
+			done = append(done, o)
+		}
+		next, more := e.After(s.Next)
+		if !ok || !more {
+			s.Next, s.State, s.EndedAt = "", SeriesEnded, b.now().UTC()
+		} else {
+			s.Next = next.Date
+		}
+		s.Rev++
+		if err := b.series.SaveSeries(ctx, s); err != nil && !errors.Is(err, ErrConflict) {
+			return done, s, fmt.Errorf("save %s: %w", s.Key(), err)
+		}
+		// On a conflict another run moved the cursor: read it again.
+	}
+	s, err := b.series.GetSeries(ctx, id)
+	if err != nil {
+		return done, nil, fmt.Errorf("load %s: %w", SeriesKey(id), err)
+	}
+	return done, s, b.planSeries(ctx, s)
+}
+
+// occur creates the occurrence of s on date d, once: skipped (claimed as
+// 0) when a freeze holds over it (unless the command that made the series
+// overrode it) or its time has passed; else an upgrade, whose number is
+// claimed for the date before it is created.
+func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *seriesCmd) (occurrence, error) {
+	o := occurrence{date: d}
+	svc, known := b.dir.Service(s.Service)
+	end := d.Start.Add(s.Duration)
+	fs, err := b.allFreezes(ctx)
+	if err != nil {
+		return o, err
+	}
+	inv := Invocation{Actor: Actor{ID: s.CreatedBy}, Channel: s.Origin}
+	anyway := ""
+	if cmd != nil {
+		inv, anyway = cmd.inv, cmd.anyway
+	}
+	override := anyway != "" && b.dir.IsAdmin(inv.Actor)
+	if !known || !d.Start.After(b.now()) {
+		o.missed = true
+	} else if frozen := FreezesOver(fs, svc.Name, s.Region, d.Start, end); !override {
+		o.frozen = frozen
+	}
+	if o.missed || len(o.frozen) > 0 {
+		_, first, err := b.series.ClaimOccurrence(ctx, s.ID, d.Date, 0)
+		if err != nil {
+			return o, fmt.Errorf("claim %s of %s: %w", d.Date, s.Key(), err)
+		}
+		if first {
+			b.log.InfoContext(ctx, "series occurrence skipped", "series", s.Key(), "date", d.Date, "frozen", len(o.frozen) > 0)
+			if len(o.frozen) > 0 {
+				b.seriesSkipped(ctx, s, svc, d, o.frozen[0])
+			}
+		}
+		return o, nil
+	}
+	id, err := b.store.NextID(ctx)
+	if err != nil {
+		return o, fmt.Errorf("allocate id: %w", err)
+	}
+	rec, _, err := b.series.ClaimOccurrence(ctx, s.ID, d.Date, id)
+	if err != nil {
+		return o, fmt.Errorf("claim %s of %s: %w", d.Date, s.Key(), err)
+	}
+	if rec == 0 {
+		return o, nil // skipped by an earlier run
+	}
+	if u, err := b.store.Get(ctx, rec); err == nil {
+		b.plan(ctx, u) // created by an earlier run: make sure it is planned
+		o.u, o.existed = u, true
+		return o, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return o, fmt.Errorf("load %s: %w", commands.FormatID(rec), err)
+	}
+	conflicts, err := b.conflicts(ctx, 0, svc.Name, d.Start.UTC(), end.UTC())
+	if err != nil {
+		return o, err
+	}
+	if o.v, err = b.judge(inv, svc, s.Region, d.Start.UTC(), end.UTC(), anyway, fs, nil); err != nil {
+		return o, err
+	}
+	u := b.draft(svc, Invocation{Actor: Actor{ID: s.CreatedBy}, Channel: s.Origin}, s.Version, d.Start.UTC(), end.UTC(), s.Region, s.Impact, conflicts)
+	u.ID, u.Series = rec, &SeriesRef{ID: s.ID, Every: s.Every, Date: d.Date}
+	u.Warnings = o.v.warnings
+	if d.Note != "" {
+		u.Warnings = append(u.Warnings, Warning{Kind: WarnTime, Note: d.Note})
+	}
+	reason := ""
+	if o.v.overrode {
+		reason = anyway
+	}
+	var invoker *Invoker
+	if cmd != nil {
+		invoker = cmd.inv.invoker()
+	}
+	if _, err := b.open(ctx, u, reason, invoker); err != nil {
+		if errors.Is(err, ErrConflict) { // another run created it just now
+			o.existed = true
+			o.u, err = b.store.Get(ctx, rec)
+			return o, err
+		}
+		return o, err
+	}
+	b.log.InfoContext(ctx, "series occurrence created", "series", s.Key(), "date", d.Date, "upgrade", u.Key())
+	o.u = u
+	return o, nil
+}
+
+// seriesSkipped tells the service's channels that an occurrence was not
+// created because a freeze holds over it.
+func (b *Bot) seriesSkipped(ctx context.Context, s *Series, svc Service, d commands.Date, f Freeze) {
+	m := Message{Kind: KindFreeze}
+	m.Lines = append(m.Lines, T("🔁 The occurrence of series "+s.Key()+" (").Bold(s.describe()).Add(") on ").Time(d.Start).
+		Add(" is skipped: freeze ").Bold(f.Name).Add(" holds from ").Time(f.From).Add(" to ").Time(f.To).Add("."))
+	channels := svc.Channels
+	if len(channels) == 0 && s.Origin != "" {
+		channels = []string{s.Origin}
+	}
+	for _, ch := range channels {
+		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
+			b.log.ErrorContext(ctx, "notice not delivered", "notice", KindFreeze, "series", s.Key(), "target", ch, "err", err)
+			b.out.obs.Notice(KindFreeze, NoticeFailed)
+		} else {
+			b.out.obs.Notice(KindFreeze, NoticePosted)
+		}
+	}
+}
+
+// planSeries keeps the job of a series in step with it: due SeriesLead
+// before its next occurrence while it is active, none once it is not.
+func (b *Bot) planSeries(ctx context.Context, s *Series) error {
+	if b.sched == nil {
+		return nil
+	}
+	var jobs []Job
+	if s.State == SeriesActive {
+		e, err := s.recurrence()
+		if err != nil {
+			return err
+		}
+		if d, ok := e.On(s.Next); ok {
+			jobs = append(jobs, Job{ID: "next", Kind: JobSeries, Due: d.Start.Add(-b.seriesLead()).UTC()})
+		}
+	}
+	return b.sched.planOwner(ctx, SeriesJobOwner(s.ID), s.Rev, jobs)
+}
+
+// runSeries runs the due job of a series (the scheduler calls it).
+func (b *Bot) runSeries(ctx context.Context, j Job) error {
+	_, _, err := b.advanceSeries(ctx, -j.Upgrade, nil)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// reconcileSeries plans the job of every active series again (the
+// scheduler's reconcile calls it): a replica that died between saving a
+// series and planning it leaves it for this.
+func (b *Bot) reconcileSeries(ctx context.Context) (int, error) {
+	if b.series == nil {
+		return 0, nil
+	}
+	all, err := b.series.ListSeries(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list series: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, s := range all {
+		if s.State != SeriesActive {
+			continue
+		}
+		if err := b.planSeries(ctx, s); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// seriesRunner is what the scheduler needs of the Bot for series jobs.
+type seriesRunner interface {
+	runSeries(ctx context.Context, j Job) error
+	reconcileSeries(ctx context.Context) (int, error)
+}
+
+// cancel withdraws an upgrade. An occurrence of a series asks first
+// whether the occurrence or the whole series is meant; the answer comes
+// as cancel <id> occurrence|series [<reason...>].
+func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Message, error) {
+	u, err := load(ctx, b.store, c.ID)
+	if err != nil {
+		return Message{}, err
+	}
+	if u.Series == nil {
+		// "occurrence" or "series" was the first word of the reason.
+		return b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: strings.TrimSpace(c.Scope + " " + c.Reason)})
+	}
+	if err := b.authorize(inv, u.Service, "cancel", u.Key()); err != nil {
+		return Message{}, err
+	}
+	switch c.Scope {
+	case commands.CancelOccurrence:
+		m, err := b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: c.Reason})
+		if err == nil {
+			m.Lines = append(m.Lines, T("Series "+SeriesKey(u.Series.ID)+" goes on with its other occurrences."))
+		}
+		return m, err
+	case commands.CancelSeries:
+		return b.cancelSeries(ctx, inv, u, c.Reason)
+	}
+	id := Arg{Name: "id", Value: u.Key()}
+	why := Arg{Name: "reason", Placeholder: "<reason...>"}
+	m := reply(T("🔁 "+u.Key()+" is the "+u.Series.Date+" occurrence of series "+SeriesKey(u.Series.ID)+" (every "+u.Series.Every+"). Nothing is cancelled yet; say which:"),
+		T("• only this occurrence: ").Command(hint("cancel", id, Arg{Name: "scope", Value: commands.CancelOccurrence}, why)),
+		T("• the whole series (no more occurrences; its scheduled ones are cancelled too): ").Command(hint("cancel", id, Arg{Name: "scope", Value: commands.CancelSeries}, why)))
+	m.UpgradeID = u.Key()
+	return m, nil
+}
+
+// cancelSeries ends a series and cancels its occurrences that are still
+// scheduled; one already in progress goes on.
+func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reason string) (Message, error) {
+	if b.series == nil {
+		return Message{}, Errorf(EINVALID, "This bot cannot keep recurring upgrades (its store cannot).")
+	}
+	id := u.Series.ID
+	var s *Series
+	for attempt := 0; ; attempt++ {
+		var err error
+		if s, err = b.series.GetSeries(ctx, id); err != nil {
+			return Message{}, fmt.Errorf("load %s: %w", SeriesKey(id), err)
+		}
+		if s.State != SeriesActive {
+			break
+		}
+		s.State, s.EndedAt, s.EndedBy, s.Reason, s.Next = SeriesCancelled, b.now().UTC(), b.dir.KeyOf(inv.Actor.ID), reason, ""
+		s.Rev++
+		err = b.series.SaveSeries(ctx, s)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrConflict) || attempt == 10 {
+			return Message{}, fmt.Errorf("save %s: %w", SeriesKey(id), err)
+		}
+	}
+	if err := b.planSeries(ctx, s); err != nil {
+		b.log.ErrorContext(ctx, "removing the job of a cancelled series failed", "series", s.Key(), "err", err)
+	}
+	b.log.InfoContext(ctx, "series cancelled", "series", s.Key(), "by", s.EndedBy, "reason", reason)
+	occ, err := b.series.Occurrences(ctx, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("load the occurrences of %s: %w", s.Key(), err)
+	}
+	why := "series " + s.Key() + " cancelled"
+	if reason != "" {
+		why += ": " + reason
+	}
+	m := reply(T("🚫 Cancelled series " + s.Key() + ": ").Bold(s.describe()).Add("; no more occurrences will be created."))
+	ids := slices.Sorted(maps.Values(occ))
+	for _, n := range ids {
+		if n == 0 {
+			continue
+		}
+		o, err := b.store.Get(ctx, n)
+		if err != nil || o.State != Scheduled {
+			continue
+		}
+		if _, err := b.transit(ctx, inv, "cancel", n, edit{text: why}); err != nil {
+			m.Lines = append(m.Lines, T("⚠ "+o.Key()+" could not be cancelled: "+ErrorMessage(err)))
+			continue
+		}
+		m.Lines = append(m.Lines, T("• cancelled ").Bold(o.Title()).Add(" · ").Time(o.Start))
+	}
+	m.UpgradeID = u.Key()
+	return m, nil
+}
+
+// planOwner makes jobs the jobs of owner, a number that is no upgrade's
+// (SeriesJobOwner), planned from revision rev, and wakes every replica.
+func (s *Scheduler) planOwner(ctx context.Context, owner, rev int, jobs []Job) error {
+	if err := s.queue.ReplaceJobs(ctx, owner, rev, jobs, s.o.Now()); err != nil {
+		return fmt.Errorf("plan the jobs of %d: %w", owner, err)
+	}
+	if err := s.queue.Wake(ctx); err != nil {
+		s.log.WarnContext(ctx, "waking schedulers failed", "err", err)
+	}
+	return nil
+}

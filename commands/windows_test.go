@@ -1,0 +1,296 @@
+package commands_test
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+func TestParseWindow(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // the normalised form
+		mins time.Duration
+	}{
+		{"tue 02:00-05:00 Europe/Berlin", "Tue 02:00-05:00 Europe/Berlin", 3 * time.Hour},
+		{"Tuesday 2:00 - 5:00 europe/berlin", "Tue 02:00-05:00 Europe/Berlin", 3 * time.Hour},
+		{"thu 22:00-01:00 America/New_York", "Thu 22:00-01:00 America/New_York", 3 * time.Hour},
+		{"sat 9am – 1pm UTC", "Sat 09:00-13:00 UTC", 4 * time.Hour},
+		{"sun 2 am - 4:30 am +02:00", "Sun 02:00-04:30 +02:00", 150 * time.Minute},
+		{"fri 23:00-midnight", "Fri 23:00-00:00 UTC", time.Hour},
+		{"wed 10:00-12:00", "Wed 10:00-12:00 UTC", 2 * time.Hour}, // the default zone
+	} {
+		w, err := commands.ParseWindow(tc.in, time.UTC)
+		if err != nil {
+			t.Errorf("ParseWindow(%q): %v", tc.in, err)
+			continue
+		}
+		if w.String() != tc.want || w.Nominal() != tc.mins {
+			t.Errorf("ParseWindow(%q) = %s (%v), want %s (%v)", tc.in, w, w.Nominal(), tc.want, tc.mins)
+		}
+	}
+	for _, tc := range []struct{ in, msg string }{
+		{"tue", "needs a weekday and a start-end"},
+		{"tues-day 02:00-05:00", "is not a weekday"},
+		{"tue 02:00 05:00", "joined by -"},
+		{"tue 02:00-05:00 CET", "ambiguous"},
+		{"tue 02:00-05:00 Mars/Olympus", "unknown time zone"},
+		{"tue 25:00-05:00", `the start "25:00"`},
+		{"tue 02:00-5", `the end "5"`},
+		{"tue 02:00-02:00", "ends when it starts"},
+	} {
+		_, err := commands.ParseWindow(tc.in, time.UTC)
+		var e *commands.Error
+		if !errors.As(err, &e) || !strings.Contains(e.Msg, tc.msg) || !strings.Contains(e.Msg, "tue 02:00-05:00 Europe/Berlin") {
+			t.Errorf("ParseWindow(%q) = %v; want an error saying %q and showing the form", tc.in, err, tc.msg)
+		}
+	}
+}
+
+func mustWindow(t *testing.T, s string) commands.Window {
+	t.Helper()
+	w, err := commands.ParseWindow(s, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestWindowOccurrences(t *testing.T) {
+	w := mustWindow(t, "tue 02:00-05:00 Europe/Berlin")
+	occ := w.Occurrences(now, now.AddDate(0, 0, 17)) // Sunday 22 November 2026
+	var got []string
+	for _, o := range occ {
+		got = append(got, o.Start.UTC().Format("Mon 01-02 15:04")+"-"+o.End.UTC().Format("15:04"))
+		if o.Note != "" {
+			t.Errorf("unexpected note %q", o.Note)
+		}
+	}
+	want := []string{"Tue 11-24 01:00-04:00", "Tue 12-01 01:00-04:00", "Tue 12-08 01:00-04:00"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("occurrences = %q, want %q", got, want)
+	}
+
+	// Across midnight: Thursday 22:00 to Friday 01:00 in New York.
+	ny := mustWindow(t, "thu 22:00-01:00 America/New_York")
+	o := ny.Occurrences(now, now.AddDate(0, 0, 7))
+	if len(o) != 1 || !o[0].Start.Equal(utc(2026, 11, 27, 3, 0, 0)) || !o[0].End.Equal(utc(2026, 11, 27, 6, 0, 0)) {
+		t.Fatalf("crossing midnight: %+v", o)
+	}
+	// An occurrence already running at from is listed (it ends after from).
+	running := ny.Occurrences(utc(2026, 11, 27, 4, 0, 0), utc(2026, 11, 27, 5, 0, 0))
+	if len(running) != 1 || !running[0].Start.Equal(utc(2026, 11, 27, 3, 0, 0)) {
+		t.Fatalf("the running occurrence: %+v", running)
+	}
+	if !ny.Covers(utc(2026, 11, 27, 3, 0, 0), utc(2026, 11, 27, 6, 0, 0)) || ny.Covers(utc(2026, 11, 27, 2, 59, 0), utc(2026, 11, 27, 4, 0, 0)) {
+		t.Fatal("Covers: the whole occurrence is covered, a minute before it is not")
+	}
+}
+
+// TestWindowDST: a window keeps its local time when the clocks change; the
+// occurrence says so. Berlin goes forward on Sunday 28 March 2027 and back
+// on Sunday 31 October 2027.
+func TestWindowDST(t *testing.T) {
+	tue := mustWindow(t, "tue 02:30-04:30 Europe/Berlin")
+	occ := tue.Occurrences(utc(2027, 3, 22, 0, 0, 0), utc(2027, 4, 3, 0, 0, 0))
+	if len(occ) != 2 {
+		t.Fatalf("want the Tuesdays before and after the change, got %+v", occ)
+	}
+	before, after := occ[0], occ[1]
+	if !before.Start.Equal(utc(2027, 3, 23, 1, 30, 0)) || before.Note != "" {
+		t.Errorf("the week before: %v %q", before.Start.UTC(), before.Note)
+	}
+	if !after.Start.Equal(utc(2027, 3, 30, 0, 30, 0)) || after.End.Sub(after.Start) != 2*time.Hour {
+		t.Errorf("the week of the change: %v to %v, want 00:30 UTC for 2h", after.Start.UTC(), after.End.UTC())
+	}
+	want := "Clocks in Europe/Berlin go forward on Sunday 28 March: this window opens at 02:30 CEST, which is 00:30 UTC (it was 01:30 UTC the week before)."
+	if after.Note != want {
+		t.Errorf("note = %q\nwant %q", after.Note, want)
+	}
+	back := tue.Occurrences(utc(2027, 11, 1, 0, 0, 0), utc(2027, 11, 3, 0, 0, 0))
+	if len(back) != 1 || !strings.Contains(back[0].Note, "go back on Sunday 31 October") || !strings.Contains(back[0].Note, "01:30 UTC (it was 00:30 UTC") {
+		t.Errorf("after the autumn change: %+v", back)
+	}
+
+	// A window whose start does not exist on the day of the change.
+	sun := mustWindow(t, "sun 02:30-04:00 Europe/Berlin")
+	gap := sun.Occurrences(utc(2027, 3, 27, 0, 0, 0), utc(2027, 3, 29, 0, 0, 0))
+	if len(gap) != 1 || !gap[0].Start.Equal(utc(2027, 3, 28, 1, 30, 0)) || !strings.Contains(gap[0].Note, "02:30 does not exist on 28 March in Europe/Berlin") {
+		t.Fatalf("gap: %+v", gap)
+	}
+	// One that exists twice: the first.
+	twice := sun.Occurrences(utc(2027, 10, 30, 0, 0, 0), utc(2027, 11, 1, 0, 0, 0))
+	if len(twice) != 1 || !twice[0].Start.Equal(utc(2027, 10, 31, 0, 30, 0)) || !strings.Contains(twice[0].Note, "happens twice") {
+		t.Fatalf("overlap: %+v", twice)
+	}
+	// The clocks change inside the window: it is an hour shorter.
+	night := mustWindow(t, "sun 01:00-04:00 Europe/Berlin")
+	short := night.Occurrences(utc(2027, 3, 27, 0, 0, 0), utc(2027, 3, 29, 0, 0, 0))
+	if len(short) != 1 || short[0].End.Sub(short[0].Start) != 2*time.Hour || !strings.Contains(short[0].Note, "lasts 2h, not 3h") {
+		t.Fatalf("a window the clocks change in: %+v", short)
+	}
+}
+
+func TestEveryNext(t *testing.T) {
+	e, err := commands.ParseEvery("tue 02:30 Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := e.Next(now)
+	if !ok || d.Date != "2026-11-24" || !d.Start.Equal(utc(2026, 11, 24, 1, 30, 0)) {
+		t.Fatalf("Next = %+v %v", d, ok)
+	}
+	d2, ok := e.After(d.Date)
+	if !ok || d2.Date != "2026-12-01" {
+		t.Fatalf("After = %+v %v", d2, ok)
+	}
+	// The week Berlin's clocks change: same wall time, said.
+	d3, ok := e.After("2027-03-23")
+	if !ok || d3.Date != "2027-03-30" || !d3.Start.Equal(utc(2027, 3, 30, 0, 30, 0)) || !strings.Contains(d3.Note, "go forward on Sunday 28 March") {
+		t.Fatalf("across the change: %+v", d3)
+	}
+	e.Until = "2026-11-30"
+	if _, ok := e.After("2026-11-24"); ok {
+		t.Fatal("an occurrence after until")
+	}
+	if e.String() != "Tue 02:30 Europe/Berlin" {
+		t.Fatalf("String = %q", e.String())
+	}
+}
+
+func TestParseWindowsGrammar(t *testing.T) {
+	env := commands.Env{Now: now, Location: berlin}
+	parse := func(in string) commands.Command {
+		t.Helper()
+		c, err := commands.Parse(in, env)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		return c
+	}
+	if c := parse("schedule payments v2.5.0 next for 2h region eu-west").(commands.Schedule); !c.Next || c.Duration != 2*time.Hour || c.Region != "eu-west" || !c.Start.IsZero() {
+		t.Errorf("next: %+v", c)
+	}
+	if c := parse("schedule payments v2.5.0 next").(commands.Schedule); !c.Next {
+		t.Errorf("bare next: %+v", c)
+	}
+	// "next tuesday 14:00" is still a time.
+	if c := parse("schedule payments v2.5.0 next tuesday 14:00").(commands.Schedule); c.Next || c.Start.IsZero() {
+		t.Errorf("next tuesday: %+v", c)
+	}
+	c := parse("schedule payments v2.5.0 every tue 02:00 for 1h until 2027-03-31 impact weekly patch").(commands.Schedule)
+	if c.Every == nil || c.Every.Day != time.Tuesday || c.Every.Minute != 120 || c.Every.Loc != berlin || c.Every.ZoneGiven ||
+		c.Every.Until != "2027-03-31" || c.Duration != time.Hour || c.Impact != "weekly patch" {
+		t.Errorf("every: %+v %+v", c, c.Every)
+	}
+	if c := parse("schedule payments v2 every thursday at 10pm America/New_York for 90m").(commands.Schedule); c.Every.Loc.String() != "America/New_York" || !c.Every.ZoneGiven || c.Every.Minute != 22*60 {
+		t.Errorf("every with a zone: %+v", c.Every)
+	}
+	c = parse("schedule payments v2 at 2026-12-22 03:00 for 1h impact card payments may fail anyway customer escalation 42").(commands.Schedule)
+	if c.Impact != "card payments may fail" || c.Anyway != "customer escalation 42" {
+		t.Errorf("impact then anyway: %q / %q", c.Impact, c.Anyway)
+	}
+	if c := parse(`schedule payments v2 at 2026-12-22 03:00 impact we restart "anyway"`).(commands.Schedule); c.Impact != "we restart anyway" || c.Anyway != "" {
+		t.Errorf("a quoted anyway is a word of the impact: %+v", c)
+	}
+	if r := parse("reschedule 7 tue 14:00 for 2h anyway release blocker").(commands.Reschedule); r.Anyway != "release blocker" || r.Duration != 2*time.Hour {
+		t.Errorf("reschedule anyway: %+v", r)
+	}
+	if x := parse("extend 7 30 minutes anyway still migrating").(commands.Extend); x.Anyway != "still migrating" || x.By != 30*time.Minute {
+		t.Errorf("extend anyway: %+v", x)
+	}
+	for in, want := range map[string]commands.Cancel{
+		"cancel 7":                            {ID: 7},
+		"cancel 7 series no longer needed":    {ID: 7, Scope: "series", Reason: "no longer needed"},
+		"cancel UPG-7 Occurrence holiday":     {ID: 7, Scope: "occurrence", Reason: "holiday"},
+		`cancel 7 "series" of failures`:       {ID: 7, Reason: "series of failures"},
+		"cancel 7 release blocked":            {ID: 7, Reason: "release blocked"},
+		"cancel 7 occurrence":                 {ID: 7, Scope: "occurrence"},
+		"cancel #7 series":                    {ID: 7, Scope: "series"},
+		"cancel 7 occurrence series confused": {ID: 7, Scope: "occurrence", Reason: "series confused"},
+	} {
+		if got := parse(in).(commands.Cancel); got != want {
+			t.Errorf("Parse(%q) = %+v, want %+v", in, got, want)
+		}
+	}
+	if s := parse("slots payments 3").(commands.Slots); s.Service != "payments" || s.N != 3 {
+		t.Errorf("slots: %+v", s)
+	}
+	if s := parse("slots payments").(commands.Slots); s.N != 0 {
+		t.Errorf("slots default: %+v", s)
+	}
+
+	f := parse("freeze add year-end from 2026-12-20 to 2027-01-04 Europe/Berlin services payments,ledger checkout regions eu-west reason year-end trading").(commands.Freeze)
+	if f.Action != "add" || f.FreezeName != "year-end" || !f.From.Equal(utc(2026, 12, 19, 23, 0, 0)) || !f.To.Equal(utc(2027, 1, 3, 23, 0, 0)) ||
+		!reflect.DeepEqual(f.Services, []string{"payments", "ledger", "checkout"}) || !reflect.DeepEqual(f.Regions, []string{"eu-west"}) ||
+		f.Reason != "year-end trading" || f.FromText != "2026-12-20" || f.ToText != "2027-01-04 Europe/Berlin" {
+		t.Errorf("freeze add: %+v", f)
+	}
+	f = parse("freeze add incident-42 for 4h reason database failover").(commands.Freeze)
+	if !f.From.Equal(now) || !f.To.Equal(now.Add(4*time.Hour)) || f.FromText != "" || len(f.Services) != 0 {
+		t.Errorf("freeze from now: %+v", f)
+	}
+	f = parse("freeze add sale from tomorrow 18:00 to tue 09:00 services *").(commands.Freeze)
+	if !f.From.Equal(utc(2026, 11, 23, 17, 0, 0)) || !f.To.Equal(utc(2026, 11, 24, 8, 0, 0)) || !reflect.DeepEqual(f.Services, []string{"*"}) {
+		t.Errorf("freeze with times: %+v", f)
+	}
+	if f := parse("freeze list all").(commands.Freeze); f.Action != "list" || !f.All {
+		t.Errorf("freeze list all: %+v", f)
+	}
+	if f := parse("freeze remove year-end lifted early").(commands.Freeze); f.Action != "remove" || f.FreezeName != "year-end" || f.Reason != "lifted early" {
+		t.Errorf("freeze remove: %+v", f)
+	}
+}
+
+func TestParseWindowsGrammarErrors(t *testing.T) {
+	env := commands.Env{Now: now, Location: berlin}
+	for _, tc := range []struct{ in, tok, msg, usage string }{
+		{"schedule payments next for 2h", "next", `missing <version>: "next" reads as the start`, "/upgrade schedule"},
+		{"schedule payments every tue 02:00 for 1h", "every", `missing <version>: "every" reads as the start`, "/upgrade schedule"},
+		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule"},
+		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, ""},
+		{"schedule payments v2 every tue for 1h", "for", "missing or unreadable clock time after every tue", ""},
+		{"schedule payments v2 every tue 02:00 for 1h until march", "march", `cannot read "march" as a date after until`, ""},
+		{"schedule payments v2 every tue 02:00 for 1h until 2026-01-01", "2026-01-01", "until 2026-01-01 is in the past", ""},
+		{"schedule payments v2 tomorrow 02:00 until 2027-01-01", "until", "until only ends a recurring upgrade", ""},
+		{"schedule payments v2 next anyway because", "anyway", "next picks a window outside every freeze", ""},
+		{"schedule payments v2 tomorrow 02:00 anyway", "", "missing <reason...> after anyway", ""},
+		{"reschedule 7 tomorrow 03:00 anyway", "", "missing <reason...> after anyway", ""},
+		{"extend 7 30m anyways", "anyways", `unexpected "anyways"`, ""},
+		{"slots", "", "missing <service>", "/upgrade slots"},
+		{"slots payments 0", "0", "give a number from 1 to 20", ""},
+		{"slots payments 21", "21", "from 1 to 20", ""},
+		{"slots payments 3 more", "more", `unexpected "more"`, ""},
+		{"freeze", "", "missing add, list or remove", "/upgrade freeze list"},
+		{"freeze drop x", "drop", `unknown "drop" after freeze`, ""},
+		{"freeze add", "", "missing <name> of the freeze", ""},
+		{"freeze add from tomorrow 00:00 for 1d", "", "missing <name> of the freeze", ""},
+		{"freeze add year/end for 1d", "year/end", "cannot name a freeze", ""},
+		{"freeze add x from tomorrow 00:00", "", "missing the end: to <time> or for <duration>", ""},
+		{"freeze add x to tomorrow 00:00 for 1d", "for", "given twice", ""},
+		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts", ""},
+		{"freeze add x from 2020-01-01 to 2027-01-01", "2020-01-01", "in the past", ""},
+		{"freeze add x for 1d services", "", "missing the services after services", ""},
+		{"freeze add x for 1d because", "because", `unexpected "because"`, ""},
+		{"freeze add x for 1d reason", "", "missing <text...> after reason", ""},
+		{"freeze remove", "", "missing <name> of the freeze to remove", ""},
+		{"freeze list everything", "everything", `unexpected "everything"`, ""},
+	} {
+		_, err := commands.Parse(tc.in, env)
+		var e *commands.Error
+		if !errors.As(err, &e) {
+			t.Errorf("Parse(%q) = %v, want *Error", tc.in, err)
+			continue
+		}
+		if e.Token != tc.tok || !strings.Contains(e.Msg, tc.msg) || !strings.Contains(e.Usage, tc.usage) {
+			t.Errorf("Parse(%q) = token %q msg %q usage %q; want token %q, msg with %q, usage with %q", tc.in, e.Token, e.Msg, e.Usage, tc.tok, tc.msg, tc.usage)
+		}
+		if c := e.Msg[0]; c < 'a' || c > 'z' {
+			t.Errorf("Parse(%q) Msg = %q does not start like a sentence", tc.in, e.Msg)
+		}
+	}
+}

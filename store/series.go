@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Recurring upgrades live under the hash tag {series}: their numbers, their
+// records with a revision beside each for compare-and-set, and per series
+// the upgrade each occurrence's date became.
+func (s *Store) seriesKey(name string) string { return s.prefix + ":{series}:" + name }
+func (s *Store) occKey(series int) string {
+	return s.seriesKey("occ:" + strconv.Itoa(series))
+}
+
+var _ bot.SeriesStore = (*Store)(nil)
+
+// saveSeriesScript stores a series if its stored revision is one less.
+//
+// KEYS: data, rev. ARGV: id, new rev, json. Returns 1, or 0 on a conflict.
+var saveSeriesScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if cur ~= tonumber(ARGV[2]) - 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`)
+
+// NextSeriesID implements bot.SeriesStore.
+func (s *Store) NextSeriesID(ctx context.Context) (int, error) {
+	n, err := s.client.Incr(ctx, s.seriesKey("seq")).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: next series id: %w", err)
+	}
+	return int(n), nil
+}
+
+// SaveSeries implements bot.SeriesStore.
+func (s *Store) SaveSeries(ctx context.Context, sr *bot.Series) error {
+	js, err := json.Marshal(sr)
+	if err != nil {
+		return fmt.Errorf("store: save series %d: %w", sr.ID, err)
+	}
+	keys := []string{s.seriesKey("data"), s.seriesKey("rev")}
+	ok, err := saveSeriesScript.Run(ctx, s.client, keys, sr.ID, sr.Rev, js).Int()
+	if err != nil {
+		return fmt.Errorf("store: save series %d: %w", sr.ID, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("store: save series %d: %w", sr.ID, bot.ErrConflict)
+	}
+	return nil
+}
+
+// GetSeries implements bot.SeriesStore.
+func (s *Store) GetSeries(ctx context.Context, id int) (*bot.Series, error) {
+	js, err := s.client.HGet(ctx, s.seriesKey("data"), strconv.Itoa(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store: series %d: %w", id, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: series %d: %w", id, err)
+	}
+	var sr bot.Series
+	if err := json.Unmarshal([]byte(js), &sr); err != nil {
+		return nil, fmt.Errorf("store: series %d: %w", id, err)
+	}
+	return &sr, nil
+}
+
+// ListSeries implements bot.SeriesStore.
+func (s *Store) ListSeries(ctx context.Context) ([]*bot.Series, error) {
+	all, err := s.client.HGetAll(ctx, s.seriesKey("data")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list series: %w", err)
+	}
+	out := make([]*bot.Series, 0, len(all))
+	for _, js := range all {
+		var sr bot.Series
+		if err := json.Unmarshal([]byte(js), &sr); err != nil {
+			return nil, fmt.Errorf("store: list series: %w", err)
+		}
+		out = append(out, &sr)
+	}
+	slices.SortFunc(out, func(a, b *bot.Series) int { return a.ID - b.ID })
+	return out, nil
+}
+
+// ClaimOccurrence implements bot.SeriesStore with HSETNX: the first caller
+// records its upgrade for the date; every caller reads what is recorded.
+func (s *Store) ClaimOccurrence(ctx context.Context, series int, date string, upgrade int) (int, bool, error) {
+	first, err := s.client.HSetNX(ctx, s.occKey(series), date, upgrade).Result()
+	if err != nil {
+		return 0, false, fmt.Errorf("store: claim %s of series %d: %w", date, series, err)
+	}
+	if first {
+		return upgrade, true, nil
+	}
+	v, err := s.client.HGet(ctx, s.occKey(series), date).Int()
+	if err != nil {
+		return 0, false, fmt.Errorf("store: claim %s of series %d: %w", date, series, err)
+	}
+	return v, false, nil
+}
+
+// Occurrences implements bot.SeriesStore.
+func (s *Store) Occurrences(ctx context.Context, series int) (map[string]int, error) {
+	all, err := s.client.HGetAll(ctx, s.occKey(series)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: occurrences of series %d: %w", series, err)
+	}
+	out := make(map[string]int, len(all))
+	for _, date := range slices.Sorted(maps.Keys(all)) {
+		n, err := strconv.Atoi(all[date])
+		if err != nil {
+			return nil, fmt.Errorf("store: occurrence %s of series %d: %w", date, series, err)
+		}
+		out[date] = n
+	}
+	return out, nil
+}
