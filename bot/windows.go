@@ -120,7 +120,7 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end time.
 	}
 	if len(blocking) > 0 {
 		f := blocking[0]
-		why := T(svc.Name+" is frozen from ").Time(f.From).Add(" to ").Time(f.To).Add(" (freeze ").Bold(f.Name)
+		why := T(svc.Name + " is frozen from ").Time(f.From).Add(" to ").Time(f.To).Add(" (freeze ").Bold(f.Name)
 		if f.Reason != "" {
 			why = why.Add(": " + f.Reason)
 		}

@@ -18,7 +18,7 @@ type subcommand struct {
 
 var table = []subcommand{
 	{
-		name:    "schedule",
+		name: "schedule",
 		// One usage line, as errors show it; next and every are on the help page.
 		usage:   []string{"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
 		summary: "plan a new upgrade window; <time> may be in <duration>, next (the next free standard window) or every <weekday> <time> (a weekly series)",
