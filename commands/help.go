@@ -17,9 +17,10 @@ type subcommand struct {
 }
 
 var table = []subcommand{
+	// One usage line for schedule, as errors show it; next and every are
+	// on its help page.
 	{
-		name: "schedule",
-		// One usage line, as errors show it; next and every are on the help page.
+		name:    "schedule",
 		usage:   []string{"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
 		summary: "plan a new upgrade window; <time> may be in <duration>, next (the next free standard window) or every <weekday> <time> (a weekly series)",
 		example: `/upgrade schedule payments v2.4.0 tomorrow 02:00 Europe/Berlin for 2h region eu-west impact "card payments may fail"`,

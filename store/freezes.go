@@ -21,8 +21,8 @@ var _ bot.FreezeStore = (*Store)(nil)
 // casFieldScript sets (or, with an empty value, deletes) one field of a
 // hash if it still holds what the caller read (empty: absent).
 //
-// KEYS: hash. ARGV: field, expected value (” = absent), new value (” =
-// delete). Returns 1, or 0 when the field held something else.
+// KEYS: hash. ARGV: field, the expected value (empty: absent), the new
+// value (empty: delete). Returns 1, or 0 when the field held something else.
 var casFieldScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur == false then cur = '' end
