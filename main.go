@@ -233,6 +233,9 @@ func botConfig(c config.Config) (bot.Config, error) {
 		bc.Groups = append(bc.Groups, groupIDs(s.Owners)...)
 	}
 	bc.Groups = append(bc.Groups, groupIDs(c.Admins)...)
+	if err := windowsConfig(c, &bc); err != nil {
+		return bot.Config{}, err
+	}
 	return bc, nil
 }
 

@@ -370,6 +370,9 @@ func (d *Directory) logLine(e Decision) Text {
 		line = line.Add(" · ").Then(detail)
 	}
 	for _, w := range e.Warnings {
+		if w.Reason == e.Reason {
+			w.Reason = "" // said once, as why
+		}
 		line = line.Add(" · ").Then(d.warningText("", w))
 	}
 	if e.Reason != "" {

@@ -50,7 +50,7 @@ func (d *Directory) warningText(service string, w Warning) Text {
 	case WarnOutsideWindows:
 		whose := "the"
 		if service != "" {
-			whose = service + "'s"
+			whose = possessive(service)
 		}
 		return T("⚠ Outside " + whose + " standard windows (" + strings.Join(w.Windows, ", ") + ").")
 	case WarnFreezeOverride:
@@ -61,6 +61,14 @@ func (d *Directory) warningText(service string, w Warning) Text {
 		return t.Add(".")
 	}
 	return T("🕑 " + w.Note)
+}
+
+// possessive is "payments'" or "ledger's".
+func possessive(name string) string {
+	if strings.HasSuffix(name, "s") {
+		return name + "'"
+	}
+	return name + "'s"
 }
 
 // windowFields are what the root message and show say of an upgrade's
@@ -81,6 +89,12 @@ func (d *Directory) windowFields(u *Upgrade) []Field {
 		fs = append(fs, Field{label, d.warningText(u.Service, w)})
 	}
 	return fs
+}
+
+// WarningText words a warning as plain text (times in UTC), for surfaces
+// without rich text: the status API.
+func (d *Directory) WarningText(service string, w Warning) string {
+	return d.warningText(service, w).Plain(time.UTC)
 }
 
 // warningLines words the warnings of a change, for its reply and notice.

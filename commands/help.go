@@ -22,7 +22,7 @@ var table = []subcommand{
 	{
 		name:    "schedule",
 		usage:   []string{"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
-		summary: "plan a new upgrade window; <time> may be in <duration>, next (the next free standard window) or every <weekday> <time> (a weekly series)",
+		summary: "plan a new upgrade window; <time> may be in <duration>, next, or every <weekday> <time>",
 		example: `/upgrade schedule payments v2.4.0 tomorrow 02:00 Europe/Berlin for 2h region eu-west impact "card payments may fail"`,
 		times:   true,
 		details: "/upgrade schedule <service> <version> next [for <duration>] [region <name>] [impact <text...>]\n" +
@@ -71,7 +71,7 @@ var table = []subcommand{
 	{
 		name:    "cancel",
 		usage:   []string{"/upgrade cancel <id> [occurrence|series] [<reason...>]"},
-		summary: "withdraw a scheduled upgrade, with an optional reason; for an occurrence of a series, say which",
+		summary: "withdraw a scheduled upgrade, with an optional reason",
 		example: "/upgrade cancel UPG-7 release blocked",
 		ids:     true,
 		details: "An occurrence of a recurring upgrade asks first: occurrence cancels only it, series ends the series and cancels its scheduled occurrences.",
@@ -138,9 +138,9 @@ var table = []subcommand{
 	{
 		name:    "slots",
 		usage:   []string{"/upgrade slots <service> [<n>]"},
-		summary: "the next free standard windows of a service (5 unless n says, at most 20), and why others are not free",
+		summary: "the next free standard windows of a service",
 		example: "/upgrade slots payments 3",
-		details: "A window is free when it lies outside every change freeze of the service and overlaps no active upgrade " +
+		details: "n: 5 unless given, at most 20. A window is free when it lies outside every change freeze of the service and overlaps no active upgrade " +
 			"of the service or of a service in its dependency chain. Schedule into one with next, or with its time.",
 	},
 	{
@@ -150,7 +150,7 @@ var table = []subcommand{
 			"/upgrade freeze list [all]",
 			"/upgrade freeze remove <name> [<reason...>]",
 		},
-		summary: "change freezes: no upgrades in them (admins add and remove; anyone lists)",
+		summary: "change freezes: no upgrades in them (admins add and remove)",
 		example: "/upgrade freeze add release-week from mon 00:00 for 5d services payments,ledger reason quarterly release",
 		times:   true,
 		details: "from defaults to now; a bare date is the midnight that starts it; services default to every service (*). " +

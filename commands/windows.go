@@ -300,15 +300,40 @@ func (e Every) After(date string) (Date, bool) {
 	return e.Next(from)
 }
 
-// ParseEvery reads a recurrence as stored ("tue 02:00 Europe/Berlin", the
-// String form); the grammar reads typed ones with their options.
+// ParseEvery reads a recurrence as stored ("Tue 02:00 Europe/Berlin", the
+// String form).
 func ParseEvery(s string) (Every, error) {
-	toks, terr := tokenize(s)
+	return ParseRecurrence(s, "", Env{Location: time.UTC})
+}
+
+// ParseRecurrence reads a recurrence as typed into a platform's options:
+// every ("tue 02:00", "tuesday at 2am Europe/Berlin"; without a zone, in
+// env.Location) and until ("" or a YYYY-MM-DD date), the way Parse reads
+// "every ... until ..." after schedule. Errors are *Error without Usage.
+func ParseRecurrence(every, until string, env Env) (Every, error) {
+	toks, terr := tokenize(every)
 	if terr != nil {
 		return Every{}, terr
 	}
-	p := &parser{name: "schedule", toks: toks, env: Env{Location: time.UTC}}
-	return p.everyBody()
+	p := &parser{name: "schedule", toks: toks, env: env}
+	if p.keywordAt(0, "every") {
+		p.pos++
+	}
+	e, err := p.everyBody()
+	if err == nil {
+		err = p.end()
+	}
+	if err == nil && until != "" {
+		p.toks, p.pos = []token{{text: until}}, 0
+		err = p.until(&e, env.Now)
+	}
+	if err != nil {
+		if pe, ok := err.(*Error); ok {
+			pe.Usage = ""
+		}
+		return Every{}, err
+	}
+	return e, nil
 }
 
 // nameRe is what names a freeze: one word, as configuration names are.
@@ -624,7 +649,24 @@ func (p *parser) freeze() (Command, error) {
 // zone), which is the midnight that starts that day.
 func (p *parser) freezeTime() (When, error) {
 	rest := p.toks[p.pos:]
-	if len(rest) > 0 && !rest[0].quoted && isDate(rest[0].text) {
+	if len(rest) > 0 && rest[0].quoted && strings.Contains(rest[0].text, " ") {
+		// A quoted time: "2026-12-20 Europe/Berlin" is read as if unquoted.
+		var inner []token
+		for _, w := range strings.Fields(rest[0].text) {
+			inner = append(inner, token{text: w})
+		}
+		q := &parser{name: p.name, toks: inner, env: p.env}
+		w, err := q.freezeTime()
+		if err == nil && q.more() {
+			err = q.fail(q.peek().text, "unexpected %q after the time %q", q.peek().text, w.Text)
+		}
+		if err != nil {
+			return When{}, err
+		}
+		p.pos++
+		return w, nil
+	}
+	if len(rest) > 0 && isDate(rest[0].text) {
 		if _, _, ok, _ := parseClockTokens(p.texts(p.pos + 1)); !ok {
 			// A day: the midnight it starts with.
 			inner := append([]token{rest[0], {text: "00:00"}}, rest[1:]...)

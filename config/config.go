@@ -25,6 +25,8 @@ type Config struct {
 	MaxLead time.Duration `toml:"max_lead"`
 	// EarlyStart is how long before its window an upgrade may be started.
 	EarlyStart time.Duration `toml:"early_start"`
+	// SeriesLead is how long before its window each occurrence of a recurring upgrade is created.
+	SeriesLead time.Duration `toml:"series_lead"`
 
 	// Server is the [server] section.
 	Server Server `toml:"server"`
@@ -46,6 +48,8 @@ type Config struct {
 	People []Person `toml:"people"`
 	// Services are the [[services]] entries.
 	Services []Service `toml:"services"`
+	// Freezes are the [[freezes]] entries: change freezes.
+	Freezes []Freeze `toml:"freezes"`
 }
 
 // Server is the [server] section: the HTTP listener.
@@ -162,6 +166,24 @@ type Service struct {
 	DependsOn []string `toml:"depends_on"`
 	// Repo is the GitHub repository of its releases, "owner/name".
 	Repo string `toml:"repo"`
+	// Windows are its standard maintenance windows, e.g. "tue 02:00-05:00 Europe/Berlin".
+	Windows []string `toml:"windows"`
+}
+
+// Freeze is one [[freezes]] entry: no upgrades of its services in it (admins may override, logged).
+type Freeze struct {
+	// Name identifies the freeze in replies, the log and the calendar.
+	Name string `toml:"name"`
+	// From is when it starts, RFC 3339 with an offset, e.g. "2026-12-20T00:00:00Z".
+	From string `toml:"from"`
+	// To is when it ends (exclusive), RFC 3339 with an offset.
+	To string `toml:"to"`
+	// Services it applies to: service names, or "*" for every service.
+	Services []string `toml:"services"`
+	// Regions restrict it to upgrades in these regions; empty: every region.
+	Regions []string `toml:"regions"`
+	// Reason says why, in replies and notices.
+	Reason string `toml:"reason"`
 }
 
 // Default returns the configuration used for every key the file and environment leave unset.
@@ -172,6 +194,7 @@ func Default() Config {
 		Retention:       90 * 24 * time.Hour,
 		MaxLead:         365 * 24 * time.Hour,
 		EarlyStart:      time.Hour,
+		SeriesLead:      8 * 24 * time.Hour,
 		Server:          Server{Listen: "127.0.0.1:8080"},
 		Redis:           Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "upgradebot"},
 		Slack:           Slack{Mode: "socket", Command: "/upgrade"},

@@ -307,7 +307,7 @@ func (d *decoder) env(environ []string, rv reflect.Value) {
 	for _, k := range unknown {
 		switch near := suggestEnv(k, known, rv); {
 		case indexedEnv.MatchString(k):
-			d.add("env "+k, "no such entry: indexed overrides only change [[people]], [[services]] or [[webhooks]] entries the file defines, counting from 0")
+			d.add("env "+k, "no such entry: indexed overrides only change [[people]], [[services]], [[webhooks]] or [[freezes]] entries the file defines, counting from 0")
 		case near != "":
 			d.add("env "+k, "unknown variable; did you mean %s?", near)
 		default:
@@ -317,7 +317,7 @@ func (d *decoder) env(environ []string, rv reflect.Value) {
 }
 
 // indexedEnv matches an override of an array-of-tables entry, e.g. UPGRADEBOT_SERVICES_5_NAME.
-var indexedEnv = regexp.MustCompile(`^` + EnvPrefix + `_(PEOPLE|SERVICES|WEBHOOKS)_[0-9]+_[A-Z_]+$`)
+var indexedEnv = regexp.MustCompile(`^` + EnvPrefix + `_(PEOPLE|SERVICES|WEBHOOKS|FREEZES)_[0-9]+_[A-Z_]+$`)
 
 // envNotConfig reports variables with the prefix that are not configuration:
 // the test suites' and the console's own.

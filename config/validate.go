@@ -76,6 +76,7 @@ func (c Config) Validate() []Problem {
 		}
 	}
 	v.peopleAndServices(c)
+	v.windows(c)
 	return v.problems
 }
 

@@ -34,6 +34,18 @@ const (
 	optTag      = "tag"
 	optAll      = "all"
 	optTopic    = "topic"
+	// predictable windows (windows.go)
+	optEvery  = "every"
+	optUntil  = "until"
+	optAnyway = "anyway"
+	optScope  = "scope"
+	optCount  = "count"
+	optAction = "action"
+	optName   = "name"
+	optFrom   = "from"
+	optTo     = "to"
+	optSvcs   = "services"
+	optRegs   = "regions"
 )
 
 func str(name, desc string, required bool) *discordgo.ApplicationCommandOption {
@@ -77,24 +89,28 @@ func Definition() *discordgo.ApplicationCommand {
 		Contexts:    &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
 		Options: []*discordgo.ApplicationCommandOption{
 			sub("schedule", "plan a new upgrade window",
-				serviceOption(true), str(optVersion, "the version, e.g. v2.4.0", true), str(optWhen, "the start: "+whenDesc, true),
+				serviceOption(true), str(optVersion, "the version, e.g. v2.4.0", true), str(optWhen, "the start: tomorrow 02:00, tue 14:00 Europe/Berlin, in 2h; or next: the next free window", false),
 				str(optDuration, "the window's length (default from the configuration): "+durationDesc, false),
-				str(optRegion, "the region it affects", false), str(optImpact, "what may break", false)),
+				str(optRegion, "the region it affects", false), str(optImpact, "what may break", false),
+				str(optEvery, "instead of when, weekly: tue 02:00, thursday 10pm Europe/Berlin (needs duration)", false),
+				str(optUntil, "with every: the last date, YYYY-MM-DD", false), anywayOption()),
 			sub("list", "upcoming and running windows",
 				serviceOption(false), &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: optAll, Description: "also finished windows of the last 30 days"}),
 			sub("show", "one upgrade: window, state, release, acks, threads", idOption()),
 			sub("start", "open the window", idOption()),
 			sub("complete", "close the window successfully", idOption(), str(optNote, "a note", false)),
 			sub("rollback", "raise a rollback alert", idOption(), str(optReason, "why (required)", true)),
-			sub("cancel", "withdraw a scheduled upgrade", idOption(), str(optReason, "why", false)),
+			sub("cancel", "withdraw a scheduled upgrade", idOption(), str(optReason, "why", false), scopeOption()),
 			sub("reschedule", "move a scheduled window", idOption(), str(optWhen, "the new start: "+whenDesc, true),
-				str(optDuration, "the new length (default: keep it): "+durationDesc, false)),
-			sub("extend", "push the window's end later", idOption(), str(optDuration, "how much longer: "+durationDesc, true)),
+				str(optDuration, "the new length (default: keep it): "+durationDesc, false), anywayOption()),
+			sub("extend", "push the window's end later", idOption(), str(optDuration, "how much longer: "+durationDesc, true), anywayOption()),
 			sub("ack", "acknowledge its latest notice", idOption()),
 			sub("pending", "who has not acknowledged", idOption()),
 			sub("link", "link a GitHub release", idOption(), str(optRepo, "owner/repo, e.g. acme/payments", true), str(optTag, "the tag (default: the version)", false)),
 			sub("log", "the decision log: every change, who, when, why", idOption()),
 			sub("stats", "outcomes, rollback rate, time-to-ack over 30 and 90 days", serviceOption(false)),
+			sub("slots", "the next free standard windows of a service", serviceOption(true), countOption()),
+			sub("freeze", "change freezes: add and remove (admins), list", freezeOptions()...),
 			sub("help", "how to use /upgrade", topic),
 		},
 	}
@@ -193,13 +209,12 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		case c.Version == "":
 			return nil, fail("missing <version>")
 		}
-		w, err := when()
-		if err != nil {
-			return nil, err
-		}
-		c.Start, c.StartText, c.Zone, c.ZoneGiven, c.TimeNote = w.Start, w.Text, w.Zone, w.ZoneGiven, w.Note
+		var err error
 		if c.Duration, err = length("the window duration", "for", false); err != nil {
 			return nil, err
+		}
+		if err := scheduleWhen(&c, o, env, when); err != nil {
+			return nil, usage(err)
 		}
 		return c, nil
 	case "list":
@@ -215,7 +230,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := commands.Reschedule{ID: n, Start: w.Start, StartText: w.Text, Zone: w.Zone, ZoneGiven: w.ZoneGiven, TimeNote: w.Note}
+		c := commands.Reschedule{ID: n, Start: w.Start, StartText: w.Text, Zone: w.Zone, ZoneGiven: w.ZoneGiven, TimeNote: w.Note, Anyway: o.text(optAnyway)}
 		if c.Duration, err = length("the window duration", "for", false); err != nil {
 			return nil, err
 		}
@@ -229,9 +244,17 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if err != nil {
 			return nil, err
 		}
-		return commands.Extend{ID: n, By: by}, nil
+		return commands.Extend{ID: n, By: by, Anyway: o.text(optAnyway)}, nil
 	case "help":
 		return commands.Help{Topic: o.text(optTopic)}, nil
+	case "slots":
+		return buildSlots(o, fail)
+	case "freeze":
+		c, err := buildFreeze(o, env)
+		if err != nil {
+			return nil, usage(err)
+		}
+		return c, nil
 	}
 	n, err := id()
 	if err != nil {
@@ -251,7 +274,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		return commands.Rollback{ID: n, Reason: reason}, nil
 	case "cancel":
-		return commands.Cancel{ID: n, Reason: o.text(optReason)}, nil
+		return commands.Cancel{ID: n, Reason: o.text(optReason), Scope: o.text(optScope)}, nil
 	case "ack":
 		return commands.Ack{ID: n}, nil
 	case "pending":

@@ -322,12 +322,14 @@ func allowed(ps []piece, call bool) *discordgo.MessageAllowedMentions {
 
 // render lays a message out for Discord. The root message and anything
 // with fields (show) is an embed: title, state colour, fields, and the
-// lines below them. Every other message is plain content, where mentions
-// can notify: its title in bold, then its lines. A notice that asks for an
-// acknowledgment carries the Acknowledge button.
+// lines below them; so is a private answer too long for plain content
+// (help, a long list), as an embed's description holds twice as much.
+// Every other message is plain content, where mentions can notify: its
+// title in bold, then its lines. A notice that asks for an acknowledgment
+// carries the Acknowledge button.
 func (st style) render(m bot.Message) payload {
 	var p payload
-	if m.Kind == bot.KindRoot || len(m.Fields) > 0 {
+	if m.Kind == bot.KindRoot || len(m.Fields) > 0 || m.Kind.Private() && st.tooLong(m) {
 		p.Embeds = []*discordgo.MessageEmbed{st.embed(m)}
 		p.AllowedMentions = allowed(nil, false) // mentions in embeds never notify anyway
 	} else {
@@ -346,6 +348,21 @@ func (st style) render(m bot.Message) payload {
 		p.Components = []discordgo.MessageComponent{ackRow(*m.Ack)}
 	}
 	return p
+}
+
+// tooLong reports a message whose lines do not fit in plain content.
+func (st style) tooLong(m bot.Message) bool {
+	lines := withUTC(m)
+	if m.Title != "" {
+		lines = append([]bot.Text{bot.Text{}.Bold(m.Title)}, lines...)
+	}
+	n := len(lines)
+	for _, l := range lines {
+		for _, p := range st.pieces(l) {
+			n += runes(p.md)
+		}
+	}
+	return n > maxContent
 }
 
 // embed is a message with fields: title, colour, fields, then the lines as

@@ -102,6 +102,8 @@ type upgradeJSON struct {
 	Failures  []failureJSON `json:"failures"`
 	Reason    string        `json:"reason,omitempty"`
 	Note      string        `json:"note,omitempty"`
+	Warnings  []warningJSON `json:"warnings"`
+	Series    *seriesJSON   `json:"series,omitempty"`
 	Revision  int           `json:"revision"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
@@ -167,6 +169,7 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 	for _, f := range u.Failures {
 		j.Failures = append(j.Failures, failureJSON{At: f.At.UTC(), Notice: f.Notice, Target: f.Target, Error: f.Error})
 	}
+	windowFieldsOf(s.core.Directory(), u, &j)
 	j.Links.Page = s.link("/upgrades/" + strconv.Itoa(u.ID))
 	j.Links.Self = s.link("/api/v1/upgrades/" + u.Key())
 	return j

@@ -15,7 +15,9 @@ const calendarLookback = 90 * 24 * time.Hour
 
 // calendar serves /calendar.ics: RFC 5545, one VEVENT per upgrade window,
 // UID stable, SEQUENCE its revision (it grows with every change), STATUS
-// CONFIRMED or CANCELLED, times in UTC. ?service= and ?region= filter.
+// CONFIRMED or CANCELLED, times in UTC; then the standard windows and the
+// freezes, as events of their own (calendarWindows). ?service= and
+// ?region= filter.
 func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 	f, ok := s.peopleFilter(w, r)
 	if !ok {
@@ -59,6 +61,10 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 			line("URL", url)
 		}
 		line("END", "VEVENT")
+	}
+	if err := s.calendarWindows(r.Context(), f, line); err != nil {
+		s.coreError(w, r, err)
+		return
 	}
 	line("END", "VCALENDAR")
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")

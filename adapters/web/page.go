@@ -57,6 +57,8 @@ type rowData struct {
 type groupData struct {
 	Service, Region string
 	Rows            []rowData
+	Windows         []bandData // the service's standard windows, on its first group
+	WindowNames     string     // "Tue 02:00-05:00 Europe/Berlin, Thu 22:00-01:00 UTC"
 }
 
 type indexData struct {
@@ -65,6 +67,7 @@ type indexData struct {
 	NowPct                    float64
 	Running, Upcoming, Recent int
 	Groups                    []groupData
+	Freezes                   []bandData
 }
 
 func (s *Surface) page(r *http.Request, title string) pageData {
@@ -162,10 +165,17 @@ func (s *Surface) statusPage(w http.ResponseWriter, r *http.Request) {
 	for _, g := range groups {
 		data.Groups = append(data.Groups, *g)
 	}
-	slices.SortFunc(data.Groups, func(a, b groupData) int {
+	bands := s.pageBands(r.Context(), f, from, to)
+	data.Freezes = bands.Freezes
+	data.Groups = serviceBands(data.Groups, bands)
+	s.render(w, r, "index.html", data)
+}
+
+// sortGroups orders the page's groups by service, then region.
+func sortGroups(gs []groupData) {
+	slices.SortFunc(gs, func(a, b groupData) int {
 		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Region, b.Region))
 	})
-	s.render(w, r, "index.html", data)
 }
 
 type upgradePageData struct {
@@ -186,6 +196,8 @@ type upgradeView struct {
 	Owners         string
 	Conflicts      []string
 	Reason, Note   string
+	Series         string   // "SER-3 · every Tue 02:00 Europe/Berlin"
+	Warnings       []string // outside the standard windows, freezes overridden, DST
 }
 
 type ackView struct {
@@ -196,6 +208,7 @@ type ackView struct {
 type logView struct {
 	At                     time.Time
 	Who, What, Detail, Why string
+	Warnings               []string
 }
 
 func names(ps []bot.Principal) string {
@@ -243,6 +256,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 			data.U.Conflicts = append(data.U.Conflicts, commands.FormatID(c.ID)+" "+c.Service+" "+c.Version)
 		}
 	}
+	data.U.Series, data.U.Warnings = windowFacts(s.core.Directory(), u)
 	for _, a := range []bot.Acknowledgments{v.Brief, v.Rollback} {
 		for _, e := range a.Entries {
 			data.Acks = append(data.Acks, ackView{Scope: a.Scope, Who: e.Who.Name, For: names(e.For), At: e.At})
@@ -266,6 +280,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 		default:
 			lv.Detail = d.Detail
 		}
+		lv.Warnings = logWarnings(dir, d)
 		data.Log = append(data.Log, lv)
 	}
 	s.render(w, r, "upgrade.html", data)

@@ -58,6 +58,7 @@ type Surface struct {
 	hub       *hub
 	closing   chan struct{}
 	closeOnce sync.Once
+	windows   Windows // standard windows and freezes, when the core reads them
 }
 
 // New builds a Surface.
@@ -68,6 +69,7 @@ func New(o Options) *Surface {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.hub = &hub{src: o.Events, log: s.log, stop: s.closing}
+	s.windows, _ = o.Core.(Windows)
 	for _, t := range o.Tokens {
 		if t = strings.TrimSpace(t); t != "" {
 			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
@@ -84,6 +86,7 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
 	mux.Handle("GET /api/v1/events", s.api(s.events))
 	mux.Handle("GET /api/v1/stats", s.api(s.stats))
+	s.windowRoutes(mux)
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
 	mux.Handle("GET /feed.atom", s.people(s.feed))
 	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))

@@ -1,0 +1,291 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// The clock of these tests is Sunday 22 November 2026, 10:00 UTC (t0); the
+// coming Tuesday's payments window, 02:00-05:00 in Berlin, is 01:00-04:00
+// UTC on 24 November.
+
+func mustWindow(t *testing.T, s string) commands.Window {
+	t.Helper()
+	w, err := commands.ParseWindow(s, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// windowsConfig gives payments its Tuesday window and a freeze over the
+// coming Tuesday.
+func windowsConfig(t *testing.T) bot.Config {
+	cfg := testConfig()
+	cfg.Services[1].Windows = []commands.Window{mustWindow(t, "tue 02:00-05:00 Europe/Berlin")}
+	cfg.Freezes = []bot.Freeze{{Name: "release-week", From: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), Services: []string{"*"}, Reason: "quarterly release", Configured: true}}
+	return cfg
+}
+
+func newWindowsFixture(t *testing.T, cfg bot.Config) *fixture {
+	t.Helper()
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: cfg, Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
+		Now: f.clock.Now, RefreshIntervalSet: true})
+	t.Cleanup(f.b.Flush)
+	return f
+}
+
+func eventData(t *testing.T, st *bottest.MemStore, typ string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, e := range st.Events() {
+		if e.Type != typ {
+			continue
+		}
+		raw, _ := json.Marshal(e.Data)
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		out = append(out, m)
+	}
+	return out
+}
+
+func has(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	if miss, ok := contains(got, want...); !ok {
+		t.Fatalf("%s lacks %q:\n%s", what, miss, got)
+	}
+}
+
+func TestScheduleOutsideStandardWindowsIsWarned(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	in := f.ok(t, "alice", "schedule payments v1 at 2026-12-01 02:30 Europe/Berlin for 2h")
+	if strings.Contains(lines(in), "Outside") {
+		t.Fatalf("a window inside the standard window was warned:\n%s", lines(in))
+	}
+	out := f.ok(t, "alice", "schedule payments v2 at 2026-12-01 06:00 Europe/Berlin for 1h")
+	warning := "Outside payments' standard windows (Tue 02:00-05:00 Europe/Berlin)"
+	has(t, "the reply", lines(out), "Scheduled UPG-2", warning)
+	has(t, "the pre-brief", lines(lastRoot(t, f.rec, "test:#payments")), "Warning: ⚠ "+warning)
+	has(t, "the decision log", lines(f.ok(t, "bob", "log UPG-2")), "scheduled", "⚠ Outside the standard windows (Tue 02:00-05:00 Europe/Berlin)")
+	data := eventData(t, f.st, bot.EventScheduled)
+	if _, ok := data[0]["warnings"]; ok {
+		t.Fatalf("the event of the window inside has warnings: %v", data[0])
+	}
+	if w, _ := data[1]["warnings"].([]any); len(w) != 1 || w[0].(map[string]any)["kind"] != bot.WarnOutsideWindows {
+		t.Fatalf("the event of the window outside: %v", data[1])
+	}
+	// Moved inside, the warning goes; moved out again, it comes back.
+	has(t, "the reschedule", lines(f.ok(t, "alice", "reschedule 2 2026-12-08 03:00 Europe/Berlin")), "Rescheduled UPG-2")
+	if strings.Contains(lines(lastRoot(t, f.rec, "test:#payments")), "Outside") {
+		t.Fatal("the warning stayed after the window moved into the standard window")
+	}
+	has(t, "an extend past the window's end", lines(f.ok(t, "alice", "extend 2 2h")), warning)
+	// A service without windows is never warned.
+	if strings.Contains(lines(f.ok(t, "carol", "schedule ledger v9 at 2026-12-02 13:00 UTC")), "standard windows") {
+		t.Fatal("ledger has no standard windows and was warned")
+	}
+}
+
+func TestFreezeRefusesAnOwnerAndAnAdminOverridesIt(t *testing.T) {
+	f := newWindowsFixture(t, windowsConfig(t))
+	into := "schedule payments v2.5.0 at 2026-11-24 02:30 Europe/Berlin for 1h"
+	f.fails(t, "alice", into, "payments is frozen from 2026-11-23 00:00 UTC to 2026-11-26 00:00 UTC (freeze release-week: quarterly release)",
+		"Only an admin may override a freeze (@dave)", "/upgrade slots payments", "Usage: /upgrade schedule")
+	f.fails(t, "alice", into+" anyway the customer needs it", "only an admin may override a freeze (@dave)")
+	f.fails(t, "dave", into, "end the command with anyway <reason...> to override it")
+	if len(f.st.Events()) != 0 {
+		t.Fatal("a refusal stored something")
+	}
+
+	m := f.ok(t, "dave", into+" region eu-west anyway customer escalation #4521")
+	has(t, "the reply", lines(m), "Scheduled UPG-1", "❄ Freeze release-week (2026-11-23 00:00 UTC to 2026-11-26 00:00 UTC) overridden by @dave: customer escalation #4521.")
+	has(t, "the pre-brief", lines(lastRoot(t, f.rec, "test:#payments")), "Override: ❄ Freeze release-week", "overridden by @dave: customer escalation #4521")
+	has(t, "the decision log", lines(f.ok(t, "alice", "log 1")), "dave · scheduled", "Freeze release-week", "why: customer escalation #4521")
+	w, _ := eventData(t, f.st, bot.EventScheduled)[0]["warnings"].([]any)
+	if len(w) != 1 || w[0].(map[string]any)["freeze"] != "release-week" || w[0].(map[string]any)["reason"] != "customer escalation #4521" {
+		t.Fatalf("the event's warnings: %v", w)
+	}
+
+	// The override holds for this upgrade: the owner may extend it within
+	// the freeze without overriding again.
+	has(t, "the extend", lines(f.ok(t, "alice", "extend 1 30m")), "Extended UPG-1", "overridden by @dave")
+	// Another upgrade is refused there: rescheduled into it, extended into it.
+	f.ok(t, "alice", "schedule payments v2.6.0 at 2026-11-26 00:30 UTC for 1h")
+	f.fails(t, "alice", "reschedule 2 2026-11-25 01:00 UTC", "payments is frozen", "freeze release-week")
+	f.ok(t, "alice", "reschedule 2 2026-11-26 01:00 UTC")
+	if f.do(t, "alice", "extend 2 1h").Kind != bot.KindReply {
+		t.Fatal("an extend away from the freeze was refused")
+	}
+	m = f.ok(t, "dave", "reschedule 2 2026-11-25 03:00 UTC anyway hotfix has to go out")
+	has(t, "the admin's reschedule", lines(m), "Rescheduled UPG-2", "overridden by @dave: hotfix has to go out")
+	var notice string
+	for _, s := range f.rec.Kinds(bot.KindRescheduled) {
+		notice = s.Text
+	}
+	has(t, "the thread notice", notice, "was rescheduled by @dave", "overridden by @dave: hotfix has to go out")
+
+	// anyway with nothing to override is said, and logs no reason.
+	m = f.ok(t, "dave", "schedule payments v3 at 2026-12-01 02:00 Europe/Berlin anyway just in case")
+	has(t, "an idle anyway", lines(m), "No freeze holds over this window, so anyway overrode nothing")
+	if strings.Contains(lines(f.ok(t, "dave", "log 3")), "why:") {
+		t.Fatal("an idle anyway logged its reason")
+	}
+}
+
+func TestNextPicksTheFirstFreeStandardWindowAndSaysWhy(t *testing.T) {
+	f := newWindowsFixture(t, windowsConfig(t))
+	m := f.ok(t, "alice", "schedule payments v2.5.0 next for 2h")
+	has(t, "next", lines(m), "Scheduled UPG-1 payments v2.5.0: 2026-12-01 01:00 UTC to 2026-12-01 03:00 UTC (2h)",
+		"The next free standard window of payments: 2026-12-01 01:00 UTC to 2026-12-01 04:00 UTC (3h, Tue 02:00-05:00 Europe/Berlin).",
+		"Skipped 1 earlier window(s):", "• 2026-11-24 01:00 UTC: frozen by release-week (quarterly release)")
+	f.ok(t, "alice", "cancel 1 choose again")
+
+	// ledger (which payments depends on) takes the Tuesday after the freeze.
+	f.ok(t, "carol", "schedule ledger v9 at 2026-12-01 03:00 Europe/Berlin for 1h")
+	m = f.ok(t, "alice", "schedule payments v2.5.0 next")
+	has(t, "next again", lines(m), "Scheduled UPG-3", "2026-12-08 01:00 UTC to 2026-12-08 02:00 UTC (1h)", "Skipped 2 earlier window(s):",
+		"• 2026-11-24 01:00 UTC: frozen by release-week",
+		"• 2026-12-01 01:00 UTC: overlaps UPG-2 ledger v9 (2026-12-01 02:00 UTC to 2026-12-01 03:00 UTC) (payments depends on ledger)")
+	// checkout depends on payments: its upgrade blocks payments' window too.
+	f.ok(t, "bob", "schedule checkout v4 at 2026-12-15 04:00 Europe/Berlin")
+	m = f.ok(t, "alice", "schedule payments v2.6.0 next for 3h")
+	has(t, "next past a dependent", lines(m), "2026-12-22 01:00 UTC", "overlaps UPG-4 checkout v4", "(checkout depends on payments)",
+		"overlaps UPG-3 payments v2.5.0 (2026-12-08 01:00 UTC to 2026-12-08 02:00 UTC)")
+	// A window too short for the length asked is skipped, and said.
+	f.fails(t, "alice", "schedule payments v2.7.0 next for 4h", "No standard window of payments in the next 365d is free for 4h",
+		"only 3h long, 4h needed")
+	f.fails(t, "carol", "schedule ledger v10 next", "ledger has no standard windows", `windows = ["tue 02:00-05:00 Europe/Berlin"]`)
+}
+
+func TestSlotsListsFreeWindowsAndWhyOthersAreNot(t *testing.T) {
+	f := newWindowsFixture(t, windowsConfig(t))
+	f.ok(t, "carol", "schedule ledger v9 at 2026-12-01 03:00 Europe/Berlin")
+	m := f.ok(t, "bob", "slots payments 2")
+	has(t, "slots", lines(m), "Free standard windows of payments",
+		"1. 2026-12-08 01:00 UTC to 2026-12-08 04:00 UTC (3h, Tue 02:00-05:00 Europe/Berlin)",
+		"2. 2026-12-15 01:00 UTC to 2026-12-15 04:00 UTC",
+		"Not free:", "• 2026-11-24 01:00 UTC: frozen by release-week", "• 2026-12-01 01:00 UTC: overlaps UPG-1 ledger v9",
+		"Take the first free one with /upgrade schedule payments <version> next.")
+	if strings.Contains(lines(m), "3. ") {
+		t.Fatalf("slots 2 listed more:\n%s", lines(m))
+	}
+	if n := len(regexp.MustCompile(`(?m)^\d+\. `).FindAllString(lines(f.ok(t, "bob", "slots payments")), -1)); n != commands.DefaultSlots {
+		t.Fatalf("slots without n listed %d", n)
+	}
+	f.fails(t, "bob", "slots paymnts", `Unknown service "paymnts"`)
+	f.fails(t, "bob", "slots checkout", "checkout has no standard windows")
+}
+
+// TestNextAcrossBerlinsClockChange: a Tuesday 02:30 window in the week
+// Berlin's clocks go forward (Sunday 28 March 2027) keeps its local time,
+// and the reply says that it is an hour earlier in UTC.
+func TestNextAcrossBerlinsClockChange(t *testing.T) {
+	cfg := testConfig()
+	cfg.Services[1].Windows = []commands.Window{mustWindow(t, "tue 02:30-04:30 Europe/Berlin")}
+	f := newWindowsFixture(t, cfg)
+	f.clock.Set(time.Date(2027, 3, 24, 12, 0, 0, 0, time.UTC)) // the Wednesday before
+	m := f.ok(t, "alice", "schedule payments v3 next")
+	has(t, "next", lines(m), "2027-03-30 00:30 UTC to 2027-03-30 01:30 UTC",
+		"Clocks in Europe/Berlin go forward on Sunday 28 March: this window opens at 02:30 CEST, which is 00:30 UTC (it was 01:30 UTC the week before).")
+}
+
+func TestFreezeByCommand(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v1 at 2026-12-21 10:00 UTC")
+	f.ok(t, "carol", "schedule ledger v2 at 2026-12-22 10:00 UTC region us-east")
+	f.ok(t, "bob", "schedule checkout v3 at 2027-01-10 10:00 UTC")
+
+	f.fails(t, "alice", "freeze add year-end from 2026-12-20 to 2027-01-04 reason trading", "Only an admin may add freezes (admins: @dave)")
+	f.fails(t, "dave", "freeze add year-end from 2026-12-20 to 2027-01-04 services paymnts", `Unknown service "paymnts"`)
+	f.rec.Reset()
+	m := f.ok(t, "dave", "freeze add year-end from 2026-12-20 to 2027-01-04 services payments,ledger regions eu-west reason year-end trading")
+	has(t, "freeze add", lines(m), "Declared freeze year-end: 2026-12-20 00:00 UTC to 2027-01-04 00:00 UTC, payments, ledger in eu-west.",
+		"Reason: year-end trading", "1 upgrade(s) already fall in it", "• UPG-1 payments v1")
+	// UPG-2 is in us-east, where the freeze does not hold; UPG-3 is after it.
+	if strings.Contains(lines(m), "UPG-2") || strings.Contains(lines(m), "UPG-3") {
+		t.Fatal("an upgrade the freeze does not hold for was listed")
+	}
+	notices := f.rec.Kinds(bot.KindFreeze)
+	if len(notices) != 1 || notices[0].To != "test:#payments" || !strings.Contains(notices[0].Text, "Freeze year-end was declared by @dave over the window of UPG-1") ||
+		!strings.Contains(notices[0].Text, "reschedule UPG-1 <time>") || !notices[0].Msg.AlsoInChannel {
+		t.Fatalf("thread notices: %+v", notices)
+	}
+	f.fails(t, "alice", "schedule payments v4 at 2026-12-24 10:00 UTC", "freeze year-end")
+	f.fails(t, "dave", "freeze add year-end for 1d", "Freeze year-end exists already", "/upgrade freeze remove year-end")
+
+	has(t, "freeze list", lines(f.ok(t, "carol", "freeze list")), "Change freezes", "❄ year-end", "payments, ledger in eu-west · year-end trading", "declared by dave")
+	f.fails(t, "alice", "freeze remove year-end", "Only an admin may remove freezes")
+	f.fails(t, "dave", "freeze remove yearend", "No freeze is named yearend (known: year-end)")
+	f.rec.Reset()
+	has(t, "freeze remove", lines(f.ok(t, "dave", "freeze remove year-end trading moved to January")), "Removed freeze year-end", "The threads of the 1 upgrade(s) it held were told.")
+	if lifted := f.rec.Kinds(bot.KindFreeze); len(lifted) != 1 || !strings.Contains(lifted[0].Text, "Freeze year-end was removed by @dave") {
+		t.Fatalf("lifted notices: %+v", lifted)
+	}
+	f.ok(t, "alice", "schedule payments v4 at 2026-12-24 10:00 UTC")
+	has(t, "freeze list", lines(f.ok(t, "carol", "freeze list")), "No freeze holds now or later.")
+	has(t, "freeze list all", lines(f.ok(t, "carol", "freeze list all")), "removed by dave", "trading moved to January")
+	f.fails(t, "dave", "freeze remove year-end", "was removed already")
+	// The name may be used again once removed.
+	f.ok(t, "dave", "freeze add year-end for 2h")
+}
+
+func TestConfiguredFreezesAreListedAndRemovedOnlyInTheConfiguration(t *testing.T) {
+	f := newWindowsFixture(t, windowsConfig(t))
+	has(t, "freeze list", lines(f.ok(t, "bob", "freeze list")), "❄ release-week", "every service · quarterly release · in the configuration")
+	f.fails(t, "dave", "freeze remove release-week", "declared in the configuration")
+	f.fails(t, "dave", "freeze add release-week for 1d", "declared in the configuration; pick another name")
+	fs, err := f.b.Freezes(context.Background(), false)
+	if err != nil || len(fs) != 1 || !fs[0].Configured {
+		t.Fatalf("Freezes = %+v, %v", fs, err)
+	}
+}
+
+// TestSeriesAtTheCommand: without a scheduler (no queue), a series still
+// creates the occurrences due when it is made; cancel asks which is meant.
+func TestSeriesAtTheCommand(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	m := f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")
+	// Tuesday 24 November is 2 days ahead and 1 December 9 days: the lead
+	// is 8 days, so only the first is created now.
+	has(t, "the series", lines(m), "Scheduled series SER-1: payments v2.5.0 every Tue 02:00 Europe/Berlin for 1h until 2026-12-31.",
+		"created 8d before its window", "• UPG-1 payments v2.5.0 · 2026-11-24 01:00 UTC to 2026-11-24 02:00 UTC",
+		"Next occurrence: 2026-12-01 01:00 UTC, created 2026-11-23 01:00 UTC.", "The pre-brief is being posted to #payments.")
+	root := lines(lastRoot(t, f.rec, "test:#payments"))
+	has(t, "the occurrence's pre-brief", root, "Series: SER-1 · every Tue 02:00 Europe/Berlin", "Acknowledged 0/")
+	if ev := eventData(t, f.st, bot.EventScheduled); len(ev) != 1 || ev[0]["series"] != float64(1) {
+		t.Fatalf("the occurrence's event: %v", ev)
+	}
+
+	m = f.ok(t, "alice", "cancel UPG-1")
+	has(t, "cancel asks", lines(m), "UPG-1 is the 2026-11-24 occurrence of series SER-1", "Nothing is cancelled yet",
+		"/upgrade cancel UPG-1 occurrence <reason...>", "/upgrade cancel UPG-1 series <reason...>")
+	if u, _ := f.st.Get(context.Background(), 1); u.State != bot.Scheduled {
+		t.Fatal("asking cancelled")
+	}
+	f.fails(t, "bob", "cancel UPG-1 series", "You are not allowed to cancel UPG-1")
+	has(t, "cancel the occurrence", lines(f.ok(t, "alice", "cancel UPG-1 occurrence team offsite")), "Cancelled UPG-1", "Series SER-1 goes on")
+
+	// A one-off upgrade takes "series" as the first word of its reason.
+	f.ok(t, "alice", "schedule payments v9 at 2026-12-03 10:00 UTC")
+	f.ok(t, "alice", "cancel 2 series of failures upstream")
+	if u, _ := f.st.Get(context.Background(), 2); u.State != bot.Cancelled || u.Reason != "series of failures upstream" {
+		t.Fatalf("one-off cancel: %s %q", u.State, u.Reason)
+	}
+}
