@@ -57,6 +57,8 @@ type serveSetup struct {
 	public bool
 	extra  string
 	logs   io.Writer
+	// edit changes the configuration text before it is written, if set.
+	edit func(string) string
 }
 
 func startStatusServeWith(t testing.TB, o serveSetup) *statusServe {
@@ -69,7 +71,11 @@ func startStatusServeWith(t testing.TB, o serveSetup) *statusServe {
 		redisConf = fmt.Sprintf("cluster_addrs = [\"%s\"]\nprefix = %q", strings.Join(ro.ClusterAddrs, `", "`), ro.Prefix)
 	}
 	cfg := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(cfg, []byte(statusConfigText(addr, redisConf, api.APIURL(), o.public)+o.extra), 0o600)
+	text := statusConfigText(addr, redisConf, api.APIURL(), o.public) + o.extra
+	if o.edit != nil {
+		text = o.edit(text)
+	}
+	os.WriteFile(cfg, []byte(text), 0o600)
 	logs := o.logs
 	if logs == nil {
 		logs = io.Discard
