@@ -20,7 +20,7 @@ import (
 func windowsServe(t *testing.T) (*statusServe, []commands.Occurrence) {
 	t.Helper()
 	now := time.Now().UTC()
-	spec := strings.ToLower(now.Add(48*time.Hour).Weekday().String()[:3]) + " 02:00-05:00 UTC"
+	spec := strings.ToLower(now.Add(48 * time.Hour).Weekday().String()[:3]) + " 02:00-05:00 UTC"
 	w, err := commands.ParseWindow(spec, time.UTC)
 	if err != nil {
 		t.Fatal(err)
