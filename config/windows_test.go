@@ -35,7 +35,9 @@ func TestWindowsConfigProblems(t *testing.T) {
 		{"series_lead zero", func(c *Config) { c.SeriesLead = 0 }, "series_lead", "must be greater than 0"},
 		{"series_lead under the longest reminder", func(c *Config) { c.SeriesLead = 3 * 24 * time.Hour }, "series_lead", "shorter than the longest reminder (reminders.before 168h)"},
 		{"series_lead beyond max_lead", func(c *Config) { c.MaxLead = 5 * 24 * time.Hour; c.Reminders.Before = []time.Duration{time.Hour} }, "series_lead", "longer than max_lead"},
-		{"a freeze without a name", func(c *Config) { c.Freezes = []Freeze{{From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z", Services: []string{"*"}}} }, "freezes[0].name", "required"},
+		{"a freeze without a name", func(c *Config) {
+			c.Freezes = []Freeze{{From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z", Services: []string{"*"}}}
+		}, "freezes[0].name", "required"},
 		{"a freeze's name", func(c *Config) {
 			c.Freezes = []Freeze{{Name: "year end", From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z", Services: []string{"*"}}}
 		}, "freezes[0].name", "one word"},
@@ -48,11 +50,15 @@ func TestWindowsConfigProblems(t *testing.T) {
 		{"a freeze's from", func(c *Config) {
 			c.Freezes = []Freeze{{Name: "x", From: "2026-12-01 00:00", To: "2026-12-02T00:00:00Z", Services: []string{"*"}}}
 		}, "freezes[0].from", "not RFC 3339 with an offset"},
-		{"a freeze without to", func(c *Config) { c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", Services: []string{"*"}}} }, "freezes[0].to", "required"},
+		{"a freeze without to", func(c *Config) {
+			c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", Services: []string{"*"}}}
+		}, "freezes[0].to", "required"},
 		{"a freeze ending first", func(c *Config) {
 			c.Freezes = []Freeze{{Name: "x", From: "2026-12-02T00:00:00Z", To: "2026-12-01T00:00:00Z", Services: []string{"*"}}}
 		}, "freezes[0].to", "must be after from"},
-		{"a freeze without services", func(c *Config) { c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z"}} }, "freezes[0].services", `["*"] for every service`},
+		{"a freeze without services", func(c *Config) {
+			c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z"}}
+		}, "freezes[0].services", `["*"] for every service`},
 		{"a freeze of an unknown service", func(c *Config) {
 			c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z", Services: []string{"Ledger"}}}
 		}, "freezes[0].services", `unknown service "Ledger" (a service name, or "*" for every service) (did you mean "ledger"?)`},
