@@ -311,14 +311,7 @@ func (b *Bot) skipReason(svc string, s Slot, need time.Duration) Text {
 	if s.Short {
 		parts = append(parts, T("only "+FormatDuration(s.End.Sub(s.Start))+" long, "+FormatDuration(need)+" needed"))
 	}
-	out := Text{}
-	for i, p := range parts {
-		if i > 0 {
-			out = out.Add("; ")
-		}
-		out = out.Then(p)
-	}
-	return out
+	return joinTexts(parts, "; ")
 }
 
 // slotLine words one window: when, how long, which standard window.
@@ -364,17 +357,17 @@ func (b *Bot) pickNext(ctx context.Context, svc Service, region string, need tim
 	t := T(fmt.Sprintf("No standard window of %s in the next %s is free for %s (%d looked at); give a time instead.",
 		svc.Name, FormatDuration(b.cfg.MaxLead), FormatDuration(need), len(slots)))
 	lines := append([]Text{t}, b.skippedLines(svc.Name, slots, need)...)
-	return picked{}, refusal(EINVALID, joinLines(lines))
+	return picked{}, refusal(EINVALID, joinTexts(lines, "\n")) // a refusal is one text: its lines joined
 }
 
-// joinLines makes one text of several lines (refusals are one text).
-func joinLines(ls []Text) Text {
+// joinTexts makes one text of several, sep between them.
+func joinTexts(ts []Text, sep string) Text {
 	out := Text{}
-	for i, l := range ls {
+	for i, t := range ts {
 		if i > 0 {
-			out = out.Add("\n")
+			out = out.Add(sep)
 		}
-		out = out.Then(l)
+		out = out.Then(t)
 	}
 	return out
 }

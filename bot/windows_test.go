@@ -17,20 +17,11 @@ import (
 // coming Tuesday's payments window, 02:00-05:00 in Berlin, is 01:00-04:00
 // UTC on 24 November.
 
-func mustWindow(t *testing.T, s string) commands.Window {
-	t.Helper()
-	w, err := commands.ParseWindow(s, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
 // windowsConfig gives payments its Tuesday window and a freeze over the
 // coming Tuesday.
 func windowsConfig(t *testing.T) bot.Config {
 	cfg := testConfig()
-	cfg.Services[1].Windows = []commands.Window{mustWindow(t, "tue 02:00-05:00 Europe/Berlin")}
+	cfg.Services[1].Windows = []commands.Window{bottest.Window(t, "tue 02:00-05:00 Europe/Berlin")}
 	cfg.Freezes = []bot.Freeze{{Name: "release-week", From: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
 		To: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), Services: []string{"*"}, Reason: "quarterly release", Configured: true}}
 	return cfg
@@ -194,7 +185,7 @@ func TestSlotsListsFreeWindowsAndWhyOthersAreNot(t *testing.T) {
 // and the reply says that it is an hour earlier in UTC.
 func TestNextAcrossBerlinsClockChange(t *testing.T) {
 	cfg := testConfig()
-	cfg.Services[1].Windows = []commands.Window{mustWindow(t, "tue 02:30-04:30 Europe/Berlin")}
+	cfg.Services[1].Windows = []commands.Window{bottest.Window(t, "tue 02:30-04:30 Europe/Berlin")}
 	f := newWindowsFixture(t, cfg)
 	f.clock.Set(time.Date(2027, 3, 24, 12, 0, 0, 0, time.UTC)) // the Wednesday before
 	m := f.ok(t, "alice", "schedule payments v3 next")

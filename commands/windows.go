@@ -518,14 +518,10 @@ func (p *parser) cancelScope() string {
 
 func (p *parser) slots() (Command, error) {
 	var c Slots
-	if !p.more() {
-		return nil, p.fail("", "missing <service>")
+	var err error
+	if c.Service, err = p.word("<service>", "the service"); err != nil {
+		return nil, err
 	}
-	t := p.next()
-	if strings.TrimSpace(t.text) == "" {
-		return nil, p.fail("", "the service is empty")
-	}
-	c.Service = t.text
 	if p.more() {
 		t := p.next()
 		n, err := strconv.Atoi(t.text)

@@ -20,20 +20,11 @@ import (
 // starts on Sunday 22 November 2026, 10:00 UTC (start0); the coming
 // Tuesday is 24 November.
 
-func window(t *testing.T, s string) commands.Window {
-	t.Helper()
-	w, err := commands.ParseWindow(s, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
 // windowed gives payments its standard window, Tuesdays 02:00-05:00 in
 // Berlin, a freeze over the coming Tuesday, and dave, an admin.
 func windowed(t *testing.T) func(*bot.Config) {
 	return func(c *bot.Config) {
-		c.Services[1].Windows = []commands.Window{window(t, "tue 02:00-05:00 Europe/Berlin")}
+		c.Services[1].Windows = []commands.Window{bottest.Window(t, "tue 02:00-05:00 Europe/Berlin")}
 		c.Freezes = []bot.Freeze{{Name: "release-week", From: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
 			To: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), Services: []string{"*"}, Reason: "quarterly release", Configured: true}}
 		c.People = append(c.People, bot.Person{Name: "dave", IDs: []string{"t:dave"}})
@@ -291,7 +282,7 @@ func TestSeriesJobOfADeadReplica(t *testing.T) {
 func TestTuesdayWindowInTheWeekBerlinsClocksChange(t *testing.T) {
 	clock, log := bottest.NewClock(time.Date(2027, 3, 17, 12, 0, 0, 0, time.UTC)), &bottest.Recorder{}
 	r := newReplica(t, storetest.Target(t), clock.Now, log, func(c *bot.Config) {
-		c.Services[1].Windows = []commands.Window{window(t, "tue 02:30-04:30 Europe/Berlin")}
+		c.Services[1].Windows = []commands.Window{bottest.Window(t, "tue 02:30-04:30 Europe/Berlin")}
 	})
 	said := "Clocks in Europe/Berlin go forward on Sunday 28 March: this window opens at 02:30 CEST, which is 00:30 UTC (it was 01:30 UTC the week before)."
 	mustSay(t, "slots", r.try("bob", "slots payments 2"), false,

@@ -8,10 +8,24 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
 )
+
+// Window reads a standard window as the configuration writes it ("tue
+// 02:00-05:00 Europe/Berlin"; without a zone, UTC), failing the test when
+// it cannot.
+func Window(t testing.TB, spec string) commands.Window {
+	t.Helper()
+	w, err := commands.ParseWindow(spec, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
 
 // Clock is a clock tests move by hand; safe for concurrent use.
 type Clock struct {
