@@ -65,7 +65,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if err != nil {
 		return Message{}, err
 	}
-	v, err := b.judge(inv, svc, c.Region, start, end, c.Anyway, fs, nil)
+	v, err := b.judge(inv, svc, c.Region, start, end, time.Time{}, c.Anyway, fs, nil)
 	if err != nil {
 		return Message{}, err
 	}
@@ -75,7 +75,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if v.overrode {
 		reason = c.Anyway
 	}
-	autoLink, err := b.open(ctx, u, reason, inv.invoker())
+	autoLink, err := b.open(ctx, u, u.CreatedBy, reason, inv.invoker())
 	if err != nil {
 		return Message{}, err
 	}
@@ -127,11 +127,11 @@ func (b *Bot) draft(svc Service, inv Invocation, version string, start, end time
 }
 
 // open saves a new upgrade (taking the next id unless it has one) with its
-// decision (reason: why a freeze was overridden, if one was) and does what
-// every new upgrade does: its event, its jobs, its root messages, its
-// release link, and the overlap warnings of the others. It reports whether
-// the release is being looked up.
-func (b *Bot) open(ctx context.Context, u *Upgrade, reason string, inv *Invoker) (bool, error) {
+// decision, by actor (reason: why a freeze was overridden, if one was), and
+// does what every new upgrade does: its event, its jobs, its root messages,
+// its release link, and the overlap warnings of the others. It reports
+// whether the release is being looked up.
+func (b *Bot) open(ctx context.Context, u *Upgrade, actor, reason string, inv *Invoker) (bool, error) {
 	if u.ID == 0 {
 		id, err := b.store.NextID(ctx)
 		if err != nil {
@@ -143,9 +143,9 @@ func (b *Bot) open(ctx context.Context, u *Upgrade, reason string, inv *Invoker)
 	if u.Series != nil {
 		data["series"] = u.Series.ID
 	}
-	dec := Decision{At: u.CreatedAt, Actor: u.CreatedBy, Action: ActionScheduled, Start: u.Start, End: u.End, Reason: reason, Warnings: u.Warnings}
+	dec := Decision{At: u.CreatedAt, Actor: actor, Action: ActionScheduled, Start: u.Start, End: u.End, Reason: reason, Warnings: u.Warnings}
 	addWarnings(data, dec)
-	dec.Event = b.ev.event(ctx, u, EventScheduled, u.CreatedBy, data)
+	dec.Event = b.ev.event(ctx, u, EventScheduled, actor, data)
 	if err := b.store.Create(ctx, u, dec); err != nil {
 		return false, fmt.Errorf("save %s: %w", u.Key(), err)
 	}

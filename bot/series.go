@@ -312,7 +312,7 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 	if err != nil {
 		return o, err
 	}
-	if o.v, err = b.judge(inv, svc, s.Region, d.Start.UTC(), end.UTC(), anyway, fs, nil); err != nil {
+	if o.v, err = b.judge(inv, svc, s.Region, d.Start.UTC(), end.UTC(), time.Time{}, anyway, fs, nil); err != nil {
 		return o, err
 	}
 	u := b.draft(svc, Invocation{Actor: Actor{ID: s.CreatedBy}, Channel: s.Origin}, s.Version, d.Start.UTC(), end.UTC(), s.Region, s.Impact, conflicts)
@@ -325,11 +325,13 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 	if o.v.overrode {
 		reason = anyway
 	}
-	var invoker *Invoker
+	// The command that made the series creates its first occurrences; the
+	// scheduler, on the series' behalf, the later ones.
+	actor, invoker := Upgradebot, (*Invoker)(nil)
 	if cmd != nil {
-		invoker = cmd.inv.invoker()
+		actor, invoker = b.dir.KeyOf(cmd.inv.Actor.ID), cmd.inv.invoker()
 	}
-	if _, err := b.open(ctx, u, reason, invoker); err != nil {
+	if _, err := b.open(ctx, u, actor, reason, invoker); err != nil {
 		if errors.Is(err, ErrConflict) { // another run created it just now
 			o.existed = true
 			o.u, err = b.store.Get(ctx, rec)
@@ -524,4 +526,31 @@ func (s *Scheduler) planOwner(ctx context.Context, owner, rev int, jobs []Job) e
 		s.log.WarnContext(ctx, "waking schedulers failed", "err", err)
 	}
 	return nil
+}
+
+// seriesLines are what list says of the active recurring upgrades (of one
+// service, when it is not ""): each with its next occurrence.
+func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
+	if b.series == nil {
+		return nil
+	}
+	all, err := b.series.ListSeries(ctx)
+	if err != nil {
+		b.log.WarnContext(ctx, "listing series failed", "err", err)
+		return nil
+	}
+	var out []Text
+	for _, s := range all {
+		if s.State != SeriesActive || service != "" && s.Service != service {
+			continue
+		}
+		line := T("🔁 " + s.Key() + " ").Bold(s.describe())
+		if e, err := s.recurrence(); err == nil {
+			if d, ok := e.On(s.Next); ok {
+				line = line.Add(" · next occurrence ").Time(d.Start).Add(", created ").Time(d.Start.Add(-b.seriesLead()))
+			}
+		}
+		out = append(out, line)
+	}
+	return out
 }

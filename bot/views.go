@@ -214,7 +214,9 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	return listReply(us, f.Service, c.All), nil
+	m := listReply(us, f.Service, c.All)
+	m.Lines = append(m.Lines, b.seriesLines(ctx, f.Service)...)
+	return m, nil
 }
 
 func (b *Bot) show(ctx context.Context, id int) (Message, error) {

@@ -120,15 +120,20 @@ type verdict struct {
 // judge checks a window [start, end) of an upgrade of svc in region for
 // the invoker: a freeze that holds over it refuses it, unless the invoker
 // is an admin who gave anyway <reason>, or the upgrade overrode that freeze
-// before (kept: its current warnings). Outside the service's standard
-// windows it is warned. Pure: the caller loads the freezes.
-func (b *Bot) judge(inv Invocation, svc Service, region string, start, end time.Time, anyway string, fs []Freeze, kept []Warning) (verdict, error) {
+// before (kept: its current warnings). Only the part from blockFrom on
+// counts for freezes when it is set (an extend: what it adds). Outside the
+// service's standard windows it is warned. Pure: the caller loads the
+// freezes.
+func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, blockFrom time.Time, anyway string, fs []Freeze, kept []Warning) (verdict, error) {
 	var v verdict
 	var blocking []Freeze
 	for _, f := range FreezesOver(fs, svc.Name, region, start, end) {
 		if i := slices.IndexFunc(kept, func(w Warning) bool { return w.Kind == WarnFreezeOverride && w.Freeze == f.Name }); i >= 0 {
 			v.warnings = append(v.warnings, kept[i]) // overridden for this upgrade before
 			continue
+		}
+		if !blockFrom.IsZero() && !f.Overlaps(blockFrom, end) {
+			continue // it only meets the part of the window that was there before
 		}
 		blocking = append(blocking, f)
 	}
@@ -471,7 +476,11 @@ func (b *Bot) freezesFor(ctx context.Context, verb string) ([]Freeze, error) {
 // reason is the decision's reason.
 func (b *Bot) rejudge(inv Invocation, u *Upgrade, e edit, d *Decision) error {
 	svc, _ := b.dir.Service(u.Service)
-	v, err := b.judge(inv, svc, u.Region, u.Start, u.End, e.anyway, e.freezes, u.Warnings)
+	var added time.Time // an extend is judged on what it adds
+	if e.by != 0 {
+		added = u.End.Add(-e.by)
+	}
+	v, err := b.judge(inv, svc, u.Region, u.Start, u.End, added, e.anyway, e.freezes, u.Warnings)
 	if err != nil {
 		return err
 	}

@@ -280,3 +280,33 @@ func TestSeriesAtTheCommand(t *testing.T) {
 		t.Fatalf("one-off cancel: %s %q", u.State, u.Reason)
 	}
 }
+
+// TestExtendIsJudgedOnWhatItAdds: a freeze declared over the start of an
+// upgrade does not stop an extend that stays out of it; one that reaches
+// into a freeze is refused.
+func TestExtendIsJudgedOnWhatItAdds(t *testing.T) {
+	cfg := testConfig()
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v1 at 2026-12-01 10:00 UTC for 1h")
+	f.ok(t, "dave", "freeze add morning from 2026-12-01 09:00 UTC to 2026-12-01 10:30 UTC")
+	f.ok(t, "dave", "freeze add evening from 2026-12-01 12:00 UTC to 2026-12-01 13:00 UTC")
+	has(t, "an extend out of the freeze", lines(f.ok(t, "alice", "extend 1 30m")), "Extended UPG-1", "now ends 2026-12-01 11:30 UTC")
+	f.fails(t, "alice", "extend 1 1h", "payments is frozen from 2026-12-01 12:00 UTC to 2026-12-01 13:00 UTC (freeze evening)")
+	f.fails(t, "alice", "reschedule 1 2026-12-01 09:30 UTC", "freeze morning")
+}
+
+// TestListShowsTheActiveSeries: list names each active recurring upgrade
+// with its next occurrence; a cancelled one is gone.
+func TestListShowsTheActiveSeries(t *testing.T) {
+	f := newWindowsFixture(t, testConfig())
+	f.ok(t, "bob", "schedule checkout v3 every thu 22:00 UTC for 1h")
+	has(t, "list", lines(f.ok(t, "carol", "list")), "UPG-1 checkout v3",
+		"🔁 SER-1 checkout v3 every Thu 22:00 UTC for 1h · next occurrence 2026-12-03 22:00 UTC, created 2026-11-25 22:00 UTC")
+	if strings.Contains(lines(f.ok(t, "carol", "list payments")), "SER-1") {
+		t.Fatal("list payments shows checkout's series")
+	}
+	f.ok(t, "bob", "cancel 1 series")
+	if strings.Contains(lines(f.ok(t, "carol", "list")), "SER-1") {
+		t.Fatal("a cancelled series is still listed")
+	}
+}
