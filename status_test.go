@@ -224,6 +224,12 @@ func TestStatusAPIOnARunningServe(t *testing.T) {
 	}
 	s.slash("U0BOB", "schedule ledger v9 in 5h for 1h region us-east")
 	s.slash("U0BOB", "schedule checkout v3 in 8h for 1h region eu-west")
+	// The roots are posted in the background, each saving its thread (a
+	// change): wait for them, so that the ETag below is of a list at rest.
+	s.api.Eventually(t, 10*time.Second, "the three roots posted and their threads saved", func() bool {
+		_, _, body := s.get("/api/v1/upgrades", statusToken)
+		return bytes.Count(body, []byte(`"threads":[{`)) == 3
+	})
 
 	// Tokens: none, wrong, right.
 	for _, tok := range []string{"", "wrong"} {
