@@ -155,7 +155,7 @@ func TestWebhookOnARunningServe(t *testing.T) {
 [[webhooks]]
 url = %q
 secret = "SEKRIT-hook-secret"
-`, recv.srv.URL+"/hook?token=SEKRIT-in-query")})
+`, recv.srv.URL+"/hook/SEKRIT-in-path?token=SEKRIT-in-query")})
 	if ans := s.slash("U0ALICE", "schedule payments v2.4.0 in 3d for 2h"); !strings.Contains(ans, "UPG-1") {
 		t.Fatalf("schedule answered %q", ans)
 	}
@@ -194,12 +194,18 @@ secret = "SEKRIT-hook-secret"
 		t.Errorf("a secret reached the logs:\n%s", logs.String())
 	}
 
-	// What every replica can see of the endpoint.
+	// What every replica can see of the endpoint (the receiver answered
+	// before the deliverer recorded it: wait for the record).
 	var out, errOut strings.Builder
-	if code := run(context.Background(), []string{"webhooks", "-config", s.config}, strings.NewReader(""), &out, &errOut, nil); code != 0 {
-		t.Fatalf("upgradebot webhooks exited %d: %s", code, errOut.String())
-	}
-	for _, want := range []string{recv.srv.URL + "/hook?…", "last success:  20", "the receiver answered 500 Internal Server Error",
+	waitFor(t, 10*time.Second, "the delivery recorded", func() bool {
+		out.Reset()
+		errOut.Reset()
+		if code := run(context.Background(), []string{"webhooks", "-config", s.config}, strings.NewReader(""), &out, &errOut, nil); code != 0 {
+			t.Fatalf("upgradebot webhooks exited %d: %s", code, errOut.String())
+		}
+		return strings.Contains(out.String(), "delivered:     1 ")
+	})
+	for _, want := range []string{recv.srv.URL + "/… (endpoint ", "last success:  20", "the receiver answered 500 Internal Server Error",
 		"backlog:       0 event(s) waiting", "delivered:     1    failed attempts: 2    given up: 0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("upgradebot webhooks lacks %q:\n%s", want, out.String())
@@ -343,6 +349,19 @@ func TestLiveEventsOnARunningServe(t *testing.T) {
 	if code, _, _ := s.get("/api/v1/events", statusToken, "Last-Event-ID", "yesterday"); code != http.StatusBadRequest {
 		t.Errorf("a Last-Event-ID the server never sent: %d", code)
 	}
+	// An id after the newest event would hold every later event back.
+	if code, _, body := s.get("/api/v1/events", statusToken, "Last-Event-ID", "99999999999999-0"); code != http.StatusBadRequest || !strings.Contains(string(body), "after the newest event") {
+		t.Errorf("a Last-Event-ID ahead of the stream: %d %s", code, body)
+	}
+	// A browser's EventSource cannot send headers: ?token= does.
+	tctx, tcancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(tctx, http.MethodGet, s.base+"/api/v1/events?token="+statusToken, nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("?token=: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	tcancel()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, resp := s.subscribe(ctx, "", "")

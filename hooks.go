@@ -51,7 +51,7 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		fmt.Fprintln(stdout, s.Endpoint.Shown())
+		fmt.Fprintf(stdout, "%s (endpoint %s)\n", s.Endpoint.Shown(), s.Endpoint.ID())
 		events := "all"
 		if len(s.Endpoint.Events) > 0 {
 			events = strings.Join(s.Endpoint.Events, ", ")

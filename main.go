@@ -305,9 +305,19 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	// channels and people of all of them, so a real configuration can be
 	// dry-run before going live.
 	ms := console.NewMessenger(bc.DefaultLocation, bot.NewDirectory(bc))
+	var ticker console.Ticker
 	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: ms, Queue: st,
 		Now: clock.Now, Logger: log, RefreshIntervalSet: true})
-	sess := console.NewSession(console.Options{Bot: b, Messenger: ms, Clock: clock, Ticker: b.Scheduler(),
+	if st.Embedded() {
+		ticker = b.Scheduler()
+	} else {
+		// A store a serve may share: commands change the real upgrades, but
+		// what the console shows as posted exists only here, and :advance
+		// would take real reminders due now away from the platforms.
+		ms.Shared()
+		fmt.Fprintln(stderr, sharedConsoleNote)
+	}
+	sess := console.NewSession(console.Options{Bot: b, Messenger: ms, Clock: clock, Ticker: ticker,
 		Person: person, Location: bc.DefaultLocation, Out: stdout, Echo: !interactive, Prompt: interactive && !editing})
 	if interactive {
 		where := "an embedded Redis (nothing is kept)"
@@ -328,6 +338,11 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	}
 	return 0
 }
+
+// sharedConsoleNote is what the console says on a real Redis.
+const sharedConsoleNote = "note: the console is on a real Redis (redis.url is not memory://): commands change the upgrades every serve on it sees, " +
+	"but nothing is posted to Slack or Discord; upgrades scheduled here get console-only threads (serve reports them as unreachable), " +
+	"and :advance is off so that reminders due now stay with serve. For a dry run, use redis.url = \"memory://\"."
 
 // consoleBaseTime lets golden tests pin the console's clock with
 // UPGRADEBOT_CONSOLE_NOW (RFC 3339); otherwise it is the real time.

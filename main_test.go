@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/upgradebot/upgradebot/config"
+	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -272,5 +274,37 @@ func TestConsoleReadsTimesAsTypedAndStepsThroughEveryMoment(t *testing.T) {
 	}
 	if strings.Contains(out, "this reminder is") {
 		t.Errorf("a notice came late:\n%s", out)
+	}
+}
+
+// A console on a real Redis (one a serve may share) changes the real
+// upgrades but posts nowhere: the threads it shows are saved as the
+// console's own, so serve never edits or replies to a Slack message that
+// does not exist, and :advance leaves due reminders to serve.
+func TestConsoleOnASharedStoreKeepsItsThreadsToItself(t *testing.T) {
+	o := storetest.Target(t)
+	if len(o.ClusterAddrs) > 0 {
+		t.Skip("the console takes a redis.url here")
+	}
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[redis]\nurl = %q\nprefix = %q\n[[people]]\nname = \"alice\"\nids = [\"slack:U0ALICE\"]\n"+
+		"[[services]]\nname = \"checkout\"\nowners = [\"alice\"]\nchannels = [\"slack:C0SHOP\"]\n", o.URL, o.Prefix)), 0o600)
+	out, errOut, code := runMain(t, "/upgrade schedule checkout v1.0.0 in 3d for 1h\n:advance 1h\n", nil, "console", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("console exited %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "nothing is posted to Slack or Discord") || !strings.Contains(out, "slack:C0SHOP · new message") {
+		t.Errorf("the console did not say what it does on a real Redis:\n%s\n%s", errOut, out)
+	}
+	if !strings.Contains(out, ":advance is off in this console") {
+		t.Errorf(":advance ran on a real Redis:\n%s", out)
+	}
+	st := storetest.Open(t, o)
+	u, err := st.Get(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Threads) != 1 || u.Threads[0].Channel != "console:slack:C0SHOP" {
+		t.Errorf("threads saved %+v; want the console's own, not a Slack message", u.Threads)
 	}
 }

@@ -141,7 +141,7 @@ func (b *Bot) press(ctx context.Context, p ButtonPress) (Message, error) {
 	if m.Kind != KindDuplicate {
 		b.log.LogAttrs(ctx, slog.LevelInfo, "press", slog.String("platform", platformOf(p.Actor.ID)), slog.String("actor", p.Actor.ID),
 			slog.String("upgrade", commands.FormatID(id)), slog.String("scope", p.Button.Scope), slog.String("outcome", outcome(m, err)),
-			slog.Duration("took", time.Since(t0)))
+			slog.String("took", time.Since(t0).String()))
 	}
 	return m, err
 }

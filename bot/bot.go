@@ -246,7 +246,7 @@ func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 	cmd, err := commands.Parse(text, b.Env(inv))
 	if err != nil {
 		m := ParseRefusal(err)
-		b.logCommand(ctx, inv, "unparsed", nil, m, nil, t0)
+		b.logCommand(ctx, inv, verbOf(text), nil, m, nil, t0)
 		b.observeCommand(inv.Actor, verbOf(text), m, nil, t0)
 		return m
 	}
@@ -301,7 +301,7 @@ func (b *Bot) logCommand(ctx context.Context, inv Invocation, name string, cmd c
 	}
 	b.log.LogAttrs(ctx, slog.LevelInfo, "command", slog.String("command", name), slog.String("platform", platformOf(inv.Actor.ID)),
 		slog.String("actor", inv.Actor.ID), slog.String("upgrade", upgrade), slog.String("outcome", outcome(m, err)),
-		slog.Duration("took", time.Since(t0)))
+		slog.String("took", time.Since(t0).String()))
 }
 
 // outcome words how a command or press went: ok, refused (the user's

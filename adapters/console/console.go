@@ -31,9 +31,27 @@ type Messenger struct {
 	loc *time.Location
 	dir *bot.Directory // names the people direct messages go to
 
+	// shared: the store is one a serve uses too (see Shared).
+	shared bool
+
 	mu   sync.Mutex
 	next int
 	buf  strings.Builder
+}
+
+// Shared says the console runs on a store that a serve uses too (a real
+// Redis, not memory://). The messages the console shows as posted exist
+// nowhere else, so the references it hands back name the console
+// ("console:slack:C0123"): serve never takes them for a platform's own and
+// never edits or replies to a Slack or Discord message that does not exist.
+func (m *Messenger) Shared() { m.shared = true }
+
+// ref is the reference of a message the console "posted" in channel.
+func (m *Messenger) ref(channel string) bot.MessageRef {
+	if m.shared && !strings.HasPrefix(channel, Platform+":") {
+		channel = Platform + ":" + channel
+	}
+	return bot.MessageRef{Channel: channel, ID: m.newID()}
 }
 
 var (
@@ -90,14 +108,14 @@ func (m *Messenger) newID() string {
 
 // Post implements bot.Messenger.
 func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
-	ref := bot.MessageRef{Channel: channel, ID: m.newID()}
+	ref := m.ref(channel)
 	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), msg, m.loc))
 	return ref, nil
 }
 
 // Reply implements bot.Messenger.
 func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Message) (bot.MessageRef, error) {
-	ref := bot.MessageRef{Channel: root.Channel, ID: m.newID()}
+	ref := m.ref(root.Channel)
 	where := fmt.Sprintf("── %s · thread %s · reply %s", short(root.Channel), root.ID, ref.ID)
 	if msg.AlsoInChannel {
 		where += " · also sent to the channel"
@@ -115,7 +133,7 @@ func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message)
 
 // Direct implements bot.Messenger.
 func (m *Messenger) Direct(_ context.Context, user string, msg bot.Message) (bot.MessageRef, error) {
-	ref := bot.MessageRef{Channel: user, ID: m.newID()}
+	ref := m.ref(user)
 	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.readerZone(user)))
 	return ref, nil
 }
@@ -315,7 +333,7 @@ const maxAdvanceSteps = 1000
 func (s *Session) advance(ctx context.Context, arg string) {
 	out := s.o.Out
 	if s.o.Ticker == nil {
-		fmt.Fprintln(out, ":advance is not available in this console")
+		fmt.Fprintln(out, ":advance is off in this console: it runs on a real Redis, where serve sends the reminders that fall due (use redis.url = \"memory://\" to step through time)")
 		return
 	}
 	d, err := commands.ParseDuration(arg)

@@ -69,6 +69,7 @@ type Options struct {
 	Now        func() time.Time // signature timestamps; default time.Now
 	Logger     *slog.Logger
 	HTTPClient *http.Client // REST calls; default has a 15 s timeout and a pooled transport
+	Observer   Observer     // counts REST calls (metrics); optional
 }
 
 // Core is what the adapter needs of the bot (*bot.Bot): run a typed
@@ -110,6 +111,7 @@ type Adapter struct {
 	now     func() time.Time
 	log     *slog.Logger
 	apiHost string // host of the REST API, for "cannot reach Discord at …"
+	obs     Observer
 
 	deadline inbound.Deadline // answer Discord in time, finish in the background
 	retry    retryPolicy
@@ -191,6 +193,9 @@ func New(o Options) (*Adapter, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: pooledTransport()}
 	}
@@ -225,7 +230,7 @@ func New(o Options) (*Adapter, error) {
 	a := &Adapter{
 		mode: o.Mode, appID: o.ApplicationID, guilds: o.GuildIDs, pubKey: key,
 		session: s, api: s, core: o.Core, style: style{command: "/" + commandName},
-		now: o.Now, log: log, apiHost: base.Host,
+		now: o.Now, log: log, apiHost: base.Host, obs: o.Observer,
 		retry:      defaultRetry,
 		pressSlots: make(chan struct{}, pressConcurrency),
 		dms:        newDMCache(dmCacheSize),

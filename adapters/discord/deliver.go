@@ -145,9 +145,11 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 		at := &attempt{}
 		err := fn(discordgo.WithContext(context.WithValue(ctx, attemptKey{}, at)))
 		if err == nil {
+			a.observe(op, nil)
 			return nil
 		}
 		fail, retry, wait := classify(op, err, at)
+		a.observe(op, fail)
 		fail.Attempts = n
 		if retry && !idempotent && fail.Unreachable() && !neverSent(err) {
 			// The request may have reached Discord and only its answer was
@@ -169,6 +171,7 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 			return fail
 		}
+		a.obs.APIRetry(Platform, method(op))
 		a.log.WarnContext(ctx, "discord call failed; retrying", "op", op, "status", fail.Status, "code", fail.Code, "kind", fail.Kind, "attempt", n, "wait", wait.String())
 		t := time.NewTimer(wait)
 		select {

@@ -21,7 +21,8 @@ type EventStream interface {
 }
 
 // Live subscription: GET /api/v1/events is a Server-Sent Events stream of
-// the events, each as
+// the events (bearer token, or ?token= for a browser's EventSource, which
+// cannot send headers), each as
 //
 //	id: <stream position>
 //	event: <type>
@@ -68,6 +69,19 @@ func (s *Surface) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.hub.unsubscribe(sub)
+	if last != "" {
+		// An id beyond the newest event (from a stream that was reset, or
+		// made up) would hold back every event to come: refuse it.
+		newest, err := s.stream.LastEventPos(ctx)
+		if err != nil {
+			s.coreError(w, r, err)
+			return
+		}
+		if bot.PosAfter(last, newest) {
+			writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("Last-Event-ID: %s is after the newest event (%s); this stream never sent it. Reconnect without it.", last, newest))
+			return
+		}
+	}
 
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")

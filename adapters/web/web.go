@@ -84,7 +84,7 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/upgrades", s.api(s.listUpgrades))
 	mux.Handle("GET /api/v1/upgrades/{id}", s.api(s.getUpgrade))
 	mux.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
-	mux.Handle("GET /api/v1/events", s.api(s.events))
+	mux.Handle("GET /api/v1/events", s.apiQueryToken(s.events))
 	mux.Handle("GET /api/v1/stats", s.api(s.stats))
 	s.windowRoutes(mux)
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
@@ -119,9 +119,15 @@ func (s *Surface) authorized(r *http.Request, queryToo bool) bool {
 }
 
 // api wraps an /api/v1 handler with the bearer-token check.
-func (s *Surface) api(h http.HandlerFunc) http.Handler {
+func (s *Surface) api(h http.HandlerFunc) http.Handler { return s.apiAuth(h, false) }
+
+// apiQueryToken is api that also takes the token as ?token=, for clients
+// that cannot send headers (a browser's EventSource).
+func (s *Surface) apiQueryToken(h http.HandlerFunc) http.Handler { return s.apiAuth(h, true) }
+
+func (s *Surface) apiAuth(h http.HandlerFunc, queryToo bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r, false) {
+		if !s.authorized(r, queryToo) {
 			why := "a bearer token from api.tokens is required: Authorization: Bearer <token>"
 			if len(s.tokens) == 0 {
 				why = "the API is closed: no api.tokens are configured"

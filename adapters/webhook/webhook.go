@@ -83,16 +83,17 @@ func (e Endpoint) ID() string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// Shown is the URL as logs and the webhooks subcommand show it: scheme,
-// host and path, without credentials, query or fragment.
+// Shown is the URL as logs and the webhooks subcommand show it: scheme
+// and host only. The path and query are left out: Slack's and Discord's
+// incoming-webhook URLs carry their token in the path.
 func (e Endpoint) Shown() string {
 	u, err := url.Parse(e.URL)
 	if err != nil || u.Host == "" {
 		return "(unparsable URL)"
 	}
-	shown := u.Scheme + "://" + u.Host + u.EscapedPath()
-	if u.RawQuery != "" {
-		shown += "?…"
+	shown := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		shown += "/…"
 	}
 	return shown
 }
@@ -247,7 +248,7 @@ func (d *Deliverer) reportBacklog(ctx context.Context) {
 // endpoint takes the endpoint's lease whenever it is free and delivers
 // while it holds it.
 func (d *Deliverer) endpoint(ctx context.Context, e Endpoint) {
-	log := d.log.With("webhook", e.Shown())
+	log := d.log.With("webhook", e.Shown(), "endpoint", e.ID())
 	for ctx.Err() == nil {
 		held, err := d.o.Ledger.Lease(ctx, e.lease(), d.o.Holder, d.o.Lease)
 		if err != nil && ctx.Err() == nil {

@@ -1,0 +1,53 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// countingObserver writes down every call as "call create_message ok".
+type countingObserver struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (o *countingObserver) add(s string) { o.mu.Lock(); o.calls = append(o.calls, s); o.mu.Unlock() }
+func (o *countingObserver) APICall(p, m, out string) {
+	o.add(fmt.Sprintf("call %s %s %s", p, m, out))
+}
+func (o *countingObserver) APIRetry(p, m string)       { o.add(fmt.Sprintf("retry %s %s", p, m)) }
+func (o *countingObserver) APIRateLimited(p, m string) { o.add(fmt.Sprintf("429 %s %s", p, m)) }
+
+// Every attempt of a REST call is counted with its outcome; retries and
+// 429s too.
+func TestEveryRESTCallIsObserved(t *testing.T) {
+	obs := &countingObserver{}
+	f := newFixture(t, ModeHTTP, func(o *Options) { o.Observer = obs })
+	f.api.FailNext("create_message", discordtest.Fault{Status: 429, RetryAfter: 0.05}, discordtest.Fault{Status: 502})
+	if _, err := f.a.Direct(context.Background(), "discord:1002", notice(bot.KindEscalation, "hello")); err != nil {
+		t.Fatal(err)
+	}
+	obs.mu.Lock()
+	got := slices.Clone(obs.calls)
+	obs.mu.Unlock()
+	want := []string{
+		"429 discord create_message", "call discord create_message rate_limited", "retry discord create_message",
+		"call discord create_message error", "retry discord create_message",
+		"call discord create_message ok",
+	}
+	var msgs []string
+	for _, c := range got {
+		if slices.Contains(want, c) {
+			msgs = append(msgs, c)
+		}
+	}
+	if !slices.Equal(msgs, want) {
+		t.Errorf("observed %v; want %v in order", got, want)
+	}
+}
