@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/chromedp/chromedp"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -186,5 +188,60 @@ func TestWindowsAndFreezesOnTheStatusSurface(t *testing.T) {
 	code, _, body = s.get("/upgrades/2", "")
 	if code != http.StatusOK || !bytes.Contains(body, []byte("Outside payments&#39; standard windows")) {
 		t.Fatalf("the upgrade page lacks the warning:\n%s", body)
+	}
+}
+
+// TestWindowsOnTheStatusPageInABrowser: in a real browser, the freeze and
+// payments' standard windows are bands on the timeline, named beside it,
+// and nothing is wider than a phone's screen.
+func TestWindowsOnTheStatusPageInABrowser(t *testing.T) {
+	s, _ := windowsServe(t)
+	s.slash("U0ALICE", "schedule payments v2.5.0 next for 2h")
+	s.slash("U0BOB", "schedule ledger v9 in 26h for 1h")
+	ctx := browser(t, "Europe/Berlin")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 800), chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bands, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".band")].map(b => b.className + " " + Math.round(b.getBoundingClientRect().width))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Change freezes", "release-week", "quarterly release", "Standard windows: ", "UPG-1 payments v2.5.0"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page does not show %q:\n%s", want, text)
+		}
+	}
+	var windows, freezes int
+	for _, b := range bands {
+		switch {
+		case strings.HasPrefix(b, "band window ") && !strings.HasSuffix(b, " 0"):
+			windows++
+		case strings.HasPrefix(b, "band freeze ") && !strings.HasSuffix(b, " 0"):
+			freezes++
+		}
+	}
+	if windows < 4 || freezes < 2 { // the freeze on its own track and on payments'
+		t.Errorf("bands drawn: %v", bands)
+	}
+	if p := os.Getenv("UPGRADEBOT_SCREENSHOT"); p != "" {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(p, shot, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); err != nil || overflow {
+		t.Errorf("the page is wider than a phone's screen (%v)", err)
 	}
 }

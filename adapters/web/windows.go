@@ -293,6 +293,7 @@ func icsID(s string) string {
 type bandData struct {
 	Label       string
 	Title       string // shown on hover
+	Detail      string // what the list beside the timeline says of it
 	Left, Width float64
 	Start, End  time.Time
 }
@@ -341,11 +342,13 @@ func (s *Surface) pageBands(ctx context.Context, f bot.Filter, from, to time.Tim
 		if !fr.Overlaps(from, to) {
 			continue
 		}
-		title := "Change freeze " + fr.Name + ": no upgrades of " + freezeScope(fr)
+		detail := "no upgrades of " + freezeScope(fr)
 		if fr.Reason != "" {
-			title += " (" + fr.Reason + ")"
+			detail += " · " + fr.Reason
 		}
-		out.Freezes = append(out.Freezes, band(fr.Name, title, fr.From, fr.To))
+		b := band(fr.Name, "Change freeze "+fr.Name+": "+detail, fr.From, fr.To)
+		b.Detail = detail
+		out.Freezes = append(out.Freezes, b)
 	}
 	return out
 }
