@@ -30,6 +30,7 @@ func testRedisURL(t *testing.T, prefix string) string {
 		return u
 	}
 	m := miniredis.RunT(t)
+	m.ClockTTL(true)
 	return "redis://" + m.Addr() + "/0"
 }
 

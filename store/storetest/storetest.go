@@ -40,6 +40,7 @@ func Target(t testing.TB) store.Options {
 		client = redis.NewClient(opt)
 	default:
 		m := miniredis.RunT(t)
+		m.ClockTTL(true) // expiries run in real time, as on a real server (leases, once keys)
 		o.URL = "redis://" + m.Addr() + "/0"
 		return o
 	}
