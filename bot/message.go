@@ -288,6 +288,10 @@ type Message struct {
 	UTC    Text
 	Fields []Field
 	Ack    *AckButton
+	// Ready are the buttons that mark open readiness criteria met (the
+	// root message); Debrief opens the debrief form (the debrief prompt).
+	Ready   []ReadyButton
+	Debrief *DebriefButton
 	// AlsoInChannel shows a thread notice in the channel too, not only in
 	// the upgrade's thread.
 	AlsoInChannel bool

@@ -119,6 +119,15 @@ type Upgrade struct {
 	// Series names the recurring upgrade this is an occurrence of; nil
 	// for a one-off upgrade.
 	Series *SeriesRef `json:"series,omitempty"`
+	// Readiness is the go/no-go checklist, copied from the service's
+	// configuration when scheduled (readiness_model.go).
+	Readiness []Criterion `json:"readiness,omitempty"`
+	// Plan is the rollback plan on record; nil until one is recorded.
+	Plan *Record `json:"rollback_plan,omitempty"`
+	// StartedAnyway is set when it was started with criteria still open.
+	StartedAnyway *Anyway `json:"started_anyway,omitempty"`
+	// Debrief is what happened and what to change, recorded after the end.
+	Debrief *Record `json:"debrief,omitempty"`
 	// Rev counts saved changes; stores use it for compare-and-set and the
 	// calendar for SEQUENCE.
 	Rev int `json:"rev"`
@@ -159,6 +168,20 @@ func (u *Upgrade) Clone() *Upgrade {
 	if u.Release != nil {
 		r := *u.Release
 		c.Release = &r
+	}
+	c.Readiness = append([]Criterion(nil), u.Readiness...)
+	if u.Plan != nil {
+		p := *u.Plan
+		c.Plan = &p
+	}
+	if u.Debrief != nil {
+		d := *u.Debrief
+		c.Debrief = &d
+	}
+	if u.StartedAnyway != nil {
+		a := *u.StartedAnyway
+		a.Open = append([]string(nil), a.Open...)
+		c.StartedAnyway = &a
 	}
 	return &c
 }
@@ -239,6 +262,8 @@ type Decision struct {
 	Scope string `json:"scope,omitempty"`
 	Via   string `json:"via,omitempty"`
 	For   string `json:"for,omitempty"`
+	// Criterion is the readiness criterion a readiness entry is about.
+	Criterion string `json:"criterion,omitempty"`
 	// Repo and Tag name a linked release.
 	Repo string `json:"repo,omitempty"`
 	Tag  string `json:"tag,omitempty"`

@@ -55,7 +55,12 @@ type List struct {
 type Show struct{ ID int }
 
 // Start opens the window.
-type Start struct{ ID int }
+type Start struct {
+	ID int
+	// Anyway is the reason an owner or admin gives for starting with
+	// readiness criteria still open ("anyway <reason...>"); "" for none.
+	Anyway string
+}
 
 // Complete closes the window successfully.
 type Complete struct {

@@ -1,0 +1,51 @@
+package commands
+
+// The readiness commands (issue 14). A criterion is named by its number in
+// the upgrade's list, its exact text or a unique prefix; the bot resolves it.
+
+// Ready marks a readiness criterion met.
+type Ready struct {
+	ID        int
+	Criterion string
+}
+
+// Waive waives a readiness criterion; Reason is required.
+type Waive struct {
+	ID        int
+	Criterion string
+	Reason    string
+}
+
+// Unready opens a criterion again; Reason is required.
+type Unready struct {
+	ID        int
+	Criterion string
+	Reason    string
+}
+
+// Plan records the rollback plan: a runbook link or the steps.
+type Plan struct {
+	ID   int
+	Text string
+}
+
+// Debrief records what happened and what to change.
+type Debrief struct {
+	ID   int
+	Text string
+}
+
+// Name implements Command.
+func (Ready) Name() string { return "ready" }
+
+// Name implements Command.
+func (Waive) Name() string { return "waive" }
+
+// Name implements Command.
+func (Unready) Name() string { return "unready" }
+
+// Name implements Command.
+func (Plan) Name() string { return "plan" }
+
+// Name implements Command.
+func (Debrief) Name() string { return "debrief" }
