@@ -3,11 +3,15 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -405,5 +409,44 @@ func TestRoutesOnlyInHTTPMode(t *testing.T) {
 	}
 	if invs, _ := f.core.handled(); len(invs) != 0 {
 		t.Error("the core ran")
+	}
+}
+
+// The private answers of successive presses go over one kept-alive
+// connection to Slack: the adapter reads each response to its end (an
+// unread body closes the connection, a new TLS handshake per press).
+func TestPressAnswersReuseTheConnection(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	var mu sync.Mutex
+	conns, answers := 0, 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		answers++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for i := range 5 {
+		p := slacktestapi.Press{UserID: fmt.Sprintf("U0P%d", i), UserName: "p", ChannelID: "C0PAYMENTS", MessageTS: "1700000000.000100",
+			ActionID: ActionAck, Value: "UPG-7:brief", TriggerID: fmt.Sprintf("tr-reuse-%d", i), ResponseURL: srv.URL + "/answer"}
+		if status := f.press(t, p); status != http.StatusOK {
+			t.Fatal(status)
+		}
+		f.a.Wait() // one answer at a time, so each can reuse the last one's connection
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if answers != 5 || conns != 1 {
+		t.Errorf("%d answers over %d connections, want 5 over 1", answers, conns)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -268,7 +269,12 @@ func (a *Adapter) respond(ctx context.Context, responseURL string, p answer) err
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
+		// Read to the end before closing, so the keep-alive connection
+		// goes back to the pool (an unread body closes it).
+		defer func() {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}()
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
