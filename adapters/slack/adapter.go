@@ -1,5 +1,6 @@
-// Package slack is upgradebot's Slack adapter: the /upgrade slash command and
-// the Acknowledge button over HTTP endpoints or Socket Mode, request signing,
+// Package slack is upgradebot's Slack adapter: the /upgrade slash command,
+// the Acknowledge and readiness buttons and the debrief modal over HTTP
+// endpoints or Socket Mode, request signing,
 // Block Kit rendering, and a bot.Messenger that posts, replies in threads,
 // edits root messages and sends direct messages through the Web API.
 //
@@ -63,9 +64,11 @@ type Options struct {
 }
 
 // Core is what the adapter needs of the bot (*bot.Bot): run what a user
-// typed, record a press.
+// typed, run a command a button or form stands for (Mark met, the debrief
+// modal), record an Acknowledge press.
 type Core interface {
 	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
+	Do(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
 	Press(ctx context.Context, p bot.ButtonPress) bot.Message
 }
 
@@ -79,6 +82,7 @@ type webAPI interface {
 	OpenConversationContext(ctx context.Context, params *slackgo.OpenConversationParameters) (*slackgo.Channel, bool, bool, error)
 	AuthTestContext(ctx context.Context) (*slackgo.AuthTestResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slackgo.GetUserGroupMembersOption) ([]string, error)
+	OpenViewContext(ctx context.Context, triggerID string, view slackgo.ModalViewRequest) (*slackgo.ViewResponse, error)
 }
 
 // Adapter connects the bot to one Slack workspace. It implements bot.Messenger

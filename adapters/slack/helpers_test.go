@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -23,8 +25,16 @@ type fakeCore struct {
 	invs      []bot.Invocation
 	texts     []string
 	presses   []pressCall
+	dos       []doCall
 	delivered map[string]bool
 	handle    func(ctx context.Context, inv bot.Invocation, text string) bot.Message
+	do        func(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
+}
+
+// doCall is one typed command the adapter ran (a Mark-met press, a debrief).
+type doCall struct {
+	Inv bot.Invocation
+	Cmd commands.Command
 }
 
 type pressCall struct {
@@ -52,6 +62,31 @@ func (f *fakeCore) Handle(ctx context.Context, inv bot.Invocation, text string) 
 		return h(ctx, inv, text)
 	}
 	return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("handled: " + text)}}
+}
+
+func (f *fakeCore) Do(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message {
+	f.mu.Lock()
+	if f.delivered == nil {
+		f.delivered = map[string]bool{}
+	}
+	if inv.Delivery != "" && f.delivered[inv.Delivery] {
+		f.mu.Unlock()
+		return bot.Message{Kind: bot.KindDuplicate}
+	}
+	f.delivered[inv.Delivery] = true
+	f.dos = append(f.dos, doCall{inv, cmd})
+	h := f.do
+	f.mu.Unlock()
+	if h != nil {
+		return h(ctx, inv, cmd)
+	}
+	return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T(fmt.Sprintf("did %s %+v", cmd.Name(), cmd))}}
+}
+
+func (f *fakeCore) done() []doCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]doCall(nil), f.dos...)
 }
 
 func (f *fakeCore) Press(_ context.Context, p bot.ButtonPress) bot.Message {

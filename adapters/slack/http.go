@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -148,7 +147,24 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 	if n := r.Header.Get(headerRetryNum); n != "" {
 		a.log.InfoContext(r.Context(), "slack re-sent an interaction", "retry", n)
 	}
-	// Slack gets its 200 at once; the press is recorded and answered after.
-	a.background(r.Context(), func(ctx context.Context) { a.press(ctx, in) })
+	if in.Type == typeViewSubmission {
+		// A modal's submission is answered in the response itself: empty
+		// closes the modal, response_action "errors" keeps it open.
+		ans := a.submit(r.Context(), in)
+		if ans == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ans); err != nil {
+			a.log.WarnContext(r.Context(), "writing the view_submission answer failed", "err", err)
+		}
+		return
+	}
+	// Slack gets its 200 at once; the press is recorded and answered after
+	// (a Write-debrief press opens its modal alongside the 200).
+	a.pressed(r.Context(), in)
 	w.WriteHeader(http.StatusOK)
 }

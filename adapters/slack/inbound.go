@@ -119,6 +119,20 @@ type interaction struct {
 		ThreadTs string `json:"thread_ts"`
 	} `json:"message"`
 	Actions []action `json:"actions"`
+	// View is the modal of a view_submission.
+	View struct {
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		State           struct {
+			// Values holds each input's value by block_id, then action_id.
+			Values map[string]map[string]inputValue `json:"values"`
+		} `json:"state"`
+	} `json:"view"`
+}
+
+// inputValue is what a user entered in one input of a modal.
+type inputValue struct {
+	Value string `json:"value"`
 }
 
 // action is one block action of an interaction.
@@ -126,6 +140,42 @@ type action struct {
 	ActionID string `json:"action_id"`
 	Value    string `json:"value"`
 	ActionTs string `json:"action_ts"`
+}
+
+// The interaction types the adapter serves.
+const (
+	typeBlockActions   = string(slackgo.InteractionTypeBlockActions)
+	typeViewSubmission = string(slackgo.InteractionTypeViewSubmission)
+)
+
+// ours returns the first action of the interaction that is one of
+// upgradebot's buttons.
+func (in interaction) ours() (action, bool) {
+	i := slices.IndexFunc(in.Actions, func(x action) bool {
+		return x.ActionID == ActionAck || x.ActionID == ActionReady || x.ActionID == ActionDebrief
+	})
+	if i < 0 {
+		return action{}, false
+	}
+	return in.Actions[i], true
+}
+
+// channel is where the pressed message is; "" for a modal.
+func (in interaction) channel() string {
+	if in.Channel.ID != "" {
+		return in.Channel.ID
+	}
+	return in.Container.ChannelID
+}
+
+// thread is the thread of the pressed message: a button on a thread reply
+// (reminder, rollback alert, debrief prompt) is answered in that thread
+// when the answer has to fall back to postEphemeral.
+func (in interaction) thread() string {
+	if in.Container.ThreadTs != "" {
+		return in.Container.ThreadTs
+	}
+	return in.Message.ThreadTs
 }
 
 // interactionOf takes what the adapter reads from a callback Socket Mode
@@ -141,57 +191,86 @@ func interactionOf(cb slackgo.InteractionCallback) interaction {
 			in.Actions = append(in.Actions, action{ba.ActionID, ba.Value, ba.ActionTs})
 		}
 	}
+	in.View.CallbackID, in.View.PrivateMetadata = cb.View.CallbackID, cb.View.PrivateMetadata
+	if cb.View.State != nil {
+		in.View.State.Values = map[string]map[string]inputValue{}
+		for block, inputs := range cb.View.State.Values {
+			in.View.State.Values[block] = map[string]inputValue{}
+			for id, v := range inputs {
+				in.View.State.Values[block][id] = inputValue{v.Value}
+			}
+		}
+	}
 	return in
 }
 
-// press handles a block_actions callback, the Acknowledge button, after
-// Slack has had its 200: the press is recorded (the core de-duplicates a
-// re-sent one in the same write) and the presser answered privately. It
-// runs tracked (Wait) and bounded by the work timeout.
+// pressed starts the work of a block_actions interaction; the caller answers
+// Slack right after (HTTP 200 or Socket Mode ack). A Write-debrief press
+// opens its modal at once (its trigger_id expires 3 s after the click);
+// other presses queue for a press slot.
+func (a *Adapter) pressed(parent context.Context, in interaction) {
+	if act, ok := in.ours(); ok && act.ActionID == ActionDebrief {
+		a.inflight.Add()
+		go func() {
+			defer a.inflight.Done()
+			a.openDebrief(parent, in, act)
+		}()
+		return
+	}
+	a.background(parent, func(ctx context.Context) { a.press(ctx, in) })
+}
+
+// press handles a block_actions callback after Slack has had its 200:
+// Acknowledge (the press is recorded; the core de-duplicates a re-sent one
+// in the same write) or Mark met (`ready <id> <n>` run as the presser's
+// command), and answers the presser privately. It runs tracked (Wait) and
+// bounded by the work timeout.
 func (a *Adapter) press(parent context.Context, in interaction) {
-	if in.Type != string(slackgo.InteractionTypeBlockActions) {
+	if in.Type != typeBlockActions {
 		a.log.DebugContext(parent, "ignoring interaction", "type", in.Type)
 		return
 	}
-	i := slices.IndexFunc(in.Actions, func(x action) bool { return x.ActionID == ActionAck })
-	if i < 0 {
+	act, ok := in.ours()
+	if !ok {
 		return
 	}
-	act := in.Actions[i]
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), a.deadline.Timeout)
 	defer cancel()
 	var m bot.Message
-	if btn, ok := parseAckValue(act.Value); !ok {
-		m = bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("This button is not one of upgradebot's.")}}
-	} else {
-		name := in.User.Name
-		if name == "" {
-			name = in.User.Username
-		}
-		p := bot.ButtonPress{Actor: bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}, Button: btn}
-		switch {
-		case in.TriggerID != "":
-			p.Delivery = Platform + ":" + in.TriggerID
-		case act.ActionTs != "":
-			p.Delivery = Platform + ":" + act.ActionTs + ":" + in.User.ID
-		}
-		m = a.core.Press(ctx, p)
+	switch act.ActionID {
+	case ActionReady:
+		m = a.pressReady(ctx, in, act)
+	case ActionDebrief: // opened by pressed; here only if called directly
+		a.openDebrief(ctx, in, act)
+		return
+	default:
+		m = a.pressAck(ctx, in, act)
 	}
 	if m.Kind == bot.KindDuplicate {
 		a.log.InfoContext(ctx, "duplicate button press ignored", "user", in.User.ID)
 		return
 	}
-	channel := in.Channel.ID
-	if channel == "" {
-		channel = in.Container.ChannelID
+	a.answer(ctx, a.invoker(in), in.thread(), m)
+}
+
+// pressAck records an Acknowledge press.
+func (a *Adapter) pressAck(ctx context.Context, in interaction, act action) bot.Message {
+	btn, ok := parseAckValue(act.Value)
+	if !ok {
+		return notOurs
 	}
-	// A button on a thread reply (reminder, rollback alert) is answered
-	// in that thread when the answer has to fall back to postEphemeral.
-	thread := in.Container.ThreadTs
-	if thread == "" {
-		thread = in.Message.ThreadTs
+	name := in.User.Name
+	if name == "" {
+		name = in.User.Username
 	}
-	a.answer(ctx, bot.Invoker{User: Platform + ":" + in.User.ID, Channel: Platform + ":" + channel, Handle: in.ResponseURL}, thread, m)
+	p := bot.ButtonPress{Actor: bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}, Button: btn}
+	switch {
+	case in.TriggerID != "":
+		p.Delivery = Platform + ":" + in.TriggerID
+	case act.ActionTs != "":
+		p.Delivery = Platform + ":" + act.ActionTs + ":" + in.User.ID
+	}
+	return a.core.Press(ctx, p)
 }
 
 // errPanicked stands for work that panicked: the user learns that

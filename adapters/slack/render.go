@@ -206,7 +206,8 @@ func ackButton(a bot.AckButton) *slackgo.ButtonBlockElement {
 }
 
 // blocks lays a message out in Block Kit: a header with the title, sections
-// of fields, sections of lines, and the Acknowledge button.
+// of fields, sections of lines, and the buttons (Acknowledge, Mark met,
+// Write debrief).
 func (st style) blocks(m bot.Message) []slackgo.Block {
 	var out []slackgo.Block
 	if m.Title != "" {
@@ -243,17 +244,11 @@ func (st style) blocks(m bot.Message) []slackgo.Block {
 		}
 	}
 	flush()
-	limit := maxBlocks
-	if m.Ack != nil {
-		limit--
-	}
-	if len(out) > limit {
+	actions := actionBlocks(m)
+	if limit := maxBlocks - len(actions); len(out) > limit {
 		out = append(out[:limit-1], slackgo.NewSectionBlock(mdText("… (cut: too long for one Slack message)"), nil, nil))
 	}
-	if m.Ack != nil {
-		out = append(out, slackgo.NewActionBlock("ack", ackButton(*m.Ack)))
-	}
-	return out
+	return append(out, actions...)
 }
 
 // fallback is the plain text Slack shows in notifications and in clients

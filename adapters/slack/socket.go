@@ -102,26 +102,40 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			return
 		}
 		cb, ok := evt.Data.(slackgo.InteractionCallback)
-		valid := ok && cb.User.ID != ""
-		if valid {
-			a.inflight.Add() // before the ack: whoever saw the ack can Wait for the work
-		}
-		if err := a.ack(ctx, sm, evt.Request, nil); err != nil {
-			a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
-		}
-		if !valid {
+		if !ok || cb.User.ID == "" {
+			if err := a.ack(ctx, sm, evt.Request, nil); err != nil {
+				a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
+			}
 			a.log.WarnContext(ctx, "socket mode: malformed interaction")
 			return
 		}
 		if n := evt.Request.RetryAttempt; n > 0 {
 			a.log.InfoContext(ctx, "slack re-sent an interaction", "retry", n)
 		}
-		go func() {
-			defer a.inflight.Done()
-			a.pressSlots <- struct{}{}
-			defer func() { <-a.pressSlots }()
-			a.press(ctx, interactionOf(cb))
-		}()
+		in, req := interactionOf(cb), evt.Request
+		if in.Type == typeViewSubmission {
+			// The ack carries the answer (close the modal, or show the
+			// errors in it), so it waits for the core, within the budget;
+			// off the event loop.
+			a.inflight.Add()
+			go func() {
+				defer a.inflight.Done()
+				var payload any
+				if ans := a.submit(ctx, in); ans != nil {
+					payload = ans
+				}
+				if err := a.ack(ctx, sm, req, payload); err != nil {
+					a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
+				}
+			}()
+			return
+		}
+		// Started before the ack: whoever saw the ack can Wait for the
+		// work, and a Write-debrief press opens its modal at once.
+		a.pressed(ctx, in)
+		if err := a.ack(ctx, sm, req, nil); err != nil {
+			a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
+		}
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
 			_ = a.ack(ctx, sm, evt.Request, nil)

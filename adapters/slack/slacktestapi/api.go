@@ -20,6 +20,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	slackgo "github.com/slack-go/slack"
 )
 
 // Call is one request the fake received.
@@ -103,7 +106,15 @@ type Server struct {
 	messages  []*Message
 	socketURL string
 	channels  map[string]bool // when set, the only channels that exist
-	changed   chan struct{}   // closed and replaced on every call
+	views     []View
+	changed   chan struct{} // closed and replaced on every call
+}
+
+// View is a modal opened with views.open.
+type View struct {
+	ID        string // V…, as answered
+	TriggerID string
+	View      slackgo.ModalViewRequest
 }
 
 // New starts a fake Slack on 127.0.0.1, closed when the test ends.
@@ -257,6 +268,13 @@ func (s *Server) Messages(channel string) []Message {
 		}
 	}
 	return out
+}
+
+// Views returns the modals opened with views.open, oldest first.
+func (s *Server) Views() []View {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]View(nil), s.views...)
 }
 
 // Message returns one message by channel and ts.
@@ -445,6 +463,9 @@ func (s *Server) answer(c *Call) (int, any) {
 		if c.Param("text") == "" && c.Param("blocks") == "" {
 			return fail(c, "no_text")
 		}
+		if !validBlocks(c.Param("blocks")) {
+			return fail(c, "invalid_blocks")
+		}
 		m := &Message{Channel: ch, TS: s.nextTS(), ThreadTS: c.Param("thread_ts"), Broadcast: c.Param("reply_broadcast") == "true",
 			Text: c.Param("text"), Blocks: json.RawMessage(c.Param("blocks"))}
 		s.messages = append(s.messages, m)
@@ -457,6 +478,9 @@ func (s *Server) answer(c *Call) (int, any) {
 		m := s.find(c.Param("channel"), c.Param("ts"))
 		if m == nil {
 			return fail(c, "message_not_found")
+		}
+		if !validBlocks(c.Param("blocks")) {
+			return fail(c, "invalid_blocks")
 		}
 		m.Text, m.Blocks = c.Param("text"), json.RawMessage(c.Param("blocks"))
 		m.Edits++
@@ -498,6 +522,34 @@ func (s *Server) answer(c *Call) (int, any) {
 			return fail(c, "invalid_arguments")
 		}
 		return http.StatusOK, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + strings.TrimPrefix(users, "U")}}
+	case "views.open":
+		// slack-go posts it as JSON: {"trigger_id": …, "view": {…}}.
+		var req struct {
+			TriggerID string                   `json:"trigger_id"`
+			View      slackgo.ModalViewRequest `json:"view"`
+		}
+		if err := json.Unmarshal(c.JSON, &req); err != nil {
+			return fail(c, "invalid_arguments")
+		}
+		if req.TriggerID == "" {
+			return fail(c, "invalid_trigger_id")
+		}
+		for _, v := range s.views {
+			if v.TriggerID == req.TriggerID { // a trigger opens one view
+				return fail(c, "expired_trigger_id")
+			}
+		}
+		if req.View.Type != slackgo.VTModal || req.View.Title == nil || len(req.View.Blocks.BlockSet) == 0 {
+			return fail(c, "invalid_arguments")
+		}
+		v := View{ID: fmt.Sprintf("V%04d", len(s.views)+1), TriggerID: req.TriggerID, View: req.View}
+		s.views = append(s.views, v)
+		return http.StatusOK, slackgo.ViewResponse{
+			SlackResponse: slackgo.SlackResponse{Ok: true},
+			View: slackgo.View{ID: v.ID, TeamID: "T0TEST", Type: req.View.Type, Title: req.View.Title, Submit: req.View.Submit,
+				Close: req.View.Close, Blocks: req.View.Blocks, PrivateMetadata: req.View.PrivateMetadata, CallbackID: req.View.CallbackID,
+				State: &slackgo.ViewState{}, Hash: "hash-" + v.ID},
+		}
 	case "apps.connections.open":
 		if s.socketURL == "" {
 			return fail(c, "internal_error")
@@ -505,6 +557,48 @@ func (s *Server) answer(c *Call) (int, any) {
 		return http.StatusOK, map[string]any{"ok": true, "url": s.socketURL}
 	}
 	return fail(c, "unknown_method")
+}
+
+// validBlocks checks what Slack refuses with invalid_blocks and the adapter
+// could get wrong: two elements of one actions block with the same
+// action_id ("action_id already exists"), more than 25 elements in an
+// actions block, more than 50 blocks, a button label over 75 characters.
+func validBlocks(raw string) bool {
+	if raw == "" {
+		return true
+	}
+	var blocks []struct {
+		Type     string `json:"type"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Text     struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(raw), &blocks); err != nil || len(blocks) > 50 {
+		return false
+	}
+	for _, b := range blocks {
+		if b.Type != "actions" {
+			continue
+		}
+		if len(b.Elements) > 25 {
+			return false
+		}
+		seen := map[string]bool{}
+		for _, el := range b.Elements {
+			if el.ActionID != "" && seen[el.ActionID] {
+				return false
+			}
+			seen[el.ActionID] = true
+			if el.Type == "button" && utf8.RuneCountInString(el.Text.Text) > 75 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // BlocksText returns every text of a Block Kit JSON array (headers,

@@ -100,6 +100,8 @@ type Press struct {
 	ThreadTS         string
 	ActionID         string // e.g. upgrade_ack
 	Value            string // e.g. UPG-7:brief
+	BlockID          string // the button's block; default "ack"
+	Label            string // the button's text; default "Acknowledge"
 	TriggerID        string
 	ActionTS         string
 	ResponseURL      string
@@ -107,6 +109,12 @@ type Press struct {
 
 // BlockAction builds the block_actions callback Slack sends for a press.
 func BlockAction(p Press) slackgo.InteractionCallback {
+	if p.BlockID == "" {
+		p.BlockID = "ack"
+	}
+	if p.Label == "" {
+		p.Label = "Acknowledge"
+	}
 	return slackgo.InteractionCallback{
 		Type:        slackgo.InteractionTypeBlockActions,
 		TriggerID:   p.TriggerID,
@@ -118,8 +126,39 @@ func BlockAction(p Press) slackgo.InteractionCallback {
 		Container:   slackgo.Container{Type: "message", MessageTs: p.MessageTS, ChannelID: p.ChannelID, ThreadTs: p.ThreadTS},
 		Message:     slackgo.Message{Msg: slackgo.Msg{Timestamp: p.MessageTS, ThreadTimestamp: p.ThreadTS}},
 		ActionCallback: slackgo.ActionCallbacks{BlockActions: []*slackgo.BlockAction{{
-			ActionID: p.ActionID, BlockID: "ack", Type: "button", Value: p.Value, ActionTs: p.ActionTS,
-			Text: slackgo.TextBlockObject{Type: "plain_text", Text: "Acknowledge"},
+			ActionID: p.ActionID, BlockID: p.BlockID, Type: "button", Value: p.Value, ActionTs: p.ActionTS,
+			Text: slackgo.TextBlockObject{Type: "plain_text", Text: p.Label},
 		}}},
+	}
+}
+
+// Submission describes the submission of a modal: who submitted which view,
+// and what they entered in its inputs.
+type Submission struct {
+	UserID, UserName string
+	View             View                         // as views.open recorded it
+	Values           map[string]map[string]string // block_id -> action_id -> value
+	TriggerID        string                       // Slack gives each submission one
+}
+
+// ViewSubmission builds the view_submission callback Slack sends when a
+// modal's submit button is pressed.
+func ViewSubmission(sub Submission) slackgo.InteractionCallback {
+	state := &slackgo.ViewState{Values: map[string]map[string]slackgo.BlockAction{}}
+	for block, inputs := range sub.Values {
+		state.Values[block] = map[string]slackgo.BlockAction{}
+		for id, v := range inputs {
+			state.Values[block][id] = slackgo.BlockAction{Type: "plain_text_input", Value: v}
+		}
+	}
+	v := sub.View.View
+	return slackgo.InteractionCallback{
+		Type:      slackgo.InteractionTypeViewSubmission,
+		TriggerID: sub.TriggerID,
+		APIAppID:  "A0TEST",
+		Team:      slackgo.Team{ID: "T0TEST", Domain: "test"},
+		User:      slackgo.User{ID: sub.UserID, Name: sub.UserName, Username: sub.UserName, TeamID: "T0TEST"},
+		View: slackgo.View{ID: sub.View.ID, TeamID: "T0TEST", Type: v.Type, Title: v.Title, Submit: v.Submit, Close: v.Close,
+			Blocks: v.Blocks, PrivateMetadata: v.PrivateMetadata, CallbackID: v.CallbackID, State: state, Hash: "hash-" + sub.View.ID},
 	}
 }
