@@ -97,17 +97,23 @@ type upgradeJSON struct {
 		Brief    acksJSON `json:"brief"`
 		Rollback acksJSON `json:"rollback"`
 	} `json:"acks"`
-	Pending   []person      `json:"pending"`
-	Threads   []threadJSON  `json:"threads"`
-	Failures  []failureJSON `json:"failures"`
-	Reason    string        `json:"reason,omitempty"`
-	Note      string        `json:"note,omitempty"`
-	Warnings  []warningJSON `json:"warnings"`
-	Series    *seriesJSON   `json:"series,omitempty"`
-	Revision  int           `json:"revision"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
-	Links     struct {
+	Pending  []person      `json:"pending"`
+	Threads  []threadJSON  `json:"threads"`
+	Failures []failureJSON `json:"failures"`
+	Reason   string        `json:"reason,omitempty"`
+	Note     string        `json:"note,omitempty"`
+	Warnings []warningJSON `json:"warnings"`
+	Series   *seriesJSON   `json:"series,omitempty"`
+	// Readiness: the go/no-go checklist and what goes with it.
+	Readiness     []criterionJSON `json:"readiness"`
+	Ready         bool            `json:"ready"` // no criterion open
+	RollbackPlan  *recordJSON     `json:"rollback_plan,omitempty"`
+	StartedAnyway *anywayJSON     `json:"started_anyway,omitempty"`
+	Debrief       *recordJSON     `json:"debrief,omitempty"`
+	Revision      int             `json:"revision"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	Links         struct {
 		Page string `json:"page"`
 		Self string `json:"self"`
 	} `json:"links"`
@@ -170,6 +176,7 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 		j.Failures = append(j.Failures, failureJSON{At: f.At.UTC(), Notice: f.Notice, Target: f.Target, Error: f.Error})
 	}
 	windowFieldsOf(s.core.Directory(), u, &j)
+	readinessFieldsOf(s.core.Directory(), u, &j)
 	j.Links.Page = s.link("/upgrades/" + strconv.Itoa(u.ID))
 	j.Links.Self = s.link("/api/v1/upgrades/" + u.Key())
 	return j

@@ -83,7 +83,9 @@ func calendarName(f bot.Filter) string {
 	return icsText(name)
 }
 
-// describe is the text of an event: state, impact, release and the thread.
+// describe is the text of an event: state, impact, release, readiness (the
+// checklist, a start taken anyway, the rollback plan, the debrief) and the
+// thread.
 func (s *Surface) describe(u *bot.Upgrade) string {
 	lines := []string{"State: " + u.State.Words()}
 	if u.Impact != "" {
@@ -99,6 +101,7 @@ func (s *Surface) describe(u *bot.Upgrade) string {
 		}
 		lines = append(lines, rel)
 	}
+	lines = append(lines, describeReadiness(u)...)
 	for _, t := range u.Threads {
 		if t.URL != "" {
 			lines = append(lines, "Thread: "+t.URL)

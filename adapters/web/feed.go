@@ -6,14 +6,14 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
 )
 
 // feedActions are the changes the feed tells of.
-var feedActions = []string{bot.ActionScheduled, bot.ActionRescheduled, bot.ActionStarted, bot.ActionCompleted, bot.ActionCancelled, bot.ActionRolledBack}
+var feedActions = []string{bot.ActionScheduled, bot.ActionRescheduled, bot.ActionStarted, bot.ActionCompleted, bot.ActionCancelled, bot.ActionRolledBack,
+	bot.ActionReadinessMet, bot.ActionReadinessWaived, bot.ActionReadinessReopened, bot.ActionPlanRecorded, bot.ActionDebriefRecorded}
 
 // feedSize bounds the entries of the feed, newest first.
 const feedSize = 200
@@ -47,7 +47,9 @@ type atomEntry struct {
 }
 
 // feed serves /feed.atom: an entry for each scheduled, rescheduled,
-// started, completed, cancelled and rolled-back change, newest first.
+// started, completed, cancelled and rolled-back change, each readiness
+// criterion met, waived or reopened, and each rollback plan and debrief
+// recorded, newest first.
 func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 	f, ok := s.peopleFilter(w, r)
 	if !ok {
@@ -75,16 +77,27 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 			if !slices.Contains(feedActions, d.Action) {
 				continue
 			}
-			words := strings.ReplaceAll(d.Action, "_", " ")
+			title := u.Title() + " " + words(u, d)
 			who := dir.Principal(d.Actor).Name
-			summary := fmt.Sprintf("%s %s by %s. Window %s to %s (UTC).", u.Title(), words, who,
+			what := words(u, d) + " by " + who
+			if readinessAction(d.Action) && d.Criterion != "" {
+				title += ": " + d.Criterion
+				what += ": " + d.Criterion
+			}
+			summary := fmt.Sprintf("%s %s. Window %s to %s (UTC).", u.Title(), what,
 				u.Start.UTC().Format("2006-01-02 15:04"), u.End.UTC().Format("2006-01-02 15:04"))
+			switch text := recordedText(u, d); {
+			case text != "" && d.Action == bot.ActionPlanRecorded:
+				summary += " Rollback plan: " + text
+			case text != "" && d.Action == bot.ActionDebriefRecorded:
+				summary += " Debrief: " + text
+			}
 			if d.Reason != "" {
 				summary += " Why: " + d.Reason
 			}
 			entries = append(entries, atomEntry{
 				ID:      fmt.Sprintf("tag:upgradebot,%s:upgrade-%d/%s/%d", d.At.UTC().Format("2006-01-02"), u.ID, d.Action, d.At.UnixNano()),
-				Title:   u.Title() + " " + words,
+				Title:   title,
 				Updated: d.At.UTC().Format(time.RFC3339),
 				Author:  atomPerson{Name: who},
 				Link:    atomLink{Href: s.link("/upgrades/" + strconv.Itoa(u.ID))},

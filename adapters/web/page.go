@@ -52,6 +52,9 @@ type rowData struct {
 	BlastRadius string
 	Release     string
 	ReleaseURL  string
+	// The readiness badge of an active upgrade with criteria: "2/3 ready",
+	// "not ready · 2/3"; ReadyClass colours it (ready, open, notready).
+	ReadyLabel, ReadyClass, ReadyTitle string
 }
 
 type groupData struct {
@@ -120,7 +123,26 @@ func (s *Surface) rowOf(v bot.View, from, to time.Time) rowData {
 		}
 		row.ReleaseURL = r.URL
 	}
+	if rd := readinessOf(u); rd.Total > 0 && u.State.Active() {
+		row.ReadyLabel, row.ReadyClass, row.ReadyTitle = readyBadge(u, rd, s.core.Now())
+	}
 	return row
+}
+
+// readyBadge is the readiness badge of an active upgrade: all done, "3/3
+// ready"; open criteria before the window, "2/3 ready"; open criteria once
+// the window has begun or the upgrade started, "not ready · 2/3".
+func readyBadge(u *bot.Upgrade, rd readiness, now time.Time) (label, class, title string) {
+	count := strconv.Itoa(rd.Done) + "/" + strconv.Itoa(rd.Total)
+	title = "Readiness: " + rd.Summary()
+	switch {
+	case rd.Ready():
+		return count + " ready", "ready", title
+	case u.State == bot.InProgress || !now.Before(u.Start):
+		return "not ready · " + count, "notready", title
+	default:
+		return count + " ready", "open", title
+	}
 }
 
 // statusPage serves /: running, upcoming (30 days) and recent (7 days)
@@ -198,6 +220,32 @@ type upgradeView struct {
 	Reason, Note   string
 	Series         string   // "SER-3 · every Tue 02:00 Europe/Berlin"
 	Warnings       []string // outside the standard windows, freezes overridden, DST
+	// Readiness: the checklist, a start taken anyway, the rollback plan
+	// and the debrief.
+	Readiness     string // "2/3 ready; open: canary green"
+	Criteria      []criterionView
+	Anyway        *anywayView
+	Plan, Debrief *recordView
+	AwaitsDebrief bool // completed or rolled back, no debrief yet
+	Active        bool // scheduled or in progress
+}
+
+type criterionView struct {
+	Number              int
+	Text, State, Mark   string
+	StateWords, By, Why string
+	At                  time.Time
+	Auto                bool
+}
+
+type anywayView struct {
+	Open, Reason string
+}
+
+type recordView struct {
+	Parts []textPart // the text, with its http(s) URLs as links
+	By    string
+	At    time.Time
 }
 
 type ackView struct {
@@ -257,6 +305,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data.U.Series, data.U.Warnings = windowFacts(s.core.Directory(), u)
+	readinessFacts(s.core.Directory(), u, &data.U)
 	for _, a := range []bot.Acknowledgments{v.Brief, v.Rollback} {
 		for _, e := range a.Entries {
 			data.Acks = append(data.Acks, ackView{Scope: a.Scope, Who: e.Who.Name, For: names(e.For), At: e.At})
@@ -264,7 +313,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	}
 	dir := s.core.Directory()
 	for _, d := range log {
-		lv := logView{At: d.At, Who: dir.Principal(d.Actor).Name, What: strings.ReplaceAll(d.Action, "_", " "), Why: d.Reason}
+		lv := logView{At: d.At, Who: dir.Principal(d.Actor).Name, What: words(u, d), Why: d.Reason}
 		switch {
 		case !d.Start.IsZero() && d.Action != bot.ActionExtended:
 			lv.Detail = "window " + d.Start.UTC().Format("2006-01-02 15:04") + " to " + d.End.UTC().Format("2006-01-02 15:04 UTC")
@@ -277,6 +326,12 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 			}
 		case d.Repo != "":
 			lv.Detail = d.Repo + " " + d.Tag
+		case d.Criterion != "":
+			lv.Detail = d.Criterion
+		case d.Action == bot.ActionPlanRecorded || d.Action == bot.ActionDebriefRecorded:
+			lv.Detail = recordedText(u, d)
+		case d.Action == bot.ActionStarted && u.StartedAnyway != nil && d.Detail == "" && len(u.StartedAnyway.Open) > 0:
+			lv.Detail = "with open: " + strings.Join(u.StartedAnyway.Open, ", ")
 		default:
 			lv.Detail = d.Detail
 		}
