@@ -294,6 +294,9 @@ func TestReadinessOnThePages(t *testing.T) {
 	}
 
 	page := fetch(t, srv, "/upgrades/1")
+	if strings.Contains(page, "0001-01-01") || strings.Contains(page, "<dt>Started</dt>") {
+		t.Errorf("a scheduled upgrade's page shows a start or an end:\n%s", page)
+	}
 	for _, want := range []string{
 		`<span class="text">backups verified</span> · <span class="cstate">met</span> by bob at <time`,
 		`<span class="text">canary green</span> · <span class="cstate">open</span></li>`,
