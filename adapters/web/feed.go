@@ -89,6 +89,9 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 			switch text := recordedText(u, d); {
 			case text != "" && d.Action == bot.ActionPlanRecorded:
 				summary += " Rollback plan: " + text
+				if d.Criterion != "" {
+					summary += " Met: " + d.Criterion + "."
+				}
 			case text != "" && d.Action == bot.ActionDebriefRecorded:
 				summary += " Debrief: " + text
 			}

@@ -326,10 +326,13 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 			}
 		case d.Repo != "":
 			lv.Detail = d.Repo + " " + d.Tag
-		case d.Criterion != "":
-			lv.Detail = d.Criterion
 		case d.Action == bot.ActionPlanRecorded || d.Action == bot.ActionDebriefRecorded:
 			lv.Detail = recordedText(u, d)
+			if d.Criterion != "" { // the criteria the plan met
+				lv.Detail += " · met: " + d.Criterion
+			}
+		case d.Criterion != "":
+			lv.Detail = d.Criterion
 		case d.Action == bot.ActionStarted && u.StartedAnyway != nil && d.Detail == "" && len(u.StartedAnyway.Open) > 0:
 			lv.Detail = "with open: " + strings.Join(u.StartedAnyway.Open, ", ")
 		default:

@@ -99,6 +99,7 @@ func readinessCore() *fakeCore {
 		},
 		2: {
 			{At: u2.CreatedAt, Actor: "alice", Action: bot.ActionScheduled, Start: u2.Start, End: u2.End},
+			{At: started.Add(-2 * time.Hour), Actor: "alice", Action: bot.ActionPlanRecorded, Detail: u2.Plan.Text, Criterion: "rollback plan"},
 			{At: started.Add(-30 * time.Minute), Actor: "alice", Action: bot.ActionReadinessReopened, Criterion: "canary green", Reason: "canary red again"},
 			{At: started, Actor: "alice", Action: bot.ActionStarted, Reason: "canary cluster down, hotfix needed"},
 			{At: ended, Actor: "alice", Action: bot.ActionCompleted},
@@ -274,6 +275,7 @@ func TestReadinessInTheFeed(t *testing.T) {
 		"UPG-1 payments v2.4.0 criterion waived: rollback plan reviewed": "Why: same plan as v2.3; reviewed then",
 		"UPG-1 payments v2.4.0 rollback plan recorded":                   "Rollback plan: https://wiki.example.com/runbooks/payments-rollback?v=2&x=<b>",
 		"UPG-2 payments v2.3.9 criterion reopened: canary green":         "Why: canary red again",
+		"UPG-2 payments v2.3.9 rollback plan recorded":                   "Rollback plan: 1. helm rollback payments\n2. javascript:alert(1) <script>x</script> Met: rollback plan.",
 		"UPG-2 payments v2.3.9 started anyway":                           "started anyway by alice. Window 2026-11-30 03:00 to 2026-11-30 05:00 (UTC). Why: canary cluster down, hotfix needed",
 		"UPG-2 payments v2.3.9 debrief recorded":                         "bob: UPG-2 payments v2.3.9 debrief recorded by bob. Window 2026-11-30 03:00 to 2026-11-30 05:00 (UTC). Debrief: Went fine",
 	} {
@@ -322,6 +324,7 @@ func TestReadinessOnThePages(t *testing.T) {
 		`Recorded by bob at`,
 		`alice · started anyway · with open: canary green · why: canary cluster down, hotfix needed`,
 		`alice · criterion reopened · canary green · why: canary red again`,
+		"alice · rollback plan recorded · 1. helm rollback payments\n2. javascript:alert(1) &lt;script&gt;x&lt;/script&gt; · met: rollback plan</li>",
 		`bob · debrief recorded · Went fine`,
 	} {
 		if !strings.Contains(page, want) {
