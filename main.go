@@ -229,7 +229,8 @@ func botConfig(c config.Config) (bot.Config, error) {
 		bc.People = append(bc.People, person)
 	}
 	for _, s := range c.Services {
-		bc.Services = append(bc.Services, bot.Service{Name: s.Name, Owners: s.Owners, Channels: s.Channels, DependsOn: s.DependsOn, Repo: s.Repo})
+		bc.Services = append(bc.Services, bot.Service{Name: s.Name, Owners: s.Owners, Channels: s.Channels, DependsOn: s.DependsOn, Repo: s.Repo,
+			Readiness: c.ReadinessOf(s)})
 		bc.Groups = append(bc.Groups, groupIDs(s.Owners)...)
 	}
 	bc.Groups = append(bc.Groups, groupIDs(c.Admins)...)

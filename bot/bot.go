@@ -351,6 +351,16 @@ func commandUpgrade(cmd commands.Command) int {
 		return c.ID
 	case commands.Log:
 		return c.ID
+	case commands.Ready:
+		return c.ID
+	case commands.Waive:
+		return c.ID
+	case commands.Unready:
+		return c.ID
+	case commands.Plan:
+		return c.ID
+	case commands.Debrief:
+		return c.ID
 	}
 	return 0
 }
@@ -377,7 +387,7 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 	case commands.Show:
 		return b.show(ctx, c.ID)
 	case commands.Start:
-		return b.transitionCmd(ctx, inv, "start", c.ID, edit{})
+		return b.startCmd(ctx, inv, c)
 	case commands.Complete:
 		return b.transitionCmd(ctx, inv, "complete", c.ID, edit{text: c.Note})
 	case commands.Rollback:
@@ -400,12 +410,40 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 		return b.link(ctx, inv, c)
 	case commands.Log:
 		return b.decisionLog(ctx, c.ID)
+	case commands.Ready:
+		return b.setCriterion(ctx, inv, c.ID, c.Criterion, CriterionMet, "")
+	case commands.Waive:
+		return b.setCriterion(ctx, inv, c.ID, c.Criterion, CriterionWaived, c.Reason)
+	case commands.Unready:
+		return b.setCriterion(ctx, inv, c.ID, c.Criterion, CriterionOpen, c.Reason)
+	case commands.Plan:
+		return b.recordPlan(ctx, inv, c)
+	case commands.Debrief:
+		return b.recordDebrief(ctx, inv, c)
 	case commands.Stats:
 		return b.stats(ctx, c)
 	case commands.Help:
 		return reply(T(commands.HelpText(c.Topic))), nil
 	}
 	return Message{}, fmt.Errorf("bot: unhandled command %T", cmd)
+}
+
+// startCmd starts an upgrade; with readiness criteria open only anyway,
+// with a reason, starts it.
+func (b *Bot) startCmd(ctx context.Context, inv Invocation, c commands.Start) (Message, error) {
+	ch, err := b.transit(ctx, inv, "start", c.ID, edit{notReady: c.Anyway})
+	if err != nil {
+		return Message{}, err
+	}
+	m := transitionReply("start", ch.u, b.now())
+	switch {
+	case len(ch.d.Open) > 0:
+		m.Lines = append(m.Lines, T(fmt.Sprintf("Started anyway with %d open: %s — %s. This is logged and told in the thread.",
+			len(ch.d.Open), strings.Join(quoteAll(ch.d.Open), ", "), ch.d.Reason)))
+	case c.Anyway != "":
+		m.Lines = append(m.Lines, T("Every readiness criterion was met or waived, so it simply started; anyway was not needed and is not recorded."))
+	}
+	return m, nil
 }
 
 // transitionCmd applies a transition and words the answer.

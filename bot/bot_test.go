@@ -147,8 +147,8 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 	f.rec.Reset()
 	f.ok(t, "alice", `rollback #1 "error rate 5%" on card auth`)
 	replies := f.rec.Ops("reply")
-	if len(replies) != 1 {
-		t.Fatalf("want the rollback alert, got %+v", replies)
+	if len(replies) != 2 || replies[1].Msg.Kind != bot.KindDebriefPrompt {
+		t.Fatalf("want the rollback alert and the debrief prompt, got %+v", replies)
 	}
 	alert := replies[0].Msg
 	if !alert.AlsoInChannel || !alert.Alert || alert.Ack == nil || *alert.Ack != (bot.AckButton{UpgradeID: "UPG-1", Scope: "rollback"}) {
@@ -594,7 +594,7 @@ func TestThreadNoticesFollowCommandOrderWhileTheReleaseLookupIsSlow(t *testing.T
 	close(gh.open) // GitHub answers only now, after every command was answered
 	b.Flush()
 	got := strings.Join(threadOrder(rec), ", ")
-	if want := "release_linked v2.4.0, extended, release_linked v20.1, started, completed"; got != want {
+	if want := "release_linked v2.4.0, extended, release_linked v20.1, started, completed, debrief_prompt"; got != want {
 		t.Fatalf("thread notices in order\n got: %s\nwant: %s", got, want)
 	}
 	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, "Release: acme/payments v20.1") || strings.Contains(root, "v2.4.0 (Release") {

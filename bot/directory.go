@@ -19,6 +19,9 @@ type Service struct {
 	// Windows are its standard maintenance windows; none: every time is
 	// as good as another.
 	Windows []commands.Window
+	// Readiness is its go/no-go checklist (the service's own list or the
+	// configuration's default); each new upgrade copies it.
+	Readiness []string
 }
 
 // Person is one human with several platform identities.
@@ -73,6 +76,9 @@ type Directory struct {
 	byID     map[string]string  // platform id -> person name
 	admins   []string
 	groups   map[string]bool
+	// lastReminder is the smallest reminder offset: the reminder that lists
+	// the open readiness criteria.
+	lastReminder time.Duration
 }
 
 // NewDirectory indexes the configuration.
@@ -80,6 +86,9 @@ func NewDirectory(cfg Config) *Directory {
 	d := &Directory{services: map[string]Service{}, people: map[string]Person{}, byID: map[string]string{}, admins: cfg.Admins, groups: map[string]bool{}}
 	for _, g := range cfg.Groups {
 		d.groups[g] = true
+	}
+	if len(cfg.Reminders) > 0 {
+		d.lastReminder = slices.Min(cfg.Reminders)
 	}
 	for _, s := range cfg.Services {
 		d.services[strings.ToLower(s.Name)] = s

@@ -47,8 +47,8 @@ func TestCrashedReplicaNoticesAreRecoveredOnce(t *testing.T) {
 		}
 	}
 	<-stk.entered // the root post is under way; then the replica dies
-	if n := st.PendingNotices(); n != 3 {
-		t.Fatalf("%d notices recorded, want 3 (root, started, rollback)", n)
+	if n := st.PendingNotices(); n != 4 {
+		t.Fatalf("%d notices recorded, want 4 (root, started, rollback, debrief prompt)", n)
 	}
 
 	rec := &bottest.Recorder{}
@@ -58,15 +58,15 @@ func TestCrashedReplicaNoticesAreRecoveredOnce(t *testing.T) {
 		t.Fatalf("recovered %d notices before they were stale (err %v)", n, err)
 	}
 	clock.Advance(2 * time.Minute)
-	if n, err := live.RecoverNotices(ctx); err != nil || n != 3 {
-		t.Fatalf("recovered %d notices, want 3 (err %v)", n, err)
+	if n, err := live.RecoverNotices(ctx); err != nil || n != 4 {
+		t.Fatalf("recovered %d notices, want 4 (err %v)", n, err)
 	}
 	live.Flush()
 	if n, _ := live.RecoverNotices(ctx); n != 0 {
 		t.Fatalf("recovered %d notices again", n)
 	}
 	live.Flush()
-	want := []string{"post root", "reply started", "reply rollback"}
+	want := []string{"post root", "reply started", "reply rollback", "reply debrief_prompt"}
 	if got := sentKinds(rec); !slices.Equal(got, want) {
 		t.Fatalf("the live replica sent %q, want %q", got, want)
 	}

@@ -264,6 +264,9 @@ type Decision struct {
 	For   string `json:"for,omitempty"`
 	// Criterion is the readiness criterion a readiness entry is about.
 	Criterion string `json:"criterion,omitempty"`
+	// Open are the readiness criteria still open when it was started
+	// anyway (Reason then says why).
+	Open []string `json:"open,omitempty"`
 	// Repo and Tag name a linked release.
 	Repo string `json:"repo,omitempty"`
 	Tag  string `json:"tag,omitempty"`
@@ -309,6 +312,7 @@ const (
 var EventTypes = []string{
 	EventScheduled, EventRescheduled, EventStarted, EventCompleted, EventRolledBack, EventCancelled,
 	EventExtended, EventAcknowledged, EventLinked, EventReminder, EventOverrun, EventReadiness,
+	EventPlanRecorded, EventDebriefRecorded,
 }
 
 // Event is what other systems see of a change (the events stream, webhooks).

@@ -123,6 +123,7 @@ func (b *Bot) draft(svc Service, inv Invocation, version string, start, end time
 	if len(u.Channels) == 0 && inv.Channel != "" {
 		u.Channels = []string{inv.Channel}
 	}
+	u.Readiness = checklist(svc.Readiness)
 	return u
 }
 

@@ -60,6 +60,9 @@ type edit struct {
 	// extend); freezes are those the new window is judged against.
 	anyway  string
 	freezes []Freeze
+	// notReady is the reason to start although readiness criteria are
+	// open (start <id> anyway <reason...>).
+	notReady string
 }
 
 // RollbackWindow is how long after completion a rollback is still accepted.
@@ -189,6 +192,9 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 		switch t.to {
 		case "":
 		case InProgress:
+			if err := startReadiness(u, e, &d); err != nil {
+				return Decision{}, err
+			}
 			u.State, u.StartedAt = t.to, now
 		default:
 			u.State, u.FinishedAt = t.to, now
@@ -218,6 +224,9 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	b.plan(ctx, u)
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.Notice(t.notice, u, d), inv.invoker())
+	if u.State == Completed || u.State == RolledBack {
+		b.out.notify(ctx, u.ID, b.dir.DebriefPrompt(u), inv.invoker())
+	}
 	return changed{u: u, d: d}, nil
 }
 
@@ -235,6 +244,9 @@ func eventData(t transition, d Decision) map[string]any {
 	}
 	if d.By != 0 {
 		data["by"] = d.By.String()
+	}
+	if len(d.Open) > 0 {
+		data["open"], data["reason"] = d.Open, d.Reason
 	}
 	addWarnings(data, d)
 	if len(data) == 0 {

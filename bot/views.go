@@ -288,7 +288,7 @@ const showAcks = 50
 func (d *Directory) showReply(v View) Message {
 	u := v.Upgrade
 	m := reply()
-	m.Title, m.Fields, m.UpgradeID = u.Title(), d.fields(u), u.Key()
+	m.Title, m.Fields, m.UpgradeID = u.Title(), append(d.fields(u), d.readinessFields(u, true)...), u.Key()
 	m.Lines = append(m.Lines, ackLine(v.Current().AckStatus))
 	audience := make(map[string]bool, len(u.Audience))
 	for _, k := range u.Audience {
@@ -365,6 +365,15 @@ func (d *Directory) logLine(e Decision) Text {
 		}
 	case e.Action == ActionLinked && e.Repo != "":
 		detail = T(e.Repo + " " + e.Tag)
+	case e.Action == ActionStarted && len(e.Open) > 0:
+		detail = T(fmt.Sprintf("anyway, with %d open: %s", len(e.Open), strings.Join(quoteAll(e.Open), ", ")))
+	case e.Action == ActionReadinessMet || e.Action == ActionReadinessWaived || e.Action == ActionReadinessReopened:
+		detail = T(quoted(e.Criterion))
+	case e.Action == ActionPlanRecorded:
+		detail = T(e.Detail)
+		if e.Criterion != "" {
+			detail = detail.Add(" · met " + e.Criterion)
+		}
 	case e.Detail != "":
 		detail = T(e.Detail)
 	}

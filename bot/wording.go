@@ -203,7 +203,8 @@ const alsoSeen = 20
 // place on every change.
 func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 	m := Message{Kind: KindRoot, UpgradeID: u.Key(), Title: u.Title()}
-	m.Fields = d.fields(u)
+	m.Fields = append(d.fields(u), d.readinessFields(u, false)...)
+	m.Ready = readyButtons(u)
 	switch u.State {
 	case Scheduled, InProgress, RolledBack:
 		st := d.Status(u, acks, u.CurrentScope())
@@ -292,6 +293,9 @@ func (d *Directory) Notice(k Kind, u *Upgrade, dec Decision) Message {
 			line = line.Add("; the window ends ").Time(u.End)
 		}
 		m.Lines = append(m.Lines, line.Add("."))
+		if len(dec.Open) > 0 {
+			m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ Started anyway with %d open: %s — %s", len(dec.Open), strings.Join(quoteAll(dec.Open), ", "), dec.Reason)))
+		}
 	case KindCompleted:
 		m.Lines = append(m.Lines, T("✅ ").Bold(u.Title()).Add(" completed by ").Mention(by).Add("."))
 		if u.Note != "" {
@@ -319,6 +323,11 @@ func (d *Directory) Notice(k Kind, u *Upgrade, dec Decision) Message {
 			T("Rolled back by ").Mention(by).Add(". Reason: "+u.Reason),
 			Text{}.Mentions(d.Principals(u.Audience)).Add(" please acknowledge."),
 		)
+		if u.Plan != nil {
+			m.Lines = append(m.Lines, T("🧭 Rollback plan: "+u.Plan.Text))
+		} else {
+			m.Lines = append(m.Lines, T("🧭 No rollback plan is on record."))
+		}
 		m.Ack = &AckButton{UpgradeID: u.Key(), Scope: ScopeRollback}
 	}
 	if k == KindRescheduled || k == KindExtended { // what the new window was warned about, or overrode
@@ -342,13 +351,34 @@ func (d *Directory) Reminder(u *Upgrade, acks []Ack, before, late time.Duration)
 	} else {
 		m.Lines = append(m.Lines, T("Everyone has acknowledged."))
 	}
+	if open := openNumbered(u); len(open) > 0 && before == d.lastReminder {
+		// The last reminder before the window is the go/no-go call.
+		t := T(fmt.Sprintf("☐ Not ready yet, %d readiness criteria open: %s. ", len(open), strings.Join(open, ", ")))
+		if owners := d.Principals(u.Owners); len(owners) > 0 {
+			t = t.Mentions(owners).Add(" please mark them met (")
+		} else {
+			t = t.Add("Mark them met (")
+		}
+		m.Lines = append(m.Lines, t.Command(hint("ready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Placeholder: "<criterion...>"})).
+			Add(") or waive them before the window opens."))
+		m.Ready = readyButtons(u)
+	}
 	m.Ack = &AckButton{UpgradeID: u.Key(), Scope: ScopeBrief}
 	return m
 }
 
-// WindowOpen says the window has begun and the owner should start.
+// WindowOpen says the window has begun and the owner should start; with
+// readiness criteria open it is a "not ready" warning naming them.
 func (d *Directory) WindowOpen(u *Upgrade) Message {
 	m := thread(u, KindWindowOpen)
+	if open := openNumbered(u); len(open) > 0 {
+		m.Alert = true
+		m.Lines = append(m.Lines, T("⚠️ NOT READY: the window for ").Bold(u.Title()).Add(" is open, but "+fmt.Sprintf("%d readiness criteria are open: %s. ", len(open), strings.Join(open, ", "))).Mentions(d.Principals(u.Owners)))
+		m.Lines = append(m.Lines, T("Mark them met or waive them, then ").Command(idHint("start", u)).Add("; or take responsibility with ").
+			Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Value: "anyway"}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+		m.Ready = readyButtons(u)
+		return m
+	}
 	m.Lines = append(m.Lines, T("🟢 The window for ").Bold(u.Title()).Add(" is open, waiting for the owner to start: ").Mentions(d.Principals(u.Owners)))
 	m.Lines = append(m.Lines, T("Start it with ").Command(idHint("start", u)).Add("."))
 	return m

@@ -49,10 +49,12 @@ var table = []subcommand{
 	},
 	{
 		name:    "start",
-		usage:   []string{"/upgrade start <id>"},
+		usage:   []string{"/upgrade start <id> [anyway <reason...>]"},
 		summary: "the owner opens the window",
 		example: "/upgrade start UPG-7",
 		ids:     true,
+		details: "An upgrade with open readiness criteria is refused, naming them; an owner or admin may start it anyway " +
+			"by ending the command with anyway <reason...>: the open criteria and the reason are logged and told in the thread.",
 	},
 	{
 		name:    "complete",
@@ -116,6 +118,47 @@ var table = []subcommand{
 		ids:     true,
 	},
 	{
+		name:    "ready",
+		usage:   []string{"/upgrade ready <id> <criterion...>"},
+		summary: "mark a readiness criterion met (by its number, its text or the start of it)",
+		example: "/upgrade ready UPG-7 2",
+		ids:     true,
+		details: readinessDetails,
+	},
+	{
+		name:    "waive",
+		usage:   []string{"/upgrade waive <id> <criterion> <reason...>"},
+		summary: "waive a readiness criterion; the reason is required",
+		example: `/upgrade waive UPG-7 "canary green" no canary for this service`,
+		ids:     true,
+		details: readinessDetails + " A criterion of several words is \"double quoted\" here.",
+	},
+	{
+		name:    "unready",
+		usage:   []string{"/upgrade unready <id> <criterion> <reason...>"},
+		summary: "open a met or waived readiness criterion again; the reason is required",
+		example: "/upgrade unready UPG-7 backups restore test failed",
+		ids:     true,
+		details: readinessDetails + " A criterion of several words is \"double quoted\" here.",
+	},
+	{
+		name:    "plan",
+		usage:   []string{"/upgrade plan <id> <url or text...>"},
+		summary: "record the rollback plan: a runbook link or the steps",
+		example: "/upgrade plan UPG-7 https://runbooks.example.com/payments/rollback",
+		ids:     true,
+		details: "The root message and the rollback alert show it. A later plan replaces it (logged). " +
+			"An open readiness criterion that mentions \"rollback plan\" is met by recording one.",
+	},
+	{
+		name:    "debrief",
+		usage:   []string{"/upgrade debrief <id> <text...>"},
+		summary: "after the end: what happened and what to change",
+		example: "/upgrade debrief UPG-7 migration took 40m, not 10; next time run it the day before",
+		ids:     true,
+		details: "Accepted once the upgrade is completed or rolled back, from its owners and admins; a later debrief replaces it (logged).",
+	},
+	{
 		name:    "log",
 		usage:   []string{"/upgrade log <id>"},
 		summary: "the decision log: every change, who, when, why",
@@ -173,6 +216,9 @@ const (
 		"then optionally a zone: UTC, Europe/Berlin, +02:00"
 	durationForms = "90m, 2h, 1h30m, 3d, 1w, 2 hours (whole minutes; units m, h, d, w in any case: M is minutes)"
 	idForms       = "UPG-7, upg-7, #7 or 7"
+	// readinessDetails explains how a readiness criterion is named.
+	readinessDetails = "A criterion is named by its number in the upgrade's checklist (see show), its text, or the start of its text " +
+		"when that is unique; case does not matter. Owners and admins may change the checklist while the upgrade is scheduled or in progress."
 )
 
 func lookup(name string) *subcommand {

@@ -17,7 +17,7 @@ var specUsage = map[string][]string{
 	"schedule":   {"/upgrade schedule <service> <version> [at] <time> [for <duration>] [region <name>] [impact <text...>]"},
 	"list":       {"/upgrade list [<service>] [all]"},
 	"show":       {"/upgrade show <id>"},
-	"start":      {"/upgrade start <id>"},
+	"start":      {"/upgrade start <id> [anyway <reason...>]"},
 	"complete":   {"/upgrade complete <id> [<note...>]"},
 	"rollback":   {"/upgrade rollback <id> <reason...>"},
 	"cancel":     {"/upgrade cancel <id> [occurrence|series] [<reason...>]"},
@@ -26,6 +26,11 @@ var specUsage = map[string][]string{
 	"ack":        {"/upgrade ack <id>"},
 	"pending":    {"/upgrade pending <id>"},
 	"link":       {"/upgrade link <id> <owner/repo> [<tag>]"},
+	"ready":      {"/upgrade ready <id> <criterion...>"},
+	"waive":      {"/upgrade waive <id> <criterion> <reason...>"},
+	"unready":    {"/upgrade unready <id> <criterion> <reason...>"},
+	"plan":       {"/upgrade plan <id> <url or text...>"},
+	"debrief":    {"/upgrade debrief <id> <text...>"},
 	"log":        {"/upgrade log <id>"},
 	"stats":      {"/upgrade stats [<service>]"},
 	"slots":      {"/upgrade slots <service> [<n>]"},
@@ -38,7 +43,7 @@ var specUsage = map[string][]string{
 }
 
 func TestNames(t *testing.T) {
-	want := "schedule list show start complete rollback cancel reschedule extend ack pending link log stats slots freeze help"
+	want := "schedule list show start complete rollback cancel reschedule extend ack pending link ready waive unready plan debrief log stats slots freeze help"
 	if got := strings.Join(commands.Names(), " "); got != want {
 		t.Fatalf("Names() = %q, want %q", got, want)
 	}

@@ -103,7 +103,7 @@ func Parse(text string, env Env) (Command, error) {
 	case "show":
 		return idOnly(p, func(id int) Command { return Show{ID: id} })
 	case "start":
-		return idOnly(p, func(id int) Command { return Start{ID: id} })
+		return p.start()
 	case "ack":
 		return idOnly(p, func(id int) Command { return Ack{ID: id} })
 	case "pending":
@@ -139,6 +139,14 @@ func Parse(text string, env Env) (Command, error) {
 		return p.extend()
 	case "link":
 		return p.link()
+	case "ready":
+		return p.ready()
+	case "waive", "unready":
+		return p.waive()
+	case "plan":
+		return p.plan()
+	case "debrief":
+		return p.debrief()
 	case "stats":
 		return p.stats()
 	case "slots":
@@ -706,4 +714,97 @@ func idOnly(p *parser, build func(int) Command) (Command, error) {
 		return nil, err
 	}
 	return build(id), nil
+}
+
+// start reads "start <id> [anyway <reason...>]": anyway starts an upgrade
+// whose readiness criteria are not all met, and needs a reason.
+func (p *parser) start() (Command, error) {
+	id, err := p.id()
+	if err != nil {
+		return nil, err
+	}
+	c := Start{ID: id}
+	if !p.more() {
+		return c, nil
+	}
+	t := p.next()
+	if keyword(t, "anyway") == "" {
+		return nil, p.fail(t.text, "unexpected %q after the id; to start with readiness criteria open, end with anyway <reason...>", t.text)
+	}
+	if c.Anyway = p.rest(); c.Anyway == "" {
+		return nil, p.fail("", "missing <reason...> after anyway: say why it starts although not every readiness criterion is met")
+	}
+	return c, nil
+}
+
+// criterionHelp says how a criterion is named, for the errors of the
+// readiness commands.
+const criterionHelp = "its number in the checklist, its text or the start of it"
+
+// ready reads "ready <id> <criterion...>": the criterion is the rest of
+// the line.
+func (p *parser) ready() (Command, error) {
+	id, err := p.id()
+	if err != nil {
+		return nil, err
+	}
+	c := Ready{ID: id, Criterion: p.rest()}
+	if strings.TrimSpace(c.Criterion) == "" {
+		return nil, p.fail("", "missing <criterion>: %s", criterionHelp)
+	}
+	return c, nil
+}
+
+// waive reads "waive|unready <id> <criterion> <reason...>": the criterion
+// is one word or a "quoted phrase", and the reason is required.
+func (p *parser) waive() (Command, error) {
+	id, err := p.id()
+	if err != nil {
+		return nil, err
+	}
+	if !p.more() {
+		return nil, p.fail("", "missing <criterion>: %s (\"double quote\" one of several words)", criterionHelp)
+	}
+	criterion := strings.TrimSpace(p.next().text)
+	if criterion == "" {
+		return nil, p.fail("", "the criterion is empty: %s", criterionHelp)
+	}
+	reason := p.rest()
+	if reason == "" {
+		why := "say why it does not apply this time"
+		if p.name == "unready" {
+			why = "say why it is no longer met"
+		}
+		return nil, p.fail("", "missing <reason...> after the criterion: %s (a criterion of several words is \"double quoted\")", why)
+	}
+	if p.name == "unready" {
+		return Unready{ID: id, Criterion: criterion, Reason: reason}, nil
+	}
+	return Waive{ID: id, Criterion: criterion, Reason: reason}, nil
+}
+
+// plan reads "plan <id> <url or text...>".
+func (p *parser) plan() (Command, error) {
+	id, err := p.id()
+	if err != nil {
+		return nil, err
+	}
+	c := Plan{ID: id, Text: p.rest()}
+	if c.Text == "" {
+		return nil, p.fail("", "missing <url or text...>: a runbook link or the steps of the way back")
+	}
+	return c, nil
+}
+
+// debrief reads "debrief <id> <text...>".
+func (p *parser) debrief() (Command, error) {
+	id, err := p.id()
+	if err != nil {
+		return nil, err
+	}
+	c := Debrief{ID: id, Text: p.rest()}
+	if c.Text == "" {
+		return nil, p.fail("", "missing <text...>: what happened, and what to change next time")
+	}
+	return c, nil
 }

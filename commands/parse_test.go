@@ -529,6 +529,31 @@ var parseCases = []parseCase{
 	{name: "help unknown", in: "help nope", err: true, tok: "nope", msg: "no help for"},
 	{name: "help typo", in: "help schedul", err: true, tok: "schedul", msg: `did you mean "schedule"?`},
 	{name: "help extra", in: "help list extra", err: true, tok: "extra", msg: "unexpected"},
+
+	// Readiness (issue 14).
+	{name: "start anyway", in: "start 7 anyway canary is flaky, checked by hand", want: commands.Start{ID: 7, Anyway: "canary is flaky, checked by hand"}},
+	{name: "start ANYWAY", in: "start UPG-7 ANYWAY ok", want: commands.Start{ID: 7, Anyway: "ok"}},
+	{name: "start anyway no reason", in: "start 7 anyway", err: true, tok: "", msg: "missing <reason...> after anyway"},
+	{name: "start junk", in: "start 7 now", err: true, tok: "now", msg: "end with anyway <reason...>"},
+	{name: "start quoted anyway is no keyword", in: `start 7 "anyway" x`, err: true, tok: "anyway", msg: "unexpected"},
+	{name: "ready by number", in: "ready UPG-7 2", want: commands.Ready{ID: 7, Criterion: "2"}},
+	{name: "ready rest of line", in: "ready 7 canary   green", want: commands.Ready{ID: 7, Criterion: "canary green"}},
+	{name: "ready quoted", in: `ready 7 "canary green"`, want: commands.Ready{ID: 7, Criterion: "canary green"}},
+	{name: "ready no criterion", in: "ready 7", err: true, tok: "", msg: "missing <criterion>"},
+	{name: "ready no id", in: "ready", err: true, tok: "", msg: "missing <id>"},
+	{name: "ready bad id", in: "ready x 1", err: true, tok: "x", msg: "as an upgrade id"},
+	{name: "waive", in: `waive 7 "canary green" no canary for this service`, want: commands.Waive{ID: 7, Criterion: "canary green", Reason: "no canary for this service"}},
+	{name: "waive by number", in: "waive 7 3 reviewed last week", want: commands.Waive{ID: 7, Criterion: "3", Reason: "reviewed last week"}},
+	{name: "waive no reason", in: "waive 7 canary", err: true, tok: "", msg: "missing <reason...> after the criterion"},
+	{name: "waive nothing", in: "waive 7", err: true, tok: "", msg: "missing <criterion>"},
+	{name: "waive empty criterion", in: `waive 7 "" why`, err: true, tok: "", msg: "the criterion is empty"},
+	{name: "unready", in: "unready 7 backups restore test failed", want: commands.Unready{ID: 7, Criterion: "backups", Reason: "restore test failed"}},
+	{name: "unready no reason", in: "unready 7 2", err: true, tok: "", msg: "no longer met"},
+	{name: "plan", in: "plan 7 https://runbooks.example.com/rollback", want: commands.Plan{ID: 7, Text: "https://runbooks.example.com/rollback"}},
+	{name: "plan steps", in: "plan 7 helm rollback payments 41; then flush the cache", want: commands.Plan{ID: 7, Text: "helm rollback payments 41; then flush the cache"}},
+	{name: "plan nothing", in: "plan 7", err: true, tok: "", msg: "missing <url or text...>"},
+	{name: "debrief", in: "debrief 7 went fine; migrate earlier next time", want: commands.Debrief{ID: 7, Text: "went fine; migrate earlier next time"}},
+	{name: "debrief nothing", in: "debrief UPG-7", err: true, tok: "", msg: "missing <text...>"},
 }
 
 // expectedUsage mirrors the rule under test from the outside: errors of a known

@@ -27,6 +27,8 @@ type Config struct {
 	EarlyStart time.Duration `toml:"early_start"`
 	// SeriesLead is how long before its window each occurrence of a recurring upgrade is created.
 	SeriesLead time.Duration `toml:"series_lead"`
+	// Readiness is the default go/no-go checklist of a service that has no readiness list of its own.
+	Readiness []string `toml:"readiness"`
 
 	// Server is the [server] section.
 	Server Server `toml:"server"`
@@ -168,6 +170,24 @@ type Service struct {
 	Repo string `toml:"repo"`
 	// Windows are its standard maintenance windows, e.g. "tue 02:00-05:00 Europe/Berlin".
 	Windows []string `toml:"windows"`
+	// Readiness is its go/no-go checklist; nil (left out): the top-level readiness; empty: none.
+	Readiness []string `toml:"readiness"`
+}
+
+// The limits of a readiness checklist: Discord shows at most 25 buttons a
+// message (and the root message has others), and a criterion is a button label.
+const (
+	MaxCriteria     = 10
+	MaxCriterionLen = 80
+)
+
+// ReadinessOf is the checklist of service s: its own list when it has one
+// (even an empty one), else the top-level default.
+func (c Config) ReadinessOf(s Service) []string {
+	if s.Readiness != nil {
+		return s.Readiness
+	}
+	return c.Readiness
 }
 
 // Freeze is one [[freezes]] entry: no upgrades of its services in it (admins may override, logged).

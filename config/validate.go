@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/upgradebot/upgradebot/bot"
 
@@ -77,6 +78,10 @@ func (c Config) Validate() []Problem {
 	}
 	v.peopleAndServices(c)
 	v.windows(c)
+	v.readiness("readiness", c.Readiness)
+	for i, s := range c.Services {
+		v.readiness(fmt.Sprintf("services[%d].readiness", i), s.Readiness)
+	}
 	return v.problems
 }
 
@@ -395,6 +400,35 @@ func (v *validator) cycles(services []Service) {
 		if s.Name != "" && v.services[s.Name] == i && color[s.Name] == white {
 			visit(s.Name)
 		}
+	}
+}
+
+// readiness checks one go/no-go checklist: at most MaxCriteria criteria,
+// none empty, none longer than MaxCriterionLen characters, none twice
+// (case-insensitively: commands name them that way).
+func (v *validator) readiness(path string, list []string) {
+	if len(list) > MaxCriteria {
+		v.add(path, "has %d criteria; at most %d are allowed (each is a button on the root message)", len(list), MaxCriteria)
+	}
+	seen := map[string]int{}
+	for i, c := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		t := strings.TrimSpace(c)
+		switch {
+		case t == "":
+			v.add(p, "is empty; name what must be true before the upgrade starts, e.g. \"backups verified\"")
+			continue
+		case utf8.RuneCountInString(t) > MaxCriterionLen:
+			v.add(p, "is %d characters long; at most %d are allowed", utf8.RuneCountInString(t), MaxCriterionLen)
+		case strings.ContainsAny(t, "\n\r"):
+			v.add(p, "must be one line")
+		}
+		k := strings.ToLower(t)
+		if j, dup := seen[k]; dup {
+			v.add(p, "duplicate criterion %q (same as %s[%d], criteria are case-insensitive)", c, path, j)
+			continue
+		}
+		seen[k] = i
 	}
 }
 

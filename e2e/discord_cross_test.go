@@ -126,8 +126,12 @@ func TestCrossPlatformUpgrade(t *testing.T) {
 	if salert.TS == "" {
 		t.Fatal("no rollback alert in the Slack thread")
 	}
-	thread := de.api.Messages(droot.ID)
-	dalert := thread[len(thread)-1]
+	var dalert discordtest.Message
+	for _, m := range de.api.Messages(droot.ID) {
+		if strings.Contains(m.Content, "ROLLBACK") {
+			dalert = m
+		}
+	}
 	discordContains(t, "Discord alert", dalert.Content, "ROLLBACK: UPG-1 payments v2.4.0", "<@1001> <@1002> <@1003> please acknowledge.")
 
 	discordContains(t, "bob acks the alert on Discord", de.press("bob", dalert), "You acknowledged the rollback of")

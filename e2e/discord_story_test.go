@@ -69,7 +69,7 @@ func TestDiscordUpgradeStory(t *testing.T) {
 			e.settle()
 
 			thread := e.api.Messages(root.ID)
-			if len(thread) != 2 || !strings.Contains(thread[0].Content, "started by <@1001>") {
+			if len(thread) != 3 || !strings.Contains(thread[0].Content, "started by <@1001>") || !strings.Contains(thread[2].Content, "please write a short debrief") {
 				t.Fatalf("thread: %+v", thread)
 			}
 			alert := thread[1]

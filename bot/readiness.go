@@ -1,0 +1,507 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// The behaviour of readiness (issue 14): the go/no-go checklist each
+// upgrade copies from its service, the rollback plan on record and the
+// debrief after the end. The data is in readiness_model.go; starting with
+// open criteria is part of the start transition (transitions.go).
+
+// Kinds of the readiness thread notices.
+const (
+	// KindReadiness tells the thread a criterion was met, waived or reopened.
+	KindReadiness Kind = "readiness"
+	// KindPlanRecorded tells the thread the rollback plan was recorded.
+	KindPlanRecorded Kind = "plan_recorded"
+	// KindDebriefPrompt asks the owners for a debrief after the end; it
+	// carries Message.Debrief.
+	KindDebriefPrompt Kind = "debrief_prompt"
+	// KindDebriefRecorded tells the thread the debrief was recorded.
+	KindDebriefRecorded Kind = "debrief_recorded"
+)
+
+// checklist is a new upgrade's copy of its service's criteria, all open.
+func checklist(texts []string) []Criterion {
+	if len(texts) == 0 {
+		return nil
+	}
+	out := make([]Criterion, 0, len(texts))
+	for _, t := range texts {
+		out = append(out, Criterion{Text: strings.TrimSpace(t), State: CriterionOpen})
+	}
+	return out
+}
+
+// OpenCriteria are the texts of the criteria of u still open, in order.
+func (u *Upgrade) OpenCriteria() []string {
+	var out []string
+	for _, c := range u.Readiness {
+		if c.State == CriterionOpen {
+			out = append(out, c.Text)
+		}
+	}
+	return out
+}
+
+// ReadyCount is how many criteria of u are met or waived.
+func (u *Upgrade) ReadyCount() int {
+	n := 0
+	for _, c := range u.Readiness {
+		if c.State != CriterionOpen {
+			n++
+		}
+	}
+	return n
+}
+
+// mentionsPlan reports whether a criterion asks for the rollback plan, so
+// that recording one meets it.
+func mentionsPlan(text string) bool {
+	return strings.Contains(strings.ToLower(text), "rollback plan")
+}
+
+// resolveCriterion finds the criterion of u that name means: its number
+// (from 1), its text (any case) or a unique start of it. It returns the
+// index in u.Readiness.
+func resolveCriterion(u *Upgrade, name string) (int, error) {
+	name = strings.TrimSpace(name)
+	if len(u.Readiness) == 0 {
+		return 0, Errorf(EINVALID, "%s has no readiness criteria: its service %s had none configured when it was scheduled.", u.Key(), u.Service)
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(name, "#")); err == nil {
+		if n >= 1 && n <= len(u.Readiness) {
+			return n - 1, nil
+		}
+		return 0, criteriaError(u, fmt.Sprintf("%s has no criterion %d", u.Key(), n))
+	}
+	lower := strings.ToLower(name)
+	var prefixed []int
+	for i, c := range u.Readiness {
+		t := strings.ToLower(c.Text)
+		if t == lower {
+			return i, nil
+		}
+		if lower != "" && strings.HasPrefix(t, lower) {
+			prefixed = append(prefixed, i)
+		}
+	}
+	switch len(prefixed) {
+	case 1:
+		return prefixed[0], nil
+	case 0:
+		return 0, criteriaError(u, fmt.Sprintf("%s has no criterion %q", u.Key(), name))
+	}
+	var which []string
+	for _, i := range prefixed {
+		which = append(which, fmt.Sprintf("%d. %s", i+1, u.Readiness[i].Text))
+	}
+	return 0, criteriaError(u, fmt.Sprintf("%q could be any of %s; name it by its number or more of its text", name, strings.Join(which, ", ")))
+}
+
+// criteriaError is a refusal that lists the criteria of u with their
+// numbers, so the next try can name one.
+func criteriaError(u *Upgrade, why string) error {
+	t := T(sentence(why) + " Its criteria:")
+	for i, c := range u.Readiness {
+		t = t.Add(fmt.Sprintf("\n%d. %s (%s)", i+1, c.Text, c.State))
+	}
+	return refusal(ENOTFOUND, t)
+}
+
+// quoted is a criterion as sentences quote it.
+func quoted(s string) string { return "'" + s + "'" }
+
+// readinessChange is one change of a criterion, for the answer.
+type readinessChange struct {
+	u       *Upgrade
+	i       int    // index of the criterion
+	already string // non-empty: nothing changed, and why
+}
+
+// setCriterion changes one criterion of upgrade id to state, for the
+// invoker, with its decision, event, thread notice and root refresh.
+func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, state, reason string) (Message, error) {
+	actor := b.dir.KeyOf(inv.Actor.ID)
+	doing := map[string]string{CriterionMet: "mark readiness criteria of", CriterionWaived: "waive readiness criteria of", CriterionOpen: "reopen readiness criteria of"}[state]
+	var (
+		d  Decision
+		rc readinessChange
+	)
+	u, err := change(ctx, b.store, b.now, id, func(u *Upgrade) (Decision, error) {
+		if err := b.authorize(inv, u.Service, doing, u.Key()); err != nil {
+			return Decision{}, err
+		}
+		if !u.State.Active() {
+			return Decision{}, Errorf(EINVALID, "%s is %s; its readiness no longer changes.", u.Key(), u.State.Words())
+		}
+		i, err := resolveCriterion(u, name)
+		if err != nil {
+			return Decision{}, err
+		}
+		c := &u.Readiness[i]
+		rc = readinessChange{i: i}
+		switch {
+		case c.State == state:
+			rc.already = b.alreadyText(u, i)
+			return Decision{}, errUnchanged
+		case state == CriterionWaived && c.State == CriterionMet:
+			return Decision{}, refusal(EINVALID, T(fmt.Sprintf("%d. %s of %s is met already; to waive it, reopen it first with ", i+1, quoted(c.Text), u.Key())).
+				Command(hint("unready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Value: strconv.Itoa(i + 1)}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+		}
+		now := b.now().UTC()
+		action := map[string]string{CriterionMet: ActionReadinessMet, CriterionWaived: ActionReadinessWaived, CriterionOpen: ActionReadinessReopened}[state]
+		*c = Criterion{Text: c.Text, State: state}
+		if state != CriterionOpen {
+			c.By, c.At, c.Reason = actor, now, reason
+		}
+		d = Decision{At: now, Actor: actor, Action: action, Criterion: c.Text, Reason: reason}
+		d.Event = b.ev.event(ctx, u, EventReadiness, actor, readinessData(i, *c, reason))
+		return d, nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return reply(T(rc.already)), nil
+	}
+	if err != nil {
+		return Message{}, err
+	}
+	rc.u = u
+	b.ev.written(u, d.Event)
+	b.out.refreshRoot(u.ID)
+	b.out.notify(ctx, u.ID, b.dir.ReadinessNotice(u, rc.i, d), inv.invoker())
+	return readinessReply(u, rc.i, state), nil
+}
+
+// readinessData is the data of an upgrade.readiness event.
+func readinessData(i int, c Criterion, reason string) map[string]any {
+	return map[string]any{"criterion": c.Text, "number": i + 1, "state": c.State, "reason": reason}
+}
+
+// alreadyText says that a criterion is in the state asked for already.
+func (b *Bot) alreadyText(u *Upgrade, i int) string {
+	c := u.Readiness[i]
+	head := fmt.Sprintf("%d. %s of %s", i+1, quoted(c.Text), u.Key())
+	switch c.State {
+	case CriterionMet:
+		by := "by recording the rollback plan"
+		if !c.Auto {
+			by = "by @" + b.dir.Principal(c.By).Name
+		}
+		return head + " is already met (" + by + ", " + FormatTime(c.At, nil) + "); nothing changed."
+	case CriterionWaived:
+		return head + " is already waived (by @" + b.dir.Principal(c.By).Name + ": " + c.Reason + "); nothing changed."
+	}
+	return head + " is already open; nothing changed."
+}
+
+// readyCountText is "2/3 ready".
+func readyCountText(u *Upgrade) string {
+	return fmt.Sprintf("%d/%d ready", u.ReadyCount(), len(u.Readiness))
+}
+
+// readinessReply answers the invoker of ready, waive or unready.
+func readinessReply(u *Upgrade, i int, state string) Message {
+	c := u.Readiness[i]
+	what := map[string]string{CriterionMet: "Marked", CriterionWaived: "Waived", CriterionOpen: "Reopened"}[state]
+	icon := map[string]string{CriterionMet: "✅", CriterionWaived: "➖", CriterionOpen: "☐"}[state]
+	t := T(fmt.Sprintf("%s %s %d. %s", icon, what, i+1, quoted(c.Text)))
+	if state == CriterionMet {
+		t = t.Add(" met")
+	}
+	t = t.Add(" of ").Bold(u.Title()).Add(" (" + readyCountText(u) + ").")
+	m := reply(t)
+	m.UpgradeID = u.Key()
+	return m
+}
+
+// ReadinessNotice tells the thread of u that criterion i changed by dec:
+// "@alice marked 'canary green' met (2/3 ready)".
+func (d *Directory) ReadinessNotice(u *Upgrade, i int, dec Decision) Message {
+	m := thread(u, KindReadiness)
+	c := u.Readiness[i]
+	by := d.Principal(dec.Actor)
+	var line Text
+	switch dec.Action {
+	case ActionReadinessMet:
+		line = T("✅ ").Mention(by).Add(" marked " + quoted(c.Text) + " met")
+	case ActionReadinessWaived:
+		line = T("➖ ").Mention(by).Add(" waived " + quoted(c.Text) + ": " + dec.Reason)
+	default:
+		line = T("☐ ").Mention(by).Add(" reopened " + quoted(c.Text) + ": " + dec.Reason)
+	}
+	m.Lines = append(m.Lines, line.Add(" ("+readyCountText(u)+")."))
+	return m
+}
+
+// checklistText is the checklist as one multi-line value: a line per
+// criterion, "☐ 1. backups verified", "✅ 2. canary green — @alice, <time>",
+// "➖ 3. rollback plan reviewed — waived by @bob: <reason>".
+func (d *Directory) checklistText(u *Upgrade) Text {
+	t := Text{}
+	for i, c := range u.Readiness {
+		if i > 0 {
+			t = t.Add("\n")
+		}
+		head := fmt.Sprintf("%d. %s", i+1, c.Text)
+		switch c.State {
+		case CriterionMet:
+			t = t.Add("✅ " + head + " — ")
+			if c.Auto {
+				t = t.Add("rollback plan recorded by ")
+			}
+			t = t.Mention(d.Principal(c.By)).Add(", ").Time(c.At)
+		case CriterionWaived:
+			t = t.Add("➖ " + head + " — waived by ").Mention(d.Principal(c.By)).Add(": " + c.Reason)
+		default:
+			t = t.Add("☐ " + head)
+		}
+	}
+	return t
+}
+
+// readinessFields are the root message's and show's readiness facts: the
+// checklist, the rollback plan, a start taken anyway, the debrief.
+func (d *Directory) readinessFields(u *Upgrade, full bool) []Field {
+	var fs []Field
+	if len(u.Readiness) > 0 {
+		fs = append(fs, Field{"Readiness", d.checklistText(u)})
+	}
+	if u.Plan != nil {
+		fs = append(fs, Field{"Rollback plan", d.recordText(u.Plan, full)})
+	} else if u.State.Active() && len(u.Readiness) > 0 { // teams that keep a checklist are asked for one
+		fs = append(fs, Field{"Rollback plan", T("none on record; add one with ").Command(hint("plan", Arg{Name: "id", Value: u.Key()}, Arg{Name: "plan", Placeholder: "<url or text...>"}))})
+	}
+	if a := u.StartedAnyway; a != nil {
+		fs = append(fs, Field{"Started anyway", T(fmt.Sprintf("with %d open: %s — %s", len(a.Open), strings.Join(quoteAll(a.Open), ", "), a.Reason))})
+	}
+	if u.Debrief != nil {
+		fs = append(fs, Field{"Debrief", d.recordText(u.Debrief, full)})
+	}
+	return fs
+}
+
+// recordTextShort is how long a record the root message shows in full.
+const recordTextShort = 300
+
+// recordText is a record with who and when: "<text> — @alice, <time>".
+func (d *Directory) recordText(r *Record, full bool) Text {
+	text := r.Text
+	if !full && len([]rune(text)) > recordTextShort {
+		text = string([]rune(text)[:recordTextShort]) + "…"
+	}
+	return T(text + " — ").Mention(d.Principal(r.By)).Add(", ").Time(r.At)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = quoted(s)
+	}
+	return out
+}
+
+// readyButtons are the buttons of the open criteria of u, while it may
+// still change.
+func readyButtons(u *Upgrade) []ReadyButton {
+	if !u.State.Active() {
+		return nil
+	}
+	var out []ReadyButton
+	for i, c := range u.Readiness {
+		if c.State == CriterionOpen {
+			out = append(out, ReadyButton{UpgradeID: u.Key(), Criterion: i + 1, Text: c.Text})
+		}
+	}
+	return out
+}
+
+// notReady refuses the start of u while criteria are open, naming each
+// and the command that starts it anyway.
+func notReady(u *Upgrade, open []string) error {
+	t := T(fmt.Sprintf("%s is not ready: %d readiness criteria are open:", u.Key(), len(open)))
+	for _, c := range openNumbered(u) {
+		t = t.Add("\n☐ " + c)
+	}
+	t = t.Add("\nMark them met (").Command(hint("ready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Placeholder: "<criterion...>"})).
+		Add("), waive them (").Command(hint("waive", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion"}, Arg{Name: "reason", Placeholder: "<reason...>"})).
+		Add("), or take responsibility and start anyway: ").Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Value: "anyway"}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add(".")
+	return refusal(EINVALID, t)
+}
+
+// openNumbered are the open criteria of u as "2. canary green".
+func openNumbered(u *Upgrade) []string {
+	var out []string
+	for i, c := range u.Readiness {
+		if c.State == CriterionOpen {
+			out = append(out, fmt.Sprintf("%d. %s", i+1, c.Text))
+		}
+	}
+	return out
+}
+
+// startReadiness applies the readiness rule of start to u: with criteria
+// open, only a start anyway (with its reason) goes ahead, and is recorded.
+func startReadiness(u *Upgrade, e edit, d *Decision) error {
+	open := u.OpenCriteria()
+	if len(open) == 0 {
+		return nil
+	}
+	if e.notReady == "" {
+		return notReady(u, open)
+	}
+	u.StartedAnyway = &Anyway{Open: open, Reason: e.notReady}
+	d.Open, d.Reason = open, e.notReady
+	return nil
+}
+
+// recordPlan records the rollback plan of upgrade id; an open criterion
+// that mentions the rollback plan is met by it, in the same save.
+func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (Message, error) {
+	actor := b.dir.KeyOf(inv.Actor.ID)
+	var (
+		d    Decision
+		auto []int
+	)
+	u, err := change(ctx, b.store, b.now, c.ID, func(u *Upgrade) (Decision, error) {
+		if err := b.authorize(inv, u.Service, "record the rollback plan of", u.Key()); err != nil {
+			return Decision{}, err
+		}
+		if u.State == Cancelled {
+			return Decision{}, Errorf(EINVALID, "%s is cancelled; it needs no rollback plan.", u.Key())
+		}
+		now := b.now().UTC()
+		replaced := u.Plan != nil
+		u.Plan = &Record{Text: c.Text, By: actor, At: now}
+		auto = nil
+		var met []string
+		if u.State.Active() {
+			for i := range u.Readiness {
+				if cr := &u.Readiness[i]; cr.State == CriterionOpen && mentionsPlan(cr.Text) {
+					*cr = Criterion{Text: cr.Text, State: CriterionMet, By: actor, At: now, Auto: true}
+					auto = append(auto, i)
+					met = append(met, cr.Text)
+				}
+			}
+		}
+		d = Decision{At: now, Actor: actor, Action: ActionPlanRecorded, Detail: c.Text}
+		if len(met) > 0 {
+			d.Criterion = strings.Join(met, ", ")
+		}
+		data := map[string]any{"plan": c.Text, "replaced": replaced}
+		if len(met) > 0 {
+			data["met"] = met
+		}
+		d.Event = b.ev.event(ctx, u, EventPlanRecorded, actor, data)
+		return d, nil
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	b.ev.written(u, d.Event)
+	// The criteria met by the plan have their readiness events too, named
+	// after the plan's event so that they are published once.
+	for _, i := range auto {
+		b.ev.emit(ctx, u, d.Event.ID+"-"+strconv.Itoa(i+1), EventReadiness, actor, readinessData(i, u.Readiness[i], ""))
+	}
+	b.out.refreshRoot(u.ID)
+	b.out.notify(ctx, u.ID, b.dir.PlanNotice(u, auto), inv.invoker())
+	t := T("🧭 Recorded the rollback plan of ").Bold(u.Title())
+	for _, i := range auto {
+		t = t.Add(fmt.Sprintf("; %d. %s is met by it", i+1, quoted(u.Readiness[i].Text)))
+	}
+	if len(u.Readiness) > 0 {
+		t = t.Add(" (" + readyCountText(u) + ")")
+	}
+	m := reply(t.Add("."))
+	m.UpgradeID = u.Key()
+	return m, nil
+}
+
+// PlanNotice tells the thread the rollback plan of u was recorded, and
+// which criteria it met.
+func (d *Directory) PlanNotice(u *Upgrade, auto []int) Message {
+	m := thread(u, KindPlanRecorded)
+	m.Lines = append(m.Lines, T("🧭 ").Mention(d.Principal(u.Plan.By)).Add(" recorded the rollback plan: "+u.Plan.Text))
+	for _, i := range auto {
+		m.Lines = append(m.Lines, T("✅ "+quoted(u.Readiness[i].Text)+" is met by it ("+readyCountText(u)+")."))
+	}
+	return m
+}
+
+// recordDebrief records the debrief of a finished upgrade; a later one
+// replaces it.
+func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debrief) (Message, error) {
+	actor := b.dir.KeyOf(inv.Actor.ID)
+	var (
+		d        Decision
+		replaced bool
+	)
+	u, err := change(ctx, b.store, b.now, c.ID, func(u *Upgrade) (Decision, error) {
+		if err := b.authorize(inv, u.Service, "record the debrief of", u.Key()); err != nil {
+			return Decision{}, err
+		}
+		if u.State != Completed && u.State != RolledBack {
+			return Decision{}, Errorf(EINVALID, "%s is %s; a debrief is recorded once it is completed or rolled back.", u.Key(), u.State.Words())
+		}
+		now := b.now().UTC()
+		d = Decision{At: now, Actor: actor, Action: ActionDebriefRecorded, Detail: c.Text}
+		if replaced = u.Debrief != nil; replaced {
+			d.Reason = "replaces the debrief by @" + b.dir.Principal(u.Debrief.By).Name + " of " + FormatTime(u.Debrief.At, nil)
+		}
+		u.Debrief = &Record{Text: c.Text, By: actor, At: now}
+		d.Event = b.ev.event(ctx, u, EventDebriefRecorded, actor, map[string]any{"debrief": c.Text, "replaced": replaced})
+		return d, nil
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	b.ev.written(u, d.Event)
+	b.out.refreshRoot(u.ID)
+	b.out.notify(ctx, u.ID, b.dir.DebriefNotice(u, replaced), inv.invoker())
+	what := "Recorded the debrief of "
+	if replaced {
+		what = "Replaced the debrief of "
+	}
+	m := reply(T("📝 " + what).Bold(u.Title()).Add(". Thank you."))
+	m.UpgradeID = u.Key()
+	return m, nil
+}
+
+// DebriefPrompt asks the owners of u, once it completed or was rolled
+// back, what happened and what to change.
+func (d *Directory) DebriefPrompt(u *Upgrade) Message {
+	m := thread(u, KindDebriefPrompt)
+	how := "completed"
+	if u.State == RolledBack {
+		how = "rolled back"
+	}
+	owners := d.Principals(u.Owners)
+	line := T("📝 ").Bold(u.Title()).Add(" is " + how + ". ")
+	if len(owners) > 0 {
+		line = line.Mentions(owners).Add(", please")
+	} else {
+		line = line.Add("Please")
+	}
+	m.Lines = append(m.Lines, line.Add(" write a short debrief: what happened, and what to change next time."),
+		T("Press Write debrief, or type ").Command(hint("debrief", Arg{Name: "id", Value: u.Key()}, Arg{Name: "text", Placeholder: "<text...>"})).Add("."))
+	m.Debrief = &DebriefButton{UpgradeID: u.Key()}
+	return m
+}
+
+// DebriefNotice tells the thread the debrief of u was recorded.
+func (d *Directory) DebriefNotice(u *Upgrade, replaced bool) Message {
+	m := thread(u, KindDebriefRecorded)
+	what := " recorded the debrief: "
+	if replaced {
+		what = " replaced the debrief: "
+	}
+	m.Lines = append(m.Lines, T("📝 ").Mention(d.Principal(u.Debrief.By)).Add(what+u.Debrief.Text))
+	return m
+}
