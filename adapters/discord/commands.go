@@ -46,6 +46,10 @@ const (
 	optTo     = "to"
 	optSvcs   = "services"
 	optRegs   = "regions"
+	// readiness (readiness.go)
+	optCriterion = "criterion"
+	optPlan      = "plan"
+	optText      = "text"
 )
 
 func str(name, desc string, required bool) *discordgo.ApplicationCommandOption {
@@ -97,7 +101,7 @@ func Definition() *discordgo.ApplicationCommand {
 			sub("list", "upcoming and running windows",
 				serviceOption(false), &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: optAll, Description: "also finished windows of the last 30 days"}),
 			sub("show", "one upgrade: window, state, release, acks, threads", idOption()),
-			sub("start", "open the window", idOption()),
+			sub("start", "open the window", idOption(), startAnywayOption()),
 			sub("complete", "close the window successfully", idOption(), str(optNote, "a note", false)),
 			sub("rollback", "raise a rollback alert", idOption(), str(optReason, "why (required)", true)),
 			sub("cancel", "withdraw a scheduled upgrade", idOption(), str(optReason, "why", false), scopeOption()),
@@ -108,6 +112,11 @@ func Definition() *discordgo.ApplicationCommand {
 			sub("pending", "who has not acknowledged", idOption()),
 			sub("link", "link a GitHub release", idOption(), str(optRepo, "owner/repo, e.g. acme/payments", true), str(optTag, "the tag (default: the version)", false)),
 			sub("log", "the decision log: every change, who, when, why", idOption()),
+			sub("ready", "mark a readiness criterion met", idOption(), criterionOption()),
+			sub("waive", "waive a readiness criterion, saying why", idOption(), criterionOption(), str(optReason, "why it is waived (required)", true)),
+			sub("unready", "open a readiness criterion again, saying why", idOption(), criterionOption(), str(optReason, "why it is open again (required)", true)),
+			sub("plan", "record the rollback plan", idOption(), str(optPlan, "a runbook link or the steps", true)),
+			sub("debrief", "record the debrief after the window", idOption(), str(optText, "what happened, what to change", true)),
 			sub("stats", "outcomes, rollback rate, time-to-ack over 30 and 90 days", serviceOption(false)),
 			sub("slots", "the next free standard windows of a service", serviceOption(true), countOption()),
 			sub("freeze", "change freezes: add and remove (admins), list", freezeOptions()...),
@@ -264,7 +273,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	case "show":
 		return commands.Show{ID: n}, nil
 	case "start":
-		return commands.Start{ID: n}, nil
+		return commands.Start{ID: n, Anyway: o.text(optAnyway)}, nil
+	case "ready", "waive", "unready", "plan", "debrief":
+		return buildReadiness(name, n, o, fail)
 	case "complete":
 		return commands.Complete{ID: n, Note: o.text(optNote)}, nil
 	case "rollback":
@@ -335,15 +346,14 @@ func shortDuration(d time.Duration) string {
 
 // autocomplete suggests values for the option being typed: configured
 // services for service, active upgrades (newest first, with their service
-// and window) for id.
+// and window) for id, the upgrade's readiness criteria for criterion.
 func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction, actor bot.Actor) []*discordgo.ApplicationCommandOptionChoice {
 	data := i.ApplicationCommandData()
 	var focused *discordgo.ApplicationCommandInteractionDataOption
-	for _, o := range data.Options {
-		for _, x := range o.Options {
-			if x.Focused {
-				focused = x
-			}
+	sub, opts := subcommand(data)
+	for _, x := range opts {
+		if x.Focused {
+			focused = x
 		}
 	}
 	if focused == nil {
@@ -359,6 +369,10 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction, ac
 				choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: truncate(s, maxChoiceName), Value: s})
 			}
 		}
+	case optCriterion:
+		ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		defer cancel()
+		return a.criterionChoices(ctx, sub, opts.text(optID), typed)
 	case optID:
 		ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 		defer cancel()

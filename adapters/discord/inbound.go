@@ -21,8 +21,8 @@ import (
 // http mode, the interaction callback endpoint in gateway mode.
 type responder func(ctx context.Context, r *discordgo.InteractionResponse) error
 
-// interaction handles one interaction: a command, a press, an
-// autocomplete, or Discord's PING.
+// interaction handles one interaction: a command, a press, a submitted
+// form, an autocomplete, or Discord's PING.
 func (a *Adapter) interaction(ctx context.Context, i *discordgo.Interaction, respond responder) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -40,6 +40,8 @@ func (a *Adapter) interaction(ctx context.Context, i *discordgo.Interaction, res
 		a.command(ctx, i, respond)
 	case discordgo.InteractionMessageComponent:
 		a.press(ctx, i, respond)
+	case discordgo.InteractionModalSubmit:
+		a.submit(ctx, i, respond)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		actor, _ := actorOf(i)
 		choices := a.autocomplete(ctx, i, actor)
@@ -59,6 +61,9 @@ func hasData(i *discordgo.Interaction) bool {
 		return ok && d.Name != ""
 	case discordgo.InteractionMessageComponent:
 		d, ok := i.Data.(discordgo.MessageComponentInteractionData)
+		return ok && d.CustomID != ""
+	case discordgo.InteractionModalSubmit:
+		d, ok := i.Data.(discordgo.ModalSubmitInteractionData)
 		return ok && d.CustomID != ""
 	}
 	return i.Data != nil
@@ -171,9 +176,14 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	a.within(ctx, i, respond, func(ctx context.Context) bot.Message { return a.core.Do(ctx, inv, cmd) })
 }
 
-// press records a press of the Acknowledge button.
+// press records a press of the Acknowledge button, or runs what a
+// readiness button stands for (readiness.go).
 func (a *Adapter) press(ctx context.Context, i *discordgo.Interaction, respond responder) {
-	btn, ok := parseAckID(i.MessageComponentData().CustomID)
+	customID := i.MessageComponentData().CustomID
+	if a.pressReadiness(ctx, i, customID, respond) {
+		return
+	}
+	btn, ok := parseAckID(customID)
 	if !ok {
 		a.respond(ctx, i, respond, a.private(notOurs("This button is not one of upgradebot's.")))
 		return

@@ -326,7 +326,8 @@ func allowed(ps []piece, call bool) *discordgo.MessageAllowedMentions {
 // (help, a long list), as an embed's description holds twice as much.
 // Every other message is plain content, where mentions can notify: its
 // title in bold, then its lines. A notice that asks for an acknowledgment
-// carries the Acknowledge button.
+// carries the Acknowledge button; the root message a Mark-met button per
+// open readiness criterion, the debrief prompt Write debrief (readiness.go).
 func (st style) render(m bot.Message) payload {
 	var p payload
 	if m.Kind == bot.KindRoot || len(m.Fields) > 0 || m.Kind.Private() && st.tooLong(m) {
@@ -344,9 +345,7 @@ func (st style) render(m bot.Message) payload {
 		}
 		p.AllowedMentions = allowed(used, pings(m.Kind))
 	}
-	if m.Ack != nil {
-		p.Components = []discordgo.MessageComponent{ackRow(*m.Ack)}
-	}
+	p.Components = components(m)
 	return p
 }
 

@@ -150,6 +150,22 @@ type Reply struct {
 	AllowedMentions *discordgo.MessageAllowedMentions
 	Choices         []*discordgo.ApplicationCommandOptionChoice
 	Edits           int
+	// CustomID and Title are a modal's (Type InteractionResponseModal);
+	// its Components are the rows of text inputs.
+	CustomID, Title string
+}
+
+// Inputs lists the text inputs of a modal reply.
+func (r Reply) Inputs() []discordgo.TextInput {
+	var rows []struct {
+		Components []discordgo.TextInput `json:"components"`
+	}
+	_ = json.Unmarshal(r.Components, &rows)
+	var out []discordgo.TextInput
+	for _, row := range rows {
+		out = append(out, row.Components...)
+	}
+	return out
 }
 
 // Text is what the reply shows (see Message.Text).
@@ -164,6 +180,7 @@ func (r Reply) Buttons() []Button { return buttons(r.Components) }
 // Exchange is one interaction and what the bot answered to it.
 type Exchange struct {
 	ID, Token string
+	Type      discordgo.InteractionType
 	Initial   *Reply // the first answer (callback or HTTP response)
 	Original  *Reply // the original response's message after edits; nil while none
 	Followups []Reply
@@ -407,7 +424,7 @@ func (s *Server) snowflake() string {
 func (s *Server) Expect(i *discordgo.Interaction) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.exchanges[i.Token] = &Exchange{ID: i.ID, Token: i.Token}
+	s.exchanges[i.Token] = &Exchange{ID: i.ID, Token: i.Token, Type: i.Type}
 }
 
 // Answered records the HTTP response the bot gave an interaction in http
@@ -428,7 +445,9 @@ type response struct {
 	Type discordgo.InteractionResponseType `json:"type"`
 	Data *struct {
 		sent
-		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+		Choices  []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+		CustomID string                                      `json:"custom_id"`
+		Title    string                                      `json:"title"`
 	} `json:"data"`
 }
 
@@ -442,6 +461,14 @@ func (s *Server) answer(token string, r response) error {
 		return apiError{http.StatusBadRequest, 40060, "Interaction has already been acknowledged."}
 	}
 	rep := Reply{Type: r.Type}
+	if r.Type == discordgo.InteractionResponseModal {
+		if err := checkModal(e.Type, r); err != nil {
+			return err
+		}
+		rep.CustomID, rep.Title, rep.Components = r.Data.CustomID, r.Data.Title, r.Data.Components
+		e.Initial = &rep
+		return nil
+	}
 	if r.Data != nil {
 		if err := r.Data.check(r.Type == discordgo.InteractionResponseChannelMessageWithSource); err != nil {
 			return err
@@ -464,6 +491,49 @@ func (s *Server) answer(token string, r response) error {
 		e.Original = &orig
 	case discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		e.Original = &Reply{Type: r.Type, Flags: rep.Flags}
+	}
+	return nil
+}
+
+// checkModal enforces Discord's rules on a modal: only a command or a
+// component interaction may be answered with one; a custom_id of 1 to 100
+// characters, a title of 1 to 45, 1 to 5 action rows of one text input
+// each, with a custom_id, a label of 1 to 45 characters and a style.
+func checkModal(typ discordgo.InteractionType, r response) error {
+	bad := func(why string) error {
+		return apiError{http.StatusBadRequest, 50035, "Invalid Form Body (" + why + ")"}
+	}
+	if typ != discordgo.InteractionApplicationCommand && typ != discordgo.InteractionMessageComponent {
+		return bad("type: a modal answers only a command or a component")
+	}
+	if r.Data == nil {
+		return bad("data: a modal needs its data")
+	}
+	n := utf8.RuneCountInString
+	if n(r.Data.CustomID) < 1 || n(r.Data.CustomID) > 100 || n(r.Data.Title) < 1 || n(r.Data.Title) > 45 {
+		return bad("modal custom_id (1 to 100) or title (1 to 45 characters)")
+	}
+	var rows []struct {
+		Type       discordgo.ComponentType `json:"type"`
+		Components []struct {
+			Type     discordgo.ComponentType  `json:"type"`
+			CustomID string                   `json:"custom_id"`
+			Label    string                   `json:"label"`
+			Style    discordgo.TextInputStyle `json:"style"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(r.Data.Components, &rows); err != nil || len(rows) < 1 || len(rows) > 5 {
+		return bad("modal components: 1 to 5 action rows")
+	}
+	for _, row := range rows {
+		if row.Type != discordgo.ActionsRowComponent || len(row.Components) != 1 {
+			return bad("modal components: an action row holds one text input")
+		}
+		c := row.Components[0]
+		if c.Type != discordgo.TextInputComponent || c.CustomID == "" || n(c.Label) < 1 || n(c.Label) > 45 ||
+			(c.Style != discordgo.TextInputShort && c.Style != discordgo.TextInputParagraph) {
+			return bad("modal text input: custom_id, label (1 to 45 characters) and style")
+		}
 	}
 	return nil
 }

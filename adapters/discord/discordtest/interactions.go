@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -84,6 +86,33 @@ func (s *Server) Press(m Member, msg Message, customID string) *discordgo.Intera
 		discordgo.MessageComponentInteractionData{CustomID: customID, ComponentType: discordgo.ButtonComponent})
 	i.Message = &discordgo.Message{ID: msg.ID, ChannelID: msg.ChannelID, Content: msg.Content, Embeds: msg.Embeds}
 	return i
+}
+
+// Submit sends the modal customID as m filled it in: values by the custom_id
+// of each text input.
+func (s *Server) Submit(m Member, channel, customID string, values map[string]string) *discordgo.Interaction {
+	var rows []discordgo.MessageComponent
+	for _, id := range slices.Sorted(maps.Keys(values)) {
+		rows = append(rows, &discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			&discordgo.TextInput{CustomID: id, Value: values[id]},
+		}})
+	}
+	return s.newInteraction(discordgo.InteractionModalSubmit, m, channel,
+		ModalSubmit{discordgo.ModalSubmitInteractionData{CustomID: customID, Components: rows}})
+}
+
+// ModalSubmit is discordgo's ModalSubmitInteractionData encoded as Discord
+// sends it: discordgo decodes its components but does not encode them.
+type ModalSubmit struct {
+	discordgo.ModalSubmitInteractionData
+}
+
+// MarshalJSON encodes the custom_id and the components.
+func (d ModalSubmit) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		CustomID   string                       `json:"custom_id"`
+		Components []discordgo.MessageComponent `json:"components"`
+	}{d.CustomID, d.Components})
 }
 
 // Ping is Discord's PING, sent to check the endpoint.
