@@ -53,7 +53,7 @@ func startAnywayOption() *discordgo.ApplicationCommandOption {
 func buildReadiness(name string, id int, o options, fail func(string, ...any) error) (commands.Command, error) {
 	criterion := o.text(optCriterion)
 	if criterion == "" && (name == "ready" || name == "waive" || name == "unready") {
-		return nil, fail("missing <criterion>: its number in the list, its exact text or a unique prefix")
+		return nil, fail("missing <criterion>: its number in the checklist, its text or the start of it")
 	}
 	switch name {
 	case "ready":
@@ -62,9 +62,9 @@ func buildReadiness(name string, id int, o options, fail func(string, ...any) er
 		reason := o.text(optReason)
 		if reason == "" {
 			if name == "waive" {
-				return nil, fail("missing <reason...>: a waived criterion must say why")
+				return nil, fail("missing <reason...>: say why it does not apply this time")
 			}
-			return nil, fail("missing <reason...>: say why the criterion is open again")
+			return nil, fail("missing <reason...>: say why it is no longer met")
 		}
 		if name == "waive" {
 			return commands.Waive{ID: id, Criterion: criterion, Reason: reason}, nil
@@ -73,13 +73,13 @@ func buildReadiness(name string, id int, o options, fail func(string, ...any) er
 	case "plan":
 		text := o.text(optPlan)
 		if text == "" {
-			return nil, fail("missing <url or text>: the rollback plan, a runbook link or the steps")
+			return nil, fail("missing <url or text...>: a runbook link or the steps of the way back")
 		}
 		return commands.Plan{ID: id, Text: text}, nil
 	default: // debrief
 		text := o.text(optText)
 		if text == "" {
-			return nil, fail("missing <text...>: what happened, what to change")
+			return nil, fail("missing <text...>: what happened, and what to change next time")
 		}
 		return commands.Debrief{ID: id, Text: text}, nil
 	}

@@ -145,10 +145,10 @@ func TestReadinessOptionsBuildTheCommands(t *testing.T) {
 	}{
 		{"ready", opts("id", "7"), "missing <criterion>"},
 		{"ready", opts("criterion", "1"), "missing <id>"},
-		{"waive", opts("id", "7", "criterion", "1"), "missing <reason...>: a waived criterion must say why"},
+		{"waive", opts("id", "7", "criterion", "1"), "missing <reason...>: say why it does not apply this time"},
 		{"waive", opts("id", "7", "reason", "x"), "missing <criterion>"},
 		{"unready", opts("id", "7", "criterion", "1", "reason", "  "), "missing <reason...>"},
-		{"plan", opts("id", "7"), "missing <url or text>"},
+		{"plan", opts("id", "7"), "missing <url or text...>"},
 		{"debrief", opts("id", "7"), "missing <text...>"},
 		{"debrief", opts("id", "UPG-x", "text", "t"), "UPG-x"},
 	}
