@@ -192,7 +192,9 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 		}
 		w.Entries = append(w.Entries, e)
 	}
+	b.acks.writing(id)
 	res, err := b.store.Ack(ctx, id, w)
+	b.acks.done(id, recordedAcks(w, res, err)...)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Message{}, refusal(ENOTFOUND, T("Unknown upgrade "+u.Key()+". Try ").Command(hint("list")).Add("."))
@@ -231,6 +233,20 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 	b.out.refreshRoot(id)
 	b.ev.relay(id)
 	return ackThanks(u, scope), nil
+}
+
+// recordedAcks are the acknowledgments a press recorded now.
+func recordedAcks(w AckWrite, res AckResult, err error) []Ack {
+	if err != nil || res.Duplicate || res.Refused {
+		return nil
+	}
+	var out []Ack
+	for i, first := range res.First {
+		if first && i < len(w.Entries) {
+			out = append(out, w.Entries[i].Ack)
+		}
+	}
+	return out
 }
 
 // heads caches what never changes of an upgrade once it is scheduled (its

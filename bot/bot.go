@@ -123,6 +123,7 @@ func New(o Options) *Bot {
 		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL), obs: o.Observer,
 	}
 	b.out.obs = o.Observer
+	b.out.acks = b.Reader.acks
 	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, queue: b.out.out.enqueue}
 	b.ev.outbox, _ = o.Store.(EventOutbox)
 	b.freezes, _ = o.Store.(FreezeStore)

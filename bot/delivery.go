@@ -27,10 +27,11 @@ type Delivery struct {
 	notices NoticeLog // nil: command notices live in memory only
 	seq     atomic.Uint64
 	obs     Observer // counts what reached its place and what did not
+	acks    *ackCache
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
-	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}}
+	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st)}
 	d.notices, _ = st.(NoticeLog)
 	return d
 }
@@ -265,23 +266,20 @@ type rootVersion struct{ rev, acks int }
 // never older than the last change.
 func (d *Delivery) refreshRoot(id int) {
 	d.out.coalesce(id, func(ctx context.Context) {
-		version := func() (*Upgrade, []Ack, rootVersion, bool) {
-			u, err := d.store.Get(ctx, id)
-			if err != nil {
-				d.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
-				return nil, nil, rootVersion{}, false
-			}
-			acks, err := d.store.Acks(ctx, id)
-			if err != nil {
-				d.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
-				return nil, nil, rootVersion{}, false
-			}
-			return u, acks, rootVersion{rev: u.Rev, acks: len(acks)}, true
-		}
-		u, acks, shown, ok := version()
-		if !ok {
+		u, err := d.store.Get(ctx, id)
+		if err != nil {
+			d.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
 			return
 		}
+		// The acknowledgments kept since the last refresh, when they are
+		// current or this replica's presses being written explain the
+		// difference (each refreshes again once recorded).
+		acks, err := d.acks.get(ctx, id, true)
+		if err != nil {
+			d.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
+			return
+		}
+		shown := rootVersion{rev: u.Rev, acks: len(acks)}
 		root := d.dir.Root(u, acks)
 		for _, t := range u.Threads {
 			if err := d.msg.Edit(ctx, t, root); err != nil {
@@ -291,10 +289,27 @@ func (d *Delivery) refreshRoot(id int) {
 				d.obs.Notice(KindRoot, NoticeEdited)
 			}
 		}
-		if _, _, now, ok := version(); ok && now != shown {
+		if now, ok := d.version(ctx, id); ok && now != shown {
 			d.refreshRoot(id)
 		}
 	})
+}
+
+// version is the revision and the count of acknowledgments of upgrade id.
+func (d *Delivery) version(ctx context.Context, id int) (rootVersion, bool) {
+	if d.acks.versions != nil {
+		rev, n, err := d.acks.versions.Version(ctx, id)
+		return rootVersion{rev: rev, acks: n}, err == nil
+	}
+	u, err := d.store.Get(ctx, id)
+	if err != nil {
+		return rootVersion{}, false
+	}
+	acks, err := d.store.Acks(ctx, id)
+	if err != nil {
+		return rootVersion{}, false
+	}
+	return rootVersion{rev: u.Rev, acks: len(acks)}, true
 }
 
 // toPerson sends a direct message to a person, trying each of her

@@ -66,6 +66,7 @@ type Reader struct {
 	store    Store
 	dir      *Directory
 	versions Versions
+	acks     *ackCache // shared with the bot's presses and root refreshes
 
 	mu    sync.Mutex
 	views map[int]cachedView
@@ -81,7 +82,7 @@ const viewCacheSize = 256
 
 // NewReader builds the read side over a store.
 func NewReader(st Store, dir *Directory) *Reader {
-	r := &Reader{store: st, dir: dir, views: map[int]cachedView{}}
+	r := &Reader{store: st, dir: dir, views: map[int]cachedView{}, acks: newAckCache(st)}
 	r.versions, _ = st.(Versions)
 	return r
 }
@@ -112,7 +113,7 @@ func (r *Reader) View(ctx context.Context, id int) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	all, err := r.store.Acks(ctx, id)
+	all, err := r.acks.counted(ctx, id, acks, false)
 	if err != nil {
 		return View{}, fmt.Errorf("load acks of %s: %w", u.Key(), err)
 	}
