@@ -498,3 +498,20 @@ func TestEveryReadinessChangeHasItsEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestStatsCountDebriefsAndReadinessAtStart(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", "schedule payments v2 in 2h")
+	f.ok(t, "alice", "start 1 anyway hotfix")
+	f.ok(t, "alice", "complete 1")
+	f.ok(t, "alice", "debrief 1 fine")
+	f.ok(t, "dave", "schedule sandbox v1 in 2h")
+	f.ok(t, "bob", "ready 2 1")
+	f.ok(t, "bob", "start 2")
+	f.ok(t, "bob", "rollback 2 broken")
+	f.clock.Advance(3 * time.Hour)
+	got := lines(f.ok(t, "bob", "stats"))
+	if miss, ok := contains(got, "• Debriefs: 50% (1 of 2 finished)", "• Readiness at start: 1 started ready, 1 started anyway (of 2 started with a checklist)"); !ok {
+		t.Fatalf("stats lack %q:\n%s", miss, got)
+	}
+}

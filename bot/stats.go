@@ -41,6 +41,20 @@ type PeriodStats struct {
 	// pre-brief before the window opened, of all asked.
 	AckedBeforeWindow Rate
 	Overrun           Overrun
+	// Debriefs is how many finished (completed or rolled-back) upgrades
+	// have a debrief, of all finished.
+	Debriefs Rate
+	// AtStart is how the started upgrades with a readiness checklist
+	// stood when they were started.
+	AtStart StartReadiness
+}
+
+// StartReadiness counts the upgrades of a period that were started (in
+// progress, completed or rolled back) and had a readiness checklist: Ready
+// with every criterion met or waived, Anyway with some still open
+// (start <id> anyway <reason>). Ready + Anyway = Started.
+type StartReadiness struct {
+	Started, Ready, Anyway int
 }
 
 // AckTimes are how long audience members took to acknowledge each notice:
@@ -124,6 +138,20 @@ func period(service string, records []StatsRecord, now time.Time, days int) Peri
 		if u.State == RolledBack {
 			for _, at := range first[ScopeRollback] {
 				rollback = append(rollback, max(0, at.Sub(u.FinishedAt)))
+			}
+		}
+		if u.State == Completed || u.State == RolledBack {
+			p.Debriefs.Whole++
+			if u.Debrief != nil {
+				p.Debriefs.Part++
+			}
+		}
+		if !u.StartedAt.IsZero() && len(u.Readiness) > 0 {
+			p.AtStart.Started++
+			if u.StartedAnyway != nil {
+				p.AtStart.Anyway++
+			} else {
+				p.AtStart.Ready++
 			}
 		}
 		if u.State == Cancelled { // its window never ran: nobody owed it anything
@@ -298,7 +326,9 @@ func statsReply(st Stats) Message {
 			T("• Time to acknowledge the pre-brief: "+durationsText(p.TimeToAck.Brief, "no acknowledgments yet")),
 			T("• Time to acknowledge a rollback: "+durationsText(p.TimeToAck.Rollback, rollbackNone(o))),
 			T("• Acknowledged before the window opened: "+rateText(p.AckedBeforeWindow, "asked", "nobody was asked to acknowledge")),
-			T("• Overrun: "+overrunText(p.Overrun)))
+			T("• Overrun: "+overrunText(p.Overrun)),
+			T("• Debriefs: "+rateText(p.Debriefs, "finished", "no finished upgrades yet")),
+			T("• Readiness at start: "+atStartText(p.AtStart)))
 	}
 	m.Lines = append(m.Lines, T("How each figure is counted: ").Command(hint("help", Arg{Name: "subcommand", Value: "stats"})).Add("."))
 	return m
@@ -354,6 +384,15 @@ func overrunText(o Overrun) string {
 		return "no finished upgrades yet"
 	}
 	return fmt.Sprintf("median %s; %d of %d finished %s ran past the planned end", roundedDuration(o.Median), o.Overran, o.Finished, plural(o.Finished, "upgrade", "upgrades"))
+}
+
+// atStartText is "2 started ready, 1 started anyway (of 3 started with a
+// checklist)", or none.
+func atStartText(a StartReadiness) string {
+	if a.Started == 0 {
+		return "no upgrade with a readiness checklist was started"
+	}
+	return fmt.Sprintf("%d started ready, %d started anyway (of %d started with a checklist)", a.Ready, a.Anyway, a.Started)
 }
 
 // roundedDuration is a duration to the second, as people type it; none is 0s.

@@ -35,7 +35,7 @@ func statsFixture() []bot.StatsRecord {
 			StartedAt: started, FinishedAt: finished, Audience: audience}
 	}
 	var zero time.Time
-	return []bot.StatsRecord{
+	recs := []bot.StatsRecord{
 		// U1: started 30 min early, completed 10 min before the planned end.
 		// carol acknowledged after the early start but before the planned one:
 		// not before the window opened. dave is not in the audience.
@@ -69,6 +69,17 @@ func statsFixture() []bot.StatsRecord {
 		// U10: its window opened and ended, never started, nobody acknowledged.
 		{Upgrade: up(10, "checkout", bot.Scheduled, at(11, 20, 9, 0), at(11, 22, 9, 0), at(11, 22, 9, 30), zero, zero, "bob")},
 	}
+	// Readiness: U1 and U5 started ready, U2 started anyway, U10 has a
+	// checklist but never started; the others have none. U1 and U6 have a
+	// debrief.
+	list := []bot.Criterion{{Text: "backups verified", State: bot.CriterionMet}}
+	for _, i := range []int{0, 1, 4, 9} {
+		recs[i].Upgrade.Readiness = list
+	}
+	recs[1].Upgrade.StartedAnyway = &bot.Anyway{Open: []string{"backups verified"}, Reason: "urgent"}
+	recs[0].Upgrade.Debrief = &bot.Record{Text: "fine", By: "alice", At: at(11, 10, 5, 0)}
+	recs[5].Upgrade.Debrief = &bot.Record{Text: "roll back sooner", By: "alice", At: at(9, 21, 5, 0)}
+	return recs
 }
 
 func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
@@ -83,6 +94,8 @@ func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
 		acks     bot.AckTimes
 		before   bot.Rate
 		overrun  bot.Overrun
+		debriefs bot.Rate
+		atStart  bot.StartReadiness
 	}
 	for _, w := range []want{
 		// Every service, last 30 days: U1 U2 U3 U4 U5 U10.
@@ -100,7 +113,9 @@ func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
 			// U10 0/1. 6 of 9.
 			before: bot.Rate{Part: 6, Whole: 9},
 			// U1 0 (10m early), U2 0 (rolled back 30m before the end), U3 1h30m: median 0.
-			overrun: bot.Overrun{Finished: 3, Overran: 1, Median: 0}},
+			overrun: bot.Overrun{Finished: 3, Overran: 1, Median: 0},
+			// U1 of U1 U2 U3; U1 U5 ready, U2 anyway (U3 has no checklist, U10 never started).
+			debriefs: bot.Rate{Part: 1, Whole: 3}, atStart: bot.StartReadiness{Started: 3, Ready: 2, Anyway: 1}},
 		// Every service, last 90 days: also U6 and U7 (U8 ahead, U9 too old).
 		{service: "", days: 90,
 			outcomes: bot.Outcomes{Total: 8, Completed: 3, RolledBack: 2, Cancelled: 1, InProgress: 1, Scheduled: 1},
@@ -113,7 +128,9 @@ func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
 			before: bot.Rate{Part: 9, Whole: 12}, // also U6 2/2, U7 1/1
 			// U6 ended at its completion 05:00, 1h late (not at its rollback); U7 20m:
 			// 0 0 20m 1h 1h30m: median 20m.
-			overrun: bot.Overrun{Finished: 5, Overran: 3, Median: 20 * m}},
+			overrun: bot.Overrun{Finished: 5, Overran: 3, Median: 20 * m},
+			// U1 U6 of U1 U2 U3 U6 U7.
+			debriefs: bot.Rate{Part: 2, Whole: 5}, atStart: bot.StartReadiness{Started: 3, Ready: 2, Anyway: 1}},
 		// payments, last 30 days: U1 U2 U5.
 		{service: "payments", days: 30,
 			outcomes: bot.Outcomes{Total: 3, Completed: 1, RolledBack: 1, InProgress: 1},
@@ -121,8 +138,9 @@ func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
 			// 5m 30m 1h 2h 24h 207h45m: median (1h+2h)/2; p90 rank ⌈5.4⌉ = 6.
 			acks: bot.AckTimes{Brief: bot.Durations{Count: 6, Median: 90 * m, P90: 207*h + 45*m},
 				Rollback: bot.Durations{Count: 2, Median: 35 * m, P90: h}},
-			before:  bot.Rate{Part: 5, Whole: 7}, // 2/3 + 2/2 + 1/2
-			overrun: bot.Overrun{Finished: 2, Overran: 0, Median: 0}},
+			before:   bot.Rate{Part: 5, Whole: 7}, // 2/3 + 2/2 + 1/2
+			overrun:  bot.Overrun{Finished: 2, Overran: 0, Median: 0},
+			debriefs: bot.Rate{Part: 1, Whole: 2}, atStart: bot.StartReadiness{Started: 3, Ready: 2, Anyway: 1}},
 		// payments, last 90 days: also U6.
 		{service: "payments", days: 90,
 			outcomes: bot.Outcomes{Total: 4, Completed: 1, RolledBack: 2, InProgress: 1},
@@ -130,8 +148,9 @@ func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
 			// 5m 30m 1h 2h 2h 24h 207h45m 216h: median (2h+2h)/2; p90 rank ⌈7.2⌉ = 8: 216h.
 			acks: bot.AckTimes{Brief: bot.Durations{Count: 8, Median: 2 * h, P90: 216 * h},
 				Rollback: bot.Durations{Count: 3, Median: 20 * m, P90: h}},
-			before:  bot.Rate{Part: 7, Whole: 9},
-			overrun: bot.Overrun{Finished: 3, Overran: 1, Median: 0}}, // 0 0 1h
+			before:   bot.Rate{Part: 7, Whole: 9},
+			overrun:  bot.Overrun{Finished: 3, Overran: 1, Median: 0}, // 0 0 1h
+			debriefs: bot.Rate{Part: 2, Whole: 3}, atStart: bot.StartReadiness{Started: 3, Ready: 2, Anyway: 1}},
 		// checkout: only U10, which nobody acknowledged and nobody started.
 		{service: "checkout", days: 30,
 			outcomes: bot.Outcomes{Total: 1, Scheduled: 1},
@@ -152,7 +171,8 @@ func TestComputeStatsAgainstAHandComputedFixture(t *testing.T) {
 		if w.days == 90 {
 			got, from = st.Periods[1], from90
 		}
-		expect := bot.PeriodStats{Days: w.days, From: from, To: now, Outcomes: w.outcomes, TimeToAck: w.acks, AckedBeforeWindow: w.before, Overrun: w.overrun}
+		expect := bot.PeriodStats{Days: w.days, From: from, To: now, Outcomes: w.outcomes, TimeToAck: w.acks, AckedBeforeWindow: w.before, Overrun: w.overrun,
+			Debriefs: w.debriefs, AtStart: w.atStart}
 		if !reflect.DeepEqual(got, expect) {
 			t.Errorf("%q, %d days:\n got %+v\nwant %+v", w.service, w.days, got, expect)
 		}
@@ -289,21 +309,27 @@ func TestStatsThroughTheBot(t *testing.T) {
 			"• Time to acknowledge the pre-brief: median 30m, p90 1h30m (3 acknowledgments)",
 			"• Time to acknowledge a rollback: median 15m, p90 15m (1 acknowledgment)",
 			"• Acknowledged before the window opened: 67% (2 of 3 asked)",
-			"• Overrun: median 20m; 1 of 1 finished upgrade ran past the planned end")},
+			"• Overrun: median 20m; 1 of 1 finished upgrade ran past the planned end",
+			"• Debriefs: 0% (0 of 1 finished)",
+			"• Readiness at start: no upgrade with a readiness checklist was started")},
 		// payments alone: 30m 1h30m: median 1h, p90 1h30m.
 		{"carol", "stats PAYMENTS", both("Upgrade statistics of payments", "1 upgrade: 1 rolled back.",
 			"• Rollback rate: 100% (1 of 1 finished)",
 			"• Time to acknowledge the pre-brief: median 1h, p90 1h30m (2 acknowledgments)",
 			"• Time to acknowledge a rollback: median 15m, p90 15m (1 acknowledgment)",
 			"• Acknowledged before the window opened: 67% (2 of 3 asked)",
-			"• Overrun: median 20m; 1 of 1 finished upgrade ran past the planned end")},
+			"• Overrun: median 20m; 1 of 1 finished upgrade ran past the planned end",
+			"• Debriefs: 0% (0 of 1 finished)",
+			"• Readiness at start: no upgrade with a readiness checklist was started")},
 		// ledger: a cancelled upgrade is owed nothing; figures without data say so.
 		{"dave", "stats ledger", both("Upgrade statistics of ledger", "1 upgrade: 1 cancelled.",
 			"• Rollback rate: no finished upgrades yet",
 			"• Time to acknowledge the pre-brief: median 30m, p90 30m (1 acknowledgment)",
 			"• Time to acknowledge a rollback: no rollbacks",
 			"• Acknowledged before the window opened: nobody was asked to acknowledge",
-			"• Overrun: no finished upgrades yet")},
+			"• Overrun: no finished upgrades yet",
+			"• Debriefs: no finished upgrades yet",
+			"• Readiness at start: no upgrade with a readiness checklist was started")},
 		{"alice", "stats sandbox", "Upgrade statistics of sandbox\n" +
 			"Last 30 days (since 2026-10-23 15:00 UTC): no upgrade windows opened.\n" +
 			"Last 90 days (since 2026-08-24 15:00 UTC): no upgrade windows opened.\n" +

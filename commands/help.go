@@ -168,7 +168,7 @@ var table = []subcommand{
 	{
 		name:    "stats",
 		usage:   []string{"/upgrade stats [<service>]"},
-		summary: "outcomes, rollback rate, time-to-ack over 30 and 90 days",
+		summary: "outcomes, rollback rate, time-to-ack, debriefs, readiness at start over 30 and 90 days",
 		example: "/upgrade stats payments",
 		details: "The upgrades of a period are those whose planned window started in it.\n" +
 			"Rollback rate: rolled back, of completed and rolled back.\n" +
@@ -176,7 +176,9 @@ var table = []subcommand{
 			"from the rollback to each first acknowledgment of the rollback alert. Median, and p90 by nearest rank.\n" +
 			"Acknowledged before the window opened: audience members who acknowledged the pre-brief by the planned start " +
 			"(or the actual start, if earlier), of all audience members; cancelled upgrades are left out.\n" +
-			"Overrun: actual end minus planned end (extensions included), 0 when on time, over completed and rolled-back upgrades.",
+			"Overrun: actual end minus planned end (extensions included), 0 when on time, over completed and rolled-back upgrades.\n" +
+			"Debriefs: completed and rolled-back upgrades with a debrief, of all of them.\n" +
+			"Readiness at start: started upgrades with a readiness checklist, started ready (every criterion met or waived) or started anyway.",
 	},
 	{
 		name:    "slots",

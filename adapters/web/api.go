@@ -493,6 +493,16 @@ type statsPeriodJSON struct {
 		Finished      int      `json:"finished"`
 		Overran       int      `json:"overran"`
 	} `json:"overrun"`
+	Debriefs struct {
+		Rate      *float64 `json:"rate"`
+		Debriefed int      `json:"debriefed"`
+		Finished  int      `json:"finished"`
+	} `json:"debriefs"`
+	ReadinessAtStart struct {
+		Started int `json:"started"`
+		Ready   int `json:"ready"`
+		Anyway  int `json:"anyway"`
+	} `json:"readiness_at_start"`
 }
 
 type durationsJSON struct {
@@ -539,6 +549,9 @@ func statsOf(st bot.Stats) statsJSON {
 		j.AckBeforeWindow.Acknowledged, j.AckBeforeWindow.Asked = p.AckedBeforeWindow.Part, p.AckedBeforeWindow.Whole
 		j.Overrun.MedianSeconds = seconds(p.Overrun.Median, p.Overrun.Finished > 0)
 		j.Overrun.Finished, j.Overrun.Overran = p.Overrun.Finished, p.Overrun.Overran
+		j.Debriefs.Rate = fraction(p.Debriefs)
+		j.Debriefs.Debriefed, j.Debriefs.Finished = p.Debriefs.Part, p.Debriefs.Whole
+		j.ReadinessAtStart.Started, j.ReadinessAtStart.Ready, j.ReadinessAtStart.Anyway = p.AtStart.Started, p.AtStart.Ready, p.AtStart.Anyway
 		out.Periods = append(out.Periods, j)
 	}
 	return out
