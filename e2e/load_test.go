@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,9 +26,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/redis/go-redis/v9"
 	slackgo "github.com/slack-go/slack"
 
+	discordadapter "github.com/upgradebot/upgradebot/adapters/discord"
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
@@ -35,15 +39,18 @@ import (
 )
 
 // BenchmarkLoad is the project's load benchmark (docs/benchmarks.md): in one
-// process and one run it drives the bot's real Slack HTTP endpoints
-// (signature check, de-duplication, core, store, rendering) and a bare
-// handler (signature check, one Redis round trip, a JSON answer) against the
-// same real Redis, with closed-loop clients, for a read command (show) and
-// for Acknowledge presses by distinct users, and prints throughput, p50 and
-// p99 of each and the ratios. It starts its own redis-server with
-// appendfsync always (as production with AOF does the most), unless
+// process and one run it drives the bot's real HTTP endpoints (signature
+// check, de-duplication, core, store, rendering) and a bare handler
+// (signature check, one Redis round trip, a JSON answer) against the same
+// real Redis, with closed-loop clients, for a read command (show) and for
+// Acknowledge presses by distinct users, on Slack's endpoints and on
+// Discord's interactions endpoint, and prints throughput, p50 and p99 of
+// each and the ratios. It starts its own redis-server with appendfsync
+// always (as production with AOF does the most), unless
 // UPGRADEBOT_LOAD_REDIS names one. UPGRADEBOT_LOAD_CLIENTS (16) and
-// UPGRADEBOT_LOAD_SECONDS (8) size it.
+// UPGRADEBOT_LOAD_SECONDS (8) size it; UPGRADEBOT_LOAD_ONLY runs one phase
+// (show, show10k, press, discord-show, discord-press; discord for both of
+// Discord's).
 //
 //	go test -run '^$' -bench Load -benchtime 1x ./e2e/
 func BenchmarkLoad(b *testing.B) {
@@ -52,23 +59,36 @@ func BenchmarkLoad(b *testing.B) {
 		redisURL = startRedisServer(b, "--appendonly", "yes", "--appendfsync", "always")
 	}
 	clients, seconds := envInt("UPGRADEBOT_LOAD_CLIENTS", 16), envInt("UPGRADEBOT_LOAD_SECONDS", 8)
+	only := os.Getenv("UPGRADEBOT_LOAD_ONLY")
+	phase := func(name string) bool {
+		return only == "" || only == name || (only == "discord" && strings.HasPrefix(name, "discord-"))
+	}
 	for b.Loop() {
 		env := newLoadEnv(b, redisURL)
 		d := time.Duration(seconds) * time.Second
-		only := os.Getenv("UPGRADEBOT_LOAD_ONLY") // "show" or "press" to profile one
-		var bareShow, show, barePress, press loadResult
-		if only != "press" {
+		var bareShow, show, big, barePress, press, dBareShow, dShow, dBarePress, dPress loadResult
+		if phase("show") {
+			env.probe(env.commandRequest("show UPG-1"), "payments v2.4.0")
 			bareShow = env.run(clients, d, env.bareURL, env.commandRequest("show UPG-1"))
-			show = env.run(clients, d, env.srv.URL+slackadapter.PathCommands, env.commandRequest("show UPG-1"))
+			show = env.run(clients, d, env.srv.URL, env.commandRequest("show UPG-1"))
 		}
-		var big loadResult
-		if only == "" || only == "show10k" {
+		if phase("show10k") {
 			env.seedAcks(3, 10000)
-			big = env.run(clients, d, env.srv.URL+slackadapter.PathCommands, env.commandRequest("show UPG-3"))
+			big = env.run(clients, d, env.srv.URL, env.commandRequest("show UPG-3"))
 		}
-		if only != "show" && only != "show10k" {
+		if phase("press") {
 			barePress = env.run(clients, d, env.bareURL, env.pressRequest("UPG-2"))
-			press = env.run(clients, d, env.srv.URL+slackadapter.PathInteractions, env.pressRequest("UPG-2"))
+			press = env.run(clients, d, env.srv.URL, env.pressRequest("UPG-2"))
+		}
+		if phase("discord-show") {
+			env.probe(env.discordCommand("show", "UPG-1"), "payments v2.4.0")
+			dBareShow = env.run(clients, d, env.dBareURL, env.discordCommand("show", "UPG-1"))
+			dShow = env.run(clients, d, env.srv.URL, env.discordCommand("show", "UPG-1"))
+		}
+		if phase("discord-press") {
+			env.probe(env.discordPress("UPG-4"), "Thanks")
+			dBarePress = env.run(clients, d, env.dBareURL, env.discordPress("UPG-4"))
+			dPress = env.run(clients, d, env.srv.URL, env.discordPress("UPG-4"))
 		}
 		waited := time.Now()
 		env.slack.Wait()
@@ -78,23 +98,37 @@ func BenchmarkLoad(b *testing.B) {
 		}
 
 		fmt.Printf("\nload: %d closed-loop clients, %s each, redis %s\n", clients, d, redact(redisURL))
-		fmt.Printf("%-12s %10s %10s %10s %12s\n", "", "req/s", "p50", "p99", "cpu/req")
+		fmt.Printf("%-18s %10s %10s %10s %12s\n", "", "req/s", "p50", "p99", "cpu/req")
 		for _, r := range []struct {
 			name string
 			res  loadResult
-		}{{"bare read", bareShow}, {"show", show}, {"show 10k", big}, {"bare press", barePress}, {"press", press}} {
-			fmt.Printf("%-12s %10.0f %10s %10s %12s\n", r.name, r.res.rate(), r.res.pct(50), r.res.pct(99), r.res.cpuPer())
+		}{{"bare read", bareShow}, {"show", show}, {"show 10k", big}, {"bare press", barePress}, {"press", press},
+			{"discord bare read", dBareShow}, {"discord show", dShow}, {"discord bare press", dBarePress}, {"discord press", dPress}} {
+			if r.res.n > 0 {
+				fmt.Printf("%-18s %10.0f %10s %10s %12s\n", r.name, r.res.rate(), r.res.pct(50), r.res.pct(99), r.res.cpuPer())
+			}
 		}
-		fmt.Printf("show/bare %.2f  press/bare %.2f\n", show.rate()/bareShow.rate(), press.rate()/barePress.rate())
-		b.ReportMetric(show.rate()/bareShow.rate(), "show/bare")
-		b.ReportMetric(press.rate()/barePress.rate(), "press/bare")
-		b.ReportMetric(float64(show.pct(99).Microseconds())/1000, "show-p99-ms")
-		b.ReportMetric(float64(press.pct(99).Microseconds())/1000, "press-p99-ms")
-		b.ReportMetric(float64(big.pct(50).Microseconds())/1000, "show10k-p50-ms")
+		for _, r := range []struct {
+			name      string
+			bot, bare loadResult
+		}{{"show", show, bareShow}, {"press", press, barePress}, {"discord-show", dShow, dBareShow}, {"discord-press", dPress, dBarePress}} {
+			if r.bot.n > 0 && r.bare.n > 0 {
+				fmt.Printf("%s/bare %.2f  ", r.name, r.bot.rate()/r.bare.rate())
+				b.ReportMetric(r.bot.rate()/r.bare.rate(), r.name+"/bare")
+				b.ReportMetric(float64(r.bot.pct(99).Microseconds())/1000, r.name+"-p99-ms")
+			}
+		}
+		fmt.Println()
+		if big.n > 0 {
+			b.ReportMetric(float64(big.pct(50).Microseconds())/1000, "show10k-p50-ms")
+		}
 
 		// Every press answered was recorded (the decision log is capped).
 		if acks, _ := env.store.Acks(context.Background(), 2); len(acks) != press.n {
 			b.Errorf("%d presses answered, %d acks stored", press.n, len(acks))
+		}
+		if acks, _ := env.store.Acks(context.Background(), 4); dPress.n > 0 && len(acks) != dPress.n+1 { // and the probe's
+			b.Errorf("%d Discord presses answered (and one probe), %d acks stored", dPress.n, len(acks))
 		}
 	}
 }
@@ -159,6 +193,11 @@ type loadEnv struct {
 	answersURL string
 	client     *http.Client
 	seq        atomic.Int64
+	// Discord's interactions endpoint is served by srv too; dBareURL is
+	// its bare handler, priv the application's key that signs requests.
+	discord  *discordadapter.Adapter
+	dBareURL string
+	priv     ed25519.PrivateKey
 }
 
 func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
@@ -188,8 +227,19 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 		tb.Fatal(err)
 	}
 	router[slackadapter.Platform] = a
+	dapi := discordtest.New(tb)
+	pub, priv := discordtest.NewKey(tb)
+	da, err := discordadapter.New(discordadapter.Options{
+		BotToken: discordtest.Token, ApplicationID: discordtest.AppID, PublicKey: pub, GuildIDs: []string{discordtest.GuildID},
+		APIURL: dapi.APIURL(), Mode: discordadapter.ModeHTTP, Core: b, Now: time.Now, Logger: log,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	router[discordadapter.Platform] = da
 	mux := http.NewServeMux()
 	a.Routes(mux)
+	da.Routes(mux)
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
 
@@ -198,6 +248,8 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 	tb.Cleanup(func() { rdb.Close() })
 	bare := httptest.NewServer(bareHandler([]byte(slackSecret), rdb))
 	tb.Cleanup(bare.Close)
+	dBare := httptest.NewServer(discordBareHandler(priv.Public().(ed25519.PublicKey), rdb))
+	tb.Cleanup(dBare.Close)
 	// Slack's side of the answers: it takes each and keeps nothing (the
 	// fake Web API records every call, which is our cost, not the bot's).
 	answers := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -208,11 +260,13 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 	tb.Cleanup(answers.Close)
 
 	e := &loadEnv{tb: tb, api: api, store: st, bot: b, slack: a, srv: srv, bareURL: bare.URL, answersURL: answers.URL,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}}}
-	// UPG-1 is read; UPG-2 is pressed. Both have their roots posted.
+		client:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}},
+		discord: da, dBareURL: dBare.URL, priv: priv}
+	// UPG-1 is read; UPG-2 is pressed on Slack, UPG-4 on Discord; UPG-3
+	// gets 10,000 acknowledgments. All have their roots posted.
 	inv := bot.Invocation{Actor: bot.Actor{ID: "slack:U0ALICE", Name: "alice"}, Channel: "slack:C0OPS"}
 	for _, cmd := range []string{"schedule payments v2.4.0 at 2026-12-01 03:00 for 2h", "schedule payments v2.5.0 at 2026-12-02 03:00 for 2h",
-		"schedule payments v2.6.0 at 2026-12-03 03:00 for 2h"} {
+		"schedule payments v2.6.0 at 2026-12-03 03:00 for 2h", "schedule payments v2.7.0 at 2026-12-04 03:00 for 2h"} {
 		if m := b.Handle(ctx, inv, cmd); m.Kind == bot.KindError {
 			tb.Fatal(m.Plain(time.UTC))
 		}
@@ -275,15 +329,68 @@ func bareHandler(secret []byte, rdb *redis.Client) http.HandlerFunc {
 	}
 }
 
-// request builds one signed request body; n numbers it within the run.
-type request func(n int64) (path, body string)
+// discordBareHandler is the least any handler of Discord's interactions
+// must do: check the Ed25519 signature, one Redis round trip, answer with
+// JSON.
+func discordBareHandler(pub ed25519.PublicKey, rdb *redis.Client) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		ts := r.Header.Get("X-Signature-Timestamp")
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+			http.Error(w, "stale", http.StatusUnauthorized)
+			return
+		}
+		sig, err := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
+		if err != nil || !ed25519.Verify(pub, append([]byte(ts), body...), sig) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		v, err := rdb.Get(r.Context(), "ubload:bare").Result()
+		if err != nil && err != redis.Nil {
+			http.Error(w, "redis", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"type": 4, "data": map[string]any{"content": "ok " + v, "flags": 64}})
+	}
+}
+
+// request builds one request; n numbers it within the run.
+type request struct {
+	build func(n int64) (path, body string)
+	// sign sets the platform's content type and signature headers.
+	sign func(h http.Header, body string)
+}
+
+func (e *loadEnv) slackRequest(build func(n int64) (string, string)) request {
+	return request{build: build, sign: func(h http.Header, body string) {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.Set("X-Slack-Request-Timestamp", ts)
+		h.Set("X-Slack-Signature", slacktestapi.Signature(slackSecret, ts, []byte(body)))
+	}}
+}
+
+func (e *loadEnv) discordRequest(build func(n int64) (string, string)) request {
+	return request{build: build, sign: func(h http.Header, body string) {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Signature-Timestamp", ts)
+		h.Set("X-Signature-Ed25519", discordtest.Sign(e.priv, ts, []byte(body)))
+	}}
+}
 
 func (e *loadEnv) commandRequest(text string) request {
-	return func(n int64) (string, string) {
+	return e.slackRequest(func(n int64) (string, string) {
 		sc := slackgo.SlashCommand{TeamID: "T0E2E", ChannelID: "C0OPS", UserID: "U0BOB", UserName: "bob", Command: "/upgrade",
 			Text: text, ResponseURL: e.answersURL + "/load", TriggerID: fmt.Sprintf("trig-load-%d", n), APIAppID: "A0E2E"}
 		return slackadapter.PathCommands, slacktestapi.CommandForm(sc)
-	}
+	})
 }
 
 func (e *loadEnv) pressRequest(id string) request {
@@ -295,9 +402,37 @@ func (e *loadEnv) pressRequest(id string) request {
 		ChannelID: "C0PAYMENTS", MessageTS: "1700000000.000100", ActionID: slackadapter.ActionAck, Value: id + ":brief",
 		TriggerID: "trig-press-" + mark, ActionTS: mark, ResponseURL: e.answersURL + "/press"})
 	form := slacktestapi.InteractionForm(e.tb, cb)
-	return func(n int64) (string, string) {
+	return e.slackRequest(func(n int64) (string, string) {
 		return slackadapter.PathInteractions, strings.ReplaceAll(form, mark, fmt.Sprintf("%08d", n))
-	}
+	})
+}
+
+// discordMark stands for the request's number in an interaction encoded
+// once: its id, token and (for presses) user.
+const discordMark = "5550000000"
+
+// discordOnce encodes i once by discordgo, numbered per request.
+func (e *loadEnv) discordOnce(i *discordgo.Interaction) request {
+	i.ID, i.Token = discordMark, "tok-"+discordMark
+	js := string(discordtest.Marshal(e.tb, i))
+	return e.discordRequest(func(n int64) (string, string) {
+		return discordadapter.PathInteractions, strings.ReplaceAll(js, discordMark, strconv.FormatInt(6660000000+n, 10))
+	})
+}
+
+// discordCommand is /upgrade sub id=<id> typed by bob in #ops.
+func (e *loadEnv) discordCommand(sub, id string) request {
+	api := discordtest.New(e.tb)
+	return e.discordOnce(api.Command(discordtest.Member{ID: "1002", Name: "bob"}, "2099", sub, discordtest.O("id", id)))
+}
+
+// discordPress is a press of upgrade id's Acknowledge button, each by
+// another member.
+func (e *loadEnv) discordPress(id string) request {
+	api := discordtest.New(e.tb)
+	msg := discordtest.Message{ID: "3000000000000000001", ChannelID: "2002", Content: "root"}
+	return e.discordOnce(api.Press(discordtest.Member{ID: discordMark, Name: "u" + discordMark}, msg,
+		discordadapter.ActionAck+":"+id+":"+bot.ScopeBrief))
 }
 
 type loadResult struct {
@@ -331,9 +466,28 @@ func (r loadResult) pct(p int) time.Duration {
 	return r.lats[min(len(r.lats)-1, len(r.lats)*p/100)]
 }
 
-// run drives target with clients closed-loop clients for d and measures.
-func (e *loadEnv) run(clients int, d time.Duration, target string, req request) loadResult {
-	base, _, _ := strings.Cut(target, "/slack/")
+// probe sends one request of req to the bot and fails the run unless the
+// answer says want: the load measures real answers, not refusals.
+func (e *loadEnv) probe(req request, want string) {
+	path, body := req.build(e.seq.Add(1))
+	r, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+	req.sign(r.Header, body)
+	resp, err := e.client.Do(r)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), want) {
+		e.tb.Fatalf("%s: %d %s; want %q", path, resp.StatusCode, got, want)
+	}
+}
+
+// run drives base (a bare handler's, or the bot's server's URL, to which
+// each request adds its path) with clients closed-loop clients for d and
+// measures.
+func (e *loadEnv) run(clients int, d time.Duration, base string, req request) loadResult {
+	bare := base == e.bareURL || base == e.dBareURL
 	var (
 		mu   sync.Mutex
 		lats []time.Duration
@@ -346,16 +500,13 @@ func (e *loadEnv) run(clients int, d time.Duration, target string, req request) 
 			var mine []time.Duration
 			for time.Now().Before(stop) {
 				n := e.seq.Add(1)
-				path, body := req(n)
-				url := target
-				if base != target { // a bot endpoint: the request's own path
+				path, body := req.build(n)
+				url := base
+				if !bare {
 					url = base + path
 				}
-				ts := strconv.FormatInt(time.Now().Unix(), 10)
 				r, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				r.Header.Set("X-Slack-Request-Timestamp", ts)
-				r.Header.Set("X-Slack-Signature", slacktestapi.Signature(slackSecret, ts, []byte(body)))
+				req.sign(r.Header, body)
 				t0 := time.Now()
 				resp, err := e.client.Do(r)
 				if err != nil {
