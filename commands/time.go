@@ -19,18 +19,21 @@ func ParseID(s string) (int, error) {
 	case strings.HasPrefix(digits, "#"):
 		digits = digits[1:]
 	}
-	bad := &Error{Token: s, Msg: fmt.Sprintf("cannot read %q as an upgrade id; use %s", s, idForms)}
+	// The refusal is built only when needed: ParseID is on every press.
+	bad := func() error {
+		return &Error{Token: s, Msg: fmt.Sprintf("cannot read %q as an upgrade id; use %s", s, idForms)}
+	}
 	if digits == "" {
-		return 0, bad
+		return 0, bad()
 	}
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return 0, bad
+			return 0, bad()
 		}
 	}
 	n, err := strconv.Atoi(digits)
 	if err != nil || n <= 0 {
-		return 0, bad
+		return 0, bad()
 	}
 	return n, nil
 }
