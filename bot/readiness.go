@@ -331,7 +331,7 @@ func notReady(u *Upgrade, open []string) error {
 	}
 	t = t.Add("\nMark them met (").Command(hint("ready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Placeholder: "<criterion...>"})).
 		Add("), waive them (").Command(hint("waive", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion"}, Arg{Name: "reason", Placeholder: "<reason...>"})).
-		Add("), or take responsibility and start anyway: ").Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Value: "anyway"}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add(".")
+		Add("), or take responsibility and start anyway: ").Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"})).Add(".")
 	return refusal(EINVALID, t)
 }
 

@@ -375,7 +375,7 @@ func (d *Directory) WindowOpen(u *Upgrade) Message {
 		m.Alert = true
 		m.Lines = append(m.Lines, T("⚠️ NOT READY: the window for ").Bold(u.Title()).Add(" is open, but "+fmt.Sprintf("%d readiness criteria are open: %s. ", len(open), strings.Join(open, ", "))).Mentions(d.Principals(u.Owners)))
 		m.Lines = append(m.Lines, T("Mark them met or waive them, then ").Command(idHint("start", u)).Add("; or take responsibility with ").
-			Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Value: "anyway"}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+			Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"})).Add("."))
 		m.Ready = readyButtons(u)
 		return m
 	}
