@@ -152,6 +152,17 @@ func newDiscordEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *disc
 // invoker finally sees; every answer must be private.
 func (e *discordEnv) send(it *discordgo.Interaction) discordtest.Reply {
 	e.t.Helper()
+	r := e.deliver(it)
+	if !r.Ephemeral() {
+		e.t.Errorf("the answer is not private: %s", r.Text())
+	}
+	return r
+}
+
+// deliver delivers an interaction the way the mode does and returns the
+// answer the invoker finally sees, a message or a modal.
+func (e *discordEnv) deliver(it *discordgo.Interaction) discordtest.Reply {
+	e.t.Helper()
 	if e.mode == discordadapter.ModeHTTP {
 		req := discordtest.SignedRequest(e.t, e.srv.URL+discordadapter.PathInteractions, e.priv, discordtest.Marshal(e.t, it), e.clock.Now())
 		status, body := e.do(req)
@@ -164,11 +175,7 @@ func (e *discordEnv) send(it *discordgo.Interaction) discordtest.Reply {
 	} else {
 		e.gw.Interaction(e.t, it)
 	}
-	r := e.api.WaitAnswer(e.t, it.Token, 10*time.Second)
-	if !r.Ephemeral() {
-		e.t.Errorf("the answer is not private: %s", r.Text())
-	}
-	return r
+	return e.api.WaitAnswer(e.t, it.Token, 10*time.Second)
 }
 
 // command types /upgrade <sub> with options as person in channel.
