@@ -115,6 +115,9 @@ func TestDiscordReadinessStory(t *testing.T) {
 				t.Fatalf("no debrief prompt with a Write debrief button in the thread: %+v", e.api.Messages(root.ID))
 			}
 			discordContains(t, "debrief prompt", prompt.Text(), "**UPG-1 payments v2.4.0** is completed. <@1001> <@1002>, please write a short debrief")
+			if am := prompt.AllowedMentions; am == nil || strings.Join(am.Users, ",") != "1001,1002" {
+				t.Errorf("the debrief prompt calls %+v, want the owners", am)
+			}
 			btn := prompt.Buttons()[len(prompt.Buttons())-1]
 
 			// The button opens the modal; submitting it records the debrief.

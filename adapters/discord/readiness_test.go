@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -244,10 +245,23 @@ func TestReadinessButtons(t *testing.T) {
 	if utf8.RuneCountInString(second.Label) != 80 || !strings.HasSuffix(second.Label, "…") || second.CustomID != "upgrade_ready:UPG-7:3" {
 		t.Errorf("long button %q (%d characters) %s", second.Label, utf8.RuneCountInString(second.Label), second.CustomID)
 	}
-	golden(t, "root_readiness", sendJSON(t, m))
 
-	prompt := bot.Message{Kind: bot.KindCompleted, UpgradeID: "UPG-7", Title: "Debrief UPG-7 payments v2.4.0",
-		Lines: []bot.Text{bot.T("How did it go? What should the next upgrade do differently?")}, Debrief: &bot.DebriefButton{UpgradeID: "UPG-7"}}
+	// The core's own messages, as Discord gets them.
+	d := goldenDirectory()
+	u := goldenUpgrade(d)
+	u.Readiness = []bot.Criterion{
+		{Text: "backups verified", State: bot.CriterionMet, By: "alice", At: start.Add(-2 * time.Hour)},
+		{Text: "canary green", State: bot.CriterionOpen},
+		{Text: "rollback plan reviewed", State: bot.CriterionWaived, By: "bob", At: start.Add(-time.Hour), Reason: "reviewed for v2.3.9 <last week>"},
+		{Text: "load test *passed*", State: bot.CriterionOpen},
+	}
+	u.Plan = &bot.Record{Text: "https://runbooks.example/payments/rollback", By: "alice", At: start.Add(-3 * time.Hour)}
+	golden(t, "root_readiness", sendJSON(t, d.Root(u, nil)))
+	golden(t, "window_open_not_ready", sendJSON(t, d.WindowOpen(u)))
+	done := goldenUpgrade(d)
+	done.State = bot.Completed
+	prompt := d.DebriefPrompt(done)
+	golden(t, "debrief_prompt", sendJSON(t, prompt))
 	p = testStyle.render(prompt)
 	if len(p.Components) != 1 {
 		t.Fatalf("prompt components %+v", p.Components)

@@ -287,10 +287,11 @@ func withUTC(m bot.Message) []bot.Text {
 // pings reports whether a notice of this kind calls the people it
 // mentions (../shared/spec/messages.md): reminders those who have not
 // acknowledged, window open and overrun the owners, the rollback alert the
-// whole audience. Every other message names people without notifying them.
+// whole audience, the debrief prompt the owners it asks. Every other
+// message names people without notifying them.
 func pings(k bot.Kind) bool {
 	switch k {
-	case bot.KindReminder, bot.KindRollback, bot.KindWindowOpen, bot.KindOverrun:
+	case bot.KindReminder, bot.KindRollback, bot.KindWindowOpen, bot.KindOverrun, bot.KindDebriefPrompt:
 		return true
 	}
 	return false
