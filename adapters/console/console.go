@@ -200,6 +200,9 @@ type Ticker interface {
 type Core interface {
 	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
 	Press(ctx context.Context, p bot.ButtonPress) bot.Message
+	// Do runs a command given as data: what a readiness button or the
+	// debrief form runs.
+	Do(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
 	// Flush waits for the notices a command caused, so they print after it.
 	Flush()
 	Directory() *bot.Directory
@@ -307,6 +310,24 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		s.printReply(s.o.Bot.Press(ctx, bot.ButtonPress{Actor: s.actor(), Button: bot.AckButton{UpgradeID: id, Scope: strings.TrimSpace(scope)}}))
+	case ":ready":
+		// A press of Mark met: the criterion by its number, as the button sends it.
+		id, n, _ := strings.Cut(rest, " ")
+		num, err := commands.ParseID(id)
+		if n = strings.TrimSpace(n); err != nil || n == "" {
+			fmt.Fprintln(out, "usage: :ready <UPG-id> <criterion number>")
+			return false
+		}
+		s.printReply(s.o.Bot.Do(ctx, s.invocation(), commands.Ready{ID: num, Criterion: n}))
+	case ":debrief":
+		// The debrief form of Write debrief, submitted.
+		id, text, _ := strings.Cut(rest, " ")
+		num, err := commands.ParseID(id)
+		if text = strings.TrimSpace(text); err != nil || text == "" {
+			fmt.Fprintln(out, "usage: :debrief <UPG-id> <text...>")
+			return false
+		}
+		s.printReply(s.o.Bot.Do(ctx, s.invocation(), commands.Debrief{ID: num, Text: text}))
 	case ":advance":
 		s.advance(ctx, rest)
 	case ":help":
@@ -418,6 +439,8 @@ const consoleHelp = `Console commands:
   /upgrade ...              run a command as the current person (try /upgrade help)
   :as <person>              switch person, e.g. :as bob
   :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
+  :ready <UPG-id> <n>       press Mark met on readiness criterion n
+  :debrief <UPG-id> <text>  press Write debrief and submit the form with text
   :advance <duration>       move the clock forward, e.g. :advance 7d, stopping at each moment
                             something falls due on the way: every reminder, escalation and
                             alert is sent at its own time, under its "the clock is now" line

@@ -26,10 +26,19 @@ func render(header string, m bot.Message, loc *time.Location) string {
 		write(m.Title)
 	}
 	for _, f := range m.Fields {
-		write(fmt.Sprintf("%-13s %s", f.Label+":", f.Value.Plain(loc)))
+		// A value of several lines (the readiness checklist) keeps its
+		// column.
+		value := strings.ReplaceAll(f.Value.Plain(loc), "\n", "\n"+strings.Repeat(" ", 14))
+		write(fmt.Sprintf("%-13s %s", f.Label+":", value))
 	}
 	for _, l := range m.Lines {
 		write(l.Plain(loc))
+	}
+	for _, r := range m.Ready {
+		write(fmt.Sprintf("[ Mark met: %d. %s ]  (:ready %s %d)", r.Criterion, r.Text, r.UpgradeID, r.Criterion))
+	}
+	if m.Debrief != nil {
+		write("[ Write debrief ]  (:debrief " + m.Debrief.UpgradeID + " <text...>)")
 	}
 	if m.Ack != nil {
 		write("[ Acknowledge ]  (:press " + m.Ack.UpgradeID + " " + m.Ack.Scope + ")")

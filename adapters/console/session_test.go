@@ -304,3 +304,25 @@ func TestClockAdvanceToNeverGoesBack(t *testing.T) {
 		t.Fatalf("clock at %s", c.Now())
 	}
 }
+
+// :ready and :debrief are the readiness buttons of the console; without
+// what they need they say how they are typed, and change nothing.
+func TestReadinessButtonUsage(t *testing.T) {
+	var out bytes.Buffer
+	s, _, _ := newTestSession(t, nil, &out)
+	for line, want := range map[string]string{
+		":ready":              "usage: :ready <UPG-id> <criterion number>",
+		":ready UPG-1":        "usage: :ready <UPG-id> <criterion number>",
+		":ready nope 1":       "usage: :ready <UPG-id> <criterion number>",
+		":debrief UPG-1":      "usage: :debrief <UPG-id> <text...>",
+		":debrief UPG-1   ":   "usage: :debrief <UPG-id> <text...>",
+		":ready UPG-9 1":      "Unknown upgrade UPG-9.",
+		":debrief UPG-9 fine": "Unknown upgrade UPG-9.",
+	} {
+		out.Reset()
+		s.Line(context.Background(), line)
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s: %q lacks %q", line, out.String(), want)
+		}
+	}
+}
