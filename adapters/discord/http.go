@@ -121,12 +121,12 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var i discordgo.Interaction
-	if err := json.Unmarshal(body, &i); err != nil {
+	i, err := decodeInteraction(body)
+	if err != nil {
 		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
 		return
 	}
-	if i.Type == 0 || (i.Type != discordgo.InteractionPing && (i.ID == "" || !hasData(&i))) {
+	if i.Type == 0 || (i.Type != discordgo.InteractionPing && (i.ID == "" || !hasData(i))) {
 		a.refuse(w, r, http.StatusBadRequest, "payload without type, id or data")
 		return
 	}
@@ -151,7 +151,7 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	a.inflight.Add()
 	defer a.inflight.Done()
-	a.interaction(r.Context(), &i, respond)
+	a.interaction(r.Context(), i, respond)
 	mu.Lock()
 	defer mu.Unlock()
 	if !answered {
@@ -159,4 +159,83 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		answered = true
 		w.WriteHeader(http.StatusAccepted)
 	}
+}
+
+// wireInteraction is what the adapter reads of an interaction Discord
+// posts: only the fields it uses. (discordgo's Interaction decodes every
+// field, the message a button is on with all its embeds and components
+// included, and the whole payload twice: the largest cost of a press.)
+type wireInteraction struct {
+	ID        string                    `json:"id"`
+	AppID     string                    `json:"application_id"`
+	Type      discordgo.InteractionType `json:"type"`
+	Data      json.RawMessage           `json:"data"`
+	GuildID   string                    `json:"guild_id"`
+	ChannelID string                    `json:"channel_id"`
+	Member    *struct {
+		User  *wireUser `json:"user"`
+		Nick  string    `json:"nick"`
+		Roles []string  `json:"roles"`
+	} `json:"member"`
+	User    *wireUser        `json:"user"`
+	Locale  discordgo.Locale `json:"locale"`
+	Token   string           `json:"token"`
+	Version int              `json:"version"`
+}
+
+type wireUser struct {
+	ID         string `json:"id"`
+	Username   string `json:"username"`
+	GlobalName string `json:"global_name"`
+}
+
+func (u *wireUser) user() *discordgo.User {
+	if u == nil {
+		return nil
+	}
+	return &discordgo.User{ID: u.ID, Username: u.Username, GlobalName: u.GlobalName}
+}
+
+// decodeInteraction decodes what the handlers read of an interaction into
+// discordgo's type, its data typed as discordgo does (the gateway hands
+// them the same).
+func decodeInteraction(body []byte) (*discordgo.Interaction, error) {
+	var wi wireInteraction
+	if err := json.Unmarshal(body, &wi); err != nil {
+		return nil, err
+	}
+	i := &discordgo.Interaction{ID: wi.ID, AppID: wi.AppID, Type: wi.Type, GuildID: wi.GuildID, ChannelID: wi.ChannelID,
+		User: wi.User.user(), Locale: wi.Locale, Token: wi.Token, Version: wi.Version}
+	if m := wi.Member; m != nil {
+		i.Member = &discordgo.Member{GuildID: wi.GuildID, User: m.User.user(), Nick: m.Nick, Roles: m.Roles}
+	}
+	data := []byte(wi.Data)
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	switch wi.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
+		var d discordgo.ApplicationCommandInteractionData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, err
+		}
+		i.Data = d
+	case discordgo.InteractionMessageComponent:
+		var d struct {
+			CustomID      string                  `json:"custom_id"`
+			ComponentType discordgo.ComponentType `json:"component_type"`
+			Values        []string                `json:"values"`
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, err
+		}
+		i.Data = discordgo.MessageComponentInteractionData{CustomID: d.CustomID, ComponentType: d.ComponentType, Values: d.Values}
+	case discordgo.InteractionModalSubmit:
+		var d discordgo.ModalSubmitInteractionData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, err
+		}
+		i.Data = d
+	}
+	return i, nil
 }
