@@ -432,6 +432,7 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 // startCmd starts an upgrade; with readiness criteria open only anyway,
 // with a reason, starts it.
 func (b *Bot) startCmd(ctx context.Context, inv Invocation, c commands.Start) (Message, error) {
+	c.Anyway = strings.TrimSpace(c.Anyway)
 	ch, err := b.transit(ctx, inv, "start", c.ID, edit{notReady: c.Anyway})
 	if err != nil {
 		return Message{}, err

@@ -126,9 +126,31 @@ type readinessChange struct {
 	already string // non-empty: nothing changed, and why
 }
 
+// MaxRecordLen is the longest rollback plan or debrief accepted, in
+// characters: a chat message, not a document (link the document).
+const MaxRecordLen = 2000
+
+// checkRecord refuses an empty or overlong plan or debrief (commands given
+// as data, a form's submission, bypass the parser).
+func checkRecord(what, text string) error {
+	if strings.TrimSpace(text) == "" {
+		return Errorf(EINVALID, "The %s is empty; write it, or link it.", what)
+	}
+	if n := len([]rune(text)); n > MaxRecordLen {
+		return Errorf(EINVALID, "The %s is %d characters long; at most %d fit. Put the rest in a document and link it.", what, n, MaxRecordLen)
+	}
+	return nil
+}
+
 // setCriterion changes one criterion of upgrade id to state, for the
 // invoker, with its decision, event, thread notice and root refresh.
 func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, state, reason string) (Message, error) {
+	if strings.TrimSpace(name) == "" {
+		return Message{}, Errorf(EINVALID, "Name the criterion: %s.", "its number in the checklist, its text or the start of it")
+	}
+	if reason = strings.TrimSpace(reason); reason == "" && state != CriterionMet {
+		return Message{}, Errorf(EINVALID, "Say why: a criterion is waived or reopened with a reason.")
+	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	doing := map[string]string{CriterionMet: "mark readiness criteria of", CriterionWaived: "waive readiness criteria of", CriterionOpen: "reopen readiness criteria of"}[state]
 	var (
@@ -364,6 +386,9 @@ func startReadiness(u *Upgrade, e edit, d *Decision) error {
 // recordPlan records the rollback plan of upgrade id; an open criterion
 // that mentions the rollback plan is met by it, in the same save.
 func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (Message, error) {
+	if err := checkRecord("rollback plan", c.Text); err != nil {
+		return Message{}, err
+	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var (
 		d    Decision
@@ -438,6 +463,10 @@ func (d *Directory) PlanNotice(u *Upgrade, auto []int) Message {
 // recordDebrief records the debrief of a finished upgrade; a later one
 // replaces it.
 func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debrief) (Message, error) {
+	c.Text = strings.TrimSpace(c.Text)
+	if err := checkRecord("debrief", c.Text); err != nil {
+		return Message{}, err
+	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var (
 		d        Decision

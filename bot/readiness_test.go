@@ -90,10 +90,18 @@ func TestScheduleCopiesTheChecklist(t *testing.T) {
 	}
 	// Occurrences of a series copy it too.
 	f.ok(t, "alice", "schedule payments v3 every tue 02:00 UTC for 1h")
+	occurrences := 0
 	for _, u := range mustList(t, f.st) {
-		if u.Series != nil && len(u.Readiness) != 3 {
+		if u.Series == nil {
+			continue
+		}
+		occurrences++
+		if len(u.Readiness) != 3 || u.Readiness[0].State != bot.CriterionOpen {
 			t.Fatalf("occurrence %s has readiness %+v", u.Key(), u.Readiness)
 		}
+	}
+	if occurrences == 0 {
+		t.Fatal("the series created no occurrence")
 	}
 }
 
@@ -513,5 +521,34 @@ func TestStatsCountDebriefsAndReadinessAtStart(t *testing.T) {
 	got := lines(f.ok(t, "bob", "stats"))
 	if miss, ok := contains(got, "• Debriefs: 50% (1 of 2 finished)", "• Readiness at start: 1 started ready, 1 started anyway (of 2 started with a checklist)"); !ok {
 		t.Fatalf("stats lack %q:\n%s", miss, got)
+	}
+}
+
+// Commands given as data (a button, a form) bypass the parser; the core
+// refuses what the grammar would, and changes nothing.
+func TestReadinessCommandsAsDataAreChecked(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	ctx := context.Background()
+	for _, c := range []struct {
+		cmd  commands.Command
+		want string
+	}{
+		{commands.Ready{ID: 1, Criterion: "  "}, "Name the criterion"},
+		{commands.Waive{ID: 1, Criterion: "1"}, "Say why"},
+		{commands.Unready{ID: 1, Criterion: "1", Reason: " "}, "Say why"},
+		{commands.Plan{ID: 1, Text: " "}, "The rollback plan is empty"},
+		{commands.Plan{ID: 1, Text: strings.Repeat("x", bot.MaxRecordLen+1)}, "at most 2000 fit"},
+		{commands.Debrief{ID: 1, Text: "\n"}, "The debrief is empty"},
+		{commands.Start{ID: 1, Anyway: "  "}, "UPG-1 is not ready"},
+	} {
+		before := len(f.st.Events())
+		m := f.b.Do(ctx, who("alice"), c.cmd)
+		if m.Kind != bot.KindError || !strings.Contains(lines(m), c.want) {
+			t.Errorf("%+v: %s, want a refusal with %q", c.cmd, lines(m), c.want)
+		}
+		if len(f.st.Events()) != before {
+			t.Errorf("%+v: a refusal recorded an event", c.cmd)
+		}
 	}
 }
