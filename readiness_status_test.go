@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,128 +11,68 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 	"github.com/chromedp/chromedp"
-
-	"github.com/upgradebot/upgradebot/bot"
-	"github.com/upgradebot/upgradebot/store"
-	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
-// readinessEditor changes upgrades in a serve's store as the core's
-// readiness commands do (criteria met or waived, a plan or a debrief
-// recorded), each change with its decision; the status surface reads them
-// like any other change.
-type readinessEditor struct {
-	t  *testing.T
-	st *store.Store
-}
-
-func (s *statusServe) readinessEditor(t *testing.T) readinessEditor {
-	return readinessEditor{t: t, st: storetest.Open(t, s.redis)}
-}
-
-// edit applies change to the stored upgrade and saves it with the decision
-// change returns, again when the serve saved the upgrade meanwhile.
-func (e readinessEditor) edit(id int, change func(u *bot.Upgrade, now time.Time) bot.Decision) {
-	e.t.Helper()
-	for range 50 {
-		u, err := e.st.Get(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
+// startReadinessServe is the status serve with readiness checklists:
+// payments ["backups verified", "canary green", "rollback plan"] (alice
+// owns it), ledger ["backups verified", "replica lag < 5s"] and checkout
+// ["canary green"] (bob's); bob is an admin.
+func startReadinessServe(t *testing.T) *statusServe {
+	t.Helper()
+	return startStatusServeWith(t, serveSetup{public: true, edit: func(c string) string {
+		for svc, list := range map[string]string{
+			"ledger":   `["backups verified", "replica lag < 5s"]`,
+			"payments": `["backups verified", "canary green", "rollback plan"]`,
+			"checkout": `["canary green"]`,
+		} {
+			c = strings.Replace(c, "name = \""+svc+"\"\n", "name = \""+svc+"\"\nreadiness = "+list+"\n", 1)
 		}
-		now := time.Now().UTC()
-		d := change(u, now)
-		d.At = now
-		u.Rev++
-		u.UpdatedAt = now
-		err = e.st.Update(context.Background(), u, d)
-		if errors.Is(err, bot.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		return
-	}
-	e.t.Fatalf("UPG-%d kept changing under the test", id)
+		return "admins = [\"bob\"]\n" + c
+	}})
 }
 
-// criteria gives an upgrade its checklist, all open (as scheduling copies
-// the service's).
-func (e readinessEditor) criteria(id int, texts ...string) {
-	e.edit(id, func(u *bot.Upgrade, _ time.Time) bot.Decision {
-		u.Readiness = nil
-		for _, t := range texts {
-			u.Readiness = append(u.Readiness, bot.Criterion{Text: t, State: bot.CriterionOpen})
-		}
-		return bot.Decision{}
-	})
-}
-
-func (e readinessEditor) mark(id, n int, who, state, reason string) {
-	e.edit(id, func(u *bot.Upgrade, now time.Time) bot.Decision {
-		c := &u.Readiness[n-1]
-		c.State, c.By, c.At, c.Reason = state, who, now, reason
-		action := map[string]string{bot.CriterionMet: bot.ActionReadinessMet, bot.CriterionWaived: bot.ActionReadinessWaived}[state]
-		return bot.Decision{Actor: who, Action: action, Criterion: c.Text, Reason: reason}
-	})
-}
-
-func (e readinessEditor) plan(id int, who, text string) {
-	e.edit(id, func(u *bot.Upgrade, now time.Time) bot.Decision {
-		u.Plan = &bot.Record{Text: text, By: who, At: now}
-		for i, c := range u.Readiness {
-			if c.State == bot.CriterionOpen && strings.Contains(c.Text, "rollback plan") && !strings.Contains(c.Text, "review") {
-				u.Readiness[i] = bot.Criterion{Text: c.Text, State: bot.CriterionMet, By: who, At: now, Auto: true}
-			}
-		}
-		return bot.Decision{Actor: who, Action: bot.ActionPlanRecorded}
-	})
-}
-
-func (e readinessEditor) debrief(id int, who, text string) {
-	e.edit(id, func(u *bot.Upgrade, now time.Time) bot.Decision {
-		u.Debrief = &bot.Record{Text: text, By: who, At: now}
-		return bot.Decision{Actor: who, Action: bot.ActionDebriefRecorded}
-	})
-}
-
-// startAnyway starts an upgrade with its open criteria.
-func (e readinessEditor) startAnyway(id int, who, reason string) {
-	e.edit(id, func(u *bot.Upgrade, now time.Time) bot.Decision {
-		a := &bot.Anyway{Reason: reason}
-		for _, c := range u.Readiness {
-			if c.State == bot.CriterionOpen {
-				a.Open = append(a.Open, c.Text)
-			}
-		}
-		u.State, u.StartedAt, u.StartedAnyway = bot.InProgress, now, a
-		return bot.Decision{Actor: who, Action: bot.ActionStarted, Reason: reason}
-	})
-}
-
-// readinessStory: UPG-1 payments gets three criteria, one met by bob, one
-// met by the rollback plan alice records, one waived by alice; it starts,
-// completes and gets bob's debrief. UPG-2 ledger (tomorrow) has one of two
-// criteria met; UPG-3 checkout was started anyway with one open, its plan
-// not a link.
+// readinessStory, with the readiness commands: UPG-1 payments cannot start
+// while criteria are open; bob marks one met, alice's rollback plan meets
+// another, alice waives the third; it starts, completes and gets bob's
+// debrief. UPG-2 ledger (tomorrow) has one of two criteria met; UPG-3
+// checkout is started anyway by bob with one open, its plan not a link.
 func readinessStory(t *testing.T, s *statusServe) {
 	t.Helper()
-	s.slash("U0ALICE", `schedule payments v2.4.0 in 30m for 2h region eu-west impact "card payments may fail"`)
-	s.slash("U0BOB", "schedule ledger v9 in 26h for 1h region us-east")
-	s.slash("U0BOB", "schedule checkout v3 in 2h for 1h")
-	e := s.readinessEditor(t)
-	e.criteria(1, "backups verified", "canary green", "rollback plan")
-	e.mark(1, 1, "bob", bot.CriterionMet, "")
-	e.plan(1, "alice", "https://wiki.example.com/runbooks/payments-rollback?step=1&who=ops")
-	e.criteria(2, "backups verified", "replica lag < 5s")
-	e.mark(2, 1, "bob", bot.CriterionMet, "")
-	e.criteria(3, "canary green")
-	e.plan(3, "bob", "javascript:alert(document.domain) <img src=x onerror=alert(1)>\nthen helm rollback checkout")
-	e.startAnyway(3, "bob", "hotfix for the outage")
+	say := func(user, text, want string) {
+		t.Helper()
+		if got := s.slash(user, text); !strings.Contains(got, want) {
+			t.Fatalf("%s: %q, want %q", text, got, want)
+		}
+	}
+	say("U0ALICE", `schedule payments v2.4.0 in 30m for 2h region eu-west impact "card payments may fail"`, "Scheduled UPG-1")
+	say("U0BOB", "schedule ledger v9 in 26h for 1h region us-east", "Scheduled UPG-2")
+	say("U0BOB", "schedule checkout v3 in 40m for 1h", "Scheduled UPG-3")
+	say("U0ALICE", "start UPG-1", "canary green")
+	say("U0BOB", "ready UPG-1 1", "backups verified")
+	say("U0ALICE", "plan UPG-1 https://wiki.example.com/runbooks/payments-rollback?step=1&who=ops", "rollback plan")
+	say("U0BOB", "ready UPG-2 backups", "backups verified")
+	say("U0BOB", "plan UPG-3 javascript:alert(document.domain) <img src=x onerror=alert(1)> then helm rollback checkout", "rollback plan")
+	say("U0BOB", "start UPG-3 anyway hotfix for the outage", "anyway")
+}
+
+// finishUPG1 waives UPG-1's last criterion, starts and completes it, and
+// records bob's debrief.
+func finishUPG1(t *testing.T, s *statusServe) {
+	t.Helper()
+	for _, c := range []struct{ user, text, want string }{
+		{"U0ALICE", "waive UPG-1 2 canary cluster is down; staged rollout instead", "canary green"},
+		{"U0ALICE", "start UPG-1", "Started"},
+		{"U0ALICE", "complete UPG-1 went fine", "Completed"},
+		{"U0BOB", "debrief UPG-1 Went fine. Next time: warm the caches first, see https://notes.example.com/upg-1", "debrief"},
+	} {
+		if got := s.slash(c.user, c.text); !strings.Contains(got, c.want) {
+			t.Fatalf("%s: %q, want %q", c.text, got, c.want)
+		}
+	}
 }
 
 func TestReadinessOnTheStatusSurface(t *testing.T) {
-	s := startStatusServe(t, true)
+	s := startReadinessServe(t)
 	readinessStory(t, s)
 	// Every answer below is validated against the OpenAPI document (get).
 	type upgradeT struct {
@@ -199,12 +137,7 @@ func TestReadinessOnTheStatusSurface(t *testing.T) {
 		}
 	}
 
-	s.readinessEditor(t).mark(1, 2, "alice", bot.CriterionWaived, "canary cluster is down; staged rollout instead")
-	if txt := s.slash("U0ALICE", "start UPG-1"); !strings.Contains(txt, "Started") {
-		t.Fatalf("start: %s", txt)
-	}
-	s.slash("U0ALICE", "complete UPG-1 went fine")
-	s.readinessEditor(t).debrief(1, "bob", "Went fine. Next time: warm the caches first, see https://notes.example.com/upg-1")
+	finishUPG1(t, s)
 	u = get("1")
 	if !u.Ready || u.Readiness[1].State != "waived" || u.Readiness[1].Reason != "canary cluster is down; staged rollout instead" || u.Debrief == nil || u.Debrief.By != "bob" {
 		t.Errorf("UPG-1 after the waiver and the debrief: %+v", u)
@@ -261,12 +194,9 @@ func TestReadinessOnTheStatusSurface(t *testing.T) {
 // checklist, the rollback plan (a link only when it is an http(s) URL,
 // markup shown as text), a start taken anyway, the debrief and the log.
 func TestReadinessPagesInABrowser(t *testing.T) {
-	s := startStatusServe(t, true)
+	s := startReadinessServe(t)
 	readinessStory(t, s)
-	s.readinessEditor(t).mark(1, 2, "alice", bot.CriterionWaived, "canary cluster is down; staged rollout instead")
-	s.slash("U0ALICE", "start UPG-1")
-	s.slash("U0ALICE", "complete UPG-1")
-	s.readinessEditor(t).debrief(1, "bob", "Went fine. Next time: warm the caches first, see https://notes.example.com/upg-1")
+	finishUPG1(t, s)
 	ctx := browser(t, "Europe/Berlin")
 
 	open := func(path string) {
@@ -348,7 +278,7 @@ func TestReadinessPagesInABrowser(t *testing.T) {
 	if a := text(".anyway"); a != "Started anyway with open: canary green · why: hotfix for the outage" {
 		t.Errorf("started anyway: %q", a)
 	}
-	if p := text(".plan"); p != "javascript:alert(document.domain) <img src=x onerror=alert(1)>\nthen helm rollback checkout" {
+	if p := text(".plan"); p != "javascript:alert(document.domain) <img src=x onerror=alert(1)> then helm rollback checkout" {
 		t.Errorf("the plan as text: %q", p)
 	}
 	if n := eval(`String(document.querySelectorAll(".plan a, .plan img").length)`); n != "0" {

@@ -333,8 +333,8 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 			}
 		case d.Criterion != "":
 			lv.Detail = d.Criterion
-		case d.Action == bot.ActionStarted && u.StartedAnyway != nil && d.Detail == "" && len(u.StartedAnyway.Open) > 0:
-			lv.Detail = "with open: " + strings.Join(u.StartedAnyway.Open, ", ")
+		case d.Action == bot.ActionStarted && len(d.Open) > 0:
+			lv.Detail = "with open: " + strings.Join(d.Open, ", ")
 		default:
 			lv.Detail = d.Detail
 		}

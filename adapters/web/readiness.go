@@ -134,7 +134,7 @@ var actionWords = map[string]string{
 // words is a decision's action as people read it: "criterion met",
 // "started anyway".
 func words(u *bot.Upgrade, d bot.Decision) string {
-	if d.Action == bot.ActionStarted && u.StartedAnyway != nil {
+	if d.Action == bot.ActionStarted && (len(d.Open) > 0 || u.StartedAnyway != nil) {
 		return "started anyway"
 	}
 	if w, ok := actionWords[d.Action]; ok {

@@ -53,8 +53,10 @@ func (c *fakeCore) Log(_ context.Context, id int) (*bot.Upgrade, []bot.Decision,
 }
 
 func (c *fakeCore) Stats(context.Context, string) (bot.Stats, error) {
-	return bot.Stats{At: c.now}, nil
+	return bot.Stats{At: c.now, Periods: []bot.PeriodStats{{Days: 30, From: c.now.Add(-30 * 24 * time.Hour), To: c.now,
+		Debriefs: bot.Rate{Part: 1, Whole: 4}, AtStart: bot.StartReadiness{Started: 3, Ready: 2, Anyway: 1}}}}, nil
 }
+
 func (c *fakeCore) Directory() *bot.Directory { return c.dir }
 func (c *fakeCore) Now() time.Time            { return c.now }
 
@@ -101,7 +103,7 @@ func readinessCore() *fakeCore {
 			{At: u2.CreatedAt, Actor: "alice", Action: bot.ActionScheduled, Start: u2.Start, End: u2.End},
 			{At: started.Add(-2 * time.Hour), Actor: "alice", Action: bot.ActionPlanRecorded, Detail: u2.Plan.Text, Criterion: "rollback plan"},
 			{At: started.Add(-30 * time.Minute), Actor: "alice", Action: bot.ActionReadinessReopened, Criterion: "canary green", Reason: "canary red again"},
-			{At: started, Actor: "alice", Action: bot.ActionStarted, Reason: "canary cluster down, hotfix needed"},
+			{At: started, Actor: "alice", Action: bot.ActionStarted, Open: []string{"canary green"}, Reason: "canary cluster down, hotfix needed"},
 			{At: ended, Actor: "alice", Action: bot.ActionCompleted},
 			{At: debriefed, Actor: "bob", Action: bot.ActionDebriefRecorded},
 		},
@@ -374,7 +376,7 @@ func TestReadinessMatchesTheOpenAPIDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/api/v1/upgrades", "/api/v1/upgrades/UPG-1", "/api/v1/upgrades/UPG-2"} {
+	for _, path := range []string{"/api/v1/upgrades", "/api/v1/upgrades/UPG-1", "/api/v1/upgrades/UPG-2", "/api/v1/stats"} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer tok")
 		resp, err := http.DefaultClient.Do(req)
@@ -404,5 +406,30 @@ func TestReadinessMatchesTheOpenAPIDocument(t *testing.T) {
 		if !slices.Contains(enum, typ) {
 			t.Errorf("the OpenAPI document's EventType lacks %s: %v", typ, enum)
 		}
+	}
+}
+
+// TestReadinessStatsInTheAPI: the debrief rate and the readiness at start
+// of /upgrade stats, in /api/v1/stats.
+func TestReadinessStatsInTheAPI(t *testing.T) {
+	var st struct {
+		Periods []struct {
+			Debriefs struct {
+				Rate                *float64
+				Debriefed, Finished int
+			}
+			AtStart struct{ Started, Ready, Anyway int } `json:"readiness_at_start"`
+		}
+	}
+	body := fetch(t, serveCore(t, readinessCore()), "/api/v1/stats")
+	if err := json.Unmarshal([]byte(body), &st); err != nil || len(st.Periods) != 1 {
+		t.Fatalf("%v: %s", err, body)
+	}
+	p := st.Periods[0]
+	if p.Debriefs.Rate == nil || *p.Debriefs.Rate != 0.25 || p.Debriefs.Debriefed != 1 || p.Debriefs.Finished != 4 {
+		t.Errorf("debriefs: %s", body)
+	}
+	if p.AtStart.Started != 3 || p.AtStart.Ready != 2 || p.AtStart.Anyway != 1 {
+		t.Errorf("readiness at start: %s", body)
 	}
 }
