@@ -315,3 +315,114 @@ func slackParallel(n, workers int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// slackButton is one button of a posted message, as a user sees it.
+type slackButton struct {
+	Block, ActionID, Value, Label string
+}
+
+// slackButtons lists the buttons of a message's blocks, in order.
+func slackButtons(t *testing.T, msg slacktestapi.Message) []slackButton {
+	t.Helper()
+	var blocks []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Text     struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(msg.Blocks, &blocks); err != nil {
+		t.Fatalf("blocks of %s: %v", msg.TS, err)
+	}
+	var out []slackButton
+	for _, b := range blocks {
+		for _, el := range b.Elements {
+			if b.Type == "actions" && el.Type == "button" {
+				out = append(out, slackButton{b.BlockID, el.ActionID, el.Value, el.Text.Text})
+			}
+		}
+	}
+	return out
+}
+
+// slackButtonLabeled finds the button of msg with this label.
+func slackButtonLabeled(t *testing.T, msg slacktestapi.Message, label string) slackButton {
+	t.Helper()
+	for _, b := range slackButtons(t, msg) {
+		if b.Label == label {
+			return b
+		}
+	}
+	t.Fatalf("message %s has no button %q; it has %+v", msg.TS, label, slackButtons(t, msg))
+	return slackButton{}
+}
+
+// click presses button b of msg as person, the way Slack delivers it in the
+// env's mode, and returns the name of the press's response_url and its
+// trigger_id. Slack has its answer (200 or ack) when click returns.
+func (e *slackEnv) click(person string, msg slacktestapi.Message, b slackButton) (respond, trigger string) {
+	e.t.Helper()
+	n := e.seq.Add(1)
+	respond, trigger = fmt.Sprintf("press-%d", n), fmt.Sprintf("trig-press-%d", n)
+	cb := slacktestapi.BlockAction(slacktestapi.Press{
+		UserID: slackPeople[person], UserName: person, ChannelID: msg.Channel, MessageTS: msg.TS, ThreadTS: msg.ThreadTS,
+		ActionID: b.ActionID, Value: b.Value, BlockID: b.Block, Label: b.Label, TriggerID: trigger,
+		ActionTS: fmt.Sprintf("1700000%03d.%06d", n%1000, n), ResponseURL: e.api.ResponseURL(respond),
+	})
+	switch e.mode {
+	case slackadapter.ModeHTTP:
+		req := slacktestapi.SignedRequest(e.t, e.srv.URL+"/slack/interactions", slackSecret, slacktestapi.InteractionForm(e.t, cb), slackNow)
+		if status, body := e.do(req); status != http.StatusOK || len(body) != 0 {
+			e.t.Fatalf("press %s: status %d %q", b.Label, status, body)
+		}
+	default:
+		env := e.sock.Interaction(e.t, cb)
+		if p := e.sock.WaitAck(e.t, env, 5*time.Second); string(p) != "null" {
+			e.t.Errorf("press %s acked with payload %s", b.Label, p)
+		}
+	}
+	return respond, trigger
+}
+
+// pressButton presses b of msg as person and returns the private answer.
+func (e *slackEnv) pressButton(person string, msg slacktestapi.Message, b slackButton) string {
+	e.t.Helper()
+	respond, _ := e.click(person, msg, b)
+	answer := e.api.WaitResponse(e.t, respond, 1, 10*time.Second)
+	if answer.Param("response_type") != "ephemeral" || answer.Param("replace_original") != "false" {
+		e.t.Errorf("press answer is not private: %s", answer.JSON)
+	}
+	return answer.Param("text")
+}
+
+// submit submits a modal the bot opened, as person, with text in its
+// debrief input, and returns Slack's answer: the HTTP body, or the Socket
+// Mode ack's payload ("" for none: the modal closes).
+func (e *slackEnv) submit(person string, view slacktestapi.View, values map[string]map[string]string) string {
+	e.t.Helper()
+	n := e.seq.Add(1)
+	cb := slacktestapi.ViewSubmission(slacktestapi.Submission{
+		UserID: slackPeople[person], UserName: person, View: view, Values: values, TriggerID: fmt.Sprintf("trig-view-%d", n),
+	})
+	switch e.mode {
+	case slackadapter.ModeHTTP:
+		req := slacktestapi.SignedRequest(e.t, e.srv.URL+"/slack/interactions", slackSecret, slacktestapi.InteractionForm(e.t, cb), slackNow)
+		status, body := e.do(req)
+		if status != http.StatusOK {
+			e.t.Fatalf("view submission: status %d %q", status, body)
+		}
+		return strings.TrimSpace(string(body))
+	default:
+		env := e.sock.Interaction(e.t, cb)
+		p := e.sock.WaitAck(e.t, env, 10*time.Second)
+		if string(p) == "null" {
+			return ""
+		}
+		return string(p)
+	}
+}
