@@ -35,11 +35,31 @@ func readinessMessage() bot.Message {
 
 func TestGoldenReadiness(t *testing.T) {
 	golden(t, "readiness_buttons", renderJSON(t, readinessMessage()))
-	prompt := bot.Message{Kind: bot.KindReply, UpgradeID: "UPG-7",
-		Lines:   []bot.Text{bot.T("UPG-7 is over. ").Mention(bot.Principal{Key: "alice", Name: "alice", IDs: []string{"slack:U0ALICE"}}).Add(" please write a short debrief: what happened, what to change.")},
-		Debrief: &bot.DebriefButton{UpgradeID: "UPG-7"}}
-	golden(t, "debrief_prompt", renderJSON(t, prompt))
 	golden(t, "debrief_modal", indentJSON(t, debriefModal("UPG-7")))
+
+	// The core's own messages, as Slack gets them.
+	d := testDirectory()
+	u := testUpgrade(d)
+	u.Readiness = []bot.Criterion{
+		{Text: "backups verified", State: bot.CriterionMet, By: "alice", At: start.Add(-2 * time.Hour)},
+		{Text: "canary green", State: bot.CriterionOpen},
+		{Text: "rollback plan reviewed", State: bot.CriterionWaived, By: "bob", At: start.Add(-time.Hour), Reason: "reviewed for v2.3.9 <last week>"},
+		{Text: "load test *passed*", State: bot.CriterionOpen},
+	}
+	u.Plan = &bot.Record{Text: "https://runbooks.example/payments/rollback", By: "alice", At: start.Add(-3 * time.Hour)}
+	root := d.Root(u, nil)
+	golden(t, "root_readiness", renderJSON(t, root))
+	if got := buttons(t, testStyle.blocks(root)); len(got) != 3 || got[1][2] != "UPG-7:2" || got[2][2] != "UPG-7:4" || got[2][3] != "Mark met: load test *passed*" {
+		t.Errorf("root buttons %q: Acknowledge and the two open criteria", got)
+	}
+	golden(t, "window_open_not_ready", renderJSON(t, d.WindowOpen(u)))
+	done := testUpgrade(d)
+	done.State = bot.Completed
+	prompt := d.DebriefPrompt(done)
+	golden(t, "debrief_prompt", renderJSON(t, prompt))
+	if got := buttons(t, testStyle.blocks(prompt)); len(got) != 1 || got[0] != [4]string{"debrief", ActionDebrief, "UPG-7", "Write debrief"} {
+		t.Errorf("prompt buttons %q", got)
+	}
 }
 
 // buttons lists the buttons of rendered blocks: block_id, action_id, value, label.
