@@ -336,6 +336,15 @@ func TestReadinessOnThePages(t *testing.T) {
 	if strings.Contains(page, "<script>x") || strings.Contains(page, `href="javascript`) {
 		t.Errorf("unescaped text on the page:\n%s", page)
 	}
+
+	// A finished upgrade without a debrief says so; one without criteria
+	// has no checklist.
+	c := readinessCore()
+	c.ups[0].Debrief, c.ups[0].Readiness = nil, nil
+	page = fetch(t, serveCore(t, c), "/upgrades/2")
+	if !strings.Contains(page, `<h2>Debrief</h2>`) || !strings.Contains(page, "No debrief yet.") || strings.Contains(page, "Readiness") {
+		t.Errorf("UPG-2 without a debrief and criteria:\n%s", page)
+	}
 }
 
 func TestLinkify(t *testing.T) {
