@@ -43,10 +43,15 @@ func browser(t *testing.T, tz string) context.Context {
 // browser, on a desk and on a phone: the running upgrade with its state,
 // acknowledgment progress and blast radius, times in the viewer's own zone.
 func TestStatusPageInABrowser(t *testing.T) {
-	s := startStatusServe(t, true)
+	s := startStatusServeWith(t, serveSetup{public: true, edit: func(c string) string {
+		c = strings.Replace(c, "name = \"payments\"\n", "name = \"payments\"\nreadiness = [\"backups verified\"]\n", 1)
+		return strings.Replace(c, "name = \"ledger\"\n", "name = \"ledger\"\nreadiness = [\"backups verified\", \"replica lag < 5s\"]\n", 1)
+	}})
 	s.slash("U0ALICE", `schedule payments v2.4.0 in 30m for 2h region eu-west impact "card payments may fail"`)
+	s.slash("U0ALICE", "ready UPG-1 1")
 	s.slash("U0ALICE", "start UPG-1")
 	s.slash("U0BOB", "schedule ledger v9 in 26h for 1h region us-east")
+	s.slash("U0BOB", "ready UPG-2 1")
 	s.slash("U0BOB", "schedule checkout v3 in 50h for 1h")
 	s.slash("U0BOB", "ack UPG-1")
 	ctx := browser(t, "America/New_York")
@@ -72,8 +77,8 @@ func TestStatusPageInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"1 running", "2 upcoming in 30 days", "UPG-1 payments v2.4.0", "in progress",
-		"Acknowledged 1/2", "Blast radius: checkout", "ledger", "us-east", "UPG-3 checkout v3"} {
+	for _, want := range []string{"1 running", "2 upcoming in 30 days", "UPG-1 payments v2.4.0", "in progress", "1/1 ready",
+		"Acknowledged 1/2", "Blast radius: checkout", "ledger", "us-east", "1/2 ready", "UPG-3 checkout v3"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not show %q:\n%s", want, text)
 		}
