@@ -98,14 +98,14 @@ func BenchmarkLoad(b *testing.B) {
 		}
 
 		fmt.Printf("\nload: %d closed-loop clients, %s each, redis %s\n", clients, d, redact(redisURL))
-		fmt.Printf("%-18s %10s %10s %10s %12s\n", "", "req/s", "p50", "p99", "cpu/req")
+		fmt.Printf("%-18s %10s %10s %10s %12s %12s\n", "", "req/s", "p50", "p99", "cpu/req", "redis/req")
 		for _, r := range []struct {
 			name string
 			res  loadResult
 		}{{"bare read", bareShow}, {"show", show}, {"show 10k", big}, {"bare press", barePress}, {"press", press},
 			{"discord bare read", dBareShow}, {"discord show", dShow}, {"discord bare press", dBarePress}, {"discord press", dPress}} {
 			if r.res.n > 0 {
-				fmt.Printf("%-18s %10.0f %10s %10s %12s\n", r.name, r.res.rate(), r.res.pct(50), r.res.pct(99), r.res.cpuPer())
+				fmt.Printf("%-18s %10.0f %10s %10s %12s %12s\n", r.name, r.res.rate(), r.res.pct(50), r.res.pct(99), r.res.cpuPer(), r.res.redisPer())
 			}
 		}
 		for _, r := range []struct {
@@ -198,6 +198,7 @@ type loadEnv struct {
 	discord  *discordadapter.Adapter
 	dBareURL string
 	priv     ed25519.PrivateKey
+	rdb      *redis.Client // the bare handlers', and for the server's CPU time
 }
 
 func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
@@ -261,7 +262,7 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 
 	e := &loadEnv{tb: tb, api: api, store: st, bot: b, slack: a, srv: srv, bareURL: bare.URL, answersURL: answers.URL,
 		client:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}},
-		discord: da, dBareURL: dBare.URL, priv: priv}
+		discord: da, dBareURL: dBare.URL, priv: priv, rdb: rdb}
 	// UPG-1 is read; UPG-2 is pressed on Slack, UPG-4 on Discord; UPG-3
 	// gets 10,000 acknowledgments. All have their roots posted.
 	inv := bot.Invocation{Actor: bot.Actor{ID: "slack:U0ALICE", Name: "alice"}, Channel: "slack:C0OPS"}
@@ -436,10 +437,37 @@ func (e *loadEnv) discordPress(id string) request {
 }
 
 type loadResult struct {
-	n    int
-	d    time.Duration
-	lats []time.Duration
-	cpu  time.Duration // this process's CPU time during the phase and its background work
+	n     int
+	d     time.Duration
+	lats  []time.Duration
+	cpu   time.Duration // this process's CPU time during the phase and its background work
+	redis time.Duration // the Redis server's CPU time meanwhile (INFO cpu)
+}
+
+// redisPer is the Redis server's CPU time per request.
+func (r loadResult) redisPer() time.Duration {
+	if r.n == 0 {
+		return 0
+	}
+	return r.redis / time.Duration(r.n)
+}
+
+// redisCPU is the CPU time the Redis server has used so far (0 when it
+// does not tell).
+func (e *loadEnv) redisCPU() time.Duration {
+	info, err := e.rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // cpuPer is the process's CPU time per request.
@@ -493,7 +521,7 @@ func (e *loadEnv) run(clients int, d time.Duration, base string, req request) lo
 		lats []time.Duration
 		wg   sync.WaitGroup
 	)
-	cpu0 := processCPU()
+	cpu0, rcpu0 := processCPU(), e.redisCPU()
 	stop := time.Now().Add(d)
 	for range clients {
 		wg.Go(func() {
@@ -530,5 +558,5 @@ func (e *loadEnv) run(clients int, d time.Duration, base string, req request) lo
 	e.slack.Wait() // the work after the answers counts too
 	e.bot.Flush()
 	slices.Sort(lats)
-	return loadResult{n: len(lats), d: d, lats: lats, cpu: processCPU() - cpu0}
+	return loadResult{n: len(lats), d: d, lats: lats, cpu: processCPU() - cpu0, redis: e.redisCPU() - rcpu0}
 }
