@@ -14,13 +14,17 @@ import (
 
 // pressPayload is a real block_actions payload as Slack posts it.
 func pressPayload(tb testing.TB) []byte {
-	cb := slacktestapi.BlockAction(slacktestapi.Press{UserID: "U0BOB", UserName: "bob", ChannelID: "C0PAYMENTS", MessageTS: "1700000000.000100",
-		ActionID: ActionAck, Value: "UPG-7:brief", TriggerID: "tr-1", ActionTS: "1700000001.000001", ResponseURL: "https://hooks.slack.com/actions/T/1/x"})
+	cb := pressCallback()
 	js, err := json.Marshal(&cb)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return js
+}
+
+func pressCallback() slackgo.InteractionCallback {
+	return slacktestapi.BlockAction(slacktestapi.Press{UserID: "U0BOB", UserName: "bob", ChannelID: "C0PAYMENTS", MessageTS: "1700000000.000100",
+		ActionID: ActionAck, Value: "UPG-7:brief", TriggerID: "tr-1", ActionTS: "1700000001.000001", ResponseURL: "https://hooks.slack.com/actions/T/1/x"})
 }
 
 // What a press costs to decode: the fields the adapter reads...
@@ -77,5 +81,11 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 		_ = json.Unmarshal(js, &in)
 	}); n > 30 {
 		t.Errorf("decoding a press allocates %.0f times; the budget is 30 (slack-go's full decode: about 165)", n)
+	}
+	// The payload out of the form Slack posts: one copy, of the payload
+	// (url.ParseQuery copies the whole form, then each field).
+	form := []byte(slacktestapi.InteractionForm(t, pressCallback()))
+	if n := testing.AllocsPerRun(100, func() { _, _ = formValue(form, "payload") }); n > 1 {
+		t.Errorf("reading the payload of a press's form allocates %.0f times; the budget is 1", n)
 	}
 }

@@ -49,7 +49,7 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := readBody(w, r)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
@@ -63,6 +63,20 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		return nil, false
 	}
 	return body, true
+}
+
+// readBody reads a request's body, at most maxBody, into one buffer of its
+// length when the request tells it (io.ReadAll grows one, copying).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	if n := r.ContentLength; n > 0 && n <= maxBody {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(body)
 }
 
 // readSignedForm returns the form of an authentic request, or answers the
@@ -126,17 +140,21 @@ func slashCommand(f url.Values) slackgo.SlashCommand {
 }
 
 func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
-	form, ok := a.readSignedForm(w, r)
+	body, ok := a.readSigned(w, r)
 	if !ok {
 		return
 	}
-	raw := form.Get("payload")
-	if raw == "" {
+	raw, err := formValue(body, "payload")
+	if err != nil {
+		a.refuse(w, r, http.StatusBadRequest, "malformed form")
+		return
+	}
+	if len(raw) == 0 {
 		a.refuse(w, r, http.StatusBadRequest, "payload missing")
 		return
 	}
 	var in interaction
-	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+	if err := json.Unmarshal(raw, &in); err != nil {
 		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
 		return
 	}
