@@ -164,6 +164,7 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := r.Header.Get(headerRetryNum); n != "" {
 		a.log.InfoContext(r.Context(), "slack re-sent an interaction", "retry", n)
+		in.Resent = true
 	}
 	if in.Type == typeViewSubmission {
 		// A modal's submission is answered in the response itself: empty

@@ -119,6 +119,9 @@ type interaction struct {
 		ThreadTs string `json:"thread_ts"`
 	} `json:"message"`
 	Actions []action `json:"actions"`
+	// Resent is set (not by the payload) when Slack says it sends this
+	// interaction again (X-Slack-Retry-Num, a Socket Mode retry_attempt).
+	Resent bool `json:"-"`
 	// View is the modal of a view_submission.
 	View struct {
 		CallbackID      string `json:"callback_id"`

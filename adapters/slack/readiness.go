@@ -194,7 +194,14 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 	if err == nil {
 		return
 	}
-	a.log.WarnContext(ctx, "the debrief form did not open", "user", in.User.ID, "upgrade", commands.FormatID(id), "err", err)
+	a.log.WarnContext(ctx, "the debrief form did not open", "user", in.User.ID, "upgrade", commands.FormatID(id), "err", err, "resent", in.Resent)
+	if in.Resent {
+		// Slack sends a press again when it missed the answer to the
+		// first; that one most likely opened the form, and its trigger
+		// cannot open a second: an error now would contradict the form
+		// on the user's screen.
+		return
+	}
 	a.answer(parent, a.invoker(in), in.thread(), bot.Message{Kind: bot.KindError, Lines: []bot.Text{
 		bot.T("Slack did not open the debrief form (" + errorCode(err) + "). Record it with ").
 			Code(a.cmdName + " debrief " + commands.FormatID(id) + " <what happened, what to change>").Add("."),

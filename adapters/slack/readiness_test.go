@@ -289,6 +289,30 @@ func TestDebriefPressThatCannotOpenTheModal(t *testing.T) {
 	}
 }
 
+// Slack re-sends a press whose answer it missed: the form is open from the
+// first delivery, and the re-send's refused trigger is not reported.
+func TestResentDebriefPressOpensOneModalQuietly(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	p := debriefPress(f, "UPG-7", "tr-d4")
+	f.press(t, p)
+	f.a.Wait()
+	req := slacktestapi.SignedRequest(t, f.srv.URL+PathInteractions, testSecret, slacktestapi.InteractionForm(t, slacktestapi.BlockAction(p)), f.clock.now())
+	req.Header.Set("X-Slack-Retry-Num", "1")
+	if resp, _ := f.do(t, req); resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.StatusCode)
+	}
+	f.a.Wait()
+	if n := len(f.api.Views()); n != 1 {
+		t.Errorf("%d modals open", n)
+	}
+	if c := f.api.Calls("views.open"); len(c) != 2 || c[1].Error != "expired_trigger_id" {
+		t.Errorf("views.open calls %+v", c)
+	}
+	if n := len(f.api.Calls("response_url", "chat.postEphemeral")); n != 0 {
+		t.Errorf("%d error answers to a form that is open", n)
+	}
+}
+
 // submission is the view_submission of the debrief modal as views.open
 // recorded it, with text entered.
 func submission(id, text, trigger string) slackgo.InteractionCallback {

@@ -113,6 +113,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			a.log.InfoContext(ctx, "slack re-sent an interaction", "retry", n)
 		}
 		in, req := interactionOf(cb), evt.Request
+		in.Resent = req.RetryAttempt > 0
 		if in.Type == typeViewSubmission {
 			// The ack carries the answer (close the modal, or show the
 			// errors in it), so it waits for the core, within the budget;
