@@ -347,14 +347,37 @@ func readyButtons(u *Upgrade) []ReadyButton {
 // notReady refuses the start of u while criteria are open, naming each
 // and the command that starts it anyway.
 func notReady(u *Upgrade, open []string) error {
-	t := T(fmt.Sprintf("%s is not ready: %d readiness criteria are open:", u.Key(), len(open)))
+	t := T(fmt.Sprintf("%s is not ready: %s:", u.Key(), openCount(len(open), true)))
 	for _, c := range openNumbered(u) {
 		t = t.Add("\n☐ " + c)
 	}
-	t = t.Add("\nMark them met (").Command(hint("ready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Placeholder: "<criterion...>"})).
-		Add("), waive them (").Command(hint("waive", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion"}, Arg{Name: "reason", Placeholder: "<reason...>"})).
+	them := them(len(open))
+	t = t.Add("\nMark " + them + " met (").Command(hint("ready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Placeholder: "<criterion...>"})).
+		Add("), waive " + them + " (").Command(hint("waive", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion"}, Arg{Name: "reason", Placeholder: "<reason...>"})).
 		Add("), or take responsibility and start anyway: ").Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"})).Add(".")
 	return refusal(EINVALID, t)
+}
+
+// openCount is "1 readiness criterion is open" or "3 readiness criteria
+// are open" (without "is"/"are" when verb is false).
+func openCount(n int, verb bool) string {
+	s := fmt.Sprintf("%d readiness criterion", n)
+	v := " is open"
+	if n != 1 {
+		s, v = fmt.Sprintf("%d readiness criteria", n), " are open"
+	}
+	if !verb {
+		v = " open"
+	}
+	return s + v
+}
+
+// them is "it" for one criterion, "them" for more.
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // openNumbered are the open criteria of u as "2. canary green".

@@ -248,7 +248,7 @@ func TestReadinessStory(t *testing.T) {
 	// Reopened with a reason, then met again.
 	f.fails(t, "alice", "waive 1 2 no canary", "2. 'canary green' of UPG-1 is met already; to waive it, reopen it first with /upgrade unready UPG-1 2 <reason...>.")
 	f.ok(t, "alice", "unready 1 2 canary went red")
-	f.fails(t, "alice", "start 1", "1 readiness criteria are open:", "☐ 2. canary green")
+	f.fails(t, "alice", "start 1", "1 readiness criterion is open:", "☐ 2. canary green")
 	if b := lastRoot(t, f.rec, "test:#payments").Ready; len(b) != 1 || b[0] != (bot.ReadyButton{UpgradeID: "UPG-1", Criterion: 2, Text: "canary green"}) {
 		t.Fatalf("root buttons %+v", b)
 	}
@@ -441,7 +441,7 @@ func TestLastReminderListsOpenCriteria(t *testing.T) {
 	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", State: bot.Scheduled, Owners: []string{"alice"}, Start: t0, End: t0.Add(time.Hour),
 		Readiness: []bot.Criterion{{Text: "backups verified", State: bot.CriterionMet, By: "alice", At: t0}, {Text: "canary green", State: bot.CriterionOpen}}}
 	last := d.Reminder(u, nil, time.Hour, 0)
-	if miss, ok := contains(lines(last), "☐ Not ready yet, 1 readiness criteria open: 2. canary green. @alice please mark them met (/upgrade ready UPG-1 <criterion...>) or waive them before the window opens."); !ok {
+	if miss, ok := contains(lines(last), "☐ Not ready yet, 1 readiness criterion open: 2. canary green. @alice please mark it met (/upgrade ready UPG-1 <criterion...>) or waive it before the window opens."); !ok {
 		t.Fatalf("the 1-hour reminder lacks %q:\n%s", miss, lines(last))
 	}
 	if len(last.Ready) != 1 || last.Ready[0].Criterion != 2 {

@@ -353,14 +353,15 @@ func (d *Directory) Reminder(u *Upgrade, acks []Ack, before, late time.Duration)
 	}
 	if open := openNumbered(u); len(open) > 0 && before == d.lastReminder {
 		// The last reminder before the window is the go/no-go call.
-		t := T(fmt.Sprintf("☐ Not ready yet, %d readiness criteria open: %s. ", len(open), strings.Join(open, ", ")))
+		them := them(len(open))
+		t := T("☐ Not ready yet, " + openCount(len(open), false) + ": " + strings.Join(open, ", ") + ". ")
 		if owners := d.Principals(u.Owners); len(owners) > 0 {
-			t = t.Mentions(owners).Add(" please mark them met (")
+			t = t.Mentions(owners).Add(" please mark " + them + " met (")
 		} else {
-			t = t.Add("Mark them met (")
+			t = t.Add("Mark " + them + " met (")
 		}
 		m.Lines = append(m.Lines, t.Command(hint("ready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Placeholder: "<criterion...>"})).
-			Add(") or waive them before the window opens."))
+			Add(") or waive "+them+" before the window opens."))
 		m.Ready = readyButtons(u)
 	}
 	m.Ack = &AckButton{UpgradeID: u.Key(), Scope: ScopeBrief}
@@ -373,8 +374,9 @@ func (d *Directory) WindowOpen(u *Upgrade) Message {
 	m := thread(u, KindWindowOpen)
 	if open := openNumbered(u); len(open) > 0 {
 		m.Alert = true
-		m.Lines = append(m.Lines, T("⚠️ NOT READY: the window for ").Bold(u.Title()).Add(" is open, but "+fmt.Sprintf("%d readiness criteria are open: %s. ", len(open), strings.Join(open, ", "))).Mentions(d.Principals(u.Owners)))
-		m.Lines = append(m.Lines, T("Mark them met or waive them, then ").Command(idHint("start", u)).Add("; or take responsibility with ").
+		m.Lines = append(m.Lines, T("⚠️ NOT READY: the window for ").Bold(u.Title()).Add(" is open, but "+openCount(len(open), true)+": "+strings.Join(open, ", ")+". ").Mentions(d.Principals(u.Owners)))
+		them := them(len(open))
+		m.Lines = append(m.Lines, T("Mark "+them+" met or waive "+them+", then ").Command(idHint("start", u)).Add("; or take responsibility with ").
 			Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"})).Add("."))
 		m.Ready = readyButtons(u)
 		return m

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/upgradebot/upgradebot/bot"
 )
@@ -25,11 +26,17 @@ func render(header string, m bot.Message, loc *time.Location) string {
 	if m.Title != "" {
 		write(m.Title)
 	}
+	// Values line up in one column, wide enough for the longest label
+	// ("Blast radius:" sets it unless a longer one comes).
+	width := 13
+	for _, f := range m.Fields {
+		width = max(width, utf8.RuneCountInString(f.Label)+1)
+	}
 	for _, f := range m.Fields {
 		// A value of several lines (the readiness checklist) keeps its
 		// column.
-		value := strings.ReplaceAll(f.Value.Plain(loc), "\n", "\n"+strings.Repeat(" ", 14))
-		write(fmt.Sprintf("%-13s %s", f.Label+":", value))
+		value := strings.ReplaceAll(f.Value.Plain(loc), "\n", "\n"+strings.Repeat(" ", width+1))
+		write(fmt.Sprintf("%-*s %s", width, f.Label+":", value))
 	}
 	for _, l := range m.Lines {
 		write(l.Plain(loc))
