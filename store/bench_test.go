@@ -68,3 +68,33 @@ func BenchmarkList100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAckPress is a press as the core records it, each by another
+// person, with its decision and its event: one round trip (ackScript). With
+// -benchmem, its allocations are this process's (on the embedded
+// miniredis, the server's too):
+//
+//	UPGRADEBOT_TEST_REDIS=redis://127.0.0.1:6379/15 go test -run '^$' -bench AckPress -benchmem ./store/
+func BenchmarkAckPress(b *testing.B) {
+	s := newTestStoreOpts(b, Options{})
+	ctx := context.Background()
+	if err := s.Create(ctx, testUpgrade(1, "payments", t0.Add(48*time.Hour), time.Hour), bot.Decision{Action: bot.ActionScheduled}); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		who := "slack:U" + strconv.Itoa(n)
+		e := bot.AckEntryWrite{
+			Ack:      bot.Ack{Scope: bot.ScopeBrief, Who: who, Via: who, At: t0},
+			Decision: bot.Decision{At: t0, Actor: who, Action: bot.ActionAcknowledged, Scope: bot.ScopeBrief, Via: who},
+			Event: bot.Event{ID: "ev-" + strconv.Itoa(n), Type: bot.EventAcknowledged, UpgradeID: "UPG-1", Service: "payments", At: t0, Actor: who,
+				Data: map[string]any{"scope": bot.ScopeBrief, "via": who}},
+		}
+		res, err := s.Ack(ctx, 1, bot.AckWrite{Scope: bot.ScopeBrief, Delivery: "slack:trig-" + strconv.Itoa(n), Entries: []bot.AckEntryWrite{e}})
+		if err != nil || !res.First[0] {
+			b.Fatal(res, err)
+		}
+	}
+}

@@ -76,7 +76,8 @@ return 1
 // decision json, event id, event type, event json.
 // Returns {-1} for a missing upgrade, {-2, state} when the state does not
 // ask for the scope, {-3} for a delivery seen before, else {1, then per
-// entry '1'|'0' (recorded now or not) and the standing ack json}.
+// entry '1' and an empty string when recorded now (the caller has its json), or '0' and
+// the standing ack json}.
 var ackScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1}
@@ -104,7 +105,7 @@ for i = 0, tonumber(ARGV[5]) - 1 do
     redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'decision', ARGV[b + 2])
     redis.call('XADD', KEYS[4], '*', 'id', ARGV[b + 3], 'type', ARGV[b + 4], 'event', ARGV[b + 5])
     out[#out + 1] = '1'
-    out[#out + 1] = ARGV[b + 1]
+    out[#out + 1] = ''
   else
     out[#out + 1] = '0'
     out[#out + 1] = redis.call('HGET', KEYS[2], ARGV[b])

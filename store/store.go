@@ -64,6 +64,8 @@ type Store struct {
 	prefix string
 	log    *slog.Logger
 	mini   *miniredis.Miniredis // the embedded server of memory://, or nil
+	// logMaxLen is opts.LogMaxLen boxed once, an argument of every press.
+	logMaxLen any
 }
 
 var (
@@ -162,7 +164,7 @@ func New(client redis.UniversalClient, o Options) *Store {
 	if o.LogMaxLen <= 0 {
 		o.LogMaxLen = DefaultLogMaxLen
 	}
-	return &Store{client: client, opts: o, prefix: o.Prefix, log: slog.New(slog.DiscardHandler)}
+	return &Store{client: client, opts: o, prefix: o.Prefix, log: slog.New(slog.DiscardHandler), logMaxLen: o.LogMaxLen}
 }
 
 // Ping checks that Redis answers (for /readyz).

@@ -385,13 +385,15 @@ func ackField(a bot.Ack) string { return a.Scope + "|" + a.Who }
 // Ack implements bot.Store with ackScript: one round trip for a whole
 // press, on the upgrade's slot.
 func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult, error) {
-	once := s.outboxKey(id) // any key of the slot when there is no delivery
+	base := s.upgKey(id) // the keys of the press, made from it: as upgKey, acksKey, logKey, outboxKey, onceUpgKey
+	outbox := base + ":events"
+	once := outbox // any key of the slot when there is no delivery
 	hasDelivery := "0"
 	if w.Delivery != "" {
-		once, hasDelivery = s.onceUpgKey(id, w.Delivery), "1"
+		once, hasDelivery = base+":once:"+w.Delivery, "1"
 	}
 	args := make([]any, 0, 5+6*len(w.Entries))
-	args = append(args, w.Scope, hasDelivery, onceTTL.Milliseconds(), s.opts.LogMaxLen, len(w.Entries))
+	args = append(args, w.Scope, hasDelivery, onceTTLms, s.logMaxLen, len(w.Entries))
 	for _, e := range w.Entries {
 		ack, err := json.Marshal(e.Ack)
 		if err != nil {
@@ -407,7 +409,7 @@ func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult,
 		}
 		args = append(args, ackField(e.Ack), ack, dec, e.Event.ID, e.Event.Type, ev)
 	}
-	keys := []string{s.upgKey(id), s.acksKey(id), s.logKey(id), s.outboxKey(id), once}
+	keys := []string{base, base + ":acks", base + ":log", outbox, once}
 	res, err := ackScript.Run(ctx, s.client, keys, args...).Slice()
 	if err != nil {
 		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, err)
@@ -425,17 +427,24 @@ func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult,
 	out := bot.AckResult{Standing: make([]bot.Ack, len(w.Entries)), First: make([]bool, len(w.Entries))}
 	for i := range w.Entries {
 		flag, _ := res[1+2*i].(string)
+		if out.First[i] = flag == "1"; out.First[i] {
+			out.Standing[i] = w.Entries[i].Ack // what was written; not sent back
+			continue
+		}
 		js, _ := res[2+2*i].(string)
 		if err := json.Unmarshal([]byte(js), &out.Standing[i]); err != nil {
 			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: decode: %w", id, err)
 		}
-		out.First[i] = flag == "1"
 	}
 	return out, nil
 }
 
 // onceTTL is how long a press's delivery id is remembered.
 const onceTTL = 10 * time.Minute
+
+// onceTTLms is the once key's expiry as a press's argument, boxed once
+// (boxing an int64 of this size allocates, on every press).
+var onceTTLms any = onceTTL.Milliseconds()
 
 // relayBatch bounds the events one relay round moves.
 const relayBatch = 500

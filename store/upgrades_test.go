@@ -782,3 +782,22 @@ func TestAckEventsAreRelayedExactlyOnce(t *testing.T) {
 		t.Errorf("the outbox keeps %d relayed events", n)
 	}
 }
+
+// The keys a press writes are the upgrade's keys (made in place there).
+func TestAckWritesTheUpgradesKeys(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	if err := s.Create(ctx, testUpgrade(3, "payments", t0.Add(48*time.Hour), time.Hour), bot.Decision{Action: bot.ActionScheduled}); err != nil {
+		t.Fatal(err)
+	}
+	e := bot.AckEntryWrite{Ack: bot.Ack{Scope: bot.ScopeBrief, Who: "alice", At: t0}, Decision: bot.Decision{At: t0, Action: bot.ActionAcknowledged},
+		Event: bot.Event{ID: "ev-keys", Type: bot.EventAcknowledged, At: t0}}
+	if _, err := s.Ack(ctx, 3, bot.AckWrite{Scope: bot.ScopeBrief, Delivery: "slack:trig-keys", Entries: []bot.AckEntryWrite{e}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{s.acksKey(3), s.logKey(3), s.outboxKey(3), s.onceUpgKey(3, "slack:trig-keys")} {
+		if n, err := s.client.Exists(ctx, key).Result(); err != nil || n != 1 {
+			t.Errorf("%s: exists %d, %v", key, n, err)
+		}
+	}
+}
