@@ -308,3 +308,28 @@ func TestConsoleOnASharedStoreKeepsItsThreadsToItself(t *testing.T) {
 		t.Errorf("threads saved %+v; want the console's own, not a Slack message", u.Threads)
 	}
 }
+
+// check-config names each mistake in a readiness checklist at its key path.
+func TestCheckConfigReportsReadinessProblems(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte(`readiness = ["backups verified", ""]
+[redis]
+url = "memory://"
+[[services]]
+name = "payments"
+readiness = ["Canary green", "canary GREEN", "`+strings.Repeat("x", 81)+`"]
+`), 0o600)
+	_, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"readiness[1]: is empty",
+		`services[0].readiness[1]: duplicate criterion "canary GREEN" (same as services[0].readiness[0], criteria are case-insensitive)`,
+		"services[0].readiness[2]: is 81 characters long; at most 80 are allowed",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, errOut)
+		}
+	}
+}

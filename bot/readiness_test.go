@@ -552,3 +552,26 @@ func TestReadinessCommandsAsDataAreChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestReadinessStateRules(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	if m := f.ok(t, "alice", "unready 1 1 not yet"); !strings.Contains(lines(m), "1. 'backups verified' of UPG-1 is already open; nothing changed.") {
+		t.Fatalf("reopening an open criterion: %s", lines(m))
+	}
+	f.ok(t, "alice", "waive 1 1 restored yesterday")
+	if m := f.ok(t, "alice", "waive 1 backups again"); !strings.Contains(lines(m), "is already waived (by @alice: restored yesterday); nothing changed.") {
+		t.Fatalf("waiving a waived criterion: %s", lines(m))
+	}
+	f.ok(t, "alice", "ready 1 1") // a waived criterion may be met
+	if c := f.upgrade(t, 1).Readiness[0]; c.State != bot.CriterionMet || c.Reason != "" {
+		t.Fatalf("criterion 1 = %+v", c)
+	}
+	if n := len(f.events(bot.EventReadiness)); n != 2 {
+		t.Fatalf("%d readiness events, want 2 (nothing for the no-ops)", n)
+	}
+	f.ok(t, "alice", "cancel 1")
+	f.fails(t, "alice", "ready 1 2", "UPG-1 is cancelled; its readiness no longer changes.")
+	f.fails(t, "alice", "plan 1 x", "UPG-1 is cancelled; it needs no rollback plan.")
+	f.fails(t, "alice", "debrief 1 x", "UPG-1 is cancelled; a debrief is recorded once it is completed or rolled back.")
+}
