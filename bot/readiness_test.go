@@ -253,6 +253,9 @@ func TestReadinessStory(t *testing.T) {
 		t.Fatalf("root buttons %+v", b)
 	}
 	f.ok(t, "alice", "ready 1 2")
+	if l := lines(f.ok(t, "bob", "list")); !strings.Contains(l, "· 3/3 ready") {
+		t.Fatalf("list: %s", l)
+	}
 
 	// Every criterion met or waived: start goes ahead.
 	f.ok(t, "alice", "start 1")

@@ -276,6 +276,9 @@ func listReply(us []*Upgrade, service string, all bool) Message {
 		if !u.FinishedAt.IsZero() && u.State != Cancelled {
 			line = line.Add(" · ended ").Time(u.FinishedAt)
 		}
+		if len(u.Readiness) > 0 && u.State.Active() {
+			line = line.Add(" · " + readyCountText(u))
+		}
 		m.Lines = append(m.Lines, line)
 	}
 	return m
