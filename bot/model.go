@@ -243,6 +243,9 @@ type Decision struct {
 	// step as the change (Create, Update), so that no stored change is ever
 	// without its event. It is not part of the decision log.
 	Event *Event `json:"-"`
+	// More are further events of the same change (a rollback plan that
+	// meets a criterion: its upgrade.readiness event), written with it.
+	More []*Event `json:"-"`
 
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`  // principal key, or "upgradebot" for the scheduler

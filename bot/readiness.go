@@ -447,16 +447,19 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 			data["met"] = met
 		}
 		d.Event = b.ev.event(ctx, u, EventPlanRecorded, actor, data)
+		// The criteria met by the plan have their readiness events too,
+		// written with the plan in the same step.
+		for _, i := range auto {
+			d.More = append(d.More, b.ev.event(ctx, u, EventReadiness, actor, readinessData(i, u.Readiness[i], "")))
+		}
 		return d, nil
 	})
 	if err != nil {
 		return Message{}, err
 	}
 	b.ev.written(u, d.Event)
-	// The criteria met by the plan have their readiness events too, named
-	// after the plan's event so that they are published once.
-	for _, i := range auto {
-		b.ev.emit(ctx, u, d.Event.ID+"-"+strconv.Itoa(i+1), EventReadiness, actor, readinessData(i, u.Readiness[i], ""))
+	for _, ev := range d.More {
+		b.ev.written(u, ev)
 	}
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.PlanNotice(u, auto), inv.invoker())

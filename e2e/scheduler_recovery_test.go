@@ -135,6 +135,12 @@ func TestSlowJobDoesNotStarveItsBatch(t *testing.T) {
 		t.Fatal("UPG-1's window-open notice was never attempted")
 	}
 	waitFor(t, "the nine other window-open notices", func() bool { return len(p.Kinds(bot.KindWindowOpen)) == 9 })
+	// The batches' other due jobs (the late reminders and escalations) are
+	// run too, or still being claimed: shut down only once none is left.
+	waitFor(t, "every other due job run", func() bool {
+		n, err := reps[0].st.DueJobs(context.Background(), clock.Now())
+		return err == nil && n == 0
+	})
 	if p.hanging.Load() != 1 {
 		t.Fatal("UPG-1's reply returned before the others were sent")
 	}

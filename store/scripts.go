@@ -36,7 +36,7 @@ return 1
 //
 // KEYS: data, log, acks, events. ARGV: json, new rev, decision json (” =
 // none), log maxlen, ttl ms (0 = keep forever), state, event id, event type,
-// event json (” = none).
+// event json (” = none), then more events as id, type, json triples.
 // Returns 1 when saved, 0 when the stored rev is not new rev - 1, -1 when the
 // upgrade does not exist.
 var updateScript = redis.NewScript(`
@@ -53,6 +53,9 @@ if ARGV[3] ~= '' then
 end
 if ARGV[9] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'id', ARGV[7], 'type', ARGV[8], 'event', ARGV[9])
+end
+for i = 10, #ARGV, 3 do
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[i], 'type', ARGV[i+1], 'event', ARGV[i+2])
 end
 for i = 1, 4 do
   if ARGV[5] ~= '0' then

@@ -159,9 +159,19 @@ func (s *Store) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 	if err != nil {
 		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
 	}
+	args := []any{data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State), evID, evType, ev}
+	for _, e := range d.More {
+		id, typ, js, err := encodeEvent(e)
+		if err != nil {
+			return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
+		}
+		if js != "" {
+			args = append(args, id, typ, js)
+		}
+	}
 	pending := s.markPending(ctx, u.ID, u.Rev)
 	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
-	n, err := updateScript.Run(ctx, s.client, keys, data, u.Rev, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State), evID, evType, ev).Int()
+	n, err := updateScript.Run(ctx, s.client, keys, args...).Int()
 	if err != nil {
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)

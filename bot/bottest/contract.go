@@ -326,7 +326,8 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 			t.Fatal(err)
 		}
 		u.Rev, u.State = 2, bot.InProgress
-		if err := st.Update(ctx, u, bot.Decision{At: t0, Actor: "alice", Action: bot.ActionStarted, Event: ev("e2", bot.EventStarted)}); err != nil {
+		if err := st.Update(ctx, u, bot.Decision{At: t0, Actor: "alice", Action: bot.ActionStarted, Event: ev("e2", bot.EventStarted),
+			More: []*bot.Event{ev("e2b", bot.EventReadiness)}}); err != nil { // one change, two events
 			t.Fatal(err)
 		}
 		stale := u.Clone() // a lost race writes neither the change nor its event
@@ -369,11 +370,11 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 				t.Fatalf("event without position or JSON: %+v", e)
 			}
 		}
-		if want := []string{"e1", "e2", "e3", "d1-bob-0"}; !slices.Equal(ofOne, want) {
+		if want := []string{"e1", "e2", "e2b", "e3", "d1-bob-0"}; !slices.Equal(ofOne, want) {
 			t.Fatalf("events of UPG-1 = %v, want %v (all: %v)", ofOne, want, ids)
 		}
-		if !slices.Contains(ids, "gone") || len(ids) != 5 {
-			t.Fatalf("events = %v, want the four of UPG-1 and the one of the expired upgrade, once each", ids)
+		if !slices.Contains(ids, "gone") || len(ids) != 6 {
+			t.Fatalf("events = %v, want the five of UPG-1 and the one of the expired upgrade, once each", ids)
 		}
 		rest, err := rd.EventsAfter(ctx, all[1].Pos, 100)
 		if err != nil || len(rest) != len(all)-2 || rest[0].Pos != all[2].Pos {

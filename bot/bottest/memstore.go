@@ -94,6 +94,9 @@ func (m *MemStore) Update(_ context.Context, u *bot.Upgrade, d bot.Decision) err
 		m.log[u.ID] = append(m.log[u.ID], d)
 	}
 	m.record(d.Event)
+	for _, e := range d.More {
+		m.record(e)
+	}
 	return nil
 }
 
