@@ -192,9 +192,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 		}
 		w.Entries = append(w.Entries, e)
 	}
-	b.acks.writing(id)
-	res, err := b.store.Ack(ctx, id, w)
-	b.acks.done(id, recordedAcks(w, res, err)...)
+	res, err := b.recordAck(ctx, id, w)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Message{}, refusal(ENOTFOUND, T("Unknown upgrade "+u.Key()+". Try ").Command(hint("list")).Add("."))
@@ -233,6 +231,15 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 	b.out.refreshRoot(id)
 	b.ev.relay(id)
 	return ackThanks(u, scope), nil
+}
+
+// recordAck writes a press, telling the acknowledgment cache that it is
+// being written (a root refresh meanwhile may count it before the cache
+// has it) and then what it recorded, even if the write panics.
+func (b *Bot) recordAck(ctx context.Context, id int, w AckWrite) (res AckResult, err error) {
+	b.acks.writing(id)
+	defer func() { b.acks.done(id, recordedAcks(w, res, err)...) }()
+	return b.store.Ack(ctx, id, w)
 }
 
 // recordedAcks are the acknowledgments a press recorded now.
