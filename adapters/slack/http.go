@@ -118,11 +118,17 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	a.writeJSON(w, r, "the command answer", ans)
+}
+
+// writeJSON answers 200 with v as JSON, HTML left unescaped (Slack reads
+// mrkdwn, not HTML).
+func (a *Adapter) writeJSON(w http.ResponseWriter, r *http.Request, what string, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ans); err != nil {
-		a.log.WarnContext(r.Context(), "writing the command answer failed", "err", err)
+	if err := enc.Encode(v); err != nil {
+		a.log.WarnContext(r.Context(), "writing "+what+" failed", "err", err)
 	}
 }
 
@@ -174,12 +180,7 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(ans); err != nil {
-			a.log.WarnContext(r.Context(), "writing the view_submission answer failed", "err", err)
-		}
+		a.writeJSON(w, r, "the view_submission answer", ans)
 		return
 	}
 	// Slack gets its 200 at once; the press is recorded and answered after
