@@ -390,10 +390,20 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 	case commands.Start:
 		return b.startCmd(ctx, inv, c)
 	case commands.Complete:
+		if err := checkLength("note", c.Note); err != nil {
+			return Message{}, err
+		}
 		return b.transitionCmd(ctx, inv, "complete", c.ID, edit{text: c.Note})
 	case commands.Rollback:
+		c.Reason = strings.TrimSpace(c.Reason)
+		if err := checkReason("reason", c.Reason, commands.MissingRollbackReason); err != nil {
+			return Message{}, err
+		}
 		return b.transitionCmd(ctx, inv, "rollback", c.ID, edit{text: c.Reason})
 	case commands.Cancel:
+		if err := checkLength("reason", c.Reason); err != nil {
+			return Message{}, err
+		}
 		return b.cancel(ctx, inv, c)
 	case commands.Reschedule:
 		return b.reschedule(ctx, inv, c)
@@ -432,6 +442,11 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 // startCmd starts an upgrade; with readiness criteria open only anyway,
 // with a reason, starts it.
 func (b *Bot) startCmd(ctx context.Context, inv Invocation, c commands.Start) (Message, error) {
+	if c.Anyway != "" { // given: a reason, not blank, not a document
+		if err := checkReason("reason", c.Anyway, commands.MissingAnywayReason); err != nil {
+			return Message{}, err
+		}
+	}
 	c.Anyway = strings.TrimSpace(c.Anyway)
 	ch, err := b.transit(ctx, inv, "start", c.ID, edit{notReady: c.Anyway})
 	if err != nil {
@@ -442,6 +457,8 @@ func (b *Bot) startCmd(ctx context.Context, inv Invocation, c commands.Start) (M
 	case len(ch.d.Open) > 0:
 		m.Lines = append(m.Lines, T(fmt.Sprintf("Started anyway with %d open: %s — %s. This is logged and told in the thread.",
 			len(ch.d.Open), strings.Join(quoteAll(ch.d.Open), ", "), ch.d.Reason)))
+	case c.Anyway != "" && len(ch.u.Readiness) == 0:
+		m.Lines = append(m.Lines, T(ch.u.Key()+" has no readiness checklist, so it simply started; anyway was not needed and is not recorded."))
 	case c.Anyway != "":
 		m.Lines = append(m.Lines, T("Every readiness criterion was met or waived, so it simply started; anyway was not needed and is not recorded."))
 	}

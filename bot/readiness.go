@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -119,11 +120,18 @@ func criteriaError(u *Upgrade, why string) error {
 // quoted is a criterion as sentences quote it.
 func quoted(s string) string { return "'" + s + "'" }
 
+// named is criterion i of u as sentences name it: "'canary green' (2)".
+func named(u *Upgrade, i int) string {
+	return fmt.Sprintf("%s (%d)", quoted(u.Readiness[i].Text), i+1)
+}
+
 // readinessChange is one change of a criterion, for the answer.
 type readinessChange struct {
 	u       *Upgrade
 	i       int    // index of the criterion
 	already string // non-empty: nothing changed, and why
+	// prior is the reason of the waiver a new waiver replaced.
+	prior string
 }
 
 // MaxRecordLen is the longest rollback plan or debrief accepted, in
@@ -136,10 +144,26 @@ func checkRecord(what, text string) error {
 	if strings.TrimSpace(text) == "" {
 		return Errorf(EINVALID, "The %s is empty; write it, or link it.", what)
 	}
-	if n := len([]rune(text)); n > MaxRecordLen {
-		return Errorf(EINVALID, "The %s is %d characters long; at most %d fit. Put the rest in a document and link it.", what, n, MaxRecordLen)
+	return checkLength(what, text)
+}
+
+// checkLength refuses a text put on record (a plan, a debrief, a reason,
+// a note) longer than MaxRecordLen.
+func checkLength(what, text string) error {
+	if n := utf8.RuneCountInString(text); n > MaxRecordLen {
+		return Errorf(EINVALID, "The %s is %d characters long; at most %d fit, so nothing changed. Shorten it, or put the rest in a document and link it.", what, n, MaxRecordLen)
 	}
 	return nil
+}
+
+// checkReason refuses a required reason that is missing or blank with
+// missing (the grammar's words, so typed and given as data alike), and an
+// overlong one.
+func checkReason(what, reason, missing string) error {
+	if strings.TrimSpace(reason) == "" {
+		return Errorf(EINVALID, "%s", sentence(missing))
+	}
+	return checkLength(what, reason)
 }
 
 // setCriterion changes one criterion of upgrade id to state, for the
@@ -148,8 +172,16 @@ func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, st
 	if strings.TrimSpace(name) == "" {
 		return Message{}, Errorf(EINVALID, "Name the criterion: %s.", "its number in the checklist, its text or the start of it")
 	}
-	if reason = strings.TrimSpace(reason); reason == "" && state != CriterionMet {
-		return Message{}, Errorf(EINVALID, "Say why: a criterion is waived or reopened with a reason.")
+	reason = strings.TrimSpace(reason)
+	switch state {
+	case CriterionWaived:
+		if err := checkReason("reason", reason, commands.MissingWaiveReason); err != nil {
+			return Message{}, err
+		}
+	case CriterionOpen:
+		if err := checkReason("reason", reason, commands.MissingUnreadyReason); err != nil {
+			return Message{}, err
+		}
 	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	doing := map[string]string{CriterionMet: "mark readiness criteria of", CriterionWaived: "waive readiness criteria of", CriterionOpen: "reopen readiness criteria of"}[state]
@@ -171,11 +203,13 @@ func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, st
 		c := &u.Readiness[i]
 		rc = readinessChange{i: i}
 		switch {
+		case state == CriterionWaived && c.State == CriterionWaived && reason != c.Reason:
+			rc.prior = c.Reason // a new reason replaces the old one
 		case c.State == state:
 			rc.already = b.alreadyText(u, i)
 			return Decision{}, errUnchanged
 		case state == CriterionWaived && c.State == CriterionMet:
-			return Decision{}, refusal(EINVALID, T(fmt.Sprintf("%d. %s of %s is met already; to waive it, reopen it first with ", i+1, quoted(c.Text), u.Key())).
+			return Decision{}, refusal(EINVALID, T(named(u, i)+" of "+u.Key()+" is met already; to waive it, reopen it first with ").
 				Command(hint("unready", Arg{Name: "id", Value: u.Key()}, Arg{Name: "criterion", Value: strconv.Itoa(i + 1)}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 		}
 		now := b.now().UTC()
@@ -197,8 +231,8 @@ func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, st
 	rc.u = u
 	b.ev.written(u, d.Event)
 	b.out.refreshRoot(u.ID)
-	b.out.notify(ctx, u.ID, b.dir.ReadinessNotice(u, rc.i, d), inv.invoker())
-	return readinessReply(u, rc.i, state), nil
+	b.out.notify(ctx, u.ID, b.dir.ReadinessNotice(u, rc.i, d, rc.prior), inv.invoker())
+	return readinessReply(u, rc.i, state, rc.prior != ""), nil
 }
 
 // readinessData is the data of an upgrade.readiness event.
@@ -209,16 +243,16 @@ func readinessData(i int, c Criterion, reason string) map[string]any {
 // alreadyText says that a criterion is in the state asked for already.
 func (b *Bot) alreadyText(u *Upgrade, i int) string {
 	c := u.Readiness[i]
-	head := fmt.Sprintf("%d. %s of %s", i+1, quoted(c.Text), u.Key())
+	head := named(u, i) + " of " + u.Key()
 	switch c.State {
 	case CriterionMet:
-		by := "by recording the rollback plan"
-		if !c.Auto {
-			by = "by @" + b.dir.Principal(c.By).Name
+		by := "by @" + b.dir.Principal(c.By).Name
+		if c.Auto {
+			by += " recording the rollback plan"
 		}
 		return head + " is already met (" + by + ", " + FormatTime(c.At, nil) + "); nothing changed."
 	case CriterionWaived:
-		return head + " is already waived (by @" + b.dir.Principal(c.By).Name + ": " + c.Reason + "); nothing changed."
+		return head + " is already waived with that reason (by @" + b.dir.Principal(c.By).Name + ": " + c.Reason + "); nothing changed."
 	}
 	return head + " is already open; nothing changed."
 }
@@ -228,16 +262,20 @@ func readyCountText(u *Upgrade) string {
 	return fmt.Sprintf("%d/%d ready", u.ReadyCount(), len(u.Readiness))
 }
 
-// readinessReply answers the invoker of ready, waive or unready.
-func readinessReply(u *Upgrade, i int, state string) Message {
-	c := u.Readiness[i]
+// readinessReply answers the invoker of ready, waive or unready:
+// "✅ Marked 'canary green' (2) of UPG-1 payments v2.4.0 met (2/3 ready)."
+// A waiver that replaced the reason of one says so.
+func readinessReply(u *Upgrade, i int, state string, rewaived bool) Message {
 	what := map[string]string{CriterionMet: "Marked", CriterionWaived: "Waived", CriterionOpen: "Reopened"}[state]
 	icon := map[string]string{CriterionMet: "✅", CriterionWaived: "➖", CriterionOpen: "☐"}[state]
-	t := T(fmt.Sprintf("%s %s %d. %s", icon, what, i+1, quoted(c.Text)))
-	if state == CriterionMet {
+	t := T(icon + " " + what + " " + named(u, i) + " of ").Bold(u.Title())
+	switch {
+	case state == CriterionMet:
 		t = t.Add(" met")
+	case rewaived:
+		t = t.Add(" with a new reason, replacing the old one")
 	}
-	t = t.Add(" of ").Bold(u.Title()).Add(" (" + readyCountText(u) + ").")
+	t = t.Add(" (" + readyCountText(u) + ").")
 	m := reply(t)
 	m.UpgradeID = u.Key()
 	return m
@@ -245,7 +283,8 @@ func readinessReply(u *Upgrade, i int, state string) Message {
 
 // ReadinessNotice tells the thread of u that criterion i changed by dec:
 // "@alice marked 'canary green' met (2/3 ready)".
-func (d *Directory) ReadinessNotice(u *Upgrade, i int, dec Decision) Message {
+// prior is the reason of the waiver a new waiver replaced, if any.
+func (d *Directory) ReadinessNotice(u *Upgrade, i int, dec Decision, prior string) Message {
 	m := thread(u, KindReadiness)
 	c := u.Readiness[i]
 	by := d.Principal(dec.Actor)
@@ -255,6 +294,9 @@ func (d *Directory) ReadinessNotice(u *Upgrade, i int, dec Decision) Message {
 		line = T("✅ ").Mention(by).Add(" marked " + quoted(c.Text) + " met")
 	case ActionReadinessWaived:
 		line = T("➖ ").Mention(by).Add(" waived " + quoted(c.Text) + ": " + dec.Reason)
+		if prior != "" {
+			line = line.Add(" (replacing the earlier reason: " + prior + ")")
+		}
 	default:
 		line = T("☐ ").Mention(by).Add(" reopened " + quoted(c.Text) + ": " + dec.Reason)
 	}
@@ -414,8 +456,9 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 	}
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var (
-		d    Decision
-		auto []int
+		d        Decision
+		auto     []int
+		replaced bool
 	)
 	u, err := change(ctx, b.store, b.now, c.ID, func(u *Upgrade) (Decision, error) {
 		if err := b.authorize(inv, u.Service, "record the rollback plan of", u.Key()); err != nil {
@@ -425,7 +468,11 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 			return Decision{}, Errorf(EINVALID, "%s is cancelled; it needs no rollback plan.", u.Key())
 		}
 		now := b.now().UTC()
-		replaced := u.Plan != nil
+		replaced = u.Plan != nil
+		d = Decision{At: now, Actor: actor, Action: ActionPlanRecorded, Detail: c.Text}
+		if replaced {
+			d.Reason = "replaces the rollback plan by @" + b.dir.Principal(u.Plan.By).Name + " of " + FormatTime(u.Plan.At, nil)
+		}
 		u.Plan = &Record{Text: c.Text, By: actor, At: now}
 		auto = nil
 		var met []string
@@ -438,7 +485,6 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 				}
 			}
 		}
-		d = Decision{At: now, Actor: actor, Action: ActionPlanRecorded, Detail: c.Text}
 		if len(met) > 0 {
 			d.Criterion = strings.Join(met, ", ")
 		}
@@ -462,12 +508,16 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 		b.ev.written(u, ev)
 	}
 	b.out.refreshRoot(u.ID)
-	b.out.notify(ctx, u.ID, b.dir.PlanNotice(u, auto), inv.invoker())
-	t := T("🧭 Recorded the rollback plan of ").Bold(u.Title())
-	for _, i := range auto {
-		t = t.Add(fmt.Sprintf("; %d. %s is met by it", i+1, quoted(u.Readiness[i].Text)))
+	b.out.notify(ctx, u.ID, b.dir.PlanNotice(u, auto, replaced), inv.invoker())
+	what := "🧭 Recorded the rollback plan of "
+	if replaced {
+		what = "🧭 Replaced the rollback plan of "
 	}
-	if len(u.Readiness) > 0 {
+	t := T(what).Bold(u.Title())
+	for _, i := range auto {
+		t = t.Add("; " + named(u, i) + " is met by it")
+	}
+	if len(auto) > 0 { // the count changed: say it
 		t = t.Add(" (" + readyCountText(u) + ")")
 	}
 	m := reply(t.Add("."))
@@ -475,11 +525,37 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 	return m, nil
 }
 
+// PlanMet are the criteria a plan_recorded decision d of u met
+// automatically: its Criterion, the texts comma-joined, split back along
+// the criteria of u (a criterion's own text may hold a comma).
+func PlanMet(u *Upgrade, d Decision) []string {
+	rest := d.Criterion
+	var out []string
+	for rest != "" {
+		n := 0
+		for _, c := range u.Readiness {
+			if t := c.Text; len(t) > n && strings.HasPrefix(rest, t) && (len(rest) == len(t) || strings.HasPrefix(rest[len(t):], ", ")) {
+				n = len(t)
+			}
+		}
+		if n == 0 { // not one of its criteria (any more): split at commas
+			return append(out, strings.Split(rest, ", ")...)
+		}
+		out = append(out, rest[:n])
+		rest = strings.TrimPrefix(rest[n:], ", ")
+	}
+	return out
+}
+
 // PlanNotice tells the thread the rollback plan of u was recorded, and
 // which criteria it met.
-func (d *Directory) PlanNotice(u *Upgrade, auto []int) Message {
+func (d *Directory) PlanNotice(u *Upgrade, auto []int, replaced bool) Message {
 	m := thread(u, KindPlanRecorded)
-	m.Lines = append(m.Lines, T("🧭 ").Mention(d.Principal(u.Plan.By)).Add(" recorded the rollback plan: "+u.Plan.Text))
+	what := " recorded the rollback plan: "
+	if replaced {
+		what = " replaced the rollback plan: "
+	}
+	m.Lines = append(m.Lines, T("🧭 ").Mention(d.Principal(u.Plan.By)).Add(what+u.Plan.Text))
 	for _, i := range auto {
 		m.Lines = append(m.Lines, T("✅ "+quoted(u.Readiness[i].Text)+" is met by it ("+readyCountText(u)+")."))
 	}
@@ -539,13 +615,18 @@ func (d *Directory) DebriefPrompt(u *Upgrade) Message {
 	}
 	owners := d.Principals(u.Owners)
 	line := T("📝 ").Bold(u.Title()).Add(" is " + how + ". ")
+	ask, how2 := " write a short debrief: what happened, and what to change next time.", "."
+	if r := u.Debrief; r != nil { // completed, debriefed, then rolled back
+		line = line.Add("A debrief is on record (by ").Mention(d.Principal(r.By)).Add(", ").Time(r.At).Add("). ")
+		ask, how2 = " bring it up to date: what happened since, and what to change next time.", "; the new debrief replaces it."
+	}
 	if len(owners) > 0 {
 		line = line.Mentions(owners).Add(", please")
 	} else {
 		line = line.Add("Please")
 	}
-	m.Lines = append(m.Lines, line.Add(" write a short debrief: what happened, and what to change next time."),
-		T("Press Write debrief, or type ").Command(hint("debrief", Arg{Name: "id", Value: u.Key()}, Arg{Name: "text", Placeholder: "<text...>"})).Add("."))
+	m.Lines = append(m.Lines, line.Add(ask),
+		T("Press Write debrief, or type ").Command(hint("debrief", Arg{Name: "id", Value: u.Key()}, Arg{Name: "text", Placeholder: "<text...>"})).Add(how2))
 	m.Debrief = &DebriefButton{UpgradeID: u.Key()}
 	return m
 }

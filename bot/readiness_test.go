@@ -206,14 +206,14 @@ func TestReadinessStory(t *testing.T) {
 
 	// Two met by the buttons' command, one waived.
 	m := f.b.Do(context.Background(), who("alice"), commands.Ready{ID: 1, Criterion: "1"})
-	if miss, ok := contains(lines(m), "✅ Marked 1. 'backups verified' met of UPG-1 payments v2.4.0 (1/3 ready)."); !ok {
+	if miss, ok := contains(lines(m), "✅ Marked 'backups verified' (1) of UPG-1 payments v2.4.0 met (1/3 ready)."); !ok {
 		t.Fatalf("ready reply lacks %q: %s", miss, lines(m))
 	}
 	f.b.Flush()
 	f.clock.Advance(time.Minute)
 	f.ok(t, "alice", "ready UPG-1 canary green")
 	again := f.ok(t, "dave", "ready 1 2")
-	if miss, ok := contains(lines(again), "2. 'canary green' of UPG-1 is already met (by @alice, 2026-11-22 10:01 UTC); nothing changed."); !ok || again.Kind != bot.KindReply {
+	if miss, ok := contains(lines(again), "'canary green' (2) of UPG-1 is already met (by @alice, 2026-11-22 10:01 UTC); nothing changed."); !ok || again.Kind != bot.KindReply {
 		t.Fatalf("marking a met criterion met: lacks %q: %s", miss, lines(again))
 	}
 	f.ok(t, "dave", `waive 1 "rollback plan" reviewed with the release last week`)
@@ -246,7 +246,7 @@ func TestReadinessStory(t *testing.T) {
 	}
 
 	// Reopened with a reason, then met again.
-	f.fails(t, "alice", "waive 1 2 no canary", "2. 'canary green' of UPG-1 is met already; to waive it, reopen it first with /upgrade unready UPG-1 2 <reason...>.")
+	f.fails(t, "alice", "waive 1 2 no canary", "'canary green' (2) of UPG-1 is met already; to waive it, reopen it first with /upgrade unready UPG-1 2 <reason...>.")
 	f.ok(t, "alice", "unready 1 2 canary went red")
 	f.fails(t, "alice", "start 1", "1 readiness criterion is open:", "☐ 2. canary green")
 	if b := lastRoot(t, f.rec, "test:#payments").Ready; len(b) != 1 || b[0] != (bot.ReadyButton{UpgradeID: "UPG-1", Criterion: 2, Text: "canary green"}) {
@@ -329,7 +329,7 @@ func TestPlanMeetsTheRollbackPlanCriterion(t *testing.T) {
 	f.ok(t, "alice", schedulePayments)
 	f.rec.Reset()
 	m := f.ok(t, "alice", "plan 1 https://runbooks.example.com/payments/rollback")
-	if miss, ok := contains(lines(m), "Recorded the rollback plan of UPG-1 payments v2.4.0; 3. 'rollback plan reviewed' is met by it (1/3 ready)."); !ok {
+	if miss, ok := contains(lines(m), "Recorded the rollback plan of UPG-1 payments v2.4.0; 'rollback plan reviewed' (3) is met by it (1/3 ready)."); !ok {
 		t.Fatalf("reply lacks %q: %s", miss, lines(m))
 	}
 	c := f.upgrade(t, 1).Readiness[2]
@@ -350,13 +350,28 @@ func TestPlanMeetsTheRollbackPlanCriterion(t *testing.T) {
 	if miss, ok := contains(root, "Rollback plan: https://runbooks.example.com/payments/rollback — @alice", "✅ 3. rollback plan reviewed — rollback plan recorded by @alice"); !ok {
 		t.Fatalf("root lacks %q:\n%s", miss, root)
 	}
-	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "alice · plan recorded · https://runbooks.example.com/payments/rollback · met rollback plan reviewed") {
+	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "alice · plan recorded · https://runbooks.example.com/payments/rollback · met 'rollback plan reviewed'") {
 		t.Fatalf("log:\n%s", log)
 	}
-	// A later plan replaces it, and meets nothing more.
-	f.ok(t, "alice", "plan 1 helm rollback payments")
+	// A later plan replaces it, says so, and meets nothing more: no ready
+	// count, since it did not change.
+	f.rec.Reset()
+	f.clock.Advance(time.Minute)
+	m = f.ok(t, "dave", "plan 1 helm rollback payments")
 	if len(f.events(bot.EventReadiness)) != 1 || f.upgrade(t, 1).Plan.Text != "helm rollback payments" {
 		t.Fatal("the second plan")
+	}
+	if got := lines(m); got != "🧭 Replaced the rollback plan of UPG-1 payments v2.4.0." {
+		t.Fatalf("replacing reply: %q", got)
+	}
+	if got := threadLines(f.rec, bot.KindPlanRecorded); len(got) != 1 || !strings.Contains(got[0], "@dave replaced the rollback plan: helm rollback payments") {
+		t.Fatalf("replacing notice %q", got)
+	}
+	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "dave · plan recorded · helm rollback payments · why: replaces the rollback plan by @alice of 2026-11-22 10:00 UTC") {
+		t.Fatalf("log of the replacing plan:\n%s", log)
+	}
+	if got := lines(f.ok(t, "alice", "ready 1 3")); !strings.Contains(got, "'rollback plan reviewed' (3) of UPG-1 is already met (by @alice recording the rollback plan, 2026-11-22 10:00 UTC); nothing changed.") {
+		t.Fatalf("marking an auto-met criterion: %s", got)
 	}
 	// The rollback alert shows it.
 	f.ok(t, "alice", "ready 1 1")
@@ -467,8 +482,8 @@ func TestWindowOpenWarnsWhenNotReady(t *testing.T) {
 	if !m.Alert {
 		t.Fatal("not ready at window open must be an alert")
 	}
-	if miss, ok := contains(lines(m), "⚠️ NOT READY: the window for UPG-1 payments v1 is open, but 2 readiness criteria are open: 1. backups verified, 2. canary green. @alice",
-		"/upgrade start UPG-1 anyway <reason...>"); !ok {
+	if miss, ok := contains(lines(m), "⚠️ NOT READY: the window for UPG-1 payments v1 is open, but 2 readiness criteria are open: 1. backups verified, 2. canary green.\n"+
+		"@alice, mark them met or waive them, then /upgrade start UPG-1; or take responsibility with /upgrade start UPG-1 anyway <reason...>."); !ok {
 		t.Fatalf("window open lacks %q:\n%s", miss, lines(m))
 	}
 	u.Readiness[0].State, u.Readiness[1].State = bot.CriterionMet, bot.CriterionMet
@@ -538,12 +553,13 @@ func TestReadinessCommandsAsDataAreChecked(t *testing.T) {
 		want string
 	}{
 		{commands.Ready{ID: 1, Criterion: "  "}, "Name the criterion"},
-		{commands.Waive{ID: 1, Criterion: "1"}, "Say why"},
-		{commands.Unready{ID: 1, Criterion: "1", Reason: " "}, "Say why"},
+		{commands.Waive{ID: 1, Criterion: "1"}, "Missing <reason...> after the criterion: say why it does not apply this time."},
+		{commands.Unready{ID: 1, Criterion: "1", Reason: " "}, "Missing <reason...> after the criterion: say why it is no longer met."},
 		{commands.Plan{ID: 1, Text: " "}, "The rollback plan is empty"},
 		{commands.Plan{ID: 1, Text: strings.Repeat("x", bot.MaxRecordLen+1)}, "at most 2000 fit"},
 		{commands.Debrief{ID: 1, Text: "\n"}, "The debrief is empty"},
-		{commands.Start{ID: 1, Anyway: "  "}, "UPG-1 is not ready"},
+		{commands.Start{ID: 1, Anyway: "  "}, "Missing <reason...> after anyway: say why it starts although not every readiness criterion is met."},
+		{commands.Rollback{ID: 1, Reason: " "}, "Missing <reason...>: a rollback alert must say why."},
 	} {
 		before := len(f.st.Events())
 		m := f.b.Do(ctx, who("alice"), c.cmd)
@@ -559,12 +575,12 @@ func TestReadinessCommandsAsDataAreChecked(t *testing.T) {
 func TestReadinessStateRules(t *testing.T) {
 	f := newReadinessFixture(t)
 	f.ok(t, "alice", schedulePayments)
-	if m := f.ok(t, "alice", "unready 1 1 not yet"); !strings.Contains(lines(m), "1. 'backups verified' of UPG-1 is already open; nothing changed.") {
+	if m := f.ok(t, "alice", "unready 1 1 not yet"); !strings.Contains(lines(m), "'backups verified' (1) of UPG-1 is already open; nothing changed.") {
 		t.Fatalf("reopening an open criterion: %s", lines(m))
 	}
 	f.ok(t, "alice", "waive 1 1 restored yesterday")
-	if m := f.ok(t, "alice", "waive 1 backups again"); !strings.Contains(lines(m), "is already waived (by @alice: restored yesterday); nothing changed.") {
-		t.Fatalf("waiving a waived criterion: %s", lines(m))
+	if m := f.ok(t, "alice", "waive 1 backups restored yesterday"); !strings.Contains(lines(m), "is already waived with that reason (by @alice: restored yesterday); nothing changed.") {
+		t.Fatalf("waiving a waived criterion with the same reason: %s", lines(m))
 	}
 	f.ok(t, "alice", "ready 1 1") // a waived criterion may be met
 	if c := f.upgrade(t, 1).Readiness[0]; c.State != bot.CriterionMet || c.Reason != "" {
@@ -577,4 +593,159 @@ func TestReadinessStateRules(t *testing.T) {
 	f.fails(t, "alice", "ready 1 2", "UPG-1 is cancelled; its readiness no longer changes.")
 	f.fails(t, "alice", "plan 1 x", "UPG-1 is cancelled; it needs no rollback plan.")
 	f.fails(t, "alice", "debrief 1 x", "UPG-1 is cancelled; a debrief is recorded once it is completed or rolled back.")
+}
+
+// A reason of only spaces is no reason: the same refusal as none, typed
+// or given as data; a plan or debrief of spaces likewise.
+func TestBlankReasonsAreMissing(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	f.clock.Advance(10*24*time.Hour - 3*time.Hour) // within early_start
+	anyway := "Missing <reason...> after anyway: say why it starts although not every readiness criterion is met."
+	f.fails(t, "alice", "start 1 anyway", anyway)
+	f.fails(t, "alice", `start 1 anyway "   "`, anyway)
+	f.fails(t, "alice", `waive 1 1 "   "`, "Missing <reason...> after the criterion: say why it does not apply this time")
+	f.fails(t, "alice", `unready 1 1 "  "`, "Missing <reason...> after the criterion: say why it is no longer met")
+	f.fails(t, "alice", `plan 1 "   "`, "Missing <url or text...>")
+	f.ok(t, "alice", "start 1 anyway hotfix")
+	f.fails(t, "alice", `rollback 1 "   "`, "Missing <reason...>: a rollback alert must say why.")
+	f.ok(t, "alice", "complete 1")
+	f.fails(t, "alice", `debrief 1 "  "`, "Missing <text...>")
+	if u := f.upgrade(t, 1); u.State != bot.Completed || u.Debrief != nil || u.Plan != nil {
+		t.Fatalf("a refusal changed the upgrade: %+v", u)
+	}
+}
+
+// A start anyway of an upgrade with no checklist says so, not that every
+// criterion was met.
+func TestStartAnywayWithoutAChecklist(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "bob", "schedule checkout v1 in 2h") // checkout has no checklist
+	if n := len(f.upgrade(t, 1).Readiness); n != 0 {
+		t.Fatalf("checkout has %d criteria", n)
+	}
+	got := lines(f.ok(t, "bob", "start 1 anyway just in case"))
+	if !strings.Contains(got, "UPG-1 has no readiness checklist, so it simply started; anyway was not needed and is not recorded.") || strings.Contains(got, "Every readiness criterion") {
+		t.Fatalf("start anyway without a checklist: %s", got)
+	}
+	if f.upgrade(t, 1).StartedAnyway != nil {
+		t.Fatal("an unneeded anyway was recorded")
+	}
+}
+
+// Reasons and notes are held to the plan's and debrief's limit, and a
+// refusal changes nothing.
+func TestReasonsHaveALengthLimit(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	f.ok(t, "alice", "schedule payments v2.5.0 in 2h")
+	long := strings.Repeat("é", bot.MaxRecordLen+1)
+	ok := strings.Repeat("é", bot.MaxRecordLen)
+	ctx := context.Background()
+	want := "The reason is 2001 characters long; at most 2000 fit, so nothing changed."
+	for _, c := range []struct {
+		cmd  commands.Command
+		want string
+	}{
+		{commands.Waive{ID: 1, Criterion: "1", Reason: long}, want},
+		{commands.Unready{ID: 1, Criterion: "1", Reason: long}, want},
+		{commands.Start{ID: 2, Anyway: long}, want},
+		{commands.Cancel{ID: 1, Reason: long}, want},
+	} {
+		before, rev := len(f.st.Events()), f.upgrade(t, 1).Rev
+		m := f.b.Do(ctx, who("alice"), c.cmd)
+		if m.Kind != bot.KindError || !strings.Contains(lines(m), c.want) {
+			t.Errorf("%T: %s, want a refusal with %q", c.cmd, lines(m), c.want)
+		}
+		if len(f.st.Events()) != before || f.upgrade(t, 1).Rev != rev {
+			t.Errorf("%T: a refusal changed something", c.cmd)
+		}
+	}
+	f.clock.Advance(10*24*time.Hour - 3*time.Hour)
+	f.ok(t, "alice", "waive 1 1 "+ok) // the limit itself fits
+	f.ok(t, "alice", "start 1 anyway hotfix")
+	for _, c := range []struct {
+		cmd  commands.Command
+		want string
+	}{
+		{commands.Rollback{ID: 1, Reason: long}, want},
+		{commands.Complete{ID: 1, Note: long}, "The note is 2001 characters long; at most 2000 fit, so nothing changed."},
+	} {
+		m := f.b.Do(ctx, who("alice"), c.cmd)
+		if m.Kind != bot.KindError || !strings.Contains(lines(m), c.want) {
+			t.Errorf("%T: %s, want a refusal with %q", c.cmd, lines(m), c.want)
+		}
+	}
+	if u := f.upgrade(t, 1); u.State != bot.InProgress {
+		t.Fatalf("UPG-1 is %s after refusals", u.State)
+	}
+}
+
+// Waiving a waived criterion with another reason replaces the reason, with
+// its decision and event; the same reason changes nothing.
+func TestWaiveAgainReplacesTheReason(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	f.ok(t, "alice", "waive 1 2 no canary this week")
+	f.rec.Reset()
+	f.clock.Advance(time.Minute)
+	got := lines(f.ok(t, "dave", "waive 1 2 canary cluster is down"))
+	if got != "➖ Waived 'canary green' (2) of UPG-1 payments v2.4.0 with a new reason, replacing the old one (1/3 ready)." {
+		t.Fatalf("re-waive reply: %q", got)
+	}
+	c := f.upgrade(t, 1).Readiness[1]
+	if c.State != bot.CriterionWaived || c.Reason != "canary cluster is down" || c.By != "dave" {
+		t.Fatalf("criterion 2 = %+v", c)
+	}
+	if ev := f.events(bot.EventReadiness); len(ev) != 2 || ev[1].Data["reason"] != "canary cluster is down" {
+		t.Fatalf("readiness events %+v", ev)
+	}
+	if n := threadLines(f.rec, bot.KindReadiness); len(n) != 1 || !strings.Contains(n[0], "@dave waived 'canary green': canary cluster is down (replacing the earlier reason: no canary this week) (1/3 ready).") {
+		t.Fatalf("re-waive notice %q", n)
+	}
+	if log := lines(f.ok(t, "bob", "log 1")); strings.Count(log, "readiness waived · 'canary green'") != 2 {
+		t.Fatalf("log:\n%s", log)
+	}
+	if got := lines(f.ok(t, "dave", "waive 1 2 canary cluster is down")); !strings.Contains(got, "is already waived with that reason (by @dave: canary cluster is down); nothing changed.") {
+		t.Fatalf("same reason: %s", got)
+	}
+	if len(f.events(bot.EventReadiness)) != 2 {
+		t.Fatal("the same reason made an event")
+	}
+}
+
+// Rolled back after a debrief: the prompt says one is on record and that a
+// new one replaces it.
+func TestDebriefPromptAfterRollbackOfADebriefedUpgrade(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", "schedule payments v2 in 2h")
+	f.ok(t, "alice", "start 1 anyway hotfix")
+	f.ok(t, "alice", "complete 1")
+	f.ok(t, "dave", "debrief 1 went fine")
+	f.rec.Reset()
+	f.ok(t, "alice", "rollback 1 errors after all")
+	got := threadLines(f.rec, bot.KindDebriefPrompt)
+	if len(got) != 1 {
+		t.Fatalf("debrief prompts %q", got)
+	}
+	if miss, ok := contains(got[0], "is rolled back. A debrief is on record (by @dave, 2026-11-22 10:00 UTC). @alice, please bring it up to date",
+		"/upgrade debrief UPG-1 <text...>; the new debrief replaces it."); !ok {
+		t.Fatalf("prompt lacks %q:\n%s", miss, got[0])
+	}
+}
+
+// PlanMet splits a plan decision's met criteria back along the upgrade's
+// criteria, a comma in a criterion included.
+func TestPlanMetSplitsAlongTheCriteria(t *testing.T) {
+	u := &bot.Upgrade{Readiness: []bot.Criterion{{Text: "rollback plan"}, {Text: "rollback plan, reviewed by SRE"}, {Text: "canary"}}}
+	for joined, want := range map[string][]string{
+		"rollback plan": {"rollback plan"},
+		"rollback plan, rollback plan, reviewed by SRE": {"rollback plan", "rollback plan, reviewed by SRE"},
+		"rollback plan, reviewed by SRE":                {"rollback plan, reviewed by SRE"},
+		"gone, rollback plan":                           {"gone", "rollback plan"}, // no longer a criterion: commas
+	} {
+		if got := bot.PlanMet(u, bot.Decision{Action: bot.ActionPlanRecorded, Criterion: joined}); !slices.Equal(got, want) {
+			t.Errorf("PlanMet(%q) = %q, want %q", joined, got, want)
+		}
+	}
 }

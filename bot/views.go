@@ -244,7 +244,7 @@ func (b *Bot) decisionLog(ctx context.Context, id int) (Message, error) {
 	m := reply()
 	m.Title = "Decision log of " + u.Title()
 	for _, d := range log {
-		m.Lines = append(m.Lines, b.dir.logLine(d))
+		m.Lines = append(m.Lines, b.dir.logLine(u, d))
 	}
 	return m, nil
 }
@@ -352,7 +352,7 @@ func pendingReply(v View) Message {
 
 // logLine is one decision as people read it: when, who, what, and the
 // details of the action.
-func (d *Directory) logLine(e Decision) Text {
+func (d *Directory) logLine(u *Upgrade, e Decision) Text {
 	line := Text{}.Time(e.At).Add(" · " + d.Principal(e.Actor).Name + " · " + strings.ReplaceAll(e.Action, "_", " "))
 	var detail Text
 	switch {
@@ -376,7 +376,7 @@ func (d *Directory) logLine(e Decision) Text {
 	case e.Action == ActionPlanRecorded:
 		detail = T(e.Detail)
 		if e.Criterion != "" {
-			detail = detail.Add(" · met " + e.Criterion)
+			detail = detail.Add(" · met " + strings.Join(quoteAll(PlanMet(u, e)), ", "))
 		}
 	case e.Detail != "":
 		detail = T(e.Detail)

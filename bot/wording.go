@@ -374,9 +374,13 @@ func (d *Directory) WindowOpen(u *Upgrade) Message {
 	m := thread(u, KindWindowOpen)
 	if open := openNumbered(u); len(open) > 0 {
 		m.Alert = true
-		m.Lines = append(m.Lines, T("⚠️ NOT READY: the window for ").Bold(u.Title()).Add(" is open, but "+openCount(len(open), true)+": "+strings.Join(open, ", ")+". ").Mentions(d.Principals(u.Owners)))
+		m.Lines = append(m.Lines, T("⚠️ NOT READY: the window for ").Bold(u.Title()).Add(" is open, but "+openCount(len(open), true)+": "+strings.Join(open, ", ")+"."))
 		them := them(len(open))
-		m.Lines = append(m.Lines, T("Mark "+them+" met or waive "+them+", then ").Command(idHint("start", u)).Add("; or take responsibility with ").
+		next := T("Mark " + them + " met or waive " + them)
+		if owners := d.Principals(u.Owners); len(owners) > 0 {
+			next = Text{}.Mentions(owners).Add(", mark " + them + " met or waive " + them)
+		}
+		m.Lines = append(m.Lines, next.Add(", then ").Command(idHint("start", u)).Add("; or take responsibility with ").
 			Command(hint("start", Arg{Name: "id", Value: u.Key()}, Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"})).Add("."))
 		m.Ready = readyButtons(u)
 		return m

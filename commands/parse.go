@@ -130,7 +130,7 @@ func Parse(text string, env Env) (Command, error) {
 		}
 		reason := p.rest()
 		if reason == "" {
-			return nil, p.fail("", "missing <reason...>: a rollback alert must say why")
+			return nil, p.fail("", "%s", MissingRollbackReason)
 		}
 		return Rollback{ID: id, Reason: reason}, nil
 	case "reschedule":
@@ -296,7 +296,8 @@ func (p *parser) rest() string {
 			words = append(words, t.text)
 		}
 	}
-	return strings.Join(words, " ")
+	// A quoted blank ("   ") is no text: trimmed, it reads as missing.
+	return strings.TrimSpace(strings.Join(words, " "))
 }
 
 func (p *parser) id() (int, error) {
@@ -732,7 +733,7 @@ func (p *parser) start() (Command, error) {
 		return nil, p.fail(t.text, "unexpected %q after the id; to start with readiness criteria open, end with anyway <reason...>", t.text)
 	}
 	if c.Anyway = p.rest(); c.Anyway == "" {
-		return nil, p.fail("", "missing <reason...> after anyway: say why it starts although not every readiness criterion is met")
+		return nil, p.fail("", "%s", MissingAnywayReason)
 	}
 	return c, nil
 }
@@ -771,11 +772,11 @@ func (p *parser) waive() (Command, error) {
 	}
 	reason := p.rest()
 	if reason == "" {
-		why := "say why it does not apply this time"
+		msg := MissingWaiveReason
 		if p.name == "unready" {
-			why = "say why it is no longer met"
+			msg = MissingUnreadyReason
 		}
-		return nil, p.fail("", "missing <reason...> after the criterion: %s (a criterion of several words is \"double quoted\")", why)
+		return nil, p.fail("", "%s (a criterion of several words is \"double quoted\")", msg)
 	}
 	if p.name == "unready" {
 		return Unready{ID: id, Criterion: criterion, Reason: reason}, nil

@@ -3,6 +3,16 @@ package commands
 // The readiness commands (issue 14). A criterion is named by its number in
 // the upgrade's list, its exact text or a unique prefix; the bot resolves it.
 
+// The refusals of a missing (or blank) reason, worded once for the
+// grammar, the Discord options and the core, which checks commands given
+// as data.
+const (
+	MissingAnywayReason   = "missing <reason...> after anyway: say why it starts although not every readiness criterion is met"
+	MissingWaiveReason    = "missing <reason...> after the criterion: say why it does not apply this time"
+	MissingUnreadyReason  = "missing <reason...> after the criterion: say why it is no longer met"
+	MissingRollbackReason = "missing <reason...>: a rollback alert must say why"
+)
+
 // Ready marks a readiness criterion met.
 type Ready struct {
 	ID        int

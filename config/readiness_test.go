@@ -23,6 +23,12 @@ func TestReadinessValidation(t *testing.T) {
 		{"too long", []string{strings.Repeat("x", 81)}, nil, "readiness[0]", "81 characters long; at most 80"},
 		{"80 is fine", []string{strings.Repeat("é", 80)}, nil, "", ""},
 		{"two lines", []string{"a\nb"}, nil, "readiness[0]", "one line"},
+		{"only a number", nil, []string{"backups", "1"}, "services[0].readiness[1]", `"1" is only a number, and commands read a number as the criterion's place in the checklist`},
+		{"a hash number", []string{"#2"}, nil, "readiness[0]", "is only a number"},
+		{"a number in words is fine", []string{"3 replicas healthy"}, nil, "", ""},
+		{"double quotes", []string{`"canary" green`}, nil, "readiness[0]", "holds a double quote, which commands read as quoting, so it could not be typed"},
+		{"curly quotes", nil, []string{"canary “green”"}, "services[0].readiness[0]", "holds a double quote"},
+		{"single quotes are fine", []string{"'canary' green"}, nil, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

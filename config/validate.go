@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -405,7 +406,9 @@ func (v *validator) cycles(services []Service) {
 
 // readiness checks one go/no-go checklist: at most MaxCriteria criteria,
 // none empty, none longer than MaxCriterionLen characters, none twice
-// (case-insensitively: commands name them that way).
+// (case-insensitively: commands name them that way), none only a number
+// (a number names a criterion by its place) and none with a double quote
+// (commands take it for quoting).
 func (v *validator) readiness(path string, list []string) {
 	if len(list) > MaxCriteria {
 		v.add(path, "has %d criteria; at most %d are allowed (each is a button on the root message)", len(list), MaxCriteria)
@@ -422,6 +425,10 @@ func (v *validator) readiness(path string, list []string) {
 			v.add(p, "is %d characters long; at most %d are allowed", utf8.RuneCountInString(t), MaxCriterionLen)
 		case strings.ContainsAny(t, "\n\r"):
 			v.add(p, "must be one line")
+		case onlyNumber(t):
+			v.add(p, "%q is only a number, and commands read a number as the criterion's place in the checklist, so it could not be named by its text; write what must be true, e.g. \"step %s done\"", t, strings.TrimPrefix(t, "#"))
+		case strings.ContainsAny(t, "\"“”"):
+			v.add(p, "%q holds a double quote, which commands read as quoting, so it could not be typed; leave the quotes out or use single quotes (')", t)
 		}
 		k := strings.ToLower(t)
 		if j, dup := seen[k]; dup {
@@ -430,6 +437,13 @@ func (v *validator) readiness(path string, list []string) {
 		}
 		seen[k] = i
 	}
+}
+
+// onlyNumber reports whether a criterion is a number the commands would
+// read as its place in the checklist ("2", "#2").
+func onlyNumber(t string) bool {
+	_, err := strconv.Atoi(strings.TrimPrefix(t, "#"))
+	return err == nil
 }
 
 // didYouMean suggests a known name differing only in case.

@@ -72,7 +72,7 @@ func TestDiscordReadinessStory(t *testing.T) {
 
 			// alice and bob press Mark met on the root, as posted.
 			discordContains(t, "alice's press", e.send(e.api.Press(discordPeople["alice"], root, markMet(t, root, "backups verified").CustomID)).Text(),
-				"Marked 1. 'backups verified' met of **UPG-1 payments v2.4.0** (1/3 ready).")
+				"Marked 'backups verified' (1) of **UPG-1 payments v2.4.0** met (1/3 ready).")
 			e.settle()
 			root = e.root(dcPayments)
 			for _, b := range root.Buttons() {
@@ -81,11 +81,11 @@ func TestDiscordReadinessStory(t *testing.T) {
 				}
 			}
 			discordContains(t, "bob's press", e.send(e.api.Press(discordPeople["bob"], root, markMet(t, root, "canary green").CustomID)).Text(),
-				"Marked 2. 'canary green' met of **UPG-1 payments v2.4.0** (2/3 ready).")
+				"Marked 'canary green' (2) of **UPG-1 payments v2.4.0** met (2/3 ready).")
 
 			// alice waives the third by command, with a reason.
 			discordContains(t, "waive", e.command("alice", dcOps, "waive", dO("id", "UPG-1"), dO("criterion", "rollback"), dO("reason", "reviewed last week for v2.3.9")),
-				"Waived 3. 'rollback plan reviewed' of **UPG-1 payments v2.4.0** (3/3 ready).")
+				"Waived 'rollback plan reviewed' (3) of **UPG-1 payments v2.4.0** (3/3 ready).")
 			e.settle()
 			root = e.root(dcPayments)
 			discordContains(t, "the ready root", root.Text(), "✅ 1. backups verified", "✅ 2. canary green", "3. rollback plan reviewed", "reviewed last week for v2.3.9")
@@ -186,5 +186,25 @@ func TestDiscordReadinessRefusals(t *testing.T) {
 	thread := e.api.Messages(e.root(dcPayments).ID)
 	if len(thread) == 0 || !strings.Contains(thread[len(thread)-1].Text(), "the security fix cannot wait") {
 		t.Errorf("the thread does not tell the start anyway: %+v", thread)
+	}
+}
+
+// TestDiscordReasonsAreChecked: the options build the typed commands the
+// grammar builds, so the core's checks hold on Discord too: a blank reason
+// is missing, an overlong one is refused, and nothing changes.
+func TestDiscordReasonsAreChecked(t *testing.T) {
+	e := newDiscordEnv(t, discordadapter.ModeHTTP, readinessConfig)
+	discordContains(t, "scheduling answer", e.command("alice", dcOps, "schedule", dO("service", "payments"), dO("version", "v2.4.0"),
+		dO("when", "2026-12-01 03:00"), dO("duration", "90m")), "Scheduled **UPG-1 payments v2.4.0**")
+	e.settle()
+	long := strings.Repeat("x", bot.MaxRecordLen+1)
+	tooLong := "The reason is 2001 characters long; at most 2000 fit, so nothing changed."
+	discordContains(t, "blank anyway", e.command("alice", dcOps, "start", dO("id", "UPG-1"), dO("anyway", "   ")), `Missing \<reason...\> after anyway: say why`)
+	discordContains(t, "long anyway", e.command("alice", dcOps, "start", dO("id", "UPG-1"), dO("anyway", long)), tooLong)
+	discordContains(t, "long waiver", e.command("alice", dcOps, "waive", dO("id", "UPG-1"), dO("criterion", "1"), dO("reason", long)), tooLong)
+	discordContains(t, "long cancel", e.command("alice", dcOps, "cancel", dO("id", "UPG-1"), dO("reason", long)), tooLong)
+	u, err := e.store.Get(context.Background(), 1)
+	if err != nil || u.State != bot.Scheduled || u.ReadyCount() != 0 || u.StartedAnyway != nil {
+		t.Fatalf("refusals changed UPG-1: %+v %v", u, err)
 	}
 }

@@ -59,7 +59,7 @@ func TestSlackReadinessStory(t *testing.T) {
 
 			// alice and bob press Mark met on the root, as posted.
 			slackContains(t, "alice's press", e.pressButton("alice", root, slackMarkMet(t, root, "backups verified")),
-				"Marked 1. 'backups verified' met of UPG-1 payments v2.4.0 (1/3 ready).")
+				"Marked 'backups verified' (1) of UPG-1 payments v2.4.0 met (1/3 ready).")
 			e.settle()
 			root = e.root("C0PAYMENTS")
 			for _, b := range slackButtons(t, root) {
@@ -68,11 +68,11 @@ func TestSlackReadinessStory(t *testing.T) {
 				}
 			}
 			slackContains(t, "bob's press", e.pressButton("bob", root, slackMarkMet(t, root, "canary green")),
-				"Marked 2. 'canary green' met of UPG-1 payments v2.4.0 (2/3 ready).")
+				"Marked 'canary green' (2) of UPG-1 payments v2.4.0 met (2/3 ready).")
 
 			// alice waives the third by text, with a reason.
 			slackContains(t, "waive", slackAnswerText(e.slash("alice", "C0OPS", "waive UPG-1 rollback reviewed last week for v2.3.9")),
-				"Waived 3. 'rollback plan reviewed' of *UPG-1 payments v2.4.0* (3/3 ready).")
+				"Waived 'rollback plan reviewed' (3) of *UPG-1 payments v2.4.0* (3/3 ready).")
 			e.settle()
 			root = e.root("C0PAYMENTS")
 			slackContains(t, "the ready root", root.BlockText(), "✅ 1. backups verified — <@U0ALICE>", "✅ 2. canary green — <@U0BOB>",

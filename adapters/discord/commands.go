@@ -152,6 +152,17 @@ func (o options) text(name string) string {
 	return ""
 }
 
+// blank reports whether the option was given but holds only spaces: a
+// reason written blank, which must not read as one not given.
+func (o options) blank(name string) bool {
+	x, ok := o[name]
+	if !ok {
+		return false
+	}
+	s, ok := x.Value.(string)
+	return ok && strings.TrimSpace(s) == ""
+}
+
 func (o options) flag(name string) bool {
 	if x, ok := o[name]; ok {
 		b, _ := x.Value.(bool)
@@ -273,6 +284,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	case "show":
 		return commands.Show{ID: n}, nil
 	case "start":
+		if o.blank(optAnyway) {
+			return nil, fail("%s", commands.MissingAnywayReason)
+		}
 		return commands.Start{ID: n, Anyway: o.text(optAnyway)}, nil
 	case "ready", "waive", "unready", "plan", "debrief":
 		return buildReadiness(name, n, o, fail)

@@ -152,6 +152,7 @@ func TestReadinessOptionsBuildTheCommands(t *testing.T) {
 		{"plan", opts("id", "7"), "missing <url or text...>"},
 		{"debrief", opts("id", "7"), "missing <text...>"},
 		{"debrief", opts("id", "UPG-x", "text", "t"), "UPG-x"},
+		{"start", opts("id", "7", "anyway", "   "), commands.MissingAnywayReason},
 	}
 	for _, tc := range bad {
 		_, err := build(tc.sub, tc.o, commands.Env{})

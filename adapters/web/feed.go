@@ -4,8 +4,10 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
@@ -48,8 +50,8 @@ type atomEntry struct {
 
 // feed serves /feed.atom: an entry for each scheduled, rescheduled,
 // started, completed, cancelled and rolled-back change, each readiness
-// criterion met, waived or reopened, and each rollback plan and debrief
-// recorded, newest first.
+// criterion met (by hand or by recording the rollback plan), waived or
+// reopened, and each rollback plan and debrief recorded, newest first.
 func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 	f, ok := s.peopleFilter(w, r)
 	if !ok {
@@ -86,14 +88,20 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 			}
 			summary := fmt.Sprintf("%s %s. Window %s to %s (UTC).", u.Title(), what,
 				u.Start.UTC().Format("2006-01-02 15:04"), u.End.UTC().Format("2006-01-02 15:04"))
+			var met []string // criteria the plan met, each an entry of its own below
 			switch text := recordedText(u, d); {
-			case text != "" && d.Action == bot.ActionPlanRecorded:
-				summary += " Rollback plan: " + text
+			case d.Action == bot.ActionPlanRecorded:
 				if d.Criterion != "" {
-					summary += " Met: " + d.Criterion + "."
+					met = bot.PlanMet(u, d)
+				}
+				if text != "" {
+					summary += " Rollback plan: " + fullStop(text)
+				}
+				if len(met) > 0 {
+					summary += " Met: " + strings.Join(quoteAll(met), ", ") + "."
 				}
 			case text != "" && d.Action == bot.ActionDebriefRecorded:
-				summary += " Debrief: " + text
+				summary += " Debrief: " + fullStop(text)
 			}
 			if d.Reason != "" {
 				summary += " Why: " + d.Reason
@@ -107,6 +115,19 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 				Summary: summary,
 			})
 			stamps = append(stamps, d.At)
+			for _, c := range met {
+				what := words(u, bot.Decision{Action: bot.ActionReadinessMet}) + " by " + who + " recording the rollback plan"
+				entries = append(entries, atomEntry{
+					ID:      fmt.Sprintf("tag:upgradebot,%s:upgrade-%d/%s/%d/%s", d.At.UTC().Format("2006-01-02"), u.ID, bot.ActionReadinessMet, d.At.UnixNano(), url.PathEscape(c)),
+					Title:   u.Title() + " " + words(u, bot.Decision{Action: bot.ActionReadinessMet}) + ": " + c,
+					Updated: d.At.UTC().Format(time.RFC3339),
+					Author:  atomPerson{Name: who},
+					Link:    atomLink{Href: s.link("/upgrades/" + strconv.Itoa(u.ID))},
+					Summary: fmt.Sprintf("%s %s: %s. Window %s to %s (UTC).", u.Title(), what, c,
+						u.Start.UTC().Format("2006-01-02 15:04"), u.End.UTC().Format("2006-01-02 15:04")),
+				})
+				stamps = append(stamps, d.At)
+			}
 		}
 	}
 	order := make([]int, len(entries))
@@ -132,4 +153,22 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 	if err := enc.Encode(feed); err != nil {
 		s.log.WarnContext(r.Context(), "writing the feed failed", "err", err)
 	}
+}
+
+// fullStop ends text with a full stop unless it ends a sentence already,
+// so the next sentence of a summary does not run into it.
+func fullStop(text string) string {
+	text = strings.TrimSpace(text)
+	if strings.HasSuffix(text, ".") || strings.HasSuffix(text, "!") || strings.HasSuffix(text, "?") {
+		return text
+	}
+	return text + "."
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "'" + s + "'"
+	}
+	return out
 }

@@ -277,9 +277,11 @@ func TestReadinessInTheFeed(t *testing.T) {
 		"UPG-1 payments v2.4.0 criterion waived: rollback plan reviewed": "Why: same plan as v2.3; reviewed then",
 		"UPG-1 payments v2.4.0 rollback plan recorded":                   "Rollback plan: https://wiki.example.com/runbooks/payments-rollback?v=2&x=<b>",
 		"UPG-2 payments v2.3.9 criterion reopened: canary green":         "Why: canary red again",
-		"UPG-2 payments v2.3.9 rollback plan recorded":                   "Rollback plan: 1. helm rollback payments\n2. javascript:alert(1) <script>x</script> Met: rollback plan.",
-		"UPG-2 payments v2.3.9 started anyway":                           "started anyway by alice. Window 2026-11-30 03:00 to 2026-11-30 05:00 (UTC). Why: canary cluster down, hotfix needed",
-		"UPG-2 payments v2.3.9 debrief recorded":                         "bob: UPG-2 payments v2.3.9 debrief recorded by bob. Window 2026-11-30 03:00 to 2026-11-30 05:00 (UTC). Debrief: Went fine",
+		"UPG-2 payments v2.3.9 rollback plan recorded":                   "Rollback plan: 1. helm rollback payments\n2. javascript:alert(1) <script>x</script>. Met: 'rollback plan'.",
+		// A criterion met by recording the plan has its entry too.
+		"UPG-2 payments v2.3.9 criterion met: rollback plan": "alice: UPG-2 payments v2.3.9 criterion met by alice recording the rollback plan: rollback plan. Window",
+		"UPG-2 payments v2.3.9 started anyway":               "started anyway by alice. Window 2026-11-30 03:00 to 2026-11-30 05:00 (UTC). Why: canary cluster down, hotfix needed",
+		"UPG-2 payments v2.3.9 debrief recorded":             "bob: UPG-2 payments v2.3.9 debrief recorded by bob. Window 2026-11-30 03:00 to 2026-11-30 05:00 (UTC). Debrief: Went fine",
 	} {
 		if e, ok := got[title]; !ok || !strings.Contains(e, want) {
 			t.Errorf("the feed's entry %q: %q, want it to contain %q\nall: %v", title, e, want, got)
