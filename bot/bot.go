@@ -382,6 +382,12 @@ func (b *Bot) failed(ctx context.Context, what string, actor Actor, err error) M
 func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command) (Message, error) {
 	switch c := cmd.(type) {
 	case commands.Schedule:
+		if err := checkLength("impact", c.Impact); err != nil {
+			return Message{}, err
+		}
+		if err := checkLength("reason", c.Anyway); err != nil {
+			return Message{}, err
+		}
 		return b.schedule(ctx, inv, c)
 	case commands.List:
 		return b.list(ctx, c)
@@ -406,8 +412,14 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 		}
 		return b.cancel(ctx, inv, c)
 	case commands.Reschedule:
+		if err := checkLength("reason", c.Anyway); err != nil {
+			return Message{}, err
+		}
 		return b.reschedule(ctx, inv, c)
 	case commands.Extend:
+		if err := checkLength("reason", c.Anyway); err != nil {
+			return Message{}, err
+		}
 		return b.extend(ctx, inv, c)
 	case commands.Slots:
 		return b.slots(ctx, c)

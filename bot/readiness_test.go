@@ -651,6 +651,10 @@ func TestReasonsHaveALengthLimit(t *testing.T) {
 		{commands.Unready{ID: 1, Criterion: "1", Reason: long}, want},
 		{commands.Start{ID: 2, Anyway: long}, want},
 		{commands.Cancel{ID: 1, Reason: long}, want},
+		{commands.Extend{ID: 1, By: time.Hour, Anyway: long}, want},
+		{commands.Reschedule{ID: 1, Start: f.clock.Now().Add(48 * time.Hour), Anyway: long}, want},
+		{commands.Schedule{Service: "payments", Version: "v9", Start: f.clock.Now().Add(48 * time.Hour), Anyway: long}, want},
+		{commands.Schedule{Service: "payments", Version: "v9", Start: f.clock.Now().Add(48 * time.Hour), Impact: long}, "The impact is 2001 characters long"},
 	} {
 		before, rev := len(f.st.Events()), f.upgrade(t, 1).Rev
 		m := f.b.Do(ctx, who("alice"), c.cmd)
