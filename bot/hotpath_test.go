@@ -188,11 +188,44 @@ func TestShowOfAnUnchangedUpgradeIsServedFromMemory(t *testing.T) {
 	if calls := st.take(); len(calls) != 1 || calls[0] != "Version" {
 		t.Fatalf("show of an unchanged upgrade made the store calls %v; want one Version", calls)
 	}
+	// The same answer, stamped so that adapters keep its rendering.
+	first, again := b.Handle(ctx, who("bob"), "show 1"), b.Handle(ctx, who("dave"), "show 1")
+	if first.Stamp == "" || again.Stamp != first.Stamp || lines(again) != lines(first) {
+		t.Fatalf("two shows of an unchanged upgrade: stamps %q and %q", first.Stamp, again.Stamp)
+	}
+	// A reader appending to the shared answer does not change the next one.
+	_ = append(first.Lines, bot.T("scribble"))
 	pressAs(b, context.Background(), who("carol").Actor, "UPG-1", "brief")
-	if m := lines(b.Handle(ctx, who("bob"), "show 1")); !strings.Contains(m, "Acknowledged 1/3") || !strings.Contains(m, "brief: @carol") {
+	after := b.Handle(ctx, who("bob"), "show 1")
+	if m := lines(after); !strings.Contains(m, "Acknowledged 1/3") || !strings.Contains(m, "brief: @carol") || strings.Contains(m, "scribble") {
 		t.Fatalf("show after a press:\n%s", m)
 	}
+	if after.Stamp == first.Stamp {
+		t.Fatalf("show after a press has the stamp of the one before: %q", after.Stamp)
+	}
+	b.Handle(context.Background(), who("alice"), "start 1")
+	if m := b.Handle(ctx, who("bob"), "show 1"); m.Stamp == after.Stamp || !strings.Contains(lines(m), "in progress") {
+		t.Fatalf("show after start (stamp %q, was %q):\n%s", m.Stamp, after.Stamp, lines(m))
+	}
 }
+
+// A store that cannot tell versions gets no stamped answers: nothing is
+// kept that could not be checked.
+func TestShowWithoutVersionsIsNotStamped(t *testing.T) {
+	b := bot.New(bot.Options{Config: testConfig(), Store: noVersions{bottest.NewMemStore()}, Messenger: bot.Router{"test": &bottest.Recorder{}},
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	for range 2 {
+		if m := b.Handle(context.Background(), who("bob"), "show 1"); m.Stamp != "" || !strings.Contains(lines(m), "Acknowledged 0/3") {
+			t.Fatalf("show without versions (stamp %q):\n%s", m.Stamp, lines(m))
+		}
+	}
+}
+
+// noVersions is a store that does not tell versions.
+type noVersions struct{ bot.Store }
 
 // show lists at most 50 acknowledgments of a scope and counts the rest.
 func TestShowOfThousandsOfAcknowledgmentsStaysShort(t *testing.T) {
@@ -204,5 +237,19 @@ func TestShowOfThousandsOfAcknowledgmentsStaysShort(t *testing.T) {
 	show := lines(f.ok(t, "bob", "show 1"))
 	if n := strings.Count(show, "• brief:"); n != 50 || !strings.Contains(show, "• … and 70 more brief acknowledgments") {
 		t.Fatalf("show lists %d acknowledgments:\n%s", n, show)
+	}
+}
+
+// Allocation budget of show of an unchanged upgrade: the version check, the
+// answer kept from the last show; nothing built again.
+func TestShowOfAnUnchangedUpgradeAllocationBudget(t *testing.T) {
+	b, _, ctx := countingFixture(t)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	inv := who("bob")
+	b.Handle(ctx, inv, "show 1")
+	n := testing.AllocsPerRun(100, func() { b.Handle(ctx, inv, "show 1") })
+	if n > 12 {
+		t.Errorf("show of an unchanged upgrade allocates %.0f times; the budget is 12", n)
 	}
 }

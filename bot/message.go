@@ -296,6 +296,12 @@ type Message struct {
 	// the upgrade's thread.
 	AlsoInChannel bool
 	Alert         bool // loud: rollback and overrun
+	// Stamp, when not empty, names this exact message: within one process,
+	// every message with the same Stamp is the same message, so an adapter
+	// may keep its rendering and encoding under it. The core stamps the
+	// answers it serves from memory (show of an unchanged upgrade); such a
+	// message is shared: read it, never change it.
+	Stamp string
 }
 
 // Plain renders the whole message as plain text with times in loc and UTC.

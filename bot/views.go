@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -70,54 +72,72 @@ type Reader struct {
 
 	mu    sync.Mutex
 	views map[int]cachedView
+	// nonce tells this Reader's stamps from another's in the same process
+	// (another bot, another directory).
+	nonce string
 }
 
 type cachedView struct {
 	rev, acks int
 	view      View
+	// shown is the show answer of view, built the first time it is asked
+	// for (under Reader.mu); stamped with the version it was built from.
+	shown *Message
 }
+
+// readers numbers the Readers of this process (Reader.nonce).
+var readers atomic.Uint64
 
 // viewCacheSize bounds the views kept; when full, all are forgotten.
 const viewCacheSize = 256
 
 // NewReader builds the read side over a store.
 func NewReader(st Store, dir *Directory) *Reader {
-	r := &Reader{store: st, dir: dir, views: map[int]cachedView{}, acks: newAckCache(st)}
+	r := &Reader{store: st, dir: dir, views: map[int]cachedView{}, acks: newAckCache(st),
+		nonce: strconv.FormatUint(readers.Add(1), 10)}
 	r.versions, _ = st.(Versions)
 	return r
 }
 
 // View reads one upgrade; a missing one is an ENOTFOUND error.
 func (r *Reader) View(ctx context.Context, id int) (View, error) {
+	v, _, err := r.versioned(ctx, id)
+	return v, err
+}
+
+// versioned reads one upgrade like View and says whether the view is the
+// cached one of that version (cached false: read without versions).
+func (r *Reader) versioned(ctx context.Context, id int) (v View, c cachedView, err error) {
 	if r.versions == nil {
 		u, err := load(ctx, r.store, id)
 		if err != nil {
-			return View{}, err
+			return View{}, cachedView{}, err
 		}
-		return r.view(ctx, u)
+		v, err := r.view(ctx, u)
+		return v, cachedView{}, err
 	}
 	rev, acks, err := r.versions.Version(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			_, err = load(ctx, r.store, id) // the same refusal as everywhere
 		}
-		return View{}, err
+		return View{}, cachedView{}, err
 	}
 	r.mu.Lock()
 	c, ok := r.views[id]
 	r.mu.Unlock()
 	if ok && c.rev == rev && c.acks == acks {
-		return c.view, nil
+		return c.view, c, nil
 	}
 	u, err := load(ctx, r.store, id)
 	if err != nil {
-		return View{}, err
+		return View{}, cachedView{}, err
 	}
 	all, err := r.acks.counted(ctx, id, acks, false)
 	if err != nil {
-		return View{}, fmt.Errorf("load acks of %s: %w", u.Key(), err)
+		return View{}, cachedView{}, fmt.Errorf("load acks of %s: %w", u.Key(), err)
 	}
-	v := r.dir.View(u, all)
+	v = r.dir.View(u, all)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.views) >= viewCacheSize {
@@ -125,8 +145,40 @@ func (r *Reader) View(ctx context.Context, id int) (View, error) {
 	}
 	// What was read may be newer than the version asked (a change between
 	// the two reads): keyed by what was read, a later read catches up.
-	r.views[id] = cachedView{rev: u.Rev, acks: len(all), view: v}
-	return v, nil
+	c = cachedView{rev: u.Rev, acks: len(all), view: v}
+	r.views[id] = c
+	return v, c, nil
+}
+
+// shown is the answer to show: while the upgrade and its acknowledgments
+// are unchanged, the same message, built once and stamped with their
+// version so that adapters can keep its rendering too.
+func (r *Reader) shown(ctx context.Context, id int) (Message, error) {
+	v, c, err := r.versioned(ctx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	if c.view.Upgrade == nil { // not cached: built for this read only
+		return r.dir.showReply(v), nil
+	}
+	r.mu.Lock()
+	if c, ok := r.views[id]; ok && c.shown != nil && c.view.Upgrade == v.Upgrade {
+		r.mu.Unlock()
+		return *c.shown, nil
+	}
+	r.mu.Unlock()
+	m := r.dir.showReply(v)
+	// Shared from now on: an append by a reader must copy, never write
+	// into the cached message's arrays.
+	m.Lines, m.Fields = m.Lines[:len(m.Lines):len(m.Lines)], m.Fields[:len(m.Fields):len(m.Fields)]
+	m.Stamp = "show " + strconv.Itoa(id) + " " + strconv.Itoa(c.rev) + " " + strconv.Itoa(c.acks) + " " + r.nonce
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur, ok := r.views[id]; ok && cur.view.Upgrade == v.Upgrade {
+		cur.shown = &m
+		r.views[id] = cur
+	}
+	return m, nil
 }
 
 // Upgrades reads the upgrades that match f, ordered by start, without their
@@ -221,11 +273,7 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 }
 
 func (b *Bot) show(ctx context.Context, id int) (Message, error) {
-	v, err := b.View(ctx, id)
-	if err != nil {
-		return Message{}, err
-	}
-	return b.dir.showReply(v), nil
+	return b.shown(ctx, id)
 }
 
 func (b *Bot) pending(ctx context.Context, id int) (Message, error) {

@@ -113,7 +113,8 @@ type Adapter struct {
 	apiHost string // host of the REST API, for "cannot reach Discord at …"
 	obs     Observer
 
-	deadline inbound.Deadline // answer Discord in time, finish in the background
+	deadline inbound.Deadline              // answer Discord in time, finish in the background
+	rendered inbound.Renderings[rendering] // private answers of stamped messages
 	retry    retryPolicy
 	inflight inbound.Tracker
 	// pressSlots bounds the interactions worked on at once: a burst of

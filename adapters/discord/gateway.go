@@ -83,7 +83,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	a.inflight.Add()
 	defer a.inflight.Done()
 	i := ic.Interaction
-	respond := func(ctx context.Context, r *discordgo.InteractionResponse) error {
+	respond := func(ctx context.Context, r *discordgo.InteractionResponse, _ []byte) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
 		err := a.call(ctx, "answer interaction", false, func(opts ...discordgo.RequestOption) error {

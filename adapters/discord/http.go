@@ -134,10 +134,12 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		mu       sync.Mutex
 		answered bool
 	)
-	respond := func(_ context.Context, resp *discordgo.InteractionResponse) error {
-		b, err := json.Marshal(resp)
-		if err != nil {
-			return err
+	respond := func(_ context.Context, resp *discordgo.InteractionResponse, b []byte) error {
+		if b == nil {
+			var err error
+			if b, err = json.Marshal(resp); err != nil {
+				return err
+			}
 		}
 		mu.Lock()
 		defer mu.Unlock()

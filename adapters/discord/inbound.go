@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,8 +19,9 @@ import (
 // end up here, with the way to answer it at once.
 
 // responder answers an interaction the first time: the HTTP response in
-// http mode, the interaction callback endpoint in gateway mode.
-type responder func(ctx context.Context, r *discordgo.InteractionResponse) error
+// http mode, the interaction callback endpoint in gateway mode. raw is r's
+// JSON when the adapter has it already (nil: encode r).
+type responder func(ctx context.Context, r *discordgo.InteractionResponse, raw []byte) error
 
 // interaction handles one interaction: a command, a press, a submitted
 // form, an autocomplete, or Discord's PING.
@@ -76,7 +78,12 @@ func notOurs(s string) bot.Message {
 // respond sends the first answer, logging a failure (there is nobody else
 // to tell: the answer was the way to reach the invoker).
 func (a *Adapter) respond(ctx context.Context, i *discordgo.Interaction, respond responder, r *discordgo.InteractionResponse) {
-	if err := respond(ctx, r); err != nil {
+	a.respondRaw(ctx, i, respond, r, nil)
+}
+
+// respondRaw is respond with r's JSON when known.
+func (a *Adapter) respondRaw(ctx context.Context, i *discordgo.Interaction, respond responder, r *discordgo.InteractionResponse, raw []byte) {
+	if err := respond(ctx, r, raw); err != nil {
 		a.log.WarnContext(ctx, "answering the interaction failed", "interaction", i.ID, "err", err)
 	}
 }
@@ -87,6 +94,30 @@ func (a *Adapter) private(m bot.Message) *discordgo.InteractionResponse {
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: &discordgo.InteractionResponseData{
 		Content: p.Content, Embeds: p.Embeds, Components: p.Components, AllowedMentions: p.AllowedMentions, Flags: discordgo.MessageFlagsEphemeral,
 	}}
+}
+
+// rendering is a private answer rendered and encoded once.
+type rendering struct {
+	resp *discordgo.InteractionResponse
+	raw  []byte
+}
+
+// privateOnce is private(m) with its JSON; a stamped message (an unchanged
+// show) is rendered and encoded once and served again.
+func (a *Adapter) privateOnce(m bot.Message) (*discordgo.InteractionResponse, []byte) {
+	if r, ok := a.rendered.Get(m.Stamp); ok {
+		return r.resp, r.raw
+	}
+	resp := a.private(m)
+	if m.Stamp == "" {
+		return resp, nil
+	}
+	raw, err := json.Marshal(resp)
+	if err != nil {
+		return resp, nil
+	}
+	a.rendered.Put(m.Stamp, rendering{resp, raw})
+	return resp, raw
 }
 
 // deferred tells Discord the answer comes later: the invoker sees that the
@@ -240,7 +271,8 @@ func (a *Adapter) within(ctx context.Context, i *discordgo.Interaction, respond 
 		a.log.InfoContext(ctx, "duplicate interaction ignored", "interaction", i.ID)
 		return
 	}
-	a.respond(ctx, i, respond, a.private(m))
+	resp, raw := a.privateOnce(m)
+	a.respondRaw(ctx, i, respond, resp, raw)
 }
 
 // editOriginal replaces a deferred answer with the real one. Discord may

@@ -105,7 +105,8 @@ type Adapter struct {
 	dms    *dmCache
 	ws     workspace
 
-	deadline inbound.Deadline // answer Slack in time, finish in the background
+	deadline inbound.Deadline           // answer Slack in time, finish in the background
+	rendered inbound.Renderings[[]byte] // encoded answers of stamped messages
 	retry    retryPolicy
 
 	routed    atomic.Bool

@@ -122,9 +122,15 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeJSON answers 200 with v as JSON, HTML left unescaped (Slack reads
-// mrkdwn, not HTML).
+// mrkdwn, not HTML); a []byte is JSON encoded already.
 func (a *Adapter) writeJSON(w http.ResponseWriter, r *http.Request, what string, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if raw, ok := v.([]byte); ok { // encoded already
+		if _, err := w.Write(raw); err != nil {
+			a.log.WarnContext(r.Context(), "writing "+what+" failed", "err", err)
+		}
+		return
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {

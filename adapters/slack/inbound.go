@@ -32,19 +32,18 @@ type commandResult struct {
 }
 
 // command runs a slash command within the reply budget and returns the
-// immediate answer; nil means "answer with an empty 200" (a re-sent request
-// already being handled). When the bot needs longer, the user first gets
+// immediate answer, encoded; nil means "answer with an empty 200" (a
+// re-sent request already being handled). When the bot needs longer, the user first gets
 // "Working on it…" and the real answer follows on the response_url.
-func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry string) *answer {
+func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry string) []byte {
 	log := a.log.With("user", sc.UserID, "channel", sc.ChannelID)
 	if retry != "" && retry != "0" {
 		log.InfoContext(parent, "slack re-sent a command", "retry", retry)
 	}
 	if a.cmdName != "" && sc.Command != "" && !strings.EqualFold(sc.Command, a.cmdName) {
-		p := a.style.payload(bot.Message{Kind: bot.KindError, Lines: []bot.Text{
+		return a.encoded(bot.Message{Kind: bot.KindError, Lines: []bot.Text{
 			bot.T("This bot answers ").Code(a.cmdName).Add(", not ").Code(sc.Command).Add(". Check slack.command and the app's slash command."),
 		}})
-		return &p
 	}
 	inv := bot.Invocation{
 		Actor:   bot.Actor{ID: Platform + ":" + sc.UserID, Name: sc.UserName},
@@ -69,15 +68,47 @@ func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry
 	r, ok := inbound.Within(&a.deadline, parent, work, late)
 	if !ok {
 		log.InfoContext(parent, "command still running; answering later on the response_url")
-		p := a.style.workingOnIt()
-		return &p
+		return mustEncode(a.style.workingOnIt())
 	}
 	if r.duplicate {
 		log.InfoContext(parent, "duplicate command ignored", "trigger", sc.TriggerID)
 		return nil
 	}
-	p := a.style.payload(resultMessage(r))
-	return &p
+	return a.encoded(resultMessage(r))
+}
+
+// encoded is the answer m rendered and encoded; a stamped message (an
+// unchanged show) is rendered once and its encoding served again.
+func (a *Adapter) encoded(m bot.Message) []byte {
+	if b, ok := a.rendered.Get(m.Stamp); ok {
+		return b
+	}
+	b := mustEncode(a.style.payload(m))
+	a.rendered.Put(m.Stamp, b)
+	return b
+}
+
+// encodeAnswer is the JSON of an answer, as it goes in a response and on a
+// response_url: HTML characters as they are (Slack reads &, < and > in
+// mrkdwn, escaped where they must be already).
+func encodeAnswer(p answer) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// mustEncode encodes an answer the adapter rendered: strings, bools and
+// slack-go's blocks, which always encode.
+func mustEncode(p answer) []byte {
+	b, err := encodeAnswer(p)
+	if err != nil {
+		panic(fmt.Sprintf("slack: encode answer: %v", err))
+	}
+	return b
 }
 
 // unescape undoes the escaping Slack applies to what users type: it sends
@@ -333,13 +364,18 @@ func (a *Adapter) answerIn(ctx context.Context, to bot.Invoker, thread string, m
 
 // respond posts a payload to a response_url (valid 30 minutes, 5 uses).
 func (a *Adapter) respond(ctx context.Context, responseURL string, p answer) error {
+	body, err := encodeAnswer(p)
+	if err != nil {
+		return fmt.Errorf("slack: encode answer: %w", err)
+	}
+	return a.respondJSON(ctx, responseURL, body)
+}
+
+// respondJSON posts an encoded payload to a response_url.
+func (a *Adapter) respondJSON(ctx context.Context, responseURL string, body []byte) error {
 	u, err := url.Parse(responseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("slack: unusable response_url")
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("slack: encode answer: %w", err)
 	}
 	return a.call(ctx, "response_url", func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(body))

@@ -93,7 +93,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			}
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
 			defer cancel()
-			if err := a.respond(rctx, sc.ResponseURL, *ans); err != nil {
+			if err := a.respondJSON(rctx, sc.ResponseURL, ans); err != nil {
 				a.log.WarnContext(ctx, "command answer not delivered", "user", sc.UserID, "err", err)
 			}
 		}()

@@ -1,0 +1,56 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// A stamped answer (an unchanged show) is rendered once and its encoding
+// answered again; another stamp, a changed upgrade, is rendered anew.
+func TestStampedAnswersAreRenderedOnce(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	answer := bot.Message{Kind: bot.KindReply, Title: "UPG-7 payments v2.4.0", Lines: []bot.Text{bot.T("Acknowledged 0/3")}, Stamp: "show 7 1 0"}
+	f.core.handle = func(context.Context, bot.Invocation, string) bot.Message { return answer }
+	ask := func(trigger string) string {
+		t.Helper()
+		status, body := f.command(t, slash(f, "show 7", trigger))
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		return decodeAnswer(t, body)["text"].(string)
+	}
+	if got := ask("tr-1"); !strings.Contains(got, "Acknowledged 0/3") {
+		t.Fatal(got)
+	}
+	if got := ask("tr-2"); !strings.Contains(got, "Acknowledged 0/3") {
+		t.Fatal(got)
+	}
+	answer.Lines, answer.Stamp = []bot.Text{bot.T("Acknowledged 1/3")}, "show 7 1 1"
+	if got := ask("tr-3"); !strings.Contains(got, "Acknowledged 1/3") {
+		t.Fatalf("after a change: %s", got)
+	}
+	answer.Stamp = "" // not stamped: rendered every time
+	answer.Lines = []bot.Text{bot.T("Acknowledged 2/3")}
+	if got := ask("tr-4"); !strings.Contains(got, "Acknowledged 2/3") {
+		t.Fatalf("unstamped: %s", got)
+	}
+}
+
+// The encoding kept is the one the answer renders to, and serving it again
+// allocates nothing.
+func TestStampedAnswerAllocationBudget(t *testing.T) {
+	a := &Adapter{style: testStyle}
+	m := bot.Message{Kind: bot.KindReply, Title: "UPG-7", Lines: []bot.Text{bot.T("Acknowledged ").Bold("0/3")}, Stamp: "s"}
+	first := a.encoded(m)
+	if want := mustEncode(testStyle.payload(m)); !bytes.Equal(first, want) {
+		t.Fatalf("kept %s, want %s", first, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { a.encoded(m) }); n > 0 {
+		t.Errorf("a stamped answer served again allocates %.0f times; the budget is 0", n)
+	}
+}
