@@ -63,10 +63,17 @@ func (u *Upgrade) ReadyCount() int {
 	return n
 }
 
-// mentionsPlan reports whether a criterion asks for the rollback plan, so
-// that recording one meets it.
+// mentionsPlan reports whether a criterion asks only for a rollback plan on
+// record ("rollback plan", "rollback plan recorded", "rollback plan on
+// record", any case), so that recording one meets it. A criterion that asks
+// for more ("rollback plan reviewed", "rollback plan tested") is met by
+// people, not by the plan's mere existence.
 func mentionsPlan(text string) bool {
-	return strings.Contains(strings.ToLower(text), "rollback plan")
+	switch strings.Join(strings.Fields(strings.ToLower(text)), " ") {
+	case "rollback plan", "rollback plan recorded", "rollback plan on record":
+		return true
+	}
+	return false
 }
 
 // resolveCriterion finds the criterion of u that name means: its number
@@ -332,13 +339,13 @@ func (d *Directory) checklistText(u *Upgrade) Text {
 
 // readinessFields are the root message's and show's readiness facts: the
 // checklist, the rollback plan, a start taken anyway, the debrief.
-func (d *Directory) readinessFields(u *Upgrade, full bool) []Field {
+func (d *Directory) readinessFields(u *Upgrade) []Field {
 	var fs []Field
 	if len(u.Readiness) > 0 {
 		fs = append(fs, Field{"Readiness", d.checklistText(u)})
 	}
 	if u.Plan != nil {
-		fs = append(fs, Field{"Rollback plan", d.recordText(u.Plan, full)})
+		fs = append(fs, Field{"Rollback plan", d.recordText(u.Plan)})
 	} else if u.State.Active() && len(u.Readiness) > 0 { // teams that keep a checklist are asked for one
 		fs = append(fs, Field{"Rollback plan", T("none on record; add one with ").Command(hint("plan", Arg{Name: "id", Value: u.Key()}, Arg{Name: "plan", Placeholder: "<url or text...>"}))})
 	}
@@ -346,18 +353,19 @@ func (d *Directory) readinessFields(u *Upgrade, full bool) []Field {
 		fs = append(fs, Field{"Started anyway", T(fmt.Sprintf("with %d open: %s — %s", len(a.Open), strings.Join(quoteAll(a.Open), ", "), a.Reason))})
 	}
 	if u.Debrief != nil {
-		fs = append(fs, Field{"Debrief", d.recordText(u.Debrief, full)})
+		fs = append(fs, Field{"Debrief", d.recordText(u.Debrief)})
 	}
 	return fs
 }
 
-// recordTextShort is how long a record the root message shows in full.
+// recordTextShort is how long a record a field (the root message, show)
+// shows in full; show adds a longer one whole among its lines.
 const recordTextShort = 300
 
 // recordText is a record with who and when: "<text> — @alice, <time>".
-func (d *Directory) recordText(r *Record, full bool) Text {
+func (d *Directory) recordText(r *Record) Text {
 	text := r.Text
-	if !full && len([]rune(text)) > recordTextShort {
+	if len([]rune(text)) > recordTextShort {
 		text = string([]rune(text)[:recordTextShort]) + "…"
 	}
 	return T(text + " — ").Mention(d.Principal(r.By)).Add(", ").Time(r.At)
@@ -617,7 +625,9 @@ func (d *Directory) DebriefPrompt(u *Upgrade) Message {
 	line := T("📝 ").Bold(u.Title()).Add(" is " + how + ". ")
 	ask, how2 := " write a short debrief: what happened, and what to change next time.", "."
 	if r := u.Debrief; r != nil { // completed, debriefed, then rolled back
-		line = line.Add("A debrief is on record (by ").Mention(d.Principal(r.By)).Add(", ").Time(r.At).Add("). ")
+		// " by " before the mention names its author without calling them
+		// (only the owners are asked).
+		line = line.Add("A debrief is on record, written by ").Mention(d.Principal(r.By)).Add(" at ").Time(r.At).Add(". ")
 		ask, how2 = " bring it up to date: what happened since, and what to change next time.", "; the new debrief replaces it."
 	}
 	if len(owners) > 0 {

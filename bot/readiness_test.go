@@ -21,7 +21,7 @@ func readinessConfig() bot.Config {
 	for i := range c.Services {
 		switch c.Services[i].Name {
 		case "payments":
-			c.Services[i].Readiness = []string{"backups verified", "canary green", "rollback plan reviewed"}
+			c.Services[i].Readiness = []string{"backups verified", "canary green", "rollback plan"}
 		case "ledger":
 			c.Services[i].Readiness = []string{"canary green", "canary latency", "Rollback plan on the wiki"}
 		case "sandbox":
@@ -73,7 +73,7 @@ func TestScheduleCopiesTheChecklist(t *testing.T) {
 	f.ok(t, "alice", schedulePayments)
 	f.ok(t, "carol", "schedule checkout v1 at 2026-12-02 02:00 UTC")
 	u := f.upgrade(t, 1)
-	want := []bot.Criterion{{Text: "backups verified", State: bot.CriterionOpen}, {Text: "canary green", State: bot.CriterionOpen}, {Text: "rollback plan reviewed", State: bot.CriterionOpen}}
+	want := []bot.Criterion{{Text: "backups verified", State: bot.CriterionOpen}, {Text: "canary green", State: bot.CriterionOpen}, {Text: "rollback plan", State: bot.CriterionOpen}}
 	if !slices.Equal(u.Readiness, want) {
 		t.Fatalf("readiness = %+v", u.Readiness)
 	}
@@ -85,7 +85,7 @@ func TestScheduleCopiesTheChecklist(t *testing.T) {
 	b2 := bot.New(bot.Options{Config: c, Store: f.st, Messenger: bot.Router{"test": f.rec}, Now: f.clock.Now, RefreshIntervalSet: true})
 	t.Cleanup(b2.Flush)
 	show := lines(b2.Handle(context.Background(), who("bob"), "show 1"))
-	if miss, ok := contains(show, "☐ 1. backups verified", "☐ 2. canary green", "☐ 3. rollback plan reviewed"); !ok {
+	if miss, ok := contains(show, "☐ 1. backups verified", "☐ 2. canary green", "☐ 3. rollback plan"); !ok {
 		t.Fatalf("show after a configuration change lacks %q:\n%s", miss, show)
 	}
 	// Occurrences of a series copy it too.
@@ -191,7 +191,7 @@ func TestReadinessStory(t *testing.T) {
 	if len(root.Ready) != 3 || root.Ready[1] != (bot.ReadyButton{UpgradeID: "UPG-1", Criterion: 2, Text: "canary green"}) {
 		t.Fatalf("root buttons %+v", root.Ready)
 	}
-	if miss, ok := contains(lines(root), "Readiness: ☐ 1. backups verified", "☐ 3. rollback plan reviewed", "Rollback plan: none on record; add one with /upgrade plan UPG-1 <url or text...>"); !ok {
+	if miss, ok := contains(lines(root), "Readiness: ☐ 1. backups verified", "☐ 3. rollback plan", "Rollback plan: none on record; add one with /upgrade plan UPG-1 <url or text...>"); !ok {
 		t.Fatalf("root lacks %q:\n%s", miss, lines(root))
 	}
 	f.rec.Reset()
@@ -199,7 +199,7 @@ func TestReadinessStory(t *testing.T) {
 
 	// Start is refused while criteria are open, naming each.
 	f.fails(t, "alice", "start 1", "UPG-1 is not ready: 3 readiness criteria are open:", "☐ 1. backups verified", "☐ 2. canary green",
-		"☐ 3. rollback plan reviewed", "/upgrade start UPG-1 anyway <reason...>")
+		"☐ 3. rollback plan", "/upgrade start UPG-1 anyway <reason...>")
 	if u := f.upgrade(t, 1); u.State != bot.Scheduled || u.Rev != rev {
 		t.Fatalf("a refused start changed the upgrade: %s rev %d", u.State, u.Rev)
 	}
@@ -222,14 +222,14 @@ func TestReadinessStory(t *testing.T) {
 	want := []string{
 		"✅ @alice marked 'backups verified' met (1/3 ready).",
 		"✅ @alice marked 'canary green' met (2/3 ready).",
-		"➖ @dave waived 'rollback plan reviewed': reviewed with the release last week (3/3 ready).",
+		"➖ @dave waived 'rollback plan': reviewed with the release last week (3/3 ready).",
 	}
 	if !slices.Equal(notices, want) {
 		t.Fatalf("readiness notices\n got %q\nwant %q", notices, want)
 	}
 	root = lastRoot(t, f.rec, "test:#payments")
 	if miss, ok := contains(lines(root), "Readiness: ✅ 1. backups verified — @alice, 2026-11-22 10:00 UTC", "✅ 2. canary green — @alice, 2026-11-22 10:01 UTC",
-		"➖ 3. rollback plan reviewed — waived by @dave: reviewed with the release last week"); !ok {
+		"➖ 3. rollback plan — waived by @dave: reviewed with the release last week"); !ok {
 		t.Fatalf("root lacks %q:\n%s", miss, lines(root))
 	}
 	if len(root.Ready) != 0 {
@@ -241,7 +241,7 @@ func TestReadinessStory(t *testing.T) {
 	if len(evs) != 3 {
 		t.Fatalf("%d readiness events, want 3", len(evs))
 	}
-	if d := evs[2].Data; d["criterion"] != "rollback plan reviewed" || d["number"] != 3 || d["state"] != "waived" || d["reason"] != "reviewed with the release last week" || evs[2].Actor != "dave" {
+	if d := evs[2].Data; d["criterion"] != "rollback plan" || d["number"] != 3 || d["state"] != "waived" || d["reason"] != "reviewed with the release last week" || evs[2].Actor != "dave" {
 		t.Fatalf("waive event %+v", evs[2])
 	}
 
@@ -260,7 +260,7 @@ func TestReadinessStory(t *testing.T) {
 	// Every criterion met or waived: start goes ahead.
 	f.ok(t, "alice", "start 1")
 	log := lines(f.ok(t, "bob", "log 1"))
-	if miss, ok := contains(log, "alice · readiness met · 'backups verified'", "dave · readiness waived · 'rollback plan reviewed' · why: reviewed with the release last week",
+	if miss, ok := contains(log, "alice · readiness met · 'backups verified'", "dave · readiness waived · 'rollback plan' · why: reviewed with the release last week",
 		"alice · readiness reopened · 'canary green' · why: canary went red", "alice · started"); !ok {
 		t.Fatalf("log lacks %q:\n%s", miss, log)
 	}
@@ -275,15 +275,15 @@ func TestStartAnyway(t *testing.T) {
 	f.fails(t, "bob", "start 1 anyway I know what I am doing", "You are not allowed to start UPG-1")
 	f.rec.Reset()
 	m := f.ok(t, "alice", "start 1 anyway canary is flaky, checked by hand")
-	if miss, ok := contains(lines(m), "Started UPG-1", "Started anyway with 2 open: 'canary green', 'rollback plan reviewed' — canary is flaky, checked by hand."); !ok {
+	if miss, ok := contains(lines(m), "Started UPG-1", "Started anyway with 2 open: 'canary green', 'rollback plan' — canary is flaky, checked by hand."); !ok {
 		t.Fatalf("reply lacks %q: %s", miss, lines(m))
 	}
 	u := f.upgrade(t, 1)
-	if u.State != bot.InProgress || u.StartedAnyway == nil || !slices.Equal(u.StartedAnyway.Open, []string{"canary green", "rollback plan reviewed"}) || u.StartedAnyway.Reason != "canary is flaky, checked by hand" {
+	if u.State != bot.InProgress || u.StartedAnyway == nil || !slices.Equal(u.StartedAnyway.Open, []string{"canary green", "rollback plan"}) || u.StartedAnyway.Reason != "canary is flaky, checked by hand" {
 		t.Fatalf("started anyway: %s %+v", u.State, u.StartedAnyway)
 	}
 	started := threadLines(f.rec, bot.KindStarted)
-	if len(started) != 1 || !strings.Contains(started[0], "⚠ Started anyway with 2 open: 'canary green', 'rollback plan reviewed' — canary is flaky, checked by hand") {
+	if len(started) != 1 || !strings.Contains(started[0], "⚠ Started anyway with 2 open: 'canary green', 'rollback plan' — canary is flaky, checked by hand") {
 		t.Fatalf("started notice %q", started)
 	}
 	log, err := f.st.Log(context.Background(), 1)
@@ -299,10 +299,10 @@ func TestStartAnyway(t *testing.T) {
 		t.Fatalf("started event %+v", ev)
 	}
 	show := lines(f.ok(t, "bob", "show 1"))
-	if miss, ok := contains(show, "Started anyway: with 2 open: 'canary green', 'rollback plan reviewed' — canary is flaky, checked by hand"); !ok {
+	if miss, ok := contains(show, "Started anyway: with 2 open: 'canary green', 'rollback plan' — canary is flaky, checked by hand"); !ok {
 		t.Fatalf("show lacks %q:\n%s", miss, show)
 	}
-	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "alice · started · anyway, with 2 open: 'canary green', 'rollback plan reviewed' · why: canary is flaky") {
+	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "alice · started · anyway, with 2 open: 'canary green', 'rollback plan' · why: canary is flaky") {
 		t.Fatalf("log:\n%s", log)
 	}
 	// In progress, the checklist may still be completed.
@@ -329,7 +329,7 @@ func TestPlanMeetsTheRollbackPlanCriterion(t *testing.T) {
 	f.ok(t, "alice", schedulePayments)
 	f.rec.Reset()
 	m := f.ok(t, "alice", "plan 1 https://runbooks.example.com/payments/rollback")
-	if miss, ok := contains(lines(m), "Recorded the rollback plan of UPG-1 payments v2.4.0; 'rollback plan reviewed' (3) is met by it (1/3 ready)."); !ok {
+	if miss, ok := contains(lines(m), "Recorded the rollback plan of UPG-1 payments v2.4.0; 'rollback plan' (3) is met by it (1/3 ready)."); !ok {
 		t.Fatalf("reply lacks %q: %s", miss, lines(m))
 	}
 	c := f.upgrade(t, 1).Readiness[2]
@@ -343,14 +343,14 @@ func TestPlanMeetsTheRollbackPlanCriterion(t *testing.T) {
 		t.Fatalf("readiness events %+v", ev)
 	}
 	if got := threadLines(f.rec, bot.KindPlanRecorded); len(got) != 1 || !strings.Contains(got[0], "@alice recorded the rollback plan: https://runbooks.example.com/payments/rollback") ||
-		!strings.Contains(got[0], "'rollback plan reviewed' is met by it (1/3 ready).") {
+		!strings.Contains(got[0], "'rollback plan' is met by it (1/3 ready).") {
 		t.Fatalf("plan notice %q", got)
 	}
 	root := lines(lastRoot(t, f.rec, "test:#payments"))
-	if miss, ok := contains(root, "Rollback plan: https://runbooks.example.com/payments/rollback — @alice", "✅ 3. rollback plan reviewed — rollback plan recorded by @alice"); !ok {
+	if miss, ok := contains(root, "Rollback plan: https://runbooks.example.com/payments/rollback — @alice", "✅ 3. rollback plan — rollback plan recorded by @alice"); !ok {
 		t.Fatalf("root lacks %q:\n%s", miss, root)
 	}
-	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "alice · plan recorded · https://runbooks.example.com/payments/rollback · met 'rollback plan reviewed'") {
+	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "alice · plan recorded · https://runbooks.example.com/payments/rollback · met 'rollback plan'") {
 		t.Fatalf("log:\n%s", log)
 	}
 	// A later plan replaces it, says so, and meets nothing more: no ready
@@ -370,7 +370,7 @@ func TestPlanMeetsTheRollbackPlanCriterion(t *testing.T) {
 	if log := lines(f.ok(t, "bob", "log 1")); !strings.Contains(log, "dave · plan recorded · helm rollback payments · why: replaces the rollback plan by @alice of 2026-11-22 10:00 UTC") {
 		t.Fatalf("log of the replacing plan:\n%s", log)
 	}
-	if got := lines(f.ok(t, "alice", "ready 1 3")); !strings.Contains(got, "'rollback plan reviewed' (3) of UPG-1 is already met (by @alice recording the rollback plan, 2026-11-22 10:00 UTC); nothing changed.") {
+	if got := lines(f.ok(t, "alice", "ready 1 3")); !strings.Contains(got, "'rollback plan' (3) of UPG-1 is already met (by @alice recording the rollback plan, 2026-11-22 10:00 UTC); nothing changed.") {
 		t.Fatalf("marking an auto-met criterion: %s", got)
 	}
 	// The rollback alert shows it.
@@ -434,6 +434,19 @@ func TestDebrief(t *testing.T) {
 	show := lines(f.ok(t, "bob", "show 1"))
 	if miss, ok := contains(show, "Debrief: migration took 40m; run it the day before next time — @dave, 2026-11-22 11:00 UTC"); !ok {
 		t.Fatalf("show lacks %q:\n%s", miss, show)
+	}
+	// A long one is shortened in its field (about 1,000 characters fit in a
+	// platform's field) and shown whole below.
+	long := strings.Repeat("the schema migration locked the ledger table; ", 50)[:bot.MaxRecordLen]
+	f.ok(t, "dave", "debrief 1 "+long)
+	sm := f.ok(t, "bob", "show 1")
+	for _, fl := range sm.Fields {
+		if fl.Label == "Debrief" && len(fl.Value.Plain(nil)) > 1000 {
+			t.Fatalf("show's debrief field is %d characters long", len(fl.Value.Plain(nil)))
+		}
+	}
+	if !strings.Contains(lines(sm), "Debrief in full: "+strings.TrimSpace(long)) {
+		t.Fatalf("show lacks the whole debrief:\n%s", lines(sm))
 	}
 	log := lines(f.ok(t, "bob", "log 1"))
 	if miss, ok := contains(log, "alice · debrief recorded · migration took 40m, not 10", "dave · debrief recorded · migration took 40m; run it the day before next time · why: replaces the debrief by @alice of 2026-11-22 10:00 UTC"); !ok {
@@ -732,7 +745,7 @@ func TestDebriefPromptAfterRollbackOfADebriefedUpgrade(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("debrief prompts %q", got)
 	}
-	if miss, ok := contains(got[0], "is rolled back. A debrief is on record (by @dave, 2026-11-22 10:00 UTC). @alice, please bring it up to date",
+	if miss, ok := contains(got[0], "is rolled back. A debrief is on record, written by @dave at 2026-11-22 10:00 UTC. @alice, please bring it up to date",
 		"/upgrade debrief UPG-1 <text...>; the new debrief replaces it."); !ok {
 		t.Fatalf("prompt lacks %q:\n%s", miss, got[0])
 	}
@@ -751,5 +764,23 @@ func TestPlanMetSplitsAlongTheCriteria(t *testing.T) {
 		if got := bot.PlanMet(u, bot.Decision{Action: bot.ActionPlanRecorded, Criterion: joined}); !slices.Equal(got, want) {
 			t.Errorf("PlanMet(%q) = %q, want %q", joined, got, want)
 		}
+	}
+}
+
+// Only a criterion that asks for nothing but a plan on record is met by
+// recording one: "Rollback plan on the wiki" (or "... reviewed") is for
+// people to mark.
+func TestPlanMeetsOnlyACriterionThatAsksForAPlan(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "carol", "schedule ledger v7 at 2026-12-01 02:00 UTC")
+	m := f.ok(t, "carol", "plan 1 https://runbooks.example.com/ledger/rollback")
+	if got := lines(m); got != "🧭 Recorded the rollback plan of UPG-1 ledger v7." {
+		t.Fatalf("reply: %q", got)
+	}
+	if c := f.upgrade(t, 1).Readiness[2]; c.State != bot.CriterionOpen {
+		t.Fatalf("'Rollback plan on the wiki' = %+v, want it still open", c)
+	}
+	if ev := f.events(bot.EventReadiness); len(ev) != 0 {
+		t.Fatalf("readiness events %+v", ev)
 	}
 }

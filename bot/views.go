@@ -340,7 +340,9 @@ const showAcks = 50
 func (d *Directory) showReply(v View) Message {
 	u := v.Upgrade
 	m := reply()
-	m.Title, m.Fields, m.UpgradeID = u.Title(), append(d.fields(u), d.readinessFields(u, true)...), u.Key()
+	// A long plan or debrief is shortened in its field (a platform's field
+	// holds about 1,000 characters) and shown whole among the lines below.
+	m.Title, m.Fields, m.UpgradeID = u.Title(), append(d.fields(u), d.readinessFields(u)...), u.Key()
 	m.Lines = append(m.Lines, ackLine(v.Current().AckStatus))
 	audience := make(map[string]bool, len(u.Audience))
 	for _, k := range u.Audience {
@@ -367,6 +369,14 @@ func (d *Directory) showReply(v View) Message {
 	}
 	if u.Note != "" {
 		m.Lines = append(m.Lines, T("Note: "+u.Note))
+	}
+	for _, r := range []struct {
+		label string
+		rec   *Record
+	}{{"Rollback plan", u.Plan}, {"Debrief", u.Debrief}} {
+		if r.rec != nil && len([]rune(r.rec.Text)) > recordTextShort {
+			m.Lines = append(m.Lines, T(r.label+" in full: "+r.rec.Text))
+		}
 	}
 	for _, t := range u.Threads {
 		line := T("Thread in ").Channel(t.Channel)

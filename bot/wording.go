@@ -203,7 +203,7 @@ const alsoSeen = 20
 // place on every change.
 func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 	m := Message{Kind: KindRoot, UpgradeID: u.Key(), Title: u.Title()}
-	m.Fields = append(d.fields(u), d.readinessFields(u, false)...)
+	m.Fields = append(d.fields(u), d.readinessFields(u)...)
 	m.Ready = readyButtons(u)
 	switch u.State {
 	case Scheduled, InProgress, RolledBack:

@@ -28,7 +28,7 @@ const (
 const (
 	debriefInput    = "text"
 	maxModalTitle   = 45
-	maxInputValue   = 4000
+	maxInputValue   = 4000 // Discord's; the core keeps less (bot.MaxRecordLen), and a closed modal loses what was typed
 	maxButtonLabel  = 80
 	maxActionRows   = 5
 	maxRowButtons   = 5
@@ -163,7 +163,7 @@ func debriefModal(upgrade string) *discordgo.InteractionResponse {
 		Title:    truncate("Debrief "+upgrade, maxModalTitle),
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.TextInput{CustomID: debriefInput, Label: "What happened, what to change", Style: discordgo.TextInputParagraph,
-				Placeholder: "What went well, what went wrong, what the next upgrade should do differently", Required: true, MaxLength: maxInputValue},
+				Placeholder: "What went well, what went wrong, what the next upgrade should do differently", Required: true, MaxLength: min(maxInputValue, bot.MaxRecordLen)},
 		}}},
 	}}
 }

@@ -125,7 +125,7 @@ func debriefModal(id string) slackgo.ModalViewRequest {
 	plain := func(s string) *slackgo.TextBlockObject {
 		return slackgo.NewTextBlockObject(slackgo.PlainTextType, s, false, false)
 	}
-	input := slackgo.NewPlainTextInputBlockElement(plain("What happened, what to change"), DebriefInput).WithMultiline(true)
+	input := slackgo.NewPlainTextInputBlockElement(plain("What happened, what to change"), DebriefInput).WithMultiline(true).WithMaxLength(bot.MaxRecordLen)
 	return slackgo.ModalViewRequest{
 		Type:            slackgo.VTModal,
 		CallbackID:      CallbackDebrief,

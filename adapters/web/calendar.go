@@ -115,7 +115,7 @@ func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
 // icsText escapes a TEXT value (RFC 5545 3.3.11).
 func icsText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`).Replace(s)
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`).Replace(s)
 }
 
 // fold ends a content line with CRLF, folded at 75 octets (RFC 5545 3.1),
