@@ -173,7 +173,7 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in interaction
-	if err := json.Unmarshal(raw, &in); err != nil {
+	if err := decodeInteraction(raw, &in); err != nil {
 		a.refuse(w, r, http.StatusBadRequest, "payload is not an interaction")
 		return
 	}
