@@ -57,22 +57,17 @@ const (
 )
 
 // ReadyButton asks an owner to mark one open criterion met. Criterion is
-// its number in the upgrade's list, from 1. Slack: action_id
-// "upgrade_ready", value "UPG-7:2"; Discord: custom_id
-// "upgrade_ready:UPG-7:2". A press runs commands.Ready{ID, Criterion: "2"}.
+// its number in the upgrade's list, from 1. Each adapter encodes it in its
+// own wire form (docs/slack.md, docs/discord.md) and runs a press as
+// commands.Ready{ID, Criterion: "<number>"}.
 type ReadyButton struct {
 	UpgradeID string
 	Criterion int
 	Text      string // the criterion, for the button's label
 }
 
-// DebriefButton opens a form (a Slack or Discord modal) to record the
-// debrief. Slack: action_id "upgrade_debrief", value "UPG-7", opening a
-// modal with callback_id "upgrade_debrief", private_metadata "UPG-7" and
-// one multiline input (block_id "debrief", action_id "text"); Discord:
-// custom_id "upgrade_debrief:UPG-7", answered with a modal of custom_id
-// "upgrade_debrief:UPG-7" and one paragraph text input of custom_id
-// "text". Submitting runs commands.Debrief{ID, Text}.
+// DebriefButton opens a form (a modal where the platform has them) to
+// record the debrief; submitting it runs commands.Debrief{ID, Text}.
 type DebriefButton struct {
 	UpgradeID string
 }
