@@ -34,6 +34,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/upgradebot/upgradebot/adapters/inbound"
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -121,7 +122,7 @@ type Adapter struct {
 	// presses queues here instead of opening a Redis and an HTTP
 	// connection each.
 	pressSlots chan struct{}
-	dms        *dmCache
+	dms        *outbound.DMs
 
 	routed    atomic.Bool
 	connected atomic.Bool
@@ -234,7 +235,7 @@ func New(o Options) (*Adapter, error) {
 		now: o.Now, log: log, apiHost: base.Host, obs: o.Observer,
 		retry:      defaultRetry,
 		pressSlots: make(chan struct{}, pressConcurrency),
-		dms:        newDMCache(dmCacheSize),
+		dms:        outbound.NewDMs(dmCacheSize),
 		dropped:    make(chan struct{}, 1),
 	}
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
@@ -356,32 +357,6 @@ func strip(id string) (string, error) {
 		return "", fmt.Errorf("discord: %q is not a Discord user or channel id", id)
 	}
 	return rest, nil
-}
-
-// dmCache remembers the direct-message channel of each user; bounded by
-// forgetting everything when full (opening it again is cheap).
-type dmCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]string
-}
-
-func newDMCache(max int) *dmCache { return &dmCache{max: max, m: map[string]string{}} }
-
-func (c *dmCache) get(user string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, ok := c.m[user]
-	return ch, ok
-}
-
-func (c *dmCache) put(user, ch string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[user] = ch
 }
 
 // hostOf is where a call that got no answer went: the REST API for a

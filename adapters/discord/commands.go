@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -515,11 +516,11 @@ func (a *Adapter) reason(err error) string {
 	case e.TokenRefused():
 		return "the bot token was refused (401)"
 	case e.Unreachable():
-		return "cannot reach Discord at " + a.hostOf(e.Err) + ": " + netReason(e.Err)
+		return "cannot reach Discord at " + a.hostOf(e.Err) + ": " + outbound.Reason(e.Err, "Discord")
 	case e.Code != 0:
 		return fmt.Sprintf("%d %s", e.Code, e.Message)
 	case e.Status != 0:
 		return fmt.Sprintf("HTTP %d", e.Status)
 	}
-	return transportDetail(e.Err)
+	return outbound.Detail(e.Err)
 }

@@ -2,21 +2,17 @@ package discord
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 )
 
 // retryPolicy bounds how hard one REST call is retried.
@@ -74,7 +70,7 @@ func (e *Error) Error() string {
 	var s string
 	switch {
 	case e.Unreachable():
-		s = fmt.Sprintf("cannot reach Discord (%s): %s", e.Op, transportDetail(e.Err))
+		s = fmt.Sprintf("cannot reach Discord (%s): %s", e.Op, outbound.Detail(e.Err))
 	case e.Code != 0:
 		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
 	case e.Status == http.StatusTooManyRequests:
@@ -82,7 +78,7 @@ func (e *Error) Error() string {
 	case e.Status != 0:
 		s = fmt.Sprintf("discord %s: HTTP %d", e.Op, e.Status)
 	default:
-		s = fmt.Sprintf("discord %s: %s", e.Op, transportDetail(e.Err))
+		s = fmt.Sprintf("discord %s: %s", e.Op, outbound.Detail(e.Err))
 	}
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
@@ -151,7 +147,7 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 		fail, retry, wait := classify(op, err, at)
 		a.observe(op, fail)
 		fail.Attempts = n
-		if retry && !idempotent && fail.Unreachable() && !neverSent(err) {
+		if retry && !idempotent && fail.Unreachable() && !outbound.NeverSent(err) {
 			// The request may have reached Discord and only its answer was
 			// lost: a second post would show the notice twice. Record it
 			// as failed instead. A request that never left is safe to repeat.
@@ -217,101 +213,15 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 		return e, true, 0
 	case errors.Is(err, context.Canceled):
 		return e, false, 0
-	case tlsFailed(err):
+	case outbound.TLSFailed(err):
 		e.Kind = kindTLS
 		return e, true, 0
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		e.Kind = kindTimeout
 		return e, true, 0
-	case networkFailed(err):
+	case outbound.NetworkFailed(err):
 		e.Kind = kindNetwork
 		return e, true, 0
 	}
 	return e, false, 0
-}
-
-// transportDetail is the text of a failure without the request's URL (it
-// may hold an interaction token): the *url.Error's cause.
-func transportDetail(err error) string {
-	if err == nil {
-		return "no answer"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		err = ue.Err
-	}
-	return err.Error()
-}
-
-// neverSent reports whether a failed request certainly never reached
-// Discord: the name did not resolve, the connection was refused or could
-// not be made, or the TLS handshake failed. Repeating it cannot post twice.
-func neverSent(err error) bool {
-	var dns *net.DNSError
-	var op *net.OpError
-	return errors.As(err, &dns) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
-		(errors.As(err, &op) && op.Op == "dial") ||
-		tlsHandshakeFailed(err)
-}
-
-// tlsHandshakeFailed reports a TLS handshake that failed before any request
-// was written.
-func tlsHandshakeFailed(err error) bool {
-	var (
-		verify   *tls.CertificateVerificationError
-		header   tls.RecordHeaderError
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-	)
-	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &unknown) ||
-		errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
-}
-
-// tlsFailed reports any TLS failure: a failed handshake, or a TLS alert.
-func tlsFailed(err error) bool {
-	if tlsHandshakeFailed(err) {
-		return true
-	}
-	var alert tls.AlertError
-	var op *net.OpError
-	return errors.As(err, &alert) || (errors.As(err, &op) && op.Op == "remote error") ||
-		strings.HasPrefix(transportDetail(err), "tls: ")
-}
-
-// networkFailed reports a failure of the connection itself (DNS, dial,
-// reset, EOF) rather than an answer of Discord's.
-func networkFailed(err error) bool {
-	var dns *net.DNSError
-	var op *net.OpError
-	return errors.As(err, &dns) || errors.As(err, &op) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
-}
-
-// netReason is a few words on why Discord could not be reached, for /readyz.
-func netReason(err error) string {
-	var dns *net.DNSError
-	var ne net.Error
-	switch {
-	case errors.As(err, &dns):
-		if dns.IsNotFound {
-			return "no such host"
-		}
-		return "DNS lookup failed: " + dns.Err
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case tlsFailed(err):
-		return "TLS: " + strings.TrimPrefix(transportDetail(err), "tls: ")
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timed out"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "connection closed before Discord answered"
-	}
-	return transportDetail(err)
 }

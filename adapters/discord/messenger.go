@@ -118,7 +118,7 @@ func (a *Adapter) Direct(ctx context.Context, user string, m bot.Message) (bot.M
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
-	ch, ok := a.dms.get(u)
+	ch, ok := a.dms.Get(u)
 	if !ok {
 		err := a.call(ctx, "open direct message", true, func(opts ...discordgo.RequestOption) error {
 			c, err := a.api.UserChannelCreate(u, opts...)
@@ -133,7 +133,7 @@ func (a *Adapter) Direct(ctx context.Context, user string, m bot.Message) (bot.M
 		if err != nil {
 			return bot.MessageRef{}, err
 		}
-		a.dms.put(u, ch)
+		a.dms.Put(u, ch)
 	}
 	msg, err := a.send(ctx, ch, a.style.render(m), nil)
 	if err != nil {

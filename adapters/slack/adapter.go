@@ -26,6 +26,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/upgradebot/upgradebot/adapters/inbound"
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -102,7 +103,7 @@ type Adapter struct {
 
 	tz     *tzCache
 	groups groupCache
-	dms    *dmCache
+	dms    *outbound.DMs
 	ws     workspace
 
 	deadline inbound.Deadline           // answer Slack in time, finish in the background
@@ -210,7 +211,7 @@ func New(o Options) (*Adapter, error) {
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
 	a.tz = newTZCache(tzCacheSize, a.now)
 	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
-	a.dms = newDMCache(tzCacheSize)
+	a.dms = outbound.NewDMs(tzCacheSize)
 	return a, nil
 }
 
@@ -370,11 +371,11 @@ func (a *Adapter) checkToken(ctx context.Context) time.Duration {
 
 // unreachable is the readiness reason of a call that never got Slack's answer.
 func (a *Adapter) unreachable(e *Error) string {
-	host := requestHost(e.Err)
+	host := outbound.Host(e.Err)
 	if host == "" {
 		host = a.apiHost
 	}
-	return "cannot reach Slack at " + host + ": " + netReason(e.Err)
+	return "cannot reach Slack at " + host + ": " + outbound.Reason(e.Err, "Slack")
 }
 
 // Wait blocks until the work started by inbound requests (commands answered

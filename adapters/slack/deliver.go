@@ -2,20 +2,16 @@ package slack
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
-	"syscall"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
+
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 )
 
 // retryPolicy bounds how hard one Web API call is retried.
@@ -77,7 +73,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var s string
 	if e.Unreachable() {
-		s = fmt.Sprintf("cannot reach Slack (%s): %s", e.Method, transportDetail(e.Err))
+		s = fmt.Sprintf("cannot reach Slack (%s): %s", e.Method, outbound.Detail(e.Err))
 	} else {
 		s = fmt.Sprintf("slack %s: %s", e.Method, e.Code)
 	}
@@ -100,76 +96,11 @@ func (e *Error) Unreachable() bool {
 // valid (invalid_auth, not_authed, account_inactive, token_revoked, …).
 func (e *Error) TokenRefused() bool { return refusalCodes[e.Code] }
 
-// transportDetail is the text of a network failure without the request's
-// URL (a response_url is a secret): the *url.Error's cause.
-func transportDetail(err error) string {
-	if err == nil {
-		return "no answer"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		err = ue.Err
-	}
-	return err.Error()
-}
-
 // idempotent Web API methods may be repeated after a request that may have
 // reached Slack (a timeout, a dropped connection); posting twice would not be.
 var idempotent = map[string]bool{
 	"chat.update": true, "users.info": true, "conversations.open": true,
 	"auth.test": true, "chat.getPermalink": true,
-}
-
-// neverSent reports whether a failed request certainly never reached Slack:
-// the name did not resolve, the connection was refused or could not be
-// made, or the TLS handshake failed. Repeating it cannot post twice.
-func neverSent(err error) bool {
-	var dns *net.DNSError
-	var op *net.OpError
-	return errors.As(err, &dns) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
-		(errors.As(err, &op) && op.Op == "dial") ||
-		tlsHandshakeFailed(err)
-}
-
-// tlsHandshakeFailed reports a TLS handshake that failed before any request
-// was written: a certificate the bot does not trust, a server that does not
-// speak TLS.
-func tlsHandshakeFailed(err error) bool {
-	var (
-		verify   *tls.CertificateVerificationError
-		header   tls.RecordHeaderError
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		roots    x509.SystemRootsError
-	)
-	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &unknown) ||
-		errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &roots) ||
-		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
-}
-
-// tlsFailed reports any TLS failure: a failed handshake, or a TLS alert
-// (Go reports a received alert as a *net.OpError "remote error: tls: …").
-func tlsFailed(err error) bool {
-	if tlsHandshakeFailed(err) {
-		return true
-	}
-	var alert tls.AlertError
-	var op *net.OpError
-	return errors.As(err, &alert) || (errors.As(err, &op) && op.Op == "remote error") ||
-		strings.HasPrefix(transportDetail(err), "tls: ")
-}
-
-// networkFailed reports a failure of the connection itself (DNS, dial,
-// reset, EOF) rather than an answer of Slack's.
-func networkFailed(err error) bool {
-	var dns *net.DNSError
-	var op *net.OpError
-	return errors.As(err, &dns) || errors.As(err, &op) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // classify says whether err is worth another try, how long to wait first
@@ -194,74 +125,15 @@ func classify(err error) (retry bool, wait time.Duration, code string) {
 		return sc.Code >= 500, 0, code
 	case errors.Is(err, context.Canceled):
 		return false, 0, "canceled"
-	case tlsFailed(err):
+	case outbound.TLSFailed(err):
 		return true, 0, codeTLS
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		// A timeout of this one request (the caller's own context is checked by call).
 		return true, 0, codeTimeout
-	case networkFailed(err):
+	case outbound.NetworkFailed(err):
 		return true, 0, codeNetwork
 	}
 	return false, 0, "error"
-}
-
-// netReason is a few words on why Slack could not be reached, for /readyz:
-// "no such host", "connection refused", "TLS: x509: certificate signed by
-// unknown authority", "timed out".
-func netReason(err error) string {
-	var (
-		dns    *net.DNSError
-		verify *tls.CertificateVerificationError
-		header tls.RecordHeaderError
-		op     *net.OpError
-		ne     net.Error
-	)
-	switch {
-	case errors.As(err, &dns):
-		switch {
-		case dns.IsNotFound:
-			return "no such host"
-		case dns.IsTimeout:
-			return "DNS lookup timed out"
-		}
-		return "DNS lookup failed: " + dns.Err
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.As(err, &verify) && verify.Err != nil:
-		return "TLS: " + verify.Err.Error()
-	case errors.As(err, &header):
-		return "TLS: the server does not speak TLS"
-	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return "TLS: the server answered in plain HTTP"
-	case tlsFailed(err):
-		if errors.As(err, &op) && op.Err != nil {
-			return "TLS: " + strings.TrimPrefix(op.Err.Error(), "tls: ")
-		}
-		return "TLS: " + strings.TrimPrefix(transportDetail(err), "tls: ")
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timed out"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
-		return "no route to host"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "connection closed before Slack answered"
-	case errors.As(err, &op) && op.Err != nil:
-		return op.Err.Error()
-	}
-	return "network error"
-}
-
-// requestHost is the host:port a failed request went to, from its
-// *url.Error; "" when unknown.
-func requestHost(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			return u.Host
-		}
-	}
-	return ""
 }
 
 // call runs one Web API call with retries: a 429 waits its Retry-After, a
@@ -283,7 +155,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 		}
 		retry, wait, code := classify(err)
 		fail := &Error{Method: method, Code: code, Attempts: attempt, Err: err}
-		if retry && !idempotent[method] && fail.Unreachable() && !neverSent(err) {
+		if retry && !idempotent[method] && fail.Unreachable() && !outbound.NeverSent(err) {
 			// The request may have reached Slack and only its answer was
 			// lost (a timeout, a dropped connection): Slack may have posted
 			// it already, and a second post would show the notice twice.

@@ -68,7 +68,7 @@ func (a *Adapter) Direct(ctx context.Context, user string, m bot.Message) (bot.M
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
-	ch, ok := a.dms.get(u)
+	ch, ok := a.dms.Get(u)
 	if !ok {
 		err := a.call(ctx, "conversations.open", func(ctx context.Context) error {
 			c, _, _, err := a.api.OpenConversationContext(ctx, &slackgo.OpenConversationParameters{Users: []string{u}})
@@ -83,7 +83,7 @@ func (a *Adapter) Direct(ctx context.Context, user string, m bot.Message) (bot.M
 		if err != nil {
 			return bot.MessageRef{}, err
 		}
-		a.dms.put(u, ch)
+		a.dms.Put(u, ch)
 	}
 	ts, err := a.post(ctx, ch, m)
 	if err != nil {
@@ -101,32 +101,6 @@ func (a *Adapter) post(ctx context.Context, ch string, m bot.Message, extra ...s
 		return err
 	})
 	return ts, err
-}
-
-// dmCache remembers the direct-message channel of each user; bounded by
-// forgetting everything when full (conversations.open is cheap to repeat).
-type dmCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]string
-}
-
-func newDMCache(max int) *dmCache { return &dmCache{max: max, m: map[string]string{}} }
-
-func (c *dmCache) get(user string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, ok := c.m[user]
-	return ch, ok
-}
-
-func (c *dmCache) put(user, ch string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[user] = ch
 }
 
 // workspace remembers the workspace URL (auth.test) that permalinks start with.

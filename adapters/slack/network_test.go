@@ -19,6 +19,7 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
 )
@@ -366,14 +367,14 @@ func TestClassifyNetworkErrors(t *testing.T) {
 			if code != tc.code || retry != tc.retry {
 				t.Errorf("classify = %v, %q; want %v, %q", retry, code, tc.retry, tc.code)
 			}
-			if got := neverSent(tc.err); got != tc.neverSent {
+			if got := outbound.NeverSent(tc.err); got != tc.neverSent {
 				t.Errorf("neverSent = %v", got)
 			}
 			e := &Error{Method: "chat.postMessage", Code: code, Attempts: 1, Err: tc.err}
 			if !e.Unreachable() {
 				return
 			}
-			if got := netReason(tc.err); got != tc.reason {
+			if got := outbound.Reason(tc.err, "Slack"); got != tc.reason {
 				t.Errorf("netReason = %q, want %q", got, tc.reason)
 			}
 			if strings.Contains(e.Error(), "https://") {
