@@ -113,10 +113,10 @@ type Adapter struct {
 	routed    atomic.Bool
 	connected atomic.Bool
 	inflight  inbound.Tracker
-	// pressSlots bounds the presses worked on at once after their 200: a
-	// burst queues here instead of opening a Redis and an HTTP connection
-	// per press.
-	pressSlots chan struct{}
+	// presses works on presses after their 200, at most pressConcurrency
+	// at once: a burst waits here, its 200s held back, instead of opening
+	// a Redis and an HTTP connection per press or piling up in memory.
+	presses inbound.Workers
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.
@@ -207,7 +207,7 @@ func New(o Options) (*Adapter, error) {
 		retry:   defaultRetry,
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
-	a.pressSlots = make(chan struct{}, pressConcurrency)
+	a.presses = inbound.Workers{Max: pressConcurrency, Tracker: &a.inflight}
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
 	a.tz = newTZCache(tzCacheSize, a.now)
 	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
@@ -217,18 +217,14 @@ func New(o Options) (*Adapter, error) {
 
 // pressConcurrency is how many presses are worked on at once; the HTTP
 // pool keeps at least as many connections.
-const pressConcurrency = 32
+const pressConcurrency = 256
 
-// background runs fn after the request has been answered, tracked (Wait)
-// and in one of the press slots.
-func (a *Adapter) background(parent context.Context, fn func(context.Context)) {
-	a.inflight.Add()
-	go func() {
-		defer a.inflight.Done()
-		a.pressSlots <- struct{}{}
-		defer func() { <-a.pressSlots }()
-		fn(parent)
-	}()
+// background runs fn after the request has been answered, tracked (Wait),
+// on one of the press workers; it waits for one to be free, so the answer
+// waits too (push-back), unless parent ends first: then fn does not run and
+// background returns false.
+func (a *Adapter) background(parent context.Context, fn func(context.Context)) bool {
+	return a.presses.Go(parent, func() { fn(parent) })
 }
 
 // pooledTransport keeps enough idle connections to Slack for the bot's
@@ -237,7 +233,7 @@ func (a *Adapter) background(parent context.Context, fn func(context.Context)) {
 func pooledTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
 	return t
 }

@@ -241,7 +241,8 @@ func interactionOf(cb slackgo.InteractionCallback) interaction {
 // pressed starts the work of a block_actions interaction; the caller answers
 // Slack right after (HTTP 200 or Socket Mode ack). A Write-debrief press
 // opens its modal at once (its trigger_id expires 3 s after the click);
-// other presses queue for a press slot.
+// other presses wait for a free press worker, and the answer to Slack
+// with them (push-back).
 func (a *Adapter) pressed(parent context.Context, in interaction) {
 	if act, ok := in.ours(); ok && act.ActionID == ActionDebrief {
 		a.inflight.Add()
@@ -251,7 +252,9 @@ func (a *Adapter) pressed(parent context.Context, in interaction) {
 		}()
 		return
 	}
-	a.background(parent, func(ctx context.Context) { a.press(ctx, in) })
+	if !a.background(parent, func(ctx context.Context) { a.press(ctx, in) }) {
+		a.log.WarnContext(parent, "press dropped: Slack gave up waiting while every press worker was busy; it sends the press again", "user", in.User.ID)
+	}
 }
 
 // press handles a block_actions callback after Slack has had its 200:
