@@ -559,8 +559,12 @@ func ackScope(scope string) string {
 	return "the upgrade window of"
 }
 
+// ackThanks is the same for everyone who acknowledges scope of u, so it is
+// stamped: an adapter renders and encodes it once per upgrade and scope.
 func ackThanks(u *Upgrade, scope string) Message {
-	return reply(T("Thanks! You acknowledged " + ackScope(scope) + " ").Bold(u.Title()).Add("."))
+	m := reply(T("Thanks! You acknowledged " + ackScope(scope) + " ").Bold(u.Title()).Add("."))
+	m.Stamp = "thanks " + scope + " " + u.Title()
+	return m
 }
 
 func ackedBefore(u *Upgrade, scope string, at time.Time) Message {

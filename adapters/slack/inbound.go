@@ -88,6 +88,25 @@ func (a *Adapter) encoded(m bot.Message) []byte {
 	return b
 }
 
+// privately is m encoded as a private answer on a response_url, leaving
+// the message it answers as it is; a stamped message (the thanks for an
+// acknowledgment, the same for everyone) is rendered and encoded once.
+func (a *Adapter) privately(m bot.Message) []byte {
+	key := ""
+	if m.Stamp != "" {
+		key = "privately " + m.Stamp
+	}
+	if b, ok := a.rendered.Get(key); ok {
+		return b
+	}
+	p := a.style.payload(m)
+	no := false
+	p.ReplaceOriginal = &no
+	b := mustEncode(p)
+	a.rendered.Put(key, b)
+	return b
+}
+
 // encodeAnswer is the JSON of an answer, as it goes in a response and on a
 // response_url: HTML characters as they are (Slack reads &, < and > in
 // mrkdwn, escaped where they must be already).
@@ -336,10 +355,7 @@ func (a *Adapter) answerIn(ctx context.Context, to bot.Invoker, thread string, m
 	defer cancel()
 	var errs []error
 	if to.Handle != "" {
-		p := a.style.payload(m)
-		no := false
-		p.ReplaceOriginal = &no
-		err := a.respond(ctx, to.Handle, p)
+		err := a.respondJSON(ctx, to.Handle, a.privately(m))
 		if err == nil {
 			return nil
 		}

@@ -3,6 +3,7 @@ package slack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,5 +53,29 @@ func TestStampedAnswerAllocationBudget(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { a.encoded(m) }); n > 0 {
 		t.Errorf("a stamped answer served again allocates %.0f times; the budget is 0", n)
+	}
+}
+
+// A stamped private answer (the thanks for an acknowledgment, the same for
+// everyone) is encoded once, as it goes on a response_url: it leaves the
+// message it answers in place.
+func TestStampedPrivateAnswersAreEncodedOnce(t *testing.T) {
+	a := &Adapter{style: testStyle}
+	m := bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("Thanks! You acknowledged the upgrade window of ").Bold("UPG-7 payments v2.4.0")}, Stamp: "thanks brief UPG-7 payments v2.4.0"}
+	first := a.privately(m)
+	var got map[string]any
+	if err := json.Unmarshal(first, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["replace_original"] != false || !strings.Contains(got["text"].(string), "Thanks! You acknowledged") {
+		t.Fatalf("private answer %s", first)
+	}
+	if n := testing.AllocsPerRun(100, func() { a.privately(m) }); n > 1 {
+		t.Errorf("a stamped private answer served again allocates %.0f times; the budget is 1", n)
+	}
+	m.Stamp = ""
+	m.Lines = []bot.Text{bot.T("You already acknowledged")}
+	if again := a.privately(m); !strings.Contains(string(again), "You already acknowledged") {
+		t.Errorf("an unstamped answer was served from another's encoding: %s", again)
 	}
 }
