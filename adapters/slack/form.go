@@ -8,35 +8,57 @@ import (
 
 var errMalformedForm = errors.New("malformed form")
 
+// maxFormPairs is the most fields url.ParseQuery reads in a form (its
+// default limit, GODEBUG urlmaxqueryparams aside); a form with more is an
+// error.
+const maxFormPairs = 10000
+
 // formValue returns the value of key in a form-encoded body (the first one,
 // unescaped), checking the whole form as url.ParseQuery does: a malformed
-// escape or a semicolon anywhere is an error. Unlike ParseQuery it copies
-// nothing but the value: an interaction's form is one large payload field.
+// escape or a semicolon anywhere, or more than maxFormPairs fields, is an
+// error. Unlike ParseQuery it copies nothing: the value is unescaped in
+// place, so body is overwritten and the value returned is a part of it (the
+// caller owns body and reads nothing else of it after). An interaction's
+// form is one large payload field.
 func formValue(body []byte, key string) ([]byte, error) {
 	var value []byte
 	found := false
+	seps := 0
 	for len(body) > 0 {
-		var pair []byte
-		pair, body, _ = bytes.Cut(body, []byte("&"))
-		if bytes.IndexByte(pair, ';') >= 0 {
-			return nil, errMalformedForm
+		pair := body
+		if i := bytes.IndexByte(body, '&'); i >= 0 {
+			pair, body = body[:i], body[i+1:]
+			if seps++; seps >= maxFormPairs {
+				return nil, errMalformedForm
+			}
+		} else {
+			body = nil
 		}
 		if len(pair) == 0 {
 			continue
 		}
-		k, v, _ := bytes.Cut(pair, []byte("="))
-		if !validEscapes(k) || !validEscapes(v) {
+		if bytes.IndexByte(pair, ';') >= 0 {
 			return nil, errMalformedForm
 		}
+		k, v, _ := bytes.Cut(pair, []byte("="))
 		if found || !formKeyIs(k, key) {
+			if !validEscapes(k) || !validEscapes(v) {
+				return nil, errMalformedForm
+			}
 			continue
 		}
-		found, value = true, unescapeForm(v)
+		// k is valid: formKeyIs unescaped it.
+		u, ok := unescapeInPlace(v)
+		if !ok {
+			return nil, errMalformedForm
+		}
+		found, value = true, u
 	}
 	return value, nil
 }
 
-// formKeyIs reports whether the escaped form key k is key.
+// formKeyIs reports whether the escaped form key k is key (false for a key
+// that does not unescape).
 func formKeyIs(k []byte, key string) bool {
 	if bytes.IndexByte(k, '%') < 0 && bytes.IndexByte(k, '+') < 0 {
 		return string(k) == key
@@ -47,45 +69,61 @@ func formKeyIs(k []byte, key string) bool {
 
 // validEscapes reports whether every % in s starts an escape of two hex digits.
 func validEscapes(s []byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			continue
+	for {
+		i := bytes.IndexByte(s, '%')
+		if i < 0 {
+			return true
 		}
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+		if i+2 >= len(s) || unhexTab[s[i+1]]|unhexTab[s[i+2]] > 0xf {
 			return false
 		}
-		i += 2
+		s = s[i+3:]
 	}
-	return true
 }
 
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
+func isHex(c byte) bool { return unhexTab[c] <= 0xf }
 
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
+// unhexTab maps a hex digit to its value, anything else to badHex.
+var unhexTab = func() (t [256]byte) {
+	for i := range t {
+		t[i] = badHex
 	}
-	return c - 'a' + 10
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
 
-// unescapeForm decodes a form value whose escapes are valid: %XX and +.
-func unescapeForm(s []byte) []byte {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+const badHex = 0x10
+
+// unescapeInPlace decodes a form value, %XX and +, over itself (the result
+// is never longer), and reports whether every escape was valid; s is
+// overwritten either way.
+func unescapeInPlace(s []byte) ([]byte, bool) {
+	w := 0
+	for r := 0; r < len(s); w++ {
+		switch c := s[r]; c {
 		case '%':
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
+			if r+2 >= len(s) {
+				return nil, false
+			}
+			hi, lo := unhexTab[s[r+1]], unhexTab[s[r+2]]
+			if hi|lo > 0xf {
+				return nil, false
+			}
+			s[w] = hi<<4 | lo
+			r += 3
 		case '+':
-			out = append(out, ' ')
+			s[w] = ' '
+			r++
 		default:
-			out = append(out, c)
+			s[w] = c
+			r++
 		}
 	}
-	return out
+	return s[:w], true
 }
