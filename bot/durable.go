@@ -3,9 +3,10 @@ package bot
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
@@ -188,10 +189,20 @@ func (d *Delivery) rootsTask(ctx context.Context, n PendingNotice) error {
 	return d.postRoots(ctx, u, n.Invoker)
 }
 
+// randomID is 24 random hex digits (96 bits): the id of an event (the
+// relay publishes each id once, so ids must not repeat across replicas and
+// restarts), and cut shorter, of a request and of a pending notice. Its
+// bits come from math/rand/v2's generator, a ChaCha8 per thread that the
+// runtime seeds from the operating system's randomness when the process
+// starts, so no two processes share a sequence; crypto/rand cost a system
+// call on every press (about 4 µs each under load).
 func randomID() string {
-	var buf [12]byte
-	_, _ = rand.Read(buf[:])
-	return hex.EncodeToString(buf[:])
+	var raw [16]byte
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
+	var out [24]byte
+	hex.Encode(out[:], raw[:12])
+	return string(out[:])
 }
 
 // RecoverNotices claims the pending notices whose record is older than

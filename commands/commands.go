@@ -4,7 +4,7 @@
 package commands
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -175,7 +175,7 @@ func (Help) Name() string { return "help" }
 const DefaultCommand = "/upgrade"
 
 // FormatID renders an upgrade number the way users see it: UPG-7.
-func FormatID(n int) string { return fmt.Sprintf("UPG-%d", n) }
+func FormatID(n int) string { return "UPG-" + strconv.Itoa(n) }
 
 // Env is what parsing needs from the outside world.
 type Env struct {
