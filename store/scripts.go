@@ -81,7 +81,13 @@ return 1
 // ask for the scope, {-3} for a delivery seen before, else {1, then per
 // entry '1' and an empty string when recorded now (the caller has its json), or '0' and
 // the standing ack json}.
-var ackScript = redis.NewScript(`
+var ackScript = redis.NewScript(ackScriptText)
+
+// ackScriptSHA and ackScriptSource are ackScript's EVALSHA and EVAL
+// arguments, boxed once.
+var ackScriptSHA, ackScriptSource any = ackScript.Hash(), ackScriptText
+
+const ackScriptText = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1}
 end
@@ -119,7 +125,7 @@ if ttl > 0 then
   for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
 end
 return out
-`)
+`
 
 // publishScript adds an event to an upgrade's events (its outbox), with the
 // expiry of the upgrade's data.

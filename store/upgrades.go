@@ -26,14 +26,25 @@ const fetchBatch = 500
 // Keys. Everything of one upgrade shares the tag {upg:N}; the List indexes
 // share {idx}; the job schedule shares {jobs}.
 
-func (s *Store) seqKey() string          { return s.prefix + ":seq" }
-func (s *Store) upgKey(id int) string    { return s.prefix + ":{upg:" + strconv.Itoa(id) + "}" }
+func (s *Store) seqKey() string { return s.prefix + ":seq" }
+func (s *Store) upgKey(id int) string {
+	var b [64]byte
+	return string(s.appendUpgKey(b[:0], id))
+}
 func (s *Store) acksKey(id int) string   { return s.upgKey(id) + ":acks" }
 func (s *Store) logKey(id int) string    { return s.upgKey(id) + ":log" }
 func (s *Store) eventsKey() string       { return s.prefix + ":events" }
 func (s *Store) outboxKey(id int) string { return s.upgKey(id) + ":events" }
 func (s *Store) onceUpgKey(id int, key string) string {
 	return s.upgKey(id) + ":once:" + key
+}
+
+// appendUpgKey appends upgKey(id) to b.
+func (s *Store) appendUpgKey(b []byte, id int) []byte {
+	b = append(b, s.prefix...)
+	b = append(b, ":{upg:"...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	return append(b, '}')
 }
 
 // relayedKey remembers the event ids in the shared stream; its hash tag is
@@ -389,38 +400,78 @@ func (s *Store) repairIndex(ctx context.Context) {
 	s.unindex(ctx, gone, pendCmd.Val())
 }
 
-// ackField is the field of an acknowledgment in the acks hash.
+// ackField is the field of an acknowledgment in the acks hash (Ack
+// writes it itself).
 func ackField(a bot.Ack) string { return a.Scope + "|" + a.Who }
 
 // Ack implements bot.Store with ackScript: one round trip for a whole
 // press, on the upgrade's slot.
 func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult, error) {
-	base := s.upgKey(id) // the keys of the press, made from it: as upgKey, acksKey, logKey, outboxKey, onceUpgKey
-	outbox := base + ":events"
-	once := outbox // any key of the slot when there is no delivery
-	hasDelivery := "0"
-	if w.Delivery != "" {
-		once, hasDelivery = base+":once:"+w.Delivery, "1"
+	// Every string of the press (its keys, its scope, and per
+	// acknowledgment its field and its three documents) is written into
+	// one buffer, ends marking where each ends, and cut from one string;
+	// go-redis takes them by pointer, so none is boxed on its own.
+	var endsArr [6 + 4*4]int // the keys, the scope and four acknowledgments without allocating
+	ends := endsArr[:0]
+	j := jsonw{b: make([]byte, 0, 256+768*len(w.Entries)), ok: true}
+	j.b = s.appendUpgKey(j.b, id)
+	base := len(j.b)
+	ends = append(ends, len(j.b)) // KEYS[1] data
+	for _, suffix := range [...]string{":acks", ":log", ":events"} {
+		j.b = append(append(j.b, j.b[:base]...), suffix...)
+		ends = append(ends, len(j.b)) // KEYS[2] acks, KEYS[3] log, KEYS[4] events (the outbox)
 	}
-	args := make([]any, 0, 5+6*len(w.Entries))
-	args = append(args, w.Scope, hasDelivery, onceTTLms, s.logMaxLen, len(w.Entries))
-	for _, e := range w.Entries {
-		ack, err := json.Marshal(e.Ack)
-		if err != nil {
+	hasDelivery := any("0")
+	if w.Delivery != "" {
+		hasDelivery = any("1")
+		j.b = append(append(append(j.b, j.b[:base]...), ":once:"...), w.Delivery...)
+	} else {
+		j.b = append(append(j.b, j.b[:base]...), ":events"...) // any key of the slot
+	}
+	ends = append(ends, len(j.b)) // KEYS[5] once
+	j.b = append(j.b, w.Scope...)
+	ends = append(ends, len(j.b)) // ARGV[1]
+	for i := range w.Entries {
+		e := &w.Entries[i]
+		j.b = append(append(append(j.b, e.Ack.Scope...), '|'), e.Ack.Who...) // ackField
+		ends = append(ends, len(j.b))
+		start := len(j.b)
+		j.ack(&e.Ack)
+		if err := j.fallback(start, e.Ack); err != nil {
 			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
 		}
-		dec, err := json.Marshal(e.Decision)
-		if err != nil {
+		ends = append(ends, len(j.b))
+		start = len(j.b)
+		j.decision(&e.Decision)
+		if err := j.fallback(start, e.Decision); err != nil {
 			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
 		}
-		ev, err := json.Marshal(e.Event)
-		if err != nil {
+		ends = append(ends, len(j.b))
+		start = len(j.b)
+		j.event(&e.Event)
+		if err := j.fallback(start, e.Event); err != nil {
 			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode event: %w", id, err)
 		}
-		args = append(args, ackField(e.Ack), ack, dec, e.Event.ID, e.Event.Type, ev)
+		ends = append(ends, len(j.b))
 	}
-	keys := []string{base, base + ":acks", base + ":log", outbox, once}
-	res, err := ackScript.Run(ctx, s.client, keys, args...).Slice()
+	strs := cutStrings(j.b, ends)
+	const keys = 5
+	args := make([]any, 0, 3+keys+5+6*len(w.Entries))
+	args = append(args, "evalsha", ackScriptSHA, "5")
+	for k := range keys {
+		args = append(args, &strs[k])
+	}
+	args = append(args, &strs[keys], hasDelivery, onceTTLms, s.logMaxLen, len(w.Entries))
+	for i := range w.Entries {
+		e, js := &w.Entries[i].Event, strs[keys+1+4*i:]
+		args = append(args, &js[0], &js[1], &js[2], &e.ID, &e.Type, &js[3])
+	}
+	cmd := s.client.Do(ctx, args...)
+	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // the server has not seen it yet
+		args[0], args[1] = "eval", ackScriptSource
+		cmd = s.client.Do(ctx, args...)
+	}
+	res, err := cmd.Slice()
 	if err != nil {
 		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, err)
 	}
