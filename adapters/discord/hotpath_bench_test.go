@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -26,12 +27,23 @@ func pressPayload(tb testing.TB) []byte {
 	return discordtest.Marshal(tb, i)
 }
 
-// What a press costs to decode: the fields the adapter reads...
+// What a press costs to decode: the fields the adapter reads, walked...
 func BenchmarkDecodePress(b *testing.B) {
 	js := pressPayload(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := decodeInteraction(js); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// ...the same fields by encoding/json (the walker's way out)...
+func BenchmarkDecodePressJSON(b *testing.B) {
+	js := pressPayload(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeInteractionJSON(js); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,12 +61,68 @@ func BenchmarkDecodePressDiscordgo(b *testing.B) {
 	}
 }
 
+// commandPayload is /upgrade schedule with options, as Discord posts it.
+func commandPayload(tb testing.TB) []byte {
+	api := discordtest.New(tb)
+	i := api.Command(discordtest.Member{ID: "1002", Name: "bob", Roles: []string{"3001"}}, "2099", "schedule",
+		discordtest.O("service", "payments"), discordtest.O("version", "v2.4.0"), discordtest.O("start", "2026-12-01 02:00"),
+		discordtest.Opt{Name: "dry", Value: true})
+	return discordtest.Marshal(tb, i)
+}
+
+// What a slash command costs to decode.
+func BenchmarkDecodeCommand(b *testing.B) {
+	js := commandPayload(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeInteraction(js); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// What a slash command costs by encoding/json.
+func BenchmarkDecodeCommandJSON(b *testing.B) {
+	js := commandPayload(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeInteractionJSON(js); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// What checking a press's signature costs.
+func BenchmarkVerifyPress(b *testing.B) {
+	js := pressPayload(b)
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := "1764554400"
+	sig := ed25519.Sign(priv, append([]byte(ts), js...))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := verify(pub, ts, js, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // Allocation budget of the decode on every interaction: counts, not times,
 // so it holds on any machine.
 func TestHotPathAllocationBudgets(t *testing.T) {
-	js := pressPayload(t)
-	if n := testing.AllocsPerRun(100, func() { _, _ = decodeInteraction(js) }); n > 40 {
-		t.Errorf("decoding a press allocates %.0f times; the budget is 40", n)
+	for _, c := range []struct {
+		what   string
+		js     []byte
+		budget float64
+	}{
+		{"a press", pressPayload(t), 15},
+		{"a command", commandPayload(t), 36},
+	} {
+		if n := testing.AllocsPerRun(100, func() { _, _ = decodeInteraction(c.js) }); n > c.budget {
+			t.Errorf("decoding %s allocates %.0f times; the budget is %.0f", c.what, n, c.budget)
+		}
 	}
 }
 
