@@ -168,4 +168,10 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { copy(buf, form); _, _ = formValue(buf, "payload") }); n > 0 {
 		t.Errorf("reading the payload of a press's form allocates %.0f times; the budget is 0", n)
 	}
+	// The signature: an HMAC kept keyed between requests.
+	const ts = "1700000000"
+	sig, secret := slacktestapi.Signature(testSecret, ts, form), []byte(testSecret)
+	if n := testing.AllocsPerRun(100, func() { _ = checkSignature(secret, ts, sig, form) }); n > 0 {
+		t.Errorf("checking a press's signature allocates %.0f times; the budget is 0", n)
+	}
 }

@@ -73,17 +73,18 @@ const presize = 64 << 10
 
 // readBody reads a request's body, at most maxBody, into one buffer of its
 // length when the request tells it and it is small (io.ReadAll grows one,
-// copying).
+// copying). The buffer is the caller's: formValue unescapes in it.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, maxBody)
 	if n := r.ContentLength; n > 0 && n <= presize {
+		// Exactly the announced length, less than maxBody: no limit to
+		// wrap the body in.
 		buf := make([]byte, n)
-		if _, err := io.ReadFull(body, buf); err != nil {
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
 			return nil, err
 		}
 		return buf, nil
 	}
-	return io.ReadAll(body)
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 }
 
 // readSignedForm returns the form of an authentic request, or answers the

@@ -1,13 +1,16 @@
 package slack
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,22 +46,50 @@ func signedHeaders(h http.Header, now time.Time) (ts, sig string, err error) {
 	return ts, sig, nil
 }
 
-// sign computes Slack's v0 signature of a request body:
-// "v0=" + hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)).
-func sign(secret, timestamp string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte("v0:" + timestamp + ":"))
-	mac.Write(body)
-	return "v0=" + hex.EncodeToString(mac.Sum(nil))
-}
-
+// checkSignature checks sig, Slack's v0 signature of a request body:
+// "v0=" + hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)), in
+// constant time.
 func checkSignature(secret []byte, ts, sig string, body []byte) error {
-	if !strings.HasPrefix(sig, "v0=") {
-		return errBadSignature
+	const prefix = "v0="
+	if len(sig) != len(prefix)+hex.EncodedLen(sha256.Size) || !strings.HasPrefix(sig, prefix) {
+		return errBadSignature // the length and the prefix are no secret
 	}
-	want := sign(string(secret), ts, body)
-	if !hmac.Equal([]byte(sig), []byte(want)) {
+	s := getSigner(secret)
+	defer putSigner(s)
+	s.buf = append(append(append(s.buf[:0], "v0:"...), ts...), ':')
+	s.mac.Write(s.buf)
+	s.mac.Write(body)
+	var want, got [2 * sha256.Size]byte
+	hex.Encode(want[:], s.mac.Sum(s.sum[:0]))
+	copy(got[:], sig[len(prefix):])
+	if !hmac.Equal(got[:], want[:]) {
 		return errBadSignature
 	}
 	return nil
+}
+
+// A signer is an HMAC-SHA256 keyed with a signing secret: keying one
+// (hmac.New) costs more than a press's signature, so they are kept.
+type signer struct {
+	key []byte
+	mac hash.Hash
+	buf []byte // "v0:" + timestamp + ":"
+	sum [sha256.Size]byte
+}
+
+// signers holds signers between requests; a process has one secret, as a
+// rule, and a signer of another one is not used.
+var signers sync.Pool
+
+func getSigner(secret []byte) *signer {
+	if s, ok := signers.Get().(*signer); ok && hmac.Equal(s.key, secret) {
+		return s
+	}
+	key := bytes.Clone(secret)
+	return &signer{key: key, mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 32)}
+}
+
+func putSigner(s *signer) {
+	s.mac.Reset()
+	signers.Put(s)
 }
