@@ -77,10 +77,11 @@ return 1
 // KEYS: data, acks, log, events, once. ARGV: scope, delivery? ('1'/'0'),
 // once ttl ms, log maxlen, n, then n times: field (scope|who), ack json,
 // decision json, event id, event type, event json.
-// Returns {-1} for a missing upgrade, {-2, state} when the state does not
-// ask for the scope, {-3} for a delivery seen before, else {1, then per
-// entry '1' and an empty string when recorded now (the caller has its json), or '0' and
-// the standing ack json}.
+// Returns -1 for a missing upgrade, {-2, state} when the state does not
+// ask for the scope, -3 for a delivery seen before, 1 when every
+// acknowledgment was recorded now (the caller has their json), else {1,
+// then per entry '1' and an empty string when recorded now, or '0' and the
+// standing ack json}. The usual answer is a number: nothing to decode.
 var ackScript = redis.NewScript(ackScriptText)
 
 // ackScriptSHA and ackScriptSource are ackScript's EVALSHA and EVAL
@@ -89,7 +90,7 @@ var ackScriptSHA, ackScriptSource any = ackScript.Hash(), ackScriptText
 
 const ackScriptText = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {-1}
+  return -1
 end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then -- written before the state had a field of its own
@@ -105,9 +106,9 @@ if not ok then
   return {-2, state}
 end
 if ARGV[2] == '1' and not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[3]) then
-  return {-3}
+  return -3
 end
-local out = {1}
+local out, all = {1}, true
 for i = 0, tonumber(ARGV[5]) - 1 do
   local b = 6 + i * 6
   if redis.call('HSETNX', KEYS[2], ARGV[b], ARGV[b + 1]) == 1 then
@@ -116,6 +117,7 @@ for i = 0, tonumber(ARGV[5]) - 1 do
     out[#out + 1] = '1'
     out[#out + 1] = ''
   else
+    all = false
     out[#out + 1] = '0'
     out[#out + 1] = redis.call('HGET', KEYS[2], ARGV[b])
   end
@@ -123,6 +125,9 @@ end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
   for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
+end
+if all then
+  return 1
 end
 return out
 `

@@ -437,20 +437,26 @@ func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult,
 		ends = append(ends, len(j.b))
 		start := len(j.b)
 		j.ack(&e.Ack)
-		if err := j.fallback(start, e.Ack); err != nil {
-			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
+		if !j.ok { // boxed only here: it would allocate on every press
+			if err := j.fallback(start, e.Ack); err != nil {
+				return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode: %w", id, err)
+			}
 		}
 		ends = append(ends, len(j.b))
 		start = len(j.b)
 		j.decision(&e.Decision)
-		if err := j.fallback(start, e.Decision); err != nil {
-			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
+		if !j.ok { // boxed only here: it would allocate on every press
+			if err := j.fallback(start, e.Decision); err != nil {
+				return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode decision: %w", id, err)
+			}
 		}
 		ends = append(ends, len(j.b))
 		start = len(j.b)
 		j.event(&e.Event)
-		if err := j.fallback(start, e.Event); err != nil {
-			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode event: %w", id, err)
+		if !j.ok { // boxed only here: it would allocate on every press
+			if err := j.fallback(start, e.Event); err != nil {
+				return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: encode event: %w", id, err)
+			}
 		}
 		ends = append(ends, len(j.b))
 	}
@@ -467,32 +473,43 @@ func (s *Store) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.AckResult,
 		args = append(args, &js[0], &js[1], &js[2], &e.ID, &e.Type, &js[3])
 	}
 	cmd := s.client.Do(ctx, args...)
-	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // the server has not seen it yet
+	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") { // the server has not seen it yet
 		args[0], args[1] = "eval", ackScriptSource
 		cmd = s.client.Do(ctx, args...)
 	}
-	res, err := cmd.Slice()
+	res, err := cmd.Result()
 	if err != nil {
 		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, err)
 	}
-	code, _ := res[0].(int64)
-	switch code {
-	case -1:
-		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, bot.ErrNotFound)
-	case -2:
-		state, _ := res[1].(string)
-		return bot.AckResult{Refused: true, State: bot.State(state)}, nil
-	case -3:
-		return bot.AckResult{Duplicate: true}, nil
-	}
 	out := bot.AckResult{Standing: make([]bot.Ack, len(w.Entries)), First: make([]bool, len(w.Entries))}
+	list, _ := res.([]any)
+	code, _ := res.(int64)
+	if len(list) > 0 {
+		code, _ = list[0].(int64)
+	}
+	switch {
+	case code == -1:
+		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: %w", id, bot.ErrNotFound)
+	case code == -2 && len(list) == 2:
+		state, _ := list[1].(string)
+		return bot.AckResult{Refused: true, State: bot.State(state)}, nil
+	case code == -3:
+		return bot.AckResult{Duplicate: true}, nil
+	case code == 1 && list == nil: // every acknowledgment recorded now: what was written stands
+		for i := range w.Entries {
+			out.First[i], out.Standing[i] = true, w.Entries[i].Ack
+		}
+		return out, nil
+	case code != 1 || len(list) != 1+2*len(w.Entries):
+		return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: unexpected reply %v", id, res)
+	}
 	for i := range w.Entries {
-		flag, _ := res[1+2*i].(string)
+		flag, _ := list[1+2*i].(string)
 		if out.First[i] = flag == "1"; out.First[i] {
 			out.Standing[i] = w.Entries[i].Ack // what was written; not sent back
 			continue
 		}
-		js, _ := res[2+2*i].(string)
+		js, _ := list[2+2*i].(string)
 		if err := json.Unmarshal([]byte(js), &out.Standing[i]); err != nil {
 			return bot.AckResult{}, fmt.Errorf("store: ack upgrade %d: decode: %w", id, err)
 		}
