@@ -138,7 +138,7 @@ func (b *Bot) press(ctx context.Context, p ButtonPress) (Message, error) {
 	if err != nil {
 		m = b.failed(ctx, "press", p.Actor, err)
 	}
-	if m.Kind != KindDuplicate {
+	if m.Kind != KindDuplicate && b.log.Enabled(ctx, slog.LevelInfo) { // its attributes cost allocations
 		b.log.LogAttrs(ctx, slog.LevelInfo, "press", slog.String("platform", platformOf(p.Actor.ID)), slog.String("actor", p.Actor.ID),
 			slog.String("upgrade", commands.FormatID(id)), slog.String("scope", p.Button.Scope), slog.String("outcome", outcome(m, err)),
 			slog.String("took", time.Since(t0).String()))
@@ -238,16 +238,18 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 // has it) and then what it recorded, even if the write panics.
 func (b *Bot) recordAck(ctx context.Context, id int, w AckWrite) (res AckResult, err error) {
 	b.acks.writing(id)
-	defer func() { b.acks.done(id, recordedAcks(w, res, err)...) }()
+	defer func() {
+		var one [1]Ack // the usual press records one: no allocation
+		b.acks.done(id, recordedAcks(one[:0], w, res, err)...)
+	}()
 	return b.store.Ack(ctx, id, w)
 }
 
-// recordedAcks are the acknowledgments a press recorded now.
-func recordedAcks(w AckWrite, res AckResult, err error) []Ack {
+// recordedAcks appends to out the acknowledgments a press recorded now.
+func recordedAcks(out []Ack, w AckWrite, res AckResult, err error) []Ack {
 	if err != nil || res.Duplicate || res.Refused {
-		return nil
+		return out
 	}
-	var out []Ack
 	for i, first := range res.First {
 		if first && i < len(w.Entries) {
 			out = append(out, w.Entries[i].Ack)

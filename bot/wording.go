@@ -562,8 +562,9 @@ func ackScope(scope string) string {
 // ackThanks is the same for everyone who acknowledges scope of u, so it is
 // stamped: an adapter renders and encodes it once per upgrade and scope.
 func ackThanks(u *Upgrade, scope string) Message {
-	m := reply(T("Thanks! You acknowledged " + ackScope(scope) + " ").Bold(u.Title()).Add("."))
-	m.Stamp = "thanks " + scope + " " + u.Title()
+	title := u.Title()
+	m := reply(T("Thanks! You acknowledged " + ackScope(scope) + " ").Bold(title).Add("."))
+	m.Stamp = "thanks " + scope + " " + title
 	return m
 }
 
