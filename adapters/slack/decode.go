@@ -37,7 +37,8 @@ type walker struct {
 const maxWalkDepth = 200
 
 func (w *walker) ws() {
-	for w.i < len(w.b) {
+	// Slack's payloads have no whitespace: one comparison to see none.
+	for w.i < len(w.b) && w.b[w.i] <= ' ' {
 		switch w.b[w.i] {
 		case ' ', '\t', '\n', '\r':
 			w.i++
@@ -213,13 +214,11 @@ func (w *walker) object(member func(key []byte) bool) bool {
 		}
 		start := w.i + 1
 		end := start
-		for ; end < len(w.b) && w.b[end] != '"'; end++ {
-			if c := w.b[end]; c == '\\' || c < 0x20 || c >= 0x80 {
-				return false // unusual keys are left to encoding/json
-			}
+		for end < len(w.b) && plainKey[w.b[end]] {
+			end++
 		}
-		if end >= len(w.b) {
-			return false
+		if end >= len(w.b) || w.b[end] != '"' {
+			return false // unusual keys are left to encoding/json
 		}
 		w.i = end + 1
 		if w.peek() != ':' {
@@ -242,6 +241,24 @@ func (w *walker) object(member func(key []byte) bool) bool {
 		}
 	}
 }
+
+// plainKey holds the bytes of a key object reads itself: printable ASCII
+// but the quote and the backslash.
+var plainKey = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainString holds the bytes a string holds as they are: all but control
+// characters, the quote and the backslash.
+var plainString = func() (t [256]bool) {
+	for c := 0x20; c < 0x100; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // fields reads a nested struct: an object, or null (which leaves it as it is).
 func (w *walker) fields(member func(key []byte) bool) bool {
@@ -360,7 +377,8 @@ func (w *walker) actions(dst *[]action) bool {
 		return true
 	}
 	for {
-		var a action
+		out = append(out, action{})
+		a := &out[len(out)-1] // read in place: a variable would go to the heap
 		if !w.null() {
 			ok := w.object(func(k []byte) bool {
 				switch {
@@ -377,7 +395,6 @@ func (w *walker) actions(dst *[]action) bool {
 				return false
 			}
 		}
-		out = append(out, a)
 		switch w.peek() {
 		case ',':
 			w.i++
@@ -398,7 +415,7 @@ func (w *walker) skip() bool {
 	case c == '"':
 		return w.skipString()
 	case c == '{':
-		return w.object(func([]byte) bool { return w.skip() })
+		return w.skipObject()
 	case c == '[':
 		w.depth++
 		if w.depth > maxWalkDepth {
@@ -437,10 +454,49 @@ func (w *walker) skip() bool {
 	return false
 }
 
+// skipObject reads an object without keeping it: any keys.
+func (w *walker) skipObject() bool {
+	w.depth++
+	if w.depth > maxWalkDepth {
+		return false
+	}
+	w.i++
+	if w.peek() == '}' {
+		w.i++
+		w.depth--
+		return true
+	}
+	for {
+		if w.peek() != '"' || !w.skipString() || w.peek() != ':' {
+			return false
+		}
+		w.i++
+		if !w.skip() {
+			return false
+		}
+		switch w.peek() {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			w.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
 // skipString reads a string without decoding it.
 func (w *walker) skipString() bool {
 	j := w.i + 1
 	for ; j < len(w.b); j++ {
+		for j < len(w.b) && plainString[w.b[j]] {
+			j++
+		}
+		if j >= len(w.b) {
+			return false
+		}
 		c := w.b[j]
 		if c == '"' {
 			break

@@ -34,6 +34,8 @@ func decodeSeeds(tb testing.TB) []string {
 		`{"TYPE":"block_actions","USER":{"ID":"U1","Id":"U2"},"actions":[]}`,
 		`{"type":"block_actions","user":{"id":"U1"},"actions":null,"view":null,"message":{"blocks":[{"a":[1,-2.5e3,true,false,null,{}]}]}}`,
 		`{"type":"block_actions","user":{"id":5}}`, `{"type":"a\x01"}`, `{"type":"\xff\xfe"}`, `{"ſype":"x"}`, `null`, ``, `{}`, `{"type":"x"} {}`,
+		`{"type":"block_actions","user":{"id":"U1"},"message":{"blocks":[{"k\u00e9y":"v","\u00ff":{"\"":1},"Jörg":[{}]}]}}`,
+		`{"type":"block_actions","message":{"blocks":[{"k\q":1}]}}`, `{"type":"x","m":{"a" 1}}`, `{"type":"x","m":{"a":1,}}`,
 		`{"type":"x","n":01}`, `{"type":"x","n":-}`, `{"type":"x","s":"\q"}`, `{"type":"x","s":"\u12"}`, `[1]`,
 	}
 }

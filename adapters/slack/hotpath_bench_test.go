@@ -158,8 +158,8 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() {
 		var in interaction
 		_ = decodeInteraction(js, &in)
-	}); n > 16 {
-		t.Errorf("decoding a press allocates %.0f times; the budget is 16 (encoding/json: about 21, slack-go's full decode: about 165)", n)
+	}); n > 13 {
+		t.Errorf("decoding a press allocates %.0f times; the budget is 13, its strings and its actions (encoding/json: about 21, slack-go's full decode: about 165)", n)
 	}
 	// The payload out of the form Slack posts: unescaped in the request's
 	// buffer, no copy (url.ParseQuery copies the whole form, then each field).
