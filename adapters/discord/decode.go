@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -98,36 +99,34 @@ var optionNames = []string{"", optionName: "name", optionType: "type", optionVal
 func walkInteraction(body []byte) (*discordgo.Interaction, bool) {
 	w := walker{b: body}
 	i := &discordgo.Interaction{}
-	var data []byte
+	dataStart, dataEnd := -1, -1
 	ok := w.fields(topNames, func(f int) bool {
 		var ok bool
 		switch f {
 		case topID:
-			i.ID, ok = w.str()
+			ok = w.str(&i.ID)
 		case topAppID:
-			i.AppID, ok = w.str()
+			ok = w.str(&i.AppID)
 		case topType:
 			var n uint64
 			n, ok = w.uint(8)
 			i.Type = discordgo.InteractionType(n)
 		case topData:
-			start := w.i
+			dataStart = w.i
 			ok = w.skip()
-			data = w.b[start:w.i]
+			dataEnd = w.i
 		case topGuildID:
-			i.GuildID, ok = w.str()
+			ok = w.str(&i.GuildID)
 		case topChannelID:
-			i.ChannelID, ok = w.str()
+			ok = w.str(&i.ChannelID)
 		case topMember:
 			i.Member, ok = w.member()
 		case topUser:
 			i.User, ok = w.user()
 		case topLocale:
-			var s string
-			s, ok = w.str()
-			i.Locale = discordgo.Locale(s)
+			ok = w.str((*string)(&i.Locale))
 		case topToken:
-			i.Token, ok = w.str()
+			ok = w.str(&i.Token)
 		case topVersion:
 			var n int64
 			n, ok = w.int(strconv.IntSize)
@@ -138,72 +137,73 @@ func walkInteraction(body []byte) (*discordgo.Interaction, bool) {
 	if !ok || !w.end() {
 		return nil, false
 	}
-	if i.Member != nil {
-		i.Member.GuildID = i.GuildID
-	}
 	// The data is read once its type is known: as Discord sends it, the
 	// type comes first, but JSON does not say so.
+	w.i, w.depth = dataStart, 1
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
-		var d discordgo.ApplicationCommandInteractionData
-		if data != nil {
-			dw := walker{b: data, depth: 1}
-			if !dw.null() && !dw.fields(cmdNames, func(f int) bool {
-				var ok bool
-				switch f {
-				case cmdID:
-					d.ID, ok = dw.str()
-				case cmdName:
-					d.Name, ok = dw.str()
-				case cmdType:
-					var n uint64
-					n, ok = dw.uint(8)
-					d.CommandType = discordgo.ApplicationCommandType(n)
-				case cmdResolved:
-					d.Resolved, ok = dw.resolved()
-				case cmdOptions:
-					d.Options, ok = dw.options()
-				case cmdTargetID:
-					d.TargetID, ok = dw.str()
-				}
-				return ok
-			}) {
-				return nil, false
+		d := &discordgo.ApplicationCommandInteractionData{}
+		if dataStart >= 0 && !w.null() && !w.fields(cmdNames, func(f int) bool {
+			var ok bool
+			switch f {
+			case cmdID:
+				ok = w.str(&d.ID)
+			case cmdName:
+				ok = w.str(&d.Name)
+			case cmdType:
+				var n uint64
+				n, ok = w.uint(8)
+				d.CommandType = discordgo.ApplicationCommandType(n)
+			case cmdResolved:
+				d.Resolved, ok = w.resolved()
+			case cmdOptions:
+				d.Options, ok = w.options()
+			case cmdTargetID:
+				ok = w.str(&d.TargetID)
 			}
+			return ok
+		}) {
+			return nil, false
 		}
-		i.Data = d
+		w.finish()
+		i.Data = *d
 	case discordgo.InteractionMessageComponent:
-		var d discordgo.MessageComponentInteractionData
-		if data != nil {
-			dw := walker{b: data, depth: 1}
-			if !dw.null() && !dw.fields(componentNames, func(f int) bool {
-				var ok bool
-				switch f {
-				case componentCustomID:
-					d.CustomID, ok = dw.str()
-				case componentType:
-					var n uint64
-					n, ok = dw.uint(strconv.IntSize)
-					d.ComponentType = discordgo.ComponentType(n)
-				case componentValues:
-					d.Values, ok = dw.strs()
-				}
-				return ok
-			}) {
-				return nil, false
+		d := &discordgo.MessageComponentInteractionData{}
+		if dataStart >= 0 && !w.null() && !w.fields(componentNames, func(f int) bool {
+			var ok bool
+			switch f {
+			case componentCustomID:
+				ok = w.str(&d.CustomID)
+			case componentType:
+				var n uint64
+				n, ok = w.uint(strconv.IntSize)
+				d.ComponentType = discordgo.ComponentType(n)
+			case componentValues:
+				ok = w.strs(&d.Values)
 			}
+			return ok
+		}) {
+			return nil, false
 		}
-		i.Data = d
+		w.finish()
+		i.Data = *d
 	case discordgo.InteractionModalSubmit:
 		// A modal's components: discordgo's own decoding.
-		var d discordgo.ModalSubmitInteractionData
-		if data == nil {
-			data = []byte("null")
+		data := []byte("null")
+		if dataStart >= 0 {
+			data = body[dataStart:dataEnd]
 		}
+		var d discordgo.ModalSubmitInteractionData
 		if json.Unmarshal(data, &d) != nil {
 			return nil, false
 		}
+		w.finish()
 		i.Data = d
+	default:
+		w.finish()
+	}
+	if i.Member != nil {
+		i.Member.GuildID = i.GuildID
 	}
 	return i, true
 }
@@ -220,9 +220,9 @@ func (w *walker) member() (*discordgo.Member, bool) {
 		case memberUser:
 			m.User, ok = w.user()
 		case memberNick:
-			m.Nick, ok = w.str()
+			ok = w.str(&m.Nick)
 		case memberRoles:
-			m.Roles, ok = w.strs()
+			ok = w.strs(&m.Roles)
 		}
 		return ok
 	})
@@ -238,11 +238,11 @@ func (w *walker) user() (*discordgo.User, bool) {
 		var ok bool
 		switch f {
 		case userID:
-			u.ID, ok = w.str()
+			ok = w.str(&u.ID)
 		case userUsername:
-			u.Username, ok = w.str()
+			ok = w.str(&u.Username)
 		case userGlobalName:
-			u.GlobalName, ok = w.str()
+			ok = w.str(&u.GlobalName)
 		}
 		return ok
 	})
@@ -269,7 +269,7 @@ func (w *walker) options() ([]*discordgo.ApplicationCommandInteractionDataOption
 	if w.null() {
 		return nil, true
 	}
-	out := []*discordgo.ApplicationCommandInteractionDataOption{}
+	out := make([]*discordgo.ApplicationCommandInteractionDataOption, 0, 4) // a subcommand's options, mostly
 	ok := w.array(func() bool {
 		if w.null() {
 			out = append(out, nil)
@@ -281,7 +281,7 @@ func (w *walker) options() ([]*discordgo.ApplicationCommandInteractionDataOption
 			var ok bool
 			switch f {
 			case optionName:
-				o.Name, ok = w.str()
+				ok = w.str(&o.Name)
 			case optionType:
 				var n uint64
 				n, ok = w.uint(8)
@@ -301,17 +301,54 @@ func (w *walker) options() ([]*discordgo.ApplicationCommandInteractionDataOption
 
 // walker reads JSON from b at i. Each method returns false for anything
 // it does not read exactly as encoding/json does; the caller then falls
-// back to encoding/json. (The Slack adapter's payload walker is the same.)
+// back to encoding/json. (The Slack adapter walks its payloads the same way.)
 type walker struct {
 	b     []byte
 	i     int
 	depth int
+	// The plain strings read, copied out together by finish.
+	pend  [maxWalkStrings]pendingString
+	npend int
+}
+
+// pendingString is a plain string of b, at start:end, to be set in *dst.
+type pendingString struct {
+	dst        *string
+	start, end int
+}
+
+// maxWalkStrings is how many strings finish copies out together (a press
+// has about a dozen); the others are copied out one by one.
+const maxWalkStrings = 24
+
+// finish sets the strings read: all of them copied out of b in one
+// allocation (the handlers keep some of them, an interaction's ids, token
+// and names; never the payload they were read from).
+func (w *walker) finish() {
+	n := 0
+	for _, p := range w.pend[:w.npend] {
+		n += p.end - p.start
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, p := range w.pend[:w.npend] {
+		sb.Write(w.b[p.start:p.end])
+	}
+	all, off := sb.String(), 0
+	for _, p := range w.pend[:w.npend] {
+		*p.dst = all[off : off+p.end-p.start]
+		off += p.end - p.start
+	}
+	w.npend = 0
 }
 
 // maxWalkDepth bounds nesting; deeper documents go to encoding/json.
 const maxWalkDepth = 200
 
 func (w *walker) ws() {
+	if w.i < len(w.b) && w.b[w.i] > ' ' {
+		return // the common case: Discord sends no whitespace
+	}
 	for w.i < len(w.b) {
 		switch w.b[w.i] {
 		case ' ', '\t', '\n', '\r':
@@ -406,13 +443,11 @@ func (w *walker) object(member func(key []byte) bool) bool {
 		}
 		start := w.i + 1
 		end := start
-		for ; end < len(w.b) && w.b[end] != '"'; end++ {
-			if c := w.b[end]; c == '\\' || c < 0x20 || c >= 0x80 {
-				return false // unusual keys are left to encoding/json
-			}
+		for end < len(w.b) && plainASCII[w.b[end]] {
+			end++
 		}
-		if end >= len(w.b) {
-			return false
+		if end >= len(w.b) || w.b[end] != '"' {
+			return false // unusual keys are left to encoding/json
 		}
 		w.i = end + 1
 		if w.peek() != ':' {
@@ -479,13 +514,45 @@ func (w *walker) lit(s string) bool {
 	return true
 }
 
-// str reads a string; null reads as "".
-func (w *walker) str() (string, bool) {
+// str reads a string into *dst (set by finish if it is plain, as most
+// are); null leaves it.
+func (w *walker) str(dst *string) bool {
 	if w.null() {
-		return "", true
+		return true
 	}
 	if w.peek() != '"' {
-		return "", false
+		return false
+	}
+	start := w.i
+	j := w.i + 1
+	for j < len(w.b) && plainASCII[w.b[j]] {
+		j++
+	}
+	if j < len(w.b) && w.b[j] == '"' {
+		w.i = j + 1
+		switch {
+		case j == start+1:
+			// "" leaves *dst as it is: empty.
+		case w.npend < len(w.pend):
+			w.pend[w.npend] = pendingString{dst, start + 1, j}
+			w.npend++
+		default:
+			*dst = string(w.b[start+1 : j])
+		}
+		return true
+	}
+	// Escapes, non-ASCII or invalid: read on its own.
+	w.i = start
+	return w.strNow(dst)
+}
+
+// strNow reads a string into *dst now; null leaves it.
+func (w *walker) strNow(dst *string) bool {
+	if w.null() {
+		return true
+	}
+	if w.peek() != '"' {
+		return false
 	}
 	start := w.i
 	plain := true
@@ -501,43 +568,51 @@ func (w *walker) str() (string, bool) {
 			continue
 		}
 		if c < 0x20 {
-			return "", false
+			return false
 		}
 		if c >= 0x80 {
 			plain = false
 		}
 	}
 	if j >= len(w.b) {
-		return "", false
+		return false
 	}
 	w.i = j + 1
 	raw := w.b[start+1 : j]
 	if plain {
-		return string(raw), true
+		*dst = string(raw)
+		return true
 	}
 	if !validEscapedString(raw) {
-		return "", false
+		return false
 	}
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw), true
+		*dst = string(raw)
+		return true
 	}
 	// Escapes or invalid UTF-8: encoding/json's own rules, for this string.
-	var s string
-	return s, json.Unmarshal(w.b[start:w.i], &s) == nil
+	return json.Unmarshal(w.b[start:w.i], dst) == nil
 }
 
-// strs reads an array of strings (or nulls, read as ""); null reads as nil.
-func (w *walker) strs() ([]string, bool) {
+// strs reads an array of strings (or nulls, read as "") into *dst; null
+// leaves it. The array is counted first, so that its strings stay where
+// finish sets them.
+func (w *walker) strs(dst *[]string) bool {
 	if w.null() {
-		return nil, true
+		return true
 	}
-	out := []string{}
-	ok := w.array(func() bool {
-		s, ok := w.str()
-		out = append(out, s)
-		return ok
-	})
-	return out, ok
+	start, n := w.i, 0
+	if !w.array(func() bool { n++; return w.skip() }) {
+		return false
+	}
+	end := w.i
+	out := make([]string, n)
+	w.i, n = start, 0
+	if !w.array(func() bool { ok := w.str(&out[n]); n++; return ok }) || w.i != end {
+		return false
+	}
+	*dst = out
+	return true
 }
 
 // uint reads a number into an unsigned integer of the given size, as
@@ -587,7 +662,8 @@ func (w *walker) bool() (bool, bool) {
 func (w *walker) any() (any, bool) {
 	switch c := w.peek(); {
 	case c == '"':
-		s, ok := w.str()
+		var s string
+		ok := w.strNow(&s)
 		return s, ok
 	case c == 't' || c == 'f':
 		return w.bool()
@@ -642,6 +718,17 @@ func validEscapedString(s []byte) bool {
 	return true
 }
 
+// plainString holds the bytes a string's scan passes over: all but
+// control characters, quotes and backslashes; plainASCII, those of them
+// that are ASCII (of keys and of strings read as they are).
+var plainString, plainASCII = func() (s, k [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		s[c] = c != '"' && c != '\\'
+		k[c] = s[c] && c < 0x80
+	}
+	return s, k
+}()
+
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
@@ -653,9 +740,62 @@ func (w *walker) skip() bool {
 	case c == '"':
 		return w.skipString()
 	case c == '{':
-		return w.object(func([]byte) bool { return w.skip() })
+		// Keys of objects skipped are only checked: any string will do.
+		w.depth++
+		if w.depth > maxWalkDepth {
+			return false
+		}
+		w.i++
+		if w.peek() == '}' {
+			w.i++
+			w.depth--
+			return true
+		}
+		for {
+			if w.peek() != '"' || !w.skipString() || w.peek() != ':' {
+				return false
+			}
+			w.i++
+			if !w.skip() {
+				return false
+			}
+			switch w.peek() {
+			case ',':
+				w.i++
+			case '}':
+				w.i++
+				w.depth--
+				return true
+			default:
+				return false
+			}
+		}
 	case c == '[':
-		return w.array(w.skip)
+		w.depth++
+		if w.depth > maxWalkDepth {
+			return false
+		}
+		w.i++
+		if w.peek() == ']' {
+			w.i++
+			w.depth--
+			return true
+		}
+		for {
+			if !w.skip() {
+				return false
+			}
+			switch w.peek() {
+			case ',':
+				w.i++
+			case ']':
+				w.i++
+				w.depth--
+				return true
+			default:
+				return false
+			}
+		}
 	case c == 't':
 		return w.lit("true")
 	case c == 'f':
@@ -672,6 +812,12 @@ func (w *walker) skip() bool {
 func (w *walker) skipString() bool {
 	j := w.i + 1
 	for ; j < len(w.b); j++ {
+		for j < len(w.b) && plainString[w.b[j]] {
+			j++
+		}
+		if j >= len(w.b) {
+			return false
+		}
 		c := w.b[j]
 		if c == '"' {
 			break
