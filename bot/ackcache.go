@@ -103,10 +103,12 @@ func (c *ackCache) counted(ctx context.Context, id, n int, recent bool) ([]Ack, 
 		s = &ackSet{}
 		c.m[id] = s
 	}
-	// What this replica added meanwhile may be newer than what was read:
-	// keep it (the set only grows).
-	s.seen = make(map[string]bool, len(all)+len(s.tail))
-	kept := s.tail
+	// What the set had may be newer than what was read: this replica's
+	// presses recorded meanwhile, already merged into sorted if a get
+	// listed them. Keep all of it (the set only grows); dropping those
+	// made every later count miss and read all again.
+	kept := s.list()
+	s.seen = make(map[string]bool, len(all)+len(kept))
 	s.sorted, s.tail = slices.Clip(all), nil
 	for _, a := range all {
 		s.seen[ackKey(a)] = true
@@ -117,29 +119,33 @@ func (c *ackCache) counted(ctx context.Context, id, n int, recent bool) ([]Ack, 
 	return s.list(), nil
 }
 
-// writing notes a press of upgrade id about to be written; done (once the
-// write has returned) adds what it recorded.
-func (c *ackCache) writing(id int) {
+// writing notes a press of upgrade id about to be written, returning the
+// set that counts it (nil when the upgrade's acknowledgments are not
+// kept); done (once the write has returned) ends that count and adds what
+// the press recorded.
+func (c *ackCache) writing(id int) *ackSet {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s, ok := c.m[id]; ok {
+	s := c.m[id]
+	if s != nil {
 		s.writing++
 	}
+	return s
 }
 
-// done ends what writing began, adding the acknowledgments recorded.
-func (c *ackCache) done(id int, recorded ...Ack) {
+// done ends what writing began (counted is what it returned: a set made
+// or forgotten since does not count this press, so it is not discounted
+// either), adding the acknowledgments recorded.
+func (c *ackCache) done(id int, counted *ackSet, recorded ...Ack) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.m[id]
-	if !ok {
-		return
+	if counted != nil {
+		counted.writing--
 	}
-	if s.writing > 0 {
-		s.writing--
-	}
-	for _, a := range recorded {
-		s.add(a)
+	if s, ok := c.m[id]; ok {
+		for _, a := range recorded {
+			s.add(a)
+		}
 	}
 }
 

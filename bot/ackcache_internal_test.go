@@ -77,15 +77,93 @@ func TestAckCacheReadsOnlyWhenTheCountIsNotExplained(t *testing.T) {
 	}
 	get(false, 2, 1)
 	get(false, 2, 1)
-	c.writing(1) // a press of this replica, being written
+	p := c.writing(1) // a press of this replica, being written
 	st.acks = append(st.acks, ack("c"))
 	get(true, 2, 1)  // a refresh: the press will refresh again once added
 	get(false, 3, 2) // show: exact
-	c.done(1)        // that press recorded nothing new after all
+	c.done(1, p)     // that press recorded nothing new after all
 	st.acks = append(st.acks, ack("d"))
 	get(true, 4, 3) // nothing being written explains it: read
-	c.writing(1)
+	p = c.writing(1)
 	st.acks = append(st.acks, ack("e"))
-	c.done(1, ack("e"))
+	c.done(1, p, ack("e"))
 	get(false, 5, 3) // recorded here: nothing to read
+}
+
+// pausedRead is a store whose next read of all acknowledgments, once
+// paused, takes its copy and then waits to be let go: a press can finish
+// meanwhile.
+type pausedRead struct {
+	acksStore
+	pause           bool
+	reading, resume chan struct{}
+}
+
+func (s *pausedRead) Acks(ctx context.Context, id int) ([]Ack, error) {
+	out, err := s.acksStore.Acks(ctx, id)
+	if s.pause {
+		s.pause = false
+		s.reading <- struct{}{}
+		<-s.resume
+	}
+	return out, err
+}
+
+// A press recorded while the cache reads everything again, and listed by
+// a refresh before the read is back, stays in the cache: lost, it made the
+// count of every later refresh miss and read all the acknowledgments again.
+func TestAckCacheKeepsWhatWasRecordedDuringARead(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	ack := func(who string) Ack { return Ack{Scope: ScopeBrief, Who: who, At: t0} }
+	st := &pausedRead{acksStore: acksStore{acks: []Ack{ack("a")}}, reading: make(chan struct{}), resume: make(chan struct{})}
+	c := newAckCache(st)
+	if _, err := c.counted(ctx, 1, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	st.acks = append(st.acks, ack("b")) // another replica's
+	st.pause = true
+	done := make(chan error)
+	go func() { _, err := c.counted(ctx, 1, 2, false); done <- err }()
+	<-st.reading // it has read a and b
+	p := c.writing(1)
+	st.acks = append(st.acks, ack("c"))
+	c.done(1, p, ack("c"))
+	if got, _ := c.counted(ctx, 1, 2, true); len(got) != 2 { // a refresh lists a and c
+		t.Fatalf("refresh listed %v", got)
+	}
+	st.resume <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	reads := st.reads
+	got, err := c.counted(ctx, 1, 3, false)
+	if err != nil || len(got) != 3 || st.reads != reads {
+		t.Fatalf("after the read: %v (%v), %d more reads; want a, b and c from the cache", got, err, st.reads-reads)
+	}
+}
+
+// A press that began before the cache kept the upgrade's acknowledgments
+// is not discounted from the presses being written that began after.
+func TestAckCacheCountsOnlyThePressesItSawBegin(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	ack := func(who string) Ack { return Ack{Scope: ScopeBrief, Who: who, At: t0} }
+	st := &acksStore{}
+	c := newAckCache(st)
+	early := c.writing(1) // nothing kept yet
+	st.acks = append(st.acks, ack("a"))
+	if _, err := c.counted(ctx, 1, 1, true); err != nil || st.reads != 1 {
+		t.Fatalf("first read: %d reads, %v", st.reads, err)
+	}
+	late := c.writing(1)
+	c.done(1, early, ack("a"))
+	st.acks = append(st.acks, ack("b")) // late's, still being written
+	if got, err := c.counted(ctx, 1, 2, true); err != nil || len(got) != 1 || st.reads != 1 {
+		t.Fatalf("a refresh with a press being written: %v (%v), %d reads; want a from the cache", got, err, st.reads)
+	}
+	c.done(1, late, ack("b"))
+	if got, err := c.counted(ctx, 1, 2, false); err != nil || len(got) != 2 || st.reads != 1 {
+		t.Fatalf("after it: %v (%v), %d reads; want a and b from the cache", got, err, st.reads)
+	}
 }

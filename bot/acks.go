@@ -237,10 +237,10 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 // being written (a root refresh meanwhile may count it before the cache
 // has it) and then what it recorded, even if the write panics.
 func (b *Bot) recordAck(ctx context.Context, id int, w AckWrite) (res AckResult, err error) {
-	b.acks.writing(id)
+	counted := b.acks.writing(id)
 	defer func() {
 		var one [1]Ack // the usual press records one: no allocation
-		b.acks.done(id, recordedAcks(one[:0], w, res, err)...)
+		b.acks.done(id, counted, recordedAcks(one[:0], w, res, err)...)
 	}()
 	return b.store.Ack(ctx, id, w)
 }

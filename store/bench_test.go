@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -128,11 +130,23 @@ func BenchmarkAckPress(b *testing.B) {
 // BenchmarkCorePress is a whole press of an Acknowledge button as the core
 // makes it, Bot.Press against this store: the cached head of the upgrade,
 // the one write (ackScript), the answer, each by another person with its
-// own delivery id. cpu-ns/op includes the background relay of the events
-// to the shared stream:
+// own delivery id; burst-64 is 64 presses at a time, as a burst on the
+// Slack endpoint runs them. cpu-ns/op includes the background work of the
+// presses (the relay of their events to the shared stream, the root
+// refreshes):
 //
 //	UPGRADEBOT_TEST_REDIS=redis://127.0.0.1:6379/15 go test -run '^$' -bench CorePress -benchmem ./store/
 func BenchmarkCorePress(b *testing.B) {
+	for _, burst := range []int{1, 64} {
+		name := "one-at-a-time"
+		if burst > 1 {
+			name = "burst-" + strconv.Itoa(burst)
+		}
+		b.Run(name, func(b *testing.B) { benchmarkCorePress(b, burst) })
+	}
+}
+
+func benchmarkCorePress(b *testing.B, burst int) {
 	s := newTestStoreOpts(b, Options{})
 	ctx := context.Background()
 	cfg := bot.Config{
@@ -144,16 +158,28 @@ func BenchmarkCorePress(b *testing.B) {
 	if err := s.Create(ctx, testUpgrade(1, "payments", t0.Add(48*time.Hour), time.Hour), bot.Decision{Action: bot.ActionScheduled}); err != nil {
 		b.Fatal(err)
 	}
-	n := 0
+	var n atomic.Int64
+	press := func() {
+		i := strconv.FormatInt(n.Add(1), 10)
+		m := core.Press(ctx, bot.ButtonPress{Actor: bot.Actor{ID: "slack:U" + i},
+			Button: bot.AckButton{UpgradeID: "UPG-1", Scope: bot.ScopeBrief}, Delivery: "trig-" + i})
+		if m.Kind == bot.KindError || !strings.Contains(m.Plain(time.UTC), "Thanks") {
+			b.Error(m.Plain(time.UTC))
+		}
+	}
 	b.ReportAllocs()
 	cpu := cpuTimes(b)
-	for b.Loop() {
-		n++
-		m := core.Press(ctx, bot.ButtonPress{Actor: bot.Actor{ID: "slack:U" + strconv.Itoa(n)},
-			Button: bot.AckButton{UpgradeID: "UPG-1", Scope: bot.ScopeBrief}, Delivery: "trig-" + strconv.Itoa(n)})
-		if m.Kind == bot.KindError || !strings.Contains(m.Plain(time.UTC), "Thanks") {
-			b.Fatal(m.Plain(time.UTC))
+	if burst == 1 {
+		for b.Loop() {
+			press()
 		}
+	} else {
+		b.SetParallelism((burst + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				press()
+			}
+		})
 	}
 	core.Flush()
 	reportCPU(b, cpu)
