@@ -230,7 +230,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 	}
 	b.out.refreshRoot(id)
 	b.ev.relay(id)
-	return ackThanks(u, scope), nil
+	return b.heads.thanks(u, scope), nil
 }
 
 // recordAck writes a press, telling the acknowledgment cache that it is
@@ -260,19 +260,25 @@ func recordedAcks(out []Ack, w AckWrite, res AckResult, err error) []Ack {
 
 // heads caches what never changes of an upgrade once it is scheduled (its
 // id, service, version and audience), so that a press reads nothing before
-// its one write. Bounded: when full it forgets everything.
+// its one write, and the thanks of its presses (the same for everyone).
+// Bounded: when full it forgets everything.
 type heads struct {
 	mu  sync.Mutex
-	m   map[int]*Upgrade
+	m   map[int]*head
 	max int
+}
+
+type head struct {
+	u      *Upgrade
+	thanks map[string]*Message // by scope; shared, stamped
 }
 
 func (h *heads) get(ctx context.Context, st Store, id int) (*Upgrade, error) {
 	h.mu.Lock()
-	u, ok := h.m[id]
+	e, ok := h.m[id]
 	h.mu.Unlock()
 	if ok {
-		return u, nil
+		return e.u, nil
 	}
 	u, err := load(ctx, st, id)
 	if err != nil {
@@ -285,15 +291,42 @@ func (h *heads) get(ctx context.Context, st Store, id int) (*Upgrade, error) {
 // when the notices that acknowledgments answer went out; FinishedAt is set
 // once, when the upgrade ends.
 func (h *heads) put(u *Upgrade) *Upgrade {
-	head := &Upgrade{ID: u.ID, Service: u.Service, Version: u.Version, Audience: u.Audience, State: u.State,
+	cut := &Upgrade{ID: u.ID, Service: u.Service, Version: u.Version, Audience: u.Audience, State: u.State,
 		CreatedAt: u.CreatedAt, FinishedAt: u.FinishedAt}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil || len(h.m) >= h.max {
-		h.m = make(map[int]*Upgrade)
+		h.m = make(map[int]*head)
 	}
-	h.m[u.ID] = head
-	return head
+	h.m[u.ID] = &head{u: cut}
+	return cut
+}
+
+// thanks is ackThanks(u, scope), built once per cached head and scope and
+// shared: an adapter keeps its rendering under the stamp.
+func (h *heads) thanks(u *Upgrade, scope string) Message {
+	h.mu.Lock()
+	e := h.m[u.ID]
+	if e == nil || e.u != u { // not the cached head: built for this press only
+		h.mu.Unlock()
+		return ackThanks(u, scope)
+	}
+	if m := e.thanks[scope]; m != nil {
+		h.mu.Unlock()
+		return *m
+	}
+	h.mu.Unlock()
+	m := ackThanks(u, scope)
+	// Shared from now on: an append by a reader must copy, never write
+	// into the kept message's arrays.
+	m.Lines = m.Lines[:len(m.Lines):len(m.Lines)]
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e.thanks == nil {
+		e.thanks = make(map[string]*Message, 2)
+	}
+	e.thanks[scope] = &m
+	return m
 }
 
 // observeAcks tells the observer of each acknowledgment recorded now (first)

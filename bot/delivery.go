@@ -265,6 +265,9 @@ type rootVersion struct{ rev, acks int }
 // refresh (which keeps to the interval); the last edit to land is then
 // never older than the last change.
 func (d *Delivery) refreshRoot(id int) {
+	if d.out.queued(id) { // it has not started: it will show this too (and no closure is made)
+		return
+	}
 	d.out.coalesce(id, func(ctx context.Context) {
 		u, err := d.store.Get(ctx, id)
 		if err != nil {

@@ -197,12 +197,17 @@ func (d *Delivery) rootsTask(ctx context.Context, n PendingNotice) error {
 // starts, so no two processes share a sequence; crypto/rand cost a system
 // call on every press (about 4 µs each under load).
 func randomID() string {
+	var out [24]byte
+	appendRandomHex(out[:0], 12)
+	return string(out[:])
+}
+
+// appendRandomHex appends n random bytes (at most 16) to b as 2n hex digits.
+func appendRandomHex(b []byte, n int) []byte {
 	var raw [16]byte
 	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
-	var out [24]byte
-	hex.Encode(out[:], raw[:12])
-	return string(out[:])
+	return hex.AppendEncode(b, raw[:n])
 }
 
 // RecoverNotices claims the pending notices whose record is older than

@@ -3,6 +3,8 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -251,5 +253,65 @@ func TestShowOfAnUnchangedUpgradeAllocationBudget(t *testing.T) {
 	n := testing.AllocsPerRun(100, func() { b.Handle(ctx, inv, "show 1") })
 	if n > 12 {
 		t.Errorf("show of an unchanged upgrade allocates %.0f times; the budget is 12", n)
+	}
+}
+
+// pressStore has one scheduled upgrade and records every acknowledgment
+// as the first, allocating nothing itself: what a press allocates with it
+// is the core's.
+type pressStore struct {
+	bot.Store // anything else a press must not call
+	u         *bot.Upgrade
+	res       bot.AckResult
+}
+
+func (s *pressStore) Get(context.Context, int) (*bot.Upgrade, error) { return s.u, nil }
+func (s *pressStore) Acks(context.Context, int) ([]bot.Ack, error)   { return nil, nil }
+func (s *pressStore) Publish(context.Context, int, bot.Event) error  { return nil }
+func (s *pressStore) Ack(context.Context, int, bot.AckWrite) (bot.AckResult, error) {
+	return s.res, nil
+}
+
+// Allocation budget of the core's part of a press (its request id, the
+// acknowledgment with its decision and event, the answer, the
+// acknowledgment cache, the root refresh it asks for, the log line at
+// info), so that none creeps back: 23 when the budget was set, 14 with
+// the cuts that came with it.
+func TestPressAllocationBudget(t *testing.T) {
+	if raceEnabled {
+		t.Skip("counted without the race detector")
+	}
+	st := &pressStore{u: &bot.Upgrade{ID: 1, Service: "payments", Version: "v2.4.0", State: bot.Scheduled, Audience: []string{"bob", "carol"}},
+		res: bot.AckResult{Standing: []bot.Ack{{}}, First: []bool{true}}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The root refresh the first press queues waits out its interval (1s)
+	// while the presses are counted; not flushed, it ends on its own.
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{}, Now: func() time.Time { return t0 }, Logger: log})
+	ctx := context.Background()
+	press := bot.ButtonPress{Actor: bot.Actor{ID: "test:UBOB"}, Button: bot.AckButton{UpgradeID: "UPG-1", Scope: bot.ScopeBrief}, Delivery: "test:d"}
+	if m := b.Press(ctx, press); !strings.Contains(lines(m), "Thanks") {
+		t.Fatal(lines(m))
+	}
+	const budget = 14
+	if n := testing.AllocsPerRun(200, func() { b.Press(ctx, press) }); n > budget {
+		t.Errorf("a press allocates %.1f times in the core; the budget is %d", n, budget)
+	}
+}
+
+// The thanks for a press is built once per upgrade and scope and shared,
+// stamped: the same for everyone, and a reader appending to it does not
+// change the next one.
+func TestThanksForAPressIsSharedAndStamped(t *testing.T) {
+	b, _, ctx := countingFixture(t)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	first := pressAs(b, ctx, who("bob").Actor, "UPG-1", "brief")
+	_ = append(first.Lines, bot.T("scribble"))
+	again := pressAs(b, ctx, who("carol").Actor, "UPG-1", "brief")
+	if first.Stamp == "" || again.Stamp != first.Stamp || lines(again) != lines(first) || !strings.Contains(lines(again), "Thanks! You acknowledged") {
+		t.Fatalf("two thanks: stamps %q and %q\n%s\n%s", first.Stamp, again.Stamp, lines(first), lines(again))
+	}
+	if strings.Contains(lines(again), "scribble") {
+		t.Fatalf("a reader's append changed the next thanks:\n%s", lines(again))
 	}
 }

@@ -299,8 +299,9 @@ type Message struct {
 	// Stamp, when not empty, names this exact message: within one process,
 	// every message with the same Stamp is the same message, so an adapter
 	// may keep its rendering and encoding under it. The core stamps the
-	// answers it serves from memory (show of an unchanged upgrade); such a
-	// message is shared: read it, never change it.
+	// answers it serves from memory (show of an unchanged upgrade, the
+	// thanks for a press); such a message is shared: read it, never change
+	// it.
 	Stamp string
 }
 

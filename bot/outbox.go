@@ -106,6 +106,13 @@ func (o *outbox) coalesce(key int, fn func(context.Context)) {
 	})
 }
 
+// queued reports whether a coalesced task of key is queued and not started.
+func (o *outbox) queued(key int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dirty[key]
+}
+
 func (o *outbox) flush() { o.wg.Wait() }
 
 // pending counts the tasks queued or running.

@@ -31,7 +31,15 @@ func NewRequest(ctx context.Context) context.Context {
 	if RequestID(ctx) != "" {
 		return ctx
 	}
-	return WithRequestID(ctx, "req_"+randomID()[:16])
+	return WithRequestID(ctx, newRequestID())
+}
+
+// newRequestID is "req_" and 16 random hex digits, built in one piece.
+func newRequestID() string {
+	var b [4 + 16]byte
+	copy(b[:], "req_")
+	appendRandomHex(b[4:4], 8)
+	return string(b[:])
 }
 
 // LogHandler wraps h so that every record logged with a context carrying a
