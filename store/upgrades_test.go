@@ -801,3 +801,27 @@ func TestAckWritesTheUpgradesKeys(t *testing.T) {
 		}
 	}
 }
+
+// An upgrade written before the state had a field of its own is checked
+// by the state in its JSON: acknowledged while scheduled, refused once
+// completed; a missing one is not found.
+func TestAckReadsTheStateOfOlderRecords(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	open, done := create(t, s, "payments", t0, time.Hour, bot.Scheduled), create(t, s, "ledger", t0, time.Hour, bot.Completed)
+	for _, u := range []*bot.Upgrade{open, done} {
+		if err := s.client.HDel(ctx, s.upgKey(u.ID), "state").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, first, err := ack1(ctx, s, open.ID, bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}); err != nil || !first {
+		t.Fatalf("ack of a scheduled upgrade without a state field: first %v, %v", first, err)
+	}
+	res, err := s.Ack(ctx, done.ID, bot.AckWrite{Scope: bot.ScopeBrief, Entries: []bot.AckEntryWrite{{Ack: bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}}}})
+	if err != nil || !res.Refused || res.State != bot.Completed {
+		t.Fatalf("ack of a completed upgrade without a state field: %+v, %v", res, err)
+	}
+	if _, err := s.Ack(ctx, 9999, bot.AckWrite{Scope: bot.ScopeBrief, Entries: []bot.AckEntryWrite{{Ack: bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}}}}); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("ack of a missing upgrade: %v", err)
+	}
+}
