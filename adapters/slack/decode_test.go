@@ -50,8 +50,7 @@ func FuzzDecodeInteraction(f *testing.F) {
 		var want interaction
 		werr := json.Unmarshal([]byte(s), &want)
 		var fast interaction
-		w := walker{b: []byte(s)}
-		if w.interaction(&fast) {
+		if walkInteraction([]byte(s), &fast) {
 			if werr != nil {
 				t.Fatalf("walker read %q, which encoding/json refuses: %v", s, werr)
 			}
@@ -71,7 +70,7 @@ func FuzzDecodeInteraction(f *testing.F) {
 func TestPressPayloadsAreWalked(t *testing.T) {
 	for i, s := range decodeSeeds(t)[:2] {
 		var in interaction
-		if w := (walker{b: []byte(s)}); !w.interaction(&in) {
+		if !walkInteraction([]byte(s), &in) {
 			t.Errorf("seed %d left to encoding/json", i)
 		}
 		if in.User.ID != "U0BOB" || len(in.Actions) != 1 || in.Actions[0].Value != "UPG-7:brief" || in.ResponseURL == "" {
@@ -80,7 +79,7 @@ func TestPressPayloadsAreWalked(t *testing.T) {
 	}
 	escaped := decodeSeeds(t)[3]
 	var in interaction
-	if w := (walker{b: []byte(escaped)}); !w.interaction(&in) || in.ResponseURL != "https://hooks.slack.com/actions/T/1/x" {
+	if !walkInteraction([]byte(escaped), &in) || in.ResponseURL != "https://hooks.slack.com/actions/T/1/x" {
 		t.Errorf("escaped slashes: %q", in.ResponseURL)
 	}
 }
