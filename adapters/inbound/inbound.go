@@ -1,7 +1,8 @@
 // Package inbound is the plumbing every chat adapter needs for what a
 // platform sends it: answering within the platform's deadline (Slack and
-// Discord both give 3 seconds) and finishing the work in the background,
-// knowing when that background work is done (tests, shutdown), and
+// Discord both give 3 seconds) and finishing the work in the background
+// (on workers that push back when it falls behind, Workers), knowing when
+// that background work is done (tests, shutdown), and
 // ignoring a delivery the platform sent again. It knows no platform.
 package inbound
 
