@@ -171,7 +171,7 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 	// The signature: an HMAC kept keyed between requests.
 	const ts = "1700000000"
 	sig, secret := slacktestapi.Signature(testSecret, ts, form), []byte(testSecret)
-	if n := testing.AllocsPerRun(100, func() { _ = checkSignature(secret, ts, sig, form) }); n > 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = checkSignature(secret, ts, sig, form) }); n > 0 && !raceEnabled {
 		t.Errorf("checking a press's signature allocates %.0f times; the budget is 0", n)
 	}
 }
