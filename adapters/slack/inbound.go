@@ -381,16 +381,8 @@ func (a *Adapter) answerIn(ctx context.Context, to bot.Invoker, thread string, m
 	return nil
 }
 
-// respond posts a payload to a response_url (valid 30 minutes, 5 uses).
-func (a *Adapter) respond(ctx context.Context, responseURL string, p answer) error {
-	body, err := encodeAnswer(p)
-	if err != nil {
-		return fmt.Errorf("slack: encode answer: %w", err)
-	}
-	return a.respondJSON(ctx, responseURL, body)
-}
-
-// respondJSON posts an encoded payload to a response_url.
+// respondJSON posts an encoded payload to a response_url (valid 30
+// minutes, 5 uses).
 func (a *Adapter) respondJSON(ctx context.Context, responseURL string, body []byte) error {
 	u, err := url.Parse(responseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
