@@ -47,9 +47,12 @@ import (
 // real Redis, with closed-loop clients, for a read command (show) and for
 // Acknowledge presses by distinct users, on Slack's endpoints and on
 // Discord's interactions endpoint, and prints throughput, p50 and p99 of
-// each and the ratios. It starts its own redis-server with appendfsync
-// always (as production with AOF does the most), unless
-// UPGRADEBOT_LOAD_REDIS names one. UPGRADEBOT_LOAD_CLIENTS (16) and
+// each and the ratios. Each press phase also drives the platform's press
+// floor (load_floor_test.go: the least a handler that records a press and
+// answers it on the platform's terms can do), so that press/floor shows the
+// bot's own overhead and floor/bare what the protocols cost. It starts its
+// own redis-server with appendfsync always (as production with AOF does the
+// most), unless UPGRADEBOT_LOAD_REDIS names one. UPGRADEBOT_LOAD_CLIENTS (16) and
 // UPGRADEBOT_LOAD_SECONDS (8) size it; UPGRADEBOT_LOAD_ONLY runs one phase
 // (show, show10k, press, discord-show, discord-press; discord for both of
 // Discord's).
@@ -68,7 +71,7 @@ func BenchmarkLoad(b *testing.B) {
 	for b.Loop() {
 		env := newLoadEnv(b, redisURL)
 		d := time.Duration(seconds) * time.Second
-		var bareShow, show, big, barePress, press, dBareShow, dShow, dBarePress, dPress loadResult
+		var bareShow, show, big, barePress, floorPress, press, dBareShow, dShow, dBarePress, dFloorPress, dPress loadResult
 		if phase("show") {
 			env.probe(env.commandRequest("show UPG-1"), "payments v2.4.0")
 			bareShow = env.run(clients, d, env.bareURL, env.commandRequest("show UPG-1"))
@@ -80,6 +83,7 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		if phase("press") {
 			barePress = env.run(clients, d, env.bareURL, env.pressRequest("UPG-2"))
+			floorPress = env.run(clients, d, env.floorURL, env.pressRequest("UPG-2"))
 			press = env.run(clients, d, env.srv.URL, env.pressRequest("UPG-2"))
 		}
 		if phase("discord-show") {
@@ -90,6 +94,7 @@ func BenchmarkLoad(b *testing.B) {
 		if phase("discord-press") {
 			env.probe(env.discordPress("UPG-4"), "Thanks")
 			dBarePress = env.run(clients, d, env.dBareURL, env.discordPress("UPG-4"))
+			dFloorPress = env.run(clients, d, env.dFloorURL, env.discordPress("UPG-4"))
 			dPress = env.run(clients, d, env.srv.URL, env.discordPress("UPG-4"))
 		}
 
@@ -98,8 +103,8 @@ func BenchmarkLoad(b *testing.B) {
 		for _, r := range []struct {
 			name string
 			res  loadResult
-		}{{"bare read", bareShow}, {"show", show}, {"show 10k", big}, {"bare press", barePress}, {"press", press},
-			{"discord bare read", dBareShow}, {"discord show", dShow}, {"discord bare press", dBarePress}, {"discord press", dPress}} {
+		}{{"bare read", bareShow}, {"show", show}, {"show 10k", big}, {"bare press", barePress}, {"press floor", floorPress}, {"press", press},
+			{"discord bare read", dBareShow}, {"discord show", dShow}, {"discord bare press", dBarePress}, {"discord press floor", dFloorPress}, {"discord press", dPress}} {
 			if r.res.n > 0 {
 				fmt.Printf("%-18s %10.0f %10s %10s %12s %12s %10s\n", r.name, r.res.rate(), r.res.pct(50), r.res.pct(99), r.res.cpuPer(), r.res.redisPer(), r.res.after.Round(time.Millisecond))
 			}
@@ -112,6 +117,18 @@ func BenchmarkLoad(b *testing.B) {
 				fmt.Printf("%s/bare %.2f  ", r.name, r.bot.rate()/r.bare.rate())
 				b.ReportMetric(r.bot.rate()/r.bare.rate(), r.name+"/bare")
 				b.ReportMetric(float64(r.bot.pct(99).Microseconds())/1000, r.name+"-p99-ms")
+			}
+		}
+		fmt.Println()
+		// The press floors (load_floor_test.go): what a press costs any
+		// handler that records it and answers it on the platform's terms.
+		for _, r := range []struct {
+			name             string
+			bot, floor, bare loadResult
+		}{{"press", press, floorPress, barePress}, {"discord-press", dPress, dFloorPress, dBarePress}} {
+			if r.bot.n > 0 && r.floor.n > 0 && r.bare.n > 0 {
+				fmt.Printf("%s/floor %.2f  %s-floor/bare %.2f  ", r.name, r.bot.rate()/r.floor.rate(), r.name, r.floor.rate()/r.bare.rate())
+				b.ReportMetric(r.bot.rate()/r.floor.rate(), r.name+"/floor")
 			}
 		}
 		fmt.Println()
@@ -185,6 +202,10 @@ type loadEnv struct {
 	slack   *slackadapter.Adapter
 	srv     *httptest.Server // the bot's endpoints
 	bareURL string           // the bare handler
+	// floorURL is the Slack press floor, dFloorURL Discord's
+	// (load_floor_test.go).
+	floorURL, dFloorURL string
+	floor               *slackFloor
 	// answersURL takes the answers to presses and commands (response_url).
 	answersURL string
 	client     *http.Client
@@ -203,7 +224,8 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 	log := slog.New(slog.DiscardHandler)
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	st, err := store.Open(ctx, store.Options{URL: redisURL, Prefix: "ubload:" + hex.EncodeToString(rnd[:])}, log)
+	prefix := "ubload:" + hex.EncodeToString(rnd[:])
+	st, err := store.Open(ctx, store.Options{URL: redisURL, Prefix: prefix}, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -254,10 +276,23 @@ func newLoadEnv(tb testing.TB, redisURL string) *loadEnv {
 	// UPGRADEBOT_LOAD_ANSWERS=net/http puts a net/http server there
 	// instead, for comparison.
 	answersURL := startAnswers(tb)
+	// The floors' writes wait for the disk sync: as many connections as
+	// the bot's store keeps, so that they are not queued behind go-redis's
+	// default of 10 per CPU.
+	fopt, _ := redis.ParseURL(redisURL)
+	fopt.PoolSize = 128
+	frdb := redis.NewClient(fopt)
+	tb.Cleanup(func() { frdb.Close() })
+	floor := &slackFloor{secret: []byte(slackSecret), rdb: frdb, keys: floorKeys(prefix),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}}}
+	floorSrv := httptest.NewServer(floor)
+	tb.Cleanup(floorSrv.Close)
+	dFloorSrv := httptest.NewServer(discordFloor(priv.Public().(ed25519.PublicKey), frdb, floorKeys(prefix)))
+	tb.Cleanup(dFloorSrv.Close)
 
 	e := &loadEnv{tb: tb, api: api, store: st, bot: b, slack: a, srv: srv, bareURL: bare.URL, answersURL: answersURL,
 		client:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}},
-		discord: da, dBareURL: dBare.URL, priv: priv, rdb: rdb}
+		discord: da, dBareURL: dBare.URL, priv: priv, rdb: rdb, floorURL: floorSrv.URL, dFloorURL: dFloorSrv.URL, floor: floor}
 	// UPG-1 is read; UPG-2 is pressed on Slack, UPG-4 on Discord; UPG-3
 	// gets 10,000 acknowledgments. All have their roots posted.
 	inv := bot.Invocation{Actor: bot.Actor{ID: "slack:U0ALICE", Name: "alice"}, Channel: "slack:C0OPS"}
@@ -589,7 +624,7 @@ func (e *loadEnv) probe(req request, want string) {
 // each request adds its path) with clients closed-loop clients for d and
 // measures.
 func (e *loadEnv) run(clients int, d time.Duration, base string, req request) loadResult {
-	bare := base == e.bareURL || base == e.dBareURL
+	bare := base == e.bareURL || base == e.dBareURL || base == e.floorURL || base == e.dFloorURL
 	var (
 		mu   sync.Mutex
 		lats []time.Duration
@@ -638,6 +673,7 @@ func (e *loadEnv) run(clients int, d time.Duration, base string, req request) lo
 	// design), but its CPU time counts.
 	e.slack.Wait()
 	e.discord.Wait()
+	e.floor.wg.Wait()
 	done := time.Now()
 	e.bot.Flush()
 	slices.Sort(lats)
