@@ -63,26 +63,53 @@ func (c *ackCache) get(ctx context.Context, id int, recent bool) ([]Ack, error) 
 	if c.versions == nil {
 		return c.store.Acks(ctx, id)
 	}
+	before := c.held(id)
 	_, n, err := c.versions.Version(ctx, id)
 	if err != nil {
 		c.forget(id)
 		return c.store.Acks(ctx, id)
 	}
-	return c.counted(ctx, id, n, recent)
+	return c.counted(ctx, id, n, recent, before)
 }
 
-// counted is get when the stored count n is known. With recent, a count
-// that this replica's presses still being written explain is current
-// enough (a root refresh: each of those presses refreshes again once
-// added); without it the count must match.
-func (c *ackCache) counted(ctx context.Context, id, n int, recent bool) ([]Ack, error) {
+// ackHeld is what the cache held of an upgrade before its stored count was
+// read: the set, and how many it had.
+type ackHeld struct {
+	set *ackSet
+	n   int
+}
+
+// held notes what the cache holds of upgrade id; call it before reading
+// the stored count that counted then checks.
+func (c *ackCache) held(id int) ackHeld {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.m[id]
+	if s == nil {
+		return ackHeld{}
+	}
+	return ackHeld{set: s, n: len(s.seen)}
+}
+
+// counted is get when the stored count n is known, read after held
+// returned before. The cached ones are current when the set held n before
+// the count was read: everything in a set was stored when it was added, so
+// those n were all the stored ones, and a set only grows. With recent (a
+// root refresh), a count that the set, with this replica's presses still
+// being written, explains is current enough: each of those presses
+// refreshes again once added, and a refresh that showed fewer than the
+// stored count refreshes again (Delivery.refreshRoot), so the root always
+// ends on the stored acknowledgments. Before, a refresh had to find the
+// count exactly, and under a burst nearly every one found more (this
+// replica's presses recorded after the count was read) and read all the
+// acknowledgments again.
+func (c *ackCache) counted(ctx context.Context, id, n int, recent bool, before ackHeld) ([]Ack, error) {
 	if c.versions == nil {
 		return c.store.Acks(ctx, id)
 	}
 	c.mu.Lock()
 	if s, ok := c.m[id]; ok {
-		have := len(s.seen)
-		if have == n || (recent && have < n && n <= have+s.writing) {
+		if (s == before.set && before.n == n) || (recent && n <= len(s.seen)+s.writing) {
 			out := s.list()
 			c.mu.Unlock()
 			return out, nil

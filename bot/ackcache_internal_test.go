@@ -118,18 +118,18 @@ func TestAckCacheKeepsWhatWasRecordedDuringARead(t *testing.T) {
 	ack := func(who string) Ack { return Ack{Scope: ScopeBrief, Who: who, At: t0} }
 	st := &pausedRead{acksStore: acksStore{acks: []Ack{ack("a")}}, reading: make(chan struct{}), resume: make(chan struct{})}
 	c := newAckCache(st)
-	if _, err := c.counted(ctx, 1, 1, false); err != nil {
+	if _, err := c.counted(ctx, 1, 1, false, c.held(1)); err != nil {
 		t.Fatal(err)
 	}
 	st.acks = append(st.acks, ack("b")) // another replica's
 	st.pause = true
 	done := make(chan error)
-	go func() { _, err := c.counted(ctx, 1, 2, false); done <- err }()
+	go func() { _, err := c.counted(ctx, 1, 2, false, c.held(1)); done <- err }()
 	<-st.reading // it has read a and b
 	p := c.writing(1)
 	st.acks = append(st.acks, ack("c"))
 	c.done(1, p, ack("c"))
-	if got, _ := c.counted(ctx, 1, 2, true); len(got) != 2 { // a refresh lists a and c
+	if got, _ := c.counted(ctx, 1, 2, true, c.held(1)); len(got) != 2 { // a refresh lists a and c
 		t.Fatalf("refresh listed %v", got)
 	}
 	st.resume <- struct{}{}
@@ -137,7 +137,7 @@ func TestAckCacheKeepsWhatWasRecordedDuringARead(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads := st.reads
-	got, err := c.counted(ctx, 1, 3, false)
+	got, err := c.counted(ctx, 1, 3, false, c.held(1))
 	if err != nil || len(got) != 3 || st.reads != reads {
 		t.Fatalf("after the read: %v (%v), %d more reads; want a, b and c from the cache", got, err, st.reads-reads)
 	}
@@ -153,17 +153,73 @@ func TestAckCacheCountsOnlyThePressesItSawBegin(t *testing.T) {
 	c := newAckCache(st)
 	early := c.writing(1) // nothing kept yet
 	st.acks = append(st.acks, ack("a"))
-	if _, err := c.counted(ctx, 1, 1, true); err != nil || st.reads != 1 {
+	if _, err := c.counted(ctx, 1, 1, true, c.held(1)); err != nil || st.reads != 1 {
 		t.Fatalf("first read: %d reads, %v", st.reads, err)
 	}
 	late := c.writing(1)
 	c.done(1, early, ack("a"))
 	st.acks = append(st.acks, ack("b")) // late's, still being written
-	if got, err := c.counted(ctx, 1, 2, true); err != nil || len(got) != 1 || st.reads != 1 {
+	if got, err := c.counted(ctx, 1, 2, true, c.held(1)); err != nil || len(got) != 1 || st.reads != 1 {
 		t.Fatalf("a refresh with a press being written: %v (%v), %d reads; want a from the cache", got, err, st.reads)
 	}
 	c.done(1, late, ack("b"))
-	if got, err := c.counted(ctx, 1, 2, false); err != nil || len(got) != 2 || st.reads != 1 {
+	if got, err := c.counted(ctx, 1, 2, false, c.held(1)); err != nil || len(got) != 2 || st.reads != 1 {
 		t.Fatalf("after it: %v (%v), %d reads; want a and b from the cache", got, err, st.reads)
+	}
+}
+
+// countRace is a store whose count, once read, lets a press of this
+// replica be recorded and added before the cache checks that count.
+type countRace struct {
+	acksStore
+	after func()
+}
+
+func (s *countRace) Version(ctx context.Context, id int) (int, int, error) {
+	rev, n, err := s.acksStore.Version(ctx, id)
+	if s.after != nil {
+		s.after()
+		s.after = nil
+	}
+	return rev, n, err
+}
+
+// A press of this replica recorded between the read of the stored count
+// and its check leaves the cache with more than the count, and current:
+// under a burst that was nearly every refresh and show, and each read all
+// the acknowledgments again. Another replica's acknowledgment stored
+// meanwhile is still read.
+func TestAckCacheIsCurrentWhenAPressLandsDuringTheCount(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	ack := func(who string) Ack { return Ack{Scope: ScopeBrief, Who: who, At: t0} }
+	st := &countRace{acksStore: acksStore{acks: []Ack{ack("a"), ack("b")}}}
+	c := newAckCache(st)
+	press := func(who string) func() {
+		return func() {
+			p := c.writing(1)
+			st.acks = append(st.acks, ack(who))
+			c.done(1, p, ack(who))
+		}
+	}
+	if _, err := c.get(ctx, 1, false); err != nil || st.reads != 1 {
+		t.Fatalf("first read: %d reads, %v", st.reads, err)
+	}
+	for i, recent := range []bool{true, false} { // a root refresh, a show
+		st.after = press(fmt.Sprintf("p%d", i))
+		got, err := c.get(ctx, 1, recent)
+		if err != nil || len(got) != 3+i || st.reads != 1 {
+			t.Fatalf("get(recent %v) with a press landing during the count: %d acks (%v), %d reads; want %d from the cache", recent, len(got), err, st.reads, 3+i)
+		}
+	}
+	st.after = func() {
+		st.acks = append(st.acks, ack("other")) // another replica's, after the count
+		press("p2")()
+	}
+	if got, _ := c.get(ctx, 1, false); len(got) != 5 || st.reads != 1 {
+		t.Fatalf("got %d acks, %d reads; want 5 from the cache (the other replica's is for the next count)", len(got), st.reads)
+	}
+	if got, _ := c.get(ctx, 1, false); len(got) != 6 || st.reads != 2 {
+		t.Fatalf("next count: %d acks, %d reads; want all 6, read again", len(got), st.reads)
 	}
 }

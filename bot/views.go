@@ -116,6 +116,7 @@ func (r *Reader) versioned(ctx context.Context, id int) (v View, c cachedView, e
 		v, err := r.view(ctx, u)
 		return v, cachedView{}, err
 	}
+	held := r.acks.held(id)
 	rev, acks, err := r.versions.Version(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -133,7 +134,7 @@ func (r *Reader) versioned(ctx context.Context, id int) (v View, c cachedView, e
 	if err != nil {
 		return View{}, cachedView{}, err
 	}
-	all, err := r.acks.counted(ctx, id, acks, false)
+	all, err := r.acks.counted(ctx, id, acks, false, held)
 	if err != nil {
 		return View{}, cachedView{}, fmt.Errorf("load acks of %s: %w", u.Key(), err)
 	}
