@@ -238,7 +238,7 @@ func New(o Options) (*Adapter, error) {
 		dms:        outbound.NewDMs(dmCacheSize),
 		dropped:    make(chan struct{}, 1),
 	}
-	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
+	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
 	s.AddHandler(a.onInteraction)
 	s.AddHandler(a.onDisconnect)
 	return a, nil

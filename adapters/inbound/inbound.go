@@ -1,9 +1,10 @@
 // Package inbound is the plumbing every chat adapter needs for what a
 // platform sends it: answering within the platform's deadline (Slack and
 // Discord both give 3 seconds) and finishing the work in the background
-// (on workers that push back when it falls behind, Workers), knowing when
-// that background work is done (tests, shutdown), and
-// ignoring a delivery the platform sent again. It knows no platform.
+// (on kept goroutines, Workers, which push back when the work after an
+// answer falls behind), knowing when that background work is done (tests,
+// shutdown), and ignoring a delivery the platform sent again. It knows no
+// platform.
 package inbound
 
 import (
@@ -77,7 +78,17 @@ type Deadline struct {
 	Timeout time.Duration // bounds the work itself, which outlives the request
 	Tracker *Tracker
 	Log     *slog.Logger
+	// Workers, when set, run the work (Workers.Start: never waiting), so
+	// that a request's work does not start on a new goroutine whose stack
+	// grows, copied, through the core, the store and the Redis client: that
+	// was 7% of a show's CPU. Nil: a goroutine per request.
+	Workers *Workers
 }
+
+// RequestWorkers is how many goroutines an adapter keeps for the work of
+// its requests (Deadline.Workers); more requests at once run on goroutines
+// of their own.
+const RequestWorkers = 256
 
 // Within runs work in the background and waits at most d.Budget for it.
 // When work finishes in time its result is returned with true; otherwise
@@ -92,7 +103,11 @@ func Within[T any](d *Deadline, parent context.Context, work func(context.Contex
 	)
 	done := make(chan T, 1)
 	d.Tracker.Add()
-	go func() {
+	run := func(f func()) { go f() }
+	if d.Workers != nil {
+		run = d.Workers.Start
+	}
+	run(func() {
 		defer d.Tracker.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d.Timeout)
 		defer cancel()
@@ -115,7 +130,7 @@ func Within[T any](d *Deadline, parent context.Context, work func(context.Contex
 		if late != nil {
 			late(ctx, res)
 		}
-	}()
+	})
 	t := time.NewTimer(d.Budget)
 	defer t.Stop()
 	select {

@@ -41,31 +41,11 @@ func (w *Workers) init() {
 // waits for one to be free. It returns false, without running fn, when ctx
 // ends first (the platform gave up on its answer and will send again).
 func (w *Workers) Go(ctx context.Context, fn func()) bool {
-	w.init()
-	if w.Tracker != nil {
-		w.Tracker.Add() // before anyone can see the answer that follows
-	}
-	job := fn
-	if w.Tracker != nil {
-		job = func() {
-			defer w.Tracker.Done()
-			fn()
-		}
-	}
+	job := w.tracked(fn)
 	for {
-		select {
-		case w.work <- job: // an idle worker took it
-			return true
-		default:
-		}
-		w.mu.Lock()
-		if w.running < w.Max {
-			w.running++
-			w.mu.Unlock()
-			go w.loop(job)
+		if w.start(job) {
 			return true
 		}
-		w.mu.Unlock()
 		select {
 		case w.work <- job:
 			return true
@@ -77,6 +57,48 @@ func (w *Workers) Go(ctx context.Context, fn func()) bool {
 			return false
 		}
 	}
+}
+
+// Start runs fn on a free worker, or on a new one while fewer than Max
+// run, or else on a goroutine of its own: it never waits, for work that a
+// platform's answer waits for (inbound.Within), which must not be held
+// back, but which, on a worker, does not grow a new goroutine's stack
+// through the core and the store again for every request.
+func (w *Workers) Start(fn func()) {
+	if job := w.tracked(fn); !w.start(job) {
+		go job()
+	}
+}
+
+// tracked counts fn with the Tracker, if any, from now until it ends.
+func (w *Workers) tracked(fn func()) func() {
+	w.init()
+	if w.Tracker == nil {
+		return fn
+	}
+	w.Tracker.Add() // before anyone can see the answer that follows
+	return func() {
+		defer w.Tracker.Done()
+		fn()
+	}
+}
+
+// start hands job to an idle worker, or to a new one while fewer than Max
+// run, and reports whether it did.
+func (w *Workers) start(job func()) bool {
+	select {
+	case w.work <- job: // an idle worker took it
+		return true
+	default:
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running < w.Max {
+		w.running++
+		go w.loop(job)
+		return true
+	}
+	return false
 }
 
 func (w *Workers) loop(job func()) {

@@ -208,7 +208,7 @@ func New(o Options) (*Adapter, error) {
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
 	a.presses = inbound.Workers{Max: pressConcurrency, Tracker: &a.inflight}
-	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log}
+	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
 	a.tz = newTZCache(tzCacheSize, a.now)
 	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
 	a.dms = outbound.NewDMs(tzCacheSize)
