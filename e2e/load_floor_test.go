@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -74,22 +70,8 @@ type slackFloor struct {
 }
 
 func (f *slackFloor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		http.Error(w, "bad body", http.StatusBadRequest)
-		return
-	}
-	ts := r.Header.Get("X-Slack-Request-Timestamp")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
-		http.Error(w, "stale", http.StatusUnauthorized)
-		return
-	}
-	mac := hmac.New(sha256.New, f.secret)
-	mac.Write([]byte("v0:" + ts + ":"))
-	mac.Write(body)
-	if !hmac.Equal([]byte("v0="+hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get("X-Slack-Signature"))) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
+	body, ok := slackVerified(w, r, f.secret)
+	if !ok {
 		return
 	}
 	form, err := url.ParseQuery(string(body))
@@ -133,20 +115,8 @@ func (f *slackFloor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // response, so the write comes before it.
 func discordFloor(pub ed25519.PublicKey, rdb *redis.Client, keys []string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		ts := r.Header.Get("X-Signature-Timestamp")
-		sec, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
-			http.Error(w, "stale", http.StatusUnauthorized)
-			return
-		}
-		sig, err := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
-		if err != nil || !ed25519.Verify(pub, append([]byte(ts), body...), sig) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
+		body, ok := discordVerified(w, r, pub)
+		if !ok {
 			return
 		}
 		var in struct {

@@ -406,26 +406,57 @@ func (e *loadEnv) seedAcks(id, n int) {
 	e.bot.Flush()
 }
 
+// slackVerified reads a request's body and checks Slack's signature the
+// plain way (the bare handlers' and the floors'), answering the error
+// itself when it fails.
+func slackVerified(w http.ResponseWriter, r *http.Request, secret []byte) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return nil, false
+	}
+	ts := r.Header.Get("X-Slack-Request-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		http.Error(w, "stale", http.StatusUnauthorized)
+		return nil, false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	if !hmac.Equal([]byte("v0="+hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get("X-Slack-Signature"))) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+// discordVerified is slackVerified for Discord's Ed25519 signature.
+func discordVerified(w http.ResponseWriter, r *http.Request, pub ed25519.PublicKey) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return nil, false
+	}
+	ts := r.Header.Get("X-Signature-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		http.Error(w, "stale", http.StatusUnauthorized)
+		return nil, false
+	}
+	sig, err := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
+	if err != nil || !ed25519.Verify(pub, append([]byte(ts), body...), sig) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
 // bareHandler is the least any handler must do: check Slack's signature,
 // one Redis round trip, answer with JSON.
 func bareHandler(secret []byte, rdb *redis.Client) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		ts := r.Header.Get("X-Slack-Request-Timestamp")
-		sec, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
-			http.Error(w, "stale", http.StatusUnauthorized)
-			return
-		}
-		mac := hmac.New(sha256.New, secret)
-		mac.Write([]byte("v0:" + ts + ":"))
-		mac.Write(body)
-		if !hmac.Equal([]byte("v0="+hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get("X-Slack-Signature"))) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
+		if _, ok := slackVerified(w, r, secret); !ok {
 			return
 		}
 		v, err := rdb.Get(r.Context(), "ubload:bare").Result()
@@ -443,20 +474,7 @@ func bareHandler(secret []byte, rdb *redis.Client) http.HandlerFunc {
 // JSON.
 func discordBareHandler(pub ed25519.PublicKey, rdb *redis.Client) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		ts := r.Header.Get("X-Signature-Timestamp")
-		sec, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
-			http.Error(w, "stale", http.StatusUnauthorized)
-			return
-		}
-		sig, err := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
-		if err != nil || !ed25519.Verify(pub, append([]byte(ts), body...), sig) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
+		if _, ok := discordVerified(w, r, pub); !ok {
 			return
 		}
 		v, err := rdb.Get(r.Context(), "ubload:bare").Result()
