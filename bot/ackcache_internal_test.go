@@ -223,3 +223,28 @@ func TestAckCacheIsCurrentWhenAPressLandsDuringTheCount(t *testing.T) {
 		t.Fatalf("next count: %d acks, %d reads; want all 6, read again", len(got), st.reads)
 	}
 }
+
+// Another replica's acknowledgment stored before the count is read, and a
+// press of this replica landing after it, leave the cache with as many as
+// the count but not the same ones: a show reads them all again and shows
+// the other replica's.
+func TestAckCacheReadsWhenAnotherReplicasAckIsInTheCount(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	ack := func(who string) Ack { return Ack{Scope: ScopeBrief, Who: who, At: t0} }
+	st := &countRace{acksStore: acksStore{acks: []Ack{ack("a"), ack("b")}}}
+	c := newAckCache(st)
+	if _, err := c.get(ctx, 1, false); err != nil || st.reads != 1 {
+		t.Fatalf("first read: %d reads, %v", st.reads, err)
+	}
+	st.acks = append(st.acks, ack("other")) // another replica's: in the count
+	st.after = func() {                     // this replica's, after the count
+		p := c.writing(1)
+		st.acks = append(st.acks, ack("mine"))
+		c.done(1, p, ack("mine"))
+	}
+	got, err := c.get(ctx, 1, false)
+	if err != nil || st.reads != 2 || !slices.ContainsFunc(got, func(a Ack) bool { return a.Who == "other" }) {
+		t.Fatalf("show: %v (%v), %d reads; want the other replica's acknowledgment, read again", got, err, st.reads)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ type slackFloor struct {
 	keys   []string
 	client *http.Client
 	wg     sync.WaitGroup
+	// failed counts presses not recorded or not answered: a floor that
+	// fails quietly would make every ratio to it wrong.
+	failed atomic.Int64
 }
 
 func (f *slackFloor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -98,15 +102,21 @@ func (f *slackFloor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		text := "Thanks, acknowledged."
 		switch {
 		case err != nil:
+			f.failed.Add(1)
 			text = "Something went wrong."
 		case !first:
 			text = "You had acknowledged already."
 		}
 		answer, _ := json.Marshal(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": text})
 		resp, err := f.client.Post(p.ResponseURL, "application/json", bytes.NewReader(answer))
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+		if err != nil {
+			f.failed.Add(1)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			f.failed.Add(1)
 		}
 	})
 }
@@ -200,6 +210,9 @@ func TestPressFloorsRecordAndAnswer(t *testing.T) {
 		default:
 			t.Fatalf("press %d: no answer on the response_url", i+1)
 		}
+	}
+	if n := slack.failed.Load(); n != 0 {
+		t.Errorf("the Slack floor counted %d failures", n)
 	}
 	if a, d, ev := recorded("slack:UL00000007"); a != 1 || d != 1 || ev != 1 {
 		t.Errorf("after two presses by one person: %d acks, %d decisions, %d events; want 1 each", a, d, ev)

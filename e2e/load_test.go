@@ -143,6 +143,14 @@ func BenchmarkLoad(b *testing.B) {
 		if acks, _ := env.store.Acks(context.Background(), 4); dPress.n > 0 && len(acks) != dPress.n+1 { // and the probe's
 			b.Errorf("%d Discord presses answered (and one probe), %d acks stored", dPress.n, len(acks))
 		}
+		// So was every press the floors answered (Discord's floor answers
+		// 500, which the clients count as an error, when its write fails).
+		if n := env.floor.failed.Load(); n != 0 {
+			b.Errorf("the Slack press floor failed to record or answer %d presses", n)
+		}
+		if n, err := env.floor.rdb.HLen(context.Background(), env.floor.keys[0]).Result(); err != nil || int(n) != floorPress.n+dFloorPress.n {
+			b.Errorf("%d presses answered by the floors, %d acks stored (%v)", floorPress.n+dFloorPress.n, n, err)
+		}
 	}
 }
 

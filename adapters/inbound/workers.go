@@ -110,6 +110,7 @@ func (w *Workers) loop(job func()) {
 	defer t.Stop()
 	for {
 		job()
+		job = nil // an idle worker keeps nothing of the last request
 		t.Reset(idle)
 		select {
 		case job = <-w.work:
