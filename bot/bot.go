@@ -446,7 +446,7 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 	case commands.Stats:
 		return b.stats(ctx, c)
 	case commands.Help:
-		return reply(T(commands.HelpText(c.Topic))), nil
+		return helpReply(c.Topic), nil
 	}
 	return Message{}, fmt.Errorf("bot: unhandled command %T", cmd)
 }
@@ -493,4 +493,15 @@ func (b *Bot) plan(ctx context.Context, u *Upgrade) {
 	if err := b.planner.Plan(ctx, u); err != nil {
 		b.log.ErrorContext(ctx, "planning reminders failed", "upgrade", u.Key(), "err", err)
 	}
+}
+
+// helpReply is a help page line by line, in the typed grammar: a platform
+// lays a long page out in as many parts as it needs and writes its own
+// command name.
+func helpReply(topic string) Message {
+	m := reply()
+	for _, l := range strings.Split(commands.HelpText(topic), "\n") {
+		m.Lines = append(m.Lines, Text{}.Typed(l))
+	}
+	return m
 }

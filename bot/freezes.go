@@ -200,7 +200,7 @@ func (b *Bot) addFreeze(ctx context.Context, inv Invocation, c commands.Freeze) 
 	}
 	if err := b.freezes.SaveFreeze(ctx, f.Name, &f, prev); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return Message{}, Errorf(ECONFLICT, "Freeze %s was changed meanwhile; look at /upgrade freeze list and try again.", f.Name)
+			return Message{}, refusal(ECONFLICT, T("Freeze "+f.Name+" was changed meanwhile; look at ").Command(hint("freeze", Arg{Name: "action", Value: "list"})).Add(" and try again."))
 		}
 		return Message{}, fmt.Errorf("save freeze %s: %w", f.Name, err)
 	}
@@ -264,7 +264,7 @@ func (b *Bot) removeFreeze(ctx context.Context, inv Invocation, c commands.Freez
 		o.RemovedBy, o.RemovedAt, o.RemovedReason = b.dir.KeyOf(inv.Actor.ID), b.now().UTC(), c.Reason
 		if err := b.freezes.SaveFreeze(ctx, o.Name, &o, &prev); err != nil {
 			if errors.Is(err, ErrConflict) {
-				return Message{}, Errorf(ECONFLICT, "Freeze %s was changed meanwhile; look at /upgrade freeze list and try again.", o.Name)
+				return Message{}, refusal(ECONFLICT, T("Freeze "+o.Name+" was changed meanwhile; look at ").Command(hint("freeze", Arg{Name: "action", Value: "list"})).Add(" and try again."))
 			}
 			return Message{}, fmt.Errorf("remove freeze %s: %w", o.Name, err)
 		}

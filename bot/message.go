@@ -26,6 +26,12 @@ const (
 	SpanLink
 	SpanChannel // a channel (or, for failures, any platform target) by id
 	SpanCommand // a command to type, as data (Hint)
+	// SpanTyped is words in the typed grammar (a help page, an example),
+	// their command written as commands.DefaultCommand: each platform
+	// writes its own command name there. SpanTypedCode is the same shown
+	// as code (a usage line).
+	SpanTyped
+	SpanTypedCode
 )
 
 // Span is one piece of rich text.
@@ -100,6 +106,43 @@ func (t Text) Bold(s string) Text { return append(t, Span{Kind: SpanBold, Text: 
 
 // Code appends literal words.
 func (t Text) Code(s string) Text { return append(t, Span{Kind: SpanCode, Text: s}) }
+
+// Typed appends words in the typed grammar, such as a help page: each
+// platform writes its own command name where they say
+// commands.DefaultCommand.
+func (t Text) Typed(s string) Text { return append(t, Span{Kind: SpanTyped, Text: s}) }
+
+// TypedCode appends a usage line of the typed grammar, shown as code, with
+// the platform's own command name.
+func (t Text) TypedCode(s string) Text { return append(t, Span{Kind: SpanTypedCode, Text: s}) }
+
+// Retyped writes s, in the typed grammar, with command in place of
+// commands.DefaultCommand wherever that starts a word ("/upgrade show" and
+// "(/upgrade help" but not "/upgrades").
+func Retyped(s, command string) string {
+	const def = commands.DefaultCommand
+	if command == "" || command == def || !strings.Contains(s, def) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, def)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(def)
+		starts := i == 0 || strings.IndexByte(" \t\n(`\"'", s[i-1]) >= 0
+		ends := end == len(s) || strings.IndexByte(" \t\n)`\"'.,;:", s[end]) >= 0
+		b.WriteString(s[:i])
+		if starts && ends {
+			b.WriteString(command)
+		} else {
+			b.WriteString(def)
+		}
+		s = s[end:]
+	}
+}
 
 // Command appends a command to type.
 func (t Text) Command(h Hint) Text { return append(t, Span{Kind: SpanCommand, Hint: &h}) }
@@ -186,6 +229,8 @@ func (p Plain) Text(t Text) string {
 			if s.Hint != nil {
 				b.WriteString(s.Hint.Typed(p.command()))
 			}
+		case SpanTyped, SpanTypedCode:
+			b.WriteString(Retyped(s.Text, p.command()))
 		default:
 			b.WriteString(s.Text)
 		}

@@ -572,6 +572,38 @@ func (d *Directory) PlanNotice(u *Upgrade, auto []int, replaced bool) Message {
 
 // recordDebrief records the debrief of a finished upgrade; a later one
 // replaces it.
+// mayDebrief refuses a debrief of an upgrade that has not ended, or by
+// someone not allowed to change it.
+func (b *Bot) mayDebrief(inv Invocation, u *Upgrade) error {
+	if err := b.authorize(inv, u.Service, "record the debrief of", u.Key()); err != nil {
+		return err
+	}
+	if u.State != Completed && u.State != RolledBack {
+		return Errorf(EINVALID, "%s is %s; a debrief is recorded once it is completed or rolled back.", u.Key(), u.State.Words())
+	}
+	return nil
+}
+
+// CheckDebrief tells a platform, with one read and before it opens a
+// debrief form, whether inv may record the debrief of upgrade id: ok, or
+// the refusal to answer instead (unknown upgrade, not ended yet, not
+// allowed), so nobody writes a debrief only to have it refused. When the
+// store cannot tell, the form opens: its submission is checked again.
+func (b *Bot) CheckDebrief(ctx context.Context, inv Invocation, id int) (Message, bool) {
+	u, err := load(ctx, b.store, id)
+	if err == nil {
+		err = b.mayDebrief(inv, u)
+	}
+	if err == nil {
+		return Message{}, true
+	}
+	if ErrorCode(err) == EINTERNAL {
+		b.log.WarnContext(ctx, "debrief check failed; opening the form anyway", "actor", inv.Actor.ID, "err", err)
+		return Message{}, true
+	}
+	return refused(ErrorText(err), ""), false
+}
+
 func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debrief) (Message, error) {
 	c.Text = strings.TrimSpace(c.Text)
 	if err := checkRecord("debrief", c.Text); err != nil {
@@ -583,11 +615,8 @@ func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debr
 		replaced bool
 	)
 	u, err := change(ctx, b.store, b.now, c.ID, func(u *Upgrade) (Decision, error) {
-		if err := b.authorize(inv, u.Service, "record the debrief of", u.Key()); err != nil {
+		if err := b.mayDebrief(inv, u); err != nil {
 			return Decision{}, err
-		}
-		if u.State != Completed && u.State != RolledBack {
-			return Decision{}, Errorf(EINVALID, "%s is %s; a debrief is recorded once it is completed or rolled back.", u.Key(), u.State.Words())
 		}
 		now := b.now().UTC()
 		d = Decision{At: now, Actor: actor, Action: ActionDebriefRecorded, Detail: c.Text}

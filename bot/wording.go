@@ -37,6 +37,17 @@ func ackLine(st AckStatus) Text {
 	return t
 }
 
+// stateAckLine is the acknowledgment line of an upgrade in its state:
+// once completed or cancelled nobody is waited for any more, so only the
+// count stays.
+func (d *Directory) stateAckLine(u *Upgrade, st AckStatus) Text {
+	switch u.State {
+	case Scheduled, InProgress, RolledBack:
+		return ackLine(st)
+	}
+	return T(fmt.Sprintf("Acknowledged %d/%d", len(st.Acked), st.Total))
+}
+
 func windowText(u *Upgrade) Text {
 	return Text{}.Time(u.Start).Add(" to ").Time(u.End).Add(" (" + FormatDuration(u.Duration()) + ")")
 }
@@ -219,8 +230,7 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 		}
 		m.Ack = &AckButton{UpgradeID: u.Key(), Scope: u.CurrentScope()}
 	default:
-		st := d.Status(u, acks, ScopeBrief)
-		m.Lines = append(m.Lines, T(fmt.Sprintf("Acknowledged %d/%d", len(st.Acked), st.Total)))
+		m.Lines = append(m.Lines, d.stateAckLine(u, d.Status(u, acks, ScopeBrief)))
 	}
 	if n := len(u.Failures); n > 0 {
 		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ %d notice(s) could not be delivered; see ", n)).Command(idHint("show", u)))
@@ -319,10 +329,11 @@ func (d *Directory) Notice(k Kind, u *Upgrade, dec Decision) Message {
 		// with its own Acknowledge.
 		m.AlsoInChannel, m.Alert = true, true
 		m.Title = "🚨 ROLLBACK: " + u.Title()
-		m.Lines = append(m.Lines,
-			T("Rolled back by ").Mention(by).Add(". Reason: "+u.Reason),
-			Text{}.Mentions(d.Principals(u.Audience)).Add(" please acknowledge."),
-		)
+		ask := T("Please acknowledge.")
+		if audience := d.Principals(u.Audience); len(audience) > 0 {
+			ask = Text{}.Mentions(audience).Add(" please acknowledge.")
+		}
+		m.Lines = append(m.Lines, T("Rolled back by ").Mention(by).Add(". Reason: "+u.Reason), ask)
 		if u.Plan != nil {
 			m.Lines = append(m.Lines, T("🧭 Rollback plan: "+u.Plan.Text))
 		} else {
@@ -346,9 +357,12 @@ func (d *Directory) Reminder(u *Upgrade, acks []Ack, before, late time.Duration)
 		line = line.Add(fmt.Sprintf(" — this reminder is %s late", FormatDuration(late.Truncate(time.Second))))
 	}
 	m.Lines = append(m.Lines, line.Add("."))
-	if len(st.Pending) > 0 {
+	switch {
+	case len(st.Pending) > 0:
 		m.Lines = append(m.Lines, T("Please acknowledge: ").Mentions(st.Pending))
-	} else {
+	case st.Total == 0:
+		m.Lines = append(m.Lines, T("No audience is configured for "+u.Service+", so nobody is asked to acknowledge."))
+	default:
 		m.Lines = append(m.Lines, T("Everyone has acknowledged."))
 	}
 	if open := openNumbered(u); len(open) > 0 && before == d.lastReminder {
@@ -385,7 +399,11 @@ func (d *Directory) WindowOpen(u *Upgrade) Message {
 		m.Ready = readyButtons(u)
 		return m
 	}
-	m.Lines = append(m.Lines, T("🟢 The window for ").Bold(u.Title()).Add(" is open, waiting for the owner to start: ").Mentions(d.Principals(u.Owners)))
+	if owners := d.Principals(u.Owners); len(owners) > 0 {
+		m.Lines = append(m.Lines, T("🟢 The window for ").Bold(u.Title()).Add(" is open, waiting for the owner to start: ").Mentions(owners))
+	} else {
+		m.Lines = append(m.Lines, T("🟢 The window for ").Bold(u.Title()).Add(" is open, waiting for someone to start it ("+u.Service+" has no owners, so anyone may)."))
+	}
 	m.Lines = append(m.Lines, T("Start it with ").Command(idHint("start", u)).Add("."))
 	return m
 }
@@ -394,7 +412,11 @@ func (d *Directory) WindowOpen(u *Upgrade) Message {
 func (d *Directory) Overrun(u *Upgrade) Message {
 	m := thread(u, KindOverrun)
 	m.Alert = true
-	m.Lines = append(m.Lines, T("⚠️ The window of ").Bold(u.Title()).Add(" ended ").Time(u.End).Add(" but it is still "+u.State.Words()+". ").Mentions(d.Principals(u.Owners)))
+	line := T("⚠️ The window of ").Bold(u.Title()).Add(" ended ").Time(u.End).Add(" but it is still " + u.State.Words() + ".")
+	if owners := d.Principals(u.Owners); len(owners) > 0 {
+		line = line.Add(" ").Mentions(owners)
+	}
+	m.Lines = append(m.Lines, line)
 	// What the owner can still do depends on the state (see the state machine).
 	if u.State == InProgress {
 		m.Lines = append(m.Lines, T("Complete it, extend it or roll it back."))
@@ -608,7 +630,7 @@ func refused(t Text, usage string) Message {
 		if i > 0 {
 			label = "   or: "
 		}
-		m.Lines = append(m.Lines, T(label).Code(u))
+		m.Lines = append(m.Lines, T(label).TypedCode(u))
 	}
 	return m
 }

@@ -64,11 +64,19 @@ type slackEnv struct {
 	slack *slackadapter.Adapter
 	srv   *httptest.Server // the bot's HTTP server (http mode)
 	seq   atomic.Int64
+	cmd   string // the app's slash command, as configured ([slack] command)
 }
 
 // newSlackEnv starts the bot in mode ("http" or "socket"); adjust may change
 // the configuration first.
 func newSlackEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackEnv {
+	t.Helper()
+	return newSlackEnvCommand(t, mode, "/upgrade", adjust...)
+}
+
+// newSlackEnvCommand is newSlackEnv for an app whose slash command is
+// command ([slack] command).
+func newSlackEnvCommand(t *testing.T, mode, command string, adjust ...func(*bot.Config)) *slackEnv {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -103,13 +111,13 @@ func newSlackEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackE
 	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Now: func() time.Time { return slackNow }, Logger: log})
 	a, err := slackadapter.New(slackadapter.Options{
 		BotToken: "xoxb-e2e", AppToken: "xapp-e2e", SigningSecret: slackSecret, APIURL: api.APIURL(),
-		Mode: mode, Command: "/upgrade", Core: b, Groups: cfg.Groups, Now: func() time.Time { return slackNow }, Logger: log,
+		Mode: mode, Command: command, Core: b, Groups: cfg.Groups, Now: func() time.Time { return slackNow }, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	router[slackadapter.Platform] = a
-	e := &slackEnv{t: t, mode: mode, api: api, store: st, bot: b, slack: a}
+	e := &slackEnv{t: t, mode: mode, api: api, store: st, bot: b, slack: a, cmd: command}
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -145,7 +153,7 @@ func (e *slackEnv) slash(person, channel, text string) map[string]any {
 	n := e.seq.Add(1)
 	sc := slackgo.SlashCommand{
 		TeamID: "T0E2E", TeamDomain: "e2e", ChannelID: channel, ChannelName: strings.ToLower(channel),
-		UserID: slackPeople[person], UserName: person, Command: "/upgrade", Text: text,
+		UserID: slackPeople[person], UserName: person, Command: e.cmd, Text: text,
 		ResponseURL: e.api.ResponseURL(fmt.Sprintf("cmd-%d", n)), TriggerID: fmt.Sprintf("trig-cmd-%d", n), APIAppID: "A0E2E",
 	}
 	var raw []byte

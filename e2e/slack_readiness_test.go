@@ -106,6 +106,18 @@ func TestSlackReadinessStory(t *testing.T) {
 				t.Errorf("Write debrief button %+v", btn)
 			}
 
+			// dave, neither an owner nor an admin, gets no form to write in
+			// vain: he is told privately why, at once.
+			respondDave, _ := e.click("dave", prompt, btn)
+			if got := string(e.api.WaitResponse(t, respondDave, 1, 10*time.Second).JSON); !strings.Contains(got, "You are not allowed to record the debrief of UPG-1") ||
+				!strings.Contains(got, `"response_type":"ephemeral"`) {
+				t.Errorf("dave's Write debrief press answered %s", got)
+			}
+			e.settle()
+			if n := len(e.api.Views()); n != 0 {
+				t.Fatalf("dave's press opened %d forms", n)
+			}
+
 			// The button opens the modal with the press's trigger.
 			respond, trigger := e.click("bob", prompt, btn)
 			e.api.Eventually(t, 10*time.Second, "views.open", func() bool { return len(e.api.Views()) == 1 })

@@ -79,6 +79,7 @@ type Options struct {
 type Core interface {
 	Do(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
 	Press(ctx context.Context, p bot.ButtonPress) bot.Message
+	CheckDebrief(ctx context.Context, inv bot.Invocation, id int) (bot.Message, bool)
 	Env(inv bot.Invocation) commands.Env
 	Upgrades(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error)
 	Directory() *bot.Directory

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -168,6 +169,10 @@ func debriefModal(upgrade string) *discordgo.InteractionResponse {
 	}}
 }
 
+// debriefCheckTimeout bounds the read before a debrief form opens, so the
+// form still answers within Discord's 3 seconds when Redis is slow.
+const debriefCheckTimeout = time.Second
+
 // pressReadiness answers a press of a Mark-met or Write-debrief button;
 // handled is false for a custom_id that is neither.
 func (a *Adapter) pressReadiness(ctx context.Context, i *discordgo.Interaction, customID string, respond responder) (handled bool) {
@@ -185,16 +190,27 @@ func (a *Adapter) pressReadiness(ctx context.Context, i *discordgo.Interaction, 
 		return true
 	case strings.HasPrefix(customID, ActionDebrief+":"):
 		upgrade, ok := parseDebriefID(customID)
-		if _, err := commands.ParseID(upgrade); !ok || err != nil {
+		id, err := commands.ParseID(upgrade)
+		if !ok || err != nil {
 			a.respond(ctx, i, respond, a.private(notOurs("This Write debrief button is not one of upgradebot's.")))
 			return true
 		}
-		if _, ok := actorOf(i); !ok {
+		actor, ok := actorOf(i)
+		if !ok {
 			a.respond(ctx, i, respond, a.private(notOurs("Discord did not say who you are; try again.")))
 			return true
 		}
-		// A modal must be the first answer, so it opens at once; whether
-		// the presser may record the debrief is checked on submission.
+		// A modal must be the first answer, within Discord's 3 seconds:
+		// one read first, so that a form for an upgrade that does not
+		// exist, has not ended or is not the presser's is refused now
+		// rather than after the writing (the submission is checked again).
+		check, cancel := context.WithTimeout(ctx, debriefCheckTimeout)
+		m, ok := a.core.CheckDebrief(check, bot.Invocation{Actor: actor}, id)
+		cancel()
+		if !ok {
+			a.respond(ctx, i, respond, a.private(m))
+			return true
+		}
 		a.respond(ctx, i, respond, debriefModal(upgrade))
 		return true
 	}

@@ -292,7 +292,33 @@ func TestReadinessPresses(t *testing.T) {
 				t.Errorf("ready press: ephemeral %v %q", ans.Ephemeral(), ans.Text())
 			}
 
-			ans = f.send(f.api.Press(alice, discordtest.Message{ID: "5556", ChannelID: "7777"}, "upgrade_debrief:UPG-7"))
+			// The form opens only for an upgrade that has ended and is the
+			// presser's to debrief; otherwise the refusal comes at once.
+			debrief := func(who discordtest.Member, id string) discordtest.Reply {
+				return f.send(f.api.Press(who, discordtest.Message{ID: "5556", ChannelID: "7777"}, "upgrade_debrief:"+id))
+			}
+			if ans := debrief(alice, "UPG-7"); ans.Type == discordgo.InteractionResponseModal || !ans.Ephemeral() || !strings.Contains(ans.Text(), "Unknown upgrade UPG-7.") {
+				t.Errorf("debrief press for no upgrade: %+v", ans)
+			}
+			ctx := context.Background()
+			for _, u := range []*bot.Upgrade{
+				{ID: 7, Service: "payments", Version: "v2.4.0", Start: testNow.Add(-2 * time.Hour), End: testNow.Add(-time.Hour), State: bot.Completed, Rev: 1},
+				{ID: 8, Service: "payments", Version: "v2.5.0", Start: testNow.Add(time.Hour), End: testNow.Add(2 * time.Hour), State: bot.Scheduled, Rev: 1},
+			} {
+				if err := f.st.Create(ctx, u, bot.Decision{At: testNow, Actor: "alice", Action: bot.ActionScheduled}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ans := debrief(alice, "UPG-8"); ans.Type == discordgo.InteractionResponseModal || !ans.Ephemeral() ||
+				!strings.Contains(ans.Text(), "UPG-8 is scheduled; a debrief is recorded once it is completed or rolled back.") {
+				t.Errorf("debrief press for a scheduled upgrade: %+v", ans)
+			}
+			if ans := debrief(bob, "UPG-7"); ans.Type == discordgo.InteractionResponseModal || !ans.Ephemeral() ||
+				!strings.Contains(ans.Text(), "You are not allowed to record the debrief of UPG-7") {
+				t.Errorf("debrief press by someone not an owner: %+v", ans)
+			}
+
+			ans = debrief(alice, "UPG-7")
 			if ans.Type != discordgo.InteractionResponseModal || ans.CustomID != "upgrade_debrief:UPG-7" || ans.Title != "Debrief UPG-7" {
 				t.Fatalf("debrief press: %+v", ans)
 			}

@@ -102,6 +102,10 @@ func (st style) pieces(t bot.Text) []piece {
 			out = append(out, piece{md: wrap(s.Text, "**")})
 		case bot.SpanCode:
 			out = append(out, piece{md: code(s.Text)})
+		case bot.SpanTyped:
+			out = append(out, piece{md: escape(bot.Retyped(s.Text, st.command))})
+		case bot.SpanTypedCode:
+			out = append(out, piece{md: code(bot.Retyped(s.Text, st.command))})
 		case bot.SpanTime:
 			out = append(out, piece{md: timestamp(s.At)})
 		case bot.SpanLink:

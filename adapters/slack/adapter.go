@@ -66,11 +66,12 @@ type Options struct {
 
 // Core is what the adapter needs of the bot (*bot.Bot): run what a user
 // typed, run a command a button or form stands for (Mark met, the debrief
-// modal), record an Acknowledge press.
+// modal), record an Acknowledge press, check a debrief before its form opens.
 type Core interface {
 	Handle(ctx context.Context, inv bot.Invocation, text string) bot.Message
 	Do(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
 	Press(ctx context.Context, p bot.ButtonPress) bot.Message
+	CheckDebrief(ctx context.Context, inv bot.Invocation, id int) (bot.Message, bool)
 }
 
 // webAPI holds the slack-go Web API methods the adapter calls, so tests can

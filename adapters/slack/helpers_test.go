@@ -89,6 +89,12 @@ func (f *fakeCore) done() []doCall {
 	return append([]doCall(nil), f.dos...)
 }
 
+// CheckDebrief lets every debrief form open, as the core does for an
+// upgrade that has ended.
+func (f *fakeCore) CheckDebrief(context.Context, bot.Invocation, int) (bot.Message, bool) {
+	return bot.Message{}, true
+}
+
 func (f *fakeCore) Press(_ context.Context, p bot.ButtonPress) bot.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()

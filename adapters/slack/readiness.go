@@ -187,6 +187,18 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), triggerLife)
 	defer cancel()
+	// One read first: a form for an upgrade that does not exist, has not
+	// ended or is not the presser's to debrief would only be refused on
+	// submission, after the writing.
+	name := in.User.Name
+	if name == "" {
+		name = in.User.Username
+	}
+	inv := bot.Invocation{Actor: bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}}
+	if m, ok := a.core.CheckDebrief(ctx, inv, id); !ok {
+		a.answer(parent, a.invoker(in), in.thread(), m)
+		return
+	}
 	err := a.call(ctx, "views.open", func(ctx context.Context) error {
 		_, err := a.api.OpenViewContext(ctx, in.TriggerID, debriefModal(commands.FormatID(id)))
 		return err

@@ -53,6 +53,10 @@ func (st style) mrkdwn(t bot.Text) string {
 			b.WriteString(wrap(s.Text, "*"))
 		case bot.SpanCode:
 			b.WriteString(wrap(s.Text, "`"))
+		case bot.SpanTyped:
+			b.WriteString(escape(bot.Retyped(s.Text, st.command)))
+		case bot.SpanTypedCode:
+			b.WriteString(wrap(bot.Retyped(s.Text, st.command), "`"))
 		case bot.SpanTime:
 			b.WriteString(slackDate(s.At))
 		case bot.SpanMention:
