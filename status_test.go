@@ -313,11 +313,21 @@ func TestStatusAPIOnARunningServe(t *testing.T) {
 	if p := st("payments"); p.InMaintenance || p.Next == nil || p.Next.Upgrade != "UPG-1" {
 		t.Fatalf("payments before its window: %+v", p)
 	}
+	// The status says when it was made ("at"), yet a poller pays a 304
+	// while nothing else changed; once the window opens, 200.
+	_, hdr, _ = s.get("/api/v1/services/payments/status", statusToken)
+	time.Sleep(10 * time.Millisecond)
+	if code, _, body := s.get("/api/v1/services/payments/status", statusToken, "If-None-Match", hdr.Get("ETag")); code != http.StatusNotModified {
+		t.Fatalf("status with If-None-Match %s: %d %s", hdr.Get("ETag"), code, body)
+	}
 	if txt := s.slash("U0ALICE", "start UPG-1"); !strings.Contains(txt, "Started") {
 		t.Fatalf("start: %s", txt)
 	}
 	if p := st("payments"); !p.InMaintenance || len(p.Windows) != 1 || !p.Windows[0].Direct {
 		t.Fatalf("payments in its window: %+v", p)
+	}
+	if code, _, _ := s.get("/api/v1/services/payments/status", statusToken, "If-None-Match", hdr.Get("ETag")); code != http.StatusOK {
+		t.Fatalf("status with the tag of before the start: %d", code)
 	}
 	if c := st("checkout"); !c.InMaintenance || len(c.Windows) != 1 || c.Windows[0].Direct || c.Windows[0].Upgrade != "UPG-1" {
 		t.Fatalf("checkout, which depends on payments: %+v", c)

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,27 +183,6 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(apiError{Code: code, Message: msg})
-}
-
-// writeJSON answers v with an ETag, or 304 when the client has it already.
-func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "the answer could not be encoded")
-		return
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "no-cache")
-	if match := r.Header.Get("If-None-Match"); match != "" && slices.Contains(strings.Split(strings.ReplaceAll(match, " ", ""), ","), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(buf.Bytes())
 }
 
 // coreError answers an error of the core: unknown upgrade 404, else 500.
@@ -394,6 +370,12 @@ type statusJSON struct {
 	Depends []string     `json:"depends_on"`
 }
 
+// unstamped: the status without the instant of the answer (its ETag).
+func (st statusJSON) unstamped() any {
+	st.At = time.Time{}
+	return st
+}
+
 type openWindow struct {
 	Upgrade string    `json:"upgrade"`
 	Service string    `json:"service"`
@@ -464,6 +446,17 @@ type statsJSON struct {
 	Service *string           `json:"service"` // null: every service
 	At      time.Time         `json:"at"`
 	Periods []statsPeriodJSON `json:"periods"`
+}
+
+// unstamped: the figures without the instant of the answer and the bounds
+// of the periods, which only restate it (its ETag).
+func (st statsJSON) unstamped() any {
+	st.At = time.Time{}
+	st.Periods = slices.Clone(st.Periods)
+	for i := range st.Periods {
+		st.Periods[i].From, st.Periods[i].To = time.Time{}, time.Time{}
+	}
+	return st
 }
 
 type statsPeriodJSON struct {

@@ -14,9 +14,14 @@ func staticFS() fs.FS {
 	return sub
 }
 
-// openAPI serves the OpenAPI 3 document of /api/v1 (no token needed).
-func (s *Surface) openAPI(w http.ResponseWriter, r *http.Request) {
+// openAPIDoc is the OpenAPI document and its (strong) ETag.
+var openAPIDoc, openAPITag = func() ([]byte, string) {
 	b, _ := assets.ReadFile("assets/openapi.json")
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b)
+	return b, strongTag(b)
+}()
+
+// openAPI serves the OpenAPI 3 document of /api/v1 (no token needed), with
+// its ETag like every answer of /api/v1.
+func (s *Surface) openAPI(w http.ResponseWriter, r *http.Request) {
+	answer(w, r, openAPITag, "application/json", openAPIDoc)
 }

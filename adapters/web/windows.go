@@ -60,6 +60,12 @@ type windowsJSON struct {
 	Upcoming []occurrenceJSON     `json:"upcoming"`
 }
 
+// unstamped: the windows without the instant of the answer (its ETag).
+func (ws windowsJSON) unstamped() any {
+	ws.At = time.Time{}
+	return ws
+}
+
 const (
 	defaultWindowCount = 10
 	maxWindowCount     = 52
@@ -134,6 +140,12 @@ type freezeJSON struct {
 type freezesJSON struct {
 	At      time.Time    `json:"at"`
 	Freezes []freezeJSON `json:"freezes"`
+}
+
+// unstamped: the freezes without the instant of the answer (its ETag).
+func (fs freezesJSON) unstamped() any {
+	fs.At = time.Time{}
+	return fs
 }
 
 // listFreezes serves GET /api/v1/freezes: the freezes that hold now or
