@@ -388,7 +388,8 @@ func TestCalendarFeedAndPageOnARunningServe(t *testing.T) {
 	code, _, body := s.get("/feed.atom", "")
 	var feed struct {
 		Entries []struct {
-			Title string `xml:"title"`
+			Title   string `xml:"title"`
+			Summary string `xml:"summary"`
 		} `xml:"entry"`
 	}
 	if err := xml.Unmarshal(body, &feed); code != http.StatusOK || err != nil || len(feed.Entries) != 4 {
@@ -396,6 +397,20 @@ func TestCalendarFeedAndPageOnARunningServe(t *testing.T) {
 	}
 	if feed.Entries[0].Title != "UPG-2 ledger v9 cancelled" || feed.Entries[3].Title != "UPG-1 payments v2.4.0 scheduled" {
 		t.Errorf("feed order: %+v", feed.Entries)
+	}
+	// The entry of the schedule keeps the window scheduled then, the one
+	// the reschedule says it moved from.
+	var moved, scheduled string
+	for _, e := range feed.Entries {
+		switch e.Title {
+		case "UPG-1 payments v2.4.0 rescheduled":
+			_, moved, _ = strings.Cut(e.Summary, " (UTC), was ")
+		case "UPG-1 payments v2.4.0 scheduled":
+			_, scheduled, _ = strings.Cut(e.Summary, ". Window ")
+		}
+	}
+	if moved == "" || strings.TrimSuffix(moved, ".") != strings.TrimSuffix(scheduled, " (UTC).") {
+		t.Errorf("the schedule's entry says the window %q; the reschedule moved it from %q", scheduled, moved)
 	}
 
 	// The page and an upgrade's page, readable without script.

@@ -52,13 +52,14 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 			status = "CANCELLED"
 		}
 		line("STATUS", status)
-		line("DESCRIPTION", icsText(s.describe(u)))
+		link := s.pageLink(r, u.ID)
+		line("DESCRIPTION", icsText(s.describe(u, link)))
 		if u.Region != "" {
 			line("LOCATION", icsText(u.Region))
 		}
 		line("CATEGORIES", icsText(u.Service))
-		if url := s.link("/upgrades/" + strconv.Itoa(u.ID)); strings.HasPrefix(url, "http") {
-			line("URL", url)
+		if strings.HasPrefix(link, "http") {
+			line("URL", link)
 		}
 		line("END", "VEVENT")
 	}
@@ -85,8 +86,8 @@ func calendarName(f bot.Filter) string {
 
 // describe is the text of an event: state, impact, release, readiness (the
 // checklist, a start taken anyway, the rollback plan, the debrief) and the
-// thread.
-func (s *Surface) describe(u *bot.Upgrade) string {
+// thread, and link, the upgrade's page.
+func (s *Surface) describe(u *bot.Upgrade, link string) string {
 	lines := []string{"State: " + u.State.Words()}
 	if u.Impact != "" {
 		lines = append(lines, "Impact: "+u.Impact)
@@ -107,7 +108,7 @@ func (s *Surface) describe(u *bot.Upgrade) string {
 			lines = append(lines, "Thread: "+t.URL)
 		}
 	}
-	lines = append(lines, "Details: "+s.link("/upgrades/"+strconv.Itoa(u.ID)))
+	lines = append(lines, "Details: "+link)
 	return strings.Join(lines, "\n")
 }
 

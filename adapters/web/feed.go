@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +74,9 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 			s.coreError(w, r, err)
 			return
 		}
-		for _, d := range log {
+		link := s.pageLink(r, u.ID)
+		wins := windowsAt(u, log)
+		for i, d := range log {
 			if !slices.Contains(feedActions, d.Action) {
 				continue
 			}
@@ -86,8 +87,13 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 				title += ": " + d.Criterion
 				what += ": " + d.Criterion
 			}
-			summary := fmt.Sprintf("%s %s. Window %s to %s (UTC).", u.Title(), what,
-				u.Start.UTC().Format("2006-01-02 15:04"), u.End.UTC().Format("2006-01-02 15:04"))
+			// The window as it was then, not as it is now: a reschedule
+			// does not rewrite the entries before it.
+			win := wins[i]
+			summary := fmt.Sprintf("%s %s. Window %s (UTC).", u.Title(), what, win)
+			if d.Action == bot.ActionRescheduled && !d.PrevStart.IsZero() {
+				summary = fmt.Sprintf("%s %s. Window %s (UTC), was %s.", u.Title(), what, win, span{d.PrevStart, d.PrevEnd})
+			}
 			var met []string // criteria the plan met, each an entry of its own below
 			switch text := recordedText(u, d); {
 			case d.Action == bot.ActionPlanRecorded:
@@ -111,7 +117,7 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 				Title:   title,
 				Updated: d.At.UTC().Format(time.RFC3339),
 				Author:  atomPerson{Name: who},
-				Link:    atomLink{Href: s.link("/upgrades/" + strconv.Itoa(u.ID))},
+				Link:    atomLink{Href: link},
 				Summary: summary,
 			})
 			stamps = append(stamps, d.At)
@@ -122,9 +128,8 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 					Title:   u.Title() + " " + words(u, bot.Decision{Action: bot.ActionReadinessMet}) + ": " + c,
 					Updated: d.At.UTC().Format(time.RFC3339),
 					Author:  atomPerson{Name: who},
-					Link:    atomLink{Href: s.link("/upgrades/" + strconv.Itoa(u.ID))},
-					Summary: fmt.Sprintf("%s %s: %s. Window %s to %s (UTC).", u.Title(), what, c,
-						u.Start.UTC().Format("2006-01-02 15:04"), u.End.UTC().Format("2006-01-02 15:04")),
+					Link:    atomLink{Href: link},
+					Summary: fmt.Sprintf("%s %s: %s. Window %s (UTC).", u.Title(), what, c, win),
 				})
 				stamps = append(stamps, d.At)
 			}
@@ -153,6 +158,44 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 	if err := enc.Encode(feed); err != nil {
 		s.log.WarnContext(r.Context(), "writing the feed failed", "err", err)
 	}
+}
+
+// span is a planned window; it reads "2026-12-01 02:00 to 2026-12-01
+// 04:00", in UTC.
+type span struct{ start, end time.Time }
+
+func (w span) String() string {
+	return w.start.UTC().Format("2006-01-02 15:04") + " to " + w.end.UTC().Format("2006-01-02 15:04")
+}
+
+// windowsAt is the planned window of u as it was at each decision of its
+// log (oldest first): the one the latest decision up to it that set a
+// window (scheduled, rescheduled, extended) set. Before the first of them,
+// it is the window that one changed; without any (a log written before
+// decisions carried their window), the upgrade's own.
+func windowsAt(u *bot.Upgrade, log []bot.Decision) []span {
+	sets := func(d bot.Decision) bool {
+		return !d.Start.IsZero() && (d.Action == bot.ActionScheduled || d.Action == bot.ActionRescheduled || d.Action == bot.ActionExtended)
+	}
+	cur := span{u.Start, u.End}
+	if i := slices.IndexFunc(log, sets); i >= 0 {
+		switch d := log[i]; {
+		case d.Action == bot.ActionRescheduled && !d.PrevStart.IsZero():
+			cur = span{d.PrevStart, d.PrevEnd}
+		case d.Action == bot.ActionExtended:
+			cur = span{d.Start, d.End.Add(-d.By)}
+		default:
+			cur = span{d.Start, d.End}
+		}
+	}
+	out := make([]span, len(log))
+	for i, d := range log {
+		if sets(d) {
+			cur = span{d.Start, d.End}
+		}
+		out[i] = cur
+	}
+	return out
 }
 
 // fullStop ends text with a full stop unless it ends a sentence already,

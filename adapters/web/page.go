@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,11 +73,7 @@ type indexData struct {
 }
 
 func (s *Surface) page(r *http.Request, title string) pageData {
-	p := pageData{Title: title, Base: s.publicURL, Now: s.core.Now()}
-	if tok := r.URL.Query().Get("token"); tok != "" {
-		p.TokenQuery = "?token=" + url.QueryEscape(tok)
-	}
-	return p
+	return pageData{Title: title, Base: s.publicURL, Now: s.core.Now(), TokenQuery: s.tokenQuery(r)}
 }
 
 func (s *Surface) render(w http.ResponseWriter, r *http.Request, name string, data any) {

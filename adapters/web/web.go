@@ -11,6 +11,8 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -155,3 +157,22 @@ func (s *Surface) people(h http.HandlerFunc) http.Handler {
 
 // link is an absolute link when the public URL is known, else relative.
 func (s *Surface) link(path string) string { return s.publicURL + path }
+
+// tokenQuery is "?token=…" when r came with ?token= and what it links to
+// wants a token (not api.public), so that its links carry the token: a
+// feed reader or a calendar given a URL with a token, and a person who
+// opened a page with one, can follow them. "" otherwise: a public
+// surface's links need no token, and do not spread it.
+func (s *Surface) tokenQuery(r *http.Request) string {
+	tok := r.URL.Query().Get("token")
+	if s.public || tok == "" {
+		return ""
+	}
+	return "?token=" + url.QueryEscape(tok)
+}
+
+// pageLink is the link to an upgrade's page, with the token of r where it
+// needs one (tokenQuery).
+func (s *Surface) pageLink(r *http.Request, id int) string {
+	return s.link("/upgrades/"+strconv.Itoa(id)) + s.tokenQuery(r)
+}

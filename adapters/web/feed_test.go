@@ -1,0 +1,115 @@
+package web
+
+import (
+	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// movedCore holds UPG-1 of payments: scheduled by alice for 10:00-12:00,
+// rescheduled by alice to 14:00-16:00, extended by an hour, started by bob.
+func movedCore() *fakeCore {
+	now := time.Date(2026, 11, 30, 14, 30, 0, 0, time.UTC)
+	dir := bot.NewDirectory(bot.Config{
+		Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}}},
+		People:   []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}, {Name: "bob", IDs: []string{"slack:U0BOB"}}},
+	})
+	day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return day.Add(time.Duration(h) * time.Hour) }
+	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v2.4.0", State: bot.InProgress, Start: at(14), End: at(17),
+		Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: at(8), UpdatedAt: at(14), StartedAt: at(14), Rev: 4}
+	log := map[int][]bot.Decision{1: {
+		{At: at(8), Actor: "alice", Action: bot.ActionScheduled, Start: at(10), End: at(12)},
+		{At: at(9), Actor: "alice", Action: bot.ActionRescheduled, Start: at(14), End: at(16), PrevStart: at(10), PrevEnd: at(12)},
+		{At: at(13), Actor: "alice", Action: bot.ActionExtended, Start: at(14), End: at(17), By: time.Hour},
+		{At: at(14), Actor: "bob", Action: bot.ActionStarted},
+	}}
+	return &fakeCore{dir: dir, now: now, ups: []*bot.Upgrade{u}, log: log}
+}
+
+type feedT struct {
+	Entries []struct {
+		Title   string `xml:"title"`
+		Summary string `xml:"summary"`
+		Link    struct {
+			Href string `xml:"href,attr"`
+		} `xml:"link"`
+	} `xml:"entry"`
+}
+
+func readFeed(t *testing.T, srv *httptest.Server, path string, hdr ...string) feedT {
+	t.Helper()
+	code, _, body := call(t, srv, http.MethodGet, path, hdr...)
+	var f feedT
+	if err := xml.Unmarshal([]byte(body), &f); code != http.StatusOK || err != nil {
+		t.Fatalf("%s: %d %v\n%s", path, code, err, body)
+	}
+	return f
+}
+
+// Each entry of the feed shows the window as it was when the change was
+// made: a reschedule does not rewrite the entries before it.
+func TestFeedEntriesKeepTheWindowOfTheirTime(t *testing.T) {
+	c := movedCore()
+	srv := serveCore(t, c)
+	want := map[string]string{
+		"UPG-1 payments v2.4.0 scheduled":   "UPG-1 payments v2.4.0 scheduled by alice. Window 2026-11-30 10:00 to 2026-11-30 12:00 (UTC).",
+		"UPG-1 payments v2.4.0 rescheduled": "UPG-1 payments v2.4.0 rescheduled by alice. Window 2026-11-30 14:00 to 2026-11-30 16:00 (UTC), was 2026-11-30 10:00 to 2026-11-30 12:00.",
+		"UPG-1 payments v2.4.0 started":     "UPG-1 payments v2.4.0 started by bob. Window 2026-11-30 14:00 to 2026-11-30 17:00 (UTC).",
+	}
+	check := func(f feedT) {
+		t.Helper()
+		if len(f.Entries) != len(want) {
+			t.Fatalf("entries: %+v", f.Entries)
+		}
+		for _, e := range f.Entries {
+			if e.Summary != want[e.Title] {
+				t.Errorf("the entry %q says\n%q\nwant\n%q", e.Title, e.Summary, want[e.Title])
+			}
+		}
+	}
+	check(readFeed(t, srv, "/feed.atom"))
+
+	// A log written before decisions carried their window: the scheduled
+	// entry takes the window the reschedule moved.
+	c.log[1][0].Start, c.log[1][0].End = time.Time{}, time.Time{}
+	check(readFeed(t, srv, "/feed.atom"))
+}
+
+// Given a URL with ?token= (api.public = false), the feed's entries link
+// with the token, as the page's links do, so a reader can open them; a
+// public surface's links carry no token.
+func TestLinksCarryTheTokenWhereTheyNeedOne(t *testing.T) {
+	for _, public := range []bool{false, true} {
+		s := New(Options{Core: movedCore(), Tokens: []string{"tok+1&x"}, Public: public})
+		srv := serve(t, s)
+		query := "?token=tok%2B1%26x"
+		wantQuery := query
+		if public {
+			wantQuery = ""
+		}
+		noHeader := []string{"Authorization", ""}
+		f := readFeed(t, srv, "/feed.atom"+query, noHeader...)
+		for _, e := range f.Entries {
+			if e.Link.Href != "/upgrades/1"+wantQuery {
+				t.Errorf("public %v: the feed's entry %q links to %q, want %q", public, e.Title, e.Link.Href, "/upgrades/1"+wantQuery)
+			}
+			if code, _, _ := call(t, srv, http.MethodGet, e.Link.Href, noHeader...); code != http.StatusOK {
+				t.Errorf("public %v: following the feed's link %s: %d", public, e.Link.Href, code)
+			}
+		}
+		_, _, page := call(t, srv, http.MethodGet, "/"+query, noHeader...)
+		if !strings.Contains(page, `href="/upgrades/1`+strings.ReplaceAll(wantQuery, "&", "&amp;")+`"`) {
+			t.Errorf("public %v: the page's link to UPG-1 lacks %q:\n%s", public, wantQuery, page)
+		}
+		_, _, cal := call(t, srv, http.MethodGet, "/calendar.ics"+query, noHeader...)
+		if cal = strings.ReplaceAll(cal, "\r\n ", ""); !strings.Contains(cal, `Details: /upgrades/1`+wantQuery+"\r\n") {
+			t.Errorf("public %v: the calendar's link to UPG-1 lacks %q:\n%s", public, wantQuery, cal)
+		}
+	}
+}
