@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -82,18 +83,68 @@ func New(o Options) *Surface {
 
 // Routes registers the status surface on mux.
 func (s *Surface) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
-	mux.Handle("GET /api/v1/upgrades", s.api(s.listUpgrades))
-	mux.Handle("GET /api/v1/upgrades/{id}", s.api(s.getUpgrade))
-	mux.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
-	mux.Handle("GET /api/v1/events", s.apiQueryToken(s.events))
-	mux.Handle("GET /api/v1/stats", s.api(s.stats))
-	s.windowRoutes(mux)
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	api.Handle("GET /api/v1/upgrades", s.api(s.listUpgrades))
+	api.Handle("GET /api/v1/upgrades/{id}", s.api(s.getUpgrade))
+	api.Handle("GET /api/v1/services/{name}/status", s.api(s.serviceStatus))
+	api.Handle("GET /api/v1/events", s.apiQueryToken(s.events))
+	api.Handle("GET /api/v1/stats", s.api(s.stats))
+	s.windowRoutes(api)
+	mux.Handle("/api/v1/", apiErrors(api))
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
 	mux.Handle("GET /feed.atom", s.people(s.feed))
 	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))
 	mux.Handle("GET /{$}", s.people(s.statusPage))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+}
+
+// apiErrors serves /api/v1/ with api, and answers what api has no route
+// for in JSON like every other error of the API: 404 not_found for a path
+// it does not know, 405 method_not_allowed (with Allow) for a method a
+// path does not take. (A ServeMux answers those in plain text.)
+func apiErrors(api *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := api.Handler(r)
+		if pattern != "" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		// The mux's own answer says which: 405 with Allow, or 404.
+		var rec statusRecorder
+		h.ServeHTTP(&rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			allow := rec.Header().Get("Allow")
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s %s: this path takes only %s", r.Method, r.URL.Path, allow))
+			return
+		}
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s: no such path in the API; /api/v1/openapi.json lists them", r.URL.Path))
+	})
+}
+
+// statusRecorder keeps the status and headers of an answer, not its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (rec *statusRecorder) Header() http.Header {
+	if rec.header == nil {
+		rec.header = http.Header{}
+	}
+	return rec.header
+}
+
+func (rec *statusRecorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+func (rec *statusRecorder) Write(b []byte) (int, error) {
+	rec.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // Close ends the live subscriptions (serve calls it when it stops, so that

@@ -1,0 +1,67 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// errorCodes are the codes the OpenAPI document's Error allows.
+func errorCodes(t *testing.T) []string {
+	t.Helper()
+	raw, _ := assets.ReadFile("assets/openapi.json")
+	spec, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, v := range spec.Components.Schemas["Error"].Value.Properties["code"].Value.Enum {
+		codes = append(codes, v.(string))
+	}
+	return codes
+}
+
+// Every error of /api/v1/ is JSON {"code", "message"}: a path the API
+// does not have is 404 not_found, a method a path does not take 405
+// method_not_allowed with its Allow header.
+func TestEveryAPIErrorIsJSON(t *testing.T) {
+	srv := serveCore(t, readinessCore())
+	codes := errorCodes(t)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{http.MethodGet, "/api/v1/", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/api/v1", http.StatusNotFound, "not_found", ""}, // redirected to /api/v1/
+		{http.MethodGet, "/api/v1/nothing", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/api/v1/upgrades/UPG-1/nothing", http.StatusNotFound, "not_found", ""},
+		{http.MethodPost, "/api/v1/upgrades", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodDelete, "/api/v1/upgrades/UPG-1", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodPut, "/api/v1/services/payments/status", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodPost, "/api/v1/openapi.json", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodGet, "/api/v1/upgrades/UPG-99", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/api/v1/services/nope/status", http.StatusNotFound, "not_found", ""},
+	} {
+		code, hdr, body := call(t, srv, c.method, c.path)
+		var e struct{ Code, Message string }
+		err := json.Unmarshal([]byte(body), &e)
+		if code != c.status || err != nil || e.Code != c.code || e.Message == "" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %s %q; want %d JSON with code %s", c.method, c.path, code, hdr.Get("Content-Type"), body, c.status, c.code)
+		}
+		if hdr.Get("Allow") != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, hdr.Get("Allow"), c.allow)
+		}
+		if !slices.Contains(codes, e.Code) {
+			t.Errorf("%s %s: code %q is not in the OpenAPI document's Error codes %v", c.method, c.path, e.Code, codes)
+		}
+	}
+	// What is not /api/v1/ is not the API's to answer.
+	if code, hdr, _ := call(t, srv, http.MethodGet, "/nothing"); code != http.StatusNotFound || strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Errorf("GET /nothing: %d %s", code, hdr.Get("Content-Type"))
+	}
+}
