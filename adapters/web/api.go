@@ -182,7 +182,9 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(apiError{Code: code, Message: msg})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "<token>", not "\u003ctoken\u003e"
+	_ = enc.Encode(apiError{Code: code, Message: msg})
 }
 
 // coreError answers an error of the core: unknown upgrade 404, else 500.

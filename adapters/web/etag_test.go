@@ -71,15 +71,17 @@ func serve(t *testing.T, s *Surface) *httptest.Server {
 }
 
 // call fetches path with the headers hdr (name, value, ...), a bearer token
-// unless hdr sets Authorization; it returns status, headers and body.
+// unless hdr sets Authorization ("": none); it returns status, headers and body.
 func call(t *testing.T, srv *httptest.Server, method, path string, hdr ...string) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	for i := 0; i+1 < len(hdr); i += 2 {
-		if hdr[i] == "Authorization" && hdr[i+1] == "" {
+		if hdr[i] == "Authorization" { // instead of the token; "": none
 			req.Header.Del("Authorization")
-			continue
+			if hdr[i+1] == "" {
+				continue
+			}
 		}
 		req.Header.Add(hdr[i], hdr[i+1])
 	}

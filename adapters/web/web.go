@@ -153,22 +153,62 @@ func (s *Surface) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 }
 
-// authorized reports whether r carries one of the tokens: as a bearer
-// token, or (for calendar apps, which cannot send headers) as ?token=.
-func (s *Surface) authorized(r *http.Request, queryToo bool) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok && queryToo {
-		tok, ok = r.URL.Query().Get("token"), r.URL.Query().Has("token")
+// credential is what a request shows of a token.
+type credential int
+
+const (
+	tokenMissing  credential = iota // none at all
+	tokenScheme                     // an Authorization header of another scheme than Bearer
+	tokenRejected                   // a token that is not one of api.tokens
+	tokenAccepted
+)
+
+// credential reads the token of r: a bearer token (the scheme is
+// case-insensitive, RFC 9110 11.1), or, with queryToo and no bearer token,
+// ?token= (for calendar apps, feed readers and EventSource, which cannot
+// send headers). It is compared with the tokens in constant time.
+func (s *Surface) credential(r *http.Request, queryToo bool) credential {
+	tok, found := "", false
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	if scheme, rest, _ := strings.Cut(auth, " "); strings.EqualFold(scheme, "Bearer") {
+		tok, found = strings.TrimSpace(rest), true
+	} else if q := r.URL.Query(); queryToo && q.Has("token") {
+		tok, found = strings.TrimSpace(q.Get("token")), true
+	} else if auth != "" {
+		return tokenScheme
 	}
-	if !ok || tok == "" {
-		return false
+	if !found || tok == "" {
+		return tokenMissing
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	found := 0
+	sum := sha256.Sum256([]byte(tok))
+	match := 0
 	for _, t := range s.tokens {
-		found |= subtle.ConstantTimeCompare(sum[:], t[:])
+		match |= subtle.ConstantTimeCompare(sum[:], t[:])
 	}
-	return found == 1
+	if match == 1 {
+		return tokenAccepted
+	}
+	return tokenRejected
+}
+
+// unauthorized answers 401 for a request whose credential c was not
+// accepted, saying why without echoing the token: missing (what the path
+// wants, when none was sent), another scheme than Bearer, or a token that
+// is not one of api.tokens (RFC 6750 3.1: error="invalid_token").
+func (s *Surface) unauthorized(w http.ResponseWriter, c credential, missing string) {
+	challenge := `Bearer realm="upgradebot"`
+	why := missing
+	switch {
+	case len(s.tokens) == 0:
+		why = "the API is closed: no api.tokens are configured"
+	case c == tokenRejected:
+		why = "the token is not accepted: it is not one of api.tokens"
+		challenge += `, error="invalid_token"`
+	case c == tokenScheme:
+		why = "only bearer tokens are accepted: Authorization: Bearer <token>"
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeError(w, http.StatusUnauthorized, "unauthorized", why)
 }
 
 // api wraps an /api/v1 handler with the bearer-token check.
@@ -180,13 +220,15 @@ func (s *Surface) apiQueryToken(h http.HandlerFunc) http.Handler { return s.apiA
 
 func (s *Surface) apiAuth(h http.HandlerFunc, queryToo bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r, queryToo) {
-			why := "a bearer token from api.tokens is required: Authorization: Bearer <token>"
-			if len(s.tokens) == 0 {
-				why = "the API is closed: no api.tokens are configured"
+		if c := s.credential(r, queryToo); c != tokenAccepted {
+			missing := "a bearer token from api.tokens is required: Authorization: Bearer <token>"
+			switch {
+			case queryToo:
+				missing += ", or ?token=<token>"
+			case r.URL.Query().Has("token"):
+				missing += "; this path does not take ?token="
 			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="upgradebot"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", why)
+			s.unauthorized(w, c, missing)
 			return
 		}
 		h(w, r)
@@ -197,10 +239,11 @@ func (s *Surface) apiAuth(h http.HandlerFunc, queryToo bool) http.Handler {
 // api.public, else behind a token (also ?token=).
 func (s *Surface) people(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.public && !s.authorized(r, true) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="upgradebot"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "this bot's status is not public: add ?token=<one of api.tokens> or an Authorization: Bearer header")
-			return
+		if !s.public {
+			if c := s.credential(r, true); c != tokenAccepted {
+				s.unauthorized(w, c, "this bot's status is not public: add ?token=<one of api.tokens> or an Authorization: Bearer header")
+				return
+			}
 		}
 		h(w, r)
 	})
