@@ -289,8 +289,12 @@ func TestStatusAPIOnARunningServe(t *testing.T) {
 			t.Errorf("/upgrades/%s: %d %s", id, code, body)
 		}
 	}
-	if code, _, body := s.get("/api/v1/upgrades/UPG-99", statusToken); code != http.StatusNotFound || decodeJSON[apiErr](t, body).Code != "not_found" {
+	// Worded for HTTP: no chat command to type.
+	if code, _, body := s.get("/api/v1/upgrades/UPG-99", statusToken); code != http.StatusNotFound || decodeJSON[apiErr](t, body) != (apiErr{"not_found", "Unknown upgrade UPG-99."}) {
 		t.Errorf("unknown id: %d %s", code, body)
+	}
+	if code, _, body := s.get("/upgrades/99", ""); code != http.StatusNotFound || !bytes.Contains(body, []byte("Unknown upgrade UPG-99.")) || bytes.Contains(body, []byte("/upgrade list")) {
+		t.Errorf("the page of an unknown upgrade: %d %s", code, body)
 	}
 	if code, _, _ := s.get("/api/v1/services/nope/status", statusToken); code != http.StatusNotFound {
 		t.Errorf("unknown service status: %d", code)

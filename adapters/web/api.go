@@ -190,11 +190,11 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // coreError answers an error of the core: unknown upgrade 404, else 500.
 func (s *Surface) coreError(w http.ResponseWriter, r *http.Request, err error) {
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
-		writeError(w, http.StatusNotFound, "not_found", bot.ErrorMessage(err))
+		writeError(w, http.StatusNotFound, "not_found", httpMessage(err))
 		return
 	}
 	s.log.ErrorContext(r.Context(), "status surface: reading failed", "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", bot.ErrorMessage(err))
+	writeError(w, http.StatusInternalServerError, "internal", httpMessage(err))
 }
 
 func (s *Surface) getUpgrade(w http.ResponseWriter, r *http.Request) {

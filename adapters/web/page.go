@@ -77,12 +77,18 @@ func (s *Surface) page(r *http.Request, title string) pageData {
 }
 
 func (s *Surface) render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	s.renderStatus(w, r, http.StatusOK, name, data)
+}
+
+// renderStatus is render with another status than 200.
+func (s *Surface) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	t, err := pages.Clone()
 	if err == nil {
 		_, err = t.ParseFS(assets, "assets/templates/"+name)
 	}
 	if err == nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
 		err = t.ExecuteTemplate(w, "layout", data)
 	}
 	if err != nil {
@@ -266,13 +272,13 @@ func names(ps []bot.Principal) string {
 func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	id, err := commands.ParseID(r.PathValue("id"))
 	if err != nil {
-		http.NotFound(w, r)
+		s.notFoundPage(w, r, strconv.Quote(r.PathValue("id"))+" is not an upgrade id; use UPG-7, upg-7, #7 or 7.")
 		return
 	}
 	v, err := s.core.View(r.Context(), id)
 	if err != nil {
 		if bot.ErrorCode(err) == bot.ENOTFOUND {
-			http.Error(w, bot.ErrorMessage(err), http.StatusNotFound)
+			s.notFoundPage(w, r, httpMessage(err))
 			return
 		}
 		s.coreError(w, r, err)
@@ -280,6 +286,10 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	}
 	_, log, err := s.core.Log(r.Context(), id)
 	if err != nil {
+		if bot.ErrorCode(err) == bot.ENOTFOUND { // expired meanwhile
+			s.notFoundPage(w, r, httpMessage(err))
+			return
+		}
 		s.coreError(w, r, err)
 		return
 	}
@@ -337,4 +347,15 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 		data.Log = append(data.Log, lv)
 	}
 	s.render(w, r, "upgrade.html", data)
+}
+
+type notFoundData struct {
+	pageData
+	Message string
+}
+
+// notFoundPage answers 404 with a page that says why and links to all
+// windows (for people, not JSON).
+func (s *Surface) notFoundPage(w http.ResponseWriter, r *http.Request, message string) {
+	s.renderStatus(w, r, http.StatusNotFound, "notfound.html", notFoundData{pageData: s.page(r, "Not found"), Message: message})
 }

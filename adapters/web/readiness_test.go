@@ -34,7 +34,9 @@ func (c *fakeCore) find(id int) (*bot.Upgrade, error) {
 			return u, nil
 		}
 	}
-	return nil, fmt.Errorf("UPG-%d: %w", id, bot.ErrNotFound)
+	// The core's refusal (bot/save.go), with its chat hint.
+	return nil, &bot.Error{Code: bot.ENOTFOUND, Message: fmt.Sprintf("Unknown upgrade UPG-%d. Try /upgrade list.", id),
+		Text: bot.T(fmt.Sprintf("Unknown upgrade UPG-%d. Try ", id)).Command(bot.Hint{Verb: "list"}).Add(".")}
 }
 
 func (c *fakeCore) View(_ context.Context, id int) (bot.View, error) {

@@ -1,0 +1,53 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// Over HTTP there is no command to type: a chat hint goes, with the
+// clause that offers it.
+func TestHTTPTextLeavesChatHintsOut(t *testing.T) {
+	list := bot.Hint{Verb: "list"}
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		in   bot.Text
+		want string
+	}{
+		{bot.T("Unknown upgrade UPG-99. Try ").Command(list).Add("."), "Unknown upgrade UPG-99."},
+		{bot.T("No freeze is named x-mas (known: year-end, v2.4.0); see ").Command(bot.Hint{Verb: "freeze"}).Add("."), "No freeze is named x-mas (known: year-end, v2.4.0)."},
+		{bot.T("UPG-7 opens ").Time(at).Add(". To start earlier, move the window: ").Command(bot.Hint{Verb: "reschedule"}).Add(". Then start it."),
+			"UPG-7 opens 2026-12-01 02:00 UTC. Then start it."},
+		{bot.T("Try ").Command(list).Add(" or ").Command(bot.Hint{Verb: "show"}).Add(". Nothing else."), "Nothing else."},
+		{bot.T("Unknown upgrade UPG-99; try ").Command(list), "Unknown upgrade UPG-99."},
+		{bot.T("Asked ").Mention(bot.Principal{Name: "alice"}).Add(" in ").Channel("slack:C0PAY").Add(": ").Link("runbook", "https://x.example/r"),
+			"Asked alice in #C0PAY: runbook (https://x.example/r)"},
+	} {
+		if got := httpText(c.in); got != c.want {
+			t.Errorf("httpText(%q) = %q, want %q", bot.Plain{}.Text(c.in), got, c.want)
+		}
+	}
+}
+
+// An unknown upgrade is worded for HTTP: the API's message and the page
+// say no chat command; the page links to all windows.
+func TestUnknownUpgradeIsWordedForHTTP(t *testing.T) {
+	srv := serveCore(t, readinessCore())
+	code, _, body := call(t, srv, http.MethodGet, "/api/v1/upgrades/UPG-99")
+	var e struct{ Code, Message string }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || code != http.StatusNotFound || e.Code != "not_found" || e.Message != "Unknown upgrade UPG-99." {
+		t.Errorf("/api/v1/upgrades/UPG-99: %d %s; want 404 not_found \"Unknown upgrade UPG-99.\"", code, body)
+	}
+	for path, says := range map[string]string{"/upgrades/99": "Unknown upgrade UPG-99.", "/upgrades/abc": "&#34;abc&#34; is not an upgrade id"} {
+		code, hdr, page := call(t, srv, http.MethodGet, path)
+		if code != http.StatusNotFound || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(page, says) ||
+			!strings.Contains(page, `<a href="https://upgrades.example.com/">See all upgrade windows</a>`) || strings.Contains(page, "/upgrade list") {
+			t.Errorf("%s: %d %s; want a 404 page saying %q with a link to all windows:\n%s", path, code, hdr.Get("Content-Type"), says, page)
+		}
+	}
+}
