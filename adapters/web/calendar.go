@@ -57,7 +57,7 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 		if u.Region != "" {
 			line("LOCATION", icsText(u.Region))
 		}
-		line("CATEGORIES", icsText(u.Service))
+		line("CATEGORIES", icsList(u.Service))
 		if strings.HasPrefix(link, "http") {
 			line("URL", link)
 		}
@@ -117,6 +117,16 @@ func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 // icsText escapes a TEXT value (RFC 5545 3.3.11).
 func icsText(s string) string {
 	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`).Replace(s)
+}
+
+// icsList is a list of TEXT values, such as CATEGORIES (RFC 5545
+// 3.8.1.2): each escaped on its own, a comma between them.
+func icsList(values ...string) string {
+	escaped := make([]string, len(values))
+	for i, v := range values {
+		escaped[i] = icsText(v)
+	}
+	return strings.Join(escaped, ",")
 }
 
 // fold ends a content line with CRLF, folded at 75 octets (RFC 5545 3.1),

@@ -235,7 +235,7 @@ func (s *Surface) calendarWindows(ctx context.Context, f bot.Filter, line func(n
 					desc += "\n" + o.Note
 				}
 				line("DESCRIPTION", icsText(desc))
-				line("CATEGORIES", icsText("standard window,"+svc.Name))
+				line("CATEGORIES", icsList("standard window", svc.Name))
 				line("TRANSP", "TRANSPARENT")
 				line("END", "VEVENT")
 			}
@@ -260,7 +260,7 @@ func (s *Surface) calendarWindows(ctx context.Context, f bot.Filter, line func(n
 			desc += "\nReason: " + fr.Reason
 		}
 		line("DESCRIPTION", icsText(desc))
-		line("CATEGORIES", icsText("freeze"))
+		line("CATEGORIES", icsList("freeze"))
 		line("TRANSP", "OPAQUE")
 		line("END", "VEVENT")
 	}
