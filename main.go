@@ -418,11 +418,13 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	surface := web.New(web.Options{Core: b, Tokens: cfg.API.Tokens, Public: cfg.API.Public, PublicURL: cfg.Server.PublicURL, Events: st, Logger: log})
 	surface.Routes(mux)
 	// Outbound webhooks: their consumer groups exist before any command
-	// runs, so no event recorded from now on is missed.
+	// runs, so no event recorded from now on is missed. Without Redis yet,
+	// serve starts anyway (not ready) and delivery creates them once Redis
+	// answers, from the events recorded since this moment.
 	if len(cfg.Webhooks) > 0 {
 		hooks := webhooks(cfg, st, met, log)
 		if err := hooks.Prepare(ctx); err != nil {
-			return err
+			log.Warn("webhook delivery waits for Redis; retrying", "err", err)
 		}
 		adapters = append(adapters, hooks.Run)
 	}

@@ -218,6 +218,65 @@ func TestServeStartsBeforeRedisAndBecomesReady(t *testing.T) {
 	}
 }
 
+// TestServeWithWebhooksStartsBeforeRedis: with [[webhooks]], Slack and
+// GitHub configured, a serve started before Redis stays up (healthz 200,
+// readyz 503 naming redis) instead of exiting on the webhook consumer
+// groups, and once Redis answers it is ready and delivers the events of
+// commands to the webhook.
+func TestServeWithWebhooksStartsBeforeRedis(t *testing.T) {
+	recv := newHookReceiver(t, "hook-secret", func(int, *http.Request) int { return http.StatusOK })
+	api := slacktestapi.New(t)
+	redisAddr, addr := freeAddr(t), freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	text := statusConfigText(addr, fmt.Sprintf("url = \"redis://%s/0\"", redisAddr), api.APIURL(), true) +
+		fmt.Sprintf("[github]\nwebhook_secret = \"gh-secret\"\n[[webhooks]]\nurl = %q\nsecret = \"hook-secret\"\n", recv.srv.URL)
+	os.WriteFile(cfg, []byte(text), 0o600)
+	var logs syncBuffer
+	startServeLogged(t, cfg, &logs)
+	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg}
+	get := func(path string) (int, string) {
+		resp, err := http.Get(s.base + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	waitFor(t, 15*time.Second, "healthz 200 while Redis is down", func() bool { code, _ := get("/healthz"); return code == http.StatusOK })
+	time.Sleep(3 * time.Second) // the process used to exit about 2 s after starting
+	if code, body := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz = %d %q after 3 s with Redis down; logs:\n%s", code, body, logs.String())
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
+		t.Fatalf("readyz with Redis down = %d %q, want 503 naming redis", code, body)
+	}
+
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr(redisAddr); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	waitFor(t, 20*time.Second, "readyz 200 once Redis answers", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
+	if ans := s.slash("U0ALICE", "schedule payments v2.4.0 in 3d for 2h"); !strings.Contains(ans, "UPG-1") {
+		t.Fatalf("schedule answered %q", ans)
+	}
+	recv.waitUntil(20*time.Second, "upgrade.scheduled delivered", func() bool {
+		for _, d := range recv.all() {
+			if d.Type == "upgrade.scheduled" && d.Status == http.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	for _, want := range []string{"webhook delivery waits for Redis", "webhook delivery ready"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs.String())
+		}
+	}
+}
+
 func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)

@@ -85,9 +85,16 @@ func (s *Store) LastEventPos(ctx context.Context) (string, error) {
 
 // EnsureGroup creates the consumer group of the event stream if it does not
 // exist. A new group starts at the end: it gets the events recorded from
-// now on, not the stream's history.
-func (s *Store) EnsureGroup(ctx context.Context, group string) error {
-	err := s.client.XGroupCreateMkStream(ctx, s.eventsKey(), group, "$").Err()
+// now on, not the stream's history; with since set, it gets the events
+// recorded from then on (Redis's clock), for a group created late because
+// Redis did not answer when it was first tried.
+func (s *Store) EnsureGroup(ctx context.Context, group string, since time.Time) error {
+	start := "$"
+	if !since.IsZero() {
+		// The last id before since's millisecond: its events are delivered too.
+		start = strconv.FormatInt(since.UnixMilli()-1, 10) + "-18446744073709551615"
+	}
+	err := s.client.XGroupCreateMkStream(ctx, s.eventsKey(), group, start).Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("store: create consumer group %s: %w", group, err)
 	}

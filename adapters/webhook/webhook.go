@@ -45,7 +45,9 @@ const (
 
 // Stream is the shared event stream read as consumer groups (../../store).
 type Stream interface {
-	EnsureGroup(ctx context.Context, group string) error
+	// EnsureGroup creates a consumer group that starts at the stream's
+	// end, or (since not zero) at the events recorded from since on.
+	EnsureGroup(ctx context.Context, group string, since time.Time) error
 	ReadGroup(ctx context.Context, group, consumer string, max int, block time.Duration) ([]bot.StreamEvent, error)
 	ClaimEvents(ctx context.Context, group, consumer, start string, max int) ([]bot.StreamEvent, string, error)
 	AckEvents(ctx context.Context, group string, pos ...string) error
@@ -136,6 +138,10 @@ type Options struct {
 type Deliverer struct {
 	o   Options
 	log *slog.Logger
+
+	mu       sync.Mutex
+	firstTry time.Time // when Prepare was first called
+	failed   bool      // a Prepare failed: groups start at firstTry
 }
 
 // New returns a Deliverer.
@@ -172,23 +178,61 @@ func New(o Options) *Deliverer {
 }
 
 // Prepare creates the endpoints' consumer groups; serve calls it before it
-// accepts commands, so that no event recorded afterwards is missed.
+// accepts commands, so that no event recorded afterwards is missed. When
+// Redis does not answer yet, serve goes on and Run creates them once it
+// does, starting at the moment Prepare was first tried: the events
+// recorded meanwhile (by any replica) are delivered too.
 func (d *Deliverer) Prepare(ctx context.Context) error {
+	d.mu.Lock()
+	if d.firstTry.IsZero() {
+		d.firstTry = d.o.Now()
+	}
+	since := time.Time{}
+	if d.failed {
+		since = d.firstTry
+	}
+	d.mu.Unlock()
 	for _, e := range d.o.Endpoints {
-		if err := d.o.Stream.EnsureGroup(ctx, e.group()); err != nil {
+		if err := d.o.Stream.EnsureGroup(ctx, e.group(), since); err != nil {
+			d.mu.Lock()
+			d.failed = true
+			d.mu.Unlock()
 			return fmt.Errorf("webhook %s: %w", e.Shown(), err)
 		}
 	}
 	return nil
 }
 
-// Run delivers until ctx ends.
+// prepare retries Prepare until it succeeds or ctx ends (false).
+func (d *Deliverer) prepare(ctx context.Context) bool {
+	d.mu.Lock()
+	told := d.failed // serve logged the first failure
+	d.mu.Unlock()
+	for n := 0; ; n++ {
+		err := d.Prepare(ctx)
+		if err == nil {
+			if n > 0 || told {
+				d.log.InfoContext(ctx, "webhook delivery ready: Redis answers")
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if n == 0 && !told {
+			d.log.WarnContext(ctx, "webhook delivery waits for Redis; retrying", "err", err)
+		}
+		sleep(ctx, backoff(n, d.o.FirstRetry, 10*time.Second))
+	}
+}
+
+// Run delivers until ctx ends. It waits for Redis when it does not answer.
 func (d *Deliverer) Run(ctx context.Context) error {
 	if len(d.o.Endpoints) == 0 {
 		return nil
 	}
-	if err := d.Prepare(ctx); err != nil {
-		return err
+	if !d.prepare(ctx) {
+		return nil
 	}
 	var wg sync.WaitGroup
 	for _, e := range d.o.Endpoints {
