@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/upgradebot/upgradebot/config"
 	"github.com/upgradebot/upgradebot/store"
 )
 
@@ -21,7 +22,9 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
 		return 1
 	}
-	if len(problems) > 0 {
+	// Only Redis is read: the platforms' tokens and the webhooks' secrets,
+	// often in serve's environment only, are not needed here.
+	if problems = config.WithoutServeOnly(problems); len(problems) > 0 {
 		fmt.Fprintf(stderr, "%s: %v\n", path, problemsError(problems))
 		return 1
 	}

@@ -275,6 +275,9 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		data = demoConfig
 	}
 	cfg, problems, err := loadConfig(path, data, environ)
+	// The console posts nowhere: the platforms' tokens and the webhooks'
+	// secrets, often in serve's environment only, are not needed here.
+	problems = config.WithoutServeOnly(problems)
 	if err == nil && len(problems) > 0 {
 		err = problemsError(problems)
 	}

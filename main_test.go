@@ -333,3 +333,49 @@ readiness = ["Canary green", "canary GREEN", "`+strings.Repeat("x", 81)+`"]
 		}
 	}
 }
+
+// A production file keeps the platforms' tokens and the webhooks' secrets
+// in serve's environment: the console (a dry run) and the webhooks
+// subcommand (it reads Redis only) take it as it is and still report real
+// mistakes, while check-config and serve keep requiring the secrets.
+func TestConsoleAndWebhooksTakeAProductionFileWithoutItsSecrets(t *testing.T) {
+	prod := "[redis]\nurl = \"memory://\"\n[slack]\nenabled = true\nmode = \"http\"\n[discord]\nenabled = true\nmode = \"http\"\n" +
+		"[[webhooks]]\nurl = \"https://hooks.example.com/x\"\n[[people]]\nname = \"alice\"\nids = [\"slack:U0ALICE\"]\n" +
+		"[[services]]\nname = \"payments\"\nowners = [\"alice\"]\nchannels = [\"slack:C0PAY\"]\n"
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(prod), 0o600)
+
+	out, errOut, code := runMain(t, "/upgrade schedule payments v2.4.0 in 2d for 1h\n", []string{consoleNow}, "console", "-config", cfg)
+	if code != 0 || !strings.Contains(out, "Scheduled UPG-1 payments v2.4.0") {
+		t.Errorf("console on the production file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = runMain(t, "", nil, "webhooks", "-config", cfg)
+	if code != 0 || !strings.Contains(out, "hooks.example.com") || !strings.Contains(out, "backlog:") {
+		t.Errorf("webhooks on the production file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	secrets := []string{"slack.bot_token", "slack.signing_secret", "discord.bot_token", "discord.application_id", "discord.public_key", "webhooks[0].secret"}
+	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
+	for _, want := range secrets {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("check-config: exit %d, lacks %q:\n%s", code, want, errOut)
+		}
+	}
+	_, errOut, code = runMain(t, "", nil, "serve", "-config", cfg)
+	if code != 1 || !strings.Contains(errOut, "slack.bot_token: required") || !strings.Contains(errOut, "webhooks[0].secret: required") {
+		t.Errorf("serve: exit %d:\n%s", code, errOut)
+	}
+
+	// A real mistake is still reported, and only it.
+	os.WriteFile(cfg, []byte(strings.Replace(prod, "owners = [\"alice\"]", "owners = [\"alicia\"]", 1)), 0o600)
+	for _, sub := range []string{"console", "webhooks"} {
+		_, errOut, code = runMain(t, "", nil, sub, "-config", cfg)
+		if code != 1 || !strings.Contains(errOut, "services[0].owners") || !strings.Contains(errOut, "1 problem(s)") {
+			t.Errorf("%s with an unknown owner: exit %d:\n%s", sub, code, errOut)
+		}
+		for _, secret := range secrets {
+			if strings.Contains(errOut, secret) {
+				t.Errorf("%s reports %s:\n%s", sub, secret, errOut)
+			}
+		}
+	}
+}

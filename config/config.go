@@ -234,6 +234,22 @@ type Problem struct {
 	Path string
 	// Msg says what is wrong; it never contains a secret value.
 	Msg string
+	// ServeOnly marks a missing value that only serve uses: an enabled
+	// platform's token, secret, key or application id, a webhook's secret.
+	// Production files often keep them in the environment of serve alone;
+	// the console and the webhooks subcommand ignore these problems.
+	ServeOnly bool
+}
+
+// WithoutServeOnly returns the problems that are not ServeOnly.
+func WithoutServeOnly(ps []Problem) []Problem {
+	var out []Problem
+	for _, p := range ps {
+		if !p.ServeOnly {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // String renders the problem as "path: msg".

@@ -69,7 +69,7 @@ func (c Config) Validate() []Problem {
 			v.absURL(p+".url", w.URL)
 		}
 		if w.Secret == "" {
-			v.add(p+".secret", "required: deliveries are signed (or set %s_WEBHOOKS_%d_SECRET)", EnvPrefix, i)
+			v.missing(p+".secret", "required: deliveries are signed (or set %s_WEBHOOKS_%d_SECRET)", EnvPrefix, i)
 		}
 		for _, e := range w.Events {
 			if !slices.Contains(bot.EventTypes, e) {
@@ -94,6 +94,13 @@ type validator struct {
 
 func (v *validator) add(path, format string, args ...any) {
 	v.problems = append(v.problems, problemf(path, format, args...))
+}
+
+// missing adds the problem of a value only serve needs (see Problem.ServeOnly).
+func (v *validator) missing(path, format string, args ...any) {
+	p := problemf(path, format, args...)
+	p.ServeOnly = true
+	v.problems = append(v.problems, p)
 }
 
 func (v *validator) indexNames(c Config) {
@@ -180,17 +187,17 @@ func (v *validator) slack(s Slack) {
 		v.add("slack.mode", `must be "socket" or "http"`)
 	}
 	if s.Enabled && s.BotToken == "" {
-		v.add("slack.bot_token", "required when slack.enabled = true")
+		v.missing("slack.bot_token", "required when slack.enabled = true")
 	} else if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
 		v.add("slack.bot_token", "must be a bot token (xoxb-...)")
 	}
 	if s.Enabled && s.Mode == "socket" && s.AppToken == "" {
-		v.add("slack.app_token", "required in socket mode (xapp-...)")
+		v.missing("slack.app_token", "required in socket mode (xapp-...)")
 	} else if s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-") {
 		v.add("slack.app_token", "must be an app-level token (xapp-...)")
 	}
 	if s.Enabled && s.Mode == "http" && s.SigningSecret == "" {
-		v.add("slack.signing_secret", "required in http mode")
+		v.missing("slack.signing_secret", "required in http mode")
 	}
 	if s.APIURL != "" {
 		v.absURL("slack.api_url", s.APIURL)
@@ -210,19 +217,19 @@ func (v *validator) discord(d Discord) {
 	}
 	switch {
 	case d.Enabled && d.BotToken == "":
-		v.add("discord.bot_token", "required when discord.enabled = true")
+		v.missing("discord.bot_token", "required when discord.enabled = true")
 	case strings.HasPrefix(d.BotToken, "Bot "):
 		v.add("discord.bot_token", `leave out the "Bot " prefix: upgradebot adds it`)
 	case d.BotToken != "" && !discordTokenRe.MatchString(d.BotToken):
 		v.add("discord.bot_token", "does not look like a Discord bot token (three parts joined by dots, from the Bot page of the developer portal)")
 	}
 	if d.Enabled && d.ApplicationID == "" {
-		v.add("discord.application_id", "required when discord.enabled = true")
+		v.missing("discord.application_id", "required when discord.enabled = true")
 	} else if d.ApplicationID != "" && !isSnowflake(d.ApplicationID) {
 		v.add("discord.application_id", "must be a snowflake (digits)")
 	}
 	if d.Enabled && d.Mode == "http" && d.PublicKey == "" {
-		v.add("discord.public_key", "required in http mode (64 hex characters from the developer portal)")
+		v.missing("discord.public_key", "required in http mode (64 hex characters from the developer portal)")
 	} else if d.PublicKey != "" && !hexKeyRe.MatchString(d.PublicKey) {
 		v.add("discord.public_key", "must be 64 hex characters (the application's 32-byte Ed25519 public key)")
 	}
