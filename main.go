@@ -197,6 +197,9 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
 		fmt.Fprintf(stderr, "%s: warning: %s\n", path, noPlatform)
 	}
+	for _, w := range cfg.OffPlatformWarnings() {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
+	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "%s: %d problem(s):\n", path, len(problems))
 		for _, p := range problems {
@@ -238,6 +241,23 @@ func botConfig(c config.Config) (bot.Config, error) {
 		return bot.Config{}, err
 	}
 	return bc, nil
+}
+
+// onlyEnabledChannels drops from each service the channels of platforms
+// serve does not run, so that its upgrades neither announce nor record as
+// failed a post that cannot happen; a service left without channels posts
+// where the command was typed. The console keeps them all: it is the dry
+// run of every platform.
+func onlyEnabledChannels(bc *bot.Config, platforms []string) {
+	for i, s := range bc.Services {
+		var keep []string
+		for _, ch := range s.Channels {
+			if config.OnPlatform(ch, platforms) {
+				keep = append(keep, ch)
+			}
+		}
+		bc.Services[i].Channels = keep
+	}
 }
 
 // groupIDs picks the entries that name a group or role (Slack user groups,
@@ -394,6 +414,10 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
 		log.Warn(noPlatform)
 	}
+	for _, w := range cfg.OffPlatformWarnings() {
+		log.Warn(w)
+	}
+	onlyEnabledChannels(&bc, cfg.EnabledPlatforms())
 	st, err := store.Open(ctx, storeOptions(cfg, true), log)
 	if err != nil {
 		return err

@@ -379,3 +379,34 @@ func TestConsoleAndWebhooksTakeAProductionFileWithoutItsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// check-config warns, once by service, about the channels and owner ids
+// of platforms that are not enabled, and stays quiet when none are.
+func TestCheckConfigWarnsOfChannelsOnPlatformsNotEnabled(t *testing.T) {
+	slackOn := []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}
+	out, errOut, code := runMain(t, "", slackOn, "check-config", "-config", "config.example.toml")
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"warning: services[1] (payments): serve skips channels discord:112233445566778899, console:ops (console, discord are not enabled; enabled: slack)\n",
+		"warning: services[2] (checkout): serve skips channels discord:112233445566778800, console:shop",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := strings.Count(errOut, "(payments)"); n != 1 {
+		t.Errorf("payments warned of %d times, want once:\n%s", n, errOut)
+	}
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nowners = [\"discord:1001\", \"slack:U0ALICE\"]\nchannels = [\"slack:C0PAY\"]\n"), 0o600)
+	_, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg)
+	if want := "services[0] (payments): owners discord:1001 can be neither mentioned nor messaged (discord is not enabled; enabled: slack)"; !strings.Contains(errOut, want) {
+		t.Errorf("check-config lacks %q:\n%s", want, errOut)
+	}
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nowners = [\"slack:U0ALICE\"]\nchannels = [\"slack:C0PAY\"]\n"), 0o600)
+	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); strings.Contains(errOut, "warning") {
+		t.Errorf("warned of a Slack-only configuration with Slack on:\n%s", errOut)
+	}
+}

@@ -344,3 +344,37 @@ func TestServeSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 		}
 	}
 }
+
+// With only Slack enabled, serve warns once about the payments service's
+// Discord and console channels, says the pre-brief goes to the Slack
+// channel alone and posts it there, and records no failed delivery to the
+// platforms that are off.
+func TestServeSkipsChannelsOfPlatformsNotEnabled(t *testing.T) {
+	var logs syncBuffer
+	s := startStatusServeWith(t, serveSetup{logs: &logs, edit: func(text string) string {
+		return strings.Replace(text, `channels = ["slack:C0PAY"]`, `channels = ["slack:C0PAY", "discord:112233445566778899", "console:ops"]`, 1)
+	}})
+	ans := s.slash("U0ALICE", "schedule payments v2.4.0 in 3d for 2h")
+	if !strings.Contains(ans, "UPG-1") || !strings.Contains(ans, "The pre-brief is being posted to") ||
+		strings.Contains(ans, "112233445566778899") || strings.Contains(ans, "ops") {
+		t.Fatalf("schedule answered %q; want the Slack channel alone", ans)
+	}
+	s.api.Eventually(t, 10*time.Second, "the root message in C0PAY", func() bool {
+		for _, c := range s.api.Calls("chat.postMessage") {
+			if c.Param("channel") == "C0PAY" {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(500 * time.Millisecond) // the other channels would have failed by now
+	if show := s.slash("U0ALICE", "show UPG-1"); strings.Contains(show, "112233445566778899") || strings.Contains(show, "console:ops") {
+		t.Errorf("show UPG-1 names a channel of a platform that is off:\n%s", show)
+	}
+	if strings.Contains(logs.String(), "no adapter is enabled") || strings.Contains(logs.String(), "notice not delivered") {
+		t.Errorf("serve tried the platforms that are off:\n%s", logs.String())
+	}
+	if n := strings.Count(logs.String(), "services[1] (payments): serve skips channels discord:112233445566778899, console:ops"); n != 1 {
+		t.Errorf("the warning about payments was logged %d times, want once:\n%s", n, logs.String())
+	}
+}

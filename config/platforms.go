@@ -1,0 +1,79 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// EnabledPlatforms names the chat platforms serve runs: "slack",
+// "discord", in that order; none when neither is enabled.
+func (c Config) EnabledPlatforms() []string {
+	var out []string
+	if c.Slack.Enabled {
+		out = append(out, "slack")
+	}
+	if c.Discord.Enabled {
+		out = append(out, "discord")
+	}
+	return out
+}
+
+// OnPlatform reports whether the platform id s belongs to one of platforms.
+func OnPlatform(s string, platforms []string) bool {
+	p, _, ok := strings.Cut(s, ":")
+	return ok && slices.Contains(platforms, p)
+}
+
+// OffPlatformWarnings says, one line per service, which of its channels
+// and owner ids are on a platform serve does not run (console: ids
+// included: only the console uses them). serve skips those channels. With
+// no platform enabled at all it says nothing: that one warning is enough.
+func (c Config) OffPlatformWarnings() []string {
+	on := c.EnabledPlatforms()
+	if len(on) == 0 {
+		return nil
+	}
+	var out []string
+	for i, s := range c.Services {
+		var channels, owners []string
+		off := map[string]bool{}
+		for _, ch := range s.Channels {
+			if IsID(ch) && !OnPlatform(ch, on) {
+				channels = append(channels, ch)
+				off[strings.SplitN(ch, ":", 2)[0]] = true
+			}
+		}
+		for _, o := range s.Owners {
+			if IsID(o) && !OnPlatform(o, on) {
+				owners = append(owners, o)
+				off[strings.SplitN(o, ":", 2)[0]] = true
+			}
+		}
+		if len(channels) == 0 && len(owners) == 0 {
+			continue
+		}
+		var platforms []string
+		for p := range off {
+			platforms = append(platforms, p)
+		}
+		slices.Sort(platforms)
+		var parts []string
+		if len(channels) > 0 {
+			parts = append(parts, fmt.Sprintf("serve skips channels %s", strings.Join(channels, ", ")))
+		}
+		if len(owners) > 0 {
+			parts = append(parts, fmt.Sprintf("owners %s can be neither mentioned nor messaged", strings.Join(owners, ", ")))
+		}
+		out = append(out, fmt.Sprintf("services[%d] (%s): %s (%s %s not enabled; enabled: %s)",
+			i, s.Name, strings.Join(parts, "; "), strings.Join(platforms, ", "), isAre(len(platforms)), strings.Join(on, ", ")))
+	}
+	return out
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
