@@ -65,13 +65,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet(sub, flag.ContinueOnError)
+	// Each subcommand has its own flags: -as is the console's only.
+	fs := flag.NewFlagSet("upgradebot "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "configuration file (default config.toml; console: built-in demo)")
-	as := fs.String("as", "alice", "console: the person you type as")
+	var cfgPath, as *string
+	switch sub {
+	case "console":
+		cfgPath = fs.String("config", "", "configuration file (default: the built-in demo)")
+		as = fs.String("as", "alice", "the person you type as")
+	case "serve", "check-config", "webhooks":
+		cfgPath = fs.String("config", "", "configuration file (default config.toml, else defaults and environment)")
+	}
 	switch sub {
 	case "serve", "console", "check-config", "webhooks":
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "Usage: upgradebot %s\n", subUsage[sub])
+			fs.PrintDefaults()
+		}
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
 			return 2
 		}
 		if fs.NArg() > 0 {
@@ -110,6 +124,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 0
 	}
+}
+
+// subUsage is each subcommand's synopsis, as in usage.
+var subUsage = map[string]string{
+	"serve":        "serve [-config FILE]",
+	"console":      "console [-config FILE] [-as PERSON]",
+	"check-config": "check-config [-config FILE]",
+	"webhooks":     "webhooks [-config FILE]",
 }
 
 // stopBudget bounds how long a stopping serve takes: HTTP requests in flight

@@ -410,3 +410,26 @@ func TestCheckConfigWarnsOfChannelsOnPlatformsNotEnabled(t *testing.T) {
 		t.Errorf("warned of a Slack-only configuration with Slack on:\n%s", errOut)
 	}
 }
+
+// Each subcommand takes its own flags only: -as is the console's, and any
+// other subcommand refuses it with its own usage.
+func TestEachSubcommandTakesOnlyItsOwnFlags(t *testing.T) {
+	for _, sub := range []string{"serve", "check-config", "webhooks"} {
+		_, errOut, code := runMain(t, "", nil, sub, "-h")
+		if code != 0 || strings.Contains(errOut, "-as") || !strings.Contains(errOut, "Usage: upgradebot "+sub+" [-config FILE]") || !strings.Contains(errOut, "-config") {
+			t.Errorf("%s -h: exit %d:\n%s", sub, code, errOut)
+		}
+		// (-config of a file that does not exist: an old serve that took -as stops at once)
+		_, errOut, code = runMain(t, "", nil, sub, "-as", "bob", "-config", filepath.Join(t.TempDir(), "none.toml"))
+		if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -as") || !strings.Contains(errOut, "Usage: upgradebot "+sub) {
+			t.Errorf("%s -as bob: exit %d:\n%s", sub, code, errOut)
+		}
+	}
+	_, errOut, code := runMain(t, "", nil, "console", "-h")
+	if code != 0 || !strings.Contains(errOut, "-as string") || !strings.Contains(errOut, "Usage: upgradebot console [-config FILE] [-as PERSON]") {
+		t.Errorf("console -h: exit %d:\n%s", code, errOut)
+	}
+	if out, errOut, code := runMain(t, ":quit\n", []string{consoleNow}, "console", "-as", "bob"); code != 0 {
+		t.Errorf("console -as bob: exit %d: %s %s", code, out, errOut)
+	}
+}
