@@ -433,3 +433,20 @@ func TestEachSubcommandTakesOnlyItsOwnFlags(t *testing.T) {
 		t.Errorf("console -as bob: exit %d: %s %s", code, out, errOut)
 	}
 }
+
+// :as with the platform id of a configured person is that person: the
+// console says so, without the note meant for strangers.
+func TestConsoleAsAPlatformIDOfAConfiguredPerson(t *testing.T) {
+	out, errOut, code := runMain(t, ":as slack:U0BOB\n:as slack:U0CAROL\n", []string{consoleNow}, "console", "-config", "testdata/console/dryrun.toml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	bob, carol, _ := strings.Cut(out, ":as slack:U0CAROL")
+	if !strings.Contains(bob, "you are now bob (slack:U0BOB)") || strings.Contains(bob, "not a configured person") {
+		t.Errorf(":as slack:U0BOB:\n%s", bob)
+	}
+	// An owner id that is nobody's in [[people]] is named as it is.
+	if !strings.Contains(carol, "you are now slack:U0CAROL (slack:U0CAROL)") {
+		t.Errorf(":as slack:U0CAROL:\n%s", carol)
+	}
+}

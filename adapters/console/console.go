@@ -248,6 +248,9 @@ func (s *Session) actor() bot.Actor {
 		return bot.Actor{ID: p.IDs[0], Name: p.Name}
 	}
 	if platform, rest, ok := strings.Cut(s.person, ":"); ok && platform != "" && rest != "" {
+		if p, ok := s.o.Bot.Directory().Person(s.o.Bot.Directory().KeyOf(s.person)); ok {
+			return bot.Actor{ID: s.person, Name: p.Name} // one identity of a configured person
+		}
 		return bot.Actor{ID: s.person, Name: rest}
 	}
 	return bot.Actor{ID: Platform + ":" + s.person, Name: s.person}
@@ -299,7 +302,14 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		s.person = rest
-		fmt.Fprintf(out, "you are now %s (%s)\n", s.person, s.actor().ID)
+		// A platform id of a [[people]] entry is that person.
+		who := s.person
+		if dir := s.o.Bot.Directory(); strings.Contains(who, ":") {
+			if p, ok := dir.Person(dir.KeyOf(who)); ok {
+				who = p.Name
+			}
+		}
+		fmt.Fprintf(out, "you are now %s (%s)\n", who, s.actor().ID)
 		if !s.known() {
 			fmt.Fprintf(out, "note: %s is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n", s.person)
 		}
@@ -408,6 +418,9 @@ func (s *Session) known() bool {
 	dir := s.o.Bot.Directory()
 	if _, ok := dir.Person(s.person); ok {
 		return true
+	}
+	if _, ok := dir.Person(dir.KeyOf(s.person)); ok && strings.Contains(s.person, ":") {
+		return true // a platform id of a configured person
 	}
 	return dir.Named(s.person)
 }
