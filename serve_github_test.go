@@ -98,3 +98,67 @@ repo = "acme/payments"
 		return false
 	})
 }
+
+// GitHub answering 200 with a release that has no tag: the bot links
+// nothing (no "Release linked" with an empty tag in the thread), tells
+// whoever typed link to try again later, and logs a warning.
+func TestServeDoesNotLinkAReleaseWithoutATag(t *testing.T) {
+	api, gh := slacktestapi.New(t), githubtest.New(t)
+	broken := githubtest.Release("acme/payments", "v2.4.0", "Payments 2.4", "* faster", time.Now().Add(-time.Hour))
+	broken.TagName = nil
+	gh.AddReleaseAt("acme/payments", "v2.4.0", broken)
+	gh.AddReleaseAt("acme/payments", "2.4.0", broken)
+	addr := freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+[server]
+listen = %q
+[redis]
+url = "memory://"
+[slack]
+enabled = true
+mode = "http"
+bot_token = "xoxb-serve-test"
+signing_secret = "serve-test-secret"
+api_url = %q
+[github]
+api_url = %q
+[[services]]
+name = "payments"
+owners = ["slack:U0ALICE"]
+channels = ["slack:C0PAY"]
+`, addr, api.APIURL(), gh.APIURL())), 0o600)
+	var logs syncBuffer
+	startServeLogged(t, cfg, &logs)
+	base := "http://" + addr
+	api.Eventually(t, 10*time.Second, "readyz 200", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	slash := func(name, text string) {
+		form := slacktestapi.CommandForm(slackgo.SlashCommand{ChannelID: "C0OPS", UserID: "U0ALICE", UserName: "alice",
+			Command: "/upgrade", Text: text, TriggerID: "trig-" + name, ResponseURL: api.ResponseURL(name)})
+		resp, err := http.DefaultClient.Do(slacktestapi.SignedRequest(t, base+"/slack/commands", "serve-test-secret", form, time.Now()))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("slash command: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	slash("schedule", "schedule payments v2.4.0 in 2h")
+	api.Eventually(t, 10*time.Second, "the root message in C0PAY", func() bool { return len(api.Messages("C0PAY")) > 0 })
+	slash("link", "link UPG-1 acme/payments v2.4.0")
+	told := api.WaitResponse(t, "link", 1, 10*time.Second)
+	if !strings.Contains(told.Param("text"), "GitHub could not be reached") {
+		t.Errorf("the invoker was told %q", told.Param("text"))
+	}
+	waitFor(t, 10*time.Second, "the warning", func() bool { return strings.Contains(logs.String(), "github release not usable; not linked") })
+	for _, m := range api.Messages("C0PAY") {
+		if strings.Contains(m.Text+m.BlockText(), "Release linked") || strings.Contains(m.BlockText(), "releases/tag/v2.4.0") {
+			t.Errorf("a release without a tag was linked: %s %s", m.Text, m.BlockText())
+		}
+	}
+}

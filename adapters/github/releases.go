@@ -96,7 +96,28 @@ func (r *Releases) Release(ctx context.Context, repo, tag string) (bot.Release, 
 	if rel.GetDraft() { // only a token that may write sees drafts; they are not out
 		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: release %s of %s is a draft", tag, repo)}
 	}
+	// A release without its tag or page cannot be linked (it would show as
+	// "acme/payments " with nothing to open): an answer as unusable as one
+	// that is not JSON, so the look-up is unavailable and may be retried.
+	if missing := unusable(rel); missing != "" {
+		err := fmt.Errorf("github: %s: the release tagged %s came back without %s", repo, tag, missing)
+		r.log.WarnContext(ctx, "github release not usable; not linked", "repo", repo, "tag", tag, "missing", missing)
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseUnavailable, Token: r.token, Err: err}
+	}
 	return Convert(repo, rel), nil
+}
+
+// unusable names what a release GitHub answered lacks to be linked: its
+// tag_name or its html_url; "" when it has both.
+func unusable(rel *gh.RepositoryRelease) string {
+	var missing []string
+	if strings.TrimSpace(rel.GetTagName()) == "" {
+		missing = append(missing, "tag_name")
+	}
+	if strings.TrimSpace(rel.GetHTMLURL()) == "" {
+		missing = append(missing, "html_url")
+	}
+	return strings.Join(missing, " and ")
 }
 
 // escapeTag makes a tag one safe piece of a path (go-github does not

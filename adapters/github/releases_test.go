@@ -3,6 +3,7 @@ package github_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -146,5 +147,40 @@ func TestNewReleasesRefusesABadAPIURL(t *testing.T) {
 		if _, err := github.NewReleases(github.Options{APIURL: u}); err == nil {
 			t.Errorf("%q accepted", u)
 		}
+	}
+}
+
+// A 200 whose release has no tag (or no page) is not linked: the look-up
+// is unavailable (retried, "try again later"), and a warning says why.
+func TestReleaseWithoutTagOrPageIsNotUsable(t *testing.T) {
+	for _, tc := range []struct {
+		name, missing string
+		edit          func(*gh.RepositoryRelease)
+	}{
+		{"empty tag", "tag_name", func(r *gh.RepositoryRelease) { r.TagName = gh.String("") }},
+		{"no tag", "tag_name", func(r *gh.RepositoryRelease) { r.TagName = nil }},
+		{"no page", "html_url", func(r *gh.RepositoryRelease) { r.HTMLURL = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := githubtest.New(t)
+			rel := githubtest.Release("acme/payments", "v2.4.0", "Payments 2.4", "", published)
+			tc.edit(rel)
+			api.AddReleaseAt("acme/payments", "v2.4.0", rel)
+			var logs strings.Builder
+			r, err := github.NewReleases(github.Options{APIURL: api.APIURL(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.Release(context.Background(), "acme/payments", "v2.4.0")
+			if !errors.Is(err, bot.ErrReleaseUnavailable) || got != (bot.Release{}) {
+				t.Fatalf("Release = %+v, %v; want unavailable", got, err)
+			}
+			if !strings.Contains(err.Error(), "without "+tc.missing) {
+				t.Errorf("error %q does not say what is missing", err)
+			}
+			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "missing="+tc.missing) {
+				t.Errorf("no warning: %s", logs.String())
+			}
+		})
 	}
 }

@@ -118,6 +118,14 @@ func (s *Server) AddRelease(name string, rel *gh.RepositoryRelease) {
 	s.repo(name).releases[rel.GetTagName()] = rel
 }
 
+// AddReleaseAt answers the look-up of tag with rel as it is, even when
+// rel's own tag is another or missing: a broken answer of the API.
+func (s *Server) AddReleaseAt(name, tag string, rel *gh.RepositoryRelease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repo(name).releases[tag] = rel
+}
+
 // FailNext answers the next requests with faults, one each.
 func (s *Server) FailNext(faults ...Fault) {
 	s.mu.Lock()
