@@ -14,11 +14,13 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -355,12 +357,19 @@ func (a *Adapter) checkToken(ctx context.Context) time.Duration {
 		// Slack answered, but not with a verdict on the token (a 5xx, an
 		// unknown error, a wrong slack.api_url answering 404).
 		answer := se.Code
+		attrs := []any{"code", se.Code, "again_in", a.recheckEvery.String()}
 		if answer == "error" {
+			// An answer that could not be read: say why, so that a proxy's
+			// page or a wrong slack.api_url can be told from Slack's trouble.
 			answer = "unexpected answer"
+			if d := unreadable(se.Err); d != "" {
+				answer += ": " + d
+				attrs = append(attrs, "err", d)
+			}
 		}
 		why := "auth.test at " + a.apiHost + " failed: " + answer
 		a.notReady.Store(&why)
-		a.log.ErrorContext(ctx, "slack auth.test failed; checking again soon", "code", se.Code, "again_in", a.recheckEvery.String())
+		a.log.ErrorContext(ctx, "slack auth.test failed; checking again soon", attrs...)
 	}
 	a.checkedOK.Store(false)
 	return a.recheckEvery
@@ -393,3 +402,23 @@ func strip(id string) (string, error) {
 	}
 	return rest, nil
 }
+
+// unreadable says why an answer of Slack could not be read, without
+// anything of the request (its token) or the body beyond the parser's own
+// words: the JSON decoder's error when there is one, else the error with
+// any Slack token in it masked.
+func unreadable(err error) string {
+	if err == nil {
+		return ""
+	}
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return e.Error()
+	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return e.Error()
+	}
+	return slackToken.ReplaceAllString(err.Error(), "xox…")
+}
+
+// slackToken matches Slack tokens (bot, user, app-level, refresh).
+var slackToken = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+`)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -266,6 +267,8 @@ func TestReadyTellsRefusalFromFailure(t *testing.T) {
 		{"token_revoked", slacktestapi.Fault{Error: "token_revoked"}, "slack: the bot token was refused: token_revoked", 1, true},
 		{"wrong api_url (404)", slacktestapi.Fault{Status: http.StatusNotFound}, "slack: auth.test at %s failed: http_404", 1, false},
 		{"Slack down (503)", slacktestapi.Fault{Status: http.StatusServiceUnavailable}, "slack: auth.test at %s failed: http_503", fastRetry.attempts, false},
+		{"an answer that is not JSON", slacktestapi.Fault{Body: "<html>Bad gateway</html>"},
+			"slack: auth.test at %s failed: unexpected answer: invalid character '<' looking for beginning of value", 1, false},
 		{"connection dropped", slacktestapi.Fault{Hangup: true}, "slack: cannot reach Slack at %s: connection closed before Slack answered", fastRetry.attempts, false},
 	}
 	for _, tc := range tests {
@@ -390,3 +393,20 @@ type timeoutError struct{}
 func (timeoutError) Error() string   { return "i/o timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
+
+// An auth.test answer that cannot be read is logged with the parser's
+// error, never the token.
+func TestUnreadableAuthTestIsLoggedWithItsReason(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	var logs strings.Builder
+	f.a.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	f.api.FailAlways("auth.test", slacktestapi.Fault{Body: "<html>Bad gateway</html>"})
+	f.a.checkToken(context.Background())
+	line := logs.String()
+	if !strings.Contains(line, `"code":"error"`) || !strings.Contains(line, `"err":"invalid character '<' looking for beginning of value"`) {
+		t.Errorf("log lacks the reason: %s", line)
+	}
+	if strings.Contains(line, "xoxb-") {
+		t.Errorf("log has the token: %s", line)
+	}
+}

@@ -72,6 +72,9 @@ type Fault struct {
 	// answering: to the client, a request that may have been processed and
 	// whose answer was lost. The call is recorded with Status 0.
 	Hangup bool
+	// Body answers 200 with this text instead of Slack's JSON (a proxy's
+	// page, a truncated answer): an answer that cannot be parsed.
+	Body string
 }
 
 // User is a workspace member known to users.info.
@@ -405,6 +408,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
 		resp = "upstream trouble"
+	case faulty && f.Body != "":
+		status, resp = http.StatusOK, f.Body
 	case faulty && f.Error != "":
 		status, resp = http.StatusOK, map[string]any{"ok": false, "error": f.Error}
 		c.Error = f.Error
