@@ -450,3 +450,35 @@ func TestConsoleAsAPlatformIDOfAConfiguredPerson(t *testing.T) {
 		t.Errorf(":as slack:U0CAROL:\n%s", carol)
 	}
 }
+
+// README's "Run it" steps, as written, give a serve that talks to Slack:
+// the variables they set, on the example configuration they copy, pass
+// check-config with a platform enabled.
+func TestReadmeRunItEnablesAPlatform(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Run it\n")
+	if !ok {
+		t.Fatal("README has no Run it section")
+	}
+	_, block, _ := strings.Cut(rest, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !strings.Contains(block, "cp config.example.toml config.toml") || !strings.Contains(block, "go run . serve -config config.toml") {
+		t.Fatalf("Run it lost its steps:\n%s", block)
+	}
+	var environ []string
+	for _, line := range strings.Split(block, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		for _, word := range strings.Fields(line) {
+			if strings.HasPrefix(word, "UPGRADEBOT_") && strings.Contains(word, "=") {
+				environ = append(environ, word)
+			}
+		}
+	}
+	out, errOut, code := runMain(t, "", environ, "check-config", "-config", "config.example.toml")
+	if code != 0 || strings.Contains(errOut, "no chat platform is enabled") {
+		t.Errorf("README's variables %v on the example: exit %d\n%s%s", environ, code, out, errOut)
+	}
+}
