@@ -136,7 +136,7 @@ func (b *Bot) freezeCmd(ctx context.Context, inv Invocation, c commands.Freeze) 
 		return freezeList(b.dir, fs, c.All, b.now()), nil
 	}
 	if !b.dir.IsAdmin(inv.Actor) {
-		return Message{}, Errorf(EFORBIDDEN, "Only an admin may %s freezes (admins: %s); anyone may list them.", c.Action, b.adminNames())
+		return Message{}, refusal(EFORBIDDEN, b.withAdmins(T("Only an admin may "+c.Action+" freezes (admins: ")).Add("); anyone may list them."))
 	}
 	if b.freezes == nil {
 		return Message{}, Errorf(EINVALID, "This bot keeps no freezes of its own (its store cannot); declare them in the configuration ([[freezes]]).")
@@ -147,16 +147,13 @@ func (b *Bot) freezeCmd(ctx context.Context, inv Invocation, c commands.Freeze) 
 	return b.removeFreeze(ctx, inv, c)
 }
 
-// adminNames lists the admins as mentions read.
-func (b *Bot) adminNames() string {
-	var names []string
-	for _, p := range b.dir.Principals(b.dir.admins) {
-		names = append(names, "@"+p.Name)
+// withAdmins appends the admins, as mentions that name without calling.
+func (b *Bot) withAdmins(t Text) Text {
+	admins := b.dir.Principals(b.dir.admins)
+	if len(admins) == 0 {
+		return t.Add("none are configured")
 	}
-	if len(names) == 0 {
-		return "none are configured"
-	}
-	return strings.Join(names, ", ")
+	return listed(t, admins)
 }
 
 func (b *Bot) addFreeze(ctx context.Context, inv Invocation, c commands.Freeze) (Message, error) {
@@ -365,11 +362,11 @@ func freezeList(d *Directory, fs []Freeze, all bool, now time.Time) Message {
 		case f.Configured:
 			line = line.Add(" · in the configuration")
 		case f.CreatedBy != "":
-			line = line.Add(" · declared by " + d.Principal(f.CreatedBy).Name + " ").Time(f.CreatedAt)
+			line = line.Add(" · declared by ").Mention(d.Principal(f.CreatedBy)).Add(" ").Time(f.CreatedAt)
 		}
 		switch {
 		case f.Removed():
-			line = line.Add(" · removed by " + d.Principal(f.RemovedBy).Name + " ").Time(f.RemovedAt)
+			line = line.Add(" · removed by ").Mention(d.Principal(f.RemovedBy)).Add(" ").Time(f.RemovedAt)
 			if f.RemovedReason != "" {
 				line = line.Add(": " + f.RemovedReason)
 			}

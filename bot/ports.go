@@ -66,7 +66,9 @@ type Versions interface {
 // platform prefix ("slack:C0123"); implementations retry what is worth
 // retrying and return an error only when the message could not be delivered.
 type Messenger interface {
-	// Post puts a new message in a channel (the root of an upgrade thread).
+	// Post puts a new message in a channel: the root of an upgrade thread
+	// (KindRoot), or a message of its own (a release is out, an occurrence
+	// is skipped) that starts no thread.
 	Post(ctx context.Context, channel string, m Message) (MessageRef, error)
 	// Reply answers in the thread of root; m.AlsoInChannel also shows it in the channel.
 	Reply(ctx context.Context, root MessageRef, m Message) (MessageRef, error)

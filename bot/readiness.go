@@ -136,7 +136,7 @@ func named(u *Upgrade, i int) string {
 type readinessChange struct {
 	u       *Upgrade
 	i       int    // index of the criterion
-	already string // non-empty: nothing changed, and why
+	already Text // non-empty: nothing changed, and why
 	// prior is the reason of the waiver a new waiver replaced.
 	prior string
 }
@@ -230,7 +230,7 @@ func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, st
 		return d, nil
 	})
 	if errors.Is(err, errUnchanged) {
-		return reply(T(rc.already)), nil
+		return reply(rc.already), nil
 	}
 	if err != nil {
 		return Message{}, err
@@ -248,20 +248,20 @@ func readinessData(i int, c Criterion, reason string) map[string]any {
 }
 
 // alreadyText says that a criterion is in the state asked for already.
-func (b *Bot) alreadyText(u *Upgrade, i int) string {
+func (b *Bot) alreadyText(u *Upgrade, i int) Text {
 	c := u.Readiness[i]
-	head := named(u, i) + " of " + u.Key()
+	head := T(named(u, i) + " of " + u.Key())
 	switch c.State {
 	case CriterionMet:
-		by := "by @" + b.dir.Principal(c.By).Name
+		t := head.Add(" is already met (by ").Mention(b.dir.Principal(c.By))
 		if c.Auto {
-			by += " recording the rollback plan"
+			t = t.Add(" recording the rollback plan")
 		}
-		return head + " is already met (" + by + ", " + FormatTime(c.At, nil) + "); nothing changed."
+		return t.Add(", ").Time(c.At).Add("); nothing changed.")
 	case CriterionWaived:
-		return head + " is already waived with that reason (by @" + b.dir.Principal(c.By).Name + ": " + c.Reason + "); nothing changed."
+		return head.Add(" is already waived with that reason (by ").Mention(b.dir.Principal(c.By)).Add(": " + c.Reason + "); nothing changed.")
 	}
-	return head + " is already open; nothing changed."
+	return head.Add(" is already open; nothing changed.")
 }
 
 // readyCountText is "2/3 ready".

@@ -330,7 +330,7 @@ func statsReply(st Stats) Message {
 			T("• Debriefs: "+rateText(p.Debriefs, "finished", "no finished upgrades yet")),
 			T("• Readiness at start: "+atStartText(p.AtStart)))
 	}
-	m.Lines = append(m.Lines, T("How each figure is counted: ").Command(hint("help", Arg{Name: "subcommand", Value: "stats"})).Add("."))
+	m.Lines = append(m.Lines, T("How each figure is counted: ").Command(hint("help", Arg{Name: "topic", Value: "stats"})).Add("."))
 	return m
 }
 

@@ -262,15 +262,24 @@ func (b *Bot) authorize(inv Invocation, service, doing string, id string) error 
 		return nil
 	}
 	s, _ := b.dir.Service(service)
-	var names []string
-	for _, p := range b.dir.Principals(b.dir.OwnerKeys(s.Name)) {
-		names = append(names, "@"+p.Name)
-	}
 	target := service
 	if id != "" {
 		target = id + " (" + service + ")"
 	}
-	return Errorf(EFORBIDDEN, "You are not allowed to %s %s: only the owners of %s (%s) or an admin may.", doing, target, s.Name, strings.Join(names, ", "))
+	t := T("You are not allowed to " + doing + " " + target + ": only the owners of " + s.Name + " (")
+	return refusal(EFORBIDDEN, listed(t, b.dir.Principals(b.dir.OwnerKeys(s.Name))).Add(") or an admin may."))
+}
+
+// listed appends people as mentions separated by commas ("@bob, @carol").
+// Platforms render them so they name without calling.
+func listed(t Text, ps []Principal) Text {
+	for i, p := range ps {
+		if i > 0 {
+			t = t.Add(", ")
+		}
+		t = t.Mention(p)
+	}
+	return t
 }
 
 // checkWindow refuses a window that is empty, too long or in the past.

@@ -344,6 +344,7 @@ func (d *Directory) showReply(v View) Message {
 	// A long plan or debrief is shortened in its field (a platform's field
 	// holds about 1,000 characters) and shown whole among the lines below.
 	m.Title, m.Fields, m.UpgradeID = u.Title(), append(d.fields(u), d.readinessFields(u)...), u.Key()
+	m.UTC = inUTC(u.Start, u.End) // the window field shows each reader's own zone
 	m.Lines = append(m.Lines, d.stateAckLine(u, v.Current().AckStatus))
 	audience := make(map[string]bool, len(u.Audience))
 	for _, k := range u.Audience {

@@ -152,9 +152,9 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, bloc
 		case anyway == "" && b.dir.IsAdmin(inv.Actor):
 			return verdict{}, refusal(EINVALID, why.Add("; pick a time outside it, or end the command with anyway <reason...> to override it.").Then(free))
 		case anyway == "":
-			return verdict{}, refusal(EINVALID, why.Add("; pick a time outside it. Only an admin may override a freeze ("+b.adminNames()+").").Then(free))
+			return verdict{}, refusal(EINVALID, b.withAdmins(why.Add("; pick a time outside it. Only an admin may override a freeze (")).Add(").").Then(free))
 		case !b.dir.IsAdmin(inv.Actor):
-			return verdict{}, refusal(EFORBIDDEN, why.Add("; only an admin may override a freeze ("+b.adminNames()+")."))
+			return verdict{}, refusal(EFORBIDDEN, b.withAdmins(why.Add("; only an admin may override a freeze (")).Add(")."))
 		}
 		by := b.dir.KeyOf(inv.Actor.ID)
 		for _, f := range blocking {

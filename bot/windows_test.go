@@ -219,7 +219,7 @@ func TestFreezeByCommand(t *testing.T) {
 	f.fails(t, "alice", "schedule payments v4 at 2026-12-24 10:00 UTC", "freeze year-end")
 	f.fails(t, "dave", "freeze add year-end for 1d", "Freeze year-end exists already", "/upgrade freeze remove year-end")
 
-	has(t, "freeze list", lines(f.ok(t, "carol", "freeze list")), "Change freezes", "❄ year-end", "payments, ledger in eu-west · year-end trading", "declared by dave")
+	has(t, "freeze list", lines(f.ok(t, "carol", "freeze list")), "Change freezes", "❄ year-end", "payments, ledger in eu-west · year-end trading", "declared by @dave")
 	f.fails(t, "alice", "freeze remove year-end", "Only an admin may remove freezes")
 	f.fails(t, "dave", "freeze remove yearend", "No freeze is named yearend (known: year-end)")
 	f.rec.Reset()
@@ -229,7 +229,7 @@ func TestFreezeByCommand(t *testing.T) {
 	}
 	f.ok(t, "alice", "schedule payments v4 at 2026-12-24 10:00 UTC")
 	has(t, "freeze list", lines(f.ok(t, "carol", "freeze list")), "No freeze holds now or later.")
-	has(t, "freeze list all", lines(f.ok(t, "carol", "freeze list all")), "removed by dave", "trading moved to January")
+	has(t, "freeze list all", lines(f.ok(t, "carol", "freeze list all")), "removed by @dave", "trading moved to January")
 	f.fails(t, "dave", "freeze remove year-end", "was removed already")
 	// The name may be used again once removed.
 	f.ok(t, "dave", "freeze add year-end for 2h")

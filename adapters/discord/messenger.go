@@ -17,9 +17,10 @@ const archiveAfter = 7 * 24 * 60
 
 // Post implements bot.Messenger: the root message of an upgrade in a
 // channel ("discord:1122…"), with a thread started on it for everything
-// after. The thread's id is the root's own (Discord names a thread started
-// on a message after it); when starting it fails, the root still stands
-// and the first reply tries again.
+// after, or a message of its own (a release is out), which starts none.
+// The thread's id is the root's own (Discord names a thread started on a
+// message after it); when starting it fails, the root still stands and the
+// first reply tries again.
 func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.MessageRef, error) {
 	ch, err := strip(channel)
 	if err != nil {
@@ -31,13 +32,15 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 	}
 	ref := bot.MessageRef{Channel: Platform + ":" + ch, ID: msg.ID}
 	guild := msg.GuildID
-	th, err := a.startThread(ctx, ch, msg.ID, threadName(m))
-	if err != nil {
-		a.log.WarnContext(ctx, "starting the upgrade thread failed; the first reply tries again", "channel", ch, "err", err)
-	} else {
-		ref.Thread = th.ID
-		if th.GuildID != "" {
-			guild = th.GuildID
+	if m.Kind == bot.KindRoot {
+		th, err := a.startThread(ctx, ch, msg.ID, threadName(m))
+		if err != nil {
+			a.log.WarnContext(ctx, "starting the upgrade thread failed; the first reply tries again", "channel", ch, "err", err)
+		} else {
+			ref.Thread = th.ID
+			if th.GuildID != "" {
+				guild = th.GuildID
+			}
 		}
 	}
 	if guild != "" {

@@ -87,6 +87,23 @@ func TestMessengerThreads(t *testing.T) {
 	}
 }
 
+// TestMessengerPostOfItsOwnStartsNoThread: a message posted on its own (a
+// release is out) stands in the channel without a thread: threads are for
+// upgrades.
+func TestMessengerPostOfItsOwnStartsNoThread(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	ref, err := f.a.Post(context.Background(), "discord:"+chPayments, notice(bot.KindReleaseOut, "v2.5.0 is out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.api.Calls("start_thread")); n != 0 {
+		t.Errorf("%d threads started on a message of its own", n)
+	}
+	if ms := f.api.Messages(chPayments); len(ms) != 1 || ms[0].Content != "v2.5.0 is out" || ref.Thread != "" {
+		t.Errorf("channel holds %+v, ref %+v", ms, ref)
+	}
+}
+
 // TestMessengerStartsAMissingThread: a root whose thread could not be
 // started gets it at the first reply.
 func TestMessengerStartsAMissingThread(t *testing.T) {

@@ -62,6 +62,9 @@ type piece struct {
 	// by marks an attribution ("started by @alice"): the person is named,
 	// not called, so it never pings.
 	by bool
+	// words marks plain words (no markup of their own), which may be
+	// shortened when a message is too long.
+	words bool
 }
 
 // mdEscaper makes text typed by people inert in Discord markdown: no
@@ -113,7 +116,7 @@ func (st style) pieces(t bot.Text) []piece {
 		case bot.SpanChannel:
 			out = append(out, piece{md: channelRef(s.ID)})
 		default:
-			out = append(out, piece{md: escape(s.Text)})
+			out = append(out, piece{md: escape(s.Text), words: true})
 		}
 	}
 	return out
@@ -259,6 +262,13 @@ func (st style) block(lines []bot.Text, limit int, note string) (string, []piece
 		return b.String(), all
 	}
 	room := limit - runes(note)
+	if all, total = shorten(all, total, room); total <= room {
+		for _, p := range all {
+			b.WriteString(p.md)
+		}
+		b.WriteString(note)
+		return b.String(), all
+	}
 	n := 0
 	var used []piece
 	for _, p := range all {
@@ -275,6 +285,37 @@ func (st style) block(lines []bot.Text, limit int, note string) (string, []piece
 	}
 	b.WriteString(note)
 	return b.String(), used
+}
+
+// keepWords is the least a shortened run of plain words keeps.
+const keepWords = 80
+
+// shorten fits pieces into room characters by shortening the longest plain
+// words first (a long rollback reason, a long note), so that the mentions,
+// times, links and lines after them stay: a rollback alert with a reason
+// of 2,000 characters still calls its audience. It returns the pieces and
+// their length, more than room when shortening words is not enough.
+func shorten(all []piece, total, room int) ([]piece, int) {
+	for total > room {
+		longest, w := -1, keepWords
+		for i, p := range all {
+			if n := runes(p.md); p.words && n > w {
+				longest, w = i, n
+			}
+		}
+		if longest < 0 {
+			return all, total
+		}
+		r := []rune(all[longest].md)
+		keep := max(keepWords, len(r)-(total-room))
+		kept := strings.TrimRight(string(r[:keep-1]), " ")
+		if strings.HasSuffix(kept, `\`) && !strings.HasSuffix(kept, `\\`) {
+			kept = kept[:len(kept)-1] // half an escape would show
+		}
+		all[longest].md = kept + "…"
+		total -= len(r) - runes(all[longest].md)
+	}
+	return all, total
 }
 
 // withUTC puts the message's UTC restatement after its first line: Discord

@@ -2,12 +2,14 @@ package discord
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -309,6 +311,103 @@ func TestDefinitionHasEveryVerb(t *testing.T) {
 	for _, n := range commands.Names() {
 		if !have[n] {
 			t.Errorf("the Discord command has no %q subcommand", n)
+		}
+	}
+}
+
+// TestLongReasonKeepsTheCall: a rollback reason of 1,950 characters (the
+// core takes up to 2,000) is shortened in the alert, which still calls the
+// whole audience and shows the rollback plan; show has the reason in full.
+func TestLongReasonKeepsTheCall(t *testing.T) {
+	d := goldenDirectory()
+	rolled := goldenUpgrade(d)
+	rolled.State, rolled.Reason = bot.RolledBack, strings.TrimSpace(strings.Repeat("word ", 390))
+	rolled.Plan = &bot.Record{Text: "flip the flag back", By: "alice", At: start}
+	p := testStyle.render(d.Notice(bot.KindRollback, rolled, bot.Decision{Actor: "alice"}))
+	if n := utf8.RuneCountInString(p.Content); n > maxContent {
+		t.Fatalf("alert content is %d characters", n)
+	}
+	for _, want := range []string{"Reason: word word", "word…", "<@801> <@802> <@803> <@&950> please acknowledge.", "Rollback plan: flip the flag back",
+		"(cut: too long for one Discord message; see `/upgrade show id:UPG-7`)"} {
+		if !strings.Contains(p.Content, want) {
+			t.Errorf("the alert lacks %q:\n%s", want, p.Content)
+		}
+	}
+	if am := p.AllowedMentions; !slices.Equal(am.Users, []string{"801", "802", "803"}) || !slices.Equal(am.Roles, []string{"950"}) {
+		t.Errorf("the alert calls users %v roles %v", am.Users, am.Roles)
+	}
+}
+
+// TestStatsHintIsTypable: the stats answer points to its help the Discord
+// way, with the help command's own option.
+func TestStatsHintIsTypable(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	m := f.b.Do(context.Background(), bot.Invocation{Actor: bot.Actor{ID: "discord:1001", Name: "alice"}}, commands.Stats{})
+	content := testStyle.markdown(m.Lines[len(m.Lines)-1])
+	if !strings.Contains(content, "`/upgrade help topic:stats`") {
+		t.Errorf("the stats answer ends %q", content)
+	}
+	var help *discordgo.ApplicationCommandOption
+	for _, o := range Definition().Options {
+		if o.Name == "help" {
+			help = o
+		}
+	}
+	if help == nil || len(help.Options) != 1 || help.Options[0].Name != "topic" {
+		t.Fatalf("the help subcommand's options: %+v", help)
+	}
+}
+
+// TestShowRestatesTheWindowInUTC: show's window is in each reader's zone,
+// and restated in UTC, as schedule's answer is.
+func TestShowRestatesTheWindowInUTC(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	ctx := context.Background()
+	u := &bot.Upgrade{ID: 7, Service: "payments", Version: "v2.4.0", Start: start, End: start.Add(2 * time.Hour), State: bot.Scheduled, Rev: 1}
+	if err := f.st.Create(ctx, u, bot.Decision{At: testNow, Actor: "alice", Action: bot.ActionScheduled}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.b.Do(ctx, bot.Invocation{Actor: bot.Actor{ID: "discord:1001", Name: "alice"}}, commands.Show{ID: 7})
+	p := testStyle.render(m)
+	if len(p.Embeds) != 1 {
+		t.Fatalf("show renders %+v", p)
+	}
+	want := "In UTC: " + start.UTC().Format("2006-01-02 15:04") + " to " + start.Add(2*time.Hour).UTC().Format("2006-01-02 15:04") + " UTC."
+	if !strings.Contains(p.Embeds[0].Description, want) {
+		t.Errorf("show's description lacks %q:\n%s", want, p.Embeds[0].Description)
+	}
+}
+
+// TestAnswersNamePeopleAndTimesTheDiscordWay: an answer that names who did
+// something and when writes a Discord mention (which does not call, in an
+// answer) and a Discord timestamp, not "@bob" and a UTC string.
+func TestAnswersNamePeopleAndTimesTheDiscordWay(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	ctx := context.Background()
+	u := &bot.Upgrade{ID: 7, Service: "payments", Version: "v2.4.0", Start: start, End: start.Add(time.Hour), State: bot.Scheduled, Rev: 1,
+		Owners:    []string{"alice"},
+		Readiness: []bot.Criterion{{Text: "backups verified", State: bot.CriterionMet, By: "bob", At: testNow}}}
+	if err := f.st.Create(ctx, u, bot.Decision{At: testNow, Actor: "alice", Action: bot.ActionScheduled}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who   bot.Actor
+		cmd   commands.Command
+		wants []string
+	}{
+		{bot.Actor{ID: "discord:1001", Name: "alice"}, commands.Ready{ID: 7, Criterion: "1"},
+			[]string{"is already met (by <@1002>, <t:" + strconv.FormatInt(testNow.Unix(), 10) + ":f>"}},
+		{bot.Actor{ID: "discord:1003", Name: "carol"}, commands.Start{ID: 7},
+			[]string{"only the owners of payments (<@1001>) or an admin may."}},
+	} {
+		p := testStyle.render(f.b.Do(ctx, bot.Invocation{Actor: tc.who}, tc.cmd))
+		for _, w := range tc.wants {
+			if !strings.Contains(p.Content, w) {
+				t.Errorf("%s: the answer lacks %q:\n%s", tc.cmd.Name(), w, p.Content)
+			}
+		}
+		if am := p.AllowedMentions; len(am.Users) != 0 || len(am.Roles) != 0 {
+			t.Errorf("%s: an answer calls %v %v", tc.cmd.Name(), am.Users, am.Roles)
 		}
 	}
 }
