@@ -135,7 +135,7 @@ func named(u *Upgrade, i int) string {
 // readinessChange is one change of a criterion, for the answer.
 type readinessChange struct {
 	u       *Upgrade
-	i       int    // index of the criterion
+	i       int  // index of the criterion
 	already Text // non-empty: nothing changed, and why
 	// prior is the reason of the waiver a new waiver replaced.
 	prior string
