@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -260,7 +261,7 @@ func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 func ParseRefusal(err error) Message {
 	var pe *commands.Error
 	if errors.As(err, &pe) {
-		return refused(T(sentence(pe.Msg)), pe.Usage)
+		return usageRefused(T(sentence(pe.Msg)), pe.Usage)
 	}
 	return errorMessage(T(err.Error()))
 }
@@ -284,7 +285,7 @@ func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 t
 		if code := ErrorCode(err); code != EINTERNAL && code != EFORBIDDEN && cmd.Name() != "help" {
 			usage = commands.Usage(cmd.Name())
 		}
-		m = refused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)
+		m = usageRefused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)
 	}
 	b.logCommand(ctx, inv, cmd.Name(), cmd, m, err, t0)
 	b.observeCommand(inv.Actor, cmd.Name(), m, err, t0)
@@ -497,11 +498,56 @@ func (b *Bot) plan(ctx context.Context, u *Upgrade) {
 
 // helpReply is a help page line by line, in the typed grammar: a platform
 // lays a long page out in as many parts as it needs and writes its own
-// command name.
+// command name. It is marked as the page of its topic (Message.Help), for
+// platforms that write their own.
 func helpReply(topic string) Message {
 	m := reply()
 	for _, l := range strings.Split(commands.HelpText(topic), "\n") {
 		m.Lines = append(m.Lines, Text{}.Typed(l))
 	}
+	m.Help = &HelpPage{Topic: helpTopic(topic)}
 	return m
+}
+
+// helpTopic is the subcommand a help topic names, as HelpText reads it
+// (trimmed, any case), or "" when it names none (the overview).
+func helpTopic(topic string) string {
+	topic = strings.ToLower(strings.TrimSpace(topic))
+	if slices.Contains(commands.Names(), topic) {
+		return topic
+	}
+	return ""
+}
+
+// usageRefused is refused with each usage line marked with the subcommand
+// it is the usage of (Span.Verb), when usage is one subcommand's usage:
+// platforms that do not type the grammar write that usage their own way.
+func usageRefused(t Text, usage string) Message {
+	m := refused(t, usage)
+	verb := usageVerb(usage)
+	if verb == "" {
+		return m
+	}
+	for _, l := range m.Lines {
+		for i := range l {
+			if l[i].Kind == SpanTypedCode {
+				l[i].Verb = verb
+			}
+		}
+	}
+	return m
+}
+
+// usageVerb is the subcommand whose usage (commands.Usage) usage is, ""
+// when it is none's (every usage line, or the pointer to help).
+func usageVerb(usage string) string {
+	if usage == "" {
+		return ""
+	}
+	for _, n := range commands.Names() {
+		if commands.Usage(n) == usage {
+			return n
+		}
+	}
+	return ""
 }

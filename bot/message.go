@@ -43,6 +43,11 @@ type Span struct {
 	URL  string    // SpanLink
 	ID   string    // SpanChannel: "slack:C0123", "console:#ops"
 	Hint *Hint     `json:",omitempty"` // SpanCommand
+	// Verb is, on a SpanTypedCode usage line of a refusal, the subcommand
+	// whose usage it is ("show"), so that a platform whose users do not
+	// type the grammar (Discord's options) writes that subcommand's usage
+	// its own way; "" for anything else.
+	Verb string `json:",omitempty"`
 }
 
 // Hint is a command a message suggests, as data (subcommand and arguments),
@@ -348,6 +353,19 @@ type Message struct {
 	// thanks for a press); such a message is shared: read it, never change
 	// it.
 	Stamp string
+	// Help marks a help page (the answer to help): its Lines are the page
+	// in the typed grammar, which Slack and the console show; a platform
+	// whose users type commands another way (Discord's options) writes
+	// its own page for Help.Topic instead.
+	Help *HelpPage `json:",omitempty"`
+}
+
+// HelpPage is which help page a message is.
+type HelpPage struct {
+	// Topic is the subcommand whose page it is ("schedule"), or "" for
+	// the overview (help without a topic, or with one that names no
+	// subcommand).
+	Topic string
 }
 
 // Plain renders the whole message as plain text with times in loc and UTC.

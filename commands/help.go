@@ -223,6 +223,14 @@ const (
 		"when that is unique; case does not matter. Owners and admins may change the checklist while the upgrade is scheduled or in progress."
 )
 
+// The accepted forms of ids, times and durations, as the help pages say
+// them, for platforms that write help pages of their own (Discord).
+const (
+	IDForms       = idForms
+	TimeForms     = timeForms
+	DurationForms = durationForms
+)
+
 func lookup(name string) *subcommand {
 	for i := range table {
 		if table[i].name == name {
