@@ -177,6 +177,14 @@ func (o options) flag(name string) bool {
 // grammar's own message and the subcommand's usage, as the core refuses
 // typed text (bot.ParseRefusal).
 func build(name string, o options, env commands.Env) (commands.Command, error) {
+	// Discord sends only registered subcommands; anything else (none, or
+	// one this version does not have) is refused by name, with the list.
+	switch {
+	case name == "":
+		return nil, &commands.Error{Msg: "missing subcommand; valid subcommands: " + strings.Join(subcommandNames(), ", ")}
+	case subcommandDef(name) == nil:
+		return nil, &commands.Error{Token: name, Msg: fmt.Sprintf("unknown subcommand %q; valid subcommands: %s", name, strings.Join(subcommandNames(), ", "))}
+	}
 	fail := func(format string, args ...any) error {
 		return &commands.Error{Msg: fmt.Sprintf(format, args...), Usage: commands.Usage(name)}
 	}
@@ -314,7 +322,8 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		return commands.Link{ID: n, Repo: repo, Tag: o.text(optTag)}, nil
 	}
-	return nil, &commands.Error{Msg: fmt.Sprintf("unknown subcommand %q; valid subcommands: %s", name, strings.Join(commands.Names(), ", "))}
+	// A subcommand registered (Definition) and not built here.
+	return nil, fmt.Errorf("discord: subcommand %q has no options reader", name)
 }
 
 // windowDuration reads a duration option the way the grammar reads the

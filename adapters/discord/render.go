@@ -374,7 +374,9 @@ func allowed(ps []piece, call bool) *discordgo.MessageAllowedMentions {
 // title in bold, then its lines. A notice that asks for an acknowledgment
 // carries the Acknowledge button; the root message a Mark-met button per
 // open readiness criterion, the debrief prompt Write debrief (readiness.go).
+// Help pages and usage lines are Discord's own (help.go).
 func (st style) render(m bot.Message) payload {
+	m = st.native(m) // help and usage the Discord way (help.go)
 	var p payload
 	if m.Kind == bot.KindRoot || len(m.Fields) > 0 || m.Kind.Private() && st.tooLong(m) {
 		p.Embeds = []*discordgo.MessageEmbed{st.embed(m)}

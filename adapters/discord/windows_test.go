@@ -175,7 +175,7 @@ func TestSlotsAndFreezeOverDiscord(t *testing.T) {
 		}
 	}
 	help := f.send(f.api.Command(alice, chOps, "help"))
-	if len(help.Embeds) != 1 || !strings.Contains(help.Embeds[0].Description, "/upgrade freeze list") || strings.Contains(help.Text(), "(cut:") {
+	if len(help.Embeds) != 1 || !strings.Contains(help.Embeds[0].Description, "/upgrade freeze action:<action>") || strings.Contains(help.Text(), "(cut:") {
 		t.Fatalf("the help overview is cut, or not in an embed: %+v", help)
 	}
 }

@@ -1,0 +1,230 @@
+package discord
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// Help and usage the Discord way. The core's help pages and usage lines are
+// in the typed grammar ("/upgrade show <id>"), which nobody can type on
+// Discord: here they are written from the registered command itself
+// (Definition), each subcommand with its options by name
+// ("/upgrade show id:<id>"), optional ones in brackets.
+
+// definition is the registered command, built once; read it, never change it.
+var definition = sync.OnceValue(Definition)
+
+// subcommandDef is the registered subcommand named name, nil for none.
+func subcommandDef(name string) *discordgo.ApplicationCommandOption {
+	for _, o := range definition().Options {
+		if o.Type == discordgo.ApplicationCommandOptionSubCommand && o.Name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// subcommandNames are the registered subcommands, in help order.
+func subcommandNames() []string {
+	var names []string
+	for _, o := range definition().Options {
+		if o.Type == discordgo.ApplicationCommandOptionSubCommand {
+			names = append(names, o.Name)
+		}
+	}
+	return names
+}
+
+// usage writes how a subcommand is invoked: the command, the subcommand,
+// then each option as name:<name>, optional ones in brackets:
+// "/upgrade complete id:<id> [note:<note>]".
+func (st style) usage(sub *discordgo.ApplicationCommandOption) string {
+	words := []string{st.command, sub.Name}
+	for _, o := range sub.Options {
+		w := o.Name + ":<" + o.Name + ">"
+		if !o.Required {
+			w = "[" + w + "]"
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, " ")
+}
+
+// example is one filled-in option of a help page's example.
+type example struct{ name, value string }
+
+// examples are the help pages' examples, in option syntax: the examples of
+// the typed grammar's pages (commands.HelpText), as Discord users give them.
+var examples = map[string][]example{
+	"schedule":   {{optService, "payments"}, {optVersion, "v2.4.0"}, {optWhen, "tomorrow 02:00 Europe/Berlin"}, {optDuration, "2h"}, {optRegion, "eu-west"}, {optImpact, "card payments may fail"}},
+	"list":       {{optService, "payments"}, {optAll, "True"}},
+	"show":       {{optID, "UPG-7"}},
+	"start":      {{optID, "UPG-7"}},
+	"complete":   {{optID, "UPG-7"}, {optNote, "all green"}},
+	"rollback":   {{optID, "UPG-7"}, {optReason, "error rate doubled"}},
+	"cancel":     {{optID, "UPG-7"}, {optReason, "release blocked"}},
+	"reschedule": {{optID, "UPG-7"}, {optWhen, "tue 14:00 Europe/Berlin"}, {optDuration, "90m"}},
+	"extend":     {{optID, "UPG-7"}, {optDuration, "30m"}},
+	"ack":        {{optID, "UPG-7"}},
+	"pending":    {{optID, "UPG-7"}},
+	"link":       {{optID, "UPG-7"}, {optRepo, "acme/payments"}, {optTag, "v2.4.0"}},
+	"ready":      {{optID, "UPG-7"}, {optCriterion, "2"}},
+	"waive":      {{optID, "UPG-7"}, {optCriterion, "canary green"}, {optReason, "no canary for this service"}},
+	"unready":    {{optID, "UPG-7"}, {optCriterion, "backups"}, {optReason, "restore test failed"}},
+	"plan":       {{optID, "UPG-7"}, {optPlan, "https://runbooks.example.com/payments/rollback"}},
+	"debrief":    {{optID, "UPG-7"}, {optText, "migration took 40m, not 10; next time run it the day before"}},
+	"log":        {{optID, "UPG-7"}},
+	"stats":      {{optService, "payments"}},
+	"slots":      {{optService, "payments"}, {optCount, "3"}},
+	"freeze":     {{optAction, "add"}, {optName, "release-week"}, {optFrom, "mon 00:00"}, {optDuration, "5d"}, {optSvcs, "payments,ledger"}, {optReason, "quarterly release"}},
+	"help":       {{optTopic, "schedule"}},
+}
+
+// exampleOf writes a subcommand's example: "/upgrade show id:UPG-7".
+func (st style) exampleOf(name string) string {
+	words := []string{st.command, name}
+	for _, e := range examples[name] {
+		words = append(words, e.name+":"+e.value)
+	}
+	return strings.Join(words, " ")
+}
+
+// native is m as Discord shows it: a help page written from the registered
+// command, and a refusal's usage lines in option syntax. Anything else is
+// m itself (nothing is allocated for it: every rendering comes here).
+func (st style) native(m bot.Message) bot.Message {
+	if m.Help != nil {
+		return st.helpPage(m.Help.Topic)
+	}
+	if !hasUsage(m.Lines) {
+		return m
+	}
+	out := m
+	out.Lines = make([]bot.Text, 0, len(m.Lines))
+	var seen []string
+	for _, l := range m.Lines {
+		i := usageSpan(l)
+		if i < 0 {
+			out.Lines = append(out.Lines, l)
+			continue
+		}
+		verb := l[i].Verb
+		sub := subcommandDef(verb)
+		switch {
+		case sub == nil:
+			out.Lines = append(out.Lines, l)
+		case slices.Contains(seen, verb):
+			// Another form of the typed grammar ("   or: …"): on
+			// Discord one subcommand has one usage.
+		default:
+			seen = append(seen, verb)
+			nl := append(bot.Text(nil), l...)
+			nl[i] = bot.Span{Kind: bot.SpanCode, Text: st.usage(sub)}
+			out.Lines = append(out.Lines, nl)
+		}
+	}
+	return out
+}
+
+// hasUsage reports whether lines hold a usage line of a subcommand.
+func hasUsage(lines []bot.Text) bool {
+	for _, l := range lines {
+		if usageSpan(l) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// usageSpan is the index of the usage of a subcommand in l, -1 for none.
+func usageSpan(l bot.Text) int {
+	for i, s := range l {
+		if s.Kind == bot.SpanTypedCode && s.Verb != "" {
+			return i
+		}
+	}
+	return -1
+}
+
+// helpPage is the help of /upgrade on Discord: the overview, each
+// subcommand with its options and what it does, or one subcommand's page
+// (topic), its options with what each takes, and an example.
+func (st style) helpPage(topic string) bot.Message {
+	m := bot.Message{Kind: bot.KindReply}
+	add := func(t bot.Text) { m.Lines = append(m.Lines, t) }
+	sub := subcommandDef(topic)
+	if sub == nil {
+		add(bot.Text{}.Code(st.command).Add(" plans and announces upgrade windows. Each subcommand takes its options by name; [optional] ones may be left out."))
+		add(bot.T(""))
+		for _, o := range definition().Options {
+			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
+				add(bot.Text{}.Code(st.usage(o)).Add(" — " + o.Description))
+			}
+		}
+		add(bot.T(""))
+		add(bot.T("id: " + commands.IDForms + "; id, service and criterion suggest values as you type."))
+		add(bot.T("Times (when, from, to): " + commands.TimeForms + "."))
+		add(bot.T("Durations: " + commands.DurationForms + "."))
+		add(bot.T("For a subcommand's options and an example: ").Code(st.command + " help topic:<subcommand>").Add("."))
+		return m
+	}
+	add(bot.Text{}.Code(st.usage(sub)))
+	add(bot.T(capital(sub.Description) + "."))
+	ids, times, durations := false, false, false
+	for _, o := range sub.Options {
+		t := bot.Text{}.Code(o.Name)
+		if o.Required {
+			t = t.Add(" (required)")
+		}
+		t = t.Add(": " + o.Description)
+		if len(o.Choices) > 0 {
+			var names []string
+			for _, c := range o.Choices {
+				names = append(names, c.Name)
+			}
+			t = t.Add("; one of: " + strings.Join(names, ", "))
+		}
+		switch o.Type {
+		case discordgo.ApplicationCommandOptionBoolean:
+			t = t.Add("; True or False")
+		case discordgo.ApplicationCommandOptionInteger:
+			t = t.Add("; a whole number")
+		}
+		if o.Autocomplete {
+			t = t.Add("; suggested as you type")
+		}
+		add(bot.T("• ").Then(t))
+		switch o.Name {
+		case optID:
+			ids = true
+		case optWhen, optFrom, optTo, optEvery:
+			times = true
+		case optDuration:
+			durations = true
+		}
+	}
+	add(bot.T("Example: ").Code(st.exampleOf(sub.Name)))
+	if ids {
+		add(bot.T("id: " + commands.IDForms + "."))
+	}
+	if times {
+		add(bot.T("Times: " + commands.TimeForms + "."))
+	}
+	if durations {
+		add(bot.T("Durations: " + commands.DurationForms + "."))
+	}
+	return m
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
