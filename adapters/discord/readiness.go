@@ -280,8 +280,9 @@ func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, respond res
 }
 
 // criterionChoices suggests the readiness criteria of the upgrade named by
-// the id option, by number: for ready and waive the open ones, for unready
-// those met or waived (every one when none is in that state).
+// the id option, by number: for ready and waive the open ones (every one
+// when none is open), for unready only those met or waived (none when none
+// is: an open criterion cannot be opened again).
 func (a *Adapter) criterionChoices(ctx context.Context, sub, id, typed string) []*discordgo.ApplicationCommandOptionChoice {
 	choices := []*discordgo.ApplicationCommandOptionChoice{}
 	n, err := commands.ParseID(id)
@@ -303,7 +304,7 @@ func (a *Adapter) criterionChoices(ctx context.Context, sub, id, typed string) [
 		return choices
 	}
 	fits := func(c bot.Criterion) bool { return (c.State == bot.CriterionOpen) == (sub != "unready") }
-	some := false
+	some := sub == "unready" // unready never falls back to every criterion
 	for _, c := range u.Readiness {
 		some = some || fits(c)
 	}

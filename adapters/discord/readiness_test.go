@@ -428,4 +428,25 @@ func TestCriterionAutocomplete(t *testing.T) {
 			t.Errorf("%s id:%s %q: %q, want %q", tc.sub, tc.id, tc.typed, got, tc.want)
 		}
 	}
+
+	// With none met or waived, unready suggests nothing: an open criterion
+	// cannot be opened again. Waived ones are suggested like met ones.
+	rec.upgrades = []*bot.Upgrade{
+		{ID: 8, Service: "payments", State: bot.Scheduled, Readiness: []bot.Criterion{
+			{Text: "backups verified", State: bot.CriterionOpen}, {Text: "canary green", State: bot.CriterionOpen},
+		}},
+		{ID: 9, Service: "payments", State: bot.InProgress, Readiness: []bot.Criterion{
+			{Text: "backups verified", State: bot.CriterionOpen}, {Text: "canary green", State: bot.CriterionWaived, By: "alice"},
+		}},
+	}
+	for _, tc := range []struct{ sub, id, typed, want string }{
+		{"unready", "UPG-8", "", ""},
+		{"unready", "UPG-8", "backups", ""},
+		{"unready", "UPG-9", "", "2. canary green (waived)=2"},
+		{"ready", "UPG-9", "", "1. backups verified (open)=1"},
+	} {
+		if got := choices(tc.sub, tc.id, tc.typed); got != tc.want {
+			t.Errorf("%s id:%s %q: %q, want %q", tc.sub, tc.id, tc.typed, got, tc.want)
+		}
+	}
 }
