@@ -37,9 +37,9 @@ var (
 
 // Routes registers POST /discord/interactions in http mode; in gateway mode
 // it registers nothing, so it may be called either way. Every request is
-// checked before anything else: the signature headers and timestamp (401),
-// the size (413), the Ed25519 signature over timestamp and raw body (401),
-// then the payload (400).
+// checked before anything else: the size (413, signed or not), the
+// signature headers and timestamp (401), the Ed25519 signature over
+// timestamp and raw body (401), then the payload (400).
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	if a.mode != ModeHTTP {
 		return
@@ -116,23 +116,27 @@ func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why
 
 // readSigned returns the body of an authentic request, or answers the
 // refusal itself and returns false.
+// A body over maxBody is refused (413) whatever its headers, as the other
+// endpoints refuse one: by its announced length, else by reading at most
+// maxBody of it. Then the signature headers and timestamp (401), then the
+// signature (401).
 func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	ts, sig, err := signedHeaders(r.Header, a.now())
-	if err != nil {
-		a.refuse(w, r, http.StatusUnauthorized, err.Error())
-		return nil, false
-	}
 	if r.ContentLength > maxBody {
 		a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
 		return nil, false
 	}
-	msg, err := readMessage(w, r, ts)
+	msg, err := readMessage(w, r, r.Header.Get(headerTimestamp))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
 		} else {
 			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
 		}
+		return nil, false
+	}
+	ts, sig, err := signedHeaders(r.Header, a.now())
+	if err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
 	}
 	if err := verify(a.pubKey, msg, sig); err != nil {

@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,6 +27,12 @@ func TestInteractionsEndpointRefusals(t *testing.T) {
 	schedule := discordtest.Marshal(t, f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v1"), O("when", "in 2h")))
 	ts := strconv.FormatInt(testNow.Unix(), 10)
 	signed := func(body []byte) *http.Request { return discordtest.SignedRequest(t, url, f.priv, body, testNow) }
+	// big is over 1 MiB; chunked sends a request without its length.
+	big := append(append([]byte(nil), schedule[:len(schedule)-1]...), []byte(`,"pad":"`+strings.Repeat("x", 1<<20+100<<10)+`"}`)...)
+	chunked := func(r *http.Request) *http.Request {
+		r.Body, r.ContentLength, r.GetBody = io.NopCloser(bytes.NewReader(big)), -1, nil
+		return r
+	}
 	tests := []struct {
 		name string
 		req  *http.Request
@@ -42,6 +49,14 @@ func TestInteractionsEndpointRefusals(t *testing.T) {
 		{"stale timestamp", discordtest.SignedRequest(t, url, f.priv, schedule, testNow.Add(-6*time.Minute)), http.StatusUnauthorized},
 		{"timestamp from the future", discordtest.SignedRequest(t, url, f.priv, schedule, testNow.Add(6*time.Minute)), http.StatusUnauthorized},
 		{"oversized body", signed(append(schedule[:len(schedule)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...)), http.StatusRequestEntityTooLarge},
+		// Over 1 MiB is 413 whatever the signature (http.md), as on /github/webhook.
+		{"oversized, unsigned", discordtest.Request(t, url, big, nil), http.StatusRequestEntityTooLarge},
+		{"oversized, signed by another key", discordtest.SignedRequest(t, url, otherKey, big, testNow), http.StatusRequestEntityTooLarge},
+		{"oversized, signature not hex", discordtest.Request(t, url, big, map[string]string{"X-Signature-Timestamp": ts, "X-Signature-Ed25519": "zz"}), http.StatusRequestEntityTooLarge},
+		{"oversized, stale", discordtest.SignedRequest(t, url, f.priv, big, testNow.Add(-6*time.Minute)), http.StatusRequestEntityTooLarge},
+		{"oversized, unsigned, no length", chunked(discordtest.Request(t, url, nil, nil)), http.StatusRequestEntityTooLarge},
+		{"oversized, signed by another key, no length", chunked(discordtest.SignedRequest(t, url, otherKey, big, testNow)), http.StatusRequestEntityTooLarge},
+		{"oversized, signed, no length", chunked(signed(big)), http.StatusRequestEntityTooLarge},
 		{"malformed JSON", signed([]byte(`{"type":2,"id":`)), http.StatusBadRequest},
 		{"not an interaction", signed([]byte(`{"hello":"world"}`)), http.StatusBadRequest},
 	}
