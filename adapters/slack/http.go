@@ -35,18 +35,13 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 
 // readSigned returns the body of an authentic request, or answers the
 // refusal itself and returns false.
+//
+// A body over maxBody is refused (413) whatever its headers: by its
+// announced length, else by reading at most maxBody of it; only then are
+// the secret, the headers and the signature checked (401).
 func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > maxBody {
 		a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		return nil, false
-	}
-	if len(a.secret) == 0 { // anyone could sign with an empty secret
-		a.refuse(w, r, http.StatusUnauthorized, "no signing secret configured")
-		return nil, false
-	}
-	ts, sig, err := signedHeaders(r.Header, a.now())
-	if err != nil {
-		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
 	}
 	body, err := readBody(w, r)
@@ -56,6 +51,15 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		} else {
 			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
 		}
+		return nil, false
+	}
+	if len(a.secret) == 0 { // anyone could sign with an empty secret
+		a.refuse(w, r, http.StatusUnauthorized, "no signing secret configured")
+		return nil, false
+	}
+	ts, sig, err := signedHeaders(r.Header, a.now())
+	if err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
 	}
 	if err := checkSignature(a.secret, ts, sig, body); err != nil {

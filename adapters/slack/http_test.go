@@ -181,6 +181,32 @@ func TestRefusedRequests(t *testing.T) {
 			t.Errorf("status %d, want 413", resp.StatusCode)
 		}
 	})
+	// Over 1 MiB is 413 whatever the signature (http.md), announced or
+	// not, on both endpoints, as on /github/webhook and /discord/interactions.
+	for _, path := range []string{PathCommands, PathInteractions} {
+		body := huge
+		if path == PathInteractions {
+			body = "payload=" + strings.Repeat("a", maxBody)
+		}
+		for name, headers := range map[string]map[string]string{
+			"unsigned": nil,
+			"forged":   {headerTimestamp: ts, headerSignature: slacktestapi.Signature("not-the-secret", ts, []byte(body))},
+			"stale":    {headerTimestamp: strconv.FormatInt(now.Add(-time.Hour).Unix(), 10), headerSignature: "v0=00"},
+		} {
+			for _, length := range []bool{true, false} {
+				t.Run(fmt.Sprintf("oversized %s %s, length announced %v", name, path, length), func(t *testing.T) {
+					req := build(path, body, headers)
+					if !length {
+						req.ContentLength = -1
+					}
+					resp, _ := f.do(t, req)
+					if resp.StatusCode != http.StatusRequestEntityTooLarge {
+						t.Errorf("status %d, want 413", resp.StatusCode)
+					}
+				})
+			}
+		}
+	}
 	t.Run("GET is not served", func(t *testing.T) {
 		resp, err := http.Get(f.srv.URL + PathCommands)
 		if err != nil {
