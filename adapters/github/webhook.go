@@ -100,9 +100,10 @@ func (h *Webhook) Run(ctx context.Context) error {
 	return nil
 }
 
-// ServeHTTP answers one delivery: 401 unless X-Hub-Signature-256 is the
-// HMAC-SHA256 of the body with the secret (compared in constant time,
-// before anything is parsed), 413 over 1 MiB, 204 for a ping and for
+// ServeHTTP answers one delivery: 413 over 1 MiB (whatever its
+// signature), 401 unless X-Hub-Signature-256 is the HMAC-SHA256 of the
+// body with the secret (compared in constant time, before anything is
+// parsed), 204 for a ping and for
 // events it ignores (other events, other actions, drafts, a delivery or a
 // release seen before), 202 for a release it acts on, after answering.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -199,19 +200,12 @@ func (h *Webhook) forgetKeys(ctx context.Context, keys []string) {
 
 // readSigned returns the body of an authentic delivery, or answers the
 // refusal itself and returns false.
+// A body over maxBody is refused (413) whatever its signature: by its
+// announced length, else by reading at most maxBody of it; only then are
+// the secret and the signature checked (401).
 func (h *Webhook) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if len(h.secret) == 0 {
-		h.refuse(w, r, http.StatusUnauthorized, "no webhook secret configured")
-		return nil, false
-	}
 	if r.ContentLength > maxBody {
 		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		return nil, false
-	}
-	hexSig, ok := strings.CutPrefix(r.Header.Get(gh.SHA256SignatureHeader), "sha256=")
-	sig, err := hex.DecodeString(hexSig)
-	if !ok || err != nil || len(sig) != sha256.Size {
-		h.refuse(w, r, http.StatusUnauthorized, "X-Hub-Signature-256 missing or malformed")
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -221,6 +215,16 @@ func (h *Webhook) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		} else {
 			h.refuse(w, r, http.StatusBadRequest, "body unreadable")
 		}
+		return nil, false
+	}
+	if len(h.secret) == 0 {
+		h.refuse(w, r, http.StatusUnauthorized, "no webhook secret configured")
+		return nil, false
+	}
+	hexSig, ok := strings.CutPrefix(r.Header.Get(gh.SHA256SignatureHeader), "sha256=")
+	sig, err := hex.DecodeString(hexSig)
+	if !ok || err != nil || len(sig) != sha256.Size {
+		h.refuse(w, r, http.StatusUnauthorized, "X-Hub-Signature-256 missing or malformed")
 		return nil, false
 	}
 	mac := hmac.New(sha256.New, h.secret)

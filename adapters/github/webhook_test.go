@@ -179,6 +179,21 @@ func TestWebhookRefusesBodiesOverOneMiB(t *testing.T) {
 	if got := e.send(req); got != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked: status %d, want 413", got)
 	}
+	// Whatever its signature: unsigned, or malformed, announced or not.
+	for _, sig := range []string{"", "sha256=zz"} {
+		for _, chunked := range []bool{false, true} {
+			req = githubtest.Unsigned(t, e.url(), "release", "d-big3", big)
+			if sig != "" {
+				req.Header.Set("X-Hub-Signature-256", sig)
+			}
+			if chunked {
+				req.Body, req.ContentLength = readCloser(big), -1
+			}
+			if got := e.send(req); got != http.StatusRequestEntityTooLarge {
+				t.Errorf("signature %q, chunked %v: status %d, want 413", sig, chunked, got)
+			}
+		}
+	}
 }
 
 func TestWebhookAnswersPingAndIgnoresOtherEvents(t *testing.T) {
