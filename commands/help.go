@@ -14,6 +14,9 @@ type subcommand struct {
 
 	// details says more on the subcommand's own help page, if anything.
 	details string
+	// neutral marks details that read the same on every platform (no
+	// typed grammar in them), so platforms with their own help show them.
+	neutral bool
 }
 
 var table = []subcommand{
@@ -77,6 +80,7 @@ var table = []subcommand{
 		example: "/upgrade cancel UPG-7 release blocked",
 		ids:     true,
 		details: "An occurrence of a recurring upgrade asks first: occurrence cancels only it, series ends the series and cancels its scheduled occurrences.",
+		neutral: true,
 	},
 	{
 		name:    "reschedule",
@@ -124,6 +128,7 @@ var table = []subcommand{
 		example: "/upgrade ready UPG-7 2",
 		ids:     true,
 		details: readinessDetails,
+		neutral: true,
 	},
 	{
 		name:    "waive",
@@ -149,6 +154,7 @@ var table = []subcommand{
 		ids:     true,
 		details: "The root message and the rollback alert show it. A later plan replaces it (logged). " +
 			"An open readiness criterion that mentions \"rollback plan\" is met by recording one.",
+		neutral: true,
 	},
 	{
 		name:    "debrief",
@@ -157,6 +163,7 @@ var table = []subcommand{
 		example: "/upgrade debrief UPG-7 migration took 40m, not 10; next time run it the day before",
 		ids:     true,
 		details: "Accepted once the upgrade is completed or rolled back, from its owners and admins; a later debrief replaces it (logged).",
+		neutral: true,
 	},
 	{
 		name:    "log",
@@ -179,6 +186,7 @@ var table = []subcommand{
 			"Overrun: actual end minus planned end (extensions included), 0 when on time, over completed and rolled-back upgrades.\n" +
 			"Debriefs: completed and rolled-back upgrades with a debrief, of all of them.\n" +
 			"Readiness at start: started upgrades with a readiness checklist, started ready (every criterion met or waived) or started anyway.",
+		neutral: true,
 	},
 	{
 		name:    "slots",
@@ -274,6 +282,17 @@ func Usage(name string) string {
 		lines = append(lines, s.usage...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// NeutralDetails is what a subcommand's help page says beyond its usage,
+// summary and example when that reads the same on every platform (no typed
+// grammar in it), for platforms that write their own help pages; "" when
+// there is none.
+func NeutralDetails(name string) string {
+	if s := lookup(strings.ToLower(name)); s != nil && s.neutral {
+		return s.details
+	}
+	return ""
 }
 
 // HelpText renders the overview, or one subcommand's page when topic names one;

@@ -210,6 +210,11 @@ func (st style) helpPage(topic string) bot.Message {
 		}
 	}
 	add(bot.T("Example: ").Code(st.exampleOf(sub.Name)))
+	if d := commands.NeutralDetails(sub.Name); d != "" {
+		for _, l := range strings.Split(d, "\n") {
+			add(bot.T(l))
+		}
+	}
 	if ids {
 		add(bot.T("id: " + commands.IDForms + "."))
 	}

@@ -89,6 +89,11 @@ func TestHelpIsDiscords(t *testing.T) {
 		}
 	}
 
+	// The stats answer points here for how each figure is counted.
+	if text := f.send(f.api.Command(alice, chOps, "help", O("topic", "stats"))).Text(); !strings.Contains(text, "Rollback rate: rolled back, of completed and rolled back.") {
+		t.Errorf("help topic:stats does not say how the figures are counted:\n%s", text)
+	}
+
 	// Every page fits and shows none of the typed grammar.
 	for _, name := range commands.Names() {
 		ans := f.send(f.api.Command(alice, chOps, "help", O("topic", name)))
