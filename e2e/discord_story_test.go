@@ -111,7 +111,7 @@ func TestDiscordUpgradeStory(t *testing.T) {
 			discordContains(t, "a forbidden transition", e.command("alice", dcOps, "start", dO("id", "UPG-1")),
 				"UPG-1 is rolled back; it can no longer be started.")
 			discordContains(t, "an unauthorized cancel", e.command("bob", dcOps, "cancel", dO("id", "UPG-1")),
-				"You are not allowed to cancel UPG-1 (payments): only the owners of payments (@alice) or an admin may.")
+				"You are not allowed to cancel UPG-1 (payments): only the owners of payments (<@"+discordPeople["alice"].ID+">) or an admin may.")
 			discordContains(t, "a time in the past", e.command("alice", dcOps, "schedule", dO("service", "payments"), dO("version", "v2.5.0"), dO("when", "2026-11-19 10:00")),
 				"is in the past", "Usage: `/upgrade schedule")
 			e.settle()

@@ -132,7 +132,7 @@ func TestFreezeRefusedForAnOwnerAllowedForAnAdmin(t *testing.T) {
 		t.Fatalf("the thread notice: %+v", notices)
 	}
 	mustSay(t, "reschedule into it", r.try("carol", "reschedule UPG-2 2026-12-10 16:00 UTC"), true, "ledger is frozen", "freeze audit")
-	mustSay(t, "freeze list", r.try("alice", "freeze list"), false, "❄ audit", "declared by dave", "❄ release-week", "in the configuration")
+	mustSay(t, "freeze list", r.try("alice", "freeze list"), false, "❄ audit", "declared by @dave", "❄ release-week", "in the configuration")
 	// A second store connection (another replica) sees the freeze.
 	other := newReplica(t, o, clock.Now, log, windowed(t))
 	mustSay(t, "another replica", other.try("carol", "schedule ledger v2.0.0 at 2026-12-10 18:00 UTC"), true, "freeze audit")
