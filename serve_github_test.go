@@ -152,7 +152,7 @@ channels = ["slack:C0PAY"]
 	api.Eventually(t, 10*time.Second, "the root message in C0PAY", func() bool { return len(api.Messages("C0PAY")) > 0 })
 	slash("link", "link UPG-1 acme/payments v2.4.0")
 	told := api.WaitResponse(t, "link", 1, 10*time.Second)
-	if !strings.Contains(told.Param("text"), "GitHub could not be reached") {
+	if !strings.Contains(told.Param("text"), "GitHub answered for acme/payments v2.4.0 without the release's tag or page, so it cannot be linked.") {
 		t.Errorf("the invoker was told %q", told.Param("text"))
 	}
 	waitFor(t, 10*time.Second, "the warning", func() bool { return strings.Contains(logs.String(), "github release not usable; not linked") })

@@ -263,7 +263,7 @@ func ParseRefusal(err error) Message {
 	if errors.As(err, &pe) {
 		return usageRefused(T(sentence(pe.Msg)), pe.Usage)
 	}
-	return errorMessage(T(err.Error()))
+	return errorMessage(ErrorText(err)) // not the user's input: the generic words
 }
 
 // Do executes a typed command (platforms with structured options build these).

@@ -31,6 +31,9 @@ const (
 	ReleaseRateLimited ReleaseProblem = "rate_limited"
 	// ReleaseUnavailable: a network failure, a timeout, a server error.
 	ReleaseUnavailable ReleaseProblem = "unavailable"
+	// ReleaseIncomplete: the host answered with a release that lacks what
+	// a link needs (its tag, its page); asking again soon will not help.
+	ReleaseIncomplete ReleaseProblem = "incomplete"
 )
 
 // ReleaseError is a failed release lookup. Releases implementations return
@@ -71,6 +74,7 @@ var (
 	ErrReleaseDenied       = &ReleaseError{Problem: ReleaseDenied}
 	ErrReleaseRateLimited  = &ReleaseError{Problem: ReleaseRateLimited}
 	ErrReleaseUnavailable  = &ReleaseError{Problem: ReleaseUnavailable}
+	ErrReleaseIncomplete   = &ReleaseError{Problem: ReleaseIncomplete}
 )
 
 // releaseErrorOf is err as a ReleaseError: anything else (a timeout of the

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,16 @@ func TestErrorRepliesAreShort(t *testing.T) {
 		if n := strings.Count(out, "Usage:") + strings.Count(out, "   or:"); n != c.usage {
 			t.Errorf("%s: %d usage lines, want %d:\n%s", c.cmd, n, c.usage, out)
 		}
+	}
+}
+
+// TestParseRefusalKeepsInternalErrorsInternal: an error that is not about
+// the user's input (a platform's options reader missing) is answered with
+// the generic words, never its own text.
+func TestParseRefusalKeepsInternalErrorsInternal(t *testing.T) {
+	m := bot.ParseRefusal(errors.New(`discord: subcommand "x" has no options reader`))
+	out := lines(m)
+	if m.Kind != bot.KindError || strings.Contains(out, "options reader") || !strings.Contains(out, "Something went wrong on our side") {
+		t.Errorf("the refusal says %q", out)
 	}
 }

@@ -102,7 +102,8 @@ type Answerer interface {
 // with its own timeout and tries a version with and without a leading v
 // itself. An error the user should hear about wraps a *ReleaseError
 // (ErrReleaseNotFound, ErrReleaseNoRepository, ErrReleaseDenied,
-// ErrReleaseRateLimited with its ResetAt, ErrReleaseUnavailable), so the
+// ErrReleaseRateLimited with its ResetAt, ErrReleaseUnavailable,
+// ErrReleaseIncomplete), so the
 // core words it without knowing the host; any other error reads as
 // unavailable.
 type Releases interface {

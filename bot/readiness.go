@@ -570,8 +570,6 @@ func (d *Directory) PlanNotice(u *Upgrade, auto []int, replaced bool) Message {
 	return m
 }
 
-// recordDebrief records the debrief of a finished upgrade; a later one
-// replaces it.
 // mayDebrief refuses a debrief of an upgrade that has not ended, or by
 // someone not allowed to change it.
 func (b *Bot) mayDebrief(inv Invocation, u *Upgrade) error {
@@ -604,6 +602,8 @@ func (b *Bot) CheckDebrief(ctx context.Context, inv Invocation, id int) (Message
 	return refused(ErrorText(err), ""), false
 }
 
+// recordDebrief records the debrief of a finished upgrade; a later one
+// replaces it.
 func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debrief) (Message, error) {
 	c.Text = strings.TrimSpace(c.Text)
 	if err := checkRecord("debrief", c.Text); err != nil {

@@ -520,6 +520,9 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 			first = T("⚠ The bot has used up its GitHub rate limit until ").Time(e.ResetAt).Add(", so " + what + " could not be looked up.")
 			next = T("Try again after ").Time(e.ResetAt).Add(": ").Command(again).Add(".")
 		}
+	case ReleaseIncomplete:
+		first = T("⚠ GitHub answered for " + what + " without the release's tag or page, so it cannot be linked.")
+		next = T("Check the release on GitHub (is it published, with its tag?), then ").Command(again).Add(".")
 	default:
 		first = T("⚠ GitHub could not be reached or did not answer in time, so " + what + " could not be looked up.")
 		next = T("Try again later: ").Command(again).Add(".")

@@ -17,6 +17,8 @@ type subcommand struct {
 	// neutral marks details that read the same on every platform (no
 	// typed grammar in them), so platforms with their own help show them.
 	neutral bool
+	// typed follows the details in the typed grammar's help only.
+	typed string
 }
 
 var table = []subcommand{
@@ -136,7 +138,9 @@ var table = []subcommand{
 		summary: "waive a readiness criterion; the reason is required",
 		example: `/upgrade waive UPG-7 "canary green" no canary for this service`,
 		ids:     true,
-		details: readinessDetails + " A criterion of several words is \"double quoted\" here.",
+		details: readinessDetails,
+		neutral: true,
+		typed:   " A criterion of several words is \"double quoted\" here.",
 	},
 	{
 		name:    "unready",
@@ -144,7 +148,9 @@ var table = []subcommand{
 		summary: "open a met or waived readiness criterion again; the reason is required",
 		example: "/upgrade unready UPG-7 backups restore test failed",
 		ids:     true,
-		details: readinessDetails + " A criterion of several words is \"double quoted\" here.",
+		details: readinessDetails,
+		neutral: true,
+		typed:   " A criterion of several words is \"double quoted\" here.",
 	},
 	{
 		name:    "plan",
@@ -322,7 +328,7 @@ func HelpText(topic string) string {
 	b.WriteString(capitalize(s.summary) + ".\n")
 	b.WriteString("Example: " + s.example + "\n")
 	if s.details != "" {
-		b.WriteString(s.details + "\n")
+		b.WriteString(s.details + s.typed + "\n")
 	}
 	if s.ids {
 		b.WriteString("Ids: " + idForms + ".\n")

@@ -248,7 +248,7 @@ func (s *Session) actor() bot.Actor {
 		return bot.Actor{ID: p.IDs[0], Name: p.Name}
 	}
 	if platform, rest, ok := strings.Cut(s.person, ":"); ok && platform != "" && rest != "" {
-		if p, ok := s.o.Bot.Directory().Person(s.o.Bot.Directory().KeyOf(s.person)); ok {
+		if p, ok := s.byPlatformID(); ok {
 			return bot.Actor{ID: s.person, Name: p.Name} // one identity of a configured person
 		}
 		return bot.Actor{ID: s.person, Name: rest}
@@ -304,10 +304,8 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 		s.person = rest
 		// A platform id of a [[people]] entry is that person.
 		who := s.person
-		if dir := s.o.Bot.Directory(); strings.Contains(who, ":") {
-			if p, ok := dir.Person(dir.KeyOf(who)); ok {
-				who = p.Name
-			}
+		if p, ok := s.byPlatformID(); ok {
+			who = p.Name
 		}
 		fmt.Fprintf(out, "you are now %s (%s)\n", who, s.actor().ID)
 		if !s.known() {
@@ -419,10 +417,20 @@ func (s *Session) known() bool {
 	if _, ok := dir.Person(s.person); ok {
 		return true
 	}
-	if _, ok := dir.Person(dir.KeyOf(s.person)); ok && strings.Contains(s.person, ":") {
-		return true // a platform id of a configured person
+	if _, ok := s.byPlatformID(); ok {
+		return true
 	}
 	return dir.Named(s.person)
+}
+
+// byPlatformID is the configured person whose platform id the current
+// person is ("slack:U0BOB" is bob), if any.
+func (s *Session) byPlatformID() (bot.Person, bool) {
+	if !strings.Contains(s.person, ":") {
+		return bot.Person{}, false
+	}
+	dir := s.o.Bot.Directory()
+	return dir.Person(dir.KeyOf(s.person))
 }
 
 // invocation is a command typed by the current person. A terminal tells no

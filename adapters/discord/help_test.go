@@ -94,6 +94,12 @@ func TestHelpIsDiscords(t *testing.T) {
 		t.Errorf("help topic:stats does not say how the figures are counted:\n%s", text)
 	}
 
+	for _, topic := range []string{"ready", "waive", "unready"} {
+		if text := f.send(f.api.Command(alice, chOps, "help", O("topic", topic))).Text(); !strings.Contains(text, "A criterion is named by its number in the upgrade's checklist") {
+			t.Errorf("help topic:%s does not say how a criterion is named:\n%s", topic, text)
+		}
+	}
+
 	// Every page fits and shows none of the typed grammar.
 	for _, name := range commands.Names() {
 		ans := f.send(f.api.Command(alice, chOps, "help", O("topic", name)))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/adapters/inbound"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // The handlers in this file serve both modes: an HTTP interaction and a
@@ -201,6 +202,9 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	name, opts := subcommand(data)
 	cmd, err := build(name, opts, a.core.Env(inv))
 	if err != nil {
+		if pe := (*commands.Error)(nil); !errors.As(err, &pe) {
+			a.log.ErrorContext(ctx, "reading a command's options failed", "subcommand", name, "err", err)
+		}
 		a.respond(ctx, i, respond, a.private(bot.ParseRefusal(err)))
 		return
 	}

@@ -97,12 +97,12 @@ func (r *Releases) Release(ctx context.Context, repo, tag string) (bot.Release, 
 		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: release %s of %s is a draft", tag, repo)}
 	}
 	// A release without its tag or page cannot be linked (it would show as
-	// "acme/payments " with nothing to open): an answer as unusable as one
-	// that is not JSON, so the look-up is unavailable and may be retried.
+	// "acme/payments " with nothing to open): incomplete, which asking
+	// again soon will not mend.
 	if missing := unusable(rel); missing != "" {
 		err := fmt.Errorf("github: %s: the release tagged %s came back without %s", repo, tag, missing)
 		r.log.WarnContext(ctx, "github release not usable; not linked", "repo", repo, "tag", tag, "missing", missing)
-		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseUnavailable, Token: r.token, Err: err}
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseIncomplete, Token: r.token, Err: err}
 	}
 	return Convert(repo, rel), nil
 }

@@ -172,8 +172,8 @@ func TestReleaseWithoutTagOrPageIsNotUsable(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := r.Release(context.Background(), "acme/payments", "v2.4.0")
-			if !errors.Is(err, bot.ErrReleaseUnavailable) || got != (bot.Release{}) {
-				t.Fatalf("Release = %+v, %v; want unavailable", got, err)
+			if !errors.Is(err, bot.ErrReleaseIncomplete) || got != (bot.Release{}) {
+				t.Fatalf("Release = %+v, %v; want incomplete", got, err)
 			}
 			if !strings.Contains(err.Error(), "without "+tc.missing) {
 				t.Errorf("error %q does not say what is missing", err)

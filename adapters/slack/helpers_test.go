@@ -29,6 +29,8 @@ type fakeCore struct {
 	delivered map[string]bool
 	handle    func(ctx context.Context, inv bot.Invocation, text string) bot.Message
 	do        func(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
+	// checkDebrief, when set, answers CheckDebrief.
+	checkDebrief func(ctx context.Context) (bot.Message, bool)
 }
 
 // doCall is one typed command the adapter ran (a Mark-met press, a debrief).
@@ -90,8 +92,11 @@ func (f *fakeCore) done() []doCall {
 }
 
 // CheckDebrief lets every debrief form open, as the core does for an
-// upgrade that has ended.
-func (f *fakeCore) CheckDebrief(context.Context, bot.Invocation, int) (bot.Message, bool) {
+// upgrade that has ended, unless the test says otherwise.
+func (f *fakeCore) CheckDebrief(ctx context.Context, _ bot.Invocation, _ int) (bot.Message, bool) {
+	if f.checkDebrief != nil {
+		return f.checkDebrief(ctx)
+	}
 	return bot.Message{}, true
 }
 

@@ -315,11 +315,7 @@ func (a *Adapter) pressAck(ctx context.Context, in interaction, act action) bot.
 	if !ok {
 		return notOurs
 	}
-	name := in.User.Name
-	if name == "" {
-		name = in.User.Username
-	}
-	p := bot.ButtonPress{Actor: bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}, Button: btn}
+	p := bot.ButtonPress{Actor: a.actor(ctx, in), Button: btn}
 	switch {
 	case in.TriggerID != "":
 		p.Delivery = Platform + ":" + in.TriggerID

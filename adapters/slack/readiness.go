@@ -142,12 +142,8 @@ func debriefModal(id string) slackgo.ModalViewRequest {
 // invocation is the presser or submitter as the core sees a command's
 // invoker: the same identity, groups and time zone as a slash command.
 func (a *Adapter) invocation(ctx context.Context, in interaction, act *action) bot.Invocation {
-	name := in.User.Name
-	if name == "" {
-		name = in.User.Username
-	}
 	inv := bot.Invocation{
-		Actor:    bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)},
+		Actor:    a.actor(ctx, in),
 		Location: a.location(ctx, in.User.ID),
 		Handle:   in.ResponseURL,
 	}
@@ -189,13 +185,13 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 	defer cancel()
 	// One read first: a form for an upgrade that does not exist, has not
 	// ended or is not the presser's to debrief would only be refused on
-	// submission, after the writing.
-	name := in.User.Name
-	if name == "" {
-		name = in.User.Username
-	}
-	inv := bot.Invocation{Actor: bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}}
-	if m, ok := a.core.CheckDebrief(ctx, inv, id); !ok {
+	// submission, after the writing. It is bounded, so that views.open
+	// keeps most of the trigger's life; a check that could not tell
+	// (Redis slow) lets the form open, and the submission is checked.
+	check, done := context.WithTimeout(ctx, debriefCheckTimeout)
+	m, ok := a.core.CheckDebrief(check, bot.Invocation{Actor: a.actor(check, in)}, id)
+	done()
+	if !ok {
 		a.answer(parent, a.invoker(in), in.thread(), m)
 		return
 	}
@@ -218,6 +214,20 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 		bot.T("Slack did not open the debrief form (" + errorCode(err) + "). Record it with ").
 			Code(a.cmdName + " debrief " + commands.FormatID(id) + " <what happened, what to change>").Add("."),
 	}})
+}
+
+// debriefCheckTimeout bounds the check before a debrief form opens (the
+// presser's user groups, one read), within the trigger's 3 seconds.
+const debriefCheckTimeout = time.Second
+
+// actor is the person behind an interaction, with the user groups the
+// bot knows them in.
+func (a *Adapter) actor(ctx context.Context, in interaction) bot.Actor {
+	name := in.User.Name
+	if name == "" {
+		name = in.User.Username
+	}
+	return bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}
 }
 
 // invoker is whom a press is answered to privately.

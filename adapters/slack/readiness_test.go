@@ -267,6 +267,27 @@ func TestDebriefPressOpensTheModal(t *testing.T) {
 	}
 }
 
+// TestDebriefFormOpensWhenTheCheckCannotTell: the check before the form
+// (Redis stalled) gives up in time for the form to open within the
+// trigger's life; the submission is checked anyway.
+func TestDebriefFormOpensWhenTheCheckCannotTell(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.core.checkDebrief = func(ctx context.Context) (bot.Message, bool) {
+		<-ctx.Done() // a store that does not answer; the core then lets the form open
+		return bot.Message{}, true
+	}
+	if status := f.press(t, debriefPress(f, "UPG-7", "tr-d9")); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	f.a.Wait()
+	if views := f.api.Views(); len(views) != 1 || views[0].TriggerID != "tr-d9" {
+		t.Fatalf("views opened: %+v", views)
+	}
+	if n := len(f.api.Calls("response_url")); n != 0 {
+		t.Errorf("%d answers besides the form", n)
+	}
+}
+
 func TestDebriefPressThatCannotOpenTheModal(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
 	// A forged value: no modal, a private error.

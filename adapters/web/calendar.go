@@ -52,7 +52,9 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 			status = "CANCELLED"
 		}
 		line("STATUS", status)
-		link := s.pageLink(r, u.ID)
+		// Never the token: calendar apps show an event's description and
+		// URL to everyone the calendar or the event is shared with.
+		link := s.link("/upgrades/" + strconv.Itoa(u.ID))
 		line("DESCRIPTION", icsText(s.describe(u, link)))
 		if u.Region != "" {
 			line("LOCATION", icsText(u.Region))

@@ -272,7 +272,7 @@ func names(ps []bot.Principal) string {
 func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	id, err := commands.ParseID(r.PathValue("id"))
 	if err != nil {
-		s.notFoundPage(w, r, strconv.Quote(r.PathValue("id"))+" is not an upgrade id; use UPG-7, upg-7, #7 or 7.")
+		s.notFoundPage(w, r, strconv.Quote(r.PathValue("id"))+" is not an upgrade id; use "+commands.IDForms+".")
 		return
 	}
 	v, err := s.core.View(r.Context(), id)
