@@ -6,13 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/adapters/inbound"
 )
 
 // PathInteractions is the endpoint of http mode, the application's
@@ -37,9 +38,8 @@ var (
 
 // Routes registers POST /discord/interactions in http mode; in gateway mode
 // it registers nothing, so it may be called either way. Every request is
-// checked before anything else: the size (413, signed or not), the
-// signature headers and timestamp (401), the Ed25519 signature over
-// timestamp and raw body (401), then the payload (400).
+// authenticated before any work (http.md), see readSigned; then the payload
+// is checked (400).
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	if a.mode != ModeHTTP {
 		return
@@ -81,32 +81,13 @@ func verify(key ed25519.PublicKey, msg, sig []byte) error {
 	return nil
 }
 
-// presize is the largest body read into one buffer of the length the
-// request announces: a press is 2 to 5 KB. A larger announced length is
-// read as it arrives, so that a client that announces a megabyte and sends
-// nothing (before its signature is checked) holds no megabyte.
-const presize = 64 << 10
-
 // readMessage reads what Discord signs, the timestamp followed by the
-// request's body (at most maxBody), into one buffer: of the length the
-// request announces when it is small (io.ReadAll grows one, copying, and
-// the message to verify was one copy more).
+// request's body (at most maxBody), into one buffer (inbound.ReadBody: of
+// the announced length when it is small, else grown as the body arrives,
+// so that a client announcing a megabyte and sending nothing holds no
+// megabyte), verified without a copy.
 func readMessage(w http.ResponseWriter, r *http.Request, ts string) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= presize {
-		// Exactly the announced length, less than maxBody: no limit to
-		// wrap the body in.
-		msg := make([]byte, len(ts)+int(n))
-		copy(msg, ts)
-		if _, err := io.ReadFull(r.Body, msg[len(ts):]); err != nil {
-			return nil, err
-		}
-		return msg, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(ts), body...), nil
+	return inbound.ReadBody(w, r, ts, maxBody)
 }
 
 func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
@@ -115,28 +96,36 @@ func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why
 }
 
 // readSigned returns the body of an authentic request, or answers the
-// refusal itself and returns false.
-// A body over maxBody is refused (413) whatever its headers, as the other
-// endpoints refuse one: by its announced length, else by reading at most
-// maxBody of it. Then the signature headers and timestamp (401), then the
-// signature (401).
+// refusal itself and returns false. What costs nothing comes first, so
+// that an unsigned client makes the bot read nothing:
+//
+//  1. an announced length over maxBody: 413, unread;
+//  2. no public key configured, the signature headers missing or
+//     malformed, or the timestamp more than 5 minutes off: 401, unread;
+//  3. the body, read up to maxBody: 413 past it (a body sent without its
+//     length), 400 if it cannot be read;
+//  4. the Ed25519 signature over timestamp and body: 401.
 func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > maxBody {
 		a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
 		return nil, false
 	}
-	msg, err := readMessage(w, r, r.Header.Get(headerTimestamp))
+	if len(a.pubKey) != ed25519.PublicKeySize {
+		a.refuse(w, r, http.StatusUnauthorized, "no public key configured")
+		return nil, false
+	}
+	ts, sig, err := signedHeaders(r.Header, a.now())
+	if err != nil {
+		a.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return nil, false
+	}
+	msg, err := readMessage(w, r, ts)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
 		} else {
 			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
 		}
-		return nil, false
-	}
-	ts, sig, err := signedHeaders(r.Header, a.now())
-	if err != nil {
-		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
 	}
 	if err := verify(a.pubKey, msg, sig); err != nil {

@@ -49,12 +49,18 @@ func TestInteractionsEndpointRefusals(t *testing.T) {
 		{"stale timestamp", discordtest.SignedRequest(t, url, f.priv, schedule, testNow.Add(-6*time.Minute)), http.StatusUnauthorized},
 		{"timestamp from the future", discordtest.SignedRequest(t, url, f.priv, schedule, testNow.Add(6*time.Minute)), http.StatusUnauthorized},
 		{"oversized body", signed(append(schedule[:len(schedule)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...)), http.StatusRequestEntityTooLarge},
-		// Over 1 MiB is 413 whatever the signature (http.md), as on /github/webhook.
+		// Authenticated before any work (http.md), in this order: an
+		// announced length over 1 MiB is 413 whatever the headers; then
+		// headers missing, malformed or stale are 401, the body unread;
+		// then a body over 1 MiB sent without its length is 413 while
+		// reading, whoever signed it.
 		{"oversized, unsigned", discordtest.Request(t, url, big, nil), http.StatusRequestEntityTooLarge},
 		{"oversized, signed by another key", discordtest.SignedRequest(t, url, otherKey, big, testNow), http.StatusRequestEntityTooLarge},
 		{"oversized, signature not hex", discordtest.Request(t, url, big, map[string]string{"X-Signature-Timestamp": ts, "X-Signature-Ed25519": "zz"}), http.StatusRequestEntityTooLarge},
 		{"oversized, stale", discordtest.SignedRequest(t, url, f.priv, big, testNow.Add(-6*time.Minute)), http.StatusRequestEntityTooLarge},
-		{"oversized, unsigned, no length", chunked(discordtest.Request(t, url, nil, nil)), http.StatusRequestEntityTooLarge},
+		{"oversized, unsigned, no length", chunked(discordtest.Request(t, url, nil, nil)), http.StatusUnauthorized},
+		{"oversized, signature not hex, no length", chunked(discordtest.Request(t, url, nil, map[string]string{"X-Signature-Timestamp": ts, "X-Signature-Ed25519": "zz"})), http.StatusUnauthorized},
+		{"oversized, stale, no length", chunked(discordtest.SignedRequest(t, url, f.priv, big, testNow.Add(-6*time.Minute))), http.StatusUnauthorized},
 		{"oversized, signed by another key, no length", chunked(discordtest.SignedRequest(t, url, otherKey, big, testNow)), http.StatusRequestEntityTooLarge},
 		{"oversized, signed, no length", chunked(signed(big)), http.StatusRequestEntityTooLarge},
 		{"malformed JSON", signed([]byte(`{"type":2,"id":`)), http.StatusBadRequest},

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -100,12 +99,13 @@ func (h *Webhook) Run(ctx context.Context) error {
 	return nil
 }
 
-// ServeHTTP answers one delivery: 413 over 1 MiB (whatever its
-// signature), 401 unless X-Hub-Signature-256 is the HMAC-SHA256 of the
-// body with the secret (compared in constant time, before anything is
-// parsed), 204 for a ping and for
-// events it ignores (other events, other actions, drafts, a delivery or a
-// release seen before), 202 for a release it acts on, after answering.
+// ServeHTTP answers one delivery: 413 over 1 MiB, 401 unless
+// X-Hub-Signature-256 is the HMAC-SHA256 of the body with the secret (in
+// the order readSigned says: nothing is read for a delivery without a
+// well-formed signature, nothing is parsed before the signature matches),
+// 204 for a ping and for events it ignores (other events, other actions,
+// drafts, a delivery or a release seen before), 202 for a release it acts
+// on, after answering.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, ok := h.readSigned(w, r)
 	if !ok {
@@ -199,22 +199,18 @@ func (h *Webhook) forgetKeys(ctx context.Context, keys []string) {
 }
 
 // readSigned returns the body of an authentic delivery, or answers the
-// refusal itself and returns false.
-// A body over maxBody is refused (413) whatever its signature: by its
-// announced length, else by reading at most maxBody of it; only then are
-// the secret and the signature checked (401).
+// refusal itself and returns false. What costs nothing comes first, so
+// that an unsigned client makes the bot read nothing:
+//
+//  1. an announced length over maxBody: 413, unread;
+//  2. no secret configured, X-Hub-Signature-256 missing or malformed: 401,
+//     unread;
+//  3. the body, read up to maxBody: 413 past it (a body sent without its
+//     length), 400 if it cannot be read;
+//  4. the HMAC-SHA256 of the body, compared in constant time: 401.
 func (h *Webhook) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > maxBody {
 		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		return nil, false
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		} else {
-			h.refuse(w, r, http.StatusBadRequest, "body unreadable")
-		}
 		return nil, false
 	}
 	if len(h.secret) == 0 {
@@ -225,6 +221,15 @@ func (h *Webhook) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 	sig, err := hex.DecodeString(hexSig)
 	if !ok || err != nil || len(sig) != sha256.Size {
 		h.refuse(w, r, http.StatusUnauthorized, "X-Hub-Signature-256 missing or malformed")
+		return nil, false
+	}
+	body, err := inbound.ReadBody(w, r, "", maxBody)
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			h.refuse(w, r, http.StatusBadRequest, "body unreadable")
+		}
 		return nil, false
 	}
 	mac := hmac.New(sha256.New, h.secret)

@@ -179,20 +179,77 @@ func TestWebhookRefusesBodiesOverOneMiB(t *testing.T) {
 	if got := e.send(req); got != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked: status %d, want 413", got)
 	}
-	// Whatever its signature: unsigned, or malformed, announced or not.
-	for _, sig := range []string{"", "sha256=zz"} {
+	// Authenticated before any work (http.md), in this order: an announced
+	// length over 1 MiB is 413 whatever the signature; then a signature
+	// missing or malformed is 401, the body unread; then a body over 1 MiB
+	// sent without its length is 413 while reading, whoever signed it.
+	for _, c := range []struct {
+		sig     string
+		chunked int // the answer without a length
+	}{
+		{"", http.StatusUnauthorized},
+		{"sha256=zz", http.StatusUnauthorized},
+		{githubtest.Sign("guess", big), http.StatusRequestEntityTooLarge},
+	} {
 		for _, chunked := range []bool{false, true} {
 			req = githubtest.Unsigned(t, e.url(), "release", "d-big3", big)
-			if sig != "" {
-				req.Header.Set("X-Hub-Signature-256", sig)
+			if c.sig != "" {
+				req.Header.Set("X-Hub-Signature-256", c.sig)
 			}
+			want := http.StatusRequestEntityTooLarge
 			if chunked {
 				req.Body, req.ContentLength = readCloser(big), -1
+				want = c.chunked
 			}
-			if got := e.send(req); got != http.StatusRequestEntityTooLarge {
-				t.Errorf("signature %q, chunked %v: status %d, want 413", sig, chunked, got)
+			if got := e.send(req); got != want {
+				t.Errorf("signature %q, chunked %v: status %d, want %d", c.sig, chunked, got, want)
 			}
 		}
+	}
+}
+
+// untouchedBody is a body that must not be read: it counts the attempts.
+type untouchedBody struct{ reads int }
+
+func (b *untouchedBody) Read([]byte) (int, error) { b.reads++; return 0, errors.New("read") }
+func (*untouchedBody) Close() error               { return nil }
+
+// Every delivery is authenticated before any work (http.md): an announced
+// length over 1 MiB (413), no secret, or X-Hub-Signature-256 missing or
+// malformed (401) are refused without reading a byte of the body.
+func TestWebhookRefusesBeforeReading(t *testing.T) {
+	good := githubtest.Sign(secret, []byte(`{}`))
+	cases := []struct {
+		name   string
+		secret string
+		sig    string
+		length int64
+		want   int
+	}{
+		{"announced over 1 MiB, signed", secret, good, 1<<20 + 1, http.StatusRequestEntityTooLarge},
+		{"announced over 1 MiB, unsigned", secret, "", 1<<20 + 1, http.StatusRequestEntityTooLarge},
+		{"no secret configured", "", good, -1, http.StatusUnauthorized},
+		{"unsigned", secret, "", -1, http.StatusUnauthorized},
+		{"unsigned, announced", secret, "", 100, http.StatusUnauthorized},
+		{"not sha256=", secret, "sha1=" + strings.TrimPrefix(good, "sha256="), -1, http.StatusUnauthorized},
+		{"not hex", secret, "sha256=zz", -1, http.StatusUnauthorized},
+		{"too short", secret, good[:20], -1, http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := github.NewWebhook(github.WebhookOptions{Secret: c.secret, Core: &fakeCore{}, Once: &memOnce{}})
+			req := githubtest.Unsigned(t, "http://bot"+github.PathWebhook, "release", "d-1", nil)
+			if c.sig != "" {
+				req.Header.Set("X-Hub-Signature-256", c.sig)
+			}
+			body := &untouchedBody{}
+			req.Body, req.ContentLength = body, c.length
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != c.want || body.reads != 0 {
+				t.Errorf("status %d (want %d), body read %d times (want none)", w.Code, c.want, body.reads)
+			}
+		})
 	}
 }
 

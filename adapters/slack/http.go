@@ -3,11 +3,12 @@ package slack
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
 	slackgo "github.com/slack-go/slack"
+
+	"github.com/upgradebot/upgradebot/adapters/inbound"
 )
 
 // maxBody is the largest request body accepted (http.md: 1 MiB, else 413).
@@ -21,9 +22,8 @@ const (
 
 // Routes registers POST /slack/commands and POST /slack/interactions in http
 // mode; in socket mode it registers nothing, so it may be called either way.
-// Every request is checked before anything else: size (413), the signature
-// headers and timestamp (401), the v0 signature over the raw body (401),
-// then the payload (400).
+// Every request is authenticated before any work (http.md), see readSigned;
+// then the payload is checked (400).
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	if a.mode != ModeHTTP {
 		return
@@ -34,23 +34,18 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 }
 
 // readSigned returns the body of an authentic request, or answers the
-// refusal itself and returns false.
+// refusal itself and returns false. What costs nothing comes first, so
+// that an unsigned client makes the bot read nothing:
 //
-// A body over maxBody is refused (413) whatever its headers: by its
-// announced length, else by reading at most maxBody of it; only then are
-// the secret, the headers and the signature checked (401).
+//  1. an announced length over maxBody: 413, unread;
+//  2. no signing secret configured, the signature headers missing or
+//     malformed, or the timestamp more than 5 minutes off: 401, unread;
+//  3. the body, read up to maxBody: 413 past it (a body sent without its
+//     length), 400 if it cannot be read;
+//  4. the v0 signature over the body: 401.
 func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > maxBody {
 		a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		return nil, false
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		} else {
-			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
-		}
 		return nil, false
 	}
 	if len(a.secret) == 0 { // anyone could sign with an empty secret
@@ -62,6 +57,15 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
 	}
+	body, err := readBody(w, r)
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			a.refuse(w, r, http.StatusBadRequest, "body unreadable")
+		}
+		return nil, false
+	}
 	if err := checkSignature(a.secret, ts, sig, body); err != nil {
 		a.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return nil, false
@@ -69,26 +73,13 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 	return body, true
 }
 
-// presize is the largest body read into one buffer of the length the
-// request announces: a press is about 17 KB. A larger announced length is
-// read as it arrives, so that a client that announces a megabyte and sends
-// nothing (before its signature is checked) holds no megabyte.
-const presize = 64 << 10
-
-// readBody reads a request's body, at most maxBody, into one buffer of its
-// length when the request tells it and it is small (io.ReadAll grows one,
-// copying). The buffer is the caller's: formValue unescapes in it.
+// readBody reads a request's body, at most maxBody, into one buffer
+// (inbound.ReadBody: of the announced length when it is small, else grown
+// as the body arrives, so that a client announcing a megabyte and sending
+// nothing holds no megabyte). The buffer is the caller's: formValue
+// unescapes in it.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= presize {
-		// Exactly the announced length, less than maxBody: no limit to
-		// wrap the body in.
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, buf); err != nil {
-			return nil, err
-		}
-		return buf, nil
-	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	return inbound.ReadBody(w, r, "", maxBody)
 }
 
 // readSignedForm returns the form of an authentic request, or answers the

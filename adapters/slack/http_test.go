@@ -181,27 +181,39 @@ func TestRefusedRequests(t *testing.T) {
 			t.Errorf("status %d, want 413", resp.StatusCode)
 		}
 	})
-	// Over 1 MiB is 413 whatever the signature (http.md), announced or
-	// not, on both endpoints, as on /github/webhook and /discord/interactions.
+	// Authenticated before any work (http.md), in this order: an announced
+	// length over 1 MiB is 413 whatever the headers; then headers that are
+	// missing, malformed or stale are 401, the body unread; then a body over
+	// 1 MiB sent without its length is 413 while reading, whoever signed it.
 	for _, path := range []string{PathCommands, PathInteractions} {
 		body := huge
 		if path == PathInteractions {
 			body = "payload=" + strings.Repeat("a", maxBody)
 		}
-		for name, headers := range map[string]map[string]string{
-			"unsigned": nil,
-			"forged":   {headerTimestamp: ts, headerSignature: slacktestapi.Signature("not-the-secret", ts, []byte(body))},
-			"stale":    {headerTimestamp: strconv.FormatInt(now.Add(-time.Hour).Unix(), 10), headerSignature: "v0=00"},
+		for _, c := range []struct {
+			name    string
+			headers map[string]string
+			chunked int // the answer without a length
+		}{
+			{"unsigned", nil, 401},
+			{"malformed", map[string]string{headerTimestamp: ts, headerSignature: "v0=00"}, 401},
+			{"stale", map[string]string{headerTimestamp: strconv.FormatInt(now.Add(-time.Hour).Unix(), 10), headerSignature: slacktestapi.Signature(testSecret, ts, []byte(body))}, 401},
+			{"forged", map[string]string{headerTimestamp: ts, headerSignature: slacktestapi.Signature("not-the-secret", ts, []byte(body))}, 413},
+			{"signed", map[string]string{headerTimestamp: ts, headerSignature: slacktestapi.Signature(testSecret, ts, []byte(body))}, 413},
 		} {
 			for _, length := range []bool{true, false} {
-				t.Run(fmt.Sprintf("oversized %s %s, length announced %v", name, path, length), func(t *testing.T) {
-					req := build(path, body, headers)
+				want := 413
+				if !length {
+					want = c.chunked
+				}
+				t.Run(fmt.Sprintf("oversized %s %s, length announced %v", c.name, path, length), func(t *testing.T) {
+					req := build(path, body, c.headers)
 					if !length {
 						req.ContentLength = -1
 					}
 					resp, _ := f.do(t, req)
-					if resp.StatusCode != http.StatusRequestEntityTooLarge {
-						t.Errorf("status %d, want 413", resp.StatusCode)
+					if resp.StatusCode != want {
+						t.Errorf("status %d, want %d", resp.StatusCode, want)
 					}
 				})
 			}

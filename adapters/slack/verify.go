@@ -20,6 +20,7 @@ const (
 	headerTimestamp = "X-Slack-Request-Timestamp"
 	headerRetryNum  = "X-Slack-Retry-Num"
 	maxSkew         = 5 * time.Minute
+	sigPrefix       = "v0="
 )
 
 // Why a request was refused; never shown to the caller beyond "401".
@@ -27,14 +28,20 @@ var (
 	errMissingHeaders = errors.New("missing signature headers")
 	errStale          = errors.New("timestamp outside 5 minutes")
 	errBadSignature   = errors.New("signature mismatch")
+	errMalformed      = errors.New("signature malformed: not v0= and 64 hex digits")
 )
 
-// signedHeaders checks that both headers are present and the timestamp is
-// within five minutes of now (replays of old requests are refused).
+// signedHeaders checks that both headers are present, the signature has
+// the form of a v0 one ("v0=" and 64 characters) and the timestamp is
+// within five minutes of now (replays of old requests are refused): all
+// before the body is read.
 func signedHeaders(h http.Header, now time.Time) (ts, sig string, err error) {
 	ts, sig = h.Get(headerTimestamp), h.Get(headerSignature)
 	if ts == "" || sig == "" {
 		return "", "", errMissingHeaders
+	}
+	if len(sig) != len(sigPrefix)+hex.EncodedLen(sha256.Size) || !strings.HasPrefix(sig, sigPrefix) {
+		return "", "", errMalformed
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
@@ -50,7 +57,7 @@ func signedHeaders(h http.Header, now time.Time) (ts, sig string, err error) {
 // "v0=" + hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)), in
 // constant time.
 func checkSignature(secret []byte, ts, sig string, body []byte) error {
-	const prefix = "v0="
+	const prefix = sigPrefix
 	if len(sig) != len(prefix)+hex.EncodedLen(sha256.Size) || !strings.HasPrefix(sig, prefix) {
 		return errBadSignature // the length and the prefix are no secret
 	}
