@@ -415,6 +415,10 @@ func isTerminal(v any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// prepareBound is how long serve waits for the webhooks' consumer groups
+// before it listens; past it, delivery creates them later.
+const prepareBound = 2 * time.Second
+
 func serve(ctx context.Context, flagPath string, environ []string, log *slog.Logger) error {
 	path, data := configSource(flagPath)
 	cfg, problems, err := loadConfig(path, data, environ)
@@ -469,11 +473,22 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	// Outbound webhooks: their consumer groups exist before any command
 	// runs, so no event recorded from now on is missed. Without Redis yet,
 	// serve starts anyway (not ready) and delivery creates them once Redis
-	// answers, from the events recorded since this moment.
+	// answers, from the events recorded since this moment. The store
+	// already waited for Redis once: when it got no answer, the groups are
+	// not tried before listening, and otherwise not for longer than
+	// prepareBound.
 	if len(cfg.Webhooks) > 0 {
 		hooks := webhooks(cfg, st, met, log)
-		if err := hooks.Prepare(ctx); err != nil {
-			log.Warn("webhook delivery waits for Redis; retrying", "err", err)
+		if st.Unanswered() {
+			hooks.Postpone()
+			log.Warn("webhook delivery waits for Redis; retrying", "err", "redis did not answer at start")
+		} else {
+			pctx, cancel := context.WithTimeout(ctx, prepareBound)
+			err := hooks.Prepare(pctx)
+			cancel()
+			if err != nil {
+				log.Warn("webhook delivery waits for Redis; retrying", "err", err)
+			}
 		}
 		adapters = append(adapters, hooks.Run)
 	}

@@ -73,6 +73,8 @@ type Store struct {
 	prefix string
 	log    *slog.Logger
 	mini   *miniredis.Miniredis // the embedded server of memory://, or nil
+	// unanswered: Open started the store without an answer (Options.Lazy).
+	unanswered bool
 	// logMaxLen is opts.LogMaxLen boxed once, an argument of every press.
 	logMaxLen any
 }
@@ -151,6 +153,7 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		if o.Lazy && mini == nil {
 			log.Warn("redis: not reachable yet; starting anyway and retrying", "target", target, "err", err)
+			s.unanswered = true
 			return s, nil
 		}
 		_ = s.Close()
@@ -192,6 +195,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Embedded reports whether the store runs on the in-process memory:// server.
 func (s *Store) Embedded() bool { return s.mini != nil }
+
+// Unanswered reports whether Open started the store although Redis did not
+// answer (Options.Lazy): what would wait for Redis at start need not try
+// again at once.
+func (s *Store) Unanswered() bool { return s.unanswered }
 
 // Close closes the connections and stops the embedded server, if any.
 func (s *Store) Close() error {

@@ -180,8 +180,8 @@ func New(o Options) *Deliverer {
 // Prepare creates the endpoints' consumer groups; serve calls it before it
 // accepts commands, so that no event recorded afterwards is missed. When
 // Redis does not answer yet, serve goes on and Run creates them once it
-// does, starting at the moment Prepare was first tried: the events
-// recorded meanwhile (by any replica) are delivered too.
+// does, starting at the moment Prepare (or Postpone) was first called:
+// the events recorded meanwhile (by any replica) are delivered too.
 func (d *Deliverer) Prepare(ctx context.Context) error {
 	d.mu.Lock()
 	if d.firstTry.IsZero() {
@@ -201,6 +201,18 @@ func (d *Deliverer) Prepare(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Postpone is Prepare when serve already knows Redis does not answer (the
+// store could not reach it): it tries nothing, and Run creates the groups
+// once Redis answers, as after a failed Prepare.
+func (d *Deliverer) Postpone() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.firstTry.IsZero() {
+		d.firstTry = d.o.Now()
+	}
+	d.failed = true
 }
 
 // prepare retries Prepare until it succeeds or ctx ends (false).
