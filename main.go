@@ -473,10 +473,10 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	// Outbound webhooks: their consumer groups exist before any command
 	// runs, so no event recorded from now on is missed. Without Redis yet,
 	// serve starts anyway (not ready) and delivery creates them once Redis
-	// answers, from the events recorded since this moment. The store
-	// already waited for Redis once: when it got no answer, the groups are
-	// not tried before listening, and otherwise not for longer than
-	// prepareBound.
+	// answers, from the events recorded since this moment (less
+	// webhook.ClockMargin). The store already waited for Redis once: when
+	// it got no answer, the groups are not tried before listening, and
+	// otherwise not for longer than prepareBound.
 	if len(cfg.Webhooks) > 0 {
 		hooks := webhooks(cfg, st, met, log)
 		if st.Unanswered() {

@@ -86,8 +86,11 @@ func (s *Store) LastEventPos(ctx context.Context) (string, error) {
 // EnsureGroup creates the consumer group of the event stream if it does not
 // exist. A new group starts at the end: it gets the events recorded from
 // now on, not the stream's history; with since set, it gets the events
-// recorded from then on (Redis's clock), for a group created late because
-// Redis did not answer when it was first tried.
+// whose ids are from since on, for a group created late because Redis did
+// not answer when it was first tried. The ids are Redis's clock (XADD *),
+// since is the caller's: a caller whose clock may run ahead of Redis's
+// moves since back by a margin (the webhook deliverer by a minute), or the
+// events recorded in the difference are never read by the group.
 func (s *Store) EnsureGroup(ctx context.Context, group string, since time.Time) error {
 	start := "$"
 	if !since.IsZero() {

@@ -177,11 +177,21 @@ func New(o Options) *Deliverer {
 	return &Deliverer{o: o, log: o.Logger}
 }
 
+// ClockMargin is how far before the moment serve first tried to create
+// the consumer groups a group created late starts. The events' ids are
+// Redis's clock, the moment is this host's: if this host's clock runs ahead
+// of Redis's, the events recorded in the difference would otherwise never
+// be delivered. An endpoint may thus get events recorded up to a minute
+// before serve started; receivers de-duplicate on X-Upgradebot-Event-Id
+// (docs/events.md).
+const ClockMargin = time.Minute
+
 // Prepare creates the endpoints' consumer groups; serve calls it before it
 // accepts commands, so that no event recorded afterwards is missed. When
 // Redis does not answer yet, serve goes on and Run creates them once it
-// does, starting at the moment Prepare (or Postpone) was first called:
-// the events recorded meanwhile (by any replica) are delivered too.
+// does, starting ClockMargin before the moment Prepare (or Postpone) was
+// first called: the events recorded meanwhile (by any replica) are
+// delivered too.
 func (d *Deliverer) Prepare(ctx context.Context) error {
 	d.mu.Lock()
 	if d.firstTry.IsZero() {
@@ -189,7 +199,7 @@ func (d *Deliverer) Prepare(ctx context.Context) error {
 	}
 	since := time.Time{}
 	if d.failed {
-		since = d.firstTry
+		since = d.firstTry.Add(-ClockMargin)
 	}
 	d.mu.Unlock()
 	for _, e := range d.o.Endpoints {

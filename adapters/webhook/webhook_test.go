@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -288,5 +289,54 @@ func TestOnceAcrossReplicas(t *testing.T) {
 		if id := fmt.Sprintf("e%03d", i); count[id] != 1 {
 			t.Errorf("%s accepted %d times", id, count[id])
 		}
+	}
+}
+
+// unanswered is a store whose EnsureGroup fails while down is set, as when
+// Redis does not answer.
+type unanswered struct {
+	*store.Store
+	mu   sync.Mutex
+	down bool
+}
+
+func (u *unanswered) EnsureGroup(ctx context.Context, group string, since time.Time) error {
+	u.mu.Lock()
+	down := u.down
+	u.mu.Unlock()
+	if down {
+		return errors.New("redis: i/o timeout")
+	}
+	return u.Store.EnsureGroup(ctx, group, since)
+}
+
+func (u *unanswered) answer() { u.mu.Lock(); u.down = false; u.mu.Unlock() }
+
+// clockAhead is how far this host's clock runs ahead of Redis's in
+// TestALateGroupAllowsForAClockAheadOfRedis: within webhook.ClockMargin.
+const clockAhead = 30 * time.Second
+
+// A group created late (Redis did not answer when serve first tried)
+// starts from that moment by this host's clock moved back by ClockMargin:
+// when this host's clock runs ahead of Redis's, which stamps the events'
+// ids, an event recorded after serve started is still delivered.
+func TestALateGroupAllowsForAClockAheadOfRedis(t *testing.T) {
+	o := storetest.Target(t)
+	st := &unanswered{Store: storetest.Open(t, o), down: true}
+	r := newReceiver(t, "k", func(bot.Event, int) int { return http.StatusOK })
+	ahead := func() time.Time { return time.Now().Add(clockAhead) }
+	d := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{{URL: r.srv.URL, Secret: "k"}}, Stream: st, Ledger: st, Now: ahead})
+	if err := d.Prepare(context.Background()); err == nil {
+		t.Fatal("Prepare succeeded with Redis not answering")
+	}
+	// Recorded after serve first tried, by Redis's clock 30 s behind.
+	publish(t, st.Store, ev("e-late", bot.EventAcknowledged, "UPG-1"))
+	st.answer()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if got := r.waitAccepted(1, 20*time.Second); got[0].id != "e-late" {
+		t.Fatalf("delivered %+v, want e-late", got)
 	}
 }
