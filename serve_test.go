@@ -245,9 +245,13 @@ func TestServeWithWebhooksStartsBeforeRedis(t *testing.T) {
 	}
 
 	waitFor(t, 15*time.Second, "healthz 200 while Redis is down", func() bool { code, _ := get("/healthz"); return code == http.StatusOK })
-	time.Sleep(3 * time.Second) // the process used to exit about 2 s after starting
+	// The process used to exit once the webhook groups failed: once serve
+	// says delivery waits for Redis, it is still up.
+	waitFor(t, 15*time.Second, "webhook delivery waiting for Redis", func() bool {
+		return strings.Contains(logs.String(), "webhook delivery waits for Redis")
+	})
 	if code, body := get("/healthz"); code != http.StatusOK {
-		t.Fatalf("healthz = %d %q after 3 s with Redis down; logs:\n%s", code, body, logs.String())
+		t.Fatalf("healthz = %d %q once webhook delivery waits for Redis; logs:\n%s", code, body, logs.String())
 	}
 	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
 		t.Fatalf("readyz with Redis down = %d %q, want 503 naming redis", code, body)
@@ -367,7 +371,32 @@ func TestServeSkipsChannelsOfPlatformsNotEnabled(t *testing.T) {
 		}
 		return false
 	})
-	time.Sleep(500 * time.Millisecond) // the other channels would have failed by now
+	// The root's one log line comes once every channel of the upgrade was
+	// tried and the threads and failures recorded: one channel, no failure.
+	var root struct{ Targets, Failed int }
+	waitFor(t, 10*time.Second, "the root notice's log line", func() bool {
+		for line := range strings.Lines(logs.String()) {
+			var l struct{ Msg, Notice, Upgrade string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "notice" && l.Notice == "root" && l.Upgrade == "UPG-1" {
+				return json.Unmarshal([]byte(line), &root) == nil
+			}
+		}
+		return false
+	})
+	if root.Targets != 1 || root.Failed != 0 {
+		t.Errorf("the root went to %d channels, %d failed; want the Slack channel alone:\n%s", root.Targets, root.Failed, logs.String())
+	}
+	code, _, body := s.get("/api/v1/upgrades/UPG-1", statusToken)
+	var stored struct {
+		Threads  []struct{ Channel string }
+		Failures []struct{ Target, Error string }
+	}
+	if err := json.Unmarshal(body, &stored); code != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/v1/upgrades/UPG-1: %d %v %s", code, err, body)
+	}
+	if len(stored.Threads) != 1 || stored.Threads[0].Channel != "slack:C0PAY" || len(stored.Failures) != 0 {
+		t.Errorf("stored threads %+v, failures %+v; want slack:C0PAY alone and none", stored.Threads, stored.Failures)
+	}
 	if show := s.slash("U0ALICE", "show UPG-1"); strings.Contains(show, "112233445566778899") || strings.Contains(show, "console:ops") {
 		t.Errorf("show UPG-1 names a channel of a platform that is off:\n%s", show)
 	}

@@ -318,9 +318,30 @@ func TestStatusAPIOnARunningServe(t *testing.T) {
 		t.Fatalf("payments before its window: %+v", p)
 	}
 	// The status says when it was made ("at"), yet a poller pays a 304
-	// while nothing else changed; once the window opens, 200.
-	_, hdr, _ = s.get("/api/v1/services/payments/status", statusToken)
-	time.Sleep(10 * time.Millisecond)
+	// while nothing else changed; once the window opens, 200. Two answers
+	// that differ in "at" alone have the same ETag.
+	at := func(body []byte) (string, string) {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("status: %v %s", err, body)
+		}
+		stamp := string(m["at"])
+		delete(m, "at")
+		rest, _ := json.Marshal(m)
+		return stamp, string(rest)
+	}
+	_, hdr, first := s.get("/api/v1/services/payments/status", statusToken)
+	firstAt, firstRest := at(first)
+	var later []byte
+	var laterHdr http.Header
+	waitFor(t, 10*time.Second, "a status made at another instant", func() bool {
+		_, laterHdr, later = s.get("/api/v1/services/payments/status", statusToken)
+		stamp, _ := at(later)
+		return stamp != firstAt
+	})
+	if _, rest := at(later); rest != firstRest || laterHdr.Get("ETag") != hdr.Get("ETag") {
+		t.Fatalf("two statuses that differ in \"at\" alone: ETags %s and %s, bodies\n%s\n%s", hdr.Get("ETag"), laterHdr.Get("ETag"), first, later)
+	}
 	if code, _, body := s.get("/api/v1/services/payments/status", statusToken, "If-None-Match", hdr.Get("ETag")); code != http.StatusNotModified {
 		t.Fatalf("status with If-None-Match %s: %d %s", hdr.Get("ETag"), code, body)
 	}
