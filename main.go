@@ -351,6 +351,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	// channels and people of all of them, so a real configuration can be
 	// dry-run before going live.
 	ms := console.NewMessenger(bc.DefaultLocation, bot.NewDirectory(bc))
+	consoleHints(cfg, ms)
 	var ticker console.Ticker
 	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: ms, Queue: st,
 		Now: clock.Now, Logger: log, RefreshIntervalSet: true})

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/upgradebot/upgradebot/adapters/console"
 	discordadapter "github.com/upgradebot/upgradebot/adapters/discord"
 	githubadapter "github.com/upgradebot/upgradebot/adapters/github"
 	"github.com/upgradebot/upgradebot/adapters/metrics"
@@ -83,4 +84,12 @@ func githubWebhook(cfg config.Config, b *bot.Bot, st *store.Store, mux *http.Ser
 		log.Info("github.webhook_secret is not set: " + githubadapter.PathWebhook + " refuses every delivery")
 	}
 	return h.Run
+}
+
+// consoleHints makes the console's dry run write each platform's command
+// hints that platform's way: Slack's with its configured command name,
+// Discord's with the command's options.
+func consoleHints(cfg config.Config, ms *console.Messenger) {
+	ms.WriteHints(slackadapter.Platform, func(h bot.Hint) string { return h.Typed(cfg.Slack.Command) })
+	ms.WriteHints(discordadapter.Platform, discordadapter.HintText)
 }

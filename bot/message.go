@@ -211,6 +211,9 @@ func ChannelName(id string) string {
 type Plain struct {
 	Loc     *time.Location // nil: UTC only
 	Command string         // the command hints start with; default commands.DefaultCommand
+	// Hint, when set, writes command hints instead (a platform's own
+	// syntax, for a dry run of what that platform would show).
+	Hint func(Hint) string
 }
 
 // Text renders one line.
@@ -231,7 +234,11 @@ func (p Plain) Text(t Text) string {
 				b.WriteString(s.URL)
 			}
 		case SpanCommand:
-			if s.Hint != nil {
+			switch {
+			case s.Hint == nil:
+			case p.Hint != nil:
+				b.WriteString(p.Hint(*s.Hint))
+			default:
 				b.WriteString(s.Hint.Typed(p.command()))
 			}
 		case SpanTyped, SpanTypedCode:

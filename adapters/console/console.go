@@ -34,9 +34,10 @@ type Messenger struct {
 	// shared: the store is one a serve uses too (see Shared).
 	shared bool
 
-	mu   sync.Mutex
-	next int
-	buf  strings.Builder
+	mu    sync.Mutex
+	next  int
+	buf   strings.Builder
+	hints map[string]func(bot.Hint) string // by platform (WriteHints)
 }
 
 // Shared says the console runs on a store that a serve uses too (a real
@@ -63,6 +64,31 @@ var (
 // when set, names the person behind a platform id.
 func NewMessenger(loc *time.Location, dir *bot.Directory) *Messenger {
 	return &Messenger{loc: loc, dir: dir}
+}
+
+// WriteHints makes the messages to platform's channels and people show
+// their command hints as write does, that platform's own way ("slack":
+// its command name, "discord": its options), so the dry run shows what
+// each platform would post. main.go wires the platforms' writers.
+func (m *Messenger) WriteHints(platform string, write func(bot.Hint) string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.hints == nil {
+		m.hints = map[string]func(bot.Hint) string{}
+	}
+	m.hints[platform] = write
+}
+
+// plain renders for the reader of target (a channel or person id): times
+// in loc, command hints the way target's platform writes them.
+func (m *Messenger) plain(target string, loc *time.Location) bot.Plain {
+	p := bot.Plain{Loc: loc}
+	if platform, _, ok := strings.Cut(strings.TrimPrefix(target, Platform+":"), ":"); ok {
+		m.mu.Lock()
+		p.Hint = m.hints[platform]
+		m.mu.Unlock()
+	}
+	return p
 }
 
 // short is how a header names a channel: console channels by their name,
@@ -109,7 +135,7 @@ func (m *Messenger) newID() string {
 // Post implements bot.Messenger.
 func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
 	ref := m.ref(channel)
-	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), msg, m.loc))
+	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), msg, m.plain(channel, m.loc)))
 	return ref, nil
 }
 
@@ -120,27 +146,27 @@ func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Messag
 	if msg.AlsoInChannel {
 		where += " · also sent to the channel"
 	}
-	m.write(render(where, msg, m.loc))
+	m.write(render(where, msg, m.plain(root.Channel, m.loc)))
 	return ref, nil
 }
 
 // Edit implements bot.Messenger. It prints the whole edited message, as a
 // platform's edit (Slack chat.update) carries it.
 func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
-	m.write(render(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.loc))
+	m.write(render(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.plain(ref.Channel, m.loc)))
 	return nil
 }
 
 // Direct implements bot.Messenger.
 func (m *Messenger) Direct(_ context.Context, user string, msg bot.Message) (bot.MessageRef, error) {
 	ref := m.ref(user)
-	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.readerZone(user)))
+	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.plain(user, m.readerZone(user))))
 	return ref, nil
 }
 
 // Answer implements bot.Answerer: a message only the invoker sees.
 func (m *Messenger) Answer(_ context.Context, to bot.Invoker, msg bot.Message) error {
-	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), msg, m.readerZone(to.User)))
+	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), msg, m.plain(to.Channel, m.readerZone(to.User))))
 	return nil
 }
 
@@ -451,7 +477,7 @@ func (s *Session) location() *time.Location {
 
 func (s *Session) printReply(m bot.Message) {
 	header := "── reply to " + s.person + " (only you can see this)"
-	fmt.Fprint(s.o.Out, render(header, m, s.location()))
+	fmt.Fprint(s.o.Out, render(header, m, bot.Plain{Loc: s.location()}))
 	s.o.Bot.Flush()
 	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())
 }

@@ -3,15 +3,15 @@ package console
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/upgradebot/upgradebot/bot"
 )
 
 // render lays a message out for a terminal: a header line saying where it
-// went, then its content indented under a bar.
-func render(header string, m bot.Message, loc *time.Location) string {
+// went, then its content indented under a bar, its times and command hints
+// written by plain.
+func render(header string, m bot.Message, plain bot.Plain) string {
 	var b strings.Builder
 	b.WriteString(header + "\n")
 	bar := "  │ "
@@ -35,11 +35,11 @@ func render(header string, m bot.Message, loc *time.Location) string {
 	for _, f := range m.Fields {
 		// A value of several lines (the readiness checklist) keeps its
 		// column.
-		value := strings.ReplaceAll(f.Value.Plain(loc), "\n", "\n"+strings.Repeat(" ", width+1))
+		value := strings.ReplaceAll(plain.Text(f.Value), "\n", "\n"+strings.Repeat(" ", width+1))
 		write(fmt.Sprintf("%-*s %s", width, f.Label+":", value))
 	}
 	for _, l := range m.Lines {
-		write(l.Plain(loc))
+		write(plain.Text(l))
 	}
 	for _, r := range m.Ready {
 		write(fmt.Sprintf("[ Mark met: %d. %s ]  (:ready %s %d)", r.Criterion, r.Text, r.UpgradeID, r.Criterion))

@@ -510,3 +510,8 @@ func threadName(m bot.Message) string {
 	}
 	return truncate(name, maxThreadName)
 }
+
+// HintText writes a command hint the way Discord users type it, with the
+// command's options ("/upgrade start id:UPG-7"): for the console's dry run
+// of what Discord would show.
+func HintText(h bot.Hint) string { return style{command: "/" + commandName}.hint(h) }
