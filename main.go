@@ -213,7 +213,7 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 	}
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		fmt.Fprintf(stderr, "%v\n", err) // it names the file (FILE:LINE: for a syntax error)
 		return 1
 	}
 	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {

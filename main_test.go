@@ -163,6 +163,40 @@ func TestCheckConfig(t *testing.T) {
 	}
 }
 
+// check-config, console and serve say where a TOML syntax error is (the
+// file once, its line), which key, and how to write it.
+func TestCheckConfigSyntaxError(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ data, want string }{
+		{"[reminders]\nescalate_after = 30m\n",
+			`s.toml:2: reminders.escalate_after: 30m is not quoted; write escalate_after = "30m" (durations, times and words are quoted strings)`},
+		{"max_window = 24h\n",
+			`s.toml:1: max_window: 24h is not quoted; write max_window = "24h" (durations, times and words are quoted strings)`},
+		{"default_timezone = \"UTC\"\n[slack\nenabled = true\n",
+			`s.toml:2: table header [slack is missing its closing "]"; write [slack]`},
+		{"[slack]\nbot_token = \"xoxb-SECRET\n",
+			`s.toml:2: slack.bot_token: invalid TOML syntax (details hidden: the line may hold a secret); write bot_token = "…"`},
+	}
+	for _, tc := range cases {
+		path := filepath.Join(dir, "s.toml")
+		if err := os.WriteFile(path, []byte(tc.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.ReplaceAll(tc.want, "s.toml", path)
+		out, errOut, code := runMain(t, "", nil, "check-config", "-config", path)
+		if code != 1 || out != "" || errOut != want+"\n" {
+			t.Errorf("check-config on %q: exit %d, stdout %q, stderr\n got %q\nwant %q", tc.data, code, out, errOut, want+"\n")
+		}
+		_, errOut, code = runMain(t, "", nil, "console", "-config", path)
+		if code != 1 || errOut != "upgradebot console: "+want+"\n" {
+			t.Errorf("console on %q: exit %d, stderr %q", tc.data, code, errOut)
+		}
+		if strings.Contains(errOut, "SECRET") {
+			t.Errorf("a syntax error printed a secret: %s", errOut)
+		}
+	}
+}
+
 func TestUsageAndVersion(t *testing.T) {
 	if out, _, code := runMain(t, "", nil, "version"); code != 0 || !strings.HasPrefix(out, "upgradebot ") {
 		t.Fatalf("version: %d %q", code, out)

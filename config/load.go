@@ -23,13 +23,17 @@ var durationType = reflect.TypeOf(time.Duration(0))
 
 // Load reads the TOML file at path over Default() and applies the environment overrides in environ
 // (os.Environ() form). Unknown keys, wrongly typed values and bad environment values are returned as
-// Problems; the error is only for an unreadable file or invalid TOML syntax. Load does not call Validate.
+// Problems; the error is only for an unreadable file or invalid TOML syntax (a *SyntaxError, whose text
+// starts "FILE:LINE: "); either names the file. Load does not call Validate.
 func Load(path string, environ []string) (Config, []Problem, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Default(), nil, fmt.Errorf("config: %w", err)
 	}
-	cfg, problems, err := load(data, environ)
+	cfg, problems, err := load(path, data, environ)
+	if se := (*SyntaxError)(nil); errors.As(err, &se) {
+		return cfg, nil, err // it names the file
+	}
 	if err != nil {
 		return cfg, nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -38,18 +42,18 @@ func Load(path string, environ []string) (Config, []Problem, error) {
 
 // LoadBytes is Load for a configuration held in memory, e.g. the console's built-in demo.
 func LoadBytes(data []byte, environ []string) (Config, []Problem, error) {
-	cfg, problems, err := load(data, environ)
+	cfg, problems, err := load("", data, environ)
 	if err != nil {
 		return cfg, nil, fmt.Errorf("config: %w", err)
 	}
 	return cfg, problems, nil
 }
 
-func load(data []byte, environ []string) (Config, []Problem, error) {
+func load(file string, data []byte, environ []string) (Config, []Problem, error) {
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		return Default(), nil, syntaxErr(data, err)
+		return Default(), nil, syntaxErr(file, data, err)
 	}
 	d := &decoder{rank: map[string]int{}, set: map[string]bool{}}
 	for i, k := range md.Keys() {
@@ -72,37 +76,6 @@ func load(data []byte, environ []string) (Config, []Problem, error) {
 		}
 	}
 	return cfg, d.problems, nil
-}
-
-// hiddenSyntaxError keeps the line of a TOML syntax error but not its text, which may quote a secret.
-type hiddenSyntaxError struct {
-	line int
-	err  error
-}
-
-func (e *hiddenSyntaxError) Error() string {
-	return fmt.Sprintf("toml: line %d: invalid TOML syntax (details hidden: the line may hold a secret)", e.line)
-}
-
-func (e *hiddenSyntaxError) Unwrap() error { return e.err }
-
-func syntaxErr(data []byte, err error) error {
-	var pe toml.ParseError
-	if !errors.As(err, &pe) {
-		return err
-	}
-	line := ""
-	if lines := strings.Split(string(data), "\n"); pe.Position.Line >= 1 && pe.Position.Line <= len(lines) {
-		line = strings.ToLower(lines[pe.Position.Line-1])
-	}
-	last := pe.LastKey
-	if i := strings.LastIndexByte(last, '.'); i >= 0 {
-		last = last[i+1:]
-	}
-	if isSecretKey(last) || containsAny(line, "token", "secret", "password", "url", "://") {
-		return &hiddenSyntaxError{line: pe.Position.Line, err: err}
-	}
-	return err // toml.ParseError.Error() already says "toml: line N ..."
 }
 
 func isSecretKey(k string) bool {

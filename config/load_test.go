@@ -273,10 +273,64 @@ func TestLoadSyntaxError(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("error %v does not wrap toml.ParseError", err)
 	}
-	for _, want := range []string{path, "line 3"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
-		}
+	if want := path + ":3: "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q does not start with %q", err, want)
+	}
+	if n := strings.Count(err.Error(), path); n != 1 {
+		t.Errorf("error %q names the file %d times", err, n)
+	}
+}
+
+// A syntax error says where (FILE:LINE, once), at which key, and how to write
+// the common mistakes, in the configuration's words rather than the parser's.
+func TestLoadSyntaxErrorMessages(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{"unquoted duration in a table", "[reminders]\nescalate_after = 30m\n",
+			`s.toml:2: reminders.escalate_after: 30m is not quoted; write escalate_after = "30m" (durations, times and words are quoted strings)`},
+		{"unquoted duration at the top", "default_timezone = \"UTC\"\nmax_window = 24h\n",
+			`s.toml:2: max_window: 24h is not quoted; write max_window = "24h" (durations, times and words are quoted strings)`},
+		{"dotted key and a comment", "reminders.escalate_after = 30m # half an hour\n",
+			`s.toml:1: reminders.escalate_after: 30m is not quoted; write escalate_after = "30m" (durations, times and words are quoted strings)`},
+		{"unquoted word in an entry", "[[people]]\nname = \"alice\"\n[[people]]\nname = \"bob\"\ntimezone = Europe/Paris\n",
+			`s.toml:5: people[1].timezone: Europe/Paris is not quoted; write timezone = "Europe/Paris" (durations, times and words are quoted strings)`},
+		{"unquoted durations in a list", "[reminders]\nbefore = [24h, 1h]\n",
+			`s.toml:2: reminders.before: 24h is not quoted; write before = ["24h", "1h"] (durations, times and words are quoted strings)`},
+		{"table header without ]", "default_timezone = \"UTC\"\n[slack\nenabled = true\n",
+			`s.toml:2: table header [slack is missing its closing "]"; write [slack]`},
+		{"table array header without ]]", "[[people]\nname = \"alice\"\n",
+			`s.toml:1: table header [[people] is missing its closing "]]"; write [[people]]`},
+		{"no closing quote", "[server]\nlisten = \":8080\n",
+			`s.toml:2: server.listen: the string has no closing quote; write listen = ":8080"`},
+		{"no opening quote", "[server]\nlisten = :8080\"\n",
+			`s.toml:2: server.listen: the string has no opening quote; write listen = ":8080"`},
+		{"not a boolean", "[slack]\nenabled = yes\n",
+			`s.toml:2: slack.enabled: yes is not true or false; write enabled = true or enabled = false`},
+		{"unknown key: no echo", "[reminders]\nescalte_after = 30m\n",
+			`s.toml:2: reminders: a value is not quoted; write e.g. escalate_after = "30m" (durations, times and words are quoted strings)`},
+		{"key set twice", "[server]\nlisten = \"x\"\nlisten = \"y\"\n",
+			`s.toml:3: server.listen: set twice in this table; keep one`},
+		{"secret's line", "[slack]\nbot_token = xoxb-sekrit-1\n",
+			`s.toml:2: slack.bot_token: invalid TOML syntax (details hidden: the line may hold a secret); write bot_token = "…"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.toml")
+			if err := os.WriteFile(path, []byte(tc.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := Load(path, nil)
+			if err == nil {
+				t.Fatal("want error")
+			}
+			if got := strings.ReplaceAll(err.Error(), path, "s.toml"); got != tc.want {
+				t.Errorf("error\n got %s\nwant %s", got, tc.want)
+			}
+			var se *SyntaxError
+			var pe toml.ParseError
+			if !errors.As(err, &se) || !errors.As(err, &pe) {
+				t.Errorf("error %v is not a *SyntaxError wrapping toml.ParseError", err)
+			}
+		})
 	}
 }
 
