@@ -288,7 +288,7 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for {
 		if s.o.Prompt {
-			fmt.Fprintf(s.o.Out, "%s> ", s.person)
+			fmt.Fprintf(s.o.Out, "%s> ", s.name())
 		}
 		if !sc.Scan() {
 			break
@@ -298,7 +298,7 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 			continue
 		}
 		if s.o.Echo {
-			fmt.Fprintf(s.o.Out, "\n%s> %s\n", s.person, line)
+			fmt.Fprintf(s.o.Out, "\n%s> %s\n", s.name(), line)
 		}
 		if quit := s.Line(ctx, line); quit {
 			return nil
@@ -328,12 +328,7 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		s.person = rest
-		// A platform id of a [[people]] entry is that person.
-		who := s.person
-		if p, ok := s.byPlatformID(); ok {
-			who = p.Name
-		}
-		fmt.Fprintf(out, "you are now %s (%s)\n", who, s.actor().ID)
+		fmt.Fprintf(out, "you are now %s (%s)\n", s.name(), s.actor().ID)
 		if !s.known() {
 			fmt.Fprintf(out, "note: %s is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n", s.person)
 		}
@@ -459,6 +454,16 @@ func (s *Session) byPlatformID() (bot.Person, bool) {
 	return dir.Person(dir.KeyOf(s.person))
 }
 
+// name is what the prompt and the replies call the current person: a
+// platform id of a [[people]] entry is that person ("slack:U0BOB" is bob),
+// anyone else is as typed.
+func (s *Session) name() string {
+	if p, ok := s.byPlatformID(); ok {
+		return p.Name
+	}
+	return s.person
+}
+
 // invocation is a command typed by the current person. A terminal tells no
 // zone, so the core reads times in the person's configured zone, or the
 // default one (and says which).
@@ -476,7 +481,7 @@ func (s *Session) location() *time.Location {
 }
 
 func (s *Session) printReply(m bot.Message) {
-	header := "── reply to " + s.person + " (only you can see this)"
+	header := "── reply to " + s.name() + " (only you can see this)"
 	fmt.Fprint(s.o.Out, render(header, m, bot.Plain{Loc: s.location()}))
 	s.o.Bot.Flush()
 	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())

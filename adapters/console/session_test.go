@@ -22,7 +22,7 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 func newTestSession(t *testing.T, ticker Ticker, out io.Writer) (*Session, *Clock, *Messenger) {
 	t.Helper()
 	cfg := bot.Config{
-		People:   []bot.Person{{Name: "alice", IDs: []string{"console:alice"}}, {Name: "bob", IDs: []string{"console:bob"}}},
+		People:   []bot.Person{{Name: "alice", IDs: []string{"console:alice"}}, {Name: "bob", IDs: []string{"console:bob", "slack:U023BC4DE"}}},
 		Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}, Channels: []string{"console:#payments"}}},
 	}
 	clock := NewClock(func() time.Time { return t0 })
@@ -117,6 +117,37 @@ func TestTerminalHistoryAndCtrlC(t *testing.T) {
 	}
 	if bare := strings.Count(screen, "\n") - strings.Count(screen, "\r\n"); bare != 0 {
 		t.Errorf("%d lines end in a bare \\n (raw mode needs \\r\\n):\n%q", bare, screen)
+	}
+}
+
+// A platform id of a [[people]] entry is that person: after :as with it,
+// the prompt and the replies name the person, as after :as with the name,
+// in a script and in a terminal.
+func TestAsPlatformIDOfAPersonIsThatPerson(t *testing.T) {
+	var out bytes.Buffer
+	s, _, _ := newTestSession(t, nil, &out)
+	s.o.Echo, s.o.Prompt = true, true
+	if err := s.Run(context.Background(), strings.NewReader(":as slack:U023BC4DE\n/upgrade help\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"you are now bob (slack:U023BC4DE)\n", "bob> \nbob> /upgrade help\n── reply to bob (only you can see this)\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "slack:U023BC4DE>") || strings.Contains(got, "reply to slack:") {
+		t.Errorf("the platform id names the person:\n%s", got)
+	}
+
+	screen := runKeys(t, ":as slack:U023BC4DE"+enter+"/upgrade help"+enter+ctrlD)
+	for _, want := range []string{"bob> /upgrade help\r\n", "── reply to bob (only you can see this)"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the screen lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "slack:U023BC4DE>") {
+		t.Errorf("the prompt is the platform id:\n%s", screen)
 	}
 }
 

@@ -77,7 +77,7 @@ func (s *Session) RunTerminal(ctx context.Context, rw io.ReadWriter, size func()
 				t.SetSize(w, h)
 			}
 		}
-		t.SetPrompt(s.person + "> ")
+		t.SetPrompt(s.name() + "> ")
 		ed = typing
 		done := make(chan read, 1)
 		go func() {
