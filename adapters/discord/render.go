@@ -183,18 +183,37 @@ func link(label, url string) string {
 	return "[" + escape(label) + "](" + u + ")"
 }
 
-// channelRef links a Discord channel (<#…>); ids of other platforms are
-// named in plain text.
+// channelRef links a Discord channel (<#…>); a channel of another platform
+// is named in plain text with its platform, so that its id is not taken for
+// a Discord channel: "#C0LEDGER (Slack)".
 func channelRef(id string) string {
 	rest, ok := strings.CutPrefix(id, Platform+":")
 	if !ok || rest == "" || strings.HasPrefix(rest, "&") {
 		name := bot.ChannelName(id)
 		if n, ok := strings.CutPrefix(name, "#"); ok {
-			return "#" + escape(n)
+			name = "#" + escape(n)
+		} else {
+			name = escape(name)
 		}
-		return escape(name)
+		if p := otherPlatform(id); p != "" {
+			name += " (" + p + ")"
+		}
+		return name
 	}
 	return "<#" + rest + ">"
+}
+
+// otherPlatform names the platform of an id that is not Discord's
+// ("slack:C0123" is Slack's), or "" for Discord's or an id without one.
+func otherPlatform(id string) string {
+	p, _, ok := strings.Cut(id, ":")
+	switch {
+	case !ok || p == "" || p == Platform:
+		return ""
+	case p == "slack":
+		return "Slack"
+	}
+	return p
 }
 
 // mention calls a Discord user (<@…>) or role (<@&…>); principals known

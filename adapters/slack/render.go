@@ -89,12 +89,17 @@ func slackDate(at time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", at.Unix(), at.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
-// channelRef links a Slack channel (<#C…>) or user (<@U…>); ids of other
-// platforms are named in plain text.
+// channelRef links a Slack channel (<#C…>) or user (<@U…>); a channel of
+// another platform is named in plain text with its platform, so that its id
+// is not taken for a Slack channel: "#112233445566778800 (Discord)".
 func channelRef(id string) string {
 	rest, ok := strings.CutPrefix(id, Platform+":")
 	if !ok || rest == "" {
-		return escape(bot.ChannelName(id))
+		name := escape(bot.ChannelName(id))
+		if p := otherPlatform(id); p != "" {
+			name += " (" + p + ")"
+		}
+		return name
 	}
 	switch rest[0] {
 	case 'C', 'G', 'D':
@@ -103,6 +108,19 @@ func channelRef(id string) string {
 		return "<@" + rest + ">"
 	}
 	return escape(rest)
+}
+
+// otherPlatform names the platform of an id that is not Slack's
+// ("discord:1122…" is Discord's), or "" for Slack's or an id without one.
+func otherPlatform(id string) string {
+	p, _, ok := strings.Cut(id, ":")
+	switch {
+	case !ok || p == "" || p == Platform:
+		return ""
+	case p == "discord":
+		return "Discord"
+	}
+	return p
 }
 
 // mention notifies a Slack user or user group; principals known only on
