@@ -109,7 +109,7 @@ func syntaxErr(file string, data []byte, err error) error {
 	if i := strings.LastIndexByte(last, '.'); i >= 0 {
 		last = last[i+1:]
 	}
-	if isSecretKey(last) || isSecretKey(keyName) || containsAny(strings.ToLower(line), "token", "secret", "password", "url", "://") {
+	if isSecretKey(last) || isSecretKey(keyName) || mayHoldSecret(line) {
 		se.Msg = hiddenMsg
 		if keyName != "" {
 			se.Hint = "write " + keyName + " = " + example(valueType, "…")
@@ -164,7 +164,17 @@ func syntaxErr(file string, data []byte, err error) error {
 		se.Msg = value + " is not quoted"
 		se.Hint = "write " + keyName + " = " + strconv.Quote(value) + " (" + quotedHint + ")"
 	}
+	// The parser's own words may quote the line it stopped on, which may
+	// be the next one.
+	if se.Msg == pe.Message && pe.Position.Line != lineNo && pe.Position.Line >= 1 && pe.Position.Line <= len(lines) && mayHoldSecret(lines[pe.Position.Line-1]) {
+		se.Msg, se.Hint = hiddenMsg, ""
+	}
 	return se
+}
+
+// mayHoldSecret reports whether a line names a secret or holds a URL.
+func mayHoldSecret(line string) bool {
+	return containsAny(strings.ToLower(line), "token", "secret", "password", "url", "://")
 }
 
 // tableAt returns the path (as in Problems, "people[1]") and the keys of the
