@@ -18,9 +18,13 @@ type PlanRules struct {
 // left out: they were never owed (an upgrade scheduled two days ahead has
 // no three-day reminder, not even a late one).
 //
-// The brief escalation stays planned while the upgrade is in progress:
-// whoever has not acknowledged the pre-brief of a running upgrade still
-// gets the direct message, until the window ends.
+// The brief escalation is planned escalate_after after the last reminder's
+// moment; when it runs, it follows the reminder as it actually went out
+// (escalate_after after a late one, none for one never posted: see
+// Scheduler.afterReminder), so its planned Due stays its identity. It stays
+// planned while the upgrade is in progress: whoever has not acknowledged
+// the pre-brief of a running upgrade still gets the direct message, until
+// the window ends.
 func PlanJobs(u *Upgrade, r PlanRules) []Job {
 	var jobs []Job
 	add := func(j Job) {

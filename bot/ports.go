@@ -213,6 +213,23 @@ type DeliveryLog interface {
 	MarkDelivered(ctx context.Context, j Job, part string) error
 }
 
+// SentLog is an optional capability of a JobQueue: when a job's notice
+// actually went out. The scheduler records the last reminder with it, so
+// that the brief escalation falls due escalate_after after the reminder
+// was posted (late, after downtime) rather than after its planned moment,
+// and not at all when it never was (skipped: the window opened first).
+type SentLog interface {
+	// MarkSent records at as when j (its upgrade, id and due time) was
+	// sent, unless a time is recorded for it already: the first wins, so
+	// a job run again after a crash keeps the time it first went out.
+	MarkSent(ctx context.Context, j Job, at time.Time) error
+	// SentAt reports when j (upgrade, id, due time) was recorded sent: a
+	// zero at when it was not. known is false when the queue cannot tell:
+	// j fell due before it started keeping these records (a job done by an
+	// older version of the bot).
+	SentAt(ctx context.Context, j Job) (at time.Time, known bool, err error)
+}
+
 // DueCounter is an optional capability of a JobQueue: how many jobs are
 // due at or before now and not being run by any replica (pending, or
 // leased by a claim that ran out), the backlog of every scheduler.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -151,6 +152,13 @@ func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int
 		if err == nil {
 			continue
 		}
+		if d, ok := errors.AsType[*deferred](err); ok {
+			// Not due yet after all: back in the queue at its new moment,
+			// no attempt counted; the upgrade's later jobs go on.
+			r.log.InfoContext(ctx, "due job deferred", "upgrade", j.Upgrade, "job", j.ID, "until", d.until, "why", d.why)
+			r.requeue(ctx, j, d.until)
+			continue
+		}
 		if ctx.Err() != nil {
 			// Cut off by the shutdown: not the job's fault, so no back-off;
 			// another replica takes it at once (and skips the threads it
@@ -168,6 +176,18 @@ func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int
 	}
 	return len(g), nil
 }
+
+// deferred is what a job's exec returns when the job is not due yet after
+// all (an escalation whose reminder went out late): the runner puts it back,
+// held by no one, due at until, with the same identity (its planned Due) and
+// attempt count, so a re-plan that lists it unchanged leaves it there, and
+// it runs once, on whichever replica claims it then.
+type deferred struct {
+	until time.Time
+	why   string
+}
+
+func (d *deferred) Error() string { return "deferred until " + d.until.String() + ": " + d.why }
 
 // runJob runs one job within budget and marks it done. The job's context
 // survives ctx (shutdown) by Options.Grace, so a notice being sent is not

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -101,6 +102,7 @@ type Scheduler struct {
 	run   *runner
 	once  Once
 	dlog  DeliveryLog
+	sent  SentLog
 	o     SchedulerOptions
 	log   *slog.Logger
 	// series runs the jobs of recurring upgrades (the Bot); nil: skipped.
@@ -113,6 +115,7 @@ func newScheduler(p schedulerParts, o SchedulerOptions, now Clock, log *slog.Log
 		rules: PlanRules{Reminders: p.cfg.Reminders, EscalateAfter: p.cfg.EscalateAfter}}
 	s.once, _ = p.queue.(Once)
 	s.dlog, _ = p.queue.(DeliveryLog)
+	s.sent, _ = p.queue.(SentLog)
 	s.run = &runner{q: p.queue, o: o, now: o.Now, log: o.Logger, exec: s.execute, obs: p.out.obs}
 	return s
 }
@@ -191,9 +194,11 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 // changed since it was planned) or no longer useful: a reminder once the
 // window has opened, or superseded by a closer one also due; a window-open
 // notice once the window has ended; a reminder or brief escalation whose
-// window was set after its moment. The queue adds every job it has not done
-// (see JobQueue.ReplaceJobs), so a job may come late: a notice LateAfter or
-// more late says so.
+// window was set after its moment; a brief escalation whose last reminder
+// was never posted. A brief escalation whose reminder went out late is
+// deferred to escalate_after after it (afterReminder). The queue adds every
+// job it has not done (see JobQueue.ReplaceJobs), so a job may come late: a
+// notice LateAfter or more late says so.
 func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	if j.Kind == JobSeries {
 		if s.series == nil {
@@ -239,6 +244,12 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		}
 		if err := s.notice(ctx, u, j, s.dir.Reminder(u, acks, j.Offset, late)); err != nil {
 			return err
+		}
+		if s.sent != nil && s.rules.EscalateAfter > 0 && j.ID == lastReminder(u, s.rules).ID {
+			// The brief escalation follows this moment (escalate).
+			if err := s.sent.MarkSent(ctx, j, s.o.Now()); err != nil {
+				return fmt.Errorf("record the last reminder as sent: %w", err)
+			}
 		}
 		s.ev.emit(ctx, u, jobEventID(j), EventReminder, Upgradebot, map[string]any{"before": j.Offset.String(), "late": late.String()})
 	case JobWindowOpen:
@@ -297,6 +308,72 @@ func (s *Scheduler) windowSetAfter(ctx context.Context, u *Upgrade, at time.Time
 	return false, nil
 }
 
+// lastReminder is the job of the last reminder of u's window (the smallest
+// offset), which the brief escalation follows; its ID is empty without
+// reminders.
+func lastReminder(u *Upgrade, r PlanRules) Job {
+	if len(r.Reminders) == 0 {
+		return Job{}
+	}
+	off := slices.Min(r.Reminders)
+	return Job{ID: "reminder:" + off.String(), Upgrade: u.ID, Kind: JobReminder, Offset: off, Due: u.Start.Add(-off)}
+}
+
+// afterReminder decides whether the brief escalation, due now by its plan
+// (the last reminder's planned moment + escalate_after), goes out now: it
+// follows the last reminder as it actually went out (SentLog). It returns
+// nil to send now, a *deferred with a time to run again then, or a
+// *deferred with a zero time to drop the escalation:
+//
+//   - the reminder went out at P: the escalation is due at P +
+//     escalate_after, later than planned when the reminder was late;
+//   - the reminder has not gone out, and still may (the upgrade is
+//     scheduled and the window has not opened, give or take a job's
+//     budget, as one started just before may still be posting): look
+//     again then, or after escalate_after if sooner;
+//   - it has not gone out and never will (skipped: the window opened
+//     first, or the upgrade was started before it was posted): nothing to
+//     follow, no escalation. The window-open and overrun notices go on.
+//
+// The escalation goes out at its planned moment, as it always did, when
+// the reminder was never owed (the upgrade was created or its window set,
+// or it was started, after the reminder's moment: the escalation then
+// follows the pre-brief itself), when the queue keeps no SentLog, or when
+// it cannot tell (a reminder sent by an older version of the bot).
+func (s *Scheduler) afterReminder(ctx context.Context, u *Upgrade, now time.Time) error {
+	r := lastReminder(u, s.rules)
+	if s.sent == nil || r.ID == "" || r.Due.Before(u.CreatedAt) || (!u.StartedAt.IsZero() && u.StartedAt.Before(r.Due)) {
+		return nil
+	}
+	if set, err := s.windowSetAfter(ctx, u, r.Due); err != nil {
+		return err
+	} else if set {
+		return nil
+	}
+	at, known, err := s.sent.SentAt(ctx, r)
+	if err != nil {
+		return fmt.Errorf("when the last reminder was sent: %w", err)
+	}
+	switch {
+	case !known:
+		return nil
+	case !at.IsZero():
+		if due := at.Add(s.rules.EscalateAfter); now.Before(due) {
+			return &deferred{until: due, why: "the last reminder went out at " + at.UTC().Format(time.RFC3339) + ", escalate_after after that"}
+		}
+		return nil
+	}
+	cutoff := u.Start.Add(s.o.JobTimeout)
+	if u.State != Scheduled || !now.Before(cutoff) {
+		return &deferred{why: "its reminder (" + r.ID + ") was never posted: the window opened, or the upgrade started, first"}
+	}
+	next := now.Add(max(s.rules.EscalateAfter, s.o.RetryMin))
+	if next.After(cutoff) {
+		next = cutoff
+	}
+	return &deferred{until: next, why: "the last reminder (" + r.ID + ") has not gone out yet"}
+}
+
 // Upgradebot is the actor of what the bot does by itself (the scheduler).
 const Upgradebot = "upgradebot"
 
@@ -316,6 +393,13 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		} else if set {
 			s.log.InfoContext(ctx, "escalation skipped: never owed, the window was set after its moment", "upgrade", u.Key())
 			return nil
+		}
+		if err := s.afterReminder(ctx, u, now); err != nil {
+			if d, ok := errors.AsType[*deferred](err); ok && d.until.IsZero() {
+				s.log.InfoContext(ctx, "escalation skipped: "+d.why, "upgrade", u.Key())
+				return nil
+			}
+			return err
 		}
 	}
 	acks, err := s.store.Acks(ctx, u.ID)

@@ -384,6 +384,7 @@ func TestEscalationThatTimedOutIsRetried(t *testing.T) {
 	}}
 	r := newReplicaWith(t, storetest.Target(t), clock.Now, p, bot.SchedulerOptions{JobTimeout: time.Second})
 	r.do(t, "alice", "schedule payments v2.4.0 in 3h for 1h")
+	r.at(t, clock, start0.Add(2*time.Hour)) // the 1h reminder
 	due := start0.Add(2*time.Hour + 30*time.Minute)
 	r.at(t, clock, due)
 	var dms []string

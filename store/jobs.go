@@ -93,7 +93,7 @@ func (s *Store) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Jo
 		args = append(args, jobMember(upgrade, j.ID), ms(j.Due), js)
 	}
 	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(upgrade), s.jobsKey("revs"),
-		s.jobsKey("attempts"), s.jobsKey("sent"), s.jobsPlannedKey(upgrade), s.jobsKey("since")}
+		s.jobsKey("attempts"), s.jobsKey("sent"), s.jobsPlannedKey(upgrade), s.jobsKey("since"), s.jobsKey("sentsince")}
 	if err := replaceJobsScript.Run(ctx, s.client, keys, args...).Err(); err != nil {
 		return fmt.Errorf("store: replace jobs of upgrade %d: %w", upgrade, err)
 	}
@@ -198,6 +198,51 @@ func (s *Store) MarkDelivered(ctx context.Context, j bot.Job, part string) error
 		return fmt.Errorf("store: mark %q of %s of upgrade %d delivered: %w", part, j.ID, j.Upgrade, err)
 	}
 	return nil
+}
+
+// jobsSentAtKey is when jobs of an upgrade were sent (MarkSent): field
+// "<job id>@<due ms>" -> unix ms.
+func (s *Store) jobsSentAtKey(upgrade int) string {
+	return s.jobsKey("sentat:" + strconv.Itoa(upgrade))
+}
+
+func sentAtField(j bot.Job) string { return j.ID + "@" + strconv.FormatInt(j.Due.UnixMilli(), 10) }
+
+// MarkSent records at as when j was sent (P:{jobs}:sentat:N), unless a
+// time is recorded for j at its due time already: the first wins. The
+// record expires jobRecordTTL after the upgrade's last one.
+func (s *Store) MarkSent(ctx context.Context, j bot.Job, at time.Time) error {
+	key := s.jobsSentAtKey(j.Upgrade)
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSetNX(ctx, key, sentAtField(j), ms(at))
+		p.PExpire(ctx, key, jobRecordTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: mark %s of upgrade %d sent: %w", j.ID, j.Upgrade, err)
+	}
+	return nil
+}
+
+// SentAt reports when j was recorded sent (MarkSent), zero when it was not.
+// known is false for a job due before P:{jobs}:sentsince, when the first
+// plan of a version that keeps these records found jobs pending: an older
+// version may have sent it without a record.
+func (s *Store) SentAt(ctx context.Context, j bot.Job) (time.Time, bool, error) {
+	pipe := s.client.Pipeline()
+	at := pipe.HGet(ctx, s.jobsSentAtKey(j.Upgrade), sentAtField(j))
+	since := pipe.Get(ctx, s.jobsKey("sentsince"))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return time.Time{}, false, fmt.Errorf("store: when %s of upgrade %d was sent: %w", j.ID, j.Upgrade, err)
+	}
+	if v, err := at.Int64(); err == nil {
+		return time.UnixMilli(v).UTC(), true, nil
+	}
+	sinceMS, err := since.Int64()
+	if err != nil || j.Due.UnixMilli() < sinceMS {
+		return time.Time{}, false, nil
+	}
+	return time.Time{}, true, nil
 }
 
 // PlannedRevs reports, for each of ids that has jobs, the revision of the
@@ -321,6 +366,7 @@ func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
 }
 
 var (
+	_ bot.SentLog     = (*Store)(nil)
 	_ bot.DeliveryLog = (*Store)(nil)
 	_ bot.Forgetter   = (*Store)(nil)
 )

@@ -673,3 +673,65 @@ func TestForget(t *testing.T) {
 		t.Fatal("First twice is first")
 	}
 }
+
+// TestSentAt: MarkSent keeps the first time a job went out, per job and due
+// time; SentAt cannot tell for a job due before the first plan of this
+// version found jobs of an older one pending (sentsince).
+func TestSentAt(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	rem := bot.Job{ID: "reminder:1h0m0s", Upgrade: 1, Kind: bot.JobReminder, Offset: time.Hour, Due: t0}
+	if _, known, err := s.SentAt(ctx, rem); err != nil || known {
+		t.Fatalf("SentAt before any plan = known %v, %v; want unknown", known, err)
+	}
+	// An older version left a job pending.
+	js, err := encodeJob(bot.Job{ID: "overrun", Upgrade: 9, Kind: bot.JobOverrun, Due: t0.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.client.HSet(ctx, s.jobsKey("data"), jobMember(9, "overrun"), js)
+	first := t0.Add(time.Minute)
+	if err := s.ReplaceJobs(ctx, 2, 1, []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}}, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, known, err := s.SentAt(ctx, rem); err != nil || known {
+		t.Fatalf("SentAt of a job due before this version planned = known %v, %v; want unknown", known, err)
+	}
+	later := rem
+	later.Due = first.Add(time.Hour)
+	if at, known, err := s.SentAt(ctx, later); err != nil || !known || !at.IsZero() {
+		t.Fatalf("SentAt of a job not sent = %v %v %v; want known, zero", at, known, err)
+	}
+	sent := later.Due.Add(70 * time.Second)
+	for _, at := range []time.Time{sent, sent.Add(time.Minute)} {
+		if err := s.MarkSent(ctx, later, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at, known, err := s.SentAt(ctx, later); err != nil || !known || !at.Equal(sent) {
+		t.Fatalf("SentAt = %v %v %v; want the first time, %v", at, known, err, sent)
+	}
+	if err := s.MarkSent(ctx, rem, t0); err != nil {
+		t.Fatal(err)
+	}
+	if at, known, err := s.SentAt(ctx, rem); err != nil || !known || !at.Equal(t0) {
+		t.Fatalf("SentAt of a recorded job due before sentsince = %v %v %v; want %v", at, known, err, t0)
+	}
+	moved := later
+	moved.Due = later.Due.Add(time.Hour) // rescheduled: another job
+	if at, known, err := s.SentAt(ctx, moved); err != nil || !known || !at.IsZero() {
+		t.Fatalf("SentAt of the job moved to another time = %v %v %v; want not sent", at, known, err)
+	}
+	if ttl := s.client.PTTL(ctx, s.jobsSentAtKey(1)).Val(); ttl <= 0 || ttl > jobRecordTTL {
+		t.Errorf("sent-at record TTL = %v", ttl)
+	}
+
+	// A new schedule (nothing pending at its first plan) knows every job.
+	fresh := newTestStore(t)
+	if err := fresh.ReplaceJobs(ctx, 1, 1, []bot.Job{rem}, first); err != nil {
+		t.Fatal(err)
+	}
+	if at, known, err := fresh.SentAt(ctx, rem); err != nil || !known || !at.IsZero() {
+		t.Fatalf("SentAt on a new schedule = %v %v %v; want known, not sent", at, known, err)
+	}
+}

@@ -269,7 +269,7 @@ return 1
 // replaceJobsScript makes ARGV the complete set of one upgrade's jobs.
 //
 // KEYS: jobs due, inflight, data, by:N, revs, attempts, sent, planned:N,
-// since. ARGV: now ms, upgrade id, the revision planned from, the TTL (ms) of
+// since, sentsince. ARGV: now ms, upgrade id, the revision planned from, the TTL (ms) of
 // planned:N once the upgrade has no pending job, then triples of member, due
 // ms, json. A revision older than the one in revs is ignored.
 //
@@ -284,6 +284,10 @@ return 1
 //     of this script, or 0 if no job was pending then (a new schedule);
 //   - otherwise added, overdue or not: it is new, moved to another time, or
 //     was never planned in time (the plan lagged its moment).
+//
+// sentsince is set like since, by the first call of a version that records
+// when jobs were sent (Store.MarkSent): a job due before it may have been
+// sent by an older version without a record (Store.SentAt cannot tell).
 //
 // A pending job stays pending: unchanged, it is left where it is (due, in
 // flight, or waiting for a retry), so it falls due once; changed, it goes
@@ -314,6 +318,13 @@ if not since then
   redis.call('SET', KEYS[9], since)
 end
 since = tonumber(since)
+if redis.call('EXISTS', KEYS[10]) == 0 then
+  if redis.call('HLEN', KEYS[3]) == 0 then
+    redis.call('SET', KEYS[10], '0')
+  else
+    redis.call('SET', KEYS[10], ARGV[1])
+  end
+end
 local keep = {}
 local listed = 0
 for i = 5, #ARGV, 3 do

@@ -1,0 +1,228 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/store/storetest"
+)
+
+// The brief escalation follows the last reminder as it actually went out:
+// escalate_after after it was posted, not after its planned moment, and
+// not at all when it was never posted (messages.md: "escalate_after after
+// a rollback alert or the last reminder").
+
+// shortReminders is one reminder before before the start, the escalation
+// after after it.
+func shortReminders(before, after time.Duration) func(*bot.Config) {
+	return func(c *bot.Config) {
+		c.Reminders = []time.Duration{before}
+		c.EscalateAfter = after
+	}
+}
+
+func escalatedTo(log *bottest.Recorder) []string {
+	var dms []string
+	for _, n := range log.Kinds(bot.KindEscalation) {
+		dms = append(dms, n.To)
+	}
+	return dms
+}
+
+var everyone = []string{"t:alice", "t:bob", "t:carol"}
+
+// TestEscalationKeepsItsMomentAfterAReminderOnTime: the reminder goes out
+// when planned; the escalation escalate_after later, not a moment sooner.
+func TestEscalationKeepsItsMomentAfterAReminderOnTime(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, shortReminders(2*time.Minute, time.Minute))
+	r.do(t, "alice", "schedule payments v2.4.0 in 10m for 1h")
+	win := start0.Add(10 * time.Minute)
+	r.at(t, clock, win.Add(-2*time.Minute))
+	if n := len(log.Kinds(bot.KindReminder)); n != 1 {
+		t.Fatalf("%d reminders at their moment, want 1", n)
+	}
+	r.at(t, clock, win.Add(-time.Minute-time.Millisecond))
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated before its moment: %q", dms)
+	}
+	r.at(t, clock, win.Add(-time.Minute))
+	if dms := escalatedTo(log); !slices.Equal(dms, everyone) {
+		t.Fatalf("escalation at its moment went to %q, want %q", dms, everyone)
+	}
+}
+
+// TestEscalationFollowsALateReminder: every replica was down when the
+// reminder fell due; it goes out 1m10s late, a few seconds before the
+// escalation's planned moment has passed too. The escalation does not go
+// out with it: it comes escalate_after after the reminder was posted.
+func TestEscalationFollowsALateReminder(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, shortReminders(2*time.Minute, time.Minute))
+	r.do(t, "alice", "schedule payments v2.4.0 in 10m for 1h")
+	win := start0.Add(10 * time.Minute)
+	posted := win.Add(-50 * time.Second) // the reminder's moment + 1m10s
+	r.at(t, clock, posted)
+	rem := log.Kinds(bot.KindReminder)
+	if len(rem) != 1 || !strings.Contains(rem[0].Text, "this reminder is 1m10s late") {
+		t.Fatalf("want one late reminder, got %+v", rem)
+	}
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated together with the late reminder: %q", dms)
+	}
+	r.do(t, "bob", "ack 1")
+	r.at(t, clock, posted.Add(time.Minute-time.Millisecond))
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated before escalate_after had passed since the reminder: %q", dms)
+	}
+	r.at(t, clock, posted.Add(time.Minute))
+	if dms := escalatedTo(log); !slices.Equal(dms, []string{"t:alice", "t:carol"}) {
+		t.Fatalf("escalation went to %q, want alice and carol", dms)
+	}
+	// Re-planned (a full reconcile): it never comes back.
+	if _, err := r.sched.Reconcile(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	r.at(t, clock, win.Add(30*time.Minute))
+	if dms := escalatedTo(log); len(dms) != 2 {
+		t.Fatalf("escalations after a re-plan: %q, want each once", dms)
+	}
+}
+
+// TestEscalationOfASkippedReminderIsNotSent: every replica was down across
+// the reminder's moment and the window's start. The reminder is skipped
+// (the window has opened); so is the escalation that would have chased
+// it. The window-open notice still goes out.
+func TestEscalationOfASkippedReminderIsNotSent(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, shortReminders(time.Minute, 30*time.Second))
+	r.do(t, "alice", "schedule payments v2.4.0 in 10m for 1h")
+	win := start0.Add(10 * time.Minute)
+	for _, at := range []time.Duration{10 * time.Second, 30 * time.Second, 40 * time.Second, time.Minute, 10 * time.Minute, 59 * time.Minute} {
+		r.at(t, clock, win.Add(at))
+	}
+	if got := summary(timed(log)); !slices.Equal(got, []string{"window_open@t:#payments"}) {
+		t.Fatalf("got %q, want only the window-open notice", got)
+	}
+	// Nothing of it is left in the queue but the overrun.
+	if next, ok, err := r.sched.NextDue(context.Background()); err != nil || !ok || !next.Equal(win.Add(time.Hour)) {
+		t.Fatalf("next due = %v %v %v, want the overrun", next, ok, err)
+	}
+}
+
+// reminderGate holds every reminder until open is closed, telling
+// started when one is held; then it posts it.
+type reminderGate struct {
+	bottest.Recorder
+	started chan struct{}
+	open    chan struct{}
+}
+
+func (g *reminderGate) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	if m.Kind == bot.KindReminder {
+		g.started <- struct{}{}
+		<-g.open
+	}
+	return g.Recorder.Reply(ctx, root, m)
+}
+
+// TestEscalationWaitsForAReminderNotYetPosted: one replica is still
+// posting the reminder (a slow platform) when the escalation's planned
+// moment comes on another; the escalation waits for the reminder, and
+// follows it escalate_after after it went out.
+func TestEscalationWaitsForAReminderNotYetPosted(t *testing.T) {
+	o := storetest.Target(t)
+	clock := bottest.NewClock(start0)
+	slow := &reminderGate{started: make(chan struct{}, 1), open: make(chan struct{})}
+	log := &bottest.Recorder{}
+	a := newReplica(t, o, clock.Now, slow, shortReminders(2*time.Minute, 30*time.Second))
+	b := newReplica(t, o, clock.Now, log, shortReminders(2*time.Minute, 30*time.Second))
+	a.do(t, "alice", "schedule payments v2.4.0 in 10m for 1h")
+	win := start0.Add(10 * time.Minute)
+	clock.Set(win.Add(-2 * time.Minute))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := a.sched.RunDue(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-slow.started // a holds the reminder
+	b.at(t, clock, win.Add(-90*time.Second))
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated while the reminder had not gone out: %q", dms)
+	}
+	posted := win.Add(-80 * time.Second)
+	clock.Set(posted)
+	close(slow.open)
+	<-done
+	a.b.Flush()
+	if n := len(slow.Kinds(bot.KindReminder)); n != 1 {
+		t.Fatalf("%d reminders, want 1", n)
+	}
+	b.at(t, clock, win.Add(-60*time.Second)) // looks again: the reminder is out
+	b.at(t, clock, posted.Add(30*time.Second-time.Millisecond))
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated less than escalate_after after the reminder: %q", dms)
+	}
+	b.at(t, clock, posted.Add(30*time.Second))
+	if dms := escalatedTo(log); !slices.Equal(dms, everyone) {
+		t.Fatalf("escalation went to %q, want %q", dms, everyone)
+	}
+}
+
+// TestEscalationAfterALateReminderOnceWithTwoReplicas: two replicas on one
+// Redis come back together after the reminder's moment and run whatever is
+// due at once: one late reminder, and each person's escalation once,
+// escalate_after after it.
+func TestEscalationAfterALateReminderOnceWithTwoReplicas(t *testing.T) {
+	o := storetest.Target(t)
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	reps := []*replica{
+		newReplica(t, o, clock.Now, log, shortReminders(2*time.Minute, time.Minute)),
+		newReplica(t, o, clock.Now, log, shortReminders(2*time.Minute, time.Minute)),
+	}
+	reps[0].do(t, "alice", "schedule payments v2.4.0 in 10m for 1h")
+	win := start0.Add(10 * time.Minute)
+	posted := win.Add(-50 * time.Second)
+	both := func(at time.Time) {
+		clock.Set(at)
+		var wg sync.WaitGroup
+		for _, r := range reps {
+			wg.Go(func() {
+				if _, err := r.sched.RunDue(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for _, r := range reps {
+			r.b.Flush()
+		}
+	}
+	both(posted)
+	if n := len(log.Kinds(bot.KindReminder)); n != 1 {
+		t.Fatalf("%d reminders, want 1", n)
+	}
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated together with the late reminder: %q", dms)
+	}
+	both(posted.Add(59 * time.Second))
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated early: %q", dms)
+	}
+	for _, at := range []time.Duration{time.Minute, time.Minute, 2 * time.Minute, 10 * time.Minute} {
+		both(posted.Add(at))
+	}
+	dms := escalatedTo(log)
+	slices.Sort(dms)
+	if !slices.Equal(dms, everyone) {
+		t.Fatalf("escalations: %q, want each person once", dms)
+	}
+}
