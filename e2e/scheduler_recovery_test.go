@@ -172,6 +172,11 @@ func TestFailedJobIsRetriedWithBackoff(t *testing.T) {
 	win := start0.Add(time.Hour)
 	seedWindows(t, r, 1, win, "t:#payments")
 	ctx := context.Background()
+	// The 1h reminder and its escalation go out on time first, so that
+	// only the window open is left (a reminder skipped by jumping to the
+	// window would leave its escalation to drop itself a second later).
+	r.at(t, clock, start0)
+	r.at(t, clock, start0.Add(30*time.Minute))
 	r.at(t, clock, win)
 	for _, wait := range []time.Duration{5 * time.Second, 10 * time.Second} {
 		next, ok, err := r.st.NextDue(ctx)
@@ -184,8 +189,8 @@ func TestFailedJobIsRetriedWithBackoff(t *testing.T) {
 		}
 		r.at(t, clock, clock.Now().Add(time.Millisecond))
 	}
-	if got := summary(timed(&p.Recorder)); !slices.Equal(got, []string{"window_open@t:#payments"}) {
-		t.Fatalf("sent %q, want the window open once, at the third attempt", got)
+	if got := summary(timed(&p.Recorder)); !slices.Equal(got, []string{"reminder@t:#payments 1h", "window_open@t:#payments"}) {
+		t.Fatalf("sent %q, want the reminder, then the window open once, at the third attempt", got)
 	}
 }
 
