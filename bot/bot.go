@@ -125,6 +125,10 @@ func New(o Options) *Bot {
 	}
 	b.out.obs = o.Observer
 	b.out.acks = b.Reader.acks
+	if o.Config.EscalateAfter > 0 {
+		// The rollback escalation follows the alert (Scheduler.afterAlert).
+		b.out.sent, _ = o.Queue.(SentLog)
+	}
 	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, queue: b.out.out.enqueue}
 	b.ev.outbox, _ = o.Store.(EventOutbox)
 	b.freezes, _ = o.Store.(FreezeStore)

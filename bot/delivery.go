@@ -25,6 +25,7 @@ type Delivery struct {
 	log     *slog.Logger
 	out     *outbox
 	notices NoticeLog // nil: command notices live in memory only
+	sent    SentLog   // nil: when a rollback alert went out is not kept
 	seq     atomic.Uint64
 	obs     Observer // counts what reached its place and what did not
 	acks    *ackCache

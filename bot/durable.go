@@ -111,7 +111,36 @@ func (d *Delivery) run(n PendingNotice, recorded bool, task noticeTask) {
 		default:
 			d.unfinished(ctx, n, err)
 		}
+		if !keep {
+			d.markAlert(ctx, n)
+		}
 	})
+}
+
+// markAlert records when a rollback alert went out (SentLog), which its
+// escalation follows (Scheduler.afterAlert): once its task has dealt with
+// every thread (posted, or refused and recorded as a failure), or ran out
+// of time with nobody to retry it (recorded as a failure). The first time
+// wins, so a notice sent again after a crash keeps it.
+func (d *Delivery) markAlert(ctx context.Context, n PendingNotice) {
+	if d.sent == nil || n.Kind != PendingThread || n.Message == nil || n.Message.Kind != KindRollback {
+		return
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	u, err := d.store.Get(bctx, n.Upgrade)
+	if err != nil {
+		if ErrorCode(err) != ENOTFOUND {
+			d.log.WarnContext(ctx, "recording when the rollback alert went out failed; its escalation waits for it", "upgrade", n.Upgrade, "err", err)
+		}
+		return
+	}
+	if u.State != RolledBack {
+		return
+	}
+	if err := d.sent.MarkSent(bctx, rollbackAlert(u), d.now().UTC()); err != nil {
+		d.log.WarnContext(ctx, "recording when the rollback alert went out failed; its escalation waits for it", "upgrade", u.Key(), "err", err)
+	}
 }
 
 // unfinished records a notice that ran out of time with nothing to retry it.

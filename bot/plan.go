@@ -52,6 +52,8 @@ func PlanJobs(u *Upgrade, r PlanRules) []Job {
 		briefEscalation()
 		add(Job{ID: "overrun", Kind: JobOverrun, Due: u.End})
 	case RolledBack:
+		// Planned escalate_after after the rollback; when it runs it follows
+		// the rollback alert as it went out (Scheduler.afterAlert).
 		if r.EscalateAfter > 0 {
 			add(Job{ID: "escalation:rollback", Kind: JobEscalation, Scope: ScopeRollback, Due: u.FinishedAt.Add(r.EscalateAfter)})
 		}

@@ -218,6 +218,8 @@ type DeliveryLog interface {
 // that the brief escalation falls due escalate_after after the reminder
 // was posted (late, after downtime) rather than after its planned moment,
 // and not at all when it never was (skipped: the window opened first).
+// The outbox records the rollback alert with it (Job{ID: RollbackAlertID,
+// Due: the rollback}), which the rollback escalation follows likewise.
 type SentLog interface {
 	// MarkSent records at as when j (its upgrade, id and due time) was
 	// sent, unless a time is recorded for it already: the first wins, so

@@ -196,7 +196,8 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 // notice once the window has ended; a reminder or brief escalation whose
 // window was set after its moment; a brief escalation whose last reminder
 // was never posted. A brief escalation whose reminder went out late is
-// deferred to escalate_after after it (afterReminder). The queue adds every
+// deferred to escalate_after after it (afterReminder), and a rollback
+// escalation whose alert went out late, or not yet, likewise (afterAlert). The queue adds every
 // job it has not done (see JobQueue.ReplaceJobs), so a job may come late: a
 // notice LateAfter or more late says so.
 func (s *Scheduler) execute(ctx context.Context, j Job) error {
@@ -374,6 +375,70 @@ func (s *Scheduler) afterReminder(ctx context.Context, u *Upgrade, now time.Time
 	return &deferred{until: next, why: "the last reminder (" + r.ID + ") has not gone out yet"}
 }
 
+// RollbackAlertID names the rollback alert (the thread notice of the
+// rollback command) in a SentLog: Job{ID: RollbackAlertID, Upgrade: N, Due:
+// the rollback's FinishedAt}.
+const RollbackAlertID = "alert:rollback"
+
+// rollbackAlert is the SentLog identity of u's rollback alert.
+func rollbackAlert(u *Upgrade) Job {
+	return Job{ID: RollbackAlertID, Upgrade: u.ID, Kind: JobEscalation, Scope: ScopeRollback, Due: u.FinishedAt}
+}
+
+// alertWait bounds how long the rollback escalation waits for a rollback
+// alert that has not gone out, from the rollback: a replica that dies with
+// it queued leaves it to another after RecoverAfter, whose delivery takes up
+// to taskTimeout, and a delivery out of time is recovered once more. Past
+// it, the escalation goes out without waiting any longer (the alert's record
+// was lost, or an older replica sent it without a record).
+const alertWait = 2 * (RecoverAfter + taskTimeout)
+
+// afterAlert decides whether the rollback escalation, due now by its plan
+// (the rollback + escalate_after), goes out now: it follows the rollback
+// alert as it actually went out (SentLog; the outbox records it once the
+// alert has been dealt with in every thread, posted or refused and recorded
+// as a failure). It returns nil to send now, or a *deferred with a time to
+// run again then:
+//
+//   - the alert went out at A: the escalation is due at A + escalate_after,
+//     later than planned when the alert was late (the platform retried, or
+//     the replica that took the command died and another delivered it);
+//   - the alert has not gone out yet (queued or being retried): look again
+//     after escalate_after (at least RetryMin), until alertWait after the
+//     rollback, when the escalation goes out anyway.
+//
+// The escalation goes out at its planned moment, as it always did, when
+// the queue keeps no SentLog or cannot tell (a rollback before this version
+// kept these records).
+func (s *Scheduler) afterAlert(ctx context.Context, u *Upgrade, now time.Time) error {
+	if s.sent == nil || u.FinishedAt.IsZero() {
+		return nil
+	}
+	at, known, err := s.sent.SentAt(ctx, rollbackAlert(u))
+	if err != nil {
+		return fmt.Errorf("when the rollback alert was sent: %w", err)
+	}
+	switch {
+	case !known:
+		return nil
+	case !at.IsZero():
+		if due := at.Add(s.rules.EscalateAfter); now.Before(due) {
+			return &deferred{until: due, why: "the rollback alert went out at " + at.UTC().Format(time.RFC3339) + ", escalate_after after that"}
+		}
+		return nil
+	}
+	cutoff := u.FinishedAt.Add(alertWait)
+	if !now.Before(cutoff) {
+		s.log.WarnContext(ctx, "rollback escalation sent without a record of its alert going out", "upgrade", u.Key(), "rolled_back", u.FinishedAt)
+		return nil
+	}
+	next := now.Add(max(s.rules.EscalateAfter, s.o.RetryMin))
+	if next.After(cutoff) {
+		next = cutoff
+	}
+	return &deferred{until: next, why: "the rollback alert has not gone out yet"}
+}
+
 // Upgradebot is the actor of what the bot does by itself (the scheduler).
 const Upgradebot = "upgradebot"
 
@@ -399,6 +464,11 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 				s.log.InfoContext(ctx, "escalation skipped: "+d.why, "upgrade", u.Key())
 				return nil
 			}
+			return err
+		}
+	}
+	if j.Scope == ScopeRollback {
+		if err := s.afterAlert(ctx, u, now); err != nil {
 			return err
 		}
 	}

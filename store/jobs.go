@@ -93,7 +93,7 @@ func (s *Store) ReplaceJobs(ctx context.Context, upgrade, rev int, jobs []bot.Jo
 		args = append(args, jobMember(upgrade, j.ID), ms(j.Due), js)
 	}
 	keys := []string{s.jobsKey("due"), s.jobsKey("inflight"), s.jobsKey("data"), s.jobsByKey(upgrade), s.jobsKey("revs"),
-		s.jobsKey("attempts"), s.jobsKey("sent"), s.jobsPlannedKey(upgrade), s.jobsKey("since"), s.jobsKey("sentsince")}
+		s.jobsKey("attempts"), s.jobsKey("sent"), s.jobsPlannedKey(upgrade), s.jobsKey("since"), s.jobsKey("sentsince"), s.jobsKey("alertsince")}
 	if err := replaceJobsScript.Run(ctx, s.client, keys, args...).Err(); err != nil {
 		return fmt.Errorf("store: replace jobs of upgrade %d: %w", upgrade, err)
 	}
@@ -208,7 +208,8 @@ func (s *Store) jobsSentAtKey(upgrade int) string {
 
 func sentAtField(j bot.Job) string { return j.ID + "@" + strconv.FormatInt(j.Due.UnixMilli(), 10) }
 
-// MarkSent records at as when j was sent (P:{jobs}:sentat:N), unless a
+// MarkSent records at as when j was sent (P:{jobs}:sentat:N: the last
+// reminder, and the rollback alert, bot.RollbackAlertID), unless a
 // time is recorded for j at its due time already: the first wins. The
 // record expires jobRecordTTL after the upgrade's last one.
 func (s *Store) MarkSent(ctx context.Context, j bot.Job, at time.Time) error {
@@ -227,11 +228,18 @@ func (s *Store) MarkSent(ctx context.Context, j bot.Job, at time.Time) error {
 // SentAt reports when j was recorded sent (MarkSent), zero when it was not.
 // known is false for a job due before P:{jobs}:sentsince, when the first
 // plan of a version that keeps these records found jobs pending: an older
-// version may have sent it without a record.
+// version may have sent it without a record. For the rollback alert
+// (bot.RollbackAlertID, due at the rollback) the mark is P:{jobs}:alertsince,
+// the first plan of a version that records alerts: a rollback before it
+// cannot tell.
 func (s *Store) SentAt(ctx context.Context, j bot.Job) (time.Time, bool, error) {
+	sinceKey := "sentsince"
+	if j.ID == bot.RollbackAlertID {
+		sinceKey = "alertsince"
+	}
 	pipe := s.client.Pipeline()
 	at := pipe.HGet(ctx, s.jobsSentAtKey(j.Upgrade), sentAtField(j))
-	since := pipe.Get(ctx, s.jobsKey("sentsince"))
+	since := pipe.Get(ctx, s.jobsKey(sinceKey))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return time.Time{}, false, fmt.Errorf("store: when %s of upgrade %d was sent: %w", j.ID, j.Upgrade, err)
 	}

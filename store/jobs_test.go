@@ -735,3 +735,46 @@ func TestSentAt(t *testing.T) {
 		t.Fatalf("SentAt on a new schedule = %v %v %v; want known, not sent", at, known, err)
 	}
 }
+
+// TestRollbackAlertSentAt: the rollback alert's record is complete from the
+// first plan of a version that keeps it (alertsince, set then even with no
+// job pending): a rollback before it cannot tell, one after it can.
+func TestRollbackAlertSentAt(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	before := bot.Job{ID: bot.RollbackAlertID, Upgrade: 1, Due: t0}
+	if _, known, err := s.SentAt(ctx, before); err != nil || known {
+		t.Fatalf("SentAt before any plan = known %v, %v; want unknown", known, err)
+	}
+	first := t0.Add(time.Minute)
+	if err := s.ReplaceJobs(ctx, 2, 1, []bot.Job{{ID: "window_open", Kind: bot.JobWindowOpen, Due: t0.Add(time.Hour)}}, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, known, err := s.SentAt(ctx, before); err != nil || known {
+		t.Fatalf("SentAt of a rollback before this version planned = known %v, %v; want unknown", known, err)
+	}
+	// The reminders' mark says nothing of alerts: no job was pending.
+	if v := s.client.Get(ctx, s.jobsKey("sentsince")).Val(); v != "0" {
+		t.Fatalf("sentsince = %q, want 0", v)
+	}
+	after := bot.Job{ID: bot.RollbackAlertID, Upgrade: 1, Due: first.Add(time.Hour)}
+	if at, known, err := s.SentAt(ctx, after); err != nil || !known || !at.IsZero() {
+		t.Fatalf("SentAt of an alert not sent = %v %v %v; want known, zero", at, known, err)
+	}
+	sent := after.Due.Add(150 * time.Second)
+	for _, at := range []time.Time{sent, sent.Add(time.Minute)} {
+		if err := s.MarkSent(ctx, after, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at, known, err := s.SentAt(ctx, after); err != nil || !known || !at.Equal(sent) {
+		t.Fatalf("SentAt = %v %v %v; want the first time, %v", at, known, err, sent)
+	}
+	// A later plan does not move the mark.
+	if err := s.ReplaceJobs(ctx, 2, 2, nil, sent.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, known, err := s.SentAt(ctx, bot.Job{ID: bot.RollbackAlertID, Upgrade: 3, Due: first.Add(time.Minute)}); err != nil || !known {
+		t.Fatalf("SentAt after a later plan = known %v, %v; want known", known, err)
+	}
+}

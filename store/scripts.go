@@ -269,7 +269,7 @@ return 1
 // replaceJobsScript makes ARGV the complete set of one upgrade's jobs.
 //
 // KEYS: jobs due, inflight, data, by:N, revs, attempts, sent, planned:N,
-// since, sentsince. ARGV: now ms, upgrade id, the revision planned from, the TTL (ms) of
+// since, sentsince, alertsince. ARGV: now ms, upgrade id, the revision planned from, the TTL (ms) of
 // planned:N once the upgrade has no pending job, then triples of member, due
 // ms, json. A revision older than the one in revs is ignored.
 //
@@ -288,6 +288,9 @@ return 1
 // sentsince is set like since, by the first call of a version that records
 // when jobs were sent (Store.MarkSent): a job due before it may have been
 // sent by an older version without a record (Store.SentAt cannot tell).
+// alertsince is set to now by the first call of a version that records
+// when rollback alerts went out (command notices, not jobs, so whether jobs
+// were pending says nothing of them): a rollback before it cannot tell.
 //
 // A pending job stays pending: unchanged, it is left where it is (due, in
 // flight, or waiting for a retry), so it falls due once; changed, it goes
@@ -324,6 +327,9 @@ if redis.call('EXISTS', KEYS[10]) == 0 then
   else
     redis.call('SET', KEYS[10], ARGV[1])
   end
+end
+if redis.call('EXISTS', KEYS[11]) == 0 then
+  redis.call('SET', KEYS[11], ARGV[1])
 end
 local keep = {}
 local listed = 0
