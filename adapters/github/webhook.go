@@ -136,8 +136,10 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rel, repo := ev.GetRelease(), ev.GetRepo().GetFullName()
-	if rel == nil || repo == "" || rel.GetTagName() == "" {
-		h.refuse(w, r, http.StatusBadRequest, "release event without repository or tag")
+	if rel == nil || repo == "" || rel.GetTagName() == "" || rel.GetHTMLURL() == "" {
+		// Without its page a release cannot be linked (the link would lead
+		// nowhere): as unusable as one without its tag.
+		h.refuse(w, r, http.StatusBadRequest, "release event without repository, tag or html_url")
 		return
 	}
 	log = log.With("repo", repo, "tag", rel.GetTagName(), "action", ev.GetAction())

@@ -279,6 +279,21 @@ func TestWebhookAnswersPingAndIgnoresOtherEvents(t *testing.T) {
 	if n := len(e.core.seen()); n != 0 {
 		t.Fatalf("ignored events reached the core %d times", n)
 	}
+	// A release without its tag or its page cannot be linked: refused.
+	for i, edit := range []func(*gh.RepositoryRelease){
+		func(r *gh.RepositoryRelease) { r.TagName = nil },
+		func(r *gh.RepositoryRelease) { r.HTMLURL = nil },
+	} {
+		rel := githubtest.Release("acme/payments", "v2.7.0", "Payments 2.7.0", "", published)
+		edit(rel)
+		if got := e.deliver("release", "d-incomplete-"+string(rune('a'+i)), githubtest.ReleaseEvent("published", "acme/payments", rel)); got != http.StatusBadRequest {
+			t.Errorf("an incomplete release (%d): status %d, want 400", i, got)
+		}
+	}
+	e.hook.Wait()
+	if n := len(e.core.seen()); n != 0 {
+		t.Fatalf("incomplete releases reached the core %d times", n)
+	}
 	req := githubtest.Unsigned(t, e.url(), "release", "d-bad", []byte(`{"action":`))
 	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, []byte(`{"action":`)))
 	if got := e.send(req); got != http.StatusBadRequest {
