@@ -439,6 +439,12 @@ func TestCheckConfigWarnsOfChannelsOnPlatformsNotEnabled(t *testing.T) {
 	if want := "services[0] (payments): owners discord:1001 can be neither mentioned nor messaged (discord is not enabled; enabled: slack)"; !strings.Contains(errOut, want) {
 		t.Errorf("check-config lacks %q:\n%s", want, errOut)
 	}
+	// An owner named as a person whose every id is on Discord.
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[people]]\nname = \"bob\"\nids = [\"discord:1002\"]\n[[people]]\nname = \"alice\"\nids = [\"discord:1001\", \"slack:U0ALICE\"]\n[[services]]\nname = \"payments\"\nowners = [\"bob\", \"alice\"]\nchannels = [\"slack:C0PAY\"]\n"), 0o600)
+	_, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg)
+	if want := "services[0] (payments): owners bob can be neither mentioned nor messaged (discord is not enabled; enabled: slack)"; !strings.Contains(errOut, want) {
+		t.Errorf("check-config lacks %q:\n%s", want, errOut)
+	}
 	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nowners = [\"slack:U0ALICE\"]\nchannels = [\"slack:C0PAY\"]\n"), 0o600)
 	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); strings.Contains(errOut, "warning") {
 		t.Errorf("warned of a Slack-only configuration with Slack on:\n%s", errOut)

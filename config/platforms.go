@@ -26,8 +26,9 @@ func OnPlatform(s string, platforms []string) bool {
 }
 
 // OffPlatformWarnings says, one line per service, which of its channels
-// and owner ids are on a platform serve does not run (console: ids
-// included: only the console uses them). serve skips those channels. With
+// and owners are on a platform serve does not run (console: ids included:
+// only the console uses them); an owner named as a person is when all of
+// their ids are. serve skips those channels. With
 // no platform enabled at all it says nothing: that one warning is enough.
 func (c Config) OffPlatformWarnings() []string {
 	on := c.EnabledPlatforms()
@@ -45,9 +46,22 @@ func (c Config) OffPlatformWarnings() []string {
 			}
 		}
 		for _, o := range s.Owners {
-			if IsID(o) && !OnPlatform(o, on) {
-				owners = append(owners, o)
-				off[strings.SplitN(o, ":", 2)[0]] = true
+			if IsID(o) {
+				if !OnPlatform(o, on) {
+					owners = append(owners, o)
+					off[strings.SplitN(o, ":", 2)[0]] = true
+				}
+				continue
+			}
+			// A person whose every id is on a platform that is off.
+			if i := slices.IndexFunc(c.People, func(p Person) bool { return p.Name == o }); i >= 0 {
+				ids := c.People[i].IDs
+				if len(ids) > 0 && !slices.ContainsFunc(ids, func(id string) bool { return OnPlatform(id, on) }) {
+					owners = append(owners, o)
+					for _, id := range ids {
+						off[strings.SplitN(id, ":", 2)[0]] = true
+					}
+				}
 			}
 		}
 		if len(channels) == 0 && len(owners) == 0 {
