@@ -37,6 +37,21 @@ func escalatedTo(log *bottest.Recorder) []string {
 
 var everyone = []string{"t:alice", "t:bob", "t:carol"}
 
+// escalatesAt runs r's due jobs a moment before due, when sent (who was
+// escalated, read from log) must be nobody, then at due, when it must be
+// want: an escalation exactly at its moment, not a millisecond sooner.
+func escalatesAt(t *testing.T, r *replica, clock *bottest.Clock, log *bottest.Recorder, sent func(*bottest.Recorder) []string, due time.Time, want []string) {
+	t.Helper()
+	r.at(t, clock, due.Add(-time.Millisecond))
+	if dms := sent(log); len(dms) != 0 {
+		t.Fatalf("escalated before %s: %q", due.Format(time.TimeOnly+".000"), dms)
+	}
+	r.at(t, clock, due)
+	if dms := sent(log); !slices.Equal(dms, want) {
+		t.Fatalf("escalated at %s to %q, want %q", due.Format(time.TimeOnly+".000"), dms, want)
+	}
+}
+
 // TestEscalationKeepsItsMomentAfterAReminderOnTime: the reminder goes out
 // when planned; the escalation escalate_after later, not a moment sooner.
 func TestEscalationKeepsItsMomentAfterAReminderOnTime(t *testing.T) {
@@ -48,14 +63,7 @@ func TestEscalationKeepsItsMomentAfterAReminderOnTime(t *testing.T) {
 	if n := len(log.Kinds(bot.KindReminder)); n != 1 {
 		t.Fatalf("%d reminders at their moment, want 1", n)
 	}
-	r.at(t, clock, win.Add(-time.Minute-time.Millisecond))
-	if dms := escalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated before its moment: %q", dms)
-	}
-	r.at(t, clock, win.Add(-time.Minute))
-	if dms := escalatedTo(log); !slices.Equal(dms, everyone) {
-		t.Fatalf("escalation at its moment went to %q, want %q", dms, everyone)
-	}
+	escalatesAt(t, r, clock, log, escalatedTo, win.Add(-time.Minute), everyone)
 }
 
 // TestEscalationFollowsALateReminder: every replica was down when the
@@ -77,14 +85,7 @@ func TestEscalationFollowsALateReminder(t *testing.T) {
 		t.Fatalf("escalated together with the late reminder: %q", dms)
 	}
 	r.do(t, "bob", "ack 1")
-	r.at(t, clock, posted.Add(time.Minute-time.Millisecond))
-	if dms := escalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated before escalate_after had passed since the reminder: %q", dms)
-	}
-	r.at(t, clock, posted.Add(time.Minute))
-	if dms := escalatedTo(log); !slices.Equal(dms, []string{"t:alice", "t:carol"}) {
-		t.Fatalf("escalation went to %q, want alice and carol", dms)
-	}
+	escalatesAt(t, r, clock, log, escalatedTo, posted.Add(time.Minute), []string{"t:alice", "t:carol"})
 	// Re-planned (a full reconcile): it never comes back.
 	if _, err := r.sched.Reconcile(context.Background(), true); err != nil {
 		t.Fatal(err)
@@ -167,14 +168,7 @@ func TestEscalationWaitsForAReminderNotYetPosted(t *testing.T) {
 		t.Fatalf("%d reminders, want 1", n)
 	}
 	b.at(t, clock, win.Add(-60*time.Second)) // looks again: the reminder is out
-	b.at(t, clock, posted.Add(30*time.Second-time.Millisecond))
-	if dms := escalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated less than escalate_after after the reminder: %q", dms)
-	}
-	b.at(t, clock, posted.Add(30*time.Second))
-	if dms := escalatedTo(log); !slices.Equal(dms, everyone) {
-		t.Fatalf("escalation went to %q, want %q", dms, everyone)
-	}
+	escalatesAt(t, b, clock, log, escalatedTo, posted.Add(30*time.Second), everyone)
 }
 
 // TestEscalationAfterALateReminderOnceWithTwoReplicas: two replicas on one

@@ -96,14 +96,7 @@ func TestRollbackEscalationKeepsItsMomentAfterAnAlertOnTime(t *testing.T) {
 	clock.Set(at)
 	r.do(t, "alice", "rollback 1 broken")
 	r.do(t, "bob", "ack 1")
-	r.at(t, clock, at.Add(time.Minute-time.Millisecond))
-	if dms := rollbackEscalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated before its moment: %q", dms)
-	}
-	r.at(t, clock, at.Add(time.Minute))
-	if dms := rollbackEscalatedTo(log); !slices.Equal(dms, []string{"t:alice", "t:carol"}) {
-		t.Fatalf("rollback escalation at its moment went to %q, want alice and carol", dms)
-	}
+	escalatesAt(t, r, clock, log, rollbackEscalatedTo, at.Add(time.Minute), []string{"t:alice", "t:carol"})
 	r.at(t, clock, at.Add(30*time.Minute))
 	if dms := rollbackEscalatedTo(log); len(dms) != 2 {
 		t.Fatalf("rollback escalations: %q, want each once", dms)
@@ -131,14 +124,7 @@ func TestRollbackEscalationAfterARefusedAlert(t *testing.T) {
 		t.Fatalf("%d rollback alerts posted, want none (refused)", n)
 	}
 	r.at(t, clock, at.Add(time.Minute))
-	r.at(t, clock, at.Add(80*time.Second-time.Millisecond))
-	if dms := rollbackEscalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated less than escalate_after after the refused alert: %q", dms)
-	}
-	r.at(t, clock, at.Add(80*time.Second))
-	if dms := rollbackEscalatedTo(log); !slices.Equal(dms, everyone) {
-		t.Fatalf("rollback escalation went to %q, want %q", dms, everyone)
-	}
+	escalatesAt(t, r, clock, log, rollbackEscalatedTo, at.Add(80*time.Second), everyone)
 }
 
 // TestRollbackEscalationWaitsForALateAlert: the platform holds the alert
@@ -169,14 +155,7 @@ func TestRollbackEscalationWaitsForALateAlert(t *testing.T) {
 	}
 	b.do(t, "bob", "ack 1")
 	b.at(t, clock, at.Add(2*time.Minute)) // looks again: the alert is out
-	b.at(t, clock, posted.Add(time.Minute-time.Millisecond))
-	if dms := rollbackEscalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated less than escalate_after after the alert: %q", dms)
-	}
-	b.at(t, clock, posted.Add(time.Minute))
-	if dms := rollbackEscalatedTo(log); !slices.Equal(dms, []string{"t:alice", "t:carol"}) {
-		t.Fatalf("rollback escalation went to %q, want alice and carol", dms)
-	}
+	escalatesAt(t, b, clock, log, rollbackEscalatedTo, posted.Add(time.Minute), []string{"t:alice", "t:carol"})
 	b.at(t, clock, posted.Add(30*time.Minute))
 	if dms := rollbackEscalatedTo(log); len(dms) != 2 {
 		t.Fatalf("rollback escalations: %q, want each once", dms)
@@ -215,14 +194,7 @@ func TestRollbackEscalationFollowsARecoveredAlert(t *testing.T) {
 		t.Fatalf("%d rollback alerts, want 1", n)
 	}
 	b.at(t, clock, at.Add(3*time.Minute))
-	b.at(t, clock, recovered.Add(time.Minute-time.Millisecond))
-	if dms := rollbackEscalatedTo(log); len(dms) != 0 {
-		t.Fatalf("escalated less than escalate_after after the recovered alert: %q", dms)
-	}
-	b.at(t, clock, recovered.Add(time.Minute))
-	if dms := rollbackEscalatedTo(log); !slices.Equal(dms, everyone) {
-		t.Fatalf("rollback escalation went to %q, want %q", dms, everyone)
-	}
+	escalatesAt(t, b, clock, log, rollbackEscalatedTo, recovered.Add(time.Minute), everyone)
 }
 
 // TestRollbackEscalationAfterALateAlertOnceWithTwoReplicas: two replicas
