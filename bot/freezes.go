@@ -316,6 +316,12 @@ func freezeNotice(u *Upgrade, f Freeze, by Principal, declared bool) Message {
 	if f.Reason != "" {
 		m.Lines = append(m.Lines, T("Reason: "+f.Reason))
 	}
+	if u.State == InProgress {
+		m.Lines = append(m.Lines, T("It is in progress and goes on; extending it further into the freeze is refused. Finish it with ").
+			Command(idHint("complete", u)).Add(", or roll it back with ").
+			Command(hint("rollback", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+		return m
+	}
 	m.Lines = append(m.Lines, T("It stays scheduled; move it out of the freeze with ").
 		Command(hint("reschedule", Arg{Name: "id", Value: u.Key()}, Arg{Name: "when", Placeholder: "<time>"})).Add(", or cancel it."))
 	return m

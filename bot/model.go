@@ -111,7 +111,10 @@ type Upgrade struct {
 	CreatedAt   time.Time    `json:"created_at"`
 	UpdatedAt   time.Time    `json:"updated_at"`
 	StartedAt   time.Time    `json:"started_at,omitzero"`
-	FinishedAt  time.Time    `json:"finished_at,omitzero"`
+	FinishedAt  time.Time    `json:"finished_at,omitzero"` // completed, rolled back or cancelled
+	// CompletedAt is when it was completed, kept when a completed upgrade
+	// is rolled back later (FinishedAt is then the rollback).
+	CompletedAt time.Time `json:"completed_at,omitzero"`
 	// Warnings are what its current window was warned about or overridden
 	// for when it was last set (outside the standard windows, a freeze
 	// overridden, a DST note); see windows.go.
@@ -134,6 +137,16 @@ type Upgrade struct {
 }
 
 // Key is the user-facing id, e.g. UPG-7.
+// EndedAt is when the upgrade's work ended: its completion (also when it
+// was rolled back later), else when it was rolled back or cancelled; zero
+// while it has not ended.
+func (u *Upgrade) EndedAt() time.Time {
+	if !u.CompletedAt.IsZero() {
+		return u.CompletedAt
+	}
+	return u.FinishedAt
+}
+
 func (u *Upgrade) Key() string { return commands.FormatID(u.ID) }
 
 // Title is the heading used everywhere: "UPG-7 payments v2.4.0".

@@ -53,13 +53,11 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if err != nil {
 		return Message{}, err
 	}
-	for _, cf := range conflicts {
-		if strings.EqualFold(cf.Service, svc.Name) && strings.EqualFold(cf.Version, c.Version) {
-			return Message{}, refusal(EINVALID, T(svc.Name+" "+c.Version+" is already scheduled as "+commands.FormatID(cf.ID)+", from ").
-				Time(cf.Start).Add(" to ").Time(cf.End).Add("; move or lengthen that one instead (").
-				Command(hint("reschedule", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "when", Placeholder: "<time>"})).Add(", ").
-				Command(hint("extend", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "duration"})).Add(")."))
-		}
+	if cf, dup := versionScheduled(conflicts, svc.Name, c.Version); dup {
+		return Message{}, refusal(EINVALID, T(svc.Name+" "+c.Version+" is already scheduled as "+commands.FormatID(cf.ID)+", from ").
+			Time(cf.Start).Add(" to ").Time(cf.End).Add("; move or lengthen that one instead (").
+			Command(hint("reschedule", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "when", Placeholder: "<time>"})).Add(", ").
+			Command(hint("extend", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "duration"})).Add(")."))
 	}
 	fs, err := b.allFreezes(ctx)
 	if err != nil {
@@ -215,6 +213,17 @@ func (b *Bot) conflicts(ctx context.Context, self int, service string, start, en
 	}
 	slices.SortFunc(out, func(a, b Conflict) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// versionScheduled finds, among conflicts, an upgrade of the same service and
+// version: scheduling that again would double its threads and reminders.
+func versionScheduled(conflicts []Conflict, service, version string) (Conflict, bool) {
+	for _, cf := range conflicts {
+		if strings.EqualFold(cf.Service, service) && strings.EqualFold(cf.Version, version) {
+			return cf, true
+		}
+	}
+	return Conflict{}, false
 }
 
 func conflictOf(u *Upgrade) Conflict {

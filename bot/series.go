@@ -131,6 +131,12 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 	if err := b.checkWindow(first.Start, d); err != nil {
 		return Message{}, err
 	}
+	if c.Anyway != "" && !b.dir.IsAdmin(inv.Actor) {
+		// A one-off schedule refuses this only when a freeze holds; a
+		// series meets freezes for as long as it runs, so it is said now.
+		return Message{}, refusal(EFORBIDDEN, b.withAdmins(T("Only an admin may override a change freeze with anyway (")).
+			Add("). Leave it out: an occurrence that a freeze holds over is skipped, and its thread is told."))
+	}
 	id, err := b.series.NextSeriesID(ctx)
 	if err != nil {
 		return Message{}, fmt.Errorf("allocate series id: %w", err)
@@ -158,8 +164,17 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		r.Lines = append(r.Lines, T(fmt.Sprintf("%q was read in %s, %s.", every.Text, loc, whose)))
 	}
 	r.Lines = append(r.Lines, T("Each occurrence is an upgrade of its own, with its own thread, created "+FormatDuration(b.seriesLead())+" before its window."))
+	overrode := false
+	var made *Upgrade // the first occurrence created now
 	for _, o := range done {
 		r.Lines = append(r.Lines, o.line(b, s))
+		overrode = overrode || o.v.overrode
+		if made == nil && o.u != nil {
+			made = o.u
+		}
+	}
+	if c.Anyway != "" && !overrode {
+		r.Lines = append(r.Lines, T("No freeze holds over the occurrences created now, so anyway overrode nothing (and its reason is not logged); it does not carry over to later ones."))
 	}
 	if s.State == SeriesActive {
 		if e, err := s.recurrence(); err == nil {
@@ -168,10 +183,13 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 			}
 		}
 	} else {
-		r.Lines = append(r.Lines, T("That was its only occurrence before "+s.Until+"."))
+		r.Lines = append(r.Lines, T("That was its only occurrence; the series ends on "+s.Until+"."))
 	}
-	if len(done) > 0 && done[0].u != nil {
-		r.Lines = append(r.Lines, b.scheduledLines(done[0].u, svc, false)...)
+	if made != nil {
+		// Each occurrence's overlaps are on its own line above.
+		u := *made
+		u.Conflicts = nil
+		r.Lines = append(r.Lines, b.scheduledLines(&u, svc, false)...)
 	}
 	return r, nil
 }
@@ -179,11 +197,12 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 // occurrence is what became of one date of a series.
 type occurrence struct {
 	date    commands.Date
-	u       *Upgrade // the upgrade, when there is one
-	frozen  []Freeze // the freezes it was skipped for
-	missed  bool     // its time had passed before it could be created
-	v       verdict  // the warnings of its window
-	existed bool     // created before (by another replica, or an earlier run)
+	u       *Upgrade  // the upgrade, when there is one
+	frozen  []Freeze  // the freezes it was skipped for
+	missed  bool      // its time had passed before it could be created
+	v       verdict   // the warnings of its window
+	existed bool      // created before (by another replica, or an earlier run)
+	dup     *Conflict // the upgrade of the same version it was skipped for
 }
 
 // line words an occurrence for the reply that created it.
@@ -194,9 +213,14 @@ func (o occurrence) line(b *Bot, s *Series) Text {
 		for _, w := range o.u.Warnings {
 			t = t.Add(" ").Then(b.dir.warningText(s.Service, w))
 		}
+		for _, cf := range o.u.Conflicts {
+			t = t.Add(" ⚠ It overlaps ").Then(conflictText(cf)).Add(".")
+		}
 		return t
 	case len(o.frozen) > 0:
 		return T("• ").Time(o.date.Start).Add(": skipped, frozen by ").Bold(o.frozen[0].Name).Add(".")
+	case o.dup != nil:
+		return T("• ").Time(o.date.Start).Add(": skipped, " + s.Service + " " + s.Version + " is already scheduled as ").Bold(commands.FormatID(o.dup.ID)).Add(" then.")
 	}
 	return T("• ").Time(o.date.Start).Add(": skipped, its time had passed.")
 }
@@ -285,9 +309,40 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 		if first {
 			b.log.InfoContext(ctx, "series occurrence skipped", "series", s.Key(), "date", d.Date, "frozen", len(o.frozen) > 0)
 			if len(o.frozen) > 0 {
-				b.seriesSkipped(ctx, s, svc, d, o.frozen[0])
+				f := o.frozen[0]
+				b.seriesSkipped(ctx, s, svc, d, KindFreeze, T("freeze ").Bold(f.Name).Add(" holds from ").Time(f.From).Add(" to ").Time(f.To).Add("."))
 			}
 		}
+		return o, nil
+	}
+	conflicts, err := b.conflicts(ctx, 0, svc.Name, d.Start.UTC(), end.UTC())
+	if err != nil {
+		return o, err
+	}
+	if cf, dup := versionScheduled(conflicts, svc.Name, s.Version); dup {
+		// The same version is already scheduled over this date (typed
+		// by hand, or by another series): a second upgrade would double
+		// its threads and reminders, so the date is skipped, unless an
+		// earlier run created this occurrence (then it is the conflict).
+		rec, first, err := b.series.ClaimOccurrence(ctx, s.ID, d.Date, 0)
+		if err != nil {
+			return o, fmt.Errorf("claim %s of %s: %w", d.Date, s.Key(), err)
+		}
+		if rec == 0 {
+			o.dup = &cf
+			if first {
+				b.log.InfoContext(ctx, "series occurrence skipped", "series", s.Key(), "date", d.Date, "duplicate_of", commands.FormatID(cf.ID))
+				b.seriesSkipped(ctx, s, svc, d, KindSeries, T("the same version is already scheduled as ").Bold(commands.FormatID(cf.ID)).
+					Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add("."))
+			}
+			return o, nil
+		}
+		u, err := b.store.Get(ctx, rec)
+		if err != nil {
+			return o, fmt.Errorf("load %s: %w", commands.FormatID(rec), err)
+		}
+		b.plan(ctx, u)
+		o.u, o.existed = u, true
 		return o, nil
 	}
 	id, err := b.store.NextID(ctx)
@@ -308,18 +363,20 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 	} else if !errors.Is(err, ErrNotFound) {
 		return o, fmt.Errorf("load %s: %w", commands.FormatID(rec), err)
 	}
-	conflicts, err := b.conflicts(ctx, 0, svc.Name, d.Start.UTC(), end.UTC())
-	if err != nil {
-		return o, err
-	}
 	if o.v, err = b.judge(inv, svc, s.Region, d.Start.UTC(), end.UTC(), time.Time{}, anyway, fs, nil); err != nil {
 		return o, err
 	}
 	u := b.draft(svc, Invocation{Actor: Actor{ID: s.CreatedBy}, Channel: s.Origin}, s.Version, d.Start.UTC(), end.UTC(), s.Region, s.Impact, conflicts)
 	u.ID, u.Series = rec, &SeriesRef{ID: s.ID, Every: s.Every, Date: d.Date}
 	u.Warnings = o.v.warnings
-	if d.Note != "" {
-		u.Warnings = append(u.Warnings, Warning{Kind: WarnTime, Note: d.Note})
+	note := d.Note
+	if e, err := s.recurrence(); err == nil {
+		if n := e.ChangeNote(d.Start, s.Duration); n != "" {
+			note = strings.TrimSpace(note + " " + n)
+		}
+	}
+	if note != "" {
+		u.Warnings = append(u.Warnings, Warning{Kind: WarnTime, Note: note})
 	}
 	reason := ""
 	if o.v.overrode {
@@ -344,22 +401,27 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 	return o, nil
 }
 
+// KindSeries is the notice that an occurrence of a series was skipped
+// because the same version is already scheduled over its date.
+const KindSeries Kind = "series"
+
 // seriesSkipped tells the service's channels that an occurrence was not
-// created because a freeze holds over it.
-func (b *Bot) seriesSkipped(ctx context.Context, s *Series, svc Service, d commands.Date, f Freeze) {
-	m := Message{Kind: KindFreeze}
+// created, and why: a freeze holds over it (kind KindFreeze), or the same
+// version is already scheduled then (KindSeries).
+func (b *Bot) seriesSkipped(ctx context.Context, s *Series, svc Service, d commands.Date, kind Kind, why Text) {
+	m := Message{Kind: kind}
 	m.Lines = append(m.Lines, T("🔁 The occurrence of series "+s.Key()+" (").Bold(s.describe()).Add(") on ").Time(d.Start).
-		Add(" is skipped: freeze ").Bold(f.Name).Add(" holds from ").Time(f.From).Add(" to ").Time(f.To).Add("."))
+		Add(" is skipped: ").Then(why))
 	channels := svc.Channels
 	if len(channels) == 0 && s.Origin != "" {
 		channels = []string{s.Origin}
 	}
 	for _, ch := range channels {
 		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
-			b.log.ErrorContext(ctx, "notice not delivered", "notice", KindFreeze, "series", s.Key(), "target", ch, "err", err)
-			b.out.obs.Notice(KindFreeze, NoticeFailed)
+			b.log.ErrorContext(ctx, "notice not delivered", "notice", kind, "series", s.Key(), "target", ch, "err", err)
+			b.out.obs.Notice(kind, NoticeFailed)
 		} else {
-			b.out.obs.Notice(KindFreeze, NoticePosted)
+			b.out.obs.Notice(kind, NoticePosted)
 		}
 	}
 }
@@ -451,6 +513,20 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 	}
 	id := Arg{Name: "id", Value: u.Key()}
 	why := Arg{Name: "reason", Placeholder: "<reason...>"}
+	if u.State != Scheduled {
+		// This occurrence can no longer be cancelled: say so, and offer
+		// only what is left, ending its series.
+		t := transitions["cancel"]
+		no := T(fmt.Sprintf("%s is %s; it can no longer be cancelled.", u.Key(), u.State.Words()))
+		if r, ok := t.refuse[u.State]; ok {
+			no = r.text(u)
+		}
+		if s, err := b.series.GetSeries(ctx, u.Series.ID); err == nil && s.State == SeriesActive {
+			no = no.Add(" To end its series " + SeriesKey(s.ID) + " (no more occurrences; its scheduled ones are cancelled): ").
+				Command(hint("cancel", id, Arg{Name: "scope", Value: commands.CancelSeries}, why)).Add(".")
+		}
+		return Message{}, refusal(EINVALID, no)
+	}
 	m := reply(T("🔁 "+u.Key()+" is the "+u.Series.Date+" occurrence of series "+SeriesKey(u.Series.ID)+" (every "+u.Series.Every+"). Nothing is cancelled yet; say which:"),
 		T("• only this occurrence: ").Command(hint("cancel", id, Arg{Name: "scope", Value: commands.CancelOccurrence}, why)),
 		T("• the whole series (no more occurrences; its scheduled ones are cancelled too): ").Command(hint("cancel", id, Arg{Name: "scope", Value: commands.CancelSeries}, why)))

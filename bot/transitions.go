@@ -135,7 +135,9 @@ func (b *Bot) checkExtend(u *Upgrade, e edit) error {
 		return Errorf(EINVALID, "Extending %s by %s makes the window %s, longer than the maximum of %s (max_window).", u.Key(), FormatDuration(e.by), FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
 	}
 	if now, end := b.now(), u.End.Add(e.by); !end.After(now) {
-		return Errorf(EINVALID, "%s would still end in the past (at %s); extend by more than %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(now.Sub(u.End).Truncate(time.Second)))
+		// The least whole minutes (what extend takes) that end it after now.
+		least := now.Sub(u.End).Truncate(time.Minute) + time.Minute
+		return Errorf(EINVALID, "%s would still end in the past (at %s); extend by at least %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(least))
 	}
 	return nil
 }
@@ -198,6 +200,9 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 			u.State, u.StartedAt = t.to, now
 		default:
 			u.State, u.FinishedAt = t.to, now
+			if t.to == Completed {
+				u.CompletedAt = now
+			}
 		}
 		switch t.said {
 		case "note":

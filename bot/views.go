@@ -226,7 +226,7 @@ func (d *Directory) View(u *Upgrade, acks []Ack) View {
 	return View{
 		Upgrade:  u,
 		Planned:  Window{Start: u.Start, End: u.End},
-		Actual:   Window{Start: u.StartedAt, End: u.FinishedAt},
+		Actual:   Window{Start: u.StartedAt, End: u.EndedAt()},
 		Owners:   d.Principals(u.Owners),
 		Audience: d.Principals(u.Audience),
 		Scope:    u.CurrentScope(),
@@ -323,7 +323,10 @@ func listReply(us []*Upgrade, service string, all bool) Message {
 			line = line.Add(" · started ").Time(u.StartedAt)
 		}
 		if !u.FinishedAt.IsZero() && u.State != Cancelled {
-			line = line.Add(" · ended ").Time(u.FinishedAt)
+			line = line.Add(" · ended ").Time(u.EndedAt())
+		}
+		if u.State == RolledBack && !u.CompletedAt.IsZero() {
+			line = line.Add(" · rolled back ").Time(u.FinishedAt)
 		}
 		if len(u.Readiness) > 0 && u.State.Active() {
 			line = line.Add(" · " + readyCountText(u))

@@ -310,3 +310,97 @@ func TestListShowsTheActiveSeries(t *testing.T) {
 		t.Fatal("a cancelled series is still listed")
 	}
 }
+
+// TestSeriesSkipsADateItsVersionIsScheduledOn: an occurrence whose window
+// overlaps an upgrade of the same service and version (typed by hand, or
+// made by another series) is skipped and said so, as a one-off schedule of
+// it is refused: two upgrades of one version would double its threads.
+func TestSeriesSkipsADateItsVersionIsScheduledOn(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-11-24 01:30 UTC for 1h")
+	f.rec.Reset()
+	m := f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")
+	has(t, "the series", lines(m), "Scheduled series SER-1",
+		"• 2026-11-24 01:00 UTC: skipped, payments v2.5.0 is already scheduled as UPG-1 then.")
+	if _, err := f.st.Get(context.Background(), 2); err == nil {
+		t.Fatal("the skipped date was created as UPG-2")
+	}
+	skipped := f.rec.Kinds(bot.KindSeries)
+	if len(skipped) != 1 || skipped[0].To != "test:#payments" ||
+		!strings.Contains(skipped[0].Text, "is skipped: the same version is already scheduled as UPG-1, from 2026-11-24 01:30 UTC to 2026-11-24 02:30 UTC.") {
+		t.Fatalf("skip notices: %+v", skipped)
+	}
+	if roots := f.rec.Kinds(bot.KindRoot); len(roots) != 0 {
+		t.Fatalf("a pre-brief went out for the skipped date: %+v", roots)
+	}
+
+	// Another version on the same date is an occurrence like any other.
+	has(t, "another version", lines(f.ok(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")),
+		"• UPG-2 payments v2.6.0 · 2026-11-24 01:00 UTC to 2026-11-24 02:00 UTC")
+	// A second identical series skips what the first one made.
+	has(t, "the same series twice", lines(f.ok(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")),
+		"• 2026-11-24 01:00 UTC: skipped, payments v2.6.0 is already scheduled as UPG-2 then.")
+}
+
+// TestSeriesReplyNamesEachOccurrencesOverlapsAndAnyway: every occurrence
+// created at once says what it overlaps; anyway on a series is an admin's,
+// and one that overrode nothing says so; until is the last date.
+func TestSeriesReplyNamesEachOccurrencesOverlapsAndAnyway(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v1 at 2026-12-01 01:30 UTC for 1h") // over the series' second Tuesday
+	f.clock.Set(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))             // both Tuesdays are within the 8-day lead
+	m := f.ok(t, "alice", "schedule payments v2 every tue 02:00 Europe/Berlin for 1h until 2026-12-01")
+	has(t, "the series", lines(m),
+		"• UPG-2 payments v2 · 2026-11-24 01:00 UTC to 2026-11-24 02:00 UTC\n",
+		"• UPG-3 payments v2 · 2026-12-01 01:00 UTC to 2026-12-01 02:00 UTC ⚠ It overlaps UPG-1 payments v1 (2026-12-01 01:30 UTC to 2026-12-01 02:30 UTC).",
+		"the series ends on 2026-12-01.")
+	if strings.Contains(lines(m), "Warning: this window overlaps") {
+		t.Fatalf("an overlap not said of its occurrence:\n%s", lines(m))
+	}
+
+	f.fails(t, "alice", "schedule payments v3 every wed 02:00 UTC for 1h anyway we must", "Only an admin may override a change freeze with anyway (@dave)")
+	if _, err := f.st.GetSeries(context.Background(), 2); err == nil {
+		t.Fatal("the refused series was stored")
+	}
+	has(t, "an idle anyway", lines(f.ok(t, "dave", "schedule payments v3 every wed 02:00 UTC for 1h anyway we must")),
+		"No freeze holds over the occurrences created now, so anyway overrode nothing")
+}
+
+// TestCancelOfAnOccurrenceThatCannotBeCancelled: an occurrence in progress
+// is not offered a cancel that would be refused; only ending its series.
+func TestCancelOfAnOccurrenceThatCannotBeCancelled(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2 every tue 02:00 Europe/Berlin for 1h")
+	f.clock.Set(time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC))
+	f.ok(t, "alice", "start 1")
+	f.fails(t, "alice", "cancel 1", "UPG-1 is in progress; it can no longer be cancelled (complete it or roll it back).",
+		"To end its series SER-1 (no more occurrences; its scheduled ones are cancelled): /upgrade cancel UPG-1 series <reason...>.")
+	if msg := lines(f.do(t, "alice", "cancel 1")); strings.Contains(msg, "occurrence <reason") {
+		t.Fatalf("offered to cancel the occurrence:\n%s", msg)
+	}
+}
+
+// TestFreezeOverAnUpgradeInProgress: the thread of a running upgrade is
+// told what it can do, not to move or cancel it.
+func TestFreezeOverAnUpgradeInProgress(t *testing.T) {
+	f := newWindowsFixture(t, testConfig())
+	f.ok(t, "carol", "schedule ledger v2 at 2026-11-22 10:30 UTC for 2h")
+	f.ok(t, "carol", "start 1")
+	f.rec.Reset()
+	f.ok(t, "dave", "freeze add incident for 3h services ledger reason incident")
+	notices := f.rec.Kinds(bot.KindFreeze)
+	if len(notices) != 1 {
+		t.Fatalf("notices: %+v", notices)
+	}
+	has(t, "the notice", notices[0].Text, "It is in progress and goes on; extending it further into the freeze is refused.",
+		"Finish it with /upgrade complete UPG-1, or roll it back with /upgrade rollback UPG-1 <reason...>.")
+	if strings.Contains(notices[0].Text, "reschedule") {
+		t.Fatalf("suggests a reschedule:\n%s", notices[0].Text)
+	}
+}

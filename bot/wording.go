@@ -254,7 +254,10 @@ func (d *Directory) fields(u *Upgrade) []Field {
 		if u.State == Cancelled {
 			label = "Cancelled"
 		}
-		fs = append(fs, Field{label, Text{}.Time(u.FinishedAt)})
+		fs = append(fs, Field{label, Text{}.Time(u.EndedAt())})
+	}
+	if u.State == RolledBack && !u.CompletedAt.IsZero() {
+		fs = append(fs, Field{"Rolled back", Text{}.Time(u.FinishedAt)})
 	}
 	if u.Region != "" {
 		fs = append(fs, Field{"Region", T(u.Region)})

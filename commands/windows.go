@@ -48,14 +48,16 @@ func (w weekly) dates(from, to time.Time, fn func(y int, m time.Month, d int) bo
 // the same on the wall, so its UTC time moved. "" when nothing changed.
 func (w weekly) shiftNote(what string, at time.Time, y int, m time.Month, d int) string {
 	prev, _ := w.on(y, m, d-7)
-	_, before := prev.Zone()
-	_, now := at.Zone()
-	if before == now {
+	// The UTC time moved when a week apart is not 7×24h: the clocks
+	// changed in between (or last week's local time fell in a gap, moved
+	// forward, and this week's did not).
+	moved := at.Sub(prev) - 7*24*time.Hour
+	if moved == 0 {
 		return ""
 	}
 	change, _ := at.ZoneBounds() // at's zone period starts with the change
 	dir := "forward"
-	if now < before {
+	if moved > 0 {
 		dir = "back"
 	}
 	return fmt.Sprintf("Clocks in %s go %s on %s: %s %s, which is %s UTC (it was %s UTC the week before).",
@@ -133,9 +135,13 @@ func (w Window) Occurrences(from, to time.Time) []Occurrence {
 				notes = append(notes, n)
 			}
 		}
-		if real := e.Sub(s); real != w.Nominal() && sn == "" && en == "" {
-			notes = append(notes, fmt.Sprintf("The clocks change during this window on %s in %s, so it lasts %s, not %s.",
-				s.In(w.Loc).Format("2 January"), w.Loc, shortDuration(real), shortDuration(w.Nominal())))
+		if real := e.Sub(s); real != w.Nominal() {
+			if sn == "" && en == "" {
+				notes = append(notes, fmt.Sprintf("The clocks change during this window on %s in %s, so it lasts %s, not %s.",
+					s.In(w.Loc).Format("2 January"), w.Loc, shortDuration(real), shortDuration(w.Nominal())))
+			} else {
+				notes = append(notes, fmt.Sprintf("It lasts %s, not %s.", shortDuration(real), shortDuration(w.Nominal())))
+			}
 		}
 		if len(notes) == 0 {
 			if n := start.shiftNote("this window opens at", s, y, m, d); n != "" {
@@ -287,6 +293,21 @@ func (e Every) On(date string) (Date, bool) {
 		note = w.shiftNote("it starts at", t, y, m, dd)
 	}
 	return Date{Date: date, Start: t, Note: note}, true
+}
+
+// ChangeNote says when the clocks change inside an occurrence that starts
+// at start and lasts d (a series keeps its length, so its local end moves):
+// "" when they do not.
+func (e Every) ChangeNote(start time.Time, d time.Duration) string {
+	end := start.Add(d).In(e.Loc)
+	_, so := start.In(e.Loc).Zone()
+	_, eo := end.Zone()
+	if so == eo {
+		return ""
+	}
+	change, _ := end.ZoneBounds()
+	return fmt.Sprintf("The clocks change during this occurrence on %s in %s: it ends at %s, %s after it starts.",
+		change.In(e.Loc).Format("2 January"), e.Loc, end.Format("15:04 MST"), shortDuration(d))
 }
 
 // After returns the occurrence following the one on date (YYYY-MM-DD).

@@ -294,3 +294,48 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowDSTNotesTogether: a window whose start falls in a gap (or
+// happens twice) also says how long it lasts, and the week after a gap
+// says that its UTC time moved back to normal.
+func TestWindowDSTNotesTogether(t *testing.T) {
+	sun := mustWindow(t, "sun 02:30-05:30 Europe/Berlin")
+	gap := sun.Occurrences(utc(2027, 3, 27, 0, 0, 0), utc(2027, 4, 5, 0, 0, 0))
+	if len(gap) != 2 {
+		t.Fatalf("want 28 March and 4 April, got %+v", gap)
+	}
+	if n := gap[0].Note; !strings.Contains(n, "02:30 does not exist on 28 March") || !strings.Contains(n, "It lasts 2h, not 3h.") {
+		t.Errorf("28 March: %q", n)
+	}
+	want := "Clocks in Europe/Berlin go forward on Sunday 28 March: this window opens at 02:30 CEST, which is 00:30 UTC (it was 01:30 UTC the week before)."
+	if gap[1].Note != want || !gap[1].Start.Equal(utc(2027, 4, 4, 0, 30, 0)) {
+		t.Errorf("4 April: %v %q\nwant %q", gap[1].Start.UTC(), gap[1].Note, want)
+	}
+	twice := sun.Occurrences(utc(2027, 10, 30, 0, 0, 0), utc(2027, 11, 1, 0, 0, 0))
+	if len(twice) != 1 || !strings.Contains(twice[0].Note, "happens twice") || !strings.Contains(twice[0].Note, "It lasts 4h, not 3h.") {
+		t.Errorf("31 October: %+v", twice)
+	}
+}
+
+// TestEveryChangeNote: an occurrence of a series keeps its length, so one
+// the clocks change inside ends at another local time, and says so.
+func TestEveryChangeNote(t *testing.T) {
+	e, err := commands.ParseEvery("sun 01:30 Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := e.On("2027-03-28")
+	if !ok {
+		t.Fatal("no occurrence on 28 March")
+	}
+	want := "The clocks change during this occurrence on 28 March in Europe/Berlin: it ends at 04:30 CEST, 2h after it starts."
+	if n := e.ChangeNote(d.Start, 2*time.Hour); n != want {
+		t.Errorf("note = %q\nwant %q", n, want)
+	}
+	if n := e.ChangeNote(d.Start, 20*time.Minute); n != "" {
+		t.Errorf("a window that ends before the change: %q", n)
+	}
+	if d, _ := e.On("2027-04-04"); e.ChangeNote(d.Start, 2*time.Hour) != "" {
+		t.Error("a note on a week without a change")
+	}
+}

@@ -296,7 +296,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	u := v.Upgrade
 	now := s.core.Now()
 	data := upgradePageData{pageData: s.page(r, u.Title()), Threads: u.Threads, Failures: u.Failures, Pending: names(v.Pending())}
-	data.U = upgradeView{rowData: s.rowOf(v, now.Add(-pageBack), now.Add(pageAhead)), Started: u.StartedAt, Ended: u.FinishedAt,
+	data.U = upgradeView{rowData: s.rowOf(v, now.Add(-pageBack), now.Add(pageAhead)), Started: u.StartedAt, Ended: u.EndedAt(),
 		Region: u.Region, Impact: u.Impact, Owners: names(v.Owners), Reason: u.Reason, Note: u.Note, EndedLabel: "Ended"}
 	if u.State == bot.Cancelled {
 		data.U.EndedLabel = "Cancelled"
