@@ -51,6 +51,8 @@ func TestParseWhenErrors(t *testing.T) {
 		{"tomorrow 02:00 please", "please", `unexpected "please" after the time "tomorrow 02:00"`},
 		{"tomorrow 02:00 CET", "CET", "abbreviations are ambiguous"},
 		{"tomorrow 02:00 UTC UTC", "UTC", "one too many"},
+		{"tomorrow 02:00 +14:30", "+14:30", "out of range"},
+		{"2026-12-02T02:00+14:30", "2026-12-02T02:00+14:30", "out of range"},
 		{"in 2h UTC", "UTC", "unexpected"},
 		{"2020-01-01 00:00", "2020-01-01 00:00", "in the past"},
 		{"in 30s", "30s", "under a minute"},

@@ -184,8 +184,11 @@ func ParseWindow(s string, def *time.Location) (Window, error) {
 	}
 	rest := f[1:]
 	if last := rest[len(rest)-1]; len(rest) > 1 && looksLikeZone(last) {
-		z, err := parseZone(last)
-		if err != nil {
+		z, far, err := readZone(last)
+		switch {
+		case far:
+			return Window{}, bad("%s", err.(*Error).Msg)
+		case err != nil:
 			return Window{}, bad("unknown time zone %q", last)
 		}
 		loc, rest = z, rest[:len(rest)-1]

@@ -39,6 +39,7 @@ func TestParseWindow(t *testing.T) {
 		{"tue 02:00 05:00", "joined by -"},
 		{"tue 02:00-05:00 CET", "ambiguous"},
 		{"tue 02:00-05:00 Mars/Olympus", "unknown time zone"},
+		{"tue 02:00-05:00 +14:30", `the offset "+14:30" is out of range`},
 		{"tue 25:00-05:00", `the start "25:00"`},
 		{"tue 02:00-5", `the end "5"`},
 		{"tue 02:00-02:00", "ends when it starts"},
