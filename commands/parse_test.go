@@ -501,6 +501,12 @@ var parseCases = []parseCase{
 	{name: "region followed by keyword", in: sp + "in 2h region for 2h", err: true, tok: "", msg: "missing <name> after region"},
 	{name: "impact nothing", in: sp + "in 2h impact", err: true, tok: "", msg: "missing <text...> after impact"},
 	{name: "impact empty quotes", in: sp + `in 2h impact ""`, err: true, tok: "", msg: "missing <text...> after impact"},
+	// A quoted blank is no text, as for reasons.
+	{name: "impact blank quotes", in: sp + `in 2h impact "   "`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact blank words", in: sp + `in 2h impact " " "  "`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact blank before anyway", in: sp + `in 2h impact "  " anyway customer escalation`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact trimmed", in: sp + `in 2h impact "  card payments  "`,
+		want: with(rsched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h"), func(s *commands.Schedule) { s.Impact = "card payments" })},
 	{name: "trailing junk after time", in: sp + "at 2026-12-01 02:00 please", err: true, tok: "please", msg: "unexpected"},
 	{name: "unterminated quote", in: sp + `at 2026-12-01 02:00 impact "card payments`, err: true, tok: `"card payments`, msg: "unterminated quote"},
 	{name: "unterminated quote early", in: `schedule "payments v1 at`, err: true, tok: `"payments v1 at`, msg: "unterminated quote"},

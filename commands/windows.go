@@ -483,7 +483,8 @@ func (p *parser) until(e *Every, now time.Time) error {
 }
 
 // restUntilAnyway is rest() for impact: the text runs to the end of the
-// line or to an unquoted anyway, which starts the override.
+// line or to an unquoted anyway, which starts the override. It is trimmed as
+// rest is: a quoted blank is no text.
 func (p *parser) restUntilAnyway() string {
 	var words []string
 	for p.more() && keyword(p.peek(), "anyway") == "" {
@@ -491,7 +492,7 @@ func (p *parser) restUntilAnyway() string {
 			words = append(words, t.text)
 		}
 	}
-	return strings.Join(words, " ")
+	return strings.TrimSpace(strings.Join(words, " "))
 }
 
 // anyway reads an optional "anyway <reason...>" at the end of the line:
