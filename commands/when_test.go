@@ -22,6 +22,8 @@ func TestParseWhen(t *testing.T) {
 		{"at tomorrow 2am", berlin, utc(2026, 11, 23, 1, 0, 0), "tomorrow 2am", "", false},
 		{"in 90 minutes", berlin, utc(2026, 11, 22, 11, 30, 0), "in 90 minutes", "", true},
 		{"IN 2H", nil, utc(2026, 11, 22, 12, 0, 0), "in 2H", "", true},
+		{"in 1h 30m", nil, utc(2026, 11, 22, 11, 30, 0), "in 1h 30m", "", true},
+		{"in 1 hour 30m", nil, utc(2026, 11, 22, 11, 30, 0), "in 1 hour 30m", "", true},
 		{"2026-12-01 02:00 Europe/Berlin", newYork, utc(2026, 12, 1, 1, 0, 0), "2026-12-01 02:00 Europe/Berlin", "Europe/Berlin", true},
 		{"at noon", nil, utc(2026, 11, 22, 12, 0, 0), "noon", "", false},
 		{"  next tuesday 14:00  ", nil, utc(2026, 11, 24, 14, 0, 0), "next tuesday 14:00", "", false},

@@ -235,6 +235,10 @@ func TestParseWindowsGrammar(t *testing.T) {
 	if !f.From.Equal(now) || !f.To.Equal(now.Add(4*time.Hour)) || f.FromText != "" || len(f.Services) != 0 {
 		t.Errorf("freeze from now: %+v", f)
 	}
+	f = parse("freeze add incident-43 for 1d 12h services payments").(commands.Freeze)
+	if !f.To.Equal(now.Add(36*time.Hour)) || f.ToText != "for 36h" || !reflect.DeepEqual(f.Services, []string{"payments"}) {
+		t.Errorf("freeze for 1d 12h: %+v", f)
+	}
 	f = parse("freeze add sale from tomorrow 18:00 to tue 09:00 services *").(commands.Freeze)
 	if !f.From.Equal(utc(2026, 11, 23, 17, 0, 0)) || !f.To.Equal(utc(2026, 11, 24, 8, 0, 0)) || !reflect.DeepEqual(f.Services, []string{"*"}) {
 		t.Errorf("freeze with times: %+v", f)
