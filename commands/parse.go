@@ -379,14 +379,19 @@ func (p *parser) startAhead() bool {
 }
 
 // versionIsTime refuses a version that is really the start of the time, as in
-// "schedule payments tomorrow 02:00": read positionally, "tomorrow" would be
-// the version and 02:00 the start. A quoted version is always the version.
+// "schedule payments tomorrow 02:00" (read positionally, "tomorrow" would be
+// the version and 02:00 the start) or "schedule payments noon" (noon would be
+// the version, and the start missing). A quoted version is always the version.
 func (p *parser) versionIsTime() error {
 	vt := p.toks[p.pos-1]
 	if vt.quoted {
 		return nil
 	}
-	if n, ok := startsTime(p.texts(p.pos-1), p.env); ok && n >= 2 {
+	n, ok := startsTime(p.texts(p.pos-1), p.env)
+	// A version that is a whole time on its own (noon, 2am) is the start
+	// too when nothing but options follows: "schedule payments noon".
+	alone := n == 1 && (!p.more() || p.keywordAt(p.pos, "for", "region", "impact", "anyway"))
+	if ok && (n >= 2 || alone) {
 		text := strings.Join(p.texts(p.pos - 1)[:n], " ")
 		return p.fail(vt.text, "missing <version>: %q reads as the start time; if %q is the version, quote it", text, vt.text)
 	}

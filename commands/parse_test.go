@@ -483,6 +483,13 @@ var parseCases = []parseCase{
 	{name: "missing version before a time", in: "schedule payments tomorrow 02:00", err: true, tok: "tomorrow", msg: `missing <version>: "tomorrow 02:00" reads as the start time`},
 	{name: "missing version before a date", in: "schedule payments 2026-12-01 02:00", err: true, tok: "2026-12-01", msg: "missing <version>"},
 	{name: "missing version before 2am tomorrow", in: "schedule payments 2am tomorrow", err: true, tok: "2am", msg: "missing <version>"},
+	// A version that is a whole time on its own, with nothing but options after it.
+	{name: "missing version: noon", in: "schedule payments noon", err: true, tok: "noon", msg: `missing <version>: "noon" reads as the start time; if "noon" is the version, quote it`},
+	{name: "missing version: 2am for 1h", in: "schedule payments 2am for 1h", err: true, tok: "2am", msg: `missing <version>: "2am" reads as the start time`},
+	{name: "missing version: 14:00 region", in: "schedule payments 14:00 region eu", err: true, tok: "14:00", msg: "missing <version>"},
+	{name: "quoted noon is the version", in: `schedule payments "noon" tomorrow 02:00`,
+		want: sched("payments", "noon", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
+	{name: "numeric version alone is no time", in: "schedule postgres 16", err: true, tok: "", msg: "missing the start"},
 	{name: "13pm", in: sp + "13pm", err: true, tok: "13pm", msg: "12-hour times run from 1 to 12"},
 	{name: "0am", in: sp + "tomorrow 0am", err: true, tok: "0am", msg: "12-hour times run from 1 to 12"},
 	{name: "14:00 pm", in: sp + "14:00 pm", err: true, tok: "14:00", msg: "12-hour times run from 1 to 12"},
