@@ -823,3 +823,45 @@ func TestErrorString(t *testing.T) {
 		t.Fatalf("Error() = %q, want %q", err, want)
 	}
 }
+
+// A refused start keeps its specific first words and then lists the
+// accepted forms, as an unreadable time does (spec commands.md: unparseable
+// time, show accepted forms).
+func TestTimeRefusalsShowForms(t *testing.T) {
+	for _, tc := range []struct{ in, tok, first string }{
+		{sp + "tomorrow", "", `missing the clock time after "tomorrow", e.g. tomorrow 02:00`},
+		{sp + "at 2026-12-01", "", `missing the clock time after "2026-12-01", e.g. 2026-12-01 02:00`},
+		{sp + "next 02:00", "02:00", `cannot read "02:00" as a weekday after "next", e.g. next tuesday 14:00`},
+		{sp + "at next", "", `missing the weekday after "next", e.g. next tuesday 14:00`},
+		{sp + "tomorrow 02:00 UTC Europe/Berlin", "Europe/Berlin", `the time already has a zone, so "Europe/Berlin" is one too many (give only one)`},
+		{sp + "blah", "blah", `expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not "blah"`},
+		{sp + "dec 1 02:00", "dec", `not "dec"`},
+		{sp + "this tuesday 14:00", "this", `not "this"`},
+		{sp + "tonight 23:00", "tonight", `not "tonight"`},
+		{sp, "", "missing the start: at <time> or in <duration> (or next, or every <weekday> <time>)"},
+		{"reschedule 1 blah", "blah", `expected at <time> or in <duration> after the id, not "blah"`},
+		{"reschedule 1", "", "missing the new start: at <time> or in <duration>"},
+		{"reschedule 1 tomorrow", "", `missing the clock time after "tomorrow"`},
+		{sp + "at blah", "blah", `cannot read "blah" as a time`},
+	} {
+		_, err := commands.Parse(tc.in, commands.Env{Now: now, Location: berlin})
+		var e *commands.Error
+		if !errors.As(err, &e) {
+			t.Errorf("Parse(%q) = %v, want *Error", tc.in, err)
+			continue
+		}
+		if e.Token != tc.tok || !strings.HasPrefix(e.Msg, tc.first) && !strings.Contains(e.Msg, tc.first) {
+			t.Errorf("Parse(%q) = Token %q Msg %q; want %q and a message with %q", tc.in, e.Token, e.Msg, tc.tok, tc.first)
+		}
+		if !strings.HasSuffix(e.Msg, "; use "+commands.TimeForms) {
+			t.Errorf("Parse(%q) Msg = %q; want it to end with the accepted forms", tc.in, e.Msg)
+		}
+	}
+	// ParseWhen, for the platforms' time options, says the same.
+	for _, in := range []string{"tomorrow", "next 02:00", "tomorrow 02:00 UTC Europe/Berlin"} {
+		_, err := commands.ParseWhen(in, commands.Env{Now: now})
+		if err == nil || !strings.HasSuffix(err.Error(), "; use "+commands.TimeForms) {
+			t.Errorf("ParseWhen(%q) = %v; want the accepted forms", in, err)
+		}
+	}
+}

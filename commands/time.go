@@ -218,11 +218,11 @@ func parseDay(tokens []string) (day, bool, error) {
 	case "next":
 		// "next tuesday" is the next Tuesday at that time, the same as "tuesday".
 		if len(tokens) < 2 {
-			return day{}, false, &Error{Msg: `missing the weekday after "next", e.g. next tuesday 14:00`}
+			return day{}, false, &Error{Msg: withTimeForms(`missing the weekday after "next", e.g. next tuesday 14:00`)}
 		}
 		w, ok := weekdays[strings.ToLower(tokens[1])]
 		if !ok {
-			return day{}, false, &Error{Token: tokens[1], Msg: fmt.Sprintf(`cannot read %q as a weekday after "next"; write e.g. next tuesday 14:00`, tokens[1])}
+			return day{}, false, &Error{Token: tokens[1], Msg: withTimeForms(fmt.Sprintf(`cannot read %q as a weekday after "next", e.g. next tuesday 14:00`, tokens[1]))}
 		}
 		return day{kind: onWeekday, wd: w, text: first + " " + tokens[1], tokenCount: 2}, true, nil
 	}
@@ -368,7 +368,7 @@ func parseTime(tokens []string, env Env) (absTime, error) {
 			consumed++
 		}
 		if consumed >= len(tokens) {
-			return absTime{}, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", d.text, d.text)}
+			return absTime{}, &Error{Msg: withTimeForms(fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", d.text, d.text))}
 		}
 		cc, n, ok, hint := parseClockTokens(tokens[consumed:])
 		if !ok {
@@ -474,6 +474,11 @@ func parseTForm(s string) (day, clock, *time.Location, bool, error) {
 	}
 	return day{kind: onDate, year: y, month: mo, dom: dom, text: s[:10], tokenCount: 1}, clock{hour: h, minute: m}, zone, true, nil
 }
+
+// withTimeForms ends a refusal of a start with the accepted forms, as
+// "cannot read ... as a time" ends: a user who got the time wrong sees what
+// is accepted, whatever the first sentence says was wrong.
+func withTimeForms(msg string) string { return msg + "; use " + timeForms }
 
 // startsTime reports whether the tokens open with something parseTime reads as
 // a time, for the checks that keep an omitted "at" from swallowing words.

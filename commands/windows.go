@@ -461,6 +461,14 @@ func (p *parser) everyBody() (Every, error) {
 		}
 		e.Loc, e.ZoneGiven = z, true
 	}
+	// A second zone or an abbreviation (CET) gets the words the one-off time
+	// gets, not "unexpected"; the options that may follow are no zones.
+	if p.more() && keyword(p.peek(), "for", "region", "impact", "anyway", "until") == "" {
+		tok := p.peek().text
+		if msg := zoneAfterMsg(tok, func(m string) string { return m + "; write " + forms }); msg != "" {
+			return Every{}, p.fail(tok, "%s", msg)
+		}
+	}
 	e.Text = strings.Join(p.texts(start)[:p.pos-start], " ")
 	return e, nil
 }

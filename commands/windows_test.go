@@ -259,6 +259,10 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule"},
 		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, ""},
 		{"schedule payments v2 every tue for 1h", "for", "missing or unreadable clock time after every tue", ""},
+		// A zone abbreviation or a second zone gets the one-off time's words.
+		{"schedule payments v2 every tue 2am CET for 1h", "CET", `the abbreviation "CET" is not a time zone this bot understands (abbreviations are ambiguous)`, "/upgrade schedule"},
+		{"schedule payments v2 every tue 2am UTC Europe/Berlin for 1h", "Europe/Berlin", `the time already has a zone, so "Europe/Berlin" is one too many (give only one); write every <weekday> <time> [<zone>] for <duration>`, ""},
+		{"schedule payments v2 every tue 02:00 EST", "EST", "abbreviations are ambiguous", ""},
 		{"schedule payments v2 every tue 02:00 for 1h until march", "march", `cannot read "march" as a date after until`, ""},
 		{"schedule payments v2 every tue 02:00 for 1h until 2026-01-01", "2026-01-01", "until 2026-01-01 is in the past", ""},
 		{"schedule payments v2 tomorrow 02:00 until 2027-01-01", "until", "until only ends a recurring upgrade", ""},
@@ -297,5 +301,26 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		if c := e.Msg[0]; c < 'a' || c > 'z' {
 			t.Errorf("Parse(%q) Msg = %q does not start like a sentence", tc.in, e.Msg)
 		}
+	}
+}
+
+// ParseRecurrence, for a platform's every option, explains a zone
+// abbreviation or a second zone as the typed grammar does.
+func TestParseRecurrenceZoneWords(t *testing.T) {
+	env := commands.Env{Now: now, Location: berlin}
+	for in, want := range map[string]string{
+		"tue 2am CET":               "abbreviations are ambiguous",
+		"every tue 2am UTC UTC":     `the time already has a zone, so "UTC" is one too many`,
+		"tue 02:00 +14:30":          "out of range",
+		"tuesday at 2am CET please": "abbreviations are ambiguous",
+	} {
+		_, err := commands.ParseRecurrence(in, "", env)
+		var e *commands.Error
+		if !errors.As(err, &e) || !strings.Contains(e.Msg, want) || e.Usage != "" {
+			t.Errorf("ParseRecurrence(%q) = %v; want an error with %q and no usage", in, err, want)
+		}
+	}
+	if e, err := commands.ParseRecurrence("tue 2am UTC", "", env); err != nil || e.Loc != time.UTC {
+		t.Errorf("ParseRecurrence with its zone = %+v, %v", e, err)
 	}
 }
