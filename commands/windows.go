@@ -594,8 +594,11 @@ func (p *parser) freeze() (Command, error) {
 		case "region":
 			kw = "regions"
 		}
-		if kw != "" && seen[kw] || kw == "to" && seen["for"] || kw == "for" && seen["to"] {
-			return nil, p.fail(t.text, "the option %q is given twice (to and for are one option: the end)", t.text)
+		if kw == "to" && seen["for"] || kw == "for" && seen["to"] {
+			return nil, p.fail(t.text, "the options to and for cannot both be given: each says when the freeze ends, so give one (to <time> or for <duration>)")
+		}
+		if kw != "" && seen[kw] {
+			return nil, p.fail(t.text, "the option %q is given twice", t.text)
 		}
 		seen[kw] = true
 		switch kw {
