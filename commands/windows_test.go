@@ -163,6 +163,27 @@ func TestEveryNext(t *testing.T) {
 	}
 }
 
+// ParseRecurrence, for a platform's every option, explains a zone
+// abbreviation or a second zone as the typed grammar does.
+func TestParseRecurrenceZoneWords(t *testing.T) {
+	env := commands.Env{Now: now, Location: berlin}
+	for in, want := range map[string]string{
+		"tue 2am CET":               "abbreviations are ambiguous",
+		"every tue 2am UTC UTC":     `the time already has a zone, so "UTC" is one too many`,
+		"tue 02:00 +14:30":          "out of range",
+		"tuesday at 2am CET please": "abbreviations are ambiguous",
+	} {
+		_, err := commands.ParseRecurrence(in, "", env)
+		var e *commands.Error
+		if !errors.As(err, &e) || !strings.Contains(e.Msg, want) || e.Usage != "" {
+			t.Errorf("ParseRecurrence(%q) = %v; want an error with %q and no usage", in, err, want)
+		}
+	}
+	if e, err := commands.ParseRecurrence("tue 2am UTC", "", env); err != nil || e.Loc != time.UTC {
+		t.Errorf("ParseRecurrence with its zone = %+v, %v", e, err)
+	}
+}
+
 func TestParseWindowsGrammar(t *testing.T) {
 	env := commands.Env{Now: now, Location: berlin}
 	parse := func(in string) commands.Command {
@@ -304,26 +325,5 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		if c := e.Msg[0]; c < 'a' || c > 'z' {
 			t.Errorf("Parse(%q) Msg = %q does not start like a sentence", tc.in, e.Msg)
 		}
-	}
-}
-
-// ParseRecurrence, for a platform's every option, explains a zone
-// abbreviation or a second zone as the typed grammar does.
-func TestParseRecurrenceZoneWords(t *testing.T) {
-	env := commands.Env{Now: now, Location: berlin}
-	for in, want := range map[string]string{
-		"tue 2am CET":               "abbreviations are ambiguous",
-		"every tue 2am UTC UTC":     `the time already has a zone, so "UTC" is one too many`,
-		"tue 02:00 +14:30":          "out of range",
-		"tuesday at 2am CET please": "abbreviations are ambiguous",
-	} {
-		_, err := commands.ParseRecurrence(in, "", env)
-		var e *commands.Error
-		if !errors.As(err, &e) || !strings.Contains(e.Msg, want) || e.Usage != "" {
-			t.Errorf("ParseRecurrence(%q) = %v; want an error with %q and no usage", in, err, want)
-		}
-	}
-	if e, err := commands.ParseRecurrence("tue 2am UTC", "", env); err != nil || e.Loc != time.UTC {
-		t.Errorf("ParseRecurrence with its zone = %+v, %v", e, err)
 	}
 }
