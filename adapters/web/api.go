@@ -234,9 +234,12 @@ func (s *Surface) serviceParam(r *http.Request) (string, error) {
 func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 	q := r.URL.Query()
 	var f bot.Filter
-	if v := q.Get("state"); v != "" {
+	// state=a,b and state=a&state=b alike: every state named.
+	if v := strings.Join(q["state"], ","); strings.Trim(v, ", ") != "" {
 		for st := range strings.SplitSeq(v, ",") {
-			st = strings.TrimSpace(st)
+			if st = strings.TrimSpace(st); st == "" {
+				continue
+			}
 			if !slices.Contains(allStates, bot.State(st)) {
 				return f, badParam{"state", fmt.Sprintf("unknown state %q; use %s (comma-separated)", st, joinStates())}
 			}
@@ -253,7 +256,8 @@ func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 		to   *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
+			// RFC 3339 (section 5.6) allows a lower-case t and z.
+			t, err := time.Parse(time.RFC3339, strings.ToUpper(v))
 			if err != nil {
 				return f, badParam{p.name, fmt.Sprintf("%q is not an RFC 3339 time such as 2026-12-01T02:00:00Z", v)}
 			}
