@@ -517,7 +517,12 @@ var parseCases = []parseCase{
 	{name: "clock after in", in: sp + "in 1h 2am", err: true, tok: "2am", msg: `unexpected "2am"`},
 	{name: "extend then a word", in: "extend 7 1h 30m more", err: true, tok: "more", msg: "unexpected"},
 	{name: "mixed sub-minute", in: sp + "in 1h 30m 30s", err: true, tok: "1h 30m 30s", msg: `the offset "1h 30m 30s" is not a whole number of minutes`},
-	{name: "mixed too long", in: "extend 7 15000w 15000w", err: true, tok: "15000w 15000w", msg: "too long"},
+	{name: "mixed too long", in: "extend 7 15250w 6d", err: true, tok: "15250w 6d", msg: "too long"},
+	// Parts go from larger units to smaller: a larger or equal one after
+	// another is no part of it (a forgotten for, more likely).
+	{name: "larger part after a smaller", in: sp + "in 30m 2h", err: true, tok: "2h", msg: `unexpected "2h"`},
+	{name: "the same part twice", in: sp + "tomorrow 02:00 for 1h 1h", err: true, tok: "1h", msg: `unexpected "1h"`},
+	{name: "a part as large as the unit before", in: "extend 1 1h 60m", err: true, tok: "60m", msg: "unexpected"},
 
 	// Errors: durations.
 	{name: "in zero", in: sp + "in 0m", err: true, tok: "0m", msg: "greater than zero"},
