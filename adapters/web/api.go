@@ -99,8 +99,11 @@ type upgradeJSON struct {
 	Failures []failureJSON `json:"failures"`
 	Reason   string        `json:"reason,omitempty"`
 	Note     string        `json:"note,omitempty"`
-	Warnings []warningJSON `json:"warnings"`
-	Series   *seriesJSON   `json:"series,omitempty"`
+	// RolledBackAt is when a completed upgrade was rolled back later
+	// (actual.end is then its completion).
+	RolledBackAt *time.Time    `json:"rolled_back_at,omitempty"`
+	Warnings     []warningJSON `json:"warnings"`
+	Series       *seriesJSON   `json:"series,omitempty"`
 	// Readiness: the go/no-go checklist and what goes with it.
 	Readiness     []criterionJSON `json:"readiness"`
 	Ready         bool            `json:"ready"` // no criterion open
@@ -156,6 +159,10 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 	}
 	if !v.Actual.Start.IsZero() || !v.Actual.End.IsZero() {
 		j.Actual = &window{Start: v.Actual.Start.UTC(), End: utc(v.Actual.End)}
+	}
+	if u.State == bot.RolledBack && !u.CompletedAt.IsZero() {
+		at := u.FinishedAt.UTC()
+		j.RolledBackAt = &at
 	}
 	if r := u.Release; r != nil {
 		j.Release = &releaseJSON{Repo: r.Repo, Tag: r.Tag, Name: r.Name, URL: r.URL, PublishedAt: utc(r.At)}

@@ -142,3 +142,24 @@ func TestIdsAreTheDeploymentsOwn(t *testing.T) {
 		}
 	}
 }
+
+// TestRolledBackAfterCompletionOnPageAndAPI: a completed upgrade rolled
+// back later shows its completion as the end and, beside it, the rollback,
+// as the chat's show does.
+func TestRolledBackAfterCompletionOnPageAndAPI(t *testing.T) {
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	dir := bot.NewDirectory(bot.Config{Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}}},
+		People: []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}})
+	done, rb := now.Add(-3*time.Hour), now.Add(-1*time.Hour) // 05:00 and 07:00 UTC
+	u := &bot.Upgrade{ID: 3, Service: "payments", Version: "v1", State: bot.RolledBack, Start: now.Add(-5 * time.Hour), End: now.Add(-4 * time.Hour),
+		StartedAt: now.Add(-5 * time.Hour), CompletedAt: done, FinishedAt: rb, Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: now.Add(-24 * time.Hour), Rev: 3}
+	srv := serveCore(t, &fakeCore{dir: dir, now: now, ups: []*bot.Upgrade{u}})
+	page := fetch(t, srv, "/upgrades/3")
+	if !strings.Contains(page, `<dt>Ended</dt><dd><time datetime="2026-11-30T05:00:00Z">`) || !strings.Contains(page, `<dt>Rolled back</dt><dd><time datetime="2026-11-30T07:00:00Z">`) {
+		t.Errorf("the page's facts lack the end and the rollback:\n%s", page)
+	}
+	api := fetch(t, srv, "/api/v1/upgrades/UPG-3")
+	if !strings.Contains(api, `"actual":{"start":"2026-11-30T03:00:00Z","end":"2026-11-30T05:00:00Z"}`) || !strings.Contains(api, `"rolled_back_at":"2026-11-30T07:00:00Z"`) {
+		t.Errorf("the API lacks the end and the rollback:\n%s", api)
+	}
+}
