@@ -379,14 +379,19 @@ func (p *parser) startAhead() bool {
 }
 
 // versionIsTime refuses a version that is really the start of the time, as in
-// "schedule payments tomorrow 02:00": read positionally, "tomorrow" would be
-// the version and 02:00 the start. A quoted version is always the version.
+// "schedule payments tomorrow 02:00" (read positionally, "tomorrow" would be
+// the version and 02:00 the start) or "schedule payments noon" (noon would be
+// the version, and the start missing). A quoted version is always the version.
 func (p *parser) versionIsTime() error {
 	vt := p.toks[p.pos-1]
 	if vt.quoted {
 		return nil
 	}
-	if n, ok := startsTime(p.texts(p.pos-1), p.env); ok && n >= 2 {
+	n, ok := startsTime(p.texts(p.pos-1), p.env)
+	// A version that is a whole time on its own (noon, 2am) is the start
+	// too when nothing but options follows: "schedule payments noon".
+	alone := n == 1 && (!p.more() || p.keywordAt(p.pos, "for", "region", "impact", "anyway"))
+	if ok && (n >= 2 || alone) {
 		text := strings.Join(p.texts(p.pos - 1)[:n], " ")
 		return p.fail(vt.text, "missing <version>: %q reads as the start time; if %q is the version, quote it", text, vt.text)
 	}
@@ -409,7 +414,7 @@ func (p *parser) schedule() (Command, error) {
 		return nil, err
 	}
 	if !p.more() {
-		return nil, p.fail("", "missing the start: at <time> or in <duration> (or next, or every <weekday> <time>)")
+		return nil, p.fail("", "%s", withTimeForms("missing the start: at <time> or in <duration> (or next, or every <weekday> <time>)"))
 	}
 	afterTime := -1 // only an absolute time can be followed by a (misplaced) zone
 	switch {
@@ -424,7 +429,7 @@ func (p *parser) schedule() (Command, error) {
 		c.Every = &e
 	case !p.startAhead():
 		t := p.peek()
-		return nil, p.fail(t.text, "expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not %q", t.text)
+		return nil, p.fail(t.text, "%s", withTimeForms(fmt.Sprintf("expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not %q", t.text)))
 	default:
 		w, err := p.when()
 		if err != nil {
@@ -497,10 +502,18 @@ func (p *parser) zoneAfterTime(tok string) error {
 	return nil
 }
 
+// zoneAfterTimeMsg is the refusal of zoneAfterTime after a one-off time: a
+// second zone is refused with the accepted time forms.
 func zoneAfterTimeMsg(tok string) string {
+	return zoneAfterMsg(tok, withTimeForms)
+}
+
+// zoneAfterMsg words the refusal of a zone-like token after a time;
+// forms ends the refusal of a second zone with the forms of that time.
+func zoneAfterMsg(tok string, forms func(string) string) string {
 	switch {
 	case looksLikeZone(tok):
-		return fmt.Sprintf("the time already has a zone, so %q is one too many; give only one", tok)
+		return forms(fmt.Sprintf("the time already has a zone, so %q is one too many (give only one)", tok))
 	case isZoneAbbreviation(tok):
 		return fmt.Sprintf("the abbreviation %q is not a time zone this bot understands (abbreviations are ambiguous); use UTC, an IANA name like Europe/Berlin, or an offset like +01:00", tok)
 	}
@@ -528,11 +541,11 @@ func (p *parser) reschedule() (Command, error) {
 		return nil, err
 	}
 	if !p.more() {
-		return nil, p.fail("", "missing the new start: at <time> or in <duration>")
+		return nil, p.fail("", "%s", withTimeForms("missing the new start: at <time> or in <duration>"))
 	}
 	if !p.startAhead() {
 		t := p.peek()
-		return nil, p.fail(t.text, "expected at <time> or in <duration> after the id, not %q", t.text)
+		return nil, p.fail(t.text, "%s", withTimeForms(fmt.Sprintf("expected at <time> or in <duration> after the id, not %q", t.text)))
 	}
 	w, err := p.when()
 	if err != nil {

@@ -317,6 +317,25 @@ var parseCases = []parseCase{
 		want: with(rsched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h"), func(s *commands.Schedule) { s.Duration = 90 * time.Minute })},
 	{name: "for 120s is whole minutes", in: sp + "in 2h for 120s",
 		want: with(rsched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h"), func(s *commands.Schedule) { s.Duration = 2 * time.Minute })},
+	// Compact and spaced parts in a row are summed, as a user means them.
+	{name: "for 1h 30m", in: sp + "tomorrow 02:00 for 1h 30m",
+		want: with(sched("payments", "v1", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00"), func(s *commands.Schedule) { s.Duration = 90 * time.Minute })},
+	{name: "for 1 hour 30m", in: sp + "tomorrow 02:00 for 1 hour 30m region eu",
+		want: with(sched("payments", "v1", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00"), func(s *commands.Schedule) { s.Duration, s.Region = 90*time.Minute, "eu" })},
+	{name: "for 1h 30 minutes", in: sp + "tomorrow 02:00 for 1h 30 minutes impact slow",
+		want: with(sched("payments", "v1", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00"), func(s *commands.Schedule) { s.Duration, s.Impact = 90*time.Minute, "slow" })},
+	{name: "for 1d 2h 30m", in: sp + "in 2h for 1d 2h 30m",
+		want: with(rsched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h"), func(s *commands.Schedule) { s.Duration = 26*time.Hour + 30*time.Minute })},
+	{name: "in 1h 30m", in: sp + "in 1h 30m for 2h",
+		want: with(rsched("payments", "v1", utc(2026, 11, 22, 11, 30, 0), "in 1h 30m"), func(s *commands.Schedule) { s.Duration = 2 * time.Hour })},
+	{name: "in an hour 30m", in: sp + "in an hour 30m",
+		want: rsched("payments", "v1", utc(2026, 11, 22, 11, 30, 0), "in an hour 30m")},
+	{name: "for 1h then region", in: sp + "tomorrow 02:00 for 1h region eu",
+		want: with(sched("payments", "v1", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00"), func(s *commands.Schedule) { s.Duration, s.Region = time.Hour, "eu" })},
+	{name: "reschedule in 1h 30m for 1 hour 15m", in: "reschedule 7 in 1h 30m for 1 hour 15m",
+		want: commands.Reschedule{ID: 7, Start: utc(2026, 11, 22, 11, 30, 0), StartText: "in 1h 30m", Duration: 75 * time.Minute, ZoneGiven: true}},
+	{name: "extend 1h 30m", in: "extend 1 1h 30m", want: commands.Extend{ID: 1, By: 90 * time.Minute}},
+	{name: "extend 1h 30m anyway", in: "extend 1 1h 30 mins anyway still migrating", want: commands.Extend{ID: 1, By: 90 * time.Minute, Anyway: "still migrating"}},
 	{name: "quoted version that reads as a time", in: `schedule payments "tomorrow" tomorrow 02:00`,
 		want: sched("payments", "tomorrow", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
 	{name: "version next before at", in: "schedule web next at tomorrow 02:00",
@@ -430,7 +449,24 @@ var parseCases = []parseCase{
 	{name: "yesterday", in: "reschedule 7 at yesterday 02:00", err: true, tok: "yesterday", msg: "cannot read"},
 	{name: "unknown IANA zone", in: sp + "at 2026-12-01 02:00 Mars/Olympus", err: true, tok: "Mars/Olympus", msg: "unknown time zone"},
 	{name: "zone path escape", in: sp + "at 2026-12-01 02:00 Europe/../etc", err: true, tok: "Europe/../etc", msg: "unknown time zone"},
-	{name: "offset out of range", in: sp + "at 2026-12-01 02:00 +15:00", err: true, tok: "+15:00", msg: "unknown time zone"},
+	{name: "offset out of range", in: sp + "at 2026-12-01 02:00 +15:00", err: true, tok: "+15:00", msg: `the offset "+15:00" is out of range: an offset is at most ±14:00`},
+	// Offsets reach ±14:00 and not a minute further.
+	{name: "offset +14:00 is the edge", in: sp + "at 2026-12-02 02:00 +14:00",
+		want: zsched("payments", "v1", utc(2026, 12, 1, 12, 0, 0), "2026-12-02 02:00 +14:00", fixed("+14:00"))},
+	{name: "offset -14:00 is the edge", in: sp + "at 2026-12-01 02:00 -14:00",
+		want: zsched("payments", "v1", utc(2026, 12, 1, 16, 0, 0), "2026-12-01 02:00 -14:00", fixed("-14:00"))},
+	{name: "offset +14:59", in: sp + "tomorrow 02:00 +14:59", err: true, tok: "+14:59", msg: `the offset "+14:59" is out of range: an offset is at most ±14:00`},
+	{name: "offset +14:30", in: sp + "tomorrow 02:00 +14:30", err: true, tok: "+14:30", msg: "out of range"},
+	{name: "offset +14:01", in: sp + "tomorrow 02:00 +14:01", err: true, tok: "+14:01", msg: "out of range"},
+	{name: "offset -14:45", in: sp + "tomorrow 02:00 -14:45", err: true, tok: "-14:45", msg: "out of range"},
+	{name: "offset -1401 compact", in: sp + "tomorrow 02:00 -1401", err: true, tok: "-1401", msg: "out of range"},
+	{name: "offset +15 hours only", in: sp + "tomorrow 02:00 +15", err: true, tok: "+15", msg: "out of range"},
+	{name: "offset UTC+14:30", in: sp + "tomorrow 02:00 UTC+14:30", err: true, tok: "UTC+14:30", msg: `the offset "+14:30" in "UTC+14:30" is out of range`},
+	{name: "offset GMT-15", in: sp + "tomorrow 02:00 GMT-15", err: true, tok: "GMT-15", msg: "out of range"},
+	{name: "inline offset +14:30", in: sp + "2026-12-02T02:00+14:30", err: true, tok: "2026-12-02T02:00+14:30", msg: `the offset "+14:30" in "2026-12-02T02:00+14:30" is out of range`},
+	{name: "inline offset +1430", in: sp + "at 2026-12-02T02:00+1430", err: true, tok: "2026-12-02T02:00+1430", msg: "out of range"},
+	{name: "inline offset -15:00", in: sp + "at 2026-12-02T02:00:00-15:00", err: true, tok: "2026-12-02T02:00:00-15:00", msg: "out of range"},
+	{name: "offset malformed minutes is no zone", in: sp + "tomorrow 02:00 +14:60", err: true, tok: "+14:60", msg: "unknown time zone"},
 	{name: "rfc3339 plus zone", in: sp + "at 2026-12-01T02:00:00Z UTC", err: true, tok: "UTC", msg: "already carries its zone"},
 	{name: "rfc3339 offset plus IANA", in: sp + "at 2026-12-01T02:00:00+02:00 Europe/Berlin", err: true, tok: "Europe/Berlin", msg: "already carries its zone"},
 	{name: "ambiguous abbreviation", in: sp + "at 2026-12-01 02:00 CET", err: true, tok: "CET", msg: "abbreviations are ambiguous"},
@@ -447,6 +483,13 @@ var parseCases = []parseCase{
 	{name: "missing version before a time", in: "schedule payments tomorrow 02:00", err: true, tok: "tomorrow", msg: `missing <version>: "tomorrow 02:00" reads as the start time`},
 	{name: "missing version before a date", in: "schedule payments 2026-12-01 02:00", err: true, tok: "2026-12-01", msg: "missing <version>"},
 	{name: "missing version before 2am tomorrow", in: "schedule payments 2am tomorrow", err: true, tok: "2am", msg: "missing <version>"},
+	// A version that is a whole time on its own, with nothing but options after it.
+	{name: "missing version: noon", in: "schedule payments noon", err: true, tok: "noon", msg: `missing <version>: "noon" reads as the start time; if "noon" is the version, quote it`},
+	{name: "missing version: 2am for 1h", in: "schedule payments 2am for 1h", err: true, tok: "2am", msg: `missing <version>: "2am" reads as the start time`},
+	{name: "missing version: 14:00 region", in: "schedule payments 14:00 region eu", err: true, tok: "14:00", msg: "missing <version>"},
+	{name: "quoted noon is the version", in: `schedule payments "noon" tomorrow 02:00`,
+		want: sched("payments", "noon", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
+	{name: "numeric version alone is no time", in: "schedule postgres 16", err: true, tok: "", msg: "missing the start"},
 	{name: "13pm", in: sp + "13pm", err: true, tok: "13pm", msg: "12-hour times run from 1 to 12"},
 	{name: "0am", in: sp + "tomorrow 0am", err: true, tok: "0am", msg: "12-hour times run from 1 to 12"},
 	{name: "14:00 pm", in: sp + "14:00 pm", err: true, tok: "14:00", msg: "12-hour times run from 1 to 12"},
@@ -467,6 +510,20 @@ var parseCases = []parseCase{
 	{name: "number then a keyword", in: sp + "in 2h for 2 region eu", err: true, tok: "2 region", msg: `unknown unit "region"`},
 	{name: "quoted leftover after relative", in: sp + `"in 2h soon"`, err: true, tok: "in 2h soon", msg: `"soon" is left over`},
 
+	// Errors: a word after a duration that is no part of it is left alone.
+	{name: "version-like after for", in: sp + "tomorrow 02:00 for 1h 2.4.0", err: true, tok: "2.4.0", msg: `unexpected "2.4.0"`},
+	{name: "bare number after for", in: sp + "tomorrow 02:00 for 1h 30", err: true, tok: "30", msg: `unexpected "30"`},
+	{name: "quoted part after for", in: sp + `tomorrow 02:00 for 1h "30m"`, err: true, tok: "30m", msg: `unexpected "30m"`},
+	{name: "clock after in", in: sp + "in 1h 2am", err: true, tok: "2am", msg: `unexpected "2am"`},
+	{name: "extend then a word", in: "extend 7 1h 30m more", err: true, tok: "more", msg: "unexpected"},
+	{name: "mixed sub-minute", in: sp + "in 1h 30m 30s", err: true, tok: "1h 30m 30s", msg: `the offset "1h 30m 30s" is not a whole number of minutes`},
+	{name: "mixed too long", in: "extend 7 15250w 6d", err: true, tok: "15250w 6d", msg: "too long"},
+	// Parts go from larger units to smaller: a larger or equal one after
+	// another is no part of it (a forgotten for, more likely).
+	{name: "larger part after a smaller", in: sp + "in 30m 2h", err: true, tok: "2h", msg: `unexpected "2h"`},
+	{name: "the same part twice", in: sp + "tomorrow 02:00 for 1h 1h", err: true, tok: "1h", msg: `unexpected "1h"`},
+	{name: "a part as large as the unit before", in: "extend 1 1h 60m", err: true, tok: "60m", msg: "unexpected"},
+
 	// Errors: durations.
 	{name: "in zero", in: sp + "in 0m", err: true, tok: "0m", msg: "greater than zero"},
 	{name: "in negative", in: sp + "in -2h", err: true, tok: "-2h", msg: "greater than zero"},
@@ -484,6 +541,12 @@ var parseCases = []parseCase{
 	{name: "region followed by keyword", in: sp + "in 2h region for 2h", err: true, tok: "", msg: "missing <name> after region"},
 	{name: "impact nothing", in: sp + "in 2h impact", err: true, tok: "", msg: "missing <text...> after impact"},
 	{name: "impact empty quotes", in: sp + `in 2h impact ""`, err: true, tok: "", msg: "missing <text...> after impact"},
+	// A quoted blank is no text, as for reasons.
+	{name: "impact blank quotes", in: sp + `in 2h impact "   "`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact blank words", in: sp + `in 2h impact " " "  "`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact blank before anyway", in: sp + `in 2h impact "  " anyway customer escalation`, err: true, tok: "", msg: "missing <text...> after impact"},
+	{name: "impact trimmed", in: sp + `in 2h impact "  card payments  "`,
+		want: with(rsched("payments", "v1", utc(2026, 11, 22, 12, 0, 0), "in 2h"), func(s *commands.Schedule) { s.Impact = "card payments" })},
 	{name: "trailing junk after time", in: sp + "at 2026-12-01 02:00 please", err: true, tok: "please", msg: "unexpected"},
 	{name: "unterminated quote", in: sp + `at 2026-12-01 02:00 impact "card payments`, err: true, tok: `"card payments`, msg: "unterminated quote"},
 	{name: "unterminated quote early", in: `schedule "payments v1 at`, err: true, tok: `"payments v1 at`, msg: "unterminated quote"},
@@ -763,5 +826,47 @@ func TestErrorString(t *testing.T) {
 	want := "missing <reason...>: a rollback alert must say why\nUsage: /upgrade rollback <id> <reason...>"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Error() = %q, want %q", err, want)
+	}
+}
+
+// A refused start keeps its specific first words and then lists the
+// accepted forms, as an unreadable time does (spec commands.md: unparseable
+// time, show accepted forms).
+func TestTimeRefusalsShowForms(t *testing.T) {
+	for _, tc := range []struct{ in, tok, first string }{
+		{sp + "tomorrow", "", `missing the clock time after "tomorrow", e.g. tomorrow 02:00`},
+		{sp + "at 2026-12-01", "", `missing the clock time after "2026-12-01", e.g. 2026-12-01 02:00`},
+		{sp + "next 02:00", "02:00", `cannot read "02:00" as a weekday after "next", e.g. next tuesday 14:00`},
+		{sp + "at next", "", `missing the weekday after "next", e.g. next tuesday 14:00`},
+		{sp + "tomorrow 02:00 UTC Europe/Berlin", "Europe/Berlin", `the time already has a zone, so "Europe/Berlin" is one too many (give only one)`},
+		{sp + "blah", "blah", `expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not "blah"`},
+		{sp + "dec 1 02:00", "dec", `expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not "dec"`},
+		{sp + "this tuesday 14:00", "this", `expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not "this"`},
+		{sp + "tonight 23:00", "tonight", `expected at <time> or in <duration> after the version (or next, or every <weekday> <time>), not "tonight"`},
+		{sp, "", "missing the start: at <time> or in <duration> (or next, or every <weekday> <time>)"},
+		{"reschedule 1 blah", "blah", `expected at <time> or in <duration> after the id, not "blah"`},
+		{"reschedule 1", "", "missing the new start: at <time> or in <duration>"},
+		{"reschedule 1 tomorrow", "", `missing the clock time after "tomorrow"`},
+		{sp + "at blah", "blah", `cannot read "blah" as a time`},
+	} {
+		_, err := commands.Parse(tc.in, commands.Env{Now: now, Location: berlin})
+		var e *commands.Error
+		if !errors.As(err, &e) {
+			t.Errorf("Parse(%q) = %v, want *Error", tc.in, err)
+			continue
+		}
+		if e.Token != tc.tok || !strings.HasPrefix(e.Msg, tc.first) {
+			t.Errorf("Parse(%q) = Token %q Msg %q; want %q and a message with %q", tc.in, e.Token, e.Msg, tc.tok, tc.first)
+		}
+		if !strings.HasSuffix(e.Msg, "; use "+commands.TimeForms) {
+			t.Errorf("Parse(%q) Msg = %q; want it to end with the accepted forms", tc.in, e.Msg)
+		}
+	}
+	// ParseWhen, for the platforms' time options, says the same.
+	for _, in := range []string{"tomorrow", "next 02:00", "tomorrow 02:00 UTC Europe/Berlin"} {
+		_, err := commands.ParseWhen(in, commands.Env{Now: now})
+		if err == nil || !strings.HasSuffix(err.Error(), "; use "+commands.TimeForms) {
+			t.Errorf("ParseWhen(%q) = %v; want the accepted forms", in, err)
+		}
 	}
 }

@@ -218,11 +218,11 @@ func parseDay(tokens []string) (day, bool, error) {
 	case "next":
 		// "next tuesday" is the next Tuesday at that time, the same as "tuesday".
 		if len(tokens) < 2 {
-			return day{}, false, &Error{Msg: `missing the weekday after "next", e.g. next tuesday 14:00`}
+			return day{}, false, &Error{Msg: withTimeForms(`missing the weekday after "next", e.g. next tuesday 14:00`)}
 		}
 		w, ok := weekdays[strings.ToLower(tokens[1])]
 		if !ok {
-			return day{}, false, &Error{Token: tokens[1], Msg: fmt.Sprintf(`cannot read %q as a weekday after "next"; write e.g. next tuesday 14:00`, tokens[1])}
+			return day{}, false, &Error{Token: tokens[1], Msg: withTimeForms(fmt.Sprintf(`cannot read %q as a weekday after "next", e.g. next tuesday 14:00`, tokens[1]))}
 		}
 		return day{kind: onWeekday, wd: w, text: first + " " + tokens[1], tokenCount: 2}, true, nil
 	}
@@ -352,6 +352,9 @@ func parseTime(tokens []string, env Env) (absTime, error) {
 		consumed int
 	)
 	if rd, c2, z, ok, err := parseTForm(first); ok || err != nil {
+		if e, isErr := err.(*Error); isErr {
+			return absTime{}, e
+		}
 		if err != nil {
 			return absTime{}, unparseable(first, "")
 		}
@@ -365,7 +368,7 @@ func parseTime(tokens []string, env Env) (absTime, error) {
 			consumed++
 		}
 		if consumed >= len(tokens) {
-			return absTime{}, &Error{Msg: fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", d.text, d.text)}
+			return absTime{}, &Error{Msg: withTimeForms(fmt.Sprintf("missing the clock time after %q, e.g. %s 02:00", d.text, d.text))}
 		}
 		cc, n, ok, hint := parseClockTokens(tokens[consumed:])
 		if !ok {
@@ -456,7 +459,10 @@ func parseTForm(s string) (day, clock, *time.Location, bool, error) {
 	var zone *time.Location
 	text := asciiUpper(s[11:])
 	if cut := strings.IndexAny(text, "Z+-"); cut >= 0 {
-		z, ok := parseZoneSuffix(text[cut:])
+		z, ok, far := parseZoneSuffix(text[cut:])
+		if far {
+			return day{}, clock{}, nil, false, &Error{Token: s, Msg: offsetRangeMsg(s[11+cut:], s)}
+		}
 		if !ok {
 			return day{}, clock{}, nil, false, bad
 		}
@@ -468,6 +474,11 @@ func parseTForm(s string) (day, clock, *time.Location, bool, error) {
 	}
 	return day{kind: onDate, year: y, month: mo, dom: dom, text: s[:10], tokenCount: 1}, clock{hour: h, minute: m}, zone, true, nil
 }
+
+// withTimeForms ends a refusal of a start with the accepted forms, as
+// "cannot read ... as a time" ends: a user who got the time wrong sees what
+// is accepted, whatever the first sentence says was wrong.
+func withTimeForms(msg string) string { return msg + "; use " + timeForms }
 
 // startsTime reports whether the tokens open with something parseTime reads as
 // a time, for the checks that keep an omitted "at" from swallowing words.
@@ -572,34 +583,59 @@ func looksLikeZone(tok string) bool {
 }
 
 func parseZone(tok string) (*time.Location, error) {
+	z, _, err := readZone(tok)
+	return z, err
+}
+
+// readZone is parseZone that also reports far: tok is a well-formed offset
+// beyond ±14:00, refused as out of range rather than as an unknown zone.
+func readZone(tok string) (z *time.Location, far bool, err error) {
 	bad := &Error{Token: tok, Msg: fmt.Sprintf("unknown time zone %q; use UTC, an IANA name like Europe/Berlin, or an offset like +02:00", tok)}
 	up := asciiUpper(tok)
+	offset := func(s string) (*time.Location, bool, error) {
+		z, ok, far := parseOffset(s)
+		switch {
+		case far:
+			return nil, true, &Error{Token: tok, Msg: offsetRangeMsg(s, tok)}
+		case !ok:
+			return nil, false, bad
+		}
+		return z, false, nil
+	}
 	switch {
 	case up == "UTC" || up == "GMT" || up == "Z":
-		return time.UTC, nil
+		return time.UTC, false, nil
 	case strings.HasPrefix(up, "UTC") || strings.HasPrefix(up, "GMT"):
 		// UTC+2 means two hours ahead of UTC (unlike the inverted IANA Etc/GMT+2).
-		if z, ok := parseOffset(tok[3:]); ok {
-			return z, nil
-		}
-		return nil, bad
+		return offset(tok[3:])
 	case tok[0] == '+' || tok[0] == '-':
-		if z, ok := parseOffset(tok); ok {
-			return z, nil
-		}
-		return nil, bad
+		return offset(tok)
 	}
 	if strings.HasPrefix(tok, "/") || strings.Contains(tok, "..") || strings.Contains(tok, "\\") {
-		return nil, bad
+		return nil, false, bad
 	}
 	if z, err := time.LoadLocation(tok); err == nil {
-		return z, nil
+		return z, false, nil
 	}
 	// Zone files are case-sensitive but people type europe/berlin.
 	if z, err := time.LoadLocation(canonicalZoneCase(tok)); err == nil {
-		return z, nil
+		return z, false, nil
 	}
-	return nil, bad
+	return nil, false, bad
+}
+
+// maxOffset is the furthest a UTC offset may lie from UTC: real zones span
+// -12:00 to +14:00, and anything beyond ±14:00 is a typo rather than a zone.
+const maxOffset = 14 * 60 * 60
+
+// offsetRangeMsg refuses the well-formed offset off (as typed, within the
+// token tok) that lies beyond ±14:00.
+func offsetRangeMsg(off, tok string) string {
+	in := ""
+	if off != tok {
+		in = fmt.Sprintf(" in %q", tok)
+	}
+	return fmt.Sprintf("the offset %q%s is out of range: an offset is at most ±14:00", off, in)
 }
 
 // canonicalZoneCase turns "america/new_york" into "America/New_York".
@@ -615,19 +651,21 @@ func canonicalZoneCase(s string) string {
 	return string(b)
 }
 
-// parseZoneSuffix reads the Z or ±hh:mm ending an RFC 3339 token.
-func parseZoneSuffix(s string) (*time.Location, bool) {
+// parseZoneSuffix reads the Z or ±hh:mm ending an RFC 3339 token; far as in
+// parseOffset.
+func parseZoneSuffix(s string) (z *time.Location, ok, far bool) {
 	if s == "Z" {
-		return time.UTC, true
+		return time.UTC, true, false
 	}
 	return parseOffset(s)
 }
 
-// parseOffset reads +02:00, -0530, +2 or +02. Real offsets lie within -12..+14
-// hours; anything beyond is a typo rather than a zone.
-func parseOffset(s string) (*time.Location, bool) {
+// parseOffset reads +02:00, -0530, +2 or +02. ok is false when s is no
+// offset; far reports one that is well formed but beyond ±14:00 (maxOffset),
+// so the refusal can say so rather than call it an unknown zone.
+func parseOffset(s string) (z *time.Location, ok, far bool) {
 	if len(s) < 2 || (s[0] != '+' && s[0] != '-') {
-		return nil, false
+		return nil, false, false
 	}
 	sign := 1
 	if s[0] == '-' {
@@ -641,32 +679,35 @@ func parseOffset(s string) (*time.Location, bool) {
 	case strings.Contains(body, ":"):
 		hs, ms, _ = strings.Cut(body, ":")
 		if len(ms) != 2 {
-			return nil, false
+			return nil, false, false
 		}
 	case len(body) == 4:
 		hs, ms = body[:2], body[2:]
 	default:
-		return nil, false
+		return nil, false, false
 	}
 	if len(hs) < 1 || len(hs) > 2 {
-		return nil, false
+		return nil, false, false
 	}
 	h, ok := atoiDigits(hs)
-	if !ok || h > 14 {
-		return nil, false
+	if !ok {
+		return nil, false, false
 	}
 	m := 0
 	if ms != "" {
 		if m, ok = atoiDigits(ms); !ok || m > 59 {
-			return nil, false
+			return nil, false, false
 		}
+	}
+	if h*3600+m*60 > maxOffset {
+		return nil, false, true
 	}
 	off := sign * (h*3600 + m*60)
 	if off == 0 {
-		return time.UTC, true
+		return time.UTC, true, false
 	}
 	name := fmt.Sprintf("%c%02d:%02d", s[0], h, m)
-	return time.FixedZone(name, off), true
+	return time.FixedZone(name, off), true, false
 }
 
 // formatUTC renders an instant for error replies; seconds only when present,

@@ -144,21 +144,55 @@ func readTime(toks []token, env Env, allowIn bool) (When, int, error) {
 }
 
 // readDuration reads the duration after a keyword (after names it for the
-// errors): one token (90m, 1h30m, 2H) or number-and-unit pairs (3 days,
-// 1 hour 30 minutes, an hour). It must be positive and whole minutes: zero or
-// negative would make an empty or inverted window, and a window starts and
-// ends on the minute, so sub-minute parts are refused rather than dropped.
+// errors): one token (90m, 1h30m, 2H), number-and-unit pairs (3 days,
+// 1 hour 30 minutes, an hour), or parts of both kinds in a row, summed
+// (1h 30m, 1 hour 30m, 1h 30 minutes). It must be positive and whole
+// minutes: zero or negative would make an empty or inverted window, and a
+// window starts and ends on the minute, so sub-minute parts are refused
+// rather than dropped.
+//
+// Only well-formed parts are read: a word that is no duration (a keyword, a
+// version, a bare number) ends the duration and is left to the caller.
 func readDuration(toks []token, after, role string) (time.Duration, string, int, error) {
 	if len(toks) == 0 {
 		return 0, "", 0, &Error{Msg: fmt.Sprintf("missing <duration> after %s; use %s", after, durationForms)}
 	}
 	n := 0
-	var parts []string
-	for n+1 < len(toks) && !toks[n].quoted && !toks[n+1].quoted && isNumberWord(toks[n].text) && isUnitWord(toks[n+1].text) {
-		parts = append(parts, toks[n].text, toks[n+1].text)
-		n += 2
+	var parse string
+	// Parts after the first must each be smaller than the smallest unit
+	// before them (1d 2h 30m): "in 30m 2h" or "for 1h 1h" is no duration a
+	// user means, more likely a forgotten "for", and is left to the caller.
+	var below time.Duration
+	fits := func(part, unit string) bool {
+		d, err := ParseDuration(part)
+		u, uerr := ParseDuration("1" + unit)
+		if err != nil || uerr != nil || n > 0 && d >= below {
+			return false
+		}
+		below = u
+		return true
 	}
-	var text, parse string
+	for n < len(toks) {
+		if n+1 < len(toks) && !toks[n].quoted && !toks[n+1].quoted && isNumberWord(toks[n].text) && isUnitWord(toks[n+1].text) {
+			num := toks[n].text
+			if strings.EqualFold(num, "a") || strings.EqualFold(num, "an") {
+				num = "1"
+			}
+			if !fits(num+toks[n+1].text, toks[n+1].text) {
+				break
+			}
+			parse += num + toks[n+1].text
+			n += 2
+			continue
+		}
+		if isDurationPart(toks[n]) && fits(toks[n].text, lastUnit(toks[n].text)) {
+			parse += toks[n].text
+			n++
+			continue
+		}
+		break
+	}
+	var text string
 	if n == 0 && len(toks) > 1 && !toks[1].quoted && isNumberWord(toks[0].text) && isLetters(toks[1].text) {
 		// "1 month", "2 yrs": name both words and let ParseDuration say why.
 		text, parse = toks[0].text+" "+toks[1].text, toks[0].text+toks[1].text
@@ -166,15 +200,13 @@ func readDuration(toks []token, after, role string) (time.Duration, string, int,
 		return 0, "", 0, &Error{Token: text, Msg: err.(*Error).Msg}
 	}
 	if n == 0 {
+		// One token that is no well-formed part (-2h, 0, soon): ParseDuration
+		// or the checks below say why.
 		text, parse, n = toks[0].text, toks[0].text, 1
 	} else {
-		text = strings.Join(parts, " ")
-		for i := 0; i < len(parts); i += 2 {
-			num := parts[i]
-			if strings.EqualFold(num, "a") || strings.EqualFold(num, "an") {
-				num = "1"
-			}
-			parse += num + parts[i+1]
+		text = toks[0].text
+		for _, t := range toks[1:n] {
+			text += " " + t.text
 		}
 	}
 	d, err := ParseDuration(parse)
@@ -191,6 +223,27 @@ func readDuration(toks []token, after, role string) (time.Duration, string, int,
 		return 0, "", 0, &Error{Token: text, Msg: fmt.Sprintf("%s %q is not a whole number of minutes; durations are whole minutes, e.g. %s or %s", role, text, shortDuration(lo), shortDuration(lo+time.Minute))}
 	}
 	return d, text, n, nil
+}
+
+// lastUnit is the unit a compact duration ends with: "m" of 1h30m.
+func lastUnit(s string) string {
+	i := len(s)
+	for i > 0 && (s[i-1] >= 'a' && s[i-1] <= 'z' || s[i-1] >= 'A' && s[i-1] <= 'Z') {
+		i--
+	}
+	return s[i:]
+}
+
+// isDurationPart reports an unquoted token that is a duration on its own,
+// with its units and without a sign: 1h, 30m, 1h30m, 1.5d. A bare number, a
+// version (2.4.0) or a clock (2am) is none.
+func isDurationPart(t token) bool {
+	s := t.text
+	if t.quoted || s == "" || s[0] < '0' || s[0] > '9' || isNumberWord(s) {
+		return false
+	}
+	_, err := ParseDuration(s)
+	return err == nil
 }
 
 // isNumberWord reports a plain number (2, 1.5) or "a"/"an", the first half of

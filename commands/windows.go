@@ -137,8 +137,9 @@ func (w Window) Occurrences(from, to time.Time) []Occurrence {
 		}
 		if real := e.Sub(s); real != w.Nominal() {
 			if sn == "" && en == "" {
+				change, _ := e.In(w.Loc).ZoneBounds() // the end's zone period starts with the change
 				notes = append(notes, fmt.Sprintf("The clocks change during this window on %s in %s, so it lasts %s, not %s.",
-					s.In(w.Loc).Format("2 January"), w.Loc, shortDuration(real), shortDuration(w.Nominal())))
+					change.In(w.Loc).Format("2 January"), w.Loc, shortDuration(real), shortDuration(w.Nominal())))
 			} else {
 				notes = append(notes, fmt.Sprintf("It lasts %s, not %s.", shortDuration(real), shortDuration(w.Nominal())))
 			}
@@ -190,8 +191,11 @@ func ParseWindow(s string, def *time.Location) (Window, error) {
 	}
 	rest := f[1:]
 	if last := rest[len(rest)-1]; len(rest) > 1 && looksLikeZone(last) {
-		z, err := parseZone(last)
-		if err != nil {
+		z, far, err := readZone(last)
+		switch {
+		case far:
+			return Window{}, bad("%s", err.(*Error).Msg)
+		case err != nil:
 			return Window{}, bad("unknown time zone %q", last)
 		}
 		loc, rest = z, rest[:len(rest)-1]
@@ -479,6 +483,14 @@ func (p *parser) everyBody() (Every, error) {
 		}
 		e.Loc, e.ZoneGiven = z, true
 	}
+	// A second zone or an abbreviation (CET) gets the words the one-off time
+	// gets, not "unexpected"; the options that may follow are no zones.
+	if p.more() && keyword(p.peek(), "for", "region", "impact", "anyway", "until") == "" {
+		tok := p.peek().text
+		if msg := zoneAfterMsg(tok, func(m string) string { return m + "; write " + forms }); msg != "" {
+			return Every{}, p.fail(tok, "%s", msg)
+		}
+	}
 	e.Text = strings.Join(p.texts(start)[:p.pos-start], " ")
 	return e, nil
 }
@@ -501,7 +513,8 @@ func (p *parser) until(e *Every, now time.Time) error {
 }
 
 // restUntilAnyway is rest() for impact: the text runs to the end of the
-// line or to an unquoted anyway, which starts the override.
+// line or to an unquoted anyway, which starts the override. It is trimmed as
+// rest is: a quoted blank is no text.
 func (p *parser) restUntilAnyway() string {
 	var words []string
 	for p.more() && keyword(p.peek(), "anyway") == "" {
@@ -509,7 +522,7 @@ func (p *parser) restUntilAnyway() string {
 			words = append(words, t.text)
 		}
 	}
-	return strings.Join(words, " ")
+	return strings.TrimSpace(strings.Join(words, " "))
 }
 
 // anyway reads an optional "anyway <reason...>" at the end of the line:
@@ -603,8 +616,11 @@ func (p *parser) freeze() (Command, error) {
 		case "region":
 			kw = "regions"
 		}
-		if kw != "" && seen[kw] || kw == "to" && seen["for"] || kw == "for" && seen["to"] {
-			return nil, p.fail(t.text, "the option %q is given twice (to and for are one option: the end)", t.text)
+		if kw == "to" && seen["for"] || kw == "for" && seen["to"] {
+			return nil, p.fail(t.text, "the options to and for cannot both be given: each says when the freeze ends, so give one (to <time> or for <duration>)")
+		}
+		if kw != "" && seen[kw] {
+			return nil, p.fail(t.text, "the option %q is given twice", t.text)
 		}
 		seen[kw] = true
 		switch kw {

@@ -39,6 +39,7 @@ func TestParseWindow(t *testing.T) {
 		{"tue 02:00 05:00", "joined by -"},
 		{"tue 02:00-05:00 CET", "ambiguous"},
 		{"tue 02:00-05:00 Mars/Olympus", "unknown time zone"},
+		{"tue 02:00-05:00 +14:30", `the offset "+14:30" is out of range`},
 		{"tue 25:00-05:00", `the start "25:00"`},
 		{"tue 02:00-5", `the end "5"`},
 		{"tue 02:00-02:00", "ends when it starts"},
@@ -162,6 +163,27 @@ func TestEveryNext(t *testing.T) {
 	}
 }
 
+// ParseRecurrence, for a platform's every option, explains a zone
+// abbreviation or a second zone as the typed grammar does.
+func TestParseRecurrenceZoneWords(t *testing.T) {
+	env := commands.Env{Now: now, Location: berlin}
+	for in, want := range map[string]string{
+		"tue 2am CET":               "abbreviations are ambiguous",
+		"every tue 2am UTC UTC":     `the time already has a zone, so "UTC" is one too many`,
+		"tue 02:00 +14:30":          "out of range",
+		"tuesday at 2am CET please": "abbreviations are ambiguous",
+	} {
+		_, err := commands.ParseRecurrence(in, "", env)
+		var e *commands.Error
+		if !errors.As(err, &e) || !strings.Contains(e.Msg, want) || e.Usage != "" {
+			t.Errorf("ParseRecurrence(%q) = %v; want an error with %q and no usage", in, err, want)
+		}
+	}
+	if e, err := commands.ParseRecurrence("tue 2am UTC", "", env); err != nil || e.Loc != time.UTC {
+		t.Errorf("ParseRecurrence with its zone = %+v, %v", e, err)
+	}
+}
+
 func TestParseWindowsGrammar(t *testing.T) {
 	env := commands.Env{Now: now, Location: berlin}
 	parse := func(in string) commands.Command {
@@ -234,6 +256,10 @@ func TestParseWindowsGrammar(t *testing.T) {
 	if !f.From.Equal(now) || !f.To.Equal(now.Add(4*time.Hour)) || f.FromText != "" || len(f.Services) != 0 {
 		t.Errorf("freeze from now: %+v", f)
 	}
+	f = parse("freeze add incident-43 for 1d 12h services payments").(commands.Freeze)
+	if !f.To.Equal(now.Add(36*time.Hour)) || f.ToText != "for 36h" || !reflect.DeepEqual(f.Services, []string{"payments"}) {
+		t.Errorf("freeze for 1d 12h: %+v", f)
+	}
 	f = parse("freeze add sale from tomorrow 18:00 to tue 09:00 services *").(commands.Freeze)
 	if !f.From.Equal(utc(2026, 11, 23, 17, 0, 0)) || !f.To.Equal(utc(2026, 11, 24, 8, 0, 0)) || !reflect.DeepEqual(f.Services, []string{"*"}) {
 		t.Errorf("freeze with times: %+v", f)
@@ -254,6 +280,10 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule"},
 		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, ""},
 		{"schedule payments v2 every tue for 1h", "for", "missing or unreadable clock time after every tue", ""},
+		// A zone abbreviation or a second zone gets the one-off time's words.
+		{"schedule payments v2 every tue 2am CET for 1h", "CET", `the abbreviation "CET" is not a time zone this bot understands (abbreviations are ambiguous)`, "/upgrade schedule"},
+		{"schedule payments v2 every tue 2am UTC Europe/Berlin for 1h", "Europe/Berlin", `the time already has a zone, so "Europe/Berlin" is one too many (give only one); write every <weekday> <time> [<zone>] for <duration>`, ""},
+		{"schedule payments v2 every tue 02:00 EST", "EST", "abbreviations are ambiguous", ""},
 		{"schedule payments v2 every tue 02:00 for 1h until march", "march", `cannot read "march" as a date after until`, ""},
 		{"schedule payments v2 every tue 02:00 for 1h until 2026-01-01", "2026-01-01", "until 2026-01-01 is in the past", ""},
 		{"schedule payments v2 tomorrow 02:00 until 2027-01-01", "until", "until only ends a recurring upgrade", ""},
@@ -271,7 +301,10 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"freeze add from tomorrow 00:00 for 1d", "", "missing <name> of the freeze", ""},
 		{"freeze add year/end for 1d", "year/end", "cannot name a freeze", ""},
 		{"freeze add x from tomorrow 00:00", "", "missing the end: to <time> or for <duration>", ""},
-		{"freeze add x to tomorrow 00:00 for 1d", "for", "given twice", ""},
+		{"freeze add x to tomorrow 00:00 for 1d", "for", "the options to and for cannot both be given: each says when the freeze ends, so give one (to <time> or for <duration>)", ""},
+		{"freeze add x for 1d to tomorrow 00:00", "to", "the options to and for cannot both be given", ""},
+		{"freeze add x for 1d FOR 2d", "FOR", `the option "FOR" is given twice`, ""},
+		{"freeze add x to tomorrow 00:00 to tue 00:00", "to", `the option "to" is given twice`, ""},
 		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts", ""},
 		{"freeze add x from 2020-01-01 to 2027-01-01", "2020-01-01", "in the past", ""},
 		{"freeze add x for 1d services", "", "missing the services after services", ""},
@@ -337,5 +370,32 @@ func TestEveryChangeNote(t *testing.T) {
 	}
 	if d, _ := e.On("2027-04-04"); e.ChangeNote(d.Start, 2*time.Hour) != "" {
 		t.Error("a note on a week without a change")
+	}
+}
+
+// TestDSTNotesAcrossMidnightAndHemispheres: a window that crosses midnight
+// names the day the clocks change (its second day), south of the equator
+// too; a series occurrence the clocks go back inside says so.
+func TestDSTNotesAcrossMidnightAndHemispheres(t *testing.T) {
+	for _, tc := range []struct {
+		window   string
+		from, to time.Time
+		want     string
+	}{
+		{"sat 23:00-04:00 Europe/Berlin", utc(2027, 3, 27, 0, 0, 0), utc(2027, 3, 28, 12, 0, 0), "The clocks change during this window on 28 March in Europe/Berlin, so it lasts 4h, not 5h."},
+		{"sat 22:00-03:30 Australia/Sydney", utc(2026, 10, 3, 0, 0, 0), utc(2026, 10, 4, 12, 0, 0), "The clocks change during this window on 4 October in Australia/Sydney, so it lasts 4h30m, not 5h30m."},
+	} {
+		occ := mustWindow(t, tc.window).Occurrences(tc.from, tc.to)
+		if len(occ) != 1 || occ[0].Note != tc.want {
+			t.Errorf("%s: %+v\nwant the note %q", tc.window, occ, tc.want)
+		}
+	}
+	e, err := commands.ParseEvery("sun 01:30 Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.On("2027-10-31")
+	if n, want := e.ChangeNote(d.Start, 2*time.Hour), "The clocks change during this occurrence on 31 October in Europe/Berlin: it ends at 02:30 CET, 2h after it starts."; n != want {
+		t.Errorf("autumn: %q\nwant %q", n, want)
 	}
 }
