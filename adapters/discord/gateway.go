@@ -38,6 +38,9 @@ const (
 const (
 	answerLimit = 3 * time.Second
 	clockMargin = 2 * time.Second
+	// tokenLife is how long Discord keeps an interaction's token: an id
+	// older than that is taken as no replay (see onInteraction).
+	tokenLife = 15 * time.Minute
 )
 
 // errSwitchGateway is the dial refused so that discordgo asks for the
@@ -366,7 +369,10 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	defer a.inflight.Done()
 	i := ic.Interaction
 	if at, err := discordgo.SnowflakeTimestamp(i.ID); err == nil {
-		if age := a.now().Sub(at); age > answerLimit+clockMargin {
+		// Older than its token's life, an id is no interaction Discord
+		// could still replay (a made-up id, or a clock far off): it is
+		// acted on as usual, and Discord says whether it takes the answer.
+		if age := a.now().Sub(at); age > answerLimit+clockMargin && age <= tokenLife {
 			a.late(ctx, i, at, age)
 			return
 		}

@@ -631,4 +631,11 @@ func TestGatewayLateInteractions(t *testing.T) {
 	if ans := f.send(fresh); !strings.Contains(ans.Text(), "No upcoming or running upgrades") {
 		t.Errorf("answer %s", ans.Text())
 	}
+	// An id older than an interaction token lives is no replay Discord
+	// could send (a made-up id, a clock far off): acted on as usual.
+	old := f.api.Command(alice, chOps, "list")
+	f.clock.Advance(16 * time.Minute)
+	if ans := f.send(old); !strings.Contains(ans.Text(), "No upcoming or running upgrades") {
+		t.Errorf("answer to an id older than a token lives: %s", ans.Text())
+	}
 }
