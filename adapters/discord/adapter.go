@@ -138,6 +138,9 @@ type Adapter struct {
 	conn       *gwConn     // the current one; nil before its dial
 	closing    atomic.Bool // Run is ending: close frames say 1000, no warnings
 	invalidRun atomic.Int64
+	// invalidServed: a wait after op 9 was served with no connection open;
+	// the op 9 that answers the next RESUME is held only Discord's 1–5 s.
+	invalidServed atomic.Bool
 	// READY's resume_gateway_url, and the switch to it (resumeSwitch).
 	resumeURL     atomic.Pointer[string]
 	switching     atomic.Pointer[string]
@@ -146,6 +149,7 @@ type Adapter struct {
 	// proxy (default: the environment's) and TLS of the gateway.
 	handshakeTimeout time.Duration
 	pause            func(d time.Duration, stop <-chan struct{}) bool
+	backoffPause     func(d time.Duration, stop <-chan struct{}) bool // the reconnect backoff
 	proxy            func(*http.Request) (*url.URL, error)
 	gatewayTLS       *tls.Config
 
@@ -261,6 +265,7 @@ func New(o Options) (*Adapter, error) {
 
 		handshakeTimeout: handshakeTimeout,
 		pause:            sleep,
+		backoffPause:     sleep,
 	}
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
 	// The adapter makes the gateway's connections itself (gwconn.go), the

@@ -91,13 +91,19 @@ func (a *Adapter) runGateway(ctx context.Context) {
 				return
 			case <-c.closed:
 			}
+			if d, ok := c.reconnect(); ok {
+				if !a.redial(ctx, d) {
+					return
+				}
+				continue
+			}
 			_, readyFor, cause, _ := c.outcome()
 			if readyFor >= stableAfter {
 				backoff = gatewayBackoff
 				continue // resume at once
 			}
 			if readyFor > 0 { // lost soon after it was ready: resume after the backoff
-				if !sleepCtx(ctx, backoff+rand.N(backoff/4+1)) {
+				if !a.backoffPause(backoff+rand.N(backoff/4+1), ctx.Done()) {
 					return
 				}
 				backoff = min(2*backoff, gatewayBackoffMax)
@@ -107,6 +113,12 @@ func (a *Adapter) runGateway(ctx context.Context) {
 		} else if err == nil { // not dialed through the adapter: cannot happen
 			err = errors.New("discordgo opened the gateway without the adapter's dialer")
 		} else if c != nil {
+			if d, ok := c.reconnect(); ok {
+				if !a.redial(ctx, d) {
+					return
+				}
+				continue
+			}
 			if _, _, cause, ours := c.outcome(); ours {
 				err = errors.New(cause) // a timeout says more than "use of closed network connection"
 			}
@@ -119,15 +131,21 @@ func (a *Adapter) runGateway(ctx context.Context) {
 		why := a.reason(fail)
 		a.gatewayErr.Store(&why)
 		a.log.WarnContext(ctx, "discord gateway connection failed; retrying", "reason", why, "again_in", backoff.String())
-		if !sleepCtx(ctx, backoff+rand.N(backoff/4+1)) {
+		if !a.backoffPause(backoff+rand.N(backoff/4+1), ctx.Done()) {
 			return
 		}
 		backoff = min(2*backoff, gatewayBackoffMax)
 	}
 }
 
-// sleepCtx waits d or until ctx ends; it reports whether d passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool { return sleep(d, ctx.Done()) }
+// redial waits d before the reconnect Discord asked for (op 7, op 9), with
+// no connection open, and without the backoff; it reports whether to go on.
+func (a *Adapter) redial(ctx context.Context, d time.Duration) bool {
+	if d > 0 && !a.pause(d, ctx.Done()) {
+		return false
+	}
+	return ctx.Err() == nil
+}
 
 func drain(ch chan struct{}) {
 	select {

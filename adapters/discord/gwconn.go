@@ -53,6 +53,9 @@ const (
 	// closeResumable replaces a close code that would end the session:
 	// Discord keeps a session closed with any code but 1000 and 1001.
 	closeResumable = 4000
+	// opNineHold is the longest an op 9 is held on an open connection
+	// (Discord's 1–5 s); see holdCap.
+	opNineHold = 5 * time.Second
 )
 
 // WebSocket opcodes (RFC 6455).
@@ -106,6 +109,8 @@ type gwConn struct {
 	unacked  time.Time // the oldest heartbeat without its ACK; zero when none
 	cause    string    // why it ended, or is not ready: for readiness and the log
 	ours     bool      // the adapter ended it (timeout, zombie, shutdown)
+	redial   bool      // it ended for a reconnect Discord asked for (op 7, op 9)
+	redialIn time.Duration
 }
 
 func newGWConn(a *Adapter, conn net.Conn, timeout time.Duration) *gwConn {
@@ -470,6 +475,7 @@ func (c *gwConn) message(op byte, data []byte) bool {
 			c.disarm()
 			c.mu.Unlock()
 			c.a.invalidRun.Store(0)
+			c.a.invalidServed.Store(false)
 			if e.Type == "READY" {
 				c.a.readyData(e.Data)
 			}
@@ -489,33 +495,99 @@ func (c *gwConn) message(op byte, data []byte) bool {
 }
 
 // invalid is an op 9: the adapter is not ready, and discordgo, which
-// identifies again at once, sees the op only after Discord's wait. When
-// Discord says the session may be resumed, the connection is closed after
-// the wait instead, and the adapter resumes.
+// identifies again at once, sees the op only after Discord's wait. The wait
+// is held on the open connection only while it is short (holdCap): during
+// Open discordgo sends no heartbeats, and a longer hold would let Discord
+// close the connection (4009) before the IDENTIFY went out. A longer wait
+// ends the connection at once (no close frame), and the supervisor waits
+// the rest with no connection open. When Discord says the session may be
+// resumed, the connection is closed after the wait instead, and the adapter
+// resumes.
 func (c *gwConn) invalid(resumable bool) bool {
-	n := int(c.a.invalidRun.Add(1))
-	wait := invalidWait(n)
+	c.mu.Lock()
+	interval, sent := c.interval, c.sent
+	c.mu.Unlock()
+	hold := holdCap(interval)
+	var n int
+	var wait time.Duration
+	// The op 9 that answers the RESUME of the connection opened after a
+	// long wait: that wait was served, so discordgo identifies after
+	// Discord's short wait, and the count of op 9s in a row stays as it is.
+	served := !resumable && sent == 6 && c.a.invalidServed.Swap(false)
+	if served {
+		n = int(c.a.invalidRun.Load())
+		wait = min(invalidWait(1), hold)
+	} else {
+		n = int(c.a.invalidRun.Add(1))
+		wait = invalidWait(n)
+	}
+	offline := wait > hold // waited with no connection open
 	next := "identifying again"
 	if resumable {
 		next = "resuming"
 	}
-	why := fmt.Sprintf("Discord invalidated the session (op 9, %s; %d in a row); %s in %s",
-		map[bool]string{true: "resumable", false: "not resumable"}[resumable], n, next, wait.Round(100*time.Millisecond))
+	kind := "not resumable"
+	if resumable {
+		kind = "resumable"
+	}
+	why := fmt.Sprintf("Discord invalidated the session (op 9, %s; %d in a row); %s in %s", kind, n, next, wait.Round(100*time.Millisecond))
+	if served {
+		why = fmt.Sprintf("Discord refused to resume the session (op 9, not resumable) after the wait for %d op 9s in a row; identifying again in %s", n, wait.Round(100*time.Millisecond))
+	}
+	if offline {
+		why += ", with no connection open meanwhile"
+	}
 	c.mu.Lock()
 	c.ready = false
 	c.cause = why
 	c.disarm() // the deadline starts again with the next IDENTIFY
 	c.mu.Unlock()
-	c.a.log.Warn("discord invalidated the gateway session (op 9)", "resumable", resumable, "in_a_row", n, "again_in", wait.Round(time.Millisecond).String())
+	c.a.log.Warn("discord invalidated the gateway session (op 9)", "resumable", resumable, "in_a_row", n, "again_in", wait.Round(time.Millisecond).String(),
+		"connection_kept", !offline)
 	c.a.down(c, why)
+	if offline {
+		if !resumable {
+			c.a.invalidServed.Store(true)
+		}
+		c.redialAfter(wait)
+		c.abort(why)
+		return false
+	}
 	if !c.a.pause(wait, c.closed) {
 		return false
 	}
 	if resumable {
+		c.redialAfter(0)
 		c.abort("Discord invalidated the session but said it may be resumed (op 9); resuming")
 		return false
 	}
 	return true
+}
+
+// holdCap is the longest an op 9 is held on an open connection: Discord's
+// 5 s, and at most half the heartbeat interval.
+func holdCap(interval time.Duration) time.Duration {
+	if interval > 0 {
+		return min(opNineHold, interval/2)
+	}
+	return opNineHold
+}
+
+// redialAfter marks the connection as ended for a reconnect Discord asked
+// for (op 7, op 9): the supervisor connects again after d, without its
+// backoff.
+func (c *gwConn) redialAfter(d time.Duration) {
+	c.mu.Lock()
+	c.redial, c.redialIn = true, d
+	c.mu.Unlock()
+}
+
+// reconnect reports whether the connection ended for a reconnect Discord
+// asked for, and how long to wait first.
+func (c *gwConn) reconnect() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.redialIn, c.redial
 }
 
 // beat is a heartbeat sent.
