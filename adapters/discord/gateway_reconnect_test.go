@@ -143,3 +143,30 @@ func TestGatewayLongInvalidWaitWithNoConnection(t *testing.T) {
 		t.Errorf("after READY: %d op 9s in a row, served %v", f.a.invalidRun.Load(), f.a.invalidServed.Load())
 	}
 }
+
+// TestGatewayReconnectRequestsAreNoFailures: op 7 is Discord asking the bot
+// to reconnect and resume; op 7s less than a minute apart (a gateway node
+// draining, then the next one) used to wait the failure backoff, doubling
+// each time. Each is resumed without the backoff, which does not grow.
+func TestGatewayReconnectRequestsAreNoFailures(t *testing.T) {
+	var backoffs atomic.Int32
+	f := newFixtureWith(t, ModeGateway, func(f *fixture) {
+		f.a.backoffPause = func(d time.Duration, stop <-chan struct{}) bool {
+			backoffs.Add(1)
+			return sleep(d, stop)
+		}
+	})
+	f.ready()
+	for k := 1; k <= 4; k++ {
+		n := f.gw.Resumes()
+		f.gw.Reconnect()
+		f.gw.Wait(t, 30*time.Second, "the resume", func() bool { return f.gw.Resumes() == n+1 })
+		f.ready()
+	}
+	if n := backoffs.Load(); n != 0 {
+		t.Errorf("the reconnect backoff was waited %d times after op 7", n)
+	}
+	if f.gw.Identifies() != 1 {
+		t.Errorf("identified %d times; op 7 resumes", f.gw.Identifies())
+	}
+}

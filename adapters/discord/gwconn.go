@@ -483,6 +483,7 @@ func (c *gwConn) message(op byte, data []byte) bool {
 	case 7: // RECONNECT: discordgo closes with 1012 and the adapter resumes
 		c.mu.Lock()
 		c.ready, c.cause = false, "Discord asked the bot to reconnect (op 7)"
+		c.redial, c.redialIn = true, 0 // at once, without the backoff: no failure
 		c.mu.Unlock()
 		c.a.log.Info("discord asked the gateway to reconnect (op 7); resuming")
 		c.a.down(c, "Discord asked the bot to reconnect (op 7)")

@@ -514,3 +514,14 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, resumeURL bool) 
 		}
 	}
 }
+
+// Reconnect sends op 7 (RECONNECT) on the client's connection, as Discord
+// does before it moves a session to another gateway node.
+func (g *Gateway) Reconnect() {
+	g.mu.Lock()
+	conn := g.conn
+	g.mu.Unlock()
+	if conn != nil {
+		_ = g.write(conn, frame{Op: 7, Data: raw(nil)})
+	}
+}
