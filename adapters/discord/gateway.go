@@ -83,6 +83,12 @@ func (a *Adapter) runGateway(ctx context.Context) {
 			continue
 		}
 		c := a.currentConn()
+		if err != nil && c != nil && !c.opened() {
+			// The resume URL's host took the connection but the websocket
+			// did not open (refused upgrade, timeout): the gateway's own
+			// URL next time. A failed dial gave it up already.
+			a.resumeDialFailed()
+		}
 		if err == nil && c != nil {
 			go a.watch(ctx, c)
 			select {
@@ -325,7 +331,8 @@ func (a *Adapter) resumeSwitch(addr string) bool {
 }
 
 // resumeDialFailed gives up on READY's resume URL after a failed dial to
-// it: discordgo asks for the gateway's URL again, and gets Discord's.
+// it, or a websocket that did not open on it: discordgo asks for the
+// gateway's URL again, and gets Discord's.
 func (a *Adapter) resumeDialFailed() {
 	if a.dialingResume.Swap(false) {
 		a.resumeURL.Store(nil)

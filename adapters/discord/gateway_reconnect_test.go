@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -169,4 +170,58 @@ func TestGatewayReconnectRequestsAreNoFailures(t *testing.T) {
 	if f.gw.Identifies() != 1 {
 		t.Errorf("identified %d times; op 7 resumes", f.gw.Identifies())
 	}
+}
+
+// TestGatewayResumeURLWithoutWebsocketFallsBack: a resume host that takes
+// the connection but does not open the websocket (HTTP 503 from a load
+// balancer in front of a failing gateway node; no answer to the upgrade at
+// all) is given up, as one that cannot be reached is: the session is
+// resumed on the gateway's own URL.
+func TestGatewayResumeURLWithoutWebsocketFallsBack(t *testing.T) {
+	t.Run("503", func(t *testing.T) {
+		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "upstream unavailable", http.StatusServiceUnavailable)
+		}))
+		t.Cleanup(bad.Close)
+		f := newFixtureWith(t, ModeGateway, func(f *fixture) { f.gw.SetResumeURL("ws" + strings.TrimPrefix(bad.URL, "http")) })
+		f.ready()
+		f.gw.Drop()
+		f.gw.Wait(t, 20*time.Second, "the session to be resumed on the gateway's own URL", func() bool { return f.gw.Resumes() == 1 })
+		f.ready()
+	})
+	t.Run("no answer", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ln.Close() })
+		accepted := make(chan net.Conn, 8)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted <- c // held open, never answered
+			}
+		}()
+		t.Cleanup(func() {
+			for {
+				select {
+				case c := <-accepted:
+					_ = c.Close()
+				default:
+					return
+				}
+			}
+		})
+		f := newFixtureWith(t, ModeGateway, func(f *fixture) {
+			f.gw.SetResumeURL("ws://" + ln.Addr().String())
+			f.a.handshakeTimeout = time.Second
+		})
+		f.ready()
+		f.gw.Drop()
+		f.gw.Wait(t, 20*time.Second, "the session to be resumed on the gateway's own URL", func() bool { return f.gw.Resumes() == 1 })
+		f.ready()
+	})
 }

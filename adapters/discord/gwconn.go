@@ -111,6 +111,7 @@ type gwConn struct {
 	ours     bool      // the adapter ended it (timeout, zombie, shutdown)
 	redial   bool      // it ended for a reconnect Discord asked for (op 7, op 9)
 	redialIn time.Duration
+	upgraded bool // the server answered the upgrade with 101: the websocket opened
 }
 
 func newGWConn(a *Adapter, conn net.Conn, timeout time.Duration) *gwConn {
@@ -303,6 +304,10 @@ func (c *gwConn) next() bool {
 		}
 		if !bytes.HasPrefix(c.rbuf, []byte("HTTP/1.1 101")) {
 			c.raw = true // the dial fails; leave its error to gorilla
+		} else {
+			c.mu.Lock()
+			c.upgraded = true
+			c.mu.Unlock()
 		}
 		c.inHTTP = false
 		c.out, c.rbuf = c.rbuf[:i+4], c.rbuf[i+4:]
@@ -581,6 +586,14 @@ func (c *gwConn) redialAfter(d time.Duration) {
 	c.mu.Lock()
 	c.redial, c.redialIn = true, d
 	c.mu.Unlock()
+}
+
+// opened reports whether the websocket opened (the upgrade was answered
+// with 101).
+func (c *gwConn) opened() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.upgraded
 }
 
 // reconnect reports whether the connection ended for a reconnect Discord
