@@ -96,6 +96,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "upgradebot", buildVersion())
 		return 0
 	case "help", "-h", "-help", "--help":
+		// help SUBCOMMAND is that subcommand's -h.
+		if len(args) > 0 && sub == "help" {
+			if _, ok := subUsage[args[0]]; ok {
+				return run(ctx, []string{args[0], "-h"}, stdin, stdout, stdout, environ)
+			}
+			fmt.Fprintf(stderr, "upgradebot help: unknown subcommand %q\n\n%s", args[0], usage)
+			return 2
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:

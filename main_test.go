@@ -204,6 +204,13 @@ func TestUsageAndVersion(t *testing.T) {
 	if _, errOut, code := runMain(t, "", nil, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown subcommand") {
 		t.Fatalf("unknown subcommand: %d %q", code, errOut)
 	}
+	// help SUBCOMMAND is that subcommand's usage; help of no subcommand is an error.
+	if out, _, code := runMain(t, "", nil, "help", "serve"); code != 0 || !strings.HasPrefix(out, "Usage: upgradebot serve [-config FILE]") {
+		t.Fatalf("help serve: %d %q", code, out)
+	}
+	if _, errOut, code := runMain(t, "", nil, "help", "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown subcommand "frobnicate"`) {
+		t.Fatalf("help frobnicate: %d %q", code, errOut)
+	}
 }
 
 func TestCheckConfigTakesDiscord(t *testing.T) {
@@ -213,9 +220,11 @@ func TestCheckConfigTakesDiscord(t *testing.T) {
 	if code != 0 || !strings.Contains(out, ": ok") || strings.Contains(errOut, "discord") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	// A bad one is refused with every problem's key path, never the token.
+	// A bad one is refused with every problem's key path, and the variable
+	// its value came from (the file is not where to look), never the token.
 	_, errOut, code = runMain(t, "", []string{"UPGRADEBOT_DISCORD_BOT_TOKEN=Bot MTIz.SEKRIT.x9", "UPGRADEBOT_DISCORD_GUILD_IDS=12,x"}, "check-config", "-config", cfg)
-	for _, want := range []string{"discord.bot_token: leave out the \"Bot \" prefix", `discord.guild_ids[1]: "x" is not a snowflake`} {
+	for _, want := range []string{"env UPGRADEBOT_DISCORD_BOT_TOKEN (discord.bot_token): leave out the \"Bot \" prefix",
+		`env UPGRADEBOT_DISCORD_GUILD_IDS (discord.guild_ids[1]): "x" is not a snowflake`} {
 		if code != 1 || !strings.Contains(errOut, want) {
 			t.Errorf("check-config: exit %d, lacks %q: %s", code, want, errOut)
 		}

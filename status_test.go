@@ -268,6 +268,12 @@ func TestStatusAPIOnARunningServe(t *testing.T) {
 	if l := decodeJSON[listT](t, body); len(l.Upgrades) != 2 || l.Upgrades[1].ID != "UPG-3" {
 		t.Fatalf("region filter: %s", body)
 	}
+	// state given twice means both, as state=completed,scheduled does; a
+	// lower-case t and z are RFC 3339 too.
+	_, _, body = s.get("/api/v1/upgrades?state=completed&state=scheduled&from=2000-01-01t00:00:00z", statusToken)
+	if l := decodeJSON[listT](t, body); len(l.Upgrades) != 3 {
+		t.Fatalf("two state parameters and a lower-case time: %s", body)
+	}
 	_, _, body = s.get("/api/v1/upgrades?limit=2", statusToken)
 	page1 := decodeJSON[listT](t, body)
 	_, _, body = s.get("/api/v1/upgrades?limit=2&cursor="+url.QueryEscape(page1.NextCursor), statusToken)

@@ -317,7 +317,7 @@ func freezeNotice(u *Upgrade, f Freeze, by Principal, declared bool) Message {
 		m.Lines = append(m.Lines, T("Reason: "+f.Reason))
 	}
 	if u.State == InProgress {
-		m.Lines = append(m.Lines, T("It is in progress and goes on; extending it further into the freeze is refused. Finish it with ").
+		m.Lines = append(m.Lines, T("It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (anyway <reason...>). Finish it with ").
 			Command(idHint("complete", u)).Add(", or roll it back with ").
 			Command(hint("rollback", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 		return m

@@ -136,7 +136,6 @@ type Upgrade struct {
 	Rev int `json:"rev"`
 }
 
-// Key is the user-facing id, e.g. UPG-7.
 // EndedAt is when the upgrade's work ended: its completion (also when it
 // was rolled back later), else when it was rolled back or cancelled; zero
 // while it has not ended.
@@ -147,6 +146,7 @@ func (u *Upgrade) EndedAt() time.Time {
 	return u.FinishedAt
 }
 
+// Key is the user-facing id, e.g. UPG-7.
 func (u *Upgrade) Key() string { return commands.FormatID(u.ID) }
 
 // Title is the heading used everywhere: "UPG-7 payments v2.4.0".

@@ -301,4 +301,10 @@ type SeriesStore interface {
 	// Occurrences maps each date of the series recorded so far to its
 	// upgrade (0: skipped).
 	Occurrences(ctx context.Context, series int) (map[string]int, error)
+	// ClaimVersion records series as the one whose occurrence on date
+	// ships version of service (matched without regard to case) unless
+	// another is recorded already, in one step, and returns the one
+	// recorded: two series of one version, run by two replicas at once,
+	// make one upgrade of it.
+	ClaimVersion(ctx context.Context, service, version, date string, series int) (recorded int, err error)
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		// A one-off schedule refuses this only when a freeze holds; a
 		// series meets freezes for as long as it runs, so it is said now.
 		return Message{}, refusal(EFORBIDDEN, b.withAdmins(T("Only an admin may override a change freeze with anyway (")).
-			Add("). Leave it out: an occurrence that a freeze holds over is skipped, and its thread is told."))
+			Add("). Leave it out: an occurrence that a freeze holds over is skipped, and the service's channels are told."))
 	}
 	id, err := b.series.NextSeriesID(ctx)
 	if err != nil {
@@ -203,6 +204,15 @@ type occurrence struct {
 	v       verdict   // the warnings of its window
 	existed bool      // created before (by another replica, or an earlier run)
 	dup     *Conflict // the upgrade of the same version it was skipped for
+	takenBy int       // or the series that schedules that version then
+}
+
+// dupKey names the upgrade an occurrence was skipped for, "" for none.
+func (o occurrence) dupKey() string {
+	if o.dup == nil {
+		return ""
+	}
+	return commands.FormatID(o.dup.ID)
 }
 
 // line words an occurrence for the reply that created it.
@@ -221,6 +231,8 @@ func (o occurrence) line(b *Bot, s *Series) Text {
 		return T("• ").Time(o.date.Start).Add(": skipped, frozen by ").Bold(o.frozen[0].Name).Add(".")
 	case o.dup != nil:
 		return T("• ").Time(o.date.Start).Add(": skipped, " + s.Service + " " + s.Version + " is already scheduled as ").Bold(commands.FormatID(o.dup.ID)).Add(" then.")
+	case o.takenBy != 0:
+		return T("• ").Time(o.date.Start).Add(": skipped, series " + SeriesKey(o.takenBy) + " schedules " + s.Service + " " + s.Version + " then.")
 	}
 	return T("• ").Time(o.date.Start).Add(": skipped, its time had passed.")
 }
@@ -319,30 +331,53 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 	if err != nil {
 		return o, err
 	}
-	if cf, dup := versionScheduled(conflicts, svc.Name, s.Version); dup {
-		// The same version is already scheduled over this date (typed
-		// by hand, or by another series): a second upgrade would double
-		// its threads and reminders, so the date is skipped, unless an
-		// earlier run created this occurrence (then it is the conflict).
+	// The same version already scheduled over this date (typed by hand,
+	// or by another series), or being scheduled by another series (two
+	// replicas may run both series' jobs at once: the version's date is
+	// claimed first-wins): a second upgrade would double its threads and
+	// reminders, so the date is skipped.
+	cf, dup := versionScheduled(conflicts, svc.Name, s.Version)
+	taken := 0
+	if !dup {
+		by, err := b.series.ClaimVersion(ctx, svc.Name, s.Version, d.Date, s.ID)
+		if err != nil {
+			return o, fmt.Errorf("claim %s %s on %s for %s: %w", svc.Name, s.Version, d.Date, s.Key(), err)
+		}
+		if by != s.ID {
+			taken = by
+		}
+	}
+	if dup || taken != 0 {
 		rec, first, err := b.series.ClaimOccurrence(ctx, s.ID, d.Date, 0)
 		if err != nil {
 			return o, fmt.Errorf("claim %s of %s: %w", d.Date, s.Key(), err)
 		}
-		if rec == 0 {
-			o.dup = &cf
-			if first {
-				b.log.InfoContext(ctx, "series occurrence skipped", "series", s.Key(), "date", d.Date, "duplicate_of", commands.FormatID(cf.ID))
-				b.seriesSkipped(ctx, s, svc, d, KindSeries, T("the same version is already scheduled as ").Bold(commands.FormatID(cf.ID)).
-					Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add("."))
+		if rec != 0 {
+			// An earlier run claimed the date for an upgrade: when it
+			// created it, that upgrade is the conflict; when it died
+			// before, the date is skipped after all.
+			u, err := b.store.Get(ctx, rec)
+			if err == nil {
+				b.plan(ctx, u)
+				o.u, o.existed = u, true
+				return o, nil
 			}
-			return o, nil
+			if !errors.Is(err, ErrNotFound) {
+				return o, fmt.Errorf("load %s: %w", commands.FormatID(rec), err)
+			}
+			first = true
 		}
-		u, err := b.store.Get(ctx, rec)
-		if err != nil {
-			return o, fmt.Errorf("load %s: %w", commands.FormatID(rec), err)
+		why := T("series " + SeriesKey(taken) + " schedules the same version on that date.")
+		if dup {
+			o.dup = &cf
+			why = T("the same version is already scheduled as ").Bold(commands.FormatID(cf.ID)).Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add(".")
+		} else {
+			o.takenBy = taken
 		}
-		b.plan(ctx, u)
-		o.u, o.existed = u, true
+		if first {
+			b.log.InfoContext(ctx, "series occurrence skipped", "series", s.Key(), "date", d.Date, "same_version", cmp.Or(o.dupKey(), SeriesKey(taken)))
+			b.seriesSkipped(ctx, s, svc, d, KindSeries, why)
+		}
 		return o, nil
 	}
 	id, err := b.store.NextID(ctx)
@@ -445,11 +480,15 @@ func (b *Bot) planSeries(ctx context.Context, s *Series) error {
 	return b.sched.planOwner(ctx, SeriesJobOwner(s.ID), s.Rev, jobs)
 }
 
-// runSeries runs the due job of a series (the scheduler calls it).
+// runSeries runs the due job of a series (the scheduler calls it). A
+// series that is gone ends its job; anything else not found (an upgrade
+// it names) is an error, retried, not the end of the series.
 func (b *Bot) runSeries(ctx context.Context, j Job) error {
 	_, _, err := b.advanceSeries(ctx, -j.Upgrade, nil)
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		if _, gerr := b.series.GetSeries(ctx, -j.Upgrade); errors.Is(gerr, ErrNotFound) {
+			return nil
+		}
 	}
 	return err
 }

@@ -398,7 +398,7 @@ func TestFreezeOverAnUpgradeInProgress(t *testing.T) {
 	if len(notices) != 1 {
 		t.Fatalf("notices: %+v", notices)
 	}
-	has(t, "the notice", notices[0].Text, "It is in progress and goes on; extending it further into the freeze is refused.",
+	has(t, "the notice", notices[0].Text, "It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (anyway <reason...>).",
 		"Finish it with /upgrade complete UPG-1, or roll it back with /upgrade rollback UPG-1 <reason...>.")
 	if strings.Contains(notices[0].Text, "reschedule") {
 		t.Fatalf("suggests a reschedule:\n%s", notices[0].Text)

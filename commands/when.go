@@ -159,17 +159,33 @@ func readDuration(toks []token, after, role string) (time.Duration, string, int,
 	}
 	n := 0
 	var parse string
+	// Parts after the first must each be smaller than the smallest unit
+	// before them (1d 2h 30m): "in 30m 2h" or "for 1h 1h" is no duration a
+	// user means, more likely a forgotten "for", and is left to the caller.
+	var below time.Duration
+	fits := func(part, unit string) bool {
+		d, err := ParseDuration(part)
+		u, uerr := ParseDuration("1" + unit)
+		if err != nil || uerr != nil || n > 0 && d >= below {
+			return false
+		}
+		below = u
+		return true
+	}
 	for n < len(toks) {
 		if n+1 < len(toks) && !toks[n].quoted && !toks[n+1].quoted && isNumberWord(toks[n].text) && isUnitWord(toks[n+1].text) {
 			num := toks[n].text
 			if strings.EqualFold(num, "a") || strings.EqualFold(num, "an") {
 				num = "1"
 			}
+			if !fits(num+toks[n+1].text, toks[n+1].text) {
+				break
+			}
 			parse += num + toks[n+1].text
 			n += 2
 			continue
 		}
-		if isDurationPart(toks[n]) {
+		if isDurationPart(toks[n]) && fits(toks[n].text, lastUnit(toks[n].text)) {
 			parse += toks[n].text
 			n++
 			continue
@@ -207,6 +223,15 @@ func readDuration(toks []token, after, role string) (time.Duration, string, int,
 		return 0, "", 0, &Error{Token: text, Msg: fmt.Sprintf("%s %q is not a whole number of minutes; durations are whole minutes, e.g. %s or %s", role, text, shortDuration(lo), shortDuration(lo+time.Minute))}
 	}
 	return d, text, n, nil
+}
+
+// lastUnit is the unit a compact duration ends with: "m" of 1h30m.
+func lastUnit(s string) string {
+	i := len(s)
+	for i > 0 && (s[i-1] >= 'a' && s[i-1] <= 'z' || s[i-1] >= 'A' && s[i-1] <= 'Z') {
+		i--
+	}
+	return s[i:]
 }
 
 // isDurationPart reports an unquoted token that is a duration on its own,

@@ -137,8 +137,9 @@ func (w Window) Occurrences(from, to time.Time) []Occurrence {
 		}
 		if real := e.Sub(s); real != w.Nominal() {
 			if sn == "" && en == "" {
+				change, _ := e.In(w.Loc).ZoneBounds() // the end's zone period starts with the change
 				notes = append(notes, fmt.Sprintf("The clocks change during this window on %s in %s, so it lasts %s, not %s.",
-					s.In(w.Loc).Format("2 January"), w.Loc, shortDuration(real), shortDuration(w.Nominal())))
+					change.In(w.Loc).Format("2 January"), w.Loc, shortDuration(real), shortDuration(w.Nominal())))
 			} else {
 				notes = append(notes, fmt.Sprintf("It lasts %s, not %s.", shortDuration(real), shortDuration(w.Nominal())))
 			}

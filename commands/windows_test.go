@@ -372,3 +372,30 @@ func TestEveryChangeNote(t *testing.T) {
 		t.Error("a note on a week without a change")
 	}
 }
+
+// TestDSTNotesAcrossMidnightAndHemispheres: a window that crosses midnight
+// names the day the clocks change (its second day), south of the equator
+// too; a series occurrence the clocks go back inside says so.
+func TestDSTNotesAcrossMidnightAndHemispheres(t *testing.T) {
+	for _, tc := range []struct {
+		window   string
+		from, to time.Time
+		want     string
+	}{
+		{"sat 23:00-04:00 Europe/Berlin", utc(2027, 3, 27, 0, 0, 0), utc(2027, 3, 28, 12, 0, 0), "The clocks change during this window on 28 March in Europe/Berlin, so it lasts 4h, not 5h."},
+		{"sat 22:00-03:30 Australia/Sydney", utc(2026, 10, 3, 0, 0, 0), utc(2026, 10, 4, 12, 0, 0), "The clocks change during this window on 4 October in Australia/Sydney, so it lasts 4h30m, not 5h30m."},
+	} {
+		occ := mustWindow(t, tc.window).Occurrences(tc.from, tc.to)
+		if len(occ) != 1 || occ[0].Note != tc.want {
+			t.Errorf("%s: %+v\nwant the note %q", tc.window, occ, tc.want)
+		}
+	}
+	e, err := commands.ParseEvery("sun 01:30 Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.On("2027-10-31")
+	if n, want := e.ChangeNote(d.Start, 2*time.Hour), "The clocks change during this occurrence on 31 October in Europe/Berlin: it ends at 02:30 CET, 2h after it starts."; n != want {
+		t.Errorf("autumn: %q\nwant %q", n, want)
+	}
+}

@@ -52,6 +52,11 @@ type Config struct {
 	Services []Service `toml:"services"`
 	// Freezes are the [[freezes]] entries: change freezes.
 	Freezes []Freeze `toml:"freezes"`
+
+	// fromEnv maps the key paths ("redis.url", "services[0].windows") whose
+	// value came from the environment to their variable, so that a problem
+	// with such a value names the variable, not the file's key.
+	fromEnv map[string]string `toml:"-"`
 }
 
 // Server is the [server] section: the HTTP listener.

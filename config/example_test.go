@@ -83,6 +83,9 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 		for i := 0; i < typ.NumField(); i++ {
 			f := typ.Field(i)
 			tag := f.Tag.Get("toml")
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
 			name := env + "_" + strings.ToUpper(tag)
 			switch {
 			case f.Type.Kind() == reflect.Struct:

@@ -55,7 +55,7 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	if err != nil {
 		return Default(), nil, syntaxErr(file, data, err)
 	}
-	d := &decoder{rank: map[string]int{}, set: map[string]bool{}}
+	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}}
 	for i, k := range md.Keys() {
 		if _, ok := d.rank[k.String()]; !ok {
 			d.rank[k.String()] = i
@@ -64,9 +64,15 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	cfg := Default()
 	d.table("", nil, raw, reflect.ValueOf(&cfg).Elem())
 	d.env(environ, reflect.ValueOf(&cfg).Elem())
+	if len(d.fromEnv) > 0 {
+		cfg.fromEnv = d.fromEnv
+	}
 
-	// The default url would otherwise clash with a cluster configured in the file or environment.
-	if len(cfg.Redis.ClusterAddrs) > 0 && !d.set["redis.url"] {
+	// The default url would otherwise clash with a cluster configured in the file or environment;
+	// so would the file's url with a cluster the environment configures (the environment wins).
+	_, clusterEnv := d.fromEnv["redis.cluster_addrs"]
+	_, urlEnv := d.fromEnv["redis.url"]
+	if len(cfg.Redis.ClusterAddrs) > 0 && (!d.set["redis.url"] || clusterEnv && !urlEnv) {
 		cfg.Redis.URL = ""
 	}
 	// slack-go and discordgo join paths onto the base URL, so it must end with a slash.
@@ -97,8 +103,9 @@ func containsAny(s string, subs ...string) bool {
 
 // decoder copies a parsed TOML tree onto a Config, collecting Problems instead of stopping at the first.
 type decoder struct {
-	rank     map[string]int  // unindexed key ("services.name") -> position of its first appearance
-	set      map[string]bool // unindexed keys given by the file or the environment
+	rank     map[string]int    // unindexed key ("services.name") -> position of its first appearance
+	set      map[string]bool   // unindexed keys given by the file or the environment
+	fromEnv  map[string]string // key paths (indexed) set by the environment -> variable
 	problems []Problem
 }
 
@@ -268,7 +275,7 @@ func (d *decoder) env(environ []string, rv reflect.Value) {
 		return
 	}
 	known := map[string]bool{}
-	d.envFields(EnvPrefix, nil, vars, rv, known)
+	d.envFields(EnvPrefix, nil, "", vars, rv, known)
 	// A mistyped variable must not pass silently, least of all a secret's.
 	var unknown []string
 	for k := range vars {
@@ -279,6 +286,8 @@ func (d *decoder) env(environ []string, rv reflect.Value) {
 	sort.Strings(unknown)
 	for _, k := range unknown {
 		switch near := suggestEnv(k, known, rv); {
+		case indexedEnv.MatchString(k) && entryKnown(k, known):
+			d.add("env "+k, "unknown variable: that entry has no such key; see config.example.toml for the keys of its kind")
 		case indexedEnv.MatchString(k):
 			d.add("env "+k, "no such entry: indexed overrides only change [[people]], [[services]], [[webhooks]] or [[freezes]] entries the file defines, counting from 0")
 		case near != "":
@@ -288,6 +297,20 @@ func (d *decoder) env(environ []string, rv reflect.Value) {
 		}
 	}
 }
+
+// entryKnown reports whether the array-of-tables entry an indexed variable
+// names (UPGRADEBOT_SERVICES_0_COLOUR: services[0]) is one the file defines.
+func entryKnown(k string, known map[string]bool) bool {
+	m := entryPrefix.FindString(k)
+	for n := range known {
+		if m != "" && strings.HasPrefix(n, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var entryPrefix = regexp.MustCompile(`^` + EnvPrefix + `_(PEOPLE|SERVICES|WEBHOOKS|FREEZES)_[0-9]+_`)
 
 // indexedEnv matches an override of an array-of-tables entry, e.g. UPGRADEBOT_SERVICES_5_NAME.
 var indexedEnv = regexp.MustCompile(`^` + EnvPrefix + `_(PEOPLE|SERVICES|WEBHOOKS|FREEZES)_[0-9]+_[A-Z_]+$`)
@@ -305,7 +328,7 @@ func suggestEnv(k string, known map[string]bool, rv reflect.Value) string {
 		all[n] = true
 	}
 	d := &decoder{set: map[string]bool{}}
-	d.envFields(EnvPrefix, nil, nil, rv, all)
+	d.envFields(EnvPrefix, nil, "", nil, rv, all)
 	names := map[string]int{}
 	for n := range all {
 		if !indexedEnv.MatchString(n) {
@@ -317,7 +340,7 @@ func suggestEnv(k string, known map[string]bool, rv reflect.Value) string {
 
 // envFields applies the variables of vars that name fields of rv and adds
 // every variable name it considers to known.
-func (d *decoder) envFields(prefix string, keys []string, vars map[string]string, rv reflect.Value, known map[string]bool) {
+func (d *decoder) envFields(prefix string, keys []string, path string, vars map[string]string, rv reflect.Value, known map[string]bool) {
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		tag := t.Field(i).Tag.Get("toml")
@@ -326,14 +349,18 @@ func (d *decoder) envFields(prefix string, keys []string, vars map[string]string
 		}
 		name := prefix + "_" + strings.ToUpper(tag)
 		sub := append(keys[:len(keys):len(keys)], tag)
+		at := tag
+		if path != "" {
+			at = path + "." + tag
+		}
 		f := rv.Field(i)
 		switch {
 		case f.Kind() == reflect.Struct:
-			d.envFields(name, sub, vars, f, known)
+			d.envFields(name, sub, at, vars, f, known)
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
 			// Array-of-table entries from the file can be overridden by index: UPGRADEBOT_WEBHOOKS_0_SECRET.
 			for j := 0; j < f.Len(); j++ {
-				d.envFields(name+"_"+strconv.Itoa(j), sub, vars, f.Index(j), known)
+				d.envFields(name+"_"+strconv.Itoa(j), sub, at+"["+strconv.Itoa(j)+"]", vars, f.Index(j), known)
 			}
 		default:
 			known[name] = true
@@ -343,6 +370,9 @@ func (d *decoder) envFields(prefix string, keys []string, vars map[string]string
 			}
 			if d.envValue("env "+name, strings.TrimSpace(val), f) {
 				d.set[toml.Key(sub).String()] = true
+				if d.fromEnv != nil {
+					d.fromEnv[at] = name
+				}
 			}
 		}
 	}

@@ -401,8 +401,11 @@ name = "ledger"
 		{"duration list", []string{"UPGRADEBOT_REMINDERS_BEFORE=1w, 3d,1h"}, func(c Config) bool {
 			return slices.Equal(c.Reminders.Before, []time.Duration{168 * time.Hour, 72 * time.Hour, time.Hour})
 		}},
-		{"cluster addrs keep explicit url", []string{"UPGRADEBOT_REDIS_CLUSTER_ADDRS=a:1,b:2"}, func(c Config) bool {
-			return slices.Equal(c.Redis.ClusterAddrs, []string{"a:1", "b:2"}) && c.Redis.URL == "redis://file:6379/0"
+		{"cluster addrs from the environment replace the file's url", []string{"UPGRADEBOT_REDIS_CLUSTER_ADDRS=a:1,b:2"}, func(c Config) bool {
+			return slices.Equal(c.Redis.ClusterAddrs, []string{"a:1", "b:2"}) && c.Redis.URL == ""
+		}},
+		{"both from the environment are both kept (and refused together)", []string{"UPGRADEBOT_REDIS_CLUSTER_ADDRS=a:1", "UPGRADEBOT_REDIS_URL=redis://env:6379/0"}, func(c Config) bool {
+			return slices.Equal(c.Redis.ClusterAddrs, []string{"a:1"}) && c.Redis.URL == "redis://env:6379/0"
 		}},
 		{"array of tables by index", []string{"UPGRADEBOT_WEBHOOKS_0_SECRET=s3", "UPGRADEBOT_SERVICES_0_OWNERS=alice,bob"}, func(c Config) bool {
 			return c.Webhooks[0].Secret == "s3" && slices.Equal(c.Services[0].Owners, []string{"alice", "bob"})
@@ -442,6 +445,7 @@ func TestUnknownEnvVariablesAreProblems(t *testing.T) {
 		{"UPGRADEBOT_FOO=1", "unknown variable; see config.example.toml"},
 		{"UPGRADEBOT_WEBHOOKS_1_SECRET=s3", "no such entry: indexed overrides only change"},
 		{"UPGRADEBOT_SERVICES_5_NAME=x", "no such entry"},
+		{"UPGRADEBOT_WEBHOOKS_0_COLOUR=x", "unknown variable: that entry has no such key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -498,5 +502,34 @@ func TestEnvProblems(t *testing.T) {
 				t.Fatalf("config changed by a bad value: %+v", cfg)
 			}
 		})
+	}
+}
+
+// TestProblemsOfEnvironmentValuesNameTheVariable: a value the environment
+// set is not in the file, so its problem names the variable (and the key).
+func TestProblemsOfEnvironmentValuesNameTheVariable(t *testing.T) {
+	file := "default_timezone = \"UTC\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\n"
+	cfg, problems := loadString(t, file, "UPGRADEBOT_REDIS_URL=redis://:pw@host:notaport/0", "UPGRADEBOT_DEFAULT_TIMEZONE=Mars/X",
+		"UPGRADEBOT_SERVICES_0_WINDOWS=tue 02:00-05:00 Europe/Berlin,someday", "UPGRADEBOT_REMINDERS_ESCALATE_AFTER=45m")
+	if len(problems) != 0 {
+		t.Fatalf("decoding: %v", problems)
+	}
+	got := paths(cfg.Validate())
+	for _, want := range []string{"env UPGRADEBOT_DEFAULT_TIMEZONE (default_timezone)", "env UPGRADEBOT_REDIS_URL (redis.url)",
+		"env UPGRADEBOT_SERVICES_0_WINDOWS (services[0].windows[1])"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("problems %q lack %q", got, want)
+		}
+	}
+	for _, p := range cfg.Validate() {
+		if strings.Contains(p.String(), "pw@") {
+			t.Errorf("a problem shows the URL's password: %s", p)
+		}
+	}
+	// The same values in the file are the file's keys.
+	_, problems = loadString(t, "default_timezone = \"Mars/X\"\n")
+	cfg, _ = loadString(t, "default_timezone = \"Mars/X\"\n")
+	if got := paths(cfg.Validate()); !slices.Contains(got, "default_timezone") {
+		t.Errorf("file problems %q %v", got, problems)
 	}
 }

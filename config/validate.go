@@ -83,7 +83,7 @@ func (c Config) Validate() []Problem {
 	for i, s := range c.Services {
 		v.readiness(fmt.Sprintf("services[%d].readiness", i), s.Readiness)
 	}
-	return v.problems
+	return c.blameEnv(v.problems)
 }
 
 type validator struct {
@@ -133,8 +133,10 @@ func (v *validator) absURL(path, s string) {
 func (v *validator) server(s Server) {
 	if s.Listen == "" {
 		v.add("server.listen", `required (host:port, e.g. "127.0.0.1:8080")`)
-	} else if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+	} else if _, port, err := net.SplitHostPort(s.Listen); err != nil {
 		v.add("server.listen", `must be host:port, e.g. "127.0.0.1:8080" or ":8080"`)
+	} else if _, err := net.LookupPort("tcp", port); err != nil {
+		v.add("server.listen", `the port %q is not a port (0 to 65535), e.g. "127.0.0.1:8080"`, port)
 	}
 	if s.PublicURL != "" {
 		v.absURL("server.public_url", s.PublicURL)
@@ -158,6 +160,16 @@ func (v *validator) redis(r Redis) {
 			if u.Host == "" {
 				v.add("redis.url", "must name a host, e.g. redis://127.0.0.1:6379/0")
 			}
+			if db := strings.Trim(u.Path, "/"); u.Scheme != "redis+sentinel" && db != "" {
+				if n, err := strconv.Atoi(db); err != nil || n < 0 {
+					v.add("redis.url", "the database %q is not a number, e.g. redis://127.0.0.1:6379/0", db)
+				}
+			}
+			if ps := u.Query().Get("pool_size"); ps != "" {
+				if n, err := strconv.Atoi(ps); err != nil || n < 1 {
+					v.add("redis.url", "pool_size %q must be a whole number of connections, 1 or more", ps)
+				}
+			}
 		case "unix":
 			if u.Path == "" {
 				v.add("redis.url", "must name a socket path, e.g. unix:///run/redis.sock")
@@ -169,7 +181,7 @@ func (v *validator) redis(r Redis) {
 	}
 	for i, a := range r.ClusterAddrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			v.add("redis.cluster_addrs", "entry %d must be host:port", i+1)
+			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "must be host:port, e.g. 127.0.0.1:7000")
 		}
 	}
 	if r.Prefix == "" {
@@ -465,4 +477,30 @@ func didYouMean(s string, known map[string]int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// blameEnv names the variable a problem's value came from: a value set by
+// the environment is not in the file, so "redis.url: not a valid URL" would
+// send the operator to a file that looks right. The key path stays beside
+// it: "env UPGRADEBOT_REDIS_URL (redis.url)".
+func (c Config) blameEnv(ps []Problem) []Problem {
+	if len(c.fromEnv) == 0 {
+		return ps
+	}
+	for i, p := range ps {
+		key := p.Path
+		if j := strings.IndexByte(key, ' '); j >= 0 {
+			key = key[:j]
+		}
+		name, ok := c.fromEnv[key]
+		if !ok { // an entry of a list: discord.guild_ids[1]
+			if j := strings.LastIndexByte(key, '['); j > 0 && strings.HasSuffix(key, "]") {
+				name, ok = c.fromEnv[key[:j]]
+			}
+		}
+		if ok {
+			ps[i].Path = "env " + name + " (" + p.Path + ")"
+		}
+	}
+	return ps
 }

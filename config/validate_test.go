@@ -105,7 +105,10 @@ func TestValidateProblems(t *testing.T) {
 		{"redis unix no path", func(c *Config) { c.Redis.URL = "unix://" }, "redis.url", "socket path"},
 		{"redis both", func(c *Config) { c.Redis.ClusterAddrs = []string{"a:1"} }, "redis.url", "must be empty when redis.cluster_addrs is set"},
 		{"redis neither", func(c *Config) { c.Redis.URL = "" }, "redis.url", "required"},
-		{"cluster addr", func(c *Config) { c.Redis.URL = ""; c.Redis.ClusterAddrs = []string{"a:1", "b"} }, "redis.cluster_addrs", "entry 2 must be host:port"},
+		{"cluster addr", func(c *Config) { c.Redis.URL = ""; c.Redis.ClusterAddrs = []string{"a:1", "b"} }, "redis.cluster_addrs[1]", "must be host:port"},
+		{"listen port", func(c *Config) { c.Server.Listen = ":99999" }, "server.listen", `the port "99999" is not a port`},
+		{"redis database", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/abc" }, "redis.url", `the database "abc" is not a number`},
+		{"redis pool size", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/6?pool_size=abc" }, "redis.url", `pool_size "abc" must be a whole number`},
 		{"redis prefix", func(c *Config) { c.Redis.Prefix = "" }, "redis.prefix", "required"},
 		{"redis prefix spaces", func(c *Config) { c.Redis.Prefix = "my bot" }, "redis.prefix", "spaces"},
 

@@ -48,6 +48,7 @@ func newCrossEnv(t *testing.T) (*slackEnv, *discordEnv) {
 		t.Fatal(err)
 	}
 	dapi := discordtest.New(t)
+	dapi.SetClock(clock.Now)
 	gw := discordtest.NewGateway(t)
 	dapi.SetGatewayURL(gw.URL())
 	da, err := discordadapter.New(discordadapter.Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID,

@@ -115,6 +115,7 @@ func newDiscordEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *disc
 	router := bot.Router{}
 	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Queue: st, Now: clock.Now, Logger: log})
 	api := discordtest.New(t)
+	api.SetClock(clock.Now)
 	pub, priv := discordtest.NewKey(t)
 	a, err := discordadapter.New(discordadapter.Options{
 		BotToken: discordtest.Token, ApplicationID: discordtest.AppID, PublicKey: pub, GuildIDs: []string{discordtest.GuildID},

@@ -330,3 +330,80 @@ func TestWindowsReportOnTheRealStore(t *testing.T) {
 		t.Fatalf("windows %q, want %q", got, want)
 	}
 }
+
+// TestSeriesGoesOnPastADateItsVersionWasTypedOn: a replica claims a date of
+// a series for an upgrade and dies before creating it; meanwhile the same
+// version is scheduled by hand over that date. The date is skipped (one
+// upgrade of the version), and the series goes on with the next weeks.
+func TestSeriesGoesOnPastADateItsVersionWasTypedOn(t *testing.T) {
+	o := storetest.Target(t)
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	alive := newReplicaWith(t, o, clock.Now, log, bot.SchedulerOptions{Reconcile: -1})
+	alive.do(t, "alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
+	ctx := context.Background()
+	alive.at(t, clock, time.Date(2026, 11, 25, 9, 59, 0, 0, time.UTC))
+	clock.Set(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	dead := storetest.Open(t, o)
+	claimed, err := dead.Claim(ctx, clock.Now(), 2*time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].Kind != bot.JobSeries {
+		t.Fatalf("claimed %+v, %v", claimed, err)
+	}
+	id, _ := dead.NextID(ctx)
+	if _, _, err := dead.ClaimOccurrence(ctx, 1, "2026-12-03", id); err != nil {
+		t.Fatal(err)
+	}
+	dead.Close() // dies before creating UPG-<id>
+	hand := alive.do(t, "alice", "schedule payments v3 at 2026-12-03 10:30 UTC for 1h")
+
+	for range 20 { // the dead replica's lease runs out; three weeks pass
+		alive.at(t, clock, clock.Now().Add(24*time.Hour))
+	}
+	occ, err := alive.st.Occurrences(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, date := range []string{"2026-12-10", "2026-12-17"} {
+		if occ[date] == 0 {
+			t.Fatalf("the series stopped: no occurrence on %s (occurrences %v)", date, occ)
+		}
+	}
+	on3 := alive.list(t, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC))
+	if len(on3) != 1 || !strings.Contains(plain(hand), on3[0].Key()) {
+		t.Fatalf("3 December: %d upgrades, want only the one typed (%s)", len(on3), plain(hand))
+	}
+}
+
+// TestTwoSeriesOfOneVersionOnTwoReplicas: two series of one version, their
+// jobs due at the same moment and run by two replicas at once, make one
+// upgrade of each date.
+func TestTwoSeriesOfOneVersionOnTwoReplicas(t *testing.T) {
+	for range 5 {
+		o := storetest.Target(t)
+		clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+		so := bot.SchedulerOptions{Reconcile: -1}
+		a := newReplicaWith(t, o, clock.Now, log, so)
+		b := newReplicaWith(t, o, clock.Now, log, so)
+		a.do(t, "alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
+		a.do(t, "alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
+		ctx := context.Background()
+		clock.Set(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		var wg sync.WaitGroup
+		for _, r := range []*replica{a, b} {
+			wg.Go(func() { r.sched.RunDue(ctx); r.b.Flush() })
+		}
+		wg.Wait()
+		if on3 := a.list(t, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)); len(on3) != 1 {
+			t.Fatalf("3 December has %d upgrades of payments v3, want 1", len(on3))
+		}
+	}
+}
+
+// list is every upgrade with a window between from and to.
+func (r *replica) list(t *testing.T, from, to time.Time) []*bot.Upgrade {
+	t.Helper()
+	us, err := r.st.List(context.Background(), bot.Filter{From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return us
+}

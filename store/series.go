@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -109,6 +110,23 @@ func (s *Store) ClaimOccurrence(ctx context.Context, series int, date string, up
 		return 0, false, fmt.Errorf("store: claim %s of series %d: %w", date, series, err)
 	}
 	return v, false, nil
+}
+
+// ClaimVersion implements bot.SeriesStore with HSETNX, as ClaimOccurrence.
+func (s *Store) ClaimVersion(ctx context.Context, service, version, date string, series int) (int, error) {
+	key := s.seriesKey("version:" + strings.ToLower(service) + ":" + strings.ToLower(version))
+	first, err := s.client.HSetNX(ctx, key, date, series).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: claim %s %s on %s: %w", service, version, date, err)
+	}
+	if first {
+		return series, nil
+	}
+	v, err := s.client.HGet(ctx, key, date).Int()
+	if err != nil {
+		return 0, fmt.Errorf("store: claim %s %s on %s: %w", service, version, date, err)
+	}
+	return v, nil
 }
 
 // Occurrences implements bot.SeriesStore.

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -185,12 +186,34 @@ func New(client redis.UniversalClient, o Options) *Store {
 	return &Store{client: client, opts: o, prefix: o.Prefix, log: slog.New(slog.DiscardHandler), logMaxLen: o.LogMaxLen}
 }
 
-// Ping checks that Redis answers (for /readyz).
+// Ping checks that Redis answers (for /readyz). On a Cluster, a node that
+// answers is not enough: while slots are not served (a master down with no
+// replica to take over) every command on their keys fails, so the
+// cluster's own state must be ok too.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
+	if c, ok := s.client.(*redis.ClusterClient); ok {
+		info, err := c.ClusterInfo(ctx).Result()
+		if err != nil {
+			return fmt.Errorf("redis cluster info: %w", err)
+		}
+		if state := clusterState(info); state != "ok" {
+			return fmt.Errorf("redis cluster state is %s (some slots are not served; see CLUSTER INFO)", cmp.Or(state, "unknown"))
+		}
+	}
 	return nil
+}
+
+// clusterState reads cluster_state from CLUSTER INFO's text.
+func clusterState(info string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "cluster_state:"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // Embedded reports whether the store runs on the in-process memory:// server.

@@ -18,9 +18,11 @@ package discord
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,7 +55,8 @@ const (
 // "upgrade_ack:UPG-7:brief".
 const ActionAck = "upgrade_ack"
 
-// DefaultAPIURL is Discord's REST API, the version this adapter speaks.
+// DefaultAPIURL is Discord's REST API, the version (v10) this adapter's
+// REST calls speak. The gateway speaks discordgo's version (v9).
 const DefaultAPIURL = "https://discord.com/api/v10/"
 
 // Options configures an Adapter. Core, BotToken and ApplicationID are
@@ -129,6 +132,23 @@ type Adapter struct {
 	connected atomic.Bool
 	dropped   chan struct{}                   // a gateway disconnect, for the supervisor
 	runCtx    atomic.Pointer[context.Context] // Run's context, for gateway handlers
+
+	// The gateway connection (gwconn.go, gateway.go).
+	connMu     sync.Mutex
+	conn       *gwConn     // the current one; nil before its dial
+	closing    atomic.Bool // Run is ending: close frames say 1000, no warnings
+	invalidRun atomic.Int64
+	// READY's resume_gateway_url, and the switch to it (resumeSwitch).
+	resumeURL     atomic.Pointer[string]
+	switching     atomic.Pointer[string]
+	dialingResume atomic.Bool
+	// Knobs of tests: the handshake deadline, the wait after op 9, the
+	// proxy (default: the environment's) and TLS of the gateway.
+	handshakeTimeout time.Duration
+	pause            func(d time.Duration, stop <-chan struct{}) bool
+	proxy            func(*http.Request) (*url.URL, error)
+	gatewayTLS       *tls.Config
+
 	// Why the adapter cannot serve, as /readyz says it; nil while fine.
 	gatewayErr  atomic.Pointer[string]
 	registerErr atomic.Pointer[string]
@@ -211,7 +231,8 @@ func New(o Options) (*Adapter, error) {
 		next = http.DefaultTransport
 	}
 	client := *o.HTTPClient
-	client.Transport = &rewrite{fromHost: from.Host, fromPath: from.Path, to: base, next: next}
+	rw := &rewrite{fromHost: from.Host, fromPath: from.Path, to: base, next: next}
+	client.Transport = rw
 
 	s, err := discordgo.New("Bot " + strings.TrimPrefix(o.BotToken, "Bot "))
 	if err != nil {
@@ -227,7 +248,6 @@ func New(o Options) (*Adapter, error) {
 	s.StateEnabled = false
 	s.LogLevel = -1 // discordgo logs with the log package; the adapter logs what matters with slog
 	s.Identify.Intents = discordgo.IntentsNone
-	s.Dialer = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 15 * time.Second}
 
 	log := o.Logger.With("adapter", Platform)
 	a := &Adapter{
@@ -238,10 +258,23 @@ func New(o Options) (*Adapter, error) {
 		pressSlots: make(chan struct{}, pressConcurrency),
 		dms:        outbound.NewDMs(dmCacheSize),
 		dropped:    make(chan struct{}, 1),
+
+		handshakeTimeout: handshakeTimeout,
+		pause:            sleep,
 	}
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
+	// The adapter makes the gateway's connections itself (gwconn.go), the
+	// proxy and TLS included; gorilla speaks the websocket over them.
+	s.Dialer = &websocket.Dialer{
+		HandshakeTimeout:  15 * time.Second,
+		NetDialContext:    func(ctx context.Context, _, addr string) (net.Conn, error) { return a.dialGateway(ctx, addr, false) },
+		NetDialTLSContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return a.dialGateway(ctx, addr, true) },
+	}
+	rw.gateway = a.gatewayRequest
 	s.AddHandler(a.onInteraction)
 	s.AddHandler(a.onDisconnect)
+	s.AddHandler(a.onReady)
+	s.AddHandler(a.onResumed)
 	return a, nil
 }
 
@@ -264,10 +297,20 @@ type rewrite struct {
 	fromHost, fromPath string
 	to                 *url.URL
 	next               http.RoundTripper
+	// gateway sees GET /gateway first (Adapter.gatewayRequest): it may
+	// answer it, or send another request on, and end it with done.
+	gateway func(*http.Request) (resp *http.Response, next *http.Request, done func())
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	var done func()
+	if rest, ok := strings.CutPrefix(req.URL.Path, t.fromPath); ok && req.URL.Host == t.fromHost && rest == "gateway" && req.Method == http.MethodGet && t.gateway != nil {
+		var resp *http.Response
+		if resp, req, done = t.gateway(req); resp != nil {
+			return resp, nil
+		}
+	}
 	if rest, ok := strings.CutPrefix(req.URL.Path, t.fromPath); ok && req.URL.Host == t.fromHost {
 		u := *t.to
 		u.Path = t.to.Path + rest
@@ -286,15 +329,35 @@ func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	if at, ok := req.Context().Value(attemptKey{}).(*attempt); ok && resp != nil {
 		at.saw(resp)
 	}
+	if done != nil {
+		if resp == nil {
+			done()
+		} else {
+			resp.Body = &doneBody{ReadCloser: resp.Body, done: done}
+		}
+	}
 	return resp, err
+}
+
+// doneBody calls done when the body is closed.
+type doneBody struct {
+	io.ReadCloser
+	done func()
+}
+
+func (b *doneBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.done()
+	return err
 }
 
 // Mode reports the configured mode, "gateway" or "http".
 func (a *Adapter) Mode() string { return a.mode }
 
 // Ready returns nil when the adapter can take interactions: in gateway mode
-// while the gateway is connected (between READY or RESUMED and a
-// disconnect), in http mode once Routes has registered the endpoint; and in
+// while the gateway is connected (from the READY or RESUMED dispatch until
+// the connection is lost, Discord closes it, says op 9, or stops
+// acknowledging heartbeats), in http mode once Routes has registered the endpoint; and in
 // both, once the /upgrade command is registered. The reason says what is
 // wrong: "discord: the gateway is not connected: websocket: close 4004:
 // Authentication failed.", "discord: registering /upgrade on guild 1122…

@@ -2,76 +2,361 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/upgradebot/upgradebot/bot"
 )
 
-// Reconnect backoff of the gateway supervisor.
+// Reconnect backoff of the gateway supervisor, and the waits after op 9.
 const (
 	gatewayBackoff    = time.Second
 	gatewayBackoffMax = time.Minute
+	// stableAfter is how long a connection must have been ready for its
+	// loss to be resumed at once; one lost sooner waits the backoff, so
+	// that a gateway closing every connection is not hammered.
+	stableAfter = time.Minute
+	// invalidMax caps the wait after op 9s in a row: Discord allows 1000
+	// IDENTIFYs a day, then resets the token.
+	invalidMax = 5 * time.Minute
 )
 
+// answerLimit is how long Discord waits for the first answer to an
+// interaction; clockMargin allows for the difference between Discord's
+// clock and the bot's, so that a fresh interaction is never taken for a
+// stale one.
+const (
+	answerLimit = 3 * time.Second
+	clockMargin = 2 * time.Second
+	// tokenLife is how long Discord keeps an interaction's token: an id
+	// older than that is taken as no replay (see onInteraction).
+	tokenLife = 15 * time.Minute
+)
+
+// errSwitchGateway is the dial refused so that discordgo asks for the
+// gateway's URL again, and gets the one READY named for resuming.
+var errSwitchGateway = errors.New("discord: switching to the gateway Discord named for resuming")
+
 // runGateway keeps the gateway connected until ctx ends. discordgo's own
-// reconnect loop is off (it would outlive Run): after a dropped connection
-// discordgo closes the socket and reports a Disconnect, and this loop opens
-// it again, which RESUMEs the session (Discord replays what was missed) or,
-// when that is refused, IDENTIFYs anew. Readiness follows: connected from
-// the READY or RESUMED that ends a successful Open until a disconnect.
+// reconnect loop is off (it would outlive Run): after a lost connection
+// discordgo closes the socket, and this loop opens it again, which RESUMEs
+// the session (Discord replays what was missed) or, when that is refused,
+// IDENTIFYs anew. Readiness comes from the READY or RESUMED dispatch only
+// (onReady), and goes as soon as the connection is lost, Discord closes
+// it, or says op 9 (gwconn.go).
 func (a *Adapter) runGateway(ctx context.Context) {
+	a.closing.Store(false)
 	defer a.connected.Store(false)
+	// A blocked Open (a silent gateway, a wait after op 9) ends at once.
+	stop := context.AfterFunc(ctx, a.abortHandshake)
+	defer stop()
 	backoff := gatewayBackoff
-	for {
+	for ctx.Err() == nil {
+		drain(a.dropped)
+		a.connMu.Lock()
+		a.conn = nil
+		a.connMu.Unlock()
 		err := a.session.Open()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
-			if !a.connected.Swap(true) {
-				a.log.InfoContext(ctx, "discord gateway connected")
-			}
-			a.gatewayErr.Store(nil)
-			backoff = gatewayBackoff
+		switch {
+		case errors.Is(err, discordgo.ErrWSAlreadyOpen):
+			// discordgo is still closing the last connection; it says when
+			// it is done.
+			t := time.NewTimer(5 * time.Second)
 			select {
 			case <-ctx.Done():
-				a.connected.Store(false)
-				if err := a.session.Close(); err != nil {
-					a.log.WarnContext(ctx, "closing the gateway failed", "err", err)
-				}
-				return
 			case <-a.dropped:
-				continue // open again at once; Open says whether it still is
+			case <-t.C:
 			}
+			t.Stop()
+			continue
+		case errors.Is(err, errSwitchGateway):
+			continue
+		}
+		c := a.currentConn()
+		if err == nil && c != nil {
+			go a.watch(ctx, c)
+			select {
+			case <-ctx.Done():
+				a.shutdownGateway(ctx)
+				return
+			case <-c.closed:
+			}
+			_, readyFor, cause, _ := c.outcome()
+			if readyFor >= stableAfter {
+				backoff = gatewayBackoff
+				continue // resume at once
+			}
+			if readyFor > 0 { // lost soon after it was ready: resume after the backoff
+				if !sleepCtx(ctx, backoff+rand.N(backoff/4+1)) {
+					return
+				}
+				backoff = min(2*backoff, gatewayBackoffMax)
+				continue
+			}
+			err = errors.New(cause)
+		} else if err == nil { // not dialed through the adapter: cannot happen
+			err = errors.New("discordgo opened the gateway without the adapter's dialer")
+		} else if c != nil {
+			if _, _, cause, ours := c.outcome(); ours {
+				err = errors.New(cause) // a timeout says more than "use of closed network connection"
+			}
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		a.connected.Store(false)
 		fail, _, _ := classify("connect to the gateway", err, &attempt{})
 		why := a.reason(fail)
 		a.gatewayErr.Store(&why)
 		a.log.WarnContext(ctx, "discord gateway connection failed; retrying", "reason", why, "again_in", backoff.String())
-		t := time.NewTimer(backoff + rand.N(backoff/4+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, backoff+rand.N(backoff/4+1)) {
 			return
-		case <-t.C:
 		}
 		backoff = min(2*backoff, gatewayBackoffMax)
 	}
 }
 
-// onDisconnect is discordgo's report of a closed gateway connection.
-func (a *Adapter) onDisconnect(_ *discordgo.Session, _ *discordgo.Disconnect) {
-	if a.connected.Swap(false) {
-		a.log.Warn("discord gateway disconnected; reconnecting")
+// sleepCtx waits d or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool { return sleep(d, ctx.Done()) }
+
+func drain(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
 	}
+}
+
+// shutdownGateway closes the session for good: with code 1000, so that
+// Discord stops sending it events (they go to the other replicas).
+func (a *Adapter) shutdownGateway(ctx context.Context) {
+	a.closing.Store(true)
+	a.connected.Store(false)
+	if err := a.session.Close(); err != nil {
+		a.log.WarnContext(ctx, "closing the gateway failed", "err", err)
+	}
+}
+
+// abortHandshake, when Run's context ends, closes a connection that is not
+// ready yet (Open may be blocked on it); a ready one is closed by
+// shutdownGateway.
+func (a *Adapter) abortHandshake() {
+	a.closing.Store(true)
+	if c := a.currentConn(); c != nil {
+		if ready, _, _, _ := c.outcome(); !ready {
+			c.abort("shutting down")
+		}
+	}
+}
+
+func (a *Adapter) currentConn() *gwConn {
+	a.connMu.Lock()
+	defer a.connMu.Unlock()
+	return a.conn
+}
+
+// down makes the adapter not ready while c is its connection, saying why.
+func (a *Adapter) down(c *gwConn, why string) {
+	a.connMu.Lock()
+	defer a.connMu.Unlock()
+	if c != a.conn {
+		return
+	}
+	if a.closing.Load() {
+		a.connected.Store(false)
+		return
+	}
+	a.gatewayErr.Store(&why)
+	if a.connected.Swap(false) {
+		a.log.Warn("discord gateway disconnected; reconnecting", "reason", why)
+	}
+}
+
+// onReady and onResumed are discordgo's READY and RESUMED: the adapter is
+// ready, unless the connection they came on is already gone.
+func (a *Adapter) onReady(_ *discordgo.Session, _ *discordgo.Ready)     { a.up("READY") }
+func (a *Adapter) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) { a.up("RESUMED") }
+
+func (a *Adapter) up(event string) {
+	a.connMu.Lock()
+	c := a.conn
+	ok, was := false, false
+	if c != nil {
+		ready, _, _, _ := c.outcome()
+		ok = ready && !a.closing.Load()
+	}
+	if ok {
+		a.gatewayErr.Store(nil)
+		was = a.connected.Swap(true)
+	}
+	a.connMu.Unlock()
+	if ok && !was {
+		a.log.Info("discord gateway connected", "event", event)
+	}
+}
+
+// onDisconnect is discordgo's report of a closed gateway connection; the
+// adapter knew already (gwconn.go), the supervisor may be waiting for it.
+func (a *Adapter) onDisconnect(_ *discordgo.Session, _ *discordgo.Disconnect) {
 	select {
 	case a.dropped <- struct{}{}:
 	default:
 	}
 }
 
+// watch closes c when a heartbeat's ACK is overdue (a zombie connection):
+// abruptly, without a close frame, so that Discord keeps the session and
+// the supervisor resumes it. discordgo alone would wait five intervals and
+// close with 1000, which ends the session.
+func (a *Adapter) watch(ctx context.Context, c *gwConn) {
+	c.mu.Lock()
+	interval := c.interval
+	c.mu.Unlock()
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(min(max(interval/8, 5*time.Millisecond), 5*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.closed:
+			return
+		case now := <-t.C:
+			age, late := c.zombie(now)
+			if !late {
+				continue
+			}
+			a.log.Warn("no heartbeat ACK from discord; closing the connection to resume the session",
+				"unacknowledged_for", age.Round(time.Millisecond).String(), "heartbeat_interval", interval.String())
+			c.abort(fmt.Sprintf("Discord did not acknowledge a heartbeat for %s (heartbeat interval %s); resuming",
+				age.Round(100*time.Millisecond), interval))
+			return
+		}
+	}
+}
+
+// invalidWait is the wait after the nth op 9 in a row: Discord's random
+// 1–5 s, then longer and longer, so that a gateway refusing every IDENTIFY
+// does not spend the day's IDENTIFYs.
+func invalidWait(n int) time.Duration {
+	if n <= 2 {
+		return time.Second + rand.N(4*time.Second)
+	}
+	d := invalidMax
+	if n-2 < 8 {
+		d = min(5*time.Second<<(n-2), invalidMax)
+	}
+	return d + rand.N(d/4+1)
+}
+
+// sleep waits d, or until stop is closed; it reports whether d passed.
+func sleep(d time.Duration, stop <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stop:
+		return false
+	}
+}
+
+// readyData reads what the adapter keeps of READY: the URL Discord wants
+// the session resumed on.
+func (a *Adapter) readyData(d json.RawMessage) {
+	var r struct {
+		ResumeURL string `json:"resume_gateway_url"`
+	}
+	_ = json.Unmarshal(d, &r)
+	if u, err := url.Parse(r.ResumeURL); err == nil && r.ResumeURL != "" && (u.Scheme == "wss" || u.Scheme == "ws") && u.Host != "" {
+		a.resumeURL.Store(&r.ResumeURL)
+	} else {
+		a.resumeURL.Store(nil)
+	}
+}
+
+// resumeSwitch decides, as discordgo dials addr to resume, whether to make
+// that dial fail so that discordgo asks for the gateway's URL again
+// (gatewayAnswer gives it READY's resume_gateway_url). discordgo keeps the
+// URL it dials in an unexported field, asked for again only after a failed
+// dial.
+func (a *Adapter) resumeSwitch(addr string) bool {
+	p := a.resumeURL.Load()
+	if p == nil {
+		return false
+	}
+	if hostPort(*p) == addr {
+		a.dialingResume.Store(true)
+		return false
+	}
+	a.dialingResume.Store(false)
+	a.switching.Store(p)
+	a.log.Debug("resuming on the gateway READY named", "gateway", *p)
+	return true
+}
+
+// resumeDialFailed gives up on READY's resume URL after a failed dial to
+// it: discordgo asks for the gateway's URL again, and gets Discord's.
+func (a *Adapter) resumeDialFailed() {
+	if a.dialingResume.Swap(false) {
+		a.resumeURL.Store(nil)
+	}
+}
+
+// hostPort is a ws(s) URL's host:port, as gorilla dials it.
+func hostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// gatewayRequest is discordgo's GET /gateway, made as Open begins: answered
+// here while switching to the resume URL (resumeSwitch), else sent on, to
+// be given up when Run ends (done ends that).
+func (a *Adapter) gatewayRequest(req *http.Request) (resp *http.Response, next *http.Request, done func()) {
+	p := a.switching.Swap(nil)
+	if p == nil {
+		rc := a.runCtx.Load()
+		if rc == nil {
+			return nil, req, nil
+		}
+		ctx, cancel := context.WithCancel(req.Context())
+		stop := context.AfterFunc(*rc, cancel)
+		return nil, req.WithContext(ctx), func() { stop(); cancel() }
+	}
+	body, _ := json.Marshal(map[string]string{"url": *p})
+	return &http.Response{
+		Status: "200 OK", StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(string(body))),
+		ContentLength: int64(len(body)), Request: req,
+	}, nil, nil
+}
+
 // onInteraction is an INTERACTION_CREATE from the gateway, answered on the
-// interaction's callback endpoint.
+// interaction's callback endpoint. One that comes after Discord stopped
+// waiting for its answer (replayed on RESUME after a reconnect) is not
+// acted on: its invoker saw "The application did not respond", so she is
+// told by direct message instead (late).
 func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 	if ic == nil || ic.Interaction == nil {
 		return
@@ -83,6 +368,15 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 	a.inflight.Add()
 	defer a.inflight.Done()
 	i := ic.Interaction
+	if at, err := discordgo.SnowflakeTimestamp(i.ID); err == nil {
+		// Older than its token's life, an id is no interaction Discord
+		// could still replay (a made-up id, or a clock far off): it is
+		// acted on as usual, and Discord says whether it takes the answer.
+		if age := a.now().Sub(at); age > answerLimit+clockMargin && age <= tokenLife {
+			a.late(ctx, i, at, age)
+			return
+		}
+	}
 	respond := func(ctx context.Context, r *discordgo.InteractionResponse, _ []byte) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
@@ -95,4 +389,83 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 		return err
 	}
 	a.interaction(ctx, i, respond)
+}
+
+// late tells the invoker of an interaction that came too late to be
+// answered that nothing was done, by direct message; an autocomplete is
+// dropped.
+func (a *Adapter) late(ctx context.Context, i *discordgo.Interaction, at time.Time, age time.Duration) {
+	attrs := []any{"interaction", i.ID, "type", i.Type.String(), "age", age.Round(time.Millisecond).String()}
+	actor, ok := actorOf(i)
+	lines, what := lateLines(i, at)
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete || !ok || lines == nil {
+		a.log.InfoContext(ctx, "interaction came after Discord's answer limit; dropped", attrs...)
+		return
+	}
+	attrs = append(attrs, "what", what, "user", actor.ID)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
+	defer cancel()
+	if _, err := a.Direct(ctx, actor.ID, bot.Message{Kind: bot.KindError, Lines: lines}); err != nil {
+		a.log.WarnContext(ctx, "interaction came after Discord's answer limit; not acted on, and telling its invoker failed", append(attrs, "err", err)...)
+		return
+	}
+	a.log.InfoContext(ctx, "interaction came after Discord's answer limit; not acted on, its invoker told by direct message", attrs...)
+}
+
+// lateLines is the direct message about a late interaction, and what it
+// was, for the log; nil for one that gets none.
+func lateLines(i *discordgo.Interaction, at time.Time) ([]bot.Text, string) {
+	const why = " reached upgradebot only after Discord's 3-second limit for an answer, while the bot was reconnecting to Discord, so "
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data := i.ApplicationCommandData()
+		name := "/" + data.Name
+		if sub, _ := subcommand(data); sub != "" && data.Name == commandName {
+			name += " " + sub
+		}
+		return []bot.Text{
+			bot.T("Your ").Code(name).Add(" from ").Time(at).Add(why + "nothing was done."),
+			bot.T("Run it again if you still need it."),
+		}, name
+	case discordgo.InteractionMessageComponent:
+		label, upgrade := buttonOf(i.MessageComponentData().CustomID)
+		t := bot.T("Your press of ").Bold(label)
+		if upgrade != "" {
+			t = t.Add(" on " + upgrade)
+		}
+		return []bot.Text{
+			t.Add(" from ").Time(at).Add(why + "nothing was recorded."),
+			bot.T("Press it again if you still need to."),
+		}, "button " + label
+	case discordgo.InteractionModalSubmit:
+		data := i.ModalSubmitData()
+		upgrade, _ := parseDebriefID(data.CustomID)
+		t := bot.T("Your debrief")
+		if upgrade != "" {
+			t = t.Add(" of " + upgrade)
+		}
+		lines := []bot.Text{
+			t.Add(" from ").Time(at).Add(why + "it was not recorded."),
+			bot.T("Send it again with the ").Bold("Write debrief").Add(" button if you still need to."),
+		}
+		if text := strings.TrimSpace(inputValue(data.Components, debriefInput)); text != "" {
+			lines = append(lines, bot.T("What you wrote:"), bot.T(truncate(text, 1500)))
+		}
+		return lines, "debrief form"
+	}
+	return nil, ""
+}
+
+// buttonOf names a button by its custom_id, and the upgrade it is for.
+func buttonOf(customID string) (label, upgrade string) {
+	if b, ok := parseAckID(customID); ok {
+		return "Acknowledge", b.UpgradeID
+	}
+	if u, _, ok := parseReadyID(customID); ok {
+		return "Mark met", u
+	}
+	if u, ok := parseDebriefID(customID); ok {
+		return "Write debrief", u
+	}
+	return "a button", ""
 }

@@ -74,6 +74,11 @@ type fixture struct {
 	clock *bottest.Clock
 	srv   *httptest.Server // the bot's HTTP server (http mode)
 	priv  ed25519.PrivateKey
+
+	cancel  context.CancelFunc // ends Run
+	done    chan error         // Run's result
+	stopped bool
+	runErr  error
 }
 
 func testLogger() *slog.Logger {
@@ -87,9 +92,17 @@ func testLogger() *slog.Logger {
 // real core on an in-memory store and fast retries, until the test ends.
 func newFixture(t *testing.T, mode string, adjust ...func(*Options)) *fixture {
 	t.Helper()
+	return newFixtureWith(t, mode, nil, adjust...)
+}
+
+// newFixtureWith is newFixture with setup called before Run starts (the
+// fake gateway exists by then).
+func newFixtureWith(t *testing.T, mode string, setup func(*fixture), adjust ...func(*Options)) *fixture {
+	t.Helper()
 	api := discordtest.New(t)
 	pub, priv := discordtest.NewKey(t)
 	clock := bottest.NewClock(testNow)
+	api.SetClock(clock.Now)
 	st := bottest.NewMemStore()
 	router := bot.Router{}
 	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: router, Now: clock.Now, Logger: testLogger(), RefreshIntervalSet: true})
@@ -114,17 +127,36 @@ func newFixture(t *testing.T, mode string, adjust ...func(*Options)) *fixture {
 		f.srv = httptest.NewServer(mux)
 		t.Cleanup(f.srv.Close)
 	}
+	if setup != nil {
+		setup(f)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	f.cancel, f.done = cancel, make(chan error, 1)
+	go func() { f.done <- a.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := f.stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 		b.Flush()
 	})
 	return f
+}
+
+// stop ends Run and returns what it returned; a Run that does not return
+// within 20 s (more than a shutdown may take) fails the test.
+func (f *fixture) stop() error {
+	f.t.Helper()
+	if f.stopped {
+		return f.runErr
+	}
+	f.cancel()
+	f.stopped = true
+	select {
+	case f.runErr = <-f.done:
+	case <-time.After(20 * time.Second):
+		f.t.Fatal("Run did not return after its context ended")
+	}
+	return f.runErr
 }
 
 // ready waits until the adapter says it is ready.

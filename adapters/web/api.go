@@ -99,8 +99,11 @@ type upgradeJSON struct {
 	Failures []failureJSON `json:"failures"`
 	Reason   string        `json:"reason,omitempty"`
 	Note     string        `json:"note,omitempty"`
-	Warnings []warningJSON `json:"warnings"`
-	Series   *seriesJSON   `json:"series,omitempty"`
+	// RolledBackAt is when a completed upgrade was rolled back later
+	// (actual.end is then its completion).
+	RolledBackAt *time.Time    `json:"rolled_back_at,omitempty"`
+	Warnings     []warningJSON `json:"warnings"`
+	Series       *seriesJSON   `json:"series,omitempty"`
 	// Readiness: the go/no-go checklist and what goes with it.
 	Readiness     []criterionJSON `json:"readiness"`
 	Ready         bool            `json:"ready"` // no criterion open
@@ -156,6 +159,10 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 	}
 	if !v.Actual.Start.IsZero() || !v.Actual.End.IsZero() {
 		j.Actual = &window{Start: v.Actual.Start.UTC(), End: utc(v.Actual.End)}
+	}
+	if u.State == bot.RolledBack && !u.CompletedAt.IsZero() {
+		at := u.FinishedAt.UTC()
+		j.RolledBackAt = &at
 	}
 	if r := u.Release; r != nil {
 		j.Release = &releaseJSON{Repo: r.Repo, Tag: r.Tag, Name: r.Name, URL: r.URL, PublishedAt: utc(r.At)}
@@ -234,9 +241,12 @@ func (s *Surface) serviceParam(r *http.Request) (string, error) {
 func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 	q := r.URL.Query()
 	var f bot.Filter
-	if v := q.Get("state"); v != "" {
+	// state=a,b and state=a&state=b alike: every state named.
+	if v := strings.Join(q["state"], ","); strings.Trim(v, ", ") != "" {
 		for st := range strings.SplitSeq(v, ",") {
-			st = strings.TrimSpace(st)
+			if st = strings.TrimSpace(st); st == "" {
+				continue
+			}
 			if !slices.Contains(allStates, bot.State(st)) {
 				return f, badParam{"state", fmt.Sprintf("unknown state %q; use %s (comma-separated)", st, joinStates())}
 			}
@@ -253,7 +263,8 @@ func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 		to   *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
+			// RFC 3339 (section 5.6) allows a lower-case t and z.
+			t, err := time.Parse(time.RFC3339, strings.ToUpper(v))
 			if err != nil {
 				return f, badParam{p.name, fmt.Sprintf("%q is not an RFC 3339 time such as 2026-12-01T02:00:00Z", v)}
 			}

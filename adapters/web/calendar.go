@@ -39,7 +39,7 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 	line("X-WR-CALNAME", calendarName(f))
 	for _, u := range us {
 		line("BEGIN", "VEVENT")
-		line("UID", fmt.Sprintf("upgrade-%d@upgradebot", u.ID))
+		line("UID", fmt.Sprintf("upgrade-%d@%s", u.ID, s.domain))
 		line("SEQUENCE", strconv.Itoa(u.Rev))
 		line("DTSTAMP", icsTime(u.UpdatedAt))
 		line("LAST-MODIFIED", icsTime(u.UpdatedAt))

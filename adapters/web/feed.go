@@ -13,8 +13,8 @@ import (
 )
 
 // feedActions are the changes the feed tells of.
-var feedActions = []string{bot.ActionScheduled, bot.ActionRescheduled, bot.ActionStarted, bot.ActionCompleted, bot.ActionCancelled, bot.ActionRolledBack,
-	bot.ActionReadinessMet, bot.ActionReadinessWaived, bot.ActionReadinessReopened, bot.ActionPlanRecorded, bot.ActionDebriefRecorded}
+var feedActions = []string{bot.ActionScheduled, bot.ActionRescheduled, bot.ActionExtended, bot.ActionStarted, bot.ActionCompleted, bot.ActionCancelled, bot.ActionRolledBack,
+	bot.ActionLinked, bot.ActionReadinessMet, bot.ActionReadinessWaived, bot.ActionReadinessReopened, bot.ActionPlanRecorded, bot.ActionDebriefRecorded}
 
 // feedSize bounds the entries of the feed, newest first.
 const feedSize = 200
@@ -48,7 +48,8 @@ type atomEntry struct {
 }
 
 // feed serves /feed.atom: an entry for each scheduled, rescheduled,
-// started, completed, cancelled and rolled-back change, each readiness
+// extended, started, completed, cancelled and rolled-back change, each
+// release linked, each readiness
 // criterion met (by hand or by recording the rollback plan), waived or
 // reopened, and each rollback plan and debrief recorded, newest first.
 func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
@@ -91,8 +92,14 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 			// does not rewrite the entries before it.
 			win := wins[i]
 			summary := fmt.Sprintf("%s %s. Window %s (UTC).", u.Title(), what, win)
-			if d.Action == bot.ActionRescheduled && !d.PrevStart.IsZero() {
+			switch {
+			case d.Action == bot.ActionRescheduled && !d.PrevStart.IsZero():
 				summary = fmt.Sprintf("%s %s. Window %s (UTC), was %s.", u.Title(), what, win, span{d.PrevStart, d.PrevEnd})
+			case d.Action == bot.ActionExtended && d.By > 0:
+				summary = fmt.Sprintf("%s %s: it ends %s later. Window %s (UTC).", u.Title(), what, bot.FormatDuration(d.By), win)
+			case d.Action == bot.ActionLinked && d.Repo != "":
+				title += ": " + d.Repo + " " + d.Tag
+				summary = fmt.Sprintf("%s %s: %s %s. Window %s (UTC).", u.Title(), what, d.Repo, d.Tag, win)
 			}
 			var met []string // criteria the plan met, each an entry of its own below
 			switch text := recordedText(u, d); {
@@ -113,7 +120,7 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 				summary += " Why: " + d.Reason
 			}
 			entries = append(entries, atomEntry{
-				ID:      fmt.Sprintf("tag:upgradebot,%s:upgrade-%d/%s/%d", d.At.UTC().Format("2006-01-02"), u.ID, d.Action, d.At.UnixNano()),
+				ID:      fmt.Sprintf("tag:%s,%s:upgrade-%d/%s/%d", s.domain, d.At.UTC().Format("2006-01-02"), u.ID, d.Action, d.At.UnixNano()),
 				Title:   title,
 				Updated: d.At.UTC().Format(time.RFC3339),
 				Author:  atomPerson{Name: who},
@@ -124,7 +131,7 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 			for _, c := range met {
 				what := words(u, bot.Decision{Action: bot.ActionReadinessMet}) + " by " + who + " recording the rollback plan"
 				entries = append(entries, atomEntry{
-					ID:      fmt.Sprintf("tag:upgradebot,%s:upgrade-%d/%s/%d/%s", d.At.UTC().Format("2006-01-02"), u.ID, bot.ActionReadinessMet, d.At.UnixNano(), url.PathEscape(c)),
+					ID:      fmt.Sprintf("tag:%s,%s:upgrade-%d/%s/%d/%s", s.domain, d.At.UTC().Format("2006-01-02"), u.ID, bot.ActionReadinessMet, d.At.UnixNano(), url.PathEscape(c)),
 					Title:   u.Title() + " " + words(u, bot.Decision{Action: bot.ActionReadinessMet}) + ": " + c,
 					Updated: d.At.UTC().Format(time.RFC3339),
 					Author:  atomPerson{Name: who},
@@ -140,7 +147,11 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return stamps[b].Compare(stamps[a]) })
-	feed := atomFeed{ID: "tag:upgradebot,2026:feed", Title: "Upgrades", Author: atomPerson{Name: "upgradebot"},
+	id := "tag:" + s.domain + ",2026:feed"
+	if f.Service != "" {
+		id += "/service/" + url.PathEscape(strings.ToLower(f.Service))
+	}
+	feed := atomFeed{ID: id, Title: "Upgrades", Author: atomPerson{Name: "upgradebot"},
 		Links: []atomLink{{Rel: "self", Href: s.link(r.URL.RequestURI())}}, Updated: s.core.Now().UTC().Format(time.RFC3339)}
 	if f.Service != "" {
 		feed.Title += " of " + f.Service

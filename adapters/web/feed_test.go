@@ -28,6 +28,7 @@ func movedCore() *fakeCore {
 		{At: at(9), Actor: "alice", Action: bot.ActionRescheduled, Start: at(14), End: at(16), PrevStart: at(10), PrevEnd: at(12)},
 		{At: at(13), Actor: "alice", Action: bot.ActionExtended, Start: at(14), End: at(17), By: time.Hour},
 		{At: at(14), Actor: "bob", Action: bot.ActionStarted},
+		{At: at(15), Actor: "alice", Action: bot.ActionLinked, Repo: "acme/payments", Tag: "v2.4.0"},
 	}}
 	return &fakeCore{dir: dir, now: now, ups: []*bot.Upgrade{u}, log: log}
 }
@@ -58,9 +59,11 @@ func TestFeedEntriesKeepTheWindowOfTheirTime(t *testing.T) {
 	c := movedCore()
 	srv := serveCore(t, c)
 	want := map[string]string{
-		"UPG-1 payments v2.4.0 scheduled":   "UPG-1 payments v2.4.0 scheduled by alice. Window 2026-11-30 10:00 to 2026-11-30 12:00 (UTC).",
-		"UPG-1 payments v2.4.0 rescheduled": "UPG-1 payments v2.4.0 rescheduled by alice. Window 2026-11-30 14:00 to 2026-11-30 16:00 (UTC), was 2026-11-30 10:00 to 2026-11-30 12:00.",
-		"UPG-1 payments v2.4.0 started":     "UPG-1 payments v2.4.0 started by bob. Window 2026-11-30 14:00 to 2026-11-30 17:00 (UTC).",
+		"UPG-1 payments v2.4.0 scheduled":                            "UPG-1 payments v2.4.0 scheduled by alice. Window 2026-11-30 10:00 to 2026-11-30 12:00 (UTC).",
+		"UPG-1 payments v2.4.0 rescheduled":                          "UPG-1 payments v2.4.0 rescheduled by alice. Window 2026-11-30 14:00 to 2026-11-30 16:00 (UTC), was 2026-11-30 10:00 to 2026-11-30 12:00.",
+		"UPG-1 payments v2.4.0 extended":                             "UPG-1 payments v2.4.0 extended by alice: it ends 1h later. Window 2026-11-30 14:00 to 2026-11-30 17:00 (UTC).",
+		"UPG-1 payments v2.4.0 started":                              "UPG-1 payments v2.4.0 started by bob. Window 2026-11-30 14:00 to 2026-11-30 17:00 (UTC).",
+		"UPG-1 payments v2.4.0 release linked: acme/payments v2.4.0": "UPG-1 payments v2.4.0 release linked by alice: acme/payments v2.4.0. Window 2026-11-30 14:00 to 2026-11-30 17:00 (UTC).",
 	}
 	check := func(f feedT) {
 		t.Helper()
@@ -112,5 +115,51 @@ func TestLinksCarryTheTokenWhereTheyNeedOne(t *testing.T) {
 		if cal = strings.ReplaceAll(cal, "\r\n ", ""); !strings.Contains(cal, "Details: /upgrades/1\r\n") || strings.Contains(cal, "tok") {
 			t.Errorf("public %v: the calendar's link to UPG-1 is not the bare page link, or the token is in the calendar:\n%s", public, cal)
 		}
+	}
+}
+
+// TestIdsAreTheDeploymentsOwn: with server.public_url set, calendar UIDs and
+// feed ids name its host, so that a staging and a production bot (each
+// with its UPG-1) do not mix in one calendar or feed reader; a service's
+// feed has an id of its own.
+func TestIdsAreTheDeploymentsOwn(t *testing.T) {
+	for _, tc := range []struct{ publicURL, domain string }{
+		{"", "upgradebot"},
+		{"https://Upgrades.Example.com:8443/bot/", "upgrades.example.com"},
+	} {
+		srv := serve(t, New(Options{Core: movedCore(), Public: true, PublicURL: tc.publicURL}))
+		_, _, cal := call(t, srv, http.MethodGet, "/calendar.ics")
+		if !strings.Contains(cal, "UID:upgrade-1@"+tc.domain+"\r\n") {
+			t.Errorf("public_url %q: the calendar's UID is not @%s:\n%s", tc.publicURL, tc.domain, cal)
+		}
+		_, _, all := call(t, srv, http.MethodGet, "/feed.atom")
+		_, _, one := call(t, srv, http.MethodGet, "/feed.atom?service=payments")
+		if !strings.Contains(all, "<id>tag:"+tc.domain+",2026:feed</id>") || !strings.Contains(one, "<id>tag:"+tc.domain+",2026:feed/service/payments</id>") {
+			t.Errorf("public_url %q: feed ids:\n%s\n%s", tc.publicURL, all, one)
+		}
+		if !strings.Contains(all, "<id>tag:"+tc.domain+",2026-11-30:upgrade-1/") {
+			t.Errorf("public_url %q: entry ids:\n%s", tc.publicURL, all)
+		}
+	}
+}
+
+// TestRolledBackAfterCompletionOnPageAndAPI: a completed upgrade rolled
+// back later shows its completion as the end and, beside it, the rollback,
+// as the chat's show does.
+func TestRolledBackAfterCompletionOnPageAndAPI(t *testing.T) {
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	dir := bot.NewDirectory(bot.Config{Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}}},
+		People: []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}})
+	done, rb := now.Add(-3*time.Hour), now.Add(-1*time.Hour) // 05:00 and 07:00 UTC
+	u := &bot.Upgrade{ID: 3, Service: "payments", Version: "v1", State: bot.RolledBack, Start: now.Add(-5 * time.Hour), End: now.Add(-4 * time.Hour),
+		StartedAt: now.Add(-5 * time.Hour), CompletedAt: done, FinishedAt: rb, Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: now.Add(-24 * time.Hour), Rev: 3}
+	srv := serveCore(t, &fakeCore{dir: dir, now: now, ups: []*bot.Upgrade{u}})
+	page := fetch(t, srv, "/upgrades/3")
+	if !strings.Contains(page, `<dt>Ended</dt><dd><time datetime="2026-11-30T05:00:00Z">`) || !strings.Contains(page, `<dt>Rolled back</dt><dd><time datetime="2026-11-30T07:00:00Z">`) {
+		t.Errorf("the page's facts lack the end and the rollback:\n%s", page)
+	}
+	api := fetch(t, srv, "/api/v1/upgrades/UPG-3")
+	if !strings.Contains(api, `"actual":{"start":"2026-11-30T03:00:00Z","end":"2026-11-30T05:00:00Z"}`) || !strings.Contains(api, `"rolled_back_at":"2026-11-30T07:00:00Z"`) {
+		t.Errorf("the API lacks the end and the rollback:\n%s", api)
 	}
 }

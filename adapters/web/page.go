@@ -214,6 +214,9 @@ type upgradePageData struct {
 type upgradeView struct {
 	rowData
 	Started, Ended time.Time
+	// RolledBack is when a completed upgrade was rolled back later (Ended
+	// is then its completion); zero otherwise.
+	RolledBack     time.Time
 	EndedLabel     string
 	Region, Impact string
 	Owners         string
@@ -300,6 +303,9 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 		Region: u.Region, Impact: u.Impact, Owners: names(v.Owners), Reason: u.Reason, Note: u.Note, EndedLabel: "Ended"}
 	if u.State == bot.Cancelled {
 		data.U.EndedLabel = "Cancelled"
+	}
+	if u.State == bot.RolledBack && !u.CompletedAt.IsZero() {
+		data.U.RolledBack = u.FinishedAt
 	}
 	if data.U.Owners == "" {
 		data.U.Owners = "anyone (no owners configured)"

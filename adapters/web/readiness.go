@@ -129,6 +129,7 @@ var actionWords = map[string]string{
 	bot.ActionReadinessReopened: "criterion reopened",
 	bot.ActionPlanRecorded:      "rollback plan recorded",
 	bot.ActionDebriefRecorded:   "debrief recorded",
+	bot.ActionLinked:            "release linked",
 }
 
 // words is a decision's action as people read it: "criterion met",

@@ -62,6 +62,9 @@ type Surface struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	windows   Windows // standard windows and freezes, when the core reads them
+	// domain makes calendar UIDs and feed ids this deployment's own: the
+	// host of server.public_url, else "upgradebot".
+	domain string
 }
 
 // New builds a Surface.
@@ -72,6 +75,10 @@ func New(o Options) *Surface {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.hub = &hub{src: o.Events, log: s.log, stop: s.closing}
+	s.domain = "upgradebot"
+	if u, err := url.Parse(s.publicURL); err == nil && u.Hostname() != "" {
+		s.domain = strings.ToLower(u.Hostname())
+	}
 	s.windows, _ = o.Core.(Windows)
 	for _, t := range o.Tokens {
 		if t = strings.TrimSpace(t); t != "" {

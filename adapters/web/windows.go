@@ -225,7 +225,7 @@ func (s *Surface) calendarWindows(ctx context.Context, f bot.Filter, line func(n
 		for _, win := range svc.Windows {
 			for _, o := range win.Occurrences(now.Add(-7*24*time.Hour), now.Add(calendarAhead)) {
 				line("BEGIN", "VEVENT")
-				line("UID", fmt.Sprintf("window-%s-%s@upgradebot", icsID(svc.Name), o.Start.UTC().Format("20060102T1504Z")))
+				line("UID", fmt.Sprintf("window-%s-%s@%s", icsID(svc.Name), o.Start.UTC().Format("20060102T1504Z"), s.domain))
 				line("DTSTAMP", stamp)
 				line("DTSTART", icsTime(o.Start))
 				line("DTEND", icsTime(o.End))
@@ -250,7 +250,7 @@ func (s *Surface) calendarWindows(ctx context.Context, f bot.Filter, line func(n
 			continue
 		}
 		line("BEGIN", "VEVENT")
-		line("UID", "freeze-"+icsID(fr.Name)+"-"+fr.From.UTC().Format("20060102T1504Z")+"@upgradebot")
+		line("UID", "freeze-"+icsID(fr.Name)+"-"+fr.From.UTC().Format("20060102T1504Z")+"@"+s.domain)
 		line("DTSTAMP", stamp)
 		line("DTSTART", icsTime(fr.From))
 		line("DTEND", icsTime(fr.To))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/upgradebot/upgradebot/bot"
@@ -20,6 +21,7 @@ type memWindows struct {
 	seriesSeq int
 	series    map[int]string         // id -> JSON
 	occ       map[int]map[string]int // series -> date -> upgrade
+	versions  map[string]int         // service, version, date -> series
 }
 
 var (
@@ -145,6 +147,21 @@ func (m *memWindows) ClaimOccurrence(_ context.Context, series int, date string,
 	}
 	m.occ[series][date] = upgrade
 	return upgrade, true, nil
+}
+
+// ClaimVersion implements bot.SeriesStore.
+func (m *memWindows) ClaimVersion(_ context.Context, service, version, date string, series int) (int, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	key := strings.ToLower(service) + "\x00" + strings.ToLower(version) + "\x00" + date
+	if cur, ok := m.versions[key]; ok {
+		return cur, nil
+	}
+	if m.versions == nil {
+		m.versions = map[string]int{}
+	}
+	m.versions[key] = series
+	return series, nil
 }
 
 // Occurrences implements bot.SeriesStore.

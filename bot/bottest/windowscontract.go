@@ -164,6 +164,16 @@ func windowsContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		if rec, first, _ := sst.ClaimOccurrence(ctx, 7, "2026-12-01", 300); rec != 0 || first {
 			t.Fatalf("a skipped date was claimed again: %d %v", rec, first)
 		}
+		// One version on one date goes to the first series that claims it.
+		if rec, err := sst.ClaimVersion(ctx, "payments", "v3", "2026-12-03", 7); err != nil || rec != 7 {
+			t.Fatalf("claiming a version: %d %v", rec, err)
+		}
+		if rec, _ := sst.ClaimVersion(ctx, "Payments", "V3", "2026-12-03", 8); rec != 7 {
+			t.Fatalf("a version claimed twice (case aside): %d", rec)
+		}
+		if rec, _ := sst.ClaimVersion(ctx, "payments", "v3", "2026-12-10", 8); rec != 8 {
+			t.Fatalf("another date of the version: %d", rec)
+		}
 		occ, err := sst.Occurrences(ctx, 7)
 		if err != nil || len(occ) != 2 || occ["2026-11-24"] != got[0] || occ["2026-12-01"] != 0 {
 			t.Fatalf("occurrences %v %v", occ, err)

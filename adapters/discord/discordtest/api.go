@@ -205,6 +205,7 @@ type Server struct {
 	gatewayURL   string
 	changed      chan struct{}
 	ephemeralIDs int64
+	now          func() time.Time // when interactions are created (their ids say)
 }
 
 // New starts a fake Discord REST API on 127.0.0.1, closed when the test ends.
@@ -417,6 +418,30 @@ func (s *Server) WaitAnswer(t testing.TB, token string, timeout time.Duration) R
 func (s *Server) snowflake() string {
 	s.seq++
 	return strconv.FormatInt(s.seq, 10)
+}
+
+// discordEpoch is the first millisecond of 2015, where snowflakes count from.
+const discordEpoch = 1420070400000
+
+// createdID makes the id of an interaction created now: a snowflake whose
+// timestamp is the fake's clock, as Discord's are; called with s.mu held.
+func (s *Server) createdID() string {
+	s.seq++
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	ms := now().UnixMilli() - discordEpoch
+	return strconv.FormatInt(ms<<22|s.seq&(1<<22-1), 10)
+}
+
+// SetClock sets the clock interactions are created by (their ids carry the
+// time, as Discord's snowflakes do); by default the time of day. Give it
+// the clock the adapter is given.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
 }
 
 // Expect makes an interaction known, as Discord knows the interactions it

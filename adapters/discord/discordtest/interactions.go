@@ -37,7 +37,7 @@ func O(name, value string) Opt { return Opt{Name: name, Value: value} }
 // known to it (Expect) so that its callback is taken once.
 func (s *Server) newInteraction(typ discordgo.InteractionType, m Member, channel string, data discordgo.InteractionData) *discordgo.Interaction {
 	s.mu.Lock()
-	id := s.snowflake()
+	id := s.createdID()
 	s.mu.Unlock()
 	token := "tok-" + id + "-" + randomHex(8)
 	i := &discordgo.Interaction{
