@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/config"
 	"github.com/upgradebot/upgradebot/store"
 )
 
 // webhooksStatus is the webhooks subcommand: each [[webhooks]] endpoint's
 // delivery state as the store keeps it (all replicas share it): its last
-// success, its last error, what is waiting, and the events given up on.
+// success, its last error, what is waiting, the events given up on, and
+// those lost (trimmed off the capped event stream before delivery).
 func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writer, environ []string) int {
 	path, data := configSource(flagPath)
 	cfg, problems, err := loadConfig(path, data, environ)
@@ -67,12 +70,41 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 			fmt.Fprintf(stdout, "  last error:    %s: %s\n", when(s.LastErrorAt, now), s.LastError)
 		}
 		fmt.Fprintf(stdout, "  backlog:       %d event(s) waiting\n", s.Backlog)
-		fmt.Fprintf(stdout, "  delivered:     %d    failed attempts: %d    given up: %d\n", s.Delivered, s.FailedAttempts, s.Failed)
+		fmt.Fprintf(stdout, "  delivered:     %d    failed attempts: %d    given up: %d    lost: %d\n", s.Delivered, s.FailedAttempts, s.Failed, s.Lost)
+		if l := s.LastLoss; !l.At.IsZero() {
+			fmt.Fprintf(stdout, "  lost %s: %s\n", when(l.At, now), lossText(l))
+		}
 		for _, f := range s.Recent {
 			fmt.Fprintf(stdout, "  given up %s: %s %s (event %s): %s\n", when(f.At, now), f.UpgradeID, f.Type, f.EventID, f.Error)
 		}
 	}
 	return 0
+}
+
+// lossText words a loss of events trimmed off the stream for the subcommand.
+func lossText(l bot.StreamLoss) string {
+	n := fmt.Sprintf("%d event(s)", l.Count)
+	if !l.Exact {
+		n = "at least " + n
+	}
+	between := ""
+	switch {
+	case l.After != "" && l.Before != "":
+		between = " recorded between " + posWhen(l.After) + " and " + posWhen(l.Before)
+	case l.Before != "":
+		between = " recorded before " + posWhen(l.Before)
+	}
+	return n + between + " were trimmed off the event stream before delivery (the endpoint fell further behind than the stream keeps; docs/events.md)"
+}
+
+// posWhen words a stream position: its time and the position itself.
+func posWhen(pos string) string {
+	ms, _, _ := strings.Cut(pos, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return pos
+	}
+	return time.UnixMilli(n).UTC().Format("2006-01-02 15:04:05 UTC") + " (" + pos + ")"
 }
 
 // when words a moment for the subcommand: UTC and how long ago.

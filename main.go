@@ -464,6 +464,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 		return err
 	}
 	met := metrics.New()
+	met.Zero(metricSeries(cfg))
 	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log, Observer: met})
 	met.WatchStore(metrics.Store{Upgrades: b, Backlog: b.Scheduler(), Logger: log})
 

@@ -73,6 +73,28 @@ func TestMetricsOnARunningServe(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// The series of the first failures exist at 0 before any happens, so
+	// that increase() and the alerts see the first one (docs/alerts.yml);
+	// Discord is not enabled here, so none of its series.
+	for _, c := range [][]string{
+		{"upgradebot_commands_total", "platform", "slack", "command", "rollback", "outcome", "refused"},
+		{"upgradebot_commands_total", "platform", "slack", "command", "schedule", "outcome", "error"},
+		{"upgradebot_commands_total", "platform", "slack", "command", "press", "outcome", "error"},
+		{"upgradebot_notices_total", "kind", "rollback", "outcome", "failed"},
+		{"upgradebot_notices_total", "kind", "escalation", "outcome", "failed"},
+		{"upgradebot_platform_api_calls_total", "platform", "slack", "method", "chat.postMessage", "outcome", "unreachable"},
+		{"upgradebot_platform_api_calls_total", "platform", "slack", "method", "chat.postMessage", "outcome", "ok"},
+		{"upgradebot_platform_api_rate_limited_total", "platform", "slack", "method", "chat.update"},
+		{"upgradebot_webhook_deliveries_total", "outcome", "failed"},
+		{"upgradebot_webhook_deliveries_total", "outcome", "lost"},
+	} {
+		if got := before.Series(c[0], c[1:]...); len(got) != 1 || metricstest.ValueOf(got[0]) != 0 {
+			t.Errorf("before anything happened, /metrics has %d series %s%v (want one, at 0)", len(got), c[0], c[1:])
+		}
+	}
+	if got := before.Series("upgradebot_platform_api_calls_total", "platform", "discord"); len(got) != 0 {
+		t.Errorf("/metrics has %d series of discord, which is not enabled", len(got))
+	}
 	posts := s.api.Count("chat.postMessage")
 
 	// Two commands that work, one refused, one button press, one cancel.

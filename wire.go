@@ -54,6 +54,23 @@ func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store
 	return runs, nil
 }
 
+// metricSeries are the label values whose series /metrics shows from the
+// start, at zero: the enabled platforms' commands and API calls, and the
+// webhook outcomes when webhooks are configured.
+func metricSeries(cfg config.Config) metrics.Known {
+	var k metrics.Known
+	if cfg.Slack.Enabled {
+		k.Platforms = append(k.Platforms, metrics.Platform{Name: slackadapter.Platform, Methods: slackadapter.Methods, Outcomes: slackadapter.Outcomes})
+	}
+	if cfg.Discord.Enabled {
+		k.Platforms = append(k.Platforms, metrics.Platform{Name: discordadapter.Platform, Methods: discordadapter.Methods, Outcomes: discordadapter.Outcomes})
+	}
+	if len(cfg.Webhooks) > 0 {
+		k.WebhookOutcomes = webhook.Outcomes
+	}
+	return k
+}
+
 // webhooks builds the delivery of events to the [[webhooks]] endpoints.
 func webhooks(cfg config.Config, st *store.Store, obs webhook.Observer, log *slog.Logger) *webhook.Deliverer {
 	var eps []webhook.Endpoint

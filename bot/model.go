@@ -395,6 +395,18 @@ type HookFailure struct {
 	Error     string // the last attempt's error
 }
 
+// StreamLoss is events a reader of the shared stream never got: the stream
+// is capped, and they were trimmed off it before the reader took them (or
+// while it held them unfinished and then stopped).
+type StreamLoss struct {
+	Count int64 // how many; at least this many when !Exact
+	Exact bool
+	// The lost events lie after position After and before position Before;
+	// either is "" when unknown.
+	After, Before string
+	At            time.Time // when the loss was found (in a record)
+}
+
 // Filter selects upgrades for List. Zero fields select everything.
 type Filter struct {
 	Service string

@@ -22,6 +22,21 @@ const (
 	NoticeEditFailed = "edit_failed" // a root message could not be refreshed (logged only)
 )
 
+// CommandOutcomes are the outcomes of a command, and NoticeOutcomes those
+// of a notice (Observer.Command, Observer.Notice).
+var (
+	CommandOutcomes = []string{OutcomeOK, OutcomeRefused, OutcomeError, OutcomeDuplicate}
+	NoticeOutcomes  = []string{NoticePosted, NoticeFailed}
+)
+
+// NoticeKinds are the kinds of the notices the Observer is told of
+// (Observer.Notice): the thread and channel posts and the direct messages,
+// not the answers to commands. Only KindRoot is also edited (NoticeEdited,
+// NoticeEditFailed).
+var NoticeKinds = []Kind{KindRoot, KindReminder, KindWindowOpen, KindStarted, KindCompleted, KindCancelled,
+	KindRescheduled, KindExtended, KindRollback, KindOverrun, KindEscalation, KindLinked, KindReleaseOut,
+	KindFreeze, KindSeries, KindReadiness, KindPlanRecorded, KindDebriefPrompt, KindDebriefRecorded}
+
 // CommandPress and CommandUnknown are the command labels of an Acknowledge
 // button and of text naming no subcommand.
 const (

@@ -11,6 +11,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // observed is a bot.Observer that writes down every call, as
@@ -31,9 +32,19 @@ func (o *observed) Command(platform, command, outcome string, took time.Duration
 	if took < 0 {
 		o.add("negative latency")
 	}
+	if !slices.Contains(bot.CommandOutcomes, outcome) || !slices.Contains(append(commands.Names(), bot.CommandPress, bot.CommandUnknown), command) {
+		o.add(fmt.Sprintf("command %s %s %s, which commands.Names or bot.CommandOutcomes lacks", platform, command, outcome))
+		return
+	}
 	o.add(fmt.Sprintf("command %s %s %s", platform, command, outcome))
 }
 func (o *observed) Notice(kind bot.Kind, outcome string) {
+	// What /metrics starts at zero must hold every kind and outcome told.
+	known := slices.Contains(bot.NoticeOutcomes, outcome) || kind == bot.KindRoot && (outcome == bot.NoticeEdited || outcome == bot.NoticeEditFailed)
+	if !slices.Contains(bot.NoticeKinds, kind) || !known {
+		o.add(fmt.Sprintf("notice %s %s, which bot.NoticeKinds or bot.NoticeOutcomes lacks", kind, outcome))
+		return
+	}
 	o.add(fmt.Sprintf("notice %s %s", kind, outcome))
 }
 func (o *observed) Ack(scope string, since time.Duration) {

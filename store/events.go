@@ -91,49 +91,20 @@ func (s *Store) LastEventPos(ctx context.Context) (string, error) {
 // since is the caller's: a caller whose clock may run ahead of Redis's
 // moves since back by a margin (the webhook deliverer by a minute), or the
 // events recorded in the difference are never read by the group.
+//
+// The group is created with its count of reads (ENTRIESREAD) set, so that
+// the entries trimmed off the stream before it reads them are counted
+// (groups.go).
 func (s *Store) EnsureGroup(ctx context.Context, group string, since time.Time) error {
 	start := "$"
 	if !since.IsZero() {
 		// The last id before since's millisecond: its events are delivered too.
 		start = strconv.FormatInt(since.UnixMilli()-1, 10) + "-18446744073709551615"
 	}
-	err := s.client.XGroupCreateMkStream(ctx, s.eventsKey(), group, start).Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+	if err := groupCreateScript.Run(ctx, s.client, []string{s.eventsKey()}, group, start).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: create consumer group %s: %w", group, err)
 	}
 	return nil
-}
-
-// ReadGroup reads, as consumer of group, up to max events no consumer of
-// the group has read yet, waiting up to block for the first. They stay
-// pending for the group until AckEvents.
-func (s *Store) ReadGroup(ctx context.Context, group, consumer string, max int, block time.Duration) ([]bot.StreamEvent, error) {
-	res, err := s.client.XReadGroup(ctx, &redis.XReadGroupArgs{
-		Group: group, Consumer: consumer, Streams: []string{s.eventsKey(), ">"}, Count: int64(max), Block: block,
-	}).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("store: read group %s: %w", group, err)
-	}
-	if len(res) == 0 {
-		return nil, nil
-	}
-	return decodeStream(res[0].Messages), nil
-}
-
-// ClaimEvents takes over, for consumer, up to max events pending in group
-// (read by a consumer and never acknowledged), from position start ("0-0"
-// first), oldest first, whoever read them (XAUTOCLAIM). next is where to
-// go on; "0-0" when the whole pending list was scanned.
-func (s *Store) ClaimEvents(ctx context.Context, group, consumer, start string, max int) (evs []bot.StreamEvent, next string, err error) {
-	msgs, next, err := s.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: s.eventsKey(), Group: group, Consumer: consumer, Start: start, Count: int64(max),
-	}).Result()
-	if err != nil {
-		return nil, "", fmt.Errorf("store: claim pending events of group %s: %w", group, err)
-	}
-	return decodeStream(msgs), next, nil
 }
 
 // AckEvents marks events as done for group.
@@ -145,41 +116,6 @@ func (s *Store) AckEvents(ctx context.Context, group string, pos ...string) erro
 		return fmt.Errorf("store: acknowledge events of group %s: %w", group, err)
 	}
 	return nil
-}
-
-// backlogScan bounds the count of unread events when Redis cannot say.
-const backlogScan = 100000
-
-// Backlog is how many events group has not finished: those pending (read
-// and not acknowledged) plus those not read yet.
-func (s *Store) Backlog(ctx context.Context, group string) (int64, error) {
-	groups, err := s.client.XInfoGroups(ctx, s.eventsKey()).Result()
-	if err != nil {
-		if strings.Contains(err.Error(), "no such key") {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("store: backlog of group %s: %w", group, err)
-	}
-	for _, g := range groups {
-		if g.Name != group {
-			continue
-		}
-		if g.Lag >= 0 && g.EntriesRead > 0 {
-			return g.Pending + g.Lag, nil
-		}
-		// Redis cannot tell the lag (an old server, or entries deleted
-		// from the middle): count what follows the last read position.
-		after := g.LastDeliveredID
-		if after == "" {
-			after = "0-0"
-		}
-		msgs, err := s.client.XRangeN(ctx, s.eventsKey(), "("+after, "+", backlogScan).Result()
-		if err != nil {
-			return 0, fmt.Errorf("store: backlog of group %s: %w", group, err)
-		}
-		return g.Pending + int64(len(msgs)), nil
-	}
-	return 0, nil
 }
 
 // Leases: one holder at a time for a named job (a webhook endpoint's

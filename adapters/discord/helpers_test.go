@@ -107,7 +107,7 @@ func newFixtureWith(t *testing.T, mode string, setup func(*fixture), adjust ...f
 	router := bot.Router{}
 	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: router, Now: clock.Now, Logger: testLogger(), RefreshIntervalSet: true})
 	o := Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID, PublicKey: pub, GuildIDs: []string{discordtest.GuildID},
-		APIURL: api.APIURL(), Mode: mode, Core: b, Now: clock.Now, Logger: testLogger()}
+		APIURL: api.APIURL(), Mode: mode, Core: b, Now: clock.Now, Logger: testLogger(), Observer: methodCheck{}}
 	for _, fn := range adjust {
 		fn(&o)
 	}

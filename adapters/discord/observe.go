@@ -17,6 +17,14 @@ type Observer interface {
 	APIRateLimited(platform, method string)
 }
 
+// Methods are the operation labels the adapter reports (Observer): its
+// REST operations. /metrics starts each one's series at zero.
+var Methods = []string{"create_message", "edit_message", "start_thread", "unarchive_thread", "open_direct_message",
+	"answer_interaction", "edit_interaction_response", "follow-up_message", "register_command"}
+
+// Outcomes are the outcomes of a call.
+var Outcomes = []string{"ok", "error", "rate_limited", "unreachable"}
+
 type nopObserver struct{}
 
 func (nopObserver) APICall(string, string, string) {}

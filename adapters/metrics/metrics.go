@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // namespace prefixes every metric of the bot's own.
@@ -98,6 +99,63 @@ func New() *Metrics {
 	return m
 }
 
+// Known lists the label values whose series start at zero (Zero).
+type Known struct {
+	// Platforms are the enabled platforms, each with the method and
+	// outcome labels of its API calls (its adapter's Methods and Outcomes).
+	Platforms []Platform
+	// WebhookOutcomes are the webhook deliverer's outcomes (its Outcomes),
+	// when webhooks are configured.
+	WebhookOutcomes []string
+}
+
+// Platform is an enabled platform and the labels of its API calls.
+type Platform struct {
+	Name              string
+	Methods, Outcomes []string
+}
+
+// Zero makes the counter series of every known label combination exist
+// from the start, at 0, as Prometheus advises: a series that first appears
+// with the value 1 has no increase() or rate() for that first increment,
+// so an alert on the first failures after a start (a refused or failed
+// command, a failed notice) would miss them, and an alert that compares
+// two series (calls unanswered while none succeed) finds nothing to
+// compare when one was never incremented. It covers the commands (every
+// subcommand, press and unknown, by outcome) of each platform, the notices
+// (every kind by outcome, and the root's refreshes), each platform's API
+// calls by method and outcome, its retries and 429s by method, and the
+// webhook outcomes. Histograms are left to appear when first observed:
+// their quantiles need observations anyway. About 400 series for both
+// platforms and webhooks, made once; scrapes cost what they did.
+func (m *Metrics) Zero(k Known) {
+	verbs := append(commands.Names(), bot.CommandPress, bot.CommandUnknown)
+	for _, p := range k.Platforms {
+		for _, v := range verbs {
+			for _, o := range bot.CommandOutcomes {
+				m.commands.get([3]string{p.Name, v, o})
+			}
+		}
+		for _, method := range p.Methods {
+			for _, o := range p.Outcomes {
+				m.apiCalls.get([3]string{p.Name, method, o})
+			}
+			m.apiRetries.get([2]string{p.Name, method})
+			m.apiRateLimited.get([2]string{p.Name, method})
+		}
+	}
+	for _, kind := range bot.NoticeKinds {
+		for _, o := range bot.NoticeOutcomes {
+			m.notices.get([2]string{string(kind), o})
+		}
+	}
+	m.notices.get([2]string{string(bot.KindRoot), bot.NoticeEdited})
+	m.notices.get([2]string{string(bot.KindRoot), bot.NoticeEditFailed})
+	for _, o := range k.WebhookOutcomes {
+		m.webhooks.get(o)
+	}
+}
+
 func (m *Metrics) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
 	v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
 	m.reg.MustRegister(v)
@@ -156,8 +214,9 @@ func (m *Metrics) APIRateLimited(platform, method string) {
 }
 
 // WebhookDelivery counts what became of one event for one webhook, by
-// outcome: delivered, retried, failed (given up) or skipped (filtered out);
-// never a URL or a status text.
+// outcome: delivered, retried, failed (given up), skipped (filtered out)
+// or lost (trimmed off the capped stream before delivery); never a URL or a
+// status text.
 func (m *Metrics) WebhookDelivery(outcome string) { m.webhooks.get(outcome).Inc() }
 
 // SetWebhookBacklog sets how many events are waiting for their webhooks.

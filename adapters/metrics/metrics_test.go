@@ -15,6 +15,7 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/webhook"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 var (
@@ -209,6 +210,62 @@ func TestEveryMetricParsesWithItsLabels(t *testing.T) {
 	}
 	if h := fams["upgradebot_time_to_ack_seconds"].GetMetric()[0].GetHistogram(); h.GetSampleSum() != 90 {
 		t.Errorf("time to ack sum = %v, want 90", h.GetSampleSum())
+	}
+}
+
+// Zero makes every known counter series exist at 0 before anything
+// happens, so that rules see the first failure after a start as an
+// increase, and the series of platforms not enabled do not appear.
+func TestZeroStartsTheKnownSeriesAtZero(t *testing.T) {
+	m := New()
+	refused := []string{"platform", "slack", "command", "rollback", "outcome", "refused"}
+	if got := value(scrape(t, m), "upgradebot_commands_total", refused...); got != -1 {
+		t.Fatalf("before Zero: commands_total%v = %v; want no series yet", refused, got)
+	}
+	m.Zero(Known{
+		Platforms:       []Platform{{Name: slackadapter.Platform, Methods: slackadapter.Methods, Outcomes: slackadapter.Outcomes}},
+		WebhookOutcomes: webhook.Outcomes,
+	})
+	m.Command("slack", "rollback", bot.OutcomeRefused, time.Millisecond)
+	fams := scrape(t, m)
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"upgradebot_commands_total", refused, 1},
+		{"upgradebot_commands_total", []string{"platform", "slack", "command", "schedule", "outcome", "error"}, 0},
+		{"upgradebot_commands_total", []string{"platform", "slack", "command", "press", "outcome", "error"}, 0},
+		{"upgradebot_commands_total", []string{"platform", "slack", "command", "unknown", "outcome", "refused"}, 0},
+		{"upgradebot_notices_total", []string{"kind", "rollback", "outcome", "failed"}, 0},
+		{"upgradebot_notices_total", []string{"kind", "escalation", "outcome", "posted"}, 0},
+		{"upgradebot_notices_total", []string{"kind", "root", "outcome", "edit_failed"}, 0},
+		{"upgradebot_platform_api_calls_total", []string{"platform", "slack", "method", "chat.postMessage", "outcome", "unreachable"}, 0},
+		{"upgradebot_platform_api_calls_total", []string{"platform", "slack", "method", "chat.postMessage", "outcome", "ok"}, 0},
+		{"upgradebot_platform_api_retries_total", []string{"platform", "slack", "method", "users.info"}, 0},
+		{"upgradebot_platform_api_rate_limited_total", []string{"platform", "slack", "method", "chat.update"}, 0},
+		{"upgradebot_webhook_deliveries_total", []string{"outcome", "failed"}, 0},
+		{"upgradebot_webhook_deliveries_total", []string{"outcome", "lost"}, 0},
+	} {
+		if got := value(fams, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	verbs := len(commands.Names()) + 2 // press, unknown
+	for name, want := range map[string]int{
+		"upgradebot_commands_total":                  verbs * len(bot.CommandOutcomes),
+		"upgradebot_notices_total":                   len(bot.NoticeKinds)*len(bot.NoticeOutcomes) + 2,
+		"upgradebot_platform_api_calls_total":        len(slackadapter.Methods) * len(slackadapter.Outcomes),
+		"upgradebot_platform_api_retries_total":      len(slackadapter.Methods),
+		"upgradebot_platform_api_rate_limited_total": len(slackadapter.Methods),
+		"upgradebot_webhook_deliveries_total":        len(webhook.Outcomes),
+	} {
+		if got := len(fams[name].GetMetric()); got != want {
+			t.Errorf("%s has %d series, want %d", name, got, want)
+		}
+	}
+	if got := len(fams.Series("upgradebot_commands_total", "platform", "discord")); got != 0 {
+		t.Errorf("%d series of discord, which is not enabled", got)
 	}
 }
 

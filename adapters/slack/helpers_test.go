@@ -160,7 +160,7 @@ func newFixture(t *testing.T, mode string) *fixture {
 	a, err := New(Options{
 		BotToken: "xoxb-test", AppToken: "xapp-test", SigningSecret: testSecret,
 		APIURL: api.APIURL(), Mode: mode, Core: &fakeCore{},
-		Now: f.clock.now, Logger: slog.New(slog.DiscardHandler),
+		Now: f.clock.now, Logger: slog.New(slog.DiscardHandler), Observer: methodCheck{},
 	})
 	if err != nil {
 		t.Fatal(err)

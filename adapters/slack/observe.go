@@ -24,6 +24,15 @@ const (
 	OutcomeUnreachable = "unreachable"
 )
 
+// Methods are the method labels the adapter reports (Observer): the Web
+// API methods it calls and response_url. /metrics starts each one's series
+// at zero.
+var Methods = []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "conversations.open", "users.info",
+	"usergroups.users.list", "auth.test", "views.open", "response_url"}
+
+// Outcomes are the outcomes of an API call.
+var Outcomes = []string{OutcomeOK, OutcomeError, OutcomeRateLimited, OutcomeUnreachable}
+
 type nopObserver struct{}
 
 func (nopObserver) APICall(string, string, string) {}

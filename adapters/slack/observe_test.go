@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -26,10 +27,40 @@ func (o *apiCalls) add(format string, args ...any) {
 }
 
 func (o *apiCalls) APICall(platform, method, outcome string) {
+	methodCheck{}.APICall(platform, method, outcome)
 	o.add("call %s %s %s", platform, method, outcome)
 }
 func (o *apiCalls) APIRetry(platform, method string)       { o.add("retry %s %s", platform, method) }
 func (o *apiCalls) APIRateLimited(platform, method string) { o.add("429 %s %s", platform, method) }
+
+// unknownLabels collects the labels the adapter reported in any test that
+// Methods and Outcomes (the series /metrics starts at zero) lack; TestMain
+// fails the run on any.
+var unknownLabels sync.Map
+
+// methodCheck is the Observer of the test fixtures: it checks each label.
+type methodCheck struct{}
+
+func (methodCheck) APICall(_, method, outcome string) {
+	if !slices.Contains(Methods, method) {
+		unknownLabels.Store("method "+method, true)
+	}
+	if !slices.Contains(Outcomes, outcome) {
+		unknownLabels.Store("outcome "+outcome, true)
+	}
+}
+func (methodCheck) APIRetry(_, method string)       { methodCheck{}.APICall("", method, OutcomeOK) }
+func (methodCheck) APIRateLimited(_, method string) { methodCheck{}.APICall("", method, OutcomeOK) }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	unknownLabels.Range(func(k, _ any) bool {
+		fmt.Fprintf(os.Stderr, "the adapter reported the %s, which slack.Methods or slack.Outcomes lacks (add it there and to docs/metrics.md)\n", k)
+		code = 1
+		return true
+	})
+	os.Exit(code)
+}
 
 func (o *apiCalls) take() []string {
 	o.mu.Lock()

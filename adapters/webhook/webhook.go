@@ -10,6 +10,12 @@
 // lapses, another replica takes it and claims (XAUTOCLAIM) the events left
 // pending, oldest first, so none is lost and the order per upgrade holds.
 // Commands only append to the stream; the delivery runs in the background.
+//
+// The stream is capped: an endpoint further behind than it keeps loses the
+// oldest events it had not read (or had read and not finished, when its
+// replica died). The store finds them when it reads or claims for the
+// group, records them once and tells the deliverer, which logs an ERROR and
+// counts them (outcome "lost"); Status shows them.
 package webhook
 
 import (
@@ -48,10 +54,17 @@ type Stream interface {
 	// EnsureGroup creates a consumer group that starts at the stream's
 	// end, or (since not zero) at the events recorded from since on.
 	EnsureGroup(ctx context.Context, group string, since time.Time) error
-	ReadGroup(ctx context.Context, group, consumer string, max int, block time.Duration) ([]bot.StreamEvent, error)
-	ClaimEvents(ctx context.Context, group, consumer, start string, max int) ([]bot.StreamEvent, string, error)
+	// ReadGroup and ClaimEvents tell, besides the events, of the events
+	// found trimmed off the capped stream before the group got them
+	// (recorded as lost); CheckGroup looks for those alone.
+	ReadGroup(ctx context.Context, group, consumer string, max int, block time.Duration) ([]bot.StreamEvent, *bot.StreamLoss, error)
+	ClaimEvents(ctx context.Context, group, consumer, start string, max int) ([]bot.StreamEvent, string, *bot.StreamLoss, error)
+	CheckGroup(ctx context.Context, group string) (*bot.StreamLoss, error)
 	AckEvents(ctx context.Context, group string, pos ...string) error
 	Backlog(ctx context.Context, group string) (int64, error)
+	// Lost is the record of the events the group never got: how many in
+	// all, and the last loss found.
+	Lost(ctx context.Context, group string) (int64, bot.StreamLoss, error)
 }
 
 // Ledger keeps who delivers to an endpoint and how it went (../../store).
@@ -63,9 +76,15 @@ type Ledger interface {
 	HookStatus(ctx context.Context, endpoint string, recent int) (bot.HookStatus, error)
 }
 
+// Outcomes are what Observer.WebhookDelivery is told of an event for an
+// endpoint: delivered, retried (an attempt failed; another follows),
+// failed (given up after the retries), skipped (filtered out), lost
+// (trimmed off the capped stream before it was delivered).
+var Outcomes = []string{"delivered", "retried", "failed", "skipped", "lost"}
+
 // Observer counts deliveries (metrics); optional.
 type Observer interface {
-	WebhookDelivery(outcome string) // delivered, retried, failed, skipped
+	WebhookDelivery(outcome string) // delivered, retried, failed, skipped, lost
 	SetWebhookBacklog(n int)
 }
 
@@ -272,6 +291,11 @@ type Status struct {
 	Endpoint Endpoint
 	bot.HookStatus
 	Backlog int64 // events not delivered yet: pending and not read
+	// Lost counts the events trimmed off the capped event stream before
+	// they were delivered (the endpoint fell too far behind); LastLoss is
+	// the last time that was found (zero At when never).
+	Lost     int64
+	LastLoss bot.StreamLoss
 }
 
 // Status reads every endpoint's delivery record.
@@ -286,7 +310,11 @@ func (d *Deliverer) Status(ctx context.Context, recent int) ([]Status, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Status{Endpoint: e, HookStatus: hs, Backlog: n})
+		lost, last, err := d.o.Stream.Lost(ctx, e.group())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Status{Endpoint: e, HookStatus: hs, Backlog: n, Lost: lost, LastLoss: last})
 	}
 	return out, nil
 }
@@ -399,12 +427,13 @@ func (s *session) run(ctx context.Context) {
 	// first, oldest first, then what nobody has read.
 	start := "0-0"
 	for ctx.Err() == nil {
-		evs, next, err := o.Stream.ClaimEvents(ctx, s.e.group(), o.Holder, start, 200)
+		evs, next, loss, err := o.Stream.ClaimEvents(ctx, s.e.group(), o.Holder, start, 200)
 		if err != nil {
 			s.log.WarnContext(ctx, "claiming pending webhook events failed", "err", err)
 			sleep(ctx, jitter(time.Second))
 			continue
 		}
+		s.lost(ctx, loss, "pending")
 		if len(evs) > 0 {
 			s.log.InfoContext(ctx, "claimed pending webhook events", "events", len(evs))
 		}
@@ -414,7 +443,11 @@ func (s *session) run(ctx context.Context) {
 		}
 		start = next
 	}
-	reads := make(chan []bot.StreamEvent)
+	type read struct {
+		evs  []bot.StreamEvent
+		loss *bot.StreamLoss
+	}
+	reads := make(chan read)
 	readMore := make(chan struct{}, 1)
 	readMore <- struct{}{}
 	go func() {
@@ -424,7 +457,7 @@ func (s *session) run(ctx context.Context) {
 				return
 			case <-readMore:
 			}
-			evs, err := o.Stream.ReadGroup(ctx, s.e.group(), o.Holder, 200, 2*time.Second)
+			evs, loss, err := o.Stream.ReadGroup(ctx, s.e.group(), o.Holder, 200, 2*time.Second)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -433,7 +466,7 @@ func (s *session) run(ctx context.Context) {
 				sleep(ctx, jitter(time.Second))
 			}
 			select {
-			case reads <- evs:
+			case reads <- read{evs, loss}:
 			case <-ctx.Done():
 				return
 			}
@@ -441,6 +474,11 @@ func (s *session) run(ctx context.Context) {
 	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// While reading waits for the queues to drain (a receiver that is
+	// down), the stream may be trimmed past events not read yet: look for
+	// that once a lease period (6 s), so it is told when it happens.
+	check := time.NewTicker(o.Lease)
+	defer check.Stop()
 	reading := true
 	for {
 		wake := s.dispatch(ctx)
@@ -458,8 +496,9 @@ func (s *session) run(ctx context.Context) {
 				s.finish(ctx, <-s.done)
 			}
 			return
-		case evs := <-reads:
-			s.add(ctx, evs)
+		case rd := <-reads:
+			s.lost(ctx, rd.loss, "unread")
+			s.add(ctx, rd.evs)
 			if s.queued < maxQueued {
 				readMore <- struct{}{}
 			} else {
@@ -467,7 +506,44 @@ func (s *session) run(ctx context.Context) {
 			}
 		case r := <-s.done:
 			s.finish(ctx, r)
+		case <-check.C:
+			if reading {
+				continue // each read checks
+			}
+			loss, err := o.Stream.CheckGroup(ctx, s.e.group())
+			if err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "checking the event stream for trimmed webhook events failed", "err", err)
+			}
+			s.lost(ctx, loss, "unread")
 		case <-timer.C:
+		}
+	}
+}
+
+// lost tells of events trimmed off the capped stream before they were
+// delivered (the store has recorded them): an ERROR line and the "lost"
+// outcome once per event. what says whether they were unread or pending
+// (read by a replica that stopped before it finished them).
+func (s *session) lost(ctx context.Context, loss *bot.StreamLoss, what string) {
+	if loss == nil {
+		return
+	}
+	count := strconv.FormatInt(loss.Count, 10)
+	if !loss.Exact {
+		count = "at least " + count
+	}
+	args := []any{"lost", loss.Count, "exact", loss.Exact, "events", what, "after", loss.After, "before", loss.Before}
+	if loss.After != "" {
+		args = append(args, "after_time", posTime(loss.After).UTC().Format(time.RFC3339Nano))
+	}
+	if loss.Before != "" {
+		args = append(args, "before_time", posTime(loss.Before).UTC().Format(time.RFC3339Nano))
+	}
+	s.log.ErrorContext(ctx, "webhook events were trimmed off the event stream before delivery and are lost: "+count+
+		" event(s); the endpoint fell further behind than the stream keeps (docs/events.md)", args...)
+	if s.d.o.Observer != nil {
+		for range loss.Count {
+			s.d.o.Observer.WebhookDelivery("lost")
 		}
 	}
 }
