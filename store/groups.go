@@ -103,20 +103,18 @@ local function reconcile(key, lost, group, now)
       redis.call('XGROUP', 'SETID', key, group, pos, 'ENTRIESREAD', gone)
       return record(lost, gone - read, 1, pos == '0-0' and '' or pos, s.first, now), g
     end
-    -- Redis lost count of the group's reads when its position was inside
-    -- the stream, so at least the entry after it was trimmed.
+    -- Redis does not know the group's reads: whether the entries right
+    -- after its position were trimmed cannot be told (the trim may have
+    -- stopped exactly there), so nothing is counted; the counter is set.
     redis.call('XGROUP', 'SETID', key, group, pos, 'ENTRIESREAD', gone)
-    return record(lost, 1, 0, pos, s.first, now), g
+    return false, g
   end
   if s.last and cmpid(pos, s.last) >= 0 and read ~= added then
     -- The group has read everything, so its counter must be entries-added.
-    -- Less means entries were trimmed unread before anything counted them
-    -- (an earlier version); an unknown counter (a group created ahead of
-    -- the stream) is just set.
+    -- It is set, and nothing is counted as lost: Redis 7.0 does not pass
+    -- a group's counter to replicas or the AOF (redis/redis#12898), so
+    -- after a failover or a restart it is low although nothing was lost.
     redis.call('XGROUP', 'SETID', key, group, pos, 'ENTRIESREAD', added)
-    if read and read < added then
-      return record(lost, added - read, 1, '', s.first, now), g
-    end
   end
   return false, g
 end
@@ -139,6 +137,8 @@ if redis.call('EXISTS', key) == 1 then
     if fields(raw)['name'] == group then return 0 end
   end
   local s = fields(redis.call('XINFO', 'STREAM', key))
+  s.first = s['first-entry'] and s['first-entry'][1]
+  s.last = s['last-entry'] and s['last-entry'][1]
   local added, length = s['entries-added'], s['length']
   local maxdel = s['max-deleted-entry-id'] or '0-0'
   if added then

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -376,8 +377,10 @@ func TestEventsTrimmedWhileTheReceiverIsDownAreToldAtOnce(t *testing.T) {
 
 // A group whose count of reads an earlier version left short (it read on
 // after the stream had been trimmed past unread entries, so XINFO GROUPS'
-// lag stayed at their number) is corrected once it has read everything,
-// and those entries are recorded as lost.
+// lag stayed at their number) is corrected once it has read everything.
+// Those entries are not counted as lost: Redis 7.0 leaves a group's count
+// short after a failover or a restart too, with nothing lost, and the two
+// cannot be told apart.
 func TestAnEarlierVersionsStuckLagIsCorrected(t *testing.T) {
 	needsRealRedis(t)
 	o := storetest.Target(t)
@@ -425,7 +428,11 @@ func TestAnEarlierVersionsStuckLagIsCorrected(t *testing.T) {
 	obs := newOutcomes()
 	d := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{ep}, Stream: st, Ledger: st, Observer: obs})
 	run(t, d)
-	obs.waitFor(t, 20*time.Second, "the stuck events recorded as lost", func() bool { return obs.count("lost") == int(stuck) })
+	// The next event is delivered, and by then the count was corrected.
+	publish(t, st, ev("after", bot.EventScheduled, "UPG-1"))
+	obs.waitFor(t, 20*time.Second, "the event after delivered", func() bool {
+		return slices.ContainsFunc(r.accepted(), func(d delivery) bool { return d.id == "after" })
+	})
 	if g := groupInfo(t, raw, o, ep); g.Lag != 0 {
 		t.Errorf("XINFO GROUPS lag %d; want 0", g.Lag)
 	}
@@ -433,7 +440,7 @@ func TestAnEarlierVersionsStuckLagIsCorrected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := sts[0]; s.Backlog != 0 || s.Lost != stuck || s.LastLoss.Count != stuck || s.LastLoss.Before == "" {
-		t.Errorf("status = backlog %d, lost %d, last loss %+v; want 0 and %d", s.Backlog, s.Lost, s.LastLoss, stuck)
+	if s := sts[0]; s.Backlog != 0 || s.Lost != 0 || obs.count("lost") != 0 {
+		t.Errorf("status = backlog %d, lost %d (observed %d); want 0 and none counted", s.Backlog, s.Lost, obs.count("lost"))
 	}
 }
