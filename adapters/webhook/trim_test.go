@@ -150,6 +150,27 @@ func drain(t *testing.T, r *receiver) {
 	t.Cleanup(func() { close(stop) })
 }
 
+// downReceiver is a receiver (secret "k") that answers 503 until up is
+// called, then 200; what it is sent is drained.
+func downReceiver(t *testing.T) (r *receiver, up func()) {
+	var mu sync.Mutex
+	down := true
+	r = newReceiver(t, "k", func(bot.Event, int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	drain(t, r)
+	return r, func() {
+		mu.Lock()
+		down = false
+		mu.Unlock()
+	}
+}
+
 // streamLen is how many events the capped stream still holds.
 func streamLen(t *testing.T, st *store.Store) int {
 	t.Helper()
@@ -258,17 +279,7 @@ func TestPendingEventsTrimmedBeforeTheyWereTakenOverAreRecordedAsLost(t *testing
 	o := storetest.Target(t)
 	o.EventsMaxLen = trimCap
 	st1 := storetest.Open(t, o)
-	var mu sync.Mutex
-	down := true
-	r := newReceiver(t, "k", func(bot.Event, int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return http.StatusServiceUnavailable
-		}
-		return http.StatusOK
-	})
-	drain(t, r)
+	r, up := downReceiver(t)
 	ep := []webhook.Endpoint{{URL: r.srv.URL, Secret: "k"}}
 	obs1 := newOutcomes()
 	d1 := webhook.New(webhook.Options{Endpoints: ep, Stream: st1, Ledger: st1, Observer: obs1, Holder: "one", Lease: time.Second, FirstRetry: time.Hour})
@@ -292,9 +303,7 @@ func TestPendingEventsTrimmedBeforeTheyWereTakenOverAreRecordedAsLost(t *testing
 		publish(t, st1, ev(fmt.Sprintf("e%04d", i), bot.EventAcknowledged, fmt.Sprintf("UPG-%d", i%7)))
 	}
 	left := streamLen(t, st1)
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	up()
 	// Two replicas take over.
 	var obs []*outcomes
 	for _, h := range []string{"two", "three"} {
@@ -333,17 +342,7 @@ func TestEventsTrimmedWhileTheReceiverIsDownAreToldAtOnce(t *testing.T) {
 	o := storetest.Target(t)
 	o.EventsMaxLen = 2500
 	st := storetest.Open(t, o)
-	var mu sync.Mutex
-	down := true
-	r := newReceiver(t, "k", func(bot.Event, int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return http.StatusServiceUnavailable
-		}
-		return http.StatusOK
-	})
-	drain(t, r)
+	r, up := downReceiver(t)
 	ep := webhook.Endpoint{URL: r.srv.URL, Secret: "k"}
 	obs := newOutcomes()
 	d := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{ep}, Stream: st, Ledger: st, Observer: obs,
@@ -357,9 +356,7 @@ func TestEventsTrimmedWhileTheReceiverIsDownAreToldAtOnce(t *testing.T) {
 	if n := obs.count("delivered"); n != 0 {
 		t.Fatalf("%d delivered while the receiver was down", n)
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	up()
 	obs.waitFor(t, 60*time.Second, "every event delivered or lost", func() bool {
 		return obs.count("delivered")+obs.count("lost") == total
 	})
