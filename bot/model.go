@@ -112,6 +112,11 @@ type Upgrade struct {
 	UpdatedAt   time.Time    `json:"updated_at"`
 	StartedAt   time.Time    `json:"started_at,omitzero"`
 	FinishedAt  time.Time    `json:"finished_at,omitzero"` // completed, rolled back or cancelled
+	// WindowSetAt is when its window's start was last moved by reschedule;
+	// zero until then (the window was set when it was created). The brief
+	// escalation follows the pre-brief or the rescheduled notice when the
+	// last reminder's moment had passed by then (PlanJobs).
+	WindowSetAt time.Time `json:"window_set_at,omitzero"`
 	// CompletedAt is when it was completed, kept when a completed upgrade
 	// is rolled back later (FinishedAt is then the rollback).
 	CompletedAt time.Time `json:"completed_at,omitzero"`

@@ -19,7 +19,11 @@ type PlanRules struct {
 // no three-day reminder, not even a late one).
 //
 // The brief escalation is planned escalate_after after the last reminder's
-// moment; when it runs, it follows the reminder as it actually went out
+// moment, or after the window was set (the pre-brief, or the rescheduled
+// notice) when that was later: an upgrade scheduled for half an hour from
+// now has no one-hour reminder, and its escalation comes escalate_after
+// after the pre-brief, not with it. When it runs, it follows the reminder
+// as it actually went out
 // (escalate_after after a late one, none for one never posted: see
 // Scheduler.afterReminder), so its planned Due stays its identity. It stays
 // planned while the upgrade is in progress: whoever has not acknowledged
@@ -36,8 +40,11 @@ func PlanJobs(u *Upgrade, r PlanRules) []Job {
 	}
 	briefEscalation := func() {
 		if len(r.Reminders) > 0 && r.EscalateAfter > 0 {
-			last := slices.Min(r.Reminders)
-			add(Job{ID: "escalation:brief", Kind: JobEscalation, Scope: ScopeBrief, Due: u.Start.Add(-last).Add(r.EscalateAfter)})
+			from := u.Start.Add(-slices.Min(r.Reminders))
+			if set := u.windowSet(); set.After(from) {
+				from = set
+			}
+			add(Job{ID: "escalation:brief", Kind: JobEscalation, Scope: ScopeBrief, Due: from.Add(r.EscalateAfter)})
 		}
 	}
 	switch u.State {
@@ -85,4 +92,13 @@ func supersededBy(u *Upgrade, offset time.Duration, now time.Time, r PlanRules) 
 		}
 	}
 	return by, found
+}
+
+// windowSet is when u's window was set: its last reschedule that moved the
+// start, else its creation.
+func (u *Upgrade) windowSet() time.Time {
+	if u.WindowSetAt.After(u.CreatedAt) {
+		return u.WindowSetAt
+	}
+	return u.CreatedAt
 }

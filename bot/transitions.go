@@ -125,6 +125,9 @@ func (b *Bot) checkReschedule(u *Upgrade, e edit) error {
 func moveWindow(u *Upgrade, e edit, d *Decision) {
 	length := cmpOr(e.dur, u.Duration())
 	d.PrevStart, d.PrevEnd = u.Start, u.End
+	if !e.start.Equal(u.Start) {
+		u.WindowSetAt = d.At
+	}
 	u.Start, u.End = e.start.UTC(), e.start.Add(length).UTC()
 	d.Start, d.End = u.Start, u.End
 }

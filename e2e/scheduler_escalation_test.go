@@ -220,3 +220,46 @@ func TestEscalationAfterALateReminderOnceWithTwoReplicas(t *testing.T) {
 		t.Fatalf("escalations: %q, want each person once", dms)
 	}
 }
+
+// TestEscalationFollowsThePreBriefWhenNoReminderWasOwed: the upgrade is
+// scheduled after its last reminder's moment (the window is 5 minutes off,
+// the reminder 10 minutes before it). No reminder goes out; the
+// escalation comes escalate_after after the pre-brief, not with it at the
+// moment of scheduling (its plan used to put it at the reminder's moment
+// + escalate_after, here the very moment of scheduling).
+func TestEscalationFollowsThePreBriefWhenNoReminderWasOwed(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, shortReminders(10*time.Minute, 5*time.Minute))
+	r.do(t, "alice", "schedule payments v2.4.0 in 5m for 1h")
+	r.at(t, clock, start0)
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated together with the pre-brief: %q", dms)
+	}
+	r.do(t, "bob", "ack 1")
+	escalatesAt(t, r, clock, log, escalatedTo, start0.Add(5*time.Minute), []string{"t:alice", "t:carol"})
+	if n := len(log.Kinds(bot.KindReminder)); n != 0 {
+		t.Fatalf("%d reminders, want none (never owed)", n)
+	}
+}
+
+// TestEscalationFollowsARescheduleIntoTheReminderPeriod: the reminder went
+// out for the first window; the window is then moved closer, past its new
+// reminder's moment. The escalation does not go out at once with the
+// rescheduled notice: it comes escalate_after after it.
+func TestEscalationFollowsARescheduleIntoTheReminderPeriod(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, shortReminders(10*time.Minute, 5*time.Minute))
+	r.do(t, "alice", "schedule payments v2.4.0 in 1h for 1h")
+	r.at(t, clock, start0.Add(50*time.Minute)) // the reminder
+	if n := len(log.Kinds(bot.KindReminder)); n != 1 {
+		t.Fatalf("%d reminders, want 1", n)
+	}
+	moved := start0.Add(52 * time.Minute)
+	clock.Set(moved)
+	r.do(t, "alice", "reschedule 1 in 5m")
+	r.at(t, clock, moved)
+	if dms := escalatedTo(log); len(dms) != 0 {
+		t.Fatalf("escalated together with the rescheduled notice: %q", dms)
+	}
+	escalatesAt(t, r, clock, log, escalatedTo, moved.Add(5*time.Minute), everyone)
+}

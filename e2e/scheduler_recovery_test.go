@@ -153,8 +153,17 @@ func TestSlowJobDoesNotStarveItsBatch(t *testing.T) {
 	if slices.Contains(ids, "UPG-1") || len(ids) != 9 {
 		t.Fatalf("sent window-open of %q", ids)
 	}
+	// A job another replica was still running when the shutdown came (an
+	// escalation putting itself back for later) is put back too: only
+	// UPG-1's window open must be among them.
 	got, err := reps[1].st.Claim(context.Background(), clock.Now(), time.Minute, 20)
-	if err != nil || len(got) != 1 || got[0].Upgrade != 1 || got[0].Kind != bot.JobWindowOpen {
+	var opens []int
+	for _, j := range got {
+		if j.Kind == bot.JobWindowOpen {
+			opens = append(opens, j.Upgrade)
+		}
+	}
+	if err != nil || !slices.Equal(opens, []int{1}) {
 		t.Fatalf("after shutdown, claimable now: %+v, %v; want UPG-1's window open, put back at once", got, err)
 	}
 }
