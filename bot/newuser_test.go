@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,41 @@ func TestTheSameVersionTwiceIsRefusedAndOverlapsWarnBothSides(t *testing.T) {
 	if show := lines(f.ok(t, "bob", "show 1")); strings.Contains(show, "overlaps") {
 		t.Fatalf("a cancelled upgrade is still named:\n%s", show)
 	}
+}
+
+// TestTheSameVersionIsNotMovedOrExtendedOverItself: reschedule and extend
+// refuse to make an upgrade overlap another of its service and version, as
+// schedule does, naming that one; anyway does not lift it (nor schedule's),
+// and nothing changes. An occurrence of a series counts like any upgrade.
+func TestTheSameVersionIsNotMovedOrExtendedOverItself(t *testing.T) {
+	f := newWindowsFixture(t, testConfig())
+	f.ok(t, "alice", "schedule payments v1 at 2026-11-24 10:00 UTC for 2h") // UPG-1
+	f.ok(t, "alice", "schedule payments v1 at 2026-11-24 14:00 UTC for 1h") // UPG-2
+	before := len(f.st.Events())
+	f.fails(t, "alice", "reschedule 2 at 2026-11-24 11:00 UTC",
+		"payments v1 is already scheduled as UPG-1, from 2026-11-24 10:00 UTC to 2026-11-24 12:00 UTC; moved to 2026-11-24 11:00 UTC to 2026-11-24 12:00 UTC, UPG-2 would overlap it. "+
+			"Pick a time clear of it, or move or lengthen that one instead (/upgrade reschedule UPG-1 <time>, /upgrade extend UPG-1 <duration>).",
+		"Usage: /upgrade reschedule")
+	f.fails(t, "dave", "reschedule 2 at 2026-11-24 11:00 UTC anyway we must", "payments v1 is already scheduled as UPG-1")
+	f.fails(t, "dave", "schedule payments v1 at 2026-11-24 11:00 UTC anyway we must", "payments v1 is already scheduled as UPG-1")
+	f.fails(t, "alice", "extend 1 3h",
+		"payments v1 is already scheduled as UPG-2, from 2026-11-24 14:00 UTC to 2026-11-24 15:00 UTC; extended by 3h, UPG-1 would overlap it. "+
+			"Extend it by less, or move that one later (/upgrade reschedule UPG-2 <time>).")
+	f.fails(t, "dave", "extend 1 3h anyway we must", "payments v1 is already scheduled as UPG-2")
+	if len(f.st.Events()) != before {
+		t.Fatal("a refusal stored something")
+	}
+	for id, want := range map[int]string{1: "2026-11-24 10:00 UTC to 2026-11-24 12:00 UTC", 2: "2026-11-24 14:00 UTC to 2026-11-24 15:00 UTC"} {
+		has(t, "show", lines(f.ok(t, "bob", fmt.Sprintf("show %d", id))), want)
+	}
+	// Up to it, or away from it, is fine.
+	has(t, "an extend up to the other", lines(f.ok(t, "alice", "extend 1 2h")), "now ends 2026-11-24 14:00 UTC")
+	f.ok(t, "alice", "reschedule 2 at 2026-11-25 10:00 UTC")
+
+	// An occurrence of a series is an upgrade like any other.
+	f.ok(t, "alice", "schedule payments v2 every fri 10:00 UTC for 1h until 2026-11-27") // UPG-3, 2026-11-27
+	f.ok(t, "alice", "schedule payments v2 at 2026-11-28 10:00 UTC")                     // UPG-4
+	f.fails(t, "alice", "reschedule 4 at 2026-11-27 10:30 UTC", "payments v2 is already scheduled as UPG-3, from 2026-11-27 10:00 UTC to 2026-11-27 11:00 UTC")
 }
 
 func TestDSTIsSaidOutLoudAndTheTypedZoneEchoed(t *testing.T) {

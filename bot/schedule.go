@@ -54,10 +54,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 		return Message{}, err
 	}
 	if cf, dup := versionScheduled(conflicts, svc.Name, c.Version); dup {
-		return Message{}, refusal(EINVALID, T(svc.Name+" "+c.Version+" is already scheduled as "+commands.FormatID(cf.ID)+", from ").
-			Time(cf.Start).Add(" to ").Time(cf.End).Add("; move or lengthen that one instead (").
-			Command(hint("reschedule", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "when", Placeholder: "<time>"})).Add(", ").
-			Command(hint("extend", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "duration"})).Add(")."))
+		return Message{}, refusal(EINVALID, alreadyScheduled(svc.Name, c.Version, cf).Add("; ").Then(moveThatOne(cf)).Add("."))
 	}
 	fs, err := b.allFreezes(ctx)
 	if err != nil {
@@ -224,6 +221,48 @@ func versionScheduled(conflicts []Conflict, service, version string) (Conflict, 
 		}
 	}
 	return Conflict{}, false
+}
+
+// alreadyScheduled words the upgrade of the same version a window would
+// overlap: "payments v1 is already scheduled as UPG-1, from ... to ...".
+func alreadyScheduled(service, version string, cf Conflict) Text {
+	return T(service + " " + version + " is already scheduled as " + commands.FormatID(cf.ID) + ", from ").Time(cf.Start).Add(" to ").Time(cf.End)
+}
+
+// moveThatOne offers moving or lengthening the upgrade of the same version
+// instead of making a second one over it.
+func moveThatOne(cf Conflict) Text {
+	id := commands.FormatID(cf.ID)
+	return T("move or lengthen that one instead (").
+		Command(hint("reschedule", Arg{Name: "id", Value: id}, Arg{Name: "when", Placeholder: "<time>"})).Add(", ").
+		Command(hint("extend", Arg{Name: "id", Value: id}, Arg{Name: "duration"})).Add(")")
+}
+
+// sameVersionAgain refuses a reschedule or extend, already applied to u,
+// that makes u overlap another active upgrade of its service and version,
+// as schedule refuses a second one: the two would double its threads and
+// reminders. An extend counts only what it adds (an overlap the window
+// had before is left as it was). anyway does not lift it.
+func (b *Bot) sameVersionAgain(ctx context.Context, u *Upgrade, e edit) error {
+	conflicts, err := b.conflicts(ctx, u.ID, u.Service, u.Start, u.End)
+	if err != nil {
+		return err
+	}
+	if e.by != 0 {
+		added := u.End.Add(-e.by)
+		conflicts = slices.DeleteFunc(conflicts, func(c Conflict) bool { return c.Start.Before(added) })
+	}
+	cf, dup := versionScheduled(conflicts, u.Service, u.Version)
+	if !dup {
+		return nil
+	}
+	t := alreadyScheduled(u.Service, u.Version, cf)
+	if e.by != 0 {
+		return refusal(EINVALID, t.Add("; extended by "+FormatDuration(e.by)+", "+u.Key()+" would overlap it. Extend it by less, or move that one later (").
+			Command(hint("reschedule", Arg{Name: "id", Value: commands.FormatID(cf.ID)}, Arg{Name: "when", Placeholder: "<time>"})).Add(")."))
+	}
+	return refusal(EINVALID, t.Add("; moved to ").Time(u.Start).Add(" to ").Time(u.End).Add(", "+u.Key()+" would overlap it. Pick a time clear of it, or ").
+		Then(moveThatOne(cf)).Add("."))
 }
 
 func conflictOf(u *Upgrade) Conflict {

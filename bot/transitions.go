@@ -215,6 +215,9 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 		}
 		if t.apply != nil {
 			t.apply(u, e, &d)
+			if err := b.sameVersionAgain(ctx, u, e); err != nil {
+				return Decision{}, err
+			}
 			if err := b.rejudge(inv, u, e, &d); err != nil {
 				return Decision{}, err
 			}
