@@ -157,11 +157,12 @@ func cmpOr(d, otherwise time.Duration) time.Duration {
 	return d
 }
 
-// changed is the outcome of a transition: the upgrade as saved, and the
-// decision it logged.
+// changed is the outcome of a transition: the upgrade as saved, the
+// decision it logged, and, for a new window, what judge found of it.
 type changed struct {
 	u *Upgrade
 	d Decision
+	v verdict
 }
 
 // transit applies the row of verb to upgrade id for the invoker: it checks
@@ -173,6 +174,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	t := transitions[verb]
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var d Decision
+	var v verdict
 	var err error
 	if e.freezes, err = b.freezesFor(ctx, verb); err != nil {
 		return changed{}, err
@@ -218,7 +220,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 			if err := b.sameVersionAgain(ctx, u, e); err != nil {
 				return Decision{}, err
 			}
-			if err := b.rejudge(inv, u, e, &d); err != nil {
+			if v, err = b.rejudge(inv, u, e, &d); err != nil {
 				return Decision{}, err
 			}
 		}
@@ -238,7 +240,7 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	if u.State == Completed || u.State == RolledBack {
 		b.out.notify(ctx, u.ID, b.dir.DebriefPrompt(u), inv.invoker())
 	}
-	return changed{u: u, d: d}, nil
+	return changed{u: u, d: d, v: v}, nil
 }
 
 // eventData is what an event of a transition carries besides its type.

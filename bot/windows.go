@@ -113,31 +113,45 @@ type verdict struct {
 	warnings []Warning
 	// overrode: an override was made by this change (the reason is logged).
 	overrode bool
-	// idle: anyway was given, and no freeze needed it.
+	// idle: anyway was given, and overrode nothing.
 	idle bool
+	// held: idle although a freeze holds over the window: the invoker is
+	// no admin, and the change needed no override (one made before
+	// stands, or an extend adds nothing inside the freeze).
+	held bool
+	// quotedImpact: the anyway ended an impact; how to have the word in
+	// the impact instead (commands.Schedule.QuotedImpact).
+	quotedImpact string
 }
 
 // judge checks a window [start, end) of an upgrade of svc in region for
 // the invoker: a freeze that holds over it refuses it, unless the invoker
 // is an admin who gave anyway <reason>, or the upgrade overrode that freeze
-// before (kept: its current warnings). Only the part from blockFrom on
-// counts for freezes when it is set (an extend: what it adds). Outside the
-// service's standard windows it is warned. Pure: the caller loads the
-// freezes.
+// before (kept: its current warnings; the override carries over). Only the
+// part from blockFrom on counts for refusing when it is set (an extend:
+// what it adds). An admin's anyway overrides every freeze that holds over
+// the window, an earlier override of it included: the new reason and admin
+// replace the old. Outside the service's standard windows it is warned.
+// Pure: the caller loads the freezes.
 func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, blockFrom time.Time, anyway string, fs []Freeze, kept []Warning) (verdict, error) {
 	var v verdict
+	admin := b.dir.IsAdmin(inv.Actor)
+	override := anyway != "" && admin
+	over := FreezesOver(fs, svc.Name, region, start, end)
+	keptFor := func(f Freeze) int {
+		return slices.IndexFunc(kept, func(w Warning) bool { return w.Kind == WarnFreezeOverride && w.Freeze == f.Name })
+	}
 	var blocking []Freeze
-	for _, f := range FreezesOver(fs, svc.Name, region, start, end) {
-		if i := slices.IndexFunc(kept, func(w Warning) bool { return w.Kind == WarnFreezeOverride && w.Freeze == f.Name }); i >= 0 {
-			v.warnings = append(v.warnings, kept[i]) // overridden for this upgrade before
-			continue
+	for _, f := range over {
+		if keptFor(f) >= 0 {
+			continue // overridden for this upgrade before
 		}
 		if !blockFrom.IsZero() && !f.Overlaps(blockFrom, end) {
 			continue // it only meets the part of the window that was there before
 		}
 		blocking = append(blocking, f)
 	}
-	if len(blocking) > 0 {
+	if len(blocking) > 0 && !override {
 		f := blocking[0]
 		why := T(svc.Name + " is frozen from ").Time(f.From).Add(" to ").Time(f.To).Add(" (freeze ").Bold(f.Name)
 		if f.Reason != "" {
@@ -149,21 +163,26 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, bloc
 		}
 		free := T(" See the free windows with ").Command(hint("slots", Arg{Name: "service", Value: svc.Name})).Add(".")
 		switch {
-		case anyway == "" && b.dir.IsAdmin(inv.Actor):
+		case anyway == "" && admin:
 			return verdict{}, refusal(EINVALID, why.Add("; pick a time outside it, or end the command with anyway <reason...> to override it.").Then(free))
 		case anyway == "":
 			return verdict{}, refusal(EINVALID, b.withAdmins(why.Add("; pick a time outside it. Only an admin may override a freeze (")).Add(").").Then(free))
-		case !b.dir.IsAdmin(inv.Actor):
+		default:
 			return verdict{}, refusal(EFORBIDDEN, b.withAdmins(why.Add("; only an admin may override a freeze (")).Add(")."))
 		}
-		by := b.dir.KeyOf(inv.Actor.ID)
-		for _, f := range blocking {
-			v.warnings = append(v.warnings, Warning{Kind: WarnFreezeOverride, Freeze: f.Name, From: f.From, To: f.To, By: by, Reason: anyway})
-		}
-		v.overrode = true
-	} else if anyway != "" {
-		v.idle = true
 	}
+	by := b.dir.KeyOf(inv.Actor.ID)
+	for _, f := range over {
+		switch i := keptFor(f); {
+		case override:
+			v.warnings = append(v.warnings, Warning{Kind: WarnFreezeOverride, Freeze: f.Name, From: f.From, To: f.To, By: by, Reason: anyway})
+		case i >= 0:
+			v.warnings = append(v.warnings, kept[i])
+		}
+	}
+	v.overrode = override && len(over) > 0
+	v.idle = anyway != "" && !v.overrode
+	v.held = v.idle && len(over) > 0
 	if len(svc.Windows) > 0 && !slices.ContainsFunc(svc.Windows, func(w commands.Window) bool { return w.Covers(start, end) }) {
 		v.warnings = append([]Warning{{Kind: WarnOutsideWindows, Windows: windowNames(svc.Windows)}}, v.warnings...)
 	}
@@ -182,9 +201,22 @@ func windowNames(ws []commands.Window) []string {
 func (v verdict) lines(d *Directory, service string) []Text {
 	out := d.warningLines(service, v.warnings)
 	if v.idle {
-		out = append(out, T("No freeze holds over this window, so anyway overrode nothing (and its reason is not logged)."))
+		t := T("No freeze holds over this window, so anyway overrode nothing (and its reason is not logged)")
+		if v.held {
+			t = T("Only an admin may override a freeze, so anyway overrode nothing (and its reason is not logged); this change needed no override")
+		}
+		out = append(out, t.Add(quoteImpactHint(v.quotedImpact)+"."))
 	}
 	return out
+}
+
+// quoteImpactHint is what an anyway that ended an impact adds to a note
+// or refusal about it: how to have the word in the impact; "" otherwise.
+func quoteImpactHint(quoted string) string {
+	if quoted == "" {
+		return ""
+	}
+	return "; to have the word in the impact, quote it: " + quoted
 }
 
 // Slot is one occurrence of a standard window and what keeps it from
@@ -474,7 +506,7 @@ func (b *Bot) freezesFor(ctx context.Context, verb string) ([]Freeze, error) {
 // applied to u), refusing a freeze as schedule does; the warnings replace
 // those of the window before and go with the decision, and an override's
 // reason is the decision's reason.
-func (b *Bot) rejudge(inv Invocation, u *Upgrade, e edit, d *Decision) error {
+func (b *Bot) rejudge(inv Invocation, u *Upgrade, e edit, d *Decision) (verdict, error) {
 	svc, _ := b.dir.Service(u.Service)
 	var added time.Time // an extend is judged on what it adds
 	if e.by != 0 {
@@ -482,7 +514,7 @@ func (b *Bot) rejudge(inv Invocation, u *Upgrade, e edit, d *Decision) error {
 	}
 	v, err := b.judge(inv, svc, u.Region, u.Start, u.End, added, e.anyway, e.freezes, u.Warnings)
 	if err != nil {
-		return err
+		return verdict{}, err
 	}
 	var kept []Warning
 	if d.PrevStart.IsZero() { // extended: the DST note of its start still holds
@@ -493,7 +525,7 @@ func (b *Bot) rejudge(inv Invocation, u *Upgrade, e edit, d *Decision) error {
 	if v.overrode {
 		d.Reason = e.anyway
 	}
-	return nil
+	return v, nil
 }
 
 // reschedule moves a window and words the answer.
@@ -507,7 +539,7 @@ func (b *Bot) reschedule(ctx context.Context, inv Invocation, c commands.Resched
 	for _, cf := range ch.u.Conflicts {
 		m.Lines = append(m.Lines, conflictWarning(cf))
 	}
-	m.Lines = append(m.Lines, b.changeWarnings(ch, c.Anyway)...)
+	m.Lines = append(m.Lines, ch.v.lines(b.dir, ch.u.Service)...)
 	return m, nil
 }
 
@@ -518,14 +550,8 @@ func (b *Bot) extend(ctx context.Context, inv Invocation, c commands.Extend) (Me
 		return Message{}, err
 	}
 	m := transitionReply("extend", ch.u, b.now())
-	m.Lines = append(m.Lines, b.changeWarnings(ch, c.Anyway)...)
+	m.Lines = append(m.Lines, ch.v.lines(b.dir, ch.u.Service)...)
 	return m, nil
-}
-
-// changeWarnings words the warnings a reschedule or extend logged.
-func (b *Bot) changeWarnings(ch changed, anyway string) []Text {
-	v := verdict{warnings: ch.d.Warnings, idle: anyway != "" && ch.d.Reason == ""}
-	return v.lines(b.dir, ch.u.Service)
 }
 
 // addWarnings puts the warnings of a change in its event's data.

@@ -293,6 +293,57 @@ func TestExtendIsJudgedOnWhatItAdds(t *testing.T) {
 	has(t, "an extend out of the freeze", lines(f.ok(t, "alice", "extend 1 30m")), "Extended UPG-1", "now ends 2026-12-01 11:30 UTC")
 	f.fails(t, "alice", "extend 1 1h", "payments is frozen from 2026-12-01 12:00 UTC to 2026-12-01 13:00 UTC (freeze evening)")
 	f.fails(t, "alice", "reschedule 1 2026-12-01 09:30 UTC", "freeze morning")
+	// An admin's anyway overrides the freeze that meets the window as it
+	// was, too: it holds over the window, so the anyway is not idle.
+	m := lines(f.ok(t, "dave", "extend 1 15m anyway audit agreed"))
+	has(t, "an admin's extend with anyway", m, "Freeze morning (2026-12-01 09:00 UTC to 2026-12-01 10:30 UTC) overridden by @dave: audit agreed.")
+	if strings.Contains(m, "overrode nothing") {
+		t.Fatalf("an anyway over a freeze that holds was called idle:\n%s", m)
+	}
+}
+
+// TestAnywayAgainReplacesTheOverride: a freeze overridden for an upgrade
+// still holds over its new window. An admin's new anyway is the override
+// now (the new reason, by the new admin), logged and shown, never called
+// idle; without anyway the earlier override carries over; an owner's
+// anyway overrides nothing, says so truthfully, and is not logged.
+func TestAnywayAgainReplacesTheOverride(t *testing.T) {
+	cfg := testConfig()
+	cfg.Admins = append(cfg.Admins, "bob")
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v1 at 2026-11-24 10:00 UTC for 1h")
+	f.ok(t, "dave", "freeze add fz from 2026-11-24 11:00 UTC to 2026-11-24 14:00 UTC reason test")
+	has(t, "the first override", lines(f.ok(t, "dave", "extend 1 2h anyway urgent")), "overridden by @dave: urgent.")
+
+	m := lines(f.ok(t, "bob", "reschedule 1 at 2026-11-24 12:30 UTC for 30m anyway second reason"))
+	has(t, "the second override", m, "Rescheduled UPG-1", "❄ Freeze fz (2026-11-24 11:00 UTC to 2026-11-24 14:00 UTC) overridden by @bob: second reason.")
+	if strings.Contains(m, "overrode nothing") || strings.Contains(m, "urgent") {
+		t.Fatalf("the new anyway was not the override:\n%s", m)
+	}
+	has(t, "the pre-brief", lines(lastRoot(t, f.rec, "test:#payments")), "Override: ❄ Freeze fz", "overridden by @bob: second reason.")
+	notices := f.rec.Kinds(bot.KindRescheduled)
+	has(t, "the thread notice", notices[len(notices)-1].Text, "was rescheduled by @bob", "overridden by @bob: second reason.")
+	has(t, "the decision log", lines(f.ok(t, "alice", "log 1")), "dave · extended", "why: urgent",
+		"bob · rescheduled · from 2026-11-24 10:00 UTC to 2026-11-24 12:30 UTC, until 2026-11-24 13:00 UTC · ❄ Freeze fz (2026-11-24 11:00 UTC to 2026-11-24 14:00 UTC) overridden by @bob. · why: second reason")
+	w, _ := eventData(t, f.st, bot.EventRescheduled)[0]["warnings"].([]any)
+	if len(w) != 1 || w[0].(map[string]any)["by"] != "bob" || w[0].(map[string]any)["reason"] != "second reason" {
+		t.Fatalf("the event's warnings: %v", w)
+	}
+	// An extend further into the freeze with anyway replaces it too.
+	has(t, "an extend with anyway", lines(f.ok(t, "dave", "extend 1 30m anyway third")), "overridden by @dave: third.")
+
+	// Moved within the freeze without anyway, the override carries over.
+	has(t, "the owner's move", lines(f.ok(t, "alice", "reschedule 1 at 2026-11-24 12:00 UTC for 30m")), "overridden by @dave: third.")
+	// The owner's anyway overrides nothing, and says why.
+	m = lines(f.ok(t, "alice", "reschedule 1 at 2026-11-24 12:30 UTC for 30m anyway mine"))
+	has(t, "an owner's anyway", m, "overridden by @dave: third.",
+		"Only an admin may override a freeze, so anyway overrode nothing (and its reason is not logged); this change needed no override.")
+	if strings.Contains(m, "No freeze holds") {
+		t.Fatalf("the owner was told no freeze holds:\n%s", m)
+	}
+	if strings.Contains(lines(f.ok(t, "alice", "log 1")), "mine") {
+		t.Fatal("the owner's idle anyway was logged")
+	}
 }
 
 // TestListShowsTheActiveSeries: list names each active recurring upgrade
