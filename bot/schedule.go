@@ -64,6 +64,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	if err != nil {
 		return Message{}, err
 	}
+	v.anywayInImpact = c.AnywayInImpact
 	u := b.draft(svc, inv, c.Version, start, end, c.Region, c.Impact, conflicts)
 	u.Warnings = v.warnings
 	reason := ""

@@ -175,7 +175,8 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		}
 	}
 	if c.Anyway != "" && !overrode {
-		r.Lines = append(r.Lines, T("No freeze holds over the occurrences created now, so anyway overrode nothing (and its reason is not logged); it does not carry over to later ones."))
+		r.Lines = append(r.Lines, T("No freeze holds over the occurrences created now, so anyway overrode nothing (and its reason is not logged); it does not carry over to later ones"+
+			anywayInImpact(c.AnywayInImpact)+"."))
 	}
 	if s.State == SeriesActive {
 		if e, err := s.recurrence(); err == nil {

@@ -119,9 +119,9 @@ type verdict struct {
 	// no admin, and the change needed no override (one made before
 	// stands, or an extend adds nothing inside the freeze).
 	held bool
-	// quotedImpact: the anyway ended an impact; how to have the word in
-	// the impact instead (commands.Schedule.QuotedImpact).
-	quotedImpact string
+	// anywayInImpact: the anyway ended an impact; how to have the word in
+	// the impact instead (commands.Schedule.AnywayInImpact).
+	anywayInImpact string
 }
 
 // judge checks a window [start, end) of an upgrade of svc in region for
@@ -205,18 +205,18 @@ func (v verdict) lines(d *Directory, service string) []Text {
 		if v.held {
 			t = T("Only an admin may override a freeze, so anyway overrode nothing (and its reason is not logged); this change needed no override")
 		}
-		out = append(out, t.Add(quoteImpactHint(v.quotedImpact)+"."))
+		out = append(out, t.Add(anywayInImpact(v.anywayInImpact)+"."))
 	}
 	return out
 }
 
-// quoteImpactHint is what an anyway that ended an impact adds to a note
-// or refusal about it: how to have the word in the impact; "" otherwise.
-func quoteImpactHint(quoted string) string {
-	if quoted == "" {
+// anywayInImpact is what a note that anyway overrode nothing adds when
+// the anyway ended an impact: how to have the word in the impact.
+func anywayInImpact(hint string) string {
+	if hint == "" {
 		return ""
 	}
-	return "; to have the word in the impact, quote it: " + quoted
+	return "; " + hint
 }
 
 // Slot is one occurrence of a standard window and what keeps it from

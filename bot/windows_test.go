@@ -346,6 +346,23 @@ func TestAnywayAgainReplacesTheOverride(t *testing.T) {
 	}
 }
 
+// TestAnIdleAnywayAfterAnImpactSaysHowToQuoteIt: an unquoted anyway ends
+// an impact; when it overrode nothing, or had no reason, the reply says how
+// to have the word in the impact.
+func TestAnIdleAnywayAfterAnImpactSaysHowToQuoteIt(t *testing.T) {
+	f := newWindowsFixture(t, testConfig())
+	hint := `; to have the word in the impact, quote it: impact "things anyway hotfix".`
+	has(t, "an idle anyway after an impact", lines(f.ok(t, "alice", "schedule payments v1 at 2026-12-01 10:00 UTC impact things anyway hotfix")),
+		"No freeze holds over this window, so anyway overrode nothing (and its reason is not logged)"+hint)
+	has(t, "a series' idle anyway after an impact", lines(f.ok(t, "dave", "schedule payments v2 every wed 02:00 UTC for 1h impact things anyway hotfix")),
+		"it does not carry over to later ones"+hint)
+	if m := lines(f.ok(t, "alice", "schedule payments v3 at 2026-12-02 10:00 UTC anyway hotfix")); strings.Contains(m, "quote it") {
+		t.Fatalf("an anyway after no impact was given the impact's hint:\n%s", m)
+	}
+	f.fails(t, "alice", "schedule payments v4 in 2d impact it will be slow anyway",
+		`Missing <reason...> after anyway: overriding a freeze must say why; to have the word in the impact, quote it: impact "it will be slow anyway"`)
+}
+
 // TestListShowsTheActiveSeries: list names each active recurring upgrade
 // with its next occurrence; a cancelled one is gone.
 func TestListShowsTheActiveSeries(t *testing.T) {

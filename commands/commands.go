@@ -43,6 +43,11 @@ type Schedule struct {
 	// Anyway is an admin's reason for scheduling into a freeze ("anyway
 	// <reason...>"); "" for none.
 	Anyway string
+	// AnywayInImpact, when an unquoted anyway ended the impact, says how to
+	// have the word in the impact instead ("to have the word in the impact,
+	// quote it: impact \"...\""), for a reply whose anyway overrode
+	// nothing; "" otherwise.
+	AnywayInImpact string
 }
 
 // List shows upcoming and running windows, optionally for one service.

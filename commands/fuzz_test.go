@@ -58,6 +58,8 @@ func FuzzParse(f *testing.F) {
 		"reschedule 7 tomorrow 02:00 for 2 hours",
 		"extend 7 1D",
 		"extend 7 30 minutes",
+		"schedule p v in 2d impact it will be slow anyway",
+		`schedule p v in 2d impact "for real" anyway hotfix`,
 	} {
 		f.Add(s, base, uint8(2))
 	}

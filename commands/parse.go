@@ -442,6 +442,7 @@ func (p *parser) schedule() (Command, error) {
 	}
 
 	seen := map[string]bool{}
+	impactEnd := -1 // where the impact stopped: at an anyway, or the end
 	for p.more() {
 		t := p.next()
 		opt := keyword(t, "for", "region", "impact", "anyway", "until")
@@ -462,10 +463,20 @@ func (p *parser) schedule() (Command, error) {
 			if c.Impact = p.restUntilAnyway(); c.Impact == "" {
 				return nil, p.fail("", "missing <text...> after impact")
 			}
+			impactEnd = p.pos
 		case "anyway":
 			p.pos--
+			afterImpact := p.pos == impactEnd
 			if c.Anyway, err = p.anyway(); err != nil {
+				if afterImpact {
+					e := *err.(*Error)
+					e.Msg += "; " + anywayInImpact(c.Impact, "")
+					return nil, &e
+				}
 				return nil, err
+			}
+			if afterImpact {
+				c.AnywayInImpact = anywayInImpact(c.Impact, c.Anyway)
 			}
 			if c.Next {
 				return nil, p.fail(t.text, "next picks a window outside every freeze, so anyway has nothing to override; give a time instead to schedule into a freeze")

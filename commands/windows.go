@@ -525,6 +525,17 @@ func (p *parser) restUntilAnyway() string {
 	return strings.TrimSpace(strings.Join(words, " "))
 }
 
+// anywayInImpact says how to have the word anyway in the impact when an
+// unquoted anyway ended it: quote the whole impact. The words have no
+// quotes left (the tokenizer took them), so one pair of quotes holds them.
+func anywayInImpact(impact, reason string) string {
+	words := impact + " anyway"
+	if reason != "" {
+		words += " " + reason
+	}
+	return `to have the word in the impact, quote it: impact "` + words + `"`
+}
+
 // anyway reads an optional "anyway <reason...>" at the end of the line:
 // an admin's override of a freeze, with why.
 func (p *parser) anyway() (string, error) {

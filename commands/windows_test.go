@@ -216,6 +216,12 @@ func TestParseWindowsGrammar(t *testing.T) {
 	if c.Impact != "card payments may fail" || c.Anyway != "customer escalation 42" {
 		t.Errorf("impact then anyway: %q / %q", c.Impact, c.Anyway)
 	}
+	if want := `to have the word in the impact, quote it: impact "card payments may fail anyway customer escalation 42"`; c.AnywayInImpact != want {
+		t.Errorf("impact then anyway: the hint %q, want %q", c.AnywayInImpact, want)
+	}
+	if c := parse("schedule payments v2 at 2026-12-22 03:00 for 1h region eu anyway customer escalation 42").(commands.Schedule); c.Anyway == "" || c.AnywayInImpact != "" {
+		t.Errorf("anyway after another option: %+v", c)
+	}
 	if c := parse(`schedule payments v2 at 2026-12-22 03:00 impact we restart "anyway"`).(commands.Schedule); c.Impact != "we restart anyway" || c.Anyway != "" {
 		t.Errorf("a quoted anyway is a word of the impact: %+v", c)
 	}
@@ -289,6 +295,10 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"schedule payments v2 tomorrow 02:00 until 2027-01-01", "until", "until only ends a recurring upgrade", ""},
 		{"schedule payments v2 next anyway because", "anyway", "next picks a window outside every freeze", ""},
 		{"schedule payments v2 tomorrow 02:00 anyway", "", "missing <reason...> after anyway", ""},
+		// An anyway that ends an impact says how to have the word in it.
+		{"schedule payments v2 in 2d impact it will be slow anyway", "",
+			`missing <reason...> after anyway: overriding a freeze must say why; to have the word in the impact, quote it: impact "it will be slow anyway"`, "/upgrade schedule"},
+		{`schedule payments v2 in 2d impact "for real" anyway`, "", `quote it: impact "for real anyway"`, ""},
 		{"reschedule 7 tomorrow 03:00 anyway", "", "missing <reason...> after anyway", ""},
 		{"extend 7 30m anyways", "anyways", `unexpected "anyways"`, ""},
 		{"slots", "", "missing <service>", "/upgrade slots"},
