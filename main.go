@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cfgPath = fs.String("config", "", "configuration file (default config.toml, else defaults and environment)")
 	}
 	switch sub {
-	case "serve", "console", "check-config", "webhooks":
+	case "serve", "console", "check-config", "webhooks", "version":
 		fs.Usage = func() {
 			fmt.Fprintf(fs.Output(), "Usage: upgradebot %s\n", subUsage[sub])
 			fs.PrintDefaults()
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q\n", sub, fs.Arg(0))
 			return 2
 		}
-	case "version", "-version", "--version":
+	case "-version", "--version":
 		fmt.Fprintln(stdout, "upgradebot", buildVersion())
 		return 0
 	case "help", "-h", "-help", "--help":
@@ -112,6 +112,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	switch sub {
+	case "version":
+		fmt.Fprintln(stdout, "upgradebot", buildVersion())
+		return 0
 	case "check-config":
 		return checkConfig(*cfgPath, stdout, stderr, environ)
 	case "webhooks":
@@ -140,6 +143,7 @@ var subUsage = map[string]string{
 	"console":      "console [-config FILE] [-as PERSON]",
 	"check-config": "check-config [-config FILE]",
 	"webhooks":     "webhooks [-config FILE]",
+	"version":      "version",
 }
 
 // stopBudget bounds how long a stopping serve takes: HTTP requests in flight

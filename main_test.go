@@ -208,6 +208,12 @@ func TestUsageAndVersion(t *testing.T) {
 	if out, _, code := runMain(t, "", nil, "help", "serve"); code != 0 || !strings.HasPrefix(out, "Usage: upgradebot serve [-config FILE]") {
 		t.Fatalf("help serve: %d %q", code, out)
 	}
+	if out, _, code := runMain(t, "", nil, "help", "version"); code != 0 || !strings.HasPrefix(out, "Usage: upgradebot version") {
+		t.Fatalf("help version: %d %q", code, out)
+	}
+	if out, _, code := runMain(t, "", nil, "version", "-h"); code != 0 || strings.Contains(out, "upgradebot dev") {
+		t.Fatalf("version -h printed the version, not its usage: %d %q", code, out)
+	}
 	if _, errOut, code := runMain(t, "", nil, "help", "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown subcommand "frobnicate"`) {
 		t.Fatalf("help frobnicate: %d %q", code, errOut)
 	}
