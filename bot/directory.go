@@ -110,6 +110,21 @@ func (d *Directory) Service(name string) (Service, bool) {
 	return s, ok
 }
 
+// ServicesOfRepo lists the services, by name, whose repo is repo
+// ("owner/name", compared in any case); none for "".
+func (d *Directory) ServicesOfRepo(repo string) []Service {
+	if repo == "" {
+		return nil
+	}
+	var out []Service
+	for _, name := range d.names {
+		if s := d.services[strings.ToLower(name)]; s.Repo != "" && strings.EqualFold(s.Repo, repo) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Person finds a [[people]] entry by name, case-insensitively.
 func (d *Directory) Person(name string) (Person, bool) {
 	if p, ok := d.people[name]; ok {

@@ -299,12 +299,7 @@ func (b *Bot) autoLinkTask(ctx context.Context, n PendingNotice) error {
 // pre-release says nothing there, so that release candidates make no
 // noise. It returns how many upgrades it linked.
 func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
-	var svcs []Service
-	for _, name := range b.dir.ServiceNames() {
-		if s, ok := b.dir.Service(name); ok && s.Repo != "" && strings.EqualFold(s.Repo, r.Repo) {
-			svcs = append(svcs, s)
-		}
-	}
+	svcs := b.dir.ServicesOfRepo(r.Repo)
 	if len(svcs) == 0 || r.Tag == "" {
 		return 0, nil
 	}
@@ -337,6 +332,12 @@ func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
 	}
 	return linked, errors.Join(errs...)
 }
+
+// WatchesRepo reports whether a configured service has the repository
+// repo ("owner/name", any case): whether ReleasePublished acts on its
+// releases. It only reads the configuration, so a receiver can ask before
+// it answers.
+func (b *Bot) WatchesRepo(repo string) bool { return len(b.dir.ServicesOfRepo(repo)) > 0 }
 
 // linkPublished links a published release to upgrade id, unless it has
 // that release already or one of another repository; it reports whether

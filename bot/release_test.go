@@ -470,3 +470,17 @@ func TestReleaseOutThatCannotBePostedIsCounted(t *testing.T) {
 		t.Errorf("failures counted: %v", got)
 	}
 }
+
+// WatchesRepo says whether ReleasePublished acts on a repository's
+// releases: a service's repo, in any case; not another one, nor "".
+func TestWatchesRepoIsAServicesRepoInAnyCase(t *testing.T) {
+	f := newReleaseFixture(t, nil, withRepo)
+	for repo, want := range map[string]bool{"acme/payments": true, "ACME/Payments": true, "acme/other": false, "acme": false, "": false} {
+		if got := f.b.WatchesRepo(repo); got != want {
+			t.Errorf("WatchesRepo(%q) = %v, want %v", repo, got, want)
+		}
+	}
+	if f := newReleaseFixture(t, nil); f.b.WatchesRepo("acme/payments") {
+		t.Error("without a repo configured, acme/payments is watched")
+	}
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,4 +264,55 @@ func TestGitHubSlowLookupDoesNotDelayTheReply(t *testing.T) {
 		t.Fatalf("thread replies: %d", len(thread))
 	}
 	slackContains(t, "the release notice", thread[0].BlockText(), "<"+releasePage+"v2.4.0|acme/payments v2.4.0 (Payments 2.4.0)>")
+}
+
+// TestGitHubReleaseOfAnotherRepositoryIsIgnored: a signed release of
+// acme/other, a repository no service has, is answered 204 (http.md: 204
+// for events ignored), JSON or form-encoded, and does nothing: no link, no
+// message, no call to GitHub. The repository is compared in any case:
+// Acme/Payments is payments' and is acted on (202), under the delivery id
+// the ignored one had, which was not remembered.
+func TestGitHubReleaseOfAnotherRepositoryIsIgnored(t *testing.T) {
+	e := newGitHubEnv(t, 1)
+	r := e.replicas[0]
+	r.slash("alice", "C0OPS", "schedule payments v2.5.0 at 2026-12-01 02:00 UTC")
+	e.settle()
+	calls := len(e.gh.Calls())
+	hook := r.srv.URL + githubadapter.PathWebhook
+	other := githubtest.ReleaseEvent("published", "acme/other", githubtest.Release("acme/other", "v2.5.0", "", "", slackNow))
+	if got := e.deliver(0, githubtest.Delivery(t, hook, githubSecret, "release", "d-1", other)); got != http.StatusNoContent {
+		t.Fatalf("a release of acme/other: status %d, want 204", got)
+	}
+	js := `{"action":"released","release":{"tag_name":"v2.5.0","html_url":"https://github.com/acme/other/releases/tag/v2.5.0"},"repository":{"full_name":"acme/other"}}`
+	form := []byte(url.Values{"payload": {js}}.Encode())
+	req := githubtest.Unsigned(t, hook, "release", "d-2", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(githubSecret, form))
+	if got := e.deliver(0, req); got != http.StatusNoContent {
+		t.Fatalf("a form-encoded release of acme/other: status %d, want 204", got)
+	}
+	e.settle()
+	if u, _ := r.store.Get(context.Background(), 1); u.Release != nil {
+		t.Fatalf("a release of acme/other changed the upgrade's release: %+v", u.Release)
+	}
+	if n := len(e.thread("C0PAYMENTS")); n != 0 {
+		t.Fatalf("a release of acme/other posted %d thread notices", n)
+	}
+	for _, ch := range []string{"C0PAYMENTS", "C0LEDGER", "C0CHECKOUT"} {
+		if n := len(e.posts(ch, "is out")); n != 0 {
+			t.Errorf("%s heard a release of acme/other is out", ch)
+		}
+	}
+	if n := len(e.gh.Calls()); n != calls {
+		t.Errorf("a release of acme/other made %d calls to GitHub", n-calls)
+	}
+
+	pay := githubtest.ReleaseEvent("published", "Acme/Payments", githubtest.Release("acme/payments", "v2.5.0", "", "", slackNow))
+	if got := e.deliver(0, githubtest.Delivery(t, hook, githubSecret, "release", "d-1", pay)); got != http.StatusAccepted {
+		t.Fatalf("a release of Acme/Payments: status %d, want 202", got)
+	}
+	e.settle()
+	if u, _ := r.store.Get(context.Background(), 1); u.Release == nil || u.Release.URL != releasePage+"v2.5.0" {
+		t.Fatalf("the release of Acme/Payments was not linked: %+v", u.Release)
+	}
 }

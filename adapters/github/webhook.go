@@ -30,9 +30,12 @@ const maxBody = 1 << 20
 // redelivers on request, within days at most.
 const dedupeTTL = 24 * time.Hour
 
-// Core is what the webhook needs of the bot: act on a published release
-// and say how many upgrades it linked (bot.Bot.ReleasePublished).
+// Core is what the webhook needs of the bot: whether a configured service
+// has a repository, asked before answering, so it must be cheap (a lookup
+// in the configuration; bot.Bot.WatchesRepo); and acting on a published
+// release, saying how many upgrades it linked (bot.Bot.ReleasePublished).
 type Core interface {
+	WatchesRepo(repo string) bool
 	ReleasePublished(ctx context.Context, r bot.Release) (int, error)
 }
 
@@ -104,8 +107,9 @@ func (h *Webhook) Run(ctx context.Context) error {
 // the order readSigned says: nothing is read for a delivery without a
 // well-formed signature, nothing is parsed before the signature matches),
 // 204 for a ping and for events it ignores (other events, other actions,
-// drafts, a delivery or a release seen before), 202 for a release it acts
-// on, after answering.
+// drafts, releases of a repository no configured service has, a delivery
+// or a release seen before), 202 for a release it acts on, after
+// answering.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, ok := h.readSigned(w, r)
 	if !ok {
@@ -145,6 +149,13 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log = log.With("repo", repo, "tag", rel.GetTagName(), "action", ev.GetAction())
 	if a := ev.GetAction(); (a != "published" && a != "released") || rel.GetDraft() {
 		log.DebugContext(r.Context(), "github release event ignored")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if !h.core.WatchesRepo(repo) {
+		// Before the once keys: nothing is remembered of a release that
+		// concerns no service.
+		log.DebugContext(r.Context(), "github release of a repository no service has; ignored")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

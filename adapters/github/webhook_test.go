@@ -33,6 +33,10 @@ type fakeCore struct {
 	fail     error
 }
 
+// WatchesRepo is what the configuration of these tests says: payments
+// has the repository acme/payments (compared in any case, as the bot does).
+func (c *fakeCore) WatchesRepo(repo string) bool { return strings.EqualFold(repo, "acme/payments") }
+
 func (c *fakeCore) ReleasePublished(ctx context.Context, r bot.Release) (int, error) {
 	if c.entered != nil {
 		c.entered <- struct{}{}
@@ -370,6 +374,39 @@ func TestWebhookTakesAFormEncodedPayload(t *testing.T) {
 	}
 	e.hook.Wait()
 	if got := e.core.seen(); len(got) != 1 || got[0].Tag != "v2.5.0" {
+		t.Fatalf("core got %+v", got)
+	}
+}
+
+// A release of a repository that no configured service has is not acted
+// on, so it is answered 204 (http.md), JSON or form-encoded, and nothing of
+// it is remembered; the repository is compared in any case.
+func TestWebhookIgnoresReleasesOfRepositoriesNoServiceHas(t *testing.T) {
+	e := newHook(t, secret, &fakeCore{})
+	other := githubtest.ReleaseEvent("published", "acme/other", githubtest.Release("acme/other", "v2.5.0", "", "", published))
+	if got := e.deliver("release", "d-other", other); got != http.StatusNoContent {
+		t.Fatalf("a release of acme/other: status %d, want 204", got)
+	}
+	js := `{"action":"released","release":{"tag_name":"v1.0.0","html_url":"https://github.com/acme/other/releases/tag/v1.0.0"},"repository":{"full_name":"acme/other"}}`
+	form := []byte(url.Values{"payload": {js}}.Encode())
+	req := githubtest.Unsigned(t, e.url(), "release", "d-other-form", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, form))
+	if got := e.send(req); got != http.StatusNoContent {
+		t.Fatalf("a form-encoded release of acme/other: status %d, want 204", got)
+	}
+	e.hook.Wait()
+	if got := e.core.seen(); len(got) != 0 {
+		t.Fatalf("releases of acme/other reached the core: %+v", got)
+	}
+	// The same delivery id, now of a release of acme/payments (in another
+	// case): it was not remembered, so it is acted on.
+	pay := githubtest.ReleaseEvent("published", "Acme/Payments", githubtest.Release("Acme/Payments", "v2.5.0", "", "", published))
+	if got := e.deliver("release", "d-other", pay); got != http.StatusAccepted {
+		t.Fatalf("a release of Acme/Payments: status %d, want 202", got)
+	}
+	e.hook.Wait()
+	if got := e.core.seen(); len(got) != 1 || got[0].Repo != "Acme/Payments" {
 		t.Fatalf("core got %+v", got)
 	}
 }
