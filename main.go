@@ -365,8 +365,10 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	ms := console.NewMessenger(bc.DefaultLocation, bot.NewDirectory(bc))
 	consoleHints(cfg, ms)
 	var ticker console.Ticker
+	// Notices are delivered at each Flush, after what the command or job
+	// sent itself, so that a transcript reads the same every time.
 	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: ms, Queue: st,
-		Now: clock.Now, Logger: log, RefreshIntervalSet: true})
+		Now: clock.Now, Logger: log, RefreshIntervalSet: true, DeliverOnFlush: true})
 	if st.Embedded() {
 		ticker = b.Scheduler()
 	} else {

@@ -52,6 +52,12 @@ type Options struct {
 	// recorded and never delivered (it died), and sends them (30s; see
 	// RecoverNotices). Negative disables it.
 	Recover time.Duration
+	// DeliverOnFlush holds the notices that commands and jobs queue until
+	// Flush, which delivers them one at a time in the order they were
+	// queued, after what the command or job sent itself: the console
+	// shows a transcript in a stable order with it. Never for serve:
+	// nothing queued would go out until a Flush.
+	DeliverOnFlush bool
 }
 
 // DefaultReleaseTimeout bounds a release lookup when Options does not say.
@@ -124,12 +130,15 @@ func New(o Options) *Bot {
 		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL), obs: o.Observer,
 	}
 	b.out.obs = o.Observer
+	b.out.out.onFlush = o.DeliverOnFlush
 	b.out.acks = b.Reader.acks
 	if o.Config.EscalateAfter > 0 {
 		// The rollback escalation follows the alert (Scheduler.afterAlert).
 		b.out.sent, _ = o.Queue.(SentLog)
 	}
-	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, queue: b.out.out.enqueue}
+	// Relays have their own per-upgrade queue: on the deliveries' one, an
+	// event would wait for the chat notices queued before it.
+	b.ev = &events{store: o.Store, sinks: o.Sinks, now: o.Now, log: o.Logger, relays: newOutbox(o.Logger.With("queue", "events relay"), o.Now, 0)}
 	b.ev.outbox, _ = o.Store.(EventOutbox)
 	b.freezes, _ = o.Store.(FreezeStore)
 	b.series, _ = o.Store.(SeriesStore)
@@ -175,20 +184,29 @@ func (b *Bot) Run(ctx context.Context) error {
 	return err
 }
 
-// Flush waits until every queued notice has been delivered; the console and
-// tests use it to see a command's effects in order.
-func (b *Bot) Flush() { b.out.flush() }
+// Flush waits until every queued notice has been delivered and every
+// queued event relayed to the shared stream; the console and tests use it
+// to see a command's effects in order.
+func (b *Bot) Flush() {
+	b.out.flush()
+	b.ev.flush() // after the notices: a link's notice task writes an event
+}
 
-// Drain waits, until ctx ends, for every queued notice to be delivered, as
-// a stopping process should. It returns how many delivery tasks were still
-// queued or running when ctx ended (0: all delivered); those are logged.
+// Drain waits, until ctx ends, for every queued notice to be delivered and
+// every queued event relayed, as a stopping process should. It returns how
+// many delivery and relay tasks were still queued or running when ctx
+// ended (0: all done); those are logged.
 func (b *Bot) Drain(ctx context.Context) int {
 	done := make(chan struct{})
-	go func() { b.out.flush(); close(done) }()
+	go func() { b.Flush(); close(done) }()
 	select {
 	case <-done:
 		return 0
 	case <-ctx.Done():
+	}
+	r := b.ev.relays.pending()
+	if r > 0 {
+		b.log.WarnContext(ctx, "stopping with events not yet relayed to the shared stream; they stay in their upgrades' outboxes and a replica's sweep relays them", "tasks", r)
 	}
 	n := b.out.out.pending()
 	if n > 0 {
@@ -198,7 +216,7 @@ func (b *Bot) Drain(ctx context.Context) int {
 			b.log.ErrorContext(ctx, "stopping with notices not yet delivered; the changes are saved, their thread notices are lost", "tasks", n)
 		}
 	}
-	return n
+	return n + r
 }
 
 // Invocation is the context of one command: who typed it, where, in which

@@ -20,10 +20,12 @@ type events struct {
 	now   Clock
 	log   *slog.Logger
 	// outbox, when the store has one, moves events written with their
-	// change (acknowledgments) to the shared stream; queue runs that in
-	// the background, in the upgrade's order.
+	// change (acknowledgments) to the shared stream; relays runs that in
+	// the background, in the upgrade's order. It is a queue of its own,
+	// not the one of the upgrade's chat deliveries: an event never waits
+	// behind a platform that is slow or down.
 	outbox EventOutbox
-	queue  func(id int, task func(context.Context))
+	relays *outbox
 
 	mu      sync.Mutex
 	pending map[int]bool // a relay of the upgrade is queued and not started
@@ -91,7 +93,7 @@ func (e *events) relay(id int) {
 	}
 	e.pending[id] = true
 	e.mu.Unlock()
-	e.queue(id, func(ctx context.Context) {
+	e.relays.enqueue(id, func(ctx context.Context) {
 		// Wait a moment, so that a burst of presses is relayed together.
 		t := time.NewTimer(relayGather)
 		select {
@@ -107,6 +109,9 @@ func (e *events) relay(id int) {
 		}
 	})
 }
+
+// flush waits until every queued relay has run.
+func (e *events) flush() { e.relays.flush() }
 
 // relayGather is how long a relay waits for more events of its upgrade.
 const relayGather = 50 * time.Millisecond

@@ -10,7 +10,9 @@ import (
 
 // outbox runs delivery work in the background, in order per upgrade, so a
 // command's answer never waits for a platform and a thread reply never
-// overtakes the root message it belongs to.
+// overtakes the root message it belongs to. The relay of events to the
+// shared stream has an outbox of its own (events.relays), so that it never
+// waits behind a delivery.
 type outbox struct {
 	log      *slog.Logger
 	now      Clock
@@ -22,6 +24,18 @@ type outbox struct {
 	dirty    map[int]bool      // a root refresh is queued and not yet started
 	lastEdit map[int]time.Time // when the root of an upgrade was last edited
 	wg       sync.WaitGroup
+
+	// onFlush holds every task until flush, which runs them one at a
+	// time in the order they were queued (Options.DeliverOnFlush).
+	onFlush  bool
+	held     []heldTask
+	flushing sync.Mutex // one flush runs the held tasks at a time
+}
+
+// heldTask is a task held until flush.
+type heldTask struct {
+	key  int
+	task func(context.Context)
 }
 
 // taskTimeout bounds one delivery, retries included.
@@ -36,6 +50,10 @@ func (o *outbox) enqueue(key int, task func(context.Context)) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.wg.Add(1)
+	if o.onFlush {
+		o.held = append(o.held, heldTask{key, task})
+		return
+	}
 	o.queues[key] = append(o.queues[key], task)
 	if !o.running[key] {
 		o.running[key] = true
@@ -64,7 +82,7 @@ func (o *outbox) run(key int, task func(context.Context)) {
 	defer o.wg.Done()
 	defer func() {
 		if r := recover(); r != nil {
-			o.log.Error("delivery task panicked", "upgrade", key, "panic", fmt.Sprint(r))
+			o.log.Error("background task panicked", "upgrade", key, "panic", fmt.Sprint(r))
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), taskTimeout)
@@ -113,13 +131,36 @@ func (o *outbox) queued(key int) bool {
 	return o.dirty[key]
 }
 
-func (o *outbox) flush() { o.wg.Wait() }
+func (o *outbox) flush() {
+	if o.onFlush {
+		o.runHeld()
+	}
+	o.wg.Wait()
+}
+
+// runHeld runs the held tasks one at a time, in the order they were
+// queued, with those they queue in turn: every upgrade's in its order.
+func (o *outbox) runHeld() {
+	o.flushing.Lock()
+	defer o.flushing.Unlock()
+	for {
+		o.mu.Lock()
+		if len(o.held) == 0 {
+			o.mu.Unlock()
+			return
+		}
+		t := o.held[0]
+		o.held = o.held[1:]
+		o.mu.Unlock()
+		o.run(t.key, t.task)
+	}
+}
 
 // pending counts the tasks queued or running.
 func (o *outbox) pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := len(o.running) // each running queue has one task in hand
+	n := len(o.running) + len(o.held) // each running queue has one task in hand
 	for _, q := range o.queues {
 		n += len(q)
 	}
