@@ -28,6 +28,7 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/web"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/config"
+	"github.com/upgradebot/upgradebot/internal/outage"
 	"github.com/upgradebot/upgradebot/store"
 )
 
@@ -430,6 +431,14 @@ func isTerminal(v any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// outageEvery is the least time between two of serve's reminders that
+// Redis is still down; outageObserve, when set, hears the outage tracker's
+// events (tests).
+var (
+	outageEvery   = outage.DefaultEvery
+	outageObserve func(outage.Event)
+)
+
 // prepareBound is how long serve waits for the webhooks' consumer groups
 // before it listens; past it, delivery creates them later.
 const prepareBound = 2 * time.Second
@@ -459,7 +468,15 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 		log.Warn(w)
 	}
 	onlyEnabledChannels(&bc, cfg.EnabledPlatforms())
-	st, err := store.Open(ctx, storeOptions(cfg, true), log)
+	// While Redis does not answer, one warning says so, a reminder at most
+	// every outageEvery sums up what failed, and a line says when it answers
+	// again; the background loops' failures for that cause are held back
+	// rather than logged on every retry.
+	redisDown := outage.New(outage.Options{Name: "redis", Log: log, Classify: store.Unreachable, Every: outageEvery, Observe: outageObserve})
+	log = slog.New(redisDown.Handler(log.Handler()))
+	so := storeOptions(cfg, true)
+	so.Outage = redisDown
+	st, err := store.Open(ctx, so, log)
 	if err != nil {
 		return err
 	}

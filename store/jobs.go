@@ -345,7 +345,8 @@ func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
 	// which case go-redis keeps retrying in the background.
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if _, err := ps.Receive(rctx); err != nil && ctx.Err() == nil {
-		s.log.WarnContext(ctx, "store: wake subscription not confirmed yet", "err", err)
+		// Pub/sub bypasses the command hooks: tell the Outage here.
+		s.log.WarnContext(ctx, "store: wake subscription not confirmed yet", "err", s.answered(err))
 	}
 	cancel()
 	msgs := ps.ChannelWithSubscriptions()

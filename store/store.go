@@ -64,6 +64,11 @@ type Options struct {
 	// readiness probe reports) fail. serve uses it so that an orchestrator
 	// sees "not ready" rather than a crash loop.
 	Lazy bool
+	// Outage, when set, hears whether Redis answers each call, and go-redis's
+	// own lines about failing to reach Redis go to it instead of the log
+	// (see Outage). The store's errors of calls Redis did not answer are
+	// marked either way (Unreachable).
+	Outage Outage
 }
 
 // Store is the Redis implementation of bot.Store, bot.JobQueue and bot.Once.
@@ -78,6 +83,7 @@ type Store struct {
 	unanswered bool
 	// logMaxLen is opts.LogMaxLen boxed once, an argument of every press.
 	logMaxLen any
+	outage    Outage // opts.Outage
 }
 
 var (
@@ -102,7 +108,7 @@ var (
 // Errors and log lines name the servers but never a password.
 func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	if log != nil {
-		redis.SetLogger(clientLogger{log})
+		redis.SetLogger(clientLogger{log, o.Outage})
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -153,7 +159,10 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	s.mini, s.log = mini, log
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		if o.Lazy && mini == nil {
-			log.Warn("redis: not reachable yet; starting anyway and retrying", "target", target, "err", err)
+			// err as text: this line, which names the server, is written
+			// even though an Outage has just said that Redis is down (it
+			// holds back the repeats of errors it classifies).
+			log.Warn("redis: not reachable yet; starting anyway and retrying", "target", target, "err", err.Error())
 			s.unanswered = true
 			return s, nil
 		}
@@ -183,7 +192,9 @@ func New(client redis.UniversalClient, o Options) *Store {
 	if o.LogMaxLen <= 0 {
 		o.LogMaxLen = DefaultLogMaxLen
 	}
-	return &Store{client: client, opts: o, prefix: o.Prefix, log: slog.New(slog.DiscardHandler), logMaxLen: o.LogMaxLen}
+	s := &Store{client: client, opts: o, prefix: o.Prefix, log: slog.New(slog.DiscardHandler), logMaxLen: o.LogMaxLen, outage: o.Outage}
+	client.AddHook(outageHook{s})
+	return s
 }
 
 // Ping checks that Redis answers (for /readyz). On a Cluster, a node that
@@ -312,10 +323,24 @@ func withoutURL(err error) error {
 
 // clientLogger sends go-redis's own messages (reconnects, pool trouble) to
 // the structured log instead of plain lines on stderr. go-redis has one
-// logger per process, so the last store opened sets it.
-type clientLogger struct{ log *slog.Logger }
+// logger per process, so the last store opened sets it. With an Outage, a
+// message about an error that means Redis did not answer (the pool's
+// "failed to dial", logged for every connection it tries) goes to the
+// Outage instead, which logs the outage once and then sums it up.
+type clientLogger struct {
+	log    *slog.Logger
+	outage Outage
+}
 
 // Printf implements go-redis's logging interface.
 func (l clientLogger) Printf(ctx context.Context, format string, v ...any) {
+	if l.outage != nil {
+		for _, a := range v {
+			if err, ok := a.(error); ok && noAnswer(err) {
+				l.outage.Failed(&unanswered{err})
+				return
+			}
+		}
+	}
 	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
