@@ -62,7 +62,7 @@ func (b *Bot) schedule(ctx context.Context, inv Invocation, c commands.Schedule)
 	}
 	v, err := b.judge(inv, svc, c.Region, start, end, time.Time{}, c.Anyway, fs, nil)
 	if err != nil {
-		return Message{}, err
+		return Message{}, withImpactHint(err, c.AnywayInImpact)
 	}
 	v.anywayInImpact = c.AnywayInImpact
 	u := b.draft(svc, inv, c.Version, start, end, c.Region, c.Impact, conflicts)
@@ -339,4 +339,15 @@ func (b *Bot) warnOthers(ctx context.Context, u *Upgrade, before, now []Conflict
 			b.log.WarnContext(ctx, "updating the overlap warnings of another upgrade failed", "upgrade", u.Key(), "other", id, "err", err)
 		}
 	}
+}
+
+// withImpactHint adds to a refusal of a window, when an unquoted anyway
+// ended the impact, how to have the word in the impact instead: whoever
+// typed "impact it will be slow anyway" most likely meant no override.
+func withImpactHint(err error, hint string) error {
+	var e *Error
+	if hint == "" || !errors.As(err, &e) || len(e.Text) == 0 {
+		return err
+	}
+	return refusal(e.Code, slices.Clone(e.Text).Add(" "+strings.ToUpper(hint[:1])+hint[1:]+"."))
 }

@@ -294,16 +294,23 @@ func (s *Scheduler) windowSetAfter(ctx context.Context, u *Upgrade, at time.Time
 	if u.CreatedAt.After(at) {
 		return true, nil
 	}
+	if !u.WindowSetAt.IsZero() {
+		return u.WindowSetAt.After(at), nil
+	}
 	if !u.UpdatedAt.After(at) {
 		return false, nil
 	}
+	// Saved before WindowSetAt was kept: the last decision that set the
+	// start. A reschedule that kept the start (a longer or shorter window)
+	// set nothing that a reminder or an escalation is owed for.
 	log, err := s.store.Log(ctx, u.ID)
 	if err != nil {
 		return false, fmt.Errorf("load decision log: %w", err)
 	}
 	for i := len(log) - 1; i >= 0; i-- {
-		if a := log[i].Action; a == ActionScheduled || a == ActionRescheduled {
-			return log[i].At.After(at), nil
+		d := log[i]
+		if d.Action == ActionScheduled || (d.Action == ActionRescheduled && !d.Start.Equal(d.PrevStart)) {
+			return d.At.After(at), nil
 		}
 	}
 	return false, nil

@@ -472,3 +472,13 @@ func TestFreezeOverAnUpgradeInProgress(t *testing.T) {
 		t.Fatalf("suggests a reschedule:\n%s", notices[0].Text)
 	}
 }
+
+// An owner's impact that ends in an unquoted anyway, over a freeze: the
+// refusal also says how to have the word in the impact, which the owner
+// most likely meant.
+func TestAnImpactAnywayRefusedOverAFreezeSaysHowToQuoteIt(t *testing.T) {
+	f := newWindowsFixture(t, testConfig())
+	f.ok(t, "dave", "freeze add fz from 2026-12-01 09:00 UTC to 2026-12-01 13:00 UTC reason test")
+	f.fails(t, "alice", "schedule payments v1 at 2026-12-01 10:00 UTC impact it will be slow anyway for a while",
+		`only an admin may override a freeze`, `To have the word in the impact, quote it: impact "it will be slow anyway for a while".`)
+}

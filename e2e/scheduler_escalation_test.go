@@ -263,3 +263,23 @@ func TestEscalationFollowsARescheduleIntoTheReminderPeriod(t *testing.T) {
 	}
 	escalatesAt(t, r, clock, log, escalatedTo, moved.Add(5*time.Minute), everyone)
 }
+
+// TestEscalationSurvivesARescheduleThatKeepsTheStart: the reminder went
+// out late, so the escalation waits for escalate_after after it; meanwhile
+// the owner lengthens the window without moving its start. The start set
+// nothing new: the escalation still goes out (it used to be dropped as
+// "never owed", the reschedule being taken for a new window).
+func TestEscalationSurvivesARescheduleThatKeepsTheStart(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, shortReminders(2*time.Minute, time.Minute))
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-22 10:10 UTC for 1h")
+	win := start0.Add(10 * time.Minute)
+	posted := win.Add(-50 * time.Second) // the reminder, 1m10s late
+	r.at(t, clock, posted)
+	if rem := log.Kinds(bot.KindReminder); len(rem) != 1 || !strings.Contains(rem[0].Text, "late") {
+		t.Fatalf("want one late reminder, got %+v", rem)
+	}
+	clock.Set(posted.Add(20 * time.Second))
+	r.do(t, "alice", "reschedule 1 at 2026-11-22 10:10 UTC for 2h")
+	escalatesAt(t, r, clock, log, escalatedTo, posted.Add(time.Minute), everyone)
+}
