@@ -179,7 +179,11 @@ func (st style) chunks(t bot.Text, n int) []string {
 	return out
 }
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+// truncate cuts mrkdwn s to at most n bytes on a rune boundary, marking
+// the cut. It never splits an escape (&amp;, &lt;, &gt;) or a Slack token
+// (<@U…>, <!date…>, <url|label>): the cut moves back to its start, so a
+// token longer than n is left out whole. In rendered text a bare & or <
+// only ever starts one of them (text is escaped).
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -187,6 +191,12 @@ func truncate(s string, n int) string {
 	cut := n - len("…")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
+	}
+	if i := strings.LastIndexByte(s[:cut], '<'); i >= 0 && strings.IndexByte(s[i:cut], '>') < 0 {
+		cut = i
+	}
+	if i := strings.LastIndexByte(s[:cut], '&'); i >= 0 && cut-i < len("&amp;") && strings.IndexByte(s[i:cut], ';') < 0 {
+		cut = i
 	}
 	return s[:cut] + "…"
 }

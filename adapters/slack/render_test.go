@@ -322,3 +322,73 @@ func TestEveryNoticeFallbackLeadsWithOneEmoji(t *testing.T) {
 		}
 	}
 }
+
+// splitMarkup returns what is wrong with mrkdwn s that a cut may have
+// broken: an escape (&amp;, &lt;, &gt;) or a Slack token (<@U…>,
+// <!date…>, <url|label>) cut in two; "" when nothing is.
+func splitMarkup(s string) string {
+	s = strings.TrimSuffix(s, "…")
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '&':
+			rest := s[i:]
+			if !strings.HasPrefix(rest, "&amp;") && !strings.HasPrefix(rest, "&lt;") && !strings.HasPrefix(rest, "&gt;") {
+				return fmt.Sprintf("a split escape at byte %d: %q", i, rest[:min(len(rest), 8)])
+			}
+		case '<':
+			j := strings.IndexByte(s[i:], '>')
+			if j < 0 {
+				return fmt.Sprintf("a split token at byte %d: %q", i, s[i:min(len(s), i+20)])
+			}
+			i += j
+		}
+	}
+	return ""
+}
+
+// TestTruncationSplitsNoEscapeOrToken: QA scheduled with an impact of 1000
+// "&"; the Impact field was cut at Slack's 2,000 characters in the middle of
+// an escape (…&amp;&am…), and the plain-text fallback too. A cut moves back
+// to the start of the escape or token it would split.
+func TestTruncationSplitsNoEscapeOrToken(t *testing.T) {
+	d := testDirectory()
+	u := testUpgrade(d)
+	for _, impact := range []string{strings.Repeat("&", 1000), "x" + strings.Repeat("&", 1000), "xy" + strings.Repeat("<", 1000), strings.Repeat("&", 1000) + strings.Repeat("a", 3000)} {
+		u.Impact = impact
+		m := d.Root(u, nil)
+		m.Lines = append(m.Lines, bot.T("impact "+impact+impact))
+		for i, b := range testStyle.blocks(m) {
+			sec, ok := b.(*slackgo.SectionBlock)
+			if !ok {
+				continue
+			}
+			if sec.Text != nil {
+				if why := splitMarkup(sec.Text.Text); why != "" {
+					t.Errorf("block %d, section text: %s", i, why)
+				}
+			}
+			for _, f := range sec.Fields {
+				if why := splitMarkup(f.Text); why != "" {
+					t.Errorf("block %d, field %.20q: %s", i, f.Text, why)
+				}
+				if len(f.Text) > maxField {
+					t.Errorf("field of %d bytes", len(f.Text))
+				}
+			}
+		}
+		if fb := testStyle.fallback(m); splitMarkup(fb) != "" || len(fb) > maxFallbackText {
+			t.Errorf("fallback of %d bytes: %s", len(fb), splitMarkup(fb))
+		}
+	}
+	// A single span longer than a section: a link or a time is dropped
+	// whole rather than cut.
+	for _, s := range []string{
+		truncate("ab"+link("x", "https://example.com/"+strings.Repeat("a", 40)), 30),
+		truncate(strings.Repeat("x", 20)+slackDate(time.Unix(1_790_000_000, 0)), 30),
+		truncate("abc"+mention(bot.Principal{IDs: []string{"slack:U0123456789"}}), 10),
+	} {
+		if why := splitMarkup(s); why != "" || !strings.HasSuffix(s, "…") {
+			t.Errorf("%q: %s", s, why)
+		}
+	}
+}
