@@ -113,6 +113,10 @@ type Adapter struct {
 	rendered inbound.Renderings[[]byte] // encoded answers of stamped messages
 	retry    retryPolicy
 
+	// A Write-debrief press: how long its trigger_id opens a modal, and
+	// the most one views.open waits for Slack's answer.
+	triggerLife, viewsOpenWait time.Duration
+
 	routed    atomic.Bool
 	connected atomic.Bool
 	inflight  inbound.Tracker
@@ -207,7 +211,7 @@ func New(o Options) (*Adapter, error) {
 		mode: o.Mode, cmdName: o.Command, secret: []byte(o.SigningSecret),
 		client: client, api: client, core: o.Core, style: style{command: o.Command},
 		now: o.Now, log: log, http: o.HTTPClient, obs: o.Observer,
-		retry:   defaultRetry,
+		retry: defaultRetry, triggerLife: triggerLife, viewsOpenWait: viewsOpenWait,
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
 	a.presses = inbound.Workers{Max: pressConcurrency, Tracker: &a.inflight}

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/upgradebot/upgradebot/adapters/inbound"
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -40,6 +42,10 @@ const (
 	maxModalError   = 2000
 	// triggerLife is how long a press's trigger_id can open a modal.
 	triggerLife = 3 * time.Second
+	// viewsOpenWait bounds the wait for Slack's answer to one views.open,
+	// past the trigger's life: a call that reached Slack in time opens the
+	// form however late Slack answers it.
+	viewsOpenWait = 10 * time.Second
 )
 
 // notOurs answers a press or form whose ids upgradebot never rendered (a
@@ -173,15 +179,19 @@ func (a *Adapter) pressReady(ctx context.Context, in interaction, act action) bo
 // this runs as soon as the interaction is read, next to the answer to
 // Slack rather than after it and outside the press slots (a burst of
 // Mark-met presses must not make it wait), bounded by the trigger's life.
-// When Slack does not open it, the presser is told privately how to
-// record the debrief by text.
+// Attempts start only within the trigger's life, but each waits for
+// Slack's answer up to viewsOpenWait: a slow Slack may still open the
+// form, and an error shown before it does would contradict it. When Slack
+// refuses the form, or the call never reached it, the presser is told
+// privately how to record the debrief by text; when Slack did not answer
+// at all, that it may not have opened.
 func (a *Adapter) openDebrief(parent context.Context, in interaction, act action) {
 	id, ok := parseDebriefValue(act.Value)
 	if !ok || in.TriggerID == "" {
 		a.answer(parent, a.invoker(in), in.thread(), notOurs)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), triggerLife)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), a.triggerLife)
 	defer cancel()
 	// One read first: a form for an upgrade that does not exist, has not
 	// ended or is not the presser's to debrief would only be refused on
@@ -196,7 +206,9 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 		return
 	}
 	err := a.call(ctx, "views.open", func(ctx context.Context) error {
-		_, err := a.api.OpenViewContext(ctx, in.TriggerID, debriefModal(commands.FormatID(id)))
+		wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.viewsOpenWait)
+		defer cancel()
+		_, err := a.api.OpenViewContext(wait, in.TriggerID, debriefModal(commands.FormatID(id)))
 		return err
 	})
 	if err == nil {
@@ -210,10 +222,14 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 		// on the user's screen.
 		return
 	}
-	a.answer(parent, a.invoker(in), in.thread(), bot.Message{Kind: bot.KindError, Lines: []bot.Text{
-		bot.T("Slack did not open the debrief form (" + errorCode(err) + "). Record it with ").
-			Code(a.cmdName + " debrief " + commands.FormatID(id) + " <what happened, what to change>").Add("."),
-	}})
+	typed := a.cmdName + " debrief " + commands.FormatID(id) + " <what happened, what to change>"
+	first := bot.T("Slack did not open the debrief form (" + errorCode(err) + "). Record it with ")
+	var se *Error
+	if errors.As(err, &se) && se.Unreachable() && !outbound.NeverSent(err) {
+		// The call may have reached Slack, which may open the form yet.
+		first = bot.T("Slack did not answer when asked to open the debrief form (" + errorCode(err) + "); if it did not open, record it with ")
+	}
+	a.answer(parent, a.invoker(in), in.thread(), bot.Message{Kind: bot.KindError, Lines: []bot.Text{first.Code(typed).Add(".")}})
 }
 
 // debriefCheckTimeout bounds the check before a debrief form opens (the

@@ -479,3 +479,47 @@ func TestSocketModeReadiness(t *testing.T) {
 		t.Errorf("commands %#v", got)
 	}
 }
+
+// TestSlowViewsOpenIsNotReportedAsFailed: QA's fake Slack answered
+// views.open after 4 s, and the modal opened; the bot had given up at the
+// trigger's 3 s and told the presser that Slack did not open the form. The
+// call now waits for Slack's answer past the trigger's life (within its
+// own bound), so the form opens and nothing contradicts it.
+func TestSlowViewsOpenIsNotReportedAsFailed(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.triggerLife = 200 * time.Millisecond
+	f.api.FailNext("views.open", slacktestapi.Fault{Delay: 500 * time.Millisecond})
+	if status := f.press(t, debriefPress(f, "UPG-7", "tr-d5")); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	f.a.Wait()
+	if views := f.api.Views(); len(views) != 1 || views[0].TriggerID != "tr-d5" {
+		t.Fatalf("views opened: %+v", views)
+	}
+	if c := f.api.Calls("views.open"); len(c) != 1 {
+		t.Errorf("views.open calls %+v", c)
+	}
+	if c := f.api.Calls("response_url", "chat.postEphemeral"); len(c) != 0 {
+		t.Errorf("the presser was told of a failure while the form opened: %s", c[0].JSON)
+	}
+}
+
+// TestViewsOpenWithoutAnAnswer: Slack does not answer views.open within
+// the bot's bound; it may still open the form, so the presser is told that
+// Slack did not answer and how to record the debrief if it did not open.
+func TestViewsOpenWithoutAnAnswer(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.triggerLife, f.a.viewsOpenWait = 100*time.Millisecond, 200*time.Millisecond
+	f.api.FailNext("views.open", slacktestapi.Fault{Delay: time.Second})
+	f.press(t, debriefPress(f, "UPG-7", "tr-d6"))
+	f.a.Wait()
+	txt := f.api.WaitResponse(t, "tr-d6", 1, 5*time.Second).Param("text")
+	for _, want := range []string{"Slack did not answer when asked to open the debrief form (timeout)", "if it did not open, record it with", "/upgrade debrief UPG-7"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("answer %q lacks %q", txt, want)
+		}
+	}
+	if c := f.api.Calls("views.open"); len(c) != 1 {
+		t.Errorf("views.open was called %d times; a call that may have reached Slack is not repeated", len(c))
+	}
+}
