@@ -488,3 +488,28 @@ func TestPressAnswersReuseTheConnection(t *testing.T) {
 		t.Errorf("%d answers over %d connections, want 5 over 1", answers, conns)
 	}
 }
+
+// TestLateAnswerFallsBackToADirectMessage: a command answered late whose
+// response_url is refused, typed in a channel the bot cannot post in:
+// the answer arrives as a direct message.
+func TestLateAnswerFallsBackToADirectMessage(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.deadline.Budget = 50 * time.Millisecond
+	f.api.KnownChannels("C0OPS")
+	release := make(chan struct{})
+	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
+		<-release
+		return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("finally: " + text)}}
+	}
+	sc := slash(f, "show 7", "tr-late-dm")
+	sc.ChannelID = "C0PRIVATE"
+	f.api.FailNext("response_url", slacktestapi.Fault{Status: 404})
+	if _, body := f.command(t, sc); decodeAnswer(t, body)["text"] != "Working on it…" {
+		t.Fatalf("first answer %s", body)
+	}
+	close(release)
+	f.api.Eventually(t, 5*time.Second, "the late answer by direct message", func() bool { return len(f.api.Messages("D0ALICE")) == 1 })
+	if m := f.api.Messages("D0ALICE")[0]; m.Text != "finally: show 7" {
+		t.Errorf("direct message %q", m.Text)
+	}
+}

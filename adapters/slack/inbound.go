@@ -36,14 +36,22 @@ type commandResult struct {
 // re-sent request already being handled). When the bot needs longer, the user first gets
 // "Working on it…" and the real answer follows on the response_url.
 func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry string) []byte {
+	body, _ := a.commandAnswer(parent, sc, retry)
+	return body
+}
+
+// commandAnswer is command that also returns the answer's message; nil
+// for "Working on it…" (the real answer follows by itself) or no answer.
+func (a *Adapter) commandAnswer(parent context.Context, sc slackgo.SlashCommand, retry string) ([]byte, *bot.Message) {
 	log := a.log.With("user", sc.UserID, "channel", sc.ChannelID)
 	if retry != "" && retry != "0" {
 		log.InfoContext(parent, "slack re-sent a command", "retry", retry)
 	}
 	if a.cmdName != "" && sc.Command != "" && !strings.EqualFold(sc.Command, a.cmdName) {
-		return a.encoded(bot.Message{Kind: bot.KindError, Lines: []bot.Text{
+		m := bot.Message{Kind: bot.KindError, Lines: []bot.Text{
 			bot.T("This bot answers ").Code(a.cmdName).Add(", not ").Code(sc.Command).Add(". Check slack.command and the app's slash command."),
-		}})
+		}}
+		return a.encoded(m), &m
 	}
 	inv := bot.Invocation{
 		Actor:   bot.Actor{ID: Platform + ":" + sc.UserID, Name: sc.UserName},
@@ -63,18 +71,58 @@ func (a *Adapter) command(parent context.Context, sc slackgo.SlashCommand, retry
 		if r.duplicate {
 			return
 		}
-		a.answer(ctx, bot.Invoker{User: inv.Actor.ID, Channel: inv.Channel, Handle: inv.Handle}, "", resultMessage(r))
+		a.answerCommand(ctx, commandInvoker(sc), nil, resultMessage(r))
 	}
 	r, ok := inbound.Within(&a.deadline, parent, work, late)
 	if !ok {
 		log.InfoContext(parent, "command still running; answering later on the response_url")
-		return mustEncode(a.style.workingOnIt())
+		return mustEncode(a.style.workingOnIt()), nil
 	}
 	if r.duplicate {
 		log.InfoContext(parent, "duplicate command ignored", "trigger", sc.TriggerID)
-		return nil
+		return nil, nil
 	}
-	return a.encoded(resultMessage(r))
+	m := resultMessage(r)
+	return a.encoded(m), &m
+}
+
+// commandInvoker is whom a command's answer goes to.
+func commandInvoker(sc slackgo.SlashCommand) bot.Invoker {
+	return bot.Invoker{User: Platform + ":" + sc.UserID, Channel: Platform + ":" + sc.ChannelID, Handle: sc.ResponseURL}
+}
+
+// answerCommand delivers a command's answer privately, as docs/slack.md
+// says for every private answer: body (m encoded; nil: m as an addition to
+// what the user sees) on the command's response_url; when that fails (Slack
+// refuses it: expired, used up, 404), m with chat.postEphemeral in the
+// channel where the command was typed; when that fails too (a channel the
+// bot is not in), as a direct message.
+func (a *Adapter) answerCommand(ctx context.Context, to bot.Invoker, body []byte, m bot.Message) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
+	defer cancel()
+	var errs []error
+	if to.Handle != "" {
+		if body == nil {
+			body = a.privately(m)
+		}
+		err := a.respondJSON(ctx, to.Handle, body)
+		if err == nil {
+			return
+		}
+		a.log.WarnContext(ctx, "answering on the response_url failed; answering in the channel", "user", to.User, "err", err)
+		errs = append(errs, err)
+		to.Handle = ""
+	}
+	err := a.answerIn(ctx, to, "", m)
+	if err == nil {
+		return
+	}
+	errs = append(errs, err)
+	if _, err = a.Direct(ctx, to.User, m); err == nil {
+		return
+	}
+	errs = append(errs, err)
+	a.log.WarnContext(ctx, "command answer not delivered", "user", to.User, "err", errors.Join(errs...))
 }
 
 // encoded is the answer m rendered and encoded; a stamped message (an

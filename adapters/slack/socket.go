@@ -87,14 +87,17 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		}
 		go func() {
 			defer a.inflight.Done()
-			ans := a.command(ctx, sc, retryAttempt(req))
-			if ans == nil { // a re-sent command already being handled
-				return
-			}
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
-			defer cancel()
-			if err := a.respondJSON(rctx, sc.ResponseURL, ans); err != nil {
-				a.log.WarnContext(ctx, "command answer not delivered", "user", sc.UserID, "err", err)
+			ans, m := a.commandAnswer(ctx, sc, retryAttempt(req))
+			switch {
+			case ans == nil: // a re-sent command already being handled
+			case m != nil: // the answer: the response_url, else in the channel, else a DM
+				a.answerCommand(ctx, commandInvoker(sc), ans, *m)
+			default: // "Working on it…"; the answer follows with its fallbacks
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
+				defer cancel()
+				if err := a.respondJSON(rctx, sc.ResponseURL, ans); err != nil {
+					a.log.WarnContext(ctx, "\"Working on it…\" not delivered", "user", sc.UserID, "err", err)
+				}
 			}
 		}()
 	case socketmode.EventTypeInteractive:

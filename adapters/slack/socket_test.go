@@ -211,3 +211,35 @@ func TestSocketModeReconnectsWhenSlackAsks(t *testing.T) {
 		t.Errorf("after reconnecting: %v", ans)
 	}
 }
+
+// TestSocketModeAnswerFallsBackWhenTheResponseURLRefuses: QA's response_url
+// answered 404 and the command's answer was lost (only the log had it).
+// It now goes, as every private answer, with chat.postEphemeral in the
+// channel where the command was typed, else as a direct message.
+func TestSocketModeAnswerFallsBackWhenTheResponseURLRefuses(t *testing.T) {
+	f, sock := runSocketFixture(t)
+	f.api.KnownChannels("C0OPS")
+
+	f.api.FailNext("response_url", slacktestapi.Fault{Status: 404})
+	sock.SlashCommand(t, slash(f, "list", "tr-f1"), 0)
+	f.api.Eventually(t, 5*time.Second, "the answer in the channel", func() bool { return len(f.api.Calls("chat.postEphemeral")) == 1 })
+	if c := f.api.Calls("chat.postEphemeral")[0]; c.Param("channel") != "C0OPS" || c.Param("user") != "U0ALICE" || c.Param("text") != "handled: list" {
+		t.Errorf("ephemeral answer %v", c.Form)
+	}
+	if n := len(f.api.Calls("response_url")); n != 1 {
+		t.Errorf("the response_url was tried %d times", n)
+	}
+
+	// Typed where the bot cannot post (a channel it is not in): a DM.
+	sc := slash(f, "show 7", "tr-f2")
+	sc.ChannelID = "C0PRIVATE"
+	f.api.FailNext("response_url", slacktestapi.Fault{Status: 404})
+	sock.SlashCommand(t, sc, 0)
+	f.api.Eventually(t, 5*time.Second, "the answer by direct message", func() bool { return len(f.api.Messages("D0ALICE")) == 1 })
+	if m := f.api.Messages("D0ALICE")[0]; m.Text != "handled: show 7" {
+		t.Errorf("direct message %q", m.Text)
+	}
+	if c := f.api.Calls("chat.postEphemeral"); len(c) != 2 || c[1].Error != "channel_not_found" {
+		t.Errorf("postEphemeral calls %+v", c)
+	}
+}
