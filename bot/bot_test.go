@@ -349,6 +349,51 @@ func TestFailedDeliveryIsRecorded(t *testing.T) {
 	}
 }
 
+// advisedErr is a platform's error that says what to do about it.
+type advisedErr struct{ code, advice string }
+
+func (e advisedErr) Error() string  { return "test: " + e.code }
+func (e advisedErr) Advice() string { return e.advice }
+
+// TestInvokerIsToldTheAdviceOfTheError: QA got "Check that the channel
+// exists and the bot is a member of it" for every error, a refused token
+// included. The advice now follows the error: the platform's own when its
+// error has one (bot.AdvisedError), once per advice, else a general one
+// that claims nothing about the cause.
+func TestInvokerIsToldTheAdviceOfTheError(t *testing.T) {
+	cfg := testConfig()
+	cfg.Services[1].Channels = []string{"test:#payments", "test:#payments-eu", "test:#payments-us"}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	token := "Reinstall the app and update the token."
+	rec.Fail("test:#payments", fmt.Errorf("post: %w", advisedErr{"invalid_auth", token}))
+	rec.Fail("test:#payments-eu", advisedErr{"token_revoked", token})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	told := rec.Ops("answer")
+	if len(told) != 1 {
+		t.Fatalf("told %+v", told)
+	}
+	got := told[0].Text
+	want := token + " The failure is recorded: /upgrade show UPG-1."
+	if !strings.Contains(got, "could not be posted to #payments: post: test: invalid_auth.") || !strings.Contains(got, "#payments-eu: test: token_revoked.") ||
+		!strings.Contains(got, want) || strings.Count(got, token) != 1 || strings.Contains(got, "member of it") {
+		t.Fatalf("told:\n%s\nwant the errors' advice once: %q", got, want)
+	}
+
+	// An error without advice gets the general one, which names no cause;
+	// with one that has advice, each is said.
+	rec.Fail("test:#payments-us", errors.New("test: no_idea"))
+	b.Handle(context.Background(), who("alice"), "schedule payments v2.5.0 at 2026-12-02 02:00 UTC")
+	b.Flush()
+	told = rec.Ops("answer")
+	general := "The error says why: the channel, the bot's access to it, its token or the network."
+	if len(told) != 2 || !strings.Contains(told[1].Text, token+"\n"+general+" The failure is recorded: /upgrade show UPG-2.") {
+		t.Fatalf("told %+v", told[1:])
+	}
+}
+
 func TestInvokerIsToldByDirectMessageWhenTheirPlatformCannotAnswer(t *testing.T) {
 	f := newFixture(t)
 	f.rec.Fail("test:#payments", errors.New("channel_not_found"))

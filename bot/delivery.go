@@ -158,7 +158,26 @@ func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {
 	d.log.ErrorContext(ctx, "notice not delivered", "upgrade", u.Key(), "notice", k, "target", target, "err", err)
 	d.obs.Notice(k, NoticeFailed)
-	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: ErrorDetail(err)}
+	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: ErrorDetail(err), Advice: ErrorAdvice(err)}
+}
+
+// AdvisedError is an optional capability of a platform's error: what to
+// do about it, in one short sentence ("Unarchive the channel, or change
+// the service's channels."). The invoker of a command whose notice failed
+// is told it, rather than the core's general advice.
+type AdvisedError interface {
+	error
+	Advice() string
+}
+
+// ErrorAdvice is the advice of the first AdvisedError in err's chain; ""
+// when there is none.
+func ErrorAdvice(err error) string {
+	var a AdvisedError
+	if errors.As(err, &a) {
+		return a.Advice()
+	}
+	return ""
 }
 
 // ErrorDetail is the error text kept on the upgrade: the platform's reason,

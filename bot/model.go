@@ -84,6 +84,9 @@ type Failure struct {
 	Notice string    `json:"notice"`
 	Target string    `json:"target"`
 	Error  string    `json:"error"`
+	// Advice is what to do about it, when the platform's error says
+	// (AdvisedError); told to the invoker, not kept.
+	Advice string `json:"-"`
 }
 
 // Upgrade is one planned upgrade window of one service.

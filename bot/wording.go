@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 
 // This file holds the wording of every message the bot sends: the notices
 // of ../shared/spec/messages.md and the answers to commands. Adapters only
-// render; they never compose sentences of their own.
+// render; they never compose sentences of their own, but for what to do
+// about one of their errors (AdvisedError), which only they can tell.
 
 // reply is a private answer to a command or press.
 func reply(lines ...Text) Message { return Message{Kind: KindReply, Lines: lines} }
@@ -535,14 +537,33 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 	return m
 }
 
+// generalAdvice is what to do about a failed delivery whose error comes
+// with no advice of its own (AdvisedError).
+const generalAdvice = "The error says why: the channel, the bot's access to it, its token or the network."
+
 // deliveryFailed tells a command's invoker that part of its effect did not
-// reach a channel, and what to do about it.
+// reach a channel, and what to do about it: each error's own advice, once,
+// else the general one.
 func deliveryFailed(u *Upgrade, fails []Failure) Message {
 	m := Message{Kind: KindError, UpgradeID: u.Key()}
+	var advice []string
 	for _, f := range fails {
 		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The %s notice of %s could not be posted to ", f.Notice, u.Key())).Channel(f.Target).Add(": "+f.Error+"."))
+		a := f.Advice
+		if a == "" {
+			a = generalAdvice
+		}
+		if !slices.Contains(advice, a) {
+			advice = append(advice, a)
+		}
 	}
-	m.Lines = append(m.Lines, T("Check that the channel exists and the bot is a member of it. The failure is recorded: ").Command(idHint("show", u)).Add("."))
+	if len(advice) == 0 {
+		advice = append(advice, generalAdvice)
+	}
+	for _, a := range advice[:len(advice)-1] {
+		m.Lines = append(m.Lines, T(a))
+	}
+	m.Lines = append(m.Lines, T(advice[len(advice)-1]+" The failure is recorded: ").Command(idHint("show", u)).Add("."))
 	return m
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,44 @@ func TestSlackPermanentFailuresAreRecorded(t *testing.T) {
 		"Thread in <#C0PAYMENTS>")
 	if strings.Contains(show, "xoxb-") {
 		t.Error("show reveals the bot token")
+	}
+}
+
+// TestSlackFailedNoticeAdviceFollowsTheError: QA made chat.postMessage fail
+// with one error after another and extended the upgrade each time; the
+// invoker was told "Check that the channel exists and the bot is a member
+// of it" every time, a refused token included. Each error now comes with
+// the advice docs/slack.md gives for it (every code:
+// adapters/slack TestDeliveryErrorsSayWhatToDo).
+func TestSlackFailedNoticeAdviceFollowsTheError(t *testing.T) {
+	e := newSlackEnv(t, slackadapter.ModeHTTP)
+	e.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00")
+	e.settle()
+	e.slash("alice", "C0OPS", "start UPG-1")
+	e.settle()
+	cmd := int(e.seq.Load())
+	for _, tc := range []struct {
+		fault slacktestapi.Fault
+		error string
+		want  string
+	}{
+		{slacktestapi.Fault{Error: "is_archived"}, "slack chat.postMessage: is_archived", "The channel is archived: unarchive it, or change the service's channels. The failure is recorded: /upgrade show UPG-1."},
+		{slacktestapi.Fault{Error: "invalid_auth"}, "slack chat.postMessage: invalid_auth", "Slack refused the bot token: reinstall the app and update the token (slack.bot_token). The failure"},
+		{slacktestapi.Fault{Hangup: true}, "cannot reach Slack (chat.postMessage)", "the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."},
+	} {
+		e.api.FailNext("chat.postMessage", tc.fault)
+		e.slash("alice", "C0OPS", "extend UPG-1 5m")
+		e.settle()
+		cmd++
+		var told string
+		for _, c := range e.api.Responses(fmt.Sprintf("cmd-%d", cmd)) {
+			if strings.Contains(c.Param("text"), "could not be posted") {
+				told = c.Param("text")
+			}
+		}
+		slackContains(t, tc.error, told, "The extended notice of UPG-1 could not be posted to #C0PAYMENTS: "+tc.error, tc.want)
+		if strings.Contains(told, "member of it") {
+			t.Errorf("%s: the channel advice for every error:\n%s", tc.error, told)
+		}
 	}
 }

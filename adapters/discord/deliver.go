@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/upgradebot/upgradebot/adapters/outbound"
+	"github.com/upgradebot/upgradebot/bot"
 )
 
 // retryPolicy bounds how hard one REST call is retried.
@@ -100,6 +101,33 @@ func (e *Error) HasCode(code int) bool { return e.Code == code }
 // TokenRefused reports whether Discord refused the bot token.
 func (e *Error) TokenRefused() bool {
 	return e.Status == http.StatusUnauthorized && e.Code != codeInvalidToken
+}
+
+// codeMissingPermissions: the bot's role lacks a permission in the channel.
+const codeMissingPermissions = 50013
+
+var _ bot.AdvisedError = (*Error)(nil)
+
+// Advice implements bot.AdvisedError: what to do about the failure; ""
+// when the error says nothing certain.
+func (e *Error) Advice() string {
+	switch {
+	case e.TokenRefused():
+		return "Discord refused the bot token: reset it in the Developer Portal and update discord.bot_token."
+	case e.Unreachable() && outbound.NeverSent(e.Err):
+		return "The bot cannot reach Discord: check the network (DNS, firewall or proxy, CA certificates) or discord.api_url, not the token."
+	case e.Unreachable():
+		return "The connection to Discord failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
+	case e.Code == codeMissingAccess:
+		return "The bot cannot see the channel: give it View Channels there (and Send Messages in Threads for a thread)."
+	case e.Code == codeMissingPermissions:
+		return "The bot lacks a permission in the channel: Send Messages, Embed Links, Read Message History, Create Public Threads, Send Messages in Threads."
+	case e.Code == codeUnknownChannel:
+		return "No such channel: check the channel id in the service's channels."
+	case e.Status == http.StatusTooManyRequests || e.Status >= 500:
+		return "Discord was failing or busy; nothing to change, and later notices go out as usual."
+	}
+	return ""
 }
 
 // codeOf returns the Discord JSON error code of a failed call, 0 for none.

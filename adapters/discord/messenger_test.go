@@ -227,3 +227,34 @@ func TestAnswerFollowsUp(t *testing.T) {
 		t.Error("answered without a handle")
 	}
 }
+
+// TestDeliveryErrorsSayWhatToDo: a failed post's error carries advice for
+// its cause (bot.AdvisedError), which the core tells the invoker.
+func TestDeliveryErrorsSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault discordtest.Fault
+		want  string // in the advice; "" for none
+	}{
+		{"50001 Missing Access", discordtest.Fault{Status: 403, Code: 50001, Message: "Missing Access"}, "cannot see the channel: give it View Channels"},
+		{"50013 Missing Permissions", discordtest.Fault{Status: 403, Code: 50013, Message: "Missing Permissions"}, "lacks a permission in the channel"},
+		{"10003 Unknown Channel", discordtest.Fault{Status: 404, Code: 10003, Message: "Unknown Channel"}, "check the channel id"},
+		{"401", discordtest.Fault{Status: 401, Code: 0, Message: "401: Unauthorized"}, "refused the bot token"},
+		{"dropped connection", discordtest.Fault{Hangup: true}, "may have been posted anyway"},
+		{"other refusal", discordtest.Fault{Status: 400, Code: 50035, Message: "Invalid Form Body"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, ModeHTTP)
+			f.api.FailNext("create_message", tc.fault)
+			_, err := f.a.Post(context.Background(), "discord:"+chPayments, notice(bot.KindReleaseOut, "v2.5.0 is out"))
+			if err == nil {
+				t.Fatal("delivered")
+			}
+			got := bot.ErrorAdvice(err)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("%v: advice %q, want %q", err, got, tc.want)
+			}
+		})
+	}
+}

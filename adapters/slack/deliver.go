@@ -7,12 +7,16 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/upgradebot/upgradebot/adapters/outbound"
+	"github.com/upgradebot/upgradebot/bot"
 )
+
+var _ bot.AdvisedError = (*Error)(nil)
 
 // retryPolicy bounds how hard one Web API call is retried.
 type retryPolicy struct {
@@ -95,6 +99,34 @@ func (e *Error) Unreachable() bool {
 // TokenRefused reports whether Slack answered that the bot token is not
 // valid (invalid_auth, not_authed, account_inactive, token_revoked, …).
 func (e *Error) TokenRefused() bool { return refusalCodes[e.Code] }
+
+// Advice implements bot.AdvisedError: what to do about the failure, as
+// docs/slack.md says; "" when the code says nothing certain.
+func (e *Error) Advice() string {
+	switch {
+	case e.TokenRefused():
+		return "Slack refused the bot token: reinstall the app and update the token (slack.bot_token)."
+	case e.Unreachable() && outbound.NeverSent(e.Err):
+		return "The bot cannot reach Slack: check the network (DNS, firewall or proxy, CA certificates) or slack.api_url, not the token."
+	case e.Unreachable():
+		return "The connection to Slack failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
+	case transientCodes[e.Code] || strings.HasPrefix(e.Code, "http_5"):
+		return "Slack was failing or busy; nothing to change, and later notices go out as usual."
+	}
+	switch e.Code {
+	case "is_archived":
+		return "The channel is archived: unarchive it, or change the service's channels."
+	case "not_in_channel":
+		return "The bot is not in the channel: invite it there."
+	case "channel_not_found":
+		return "Check the channel id in the service's channels; for a private channel, invite the bot first."
+	case "missing_scope":
+		return "The app lacks a permission (scope): add it in the app's settings and reinstall the app."
+	case "msg_too_long", "invalid_blocks", "no_text":
+		return "Slack refused the message itself, not the channel or the token: please report it with this error."
+	}
+	return ""
+}
 
 // idempotent Web API methods may be repeated after a request that may have
 // reached Slack (a timeout, a dropped connection); posting twice would not be.

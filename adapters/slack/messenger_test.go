@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -308,5 +309,46 @@ func TestHintsUseTheConfiguredCommand(t *testing.T) {
 	js, _ := json.Marshal(st.blocks(m))
 	if !strings.Contains(string(js), "Start it with `/deploy start UPG-7`.") {
 		t.Errorf("blocks = %s", js)
+	}
+}
+
+// TestDeliveryErrorsSayWhatToDo: a failed post's error carries the advice
+// of docs/slack.md for its cause (bot.AdvisedError), which the core tells
+// the invoker instead of one sentence for every error.
+func TestDeliveryErrorsSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault slacktestapi.Fault
+		want  string // in the advice; "" for none
+	}{
+		{"is_archived", slacktestapi.Fault{Error: "is_archived"}, "unarchive it, or change the service's channels"},
+		{"invalid_auth", slacktestapi.Fault{Error: "invalid_auth"}, "reinstall the app and update the token"},
+		{"account_inactive", slacktestapi.Fault{Error: "account_inactive"}, "reinstall the app and update the token"},
+		{"token_revoked", slacktestapi.Fault{Error: "token_revoked"}, "reinstall the app and update the token"},
+		{"not_in_channel", slacktestapi.Fault{Error: "not_in_channel"}, "invite it there"},
+		{"channel_not_found", slacktestapi.Fault{Error: "channel_not_found"}, "Check the channel id"},
+		{"msg_too_long", slacktestapi.Fault{Error: "msg_too_long"}, "refused the message itself, not the channel or the token"},
+		{"dropped connection", slacktestapi.Fault{Hangup: true}, "may have been posted anyway"},
+		{"unknown code", slacktestapi.Fault{Error: "something_new"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, ModeSocket)
+			f.api.FailNext("chat.postMessage", tc.fault)
+			_, err := f.a.Post(context.Background(), "slack:C0SHOP", notice("hello"))
+			if err == nil {
+				t.Fatal("delivered")
+			}
+			got := bot.ErrorAdvice(fmt.Errorf("deliver: %w", err))
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("advice %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// A Slack the bot cannot reach at all: the network, not the token.
+	a := newNetAdapter(t, "http://"+closedPort(t)+"/api/", &http.Client{Timeout: 5 * time.Second})
+	_, err := a.Post(context.Background(), "slack:C0SHOP", notice("hello"))
+	if got := bot.ErrorAdvice(err); !strings.Contains(got, "cannot reach Slack: check the network") || !strings.Contains(got, "not the token") {
+		t.Errorf("unreachable: advice %q", got)
 	}
 }
