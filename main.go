@@ -401,6 +401,26 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	return 0
 }
 
+// migrateKeys moves the keys that earlier versions kept outside
+// redis.prefix to their names under it (store.MigrateKeys): at once, and
+// while Redis does not answer again after 1 s, doubling to 30 s.
+func migrateKeys(ctx context.Context, st *store.Store, log *slog.Logger) {
+	wait := time.Second
+	for {
+		err := st.MigrateKeys(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		log.Warn("redis: cannot move old keys to their new names yet; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
 // sharedConsoleNote is what the console says on a real Redis.
 const sharedConsoleNote = "note: the console is on a real Redis (redis.url is not memory://): commands change the upgrades every serve on it sees, " +
 	"but nothing is posted to Slack or Discord; upgrades scheduled here get console-only threads (serve reports them as unreachable), " +
@@ -538,6 +558,8 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	errc := make(chan error, 2+len(adapters))
 	var runs sync.WaitGroup
 	go func() { errc <- srv.Serve(ln) }()
+	runs.Add(1)
+	go func() { defer runs.Done(); migrateKeys(runCtx, st, log) }()
 	for _, run := range append([]func(context.Context) error{b.Run}, adapters...) {
 		runs.Add(1)
 		go func() { defer runs.Done(); errc <- run(runCtx) }()

@@ -407,3 +407,27 @@ func TestServeSkipsChannelsOfPlatformsNotEnabled(t *testing.T) {
 		t.Errorf("the warning about payments was logged %d times, want once:\n%s", n, logs.String())
 	}
 }
+
+// TestServeMovesOldKeysUnderThePrefix: the keys that earlier versions kept
+// outside redis.prefix ({P:events}:relayed) move under it when serve
+// starts, also when Redis answers only after serve started.
+func TestServeMovesOldKeysUnderThePrefix(t *testing.T) {
+	redisAddr, addr := freeAddr(t), freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"redis://%s/0\"\nprefix = \"ub\"\n", addr, redisAddr)), 0o600)
+	startServe(t, cfg)
+
+	m := miniredis.NewMiniRedis()
+	if _, err := m.ZAdd("{ub:events}:relayed", 1000, "ev-1"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // serve's first try finds no Redis
+	if err := m.StartAddr(redisAddr); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	waitFor(t, 15*time.Second, "the old key moved", func() bool { return !m.Exists("{ub:events}:relayed") })
+	if ms, err := m.ZMembers("ub:{ub:events}:relayed"); err != nil || len(ms) != 1 || ms[0] != "ev-1" {
+		t.Fatalf("ub:{ub:events}:relayed = %q, %v; want the old key's member", ms, err)
+	}
+}

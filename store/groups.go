@@ -37,7 +37,13 @@ import (
 // embedded memory:// server), nothing is checked.
 
 // lostKey records the events of the stream that group never got.
-func (s *Store) lostKey(group string) string { return "{" + s.eventsKey() + "}:lost:" + group }
+func (s *Store) lostKey(group string) string { return s.eventsSlotKey("lost:" + group) }
+
+// lostKeys are the KEYS of the scripts that read a group: the stream, the
+// group's lost record, and that record's old name, which they adopt.
+func (s *Store) lostKeys(group string) []string {
+	return []string{s.eventsKey(), s.lostKey(group), s.legacyLostKey(group)}
+}
 
 // groupLua is what the group scripts share.
 //
@@ -170,9 +176,10 @@ return 1
 // groupReadScript reads a group's new entries (XREADGROUP, not blocking)
 // after reconciling it.
 //
-// KEYS: events, lost. ARGV: group, consumer, count, now ms.
+// KEYS: events, lost, lost under its old name (lostKeys). ARGV: group, consumer, count, now ms.
 // Returns {loss or nil, entries, the group's position before the read}.
-var groupReadScript = redis.NewScript(groupLua + `
+var groupReadScript = redis.NewScript(groupLua + adoptLua + `
+adoptLost(KEYS[3], KEYS[2])
 local loss, g = reconcile(KEYS[1], KEYS[2], ARGV[1], ARGV[4])
 local res = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
 local entries = {}
@@ -182,8 +189,9 @@ return {loss, entries, g and g['last-delivered-id'] or '0-0'}
 
 // groupCheckScript only reconciles a group.
 //
-// KEYS: events, lost. ARGV: group, now ms. Returns the loss or nil.
-var groupCheckScript = redis.NewScript(groupLua + `
+// KEYS: events, lost, lost under its old name (lostKeys). ARGV: group, now ms. Returns the loss or nil.
+var groupCheckScript = redis.NewScript(groupLua + adoptLua + `
+adoptLost(KEYS[3], KEYS[2])
 local loss = reconcile(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 return loss
 `)
@@ -191,9 +199,10 @@ return loss
 // groupClaimScript is XAUTOCLAIM that records the pending entries it found
 // trimmed (Redis 7 drops them from the pending list and lists their ids).
 //
-// KEYS: events, lost. ARGV: group, consumer, start, count, now ms.
+// KEYS: events, lost, lost under its old name (lostKeys). ARGV: group, consumer, start, count, now ms.
 // Returns {next start, entries, loss or nil}.
-var groupClaimScript = redis.NewScript(groupLua + `
+var groupClaimScript = redis.NewScript(groupLua + adoptLua + `
+adoptLost(KEYS[3], KEYS[2])
 local function succ(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return ms .. '-' .. string.format('%d', tonumber(seq) + 1)
@@ -257,7 +266,7 @@ func (s *Store) ReadGroup(ctx context.Context, group, consumer string, max int, 
 
 func (s *Store) readGroup(ctx context.Context, group, consumer string, max int) ([]bot.StreamEvent, *bot.StreamLoss, string, error) {
 	now := time.Now()
-	res, err := groupReadScript.Run(ctx, s.client, []string{s.eventsKey(), s.lostKey(group)}, group, consumer, max, now.UnixMilli()).Slice()
+	res, err := groupReadScript.Run(ctx, s.client, s.lostKeys(group), group, consumer, max, now.UnixMilli()).Slice()
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("store: read group %s: %w", group, err)
 	}
@@ -279,7 +288,7 @@ func (s *Store) readGroup(ctx context.Context, group, consumer string, max int) 
 // none were.
 func (s *Store) CheckGroup(ctx context.Context, group string) (*bot.StreamLoss, error) {
 	now := time.Now()
-	res, err := groupCheckScript.Run(ctx, s.client, []string{s.eventsKey(), s.lostKey(group)}, group, now.UnixMilli()).Result()
+	res, err := groupCheckScript.Run(ctx, s.client, s.lostKeys(group), group, now.UnixMilli()).Result()
 	if err == redis.Nil {
 		return nil, nil
 	} else if err != nil {
@@ -296,7 +305,7 @@ func (s *Store) CheckGroup(ctx context.Context, group string) (*bot.StreamLoss, 
 // Redis drops them from the pending list, and they are recorded (Lost).
 func (s *Store) ClaimEvents(ctx context.Context, group, consumer, start string, max int) (evs []bot.StreamEvent, next string, loss *bot.StreamLoss, err error) {
 	now := time.Now()
-	res, err := groupClaimScript.Run(ctx, s.client, []string{s.eventsKey(), s.lostKey(group)}, group, consumer, start, max, now.UnixMilli()).Slice()
+	res, err := groupClaimScript.Run(ctx, s.client, s.lostKeys(group), group, consumer, start, max, now.UnixMilli()).Slice()
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("store: claim pending events of group %s: %w", group, err)
 	}

@@ -183,10 +183,11 @@ return out
 // there already (by event id, remembered for a week in a sorted set beside
 // the stream), so relaying twice, or from two replicas, adds each once.
 //
-// KEYS: events, relayed. ARGV: now ms, forget-before ms, maxlen, then
-// triples of id, type, json.
+// KEYS: events, relayed, relayed under its old name (adoptLua). ARGV: now
+// ms, forget-before ms, maxlen, then triples of id, type, json.
 // Returns how many it appended.
-var relayWriteScript = redis.NewScript(`
+var relayWriteScript = redis.NewScript(adoptLua + `
+adoptRelayed(KEYS[3], KEYS[2])
 local n = 0
 for i = 4, #ARGV, 3 do
   if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then

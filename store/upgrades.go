@@ -47,9 +47,8 @@ func (s *Store) appendUpgKey(b []byte, id int) []byte {
 	return append(b, '}')
 }
 
-// relayedKey remembers the event ids in the shared stream; its hash tag is
-// the stream's whole name, so both are in one slot on Redis Cluster.
-func (s *Store) relayedKey() string        { return "{" + s.eventsKey() + "}:relayed" }
+// relayedKey remembers the event ids in the shared stream.
+func (s *Store) relayedKey() string        { return s.eventsSlotKey("relayed") }
 func (s *Store) onceKey(key string) string { return s.prefix + ":once:" + key }
 func (s *Store) idxKey(name string) string { return s.prefix + ":{idx}:" + name }
 
@@ -552,7 +551,7 @@ func (s *Store) RelayEvents(ctx context.Context, id int) (int, error) {
 			args = append(args, res[i], res[i+1], res[i+2])
 			last = res[i+3]
 		}
-		n, err := relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey()}, args...).Int()
+		n, err := relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey(), s.legacyRelayedKey()}, args...).Int()
 		if err != nil {
 			return total, fmt.Errorf("store: relay events of upgrade %d: write: %w", id, err)
 		}
@@ -639,7 +638,7 @@ func (s *Store) Publish(ctx context.Context, id int, e bot.Event) error {
 		return nil
 	}
 	now := time.Now()
-	err = relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey()},
+	err = relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey(), s.legacyRelayedKey()},
 		now.UnixMilli(), now.Add(-relayedKeep).UnixMilli(), s.opts.EventsMaxLen, evID, evType, js).Err()
 	if err != nil {
 		return fmt.Errorf("store: publish %s of upgrade %d: %w", e.Type, id, err)

@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
@@ -49,7 +51,7 @@ func Target(t testing.TB) store.Options {
 		ctx := context.Background()
 		del := func(c *redis.Client) error {
 			// The prefix's keys, and those whose hash tag starts with it
-			// ("{<prefix>:events}:relayed").
+			// (older versions' "{<prefix>:events}:relayed").
 			for _, pattern := range []string{o.Prefix + ":*", "{" + o.Prefix + ":*"} {
 				iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
 				for iter.Next(ctx) {
@@ -72,6 +74,56 @@ func Target(t testing.TB) store.Options {
 		}
 	})
 	return o
+}
+
+// Keys lists the keys of the key space o (from Target): on the embedded
+// server, which Target starts for each call alone, every key it holds; on
+// a shared server or Cluster (every master), every key whose name contains
+// o.Prefix anywhere. A key of o's that does not start with o.Prefix is
+// listed too, so a test can check that they all do.
+func Keys(t testing.TB, o store.Options) []string {
+	t.Helper()
+	ctx := context.Background()
+	var client redis.UniversalClient
+	pattern := "*" + o.Prefix + "*"
+	switch {
+	case len(o.ClusterAddrs) > 0:
+		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.ClusterAddrs})
+	default:
+		opt, err := redis.ParseURL(o.URL)
+		if err != nil {
+			t.Fatalf("storetest: keys: %v", err)
+		}
+		client = redis.NewClient(opt)
+		if os.Getenv("UPGRADEBOT_TEST_REDIS") == "" {
+			pattern = "*" // the embedded server of this call alone
+		}
+	}
+	defer client.Close()
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, scan)
+	} else {
+		err = scan(ctx, client.(*redis.Client))
+	}
+	if err != nil {
+		t.Fatalf("storetest: keys: %v", err)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Backend names what Target uses, for test logs.
