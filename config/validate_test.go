@@ -55,6 +55,12 @@ func TestValidateAccepts(t *testing.T) {
 		{"public url", func(c *Config) { c.Server.PublicURL = "https://upgrades.example.com" }},
 		{"listen any", func(c *Config) { c.Server.Listen = ":8080" }},
 		{"github enterprise", func(c *Config) { c.GitHub.APIURL = "https://ghe.example.com/api/v3/" }},
+		{"short ids, as tests and fakes use", func(c *Config) {
+			c.People = []Person{{Name: "alice", IDs: []string{"slack:U1", "slack:W2", "discord:1"}}, {Name: "bob", IDs: []string{"console:bob"}}}
+			c.Services[0].Owners = []string{"alice", "slack:S1", "discord:&2"}
+			c.Services[0].Channels = []string{"slack:C1", "slack:G1", "slack:D1", "discord:3"}
+			c.Admins = []string{"slack:U1", "slack:S2", "discord:&2"}
+		}},
 		{"admins by id", func(c *Config) {
 			c.Admins = []string{"slack:U9999", "slack:S1234", "discord:&55", "discord:77", "console:root"}
 		}},
@@ -172,6 +178,9 @@ func TestValidateProblems(t *testing.T) {
 		{"person group id", func(c *Config) { c.People[0].IDs = []string{"slack:S04XYZ"} }, "people[0].ids", `"slack:S04XYZ" is a user group`},
 		{"person role id", func(c *Config) { c.People[0].IDs = []string{"discord:&123"} }, "people[0].ids", `"discord:&123" is a role`},
 		{"person channel id", func(c *Config) { c.People[0].IDs = []string{"slack:C0123456"} }, "people[0].ids", `"slack:C0123456" is a channel`},
+		{"person short channel id", func(c *Config) { c.People[0].IDs = []string{"slack:C1"} }, "people[0].ids", `"slack:C1" is a channel`},
+		{"person short group id", func(c *Config) { c.People[0].IDs = []string{"slack:S1"} }, "people[0].ids", `"slack:S1" is a user group`},
+		{"person lower-case id", func(c *Config) { c.People[0].IDs = []string{"slack:u1"} }, "people[0].ids", `"slack:u1" is not a Slack id`},
 		{"id claimed twice", func(c *Config) { c.People[1].IDs = []string{"slack:U012AB3CD"} }, "people[1].ids", `"slack:U012AB3CD" already belongs to "alice"`},
 		{"id listed twice", func(c *Config) { c.People[1].IDs = []string{"console:bob", "console:bob"} }, "people[1].ids", `"console:bob" listed twice`},
 
@@ -191,6 +200,9 @@ func TestValidateProblems(t *testing.T) {
 		{"owner channel", func(c *Config) { c.Services[1].Owners = []string{"slack:G0123456"} }, "services[1].owners", `"slack:G0123456" is a channel`},
 		{"owner unknown platform", func(c *Config) { c.Services[1].Owners = []string{"teams:42"} }, "services[1].owners", "unknown platform"},
 		{"channel user", func(c *Config) { c.Services[1].Channels = []string{"slack:U012AB3CD"} }, "services[1].channels", `"slack:U012AB3CD" is a user`},
+		{"channel short user", func(c *Config) { c.Services[1].Channels = []string{"slack:U1"} }, "services[1].channels", `"slack:U1" is a user`},
+		{"channel short wrong letter", func(c *Config) { c.Services[1].Channels = []string{"slack:X1"} }, "services[1].channels", `"slack:X1" is not a Slack id`},
+		{"channel short role", func(c *Config) { c.Services[1].Channels = []string{"discord:&2"} }, "services[1].channels", `"discord:&2" is a role`},
 		{"channel role", func(c *Config) { c.Services[1].Channels = []string{"discord:&42"} }, "services[1].channels", `"discord:&42" is a role`},
 		{"channel group", func(c *Config) { c.Services[1].Channels = []string{"slack:S04XYZ"} }, "services[1].channels", "is a user group"},
 		{"channel bare word", func(c *Config) { c.Services[1].Channels = []string{"ops"} }, "services[1].channels", `"ops" is not a platform id`},
