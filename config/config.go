@@ -235,7 +235,10 @@ func Default() Config {
 
 // Problem is one configuration mistake, located by its key path.
 type Problem struct {
-	// Path is the key path, e.g. "services[1].depends_on" or "env UPGRADEBOT_SLACK_ENABLED".
+	// Path is the key path, e.g. "services[1].depends_on"; for a value from
+	// the environment the variable and the key, "env UPGRADEBOT_SLACK_ENABLED
+	// (slack.enabled)"; for an unknown variable only the variable,
+	// "env UPGRADEBOT_SLACK_BOT_TOKN".
 	Path string
 	// Msg says what is wrong; it never contains a secret value.
 	Msg string

@@ -368,7 +368,7 @@ func (d *decoder) envFields(prefix string, keys []string, path string, vars map[
 			if !ok || strings.TrimSpace(val) == "" {
 				continue
 			}
-			if d.envValue("env "+name, strings.TrimSpace(val), f) {
+			if d.envValue(name, at, strings.TrimSpace(val), f) {
 				d.set[toml.Key(sub).String()] = true
 				if d.fromEnv != nil {
 					d.fromEnv[at] = name
@@ -378,7 +378,12 @@ func (d *decoder) envFields(prefix string, keys []string, path string, vars map[
 	}
 }
 
-func (d *decoder) envValue(path, val string, rv reflect.Value) bool {
+// envValue sets rv from variable name's value val; at is the key path
+// it sets. Its problems name both, as Validate's do for a value from the
+// environment (Config.blameEnv): "env UPGRADEBOT_MAX_WINDOW (max_window)",
+// "env UPGRADEBOT_REMINDERS_BEFORE (reminders.before[1])" for a list's entry.
+func (d *decoder) envValue(name, at, val string, rv reflect.Value) bool {
+	path := "env " + name + " (" + at + ")"
 	t := rv.Type()
 	switch {
 	case t == durationType:
@@ -412,7 +417,7 @@ func (d *decoder) envValue(path, val string, rv reflect.Value) bool {
 			}
 			dur, err := ParseDuration(p)
 			if err != nil {
-				d.add(path, `entry %d: %v (use Go durations plus days and weeks: "90m", "24h", "3d", "1w")`, i+1, err)
+				d.add(fmt.Sprintf("env %s (%s[%d])", name, at, i), `%v (use Go durations plus days and weeks: "90m", "24h", "3d", "1w")`, err)
 				return false
 			}
 			out.Index(i).SetInt(int64(dur))

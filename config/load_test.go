@@ -479,26 +479,54 @@ func TestEnvClusterAddrsDropDefaultURL(t *testing.T) {
 	}
 }
 
+// TestEnvProblems: every problem with a value from the environment reads
+// "env VAR (key.path): ...", whether the value cannot be read at all
+// (decoding) or is read and then refused (Validate), so the operator knows
+// both the variable to fix and what it sets.
 func TestEnvProblems(t *testing.T) {
 	tests := []struct {
-		env, path, msg string
+		env  string
+		want string // the problem, up to what follows the message's start
 	}{
-		{"UPGRADEBOT_SLACK_ENABLED=yes-please", "env UPGRADEBOT_SLACK_ENABLED", "must be true or false"},
-		{"UPGRADEBOT_API_PUBLIC=nope", "env UPGRADEBOT_API_PUBLIC", "must be true or false"},
-		{"UPGRADEBOT_MAX_WINDOW=forever", "env UPGRADEBOT_MAX_WINDOW", `invalid duration "forever"`},
-		{"UPGRADEBOT_REMINDERS_BEFORE=1h,soon", "env UPGRADEBOT_REMINDERS_BEFORE", `entry 2: invalid duration "soon"`},
+		// Values that cannot be read: durations and booleans.
+		{"UPGRADEBOT_MAX_WINDOW=abc", `env UPGRADEBOT_MAX_WINDOW (max_window): invalid duration "abc"`},
+		{"UPGRADEBOT_MAX_LEAD=abc", `env UPGRADEBOT_MAX_LEAD (max_lead): invalid duration "abc"`},
+		{"UPGRADEBOT_EARLY_START=abc", `env UPGRADEBOT_EARLY_START (early_start): invalid duration "abc"`},
+		{"UPGRADEBOT_RETENTION=abc", `env UPGRADEBOT_RETENTION (retention): invalid duration "abc"`},
+		{"UPGRADEBOT_SERIES_LEAD=abc", `env UPGRADEBOT_SERIES_LEAD (series_lead): invalid duration "abc"`},
+		{"UPGRADEBOT_REMINDERS_BEFORE=1h,soon", `env UPGRADEBOT_REMINDERS_BEFORE (reminders.before[1]): invalid duration "soon"`},
+		{"UPGRADEBOT_REMINDERS_ESCALATE_AFTER=abc", `env UPGRADEBOT_REMINDERS_ESCALATE_AFTER (reminders.escalate_after): invalid duration "abc"`},
+		{"UPGRADEBOT_REMINDERS_DEFAULT_DURATION=abc", `env UPGRADEBOT_REMINDERS_DEFAULT_DURATION (reminders.default_duration): invalid duration "abc"`},
+		{"UPGRADEBOT_SLACK_ENABLED=yes-please", `env UPGRADEBOT_SLACK_ENABLED (slack.enabled): must be true or false`},
+		{"UPGRADEBOT_DISCORD_ENABLED=yes-please", `env UPGRADEBOT_DISCORD_ENABLED (discord.enabled): must be true or false`},
+		{"UPGRADEBOT_API_PUBLIC=nope", `env UPGRADEBOT_API_PUBLIC (api.public): must be true or false`},
+		// Values read and then refused: the same form.
+		{"UPGRADEBOT_DEFAULT_TIMEZONE=Mars/X", `env UPGRADEBOT_DEFAULT_TIMEZONE (default_timezone): `},
+		{"UPGRADEBOT_MAX_WINDOW=-1h", `env UPGRADEBOT_MAX_WINDOW (max_window): `},
+		{"UPGRADEBOT_REDIS_URL=redis://:pw@host:notaport/0", `env UPGRADEBOT_REDIS_URL (redis.url): `},
+		{"UPGRADEBOT_SLACK_MODE=carrier-pigeon", `env UPGRADEBOT_SLACK_MODE (slack.mode): `},
 	}
 	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
+		name, _, _ := strings.Cut(tt.env, "=")
+		t.Run(name, func(t *testing.T) {
 			cfg, problems := loadString(t, "", tt.env)
-			if len(problems) != 1 || problems[0].Path != tt.path || !strings.Contains(problems[0].Msg, tt.msg) {
-				t.Fatalf("problems = %v, want one at %q containing %q", problems, tt.path, tt.msg)
+			decoded := len(problems) == 0
+			if decoded {
+				problems = cfg.Validate()
 			}
-			if strings.Contains(problems[0].String(), "yes-please") {
-				t.Fatalf("bool problem echoes the value: %s", problems[0])
+			var got []string
+			for _, p := range problems {
+				got = append(got, p.String())
 			}
-			// A bad value leaves the previous one in place.
-			if !reflect.DeepEqual(cfg, Default()) {
+			if len(problems) != 1 || !strings.HasPrefix(problems[0].String(), tt.want) {
+				t.Fatalf("problems:\n%s\nwant one starting %q", strings.Join(got, "\n"), tt.want)
+			}
+			_, value, _ := strings.Cut(tt.env, "=")
+			if strings.Contains(problems[0].String(), "yes-please") || strings.Contains(problems[0].String(), "pw@") {
+				t.Fatalf("the problem echoes the value %q: %s", value, problems[0])
+			}
+			// A value that cannot be read leaves the previous one in place.
+			if !decoded && !reflect.DeepEqual(cfg, Default()) {
 				t.Fatalf("config changed by a bad value: %+v", cfg)
 			}
 		})
