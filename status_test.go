@@ -397,7 +397,12 @@ func TestCalendarFeedAndPageOnARunningServe(t *testing.T) {
 	if len(events) != 2 || pay == nil || prop(pay, ics.ComponentPropertyStatus) != "CONFIRMED" || prop(pay, ics.ComponentPropertyUniqueId) != "upgrade-1@upgradebot" {
 		t.Fatalf("calendar events: %v", events)
 	}
+	// A new event's SEQUENCE is 0 (RFC 5545), also once the pre-brief's
+	// thread is recorded on the upgrade.
 	seq := prop(pay, ics.ComponentPropertySequence)
+	if seq != "0" {
+		t.Errorf("a new upgrade's SEQUENCE is %s; want 0", seq)
+	}
 	start, _ := pay.GetStartAt()
 	if start.Location() != time.UTC || !strings.Contains(prop(pay, ics.ComponentPropertyDescription), "State: scheduled") {
 		t.Fatalf("event: start %v, description %q", start, prop(pay, ics.ComponentPropertyDescription))
@@ -405,7 +410,7 @@ func TestCalendarFeedAndPageOnARunningServe(t *testing.T) {
 	s.slash("U0ALICE", "reschedule UPG-1 in 3h")
 	s.slash("U0BOB", "cancel UPG-2 not needed")
 	events = cal("")
-	if got := prop(events["UPG-1 payments v2.4.0"], ics.ComponentPropertySequence); got <= seq {
+	if got := prop(events["UPG-1 payments v2.4.0"], ics.ComponentPropertySequence); atoi(got) <= atoi(seq) {
 		t.Errorf("SEQUENCE after a reschedule: %s, was %s", got, seq)
 	}
 	if st := prop(events["UPG-2 ledger v9"], ics.ComponentPropertyStatus); st != "CANCELLED" {

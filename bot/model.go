@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -139,9 +140,66 @@ type Upgrade struct {
 	StartedAnyway *Anyway `json:"started_anyway,omitempty"`
 	// Debrief is what happened and what to change, recorded after the end.
 	Debrief *Record `json:"debrief,omitempty"`
-	// Rev counts saved changes; stores use it for compare-and-set and the
-	// calendar for SEQUENCE.
+	// Rev counts saved changes; stores use it for compare-and-set.
 	Rev int `json:"rev"`
+	// CalendarRev counts the saved versions that a calendar shows
+	// differently (CalendarView): 1 when created, one more for each such
+	// change; 0 in a record written before it was kept. See Sequence.
+	CalendarRev int `json:"calendar_rev,omitempty"`
+}
+
+// Sequence is the calendar event's SEQUENCE (RFC 5545 3.8.7.4): 0 for a
+// new upgrade, one more for each change a calendar shows (its window,
+// state, title, region or description), none for the bookkeeping (a
+// failed delivery recorded, conflicts, warnings). A record from before
+// CalendarRev was kept goes on from its Rev, the number calendars were
+// given then, so the sequence never goes back.
+func (u *Upgrade) Sequence() int {
+	if u.CalendarRev == 0 {
+		return u.Rev
+	}
+	return u.CalendarRev - 1
+}
+
+// CalendarView is what a calendar shows of the upgrade
+// (adapters/web/calendar.go): its window, state, title, region, impact,
+// blast radius, release, readiness (which criteria are open), a start
+// taken anyway, the rollback plan and the debrief, encoded so that two
+// versions can be compared. Not its id or creation, which never change,
+// nor UpdatedAt; nor the threads' links that the description lists: they
+// are recorded as the pre-brief is posted, just after the upgrade was
+// created, which is no new version of the event.
+func (u *Upgrade) CalendarView() []byte {
+	type criterion struct {
+		Text string
+		Open bool
+	}
+	v := struct {
+		Start, End               time.Time
+		State                    State
+		Service, Version, Region string
+		Impact                   string
+		BlastRadius              []string
+		Repo, Tag, ReleaseURL    string
+		Readiness                []criterion
+		Anyway                   *Anyway
+		Plan, Debrief            string
+	}{Start: u.Start.UTC(), End: u.End.UTC(), State: u.State, Service: u.Service, Version: u.Version,
+		Region: u.Region, Impact: u.Impact, BlastRadius: u.BlastRadius, Anyway: u.StartedAnyway}
+	if r := u.Release; r != nil {
+		v.Repo, v.Tag, v.ReleaseURL = r.Repo, r.Tag, r.URL
+	}
+	for _, c := range u.Readiness {
+		v.Readiness = append(v.Readiness, criterion{Text: c.Text, Open: c.State == CriterionOpen || c.State == ""})
+	}
+	if u.Plan != nil {
+		v.Plan = u.Plan.Text
+	}
+	if u.Debrief != nil {
+		v.Debrief = u.Debrief.Text
+	}
+	b, _ := json.Marshal(v) // plain strings, times and slices: cannot fail
+	return b
 }
 
 // EndedAt is when the upgrade's work ended: its completion (also when it

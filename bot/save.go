@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,9 +29,16 @@ func change(ctx context.Context, st Store, now Clock, id int, fn func(u *Upgrade
 		if err != nil {
 			return nil, err
 		}
+		if u.CalendarRev == 0 { // a record from before it was kept: go on from Rev
+			u.CalendarRev = u.Rev + 1
+		}
+		view := u.CalendarView() // a copy: fn may change u's slices in place
 		d, err := fn(u)
 		if err != nil {
 			return nil, err
+		}
+		if !bytes.Equal(view, u.CalendarView()) {
+			u.CalendarRev++
 		}
 		u.Rev++
 		u.UpdatedAt = now().UTC()

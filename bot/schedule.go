@@ -114,7 +114,7 @@ func (b *Bot) draft(svc Service, inv Invocation, version string, start, end time
 		Owners: b.dir.OwnerKeys(svc.Name), CreatedBy: b.dir.KeyOf(inv.Actor.ID),
 		Audience: b.dir.Audience(svc.Name), BlastRadius: b.dir.Dependents(svc.Name),
 		Conflicts: conflicts, Origin: inv.Channel, Channels: svc.Channels,
-		CreatedAt: now, UpdatedAt: now, Rev: 1,
+		CreatedAt: now, UpdatedAt: now, Rev: 1, CalendarRev: 1,
 	}
 	if len(u.Channels) == 0 && inv.Channel != "" {
 		u.Channels = []string{inv.Channel}

@@ -14,7 +14,8 @@ import (
 const calendarLookback = 90 * 24 * time.Hour
 
 // calendar serves /calendar.ics: RFC 5545, one VEVENT per upgrade window,
-// UID stable, SEQUENCE its revision (it grows with every change), STATUS
+// UID stable, SEQUENCE 0 for a new upgrade and one more with each change a
+// calendar shows (bot.Upgrade.Sequence, CalendarView), STATUS
 // CONFIRMED or CANCELLED, times in UTC; then the standard windows and the
 // freezes, as events of their own (calendarWindows). ?service= and
 // ?region= filter.
@@ -40,7 +41,7 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 	for _, u := range us {
 		line("BEGIN", "VEVENT")
 		line("UID", fmt.Sprintf("upgrade-%d@%s", u.ID, s.domain))
-		line("SEQUENCE", strconv.Itoa(u.Rev))
+		line("SEQUENCE", strconv.Itoa(u.Sequence()))
 		line("DTSTAMP", icsTime(u.UpdatedAt))
 		line("LAST-MODIFIED", icsTime(u.UpdatedAt))
 		line("CREATED", icsTime(u.CreatedAt))
