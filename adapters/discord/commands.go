@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -405,11 +406,30 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction, ac
 			a.log.WarnContext(ctx, "autocomplete: listing upgrades failed", "err", err)
 			return choices
 		}
-		slices.SortFunc(us, func(x, y *bot.Upgrade) int { return y.ID - x.ID })
+		digits := idDigits(typed)
+		rank := func(u *bot.Upgrade) int {
+			switch n := strconv.Itoa(u.ID); {
+			case digits == "":
+				return 2 // no id typed: every one matches by its label
+			case n == digits:
+				return 0
+			case strings.HasPrefix(n, digits):
+				return 1
+			}
+			return 2
+		}
+		// The id typed first (equal, then starting with the digits), then
+		// the rest that matches anywhere; newest first within each.
+		slices.SortFunc(us, func(x, y *bot.Upgrade) int {
+			if rx, ry := rank(x), rank(y); rx != ry {
+				return rx - ry
+			}
+			return y.ID - x.ID
+		})
 		loc := a.core.Env(bot.Invocation{Actor: actor}).Location
 		for _, u := range us {
 			label := choiceLabel(u, loc)
-			if typed != "" && !strings.Contains(strings.ToLower(label), strings.TrimPrefix(typed, "#")) {
+			if typed != "" && rank(u) == 2 && !strings.Contains(strings.ToLower(label), strings.TrimPrefix(typed, "#")) {
 				continue
 			}
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: label, Value: u.Key()})
@@ -419,6 +439,19 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction, ac
 		}
 	}
 	return choices
+}
+
+// idDigits is the number of an id being typed ("7", "#7", "upg-7",
+// "UPG 7", lower-cased already), "" when what is typed is no id's start.
+func idDigits(typed string) string {
+	s := strings.TrimPrefix(typed, "#")
+	if rest, ok := strings.CutPrefix(s, "upg"); ok {
+		s = strings.TrimLeft(rest, "- ")
+	}
+	if strings.Trim(s, "0123456789") != "" {
+		return ""
+	}
+	return s
 }
 
 // choiceLabel names an upgrade in an autocomplete list, where Discord shows

@@ -402,10 +402,17 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 			return
 		}
 	}
-	respond := func(ctx context.Context, r *discordgo.InteractionResponse, _ []byte) error {
+	respond := func(ctx context.Context, r *discordgo.InteractionResponse, raw []byte) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
 		err := a.call(ctx, "answer interaction", false, func(opts ...discordgo.RequestOption) error {
+			if raw != nil {
+				// The JSON as it is (an autocomplete result has no
+				// message fields, which discordgo's encoding adds).
+				endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+				_, err := a.api.RequestWithBucketID(http.MethodPost, endpoint, json.RawMessage(raw), endpoint, opts...)
+				return err
+			}
 			return a.api.InteractionRespond(i, r, opts...)
 		})
 		if codeOf(err) == codeAlreadyAnswered { // another replica's session answered it

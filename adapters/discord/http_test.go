@@ -3,6 +3,8 @@ package discord
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -239,5 +241,83 @@ func TestAutocomplete(t *testing.T) {
 	got = names(f.send(f.api.Autocomplete(carol, chOps, "start", focus("id", "pay"))))
 	if strings.Join(got, "|") != "UPG-2 payments v02 · 2026-12-02 03:00–04:00 CET=UPG-2" {
 		t.Errorf("carol's choices %q", got)
+	}
+}
+
+// downCore is a core whose store cannot be read (Redis down).
+type downCore struct{ Core }
+
+func (downCore) Upgrades(context.Context, bot.Filter) ([]*bot.Upgrade, error) {
+	return nil, errors.New("redis: connection refused")
+}
+
+// TestAutocompleteAnswersCarryChoicesOnly: every autocomplete answer is
+// {"type":8,"data":{"choices":[...]}}: choices always (an empty array when
+// nothing fits, or the upgrades cannot be read), no message fields, in
+// both modes (the fake refuses any other shape, as Discord does).
+func TestAutocompleteAnswersCarryChoicesOnly(t *testing.T) {
+	const empty = `{"type":8,"data":{"choices":[]}}`
+	for _, mode := range []string{ModeHTTP, ModeGateway} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t, mode, func(o *Options) { o.Core = downCore{o.Core} })
+			f.ready()
+			for _, i := range []*discordgo.Interaction{
+				f.api.Autocomplete(alice, chOps, "schedule", discordtest.Opt{Name: "service", Value: "nothing", Focused: true}),
+				f.api.Autocomplete(alice, chOps, "show", discordtest.Opt{Name: "id", Value: "UPG", Focused: true}),
+				f.api.Autocomplete(alice, chOps, "ready", O("id", "UPG-1"), discordtest.Opt{Name: "criterion", Value: "", Focused: true}),
+			} {
+				if mode == ModeHTTP {
+					status, body := f.post(discordtest.SignedRequest(t, f.srv.URL+PathInteractions, f.priv, discordtest.Marshal(t, i), f.clock.Now()))
+					if status != http.StatusOK || string(body) != empty {
+						t.Errorf("answer %d %s, want %s", status, body, empty)
+					}
+					if err := f.api.Answered(i.Token, body); err != nil {
+						t.Errorf("Discord would refuse the answer %s: %v", body, err)
+					}
+					continue
+				}
+				if r := f.send(i); r.Type != discordgo.InteractionApplicationCommandAutocompleteResult || len(r.Choices) != 0 {
+					t.Errorf("answer %+v", r)
+				}
+			}
+			if mode == ModeGateway {
+				for _, c := range f.api.Calls("interaction_callback") {
+					if string(c.JSON) != empty {
+						t.Errorf("callback %s", c.JSON)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAutocompleteIDPrefersTheNumber: digits typed in id are first the
+// upgrade with that number, then those whose number starts with them,
+// then the rest that shows them anywhere (a date), newest first in each.
+func TestAutocompleteIDPrefersTheNumber(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	for d := 1; d <= 12; d++ {
+		f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v"+strconv.Itoa(d)), O("when", fmt.Sprintf("2026-12-%02d 02:00", d))))
+	}
+	ids := func(typed string) string {
+		var out []string
+		for _, c := range f.send(f.api.Autocomplete(alice, chOps, "start", discordtest.Opt{Name: "id", Value: typed, Focused: true})).Choices {
+			out = append(out, strings.TrimPrefix(c.Value.(string), "UPG-"))
+		}
+		return strings.Join(out, ",")
+	}
+	for typed, want := range map[string]string{
+		"1":     "1,12,11,10,9,8,7,6,5,4,3,2",
+		"#1":    "1,12,11,10,9,8,7,6,5,4,3,2",
+		"UPG-1": "1,12,11,10",
+		"2":     "2,12,11,10,9,8,7,6,5,4,3,1",
+		"11":    "11",
+		"":      "12,11,10,9,8,7,6,5,4,3,2,1",
+		"v1":    "12,11,10,1",
+	} {
+		if got := ids(typed); got != want {
+			t.Errorf("typed %q: %s, want %s", typed, got, want)
+		}
 	}
 }

@@ -47,12 +47,36 @@ func (a *Adapter) interaction(ctx context.Context, i *discordgo.Interaction, res
 		a.submit(ctx, i, respond)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		actor, _ := actorOf(i)
-		choices := a.autocomplete(ctx, i, actor)
-		a.respond(ctx, i, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-			Data: &discordgo.InteractionResponseData{Choices: choices}})
+		r, raw := autocompleteResult(a.autocomplete(ctx, i, actor))
+		a.respondRaw(ctx, i, respond, r, raw)
 	default:
 		a.respond(ctx, i, respond, a.private(notOurs("upgradebot does not handle this kind of interaction.")))
 	}
+}
+
+// autocompleteResult is the answer to an autocomplete, with its JSON as
+// Discord wants it: {"type":8,"data":{"choices":[...]}}, choices always (an
+// empty array when nothing fits; discordgo would leave an empty one out)
+// and nothing else (discordgo's response data would add the message fields
+// tts, content, components and embeds).
+func autocompleteResult(choices []*discordgo.ApplicationCommandOptionChoice) (*discordgo.InteractionResponse, []byte) {
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
+	}
+	r := &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: choices}}
+	var wire struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data struct {
+			Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+		} `json:"data"`
+	}
+	wire.Type, wire.Data.Choices = r.Type, choices
+	raw, err := json.Marshal(wire)
+	if err != nil {
+		return r, nil
+	}
+	return r, raw
 }
 
 // hasData reports whether an interaction carries the data of its type

@@ -8,6 +8,7 @@
 package discordtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -459,6 +460,9 @@ func (s *Server) Answered(token string, body []byte) error {
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fmt.Errorf("the answer is not an interaction response: %w", err)
 	}
+	if err := checkChoices(r.Type, body); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.signal()
@@ -516,6 +520,31 @@ func (s *Server) answer(token string, r response) error {
 		e.Original = &orig
 	case discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		e.Original = &Reply{Type: r.Type, Flags: rep.Flags}
+	}
+	return nil
+}
+
+// checkChoices enforces Discord's shape of an autocomplete result (type
+// 8): data holds choices, an array (empty when nothing fits), and nothing
+// else; message fields (content, tts, embeds, components) do not belong.
+func checkChoices(typ discordgo.InteractionResponseType, body []byte) error {
+	if typ != discordgo.InteractionApplicationCommandAutocompleteResult {
+		return nil
+	}
+	var r struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Data == nil {
+		return apiError{http.StatusBadRequest, 50035, "Invalid Form Body (data: an autocomplete result needs data with choices)"}
+	}
+	raw, ok := r.Data["choices"]
+	if !ok || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+		return apiError{http.StatusBadRequest, 50035, "Invalid Form Body (data.choices: an array is required)"}
+	}
+	for k := range r.Data {
+		if k != "choices" {
+			return apiError{http.StatusBadRequest, 50035, fmt.Sprintf("Invalid Form Body (data.%s: not a field of an autocomplete result)", k)}
+		}
 	}
 	return nil
 }
@@ -987,6 +1016,9 @@ func (s *Server) callback(c *Call, _ *http.Request) (int, any) {
 	var r response
 	if err := json.Unmarshal(c.JSON, &r); err != nil {
 		return 0, apiError{http.StatusBadRequest, 50109, "The request body contains invalid JSON."}
+	}
+	if err := checkChoices(r.Type, c.JSON); err != nil {
+		return 0, err
 	}
 	if err := s.answer(e.Token, r); err != nil {
 		return 0, err
