@@ -317,7 +317,7 @@ func freezeNotice(u *Upgrade, f Freeze, by Principal, declared bool) Message {
 		m.Lines = append(m.Lines, T("Reason: "+f.Reason))
 	}
 	if u.State == InProgress {
-		m.Lines = append(m.Lines, T("It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (anyway <reason...>). Finish it with ").
+		m.Lines = append(m.Lines, T("It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (").Command(args(anywayArg)).Add("). Finish it with ").
 			Command(idHint("complete", u)).Add(", or roll it back with ").
 			Command(hint("rollback", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 		return m
@@ -337,7 +337,7 @@ func freezeAdded(f Freeze, notes []string, caught []*Upgrade) Message {
 	if f.Reason != "" {
 		m.Lines = append(m.Lines, T("Reason: "+f.Reason))
 	}
-	m.Lines = append(m.Lines, T("Scheduling, rescheduling or extending into it is refused; an admin may override it with anyway <reason...>."))
+	m.Lines = append(m.Lines, T("Scheduling, rescheduling or extending into it is refused; an admin may override it with ").Command(args(anywayArg)).Add("."))
 	if len(caught) == 0 {
 		m.Lines = append(m.Lines, T("No scheduled upgrade falls in it."))
 		return m

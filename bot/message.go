@@ -53,9 +53,11 @@ type Span struct {
 // Hint is a command a message suggests, as data (subcommand and arguments),
 // so each adapter writes it the way its users type it: the text grammar
 // after the configured command name ("<command> start UPG-7"), or a
-// command with named options ("<command> start id:UPG-7").
+// command with named options ("<command> start id:UPG-7"). A Hint without
+// a Verb is part of a command, its arguments only ("anyway <reason...>",
+// "anyway:<reason...>").
 type Hint struct {
-	Verb string // the subcommand, e.g. "start"
+	Verb string // the subcommand, e.g. "start"; "" for arguments only
 	Args []Arg
 }
 
@@ -78,7 +80,10 @@ func (a Arg) Hole() string {
 // Typed writes the hint in the text grammar after command, the way it is
 // typed in a chat or the console: "<command> extend UPG-7 <duration>".
 func (h Hint) Typed(command string) string {
-	words := []string{command, h.Verb}
+	var words []string
+	if h.Verb != "" {
+		words = append(words, command, h.Verb)
+	}
 	for _, a := range h.Args {
 		if a.Keyword != "" {
 			words = append(words, a.Keyword)
@@ -96,6 +101,13 @@ func (h Hint) Typed(command string) string {
 func hint(verb string, args ...Arg) Hint { return Hint{Verb: verb, Args: args} }
 
 func idHint(verb string, u *Upgrade) Hint { return hint(verb, Arg{Name: "id", Value: u.Key()}) }
+
+// args is part of a command, its arguments only: the words to add to one.
+func args(a ...Arg) Hint { return Hint{Args: a} }
+
+// anywayArg is the reason that overrides (a freeze, open readiness
+// criteria): "anyway <reason...>" typed, the option anyway on Discord.
+var anywayArg = Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"}
 
 // Text is a line of rich text.
 type Text []Span

@@ -164,7 +164,7 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, bloc
 		free := T(" See the free windows with ").Command(hint("slots", Arg{Name: "service", Value: svc.Name})).Add(".")
 		switch {
 		case anyway == "" && admin:
-			return verdict{}, refusal(EINVALID, why.Add("; pick a time outside it, or end the command with anyway <reason...> to override it.").Then(free))
+			return verdict{}, refusal(EINVALID, why.Add("; pick a time outside it, or end the command with ").Command(args(anywayArg)).Add(" to override it.").Then(free))
 		case anyway == "":
 			return verdict{}, refusal(EINVALID, b.withAdmins(why.Add("; pick a time outside it. Only an admin may override a freeze (")).Add(").").Then(free))
 		default:

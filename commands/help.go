@@ -81,8 +81,9 @@ var table = []subcommand{
 		summary: "withdraw a scheduled upgrade, with an optional reason",
 		example: "/upgrade cancel UPG-7 release blocked",
 		ids:     true,
-		details: "An occurrence of a recurring upgrade asks first: occurrence cancels only it, series ends the series and cancels its scheduled occurrences.",
+		details: "An occurrence of a recurring upgrade asks first: cancel only this occurrence, or the whole series (it ends, and its scheduled occurrences are cancelled too).",
 		neutral: true,
+		typed:   " Say which after the id: occurrence or series.",
 	},
 	{
 		name:    "reschedule",

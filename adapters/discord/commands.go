@@ -201,7 +201,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	id := func() (int, error) {
 		s := o.text(optID)
 		if s == "" {
-			return 0, fail("missing <id>; use UPG-7, upg-7, #7 or 7")
+			return 0, fail("missing id:<id>; use UPG-7, upg-7, #7 or 7")
 		}
 		n, err := commands.ParseID(s)
 		if err != nil {
@@ -216,11 +216,11 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		return w, nil
 	}
-	length := func(role, after string, required bool) (time.Duration, error) {
+	length := func(role string, required bool) (time.Duration, error) {
 		s := o.text(optDuration)
 		if s == "" {
 			if required {
-				return 0, fail("missing <duration> after %s", after)
+				return 0, fail("missing duration:<duration>")
 			}
 			return 0, nil
 		}
@@ -235,12 +235,12 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		c := commands.Schedule{Service: o.text(optService), Version: o.text(optVersion), Region: o.text(optRegion), Impact: o.text(optImpact)}
 		switch {
 		case c.Service == "":
-			return nil, fail("missing <service>")
+			return nil, fail("missing service:<service>")
 		case c.Version == "":
-			return nil, fail("missing <version>")
+			return nil, fail("missing version:<version>")
 		}
 		var err error
-		if c.Duration, err = length("the window duration", "for", false); err != nil {
+		if c.Duration, err = length("the window duration", false); err != nil {
 			return nil, err
 		}
 		if err := scheduleWhen(&c, o, env, when); err != nil {
@@ -261,7 +261,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 			return nil, err
 		}
 		c := commands.Reschedule{ID: n, Start: w.Start, StartText: w.Text, Zone: w.Zone, ZoneGiven: w.ZoneGiven, TimeNote: w.Note, Anyway: o.text(optAnyway)}
-		if c.Duration, err = length("the window duration", "for", false); err != nil {
+		if c.Duration, err = length("the window duration", false); err != nil {
 			return nil, err
 		}
 		return c, nil
@@ -270,7 +270,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if err != nil {
 			return nil, err
 		}
-		by, err := length("the extension", "the id", true)
+		by, err := length("the extension", true)
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +295,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		return commands.Show{ID: n}, nil
 	case "start":
 		if o.blank(optAnyway) {
-			return nil, fail("%s", commands.MissingAnywayReason)
+			return nil, fail("anyway:<reason...> is blank: say why it starts although not every readiness criterion is met")
 		}
 		return commands.Start{ID: n, Anyway: o.text(optAnyway)}, nil
 	case "ready", "waive", "unready", "plan", "debrief":
@@ -305,7 +305,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	case "rollback":
 		reason := o.text(optReason)
 		if reason == "" {
-			return nil, fail("missing <reason...>: a rollback alert must say why")
+			return nil, fail("missing reason:<reason...>; a rollback alert must say why")
 		}
 		return commands.Rollback{ID: n, Reason: reason}, nil
 	case "cancel":
@@ -319,7 +319,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	case "link":
 		repo := o.text(optRepo)
 		if repo == "" {
-			return nil, fail("missing <owner/repo>, e.g. acme/payments")
+			return nil, fail("missing repo:<owner/repo>, e.g. acme/payments")
 		}
 		return commands.Link{ID: n, Repo: repo, Tag: o.text(optTag)}, nil
 	}

@@ -166,7 +166,7 @@ func TestUsageIsDiscords(t *testing.T) {
 		opts []discordtest.Opt
 		want string
 	}{
-		{"show", nil, "Missing \\<id\\>; use UPG-7, upg-7, #7 or 7.\nUsage: `/upgrade show id:<id>`"},
+		{"show", nil, "Missing id:\\<id\\>; use UPG-7, upg-7, #7 or 7.\nUsage: `/upgrade show id:<id>`"},
 		{"show", []discordtest.Opt{O("id", "42")}, "Unknown upgrade UPG-42. Try `/upgrade list`.\nUsage: `/upgrade show id:<id>`"},
 		{"rollback", []discordtest.Opt{O("id", "1")}, "Usage: `/upgrade rollback id:<id> reason:<reason>`"},
 		{"freeze", []discordtest.Opt{O("action", "add")}, "Usage: `/upgrade freeze action:<action> [name:<name>] [from:<from>] [to:<to>] [duration:<duration>] [services:<services>] [regions:<regions>] [reason:<reason>] [all:<all>]`"},

@@ -99,13 +99,19 @@ func newFixture(t *testing.T, mode string, adjust ...func(*Options)) *fixture {
 // fake gateway exists by then).
 func newFixtureWith(t *testing.T, mode string, setup func(*fixture), adjust ...func(*Options)) *fixture {
 	t.Helper()
+	return newFixtureConfig(t, mode, testConfig(), setup, adjust...)
+}
+
+// newFixtureConfig is newFixtureWith with the core's configuration cfg.
+func newFixtureConfig(t *testing.T, mode string, cfg bot.Config, setup func(*fixture), adjust ...func(*Options)) *fixture {
+	t.Helper()
 	api := discordtest.New(t)
 	pub, priv := discordtest.NewKey(t)
 	clock := bottest.NewClock(testNow)
 	api.SetClock(clock.Now)
 	st := bottest.NewMemStore()
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: router, Now: clock.Now, Logger: testLogger(), RefreshIntervalSet: true})
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Now: clock.Now, Logger: testLogger(), RefreshIntervalSet: true})
 	o := Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID, PublicKey: pub, GuildIDs: []string{discordtest.GuildID},
 		APIURL: api.APIURL(), Mode: mode, Core: b, Now: clock.Now, Logger: testLogger(), Observer: methodCheck{}}
 	for _, fn := range adjust {

@@ -54,7 +54,7 @@ func startAnywayOption() *discordgo.ApplicationCommandOption {
 func buildReadiness(name string, id int, o options, fail func(string, ...any) error) (commands.Command, error) {
 	criterion := o.text(optCriterion)
 	if criterion == "" && (name == "ready" || name == "waive" || name == "unready") {
-		return nil, fail("missing <criterion>: its number in the checklist, its text or the start of it")
+		return nil, fail("missing criterion:<criterion>; its number in the checklist, its text or the start of it")
 	}
 	switch name {
 	case "ready":
@@ -63,9 +63,9 @@ func buildReadiness(name string, id int, o options, fail func(string, ...any) er
 		reason := o.text(optReason)
 		if reason == "" {
 			if name == "waive" {
-				return nil, fail("missing <reason...>: say why it does not apply this time")
+				return nil, fail("missing reason:<reason...>; say why it does not apply this time")
 			}
-			return nil, fail("missing <reason...>: say why it is no longer met")
+			return nil, fail("missing reason:<reason...>; say why it is no longer met")
 		}
 		if name == "waive" {
 			return commands.Waive{ID: id, Criterion: criterion, Reason: reason}, nil
@@ -74,13 +74,13 @@ func buildReadiness(name string, id int, o options, fail func(string, ...any) er
 	case "plan":
 		text := o.text(optPlan)
 		if text == "" {
-			return nil, fail("missing <url or text...>: a runbook link or the steps of the way back")
+			return nil, fail("missing plan:<url or text...>; a runbook link or the steps of the way back")
 		}
 		return commands.Plan{ID: id, Text: text}, nil
 	default: // debrief
 		text := o.text(optText)
 		if text == "" {
-			return nil, fail("missing <text...>: what happened, and what to change next time")
+			return nil, fail("missing text:<text...>; what happened, and what to change next time")
 		}
 		return commands.Debrief{ID: id, Text: text}, nil
 	}

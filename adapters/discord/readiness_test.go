@@ -144,15 +144,15 @@ func TestReadinessOptionsBuildTheCommands(t *testing.T) {
 		o    options
 		want string
 	}{
-		{"ready", opts("id", "7"), "missing <criterion>"},
-		{"ready", opts("criterion", "1"), "missing <id>"},
-		{"waive", opts("id", "7", "criterion", "1"), "missing <reason...>: say why it does not apply this time"},
-		{"waive", opts("id", "7", "reason", "x"), "missing <criterion>"},
-		{"unready", opts("id", "7", "criterion", "1", "reason", "  "), "missing <reason...>"},
-		{"plan", opts("id", "7"), "missing <url or text...>"},
-		{"debrief", opts("id", "7"), "missing <text...>"},
+		{"ready", opts("id", "7"), "missing criterion:<criterion>"},
+		{"ready", opts("criterion", "1"), "missing id:<id>"},
+		{"waive", opts("id", "7", "criterion", "1"), "missing reason:<reason...>; say why it does not apply this time"},
+		{"waive", opts("id", "7", "reason", "x"), "missing criterion:<criterion>"},
+		{"unready", opts("id", "7", "criterion", "1", "reason", "  "), "missing reason:<reason...>"},
+		{"plan", opts("id", "7"), "missing plan:<url or text...>"},
+		{"debrief", opts("id", "7"), "missing text:<text...>"},
 		{"debrief", opts("id", "UPG-x", "text", "t"), "UPG-x"},
-		{"start", opts("id", "7", "anyway", "   "), commands.MissingAnywayReason},
+		{"start", opts("id", "7", "anyway", "   "), "anyway:<reason...> is blank: say why it starts"},
 	}
 	for _, tc := range bad {
 		_, err := build(tc.sub, tc.o, commands.Env{})

@@ -132,9 +132,13 @@ func (st style) markdown(t bot.Text) string {
 }
 
 // hint writes a command the way Discord users type it: the application
-// command, the subcommand, then each option as name:value.
+// command, the subcommand, then each option as name:value (only the options
+// for a hint without a subcommand).
 func (st style) hint(h bot.Hint) string {
-	words := []string{st.command, h.Verb}
+	var words []string
+	if h.Verb != "" {
+		words = append(words, st.command, h.Verb)
+	}
 	for _, a := range h.Args {
 		v := a.Value
 		if v == "" {

@@ -413,3 +413,23 @@ func TestAnswersNamePeopleAndTimesTheDiscordWay(t *testing.T) {
 		}
 	}
 }
+
+// TestArgumentHints: a hint without a subcommand is the options alone,
+// as Discord users give them; the typed grammar writes the same words
+// without the command.
+func TestArgumentHints(t *testing.T) {
+	h := bot.Hint{Args: []bot.Arg{{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"}}}
+	if got := testStyle.hint(h); got != "anyway:<reason...>" {
+		t.Errorf("Discord: %q", got)
+	}
+	if got := h.Typed("/upgrade"); got != "anyway <reason...>" {
+		t.Errorf("typed: %q", got)
+	}
+	line := bot.T("override it with ").Command(h).Add(".")
+	if got := testStyle.markdown(line); got != "override it with `anyway:<reason...>`." {
+		t.Errorf("Discord line: %q", got)
+	}
+	if got := line.Plain(nil); got != "override it with anyway <reason...>." {
+		t.Errorf("plain line: %q", got)
+	}
+}

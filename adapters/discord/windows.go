@@ -90,7 +90,7 @@ func scheduleWhen(c *commands.Schedule, o options, env commands.Env, when func()
 func buildSlots(o options, fail func(string, ...any) error) (commands.Command, error) {
 	c := commands.Slots{Service: o.text(optService)}
 	if c.Service == "" {
-		return nil, fail("missing <service>")
+		return nil, fail("missing service:<service>")
 	}
 	if x, ok := o[optCount]; ok {
 		f, _ := x.Value.(float64)
@@ -105,9 +105,21 @@ func buildSlots(o options, fail func(string, ...any) error) (commands.Command, e
 
 // buildFreeze reads freeze's options the way the grammar reads its text:
 // the text is put together from them and parsed, times quoted, and the
-// reason (free text) set afterwards.
+// reason (free text) set afterwards. A name or an end missing is refused
+// here, in option syntax (name:<name>, to:<time>), not in the grammar's.
 func buildFreeze(o options, env commands.Env) (commands.Command, error) {
 	action := o.text(optAction)
+	switch {
+	case action == "remove" && o.text(optName) == "":
+		return nil, &commands.Error{Msg: "missing name:<name> of the freeze to remove"}
+	case action != "add":
+	case o.text(optName) == "":
+		return nil, &commands.Error{Msg: "missing name:<name> of the freeze, one word such as year-end"}
+	case o.text(optTo) != "" && o.text(optDuration) != "":
+		return nil, &commands.Error{Msg: "give to or duration, not both: each says when the freeze ends"}
+	case o.text(optTo) == "" && o.text(optDuration) == "":
+		return nil, &commands.Error{Msg: "missing the end: to:<time> or duration:<duration>"}
+	}
 	words := []string{"freeze", action}
 	quoted := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, "") + `"` }
 	switch action {

@@ -83,10 +83,12 @@ func TestWindowOptionsReadAsTheGrammar(t *testing.T) {
 		{"schedule", "missing the start: when", opts("service", "payments", "version", "v2")},
 		{"schedule", "next picks a window outside every freeze", opts("service", "payments", "version", "v2", "when", "next", "anyway", "x")},
 		{"schedule", `cannot read "tues-day" as a weekday after every`, opts("service", "payments", "version", "v2", "every", "tues-day 02:00", "duration", "1h")},
-		{"slots", "missing <service>", opts()},
+		{"slots", "missing service:<service>", opts()},
 		{"slots", "the count must be a whole number from 1 to 20", opts("service", "payments", "count", 21.0)},
-		{"freeze", "missing the end: to <time> or for <duration>", opts("action", "add", "name", "x")},
-		{"freeze", "missing <name> of the freeze to remove", opts("action", "remove")},
+		{"freeze", "missing the end: to:<time> or duration:<duration>", opts("action", "add", "name", "x")},
+		{"freeze", "missing name:<name> of the freeze to remove", opts("action", "remove")},
+		{"freeze", "missing name:<name> of the freeze", opts("action", "add", "duration", "1h")},
+		{"freeze", "give to or duration, not both", opts("action", "add", "name", "x", "to", "2026-12-01", "duration", "1h")},
 	} {
 		_, err := build(tc.sub, tc.o, env)
 		var e *commands.Error
@@ -177,5 +179,51 @@ func TestSlotsAndFreezeOverDiscord(t *testing.T) {
 	help := f.send(f.api.Command(alice, chOps, "help"))
 	if len(help.Embeds) != 1 || !strings.Contains(help.Embeds[0].Description, "/upgrade freeze action:<action>") || strings.Contains(help.Text(), "(cut:") {
 		t.Fatalf("the help overview is cut, or not in an embed: %+v", help)
+	}
+}
+
+// TestHintsAreOptions: what the core's answers and notices tell a Discord
+// user to type is in option syntax (anyway:<reason...>, to:<time>), never
+// the typed grammar's words (anyway <reason...>, to <time>).
+func TestHintsAreOptions(t *testing.T) {
+	cfg := testConfig()
+	cfg.Admins = []string{"alice"}
+	f := newFixtureConfig(t, ModeHTTP, cfg, nil)
+	f.ready()
+	say := func(sub string, o ...discordtest.Opt) string {
+		t.Helper()
+		return f.send(f.api.Command(alice, chOps, sub, o...)).Text()
+	}
+	// In progress now, its window in the freeze declared below.
+	say("schedule", O("service", "checkout"), O("version", "v1"), O("when", "in 1h"))
+	say("start", O("id", "1"))
+	for _, tc := range []struct{ got, want string }{
+		{say("freeze", O("action", "add"), O("name", "x")), "Missing the end: to:\\<time\\> or duration:\\<duration\\>."},
+		{say("freeze", O("action", "add"), O("name", "year-end"), O("from", "2026-11-20 09:00"), O("to", "2026-12-10 00:00")),
+			"Scheduling, rescheduling or extending into it is refused; an admin may override it with `anyway:<reason...>`."},
+		{say("schedule", O("service", "payments"), O("version", "v2"), O("when", "2026-12-05 02:00")),
+			"; pick a time outside it, or end the command with `anyway:<reason...>` to override it."},
+		{say("rollback", O("id", "1")), "Missing reason:\\<reason...\\>; a rollback alert must say why.\nUsage: `/upgrade rollback id:<id> reason:<reason>`"},
+		{say("waive", O("id", "1"), O("criterion", "1")), "Missing reason:\\<reason...\\>; say why it does not apply this time."},
+		{say("help", O("topic", "cancel")), "asks first: cancel only this occurrence, or the whole series (it ends, and its scheduled occurrences are cancelled too)."},
+	} {
+		if !strings.Contains(tc.got, tc.want) {
+			t.Errorf("got\n%s\nwant it to hold\n%s", tc.got, tc.want)
+		}
+		for _, typed := range []string{"anyway \\<reason", "anyway <reason", "to \\<time\\>", "for \\<duration\\>", "Missing \\<", "occurrence cancels only it"} {
+			if strings.Contains(tc.got, typed) {
+				t.Errorf("the typed grammar's %q in\n%s", typed, tc.got)
+			}
+		}
+	}
+	f.settle()
+	var notice string
+	for _, m := range f.api.Messages("") {
+		if strings.Contains(m.Text(), "It is in progress and goes on") {
+			notice = m.Text()
+		}
+	}
+	if !strings.Contains(notice, "unless an admin overrides it (`anyway:<reason...>`). Finish it with `/upgrade complete id:UPG-1`") {
+		t.Errorf("the notice of the freeze over UPG-1 in progress:\n%s", notice)
 	}
 }
