@@ -391,7 +391,13 @@ func (d *Directory) showReply(v View) Message {
 		m.Lines = append(m.Lines, line)
 	}
 	for _, f := range u.Failures {
-		m.Lines = append(m.Lines, T("⚠ Failed delivery of "+f.Notice+" to ").Channel(f.Target).Add(" at ").Time(f.At).Add(": "+f.Error))
+		line := T("⚠ Failed delivery of " + f.Notice + " to ")
+		if f.Notice == string(KindEscalation) {
+			line = line.Mention(d.Principal(f.Target)) // a direct message: its target is a person
+		} else {
+			line = line.Channel(f.Target)
+		}
+		m.Lines = append(m.Lines, line.Add(" at ").Time(f.At).Add(": "+f.Error))
 	}
 	return m
 }
@@ -413,10 +419,11 @@ func pendingReply(v View) Message {
 	return reply(T(fmt.Sprintf("%d of %d have not acknowledged %s of %s: ", len(st.Pending), st.Total, what, u.Key())).Mentions(st.Pending))
 }
 
-// logLine is one decision as people read it: when, who, what, and the
-// details of the action.
+// logLine is one decision as people read it: when, who (a mention, as show
+// names people, so a platform shows its own name for someone not in
+// [[people]] rather than an id), what, and the details of the action.
 func (d *Directory) logLine(u *Upgrade, e Decision) Text {
-	line := Text{}.Time(e.At).Add(" · " + d.Principal(e.Actor).Name + " · " + strings.ReplaceAll(e.Action, "_", " "))
+	line := Text{}.Time(e.At).Add(" · ").Mention(d.Principal(e.Actor)).Add(" · " + strings.ReplaceAll(e.Action, "_", " "))
 	var detail Text
 	switch {
 	case e.Action == ActionScheduled && !e.Start.IsZero():

@@ -95,10 +95,11 @@ func TestDiscordReadinessStory(t *testing.T) {
 
 			discordContains(t, "start", e.command("alice", dcOps, "start", dO("id", "UPG-1")), "Started")
 
-			// The log says who met or waived each.
+			// The log says who met or waived each, named as show names
+			// them (a mention, which shows each reader the Discord name).
 			log := e.command("carol", dcOps, "log", dO("id", "UPG-1"))
-			discordContains(t, "log", log, " · alice · readiness met · 'backups verified'\n", " · bob · readiness met · 'canary green'\n",
-				" · alice · readiness waived · 'rollback plan reviewed' · why: reviewed last week for v2.3.9\n")
+			discordContains(t, "log", log, " · <@1001> · readiness met · 'backups verified'\n", " · <@1002> · readiness met · 'canary green'\n",
+				" · <@1001> · readiness waived · 'rollback plan reviewed' · why: reviewed last week for v2.3.9\n")
 
 			// Complete: the thread asks for a debrief, with the button.
 			discordContains(t, "complete", e.command("alice", dcOps, "complete", dO("id", "UPG-1")), "Completed")

@@ -83,10 +83,10 @@ func TestSlackReadinessStory(t *testing.T) {
 
 			slackContains(t, "start", slackAnswerText(e.slash("alice", "C0OPS", "start UPG-1")), "Started")
 
-			// The log says who met or waived each.
+			// The log says who met or waived each, named as show names them.
 			slackContains(t, "log", slackAnswerText(e.slash("carol", "C0OPS", "log UPG-1")),
-				" · alice · readiness met · 'backups verified'", " · bob · readiness met · 'canary green'",
-				" · alice · readiness waived · 'rollback plan reviewed' · why: reviewed last week for v2.3.9")
+				" · <@U0ALICE> · readiness met · 'backups verified'", " · <@U0BOB> · readiness met · 'canary green'",
+				" · <@U0ALICE> · readiness waived · 'rollback plan reviewed' · why: reviewed last week for v2.3.9")
 
 			// Complete: the thread asks for a debrief, with the button.
 			slackContains(t, "complete", slackAnswerText(e.slash("alice", "C0OPS", "complete UPG-1")), "Completed")

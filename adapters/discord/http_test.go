@@ -321,3 +321,44 @@ func TestAutocompleteIDPrefersTheNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestLogAndFailuresNamePeopleAsShowDoes: the decision log names who did
+// each thing as show does, with a mention (zed is in no [[people]]: his
+// Discord id must not show raw), and a failed direct message names its
+// person, not a channel.
+func TestLogAndFailuresNamePeopleAsShowDoes(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v1"), O("when", "2026-12-01 02:00")))
+	f.settle()
+	root := f.api.Messages(chPayments)[0]
+	f.send(f.api.Press(zed, discordtest.Message{ID: root.ID, ChannelID: chPayments, Content: root.Content}, ActionAck+":UPG-1:brief"))
+	f.settle()
+	log := f.send(f.api.Command(alice, chOps, "log", O("id", "1"))).Text()
+	for _, want := range []string{" · <@1001> · scheduled · ", " · <@1009> · acknowledged · brief"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, " · 1009 · ") || strings.Contains(log, " · alice · ") {
+		t.Errorf("the log names people in plain text:\n%s", log)
+	}
+
+	ctx := context.Background()
+	u, err := f.st.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Rev++
+	u.Failures = append(u.Failures, bot.Failure{At: testNow, Notice: string(bot.KindEscalation), Target: "bob", Error: "discord create DM: 50007 Cannot send messages to this user"},
+		bot.Failure{At: testNow, Notice: string(bot.KindReminder), Target: "discord:" + chCheckout, Error: "discord create message: 50001 Missing Access"})
+	if err := f.st.Update(ctx, u, bot.Decision{}); err != nil {
+		t.Fatal(err)
+	}
+	show := f.send(f.api.Command(alice, chOps, "show", O("id", "1"))).Text()
+	for _, want := range []string{"Failed delivery of escalation to <@1002> at ", "Failed delivery of reminder to <#" + chCheckout + "> at "} {
+		if !strings.Contains(show, want) {
+			t.Errorf("show lacks %q:\n%s", want, show)
+		}
+	}
+}
