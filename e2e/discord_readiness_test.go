@@ -200,7 +200,7 @@ func TestDiscordReasonsAreChecked(t *testing.T) {
 	e.settle()
 	long := strings.Repeat("x", bot.MaxRecordLen+1)
 	tooLong := "The reason is 2001 characters long; at most 2000 fit, so nothing changed."
-	discordContains(t, "blank anyway", e.command("alice", dcOps, "start", dO("id", "UPG-1"), dO("anyway", "   ")), `Missing \<reason...\> after anyway: say why`)
+	discordContains(t, "blank anyway", e.command("alice", dcOps, "start", dO("id", "UPG-1"), dO("anyway", "   ")), `Missing the reason in anyway:\<reason...\>; say why`)
 	discordContains(t, "long anyway", e.command("alice", dcOps, "start", dO("id", "UPG-1"), dO("anyway", long)), tooLong)
 	discordContains(t, "long waiver", e.command("alice", dcOps, "waive", dO("id", "UPG-1"), dO("criterion", "1"), dO("reason", long)), tooLong)
 	discordContains(t, "long cancel", e.command("alice", dcOps, "cancel", dO("id", "UPG-1"), dO("reason", long)), tooLong)

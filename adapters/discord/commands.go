@@ -295,7 +295,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		return commands.Show{ID: n}, nil
 	case "start":
 		if o.blank(optAnyway) {
-			return nil, fail("anyway:<reason...> is blank: say why it starts although not every readiness criterion is met")
+			return nil, fail("missing the reason in anyway:<reason...>; say why it starts although not every readiness criterion is met")
 		}
 		return commands.Start{ID: n, Anyway: o.text(optAnyway)}, nil
 	case "ready", "waive", "unready", "plan", "debrief":

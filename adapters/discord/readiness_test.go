@@ -152,7 +152,7 @@ func TestReadinessOptionsBuildTheCommands(t *testing.T) {
 		{"plan", opts("id", "7"), "missing plan:<url or text...>"},
 		{"debrief", opts("id", "7"), "missing text:<text...>"},
 		{"debrief", opts("id", "UPG-x", "text", "t"), "UPG-x"},
-		{"start", opts("id", "7", "anyway", "   "), "anyway:<reason...> is blank: say why it starts"},
+		{"start", opts("id", "7", "anyway", "   "), "missing the reason in anyway:<reason...>; say why it starts"},
 	}
 	for _, tc := range bad {
 		_, err := build(tc.sub, tc.o, commands.Env{})
