@@ -173,9 +173,25 @@ type AdvisedError interface {
 // ErrorAdvice is the advice of the first AdvisedError in err's chain; ""
 // when there is none.
 func ErrorAdvice(err error) string {
-	var a AdvisedError
-	if errors.As(err, &a) {
-		return a.Advice()
+	if err == nil {
+		return ""
+	}
+	if a, ok := err.(AdvisedError); ok {
+		if s := a.Advice(); s != "" {
+			return s
+		}
+	}
+	// The first advice found in the chain, joined errors included: an
+	// error that has none lets a later one speak.
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return ErrorAdvice(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if s := ErrorAdvice(e); s != "" {
+				return s
+			}
+		}
 	}
 	return ""
 }

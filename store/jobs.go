@@ -346,7 +346,15 @@ func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if _, err := ps.Receive(rctx); err != nil && ctx.Err() == nil {
 		// Pub/sub bypasses the command hooks: tell the Outage here.
-		s.log.WarnContext(ctx, "store: wake subscription not confirmed yet", "err", s.answered(err))
+		if rctx.Err() != nil && !Unreachable(err) {
+			err = &unanswered{err} // no answer within the bound: as good as down
+			if s.outage != nil {
+				s.outage.Failed(err)
+			}
+		} else {
+			err = s.answered(ctx, err)
+		}
+		s.log.WarnContext(ctx, "store: wake subscription not confirmed yet", "err", err)
 	}
 	cancel()
 	msgs := ps.ChannelWithSubscriptions()

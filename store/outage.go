@@ -43,9 +43,13 @@ func Unreachable(err error) bool {
 // Sentinel reachable, or a server that is up but does not serve (LOADING,
 // MASTERDOWN, CLUSTERDOWN). The caller's context ending is not one: it
 // says nothing of Redis.
+//
+// A network timeout is one, although it also matches
+// context.DeadlineExceeded (a dial that timed out, since Go 1.23): the
+// caller's own context ending is told apart by the caller (ctx.Err()),
+// not from the error.
 func noAnswer(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, redis.Nil) || errors.Is(err, redis.ErrClosed) {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.ErrClosed) {
 		return false
 	}
 	var ne net.Error
@@ -54,6 +58,9 @@ func noAnswer(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, redis.ErrPoolTimeout) {
 		return true
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
 	}
 	for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN"} {
 		if redis.HasErrorPrefix(err, p) {
@@ -65,8 +72,19 @@ func noAnswer(err error) bool {
 
 // answered tells s.outage what err says of Redis and returns err, marked
 // when Redis did not answer.
-func (s *Store) answered(err error) error {
+//
+// ctx is the call's: when it has ended, the call failed for that, and
+// says nothing of Redis. A success costs no allocation and no lock.
+func (s *Store) answered(ctx context.Context, err error) error {
+	if err == nil {
+		if s.outage != nil {
+			s.outage.Answered()
+		}
+		return nil
+	}
 	switch {
+	case ctx.Err() != nil:
+		return err // the caller's context ended
 	case Unreachable(err):
 		if s.outage != nil {
 			s.outage.Failed(err)
@@ -103,7 +121,7 @@ func (h outageHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		if handshake(cmd) {
 			return next(ctx, cmd)
 		}
-		return h.s.answered(next(ctx, cmd))
+		return h.s.answered(ctx, next(ctx, cmd))
 	}
 }
 
@@ -114,11 +132,11 @@ func (h outageHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		}
 		err := next(ctx, cmds)
 		for _, c := range cmds {
-			if cerr := c.Err(); noAnswer(cerr) {
+			if cerr := c.Err(); ctx.Err() == nil && noAnswer(cerr) {
 				c.SetErr(&unanswered{cerr})
 			}
 		}
-		return h.s.answered(err)
+		return h.s.answered(ctx, err)
 	}
 }
 

@@ -165,6 +165,9 @@ func (a *Adapter) send(ctx context.Context, ch string, p payload, ref *discordgo
 // thread is unarchived and the message posted once more.
 func (a *Adapter) sendInThread(ctx context.Context, thread string, p payload) (*discordgo.Message, error) {
 	msg, err := a.send(ctx, thread, p, nil)
+	if codeOf(err) == codeUnknownChannel {
+		return msg, threadGone{err}
+	}
 	if codeOf(err) != codeArchivedThread {
 		return msg, err
 	}
@@ -194,4 +197,15 @@ func (a *Adapter) startThread(ctx context.Context, ch, msgID, name string) (*dis
 		return &discordgo.Channel{ID: msgID}, nil
 	}
 	return th, err
+}
+
+// threadGone is a reply that failed because the upgrade's thread no longer
+// exists (someone deleted it): the configured channel is not at fault.
+type threadGone struct{ error }
+
+func (e threadGone) Unwrap() error { return e.error }
+
+// Advice implements bot.AdvisedError.
+func (e threadGone) Advice() string {
+	return "The upgrade's thread no longer exists (it was deleted in Discord); nothing to change in the configuration, but its notices cannot go there."
 }

@@ -258,3 +258,24 @@ func TestDeliveryErrorsSayWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// TestADeletedThreadIsNotBlamedOnTheChannel: the upgrade's thread was
+// deleted in Discord (10003 Unknown Channel on the reply); the advice to
+// the invoker says so instead of sending them to check the channel id,
+// which is fine.
+func TestADeletedThreadIsNotBlamedOnTheChannel(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.api.AddChannels(chPayments)
+	root, err := f.a.Post(context.Background(), "discord:"+chPayments, notice(bot.KindReleaseOut, "root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.Thread = "123456789012345678" // a thread that no longer exists
+	_, err = f.a.Reply(context.Background(), root, notice(bot.KindReleaseOut, "reply"))
+	if err == nil {
+		t.Fatal("a reply in a deleted thread succeeded")
+	}
+	if advice := bot.ErrorAdvice(err); !strings.Contains(advice, "thread no longer exists") || strings.Contains(advice, "channel id") {
+		t.Errorf("advice %q, want one that says the thread is gone", advice)
+	}
+}

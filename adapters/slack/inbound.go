@@ -17,6 +17,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/upgradebot/upgradebot/adapters/inbound"
+	"github.com/upgradebot/upgradebot/adapters/outbound"
 	"github.com/upgradebot/upgradebot/bot"
 )
 
@@ -107,6 +108,10 @@ func (a *Adapter) answerCommand(ctx context.Context, to bot.Invoker, body []byte
 		}
 		err := a.respondJSON(ctx, to.Handle, body)
 		if err == nil {
+			return
+		}
+		if mayHaveArrived(err) {
+			a.log.WarnContext(ctx, "the response_url took the answer but did not say so; not sent again, as the user may have it", "user", to.User, "err", err)
 			return
 		}
 		a.log.WarnContext(ctx, "answering on the response_url failed; answering in the channel", "user", to.User, "err", err)
@@ -403,6 +408,10 @@ func (a *Adapter) answerIn(ctx context.Context, to bot.Invoker, thread string, m
 		if err == nil {
 			return nil
 		}
+		if mayHaveArrived(err) {
+			a.log.WarnContext(ctx, "the response_url took the answer but did not say so; not sent again, as the user may have it", "user", to.User, "err", err)
+			return nil
+		}
 		a.log.WarnContext(ctx, "answering on the response_url failed", "user", to.User, "err", err)
 		errs = append(errs, err)
 	}
@@ -457,4 +466,14 @@ func (a *Adapter) respondJSON(ctx context.Context, responseURL string, body []by
 		}
 		return nil
 	})
+}
+
+// mayHaveArrived reports whether a failed post may still have been shown:
+// it left the bot and no answer came back (the connection dropped, or the
+// time ran out, after the request was written). Another way of answering
+// would then show the answer twice; a refusal (a 404, an expired url) or a
+// request that never left is safe to answer otherwise.
+func mayHaveArrived(err error) bool {
+	var se *Error
+	return errors.As(err, &se) && se.Unreachable() && !outbound.NeverSent(err)
 }
