@@ -335,6 +335,9 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	problems = config.WithoutServeOnly(problems)
 	if err == nil && len(problems) > 0 {
 		err = problemsError(problems)
+		if path != "" {
+			err = fmt.Errorf("%s: %w", path, err) // as serve and check-config name it
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)

@@ -537,3 +537,16 @@ func TestReadmeRunItEnablesAPlatform(t *testing.T) {
 		t.Errorf("README's variables %v on the example: exit %d\n%s%s", environ, code, out, errOut)
 	}
 }
+
+// TestConsoleNamesTheFileOfAProblem: an invalid configuration given to
+// the console is named, as serve and check-config name it.
+func TestConsoleNamesTheFileOfAProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.toml")
+	if err := os.WriteFile(path, []byte("[redis]\nurl = \"memory://\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_MAX_WINDOW=abc"}, "console", "-config", path)
+	if code != 1 || !strings.HasPrefix(errOut, "upgradebot console: "+path+": invalid configuration") || !strings.Contains(errOut, "(max_window)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
