@@ -81,6 +81,8 @@ func TestLinkLookupProblemsAreToldPrivately(t *testing.T) {
 			[]string{"GitHub refused the bot's token", "An operator should check github.token; then /upgrade link UPG-1 acme/payments v2.4.0."}},
 		{"rate limited", fmt.Errorf("github: %w", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: reset}),
 			[]string{"used up its GitHub rate limit until 2026-11-22 10:20 UTC", "Try again after 2026-11-22 10:20 UTC: /upgrade link UPG-1 acme/payments v2.4.0."}},
+		{"rate limited, reset within a minute: the next minute is shown", &bot.ReleaseError{Problem: bot.ReleaseRateLimited, ResetAt: reset.Add(-40 * time.Minute).Add(41 * time.Second)},
+			[]string{"used up its GitHub rate limit until 2026-11-22 09:41 UTC", "Try again after 2026-11-22 09:41 UTC"}},
 		{"rate limited, reset unknown", &bot.ReleaseError{Problem: bot.ReleaseRateLimited},
 			[]string{"used up its GitHub rate limit for now", "Try again in a few minutes"}},
 		{"network", &bot.ReleaseError{Problem: bot.ReleaseUnavailable, Err: fmt.Errorf("dial tcp: connection refused")},

@@ -522,8 +522,14 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 			first = T("⚠ The bot has used up its GitHub rate limit for now, so " + what + " could not be looked up.")
 			next = T("Try again in a few minutes: ").Command(again).Add(".")
 		} else {
-			first = T("⚠ The bot has used up its GitHub rate limit until ").Time(e.ResetAt).Add(", so " + what + " could not be looked up.")
-			next = T("Try again after ").Time(e.ResetAt).Add(": ").Command(again).Add(".")
+			// Times are shown to the minute: the next one, so that trying
+			// again at the time shown is never too early.
+			reset := e.ResetAt
+			if r := reset.Truncate(time.Minute); r.Before(reset) {
+				reset = r.Add(time.Minute)
+			}
+			first = T("⚠ The bot has used up its GitHub rate limit until ").Time(reset).Add(", so " + what + " could not be looked up.")
+			next = T("Try again after ").Time(reset).Add(": ").Command(again).Add(".")
 		}
 	case ReleaseIncomplete:
 		first = T("⚠ GitHub answered for " + what + " without the release's tag or page, so it cannot be linked.")

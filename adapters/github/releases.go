@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,9 +87,13 @@ func NewReleases(o Options) (*Releases, error) {
 // anything else).
 func (r *Releases) Release(ctx context.Context, repo, tag string) (bot.Release, error) {
 	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" || tag == "" {
+	if !ok || owner == "" || name == "" || tag == "" || dotSegment(owner) || dotSegment(name) || slices.ContainsFunc(strings.Split(tag, "/"), dotSegment) {
+		// go-github puts these in the path as they are: a "." or ".."
+		// would make it another endpoint. GitHub has no such names, and
+		// git no such tags.
 		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: %q %q is no repository and tag", repo, tag)}
 	}
+	owner, name = url.PathEscape(owner), url.PathEscape(name)
 	rel, _, err := r.client.Repositories.GetReleaseByTag(ctx, owner, name, escapeTag(tag))
 	if err != nil {
 		return bot.Release{}, r.problem(ctx, owner, name, err, true)
@@ -119,6 +124,10 @@ func unusable(rel *gh.RepositoryRelease) string {
 	}
 	return strings.Join(missing, " and ")
 }
+
+// dotSegment reports whether a piece of a path would move the path:
+// empty, "." or "..".
+func dotSegment(p string) bool { return p == "" || p == "." || p == ".." }
 
 // escapeTag makes a tag one safe piece of a path (go-github does not
 // escape it); a slash stays, as GitHub's tag routes take it.

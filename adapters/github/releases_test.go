@@ -184,3 +184,29 @@ func TestReleaseWithoutTagOrPageIsNotUsable(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseOfAPathThatWouldMoveIsNotFetched: a tag or a repository name
+// with "." or ".." pieces (git and GitHub have none) would make go-github
+// fetch another endpoint with the bot's token, and link another
+// repository's release under the typed name. It is not found, and GitHub
+// is not asked.
+func TestReleaseOfAPathThatWouldMoveIsNotFetched(t *testing.T) {
+	api := githubtest.New(t)
+	api.AddRelease("other/lib", githubtest.Release("other/lib", "v9", "OtherLib", "secret notes", published))
+	r := lookup(t, api, "ghp_token")
+	for _, c := range []struct{ repo, tag string }{
+		{"acme/payments", "x/../../../../../other/lib/releases/tags/v9"},
+		{"acme/payments", "../v9"},
+		{"acme/payments", "v9/."},
+		{"../other/lib", "v9"},
+		{"acme/..", "v9"},
+	} {
+		_, err := r.Release(context.Background(), c.repo, c.tag)
+		if !errors.Is(err, bot.ErrReleaseNotFound) {
+			t.Errorf("%s %s: %v, want not found", c.repo, c.tag, err)
+		}
+	}
+	if calls := api.Calls(); len(calls) != 0 {
+		t.Errorf("GitHub was asked: %+v", calls)
+	}
+}
