@@ -219,6 +219,7 @@ func (b *Bot) linkTask(ctx context.Context, n PendingNotice) error {
 				return ctx.Err() // the task itself is out of time: keep it for a retry
 			}
 			re := releaseErrorOf(err)
+			rel.Unconfirmed = true
 			b.log.WarnContext(ctx, "release lookup failed; the release stays as typed", "upgrade", u.Key(), "repo", n.Repo, "tag", n.Tag, "problem", re.Problem, "err", err)
 			if n.Invoker != nil {
 				if err := b.out.Answer(ctx, *n.Invoker, releaseLookupFailed(u, n.Repo, n.Tag, re)); err != nil {

@@ -77,6 +77,10 @@ type Release struct {
 	At         time.Time `json:"published_at,omitzero"` // when it was published
 	Author     string    `json:"author,omitempty"`      // who published it, as the host names them
 	Prerelease bool      `json:"prerelease,omitempty"`
+	// Unconfirmed: the host was asked and did not confirm it (not found,
+	// not visible, not reachable); it is linked as typed. Only for the
+	// notice of that link, not kept.
+	Unconfirmed bool `json:"-"`
 }
 
 // Failure records a notice that could not be delivered after retries.

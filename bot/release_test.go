@@ -107,9 +107,12 @@ func TestLinkLookupProblemsAreToldPrivately(t *testing.T) {
 			if miss, ok := contains(told[0].Text, want...); !ok {
 				t.Errorf("answer lacks %q:\n%s", miss, told[0].Text)
 			}
-			// The thread still hears of the link, as typed; nothing failed.
+			// The thread still hears of the link, as typed and said to be
+			// unconfirmed (it must not read as a release GitHub showed);
+			// nothing failed.
 			notices := f.rec.Kinds(bot.KindLinked)
-			if len(notices) != 1 || !strings.Contains(notices[0].Text, "Release linked: acme/payments v2.4.0") || hasSpan(notices[0].Msg, bot.SpanLink) {
+			if len(notices) != 1 || !strings.Contains(notices[0].Text, "Release linked: acme/payments v2.4.0") || hasSpan(notices[0].Msg, bot.SpanLink) ||
+				!strings.Contains(notices[0].Text, "GitHub did not confirm this release, so it is linked as typed") {
 				t.Errorf("thread notice: %+v", notices)
 			}
 			u, _ := f.st.Get(context.Background(), 1)
@@ -130,6 +133,11 @@ func TestLinkTriesTheVersionWithAndWithoutItsV(t *testing.T) {
 	u, _ := f.st.Get(context.Background(), 1)
 	if u.Release == nil || u.Release.Tag != "2.4.0" || u.Release.URL != releasePage("acme/payments", "2.4.0") {
 		t.Fatalf("release = %+v", u.Release)
+	}
+	for _, n := range f.rec.Kinds(bot.KindLinked) {
+		if strings.Contains(n.Text, "did not confirm") {
+			t.Errorf("a release found is announced as unconfirmed: %s", n.Text)
+		}
 	}
 	f.ok(t, "alice", "link UPG-1 acme/ledger 7")
 	if u, _ = f.st.Get(context.Background(), 1); u.Release == nil || u.Release.Tag != "v7" {

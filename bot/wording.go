@@ -453,6 +453,9 @@ func (d *Directory) Linked(u *Upgrade) Message {
 	m := thread(u, KindLinked)
 	r := u.Release
 	m.Lines = append(m.Lines, T("📦 Release linked: ").Then(releaseText(r)))
+	if r.Unconfirmed {
+		m.Lines = append(m.Lines, T("⚠ GitHub did not confirm this release, so it is linked as typed; whoever linked it was told why."))
+	}
 	if p := publishedText(r); p != nil {
 		m.Lines = append(m.Lines, p)
 	}
