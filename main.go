@@ -29,6 +29,7 @@ import (
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/config"
 	"github.com/upgradebot/upgradebot/internal/outage"
+	"github.com/upgradebot/upgradebot/internal/scrub"
 	"github.com/upgradebot/upgradebot/store"
 )
 
@@ -495,6 +496,8 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	// every outageEvery sums up what failed, and a line says when it answers
 	// again; the background loops' failures for that cause are held back
 	// rather than logged on every retry.
+	// Secrets never reach the log, even in an error a server echoed back.
+	log = slog.New(scrub.Handler(log.Handler(), cfg.Secrets()))
 	redisDown := outage.New(outage.Options{Name: "redis", Log: log, Classify: store.Unreachable, Every: outageEvery, Observe: outageObserve})
 	log = slog.New(redisDown.Handler(log.Handler()))
 	so := storeOptions(cfg, true)

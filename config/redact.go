@@ -110,3 +110,25 @@ func redactURLPath(s string) string {
 	}
 	return out
 }
+
+// Secrets lists the secret values of c (tokens, signing and webhook
+// secrets, the passwords in redis.url), so that a log can hide them
+// wherever they would show up, in an error a server echoed back say.
+func (c Config) Secrets() []string {
+	s := []string{c.Slack.BotToken, c.Slack.AppToken, c.Slack.SigningSecret, c.Discord.BotToken, c.GitHub.Token, c.GitHub.WebhookSecret}
+	s = append(s, c.API.Tokens...)
+	for _, w := range c.Webhooks {
+		s = append(s, w.Secret)
+	}
+	if u, err := url.Parse(c.Redis.URL); err == nil {
+		if p, ok := u.User.Password(); ok {
+			s = append(s, p)
+		}
+		for k, vs := range u.Query() {
+			if containsAny(strings.ToLower(k), "pass", "secret", "token", "auth", "key") {
+				s = append(s, vs...)
+			}
+		}
+	}
+	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
+}
