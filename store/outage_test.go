@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // outageRecorder counts what a store tells its Outage.
@@ -35,22 +37,7 @@ func (r *outageRecorder) counts() (int, int) {
 	return len(r.failed), r.answered
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = syncbuf.Buffer
 
 // TestUnreachableErrors: against an address that refuses connections, the
 // store's errors are marked Unreachable (their text unchanged), its Outage

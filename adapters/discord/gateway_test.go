@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -17,12 +16,14 @@ import (
 	"testing"
 	"time"
 
+
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // TestGatewayConnectsAndResumes: the adapter says HELLO-IDENTIFY-READY and
@@ -139,26 +140,11 @@ func TestAPIURLLeavesDiscordgoAlone(t *testing.T) {
 }
 
 // logBuf keeps what an adapter logs, as JSON lines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuf struct{ syncbuf.Buffer }
 
 // capture is the Options change that logs into l.
 func (l *logBuf) capture(o *Options) {
 	o.Logger = slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // find returns the records of level with message msg.

@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/upgradebot/upgradebot/adapters/webhook"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 	"github.com/upgradebot/upgradebot/store"
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
@@ -116,22 +117,7 @@ func (o *outcomes) waitFor(t *testing.T, within time.Duration, what string, ok f
 }
 
 // logBuffer is a log destination tests read while the deliverer writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer = syncbuf.Buffer
 
 // drain keeps r's channel of deliveries from filling up (it holds 1,000)
 // while a test counts outcomes instead. Call it before run, so that it

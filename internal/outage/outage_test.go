@@ -1,7 +1,6 @@
 package outage
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,28 +10,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 var errDown = errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 
 // lines is a JSON log written by a slog handler, read back one line at a time.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type lines struct{ syncbuf.Buffer }
 
 func (l *lines) all(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for line := range strings.Lines(l.buf.String()) {
+	for line := range strings.Lines(l.String()) {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
@@ -42,11 +32,7 @@ func (l *lines) all(t *testing.T) []map[string]any {
 	return out
 }
 
-func (l *lines) reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf.Reset()
-}
+func (l *lines) reset() { l.Reset() }
 
 // setup returns a tracker on a clock the test moves, the logger that the
 // loops log to (through the tracker's Handler) and what was written.
