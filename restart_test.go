@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 

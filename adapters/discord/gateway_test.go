@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 

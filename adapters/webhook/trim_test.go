@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/redis/go-redis/v9"
 
 	"github.com/upgradebot/upgradebot/adapters/webhook"
