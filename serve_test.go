@@ -201,8 +201,8 @@ func TestServeStartsBeforeRedisAndBecomesReady(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	waitFor(t, 15*time.Second, "healthz 200 while Redis is down", func() bool { code, _ := get("/healthz"); return code == http.StatusOK })
-	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
-		t.Fatalf("readyz with Redis down = %d %q, want 503 naming redis", code, body)
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis: no answer to PING: ") {
+		t.Fatalf("readyz with Redis down = %d %q, want 503 with \"redis: no answer to PING: ...\"", code, body)
 	}
 
 	m := miniredis.NewMiniRedis()

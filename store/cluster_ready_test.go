@@ -64,7 +64,7 @@ func TestPingSaysAClusterThatServesNotAllSlotsIsDown(t *testing.T) {
 	var last error
 	waitFor(t, "Ping to report the cluster down", func() bool {
 		last = s.Ping(ctx)
-		return last != nil && strings.Contains(last.Error(), "redis cluster state is fail")
+		return last != nil && strings.Contains(last.Error(), "cluster state is fail")
 	})
 }
 

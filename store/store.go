@@ -197,21 +197,22 @@ func New(client redis.UniversalClient, o Options) *Store {
 	return s
 }
 
-// Ping checks that Redis answers (for /readyz). On a Cluster, a node that
+// Ping checks that Redis answers (for /readyz, which puts "redis: " before
+// its error). On a Cluster, a node that
 // answers is not enough: while slots are not served (a master down with no
 // replica to take over) every command on their keys fails, so the
 // cluster's own state must be ok too.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis ping: %w", err)
+		return fmt.Errorf("no answer to PING: %w", err)
 	}
 	if c, ok := s.client.(*redis.ClusterClient); ok {
 		info, err := c.ClusterInfo(ctx).Result()
 		if err != nil {
-			return fmt.Errorf("redis cluster info: %w", err)
+			return fmt.Errorf("no answer to CLUSTER INFO: %w", err)
 		}
 		if state := clusterState(info); state != "ok" {
-			return fmt.Errorf("redis cluster state is %s (some slots are not served; see CLUSTER INFO)", cmp.Or(state, "unknown"))
+			return fmt.Errorf("cluster state is %s (some slots are not served; see CLUSTER INFO)", cmp.Or(state, "unknown"))
 		}
 	}
 	return nil

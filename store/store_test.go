@@ -311,7 +311,7 @@ func TestPingFailsWhenDown(t *testing.T) {
 		t.Fatalf("Ping: %v", err)
 	}
 	m.Close()
-	if err := s.Ping(ctx); err == nil || !strings.HasPrefix(err.Error(), "redis ping: ") {
+	if err := s.Ping(ctx); err == nil || !strings.HasPrefix(err.Error(), "no answer to PING: ") {
 		t.Errorf("Ping after the server stopped = %v", err)
 	}
 }

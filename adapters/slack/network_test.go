@@ -79,18 +79,6 @@ func newNetAdapter(t *testing.T, apiURL string, client *http.Client) *Adapter {
 	return a
 }
 
-// closedPort returns 127.0.0.1:port where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestSlackUnreachable: a Slack the bot cannot reach (a name that does not
 // resolve, a closed port, a certificate it does not trust) is a transient
 // network failure: each call is retried, posts included (the request never
