@@ -560,14 +560,19 @@ func usageRefused(t Text, usage string) Message {
 	return m
 }
 
-// usageVerb is the subcommand whose usage (commands.Usage) usage is, ""
-// when it is none's (every usage line, or the pointer to help).
+// usageVerb is the subcommand whose usage usage is (commands.Usage, or
+// one form of it such as schedule's every), "" when it is none's (every
+// usage line, or the pointer to help).
 func usageVerb(usage string) string {
 	if usage == "" {
 		return ""
 	}
 	for _, n := range commands.Names() {
-		if commands.Usage(n) == usage {
+		u := commands.Usage(n)
+		if u == usage {
+			return n
+		}
+		if !strings.Contains(usage, "\n") && strings.HasPrefix(usage, "/upgrade "+n+" ") && strings.HasPrefix(u, "/upgrade "+n+" ") {
 			return n
 		}
 	}

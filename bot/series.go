@@ -185,7 +185,7 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 			}
 		}
 	} else {
-		r.Lines = append(r.Lines, T("That was its only occurrence; the series ends on "+s.Until+"."))
+		r.Lines = append(r.Lines, T(seriesEnded(done, s.Until)))
 	}
 	if made != nil {
 		// Each occurrence's overlaps are on its own line above.
@@ -194,6 +194,32 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		r.Lines = append(r.Lines, b.scheduledLines(&u, svc, false)...)
 	}
 	return r, nil
+}
+
+// seriesEnded words a series that ended with the command that made it:
+// every date it had was due at once (until is before the lead time runs
+// out), and each is listed above, created or skipped.
+func seriesEnded(done []occurrence, until string) string {
+	made := 0
+	for _, o := range done {
+		if o.u != nil {
+			made++
+		}
+	}
+	ends := "; the series ends on " + until + "."
+	switch {
+	case len(done) == 0:
+		return "No occurrence falls before its end, so nothing was scheduled" + ends
+	case len(done) == 1 && made == 1:
+		return "That was its only occurrence" + ends
+	case made == 0 && len(done) == 1:
+		return "Its only occurrence was skipped, so nothing was scheduled" + ends
+	case made == 0:
+		return "All its occurrences were skipped, so nothing was scheduled" + ends
+	case made == len(done):
+		return fmt.Sprintf("Those were all its occurrences (%d scheduled)", made) + ends
+	}
+	return fmt.Sprintf("Those were all its occurrences (%d scheduled, %d skipped)", made, len(done)-made) + ends
 }
 
 // occurrence is what became of one date of a series.

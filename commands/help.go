@@ -21,6 +21,13 @@ type subcommand struct {
 	typed string
 }
 
+// The usages of schedule's other forms, on its help page and under the
+// errors in them.
+const (
+	scheduleNextUsage  = "/upgrade schedule <service> <version> next [for <duration>] [region <name>] [impact <text...>]"
+	scheduleEveryUsage = "/upgrade schedule <service> <version> every <weekday> <time> for <duration> [until <date>] [region <name>] [impact <text...>]"
+)
+
 var table = []subcommand{
 	// One usage line for schedule, as errors show it; next and every are
 	// on its help page.
@@ -30,8 +37,7 @@ var table = []subcommand{
 		summary: "plan a new upgrade window; <time> may be in <duration>, next, or every <weekday> <time>",
 		example: `/upgrade schedule payments v2.4.0 tomorrow 02:00 Europe/Berlin for 2h region eu-west impact "card payments may fail"`,
 		times:   true,
-		details: "/upgrade schedule <service> <version> next [for <duration>] [region <name>] [impact <text...>]\n" +
-			"/upgrade schedule <service> <version> every <weekday> <time> for <duration> [until <date>] [region <name>] [impact <text...>]\n" +
+		details: scheduleNextUsage + "\n" + scheduleEveryUsage + "\n" +
 			"next: the first standard window of the service from now that is long enough, outside every freeze, and overlapping no active upgrade " +
 			"of the service or of a service it depends on or that depends on it; the reply says why earlier windows were skipped.\n" +
 			"every: a weekly series (e.g. every tue 02:00 Europe/Berlin for 1h, optionally until a YYYY-MM-DD date); each occurrence is a normal upgrade with its own thread, " +
@@ -160,7 +166,8 @@ var table = []subcommand{
 		example: "/upgrade plan UPG-7 https://runbooks.example.com/payments/rollback",
 		ids:     true,
 		details: "The root message and the rollback alert show it. A later plan replaces it (logged). " +
-			"An open readiness criterion that mentions \"rollback plan\" is met by recording one.",
+			"An open readiness criterion that asks only for a plan on record (\"rollback plan\", \"rollback plan recorded\", \"rollback plan on record\") is met by recording one; " +
+			"one that asks for more (\"rollback plan reviewed\") is for people to mark with /upgrade ready.",
 		neutral: true,
 	},
 	{

@@ -234,14 +234,15 @@ func Distance(a, b string) int {
 }
 
 type parser struct {
-	name string // the subcommand, for the usage attached to errors
-	toks []token
-	pos  int
-	env  Env
+	name  string // the subcommand, for the usage attached to errors
+	usage string // the form being parsed, when not the subcommand's usage
+	toks  []token
+	pos   int
+	env   Env
 }
 
 func (p *parser) fail(tok, format string, args ...any) error {
-	return &Error{Token: tok, Msg: fmt.Sprintf(format, args...), Usage: Usage(p.name)}
+	return &Error{Token: tok, Msg: fmt.Sprintf(format, args...), Usage: p.usageText()}
 }
 
 // withUsage attaches this subcommand's usage to an error from a helper
@@ -249,10 +250,19 @@ func (p *parser) fail(tok, format string, args ...any) error {
 func (p *parser) withUsage(err error) error {
 	if e, ok := err.(*Error); ok {
 		c := *e
-		c.Usage = Usage(p.name)
+		c.Usage = p.usageText()
 		return &c
 	}
 	return p.fail("", "%v", err)
+}
+
+// usageText is the usage an error shows: the form being parsed (schedule's
+// next or every), else the subcommand's usage.
+func (p *parser) usageText() string {
+	if p.usage != "" {
+		return p.usage
+	}
+	return Usage(p.name)
 }
 
 func (p *parser) more() bool { return p.pos < len(p.toks) }
@@ -421,7 +431,9 @@ func (p *parser) schedule() (Command, error) {
 	case p.nextAhead():
 		p.next()
 		c.Next = true
+		p.usage = scheduleNextUsage
 	case keyword(p.peek(), "every") != "":
+		p.usage = scheduleEveryUsage
 		e, err := p.every()
 		if err != nil {
 			return nil, err

@@ -283,8 +283,11 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 	for _, tc := range []struct{ in, tok, msg, usage string }{
 		{"schedule payments next for 2h", "next", `missing <version>: "next" reads as the start`, "/upgrade schedule"},
 		{"schedule payments every tue 02:00 for 1h", "every", `missing <version>: "every" reads as the start`, "/upgrade schedule"},
-		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule"},
-		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, ""},
+		// An error in the every or next form shows that form's usage.
+		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule <service> <version> every <weekday> <time> for <duration> [until <date>]"},
+		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, "every <weekday> <time> for <duration>"},
+		{"schedule payments v2 every sun 02:30 for 1h until 2027-02-30", "2027-02-30", `cannot read "2027-02-30" as a date after until`, "every <weekday> <time> for <duration>"},
+		{"schedule payments v2 next for 1x", "1x", "", "/upgrade schedule <service> <version> next [for <duration>]"},
 		{"schedule payments v2 every tue for 1h", "for", "missing or unreadable clock time after every tue", ""},
 		// A zone abbreviation or a second zone gets the one-off time's words.
 		{"schedule payments v2 every tue 2am CET for 1h", "CET", `the abbreviation "CET" is not a time zone this bot understands (abbreviations are ambiguous)`, "/upgrade schedule"},
