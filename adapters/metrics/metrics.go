@@ -168,10 +168,13 @@ func (m *Metrics) histogramVec(name, help string, buckets []float64, labels ...s
 	return v
 }
 
-// Handler serves the metrics in the Prometheus text format (or what the
-// scraper negotiates).
+// Handler serves the metrics in the Prometheus text format, or in
+// OpenMetrics when the scraper asks for it (Prometheus does by default):
+// the sample names are the same in both (every counter ends in _total;
+// OpenMetrics names the family without it). No synthetic _created
+// samples.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
 // Command implements bot.Observer.

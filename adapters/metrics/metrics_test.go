@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -294,4 +295,73 @@ func BenchmarkCommand(b *testing.B) {
 			m.Command("slack", "press", bot.OutcomeOK, time.Millisecond)
 		}
 	})
+}
+
+// promAccept is the Accept header Prometheus sends by default.
+const promAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+// sampleNames are the metric names of the sample lines of an exposition
+// (the text format or OpenMetrics), without labels and values.
+func sampleNames(body string) map[string]bool {
+	out := map[string]bool{}
+	for line := range strings.SplitSeq(body, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out[strings.FieldsFunc(line, func(r rune) bool { return r == '{' || r == ' ' })[0]] = true
+	}
+	return out
+}
+
+// Prometheus's default Accept header gets OpenMetrics, with the same
+// sample names as the text format, so the alert rules and dashboards work
+// with either.
+func TestMetricsNegotiateOpenMetrics(t *testing.T) {
+	m := New()
+	m.Command("slack", "schedule", "ok", time.Second)
+	m.Notice(bot.KindRoot, "failed")
+	m.WebhookDelivery("lost")
+	get := func(accept string) (string, string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		m.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET /metrics (Accept %q) = %d: %s", accept, rec.Code, rec.Body)
+		}
+		return rec.Header().Get("Content-Type"), rec.Body.String()
+	}
+	ct, om := get(promAccept)
+	if !strings.HasPrefix(ct, "application/openmetrics-text; version=1.0.0") {
+		t.Fatalf("Content-Type = %q, want OpenMetrics 1.0.0", ct)
+	}
+	if !strings.HasSuffix(om, "# EOF\n") {
+		t.Errorf("OpenMetrics without # EOF at its end:\n%s", om)
+	}
+	if !strings.Contains(om, "# TYPE upgradebot_commands counter\n") || strings.Contains(om, "_created") {
+		t.Errorf("OpenMetrics families:\n%s", om)
+	}
+	ct, text := get("")
+	if !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("without Accept Content-Type = %q, want the text format", ct)
+	}
+	omNames, textNames := sampleNames(om), sampleNames(text)
+	for _, name := range []string{"upgradebot_commands_total", "upgradebot_notices_total", "upgradebot_webhook_deliveries_total", "upgradebot_webhook_backlog"} {
+		if !omNames[name] || !textNames[name] {
+			t.Errorf("%s: in OpenMetrics %v, in the text format %v", name, omNames[name], textNames[name])
+		}
+	}
+	for name := range textNames {
+		if !omNames[name] {
+			t.Errorf("%s is in the text format, not in OpenMetrics", name)
+		}
+	}
+	for name := range omNames {
+		if !textNames[name] {
+			t.Errorf("%s is in OpenMetrics, not in the text format", name)
+		}
+	}
 }
