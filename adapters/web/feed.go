@@ -152,7 +152,7 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 		id += "/service/" + url.PathEscape(strings.ToLower(f.Service))
 	}
 	feed := atomFeed{ID: id, Title: "Upgrades", Author: atomPerson{Name: "upgradebot"},
-		Links: []atomLink{{Rel: "self", Href: s.link(r.URL.RequestURI())}}, Updated: s.core.Now().UTC().Format(time.RFC3339)}
+		Links: []atomLink{{Rel: "self", Href: s.feedSelf(r, f)}}, Updated: s.core.Now().UTC().Format(time.RFC3339)}
 	if f.Service != "" {
 		feed.Title += " of " + f.Service
 	}
@@ -169,6 +169,27 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 	if err := enc.Encode(feed); err != nil {
 		s.log.WarnContext(r.Context(), "writing the feed failed", "err", err)
 	}
+}
+
+// feedSelf is the feed's self link: /feed.atom with the filters it
+// understands (service, region), as read, and the token where links carry
+// it (tokenQuery: api.public = false and opened with ?token=); never
+// anything else of the query it was asked with.
+func (s *Surface) feedSelf(r *http.Request, f bot.Filter) string {
+	q := url.Values{}
+	if f.Service != "" {
+		q.Set("service", f.Service)
+	}
+	if f.Region != "" {
+		q.Set("region", f.Region)
+	}
+	if tok := s.tokenQuery(r); tok != "" {
+		q.Set("token", r.URL.Query().Get("token"))
+	}
+	if len(q) == 0 {
+		return s.link("/feed.atom")
+	}
+	return s.link("/feed.atom?" + q.Encode())
 }
 
 // span is a planned window; it reads "2026-12-01 02:00 to 2026-12-01

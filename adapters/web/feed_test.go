@@ -163,3 +163,36 @@ func TestRolledBackAfterCompletionOnPageAndAPI(t *testing.T) {
 		t.Errorf("the API lacks the end and the rollback:\n%s", api)
 	}
 }
+
+// The feed's self link keeps only what the feed understands (service,
+// region) and, where links carry it (api.public = false), the token: never
+// a public surface's token, nor anything else the URL had.
+func TestFeedSelfLinkKeepsOnlyItsFilters(t *testing.T) {
+	for _, tc := range []struct {
+		public      bool
+		query, want string
+	}{
+		{true, "?token=tok13", "https://upgrades.example.com/feed.atom"},
+		{true, "?foo=bar", "https://upgrades.example.com/feed.atom"},
+		{true, "?token=tok13&foo=bar&service=PAYMENTS", "https://upgrades.example.com/feed.atom?service=payments"},
+		{true, "?region=eu-west&service=payments&utm_source=x", "https://upgrades.example.com/feed.atom?region=eu-west&service=payments"},
+		{false, "?token=tok13&foo=bar", "https://upgrades.example.com/feed.atom?token=tok13"},
+		{false, "?service=payments&token=tok13", "https://upgrades.example.com/feed.atom?service=payments&token=tok13"},
+		{false, "", "https://upgrades.example.com/feed.atom"}, // with the header: nothing to carry
+	} {
+		srv := serve(t, New(Options{Core: movedCore(), Tokens: []string{"tok13", "tok"}, Public: tc.public, PublicURL: "https://upgrades.example.com"}))
+		code, _, body := call(t, srv, http.MethodGet, "/feed.atom"+tc.query)
+		var f struct {
+			Links []struct {
+				Rel  string `xml:"rel,attr"`
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+		}
+		if err := xml.Unmarshal([]byte(body), &f); code != http.StatusOK || err != nil {
+			t.Fatalf("%s: %d %v\n%s", tc.query, code, err, body)
+		}
+		if len(f.Links) != 1 || f.Links[0].Rel != "self" || f.Links[0].Href != tc.want {
+			t.Errorf("public %v, %s: links %+v, want self %s", tc.public, tc.query, f.Links, tc.want)
+		}
+	}
+}
