@@ -31,7 +31,13 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b strings.Builder
-	line := func(name, value string) { b.WriteString(fold(name + ":" + value)) }
+	events := 0
+	line := func(name, value string) {
+		if name == "BEGIN" && value == "VEVENT" {
+			events++
+		}
+		b.WriteString(fold(name + ":" + value))
+	}
 	line("BEGIN", "VCALENDAR")
 	line("VERSION", "2.0")
 	line("PRODID", "-//upgradebot//status calendar//EN")
@@ -69,6 +75,19 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 	if err := s.calendarWindows(r.Context(), f, line); err != nil {
 		s.coreError(w, r, err)
 		return
+	}
+	if events == 0 {
+		// RFC 5545 3.6: a calendar has at least one component. Without
+		// any event, the one time zone its times are in: UTC.
+		line("BEGIN", "VTIMEZONE")
+		line("TZID", "UTC")
+		line("BEGIN", "STANDARD")
+		line("DTSTART", "19700101T000000")
+		line("TZOFFSETFROM", "+0000")
+		line("TZOFFSETTO", "+0000")
+		line("TZNAME", "UTC")
+		line("END", "STANDARD")
+		line("END", "VTIMEZONE")
 	}
 	line("END", "VCALENDAR")
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
