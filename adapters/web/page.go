@@ -68,6 +68,7 @@ type indexData struct {
 	From, To                  time.Time
 	NowPct                    float64
 	Running, Upcoming, Recent int
+	CancelledAhead            int // cancelled, their window not over
 	Groups                    []groupData
 	Freezes                   []bandData
 }
@@ -107,6 +108,9 @@ func (s *Surface) rowOf(v bot.View, from, to time.Time) rowData {
 	row := rowData{Number: u.ID, Title: u.Title(), State: string(u.State), StateWords: u.State.Words(),
 		Start: u.Start, End: u.End, Duration: bot.FormatDuration(u.Duration()),
 		Acked: len(cur.Acked), Total: cur.Total, BlastRadius: strings.Join(u.BlastRadius, ", ")}
+	if missed(u, s.core.Now()) {
+		row.State, row.StateWords = "missed", "ended, never started"
+	}
 	row.Left = pct(u.Start)
 	row.Width = max(pct(u.End)-row.Left, 0.4)
 	if cur.Total > 0 {
@@ -169,11 +173,13 @@ func (s *Surface) statusPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue // expired meanwhile
 		}
-		switch {
-		case u.State == bot.InProgress || u.State == bot.Scheduled && !now.Before(u.Start):
+		switch pageBucket(u, now) {
+		case bucketRunning:
 			data.Running++
-		case u.State == bot.Scheduled:
+		case bucketUpcoming:
 			data.Upcoming++
+		case bucketCancelledAhead:
+			data.CancelledAhead++
 		default:
 			data.Recent++
 		}
@@ -192,6 +198,45 @@ func (s *Surface) statusPage(w http.ResponseWriter, r *http.Request) {
 	data.Freezes = bands.Freezes
 	data.Groups = serviceBands(data.Groups, bands)
 	s.render(w, r, "index.html", data)
+}
+
+// The counts of the status page.
+const (
+	bucketRunning        = iota // in progress, or scheduled and inside its window
+	bucketUpcoming              // scheduled, its window ahead
+	bucketRecent                // ended: completed, rolled back, cancelled or never started, its window over
+	bucketCancelledAhead        // cancelled, its window not over yet
+)
+
+// pageBucket is where the page counts u at now, as the status API does: an
+// upgrade is running while it is in progress, or scheduled and inside its
+// window; a scheduled one whose window has ended without a start is over
+// (ended, never started), not running. A cancelled upgrade is placed by
+// its window, like any other: once the window is over it is among the
+// recent ones; before, it is counted on its own (cancelled ahead), neither
+// upcoming nor ended.
+func pageBucket(u *bot.Upgrade, now time.Time) int {
+	over := !now.Before(u.End)
+	switch {
+	case u.State == bot.InProgress:
+		return bucketRunning
+	case u.State == bot.Scheduled && over:
+		return bucketRecent
+	case u.State == bot.Scheduled && !now.Before(u.Start):
+		return bucketRunning
+	case u.State == bot.Scheduled:
+		return bucketUpcoming
+	case u.State == bot.Cancelled && !over:
+		return bucketCancelledAhead
+	default:
+		return bucketRecent
+	}
+}
+
+// missed reports whether u is scheduled and its window ended without a
+// start.
+func missed(u *bot.Upgrade, now time.Time) bool {
+	return u.State == bot.Scheduled && !now.Before(u.End)
 }
 
 // sortGroups orders the page's groups by service, then region.
