@@ -38,6 +38,20 @@ type View struct {
 	Scope string
 	// Brief and Rollback are the acknowledgments of each scope.
 	Brief, Rollback Acknowledgments
+	// AckedAt is when the latest acknowledgment (of any scope, for anyone)
+	// was made; zero without any. An acknowledgment does not change the
+	// upgrade (its Rev and UpdatedAt), so UpdatedAt and AckedAt together
+	// say when anything about it last changed.
+	AckedAt time.Time
+}
+
+// ChangedAt is when anything about the upgrade last changed: the upgrade
+// itself (UpdatedAt) or its acknowledgments (AckedAt), whichever is later.
+func (v View) ChangedAt() time.Time {
+	if v.AckedAt.After(v.Upgrade.UpdatedAt) {
+		return v.AckedAt
+	}
+	return v.Upgrade.UpdatedAt
 }
 
 // Acknowledgments are the acknowledgments of one scope of an upgrade.
@@ -223,7 +237,14 @@ func (d *Directory) View(u *Upgrade, acks []Ack) View {
 	status := func(scope string) Acknowledgments {
 		return Acknowledgments{AckStatus: d.Status(u, acks, scope), Entries: d.Acked(acks, scope)}
 	}
+	var acked time.Time
+	for _, a := range acks {
+		if a.At.After(acked) {
+			acked = a.At
+		}
+	}
 	return View{
+		AckedAt:  acked,
 		Upgrade:  u,
 		Planned:  Window{Start: u.Start, End: u.End},
 		Actual:   Window{Start: u.StartedAt, End: u.EndedAt()},

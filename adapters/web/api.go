@@ -155,7 +155,7 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 		Window: window{Start: u.Start.UTC(), End: utc(u.End)}, Region: u.Region, Impact: u.Impact,
 		Owners: persons(v.Owners), Audience: persons(v.Audience), BlastRadius: append([]string{}, u.BlastRadius...),
 		Conflicts: []conflictJSON{}, Pending: persons(v.Pending()), Threads: []threadJSON{}, Failures: []failureJSON{},
-		Reason: u.Reason, Note: u.Note, Revision: u.Rev, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		Reason: u.Reason, Note: u.Note, Revision: u.Rev, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: v.ChangedAt().UTC(),
 	}
 	if !v.Actual.Start.IsZero() || !v.Actual.End.IsZero() {
 		j.Actual = &window{Start: v.Actual.Start.UTC(), End: utc(v.Actual.End)}

@@ -53,3 +53,36 @@ func TestPageCountsByWindowAndState(t *testing.T) {
 		t.Errorf("the page's counts without cancellations:\n%s", page)
 	}
 }
+
+// An acknowledgment is a change the API tells of: updated_at is the later
+// of the upgrade's last change and its latest acknowledgment. revision
+// counts the changes of the upgrade itself, which an acknowledgment is
+// not; the calendar's event does not show acknowledgments, so its DTSTAMP
+// and LAST-MODIFIED stay those of the upgrade.
+func TestAcknowledgmentMovesUpdatedAt(t *testing.T) {
+	c := readinessCore() // UPG-1 last changed 07:30
+	srv := serveCore(t, c)
+	before := fetch(t, srv, "/api/v1/upgrades/UPG-1")
+	if !strings.Contains(before, `"revision":5`) || !strings.Contains(before, `"updated_at":"2026-11-30T07:30:00Z"`) {
+		t.Fatalf("before the ack:\n%s", before)
+	}
+	c.acks = map[int][]bot.Ack{1: {{Scope: bot.ScopeBrief, Who: "alice", Via: "slack:U0ALICE", At: c.now.Add(-10 * time.Minute)}}}
+	after := fetch(t, srv, "/api/v1/upgrades/UPG-1")
+	if !strings.Contains(after, `"updated_at":"2026-11-30T07:50:00Z"`) || !strings.Contains(after, `"revision":5`) || !strings.Contains(after, `"entries":[{"who":{"key":"alice"`) {
+		t.Errorf("after an ack at 07:50, updated_at is not 07:50 (or revision moved):\n%s", after)
+	}
+	list := fetch(t, srv, "/api/v1/upgrades")
+	if !strings.Contains(list, `"updated_at":"2026-11-30T07:50:00Z"`) {
+		t.Errorf("the list's UPG-1 is not updated at 07:50:\n%s", list)
+	}
+	// An ack older than the upgrade's last change does not move it back.
+	c.acks[1][0].At = c.now.Add(-2 * time.Hour)
+	if again := fetch(t, srv, "/api/v1/upgrades/UPG-1"); !strings.Contains(again, `"updated_at":"2026-11-30T07:30:00Z"`) {
+		t.Errorf("an ack older than the last change moved updated_at:\n%s", again)
+	}
+	c.acks[1][0].At = c.now.Add(-10 * time.Minute)
+	cal := fetch(t, srv, "/calendar.ics")
+	if !strings.Contains(cal, "UID:upgrade-1@upgrades.example.com\r\nSEQUENCE:") || !strings.Contains(cal, "DTSTAMP:20261130T073000Z\r\nLAST-MODIFIED:20261130T073000Z\r\n") {
+		t.Errorf("the calendar's event of UPG-1 moved with the ack:\n%s", cal)
+	}
+}

@@ -26,6 +26,8 @@ type fakeCore struct {
 	now time.Time
 	ups []*bot.Upgrade
 	log map[int][]bot.Decision
+	// acks are the acknowledgments of each upgrade; none without.
+	acks map[int][]bot.Ack
 }
 
 func (c *fakeCore) find(id int) (*bot.Upgrade, error) {
@@ -44,7 +46,7 @@ func (c *fakeCore) View(_ context.Context, id int) (bot.View, error) {
 	if err != nil {
 		return bot.View{}, err
 	}
-	return c.dir.View(u, nil), nil
+	return c.dir.View(u, c.acks[id]), nil
 }
 
 func (c *fakeCore) Upgrades(context.Context, bot.Filter) ([]*bot.Upgrade, error) { return c.ups, nil }
