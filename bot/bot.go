@@ -52,6 +52,11 @@ type Options struct {
 	// recorded and never delivered (it died), and sends them (30s; see
 	// RecoverNotices). Negative disables it.
 	Recover time.Duration
+	// RootRetry is the first wait before Run tries again a root message
+	// that a platform did not take after its retries (not posted, or an
+	// edit failed); it doubles with each failure, up to 15 minutes
+	// (default DefaultRootRetry). Negative disables it.
+	RootRetry time.Duration
 	// DeliverOnFlush holds the notices that commands and jobs queue until
 	// Flush, which delivers them one at a time in the order they were
 	// queued, after what the command or job sent itself: the console
@@ -78,12 +83,14 @@ type Bot struct {
 	planner  Planner // nil: nothing is planned
 	sched    *Scheduler
 	recover  time.Duration
-	heads    *heads  // what a press needs of an upgrade, cached
-	once     Once    // de-duplicates re-sent commands that change something; optional
-	recent   *recent // de-duplicates re-sent reads, in memory
-	obs      Observer
-	freezes  FreezeStore // freezes declared by command; optional (the store's)
-	series   SeriesStore // recurring upgrades; optional (the store's)
+	// rootRetry is Options.RootRetry: 0 when Run does not retry roots.
+	rootRetry time.Duration
+	heads     *heads  // what a press needs of an upgrade, cached
+	once      Once    // de-duplicates re-sent commands that change something; optional
+	recent    *recent // de-duplicates re-sent reads, in memory
+	obs       Observer
+	freezes   FreezeStore // freezes declared by command; optional (the store's)
+	series    SeriesStore // recurring upgrades; optional (the store's)
 	// releaseTimeout bounds one release lookup.
 	releaseTimeout time.Duration
 }
@@ -121,6 +128,9 @@ func New(o Options) *Bot {
 	if o.Recover == 0 {
 		o.Recover = 30 * time.Second
 	}
+	if o.RootRetry == 0 {
+		o.RootRetry = DefaultRootRetry
+	}
 	dir := NewDirectory(o.Config)
 	b := &Bot{
 		Reader: NewReader(o.Store, dir),
@@ -130,6 +140,10 @@ func New(o Options) *Bot {
 		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL), obs: o.Observer,
 	}
 	b.out.obs = o.Observer
+	if o.RootRetry > 0 {
+		b.rootRetry = o.RootRetry
+		b.out.owed.base = o.RootRetry
+	}
 	b.out.out.onFlush = o.DeliverOnFlush
 	b.out.acks = b.Reader.acks
 	if o.Config.EscalateAfter > 0 {
@@ -173,6 +187,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	if b.recover > 0 && b.ev.outbox != nil {
 		wg.Go(func() { b.relayLoop(ctx, 4*b.recover) })
+	}
+	if b.rootRetry > 0 {
+		wg.Go(func() { b.out.rootRetryLoop(ctx, min(b.rootRetry, 5*time.Second)) })
 	}
 	var err error
 	if b.sched != nil {

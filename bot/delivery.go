@@ -29,10 +29,12 @@ type Delivery struct {
 	seq     atomic.Uint64
 	obs     Observer // counts what reached its place and what did not
 	acks    *ackCache
+	owed    *owedRoots // roots a platform refused after its retries, tried again later
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
-	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st)}
+	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st),
+		owed: newOwedRoots(DefaultRootRetry)}
 	d.notices, _ = st.(NoticeLog)
 	return d
 }
@@ -69,10 +71,30 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 // and records nothing for the rest: the caller retries the notice later.
 func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) error {
 	kind := n.msg.Kind
-	if len(u.Threads) == 0 {
-		var fails []Failure
+	var fails []Failure
+	var noThread []string // channels the root still did not reach
+	if len(missingRoots(u)) > 0 {
+		// The root did not reach these channels before (the platform
+		// failed then): post it now, so this notice has a thread there.
+		// A channel it still cannot reach is recorded once, as this
+		// notice's failure, with the root's error.
+		rootErrs, err := d.postRootsAs(ctx, u, nil, false)
+		if err != nil {
+			return err
+		}
+		d.oweRoots(u.ID, rootErrs)
 		for _, ch := range u.Channels {
-			fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
+			if rerr, ok := rootErrs[ch]; ok {
+				noThread = append(noThread, ch)
+				fails = append(fails, d.failure(ctx, u, kind, ch, fmt.Errorf("%w: %w", errNoThread, rerr)))
+			}
+		}
+	}
+	if len(u.Threads) == 0 {
+		if len(fails) == 0 {
+			for _, ch := range u.Channels {
+				fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
+			}
 		}
 		if len(fails) == 0 {
 			fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
@@ -89,8 +111,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
 		}
 	}
-	var fails []Failure
-	var tried []string
+	tried := noThread
 	defer func() {
 		d.failed(ctx, u, fails, n.invoker)
 		d.logNotice(ctx, u, kind, tried, len(fails))
@@ -161,6 +182,23 @@ func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target strin
 	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: ErrorDetail(err), Advice: ErrorAdvice(err)}
 }
 
+// TryLaterError is an optional capability of a platform's error: whether
+// the same call may succeed later and surely did not take effect (the
+// platform was failing, busy or out of reach after the messenger's own
+// retries). Only such a failure of a root message is tried again later
+// (owedRoots); a channel that does not exist, a message deleted by hand or
+// a post that may have gone through is not.
+type TryLaterError interface {
+	error
+	TryLater() bool
+}
+
+// tryLater reports whether err, or one it wraps, says to try again later.
+func tryLater(err error) bool {
+	var t TryLaterError
+	return errors.As(err, &t) && t.TryLater()
+}
+
 // AdvisedError is an optional capability of a platform's error: what to
 // do about it, in one short sentence ("Unarchive the channel, or change
 // the service's channels."). The invoker of a command whose notice failed
@@ -221,9 +259,30 @@ func (d *Delivery) recordFailures(ctx context.Context, id int, fails []Failure) 
 
 // postRoots posts the root of u in each of its channels that has no thread
 // yet (a re-run after a crash does not post a second root where the first
-// made it), remembers the threads, and records the channels it could not
-// reach, telling the invoker. When ctx ends first it returns ctx's error.
-func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) error {
+// made it), remembers the threads (in u too), and records the channels it
+// could not reach, telling the invoker; it returns their errors by
+// channel. A channel it could not reach is owed (owedRoots): the root is
+// tried there again later. When ctx ends first it returns ctx's error.
+func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) (map[string]error, error) {
+	errs, err := d.postRootsAs(ctx, u, inv, true)
+	d.oweRoots(u.ID, errs)
+	return errs, err
+}
+
+// oweRoots owes the roots of upgrade id when a post failed in a way that
+// may pass (TryLaterError).
+func (d *Delivery) oweRoots(id int, errs map[string]error) {
+	for _, err := range errs {
+		if tryLater(err) {
+			d.owed.owe(id, d.now())
+			return
+		}
+	}
+}
+
+// postRootsAs is postRoots; record false only logs the channels it could
+// not reach (a retry of a failure recorded before).
+func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, record bool) (map[string]error, error) {
 	acks, err := d.store.Acks(ctx, u.ID)
 	if err != nil {
 		d.log.ErrorContext(ctx, "loading acks failed", "upgrade", u.Key(), "err", err)
@@ -231,12 +290,10 @@ func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) erro
 	root := d.dir.Root(u, acks)
 	var refs []MessageRef
 	var fails []Failure
+	var errs map[string]error
 	var cut error
 	var tried []string
-	for _, ch := range u.Channels {
-		if slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == ch }) {
-			continue
-		}
+	for _, ch := range missingRoots(u) {
 		tried = append(tried, ch)
 		ref, err := d.msg.Post(ctx, ch, root)
 		if err != nil && ctx.Err() != nil {
@@ -244,25 +301,53 @@ func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) erro
 			break
 		}
 		if err != nil {
-			fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
+			if errs == nil {
+				errs = map[string]error{}
+			}
+			errs[ch] = err
+			if record {
+				fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
+			} else {
+				d.obs.Notice(KindRoot, NoticeFailed)
+				d.log.WarnContext(ctx, "posting the root message again failed; trying later", "upgrade", u.Key(), "channel", ch, "err", err)
+			}
 			continue
 		}
 		d.obs.Notice(KindRoot, NoticePosted)
 		refs = append(refs, ref)
 	}
 	if len(refs) > 0 {
+		u.Threads = append(u.Threads, refs...)
 		bctx, cancel := bookkeeping(ctx)
 		defer cancel()
 		if _, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
-			x.Threads = append(x.Threads, refs...)
+			for _, r := range refs {
+				if !slices.ContainsFunc(x.Threads, func(t MessageRef) bool { return t.Channel == r.Channel }) {
+					x.Threads = append(x.Threads, r)
+				}
+			}
 			return Decision{}, nil
 		}); err != nil {
 			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "err", err)
 		}
 	}
 	d.failed(ctx, u, fails, inv)
-	d.logNotice(ctx, u, KindRoot, tried, len(fails))
-	return cut
+	if record {
+		d.logNotice(ctx, u, KindRoot, tried, len(fails))
+	}
+	return errs, cut
+}
+
+// missingRoots are the channels of u whose root was never posted: no
+// thread there.
+func missingRoots(u *Upgrade) []string {
+	var out []string
+	for _, ch := range u.Channels {
+		if !slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == ch }) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // logNotice logs the one line of a notice: its kind, its upgrade, the
@@ -304,34 +389,66 @@ func (d *Delivery) refreshRoot(id int) {
 	if d.out.queued(id) { // it has not started: it will show this too (and no closure is made)
 		return
 	}
-	d.out.coalesce(id, func(ctx context.Context) {
-		u, err := d.store.Get(ctx, id)
-		if err != nil {
-			d.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
-			return
+	d.out.coalesce(id, func(ctx context.Context) { d.settle(id, d.editRoots(ctx, id)) })
+}
+
+// editRoots edits the root messages of upgrade id to show its stored
+// state. It reports whether a root is still stale in a way that may pass:
+// an edit failed after the messenger's retries with a TryLaterError, or
+// the state could not be read. The caller owes it (owedRoots), and
+// retryRoots tries again later, so the final state is always shown.
+func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
+	u, err := d.store.Get(ctx, id)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return rootsState{complete: true}
 		}
-		// The acknowledgments kept since the last refresh, when they are
-		// current or this replica's presses being written explain the
-		// difference (each refreshes again once recorded).
-		acks, err := d.acks.get(ctx, id, true)
-		if err != nil {
-			d.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
-			return
+		d.log.ErrorContext(ctx, "refresh: loading upgrade failed", "upgrade", id, "err", err)
+		return rootsState{stale: true}
+	}
+	// The acknowledgments kept since the last refresh, when they are
+	// current or this replica's presses being written explain the
+	// difference (each refreshes again once recorded).
+	acks, err := d.acks.get(ctx, id, true)
+	if err != nil {
+		d.log.ErrorContext(ctx, "refresh: loading acks failed", "upgrade", id, "err", err)
+		return rootsState{stale: true}
+	}
+	shown := rootVersion{rev: u.Rev, acks: len(acks)}
+	root := d.dir.Root(u, acks)
+	failed := false
+	for _, t := range u.Threads {
+		if err := d.msg.Edit(ctx, t, root); err != nil {
+			failed = failed || tryLater(err)
+			d.obs.Notice(KindRoot, NoticeEditFailed)
+			d.log.WarnContext(ctx, "editing root message failed; trying again later", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+		} else {
+			d.obs.Notice(KindRoot, NoticeEdited)
 		}
-		shown := rootVersion{rev: u.Rev, acks: len(acks)}
-		root := d.dir.Root(u, acks)
-		for _, t := range u.Threads {
-			if err := d.msg.Edit(ctx, t, root); err != nil {
-				d.obs.Notice(KindRoot, NoticeEditFailed)
-				d.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
-			} else {
-				d.obs.Notice(KindRoot, NoticeEdited)
-			}
-		}
-		if now, ok := d.version(ctx, id); ok && now != shown {
-			d.refreshRoot(id)
-		}
-	})
+	}
+	if now, ok := d.version(ctx, id); ok && now != shown {
+		d.refreshRoot(id)
+	}
+	return rootsState{stale: failed, complete: !u.State.Active() || len(missingRoots(u)) == 0}
+}
+
+// rootsState is how an upgrade's roots stand after editRoots.
+type rootsState struct {
+	stale    bool // an edit failed in a way that may pass, or the state could not be read
+	complete bool // every channel of the running upgrade has its root
+}
+
+// settle owes upgrade id's roots when they are stale, and forgets them
+// when every root is there and shows the state. A root missing for a
+// failure that may not pass stays owed only if a post that may pass
+// failed too (postRoots owes it).
+func (d *Delivery) settle(id int, st rootsState) {
+	switch {
+	case st.stale:
+		d.owed.owe(id, d.now())
+	case st.complete:
+		d.owed.clear(id)
+	}
 }
 
 // version is the revision and the count of acknowledgments of upgrade id.

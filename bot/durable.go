@@ -215,7 +215,8 @@ func (d *Delivery) rootsTask(ctx context.Context, n PendingNotice) error {
 		}
 		return fmt.Errorf("load upgrade %d: %w", n.Upgrade, err)
 	}
-	return d.postRoots(ctx, u, n.Invoker)
+	_, err = d.postRoots(ctx, u, n.Invoker)
+	return err
 }
 
 // randomID is 24 random hex digits (96 bits): the id of an event (the

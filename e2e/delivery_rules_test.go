@@ -111,9 +111,33 @@ func TestDeliveryRuleSkipsThreadsAlreadyReached(t *testing.T) {
 	})
 }
 
-// Rule: a notice with no thread to go to (the pre-brief reached no channel)
-// is recorded as a failure, shown by show; a command's invoker is told.
+// Rule: a notice with no thread to go to (the pre-brief reached no
+// channel) first posts the pre-brief again; when that fails too, the
+// notice is recorded as a failure with the platform's error, shown by
+// show, and a command's invoker is told.
 func TestDeliveryRuleRecordsANoticeWithNowhereToGo(t *testing.T) {
+	for _, path := range noticePaths {
+		t.Run(path.name, func(t *testing.T) {
+			clock, rec := bottest.NewClock(start0), &bottest.Recorder{}
+			r := newReplica(t, storetest.Target(t), clock.Now, rec)
+			rec.Fail("t:#payments", errors.New("channel_not_found"))
+			scheduleWindow(t, r)
+			rec.Reset()
+			path.send(t, r, clock)
+			show := r.do(t, "bob", "show 1").Plain(time.UTC)
+			if !strings.Contains(show, "Failed delivery of "+string(path.kind)+" to #payments") ||
+				!strings.Contains(show, "no thread to reply in: the pre-brief could not be posted: channel_not_found") {
+				t.Fatalf("show does not tell the %s notice went nowhere:\n%s", path.kind, show)
+			}
+			checkInvokerTold(t, rec, path, "#payments")
+		})
+	}
+}
+
+// Rule: once the platform takes it again, the next notice of an upgrade
+// whose pre-brief reached no channel posts the pre-brief first, then
+// replies in its thread.
+func TestDeliveryRulePostsAMissingPreBriefFirst(t *testing.T) {
 	for _, path := range noticePaths {
 		t.Run(path.name, func(t *testing.T) {
 			clock, rec := bottest.NewClock(start0), &bottest.Recorder{}
@@ -123,11 +147,18 @@ func TestDeliveryRuleRecordsANoticeWithNowhereToGo(t *testing.T) {
 			rec.Fail("t:#payments", nil)
 			rec.Reset()
 			path.send(t, r, clock)
-			show := r.do(t, "bob", "show 1").Plain(time.UTC)
-			if !strings.Contains(show, "Failed delivery of "+string(path.kind)+" to #payments") || !strings.Contains(show, "no thread to reply in") {
-				t.Fatalf("show does not tell the %s notice went nowhere:\n%s", path.kind, show)
+			var got []string
+			for _, s := range rec.All() {
+				if s.To == "t:#payments" {
+					got = append(got, s.Op+" "+string(s.Msg.Kind))
+				}
 			}
-			checkInvokerTold(t, rec, path, "#payments")
+			if len(got) < 2 || got[0] != "post "+string(bot.KindRoot) || got[1] != "reply "+string(path.kind) {
+				t.Fatalf("#payments got %q, want the pre-brief posted, then the %s notice in its thread", got, path.kind)
+			}
+			if show := r.do(t, "bob", "show 1").Plain(time.UTC); strings.Contains(show, "no thread to reply in") {
+				t.Fatalf("a failure is recorded:\n%s", show)
+			}
 		})
 	}
 }

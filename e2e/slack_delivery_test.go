@@ -83,7 +83,10 @@ func TestSlackPermanentFailuresAreRecorded(t *testing.T) {
 
 	e.slash("alice", "C0OPS", "start UPG-1")
 	e.settle()
-	e.api.FailNext("chat.postMessage", slacktestapi.Fault{Error: "is_archived"})
+	// Each notice first posts the root again where it is missing (C0GONE
+	// still does not exist), then replies in the threads: the reply in
+	// C0PAYMENTS is refused as archived.
+	e.api.FailNext("chat.postMessage", slacktestapi.Fault{Error: "channel_not_found"}, slacktestapi.Fault{Error: "is_archived"})
 	e.slash("alice", "C0OPS", "rollback UPG-1 latency")
 	e.settle()
 

@@ -63,6 +63,11 @@ type Error struct {
 	Err       error
 }
 
+// TryLater implements bot.TryLaterError: a failure that outlasted the
+// retries (Discord failing, busy or out of reach) may pass, and the call
+// surely did not take effect, so the core tries a root message again later.
+func (e *Error) TryLater() bool { return !e.Permanent }
+
 // Error implements error: "discord create message: 50001 Missing Access",
 // "discord create message: HTTP 503", or for a Discord that never answered
 // "cannot reach Discord (create message): dial tcp 127.0.0.1:1: connect:

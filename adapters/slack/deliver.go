@@ -71,6 +71,11 @@ type Error struct {
 	Err       error
 }
 
+// TryLater implements bot.TryLaterError: a failure that outlasted the
+// retries (Slack failing, busy or out of reach) may pass, and the call
+// surely did not take effect, so the core tries a root message again later.
+func (e *Error) TryLater() bool { return !e.Permanent }
+
 // Error implements error: "slack chat.postMessage: channel_not_found", or
 // for a Slack that never answered "cannot reach Slack (chat.postMessage):
 // dial tcp: lookup slack.invalid: no such host (after 5 attempts)".

@@ -1,0 +1,131 @@
+package bot
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// DefaultRootRetry is the first wait before a root message that a platform
+// did not take is tried again; each further failure doubles it, up to
+// maxRootRetryWait.
+const DefaultRootRetry = 30 * time.Second
+
+const (
+	maxRootRetryWait = 15 * time.Minute
+	// maxRootRetries bounds the tries of one root (about a day at the
+	// longest wait): a message deleted by hand is never edited again.
+	maxRootRetries = 100
+)
+
+// owedRoots remembers, in this replica, the upgrades whose root messages a
+// platform did not take after the messenger's own retries, in a way that
+// may pass (TryLaterError): a root that could not be posted (a channel of
+// the upgrade has no thread) or a root whose edit failed (it shows an
+// older state). retryRoots tries them again
+// with a growing wait, so the thread appears and the final state is shown
+// once the platform answers again, without waiting for the next change.
+// It is memory only: after a restart the next change of the upgrade, or
+// its next notice, tries again.
+type owedRoots struct {
+	base time.Duration
+	mu   sync.Mutex
+	m    map[int]*owedRoot
+}
+
+type owedRoot struct {
+	tries int       // failed tries so far
+	next  time.Time // when to try again
+}
+
+func newOwedRoots(base time.Duration) *owedRoots {
+	return &owedRoots{base: base, m: map[int]*owedRoot{}}
+}
+
+// owe records a failed try of upgrade id's roots at now.
+func (o *owedRoots) owe(id int, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r := o.m[id]
+	if r == nil {
+		r = &owedRoot{}
+		o.m[id] = r
+	}
+	r.tries++
+	if r.tries > maxRootRetries {
+		delete(o.m, id)
+		return
+	}
+	wait := o.base
+	for i := 1; i < r.tries && wait < maxRootRetryWait; i++ {
+		wait *= 2
+	}
+	r.next = now.Add(min(wait, maxRootRetryWait))
+}
+
+// clear forgets upgrade id: its roots show its state.
+func (o *owedRoots) clear(id int) {
+	o.mu.Lock()
+	delete(o.m, id)
+	o.mu.Unlock()
+}
+
+// due are the upgrades whose next try has come, in id order.
+func (o *owedRoots) due(now time.Time) []int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var ids []int
+	for id, r := range o.m {
+		if !now.Before(r.next) {
+			ids = append(ids, id)
+			r.next = now.Add(maxRootRetryWait) // until the try in flight says otherwise
+		}
+	}
+	sort.Ints(ids)
+	return ids
+}
+
+// retryRoots tries the owed roots that are due, each on its upgrade's
+// queue (after the notices queued before it): the missing roots of an
+// upgrade still running are posted, and every root is edited to show the
+// stored state.
+func (d *Delivery) retryRoots() {
+	for _, id := range d.owed.due(d.now()) {
+		d.out.enqueue(id, func(ctx context.Context) {
+			u, err := d.store.Get(ctx, id)
+			if err != nil {
+				if ErrorCode(err) == ENOTFOUND {
+					d.owed.clear(id)
+					return
+				}
+				d.log.ErrorContext(ctx, "retrying root messages: loading upgrade failed", "upgrade", id, "err", err)
+				d.owed.owe(id, d.now())
+				return
+			}
+			var again bool
+			if u.State.Active() && len(missingRoots(u)) > 0 {
+				errs, err := d.postRootsAs(ctx, u, nil, false)
+				if err != nil { // ctx ended
+					d.owed.owe(id, d.now())
+					return
+				}
+				for _, e := range errs {
+					again = again || tryLater(e)
+				}
+			}
+			st := d.editRoots(ctx, id)
+			st.stale = st.stale || again
+			if !again && !st.complete {
+				// The roots still missing failed for good this time.
+				d.owed.clear(id)
+			}
+			d.settle(id, st)
+		})
+	}
+}
+
+// rootRetryLoop runs retryRoots every tick until ctx ends.
+func (d *Delivery) rootRetryLoop(ctx context.Context, tick time.Duration) {
+	repeat(ctx, tick, d.retryRoots)
+}

@@ -1,0 +1,143 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+)
+
+// busy is a platform failing for a while (a 5xx after the retries).
+type busy struct{}
+
+func (busy) Error() string  { return "test: HTTP 502 (after 5 attempts)" }
+func (busy) TryLater() bool { return true }
+
+var errBusy error = busy{}
+
+// TestTheNextNoticePostsARootThatFailed: QA scheduled while Discord was
+// failing; the root was never posted again, so every later notice of the
+// upgrade failed with "no thread to reply in" although the platform was
+// back. The next notice now posts the root first, then replies in it.
+func TestTheNextNoticePostsARootThatFailed(t *testing.T) {
+	f := newFixture(t)
+	f.rec.Fail("test:#payments", errBusy)
+	f.ok(t, "alice", schedulePayments)
+	if posts := f.rec.Ops("post"); len(posts) != 0 {
+		t.Fatalf("posted %+v while failing", posts)
+	}
+	f.rec.Fail("test:#payments", nil) // the platform answers again
+	f.rec.Reset()
+	f.ok(t, "alice", "extend 1 30m")
+	all := f.rec.All()
+	if len(all) < 2 || all[0].Op != "post" || all[0].To != "test:#payments" || !strings.Contains(all[0].Text, "UPG-1 payments v2.4.0") ||
+		!strings.Contains(all[0].Text, "2026-12-01 04:30") {
+		t.Fatalf("want the root (with the extended window) posted first, got %+v", all)
+	}
+	if all[1].Op != "reply" || all[1].To != "test:#payments" || !strings.Contains(all[1].Text, "was extended by 30m") {
+		t.Fatalf("want the extend notice in the new thread, got %+v", all[1])
+	}
+	if told := f.rec.Ops("answer"); len(told) != 0 {
+		t.Fatalf("the invoker was told of a failure: %+v", told)
+	}
+}
+
+// TestTheNextNoticeSaysWhyTheRootStillFails: when the root still cannot be
+// posted, the notice's failure carries the platform's error, told once.
+func TestTheNextNoticeSaysWhyTheRootStillFails(t *testing.T) {
+	f := newFixture(t)
+	f.rec.Fail("test:#payments", errBusy)
+	f.ok(t, "alice", schedulePayments)
+	f.rec.Reset()
+	f.ok(t, "alice", "extend 1 30m")
+	told := f.rec.Ops("answer")
+	if len(told) != 1 || !strings.Contains(told[0].Text, "no thread to reply in: the pre-brief could not be posted: test: HTTP 502") {
+		t.Fatalf("told %+v", told)
+	}
+}
+
+// runBot runs b's background work (Run) until the test ends.
+func runBot(t *testing.T, b *bot.Bot) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// waitSent waits until rec has delivered a message that ok accepts.
+func waitSent(t *testing.T, rec *bottest.Recorder, what string, ok func(bottest.Sent) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, s := range rec.All() {
+			if ok(s) {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("never saw %s; sent %+v", what, rec.All())
+}
+
+// TestRootsThePlatformDidNotTakeAreTriedAgain: QA saw a root that failed
+// to post never come, and a root whose edit failed stay stale for good
+// ("Acknowledged 0/3" after a press). Run now tries both again after a
+// wait, without waiting for the next change or notice.
+func TestRootsThePlatformDidNotTakeAreTriedAgain(t *testing.T) {
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: testConfig(), Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
+		Now: f.clock.Now, RefreshIntervalSet: true, RootRetry: 10 * time.Millisecond})
+	t.Cleanup(f.b.Flush)
+	runBot(t, f.b)
+
+	// A root not posted is posted once the wait is over and the platform answers.
+	f.rec.Fail("test:#payments", errBusy)
+	f.ok(t, "alice", schedulePayments)
+	f.rec.Fail("test:#payments", nil)
+	f.advance(time.Minute)
+	waitSent(t, f.rec, "the root posted again", func(s bottest.Sent) bool {
+		return s.Op == "post" && s.To == "test:#payments" && strings.Contains(s.Text, "UPG-1 payments v2.4.0")
+	})
+
+	// A root whose edit failed shows the final state once the platform answers.
+	f.b.Flush()
+	f.rec.Fail("test:#payments", errBusy)
+	pressAs(f.b, context.Background(), bot.Actor{ID: "test:UBOB", Name: "bob"}, "1", "brief")
+	f.b.Flush()
+	f.rec.Fail("test:#payments", nil)
+	f.advance(time.Minute)
+	waitSent(t, f.rec, "the root edited to show the press", func(s bottest.Sent) bool {
+		return s.Op == "edit" && s.To == "test:#payments" && strings.Contains(s.Text, "Acknowledged 1/")
+	})
+}
+
+// TestOnlyFailuresThatMayPassAreTriedAgain: a channel that does not exist
+// (an error that does not say to try later) is not tried in the
+// background; the next notice still tries it (an admin may have fixed it).
+func TestOnlyFailuresThatMayPassAreTriedAgain(t *testing.T) {
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: testConfig(), Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
+		Now: f.clock.Now, RefreshIntervalSet: true, RootRetry: 10 * time.Millisecond})
+	t.Cleanup(f.b.Flush)
+	f.rec.Fail("test:#payments", errors.New("test: channel_not_found"))
+	f.ok(t, "alice", schedulePayments)
+	f.rec.Fail("test:#ledger", errBusy)
+	f.ok(t, "carol", "schedule ledger v9 at 2026-12-03 02:00 UTC for 1h")
+	f.rec.Fail("test:#payments", nil)
+	f.rec.Fail("test:#ledger", nil)
+	f.advance(time.Minute)
+	runBot(t, f.b)
+	// Both are due at once and tried in id order: once UPG-2's root is
+	// posted, UPG-1 was passed over.
+	waitSent(t, f.rec, "UPG-2's root posted again", func(s bottest.Sent) bool {
+		return s.Op == "post" && s.To == "test:#ledger"
+	})
+	f.b.Flush()
+	if posts := f.rec.Ops("post"); len(posts) != 1 {
+		t.Fatalf("posted %+v; the channel that did not exist was tried again in the background", posts)
+	}
+}
