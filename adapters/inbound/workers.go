@@ -59,6 +59,21 @@ func (w *Workers) Go(ctx context.Context, fn func()) bool {
 	}
 }
 
+// TryGo runs fn on a free worker, or on a new one while fewer than Max
+// run, and reports whether it did; it never waits. When every worker is
+// busy fn does not run and TryGo returns false: the caller decides whether
+// to wait (Go) elsewhere.
+func (w *Workers) TryGo(fn func()) bool {
+	job := w.tracked(fn)
+	if w.start(job) {
+		return true
+	}
+	if w.Tracker != nil {
+		w.Tracker.Done()
+	}
+	return false
+}
+
 // Start runs fn on a free worker, or on a new one while fewer than Max
 // run, or else on a goroutine of its own: it never waits, for work that a
 // platform's answer waits for (inbound.Within), which must not be held

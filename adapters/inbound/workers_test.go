@@ -88,3 +88,24 @@ func TestWorkersLeaveWhenIdleAndComeBack(t *testing.T) {
 		t.Errorf("%d of 3 pieces of work ran", n)
 	}
 }
+
+// TryGo runs work on a free worker and never waits: with every worker busy
+// it runs nothing, counts nothing, and says so.
+func TestWorkersTryGoNeverWaits(t *testing.T) {
+	var tr inbound.Tracker
+	w := inbound.Workers{Max: 1, Tracker: &tr}
+	release, started := make(chan struct{}), make(chan struct{})
+	if !w.TryGo(func() { close(started); <-release }) {
+		t.Fatal("TryGo refused with a worker free")
+	}
+	<-started
+	ran := false
+	if w.TryGo(func() { ran = true }) {
+		t.Fatal("TryGo ran work with every worker busy")
+	}
+	close(release)
+	tr.Wait()
+	if ran {
+		t.Error("the refused work ran")
+	}
+}

@@ -124,6 +124,18 @@ type Adapter struct {
 	// at once: a burst waits here, its 200s held back, instead of opening
 	// a Redis and an HTTP connection per press or piling up in memory.
 	presses inbound.Workers
+	// backlog bounds the Socket Mode presses acknowledged while every
+	// press worker was busy, each waiting for one (pressedSocket).
+	backlog                       chan struct{}
+	refusedPresses, refusedLogged atomic.Int64
+
+	// Socket Mode: why it is not connected (the last failure to connect,
+	// nil once connected); and, kept by runSocket's goroutine only, since
+	// when Slack refuses the app token, how often, when that was last logged.
+	socketWhy                        atomic.Pointer[string]
+	socketRetryFirst, socketRetryMax time.Duration
+	refusedSince, refusalLogged      time.Time
+	refusals                         int
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.
@@ -215,6 +227,8 @@ func New(o Options) (*Adapter, error) {
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
 	a.presses = inbound.Workers{Max: pressConcurrency, Tracker: &a.inflight}
+	a.backlog = make(chan struct{}, pressBacklog)
+	a.socketRetryFirst, a.socketRetryMax = socketRetryFirst, socketRetryMax
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
 	a.tz = newTZCache(tzCacheSize, a.now)
 	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
@@ -254,7 +268,10 @@ func (a *Adapter) Mode() string { return a.mode }
 // made by Run) failed, because then nothing could be posted. The reason
 // tells a refused token ("slack: the bot token was refused: invalid_auth")
 // from a Slack the bot cannot reach ("slack: cannot reach Slack at
-// slack.com: no such host").
+// slack.com: no such host"). In socket mode, while not connected, it says
+// why when an attempt failed ("slack: socket mode is not connected: the
+// app token was refused: invalid_auth", "…: apps.connections.open failed:
+// http_503").
 func (a *Adapter) Ready() error {
 	if why := a.notReady.Load(); why != nil {
 		return errors.New("slack: " + *why)
@@ -262,6 +279,9 @@ func (a *Adapter) Ready() error {
 	switch a.mode {
 	case ModeSocket:
 		if !a.connected.Load() {
+			if why := a.socketWhy.Load(); why != nil {
+				return errors.New("slack: socket mode is not connected: " + *why)
+			}
 			return errors.New("slack: socket mode is not connected")
 		}
 	case ModeHTTP:
@@ -273,11 +293,11 @@ func (a *Adapter) Ready() error {
 }
 
 // Run serves until ctx ends. In socket mode it connects to Slack (reconnecting
-// as Slack asks) and handles every envelope; it returns an error only when
-// the connection cannot be made at all (a bad app token). In http mode the
-// requests arrive through Routes, so Run only waits for ctx. Either way it
-// then waits briefly for work already started by inbound requests and
-// returns nil.
+// as Slack asks) and handles every envelope; when Slack refuses the app
+// token it keeps trying, not ready, rather than stopping the bot. In http
+// mode the requests arrive through Routes, so Run only waits for ctx.
+// Either way it then waits briefly for work already started by inbound
+// requests and returns nil.
 func (a *Adapter) Run(ctx context.Context) error {
 	go a.watchToken(ctx)
 	var err error

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -13,11 +12,44 @@ import (
 )
 
 // runSocket connects with Socket Mode and serves envelopes until ctx ends.
+// It never gives up: when Slack refuses the app token (at start, or at one
+// of the reconnections Slack asks for every few hours), the rest of the bot
+// keeps serving, /readyz says why Socket Mode is not connected, and it
+// tries again, backing off to socketRetryMax, until the token works again.
 func (a *Adapter) runSocket(ctx context.Context) error {
-	sm := socketmode.New(a.client, socketmode.OptionLog(debugLog{a.log}))
-	errc := make(chan error, 1)
-	go func() { errc <- sm.RunContext(ctx) }()
 	defer a.connected.Store(false)
+	wait := a.socketRetryFirst
+	for {
+		connected, err := a.socketSession(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if connected {
+			wait = a.socketRetryFirst
+		}
+		a.socketRefused(ctx, err, wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		wait = min(2*wait, a.socketRetryMax)
+	}
+}
+
+// socketSession runs one Socket Mode client until ctx ends or it gives up
+// (slack-go returns only when Slack refuses the app token: invalid_auth,
+// token_revoked, …, or apps.connections.open answers 404; other failures
+// it retries itself). It reports whether it connected at all.
+func (a *Adapter) socketSession(ctx context.Context) (bool, error) {
+	sm := socketmode.New(a.client, socketmode.OptionLog(debugLog{a.log}))
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- sm.RunContext(sctx) }()
+	connected := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -25,16 +57,67 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 			case <-errc:
 			case <-time.After(5 * time.Second):
 			}
-			return nil
+			return connected, nil
 		case err := <-errc:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("slack socket mode: %w", err)
+			a.connected.Store(false)
+			return connected, err
 		case evt := <-sm.Events:
 			a.socketEvent(ctx, sm, evt)
+			connected = connected || a.connected.Load()
 		}
 	}
+}
+
+// Socket Mode retries after Slack refused the app token: the first after
+// socketRetryFirst, doubling up to socketRetryMax; a refusal is logged at
+// ERROR when it starts, then at most once every socketRefusalLogEvery.
+const (
+	socketRetryFirst      = 2 * time.Second
+	socketRetryMax        = time.Minute
+	socketRefusalLogEvery = time.Minute
+)
+
+// appTokenAdvice is what to do when Slack refuses the app token.
+const appTokenAdvice = "check slack.app_token (UPGRADEBOT_SLACK_APP_TOKEN): it must be an app-level token (xapp-…) of this app with the connections:write scope (Basic Information → App-Level Tokens)"
+
+// socketRefused records that the Socket Mode client gave up (err): the
+// reason /readyz gives, and the log, at ERROR once, then calmly.
+func (a *Adapter) socketRefused(ctx context.Context, err error, again time.Duration) {
+	code := errorCode(err)
+	why := "the app token was refused: " + code
+	if code == "error" {
+		why = a.socketCause(err)
+		code = why
+	}
+	a.socketWhy.Store(&why)
+	now := time.Now()
+	a.refusals++
+	switch {
+	case a.refusedSince.IsZero():
+		a.refusedSince, a.refusalLogged, a.refusals = now, now, 1
+		a.log.ErrorContext(ctx, "slack refused the app token, so socket mode cannot connect; the rest of the bot keeps running and it retries; "+appTokenAdvice,
+			"code", code, "again_in", again.String())
+	case now.Sub(a.refusalLogged) >= socketRefusalLogEvery:
+		a.refusalLogged = now
+		a.log.ErrorContext(ctx, "slack still refuses the app token; retrying", "code", code,
+			"refused_for", now.Sub(a.refusedSince).Round(time.Second).String(), "attempts", a.refusals, "again_in", again.String())
+	}
+}
+
+// socketCause is why one attempt to connect failed, as /readyz says it
+// after "socket mode is not connected: ".
+func (a *Adapter) socketCause(err error) string {
+	_, _, code := classify(err)
+	switch {
+	case code == codeNetwork || code == codeTimeout || code == codeTLS:
+		return a.unreachable(&Error{Code: code, Err: err})
+	case code == "error":
+		if d := unreadable(err); d != "" {
+			return "connecting failed: " + d
+		}
+		return "connecting failed"
+	}
+	return "apps.connections.open failed: " + code
 }
 
 // ack acknowledges an envelope, with an optional payload. Acks are bounded so
@@ -55,17 +138,25 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		a.connected.Store(false)
 		a.log.DebugContext(ctx, "socket mode connecting")
 	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		a.socketWhy.Store(nil)
+		if !a.refusedSince.IsZero() {
+			a.log.InfoContext(ctx, "slack accepts the app token again", "refused_for", time.Since(a.refusedSince).Round(time.Second).String(), "attempts", a.refusals)
+			a.refusedSince, a.refusals = time.Time{}, 0
+		}
 		if !a.connected.Swap(true) {
 			a.log.InfoContext(ctx, "socket mode connected")
 		}
 	case socketmode.EventTypeConnectionError:
 		a.connected.Store(false)
 		if e, ok := evt.Data.(*slackgo.ConnectionErrorEvent); ok {
-			a.log.WarnContext(ctx, "socket mode connection failed; retrying", "attempt", e.Attempt, "backoff", e.Backoff.String(), "code", errorCode(e.ErrorObj))
+			why := a.socketCause(e.ErrorObj)
+			a.socketWhy.Store(&why)
+			a.log.WarnContext(ctx, "socket mode connection failed; retrying", "reason", why, "attempt", e.Attempt, "backoff", e.Backoff.String(), "code", errorCode(e.ErrorObj))
 		}
 	case socketmode.EventTypeInvalidAuth:
+		// apps.connections.open answered 404; slack-go gives up and
+		// runSocket logs the refusal and retries, as for invalid_auth.
 		a.connected.Store(false)
-		a.log.ErrorContext(ctx, "socket mode: the app token was refused")
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 		a.log.WarnContext(ctx, "socket mode problem", "event", string(evt.Type))
 	case socketmode.EventTypeSlashCommand:
@@ -134,9 +225,14 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			}()
 			return
 		}
-		// Started before the ack: whoever saw the ack can Wait for the
-		// work, and a Write-debrief press opens its modal at once.
-		a.pressed(ctx, in)
+		// Started (or queued) before the ack: whoever saw the ack can Wait
+		// for the work, and a Write-debrief press opens its modal at once.
+		// Never waits for a press worker: the next envelope, a slash
+		// command say, is read only once this one is handled.
+		if !a.pressedSocket(ctx, in) {
+			a.pressRefused(ctx, in)
+			return // not acknowledged: Slack tells the presser it failed
+		}
 		if err := a.ack(ctx, sm, req, nil); err != nil {
 			a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
 		}
@@ -145,6 +241,58 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			_ = a.ack(ctx, sm, evt.Request, nil)
 		}
 	}
+}
+
+// pressBacklog is how many Socket Mode presses, acknowledged already, wait
+// at most for a press worker (each a parked goroutine and the press, a few
+// KB): about 3 s of presses at the rate docs/slack.md gives.
+const pressBacklog = 4096
+
+// pressedSocket is pressed for Socket Mode, where the envelopes come one
+// after the other on one connection: it never waits. A press goes to a
+// free press worker, or, when all are busy, waits for one on a goroutine
+// of its own, off the read loop, at most pressBacklog of them; past that it
+// returns false and the press is not run.
+func (a *Adapter) pressedSocket(ctx context.Context, in interaction) bool {
+	if act, ok := in.ours(); ok && act.ActionID == ActionDebrief {
+		a.pressed(ctx, in)
+		return true
+	}
+	work := func() { a.press(ctx, in) }
+	if a.presses.TryGo(work) {
+		return true
+	}
+	select {
+	case a.backlog <- struct{}{}:
+	default:
+		return false
+	}
+	a.inflight.Add() // Go counts the press from when it takes it
+	go func() {
+		defer a.inflight.Done()
+		defer func() { <-a.backlog }()
+		// Acknowledged already: it waits for a worker even while the bot
+		// shuts down (drain waits for it, up to its limit).
+		a.presses.Go(context.WithoutCancel(ctx), work)
+	}()
+	return true
+}
+
+// pressRefused logs presses left unacknowledged because the backlog was
+// full: the first, then at most one line every 10 s with their number.
+func (a *Adapter) pressRefused(ctx context.Context, in interaction) {
+	n := a.refusedPresses.Add(1)
+	last := a.refusedLogged.Load()
+	now := time.Now().UnixNano()
+	if last != 0 && now-last < int64(10*time.Second) {
+		return
+	}
+	if !a.refusedLogged.CompareAndSwap(last, now) {
+		return
+	}
+	a.refusedPresses.Add(-n)
+	a.log.WarnContext(ctx, "press not acknowledged: every press worker is busy and the backlog is full; Slack tells the presser, who can press again",
+		"user", in.User.ID, "presses", n, "backlog", cap(a.backlog))
 }
 
 func retryAttempt(req *socketmode.Request) string {

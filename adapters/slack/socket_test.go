@@ -148,20 +148,6 @@ func TestSocketModeMalformedEnvelopes(t *testing.T) {
 	}
 }
 
-func TestSocketModeBadAppToken(t *testing.T) {
-	f := newFixture(t, ModeSocket)
-	f.api.FailAlways("apps.connections.open", slacktestapi.Fault{Error: "invalid_auth"})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := f.a.Run(ctx)
-	if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
-		t.Errorf("Run = %v, want invalid_auth", err)
-	}
-	if f.a.Ready() == nil {
-		t.Error("ready with a refused token")
-	}
-}
-
 func TestAnswerJSONRoundTrip(t *testing.T) {
 	// What Slack receives must decode into the fields it reads.
 	b, err := json.Marshal(testStyle.payload(bot.Message{Lines: []bot.Text{bot.T("hi")}}))
