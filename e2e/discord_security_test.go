@@ -120,3 +120,30 @@ func TestDiscordResendsAreNotAppliedTwice(t *testing.T) {
 		t.Errorf("%d root messages", n)
 	}
 }
+
+// TestDiscordAutocompleteDeliveredTwiceIsAnsweredOnce: QA saw an
+// autocomplete that the gateway delivered twice answered twice (Discord
+// refused the second with 40060); the docs promise the other delivery
+// does nothing.
+func TestDiscordAutocompleteDeliveredTwiceIsAnsweredOnce(t *testing.T) {
+	e := newDiscordEnv(t, discordadapter.ModeGateway)
+	auto := e.api.Autocomplete(discordPeople["alice"], dcOps, "show", discordtest.Opt{Name: "id", Value: "UPG", Focused: true})
+	e.gw.Interaction(t, auto)
+	e.gw.Interaction(t, auto)
+	// A command after them: once it is answered, both deliveries were handled.
+	list := e.api.Command(discordPeople["alice"], dcOps, "list")
+	discordContains(t, "list", e.send(list).Text(), "No upcoming or running upgrades")
+	e.settle()
+	if ex, _ := e.api.Exchange(auto.Token); ex.Initial == nil {
+		t.Fatal("the autocomplete was not answered")
+	}
+	var n int
+	for _, c := range e.api.Calls("interaction_callback") {
+		if strings.Contains(c.Path, auto.ID) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d answers to one autocomplete delivered twice", n)
+	}
+}

@@ -106,6 +106,10 @@ type restAPI interface {
 // Adapter connects the bot to Discord. It implements bot.Messenger and
 // bot.Answerer for ids with the "discord:" prefix.
 type Adapter struct {
+	// autocompletes are the autocomplete ids answered lately, so one the
+	// gateway delivers twice is answered once.
+	autocompletes seenIDs
+
 	mode    string
 	appID   string
 	guilds  []string

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -402,6 +403,13 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 			return
 		}
 	}
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete && !a.autocompletes.first(i.ID) {
+		// Delivered again (another replica's session, a replay): the first
+		// delivery answers. An autocomplete is a read, so this replica's
+		// memory is enough; another replica's answer is refused by Discord
+		// and ignored below.
+		return
+	}
 	respond := func(ctx context.Context, r *discordgo.InteractionResponse, raw []byte) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
@@ -500,4 +508,34 @@ func buttonOf(customID string) (label, upgrade string) {
 		return "Write debrief", u
 	}
 	return "a button", ""
+}
+
+// seenIDs remembers the last ids it was given, up to its size: the
+// autocompletes this replica answered, so one delivered twice is answered
+// once without a Redis write (a read writes nothing).
+type seenIDs struct {
+	mu    sync.Mutex
+	ids   map[string]struct{}
+	order []string // oldest first; at most seenIDsMax
+}
+
+const seenIDsMax = 4096
+
+// first reports whether id is new, remembering it.
+func (s *seenIDs) first(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return false
+	}
+	if s.ids == nil {
+		s.ids = make(map[string]struct{}, seenIDsMax)
+	}
+	if len(s.order) >= seenIDsMax {
+		delete(s.ids, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.ids[id] = struct{}{}
+	s.order = append(s.order, id)
+	return true
 }
