@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/upgradebot/upgradebot/bot"
 
 	_ "time/tzdata" // zones must validate (and later resolve) the same on hosts without a zoneinfo database
@@ -170,10 +172,12 @@ func (v *validator) redis(r Redis) {
 					v.add("redis.url", "pool_size %q must be a whole number of connections, 1 or more", ps)
 				}
 			}
+			v.redisQuery(u)
 		case "unix":
 			if u.Path == "" {
 				v.add("redis.url", "must name a socket path, e.g. unix:///run/redis.sock")
 			}
+			v.redisQuery(u)
 		case "memory":
 		default:
 			v.add("redis.url", "scheme must be redis://, rediss://, redis+sentinel://, unix:// or memory://")
@@ -190,6 +194,31 @@ func (v *validator) redis(r Redis) {
 		v.add("redis.prefix", "must not contain spaces")
 	} else if strings.ContainsAny(r.Prefix, "{}") {
 		v.add("redis.prefix", "must not contain { or }: the keys carry their own hash tags for Redis Cluster")
+	}
+}
+
+// redisQuery refuses the query parameters serve would refuse (go-redis's
+// URL options; for Sentinel, only its own), so check-config says it first.
+func (v *validator) redisQuery(u *url.URL) {
+	if u.Scheme == "redis+sentinel" {
+		for k := range u.Query() {
+			switch k {
+			case "sentinel_username", "sentinel_password", "pool_size":
+			default:
+				v.add("redis.url", "unknown query parameter %q: a redis+sentinel:// URL takes only sentinel_username, sentinel_password and pool_size", k)
+			}
+		}
+		return
+	}
+	if u.RawQuery == "" {
+		return
+	}
+	if _, err := redis.ParseURL(u.String()); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error quotes the URL, which may hold a password
+		}
+		v.add("redis.url", "%s", strings.TrimPrefix(err.Error(), "redis: "))
 	}
 }
 

@@ -115,6 +115,11 @@ func TestValidateProblems(t *testing.T) {
 		{"listen port", func(c *Config) { c.Server.Listen = ":99999" }, "server.listen", `the port "99999" is not a port`},
 		{"redis database", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/abc" }, "redis.url", `the database "abc" is not a number`},
 		{"redis pool size", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/6?pool_size=abc" }, "redis.url", `pool_size "abc" must be a whole number`},
+		// serve refused these, check-config said ok (QA).
+		{"redis unknown option", func(c *Config) { c.Redis.URL = "redis://:pw@127.0.0.1:6379/6?foo=1" }, "redis.url", `unexpected option: foo`},
+		{"unix unknown option", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock?foo=1" }, "redis.url", `unexpected option: foo`},
+		{"sentinel unknown parameter", func(c *Config) { c.Redis.URL = "redis+sentinel://127.0.0.1:26379/mymaster/0?foo=1" }, "redis.url",
+			`unknown query parameter "foo": a redis+sentinel:// URL takes only sentinel_username, sentinel_password and pool_size`},
 		{"redis prefix", func(c *Config) { c.Redis.Prefix = "" }, "redis.prefix", "required"},
 		{"redis prefix spaces", func(c *Config) { c.Redis.Prefix = "my bot" }, "redis.prefix", "spaces"},
 

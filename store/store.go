@@ -92,6 +92,9 @@ var (
 	_ bot.Once     = (*Store)(nil)
 )
 
+// startupPing bounds the ping with which Open checks Redis.
+const startupPing = 5 * time.Second
+
 // Open connects to the Redis that o names and checks that it answers.
 //
 // o.URL forms:
@@ -157,7 +160,17 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	}
 	s := New(client, o)
 	s.mini, s.log = mini, log
-	if err := s.client.Ping(ctx).Err(); err != nil {
+	// The first ping is bounded: a Sentinel setup with no Sentinel
+	// answering would otherwise hold it up for half a minute and more
+	// (each Sentinel's dial timeout, times go-redis's retries), and serve
+	// would not listen meanwhile (a liveness probe would kill it).
+	pctx, cancel := context.WithTimeout(ctx, startupPing)
+	err := s.client.Ping(pctx).Err()
+	if err != nil && pctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("no answer within %s: %w", startupPing, err)
+	}
+	cancel()
+	if err != nil {
 		if o.Lazy && mini == nil {
 			// err as text: this line, which names the server, is written
 			// even though an Outage has just said that Redis is down (it
@@ -204,7 +217,10 @@ func New(client redis.UniversalClient, o Options) *Store {
 // cluster's own state must be ok too.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("no answer to PING: %w", err)
+		if noAnswer(err) {
+			return fmt.Errorf("no answer to PING: %w", err)
+		}
+		return fmt.Errorf("PING refused: %w", err) // Redis answered with an error (NOAUTH, WRONGPASS)
 	}
 	if c, ok := s.client.(*redis.ClusterClient); ok {
 		info, err := c.ClusterInfo(ctx).Result()
@@ -305,8 +321,14 @@ func parseSentinelURL(raw string) (*redis.FailoverOptions, error) {
 			fo.SentinelUsername = q.Get(k)
 		case "sentinel_password":
 			fo.SentinelPassword = q.Get(k)
+		case "pool_size":
+			n, err := strconv.Atoi(q.Get(k))
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("redis: invalid sentinel url: pool_size %q must be a whole number of connections, 1 or more", q.Get(k))
+			}
+			fo.PoolSize = n
 		default:
-			return nil, fmt.Errorf("redis: invalid sentinel url: unknown parameter %q", k)
+			return nil, fmt.Errorf("redis: invalid sentinel url: unknown parameter %q (only sentinel_username, sentinel_password and pool_size)", k)
 		}
 	}
 	return fo, nil

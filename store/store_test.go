@@ -269,6 +269,7 @@ func TestParseSentinelURL(t *testing.T) {
 		master               string
 		db                   int
 		user, pass, sentPass string
+		pool                 int
 		err                  bool
 	}{
 		{url: "redis+sentinel://10.0.0.1:26379/mymaster", addrs: []string{"10.0.0.1:26379"}, master: "mymaster"},
@@ -280,6 +281,8 @@ func TestParseSentinelURL(t *testing.T) {
 		{url: "redis+sentinel://a:1/m/x", err: true},
 		{url: "redis+sentinel://a:1/m/1/2", err: true},
 		{url: "redis+sentinel://a:1/m?bogus=1", err: true},
+		{url: "redis+sentinel://a:1/m?pool_size=0", err: true},
+		{url: "redis+sentinel://a:1/m?pool_size=16", addrs: []string{"a:1"}, master: "m", pool: 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -294,7 +297,7 @@ func TestParseSentinelURL(t *testing.T) {
 				t.Fatal(err)
 			}
 			if strings.Join(fo.SentinelAddrs, " ") != strings.Join(tt.addrs, " ") || fo.MasterName != tt.master ||
-				fo.DB != tt.db || fo.Username != tt.user || fo.Password != tt.pass || fo.SentinelPassword != tt.sentPass {
+				fo.DB != tt.db || fo.Username != tt.user || fo.Password != tt.pass || fo.SentinelPassword != tt.sentPass || fo.PoolSize != tt.pool {
 				t.Errorf("got addrs=%v master=%q db=%d user=%q pass=%q sentinel_password=%q",
 					fo.SentinelAddrs, fo.MasterName, fo.DB, fo.Username, fo.Password, fo.SentinelPassword)
 			}
@@ -313,5 +316,17 @@ func TestPingFailsWhenDown(t *testing.T) {
 	m.Close()
 	if err := s.Ping(ctx); err == nil || !strings.HasPrefix(err.Error(), "no answer to PING: ") {
 		t.Errorf("Ping after the server stopped = %v", err)
+	}
+}
+
+// TestPingSaysWhenRedisRefused: an error Redis answered with (a password
+// it wants) is not "no answer".
+func TestPingSaysWhenRedisRefused(t *testing.T) {
+	m := miniredis.RunT(t)
+	m.RequireAuth("secret")
+	s := New(redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1}), Options{})
+	defer s.Close()
+	if err := s.Ping(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "PING refused: NOAUTH") {
+		t.Errorf("Ping = %v, want PING refused: NOAUTH…", err)
 	}
 }
