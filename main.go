@@ -456,10 +456,13 @@ func isTerminal(v any) bool {
 }
 
 // outageEvery is the least time between two of serve's reminders that
-// Redis is still down; outageObserve, when set, hears the outage tracker's
-// events (tests).
+// Redis is still down; outageSettle how long Redis must go without a
+// failed call before serve logs that it answers again (a Cluster with
+// slots not served answers between failures); outageObserve, when set,
+// hears the outage tracker's events (tests).
 var (
 	outageEvery   = outage.DefaultEvery
+	outageSettle  = 5 * time.Second
 	outageObserve func(outage.Event)
 )
 
@@ -498,7 +501,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	// rather than logged on every retry.
 	// Secrets never reach the log, even in an error a server echoed back.
 	log = slog.New(scrub.Handler(log.Handler(), cfg.Secrets()))
-	redisDown := outage.New(outage.Options{Name: "redis", Log: log, Classify: store.Unreachable, Every: outageEvery, Observe: outageObserve})
+	redisDown := outage.New(outage.Options{Name: "redis", Log: log, Classify: store.Unreachable, Every: outageEvery, Settle: outageSettle, Observe: outageObserve})
 	log = slog.New(redisDown.Handler(log.Handler()))
 	so := storeOptions(cfg, true)
 	so.Outage = redisDown

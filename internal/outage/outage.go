@@ -39,6 +39,11 @@ type Options struct {
 	Every time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Settle is how long the dependency must go without a failure before
+	// an answer counts as its return (0: at the first answer). A Redis
+	// Cluster with slots not served answers the calls on the other slots
+	// between failures: without it, each such answer ended the outage.
+	Settle time.Duration
 	// Observe, when set, hears every event after the tracker handled it
 	// (tests count failures with it).
 	Observe func(Event)
@@ -80,6 +85,7 @@ type Tracker struct {
 	flushing   bool           // flush is due to tell of them
 	heldBack   map[string]int // log lines held back since the last line, by message
 	lastReason string
+	lastFail   time.Time // when a call last failed
 }
 
 // New returns a Tracker; the dependency is taken to be up.
@@ -115,7 +121,7 @@ func (t *Tracker) Failed(err error) {
 	t.mu.Lock()
 	now := t.o.Now()
 	t.sinceLast++
-	t.lastReason = reason
+	t.lastReason, t.lastFail = reason, now
 	var line func()
 	if !t.down.Load() {
 		t.down.Store(true)
@@ -143,7 +149,8 @@ func (t *Tracker) Failed(err error) {
 }
 
 // Answered records a call the dependency answered. After an announced
-// outage it logs how long it lasted.
+// outage it logs how long it lasted, once no call has failed for
+// Options.Settle.
 func (t *Tracker) Answered() {
 	if !t.down.Load() {
 		return
@@ -153,9 +160,13 @@ func (t *Tracker) Answered() {
 		t.mu.Unlock()
 		return
 	}
+	now := t.o.Now()
+	if now.Sub(t.lastFail) < t.o.Settle {
+		t.mu.Unlock() // failures still come between the answers
+		return
+	}
 	t.down.Store(false)
 	var line func()
-	now := t.o.Now()
 	if t.announced {
 		attrs := append([]any{"down_for", roundDuration(now.Sub(t.since)), "failures", t.failures}, t.summary()...)
 		line = func() { t.o.Log.Info(t.o.Name+" answers again", attrs...) }

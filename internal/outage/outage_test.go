@@ -192,3 +192,28 @@ func TestObserve(t *testing.T) {
 		t.Errorf("events = %v", seen)
 	}
 }
+
+// TestAnswersBetweenFailuresDoNotEndTheOutage: QA killed a Cluster master
+// with no replica; the calls on its slots failed for 80 s while the others
+// were answered, and the log said "redis answers again" within half a
+// second, every minute. With Settle, an answer ends the outage only once
+// no call has failed for that long.
+func TestAnswersBetweenFailuresDoNotEndTheOutage(t *testing.T) {
+	var buf syncbuf.Buffer
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	tr := New(Options{Name: "redis", Log: slog.New(slog.NewTextHandler(&buf, nil)), Settle: 5 * time.Second, Now: func() time.Time { return now }})
+	for range 20 { // 10 s of failures with answers between them
+		tr.Failed(errors.New("CLUSTERDOWN The cluster is down"))
+		now = now.Add(250 * time.Millisecond)
+		tr.Answered()
+		now = now.Add(250 * time.Millisecond)
+	}
+	if !tr.Down() || strings.Contains(buf.String(), "answers again") {
+		t.Fatalf("the outage ended between failures:\n%s", buf.String())
+	}
+	now = now.Add(5 * time.Second) // no failure since
+	tr.Answered()
+	if tr.Down() || strings.Count(buf.String(), "redis answers again") != 1 || !strings.Contains(buf.String(), "down_for=15s") {
+		t.Fatalf("want one line when it answered steadily, after 15s:\n%s", buf.String())
+	}
+}
