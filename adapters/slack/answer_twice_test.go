@@ -35,9 +35,9 @@ func (h logSignal) WithGroup(string) slog.Handler      { return h }
 // The answer is not posted again with chat.postEphemeral, which would show
 // it twice; a refusal (404) still falls back (see the socket-mode test).
 func TestAnAnswerTheResponseURLMayHaveShownIsNotSentAgain(t *testing.T) {
-	f, sock := runSocketFixture(t)
 	seen := make(chan string, 1)
-	f.a.log = slog.New(logSignal{word: "not sent again", seen: seen})
+	// The logger is set before Run starts: Run logs as it connects.
+	f, sock := runSocketFixture(t, func(f *fixture) { f.a.log = slog.New(logSignal{word: "not sent again", seen: seen}) })
 	f.api.KnownChannels("C0OPS")
 	f.api.FailNext("response_url", slacktestapi.Fault{Hangup: true})
 	sock.SlashCommand(t, slash(f, "list", "tr-h1"), 0)
