@@ -140,6 +140,7 @@ func New(o Options) *Bot {
 		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL), obs: o.Observer,
 	}
 	b.out.obs = o.Observer
+	b.out.once = o.Once
 	if o.RootRetry > 0 {
 		b.rootRetry = o.RootRetry
 		b.out.owed.base = o.RootRetry

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ type Delivery struct {
 	obs     Observer // counts what reached its place and what did not
 	acks    *ackCache
 	owed    *owedRoots // roots a platform refused after its retries, tried again later
+	once    Once       // claims each root post across replicas; nil: one process
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
@@ -287,13 +289,38 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	if err != nil {
 		d.log.ErrorContext(ctx, "loading acks failed", "upgrade", u.Key(), "err", err)
 	}
-	root := d.dir.Root(u, acks)
+	// The root, as it shows once posted: not counting the failures of the
+	// posts it makes good.
+	shown := *u
+	shown.Failures = slices.Clone(u.Failures)
+	missing := missingRoots(u)
+	for i, f := range shown.Failures {
+		if f.Notice == string(KindRoot) && f.PostedAt.IsZero() && slices.Contains(missing, f.Target) {
+			shown.Failures[i].PostedAt = d.now().UTC()
+		}
+	}
+	root := d.dir.Root(&shown, acks)
 	var refs []MessageRef
 	var fails []Failure
 	var errs map[string]error
 	var cut error
-	var tried []string
-	for _, ch := range missingRoots(u) {
+	var tried, busy []string
+	fail := func(ch string, err error) {
+		if errs == nil {
+			errs = map[string]error{}
+		}
+		errs[ch] = err
+	}
+	for _, ch := range missing {
+		// One replica posts a root: a notice here and a retry or a notice
+		// on another replica may find the same channel without its root.
+		key := rootClaim(u.ID, ch)
+		if d.once != nil {
+			if first, err := d.once.First(ctx, key, taskTimeout); err == nil && !first {
+				busy = append(busy, ch)
+				continue
+			}
+		}
 		tried = append(tried, ch)
 		ref, err := d.msg.Post(ctx, ch, root)
 		if err != nil && ctx.Err() != nil {
@@ -301,15 +328,13 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			break
 		}
 		if err != nil {
-			if errs == nil {
-				errs = map[string]error{}
-			}
-			errs[ch] = err
+			d.unclaim(ctx, key)
+			fail(ch, err)
 			if record {
 				fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
 			} else {
 				d.obs.Notice(KindRoot, NoticeFailed)
-				d.log.WarnContext(ctx, "posting the root message again failed; trying later", "upgrade", u.Key(), "channel", ch, "err", err)
+				d.log.WarnContext(ctx, "posting the root message again failed", "upgrade", u.Key(), "channel", ch, "err", err)
 			}
 			continue
 		}
@@ -317,18 +342,32 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		refs = append(refs, ref)
 	}
 	if len(refs) > 0 {
-		u.Threads = append(u.Threads, refs...)
 		bctx, cancel := bookkeeping(ctx)
 		defer cancel()
-		if _, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
+		at := d.now().UTC()
+		saved, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
 			for _, r := range refs {
 				if !slices.ContainsFunc(x.Threads, func(t MessageRef) bool { return t.Channel == r.Channel }) {
 					x.Threads = append(x.Threads, r)
 				}
+				for i, f := range x.Failures { // a root that failed before is there now
+					if f.Notice == string(KindRoot) && f.Target == r.Channel && f.PostedAt.IsZero() {
+						x.Failures[i].PostedAt = at
+					}
+				}
 			}
 			return Decision{}, nil
-		}); err != nil {
+		})
+		if err != nil {
 			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "err", err)
+			u.Threads = append(u.Threads, refs...)
+		} else {
+			u.Threads = saved.Threads
+		}
+	}
+	for _, ch := range busy {
+		if !d.awaitRoot(ctx, u, ch) {
+			fail(ch, errRootElsewhere)
 		}
 	}
 	d.failed(ctx, u, fails, inv)
@@ -337,6 +376,56 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	}
 	return errs, cut
 }
+
+// errRootElsewhere is why a channel has no root when another replica (or
+// an earlier try) claimed the post and its thread did not appear.
+var errRootElsewhere = errors.New("another replica is posting it and its thread did not appear in time")
+
+// rootClaim is the Once key of the post of upgrade id's root in channel.
+func rootClaim(id int, channel string) string {
+	return "root:" + strconv.Itoa(id) + ":" + channel
+}
+
+// unclaim gives back the claim of a root post that failed, so the next
+// notice or a retry may try it.
+func (d *Delivery) unclaim(ctx context.Context, key string) {
+	f, ok := d.once.(Forgetter)
+	if !ok {
+		return
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := f.Forget(bctx, key); err != nil {
+		d.log.WarnContext(ctx, "giving back a root post failed; the next try waits for it to expire", "key", key, "err", err)
+	}
+}
+
+// awaitRoot waits, up to rootWait, for the root another replica is posting
+// in channel ch to be saved, and adds its thread to u.
+func (d *Delivery) awaitRoot(ctx context.Context, u *Upgrade, ch string) bool {
+	ctx, cancel := context.WithTimeout(ctx, rootWait)
+	defer cancel()
+	t := time.NewTicker(rootWait / 40)
+	defer t.Stop()
+	for {
+		if x, err := d.store.Get(ctx, u.ID); err == nil {
+			for _, th := range x.Threads {
+				if th.Channel == ch {
+					u.Threads = append(u.Threads, th)
+					return true
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// rootWait is how long a notice waits for a root another replica posts.
+const rootWait = 10 * time.Second
 
 // missingRoots are the channels of u whose root was never posted: no
 // thread there.

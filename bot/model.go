@@ -92,6 +92,10 @@ type Failure struct {
 	// Advice is what to do about it, when the platform's error says
 	// (AdvisedError); told to the invoker, not kept.
 	Advice string `json:"-"`
+	// PostedAt is when a root that had failed was posted after all (by a
+	// later notice or a retry); zero while it has not been. Such a failure
+	// is still listed, but no longer counted on the root.
+	PostedAt time.Time `json:"posted_at,omitzero"`
 }
 
 // Upgrade is one planned upgrade window of one service.

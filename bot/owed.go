@@ -35,8 +35,9 @@ type owedRoots struct {
 }
 
 type owedRoot struct {
-	tries int       // failed tries so far
-	next  time.Time // when to try again
+	tries    int       // failed tries so far
+	next     time.Time // when to try again
+	inFlight bool      // due handed it to a try that has not reported
 }
 
 func newOwedRoots(base time.Duration) *owedRoots {
@@ -48,10 +49,14 @@ func (o *owedRoots) owe(id int, now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	r := o.m[id]
-	if r == nil {
+	switch {
+	case r == nil:
 		r = &owedRoot{}
 		o.m[id] = r
+	case !r.inFlight && now.Before(r.next):
+		return // owed already, and not tried since: one failure per try
 	}
+	r.inFlight = false
 	r.tries++
 	if r.tries > maxRootRetries {
 		delete(o.m, id)
@@ -77,9 +82,9 @@ func (o *owedRoots) due(now time.Time) []int {
 	defer o.mu.Unlock()
 	var ids []int
 	for id, r := range o.m {
-		if !now.Before(r.next) {
+		if !r.inFlight && !now.Before(r.next) {
 			ids = append(ids, id)
-			r.next = now.Add(maxRootRetryWait) // until the try in flight says otherwise
+			r.inFlight = true // until the try reports (owe or clear)
 		}
 	}
 	sort.Ints(ids)

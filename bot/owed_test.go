@@ -44,6 +44,16 @@ func TestTheNextNoticePostsARootThatFailed(t *testing.T) {
 	if told := f.rec.Ops("answer"); len(told) != 0 {
 		t.Fatalf("the invoker was told of a failure: %+v", told)
 	}
+	// The root no longer counts the failure it made good (review: the new
+	// root said "1 notice(s) could not be delivered" about itself); show
+	// still lists it, saying it was posted after all.
+	if strings.Contains(all[0].Text, "could not be delivered") {
+		t.Errorf("the root counts its own failure:\n%s", all[0].Text)
+	}
+	if show := lines(f.ok(t, "alice", "show 1")); !strings.Contains(show, "Failed delivery of root to #payments at 2026-11-22") ||
+		!strings.Contains(show, "(posted after all at ") {
+		t.Errorf("show:\n%s", show)
+	}
 }
 
 // TestTheNextNoticeSaysWhyTheRootStillFails: when the root still cannot be

@@ -418,7 +418,11 @@ func (d *Directory) showReply(v View) Message {
 		} else {
 			line = line.Channel(f.Target)
 		}
-		m.Lines = append(m.Lines, line.Add(" at ").Time(f.At).Add(": "+f.Error))
+		line = line.Add(" at ").Time(f.At).Add(": " + f.Error)
+		if !f.PostedAt.IsZero() {
+			line = line.Add(" (posted after all at ").Time(f.PostedAt).Add(")")
+		}
+		m.Lines = append(m.Lines, line)
 	}
 	return m
 }

@@ -234,7 +234,13 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 	default:
 		m.Lines = append(m.Lines, d.stateAckLine(u, d.Status(u, acks, ScopeBrief)))
 	}
-	if n := len(u.Failures); n > 0 {
+	n := 0
+	for _, f := range u.Failures {
+		if f.PostedAt.IsZero() {
+			n++
+		}
+	}
+	if n > 0 {
 		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ %d notice(s) could not be delivered; see ", n)).Command(idHint("show", u)))
 	}
 	return m

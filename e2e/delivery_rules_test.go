@@ -208,3 +208,68 @@ func checkInvokerTold(t *testing.T, rec *bottest.Recorder, path noticePath, chan
 		t.Fatalf("the invoker was not told that %s failed: %+v", channel, told)
 	}
 }
+
+// gatedPosts holds every root post until release is closed, counting them.
+type gatedPosts struct {
+	bottest.Recorder
+	release chan struct{}
+	posts   atomic.Int32
+}
+
+func (g *gatedPosts) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	if m.Kind == bot.KindRoot {
+		g.posts.Add(1)
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return bot.MessageRef{}, ctx.Err()
+		}
+	}
+	return g.Recorder.Post(ctx, ch, m)
+}
+
+// Rule: when two replicas each send a notice of an upgrade whose pre-brief
+// is missing, one posts it and both reply in its thread (review: both
+// posted it, and one replied under a second root nobody ever edited).
+func TestDeliveryRuleOneReplicaPostsAMissingPreBrief(t *testing.T) {
+	o, clock := storetest.Target(t), bottest.NewClock(start0)
+	gate := &gatedPosts{release: make(chan struct{})}
+	replicaOf := func() *replica {
+		st := storetest.Open(t, o)
+		b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": gate}, Once: st, Now: clock.Now, RefreshIntervalSet: true, RootRetry: -1})
+		t.Cleanup(b.Flush)
+		return &replica{st: st, b: b}
+	}
+	a, b := replicaOf(), replicaOf()
+	gate.Fail("t:#payments", errors.New("test: HTTP 502"))
+	close(gate.release)
+	scheduleWindow(t, a)
+	gate.Fail("t:#payments", nil)
+	gate.release = make(chan struct{})
+	gate.posts.Store(0)
+	gate.Reset()
+
+	done := make(chan struct{}, 2)
+	for _, r := range []*replica{a, b} {
+		go func() { r.do(t, "alice", "extend 1 15m"); done <- struct{}{} }()
+	}
+	waitFor(t, "a root post", func() bool { return gate.posts.Load() >= 1 })
+	time.Sleep(300 * time.Millisecond) // the other replica's notice meets the claim meanwhile
+	close(gate.release)
+	<-done
+	<-done
+	if n := gate.posts.Load(); n != 1 {
+		t.Fatalf("the missing pre-brief was posted %d times", n)
+	}
+	u, err := a.st.Get(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Threads) != 1 {
+		t.Fatalf("threads %+v", u.Threads)
+	}
+	replies := gate.Ops("reply")
+	if len(replies) != 2 || replies[0].To != "t:#payments" || replies[1].To != "t:#payments" {
+		t.Fatalf("replies %+v, want both extend notices in #payments", replies)
+	}
+}
