@@ -226,7 +226,11 @@ func (b *Bot) Drain(ctx context.Context) int {
 	if r > 0 {
 		b.log.WarnContext(ctx, "stopping with events not yet relayed to the shared stream; they stay in their upgrades' outboxes and a replica's sweep relays them", "tasks", r)
 	}
-	n := b.out.out.pending()
+	retries := int(b.out.owed.running.Load())
+	if retries > 0 {
+		b.log.WarnContext(ctx, "stopping with root messages not yet tried again; the upgrades' next change or notice tries them", "tasks", retries)
+	}
+	n := max(b.out.out.pending()-retries, 0)
 	if n > 0 {
 		if b.out.notices != nil {
 			b.log.WarnContext(ctx, "stopping with notices not yet delivered; they stay recorded and another replica sends them", "tasks", n)
@@ -234,7 +238,7 @@ func (b *Bot) Drain(ctx context.Context) int {
 			b.log.ErrorContext(ctx, "stopping with notices not yet delivered; the changes are saved, their thread notices are lost", "tasks", n)
 		}
 	}
-	return n + r
+	return n + r + retries
 }
 
 // Invocation is the context of one command: who typed it, where, in which

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,9 +30,10 @@ const (
 // It is memory only: after a restart the next change of the upgrade, or
 // its next notice, tries again.
 type owedRoots struct {
-	base time.Duration
-	mu   sync.Mutex
-	m    map[int]*owedRoot
+	base    time.Duration
+	running atomic.Int64 // retries queued or running on the outbox
+	mu      sync.Mutex
+	m       map[int]*owedRoot
 }
 
 type owedRoot struct {
@@ -97,7 +99,9 @@ func (o *owedRoots) due(now time.Time) []int {
 // stored state.
 func (d *Delivery) retryRoots() {
 	for _, id := range d.owed.due(d.now()) {
+		d.owed.running.Add(1)
 		d.out.enqueue(id, func(ctx context.Context) {
+			defer d.owed.running.Add(-1)
 			u, err := d.store.Get(ctx, id)
 			if err != nil {
 				if ErrorCode(err) == ENOTFOUND {

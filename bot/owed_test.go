@@ -3,12 +3,15 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // busy is a platform failing for a while (a 5xx after the retries).
@@ -149,5 +152,57 @@ func TestOnlyFailuresThatMayPassAreTriedAgain(t *testing.T) {
 	f.b.Flush()
 	if posts := f.rec.Ops("post"); len(posts) != 1 {
 		t.Fatalf("posted %+v; the channel that did not exist was tried again in the background", posts)
+	}
+}
+
+// switchable delivers with whichever Messenger it holds now.
+type switchable struct{ m atomic.Pointer[bot.Messenger] }
+
+func (s *switchable) to(m bot.Messenger) { s.m.Store(&m) }
+func (s *switchable) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	return (*s.m.Load()).Post(ctx, ch, m)
+}
+func (s *switchable) Reply(ctx context.Context, r bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	return (*s.m.Load()).Reply(ctx, r, m)
+}
+func (s *switchable) Edit(ctx context.Context, r bot.MessageRef, m bot.Message) error {
+	return (*s.m.Load()).Edit(ctx, r, m)
+}
+func (s *switchable) Direct(ctx context.Context, u string, m bot.Message) (bot.MessageRef, error) {
+	return (*s.m.Load()).Direct(ctx, u, m)
+}
+
+// TestDrainTellsRootRetriesApart: a root retry cut short by a stop is not
+// a recorded notice that another replica sends (review: Drain said so);
+// the log says what becomes of it.
+func TestDrainTellsRootRetriesApart(t *testing.T) {
+	rec := &bottest.Recorder{}
+	sw := &switchable{}
+	sw.to(rec)
+	var logs syncbuf.Buffer
+	clock := bottest.NewClock(t0)
+	b := bot.New(bot.Options{Config: testConfig(), Store: bottest.NewMemStore(), Messenger: bot.Router{"test": sw, "other": sw},
+		Now: clock.Now, RefreshIntervalSet: true, RootRetry: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	rec.Fail("test:#payments", errBusy)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	st := &stuck{Messenger: rec, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	sw.to(st)
+	clock.Advance(time.Minute)
+	runBot(t, b)
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the root was never tried again")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if n := b.Drain(ctx); n != 1 {
+		t.Errorf("Drain = %d, want the one retry", n)
+	}
+	close(st.release)
+	b.Flush()
+	if got := logs.String(); !strings.Contains(got, "stopping with root messages not yet tried again") || strings.Contains(got, "notices not yet delivered") {
+		t.Errorf("log:\n%s", got)
 	}
 }
