@@ -327,7 +327,7 @@ func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 t
 	if err != nil {
 		usage := ""
 		if code := ErrorCode(err); code != EINTERNAL && code != EFORBIDDEN && cmd.Name() != "help" {
-			usage = commands.Usage(cmd.Name())
+			usage = commands.UsageOf(cmd)
 		}
 		m = usageRefused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)
 	}

@@ -80,7 +80,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		// failed then): post it now, so this notice has a thread there.
 		// A channel it still cannot reach is recorded once, as this
 		// notice's failure, with the root's error.
-		rootErrs, err := d.postRootsAs(ctx, u, nil, false)
+		rootErrs, err := d.postRootsAs(ctx, u, nil, recordNone)
 		if err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (d *Delivery) recordFailures(ctx context.Context, id int, fails []Failure) 
 // channel. A channel it could not reach is owed (owedRoots): the root is
 // tried there again later. When ctx ends first it returns ctx's error.
 func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) (map[string]error, error) {
-	errs, err := d.postRootsAs(ctx, u, inv, true)
+	errs, err := d.postRootsAs(ctx, u, inv, recordAll)
 	d.oweRoots(u.ID, errs)
 	return errs, err
 }
@@ -282,9 +282,19 @@ func (d *Delivery) oweRoots(id int, errs map[string]error) {
 	}
 }
 
-// postRootsAs is postRoots; record false only logs the channels it could
-// not reach (a retry of a failure recorded before).
-func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, record bool) (map[string]error, error) {
+// rootRecord says which failures of a root post postRootsAs records on
+// the upgrade.
+type rootRecord int
+
+const (
+	recordAll     rootRecord = iota // the first post: every failure
+	recordNone                      // a notice's: it records its own failure, with the root's error
+	recordLasting                   // a retry's: a failure that may not pass (the one before said it might)
+)
+
+// postRootsAs is postRoots, recording the failures that record says; the
+// others are only logged.
+func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, record rootRecord) (map[string]error, error) {
 	acks, err := d.store.Acks(ctx, u.ID)
 	if err != nil {
 		d.log.ErrorContext(ctx, "loading acks failed", "upgrade", u.Key(), "err", err)
@@ -304,7 +314,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	var fails []Failure
 	var errs map[string]error
 	var cut error
-	var tried, busy []string
+	var tried []string
 	fail := func(ch string, err error) {
 		if errs == nil {
 			errs = map[string]error{}
@@ -316,8 +326,12 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		// on another replica may find the same channel without its root.
 		key := rootClaim(u.ID, ch)
 		if d.once != nil {
-			if first, err := d.once.First(ctx, key, taskTimeout); err == nil && !first {
-				busy = append(busy, ch)
+			mine, err := d.claimRoot(ctx, u, ch, key)
+			if err != nil {
+				cut = fmt.Errorf("wait for the root of %s in %s: %w", u.Key(), ch, err)
+				break
+			}
+			if !mine { // the other replica's root is there now
 				continue
 			}
 		}
@@ -330,7 +344,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		if err != nil {
 			d.unclaim(ctx, key)
 			fail(ch, err)
-			if record {
+			if record == recordAll || (record == recordLasting && !tryLater(err)) {
 				fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
 			} else {
 				d.obs.Notice(KindRoot, NoticeFailed)
@@ -365,21 +379,12 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			u.Threads = saved.Threads
 		}
 	}
-	for _, ch := range busy {
-		if !d.awaitRoot(ctx, u, ch) {
-			fail(ch, errRootElsewhere)
-		}
-	}
 	d.failed(ctx, u, fails, inv)
-	if record {
+	if record == recordAll {
 		d.logNotice(ctx, u, KindRoot, tried, len(fails))
 	}
 	return errs, cut
 }
-
-// errRootElsewhere is why a channel has no root when another replica (or
-// an earlier try) claimed the post and its thread did not appear.
-var errRootElsewhere = errors.New("another replica is posting it and its thread did not appear in time")
 
 // rootClaim is the Once key of the post of upgrade id's root in channel.
 func rootClaim(id int, channel string) string {
@@ -400,32 +405,37 @@ func (d *Delivery) unclaim(ctx context.Context, key string) {
 	}
 }
 
-// awaitRoot waits, up to rootWait, for the root another replica is posting
-// in channel ch to be saved, and adds its thread to u.
-func (d *Delivery) awaitRoot(ctx context.Context, u *Upgrade, ch string) bool {
-	ctx, cancel := context.WithTimeout(ctx, rootWait)
-	defer cancel()
-	t := time.NewTicker(rootWait / 40)
+// claimRoot claims the post of u's root in channel ch (key) for this
+// replica. While another replica holds the claim it waits, until that
+// root's thread is saved (it adds it to u and reports false), the claim is
+// given back or expires (it claims it), or ctx ends (its error: the notice
+// is tried again later, as any cut short).
+func (d *Delivery) claimRoot(ctx context.Context, u *Upgrade, ch, key string) (bool, error) {
+	t := time.NewTicker(claimPoll)
 	defer t.Stop()
 	for {
+		first, err := d.once.First(ctx, key, taskTimeout)
+		if err != nil || first {
+			return true, nil // cannot tell: posting beats staying silent
+		}
 		if x, err := d.store.Get(ctx, u.ID); err == nil {
 			for _, th := range x.Threads {
 				if th.Channel == ch {
 					u.Threads = append(u.Threads, th)
-					return true
+					return false, nil
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return false
+			return false, ctx.Err()
 		case <-t.C:
 		}
 	}
 }
 
-// rootWait is how long a notice waits for a root another replica posts.
-const rootWait = 10 * time.Second
+// claimPoll is how often a notice looks for a root another replica posts.
+const claimPoll = 250 * time.Millisecond
 
 // missingRoots are the channels of u whose root was never posted: no
 // thread there.

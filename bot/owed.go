@@ -114,7 +114,7 @@ func (d *Delivery) retryRoots() {
 			}
 			var again bool
 			if u.State.Active() && len(missingRoots(u)) > 0 {
-				errs, err := d.postRootsAs(ctx, u, nil, false)
+				errs, err := d.postRootsAs(ctx, u, nil, recordLasting)
 				if err != nil { // ctx ended
 					d.owed.owe(id, d.now())
 					return

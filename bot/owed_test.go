@@ -206,3 +206,36 @@ func TestDrainTellsRootRetriesApart(t *testing.T) {
 		t.Errorf("log:\n%s", got)
 	}
 }
+
+// TestARetryThatMeetsALastingErrorRecordsIt: the root failed with a 503;
+// the background retry then met channel_not_found. show listed only the
+// 503, whose advice is "nothing to change" (QA); the lasting error is now
+// recorded too.
+func TestARetryThatMeetsALastingErrorRecordsIt(t *testing.T) {
+	f := &fixture{st: bottest.NewMemStore(), rec: &bottest.Recorder{}, clock: bottest.NewClock(t0)}
+	f.b = bot.New(bot.Options{Config: testConfig(), Store: f.st, Messenger: bot.Router{"test": f.rec, "other": f.rec},
+		Now: f.clock.Now, RefreshIntervalSet: true, RootRetry: 10 * time.Millisecond})
+	t.Cleanup(f.b.Flush)
+	f.rec.Fail("test:#payments", errBusy)
+	f.ok(t, "alice", schedulePayments)
+	f.rec.Fail("test:#payments", errors.New("test: channel_not_found"))
+	f.advance(time.Minute)
+	runBot(t, f.b)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		u, err := f.st.Get(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Failures) == 2 && u.Failures[1].Error == "test: channel_not_found" && u.Failures[1].Notice == "root" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("failures %+v", u.Failures)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if told := f.rec.Ops("answer"); len(told) != 1 { // the schedule's, not the retry's
+		t.Errorf("told %d times", len(told))
+	}
+}

@@ -287,6 +287,25 @@ func usageFor(name string) string {
 // Usage returns the usage line(s) of a subcommand, newline-separated; for an
 // unknown or empty name it returns every usage line, since the caller then
 // cannot know which one the user wanted.
+// UsageOf is the usage of cmd's form: for schedule, its every or next
+// form when cmd is one; else Usage of its subcommand.
+func UsageOf(cmd Command) string {
+	var s *Schedule
+	switch c := cmd.(type) {
+	case Schedule:
+		s = &c
+	case *Schedule:
+		s = c
+	}
+	switch {
+	case s != nil && s.Every != nil:
+		return scheduleEveryUsage
+	case s != nil && s.Next:
+		return scheduleNextUsage
+	}
+	return Usage(cmd.Name())
+}
+
 func Usage(name string) string {
 	if s := lookup(strings.ToLower(name)); s != nil {
 		return strings.Join(s.usage, "\n")

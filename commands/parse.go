@@ -506,6 +506,9 @@ func (p *parser) schedule() (Command, error) {
 					return nil, err
 				}
 			}
+			if c.Every != nil {
+				return nil, p.fail(t.text, "unexpected %q; after every <weekday> <time> only for <duration>, until <date>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
+			}
 			return nil, p.fail(t.text, "unexpected %q; after the start only for <duration>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
 		}
 	}

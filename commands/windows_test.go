@@ -288,6 +288,7 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, "every <weekday> <time> for <duration>"},
 		{"schedule payments v2 every sun 02:30 for 1h until 2027-02-30", "2027-02-30", `cannot read "2027-02-30" as a date after until`, "every <weekday> <time> for <duration>"},
 		{"schedule payments v2 next for 1x", "1x", "", "/upgrade schedule <service> <version> next [for <duration>]"},
+		{"schedule payments v2 every tue 02:00 for 1h bogus", "bogus", "after every <weekday> <time> only for <duration>, until <date>, region", "every <weekday> <time> for <duration>"},
 		{"schedule payments v2 every tue for 1h", "for", "missing or unreadable clock time after every tue", ""},
 		// A zone abbreviation or a second zone gets the one-off time's words.
 		{"schedule payments v2 every tue 2am CET for 1h", "CET", `the abbreviation "CET" is not a time zone this bot understands (abbreviations are ambiguous)`, "/upgrade schedule"},

@@ -213,7 +213,11 @@ func (v *validator) redisQuery(u *url.URL) {
 	if u.RawQuery == "" {
 		return
 	}
-	if _, err := redis.ParseURL(u.String()); err != nil {
+	q := u.Query()
+	q.Del("pool_size") // checked above, in words of its own
+	c := *u
+	c.RawQuery = q.Encode()
+	if _, err := redis.ParseURL(c.String()); err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error quotes the URL, which may hold a password

@@ -315,3 +315,19 @@ func TestValidateDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateOneProblemPerBadPoolSize: a bad pool_size is one problem, in
+// its own words (QA saw go-redis's parse error beside it).
+func TestValidateOneProblemPerBadPoolSize(t *testing.T) {
+	c := validConfig()
+	c.Redis.URL = "redis://127.0.0.1:6379/6?pool_size=abc"
+	var n int
+	for _, p := range c.Validate() {
+		if p.Path == "redis.url" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d problems at redis.url: %v", n, c.Validate())
+	}
+}
