@@ -1,6 +1,8 @@
 //go:build unix
 
-package slack
+// Package closedport gives tests an address where nothing listens and
+// nothing will while the test runs.
+package closedport
 
 import (
 	"fmt"
@@ -8,12 +10,11 @@ import (
 	"testing"
 )
 
-// closedPort returns 127.0.0.1:port where nothing listens, and nothing
-// will while the test runs: the port stays bound to a socket that never
-// listens, so a connection is refused, and no other process can take the
-// port between the test's calls (closing a listener freed it, and under
-// load another test's server took it once).
-func closedPort(t *testing.T) string {
+// Addr returns 127.0.0.1:port where connections are refused until the
+// test ends: a socket holds the port without listening, so no other
+// process can take it between the test's calls (closing a listener freed
+// the port, and under load another test's server took it once).
+func Addr(t testing.TB) string {
 	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
