@@ -63,8 +63,10 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 //
 //   - a thread already dealt with (n.progress) is skipped, so a retry never
 //     posts twice where the notice went out;
-//   - with no thread at all (the pre-brief reached no channel), a failure
-//     is recorded for each of the upgrade's channels;
+//   - in a channel whose root was never posted, the root is posted first
+//     (by one replica: postRootsAs), and the notice replies in its thread;
+//     where it still cannot be posted, the notice's failure is recorded
+//     with the root's error (with no thread at all, for each channel);
 //   - a thread the platform refused is recorded as a failure on the
 //     upgrade, once;
 //   - the invoker of the command, if any, hears of every failure privately.
