@@ -351,7 +351,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	if editing && isTerminal(stderr) {
 		stderr = console.CRLF(stderr) // raw mode: no \n to \r\n in the terminal
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := slog.New(console.Quiet(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	st, err := store.Open(ctx, storeOptions(cfg, false), log)
 	if err != nil {
 		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)

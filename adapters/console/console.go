@@ -11,8 +11,10 @@ package console
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -34,10 +36,72 @@ type Messenger struct {
 	// shared: the store is one a serve uses too (see Shared).
 	shared bool
 
-	mu    sync.Mutex
-	next  int
-	buf   strings.Builder
-	hints map[string]func(bot.Hint) string // by platform (WriteHints)
+	mu      sync.Mutex
+	next    int
+	buf     strings.Builder
+	hints   map[string]func(bot.Hint) string // by platform (WriteHints)
+	failing map[string]bool                  // channels whose platform fails (:fail)
+}
+
+// Fail makes every post, reply and edit in channel fail, as a platform
+// that is failing or busy would after its retries (on), or heals it.
+func (m *Messenger) Fail(channel string, on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failing == nil {
+		m.failing = map[string]bool{}
+	}
+	m.failing[channel] = on
+}
+
+// failingErr is a delivery to a channel made to fail with :fail: it may
+// pass (bot.TryLaterError), as a platform's 5xx after the retries.
+type failingErr struct{ channel string }
+
+func (e failingErr) Error() string {
+	return "the platform of " + short(e.channel) + " is failing (console :fail; :fail off " + short(e.channel) + " heals it)"
+}
+func (failingErr) TryLater() bool { return true }
+
+// Advice implements bot.AdvisedError, as the platforms advise on a 5xx.
+func (failingErr) Advice() string {
+	return "The platform was failing or busy; nothing to change, and later notices go out as usual."
+}
+
+// Quiet wraps the console's log handler: a log record about a failure made
+// with :fail is left out, since the transcript shows it where it happens.
+func Quiet(next slog.Handler) slog.Handler { return quiet{next} }
+
+type quiet struct{ next slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool { return q.next.Enabled(ctx, l) }
+func (q quiet) WithAttrs(as []slog.Attr) slog.Handler          { return quiet{q.next.WithAttrs(as)} }
+func (q quiet) WithGroup(name string) slog.Handler             { return quiet{q.next.WithGroup(name)} }
+
+func (q quiet) Handle(ctx context.Context, r slog.Record) error {
+	made := false
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && errors.As(err, new(failingErr)) {
+			made = true
+		}
+		return !made
+	})
+	if made {
+		return nil
+	}
+	return q.next.Handle(ctx, r)
+}
+
+// failed reports whether channel fails (:fail), printing the attempt.
+func (m *Messenger) failed(channel, what string) error {
+	m.mu.Lock()
+	on := m.failing[channel]
+	m.mu.Unlock()
+	if !on {
+		return nil
+	}
+	m.write(fmt.Sprintf("── %s · %s not delivered: the platform is failing (:fail)\n", short(channel), what))
+	return failingErr{channel}
 }
 
 // Shared says the console runs on a store that a serve uses too (a real
@@ -134,6 +198,9 @@ func (m *Messenger) newID() string {
 
 // Post implements bot.Messenger.
 func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
+	if err := m.failed(channel, "new message"); err != nil {
+		return bot.MessageRef{}, err
+	}
 	ref := m.ref(channel)
 	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), msg, m.plain(channel, m.loc)))
 	return ref, nil
@@ -141,6 +208,9 @@ func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bo
 
 // Reply implements bot.Messenger.
 func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Message) (bot.MessageRef, error) {
+	if err := m.failed(root.Channel, "reply in thread "+root.ID); err != nil {
+		return bot.MessageRef{}, err
+	}
 	ref := m.ref(root.Channel)
 	where := fmt.Sprintf("── %s · thread %s · reply %s", short(root.Channel), root.ID, ref.ID)
 	if msg.AlsoInChannel {
@@ -153,6 +223,9 @@ func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Messag
 // Edit implements bot.Messenger. It prints the whole edited message, as a
 // platform's edit (Slack chat.update) carries it.
 func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
+	if err := m.failed(ref.Channel, "edit of message "+ref.ID); err != nil {
+		return err
+	}
 	m.write(render(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.plain(ref.Channel, m.loc)))
 	return nil
 }
@@ -357,6 +430,8 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		s.printReply(s.o.Bot.Do(ctx, s.invocation(), commands.Debrief{ID: num, Text: text}))
+	case ":fail":
+		s.fail(rest)
 	case ":advance":
 		s.advance(ctx, rest)
 	case ":help":
@@ -367,6 +442,30 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 		fmt.Fprintf(out, "unknown input %q: type /upgrade help for commands, :help for console commands\n", word)
 	}
 	return false
+}
+
+// fail makes a channel's platform fail, or heals it: ":fail #payments",
+// ":fail off #payments". A channel without a platform prefix is the
+// console's.
+func (s *Session) fail(rest string) {
+	on := true
+	if w, r, _ := strings.Cut(rest, " "); strings.EqualFold(w, "off") {
+		on, rest = false, strings.TrimSpace(r)
+	}
+	if rest == "" || strings.ContainsAny(rest, " \t") {
+		fmt.Fprintln(s.o.Out, "usage: :fail <channel> (e.g. :fail #payments), :fail off <channel>")
+		return
+	}
+	channel := rest
+	if !strings.Contains(channel, ":") {
+		channel = Platform + ":" + channel
+	}
+	s.o.Messenger.Fail(channel, on)
+	if on {
+		fmt.Fprintf(s.o.Out, "%s now fails every post, reply and edit, as a platform failing after its retries\n", short(channel))
+	} else {
+		fmt.Fprintf(s.o.Out, "%s takes posts again\n", short(channel))
+	}
 }
 
 // maxAdvanceSteps bounds the due moments one :advance stops at. A job that
@@ -493,6 +592,8 @@ const consoleHelp = `Console commands:
   :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
   :ready <UPG-id> <n>       press Mark met on readiness criterion n
   :debrief <UPG-id> <text>  press Write debrief and submit the form with text
+  :fail <channel>           make the platform of a channel fail (posts, replies, edits), e.g.
+                            :fail #payments; :fail off #payments heals it
   :advance <duration>       move the clock forward, e.g. :advance 7d, stopping at each moment
                             something falls due on the way: every reminder, escalation and
                             alert is sent at its own time, under its "the clock is now" line
