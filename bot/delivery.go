@@ -327,24 +327,25 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		// One replica posts a root: a notice here and a retry or a notice
 		// on another replica may find the same channel without its root.
 		key := rootClaim(u.ID, ch)
+		post, owned := true, false
 		if d.once != nil {
-			mine, err := d.claimRoot(ctx, u, ch, key)
+			var err error
+			post, owned, err = d.claimRoot(ctx, u, ch, key)
 			if err != nil {
 				cut = fmt.Errorf("wait for the root of %s in %s: %w", u.Key(), ch, err)
 				break
 			}
-			if !mine { // the other replica's root is there now
-				continue
-			}
+		}
+		if !post { // the other replica's root is there now
+			continue
 		}
 		tried = append(tried, ch)
-		ref, err := d.msg.Post(ctx, ch, root)
+		ref, err := d.postClaimed(ctx, ch, root, key, owned)
 		if err != nil && ctx.Err() != nil {
 			cut = fmt.Errorf("post the root of %s: %w", u.Key(), errors.Join(ctx.Err(), err))
 			break
 		}
 		if err != nil {
-			d.unclaim(ctx, key)
 			fail(ch, err)
 			if record == recordAll || (record == recordLasting && !tryLater(err)) {
 				fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
@@ -409,32 +410,60 @@ func (d *Delivery) unclaim(ctx context.Context, key string) {
 
 // claimRoot claims the post of u's root in channel ch (key) for this
 // replica. While another replica holds the claim it waits, until that
-// root's thread is saved (it adds it to u and reports false), the claim is
-// given back or expires (it claims it), or ctx ends (its error: the notice
-// is tried again later, as any cut short).
-func (d *Delivery) claimRoot(ctx context.Context, u *Upgrade, ch, key string) (bool, error) {
+// root's thread is saved (it adds it to u: post false), the claim is given
+// back or expires (it claims it), or ctx ends (its error: the notice is
+// tried again later, as any cut short). owned says whether this replica
+// holds the claim: when the claim cannot be read it posts anyway (posting
+// beats staying silent) without owning it.
+func (d *Delivery) claimRoot(ctx context.Context, u *Upgrade, ch, key string) (post, owned bool, err error) {
 	t := time.NewTicker(claimPoll)
 	defer t.Stop()
 	for {
-		first, err := d.once.First(ctx, key, taskTimeout)
-		if err != nil || first {
-			return true, nil // cannot tell: posting beats staying silent
+		first, err := d.once.First(ctx, key, rootClaimTTL)
+		if err != nil {
+			return true, false, nil
+		}
+		if first {
+			return true, true, nil
 		}
 		if x, err := d.store.Get(ctx, u.ID); err == nil {
 			for _, th := range x.Threads {
 				if th.Channel == ch {
 					u.Threads = append(u.Threads, th)
-					return false, nil
+					return false, false, nil
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return false, false, ctx.Err()
 		case <-t.C:
 		}
 	}
 }
+
+// postClaimed posts a root whose post this replica claimed (owned), and
+// gives the claim back unless the post went out: a failure, a post cut
+// short or a panic leaves the next notice or retry free to post it at
+// once, not after the claim expires.
+func (d *Delivery) postClaimed(ctx context.Context, ch string, root Message, key string, owned bool) (ref MessageRef, err error) {
+	if owned {
+		defer func() {
+			if r := recover(); r != nil {
+				d.unclaim(ctx, key)
+				panic(r)
+			}
+			if err != nil {
+				d.unclaim(ctx, key)
+			}
+		}()
+	}
+	return d.msg.Post(ctx, ch, root)
+}
+
+// rootClaimTTL bounds how long a claimed root post keeps others waiting
+// when the replica that claimed it dies before it can give it back.
+const rootClaimTTL = taskTimeout
 
 // claimPoll is how often a notice looks for a root another replica posts.
 const claimPoll = 250 * time.Millisecond

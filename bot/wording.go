@@ -236,7 +236,7 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 	}
 	n := 0
 	for _, f := range u.Failures {
-		if f.PostedAt.IsZero() {
+		if !rootMadeGood(u, f) {
 			n++
 		}
 	}
@@ -550,6 +550,16 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 	m.Lines = append(m.Lines, first,
 		T(u.Key()+" keeps working with the release as typed, "+what+", without a link or notes."), next)
 	return m
+}
+
+// rootMadeGood reports whether f is the failure of a root that was posted
+// after all (PostedAt, or a thread in its channel: a replica of an older
+// version may have rewritten the upgrade without PostedAt).
+func rootMadeGood(u *Upgrade, f Failure) bool {
+	if f.Notice != string(KindRoot) {
+		return false
+	}
+	return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target })
 }
 
 // generalAdvice is what to do about a failed delivery whose error comes

@@ -177,6 +177,11 @@ func (v *validator) redis(r Redis) {
 			if u.Path == "" {
 				v.add("redis.url", "must name a socket path, e.g. unix:///run/redis.sock")
 			}
+			if ps := u.Query().Get("pool_size"); ps != "" {
+				if n, err := strconv.Atoi(ps); err != nil || n < 1 {
+					v.add("redis.url", "pool_size %q must be a whole number of connections, 1 or more", ps)
+				}
+			}
 			v.redisQuery(u)
 		case "memory":
 		default:

@@ -117,6 +117,7 @@ func TestValidateProblems(t *testing.T) {
 		{"redis pool size", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/6?pool_size=abc" }, "redis.url", `pool_size "abc" must be a whole number`},
 		// serve refused these, check-config said ok (QA).
 		{"redis unknown option", func(c *Config) { c.Redis.URL = "redis://:pw@127.0.0.1:6379/6?foo=1" }, "redis.url", `unexpected option: foo`},
+		{"unix pool size", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock?pool_size=abc" }, "redis.url", `pool_size "abc" must be a whole number`},
 		{"unix unknown option", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock?foo=1" }, "redis.url", `unexpected option: foo`},
 		{"sentinel unknown parameter", func(c *Config) { c.Redis.URL = "redis+sentinel://127.0.0.1:26379/mymaster/0?foo=1" }, "redis.url",
 			`unknown query parameter "foo": a redis+sentinel:// URL takes only sentinel_username, sentinel_password and pool_size`},

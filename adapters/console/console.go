@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -448,6 +449,10 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 // ":fail off #payments". A channel without a platform prefix is the
 // console's.
 func (s *Session) fail(rest string) {
+	if s.o.Messenger.shared {
+		fmt.Fprintln(s.o.Out, ":fail works on the console's own Redis only (memory://): on a Redis a serve uses, the failures it records would show on real upgrades")
+		return
+	}
 	on := true
 	if w, r, _ := strings.Cut(rest, " "); strings.EqualFold(w, "off") {
 		on, rest = false, strings.TrimSpace(r)
@@ -459,6 +464,21 @@ func (s *Session) fail(rest string) {
 	channel := rest
 	if !strings.Contains(channel, ":") {
 		channel = Platform + ":" + channel
+	}
+	if d := s.o.Messenger.dir; d != nil && on {
+		var known []string
+		for _, name := range d.ServiceNames() {
+			if svc, ok := d.Service(name); ok {
+				known = append(known, svc.Channels...)
+			}
+		}
+		if len(known) > 0 && !slices.Contains(known, channel) {
+			for i, k := range known {
+				known[i] = short(k)
+			}
+			fmt.Fprintf(s.o.Out, "no service posts to %s; the services' channels: %s\n", short(channel), strings.Join(slices.Compact(slices.Sorted(slices.Values(known))), ", "))
+			return
+		}
 	}
 	s.o.Messenger.Fail(channel, on)
 	if on {
