@@ -82,7 +82,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		// failed then): post it now, so this notice has a thread there.
 		// A channel it still cannot reach is recorded once, as this
 		// notice's failure, with the root's error.
-		rootErrs, err := d.postRootsAs(ctx, u, nil, recordNone)
+		rootErrs, err := d.postRootsAs(ctx, u, nil, recordNone, nil)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (d *Delivery) recordFailures(ctx context.Context, id int, fails []Failure) 
 // channel. A channel it could not reach is owed (owedRoots): the root is
 // tried there again later. When ctx ends first it returns ctx's error.
 func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) (map[string]error, error) {
-	errs, err := d.postRootsAs(ctx, u, inv, recordAll)
+	errs, err := d.postRootsAs(ctx, u, inv, recordAll, nil)
 	d.oweRoots(u.ID, errs)
 	return errs, err
 }
@@ -276,11 +276,14 @@ func (d *Delivery) postRoots(ctx context.Context, u *Upgrade, inv *Invoker) (map
 // oweRoots owes the roots of upgrade id when a post failed in a way that
 // may pass (TryLaterError).
 func (d *Delivery) oweRoots(id int, errs map[string]error) {
-	for _, err := range errs {
+	var chans []string
+	for ch, err := range errs {
 		if tryLater(err) {
-			d.owed.owe(id, d.now())
-			return
+			chans = append(chans, ch)
 		}
+	}
+	if len(chans) > 0 {
+		d.owed.oweChannels(id, d.now(), chans)
 	}
 }
 
@@ -294,9 +297,9 @@ const (
 	recordLasting                   // a retry's: a failure that may not pass (the one before said it might)
 )
 
-// postRootsAs is postRoots, recording the failures that record says; the
-// others are only logged.
-func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, record rootRecord) (map[string]error, error) {
+// postRootsAs is postRoots, recording the failures that record says (the
+// others are only logged), in the channels of only when it is not nil.
+func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, record rootRecord, only []string) (map[string]error, error) {
 	acks, err := d.store.Acks(ctx, u.ID)
 	if err != nil {
 		d.log.ErrorContext(ctx, "loading acks failed", "upgrade", u.Key(), "err", err)
@@ -306,6 +309,9 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	shown := *u
 	shown.Failures = slices.Clone(u.Failures)
 	missing := missingRoots(u)
+	if only != nil {
+		missing = slices.DeleteFunc(missing, func(ch string) bool { return !slices.Contains(only, ch) })
+	}
 	for i, f := range shown.Failures {
 		if f.Notice == string(KindRoot) && f.PostedAt.IsZero() && slices.Contains(missing, f.Target) {
 			shown.Failures[i].PostedAt = d.now().UTC()

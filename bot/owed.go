@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,9 @@ type owedRoot struct {
 	tries    int       // failed tries so far
 	next     time.Time // when to try again
 	inFlight bool      // due handed it to a try that has not reported
+	// channels are those whose root failed to post in a way that may
+	// pass: only they are posted again (not one that does not exist).
+	channels []string
 }
 
 func newOwedRoots(base time.Duration) *owedRoots {
@@ -69,6 +73,39 @@ func (o *owedRoots) owe(id int, now time.Time) {
 		wait *= 2
 	}
 	r.next = now.Add(min(wait, maxRootRetryWait))
+}
+
+// oweChannels is owe, adding the channels whose root post may pass.
+func (o *owedRoots) oweChannels(id int, now time.Time, channels []string) {
+	o.owe(id, now)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r := o.m[id]; r != nil {
+		for _, ch := range channels {
+			if !slices.Contains(r.channels, ch) {
+				r.channels = append(r.channels, ch)
+			}
+		}
+	}
+}
+
+// channelsOf are the channels of upgrade id whose root is to be posted
+// again; setChannels replaces them after a try.
+func (o *owedRoots) channelsOf(id int) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r := o.m[id]; r != nil {
+		return slices.Clone(r.channels)
+	}
+	return nil
+}
+
+func (o *owedRoots) setChannels(id int, channels []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r := o.m[id]; r != nil {
+		r.channels = channels
+	}
 }
 
 // clear forgets upgrade id: its roots show its state.
@@ -113,15 +150,20 @@ func (d *Delivery) retryRoots() {
 				return
 			}
 			var again bool
-			if u.State.Active() && len(missingRoots(u)) > 0 {
-				errs, err := d.postRootsAs(ctx, u, nil, recordLasting)
+			if chans := d.owed.channelsOf(id); u.State.Active() && len(chans) > 0 {
+				errs, err := d.postRootsAs(ctx, u, nil, recordLasting, chans)
 				if err != nil { // ctx ended
 					d.owed.owe(id, d.now())
 					return
 				}
-				for _, e := range errs {
-					again = again || tryLater(e)
+				var still []string
+				for ch, e := range errs {
+					if tryLater(e) {
+						still = append(still, ch)
+					}
 				}
+				d.owed.setChannels(id, still)
+				again = len(still) > 0
 			}
 			st := d.editRoots(ctx, id)
 			st.stale = st.stale || again

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -237,5 +238,58 @@ func TestARetryThatMeetsALastingErrorRecordsIt(t *testing.T) {
 	}
 	if told := f.rec.Ops("answer"); len(told) != 1 { // the schedule's, not the retry's
 		t.Errorf("told %d times", len(told))
+	}
+}
+
+// countingPosts counts the posts to each channel.
+type countingPosts struct {
+	*bottest.Recorder
+	mu    sync.Mutex
+	posts map[string]int
+}
+
+func (c *countingPosts) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	c.mu.Lock()
+	c.posts[ch]++
+	c.mu.Unlock()
+	return c.Recorder.Post(ctx, ch, m)
+}
+
+func (c *countingPosts) count(ch string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.posts[ch]
+}
+
+// TestTheRetryPostsOnlyWhereItMayPass: one channel failed with a 503, one
+// does not exist. The background retry posted in both, and recorded the
+// one that does not exist again, so the root counted it twice (QA). Only
+// the channel whose failure may pass is posted again.
+func TestTheRetryPostsOnlyWhereItMayPass(t *testing.T) {
+	cfg := testConfig()
+	cfg.Services[1].Channels = []string{"test:#payments", "test:#gone"}
+	rec := &countingPosts{Recorder: &bottest.Recorder{}, posts: map[string]int{}}
+	st, clock := bottest.NewMemStore(), bottest.NewClock(t0)
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"test": rec, "other": rec},
+		Now: clock.Now, RefreshIntervalSet: true, RootRetry: 10 * time.Millisecond})
+	t.Cleanup(b.Flush)
+	rec.Fail("test:#payments", errBusy)
+	rec.Fail("test:#gone", errors.New("test: channel_not_found"))
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	rec.Fail("test:#payments", nil)
+	clock.Advance(time.Minute)
+	runBot(t, b)
+	waitSent(t, rec.Recorder, "the root posted in #payments", func(s bottest.Sent) bool { return s.Op == "post" && s.To == "test:#payments" })
+	b.Flush()
+	if n := rec.count("test:#gone"); n != 1 {
+		t.Errorf("%d posts to the channel that does not exist, want the first only", n)
+	}
+	u, err := st.Get(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Failures) != 2 {
+		t.Errorf("failures %+v, want the two of the first post", u.Failures)
 	}
 }

@@ -55,6 +55,13 @@ func (m *Messenger) Fail(channel string, on bool) {
 	m.failing[channel] = on
 }
 
+// healAll heals every channel made to fail (:fail off).
+func (m *Messenger) healAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.failing)
+}
+
 // failingErr is a delivery to a channel made to fail with :fail: it may
 // pass (bot.TryLaterError), as a platform's 5xx after the retries.
 type failingErr struct{ channel string }
@@ -457,8 +464,13 @@ func (s *Session) fail(rest string) {
 	if w, r, _ := strings.Cut(rest, " "); strings.EqualFold(w, "off") {
 		on, rest = false, strings.TrimSpace(r)
 	}
+	if !on && rest == "" {
+		s.o.Messenger.healAll()
+		fmt.Fprintln(s.o.Out, "every channel takes posts again")
+		return
+	}
 	if rest == "" || strings.ContainsAny(rest, " \t") {
-		fmt.Fprintln(s.o.Out, "usage: :fail <channel> (e.g. :fail #payments), :fail off <channel>")
+		fmt.Fprintln(s.o.Out, "usage: :fail <channel> (e.g. :fail #payments), :fail off [<channel>]")
 		return
 	}
 	channel := rest
@@ -613,7 +625,7 @@ const consoleHelp = `Console commands:
   :ready <UPG-id> <n>       press Mark met on readiness criterion n
   :debrief <UPG-id> <text>  press Write debrief and submit the form with text
   :fail <channel>           make the platform of a channel fail (posts, replies, edits), e.g.
-                            :fail #payments; :fail off #payments heals it
+                            :fail #payments; :fail off #payments heals it, :fail off heals all
   :advance <duration>       move the clock forward, e.g. :advance 7d, stopping at each moment
                             something falls due on the way: every reminder, escalation and
                             alert is sent at its own time, under its "the clock is now" line
