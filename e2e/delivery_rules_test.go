@@ -11,6 +11,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/store"
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
@@ -228,15 +229,34 @@ func (g *gatedPosts) Post(ctx context.Context, ch string, m bot.Message) (bot.Me
 	return g.Recorder.Post(ctx, ch, m)
 }
 
+// claimMet is a replica's Once (the store) that tells when a root post
+// was found claimed by the other replica.
+type claimMet struct {
+	*store.Store
+	met chan struct{}
+}
+
+func (c claimMet) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	first, err := c.Store.First(ctx, key, ttl)
+	if err == nil && !first && strings.HasPrefix(key, "root:") {
+		select {
+		case c.met <- struct{}{}:
+		default:
+		}
+	}
+	return first, err
+}
+
 // Rule: when two replicas each send a notice of an upgrade whose pre-brief
 // is missing, one posts it and both reply in its thread (review: both
 // posted it, and one replied under a second root nobody ever edited).
 func TestDeliveryRuleOneReplicaPostsAMissingPreBrief(t *testing.T) {
 	o, clock := storetest.Target(t), bottest.NewClock(start0)
 	gate := &gatedPosts{release: make(chan struct{})}
+	met := make(chan struct{}, 1)
 	replicaOf := func() *replica {
 		st := storetest.Open(t, o)
-		b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": gate}, Once: st, Now: clock.Now, RefreshIntervalSet: true, RootRetry: -1})
+		b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": gate}, Once: claimMet{st, met}, Now: clock.Now, RefreshIntervalSet: true, RootRetry: -1})
 		t.Cleanup(b.Flush)
 		return &replica{st: st, b: b}
 	}
@@ -254,7 +274,12 @@ func TestDeliveryRuleOneReplicaPostsAMissingPreBrief(t *testing.T) {
 		go func() { r.do(t, "alice", "extend 1 15m"); done <- struct{}{} }()
 	}
 	waitFor(t, "a root post", func() bool { return gate.posts.Load() >= 1 })
-	time.Sleep(300 * time.Millisecond) // the other replica's notice meets the claim meanwhile
+	// The other replica's notice meets the claim while the post hangs
+	// (without the claim it posts too, and the count below says so).
+	select {
+	case <-met:
+	case <-time.After(10 * time.Second):
+	}
 	close(gate.release)
 	<-done
 	<-done
