@@ -561,8 +561,13 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 		return Message{}, err
 	}
 	if u.Series == nil {
-		// "occurrence" or "series" was the first word of the reason.
-		return b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: strings.TrimSpace(c.Scope + " " + c.Reason)})
+		// "occurrence" or "series" was the first word of the reason; say
+		// so, to whoever thought the upgrade was part of a series.
+		m, err := b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: strings.TrimSpace(c.Scope + " " + c.Reason)})
+		if err == nil && c.Scope != "" {
+			m.Lines = append(m.Lines, T(fmt.Sprintf("%s is not part of a series, so %q was read as the reason.", u.Key(), c.Scope)))
+		}
+		return m, err
 	}
 	if err := b.authorize(inv, u.Service, "cancel", u.Key()); err != nil {
 		return Message{}, err

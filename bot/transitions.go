@@ -140,7 +140,11 @@ func (b *Bot) checkExtend(u *Upgrade, e edit) error {
 	if now, end := b.now(), u.End.Add(e.by); !end.After(now) {
 		// The least whole minutes (what extend takes) that end it after now.
 		least := now.Sub(u.End).Truncate(time.Minute) + time.Minute
-		return Errorf(EINVALID, "%s would still end in the past (at %s); extend by at least %s.", u.Key(), end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(least))
+		when := "in the past"
+		if end.Equal(now) {
+			when = "right now"
+		}
+		return Errorf(EINVALID, "%s would still end %s (at %s); extend by at least %s.", u.Key(), when, end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(least))
 	}
 	return nil
 }

@@ -482,3 +482,20 @@ func TestAnImpactAnywayRefusedOverAFreezeSaysHowToQuoteIt(t *testing.T) {
 	f.fails(t, "alice", "schedule payments v1 at 2026-12-01 10:00 UTC impact it will be slow anyway for a while",
 		`only an admin may override a freeze`, `To have the word in the impact, quote it: impact "it will be slow anyway for a while".`)
 }
+
+// TestCancelOfAOneOffWithASeriesWord: "occurrence" or "series" on an
+// upgrade that is no occurrence is the reason's first word, and the reply
+// says so to whoever thought it was part of a series.
+func TestCancelOfAOneOffWithASeriesWord(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	m := f.ok(t, "alice", "cancel 1 series oops")
+	has(t, "the reply", lines(m), `UPG-1 is not part of a series, so "series" was read as the reason.`)
+	if m := f.ok(t, "alice", "log 1"); !strings.Contains(lines(m), "series oops") {
+		t.Fatalf("the reason is not in the log:\n%s", lines(m))
+	}
+	f.ok(t, "alice", schedulePayments)
+	if m := f.ok(t, "alice", "cancel 2 no longer needed"); strings.Contains(lines(m), "not part of a series") {
+		t.Fatalf("a plain reason gets the note:\n%s", lines(m))
+	}
+}

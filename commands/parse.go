@@ -89,7 +89,7 @@ func Parse(text string, env Env) (Command, error) {
 	if lookup(name) == nil {
 		msg := fmt.Sprintf("unknown subcommand %q", toks[0].text)
 		if s := suggest(name); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		msg += "; valid subcommands: " + strings.Join(Names(), ", ")
 		return nil, &Error{Token: toks[0].text, Msg: msg, Usage: shortUsage}
@@ -734,7 +734,7 @@ func (p *parser) help() (Command, error) {
 	if lookup(topic) == nil {
 		msg := fmt.Sprintf("no help for %q", t.text)
 		if s := suggest(topic); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		msg += "; subcommands: " + strings.Join(Names(), ", ")
 		return nil, p.fail(t.text, "%s", msg)

@@ -338,7 +338,7 @@ var parseCases = []parseCase{
 	{name: "extend 1h 30m anyway", in: "extend 1 1h 30 mins anyway still migrating", want: commands.Extend{ID: 1, By: 90 * time.Minute, Anyway: "still migrating"}},
 	{name: "quoted version that reads as a time", in: `schedule payments "tomorrow" tomorrow 02:00`,
 		want: sched("payments", "tomorrow", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
-	{name: "version next before at", in: "schedule web next at tomorrow 02:00",
+	{name: "quoted version next before at", in: `schedule web "next" at tomorrow 02:00`,
 		want: sched("web", "next", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
 	{name: "numeric version before a time", in: "schedule postgres 16 tomorrow 02:00",
 		want: sched("postgres", "16", utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00")},
@@ -501,7 +501,7 @@ var parseCases = []parseCase{
 	{name: "today midnight is past", in: sp + "today midnight", err: true, tok: "today midnight", msg: "midnight is the start of a day"},
 	{name: "at then in", in: sp + "at in 2h", err: true, tok: "in", msg: "cannot read"},
 	{name: "no start keyword, no time", in: sp + "for 2h", err: true, tok: "for", msg: "expected at <time> or in <duration> after the version"},
-	{name: "in under a minute", in: sp + "in 30s", err: true, tok: "30s", msg: `the offset "30s" is under a minute`},
+	{name: "in under a minute", in: sp + "in 30s", err: true, tok: "30s", msg: `the time from now "30s" is under a minute`},
 	{name: "in sub-minute part", in: sp + "in 1m30s", err: true, tok: "1m30s", msg: "not a whole number of minutes; durations are whole minutes, e.g. 1m or 2m"},
 	{name: "for sub-minute part", in: sp + "in 2h for 90s", err: true, tok: "90s", msg: `the window duration "90s" is not a whole number of minutes`},
 	{name: "for under a minute", in: sp + "in 2h for 30 seconds", err: true, tok: "30 seconds", msg: "under a minute"},
@@ -516,7 +516,7 @@ var parseCases = []parseCase{
 	{name: "quoted part after for", in: sp + `tomorrow 02:00 for 1h "30m"`, err: true, tok: "30m", msg: `unexpected "30m"`},
 	{name: "clock after in", in: sp + "in 1h 2am", err: true, tok: "2am", msg: `unexpected "2am"`},
 	{name: "extend then a word", in: "extend 7 1h 30m more", err: true, tok: "more", msg: "unexpected"},
-	{name: "mixed sub-minute", in: sp + "in 1h 30m 30s", err: true, tok: "1h 30m 30s", msg: `the offset "1h 30m 30s" is not a whole number of minutes`},
+	{name: "mixed sub-minute", in: sp + "in 1h 30m 30s", err: true, tok: "1h 30m 30s", msg: `the time from now "1h 30m 30s" is not a whole number of minutes`},
 	{name: "mixed too long", in: "extend 7 15250w 6d", err: true, tok: "15250w 6d", msg: "too long"},
 	// Parts go from larger units to smaller: a larger or equal one after
 	// another is no part of it (a forgotten for, more likely).

@@ -117,7 +117,7 @@ func readTime(toks []token, env Env, allowIn bool) (When, int, error) {
 		loc = time.UTC
 	}
 	if allowIn && keyword(toks[0], "in") != "" {
-		d, text, n, err := readDuration(toks[1:], "in", "the offset")
+		d, text, n, err := readDuration(toks[1:], "in", "the time from now")
 		if err != nil {
 			return When{}, 0, err
 		}

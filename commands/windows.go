@@ -431,10 +431,18 @@ func (p *parser) versionIsKeyword() error {
 	if vt.quoted {
 		return nil
 	}
-	switch kw := keyword(vt, "next", "every"); {
-	case kw == "next" && (!p.more() || p.keywordAt(p.pos, "for", "region", "impact", "anyway")):
+	kw := keyword(vt, "next", "every")
+	if kw == "" {
+		return nil
+	}
+	// What follows reads as a start: "next tomorrow 02:00" or "every in
+	// 2h" would otherwise schedule version "next" or "every" quietly.
+	_, timeAhead := startsTime(p.texts(p.pos), p.env)
+	timeAhead = timeAhead || p.keywordAt(p.pos, "at", "in")
+	switch {
+	case kw == "next" && (!p.more() || p.keywordAt(p.pos, "for", "region", "impact", "anyway") || timeAhead):
 	case kw == "every" && p.more():
-		if _, isDay := weekdays[strings.ToLower(p.peek().text)]; !isDay {
+		if _, isDay := weekdays[strings.ToLower(p.peek().text)]; !isDay && !timeAhead {
 			return nil
 		}
 	default:

@@ -204,6 +204,12 @@ func TestParseWindowsGrammar(t *testing.T) {
 	if c := parse("schedule payments v2.5.0 next tuesday 14:00").(commands.Schedule); c.Next || c.Start.IsZero() {
 		t.Errorf("next tuesday: %+v", c)
 	}
+	// Quoted, the keyword is the version, whatever follows.
+	for _, in := range []string{`schedule payments "next" tomorrow 02:00`, `schedule payments "every" in 3h`} {
+		if c := parse(in).(commands.Schedule); c.Version != strings.Trim(strings.Fields(in)[2], `"`) || c.Next || c.Every != nil || c.Start.IsZero() {
+			t.Errorf("%s: %+v", in, c)
+		}
+	}
 	c := parse("schedule payments v2.5.0 every tue 02:00 for 1h until 2027-03-31 impact weekly patch").(commands.Schedule)
 	if c.Every == nil || c.Every.Day != time.Tuesday || c.Every.Minute != 120 || c.Every.Loc != berlin || c.Every.ZoneGiven ||
 		c.Every.Until != "2027-03-31" || c.Duration != time.Hour || c.Impact != "weekly patch" {
@@ -283,6 +289,16 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 	for _, tc := range []struct{ in, tok, msg, usage string }{
 		{"schedule payments next for 2h", "next", `missing <version>: "next" reads as the start`, "/upgrade schedule"},
 		{"schedule payments every tue 02:00 for 1h", "every", `missing <version>: "every" reads as the start`, "/upgrade schedule"},
+		// Followed by any start, the keyword is no version either: these
+		// scheduled version "next" or "every" quietly (a mistyped series
+		// became a one-off).
+		{"schedule payments next tomorrow 02:00", "next", `missing <version>: "next" reads as the start`, "/upgrade schedule"},
+		{"schedule payments next 2026-12-02 02:00", "next", `missing <version>: "next" reads as the start`, ""},
+		{"schedule payments next in 2h", "next", `missing <version>: "next" reads as the start`, ""},
+		{"schedule payments NEXT at tomorrow 05:00", "NEXT", `missing <version>: "NEXT" reads as the start`, ""},
+		{"schedule payments next 2am for 1h", "next", `missing <version>: "next" reads as the start`, ""},
+		{"schedule payments every tomorrow 06:00", "every", `missing <version>: "every" reads as the start`, ""},
+		{"schedule payments every in 3h", "every", `missing <version>: "every" reads as the start`, ""},
 		// An error in the every or next form shows that form's usage.
 		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule <service> <version> every <weekday> <time> for <duration> [until <date>]"},
 		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, "every <weekday> <time> for <duration>"},
