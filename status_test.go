@@ -283,6 +283,10 @@ func TestStatusAPIOnARunningServe(t *testing.T) {
 	}
 	for _, c := range []struct{ query, param string }{
 		{"state=bogus", "state"}, {"from=yesterday", "from"}, {"limit=0", "limit"}, {"cursor=zzz", "cursor"}, {"service=nope", "service"},
+		// A parameter that takes one value, given twice, is refused: the
+		// second looked honoured and was ignored.
+		{"service=payments&service=ledger", "service"}, {"from=2026-12-10T00:00:00Z&from=2026-11-01T00:00:00Z", "from"},
+		{"to=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z", "to"}, {"region=eu&region=us", "region"}, {"limit=1&limit=2", "limit"},
 	} {
 		code, _, body := s.get("/api/v1/upgrades?"+c.query, statusToken)
 		if e := decodeJSON[apiErr](t, body); code != http.StatusBadRequest || e.Code != "bad_parameter" || !strings.HasPrefix(e.Message, c.param+":") {

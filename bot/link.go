@@ -353,8 +353,11 @@ func (b *Bot) linkPublished(ctx context.Context, id int, r Release) (bool, error
 			if !strings.EqualFold(old.Repo, r.Repo) {
 				return Decision{}, errUnchanged // linked by hand to another repository's release
 			}
-			if old.Tag == r.Tag && old.URL == r.URL && old.Name == r.Name && old.Prerelease == r.Prerelease {
-				return Decision{}, errUnchanged // this very release
+			if old.Tag == r.Tag && old.URL == r.URL && old.Prerelease == r.Prerelease {
+				// This very release, linked when the upgrade was scheduled or
+				// by hand before GitHub's delivery came (its name or notes
+				// may read otherwise since): no second notice.
+				return Decision{}, errUnchanged
 			}
 		}
 		x.Release = &r

@@ -412,6 +412,17 @@ func TestReleasePublishedLinksEveryUpgradeToItsVersion(t *testing.T) {
 	if all := f.rec.All(); len(all) != 0 {
 		t.Errorf("the same release again sent %d messages", len(all))
 	}
+	// So does the same release under another name (renamed since it was
+	// linked): its page, tag and kind are the same, so it is no news.
+	renamed := r
+	renamed.Name, renamed.Notes = "Payments 2.5.0 (final)", "- one"
+	if n, err := f.b.ReleasePublished(ctx, renamed); err != nil || n != 0 {
+		t.Fatalf("renamed: linked %d (err %v)", n, err)
+	}
+	f.b.Flush()
+	if all := f.rec.All(); len(all) != 0 {
+		t.Errorf("the same release renamed sent %d messages", len(all))
+	}
 }
 
 func TestReleasePublishedWithNoUpgradeSaysItIsOut(t *testing.T) {

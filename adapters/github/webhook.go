@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -108,8 +109,9 @@ func (h *Webhook) Run(ctx context.Context) error {
 // well-formed signature, nothing is parsed before the signature matches),
 // 204 for a ping and for events it ignores (other events, other actions,
 // drafts, releases of a repository no configured service has, a delivery
-// or a release seen before), 202 for a release it acts on, after
-// answering.
+// or a release seen before), 503 when the store cannot say whether it was
+// seen (nothing is done: GitHub shows the delivery as failed, to be
+// redelivered), 202 for a release it acts on, after answering.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, ok := h.readSigned(w, r)
 	if !ok {
@@ -163,7 +165,15 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// and "released" for one release, two deliveries of the same news.
 	keys := []string{delivery, "release:" + strings.ToLower(repo) + "@" + rel.GetTagName() + ":pre=" + strconv.FormatBool(rel.GetPrerelease())}
 	for i, key := range keys {
-		if !h.first(r.Context(), key) {
+		first, err := h.first(r.Context(), key)
+		if err != nil {
+			// Acting needs the store as much as remembering does: tell
+			// GitHub, so its Recent Deliveries shows one to redeliver.
+			h.forgetKeys(r.Context(), keys[:i])
+			h.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("not acted on, the store does not answer (%v); redeliver it once /readyz is ready", err))
+			return
+		}
+		if !first {
 			log.InfoContext(r.Context(), "github release event seen before; ignored", "seen", []string{"delivery", "release"}[i])
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -188,12 +198,15 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// first reports whether key was not seen before (always, without a Once).
-func (h *Webhook) first(ctx context.Context, key string) bool {
+// first reports whether key was not seen before (always, without a Once),
+// or that the store did not answer within 2 s.
+func (h *Webhook) first(ctx context.Context, key string) (bool, error) {
 	if h.dedupe == nil || key == "" {
-		return true
+		return true, nil
 	}
-	return h.dedupe.First(ctx, key)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return h.dedupe.Once.First(ctx, h.dedupe.Prefix+key, h.dedupe.TTL)
 }
 
 // forgetKeys gives back the keys a delivery took (best effort).

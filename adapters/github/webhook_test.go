@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -446,3 +447,50 @@ func body(t *testing.T, r *http.Request) []byte {
 }
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+// failingOnce answers like memOnce until down is set, then fails every
+// call as a store that does not answer.
+type failingOnce struct {
+	memOnce
+	down func(key string) bool
+}
+
+func (f *failingOnce) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if f.down(key) {
+		return false, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}
+	return f.memOnce.First(ctx, key, ttl)
+}
+
+// TestWebhookAnswers503WhenTheStoreDoesNotAnswer: a release that cannot be
+// remembered cannot be acted on either, so GitHub is told (its Recent
+// Deliveries shows one to redeliver) instead of a 202 for nothing; the
+// key already taken is given back, so the redelivery is acted on.
+func TestWebhookAnswers503WhenTheStoreDoesNotAnswer(t *testing.T) {
+	core := &fakeCore{}
+	var down atomic.Bool
+	down.Store(true)
+	once := &failingOnce{down: func(key string) bool { return down.Load() && strings.Contains(key, "release:") }}
+	h := github.NewWebhook(github.WebhookOptions{Secret: secret, Core: core, Once: once})
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e := &hookEnv{t: t, core: core, hook: h, srv: srv}
+	pub := githubtest.ReleaseEvent("published", "acme/payments", payments250)
+	if got := e.deliver("release", "d-1", pub); got != http.StatusServiceUnavailable {
+		t.Fatalf("status %d with the store down, want 503", got)
+	}
+	e.hook.Wait()
+	if got := core.seen(); len(got) != 0 {
+		t.Fatalf("acted on %+v with the store down", got)
+	}
+	down.Store(false)
+	if got := e.deliver("release", "d-1", pub); got != http.StatusAccepted {
+		t.Fatalf("redelivered once the store answers: status %d, want 202", got)
+	}
+	e.hook.Wait()
+	if got := core.seen(); len(got) != 1 {
+		t.Fatalf("acted on %+v after the redelivery", got)
+	}
+}

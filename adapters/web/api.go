@@ -223,12 +223,26 @@ type badParam struct{ name, why string }
 
 func (e badParam) Error() string { return e.name + ": " + e.why }
 
+// param reads a query parameter that takes one value: given twice, it is
+// refused rather than read as its first value (a second service= or from=
+// would look honoured and be ignored).
+func param(r *http.Request, name string) (string, error) {
+	vs := r.URL.Query()[name]
+	if len(vs) > 1 {
+		return "", badParam{name, fmt.Sprintf("given %d times; give it once", len(vs))}
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return vs[0], nil
+}
+
 // serviceParam reads ?service=: a configured service, matched
 // case-insensitively, as configured; "" when there is none.
 func (s *Surface) serviceParam(r *http.Request) (string, error) {
-	v := r.URL.Query().Get("service")
-	if v == "" {
-		return "", nil
+	v, err := param(r, "service")
+	if v == "" || err != nil {
+		return "", err
 	}
 	svc, ok := s.core.Directory().Service(v)
 	if !ok {
@@ -257,12 +271,18 @@ func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 	if f.Service, err = s.serviceParam(r); err != nil {
 		return f, err
 	}
-	f.Region = q.Get("region")
+	if f.Region, err = param(r, "region"); err != nil {
+		return f, err
+	}
 	for _, p := range []struct {
 		name string
 		to   *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
+		v, err := param(r, p.name)
+		if err != nil {
+			return f, err
+		}
+		if v != "" {
 			// RFC 3339 (section 5.6) allows a lower-case t and z.
 			t, err := time.Parse(time.RFC3339, strings.ToUpper(v))
 			if err != nil {
@@ -325,13 +345,17 @@ const (
 func (s *Surface) listUpgrades(w http.ResponseWriter, r *http.Request) {
 	f, err := s.filter(r)
 	limit := defaultLimit
-	if v := r.URL.Query().Get("limit"); err == nil && v != "" {
+	if v, perr := param(r, "limit"); err == nil && perr != nil {
+		err = perr
+	} else if err == nil && v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxLimit {
 			err = badParam{"limit", fmt.Sprintf("must be a whole number from 1 to %d", maxLimit)}
 		}
 	}
 	var after *cursor
-	if v := r.URL.Query().Get("cursor"); err == nil && v != "" {
+	if v, perr := param(r, "cursor"); err == nil && perr != nil {
+		err = perr
+	} else if err == nil && v != "" {
 		c, cerr := parseCursor(v)
 		after, err = &c, cerr
 	}

@@ -178,6 +178,9 @@ func (s *Surface) peopleFilter(w http.ResponseWriter, r *http.Request) (bot.Filt
 		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
 		return f, false
 	}
-	f.Region = r.URL.Query().Get("region")
+	if f.Region, err = param(r, "region"); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+		return f, false
+	}
 	return f, true
 }

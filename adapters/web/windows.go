@@ -81,7 +81,12 @@ func windowJSON(w commands.Window) standardWindowJSON {
 // free or with the freezes and upgrades that keep it from being free.
 func (s *Surface) serviceWindows(w http.ResponseWriter, r *http.Request) {
 	n := defaultWindowCount
-	if v := r.URL.Query().Get("count"); v != "" {
+	v, err := param(r, "count")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+		return
+	}
+	if v != "" {
 		c, err := strconv.Atoi(v)
 		if err != nil || c < 1 || c > maxWindowCount {
 			writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("count: must be a whole number from 1 to %d", maxWindowCount))
@@ -158,7 +163,12 @@ func (s *Surface) listFreezes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := false
-	if v := r.URL.Query().Get("all"); v != "" {
+	v, err := param(r, "all")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+		return
+	}
+	if v != "" {
 		if all, err = strconv.ParseBool(v); err != nil {
 			writeError(w, http.StatusBadRequest, "bad_parameter", "all: must be true or false")
 			return
