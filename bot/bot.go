@@ -326,7 +326,7 @@ func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 t
 	m, err := b.execute(ctx, inv, cmd)
 	if err != nil {
 		usage := ""
-		if code := ErrorCode(err); code != EINTERNAL && code != EFORBIDDEN && cmd.Name() != "help" {
+		if code := ErrorCode(err); code != EINTERNAL && cmd.Name() != "help" {
 			usage = commands.UsageOf(cmd)
 		}
 		m = usageRefused(ErrorText(b.logged(ctx, cmd.Name(), inv.Actor, err)), usage)

@@ -247,7 +247,9 @@ func TestErrorRepliesAreShort(t *testing.T) {
 	}{
 		{"alice", "schedule payments v1 at someday", 1, "Usage: /upgrade schedule <service> <version> [at] <time>"},
 		{"alice", "complete 1", 1, "Usage: /upgrade complete <id> [<note...>]"},
-		{"bob", "start 1", 0, "You are not allowed to start UPG-1"},
+		// A refusal of who may is an error too: it shows the usage, as
+		// spec/commands.md has every error do.
+		{"bob", "start 1", 1, "You are not allowed to start UPG-1"},
 		{"alice", "shedule payments v1 in 2h", 1, `did you mean "schedule"?`},
 	}
 	for _, c := range cases {
