@@ -517,11 +517,14 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	}
 	met := metrics.New()
 	met.Zero(metricSeries(cfg))
-	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log, Observer: met})
+	// Nor anything else people read: failures kept on upgrades (show, the
+	// API, the page), what the invoker is told, and /readyz.
+	redact := scrub.Text(cfg.Secrets())
+	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: router, Queue: st, Once: st, Releases: releases, Logger: log, Observer: met, Redact: redact})
 	met.WatchStore(metrics.Store{Upgrades: b, Backlog: b.Scheduler(), Logger: log})
 
 	mux := http.NewServeMux()
-	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}}
+	health := &web.Health{Checks: []web.Check{{Name: "redis", Func: st.Ping}}, Redact: redact}
 	adapters, err := buildAdapters(cfg, bc, b, st, router, mux, health, met, log)
 	if err != nil {
 		return err

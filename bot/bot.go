@@ -63,6 +63,10 @@ type Options struct {
 	// shows a transcript in a stable order with it. Never for serve:
 	// nothing queued would go out until a Flush.
 	DeliverOnFlush bool
+	// Redact hides secrets in a platform's error text before it is kept on
+	// an upgrade or told to anyone (a server may echo back the token it
+	// was sent); nil keeps the text as it is.
+	Redact func(string) string
 }
 
 // DefaultReleaseTimeout bounds a release lookup when Options does not say.
@@ -141,6 +145,9 @@ func New(o Options) *Bot {
 	}
 	b.out.obs = o.Observer
 	b.out.once = o.Once
+	if o.Redact != nil {
+		b.out.redact = o.Redact
+	}
 	if o.RootRetry > 0 {
 		b.rootRetry = o.RootRetry
 		b.out.owed.base = o.RootRetry

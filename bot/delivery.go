@@ -32,11 +32,12 @@ type Delivery struct {
 	acks    *ackCache
 	owed    *owedRoots // roots a platform refused after its retries, tried again later
 	once    Once       // claims each root post across replicas; nil: one process
+	redact  func(string) string
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
 	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st),
-		owed: newOwedRoots(DefaultRootRetry)}
+		owed: newOwedRoots(DefaultRootRetry), redact: func(s string) string { return s }}
 	d.notices, _ = st.(NoticeLog)
 	return d
 }
@@ -183,7 +184,7 @@ func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {
 	d.log.ErrorContext(ctx, "notice not delivered", "upgrade", u.Key(), "notice", k, "target", target, "err", err)
 	d.obs.Notice(k, NoticeFailed)
-	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: ErrorDetail(err), Advice: ErrorAdvice(err)}
+	return Failure{At: d.now().UTC(), Notice: string(k), Target: target, Error: detail(d.redact(err.Error())), Advice: ErrorAdvice(err)}
 }
 
 // TryLaterError is an optional capability of a platform's error: whether
@@ -238,10 +239,14 @@ func ErrorAdvice(err error) string {
 	return ""
 }
 
-// ErrorDetail is the error text kept on the upgrade: the platform's reason,
-// never a secret (adapters' errors carry no tokens).
-func ErrorDetail(err error) string {
-	s := err.Error()
+// ErrorDetail is the error text kept on the upgrade: the platform's reason.
+// Adapters' errors carry no tokens of their own, but a server may echo back
+// what it was sent: the Bot hides secrets first (Options.Redact).
+func ErrorDetail(err error) string { return detail(err.Error()) }
+
+// detail cuts an error text to 300 bytes, after secrets were hidden (so
+// that no cut leaves part of one).
+func detail(s string) string {
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}

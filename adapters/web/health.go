@@ -20,6 +20,9 @@ type Check struct {
 type Health struct {
 	Checks  []Check
 	Timeout time.Duration // per readiness probe, default 2s
+	// Redact hides secrets in the reasons /readyz gives to anyone who asks
+	// (a server may echo back the token it was sent); nil: as they are.
+	Redact func(string) string
 }
 
 // Routes registers the endpoints on mux.
@@ -42,6 +45,9 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 	for _, c := range h.Checks {
 		if err := c.Func(ctx); err != nil {
 			msg := err.Error()
+			if h.Redact != nil {
+				msg = h.Redact(msg)
+			}
 			if !strings.HasPrefix(msg, c.Name+": ") { // the check's own error may already say whose it is
 				msg = c.Name + ": " + msg
 			}

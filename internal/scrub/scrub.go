@@ -19,6 +19,26 @@ const minLen = 4
 // Handler returns next, with every secret replaced by Hidden in what it
 // logs; next itself when there is no secret to hide.
 func Handler(next slog.Handler, secrets []string) slog.Handler {
+	r := replacer(secrets)
+	if r == nil {
+		return next
+	}
+	return handler{next: next, r: r}
+}
+
+// Text returns a function that replaces every secret in a text by Hidden:
+// for what leaves the process other than through the log (an error a
+// server echoed back, kept on an upgrade and shown to people, or said by
+// /readyz). Without secrets it returns the text as it is.
+func Text(secrets []string) func(string) string {
+	r := replacer(secrets)
+	if r == nil {
+		return func(s string) string { return s }
+	}
+	return r.Replace
+}
+
+func replacer(secrets []string) *strings.Replacer {
 	var pairs []string
 	for _, s := range secrets {
 		if len(s) >= minLen {
@@ -26,9 +46,9 @@ func Handler(next slog.Handler, secrets []string) slog.Handler {
 		}
 	}
 	if len(pairs) == 0 {
-		return next
+		return nil
 	}
-	return handler{next: next, r: strings.NewReplacer(pairs...)}
+	return strings.NewReplacer(pairs...)
 }
 
 type handler struct {

@@ -29,3 +29,16 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 		}
 	}
 }
+
+func TestTextHidesSecrets(t *testing.T) {
+	hide := Text([]string{"xoxb-SECRET123", "abc", ""})
+	if got := hide("channel_not_found (sent with token=xoxb-SECRET123)"); got != "channel_not_found (sent with token="+Hidden+")" {
+		t.Fatalf("got %q", got)
+	}
+	if got := hide("abc stays: too short to be a secret"); got != "abc stays: too short to be a secret" {
+		t.Fatalf("a short value was hidden: %q", got)
+	}
+	if got := Text(nil)("nothing to hide"); got != "nothing to hide" {
+		t.Fatalf("got %q", got)
+	}
+}
