@@ -2,6 +2,7 @@
 # Build: docker build -t upgradebot .
 # Run:   docker run -p 8080:8080 -v $PWD/config.toml:/etc/upgradebot/config.toml:ro \
 #          -e UPGRADEBOT_REDIS_URL=redis://redis:6379/0 \
+#          -e UPGRADEBOT_SLACK_ENABLED=true \
 #          -e UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-... -e UPGRADEBOT_SLACK_APP_TOKEN=xapp-... upgradebot
 #        (docs/deploy.md: Redis with AOF, several replicas, Discord and GitHub)
 FROM golang:1.26-bookworm AS build

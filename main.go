@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -179,6 +180,18 @@ func noFileNote() string {
 	return fmt.Sprintf("no configuration file: %s does not exist, so the defaults and UPGRADEBOT_* environment variables are in use; pass -config FILE to use a file", where)
 }
 
+// problemAt reports whether one of problems is at one of paths.
+func problemAt(problems []config.Problem, paths ...string) bool {
+	for _, p := range problems {
+		for _, path := range paths {
+			if p.Path == path || strings.HasSuffix(p.Path, "("+path+")") { // "env UPGRADEBOT_SLACK_ENABLED (slack.enabled)"
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // noPlatform is the warning of a configuration that enables no chat platform.
 const noPlatform = "no chat platform is enabled: the bot answers nobody and posts nowhere; set slack.enabled (or discord.enabled) = true, and try `upgradebot console -config FILE` to see what it would post"
 
@@ -186,10 +199,39 @@ func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if info.Main.Version != "" && info.Main.Version != "(devel)" {
 		return info.Main.Version
 	}
-	return "dev"
+	return devVersion(info.Settings)
+}
+
+// devVersion is "dev", with the commit a `go build` in a git checkout
+// stamped into the binary: "dev (3f2a9c1d04be)", "(…, modified)" when the
+// tree had changes.
+func devVersion(settings []debug.BuildSetting) string {
+	var rev, modified string
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		return "dev (" + rev + ", modified)"
+	}
+	return "dev (" + rev + ")"
 }
 
 // loadConfig reads and validates; problems come back as one error listing all.
@@ -230,7 +272,9 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 		fmt.Fprintf(stderr, "%v\n", err) // it names the file (FILE:LINE: for a syntax error)
 		return 1
 	}
-	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
+	// A problem with the enabled keys themselves (enabled = "yes") is
+	// said once, as the problem it is.
+	if !cfg.Slack.Enabled && !cfg.Discord.Enabled && !problemAt(problems, "slack.enabled", "discord.enabled") {
 		fmt.Fprintf(stderr, "%s: warning: %s\n", path, noPlatform)
 	}
 	for _, w := range cfg.OffPlatformWarnings() {

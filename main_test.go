@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -548,5 +549,34 @@ func TestConsoleNamesTheFileOfAProblem(t *testing.T) {
 	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_MAX_WINDOW=abc"}, "console", "-config", path)
 	if code != 1 || !strings.HasPrefix(errOut, "upgradebot console: "+path+": invalid configuration") || !strings.Contains(errOut, "(max_window)") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestVersionOfADevelopmentBuild: a binary built without -X main.version
+// says which commit it was built from, when go build stamped it.
+func TestVersionOfADevelopmentBuild(t *testing.T) {
+	for _, c := range []struct {
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{nil, "dev"},
+		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "3f2a9c1d04be5566778899aabbccddeeff001122"}, {Key: "vcs.modified", Value: "false"}}, "dev (3f2a9c1d04be)"},
+		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "3f2a9c1d04be5566778899aabbccddeeff001122"}, {Key: "vcs.modified", Value: "true"}}, "dev (3f2a9c1d04be, modified)"},
+	} {
+		if got := devVersion(c.settings); got != c.want {
+			t.Errorf("devVersion(%v) = %q, want %q", c.settings, got, c.want)
+		}
+	}
+}
+
+// TestCheckConfigSaysABadEnabledOnce: enabled = "yes" from the environment
+// is a problem; the bot is then not told to have no platform as well.
+func TestCheckConfigSaysABadEnabledOnce(t *testing.T) {
+	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_SLACK_ENABLED=yes"}, "check-config", "-config", "config.example.toml")
+	if code != 1 || !strings.Contains(errOut, "env UPGRADEBOT_SLACK_ENABLED (slack.enabled): must be true or false") {
+		t.Fatalf("check-config: %d\n%s", code, errOut)
+	}
+	if strings.Contains(errOut, "no chat platform is enabled") {
+		t.Fatalf("the bad value is also said as no platform:\n%s", errOut)
 	}
 }

@@ -317,7 +317,7 @@ func (v *validator) ref(path, s string) {
 		if _, ok := v.people[s]; ok {
 			return
 		}
-		v.add(path, "unknown person %q (a bare name must match a [[people]] name)%s", s, didYouMean(s, v.people))
+		v.add(path, "unknown person %q (a bare name must match a [[people]] name%s)", s, alsoDidYouMean(s, v.people))
 		return
 	}
 	v.id(path, s, "owners and admins are people, users, user groups or roles", KindUser, KindGroup, KindRole, KindUserOrChannel, KindConsole)
@@ -504,6 +504,15 @@ func onlyNumber(t string) bool {
 }
 
 // didYouMean suggests a known name differing only in case.
+// alsoDidYouMean is didYouMean inside a parenthesis already open:
+// "; did you mean "alice"?".
+func alsoDidYouMean(s string, known map[string]int) string {
+	if d := didYouMean(s, known); d != "" {
+		return "; " + strings.TrimSuffix(strings.TrimPrefix(d, " ("), ")")
+	}
+	return ""
+}
+
 func didYouMean(s string, known map[string]int) string {
 	best := ""
 	for k := range known {

@@ -91,6 +91,7 @@ func TestValidateProblems(t *testing.T) {
 		{"time zone empty", func(c *Config) { c.DefaultTimezone = "" }, "default_timezone", "required"},
 		{"time zone Local", func(c *Config) { c.DefaultTimezone = "Local" }, "default_timezone", `not "Local"`},
 		{"admin unknown person", func(c *Config) { c.Admins = []string{"alicia"} }, "admins", `unknown person "alicia"`},
+		{"admin person in another case", func(c *Config) { c.Admins = []string{"Alice"} }, "admins", `unknown person "Alice" (a bare name must match a [[people]] name; did you mean "alice"?)`},
 		{"admin bad id", func(c *Config) { c.Admins = []string{"slack:u1"} }, "admins", `"slack:u1" is not a Slack id`},
 		{"admin channel", func(c *Config) { c.Admins = []string{"slack:C0123456"} }, "admins", `"slack:C0123456" is a channel`},
 		{"max_window zero", func(c *Config) { c.MaxWindow = 0 }, "max_window", "must be greater than 0"},

@@ -62,7 +62,7 @@ func (v *validator) windows(c Config) {
 		}
 		for _, s := range f.Services {
 			if s != "*" && !v.hasService(s) {
-				v.add(p+".services", "unknown service %q (a service name, or \"*\" for every service)%s", s, didYouMean(s, v.services))
+				v.add(p+".services", "unknown service %q (a service name, or \"*\" for every service%s)", s, alsoDidYouMean(s, v.services))
 			}
 		}
 		if slices.Contains(f.Services, "*") && len(f.Services) > 1 {

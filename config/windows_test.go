@@ -61,7 +61,7 @@ func TestWindowsConfigProblems(t *testing.T) {
 		}, "freezes[0].services", `["*"] for every service`},
 		{"a freeze of an unknown service", func(c *Config) {
 			c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z", Services: []string{"Ledger"}}}
-		}, "freezes[0].services", `unknown service "Ledger" (a service name, or "*" for every service) (did you mean "ledger"?)`},
+		}, "freezes[0].services", `unknown service "Ledger" (a service name, or "*" for every service; did you mean "ledger"?)`},
 		{"a star and names", func(c *Config) {
 			c.Freezes = []Freeze{{Name: "x", From: "2026-12-01T00:00:00Z", To: "2026-12-02T00:00:00Z", Services: []string{"*", "ledger"}}}
 		}, "freezes[0].services", "give it alone"},
