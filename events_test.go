@@ -349,6 +349,9 @@ func TestLiveEventsOnARunningServe(t *testing.T) {
 	if code, _, _ := s.get("/api/v1/events", statusToken, "Last-Event-ID", "yesterday"); code != http.StatusBadRequest {
 		t.Errorf("a Last-Event-ID the server never sent: %d", code)
 	}
+	if code, _, body := s.get("/api/v1/events?last_event_id=1-0&last_event_id=2-0", statusToken); code != http.StatusBadRequest || !strings.Contains(string(body), "given 2 times") {
+		t.Errorf("last_event_id given twice: %d %s", code, body)
+	}
 	// An id after the newest event would hold every later event back.
 	if code, _, body := s.get("/api/v1/events", statusToken, "Last-Event-ID", "99999999999999-0"); code != http.StatusBadRequest || !strings.Contains(string(body), "after the newest event") {
 		t.Errorf("a Last-Event-ID ahead of the stream: %d %s", code, body)

@@ -199,39 +199,12 @@ func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if info.Main.Version != "" && info.Main.Version != "(devel)" {
+	// A go build in a git checkout has Go's pseudo-version of the commit
+	// (v0.0.0-20261130230852-2d0131e3fba5, +dirty with changes).
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		return info.Main.Version
 	}
-	return devVersion(info.Settings)
-}
-
-// devVersion is "dev", with the commit a `go build` in a git checkout
-// stamped into the binary: "dev (3f2a9c1d04be)", "(…, modified)" when the
-// tree had changes.
-func devVersion(settings []debug.BuildSetting) string {
-	var rev, modified string
-	for _, s := range settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if modified == "true" {
-		return "dev (" + rev + ", modified)"
-	}
-	return "dev (" + rev + ")"
+	return "dev"
 }
 
 // loadConfig reads and validates; problems come back as one error listing all.

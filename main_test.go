@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -549,23 +548,6 @@ func TestConsoleNamesTheFileOfAProblem(t *testing.T) {
 	_, errOut, code := runMain(t, "", []string{"UPGRADEBOT_MAX_WINDOW=abc"}, "console", "-config", path)
 	if code != 1 || !strings.HasPrefix(errOut, "upgradebot console: "+path+": invalid configuration") || !strings.Contains(errOut, "(max_window)") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
-	}
-}
-
-// TestVersionOfADevelopmentBuild: a binary built without -X main.version
-// says which commit it was built from, when go build stamped it.
-func TestVersionOfADevelopmentBuild(t *testing.T) {
-	for _, c := range []struct {
-		settings []debug.BuildSetting
-		want     string
-	}{
-		{nil, "dev"},
-		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "3f2a9c1d04be5566778899aabbccddeeff001122"}, {Key: "vcs.modified", Value: "false"}}, "dev (3f2a9c1d04be)"},
-		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "3f2a9c1d04be5566778899aabbccddeeff001122"}, {Key: "vcs.modified", Value: "true"}}, "dev (3f2a9c1d04be, modified)"},
-	} {
-		if got := devVersion(c.settings); got != c.want {
-			t.Errorf("devVersion(%v) = %q, want %q", c.settings, got, c.want)
-		}
 	}
 }
 

@@ -503,7 +503,6 @@ func onlyNumber(t string) bool {
 	return err == nil
 }
 
-// didYouMean suggests a known name differing only in case.
 // alsoDidYouMean is didYouMean inside a parenthesis already open:
 // "; did you mean "alice"?".
 func alsoDidYouMean(s string, known map[string]int) string {
@@ -513,6 +512,7 @@ func alsoDidYouMean(s string, known map[string]int) string {
 	return ""
 }
 
+// didYouMean suggests a known name differing only in case.
 func didYouMean(s string, known map[string]int) string {
 	best := ""
 	for k := range known {

@@ -169,7 +169,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			// Acting needs the store as much as remembering does: tell
 			// GitHub, so its Recent Deliveries shows one to redeliver.
-			h.forgetKeys(r.Context(), keys[:i])
+			// Given back with the one that failed: a slow store may have
+			// taken it after all, and would answer the redelivery 204.
+			h.forgetKeys(r.Context(), keys[:i+1])
 			h.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("not acted on, the store does not answer (%v); redeliver it once /readyz is ready", err))
 			return
 		}

@@ -223,11 +223,11 @@ func (a *Adapter) openDebrief(parent context.Context, in interaction, act action
 		return
 	}
 	typed := a.cmdName + " debrief " + commands.FormatID(id) + " <what happened, what to change>"
-	first := bot.T("Slack did not open the debrief form (" + errorCode(err) + "). Record it with ")
+	first := bot.T("Slack did not open the debrief form (" + shownCode(err) + "). Record it with ")
 	var se *Error
 	if errors.As(err, &se) && se.Unreachable() && !outbound.NeverSent(err) {
 		// The call may have reached Slack, which may open the form yet.
-		first = bot.T("Slack did not answer when asked to open the debrief form (" + errorCode(err) + "); if it did not open, record it with ")
+		first = bot.T("Slack did not answer when asked to open the debrief form (" + shownCode(err) + "); if it did not open, record it with ")
 	}
 	a.answer(parent, a.invoker(in), in.thread(), bot.Message{Kind: bot.KindError, Lines: []bot.Text{first.Code(typed).Add(".")}})
 }

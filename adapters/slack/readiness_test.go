@@ -523,3 +523,23 @@ func TestViewsOpenWithoutAnAnswer(t *testing.T) {
 		t.Errorf("views.open was called %d times; a call that may have reached Slack is not repeated", len(c))
 	}
 }
+
+// TestDebriefFormErrorShowsNoEchoedText: Slack's error field is shown to
+// the presser only when it is one of Slack's codes; a server's own text
+// there may echo back the token the bot sent.
+func TestDebriefFormErrorShowsNoEchoedText(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.api.FailNext("views.open", slacktestapi.Fault{Error: "invalid_auth: got token=xoxb-test"})
+	f.press(t, debriefPress(f, "UPG-7", "tr-d7"))
+	f.a.Wait()
+	txt := f.api.WaitResponse(t, "tr-d7", 1, 5*time.Second).Param("text")
+	if strings.Contains(txt, "xoxb-test") || !strings.Contains(txt, "Slack did not open the debrief form (an answer that is not a Slack error code)") {
+		t.Fatalf("answer %q", txt)
+	}
+	f.api.FailNext("views.open", slacktestapi.Fault{Error: "trigger_expired"})
+	f.press(t, debriefPress(f, "UPG-7", "tr-d8"))
+	f.a.Wait()
+	if txt := f.api.WaitResponse(t, "tr-d8", 1, 5*time.Second).Param("text"); !strings.Contains(txt, "(trigger_expired)") {
+		t.Fatalf("a Slack code is not shown: %q", txt)
+	}
+}

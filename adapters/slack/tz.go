@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
@@ -92,5 +93,17 @@ func (a *Adapter) location(ctx context.Context, user string) *time.Location {
 // errorCode names a failure for logs without its full text.
 func errorCode(err error) string {
 	_, _, code := classify(err)
+	return code
+}
+
+// shownCode is errorCode for people to read: Slack's codes are short
+// snake_case words (channel_not_found); anything else in that field is a
+// server's own text, which may echo what it was sent (the token), and is
+// not shown.
+func shownCode(err error) string {
+	code := errorCode(err)
+	if len(code) > 64 || strings.Trim(code, "abcdefghijklmnopqrstuvwxyz0123456789_.") != "" {
+		return "an answer that is not a Slack error code"
+	}
 	return code
 }

@@ -56,7 +56,10 @@ func (s *Surface) events(w http.ResponseWriter, r *http.Request) {
 	}
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
-		last = r.URL.Query().Get("last_event_id")
+		if last, err = param(r, "last_event_id"); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_parameter", err.Error())
+			return
+		}
 	}
 	if last != "" && !posShape.MatchString(last) {
 		writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("Last-Event-ID: %q is not an id this stream sent (they look like 1700000000000-0)", last))
