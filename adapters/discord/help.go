@@ -1,6 +1,8 @@
 package discord
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -42,18 +44,111 @@ func subcommandNames() []string {
 }
 
 // usage writes how a subcommand is invoked: the command, the subcommand,
-// then each option as name:<name>, optional ones in brackets:
-// "/upgrade complete id:<id> [note:<note>]".
+// then each option as name:<value>, optional ones in brackets, each value
+// as the typed grammar's usage calls it (hole), so that usage lines,
+// refusals and hints name it alike:
+// "/upgrade complete id:<id> [note:<note...>]",
+// "/upgrade start id:<id> [anyway:<reason...>]".
 func (st style) usage(sub *discordgo.ApplicationCommandOption) string {
 	words := []string{st.command, sub.Name}
 	for _, o := range sub.Options {
-		w := o.Name + ":<" + o.Name + ">"
+		w := o.Name + ":" + hole(sub.Name, o)
 		if !o.Required {
 			w = "[" + w + "]"
 		}
 		words = append(words, w)
 	}
 	return strings.Join(words, " ")
+}
+
+// grammarNames are the options whose value the typed grammar's usage
+// names otherwise than the option: "[at] <time>" is when, "<n>" count.
+var grammarNames = map[string]string{optWhen: "time", optPlan: "url or text", optRepo: "owner/repo", optCount: "n", optTopic: "subcommand"}
+
+// hole is what option o of subcommand sub shows without a value, taken
+// from the typed grammar's usage of sub (commands.Usage, then its help
+// page: schedule's other forms, the anyway its details tell of): "<reason...>" for rollback's reason, "<criterion...>" for
+// ready's criterion but "<criterion>" for waive's, "<reason...>" for the
+// value after the word anyway. A choice shows its values ("<add|list|remove>"),
+// a boolean "<True|False>"; an option the grammar does not name, "<name>".
+func hole(sub string, o *discordgo.ApplicationCommandOption) string {
+	if o.Type == discordgo.ApplicationCommandOptionBoolean {
+		return "<True|False>"
+	}
+	if len(o.Choices) > 0 && o.Name != optTopic {
+		var vs []string
+		for _, c := range o.Choices {
+			vs = append(vs, fmt.Sprint(c.Value))
+		}
+		return "<" + strings.Join(vs, "|") + ">"
+	}
+	words := grammarWords(sub)
+	names := []string{o.Name}
+	if g, ok := grammarNames[o.Name]; ok {
+		names = append(names, g)
+	}
+	// The value itself: <reason...>, [<note...>], <criterion>.
+	for _, w := range words {
+		for _, n := range names {
+			if w == "<"+n+">" || w == "<"+n+"...>" {
+				return w
+			}
+		}
+	}
+	// The value after its keyword: anyway <reason...>, region <name>,
+	// every <weekday> <time>.
+	for i, w := range words {
+		if w != o.Name {
+			continue
+		}
+		var vals []string
+		for _, v := range words[i+1:] {
+			if !strings.HasPrefix(v, "<") {
+				break
+			}
+			vals = append(vals, v)
+		}
+		if len(vals) > 0 {
+			return strings.Join(vals, " ")
+		}
+	}
+	return "<" + o.Name + ">"
+}
+
+// grammarWords are the words and placeholders of the typed grammar's usage
+// of a subcommand, brackets and bars taken out: "[anyway <reason...>]" is
+// "anyway", "<reason...>".
+var grammarWords = func() func(string) []string {
+	var mu sync.Mutex
+	cache := map[string][]string{}
+	return func(sub string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		if w, ok := cache[sub]; ok {
+			return w
+		}
+		// The usage first, then its help page: schedule's other forms,
+		// and the anyway <reason...> its details tell of.
+		words := grammarToken.FindAllString(commands.Usage(sub)+"\n"+commands.HelpText(sub), -1)
+		cache[sub] = words
+		return words
+	}
+}()
+
+// grammarToken is a placeholder ("<url or text...>") or a word of a usage.
+var grammarToken = regexp.MustCompile(`<[^>]*>|[^\s<>\[\]|]+`)
+
+// optionHole is option opt of subcommand sub as its usage line writes it,
+// for a refusal that names it: "criterion:<criterion...>".
+func optionHole(sub, opt string) string {
+	if s := subcommandDef(sub); s != nil {
+		for _, o := range s.Options {
+			if o.Name == opt {
+				return opt + ":" + hole(sub, o)
+			}
+		}
+	}
+	return opt + ":<" + opt + ">"
 }
 
 // example is one filled-in option of a help page's example.

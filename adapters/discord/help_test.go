@@ -47,11 +47,11 @@ func TestHelpIsDiscords(t *testing.T) {
 		t.Fatalf("the overview is not private or is cut: %+v", overview)
 	}
 	for _, want := range []string{
-		"`/upgrade schedule service:<service> version:<version> [when:<when>] [duration:<duration>]",
+		"`/upgrade schedule service:<service> version:<version> [when:<time>] [duration:<duration>]",
 		"`/upgrade show id:<id>` — one upgrade: window, state, release, acks, threads",
-		"`/upgrade complete id:<id> [note:<note>]` — close the window successfully",
-		"`/upgrade freeze action:<action> [name:<name>]",
-		"`/upgrade help [topic:<topic>]`",
+		"`/upgrade complete id:<id> [note:<note...>]` — close the window successfully",
+		"`/upgrade freeze action:<add|list|remove> [name:<name>]",
+		"`/upgrade help [topic:<subcommand>]`",
 		"For a subcommand's options and an example: `/upgrade help topic:<subcommand>`.",
 		"Durations: 90m, 2h",
 	} {
@@ -66,7 +66,7 @@ func TestHelpIsDiscords(t *testing.T) {
 	page := f.send(f.api.Command(alice, chOps, "help", O("topic", "schedule")))
 	text = page.Text()
 	for _, want := range []string{
-		"`/upgrade schedule service:<service> version:<version> [when:<when>] [duration:<duration>] [region:<region>] [impact:<impact>] [every:<every>] [until:<until>] [anyway:<anyway>]`\nPlan a new upgrade window.",
+		"`/upgrade schedule service:<service> version:<version> [when:<time>] [duration:<duration>] [region:<name>] [impact:<text...>] [every:<weekday> <time>] [until:<date>] [anyway:<reason...>]`\nPlan a new upgrade window.",
 		"• `service` (required): a configured service; suggested as you type",
 		"• `until`: with every: the last date, YYYY-MM-DD",
 		"Example: `/upgrade schedule service:payments version:v2.4.0 when:tomorrow 02:00 Europe/Berlin duration:2h region:eu-west impact:card payments may fail`",
@@ -168,9 +168,9 @@ func TestUsageIsDiscords(t *testing.T) {
 	}{
 		{"show", nil, "Missing id:\\<id\\>; use UPG-7, upg-7, #7 or 7.\nUsage: `/upgrade show id:<id>`"},
 		{"show", []discordtest.Opt{O("id", "42")}, "Unknown upgrade UPG-42. Try `/upgrade list`.\nUsage: `/upgrade show id:<id>`"},
-		{"rollback", []discordtest.Opt{O("id", "1")}, "Usage: `/upgrade rollback id:<id> reason:<reason>`"},
-		{"freeze", []discordtest.Opt{O("action", "add")}, "Usage: `/upgrade freeze action:<action> [name:<name>] [from:<from>] [to:<to>] [duration:<duration>] [services:<services>] [regions:<regions>] [reason:<reason>] [all:<all>]`"},
-		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "someday")}, "Usage: `/upgrade schedule service:<service> version:<version> [when:<when>]"},
+		{"rollback", []discordtest.Opt{O("id", "1")}, "Usage: `/upgrade rollback id:<id> reason:<reason...>`"},
+		{"freeze", []discordtest.Opt{O("action", "add")}, "Usage: `/upgrade freeze action:<add|list|remove> [name:<name>] [from:<time>] [to:<time>] [duration:<duration>] [services:<service,...>] [regions:<region,...>] [reason:<reason...>] [all:<True|False>]`"},
+		{"schedule", []discordtest.Opt{O("service", "payments"), O("version", "v1"), O("when", "someday")}, "Usage: `/upgrade schedule service:<service> version:<version> [when:<time>]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.sub, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestUsageIsDiscords(t *testing.T) {
 	// The core's refusal of typed text, rendered for Discord, too.
 	inv := bot.Invocation{Actor: bot.Actor{ID: "discord:1001"}, Channel: "discord:" + chOps}
 	got := testStyle.render(f.b.Handle(context.Background(), inv, "freeze add")).Content
-	if strings.Count(got, "Usage: `/upgrade freeze action:<action>") != 1 || strings.Contains(got, "or:") {
+	if strings.Count(got, "Usage: `/upgrade freeze action:<add|list|remove>") != 1 || strings.Contains(got, "or:") {
 		t.Errorf("freeze's usage on Discord:\n%s", got)
 	}
 	// A usage that is no one subcommand's (a typed unknown subcommand) is

@@ -54,7 +54,7 @@ func startAnywayOption() *discordgo.ApplicationCommandOption {
 func buildReadiness(name string, id int, o options, fail func(string, ...any) error) (commands.Command, error) {
 	criterion := o.text(optCriterion)
 	if criterion == "" && (name == "ready" || name == "waive" || name == "unready") {
-		return nil, fail("missing criterion:<criterion>; its number in the checklist, its text or the start of it")
+		return nil, fail("missing %s; its number in the checklist, its text or the start of it", optionHole(name, optCriterion))
 	}
 	switch name {
 	case "ready":

@@ -144,7 +144,7 @@ func TestReadinessOptionsBuildTheCommands(t *testing.T) {
 		o    options
 		want string
 	}{
-		{"ready", opts("id", "7"), "missing criterion:<criterion>"},
+		{"ready", opts("id", "7"), "missing criterion:<criterion...>"},
 		{"ready", opts("criterion", "1"), "missing id:<id>"},
 		{"waive", opts("id", "7", "criterion", "1"), "missing reason:<reason...>; say why it does not apply this time"},
 		{"waive", opts("id", "7", "reason", "x"), "missing criterion:<criterion>"},

@@ -177,7 +177,7 @@ func TestSlotsAndFreezeOverDiscord(t *testing.T) {
 		}
 	}
 	help := f.send(f.api.Command(alice, chOps, "help"))
-	if len(help.Embeds) != 1 || !strings.Contains(help.Embeds[0].Description, "/upgrade freeze action:<action>") || strings.Contains(help.Text(), "(cut:") {
+	if len(help.Embeds) != 1 || !strings.Contains(help.Embeds[0].Description, "/upgrade freeze action:<add|list|remove>") || strings.Contains(help.Text(), "(cut:") {
 		t.Fatalf("the help overview is cut, or not in an embed: %+v", help)
 	}
 }
@@ -203,7 +203,7 @@ func TestHintsAreOptions(t *testing.T) {
 			"Scheduling, rescheduling or extending into it is refused; an admin may override it with `anyway:<reason...>`."},
 		{say("schedule", O("service", "payments"), O("version", "v2"), O("when", "2026-12-05 02:00")),
 			"; pick a time outside it, or end the command with `anyway:<reason...>` to override it."},
-		{say("rollback", O("id", "1")), "Missing reason:\\<reason...\\>; a rollback alert must say why.\nUsage: `/upgrade rollback id:<id> reason:<reason>`"},
+		{say("rollback", O("id", "1")), "Missing reason:\\<reason...\\>; a rollback alert must say why.\nUsage: `/upgrade rollback id:<id> reason:<reason...>`"},
 		{say("waive", O("id", "1"), O("criterion", "1")), "Missing reason:\\<reason...\\>; say why it does not apply this time."},
 		{say("help", O("topic", "cancel")), "asks first: cancel only this occurrence, or the whole series (it ends, and its scheduled occurrences are cancelled too)."},
 	} {
