@@ -116,6 +116,8 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
 		}
 	}
+	msg := n.msg
+	msg.ThreadTitle = u.Title() // a thread started late is named like the root
 	tried := noThread
 	defer func() {
 		d.failed(ctx, u, fails, n.invoker)
@@ -127,7 +129,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			continue
 		}
 		tried = append(tried, t.Channel)
-		_, err := d.msg.Reply(ctx, t, n.msg)
+		_, err := d.msg.Reply(ctx, t, msg)
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
 		}
@@ -196,6 +198,23 @@ func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target strin
 type TryLaterError interface {
 	error
 	TryLater() bool
+}
+
+// PostedError is an optional capability of an error of Messenger.Post:
+// Posted says the message was posted all the same, and the MessageRef
+// returned with the error is good; only a part of it failed (the thread a
+// platform starts on a root: Discord). The root stands, so it is not
+// posted again; the failure is recorded as one of KindThread, told to the
+// invoker, and the next notice tries that part again.
+type PostedError interface {
+	error
+	Posted() bool
+}
+
+// posted reports whether err, or one it wraps, says the message was posted.
+func posted(err error) bool {
+	var p PostedError
+	return errors.As(err, &p) && p.Posted()
 }
 
 // tryLater reports whether err, or one it wraps, says to try again later.
@@ -352,6 +371,17 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		}
 		tried = append(tried, ch)
 		ref, err := d.postClaimed(ctx, ch, root, key, owned)
+		if err != nil && posted(err) {
+			// The root stands but its thread could not be started: a
+			// failure of its own, recorded as a notice's is (a notice's
+			// post leaves it to the notice, whose reply tries again).
+			if record == recordNone {
+				d.log.WarnContext(ctx, "the root was posted but its thread could not be started; the notice tries again", "upgrade", u.Key(), "channel", ch, "err", err)
+			} else {
+				fails = append(fails, d.failure(ctx, u, KindThread, ch, err))
+			}
+			err = nil
+		}
 		if err != nil && ctx.Err() != nil {
 			cut = fmt.Errorf("post the root of %s: %w", u.Key(), errors.Join(ctx.Err(), err))
 			break
@@ -464,7 +494,7 @@ func (d *Delivery) postClaimed(ctx context.Context, ch string, root Message, key
 				d.unclaim(ctx, key)
 				panic(r)
 			}
-			if err != nil {
+			if err != nil && !posted(err) {
 				d.unclaim(ctx, key)
 			}
 		}()

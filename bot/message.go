@@ -323,6 +323,10 @@ const (
 	// KindDuplicate answers a delivery the platform sent again, already
 	// handled: the adapter answers nothing.
 	KindDuplicate Kind = "duplicate"
+	// KindThread is the thread a platform starts on a root (Discord): the
+	// root stands, but its thread could not be started (PostedError). Only
+	// its failure is recorded; the next notice tries to start it again.
+	KindThread Kind = "thread"
 )
 
 // Private reports whether a message of this kind is for one person only:
@@ -364,7 +368,11 @@ type Message struct {
 	// AlsoInChannel shows a thread notice in the channel too, not only in
 	// the upgrade's thread.
 	AlsoInChannel bool
-	Alert         bool // loud: rollback and overrun
+	// ThreadTitle is the title of the upgrade whose thread a notice goes
+	// to (the root's Title), for a platform that names a thread it has to
+	// start late, at a reply (the core sets it on every thread notice).
+	ThreadTitle string `json:",omitempty"`
+	Alert       bool   // loud: rollback and overrun
 	// Stamp, when not empty, names this exact message: within one process,
 	// every message with the same Stamp is the same message, so an adapter
 	// may keep its rendering and encoding under it. The core stamps the

@@ -35,7 +35,7 @@ var (
 // NoticeEditFailed).
 var NoticeKinds = []Kind{KindRoot, KindReminder, KindWindowOpen, KindStarted, KindCompleted, KindCancelled,
 	KindRescheduled, KindExtended, KindRollback, KindOverrun, KindEscalation, KindLinked, KindReleaseOut,
-	KindFreeze, KindSeries, KindReadiness, KindPlanRecorded, KindDebriefPrompt, KindDebriefRecorded}
+	KindFreeze, KindSeries, KindReadiness, KindPlanRecorded, KindDebriefPrompt, KindDebriefRecorded, KindThread}
 
 // CommandPress and CommandUnknown are the command labels of an Acknowledge
 // button and of text naming no subcommand.

@@ -573,7 +573,12 @@ func deliveryFailed(u *Upgrade, fails []Failure) Message {
 	m := Message{Kind: KindError, UpgradeID: u.Key()}
 	var advice []string
 	for _, f := range fails {
-		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The %s notice of %s could not be posted to ", f.Notice, u.Key())).Channel(f.Target).Add(": "+f.Error+"."))
+		if f.Notice == string(KindThread) {
+			m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The root of %s was posted to ", u.Key())).Channel(f.Target).
+				Add(", but its thread could not be started (its next notice tries again): "+f.Error+"."))
+		} else {
+			m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The %s notice of %s could not be posted to ", f.Notice, u.Key())).Channel(f.Target).Add(": "+f.Error+"."))
+		}
 		a := f.Advice
 		if a == "" {
 			a = generalAdvice

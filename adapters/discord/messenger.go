@@ -19,8 +19,9 @@ const archiveAfter = 7 * 24 * 60
 // channel ("discord:1122…"), with a thread started on it for everything
 // after, or a message of its own (a release is out), which starts none.
 // The thread's id is the root's own (Discord names a thread started on a
-// message after it); when starting it fails, the root still stands and the
-// first reply tries again.
+// message after it); when starting it fails, the root still stands: its ref
+// comes with an error that says so (threadNotStarted), and the first reply
+// tries again, naming the thread the same way (m.ThreadTitle).
 func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.MessageRef, error) {
 	ch, err := strip(channel)
 	if err != nil {
@@ -32,10 +33,11 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 	}
 	ref := bot.MessageRef{Channel: Platform + ":" + ch, ID: msg.ID}
 	guild := msg.GuildID
+	var terr error
 	if m.Kind == bot.KindRoot {
 		th, err := a.startThread(ctx, ch, msg.ID, threadName(m))
 		if err != nil {
-			a.log.WarnContext(ctx, "starting the upgrade thread failed; the first reply tries again", "channel", ch, "err", err)
+			terr = threadNotStarted{err}
 		} else {
 			ref.Thread = th.ID
 			if th.GuildID != "" {
@@ -46,8 +48,18 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 	if guild != "" {
 		ref.URL = "https://discord.com/channels/" + guild + "/" + ch + "/" + msg.ID
 	}
-	return ref, nil
+	return ref, terr
 }
+
+// threadNotStarted is a root that was posted but whose thread could not be
+// started: ref is good (bot.PostedError), the core records the failure and
+// tells the invoker, and the first reply tries to start the thread again.
+type threadNotStarted struct{ error }
+
+func (e threadNotStarted) Unwrap() error { return e.error }
+
+// Posted implements bot.PostedError.
+func (threadNotStarted) Posted() bool { return true }
 
 // Reply implements bot.Messenger: a message in the thread of root. With
 // m.AlsoInChannel it is also shown in the channel, as a reply to the root
@@ -59,11 +71,7 @@ func (a *Adapter) Reply(ctx context.Context, root bot.MessageRef, m bot.Message)
 	}
 	thread := root.Thread
 	if thread == "" {
-		name := m.UpgradeID
-		if name == "" {
-			name = "upgrade"
-		}
-		th, err := a.startThread(ctx, ch, root.ID, name)
+		th, err := a.startThread(ctx, ch, root.ID, threadName(bot.Message{Title: m.ThreadTitle, UpgradeID: m.UpgradeID}))
 		if err != nil {
 			return bot.MessageRef{}, err
 		}

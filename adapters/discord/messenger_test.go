@@ -105,24 +105,40 @@ func TestMessengerPostOfItsOwnStartsNoThread(t *testing.T) {
 }
 
 // TestMessengerStartsAMissingThread: a root whose thread could not be
-// started gets it at the first reply.
+// started stands, and says so (bot.PostedError, with the error and its
+// advice, for the core to record and tell; QA: only a WARN log); the
+// first reply starts the thread, named like the root (QA: "UPG-7").
 func TestMessengerStartsAMissingThread(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
 	ctx := context.Background()
 	f.api.FailAlways("start_thread", discordtest.Fault{Status: 403, Code: 50013, Message: "Missing Permissions"})
-	ref, err := f.a.Post(ctx, "discord:"+chPayments, bot.Message{Kind: bot.KindRoot, Title: "UPG-7 payments v2"})
-	if err != nil || ref.Thread != "" {
-		t.Fatalf("post: %+v %v", ref, err)
+	ref, err := f.a.Post(ctx, "discord:"+chPayments, bot.Message{Kind: bot.KindRoot, UpgradeID: "UPG-7", Title: "UPG-7 payments v2"})
+	var posted bot.PostedError
+	if !errors.As(err, &posted) || !posted.Posted() || err.Error() != "discord start thread: 50013 Missing Permissions" ||
+		bot.ErrorAdvice(err) == "" {
+		t.Fatalf("post: %v (advice %q)", err, bot.ErrorAdvice(err))
 	}
-	if _, err := f.a.Reply(ctx, ref, notice(bot.KindStarted, "x")); err == nil || !strings.Contains(err.Error(), "discord start thread: 50013 Missing Permissions") {
+	if ref.ID == "" || ref.Thread != "" || ref.URL == "" {
+		t.Fatalf("post: %+v", ref)
+	}
+	if ms := f.api.Messages(chPayments); len(ms) != 1 {
+		t.Fatalf("channel holds %+v", ms)
+	}
+	started := notice(bot.KindStarted, "x")
+	started.ThreadTitle = "UPG-7 payments v2"
+	if _, err := f.a.Reply(ctx, ref, started); err == nil || !strings.Contains(err.Error(), "discord start thread: 50013 Missing Permissions") {
 		t.Fatalf("reply without a thread: %v", err)
 	}
 	f.api.ClearFaults()
-	if _, err := f.a.Reply(ctx, ref, notice(bot.KindStarted, "started")); err != nil {
+	started.Lines = []bot.Text{bot.T("started")}
+	if _, err := f.a.Reply(ctx, ref, started); err != nil {
 		t.Fatal(err)
 	}
 	if ms := f.api.Messages(ref.ID); len(ms) != 1 || ms[0].Content != "started" {
 		t.Errorf("thread %+v", ms)
+	}
+	if th, _ := f.api.Channel(ref.ID); th.Name != "UPG-7 payments v2" {
+		t.Errorf("thread named %q", th.Name)
 	}
 }
 

@@ -1,0 +1,92 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+)
+
+// noThread is a platform's error for a root that was posted although its
+// thread could not be started (bot.PostedError), with advice.
+type noThread struct{}
+
+func (noThread) Error() string  { return "test start thread: 50013 Missing Permissions" }
+func (noThread) Posted() bool   { return true }
+func (noThread) Advice() string { return "Let the bot start threads there." }
+
+// threadless posts roots whose thread cannot be started, like Discord
+// without Create Public Threads, and keeps the thread titles replies carry.
+type threadless struct {
+	*bottest.Recorder
+	mu     sync.Mutex
+	titles []string
+}
+
+func (p *threadless) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	ref, err := p.Recorder.Post(ctx, ch, m)
+	if err == nil && m.Kind == bot.KindRoot {
+		err = noThread{}
+	}
+	return ref, err
+}
+
+func (p *threadless) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	p.mu.Lock()
+	p.titles = append(p.titles, m.ThreadTitle)
+	p.mu.Unlock()
+	return p.Recorder.Reply(ctx, root, m)
+}
+
+// TestARootWhoseThreadFailedIsRecordedAndTold: Discord QA saw a thread that
+// could not be started at scheduling (403 50013) told to nobody and
+// recorded nowhere, only logged. It is now recorded like a failed notice
+// (show lists it, the root counts it) and the invoker is told with the
+// advice; the root, which stands, is not posted again, and the next
+// notice replies under it, naming the thread like the root.
+func TestARootWhoseThreadFailedIsRecordedAndTold(t *testing.T) {
+	rec := &bottest.Recorder{}
+	p := &threadless{Recorder: rec}
+	st := bottest.NewMemStore()
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": p, "other": p},
+		Now: bottest.NewClock(t0).Now, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	f := &fixture{st: st, rec: rec, b: b}
+	f.ok(t, "alice", schedulePayments)
+	if posts := rec.Ops("post"); len(posts) != 1 {
+		t.Fatalf("posted %d times: %+v", len(posts), posts)
+	}
+	told := rec.Ops("answer")
+	if len(told) != 1 || !strings.Contains(told[0].Text, "The root of UPG-1 was posted to #payments, but its thread could not be started") ||
+		!strings.Contains(told[0].Text, "50013 Missing Permissions") || !strings.Contains(told[0].Text, "Let the bot start threads there.") {
+		t.Fatalf("told %+v", told)
+	}
+	u := f.upgrade(t, 1)
+	if len(u.Failures) != 1 || u.Failures[0].Notice != string(bot.KindThread) || u.Failures[0].Target != "test:#payments" || len(u.Threads) != 1 {
+		t.Fatalf("failures %+v, threads %+v", u.Failures, u.Threads)
+	}
+	edits := rec.Ops("edit")
+	if len(edits) == 0 || !strings.Contains(edits[len(edits)-1].Text, "1 notice(s) could not be delivered") {
+		t.Errorf("the root does not count the failure: %+v", edits)
+	}
+	if show := lines(f.ok(t, "alice", "show 1")); !strings.Contains(show, "Failed delivery of thread to #payments") {
+		t.Errorf("show:\n%s", show)
+	}
+
+	rec.Reset()
+	f.ok(t, "alice", "extend 1 30m")
+	if posts := rec.Ops("post"); len(posts) != 0 {
+		t.Errorf("the root was posted again: %+v", posts)
+	}
+	if replies := rec.Ops("reply"); len(replies) != 1 || !strings.Contains(replies[0].Text, "was extended by 30m") {
+		t.Errorf("replies %+v", rec.All())
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.titles) != 1 || p.titles[0] != "UPG-1 payments v2.4.0" {
+		t.Errorf("the reply names the thread %q", p.titles)
+	}
+}
