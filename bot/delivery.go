@@ -119,7 +119,9 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	msg := n.msg
 	msg.ThreadTitle = u.Title() // a thread started late is named like the root
 	tried := noThread
+	var started []MessageRef // roots whose thread this notice started
 	defer func() {
+		d.threadsStarted(ctx, u, started)
 		d.failed(ctx, u, fails, n.invoker)
 		d.logNotice(ctx, u, kind, tried, len(fails))
 	}()
@@ -129,7 +131,10 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			continue
 		}
 		tried = append(tried, t.Channel)
-		_, err := d.msg.Reply(ctx, t, msg)
+		ref, err := d.msg.Reply(ctx, t, msg)
+		if t.Thread == "" && ref.Thread != "" {
+			started = append(started, MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL})
+		}
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
 		}
@@ -147,6 +152,40 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		}
 	}
 	return nil
+}
+
+// threadsStarted remembers the threads a notice started on roots that had
+// none (the platform could not start them when the root was posted), so
+// later notices reply in them, and marks the failures of those threads
+// made good, so the root no longer counts them.
+func (d *Delivery) threadsStarted(ctx context.Context, u *Upgrade, started []MessageRef) {
+	if len(started) == 0 {
+		return
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	at := d.now().UTC()
+	saved, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
+		for _, r := range started {
+			for i, t := range x.Threads {
+				if t.Channel == r.Channel && t.ID == r.ID && t.Thread == "" {
+					x.Threads[i].Thread = r.Thread
+				}
+			}
+			for i, f := range x.Failures {
+				if f.Notice == string(KindThread) && f.Target == r.Channel && f.PostedAt.IsZero() {
+					x.Failures[i].PostedAt = at
+				}
+			}
+		}
+		return Decision{}, nil
+	})
+	if err != nil {
+		d.log.WarnContext(ctx, "remembering a thread started late failed; the next notice starts it again", "upgrade", u.Key(), "err", err)
+		return
+	}
+	u.Threads = saved.Threads
+	d.refreshRoot(u.ID)
 }
 
 // bookkeeping is a context for the store writes that must happen even when
@@ -375,8 +414,11 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			// The root stands but its thread could not be started: a
 			// failure of its own, recorded as a notice's is (a notice's
 			// post leaves it to the notice, whose reply tries again).
-			if record == recordNone {
-				d.log.WarnContext(ctx, "the root was posted but its thread could not be started; the notice tries again", "upgrade", u.Key(), "channel", ch, "err", err)
+			// Cut short (shutdown, out of time), it is no failure to
+			// record or tell; the root is kept all the same.
+			if record == recordNone || ctx.Err() != nil {
+				d.log.WarnContext(ctx, "the root was posted but its thread could not be started; the next notice tries again", "upgrade", u.Key(), "channel", ch, "err", err)
+				d.obs.Notice(KindThread, NoticeFailed)
 			} else {
 				fails = append(fails, d.failure(ctx, u, KindThread, ch, err))
 			}
@@ -425,7 +467,13 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	}
 	d.failed(ctx, u, fails, inv)
 	if record == recordAll {
-		d.logNotice(ctx, u, KindRoot, tried, len(fails))
+		rootFails := 0 // a thread that could not be started is no root that failed
+		for _, f := range fails {
+			if f.Notice == string(KindRoot) {
+				rootFails++
+			}
+		}
+		d.logNotice(ctx, u, KindRoot, tried, rootFails)
 	}
 	return errs, cut
 }

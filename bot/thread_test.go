@@ -38,7 +38,11 @@ func (p *threadless) Reply(ctx context.Context, root bot.MessageRef, m bot.Messa
 	p.mu.Lock()
 	p.titles = append(p.titles, m.ThreadTitle)
 	p.mu.Unlock()
-	return p.Recorder.Reply(ctx, root, m)
+	ref, err := p.Recorder.Reply(ctx, root, m)
+	if err == nil && root.Thread == "" {
+		ref.Thread = "thread-of-" + root.ID // the reply started it, as Discord's does
+	}
+	return ref, err
 }
 
 // TestARootWhoseThreadFailedIsRecordedAndTold: Discord QA saw a thread that
@@ -85,8 +89,22 @@ func TestARootWhoseThreadFailedIsRecordedAndTold(t *testing.T) {
 		t.Errorf("replies %+v", rec.All())
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if len(p.titles) != 1 || p.titles[0] != "UPG-1 payments v2.4.0" {
 		t.Errorf("the reply names the thread %q", p.titles)
+	}
+	p.mu.Unlock()
+	// The thread the reply started is remembered (later notices reply in
+	// it) and its failure is made good: the root no longer counts it.
+	b.Flush()
+	u = f.upgrade(t, 1)
+	if len(u.Threads) != 1 || u.Threads[0].Thread != "thread-of-"+u.Threads[0].ID {
+		t.Errorf("threads %+v", u.Threads)
+	}
+	edits = rec.Ops("edit")
+	if len(edits) == 0 || strings.Contains(edits[len(edits)-1].Text, "could not be delivered") {
+		t.Errorf("the root still counts the thread started since: %+v", edits)
+	}
+	if show := lines(f.ok(t, "alice", "show 1")); !strings.Contains(show, "Failed delivery of thread to #payments") || !strings.Contains(show, "(started after all at") {
+		t.Errorf("show:\n%s", show)
 	}
 }

@@ -420,7 +420,11 @@ func (d *Directory) showReply(v View) Message {
 		}
 		line = line.Add(" at ").Time(f.At).Add(": " + f.Error)
 		if !f.PostedAt.IsZero() {
-			line = line.Add(" (posted after all at ").Time(f.PostedAt).Add(")")
+			if f.Notice == string(KindThread) {
+				line = line.Add(" (started after all at ").Time(f.PostedAt).Add(")")
+			} else {
+				line = line.Add(" (posted after all at ").Time(f.PostedAt).Add(")")
+			}
 		}
 		m.Lines = append(m.Lines, line)
 	}

@@ -554,12 +554,16 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 
 // rootMadeGood reports whether f is the failure of a root that was posted
 // after all (PostedAt, or a thread in its channel: a replica of an older
-// version may have rewritten the upgrade without PostedAt).
+// version may have rewritten the upgrade without PostedAt), or of a thread
+// started after all on its root (PostedAt, or the thread known).
 func rootMadeGood(u *Upgrade, f Failure) bool {
-	if f.Notice != string(KindRoot) {
-		return false
+	switch f.Notice {
+	case string(KindRoot):
+		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target })
+	case string(KindThread):
+		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target && t.Thread != "" })
 	}
-	return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target })
+	return false
 }
 
 // generalAdvice is what to do about a failed delivery whose error comes
