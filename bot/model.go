@@ -396,13 +396,18 @@ const (
 	EventReminder     = "upgrade.reminder"
 	EventOverrun      = "upgrade.overrun"
 	EventReadiness    = "upgrade.readiness"
+	// EventWindowOpen and EventEscalated are the events of the window-open
+	// notice and of an escalation's direct message: beyond spec/http.md's
+	// list, which its rule "every notice is an event" calls for.
+	EventWindowOpen = "upgrade.window_open"
+	EventEscalated  = "upgrade.escalated"
 )
 
 // EventTypes lists every event type, in the order of the contract.
 var EventTypes = []string{
 	EventScheduled, EventRescheduled, EventStarted, EventCompleted, EventRolledBack, EventCancelled,
 	EventExtended, EventAcknowledged, EventLinked, EventReminder, EventOverrun, EventReadiness,
-	EventPlanRecorded, EventDebriefRecorded,
+	EventPlanRecorded, EventDebriefRecorded, EventWindowOpen, EventEscalated,
 }
 
 // Event is what other systems see of a change (the events stream, webhooks).

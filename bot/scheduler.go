@@ -257,7 +257,10 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
 		}
-		return s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late))
+		if err := s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late)); err != nil {
+			return err
+		}
+		s.ev.emit(ctx, u, jobEventID(j), EventWindowOpen, Upgradebot, map[string]any{"start": u.Start, "end": u.End, "late": late.String()})
 	case JobOverrun:
 		if err := s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late)); err != nil {
 			return err
@@ -507,6 +510,7 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		}
 		err := s.out.toPerson(ctx, p, msg)
 		if err == nil {
+			s.ev.emit(ctx, u, jobEventID(Job{Upgrade: j.Upgrade, ID: j.ID + "/" + p.Key, Due: j.Due}), EventEscalated, Upgradebot, map[string]any{"scope": j.Scope, "to": p.Key})
 			continue
 		}
 		retryable := ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)

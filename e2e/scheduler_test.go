@@ -113,6 +113,17 @@ func TestSchedulerRemindersWindowOpenOverrun(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("timed notices:\n got %q\nwant %q", got, want)
 	}
+	// Every notice is an event (spec/http.md): the window-open notice and
+	// each escalation's direct message too, in the shared stream.
+	wantEvents := []string{bot.EventScheduled, bot.EventReminder, bot.EventReminder, bot.EventReminder,
+		bot.EventEscalated, bot.EventEscalated, bot.EventEscalated, bot.EventWindowOpen, bot.EventOverrun}
+	var events []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if events = streamTypes(t, r, "UPG-1"); slices.Equal(events, wantEvents) {
+			return
+		}
+	}
+	t.Fatalf("events:\n got %q\nwant %q", events, wantEvents)
 }
 
 func TestSchedulerRescheduleMovesCancelRemoves(t *testing.T) {
