@@ -597,6 +597,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 
 	select {
 	case <-ctx.Done():
+		log.Info("upgradebot stopping: finishing the requests and notices under way", "within", stopBudget.String())
 	case err = <-errc:
 		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
 			err = nil

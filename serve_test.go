@@ -17,6 +17,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // TestServeWithSlack runs `upgradebot serve -config FILE` with Slack in http
@@ -429,5 +430,33 @@ func TestServeMovesOldKeysUnderThePrefix(t *testing.T) {
 	waitFor(t, 15*time.Second, "the old key moved", func() bool { return !m.Exists("{ub:events}:relayed") })
 	if ms, err := m.ZMembers("ub:{ub:events}:relayed"); err != nil || len(ms) != 1 || ms[0] != "ev-1" {
 		t.Fatalf("ub:{ub:events}:relayed = %q, %v; want the old key's member", ms, err)
+	}
+}
+
+// TestServeSaysWhenItStops: the signal is logged when it arrives, before
+// the drain, and the last line says it stopped; an operator reading a slow
+// stop sees where the time went.
+func TestServeSaysWhenItStops(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"memory://\"\n", freeAddr(t))), 0o600)
+	var logs syncbuf.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs, nil)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "upgradebot serving"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+	}
+	cancel() // as SIGTERM does
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.String())
+	}
+	out := logs.String()
+	stopping, stopped := strings.Index(out, "upgradebot stopping"), strings.Index(out, "upgradebot stopped")
+	if stopping < 0 || stopped < stopping {
+		t.Fatalf("the stop is not logged in order:\n%s", out)
 	}
 }
