@@ -119,7 +119,16 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	msg := n.msg
 	msg.ThreadTitle = u.Title() // a thread started late is named like the root
 	tried := noThread
-	var started []MessageRef // roots whose thread this notice started
+	var started []MessageRef // roots whose thread had failed and this notice started
+	// The channels whose root stands without the thread the platform
+	// starts on it (a thread failure not made good): a reply there starts
+	// it (Discord), and the thread is then remembered.
+	threadless := map[string]bool{}
+	for _, f := range u.Failures {
+		if f.Notice == string(KindThread) && !rootMadeGood(u, f) {
+			threadless[f.Target] = true
+		}
+	}
 	defer func() {
 		d.threadsStarted(ctx, u, started)
 		d.failed(ctx, u, fails, n.invoker)
@@ -132,7 +141,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		}
 		tried = append(tried, t.Channel)
 		ref, err := d.msg.Reply(ctx, t, msg)
-		if t.Thread == "" && ref.Thread != "" {
+		if t.Thread == "" && ref.Thread != "" && threadless[t.Channel] {
 			started = append(started, MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL})
 		}
 		if err != nil && ctx.Err() != nil {
@@ -166,20 +175,27 @@ func (d *Delivery) threadsStarted(ctx context.Context, u *Upgrade, started []Mes
 	defer cancel()
 	at := d.now().UTC()
 	saved, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
+		changed := false
 		for _, r := range started {
 			for i, t := range x.Threads {
 				if t.Channel == r.Channel && t.ID == r.ID && t.Thread == "" {
-					x.Threads[i].Thread = r.Thread
+					x.Threads[i].Thread, changed = r.Thread, true
 				}
 			}
 			for i, f := range x.Failures {
 				if f.Notice == string(KindThread) && f.Target == r.Channel && f.PostedAt.IsZero() {
-					x.Failures[i].PostedAt = at
+					x.Failures[i].PostedAt, changed = at, true
 				}
 			}
 		}
+		if !changed {
+			return Decision{}, errUnchanged // another replica remembered it first
+		}
 		return Decision{}, nil
 	})
+	if errors.Is(err, errUnchanged) {
+		return
+	}
 	if err != nil {
 		d.log.WarnContext(ctx, "remembering a thread started late failed; the next notice starts it again", "upgrade", u.Key(), "err", err)
 		return
@@ -414,9 +430,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			// The root stands but its thread could not be started: a
 			// failure of its own, recorded as a notice's is (a notice's
 			// post leaves it to the notice, whose reply tries again).
-			// Cut short (shutdown, out of time), it is no failure to
-			// record or tell; the root is kept all the same.
-			if record == recordNone || ctx.Err() != nil {
+			if record == recordNone {
 				d.log.WarnContext(ctx, "the root was posted but its thread could not be started; the next notice tries again", "upgrade", u.Key(), "channel", ch, "err", err)
 				d.obs.Notice(KindThread, NoticeFailed)
 			} else {

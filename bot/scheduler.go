@@ -252,7 +252,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 				return fmt.Errorf("record the last reminder as sent: %w", err)
 			}
 		}
-		s.ev.emit(ctx, u, jobEventID(j), EventReminder, Upgradebot, map[string]any{"before": j.Offset.String(), "late": late.String()})
+		s.publish(ctx, u, jobEventID(j), EventReminder, map[string]any{"before": j.Offset.String(), "late": late.String()})
 	case JobWindowOpen:
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
@@ -260,18 +260,30 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if err := s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late)); err != nil {
 			return err
 		}
-		s.ev.emit(ctx, u, jobEventID(j), EventWindowOpen, Upgradebot, map[string]any{"start": u.Start, "end": u.End, "late": late.String()})
+		if late < s.o.LateAfter {
+			late = 0 // on time, as the notice says
+		}
+		s.publish(ctx, u, jobEventID(j), EventWindowOpen, map[string]any{"start": u.Start, "end": u.End, "late": late.String()})
 	case JobOverrun:
 		if err := s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late)); err != nil {
 			return err
 		}
-		s.ev.emit(ctx, u, jobEventID(j), EventOverrun, Upgradebot, map[string]any{"state": string(u.State), "end": u.End})
+		s.publish(ctx, u, jobEventID(j), EventOverrun, map[string]any{"state": string(u.State), "end": u.End})
 	case JobEscalation:
 		return s.escalate(ctx, u, j, now)
 	default:
 		return skip("unknown job kind " + string(j.Kind))
 	}
 	return nil
+}
+
+// publish writes the event of a job's notice, once it went out, even when
+// the job's time ran out just then: the job is not run again for it (its
+// once keys are taken), so the event would be lost.
+func (s *Scheduler) publish(ctx context.Context, u *Upgrade, id, typ string, data map[string]any) {
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	s.ev.emit(bctx, u, id, typ, Upgradebot, data)
 }
 
 // sayLate adds to a notice sent Options.LateAfter or more after its
@@ -510,7 +522,7 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		}
 		err := s.out.toPerson(ctx, p, msg)
 		if err == nil {
-			s.ev.emit(ctx, u, jobEventID(Job{Upgrade: j.Upgrade, ID: j.ID + "/" + p.Key, Due: j.Due}), EventEscalated, Upgradebot, map[string]any{"scope": j.Scope, "to": p.Key})
+			s.publish(ctx, u, jobEventID(Job{Upgrade: j.Upgrade, ID: j.ID + "/" + p.Key, Due: j.Due}), EventEscalated, map[string]any{"scope": j.Scope, "to": p.Key})
 			continue
 		}
 		retryable := ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)

@@ -24,6 +24,7 @@ type threadless struct {
 	*bottest.Recorder
 	mu     sync.Mutex
 	titles []string
+	roots  []bot.MessageRef // the roots replies were given
 }
 
 func (p *threadless) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
@@ -37,6 +38,7 @@ func (p *threadless) Post(ctx context.Context, ch string, m bot.Message) (bot.Me
 func (p *threadless) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
 	p.mu.Lock()
 	p.titles = append(p.titles, m.ThreadTitle)
+	p.roots = append(p.roots, root)
 	p.mu.Unlock()
 	ref, err := p.Recorder.Reply(ctx, root, m)
 	if err == nil && root.Thread == "" {
@@ -106,5 +108,48 @@ func TestARootWhoseThreadFailedIsRecordedAndTold(t *testing.T) {
 	}
 	if show := lines(f.ok(t, "alice", "show 1")); !strings.Contains(show, "Failed delivery of thread to #payments") || !strings.Contains(show, "(started after all at") {
 		t.Errorf("show:\n%s", show)
+	}
+	// The next notice replies in the thread remembered.
+	f.ok(t, "alice", "extend 1 10m")
+	b.Flush()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if last := p.roots[len(p.roots)-1]; last.Thread != "thread-of-"+last.ID {
+		t.Errorf("the next notice was given %+v", last)
+	}
+}
+
+// slackLike posts roots without a thread id and replies with the root's
+// id as the thread, as Slack does (a root is its own thread).
+type slackLike struct{ *bottest.Recorder }
+
+func (p slackLike) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	ref, err := p.Recorder.Reply(ctx, root, m)
+	ref.Thread = root.ID
+	return ref, err
+}
+
+// TestAThreadIsRememberedOnlyWhereItHadFailed: a platform whose replies
+// name the root's thread (Slack) changes nothing on the upgrade when a
+// notice replies: only a thread that could not be started is remembered
+// once a reply started it.
+func TestAThreadIsRememberedOnlyWhereItHadFailed(t *testing.T) {
+	rec := &bottest.Recorder{}
+	st := bottest.NewMemStore()
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": slackLike{rec}, "other": slackLike{rec}},
+		Now: bottest.NewClock(t0).Now, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	f := &fixture{st: st, rec: rec, b: b}
+	f.ok(t, "alice", schedulePayments)
+	b.Flush()
+	rec.Reset()
+	f.ok(t, "alice", "plan 1 https://runbooks.example/payments")
+	b.Flush()
+	after := f.upgrade(t, 1)
+	if after.Threads[0].Thread != "" {
+		t.Errorf("a reply rewrote the thread: %+v", after.Threads)
+	}
+	if edits := len(rec.Ops("edit")); edits > 1 {
+		t.Errorf("%d root edits for one notice", edits)
 	}
 }

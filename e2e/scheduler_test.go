@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -124,6 +125,34 @@ func TestSchedulerRemindersWindowOpenOverrun(t *testing.T) {
 		}
 	}
 	t.Fatalf("events:\n got %q\nwant %q", events, wantEvents)
+}
+
+// TestWindowOpenEventSaysLateAsTheNoticeDoes: a job run seconds after its
+// moment (a poll's lag) is on time, in its event as in its notice; one a
+// minute or more late says how late.
+func TestWindowOpenEventSaysLateAsTheNoticeDoes(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log)
+	r.do(t, "alice", "schedule payments v2.4.0 in 3h for 1h")
+	r.do(t, "alice", "schedule payments v2.5.0 in 6h for 1h")
+	r.at(t, clock, start0.Add(3*time.Hour+2*time.Second))
+	r.at(t, clock, start0.Add(6*time.Hour+5*time.Minute))
+	want := map[string]string{"UPG-1": "0s", "UPG-2": "5m0s"}
+	got := map[string]string{}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(got) < 2; time.Sleep(10 * time.Millisecond) {
+		evs, err := r.st.EventsAfter(context.Background(), "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Event.Type == bot.EventWindowOpen {
+				got[e.Event.UpgradeID], _ = e.Event.Data["late"].(string)
+			}
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("late of the window_open events: %v, want %v", got, want)
+	}
 }
 
 func TestSchedulerRescheduleMovesCancelRemoves(t *testing.T) {
