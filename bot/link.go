@@ -340,25 +340,65 @@ func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
 // it answers.
 func (b *Bot) WatchesRepo(repo string) bool { return len(b.dir.ServicesOfRepo(repo)) > 0 }
 
+// linksAnew reports whether published release r is news to upgrade u: u
+// is active and has no release, or one of the same repository that is not
+// r. An upgrade linked by hand to another repository's release keeps it,
+// and r linked already (when the upgrade was scheduled, or by hand before
+// GitHub's delivery came; its name or notes may read otherwise since) is
+// no news.
+func linksAnew(u *Upgrade, r Release) bool {
+	if !u.State.Active() {
+		return false
+	}
+	old := u.Release
+	if old == nil {
+		return true
+	}
+	return strings.EqualFold(old.Repo, r.Repo) && (old.Tag != r.Tag || old.URL != r.URL || old.Prerelease != r.Prerelease)
+}
+
+// ReleaseNews reports whether ReleasePublished would act on r: link it to
+// an upgrade of its version, or tell a service's channels that it is out
+// (a release, not a pre-release, that no upgrade plans). It only reads, so
+// a receiver can ask before it answers.
+func (b *Bot) ReleaseNews(ctx context.Context, r Release) (bool, error) {
+	svcs := b.dir.ServicesOfRepo(r.Repo)
+	if len(svcs) == 0 || r.Tag == "" {
+		return false, nil
+	}
+	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	if err != nil {
+		return false, fmt.Errorf("release %s %s: %w", r.Repo, r.Tag, err)
+	}
+	planned := map[string]bool{}
+	for _, u := range active {
+		if !slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) }) || !sameVersion(u.Version, r.Tag) {
+			continue
+		}
+		if linksAnew(u, r) {
+			return true, nil
+		}
+		planned[strings.ToLower(u.Service)] = true
+	}
+	if r.Prerelease {
+		return false, nil
+	}
+	for _, s := range svcs {
+		if !planned[strings.ToLower(s.Name)] && len(s.Channels) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // linkPublished links a published release to upgrade id, unless it has
 // that release already or one of another repository; it reports whether
 // it linked.
 func (b *Bot) linkPublished(ctx context.Context, id int, r Release) (bool, error) {
 	var d Decision
 	u, err := change(ctx, b.store, b.now, id, func(x *Upgrade) (Decision, error) {
-		if !x.State.Active() {
+		if !linksAnew(x, r) {
 			return Decision{}, errUnchanged
-		}
-		if old := x.Release; old != nil {
-			if !strings.EqualFold(old.Repo, r.Repo) {
-				return Decision{}, errUnchanged // linked by hand to another repository's release
-			}
-			if old.Tag == r.Tag && old.URL == r.URL && old.Prerelease == r.Prerelease {
-				// This very release, linked when the upgrade was scheduled or
-				// by hand before GitHub's delivery came (its name or notes
-				// may read otherwise since): no second notice.
-				return Decision{}, errUnchanged
-			}
 		}
 		x.Release = &r
 		d = b.linkDecision(ctx, x, r, Upgradebot)

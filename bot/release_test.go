@@ -505,3 +505,41 @@ func TestWatchesRepoIsAServicesRepoInAnyCase(t *testing.T) {
 		t.Error("without a repo configured, acme/payments is watched")
 	}
 }
+
+// TestReleaseNewsSaysWhetherAReleaseWouldBeActedOn: ReleaseNews answers
+// what ReleasePublished would do, so a webhook can answer 204 for a
+// release that is no news.
+func TestReleaseNewsSaysWhetherAReleaseWouldBeActedOn(t *testing.T) {
+	f := newReleaseFixture(t, nil, withRepo)
+	ctx := context.Background()
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-12-01 02:00 UTC") // UPG-1
+	pre := func(tag string) bot.Release { r := published(tag); r.Prerelease = true; return r }
+	other := published("v2.5.0")
+	other.Repo = "acme/unknown"
+	for _, c := range []struct {
+		name string
+		r    bot.Release
+		news bool
+	}{
+		{"a release an upgrade plans", published("v2.5.0"), true},
+		{"a release nobody plans is announced", published("v2.7.0"), true},
+		{"a pre-release an upgrade plans", pre("v2.5.0"), true},
+		{"a pre-release nobody plans", pre("v2.6.0-rc1"), false},
+		{"a repository no service has", other, false},
+	} {
+		news, err := f.b.ReleaseNews(ctx, c.r)
+		if err != nil || news != c.news {
+			t.Errorf("%s: news %v (err %v), want %v", c.name, news, err, c.news)
+		}
+	}
+	// Once linked, the same release is no news; a promotion is.
+	if n, err := f.b.ReleasePublished(ctx, pre("v2.5.0")); err != nil || n != 1 {
+		t.Fatalf("linked %d (err %v)", n, err)
+	}
+	if news, err := f.b.ReleaseNews(ctx, pre("v2.5.0")); err != nil || news {
+		t.Errorf("the pre-release linked already: news %v (err %v)", news, err)
+	}
+	if news, err := f.b.ReleaseNews(ctx, published("v2.5.0")); err != nil || !news {
+		t.Errorf("the release promoted: news %v (err %v)", news, err)
+	}
+}

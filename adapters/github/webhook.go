@@ -33,10 +33,13 @@ const dedupeTTL = 24 * time.Hour
 
 // Core is what the webhook needs of the bot: whether a configured service
 // has a repository, asked before answering, so it must be cheap (a lookup
-// in the configuration; bot.Bot.WatchesRepo); and acting on a published
-// release, saying how many upgrades it linked (bot.Bot.ReleasePublished).
+// in the configuration; bot.Bot.WatchesRepo); whether a release is news
+// to it, asked before answering too (one read of the store;
+// bot.Bot.ReleaseNews); and acting on a published release, saying how many
+// upgrades it linked (bot.Bot.ReleasePublished).
 type Core interface {
 	WatchesRepo(repo string) bool
+	ReleaseNews(ctx context.Context, r bot.Release) (bool, error)
 	ReleasePublished(ctx context.Context, r bot.Release) (int, error)
 }
 
@@ -108,8 +111,8 @@ func (h *Webhook) Run(ctx context.Context) error {
 // the order readSigned says: nothing is read for a delivery without a
 // well-formed signature, nothing is parsed before the signature matches),
 // 204 for a ping and for events it ignores (other events, other actions,
-// drafts, releases of a repository no configured service has, a delivery
-// or a release seen before), 503 when the store cannot say whether it was
+// drafts, releases of a repository no configured service has, a release
+// that is no news (ReleaseNews), a delivery or a release seen before), 503 when the store cannot say whether it was
 // seen (nothing is done: GitHub shows the delivery as failed, to be
 // redelivered), 202 for a release it acts on, after answering.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -161,6 +164,21 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	release := Convert(repo, rel)
+	nctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	news, err := h.core.ReleaseNews(nctx, release)
+	cancel()
+	if err != nil {
+		h.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("not acted on, the store does not answer (%v); redeliver it once /readyz is ready", err))
+		return
+	}
+	if !news {
+		// A pre-release no upgrade plans, or a release every upgrade of
+		// its version has already: nothing to link or announce.
+		log.InfoContext(r.Context(), "github release is no news: no upgrade to link it to, nothing to announce; ignored")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	// A redelivery has the delivery's id; GitHub also sends "published"
 	// and "released" for one release, two deliveries of the same news.
 	keys := []string{delivery, "release:" + strings.ToLower(repo) + "@" + rel.GetTagName() + ":pre=" + strconv.FormatBool(rel.GetPrerelease())}
@@ -181,7 +199,6 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	release := Convert(repo, rel)
 	h.inflight.Add()
 	go func() {
 		defer h.inflight.Done()

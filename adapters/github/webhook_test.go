@@ -32,6 +32,16 @@ type fakeCore struct {
 	block    chan struct{}
 	entered  chan struct{}
 	fail     error
+	// noNews names tags that are no news (ReleaseNews); newsErr makes
+	// ReleaseNews fail as a store that does not answer.
+	noNews  map[string]bool
+	newsErr error
+}
+
+func (c *fakeCore) ReleaseNews(_ context.Context, r bot.Release) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.noNews[r.Tag], c.newsErr
 }
 
 // WatchesRepo is what the configuration of these tests says: payments
@@ -492,5 +502,36 @@ func TestWebhookAnswers503WhenTheStoreDoesNotAnswer(t *testing.T) {
 	e.hook.Wait()
 	if got := core.seen(); len(got) != 1 {
 		t.Fatalf("acted on %+v after the redelivery", got)
+	}
+}
+
+// TestWebhookAnswers204ForAReleaseThatIsNoNews: a pre-release that no
+// upgrade plans (nothing to link, and pre-releases are not announced) is
+// ignored, 204 as the spec has it for events ignored, and not remembered;
+// when the store cannot say, 503.
+func TestWebhookAnswers204ForAReleaseThatIsNoNews(t *testing.T) {
+	core := &fakeCore{noNews: map[string]bool{"v9.0.0-rc1": true}}
+	e := newHook(t, secret, core)
+	pre := githubtest.Release("acme/payments", "v9.0.0-rc1", "", "", published)
+	pre.Prerelease = gh.Bool(true)
+	if got := e.deliver("release", "d-pre", githubtest.ReleaseEvent("published", "acme/payments", pre)); got != http.StatusNoContent {
+		t.Fatalf("status %d, want 204", got)
+	}
+	e.hook.Wait()
+	if got := core.seen(); len(got) != 0 {
+		t.Fatalf("acted on %+v", got)
+	}
+	// Not remembered: once an upgrade plans it, the redelivery acts.
+	core.mu.Lock()
+	core.noNews = nil
+	core.mu.Unlock()
+	if got := e.deliver("release", "d-pre", githubtest.ReleaseEvent("published", "acme/payments", pre)); got != http.StatusAccepted {
+		t.Fatalf("redelivered once it is news: status %d, want 202", got)
+	}
+	core.mu.Lock()
+	core.newsErr = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	core.mu.Unlock()
+	if got := e.deliver("release", "d-other", githubtest.ReleaseEvent("published", "acme/payments", payments250)); got != http.StatusServiceUnavailable {
+		t.Fatalf("store down: status %d, want 503", got)
 	}
 }
