@@ -300,23 +300,13 @@ func (b *Bot) autoLinkTask(ctx context.Context, n PendingNotice) error {
 // pre-release says nothing there, so that release candidates make no
 // noise. It returns how many upgrades it linked.
 func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
-	svcs := b.dir.ServicesOfRepo(r.Repo)
-	if len(svcs) == 0 || r.Tag == "" {
-		return 0, nil
-	}
-	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	svcs, planned, err := b.releaseTargets(ctx, r)
 	if err != nil {
 		return 0, fmt.Errorf("release %s %s published: %w", r.Repo, r.Tag, err)
 	}
-	planned := map[string]bool{}
 	linked := 0
 	var errs []error
-	for _, u := range active {
-		ofRepo := slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) })
-		if !ofRepo || !sameVersion(u.Version, r.Tag) {
-			continue
-		}
-		planned[strings.ToLower(u.Service)] = true
+	for _, u := range planned {
 		ok, err := b.linkPublished(ctx, u.ID, r)
 		if err != nil {
 			errs = append(errs, err)
@@ -325,13 +315,43 @@ func (b *Bot) ReleasePublished(ctx context.Context, r Release) (int, error) {
 		}
 	}
 	if !r.Prerelease {
-		for _, s := range svcs {
-			if !planned[strings.ToLower(s.Name)] {
-				b.releaseOut(ctx, s, r)
-			}
+		for _, s := range unplanned(svcs, planned) {
+			b.releaseOut(ctx, s, r)
 		}
 	}
 	return linked, errors.Join(errs...)
+}
+
+// releaseTargets are the services whose repository r is of, and their
+// scheduled and running upgrades to r's version (written with or without
+// the v); nothing without a service or a tag.
+func (b *Bot) releaseTargets(ctx context.Context, r Release) ([]Service, []*Upgrade, error) {
+	svcs := b.dir.ServicesOfRepo(r.Repo)
+	if len(svcs) == 0 || r.Tag == "" {
+		return nil, nil, nil
+	}
+	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	if err != nil {
+		return nil, nil, err
+	}
+	var planned []*Upgrade
+	for _, u := range active {
+		if slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) }) && sameVersion(u.Version, r.Tag) {
+			planned = append(planned, u)
+		}
+	}
+	return svcs, planned, nil
+}
+
+// unplanned are the services of svcs that none of planned upgrades.
+func unplanned(svcs []Service, planned []*Upgrade) []Service {
+	var out []Service
+	for _, s := range svcs {
+		if !slices.ContainsFunc(planned, func(u *Upgrade) bool { return strings.EqualFold(u.Service, s.Name) }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // WatchesRepo reports whether a configured service has the repository
@@ -362,33 +382,17 @@ func linksAnew(u *Upgrade, r Release) bool {
 // (a release, not a pre-release, that no upgrade plans). It only reads, so
 // a receiver can ask before it answers.
 func (b *Bot) ReleaseNews(ctx context.Context, r Release) (bool, error) {
-	svcs := b.dir.ServicesOfRepo(r.Repo)
-	if len(svcs) == 0 || r.Tag == "" {
-		return false, nil
-	}
-	active, err := b.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
+	svcs, planned, err := b.releaseTargets(ctx, r)
 	if err != nil {
 		return false, fmt.Errorf("release %s %s: %w", r.Repo, r.Tag, err)
 	}
-	planned := map[string]bool{}
-	for _, u := range active {
-		if !slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) }) || !sameVersion(u.Version, r.Tag) {
-			continue
-		}
-		if linksAnew(u, r) {
-			return true, nil
-		}
-		planned[strings.ToLower(u.Service)] = true
+	if slices.ContainsFunc(planned, func(u *Upgrade) bool { return linksAnew(u, r) }) {
+		return true, nil
 	}
 	if r.Prerelease {
 		return false, nil
 	}
-	for _, s := range svcs {
-		if !planned[strings.ToLower(s.Name)] && len(s.Channels) > 0 {
-			return true, nil
-		}
-	}
-	return false, nil
+	return slices.ContainsFunc(unplanned(svcs, planned), func(s Service) bool { return len(s.Channels) > 0 }), nil
 }
 
 // linkPublished links a published release to upgrade id, unless it has
