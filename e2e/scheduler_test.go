@@ -119,12 +119,28 @@ func TestSchedulerRemindersWindowOpenOverrun(t *testing.T) {
 	wantEvents := []string{bot.EventScheduled, bot.EventReminder, bot.EventReminder, bot.EventReminder,
 		bot.EventEscalated, bot.EventEscalated, bot.EventEscalated, bot.EventWindowOpen, bot.EventOverrun}
 	var events []string
+	untilStream(t, r, func([]bot.StreamEvent) bool {
+		events = streamTypes(t, r, "UPG-1")
+		return slices.Equal(events, wantEvents)
+	})
+	if !slices.Equal(events, wantEvents) {
+		t.Fatalf("events:\n got %q\nwant %q", events, wantEvents)
+	}
+}
+
+// untilStream reads the shared stream until done says it holds what the
+// test waits for (the relay is in the background), for 10 s at most.
+func untilStream(t *testing.T, r *replica, done func([]bot.StreamEvent) bool) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if events = streamTypes(t, r, "UPG-1"); slices.Equal(events, wantEvents) {
+		evs, err := r.st.EventsAfter(context.Background(), "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done(evs) {
 			return
 		}
 	}
-	t.Fatalf("events:\n got %q\nwant %q", events, wantEvents)
 }
 
 // TestWindowOpenEventSaysLateAsTheNoticeDoes: a job run seconds after its
@@ -139,17 +155,14 @@ func TestWindowOpenEventSaysLateAsTheNoticeDoes(t *testing.T) {
 	r.at(t, clock, start0.Add(6*time.Hour+5*time.Minute))
 	want := map[string]string{"UPG-1": "0s", "UPG-2": "5m0s"}
 	got := map[string]string{}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(got) < 2; time.Sleep(10 * time.Millisecond) {
-		evs, err := r.st.EventsAfter(context.Background(), "", 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
+	untilStream(t, r, func(evs []bot.StreamEvent) bool {
 		for _, e := range evs {
 			if e.Event.Type == bot.EventWindowOpen {
 				got[e.Event.UpgradeID], _ = e.Event.Data["late"].(string)
 			}
 		}
-	}
+		return len(got) == len(want)
+	})
 	if !maps.Equal(got, want) {
 		t.Fatalf("late of the window_open events: %v, want %v", got, want)
 	}
