@@ -62,6 +62,15 @@ type Versions interface {
 	Version(ctx context.Context, id int) (rev, acks int, err error)
 }
 
+// Tidier is an optional capability of a Store with housekeeping to do
+// for its lists to be complete: an upgrade whose writer died before the
+// store had indexed the change, an upgrade whose retention ran out. The
+// scheduler's reconciler has it done before it lists (one replica per
+// period), so that List and every other read write nothing.
+type Tidier interface {
+	Tidy(ctx context.Context) error
+}
+
 // Messenger posts on chat platforms. Channel and user ids carry the
 // platform prefix ("slack:C0123"); implementations retry what is worth
 // retrying and return an error only when the message could not be delivered.

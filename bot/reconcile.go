@@ -12,9 +12,10 @@ import (
 // completing, and a day of overrun.
 const rollbackLookback = RollbackWindow + 24*time.Hour
 
-// Reconcile re-plans the upgrades that may still have jobs to run: every
-// scheduled or in-progress upgrade, and those rolled back recently enough
-// for their rollback escalation to be ahead. It repairs a plan that failed
+// Reconcile has the store tidy itself (Tidier), then re-plans the
+// upgrades that may still have jobs to run: every scheduled or in-progress
+// upgrade, and those rolled back recently enough for their rollback
+// escalation to be ahead. It repairs a plan that failed
 // or never ran (the process died between saving a change and planning
 // it). With full false, and a queue that reports PlannedRevisions, only
 // upgrades whose jobs were planned from an older revision (or that have
@@ -24,6 +25,11 @@ const rollbackLookback = RollbackWindow + 24*time.Hour
 // reconcile concurrently. It returns how many upgrades it re-planned.
 func (s *Scheduler) Reconcile(ctx context.Context, full bool) (int, error) {
 	now := s.o.Now()
+	if t, ok := s.store.(Tidier); ok {
+		if err := t.Tidy(ctx); err != nil {
+			s.log.WarnContext(ctx, "reconcile: the store's housekeeping failed; listing the upgrades as they are indexed", "err", err)
+		}
+	}
 	ups, err := s.store.List(ctx, Filter{States: []State{Scheduled, InProgress}})
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: list active upgrades: %w", err)

@@ -246,18 +246,17 @@ func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 // It reads candidates from one index, the narrowest that f allows (the
 // active set when f asks only for active states, else the start or end
 // index when f has a window), loads them with pipelines and applies f.Match.
+//
+// It writes nothing: an index entry whose upgrade is gone is skipped, and
+// Tidy (the reconciler's housekeeping) forgets it.
 func (s *Store) List(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error) {
-	s.repairIndex(ctx)
 	ids, err := s.candidates(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("store: list: %w", err)
 	}
-	ups, gone, err := s.load(ctx, ids)
+	ups, _, err := s.load(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: list: %w", err)
-	}
-	if len(gone) > 0 {
-		s.unindex(ctx, gone, nil)
 	}
 	out := make([]*bot.Upgrade, 0, len(ups))
 	for _, u := range ups {
@@ -344,7 +343,7 @@ func (s *Store) load(ctx context.Context, ids []string) (ups []*bot.Upgrade, gon
 }
 
 // unindex forgets ids whose data is gone and clears pending markers.
-func (s *Store) unindex(ctx context.Context, ids, pending []string) {
+func (s *Store) unindex(ctx context.Context, ids, pending []string) error {
 	args := make([]any, 0, 1+len(ids)+len(pending))
 	args = append(args, len(ids))
 	for _, id := range ids {
@@ -354,27 +353,49 @@ func (s *Store) unindex(ctx context.Context, ids, pending []string) {
 		args = append(args, p)
 	}
 	if err := unindexScript.Run(ctx, s.client, s.idxKeys(), args...).Err(); err != nil {
-		s.log.WarnContext(ctx, "store: cannot drop stale index entries", "err", err)
+		return fmt.Errorf("drop stale index entries: %w", err)
 	}
+	return nil
 }
 
-// repairIndex is List's housekeeping, one round trip when there is nothing
-// to do: it re-indexes upgrades whose writer died between its write and its
-// index step, and drops index entries of upgrades that have expired.
-// Failures are logged; List then works from the index as it is.
-func (s *Store) repairIndex(ctx context.Context) {
+// tidyBatch is how many index entries Tidy takes from each of its two
+// sets per round trip.
+const tidyBatch = 100
+
+// Tidy implements bot.Tidier: the indexes' housekeeping, which the
+// scheduler's reconciler has done before it lists (so that List, a read,
+// writes nothing). It re-indexes upgrades whose writer died between its
+// write and its index step (a pending marker older than pendingGrace),
+// and drops the index entries of upgrades whose keys have expired. One
+// round trip when there is nothing to do; else it works in batches until
+// nothing is left, or tidyRounds batches are done (the next pass goes on).
+func (s *Store) Tidy(ctx context.Context) error {
+	for range tidyRounds {
+		more, err := s.tidyBatch(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// tidyRounds bounds one Tidy pass: 10,000 entries of each set.
+const tidyRounds = 100
+
+// tidyBatch is one batch of Tidy; more is true when a set held a full
+// batch (there may be more to do).
+func (s *Store) tidyBatch(ctx context.Context) (more bool, err error) {
 	now := time.Now()
 	pipe := s.client.Pipeline()
 	pendCmd := pipe.ZRangeByScore(ctx, s.idxKey("pending"), &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.Add(-pendingGrace).UnixMilli(), 10), Count: 100})
+		Min: "-inf", Max: strconv.FormatInt(now.Add(-pendingGrace).UnixMilli(), 10), Count: tidyBatch})
 	expCmd := pipe.ZRangeByScore(ctx, s.idxKey("expire"), &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: 100})
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: tidyBatch})
 	if _, err := pipe.Exec(ctx); err != nil {
-		s.log.WarnContext(ctx, "store: index housekeeping failed", "err", err)
-		return
+		return false, fmt.Errorf("store: tidy the indexes: %w", err)
 	}
 	if len(pendCmd.Val()) == 0 && len(expCmd.Val()) == 0 {
-		return
+		return false, nil
 	}
 	ids := slices.Clone(expCmd.Val())
 	for _, p := range pendCmd.Val() {
@@ -385,18 +406,22 @@ func (s *Store) repairIndex(ctx context.Context) {
 	ids = slices.Compact(ids)
 	ups, gone, err := s.load(ctx, ids)
 	if err != nil {
-		s.log.WarnContext(ctx, "store: index housekeeping failed", "err", err)
-		return
+		return false, fmt.Errorf("store: tidy the indexes: %w", err)
 	}
 	// Re-index every survivor from its stored revision; the rev guard in
-	// indexScript keeps a newer entry if a writer got there first.
+	// indexScript keeps a newer entry if a writer got there first. An
+	// expired entry whose upgrade is still there (its expiry was pushed
+	// back by a change whose index step has not run yet) is re-indexed
+	// too, which moves its entry to the new expiry.
 	for _, u := range ups {
 		if err := s.runIndex(ctx, u, ""); err != nil {
-			s.log.WarnContext(ctx, "store: re-index failed", "upgrade", u.ID, "err", err)
-			return
+			return false, fmt.Errorf("store: tidy the indexes: re-index upgrade %d: %w", u.ID, err)
 		}
 	}
-	s.unindex(ctx, gone, pendCmd.Val())
+	if err := s.unindex(ctx, gone, pendCmd.Val()); err != nil {
+		return false, fmt.Errorf("store: tidy the indexes: %w", err)
+	}
+	return len(pendCmd.Val()) == tidyBatch || len(expCmd.Val()) == tidyBatch, nil
 }
 
 // ackField is the field of an acknowledgment in the acks hash (Ack

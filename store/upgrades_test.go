@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -573,6 +575,26 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// indexState is every index of s, for comparing before and after.
+func indexState(t *testing.T, s *Store) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]any{}
+	for _, k := range []string{"start", "end", "active", "expire", "pending"} {
+		zs, err := s.client.ZRangeWithScores(ctx, s.idxKey(k), 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[k] = zs
+	}
+	revs, err := s.client.HGetAll(ctx, s.idxKey("rev")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["rev"] = revs
+	return out
+}
+
 // TestIndexSelfHealing simulates the failures the index step can meet: a
 // writer that died between its write and its index step, and upgrades whose
 // keys expired.
@@ -588,9 +610,28 @@ func TestIndexSelfHealing(t *testing.T) {
 	data, _ := json.Marshal(u)
 	s.client.HSet(ctx, s.upgKey(u.ID), "rev", 2, "json", data)
 	s.client.ZAdd(ctx, s.idxKey("pending"), redis.Z{Score: float64(time.Now().Add(-time.Hour).UnixMilli()), Member: fmt.Sprintf("%d/2", u.ID)})
-	// gone expired.
+	// gone expired: its retention ran out.
 	s.client.Del(ctx, s.upgKey(gone.ID), s.acksKey(gone.ID), s.logKey(gone.ID))
+	s.client.ZAdd(ctx, s.idxKey("expire"), redis.Z{Score: float64(time.Now().Add(-time.Second).UnixMilli()), Member: strconv.Itoa(gone.ID)})
 
+	// A list is a read: it writes nothing, so it repairs nothing. It
+	// works from the index as it is, and skips what is gone.
+	before := indexState(t, s)
+	all, err := s.List(ctx, bot.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || all[0].ID != u.ID {
+		t.Errorf("List before tidying = %v, want upgrade %d only (the other is gone)", all, u.ID)
+	}
+	if after := indexState(t, s); !reflect.DeepEqual(after, before) {
+		t.Errorf("List changed the indexes:\nbefore %v\nafter  %v", before, after)
+	}
+
+	// The reconciler's housekeeping repairs them.
+	if err := s.Tidy(ctx); err != nil {
+		t.Fatal(err)
+	}
 	got, err := s.List(ctx, bot.Filter{From: t0.Add(50 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -823,5 +864,41 @@ func TestAckReadsTheStateOfOlderRecords(t *testing.T) {
 	}
 	if _, err := s.Ack(ctx, 9999, bot.AckWrite{Scope: bot.ScopeBrief, Entries: []bot.AckEntryWrite{{Ack: bot.Ack{Scope: bot.ScopeBrief, Who: "bob", At: t0}}}}); !errors.Is(err, bot.ErrNotFound) {
 		t.Fatalf("ack of a missing upgrade: %v", err)
+	}
+}
+
+// TestReconcileIndexesWhatAWriterLeftHalfDone: a writer created an
+// upgrade and died before its index step. A list (a read) neither sees it
+// nor repairs it; the reconciler has the store tidy itself first, so it
+// finds the upgrade and plans its jobs, and lists see it from then on.
+func TestReconcileIndexesWhatAWriterLeftHalfDone(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	u := create(t, s, "payments", t0.Add(48*time.Hour), time.Hour, bot.Scheduled)
+	id := strconv.Itoa(u.ID)
+	for _, k := range []string{"start", "end", "active"} {
+		s.client.ZRem(ctx, s.idxKey(k), id)
+	}
+	s.client.HDel(ctx, s.idxKey("rev"), id)
+	s.client.ZAdd(ctx, s.idxKey("pending"), redis.Z{Score: float64(time.Now().Add(-time.Hour).UnixMilli()), Member: id + "/1"})
+
+	if got, err := s.List(ctx, bot.Filter{}); err != nil || len(got) != 0 {
+		t.Fatalf("List = %v, %v; want nothing yet (the index step never ran)", got, err)
+	}
+	cfg := bot.Config{
+		People:   []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}},
+		Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}, Channels: []string{"slack:C1"}}},
+	}
+	core := bot.New(bot.Options{Config: cfg, Store: s, Queue: s, Messenger: bot.Router{"slack": &bottest.Recorder{}},
+		Now: func() time.Time { return t0 }, Recover: -1})
+	n, err := core.Scheduler().Reconcile(ctx, true)
+	if err != nil || n != 1 {
+		t.Fatalf("Reconcile = %d, %v; want the upgrade its writer left unindexed re-planned", n, err)
+	}
+	if _, ok, err := s.NextDue(ctx); err != nil || !ok {
+		t.Fatalf("NextDue = %v, %v; want its jobs planned", ok, err)
+	}
+	if got, err := s.List(ctx, bot.Filter{States: []bot.State{bot.Scheduled}}); err != nil || len(got) != 1 || got[0].ID != u.ID {
+		t.Fatalf("List after reconciling = %v, %v; want upgrade %d", got, err, u.ID)
 	}
 }
