@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
@@ -114,24 +115,32 @@ type StatsRecord struct {
 
 // ComputeStats computes the figures of service ("" for all) from records
 // at now, for each of StatsPeriods.
+// Each upgrade's acknowledgments are read once, in time linear in them
+// and in its audience.
 func ComputeStats(service string, records []StatsRecord, now time.Time) Stats {
 	st := Stats{Service: service, At: now}
+	firsts := make([]map[string]map[string]time.Time, len(records))
+	for i, r := range records {
+		firsts[i] = firstAcks(r.Upgrade, r.Acks)
+	}
 	for _, days := range StatsPeriods {
-		st.Periods = append(st.Periods, period(service, records, now, days))
+		st.Periods = append(st.Periods, period(service, records, firsts, now, days))
 	}
 	return st
 }
 
-func period(service string, records []StatsRecord, now time.Time, days int) PeriodStats {
+// period computes the figures of one period; firsts[i] is firstAcks of
+// records[i].
+func period(service string, records []StatsRecord, firsts []map[string]map[string]time.Time, now time.Time, days int) PeriodStats {
 	p := PeriodStats{Days: days, From: now.Add(-time.Duration(days) * 24 * time.Hour), To: now}
 	var brief, rollback, overruns []time.Duration
-	for _, r := range records {
+	for i, r := range records {
 		u := r.Upgrade
 		if service != "" && u.Service != service || u.Start.Before(p.From) || u.Start.After(p.To) {
 			continue
 		}
 		p.Outcomes.count(u.State)
-		first := firstAcks(u, r.Acks)
+		first := firsts[i]
 		for _, at := range first[ScopeBrief] {
 			brief = append(brief, max(0, at.Sub(u.CreatedAt)))
 		}
@@ -202,9 +211,13 @@ func (o *Outcomes) count(s State) {
 // are left out.
 func firstAcks(u *Upgrade, acks []Ack) map[string]map[string]time.Time {
 	out := map[string]map[string]time.Time{ScopeBrief: {}, ScopeRollback: {}}
+	audience := make(map[string]bool, len(u.Audience))
+	for _, p := range u.Audience {
+		audience[p] = true
+	}
 	for _, a := range acks {
 		m, ok := out[a.Scope]
-		if !ok || !slices.Contains(u.Audience, a.Who) {
+		if !ok || !audience[a.Who] {
 			continue
 		}
 		if at, seen := m[a.Who]; !seen || a.At.Before(at) {
@@ -261,18 +274,34 @@ func (b *Bot) Stats(ctx context.Context, service string) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	// One read of acknowledgments (and of a rolled-back upgrade's log)
+	// per upgrade: statsReads at a time, not one after the other.
+	read := make([]StatsRecord, len(us))
+	errs := make([]error, len(us))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, statsReads)
+	for i, u := range us {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			read[i], errs[i] = b.statsRecord(ctx, u)
+		})
+	}
+	wg.Wait()
 	records := make([]StatsRecord, 0, len(us))
-	for _, u := range us {
-		r, err := b.statsRecord(ctx, u)
-		if errors.Is(err, ErrNotFound) { // expired meanwhile
+	for i, r := range read {
+		if errors.Is(errs[i], ErrNotFound) { // expired meanwhile
 			continue
-		} else if err != nil {
-			return Stats{}, err
+		} else if errs[i] != nil {
+			return Stats{}, errs[i]
 		}
 		records = append(records, r)
 	}
 	return ComputeStats(f.Service, records, now), nil
 }
+
+// statsReads bounds the reads Stats makes at once.
+const statsReads = 8
 
 // statsRecord reads an upgrade's acknowledgments, and for a rolled-back
 // one the decision log, to know whether it had been completed first.
