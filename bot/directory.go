@@ -251,10 +251,11 @@ func (d *Directory) Dependencies(name string) []string {
 // service: its owners and the owners of its blast radius, each person once.
 func (d *Directory) Audience(service string) []string {
 	var keys []string
+	seen := map[string]bool{} // linear in the owners, however many
 	add := func(owners []string) {
 		for _, o := range owners {
-			k := d.KeyOf(o)
-			if !slices.Contains(keys, k) {
+			if k := d.KeyOf(o); !seen[k] {
+				seen[k] = true
 				keys = append(keys, k)
 			}
 		}
@@ -273,8 +274,10 @@ func (d *Directory) Audience(service string) []string {
 func (d *Directory) OwnerKeys(service string) []string {
 	s, _ := d.Service(service)
 	keys := make([]string, 0, len(s.Owners))
+	seen := make(map[string]bool, len(s.Owners))
 	for _, o := range s.Owners {
-		if k := d.KeyOf(o); !slices.Contains(keys, k) {
+		if k := d.KeyOf(o); !seen[k] {
+			seen[k] = true
 			keys = append(keys, k)
 		}
 	}
