@@ -2,6 +2,7 @@ package inbound_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,10 +80,17 @@ func TestWorkersLeaveWhenIdleAndComeBack(t *testing.T) {
 	w := inbound.Workers{Max: 1, Idle: time.Millisecond, Tracker: &tr}
 	var mu sync.Mutex
 	n := 0
-	for range 3 {
+	for i := range 3 {
 		w.Go(context.Background(), func() { mu.Lock(); n++; mu.Unlock() })
 		tr.Wait()
-		time.Sleep(5 * time.Millisecond) // let the worker leave
+		// The worker leaves once idle: none is left running.
+		deadline := time.Now().Add(10 * time.Second)
+		for w.Running() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d workers still running 10 s after their work, idle 1 ms", i, w.Running())
+			}
+			runtime.Gosched()
+		}
 	}
 	if n != 3 {
 		t.Errorf("%d of 3 pieces of work ran", n)
