@@ -231,7 +231,7 @@ func New(o Options) (*Adapter, error) {
 	a.socketRetryFirst, a.socketRetryMax = socketRetryFirst, socketRetryMax
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
 	a.tz = newTZCache(tzCacheSize, a.now)
-	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}}
+	a.groups = groupCache{ids: configuredGroups(o.Groups), members: map[string]groupEntry{}, loading: map[string]chan struct{}{}}
 	a.dms = outbound.NewDMs(tzCacheSize)
 	return a, nil
 }

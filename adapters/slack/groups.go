@@ -8,21 +8,31 @@ import (
 	"time"
 )
 
-// How long the members of a user group are trusted, and how long looking
-// them up may take out of a command's 3-second budget.
+// How long the members of a user group are trusted; how long a press or a
+// command waits for the first look-up of a group out of its 3-second
+// budget; how long that look-up may take on its own; and, after a failed
+// look-up, how long the last known members serve before the next try.
 const (
 	groupTTL           = 10 * time.Minute
 	groupLookupTimeout = 800 * time.Millisecond
+	groupLookupLimit   = 10 * time.Second
+	groupRetry         = time.Minute
 )
 
 // groupCache knows the members of the Slack user groups the configuration
 // names as owners or admins (slack:S…), so that a member can act for the
 // group: change its services' upgrades and acknowledge on its behalf.
+//
+// A group is looked up once at a time, however many presses ask for it
+// (usergroups.users.list is rate limited, Tier 2), and once its members
+// are known nobody waits for Slack again: after groupTTL the known members
+// serve while one look-up in the background refreshes them.
 type groupCache struct {
 	ids []string // the configured groups, without the prefix
 
 	mu      sync.Mutex
 	members map[string]groupEntry
+	loading map[string]chan struct{} // closed when the group's look-up ends
 }
 
 type groupEntry struct {
@@ -43,14 +53,18 @@ func configuredGroups(entries []string) []string {
 }
 
 // groupsOf returns the configured groups ("slack:S…") that user belongs to.
-// Members are cached; a group Slack does not answer for in time counts with
-// its last known members (or none), and the command goes on.
+// Members are cached; a group Slack does not answer for in time
+// (groupLookupTimeout) counts with its last known members (or none), and
+// the command goes on.
 func (a *Adapter) groupsOf(ctx context.Context, user string) []string {
 	if len(a.groups.ids) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, groupLookupTimeout)
 	defer cancel()
+	for _, id := range a.groups.ids {
+		a.groupLookup(id) // every group's look-up under way at once
+	}
 	var out []string
 	for _, id := range a.groups.ids {
 		if a.groupMembers(ctx, id)[user] {
@@ -60,26 +74,71 @@ func (a *Adapter) groupsOf(ctx context.Context, user string) []string {
 	return out
 }
 
+// groupMembers returns the members of group id: the cached ones while
+// they are fresh; the last known ones, when stale, while one look-up
+// refreshes them; else it waits, until ctx ends, for the one look-up of
+// the group under way.
 func (a *Adapter) groupMembers(ctx context.Context, id string) map[string]bool {
+	users, done := a.groupLookup(id)
+	if done == nil {
+		return users
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 	c := &a.groups
 	c.mu.Lock()
-	e, ok := c.members[id]
-	c.mu.Unlock()
-	if ok && a.now().Before(e.expires) {
-		return e.users
+	defer c.mu.Unlock()
+	return c.members[id].users
+}
+
+// groupLookup returns the known members of group id, and when they are not
+// fresh starts the group's look-up unless one is under way. done is the
+// look-up to wait for when no members are known; nil when they are.
+func (a *Adapter) groupLookup(id string) (users map[string]bool, done chan struct{}) {
+	c := &a.groups
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, known := c.members[id]
+	if known && a.now().Before(e.expires) {
+		return e.users, nil
 	}
+	done, busy := c.loading[id]
+	if !busy {
+		done = make(chan struct{})
+		c.loading[id] = done
+		go a.lookUpGroup(id, done)
+	}
+	if known {
+		return e.users, nil
+	}
+	return nil, done
+}
+
+// lookUpGroup asks Slack for the members of group id and keeps them; a
+// failure keeps the last known members (if any) for groupRetry. It closes
+// done when it is over.
+func (a *Adapter) lookUpGroup(id string, done chan struct{}) {
+	c := &a.groups
+	ctx, cancel := context.WithTimeout(context.Background(), groupLookupLimit)
+	defer cancel()
 	users, err := a.api.GetUserGroupMembersContext(ctx, id)
 	a.observe("usergroups.users.list", err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer close(done)
+	delete(c.loading, id)
 	if err != nil {
 		a.log.WarnContext(ctx, "usergroups.users.list failed; using the last known members", "group", id, "code", errorCode(err))
-		return e.users
+		if e, ok := c.members[id]; ok {
+			c.members[id] = groupEntry{users: e.users, expires: a.now().Add(groupRetry)}
+		}
+		return
 	}
 	set := make(map[string]bool, len(users))
 	for _, u := range users {
 		set[u] = true
 	}
-	c.mu.Lock()
 	c.members[id] = groupEntry{users: set, expires: a.now().Add(groupTTL)}
-	c.mu.Unlock()
-	return set
 }
