@@ -85,6 +85,13 @@ func (w *Workers) Start(fn func()) {
 	}
 }
 
+// Running is how many worker goroutines there are now, busy or idle.
+func (w *Workers) Running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.running
+}
+
 // tracked counts fn with the Tracker, if any, from now until it ends.
 func (w *Workers) tracked(fn func()) func() {
 	w.init()
