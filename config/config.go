@@ -84,11 +84,11 @@ type Slack struct {
 	// Mode is "socket" (Socket Mode) or "http" (Events/Interactivity endpoints).
 	Mode string `toml:"mode"`
 	// BotToken is the xoxb- bot token; secret.
-	BotToken string `toml:"bot_token"`
+	BotToken string `toml:"bot_token" secret:"true"`
 	// AppToken is the xapp- app-level token, socket mode only; secret.
-	AppToken string `toml:"app_token"`
+	AppToken string `toml:"app_token" secret:"true"`
 	// SigningSecret verifies requests in http mode; secret.
-	SigningSecret string `toml:"signing_secret"`
+	SigningSecret string `toml:"signing_secret" secret:"true"`
 	// APIURL overrides the Web API base URL (tests, GovSlack); empty means Slack's default.
 	APIURL string `toml:"api_url"`
 	// Command is the slash command name, e.g. "/upgrade".
@@ -102,7 +102,7 @@ type Discord struct {
 	// Mode is "gateway" or "http" (interactions endpoint).
 	Mode string `toml:"mode"`
 	// BotToken is the bot token; secret.
-	BotToken string `toml:"bot_token"`
+	BotToken string `toml:"bot_token" secret:"true"`
 	// ApplicationID is the application's snowflake.
 	ApplicationID string `toml:"application_id"`
 	// PublicKey is the hex Ed25519 key that verifies interactions in http mode.
@@ -116,11 +116,11 @@ type Discord struct {
 // GitHub is the [github] section.
 type GitHub struct {
 	// Token authenticates API calls; optional for public repositories; secret.
-	Token string `toml:"token"`
+	Token string `toml:"token" secret:"true"`
 	// APIURL is the GitHub Enterprise (or test) API base URL; empty means api.github.com.
 	APIURL string `toml:"api_url"`
 	// WebhookSecret verifies /github/webhook deliveries; secret.
-	WebhookSecret string `toml:"webhook_secret"`
+	WebhookSecret string `toml:"webhook_secret" secret:"true"`
 }
 
 // Reminders is the [reminders] section.
@@ -136,7 +136,7 @@ type Reminders struct {
 // API is the [api] section.
 type API struct {
 	// Tokens are the bearer tokens accepted by /api/v1; secret.
-	Tokens []string `toml:"tokens"`
+	Tokens []string `toml:"tokens" secret:"true"`
 	// Public serves / and /calendar.ics without a token.
 	Public bool `toml:"public"`
 }
@@ -146,7 +146,7 @@ type Webhook struct {
 	// URL receives a POST per event.
 	URL string `toml:"url"`
 	// Secret keys the X-Upgradebot-Signature-256 HMAC; secret.
-	Secret string `toml:"secret"`
+	Secret string `toml:"secret" secret:"true"`
 	// Events, when not empty, are the only event types delivered.
 	Events []string `toml:"events"`
 }

@@ -84,13 +84,8 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	return cfg, d.problems, nil
 }
 
-func isSecretKey(k string) bool {
-	switch k {
-	case "bot_token", "app_token", "signing_secret", "token", "webhook_secret", "tokens", "secret", "url":
-		return true
-	}
-	return false
-}
+// isSecretKey reports whether k names a secret (secretKeys).
+func isSecretKey(k string) bool { return secretKeys[k] }
 
 func containsAny(s string, subs ...string) bool {
 	for _, sub := range subs {

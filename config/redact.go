@@ -3,6 +3,7 @@ package config
 import (
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -20,20 +21,9 @@ func (c Config) Redacted() Config {
 	r.Discord.GuildIDs = slices.Clone(c.Discord.GuildIDs)
 	r.Reminders.Before = slices.Clone(c.Reminders.Before)
 
-	hide(&r.Slack.BotToken)
-	hide(&r.Slack.AppToken)
-	hide(&r.Slack.SigningSecret)
-	hide(&r.Discord.BotToken)
-	hide(&r.GitHub.Token)
-	hide(&r.GitHub.WebhookSecret)
 	r.API.Tokens = slices.Clone(c.API.Tokens)
-	for i := range r.API.Tokens {
-		hide(&r.API.Tokens[i])
-	}
-
 	r.Webhooks = slices.Clone(c.Webhooks)
 	for i := range r.Webhooks {
-		hide(&r.Webhooks[i].Secret)
 		r.Webhooks[i].URL = redactURLPath(r.Webhooks[i].URL)
 	}
 	r.People = slices.Clone(c.People)
@@ -47,8 +37,76 @@ func (c Config) Redacted() Config {
 		s.Channels = slices.Clone(s.Channels)
 		s.DependsOn = slices.Clone(s.DependsOn)
 	}
+	// Every field tagged secret, on the copies made above.
+	eachSecret(reflect.ValueOf(&r).Elem(), hide)
 	return r
 }
+
+// eachSecret calls f with every string of v tagged secret:"true" (a
+// string field, or each element of a []string field), walking into
+// nested structs and slices of structs. v must be addressable. The tag is
+// the one place a secret of the configuration is declared: Redacted,
+// Secrets and the syntax errors' hiding of a line (secretKeys) follow it.
+func eachSecret(v reflect.Value, f func(*string)) {
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			sf, fv := t.Field(i), v.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			if sf.Tag.Get("secret") != "true" {
+				eachSecret(fv, f)
+				continue
+			}
+			switch fv.Kind() {
+			case reflect.String:
+				f(fv.Addr().Interface().(*string))
+			case reflect.Slice:
+				for j := range fv.Len() {
+					if e := fv.Index(j); e.Kind() == reflect.String {
+						f(e.Addr().Interface().(*string))
+					}
+				}
+			}
+		}
+	case reflect.Slice:
+		for j := range v.Len() {
+			eachSecret(v.Index(j), f)
+		}
+	}
+}
+
+// secretKeys are the key names (the last part of a key path) of the
+// fields tagged secret, and url (redis.url and a webhook's url may carry
+// credentials): a syntax error on a line with one of them does not show
+// the line.
+var secretKeys = func() map[string]bool {
+	keys := map[string]bool{"url": true}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		switch t.Kind() {
+		case reflect.Struct:
+			for i := range t.NumField() {
+				sf := t.Field(i)
+				if !sf.IsExported() {
+					continue
+				}
+				if sf.Tag.Get("secret") == "true" {
+					name, _, _ := strings.Cut(sf.Tag.Get("toml"), ",")
+					keys[name] = true
+					continue
+				}
+				walk(sf.Type)
+			}
+		case reflect.Slice:
+			walk(t.Elem())
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	return keys
+}()
 
 func hide(s *string) {
 	if *s != "" {
@@ -115,11 +173,8 @@ func redactURLPath(s string) string {
 // secrets, the passwords in redis.url), so that a log can hide them
 // wherever they would show up, in an error a server echoed back say.
 func (c Config) Secrets() []string {
-	s := []string{c.Slack.BotToken, c.Slack.AppToken, c.Slack.SigningSecret, c.Discord.BotToken, c.GitHub.Token, c.GitHub.WebhookSecret}
-	s = append(s, c.API.Tokens...)
-	for _, w := range c.Webhooks {
-		s = append(s, w.Secret)
-	}
+	var s []string
+	eachSecret(reflect.ValueOf(&c).Elem(), func(v *string) { s = append(s, *v) })
 	if u, err := url.Parse(c.Redis.URL); err == nil {
 		if p, ok := u.User.Password(); ok {
 			s = append(s, p)

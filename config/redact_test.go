@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -147,5 +149,74 @@ func TestRedactURLs(t *testing.T) {
 		if got := redactURLPath(in); got != want {
 			t.Errorf("redactURLPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every field of the configuration that holds a token, a secret or a
+// password is declared secret (the tag secret:"true"), and every field so
+// declared is hidden by Redacted, listed by Secrets (which the log
+// scrubber hides) and its key hides a line with a syntax error: a new
+// section (a new platform's, say) cannot forget one of the three.
+func TestEverySecretFieldIsDeclaredAndHidden(t *testing.T) {
+	var c Config
+	c.Webhooks = make([]Webhook, 1)
+	c.API.Tokens = make([]string, 2)
+	n := 0
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := range v.NumField() {
+				sf := v.Type().Field(i)
+				if !sf.IsExported() {
+					continue
+				}
+				key, _, _ := strings.Cut(sf.Tag.Get("toml"), ",")
+				fv := v.Field(i)
+				looksSecret := containsAny(key, "token", "secret", "password")
+				declared := sf.Tag.Get("secret") == "true"
+				if looksSecret && !declared {
+					t.Errorf("%s.%s holds a secret but is not tagged secret:\"true\"", path, key)
+				}
+				if !declared {
+					walk(fv, path+"."+key)
+					continue
+				}
+				if !isSecretKey(key) {
+					t.Errorf("%s.%s: a syntax error on its line would show the line", path, key)
+				}
+				switch fv.Kind() {
+				case reflect.String:
+					n++
+					fv.SetString(fmt.Sprintf("s3cr3t-%d", n))
+				case reflect.Slice:
+					for j := range fv.Len() {
+						n++
+						fv.Index(j).SetString(fmt.Sprintf("s3cr3t-%d", n))
+					}
+				default:
+					t.Errorf("%s.%s: a secret must be a string or []string", path, key)
+				}
+			}
+		case reflect.Slice:
+			for j := range v.Len() {
+				walk(v.Index(j), path)
+			}
+		}
+	}
+	walk(reflect.ValueOf(&c).Elem(), "config")
+	if n < 9 { // slack 3, discord 1, github 2, api 2, webhook 1
+		t.Fatalf("only %d secrets set; the walk missed some", n)
+	}
+	secrets := c.Secrets()
+	red := fmt.Sprintf("%+v", c.Redacted())
+	for i := 1; i <= n; i++ {
+		v := fmt.Sprintf("s3cr3t-%d", i)
+		if !slices.Contains(secrets, v) {
+			t.Errorf("Secrets() lacks %s", v)
+		}
+	}
+	if strings.Contains(red, "s3cr3t") {
+		t.Errorf("Redacted() shows a secret: %s", red)
 	}
 }
