@@ -157,7 +157,9 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 		Conflicts: []conflictJSON{}, Pending: persons(v.Pending()), Threads: []threadJSON{}, Failures: []failureJSON{},
 		Reason: u.Reason, Note: u.Note, Revision: u.Rev, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: v.ChangedAt().UTC(),
 	}
-	if !v.Actual.Start.IsZero() || !v.Actual.End.IsZero() {
+	// actual only once it started (a cancelled upgrade that never started
+	// has an end, its cancellation, but no actual window); end once it ended.
+	if !v.Actual.Start.IsZero() {
 		j.Actual = &window{Start: v.Actual.Start.UTC(), End: utc(v.Actual.End)}
 	}
 	if u.State == bot.RolledBack && !u.CompletedAt.IsZero() {

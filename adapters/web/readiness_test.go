@@ -374,6 +374,22 @@ func TestLinkify(t *testing.T) {
 // readiness fields (criteria in every state, a plan, a start taken anyway,
 // a debrief) against the OpenAPI document, and checks its event types.
 func TestReadinessMatchesTheOpenAPIDocument(t *testing.T) {
+	spec := matchesOpenAPI(t, serveCore(t, readinessCore()), "/api/v1/upgrades", "/api/v1/upgrades/UPG-1", "/api/v1/upgrades/UPG-2", "/api/v1/stats")
+	var enum []string
+	for _, v := range spec.Components.Schemas["EventType"].Value.Enum {
+		enum = append(enum, v.(string))
+	}
+	for _, typ := range append(slices.Clone(bot.EventTypes), bot.EventPlanRecorded, bot.EventDebriefRecorded) {
+		if !slices.Contains(enum, typ) {
+			t.Errorf("the OpenAPI document's EventType lacks %s: %v", typ, enum)
+		}
+	}
+}
+
+// matchesOpenAPI validates the answers of srv to GET paths against the
+// OpenAPI document, which it returns.
+func matchesOpenAPI(t *testing.T, srv *httptest.Server, paths ...string) *openapi3.T {
+	t.Helper()
 	raw, err := assets.ReadFile("assets/openapi.json")
 	if err != nil {
 		t.Fatal(err)
@@ -385,13 +401,12 @@ func TestReadinessMatchesTheOpenAPIDocument(t *testing.T) {
 	if err := spec.Validate(context.Background()); err != nil {
 		t.Fatalf("openapi.json is not valid OpenAPI 3: %v", err)
 	}
-	srv := serveCore(t, readinessCore())
 	spec.Servers = openapi3.Servers{{URL: srv.URL + "/api/v1"}}
 	rt, err := legacy.NewRouter(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/api/v1/upgrades", "/api/v1/upgrades/UPG-1", "/api/v1/upgrades/UPG-2", "/api/v1/stats"} {
+	for _, path := range paths {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer tok")
 		resp, err := http.DefaultClient.Do(req)
@@ -413,15 +428,7 @@ func TestReadinessMatchesTheOpenAPIDocument(t *testing.T) {
 			t.Errorf("%s does not match the OpenAPI document: %v\n%s", path, err, body)
 		}
 	}
-	var enum []string
-	for _, v := range spec.Components.Schemas["EventType"].Value.Enum {
-		enum = append(enum, v.(string))
-	}
-	for _, typ := range append(slices.Clone(bot.EventTypes), bot.EventPlanRecorded, bot.EventDebriefRecorded) {
-		if !slices.Contains(enum, typ) {
-			t.Errorf("the OpenAPI document's EventType lacks %s: %v", typ, enum)
-		}
-	}
+	return spec
 }
 
 // TestReadinessStatsInTheAPI: the debrief rate and the readiness at start
