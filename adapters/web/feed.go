@@ -147,15 +147,19 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return stamps[b].Compare(stamps[a]) })
-	id := "tag:" + s.domain + ",2026:feed"
+	// Each filtered feed is a feed of its own: its id and title name the
+	// service and the region (as the calendar's name does).
+	id, title := "tag:"+s.domain+",2026:feed", "Upgrades"
 	if f.Service != "" {
 		id += "/service/" + url.PathEscape(strings.ToLower(f.Service))
+		title += " of " + f.Service
 	}
-	feed := atomFeed{ID: id, Title: "Upgrades", Author: atomPerson{Name: "upgradebot"},
+	if f.Region != "" {
+		id += "/region/" + url.PathEscape(strings.ToLower(f.Region))
+		title += " in " + f.Region
+	}
+	feed := atomFeed{ID: id, Title: title, Author: atomPerson{Name: "upgradebot"},
 		Links: []atomLink{{Rel: "self", Href: s.feedSelf(r, f)}}, Updated: s.core.Now().UTC().Format(time.RFC3339)}
-	if f.Service != "" {
-		feed.Title += " of " + f.Service
-	}
 	for _, i := range order[:min(len(order), feedSize)] {
 		feed.Entries = append(feed.Entries, entries[i])
 	}

@@ -34,6 +34,8 @@ func movedCore() *fakeCore {
 }
 
 type feedT struct {
+	ID      string `xml:"id"`
+	Title   string `xml:"title"`
 	Entries []struct {
 		Title   string `xml:"title"`
 		Summary string `xml:"summary"`
@@ -139,6 +141,23 @@ func TestIdsAreTheDeploymentsOwn(t *testing.T) {
 		}
 		if !strings.Contains(all, "<id>tag:"+tc.domain+",2026-11-30:upgrade-1/") {
 			t.Errorf("public_url %q: entry ids:\n%s", tc.publicURL, all)
+		}
+	}
+}
+
+// A feed filtered by region, by service, or both, is a feed of its own: its
+// id and its title name what it is filtered by (as the calendar's name
+// does), so a feed reader does not take it for the unfiltered one.
+func TestFilteredFeedsHaveTheirOwnIdAndTitle(t *testing.T) {
+	srv := serve(t, New(Options{Core: movedCore(), Public: true, PublicURL: "https://upgrades.example.com"}))
+	for _, tc := range []struct{ query, id, title string }{
+		{"", "tag:upgrades.example.com,2026:feed", "Upgrades"},
+		{"?service=payments", "tag:upgrades.example.com,2026:feed/service/payments", "Upgrades of payments"},
+		{"?region=us-east", "tag:upgrades.example.com,2026:feed/region/us-east", "Upgrades in us-east"},
+		{"?service=PAYMENTS&region=eu-west", "tag:upgrades.example.com,2026:feed/service/payments/region/eu-west", "Upgrades of payments in eu-west"},
+	} {
+		if f := readFeed(t, srv, "/feed.atom"+tc.query); f.ID != tc.id || f.Title != tc.title {
+			t.Errorf("/feed.atom%s: id %q, title %q; want %q, %q", tc.query, f.ID, f.Title, tc.id, tc.title)
 		}
 	}
 }
