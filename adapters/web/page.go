@@ -61,6 +61,7 @@ type groupData struct {
 	Rows            []rowData
 	Windows         []bandData // the service's standard windows, on its first group
 	WindowNames     string     // "Tue 02:00-05:00 Europe/Berlin, Thu 22:00-01:00 UTC"
+	Freezes         []bandData // the freezes that hold for the service, on its first group
 }
 
 type indexData struct {

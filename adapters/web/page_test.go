@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // The page counts as the status API does: a scheduled upgrade whose window
@@ -84,5 +86,47 @@ func TestAcknowledgmentMovesUpdatedAt(t *testing.T) {
 	cal := fetch(t, srv, "/calendar.ics")
 	if !strings.Contains(cal, "UID:upgrade-1@upgrades.example.com\r\nSEQUENCE:") || !strings.Contains(cal, "DTSTAMP:20261130T073000Z\r\nLAST-MODIFIED:20261130T073000Z\r\n") {
 		t.Errorf("the calendar's event of UPG-1 moved with the ack:\n%s", cal)
+	}
+}
+
+// freezeCore is a fakeCore with freezes (Windows).
+type freezeCore struct {
+	*fakeCore
+	freezes []bot.Freeze
+}
+
+func (c *freezeCore) Windows(context.Context, string, int) (bot.WindowsReport, error) {
+	return bot.WindowsReport{}, nil
+}
+
+func (c *freezeCore) Freezes(context.Context, bool) ([]bot.Freeze, error) { return c.freezes, nil }
+
+// Each service's track on the status page shows only the freezes that hold
+// for it: one declared for payments and checkout is not drawn on ledger's,
+// one for every service is on every track.
+func TestServiceTracksShowOnlyTheirFreezes(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	tue := commands.Window{Day: time.Tuesday, Start: 2 * 60, End: 5 * 60, Loc: time.UTC}
+	dir := bot.NewDirectory(bot.Config{
+		Services: []bot.Service{{Name: "ledger", Windows: []commands.Window{tue}}, {Name: "payments", Windows: []commands.Window{tue}}},
+	})
+	c := &freezeCore{fakeCore: &fakeCore{dir: dir, now: now}, freezes: []bot.Freeze{
+		{Name: "black-friday", From: now.Add(24 * time.Hour), To: now.Add(4 * 24 * time.Hour), Services: []string{"payments", "checkout"}},
+		{Name: "year-end", From: now.Add(30 * time.Hour), To: now.Add(10 * 24 * time.Hour)},
+	}}
+	page := fetch(t, serve(t, New(Options{Core: c, Tokens: []string{"tok"}, Public: true})), "/")
+	track := func(svc string) string {
+		_, rest, ok := strings.Cut(page, `title="Standard windows of `+svc+`"`)
+		track, _, _ := strings.Cut(rest, `<p class="bandnote">`)
+		if !ok {
+			t.Fatalf("no track of %s's standard windows:\n%s", svc, page)
+		}
+		return track
+	}
+	if ledger := track("ledger"); strings.Contains(ledger, "Change freeze black-friday") || !strings.Contains(ledger, "Change freeze year-end") {
+		t.Errorf("ledger's track should show year-end and not black-friday (payments, checkout):\n%s", ledger)
+	}
+	if payments := track("payments"); !strings.Contains(payments, "Change freeze black-friday") || !strings.Contains(payments, "Change freeze year-end") {
+		t.Errorf("payments' track should show both freezes:\n%s", payments)
 	}
 }

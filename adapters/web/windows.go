@@ -324,6 +324,7 @@ type bandData struct {
 // the status page.
 type bandsData struct {
 	Freezes []bandData
+	frozen  []bot.Freeze          // the freeze of each of Freezes
 	Windows map[string][]bandData // by service
 	Names   map[string]string     // by service: its standard windows, as configured
 }
@@ -371,12 +372,15 @@ func (s *Surface) pageBands(ctx context.Context, f bot.Filter, from, to time.Tim
 		b := band(fr.Name, "Change freeze "+fr.Name+": "+detail, fr.From, fr.To)
 		b.Detail = detail
 		out.Freezes = append(out.Freezes, b)
+		out.frozen = append(out.frozen, fr)
 	}
 	return out
 }
 
 // serviceBands adds the groups of services that have standard windows but
-// no upgrade on the page, so their windows show too.
+// no upgrade on the page, so their windows show too, and lays on each
+// service's track the freezes that hold for it (not one limited to other
+// services).
 func serviceBands(groups []groupData, bands bandsData) []groupData {
 	for svc := range bands.Windows {
 		if !slices.ContainsFunc(groups, func(g groupData) bool { return g.Service == svc }) {
@@ -388,6 +392,11 @@ func serviceBands(groups []groupData, bands bandsData) []groupData {
 		if i == 0 || groups[i-1].Service != groups[i].Service {
 			groups[i].Windows = bands.Windows[groups[i].Service]
 			groups[i].WindowNames = bands.Names[groups[i].Service]
+			for j, fr := range bands.frozen {
+				if fr.Applies(groups[i].Service, "") {
+					groups[i].Freezes = append(groups[i].Freezes, bands.Freezes[j])
+				}
+			}
 		}
 	}
 	return groups
