@@ -142,11 +142,67 @@ func TestStoreGaugesAreReadAtScrapeTimeAndCached(t *testing.T) {
 	if got := value(fams, "upgradebot_scheduler_backlog"); got != -1 {
 		t.Errorf("backlog while the store fails = %v, want absent", got)
 	}
-	if got := value(fams, "upgradebot_store_read_errors_total"); got != 2 {
-		t.Errorf("store_read_errors_total = %v, want 2 (the listing and the count, once)", got)
+	if got := value(fams, "upgradebot_store_read_errors_total"); got != 1 {
+		t.Errorf("store_read_errors_total = %v, want 1 (one failed reading: its listing and its count failed)", got)
 	}
 	if n := st.lists.Load(); n != 3 {
 		t.Errorf("listed %d times, want 3", n)
+	}
+}
+
+// hungStore is a store that does not answer: each call waits until its
+// context ends, and notes how long the context allowed it.
+type hungStore struct {
+	mu      sync.Mutex
+	budgets []time.Duration // time.Until the deadline of each call
+	open    int             // calls without a deadline
+}
+
+func (s *hungStore) wait(ctx context.Context) error {
+	s.mu.Lock()
+	if d, ok := ctx.Deadline(); ok {
+		s.budgets = append(s.budgets, time.Until(d))
+	} else {
+		s.open++
+	}
+	s.mu.Unlock()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *hungStore) Upgrades(ctx context.Context, _ bot.Filter) ([]*bot.Upgrade, error) {
+	return nil, s.wait(ctx)
+}
+
+func (s *hungStore) Backlog(ctx context.Context) (int, error) { return 0, s.wait(ctx) }
+
+// A scrape while the store does not answer comes back with the process's
+// metrics and without the store's gauges: the reading is bounded by a
+// second (DefaultStoreTimeout), well within Prometheus' scrape_timeout
+// (10s by default, often 5s), and counts one error.
+func TestScrapeOfAStoreThatDoesNotAnswerIsBounded(t *testing.T) {
+	st := &hungStore{}
+	m := New()
+	m.WatchStore(Store{Upgrades: st, Backlog: st})
+	fams := scrape(t, m)
+	if value(fams, "go_goroutines") < 0 {
+		t.Error("the Go collector's go_goroutines is missing from the scrape")
+	}
+	if got := value(fams, "upgradebot_upgrades", "state", "scheduled"); got != -1 {
+		t.Errorf("upgrades = %v, want absent", got)
+	}
+	if got := value(fams, "upgradebot_store_read_errors_total"); got != 1 {
+		t.Errorf("store_read_errors_total = %v, want 1: one failed reading", got)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.budgets) == 0 || st.open > 0 {
+		t.Fatalf("the store was read %d times with a deadline, %d without", len(st.budgets), st.open)
+	}
+	for _, b := range st.budgets {
+		if b > time.Second {
+			t.Errorf("a store call was given %v, want at most 1s for the whole reading", b)
+		}
 	}
 }
 

@@ -32,11 +32,19 @@ type Store struct {
 	// or several Prometheus servers, cost one listing per period. A failed
 	// reading is kept as long, so a Redis that is down is not hammered.
 	CacheFor time.Duration
-	// Timeout bounds one reading (5s).
+	// Timeout bounds one reading, the listing and the count together (1s,
+	// DefaultStoreTimeout): a scrape whose store does not answer still
+	// comes back, well within Prometheus' scrape_timeout, with the other
+	// metrics and without the store's gauges.
 	Timeout time.Duration
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger
 }
+
+// DefaultStoreTimeout bounds one reading of the store by a scrape. go-redis
+// takes about 1.7 s to give up one call on a refused connection (its
+// retries and dial attempts), and a reading makes two.
+const DefaultStoreTimeout = time.Second
 
 // states are the states the store keeps an upgrade in: every one, until a
 // finished upgrade expires after its retention.
@@ -49,7 +57,7 @@ func (m *Metrics) WatchStore(s Store) {
 		s.CacheFor = 5 * time.Second
 	}
 	if s.Timeout <= 0 {
-		s.Timeout = 5 * time.Second
+		s.Timeout = DefaultStoreTimeout
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -86,7 +94,7 @@ func newStoreCollector(o Store) *storeCollector {
 		upgrades: prometheus.NewDesc(namespace+"_upgrades", "Upgrades the store keeps, by state (finished ones until they expire after their retention), read from the store at scrape time.", []string{"state"}, nil),
 		backlog:  prometheus.NewDesc(namespace+"_scheduler_backlog", "Due jobs that no scheduler is running (every replica's), read from the store at scrape time.", nil, nil),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "store_read_errors_total",
-			Help: "Scrape-time readings of the store that failed; the gauges read from it are missing meanwhile."}),
+			Help: "Scrape-time readings of the store that failed (one per reading, whether the listing, the count or both failed); the gauges read from it are missing meanwhile."}),
 	}
 }
 
@@ -127,9 +135,10 @@ func (c *storeCollector) readStore() reading {
 	ctx, cancel := context.WithTimeout(context.Background(), c.o.Timeout)
 	defer cancel()
 	var r reading
+	failed := false
 	us, err := c.o.Upgrades.Upgrades(ctx, bot.Filter{})
 	if err != nil {
-		c.errors.Inc()
+		failed = true
 		c.o.Logger.WarnContext(ctx, "metrics: listing upgrades failed", "err", err)
 	} else {
 		r.upgradeOK = true
@@ -143,11 +152,14 @@ func (c *storeCollector) readStore() reading {
 		switch {
 		case errors.Is(err, errors.ErrUnsupported):
 		case err != nil:
-			c.errors.Inc()
+			failed = true
 			c.o.Logger.WarnContext(ctx, "metrics: counting due jobs failed", "err", err)
 		default:
 			r.backlog, r.backlogOK = n, true
 		}
+	}
+	if failed { // one error per failed reading, however many parts failed
+		c.errors.Inc()
 	}
 	return r
 }
