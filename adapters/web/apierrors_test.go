@@ -37,7 +37,7 @@ func TestEveryAPIErrorIsJSON(t *testing.T) {
 		code, allow  string
 	}{
 		{http.MethodGet, "/api/v1/", http.StatusNotFound, "not_found", ""},
-		{http.MethodGet, "/api/v1", http.StatusNotFound, "not_found", ""}, // redirected to /api/v1/
+		{http.MethodGet, "/api/v1", http.StatusNotFound, "not_found", ""}, // answered, not redirected (TestAPIRootIsAJSON404)
 		{http.MethodGet, "/api/v1/nothing", http.StatusNotFound, "not_found", ""},
 		{http.MethodGet, "/api/v1/upgrades/UPG-1/nothing", http.StatusNotFound, "not_found", ""},
 		{http.MethodPost, "/api/v1/upgrades", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},

@@ -99,11 +99,14 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	api.Handle("GET /api/v1/stats", s.api(s.stats))
 	s.windowRoutes(api)
 	mux.Handle("/api/v1/", apiErrors(api))
+	// /api/v1 itself: the API's 404, not the mux's redirect to /api/v1/
+	// (which has no answer either).
+	mux.Handle("/api/v1", apiErrors(api))
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
 	mux.Handle("GET /feed.atom", s.people(s.feed))
 	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))
 	mux.Handle("GET /{$}", s.people(s.statusPage))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(staticFS()))))
 }
 
 // apiErrors serves /api/v1/ with api, and answers what api has no route
@@ -243,9 +246,17 @@ func (s *Surface) apiAuth(h http.HandlerFunc, queryToo bool) http.Handler {
 }
 
 // people wraps what people open (page, calendar, feed): public with
-// api.public, else behind a token (also ?token=).
+// api.public, else behind a token (also ?token=). Its answers are never
+// sniffed for another type; opened with ?token=, they are not kept by
+// caches (no-store) and their links send no Referer, so the token stays in
+// the address bar it was typed in.
 func (s *Surface) people(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.URL.Query().Has("token") {
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Referrer-Policy", "no-referrer")
+		}
 		if !s.public {
 			if c := s.credential(r, true); c != tokenAccepted {
 				s.unauthorized(w, c, "this bot's status is not public: add ?token=<one of api.tokens> or an Authorization: Bearer header")
@@ -253,6 +264,19 @@ func (s *Surface) people(h http.HandlerFunc) http.Handler {
 			}
 		}
 		h(w, r)
+	})
+}
+
+// staticFiles serves the files of /static/, not a listing of their
+// directory: a path that ends in "/" is 404.
+func staticFiles(files http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
 	})
 }
 
