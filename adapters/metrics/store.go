@@ -32,7 +32,7 @@ type Store struct {
 	// or several Prometheus servers, cost one listing per period. A failed
 	// reading is kept as long, so a Redis that is down is not hammered.
 	CacheFor time.Duration
-	// Timeout bounds one reading, the listing and the count together (1s,
+	// Timeout bounds one reading, the listing and the count together (2s,
 	// DefaultStoreTimeout): a scrape whose store does not answer still
 	// comes back, well within Prometheus' scrape_timeout, with the other
 	// metrics and without the store's gauges.
@@ -43,8 +43,9 @@ type Store struct {
 
 // DefaultStoreTimeout bounds one reading of the store by a scrape. go-redis
 // takes about 1.7 s to give up one call on a refused connection (its
-// retries and dial attempts), and a reading makes two.
-const DefaultStoreTimeout = time.Second
+// retries and dial attempts), and a reading makes two; a healthy reading
+// of a large store (the listing loads every upgrade kept) has room.
+const DefaultStoreTimeout = 2 * time.Second
 
 // states are the states the store keeps an upgrade in: every one, until a
 // finished upgrade expires after its retention.
