@@ -41,7 +41,7 @@ func buildAdapters(cfg config.Config, bc bot.Config, b *bot.Bot, st *store.Store
 		da, err := discordadapter.New(discordadapter.Options{
 			BotToken: cfg.Discord.BotToken, ApplicationID: cfg.Discord.ApplicationID, PublicKey: cfg.Discord.PublicKey,
 			GuildIDs: cfg.Discord.GuildIDs, APIURL: cfg.Discord.APIURL, Mode: cfg.Discord.Mode,
-			Core: b, Logger: log, Observer: met,
+			Core: b, Logger: log, Observer: met, Once: st,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("discord: %w", err)

@@ -74,6 +74,10 @@ type Options struct {
 	Logger     *slog.Logger
 	HTTPClient *http.Client // REST calls; default has a 15 s timeout and a pooled transport
 	Observer   Observer     // counts REST calls (metrics); optional
+	// Once remembers the late interactions whose invokers were told, so
+	// one delivered twice (to this replica or another) is told once; nil:
+	// this process's memory only.
+	Once inbound.Once
 }
 
 // Core is what the adapter needs of the bot (*bot.Bot): run a typed
@@ -109,6 +113,10 @@ type Adapter struct {
 	// autocompletes are the autocomplete ids answered lately, so one the
 	// gateway delivers twice is answered once.
 	autocompletes seenIDs
+	// lates are the late interactions this replica saw lately, so one
+	// delivered twice is told of once (with once, across replicas).
+	lates seenIDs
+	once  inbound.Once
 
 	mode    string
 	appID   string
@@ -242,6 +250,11 @@ func New(o Options) (*Adapter, error) {
 	client := *o.HTTPClient
 	rw := &rewrite{fromHost: from.Host, fromPath: from.Path, to: base, next: next}
 	client.Transport = rw
+	// Discord's API does not redirect. A redirect from the host at
+	// discord.api_url is not followed: its Location would be resolved
+	// against discordgo's URL (discord.com), not the configured host. The
+	// 3xx is the call's answer (classify: an unexpected status).
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	s, err := discordgo.New("Bot " + strings.TrimPrefix(o.BotToken, "Bot "))
 	if err != nil {
@@ -262,7 +275,7 @@ func New(o Options) (*Adapter, error) {
 	a := &Adapter{
 		mode: o.Mode, appID: o.ApplicationID, guilds: o.GuildIDs, pubKey: key,
 		session: s, api: s, core: o.Core, style: style{command: "/" + commandName},
-		now: o.Now, log: log, apiHost: base.Host, obs: o.Observer,
+		now: o.Now, log: log, apiHost: base.Host, obs: o.Observer, once: o.Once,
 		retry:      defaultRetry,
 		pressSlots: make(chan struct{}, pressConcurrency),
 		dms:        outbound.NewDMs(dmCacheSize),

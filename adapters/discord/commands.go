@@ -561,6 +561,8 @@ func (a *Adapter) reason(err error) string {
 		return "cannot reach Discord at " + a.hostOf(e.Err) + ": " + outbound.Reason(e.Err, "Discord")
 	case e.Code != 0:
 		return fmt.Sprintf("%d %s", e.Code, e.Message)
+	case e.redirect():
+		return fmt.Sprintf("HTTP %d from %s, a redirect, not followed", e.Status, e.Host)
 	case e.Status != 0:
 		return fmt.Sprintf("HTTP %d", e.Status)
 	}

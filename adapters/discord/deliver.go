@@ -58,6 +58,7 @@ type Error struct {
 	Code      int    // Discord's JSON error code; 0 when none
 	Message   string // Discord's message for Code ("Missing Access")
 	Kind      string // "network", "timeout", "tls" when Discord never answered
+	Host      string // the configured API host, for a redirect (3xx) it answered
 	Attempts  int
 	Permanent bool // retrying the same call cannot help, or could post twice
 	Err       error
@@ -81,6 +82,8 @@ func (e *Error) Error() string {
 		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
 	case e.Status == http.StatusTooManyRequests:
 		s = fmt.Sprintf("discord %s: rate limited", e.Op)
+	case e.redirect():
+		s = fmt.Sprintf("discord %s: HTTP %d from %s (discord.api_url), a redirect, not followed", e.Op, e.Status, e.Host)
 	case e.Status != 0:
 		s = fmt.Sprintf("discord %s: HTTP %d", e.Op, e.Status)
 	default:
@@ -91,6 +94,10 @@ func (e *Error) Error() string {
 	}
 	return s
 }
+
+// redirect reports whether the API host answered with a redirect, which
+// is not followed (Discord's API does not redirect).
+func (e *Error) redirect() bool { return e.Status >= 300 && e.Status < 400 }
 
 // Unwrap returns discordgo's (or the transport's) error.
 func (e *Error) Unwrap() error { return e.Err }
@@ -129,6 +136,8 @@ func (e *Error) Advice() string {
 		return "The bot lacks a permission in the channel: Send Messages, Embed Links, Read Message History, Create Public Threads, Send Messages in Threads."
 	case e.Code == codeUnknownChannel:
 		return "No such channel: check the channel id in the service's channels."
+	case e.redirect():
+		return "The host at discord.api_url (" + e.Host + ") answered with a redirect, which Discord's API never does, so it was not followed: point discord.api_url at the API itself."
 	case e.Status == http.StatusTooManyRequests || e.Status >= 500:
 		return "Discord was failing or busy; nothing to change, and later notices go out as usual."
 	}
@@ -178,6 +187,9 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 			return nil
 		}
 		fail, retry, wait := classify(op, err, at)
+		if fail.redirect() {
+			fail.Host = a.apiHost
+		}
 		a.observe(op, fail)
 		fail.Attempts = n
 		if retry && !idempotent && fail.Unreachable() && !outbound.NeverSent(err) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/upgradebot/upgradebot/adapters/inbound"
 	"github.com/upgradebot/upgradebot/bot"
 )
 
@@ -384,12 +385,18 @@ func (a *Adapter) gatewayRequest(req *http.Request) (resp *http.Response, next *
 // acted on: its invoker saw "The application did not respond", so she is
 // told by direct message instead (late).
 func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
-	if ic == nil || ic.Interaction == nil {
-		return
-	}
 	ctx := context.Background()
 	if p := a.runCtx.Load(); p != nil {
 		ctx = *p
+	}
+	if ic == nil || ic.Interaction == nil || ic.ID == "" || ic.Token == "" {
+		// Nothing to answer it with (a payload discordgo could not read).
+		var attrs []any
+		if ic != nil && ic.Interaction != nil {
+			attrs = append(attrs, "interaction", ic.ID, "type", ic.Type.String())
+		}
+		a.log.WarnContext(ctx, "interaction without an id or a token; skipped", attrs...)
+		return
 	}
 	a.inflight.Add()
 	defer a.inflight.Done()
@@ -399,6 +406,10 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 		// could still replay (a made-up id, or a clock far off): it is
 		// acted on as usual, and Discord says whether it takes the answer.
 		if age := a.now().Sub(at); age > answerLimit+clockMargin && age <= tokenLife {
+			if !a.lateFirst(ctx, i) {
+				a.log.InfoContext(ctx, "duplicate interaction ignored", "interaction", i.ID, "late", true)
+				return
+			}
 			a.late(ctx, i, at, age)
 			return
 		}
@@ -450,6 +461,21 @@ func (a *Adapter) late(ctx context.Context, i *discordgo.Interaction, at time.Ti
 		return
 	}
 	a.log.InfoContext(ctx, "interaction came after Discord's answer limit; not acted on, its invoker told by direct message", attrs...)
+}
+
+// lateFirst reports whether a late interaction is new, so that one
+// delivered twice (replayed on RESUME, or to another replica's session)
+// tells its invoker once: remembered in memory, and, for one that gets a
+// direct message, in the store (Once) shared by the replicas. A store
+// that cannot answer is no reason to say nothing: it counts as new.
+func (a *Adapter) lateFirst(ctx context.Context, i *discordgo.Interaction) bool {
+	if !a.lates.first(i.ID) {
+		return false
+	}
+	if a.once == nil || i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		return true // an autocomplete is only dropped: memory is enough
+	}
+	return inbound.Dedupe{Once: a.once, Prefix: Platform + ":late:", TTL: tokenLife, Log: a.log}.First(ctx, i.ID)
 }
 
 // lateLines is the direct message about a late interaction, and what it

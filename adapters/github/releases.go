@@ -54,7 +54,12 @@ func NewReleases(o Options) (*Releases, error) {
 		// one only keeps a call the caller forgot to bound from hanging.
 		hc = &http.Client{Timeout: time.Minute}
 	}
-	c := gh.NewClient(hc)
+	// GitHub redirects a renamed or moved repository within its API host;
+	// a redirect to another host (from a proxy at api_url, say) is not
+	// followed, and the 3xx is the lookup's answer (unavailable).
+	client := *hc
+	client.CheckRedirect = sameHost
+	c := gh.NewClient(&client)
 	if o.Token != "" {
 		c = c.WithAuthToken(o.Token)
 	}
@@ -76,6 +81,18 @@ func NewReleases(o Options) (*Releases, error) {
 		o.Now = time.Now
 	}
 	return &Releases{client: c, token: o.Token != "", log: o.Logger, now: o.Now}, nil
+}
+
+// sameHost follows a redirect only within the host of the first request
+// (its scheme too), at most 10 of them, like Go's default otherwise.
+func sameHost(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("github: stopped after 10 redirects")
+	}
+	if first := via[0].URL; req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 // Release looks up the published release of repo ("owner/name") tagged

@@ -203,6 +203,12 @@ func New(o Options) (*Adapter, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: pooledTransport()}
 	}
+	// Slack's Web API (and a response_url) does not redirect: a redirect,
+	// from the host at slack.api_url say, is not followed to whatever
+	// host it names. The 3xx is the call's answer ("http_307").
+	hc := *o.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	o.HTTPClient = &hc
 	opts := []slackgo.Option{slackgo.OptionHTTPClient(o.HTTPClient)}
 	apiHost := "slack.com"
 	if o.APIURL != "" {

@@ -67,9 +67,14 @@ type Error struct {
 	Method    string // e.g. "chat.postMessage"
 	Code      string // Slack's error code, or "http_503", "rate_limited", "network", "timeout", "tls"
 	Attempts  int
-	Permanent bool // retrying the same call cannot help, or could post twice
+	Permanent bool   // retrying the same call cannot help, or could post twice
+	Host      string // the configured API host, for a redirect (3xx) it answered
 	Err       error
 }
+
+// redirect reports whether the Web API host answered with a redirect,
+// which is not followed (Slack's Web API does not redirect).
+func (e *Error) redirect() bool { return e.Host != "" && strings.HasPrefix(e.Code, "http_3") }
 
 // TryLater implements bot.TryLaterError: a failure that outlasted the
 // retries (Slack failing, busy or out of reach) may pass, and the call
@@ -83,6 +88,8 @@ func (e *Error) Error() string {
 	var s string
 	if e.Unreachable() {
 		s = fmt.Sprintf("cannot reach Slack (%s): %s", e.Method, outbound.Detail(e.Err))
+	} else if e.redirect() {
+		s = fmt.Sprintf("slack %s: %s from %s (slack.api_url), a redirect, not followed", e.Method, e.Code, e.Host)
 	} else {
 		s = fmt.Sprintf("slack %s: %s", e.Method, e.Code)
 	}
@@ -115,6 +122,8 @@ func (e *Error) Advice() string {
 		return "The bot cannot reach Slack: check the network (DNS, firewall or proxy, CA certificates) or slack.api_url, not the token."
 	case e.Unreachable():
 		return "The connection to Slack failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
+	case e.redirect():
+		return "The host at slack.api_url (" + e.Host + ") answered with a redirect, which Slack's Web API never does, so it was not followed: point slack.api_url at the Web API itself."
 	case transientCodes[e.Code] || strings.HasPrefix(e.Code, "http_5"):
 		return "Slack was failing or busy; nothing to change, and later notices go out as usual."
 	}
@@ -192,6 +201,9 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 		}
 		retry, wait, code := classify(err)
 		fail := &Error{Method: method, Code: code, Attempts: attempt, Err: err}
+		if strings.HasPrefix(code, "http_3") && method != "response_url" {
+			fail.Host = a.apiHost
+		}
 		if retry && !idempotent[method] && fail.Unreachable() && !outbound.NeverSent(err) {
 			// The request may have reached Slack and only its answer was
 			// lost (a timeout, a dropped connection): Slack may have posted

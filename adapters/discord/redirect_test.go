@@ -1,0 +1,78 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
+	"github.com/upgradebot/upgradebot/bot"
+)
+
+// hostsSeen is a transport that records the host of every request and
+// sends on only those to 127.0.0.1, so a test never looks anything up.
+type hostsSeen struct {
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (h *hostsSeen) RoundTrip(req *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.hosts = append(h.hosts, req.URL.Host)
+	h.mu.Unlock()
+	if req.URL.Hostname() != "127.0.0.1" {
+		return nil, fmt.Errorf("test: request to %s refused", req.URL.Host)
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (h *hostsSeen) seen() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.hosts...)
+}
+
+// TestRESTRedirectNotFollowed: the host at discord.api_url answering a
+// redirect (Discord's API never does) is not followed, not to that host
+// and above all not to discord.com: the call fails with the 3xx as an
+// unexpected HTTP status, naming the configured host, and is not taken
+// for a network failure.
+func TestRESTRedirectNotFollowed(t *testing.T) {
+	for _, loc := range []string{"/api/v10/channels/" + chPayments + "/messages?r=1", "https://discord.com/api/v10/channels/" + chPayments + "/messages?r=1"} {
+		t.Run(loc, func(t *testing.T) {
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, loc, http.StatusTemporaryRedirect)
+			}))
+			defer proxy.Close()
+			hosts := &hostsSeen{}
+			a, err := New(Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID, APIURL: proxy.URL + discordtest.Version,
+				Core: bot.New(bot.Options{Config: testConfig()}), Logger: testLogger(), HTTPClient: &http.Client{Transport: hosts}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.retry = fastRetry
+			_, err = a.Post(context.Background(), "discord:"+chPayments, notice(bot.KindReminder, "reminder"))
+			u, _ := url.Parse(proxy.URL)
+			if got := hosts.seen(); len(got) != 1 || got[0] != u.Host {
+				t.Errorf("requests went to %v, want only %s", got, u.Host)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Status != http.StatusTemporaryRedirect || e.Unreachable() || e.Attempts != 1 {
+				t.Fatalf("error %#v", err)
+			}
+			want := "discord create message: HTTP 307 from " + u.Host + " (discord.api_url), a redirect, not followed"
+			if err.Error() != want {
+				t.Errorf("error %q\nwant %q", err, want)
+			}
+			if adv := e.Advice(); !strings.Contains(adv, "discord.api_url") || !strings.Contains(adv, u.Host) {
+				t.Errorf("advice %q", adv)
+			}
+		})
+	}
+}
