@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -128,6 +129,31 @@ func (a *Adapter) ack(ctx context.Context, sm *socketmode.Client, req *socketmod
 	return sm.AckCtx(ctx, req.EnvelopeID, p)
 }
 
+// badEnvelope handles a message slack-go could not read: an envelope of a
+// type it does not know, or whose payload does not decode. An envelope is
+// acknowledged all the same, with nothing (Slack would send it again, and
+// again it could not be acted on), and said once; anything else is a
+// problem of the connection's.
+func (a *Adapter) badEnvelope(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+	if bad == nil {
+		a.log.WarnContext(ctx, "socket mode problem", "event", string(evt.Type))
+		return
+	}
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" {
+		a.log.WarnContext(ctx, "socket mode problem", "event", string(evt.Type), "err", bad.Cause)
+		return
+	}
+	if err := a.ack(ctx, sm, &socketmode.Request{EnvelopeID: env.EnvelopeID}, nil); err != nil {
+		a.log.WarnContext(ctx, "socket mode ack failed", "envelope_id", env.EnvelopeID, "err", err)
+	}
+	a.log.WarnContext(ctx, "socket mode envelope not acted on; acknowledged", "type", env.Type, "envelope_id", env.EnvelopeID, "err", bad.Cause)
+}
+
 // socketEvent handles one event of the Socket Mode client. Interactions and
 // events are acknowledged first and worked on after; a slash command is
 // acknowledged with its answer, which comes within the reply budget (or is
@@ -157,8 +183,17 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		// apps.connections.open answered 404; slack-go gives up and
 		// runSocket logs the refusal and retries, as for invalid_auth.
 		a.connected.Store(false)
-	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
-		a.log.WarnContext(ctx, "socket mode problem", "event", string(evt.Type))
+	case socketmode.EventTypeErrorBadMessage:
+		a.badEnvelope(ctx, sm, evt)
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		args := []any{"event", string(evt.Type)}
+		switch e := evt.Data.(type) {
+		case *slackgo.IncomingEventError:
+			args = append(args, "err", e.ErrorObj)
+		case *socketmode.ErrorWriteFailed:
+			args = append(args, "err", e.Cause)
+		}
+		a.log.WarnContext(ctx, "socket mode problem", args...)
 	case socketmode.EventTypeSlashCommand:
 		sc, ok := evt.Data.(slackgo.SlashCommand)
 		if evt.Request == nil {

@@ -132,6 +132,9 @@ func TestSocketModeMalformedEnvelopes(t *testing.T) {
 		{Type: "slash_commands", Payload: map[string]any{"text": "list"}},       // no user, no channel
 		{Type: "interactive", Payload: map[string]any{"type": "block_actions"}}, // no user
 		{Type: "events_api", Payload: map[string]any{"type": "event_callback", "event": map[string]any{"type": "app_mention"}}},
+		{Type: "slash_commands", Payload: "xx"}, // a payload that does not decode
+		{Type: "interactive", Payload: []int{1}},
+		{Type: "something_new", Payload: map[string]any{}}, // a type the bot does not know
 	}
 	for _, e := range envs {
 		id := sock.Send(t, e)
