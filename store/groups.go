@@ -266,7 +266,9 @@ func (s *Store) ReadGroup(ctx context.Context, group, consumer string, max int, 
 
 func (s *Store) readGroup(ctx context.Context, group, consumer string, max int) ([]bot.StreamEvent, *bot.StreamLoss, string, error) {
 	now := time.Now()
-	res, err := groupReadScript.Run(ctx, s.client, s.lostKeys(group), group, consumer, max, now.UnixMilli()).Slice()
+	res, err := legacyRetry(ctx, s, func() ([]any, error) {
+		return groupReadScript.Run(ctx, s.client, s.lostKeys(group), group, consumer, max, now.UnixMilli()).Slice()
+	})
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("store: read group %s: %w", group, err)
 	}
@@ -288,7 +290,9 @@ func (s *Store) readGroup(ctx context.Context, group, consumer string, max int) 
 // none were.
 func (s *Store) CheckGroup(ctx context.Context, group string) (*bot.StreamLoss, error) {
 	now := time.Now()
-	res, err := groupCheckScript.Run(ctx, s.client, s.lostKeys(group), group, now.UnixMilli()).Result()
+	res, err := legacyRetry(ctx, s, func() (any, error) {
+		return groupCheckScript.Run(ctx, s.client, s.lostKeys(group), group, now.UnixMilli()).Result()
+	})
 	if err == redis.Nil {
 		return nil, nil
 	} else if err != nil {
@@ -305,7 +309,9 @@ func (s *Store) CheckGroup(ctx context.Context, group string) (*bot.StreamLoss, 
 // Redis drops them from the pending list, and they are recorded (Lost).
 func (s *Store) ClaimEvents(ctx context.Context, group, consumer, start string, max int) (evs []bot.StreamEvent, next string, loss *bot.StreamLoss, err error) {
 	now := time.Now()
-	res, err := groupClaimScript.Run(ctx, s.client, s.lostKeys(group), group, consumer, start, max, now.UnixMilli()).Slice()
+	res, err := legacyRetry(ctx, s, func() ([]any, error) {
+		return groupClaimScript.Run(ctx, s.client, s.lostKeys(group), group, consumer, start, max, now.UnixMilli()).Slice()
+	})
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("store: claim pending events of group %s: %w", group, err)
 	}

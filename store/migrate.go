@@ -21,9 +21,42 @@ func (s *Store) eventsSlotKey(name string) string {
 
 // The names these keys had up to this version: the tag first, so they did
 // not start with the prefix. They are in the same slot as the new ones.
-func (s *Store) legacyRelayedKey() string { return "{" + s.eventsKey() + "}:relayed" }
+// A Redis user whose ACL grants the prefix alone (~<prefix>:*) may not
+// touch them, so nothing it wrote is there: once Redis says so (NOPERM,
+// legacyRetry), the scripts get a key under the prefix in the same slot
+// that is never written instead, and adopt nothing.
+func (s *Store) legacyRelayedKey() string {
+	if s.noLegacy.Load() {
+		return s.eventsSlotKey("no-legacy")
+	}
+	return "{" + s.eventsKey() + "}:relayed"
+}
+
 func (s *Store) legacyLostKey(group string) string {
+	if s.noLegacy.Load() {
+		return s.eventsSlotKey("no-legacy")
+	}
 	return "{" + s.eventsKey() + "}:lost:" + group
+}
+
+// legacyRetry runs a script call whose keys include an old name, and when
+// Redis refuses it for the keys (NOPERM: the user's ACL grants only the
+// prefix) runs it once more without the old names (noLegacy).
+func legacyRetry[T any](ctx context.Context, s *Store, run func() (T, error)) (T, error) {
+	v, err := run()
+	if err == nil || !noPerm(err) || s.noLegacy.Load() {
+		return v, err
+	}
+	if s.noLegacy.CompareAndSwap(false, true) {
+		s.log.InfoContext(ctx, "redis: this user may not use the key names of earlier versions; nothing is adopted from them", "keys", "{"+s.eventsKey()+"}:*")
+	}
+	return run()
+}
+
+// noPerm reports whether Redis refused a call for the user's permissions.
+func noPerm(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "NOPERM")
 }
 
 // adoptLua folds a key of the old layout into its new name, inside the
@@ -84,7 +117,9 @@ var (
 // these keys adopt an old one by themselves too (adoptLua), so a failed or
 // missed run loses nothing: serve runs it at start and retries.
 func (s *Store) MigrateKeys(ctx context.Context) error {
-	if err := migrateRelayedScript.Run(ctx, s.client, []string{s.legacyRelayedKey(), s.relayedKey()}).Err(); err != nil {
+	if _, err := legacyRetry(ctx, s, func() (any, error) {
+		return nil, migrateRelayedScript.Run(ctx, s.client, []string{s.legacyRelayedKey(), s.relayedKey()}).Err()
+	}); err != nil {
 		return fmt.Errorf("store: migrate %s: %w", s.legacyRelayedKey(), err)
 	}
 	groups, err := s.client.XInfoGroups(ctx, s.eventsKey()).Result()
@@ -95,7 +130,9 @@ func (s *Store) MigrateKeys(ctx context.Context) error {
 		return fmt.Errorf("store: migrate: list the consumer groups of %s: %w", s.eventsKey(), err)
 	}
 	for _, g := range groups {
-		if err := migrateLostScript.Run(ctx, s.client, []string{s.legacyLostKey(g.Name), s.lostKey(g.Name)}).Err(); err != nil {
+		if _, err := legacyRetry(ctx, s, func() (any, error) {
+			return nil, migrateLostScript.Run(ctx, s.client, []string{s.legacyLostKey(g.Name), s.lostKey(g.Name)}).Err()
+		}); err != nil {
 			return fmt.Errorf("store: migrate %s: %w", s.legacyLostKey(g.Name), err)
 		}
 	}

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -203,5 +206,70 @@ func TestOldKeysAreAdoptedByTheScripts(t *testing.T) {
 	}
 	if total, _, err := s.Lost(ctx, "g"); err != nil || total != 3 || exists(t, s, s.legacyLostKey("g")) {
 		t.Errorf("after a check of the group: %d lost, %v; want the old record's 3, adopted", total, err)
+	}
+}
+
+// A Redis user whose ACL grants the prefix alone (~<prefix>:*, as
+// docs/redis.md suggests) may not touch the key names of earlier versions,
+// which start with a brace: the migration, the relay and the webhook
+// groups work all the same (Redis refused every one of them, NOPERM, and
+// no event reached the stream).
+func TestAUserGrantedThePrefixAloneRelaysEvents(t *testing.T) {
+	raw := os.Getenv("UPGRADEBOT_TEST_REDIS")
+	if raw == "" || os.Getenv("UPGRADEBOT_TEST_REDIS_CLUSTER") != "" {
+		t.Skip("needs a redis-server of its own (UPGRADEBOT_TEST_REDIS) for an ACL user")
+	}
+	ctx := context.Background()
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(opts)
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tag := hex.EncodeToString(rnd[:])
+	prefix, user, pass := "upgradebot-test-acl-"+tag, "upgradebot-test-"+tag, "pw-"+tag
+	if err := admin.Do(ctx, "ACL", "SETUSER", user, "on", ">"+pass, "~"+prefix+":*", "&*", "+@all", "-@dangerous", "+info").Err(); err != nil {
+		_ = admin.Close()
+		t.Skipf("this server takes no ACL users: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := admin.Do(context.Background(), "ACL", "DELUSER", user).Err(); err != nil {
+			t.Errorf("ACL DELUSER %s: %v", user, err)
+		}
+		_ = admin.Close()
+		deleteKeys(t, prefix)
+	})
+	uo := *opts
+	uo.Username, uo.Password = user, pass
+	s := New(redis.NewClient(&uo), Options{Prefix: prefix})
+	t.Cleanup(func() { _ = s.Close() })
+
+	if err := s.MigrateKeys(ctx); err != nil {
+		t.Fatalf("MigrateKeys: %v", err)
+	}
+	if err := s.EnsureGroup(ctx, "webhook:x", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	u := testUpgrade(1, "payments", t0, time.Hour)
+	if err := s.Create(ctx, u, bot.Decision{At: t0, Actor: "alice", Action: bot.ActionScheduled,
+		Event: &bot.Event{ID: "ev-1", Type: "upgrade.scheduled", UpgradeID: u.Key(), At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RelayEvents(ctx, u.ID); err != nil || n != 1 {
+		t.Fatalf("RelayEvents = %d, %v; want the event relayed", n, err)
+	}
+	if err := s.Publish(ctx, 99, bot.Event{ID: "ev-2", Type: "test"}); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	evs, _, err := s.ReadGroup(ctx, "webhook:x", "c1", 10, 0)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("ReadGroup = %d events, %v; want both", len(evs), err)
+	}
+	if _, err := s.CheckGroup(ctx, "webhook:x"); err != nil {
+		t.Fatalf("CheckGroup: %v", err)
+	}
+	if _, _, _, err := s.ClaimEvents(ctx, "webhook:x", "c2", "0", 10); err != nil {
+		t.Fatalf("ClaimEvents: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -84,6 +85,9 @@ type Store struct {
 	// logMaxLen is opts.LogMaxLen boxed once, an argument of every press.
 	logMaxLen any
 	outage    Outage // opts.Outage
+	// noLegacy: the user may not touch the key names of earlier versions
+	// (legacyRetry).
+	noLegacy atomic.Bool
 }
 
 var (

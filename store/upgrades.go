@@ -576,7 +576,9 @@ func (s *Store) RelayEvents(ctx context.Context, id int) (int, error) {
 			args = append(args, res[i], res[i+1], res[i+2])
 			last = res[i+3]
 		}
-		n, err := relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey(), s.legacyRelayedKey()}, args...).Int()
+		n, err := legacyRetry(ctx, s, func() (int, error) {
+			return relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey(), s.legacyRelayedKey()}, args...).Int()
+		})
 		if err != nil {
 			return total, fmt.Errorf("store: relay events of upgrade %d: write: %w", id, err)
 		}
@@ -663,8 +665,10 @@ func (s *Store) Publish(ctx context.Context, id int, e bot.Event) error {
 		return nil
 	}
 	now := time.Now()
-	err = relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey(), s.legacyRelayedKey()},
-		now.UnixMilli(), now.Add(-relayedKeep).UnixMilli(), s.opts.EventsMaxLen, evID, evType, js).Err()
+	_, err = legacyRetry(ctx, s, func() (any, error) {
+		return nil, relayWriteScript.Run(ctx, s.client, []string{s.eventsKey(), s.relayedKey(), s.legacyRelayedKey()},
+			now.UnixMilli(), now.Add(-relayedKeep).UnixMilli(), s.opts.EventsMaxLen, evID, evType, js).Err()
+	})
 	if err != nil {
 		return fmt.Errorf("store: publish %s of upgrade %d: %w", e.Type, id, err)
 	}
