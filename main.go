@@ -432,7 +432,7 @@ func migrateKeys(ctx context.Context, st *store.Store, log *slog.Logger) {
 		if err == nil || ctx.Err() != nil {
 			return
 		}
-		log.Warn("redis: cannot move old keys to their new names yet; retrying", "err", err, "in", wait)
+		log.Warn("redis: cannot move old keys to their new names yet; retrying", "err", err, "in", wait.String())
 		select {
 		case <-ctx.Done():
 			return

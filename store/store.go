@@ -120,6 +120,10 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Every client honours its callers' deadlines (ContextTimeoutEnabled):
+	// a readiness probe's 2 s, a scrape's, a command's answer budget. Left
+	// to go-redis's own timeouts (3 s a read, tried again), a Redis that
+	// hangs held a probe 5 s, a command 25 s and the status page a minute.
 	var (
 		client redis.UniversalClient
 		mini   *miniredis.Miniredis
@@ -127,7 +131,7 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	)
 	switch {
 	case len(o.ClusterAddrs) > 0:
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.ClusterAddrs, PoolSize: poolSize})
+		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.ClusterAddrs, PoolSize: poolSize, ContextTimeoutEnabled: true})
 		target = "cluster " + strings.Join(o.ClusterAddrs, ",")
 	case o.URL == "memory://" || o.URL == "memory:":
 		m := miniredis.NewMiniRedis()
@@ -137,7 +141,7 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("redis: start embedded server: %w", err)
 		}
 		mini = m
-		client = redis.NewClient(&redis.Options{Addr: m.Addr()})
+		client = redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true})
 		target = "embedded " + m.Addr()
 	case strings.HasPrefix(o.URL, "redis+sentinel://"):
 		fo, err := parseSentinelURL(o.URL)
@@ -147,6 +151,7 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 		if fo.PoolSize == 0 {
 			fo.PoolSize = poolSize
 		}
+		fo.ContextTimeoutEnabled = true
 		client = redis.NewFailoverClient(fo)
 		target = "sentinel master " + fo.MasterName + " via " + strings.Join(fo.SentinelAddrs, ",")
 	case o.URL == "":
@@ -159,6 +164,7 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 		if ro.PoolSize == 0 {
 			ro.PoolSize = poolSize
 		}
+		ro.ContextTimeoutEnabled = true
 		client = redis.NewClient(ro)
 		target = ro.Addr
 	}

@@ -202,6 +202,13 @@ func (s *Surface) coreError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "not_found", httpMessage(err))
 		return
 	}
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil {
+		// The request's read budget ran out: the store did not answer.
+		s.log.WarnContext(r.Context(), "status surface: reading took too long", "path", r.URL.Path, "budget", s.readBudget.String(), "err", err)
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the store did not answer within "+s.readBudget.String()+"; try again shortly")
+		return
+	}
 	s.log.ErrorContext(r.Context(), "status surface: reading failed", "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusInternalServerError, "internal", httpMessage(err))
 }

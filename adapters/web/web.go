@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -47,7 +48,11 @@ type Options struct {
 	// Events is the shared event stream, for GET /api/v1/events; without
 	// it that answers 503.
 	Events EventStream
-	Logger *slog.Logger
+	// ReadBudget bounds the reads of one request of the API, the page, the
+	// calendar and the feed (10 s when 0): a store that does not answer
+	// within it gets a 503, not a request held for a minute.
+	ReadBudget time.Duration
+	Logger     *slog.Logger
 }
 
 // Surface serves the status surface.
@@ -64,13 +69,14 @@ type Surface struct {
 	windows   Windows // standard windows and freezes, when the core reads them
 	// domain makes calendar UIDs and feed ids this deployment's own: the
 	// host of server.public_url, else "upgradebot".
-	domain string
+	domain     string
+	readBudget time.Duration // Options.ReadBudget
 }
 
 // New builds a Surface.
 func New(o Options) *Surface {
 	s := &Surface{core: o.Core, public: o.Public, publicURL: strings.TrimSuffix(o.PublicURL, "/"), log: o.Logger,
-		stream: o.Events, closing: make(chan struct{})}
+		stream: o.Events, closing: make(chan struct{}), readBudget: cmp.Or(o.ReadBudget, defaultReadBudget)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -222,7 +228,20 @@ func (s *Surface) unauthorized(w http.ResponseWriter, c credential, missing stri
 }
 
 // api wraps an /api/v1 handler with the bearer-token check.
-func (s *Surface) api(h http.HandlerFunc) http.Handler { return s.apiAuth(h, false) }
+func (s *Surface) api(h http.HandlerFunc) http.Handler { return s.apiAuth(s.bounded(h), false) }
+
+// defaultReadBudget is Options.ReadBudget's default.
+const defaultReadBudget = 10 * time.Second
+
+// bounded gives h's request the read budget. (The event stream is not
+// bounded: it waits for events.)
+func (s *Surface) bounded(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.readBudget)
+		defer cancel()
+		h(w, r.WithContext(ctx))
+	}
+}
 
 // apiQueryToken is api that also takes the token as ?token=, for clients
 // that cannot send headers (a browser's EventSource).
@@ -251,6 +270,7 @@ func (s *Surface) apiAuth(h http.HandlerFunc, queryToo bool) http.Handler {
 // caches (no-store) and their links send no Referer, so the token stays in
 // the address bar it was typed in.
 func (s *Surface) people(h http.HandlerFunc) http.Handler {
+	h = s.bounded(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if r.URL.Query().Has("token") {
