@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -9,6 +12,19 @@ import (
 type PlanRules struct {
 	Reminders     []time.Duration // offsets before the start
 	EscalateAfter time.Duration   // after the last reminder or a rollback; 0: never
+}
+
+// Fingerprint names the rules in a short word: the same for equal rules
+// (reminders in any order), another for others.
+func (r PlanRules) Fingerprint() string {
+	offs := slices.Clone(r.Reminders)
+	slices.Sort(offs)
+	h := fnv.New64a()
+	for _, o := range offs {
+		fmt.Fprintf(h, "%d,", int64(o))
+	}
+	fmt.Fprintf(h, "e%d", int64(r.EscalateAfter))
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // PlanJobs is the pure plan of an upgrade: every job its state and window

@@ -135,20 +135,24 @@ func (s *Scheduler) reconcileLoop(ctx context.Context) {
 }
 
 // startupReconcile makes the full pass Run starts with, on the one replica
-// that takes the scheduler:reconcile:start key (every replica without a
-// Once). Redis may be down or loading as the bot starts, so taking the key
-// and the pass are retried with back-off (reconcileRetryMin doubling to
-// reconcileRetryMax) until the pass succeeds or ctx ends. The replica that
-// took the key retries its pass without taking the key again, so a pass
-// that failed after the election is not stopped by its own key; should its
-// retries outlast the key (a minute), a replica starting then may make a
-// pass too, which is harmless.
+// that takes the scheduler:reconcile:start:<rules> key (every replica
+// without a Once): replicas that start together with the same reminders and
+// escalation make one pass, and a start with other rules (a changed
+// configuration deployed, or reverted, within the key's minute) makes its
+// own, so the upgrades are planned by its rules at once, not skipped as
+// stale until the next change. Redis may be down or loading as the bot
+// starts, so taking the key and the pass are retried with back-off
+// (reconcileRetryMin doubling to reconcileRetryMax) until the pass succeeds
+// or ctx ends. The replica that took the key retries its pass without
+// taking the key again, so a pass that failed after the election is not
+// stopped by its own key; should its retries outlast the key (a minute), a
+// replica starting then may make a pass too, which is harmless.
 func (s *Scheduler) startupReconcile(ctx context.Context) {
 	elected := s.once == nil
 	wait := reconcileRetryMin
 	for {
 		if !elected {
-			first, err := s.once.First(ctx, "scheduler:reconcile:start", time.Minute)
+			first, err := s.once.First(ctx, "scheduler:reconcile:start:"+s.rules.Fingerprint(), time.Minute)
 			switch {
 			case err != nil:
 				if ctx.Err() != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -456,4 +457,39 @@ func TestBriefEscalationWhileInProgress(t *testing.T) {
 	if !slices.Equal(dms, []string{"t:alice", "t:carol"}) {
 		t.Fatalf("brief escalation of the running upgrade went to %q, want alice and carol", dms)
 	}
+}
+
+// TestARestartWithOtherRemindersReplansAtOnce: a replica that starts with
+// other reminders within a minute of the last start (a configuration
+// change deployed, or reverted, quickly) plans the upgrades by them at
+// once. The start-up pass was elected once a minute whatever the rules:
+// the new reminders were never planned, and the old ones were skipped as
+// stale when they fell due, so nobody was reminded.
+func TestARestartWithOtherRemindersReplansAtOnce(t *testing.T) {
+	o := storetest.Target(t)
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	ctx := context.Background()
+	run := func(r *replica) func() {
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = r.sched.Run(rctx) }()
+		return func() { cancel(); <-done }
+	}
+	first := newReplica(t, o, clock.Now, log)
+	first.do(t, "alice", "schedule payments v2.4.0 in 3h for 1h")
+	stop := run(first)
+	waitFor(t, "the first replica's start-up election", func() bool {
+		return slices.ContainsFunc(storetest.Keys(t, o), func(k string) bool { return strings.Contains(k, "scheduler:reconcile:start") })
+	})
+	stop()
+	if next, ok, _ := first.st.NextDue(ctx); !ok || !next.Equal(start0.Add(2*time.Hour)) {
+		t.Fatalf("next job %v (%v); want the 1h reminder at %v", next, ok, start0.Add(2*time.Hour))
+	}
+
+	second := newReplica(t, o, clock.Now, log, func(c *bot.Config) { c.Reminders = []time.Duration{2 * time.Hour} })
+	defer run(second)()
+	waitFor(t, "the 2h reminder of the new rules to be planned", func() bool {
+		next, ok, _ := second.st.NextDue(ctx)
+		return ok && next.Equal(start0.Add(time.Hour))
+	})
 }
