@@ -32,7 +32,9 @@ func (r PlanRules) Fingerprint() string {
 // and the scheduler decides whether they are still useful when they run;
 // see JobQueue.ReplaceJobs). Jobs due before the upgrade was created are
 // left out: they were never owed (an upgrade scheduled two days ahead has
-// no three-day reminder, not even a late one).
+// no three-day reminder, not even a late one), and so is a reminder due
+// the moment it was created (scheduled exactly one hour ahead: the
+// pre-brief is that reminder).
 //
 // The brief escalation is planned escalate_after after the last reminder's
 // moment, or after the window was set (the pre-brief, or the rescheduled
@@ -66,7 +68,12 @@ func PlanJobs(u *Upgrade, r PlanRules) []Job {
 	switch u.State {
 	case Scheduled:
 		for _, off := range r.Reminders {
-			add(Job{ID: "reminder:" + off.String(), Kind: JobReminder, Offset: off, Due: u.Start.Add(-off)})
+			// A reminder due the very moment the upgrade was created
+			// (scheduled exactly that long ahead) is the pre-brief, out
+			// that moment: it is not owed as well.
+			if due := u.Start.Add(-off); due.After(u.CreatedAt) {
+				add(Job{ID: "reminder:" + off.String(), Kind: JobReminder, Offset: off, Due: due})
+			}
 		}
 		briefEscalation()
 		add(Job{ID: "window_open", Kind: JobWindowOpen, Due: u.Start})

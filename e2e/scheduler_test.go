@@ -493,3 +493,17 @@ func TestEscalationSkipsGroups(t *testing.T) {
 		t.Fatalf("the reminder should mention the group: %+v", rem)
 	}
 }
+
+// An upgrade scheduled exactly as far ahead as a reminder ("in 1h" with a
+// 1h reminder) gets no reminder the same moment as its pre-brief: the
+// pre-brief is it. The team was pinged twice within a second.
+func TestNoReminderTheMomentOfThePreBrief(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log)
+	r.do(t, "alice", "schedule payments v2.4.0 in 1h for 1h")
+	r.at(t, clock, start0)
+	r.at(t, clock, start0.Add(time.Hour))
+	if got, want := summary(timed(log)), []string{"escalation@t:alice", "escalation@t:bob", "escalation@t:carol", "window_open@t:#payments"}; !slices.Equal(got, want) {
+		t.Fatalf("timed notices:\n got %q\nwant %q (no 1h reminder with the pre-brief)", got, want)
+	}
+}
