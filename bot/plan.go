@@ -38,7 +38,7 @@ func (r PlanRules) Fingerprint() string {
 //
 // The brief escalation is planned escalate_after after the last reminder's
 // moment, or after the window was set (the pre-brief, or the rescheduled
-// notice) when that was later: an upgrade scheduled for half an hour from
+// notice) when that was later or there are no reminders: an upgrade scheduled for half an hour from
 // now has no one-hour reminder, and its escalation comes escalate_after
 // after the pre-brief, not with it. When it runs, it follows the reminder
 // as it actually went out
@@ -57,13 +57,18 @@ func PlanJobs(u *Upgrade, r PlanRules) []Job {
 		jobs = append(jobs, j)
 	}
 	briefEscalation := func() {
-		if len(r.Reminders) > 0 && r.EscalateAfter > 0 {
-			from := u.Start.Add(-slices.Min(r.Reminders))
-			if set := u.windowSet(); set.After(from) {
-				from = set
-			}
-			add(Job{ID: "escalation:brief", Kind: JobEscalation, Scope: ScopeBrief, Due: from.Add(r.EscalateAfter)})
+		if r.EscalateAfter <= 0 {
+			return
 		}
+		// After the last reminder, or the pre-brief itself when there are
+		// no reminders (before = []): the pre-brief is then the last.
+		from := u.windowSet()
+		if len(r.Reminders) > 0 {
+			if last := u.Start.Add(-slices.Min(r.Reminders)); last.After(from) {
+				from = last
+			}
+		}
+		add(Job{ID: "escalation:brief", Kind: JobEscalation, Scope: ScopeBrief, Due: from.Add(r.EscalateAfter)})
 	}
 	switch u.State {
 	case Scheduled:

@@ -507,3 +507,20 @@ func TestNoReminderTheMomentOfThePreBrief(t *testing.T) {
 		t.Fatalf("timed notices:\n got %q\nwant %q (no 1h reminder with the pre-brief)", got, want)
 	}
 }
+
+// Without reminders (reminders.before = []), whoever has not acknowledged
+// the pre-brief is still chased, escalate_after after it: the pre-brief is
+// the last one (spec/config.md). Nobody was chased at all.
+func TestWithoutRemindersTheEscalationFollowsThePreBrief(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, log, func(c *bot.Config) { c.Reminders = nil })
+	r.do(t, "alice", "schedule payments v2.4.0 in 2h for 1h")
+	r.at(t, clock, start0.Add(29*time.Minute))
+	if got := summary(timed(log)); len(got) != 0 {
+		t.Fatalf("before escalate_after: %q", got)
+	}
+	r.at(t, clock, start0.Add(30*time.Minute))
+	if got, want := summary(timed(log)), []string{"escalation@t:alice", "escalation@t:bob", "escalation@t:carol"}; !slices.Equal(got, want) {
+		t.Fatalf("escalate_after after the pre-brief:\n got %q\nwant %q", got, want)
+	}
+}
