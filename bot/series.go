@@ -125,7 +125,9 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		return Message{}, Errorf(EINVALID, "This bot cannot keep recurring upgrades (its store cannot); schedule the occurrences one by one.")
 	}
 	every := *c.Every
-	first, ok := every.Next(b.now())
+	// The first occurrence ahead: one at this very instant is no longer
+	// (checkWindow would call it past), so the next one is it.
+	first, ok := every.Next(b.now().Add(time.Nanosecond))
 	if !ok {
 		return Message{}, Errorf(EINVALID, "No %s falls between now and %s; nothing would be scheduled.", every.Day, every.Until)
 	}

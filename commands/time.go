@@ -433,12 +433,12 @@ func parseTime(tokens []string, env Env) (absTime, error) {
 	case onWeekday:
 		off := (int(d.wd) - int(now.Weekday()) + 7) % 7
 		t, note = on(off)
-		if off == 0 && t.Before(env.Now) {
+		if off == 0 && !t.After(env.Now) { // this very minute is no longer ahead
 			t, note = on(7)
 		}
 	default: // a bare clock time: its next occurrence
 		t, note = on(0)
-		if t.Before(env.Now) {
+		if !t.After(env.Now) {
 			t, note = on(1)
 		}
 	}

@@ -29,6 +29,9 @@ func TestParseWhen(t *testing.T) {
 		{"  next tuesday 14:00  ", nil, utc(2026, 11, 24, 14, 0, 0), "next tuesday 14:00", "", false},
 		{`"tomorrow 02:00 UTC"`, berlin, utc(2026, 11, 23, 2, 0, 0), "tomorrow 02:00 UTC", "UTC", true},
 		{"2026-12-01T02:00:30+02:00", nil, utc(2026, 12, 1, 0, 0, 0), "2026-12-01T02:00:30+02:00", "+02:00", true},
+		// The very minute it is now is no longer ahead: its next occurrence.
+		{"10:00", nil, utc(2026, 11, 23, 10, 0, 0), "10:00", "", false},
+		{"sun 10:00", nil, utc(2026, 11, 29, 10, 0, 0), "sun 10:00", "", false},
 	} {
 		w, err := commands.ParseWhen(tc.in, commands.Env{Now: now, Location: tc.loc})
 		if err != nil {
