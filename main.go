@@ -247,7 +247,7 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 	}
 	// A problem with the enabled keys themselves (enabled = "yes") is
 	// said once, as the problem it is.
-	if !cfg.Slack.Enabled && !cfg.Discord.Enabled && !problemAt(problems, "slack.enabled", "discord.enabled") {
+	if len(cfg.EnabledPlatforms()) == 0 && !problemAt(problems, "slack.enabled", "discord.enabled") {
 		fmt.Fprintf(stderr, "%s: warning: %s\n", path, noPlatform)
 	}
 	for _, w := range cfg.OffPlatformWarnings() {
@@ -505,7 +505,7 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 	} else {
 		log.Info("configuration loaded", "source", path)
 	}
-	if !cfg.Slack.Enabled && !cfg.Discord.Enabled {
+	if len(cfg.EnabledPlatforms()) == 0 {
 		log.Warn(noPlatform)
 	}
 	for _, w := range cfg.OffPlatformWarnings() {
