@@ -76,11 +76,7 @@ func TestSlowCommandSaysWorkingOnItThenAnswersOnTheResponseURL(t *testing.T) {
 		<-release
 		return bot.Message{Kind: bot.KindReply, Lines: []bot.Text{bot.T("finally: " + text)}}
 	}
-	started := time.Now()
-	status, body := f.command(t, slash(f, "show 7", "tr-slow"))
-	if elapsed := time.Since(started); elapsed > 2*time.Second {
-		t.Errorf("answered after %s", elapsed)
-	}
+	status, body := f.command(t, slash(f, "show 7", "tr-slow")) // the work waits for release: an answer that waited would never come
 	if status != http.StatusOK || decodeAnswer(t, body)["text"] != "Working on it…" {
 		t.Fatalf("first answer %d %s", status, body)
 	}
@@ -406,15 +402,18 @@ func TestNewChecksOptions(t *testing.T) {
 func TestCommandAnsweredWithinThreeSecondsWhateverSlackAndRedisDo(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
 	f.api.FailAlways("users.info", slacktestapi.Fault{Delay: 10 * time.Second})
+	gaveUp := make(chan struct{})
 	f.core.handle = func(ctx context.Context, _ bot.Invocation, text string) bot.Message {
 		<-ctx.Done() // Redis hangs for the core too
+		close(gaveUp)
 		return bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("gave up: " + text)}}
 	}
 	f.a.deadline.Timeout = 3 * time.Second
-	started := time.Now()
 	status, body := f.command(t, slash(f, "list", "tr-hang"))
-	if took := time.Since(started); took >= 3*time.Second {
-		t.Errorf("answered after %s; Slack gives up at 3 s", took)
+	select {
+	case <-gaveUp: // the work gives up at 3 s, when Slack has given up too
+		t.Error("answered only when the work gave up, at 3 s; Slack gives up then")
+	default:
 	}
 	if status != http.StatusOK || decodeAnswer(t, body)["text"] != "Working on it…" {
 		t.Errorf("answer %d %s", status, body)
