@@ -461,6 +461,10 @@ func (s *Scheduler) afterAlert(ctx context.Context, u *Upgrade, now time.Time) e
 	return &deferred{until: next, why: "the rollback alert has not gone out yet"}
 }
 
+// staleBriefEscalation is how late a brief escalation without reminders
+// may still go out (escalate_after after the pre-brief).
+const staleBriefEscalation = 12 * time.Hour
+
 // Upgradebot is the actor of what the bot does by itself (the scheduler).
 const Upgradebot = "upgradebot"
 
@@ -479,6 +483,13 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 			return err
 		} else if set {
 			s.log.InfoContext(ctx, "escalation skipped: never owed, the window was set after its moment", "upgrade", u.Key())
+			return nil
+		}
+		if len(s.rules.Reminders) == 0 && now.Sub(j.Due) > staleBriefEscalation {
+			// Without reminders it follows the pre-brief; days after it
+			// (a version that did not chase without reminders planned
+			// none, or every replica was down) it is noise, not a chase.
+			s.log.InfoContext(ctx, "escalation skipped: the pre-brief went out too long ago", "upgrade", u.Key(), "late", now.Sub(j.Due).Round(time.Minute).String())
 			return nil
 		}
 		if err := s.afterReminder(ctx, u, now); err != nil {

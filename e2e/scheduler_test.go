@@ -524,3 +524,23 @@ func TestWithoutRemindersTheEscalationFollowsThePreBrief(t *testing.T) {
 		t.Fatalf("escalate_after after the pre-brief:\n got %q\nwant %q", got, want)
 	}
 }
+
+// Upgrades scheduled before the bot chased without reminders have no
+// escalation planned; the first start of this version plans one for each,
+// long past: it is skipped, not a burst of direct messages about
+// pre-briefs of days ago.
+func TestWithoutRemindersAnEscalationDaysLateIsSkipped(t *testing.T) {
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	o := storetest.Target(t)
+	r := newReplica(t, o, clock.Now, log, func(c *bot.Config) { c.Reminders = nil; c.EscalateAfter = 0 })
+	r.do(t, "alice", "schedule payments v2.4.0 in 72h for 1h")
+	clock.Set(start0.Add(48 * time.Hour))
+	chaser := newReplica(t, o, clock.Now, log, func(c *bot.Config) { c.Reminders = nil })
+	if _, err := chaser.sched.Reconcile(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	chaser.at(t, clock, start0.Add(48*time.Hour))
+	if got := summary(timed(log)); len(got) != 0 {
+		t.Fatalf("escalations 2 days after the pre-brief: %q", got)
+	}
+}
