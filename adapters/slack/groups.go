@@ -131,9 +131,10 @@ func (a *Adapter) lookUpGroup(id string, done chan struct{}) {
 	delete(c.loading, id)
 	if err != nil {
 		a.log.WarnContext(ctx, "usergroups.users.list failed; using the last known members", "group", id, "code", errorCode(err))
-		if e, ok := c.members[id]; ok {
-			c.members[id] = groupEntry{users: e.users, expires: a.now().Add(groupRetry)}
-		}
+		// The last known members (none before the first answer) count
+		// until the next try, a minute on: every press does not ask a
+		// rate-limited Slack again, nor wait for it.
+		c.members[id] = groupEntry{users: c.members[id].users, expires: a.now().Add(groupRetry)}
 		return
 	}
 	set := make(map[string]bool, len(users))

@@ -64,13 +64,42 @@ func TestGroupMembersAreLookedUpOnceAtATime(t *testing.T) {
 		defer f.a.groups.mu.Unlock()
 		return len(f.a.groups.loading) == 0
 	})
-	calls := f.api.Count("usergroups.users.list")
+	calls := len(f.api.Calls("usergroups.users.list")) // failed calls too (Count counts answered ones)
 	for range 5 {
 		if g := f.a.groupsOf(ctx, "U2"); !slices.Equal(g, []string{"slack:S1"}) {
 			t.Fatalf("groups of U2 after a failed look-up: %v, want the last known [slack:S1]", g)
 		}
 	}
-	if n := f.api.Count("usergroups.users.list"); n != calls {
+	if n := len(f.api.Calls("usergroups.users.list")); n != calls {
 		t.Fatalf("%d more usergroups.users.list calls within a minute of a failed one, want none", n-calls)
 	}
+	// A minute on, it is tried again.
+	f.clock.add(groupRetry + time.Second)
+	f.a.groupsOf(ctx, "U2")
+	f.api.Eventually(t, 5*time.Second, "the next try", func() bool { return len(f.api.Calls("usergroups.users.list")) == calls+1 })
+}
+
+// A group whose very first look-up fails is not asked again by every
+// press for a minute (usergroups.users.list is rate limited): no member
+// counts meanwhile.
+func TestAGroupWhoseFirstLookUpFailsIsNotAskedAgainAtOnce(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.groups = groupCache{ids: []string{"S1"}, members: map[string]groupEntry{}, loading: map[string]chan struct{}{}}
+	f.api.SetGroup("S1", "U1")
+	f.api.FailAlways("usergroups.users.list", slacktestapi.Fault{Error: "ratelimited"})
+	ctx := context.Background()
+	for range 10 {
+		if g := f.a.groupsOf(ctx, "U1"); len(g) != 0 {
+			t.Fatalf("groups of U1 while Slack refuses: %v, want none", g)
+		}
+	}
+	if n := len(f.api.Calls("usergroups.users.list")); n != 1 {
+		t.Fatalf("%d usergroups.users.list calls for 10 presses after a refusal, want 1", n)
+	}
+	f.api.ClearFaults()
+	f.clock.add(groupRetry + time.Second)
+	f.a.groupsOf(ctx, "U1")
+	f.api.Eventually(t, 5*time.Second, "the members after the next try", func() bool {
+		return slices.Equal(f.a.groupsOf(ctx, "U1"), []string{"slack:S1"})
+	})
 }
