@@ -276,26 +276,48 @@ func (b *Bot) Stats(ctx context.Context, service string) (Stats, error) {
 	}
 	// One read of acknowledgments (and of a rolled-back upgrade's log)
 	// per upgrade: statsReads at a time, not one after the other.
+	// After a read fails (other than an upgrade gone meanwhile) no more
+	// are started: the answer is that error.
 	read := make([]StatsRecord, len(us))
 	errs := make([]error, len(us))
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, statsReads)
+reads:
 	for i, u := range us {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-rctx.Done():
+			break reads
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			read[i], errs[i] = b.statsRecord(ctx, u)
+			read[i], errs[i] = b.statsRecord(rctx, u)
+			if errs[i] != nil && !errors.Is(errs[i], ErrNotFound) {
+				stop()
+			}
 		})
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Stats{}, err
+	}
 	records := make([]StatsRecord, 0, len(us))
+	var failed error // the first to fail that is not the cancel it caused
 	for i, r := range read {
-		if errors.Is(errs[i], ErrNotFound) { // expired meanwhile
-			continue
-		} else if errs[i] != nil {
-			return Stats{}, errs[i]
+		switch {
+		case errs[i] == nil:
+			if r.Upgrade != nil {
+				records = append(records, r)
+			}
+		case errors.Is(errs[i], ErrNotFound): // expired meanwhile
+		case failed == nil || errors.Is(failed, context.Canceled):
+			failed = errs[i]
 		}
-		records = append(records, r)
+	}
+	if failed != nil {
+		return Stats{}, failed
 	}
 	return ComputeStats(f.Service, records, now), nil
 }

@@ -2,10 +2,12 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,5 +370,38 @@ func TestStatsThroughTheBot(t *testing.T) {
 	}
 	if _, err := f.b.Stats(ctx, "nope"); bot.ErrorCode(err) != bot.ENOTFOUND || !strings.Contains(bot.ErrorMessage(err), "Known services: checkout, ledger, payments, sandbox") {
 		t.Fatalf("Bot.Stats of an unknown service: %v", err)
+	}
+}
+
+// refusingAcks is a store whose acknowledgments cannot be read.
+type refusingAcks struct {
+	*bottest.MemStore
+	calls atomic.Int32
+}
+
+func (s *refusingAcks) Acks(context.Context, int) ([]bot.Ack, error) {
+	s.calls.Add(1)
+	return nil, errors.New("redis: ERR something broke")
+}
+
+// When the store fails, stats says so, and stops reading: not one read
+// per upgrade of the last 90 days.
+func TestStatsStopsReadingWhenTheStoreFails(t *testing.T) {
+	st := &refusingAcks{MemStore: bottest.NewMemStore()}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": &bottest.Recorder{}}, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	for i := range 60 {
+		u := &bot.Upgrade{ID: i + 1, Service: "payments", Version: fmt.Sprintf("v%d", i), State: bot.Completed,
+			Start: t0.Add(-time.Duration(i+1) * time.Hour), End: t0.Add(-time.Duration(i) * time.Hour), CreatedAt: t0.Add(-48 * time.Hour)}
+		if err := st.MemStore.Create(ctx, u, bot.Decision{Action: bot.ActionScheduled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Stats(ctx, ""); err == nil || !strings.Contains(err.Error(), "something broke") {
+		t.Fatalf("Stats = %v; want the store's error", err)
+	}
+	if n := st.calls.Load(); n > 16 {
+		t.Errorf("%d reads of acknowledgments for 60 upgrades after the first failed; want it to stop", n)
 	}
 }
