@@ -33,8 +33,8 @@ func (r PlanRules) Fingerprint() string {
 // see JobQueue.ReplaceJobs). Jobs due before the upgrade was created are
 // left out: they were never owed (an upgrade scheduled two days ahead has
 // no three-day reminder, not even a late one), and so is a reminder due
-// the moment it was created (scheduled exactly one hour ahead: the
-// pre-brief is that reminder).
+// within preBriefCovers of its creation (scheduled an hour ahead, or an
+// hour and two minutes: the pre-brief is that reminder).
 //
 // The brief escalation is planned escalate_after after the last reminder's
 // moment, or after the window was set (the pre-brief, or the rescheduled
@@ -73,10 +73,10 @@ func PlanJobs(u *Upgrade, r PlanRules) []Job {
 	switch u.State {
 	case Scheduled:
 		for _, off := range r.Reminders {
-			// A reminder due the very moment the upgrade was created
-			// (scheduled exactly that long ahead) is the pre-brief, out
-			// that moment: it is not owed as well.
-			if due := u.Start.Add(-off); due.After(u.CreatedAt) {
+			// A reminder due within minutes of the upgrade's creation
+			// (scheduled about that long ahead) is the pre-brief, just
+			// out: it is not owed as well.
+			if due := u.Start.Add(-off); reminderOwed(u, due) {
 				add(Job{ID: "reminder:" + off.String(), Kind: JobReminder, Offset: off, Due: due})
 			}
 		}
@@ -106,6 +106,16 @@ func Planned(u *Upgrade, j Job, r PlanRules) bool {
 		}
 	}
 	return false
+}
+
+// preBriefCovers is how soon after the pre-brief a reminder would say the
+// same again: one due then is not owed.
+const preBriefCovers = 5 * time.Minute
+
+// reminderOwed reports whether a reminder of u due at due is owed: not
+// when it falls before, or within preBriefCovers of, u's creation.
+func reminderOwed(u *Upgrade, due time.Time) bool {
+	return due.After(u.CreatedAt.Add(preBriefCovers))
 }
 
 // supersededBy reports the reminder that makes a reminder of offset

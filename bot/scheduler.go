@@ -365,7 +365,7 @@ func lastReminder(u *Upgrade, r PlanRules) Job {
 // it cannot tell (a reminder sent by an older version of the bot).
 func (s *Scheduler) afterReminder(ctx context.Context, u *Upgrade, now time.Time) error {
 	r := lastReminder(u, s.rules)
-	if s.sent == nil || r.ID == "" || !r.Due.After(u.CreatedAt) || (!u.StartedAt.IsZero() && u.StartedAt.Before(r.Due)) {
+	if s.sent == nil || r.ID == "" || !reminderOwed(u, r.Due) || (!u.StartedAt.IsZero() && u.StartedAt.Before(r.Due)) {
 		return nil
 	}
 	if set, err := s.windowSetAfter(ctx, u, r.Due); err != nil {
