@@ -476,7 +476,7 @@ var parseCases = []parseCase{
 	{name: "zone after for", in: sp + "at 2026-12-01 02:00 for 2h CET", err: true, tok: "CET", msg: "unexpected"},
 	{name: "past date", in: sp + "at 2026-11-21 10:00", err: true, tok: "2026-11-21 10:00", msg: "is in the past: it means 2026-11-21 10:00 UTC"},
 	{name: "past today", in: sp + "at today 09:00", err: true, tok: "today 09:00", msg: "in the past: it means 2026-11-22 09:00 UTC"},
-	{name: "past today in zone", in: sp + "at today 10:30 Europe/Berlin", err: true, tok: "today 10:30 Europe/Berlin", msg: "in the past: it means 2026-11-22 09:30 UTC"},
+	{name: "past today in zone", in: sp + "at today 10:30 Europe/Berlin", err: true, tok: "today 10:30 Europe/Berlin", msg: "in the past: it means 2026-11-22 10:30 CET (2026-11-22 09:30 UTC), and it is now 2026-11-22 11:00 CET"},
 	{name: "past reschedule", in: "reschedule 7 at 2020-01-01 00:00", err: true, tok: "2020-01-01 00:00", msg: "in the past"},
 
 	// Errors: the new forms.

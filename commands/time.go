@@ -720,6 +720,21 @@ func formatUTC(t time.Time) string {
 	return u.Format("2006-01-02 15:04 UTC")
 }
 
+// formatIn renders an instant for error replies in loc, with UTC beside
+// it ("2026-11-23 10:00 CET (2026-11-23 09:00 UTC)"), as other replies
+// give times; in UTC alone when loc is UTC or unknown.
+func formatIn(t time.Time, loc *time.Location) string {
+	if loc == nil || loc == time.UTC {
+		return formatUTC(t)
+	}
+	l := t.In(loc)
+	layout := "2006-01-02 15:04 MST"
+	if l.Second() != 0 || l.Nanosecond() != 0 {
+		layout = "2006-01-02 15:04:05 MST"
+	}
+	return l.Format(layout) + " (" + formatUTC(t) + ")"
+}
+
 // asciiUpper upper-cases ASCII letters only, keeping byte offsets identical to
 // the input so prefixes found in the result can be sliced off the original.
 func asciiUpper(s string) string {

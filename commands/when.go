@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -100,7 +101,8 @@ func readWhen(toks []token, env Env) (When, int, error) {
 		return When{}, 0, err
 	}
 	if w.Start.Before(env.Now) {
-		msg := fmt.Sprintf("the start time %q is in the past: it means %s, and it is now %s", w.Text, formatUTC(w.Start), formatUTC(env.Now))
+		loc := cmp.Or(w.Zone, env.Location) // where it was read
+		msg := fmt.Sprintf("the start time %q is in the past: it means %s, and it is now %s", w.Text, formatIn(w.Start, loc), formatIn(env.Now, loc))
 		if strings.Contains(strings.ToLower(w.Text), "midnight") {
 			msg += "; midnight is the start of a day, so for the coming one write midnight or tomorrow midnight"
 		}
