@@ -162,6 +162,11 @@ func (v *validator) redis(r Redis) {
 			if u.Host == "" {
 				v.add("redis.url", "must name a host, e.g. redis://127.0.0.1:6379/0")
 			}
+			for h := range strings.SplitSeq(u.Host, ",") { // a sentinel URL lists several
+				if p := portOf(h); p != "" && !isPort(p) {
+					v.add("redis.url", "the port %q is not a port (1 to 65535), e.g. redis://127.0.0.1:6379/0", p)
+				}
+			}
 			if db := strings.Trim(u.Path, "/"); u.Scheme != "redis+sentinel" && db != "" {
 				if n, err := strconv.Atoi(db); err != nil || n < 0 {
 					v.add("redis.url", "the database %q is not a number, e.g. redis://127.0.0.1:6379/0", db)
@@ -189,8 +194,10 @@ func (v *validator) redis(r Redis) {
 		}
 	}
 	for i, a := range r.ClusterAddrs {
-		if _, _, err := net.SplitHostPort(a); err != nil {
+		if _, p, err := net.SplitHostPort(a); err != nil {
 			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "must be host:port, e.g. 127.0.0.1:7000")
+		} else if !isPort(p) {
+			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "the port %q is not a port (1 to 65535), e.g. 127.0.0.1:7000", p)
 		}
 	}
 	if r.Prefix == "" {
@@ -550,4 +557,19 @@ func (c Config) blameEnv(ps []Problem) []Problem {
 		}
 	}
 	return ps
+}
+
+// portOf is the port of host[:port] (an IPv6 address in brackets), "" when
+// none is given.
+func portOf(hostport string) string {
+	if _, p, err := net.SplitHostPort(hostport); err == nil {
+		return p
+	}
+	return ""
+}
+
+// isPort reports whether p is a port a server can listen on: 1 to 65535.
+func isPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }

@@ -119,6 +119,9 @@ func TestValidateProblems(t *testing.T) {
 		// serve refused these, check-config said ok (QA).
 		{"redis unknown option", func(c *Config) { c.Redis.URL = "redis://:pw@127.0.0.1:6379/6?foo=1" }, "redis.url", `unexpected option: foo`},
 		{"unix pool size", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock?pool_size=abc" }, "redis.url", `pool_size "abc" must be a whole number`},
+		{"redis port out of range", func(c *Config) { c.Redis.URL = "redis://:pw@127.0.0.1:99999/0" }, "redis.url", `the port "99999" is not a port`},
+		{"sentinel port out of range", func(c *Config) { c.Redis.URL = "redis+sentinel://10.0.0.1:26379,10.0.0.2:0/mymaster" }, "redis.url", `the port "0" is not a port`},
+		{"cluster port out of range", func(c *Config) { c.Redis.URL = ""; c.Redis.ClusterAddrs = []string{"10.0.0.1:70000"} }, "redis.cluster_addrs[0]", `the port "70000" is not a port`},
 		{"unix unknown option", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock?foo=1" }, "redis.url", `unexpected option: foo`},
 		{"sentinel unknown parameter", func(c *Config) { c.Redis.URL = "redis+sentinel://127.0.0.1:26379/mymaster/0?foo=1" }, "redis.url",
 			`unknown query parameter "foo": a redis+sentinel:// URL takes only sentinel_username, sentinel_password and pool_size`},
