@@ -47,6 +47,10 @@ type Options struct {
 	// Observe, when set, hears every event after the tracker handled it
 	// (tests count failures with it).
 	Observe func(Event)
+	// After runs f after d (time.AfterFunc; tests run it by hand): the
+	// end of an outage is told once Settle has passed without a failure,
+	// not at the next call, which may come much later.
+	After func(d time.Duration, f func())
 }
 
 // Event is what Options.Observe hears.
@@ -86,6 +90,8 @@ type Tracker struct {
 	heldBack   map[string]int // log lines held back since the last line, by message
 	lastReason string
 	lastFail   time.Time // when a call last failed
+	answeredAt time.Time // the first answer since the last failure; zero when none
+	settling   bool      // a check at the end of Settle is due
 }
 
 // New returns a Tracker; the dependency is taken to be up.
@@ -101,6 +107,9 @@ func New(o Options) *Tracker {
 	}
 	if o.Classify == nil {
 		o.Classify = func(error) bool { return false }
+	}
+	if o.After == nil {
+		o.After = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
 	o.Name = cmp.Or(o.Name, "dependency")
 	return &Tracker{o: o, heldBack: map[string]int{}}
@@ -121,7 +130,7 @@ func (t *Tracker) Failed(err error) {
 	t.mu.Lock()
 	now := t.o.Now()
 	t.sinceLast++
-	t.lastReason, t.lastFail = reason, now
+	t.lastReason, t.lastFail, t.answeredAt = reason, now, time.Time{}
 	var line func()
 	if !t.down.Load() {
 		t.down.Store(true)
@@ -149,8 +158,9 @@ func (t *Tracker) Failed(err error) {
 }
 
 // Answered records a call the dependency answered. After an announced
-// outage it logs how long it lasted, once no call has failed for
-// Options.Settle.
+// outage it logs how long it lasted (until the first answer after the last
+// failure), once no call has failed for Options.Settle: at this call, or
+// when Settle has passed since the last failure.
 func (t *Tracker) Answered() {
 	if !t.down.Load() {
 		return
@@ -161,22 +171,56 @@ func (t *Tracker) Answered() {
 		return
 	}
 	now := t.o.Now()
+	if t.answeredAt.IsZero() {
+		t.answeredAt = now
+	}
 	if now.Sub(t.lastFail) < t.o.Settle {
-		t.mu.Unlock() // failures still come between the answers
+		// Failures may still come between the answers: look again once
+		// Settle has passed since the last one.
+		if !t.settling {
+			t.settling = true
+			t.o.After(t.o.Settle-now.Sub(t.lastFail), t.settle)
+		}
+		t.mu.Unlock()
 		return
 	}
+	t.recovered(now)
+}
+
+// settle ends the outage when no call has failed for Settle since an
+// answer came; a failure meanwhile leaves it to the next answer.
+func (t *Tracker) settle() {
+	t.mu.Lock()
+	t.settling = false
+	now := t.o.Now()
+	if !t.down.Load() || t.answeredAt.IsZero() {
+		t.mu.Unlock()
+		return
+	}
+	if wait := t.o.Settle - now.Sub(t.lastFail); wait > 0 {
+		t.settling = true
+		t.o.After(wait, t.settle)
+		t.mu.Unlock()
+		return
+	}
+	t.recovered(now)
+}
+
+// recovered ends the outage, with t.mu held (and released): it lasted from
+// its first failure to the first answer after its last.
+func (t *Tracker) recovered(now time.Time) {
 	t.down.Store(false)
 	var line func()
 	if t.announced {
-		attrs := append([]any{"down_for", roundDuration(now.Sub(t.since)), "failures", t.failures}, t.summary()...)
+		attrs := append([]any{"down_for", roundDuration(t.answeredAt.Sub(t.since)), "failures", t.failures}, t.summary()...)
 		line = func() { t.o.Log.Info(t.o.Name+" answers again", attrs...) }
 	} else if !t.flushing {
 		// Say it once the interval after the last announcement has passed,
 		// unless another line says it first.
 		t.flushing = true
-		time.AfterFunc(max(t.lastOnset.Add(t.o.Every).Sub(now), 0), t.flush)
+		t.o.After(max(t.lastOnset.Add(t.o.Every).Sub(now), 0), t.flush)
 	}
-	t.failures = 0
+	t.failures, t.answeredAt = 0, time.Time{}
 	t.mu.Unlock()
 	if line != nil {
 		line()
