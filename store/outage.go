@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -38,7 +39,9 @@ func Unreachable(err error) bool {
 }
 
 // noAnswer reports whether err, as go-redis returns it, means Redis did
-// not answer: a network error (refused, reset, timed out, no such host),
+// not answer: a network error (refused, reset, timed out, no such host), a
+// TLS handshake that failed (a certificate not trusted, a server without
+// TLS),
 // a connection closed under the reply, a pool that got no connection, no
 // Sentinel reachable, or a server that is up but does not serve (LOADING,
 // MASTERDOWN, CLUSTERDOWN). The caller's context ending is not one: it
@@ -52,8 +55,13 @@ func noAnswer(err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.ErrClosed) {
 		return false
 	}
-	var ne net.Error
-	if errors.As(err, &ne) ||
+	var (
+		ne  net.Error
+		cve *tls.CertificateVerificationError // rediss:// to a server whose certificate is not trusted
+		rhe tls.RecordHeaderError             // rediss:// to a server that does not speak TLS
+		ae  tls.AlertError                    // the server refused the handshake
+	)
+	if errors.As(err, &ne) || errors.As(err, &cve) || errors.As(err, &rhe) || errors.As(err, &ae) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, redis.ErrPoolTimeout) {

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -137,5 +140,26 @@ func TestClientLoggerWithoutOutage(t *testing.T) {
 	l.Printf(context.Background(), "sentinel: new master=%q addr=%q", "m", "a:1")
 	if n, _ := rec.counts(); n != 1 || strings.Contains(logs2.String(), "failed to dial") || !strings.Contains(logs2.String(), "new master") {
 		t.Errorf("with an outage: %d failures heard, logged %q", n, logs2.String())
+	}
+}
+
+// A rediss:// whose server's certificate is not trusted (or that speaks no
+// TLS) is Redis out of reach too: go-redis's "failed to dial ... tls: ..."
+// lines go to the Outage (QA: 13 WARN lines in 3 s), and a message that
+// carries no error (Sentinel's "selected addr") is logged at INFO, not
+// WARN.
+func TestClientLoggerTLSAndNews(t *testing.T) {
+	rec := &outageRecorder{}
+	var logs lockedBuffer
+	l := clientLogger{slog.New(slog.NewJSONHandler(&logs, nil)), rec}
+	cert := &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 5, fmt.Errorf("tls: %w", cert))
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 5, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"})
+	if n, _ := rec.counts(); n != 2 || strings.Contains(logs.String(), "failed to dial") {
+		t.Errorf("TLS failures: %d heard by the Outage, logged %q", n, logs.String())
+	}
+	l.Printf(context.Background(), "sentinel: selected addr=%s masterAddr=%s", "10.0.0.1:26379", "10.0.0.2:6379")
+	if !strings.Contains(logs.String(), `"level":"INFO","msg":"redis client: sentinel: selected addr=10.0.0.1:26379`) {
+		t.Errorf("news without an error: logged %q, want INFO", logs.String())
 	}
 }

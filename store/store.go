@@ -366,14 +366,24 @@ type clientLogger struct {
 }
 
 // Printf implements go-redis's logging interface.
+// A message without an error in it (Sentinel's "selected addr", a
+// reconnect) is news, not a warning: it goes at INFO.
 func (l clientLogger) Printf(ctx context.Context, format string, v ...any) {
-	if l.outage != nil {
-		for _, a := range v {
-			if err, ok := a.(error); ok && noAnswer(err) {
-				l.outage.Failed(&unanswered{err})
-				return
-			}
+	failed := false
+	for _, a := range v {
+		err, ok := a.(error)
+		if !ok {
+			continue
+		}
+		failed = true
+		if l.outage != nil && noAnswer(err) {
+			l.outage.Failed(&unanswered{err})
+			return
 		}
 	}
-	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+	level := slog.LevelInfo
+	if failed {
+		level = slog.LevelWarn
+	}
+	l.log.Log(ctx, level, "redis client: "+fmt.Sprintf(format, v...))
 }
