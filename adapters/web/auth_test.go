@@ -30,6 +30,7 @@ func TestTokensAndWhatA401Says(t *testing.T) {
 		{"/feed.atom", "", http.StatusUnauthorized, "not public", `Bearer realm="upgradebot"`},
 		{"/feed.atom?token=" + secret, "", http.StatusUnauthorized, "the token is not accepted", `Bearer realm="upgradebot", error="invalid_token"`},
 		{"/upgrades/1", "bEaReR " + secret, http.StatusUnauthorized, "the token is not accepted", `Bearer realm="upgradebot", error="invalid_token"`},
+		{"/", "", http.StatusUnauthorized, "not public", `Bearer realm="upgradebot"`},
 	} {
 		code, hdr, body := call(t, srv, http.MethodGet, c.path, "Authorization", c.auth)
 		if code != c.status {
@@ -39,9 +40,16 @@ func TestTokensAndWhatA401Says(t *testing.T) {
 		if c.status == http.StatusOK {
 			continue
 		}
-		var e struct{ Code, Message string }
-		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Code != "unauthorized" || !strings.Contains(e.Message, c.says) {
-			t.Errorf("%s with %q: %s; want unauthorized saying %q", c.path, c.auth, body, c.says)
+		if strings.HasPrefix(c.path, "/upgrades/") || c.path == "/" {
+			// A page: people get a page that says it, not JSON.
+			if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "Not authorized") || !strings.Contains(body, c.says) {
+				t.Errorf("%s with %q: %s %s; want a page saying %q", c.path, c.auth, ct, body, c.says)
+			}
+		} else {
+			var e struct{ Code, Message string }
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Code != "unauthorized" || !strings.Contains(e.Message, c.says) {
+				t.Errorf("%s with %q: %s; want unauthorized saying %q", c.path, c.auth, body, c.says)
+			}
 		}
 		if strings.Contains(body, secret) || strings.Contains(hdr.Get("WWW-Authenticate"), secret) {
 			t.Errorf("%s with %q: the answer echoes the token: %s", c.path, c.auth, body)

@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,11 +41,39 @@ func TestAStoreThatDoesNotAnswerIsA503WithinTheBudget(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v (the request was held)", path, err)
 		}
-		var body apiError
-		_ = json.NewDecoder(resp.Body).Decode(&body)
+		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || body.Code != "unavailable" || resp.Header.Get("Retry-After") == "" {
-			t.Errorf("%s: %d %+v (Retry-After %q); want 503 unavailable with Retry-After", path, resp.StatusCode, body, resp.Header.Get("Retry-After"))
+		says := "the store did not answer within 50ms"
+		var body apiError
+		if path == "/" { // a page for people
+			if !strings.Contains(string(raw), "<h1>Unavailable</h1>") || !strings.Contains(string(raw), says) {
+				t.Errorf("%s: %s; want a page saying it is unavailable", path, raw)
+			}
+		} else if err := json.Unmarshal(raw, &body); err != nil || body.Code != "unavailable" || !strings.Contains(body.Message, says) {
+			t.Errorf("%s: %s; want unavailable saying %q", path, raw, says)
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: %d (Retry-After %q); want 503 with Retry-After", path, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+}
+
+// A page opened with a bad parameter says so as a page; the calendar, the
+// feed and the API answer tools in JSON.
+func TestPagesAnswerErrorsAsPages(t *testing.T) {
+	srv := serve(t, New(Options{Core: readinessCore(), Tokens: []string{"tok"}, Public: true}))
+	for path, page := range map[string]bool{"/?service=nosuch": true, "/calendar.ics?service=nosuch": false, "/api/v1/upgrades?service=nosuch": false} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		html := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html")
+		if resp.StatusCode != http.StatusBadRequest || html != page || !strings.Contains(string(raw), "nosuch") {
+			t.Errorf("%s: %d %s %s; want 400 naming the service, as a page: %v", path, resp.StatusCode, resp.Header.Get("Content-Type"), raw, page)
 		}
 	}
 }

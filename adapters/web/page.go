@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"slices"
@@ -403,11 +405,65 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 
 type notFoundData struct {
 	pageData
+	Heading string
 	Message string
 }
 
 // notFoundPage answers 404 with a page that says why and links to all
 // windows (for people, not JSON).
 func (s *Surface) notFoundPage(w http.ResponseWriter, r *http.Request, message string) {
-	s.renderStatus(w, r, http.StatusNotFound, "notfound.html", notFoundData{pageData: s.page(r, "Not found"), Message: message})
+	s.errorPage(w, r, http.StatusNotFound, message)
+}
+
+// errorPage answers status with a page that says why and links to all
+// windows: what people see of an error, where tools get JSON.
+func (s *Surface) errorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
+	heading := map[int]string{
+		http.StatusBadRequest: "Bad request", http.StatusUnauthorized: "Not authorized", http.StatusNotFound: "Not found",
+		http.StatusServiceUnavailable: "Unavailable", http.StatusInternalServerError: "Something went wrong",
+	}[status]
+	heading = cmp.Or(heading, http.StatusText(status))
+	s.renderStatus(w, r, status, "notfound.html", notFoundData{pageData: s.page(r, heading), Heading: heading, Message: message})
+}
+
+// htmlErrors makes the JSON errors of h (a bad parameter, a missing token,
+// a store that did not answer) pages for the people who open h in a
+// browser; the headers that go with them (WWW-Authenticate, Retry-After)
+// stay.
+func (s *Surface) htmlErrors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hw := &htmlErrorWriter{ResponseWriter: w}
+		h.ServeHTTP(hw, r)
+		if hw.status == 0 {
+			return
+		}
+		var e apiError
+		if err := json.Unmarshal(hw.body.Bytes(), &e); err != nil || e.Message == "" {
+			e.Message = http.StatusText(hw.status)
+		}
+		s.errorPage(w, r, hw.status, e.Message)
+	})
+}
+
+// htmlErrorWriter holds back a JSON error (status 400 and up), for
+// htmlErrors to answer as a page; anything else goes through.
+type htmlErrorWriter struct {
+	http.ResponseWriter
+	status int // the error held back; 0 while none
+	body   bytes.Buffer
+}
+
+func (w *htmlErrorWriter) WriteHeader(code int) {
+	if code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		w.status = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *htmlErrorWriter) Write(b []byte) (int, error) {
+	if w.status != 0 {
+		return w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
 }

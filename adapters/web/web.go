@@ -110,8 +110,8 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("/api/v1", apiErrors(api))
 	mux.Handle("GET /calendar.ics", s.people(s.calendar))
 	mux.Handle("GET /feed.atom", s.people(s.feed))
-	mux.Handle("GET /upgrades/{id}", s.people(s.upgradePage))
-	mux.Handle("GET /{$}", s.people(s.statusPage))
+	mux.Handle("GET /upgrades/{id}", s.htmlErrors(s.people(s.upgradePage)))
+	mux.Handle("GET /{$}", s.htmlErrors(s.people(s.statusPage)))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(staticFS()))))
 }
 
