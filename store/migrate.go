@@ -43,10 +43,13 @@ func (s *Store) legacyLostKey(group string) string {
 // Redis refuses it for the keys (NOPERM: the user's ACL grants only the
 // prefix) runs it once more without the old names (noLegacy).
 func legacyRetry[T any](ctx context.Context, s *Store, run func() (T, error)) (T, error) {
+	withLegacy := !s.noLegacy.Load() // this attempt names the old keys
 	v, err := run()
-	if err == nil || !noPerm(err) || s.noLegacy.Load() {
+	if err == nil || !noPerm(err) || !withLegacy {
 		return v, err
 	}
+	// Another call may have found it out meanwhile: run again all the
+	// same, this time without the old names.
 	if s.noLegacy.CompareAndSwap(false, true) {
 		s.log.InfoContext(ctx, "redis: this user may not use the key names of earlier versions; nothing is adopted from them", "keys", "{"+s.eventsKey()+"}:*")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -271,5 +272,41 @@ func TestAUserGrantedThePrefixAloneRelaysEvents(t *testing.T) {
 	}
 	if _, _, _, err := s.ClaimEvents(ctx, "webhook:x", "c2", "0", 10); err != nil {
 		t.Fatalf("ClaimEvents: %v", err)
+	}
+
+}
+
+// redisErr is an error as Redis answers it (redis.Error).
+type redisErr string
+
+func (e redisErr) Error() string { return string(e) }
+func (redisErr) RedisError()     {}
+
+// A call whose first try named the old keys and was refused while another
+// call found out about them (and switched) runs again, without them: it
+// returned the NOPERM (QA: a spurious WARN on 2 starts of 5).
+func TestLegacyRetryAfterAnotherCallFoundOut(t *testing.T) {
+	s := &Store{log: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	nope := redisErr("NOPERM this user has no permissions to access one of the keys used as arguments")
+	run := func() (int, error) { // refused while it names the old keys
+		if s.noLegacy.Load() {
+			return 1, nil
+		}
+		return 0, nope
+	}
+	first := true
+	v, err := legacyRetry(ctx, s, func() (int, error) {
+		if first { // the answer comes after another call found out
+			first = false
+			if _, err := legacyRetry(ctx, s, run); err != nil {
+				t.Fatalf("the other call: %v", err)
+			}
+			return 0, nope
+		}
+		return run()
+	})
+	if err != nil || v != 1 {
+		t.Fatalf("legacyRetry = %d, %v; want it run again without the old keys", v, err)
 	}
 }

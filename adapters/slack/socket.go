@@ -200,8 +200,9 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			return
 		}
 		if !ok || sc.UserID == "" || sc.ChannelID == "" {
-			a.log.WarnContext(ctx, "socket mode: malformed slash command")
 			_ = a.ack(ctx, sm, evt.Request, nil)
+			a.log.WarnContext(ctx, "socket mode envelope not acted on; acknowledged", "type", evt.Request.Type, "envelope_id", evt.Request.EnvelopeID,
+				"err", "a slash command without its user or channel")
 			return
 		}
 		// Ack first, then work (Slack's Socket Mode contract): the answer
@@ -235,7 +236,8 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			if err := a.ack(ctx, sm, evt.Request, nil); err != nil {
 				a.log.WarnContext(ctx, "socket mode ack failed", "err", err)
 			}
-			a.log.WarnContext(ctx, "socket mode: malformed interaction")
+			a.log.WarnContext(ctx, "socket mode envelope not acted on; acknowledged", "type", evt.Request.Type, "envelope_id", evt.Request.EnvelopeID,
+				"err", "an interaction without its user")
 			return
 		}
 		if n := evt.Request.RetryAttempt; n > 0 {
