@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,10 @@ type pageData struct {
 	Title      string
 	Base       string // the public URL, or "" for relative links
 	TokenQuery string // "?token=…" to carry a token from link to link
-	Now        time.Time
+	// FeedQuery is the query of the page's calendar and feed links: its
+	// filter (?service=, ?region=) and TokenQuery's token.
+	FeedQuery string
+	Now       time.Time
 }
 
 type rowData struct {
@@ -68,6 +72,7 @@ type groupData struct {
 
 type indexData struct {
 	pageData
+	Filtered                  bool // ?service= or ?region= narrowed it
 	From, To                  time.Time
 	NowPct                    float64
 	Running, Upcoming, Recent int
@@ -77,7 +82,30 @@ type indexData struct {
 }
 
 func (s *Surface) page(r *http.Request, title string) pageData {
-	return pageData{Title: title, Base: s.publicURL, Now: s.core.Now(), TokenQuery: s.tokenQuery(r)}
+	tq := s.tokenQuery(r)
+	return pageData{Title: title, Base: s.publicURL, Now: s.core.Now(), TokenQuery: tq, FeedQuery: tq}
+}
+
+// filtered makes the page of f's upgrades say so: its title names the
+// service and region ("Upgrade windows of payments in eu-west"), and its
+// calendar and feed links keep the filter.
+func (s *Surface) filtered(r *http.Request, p pageData, f bot.Filter) pageData {
+	q := url.Values{}
+	if f.Service != "" {
+		p.Title += " of " + f.Service
+		q.Set("service", f.Service)
+	}
+	if f.Region != "" {
+		p.Title += " in " + f.Region
+		q.Set("region", f.Region)
+	}
+	if tok := s.tokenQuery(r); tok != "" {
+		q.Set("token", r.URL.Query().Get("token"))
+	}
+	if len(q) > 0 {
+		p.FeedQuery = "?" + q.Encode()
+	}
+	return p
 }
 
 func (s *Surface) render(w http.ResponseWriter, r *http.Request, name string, data any) {
@@ -168,7 +196,7 @@ func (s *Surface) statusPage(w http.ResponseWriter, r *http.Request) {
 		s.coreError(w, r, err)
 		return
 	}
-	data := indexData{pageData: s.page(r, "Upgrade windows"), From: from, To: to,
+	data := indexData{pageData: s.filtered(r, s.page(r, "Upgrade windows"), f), Filtered: f.Service != "" || f.Region != "", From: from, To: to,
 		NowPct: now.Sub(from).Seconds() / to.Sub(from).Seconds() * 100}
 	groups := map[[2]string]*groupData{}
 	for _, u := range us {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,32 @@ func TestServiceTracksShowOnlyTheirFreezes(t *testing.T) {
 	}
 	if payments := track("payments"); !strings.Contains(payments, "Change freeze black-friday") || !strings.Contains(payments, "Change freeze year-end") {
 		t.Errorf("payments' track should show both freezes:\n%s", payments)
+	}
+}
+
+// A page narrowed to a service (and region) says so in its title, links to
+// all windows, and its calendar and feed links keep the filter (and the
+// token it was opened with): a team that bookmarks its own page subscribes
+// to its own calendar.
+func TestAFilteredPageSaysSoAndItsLinksKeepTheFilter(t *testing.T) {
+	srv := serve(t, New(Options{Core: readinessCore(), Tokens: []string{"tok"}, Public: false}))
+	code, _, body := call(t, srv, http.MethodGet, "/?service=payments&region=eu-west&token=tok")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	for _, want := range []string{
+		"<h1>Upgrade windows of payments in eu-west</h1>",
+		`href="/?token=tok">See all upgrade windows`,
+		`href="/calendar.ics?region=eu-west&amp;service=payments&amp;token=tok"`,
+		`href="/feed.atom?region=eu-west&amp;service=payments&amp;token=tok"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the filtered page lacks %s", want)
+		}
+	}
+	code, _, body = call(t, srv, http.MethodGet, "/?token=tok")
+	if code != http.StatusOK || !strings.Contains(body, "<h1>Upgrade windows</h1>") || strings.Contains(body, "See all upgrade windows") ||
+		!strings.Contains(body, `href="/calendar.ics?token=tok"`) {
+		t.Errorf("the whole page: %d %s", code, body)
 	}
 }
