@@ -184,6 +184,14 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		if e, err := s.recurrence(); err == nil {
 			if nx, ok := e.On(s.Next); ok {
 				r.Lines = append(r.Lines, T("Next occurrence: ").Time(nx.Start).Add(", created ").Time(nx.Start.Add(-b.seriesLead())).Add("."))
+				if nx.Note != "" { // a clock change moves it
+					r.Lines = append(r.Lines, T(sentence(nx.Note)))
+				}
+				if fs, err := b.allFreezes(ctx); err == nil {
+					if frozen := FreezesOver(fs, s.Service, s.Region, nx.Start, nx.Start.Add(s.Duration)); len(frozen) > 0 {
+						r.Lines = append(r.Lines, T("It falls in the freeze ").Bold(frozen[0].Name).Add(": unless the freeze is lifted before it is created, it will be skipped, and the service's channels are told."))
+					}
+				}
 			}
 		}
 	} else {
@@ -703,3 +711,4 @@ func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
 	}
 	return out
 }
+
