@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -52,6 +53,22 @@ func ErrorCode(err error) string {
 // internalMessage is all a user learns of an internal error.
 const internalMessage = "Something went wrong on our side; the operators have the details in the log."
 
+// unavailableMessage is what a user learns of an internal error whose
+// cause is that the store did not answer (Unavailable).
+const unavailableMessage = "The bot could not reach its store just now. Try again in a minute; if you asked for a change, check first whether it was made."
+
+// Unavailable reports whether err is an internal error whose cause is that
+// a dependency (the store) did not answer, or did not answer in time: the
+// caller may try again later, and the operators see an outage, not a bug.
+// A store marks such errors with an Unavailable() bool method.
+func Unavailable(err error) bool {
+	if err == nil || ErrorCode(err) != EINTERNAL {
+		return false
+	}
+	var u interface{ Unavailable() bool }
+	return (errors.As(err, &u) && u.Unavailable()) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // ErrorMessage returns the user-safe message of err; internal errors are not revealed.
 func ErrorMessage(err error) string {
 	var e *Error
@@ -59,6 +76,8 @@ func ErrorMessage(err error) string {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Message
+	} else if Unavailable(err) {
+		return unavailableMessage
 	}
 	return internalMessage
 }

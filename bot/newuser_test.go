@@ -274,3 +274,39 @@ func TestParseRefusalKeepsInternalErrorsInternal(t *testing.T) {
 		t.Errorf("the refusal says %q", out)
 	}
 }
+
+// unreachable is a store error that says the store did not answer.
+type unreachable struct{}
+
+func (unreachable) Error() string     { return "dial tcp 10.0.0.9:6379: i/o timeout" }
+func (unreachable) Unavailable() bool { return true }
+
+// downStore is a store that cannot be reached.
+type downStore struct{ *bottest.MemStore }
+
+func (downStore) List(context.Context, bot.Filter) ([]*bot.Upgrade, error) {
+	return nil, fmt.Errorf("store: list: %w", unreachable{})
+}
+
+// A command whose store did not answer tells its user to try again (and
+// to check a change before repeating it), not that something broke: the
+// operators see an outage. Other internal errors keep the generic words.
+func TestAStoreThatDoesNotAnswerIsSaidSo(t *testing.T) {
+	b := bot.New(bot.Options{Config: testConfig(), Store: downStore{bottest.NewMemStore()}, Messenger: bot.Router{"test": &bottest.Recorder{}},
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	m := b.Handle(context.Background(), who("alice"), "list")
+	out := lines(m)
+	if m.Kind != bot.KindError || !strings.Contains(out, "could not reach its store just now") || strings.Contains(out, "10.0.0.9") || strings.Contains(out, "Usage:") {
+		t.Errorf("list with the store down: %s", out)
+	}
+	for err, want := range map[error]bool{
+		unreachable{}:                        true,
+		context.DeadlineExceeded:             true,
+		errors.New("redis: ERR broken"):      false,
+		bot.Errorf(bot.EINVALID, "bad time"): false,
+	} {
+		if got := bot.Unavailable(err); got != want {
+			t.Errorf("Unavailable(%v) = %v, want %v", err, got, want)
+		}
+	}
+}

@@ -711,4 +711,3 @@ func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
 	}
 	return out
 }
-

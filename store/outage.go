@@ -29,6 +29,9 @@ type unanswered struct{ err error }
 func (e *unanswered) Error() string { return e.err.Error() }
 func (e *unanswered) Unwrap() error { return e.err }
 
+// Unavailable marks it for the core (bot.Unavailable): try again later.
+func (e *unanswered) Unavailable() bool { return true }
+
 // Unreachable reports whether err, returned by the store (wrapped or not),
 // comes from a call that Redis did not answer, rather than from an answer
 // (a missing key, a refused script, a conflict) or from the caller's own

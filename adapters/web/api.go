@@ -202,11 +202,15 @@ func (s *Surface) coreError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "not_found", httpMessage(err))
 		return
 	}
-	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil {
-		// The request's read budget ran out: the store did not answer.
+	if bot.Unavailable(err) {
+		// The store did not answer: in the request's read budget, or at all.
 		s.log.WarnContext(r.Context(), "status surface: reading took too long", "path", r.URL.Path, "budget", s.readBudget.String(), "err", err)
 		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the store did not answer within "+s.readBudget.String()+"; try again shortly")
+		msg := "the store did not answer; try again shortly"
+		if r.Context().Err() != nil {
+			msg = "the store did not answer within " + s.readBudget.String() + "; try again shortly"
+		}
+		writeError(w, http.StatusServiceUnavailable, "unavailable", msg)
 		return
 	}
 	s.log.ErrorContext(r.Context(), "status surface: reading failed", "path", r.URL.Path, "err", err)

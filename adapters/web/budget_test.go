@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -75,5 +76,28 @@ func TestPagesAnswerErrorsAsPages(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || html != page || !strings.Contains(string(raw), "nosuch") {
 			t.Errorf("%s: %d %s %s; want 400 naming the service, as a page: %v", path, resp.StatusCode, resp.Header.Get("Content-Type"), raw, page)
 		}
+	}
+}
+
+// downCore is a core whose store does not answer at once (a connection
+// refused or timed out): its errors say so (bot.Unavailable).
+type downCore struct{ *fakeCore }
+
+type noAnswer struct{}
+
+func (noAnswer) Error() string     { return "dial tcp 10.0.0.9:6379: i/o timeout" }
+func (noAnswer) Unavailable() bool { return true }
+
+func (c downCore) Upgrades(context.Context, bot.Filter) ([]*bot.Upgrade, error) {
+	return nil, fmt.Errorf("store: list: %w", noAnswer{})
+}
+
+// A store that does not answer at once (a dial that timed out while Redis
+// hung, QA: 500 internal after 5 s) is a 503 too, not a 500.
+func TestAStoreThatCannotBeReachedIsA503(t *testing.T) {
+	srv := serve(t, New(Options{Core: downCore{readinessCore()}, Tokens: []string{"tok"}, Public: true}))
+	code, hdr, body := call(t, srv, http.MethodGet, "/api/v1/upgrades", "Authorization", "Bearer tok")
+	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" || !strings.Contains(body, `"unavailable"`) || strings.Contains(body, "10.0.0.9") {
+		t.Errorf("%d %s (Retry-After %q); want 503 unavailable, saying nothing of the address", code, body, hdr.Get("Retry-After"))
 	}
 }
