@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -230,7 +231,14 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 	}
 	b.out.refreshRoot(id)
 	b.ev.relay(id)
-	return b.heads.thanks(u, scope), nil
+	m := b.heads.thanks(u, scope)
+	if actor.GroupsUnknown && !slices.Contains(u.Audience, self) {
+		// She is not in the audience herself, and the platform could not
+		// say whether she is in a group of it: this counts for her alone.
+		m.Stamp = "" // no longer the shared answer
+		m.Lines = append(slices.Clip(m.Lines), T("The chat platform could not say just now which groups you are in, so this counts for you alone, not for a group; press again in a minute to acknowledge for your group."))
+	}
+	return m, nil
 }
 
 // recordAck writes a press, telling the acknowledgment cache that it is

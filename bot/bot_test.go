@@ -975,3 +975,29 @@ func TestOverrunOffersWhatTheStateAllows(t *testing.T) {
 		}
 	}
 }
+
+// A member's press while the platform could not say which groups she is in
+// (Slack's look-up failing) counts for her alone; she is told so, and to
+// press again, which then counts for her group (QA: the group stayed
+// waiting, though every member had pressed and been thanked).
+func TestAPressWhileGroupsAreUnknownSaysItCountsForYouAlone(t *testing.T) {
+	f := groupFixture(t)
+	unknown := bot.Actor{ID: "test:UCAROL", Name: "carol", GroupsUnknown: true}
+	m := lines(pressAs(f.b, context.Background(), unknown, "UPG-1", "brief"))
+	if !strings.Contains(m, "Thanks") || !strings.Contains(m, "counts for you alone, not for a group; press again in a minute") {
+		t.Fatalf("a press while her groups are unknown: %s", m)
+	}
+	f.advance(time.Minute)
+	if m := lines(pressAs(f.b, context.Background(), carolInSOPS, "UPG-1", "brief")); !strings.Contains(m, "Thanks") || strings.Contains(m, "alone") {
+		t.Fatalf("the press again, her groups known: %s", m)
+	}
+	f.b.Flush()
+	if root := lines(lastRoot(t, f.rec, "test:#checkout")); !strings.Contains(root, "Acknowledged 1/2 · waiting for @bob") {
+		t.Fatalf("root after the press again:\n%s", root)
+	}
+	// Someone of the audience herself is thanked as usual.
+	bob := bot.Actor{ID: "test:UBOB", Name: "bob", GroupsUnknown: true}
+	if m := lines(pressAs(f.b, context.Background(), bob, "UPG-1", "brief")); strings.Contains(m, "alone") {
+		t.Fatalf("bob, of the audience: %s", m)
+	}
+}

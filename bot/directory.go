@@ -289,6 +289,10 @@ type Actor struct {
 	ID     string   // platform identity with prefix: "slack:U012AB3CD", "console:alice"
 	Name   string   // display name the platform gave, if any
 	Groups []string // groups/roles the platform says the actor is in ("slack:S...", "discord:&...")
+	// GroupsUnknown: the platform could not say just now which of the
+	// groups the actor is in (Groups may lack some); a press then counts
+	// for the actor alone, and she is told to press again later.
+	GroupsUnknown bool
 }
 
 // Matches reports whether the actor is named by any of the entries (people

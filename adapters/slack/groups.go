@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
 )
 
 // How long the members of a user group are trusted; how long a press or a
@@ -55,23 +57,32 @@ func configuredGroups(entries []string) []string {
 // groupsOf returns the configured groups ("slack:S…") that user belongs to.
 // Members are cached; a group Slack does not answer for in time
 // (groupLookupTimeout) counts with its last known members (or none), and
-// the command goes on.
-func (a *Adapter) groupsOf(ctx context.Context, user string) []string {
+// the command goes on. unknown says that Slack has not told the members
+// of some group yet (its look-up failed, or is slow): user may be in it.
+func (a *Adapter) groupsOf(ctx context.Context, user string) (groups []string, unknown bool) {
 	if len(a.groups.ids) == 0 {
-		return nil
+		return nil, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, groupLookupTimeout)
 	defer cancel()
 	for _, id := range a.groups.ids {
 		a.groupLookup(id) // every group's look-up under way at once
 	}
-	var out []string
 	for _, id := range a.groups.ids {
-		if a.groupMembers(ctx, id)[user] {
-			out = append(out, Platform+":"+id)
+		members := a.groupMembers(ctx, id)
+		switch {
+		case members == nil: // never answered (a known group, even empty, is a map)
+			unknown = true
+		case members[user]:
+			groups = append(groups, Platform+":"+id)
 		}
 	}
-	return out
+	return groups, unknown
+}
+
+// actorGroups sets actor's groups, and whether some are unknown.
+func (a *Adapter) actorGroups(ctx context.Context, actor *bot.Actor, user string) {
+	actor.Groups, actor.GroupsUnknown = a.groupsOf(ctx, user)
 }
 
 // groupMembers returns the members of group id: the cached ones while

@@ -25,7 +25,7 @@ func TestGroupMembersAreLookedUpOnceAtATime(t *testing.T) {
 	var wg sync.WaitGroup
 	got := make([][]string, 20)
 	for i := range got {
-		wg.Go(func() { got[i] = f.a.groupsOf(ctx, "U1") })
+		wg.Go(func() { got[i], _ = f.a.groupsOf(ctx, "U1") })
 	}
 	wg.Wait()
 	for i, g := range got {
@@ -41,13 +41,13 @@ func TestGroupMembersAreLookedUpOnceAtATime(t *testing.T) {
 	// while one look-up refreshes them.
 	f.api.SetGroup("S1", "U2")
 	f.clock.add(groupTTL + time.Second)
-	if g := f.a.groupsOf(ctx, "U1"); !slices.Equal(g, []string{"slack:S1"}) {
+	if g, _ := f.a.groupsOf(ctx, "U1"); !slices.Equal(g, []string{"slack:S1"}) {
 		t.Fatalf("groups of U1 while refreshing: %v, want the last known [slack:S1]", g)
 	}
 	f.api.Eventually(t, 5*time.Second, "the refreshed members", func() bool {
-		return slices.Equal(f.a.groupsOf(ctx, "U2"), []string{"slack:S1"})
+		return slices.Equal(first(f.a.groupsOf(ctx, "U2")), []string{"slack:S1"})
 	})
-	if g := f.a.groupsOf(ctx, "U1"); len(g) != 0 {
+	if g, _ := f.a.groupsOf(ctx, "U1"); len(g) != 0 {
 		t.Fatalf("groups of U1 after the refresh: %v, want none", g)
 	}
 	if n := f.api.Count("usergroups.users.list"); n != 2 {
@@ -66,7 +66,7 @@ func TestGroupMembersAreLookedUpOnceAtATime(t *testing.T) {
 	})
 	calls := len(f.api.Calls("usergroups.users.list")) // failed calls too (Count counts answered ones)
 	for range 5 {
-		if g := f.a.groupsOf(ctx, "U2"); !slices.Equal(g, []string{"slack:S1"}) {
+		if g, _ := f.a.groupsOf(ctx, "U2"); !slices.Equal(g, []string{"slack:S1"}) {
 			t.Fatalf("groups of U2 after a failed look-up: %v, want the last known [slack:S1]", g)
 		}
 	}
@@ -89,17 +89,30 @@ func TestAGroupWhoseFirstLookUpFailsIsNotAskedAgainAtOnce(t *testing.T) {
 	f.api.FailAlways("usergroups.users.list", slacktestapi.Fault{Error: "ratelimited"})
 	ctx := context.Background()
 	for range 10 {
-		if g := f.a.groupsOf(ctx, "U1"); len(g) != 0 {
-			t.Fatalf("groups of U1 while Slack refuses: %v, want none", g)
+		if g, unknown := f.a.groupsOf(ctx, "U1"); len(g) != 0 || !unknown {
+			t.Fatalf("groups of U1 while Slack refuses: %v (unknown %v), want none, and unknown", g, unknown)
 		}
 	}
 	if n := len(f.api.Calls("usergroups.users.list")); n != 1 {
 		t.Fatalf("%d usergroups.users.list calls for 10 presses after a refusal, want 1", n)
 	}
+	// The core hears that the presser's groups are unknown (it tells her
+	// the press counts for her alone).
+	var in interaction
+	in.User.ID = "U1"
+	if a := f.a.actor(ctx, in); !a.GroupsUnknown || len(a.Groups) != 0 {
+		t.Fatalf("actor while Slack refuses: %+v, want no groups and GroupsUnknown", a)
+	}
 	f.api.ClearFaults()
 	f.clock.add(groupRetry + time.Second)
 	f.a.groupsOf(ctx, "U1")
 	f.api.Eventually(t, 5*time.Second, "the members after the next try", func() bool {
-		return slices.Equal(f.a.groupsOf(ctx, "U1"), []string{"slack:S1"})
+		return slices.Equal(first(f.a.groupsOf(ctx, "U1")), []string{"slack:S1"})
 	})
+	if a := f.a.actor(ctx, in); a.GroupsUnknown || !slices.Equal(a.Groups, []string{"slack:S1"}) {
+		t.Fatalf("actor once Slack answered: %+v", a)
+	}
 }
+
+// first is the first of two results.
+func first[A, B any](a A, _ B) A { return a }

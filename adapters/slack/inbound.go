@@ -63,7 +63,7 @@ func (a *Adapter) commandAnswer(parent context.Context, sc slackgo.SlashCommand,
 		inv.Delivery = Platform + ":" + sc.TriggerID
 	}
 	work := func(ctx context.Context) commandResult {
-		inv.Actor.Groups = a.groupsOf(ctx, sc.UserID)
+		a.actorGroups(ctx, &inv.Actor, sc.UserID)
 		inv.Location = a.location(ctx, sc.UserID)
 		m := a.core.Handle(ctx, inv, unescape(sc.Text))
 		return commandResult{msg: m, duplicate: m.Kind == bot.KindDuplicate, finished: true}

@@ -243,7 +243,9 @@ func (a *Adapter) actor(ctx context.Context, in interaction) bot.Actor {
 	if name == "" {
 		name = in.User.Username
 	}
-	return bot.Actor{ID: Platform + ":" + in.User.ID, Name: name, Groups: a.groupsOf(ctx, in.User.ID)}
+	actor := bot.Actor{ID: Platform + ":" + in.User.ID, Name: name}
+	a.actorGroups(ctx, &actor, in.User.ID)
+	return actor
 }
 
 // invoker is whom a press is answered to privately.
