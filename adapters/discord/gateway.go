@@ -136,6 +136,9 @@ func (a *Adapter) runGateway(ctx context.Context) {
 		}
 		a.connected.Store(false)
 		fail, _, _ := classify("connect to the gateway", err, &attempt{})
+		if fail.redirect() { // the gateway's address comes from the REST API at api_url
+			fail.Host = a.apiHost
+		}
 		why := a.reason(fail)
 		a.gatewayErr.Store(&why)
 		a.log.WarnContext(ctx, "discord gateway connection failed; retrying", "reason", why, "again_in", backoff.String())

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/bot"
@@ -74,5 +75,39 @@ func TestRESTRedirectNotFollowed(t *testing.T) {
 				t.Errorf("advice %q", adv)
 			}
 		})
+	}
+}
+
+// The gateway's address comes from the REST API at discord.api_url: a
+// redirect there is said naming that host (it said "HTTP 307 from , a
+// redirect").
+func TestGatewayRedirectNamesTheHost(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://discord.com"+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer proxy.Close()
+	hosts := &hostsSeen{}
+	a, err := New(Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID, APIURL: proxy.URL + discordtest.Version, Mode: ModeGateway,
+		Core: bot.New(bot.Options{Config: testConfig()}), Logger: testLogger(), HTTPClient: &http.Client{Transport: hosts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	host := strings.TrimPrefix(proxy.URL, "http://")
+	want := "the gateway is not connected: HTTP 307 from " + host + ", a redirect, not followed"
+	deadline := time.Now().Add(30 * time.Second)
+	for err := a.Ready(); err == nil || !strings.Contains(err.Error(), want); err = a.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("readiness says %v; want %q", err, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, h := range hosts.seen() {
+		if h != host {
+			t.Fatalf("a request went to %s", h)
+		}
 	}
 }
