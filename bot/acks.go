@@ -221,25 +221,34 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 	if recorded {
 		b.observeAcks(ctx, u, scope, res.First, now)
 	}
+	alone := actor.GroupsUnknown && !slices.Contains(u.Audience, self) // counted for her alone, maybe not for her group
 	if !recorded {
 		stands := res.Standing[0]
 		if stands.Who != self && b.dir.KeyOf(stands.Via) != self {
 			// Her group was answered for by another member.
 			return ackedForYou(u, scope, b.dir.Principal(stands.Who), b.dir.Principal(b.dir.KeyOf(stands.Via)), stands.At), nil
 		}
-		return ackedBefore(u, scope, stands.At), nil
+		m := ackedBefore(u, scope, stands.At)
+		if alone {
+			m.Lines = append(m.Lines, T(pressAgainNote))
+		}
+		return m, nil
 	}
 	b.out.refreshRoot(id)
 	b.ev.relay(id)
 	m := b.heads.thanks(u, scope)
-	if actor.GroupsUnknown && !slices.Contains(u.Audience, self) {
+	if alone {
 		// She is not in the audience herself, and the platform could not
 		// say whether she is in a group of it: this counts for her alone.
 		m.Stamp = "" // no longer the shared answer
-		m.Lines = append(slices.Clip(m.Lines), T("The chat platform could not say just now which groups you are in, so this counts for you alone, not for a group; press again in a minute to acknowledge for your group."))
+		m.Lines = append(slices.Clip(m.Lines), T(pressAgainNote))
 	}
 	return m, nil
 }
+
+// pressAgainNote follows a press that counted for the presser alone
+// because the platform could not say which groups she is in.
+const pressAgainNote = "The chat platform could not say just now which groups you are in, so this counts for you alone, not for a group; press again in a minute to acknowledge for your group."
 
 // recordAck writes a press, telling the acknowledgment cache that it is
 // being written (a root refresh meanwhile may count it before the cache

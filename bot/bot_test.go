@@ -987,6 +987,15 @@ func TestAPressWhileGroupsAreUnknownSaysItCountsForYouAlone(t *testing.T) {
 	if !strings.Contains(m, "Thanks") || !strings.Contains(m, "counts for you alone, not for a group; press again in a minute") {
 		t.Fatalf("a press while her groups are unknown: %s", m)
 	}
+	// Pressed again while still unknown: she is told again, not done.
+	if m := lines(pressAs(f.b, context.Background(), unknown, "UPG-1", "brief")); !strings.Contains(m, "already acknowledged") || !strings.Contains(m, "press again in a minute") {
+		t.Fatalf("a second press while her groups are unknown: %s", m)
+	}
+	// An owner through her group, refused while it is unknown, is told why.
+	refused := f.b.Handle(context.Background(), bot.Invocation{Actor: unknown, Channel: "test:#ops"}, "cancel 1 no longer needed")
+	if r := lines(refused); refused.Kind != bot.KindError || !strings.Contains(r, "not allowed") || !strings.Contains(r, "could not say just now which groups you are in") {
+		t.Fatalf("a refusal while her groups are unknown: %s", r)
+	}
 	f.advance(time.Minute)
 	if m := lines(pressAs(f.b, context.Background(), carolInSOPS, "UPG-1", "brief")); !strings.Contains(m, "Thanks") || strings.Contains(m, "alone") {
 		t.Fatalf("the press again, her groups known: %s", m)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -58,15 +57,16 @@ const internalMessage = "Something went wrong on our side; the operators have th
 const unavailableMessage = "The bot could not reach its store just now. Try again in a minute; if you asked for a change, check first whether it was made."
 
 // Unavailable reports whether err is an internal error whose cause is that
-// a dependency (the store) did not answer, or did not answer in time: the
-// caller may try again later, and the operators see an outage, not a bug.
-// A store marks such errors with an Unavailable() bool method.
+// a dependency (the store) did not answer: the caller may try again later,
+// and the operators see an outage, not a bug. A store marks such errors
+// with an Unavailable() bool method; a deadline that ran out is not one by
+// itself (whose deadline, and what used it up, the caller knows).
 func Unavailable(err error) bool {
 	if err == nil || ErrorCode(err) != EINTERNAL {
 		return false
 	}
 	var u interface{ Unavailable() bool }
-	return (errors.As(err, &u) && u.Unavailable()) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &u) && u.Unavailable()
 }
 
 // ErrorMessage returns the user-safe message of err; internal errors are not revealed.

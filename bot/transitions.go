@@ -284,8 +284,16 @@ func (b *Bot) authorize(inv Invocation, service, doing string, id string) error 
 		target = id + " (" + service + ")"
 	}
 	t := T("You are not allowed to " + doing + " " + target + ": only the owners of " + s.Name + " (")
-	return refusal(EFORBIDDEN, listed(t, b.dir.Principals(b.dir.OwnerKeys(s.Name))).Add(") or an admin may."))
+	t = listed(t, b.dir.Principals(b.dir.OwnerKeys(s.Name))).Add(") or an admin may.")
+	if inv.Actor.GroupsUnknown {
+		t = t.Add(" " + groupsUnknownNote)
+	}
+	return refusal(EFORBIDDEN, t)
 }
+
+// groupsUnknownNote tells someone refused, or thanked for herself alone,
+// that the platform could not say which groups she is in.
+const groupsUnknownNote = "The chat platform could not say just now which groups you are in: if you are in one of those named, try again in a minute."
 
 // listed appends people as mentions separated by commas ("@bob, @carol").
 // Platforms render them so they name without calling.

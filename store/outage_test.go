@@ -160,6 +160,11 @@ func TestClientLoggerTLSAndNews(t *testing.T) {
 	}
 	l.Printf(context.Background(), "sentinel: selected addr=%s masterAddr=%s", "10.0.0.1:26379", "10.0.0.2:6379")
 	if !strings.Contains(logs.String(), `"level":"INFO","msg":"redis client: sentinel: selected addr=10.0.0.1:26379`) {
-		t.Errorf("news without an error: logged %q, want INFO", logs.String())
+		t.Errorf("Sentinel's news: logged %q, want INFO", logs.String())
+	}
+	// A problem go-redis tells without an error value is still a warning.
+	l.Printf(context.Background(), "addIdleConn panic: %+v", "runtime error: index out of range")
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"redis client: addIdleConn panic`) {
+		t.Errorf("a problem without an error value: logged %q, want WARN", logs.String())
 	}
 }

@@ -366,24 +366,24 @@ type clientLogger struct {
 }
 
 // Printf implements go-redis's logging interface.
-// A message without an error in it (Sentinel's "selected addr", a
-// reconnect) is news, not a warning: it goes at INFO.
+// Sentinel's news (the master it found, a new one) is INFO; anything else
+// is a WARN.
 func (l clientLogger) Printf(ctx context.Context, format string, v ...any) {
-	failed := false
 	for _, a := range v {
-		err, ok := a.(error)
-		if !ok {
-			continue
-		}
-		failed = true
-		if l.outage != nil && noAnswer(err) {
+		if err, ok := a.(error); ok && l.outage != nil && noAnswer(err) {
 			l.outage.Failed(&unanswered{err})
 			return
 		}
 	}
-	level := slog.LevelInfo
-	if failed {
-		level = slog.LevelWarn
+	level := slog.LevelWarn
+	for _, news := range sentinelNews {
+		if strings.HasPrefix(format, news) {
+			level = slog.LevelInfo
+		}
 	}
 	l.log.Log(ctx, level, "redis client: "+fmt.Sprintf(format, v...))
 }
+
+// sentinelNews are the go-redis messages that tell of Sentinel's work, not
+// of a problem.
+var sentinelNews = []string{"sentinel: selected addr", "sentinel: new master", "sentinel: discovered new sentinel"}

@@ -202,14 +202,16 @@ func (s *Surface) coreError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "not_found", httpMessage(err))
 		return
 	}
-	if bot.Unavailable(err) {
-		// The store did not answer: in the request's read budget, or at all.
-		s.log.WarnContext(r.Context(), "status surface: reading took too long", "path", r.URL.Path, "budget", s.readBudget.String(), "err", err)
-		w.Header().Set("Retry-After", "10")
+	late := errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil // the read budget ran out
+	if late || bot.Unavailable(err) {
+		// The store did not answer: within the request's read budget, or
+		// at all (a connection refused or timed out).
 		msg := "the store did not answer; try again shortly"
-		if r.Context().Err() != nil {
+		if late {
 			msg = "the store did not answer within " + s.readBudget.String() + "; try again shortly"
 		}
+		s.log.WarnContext(r.Context(), "status surface: the store did not answer", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "10")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", msg)
 		return
 	}

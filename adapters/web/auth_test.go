@@ -31,6 +31,7 @@ func TestTokensAndWhatA401Says(t *testing.T) {
 		{"/feed.atom?token=" + secret, "", http.StatusUnauthorized, "the token is not accepted", `Bearer realm="upgradebot", error="invalid_token"`},
 		{"/upgrades/1", "bEaReR " + secret, http.StatusUnauthorized, "the token is not accepted", `Bearer realm="upgradebot", error="invalid_token"`},
 		{"/", "", http.StatusUnauthorized, "not public", `Bearer realm="upgradebot"`},
+		{"/?token=" + secret, "", http.StatusUnauthorized, "the token is not accepted", `Bearer realm="upgradebot", error="invalid_token"`},
 	} {
 		code, hdr, body := call(t, srv, http.MethodGet, c.path, "Authorization", c.auth)
 		if code != c.status {
@@ -40,7 +41,7 @@ func TestTokensAndWhatA401Says(t *testing.T) {
 		if c.status == http.StatusOK {
 			continue
 		}
-		if strings.HasPrefix(c.path, "/upgrades/") || c.path == "/" {
+		if strings.HasPrefix(c.path, "/upgrades/") || strings.HasPrefix(c.path, "/?") || c.path == "/" {
 			// A page: people get a page that says it, not JSON.
 			if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "Not authorized") || !strings.Contains(body, c.says) {
 				t.Errorf("%s with %q: %s %s; want a page saying %q", c.path, c.auth, ct, body, c.says)

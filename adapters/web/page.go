@@ -451,7 +451,11 @@ func (s *Surface) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 		http.StatusServiceUnavailable: "Unavailable", http.StatusInternalServerError: "Something went wrong",
 	}[status]
 	heading = cmp.Or(heading, http.StatusText(status))
-	s.renderStatus(w, r, status, "notfound.html", notFoundData{pageData: s.page(r, heading), Heading: heading, Message: message})
+	p := s.page(r, heading)
+	if status == http.StatusUnauthorized { // a token refused is not carried into the links
+		p.TokenQuery, p.FeedQuery = "", ""
+	}
+	s.renderStatus(w, r, status, "notfound.html", notFoundData{pageData: p, Heading: heading, Message: message})
 }
 
 // htmlErrors makes the JSON errors of h (a bad parameter, a missing token,
