@@ -3,41 +3,18 @@ package discord
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/upgradebot/upgradebot/internal/hoststest"
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/bot"
 )
-
-// hostsSeen is a transport that records the host of every request and
-// sends on only those to 127.0.0.1, so a test never looks anything up.
-type hostsSeen struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostsSeen) RoundTrip(req *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	h.hosts = append(h.hosts, req.URL.Host)
-	h.mu.Unlock()
-	if req.URL.Hostname() != "127.0.0.1" {
-		return nil, fmt.Errorf("test: request to %s refused", req.URL.Host)
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-func (h *hostsSeen) seen() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.hosts...)
-}
 
 // TestRESTRedirectNotFollowed: the host at discord.api_url answering a
 // redirect (Discord's API never does) is not followed, not to that host
@@ -51,7 +28,7 @@ func TestRESTRedirectNotFollowed(t *testing.T) {
 				http.Redirect(w, r, loc, http.StatusTemporaryRedirect)
 			}))
 			defer proxy.Close()
-			hosts := &hostsSeen{}
+			hosts := &hoststest.Recorder{}
 			a, err := New(Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID, APIURL: proxy.URL + discordtest.Version,
 				Core: bot.New(bot.Options{Config: testConfig()}), Logger: testLogger(), HTTPClient: &http.Client{Transport: hosts}})
 			if err != nil {
@@ -60,7 +37,7 @@ func TestRESTRedirectNotFollowed(t *testing.T) {
 			a.retry = fastRetry
 			_, err = a.Post(context.Background(), "discord:"+chPayments, notice(bot.KindReminder, "reminder"))
 			u, _ := url.Parse(proxy.URL)
-			if got := hosts.seen(); len(got) != 1 || got[0] != u.Host {
+			if got := hosts.Seen(); len(got) != 1 || got[0] != u.Host {
 				t.Errorf("requests went to %v, want only %s", got, u.Host)
 			}
 			var e *Error
@@ -86,7 +63,7 @@ func TestGatewayRedirectNamesTheHost(t *testing.T) {
 		http.Redirect(w, r, "https://discord.com"+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer proxy.Close()
-	hosts := &hostsSeen{}
+	hosts := &hoststest.Recorder{}
 	a, err := New(Options{BotToken: discordtest.Token, ApplicationID: discordtest.AppID, APIURL: proxy.URL + discordtest.Version, Mode: ModeGateway,
 		Core: bot.New(bot.Options{Config: testConfig()}), Logger: testLogger(), HTTPClient: &http.Client{Transport: hosts}})
 	if err != nil {
@@ -105,7 +82,7 @@ func TestGatewayRedirectNamesTheHost(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for _, h := range hosts.seen() {
+	for _, h := range hosts.Seen() {
 		if h != host {
 			t.Fatalf("a request went to %s", h)
 		}

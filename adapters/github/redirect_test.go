@@ -3,42 +3,19 @@ package github_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/upgradebot/upgradebot/internal/hoststest"
 
 	"github.com/upgradebot/upgradebot/adapters/github"
 	"github.com/upgradebot/upgradebot/adapters/github/githubtest"
 	"github.com/upgradebot/upgradebot/bot"
 )
-
-// hostsSeen is a transport that records the host of every request and
-// sends on only those to 127.0.0.1, so a test never looks anything up.
-type hostsSeen struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostsSeen) RoundTrip(req *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	h.hosts = append(h.hosts, req.URL.Host)
-	h.mu.Unlock()
-	if req.URL.Hostname() != "127.0.0.1" {
-		return nil, fmt.Errorf("test: request to %s refused", req.URL.Host)
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-func (h *hostsSeen) seen() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.hosts...)
-}
 
 // TestReleaseRedirects: a redirect within the configured API host (GitHub
 // moves a renamed repository's lookups so) is followed; one to another
@@ -61,7 +38,7 @@ func TestReleaseRedirects(t *testing.T) {
 	}))
 	defer proxy.Close()
 	host := strings.TrimPrefix(proxy.URL, "http://")
-	hosts := &hostsSeen{}
+	hosts := &hoststest.Recorder{}
 	r, err := github.NewReleases(github.Options{Token: "ghp_secret", APIURL: proxy.URL + githubtest.APIPath, HTTPClient: &http.Client{Transport: hosts}})
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +52,9 @@ func TestReleaseRedirects(t *testing.T) {
 	if !errors.As(err, &re) || re.Problem != bot.ReleaseUnavailable || !strings.Contains(err.Error(), "307") || !strings.Contains(err.Error(), host) {
 		t.Errorf("redirect to another host: %v", err)
 	}
-	for _, h := range hosts.seen() {
+	for _, h := range hosts.Seen() {
 		if h != host {
-			t.Errorf("a request went to %s (all: %v)", h, hosts.seen())
+			t.Errorf("a request went to %s (all: %v)", h, hosts.Seen())
 		}
 	}
 }

@@ -3,38 +3,15 @@ package slack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/upgradebot/upgradebot/internal/hoststest"
 )
-
-// hostsSeen is a transport that records the host of every request and
-// sends on only those to 127.0.0.1, so a test never looks anything up.
-type hostsSeen struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostsSeen) RoundTrip(req *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	h.hosts = append(h.hosts, req.URL.Host)
-	h.mu.Unlock()
-	if req.URL.Hostname() != "127.0.0.1" {
-		return nil, fmt.Errorf("test: request to %s refused", req.URL.Host)
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-func (h *hostsSeen) seen() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.hosts...)
-}
 
 // TestWebAPIRedirectNotFollowed: the host at slack.api_url answering a
 // redirect (Slack's Web API never does) is not followed, to slack.com or
@@ -47,7 +24,7 @@ func TestWebAPIRedirectNotFollowed(t *testing.T) {
 				http.Redirect(w, r, loc, http.StatusTemporaryRedirect)
 			}))
 			defer proxy.Close()
-			hosts := &hostsSeen{}
+			hosts := &hoststest.Recorder{}
 			a, err := New(Options{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: proxy.URL + "/api/", Mode: ModeHTTP,
 				Core: &fakeCore{}, Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: hosts}})
 			if err != nil {
@@ -56,7 +33,7 @@ func TestWebAPIRedirectNotFollowed(t *testing.T) {
 			a.retry = fastRetry
 			_, err = a.Post(context.Background(), "slack:C0PAYMENTS", notice("hello"))
 			u, _ := url.Parse(proxy.URL)
-			if got := hosts.seen(); len(got) != 1 || got[0] != u.Host {
+			if got := hosts.Seen(); len(got) != 1 || got[0] != u.Host {
 				t.Errorf("requests went to %v, want only %s", got, u.Host)
 			}
 			var e *Error
