@@ -121,10 +121,10 @@ func (a *Adapter) groupLookup(id string) (users map[string]bool, done chan struc
 		c.loading[id] = done
 		go a.lookUpGroup(id, done)
 	}
-	if known {
+	if known && e.users != nil {
 		return e.users, nil
 	}
-	return nil, done
+	return nil, done // never answered (its last look-up failed): this one is waited for
 }
 
 // lookUpGroup asks Slack for the members of group id and keeps them; a

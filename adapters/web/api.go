@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
@@ -210,7 +211,9 @@ func (s *Surface) coreError(w http.ResponseWriter, r *http.Request, err error) {
 		if late {
 			msg = "the store did not answer within " + s.readBudget.String() + "; try again shortly"
 		}
-		s.log.WarnContext(r.Context(), "status surface: the store did not answer", "path", r.URL.Path, "err", err)
+		if n, ok := s.unanswered.due(time.Now()); ok { // one line a minute, however many requests
+			s.log.WarnContext(r.Context(), "status surface: the store did not answer", "path", r.URL.Path, "err", err, "more_since_last", n)
+		}
 		w.Header().Set("Retry-After", "10")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", msg)
 		return
@@ -614,4 +617,25 @@ func (s *Surface) stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, r, statsOf(st))
+}
+
+// everyMinute lets a log line through at most once a minute and counts
+// those held back meanwhile.
+type everyMinute struct {
+	mu   sync.Mutex
+	last time.Time
+	held int
+}
+
+// due reports whether a line may be written at now, and how many were held
+// back since the last one.
+func (e *everyMinute) due(now time.Time) (held int, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.last.IsZero() && now.Sub(e.last) < time.Minute {
+		e.held++
+		return 0, false
+	}
+	held, e.held, e.last = e.held, 0, now
+	return held, true
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // hungCore is a core whose store does not answer: each read waits until
@@ -99,5 +101,30 @@ func TestAStoreThatCannotBeReachedIsA503(t *testing.T) {
 	code, hdr, body := call(t, srv, http.MethodGet, "/api/v1/upgrades", "Authorization", "Bearer tok")
 	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" || !strings.Contains(body, `"unavailable"`) || strings.Contains(body, "10.0.0.9") {
 		t.Errorf("%d %s (Retry-After %q); want 503 unavailable, saying nothing of the address", code, body, hdr.Get("Retry-After"))
+	}
+}
+
+// While the store does not answer, the log says so once a minute, not once
+// a request (QA: six WARN lines at once for six requests in flight), with
+// how many were held back.
+func TestAStoreThatDoesNotAnswerIsLoggedOnceAMinute(t *testing.T) {
+	var logs syncbuf.Buffer
+	srv := serve(t, New(Options{Core: downCore{readinessCore()}, Tokens: []string{"tok"}, Public: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	for range 5 {
+		if code, _, _ := call(t, srv, http.MethodGet, "/api/v1/upgrades", "Authorization", "Bearer tok"); code != http.StatusServiceUnavailable {
+			t.Fatalf("%d, want 503", code)
+		}
+	}
+	if n := strings.Count(logs.String(), "the store did not answer"); n != 1 {
+		t.Errorf("%d log lines for 5 requests, want 1:\n%s", n, logs.String())
+	}
+	var e everyMinute
+	now := time.Now()
+	e.due(now)
+	e.due(now.Add(time.Second))
+	e.due(now.Add(2 * time.Second))
+	if held, ok := e.due(now.Add(time.Minute)); !ok || held != 2 {
+		t.Errorf("a minute on: due %v, %d held back; want due, 2", ok, held)
 	}
 }

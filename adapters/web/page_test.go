@@ -158,3 +158,15 @@ func TestAFilteredPageSaysSoAndItsLinksKeepTheFilter(t *testing.T) {
 		t.Errorf("the whole page: %d %s", code, body)
 	}
 }
+
+// A request let in by its header that also carries a ?token= that is not
+// accepted does not spread that token into its links (nor the feed's).
+func TestARefusedQueryTokenIsNotCarriedIntoLinks(t *testing.T) {
+	srv := serve(t, New(Options{Core: readinessCore(), Tokens: []string{"tok"}, Public: false}))
+	for _, path := range []string{"/?token=bad-guess", "/feed.atom?token=bad-guess"} {
+		code, _, body := call(t, srv, http.MethodGet, path, "Authorization", "Bearer tok")
+		if code != http.StatusOK || strings.Contains(body, "bad-guess") {
+			t.Errorf("%s: %d, the answer carries the refused token:\n%s", path, code, body)
+		}
+	}
+}

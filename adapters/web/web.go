@@ -71,6 +71,7 @@ type Surface struct {
 	// host of server.public_url, else "upgradebot".
 	domain     string
 	readBudget time.Duration // Options.ReadBudget
+	unanswered everyMinute   // the log of reads the store did not answer
 }
 
 // New builds a Surface.
@@ -196,15 +197,21 @@ func (s *Surface) credential(r *http.Request, queryToo bool) credential {
 	if !found || tok == "" {
 		return tokenMissing
 	}
+	if s.accepted(tok) {
+		return tokenAccepted
+	}
+	return tokenRejected
+}
+
+// accepted reports whether tok is one of api.tokens, in constant time
+// whatever their lengths.
+func (s *Surface) accepted(tok string) bool {
 	sum := sha256.Sum256([]byte(tok))
 	match := 0
 	for _, t := range s.tokens {
 		match |= subtle.ConstantTimeCompare(sum[:], t[:])
 	}
-	if match == 1 {
-		return tokenAccepted
-	}
-	return tokenRejected
+	return match == 1
 }
 
 // unauthorized answers 401 for a request whose credential c was not
@@ -310,7 +317,7 @@ func (s *Surface) link(path string) string { return s.publicURL + path }
 // surface's links need no token, and do not spread it.
 func (s *Surface) tokenQuery(r *http.Request) string {
 	tok := r.URL.Query().Get("token")
-	if s.public || tok == "" {
+	if s.public || tok == "" || !s.accepted(strings.TrimSpace(tok)) { // a token refused is not spread (the request may have come in on its header)
 		return ""
 	}
 	return "?token=" + url.QueryEscape(tok)
