@@ -164,7 +164,11 @@ func (v *validator) redis(r Redis) {
 			}
 			for h := range strings.SplitSeq(u.Host, ",") { // a sentinel URL lists several
 				if p := portOf(h); p != "" && !isPort(p) {
-					v.add("redis.url", "the port %q is not a port (1 to 65535), e.g. redis://127.0.0.1:6379/0", p)
+					example := "redis://127.0.0.1:6379/0"
+					if u.Scheme == "redis+sentinel" {
+						example = "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster"
+					}
+					v.add("redis.url", "the port %q is not a port (1 to 65535), e.g. %s", p, example)
 				}
 			}
 			if db := strings.Trim(u.Path, "/"); u.Scheme != "redis+sentinel" && db != "" {
