@@ -1,33 +1,12 @@
 package discord
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
+	"github.com/upgradebot/upgradebot/bot/bottest"
 )
-
-// memOnce is a Once in memory, shared by the adapters of a test as the
-// store is by replicas.
-type memOnce struct {
-	mu   sync.Mutex
-	keys map[string]bool
-}
-
-func (m *memOnce) First(_ context.Context, key string, _ time.Duration) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.keys[key] {
-		return false, nil
-	}
-	if m.keys == nil {
-		m.keys = map[string]bool{}
-	}
-	m.keys[key] = true
-	return true, nil
-}
 
 const lateTold = "interaction came after Discord's answer limit; not acted on, its invoker told by direct message"
 
@@ -70,7 +49,7 @@ func TestGatewayLateInteractionTwice(t *testing.T) {
 // replicas sharing the store (Once) tells its invoker once.
 func TestGatewayLateInteractionTwoReplicas(t *testing.T) {
 	logs := &logBuf{}
-	once := &memOnce{}
+	once := &bottest.Once{}
 	shared := func(o *Options) { o.Once = once }
 	f1 := newFixture(t, ModeGateway, logs.capture, shared)
 	f2 := newFixture(t, ModeGateway, logs.capture, shared)

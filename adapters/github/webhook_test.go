@@ -20,6 +20,7 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/github"
 	"github.com/upgradebot/upgradebot/adapters/github/githubtest"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
 )
 
 const secret = "webhook-secret"
@@ -74,32 +75,6 @@ func (c *fakeCore) seen() []bot.Release {
 	return append([]bot.Release(nil), c.releases...)
 }
 
-// memOnce is the store's Once in memory, with Forget.
-type memOnce struct {
-	mu   sync.Mutex
-	keys map[string]bool
-}
-
-func (m *memOnce) First(_ context.Context, key string, _ time.Duration) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.keys == nil {
-		m.keys = map[string]bool{}
-	}
-	if m.keys[key] {
-		return false, nil
-	}
-	m.keys[key] = true
-	return true, nil
-}
-
-func (m *memOnce) Forget(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.keys, key)
-	return nil
-}
-
 type hookEnv struct {
 	t    *testing.T
 	core *fakeCore
@@ -109,7 +84,7 @@ type hookEnv struct {
 
 func newHook(t *testing.T, secret string, core *fakeCore) *hookEnv {
 	t.Helper()
-	h := github.NewWebhook(github.WebhookOptions{Secret: secret, Core: core, Once: &memOnce{}})
+	h := github.NewWebhook(github.WebhookOptions{Secret: secret, Core: core, Once: &bottest.Once{}})
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -252,7 +227,7 @@ func TestWebhookRefusesBeforeReading(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := github.NewWebhook(github.WebhookOptions{Secret: c.secret, Core: &fakeCore{}, Once: &memOnce{}})
+			h := github.NewWebhook(github.WebhookOptions{Secret: c.secret, Core: &fakeCore{}, Once: &bottest.Once{}})
 			req := githubtest.Unsigned(t, "http://bot"+github.PathWebhook, "release", "d-1", nil)
 			if c.sig != "" {
 				req.Header.Set("X-Hub-Signature-256", c.sig)
@@ -458,10 +433,10 @@ func body(t *testing.T, r *http.Request) []byte {
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
 
-// failingOnce answers like memOnce until down is set, then fails every
+// failingOnce answers like bottest.Once until down is set, then fails every
 // call as a store that does not answer.
 type failingOnce struct {
-	memOnce
+	bottest.Once
 	down func(key string) bool
 }
 
@@ -469,7 +444,7 @@ func (f *failingOnce) First(ctx context.Context, key string, ttl time.Duration) 
 	if f.down(key) {
 		return false, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
 	}
-	return f.memOnce.First(ctx, key, ttl)
+	return f.Once.First(ctx, key, ttl)
 }
 
 // TestWebhookAnswers503WhenTheStoreDoesNotAnswer: a release that cannot be
