@@ -134,33 +134,67 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		d.failed(ctx, u, fails, n.invoker)
 		d.logNotice(ctx, u, kind, tried, len(fails))
 	}()
+	var todo []MessageRef
 	for _, t := range u.Threads {
-		part := t.Channel + " " + t.ID
-		if slices.Contains(done, part) {
-			continue
+		if !slices.Contains(done, t.Channel+" "+t.ID) {
+			todo = append(todo, t)
 		}
-		tried = append(tried, t.Channel)
+	}
+	// Each thread's outcome, merged in the threads' order once every
+	// platform is done (sideBySide).
+	type outcome struct {
+		tried   bool
+		started *MessageRef
+		fail    *Failure
+		cut     error
+	}
+	out := make([]outcome, len(todo))
+	chans := make([]string, len(todo))
+	for i, t := range todo {
+		chans[i] = t.Channel
+	}
+	d.sideBySide(chans, func(i int) bool {
+		t, o := todo[i], &out[i]
+		o.tried = true
 		ref, err := d.msg.Reply(ctx, t, msg)
 		if t.Thread == "" && ref.Thread != "" && threadless[t.Channel] {
-			started = append(started, MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL})
+			o.started = &MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL}
 		}
 		if err != nil && ctx.Err() != nil {
-			return fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
+			o.cut = fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
+			return false
 		}
 		if err != nil {
-			fails = append(fails, d.failure(ctx, u, kind, t.Channel, err))
+			f := d.failure(ctx, u, kind, t.Channel, err)
+			o.fail = &f
 		} else {
 			d.obs.Notice(kind, NoticePosted)
 		}
 		if track {
 			mctx, cancel := bookkeeping(ctx)
-			if merr := n.progress.mark(mctx, part); merr != nil {
+			if merr := n.progress.mark(mctx, t.Channel+" "+t.ID); merr != nil {
 				d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "channel", t.Channel, "err", merr)
 			}
 			cancel()
 		}
+		return true
+	})
+	var cut error
+	for i, o := range out {
+		if o.tried {
+			tried = append(tried, todo[i].Channel)
+		}
+		if o.started != nil {
+			started = append(started, *o.started)
+		}
+		if o.fail != nil {
+			fails = append(fails, *o.fail)
+		}
+		if o.cut != nil && cut == nil {
+			cut = o.cut
+		}
 	}
-	return nil
+	return cut
 }
 
 // threadsStarted remembers the threads a notice started on roots that had
@@ -408,23 +442,35 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		}
 		errs[ch] = err
 	}
-	for _, ch := range missing {
+	// Each channel's outcome, merged in the channels' order once every
+	// platform is done (sideBySide).
+	type outcome struct {
+		tried bool
+		found *MessageRef // the root another replica posted there
+		ref   *MessageRef // the root this one posted
+		fail  *Failure
+		err   error // the post's failure
+		cut   error
+	}
+	out := make([]outcome, len(missing))
+	d.sideBySide(missing, func(i int) bool {
+		ch, o := missing[i], &out[i]
 		// One replica posts a root: a notice here and a retry or a notice
 		// on another replica may find the same channel without its root.
 		key := rootClaim(u.ID, ch)
 		post, owned := true, false
 		if d.once != nil {
 			var err error
-			post, owned, err = d.claimRoot(ctx, u, ch, key)
+			post, owned, o.found, err = d.claimRoot(ctx, u.ID, ch, key)
 			if err != nil {
-				cut = fmt.Errorf("wait for the root of %s in %s: %w", u.Key(), ch, err)
-				break
+				o.cut = fmt.Errorf("wait for the root of %s in %s: %w", u.Key(), ch, err)
+				return false
 			}
 		}
 		if !post { // the other replica's root is there now
-			continue
+			return true
 		}
-		tried = append(tried, ch)
+		o.tried = true
 		ref, err := d.postClaimed(ctx, ch, root, key, owned)
 		if err != nil && posted(err) {
 			// The root stands but its thread could not be started: a
@@ -434,26 +480,50 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 				d.log.WarnContext(ctx, "the root was posted but its thread could not be started; the next notice tries again", "upgrade", u.Key(), "channel", ch, "err", err)
 				d.obs.Notice(KindThread, NoticeFailed)
 			} else {
-				fails = append(fails, d.failure(ctx, u, KindThread, ch, err))
+				f := d.failure(ctx, u, KindThread, ch, err)
+				o.fail = &f
 			}
 			err = nil
 		}
 		if err != nil && ctx.Err() != nil {
-			cut = fmt.Errorf("post the root of %s: %w", u.Key(), errors.Join(ctx.Err(), err))
-			break
+			o.cut = fmt.Errorf("post the root of %s: %w", u.Key(), errors.Join(ctx.Err(), err))
+			return false
 		}
 		if err != nil {
-			fail(ch, err)
+			o.err = err
 			if record == recordAll || (record == recordLasting && !tryLater(err)) {
-				fails = append(fails, d.failure(ctx, u, KindRoot, ch, err))
+				f := d.failure(ctx, u, KindRoot, ch, err)
+				o.fail = &f
 			} else {
 				d.obs.Notice(KindRoot, NoticeFailed)
 				d.log.WarnContext(ctx, "posting the root message again failed", "upgrade", u.Key(), "channel", ch, "err", err)
 			}
-			continue
+			return true
 		}
 		d.obs.Notice(KindRoot, NoticePosted)
-		refs = append(refs, ref)
+		o.ref = &ref
+		return true
+	})
+	for i, o := range out {
+		ch := missing[i]
+		if o.found != nil {
+			u.Threads = append(u.Threads, *o.found)
+		}
+		if o.tried {
+			tried = append(tried, ch)
+		}
+		if o.fail != nil {
+			fails = append(fails, *o.fail)
+		}
+		if o.err != nil {
+			fail(ch, o.err)
+		}
+		if o.ref != nil {
+			refs = append(refs, *o.ref)
+		}
+		if o.cut != nil && cut == nil {
+			cut = o.cut
+		}
 	}
 	if len(refs) > 0 {
 		bctx, cancel := bookkeeping(ctx)
@@ -511,35 +581,34 @@ func (d *Delivery) unclaim(ctx context.Context, key string) {
 	}
 }
 
-// claimRoot claims the post of u's root in channel ch (key) for this
-// replica. While another replica holds the claim it waits, until that
-// root's thread is saved (it adds it to u: post false), the claim is given
+// claimRoot claims the post of upgrade id's root in channel ch (key) for
+// this replica. While another replica holds the claim it waits, until that
+// root's thread is saved (it returns it as found: post false), the claim is given
 // back or expires (it claims it), or ctx ends (its error: the notice is
 // tried again later, as any cut short). owned says whether this replica
 // holds the claim: when the claim cannot be read it posts anyway (posting
 // beats staying silent) without owning it.
-func (d *Delivery) claimRoot(ctx context.Context, u *Upgrade, ch, key string) (post, owned bool, err error) {
+func (d *Delivery) claimRoot(ctx context.Context, id int, ch, key string) (post, owned bool, found *MessageRef, err error) {
 	t := time.NewTicker(claimPoll)
 	defer t.Stop()
 	for {
 		first, err := d.once.First(ctx, key, rootClaimTTL)
 		if err != nil {
-			return true, false, nil
+			return true, false, nil, nil
 		}
 		if first {
-			return true, true, nil
+			return true, true, nil, nil
 		}
-		if x, err := d.store.Get(ctx, u.ID); err == nil {
+		if x, err := d.store.Get(ctx, id); err == nil {
 			for _, th := range x.Threads {
 				if th.Channel == ch {
-					u.Threads = append(u.Threads, th)
-					return false, false, nil
+					return false, false, &th, nil
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return false, false, ctx.Err()
+			return false, false, nil, ctx.Err()
 		case <-t.C:
 		}
 	}
@@ -649,20 +718,28 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 	}
 	shown := rootVersion{rev: u.Rev, acks: len(acks)}
 	root := d.dir.Root(u, acks)
-	failed := false
-	for _, t := range u.Threads {
+	var failed atomic.Bool
+	chans := make([]string, len(u.Threads))
+	for i, t := range u.Threads {
+		chans[i] = t.Channel
+	}
+	d.sideBySide(chans, func(i int) bool {
+		t := u.Threads[i]
 		if err := d.msg.Edit(ctx, t, root); err != nil {
-			failed = failed || tryLater(err)
+			if tryLater(err) {
+				failed.Store(true)
+			}
 			d.obs.Notice(KindRoot, NoticeEditFailed)
 			d.log.WarnContext(ctx, "editing root message failed; trying again later", "upgrade", u.Key(), "channel", t.Channel, "err", err)
 		} else {
 			d.obs.Notice(KindRoot, NoticeEdited)
 		}
-	}
+		return true
+	})
 	if now, ok := d.version(ctx, id); ok && now != shown {
 		d.refreshRoot(id)
 	}
-	return rootsState{stale: failed, complete: !u.State.Active() || len(missingRoots(u)) == 0}
+	return rootsState{stale: failed.Load(), complete: !u.State.Active() || len(missingRoots(u)) == 0}
 }
 
 // rootsState is how an upgrade's roots stand after editRoots.

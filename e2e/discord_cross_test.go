@@ -147,3 +147,33 @@ func TestCrossPlatformUpgrade(t *testing.T) {
 		t.Errorf("show reports failures: %s", show)
 	}
 }
+
+// TestASlackRateLimitDoesNotHoldTheDiscordRoot: Slack answers the root's
+// post with 429 and Retry-After: 2. The Discord root of the same upgrade
+// goes out meanwhile, not after the Slack root (audit: two Retry-After: 2
+// held the Discord root back 4 s, as the roots went channel after
+// channel).
+func TestASlackRateLimitDoesNotHoldTheDiscordRoot(t *testing.T) {
+	se, de := newCrossEnv(t)
+	se.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: 429, RetryAfter: "2"})
+	slackContains(t, "scheduling on Slack", slackAnswerText(se.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00 for 90m")), "Scheduled")
+	se.slack.Wait()
+	de.discord.Wait()
+	de.bot.Flush()
+
+	posts := se.api.Calls("chat.postMessage")
+	if len(posts) != 2 || posts[0].Status != 429 || posts[1].Status != 200 {
+		t.Fatalf("Slack posts: %+v", posts)
+	}
+	creates := de.api.Calls("create_message")
+	if len(creates) == 0 {
+		t.Fatal("no Discord root")
+	}
+	if !creates[0].At.Before(posts[1].At) {
+		t.Errorf("the Discord root was posted at %s, after the Slack root's post once the rate limit passed (%s)",
+			creates[0].At.Format(time.StampMicro), posts[1].At.Format(time.StampMicro))
+	}
+	if se.root("C0PAYMENTS").TS == "" || de.root(dcPayments).ID == "" {
+		t.Error("a root is missing")
+	}
+}

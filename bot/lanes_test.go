@@ -1,0 +1,144 @@
+package bot_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+)
+
+// pairedPlatforms are two platforms: slow takes its n-th post (reply,
+// edit) only once fast has taken its n-th, as a platform that answers a
+// rate limit or hangs while the other one works. A bot that posts the
+// platforms one after the other, slow first, waits for ever.
+type pairedPlatforms struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	fast map[string]int // ops done by the fast platform
+	slow map[string]int // ops started by the slow platform
+	open bool           // the test is over: let everything through
+}
+
+func newPairedPlatforms() *pairedPlatforms {
+	p := &pairedPlatforms{fast: map[string]int{}, slow: map[string]int{}}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+func (p *pairedPlatforms) slowWaits(op string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.slow[op]++
+	for !p.open && p.fast[op] < p.slow[op] {
+		p.cond.Wait()
+	}
+}
+
+func (p *pairedPlatforms) fastDid(op string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fast[op]++
+	p.cond.Broadcast()
+}
+
+func (p *pairedPlatforms) letAllThrough() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.open = true
+	p.cond.Broadcast()
+}
+
+type slowPlatform struct {
+	bot.Messenger
+	p *pairedPlatforms
+}
+
+func (s slowPlatform) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	s.p.slowWaits("post")
+	return s.Messenger.Post(ctx, ch, m)
+}
+
+func (s slowPlatform) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	s.p.slowWaits("reply")
+	return s.Messenger.Reply(ctx, root, m)
+}
+
+func (s slowPlatform) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	s.p.slowWaits("edit")
+	return s.Messenger.Edit(ctx, ref, m)
+}
+
+type fastPlatform struct {
+	bot.Messenger
+	p *pairedPlatforms
+}
+
+func (f fastPlatform) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	defer f.p.fastDid("post")
+	return f.Messenger.Post(ctx, ch, m)
+}
+
+func (f fastPlatform) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	defer f.p.fastDid("reply")
+	return f.Messenger.Reply(ctx, root, m)
+}
+
+func (f fastPlatform) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	defer f.p.fastDid("edit")
+	return f.Messenger.Edit(ctx, ref, m)
+}
+
+// A platform that is slow to take a message (Slack's rate limit answered
+// with Retry-After, a platform that hangs until its timeout) held back the
+// root, the notices and the root's edits of every channel after its own,
+// on other platforms too (audit: two Retry-After: 2 held the Discord root
+// back 4 s). The platforms of one notice now go side by side: the other
+// platform's message goes out while the slow one still waits.
+func TestASlowPlatformDoesNotHoldBackTheOthers(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = []string{"slow:#payments", "fast:#payments"} // slow first
+		}
+	}
+	rec := &bottest.Recorder{}
+	p := newPairedPlatforms()
+	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: &claimOnce{},
+		Messenger: bot.Router{"slow": slowPlatform{rec, p}, "fast": fastPlatform{rec, p}},
+		Now:       func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	t.Cleanup(func() { p.letAllThrough(); b.Flush() })
+
+	flushed := func(what string) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { b.Flush(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			t.Fatalf("%s: the fast platform waited for the slow one (slow started %v, fast did %v)", what, p.slow, p.fast)
+		}
+	}
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	flushed("the roots")
+	b.Handle(context.Background(), who("alice"), "extend 1 30m")
+	flushed("the extend notice and its root refresh")
+
+	// Both platforms got everything, in their own order.
+	for _, ch := range []string{"slow:#payments", "fast:#payments"} {
+		var ops []string
+		for _, s := range rec.All() {
+			if s.To == ch {
+				ops = append(ops, s.Op)
+			}
+		}
+		if len(ops) == 0 || ops[0] != "post" || !slices.Contains(ops, "reply") || !slices.Contains(ops, "edit") {
+			t.Errorf("%s got %v, want its root posted, the notice replied and the root edited", ch, ops)
+		}
+	}
+}
