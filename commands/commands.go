@@ -186,6 +186,31 @@ func FormatID(n int) string { return "UPG-" + strconv.Itoa(n) }
 type Env struct {
 	Now      time.Time      // the current instant
 	Location *time.Location // the invoking user's zone (or default_timezone); nil means UTC
+
+	// thisMinute makes the very minute it is now count as ahead: a start
+	// at it means now, not its next occurrence, and is no past time even
+	// when Now is within that minute. Set for a freeze's start only (the
+	// freeze holds from now); a schedule at this minute still means the
+	// next occurrence.
+	thisMinute bool
+}
+
+// ahead reports whether t, a time read to the minute, is still ahead of
+// Now: after it, or at its very minute when thisMinute is set.
+func (e Env) ahead(t time.Time) bool {
+	if e.thisMinute {
+		return !t.Before(e.Now.Truncate(time.Minute))
+	}
+	return t.After(e.Now)
+}
+
+// past reports whether a start t is in the past: before Now, or before its
+// minute when thisMinute is set.
+func (e Env) past(t time.Time) bool {
+	if e.thisMinute {
+		return t.Before(e.Now.Truncate(time.Minute))
+	}
+	return t.Before(e.Now)
 }
 
 // Error is a parse error a user can act on: it names the bad token and shows usage.

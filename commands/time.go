@@ -433,12 +433,12 @@ func parseTime(tokens []string, env Env) (absTime, error) {
 	case onWeekday:
 		off := (int(d.wd) - int(now.Weekday()) + 7) % 7
 		t, note = on(off)
-		if off == 0 && !t.After(env.Now) { // this very minute is no longer ahead
+		if off == 0 && !env.ahead(t) { // this very minute is no longer ahead (but for a freeze's start)
 			t, note = on(7)
 		}
 	default: // a bare clock time: its next occurrence
 		t, note = on(0)
-		if !t.After(env.Now) {
+		if !env.ahead(t) {
 			t, note = on(1)
 		}
 	}

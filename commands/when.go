@@ -100,7 +100,7 @@ func readWhen(toks []token, env Env) (When, int, error) {
 	} else if w, n, err = readTime(rest, env, skip == 0); err != nil {
 		return When{}, 0, err
 	}
-	if w.Start.Before(env.Now) {
+	if env.past(w.Start) {
 		loc := cmp.Or(w.Zone, env.Location) // where it was read
 		msg := fmt.Sprintf("the start time %q is in the past: it means %s, and it is now %s", w.Text, formatIn(w.Start, loc), formatIn(env.Now, loc))
 		if strings.Contains(strings.ToLower(w.Text), "midnight") {

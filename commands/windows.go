@@ -644,7 +644,7 @@ func (p *parser) freeze() (Command, error) {
 		seen[kw] = true
 		switch kw {
 		case "from", "to":
-			w, err := p.freezeTime()
+			w, err := p.freezeTime(kw == "from")
 			if err != nil {
 				return nil, err
 			}
@@ -698,8 +698,13 @@ func (p *parser) freeze() (Command, error) {
 
 // freezeTime reads a start or end of a freeze: any absolute time the
 // grammar reads, and also a bare date (YYYY-MM-DD, optionally with a
-// zone), which is the midnight that starts that day.
-func (p *parser) freezeTime() (When, error) {
+// zone), which is the midnight that starts that day. A start (from) at the
+// very minute it is now means now: the freeze holds from now ("from 09:00"
+// at 09:00 is today's, not tomorrow's as for schedule); an end at it is
+// still its next occurrence.
+func (p *parser) freezeTime(from bool) (When, error) {
+	env := p.env
+	env.thisMinute = from
 	rest := p.toks[p.pos:]
 	if len(rest) > 0 && rest[0].quoted && strings.Contains(rest[0].text, " ") {
 		// A quoted time: "2026-12-20 Europe/Berlin" is read as if unquoted.
@@ -708,7 +713,7 @@ func (p *parser) freezeTime() (When, error) {
 			inner = append(inner, token{text: w})
 		}
 		q := &parser{name: p.name, toks: inner, env: p.env}
-		w, err := q.freezeTime()
+		w, err := q.freezeTime(from)
 		if err == nil && q.more() {
 			err = q.fail(q.peek().text, "unexpected %q after the time %q", q.peek().text, w.Text)
 		}
@@ -722,7 +727,7 @@ func (p *parser) freezeTime() (When, error) {
 		if _, _, ok, _ := parseClockTokens(p.texts(p.pos + 1)); !ok {
 			// A day: the midnight it starts with.
 			inner := append([]token{rest[0], {text: "00:00"}}, rest[1:]...)
-			w, n, err := readWhen(inner, p.env)
+			w, n, err := readWhen(inner, env)
 			if e, ok := err.(*Error); ok {
 				// Say the date as it was typed, without the clock added here.
 				typed := rest[0].text + " 00:00"
@@ -737,7 +742,12 @@ func (p *parser) freezeTime() (When, error) {
 			return w, nil
 		}
 	}
-	return p.when()
+	w, n, err := readWhen(rest, env)
+	if err != nil {
+		return When{}, p.withUsage(err)
+	}
+	p.pos += n
+	return w, nil
 }
 
 // words reads words up to the next keyword of freeze add, each split at

@@ -429,3 +429,48 @@ func TestDSTNotesAcrossMidnightAndHemispheres(t *testing.T) {
 		t.Errorf("autumn: %q\nwant %q", n, want)
 	}
 }
+
+// TestFreezeFromThisMinute: a freeze's start at the very minute it is now
+// means now (the freeze holds from now), where schedule's means the next
+// occurrence. It is Sunday 11:00 in Berlin (10:00 UTC); the clock may be
+// within the minute.
+func TestFreezeFromThisMinute(t *testing.T) {
+	for _, at := range []time.Time{now, now.Add(30 * time.Second)} {
+		env := commands.Env{Now: at, Location: berlin}
+		for _, tc := range []struct {
+			in       string
+			from, to time.Time
+		}{
+			{"freeze add f from 11:00 for 2h", now, now.Add(2 * time.Hour)},
+			{"freeze add f from 11am to 13:00", now, now.Add(2 * time.Hour)},
+			{"freeze add f from sun 11:00 for 2h", now, now.Add(2 * time.Hour)},
+			{"freeze add f from sunday 11:00 to sunday 13:00", now, now.Add(2 * time.Hour)},
+			{"freeze add f from today 11:00 for 2h", now, now.Add(2 * time.Hour)},
+			{"freeze add f from 2026-11-22 11:00 for 2h", now, now.Add(2 * time.Hour)},
+			{"freeze add f from 10:00 UTC for 2h", now, now.Add(2 * time.Hour)},
+			{`freeze add f from "11:00 Europe/Berlin" for 2h`, now, now.Add(2 * time.Hour)},
+			// A minute already gone is still its next occurrence, and the
+			// end at this very minute is still tomorrow's (a freeze of a day).
+			{"freeze add f from 10:59 for 2h", now.Add(24*time.Hour - time.Minute), now.Add(26*time.Hour - time.Minute)},
+			{"freeze add f to 11:00", now, now.Add(24 * time.Hour)},
+		} {
+			c, err := commands.Parse(tc.in, env)
+			if err != nil {
+				t.Errorf("at %s: Parse(%q): %v", at.Format(time.TimeOnly), tc.in, err)
+				continue
+			}
+			f := c.(commands.Freeze)
+			if !f.From.Equal(tc.from) || !f.To.Equal(tc.to) {
+				t.Errorf("at %s: Parse(%q) = from %s to %s, want from %s to %s", at.Format(time.TimeOnly), tc.in, f.From.UTC(), f.To.UTC(), tc.from, tc.to)
+			}
+		}
+		// schedule is unchanged: the very minute is no longer ahead.
+		c, err := commands.Parse("schedule payments v2 11:00 for 1h", env)
+		if err != nil {
+			t.Fatalf("schedule at this minute: %v", err)
+		}
+		if s := c.(commands.Schedule); !s.Start.Equal(now.Add(24 * time.Hour)) {
+			t.Errorf("at %s: schedule 11:00 starts %s, want tomorrow's %s", at.Format(time.TimeOnly), s.Start.UTC(), now.Add(24*time.Hour))
+		}
+	}
+}
