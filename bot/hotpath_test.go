@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,52 @@ func (c *countingStore) Ack(ctx context.Context, id int, w bot.AckWrite) (bot.Ac
 func (c *countingStore) Publish(ctx context.Context, id int, e bot.Event) error {
 	c.count(ctx, "Publish")
 	return c.MemStore.Publish(ctx, id, e)
+}
+
+// The calls a read must make at most once, and the writes it must not make.
+func (c *countingStore) List(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error) {
+	c.count(ctx, "List")
+	return c.MemStore.List(ctx, f)
+}
+
+func (c *countingStore) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	c.count(ctx, "Create")
+	return c.MemStore.Create(ctx, u, d)
+}
+
+func (c *countingStore) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	c.count(ctx, "Update")
+	return c.MemStore.Update(ctx, u, d)
+}
+
+func (c *countingStore) Freezes(ctx context.Context) ([]bot.Freeze, error) {
+	c.count(ctx, "Freezes")
+	return c.MemStore.Freezes(ctx)
+}
+
+func (c *countingStore) SaveFreeze(ctx context.Context, name string, f, prev *bot.Freeze) error {
+	c.count(ctx, "SaveFreeze")
+	return c.MemStore.SaveFreeze(ctx, name, f, prev)
+}
+
+func (c *countingStore) ListSeries(ctx context.Context) ([]*bot.Series, error) {
+	c.count(ctx, "ListSeries")
+	return c.MemStore.ListSeries(ctx)
+}
+
+func (c *countingStore) SaveSeries(ctx context.Context, s *bot.Series) error {
+	c.count(ctx, "SaveSeries")
+	return c.MemStore.SaveSeries(ctx, s)
+}
+
+func (c *countingStore) ClaimOccurrence(ctx context.Context, series int, date string, upgrade int) (int, bool, error) {
+	c.count(ctx, "ClaimOccurrence")
+	return c.MemStore.ClaimOccurrence(ctx, series, date, upgrade)
+}
+
+func (c *countingStore) ClaimVersion(ctx context.Context, service, version, date string, series int) (int, error) {
+	c.count(ctx, "ClaimVersion")
+	return c.MemStore.ClaimVersion(ctx, service, version, date, series)
 }
 
 // memOnce is the store's Once in memory.
@@ -314,5 +361,46 @@ func TestThanksForAPressIsSharedAndStamped(t *testing.T) {
 	}
 	if strings.Contains(lines(again), "scribble") {
 		t.Fatalf("a reader's append changed the next thanks:\n%s", lines(again))
+	}
+}
+
+// list says of a series whose next occurrence falls in a freeze what the
+// reply to scheduling it said, and stays a read: the upgrades, the series
+// and the freezes, each read once however many series there are (the
+// freezes not at all when no series is listed), and nothing written.
+func TestListSaysASeriesNextOccurrenceFallsInAFreezeAndWritesNothing(t *testing.T) {
+	b, st, ctx := countingFixture(t)
+	bg := context.Background()
+	for _, c := range []struct{ who, cmd string }{
+		{"dave", "freeze add patch-week from 2026-11-30 00:00 UTC for 3d services ledger reason vendor patches"},
+		{"carol", "schedule ledger v2 every tue 02:45 UTC for 1h"},
+		{"bob", "schedule checkout v3 every thu 22:00 UTC for 1h"},
+		{"alice", "schedule payments v4 every tue 03:00 UTC for 1h"},
+	} {
+		if m := b.Handle(bg, who(c.who), c.cmd); m.Kind != bot.KindReply {
+			t.Fatalf("%s: %s", c.cmd, lines(m))
+		}
+	}
+	b.Flush()
+	st.take()
+	const frozen = "It falls in the freeze patch-week: unless the freeze is lifted before it is created, it will be skipped, and the service's channels are told."
+	m := lines(b.Handle(ctx, who("bob"), "list"))
+	has(t, "list", m+"\n", // each series line ends there
+		"🔁 SER-1 ledger v2 every Tue 02:45 UTC for 1h · next occurrence 2026-12-01 02:45 UTC, created 2026-11-23 02:45 UTC. "+frozen,
+		"🔁 SER-2 checkout v3 every Thu 22:00 UTC for 1h · next occurrence 2026-12-03 22:00 UTC, created 2026-11-25 22:00 UTC\n",
+		"🔁 SER-3 payments v4 every Tue 03:00 UTC for 1h · next occurrence 2026-12-01 03:00 UTC, created 2026-11-23 03:00 UTC\n")
+	if n := strings.Count(m, "falls in the freeze"); n != 1 {
+		t.Fatalf("list notes %d frozen occurrences, want 1 (the freeze holds for ledger only):\n%s", n, m)
+	}
+	if calls := st.take(); !slices.Equal(calls, []string{"List", "ListSeries", "Freezes"}) {
+		t.Fatalf("list made the store calls %v; want List, ListSeries, Freezes", calls)
+	}
+	has(t, "list ledger", lines(b.Handle(ctx, who("bob"), "list ledger")), "🔁 SER-1 ledger v2", frozen)
+	st.take()
+	if m := lines(b.Handle(ctx, who("bob"), "list sandbox")); strings.Contains(m, "SER-") {
+		t.Fatalf("list sandbox shows a series:\n%s", m)
+	}
+	if calls := st.take(); !slices.Equal(calls, []string{"List", "ListSeries"}) {
+		t.Fatalf("list without series made the store calls %v; want List, ListSeries", calls)
 	}
 }

@@ -188,8 +188,8 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 					r.Lines = append(r.Lines, T(sentence(nx.Note)))
 				}
 				if fs, err := b.allFreezes(ctx); err == nil {
-					if frozen := FreezesOver(fs, s.Service, s.Region, nx.Start, nx.Start.Add(s.Duration)); len(frozen) > 0 {
-						r.Lines = append(r.Lines, T("It falls in the freeze ").Bold(frozen[0].Name).Add(": unless the freeze is lifted before it is created, it will be skipped, and the service's channels are told."))
+					if note := frozenNext(fs, s, nx); note != nil {
+						r.Lines = append(r.Lines, note)
 					}
 				}
 			}
@@ -685,8 +685,21 @@ func (s *Scheduler) planOwner(ctx context.Context, owner, rev int, jobs []Job) e
 	return nil
 }
 
+// frozenNext words the freeze that holds over next, the next occurrence of
+// s (not created yet), as the reply to scheduling s and list say it; nil
+// when none does.
+func frozenNext(fs []Freeze, s *Series, next commands.Date) Text {
+	frozen := FreezesOver(fs, s.Service, s.Region, next.Start, next.Start.Add(s.Duration))
+	if len(frozen) == 0 {
+		return nil
+	}
+	return T("It falls in the freeze ").Bold(frozen[0].Name).Add(": unless the freeze is lifted before it is created, it will be skipped, and the service's channels are told.")
+}
+
 // seriesLines are what list says of the active recurring upgrades (of one
-// service, when it is not ""): each with its next occurrence.
+// service, when it is not ""): each with its next occurrence, and the
+// freeze it falls in, if one does. The freezes are read once, and only
+// when a series is listed; nothing is written.
 func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
 	if b.series == nil {
 		return nil
@@ -696,7 +709,11 @@ func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
 		b.log.WarnContext(ctx, "listing series failed", "err", err)
 		return nil
 	}
-	var out []Text
+	var (
+		out    []Text
+		fs     []Freeze
+		loaded bool
+	)
 	for _, s := range all {
 		if s.State != SeriesActive || service != "" && s.Service != service {
 			continue
@@ -705,6 +722,15 @@ func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
 		if e, err := s.recurrence(); err == nil {
 			if d, ok := e.On(s.Next); ok {
 				line = line.Add(" · next occurrence ").Time(d.Start).Add(", created ").Time(d.Start.Add(-b.seriesLead()))
+				if !loaded {
+					loaded = true
+					if fs, err = b.allFreezes(ctx); err != nil {
+						b.log.WarnContext(ctx, "listing freezes for the series failed", "err", err)
+					}
+				}
+				if note := frozenNext(fs, s, d); note != nil {
+					line = line.Add(". ").Then(note)
+				}
 			}
 		}
 		out = append(out, line)
