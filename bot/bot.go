@@ -229,7 +229,7 @@ func (b *Bot) Drain(ctx context.Context) int {
 		return 0
 	case <-ctx.Done():
 	}
-	r := b.ev.relays.pending()
+	r, _ := b.ev.relays.pending()
 	if r > 0 {
 		b.log.WarnContext(ctx, "stopping with events not yet relayed to the shared stream; they stay in their upgrades' outboxes and a replica's sweep relays them", "tasks", r)
 	}
@@ -237,7 +237,11 @@ func (b *Bot) Drain(ctx context.Context) int {
 	if retries > 0 {
 		b.log.WarnContext(ctx, "stopping with root messages not yet tried again; the upgrades' next change or notice tries them", "tasks", retries)
 	}
-	n := max(b.out.out.pending()-retries, 0)
+	tasks, refreshes := b.out.out.pending()
+	if refreshes > 0 {
+		b.log.WarnContext(ctx, "stopping with root messages not yet refreshed; they show the latest state again at the upgrade's next press or change", "tasks", refreshes)
+	}
+	n := max(tasks-retries-refreshes, 0)
 	if n > 0 {
 		if b.out.notices != nil {
 			b.log.WarnContext(ctx, "stopping with notices not yet delivered; they stay recorded and another replica sends them", "tasks", n)
@@ -245,7 +249,7 @@ func (b *Bot) Drain(ctx context.Context) int {
 			b.log.ErrorContext(ctx, "stopping with notices not yet delivered; the changes are saved, their thread notices are lost", "tasks", n)
 		}
 	}
-	return n + r + retries
+	return n + r + retries + refreshes
 }
 
 // Invocation is the context of one command: who typed it, where, in which

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -1008,5 +1010,38 @@ func TestAPressWhileGroupsAreUnknownSaysItCountsForYouAlone(t *testing.T) {
 	bob := bot.Actor{ID: "test:UBOB", Name: "bob", GroupsUnknown: true}
 	if m := lines(pressAs(f.b, context.Background(), bob, "UPG-1", "brief")); strings.Contains(m, "alone") {
 		t.Fatalf("bob, of the audience: %s", m)
+	}
+}
+
+// A drain that ran out of time counted a root refresh (queued by a press)
+// among the "notices not yet delivered", which another replica sends from
+// their records; a refresh has none. It is told apart now.
+func TestDrainTellsRootRefreshesFromNotices(t *testing.T) {
+	m := blockingMessenger{Recorder: &bottest.Recorder{}, release: make(chan struct{})}
+	var logs syncbuf.Buffer
+	b := bot.New(bot.Options{Config: testConfig(), Store: bottest.NewMemStore(), Messenger: bot.Router{"test": m},
+		Now: bottest.NewClock(t0).Now, RefreshIntervalSet: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if r := b.Handle(context.Background(), who("alice"), schedulePayments); r.Kind == bot.KindError {
+		t.Fatal(lines(r))
+	}
+	// The root post is held; behind it, a press's root refresh.
+	if m := pressAs(b, context.Background(), bot.Actor{ID: "test:UALICE"}, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("press: %s", lines(m))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if n := b.Drain(ctx); n != 2 {
+		t.Errorf("Drain = %d, want 2 (the root post, the refresh)", n)
+	}
+	close(m.release)
+	b.Flush()
+	got := logs.String()
+	for _, want := range []string{
+		`msg="stopping with notices not yet delivered; they stay recorded and another replica sends them" tasks=1`,
+		`msg="stopping with root messages not yet refreshed; they show the latest state again at the upgrade's next press or change" tasks=1`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %s:\n%s", want, got)
+		}
 	}
 }

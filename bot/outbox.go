@@ -18,12 +18,13 @@ type outbox struct {
 	now      Clock
 	interval time.Duration // minimum gap between root edits of one upgrade
 
-	mu       sync.Mutex
-	queues   map[int][]func(context.Context)
-	running  map[int]bool
-	dirty    map[int]bool      // a root refresh is queued and not yet started
-	lastEdit map[int]time.Time // when the root of an upgrade was last edited
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	queues    map[int][]func(context.Context)
+	running   map[int]bool
+	dirty     map[int]bool      // a root refresh is queued and not yet started
+	refreshes int               // coalesced tasks queued or running
+	lastEdit  map[int]time.Time // when the root of an upgrade was last edited
+	wg        sync.WaitGroup
 
 	// onFlush holds every task until flush, which runs them one at a
 	// time in the order they were queued (Options.DeliverOnFlush).
@@ -101,8 +102,14 @@ func (o *outbox) coalesce(key int, fn func(context.Context)) {
 		return
 	}
 	o.dirty[key] = true
+	o.refreshes++
 	o.mu.Unlock()
 	o.enqueue(key, func(ctx context.Context) {
+		defer func() {
+			o.mu.Lock()
+			o.refreshes--
+			o.mu.Unlock()
+		}()
 		o.mu.Lock()
 		last, edited := o.lastEdit[key]
 		o.mu.Unlock()
@@ -156,13 +163,14 @@ func (o *outbox) runHeld() {
 	}
 }
 
-// pending counts the tasks queued or running.
-func (o *outbox) pending() int {
+// pending counts the tasks queued or running, and of them the coalesced
+// ones (root refreshes).
+func (o *outbox) pending() (tasks, refreshes int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := len(o.running) + len(o.held) // each running queue has one task in hand
 	for _, q := range o.queues {
 		n += len(q)
 	}
-	return n
+	return n, o.refreshes
 }
