@@ -22,7 +22,8 @@ type outbox struct {
 	queues    map[int][]func(context.Context)
 	running   map[int]bool
 	dirty     map[int]bool      // a root refresh is queued and not yet started
-	refreshes int               // coalesced tasks queued or running
+	tasks     int               // tasks queued, held or running
+	refreshes int               // of them, coalesced ones (root refreshes)
 	lastEdit  map[int]time.Time // when the root of an upgrade was last edited
 	wg        sync.WaitGroup
 
@@ -51,6 +52,7 @@ func (o *outbox) enqueue(key int, task func(context.Context)) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.wg.Add(1)
+	o.tasks++
 	if o.onFlush {
 		o.held = append(o.held, heldTask{key, task})
 		return
@@ -81,6 +83,11 @@ func (o *outbox) drain(key int) {
 
 func (o *outbox) run(key int, task func(context.Context)) {
 	defer o.wg.Done()
+	defer func() {
+		o.mu.Lock()
+		o.tasks--
+		o.mu.Unlock()
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			o.log.Error("background task panicked", "upgrade", key, "panic", fmt.Sprint(r))
@@ -163,14 +170,10 @@ func (o *outbox) runHeld() {
 	}
 }
 
-// pending counts the tasks queued or running, and of them the coalesced
-// ones (root refreshes).
+// pending counts the tasks queued, held or running, and of them the
+// coalesced ones (root refreshes).
 func (o *outbox) pending() (tasks, refreshes int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := len(o.running) + len(o.held) // each running queue has one task in hand
-	for _, q := range o.queues {
-		n += len(q)
-	}
-	return n, o.refreshes
+	return o.tasks, o.refreshes
 }
