@@ -313,15 +313,23 @@ func TestWakeAcrossReplicas(t *testing.T) {
 	o := storetest.Target(t)
 	log := &bottest.Recorder{}
 	planner := newReplica(t, o, time.Now, log)
-	st := storetest.Open(t, o)
-	b := bot.New(bot.Options{Config: schedConfig(), Store: st, Messenger: bot.Router{"t": log}, RefreshIntervalSet: true,
-		Queue: st, Scheduler: bot.SchedulerOptions{MaxIdle: time.Hour}})
+	q := &sleepWatch{Store: storetest.Open(t, o), asleep: make(chan struct{})}
+	sent := &sentWatch{Recorder: log, windowOpen: make(chan struct{})}
+	b := bot.New(bot.Options{Config: schedConfig(), Store: q.Store, Messenger: bot.Router{"t": sent}, RefreshIntervalSet: true,
+		Queue: q, Scheduler: bot.SchedulerOptions{MaxIdle: time.Hour}})
 	runner := b.Scheduler()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = runner.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	time.Sleep(100 * time.Millisecond) // let it go to sleep with nothing due
+	// It has subscribed to wake-ups (before its first look at the queue)
+	// and found nothing due: from here it sleeps MaxIdle unless woken. A
+	// job planned before this would be found by that look, woken or not.
+	select {
+	case <-q.asleep:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the replica never looked at its empty queue")
+	}
 
 	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Start: time.Now().Add(500 * time.Millisecond).Truncate(time.Millisecond),
 		State: bot.Scheduled, Threads: []bot.MessageRef{{Channel: "t:#payments", ID: "root"}}, Rev: 1}
@@ -332,16 +340,54 @@ func TestWakeAcrossReplicas(t *testing.T) {
 	if err := planner.sched.Plan(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, n := range timed(log) {
-			if n.Msg.Kind == bot.KindWindowOpen {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-sent.windowOpen:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sleeping replica never sent the window-open notice (MaxIdle is 1h, so only a wake-up could)")
 	}
-	t.Fatal("the sleeping replica never sent the window-open notice (MaxIdle is 1h, so only a wake-up could)")
+}
+
+// sleepWatch is a replica's job queue that tells when the replica's
+// scheduler is about to sleep with nothing planned: NextDue, its last look
+// before it sleeps, found no job.
+type sleepWatch struct {
+	*store.Store
+	once   sync.Once
+	asleep chan struct{}
+}
+
+func (q *sleepWatch) NextDue(ctx context.Context) (time.Time, bool, error) {
+	at, ok, err := q.Store.NextDue(ctx)
+	if err == nil && !ok {
+		q.once.Do(func() { close(q.asleep) })
+	}
+	return at, ok, err
+}
+
+// sentWatch records like its Recorder and tells when a window-open notice
+// went out.
+type sentWatch struct {
+	*bottest.Recorder
+	once       sync.Once
+	windowOpen chan struct{}
+}
+
+func (s *sentWatch) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	ref, err := s.Recorder.Reply(ctx, root, m)
+	s.seen(m, err)
+	return ref, err
+}
+
+func (s *sentWatch) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	ref, err := s.Recorder.Post(ctx, ch, m)
+	s.seen(m, err)
+	return ref, err
+}
+
+func (s *sentWatch) seen(m bot.Message, err error) {
+	if err == nil && m.Kind == bot.KindWindowOpen {
+		s.once.Do(func() { close(s.windowOpen) })
+	}
 }
 
 // TestLateReminderStillUsefulIsSentLate: every replica was down when the 1h
