@@ -134,9 +134,12 @@ func (b *Bot) press(ctx context.Context, p ButtonPress) (Message, error) {
 	if s := p.Button.Scope; s != "" && !ValidScope(s) {
 		return errorMessage(T(fmt.Sprintf("Unknown acknowledgment scope %q; use brief or rollback.", s))), nil
 	}
-	ctx, t0 := NewRequest(ctx), time.Now()
+	parent, t0 := NewRequest(ctx), time.Now()
+	ctx, cancel := context.WithTimeout(parent, b.commandTimeout)
+	defer cancel()
 	m, err := b.ack(ctx, p.Actor, id, p.Button.Scope, p.Delivery)
 	if err != nil {
+		err = b.outOfTime(parent, ctx, err)
 		m = b.failed(ctx, "press", p.Actor, err)
 	}
 	if m.Kind != KindDuplicate && b.log.Enabled(ctx, slog.LevelInfo) { // its attributes cost allocations

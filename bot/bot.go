@@ -45,6 +45,12 @@ type Options struct {
 	// ReleaseTimeout bounds the release lookup of a link (default 10s); the
 	// upgrade's later notices wait for it, so it stays short.
 	ReleaseTimeout time.Duration
+	// CommandTimeout bounds the core's work of one command or button press,
+	// every read and write of the store in it together, the store's own
+	// retries included (default DefaultCommandTimeout). A command out of time
+	// is answered as one whose store did not answer. What the command
+	// queues (notices, events, a release lookup) has time of its own.
+	CommandTimeout time.Duration
 	// Once de-duplicates commands a platform sent again (the store);
 	// without it only reads are (in memory).
 	Once Once
@@ -72,6 +78,13 @@ type Options struct {
 // DefaultReleaseTimeout bounds a release lookup when Options does not say.
 const DefaultReleaseTimeout = 10 * time.Second
 
+// DefaultCommandTimeout bounds a command or press when Options does not
+// say: long enough for a store that answers slowly (a fail-over, a disk
+// that stalls), short enough that a person is told within seconds that a
+// store which hangs did not answer. Slack and Discord have been told
+// "working on it" by then (their 3 s) and get the answer afterwards.
+const DefaultCommandTimeout = 5 * time.Second
+
 // Bot handles commands and button presses for any adapter.
 type Bot struct {
 	*Reader // the read side: View, Views, Upgrades, Log
@@ -97,6 +110,8 @@ type Bot struct {
 	series    SeriesStore // recurring upgrades; optional (the store's)
 	// releaseTimeout bounds one release lookup.
 	releaseTimeout time.Duration
+	// commandTimeout bounds one command or press (Options.CommandTimeout).
+	commandTimeout time.Duration
 }
 
 // New builds a Bot, and its Scheduler when o.Queue is set.
@@ -129,6 +144,9 @@ func New(o Options) *Bot {
 	if o.ReleaseTimeout <= 0 {
 		o.ReleaseTimeout = DefaultReleaseTimeout
 	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = DefaultCommandTimeout
+	}
 	if o.Recover == 0 {
 		o.Recover = 30 * time.Second
 	}
@@ -140,7 +158,7 @@ func New(o Options) *Bot {
 		Reader: NewReader(o.Store, dir),
 		cfg:    o.Config, dir: dir, store: o.Store, releases: o.Releases, now: o.Now, log: o.Logger,
 		out:     newDelivery(o.Store, o.Messenger, dir, o.Now, o.Logger, interval),
-		recover: o.Recover, releaseTimeout: o.ReleaseTimeout,
+		recover: o.Recover, releaseTimeout: o.ReleaseTimeout, commandTimeout: o.CommandTimeout,
 		heads: &heads{max: 10000}, once: o.Once, recent: newRecent(10000, dedupeTTL), obs: o.Observer,
 	}
 	b.out.obs = o.Observer
@@ -326,7 +344,9 @@ func (b *Bot) Do(ctx context.Context, inv Invocation, cmd commands.Command) Mess
 	return b.do(NewRequest(ctx), inv, cmd, time.Now())
 }
 
-func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 time.Time) Message {
+func (b *Bot) do(parent context.Context, inv Invocation, cmd commands.Command, t0 time.Time) Message {
+	ctx, cancel := context.WithTimeout(parent, b.commandTimeout)
+	defer cancel()
 	if dup, err := b.duplicate(ctx, inv, cmd); err != nil {
 		b.log.WarnContext(ctx, "de-duplication unavailable; running the command", "err", err)
 	} else if dup {
@@ -336,6 +356,7 @@ func (b *Bot) do(ctx context.Context, inv Invocation, cmd commands.Command, t0 t
 	}
 	m, err := b.execute(ctx, inv, cmd)
 	if err != nil {
+		err = b.outOfTime(parent, ctx, err)
 		usage := ""
 		if code := ErrorCode(err); code != EINTERNAL && cmd.Name() != "help" {
 			usage = commands.UsageOf(cmd)
@@ -420,6 +441,18 @@ func commandUpgrade(cmd commands.Command) int {
 		return c.ID
 	}
 	return 0
+}
+
+// outOfTime marks err, the internal error of a command or press whose own
+// time (ctx, within parent) ran out, as a store that did not answer: in the
+// core a command waits on nothing else. The store marks its errors only
+// when a call failed within the caller's time (a deadline says nothing of
+// whose it was); this deadline is the core's own.
+func (b *Bot) outOfTime(parent, ctx context.Context, err error) error {
+	if ErrorCode(err) != EINTERNAL || Unavailable(err) || parent.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return &noAnswerInTime{err: err, after: b.commandTimeout}
 }
 
 // logged logs an internal error (the user only learns that something broke).

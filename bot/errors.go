@@ -69,6 +69,19 @@ func Unavailable(err error) bool {
 	return errors.As(err, &u) && u.Unavailable()
 }
 
+// noAnswerInTime is the internal error of a command or press that ran out
+// of its time (Options.CommandTimeout) waiting for the store.
+type noAnswerInTime struct {
+	err   error
+	after time.Duration
+}
+
+func (e *noAnswerInTime) Error() string {
+	return fmt.Sprintf("the store did not answer within the command's %s: %v", e.after, e.err)
+}
+func (e *noAnswerInTime) Unwrap() error     { return e.err }
+func (e *noAnswerInTime) Unavailable() bool { return true }
+
 // ErrorMessage returns the user-safe message of err; internal errors are not revealed.
 func ErrorMessage(err error) string {
 	var e *Error

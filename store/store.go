@@ -121,9 +121,10 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	// Every client honours its callers' deadlines (ContextTimeoutEnabled):
-	// a readiness probe's 2 s, a scrape's, a command's answer budget. Left
-	// to go-redis's own timeouts (3 s a read, tried again), a Redis that
-	// hangs held a probe 5 s, a command 25 s and the status page a minute.
+	// a readiness probe's 2 s, a scrape's, a command's 5 s (the core's
+	// CommandTimeout, retries included). Left to go-redis's own timeouts (a
+	// read's, tried again), a Redis that hangs held a probe 5 s, a command
+	// 25 s and the status page a minute.
 	var (
 		client redis.UniversalClient
 		mini   *miniredis.Miniredis
