@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -29,6 +30,9 @@ const (
 	PendingRoots  = "roots"  // post the root pre-brief in the channels without a thread
 	PendingThread = "thread" // reply Message in every thread
 	PendingLink   = "link"   // look up Repo/Tag, announce the linked release
+	// PendingChannels posts Message in each of Channels: a notice of no
+	// upgrade (a series' skipped occurrence); Upgrade is 0.
+	PendingChannels = "channels"
 )
 
 // PendingNotice is a command notice not yet delivered, as data.
@@ -45,6 +49,8 @@ type PendingNotice struct {
 	Repo    string   `json:"repo,omitempty"`  // link
 	Tag     string   `json:"tag,omitempty"`   // link
 	Actor   string   `json:"actor,omitempty"` // link: who linked (the event's actor)
+	// Channels are where a PendingChannels notice goes.
+	Channels []string `json:"channels,omitempty"`
 	// RequestID is the request that queued the notice, for its log lines.
 	RequestID string `json:"request_id,omitempty"`
 	// Reached lists the threads already dealt with (MarkNotice); filled in
@@ -201,6 +207,62 @@ func (d *Delivery) threadTask(ctx context.Context, n PendingNotice) error {
 	return d.toThreads(ctx, u, threadNotice{msg: *n.Message, invoker: n.Invoker, progress: d.progressOf(n)})
 }
 
+// toChannels queues a notice of no upgrade for channels (a series'
+// skipped occurrence): posted in the background like every notice, so a
+// command's answer never waits for a platform, and recorded, so another
+// replica sends it if this one dies first.
+func (d *Delivery) toChannels(ctx context.Context, channels []string, m Message) {
+	d.enqueue(ctx, PendingNotice{Kind: PendingChannels, Message: &m, Channels: channels}, d.channelsTask)
+}
+
+// channelsTask posts a PendingChannels notice in each of its channels not
+// dealt with yet, the platforms side by side. A channel that refuses it is
+// logged and counted (there is no upgrade to record it on); when ctx ends
+// first it returns ctx's error, and a retry skips the channels reached.
+func (d *Delivery) channelsTask(ctx context.Context, n PendingNotice) error {
+	if n.Message == nil {
+		d.log.ErrorContext(ctx, "pending notice has no message", "notice", n.Kind)
+		return nil
+	}
+	m := *n.Message
+	p := d.progressOf(n)
+	track := p != nil && len(n.Channels) > 1 // one channel: finishing the notice is the record
+	var todo []string
+	if track {
+		done, err := p.reached(ctx)
+		if err != nil {
+			return fmt.Errorf("load the channels %s already reached: %w", m.Kind, err)
+		}
+		todo = slices.DeleteFunc(slices.Clone(n.Channels), func(ch string) bool { return slices.Contains(done, ch) })
+	} else {
+		todo = n.Channels
+	}
+	cuts := make([]error, len(todo))
+	d.sideBySide(todo, func(i int) bool {
+		ch := todo[i]
+		_, err := d.msg.Post(ctx, ch, m)
+		if err != nil && ctx.Err() != nil {
+			cuts[i] = fmt.Errorf("deliver %s to %s: %w", m.Kind, ch, errors.Join(ctx.Err(), err))
+			return false
+		}
+		if err != nil {
+			d.log.ErrorContext(ctx, "notice not delivered", "notice", m.Kind, "target", ch, "err", err)
+			d.obs.Notice(m.Kind, NoticeFailed)
+		} else {
+			d.obs.Notice(m.Kind, NoticePosted)
+		}
+		if track {
+			mctx, cancel := bookkeeping(ctx)
+			if merr := p.mark(mctx, ch); merr != nil {
+				d.log.WarnContext(ctx, "remembering a delivered channel failed; a retry may post there again", "notice", m.Kind, "channel", ch, "err", merr)
+			}
+			cancel()
+		}
+		return true
+	})
+	return errors.Join(cuts...)
+}
+
 // roots queues the root posts of a new upgrade.
 func (d *Delivery) roots(ctx context.Context, id int, inv *Invoker) {
 	d.enqueue(ctx, PendingNotice{Kind: PendingRoots, Upgrade: id, Invoker: inv}, d.rootsTask)
@@ -267,12 +329,14 @@ func (b *Bot) RecoverNotices(ctx context.Context) (int, error) {
 			task = d.threadTask
 		case PendingLink:
 			task = b.linkTask
+		case PendingChannels:
+			task = d.channelsTask
 		default:
 			b.log.ErrorContext(ctx, "recovered notice of unknown kind; dropped", "upgrade", n.Upgrade, "kind", n.Kind)
 			task = func(context.Context, PendingNotice) error { return nil }
 		}
 		d.run(n, true, task)
-		if i == len(ns)-1 || ns[i+1].Upgrade != n.Upgrade {
+		if n.Upgrade > 0 && (i == len(ns)-1 || ns[i+1].Upgrade != n.Upgrade) {
 			d.refreshRoot(n.Upgrade)
 		}
 	}

@@ -478,7 +478,7 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 const KindSeries Kind = "series"
 
 // seriesSkipped tells the service's channels that an occurrence was not
-// created, and why: a freeze holds over it (kind KindFreeze), or the same
+// created (in the background: Delivery.toChannels), and why: a freeze holds over it (kind KindFreeze), or the same
 // version is already scheduled then (KindSeries).
 func (b *Bot) seriesSkipped(ctx context.Context, s *Series, svc Service, d commands.Date, kind Kind, why Text) {
 	m := Message{Kind: kind}
@@ -488,13 +488,8 @@ func (b *Bot) seriesSkipped(ctx context.Context, s *Series, svc Service, d comma
 	if len(channels) == 0 && s.Origin != "" {
 		channels = []string{s.Origin}
 	}
-	for _, ch := range channels {
-		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
-			b.log.ErrorContext(ctx, "notice not delivered", "notice", kind, "series", s.Key(), "target", ch, "err", err)
-			b.out.obs.Notice(kind, NoticeFailed)
-		} else {
-			b.out.obs.Notice(kind, NoticePosted)
-		}
+	if len(channels) > 0 {
+		b.out.toChannels(ctx, channels, m)
 	}
 }
 
