@@ -431,7 +431,6 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		}
 	}
 	root := d.dir.Root(&shown, acks)
-	var refs []MessageRef
 	var fails []Failure
 	var errs map[string]error
 	var cut error
@@ -451,6 +450,10 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		fail  *Failure
 		err   error // the post's failure
 		cut   error
+		// The upgrade as saved with this root's thread, or why it could
+		// not be saved.
+		saved   *Upgrade
+		saveErr error
 	}
 	out := make([]outcome, len(missing))
 	d.sideBySide(missing, func(i int) bool {
@@ -502,6 +505,11 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		}
 		d.obs.Notice(KindRoot, NoticePosted)
 		o.ref = &ref
+		// Saved at once, not once every platform is done: a replica that
+		// dies while another platform is slow must not leave this root
+		// unknown, to be posted again by the replica that recovers the
+		// notice.
+		o.saved, o.saveErr = d.saveThread(ctx, u.ID, ref)
 		return true
 	})
 	for i, o := range out {
@@ -518,37 +526,34 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		if o.err != nil {
 			fail(ch, o.err)
 		}
-		if o.ref != nil {
-			refs = append(refs, *o.ref)
-		}
 		if o.cut != nil && cut == nil {
 			cut = o.cut
 		}
 	}
-	if len(refs) > 0 {
-		bctx, cancel := bookkeeping(ctx)
-		defer cancel()
-		at := d.now().UTC()
-		saved, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
-			for _, r := range refs {
-				if !slices.ContainsFunc(x.Threads, func(t MessageRef) bool { return t.Channel == r.Channel }) {
-					x.Threads = append(x.Threads, r)
-				}
-				for i, f := range x.Failures { // a root that failed before is there now
-					if f.Notice == string(KindRoot) && f.Target == r.Channel && f.PostedAt.IsZero() {
-						x.Failures[i].PostedAt = at
-					}
-				}
-			}
-			return Decision{}, nil
-		})
-		if err != nil {
-			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "err", err)
-			u.Threads = append(u.Threads, refs...)
-		} else {
-			u.Threads = saved.Threads
+	// The threads as the last save left them (each save added one to what
+	// the one before had saved), and those that could not be saved.
+	var last *Upgrade
+	var unsaved []MessageRef
+	for i, o := range out {
+		switch {
+		case o.ref == nil:
+		case o.saveErr != nil:
+			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "channel", missing[i], "err", o.saveErr)
+			unsaved = append(unsaved, *o.ref)
+		case last == nil || o.saved.Rev > last.Rev:
+			last = o.saved
 		}
 	}
+	if last != nil {
+		threads := slices.Clone(last.Threads)
+		for _, t := range u.Threads {
+			if !slices.ContainsFunc(threads, func(x MessageRef) bool { return x.Channel == t.Channel }) {
+				threads = append(threads, t)
+			}
+		}
+		u.Threads = threads
+	}
+	u.Threads = append(u.Threads, unsaved...)
 	d.failed(ctx, u, fails, inv)
 	if record == recordAll {
 		rootFails := 0 // a thread that could not be started is no root that failed
@@ -560,6 +565,26 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		d.logNotice(ctx, u, KindRoot, tried, rootFails)
 	}
 	return errs, cut
+}
+
+// saveThread remembers ref, the thread of a root just posted, on upgrade
+// id, and marks a failure of that root made good; it returns the upgrade
+// as saved.
+func (d *Delivery) saveThread(ctx context.Context, id int, ref MessageRef) (*Upgrade, error) {
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	at := d.now().UTC()
+	return change(bctx, d.store, d.now, id, func(x *Upgrade) (Decision, error) {
+		if !slices.ContainsFunc(x.Threads, func(t MessageRef) bool { return t.Channel == ref.Channel }) {
+			x.Threads = append(x.Threads, ref)
+		}
+		for i, f := range x.Failures { // a root that failed before is there now
+			if f.Notice == string(KindRoot) && f.Target == ref.Channel && f.PostedAt.IsZero() {
+				x.Failures[i].PostedAt = at
+			}
+		}
+		return Decision{}, nil
+	})
 }
 
 // rootClaim is the Once key of the post of upgrade id's root in channel.

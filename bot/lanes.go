@@ -7,7 +7,8 @@ import "sync"
 // every call has returned. A platform that is slow, rate-limited or out of
 // reach then holds back its own channels only: a Slack rate limit does not
 // delay the Discord thread of the same notice. When do returns false, the
-// rest of its platform's targets are skipped (ctx ended).
+// rest of its platform's targets are skipped (ctx ended). A panic in do
+// is raised again in the caller's goroutine once every lane is done.
 //
 // Platforms go side by side only when d.msg routes each to a messenger of
 // its own (Router); one messenger for all (the console) keeps them in
@@ -20,11 +21,31 @@ func (d *Delivery) sideBySide(targets []string, do func(i int) bool) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		panicked any // the first lane's panic, raised again here
+	)
 	for _, lane := range lanes {
-		wg.Go(func() { runLane(lane, do) })
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					mu.Lock()
+					if panicked == nil {
+						panicked = r
+					}
+					mu.Unlock()
+				}
+			}()
+			runLane(lane, do)
+		})
 	}
 	wg.Wait()
+	if panicked != nil {
+		// In the caller's goroutine, where the outbox recovers it: a
+		// platform's bug must not bring the process down.
+		panic(panicked)
+	}
 }
 
 func runLane(lane []int, do func(i int) bool) {

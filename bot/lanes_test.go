@@ -142,3 +142,82 @@ func TestASlowPlatformDoesNotHoldBackTheOthers(t *testing.T) {
 		}
 	}
 }
+
+// A panic in a platform's adapter while the platforms of a notice went
+// side by side was raised in a goroutine of its own, where nothing
+// recovered it, and brought the process down (QA); in order, the outbox
+// recovers it and logs it. It is raised again in the outbox's goroutine
+// now, and the claim of the root is given back as before.
+func TestAPanicOnOnePlatformDoesNotBringTheBotDown(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
+		}
+	}
+	rec := &bottest.Recorder{}
+	once := &claimOnce{}
+	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: once,
+		Messenger: bot.Router{"test": &panicky{Messenger: rec}, "other": rec},
+		Now:       func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush() // the process is still here
+	if posts := rec.Ops("post"); len(posts) != 1 || posts[0].To != "other:#payments" {
+		t.Errorf("posts %+v, want the other platform's root", posts)
+	}
+	once.mu.Lock()
+	defer once.mu.Unlock()
+	if !slices.Contains(once.forgot, "root:1:test:#payments") {
+		t.Errorf("the claim of the root that panicked was not given back: %v", once.forgot)
+	}
+}
+
+// savesSignalled is a store that says when an upgrade was saved.
+type savesSignalled struct {
+	*bottest.MemStore
+	saved chan *bot.Upgrade
+}
+
+func (s savesSignalled) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	err := s.MemStore.Update(ctx, u, d)
+	if err == nil {
+		select {
+		case s.saved <- u:
+		default:
+		}
+	}
+	return err
+}
+
+// A root posted on one platform was remembered only once every platform
+// was done: while another platform held its root (a rate limit, an
+// outage) for up to the task's 2 minutes, a replica that died left the
+// posted root unknown, and the replica that recovered the notice posted it
+// a second time (QA). Each root's thread is saved as soon as it is posted.
+func TestARootIsRememberedWhileAnotherPlatformIsSlow(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = []string{"slow:#payments", "fast:#payments"}
+		}
+	}
+	rec := &bottest.Recorder{}
+	slow := &stuck{Messenger: rec, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	st := savesSignalled{MemStore: bottest.NewMemStore(), saved: make(chan *bot.Upgrade, 16)}
+	b := bot.New(bot.Options{Config: cfg, Store: st, Once: &claimOnce{},
+		Messenger: bot.Router{"slow": slow, "fast": rec},
+		Now:       func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	t.Cleanup(func() { close(slow.release); b.Flush() })
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	<-slow.entered // the slow platform holds its root from now on
+	for {
+		select {
+		case u := <-st.saved:
+			if slices.ContainsFunc(u.Threads, func(r bot.MessageRef) bool { return r.Channel == "fast:#payments" }) {
+				return // remembered while the slow platform still holds its root
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the fast platform's root is not saved while the slow platform holds its own")
+		}
+	}
+}
