@@ -419,20 +419,13 @@ func (b *Bot) linkPublished(ctx context.Context, id int, r Release) (bool, error
 	return true, nil
 }
 
-// releaseOut posts in the channels of s that release r is out. With no
-// upgrade to record a failure on, one is logged and counted.
+// releaseOut posts in the channels of s that release r is out, in the
+// background like every notice (Delivery.toChannels). With no upgrade to
+// record a failure on, one is logged and counted.
 func (b *Bot) releaseOut(ctx context.Context, s Service, r Release) {
 	if len(s.Channels) == 0 {
 		b.log.InfoContext(ctx, "a release is out, but its service has no channel to say so in", "service", s.Name, "repo", r.Repo, "tag", r.Tag)
 		return
 	}
-	m := b.dir.ReleaseOut(s.Name, r)
-	for _, ch := range s.Channels {
-		if _, err := b.out.msg.Post(ctx, ch, m); err != nil {
-			b.log.ErrorContext(ctx, "notice not delivered", "notice", KindReleaseOut, "service", s.Name, "target", ch, "err", err)
-			b.out.obs.Notice(KindReleaseOut, NoticeFailed)
-		} else {
-			b.out.obs.Notice(KindReleaseOut, NoticePosted)
-		}
-	}
+	b.out.toChannels(ctx, s.Channels, b.dir.ReleaseOut(s.Name, r))
 }

@@ -436,7 +436,9 @@ func TestReleasePublishedWithNoUpgradeSaysItIsOut(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Fatalf("linked %d (err %v)", n, err)
 	}
+	f.b.Flush() // posted in the background, the platforms side by side
 	out := f.rec.Kinds(bot.KindReleaseOut)
+	slices.SortFunc(out, func(a, b bottest.Sent) int { return strings.Compare(b.To, a.To) })
 	if len(out) != 2 || out[0].Op != "post" || out[0].To != "test:#payments" || out[1].To != "other:#pay" {
 		t.Fatalf("posts: %+v", out)
 	}
@@ -487,6 +489,7 @@ func TestReleaseOutThatCannotBePostedIsCounted(t *testing.T) {
 	if _, err := f.b.ReleasePublished(context.Background(), published("v2.5.0")); err != nil {
 		t.Fatal(err)
 	}
+	f.b.Flush()
 	if got := obs.take(); !slices.Contains(got, "notice release_out failed") {
 		t.Errorf("failures counted: %v", got)
 	}
