@@ -10,26 +10,6 @@ import (
 	"github.com/upgradebot/upgradebot/bot/bottest"
 )
 
-// heldPosts holds every post until release is closed.
-type heldPosts struct {
-	*bottest.Recorder
-	entered chan struct{}
-	release chan struct{}
-}
-
-func (h heldPosts) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
-	select {
-	case h.entered <- struct{}{}:
-	default:
-	}
-	select {
-	case <-h.release:
-	case <-ctx.Done():
-		return bot.MessageRef{}, ctx.Err()
-	}
-	return h.Recorder.Post(ctx, ch, m)
-}
-
 // A series whose first date was skipped posted "the occurrence is
 // skipped" to the service's channels from within the command (review):
 // the answer waited for the platform, and since commands have a deadline
@@ -38,7 +18,7 @@ func (h heldPosts) Post(ctx context.Context, ch string, m bot.Message) (bot.Mess
 // the series was saved. The notice is posted in the background now, like
 // every notice, and the command's deadline does not touch it.
 func TestASeriesSkipNoticeDoesNotHoldTheCommand(t *testing.T) {
-	h := heldPosts{Recorder: &bottest.Recorder{}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	h := blockingMessenger{Recorder: &bottest.Recorder{}, release: make(chan struct{})}
 	b := bot.New(bot.Options{Config: windowsConfig(t), Store: bottest.NewMemStore(), Messenger: bot.Router{"test": h},
 		Now: bottest.NewClock(t0).Now, RefreshIntervalSet: true, CommandTimeout: 50 * time.Millisecond})
 	released := false
@@ -64,7 +44,6 @@ func TestASeriesSkipNoticeDoesNotHoldTheCommand(t *testing.T) {
 	}
 	// Only now the platform takes the posts, long after the command's
 	// deadline.
-	<-h.entered
 	close(h.release)
 	released = true
 	b.Flush()
