@@ -171,6 +171,11 @@ func New(o Options) *Bot {
 		b.out.owed.base = o.RootRetry
 	}
 	b.out.out.onFlush = o.DeliverOnFlush
+	if o.DeliverOnFlush {
+		// One list of held tasks, run in the order they were queued: the
+		// console shows every edit where it happened.
+		b.out.edits = b.out.out
+	}
 	b.out.acks = b.Reader.acks
 	if o.Config.EscalateAfter > 0 {
 		// The rollback escalation follows the alert (Scheduler.afterAlert).
@@ -255,7 +260,7 @@ func (b *Bot) Drain(ctx context.Context) int {
 	if retries > 0 {
 		b.log.WarnContext(ctx, "stopping with root messages not yet tried again; the upgrades' next change or notice tries them", "tasks", retries)
 	}
-	tasks, refreshes := b.out.out.pending()
+	tasks, refreshes := b.out.pending()
 	if refreshes > 0 {
 		b.log.WarnContext(ctx, "stopping with root messages not yet refreshed; they show the latest state again at the upgrade's next press or change", "tasks", refreshes)
 	}

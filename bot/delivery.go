@@ -19,16 +19,21 @@ import (
 // per upgrade (the outbox), and is recorded first so that another replica
 // finishes it if this one dies (durable.go).
 type Delivery struct {
-	store   Store
-	msg     Messenger
-	dir     *Directory
-	now     Clock
-	log     *slog.Logger
-	out     *outbox
+	store Store
+	msg   Messenger
+	dir   *Directory
+	now   Clock
+	log   *slog.Logger
+	out   *outbox
+	// edits runs the root refreshes, on queues of their own per upgrade:
+	// on out, the next notice (a rollback alert) waited while a platform
+	// was slow to take an edit (up to its retries, over a minute).
+	edits   *outbox
 	notices NoticeLog // nil: command notices live in memory only
 	sent    SentLog   // nil: when a rollback alert went out is not kept
 	seq     atomic.Uint64
-	obs     Observer // counts what reached its place and what did not
+	solo    atomic.Int64 // the queues of notices of no upgrade (Delivery.run)
+	obs     Observer     // counts what reached its place and what did not
 	acks    *ackCache
 	owed    *owedRoots // roots a platform refused after its retries, tried again later
 	once    Once       // claims each root post across replicas; nil: one process
@@ -36,7 +41,7 @@ type Delivery struct {
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
-	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st),
+	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), edits: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st),
 		owed: newOwedRoots(DefaultRootRetry), redact: func(s string) string { return s }}
 	d.notices, _ = st.(NoticeLog)
 	return d
@@ -569,8 +574,28 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 
 // saveThread remembers ref, the thread of a root just posted, on upgrade
 // id, and marks a failure of that root made good; it returns the upgrade
-// as saved.
+// as saved. The root stands, so a store that does not answer is tried
+// again for up to rootSaveBudget (a Redis that hangs for half a minute
+// lost the thread: the next notice found no thread to reply in, and the
+// root was posted a second time once its claim expired).
 func (d *Delivery) saveThread(ctx context.Context, id int, ref MessageRef) (*Upgrade, error) {
+	give := time.Now().Add(rootSaveBudget)
+	wait := 100 * time.Millisecond
+	for {
+		u, err := d.saveThreadOnce(ctx, id, ref)
+		if err == nil || ErrorCode(err) == ENOTFOUND || time.Now().Add(wait).After(give) {
+			return u, err
+		}
+		d.log.WarnContext(ctx, "saving the thread of a root posted failed; trying again", "upgrade", id, "channel", ref.Channel, "err", err)
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// rootSaveBudget bounds how long saveThread tries.
+const rootSaveBudget = 2 * time.Minute
+
+func (d *Delivery) saveThreadOnce(ctx context.Context, id int, ref MessageRef) (*Upgrade, error) {
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	at := d.now().UTC()
@@ -713,10 +738,10 @@ type rootVersion struct{ rev, acks int }
 // refresh (which keeps to the interval); the last edit to land is then
 // never older than the last change.
 func (d *Delivery) refreshRoot(id int) {
-	if d.out.queued(id) { // it has not started: it will show this too (and no closure is made)
+	if d.edits.queued(id) { // it has not started: it will show this too (and no closure is made)
 		return
 	}
-	d.out.coalesce(id, func(ctx context.Context) { d.settle(id, d.editRoots(ctx, id)) })
+	d.edits.coalesce(id, func(ctx context.Context) { d.settle(id, d.editRoots(ctx, id)) })
 }
 
 // editRoots edits the root messages of upgrade id to show its stored
@@ -827,4 +852,23 @@ func (d *Delivery) toPerson(ctx context.Context, p Principal, m Message) error {
 }
 
 // flush waits until every queued task has run.
-func (d *Delivery) flush() { d.out.flush() }
+func (d *Delivery) flush() {
+	for {
+		d.out.flush()
+		d.edits.flush() // a refresh may queue a notice's retry, and a notice a refresh
+		if n, _ := d.pending(); n == 0 {
+			return
+		}
+	}
+}
+
+// pending counts the delivery tasks queued or running, and of them the
+// root refreshes.
+func (d *Delivery) pending() (tasks, refreshes int) {
+	tasks, refreshes = d.out.pending()
+	if d.edits != d.out {
+		t, r := d.edits.pending()
+		tasks, refreshes = tasks+t, refreshes+r
+	}
+	return tasks, refreshes
+}

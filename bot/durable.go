@@ -92,7 +92,14 @@ func (d *Delivery) enqueue(ctx context.Context, n PendingNotice, task noticeTask
 // record stays for a later recovery. An unrecorded notice that runs out of
 // time is recorded as a failure, since nobody will retry it.
 func (d *Delivery) run(n PendingNotice, recorded bool, task noticeTask) {
-	d.out.enqueue(n.Upgrade, func(ctx context.Context) {
+	key := n.Upgrade
+	if key == 0 {
+		// A notice of no upgrade (PendingChannels) has a queue of its
+		// own: on one shared queue, a platform slow to take one held
+		// back every other, of every service.
+		key = -int(d.solo.Add(1))
+	}
+	d.out.enqueue(key, func(ctx context.Context) {
 		ctx = WithRequestID(ctx, n.RequestID)
 		keep := false
 		if recorded {

@@ -2,8 +2,11 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -220,4 +223,176 @@ func TestARootIsRememberedWhileAnotherPlatformIsSlow(t *testing.T) {
 			t.Fatal("the fast platform's root is not saved while the slow platform holds its own")
 		}
 	}
+}
+
+// editsHeld holds the root edits, once hold is set, until release is
+// closed; posts and replies go through.
+type editsHeld struct {
+	bot.Messenger
+	hold    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (e *editsHeld) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	if e.hold.Load() {
+		select {
+		case e.entered <- struct{}{}:
+		default:
+		}
+		select {
+		case <-e.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return e.Messenger.Edit(ctx, ref, m)
+}
+
+// A root refresh waited on the upgrade's queue of notices: while a
+// platform was slow to take the edit (a Slack chat.update that hangs,
+// tried 5 times, 84 s in QA), the next notice of the upgrade, a rollback
+// alert included, waited for it on every platform (QA: a Discord alert
+// 1m24s late). Refreshes have queues
+// of their own now.
+func TestANoticeDoesNotWaitForARootEdit(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = []string{"slow:#payments", "fast:#payments"}
+		}
+	}
+	rec := &bottest.Recorder{}
+	slow := &editsHeld{Messenger: rec, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	fast := &signalled{Messenger: rec, done: make(chan string, 64)}
+	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: &claimOnce{},
+		Messenger: bot.Router{"slow": slow, "fast": fast},
+		Now:       func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	t.Cleanup(func() { close(slow.release); b.Flush() })
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	slow.hold.Store(true)
+	if m := pressAs(b, context.Background(), bot.Actor{ID: "test:UALICE"}, "UPG-1", "brief"); !strings.Contains(lines(m), "Thanks") {
+		t.Fatalf("press: %s", lines(m))
+	}
+	<-slow.entered // the refresh is stuck in the slow platform's edit
+	for len(fast.done) > 0 {
+		<-fast.done
+	}
+	if r := b.Handle(context.Background(), who("alice"), "extend 1 30m"); r.Kind == bot.KindError {
+		t.Fatal(lines(r))
+	}
+	for {
+		select {
+		case op := <-fast.done:
+			if op == "reply" {
+				return // the notice reached the fast platform's thread
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the notice waited for the slow platform's root edit")
+		}
+	}
+}
+
+// signalled is a platform that says when it posted or replied.
+type signalled struct {
+	bot.Messenger
+	done chan string
+}
+
+func (s *signalled) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	ref, err := s.Messenger.Post(ctx, ch, m)
+	s.done <- "post"
+	return ref, err
+}
+
+func (s *signalled) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	ref, err := s.Messenger.Reply(ctx, root, m)
+	s.done <- "reply"
+	return ref, err
+}
+
+// The notices of no upgrade (a release out, a series' skipped occurrence)
+// shared one queue: a platform slow to take one held back the next, of
+// another service, on another platform (QA: ledger's "is out" 14.85 s
+// late behind payments' on a hanging Slack). Each has a queue of its own.
+func TestNoticesOfNoUpgradeDoNotWaitForEachOther(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		switch cfg.Services[i].Name {
+		case "payments":
+			cfg.Services[i].Channels, cfg.Services[i].Repo = []string{"slow:#payments"}, "acme/payments"
+		case "ledger":
+			cfg.Services[i].Channels, cfg.Services[i].Repo = []string{"fast:#ledger"}, "acme/ledger"
+		}
+	}
+	rec := &bottest.Recorder{}
+	slow := &stuck{Messenger: rec, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	fast := &signalled{Messenger: rec, done: make(chan string, 16)}
+	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Messenger: bot.Router{"slow": slow, "fast": fast},
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	t.Cleanup(func() { close(slow.release); b.Flush() })
+	ctx := context.Background()
+	if _, err := b.ReleasePublished(ctx, published("v2.5.0")); err != nil {
+		t.Fatal(err)
+	}
+	<-slow.entered // payments' "is out" is stuck
+	ledger := published("v1.1.0")
+	ledger.Repo, ledger.URL = "acme/ledger", releasePage("acme/ledger", "v1.1.0")
+	if _, err := b.ReleasePublished(ctx, ledger); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fast.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("ledger's notice waited for payments' on another platform")
+	}
+}
+
+// failingUpdates is a store whose next n saves fail as a Redis that does
+// not answer.
+type failingUpdates struct {
+	*bottest.MemStore
+	n atomic.Int32
+}
+
+func (s *failingUpdates) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	if s.n.Add(-1) >= 0 {
+		return errors.New("redis: i/o timeout")
+	}
+	return s.MemStore.Update(ctx, u, d)
+}
+
+// A root posted while Redis did not answer for longer than one save's
+// 10 s lost its thread for good (QA: 30 s of kill -STOP): show listed no
+// thread, the next notice posted nothing there. The save is tried again.
+func TestARootPostedWhileTheStoreDoesNotAnswerKeepsItsThread(t *testing.T) {
+	st := &failingUpdates{MemStore: bottest.NewMemStore()}
+	// The root's post goes through; then the store stops answering for
+	// three saves.
+	ms := postThen{Messenger: &bottest.Recorder{}, then: func() { st.n.Store(3) }}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": ms},
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+	if n := st.n.Load(); n >= 0 {
+		t.Fatalf("the store failed %d saves fewer than it was to", n+1)
+	}
+	u, err := st.Get(ctx, 1)
+	if err != nil || len(u.Threads) != 1 || u.Threads[0].Channel != "test:#payments" {
+		t.Fatalf("threads %+v (%v), want the root's", u, err)
+	}
+}
+
+// postThen calls then after each post.
+type postThen struct {
+	bot.Messenger
+	then func()
+}
+
+func (p postThen) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	ref, err := p.Messenger.Post(ctx, ch, m)
+	p.then()
+	return ref, err
 }
