@@ -183,6 +183,9 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			cancel()
 		}
 		return true
+	}, func(i int, err error) {
+		f := d.failure(ctx, u, kind, todo[i].Channel, err)
+		out[i].fail = &f
 	})
 	var cut error
 	for i, o := range out {
@@ -436,6 +439,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		}
 	}
 	root := d.dir.Root(&shown, acks)
+	rendered := u.Rev
 	var fails []Failure
 	var errs map[string]error
 	var cut error
@@ -461,6 +465,16 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		saveErr error
 	}
 	out := make([]outcome, len(missing))
+	failed := func(o *outcome, ch string, err error) {
+		o.err = err
+		if record == recordAll || (record == recordLasting && !tryLater(err)) {
+			f := d.failure(ctx, u, KindRoot, ch, err)
+			o.fail = &f
+		} else {
+			d.obs.Notice(KindRoot, NoticeFailed)
+			d.log.WarnContext(ctx, "posting the root message again failed", "upgrade", u.Key(), "channel", ch, "err", err)
+		}
+	}
 	d.sideBySide(missing, func(i int) bool {
 		ch, o := missing[i], &out[i]
 		// One replica posts a root: a notice here and a retry or a notice
@@ -498,14 +512,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			return false
 		}
 		if err != nil {
-			o.err = err
-			if record == recordAll || (record == recordLasting && !tryLater(err)) {
-				f := d.failure(ctx, u, KindRoot, ch, err)
-				o.fail = &f
-			} else {
-				d.obs.Notice(KindRoot, NoticeFailed)
-				d.log.WarnContext(ctx, "posting the root message again failed", "upgrade", u.Key(), "channel", ch, "err", err)
-			}
+			failed(o, ch, err)
 			return true
 		}
 		d.obs.Notice(KindRoot, NoticePosted)
@@ -516,6 +523,9 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		// notice.
 		o.saved, o.saveErr = d.saveThread(ctx, u.ID, ref)
 		return true
+	}, func(i int, err error) {
+		out[i].tried = true
+		failed(&out[i], missing[i], err)
 	})
 	for i, o := range out {
 		ch := missing[i]
@@ -539,14 +549,18 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	// the one before had saved), and those that could not be saved.
 	var last *Upgrade
 	var unsaved []MessageRef
+	saves := 0
 	for i, o := range out {
 		switch {
 		case o.ref == nil:
 		case o.saveErr != nil:
 			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "channel", missing[i], "err", o.saveErr)
 			unsaved = append(unsaved, *o.ref)
-		case last == nil || o.saved.Rev > last.Rev:
-			last = o.saved
+		default:
+			saves++
+			if last == nil || o.saved.Rev > last.Rev {
+				last = o.saved
+			}
 		}
 	}
 	if last != nil {
@@ -559,6 +573,14 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		u.Threads = threads
 	}
 	u.Threads = append(u.Threads, unsaved...)
+	if saves > 0 || len(unsaved) > 0 {
+		// A change or a press while the roots were being posted is not in
+		// what they show, and its refresh may have found no thread to
+		// edit yet: look again.
+		if v, ok := d.version(ctx, u.ID); !ok || v != (rootVersion{rev: rendered + saves, acks: len(acks)}) {
+			d.refreshRoot(u.ID)
+		}
+	}
 	d.failed(ctx, u, fails, inv)
 	if record == recordAll {
 		rootFails := 0 // a thread that could not be started is no root that failed
@@ -575,24 +597,30 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 // saveThread remembers ref, the thread of a root just posted, on upgrade
 // id, and marks a failure of that root made good; it returns the upgrade
 // as saved. The root stands, so a store that does not answer is tried
-// again for up to rootSaveBudget (a Redis that hangs for half a minute
-// lost the thread: the next notice found no thread to reply in, and the
-// root was posted a second time once its claim expired).
+// again (a Redis that hung for half a minute lost the thread: the next
+// notice found no thread to reply in, and the root was posted a second
+// time once its claim expired): until 10 s after ctx's deadline, before
+// another replica may take the notice over (RecoverAfter), or for
+// rootSaveBudget without a deadline. Other errors are not tried again.
 func (d *Delivery) saveThread(ctx context.Context, id int, ref MessageRef) (*Upgrade, error) {
 	give := time.Now().Add(rootSaveBudget)
+	if dl, ok := ctx.Deadline(); ok {
+		give = dl.Add(10 * time.Second)
+	}
 	wait := 100 * time.Millisecond
 	for {
 		u, err := d.saveThreadOnce(ctx, id, ref)
-		if err == nil || ErrorCode(err) == ENOTFOUND || time.Now().Add(wait).After(give) {
+		if err == nil || !(Unavailable(err) || errors.Is(err, context.DeadlineExceeded)) || time.Now().Add(wait).After(give) {
 			return u, err
 		}
 		d.log.WarnContext(ctx, "saving the thread of a root posted failed; trying again", "upgrade", id, "channel", ref.Channel, "err", err)
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		<-t.C // not ctx: the root stands, and its thread must be known
 		wait = min(2*wait, 5*time.Second)
 	}
 }
 
-// rootSaveBudget bounds how long saveThread tries.
+// rootSaveBudget bounds how long saveThread tries without a deadline.
 const rootSaveBudget = 2 * time.Minute
 
 func (d *Delivery) saveThreadOnce(ctx context.Context, id int, ref MessageRef) (*Upgrade, error) {
@@ -785,7 +813,7 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 			d.obs.Notice(KindRoot, NoticeEdited)
 		}
 		return true
-	})
+	}, func(int, error) { d.obs.Notice(KindRoot, NoticeEditFailed) })
 	if now, ok := d.version(ctx, id); ok && now != shown {
 		d.refreshRoot(id)
 	}

@@ -266,7 +266,7 @@ func (d *Delivery) channelsTask(ctx context.Context, n PendingNotice) error {
 			cancel()
 		}
 		return true
-	})
+	}, func(int, error) { d.obs.Notice(m.Kind, NoticeFailed) })
 	return errors.Join(cuts...)
 }
 

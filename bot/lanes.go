@@ -1,51 +1,49 @@
 package bot
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // sideBySide calls do(i) for each of targets (channel ids), in order
 // within a platform and the platforms at the same time, and returns once
 // every call has returned. A platform that is slow, rate-limited or out of
 // reach then holds back its own channels only: a Slack rate limit does not
 // delay the Discord thread of the same notice. When do returns false, the
-// rest of its platform's targets are skipped (ctx ended). A panic in do
-// is raised again in the caller's goroutine once every lane is done.
+// rest of its platform's targets are skipped (ctx ended).
+//
+// A call that panics (a platform adapter's bug) is given to panicked with
+// the error that says so, as that target's failure, and the others go on:
+// one adapter's bug neither brings the process down nor loses what the
+// other platforms did.
 //
 // Platforms go side by side only when d.msg routes each to a messenger of
 // its own (Router); one messenger for all (the console) keeps them in
 // order, so what it shows stays the same from run to run.
-func (d *Delivery) sideBySide(targets []string, do func(i int) bool) {
+func (d *Delivery) sideBySide(targets []string, do func(i int) bool, panicked func(i int, err error)) {
+	call := func(i int) (goOn bool) {
+		defer func() {
+			if r := recover(); r != nil {
+				err := fmt.Errorf("the %s adapter failed (panic): %v", platformOf(targets[i]), r)
+				d.log.Error("a platform's adapter panicked", "target", targets[i], "panic", fmt.Sprint(r))
+				panicked(i, err)
+				goOn = true
+			}
+		}()
+		return do(i)
+	}
 	lanes := d.lanes(targets)
 	if len(lanes) <= 1 {
 		for _, lane := range lanes {
-			runLane(lane, do)
+			runLane(lane, call)
 		}
 		return
 	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		panicked any // the first lane's panic, raised again here
-	)
+	var wg sync.WaitGroup
 	for _, lane := range lanes {
-		wg.Go(func() {
-			defer func() {
-				if r := recover(); r != nil {
-					mu.Lock()
-					if panicked == nil {
-						panicked = r
-					}
-					mu.Unlock()
-				}
-			}()
-			runLane(lane, do)
-		})
+		wg.Go(func() { runLane(lane, call) })
 	}
 	wg.Wait()
-	if panicked != nil {
-		// In the caller's goroutine, where the outbox recovers it: a
-		// platform's bug must not bring the process down.
-		panic(panicked)
-	}
 }
 
 func runLane(lane []int, do func(i int) bool) {

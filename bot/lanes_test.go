@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -358,7 +357,7 @@ type failingUpdates struct {
 
 func (s *failingUpdates) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
 	if s.n.Add(-1) >= 0 {
-		return errors.New("redis: i/o timeout")
+		return unreachable{}
 	}
 	return s.MemStore.Update(ctx, u, d)
 }
