@@ -525,6 +525,10 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		return true
 	}, func(i int, err error) {
 		out[i].tried = true
+		if out[i].ref != nil { // posted: saving its thread panicked
+			out[i].saved, out[i].saveErr = nil, err
+			return
+		}
 		failed(&out[i], missing[i], err)
 	})
 	for i, o := range out {
@@ -553,7 +557,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	for i, o := range out {
 		switch {
 		case o.ref == nil:
-		case o.saveErr != nil:
+		case o.saveErr != nil || o.saved == nil:
 			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "channel", missing[i], "err", o.saveErr)
 			unsaved = append(unsaved, *o.ref)
 		default:

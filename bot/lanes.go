@@ -39,11 +39,31 @@ func (d *Delivery) sideBySide(targets []string, do func(i int) bool, panicked fu
 		}
 		return
 	}
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		escaped any // a panic of panicked itself, raised again here
+	)
 	for _, lane := range lanes {
-		wg.Go(func() { runLane(lane, call) })
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					mu.Lock()
+					if escaped == nil {
+						escaped = r
+					}
+					mu.Unlock()
+				}
+			}()
+			runLane(lane, call)
+		})
 	}
 	wg.Wait()
+	if escaped != nil {
+		// In the caller's goroutine, where the outbox recovers it: no
+		// panic of a lane brings the process down.
+		panic(escaped)
+	}
 }
 
 func runLane(lane []int, do func(i int) bool) {

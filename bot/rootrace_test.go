@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // firstPostHeld holds the first post until release is closed; entered
@@ -187,5 +189,84 @@ func TestARefusedThreadSaveIsNotTriedAgain(t *testing.T) {
 	b.Flush()
 	if n := st.refused.Load(); n != 1 {
 		t.Errorf("the refused save was tried %d times, want once", n)
+	}
+}
+
+// savePanics is a store whose saves of a thread in channel panic.
+type savePanics struct {
+	*bottest.MemStore
+	channel string
+}
+
+func (s savePanics) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	for _, t := range u.Threads {
+		if t.Channel == s.channel {
+			panic("store bug")
+		}
+	}
+	return s.MemStore.Update(ctx, u, d)
+}
+
+// A panic while saving the thread of a root that was posted made it a
+// failed root blamed on the adapter, or, on the second channel, a nil
+// dereference that lost every outcome (review). The root stands: it is
+// kept as a thread not saved, and nothing is recorded as failed.
+func TestAPanicSavingAPostedRootsThread(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
+		}
+	}
+	rec := &bottest.Recorder{}
+	st := savePanics{MemStore: bottest.NewMemStore(), channel: "other:#payments"}
+	var logs syncbuf.Buffer
+	b := bot.New(bot.Options{Config: cfg, Store: st, Once: &claimOnce{},
+		Messenger: bot.Router{"test": rec, "other": rec}, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	u, _ := st.Get(context.Background(), 1)
+	if len(u.Failures) != 0 {
+		t.Errorf("failures %+v, want none: both roots stand", u.Failures)
+	}
+	if len(u.Threads) != 1 || u.Threads[0].Channel != "test:#payments" {
+		t.Errorf("threads %+v, want the first channel's saved", u.Threads)
+	}
+	if n := len(rec.Ops("post")); n != 2 {
+		t.Errorf("%d roots posted, want 2", n)
+	}
+	// The notice went on to its end: its line says both roots were posted.
+	if got := logs.String(); strings.Contains(got, "background task panicked") || !strings.Contains(got, "msg=notice notice=root upgrade=UPG-1 platform=test,other targets=2 failed=0 outcome=posted") {
+		t.Errorf("log:\n%s", got)
+	}
+}
+
+// A panic while a lane's panic was being recorded (here: the redaction of
+// its error) escaped the lane's goroutine and brought the process down
+// (review). It is raised again in the outbox's goroutine, which recovers
+// and logs it.
+func TestAPanicWhileRecordingAPanicDoesNotBringTheBotDown(t *testing.T) {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
+		}
+	}
+	rec := &bottest.Recorder{}
+	var logs syncbuf.Buffer
+	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: &claimOnce{},
+		Messenger: bot.Router{"test": &panicky{Messenger: rec}, "other": rec}, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Redact: func(s string) string {
+			if strings.Contains(s, "(panic)") {
+				panic("redaction bug")
+			}
+			return s
+		},
+		Now: func() time.Time { return t0 }, RefreshIntervalSet: true, RootRetry: -1})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush() // the process is still here
+	if got := logs.String(); !strings.Contains(got, "background task panicked") {
+		t.Errorf("log:\n%s", got)
 	}
 }
