@@ -101,12 +101,7 @@ func (f fastPlatform) Edit(ctx context.Context, ref bot.MessageRef, m bot.Messag
 // back 4 s). The platforms of one notice now go side by side: the other
 // platform's message goes out while the slow one still waits.
 func TestASlowPlatformDoesNotHoldBackTheOthers(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"slow:#payments", "fast:#payments"} // slow first
-		}
-	}
+	cfg := paymentsOn("slow:#payments", "fast:#payments") // slow first
 	rec := &bottest.Recorder{}
 	p := newPairedPlatforms()
 	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: &claimOnce{},
@@ -151,12 +146,7 @@ func TestASlowPlatformDoesNotHoldBackTheOthers(t *testing.T) {
 // recovers it and logs it. It is raised again in the outbox's goroutine
 // now, and the claim of the root is given back as before.
 func TestAPanicOnOnePlatformDoesNotBringTheBotDown(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
-		}
-	}
+	cfg := paymentsOn("test:#payments", "other:#payments")
 	rec := &bottest.Recorder{}
 	once := &claimOnce{}
 	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: once,
@@ -197,12 +187,7 @@ func (s savesSignalled) Update(ctx context.Context, u *bot.Upgrade, d bot.Decisi
 // posted root unknown, and the replica that recovered the notice posted it
 // a second time (QA). Each root's thread is saved as soon as it is posted.
 func TestARootIsRememberedWhileAnotherPlatformIsSlow(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"slow:#payments", "fast:#payments"}
-		}
-	}
+	cfg := paymentsOn("slow:#payments", "fast:#payments")
 	rec := &bottest.Recorder{}
 	slow := &stuck{Messenger: rec, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	st := savesSignalled{MemStore: bottest.NewMemStore(), saved: make(chan *bot.Upgrade, 16)}
@@ -255,12 +240,7 @@ func (e *editsHeld) Edit(ctx context.Context, ref bot.MessageRef, m bot.Message)
 // 1m24s late). Refreshes have queues
 // of their own now.
 func TestANoticeDoesNotWaitForARootEdit(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"slow:#payments", "fast:#payments"}
-		}
-	}
+	cfg := paymentsOn("slow:#payments", "fast:#payments")
 	rec := &bottest.Recorder{}
 	slow := &editsHeld{Messenger: rec, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	fast := &signalled{Messenger: rec, done: make(chan string, 64)}
@@ -394,4 +374,15 @@ func (p postThen) Post(ctx context.Context, ch string, m bot.Message) (bot.Messa
 	ref, err := p.Messenger.Post(ctx, ch, m)
 	p.then()
 	return ref, err
+}
+
+// paymentsOn is the test configuration with payments' channels set.
+func paymentsOn(channels ...string) bot.Config {
+	cfg := testConfig()
+	for i := range cfg.Services {
+		if cfg.Services[i].Name == "payments" {
+			cfg.Services[i].Channels = channels
+		}
+	}
+	return cfg
 }

@@ -134,12 +134,7 @@ func TestARootPostedDuringAChangeShowsTheChange(t *testing.T) {
 // neither recorded on the upgrade nor owed. A panic is that target's
 // failure now; the other platforms' outcomes are kept.
 func TestAPanicOnOnePlatformKeepsTheOthersOutcome(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
-		}
-	}
+	cfg := paymentsOn("test:#payments", "other:#payments")
 	rec := &bottest.Recorder{}
 	rec.Fail("other:#payments", errBusy)
 	st := bottest.NewMemStore()
@@ -212,12 +207,7 @@ func (s savePanics) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) 
 // dereference that lost every outcome (review). The root stands: it is
 // kept as a thread not saved, and nothing is recorded as failed.
 func TestAPanicSavingAPostedRootsThread(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
-		}
-	}
+	cfg := paymentsOn("test:#payments", "other:#payments")
 	rec := &bottest.Recorder{}
 	st := savePanics{MemStore: bottest.NewMemStore(), channel: "other:#payments"}
 	var logs syncbuf.Buffer
@@ -247,12 +237,7 @@ func TestAPanicSavingAPostedRootsThread(t *testing.T) {
 // (review). It is raised again in the outbox's goroutine, which recovers
 // and logs it.
 func TestAPanicWhileRecordingAPanicDoesNotBringTheBotDown(t *testing.T) {
-	cfg := testConfig()
-	for i := range cfg.Services {
-		if cfg.Services[i].Name == "payments" {
-			cfg.Services[i].Channels = []string{"test:#payments", "other:#payments"}
-		}
-	}
+	cfg := paymentsOn("test:#payments", "other:#payments")
 	rec := &bottest.Recorder{}
 	var logs syncbuf.Buffer
 	b := bot.New(bot.Options{Config: cfg, Store: bottest.NewMemStore(), Once: &claimOnce{},
