@@ -444,12 +444,6 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	var errs map[string]error
 	var cut error
 	var tried []string
-	fail := func(ch string, err error) {
-		if errs == nil {
-			errs = map[string]error{}
-		}
-		errs[ch] = err
-	}
 	// Each channel's outcome, merged in the channels' order once every
 	// platform is done (sideBySide).
 	type outcome struct {
@@ -531,6 +525,9 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		}
 		failed(&out[i], missing[i], err)
 	})
+	var last *Upgrade
+	var unsaved []MessageRef
+	saves := 0
 	for i, o := range out {
 		ch := missing[i]
 		if o.found != nil {
@@ -543,22 +540,21 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			fails = append(fails, *o.fail)
 		}
 		if o.err != nil {
-			fail(ch, o.err)
+			if errs == nil {
+				errs = map[string]error{}
+			}
+			errs[ch] = o.err
 		}
 		if o.cut != nil && cut == nil {
 			cut = o.cut
 		}
-	}
-	// The threads as the last save left them (each save added one to what
-	// the one before had saved), and those that could not be saved.
-	var last *Upgrade
-	var unsaved []MessageRef
-	saves := 0
-	for i, o := range out {
+		// The threads as the last save left them (each save added one to
+		// what the one before had saved), and those that could not be
+		// saved.
 		switch {
 		case o.ref == nil:
 		case o.saveErr != nil || o.saved == nil:
-			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "channel", missing[i], "err", o.saveErr)
+			d.log.ErrorContext(ctx, "saving threads failed", "upgrade", u.Key(), "channel", ch, "err", o.saveErr)
 			unsaved = append(unsaved, *o.ref)
 		default:
 			saves++
