@@ -12,6 +12,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/commands"
 	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
@@ -1047,5 +1048,26 @@ func TestDrainTellsRootRefreshesFromNotices(t *testing.T) {
 	}
 	if strings.Contains(got, "notices not yet delivered") {
 		t.Errorf("the refresh was counted as a notice:\n%s", got)
+	}
+}
+
+// A platform that builds the command from options (Discord) hands the
+// repository over as typed: the core reads it as the typed grammar does,
+// a pasted URL as owner/repo, and refuses what cannot be one in the same
+// words, changing nothing.
+func TestLinkReadsTheRepositoryAsTheGrammarWhateverThePlatform(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	m := f.b.Do(context.Background(), who("alice"), commands.Link{ID: 1, Repo: "acme/../payments"})
+	if m.Kind != bot.KindError || !strings.Contains(lines(m), `Cannot read "acme/../payments" as a GitHub repository; use owner/repo, e.g. acme/payments.`) {
+		t.Fatalf("a repository that cannot be one: %s", lines(m))
+	}
+	if root := lastRoot(t, f.rec, "test:#payments"); strings.Contains(lines(root), "acme/") {
+		t.Fatalf("a refused link changed the root:\n%s", lines(root))
+	}
+	m = f.b.Do(context.Background(), who("alice"), commands.Link{ID: 1, Repo: "https://github.com/acme/payments"})
+	f.b.Flush()
+	if got := lines(m); !strings.Contains(got, "Linking acme/payments v2.4.0 to UPG-1") {
+		t.Fatalf("a pasted URL: %s", got)
 	}
 }

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
-
-var repoShape = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // ReleaseProblem says why a release lookup failed, in terms the core can
 // word without knowing the host of the releases.
@@ -91,9 +88,11 @@ func releaseErrorOf(err error) *ReleaseError {
 // thread notice and, if the lookup fails, the invoker's private answer
 // follow in the background (linkTask).
 func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Message, error) {
-	if !repoShape.MatchString(c.Repo) {
-		return Message{}, Errorf(EINVALID, "%q is not a GitHub repository; write it as owner/name.", c.Repo)
+	repo, ok := commands.ParseRepo(c.Repo)
+	if !ok {
+		return Message{}, Errorf(EINVALID, "%s", sentence(fmt.Sprintf(commands.BadRepo, c.Repo)))
 	}
+	c.Repo = repo
 	actor := b.dir.KeyOf(inv.Actor.ID)
 	var (
 		tag string

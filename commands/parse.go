@@ -662,8 +662,8 @@ func (p *parser) link() (Command, error) {
 	}
 	tok := p.next().text
 	var ok bool
-	if c.Repo, ok = parseRepo(tok); !ok {
-		return nil, p.fail(tok, "cannot read %q as a GitHub repository; use owner/repo, e.g. acme/payments", tok)
+	if c.Repo, ok = ParseRepo(tok); !ok {
+		return nil, p.fail(tok, BadRepo, tok)
 	}
 	if p.more() {
 		t := p.next()
@@ -678,10 +678,14 @@ func (p *parser) link() (Command, error) {
 	return c, nil
 }
 
-// parseRepo validates owner/repo against GitHub's naming rules, so a typo is
+// BadRepo is the refusal of a repository ParseRepo cannot read, with the
+// text as typed for %q.
+const BadRepo = "cannot read %q as a GitHub repository; use owner/repo, e.g. acme/payments"
+
+// ParseRepo validates owner/repo against GitHub's naming rules, so a typo is
 // caught here instead of as a 404 from the API later. A pasted
 // https://github.com/owner/repo URL is accepted and reduced to owner/repo.
-func parseRepo(s string) (string, bool) {
+func ParseRepo(s string) (string, bool) {
 	r := s
 	lower := strings.ToLower(r)
 	for _, prefix := range []string{"https://github.com/", "http://github.com/", "github.com/"} {

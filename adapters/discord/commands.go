@@ -317,9 +317,13 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	case "log":
 		return commands.Log{ID: n}, nil
 	case "link":
-		repo := o.text(optRepo)
-		if repo == "" {
+		typed := o.text(optRepo)
+		if typed == "" {
 			return nil, fail("missing repo:<owner/repo>, e.g. acme/payments")
+		}
+		repo, ok := commands.ParseRepo(typed)
+		if !ok {
+			return nil, fail(commands.BadRepo, typed)
 		}
 		return commands.Link{ID: n, Repo: repo, Tag: o.text(optTag)}, nil
 	}

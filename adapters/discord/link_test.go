@@ -1,0 +1,43 @@
+package discord
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/upgradebot/upgradebot/commands"
+)
+
+// QA: on Discord, link with repo:https://github.com/acme/payments was
+// refused (Slack and the console take a pasted URL), and a repository that
+// cannot be one was refused in other words than docs/github.md gives. The
+// options now read a repository as the typed grammar does.
+func TestLinkOptionsReadTheRepositoryAsTheGrammar(t *testing.T) {
+	for _, tc := range []struct {
+		o    options
+		text string
+	}{
+		{opts("id", "UPG-4", "repo", "https://github.com/acme/payments"), "link UPG-4 https://github.com/acme/payments"},
+		{opts("id", "4", "repo", "github.com/Acme/payments.git", "tag", "v2.4.0"), "link 4 github.com/Acme/payments.git v2.4.0"},
+		{opts("id", "4", "repo", "acme/payments"), "link 4 acme/payments"},
+	} {
+		got, err := build("link", tc.o, commands.Env{})
+		if err != nil {
+			t.Fatalf("%s: build: %v", tc.text, err)
+		}
+		want, err := commands.Parse(tc.text, commands.Env{})
+		if err != nil {
+			t.Fatalf("%s: parse: %v", tc.text, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Discord builds %#v, the grammar %#v", got, want)
+		}
+	}
+	for _, repo := range []string{"acme/../payments", "payments", "acme/pay/ments", "-acme/payments"} {
+		_, err := build("link", opts("id", "4", "repo", repo), commands.Env{})
+		var e *commands.Error
+		if !errorsAs(err, &e) || !strings.Contains(e.Msg, `cannot read "`+repo+`" as a GitHub repository; use owner/repo, e.g. acme/payments`) || !strings.HasPrefix(e.Usage, "/upgrade link") {
+			t.Errorf("repo %q: %v; want the grammar's refusal with the usage", repo, err)
+		}
+	}
+}
