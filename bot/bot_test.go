@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -172,6 +173,21 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 	}
 	if got, want := strings.Join(f.st.EventTypes(), ","), "upgrade.scheduled,upgrade.acknowledged,upgrade.acknowledged,upgrade.started,upgrade.rolled_back"; got != want {
 		t.Errorf("events = %s, want %s", got, want)
+	}
+	// QA: a plain start's event had no data, which spec/http.md lists
+	// among every event's fields; a receiver reading event["data"] failed.
+	evs, err := f.st.EventsAfter(context.Background(), "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(e.JSON, &fields); err != nil {
+			t.Fatal(err)
+		}
+		if d := fields["data"]; len(d) == 0 || d[0] != '{' {
+			t.Errorf("%s has data %s, want an object: %s", e.Event.Type, d, e.JSON)
+		}
 	}
 }
 

@@ -34,6 +34,9 @@ type events struct {
 // event builds an event of u; the change that carries it in its
 // Decision.Event writes it in the same step.
 func (e *events) event(ctx context.Context, u *Upgrade, typ, actor string, data map[string]any) *Event {
+	if data == nil {
+		data = map[string]any{}
+	}
 	return &Event{ID: randomID(), Type: typ, UpgradeID: u.Key(), Service: u.Service, At: e.now().UTC(), Actor: actor, RequestID: RequestID(ctx), Data: data}
 }
 

@@ -412,13 +412,15 @@ var EventTypes = []string{
 
 // Event is what other systems see of a change (the events stream, webhooks).
 type Event struct {
-	ID        string         `json:"id"`
-	Type      string         `json:"type"`
-	UpgradeID string         `json:"upgrade_id"`
-	Service   string         `json:"service"`
-	At        time.Time      `json:"at"`
-	Actor     string         `json:"actor"`
-	Data      map[string]any `json:"data,omitempty"`
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	UpgradeID string    `json:"upgrade_id"`
+	Service   string    `json:"service"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor"`
+	// Data is never left out: {} when the event has nothing more to say
+	// (spec/http.md lists data among every event's fields).
+	Data map[string]any `json:"data"`
 	// RequestID is the id of the command or press that caused the event,
 	// as in the logs of its reply and posts; empty for the scheduler's.
 	RequestID string `json:"request_id,omitempty"`

@@ -148,7 +148,12 @@ func (w *jsonw) event(e *bot.Event) {
 	w.time(e.At)
 	w.key(false, "actor")
 	w.str(e.Actor)
-	if len(e.Data) > 0 {
+	switch {
+	case e.Data == nil:
+		w.b = append(w.b, `,"data":null`...)
+	case len(e.Data) == 0:
+		w.b = append(w.b, `,"data":{}`...)
+	default:
 		var keys [4]string
 		if len(e.Data) > len(keys) {
 			w.ok = false
