@@ -51,3 +51,33 @@ func TestUnknownUpgradeIsWordedForHTTP(t *testing.T) {
 		}
 	}
 }
+
+// QA: POST / and PUT /upgrades/UPG-1 were answered 405 in plain text, and
+// /upgrades/UPG-1/ 404 in plain text, where docs/status.md says the pages
+// answer their errors as a page that says why and links to all windows.
+func TestPagesAnswerWhatTheyDoNotTakeAsAPage(t *testing.T) {
+	srv := serveCore(t, readinessCore())
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow, says  string
+	}{
+		{http.MethodPost, "/", http.StatusMethodNotAllowed, "GET, HEAD", "POST /: this page is only read (GET)."},
+		{http.MethodPut, "/upgrades/UPG-1", http.StatusMethodNotAllowed, "GET, HEAD", "PUT /upgrades/UPG-1: this page is only read (GET)."},
+		{http.MethodGet, "/upgrades/UPG-1/", http.StatusNotFound, "", "There is no page at /upgrades/UPG-1/."},
+		{http.MethodPost, "/upgrades/UPG-1/x", http.StatusNotFound, "", "There is no page at /upgrades/UPG-1/x."},
+	} {
+		code, hdr, page := call(t, srv, c.method, c.path)
+		if code != c.code || hdr.Get("Allow") != c.allow || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(page, c.says) ||
+			!strings.Contains(page, `<a href="https://upgrades.example.com/">See all upgrade windows</a>`) {
+			t.Errorf("%s %s: %d Allow %q %s; want %d Allow %q, a page saying %q:\n%s", c.method, c.path, code, hdr.Get("Allow"), hdr.Get("Content-Type"), c.code, c.allow, c.says, page)
+		}
+	}
+	// The pages themselves are still served.
+	if code, _, _ := call(t, srv, http.MethodGet, "/upgrades/UPG-1"); code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		t.Errorf("GET /upgrades/UPG-1: %d", code)
+	}
+	if code, _, _ := call(t, srv, http.MethodGet, "/"); code != http.StatusOK {
+		t.Errorf("GET /: %d", code)
+	}
+}

@@ -113,7 +113,26 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /feed.atom", s.people(s.feed))
 	mux.Handle("GET /upgrades/{id}", s.htmlErrors(s.people(s.upgradePage)))
 	mux.Handle("GET /{$}", s.htmlErrors(s.people(s.statusPage)))
+	// What the pages' routes do not take is answered as a page too, not in
+	// the mux's plain text: another method (405) and a path under
+	// /upgrades/ that is no upgrade's page (404).
+	mux.Handle("/upgrades/", s.htmlErrors(http.HandlerFunc(pageMiss)))
+	mux.Handle("/{$}", s.htmlErrors(http.HandlerFunc(pageMiss)))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(staticFS()))))
+}
+
+// pageMiss answers a request the pages do not take: 405 (with Allow) for
+// a page's path asked with another method than GET or HEAD, else 404.
+func pageMiss(w http.ResponseWriter, r *http.Request) {
+	id, under := strings.CutPrefix(r.URL.Path, "/upgrades/")
+	if r.URL.Path == "/" || (under && id != "" && !strings.Contains(id, "/")) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s %s: this page is only read (GET).", r.Method, r.URL.Path))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("There is no page at %s.", r.URL.Path))
 }
 
 // apiErrors serves /api/v1/ with api, and answers what api has no route
