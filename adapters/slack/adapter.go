@@ -120,10 +120,14 @@ type Adapter struct {
 	routed    atomic.Bool
 	connected atomic.Bool
 	inflight  inbound.Tracker
-	// presses works on presses after their 200, at most pressConcurrency
+	// presses records presses after their 200, at most pressConcurrency
 	// at once: a burst waits here, its 200s held back, instead of opening
-	// a Redis and an HTTP connection per press or piling up in memory.
+	// a Redis connection per press or piling up in memory. answers then
+	// answers each presser, at most answerConcurrency at once, so that
+	// Slack's time to take an answer does not hold back the recording of
+	// the next presses (and a press waits for the store only).
 	presses inbound.Workers
+	answers inbound.Workers
 	// backlog bounds the Socket Mode presses acknowledged while every
 	// press worker was busy, each waiting for one (pressedSocket).
 	backlog                       chan struct{}
@@ -233,6 +237,7 @@ func New(o Options) (*Adapter, error) {
 		apiHost: apiHost, checkEvery: tokenCheckEvery, recheckEvery: tokenRecheckEvery,
 	}
 	a.presses = inbound.Workers{Max: pressConcurrency, Tracker: &a.inflight}
+	a.answers = inbound.Workers{Max: answerConcurrency, Tracker: &a.inflight}
 	a.backlog = make(chan struct{}, pressBacklog)
 	a.socketRetryFirst, a.socketRetryMax = socketRetryFirst, socketRetryMax
 	a.deadline = inbound.Deadline{Budget: replyBudget, Timeout: workTimeout, Tracker: &a.inflight, Log: log, Workers: &inbound.Workers{Max: inbound.RequestWorkers}}
@@ -242,9 +247,15 @@ func New(o Options) (*Adapter, error) {
 	return a, nil
 }
 
-// pressConcurrency is how many presses are worked on at once; the HTTP
-// pool keeps at least as many connections.
-const pressConcurrency = 256
+// pressConcurrency is how many presses are recorded at once: each is the
+// core's work and one store round trip, which more at once than the store
+// has connections (128) would only queue for.
+// answerConcurrency is how many presses are answered at once, each waiting
+// mostly for Slack (some 200 ms): the HTTP pool keeps as many connections.
+const (
+	pressConcurrency  = 128
+	answerConcurrency = 256
+)
 
 // background runs fn after the request has been answered, tracked (Wait),
 // on one of the press workers; it waits for one to be free, so the answer

@@ -332,8 +332,9 @@ func (a *Adapter) pressed(parent context.Context, in interaction) {
 // press handles a block_actions callback after Slack has had its 200:
 // Acknowledge (the press is recorded; the core de-duplicates a re-sent one
 // in the same write) or Mark met (`ready <id> <n>` run as the presser's
-// command), and answers the presser privately. It runs tracked (Wait) and
-// bounded by the work timeout.
+// command), and hands the private answer to the presser to an answer
+// worker, so that the next press is recorded while Slack takes it. It runs
+// tracked (Wait) and bounded by the work timeout.
 func (a *Adapter) press(parent context.Context, in interaction) {
 	if in.Type != typeBlockActions {
 		a.log.DebugContext(parent, "ignoring interaction", "type", in.Type)
@@ -359,7 +360,10 @@ func (a *Adapter) press(parent context.Context, in interaction) {
 		a.log.InfoContext(ctx, "duplicate button press ignored", "user", in.User.ID)
 		return
 	}
-	a.answer(ctx, a.invoker(in), in.thread(), m)
+	to, thread := a.invoker(in), in.thread()
+	if !a.answers.Go(ctx, func() { a.answer(ctx, to, thread, m) }) {
+		a.log.WarnContext(ctx, "answer not delivered: every answer worker stayed busy", "user", in.User.ID)
+	}
 }
 
 // pressAck records an Acknowledge press.
