@@ -142,7 +142,7 @@ func TestScheduleAckRollbackStory(t *testing.T) {
 	if got := lines(lastRoot(t, f.rec, "test:#payments")); !strings.Contains(got, "Acknowledged 2/3 · waiting for @alice") {
 		t.Fatalf("root after two acks:\n%s", got)
 	}
-	if got := lines(f.ok(t, "dave", "pending 1")); !strings.Contains(got, "1 of 3 have not acknowledged the pre-brief of UPG-1: @alice") {
+	if got := lines(f.ok(t, "dave", "pending 1")); !strings.Contains(got, "1 of 3 has not acknowledged the pre-brief of UPG-1: @alice") {
 		t.Fatalf("pending: %s", got)
 	}
 
@@ -348,7 +348,7 @@ func TestGroupOwnerSatisfiedByMember(t *testing.T) {
 	pressAs(b, context.Background(), bot.Actor{ID: "test:UEVE", Groups: []string{"test:SOPS"}}, "1", "brief")
 	m := b.Handle(context.Background(), who("alice"), "pending 1")
 	b.Flush()
-	if got := lines(m); !strings.Contains(got, "1 of 2 have not acknowledged") || strings.Contains(got, "SOPS") {
+	if got := lines(m); !strings.Contains(got, "1 of 2 has not acknowledged") || strings.Contains(got, "SOPS") {
 		t.Fatalf("a group member's ack should satisfy the group: %s", got)
 	}
 }
@@ -1085,5 +1085,26 @@ func TestLinkReadsTheRepositoryAsTheGrammarWhateverThePlatform(t *testing.T) {
 	f.b.Flush()
 	if got := lines(m); !strings.Contains(got, "Linking acme/payments v2.4.0 to UPG-1") {
 		t.Fatalf("a pasted URL: %s", got)
+	}
+}
+
+// QA: 21 presses from outside the audience were shown as "Also seen by"
+// twenty of them "and 1 others"; and pending said "1 of 3 have not".
+func TestCountsReadAsEnglish(t *testing.T) {
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
+	b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec}, Now: func() time.Time { return t0 }})
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	for i := range 21 {
+		pressAs(b, context.Background(), bot.Actor{ID: fmt.Sprintf("test:UX%03d", i)}, "UPG-1", "brief")
+	}
+	b.Flush()
+	if root := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(root, " and 1 other\n") && !strings.HasSuffix(root, " and 1 other") {
+		t.Errorf("21 outsiders:\n%s", root)
+	}
+	pressAs(b, context.Background(), bot.Actor{ID: "test:UALICE"}, "UPG-1", "brief")
+	pressAs(b, context.Background(), bot.Actor{ID: "test:UBOB"}, "UPG-1", "brief")
+	if got := lines(b.Handle(context.Background(), who("dave"), "pending 1")); !strings.Contains(got, "1 of 3 has not acknowledged the pre-brief of UPG-1: @carol") {
+		t.Errorf("pending: %s", got)
 	}
 }

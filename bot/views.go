@@ -445,7 +445,7 @@ func pendingReply(v View) Message {
 	if len(st.Pending) == 0 {
 		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total)))
 	}
-	return reply(T(fmt.Sprintf("%d of %d have not acknowledged %s of %s: ", len(st.Pending), st.Total, what, u.Key())).Mentions(st.Pending))
+	return reply(T(fmt.Sprintf("%d of %d %s not acknowledged %s of %s: ", len(st.Pending), st.Total, plural(len(st.Pending), "has", "have"), what, u.Key())).Mentions(st.Pending))
 }
 
 // logLine is one decision as people read it: when, who (a mention, as show

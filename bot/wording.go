@@ -226,7 +226,7 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 			// Outsiders are not mentioned to notify them; a few names say enough.
 			t := T("Also seen by ").Mentions(st.Others[:min(n, alsoSeen)])
 			if n > alsoSeen {
-				t = t.Add(fmt.Sprintf(" and %d others", n-alsoSeen))
+				t = t.Add(fmt.Sprintf(" and %d %s", n-alsoSeen, plural(n-alsoSeen, "other", "others")))
 			}
 			m.Lines = append(m.Lines, t)
 		}

@@ -61,7 +61,7 @@ func TestDiscordUpgradeStory(t *testing.T) {
 			}
 
 			ans = e.command("dave", dcOps, "pending", dO("id", "UPG-1"))
-			discordContains(t, "pending", ans, "1 of 3 have not acknowledged the pre-brief of UPG-1: <@1001>")
+			discordContains(t, "pending", ans, "1 of 3 has not acknowledged the pre-brief of UPG-1: <@1001>")
 
 			// alice starts, then rolls back with a reason.
 			discordContains(t, "start", e.command("alice", dcOps, "start", dO("id", "#1")), "Started")

@@ -34,7 +34,7 @@ func TestSlackUserGroupOwns(t *testing.T) {
 	e.settle()
 	slackContains(t, "payments root after bob", e.root("C0PAYMENTS").BlockText(), "Acknowledged 1/2 · waiting for <@U0ALICE>")
 	slackContains(t, "pending", slackAnswerText(e.slash("dave", "C0OPS", "pending UPG-2")),
-		"1 of 2 have not acknowledged the pre-brief of UPG-2: <@U0ALICE>")
+		"1 of 2 has not acknowledged the pre-brief of UPG-2: <@U0ALICE>")
 
 	if n := len(e.api.Calls("usergroups.users.list")); n != 1 {
 		t.Errorf("usergroups.users.list called %d times; the members are cached", n)

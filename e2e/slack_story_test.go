@@ -59,7 +59,7 @@ func TestSlackUpgradeStory(t *testing.T) {
 			}
 
 			ans = e.slash("dave", "C0OPS", "pending UPG-1")
-			slackContains(t, "pending", slackAnswerText(ans), "1 of 3 have not acknowledged the pre-brief of UPG-1", "<@U0ALICE>")
+			slackContains(t, "pending", slackAnswerText(ans), "1 of 3 has not acknowledged the pre-brief of UPG-1", "<@U0ALICE>")
 			if strings.Contains(slackAnswerText(ans), "<@U0BOB>") {
 				t.Error("bob acknowledged; pending must not list him")
 			}
