@@ -81,3 +81,35 @@ func TestPagesAnswerWhatTheyDoNotTakeAsAPage(t *testing.T) {
 		t.Errorf("GET /: %d", code)
 	}
 }
+
+// Review: those pages were answered without the pages' own headers, so a
+// ?token= in their links could be kept by a cache or sent on as a Referer;
+// and /upgrades was redirected to /upgrades/ before its 404.
+func TestPagesAnswerWhatTheyDoNotTakeAsThePagesDo(t *testing.T) {
+	srv := serve(t, New(Options{Core: readinessCore(), Tokens: []string{"tok"}, Public: false, PublicURL: "https://upgrades.example.com"}))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct {
+		method, path string
+		code         int
+	}{
+		{http.MethodGet, "/upgrades/1/?token=tok", http.StatusNotFound},
+		{http.MethodPost, "/?token=tok", http.StatusMethodNotAllowed},
+		{http.MethodPut, "/upgrades/1?token=tok", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/upgrades?token=tok", http.StatusNotFound},
+		{http.MethodPost, "/upgrades/1", http.StatusUnauthorized}, // no token: as the page itself
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %s: %d %s nosniff %q; want %d, a page", c.method, c.path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Content-Type-Options"), c.code)
+		}
+		if strings.Contains(c.path, "token=") && (resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Referrer-Policy") != "no-referrer") {
+			t.Errorf("%s %s: Cache-Control %q, Referrer-Policy %q; want no-store, no-referrer for a page whose links carry the token",
+				c.method, c.path, resp.Header.Get("Cache-Control"), resp.Header.Get("Referrer-Policy"))
+		}
+	}
+}

@@ -115,9 +115,13 @@ func (s *Surface) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.htmlErrors(s.people(s.statusPage)))
 	// What the pages' routes do not take is answered as a page too, not in
 	// the mux's plain text: another method (405) and a path under
-	// /upgrades/ that is no upgrade's page (404).
-	mux.Handle("/upgrades/", s.htmlErrors(http.HandlerFunc(pageMiss)))
-	mux.Handle("/{$}", s.htmlErrors(http.HandlerFunc(pageMiss)))
+	// /upgrades/ that is no upgrade's page (404). As the pages' own, after
+	// the same check of the token and with the same headers, since the
+	// page's links carry a ?token= it was given.
+	miss := s.htmlErrors(s.people(pageMiss))
+	mux.Handle("/upgrades/", miss)
+	mux.Handle("/upgrades", miss) // not the mux's redirect to /upgrades/
+	mux.Handle("/{$}", miss)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(staticFS()))))
 }
 
