@@ -67,3 +67,42 @@ func TestASlowAnswerDoesNotHoldBackRecordingTheNextPresses(t *testing.T) {
 	wg.Wait()
 	f.a.Wait()
 }
+
+// Review: a press whose time ran out while it waited for an answer worker
+// was recorded, Slack had its 200, and the presser was never told. The
+// answer is owed once the press is recorded: it waits for a worker.
+func TestARecordedPressIsAnsweredHoweverLongItWaitsForAnAnswerWorker(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.a.answers.Max = 1
+	f.a.deadline.Timeout = time.Nanosecond // every press's own time is up at once
+	arrived := make(chan string, 4)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.URL.Path
+		<-release
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(slow.Close)
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+
+	for i := range 2 {
+		p := pressOf(f, i)
+		p.ResponseURL = fmt.Sprintf("%s/answer/%d", slow.URL, i)
+		if code := f.press(t, p); code != http.StatusOK {
+			t.Fatalf("press %d: %d", i, code)
+		}
+	}
+	select { // the first answer holds the only answer worker
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first answer never reached Slack")
+	}
+	once.Do(func() { close(release) })
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the second press (%d recorded) was never answered", len(f.core.pressed()))
+	}
+	f.a.Wait()
+}

@@ -361,9 +361,11 @@ func (a *Adapter) press(parent context.Context, in interaction) {
 		return
 	}
 	to, thread := a.invoker(in), in.thread()
-	if !a.answers.Go(ctx, func() { a.answer(ctx, to, thread, m) }) {
-		a.log.WarnContext(ctx, "answer not delivered: every answer worker stayed busy", "user", in.User.ID)
-	}
+	// The press is recorded and Slack has its 200: the answer is owed
+	// whatever the time left for the press. It waits for an answer worker
+	// as long as it takes (each answer takes 30 s at most), holding this
+	// press worker: push-back.
+	a.answers.Go(context.WithoutCancel(ctx), func() { a.answer(ctx, to, thread, m) })
 }
 
 // pressAck records an Acknowledge press.
