@@ -694,8 +694,11 @@ func ParseRepo(s string) (string, bool) {
 			break
 		}
 	}
-	r = strings.TrimSuffix(r, "/")
-	r = strings.TrimSuffix(r, ".git")
+	// As often as they come, so that reading what ParseRepo gave again
+	// gives the same (the core reads a repository an adapter read).
+	for strings.HasSuffix(r, "/") || strings.HasSuffix(r, ".git") {
+		r = strings.TrimSuffix(strings.TrimSuffix(r, "/"), ".git")
+	}
 	owner, repo, ok := strings.Cut(r, "/")
 	if !ok || !validOwner(owner) || !validRepo(repo) {
 		return "", false

@@ -870,3 +870,22 @@ func TestTimeRefusalsShowForms(t *testing.T) {
 		}
 	}
 }
+
+// Review: the core reads again the repository an adapter read, and
+// "acme/payments.git.git" read once gave acme/payments.git, read twice
+// acme/payments: reading what ParseRepo gave must give the same.
+func TestParseRepoReadsItsOwnAnswerTheSame(t *testing.T) {
+	for _, in := range []string{"acme/payments.git.git", "https://github.com/acme/payments.git/", "acme/payments/.git", "github.com/acme/payments//", "acme/payments"} {
+		once, ok := commands.ParseRepo(in)
+		if !ok {
+			continue
+		}
+		twice, ok := commands.ParseRepo(once)
+		if !ok || twice != once {
+			t.Errorf("ParseRepo(%q) = %q, and of that %q, %v", in, once, twice, ok)
+		}
+	}
+	if got, ok := commands.ParseRepo("acme/payments.git.git"); !ok || got != "acme/payments" {
+		t.Errorf("acme/payments.git.git: %q %v", got, ok)
+	}
+}
