@@ -149,9 +149,7 @@ func (w *jsonw) event(e *bot.Event) {
 	w.key(false, "actor")
 	w.str(e.Actor)
 	switch {
-	case e.Data == nil:
-		w.b = append(w.b, `,"data":null`...)
-	case len(e.Data) == 0:
+	case len(e.Data) == 0: // nil too: an event always has its data (encodeEvent)
 		w.b = append(w.b, `,"data":{}`...)
 	default:
 		var keys [4]string

@@ -39,7 +39,11 @@ func sameAsEncodingJSON(t *testing.T, e bot.AckEntryWrite) {
 	ack, dec, ev, err := encodeEntry(e)
 	wantAck, errA := json.Marshal(e.Ack)
 	wantDec, errD := json.Marshal(e.Decision)
-	wantEv, errE := json.Marshal(e.Event)
+	ev0 := e.Event
+	if ev0.Data == nil { // written as {} (encodeEvent)
+		ev0.Data = map[string]any{}
+	}
+	wantEv, errE := json.Marshal(ev0)
 	if werr := errAny(errA, errD, errE); werr != nil || err != nil {
 		if (werr == nil) != (err == nil) {
 			t.Fatalf("encoding %+v: error %v, encoding/json's %v", e, err, werr)

@@ -640,6 +640,11 @@ func encodeEvent(e *bot.Event) (id, typ, js string, err error) {
 	if e == nil {
 		return "", "", "", nil
 	}
+	if e.Data == nil { // {} rather than null: every event has its data (spec/http.md)
+		c := *e
+		c.Data = map[string]any{}
+		e = &c
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", "", "", fmt.Errorf("encode event %s: %w", e.Type, err)

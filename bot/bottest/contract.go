@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -368,6 +369,11 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 			}
 			if e.Pos == "" || len(e.JSON) == 0 {
 				t.Fatalf("event without position or JSON: %+v", e)
+			}
+			// Every event has its data, {} when it was given none.
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(e.JSON, &fields); err != nil || len(fields["data"]) == 0 || fields["data"][0] != '{' {
+				t.Errorf("event %s: data %s, want an object (%v): %s", e.Event.ID, fields["data"], err, e.JSON)
 			}
 		}
 		if want := []string{"e1", "e2", "e2b", "e3", "d1-bob-0"}; !slices.Equal(ofOne, want) {

@@ -187,7 +187,11 @@ func (m *MemStore) record(e *bot.Event) {
 	if e == nil || slices.ContainsFunc(m.events, func(x bot.Event) bool { return x.ID == e.ID }) {
 		return
 	}
-	m.events = append(m.events, *e)
+	c := *e
+	if c.Data == nil { // as the store writes it: every event has its data
+		c.Data = map[string]any{}
+	}
+	m.events = append(m.events, c)
 }
 
 // Events returns what was published, in order.
