@@ -617,13 +617,17 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 		return Message{}, Errorf(EINVALID, "This bot cannot keep recurring upgrades (its store cannot).")
 	}
 	id := u.Series.ID
-	var s *Series
+	var (
+		s       *Series
+		already bool // ended before this command: it changes nothing of the series
+	)
 	for attempt := 0; ; attempt++ {
 		var err error
 		if s, err = b.series.GetSeries(ctx, id); err != nil {
 			return Message{}, fmt.Errorf("load %s: %w", SeriesKey(id), err)
 		}
 		if s.State != SeriesActive {
+			already = true
 			break
 		}
 		s.State, s.EndedAt, s.EndedBy, s.Reason, s.Next = SeriesCancelled, b.now().UTC(), b.dir.KeyOf(inv.Actor.ID), reason, ""
@@ -639,16 +643,23 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 	if err := b.planSeries(ctx, s); err != nil {
 		b.log.ErrorContext(ctx, "removing the job of a cancelled series failed", "series", s.Key(), "err", err)
 	}
-	b.log.InfoContext(ctx, "series cancelled", "series", s.Key(), "by", s.EndedBy, "reason", reason)
+	if !already {
+		b.log.InfoContext(ctx, "series cancelled", "series", s.Key(), "by", s.EndedBy, "reason", reason)
+	}
 	occ, err := b.series.Occurrences(ctx, id)
 	if err != nil {
 		return Message{}, fmt.Errorf("load the occurrences of %s: %w", s.Key(), err)
 	}
-	why := "series " + s.Key() + " cancelled"
-	if reason != "" {
-		why += ": " + reason
+	why := "series " + s.Key() + " cancelled" + seriesReason(reason)
+	if already {
+		why = "series " + s.Key() + " cancelled" + seriesReason(s.Reason)
 	}
 	m := reply(T("🚫 Cancelled series " + s.Key() + ": ").Bold(s.describe()).Add("; no more occurrences will be created."))
+	if already {
+		// Said again (or by someone else): it tells what was, and cancels
+		// only what an earlier try left scheduled (one that failed then).
+		m = reply(b.seriesEnded(s))
+	}
 	ids := slices.Sorted(maps.Values(occ))
 	for _, n := range ids {
 		if n == 0 {
@@ -664,8 +675,41 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 		}
 		m.Lines = append(m.Lines, T("• cancelled ").Bold(o.Title()).Add(" · ").Time(o.Start))
 	}
+	if already && len(m.Lines) == 1 {
+		return Message{}, refusal(EINVALID, m.Lines[0]) // nothing to do
+	}
 	m.UpgradeID = u.Key()
 	return m, nil
+}
+
+// seriesEnded says how s ended, for a second cancel of it: "Series SER-1
+// (…) was cancelled already, by @bob at …: done; no more occurrences are
+// created." or, past its until date, that it ended then.
+func (b *Bot) seriesEnded(s *Series) Text {
+	t := T("Series " + s.Key() + " (").Bold(s.describe()).Add(")")
+	switch {
+	case s.State == SeriesCancelled && s.EndedBy != "":
+		t = t.Add(" was cancelled already, by ").Mention(b.dir.Principal(s.EndedBy))
+	case s.State == SeriesCancelled:
+		t = t.Add(" was cancelled already")
+	default:
+		t = t.Add(" has ended already, past its last date")
+	}
+	if !s.EndedAt.IsZero() {
+		t = t.Add(" at ").Time(s.EndedAt)
+	}
+	if s.State == SeriesCancelled && s.Reason != "" {
+		t = t.Add(": " + s.Reason)
+	}
+	return t.Add("; no more occurrences are created.")
+}
+
+// seriesReason is ": <reason>" of a cancelled series, or "".
+func seriesReason(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
 }
 
 // planOwner makes jobs the jobs of owner, a number that is no upgrade's

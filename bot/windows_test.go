@@ -499,3 +499,46 @@ func TestCancelOfAOneOffWithASeriesWord(t *testing.T) {
 		t.Fatalf("a plain reason gets the note:\n%s", lines(m))
 	}
 }
+
+// QA: cancelling a series a second time said "🚫 Cancelled series SER-1"
+// again and logged it again, while the first cancel's reason stayed. It
+// now says who cancelled it and when, privately, changing nothing.
+func TestCancellingASeriesAgainSaysItWasCancelled(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h")
+	has(t, "the first cancel", lines(f.ok(t, "alice", "cancel UPG-1 series done")), "🚫 Cancelled series SER-1", "• cancelled UPG-1")
+	before := len(f.st.Events())
+	f.fails(t, "alice", "cancel UPG-1 series done again",
+		"Series SER-1 (payments v2.5.0 every Tue 02:00 Europe/Berlin for 1h) was cancelled already, by @alice at 2026-11-22 10:00 UTC: done; no more occurrences are created.")
+	if n := len(f.st.Events()); n != before {
+		t.Errorf("the second cancel published %d events", n-before)
+	}
+	s, err := f.st.GetSeries(context.Background(), 1)
+	if err != nil || s.State != bot.SeriesCancelled || s.Reason != "done" {
+		t.Fatalf("series after the second cancel: %+v, %v", s, err)
+	}
+}
+
+// A cancel whose occurrences were not all cancelled (the replica died
+// between the series and them) is finished by saying it again.
+func TestCancellingASeriesAgainFinishesItsOccurrences(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h")
+	s, err := f.st.GetSeries(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.State, s.EndedBy, s.EndedAt, s.Reason = bot.SeriesCancelled, "alice", t0, "done"
+	s.Rev++
+	if err := f.st.SaveSeries(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	has(t, "the cancel said again", lines(f.ok(t, "alice", "cancel UPG-1 series")), "was cancelled already, by @alice", "• cancelled UPG-1")
+	if u, _ := f.st.Get(context.Background(), 1); u.State != bot.Cancelled || u.Reason != "series SER-1 cancelled: done" {
+		t.Fatalf("the occurrence: %s %q", u.State, u.Reason)
+	}
+}
