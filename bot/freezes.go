@@ -317,7 +317,13 @@ func freezeNotice(u *Upgrade, f Freeze, by Principal, declared bool) Message {
 		m.Lines = append(m.Lines, T("Reason: "+f.Reason))
 	}
 	if u.State == InProgress {
-		m.Lines = append(m.Lines, T("It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (").Command(args(anywayArg)).Add("). Finish it with ").
+		goesOn := T("It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (").Command(args(anywayArg)).Add("). Finish it with ")
+		if !u.End.Before(f.To) {
+			// Its window runs past the freeze already: an extend adds time
+			// after the freeze, which the freeze does not refuse.
+			goesOn = T("It is in progress and goes on. Finish it with ")
+		}
+		m.Lines = append(m.Lines, goesOn.
 			Command(idHint("complete", u)).Add(", or roll it back with ").
 			Command(hint("rollback", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 		return m

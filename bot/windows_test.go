@@ -473,6 +473,25 @@ func TestFreezeOverAnUpgradeInProgress(t *testing.T) {
 	}
 }
 
+// QA: a freeze that ends before the window does is no reason to refuse an
+// extend, and the notice said it would be.
+func TestFreezeOverPartOfAnUpgradeInProgress(t *testing.T) {
+	f := newWindowsFixture(t, testConfig())
+	f.ok(t, "carol", "schedule ledger v3 at 2026-11-22 10:30 UTC for 4h")
+	f.ok(t, "carol", "start 1")
+	f.rec.Reset()
+	f.ok(t, "dave", "freeze add short for 1h services ledger reason a short one")
+	notices := f.rec.Kinds(bot.KindFreeze)
+	if len(notices) != 1 {
+		t.Fatalf("notices: %+v", notices)
+	}
+	has(t, "the notice of a window that outlasts the freeze", notices[0].Text, "It is in progress and goes on. Finish it with /upgrade complete UPG-1")
+	if strings.Contains(notices[0].Text, "extending it further") {
+		t.Fatalf("says an extend would be refused:\n%s", notices[0].Text)
+	}
+	has(t, "an extend past the freeze", lines(f.ok(t, "carol", "extend 1 30m")), "Extended UPG-1")
+}
+
 // An owner's impact that ends in an unquoted anyway, over a freeze: the
 // refusal also says how to have the word in the impact, which the owner
 // most likely meant.
