@@ -626,10 +626,13 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 		if s, err = b.series.GetSeries(ctx, id); err != nil {
 			return Message{}, fmt.Errorf("load %s: %w", SeriesKey(id), err)
 		}
-		if s.State != SeriesActive {
+		if s.State == SeriesCancelled {
 			already = true
 			break
 		}
+		// Active, or ended (its last occurrence created, maybe still
+		// scheduled): the cancel is recorded, by whom and why.
+
 		s.State, s.EndedAt, s.EndedBy, s.Reason, s.Next = SeriesCancelled, b.now().UTC(), b.dir.KeyOf(inv.Actor.ID), reason, ""
 		s.Rev++
 		err = b.series.SaveSeries(ctx, s)
@@ -670,6 +673,9 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 			continue
 		}
 		if _, err := b.transit(ctx, inv, "cancel", n, edit{text: why}); err != nil {
+			if now, gerr := b.store.Get(ctx, n); gerr == nil && now.State != Scheduled {
+				continue // cancelled (or started) meanwhile: by a cancel said at the same time
+			}
 			m.Lines = append(m.Lines, T("⚠ "+o.Key()+" could not be cancelled: "+ErrorMessage(err)))
 			continue
 		}
@@ -682,23 +688,18 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 	return m, nil
 }
 
-// seriesEnded says how s ended, for a second cancel of it: "Series SER-1
-// (…) was cancelled already, by @bob at …: done; no more occurrences are
-// created." or, past its until date, that it ended then.
+// seriesEnded says who cancelled s, for a second cancel of it: "Series
+// SER-1 (…) was cancelled already, by @bob at …: done; no more occurrences
+// are created."
 func (b *Bot) seriesEnded(s *Series) Text {
-	t := T("Series " + s.Key() + " (").Bold(s.describe()).Add(")")
-	switch {
-	case s.State == SeriesCancelled && s.EndedBy != "":
-		t = t.Add(" was cancelled already, by ").Mention(b.dir.Principal(s.EndedBy))
-	case s.State == SeriesCancelled:
-		t = t.Add(" was cancelled already")
-	default:
-		t = t.Add(" has ended already, past its last date")
+	t := T("Series " + s.Key() + " (").Bold(s.describe()).Add(") was cancelled already")
+	if s.EndedBy != "" {
+		t = t.Add(", by ").Mention(b.dir.Principal(s.EndedBy))
 	}
 	if !s.EndedAt.IsZero() {
 		t = t.Add(" at ").Time(s.EndedAt)
 	}
-	if s.State == SeriesCancelled && s.Reason != "" {
+	if s.Reason != "" {
 		t = t.Add(": " + s.Reason)
 	}
 	return t.Add("; no more occurrences are created.")

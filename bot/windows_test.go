@@ -561,3 +561,23 @@ func TestCancellingASeriesAgainFinishesItsOccurrences(t *testing.T) {
 		t.Fatalf("the occurrence: %s %q", u.State, u.Reason)
 	}
 }
+
+// Review: a series ended (its last occurrence created, still scheduled)
+// is cancelled as an active one is: the user's reason is kept, on the
+// series and on the occurrence it cancels.
+func TestCancellingAnEndedSeriesKeepsTheReason(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h until 2026-11-24")
+	if s, err := f.st.GetSeries(context.Background(), 1); err != nil || s.State != bot.SeriesEnded {
+		t.Fatalf("the series: %+v, %v; want it ended, its only occurrence created", s, err)
+	}
+	has(t, "the cancel", lines(f.ok(t, "alice", "cancel UPG-1 series the vendor pulled the release")), "🚫 Cancelled series SER-1", "• cancelled UPG-1")
+	if u, _ := f.st.Get(context.Background(), 1); u.State != bot.Cancelled || u.Reason != "series SER-1 cancelled: the vendor pulled the release" {
+		t.Fatalf("the occurrence: %s %q", u.State, u.Reason)
+	}
+	if s, _ := f.st.GetSeries(context.Background(), 1); s.State != bot.SeriesCancelled || s.Reason != "the vendor pulled the release" || s.EndedBy != "alice" {
+		t.Fatalf("the series: %+v", s)
+	}
+}
