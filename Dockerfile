@@ -19,7 +19,8 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/upgradebot /usr/local/bin/upgradebot
 COPY --from=build --chown=65532:65532 /out/etc/upgradebot /etc/upgradebot
 WORKDIR /etc/upgradebot
-# Inside a container the bot must listen beyond loopback; override as needed.
+# Inside a container the bot must listen beyond loopback. Environment values win over the file, so
+# this also wins over server.listen in a mounted config: set UPGRADEBOT_SERVER_LISTEN to change it.
 ENV UPGRADEBOT_SERVER_LISTEN=0.0.0.0:8080
 USER 65532:65532
 EXPOSE 8080
