@@ -619,7 +619,7 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 	id := u.Series.ID
 	var (
 		s       *Series
-		already bool // ended before this command: it changes nothing of the series
+		already bool // cancelled before this command: it changes nothing of the series
 	)
 	for attempt := 0; ; attempt++ {
 		var err error
@@ -632,7 +632,6 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 		}
 		// Active, or ended (its last occurrence created, maybe still
 		// scheduled): the cancel is recorded, by whom and why.
-
 		s.State, s.EndedAt, s.EndedBy, s.Reason, s.Next = SeriesCancelled, b.now().UTC(), b.dir.KeyOf(inv.Actor.ID), reason, ""
 		s.Rev++
 		err = b.series.SaveSeries(ctx, s)
@@ -653,16 +652,14 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 	if err != nil {
 		return Message{}, fmt.Errorf("load the occurrences of %s: %w", s.Key(), err)
 	}
-	why := "series " + s.Key() + " cancelled" + seriesReason(reason)
-	if already {
-		why = "series " + s.Key() + " cancelled" + seriesReason(s.Reason)
-	}
 	m := reply(T("🚫 Cancelled series " + s.Key() + ": ").Bold(s.describe()).Add("; no more occurrences will be created."))
 	if already {
 		// Said again (or by someone else): it tells what was, and cancels
-		// only what an earlier try left scheduled (one that failed then).
-		m = reply(b.seriesEnded(s))
+		// only what an earlier try left scheduled (one that failed then),
+		// for the reason given then.
+		m, reason = reply(b.cancelledAlready(s)), s.Reason
 	}
+	why := "series " + s.Key() + " cancelled" + seriesReason(reason)
 	ids := slices.Sorted(maps.Values(occ))
 	for _, n := range ids {
 		if n == 0 {
@@ -688,10 +685,10 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 	return m, nil
 }
 
-// seriesEnded says who cancelled s, for a second cancel of it: "Series
+// cancelledAlready says who cancelled s, for a second cancel of it: "Series
 // SER-1 (…) was cancelled already, by @bob at …: done; no more occurrences
 // are created."
-func (b *Bot) seriesEnded(s *Series) Text {
+func (b *Bot) cancelledAlready(s *Series) Text {
 	t := T("Series " + s.Key() + " (").Bold(s.describe()).Add(") was cancelled already")
 	if s.EndedBy != "" {
 		t = t.Add(", by ").Mention(b.dir.Principal(s.EndedBy))
@@ -705,7 +702,7 @@ func (b *Bot) seriesEnded(s *Series) Text {
 	return t.Add("; no more occurrences are created.")
 }
 
-// seriesReason is ": <reason>" of a cancelled series, or "".
+// seriesReason is ": <reason>" of a series' cancel, or "" without one.
 func seriesReason(reason string) string {
 	if reason == "" {
 		return ""
