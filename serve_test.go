@@ -233,6 +233,15 @@ func TestServeWithWebhooksStartsBeforeRedis(t *testing.T) {
 		fmt.Sprintf("[github]\nwebhook_secret = \"gh-secret\"\n[[webhooks]]\nurl = %q\nsecret = \"hook-secret\"\n", recv.srv.URL)
 	os.WriteFile(cfg, []byte(text), 0o600)
 	var logs syncBuffer
+	// Redis, started below, stops after serve does (cleanups run last
+	// first): a serve stopping without its Redis may take its whole stop
+	// budget (25 s) for the notices under way, longer than the test waits.
+	var m *miniredis.Miniredis
+	t.Cleanup(func() {
+		if m != nil {
+			m.Close()
+		}
+	})
 	startServeLogged(t, cfg, &logs)
 	s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg}
 	get := func(path string) (int, string) {
@@ -258,11 +267,10 @@ func TestServeWithWebhooksStartsBeforeRedis(t *testing.T) {
 		t.Fatalf("readyz with Redis down = %d %q, want 503 naming redis", code, body)
 	}
 
-	m := miniredis.NewMiniRedis()
+	m = miniredis.NewMiniRedis()
 	if err := m.StartAddr(redisAddr); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
 	waitFor(t, 20*time.Second, "readyz 200 once Redis answers", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
 	if ans := s.slash("U0ALICE", "schedule payments v2.4.0 in 3d for 2h"); !strings.Contains(ans, "UPG-1") {
 		t.Fatalf("schedule answered %q", ans)
