@@ -454,40 +454,42 @@ func TestCancelOfAnOccurrenceThatCannotBeCancelled(t *testing.T) {
 	}
 }
 
-// TestFreezeOverAnUpgradeInProgress: the thread of a running upgrade is
-// told what it can do, not to move or cancel it.
-func TestFreezeOverAnUpgradeInProgress(t *testing.T) {
+// freezeOverRunning starts ledger's upgrade in window and has dave declare
+// the freeze decl over it; it returns the fixture and the thread's freeze
+// notice.
+func freezeOverRunning(t *testing.T, window, decl string) (*fixture, string) {
+	t.Helper()
 	f := newWindowsFixture(t, testConfig())
-	f.ok(t, "carol", "schedule ledger v2 at 2026-11-22 10:30 UTC for 2h")
+	f.ok(t, "carol", "schedule ledger v2 at "+window)
 	f.ok(t, "carol", "start 1")
 	f.rec.Reset()
-	f.ok(t, "dave", "freeze add incident for 3h services ledger reason incident")
+	f.ok(t, "dave", decl)
 	notices := f.rec.Kinds(bot.KindFreeze)
 	if len(notices) != 1 {
 		t.Fatalf("notices: %+v", notices)
 	}
-	has(t, "the notice", notices[0].Text, "It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (anyway <reason...>).",
-		"Finish it with /upgrade complete UPG-1, or roll it back with /upgrade rollback UPG-1 <reason...>.")
 	if strings.Contains(notices[0].Text, "reschedule") {
 		t.Fatalf("suggests a reschedule:\n%s", notices[0].Text)
 	}
+	return f, notices[0].Text
+}
+
+// TestFreezeOverAnUpgradeInProgress: the thread of a running upgrade is
+// told what it can do, not to move or cancel it.
+func TestFreezeOverAnUpgradeInProgress(t *testing.T) {
+	_, notice := freezeOverRunning(t, "2026-11-22 10:30 UTC for 2h", "freeze add incident for 3h services ledger reason incident")
+	has(t, "the notice", notice,
+		"It is in progress and goes on; extending it further into the freeze is refused unless an admin overrides it (anyway <reason...>).",
+		"Finish it with /upgrade complete UPG-1, or roll it back with /upgrade rollback UPG-1 <reason...>.")
 }
 
 // QA: a freeze that ends before the window does is no reason to refuse an
 // extend, and the notice said it would be.
 func TestFreezeOverPartOfAnUpgradeInProgress(t *testing.T) {
-	f := newWindowsFixture(t, testConfig())
-	f.ok(t, "carol", "schedule ledger v3 at 2026-11-22 10:30 UTC for 4h")
-	f.ok(t, "carol", "start 1")
-	f.rec.Reset()
-	f.ok(t, "dave", "freeze add short for 1h services ledger reason a short one")
-	notices := f.rec.Kinds(bot.KindFreeze)
-	if len(notices) != 1 {
-		t.Fatalf("notices: %+v", notices)
-	}
-	has(t, "the notice of a window that outlasts the freeze", notices[0].Text, "It is in progress and goes on. Finish it with /upgrade complete UPG-1")
-	if strings.Contains(notices[0].Text, "extending it further") {
-		t.Fatalf("says an extend would be refused:\n%s", notices[0].Text)
+	f, notice := freezeOverRunning(t, "2026-11-22 10:30 UTC for 4h", "freeze add short for 1h services ledger reason a short one")
+	has(t, "the notice of a window that outlasts the freeze", notice, "It is in progress and goes on. Finish it with /upgrade complete UPG-1")
+	if strings.Contains(notice, "extending it further") {
+		t.Fatalf("says an extend would be refused:\n%s", notice)
 	}
 	has(t, "an extend past the freeze", lines(f.ok(t, "carol", "extend 1 30m")), "Extended UPG-1")
 }
