@@ -344,9 +344,17 @@ func (d *Directory) readinessFields(u *Upgrade) []Field {
 	if len(u.Readiness) > 0 {
 		fs = append(fs, Field{"Readiness", d.checklistText(u)})
 	}
-	if u.Plan != nil {
-		fs = append(fs, Field{"Rollback plan", d.recordText(u.Plan)})
-	} else if u.State.Active() && len(u.Readiness) > 0 { // teams that keep a checklist are asked for one
+	switch {
+	case u.Plan != nil:
+		t := d.recordText(u.Plan)
+		if u.State == RolledBack && u.Plan.At.After(u.FinishedAt) { // not the plan the rollback had
+			t = t.Add(" (recorded after the rollback)")
+		}
+		fs = append(fs, Field{"Rollback plan", t})
+	case u.State == RolledBack || (u.State != Cancelled && len(u.Readiness) > 0):
+		// Whether a rolled-back upgrade had a plan is part of its story,
+		// as the rollback alert says; teams that keep a checklist are
+		// asked for one in every state that takes one.
 		fs = append(fs, Field{"Rollback plan", T("none on record; add one with ").Command(hint("plan", Arg{Name: "id", Value: u.Key()}, Arg{Name: "plan", Placeholder: "<url or text...>"}))})
 	}
 	if a := u.StartedAnyway; a != nil {

@@ -751,6 +751,71 @@ func TestDebriefPromptAfterRollbackOfADebriefedUpgrade(t *testing.T) {
 	}
 }
 
+// The root message shows the rollback plan, or that none is on record,
+// in every state that takes one for teams with a checklist, and once
+// rolled back for every team (whether a plan was on record is part of a
+// rollback's story); a plan recorded after the rollback says so.
+func TestRootShowsTheRollbackPlan(t *testing.T) {
+	f := newReadinessFixture(t)
+	const none = "Rollback plan: none on record; add one with /upgrade plan UPG-%d <url or text...>"
+	rootOf := func(channel string) string { return lines(lastRoot(t, f.rec, channel)) }
+
+	// payments keeps a checklist: in progress, then rolled back.
+	f.ok(t, "alice", "schedule payments v2 in 2h")
+	f.ok(t, "alice", "start 1 anyway hotfix")
+	f.ok(t, "alice", "rollback 1 errors")
+	if r := rootOf("test:#payments"); !strings.Contains(r, strings.Replace(none, "%d", "1", 1)) {
+		t.Fatalf("rolled-back root with a checklist does not say whether a plan is on record:\n%s", r)
+	}
+	if show := lines(f.ok(t, "bob", "show 1")); !strings.Contains(show, strings.Replace(none, "%d", "1", 1)) {
+		t.Fatalf("show of the rolled-back upgrade:\n%s", show)
+	}
+
+	// checkout keeps none: not asked while it runs, but its rollback shows it.
+	f.ok(t, "bob", "schedule checkout v1 in 2h")
+	f.ok(t, "bob", "start 2")
+	if r := rootOf("test:#checkout"); strings.Contains(r, "Rollback plan") {
+		t.Fatalf("root without a checklist asks for a plan:\n%s", r)
+	}
+	f.ok(t, "bob", "rollback 2 broken")
+	if r := rootOf("test:#checkout"); !strings.Contains(r, strings.Replace(none, "%d", "2", 1)) {
+		t.Fatalf("rolled-back root without a checklist does not say whether a plan is on record:\n%s", r)
+	}
+
+	// Completed (it may still be rolled back) keeps the line; cancelled,
+	// which takes no plan, has none.
+	f.ok(t, "alice", "schedule payments v3 in 4h")
+	f.ok(t, "alice", "start 3 anyway hotfix")
+	f.ok(t, "alice", "complete 3")
+	f.ok(t, "alice", "schedule payments v4 in 8h")
+	f.ok(t, "alice", "cancel 4")
+	f.b.Flush()
+	var completed, cancelled string
+	for _, s := range f.rec.All() {
+		if s.Msg.Kind == bot.KindRoot && s.To == "test:#payments" {
+			switch s.Msg.UpgradeID {
+			case "UPG-3":
+				completed = lines(s.Msg)
+			case "UPG-4":
+				cancelled = lines(s.Msg)
+			}
+		}
+	}
+	if !strings.Contains(completed, "State: completed") || !strings.Contains(completed, strings.Replace(none, "%d", "3", 1)) {
+		t.Fatalf("completed root:\n%s", completed)
+	}
+	if !strings.Contains(cancelled, "State: cancelled") || strings.Contains(cancelled, "Rollback plan") {
+		t.Fatalf("cancelled root:\n%s", cancelled)
+	}
+
+	// A plan recorded after the rollback is not the one the rollback had.
+	f.clock.Advance(time.Hour)
+	f.ok(t, "alice", "plan 1 helm rollback payments")
+	if r := rootOf("test:#payments"); !strings.Contains(r, "Rollback plan: helm rollback payments — @alice, 2026-11-22 11:00 UTC (recorded after the rollback)") {
+		t.Fatalf("root after a late plan:\n%s", r)
+	}
+}
+
 // PlanMet splits a plan decision's met criteria back along the upgrade's
 // criteria, a comma in a criterion included.
 func TestPlanMetSplitsAlongTheCriteria(t *testing.T) {

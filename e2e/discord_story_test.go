@@ -91,7 +91,8 @@ func TestDiscordUpgradeStory(t *testing.T) {
 			if !copied {
 				t.Error("the rollback alert is not shown in the channel (without pinging twice)")
 			}
-			discordContains(t, "root after the rollback", e.root(dcPayments).Text(), "State: rolled back", "Rollback acknowledged 0/3")
+			discordContains(t, "root after the rollback", e.root(dcPayments).Text(), "State: rolled back", "Rollback acknowledged 0/3",
+				"Rollback plan: none on record; add one with `/upgrade plan id:UPG-1 plan:")
 
 			// carol acknowledges the rollback from the alert itself.
 			discordContains(t, "carol's rollback ack", e.press("carol", alert), "You acknowledged the rollback of")

@@ -96,7 +96,8 @@ func TestSlackUpgradeStory(t *testing.T) {
 			if !started {
 				t.Error("no 'started' reply in the thread")
 			}
-			slackContains(t, "root after the rollback", e.root("C0PAYMENTS").BlockText(), "*State*\nrolled back", "Rollback acknowledged 0/3")
+			slackContains(t, "root after the rollback", e.root("C0PAYMENTS").BlockText(), "*State*\nrolled back", "Rollback acknowledged 0/3",
+				"*Rollback plan*\nnone on record; add one with `/upgrade plan UPG-1 ")
 
 			// carol acknowledges the rollback from the alert itself.
 			alertMsg, _ := e.api.Message("C0PAYMENTS", alert.ts)
