@@ -651,7 +651,10 @@ func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debr
 }
 
 // DebriefPrompt asks the owners of u, once it completed or was rolled
-// back, what happened and what to change.
+// back, what happened and what to change. A completed upgrade rolled back
+// later is asked again only in words that point back at the first prompt
+// (the debrief on record, or the one asked for at completion): one debrief
+// per upgrade.
 func (d *Directory) DebriefPrompt(u *Upgrade) Message {
 	m := thread(u, KindDebriefPrompt)
 	how := "completed"
@@ -661,11 +664,18 @@ func (d *Directory) DebriefPrompt(u *Upgrade) Message {
 	owners := d.Principals(u.Owners)
 	line := T("📝 ").Bold(u.Title()).Add(" is " + how + ". ")
 	ask, how2 := " write a short debrief: what happened, and what to change next time.", "."
-	if r := u.Debrief; r != nil { // completed, debriefed, then rolled back
+	switch r := u.Debrief; {
+	case r != nil: // completed, debriefed, then rolled back
 		// " by " before the mention names its author without calling them
 		// (only the owners are asked).
 		line = line.Add("A debrief is on record, written by ").Mention(d.Principal(r.By)).Add(" at ").Time(r.At).Add(". ")
 		ask, how2 = " bring it up to date: what happened since, and what to change next time.", "; the new debrief replaces it."
+	case u.State == RolledBack && !u.CompletedAt.IsZero():
+		// Completed, asked for a debrief then, rolled back before one was
+		// written: one debrief tells both, so this prompt takes the place
+		// of the first rather than asking again as if it were new.
+		line = line.Add("It was completed first; the debrief asked for then is not written yet, and this request replaces it. ")
+		ask = " write one debrief covering both: what happened, why it was rolled back, and what to change next time."
 	}
 	if len(owners) > 0 {
 		line = line.Mentions(owners).Add(", please")

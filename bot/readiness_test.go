@@ -751,6 +751,34 @@ func TestDebriefPromptAfterRollbackOfADebriefedUpgrade(t *testing.T) {
 	}
 }
 
+// Completed, then rolled back before anyone wrote the debrief asked for at
+// completion: the rollback's prompt says it replaces that request and asks
+// for one debrief of both, not a second debrief as if the first were new.
+func TestDebriefPromptAfterRollbackOfACompletedUpgrade(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.ok(t, "alice", "schedule payments v2 in 2h")
+	f.ok(t, "alice", "start 1 anyway hotfix")
+	f.ok(t, "alice", "complete 1")
+	first := threadLines(f.rec, bot.KindDebriefPrompt)
+	if len(first) != 1 || !strings.Contains(first[0], "UPG-1 payments v2 is completed. @alice, please write a short debrief") {
+		t.Fatalf("debrief prompts after complete %q", first)
+	}
+	f.rec.Reset()
+	f.ok(t, "alice", "rollback 1 errors after all")
+	got := threadLines(f.rec, bot.KindDebriefPrompt)
+	if len(got) != 1 {
+		t.Fatalf("debrief prompts after rollback %q", got)
+	}
+	if miss, ok := contains(got[0], "UPG-1 payments v2 is rolled back. It was completed first; the debrief asked for then is not written yet, and this request replaces it.",
+		"@alice, please write one debrief covering both: what happened, why it was rolled back, and what to change next time.",
+		"Press Write debrief, or type /upgrade debrief UPG-1 <text...>."); !ok {
+		t.Fatalf("prompt lacks %q:\n%s", miss, got[0])
+	}
+	if strings.Contains(got[0], "write a short debrief") {
+		t.Fatalf("the rollback's prompt asks again as if none had been asked for:\n%s", got[0])
+	}
+}
+
 // The root message shows the rollback plan, or that none is on record,
 // in every state that takes one for teams with a checklist, and once
 // rolled back for every team (whether a plan was on record is part of a
