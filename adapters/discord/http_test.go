@@ -362,3 +362,25 @@ func TestLogAndFailuresNamePeopleAsShowDoes(t *testing.T) {
 		}
 	}
 }
+
+// /readyz is 503 from the start, not only once something failed: until the
+// gateway is connected (gateway mode) and until /upgrade is registered
+// (both modes, the http endpoint being registered already). Then it is 200.
+func TestNotReadyBeforeConnectedAndRegistered(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{
+		{ModeGateway, "discord: the gateway is not connected; the /upgrade command is not registered yet"},
+		{ModeHTTP, "discord: the /upgrade command is not registered yet"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			f := newFixtureWith(t, tc.mode, func(f *fixture) {
+				if err := f.a.Ready(); err == nil || err.Error() != tc.want {
+					t.Errorf("before Run: Ready = %v, want %q", err, tc.want)
+				}
+			})
+			f.ready()
+			if len(f.api.Commands(discordtest.GuildID)) == 0 {
+				t.Error("ready without /upgrade registered")
+			}
+		})
+	}
+}

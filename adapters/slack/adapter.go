@@ -143,8 +143,12 @@ type Adapter struct {
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.
+	// tokenJudged is set once a check has ended with Slack's answer or
+	// with a failure recorded in notReady: until then the token is not
+	// known to work, and Ready says it is being checked.
 	apiHost      string // host of the Web API, for "cannot reach Slack at …"
 	notReady     atomic.Pointer[string]
+	tokenJudged  atomic.Bool
 	checkedOK    atomic.Bool   // the last check that ended succeeded
 	checkEvery   time.Duration // between checks while fine (or the token was refused)
 	recheckEvery time.Duration // between checks while Slack cannot be reached or fails
@@ -281,18 +285,36 @@ func (a *Adapter) Mode() string { return a.mode }
 
 // Ready returns nil when the adapter can take requests: in socket mode while
 // the WebSocket is connected, in http mode once Routes has registered the
-// endpoints; and in both, unless the last check of the bot token (auth.test,
-// made by Run) failed, because then nothing could be posted. The reason
-// tells a refused token ("slack: the bot token was refused: invalid_auth")
-// from a Slack the bot cannot reach ("slack: cannot reach Slack at
-// slack.com: no such host"). In socket mode, while not connected, it says
-// why when an attempt failed ("slack: socket mode is not connected: the
-// app token was refused: invalid_auth", "…: apps.connections.open failed:
-// http_503").
+// endpoints; and in both, once the first check of the bot token (auth.test,
+// made by Run) has succeeded and unless the last one failed, because then
+// nothing could be posted. The reason tells a refused token ("slack: the
+// bot token was refused: invalid_auth") from a Slack the bot cannot reach
+// ("slack: cannot reach Slack at slack.com: no such host"). In socket
+// mode, while not connected, it says why when an attempt failed ("slack:
+// socket mode is not connected: the app token was refused: invalid_auth",
+// "…: apps.connections.open failed: http_503"). Otherwise ready but for
+// the first check, still waiting for Slack's answer, it says so ("slack:
+// checking the bot token (auth.test at slack.com)"). It reads only what
+// Run recorded: it never calls Slack.
 func (a *Adapter) Ready() error {
+	// tokenJudged first: checkToken records a failure in notReady before
+	// it sets tokenJudged, so a judged check's failure is seen below.
+	judged := a.tokenJudged.Load()
 	if why := a.notReady.Load(); why != nil {
 		return errors.New("slack: " + *why)
 	}
+	if err := a.connectionReady(); err != nil {
+		return err
+	}
+	if !judged {
+		return errors.New("slack: checking the bot token (auth.test at " + a.apiHost + ")")
+	}
+	return nil
+}
+
+// connectionReady is Ready's part about the way requests arrive: the
+// WebSocket in socket mode, the endpoints in http mode.
+func (a *Adapter) connectionReady() error {
 	switch a.mode {
 	case ModeSocket:
 		if !a.connected.Load() {
@@ -371,6 +393,11 @@ func (a *Adapter) checkToken(ctx context.Context) time.Duration {
 		}
 		return err
 	}, observe)
+	if err != nil && ctx.Err() != nil {
+		return a.checkEvery // shutting down: leave the state as it was
+	}
+	// The check has a verdict, recorded below before Ready can see it.
+	defer a.tokenJudged.Store(true)
 	var se *Error
 	switch {
 	case err == nil:
@@ -379,8 +406,6 @@ func (a *Adapter) checkToken(ctx context.Context) time.Duration {
 		}
 		a.checkedOK.Store(true)
 		return a.checkEvery
-	case ctx.Err() != nil:
-		return a.checkEvery // shutting down: leave the state as it was
 	case !errors.As(err, &se):
 		why := "auth.test failed"
 		a.notReady.Store(&why)

@@ -330,8 +330,9 @@ func TestOtherInteractionTypesAreIgnored(t *testing.T) {
 
 func TestReady(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
+	f.a.checkToken(context.Background())
 	if err := f.a.Ready(); err != nil {
-		t.Errorf("http mode with routes: %v", err)
+		t.Errorf("http mode with routes, the token checked: %v", err)
 	}
 	a, err := New(Options{BotToken: "xoxb-1", SigningSecret: "s", Mode: ModeHTTP, Core: &fakeCore{}})
 	if err != nil {
@@ -344,6 +345,56 @@ func TestReady(t *testing.T) {
 	cancel()
 	if err := a.Run(ctx); err != nil {
 		t.Errorf("Run in http mode: %v", err)
+	}
+}
+
+// QA: /readyz answered 200 while the first check of the bot token
+// (auth.test) still waited for Slack, up to 15 s against a Slack that does
+// not answer, though the token was not known to work. Until that check has
+// a verdict the adapter is not ready and says why; it is ready once Slack
+// accepts the token. Ready itself never calls Slack.
+func TestNotReadyUntilTheFirstTokenCheckEnds(t *testing.T) {
+	for _, mode := range []string{ModeHTTP, ModeSocket} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t, mode)
+			var sock *slacktestapi.Socket
+			if mode == ModeSocket {
+				sock = slacktestapi.NewSocket(t)
+				f.api.SetSocketURL(sock.URL())
+			}
+			arrived, release := f.api.Hold(t, "auth.test")
+			want := "slack: checking the bot token (auth.test at " + f.api.Addr() + ")"
+			if mode == ModeHTTP {
+				if err := f.a.Ready(); err == nil || err.Error() != want {
+					t.Errorf("before Run: Ready = %v, want %q", err, want)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- f.a.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			<-arrived
+			if mode == ModeSocket {
+				// Not connected first ("socket mode is not connected"), then
+				// connected and still checking.
+				sock.WaitConnected(t, 1, 10*time.Second)
+				f.api.Eventually(t, 5*time.Second, "connected, checking the bot token", func() bool {
+					err := f.a.Ready()
+					return err != nil && err.Error() == want
+				})
+			}
+			calls := len(f.api.Calls())
+			for range 3 {
+				if err := f.a.Ready(); err == nil || err.Error() != want {
+					t.Fatalf("while auth.test waits for Slack: Ready = %v, want %q", err, want)
+				}
+			}
+			if n := len(f.api.Calls()); n != calls {
+				t.Errorf("Ready called Slack: %d calls, were %d", n, calls)
+			}
+			release()
+			f.api.Eventually(t, 5*time.Second, "ready once Slack accepts the token", func() bool { return f.a.Ready() == nil })
+		})
 	}
 }
 

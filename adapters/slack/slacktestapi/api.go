@@ -75,7 +75,17 @@ type Fault struct {
 	// Body answers 200 with this text instead of Slack's JSON (a proxy's
 	// page, a truncated answer): an answer that cannot be parsed.
 	Body string
+
+	hold *hold // Hold's: answer only once released
 }
+
+// hold keeps a call unanswered until the test releases it.
+type hold struct {
+	arrived, release       chan struct{}
+	arrivedOnce, freedOnce sync.Once
+}
+
+func (h *hold) free() { h.freedOnce.Do(func() { close(h.release) }) }
 
 // User is a workspace member known to users.info.
 type User struct {
@@ -225,6 +235,17 @@ func (s *Server) FailAlways(method string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.always[method] = f
+}
+
+// Hold keeps the next call of method unanswered, as a Slack that does not
+// answer yet, until release is called (or the client gives up); then it is
+// answered as usual. arrived is closed when that call comes in. The test's
+// end releases it too.
+func (s *Server) Hold(t testing.TB, method string) (arrived <-chan struct{}, release func()) {
+	h := &hold{arrived: make(chan struct{}), release: make(chan struct{})}
+	t.Cleanup(h.free)
+	s.FailNext(method, Fault{hold: h})
+	return h.arrived, h.free
 }
 
 // ClearFaults removes every injected fault.
@@ -381,6 +402,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f, faulty := s.fault(c.Method)
 	s.mu.Unlock()
+	if faulty && f.hold != nil {
+		f.hold.arrivedOnce.Do(func() { close(f.hold.arrived) })
+		select {
+		case <-f.hold.release:
+		case <-r.Context().Done():
+		}
+	}
 	if faulty && f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):
