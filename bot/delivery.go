@@ -59,6 +59,29 @@ type threadNotice struct {
 	msg      Message
 	invoker  *Invoker // who typed the command that caused it; nil for the scheduler's
 	progress progress // threads already dealt with; nil when nothing remembers
+	// retry says the caller sends the notice again later (a scheduler's
+	// job, retried with its back-off): a thread the platform failed in a
+	// way that may pass (TryLaterError) is then neither recorded nor
+	// marked, and toThreads returns a *laterError with its failure, which
+	// the caller records once it stops trying (Delivery.gaveUp).
+	retry bool
+}
+
+// laterError is toThreads' error when a notice sent again later reached
+// every thread it could except some the platform failed in a way that may
+// pass (a rate limit longer than the notice could wait, a platform failing
+// or out of reach). Nothing of those is recorded yet; sent again, the
+// notice tries only them (the others are marked, when there are several).
+type laterError struct {
+	fails []Failure
+}
+
+func (e *laterError) Error() string {
+	parts := make([]string, len(e.fails))
+	for i, f := range e.fails {
+		parts[i] = f.Target + ": " + f.Error
+	}
+	return "not delivered yet, to try again later: " + strings.Join(parts, "; ")
 }
 
 // errNoThread is the failure of a notice with nowhere to go.
@@ -75,51 +98,89 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 //     with the root's error (with no thread at all, for each channel);
 //   - a thread the platform refused is recorded as a failure on the
 //     upgrade, once;
+//   - of a notice its caller sends again (n.retry), a failure that may
+//     pass is not recorded: toThreads returns a *laterError with it;
 //   - the invoker of the command, if any, hears of every failure privately.
 //
 // When ctx ends before every thread is dealt with, it returns ctx's error
 // and records nothing for the rest: the caller retries the notice later.
 func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) error {
 	kind := n.msg.Kind
-	var fails []Failure
+	var fails, later []Failure
+	// fail sorts a failure to reach target: one that may pass, of a notice
+	// sent again later, waits for that; any other is recorded.
+	fail := func(target string, err error) *Failure {
+		if n.retry && tryLater(err) {
+			d.log.WarnContext(ctx, "notice not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", target, "err", err)
+			later = append(later, Failure{At: d.now().UTC(), Notice: string(kind), Target: target, Error: detail(d.redact(err.Error())), Advice: ErrorAdvice(err)})
+			return nil
+		}
+		f := d.failure(ctx, u, kind, target, err)
+		return &f
+	}
+	var rootErrs map[string]error
 	var noThread []string // channels the root still did not reach
 	if len(missingRoots(u)) > 0 {
 		// The root did not reach these channels before (the platform
 		// failed then): post it now, so this notice has a thread there.
 		// A channel it still cannot reach is recorded once, as this
 		// notice's failure, with the root's error.
-		rootErrs, err := d.postRootsAs(ctx, u, nil, recordNone, nil)
-		if err != nil {
+		var err error
+		if rootErrs, err = d.postRootsAs(ctx, u, nil, recordNone, nil); err != nil {
 			return err
 		}
 		d.oweRoots(u.ID, rootErrs)
 		for _, ch := range u.Channels {
-			if rerr, ok := rootErrs[ch]; ok {
+			if _, ok := rootErrs[ch]; ok {
 				noThread = append(noThread, ch)
-				fails = append(fails, d.failure(ctx, u, kind, ch, fmt.Errorf("%w: %w", errNoThread, rerr)))
 			}
 		}
 	}
-	if len(u.Threads) == 0 {
-		if len(fails) == 0 {
-			for _, ch := range u.Channels {
-				fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
-			}
-		}
-		if len(fails) == 0 {
-			fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
-		}
-		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, u.Channels, len(fails))
-		return nil
-	}
-	track := n.progress != nil && len(u.Threads) > 1 // one thread: finishing the notice is the record
+	// The targets already dealt with, when there are several (one thread:
+	// finishing the notice is the record).
+	track := n.progress != nil && len(u.Threads)+len(noThread) > 1
 	var done []string
 	if track {
 		var err error
 		if done, err = n.progress.reached(ctx); err != nil {
 			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
 		}
+	}
+	// mark remembers a target dealt with, so that a retry skips it.
+	mark := func(part string) {
+		if !track {
+			return
+		}
+		mctx, cancel := bookkeeping(ctx)
+		defer cancel()
+		if merr := n.progress.mark(mctx, part); merr != nil {
+			d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "target", part, "err", merr)
+		}
+	}
+	for _, ch := range noThread {
+		if slices.Contains(done, "root "+ch) {
+			continue // recorded when the notice was sent before
+		}
+		if f := fail(ch, fmt.Errorf("%w: %w", errNoThread, rootErrs[ch])); f != nil {
+			fails = append(fails, *f)
+			mark("root " + ch)
+		}
+	}
+	if len(u.Threads) == 0 {
+		if len(fails) == 0 && len(later) == 0 && len(noThread) == 0 {
+			for _, ch := range u.Channels {
+				fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
+			}
+			if len(fails) == 0 {
+				fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
+			}
+		}
+		d.failed(ctx, u, fails, n.invoker)
+		d.logNotice(ctx, u, kind, u.Channels, len(fails)+len(later))
+		if len(later) > 0 {
+			return &laterError{fails: later}
+		}
+		return nil
 	}
 	msg := n.msg
 	msg.ThreadTitle = u.Title() // a thread started late is named like the root
@@ -134,10 +195,11 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			threadless[f.Target] = true
 		}
 	}
+	var cut error
 	defer func() {
 		d.threadsStarted(ctx, u, started)
 		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, tried, len(fails))
+		d.logNotice(ctx, u, kind, tried, len(fails)+len(later))
 	}()
 	var todo []MessageRef
 	for _, t := range u.Threads {
@@ -150,7 +212,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	type outcome struct {
 		tried   bool
 		started *MessageRef
-		fail    *Failure
+		err     error // the reply's failure
 		cut     error
 	}
 	out := make([]outcome, len(todo))
@@ -169,25 +231,18 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			o.cut = fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
 			return false
 		}
-		if err != nil {
-			f := d.failure(ctx, u, kind, t.Channel, err)
-			o.fail = &f
-		} else {
+		o.err = err
+		if err != nil && n.retry && tryLater(err) {
+			return true // neither posted nor recorded: not dealt with
+		}
+		if err == nil {
 			d.obs.Notice(kind, NoticePosted)
 		}
-		if track {
-			mctx, cancel := bookkeeping(ctx)
-			if merr := n.progress.mark(mctx, t.Channel+" "+t.ID); merr != nil {
-				d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "channel", t.Channel, "err", merr)
-			}
-			cancel()
-		}
+		mark(t.Channel + " " + t.ID)
 		return true
 	}, func(i int, err error) {
-		f := d.failure(ctx, u, kind, todo[i].Channel, err)
-		out[i].fail = &f
+		out[i].tried, out[i].err = true, err
 	})
-	var cut error
 	for i, o := range out {
 		if o.tried {
 			tried = append(tried, todo[i].Channel)
@@ -195,12 +250,17 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if o.started != nil {
 			started = append(started, *o.started)
 		}
-		if o.fail != nil {
-			fails = append(fails, *o.fail)
+		if o.err != nil {
+			if f := fail(todo[i].Channel, o.err); f != nil {
+				fails = append(fails, *f)
+			}
 		}
 		if o.cut != nil && cut == nil {
 			cut = o.cut
 		}
+	}
+	if cut == nil && len(later) > 0 {
+		return &laterError{fails: later}
 	}
 	return cut
 }
@@ -278,6 +338,17 @@ func (d *Delivery) tellInvoker(ctx context.Context, u *Upgrade, inv *Invoker, fa
 // Answer tells the invoker of a command privately, by the way they came.
 func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 	return answer(ctx, d.msg, to, m)
+}
+
+// gaveUp records the failures of a notice sent again later
+// (threadNotice.retry) that is no longer tried: as toThreads records any
+// other, logged and counted.
+func (d *Delivery) gaveUp(ctx context.Context, u *Upgrade, later *laterError) {
+	for _, f := range later.fails {
+		d.log.ErrorContext(ctx, "notice not delivered; no longer tried", "upgrade", u.Key(), "notice", f.Notice, "target", f.Target, "err", f.Error)
+		d.obs.Notice(Kind(f.Notice), NoticeFailed)
+	}
+	d.failed(ctx, u, later.fails, nil)
 }
 
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {

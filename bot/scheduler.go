@@ -187,7 +187,43 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 	if s.dlog != nil {
 		pr = jobProgress{log: s.dlog, j: j}
 	}
-	return s.out.toThreads(ctx, u, threadNotice{msg: m, progress: pr})
+	err := s.out.toThreads(ctx, u, threadNotice{msg: m, progress: pr, retry: true})
+	later, ok := errors.AsType[*laterError](err)
+	if !ok || s.tryAgain(u, j) {
+		return err // a laterError: the runner sends it again after its back-off
+	}
+	s.out.gaveUp(ctx, u, later)
+	return nil
+}
+
+// laterFor is how long a scheduler's notice that a platform failed in a way
+// that may pass (a rate limit longer than the job could wait, a platform
+// failing or out of reach) is tried again, at most: about ten minutes of
+// the job's back-off (5 s, 10 s, 20 s … by default).
+const laterFor = 15 * time.Minute
+
+// tryAgain reports whether job j's notice, not delivered yet, is still
+// worth its next attempt: the attempt falls within laterFor of the first
+// and while the notice is still useful (a reminder until the window opens,
+// a window-open notice until it ends). Otherwise its failures are recorded
+// now, so that none is dropped silently.
+func (s *Scheduler) tryAgain(u *Upgrade, j Job) bool {
+	var spent time.Duration
+	for a := 1; a <= j.Attempt; a++ {
+		spent += s.run.backoff(a)
+	}
+	wait := s.run.backoff(j.Attempt + 1)
+	if spent+wait > laterFor {
+		return false
+	}
+	next := s.o.Now().Add(wait)
+	switch j.Kind {
+	case JobReminder:
+		return next.Before(u.Start)
+	case JobWindowOpen:
+		return next.Before(u.End)
+	}
+	return true
 }
 
 // execute sends what the job stands for, unless it is stale (the upgrade
