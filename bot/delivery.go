@@ -61,27 +61,23 @@ type threadNotice struct {
 	progress progress // threads already dealt with; nil when nothing remembers
 	// retry says the caller sends the notice again later (a scheduler's
 	// job, retried with its back-off): a thread the platform failed in a
-	// way that may pass (TryLaterError) is then neither recorded nor
-	// marked, and toThreads returns a *laterError with its failure, which
-	// the caller records once it stops trying (Delivery.gaveUp).
+	// way that may pass (TryLaterError) is recorded as failed once, not
+	// marked dealt with, and toThreads returns a *laterError; the attempt
+	// that reaches it marks that failure posted after all.
 	retry bool
 }
 
-// laterError is toThreads' error when a notice sent again later reached
-// every thread it could except some the platform failed in a way that may
-// pass (a rate limit longer than the notice could wait, a platform failing
-// or out of reach). Nothing of those is recorded yet; sent again, the
-// notice tries only them (the others are marked, when there are several).
+// laterError is toThreads' error when a notice sent again later
+// (threadNotice.retry) did not reach some channels in a way that may pass
+// (a rate limit longer than the notice could wait, a platform failing or
+// out of reach). Their failures are recorded; sent again, the notice tries
+// only them.
 type laterError struct {
-	fails []Failure
+	channels []string
 }
 
 func (e *laterError) Error() string {
-	parts := make([]string, len(e.fails))
-	for i, f := range e.fails {
-		parts[i] = f.Target + ": " + f.Error
-	}
-	return "not delivered yet, to try again later: " + strings.Join(parts, "; ")
+	return "not delivered yet in " + strings.Join(e.channels, ", ") + "; to be sent again"
 }
 
 // errNoThread is the failure of a notice with nowhere to go.
@@ -98,35 +94,48 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 //     with the root's error (with no thread at all, for each channel);
 //   - a thread the platform refused is recorded as a failure on the
 //     upgrade, once;
-//   - of a notice its caller sends again (n.retry), a failure that may
-//     pass is not recorded: toThreads returns a *laterError with it;
+//   - of a notice its caller sends again (n.retry), a channel the platform
+//     failed in a way that may pass is recorded as failed once and left for
+//     the next attempt (toThreads returns a *laterError); the attempt that
+//     reaches it marks the failure posted after all;
 //   - the invoker of the command, if any, hears of every failure privately.
 //
 // When ctx ends before every thread is dealt with, it returns ctx's error
 // and records nothing for the rest: the caller retries the notice later.
 func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) error {
 	kind := n.msg.Kind
-	var fails, later []Failure
-	// fail sorts a failure to reach target: one that may pass, of a notice
-	// sent again later, waits for that; any other is recorded.
-	fail := func(target string, err error) *Failure {
-		if n.retry && tryLater(err) {
-			d.log.WarnContext(ctx, "notice not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", target, "err", err)
-			later = append(later, Failure{At: d.now().UTC(), Notice: string(kind), Target: target, Error: detail(d.redact(err.Error())), Advice: ErrorAdvice(err)})
+	var fails []Failure
+	var done []string // the targets already dealt with (n.progress)
+	loaded := false
+	load := func() error {
+		if loaded || n.progress == nil {
 			return nil
 		}
-		f := d.failure(ctx, u, kind, target, err)
-		return &f
+		var err error
+		if done, err = n.progress.reached(ctx); err != nil {
+			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
+		}
+		loaded = true
+		return nil
+	}
+	missing := missingRoots(u)
+	if n.retry {
+		// Sent again: a root refused for good before is not tried again
+		// (its failure is recorded); one that may pass is.
+		if err := load(); err != nil {
+			return err
+		}
+		missing = slices.DeleteFunc(missing, func(ch string) bool { return slices.Contains(done, "root "+ch) })
 	}
 	var rootErrs map[string]error
 	var noThread []string // channels the root still did not reach
-	if len(missingRoots(u)) > 0 {
+	if len(missing) > 0 {
 		// The root did not reach these channels before (the platform
 		// failed then): post it now, so this notice has a thread there.
 		// A channel it still cannot reach is recorded once, as this
 		// notice's failure, with the root's error.
 		var err error
-		if rootErrs, err = d.postRootsAs(ctx, u, nil, recordNone, nil); err != nil {
+		if rootErrs, err = d.postRootsAs(ctx, u, nil, recordNone, missing); err != nil {
 			return err
 		}
 		d.oweRoots(u.ID, rootErrs)
@@ -136,14 +145,13 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			}
 		}
 	}
-	// The targets already dealt with, when there are several (one thread:
+	// The targets dealt with are remembered when there are several, or
+	// the notice is sent again (one thread of a notice sent once:
 	// finishing the notice is the record).
-	track := n.progress != nil && len(u.Threads)+len(noThread) > 1
-	var done []string
+	track := n.progress != nil && (n.retry || len(u.Threads)+len(noThread) > 1)
 	if track {
-		var err error
-		if done, err = n.progress.reached(ctx); err != nil {
-			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
+		if err := load(); err != nil {
+			return err
 		}
 	}
 	// mark remembers a target dealt with, so that a retry skips it.
@@ -157,17 +165,38 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "target", part, "err", merr)
 		}
 	}
+	var pending []string // channels to try again (n.retry)
+	// fail records the failure to reach ch: once, for a channel tried
+	// again (a failure that may pass, of a notice sent again).
+	fail := func(ch string, err error) {
+		if !n.retry || !tryLater(err) {
+			fails = append(fails, d.failure(ctx, u, kind, ch, err))
+			return
+		}
+		pending = append(pending, ch)
+		if slices.Contains(done, "later "+ch) {
+			d.log.WarnContext(ctx, "notice still not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
+			return
+		}
+		fails = append(fails, d.failure(ctx, u, kind, ch, err))
+		mark("later " + ch)
+	}
 	for _, ch := range noThread {
+		err := fmt.Errorf("%w: %w", errNoThread, rootErrs[ch])
 		if slices.Contains(done, "root "+ch) {
 			continue // recorded when the notice was sent before
 		}
-		if f := fail(ch, fmt.Errorf("%w: %w", errNoThread, rootErrs[ch])); f != nil {
-			fails = append(fails, *f)
+		fail(ch, err)
+		if !n.retry || !tryLater(err) {
 			mark("root " + ch)
 		}
 	}
+	var madeGood []string // channels reached after a failure that may pass
+	defer func() {
+		d.madeGood(ctx, u, kind, madeGood)
+	}()
 	if len(u.Threads) == 0 {
-		if len(fails) == 0 && len(later) == 0 && len(noThread) == 0 {
+		if len(fails) == 0 && len(pending) == 0 && len(noThread) == 0 {
 			for _, ch := range u.Channels {
 				fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
 			}
@@ -176,9 +205,9 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			}
 		}
 		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, u.Channels, len(fails)+len(later))
-		if len(later) > 0 {
-			return &laterError{fails: later}
+		d.logNotice(ctx, u, kind, u.Channels, len(fails)+len(pending))
+		if len(pending) > 0 {
+			return &laterError{channels: pending}
 		}
 		return nil
 	}
@@ -195,11 +224,10 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			threadless[f.Target] = true
 		}
 	}
-	var cut error
 	defer func() {
 		d.threadsStarted(ctx, u, started)
 		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, tried, len(fails)+len(later))
+		d.logNotice(ctx, u, kind, tried, len(fails)+len(pending))
 	}()
 	var todo []MessageRef
 	for _, t := range u.Threads {
@@ -233,7 +261,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		}
 		o.err = err
 		if err != nil && n.retry && tryLater(err) {
-			return true // neither posted nor recorded: not dealt with
+			return true // not dealt with: tried again
 		}
 		if err == nil {
 			d.obs.Notice(kind, NoticePosted)
@@ -242,27 +270,66 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		return true
 	}, func(i int, err error) {
 		out[i].tried, out[i].err = true, err
+		mark(todo[i].Channel + " " + todo[i].ID) // recorded below, once
 	})
+	var cut error
 	for i, o := range out {
+		ch := todo[i].Channel
 		if o.tried {
-			tried = append(tried, todo[i].Channel)
+			tried = append(tried, ch)
 		}
 		if o.started != nil {
 			started = append(started, *o.started)
 		}
-		if o.err != nil {
-			if f := fail(todo[i].Channel, o.err); f != nil {
-				fails = append(fails, *f)
-			}
+		switch {
+		case o.err != nil:
+			fail(ch, o.err)
+		case o.tried && o.cut == nil && slices.Contains(done, "later "+ch):
+			madeGood = append(madeGood, ch)
 		}
 		if o.cut != nil && cut == nil {
 			cut = o.cut
 		}
 	}
-	if cut == nil && len(later) > 0 {
-		return &laterError{fails: later}
+	if cut == nil && len(pending) > 0 {
+		return &laterError{channels: pending}
 	}
 	return cut
+}
+
+// madeGood marks the failures of a notice of kind in channels that a
+// later attempt reached posted after all (each channel's latest failure of
+// that notice not marked yet), so the root no longer counts them and
+// `show` says when.
+func (d *Delivery) madeGood(ctx context.Context, u *Upgrade, kind Kind, channels []string) {
+	if len(channels) == 0 {
+		return
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	at := d.now().UTC()
+	_, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
+		changed := false
+		for _, ch := range channels {
+			for i := len(x.Failures) - 1; i >= 0; i-- {
+				if f := x.Failures[i]; f.Notice == string(kind) && f.Target == ch && f.PostedAt.IsZero() {
+					x.Failures[i].PostedAt, changed = at, true
+					break
+				}
+			}
+		}
+		if !changed {
+			return Decision{}, errUnchanged
+		}
+		return Decision{}, nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		d.log.WarnContext(ctx, "marking a failed notice posted after all failed; show still lists it as failed", "upgrade", u.Key(), "notice", kind, "err", err)
+		return
+	}
+	if err == nil {
+		d.refreshRoot(u.ID)
+	}
 }
 
 // threadsStarted remembers the threads a notice started on roots that had
@@ -340,15 +407,11 @@ func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 	return answer(ctx, d.msg, to, m)
 }
 
-// gaveUp records the failures of a notice sent again later
-// (threadNotice.retry) that is no longer tried: as toThreads records any
-// other, logged and counted.
-func (d *Delivery) gaveUp(ctx context.Context, u *Upgrade, later *laterError) {
-	for _, f := range later.fails {
-		d.log.ErrorContext(ctx, "notice not delivered; no longer tried", "upgrade", u.Key(), "notice", f.Notice, "target", f.Target, "err", f.Error)
-		d.obs.Notice(Kind(f.Notice), NoticeFailed)
-	}
-	d.failed(ctx, u, later.fails, nil)
+// gaveUp logs that a notice sent again later (threadNotice.retry) is no
+// longer tried in the channels it has not reached; their failures are
+// recorded already.
+func (d *Delivery) gaveUp(ctx context.Context, u *Upgrade, kind Kind, later *laterError) {
+	d.log.ErrorContext(ctx, "notice not delivered; no longer tried", "upgrade", u.Key(), "notice", kind, "channels", later.channels)
 }
 
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {

@@ -25,11 +25,16 @@ type refused struct{}
 
 func (refused) Error() string { return "test chat.postMessage: is_archived" }
 
-// countingRecorder counts the replies it was asked for, those that failed
-// included.
+// countingRecorder counts the reminders it was asked to reply with and
+// the messages it was asked to post, those that failed included.
 type countingRecorder struct {
 	bottest.Recorder
-	replies atomic.Int32
+	replies, posts atomic.Int32
+}
+
+func (c *countingRecorder) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	c.posts.Add(1)
+	return c.Recorder.Post(ctx, ch, m)
 }
 
 func (c *countingRecorder) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
@@ -39,8 +44,8 @@ func (c *countingRecorder) Reply(ctx context.Context, root bot.MessageRef, m bot
 	return c.Recorder.Reply(ctx, root, m)
 }
 
-// reminderFailures lists the reminder failures recorded on upgrade 1.
-func reminderFailures(t *testing.T, r *replica) []bot.Failure {
+// failuresOf lists the failures of notice k recorded on upgrade 1.
+func failuresOf(t *testing.T, r *replica, k bot.Kind) []bot.Failure {
 	t.Helper()
 	u, err := r.st.Get(context.Background(), 1)
 	if err != nil {
@@ -48,11 +53,39 @@ func reminderFailures(t *testing.T, r *replica) []bot.Failure {
 	}
 	var out []bot.Failure
 	for _, f := range u.Failures {
-		if f.Notice == string(bot.KindReminder) {
+		if f.Notice == string(k) {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// failedIn lists the channels of failures of notice k, sorted, with
+// "+" after those posted after all.
+func failedIn(t *testing.T, r *replica, k bot.Kind) []string {
+	t.Helper()
+	var out []string
+	for _, f := range failuresOf(t, r, k) {
+		s := f.Target
+		if !f.PostedAt.IsZero() {
+			s += "+"
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// countEvents counts the events of type typ of UPG-1 in the shared stream.
+func countEvents(t *testing.T, r *replica, typ string) int {
+	t.Helper()
+	n := 0
+	for _, e := range streamTypes(t, r, "UPG-1") {
+		if e == typ {
+			n++
+		}
+	}
+	return n
 }
 
 // nextDue is when the scheduler's next job falls due.
@@ -65,13 +98,30 @@ func nextDue(t *testing.T, r *replica) time.Time {
 	return at
 }
 
+// runUntil runs every job that falls due up to until.
+func runUntil(t *testing.T, r *replica, c *bottest.Clock, until time.Time) {
+	t.Helper()
+	for range 50 {
+		at, ok, err := r.sched.NextDue(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok || at.After(until) {
+			break
+		}
+		r.at(t, c, at)
+	}
+	r.at(t, c, until)
+}
+
 var laterWindow = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 
 // TestARateLimitedReminderIsSentOnceThePlatformTakesIt: QA made Slack
 // answer a reminder with 429 and Retry-After: 40, longer than the job's
-// 30 s: the reminder was recorded as failed at once and never sent,
-// although Slack took posts again 40 s later. It is now sent again with
-// the job's back-off, and once delivered nothing is recorded as failed.
+// 30 s: the reminder was recorded as failed and never sent, although Slack
+// took posts again 40 s later. It is now sent again with the job's
+// back-off; its failure, recorded at once, is then marked posted after all
+// and no longer counted on the root.
 func TestARateLimitedReminderIsSentOnceThePlatformTakesIt(t *testing.T) {
 	clock, rec := bottest.NewClock(start0), &countingRecorder{}
 	r := newReplica(t, storetest.Target(t), clock.Now, rec)
@@ -82,8 +132,8 @@ func TestARateLimitedReminderIsSentOnceThePlatformTakesIt(t *testing.T) {
 	if got := summary(timed(&rec.Recorder)); len(got) != 0 || rec.replies.Load() != 1 {
 		t.Fatalf("while rate limited: sent %q after %d tries", got, rec.replies.Load())
 	}
-	if f := reminderFailures(t, r); len(f) != 0 {
-		t.Fatalf("a reminder to be sent again is recorded as failed: %+v", f)
+	if got := failedIn(t, r, bot.KindReminder); !slices.Equal(got, []string{"t:#payments"}) {
+		t.Fatalf("while rate limited, failures recorded in %q, want #payments", got)
 	}
 	retry := nextDue(t, r)
 	if wait := retry.Sub(clock.Now()); wait <= 0 || wait > time.Minute {
@@ -95,84 +145,86 @@ func TestARateLimitedReminderIsSentOnceThePlatformTakesIt(t *testing.T) {
 	if got := summary(timed(&rec.Recorder)); !slices.Equal(got, []string{"reminder@t:#payments 1h"}) {
 		t.Fatalf("after the rate limit: %q, want the 1h reminder once", got)
 	}
-	if f := reminderFailures(t, r); len(f) != 0 {
-		t.Fatalf("a reminder delivered on its retry is recorded as failed: %+v", f)
+	if got := failedIn(t, r, bot.KindReminder); !slices.Equal(got, []string{"t:#payments+"}) {
+		t.Fatalf("after the retry, failures %q, want the one of #payments posted after all", got)
 	}
-	if p := r.do(t, "bob", "show 1").Plain(time.UTC); strings.Contains(p, "Failed delivery") {
-		t.Fatalf("show lists a failure of a delivered reminder:\n%s", p)
+	show := r.do(t, "bob", "show 1").Plain(time.UTC)
+	if !strings.Contains(show, "Failed delivery of reminder to #payments") || !strings.Contains(show, "(posted after all at 2026-11-30 09:00 UTC)") {
+		t.Fatalf("show does not say the reminder was posted after all:\n%s", show)
 	}
-	var reminders int
-	for _, e := range streamTypes(t, r, "UPG-1") {
-		if e == bot.EventReminder {
-			reminders++
-		}
+	if strings.Contains(show, "could not be delivered") {
+		t.Fatalf("the root still counts a reminder posted after all:\n%s", show)
 	}
-	if reminders != 1 {
-		t.Fatalf("%d reminder events, want 1", reminders)
+	if n := countEvents(t, r, bot.EventReminder); n != 1 {
+		t.Fatalf("%d reminder events, want 1", n)
+	}
+	// Nothing more of it.
+	runUntil(t, r, clock, laterWindow.Add(-time.Second))
+	if n := rec.replies.Load(); n != 2 {
+		t.Fatalf("tried %d times, want twice", n)
 	}
 }
 
 // TestARateLimitThatLastsIsRecordedOnce: a platform that keeps failing
-// gets the reminder tried again for about ten minutes; then its failure is
-// recorded, once, and shown, and the reminder is not tried again.
+// gets the reminder tried again for up to ten minutes; its failure is
+// recorded once, and it is then no longer tried.
 func TestARateLimitThatLastsIsRecordedOnce(t *testing.T) {
 	clock, rec := bottest.NewClock(start0), &countingRecorder{}
 	r := newReplica(t, storetest.Target(t), clock.Now, rec)
 	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
 	rec.Fail("t:#payments", rateLimited{})
 	first := laterWindow.Add(-time.Hour)
-	r.at(t, clock, first)
-	for range 20 {
-		if len(reminderFailures(t, r)) > 0 {
-			break
-		}
-		r.at(t, clock, nextDue(t, r))
+	r.at(t, clock, first)                            // the 7-day and 3-day reminders are superseded
+	runUntil(t, r, clock, first.Add(35*time.Minute)) // past the escalation
+	tries := rec.replies.Load()
+	var last time.Time
+	for _, f := range failuresOf(t, r, bot.KindReminder) {
+		last = f.At
 	}
-	fails := reminderFailures(t, r)
-	if len(fails) != 1 || fails[0].Target != "t:#payments" || !strings.Contains(fails[0].Error, "rate_limited") {
-		t.Fatalf("recorded %+v, want the reminder's failure once", fails)
+	if got := failedIn(t, r, bot.KindReminder); !slices.Equal(got, []string{"t:#payments"}) {
+		t.Fatalf("recorded failures in %q, want the reminder's, once", got)
 	}
-	tries, took := rec.replies.Load(), clock.Now().Sub(first)
-	if tries < 5 || took < 5*time.Minute || took > 20*time.Minute {
-		t.Fatalf("given up after %d tries over %s, want several over about ten minutes", tries, took)
+	if last != first {
+		t.Fatalf("the failure was recorded at %s, want at the first try (%s)", last, first)
 	}
-	if p := r.do(t, "bob", "show 1").Plain(time.UTC); !strings.Contains(p, "Failed delivery of reminder to #payments") {
-		t.Fatalf("show does not list the reminder that could not be sent:\n%s", p)
+	if tries < 5 || tries > 10 {
+		t.Fatalf("tried %d times in 35 minutes, want several over up to ten", tries)
 	}
-	// Nothing more of it, up to the window's opening.
-	r.at(t, clock, laterWindow.Add(-time.Second))
-	if n := rec.replies.Load(); n != tries {
-		t.Fatalf("the reminder was tried %d more times after its failure was recorded", n-tries)
+	show := r.do(t, "bob", "show 1").Plain(time.UTC)
+	if !strings.Contains(show, "Failed delivery of reminder to #payments") || strings.Contains(show, "posted after all") {
+		t.Fatalf("show does not list the reminder that could not be sent:\n%s", show)
 	}
-	if fails := reminderFailures(t, r); len(fails) != 1 {
-		t.Fatalf("recorded %+v, want the reminder's failure once", fails)
+	// The escalation follows the reminder as it would have.
+	if got := summary(rec.Kinds(bot.KindEscalation)); len(got) != 3 {
+		t.Fatalf("escalations %q, want alice, bob and carol", got)
 	}
 }
 
-// TestAReminderRateLimitedMomentsBeforeTheWindowIsRecordedAtOnce: a
-// reminder that could only be sent again after the window opened (when it
-// is no longer sent) is recorded as failed at once, not dropped.
-func TestAReminderRateLimitedMomentsBeforeTheWindowIsRecordedAtOnce(t *testing.T) {
+// TestAReminderRateLimitedMomentsBeforeTheWindowIsNotTriedAgain: a reminder
+// that could only be sent again once the window has opened (when it is no
+// longer sent) is recorded as failed and tried once.
+func TestAReminderRateLimitedMomentsBeforeTheWindowIsNotTriedAgain(t *testing.T) {
 	clock, rec := bottest.NewClock(start0), &countingRecorder{}
 	r := newReplica(t, storetest.Target(t), clock.Now, rec)
 	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
 	rec.Fail("t:#payments", rateLimited{})
 	r.at(t, clock, laterWindow.Add(-3*time.Second)) // the 1h reminder, late
-	if fails := reminderFailures(t, r); len(fails) != 1 {
-		t.Fatalf("recorded %+v, want the reminder's failure", fails)
+	if got := failedIn(t, r, bot.KindReminder); len(got) != 1 {
+		t.Fatalf("recorded %q, want the reminder's failure", got)
 	}
+	runUntil(t, r, clock, laterWindow.Add(-time.Millisecond))
 	if n := rec.replies.Load(); n != 1 {
 		t.Fatalf("tried %d times, want once", n)
 	}
 }
 
-// TestARateLimitedThreadIsTriedAgainAloneAndAnotherIsRecordedOnce: of a
+// TestARateLimitedThreadIsTriedAgainAloneAndNothingIsRecordedTwice: of a
 // reminder to four channels, one is delivered, one is rate limited, one
 // refused (archived) and one has no thread (its root was refused when the
-// upgrade was scheduled, and again now). The refusals are recorded at
-// once; the retry sends the reminder only where it was rate limited, and
-// records nothing twice.
-func TestARateLimitedThreadIsTriedAgainAloneAndAnotherIsRecordedOnce(t *testing.T) {
+// upgrade was scheduled, and again now). Each failure is recorded once; the
+// retry sends the reminder only where it was rate limited, and does not
+// post the refused root again.
+func TestARateLimitedThreadIsTriedAgainAloneAndNothingIsRecordedTwice(t *testing.T) {
 	clock, rec := bottest.NewClock(start0), &countingRecorder{}
 	r := newReplica(t, storetest.Target(t), clock.Now, rec, func(c *bot.Config) {
 		c.Services[1].Channels = []string{"t:#payments", "t:#busy", "t:#archived", "t:#gone"}
@@ -181,29 +233,120 @@ func TestARateLimitedThreadIsTriedAgainAloneAndAnotherIsRecordedOnce(t *testing.
 	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
 	rec.Fail("t:#busy", rateLimited{})
 	rec.Fail("t:#archived", refused{})
+	goneRoots := func() int {
+		u, _ := r.st.Get(context.Background(), 1)
+		n := 0
+		for _, f := range u.Failures {
+			if f.Target == "t:#gone" {
+				n++
+			}
+		}
+		return n
+	}
 	r.at(t, clock, laterWindow.Add(-time.Hour))
 	if got := summary(timed(&rec.Recorder)); !slices.Equal(got, []string{"reminder@t:#payments 1h"}) {
 		t.Fatalf("first try: %q", got)
 	}
-	targets := func() []string {
-		var out []string
-		for _, f := range reminderFailures(t, r) {
-			out = append(out, f.Target)
-		}
-		slices.Sort(out)
-		return out
+	want := []string{"t:#archived", "t:#busy", "t:#gone"}
+	if got := failedIn(t, r, bot.KindReminder); !slices.Equal(got, want) {
+		t.Fatalf("after the first try, failures in %q, want %q", got, want)
 	}
-	refusals := []string{"t:#archived", "t:#gone"}
-	if got := targets(); !slices.Equal(got, refusals) {
-		t.Fatalf("after the first try recorded failures in %q, want only the refusals %q", got, refusals)
-	}
+	gone, posts := goneRoots(), rec.posts.Load()
 	rec.Fail("t:#busy", nil)
 	r.at(t, clock, nextDue(t, r))
 	got := summary(timed(&rec.Recorder))
 	if !slices.Equal(got, []string{"reminder@t:#payments 1h", "reminder@t:#busy 1h"}) {
 		t.Fatalf("after the retry: %q, want the reminder once in each channel that takes it", got)
 	}
-	if got := targets(); !slices.Equal(got, refusals) {
-		t.Fatalf("after the retry recorded failures in %q, want only the refusals %q, once each", got, refusals)
+	want = []string{"t:#archived", "t:#busy+", "t:#gone"}
+	if got := failedIn(t, r, bot.KindReminder); !slices.Equal(got, want) {
+		t.Fatalf("after the retry, failures in %q, want %q", got, want)
+	}
+	if n := goneRoots(); n != gone {
+		t.Fatalf("the retry recorded %d more failures in #gone", n-gone)
+	}
+	if n := rec.posts.Load(); n != posts {
+		t.Fatalf("the retry posted %d messages (the root refused in #gone again?), want none", n-posts)
+	}
+}
+
+// TestAWindowOpenRateLimitedThenStartedStaysRecorded (review): the window
+// opens, its notice reaches #payments but is rate limited in #busy, and the
+// owner starts the upgrade before the retry, which the re-plan drops. The
+// failure in #busy stays recorded, and the notice's event was published,
+// once.
+func TestAWindowOpenRateLimitedThenStartedStaysRecorded(t *testing.T) {
+	clock, rec := bottest.NewClock(start0), &countingRecorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, rec, func(c *bot.Config) {
+		c.Services[1].Channels = []string{"t:#payments", "t:#busy"}
+	})
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
+	rec.Fail("t:#busy", rateLimited{})
+	r.at(t, clock, laterWindow)
+	if got := summary(rec.Kinds(bot.KindWindowOpen)); !slices.Equal(got, []string{"window_open@t:#payments"}) {
+		t.Fatalf("first try: %q", got)
+	}
+	r.do(t, "alice", "start 1")
+	runUntil(t, r, clock, laterWindow.Add(30*time.Minute))
+	if got := failedIn(t, r, bot.KindWindowOpen); !slices.Equal(got, []string{"t:#busy"}) {
+		t.Fatalf("window-open failures in %q, want #busy's", got)
+	}
+	if n := countEvents(t, r, bot.EventWindowOpen); n != 1 {
+		t.Fatalf("%d window_open events, want 1 (it was posted in #payments)", n)
+	}
+}
+
+// TestTheLastReminderRateLimitedSomewhereStillStartsTheEscalation
+// (review): the last reminder reaches #payments but not #busy; the brief
+// escalation follows it as usual, while the retry goes on.
+func TestTheLastReminderRateLimitedSomewhereStillStartsTheEscalation(t *testing.T) {
+	clock, rec := bottest.NewClock(start0), &countingRecorder{}
+	r := newReplica(t, storetest.Target(t), clock.Now, rec, func(c *bot.Config) {
+		c.Services[1].Channels = []string{"t:#payments", "t:#busy"}
+	})
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
+	rec.Fail("t:#busy", rateLimited{})
+	r.at(t, clock, laterWindow.Add(-time.Hour))
+	runUntil(t, r, clock, laterWindow.Add(-20*time.Minute))
+	got := summary(timed(&rec.Recorder))
+	want := []string{"reminder@t:#payments 1h", "escalation@t:alice", "escalation@t:bob", "escalation@t:carol"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("sent %q, want %q", got, want)
+	}
+	if n := countEvents(t, r, bot.EventReminder); n != 1 {
+		t.Fatalf("%d reminder events, want 1", n)
+	}
+}
+
+// panicky panics replying with a reminder in one channel.
+type panicky struct {
+	countingRecorder
+	boom   string
+	panics atomic.Int32
+}
+
+func (p *panicky) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	if root.Channel == p.boom && m.Kind == bot.KindReminder {
+		p.panics.Add(1)
+		panic("adapter bug")
+	}
+	return p.countingRecorder.Reply(ctx, root, m)
+}
+
+// TestAThreadWhoseAdapterPanickedIsNotTriedAgain (review): one channel's
+// adapter panics, another is rate limited; the retry for the second does
+// not reply in the first again, nor record its failure twice.
+func TestAThreadWhoseAdapterPanickedIsNotTriedAgain(t *testing.T) {
+	clock, rec := bottest.NewClock(start0), &panicky{boom: "t:#boom"}
+	r := newReplica(t, storetest.Target(t), clock.Now, rec, func(c *bot.Config) {
+		c.Services[1].Channels = []string{"t:#payments", "t:#busy", "t:#boom"}
+	})
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
+	rec.Fail("t:#busy", rateLimited{})
+	r.at(t, clock, laterWindow.Add(-time.Hour))
+	rec.Fail("t:#busy", nil)
+	r.at(t, clock, nextDue(t, r))
+	if got := failedIn(t, r, bot.KindReminder); !slices.Equal(got, []string{"t:#boom", "t:#busy+"}) || rec.panics.Load() != 1 {
+		t.Fatalf("the panicking thread was tried %d times; failures in %q", rec.panics.Load(), got)
 	}
 }
