@@ -59,6 +59,25 @@ type threadNotice struct {
 	msg      Message
 	invoker  *Invoker // who typed the command that caused it; nil for the scheduler's
 	progress progress // threads already dealt with; nil when nothing remembers
+	// retry says the caller sends the notice again later (a scheduler's
+	// job, retried with its back-off): a thread the platform failed in a
+	// way that may pass (TryLaterError) is recorded as failed once, not
+	// marked dealt with, and toThreads returns a *laterError; the attempt
+	// that reaches it marks that failure posted after all.
+	retry bool
+}
+
+// laterError is toThreads' error when a notice sent again later
+// (threadNotice.retry) did not reach some channels in a way that may pass
+// (a rate limit longer than the notice could wait, a platform failing or
+// out of reach). Their failures are recorded; sent again, the notice tries
+// only them.
+type laterError struct {
+	channels []string
+}
+
+func (e *laterError) Error() string {
+	return "not delivered yet in " + strings.Join(e.channels, ", ") + "; to be sent again"
 }
 
 // errNoThread is the failure of a notice with nowhere to go.
@@ -75,6 +94,10 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 //     with the root's error (with no thread at all, for each channel);
 //   - a thread the platform refused is recorded as a failure on the
 //     upgrade, once;
+//   - of a notice its caller sends again (n.retry), a channel the platform
+//     failed in a way that may pass is recorded as failed once and left for
+//     the next attempt (toThreads returns a *laterError); the attempt that
+//     reaches it marks the failure posted after all;
 //   - the invoker of the command, if any, hears of every failure privately.
 //
 // When ctx ends before every thread is dealt with, it returns ctx's error
@@ -82,44 +105,111 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) error {
 	kind := n.msg.Kind
 	var fails []Failure
-	var noThread []string // channels the root still did not reach
-	if len(missingRoots(u)) > 0 {
-		// The root did not reach these channels before (the platform
-		// failed then): post it now, so this notice has a thread there.
-		// A channel it still cannot reach is recorded once, as this
-		// notice's failure, with the root's error.
-		rootErrs, err := d.postRootsAs(ctx, u, nil, recordNone, nil)
-		if err != nil {
-			return err
+	var done []string // the targets already dealt with (n.progress)
+	loaded := false
+	load := func() error {
+		if loaded || n.progress == nil {
+			return nil
 		}
-		d.oweRoots(u.ID, rootErrs)
-		for _, ch := range u.Channels {
-			if rerr, ok := rootErrs[ch]; ok {
-				noThread = append(noThread, ch)
-				fails = append(fails, d.failure(ctx, u, kind, ch, fmt.Errorf("%w: %w", errNoThread, rerr)))
-			}
-		}
-	}
-	if len(u.Threads) == 0 {
-		if len(fails) == 0 {
-			for _, ch := range u.Channels {
-				fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
-			}
-		}
-		if len(fails) == 0 {
-			fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
-		}
-		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, u.Channels, len(fails))
-		return nil
-	}
-	track := n.progress != nil && len(u.Threads) > 1 // one thread: finishing the notice is the record
-	var done []string
-	if track {
 		var err error
 		if done, err = n.progress.reached(ctx); err != nil {
 			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
 		}
+		loaded = true
+		return nil
+	}
+	missing := missingRoots(u)
+	if n.retry {
+		// Sent again: a root refused for good before is not tried again
+		// (its failure is recorded); one that may pass is.
+		if err := load(); err != nil {
+			return err
+		}
+		missing = slices.DeleteFunc(missing, func(ch string) bool { return slices.Contains(done, "root "+ch) })
+	}
+	var rootErrs map[string]error
+	var noThread []string // channels the root still did not reach
+	if len(missing) > 0 {
+		// The root did not reach these channels before (the platform
+		// failed then): post it now, so this notice has a thread there.
+		// A channel it still cannot reach is recorded once, as this
+		// notice's failure, with the root's error.
+		var err error
+		if rootErrs, err = d.postRootsAs(ctx, u, nil, recordNone, missing); err != nil {
+			return err
+		}
+		d.oweRoots(u.ID, rootErrs)
+		for _, ch := range u.Channels {
+			if _, ok := rootErrs[ch]; ok {
+				noThread = append(noThread, ch)
+			}
+		}
+	}
+	// The targets dealt with are remembered when there are several, or
+	// the notice is sent again (one thread of a notice sent once:
+	// finishing the notice is the record).
+	track := n.progress != nil && (n.retry || len(u.Threads)+len(noThread) > 1)
+	if track {
+		if err := load(); err != nil {
+			return err
+		}
+	}
+	// mark remembers a target dealt with, so that a retry skips it.
+	mark := func(part string) {
+		if !track {
+			return
+		}
+		mctx, cancel := bookkeeping(ctx)
+		defer cancel()
+		if merr := n.progress.mark(mctx, part); merr != nil {
+			d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "target", part, "err", merr)
+		}
+	}
+	var pending []string // channels to try again (n.retry)
+	// fail records the failure to reach ch: once, for a channel tried
+	// again (a failure that may pass, of a notice sent again).
+	fail := func(ch string, err error) {
+		if !n.retry || !tryLater(err) {
+			fails = append(fails, d.failure(ctx, u, kind, ch, err))
+			return
+		}
+		pending = append(pending, ch)
+		if slices.Contains(done, "later "+ch) {
+			d.log.WarnContext(ctx, "notice still not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
+			return
+		}
+		fails = append(fails, d.failure(ctx, u, kind, ch, err))
+		mark("later " + ch)
+	}
+	for _, ch := range noThread {
+		err := fmt.Errorf("%w: %w", errNoThread, rootErrs[ch])
+		if slices.Contains(done, "root "+ch) {
+			continue // recorded when the notice was sent before
+		}
+		fail(ch, err)
+		if !n.retry || !tryLater(err) {
+			mark("root " + ch)
+		}
+	}
+	var madeGood []string // channels reached after a failure that may pass
+	defer func() {
+		d.madeGood(ctx, u, kind, madeGood)
+	}()
+	if len(u.Threads) == 0 {
+		if len(fails) == 0 && len(pending) == 0 && len(noThread) == 0 {
+			for _, ch := range u.Channels {
+				fails = append(fails, d.failure(ctx, u, kind, ch, errNoThread))
+			}
+			if len(fails) == 0 {
+				fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
+			}
+		}
+		d.failed(ctx, u, fails, n.invoker)
+		d.logNotice(ctx, u, kind, u.Channels, len(fails)+len(pending))
+		if len(pending) > 0 {
+			return &laterError{channels: pending}
+		}
+		return nil
 	}
 	msg := n.msg
 	msg.ThreadTitle = u.Title() // a thread started late is named like the root
@@ -137,7 +227,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	defer func() {
 		d.threadsStarted(ctx, u, started)
 		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, tried, len(fails))
+		d.logNotice(ctx, u, kind, tried, len(fails)+len(pending))
 	}()
 	var todo []MessageRef
 	for _, t := range u.Threads {
@@ -150,7 +240,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	type outcome struct {
 		tried   bool
 		started *MessageRef
-		fail    *Failure
+		err     error // the reply's failure
 		cut     error
 	}
 	out := make([]outcome, len(todo))
@@ -169,40 +259,77 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			o.cut = fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
 			return false
 		}
-		if err != nil {
-			f := d.failure(ctx, u, kind, t.Channel, err)
-			o.fail = &f
-		} else {
+		o.err = err
+		if err != nil && n.retry && tryLater(err) {
+			return true // not dealt with: tried again
+		}
+		if err == nil {
 			d.obs.Notice(kind, NoticePosted)
 		}
-		if track {
-			mctx, cancel := bookkeeping(ctx)
-			if merr := n.progress.mark(mctx, t.Channel+" "+t.ID); merr != nil {
-				d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "channel", t.Channel, "err", merr)
-			}
-			cancel()
-		}
+		mark(t.Channel + " " + t.ID)
 		return true
 	}, func(i int, err error) {
-		f := d.failure(ctx, u, kind, todo[i].Channel, err)
-		out[i].fail = &f
+		out[i].tried, out[i].err = true, err
+		mark(todo[i].Channel + " " + todo[i].ID) // recorded below, once
 	})
 	var cut error
 	for i, o := range out {
+		ch := todo[i].Channel
 		if o.tried {
-			tried = append(tried, todo[i].Channel)
+			tried = append(tried, ch)
 		}
 		if o.started != nil {
 			started = append(started, *o.started)
 		}
-		if o.fail != nil {
-			fails = append(fails, *o.fail)
+		switch {
+		case o.err != nil:
+			fail(ch, o.err)
+		case o.tried && o.cut == nil && slices.Contains(done, "later "+ch):
+			madeGood = append(madeGood, ch)
 		}
 		if o.cut != nil && cut == nil {
 			cut = o.cut
 		}
 	}
+	if cut == nil && len(pending) > 0 {
+		return &laterError{channels: pending}
+	}
 	return cut
+}
+
+// madeGood marks the failures of a notice of kind in channels that a
+// later attempt reached posted after all (each channel's latest failure of
+// that notice not marked yet), so the root no longer counts them and
+// `show` says when.
+func (d *Delivery) madeGood(ctx context.Context, u *Upgrade, kind Kind, channels []string) {
+	if len(channels) == 0 {
+		return
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	at := d.now().UTC()
+	_, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
+		changed := false
+		for _, ch := range channels {
+			for i := len(x.Failures) - 1; i >= 0; i-- {
+				if f := x.Failures[i]; f.Notice == string(kind) && f.Target == ch && f.PostedAt.IsZero() {
+					x.Failures[i].PostedAt, changed = at, true
+					break
+				}
+			}
+		}
+		if !changed {
+			return Decision{}, errUnchanged
+		}
+		return Decision{}, nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		d.log.WarnContext(ctx, "marking a failed notice posted after all failed; show still lists it as failed", "upgrade", u.Key(), "notice", kind, "err", err)
+		return
+	}
+	if err == nil {
+		d.refreshRoot(u.ID)
+	}
 }
 
 // threadsStarted remembers the threads a notice started on roots that had
@@ -278,6 +405,13 @@ func (d *Delivery) tellInvoker(ctx context.Context, u *Upgrade, inv *Invoker, fa
 // Answer tells the invoker of a command privately, by the way they came.
 func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 	return answer(ctx, d.msg, to, m)
+}
+
+// gaveUp logs that a notice sent again later (threadNotice.retry) is no
+// longer tried in the channels it has not reached; their failures are
+// recorded already.
+func (d *Delivery) gaveUp(ctx context.Context, u *Upgrade, kind Kind, later *laterError) {
+	d.log.ErrorContext(ctx, "notice not delivered; no longer tried", "upgrade", u.Key(), "notice", kind, "channels", later.channels)
 }
 
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {

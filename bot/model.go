@@ -93,7 +93,8 @@ type Failure struct {
 	// (AdvisedError); told to the invoker, not kept.
 	Advice string `json:"-"`
 	// PostedAt is when a root that had failed was posted after all (by a
-	// later notice or a retry); zero while it has not been. Such a failure
+	// later notice or a retry), or a scheduler's notice that had failed in
+	// a way that may pass (its job's retry); zero while it has not been. Such a failure
 	// is still listed, but no longer counted on the root.
 	PostedAt time.Time `json:"posted_at,omitzero"`
 }

@@ -159,7 +159,7 @@ func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int
 			r.requeue(ctx, j, d.until)
 			continue
 		}
-		if ctx.Err() != nil {
+		if _, later := errors.AsType[*laterError](err); ctx.Err() != nil && !later {
 			// Cut off by the shutdown: not the job's fault, so no back-off;
 			// another replica takes it at once (and skips the threads it
 			// already reached).
@@ -232,7 +232,12 @@ func (r *runner) retry(ctx context.Context, j Job, err error) time.Time {
 	j.Attempt++
 	wait := r.backoff(j.Attempt)
 	at := r.now().Add(wait)
-	r.log.ErrorContext(ctx, "due job failed; retrying", "upgrade", j.Upgrade, "job", j.ID, "attempt", j.Attempt, "in", wait.String(), "err", err)
+	if _, later := errors.AsType[*laterError](err); later {
+		// Expected, and may pass: its failures are recorded already.
+		r.log.WarnContext(ctx, "due job's notice not delivered everywhere; sending it again", "upgrade", j.Upgrade, "job", j.ID, "attempt", j.Attempt, "in", wait.String(), "err", err)
+	} else {
+		r.log.ErrorContext(ctx, "due job failed; retrying", "upgrade", j.Upgrade, "job", j.ID, "attempt", j.Attempt, "in", wait.String(), "err", err)
+	}
 	r.requeue(ctx, j, at)
 	return at
 }

@@ -187,7 +187,52 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 	if s.dlog != nil {
 		pr = jobProgress{log: s.dlog, j: j}
 	}
-	return s.out.toThreads(ctx, u, threadNotice{msg: m, progress: pr})
+	err := s.out.toThreads(ctx, u, threadNotice{msg: m, progress: pr, retry: true})
+	later, ok := errors.AsType[*laterError](err)
+	if !ok || s.tryAgain(u, j) {
+		return err // a laterError: the runner sends it again after its back-off
+	}
+	s.out.gaveUp(ctx, u, m.Kind, later)
+	return nil
+}
+
+// sentMostly reports whether a notice's error (Scheduler.notice) leaves
+// it sent everywhere it could be for now: none, or a *laterError (the
+// failures that may pass are recorded, and the job is run again for them).
+// What follows a sent notice (its event, the escalation's clock) then
+// happens at once; both are written once however often the job runs.
+func sentMostly(err error) bool {
+	_, later := errors.AsType[*laterError](err)
+	return err == nil || later
+}
+
+// laterFor is how long a scheduler's notice that a platform failed in a way
+// that may pass (a rate limit longer than the job could wait, a platform
+// failing or out of reach) is tried again, at most, counted in the job's
+// back-off (5 s, 10 s, 20 s … by default).
+const laterFor = 10 * time.Minute
+
+// tryAgain reports whether job j's notice, not delivered everywhere yet,
+// is still worth its next attempt: within laterFor of the first, and while
+// the notice is still useful (a reminder until the window opens, a
+// window-open notice until it ends).
+func (s *Scheduler) tryAgain(u *Upgrade, j Job) bool {
+	var spent time.Duration
+	for a := 1; a <= j.Attempt; a++ {
+		spent += s.run.backoff(a)
+	}
+	wait := s.run.backoff(j.Attempt + 1)
+	if spent+wait > laterFor {
+		return false
+	}
+	next := s.o.Now().Add(wait)
+	switch j.Kind {
+	case JobReminder:
+		return next.Before(u.Start)
+	case JobWindowOpen:
+		return next.Before(u.End)
+	}
+	return true
 }
 
 // execute sends what the job stands for, unless it is stale (the upgrade
@@ -223,6 +268,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	if !Planned(u, j, s.rules) {
 		return skip("stale: the upgrade changed since the job was planned")
 	}
+	var sent error // the notice's: nil, or a laterError
 	switch j.Kind {
 	case JobReminder:
 		if !now.Before(u.Start) {
@@ -243,8 +289,9 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if late < s.o.LateAfter {
 			late = 0
 		}
-		if err := s.notice(ctx, u, j, s.dir.Reminder(u, acks, j.Offset, late)); err != nil {
-			return err
+		sent = s.notice(ctx, u, j, s.dir.Reminder(u, acks, j.Offset, late))
+		if !sentMostly(sent) {
+			return sent
 		}
 		if s.sent != nil && s.rules.EscalateAfter > 0 && j.ID == lastReminder(u, s.rules).ID {
 			// The brief escalation follows this moment (escalate).
@@ -257,16 +304,18 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
 		}
-		if err := s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late)); err != nil {
-			return err
+		sent = s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late))
+		if !sentMostly(sent) {
+			return sent
 		}
 		if late < s.o.LateAfter {
 			late = 0 // on time, as the notice says
 		}
 		s.publish(ctx, u, jobEventID(j), EventWindowOpen, map[string]any{"start": u.Start, "end": u.End, "late": late.String()})
 	case JobOverrun:
-		if err := s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late)); err != nil {
-			return err
+		sent = s.notice(ctx, u, j, s.sayLate(s.dir.Overrun(u), late))
+		if !sentMostly(sent) {
+			return sent
 		}
 		s.publish(ctx, u, jobEventID(j), EventOverrun, map[string]any{"state": string(u.State), "end": u.End})
 	case JobEscalation:
@@ -274,7 +323,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 	default:
 		return skip("unknown job kind " + string(j.Kind))
 	}
-	return nil
+	return sent // a laterError: the job runs again for the channels not reached
 }
 
 // publish writes the event of a job's notice, once it went out, even when

@@ -555,7 +555,8 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 // rootMadeGood reports whether f is the failure of a root that was posted
 // after all (PostedAt, or a thread in its channel: a replica of an older
 // version may have rewritten the upgrade without PostedAt), or of a thread
-// started after all on its root (PostedAt, or the thread known).
+// started after all on its root (PostedAt, or the thread known), or of a
+// scheduler's notice its job's retry posted after all (PostedAt).
 func rootMadeGood(u *Upgrade, f Failure) bool {
 	switch f.Notice {
 	case string(KindRoot):
@@ -563,7 +564,7 @@ func rootMadeGood(u *Upgrade, f Failure) bool {
 	case string(KindThread):
 		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target && t.Thread != "" })
 	}
-	return false
+	return !f.PostedAt.IsZero() // a scheduler's notice sent again (toThreads)
 }
 
 // generalAdvice is what to do about a failed delivery whose error comes

@@ -193,6 +193,33 @@ func TestDeliveryStopsWithItsContext(t *testing.T) {
 	}
 }
 
+// TestARateLimitLongerThanTheNoticeHasIsToTryLater: a thread reply that
+// Slack rate limits for longer than the notice may wait (a scheduler's
+// job has 30 s) fails at once with an error the core sends again later
+// (bot.TryLaterError), not one it records as failed for good.
+func TestARateLimitLongerThanTheNoticeHasIsToTryLater(t *testing.T) {
+	f := newFixture(t, ModeSocket)
+	root, err := f.a.Post(context.Background(), "slack:C0PAYMENTS", notice("root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: http.StatusTooManyRequests, RetryAfter: "40"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	started := time.Now()
+	_, err = f.a.Reply(ctx, root, notice("reminder"))
+	var later bot.TryLaterError
+	if err == nil || !errors.As(err, &later) || !later.TryLater() {
+		t.Fatalf("reply rate limited for 40 s: %v, want an error to try later", err)
+	}
+	if elapsed := time.Since(started); elapsed > 5*time.Second {
+		t.Errorf("failed after %s; a wait longer than the notice has must not be started", elapsed)
+	}
+	if got := err.Error(); !strings.Contains(got, "rate_limited") {
+		t.Errorf("error %q does not say Slack rate limited it", got)
+	}
+}
+
 func TestDeliveryRetriesTimeouts(t *testing.T) {
 	f := newFixture(t, ModeSocket)
 	f.a.http.Timeout = 100 * time.Millisecond
