@@ -60,11 +60,12 @@ type threadNotice struct {
 	invoker  *Invoker // who typed the command that caused it; nil for the scheduler's
 	progress progress // threads already dealt with; nil when nothing remembers
 	// retry says the caller sends the notice again later (a scheduler's
-	// job, retried with its back-off): a thread the platform failed in a
-	// way that may pass (TryLaterError) is recorded as failed once, not
-	// marked dealt with, and toThreads returns a *laterError; the attempt
-	// that reaches it marks that failure posted after all.
-	retry bool
+	// job, retried with its back-off; it needs progress): a thread the
+	// platform failed in a way that may pass (TryLaterError) is recorded as
+	// failed once, not marked dealt with, and toThreads returns a
+	// *laterError; the attempt that reaches it marks that failure posted
+	// after all. again says this is such a retry (the job failed before).
+	retry, again bool
 }
 
 // laterError is toThreads' error when a notice sent again later
@@ -78,6 +79,27 @@ type laterError struct {
 
 func (e *laterError) Error() string {
 	return "not delivered yet in " + strings.Join(e.channels, ", ") + "; to be sent again"
+}
+
+// laterMark is the progress mark of a notice's failure in ch that may
+// pass, recorded at at: the attempt that reaches ch marks that failure,
+// and no other, posted after all.
+func laterMark(ch string, at time.Time) string {
+	return "later " + ch + " " + at.UTC().Format(time.RFC3339Nano)
+}
+
+// laterRecorded returns when the failure in ch that may pass was recorded,
+// from done's marks (laterMark).
+func laterRecorded(done []string, ch string) (time.Time, bool) {
+	prefix := "later " + ch + " "
+	for _, p := range done {
+		if s, ok := strings.CutPrefix(p, prefix); ok {
+			if at, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				return at, true
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 // errNoThread is the failure of a notice with nowhere to go.
@@ -97,13 +119,14 @@ var errNoThread = errors.New("no thread to reply in: the pre-brief could not be 
 //   - of a notice its caller sends again (n.retry), a channel the platform
 //     failed in a way that may pass is recorded as failed once and left for
 //     the next attempt (toThreads returns a *laterError); the attempt that
-//     reaches it marks the failure posted after all;
+//     reaches it marks that failure posted after all;
 //   - the invoker of the command, if any, hears of every failure privately.
 //
 // When ctx ends before every thread is dealt with, it returns ctx's error
 // and records nothing for the rest: the caller retries the notice later.
 func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) error {
 	kind := n.msg.Kind
+	retry := n.retry && n.progress != nil
 	var fails []Failure
 	var done []string // the targets already dealt with (n.progress)
 	loaded := false
@@ -119,7 +142,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		return nil
 	}
 	missing := missingRoots(u)
-	if n.retry {
+	if retry && n.again {
 		// Sent again: a root refused for good before is not tried again
 		// (its failure is recorded); one that may pass is.
 		if err := load(); err != nil {
@@ -145,18 +168,18 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			}
 		}
 	}
-	// The targets dealt with are remembered when there are several, or
-	// the notice is sent again (one thread of a notice sent once:
-	// finishing the notice is the record).
-	track := n.progress != nil && (n.retry || len(u.Threads)+len(noThread) > 1)
-	if track {
+	// The threads dealt with are remembered when there are several (one
+	// thread: finishing the notice is the record); the failures of a
+	// notice sent again, always.
+	several := n.progress != nil && len(u.Threads)+len(noThread) > 1
+	if several || (retry && n.again) {
 		if err := load(); err != nil {
 			return err
 		}
 	}
 	// mark remembers a target dealt with, so that a retry skips it.
 	mark := func(part string) {
-		if !track {
+		if n.progress == nil {
 			return
 		}
 		mctx, cancel := bookkeeping(ctx)
@@ -165,21 +188,33 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			d.log.WarnContext(ctx, "remembering a delivered thread failed; a retry may post there again", "upgrade", u.Key(), "notice", kind, "target", part, "err", merr)
 		}
 	}
-	var pending []string // channels to try again (n.retry)
-	// fail records the failure to reach ch: once, for a channel tried
-	// again (a failure that may pass, of a notice sent again).
+	// The marks of failures, written once the failures are recorded (a
+	// mark must not say a failure is recorded that is not).
+	var failMarks []string
+	var pending []string // channels to try again (retry)
+	again := 0           // of those, the ones whose failure was recorded before
+	// fail records the failure to reach ch, once: a channel whose failure
+	// that may pass was recorded by an earlier attempt is not recorded
+	// again, whatever fails there now.
 	fail := func(ch string, err error) {
-		if !n.retry || !tryLater(err) {
-			fails = append(fails, d.failure(ctx, u, kind, ch, err))
+		_, before := laterRecorded(done, ch)
+		if retry && tryLater(err) {
+			pending = append(pending, ch)
+			if before {
+				again++
+				d.log.WarnContext(ctx, "notice still not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
+				return
+			}
+			f := d.failure(ctx, u, kind, ch, err)
+			fails = append(fails, f)
+			failMarks = append(failMarks, laterMark(ch, f.At))
 			return
 		}
-		pending = append(pending, ch)
-		if slices.Contains(done, "later "+ch) {
-			d.log.WarnContext(ctx, "notice still not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
+		if before {
+			d.log.WarnContext(ctx, "notice not delivered; its failure is recorded already", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
 			return
 		}
 		fails = append(fails, d.failure(ctx, u, kind, ch, err))
-		mark("later " + ch)
 	}
 	for _, ch := range noThread {
 		err := fmt.Errorf("%w: %w", errNoThread, rootErrs[ch])
@@ -187,11 +222,18 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			continue // recorded when the notice was sent before
 		}
 		fail(ch, err)
-		if !n.retry || !tryLater(err) {
-			mark("root " + ch)
+		if (several || retry) && !(retry && tryLater(err)) {
+			failMarks = append(failMarks, "root "+ch)
 		}
 	}
-	var madeGood []string // channels reached after a failure that may pass
+	// recorded records the failures, then marks them so.
+	recorded := func() {
+		d.failed(ctx, u, fails, n.invoker)
+		for _, p := range failMarks {
+			mark(p)
+		}
+	}
+	var madeGood []Failure // failures (channel, when recorded) a later attempt made good
 	defer func() {
 		d.madeGood(ctx, u, kind, madeGood)
 	}()
@@ -204,8 +246,8 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 				fails = append(fails, d.failure(ctx, u, kind, "its threads", errNoThread))
 			}
 		}
-		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, u.Channels, len(fails)+len(pending))
+		recorded()
+		d.logNotice(ctx, u, kind, u.Channels, len(fails)+again)
 		if len(pending) > 0 {
 			return &laterError{channels: pending}
 		}
@@ -226,13 +268,19 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	}
 	defer func() {
 		d.threadsStarted(ctx, u, started)
-		d.failed(ctx, u, fails, n.invoker)
-		d.logNotice(ctx, u, kind, tried, len(fails)+len(pending))
+		recorded()
+		d.logNotice(ctx, u, kind, tried, len(fails)+again)
 	}()
 	var todo []MessageRef
 	for _, t := range u.Threads {
 		if !slices.Contains(done, t.Channel+" "+t.ID) {
 			todo = append(todo, t)
+		}
+	}
+	// dealt marks a thread dealt with, when there are several.
+	dealt := func(t MessageRef) {
+		if several {
+			mark(t.Channel + " " + t.ID)
 		}
 	}
 	// Each thread's outcome, merged in the threads' order once every
@@ -260,17 +308,17 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			return false
 		}
 		o.err = err
-		if err != nil && n.retry && tryLater(err) {
+		if err != nil && retry && tryLater(err) {
 			return true // not dealt with: tried again
 		}
 		if err == nil {
 			d.obs.Notice(kind, NoticePosted)
 		}
-		mark(t.Channel + " " + t.ID)
+		dealt(t)
 		return true
 	}, func(i int, err error) {
 		out[i].tried, out[i].err = true, err
-		mark(todo[i].Channel + " " + todo[i].ID) // recorded below, once
+		dealt(todo[i]) // recorded below, once
 	})
 	var cut error
 	for i, o := range out {
@@ -281,11 +329,10 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if o.started != nil {
 			started = append(started, *o.started)
 		}
-		switch {
-		case o.err != nil:
+		if o.err != nil {
 			fail(ch, o.err)
-		case o.tried && o.cut == nil && slices.Contains(done, "later "+ch):
-			madeGood = append(madeGood, ch)
+		} else if at, ok := laterRecorded(done, ch); ok && o.tried && o.cut == nil {
+			madeGood = append(madeGood, Failure{Target: ch, At: at})
 		}
 		if o.cut != nil && cut == nil {
 			cut = o.cut
@@ -297,12 +344,12 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	return cut
 }
 
-// madeGood marks the failures of a notice of kind in channels that a
-// later attempt reached posted after all (each channel's latest failure of
-// that notice not marked yet), so the root no longer counts them and
-// `show` says when.
-func (d *Delivery) madeGood(ctx context.Context, u *Upgrade, kind Kind, channels []string) {
-	if len(channels) == 0 {
+// madeGood marks the failures of a notice of kind in the channels and
+// recorded at the times given (toThreads: a later attempt reached those
+// channels) posted after all, so the root no longer counts them and `show`
+// says when.
+func (d *Delivery) madeGood(ctx context.Context, u *Upgrade, kind Kind, good []Failure) {
+	if len(good) == 0 {
 		return
 	}
 	bctx, cancel := bookkeeping(ctx)
@@ -310,12 +357,9 @@ func (d *Delivery) madeGood(ctx context.Context, u *Upgrade, kind Kind, channels
 	at := d.now().UTC()
 	_, err := change(bctx, d.store, d.now, u.ID, func(x *Upgrade) (Decision, error) {
 		changed := false
-		for _, ch := range channels {
-			for i := len(x.Failures) - 1; i >= 0; i-- {
-				if f := x.Failures[i]; f.Notice == string(kind) && f.Target == ch && f.PostedAt.IsZero() {
-					x.Failures[i].PostedAt, changed = at, true
-					break
-				}
+		for i, f := range x.Failures {
+			if f.Notice == string(kind) && f.PostedAt.IsZero() && slices.ContainsFunc(good, func(g Failure) bool { return g.Target == f.Target && g.At.Equal(f.At) }) {
+				x.Failures[i].PostedAt, changed = at, true
 			}
 		}
 		if !changed {

@@ -187,7 +187,7 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 	if s.dlog != nil {
 		pr = jobProgress{log: s.dlog, j: j}
 	}
-	err := s.out.toThreads(ctx, u, threadNotice{msg: m, progress: pr, retry: true})
+	err := s.out.toThreads(ctx, u, threadNotice{msg: m, progress: pr, retry: pr != nil, again: j.Attempt > 0})
 	later, ok := errors.AsType[*laterError](err)
 	if !ok || s.tryAgain(u, j) {
 		return err // a laterError: the runner sends it again after its back-off
