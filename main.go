@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -129,8 +130,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := serve(ctx, *cfgPath, environ, log); err != nil {
 			// A person reads a refused configuration: print it as lines, not
 			// as one escaped JSON string only.
-			var pe problemsError
-			if errors.As(err, &pe) {
+			var (
+				pe problemsError
+				fe configFileError
+			)
+			if errors.As(err, &pe) || errors.As(err, &fe) {
 				fmt.Fprintf(stderr, "upgradebot serve: %v\n", err)
 			}
 			log.Error("upgradebot stopped", "err", err)
@@ -220,7 +224,12 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 		cfg, problems, err = config.Load(path, environ)
 	}
 	if err != nil {
-		return cfg, nil, err
+		// config's error names the file (once); say what to do about a
+		// -config that names no file.
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w; check the path given to -config", err)
+		}
+		return cfg, nil, configFileError{err}
 	}
 	// A value that could not be read is also invalid; say so once.
 	seen := map[string]bool{}
@@ -330,6 +339,12 @@ func groupIDs(entries []string) []string {
 func storeOptions(c config.Config, lazy bool) store.Options {
 	return store.Options{URL: c.Redis.URL, ClusterAddrs: c.Redis.ClusterAddrs, Prefix: c.Redis.Prefix, Retention: c.Retention, Lazy: lazy}
 }
+
+// configFileError is a configuration file that cannot be read or is not
+// valid TOML; its text names the file.
+type configFileError struct{ error }
+
+func (e configFileError) Unwrap() error { return e.error }
 
 // problemsError is an invalid configuration: every problem, one per line.
 type problemsError []config.Problem
