@@ -23,7 +23,7 @@ const consoleNow = "UPGRADEBOT_CONSOLE_NOW=2026-11-22T10:00:00Z"
 func runMain(t *testing.T, stdin string, environ []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, environ)
+	code = run(context.Background(), nil, args, strings.NewReader(stdin), &out, &errb, environ)
 	return out.String(), errb.String(), code
 }
 

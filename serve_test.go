@@ -322,7 +322,7 @@ func startServeWith(t testing.TB, cfg string, environ []string, logs io.Writer) 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, environ)
+		done <- run(ctx, nil, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, environ)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -343,7 +343,7 @@ func TestServeSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &logs, []string{
+		done <- run(ctx, nil, []string{"serve"}, strings.NewReader(""), io.Discard, &logs, []string{
 			"UPGRADEBOT_REDIS_URL=memory://", "UPGRADEBOT_SERVER_LISTEN=127.0.0.1:0"})
 	}()
 	waitFor(t, 15*time.Second, "serve to start", func() bool { return strings.Contains(logs.String(), "upgradebot serving") })
@@ -451,7 +451,7 @@ func TestServeSaysWhenItStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs, nil)
+		done <- run(ctx, nil, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs, nil)
 	}()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "upgradebot serving"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
