@@ -200,7 +200,7 @@ secret = "SEKRIT-hook-secret"
 	waitFor(t, 10*time.Second, "the delivery recorded", func() bool {
 		out.Reset()
 		errOut.Reset()
-		if code := run(context.Background(), []string{"webhooks", "-config", s.config}, strings.NewReader(""), &out, &errOut, nil); code != 0 {
+		if code := run(context.Background(), nil, []string{"webhooks", "-config", s.config}, strings.NewReader(""), &out, &errOut, nil); code != 0 {
 			t.Fatalf("upgradebot webhooks exited %d: %s", code, errOut.String())
 		}
 		return strings.Contains(out.String(), "delivered:     1 ")
@@ -501,7 +501,7 @@ func TestWebhooksOnceAcrossThreeReplicas(t *testing.T) {
 	// Nothing left waiting, so no late duplicate can still come.
 	waitFor(t, 20*time.Second, "an empty backlog", func() bool {
 		var out strings.Builder
-		run(context.Background(), []string{"webhooks", "-config", reps[0].config}, strings.NewReader(""), &out, io.Discard, nil)
+		run(context.Background(), nil, []string{"webhooks", "-config", reps[0].config}, strings.NewReader(""), &out, io.Discard, nil)
 		return strings.Contains(out.String(), "backlog:       0 event(s)")
 	})
 	for id, n := range recv.acceptedIDs() {

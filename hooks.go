@@ -22,7 +22,7 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 	path, data := configSource(flagPath)
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		fmt.Fprintf(stderr, "upgradebot webhooks: %v\n", err) // it names the file
 		return 1
 	}
 	// Only Redis is read: the platforms' tokens and the webhooks' secrets,

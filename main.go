@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,14 +56,40 @@ override the file (see config.example.toml).
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
+	ctx, now, release := notifyStop(os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, now, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	release()
 	os.Exit(code)
 }
 
-// run is main without process globals, so tests can drive every subcommand.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+// notifyStop: the first of sigs to arrive cancels ctx, a graceful stop;
+// the second closes now, to stop without waiting for what the first one
+// lets finish. release stops listening.
+func notifyStop(sigs ...os.Signal) (ctx context.Context, now <-chan struct{}, release func()) {
+	c := make(chan os.Signal, 2)
+	signal.Notify(c, sigs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopNow, released := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case <-c:
+			cancel()
+		case <-released:
+			return
+		}
+		select {
+		case <-c:
+			close(stopNow)
+		case <-released:
+		}
+	}()
+	return ctx, stopNow, func() { signal.Stop(c); close(released); cancel() }
+}
+
+// run is main without process globals, so tests can drive every
+// subcommand: ctx ends at the first signal, now closes at the second (nil:
+// never).
+func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -102,7 +129,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// help SUBCOMMAND is that subcommand's -h.
 		if len(args) > 0 && sub == "help" {
 			if _, ok := subUsage[args[0]]; ok {
-				return run(ctx, []string{args[0], "-h"}, stdin, stdout, stdout, environ)
+				return run(ctx, now, []string{args[0], "-h"}, stdin, stdout, stdout, environ)
 			}
 			fmt.Fprintf(stderr, "upgradebot help: unknown subcommand %q\n\n%s", args[0], usage)
 			return 2
@@ -126,11 +153,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runConsole(ctx, *cfgPath, *as, stdin, stdout, stderr, environ)
 	default:
 		log := slog.New(bot.LogHandler(slog.NewJSONHandler(stderr, nil)))
-		if err := serve(ctx, *cfgPath, environ, log); err != nil {
+		if err := serve(ctx, now, *cfgPath, environ, log); err != nil {
 			// A person reads a refused configuration: print it as lines, not
 			// as one escaped JSON string only.
-			var pe problemsError
-			if errors.As(err, &pe) {
+			var (
+				pe problemsError
+				fe configFileError
+			)
+			if errors.As(err, &pe) || errors.As(err, &fe) {
 				fmt.Fprintf(stderr, "upgradebot serve: %v\n", err)
 			}
 			log.Error("upgradebot stopped", "err", err)
@@ -220,7 +250,12 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 		cfg, problems, err = config.Load(path, environ)
 	}
 	if err != nil {
-		return cfg, nil, err
+		// config's error names the file (once); say what to do about a
+		// -config that names no file.
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w; check the path given to -config", err)
+		}
+		return cfg, nil, configFileError{err}
 	}
 	// A value that could not be read is also invalid; say so once.
 	seen := map[string]bool{}
@@ -330,6 +365,12 @@ func groupIDs(entries []string) []string {
 func storeOptions(c config.Config, lazy bool) store.Options {
 	return store.Options{URL: c.Redis.URL, ClusterAddrs: c.Redis.ClusterAddrs, Prefix: c.Redis.Prefix, Retention: c.Retention, Lazy: lazy}
 }
+
+// configFileError is a configuration file that cannot be read or is not
+// valid TOML; its text names the file.
+type configFileError struct{ error }
+
+func (e configFileError) Unwrap() error { return e.error }
 
 // problemsError is an invalid configuration: every problem, one per line.
 type problemsError []config.Problem
@@ -487,7 +528,13 @@ var (
 // before it listens; past it, delivery creates them later.
 const prepareBound = 2 * time.Second
 
-func serve(ctx context.Context, flagPath string, environ []string, log *slog.Logger) error {
+// errStoppedNow is serve's end at a second signal, before its drain was over.
+var errStoppedNow = errors.New("stopped at a second signal before the drain was over")
+
+// serve runs until ctx ends (the first signal), then stops gracefully
+// within stopBudget, unless now closes first (the second signal): then it
+// returns errStoppedNow at once, leaving the rest of the drain undone.
+func serve(ctx context.Context, now <-chan struct{}, flagPath string, environ []string, log *slog.Logger) error {
 	path, data := configSource(flagPath)
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
@@ -597,28 +644,43 @@ func serve(ctx context.Context, flagPath string, environ []string, log *slog.Log
 
 	select {
 	case <-ctx.Done():
-		log.Info("upgradebot stopping: finishing the requests and notices under way", "within", stopBudget.String())
+		log.Info("upgradebot stopping: finishing the requests and notices under way (a second signal stops at once)", "within", stopBudget.String())
 	case err = <-errc:
 		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
 			err = nil
 		}
 	}
 	// Everything below shares one budget that fits an orchestrator's
-	// grace period (Kubernetes: 30 s between SIGTERM and SIGKILL).
-	stopBy := time.Now().Add(stopBudget)
-	shutdown, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	stopRuns()
-	runs.Wait() // adapters finish answering what they already accepted
-	// Notices of commands already answered are delivered before exiting,
-	// with what is left of the budget, and never less than a moment.
-	if least := time.Now().Add(time.Second); stopBy.Before(least) {
-		stopBy = least
+	// grace period (Kubernetes: 30 s between SIGTERM and SIGKILL); a second
+	// signal ends it at once.
+	began := time.Now()
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		stopBy := began.Add(stopBudget)
+		shutdown, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+		stopRuns()
+		runs.Wait() // adapters finish answering what they already accepted
+		// Notices of commands already answered are delivered before exiting,
+		// with what is left of the budget, and never less than a moment.
+		if least := time.Now().Add(time.Second); stopBy.Before(least) {
+			stopBy = least
+		}
+		drain, cancelDrain := context.WithDeadline(context.Background(), stopBy)
+		defer cancelDrain()
+		b.Drain(drain)
+	}()
+	select {
+	case <-drained:
+	case <-now:
+		// What the drain had not done is left to the next start or another
+		// replica (notices from their records in Redis, claimed jobs after
+		// their lease), as after a kill.
+		log.Warn("upgradebot stopping now: a second signal cut the drain short", "after", time.Since(began).Round(time.Millisecond).String())
+		return errors.Join(err, errStoppedNow)
 	}
-	drain, cancelDrain := context.WithDeadline(context.Background(), stopBy)
-	defer cancelDrain()
-	b.Drain(drain)
 	log.Info("upgradebot stopped")
 	return err
 }

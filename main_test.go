@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -22,7 +23,7 @@ const consoleNow = "UPGRADEBOT_CONSOLE_NOW=2026-11-22T10:00:00Z"
 func runMain(t *testing.T, stdin string, environ []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, environ)
+	code = run(context.Background(), nil, args, strings.NewReader(stdin), &out, &errb, environ)
 	return out.String(), errb.String(), code
 }
 
@@ -163,7 +164,7 @@ func TestCheckConfig(t *testing.T) {
 	}
 }
 
-// check-config, console and serve say where a TOML syntax error is (the
+// check-config, console, webhooks and serve say where a TOML syntax error is (the
 // file once, its line), which key, and how to write it.
 func TestCheckConfigSyntaxError(t *testing.T) {
 	dir := t.TempDir()
@@ -187,12 +188,58 @@ func TestCheckConfigSyntaxError(t *testing.T) {
 		if code != 1 || out != "" || errOut != want+"\n" {
 			t.Errorf("check-config on %q: exit %d, stdout %q, stderr\n got %q\nwant %q", tc.data, code, out, errOut, want+"\n")
 		}
-		_, errOut, code = runMain(t, "", nil, "console", "-config", path)
-		if code != 1 || errOut != "upgradebot console: "+want+"\n" {
-			t.Errorf("console on %q: exit %d, stderr %q", tc.data, code, errOut)
+		for _, sub := range []string{"console", "webhooks"} {
+			_, errOut, code = runMain(t, "", nil, sub, "-config", path)
+			if code != 1 || errOut != "upgradebot "+sub+": "+want+"\n" {
+				t.Errorf("%s on %q: exit %d, stderr\n got %q\nwant %q", sub, tc.data, code, errOut, "upgradebot "+sub+": "+want+"\n")
+			}
+			if strings.Contains(errOut, "SECRET") {
+				t.Errorf("a syntax error printed a secret: %s", errOut)
+			}
+		}
+		_, errOut, code = runMain(t, "", nil, "serve", "-config", path)
+		if first, _, _ := strings.Cut(errOut, "\n"); code != 1 || first != "upgradebot serve: "+want {
+			t.Errorf("serve on %q: exit %d, stderr %q", tc.data, code, errOut)
 		}
 		if strings.Contains(errOut, "SECRET") {
 			t.Errorf("a syntax error printed a secret: %s", errOut)
+		}
+	}
+}
+
+// A -config that names no file: every subcommand that reads one says so
+// naming the file once (it used to be twice: "FILE: config: open FILE: no
+// such file or directory"), and what to check.
+func TestEverySubcommandNamesAMissingConfigFileOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.toml")
+	want := "configuration file " + missing + " does not exist; check the path given to -config"
+	for _, tc := range []struct{ sub, first string }{
+		{"check-config", want},
+		{"console", "upgradebot console: " + want},
+		{"webhooks", "upgradebot webhooks: " + want},
+		// serve says it as a line too, before its log's (JSON) last line
+		{"serve", "upgradebot serve: " + want},
+	} {
+		out, errOut, code := runMain(t, "", nil, tc.sub, "-config", missing)
+		if code != 1 || out != "" {
+			t.Errorf("%s: exit %d, stdout %q; want 1 and nothing", tc.sub, code, out)
+		}
+		first, rest, _ := strings.Cut(errOut, "\n")
+		if first != tc.first {
+			t.Errorf("%s: stderr\n got %q\nwant %q", tc.sub, errOut, tc.first+"\n")
+		}
+		for line := range strings.Lines(errOut) {
+			if n := strings.Count(line, missing); n != 1 {
+				t.Errorf("%s: a line names the file %d times: %q", tc.sub, n, line)
+			}
+		}
+		if tc.sub == "serve" {
+			var l struct{ Level, Msg, Err string }
+			if err := json.Unmarshal([]byte(rest), &l); err != nil || l.Level != "ERROR" || l.Err != want {
+				t.Errorf("serve: log line %q (%v), want an ERROR with err %q", rest, err, want)
+			}
+		} else if rest != "" {
+			t.Errorf("%s: more on stderr: %q", tc.sub, rest)
 		}
 	}
 }

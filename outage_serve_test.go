@@ -50,7 +50,7 @@ func TestServeLogsRedisOutageCalmly(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"redis://:s3cretpw@%s/0\"\n", addr, redisAddr)), 0o600)
 	var logs syncBuffer
-	startServeLogged(t, cfg, &logs)
+	stopServe := startServeLogged(t, cfg, &logs)
 
 	select {
 	case <-enough:
@@ -65,8 +65,12 @@ func TestServeLogsRedisOutageCalmly(t *testing.T) {
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(m.Close)
 	forward(t, redisAddr, m.Addr())
+	// serve stops before its Redis and the way to it, also when the test
+	// fails (cleanups run last first): a serve stopping without its Redis
+	// may take its whole stop budget (25 s), longer than startServe waits.
+	t.Cleanup(stopServe)
 	select {
 	case <-answered:
 	case <-time.After(30 * time.Second):

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,7 +191,7 @@ func TestServeStartsBeforeRedisAndBecomesReady(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"redis://%s/0\"\n", addr, redisAddr)), 0o600)
 
-	startServe(t, cfg)
+	stopServe := startServe(t, cfg)
 
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
@@ -210,9 +211,13 @@ func TestServeStartsBeforeRedisAndBecomesReady(t *testing.T) {
 	if err := m.StartAddr(redisAddr); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	// serve stops before its Redis, also when the test fails (cleanups run
+	// last first).
+	t.Cleanup(m.Close)
+	t.Cleanup(stopServe)
 	waitFor(t, 15*time.Second, "readyz 200 once Redis answers", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
 
+	stopServe()
 	m.Close()
 	if _, errOut, code := runMain(t, "", nil, "console", "-config", cfg); code != 1 || !strings.Contains(errOut, "cannot reach") {
 		t.Errorf("console with Redis down: exit %d %q, want 1 and the reason", code, errOut)
@@ -302,39 +307,50 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 }
 
 // startServe runs `upgradebot serve -config cfg` in the test process until
-// the test ends, then expects a clean stop.
-func startServe(t *testing.T, cfg string) { t.Helper(); startServeWith(t, cfg, nil, io.Discard) }
+// the test ends, then expects a clean stop. stop stops it sooner (and
+// waits for it; once): a test stops serve before the Redis it started for
+// it, since a serve stopping without its Redis may take its whole stop
+// budget (25 s) for the notices under way, longer than a test waits.
+func startServe(t *testing.T, cfg string) (stop func()) {
+	t.Helper()
+	return startServeWith(t, cfg, nil, io.Discard)
+}
 
 // startServeEnv is startServe with environment variables.
-func startServeEnv(t *testing.T, cfg string, environ []string) {
+func startServeEnv(t *testing.T, cfg string, environ []string) (stop func()) {
 	t.Helper()
-	startServeWith(t, cfg, environ, io.Discard)
+	return startServeWith(t, cfg, environ, io.Discard)
 }
 
 // startServeLogged is startServe with serve's logs written to logs.
-func startServeLogged(t testing.TB, cfg string, logs io.Writer) {
+func startServeLogged(t testing.TB, cfg string, logs io.Writer) (stop func()) {
 	t.Helper()
-	startServeWith(t, cfg, nil, logs)
+	return startServeWith(t, cfg, nil, logs)
 }
 
-func startServeWith(t testing.TB, cfg string, environ []string, logs io.Writer) {
+func startServeWith(t testing.TB, cfg string, environ []string, logs io.Writer) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, environ)
+		done <- run(ctx, nil, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs, environ)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("serve exited %d", code)
+				}
+			case <-time.After(20 * time.Second):
+				t.Error("serve did not stop")
 			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func TestServeSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
@@ -343,7 +359,7 @@ func TestServeSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &logs, []string{
+		done <- run(ctx, nil, []string{"serve"}, strings.NewReader(""), io.Discard, &logs, []string{
 			"UPGRADEBOT_REDIS_URL=memory://", "UPGRADEBOT_SERVER_LISTEN=127.0.0.1:0"})
 	}()
 	waitFor(t, 15*time.Second, "serve to start", func() bool { return strings.Contains(logs.String(), "upgradebot serving") })
@@ -424,9 +440,11 @@ func TestServeMovesOldKeysUnderThePrefix(t *testing.T) {
 	redisAddr, addr := freeAddr(t), freeAddr(t)
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = %q\n[redis]\nurl = \"redis://%s/0\"\nprefix = \"ub\"\n", addr, redisAddr)), 0o600)
+	// Redis, started below, stops after serve does (cleanups run last first).
+	m := miniredis.NewMiniRedis()
+	t.Cleanup(m.Close)
 	startServe(t, cfg)
 
-	m := miniredis.NewMiniRedis()
 	if _, err := m.ZAdd("{ub:events}:relayed", 1000, "ev-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +452,6 @@ func TestServeMovesOldKeysUnderThePrefix(t *testing.T) {
 	if err := m.StartAddr(redisAddr); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
 	waitFor(t, 15*time.Second, "the old key moved", func() bool { return !m.Exists("{ub:events}:relayed") })
 	if ms, err := m.ZMembers("ub:{ub:events}:relayed"); err != nil || len(ms) != 1 || ms[0] != "ev-1" {
 		t.Fatalf("ub:{ub:events}:relayed = %q, %v; want the old key's member", ms, err)
@@ -451,7 +468,7 @@ func TestServeSaysWhenItStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs, nil)
+		done <- run(ctx, nil, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs, nil)
 	}()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "upgradebot serving"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {

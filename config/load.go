@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"reflect"
 	"regexp"
@@ -24,11 +25,11 @@ var durationType = reflect.TypeOf(time.Duration(0))
 // Load reads the TOML file at path over Default() and applies the environment overrides in environ
 // (os.Environ() form). Unknown keys, wrongly typed values and bad environment values are returned as
 // Problems; the error is only for an unreadable file or invalid TOML syntax (a *SyntaxError, whose text
-// starts "FILE:LINE: "); either names the file. Load does not call Validate.
+// starts "FILE:LINE: "); either names the file, once. Load does not call Validate.
 func Load(path string, environ []string) (Config, []Problem, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Default(), nil, fmt.Errorf("config: %w", err)
+		return Default(), nil, &fileError{path: path, err: err}
 	}
 	cfg, problems, err := load(path, data, environ)
 	if se := (*SyntaxError)(nil); errors.As(err, &se) {
@@ -39,6 +40,26 @@ func Load(path string, environ []string) (Config, []Problem, error) {
 	}
 	return cfg, problems, nil
 }
+
+// fileError is a configuration file that cannot be read. It names the file
+// once: the *fs.PathError it wraps names it too ("open FILE: ...").
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string {
+	if errors.Is(e.err, fs.ErrNotExist) {
+		return "configuration file " + e.path + " does not exist"
+	}
+	cause := e.err
+	if pe := (*fs.PathError)(nil); errors.As(e.err, &pe) {
+		cause = pe.Err
+	}
+	return "configuration file " + e.path + " cannot be read: " + cause.Error()
+}
+
+func (e *fileError) Unwrap() error { return e.err }
 
 // LoadBytes is Load for a configuration held in memory, e.g. the console's built-in demo.
 func LoadBytes(data []byte, environ []string) (Config, []Problem, error) {

@@ -363,8 +363,14 @@ func TestLoadMissingFile(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v, want fs.ErrNotExist", err)
 	}
-	if !strings.Contains(err.Error(), path) {
-		t.Fatalf("err %q does not name the file", err)
+	if want := "configuration file " + path + " does not exist"; err.Error() != want {
+		t.Fatalf("err = %q, want %q (the file named once)", err, want)
+	}
+	// A file that exists but cannot be read: the cause, the file once.
+	dir := t.TempDir()
+	_, _, err = Load(dir, nil)
+	if want := "configuration file " + dir + " cannot be read: is a directory"; err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 }
 
