@@ -28,7 +28,7 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 	// Only Redis is read: the platforms' tokens and the webhooks' secrets,
 	// often in serve's environment only, are not needed here.
 	if problems = config.WithoutServeOnly(problems); len(problems) > 0 {
-		fmt.Fprintf(stderr, "%s: %v\n", path, problemsError(problems))
+		fmt.Fprintf(stderr, "upgradebot webhooks: %s: %v\n", path, problemsError(problems))
 		return 1
 	}
 	if len(cfg.Webhooks) == 0 {

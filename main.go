@@ -277,7 +277,7 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 	}
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "%v\n", err) // it names the file (FILE:LINE: for a syntax error)
+		fmt.Fprintf(stderr, "upgradebot check-config: %v\n", err) // it names the file (FILE:LINE: for a syntax error)
 		return 1
 	}
 	// A problem with the enabled keys themselves (enabled = "yes") is
@@ -289,10 +289,7 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "%s: %d problem(s):\n", path, len(problems))
-		for _, p := range problems {
-			fmt.Fprintf(stderr, "  %s\n", p)
-		}
+		fmt.Fprintf(stderr, "upgradebot check-config: %s: %v\n", path, problemsError(problems)) // as serve and the console say it
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)

@@ -184,20 +184,16 @@ func TestCheckConfigSyntaxError(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.ReplaceAll(tc.want, "s.toml", path)
-		out, errOut, code := runMain(t, "", nil, "check-config", "-config", path)
-		if code != 1 || out != "" || errOut != want+"\n" {
-			t.Errorf("check-config on %q: exit %d, stdout %q, stderr\n got %q\nwant %q", tc.data, code, out, errOut, want+"\n")
-		}
-		for _, sub := range []string{"console", "webhooks"} {
-			_, errOut, code = runMain(t, "", nil, sub, "-config", path)
-			if code != 1 || errOut != "upgradebot "+sub+": "+want+"\n" {
-				t.Errorf("%s on %q: exit %d, stderr\n got %q\nwant %q", sub, tc.data, code, errOut, "upgradebot "+sub+": "+want+"\n")
+		for _, sub := range []string{"check-config", "console", "webhooks"} {
+			out, errOut, code := runMain(t, "", nil, sub, "-config", path)
+			if code != 1 || out != "" || errOut != "upgradebot "+sub+": "+want+"\n" {
+				t.Errorf("%s on %q: exit %d, stdout %q, stderr\n got %q\nwant %q", sub, tc.data, code, out, errOut, "upgradebot "+sub+": "+want+"\n")
 			}
 			if strings.Contains(errOut, "SECRET") {
 				t.Errorf("a syntax error printed a secret: %s", errOut)
 			}
 		}
-		_, errOut, code = runMain(t, "", nil, "serve", "-config", path)
+		_, errOut, code := runMain(t, "", nil, "serve", "-config", path)
 		if first, _, _ := strings.Cut(errOut, "\n"); code != 1 || first != "upgradebot serve: "+want {
 			t.Errorf("serve on %q: exit %d, stderr %q", tc.data, code, errOut)
 		}
@@ -214,7 +210,7 @@ func TestEverySubcommandNamesAMissingConfigFileOnce(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing.toml")
 	want := "configuration file " + missing + " does not exist; check the path given to -config"
 	for _, tc := range []struct{ sub, first string }{
-		{"check-config", want},
+		{"check-config", "upgradebot check-config: " + want},
 		{"console", "upgradebot console: " + want},
 		{"webhooks", "upgradebot webhooks: " + want},
 		// serve says it as a line too, before its log's (JSON) last line
@@ -240,6 +236,24 @@ func TestEverySubcommandNamesAMissingConfigFileOnce(t *testing.T) {
 			}
 		} else if rest != "" {
 			t.Errorf("%s: more on stderr: %q", tc.sub, rest)
+		}
+	}
+}
+
+// An invalid configuration: check-config, the console, webhooks and serve
+// all say it in the same words, after "upgradebot SUBCOMMAND:" as every
+// error of theirs (check-config used to print "FILE: 2 problem(s):" alone,
+// and webhooks "FILE: invalid configuration…" without its name).
+func TestEverySubcommandPrefixesTheProblemsOfAConfiguration(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(bad, []byte("max_windw = \"2h\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\ndepends_on = [\"ledgr\"]\n"), 0o600)
+	problems := bad + ": invalid configuration, 2 problem(s):\n" +
+		"  max_windw: unknown key (did you mean \"max_window\"?)\n" +
+		"  services[0].depends_on: unknown service \"ledgr\"\n"
+	for _, sub := range []string{"check-config", "console", "webhooks", "serve"} {
+		out, errOut, code := runMain(t, "", nil, sub, "-config", bad)
+		if want := "upgradebot " + sub + ": " + problems; code != 1 || out != "" || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr\n%s\nwant exit 1 and on stderr\n%s", sub, code, out, errOut, want)
 		}
 	}
 }

@@ -125,3 +125,56 @@ func TestServeStopsAtOnceOnASecondSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleStopsOnASignalWhileWaitingForInput: a console reading its
+// commands from a pipe that stays open stops cleanly, exit 0, at the first
+// SIGTERM or SIGINT, even while it waits for the next line (it used to go
+// on waiting for input until the pipe closed).
+func TestConsoleStopsOnASignalWhileWaitingForInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	for _, sig := range []struct {
+		name string
+		sig  syscall.Signal
+	}{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}} {
+		t.Run(sig.name, func(t *testing.T) {
+			cmd := exec.Command(bin, "console", "-config", "testdata/console/dryrun.toml")
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close() // open until the console has stopped
+			var out, errOut syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var waitErr error
+			exited := make(chan struct{})
+			go func() { waitErr = cmd.Wait(); close(exited) }()
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				<-exited
+			})
+
+			// Once it has answered a line, the console waits for the next.
+			if _, err := io.WriteString(stdin, ":as bob\n"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 10*time.Second, "the console's answer", func() bool {
+				return strings.Contains(out.String(), "you are now bob (slack:U0BOB)\n")
+			})
+			cmd.Process.Signal(sig.sig)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the console still waits for input 10 s after %s; stdout:\n%s\nstderr:\n%s", sig.name, out.String(), errOut.String())
+			}
+			if waitErr != nil {
+				t.Errorf("the console ended with %v after %s, want exit status 0; stderr:\n%s", waitErr, sig.name, errOut.String())
+			}
+		})
+	}
+}

@@ -363,7 +363,8 @@ func (s *Session) actor() bot.Actor {
 	return bot.Actor{ID: Platform + ":" + s.person, Name: s.person}
 }
 
-// Run reads lines until EOF or :quit.
+// Run reads lines until EOF or :quit, or until ctx ends, even while it
+// waits for a line (then it returns ctx's error).
 func (s *Session) Run(ctx context.Context, in io.Reader) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -371,7 +372,19 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 		if s.o.Prompt {
 			fmt.Fprintf(s.o.Out, "%s> ", s.name())
 		}
-		if !sc.Scan() {
+		scanned := make(chan bool, 1)
+		go func() { scanned <- sc.Scan() }()
+		var more bool
+		select {
+		case <-ctx.Done():
+			// The read goes on until the process ends; its line is dropped.
+			if s.o.Prompt {
+				fmt.Fprintln(s.o.Out) // leave the shell a fresh line
+			}
+			return ctx.Err()
+		case more = <-scanned:
+		}
+		if !more {
 			break
 		}
 		line := strings.TrimSpace(sc.Text())
