@@ -262,7 +262,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	// it (Discord), and the thread is then remembered.
 	threadless := map[string]bool{}
 	for _, f := range u.Failures {
-		if f.Notice == string(KindThread) && !rootMadeGood(u, f) {
+		if f.Notice == string(KindThread) && !u.FailureResolved(f) {
 			threadless[f.Target] = true
 		}
 	}

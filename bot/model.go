@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,6 +220,23 @@ func (u *Upgrade) EndedAt() time.Time {
 		return u.CompletedAt
 	}
 	return u.FinishedAt
+}
+
+// FailureResolved reports whether f, one of u's failures, was made good:
+// a root posted after all (PostedAt, or a thread in its channel: a replica
+// of an older version may have rewritten the upgrade without PostedAt), a
+// thread started after all on its root (PostedAt, or the thread known), or
+// a scheduler's notice its job's retry posted after all (PostedAt). Such a
+// failure is still listed (show, the status API and page mark it) but no
+// longer counted on the root.
+func (u *Upgrade) FailureResolved(f Failure) bool {
+	switch f.Notice {
+	case string(KindRoot):
+		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target })
+	case string(KindThread):
+		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target && t.Thread != "" })
+	}
+	return !f.PostedAt.IsZero() // a scheduler's notice sent again (toThreads)
 }
 
 // Key is the user-facing id, e.g. UPG-7.

@@ -419,11 +419,15 @@ func (d *Directory) showReply(v View) Message {
 			line = line.Channel(f.Target)
 		}
 		line = line.Add(" at ").Time(f.At).Add(": " + f.Error)
-		if !f.PostedAt.IsZero() {
+		if u.FailureResolved(f) {
+			words := " (posted after all"
 			if f.Notice == string(KindThread) {
-				line = line.Add(" (started after all at ").Time(f.PostedAt).Add(")")
+				words = " (started after all"
+			}
+			if f.PostedAt.IsZero() { // known by its thread only (FailureResolved)
+				line = line.Add(words + ")")
 			} else {
-				line = line.Add(" (posted after all at ").Time(f.PostedAt).Add(")")
+				line = line.Add(words + " at ").Time(f.PostedAt).Add(")")
 			}
 		}
 		m.Lines = append(m.Lines, line)

@@ -236,7 +236,7 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 	}
 	n := 0
 	for _, f := range u.Failures {
-		if !rootMadeGood(u, f) {
+		if !u.FailureResolved(f) {
 			n++
 		}
 	}
@@ -550,21 +550,6 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 	m.Lines = append(m.Lines, first,
 		T(u.Key()+" keeps working with the release as typed, "+what+", without a link or notes."), next)
 	return m
-}
-
-// rootMadeGood reports whether f is the failure of a root that was posted
-// after all (PostedAt, or a thread in its channel: a replica of an older
-// version may have rewritten the upgrade without PostedAt), or of a thread
-// started after all on its root (PostedAt, or the thread known), or of a
-// scheduler's notice its job's retry posted after all (PostedAt).
-func rootMadeGood(u *Upgrade, f Failure) bool {
-	switch f.Notice {
-	case string(KindRoot):
-		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target })
-	case string(KindThread):
-		return !f.PostedAt.IsZero() || slices.ContainsFunc(u.Threads, func(t MessageRef) bool { return t.Channel == f.Target && t.Thread != "" })
-	}
-	return !f.PostedAt.IsZero() // a scheduler's notice sent again (toThreads)
 }
 
 // generalAdvice is what to do about a failed delivery whose error comes

@@ -50,6 +50,11 @@ type failureJSON struct {
 	Notice string    `json:"notice"`
 	Target string    `json:"target"`
 	Error  string    `json:"error"`
+	// Resolved: the notice was posted (a thread started) after all, by the
+	// rule show and the root's count use (bot.Upgrade.FailureResolved);
+	// PostedAt is when, if known.
+	Resolved bool       `json:"resolved"`
+	PostedAt *time.Time `json:"posted_at,omitempty"`
 }
 
 type conflictJSON struct {
@@ -180,7 +185,8 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 		j.Threads = append(j.Threads, threadJSON{Channel: t.Channel, URL: t.URL})
 	}
 	for _, f := range u.Failures {
-		j.Failures = append(j.Failures, failureJSON{At: f.At.UTC(), Notice: f.Notice, Target: f.Target, Error: f.Error})
+		j.Failures = append(j.Failures, failureJSON{At: f.At.UTC(), Notice: f.Notice, Target: f.Target, Error: f.Error,
+			Resolved: u.FailureResolved(f), PostedAt: utc(f.PostedAt)})
 	}
 	windowFieldsOf(s.core.Directory(), u, &j)
 	readinessFieldsOf(s.core.Directory(), u, &j)

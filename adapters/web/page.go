@@ -283,8 +283,19 @@ type upgradePageData struct {
 	Pending  string
 	Acks     []ackView
 	Threads  []bot.MessageRef
-	Failures []bot.Failure
-	Log      []logView
+	Failures []failureView
+	// Undelivered counts the failures not made good (bot.Upgrade.FailureResolved),
+	// as the root's "⚠ N notice(s) could not be delivered" does.
+	Undelivered int
+	Log         []logView
+}
+
+// failureView is a failed delivery; one made good reads "(posted after
+// all at …)" as show says it ("started" for a thread).
+type failureView struct {
+	bot.Failure
+	Resolved bool
+	AfterAll string // "posted", or "started" for a thread
 }
 
 type upgradeView struct {
@@ -374,7 +385,17 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	}
 	u := v.Upgrade
 	now := s.core.Now()
-	data := upgradePageData{pageData: s.page(r, u.Title()), Threads: u.Threads, Failures: u.Failures, Pending: names(v.Pending())}
+	data := upgradePageData{pageData: s.page(r, u.Title()), Threads: u.Threads, Pending: names(v.Pending())}
+	for _, f := range u.Failures {
+		fv := failureView{Failure: f, Resolved: u.FailureResolved(f), AfterAll: "posted"}
+		if f.Notice == string(bot.KindThread) {
+			fv.AfterAll = "started"
+		}
+		if !fv.Resolved {
+			data.Undelivered++
+		}
+		data.Failures = append(data.Failures, fv)
+	}
 	data.U = upgradeView{rowData: s.rowOf(v, now.Add(-pageBack), now.Add(pageAhead)), Started: u.StartedAt, Ended: u.EndedAt(),
 		Region: u.Region, Impact: u.Impact, Owners: names(v.Owners), Reason: u.Reason, Note: u.Note, EndedLabel: "Ended"}
 	if u.State == bot.Cancelled {
