@@ -572,10 +572,7 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 	out := make([]escalated, len(people))
 	inboxes := make([]string, len(people))
 	for i, p := range people {
-		inboxes[i] = p.Key
-		if len(p.IDs) > 0 {
-			inboxes[i] = p.IDs[0]
-		}
+		inboxes[i] = firstInbox(s.out.msg, p)
 	}
 	s.out.sideBySide(inboxes, func(i int) bool {
 		out[i] = s.escalateTo(ctx, u, j, people[i], msg)
@@ -599,6 +596,22 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 	}
 	s.out.failed(ctx, u, fails, nil)
 	return errors.Join(errs...)
+}
+
+// firstInbox is the identity of p that her direct message goes to first
+// (Delivery.toPerson): the first of her ids on a platform the bot runs
+// (ms, a Router, has it), else her first id, else her key.
+func firstInbox(ms Messenger, p Principal) string {
+	r, _ := ms.(Router)
+	for _, id := range p.IDs {
+		if _, ok := r[platformOf(id)]; ok {
+			return id
+		}
+	}
+	if len(p.IDs) > 0 {
+		return p.IDs[0]
+	}
+	return p.Key
 }
 
 // escalated is the outcome of the escalation of one person (escalateTo).
