@@ -559,49 +559,107 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		return fmt.Errorf("load acks: %w", err)
 	}
 	msg := s.dir.Escalation(u, j.Scope)
-	forget, _ := s.once.(Forgetter)
-	var retry []error
+	var people []Principal
 	for _, p := range s.dir.Status(u, acks, j.Scope).Pending {
-		if p.Group {
-			continue // a group has no inbox; its members were mentioned in the thread
+		if !p.Group { // a group has no inbox; its members were mentioned in the thread
+			people = append(people, p)
 		}
-		if err := ctx.Err(); err != nil {
-			// Out of time before reaching this person: the retry will.
-			retry = append(retry, fmt.Errorf("escalate %s to %s: %w", u.Key(), p.Key, err))
-			break
-		}
-		key := fmt.Sprintf("escalated:%d:%s:%s", u.ID, j.Scope, p.Key)
-		if s.once != nil {
-			first, err := s.once.First(ctx, key, 90*24*time.Hour)
-			if err != nil {
-				return fmt.Errorf("dedupe escalation: %w", err)
-			}
-			if !first {
-				continue
-			}
-		}
-		err := s.out.toPerson(ctx, p, msg)
-		if err == nil {
-			s.publish(ctx, u, jobEventID(Job{Upgrade: j.Upgrade, ID: j.ID + "/" + p.Key, Due: j.Due}), EventEscalated, map[string]any{"scope": j.Scope, "to": p.Key})
-			continue
-		}
-		retryable := ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-		if retryable && (s.once == nil || forget != nil) {
-			// Not refused, just out of time: give the key back so the
-			// job's retry reaches this person.
-			if forget != nil {
-				fctx, cancel := bookkeeping(ctx)
-				if ferr := forget.Forget(fctx, key); ferr != nil {
-					cancel()
-					s.out.failed(ctx, u, []Failure{s.out.failure(ctx, u, msg.Kind, p.Key, errors.Join(err, ferr))}, nil)
-					continue
-				}
-				cancel()
-			}
-			retry = append(retry, fmt.Errorf("escalate %s to %s: %w", u.Key(), p.Key, err))
-			continue
-		}
-		s.out.failed(ctx, u, []Failure{s.out.failure(ctx, u, msg.Kind, p.Key, err)}, nil)
 	}
-	return errors.Join(retry...)
+	// Each person's outcome, merged in the people's order once every
+	// platform is done: a platform that is slow or rate-limited holds back
+	// its own people only (sideBySide, by the platform of the identity
+	// tried first).
+	out := make([]escalated, len(people))
+	inboxes := make([]string, len(people))
+	for i, p := range people {
+		inboxes[i] = firstInbox(s.out.msg, p)
+	}
+	s.out.sideBySide(inboxes, func(i int) bool {
+		out[i] = s.escalateTo(ctx, u, j, people[i], msg)
+		return out[i].goOn
+	}, func(i int, err error) {
+		// The adapter panicked: that person's failure, as a refusal.
+		f := s.out.failure(ctx, u, msg.Kind, people[i].Key, err)
+		out[i] = escalated{fail: &f}
+	})
+	var (
+		fails []Failure
+		errs  []error
+	)
+	for _, o := range out {
+		if o.fail != nil {
+			fails = append(fails, *o.fail)
+		}
+		if o.err != nil {
+			errs = append(errs, o.err)
+		}
+	}
+	s.out.failed(ctx, u, fails, nil)
+	return errors.Join(errs...)
+}
+
+// firstInbox is the identity of p that her direct message goes to first
+// (Delivery.toPerson): the first of her ids on a platform the bot runs
+// (ms, a Router, has it), else her first id, else her key.
+func firstInbox(ms Messenger, p Principal) string {
+	r, _ := ms.(Router)
+	for _, id := range p.IDs {
+		if _, ok := r[platformOf(id)]; ok {
+			return id
+		}
+	}
+	if len(p.IDs) > 0 {
+		return p.IDs[0]
+	}
+	return p.Key
+}
+
+// escalated is the outcome of the escalation of one person (escalateTo).
+type escalated struct {
+	fail *Failure // refused: recorded on the upgrade, with the others
+	err  error    // the job runs again for it (the person's key is given back), or fails
+	goOn bool     // the platform's next person is tried
+}
+
+// escalateTo sends the escalation msg of job j to p, once (s.once), and
+// publishes its event. Out of time (ctx ended), the person is left to the
+// job's retry, and so is the rest of her platform's.
+func (s *Scheduler) escalateTo(ctx context.Context, u *Upgrade, j Job, p Principal, msg Message) escalated {
+	if err := ctx.Err(); err != nil {
+		// Out of time before reaching this person: the retry will.
+		return escalated{err: fmt.Errorf("escalate %s to %s: %w", u.Key(), p.Key, err)}
+	}
+	key := fmt.Sprintf("escalated:%d:%s:%s", u.ID, j.Scope, p.Key)
+	if s.once != nil {
+		first, err := s.once.First(ctx, key, 90*24*time.Hour)
+		if err != nil {
+			return escalated{err: fmt.Errorf("dedupe escalation: %w", err)}
+		}
+		if !first {
+			return escalated{goOn: true}
+		}
+	}
+	err := s.out.toPerson(ctx, p, msg)
+	if err == nil {
+		s.publish(ctx, u, jobEventID(Job{Upgrade: j.Upgrade, ID: j.ID + "/" + p.Key, Due: j.Due}), EventEscalated, map[string]any{"scope": j.Scope, "to": p.Key})
+		return escalated{goOn: true}
+	}
+	forget, _ := s.once.(Forgetter)
+	retryable := ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	if retryable && (s.once == nil || forget != nil) {
+		// Not refused, just out of time: give the key back so the
+		// job's retry reaches this person.
+		if forget != nil {
+			fctx, cancel := bookkeeping(ctx)
+			ferr := forget.Forget(fctx, key)
+			cancel()
+			if ferr != nil {
+				f := s.out.failure(ctx, u, msg.Kind, p.Key, errors.Join(err, ferr))
+				return escalated{fail: &f, goOn: true}
+			}
+		}
+		return escalated{err: fmt.Errorf("escalate %s to %s: %w", u.Key(), p.Key, err), goOn: true}
+	}
+	f := s.out.failure(ctx, u, msg.Kind, p.Key, err)
+	return escalated{fail: &f, goOn: true}
 }

@@ -19,8 +19,9 @@ import (
 )
 
 // newCrossEnv runs one bot on both platforms: payments has a Slack and a
-// Discord channel, and every person has an identity on each.
-func newCrossEnv(t *testing.T) (*slackEnv, *discordEnv) {
+// Discord channel, and every person has an identity on each; adjust may
+// change the configuration then.
+func newCrossEnv(t *testing.T, adjust ...func(*bot.Config)) (*slackEnv, *discordEnv) {
 	t.Helper()
 	ctx := context.Background()
 	log := e2eLogger()
@@ -34,9 +35,12 @@ func newCrossEnv(t *testing.T) (*slackEnv, *discordEnv) {
 		cfg.People[i].IDs = append(p.IDs, "discord:"+discordPeople[p.Name].ID)
 	}
 	cfg.Services[1].Channels = []string{"slack:C0PAYMENTS", "discord:" + dcPayments}
+	for _, f := range adjust {
+		f(&cfg)
+	}
 	clock := bottest.NewClock(slackNow)
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Now: clock.Now, Logger: log})
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Queue: st, Now: clock.Now, Logger: log})
 
 	sapi := slacktestapi.New(t)
 	for name, id := range slackPeople {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,4 +283,137 @@ func TestEscalationSurvivesARescheduleThatKeepsTheStart(t *testing.T) {
 	clock.Set(posted.Add(20 * time.Second))
 	r.do(t, "alice", "reschedule 1 at 2026-11-22 10:10 UTC for 2h")
 	escalatesAt(t, r, clock, log, escalatedTo, posted.Add(time.Minute), everyone)
+}
+
+// TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers: payments has a
+// Slack and a Discord channel; alice and bob are reached on Slack, carol
+// on Discord only. Slack does not answer the escalation's first direct
+// message (held): carol's reaches her on Discord all the same, while
+// Slack's is still held, not after it; once Slack answers, alice and bob
+// get theirs, and nothing is recorded as failed.
+func TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers(t *testing.T) {
+	se, de := newCrossEnv(t, func(c *bot.Config) {
+		c.Reminders = []time.Duration{time.Hour}
+		c.EscalateAfter = 30 * time.Minute
+		for i, p := range c.People {
+			if p.Name == "carol" {
+				c.People[i].IDs = []string{"discord:" + discordPeople["carol"].ID}
+			}
+		}
+	})
+	ctx := context.Background()
+	if !strings.Contains(slackAnswerText(se.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00 for 90m")), "Scheduled") {
+		t.Fatal("not scheduled")
+	}
+	se.slack.Wait()
+	de.settle()
+	u, err := de.store.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de.at(u.Start.Add(-time.Hour)) // the reminder, in both threads
+
+	arrived, release := se.api.Hold(t, "conversations.open")
+	de.clock.Set(u.Start.Add(-30 * time.Minute))
+	done := make(chan error, 1)
+	go func() {
+		_, err := de.bot.Scheduler().RunDue(ctx)
+		done <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-done:
+		t.Fatalf("the escalation ran without asking Slack for a direct message: %v", err)
+	}
+	carol := discordPeople["carol"].ID
+	de.api.Eventually(t, 10*time.Second, "carol's escalation on Discord while Slack holds the first of alice's and bob's", func() bool {
+		dm := de.api.DMChannel(carol)
+		return dm != "" && len(de.api.Messages(dm)) > 0
+	})
+	if calls := se.api.Calls("conversations.open"); len(calls) != 0 {
+		t.Fatalf("Slack answered %d direct messages before carol's escalation reached Discord, want it still held", len(calls))
+	}
+	discordContains(t, "carol's escalation", de.api.Messages(de.api.DMChannel(carol))[0].Text(), "UPG-1")
+
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	de.settle()
+	var to []string
+	for _, c := range se.api.Calls("chat.postMessage") {
+		if ch := c.Param("channel"); strings.HasPrefix(ch, "D") {
+			to = append(to, ch)
+		}
+	}
+	slices.Sort(to)
+	if want := []string{"D0ALICE", "D0BOB"}; !slices.Equal(to, want) {
+		t.Errorf("escalations on Slack to %q, want %q", to, want)
+	}
+	if u, err = de.store.Get(ctx, 1); err != nil || len(u.Failures) != 0 {
+		t.Errorf("failures %+v %v, want none", u.Failures, err)
+	}
+}
+
+// directPanics is a platform whose first direct message panics, as an
+// adapter with a bug.
+type directPanics struct {
+	bot.Messenger
+	n atomic.Int32
+}
+
+func (p *directPanics) Direct(ctx context.Context, user string, m bot.Message) (bot.MessageRef, error) {
+	if p.n.Add(1) == 1 {
+		panic("adapter bug")
+	}
+	return p.Messenger.Direct(ctx, user, m)
+}
+
+// TestAPanicInOnePlatformsEscalationIsThatPersonsFailure: the Slack
+// adapter panics on alice's escalation. The scheduler goes on: her
+// failure is recorded on the upgrade, bob still gets his on Slack and
+// carol hers on Discord, and the job is done (not run again).
+func TestAPanicInOnePlatformsEscalationIsThatPersonsFailure(t *testing.T) {
+	se, de := newCrossEnv(t, func(c *bot.Config) {
+		c.Reminders = []time.Duration{time.Hour}
+		c.EscalateAfter = 30 * time.Minute
+		for i, p := range c.People {
+			if p.Name == "carol" {
+				c.People[i].IDs = []string{"discord:" + discordPeople["carol"].ID}
+			}
+		}
+	})
+	ctx := context.Background()
+	if !strings.Contains(slackAnswerText(se.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00 for 90m")), "Scheduled") {
+		t.Fatal("not scheduled")
+	}
+	se.slack.Wait()
+	de.settle()
+	u, err := de.store.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de.at(u.Start.Add(-time.Hour)) // the reminder, in both threads
+	// Nothing is under way (settled): the router may change.
+	de.router["slack"] = &directPanics{Messenger: de.router["slack"]}
+	de.at(u.Start.Add(-30 * time.Minute))
+
+	if dm := de.api.DMChannel(discordPeople["carol"].ID); dm == "" || len(de.api.Messages(dm)) != 1 {
+		t.Error("carol got no escalation on Discord")
+	}
+	var to []string
+	for _, c := range se.api.Calls("chat.postMessage") {
+		if ch := c.Param("channel"); strings.HasPrefix(ch, "D") {
+			to = append(to, ch)
+		}
+	}
+	if !slices.Equal(to, []string{"D0BOB"}) {
+		t.Errorf("escalations on Slack to %q, want bob's", to)
+	}
+	if u, err = de.store.Get(ctx, 1); err != nil || len(u.Failures) != 1 || u.Failures[0].Target != "alice" || !strings.Contains(u.Failures[0].Error, "panic") {
+		t.Errorf("failures %+v %v, want alice's, a panic", u.Failures, err)
+	}
+	if next, ok, err := de.bot.Scheduler().NextDue(ctx); err != nil || !ok || !next.Equal(u.Start) {
+		t.Errorf("next job at %s (%v %v), want the window's opening: the escalation done, not run again", next, ok, err)
+	}
 }
