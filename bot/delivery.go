@@ -95,10 +95,15 @@ func (e *tooLate) Error() string { return "not posted " + e.why }
 // never tried again, whatever the platform's error says.
 func (e *tooLate) TryLater() bool { return false }
 
+// tooLateCause is ctx's tooLate cause, if that is why ctx ended.
+func tooLateCause(ctx context.Context) (*tooLate, bool) {
+	return errors.AsType[*tooLate](context.Cause(ctx))
+}
+
 // cutTooLate returns err, the failure of a call cut off by ctx's end,
 // wrapped in ctx's tooLate cause, if that is why ctx ended.
 func cutTooLate(ctx context.Context, err error) (error, bool) {
-	late, ok := errors.AsType[*tooLate](context.Cause(ctx))
+	late, ok := tooLateCause(ctx)
 	if !ok {
 		return err, false
 	}
@@ -183,7 +188,28 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		// notice's failure, with the root's error.
 		var err error
 		if rootErrs, err = d.postRootsAs(ctx, u, nil, recordNone, missing); err != nil {
-			return err
+			late, ok := tooLateCause(ctx)
+			if !ok {
+				return err
+			}
+			// The notice's time passed while the roots were being
+			// posted: a channel still without one is this notice's
+			// failure, and its root is tried again later.
+			var cutOff []string
+			for _, ch := range missingRoots(u) {
+				if _, failed := rootErrs[ch]; !failed && slices.Contains(missing, ch) {
+					cutOff = append(cutOff, ch)
+				}
+			}
+			if len(cutOff) > 0 {
+				d.owed.oweChannels(u.ID, d.now(), cutOff)
+				if rootErrs == nil {
+					rootErrs = map[string]error{}
+				}
+				for _, ch := range cutOff {
+					rootErrs[ch] = late
+				}
+			}
 		}
 		d.oweRoots(u.ID, rootErrs)
 		for _, ch := range u.Channels {
