@@ -163,8 +163,16 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if loaded || n.progress == nil {
 			return nil
 		}
+		rctx := ctx
+		if _, late := tooLateCause(ctx); late {
+			// Its time passed while a root was posted: what it must
+			// record as failed is still worked out.
+			var cancel context.CancelFunc
+			rctx, cancel = bookkeeping(ctx)
+			defer cancel()
+		}
 		var err error
-		if done, err = n.progress.reached(ctx); err != nil {
+		if done, err = n.progress.reached(rctx); err != nil {
 			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
 		}
 		loaded = true
@@ -352,6 +360,13 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	d.sideBySide(chans, func(i int) bool {
 		t, o := todo[i], &out[i]
 		o.tried = true
+		if late, ok := tooLateCause(ctx); ok {
+			// Its time passed already (posting a root first): not
+			// posted late by a platform that does not look at ctx.
+			o.err = late
+			dealt(t)
+			return true
+		}
 		ref, err := d.msg.Reply(ctx, t, msg)
 		if t.Thread == "" && ref.Thread != "" && threadless[t.Channel] {
 			o.started = &MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,5 +230,46 @@ func TestANoticeCutOffIsNotLoggedAsPosted(t *testing.T) {
 	}
 	if strings.Contains(line, "outcome=posted") || !strings.Contains(line, "outcome=interrupted") || !strings.Contains(line, "interrupted=1") {
 		t.Fatalf("the notice cut off by the shutdown is logged as\n%s want outcome=interrupted, interrupted=1", line)
+	}
+}
+
+// slowRoots is a platform whose root posts are answered only once the
+// caller has given up (slow), and whose replies never look at ctx.
+type slowRoots struct {
+	countingRecorder
+	slow atomic.Bool
+}
+
+func (s *slowRoots) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	if s.slow.Load() {
+		<-ctx.Done()
+		return bot.MessageRef{}, ctx.Err()
+	}
+	return s.countingRecorder.Post(ctx, ch, m)
+}
+
+// TestAReminderIsNotRepliedOnceItsRootTookItsTime: the reminder posts
+// its missing root in #busy first, which takes until the window opens; it
+// does not then reply in #payments either, even on a platform that would
+// post it without looking at the time.
+func TestAReminderIsNotRepliedOnceItsRootTookItsTime(t *testing.T) {
+	clock, rec := bottest.NewClock(start0), &slowRoots{}
+	r := newReplica(t, storetest.Target(t), clock.Now, rec, func(c *bot.Config) {
+		c.Services[1].Channels = []string{"t:#payments", "t:#busy"}
+	})
+	rec.Fail("t:#busy", refused{}) // the root, when scheduled
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
+	rec.Fail("t:#busy", nil)
+	rec.slow.Store(true)
+	r.at(t, clock, laterWindow.Add(-time.Second))
+	if n := rec.replies.Load(); n != 0 {
+		t.Fatalf("the reminder was replied %d times once the window had opened", n)
+	}
+	var why []string
+	for _, f := range failuresOf(t, r, bot.KindReminder) {
+		why = append(why, f.Error)
+	}
+	if len(why) != 2 || !strings.Contains(why[0], "not posted before the window opened") || !strings.Contains(why[1], "not posted before the window opened") {
+		t.Fatalf("reminder failures %q, want one per channel: not posted before the window opened", why)
 	}
 }
