@@ -81,6 +81,35 @@ func (e *laterError) Error() string {
 	return "not delivered yet in " + strings.Join(e.channels, ", ") + "; to be sent again"
 }
 
+// tooLate is the cause of a notice's context that ended when the notice
+// was no longer useful (Scheduler.noticeBefore: a reminder once the window
+// has opened). A thread it cut off is recorded as failed, with why: the
+// notice is not tried there again, as it is after a shutdown's cut.
+type tooLate struct {
+	why string // "before the window opened"
+}
+
+func (e *tooLate) Error() string { return "not posted " + e.why }
+
+// TryLater implements TryLaterError: a notice whose time has passed is
+// never tried again, whatever the platform's error says.
+func (e *tooLate) TryLater() bool { return false }
+
+// tooLateCause is ctx's tooLate cause, if that is why ctx ended.
+func tooLateCause(ctx context.Context) (*tooLate, bool) {
+	return errors.AsType[*tooLate](context.Cause(ctx))
+}
+
+// cutTooLate returns err, the failure of a call cut off by ctx's end,
+// wrapped in ctx's tooLate cause, if that is why ctx ended.
+func cutTooLate(ctx context.Context, err error) (error, bool) {
+	late, ok := tooLateCause(ctx)
+	if !ok {
+		return err, false
+	}
+	return fmt.Errorf("%w: %w", late, err), true
+}
+
 // laterMark is the progress mark of a notice's failure in ch that may
 // pass, recorded at at: the attempt that reaches ch marks that failure,
 // and no other, posted after all.
@@ -134,8 +163,16 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if loaded || n.progress == nil {
 			return nil
 		}
+		rctx := ctx
+		if _, late := tooLateCause(ctx); late {
+			// Its time passed while a root was posted: what it must
+			// record as failed is still worked out.
+			var cancel context.CancelFunc
+			rctx, cancel = bookkeeping(ctx)
+			defer cancel()
+		}
 		var err error
-		if done, err = n.progress.reached(ctx); err != nil {
+		if done, err = n.progress.reached(rctx); err != nil {
 			return fmt.Errorf("load the threads %s of %s already reached: %w", kind, u.Key(), err)
 		}
 		loaded = true
@@ -159,7 +196,28 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		// notice's failure, with the root's error.
 		var err error
 		if rootErrs, err = d.postRootsAs(ctx, u, nil, recordNone, missing); err != nil {
-			return err
+			late, ok := tooLateCause(ctx)
+			if !ok {
+				return err
+			}
+			// The notice's time passed while the roots were being
+			// posted: a channel still without one is this notice's
+			// failure, and its root is tried again later.
+			var cutOff []string
+			for _, ch := range missingRoots(u) {
+				if _, failed := rootErrs[ch]; !failed && slices.Contains(missing, ch) {
+					cutOff = append(cutOff, ch)
+				}
+			}
+			if len(cutOff) > 0 {
+				d.owed.oweChannels(u.ID, d.now(), cutOff)
+				if rootErrs == nil {
+					rootErrs = map[string]error{}
+				}
+				for _, ch := range cutOff {
+					rootErrs[ch] = late
+				}
+			}
 		}
 		d.oweRoots(u.ID, rootErrs)
 		for _, ch := range u.Channels {
@@ -201,8 +259,10 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if retry && tryLater(err) {
 			pending = append(pending, ch)
 			if before {
+				// Whether it is sent again is the caller's to say
+				// (Scheduler.notice: no longer tried, or sent again).
 				again++
-				d.log.WarnContext(ctx, "notice still not delivered; it is sent again later", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
+				d.log.WarnContext(ctx, "notice still not delivered; its failure is recorded already", "upgrade", u.Key(), "notice", kind, "target", ch, "err", err)
 				return
 			}
 			f := d.failure(ctx, u, kind, ch, err)
@@ -247,7 +307,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			}
 		}
 		recorded()
-		d.logNotice(ctx, u, kind, u.Channels, len(fails)+again)
+		d.logNotice(ctx, u, kind, u.Channels, len(fails)+again, 0)
 		if len(pending) > 0 {
 			return &laterError{channels: pending}
 		}
@@ -266,10 +326,11 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			threadless[f.Target] = true
 		}
 	}
+	cuts := 0 // the threads cut off (ctx ended: shutdown, the job's time), tried again later
 	defer func() {
 		d.threadsStarted(ctx, u, started)
 		recorded()
-		d.logNotice(ctx, u, kind, tried, len(fails)+again)
+		d.logNotice(ctx, u, kind, tried, len(fails)+again, cuts)
 	}()
 	var todo []MessageRef
 	for _, t := range u.Threads {
@@ -299,11 +360,24 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	d.sideBySide(chans, func(i int) bool {
 		t, o := todo[i], &out[i]
 		o.tried = true
+		if late, ok := tooLateCause(ctx); ok {
+			// Its time passed already (posting a root first): not
+			// posted late by a platform that does not look at ctx.
+			o.err = late
+			dealt(t)
+			return true
+		}
 		ref, err := d.msg.Reply(ctx, t, msg)
 		if t.Thread == "" && ref.Thread != "" && threadless[t.Channel] {
 			o.started = &MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL}
 		}
 		if err != nil && ctx.Err() != nil {
+			if late, ok := cutTooLate(ctx, err); ok {
+				// Its time has passed: failed, and not tried again.
+				o.err = late
+				dealt(t)
+				return true
+			}
 			o.cut = fmt.Errorf("deliver %s of %s: %w", kind, u.Key(), errors.Join(ctx.Err(), err))
 			return false
 		}
@@ -334,8 +408,11 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		} else if at, ok := laterRecorded(done, ch); ok && o.tried && o.cut == nil {
 			madeGood = append(madeGood, Failure{Target: ch, At: at})
 		}
-		if o.cut != nil && cut == nil {
-			cut = o.cut
+		if o.cut != nil {
+			cuts++
+			if cut == nil {
+				cut = o.cut
+			}
 		}
 	}
 	if cut == nil && len(pending) > 0 {
@@ -621,6 +698,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	var fails []Failure
 	var errs map[string]error
 	var cut error
+	cuts := 0
 	var tried []string
 	// Each channel's outcome, merged in the channels' order once every
 	// platform is done (sideBySide).
@@ -723,8 +801,11 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			}
 			errs[ch] = o.err
 		}
-		if o.cut != nil && cut == nil {
-			cut = o.cut
+		if o.cut != nil {
+			cuts++
+			if cut == nil {
+				cut = o.cut
+			}
 		}
 		// The threads as the last save left them (each save added one to
 		// what the one before had saved), and those that could not be
@@ -767,7 +848,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 				rootFails++
 			}
 		}
-		d.logNotice(ctx, u, KindRoot, tried, rootFails)
+		d.logNotice(ctx, u, KindRoot, tried, rootFails, cuts)
 	}
 	return errs, cut
 }
@@ -909,8 +990,10 @@ func missingRoots(u *Upgrade) []string {
 }
 
 // logNotice logs the one line of a notice: its kind, its upgrade, the
-// platforms it went to and how it went (posted, partly posted, failed).
-func (d *Delivery) logNotice(ctx context.Context, u *Upgrade, kind Kind, targets []string, failed int) {
+// platforms it went to and how it went (posted, partly posted, failed;
+// interrupted when ctx ended before some targets were dealt with: cut of
+// them were neither posted nor recorded as failed, and are tried again).
+func (d *Delivery) logNotice(ctx context.Context, u *Upgrade, kind Kind, targets []string, failed, cut int) {
 	if len(targets) == 0 {
 		return
 	}
@@ -922,14 +1005,19 @@ func (d *Delivery) logNotice(ctx context.Context, u *Upgrade, kind Kind, targets
 	}
 	result := "posted"
 	switch {
+	case cut > 0:
+		result = "interrupted"
 	case failed >= len(targets):
 		result = "failed"
 	case failed > 0:
 		result = "partly posted"
 	}
-	d.log.LogAttrs(ctx, slog.LevelInfo, "notice", slog.String("notice", string(kind)), slog.String("upgrade", u.Key()),
-		slog.String("platform", strings.Join(platforms, ",")), slog.Int("targets", len(targets)), slog.Int("failed", failed),
-		slog.String("outcome", result))
+	attrs := []slog.Attr{slog.String("notice", string(kind)), slog.String("upgrade", u.Key()),
+		slog.String("platform", strings.Join(platforms, ",")), slog.Int("targets", len(targets)), slog.Int("failed", failed)}
+	if cut > 0 {
+		attrs = append(attrs, slog.Int("interrupted", cut))
+	}
+	d.log.LogAttrs(ctx, slog.LevelInfo, "notice", append(attrs, slog.String("outcome", result))...)
 }
 
 // rootVersion identifies what a root message shows: every change of the

@@ -196,6 +196,19 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 	return nil
 }
 
+// noticeBefore is notice, given up at moment by the scheduler's clock,
+// when it is no longer useful (a reminder once the window has opened, a
+// window-open notice once it has ended): a platform's Retry-After that
+// would end later is not waited for, and a thread not reached by then is
+// recorded as failed, not cut off and tried again (toThreads, tooLate).
+func (s *Scheduler) noticeBefore(ctx context.Context, moment time.Time, why string, u *Upgrade, j Job, m Message) error {
+	// A context's deadline is on the wall clock; the moment is on the
+	// scheduler's (the same in production).
+	nctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(moment.Sub(s.o.Now())), &tooLate{why: why})
+	defer cancel()
+	return s.notice(nctx, u, j, m)
+}
+
 // sentMostly reports whether a notice's error (Scheduler.notice) leaves
 // it sent everywhere it could be for now: none, or a *laterError (the
 // failures that may pass are recorded, and the job is run again for them).
@@ -289,7 +302,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if late < s.o.LateAfter {
 			late = 0
 		}
-		sent = s.notice(ctx, u, j, s.dir.Reminder(u, acks, j.Offset, late))
+		sent = s.noticeBefore(ctx, u.Start, "before the window opened", u, j, s.dir.Reminder(u, acks, j.Offset, late))
 		if !sentMostly(sent) {
 			return sent
 		}
@@ -304,7 +317,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
 		}
-		sent = s.notice(ctx, u, j, s.sayLate(s.dir.WindowOpen(u), late))
+		sent = s.noticeBefore(ctx, u.End, "before the window ended", u, j, s.sayLate(s.dir.WindowOpen(u), late))
 		if !sentMostly(sent) {
 			return sent
 		}
