@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // runner claims due jobs from a JobQueue and runs them, knowing nothing of
 // what they do (exec): on a few workers, the jobs of one upgrade one after
-// the other, each within its own budget and its claim's lease, a failed
-// one again after a back-off; on shutdown it puts back what it did not
-// start. Any number of replicas may run one against the same queue.
+// the other in a lane of their own (jobLanes), each within its own budget
+// and its claim's lease, a failed one again after a back-off; on shutdown
+// it puts back what it did not start. Any number of replicas may run one
+// against the same queue.
 type runner struct {
 	q    JobQueue
 	o    SchedulerOptions
@@ -23,132 +25,224 @@ type runner struct {
 	obs  Observer // hears how late each job starts
 }
 
-// loop runs due jobs until ctx ends, sleeping until the next due time (at
-// most MaxIdle) or until a replica announces a change.
+// loop runs due jobs until ctx ends. It claims due jobs whenever a worker
+// is free, also while other jobs run, and otherwise sleeps until the next
+// due time (at most MaxIdle), until a replica announces a change, or until
+// one of its lanes ends or puts a job back. When ctx ends it waits for its
+// lanes, which put back what they did not start.
 func (r *runner) loop(ctx context.Context) {
 	wake := r.q.Wakeups(ctx)
+	l := r.lanes(ctx)
+	defer l.wg.Wait()
 	for {
-		if _, err := r.runDue(ctx); err != nil && ctx.Err() == nil {
+		asked, got, err := l.claim()
+		if err != nil && ctx.Err() == nil {
 			r.log.ErrorContext(ctx, "running due jobs failed", "err", err)
 		}
-		sleep := r.o.MaxIdle
-		if next, ok, err := r.q.NextDue(ctx); err == nil && ok {
-			sleep = min(sleep, max(next.Sub(r.now()), 0))
+		if ctx.Err() != nil {
+			return
 		}
-		if sleep <= 0 {
-			sleep = 10 * time.Millisecond // a job leased elsewhere is due; don't spin
+		if asked > 0 && got == asked {
+			continue // more may be due
 		}
-		t := time.NewTimer(sleep)
+		var timer <-chan time.Time // nil: every worker is busy, wait for one (kick)
+		if asked > 0 {
+			timer = time.After(r.idle(ctx)) // collected once unreferenced (Go 1.23)
+		}
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
-		case <-wake:
-		case <-t.C:
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil // no more wake-ups: the timer and the lanes still wake us
+			}
+		case <-timer:
+		case <-l.kick:
 		}
-		t.Stop()
 	}
 }
 
-// runDue runs every job due now and reports how many it started.
-//
-// A claimed batch shares one lease. Its jobs run on Options.Workers
-// workers, the jobs of one upgrade one after the other in due order, each
-// with its own budget (JobTimeout) bounded by what is left of the lease
-// (less a margin). A job is only started while some of the lease is left;
-// the jobs not started go back to the queue at once (Release), so a slow
-// notice delays only its own upgrade, and a claimed batch never outlives
-// its lease: two replicas never send the same job. A failed job is retried
-// after a back-off (RetryMin, doubling, at most RetryMax), and the later
-// jobs of its upgrade in the batch wait for it.
+// idle is how long the loop sleeps when nothing more is due: until the
+// next due time, at most MaxIdle.
+func (r *runner) idle(ctx context.Context) time.Duration {
+	sleep := r.o.MaxIdle
+	if next, ok, err := r.q.NextDue(ctx); err == nil && ok {
+		sleep = min(sleep, max(next.Sub(r.now()), 0))
+	}
+	if sleep <= 0 {
+		sleep = 10 * time.Millisecond // a job leased elsewhere is due; don't spin
+	}
+	return sleep
+}
+
+// runDue runs every job due now and reports how many it started: it
+// claims as many as it has workers, waits for them, and again, until a
+// claim finds nothing (so it also runs the jobs that those it ran made
+// due).
 func (r *runner) runDue(ctx context.Context) (int, error) {
-	n := 0
+	l := r.lanes(ctx)
 	for ctx.Err() == nil {
-		claimed := r.now()
-		jobs, err := r.q.Claim(ctx, claimed, r.o.Lease, r.o.Batch)
+		_, got, err := l.claim()
+		l.wg.Wait()
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			return n, fmt.Errorf("claim due jobs: %w", err)
+			return l.started(), err
 		}
-		if len(jobs) == 0 {
+		if got == 0 {
 			break
 		}
-		n += r.runBatch(ctx, jobs, claimed.Add(r.o.Lease))
 	}
-	return n, nil
+	return l.started(), nil
 }
 
-// runBatch runs one claimed batch on the workers and puts back what it
-// did not start.
-func (r *runner) runBatch(ctx context.Context, jobs []Job, leaseEnd time.Time) int {
-	groups := byUpgrade(jobs)
-	work := make(chan []Job, len(groups))
-	for _, g := range groups {
-		work <- g
-	}
-	close(work)
-	var (
-		mu        sync.Mutex
-		ran       int
-		unstarted []Job
-		wg        sync.WaitGroup
-	)
-	for range min(r.o.Workers, len(groups)) {
-		wg.Go(func() {
-			for g := range work {
-				n, rest := r.runGroup(ctx, g, leaseEnd)
-				mu.Lock()
-				ran += n
-				unstarted = append(unstarted, rest...)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(unstarted) > 0 {
-		why := "lease running out"
-		if ctx.Err() != nil {
-			why = "shutting down"
-		}
-		r.log.InfoContext(ctx, "putting back due jobs not started", "jobs", len(unstarted), "why", why)
-		sctx, cancel := bookkeeping(ctx)
-		defer cancel()
-		if err := r.q.Release(sctx, unstarted); err != nil {
-			r.log.ErrorContext(ctx, "putting back due jobs failed; they return when their lease ends", "jobs", len(unstarted), "err", err)
-		}
-	}
-	return ran
+// claimedJob is a claimed job with the end of its claim's lease.
+type claimedJob struct {
+	Job
+	leaseEnd time.Time
 }
 
-// byUpgrade splits jobs (earliest first) into one list per upgrade, each in
-// due order.
-func byUpgrade(jobs []Job) [][]Job {
-	var groups [][]Job
-	at := map[int]int{}
+// jobLanes runs claimed jobs in one lane per upgrade: a goroutine that
+// holds one of Options.Workers workers (a token) and runs the jobs of its
+// upgrade one after the other, in the order they were claimed (due
+// order), while the lanes of other upgrades run beside it. Jobs claimed
+// for an upgrade whose lane is running join its queue, so an upgrade's
+// notices never overtake each other, and a slow one (a platform's
+// Retry-After, a platform out of reach) holds up its own upgrade only.
+//
+// Each job gets its own budget (JobTimeout) bounded by what is left of its
+// claim's lease (less a margin), and is only started while some of it is
+// left: two replicas never send the same job. When a job's lease is
+// almost over, or ctx ends, the lane puts that job and the rest of its
+// queue back (Release) for any replica to claim at once. A failed job is
+// retried after a back-off (RetryMin, doubling, at most RetryMax), and
+// the jobs of its upgrade that the lane starts until then (claimed with
+// it or after it) are put back to fall due just after it, in order.
+type jobLanes struct {
+	r      *runner
+	ctx    context.Context
+	tokens chan struct{} // one per free worker
+	kick   chan struct{} // a lane ended or put a job back: claim again
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	queued map[int][]claimedJob // the running lanes by upgrade: the jobs they have not started yet
+	held   map[int]*retryHold   // upgrades with a failed job due again later
+
+	ran atomic.Int64 // jobs started
+}
+
+// retryHold holds back an upgrade's jobs until its failed job is retried.
+type retryHold struct {
+	until time.Time // the failed job is due again
+	n     int       // jobs put back after it so far
+}
+
+func (r *runner) lanes(ctx context.Context) *jobLanes {
+	l := &jobLanes{r: r, ctx: ctx, tokens: make(chan struct{}, r.o.Workers), kick: make(chan struct{}, 1),
+		queued: map[int][]claimedJob{}, held: map[int]*retryHold{}}
+	for range r.o.Workers {
+		l.tokens <- struct{}{}
+	}
+	return l
+}
+
+// claim claims due jobs, as many as there are free workers (at most
+// Options.Batch), and gives each to its upgrade's lane, starting the lanes
+// not running. It reports how many jobs it asked for and got.
+func (l *jobLanes) claim() (asked, got int, err error) {
+	asked = min(l.r.o.Batch, len(l.tokens))
+	if asked == 0 {
+		return 0, 0, nil
+	}
+	now := l.r.now()
+	jobs, err := l.r.q.Claim(l.ctx, now, l.r.o.Lease, asked)
+	if err != nil {
+		return asked, 0, fmt.Errorf("claim due jobs: %w", err)
+	}
+	var start []int
+	l.mu.Lock()
+	for u, h := range l.held {
+		if !now.Before(h.until) {
+			delete(l.held, u)
+		}
+	}
 	for _, j := range jobs {
-		i, ok := at[j.Upgrade]
-		if !ok {
-			i = len(groups)
-			at[j.Upgrade] = i
-			groups = append(groups, nil)
+		q, running := l.queued[j.Upgrade]
+		if !running {
+			start = append(start, j.Upgrade)
 		}
-		groups[i] = append(groups[i], j)
+		l.queued[j.Upgrade] = append(q, claimedJob{Job: j, leaseEnd: now.Add(l.r.o.Lease)})
 	}
-	return groups
+	l.mu.Unlock()
+	for _, u := range start {
+		<-l.tokens // one is free: only claim takes them, at most one a job
+		l.wg.Go(func() { l.lane(u) })
+	}
+	return asked, len(jobs), nil
 }
 
-// runGroup runs the claimed jobs of one upgrade in order. It returns how
-// many it started and those it did not start, to be put back.
-func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int, []Job) {
-	margin := r.o.Lease / 10
-	for i, j := range g {
-		left := leaseEnd.Sub(r.now()) - margin
-		if ctx.Err() != nil || left <= 0 {
-			return i, g[i:]
+// started reports how many jobs the lanes started.
+func (l *jobLanes) started() int { return int(l.ran.Load()) }
+
+// poke wakes the loop to claim again.
+func (l *jobLanes) poke() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// next takes the next job of the upgrade's lane; ok is false when its
+// queue is empty, and the lane has ended. heldTo is set when the job must
+// wait for a failed job of its upgrade: the moment to put it back at.
+func (l *jobLanes) next(upgrade int) (j claimedJob, heldTo time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queued[upgrade]
+	if len(q) == 0 {
+		delete(l.queued, upgrade)
+		return claimedJob{}, time.Time{}, false
+	}
+	j, l.queued[upgrade] = q[0], q[1:]
+	if h := l.held[upgrade]; h != nil {
+		if l.r.now().Before(h.until) {
+			h.n++
+			return j, h.until.Add(time.Duration(h.n) * time.Millisecond), true
 		}
-		err := r.runJob(ctx, j, min(r.o.JobTimeout, left))
+		delete(l.held, upgrade)
+	}
+	return j, time.Time{}, true
+}
+
+// lane runs the jobs of one upgrade, then gives its worker back.
+func (l *jobLanes) lane(upgrade int) {
+	defer func() {
+		l.tokens <- struct{}{}
+		l.poke()
+	}()
+	r, ctx := l.r, l.ctx
+	margin := r.o.Lease / 10
+	for {
+		j, heldTo, ok := l.next(upgrade)
+		if !ok {
+			return
+		}
+		if !heldTo.IsZero() {
+			// A job of the upgrade failed and is retried later: this one
+			// waits for it, so its notices keep their order.
+			r.requeue(ctx, j.Job, heldTo)
+			l.poke()
+			continue
+		}
+		left := j.leaseEnd.Sub(r.now()) - margin
+		if ctx.Err() != nil || left <= 0 {
+			l.putBack(upgrade, j)
+			return
+		}
+		l.ran.Add(1)
+		err := r.runJob(ctx, j.Job, min(r.o.JobTimeout, left))
 		if err == nil {
 			continue
 		}
@@ -156,7 +250,8 @@ func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int
 			// Not due yet after all: back in the queue at its new moment,
 			// no attempt counted; the upgrade's later jobs go on.
 			r.log.InfoContext(ctx, "due job deferred", "upgrade", j.Upgrade, "job", j.ID, "until", d.until, "why", d.why)
-			r.requeue(ctx, j, d.until)
+			r.requeue(ctx, j.Job, d.until)
+			l.poke()
 			continue
 		}
 		if _, later := errors.AsType[*laterError](err); ctx.Err() != nil && !later {
@@ -164,17 +259,39 @@ func (r *runner) runGroup(ctx context.Context, g []Job, leaseEnd time.Time) (int
 			// another replica takes it at once (and skips the threads it
 			// already reached).
 			r.log.WarnContext(ctx, "due job interrupted by shutdown; putting it back", "upgrade", j.Upgrade, "job", j.ID, "err", err)
-			return i + 1, g[i:]
+			l.putBack(upgrade, j)
+			return
 		}
-		at := r.retry(ctx, j, err)
-		// The later jobs of the upgrade wait for it, so its notices keep
-		// their order.
-		for k, later := range g[i+1:] {
-			r.requeue(ctx, later, at.Add(time.Duration(k+1)*time.Millisecond))
-		}
-		return i + 1, nil
+		at := r.retry(ctx, j.Job, err)
+		l.mu.Lock()
+		l.held[upgrade] = &retryHold{until: at}
+		l.mu.Unlock()
+		l.poke()
 	}
-	return len(g), nil
+}
+
+// putBack ends the upgrade's lane: first and the jobs still in its queue go
+// back to the queue at their due time (Release), for any replica to claim
+// at once, first first.
+func (l *jobLanes) putBack(upgrade int, first claimedJob) {
+	l.mu.Lock()
+	jobs := []Job{first.Job}
+	for _, j := range l.queued[upgrade] {
+		jobs = append(jobs, j.Job)
+	}
+	delete(l.queued, upgrade)
+	l.mu.Unlock()
+	ctx := l.ctx
+	why := "lease running out"
+	if ctx.Err() != nil {
+		why = "shutting down"
+	}
+	l.r.log.InfoContext(ctx, "putting back due jobs not started", "upgrade", upgrade, "jobs", len(jobs), "why", why)
+	sctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := l.r.q.Release(sctx, jobs); err != nil {
+		l.r.log.ErrorContext(ctx, "putting back due jobs failed; they return when their lease ends", "jobs", len(jobs), "err", err)
+	}
 }
 
 // deferred is what a job's exec returns when the job is not due yet after

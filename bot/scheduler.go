@@ -16,13 +16,17 @@ type SchedulerOptions struct {
 	Logger  *slog.Logger // default: the Bot's logger
 	Lease   time.Duration
 	MaxIdle time.Duration // the longest sleep without looking at the queue (30s)
-	Batch   int           // jobs claimed per round trip (20)
-	// Workers is how many jobs of a claimed batch run at once (4). Jobs of
-	// one upgrade always run one after the other, in due order.
+	// Batch is the most jobs claimed per round trip (20); a claim takes
+	// no more than there are free workers.
+	Batch int
+	// Workers is how many jobs run at once (4), each upgrade's in a lane
+	// of its own: one after the other, in due order, while the lanes of
+	// other upgrades run beside it. The scheduler claims due jobs whenever
+	// a worker is free, so a slow job holds up only its own upgrade's.
 	Workers int
 	// JobTimeout is one job's budget (30s), never more than what is left
-	// of the batch's lease (Lease, 2m: how long a claimed batch is ours
-	// before others may retake it).
+	// of its claim's lease (Lease, 2m: how long claimed jobs are ours
+	// before others may retake them).
 	JobTimeout time.Duration
 	// Grace is how long a job already started may go on once Run's context
 	// ends (shutdown), before it is cut off and put back (5s).

@@ -20,6 +20,7 @@ import (
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
 	"github.com/upgradebot/upgradebot/store"
 	"github.com/upgradebot/upgradebot/store/storetest"
 )
@@ -63,6 +64,7 @@ type slackEnv struct {
 	bot   *bot.Bot
 	slack *slackadapter.Adapter
 	srv   *httptest.Server // the bot's HTTP server (http mode)
+	clock *bottest.Clock   // the bot's, at slackNow unless a test moves it
 	seq   atomic.Int64
 	cmd   string // the app's slash command, as configured ([slack] command)
 }
@@ -77,6 +79,19 @@ func newSlackEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackE
 // newSlackEnvCommand is newSlackEnv for an app whose slash command is
 // command ([slack] command).
 func newSlackEnvCommand(t *testing.T, mode, command string, adjust ...func(*bot.Config)) *slackEnv {
+	t.Helper()
+	return newSlackEnvWith(t, mode, command, false, adjust...)
+}
+
+// newSlackEnvScheduled is newSlackEnv with a Scheduler on the store
+// (e.bot.Scheduler(); the test runs it) and a clock the test moves
+// (e.clock).
+func newSlackEnvScheduled(t *testing.T, mode string, adjust ...func(*bot.Config)) *slackEnv {
+	t.Helper()
+	return newSlackEnvWith(t, mode, "/upgrade", true, adjust...)
+}
+
+func newSlackEnvWith(t *testing.T, mode, command string, scheduled bool, adjust ...func(*bot.Config)) *slackEnv {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -108,7 +123,12 @@ func newSlackEnvCommand(t *testing.T, mode, command string, adjust ...func(*bot.
 		}
 	}
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Now: func() time.Time { return slackNow }, Logger: log})
+	clock := bottest.NewClock(slackNow)
+	var queue bot.JobQueue
+	if scheduled {
+		queue = st
+	}
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Queue: queue, Now: clock.Now, Logger: log})
 	a, err := slackadapter.New(slackadapter.Options{
 		BotToken: "xoxb-e2e", AppToken: "xapp-e2e", SigningSecret: slackSecret, APIURL: api.APIURL(),
 		Mode: mode, Command: command, Core: b, Groups: cfg.Groups, Now: func() time.Time { return slackNow }, Logger: log,
@@ -117,7 +137,7 @@ func newSlackEnvCommand(t *testing.T, mode, command string, adjust ...func(*bot.
 		t.Fatal(err)
 	}
 	router[slackadapter.Platform] = a
-	e := &slackEnv{t: t, mode: mode, api: api, store: st, bot: b, slack: a, cmd: command}
+	e := &slackEnv{t: t, mode: mode, api: api, store: st, bot: b, slack: a, cmd: command, clock: clock}
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
