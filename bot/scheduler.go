@@ -205,12 +205,17 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 // window-open notice once it has ended): a platform's Retry-After that
 // would end later is not waited for, and a thread not reached by then is
 // recorded as failed, not cut off and tried again (toThreads, tooLate).
-func (s *Scheduler) noticeBefore(ctx context.Context, moment time.Time, why string, u *Upgrade, j Job, m Message) error {
+//
+// cut reports whether moment came while the notice was being sent: then
+// it may have reached some channels, but not everyone in time.
+func (s *Scheduler) noticeBefore(ctx context.Context, moment time.Time, why string, u *Upgrade, j Job, m Message) (cut bool, err error) {
 	// A context's deadline is on the wall clock; the moment is on the
 	// scheduler's (the same in production).
 	nctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(moment.Sub(s.o.Now())), &tooLate{why: why})
 	defer cancel()
-	return s.notice(nctx, u, j, m)
+	err = s.notice(nctx, u, j, m)
+	_, cut = tooLateCause(nctx)
+	return cut, err
 }
 
 // sentMostly reports whether a notice's error (Scheduler.notice) leaves
@@ -306,12 +311,16 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if late < s.o.LateAfter {
 			late = 0
 		}
-		sent = s.noticeBefore(ctx, u.Start, "before the window opened", u, j, s.dir.Reminder(u, acks, j.Offset, late))
+		var cut bool
+		cut, sent = s.noticeBefore(ctx, u.Start, "before the window opened", u, j, s.dir.Reminder(u, acks, j.Offset, late))
 		if !sentMostly(sent) {
 			return sent
 		}
-		if s.sent != nil && s.rules.EscalateAfter > 0 && j.ID == lastReminder(u, s.rules).ID {
-			// The brief escalation follows this moment (escalate).
+		if s.sent != nil && s.rules.EscalateAfter > 0 && j.ID == lastReminder(u, s.rules).ID && !cut {
+			// The brief escalation follows this moment (escalate). A
+			// reminder the window's opening cut short is not followed,
+			// as one skipped because the window had opened: nobody is
+			// chased in the window for a reminder they may not have seen.
 			if err := s.sent.MarkSent(ctx, j, s.o.Now()); err != nil {
 				return fmt.Errorf("record the last reminder as sent: %w", err)
 			}
@@ -321,7 +330,7 @@ func (s *Scheduler) execute(ctx context.Context, j Job) error {
 		if !now.Before(u.End) {
 			return skip("too late: the window has ended")
 		}
-		sent = s.noticeBefore(ctx, u.End, "before the window ended", u, j, s.sayLate(s.dir.WindowOpen(u), late))
+		_, sent = s.noticeBefore(ctx, u.End, "before the window ended", u, j, s.sayLate(s.dir.WindowOpen(u), late))
 		if !sentMostly(sent) {
 			return sent
 		}
@@ -596,22 +605,15 @@ func (s *Scheduler) escalate(ctx context.Context, u *Upgrade, j Job, now time.Ti
 		return out[i].goOn
 	}, func(i int, err error) {
 		// The adapter panicked: that person's failure, as a refusal.
-		f := s.out.failure(ctx, u, msg.Kind, people[i].Key, err)
-		out[i] = escalated{fail: &f}
+		s.out.failed(ctx, u, []Failure{s.out.failure(ctx, u, msg.Kind, people[i].Key, err)}, nil)
+		out[i] = escalated{}
 	})
-	var (
-		fails []Failure
-		errs  []error
-	)
+	var errs []error
 	for _, o := range out {
-		if o.fail != nil {
-			fails = append(fails, *o.fail)
-		}
 		if o.err != nil {
 			errs = append(errs, o.err)
 		}
 	}
-	s.out.failed(ctx, u, fails, nil)
 	return errors.Join(errs...)
 }
 
@@ -632,10 +634,11 @@ func firstInbox(ms Messenger, p Principal) string {
 }
 
 // escalated is the outcome of the escalation of one person (escalateTo).
+// A refusal is recorded on the upgrade at once, not returned: her
+// send-once key is taken, so a crash before the job ends must not lose it.
 type escalated struct {
-	fail *Failure // refused: recorded on the upgrade, with the others
-	err  error    // the job runs again for it (the person's key is given back), or fails
-	goOn bool     // the platform's next person is tried
+	err  error // the job runs again for it (the person's key is given back), or fails
+	goOn bool  // the platform's next person is tried
 }
 
 // escalateTo sends the escalation msg of job j to p, once (s.once), and
@@ -671,12 +674,12 @@ func (s *Scheduler) escalateTo(ctx context.Context, u *Upgrade, j Job, p Princip
 			ferr := forget.Forget(fctx, key)
 			cancel()
 			if ferr != nil {
-				f := s.out.failure(ctx, u, msg.Kind, p.Key, errors.Join(err, ferr))
-				return escalated{fail: &f, goOn: true}
+				s.out.failed(ctx, u, []Failure{s.out.failure(ctx, u, msg.Kind, p.Key, errors.Join(err, ferr))}, nil)
+				return escalated{goOn: true}
 			}
 		}
 		return escalated{err: fmt.Errorf("escalate %s to %s: %w", u.Key(), p.Key, err), goOn: true}
 	}
-	f := s.out.failure(ctx, u, msg.Kind, p.Key, err)
-	return escalated{fail: &f, goOn: true}
+	s.out.failed(ctx, u, []Failure{s.out.failure(ctx, u, msg.Kind, p.Key, err)}, nil)
+	return escalated{goOn: true}
 }

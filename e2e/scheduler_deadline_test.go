@@ -114,13 +114,13 @@ func (s *slackScheduler) replyCalls() []slacktestapi.Call {
 }
 
 // TestAReminderIsNotPostedAfterTheWindowOpened: the 1h reminder, sent late
-// a second before the window opens, is answered 429 with Retry-After: 2.
+// ten seconds before the window opens, is answered 429 with Retry-After: 20.
 // Waiting for it would post the reminder after the window opened: it is
 // not waited for, and the reminder is recorded as failed.
 func TestAReminderIsNotPostedAfterTheWindowOpened(t *testing.T) {
 	s := newSlackScheduler(t, bot.SchedulerOptions{})
-	s.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"})
-	s.at(t, deadlineWindow.Add(-time.Second))
+	s.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: http.StatusTooManyRequests, RetryAfter: "20"})
+	s.at(t, deadlineWindow.Add(-10*time.Second))
 	if got := s.replies(); len(got) != 0 {
 		t.Fatalf("the reminder was posted after its Retry-After, once the window had opened: %q", got[0].Text)
 	}
@@ -134,13 +134,13 @@ func TestAReminderIsNotPostedAfterTheWindowOpened(t *testing.T) {
 }
 
 // TestAWindowOpenNoticeIsNotPostedAfterTheWindowEnded: the window-open
-// notice, sent late a second before the window ends, is answered 429 with
-// Retry-After: 2: it is not posted once the window has ended.
+// notice, sent late ten seconds before the window ends, is answered 429 with
+// Retry-After: 20: it is not posted once the window has ended.
 func TestAWindowOpenNoticeIsNotPostedAfterTheWindowEnded(t *testing.T) {
 	s := newSlackScheduler(t, bot.SchedulerOptions{})
-	s.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"})
+	s.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: http.StatusTooManyRequests, RetryAfter: "20"})
 	end := deadlineWindow.Add(2 * time.Hour)
-	s.at(t, end.Add(-time.Second)) // the reminder is skipped: the window has opened
+	s.at(t, end.Add(-10*time.Second)) // the reminder is skipped: the window has opened
 	if got := s.replies(); len(got) != 0 {
 		t.Fatalf("the window-open notice was posted after its Retry-After, once the window had ended: %q", got[0].Text)
 	}
@@ -160,7 +160,7 @@ func TestAWindowOpenNoticeIsNotPostedAfterTheWindowEnded(t *testing.T) {
 func TestAReminderStillUnansweredWhenTheWindowOpensIsRecordedAsFailed(t *testing.T) {
 	s := newSlackScheduler(t, bot.SchedulerOptions{})
 	arrived, _ := s.api.Hold(t, "chat.postMessage")
-	s.at(t, deadlineWindow.Add(-time.Second))
+	s.at(t, deadlineWindow.Add(-3*time.Second)) // real seconds: enough for the post to arrive
 	select {
 	case <-arrived:
 	default:
@@ -188,7 +188,7 @@ func TestAReminderStillUnansweredWhenTheWindowOpensIsRecordedAsFailed(t *testing
 func TestAReminderWhoseRootIsStillBeingPostedWhenTheWindowOpensIsRecordedAsFailed(t *testing.T) {
 	s := newSlackScheduler(t, bot.SchedulerOptions{}, slacktestapi.Fault{Error: "channel_not_found"})
 	arrived, _ := s.api.Hold(t, "chat.postMessage")
-	s.at(t, deadlineWindow.Add(-time.Second))
+	s.at(t, deadlineWindow.Add(-3*time.Second)) // real seconds: enough for the post to arrive
 	select {
 	case <-arrived:
 	default:
@@ -261,7 +261,7 @@ func TestAReminderIsNotRepliedOnceItsRootTookItsTime(t *testing.T) {
 	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
 	rec.Fail("t:#busy", nil)
 	rec.slow.Store(true)
-	r.at(t, clock, laterWindow.Add(-time.Second))
+	r.at(t, clock, laterWindow.Add(-3*time.Second))
 	if n := rec.replies.Load(); n != 0 {
 		t.Fatalf("the reminder was replied %d times once the window had opened", n)
 	}
@@ -271,5 +271,39 @@ func TestAReminderIsNotRepliedOnceItsRootTookItsTime(t *testing.T) {
 	}
 	if len(why) != 2 || !strings.Contains(why[0], "not posted before the window opened") || !strings.Contains(why[1], "not posted before the window opened") {
 		t.Fatalf("reminder failures %q, want one per channel: not posted before the window opened", why)
+	}
+}
+
+// slowReminders is a platform that answers a reminder's reply only once
+// the caller has given up.
+type slowReminders struct{ bottest.Recorder }
+
+func (s *slowReminders) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	if m.Kind == bot.KindReminder {
+		<-ctx.Done()
+		return bot.MessageRef{}, ctx.Err()
+	}
+	return s.Recorder.Reply(ctx, root, m)
+}
+
+// TestAReminderCutShortByTheWindowStartsNoEscalation: the last reminder,
+// sent late just before the window opens, is still unanswered when it
+// opens, and recorded as failed. Nobody is then chased with escalation
+// direct messages during the window for a reminder they did not see, as
+// when the reminder is skipped because the window has opened.
+func TestAReminderCutShortByTheWindowStartsNoEscalation(t *testing.T) {
+	clock, rec := bottest.NewClock(start0), &slowReminders{}
+	r := newReplica(t, storetest.Target(t), clock.Now, rec)
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
+	r.at(t, clock, laterWindow.Add(-3*time.Second))
+	if f := failuresOf(t, r, bot.KindReminder); len(f) != 1 || !strings.Contains(f[0].Error, "not posted before the window opened") {
+		t.Fatalf("reminder failures %+v, want one: not posted before the window opened", f)
+	}
+	r.at(t, clock, laterWindow.Add(time.Hour)) // past the escalation's moment, in the window
+	if dms := rec.Kinds(bot.KindEscalation); len(dms) != 0 {
+		t.Fatalf("%d escalation DMs sent during the window for a reminder cut short by it (first to %s)", len(dms), dms[0].To)
+	}
+	if opened := rec.Kinds(bot.KindWindowOpen); len(opened) != 1 {
+		t.Fatalf("%d window-open notices, want one", len(opened))
 	}
 }
