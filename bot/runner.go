@@ -23,6 +23,12 @@ type runner struct {
 	log  *slog.Logger
 	exec func(ctx context.Context, j Job) error
 	obs  Observer // hears how late each job starts
+
+	// held are the upgrades with a failed job due again later (retryHold);
+	// kept across loops and runDue calls (the console steps its clock
+	// with runDue).
+	heldMu sync.Mutex
+	held   map[int]*retryHold
 }
 
 // loop runs due jobs until ctx ends. It claims due jobs whenever a worker
@@ -108,7 +114,8 @@ type claimedJob struct {
 // upgrade one after the other, in the order they were claimed (due
 // order), while the lanes of other upgrades run beside it. Jobs claimed
 // for an upgrade whose lane is running join its queue, so an upgrade's
-// notices never overtake each other, and a slow one (a platform's
+// notices never overtake each other on this replica (other replicas may
+// claim its later jobs meanwhile), and a slow one (a platform's
 // Retry-After, a platform out of reach) holds up its own upgrade only.
 //
 // Each job gets its own budget (JobTimeout) bounded by what is left of its
@@ -128,20 +135,74 @@ type jobLanes struct {
 
 	mu     sync.Mutex
 	queued map[int][]claimedJob // the running lanes by upgrade: the jobs they have not started yet
-	held   map[int]*retryHold   // upgrades with a failed job due again later
 
 	ran atomic.Int64 // jobs started
 }
 
-// retryHold holds back an upgrade's jobs until its failed job is retried.
+// retryHold holds back an upgrade's jobs until its failed job starts
+// again on this replica, or until a lease after its retry time (another
+// replica took the retry, or putting it back failed).
 type retryHold struct {
 	until time.Time // the failed job is due again
+	id    string    // the failed job
 	n     int       // jobs put back after it so far
+}
+
+// over reports whether the hold has lapsed without its job starting here.
+func (h *retryHold) over(now time.Time, lease time.Duration) bool {
+	return !now.Before(h.until.Add(lease))
+}
+
+// hold holds back the jobs of the upgrade of j, which failed and is due
+// again at until.
+func (r *runner) hold(j Job, until time.Time) {
+	r.heldMu.Lock()
+	defer r.heldMu.Unlock()
+	if r.held == nil {
+		r.held = map[int]*retryHold{}
+	}
+	r.held[j.Upgrade] = &retryHold{until: until, id: j.ID}
+}
+
+// heldTo reports when j, about to start, must be put back to wait for a
+// failed job of its upgrade: just after that job's retry, in the order
+// they come (zero: j may start). The hold ends when the failed job itself
+// starts again. Past its retry time, the job not started yet, j looks
+// again RetryMin later.
+func (r *runner) heldTo(j Job) time.Time {
+	r.heldMu.Lock()
+	defer r.heldMu.Unlock()
+	h := r.held[j.Upgrade]
+	if h == nil {
+		return time.Time{}
+	}
+	now := r.now()
+	if j.ID == h.id || h.over(now, r.o.Lease) {
+		delete(r.held, j.Upgrade)
+		return time.Time{}
+	}
+	h.n++
+	at := h.until
+	if !now.Before(at) {
+		at = now.Add(r.o.RetryMin)
+	}
+	return at.Add(time.Duration(h.n) * time.Millisecond)
+}
+
+// forgetLapsedHolds drops the holds that lapsed (retryHold.over).
+func (r *runner) forgetLapsedHolds(now time.Time) {
+	r.heldMu.Lock()
+	defer r.heldMu.Unlock()
+	for u, h := range r.held {
+		if h.over(now, r.o.Lease) {
+			delete(r.held, u)
+		}
+	}
 }
 
 func (r *runner) lanes(ctx context.Context) *jobLanes {
 	l := &jobLanes{r: r, ctx: ctx, tokens: make(chan struct{}, r.o.Workers), kick: make(chan struct{}, 1),
-		queued: map[int][]claimedJob{}, held: map[int]*retryHold{}}
+		queued: map[int][]claimedJob{}}
 	for range r.o.Workers {
 		l.tokens <- struct{}{}
 	}
@@ -161,13 +222,9 @@ func (l *jobLanes) claim() (asked, got int, err error) {
 	if err != nil {
 		return asked, 0, fmt.Errorf("claim due jobs: %w", err)
 	}
+	l.r.forgetLapsedHolds(now)
 	var start []int
 	l.mu.Lock()
-	for u, h := range l.held {
-		if !now.Before(h.until) {
-			delete(l.held, u)
-		}
-	}
 	for _, j := range jobs {
 		q, running := l.queued[j.Upgrade]
 		if !running {
@@ -206,14 +263,7 @@ func (l *jobLanes) next(upgrade int) (j claimedJob, heldTo time.Time, ok bool) {
 		return claimedJob{}, time.Time{}, false
 	}
 	j, l.queued[upgrade] = q[0], q[1:]
-	if h := l.held[upgrade]; h != nil {
-		if l.r.now().Before(h.until) {
-			h.n++
-			return j, h.until.Add(time.Duration(h.n) * time.Millisecond), true
-		}
-		delete(l.held, upgrade)
-	}
-	return j, time.Time{}, true
+	return j, l.r.heldTo(j.Job), true
 }
 
 // lane runs the jobs of one upgrade, then gives its worker back.
@@ -262,35 +312,42 @@ func (l *jobLanes) lane(upgrade int) {
 			l.putBack(upgrade, j)
 			return
 		}
-		at := r.retry(ctx, j.Job, err)
-		l.mu.Lock()
-		l.held[upgrade] = &retryHold{until: at}
-		l.mu.Unlock()
+		r.hold(j.Job, r.retry(ctx, j.Job, err))
 		l.poke()
 	}
 }
 
 // putBack ends the upgrade's lane: first and the jobs still in its queue go
 // back to the queue at their due time (Release), for any replica to claim
-// at once, first first.
+// at once, first first. The lane counts as running until they are back, so
+// a job of the upgrade claimed meanwhile joins them rather than starting a
+// lane of its own ahead of them.
 func (l *jobLanes) putBack(upgrade int, first claimedJob) {
-	l.mu.Lock()
-	jobs := []Job{first.Job}
-	for _, j := range l.queued[upgrade] {
-		jobs = append(jobs, j.Job)
-	}
-	delete(l.queued, upgrade)
-	l.mu.Unlock()
 	ctx := l.ctx
 	why := "lease running out"
 	if ctx.Err() != nil {
 		why = "shutting down"
 	}
-	l.r.log.InfoContext(ctx, "putting back due jobs not started", "upgrade", upgrade, "jobs", len(jobs), "why", why)
-	sctx, cancel := bookkeeping(ctx)
-	defer cancel()
-	if err := l.r.q.Release(sctx, jobs); err != nil {
-		l.r.log.ErrorContext(ctx, "putting back due jobs failed; they return when their lease ends", "jobs", len(jobs), "err", err)
+	jobs := []Job{first.Job}
+	for {
+		l.mu.Lock()
+		for _, j := range l.queued[upgrade] {
+			jobs = append(jobs, j.Job)
+		}
+		if len(jobs) == 0 {
+			delete(l.queued, upgrade)
+			l.mu.Unlock()
+			return
+		}
+		l.queued[upgrade] = nil // still running: claim queues here
+		l.mu.Unlock()
+		l.r.log.InfoContext(ctx, "putting back due jobs not started", "upgrade", upgrade, "jobs", len(jobs), "why", why)
+		sctx, cancel := bookkeeping(ctx)
+		if err := l.r.q.Release(sctx, jobs); err != nil {
+			l.r.log.ErrorContext(ctx, "putting back due jobs failed; they return when their lease ends", "jobs", len(jobs), "err", err)
+		}
+		cancel()
+		jobs = nil
 	}
 }
 

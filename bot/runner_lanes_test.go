@@ -45,6 +45,8 @@ type laneQueue struct {
 	t0       time.Time
 	wake     chan struct{}
 	check    func(max int)
+	// beforeRelease, when set, runs as each Release begins.
+	beforeRelease func()
 }
 
 func newLaneQueue(t0 time.Time) *laneQueue {
@@ -78,6 +80,9 @@ func (q *laneQueue) Claim(_ context.Context, now time.Time, lease time.Duration,
 }
 func (q *laneQueue) Done(context.Context, Job) error { return nil }
 func (q *laneQueue) Release(_ context.Context, jobs []Job) error {
+	if q.beforeRelease != nil {
+		q.beforeRelease()
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, j := range jobs {
@@ -375,5 +380,117 @@ func TestALaneStoppedPutsBackWhatItDidNotStart(t *testing.T) {
 	defer q.mu.Unlock()
 	if !slices.Equal(q.released, []string{"1/overrun"}) {
 		t.Errorf("put back %q, want the overrun not started", q.released)
+	}
+}
+
+// Upgrade 1's reminder fails and is due again 5 s later, while the only
+// worker is busy with upgrade 2's slow job past that moment. Upgrade 1's
+// window-open notice, due in between, is claimed before the retry (it
+// falls due first): it still waits for the reminder's retry to run.
+func TestAJobClaimedPastItsUpgradesRetryTimeStillWaitsForTheRetry(t *testing.T) {
+	c := &laneClock{t: lanesT0}
+	q, x := newLaneQueue(lanesT0), newLaneJobs()
+	x.fail["1/reminder"] = true
+	slow := x.blockJob("2/window_open")
+	q.add(Job{ID: "1/reminder", Upgrade: 1, Kind: JobReminder, Due: lanesT0.Add(-time.Millisecond)},
+		Job{ID: "2/window_open", Upgrade: 2, Kind: JobWindowOpen, Due: lanesT0})
+	r := laneRunner(q, c, x, SchedulerOptions{Workers: 1})
+	cancel, done := runLoop(t, r, x)
+	x.waitStarted(t, "2/window_open", "upgrade 2's slow job") // the reminder failed and was put back before
+	q.add(Job{ID: "1/window_open", Upgrade: 1, Kind: JobWindowOpen, Due: lanesT0.Add(time.Second)})
+	c.Set(lanesT0.Add(6 * time.Second)) // past the reminder's retry (+5s)
+	slow()
+	for n := len(x.seen); n < 4; n++ {
+		if n == 3 { // the 3rd start: let any job put back for later fall due
+			c.Set(lanesT0.Add(time.Minute))
+			_ = q.Wake(t.Context())
+		}
+		select {
+		case <-x.started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ran %q", x.order())
+		}
+	}
+	cancel()
+	<-done
+	if got, want := x.order(), []string{"1/reminder", "2/window_open", "1/reminder", "1/window_open"}; !slices.Equal(got, want) {
+		t.Errorf("ran %q, want %q: the window-open notice overtook the reminder's retry", got, want)
+	}
+}
+
+// RunDue (the console steps its clock with it) keeps the hold of a failed
+// job from one call to the next: a job due after it, but before its
+// retry, waits for the retry.
+func TestRunDueKeepsAFailedJobsHoldBetweenCalls(t *testing.T) {
+	c := &laneClock{t: lanesT0}
+	q, x := newLaneQueue(lanesT0), newLaneJobs()
+	x.fail["1/reminder"] = true
+	q.add(Job{ID: "1/reminder", Upgrade: 1, Kind: JobReminder, Due: lanesT0},
+		Job{ID: "1/window_open", Upgrade: 1, Kind: JobWindowOpen, Due: lanesT0.Add(time.Second)})
+	r := laneRunner(q, c, x, SchedulerOptions{})
+	for _, at := range []time.Duration{0, time.Second, 6 * time.Second} {
+		c.Set(lanesT0.Add(at))
+		if _, err := r.runDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := x.order(), []string{"1/reminder", "1/reminder", "1/window_open"}; !slices.Equal(got, want) {
+		t.Errorf("ran %q, want %q", got, want)
+	}
+}
+
+// Upgrade 1's second job waited behind its slow first one past its lease,
+// so its lane puts it back. A later job of the upgrade claimed while it is
+// being put back joins it rather than starting a lane of its own: it does
+// not overtake it.
+func TestAJobClaimedWhileItsUpgradesJobsArePutBackDoesNotOvertakeThem(t *testing.T) {
+	c := &laneClock{t: lanesT0}
+	q, x := newLaneQueue(lanesT0), newLaneJobs()
+	slow := x.blockJob("1/a")
+	q.add(Job{ID: "1/a", Upgrade: 1, Kind: JobReminder, Due: lanesT0}, Job{ID: "1/b", Upgrade: 1, Kind: JobWindowOpen, Due: lanesT0})
+	claims := make(chan struct{}, 100)
+	q.check = func(int) { claims <- struct{}{} }
+	released := make(chan struct{})
+	var once sync.Once
+	q.beforeRelease = func() {
+		once.Do(func() {
+			defer close(released)
+			for len(claims) > 0 {
+				<-claims
+			}
+			q.add(Job{ID: "1/c", Upgrade: 1, Kind: JobOverrun, Due: lanesT0.Add(15 * time.Second)})
+			_ = q.Wake(t.Context())
+			// Until c was claimed and handed out: the claim after its
+			// claim began, or c started.
+			for n := 0; n < 2; {
+				select {
+				case <-claims:
+					n++
+				case id := <-x.started:
+					if id == "1/c" {
+						return
+					}
+				case <-time.After(10 * time.Second):
+					t.Error("the job due meanwhile was not claimed")
+					return
+				}
+			}
+		})
+	}
+	r := laneRunner(q, c, x, SchedulerOptions{Workers: 2, Lease: 10 * time.Second})
+	runLoop(t, r, x)
+	x.waitStarted(t, "1/a", "the slow job")
+	c.Set(lanesT0.Add(20 * time.Second)) // b's lease is over
+	slow()
+	<-released
+	for !slices.Contains(x.order(), "1/b") || !slices.Contains(x.order(), "1/c") {
+		select {
+		case <-x.started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ran %q, want b and c too", x.order())
+		}
+	}
+	if got, want := x.order(), []string{"1/a", "1/b", "1/c"}; !slices.Equal(got, want) {
+		t.Errorf("ran %q, want %q: a job claimed while its upgrade's jobs were put back overtook them", got, want)
 	}
 }
