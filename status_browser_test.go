@@ -3,41 +3,15 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/upgradebot/upgradebot/internal/browsertest"
 )
 
-// browser starts headless Chromium (Debian's, which .ci/run installs) with
-// the flags this machine needs, in the zone tz. Without Chromium the test
-// is skipped, unless UPGRADEBOT_TEST_BROWSER=required (CI) makes it fail.
-func browser(t *testing.T, tz string) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("UPGRADEBOT_TEST_BROWSER") == "required" {
-			t.Fatal("chromium is required (UPGRADEBOT_TEST_BROWSER=required) but not installed")
-		}
-		t.Skip("no chromium on PATH (apt-get install -y chromium)")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.Env("TZ=" + tz),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
-}
+// browser starts headless Chromium in the zone tz (browsertest.Start).
+func browser(t *testing.T, tz string) context.Context { return browsertest.Start(t, tz) }
 
 // TestStatusPageInABrowser: the status page as a person sees it in a real
 // browser, on a desk and on a phone: the running upgrade with its state,

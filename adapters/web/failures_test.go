@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/browsertest"
 )
 
 // failuresCore has UPG-1 with three failed deliveries: a root a later
@@ -59,33 +58,8 @@ func TestFailureMadeGoodInTheAPI(t *testing.T) {
 	matchesOpenAPI(t, srv, "/api/v1/upgrades", "/api/v1/upgrades/UPG-1")
 }
 
-// browser starts headless Chromium in the zone tz (as the serve tests'
-// browser does); without Chromium the test is skipped, unless
-// UPGRADEBOT_TEST_BROWSER=required (CI) makes it fail.
-func browser(t *testing.T, tz string) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("UPGRADEBOT_TEST_BROWSER") == "required" {
-			t.Fatal("chromium is required (UPGRADEBOT_TEST_BROWSER=required) but not installed")
-		}
-		t.Skip("no chromium on PATH (apt-get install -y chromium)")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.Env("TZ=" + tz),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
-}
+// browser starts headless Chromium in the zone tz (browsertest.Start).
+func browser(t *testing.T, tz string) context.Context { return browsertest.Start(t, tz) }
 
 // The upgrade's page, in a browser, marks the failures made good as show
 // does ("posted after all at …", "started after all") and counts only the
