@@ -285,13 +285,11 @@ func TestEscalationSurvivesARescheduleThatKeepsTheStart(t *testing.T) {
 	escalatesAt(t, r, clock, log, escalatedTo, posted.Add(time.Minute), everyone)
 }
 
-// TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers: payments has a
-// Slack and a Discord channel; alice and bob are reached on Slack, carol
-// on Discord only. Slack does not answer the escalation's first direct
-// message (held): carol's reaches her on Discord all the same, while
-// Slack's is still held, not after it; once Slack answers, alice and bob
-// get theirs, and nothing is recorded as failed.
-func TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers(t *testing.T) {
+// carolOnDiscordReminded schedules payments (a Slack and a Discord
+// channel; a 1h reminder, escalate_after 30m), with alice and bob reached
+// on Slack and carol on Discord only, and runs its reminder.
+func carolOnDiscordReminded(t *testing.T) (*slackEnv, *discordEnv, *bot.Upgrade) {
+	t.Helper()
 	se, de := newCrossEnv(t, func(c *bot.Config) {
 		c.Reminders = []time.Duration{time.Hour}
 		c.EscalateAfter = 30 * time.Minute
@@ -301,17 +299,28 @@ func TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers(t *testing.T) {
 			}
 		}
 	})
-	ctx := context.Background()
 	if !strings.Contains(slackAnswerText(se.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00 for 90m")), "Scheduled") {
 		t.Fatal("not scheduled")
 	}
 	se.slack.Wait()
 	de.settle()
-	u, err := de.store.Get(ctx, 1)
+	u, err := de.store.Get(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	de.at(u.Start.Add(-time.Hour)) // the reminder, in both threads
+	return se, de, u
+}
+
+// TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers: payments has a
+// Slack and a Discord channel; alice and bob are reached on Slack, carol
+// on Discord only. Slack does not answer the escalation's first direct
+// message (held): carol's reaches her on Discord all the same, while
+// Slack's is still held, not after it; once Slack answers, alice and bob
+// get theirs, and nothing is recorded as failed.
+func TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers(t *testing.T) {
+	se, de, u := carolOnDiscordReminded(t)
+	ctx := context.Background()
 
 	arrived, release := se.api.Hold(t, "conversations.open")
 	de.clock.Set(u.Start.Add(-30 * time.Minute))
@@ -350,8 +359,8 @@ func TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers(t *testing.T) {
 	if want := []string{"D0ALICE", "D0BOB"}; !slices.Equal(to, want) {
 		t.Errorf("escalations on Slack to %q, want %q", to, want)
 	}
-	if u, err = de.store.Get(ctx, 1); err != nil || len(u.Failures) != 0 {
-		t.Errorf("failures %+v %v, want none", u.Failures, err)
+	if u, err := de.store.Get(ctx, 1); err != nil || len(u.Failures) != 0 {
+		t.Errorf("failures %+v %v, want none", u, err)
 	}
 }
 
@@ -374,26 +383,8 @@ func (p *directPanics) Direct(ctx context.Context, user string, m bot.Message) (
 // failure is recorded on the upgrade, bob still gets his on Slack and
 // carol hers on Discord, and the job is done (not run again).
 func TestAPanicInOnePlatformsEscalationIsThatPersonsFailure(t *testing.T) {
-	se, de := newCrossEnv(t, func(c *bot.Config) {
-		c.Reminders = []time.Duration{time.Hour}
-		c.EscalateAfter = 30 * time.Minute
-		for i, p := range c.People {
-			if p.Name == "carol" {
-				c.People[i].IDs = []string{"discord:" + discordPeople["carol"].ID}
-			}
-		}
-	})
+	se, de, u := carolOnDiscordReminded(t)
 	ctx := context.Background()
-	if !strings.Contains(slackAnswerText(se.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00 for 90m")), "Scheduled") {
-		t.Fatal("not scheduled")
-	}
-	se.slack.Wait()
-	de.settle()
-	u, err := de.store.Get(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	de.at(u.Start.Add(-time.Hour)) // the reminder, in both threads
 	// Nothing is under way (settled): the router may change.
 	de.router["slack"] = &directPanics{Messenger: de.router["slack"]}
 	de.at(u.Start.Add(-30 * time.Minute))
@@ -410,8 +401,9 @@ func TestAPanicInOnePlatformsEscalationIsThatPersonsFailure(t *testing.T) {
 	if !slices.Equal(to, []string{"D0BOB"}) {
 		t.Errorf("escalations on Slack to %q, want bob's", to)
 	}
-	if u, err = de.store.Get(ctx, 1); err != nil || len(u.Failures) != 1 || u.Failures[0].Target != "alice" || !strings.Contains(u.Failures[0].Error, "panic") {
-		t.Errorf("failures %+v %v, want alice's, a panic", u.Failures, err)
+	u, err := de.store.Get(ctx, 1)
+	if err != nil || len(u.Failures) != 1 || u.Failures[0].Target != "alice" || !strings.Contains(u.Failures[0].Error, "panic") {
+		t.Fatalf("failures %+v %v, want alice's, a panic", u, err)
 	}
 	if next, ok, err := de.bot.Scheduler().NextDue(ctx); err != nil || !ok || !next.Equal(u.Start) {
 		t.Errorf("next job at %s (%v %v), want the window's opening: the escalation done, not run again", next, ok, err)
