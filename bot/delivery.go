@@ -86,7 +86,15 @@ func (e *laterError) Error() string {
 // has opened). A thread it cut off is recorded as failed, with why: the
 // notice is not tried there again, as it is after a shutdown's cut.
 type tooLate struct {
-	why string // "before the window opened"
+	why string      // "before the window opened"
+	cut atomic.Bool // a target was failed for it (failedTarget)
+}
+
+// failedTarget notes that a target of the notice failed because its time
+// had passed, and returns e as that target's error.
+func (e *tooLate) failedTarget() error {
+	e.cut.Store(true)
+	return e
 }
 
 func (e *tooLate) Error() string { return "not posted " + e.why }
@@ -107,7 +115,7 @@ func cutTooLate(ctx context.Context, err error) (error, bool) {
 	if !ok {
 		return err, false
 	}
-	return fmt.Errorf("%w: %w", late, err), true
+	return fmt.Errorf("%w: %w", late.failedTarget(), err), true
 }
 
 // laterMark is the progress mark of a notice's failure in ch that may
@@ -215,7 +223,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 					rootErrs = map[string]error{}
 				}
 				for _, ch := range cutOff {
-					rootErrs[ch] = late
+					rootErrs[ch] = late.failedTarget()
 				}
 			}
 		}
@@ -363,7 +371,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if late, ok := tooLateCause(ctx); ok {
 			// Its time passed already (posting a root first): not
 			// posted late by a platform that does not look at ctx.
-			o.err = late
+			o.err = late.failedTarget()
 			dealt(t)
 			return true
 		}

@@ -140,17 +140,24 @@ type jobLanes struct {
 }
 
 // retryHold holds back an upgrade's jobs until its failed job starts
-// again on this replica, or until a lease after its retry time (another
-// replica took the retry, or putting it back failed).
+// again on this replica, or until RetryMin after its retry time (another
+// replica took the retry, or putting it back failed; here a retry due
+// sorts before the jobs held after it). A job is held after only its
+// first heldAttempts failures: one that keeps failing does not hold up its
+// upgrade's later notices for long (35 s with the default back-off).
 type retryHold struct {
 	until time.Time // the failed job is due again
 	id    string    // the failed job
 	n     int       // jobs put back after it so far
 }
 
+// heldAttempts is how many failures of a job hold back its upgrade's
+// later jobs.
+const heldAttempts = 3
+
 // over reports whether the hold has lapsed without its job starting here.
-func (h *retryHold) over(now time.Time, lease time.Duration) bool {
-	return !now.Before(h.until.Add(lease))
+func (h *retryHold) over(now time.Time, grace time.Duration) bool {
+	return !now.Before(h.until.Add(grace))
 }
 
 // hold holds back the jobs of the upgrade of j, which failed and is due
@@ -177,7 +184,7 @@ func (r *runner) heldTo(j Job) time.Time {
 		return time.Time{}
 	}
 	now := r.now()
-	if j.ID == h.id || h.over(now, r.o.Lease) {
+	if j.ID == h.id || h.over(now, r.o.RetryMin) {
 		delete(r.held, j.Upgrade)
 		return time.Time{}
 	}
@@ -194,7 +201,7 @@ func (r *runner) forgetLapsedHolds(now time.Time) {
 	r.heldMu.Lock()
 	defer r.heldMu.Unlock()
 	for u, h := range r.held {
-		if h.over(now, r.o.Lease) {
+		if h.over(now, r.o.RetryMin) {
 			delete(r.held, u)
 		}
 	}
@@ -312,7 +319,10 @@ func (l *jobLanes) lane(upgrade int) {
 			l.putBack(upgrade, j)
 			return
 		}
-		r.hold(j.Job, r.retry(ctx, j.Job, err))
+		at := r.retry(ctx, j.Job, err)
+		if j.Attempt < heldAttempts {
+			r.hold(j.Job, at)
+		}
 		l.poke()
 	}
 }

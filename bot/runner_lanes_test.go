@@ -494,3 +494,34 @@ func TestAJobClaimedWhileItsUpgradesJobsArePutBackDoesNotOvertakeThem(t *testing
 		t.Errorf("ran %q, want %q: a job claimed while its upgrade's jobs were put back overtook them", got, want)
 	}
 }
+
+// Upgrade 1's escalation fails every time (a platform down): its
+// window-open notice, due a second later, is held back for its first
+// failures only, then runs although the escalation is still failing.
+func TestAJobThatKeepsFailingHoldsUpItsUpgradeForAFewAttemptsOnly(t *testing.T) {
+	c := &laneClock{t: lanesT0}
+	q, x := newLaneQueue(lanesT0), newLaneJobs()
+	x.fail["1/escalation"] = true
+	x.then["1/escalation"] = func() {
+		x.mu.Lock()
+		x.fail["1/escalation"] = true // and the next time
+		x.mu.Unlock()
+	}
+	q.add(Job{ID: "1/escalation", Upgrade: 1, Kind: JobEscalation, Due: lanesT0},
+		Job{ID: "1/window_open", Upgrade: 1, Kind: JobWindowOpen, Due: lanesT0.Add(time.Second)})
+	r := laneRunner(q, c, x, SchedulerOptions{})
+	for at := time.Duration(0); at <= 3*time.Minute && !slices.Contains(x.order(), "1/window_open"); at += time.Second {
+		c.Set(lanesT0.Add(at))
+		if _, err := r.runDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := x.order()
+	i := slices.Index(got, "1/window_open")
+	if i < 0 {
+		t.Fatalf("the window-open notice never ran in 3 minutes behind an escalation failing every time: ran %q", got)
+	}
+	if i < heldAttempts {
+		t.Errorf("ran %q: the window-open notice overtook the escalation's first retries", got)
+	}
+}

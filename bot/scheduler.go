@@ -206,16 +206,16 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 // would end later is not waited for, and a thread not reached by then is
 // recorded as failed, not cut off and tried again (toThreads, tooLate).
 //
-// cut reports whether moment came while the notice was being sent: then
-// it may have reached some channels, but not everyone in time.
+// cut reports whether moment cut the notice short in some channel: it was
+// recorded as failed there, not posted in time.
 func (s *Scheduler) noticeBefore(ctx context.Context, moment time.Time, why string, u *Upgrade, j Job, m Message) (cut bool, err error) {
 	// A context's deadline is on the wall clock; the moment is on the
 	// scheduler's (the same in production).
-	nctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(moment.Sub(s.o.Now())), &tooLate{why: why})
+	late := &tooLate{why: why}
+	nctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(moment.Sub(s.o.Now())), late)
 	defer cancel()
 	err = s.notice(nctx, u, j, m)
-	_, cut = tooLateCause(nctx)
-	return cut, err
+	return late.cut.Load(), err
 }
 
 // sentMostly reports whether a notice's error (Scheduler.notice) leaves

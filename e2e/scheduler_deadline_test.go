@@ -307,3 +307,38 @@ func TestAReminderCutShortByTheWindowStartsNoEscalation(t *testing.T) {
 		t.Fatalf("%d window-open notices, want one", len(opened))
 	}
 }
+
+// lateReminders is a platform that posts a reminder's reply only once
+// the caller has given up, and then says it posted it (as one that does
+// not look at ctx).
+type lateReminders struct{ bottest.Recorder }
+
+func (s *lateReminders) Reply(ctx context.Context, root bot.MessageRef, m bot.Message) (bot.MessageRef, error) {
+	if m.Kind == bot.KindReminder {
+		<-ctx.Done()
+		return s.Recorder.Reply(context.WithoutCancel(ctx), root, m)
+	}
+	return s.Recorder.Reply(ctx, root, m)
+}
+
+// TestAReminderPostedAsTheWindowOpensStillStartsTheEscalation: the last
+// reminder, sent just before the window opens, is posted, though the
+// platform says so only once the window has opened. It was not cut short:
+// nothing is recorded as failed, and the escalation follows it as it
+// follows any reminder that went out.
+func TestAReminderPostedAsTheWindowOpensStillStartsTheEscalation(t *testing.T) {
+	clock, rec := bottest.NewClock(start0), &lateReminders{}
+	r := newReplica(t, storetest.Target(t), clock.Now, rec)
+	r.do(t, "alice", "schedule payments v2.4.0 at 2026-11-30 10:00 UTC for 2h")
+	r.at(t, clock, laterWindow.Add(-3*time.Second))
+	if n := len(rec.Kinds(bot.KindReminder)); n != 1 {
+		t.Fatalf("%d reminders posted, want one", n)
+	}
+	if f := failuresOf(t, r, bot.KindReminder); len(f) != 0 {
+		t.Fatalf("reminder failures %+v, want none: it was posted", f)
+	}
+	r.at(t, clock, laterWindow.Add(time.Hour))
+	if dms := rec.Kinds(bot.KindEscalation); len(dms) == 0 {
+		t.Fatal("no escalation followed the reminder that was posted")
+	}
+}
