@@ -75,6 +75,7 @@ type threadNotice struct {
 // only them.
 type laterError struct {
 	channels []string
+	errs     []error // why, by channel
 }
 
 func (e *laterError) Error() string {
@@ -257,15 +258,16 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 	// The marks of failures, written once the failures are recorded (a
 	// mark must not say a failure is recorded that is not).
 	var failMarks []string
-	var pending []string // channels to try again (retry)
-	again := 0           // of those, the ones whose failure was recorded before
+	var pending []string    // channels to try again (retry)
+	var pendingErrs []error // why, by channel
+	again := 0              // of those, the ones whose failure was recorded before
 	// fail records the failure to reach ch, once: a channel whose failure
 	// that may pass was recorded by an earlier attempt is not recorded
 	// again, whatever fails there now.
 	fail := func(ch string, err error) {
 		_, before := laterRecorded(done, ch)
 		if retry && tryLater(err) {
-			pending = append(pending, ch)
+			pending, pendingErrs = append(pending, ch), append(pendingErrs, err)
 			if before {
 				// Whether it is sent again is the caller's to say
 				// (Scheduler.notice: no longer tried, or sent again).
@@ -317,7 +319,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		recorded()
 		d.logNotice(ctx, u, kind, u.Channels, len(fails)+again, 0)
 		if len(pending) > 0 {
-			return &laterError{channels: pending}
+			return &laterError{channels: pending, errs: pendingErrs}
 		}
 		return nil
 	}
@@ -424,7 +426,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		}
 	}
 	if cut == nil && len(pending) > 0 {
-		return &laterError{channels: pending}
+		return &laterError{channels: pending, errs: pendingErrs}
 	}
 	return cut
 }
@@ -540,7 +542,7 @@ func (d *Delivery) Answer(ctx context.Context, to Invoker, m Message) error {
 // longer tried in the channels it has not reached; their failures are
 // recorded already.
 func (d *Delivery) gaveUp(ctx context.Context, u *Upgrade, kind Kind, later *laterError) {
-	d.log.ErrorContext(ctx, "notice not delivered; no longer tried", "upgrade", u.Key(), "notice", kind, "channels", later.channels)
+	d.log.ErrorContext(ctx, "notice not delivered; no longer tried", "upgrade", u.Key(), "notice", kind, "channels", later.channels, "err", errors.Join(later.errs...))
 }
 
 func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target string, err error) Failure {
