@@ -177,6 +177,11 @@ func TestCheckConfigSyntaxError(t *testing.T) {
 			`s.toml:2: table header [slack is missing its closing "]"; write [slack]`},
 		{"[slack]\nbot_token = \"xoxb-SECRET\n",
 			`s.toml:2: slack.bot_token: invalid TOML syntax (details hidden: the line may hold a secret); write bot_token = "…"`},
+		// A key set twice on a secret's line: said as for any key, no value shown.
+		{"[redis]\nurl=\"memory://\"\nurl=\"memory://\"\n",
+			`s.toml:3: redis.url: set twice in this table; keep one`},
+		{"[slack]\nbot_token = \"xoxb-SECRET\"\nbot_token = \"xoxb-SECRET\"\n",
+			`s.toml:3: slack.bot_token: set twice in this table; keep one`},
 	}
 	for _, tc := range cases {
 		path := filepath.Join(dir, "s.toml")
