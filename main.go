@@ -447,6 +447,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		}
 		fmt.Fprintf(stdout, "upgradebot console: you are %s; state lives in %s. Type :help or /upgrade help.\n", person, where)
 	}
+	sess.NoteStranger() // -as nobody is told what :as nobody is told
 	if editing {
 		// Line editing and history; raw mode is restored however it ends.
 		err = sess.RunTTY(ctx, stdin.(*os.File), stdout.(*os.File))

@@ -572,6 +572,32 @@ func TestConsoleAsAPlatformIDOfAConfiguredPerson(t *testing.T) {
 	}
 }
 
+// -as nobody is told what :as nobody is told, on stdout as :as says it,
+// before the first command's output; a configured person is told nothing.
+func TestConsoleAsFlagNotesAStranger(t *testing.T) {
+	const note = "note: nobody is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n"
+	out, errOut, code := runMain(t, "/upgrade list\n", []string{consoleNow}, "console", "-as", "nobody")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.HasPrefix(out, note+"\nnobody> /upgrade list\n") {
+		t.Errorf("console -as nobody: stdout does not start with the note:\n%s", out)
+	}
+	if strings.Count(out, "not a configured person") != 1 {
+		t.Errorf("console -as nobody: the note is not said once:\n%s", out)
+	}
+	asOut, _, _ := runMain(t, ":as nobody\n", []string{consoleNow}, "console")
+	if !strings.Contains(asOut, "\n"+note) {
+		t.Errorf(":as nobody does not say the same note:\n%s", asOut)
+	}
+	for _, args := range [][]string{{"-as", "alice"}, {"-as", "slack:U0BOB", "-config", "testdata/console/dryrun.toml"}} {
+		out, errOut, _ := runMain(t, ":quit\n", []string{consoleNow}, append([]string{"console"}, args...)...)
+		if strings.Contains(out+errOut, "not a configured person") {
+			t.Errorf("console %v: a configured person is told they are not one:\n%s%s", args, out, errOut)
+		}
+	}
+}
+
 // README's "Run it" steps, as written, give a serve that talks to Slack:
 // the variables they set, on the example configuration they copy, pass
 // check-config with a platform enabled.
