@@ -542,7 +542,7 @@ func TestEachSubcommandTakesOnlyItsOwnFlags(t *testing.T) {
 		}
 		// (-config of a file that does not exist: an old serve that took -as stops at once)
 		_, errOut, code = runMain(t, "", nil, sub, "-as", "bob", "-config", filepath.Join(t.TempDir(), "none.toml"))
-		if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -as") || !strings.Contains(errOut, "Usage: upgradebot "+sub) {
+		if code != 2 || !strings.HasPrefix(errOut, "upgradebot "+sub+": flag provided but not defined: -as\n") || !strings.Contains(errOut, "Usage: upgradebot "+sub) {
 			t.Errorf("%s -as bob: exit %d:\n%s", sub, code, errOut)
 		}
 	}
@@ -552,6 +552,28 @@ func TestEachSubcommandTakesOnlyItsOwnFlags(t *testing.T) {
 	}
 	if out, errOut, code := runMain(t, ":quit\n", []string{consoleNow}, "console", "-as", "bob"); code != 0 {
 		t.Errorf("console -as bob: exit %d: %s %s", code, out, errOut)
+	}
+}
+
+// A flag parse error is said as every other error of a subcommand is,
+// after "upgradebot SUBCOMMAND: ", once, then the usage; exit 2.
+func TestFlagErrorsArePrefixedBySubcommand(t *testing.T) {
+	cases := [][]string{{"version", "-bogus"}}
+	for _, sub := range []string{"serve", "console", "check-config", "webhooks"} {
+		cases = append(cases, []string{sub, "-config"}, []string{sub, "-bogus"})
+	}
+	cases = append(cases, []string{"console", "-as"})
+	for _, args := range cases {
+		sub, flagName := args[0], args[1]
+		want := "upgradebot " + sub + ": flag provided but not defined: " + flagName + "\n"
+		if sub != "version" && flagName != "-bogus" {
+			want = "upgradebot " + sub + ": flag needs an argument: " + flagName + "\n"
+		}
+		want += "Usage: upgradebot " + subUsage[sub] + "\n"
+		out, errOut, code := runMain(t, "", nil, args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "flag ") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr\n%s\nwant it to start with\n%s", args, code, out, errOut, want)
+		}
 	}
 }
 
