@@ -97,7 +97,9 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 	sub, args := args[0], args[1:]
 	// Each subcommand has its own flags: -as is the console's only.
 	fs := flag.NewFlagSet("upgradebot "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Parse's own words come unprefixed: it says nothing, and its error is
+	// printed below as every other error of a subcommand is.
+	fs.SetOutput(io.Discard)
 	var cfgPath, as *string
 	switch sub {
 	case "console":
@@ -108,15 +110,17 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 	}
 	switch sub {
 	case "serve", "console", "check-config", "webhooks", "version":
-		fs.Usage = func() {
-			fmt.Fprintf(fs.Output(), "Usage: upgradebot %s\n", subUsage[sub])
-			fs.PrintDefaults()
-		}
+		fs.Usage = func() {}
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
+			code := 0
+			if !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stderr, "upgradebot %s: %v\n", sub, err)
+				code = 2
 			}
-			return 2
+			fmt.Fprintf(stderr, "Usage: upgradebot %s\n", subUsage[sub])
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return code
 		}
 		if fs.NArg() > 0 {
 			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q\n", sub, fs.Arg(0))
@@ -447,6 +451,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 		}
 		fmt.Fprintf(stdout, "upgradebot console: you are %s; state lives in %s. Type :help or /upgrade help.\n", person, where)
 	}
+	sess.NoteStranger() // -as nobody is told what :as nobody is told
 	if editing {
 		// Line editing and history; raw mode is restored however it ends.
 		err = sess.RunTTY(ctx, stdin.(*os.File), stdout.(*os.File))

@@ -177,6 +177,11 @@ func TestCheckConfigSyntaxError(t *testing.T) {
 			`s.toml:2: table header [slack is missing its closing "]"; write [slack]`},
 		{"[slack]\nbot_token = \"xoxb-SECRET\n",
 			`s.toml:2: slack.bot_token: invalid TOML syntax (details hidden: the line may hold a secret); write bot_token = "…"`},
+		// A key set twice on a secret's line: said as for any key, no value shown.
+		{"[redis]\nurl=\"memory://\"\nurl=\"memory://\"\n",
+			`s.toml:3: redis.url: set twice in this table; keep one`},
+		{"[slack]\nbot_token = \"xoxb-SECRET\"\nbot_token = \"xoxb-SECRET\"\n",
+			`s.toml:3: slack.bot_token: set twice in this table; keep one`},
 	}
 	for _, tc := range cases {
 		path := filepath.Join(dir, "s.toml")
@@ -537,7 +542,7 @@ func TestEachSubcommandTakesOnlyItsOwnFlags(t *testing.T) {
 		}
 		// (-config of a file that does not exist: an old serve that took -as stops at once)
 		_, errOut, code = runMain(t, "", nil, sub, "-as", "bob", "-config", filepath.Join(t.TempDir(), "none.toml"))
-		if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -as") || !strings.Contains(errOut, "Usage: upgradebot "+sub) {
+		if code != 2 || !strings.HasPrefix(errOut, "upgradebot "+sub+": flag provided but not defined: -as\n") || !strings.Contains(errOut, "Usage: upgradebot "+sub) {
 			t.Errorf("%s -as bob: exit %d:\n%s", sub, code, errOut)
 		}
 	}
@@ -547,6 +552,28 @@ func TestEachSubcommandTakesOnlyItsOwnFlags(t *testing.T) {
 	}
 	if out, errOut, code := runMain(t, ":quit\n", []string{consoleNow}, "console", "-as", "bob"); code != 0 {
 		t.Errorf("console -as bob: exit %d: %s %s", code, out, errOut)
+	}
+}
+
+// A flag parse error is said as every other error of a subcommand is,
+// after "upgradebot SUBCOMMAND: ", once, then the usage; exit 2.
+func TestFlagErrorsArePrefixedBySubcommand(t *testing.T) {
+	cases := [][]string{{"version", "-bogus"}}
+	for _, sub := range []string{"serve", "console", "check-config", "webhooks"} {
+		cases = append(cases, []string{sub, "-config"}, []string{sub, "-bogus"})
+	}
+	cases = append(cases, []string{"console", "-as"})
+	for _, args := range cases {
+		sub, flagName := args[0], args[1]
+		want := "upgradebot " + sub + ": flag provided but not defined: " + flagName + "\n"
+		if sub != "version" && flagName != "-bogus" {
+			want = "upgradebot " + sub + ": flag needs an argument: " + flagName + "\n"
+		}
+		want += "Usage: upgradebot " + subUsage[sub] + "\n"
+		out, errOut, code := runMain(t, "", nil, args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "flag ") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr\n%s\nwant it to start with\n%s", args, code, out, errOut, want)
+		}
 	}
 }
 
@@ -564,6 +591,32 @@ func TestConsoleAsAPlatformIDOfAConfiguredPerson(t *testing.T) {
 	// An owner id that is nobody's in [[people]] is named as it is.
 	if !strings.Contains(carol, "you are now slack:U0CAROL (slack:U0CAROL)") {
 		t.Errorf(":as slack:U0CAROL:\n%s", carol)
+	}
+}
+
+// -as nobody is told what :as nobody is told, on stdout as :as says it,
+// before the first command's output; a configured person is told nothing.
+func TestConsoleAsFlagNotesAStranger(t *testing.T) {
+	const note = "note: nobody is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n"
+	out, errOut, code := runMain(t, "/upgrade list\n", []string{consoleNow}, "console", "-as", "nobody")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.HasPrefix(out, note+"\nnobody> /upgrade list\n") {
+		t.Errorf("console -as nobody: stdout does not start with the note:\n%s", out)
+	}
+	if strings.Count(out, "not a configured person") != 1 {
+		t.Errorf("console -as nobody: the note is not said once:\n%s", out)
+	}
+	asOut, _, _ := runMain(t, ":as nobody\n", []string{consoleNow}, "console")
+	if !strings.Contains(asOut, "\n"+note) {
+		t.Errorf(":as nobody does not say the same note:\n%s", asOut)
+	}
+	for _, args := range [][]string{{"-as", "alice"}, {"-as", "slack:U0BOB", "-config", "testdata/console/dryrun.toml"}} {
+		out, errOut, _ := runMain(t, ":quit\n", []string{consoleNow}, append([]string{"console"}, args...)...)
+		if strings.Contains(out+errOut, "not a configured person") {
+			t.Errorf("console %v: a configured person is told they are not one:\n%s%s", args, out, errOut)
+		}
 	}
 }
 

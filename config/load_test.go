@@ -309,6 +309,10 @@ func TestLoadSyntaxErrorMessages(t *testing.T) {
 			`s.toml:2: reminders: a value is not quoted; write e.g. escalate_after = "30m" (durations, times and words are quoted strings)`},
 		{"key set twice", "[server]\nlisten = \"x\"\nlisten = \"y\"\n",
 			`s.toml:3: server.listen: set twice in this table; keep one`},
+		{"secret key set twice", "[redis]\nurl = \"memory://\"\nurl = \"memory://\"\n",
+			`s.toml:3: redis.url: set twice in this table; keep one`},
+		{"token set twice", "[slack]\nbot_token = \"xoxb-SECRET\"\nbot_token = \"xoxb-SECRET\"\n",
+			`s.toml:3: slack.bot_token: set twice in this table; keep one`},
 		{"secret's line", "[slack]\nbot_token = xoxb-sekrit-1\n",
 			`s.toml:2: slack.bot_token: invalid TOML syntax (details hidden: the line may hold a secret); write bot_token = "…"`},
 	}

@@ -105,6 +105,12 @@ func syntaxErr(file string, data []byte, err error) error {
 		}
 	}
 
+	// A key set twice: the parser's words name the key, never a value, so
+	// this is said on a secret's line too.
+	if strings.Contains(pe.Message, "has already been defined") {
+		se.Msg = "set twice in this table; keep one"
+		return se
+	}
 	last := pe.LastKey
 	if i := strings.LastIndexByte(last, '.'); i >= 0 {
 		last = last[i+1:]
@@ -118,8 +124,6 @@ func syntaxErr(file string, data []byte, err error) error {
 	}
 
 	switch {
-	case strings.Contains(pe.Message, "has already been defined"):
-		se.Msg = "set twice in this table; keep one"
 	case strings.HasPrefix(trimmed, "[[") && !strings.HasSuffix(trimmed, "]]"):
 		name := strings.TrimSpace(strings.TrimRight(trimmed[2:], "]"))
 		se.Key = ""

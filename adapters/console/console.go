@@ -423,9 +423,7 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 		}
 		s.person = rest
 		fmt.Fprintf(out, "you are now %s (%s)\n", s.name(), s.actor().ID)
-		if !s.known() {
-			fmt.Fprintf(out, "note: %s is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n", s.person)
-		}
+		s.NoteStranger()
 	case ":press":
 		id, scope, _ := strings.Cut(rest, " ")
 		if id == "" {
@@ -573,6 +571,14 @@ func (s *Session) runDue(ctx context.Context, always bool) {
 		fmt.Fprintf(s.o.Out, "running due jobs failed: %v\n", err)
 	}
 	fmt.Fprint(s.o.Out, sent)
+}
+
+// NoteStranger says, when the current person is not one the configuration
+// names, what they may do: as :as says it, for the first person too.
+func (s *Session) NoteStranger() {
+	if !s.known() {
+		fmt.Fprintf(s.o.Out, "note: %s is not a configured person: you may read and acknowledge, but you own nothing and are in no audience\n", s.person)
+	}
 }
 
 // known reports whether the current person is someone the configuration
