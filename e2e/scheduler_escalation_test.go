@@ -409,3 +409,37 @@ func TestAPanicInOnePlatformsEscalationIsThatPersonsFailure(t *testing.T) {
 		t.Errorf("next job at %s (%v %v), want the window's opening: the escalation done, not run again", next, ok, err)
 	}
 }
+
+// TestAnEscalationRefusedOnOnePlatformIsRecordedWhileAnotherIsSlow: carol
+// does not take direct messages from the bot on Discord, while Slack holds
+// the escalation of alice and bob. Her refusal is on the upgrade (show
+// lists it) while Slack is still held, not only once the job ends: her
+// send-once key is taken, so a crash meanwhile must not lose it.
+func TestAnEscalationRefusedOnOnePlatformIsRecordedWhileAnotherIsSlow(t *testing.T) {
+	se, de, u := carolOnDiscordReminded(t)
+	ctx := context.Background()
+	de.api.RefuseDMs(discordPeople["carol"].ID)
+	arrived, release := se.api.Hold(t, "conversations.open")
+	de.clock.Set(u.Start.Add(-30 * time.Minute))
+	done := make(chan error, 1)
+	go func() {
+		_, err := de.bot.Scheduler().RunDue(ctx)
+		done <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-done:
+		t.Fatalf("the escalation ran without asking Slack for a direct message: %v", err)
+	}
+	de.api.Eventually(t, 10*time.Second, "carol's refusal recorded while Slack holds alice's and bob's", func() bool {
+		got, err := de.store.Get(ctx, 1)
+		return err == nil && len(got.Failures) == 1 && got.Failures[0].Target == "carol"
+	})
+	if calls := se.api.Calls("conversations.open"); len(calls) != 0 {
+		t.Fatalf("Slack answered %d direct messages before carol's refusal was recorded, want it still held", len(calls))
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
