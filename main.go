@@ -241,7 +241,8 @@ func buildVersion() string {
 	return "dev"
 }
 
-// loadConfig reads and validates; problems come back as one error listing all.
+// loadConfig reads and validates; problems come back in the file's order
+// (config.Config.InFileOrder).
 func loadConfig(path string, data []byte, environ []string) (config.Config, []config.Problem, error) {
 	var (
 		cfg      config.Config
@@ -271,7 +272,8 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 			problems = append(problems, p)
 		}
 	}
-	return cfg, problems, nil
+	// Read top to bottom against the file.
+	return cfg, cfg.InFileOrder(problems), nil
 }
 
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {

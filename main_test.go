@@ -676,3 +676,35 @@ func TestCheckConfigSaysABadEnabledOnce(t *testing.T) {
 		t.Fatalf("the bad value is also said as no platform:\n%s", errOut)
 	}
 }
+
+// check-config lists the problems as the file's lines run, whichever check
+// found them, so they read top to bottom against the file; those of no
+// line (a dependency cycle) come last.
+func TestCheckConfigListsProblemsInFileOrder(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte(`default_timezone = "Mars/Olympus"
+[server]
+listen = "nope"
+[reminders]
+escalate_after = "0s"
+[redis]
+url = "memory://"
+[[services]]
+name = "a"
+depends_on = ["b"]
+[[services]]
+name = "b"
+depends_on = ["a"]
+colour = "red"
+`), 0o600)
+	_, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	want := "upgradebot check-config: " + cfg + ": invalid configuration, 5 problem(s):\n" +
+		"  default_timezone: unknown time zone \"Mars/Olympus\"\n" +
+		"  server.listen: must be host:port, e.g. \"127.0.0.1:8080\" or \":8080\"\n" +
+		"  reminders.escalate_after: must be greater than 0\n" +
+		"  services[1].colour: unknown key\n" +
+		"  services: dependency cycle a -> b -> a\n"
+	if code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
+	}
+}
