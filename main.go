@@ -126,6 +126,14 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q\n", sub, fs.Arg(0))
 			return 2
 		}
+		// -as "" is a mistake, as :as with no name is, not a stranger with
+		// no name: said as a flag error is.
+		if as != nil && strings.TrimSpace(*as) == "" {
+			fmt.Fprintf(stderr, "upgradebot %s: -as needs a person's name or id\nUsage: upgradebot %s\n", sub, subUsage[sub])
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return 2
+		}
 	case "-version", "--version":
 		fmt.Fprintln(stdout, "upgradebot", buildVersion())
 		return 0

@@ -708,3 +708,15 @@ colour = "red"
 		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
 	}
 }
+
+// -as "" names nobody: it is refused as a flag error (exit 2, the usage),
+// as :as with no name prints its usage, not taken for a stranger with no name.
+func TestConsoleAsEmptyIsAFlagError(t *testing.T) {
+	for _, as := range []string{"", " "} {
+		out, errOut, code := runMain(t, ":quit\n", []string{consoleNow}, "console", "-as", as)
+		want := "upgradebot console: -as needs a person's name or id\nUsage: upgradebot console [-config FILE] [-as PERSON]\n"
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, want) || !strings.Contains(errOut, "-as string") {
+			t.Errorf("-as %q: exit %d, stdout %q, stderr %q; want exit 2 and stderr starting %q, then the flags", as, code, out, errOut, want)
+		}
+	}
+}
