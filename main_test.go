@@ -720,3 +720,30 @@ func TestConsoleAsEmptyIsAFlagError(t *testing.T) {
 		}
 	}
 }
+
+// check-config's warnings start "upgradebot check-config: FILE: warning: "
+// as every line it prints starts with its name, and come only of a file
+// that is otherwise valid: an invalid one prints its problems alone, as
+// serve, the console and webhooks do.
+func TestCheckConfigWarningsArePrefixedAndOnlyOfAValidFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nchannels = [\"discord:112233445566778899\"]\n"), 0o600)
+	out, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	if code != 0 || out != cfg+": ok\n" {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if want := "upgradebot check-config: " + cfg + ": warning: no chat platform is enabled"; !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr\n%s\nwant one line starting %q", errOut, want)
+	}
+	slackOn := []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}
+	_, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg)
+	if want := "upgradebot check-config: " + cfg + ": warning: services[0] (payments): serve skips channels discord:112233445566778899"; !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr\n%s\nwant one line starting %q", errOut, want)
+	}
+	os.WriteFile(cfg, []byte("max_windw = \"2h\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nchannels = [\"discord:112233445566778899\"]\n"), 0o600)
+	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
+	want := "upgradebot check-config: " + cfg + ": invalid configuration, 1 problem(s):\n  max_windw: unknown key (did you mean \"max_window\"?)\n"
+	if code != 1 || errOut != want {
+		t.Errorf("exit %d, stderr\n%s\nwant exit 1 and the problems alone:\n%s", code, errOut, want)
+	}
+}
