@@ -126,6 +126,14 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q\n", sub, fs.Arg(0))
 			return 2
 		}
+		// -as "" is a mistake, as :as with no name is, not a stranger with
+		// no name: said as a flag error is.
+		if as != nil && strings.TrimSpace(*as) == "" {
+			fmt.Fprintf(stderr, "upgradebot %s: -as needs a person's name or id\nUsage: upgradebot %s\n", sub, subUsage[sub])
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return 2
+		}
 	case "-version", "--version":
 		fmt.Fprintln(stdout, "upgradebot", buildVersion())
 		return 0
@@ -214,18 +222,6 @@ func noFileNote() string {
 	return fmt.Sprintf("no configuration file: %s does not exist, so the defaults and UPGRADEBOT_* environment variables are in use; pass -config FILE to use a file", where)
 }
 
-// problemAt reports whether one of problems is at one of paths.
-func problemAt(problems []config.Problem, paths ...string) bool {
-	for _, p := range problems {
-		for _, path := range paths {
-			if p.Path == path || strings.HasSuffix(p.Path, "("+path+")") { // "env UPGRADEBOT_SLACK_ENABLED (slack.enabled)"
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // noPlatform is the warning of a configuration that enables no chat platform.
 const noPlatform = "no chat platform is enabled: the bot answers nobody and posts nowhere; set slack.enabled (or discord.enabled) = true, and try `upgradebot console -config FILE` to see what it would post"
 
@@ -241,7 +237,8 @@ func buildVersion() string {
 	return "dev"
 }
 
-// loadConfig reads and validates; problems come back as one error listing all.
+// loadConfig reads and validates; problems come back in the file's order
+// (config.Config.InFileOrder).
 func loadConfig(path string, data []byte, environ []string) (config.Config, []config.Problem, error) {
 	var (
 		cfg      config.Config
@@ -271,7 +268,8 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 			problems = append(problems, p)
 		}
 	}
-	return cfg, problems, nil
+	// Read top to bottom against the file.
+	return cfg, cfg.InFileOrder(problems), nil
 }
 
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
@@ -284,17 +282,18 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 		fmt.Fprintf(stderr, "upgradebot check-config: %v\n", err) // it names the file (FILE:LINE: for a syntax error)
 		return 1
 	}
-	// A problem with the enabled keys themselves (enabled = "yes") is
-	// said once, as the problem it is.
-	if len(cfg.EnabledPlatforms()) == 0 && !problemAt(problems, "slack.enabled", "discord.enabled") {
-		fmt.Fprintf(stderr, "%s: warning: %s\n", path, noPlatform)
-	}
-	for _, w := range cfg.OffPlatformWarnings() {
-		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
-	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "upgradebot check-config: %s: %v\n", path, problemsError(problems)) // as serve and the console say it
 		return 1
+	}
+	// Warnings are of a file that is otherwise valid, as serve gives them:
+	// an invalid one is to be fixed first (a wrong enabled = "yes" is its
+	// problem, not a platform left off).
+	if len(cfg.EnabledPlatforms()) == 0 {
+		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, noPlatform)
+	}
+	for _, w := range cfg.OffPlatformWarnings() {
+		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, w)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return 0

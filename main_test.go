@@ -676,3 +676,74 @@ func TestCheckConfigSaysABadEnabledOnce(t *testing.T) {
 		t.Fatalf("the bad value is also said as no platform:\n%s", errOut)
 	}
 }
+
+// check-config lists the problems as the file's lines run, whichever check
+// found them, so they read top to bottom against the file; those of no
+// line (a dependency cycle) come last.
+func TestCheckConfigListsProblemsInFileOrder(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte(`default_timezone = "Mars/Olympus"
+[server]
+listen = "nope"
+[reminders]
+escalate_after = "0s"
+[redis]
+url = "memory://"
+[[services]]
+name = "a"
+depends_on = ["b"]
+[[services]]
+name = "b"
+depends_on = ["a"]
+colour = "red"
+`), 0o600)
+	_, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	want := "upgradebot check-config: " + cfg + ": invalid configuration, 5 problem(s):\n" +
+		"  default_timezone: unknown time zone \"Mars/Olympus\"\n" +
+		"  server.listen: must be host:port, e.g. \"127.0.0.1:8080\" or \":8080\"\n" +
+		"  reminders.escalate_after: must be greater than 0\n" +
+		"  services[1].colour: unknown key\n" +
+		"  services: dependency cycle a -> b -> a\n"
+	if code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
+	}
+}
+
+// -as "" names nobody: it is refused as a flag error (exit 2, the usage),
+// as :as with no name prints its usage, not taken for a stranger with no name.
+func TestConsoleAsEmptyIsAFlagError(t *testing.T) {
+	for _, as := range []string{"", " "} {
+		out, errOut, code := runMain(t, ":quit\n", []string{consoleNow}, "console", "-as", as)
+		want := "upgradebot console: -as needs a person's name or id\nUsage: upgradebot console [-config FILE] [-as PERSON]\n"
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, want) || !strings.Contains(errOut, "-as string") {
+			t.Errorf("-as %q: exit %d, stdout %q, stderr %q; want exit 2 and stderr starting %q, then the flags", as, code, out, errOut, want)
+		}
+	}
+}
+
+// check-config's warnings start "upgradebot check-config: FILE: warning: "
+// as every line it prints starts with its name, and come only of a file
+// that is otherwise valid: an invalid one prints its problems alone, as
+// serve, the console and webhooks do.
+func TestCheckConfigWarningsArePrefixedAndOnlyOfAValidFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nchannels = [\"discord:112233445566778899\"]\n"), 0o600)
+	out, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	if code != 0 || out != cfg+": ok\n" {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if want := "upgradebot check-config: " + cfg + ": warning: no chat platform is enabled"; !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr\n%s\nwant one line starting %q", errOut, want)
+	}
+	slackOn := []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}
+	_, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg)
+	if want := "upgradebot check-config: " + cfg + ": warning: services[0] (payments): serve skips channels discord:112233445566778899"; !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr\n%s\nwant one line starting %q", errOut, want)
+	}
+	os.WriteFile(cfg, []byte("max_windw = \"2h\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nchannels = [\"discord:112233445566778899\"]\n"), 0o600)
+	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
+	want := "upgradebot check-config: " + cfg + ": invalid configuration, 1 problem(s):\n  max_windw: unknown key (did you mean \"max_window\"?)\n"
+	if code != 1 || errOut != want {
+		t.Errorf("exit %d, stderr\n%s\nwant exit 1 and the problems alone:\n%s", code, errOut, want)
+	}
+}

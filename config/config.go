@@ -57,6 +57,8 @@ type Config struct {
 	// value came from the environment to their variable, so that a problem
 	// with such a value names the variable, not the file's key.
 	fromEnv map[string]string `toml:"-"`
+	// keyLines is where the file writes each key path, for InFileOrder.
+	keyLines map[string]keyLine `toml:"-"`
 }
 
 // Server is the [server] section: the HTTP listener.

@@ -88,6 +88,9 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	if len(d.fromEnv) > 0 {
 		cfg.fromEnv = d.fromEnv
 	}
+	if lines := keyLines(data); len(lines) > 0 {
+		cfg.keyLines = lines
+	}
 
 	// The default url would otherwise clash with a cluster configured in the file or environment;
 	// so would the file's url with a cluster the environment configures (the environment wins).

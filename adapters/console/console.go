@@ -178,17 +178,18 @@ func (m *Messenger) readerZone(id string) *time.Location {
 	return m.loc
 }
 
-// person names the person behind a platform id: "alice (slack:U0123)".
+// person names the person behind a platform id as messages mention them,
+// with the id beside it unless it is the console's: "alice (slack:U0123)",
+// "U0CAROL (slack:U0CAROL)" for an owner configured by id only.
 func (m *Messenger) person(id string) string {
-	if m.dir != nil {
-		if p := m.dir.Principal(id); p.Key != id {
-			if strings.HasPrefix(id, Platform+":") {
-				return p.Name
-			}
-			return p.Name + " (" + id + ")"
-		}
+	if m.dir == nil {
+		return short(id)
 	}
-	return short(id)
+	name := m.dir.Principal(id).Name
+	if strings.HasPrefix(id, Platform+":") {
+		return name
+	}
+	return name + " (" + id + ")"
 }
 
 func (m *Messenger) write(s string) {
