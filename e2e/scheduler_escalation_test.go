@@ -312,6 +312,27 @@ func carolOnDiscordReminded(t *testing.T) (*slackEnv, *discordEnv, *bot.Upgrade)
 	return se, de, u
 }
 
+// escalateWhileSlackHolds runs the brief escalation of u (its moment,
+// half an hour before the window) while Slack holds its first direct
+// message: it returns once Slack has that call, with release to let
+// Slack answer and done, the escalation's end.
+func escalateWhileSlackHolds(t *testing.T, se *slackEnv, de *discordEnv, u *bot.Upgrade) (release func(), done <-chan error) {
+	t.Helper()
+	arrived, release := se.api.Hold(t, "conversations.open")
+	de.clock.Set(u.Start.Add(-30 * time.Minute))
+	ran := make(chan error, 1)
+	go func() {
+		_, err := de.bot.Scheduler().RunDue(context.Background())
+		ran <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-ran:
+		t.Fatalf("the escalation ran without asking Slack for a direct message: %v", err)
+	}
+	return release, ran
+}
+
 // TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers: payments has a
 // Slack and a Discord channel; alice and bob are reached on Slack, carol
 // on Discord only. Slack does not answer the escalation's first direct
@@ -322,18 +343,7 @@ func TestAnEscalationOnASlowPlatformDoesNotHoldUpTheOthers(t *testing.T) {
 	se, de, u := carolOnDiscordReminded(t)
 	ctx := context.Background()
 
-	arrived, release := se.api.Hold(t, "conversations.open")
-	de.clock.Set(u.Start.Add(-30 * time.Minute))
-	done := make(chan error, 1)
-	go func() {
-		_, err := de.bot.Scheduler().RunDue(ctx)
-		done <- err
-	}()
-	select {
-	case <-arrived:
-	case err := <-done:
-		t.Fatalf("the escalation ran without asking Slack for a direct message: %v", err)
-	}
+	release, done := escalateWhileSlackHolds(t, se, de, u)
 	carol := discordPeople["carol"].ID
 	de.api.Eventually(t, 10*time.Second, "carol's escalation on Discord while Slack holds the first of alice's and bob's", func() bool {
 		dm := de.api.DMChannel(carol)
@@ -419,18 +429,7 @@ func TestAnEscalationRefusedOnOnePlatformIsRecordedWhileAnotherIsSlow(t *testing
 	se, de, u := carolOnDiscordReminded(t)
 	ctx := context.Background()
 	de.api.RefuseDMs(discordPeople["carol"].ID)
-	arrived, release := se.api.Hold(t, "conversations.open")
-	de.clock.Set(u.Start.Add(-30 * time.Minute))
-	done := make(chan error, 1)
-	go func() {
-		_, err := de.bot.Scheduler().RunDue(ctx)
-		done <- err
-	}()
-	select {
-	case <-arrived:
-	case err := <-done:
-		t.Fatalf("the escalation ran without asking Slack for a direct message: %v", err)
-	}
+	release, done := escalateWhileSlackHolds(t, se, de, u)
 	de.api.Eventually(t, 10*time.Second, "carol's refusal recorded while Slack holds alice's and bob's", func() bool {
 		got, err := de.store.Get(ctx, 1)
 		return err == nil && len(got.Failures) == 1 && got.Failures[0].Target == "carol"
