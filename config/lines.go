@@ -34,7 +34,8 @@ func keyLines(data []byte) map[string]keyLine {
 		count = map[string]int{}
 		inStr string // the delimiter of the multi-line string being read
 	)
-	for i, line := range strings.Split(string(data), "\n") {
+	text := strings.TrimPrefix(string(data), "\ufeff") // a BOM is not part of the first key
+	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSuffix(line, "\r")
 		if inStr != "" {
 			if strings.Count(line, inStr)%2 == 1 {
@@ -59,8 +60,11 @@ func keyLines(data []byte) map[string]keyLine {
 				continue
 			}
 			record(joinKeys(table, splitKey(k)), keyLine{line: i + 1, kv: true})
+			// A multi-line string starts the value (a one-line string
+			// holding ''' or """ opens none).
+			v = strings.TrimSpace(v)
 			for _, delim := range []string{`"""`, "'''"} {
-				if strings.Count(v, delim)%2 == 1 {
+				if strings.HasPrefix(v, delim) && strings.Count(v, delim)%2 == 1 {
 					inStr = delim
 					break
 				}

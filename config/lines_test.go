@@ -60,3 +60,16 @@ prefix = ""
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// A string that holds ”' or """ on one line opens no multi-line string,
+// and a BOM is not part of the first key: the keys after still have their
+// lines.
+func TestInFileOrderAfterQuotesInAStringAndABOM(t *testing.T) {
+	const file = "\ufeffcolour = 1\nx = \"'''\"\n[server]\nlisten = \"nope\"\ncolour = 1\n"
+	lines := keyLines([]byte(file))
+	for key, want := range map[string]int{"colour": 1, "server.listen": 4, "server.colour": 5} {
+		if got := lines[key].line; got != want {
+			t.Errorf("%s: line %d, want %d", key, got, want)
+		}
+	}
+}
