@@ -18,6 +18,12 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 )
 
+// stopSignals are the signals that stop serve and the console.
+var stopSignals = []struct {
+	name string
+	sig  syscall.Signal
+}{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}}
+
 // TestServeStopsAtOnceOnASecondSignal: the first SIGTERM or SIGINT drains
 // (here a root notice that Slack never answers, which would hold serve for
 // its whole 25 s stop budget); a second one stops serve at once, exit 1,
@@ -27,10 +33,7 @@ func TestServeStopsAtOnceOnASecondSignal(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := buildBinary(t)
-	for _, sig := range []struct {
-		name string
-		sig  syscall.Signal
-	}{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}} {
+	for _, sig := range stopSignals {
 		t.Run(sig.name+" twice", func(t *testing.T) {
 			// Slack, except that chat.postMessage is never answered: the
 			// notice being posted stays pending until serve goes away.
@@ -135,10 +138,7 @@ func TestConsoleStopsOnASignalWhileWaitingForInput(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := buildBinary(t)
-	for _, sig := range []struct {
-		name string
-		sig  syscall.Signal
-	}{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}} {
+	for _, sig := range stopSignals {
 		t.Run(sig.name, func(t *testing.T) {
 			cmd := exec.Command(bin, "console", "-config", "testdata/console/dryrun.toml")
 			stdin, err := cmd.StdinPipe()
