@@ -111,15 +111,18 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 	switch sub {
 	case "serve", "console", "check-config", "webhooks", "version":
 		fs.Usage = func() {}
+		usage := func() {
+			fmt.Fprintf(stderr, "Usage: upgradebot %s\n", subUsage[sub])
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
 		if err := fs.Parse(args); err != nil {
 			code := 0
 			if !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintf(stderr, "upgradebot %s: %v\n", sub, err)
 				code = 2
 			}
-			fmt.Fprintf(stderr, "Usage: upgradebot %s\n", subUsage[sub])
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
+			usage()
 			return code
 		}
 		if fs.NArg() > 0 {
@@ -129,9 +132,8 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 		// -as "" is a mistake, as :as with no name is, not a stranger with
 		// no name: said as a flag error is.
 		if as != nil && strings.TrimSpace(*as) == "" {
-			fmt.Fprintf(stderr, "upgradebot %s: -as needs a person's name or id\nUsage: upgradebot %s\n", sub, subUsage[sub])
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
+			fmt.Fprintf(stderr, "upgradebot %s: -as needs a person's name or id\n", sub)
+			usage()
 			return 2
 		}
 	case "-version", "--version":

@@ -24,6 +24,22 @@ var stopSignals = []struct {
 	sig  syscall.Signal
 }{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}}
 
+// startProcess starts cmd, killed when the test ends; exited is closed
+// once it has ended, with *waitErr its Wait's error.
+func startProcess(t *testing.T, cmd *exec.Cmd) (exited <-chan struct{}, waitErr *error) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done, err := make(chan struct{}), new(error)
+	go func() { *err = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	return done, err
+}
+
 // TestServeStopsAtOnceOnASecondSignal: the first SIGTERM or SIGINT drains
 // (here a root notice that Slack never answers, which would hold serve for
 // its whole 25 s stop budget); a second one stops serve at once, exit 1,
@@ -61,16 +77,7 @@ func TestServeStopsAtOnceOnASecondSignal(t *testing.T) {
 			cmd := exec.Command(bin, "serve", "-config", cfg)
 			var logs syncBuffer
 			cmd.Stderr = &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var waitErr error
-			exited := make(chan struct{})
-			go func() { waitErr = cmd.Wait(); close(exited) }()
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
+			exited, waitErr := startProcess(t, cmd)
 
 			s := &statusServe{t: t, base: "http://" + addr, api: api, config: cfg}
 			waitFor(t, 20*time.Second, "readyz 200", func() bool {
@@ -94,7 +101,7 @@ func TestServeStopsAtOnceOnASecondSignal(t *testing.T) {
 			waitFor(t, 10*time.Second, "serve stopping", func() bool { return strings.Contains(logs.String(), "upgradebot stopping") })
 			select {
 			case <-exited:
-				t.Fatalf("serve exited (%v) at the first signal, with a notice still being posted; logs:\n%s", waitErr, logs.String())
+				t.Fatalf("serve exited (%v) at the first signal, with a notice still being posted; logs:\n%s", *waitErr, logs.String())
 			default:
 			}
 			cmd.Process.Signal(sig.sig)
@@ -104,8 +111,8 @@ func TestServeStopsAtOnceOnASecondSignal(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatalf("serve still draining 5 s after a second signal; logs:\n%s", logs.String())
 			}
-			if ee, ok := waitErr.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-				t.Errorf("serve ended with %v after a second signal, want exit status 1", waitErr)
+			if ee, ok := (*waitErr).(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Errorf("serve ended with %v after a second signal, want exit status 1", *waitErr)
 			}
 			t.Logf("serve exited %v after the second signal", time.Since(second).Round(time.Millisecond))
 
@@ -148,16 +155,7 @@ func TestConsoleStopsOnASignalWhileWaitingForInput(t *testing.T) {
 			defer stdin.Close() // open until the console has stopped
 			var out, errOut syncBuffer
 			cmd.Stdout, cmd.Stderr = &out, &errOut
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var waitErr error
-			exited := make(chan struct{})
-			go func() { waitErr = cmd.Wait(); close(exited) }()
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
+			exited, waitErr := startProcess(t, cmd)
 
 			// Once it has answered a line, the console waits for the next.
 			if _, err := io.WriteString(stdin, ":as bob\n"); err != nil {
@@ -172,8 +170,8 @@ func TestConsoleStopsOnASignalWhileWaitingForInput(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatalf("the console still waits for input 10 s after %s; stdout:\n%s\nstderr:\n%s", sig.name, out.String(), errOut.String())
 			}
-			if waitErr != nil {
-				t.Errorf("the console ended with %v after %s, want exit status 0; stderr:\n%s", waitErr, sig.name, errOut.String())
+			if *waitErr != nil {
+				t.Errorf("the console ended with %v after %s, want exit status 0; stderr:\n%s", *waitErr, sig.name, errOut.String())
 			}
 		})
 	}

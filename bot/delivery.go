@@ -109,16 +109,6 @@ func tooLateCause(ctx context.Context) (*tooLate, bool) {
 	return errors.AsType[*tooLate](context.Cause(ctx))
 }
 
-// cutTooLate returns err, the failure of a call cut off by ctx's end,
-// wrapped in ctx's tooLate cause, if that is why ctx ended.
-func cutTooLate(ctx context.Context, err error) (error, bool) {
-	late, ok := tooLateCause(ctx)
-	if !ok {
-		return err, false
-	}
-	return fmt.Errorf("%w: %w", late.failedTarget(), err), true
-}
-
 // laterMark is the progress mark of a notice's failure in ch that may
 // pass, recorded at at: the attempt that reaches ch marks that failure,
 // and no other, posted after all.
@@ -382,9 +372,9 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 			o.started = &MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL}
 		}
 		if err != nil && ctx.Err() != nil {
-			if late, ok := cutTooLate(ctx, err); ok {
+			if late, ok := tooLateCause(ctx); ok {
 				// Its time has passed: failed, and not tried again.
-				o.err = late
+				o.err = fmt.Errorf("%w: %w", late.failedTarget(), err)
 				dealt(t)
 				return true
 			}
