@@ -414,7 +414,9 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	log := slog.New(console.Quiet(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	st, err := store.Open(ctx, storeOptions(cfg, false), log)
 	if err != nil {
-		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
+		// The dry run of a copied config.example.toml meets a Redis that is
+		// not there: say how to try it without one.
+		fmt.Fprintf(stderr, "upgradebot console: %v\n%s\n", err, consoleNoRedisHint)
 		return 1
 	}
 	defer st.Close()
@@ -490,6 +492,10 @@ func migrateKeys(ctx context.Context, st *store.Store, log *slog.Logger) {
 const sharedConsoleNote = "note: the console is on a real Redis (redis.url is not memory://): commands change the upgrades every serve on it sees, " +
 	"but nothing is posted to Slack or Discord; upgrades scheduled here get console-only threads (serve reports them as unreachable), " +
 	"and :advance is off so that reminders due now stay with serve. For a dry run, use redis.url = \"memory://\"."
+
+// consoleNoRedisHint follows a console's failure to open its Redis: an
+// embedded one cannot be unreachable, so the configuration names a real one.
+const consoleNoRedisHint = "For a dry run without a Redis, set redis.url = \"memory://\" (or UPGRADEBOT_REDIS_URL=memory://): an embedded one that keeps nothing."
 
 // consoleBaseTime lets golden tests pin the console's clock with
 // UPGRADEBOT_CONSOLE_NOW (RFC 3339); otherwise it is the real time.

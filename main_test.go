@@ -747,3 +747,15 @@ func TestCheckConfigWarningsArePrefixedAndOnlyOfAValidFile(t *testing.T) {
 		t.Errorf("exit %d, stderr\n%s\nwant exit 1 and the problems alone:\n%s", code, errOut, want)
 	}
 }
+
+// The README's dry run of a copied config.example.toml on a machine without
+// Redis: the console says it cannot reach it, and how to try it without one.
+func TestConsoleWithoutRedisSaysHowToDryRun(t *testing.T) {
+	_, errOut, code := runMain(t, "/upgrade list\n", []string{"UPGRADEBOT_REDIS_URL=redis://127.0.0.1:1/0"}, "console", "-config", "config.example.toml")
+	if code != 1 || !strings.HasPrefix(errOut, "upgradebot console: redis: cannot reach 127.0.0.1:1") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(errOut, `set redis.url = "memory://" (or UPGRADEBOT_REDIS_URL=memory://)`) {
+		t.Errorf("no hint at memory:// for a dry run:\n%s", errOut)
+	}
+}
