@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t upgradebot .
-# Run:   docker run -p 8080:8080 -v $PWD/config.toml:/etc/upgradebot/config.toml:ro \
+# Run:   docker run --stop-timeout 30 -p 8080:8080 -v $PWD/config.toml:/etc/upgradebot/config.toml:ro \
 #          -e UPGRADEBOT_REDIS_URL=redis://redis:6379/0 \
 #          -e UPGRADEBOT_SLACK_ENABLED=true \
-#          -e UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-... -e UPGRADEBOT_SLACK_APP_TOKEN=xapp-... upgradebot
-#        (docs/deploy.md: Redis with AOF, several replicas, Discord and GitHub)
+#          -e UPGRADEBOT_SLACK_BOT_TOKEN -e UPGRADEBOT_SLACK_APP_TOKEN upgradebot
+#        (-e NAME passes the secret from your shell; --stop-timeout: serve drains for up to 25 s
+#        after SIGTERM, Docker's default is 10 s. docs/deploy.md: Redis with AOF, several
+#        replicas, Discord and GitHub)
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -56,3 +56,26 @@ func TestDeployExamplesOutlastTheStopBudget(t *testing.T) {
 		t.Fatalf("docs/deploy.md: found %d docker run of serve and %d compose example of upgradebot; want both", runs, composes)
 	}
 }
+
+// TestDockerfileRunExampleOutlastsTheStopBudget: the docker run in the
+// Dockerfile's own header, the first one a reader of the image sees, gives
+// serve's drain its time too.
+func TestDockerfileRunExampleOutlastsTheStopBudget(t *testing.T) {
+	df, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "# Run:   docker run ... \" and its "#          ..." continuations.
+	m := regexp.MustCompile(`(?m)^# Run:\s+(docker run (?:.*\\\n#\s+)*.*)$`).FindStringSubmatch(string(df))
+	if m == nil {
+		t.Fatal("Dockerfile: no \"# Run:   docker run ...\" example in its header")
+	}
+	cmd := regexp.MustCompile(`\\\n#\s+`).ReplaceAllString(m[1], " ")
+	n := regexp.MustCompile(`--stop-timeout[ =](\d+)`).FindStringSubmatch(cmd)
+	if n == nil {
+		t.Fatalf("Dockerfile: its docker run example has no --stop-timeout (Docker's default is 10 s, serve's drain up to %v): %s", stopBudget, cmd)
+	}
+	if s, _ := strconv.Atoi(n[1]); time.Duration(s)*time.Second <= stopBudget {
+		t.Errorf("Dockerfile: --stop-timeout %s is not more than serve's drain (%v)", n[1], stopBudget)
+	}
+}
