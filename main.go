@@ -126,7 +126,14 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 			return code
 		}
 		if fs.NArg() > 0 {
-			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q\n", sub, fs.Arg(0))
+			// upgradebot check-config config.toml: the file named without
+			// its flag, said as a flag error is, with the command meant.
+			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q", sub, fs.Arg(0))
+			if cfgPath != nil && *cfgPath == "" && strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".toml") {
+				fmt.Fprintf(stderr, "; to use it as the configuration, write: upgradebot %s -config %s", sub, fs.Arg(0))
+			}
+			fmt.Fprintln(stderr)
+			usage()
 			return 2
 		}
 		// -as "" is a mistake, as :as with no name is, not a stranger with

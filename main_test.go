@@ -759,3 +759,21 @@ func TestConsoleWithoutRedisSaysHowToDryRun(t *testing.T) {
 		t.Errorf("no hint at memory:// for a dry run:\n%s", errOut)
 	}
 }
+
+// upgradebot check-config config.toml, the file without -config: refused
+// as a flag error is (the usage, exit 2), saying the command meant.
+func TestAConfigFileWithoutItsFlagSaysHowToName(t *testing.T) {
+	for _, sub := range []string{"check-config", "serve", "webhooks", "console"} {
+		_, errOut, code := runMain(t, "", nil, sub, "config.example.toml")
+		want := "upgradebot " + sub + `: unexpected argument "config.example.toml"; to use it as the configuration, write: upgradebot ` + sub + " -config config.example.toml\n" +
+			"Usage: upgradebot " + subUsage[sub] + "\n"
+		if code != 2 || !strings.HasPrefix(errOut, want) {
+			t.Errorf("%s config.example.toml: exit %d, stderr\n%s\nwant it to start\n%s", sub, code, errOut, want)
+		}
+	}
+	// Any other stray argument: the usage too, without the hint.
+	_, errOut, code := runMain(t, "", nil, "version", "now")
+	if code != 2 || errOut != "upgradebot version: unexpected argument \"now\"\nUsage: upgradebot version\n" {
+		t.Errorf("version now: exit %d, stderr %q", code, errOut)
+	}
+}
