@@ -176,6 +176,15 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
+			// The classic TOML slip: a key written below a table header
+			// belongs to that table, wherever it was meant to go.
+			if top, sections := homeOf(k); path != "" && top {
+				d.add(p, "unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
+				continue
+			} else if path != "" && len(sections) > 0 {
+				d.add(p, "unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
+				continue
+			}
 			if s := suggest(k, fields); s != "" {
 				d.add(p, "unknown key (did you mean %q?)", s)
 			} else {
@@ -267,6 +276,26 @@ func tomlType(v any) string {
 }
 
 // suggest returns the known key closest to an unknown one, if it is a plausible typo.
+// homeOf is where key k is known: at the top level (top, as a scalar or
+// list) or in these [section] tables, in the file's order.
+func homeOf(k string) (top bool, sections []string) {
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("toml")
+		switch {
+		case tag == "" || tag == "-":
+		case f.Type.Kind() == reflect.Struct:
+			if _, ok := fieldsOf(f.Type)[k]; ok {
+				sections = append(sections, "["+tag+"]")
+			}
+		case tag == k && !(f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct):
+			top = true
+		}
+	}
+	return top, sections
+}
+
 func suggest(k string, fields map[string]int) string {
 	best, bestDist := "", 3
 	for name := range fields {

@@ -138,6 +138,39 @@ name = "ledger"
 	}
 }
 
+// A key written below a table header belongs to that table (TOML): a
+// top-level key appended at the end of the file, or a section's key under
+// another header, is said as misplaced, with where it goes.
+func TestLoadMisplacedKeysSayWhereTheyGo(t *testing.T) {
+	_, problems := loadString(t, `
+[slack]
+enabled = false
+listen = ":8080"
+
+[reminders]
+mode = "socket"
+
+[[services]]
+name = "ledger"
+admins = ["alice"]
+max_window = "12h"
+`)
+	want := map[string]string{
+		"slack.listen":           "unknown key here: listen belongs under [server]; move it there (a key belongs to the table whose header is above it)",
+		"reminders.mode":         "unknown key here: mode belongs under [slack] or [discord]; move it there (a key belongs to the table whose header is above it)",
+		"services[0].admins":     "unknown key here: admins is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)",
+		"services[0].max_window": "unknown key here: max_window is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)",
+	}
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
 func TestLoadUnknownKeys(t *testing.T) {
 	_, problems := loadString(t, `
 defualt_timezone = "UTC"
