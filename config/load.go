@@ -275,7 +275,6 @@ func tomlType(v any) string {
 	}
 }
 
-// suggest returns the known key closest to an unknown one, if it is a plausible typo.
 // homeOf is where key k is known: at the top level (top, as a scalar or
 // list) or in these [section] tables, in the file's order.
 func homeOf(k string) (top bool, sections []string) {
@@ -296,6 +295,7 @@ func homeOf(k string) (top bool, sections []string) {
 	return top, sections
 }
 
+// suggest returns the known key closest to an unknown one, if it is a plausible typo.
 func suggest(k string, fields map[string]int) string {
 	best, bestDist := "", 3
 	for name := range fields {
