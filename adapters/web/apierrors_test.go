@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
 // errorCodes are the codes the OpenAPI document's Error allows.
@@ -103,5 +107,48 @@ func TestFromToTakeAnUnencodedPlusOfTheOffset(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(body, `"from: `) {
 			t.Errorf("?%s: %d %s; want 400 naming from", q, code, body)
 		}
+	}
+}
+
+// The OpenAPI document describes every path of /api/v1, itself too: a
+// client generated from it can fetch it, without a token, and the answer
+// matches what the document says of it.
+func TestOpenAPIDocumentDescribesItself(t *testing.T) {
+	srv := serveCore(t, readinessCore())
+	code, hdr, body := call(t, srv, http.MethodGet, "/api/v1/openapi.json", "Authorization", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/v1/openapi.json without a token: %d %s", code, body)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = openapi3.Servers{{URL: srv.URL + "/api/v1"}}
+	rt, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/openapi.json", nil)
+	route, params, err := rt.FindRoute(req)
+	if err != nil {
+		t.Fatalf("GET /api/v1/openapi.json is not in the document: %v", err)
+	}
+	// No token sent: a call the document says needs one fails here.
+	noToken := func(context.Context, *openapi3filter.AuthenticationInput) error {
+		return errors.New("no token was sent")
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: noToken}}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		t.Errorf("the document asks a token of GET /openapi.json, which needs none: %v", err)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: code, Header: hdr,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+	out.SetBodyBytes([]byte(body))
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("the answer does not match the document: %v", err)
 	}
 }
