@@ -171,6 +171,13 @@ func New(o Options) *Deliverer {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A redirect is the receiver's answer, not followed: a client that
+	// follows a 302 with a GET would take the page it lands on as the
+	// delivery (the event lost, counted delivered), and it would send the
+	// signature wherever the redirect points. Not 2xx, so retried (post).
+	client := *o.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	o.Client = &client
 	if o.Holder == "" {
 		host, _ := os.Hostname()
 		o.Holder = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
@@ -706,6 +713,9 @@ func (d *Deliverer) post(ctx context.Context, e Endpoint, ev bot.StreamEvent, at
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
 			after = time.Duration(secs) * time.Second
 		}
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return after, fmt.Errorf("POST %s: the receiver answered %s, a redirect, which is not followed: set the webhook's url to where it leads", e.Shown(), resp.Status)
 	}
 	return after, fmt.Errorf("POST %s: the receiver answered %s", e.Shown(), resp.Status)
 }
