@@ -397,3 +397,44 @@ func TestARedirectIsAFailedAttemptNotFollowed(t *testing.T) {
 		t.Errorf("status = %+v; want a failed attempt naming the 302", s)
 	}
 }
+
+// A 503 (or 429) with Retry-After as an HTTP-date, the other form RFC 9110
+// gives it, is honoured like one in seconds: the retry waits until then,
+// not the first backoff's 50 ms.
+func TestRetryAfterAsADateIsHonoured(t *testing.T) {
+	st := storetest.Open(t, storetest.Target(t))
+	posts := make(chan time.Time, 10)
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		posts <- time.Now()
+		if first {
+			// Whole seconds: at least 2 s from now.
+			w.Header().Set("Retry-After", time.Now().Add(3*time.Second).UTC().Format(http.TimeFormat))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	d := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{{URL: srv.URL, Secret: "k"}}, Stream: st, Ledger: st,
+		FirstRetry: 50 * time.Millisecond})
+	run(t, d)
+	publish(t, st, ev("e1", bot.EventStarted, "UPG-1"))
+	var at [2]time.Time
+	for i := range at {
+		select {
+		case at[i] = <-posts:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no attempt %d", i+1)
+		}
+	}
+	if gap := at[1].Sub(at[0]); gap < 2*time.Second {
+		t.Errorf("retried %v after a 503 with Retry-After 3 s ahead; want at least 2 s", gap)
+	}
+}
