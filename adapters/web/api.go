@@ -308,7 +308,7 @@ func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 		}
 		if v != "" {
 			// RFC 3339 (section 5.6) allows a lower-case t and z.
-			t, err := time.Parse(time.RFC3339, strings.ToUpper(v))
+			t, err := time.Parse(time.RFC3339, strings.ToUpper(plusOffset(v)))
 			if err != nil {
 				return f, badParam{p.name, fmt.Sprintf("%q is not an RFC 3339 time such as 2026-12-01T02:00:00Z", v)}
 			}
@@ -319,6 +319,17 @@ func (s *Surface) filter(r *http.Request) (bot.Filter, error) {
 		return f, badParam{"to", "must be after from"}
 	}
 	return f, nil
+}
+
+// plusOffset gives back the + of a positive offset that a query string
+// read as a space (from=2026-12-01T03:00:00+01:00 sent without encoding
+// the + as %2B arrives as "2026-12-01T03:00:00 01:00"): nothing else
+// of an RFC 3339 time can be a space followed by hh:mm at its end.
+func plusOffset(v string) string {
+	if n := len(v); n > len("T00:00:00 00:00") && v[n-6] == ' ' && v[n-3] == ':' {
+		return v[:n-6] + "+" + v[n-5:]
+	}
+	return v
 }
 
 var allStates = []bot.State{bot.Scheduled, bot.InProgress, bot.Completed, bot.RolledBack, bot.Cancelled}

@@ -171,6 +171,13 @@ func New(o Options) *Deliverer {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A redirect is the receiver's answer, not followed: a client that
+	// follows a 302 with a GET would take the page it lands on as the
+	// delivery (the event lost, counted delivered), and it would send the
+	// signature wherever the redirect points. Not 2xx, so retried (post).
+	client := *o.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	o.Client = &client
 	if o.Holder == "" {
 		host, _ := os.Hostname()
 		o.Holder = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
@@ -703,11 +710,25 @@ func (d *Deliverer) post(ctx context.Context, e Endpoint, ev bot.StreamEvent, at
 		return 0, nil
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-			after = time.Duration(secs) * time.Second
-		}
+		after = retryAfter(resp.Header.Get("Retry-After"), d.o.Now())
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return after, fmt.Errorf("POST %s: the receiver answered %s, a redirect, which is not followed: set the webhook's url to where it leads", e.Shown(), resp.Status)
 	}
 	return after, fmt.Errorf("POST %s: the receiver answered %s", e.Shown(), resp.Status)
+}
+
+// retryAfter reads a Retry-After (RFC 9110 10.2.3): seconds, or the
+// HTTP-date to wait until; 0 when there is none or it is in the past.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(time.Duration(secs)*time.Second, 0)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }
 
 // unwrapURLError drops the URL (it may carry a token) from a client error.

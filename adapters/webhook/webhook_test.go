@@ -340,3 +340,101 @@ func TestALateGroupAllowsForAClockAheadOfRedis(t *testing.T) {
 		t.Fatalf("delivered %+v, want e-late", got)
 	}
 }
+
+// A receiver that answers a redirect has not taken the event: the redirect
+// is not followed (a client following a 302 with a GET would count the
+// page it lands on as the delivery, and the event would be lost while
+// `upgradebot webhooks` said delivered; it would also send the signature
+// to wherever the redirect points). The attempt fails, naming the status,
+// and is retried like any answer that is not 2xx.
+func TestARedirectIsAFailedAttemptNotFollowed(t *testing.T) {
+	st := storetest.Open(t, storetest.Target(t))
+	posts, landed := make(chan int, 10), make(chan string, 10)
+	var n int
+	var mu sync.Mutex
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		mu.Lock()
+		n++
+		attempt := n
+		mu.Unlock()
+		posts <- attempt
+		if attempt == 1 {
+			w.Header().Set("Location", "/landing")
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("/landing", func(w http.ResponseWriter, req *http.Request) {
+		landed <- req.Method + " " + req.Header.Get(webhook.HeaderSignature)
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	d := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{{URL: srv.URL + "/hook", Secret: "k"}}, Stream: st, Ledger: st,
+		FirstRetry: 50 * time.Millisecond})
+	run(t, d)
+	publish(t, st, ev("e1", bot.EventStarted, "UPG-1"))
+	for want := 1; want <= 2; want++ {
+		select {
+		case got := <-posts:
+			if got != want {
+				t.Fatalf("POST %d, want %d", got, want)
+			}
+		case how := <-landed:
+			t.Fatalf("the redirect was followed (%s): the event was taken as delivered without reaching the receiver", how)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no POST %d: the redirect was not retried", want)
+		}
+	}
+	sts, err := d.Status(context.Background(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sts[0]; s.FailedAttempts < 1 || !strings.Contains(s.LastError, "302") {
+		t.Errorf("status = %+v; want a failed attempt naming the 302", s)
+	}
+}
+
+// A 503 (or 429) with Retry-After as an HTTP-date, the other form RFC 9110
+// gives it, is honoured like one in seconds: the retry waits until then,
+// not the first backoff's 50 ms.
+func TestRetryAfterAsADateIsHonoured(t *testing.T) {
+	st := storetest.Open(t, storetest.Target(t))
+	posts := make(chan time.Time, 10)
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		posts <- time.Now()
+		if first {
+			// Whole seconds: at least 2 s from now.
+			w.Header().Set("Retry-After", time.Now().Add(3*time.Second).UTC().Format(http.TimeFormat))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	d := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{{URL: srv.URL, Secret: "k"}}, Stream: st, Ledger: st,
+		FirstRetry: 50 * time.Millisecond})
+	run(t, d)
+	publish(t, st, ev("e1", bot.EventStarted, "UPG-1"))
+	var at [2]time.Time
+	for i := range at {
+		select {
+		case at[i] = <-posts:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no attempt %d", i+1)
+		}
+	}
+	if gap := at[1].Sub(at[0]); gap < 2*time.Second {
+		t.Errorf("retried %v after a 503 with Retry-After 3 s ahead; want at least 2 s", gap)
+	}
+}
