@@ -565,6 +565,16 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 	if err != nil {
 		return Message{}, err
 	}
+	if u.Series == nil && c.ScopeOption {
+		// Chosen as an option, the scope is no word of the reason. The whole
+		// series of an upgrade that has none is a mistake: refused, nothing
+		// cancelled. This occurrence is the upgrade itself.
+		if c.Scope == commands.CancelSeries {
+			return Message{}, refusal(EINVALID, T(u.Key()+" is not part of a series, so there is no series to cancel; nothing changed. To cancel "+u.Key()+" itself, leave out the scope: ").
+				Command(hint("cancel", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+		}
+		return b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: c.Reason})
+	}
 	if u.Series == nil {
 		// "occurrence" or "series" was the first word of the reason; say
 		// so, to whoever thought the upgrade was part of a series.

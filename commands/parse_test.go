@@ -507,6 +507,7 @@ var parseCases = []parseCase{
 	{name: "for under a minute", in: sp + "in 2h for 30 seconds", err: true, tok: "30 seconds", msg: "under a minute"},
 	{name: "extend sub-minute", in: "extend 7 1h0m30s", err: true, tok: "1h0m30s", msg: "e.g. 1h or 1h1m"},
 	{name: "months are not a unit", in: "extend 7 1 month", err: true, tok: "1 month", msg: "months and years are not durations here"},
+	{name: "years quoted as typed", in: sp + "in 2 years", err: true, tok: "2 years", msg: `cannot read "2 years" as a duration (unknown unit "years"`},
 	{name: "number then a keyword", in: sp + "in 2h for 2 region eu", err: true, tok: "2 region", msg: `unknown unit "region"`},
 	{name: "quoted leftover after relative", in: sp + `"in 2h soon"`, err: true, tok: "in 2h soon", msg: `"soon" is left over`},
 

@@ -196,9 +196,10 @@ func readDuration(toks []token, after, role string) (time.Duration, string, int,
 	}
 	var text string
 	if n == 0 && len(toks) > 1 && !toks[1].quoted && isNumberWord(toks[0].text) && isLetters(toks[1].text) {
-		// "1 month", "2 yrs": name both words and let ParseDuration say why.
-		text, parse = toks[0].text+" "+toks[1].text, toks[0].text+toks[1].text
-		_, err := ParseDuration(parse)
+		// "1 month", "2 yrs": name both words and let ParseDuration say why,
+		// quoting them as typed (it ignores the space).
+		text = toks[0].text + " " + toks[1].text
+		_, err := ParseDuration(text)
 		return 0, "", 0, &Error{Token: text, Msg: err.(*Error).Msg}
 	}
 	if n == 0 {

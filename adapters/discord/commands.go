@@ -309,7 +309,8 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		return commands.Rollback{ID: n, Reason: reason}, nil
 	case "cancel":
-		return commands.Cancel{ID: n, Reason: o.text(optReason), Scope: o.text(optScope)}, nil
+		scope := o.text(optScope)
+		return commands.Cancel{ID: n, Reason: o.text(optReason), Scope: scope, ScopeOption: scope != ""}, nil
 	case "ack":
 		return commands.Ack{ID: n}, nil
 	case "pending":

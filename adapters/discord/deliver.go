@@ -39,6 +39,7 @@ const (
 	codeInvalidToken       = 50027
 	codeArchivedThread     = 50083
 	codeThreadExists       = 160004
+	codeWrongChannelType   = 50024 // e.g. starting a thread in a thread
 )
 
 // What happened to a call that got no answer from Discord (Error.Kind).

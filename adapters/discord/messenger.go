@@ -83,7 +83,7 @@ func (a *Adapter) Reply(ctx context.Context, root bot.MessageRef, m bot.Message)
 		return bot.MessageRef{}, err
 	}
 	ref := bot.MessageRef{Channel: root.Channel, ID: msg.ID, Thread: thread}
-	if m.AlsoInChannel {
+	if m.AlsoInChannel && thread != ch { // a root in a thread: the thread is the channel
 		p.AllowedMentions = allowed(nil, false)
 		ptr := &discordgo.MessageReference{MessageID: root.ID, ChannelID: ch, FailIfNotExists: new(false)}
 		if _, err := a.send(ctx, ch, p, ptr); err != nil {
@@ -203,6 +203,12 @@ func (a *Adapter) startThread(ctx context.Context, ch, msgID, name string) (*dis
 	})
 	if codeOf(err) == codeThreadExists {
 		return &discordgo.Channel{ID: msgID}, nil
+	}
+	if codeOf(err) == codeWrongChannelType {
+		// The root was posted in a channel that holds no threads: a thread
+		// itself (a command typed in one, for a service with no channels),
+		// or a voice channel's chat. That channel is the upgrade's thread.
+		return &discordgo.Channel{ID: ch}, nil
 	}
 	return th, err
 }

@@ -118,6 +118,9 @@ func normal(c commands.Command) any {
 	case commands.Reschedule:
 		x.Zone = nil
 		return x
+	case commands.Cancel:
+		x.ScopeOption = false // the grammar cannot tell a scope from a reason's first word
+		return x
 	}
 	return c
 }

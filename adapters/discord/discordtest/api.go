@@ -876,6 +876,9 @@ func (s *Server) startThread(c *Call, _ *http.Request) (int, any) {
 	if m == nil {
 		return 0, apiError{http.StatusNotFound, 10008, "Unknown Message"}
 	}
+	if t := ch.Type; t == discordgo.ChannelTypeGuildPublicThread || t == discordgo.ChannelTypeGuildPrivateThread || t == discordgo.ChannelTypeGuildNewsThread { // Discord has no threads in threads
+		return 0, apiError{http.StatusBadRequest, 50024, "Cannot execute action on this channel type"}
+	}
 	if _, ok := s.channels[m.ID]; ok {
 		return 0, apiError{http.StatusBadRequest, 160004, "A thread has already been created for this message"}
 	}
