@@ -705,6 +705,7 @@ func (p *parser) freeze() (Command, error) {
 func (p *parser) freezeTime(from bool) (When, error) {
 	env := p.env
 	env.thisMinute = from
+	env.end = !from
 	rest := p.toks[p.pos:]
 	if len(rest) > 0 && rest[0].quoted && strings.Contains(rest[0].text, " ") {
 		// A quoted time: "2026-12-20 Europe/Berlin" is read as if unquoted.

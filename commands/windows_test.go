@@ -337,6 +337,10 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"freeze add x to tomorrow 00:00 to tue 00:00", "to", `the option "to" is given twice`, ""},
 		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts", ""},
 		{"freeze add x from 2020-01-01 to 2027-01-01", "2020-01-01", "in the past", ""},
+		// A past end is called the end, not the start.
+		{"freeze add x to 2020-01-01", "2020-01-01", `the end time "2020-01-01" is in the past`, ""},
+		{"freeze add x to today 09:00", "today 09:00", `the end time "today 09:00" is in the past`, ""},
+		{"freeze add x from today 09:00 to tomorrow 00:00", "today 09:00", `the start time "today 09:00" is in the past`, ""},
 		{"freeze add x for 1d services", "", "missing the services after services", ""},
 		{"freeze add x for 1d because", "because", `unexpected "because"`, ""},
 		{"freeze add x for 1d reason", "", "missing <text...> after reason", ""},
