@@ -143,7 +143,7 @@ func (b *Bot) checkExtend(u *Upgrade, e edit) error {
 		if end.Equal(now) {
 			when = "right now"
 		}
-		return Errorf(EINVALID, "%s would still end %s (at %s); extend by at least %s.", u.Key(), when, end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(least))
+		return refusal(EINVALID, T(u.Key()+" would still end "+when+", at ").Time(end).Add("; extend by at least "+FormatDuration(least)+"."))
 	}
 	return nil
 }
