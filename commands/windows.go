@@ -691,7 +691,7 @@ func (p *parser) freeze() (Command, error) {
 		return nil, p.fail("", "missing the end: to <time> or for <duration>")
 	}
 	if !c.To.After(c.From) {
-		return nil, p.fail(c.ToText, "the freeze must end after it starts (%s is not after %s)", formatUTC(c.To), formatUTC(c.From))
+		return nil, p.fail(c.ToText, "the freeze must end after it starts (%s is not after %s)", formatIn(c.To, p.env.Location), formatIn(c.From, p.env.Location))
 	}
 	return c, nil
 }

@@ -335,7 +335,7 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"freeze add x for 1d to tomorrow 00:00", "to", "the options to and for cannot both be given", ""},
 		{"freeze add x for 1d FOR 2d", "FOR", `the option "FOR" is given twice`, ""},
 		{"freeze add x to tomorrow 00:00 to tue 00:00", "to", `the option "to" is given twice`, ""},
-		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts", ""},
+		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts (2026-12-19 00:00 CET (2026-12-18 23:00 UTC) is not after 2026-12-20 00:00 CET (2026-12-19 23:00 UTC))", ""},
 		{"freeze add x from 2020-01-01 to 2027-01-01", "2020-01-01", "in the past", ""},
 		// A past end is called the end, not the start.
 		{"freeze add x to 2020-01-01", "2020-01-01", `the end time "2020-01-01" is in the past`, ""},
