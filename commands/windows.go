@@ -438,7 +438,9 @@ func (p *parser) versionIsKeyword() error {
 	// What follows reads as a start: "next tomorrow 02:00" or "every in
 	// 2h" would otherwise schedule version "next" or "every" quietly.
 	_, timeAhead := startsTime(p.texts(p.pos), p.env)
-	timeAhead = timeAhead || p.keywordAt(p.pos, "at", "in")
+	// So does the next-window form, or a series: "next next" or "every every
+	// tue 02:00 for 1h" would otherwise take the keyword as the version.
+	timeAhead = timeAhead || p.keywordAt(p.pos, "at", "in", "every") || p.nextAhead()
 	switch {
 	case kw == "next" && (!p.more() || p.keywordAt(p.pos, "for", "region", "impact", "anyway") || timeAhead):
 	case kw == "every" && p.more():
