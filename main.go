@@ -441,8 +441,12 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	var ticker console.Ticker
 	// Notices are delivered at each Flush, after what the command or job
 	// sent itself, so that a transcript reads the same every time.
+	// One worker: the jobs that fall due at one moment run one after the
+	// other in due order (ties in the queue's order), so :advance prints
+	// them in the same order every time.
 	b := bot.New(bot.Options{Config: bc, Store: st, Messenger: ms, Queue: st,
-		Now: clock.Now, Logger: log, RefreshIntervalSet: true, DeliverOnFlush: true})
+		Now: clock.Now, Logger: log, RefreshIntervalSet: true, DeliverOnFlush: true,
+		Scheduler: bot.SchedulerOptions{Workers: 1}})
 	if st.Embedded() {
 		ticker = b.Scheduler()
 	} else {

@@ -392,6 +392,32 @@ func TestConsoleReadsTimesAsTypedAndStepsThroughEveryMoment(t *testing.T) {
 	}
 }
 
+// TestConsoleAdvancePrintsJobsDueTogetherInOneOrder: two upgrades' jobs
+// that fall due at one moment (UPG-1's 1-hour reminder and UPG-2's
+// escalation, both at 11:30) print in due order, UPG-1's first, on every
+// run, so a transcript (and a golden) reads the same each time.
+func TestConsoleAdvancePrintsJobsDueTogetherInOneOrder(t *testing.T) {
+	script := "/upgrade schedule payments d2 in 90m\n/upgrade schedule payments late in 5m\n:advance 2h\n"
+	var first string
+	for run := range 6 {
+		out, errOut, code := runMain(t, script, []string{consoleNow}, "console")
+		if code != 0 || errOut != "" {
+			t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+		}
+		at := strings.Index(out, "the clock is now 2026-11-22 11:30 CET")
+		reminder := strings.Index(out, "⏰ Reminder: UPG-1 payments d2")
+		escalation := strings.Index(out, "── direct message to @alice\n  │ 🔔 You have not yet acknowledged the upgrade window of UPG-2")
+		if at < 0 || !(at < reminder && reminder < escalation) {
+			t.Fatalf("run %d: at 11:30, UPG-1's reminder does not come before UPG-2's escalation:\n%s", run, out)
+		}
+		if run == 0 {
+			first = out
+		} else if out != first {
+			t.Fatalf("run %d printed another transcript than run 0:\n%s\n--- run 0 ---\n%s", run, out, first)
+		}
+	}
+}
+
 // A console on a real Redis (one a serve may share) changes the real
 // upgrades but posts nowhere: the threads it shows are saved as the
 // console's own, so serve never edits or replies to a Slack message that

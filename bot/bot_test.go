@@ -815,8 +815,8 @@ func TestExtendThatStillEndsInThePastIsRefused(t *testing.T) {
 	f.clock.Set(time.Date(2026, 12, 1, 4, 30, 0, 0, time.UTC)) // the window ended 30m ago
 	before, _ := f.st.Get(context.Background(), 1)
 	f.rec.Reset()
-	f.fails(t, "alice", "extend 1 10m", "UPG-1 would still end in the past (at 2026-12-01 04:10 UTC); extend by at least 31m.")
-	f.fails(t, "alice", "extend 1 30m", "UPG-1 would still end right now (at 2026-12-01 04:30 UTC); extend by at least 31m.")
+	f.fails(t, "alice", "extend 1 10m", "UPG-1 would still end in the past, at 2026-12-01 04:10 UTC; extend by at least 31m.")
+	f.fails(t, "alice", "extend 1 30m", "UPG-1 would still end right now, at 2026-12-01 04:30 UTC; extend by at least 31m.")
 	// The least it takes is in whole minutes, as extend takes them.
 	f.clock.Set(time.Date(2026, 12, 1, 5, 55, 7, 0, time.UTC))
 	f.fails(t, "alice", "extend 1 1h", "extend by at least 1h56m.")

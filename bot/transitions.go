@@ -116,8 +116,7 @@ func rollbackInTime(b *Bot, u *Upgrade, _ edit) error {
 func (b *Bot) checkReschedule(u *Upgrade, e edit) error {
 	d := cmpOr(e.dur, u.Duration())
 	if e.start.Equal(u.Start) && d == u.Duration() {
-		return Errorf(EINVALID, "%s is already scheduled from %s to %s; nothing changed.", u.Key(),
-			u.Start.Format("2006-01-02 15:04 UTC"), u.End.Format("2006-01-02 15:04 UTC"))
+		return refusal(EINVALID, T(u.Key()+" is already scheduled from ").Time(u.Start).Add(" to ").Time(u.End).Add("; nothing changed."))
 	}
 	return b.checkWindow(e.start, d)
 }
@@ -144,7 +143,7 @@ func (b *Bot) checkExtend(u *Upgrade, e edit) error {
 		if end.Equal(now) {
 			when = "right now"
 		}
-		return Errorf(EINVALID, "%s would still end %s (at %s); extend by at least %s.", u.Key(), when, end.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(least))
+		return refusal(EINVALID, T(u.Key()+" would still end "+when+", at ").Time(end).Add("; extend by at least "+FormatDuration(least)+"."))
 	}
 	return nil
 }
@@ -316,11 +315,11 @@ func (b *Bot) checkWindow(start time.Time, d time.Duration) error {
 		return Errorf(EINVALID, "A window of %s is longer than the maximum of %s (max_window).", FormatDuration(d), FormatDuration(b.cfg.MaxWindow))
 	}
 	if !start.After(b.now()) {
-		return Errorf(EINVALID, "The start %s is in the past.", start.UTC().Format("2006-01-02 15:04 UTC"))
+		return refusal(EINVALID, T("The start ").Time(start).Add(" is in the past."))
 	}
 	if lead := b.cfg.MaxLead; start.After(b.now().Add(lead)) {
-		return Errorf(EINVALID, "The start %s is more than %s ahead (max_lead); check the date, or ask an operator to raise max_lead.",
-			start.UTC().Format("2006-01-02 15:04 UTC"), FormatDuration(lead))
+		return refusal(EINVALID, T("The start ").Time(start).Add(" is more than "+FormatDuration(lead)+
+			" ahead (max_lead); check the date, or ask an operator to raise max_lead."))
 	}
 	return nil
 }

@@ -197,6 +197,10 @@ type Env struct {
 	// freeze holds from now); a schedule at this minute still means the
 	// next occurrence.
 	thisMinute bool
+
+	// end names the time being read as an end (a freeze's to), so that a
+	// refusal says "the end time … is in the past", not "the start time".
+	end bool
 }
 
 // ahead reports whether t, a time read to the minute, is still ahead of
@@ -208,13 +212,12 @@ func (e Env) ahead(t time.Time) bool {
 	return t.After(e.Now)
 }
 
-// past reports whether a start t is in the past: before Now, or before its
-// minute when thisMinute is set.
+// past reports whether a start t is no longer ahead: before Now or at it,
+// or before its minute when thisMinute is set. At the very second a minute
+// begins, that minute is past too, as it is a second later: the parser
+// refuses it in the reader's zone, with what it means and what time it is.
 func (e Env) past(t time.Time) bool {
-	if e.thisMinute {
-		return t.Before(e.Now.Truncate(time.Minute))
-	}
-	return t.Before(e.Now)
+	return !e.ahead(t)
 }
 
 // Error is a parse error a user can act on: it names the bad token and shows usage.

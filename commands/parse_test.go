@@ -495,6 +495,10 @@ var parseCases = []parseCase{
 	{name: "14:00 pm", in: sp + "14:00 pm", err: true, tok: "14:00", msg: "12-hour times run from 1 to 12"},
 	{name: "bare hour after a day", in: sp + "tomorrow 2", err: true, tok: "2", msg: "write 2am, 2pm or 2:00"},
 	{name: "bare hour alone", in: sp + "2", err: true, tok: "2", msg: "write 2am, 2pm or 2:00"},
+	// A 24-hour hour is not offered as 14am or 14pm, which are refused.
+	{name: "bare 24-hour hour", in: sp + "tue 14", err: true, tok: "14", msg: `cannot read "14" as a time after "tue" (write 14:00);`},
+	{name: "bare hour zero", in: sp + "tomorrow 0", err: true, tok: "0", msg: `(write 0:00);`},
+	{name: "bare hour no clock has", in: sp + "tomorrow 25", err: true, tok: "25", msg: `cannot read "25" as a time after "tomorrow"; use`},
 	{name: "next without weekday", in: sp + "next week 02:00", err: true, tok: "week", msg: `cannot read "week" as a weekday after "next"`},
 	{name: "next at the end", in: sp + "at next", err: true, tok: "", msg: `missing the weekday after "next"`},
 	{name: "tomorrow at nothing", in: sp + "tomorrow at", err: true, tok: "at", msg: `cannot read "at" as a time after "tomorrow"`},

@@ -315,7 +315,14 @@ func parseClockTokens(tokens []string) (c clock, n int, ok bool, hint string) {
 		return clock{hour: h, minute: m}, 1, true, ""
 	}
 	if bareHour {
-		return clock{}, 0, false, fmt.Sprintf(" (write %sam, %spm or %s:00)", first, first, first)
+		// Suggest only what reads: 2am, 2pm or 2:00; 14:00 (14pm is refused);
+		// nothing for an hour no clock has (25).
+		switch n, _ := atoiDigits(first); {
+		case n >= 1 && n <= 12:
+			return clock{}, 0, false, fmt.Sprintf(" (write %sam, %spm or %s:00)", first, first, first)
+		case n <= 23:
+			return clock{}, 0, false, fmt.Sprintf(" (write %s:00)", first)
+		}
 	}
 	return clock{}, 0, false, ""
 }

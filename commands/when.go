@@ -102,7 +102,11 @@ func readWhen(toks []token, env Env) (When, int, error) {
 	}
 	if env.past(w.Start) {
 		loc := cmp.Or(w.Zone, env.Location) // where it was read
-		msg := fmt.Sprintf("the start time %q is in the past: it means %s, and it is now %s", w.Text, formatIn(w.Start, loc), formatIn(env.Now, loc))
+		what := "start"
+		if env.end {
+			what = "end"
+		}
+		msg := fmt.Sprintf("the %s time %q is in the past: it means %s, and it is now %s", what, w.Text, formatIn(w.Start, loc), formatIn(env.Now, loc))
 		if strings.Contains(strings.ToLower(w.Text), "midnight") {
 			msg += "; midnight is the start of a day, so for the coming one write midnight or tomorrow midnight"
 		}

@@ -60,6 +60,9 @@ func TestParseWhenErrors(t *testing.T) {
 		{"2026-12-02T02:00+14:30", "2026-12-02T02:00+14:30", "out of range"},
 		{"in 2h UTC", "UTC", "unexpected"},
 		{"2020-01-01 00:00", "2020-01-01 00:00", "in the past"},
+		// Today at the very minute it is now (10:00:00 sharp) is past, in the
+		// same words as a minute before it, not left to the core's terser ones.
+		{"today 10:00", "today 10:00", `the start time "today 10:00" is in the past: it means 2026-11-22 10:00 UTC, and it is now 2026-11-22 10:00 UTC`},
 		{"in 30s", "30s", "under a minute"},
 		{"in 0m", "0m", "greater than zero"},
 		{`"tomorrow 02:00`, `"tomorrow 02:00`, "unterminated quote"},

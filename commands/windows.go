@@ -438,7 +438,9 @@ func (p *parser) versionIsKeyword() error {
 	// What follows reads as a start: "next tomorrow 02:00" or "every in
 	// 2h" would otherwise schedule version "next" or "every" quietly.
 	_, timeAhead := startsTime(p.texts(p.pos), p.env)
-	timeAhead = timeAhead || p.keywordAt(p.pos, "at", "in")
+	// So does the next-window form, or a series: "next next" or "every every
+	// tue 02:00 for 1h" would otherwise take the keyword as the version.
+	timeAhead = timeAhead || p.keywordAt(p.pos, "at", "in", "every") || p.nextAhead()
 	switch {
 	case kw == "next" && (!p.more() || p.keywordAt(p.pos, "for", "region", "impact", "anyway") || timeAhead):
 	case kw == "every" && p.more():
@@ -691,7 +693,7 @@ func (p *parser) freeze() (Command, error) {
 		return nil, p.fail("", "missing the end: to <time> or for <duration>")
 	}
 	if !c.To.After(c.From) {
-		return nil, p.fail(c.ToText, "the freeze must end after it starts (%s is not after %s)", formatUTC(c.To), formatUTC(c.From))
+		return nil, p.fail(c.ToText, "the freeze must end after it starts (%s is not after %s)", formatIn(c.To, p.env.Location), formatIn(c.From, p.env.Location))
 	}
 	return c, nil
 }
@@ -705,6 +707,7 @@ func (p *parser) freeze() (Command, error) {
 func (p *parser) freezeTime(from bool) (When, error) {
 	env := p.env
 	env.thisMinute = from
+	env.end = !from
 	rest := p.toks[p.pos:]
 	if len(rest) > 0 && rest[0].quoted && strings.Contains(rest[0].text, " ") {
 		// A quoted time: "2026-12-20 Europe/Berlin" is read as if unquoted.

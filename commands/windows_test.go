@@ -210,6 +210,9 @@ func TestParseWindowsGrammar(t *testing.T) {
 			t.Errorf("%s: %+v", in, c)
 		}
 	}
+	if c := parse(`schedule payments "next" next`).(commands.Schedule); c.Version != "next" || !c.Next {
+		t.Errorf(`"next" next: %+v`, c)
+	}
 	c := parse("schedule payments v2.5.0 every tue 02:00 for 1h until 2027-03-31 impact weekly patch").(commands.Schedule)
 	if c.Every == nil || c.Every.Day != time.Tuesday || c.Every.Minute != 120 || c.Every.Loc != berlin || c.Every.ZoneGiven ||
 		c.Every.Until != "2027-03-31" || c.Duration != time.Hour || c.Impact != "weekly patch" {
@@ -299,6 +302,12 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"schedule payments next 2am for 1h", "next", `missing <version>: "next" reads as the start`, ""},
 		{"schedule payments every tomorrow 06:00", "every", `missing <version>: "every" reads as the start`, ""},
 		{"schedule payments every in 3h", "every", `missing <version>: "every" reads as the start`, ""},
+		// The next-window form and a series read as a start too.
+		{"schedule payments next next", "next", `missing <version>: "next" reads as the start`, ""},
+		{"schedule payments next next for 2h", "next", `missing <version>: "next" reads as the start`, ""},
+		{"schedule payments every next", "every", `missing <version>: "every" reads as the start`, ""},
+		{"schedule payments next every tue 02:00 for 1h", "next", `missing <version>: "next" reads as the start`, ""},
+		{"schedule payments every every tue 02:00 for 1h", "every", `missing <version>: "every" reads as the start`, ""},
 		// An error in the every or next form shows that form's usage.
 		{"schedule payments v2 every tue 02:00", "", "missing for <duration>: a recurring upgrade", "/upgrade schedule <service> <version> every <weekday> <time> for <duration> [until <date>]"},
 		{"schedule payments v2 every 02:00 for 1h", "02:00", `cannot read "02:00" as a weekday after every`, "every <weekday> <time> for <duration>"},
@@ -335,8 +344,12 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"freeze add x for 1d to tomorrow 00:00", "to", "the options to and for cannot both be given", ""},
 		{"freeze add x for 1d FOR 2d", "FOR", `the option "FOR" is given twice`, ""},
 		{"freeze add x to tomorrow 00:00 to tue 00:00", "to", `the option "to" is given twice`, ""},
-		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts", ""},
+		{"freeze add x from 2026-12-20 to 2026-12-19", "2026-12-19", "must end after it starts (2026-12-19 00:00 CET (2026-12-18 23:00 UTC) is not after 2026-12-20 00:00 CET (2026-12-19 23:00 UTC))", ""},
 		{"freeze add x from 2020-01-01 to 2027-01-01", "2020-01-01", "in the past", ""},
+		// A past end is called the end, not the start.
+		{"freeze add x to 2020-01-01", "2020-01-01", `the end time "2020-01-01" is in the past`, ""},
+		{"freeze add x to today 09:00", "today 09:00", `the end time "today 09:00" is in the past`, ""},
+		{"freeze add x from today 09:00 to tomorrow 00:00", "today 09:00", `the start time "today 09:00" is in the past`, ""},
 		{"freeze add x for 1d services", "", "missing the services after services", ""},
 		{"freeze add x for 1d because", "because", `unexpected "because"`, ""},
 		{"freeze add x for 1d reason", "", "missing <text...> after reason", ""},
