@@ -96,7 +96,7 @@ func TestConsoleDryRunsARealConfiguration(t *testing.T) {
 		"Blast radius: checkout",                      // the pre-brief's blast radius
 		"[ Acknowledge ]  (:press UPG-1 brief)",       // its button
 		"Acknowledged 2/3 · waiting for @alice",       // after two presses
-		"you are now slack:U0CAROL (slack:U0CAROL)",   // :as takes a person the configuration names by id
+		"you are now U0CAROL (slack:U0CAROL)",         // :as takes a person the configuration names by id
 		"🚨 ROLLBACK: UPG-1 payments v2.4.0",           // the rollback alert
 		"@alice @bob @U0CAROL please acknowledge.",    // to the whole audience
 		"── direct message to @alice (slack:U0ALICE)", // escalation to the person behind the id
@@ -606,7 +606,7 @@ func TestFlagErrorsArePrefixedBySubcommand(t *testing.T) {
 // :as with the platform id of a configured person is that person: the
 // console says so, without the note meant for strangers.
 func TestConsoleAsAPlatformIDOfAConfiguredPerson(t *testing.T) {
-	out, errOut, code := runMain(t, ":as slack:U0BOB\n:as slack:U0CAROL\n", []string{consoleNow}, "console", "-config", "testdata/console/dryrun.toml")
+	out, errOut, code := runMain(t, ":as slack:U0BOB\n:as slack:U0CAROL\n:press UPG-1\n", []string{consoleNow}, "console", "-config", "testdata/console/dryrun.toml")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -614,8 +614,10 @@ func TestConsoleAsAPlatformIDOfAConfiguredPerson(t *testing.T) {
 	if !strings.Contains(bob, "you are now bob (slack:U0BOB)") || strings.Contains(bob, "not a configured person") {
 		t.Errorf(":as slack:U0BOB:\n%s", bob)
 	}
-	// An owner id that is nobody's in [[people]] is named as it is.
-	if !strings.Contains(carol, "you are now slack:U0CAROL (slack:U0CAROL)") {
+	// An owner id that is nobody's in [[people]] is named as the messages
+	// name it: the root's "@U0CAROL", the direct message's "@U0CAROL
+	// (slack:U0CAROL)"; the prompt and the replies too.
+	if !strings.Contains(carol, "you are now U0CAROL (slack:U0CAROL)\n") || !strings.Contains(carol, "\nU0CAROL> :press UPG-1\n── reply to U0CAROL (only you can see this)") {
 		t.Errorf(":as slack:U0CAROL:\n%s", carol)
 	}
 }

@@ -88,6 +88,7 @@ func (e *laterError) Error() string {
 // notice is not tried there again, as it is after a shutdown's cut.
 type tooLate struct {
 	why string      // "before the window opened"
+	at  time.Time   // when, on the wall clock (the context's deadline)
 	cut atomic.Bool // a target was failed for it (failedTarget)
 }
 
@@ -108,6 +109,44 @@ func (e *tooLate) TryLater() bool { return false }
 func tooLateCause(ctx context.Context) (*tooLate, bool) {
 	return errors.AsType[*tooLate](context.Cause(ctx))
 }
+
+type tooLateKey struct{}
+
+// withTooLate is ctx, ending at late.at with late as its cause, and
+// knowing late before then (waitsTooLong).
+func withTooLate(ctx context.Context, late *tooLate) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithDeadlineCause(ctx, late.at, late)
+	return context.WithValue(ctx, tooLateKey{}, late), cancel
+}
+
+// waitsTooLong returns err as a target's failure because its notice's
+// time would pass (tooLate) before the wait the platform asked for
+// (WaitError: a rate limit's Retry-After, not waited for) ends: the
+// notice cannot be posted in time, and is not tried again.
+func waitsTooLong(ctx context.Context, err error) (error, bool) {
+	late, ok := ctx.Value(tooLateKey{}).(*tooLate)
+	w, asked := errors.AsType[WaitError](err)
+	if !ok || !asked || w.Wait() <= 0 || time.Now().Add(w.Wait()).Before(late.at) {
+		return err, false
+	}
+	return &waitedTooLong{late: late.failedTarget(), wait: w.Wait(), err: err}, true
+}
+
+// waitedTooLong is the failure of a notice whose platform asked to wait
+// past the notice's time: "not posted before the window opened: the
+// platform asked to wait 20s, longer than was left (slack
+// chat.postMessage: rate_limited)".
+type waitedTooLong struct {
+	late error // the *tooLate
+	wait time.Duration
+	err  error // the platform's
+}
+
+func (e *waitedTooLong) Error() string {
+	return fmt.Sprintf("%v: the platform asked to wait %s, longer than was left (%v)", e.late, e.wait, e.err)
+}
+
+func (e *waitedTooLong) Unwrap() []error { return []error{e.late, e.err} }
 
 // laterMark is the progress mark of a notice's failure in ch that may
 // pass, recorded at at: the attempt that reaches ch marks that failure,
@@ -281,6 +320,7 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		if slices.Contains(done, "root "+ch) {
 			continue // recorded when the notice was sent before
 		}
+		err, _ = waitsTooLong(ctx, err)
 		fail(ch, err)
 		if (several || retry) && !(retry && tryLater(err)) {
 			failMarks = append(failMarks, "root "+ch)
@@ -370,6 +410,13 @@ func (d *Delivery) toThreads(ctx context.Context, u *Upgrade, n threadNotice) er
 		ref, err := d.msg.Reply(ctx, t, msg)
 		if t.Thread == "" && ref.Thread != "" && threadless[t.Channel] {
 			o.started = &MessageRef{Channel: t.Channel, ID: t.ID, Thread: ref.Thread, URL: t.URL}
+		}
+		if werr, late := waitsTooLong(ctx, err); late {
+			// The platform asked to wait past the notice's time: failed,
+			// and not tried again.
+			o.err = werr
+			dealt(t)
+			return true
 		}
 		if err != nil && ctx.Err() != nil {
 			if late, ok := tooLateCause(ctx); ok {
@@ -550,6 +597,17 @@ func (d *Delivery) failure(ctx context.Context, u *Upgrade, k Kind, target strin
 type TryLaterError interface {
 	error
 	TryLater() bool
+}
+
+// WaitError is an optional capability of a platform's error: the platform
+// asked to be called again only after a while (a rate limit's Retry-After)
+// that the messenger did not wait, as it was longer than it could. A
+// notice whose time would pass by then (a reminder, once the window has
+// opened) is recorded as not posted in time, saying so, and not tried
+// again (waitsTooLong).
+type WaitError interface {
+	error
+	Wait() time.Duration // the wait asked for; 0 when none
 }
 
 // PostedError is an optional capability of an error of Messenger.Post:

@@ -211,8 +211,8 @@ func (s *Scheduler) notice(ctx context.Context, u *Upgrade, j Job, m Message) er
 func (s *Scheduler) noticeBefore(ctx context.Context, moment time.Time, why string, u *Upgrade, j Job, m Message) (cut bool, err error) {
 	// A context's deadline is on the wall clock; the moment is on the
 	// scheduler's (the same in production).
-	late := &tooLate{why: why}
-	nctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(moment.Sub(s.o.Now())), late)
+	late := &tooLate{why: why, at: time.Now().Add(moment.Sub(s.o.Now()))}
+	nctx, cancel := withTooLate(ctx, late)
 	defer cancel()
 	err = s.notice(nctx, u, j, m)
 	return late.cut.Load(), err

@@ -131,6 +131,11 @@ func TestAReminderIsNotPostedAfterTheWindowOpened(t *testing.T) {
 	if !strings.Contains(show, "Failed delivery of reminder to") {
 		t.Fatalf("show does not list the reminder that could not be posted in time:\n%s", show)
 	}
+	// Why: Slack asked to wait past the window's start, not merely
+	// "rate_limited".
+	if want := "not posted before the window opened: the platform asked to wait 20s, longer than was left (slack chat.postMessage: rate_limited)"; !strings.Contains(show, want) {
+		t.Fatalf("show does not say why the reminder was not posted, want %q:\n%s", want, show)
+	}
 }
 
 // TestAWindowOpenNoticeIsNotPostedAfterTheWindowEnded: the window-open
@@ -151,6 +156,9 @@ func TestAWindowOpenNoticeIsNotPostedAfterTheWindowEnded(t *testing.T) {
 	if !strings.Contains(show, "Failed delivery of window_open to") {
 		t.Fatalf("show does not list the window-open notice that could not be posted in time:\n%s", show)
 	}
+	if want := "not posted before the window ended: the platform asked to wait 20s, longer than was left"; !strings.Contains(show, want) {
+		t.Fatalf("show does not say why the window-open notice was not posted, want %q:\n%s", want, show)
+	}
 }
 
 // TestAReminderStillUnansweredWhenTheWindowOpensIsRecordedAsFailed: Slack
@@ -167,8 +175,10 @@ func TestAReminderStillUnansweredWhenTheWindowOpensIsRecordedAsFailed(t *testing
 		t.Fatal("the reminder was never posted")
 	}
 	show := s.do(t, "bob", "show 1")
-	if !strings.Contains(show, "Failed delivery of reminder to") || !strings.Contains(show, "not posted before the window opened") {
-		t.Fatalf("show does not list the reminder not posted before the window opened:\n%s", show)
+	// Why: Slack had not answered when the window opened, not a failure
+	// of Slack's ("slack chat.postMessage: error").
+	if want := "Failed delivery of reminder to #C0PAYMENTS at 2026-11-30 09:59 UTC: not posted before the window opened: no answer from Slack yet (chat.postMessage)\n"; !strings.Contains(show, want) {
+		t.Fatalf("show does not list the reminder not posted before the window opened, want %q:\n%s", want, show)
 	}
 	// Not tried again: the window has opened, and the failure stands.
 	s.at(t, deadlineWindow.Add(time.Minute))
@@ -340,5 +350,27 @@ func TestAReminderPostedAsTheWindowOpensStillStartsTheEscalation(t *testing.T) {
 	r.at(t, clock, laterWindow.Add(time.Hour))
 	if dms := rec.Kinds(bot.KindEscalation); len(dms) == 0 {
 		t.Fatal("no escalation followed the reminder that was posted")
+	}
+}
+
+// TestAReminderRateLimitedLongBeforeTheWindowIsSentAgain: the 1h reminder
+// is answered 429 with a Retry-After of 40 s, longer than its job may
+// wait, but long before the window opens. Its failure is Slack's rate
+// limit, not "not posted before the window opened", and the reminder is
+// sent again after the job's back-off.
+func TestAReminderRateLimitedLongBeforeTheWindowIsSentAgain(t *testing.T) {
+	s := newSlackScheduler(t, bot.SchedulerOptions{})
+	s.api.FailNext("chat.postMessage", slacktestapi.Fault{Status: http.StatusTooManyRequests, RetryAfter: "40"})
+	s.at(t, deadlineWindow.Add(-time.Hour))
+	show := s.do(t, "bob", "show 1")
+	if !strings.Contains(show, "Failed delivery of reminder to #C0PAYMENTS at 2026-11-30 09:00 UTC: slack chat.postMessage: rate_limited") || strings.Contains(show, "not posted before") {
+		t.Fatalf("show does not list the reminder's rate limit as it is:\n%s", show)
+	}
+	s.at(t, deadlineWindow.Add(-time.Hour+time.Minute)) // past the job's back-off
+	if got := s.replies(); len(got) != 1 {
+		t.Fatalf("%d reminders posted after the back-off, want one", len(got))
+	}
+	if show := s.do(t, "bob", "show 1"); !strings.Contains(show, "posted after all") {
+		t.Fatalf("the reminder's failure is not marked posted after all:\n%s", show)
 	}
 }

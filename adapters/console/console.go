@@ -605,14 +605,13 @@ func (s *Session) byPlatformID() (bot.Person, bool) {
 	return dir.Person(dir.KeyOf(s.person))
 }
 
-// name is what the prompt and the replies call the current person: a
-// platform id of a [[people]] entry is that person ("slack:U0BOB" is bob),
-// anyone else is as typed.
+// name is what the prompt, the replies and :as call the current person,
+// as the messages name them: a platform id of a [[people]] entry is that
+// person ("slack:U0BOB" is bob), any other platform id is called by the
+// id's name ("slack:U0CAROL" is U0CAROL, as the root's "@U0CAROL" and the
+// direct message's "@U0CAROL (slack:U0CAROL)"), anyone else as typed.
 func (s *Session) name() string {
-	if p, ok := s.byPlatformID(); ok {
-		return p.Name
-	}
-	return s.person
+	return s.o.Bot.Directory().Principal(s.actor().ID).Name
 }
 
 // invocation is a command typed by the current person. A terminal tells no

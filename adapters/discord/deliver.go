@@ -47,6 +47,10 @@ const (
 	kindNetwork = "network"
 	kindTimeout = "timeout"
 	kindTLS     = "tls"
+	// kindNoAnswer: the caller gave the call up, for a reason of its own
+	// (its context's cause: a reminder's window opened), before Discord
+	// answered. Discord may have done it all the same.
+	kindNoAnswer = "no answer"
 )
 
 // Error is a REST call that failed for good: Discord refused it, or a
@@ -62,8 +66,17 @@ type Error struct {
 	Host      string // the configured API host, for a redirect (3xx) it answered
 	Attempts  int
 	Permanent bool // retrying the same call cannot help, or could post twice
-	Err       error
+	// RetryAfter is the wait Discord asked for (a 429's retry_after), not
+	// waited: longer than the caller could wait, or the retries ran out.
+	// 0 for any other failure.
+	RetryAfter time.Duration
+	Err        error
 }
+
+var _ bot.WaitError = (*Error)(nil)
+
+// Wait implements bot.WaitError: the wait Discord asked for, not waited.
+func (e *Error) Wait() time.Duration { return e.RetryAfter }
 
 // TryLater implements bot.TryLaterError: a failure that outlasted the
 // retries (Discord failing, busy or out of reach) may pass, and the call
@@ -79,6 +92,8 @@ func (e *Error) Error() string {
 	switch {
 	case e.Unreachable():
 		s = fmt.Sprintf("cannot reach Discord (%s): %s", e.Op, outbound.Detail(e.Err))
+	case e.Kind == kindNoAnswer:
+		s = fmt.Sprintf("no answer from Discord yet (%s)", e.Op)
 	case e.Code != 0:
 		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
 	case e.Status == http.StatusTooManyRequests:
@@ -187,7 +202,18 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 			a.observe(op, nil)
 			return nil
 		}
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != ctx.Err() && (errors.Is(err, cause) || errors.Is(err, ctx.Err())) {
+			// The caller gave the call up for a reason of its own (a
+			// reminder's window opened) while Discord had not answered:
+			// not a failure of Discord's, and not to be repeated.
+			fail := &Error{Op: op, Status: at.status, Kind: kindNoAnswer, Attempts: n, Permanent: true, Err: err}
+			a.observe(op, fail)
+			return fail
+		}
 		fail, retry, wait := classify(op, err, at)
+		if fail.Status == http.StatusTooManyRequests {
+			fail.RetryAfter = wait
+		}
 		if fail.redirect() {
 			fail.Host = a.apiHost
 		}

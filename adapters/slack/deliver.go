@@ -16,7 +16,10 @@ import (
 	"github.com/upgradebot/upgradebot/bot"
 )
 
-var _ bot.AdvisedError = (*Error)(nil)
+var (
+	_ bot.AdvisedError = (*Error)(nil)
+	_ bot.WaitError    = (*Error)(nil)
+)
 
 // retryPolicy bounds how hard one Web API call is retried.
 type retryPolicy struct {
@@ -48,6 +51,10 @@ const (
 	codeNetwork = "network"
 	codeTimeout = "timeout"
 	codeTLS     = "tls"
+	// codeNoAnswer: the caller gave up the call, for a reason of its own
+	// (its context's cause: a reminder's window opened), before Slack
+	// answered. Slack may have taken it all the same.
+	codeNoAnswer = "no_answer"
 )
 
 // refusalCodes are Slack's own answers that mean the bot token itself is
@@ -69,8 +76,15 @@ type Error struct {
 	Attempts  int
 	Permanent bool   // retrying the same call cannot help, or could post twice
 	Host      string // the configured API host, for a redirect (3xx) it answered
-	Err       error
+	// RetryAfter is the wait Slack asked for (a 429's Retry-After, or a
+	// second for a 429 without one), not waited: longer than the caller
+	// could wait, or the retries ran out. 0 for any other failure.
+	RetryAfter time.Duration
+	Err        error
 }
+
+// Wait implements bot.WaitError: the wait Slack asked for, not waited.
+func (e *Error) Wait() time.Duration { return e.RetryAfter }
 
 // redirect reports whether the Web API host answered with a redirect,
 // which is not followed (Slack's Web API does not redirect).
@@ -88,6 +102,8 @@ func (e *Error) Error() string {
 	var s string
 	if e.Unreachable() {
 		s = fmt.Sprintf("cannot reach Slack (%s): %s", e.Method, outbound.Detail(e.Err))
+	} else if e.Code == codeNoAnswer {
+		s = fmt.Sprintf("no answer from Slack yet (%s)", e.Method)
 	} else if e.redirect() {
 		s = fmt.Sprintf("slack %s: %s from %s (slack.api_url), a redirect, not followed", e.Method, e.Code, e.Host)
 	} else {
@@ -199,8 +215,17 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 		if err == nil {
 			return nil
 		}
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != ctx.Err() && (errors.Is(err, cause) || errors.Is(err, ctx.Err())) {
+			// The caller gave the call up for a reason of its own (a
+			// reminder's window opened) while Slack had not answered:
+			// not a failure of Slack's, and not to be repeated.
+			return &Error{Method: method, Code: codeNoAnswer, Attempts: attempt, Permanent: true, Err: err}
+		}
 		retry, wait, code := classify(err)
 		fail := &Error{Method: method, Code: code, Attempts: attempt, Err: err}
+		if wait > 0 {
+			fail.RetryAfter = wait // only a rate limit says how long
+		}
 		if strings.HasPrefix(code, "http_3") && method != "response_url" {
 			fail.Host = a.apiHost
 		}

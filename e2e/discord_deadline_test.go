@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	discordadapter "github.com/upgradebot/upgradebot/adapters/discord"
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
+)
+
+// The Discord side of scheduler_deadline_test.go: a reminder has only
+// until its window opens, and `show` says why it was not posted.
+
+// discordDeadline schedules payments on Discord for 02:00 and returns the
+// window's start.
+func discordDeadline(t *testing.T) (*discordEnv, time.Time) {
+	t.Helper()
+	e := newDiscordEnv(t, discordadapter.ModeGateway)
+	discordContains(t, "schedule", e.command("alice", dcOps, "schedule", dO("service", "payments"), dO("version", "v2.4.0"), dO("when", "2026-12-01 02:00 UTC")), "Scheduled")
+	e.settle()
+	return e, time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+}
+
+// TestADiscordReminderStillUnansweredWhenTheWindowOpensSaysSo: Discord does
+// not answer the reminder's post before the window opens. It is recorded
+// as not posted before the window opened because Discord had not answered,
+// not as a failure of Discord's.
+func TestADiscordReminderStillUnansweredWhenTheWindowOpensSaysSo(t *testing.T) {
+	e, win := discordDeadline(t)
+	e.api.FailNext("create_message", discordtest.Fault{Delay: time.Minute}) // answered once the bot gives up
+	e.at(win.Add(-3 * time.Second))                                         // real seconds: enough for the post to arrive
+	show := e.command("dave", dcOps, "show", dO("id", "UPG-1"))
+	want := "⚠ Failed delivery of reminder to <#2002> at <t:1796090397:f> (<t:1796090397:R>): not posted before the window opened: no answer from Discord yet (create message)\n"
+	if !strings.Contains(show+"\n", want) {
+		t.Fatalf("show does not say why the reminder was not posted, want %q:\n%s", want, show)
+	}
+}
+
+// TestADiscordReminderRateLimitedPastTheWindowSaysSo: the reminder, sent
+// late ten seconds before the window opens, is answered 429 with a
+// retry_after of 20 s. It is not waited for, and the failure says Discord
+// asked to wait longer than was left, not merely "rate limited".
+func TestADiscordReminderRateLimitedPastTheWindowSaysSo(t *testing.T) {
+	e, win := discordDeadline(t)
+	e.api.FailNext("create_message", discordtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 20})
+	e.at(win.Add(-10 * time.Second))
+	if n := countTo(e.api.Calls("create_message"), e.root(dcPayments).ID); n != 1 {
+		t.Fatalf("the reminder was asked for %d times, want once (answered 429)", n)
+	}
+	show := e.command("dave", dcOps, "show", dO("id", "UPG-1"))
+	want := "not posted before the window opened: the platform asked to wait 20s, longer than was left (discord create message: rate limited)"
+	if !strings.Contains(show, want) {
+		t.Fatalf("show does not say why the reminder was not posted, want %q:\n%s", want, show)
+	}
+}
