@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -334,5 +335,55 @@ func TestValidateOneProblemPerBadPoolSize(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d problems at redis.url: %v", n, c.Validate())
+	}
+}
+
+// Service names are case-insensitive: a name that differs from an earlier
+// one in case alone is a duplicate, said against the first of them.
+func TestValidateServiceNamesAreCaseInsensitive(t *testing.T) {
+	c := validConfig()
+	c.Services = append(c.Services, Service{Name: "Payments"}, Service{Name: "LEDGER"}, Service{Name: "payments"}, Service{Name: "PAYMENTS"})
+	var got []string
+	for _, p := range c.Validate() {
+		if strings.HasSuffix(p.Path, ".name") {
+			got = append(got, p.String())
+		}
+	}
+	want := []string{
+		`services[2].name: duplicate service "Payments" (same as "payments" at services[0], names are case-insensitive)`,
+		`services[3].name: duplicate service "LEDGER" (same as "ledger" at services[1], names are case-insensitive)`,
+		`services[4].name: duplicate service "payments" (first at services[0])`,
+		`services[5].name: duplicate service "PAYMENTS" (same as "payments" at services[0], names are case-insensitive)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Validate takes a time linear in the number of services: 8 times the
+// services take about 8 times as long, not 64 (the case-insensitive
+// duplicate check went over every earlier service: 100,000 services took
+// over a minute). The fastest of three runs of each size is compared, so a
+// busy machine does not make it fail.
+func TestValidateManyServicesIsLinear(t *testing.T) {
+	validate := func(n int) time.Duration {
+		c := Default()
+		c.People = []Person{{Name: "alice", IDs: []string{"slack:U012AB3CD"}}}
+		for i := range n {
+			c.Services = append(c.Services, Service{Name: "svc" + strconv.Itoa(i), Owners: []string{"alice"}, Channels: []string{"slack:C0123456"}})
+		}
+		best := time.Duration(1<<63 - 1)
+		for range 3 {
+			start := time.Now()
+			if ps := c.Validate(); len(ps) > 0 {
+				t.Fatal(ps)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	small, large := validate(2000), validate(16000)
+	if ratio := float64(large) / float64(small); ratio > 24 {
+		t.Errorf("8 times the services took %.0f times as long (%v, %v): not linear", ratio, small, large)
 	}
 }
