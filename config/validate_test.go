@@ -360,11 +360,12 @@ func TestValidateServiceNamesAreCaseInsensitive(t *testing.T) {
 	}
 }
 
-// Validate takes a time linear in the number of services: 8 times the
-// services take about 8 times as long, not 64 (the case-insensitive
-// duplicate check went over every earlier service: 100,000 services took
-// over a minute). The fastest of three runs of each size is compared, so a
-// busy machine does not make it fail.
+// Validate takes a time linear in the number of services: 16 times the
+// services take about 16 times as long (at most 80, for caches and the
+// garbage collector), not 256 (the case-insensitive duplicate check went
+// over every earlier service: 100,000 services took over a minute). The
+// fastest of three runs of each size is compared, so a busy machine does
+// not make it fail.
 func TestValidateManyServicesIsLinear(t *testing.T) {
 	validate := func(n int) time.Duration {
 		c := Default()
@@ -382,8 +383,8 @@ func TestValidateManyServicesIsLinear(t *testing.T) {
 		}
 		return best
 	}
-	small, large := validate(2000), validate(16000)
-	if ratio := float64(large) / float64(small); ratio > 24 {
-		t.Errorf("8 times the services took %.0f times as long (%v, %v): not linear", ratio, small, large)
+	small, large := validate(1000), validate(16000)
+	if ratio := float64(large) / float64(small); ratio > 80 {
+		t.Errorf("16 times the services took %.0f times as long (%v, %v): not linear", ratio, small, large)
 	}
 }
