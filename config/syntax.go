@@ -234,8 +234,14 @@ func joinKeys(path string, keys []string) string {
 	return path
 }
 
-// splitKey splits a dotted key, dropping the quotes of quoted parts.
+// splitKey splits a dotted key, dropping the quotes of quoted parts (a
+// quoted part may hold a dot: "a.b".c is two keys). On a line that is not
+// valid TOML it splits at every dot.
 func splitKey(s string) []string {
+	sc := &lineScanner{s: strings.TrimSpace(s)}
+	if keys := sc.key(); keys != nil && sc.i == len(sc.s) {
+		return keys
+	}
 	var keys []string
 	for _, k := range strings.Split(s, ".") {
 		k = strings.TrimSpace(k)
