@@ -350,13 +350,17 @@ func parentPath(p string) string {
 	return ""
 }
 
-// InFileOrder sorts problems as the file's lines run, so they read top to
-// bottom against it; the problems without a line (see lineOf) come after,
-// in the order given. ps is sorted in place and returned.
+// InFileOrder sets each problem's Line and sorts problems as the file's
+// lines run, so they read top to bottom against it; the problems without a
+// line (see lineOf) come after, in the order given. ps is changed in place
+// and returned.
 func (c Config) InFileOrder(ps []Problem) []Problem {
+	for i := range ps {
+		ps[i].Line = c.lineOf(ps[i])
+	}
 	line := func(p Problem) int {
-		if l := c.lineOf(p); l > 0 {
-			return l
+		if p.Line > 0 {
+			return p.Line
 		}
 		return int(^uint(0) >> 1)
 	}

@@ -146,7 +146,7 @@ s = 1
 	}
 }
 
-// Unknown keys, dotted or quoted, are placed at their lines.
+// Unknown keys, dotted or quoted, are placed at their lines (Problem.Line).
 func TestInFileOrderPlacesUnknownDottedAndQuotedKeys(t *testing.T) {
 	const file = `[redis]
 url = "memory://"
@@ -158,7 +158,7 @@ url = "memory://"
 	cfg, problems := loadString(t, file)
 	var got []string
 	for _, p := range cfg.InFileOrder(problems) {
-		got = append(got, p.Path+"@"+strconv.Itoa(cfg.lineOf(p)))
+		got = append(got, p.Path+"@"+strconv.Itoa(p.Line))
 	}
 	want := []string{`server."list.en"@4`, "reminders.escalate@6"}
 	if !slices.Equal(got, want) {
