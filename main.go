@@ -277,7 +277,7 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
 	path, data := configSource(flagPath)
 	if path == noFile {
-		fmt.Fprintf(stderr, "note: %s\n", noFileNote())
+		fmt.Fprintf(stderr, "upgradebot check-config: note: %s\n", noFileNote())
 	}
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {

@@ -363,6 +363,15 @@ func TestCheckConfigSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 			t.Errorf("check-config lacks %q:\n%s", want, errOut)
 		}
 	}
+	// Every line on stderr starts with the subcommand, the note too.
+	for line := range strings.Lines(errOut) {
+		if !strings.HasPrefix(line, "upgradebot check-config: ") {
+			t.Errorf("a line without the prefix %q: %q", "upgradebot check-config: ", line)
+		}
+	}
+	if want := "upgradebot check-config: note: no configuration file: "; !strings.HasPrefix(errOut, want) {
+		t.Errorf("stderr\n%s\nwant it to start %q", errOut, want)
+	}
 	_, errOut, _ = runMain(t, "", []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}, "check-config")
 	if strings.Contains(errOut, "no chat platform") {
 		t.Errorf("warned with Slack enabled:\n%s", errOut)
