@@ -97,6 +97,10 @@ func (sc *lineScanner) document() {
 			sc.advance(2)
 			sc.space(false)
 			keys := sc.key()
+			if keys == nil { // not TOML the parser took: leave the line
+				sc.skipLine()
+				continue
+			}
 			table = sc.tablePath(keys[:len(keys)-1], line)
 			name := joinPath(table, keys[len(keys)-1])
 			table = name + "[" + strconv.Itoa(sc.count[name]) + "]"

@@ -165,3 +165,14 @@ url = "memory://"
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// The line scan ends on any input, valid TOML or not, without a panic.
+func FuzzKeyLines(f *testing.F) {
+	for _, s := range []string{"a = 1", "[a]\nb = [\n{ c = 1 },\n]", `"a.b" = """x"""`, "'x'.y.z = '''\n'''", "[[a]]\n[a.b]\n", "a = {", "= [", "a = \"\\", "[\"a", "a = [{b = [{c = 1}]}]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		keyLines([]byte(s))
+		splitKey(s)
+	})
+}
