@@ -325,8 +325,9 @@ func (sc *lineScanner) multiline(delim string) {
 // lineOf is the file's line of the key a problem is about, 0 when the file
 // does not write it: a value from the environment, a missing key, a problem
 // of several keys ("services: dependency cycle ..."). A list's entry
-// ("reminders.before[1]") is on its list's line; a key inside an inline
-// table on the line of the key that holds the table.
+// ("reminders.before[1]") is on its list's line; a key an inline table
+// lacks ("discord.bot_token" of discord = { mode = "http" }) on the line of
+// the key that holds the table.
 func (c Config) lineOf(p Problem) int {
 	if c.keyLines == nil || strings.HasPrefix(p.Path, "env ") {
 		return 0
