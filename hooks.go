@@ -22,13 +22,13 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 	path, data := configSource(flagPath)
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "upgradebot webhooks: %v\n", err) // it names the file
+		printErr(stderr, "webhooks", err) // it names the file
 		return 1
 	}
 	// Only Redis is read: the platforms' tokens and the webhooks' secrets,
 	// often in serve's environment only, are not needed here.
 	if problems = config.WithoutServeOnly(problems); len(problems) > 0 {
-		fmt.Fprintf(stderr, "upgradebot webhooks: %s: %v\n", path, problemsError(problems))
+		printErr(stderr, "webhooks", problemsError{path, problems})
 		return 1
 	}
 	if len(cfg.Webhooks) == 0 {

@@ -182,7 +182,7 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 				fe configFileError
 			)
 			if errors.As(err, &pe) || errors.As(err, &fe) {
-				fmt.Fprintf(stderr, "upgradebot serve: %v\n", err)
+				printErr(stderr, "serve", err)
 			}
 			log.Error("upgradebot stopped", "err", err)
 			return 1
@@ -284,15 +284,15 @@ func loadConfig(path string, data []byte, environ []string) (config.Config, []co
 func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) int {
 	path, data := configSource(flagPath)
 	if path == noFile {
-		fmt.Fprintf(stderr, "note: %s\n", noFileNote())
+		fmt.Fprintf(stderr, "upgradebot check-config: note: %s\n", noFileNote())
 	}
 	cfg, problems, err := loadConfig(path, data, environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "upgradebot check-config: %v\n", err) // it names the file (FILE:LINE: for a syntax error)
+		printErr(stderr, "check-config", err) // it names the file (FILE:LINE: for a syntax error)
 		return 1
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "upgradebot check-config: %s: %v\n", path, problemsError(problems)) // as serve and the console say it
+		printErr(stderr, "check-config", problemsError{path, problems}) // as serve and the console say it
 		return 1
 	}
 	// Warnings are of a file that is otherwise valid, as serve gives them:
@@ -381,15 +381,43 @@ type configFileError struct{ error }
 
 func (e configFileError) Unwrap() error { return e.error }
 
-// problemsError is an invalid configuration: every problem, one per line.
-type problemsError []config.Problem
+// problemsError is an invalid configuration: a line that says so, then
+// every problem on a line of its own, as compilers write theirs so that an
+// editor can jump to the key: "FILE:LINE: path: msg", or "FILE: path: msg"
+// for a problem the file does not place (config.Problem.Line).
+type problemsError struct {
+	file string // "" for the console's built-in configuration
+	ps   []config.Problem
+}
 
-func (ps problemsError) Error() string {
-	msg := fmt.Sprintf("invalid configuration, %d problem(s):", len(ps))
-	for _, p := range ps {
-		msg += "\n  " + p.String()
+func (e problemsError) Error() string {
+	var b strings.Builder
+	if e.file != "" {
+		b.WriteString(e.file + ": ")
 	}
-	return msg
+	fmt.Fprintf(&b, "invalid configuration, %d problem(s):", len(e.ps))
+	for _, p := range e.ps {
+		b.WriteString("\n")
+		switch {
+		case e.file != "" && p.Line > 0:
+			fmt.Fprintf(&b, "%s:%d: ", e.file, p.Line)
+		case e.file != "":
+			b.WriteString(e.file + ": ")
+		case p.Line > 0:
+			fmt.Fprintf(&b, "line %d: ", p.Line) // as a config.SyntaxError without a file
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// printErr writes a configuration's error to w, every line of it after
+// "upgradebot SUB: ", so that each problem's line starts with the
+// subcommand and its place, "upgradebot check-config: FILE:LINE: ...".
+func printErr(w io.Writer, sub string, err error) {
+	for line := range strings.Lines(err.Error()) {
+		fmt.Fprintf(w, "upgradebot %s: %s", sub, strings.TrimSuffix(line, "\n")+"\n")
+	}
 }
 
 func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
@@ -402,13 +430,10 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	// secrets, often in serve's environment only, are not needed here.
 	problems = config.WithoutServeOnly(problems)
 	if err == nil && len(problems) > 0 {
-		err = problemsError(problems)
-		if path != "" {
-			err = fmt.Errorf("%s: %w", path, err) // as serve and check-config name it
-		}
+		err = problemsError{path, problems} // as serve and check-config say it
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "upgradebot console: %v\n", err)
+		printErr(stderr, "console", err)
 		return 1
 	}
 	interactive := isTerminal(stdin)
@@ -561,7 +586,7 @@ func serve(ctx context.Context, now <-chan struct{}, flagPath string, environ []
 		return err
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s: %w", path, problemsError(problems))
+		return problemsError{path, problems}
 	}
 	bc, err := botConfig(cfg)
 	if err != nil {

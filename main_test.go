@@ -248,16 +248,22 @@ func TestEverySubcommandNamesAMissingConfigFileOnce(t *testing.T) {
 // An invalid configuration: check-config, the console, webhooks and serve
 // all say it in the same words, after "upgradebot SUBCOMMAND:" as every
 // error of theirs (check-config used to print "FILE: 2 problem(s):" alone,
-// and webhooks "FILE: invalid configuration…" without its name).
+// and webhooks "FILE: invalid configuration…" without its name); each
+// problem on a line of its own that says where, as a compiler's do, so an
+// editor can jump there: "FILE:LINE: " for a key the file writes, "FILE: "
+// for a problem it does not place (the environment's, a cycle's).
 func TestEverySubcommandPrefixesTheProblemsOfAConfiguration(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.toml")
-	os.WriteFile(bad, []byte("max_windw = \"2h\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\ndepends_on = [\"ledgr\"]\n"), 0o600)
-	problems := bad + ": invalid configuration, 2 problem(s):\n" +
-		"  max_windw: unknown key (did you mean \"max_window\"?)\n" +
-		"  services[0].depends_on: unknown service \"ledgr\"\n"
+	os.WriteFile(bad, []byte("max_windw = \"2h\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\ndepends_on = [\"ledgr\"]\n[[services]]\nname = \"a\"\ndepends_on = [\"b\"]\n[[services]]\nname = \"b\"\ndepends_on = [\"a\"]\n"), 0o600)
 	for _, sub := range []string{"check-config", "console", "webhooks", "serve"} {
-		out, errOut, code := runMain(t, "", nil, sub, "-config", bad)
-		if want := "upgradebot " + sub + ": " + problems; code != 1 || out != "" || !strings.Contains(errOut, want) {
+		out, errOut, code := runMain(t, "", []string{"UPGRADEBOT_MAX_WINDOW=-1h"}, sub, "-config", bad)
+		p := "upgradebot " + sub + ": " + bad
+		want := p + ": invalid configuration, 4 problem(s):\n" +
+			p + ":1: max_windw: unknown key (did you mean \"max_window\"?)\n" +
+			p + ":6: services[0].depends_on: unknown service \"ledgr\"\n" +
+			p + ": env UPGRADEBOT_MAX_WINDOW (max_window): must be greater than 0\n" +
+			p + ": services: dependency cycle a -> b -> a\n"
+		if code != 1 || out != "" || !strings.HasPrefix(errOut, want) {
 			t.Errorf("%s: exit %d, stdout %q, stderr\n%s\nwant exit 1 and on stderr\n%s", sub, code, out, errOut, want)
 		}
 	}
@@ -356,6 +362,15 @@ func TestCheckConfigSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("check-config lacks %q:\n%s", want, errOut)
 		}
+	}
+	// Every line on stderr starts with the subcommand, the note too.
+	for line := range strings.Lines(errOut) {
+		if !strings.HasPrefix(line, "upgradebot check-config: ") {
+			t.Errorf("a line without the prefix %q: %q", "upgradebot check-config: ", line)
+		}
+	}
+	if want := "upgradebot check-config: note: no configuration file: "; !strings.HasPrefix(errOut, want) {
+		t.Errorf("stderr\n%s\nwant it to start %q", errOut, want)
 	}
 	_, errOut, _ = runMain(t, "", []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}, "check-config")
 	if strings.Contains(errOut, "no chat platform") {
@@ -726,12 +741,13 @@ depends_on = ["a"]
 colour = "red"
 `), 0o600)
 	_, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
-	want := "upgradebot check-config: " + cfg + ": invalid configuration, 5 problem(s):\n" +
-		"  default_timezone: unknown time zone \"Mars/Olympus\"\n" +
-		"  server.listen: must be host:port, e.g. \"127.0.0.1:8080\" or \":8080\"\n" +
-		"  reminders.escalate_after: must be greater than 0\n" +
-		"  services[1].colour: unknown key\n" +
-		"  services: dependency cycle a -> b -> a\n"
+	p := "upgradebot check-config: " + cfg
+	want := p + ": invalid configuration, 5 problem(s):\n" +
+		p + ":1: default_timezone: unknown time zone \"Mars/Olympus\"\n" +
+		p + ":3: server.listen: must be host:port, e.g. \"127.0.0.1:8080\" or \":8080\"\n" +
+		p + ":5: reminders.escalate_after: must be greater than 0\n" +
+		p + ":14: services[1].colour: unknown key\n" +
+		p + ": services: dependency cycle a -> b -> a\n"
 	if code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
 	}
@@ -770,7 +786,7 @@ func TestCheckConfigWarningsArePrefixedAndOnlyOfAValidFile(t *testing.T) {
 	}
 	os.WriteFile(cfg, []byte("max_windw = \"2h\"\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nchannels = [\"discord:112233445566778899\"]\n"), 0o600)
 	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
-	want := "upgradebot check-config: " + cfg + ": invalid configuration, 1 problem(s):\n  max_windw: unknown key (did you mean \"max_window\"?)\n"
+	want := "upgradebot check-config: " + cfg + ": invalid configuration, 1 problem(s):\nupgradebot check-config: " + cfg + ":1: max_windw: unknown key (did you mean \"max_window\"?)\n"
 	if code != 1 || errOut != want {
 		t.Errorf("exit %d, stderr\n%s\nwant exit 1 and the problems alone:\n%s", code, errOut, want)
 	}

@@ -244,6 +244,10 @@ type Problem struct {
 	Path string
 	// Msg says what is wrong; it never contains a secret value.
 	Msg string
+	// Line is the file's line of the key, from 1, as InFileOrder finds it;
+	// 0 when the file does not write it (a value from the environment, a
+	// missing key, a problem of several keys) or it is not known yet.
+	Line int
 	// ServeOnly marks a missing value that only serve uses: an enabled
 	// platform's token, secret, key or application id, a webhook's secret.
 	// Production files often keep them in the environment of serve alone;

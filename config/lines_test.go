@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -72,4 +73,106 @@ func TestInFileOrderAfterQuotesInAStringAndABOM(t *testing.T) {
 			t.Errorf("%s: line %d, want %d", key, got, want)
 		}
 	}
+}
+
+// Every key of the TOML 1.0 grammar is found on its line: quoted keys
+// holding a dot, unknown dotted keys (whose problem names their first
+// part), spaces around the dots, the keys of inline tables, arrays of inline
+// tables and [[arrays]] of tables with their index, a table under an array's
+// entry.
+func TestKeyLinesFollowTheTOMLGrammar(t *testing.T) {
+	const file = `"a.b" = 1
+'x'.y.z = 1
+a."b.c" = 2
+server . "listen" = "x"
+discord = { mode = "http", "bot.token" = { t = 1 } }
+list = [
+  { name = "one" },
+  { name = "two",
+    "q.r" = 'lit' },
+]
+multi = """
+fake = 1
+"""
+lit = '''
+"a.b" = 3
+'''
+[ "tab.le" . sub ]
+k = 1
+[[people]]
+name = "p0"
+[[ people ]] # a comment
+name = "p1"
+[people.extra]
+e = 1
+[[services.x]]
+s = 1
+`
+	lines := keyLines([]byte(file))
+	for key, want := range map[string]int{
+		`"a.b"`:                 1,
+		"x":                     2,
+		"x.y.z":                 2,
+		"a":                     3,
+		`a."b.c"`:               3,
+		"server.listen":         4,
+		"discord.mode":          5,
+		`discord."bot.token".t`: 5,
+		"list[0]":               7,
+		"list[0].name":          7,
+		"list[1].name":          8,
+		`list[1]."q.r"`:         9,
+		"multi":                 11,
+		"lit":                   14,
+		`"tab.le".sub`:          17,
+		`"tab.le".sub.k`:        18,
+		"people[0].name":        20,
+		"people[1]":             21,
+		"people[1].name":        22,
+		"people[1].extra.e":     24,
+		"services.x[0].s":       26,
+	} {
+		if got := lines[key].line; got != want {
+			t.Errorf("%s: line %d, want %d", key, got, want)
+		}
+	}
+	for _, key := range []string{"fake", `"a.b"` + "x"} {
+		if _, ok := lines[key]; ok {
+			t.Errorf("%s: found, but it is inside a string", key)
+		}
+	}
+	if l := lines[`"a.b"`]; l.line != 1 {
+		t.Errorf(`"a.b" inside a literal string took the key's line: %d`, l.line)
+	}
+}
+
+// Unknown keys, dotted or quoted, are placed at their lines (Problem.Line).
+func TestInFileOrderPlacesUnknownDottedAndQuotedKeys(t *testing.T) {
+	const file = `[redis]
+url = "memory://"
+[server]
+"list.en" = "x"
+[reminders]
+'escalate'.after = "1h"
+`
+	cfg, problems := loadString(t, file)
+	var got []string
+	for _, p := range cfg.InFileOrder(problems) {
+		got = append(got, p.Path+"@"+strconv.Itoa(p.Line))
+	}
+	want := []string{`server."list.en"@4`, "reminders.escalate@6"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The line scan ends on any input, valid TOML or not, without a panic.
+func FuzzKeyLines(f *testing.F) {
+	for _, s := range []string{"a = 1", "[a]\nb = [\n{ c = 1 },\n]", `"a.b" = """x"""`, "'x'.y.z = '''\n'''", "[[a]]\n[a.b]\n", "a = {", "= [", "a = \"\\", "[\"a", "a = [{b = [{c = 1}]}]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		keyLines([]byte(s))
+		splitKey(s)
+	})
 }

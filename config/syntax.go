@@ -105,6 +105,15 @@ func syntaxErr(file string, data []byte, err error) error {
 		}
 	}
 
+	// A table header written twice (or a table's header after the table
+	// was written as a key): said as the header, never a value.
+	if strings.Contains(pe.Message, "has already been defined") || strings.Contains(pe.Message, "was already created") {
+		if keys, array, ok := header(trimmed); ok {
+			se.Key = ""
+			se.Msg, se.Hint = headerTwice(lines[:lineNo-1], keys, array)
+			return se
+		}
+	}
 	// A key set twice: the parser's words name the key, never a value, so
 	// this is said on a secret's line too.
 	if strings.Contains(pe.Message, "has already been defined") {
@@ -176,6 +185,41 @@ func syntaxErr(file string, data []byte, err error) error {
 	return se
 }
 
+// header returns the keys of a table header line ("[slack]", "[[people]]",
+// without its comment); array is true for an array of tables' header.
+func header(trimmed string) (keys []string, array, ok bool) {
+	switch {
+	case strings.HasPrefix(trimmed, "[[") && strings.HasSuffix(trimmed, "]]"):
+		return splitKey(trimmed[2 : len(trimmed)-2]), true, true
+	case strings.HasPrefix(trimmed, "[") && strings.HasSuffix(trimmed, "]"):
+		return splitKey(trimmed[1 : len(trimmed)-1]), false, true
+	}
+	return nil, false, false
+}
+
+// headerTwice says what is wrong with a header of a table the lines before
+// it already define, and how to write it: "table [slack] defined twice",
+// or a table written as one table and as an array of tables.
+func headerTwice(before []string, keys []string, array bool) (msg, hint string) {
+	name := toml.Key(keys).String()
+	for _, l := range before {
+		k, a, ok := header(strings.TrimSpace(stripComment(l)))
+		if !ok || toml.Key(k).String() != name {
+			continue
+		}
+		switch {
+		case a && !array:
+			return "table [" + name + "] is an array of tables, written [[" + name + "]] above", "write [[" + name + "]] for each entry"
+		case !a && array:
+			return "table [[" + name + "]] is a single table, written [" + name + "] above", "write [[" + name + "]] for each entry, or [" + name + "] once"
+		}
+	}
+	if array {
+		return "table [[" + name + "]] is a key or a single table above", "write [[" + name + "]] for each entry"
+	}
+	return "table [" + name + "] defined twice", "keep one"
+}
+
 // mayHoldSecret reports whether a line names a secret or holds a URL.
 func mayHoldSecret(line string) bool {
 	return containsAny(strings.ToLower(line), "token", "secret", "password", "url", "://")
@@ -234,8 +278,14 @@ func joinKeys(path string, keys []string) string {
 	return path
 }
 
-// splitKey splits a dotted key, dropping the quotes of quoted parts.
+// splitKey splits a dotted key, dropping the quotes of quoted parts (a
+// quoted part may hold a dot: "a.b".c is two keys). On a line that is not
+// valid TOML it splits at every dot.
 func splitKey(s string) []string {
+	sc := &lineScanner{s: strings.TrimSpace(s)}
+	if keys := sc.key(); keys != nil && sc.i == len(sc.s) {
+		return keys
+	}
 	var keys []string
 	for _, k := range strings.Split(s, ".") {
 		k = strings.TrimSpace(k)

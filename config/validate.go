@@ -385,6 +385,12 @@ func (v *validator) peopleAndServices(c Config) {
 		}
 	}
 
+	// Commands match service names case-insensitively: a name is ambiguous
+	// if an earlier one differs from it in case alone. Names are ASCII
+	// (nameRe), so lower case is their fold; the first entry of each fold
+	// is found in a map, not by going over every earlier entry (quadratic:
+	// 100,000 services took over a minute).
+	folded := map[string]int{} // lower-case name -> index of its first entry
 	for i, s := range c.Services {
 		path := fmt.Sprintf("services[%d]", i)
 		switch {
@@ -395,12 +401,11 @@ func (v *validator) peopleAndServices(c Config) {
 		case v.services[s.Name] != i:
 			v.add(path+".name", "duplicate service %q (first at services[%d])", s.Name, v.services[s.Name])
 		default:
-			// Commands match service names case-insensitively, so these would be ambiguous.
-			for j := 0; j < i; j++ {
-				if o := c.Services[j].Name; o != s.Name && strings.EqualFold(o, s.Name) {
-					v.add(path+".name", "duplicate service %q (same as %q at services[%d], names are case-insensitive)", s.Name, o, j)
-					break
-				}
+			fold := strings.ToLower(s.Name)
+			if j, ok := folded[fold]; ok {
+				v.add(path+".name", "duplicate service %q (same as %q at services[%d], names are case-insensitive)", s.Name, c.Services[j].Name, j)
+			} else {
+				folded[fold] = i
 			}
 		}
 		for _, o := range s.Owners {

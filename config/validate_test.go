@@ -336,3 +336,25 @@ func TestValidateOneProblemPerBadPoolSize(t *testing.T) {
 		t.Fatalf("%d problems at redis.url: %v", n, c.Validate())
 	}
 }
+
+// Service names are case-insensitive: a name that differs from an earlier
+// one in case alone is a duplicate, said against the first of them.
+func TestValidateServiceNamesAreCaseInsensitive(t *testing.T) {
+	c := validConfig()
+	c.Services = append(c.Services, Service{Name: "Payments"}, Service{Name: "LEDGER"}, Service{Name: "payments"}, Service{Name: "PAYMENTS"})
+	var got []string
+	for _, p := range c.Validate() {
+		if strings.HasSuffix(p.Path, ".name") {
+			got = append(got, p.String())
+		}
+	}
+	want := []string{
+		`services[2].name: duplicate service "Payments" (same as "payments" at services[0], names are case-insensitive)`,
+		`services[3].name: duplicate service "LEDGER" (same as "ledger" at services[1], names are case-insensitive)`,
+		`services[4].name: duplicate service "payments" (first at services[0])`,
+		`services[5].name: duplicate service "PAYMENTS" (same as "payments" at services[0], names are case-insensitive)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
