@@ -493,7 +493,14 @@ func (d *Directory) logLine(u *Upgrade, e Decision) Text {
 		}
 		line = line.Add(" · ").Then(d.warningText("", w))
 	}
-	if e.Reason != "" {
+	switch {
+	case e.ReplacesBy != "" && !e.ReplacesAt.IsZero():
+		what := "rollback plan"
+		if e.Action == ActionDebriefRecorded {
+			what = "debrief"
+		}
+		line = line.Add(" · why: replaces the " + what + " by ").Mention(d.Principal(e.ReplacesBy)).Add(" of ").Time(e.ReplacesAt)
+	case e.Reason != "":
 		line = line.Add(" · why: " + e.Reason)
 	}
 	return line
