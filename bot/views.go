@@ -446,6 +446,9 @@ func pendingReply(v View) Message {
 		return reply(T(fmt.Sprintf("%s is %s; no acknowledgment is needed any more (%d of %d acknowledged %s).",
 			u.Key(), u.State.Words(), len(st.Acked), st.Total, what)))
 	}
+	if st.Total == 0 { // as the root ("no audience configured") and the reminders say
+		return reply(T(fmt.Sprintf("No audience is configured for %s, so nobody is asked to acknowledge %s of %s.", u.Service, what, u.Key())))
+	}
 	if len(st.Pending) == 0 {
 		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total)))
 	}
