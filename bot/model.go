@@ -382,6 +382,14 @@ type Decision struct {
 	// Detail is free text; entries written before the structured fields
 	// existed keep theirs.
 	Detail string `json:"detail,omitempty"`
+	// ReplacesBy and ReplacesAt name the rollback plan or debrief a
+	// recorded one replaced: who recorded that one, and when. Reason says
+	// the same in words, in UTC (for the status page and the feed, and for
+	// entries written before these fields); the decision log in chat
+	// renders these instead, the person as a mention and the time in each
+	// reader's zone.
+	ReplacesBy string    `json:"replaces_by,omitempty"`
+	ReplacesAt time.Time `json:"replaces_at,omitzero"`
 	// Warnings are what the change was warned about, or what it overrode
 	// (Reason then says why): scheduled outside the standard windows, a
 	// freeze overridden by an admin.

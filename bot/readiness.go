@@ -488,6 +488,7 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 		d = Decision{At: now, Actor: actor, Action: ActionPlanRecorded, Detail: c.Text}
 		if replaced {
 			d.Reason = "replaces the rollback plan by @" + b.dir.Principal(u.Plan.By).Name + " of " + FormatTime(u.Plan.At, nil)
+			d.ReplacesBy, d.ReplacesAt = u.Plan.By, u.Plan.At
 		}
 		u.Plan = &Record{Text: c.Text, By: actor, At: now}
 		auto = nil
@@ -630,6 +631,7 @@ func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debr
 		d = Decision{At: now, Actor: actor, Action: ActionDebriefRecorded, Detail: c.Text}
 		if replaced = u.Debrief != nil; replaced {
 			d.Reason = "replaces the debrief by @" + b.dir.Principal(u.Debrief.By).Name + " of " + FormatTime(u.Debrief.At, nil)
+			d.ReplacesBy, d.ReplacesAt = u.Debrief.By, u.Debrief.At
 		}
 		u.Debrief = &Record{Text: c.Text, By: actor, At: now}
 		d.Event = b.ev.event(ctx, u, EventDebriefRecorded, actor, map[string]any{"debrief": c.Text, "replaced": replaced})

@@ -446,6 +446,9 @@ func pendingReply(v View) Message {
 		return reply(T(fmt.Sprintf("%s is %s; no acknowledgment is needed any more (%d of %d acknowledged %s).",
 			u.Key(), u.State.Words(), len(st.Acked), st.Total, what)))
 	}
+	if st.Total == 0 { // as the root ("no audience configured") and the reminders say
+		return reply(T(fmt.Sprintf("No audience is configured for %s, so nobody is asked to acknowledge %s of %s.", u.Service, what, u.Key())))
+	}
 	if len(st.Pending) == 0 {
 		return reply(T(fmt.Sprintf("Everyone has acknowledged %s of %s (%d/%d).", what, u.Key(), len(st.Acked), st.Total)))
 	}
@@ -493,7 +496,14 @@ func (d *Directory) logLine(u *Upgrade, e Decision) Text {
 		}
 		line = line.Add(" · ").Then(d.warningText("", w))
 	}
-	if e.Reason != "" {
+	switch {
+	case e.ReplacesBy != "" && !e.ReplacesAt.IsZero():
+		what := "rollback plan"
+		if e.Action == ActionDebriefRecorded {
+			what = "debrief"
+		}
+		line = line.Add(" · why: replaces the " + what + " by ").Mention(d.Principal(e.ReplacesBy)).Add(" of ").Time(e.ReplacesAt)
+	case e.Reason != "":
 		line = line.Add(" · why: " + e.Reason)
 	}
 	return line

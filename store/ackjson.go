@@ -114,7 +114,8 @@ func (w *jsonw) ack(a *bot.Ack) {
 // other entries of the log have go to encoding/json.
 func (w *jsonw) decision(d *bot.Decision) {
 	if d.Reason != "" || !d.Start.IsZero() || !d.End.IsZero() || !d.PrevStart.IsZero() || !d.PrevEnd.IsZero() || d.By != 0 ||
-		d.Criterion != "" || d.Open != nil || d.Repo != "" || d.Tag != "" || d.Detail != "" || d.Warnings != nil {
+		d.Criterion != "" || d.Open != nil || d.Repo != "" || d.Tag != "" || d.Detail != "" || d.Warnings != nil ||
+		d.ReplacesBy != "" || !d.ReplacesAt.IsZero() {
 		w.ok = false
 		return
 	}

@@ -169,7 +169,7 @@ func TestAckJSONKnowsEveryField(t *testing.T) {
 	}{
 		{bot.Ack{}, []string{"Scope", "Who", "Via", "By", "At"}},
 		{bot.Decision{}, []string{"Event", "More", "At", "Actor", "Action", "Reason", "Start", "End", "PrevStart", "PrevEnd", "By",
-			"Scope", "Via", "For", "Criterion", "Open", "Repo", "Tag", "Detail", "Warnings"}},
+			"Scope", "Via", "For", "Criterion", "Open", "Repo", "Tag", "Detail", "ReplacesBy", "ReplacesAt", "Warnings"}},
 		{bot.Event{}, []string{"ID", "Type", "UpgradeID", "Service", "At", "Actor", "Data", "RequestID"}},
 	} {
 		typ := reflect.TypeOf(c.v)
