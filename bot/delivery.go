@@ -129,6 +129,11 @@ func waitsTooLong(ctx context.Context, err error) (error, bool) {
 	if !ok || !asked || w.Wait() <= 0 || time.Now().Add(w.Wait()).Before(late.at) {
 		return err, false
 	}
+	if ctx.Err() != nil && context.Cause(ctx) != error(late) {
+		// Ended for another reason (a shutdown while waiting): not the
+		// notice's time, so it is put back as any cut-short notice is.
+		return err, false
+	}
 	return &waitedTooLong{late: late.failedTarget(), wait: w.Wait(), err: err}, true
 }
 

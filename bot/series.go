@@ -570,6 +570,18 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 		// series of an upgrade that has none is a mistake: refused, nothing
 		// cancelled. This occurrence is the upgrade itself.
 		if c.Scope == commands.CancelSeries {
+			// Who may not cancel it, or an upgrade that can no longer be
+			// cancelled, hears that first, as a cancel without the scope.
+			if err := b.authorize(inv, u.Service, "cancel", u.Key()); err != nil {
+				return Message{}, err
+			}
+			if u.State != Scheduled {
+				t := transitions["cancel"]
+				if r, ok := t.refuse[u.State]; ok {
+					return Message{}, refusal(EINVALID, r.text(u))
+				}
+				return Message{}, Errorf(EINVALID, "%s is %s; it can no longer be cancelled.", u.Key(), u.State.Words())
+			}
 			return Message{}, refusal(EINVALID, T(u.Key()+" is not part of a series, so there is no series to cancel; nothing changed. To cancel "+u.Key()+" itself, leave out the scope: ").
 				Command(hint("cancel", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 		}

@@ -87,8 +87,8 @@ type Cancel struct {
 	// or the whole series is cancelled (CancelOccurrence, CancelSeries);
 	// "" when not given.
 	Scope string
-	// ScopeOption says the scope was chosen as an option of its own (Discord's
-	// scope:), not typed as the first word after the id: for an upgrade that is
+	// ScopeOption says the scope was chosen as an option of its own (an
+	// adapter's separate option), not typed as the first word after the id: for an upgrade that is
 	// no occurrence of a series it is then never read as the reason.
 	ScopeOption bool
 }

@@ -38,4 +38,17 @@ func TestDiscordCancelScopeWithoutSeries(t *testing.T) {
 	if strings.Contains(log, "occurrence") {
 		t.Errorf("the log records the scope as the reason: %s", log)
 	}
+
+	// Said first, as without the scope: an upgrade that can no longer be
+	// cancelled, and someone who may not cancel it; neither is told to
+	// leave out the scope.
+	ans = e.command("alice", dcOps, "cancel", dO("id", "UPG-2"), dO("scope", "series"), dO("reason", "again"))
+	discordContains(t, "scope:series on a cancelled upgrade", ans, "UPG-2 is cancelled; it can no longer be cancelled.")
+	ans2 := e.command("bob", dcOps, "cancel", dO("id", "UPG-1"), dO("scope", "series"), dO("reason", "mine"))
+	discordContains(t, "scope:series by someone who may not cancel", ans2, "not allowed")
+	for _, a := range []string{ans, ans2} {
+		if strings.Contains(a, "leave out the scope") {
+			t.Errorf("told to leave out the scope where that cannot help: %s", a)
+		}
+	}
 }
