@@ -129,8 +129,11 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 			// upgradebot check-config config.toml: the file named without
 			// its flag, said as a flag error is, with the command meant.
 			fmt.Fprintf(stderr, "upgradebot %s: unexpected argument %q", sub, fs.Arg(0))
-			if cfgPath != nil && *cfgPath == "" && strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".toml") {
-				fmt.Fprintf(stderr, "; to use it as the configuration, write: upgradebot %s -config %s", sub, fs.Arg(0))
+			if cfgPath != nil && *cfgPath == "" && fs.NArg() == 1 && strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".toml") {
+				// The command as typed, the flags given kept, the file
+				// named with -config.
+				given := args[:len(args)-1]
+				fmt.Fprintf(stderr, "; to use it as the configuration, write: %s", strings.Join(append(append([]string{"upgradebot", sub}, given...), "-config", fs.Arg(0)), " "))
 			}
 			fmt.Fprintln(stderr)
 			usage()
@@ -448,7 +451,7 @@ func runConsole(ctx context.Context, path, person string, stdin io.Reader, stdou
 	if err != nil {
 		// The dry run of a copied config.example.toml meets a Redis that is
 		// not there: say how to try it without one.
-		fmt.Fprintf(stderr, "upgradebot console: %v\n%s\n", err, consoleNoRedisHint)
+		fmt.Fprintf(stderr, "upgradebot console: %v\nupgradebot console: %s\n", err, consoleNoRedisHint)
 		return 1
 	}
 	defer st.Close()

@@ -799,7 +799,7 @@ func TestConsoleWithoutRedisSaysHowToDryRun(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(errOut, "upgradebot console: redis: cannot reach 127.0.0.1:1") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	if !strings.Contains(errOut, `set redis.url = "memory://" (or UPGRADEBOT_REDIS_URL=memory://)`) {
+	if !strings.Contains(errOut, "\nupgradebot console: For a dry run without a Redis, "+`set redis.url = "memory://" (or UPGRADEBOT_REDIS_URL=memory://)`) {
 		t.Errorf("no hint at memory:// for a dry run:\n%s", errOut)
 	}
 }
@@ -815,8 +815,13 @@ func TestAConfigFileWithoutItsFlagSaysHowToName(t *testing.T) {
 			t.Errorf("%s config.example.toml: exit %d, stderr\n%s\nwant it to start\n%s", sub, code, errOut, want)
 		}
 	}
+	// The flags given are kept in the command meant.
+	_, errOut, code := runMain(t, "", nil, "console", "-as", "bob", "config.example.toml")
+	if want := "; to use it as the configuration, write: upgradebot console -as bob -config config.example.toml\n"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("console -as bob config.example.toml: exit %d, stderr\n%s\nwant %q", code, errOut, want)
+	}
 	// Any other stray argument: the usage too, without the hint.
-	_, errOut, code := runMain(t, "", nil, "version", "now")
+	_, errOut, code = runMain(t, "", nil, "version", "now")
 	if code != 2 || errOut != "upgradebot version: unexpected argument \"now\"\nUsage: upgradebot version\n" {
 		t.Errorf("version now: exit %d, stderr %q", code, errOut)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,20 +177,7 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
-			// The classic TOML slip: a key written below a table header
-			// belongs to that table, wherever it was meant to go.
-			if top, sections := homeOf(k); path != "" && top {
-				d.add(p, "unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
-				continue
-			} else if path != "" && len(sections) > 0 {
-				d.add(p, "unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
-				continue
-			}
-			if s := suggest(k, fields); s != "" {
-				d.add(p, "unknown key (did you mean %q?)", s)
-			} else {
-				d.add(p, "unknown key")
-			}
+			d.add(p, "%s", unknownKey(path, k, fields))
 			continue
 		}
 		d.set[toml.Key(sub).String()] = true
@@ -293,6 +281,56 @@ func homeOf(k string) (top bool, sections []string) {
 		}
 	}
 	return top, sections
+}
+
+// unknownKey words the problem of key k, unknown in the table at path with
+// these fields. A near miss of one of its own keys comes first ("did you
+// mean"), then one of its keys that k names a part of (token: bot_token),
+// and only then the classic TOML slip: a key written below a table header
+// belongs to that table, wherever it was meant to go (a top-level key
+// appended after the last [[services]], listen under [slack]). A platform's
+// key under another platform's header is not sent there: [slack], [discord]
+// and [github] share key names (token, enabled, api_url), and moving one
+// would hand one platform's secret to another.
+func unknownKey(path, k string, fields map[string]int) string {
+	if s := suggest(k, fields); s != "" {
+		return fmt.Sprintf("unknown key (did you mean %q?)", s)
+	}
+	if names := partOf(k, fields); len(names) > 0 {
+		return "unknown key (did you mean " + strings.Join(names, " or ") + "?)"
+	}
+	if path == "" {
+		return "unknown key"
+	}
+	top, sections := homeOf(k)
+	if top {
+		return fmt.Sprintf("unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
+	}
+	if platformSection[path] {
+		sections = slices.DeleteFunc(sections, func(s string) bool { return platformSection[strings.Trim(s, "[]")] })
+	}
+	if len(sections) == 0 {
+		return "unknown key"
+	}
+	return fmt.Sprintf("unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
+}
+
+// platformSection are the sections of the chat platforms and GitHub, whose
+// keys share names.
+var platformSection = map[string]bool{"slack": true, "discord": true, "github": true}
+
+// partOf returns the table's keys, quoted and sorted, that k is a part of or
+// that are a part of k, between underscores: token for bot_token and
+// app_token, webhook_secret for secret.
+func partOf(k string, fields map[string]int) []string {
+	var names []string
+	for name := range fields {
+		if strings.HasSuffix(name, "_"+k) || strings.HasPrefix(name, k+"_") || strings.HasSuffix(k, "_"+name) || strings.HasPrefix(k, name+"_") {
+			names = append(names, strconv.Quote(name))
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // suggest returns the known key closest to an unknown one, if it is a plausible typo.

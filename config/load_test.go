@@ -171,6 +171,45 @@ max_window = "12h"
 	}
 }
 
+// A key unknown in its table is first a slip of one of the table's own keys,
+// and a platform's key is never sent under another platform's header:
+// [slack], [discord] and [github] share key names, and a token moved there
+// would go to the wrong platform.
+func TestLoadUnknownKeysSuggestTheTablesOwnFirst(t *testing.T) {
+	_, problems := loadString(t, `
+[server]
+url = "https://bot.example.com"
+
+[slack]
+enabled = false
+token = "xoxb-x"
+
+[discord]
+token = "abc"
+command = "deploy"
+
+[github]
+enabled = true
+
+[[webhooks]]
+url = "https://hooks.example.com/x"
+webhook_secret = "s"
+`)
+	want := map[string]string{
+		"server.url":                 `unknown key (did you mean "public_url"?)`,
+		"slack.token":                `unknown key (did you mean "app_token" or "bot_token"?)`,
+		"discord.token":              `unknown key (did you mean "bot_token"?)`,
+		"discord.command":            "unknown key",
+		"github.enabled":             "unknown key",
+		"webhooks[0].webhook_secret": `unknown key (did you mean "secret"?)`,
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
 func TestLoadUnknownKeys(t *testing.T) {
 	_, problems := loadString(t, `
 defualt_timezone = "UTC"
@@ -354,6 +393,12 @@ func TestLoadSyntaxErrorMessages(t *testing.T) {
 			`s.toml:3: table [services] is an array of tables, written [[services]] above; write [[services]] for each entry`},
 		{"array of tables header of a table", "[services]\n[[services]]\nname = \"a\"\n",
 			`s.toml:2: table [[services]] is a single table, written [services] above; write [[services]] for each entry, or [services] once`},
+		{"table header twice after a byte order mark", "\ufeff[slack]\nenabled = false\n[slack]\n",
+			`s.toml:3: table [slack] defined twice; keep one`},
+		{"key set twice after a byte order mark", "\ufeff[redis]\nurl = \"a\"\nurl = \"b\"\n",
+			`s.toml:3: redis.url: set twice in this table; keep one`},
+		{"not a boolean after a byte order mark", "\ufeff[slack]\nenabled = yes\n",
+			`s.toml:2: slack.enabled: yes is not true or false; write enabled = true or enabled = false`},
 		{"secret's line", "[slack]\nbot_token = xoxb-sekrit-1\n",
 			`s.toml:2: slack.bot_token: invalid TOML syntax (details hidden: the line may hold a secret); write bot_token = "…"`},
 	}

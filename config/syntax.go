@@ -64,7 +64,8 @@ func syntaxErr(file string, data []byte, err error) error {
 	if !errors.As(err, &pe) {
 		return err
 	}
-	src := string(data)
+	// The parser reads past a byte order mark; its positions are in the rest.
+	src := strings.TrimPrefix(string(data), "\ufeff")
 	lineNo := pe.Position.Line
 	if s := pe.Position.Start; s > 0 && s <= len(src) {
 		lineNo = 1 + strings.Count(src[:s], "\n")
