@@ -183,6 +183,22 @@ func TestAVersionWithACapitalVFindsItsLowerCaseRelease(t *testing.T) {
 	}
 }
 
+// TestLinkTakesAPastedReleasePage: the page of a release, copied from
+// GitHub, links that release: its repository and its tag.
+func TestLinkTakesAPastedReleasePage(t *testing.T) {
+	gh := &fakeReleases{}
+	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.1", Name: "Payments 2.4.1", URL: releasePage("acme/payments", "v2.4.1")})
+	f := newReleaseFixture(t, gh)
+	f.ok(t, "alice", schedulePayments)
+	r := f.ok(t, "alice", "link UPG-1 https://github.com/acme/payments/releases/tag/v2.4.1")
+	if !strings.Contains(lines(r), "Linking acme/payments v2.4.1 to UPG-1") {
+		t.Fatalf("reply: %s", lines(r))
+	}
+	if u, _ := f.st.Get(context.Background(), 1); u.Release == nil || u.Release.Tag != "v2.4.1" || u.Release.URL != releasePage("acme/payments", "v2.4.1") {
+		t.Fatalf("release = %+v", u.Release)
+	}
+}
+
 func TestReleaseNotesReadAsRichText(t *testing.T) {
 	gh := &fakeReleases{}
 	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Payments 2.4", URL: releasePage("acme/payments", "v2.4.0"),
