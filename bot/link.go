@@ -156,17 +156,35 @@ func (b *Bot) linkDecision(ctx context.Context, u *Upgrade, r Release, actor str
 		Event: b.ev.event(ctx, u, EventLinked, actor, data)}
 }
 
-// otherTag is tag with its leading v taken off, or put on: "v2.4.0" and
-// "2.4.0" name the same version; "" when tag is not a version number.
+// otherTags are the other spellings of version tag to look up when it is
+// not found, in turn: its leading v taken off, or put on, and for an
+// upper-case V both the lower-case v and none ("V2.4.0": "v2.4.0",
+// "2.4.0"). "v2.4.0", "V2.4.0" and "2.4.0" name the same version, as the
+// release event matches them (sameVersion); none when tag is not a version
+// number.
+func otherTags(tag string) []string {
+	rest := tag
+	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') {
+		rest = tag[1:]
+	}
+	if rest == "" || rest[0] < '0' || rest[0] > '9' {
+		return nil
+	}
+	switch tag[0] {
+	case 'v':
+		return []string{rest}
+	case 'V':
+		return []string{"v" + rest, rest}
+	default:
+		return []string{"v" + rest}
+	}
+}
+
+// otherTag is the version's spelling with its leading v taken off, or put
+// on (the last of otherTags); "" when tag is not a version number.
 func otherTag(tag string) string {
-	if rest, ok := strings.CutPrefix(tag, "v"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
-		return rest
-	}
-	if rest, ok := strings.CutPrefix(tag, "V"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
-		return rest
-	}
-	if tag != "" && tag[0] >= '0' && tag[0] <= '9' {
-		return "v" + tag
+	if alts := otherTags(tag); len(alts) > 0 {
+		return alts[len(alts)-1]
 	}
 	return ""
 }
@@ -178,13 +196,16 @@ func sameVersion(version, tag string) bool {
 }
 
 // lookup asks Releases for repo's release tagged tag, then, when there is
-// none, for the same version with the leading v taken off or put on; both
-// within one releaseTimeout.
+// none, for the same version spelt otherwise (otherTags: the leading v
+// taken off or put on); all within one releaseTimeout.
 func (b *Bot) lookup(ctx context.Context, repo, tag string) (Release, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
 	defer cancel()
 	r, err := b.releases.Release(ctx, repo, tag)
-	if alt := otherTag(tag); errors.Is(err, ErrReleaseNotFound) && alt != "" {
+	if !errors.Is(err, ErrReleaseNotFound) {
+		return r, err
+	}
+	for _, alt := range otherTags(tag) {
 		r2, err2 := b.releases.Release(ctx, repo, alt)
 		if err2 == nil || !errors.Is(err2, ErrReleaseNotFound) {
 			return r2, err2 // found, or a problem worth telling (rate limit, …)

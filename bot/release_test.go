@@ -152,6 +152,53 @@ func TestLinkTriesTheVersionWithAndWithoutItsV(t *testing.T) {
 	}
 }
 
+// TestAVersionWithACapitalVFindsItsLowerCaseRelease: payments V2.4.0 is
+// the release tagged v2.4.0 (the release event links it: sameVersion), so
+// scheduling links it by itself and link finds it; a V version that has no
+// release says every spelling tried.
+func TestAVersionWithACapitalVFindsItsLowerCaseRelease(t *testing.T) {
+	gh := &fakeReleases{}
+	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Payments 2.4", URL: releasePage("acme/payments", "v2.4.0")})
+	f := newReleaseFixture(t, gh, withRepo)
+	f.ok(t, "alice", strings.Replace(schedulePayments, "v2.4.0", "V2.4.0", 1))
+	u, _ := f.st.Get(context.Background(), 1)
+	if u.Release == nil || u.Release.Tag != "v2.4.0" || u.Release.URL != releasePage("acme/payments", "v2.4.0") {
+		t.Fatalf("scheduling V2.4.0 linked %+v, want the release tagged v2.4.0", u.Release)
+	}
+	f.ok(t, "alice", "link UPG-1 acme/payments V2.4.0")
+	if u, _ = f.st.Get(context.Background(), 1); u.Release == nil || u.Release.URL != releasePage("acme/payments", "v2.4.0") {
+		t.Fatalf("link V2.4.0 linked %+v, want the release tagged v2.4.0", u.Release)
+	}
+	if told := f.rec.Ops("answer"); len(told) != 0 {
+		t.Errorf("a release found under the lower-case v is no problem: %+v", told)
+	}
+	f.ok(t, "alice", "link UPG-1 acme/payments V9.9.9")
+	told := f.rec.Ops("answer")
+	if len(told) != 1 || !strings.Contains(told[0].Text, "acme/payments has no published release tagged V9.9.9 (nor v9.9.9 nor 9.9.9) on GitHub.") {
+		t.Errorf("answer: %+v", told)
+	}
+	want := "acme/payments@V2.4.0, acme/payments@v2.4.0, acme/payments@V2.4.0, acme/payments@v2.4.0, acme/payments@V9.9.9, acme/payments@v9.9.9, acme/payments@9.9.9"
+	if got := strings.Join(gh.lookups(), ", "); got != want {
+		t.Errorf("lookups = %s, want %s", got, want)
+	}
+}
+
+// TestLinkTakesAPastedReleasePage: the page of a release, copied from
+// GitHub, links that release: its repository and its tag.
+func TestLinkTakesAPastedReleasePage(t *testing.T) {
+	gh := &fakeReleases{}
+	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.1", Name: "Payments 2.4.1", URL: releasePage("acme/payments", "v2.4.1")})
+	f := newReleaseFixture(t, gh)
+	f.ok(t, "alice", schedulePayments)
+	r := f.ok(t, "alice", "link UPG-1 https://github.com/acme/payments/releases/tag/v2.4.1")
+	if !strings.Contains(lines(r), "Linking acme/payments v2.4.1 to UPG-1") {
+		t.Fatalf("reply: %s", lines(r))
+	}
+	if u, _ := f.st.Get(context.Background(), 1); u.Release == nil || u.Release.Tag != "v2.4.1" || u.Release.URL != releasePage("acme/payments", "v2.4.1") {
+		t.Fatalf("release = %+v", u.Release)
+	}
+}
+
 func TestReleaseNotesReadAsRichText(t *testing.T) {
 	gh := &fakeReleases{}
 	gh.add(bot.Release{Repo: "acme/payments", Tag: "v2.4.0", Name: "Payments 2.4", URL: releasePage("acme/payments", "v2.4.0"),

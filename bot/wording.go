@@ -511,8 +511,8 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 	switch e.Problem {
 	case ReleaseNotFound:
 		tags := tag
-		if alt := otherTag(tag); alt != "" {
-			tags += " (nor " + alt + ")"
+		if alts := otherTags(tag); len(alts) > 0 {
+			tags += " (nor " + strings.Join(alts, " nor ") + ")"
 		}
 		first = T("⚠ " + repo + " has no published release tagged " + tags + " on GitHub.")
 		next = T("Link the right tag with ").Command(hint("link", Arg{Name: "id", Value: u.Key()}, Arg{Name: "repo", Value: repo}, Arg{Name: "tag"})).Add(".")

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -662,7 +663,7 @@ func (p *parser) link() (Command, error) {
 	}
 	tok := p.next().text
 	var ok bool
-	if c.Repo, ok = ParseRepo(tok); !ok {
+	if c.Repo, c.Tag, ok = ParseRelease(tok); !ok {
 		return nil, p.fail(tok, BadRepo, tok)
 	}
 	if p.more() {
@@ -670,12 +671,49 @@ func (p *parser) link() (Command, error) {
 		if strings.TrimSpace(t.text) == "" {
 			return nil, p.fail("", "the tag is empty; leave it out to use the upgrade's version")
 		}
+		if c.Tag != "" && c.Tag != t.text {
+			return nil, p.fail(t.text, TwoTags, c.Tag, t.text)
+		}
 		c.Tag = t.text
 	}
 	if err := p.end(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// TwoTags refuses a release page's tag (first %q) with another one typed
+// after it (second %q).
+const TwoTags = "the release page is of the tag %q, and %q was typed too; give one"
+
+// ParseRelease reads what link takes as its repository: owner/repo as
+// ParseRepo reads it (tag ""), or a release page pasted from github.com,
+// https://github.com/owner/repo/releases/tag/<tag>, which gives the tag too.
+func ParseRelease(s string) (repo, tag string, ok bool) {
+	if repo, ok := ParseRepo(s); ok {
+		return repo, "", true
+	}
+	lower := strings.ToLower(s)
+	for _, prefix := range []string{"https://github.com/", "http://github.com/", "github.com/"} {
+		if !strings.HasPrefix(lower, prefix) {
+			continue
+		}
+		owner, rest, _ := strings.Cut(s[len(prefix):], "/")
+		name, rest, _ := strings.Cut(rest, "/")
+		page, ok := strings.CutPrefix(rest, "releases/tag/")
+		if !ok {
+			return "", "", false
+		}
+		page, _, _ = strings.Cut(page, "?")
+		page, _, _ = strings.Cut(page, "#")
+		tag, err := url.PathUnescape(strings.TrimRight(page, "/"))
+		repo, ok := ParseRepo(owner + "/" + name)
+		if err != nil || !ok || tag == "" || strings.ContainsAny(tag, " \t\n") {
+			return "", "", false
+		}
+		return repo, tag, true
+	}
+	return "", "", false
 }
 
 // BadRepo is the refusal of a repository ParseRepo cannot read, with the

@@ -322,11 +322,17 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if typed == "" {
 			return nil, fail("missing repo:<owner/repo>, e.g. acme/payments")
 		}
-		repo, ok := commands.ParseRepo(typed)
+		repo, tag, ok := commands.ParseRelease(typed)
 		if !ok {
 			return nil, fail(commands.BadRepo, typed)
 		}
-		return commands.Link{ID: n, Repo: repo, Tag: o.text(optTag)}, nil
+		if typedTag := o.text(optTag); typedTag != "" {
+			if tag != "" && tag != typedTag {
+				return nil, fail(commands.TwoTags, tag, typedTag)
+			}
+			tag = typedTag
+		}
+		return commands.Link{ID: n, Repo: repo, Tag: tag}, nil
 	}
 	// A subcommand registered (Definition) and not built here.
 	return nil, fmt.Errorf("discord: subcommand %q has no options reader", name)

@@ -20,6 +20,8 @@ func TestLinkOptionsReadTheRepositoryAsTheGrammar(t *testing.T) {
 		{opts("id", "UPG-4", "repo", "https://github.com/acme/payments"), "link UPG-4 https://github.com/acme/payments"},
 		{opts("id", "4", "repo", "github.com/Acme/payments.git", "tag", "v2.4.0"), "link 4 github.com/Acme/payments.git v2.4.0"},
 		{opts("id", "4", "repo", "acme/payments"), "link 4 acme/payments"},
+		{opts("id", "4", "repo", "https://github.com/acme/payments/releases/tag/v2.4.0"), "link 4 https://github.com/acme/payments/releases/tag/v2.4.0"},
+		{opts("id", "4", "repo", "https://github.com/acme/payments/releases/tag/v2.4.0", "tag", "v2.4.0"), "link 4 https://github.com/acme/payments/releases/tag/v2.4.0 v2.4.0"},
 	} {
 		got, err := build("link", tc.o, commands.Env{})
 		if err != nil {
@@ -32,6 +34,10 @@ func TestLinkOptionsReadTheRepositoryAsTheGrammar(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Discord builds %#v, the grammar %#v", got, want)
 		}
+	}
+	_, err := build("link", opts("id", "4", "repo", "https://github.com/acme/payments/releases/tag/v2.4.0", "tag", "v2.5.0"), commands.Env{})
+	if e := (*commands.Error)(nil); !errorsAs(err, &e) || !strings.Contains(e.Msg, `the release page is of the tag "v2.4.0", and "v2.5.0" was typed too`) {
+		t.Errorf("a release page and another tag: %v", err)
 	}
 	for _, repo := range []string{"acme/../payments", "payments", "acme/pay/ments", "-acme/payments"} {
 		_, err := build("link", opts("id", "4", "repo", repo), commands.Env{})

@@ -192,6 +192,10 @@ func plainLabel(s string) string {
 func web(u string) bool { return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") }
 
 // cut shortens s to at most n bytes on a rune boundary, marking the cut.
+// A cut is never made inside a **bold**, `code` or [label](url) span or a
+// bare URL: its markup would show as typed, and a cut URL leads elsewhere.
+// The cut moves to before the span; a span that starts the line keeps its
+// words, without the markup, up to the cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -200,5 +204,30 @@ func cut(s string, n int) string {
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
+	for _, m := range noteSpan.FindAllStringSubmatchIndex(s, -1) {
+		if m[0] >= i || i >= m[1] {
+			continue
+		}
+		if before := strings.TrimRight(s[:m[0]], " "); !bareLead.MatchString(before) {
+			return before + "…"
+		}
+		switch {
+		case m[2] >= 0: // **bold**
+			return s[:m[0]] + s[m[2]:min(i, m[3])] + "…"
+		case m[4] >= 0: // `code`
+			return s[:m[0]] + s[m[4]:min(i, m[5])] + "…"
+		case m[6] >= 0: // [label](url)
+			return s[:m[0]] + s[m[6]:min(i, m[7])] + "…"
+		}
+		break // a bare URL that starts the line: cut as it is
+	}
 	return s[:i] + "…"
 }
+
+// bareLead is what a line holds before its words: indent, a "-" or "#"
+// or "1." marker.
+var bareLead = regexp.MustCompile(`^\s*(-|#|\d+\.)?$`)
+
+// noteSpan finds the spans of the neutral markup that a cut must not split:
+// **bold**, `code`, [label](url) (their words in groups 1 to 3), and bare URLs.
+var noteSpan = regexp.MustCompile("\\*\\*([^*]+)\\*\\*|`([^`]+)`|\\[([^\\]]+)\\]\\([^)\\s]+\\)|https?://\\S+")

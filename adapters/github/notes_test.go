@@ -53,3 +53,33 @@ func TestNotesKeepsTheFirstLinesOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesCutALongLineBetweenItsLinks: a line past maxNoteLine is cut
+// before a link, bold or code span, or a bare URL, that the cut would
+// split, so that no markup shows as typed and no URL leads elsewhere; a
+// span that starts the line keeps its words up to the cut.
+func TestNotesCutALongLineBetweenItsLinks(t *testing.T) {
+	words := strings.Repeat("word ", 74) // 370 bytes
+	long := strings.Repeat("word ", 90)  // 450 bytes
+	cases := []struct{ name, in, want string }{
+		{"a link", words + "see [the docs](https://docs.example/a/long/path/to/the/page) now", words + "see…"},
+		{"a pull request link", "- " + words + "fixed in https://github.com/acme/payments/pull/12345", "- " + words + "fixed in…"},
+		{"a bare URL", words + "at https://docs.example/a/long/path/to/the/page", words + "at…"},
+		{"bold", words + "and **a bold phrase that runs on** past", words + "and…"},
+		{"code", words + "run `make migrate-all-the-things` first", words + "run…"},
+		{"a link that starts the line", "- [" + long + "](https://docs.example/x)", "- " + long[:maxNoteLine-len("- […")] + "…"},
+		{"bold that starts the line", "# **" + long + "more words**", "# " + long[:maxNoteLine-len("# **…")] + "…"},
+		{"nothing to split", words + strings.Repeat("z", 100), (words + strings.Repeat("z", 100))[:maxNoteLine-len("…")] + "…"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Notes(c.in)
+			if got != c.want {
+				t.Errorf("Notes(%q)\n got: %q\nwant: %q", c.in, got, c.want)
+			}
+			if len(got) > maxNoteLine {
+				t.Errorf("%d bytes kept", len(got))
+			}
+		})
+	}
+}
