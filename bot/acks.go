@@ -143,7 +143,7 @@ func (b *Bot) press(ctx context.Context, p ButtonPress) (Message, error) {
 		m = b.failed(ctx, "press", p.Actor, err)
 	}
 	if m.Kind != KindDuplicate && b.log.Enabled(ctx, slog.LevelInfo) { // its attributes cost allocations
-		b.log.LogAttrs(ctx, slog.LevelInfo, "press", slog.String("platform", platformOf(p.Actor.ID)), slog.String("actor", p.Actor.ID),
+		b.log.LogAttrs(ctx, slog.LevelInfo, "press", slog.String("command", CommandPress), slog.String("platform", platformOf(p.Actor.ID)), slog.String("actor", p.Actor.ID),
 			slog.String("upgrade", commands.FormatID(id)), slog.String("scope", p.Button.Scope), slog.String("outcome", outcome(m, err)),
 			slog.String("took", time.Since(t0).String()))
 	}
