@@ -671,10 +671,12 @@ func (p *parser) link() (Command, error) {
 		if strings.TrimSpace(t.text) == "" {
 			return nil, p.fail("", "the tag is empty; leave it out to use the upgrade's version")
 		}
-		if c.Tag != "" && c.Tag != t.text {
+		if c.Tag != "" && !SameVersion(c.Tag, t.text) {
 			return nil, p.fail(t.text, TwoTags, c.Tag, t.text)
 		}
-		c.Tag = t.text
+		if c.Tag == "" {
+			c.Tag = t.text
+		}
 	}
 	if err := p.end(); err != nil {
 		return nil, err
@@ -687,33 +689,53 @@ func (p *parser) link() (Command, error) {
 const TwoTags = "the release page is of the tag %q, and %q was typed too; give one"
 
 // ParseRelease reads what link takes as its repository: owner/repo as
-// ParseRepo reads it (tag ""), or a release page pasted from github.com,
-// https://github.com/owner/repo/releases/tag/<tag>, which gives the tag too.
+// ParseRepo reads it (tag ""), or a release page pasted from GitHub or a
+// GitHub Enterprise server, https://HOST/owner/repo/releases/tag/<tag>,
+// which gives the tag too.
 func ParseRelease(s string) (repo, tag string, ok bool) {
 	if repo, ok := ParseRepo(s); ok {
 		return repo, "", true
 	}
-	lower := strings.ToLower(s)
-	for _, prefix := range []string{"https://github.com/", "http://github.com/", "github.com/"} {
-		if !strings.HasPrefix(lower, prefix) {
-			continue
+	rest := s
+	for _, scheme := range []string{"https://", "http://"} {
+		if len(rest) > len(scheme) && strings.EqualFold(rest[:len(scheme)], scheme) {
+			rest = rest[len(scheme):]
+			break
 		}
-		owner, rest, _ := strings.Cut(s[len(prefix):], "/")
-		name, rest, _ := strings.Cut(rest, "/")
-		page, ok := strings.CutPrefix(rest, "releases/tag/")
-		if !ok {
-			return "", "", false
-		}
-		page, _, _ = strings.Cut(page, "?")
-		page, _, _ = strings.Cut(page, "#")
-		tag, err := url.PathUnescape(strings.TrimRight(page, "/"))
-		repo, ok := ParseRepo(owner + "/" + name)
-		if err != nil || !ok || tag == "" || strings.ContainsAny(tag, " \t\n") {
-			return "", "", false
-		}
-		return repo, tag, true
 	}
-	return "", "", false
+	_, rest, _ = strings.Cut(rest, "/") // the host
+	owner, rest, _ := strings.Cut(rest, "/")
+	name, rest, _ := strings.Cut(rest, "/")
+	page, ok := strings.CutPrefix(rest, "releases/tag/")
+	if !ok {
+		return "", "", false
+	}
+	page, _, _ = strings.Cut(page, "?")
+	page, _, _ = strings.Cut(page, "#")
+	tag, err := url.PathUnescape(strings.TrimRight(page, "/"))
+	repo, ok = ParseRepo(owner + "/" + name)
+	if err != nil || !ok || tag == "" || strings.IndexFunc(tag, unseen) >= 0 {
+		return "", "", false
+	}
+	return repo, tag, true
+}
+
+// unseen are the characters no tag holds: spaces, control and format
+// characters (a zero-width space), which a percent-encoded page could bring.
+func unseen(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// SameVersion reports whether two tags name one version: v2.4.0, V2.4.0 and
+// 2.4.0 do.
+func SameVersion(a, b string) bool {
+	trim := func(t string) string {
+		if len(t) > 1 && (t[0] == 'v' || t[0] == 'V') && t[1] >= '0' && t[1] <= '9' {
+			return t[1:]
+		}
+		return t
+	}
+	return strings.EqualFold(trim(a), trim(b))
 }
 
 // BadRepo is the refusal of a repository ParseRepo cannot read, with the

@@ -423,6 +423,8 @@ var parseCases = []parseCase{
 	{name: "link tag", in: "link UPG-7 acme/payments v2.4.1", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.1"}},
 	{name: "link pasted URL", in: "link 7 https://github.com/acme/pay.ments.git", want: commands.Link{ID: 7, Repo: "acme/pay.ments"}},
 	{name: "link pasted release page", in: "link 7 https://github.com/acme/payments/releases/tag/v2.4.0", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.0"}},
+	{name: "link pasted release page, the same version typed too", in: "link 7 https://github.com/acme/payments/releases/tag/v2.4.0 V2.4.0", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.0"}},
+	{name: "link pasted GitHub Enterprise release page", in: "link 7 https://ghe.example.com/acme/payments/releases/tag/v1", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v1"}},
 	{name: "link pasted release page, escaped tag, its tag typed too", in: "link 7 github.com/Acme/payments/releases/tag/release%2F2.4?x=1 release/2.4", want: commands.Link{ID: 7, Repo: "Acme/payments", Tag: "release/2.4"}},
 
 	// Errors: unknown subcommands.
@@ -593,6 +595,8 @@ var parseCases = []parseCase{
 	{name: "link junk", in: "link 7 acme/payments v1 extra", err: true, tok: "extra", msg: "unexpected"},
 	{name: "link release page and another tag", in: "link 7 https://github.com/acme/payments/releases/tag/v2.4.0 v2.5.0", err: true, tok: "v2.5.0", msg: `the release page is of the tag "v2.4.0", and "v2.5.0" was typed too`},
 	{name: "link releases page without a tag", in: "link 7 https://github.com/acme/payments/releases", err: true, tok: "https://github.com/acme/payments/releases", msg: "as a GitHub repository"},
+	{name: "link release page, a control character in the tag", in: "link 7 https://github.com/acme/payments/releases/tag/v1%0D", err: true, tok: "https://github.com/acme/payments/releases/tag/v1%0D", msg: "as a GitHub repository"},
+	{name: "link release page, a zero-width space in the tag", in: "link 7 https://github.com/acme/payments/releases/tag/v1%E2%80%8B", err: true, tok: "https://github.com/acme/payments/releases/tag/v1%E2%80%8B", msg: "as a GitHub repository"},
 	{name: "link release page of a bad repo", in: "link 7 https://github.com/acme/pay$/releases/tag/v1", err: true, tok: "https://github.com/acme/pay$/releases/tag/v1", msg: "as a GitHub repository"},
 	{name: "link bad id", in: "link x acme/payments", err: true, tok: "x", msg: "as an upgrade id"},
 	{name: "list two services", in: "list a b", err: true, tok: "b", msg: "unexpected"},

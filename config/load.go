@@ -265,7 +265,7 @@ func tomlType(v any) string {
 
 // homeOf is where key k is known: at the top level (top, as a scalar or
 // list) or in these [section] tables, in the file's order.
-func homeOf(k string) (top bool, sections []string) {
+func homeOf(k string) (top bool, sections []string, secret bool) {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -273,14 +273,15 @@ func homeOf(k string) (top bool, sections []string) {
 		switch {
 		case tag == "" || tag == "-":
 		case f.Type.Kind() == reflect.Struct:
-			if _, ok := fieldsOf(f.Type)[k]; ok {
+			if j, ok := fieldsOf(f.Type)[k]; ok {
 				sections = append(sections, "["+tag+"]")
+				secret = secret || f.Type.Field(j).Tag.Get("secret") == "true"
 			}
 		case tag == k && !(f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct):
 			top = true
 		}
 	}
-	return top, sections
+	return top, sections, secret
 }
 
 // unknownKey words the problem of key k, unknown in the table at path with
@@ -296,20 +297,24 @@ func unknownKey(path, k string, fields map[string]int) string {
 	if s := suggest(k, fields); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
-	if names := partOf(k, fields); len(names) > 0 {
+	top, sections, secret := homeOf(k)
+	// A key known elsewhere is not read as a longer one's part here
+	// (bot_token under [github] is no token of GitHub's).
+	if names := partOf(k, fields, !top && len(sections) == 0); len(names) > 0 {
 		return "unknown key (did you mean " + strings.Join(names, " or ") + "?)"
 	}
 	if path == "" {
 		return "unknown key"
 	}
-	top, sections := homeOf(k)
 	if top {
 		return fmt.Sprintf("unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
 	}
 	if platformSection[path] {
 		sections = slices.DeleteFunc(sections, func(s string) bool { return platformSection[strings.Trim(s, "[]")] })
 	}
-	if len(sections) == 0 {
+	if len(sections) == 0 || secret {
+		// A secret is never sent to another table by a hint: a webhook's
+		// signing secret is not GitHub's.
 		return "unknown key"
 	}
 	return fmt.Sprintf("unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
@@ -319,13 +324,14 @@ func unknownKey(path, k string, fields map[string]int) string {
 // keys share names.
 var platformSection = map[string]bool{"slack": true, "discord": true, "github": true}
 
-// partOf returns the table's keys, quoted and sorted, that k is a part of or
-// that are a part of k, between underscores: token for bot_token and
-// app_token, webhook_secret for secret.
-func partOf(k string, fields map[string]int) []string {
+// partOf returns the table's keys, quoted and sorted, that k is a part of,
+// between underscores (token: bot_token and app_token), and when longer too
+// those that are a part of k.
+func partOf(k string, fields map[string]int, longer bool) []string {
 	var names []string
 	for name := range fields {
-		if strings.HasSuffix(name, "_"+k) || strings.HasPrefix(name, k+"_") || strings.HasSuffix(k, "_"+name) || strings.HasPrefix(k, name+"_") {
+		if strings.HasSuffix(name, "_"+k) || strings.HasPrefix(name, k+"_") ||
+			longer && (strings.HasSuffix(k, "_"+name) || strings.HasPrefix(k, name+"_")) {
 			names = append(names, strconv.Quote(name))
 		}
 	}

@@ -171,10 +171,11 @@ max_window = "12h"
 	}
 }
 
-// A key unknown in its table is first a slip of one of the table's own keys,
-// and a platform's key is never sent under another platform's header:
-// [slack], [discord] and [github] share key names, and a token moved there
-// would go to the wrong platform.
+// A key unknown in its table is first a slip of one of the table's own keys;
+// a key known elsewhere is not read as a part of one of them (bot_token is no
+// token of GitHub's); a platform's key is never sent under another
+// platform's header ([slack], [discord] and [github] share key names), and a
+// secret is never sent to another table at all.
 func TestLoadUnknownKeysSuggestTheTablesOwnFirst(t *testing.T) {
 	_, problems := loadString(t, `
 [server]
@@ -190,10 +191,19 @@ command = "deploy"
 
 [github]
 enabled = true
+bot_token = "xoxb-y"
+
+[redis]
+public_url = "https://bot.example.com"
+
+[[people]]
+name = "alice"
+default_timezone = "UTC"
 
 [[webhooks]]
 url = "https://hooks.example.com/x"
 webhook_secret = "s"
+signing_secret = "t"
 `)
 	want := map[string]string{
 		"server.url":                 `unknown key (did you mean "public_url"?)`,
@@ -201,7 +211,11 @@ webhook_secret = "s"
 		"discord.token":              `unknown key (did you mean "bot_token"?)`,
 		"discord.command":            "unknown key",
 		"github.enabled":             "unknown key",
-		"webhooks[0].webhook_secret": `unknown key (did you mean "secret"?)`,
+		"github.bot_token":           "unknown key",
+		"redis.public_url":           "unknown key here: public_url belongs under [server]; move it there (a key belongs to the table whose header is above it)",
+		"people[0].default_timezone": "unknown key here: default_timezone is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)",
+		"webhooks[0].webhook_secret": "unknown key",
+		"webhooks[0].signing_secret": "unknown key",
 	}
 	for path, msg := range want {
 		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {

@@ -112,7 +112,7 @@ func Definition() *discordgo.ApplicationCommand {
 			sub("extend", "push the window's end later", idOption(), str(optDuration, "how much longer: "+durationDesc, true), anywayOption()),
 			sub("ack", "acknowledge its latest notice", idOption()),
 			sub("pending", "who has not acknowledged", idOption()),
-			sub("link", "link a GitHub release", idOption(), str(optRepo, "owner/repo, e.g. acme/payments", true), str(optTag, "the tag (default: the version)", false)),
+			sub("link", "link a GitHub release", idOption(), str(optRepo, "owner/repo, e.g. acme/payments, or a release page's URL", true), str(optTag, "the tag (default: the version)", false)),
 			sub("ready", "mark a readiness criterion met", idOption(), criterionOption()),
 			sub("waive", "waive a readiness criterion, saying why", idOption(), criterionOption(), str(optReason, "why it is waived (required)", true)),
 			sub("unready", "open a readiness criterion again, saying why", idOption(), criterionOption(), str(optReason, "why it is open again (required)", true)),
@@ -327,10 +327,12 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 			return nil, fail(commands.BadRepo, typed)
 		}
 		if typedTag := o.text(optTag); typedTag != "" {
-			if tag != "" && tag != typedTag {
+			if tag != "" && !commands.SameVersion(tag, typedTag) {
 				return nil, fail(commands.TwoTags, tag, typedTag)
 			}
-			tag = typedTag
+			if tag == "" {
+				tag = typedTag
+			}
 		}
 		return commands.Link{ID: n, Repo: repo, Tag: tag}, nil
 	}

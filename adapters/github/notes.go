@@ -194,8 +194,8 @@ func web(u string) bool { return strings.HasPrefix(u, "https://") || strings.Has
 // cut shortens s to at most n bytes on a rune boundary, marking the cut.
 // A cut is never made inside a **bold**, `code` or [label](url) span or a
 // bare URL: its markup would show as typed, and a cut URL leads elsewhere.
-// The cut moves to before the span; a span that starts the line keeps its
-// words, without the markup, up to the cut.
+// The cut moves to before the span; a span that starts the line, or the
+// first half of it, keeps its words, without the markup, up to the cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -208,7 +208,10 @@ func cut(s string, n int) string {
 		if m[0] >= i || i >= m[1] {
 			continue
 		}
-		if before := strings.TrimRight(s[:m[0]], " "); !bareLead.MatchString(before) {
+		// Words before it, enough of them: the cut goes there. Else (the
+		// span starts the line, after its marker, or after a few words)
+		// the span's own words are kept, without its markup.
+		if before := strings.TrimRight(s[:m[0]], " "); !bareLead.MatchString(before) && len(before) >= i/2 {
 			return before + "…"
 		}
 		switch {

@@ -69,6 +69,8 @@ func TestNotesCutALongLineBetweenItsLinks(t *testing.T) {
 		{"code", words + "run `make migrate-all-the-things` first", words + "run…"},
 		{"a link that starts the line", "- [" + long + "](https://docs.example/x)", "- " + long[:maxNoteLine-len("- […")] + "…"},
 		{"bold that starts the line", "# **" + long + "more words**", "# " + long[:maxNoteLine-len("# **…")] + "…"},
+		{"bold after a word", "- Fixed **" + long + "**", "- Fixed " + long[:maxNoteLine-len("- Fixed **…")] + "…"},
+		{"a link after a task box", "- ☐ [" + long + "](https://docs.example/x)", "- ☐ " + long[:maxNoteLine-len("- ☐ […")] + "…"},
 		{"nothing to split", words + strings.Repeat("z", 100), (words + strings.Repeat("z", 100))[:maxNoteLine-len("…")] + "…"},
 	}
 	for _, c := range cases {
