@@ -168,7 +168,7 @@ func refusedClose(err error) (int, string) {
 	case 4004:
 		return ce.Code, "the bot token was refused (close 4004 Authentication failed): check discord.bot_token (UPGRADEBOT_DISCORD_BOT_TOKEN): it must be the current Bot token of this application (Developer Portal → Bot → Reset Token); the bot keeps retrying"
 	case 4013, 4014:
-		return ce.Code, fmt.Sprintf("the gateway intents were refused (close %d %s): the bot asks for no privileged intents, so check that discord.bot_token is this application's; the bot keeps retrying", ce.Code, ce.Text)
+		return ce.Code, fmt.Sprintf("the gateway intents were refused (close %d %s), though the bot asks for none: please report it; the bot keeps retrying", ce.Code, ce.Text)
 	case 4010, 4011, 4012:
 		return ce.Code, fmt.Sprintf("the gateway refused the connection (close %d %s); the bot keeps retrying", ce.Code, ce.Text)
 	}
