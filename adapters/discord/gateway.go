@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/upgradebot/upgradebot/adapters/inbound"
 	"github.com/upgradebot/upgradebot/bot"
@@ -141,12 +142,37 @@ func (a *Adapter) runGateway(ctx context.Context) {
 		}
 		why := a.reason(fail)
 		a.gatewayErr.Store(&why)
-		a.log.WarnContext(ctx, "discord gateway connection failed; retrying", "reason", why, "again_in", backoff.String())
+		if code, advice := refusedClose(err); advice != "" {
+			// Retrying cannot help until someone acts: an ERROR that says
+			// what to do, still at most once a backoff (up to a minute).
+			a.log.ErrorContext(ctx, "discord refused the gateway connection; "+advice, "reason", why, "close_code", code, "again_in", backoff.String())
+		} else {
+			a.log.WarnContext(ctx, "discord gateway connection failed; retrying", "reason", why, "again_in", backoff.String())
+		}
 		if !a.backoffPause(backoff+rand.N(backoff/4+1), ctx.Done()) {
 			return
 		}
 		backoff = min(2*backoff, gatewayBackoffMax)
 	}
+}
+
+// refusedClose tells a gateway close that Discord documents as not worth
+// reconnecting after (the same IDENTIFY gets the same answer) and what the
+// operator must do about it; "" for any other failure.
+func refusedClose(err error) (int, string) {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return 0, ""
+	}
+	switch ce.Code {
+	case 4004:
+		return ce.Code, "the bot token was refused (close 4004 Authentication failed): check discord.bot_token (UPGRADEBOT_DISCORD_BOT_TOKEN): it must be the current Bot token of this application (Developer Portal → Bot → Reset Token); the bot keeps retrying"
+	case 4013, 4014:
+		return ce.Code, fmt.Sprintf("the gateway intents were refused (close %d %s), though the bot asks for none: please report it; the bot keeps retrying", ce.Code, ce.Text)
+	case 4010, 4011, 4012:
+		return ce.Code, fmt.Sprintf("the gateway refused the connection (close %d %s); the bot keeps retrying", ce.Code, ce.Text)
+	}
+	return 0, ""
 }
 
 // redial waits d before the reconnect Discord asked for (op 7, op 9), with

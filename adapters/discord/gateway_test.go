@@ -58,7 +58,8 @@ func TestGatewayConnectsAndResumes(t *testing.T) {
 // TestGatewayRefusedTokenIsReported: a gateway that refuses the token
 // (close 4004) leaves the adapter not ready, saying why.
 func TestGatewayRefusedTokenIsReported(t *testing.T) {
-	f := newFixture(t, ModeGateway, func(o *Options) { o.BotToken = "wrong.token.here" })
+	var logs logBuf
+	f := newFixture(t, ModeGateway, func(o *Options) { o.BotToken = "wrong.token.here" }, logs.capture)
 	f.api.Eventually(t, 10*time.Second, "the refusal in readiness", func() bool {
 		err := f.a.Ready()
 		return err != nil && strings.Contains(err.Error(), "4004")
@@ -69,6 +70,20 @@ func TestGatewayRefusedTokenIsReported(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong.token") {
 		t.Errorf("readiness shows the token: %v", err)
+	}
+	// QA: the log said only "discord gateway connection failed; retrying"
+	// at WARN, as for a network blip, though retrying cannot help until
+	// someone fixes the token. It is an ERROR that says what to fix.
+	const refused = "discord refused the gateway connection; the bot token was refused (close 4004 Authentication failed): check discord.bot_token (UPGRADEBOT_DISCORD_BOT_TOKEN): it must be the current Bot token of this application (Developer Portal → Bot → Reset Token); the bot keeps retrying"
+	f.api.Eventually(t, 10*time.Second, "the refusal logged at ERROR", func() bool { return len(logs.find("ERROR", refused)) > 0 })
+	if r := logs.find("ERROR", refused)[0]; r["close_code"] != 4004.0 || r["reason"] != "websocket: close 4004: Authentication failed." {
+		t.Errorf("logged %v", r)
+	}
+	if n := len(logs.find("WARN", "discord gateway connection failed; retrying")); n != 0 {
+		t.Errorf("the refusal also logged as a passing failure %d times", n)
+	}
+	if strings.Contains(logs.String(), "wrong.token") {
+		t.Error("the log shows the token")
 	}
 }
 
