@@ -132,8 +132,13 @@ func run(ctx context.Context, now <-chan struct{}, args []string, stdin io.Reade
 			if cfgPath != nil && *cfgPath == "" && fs.NArg() == 1 && strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".toml") {
 				// The command as typed, the flags given kept, the file
 				// named with -config.
-				given := args[:len(args)-1]
-				fmt.Fprintf(stderr, "; to use it as the configuration, write: %s", strings.Join(append(append([]string{"upgradebot", sub}, given...), "-config", fs.Arg(0)), " "))
+				cmd := []string{"upgradebot", sub}
+				for _, a := range append(args[:len(args)-1:len(args)-1], "-config", fs.Arg(0)) {
+					if a != "--" {
+						cmd = append(cmd, shellQuote(a))
+					}
+				}
+				fmt.Fprintf(stderr, "; to use it as the configuration, write: %s", strings.Join(cmd, " "))
 			}
 			fmt.Fprintln(stderr)
 			usage()
@@ -531,6 +536,15 @@ func migrateKeys(ctx context.Context, st *store.Store, log *slog.Logger) {
 const sharedConsoleNote = "note: the console is on a real Redis (redis.url is not memory://): commands change the upgrades every serve on it sees, " +
 	"but nothing is posted to Slack or Discord; upgrades scheduled here get console-only threads (serve reports them as unreachable), " +
 	"and :advance is off so that reminders due now stay with serve. For a dry run, use redis.url = \"memory://\"."
+
+// shellQuote writes a for a POSIX shell: as it is when it holds nothing the
+// shell reads, else in single quotes.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+-,") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
 
 // consoleNoRedisHint follows a console's failure to open its Redis: an
 // embedded one cannot be unreachable, so the configuration names a real one.

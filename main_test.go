@@ -820,6 +820,11 @@ func TestAConfigFileWithoutItsFlagSaysHowToName(t *testing.T) {
 	if want := "; to use it as the configuration, write: upgradebot console -as bob -config config.example.toml\n"; code != 2 || !strings.Contains(errOut, want) {
 		t.Errorf("console -as bob config.example.toml: exit %d, stderr\n%s\nwant %q", code, errOut, want)
 	}
+	// Quoted for the shell where it must be, and without a "--".
+	_, errOut, code = runMain(t, "", nil, "console", "-as", "Bob Smith", "--", "my conf.toml")
+	if want := "; to use it as the configuration, write: upgradebot console -as 'Bob Smith' -config 'my conf.toml'\n"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("console -as 'Bob Smith' -- 'my conf.toml': exit %d, stderr\n%s\nwant %q", code, errOut, want)
+	}
 	// Any other stray argument: the usage too, without the hint.
 	_, errOut, code = runMain(t, "", nil, "version", "now")
 	if code != 2 || errOut != "upgradebot version: unexpected argument \"now\"\nUsage: upgradebot version\n" {
