@@ -985,8 +985,8 @@ func TestOverrunOffersWhatTheStateAllows(t *testing.T) {
 	d := bot.NewDirectory(testConfig())
 	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Owners: []string{"alice"}, Start: t0, End: t0.Add(time.Hour)}
 	for state, want := range map[bot.State]string{
-		bot.Scheduled:  "Start it late, extend it, reschedule it or cancel it.",
-		bot.InProgress: "Complete it, extend it or roll it back.",
+		bot.Scheduled:  "Start it late with /upgrade start UPG-1, extend it with /upgrade extend UPG-1 <duration>, reschedule it with /upgrade reschedule UPG-1 <time> or cancel it with /upgrade cancel UPG-1 <reason...>.",
+		bot.InProgress: "Complete it with /upgrade complete UPG-1, extend it with /upgrade extend UPG-1 <duration> or roll it back with /upgrade rollback UPG-1 <reason...>.",
 	} {
 		u.State = state
 		if got := d.Overrun(u).Plain(time.UTC); !strings.Contains(got, want) || !strings.Contains(got, "still "+state.Words()) {

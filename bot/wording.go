@@ -429,10 +429,15 @@ func (d *Directory) Overrun(u *Upgrade) Message {
 	}
 	m.Lines = append(m.Lines, line)
 	// What the owner can still do depends on the state (see the state machine).
+	id := Arg{Name: "id", Value: u.Key()}
+	extend := hint("extend", id, Arg{Name: "duration"})
 	if u.State == InProgress {
-		m.Lines = append(m.Lines, T("Complete it, extend it or roll it back."))
+		m.Lines = append(m.Lines, T("Complete it with ").Command(idHint("complete", u)).Add(", extend it with ").Command(extend).
+			Add(" or roll it back with ").Command(hint("rollback", id, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 	} else {
-		m.Lines = append(m.Lines, T("Start it late, extend it, reschedule it or cancel it."))
+		m.Lines = append(m.Lines, T("Start it late with ").Command(idHint("start", u)).Add(", extend it with ").Command(extend).
+			Add(", reschedule it with ").Command(hint("reschedule", id, Arg{Name: "when", Placeholder: "<time>"})).
+			Add(" or cancel it with ").Command(hint("cancel", id, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
 	}
 	return m
 }
