@@ -128,6 +128,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "release":
+	case "":
+		h.refuse(w, r, http.StatusBadRequest, "X-GitHub-Event header missing")
+		return
 	default:
 		log.DebugContext(r.Context(), "github event ignored")
 		w.WriteHeader(http.StatusNoContent)
@@ -139,8 +142,12 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parsed, err := gh.ParseWebHook(event, payload)
+	if err != nil {
+		h.refuse(w, r, http.StatusBadRequest, "payload is not valid JSON")
+		return
+	}
 	ev, ok := parsed.(*gh.ReleaseEvent)
-	if err != nil || !ok {
+	if !ok {
 		h.refuse(w, r, http.StatusBadRequest, "payload is not a release event")
 		return
 	}
@@ -295,12 +302,15 @@ func jsonPayload(contentType string, body []byte) ([]byte, error) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
-		return nil, errors.New("form without payload")
+		return nil, errors.New("form-encoded body without a payload field")
 	}
 	return []byte(form.Get("payload")), nil
 }
 
+// refuse answers status with why in plain text, which GitHub shows in the
+// delivery's response: why is a fixed sentence of this file, never the
+// request's content nor a secret.
 func (h *Webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
 	h.log.WarnContext(r.Context(), "github delivery refused", "status", status, "reason", why, "delivery", r.Header.Get(gh.DeliveryIDHeader), "remote", r.RemoteAddr)
-	http.Error(w, http.StatusText(status), status)
+	http.Error(w, http.StatusText(status)+": "+why, status)
 }

@@ -3,6 +3,7 @@ package github_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -508,5 +509,49 @@ func TestWebhookAnswers204ForAReleaseThatIsNoNews(t *testing.T) {
 	core.mu.Unlock()
 	if got := e.deliver("release", "d-other", githubtest.ReleaseEvent("published", "acme/payments", payments250)); got != http.StatusServiceUnavailable {
 		t.Fatalf("store down: status %d, want 503", got)
+	}
+}
+
+// A 400 says why in its body (GitHub shows it in Recent Deliveries), in
+// fixed words that echo neither the body nor the secret.
+func TestWebhookSaysWhyItAnswers400(t *testing.T) {
+	e := newHook(t, secret, &fakeCore{})
+	signed := func(event, contentType string, body []byte) *http.Request {
+		req := githubtest.Unsigned(t, e.url(), event, "d-why", body)
+		if event == "" {
+			req.Header.Del("X-GitHub-Event")
+		}
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, body))
+		return req
+	}
+	incomplete := githubtest.Release("acme/payments", "v2.7.0", "", "", published)
+	incomplete.TagName = nil
+	full, _ := json.Marshal(githubtest.ReleaseEvent("published", "acme/payments", incomplete))
+	cases := []struct {
+		name string
+		req  *http.Request
+		want string
+	}{
+		{"not JSON", signed("release", "application/json", []byte(`{"action":`)), "Bad Request: payload is not valid JSON"},
+		{"no X-GitHub-Event", signed("", "application/json", []byte(`{"action":"published"}`)), "Bad Request: X-GitHub-Event header missing"},
+		{"form without payload", signed("release", "application/x-www-form-urlencoded", []byte(`other=1`)), "Bad Request: form-encoded body without a payload field"},
+		{"no tag", signed("release", "application/json", full), "Bad Request: release event without repository, tag or html_url"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(c.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || strings.TrimSpace(string(b)) != c.want {
+				t.Errorf("status %d, body %q; want 400 %q", resp.StatusCode, b, c.want)
+			}
+			if strings.Contains(string(b), secret) || strings.Contains(string(b), `"action"`) {
+				t.Errorf("the answer echoes the request or the secret: %q", b)
+			}
+		})
 	}
 }
