@@ -43,7 +43,7 @@ func webhooksStatus(ctx context.Context, flagPath string, stdout, stderr io.Writ
 	}
 	defer st.Close()
 	if st.Embedded() {
-		fmt.Fprintln(stderr, "note: redis.url is memory://: this process has its own empty store, so nothing below comes from a running serve")
+		fmt.Fprintln(stderr, "upgradebot webhooks: note: redis.url is memory://: this process has its own empty store, so nothing below comes from a running serve")
 	}
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

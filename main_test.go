@@ -509,6 +509,10 @@ func TestConsoleAndWebhooksTakeAProductionFileWithoutItsSecrets(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "hooks.example.com") || !strings.Contains(out, "backlog:") {
 		t.Errorf("webhooks on the production file: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Every line the subcommand writes to stderr names it, the memory:// note too.
+	if !strings.Contains(errOut, "upgradebot webhooks: note: redis.url is memory://") {
+		t.Errorf("webhooks: the memory:// note lacks the subcommand's prefix:\n%s", errOut)
+	}
 	secrets := []string{"slack.bot_token", "slack.signing_secret", "discord.bot_token", "discord.application_id", "discord.public_key", "webhooks[0].secret"}
 	_, errOut, code = runMain(t, "", nil, "check-config", "-config", cfg)
 	for _, want := range secrets {
