@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -144,14 +145,39 @@ func subcommand(data discordgo.ApplicationCommandInteractionData) (string, optio
 	return "", nil
 }
 
-// text is a string option's value, trimmed ("" when absent).
+// text is a string option's value, trimmed ("" when absent). The values
+// that the typed grammar reads as words or a sentence (service, version,
+// region, impact, reason) lose one pair of surrounding quotes, as typing
+// them quoted does on Slack and in the console: version:"v4" is v4.
 func (o options) text(name string) string {
 	if x, ok := o[name]; ok {
 		if s, ok := x.Value.(string); ok {
-			return strings.TrimSpace(s)
+			s = strings.TrimSpace(s)
+			if unquotedOptions[name] {
+				s = unquote(s)
+			}
+			return s
 		}
 	}
 	return ""
+}
+
+// unquotedOptions are the options whose value loses its surrounding quotes.
+var unquotedOptions = map[string]bool{optService: true, optVersion: true, optRegion: true, optImpact: true, optReason: true}
+
+// isQuote is the typed grammar's quote: the straight one and the curly ones
+// that phone keyboards put in its place.
+func isQuote(r rune) bool { return r == '"' || r == '“' || r == '”' }
+
+// unquote takes off one pair of quotes around the whole of s, trimmed
+// inside; s without them is returned as it is.
+func unquote(s string) string {
+	first, n := utf8.DecodeRuneInString(s)
+	last, m := utf8.DecodeLastRuneInString(s)
+	if len(s) < n+m || !isQuote(first) || !isQuote(last) {
+		return s
+	}
+	return strings.TrimSpace(s[n : len(s)-m])
 }
 
 // blank reports whether the option was given but holds only spaces: a
