@@ -844,6 +844,29 @@ func TestListOfAServiceWithNothingUpcomingNamesIt(t *testing.T) {
 	}
 }
 
+// A list answer says how to ask for less of it, for a platform that has
+// to cut it: a service when none was named, without all when it was.
+func TestListSaysHowToNarrowIt(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC")
+	for text, want := range map[string]string{
+		"list":            "/upgrade list <service>",
+		"list all":        "/upgrade list <service>",
+		"list ledger all": "/upgrade list ledger",
+		"list ledger":     "",
+		"list payments":   "",
+	} {
+		m := f.ok(t, "bob", text)
+		got := ""
+		if m.Narrow != nil {
+			got = m.Narrow.Typed("/upgrade")
+		}
+		if got != want {
+			t.Errorf("%s: narrowed by %q, want %q", text, got, want)
+		}
+	}
+}
+
 func TestConflictWarningsAreSortedByID(t *testing.T) {
 	f := newFixture(t)
 	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC for 2h") // UPG-1

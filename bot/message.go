@@ -385,6 +385,10 @@ type Message struct {
 	// whose users type commands another way (Discord's options) writes
 	// its own page for Help.Topic instead.
 	Help *HelpPage `json:",omitempty"`
+	// Narrow, when set, is the command that asks for less of what this
+	// message shows (list of one service): an adapter that has to cut the
+	// message for its platform's size limit says it in the cut's note.
+	Narrow *Hint `json:",omitempty"`
 }
 
 // HelpPage is which help page a message is.

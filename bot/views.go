@@ -291,6 +291,12 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 	}
 	m := listReply(us, f.Service, c.All)
 	m.Lines = append(m.Lines, b.seriesLines(ctx, f.Service)...)
+	switch { // what asks for less, should the list be too long for one message
+	case f.Service == "":
+		m.Narrow = &Hint{Verb: "list", Args: []Arg{{Name: "service"}}}
+	case c.All:
+		m.Narrow = &Hint{Verb: "list", Args: []Arg{{Name: "service", Value: f.Service}}}
+	}
 	return m, nil
 }
 

@@ -252,10 +252,13 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// cutNote is what a message too long for Discord ends with: where the whole
-// of it can be read.
+// cutNote is what a message too long for Discord ends with: how to ask
+// for less of it (Narrow), or where the whole of it can be read.
 func (st style) cutNote(m bot.Message) string {
-	if m.UpgradeID == "" {
+	switch {
+	case m.Narrow != nil:
+		return "… (cut: too long for one Discord message; narrow it with " + code(st.hint(*m.Narrow)) + ")"
+	case m.UpgradeID == "":
 		return "… (cut: too long for one Discord message)"
 	}
 	return "… (cut: too long for one Discord message; see " + code(st.command+" show id:"+m.UpgradeID) + ")"

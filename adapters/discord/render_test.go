@@ -433,3 +433,32 @@ func TestArgumentHints(t *testing.T) {
 		t.Errorf("plain line: %q", got)
 	}
 }
+
+// A list too long for one message ends with how to narrow it, written as
+// Discord's options, in plain content and in an embed alike.
+func TestACutListSaysHowToNarrowIt(t *testing.T) {
+	for _, tc := range []struct {
+		narrow bot.Hint
+		want   string
+	}{
+		{bot.Hint{Verb: "list", Args: []bot.Arg{{Name: "service"}}}, "(cut: too long for one Discord message; narrow it with `/upgrade list service:<service>`)"},
+		{bot.Hint{Verb: "list", Args: []bot.Arg{{Name: "service", Value: "payments"}}}, "(cut: too long for one Discord message; narrow it with `/upgrade list service:payments`)"},
+	} {
+		m := bot.Message{Title: "Upcoming and running upgrades", Narrow: &tc.narrow}
+		for i := range 300 {
+			m.Lines = append(m.Lines, bot.T(fmt.Sprintf("• UPG-%d payments v2.%d · scheduled · tomorrow", i, i)))
+		}
+		p := testStyle.render(m)
+		text := p.Content
+		if len(p.Embeds) > 0 {
+			text = p.Embeds[0].Description
+		}
+		if !strings.HasSuffix(text, tc.want) {
+			t.Errorf("the cut list ends …%s\nwant …%s", text[max(0, len(text)-120):], tc.want)
+		}
+		m.Kind = bot.KindReminder // not private: plain content
+		if p := testStyle.render(m); !strings.HasSuffix(p.Content, tc.want) {
+			t.Errorf("the cut content ends …%s\nwant …%s", p.Content[max(0, len(p.Content)-120):], tc.want)
+		}
+	}
+}

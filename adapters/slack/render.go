@@ -278,9 +278,21 @@ func (st style) blocks(m bot.Message) []slackgo.Block {
 	flush()
 	actions := actionBlocks(m)
 	if limit := maxBlocks - len(actions); len(out) > limit {
-		out = append(out[:limit-1], slackgo.NewSectionBlock(mdText("… (cut: too long for one Slack message)"), nil, nil))
+		out = append(out[:limit-1], slackgo.NewSectionBlock(mdText(st.cutNote(m)), nil, nil))
 	}
 	return append(out, actions...)
+}
+
+// cutNote is what a message too long for Slack ends with: how to ask for
+// less of it (Narrow), or where the whole of it can be read.
+func (st style) cutNote(m bot.Message) string {
+	switch {
+	case m.Narrow != nil:
+		return "… (cut: too long for one Slack message; narrow it with " + wrap(m.Narrow.Typed(st.command), "`") + ")"
+	case m.UpgradeID == "":
+		return "… (cut: too long for one Slack message)"
+	}
+	return "… (cut: too long for one Slack message; see " + wrap(st.command+" show "+m.UpgradeID, "`") + ")"
 }
 
 // fallback is the plain text Slack shows in notifications and in clients

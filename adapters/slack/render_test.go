@@ -392,3 +392,20 @@ func TestTruncationSplitsNoEscapeOrToken(t *testing.T) {
 		}
 	}
 }
+
+// A list too long for one message ends with how to narrow it, typed as on
+// Slack, like Discord's in its own syntax.
+func TestACutListSaysHowToNarrowIt(t *testing.T) {
+	m := bot.Message{Title: "Upcoming and running upgrades", Narrow: &bot.Hint{Verb: "list", Args: []bot.Arg{{Name: "service"}}}}
+	for i := range 3000 {
+		m.Lines = append(m.Lines, bot.T(fmt.Sprintf("• UPG-%d payments v2.%d · scheduled · %s", i, i, strings.Repeat("x", 200))))
+	}
+	bs := testStyle.blocks(m)
+	if len(bs) > maxBlocks {
+		t.Fatalf("%d blocks", len(bs))
+	}
+	last, ok := bs[len(bs)-1].(*slackgo.SectionBlock)
+	if want := "… (cut: too long for one Slack message; narrow it with `/upgrade list &lt;service&gt;`)"; !ok || last.Text == nil || last.Text.Text != want {
+		t.Errorf("the last block is %#v, want the note %q", last.Text, want)
+	}
+}
