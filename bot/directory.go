@@ -79,6 +79,8 @@ type Directory struct {
 	// lastReminder is the smallest reminder offset: the reminder that lists
 	// the open readiness criteria.
 	lastReminder time.Duration
+	// manyPlatforms: the services' channels are on more than one platform.
+	manyPlatforms bool
 }
 
 // NewDirectory indexes the configuration.
@@ -90,10 +92,17 @@ func NewDirectory(cfg Config) *Directory {
 	if len(cfg.Reminders) > 0 {
 		d.lastReminder = slices.Min(cfg.Reminders)
 	}
+	platforms := map[string]bool{}
 	for _, s := range cfg.Services {
 		d.services[strings.ToLower(s.Name)] = s
 		d.names = append(d.names, s.Name)
+		for _, ch := range s.Channels {
+			if p, _, ok := strings.Cut(ch, ":"); ok {
+				platforms[p] = true
+			}
+		}
 	}
+	d.manyPlatforms = len(platforms) > 1
 	sort.Strings(d.names)
 	for _, p := range cfg.People {
 		d.people[p.Name] = p
@@ -163,6 +172,12 @@ func (d *Directory) Named(entry string) bool {
 
 // ServiceNames lists the configured services, sorted.
 func (d *Directory) ServiceNames() []string { return d.names }
+
+// ManyPlatforms reports whether the services' channels are on more than
+// one platform (their ids' prefixes differ): a plain rendering then names
+// each channel's platform (Plain.Platforms), as a bare #C0123 or #1122…
+// does not say where it is.
+func (d *Directory) ManyPlatforms() bool { return d.manyPlatforms }
 
 // KeyOf maps a platform identity to its principal key: the person's name when
 // the id belongs to a [[people]] entry, else the id itself.

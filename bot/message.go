@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -217,6 +219,17 @@ func ChannelName(id string) string {
 	return "#" + rest
 }
 
+// platformName is the platform of a channel id as people write it, from
+// the id's prefix: "slack:C0123" is Slack's; "" for an id without one.
+func platformName(id string) string {
+	p, _, ok := strings.Cut(id, ":")
+	if !ok || p == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(p)
+	return string(unicode.ToUpper(r)) + p[n:]
+}
+
 // Plain renders rich text without markup: times in Loc and in UTC, mentions
 // as @name, command hints as typed after Command. It is the rendering of
 // the console and of notification fallbacks.
@@ -226,6 +239,10 @@ type Plain struct {
 	// Hint, when set, writes command hints instead (a platform's own
 	// syntax, for a dry run of what that platform would show).
 	Hint func(Hint) string
+	// Platforms names each channel's platform after it, from its id's
+	// prefix ("#C0123 (Slack)"): set where channels are on more than one
+	// platform (Directory.ManyPlatforms).
+	Platforms bool
 }
 
 // Text renders one line.
@@ -239,6 +256,11 @@ func (p Plain) Text(t Text) string {
 			b.WriteString("@" + s.Who.Name)
 		case SpanChannel:
 			b.WriteString(ChannelName(s.ID))
+			if p.Platforms {
+				if name := platformName(s.ID); name != "" {
+					b.WriteString(" (" + name + ")")
+				}
+			}
 		case SpanLink:
 			if s.Text != "" && s.Text != s.URL {
 				fmt.Fprintf(&b, "%s (%s)", s.Text, s.URL)

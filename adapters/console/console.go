@@ -154,7 +154,7 @@ func (m *Messenger) WriteHints(platform string, write func(bot.Hint) string) {
 // plain renders for the reader of target (a channel or person id): times
 // in loc, command hints the way target's platform writes them.
 func (m *Messenger) plain(target string, loc *time.Location) bot.Plain {
-	p := bot.Plain{Loc: loc}
+	p := bot.Plain{Loc: loc, Platforms: m.dir != nil && m.dir.ManyPlatforms()}
 	if platform, _, ok := strings.Cut(strings.TrimPrefix(target, Platform+":"), ":"); ok {
 		m.mu.Lock()
 		p.Hint = m.hints[platform]
@@ -632,7 +632,7 @@ func (s *Session) location() *time.Location {
 
 func (s *Session) printReply(m bot.Message) {
 	header := "── reply to " + s.name() + " (only you can see this)"
-	fmt.Fprint(s.o.Out, render(header, m, bot.Plain{Loc: s.location()}))
+	fmt.Fprint(s.o.Out, render(header, m, bot.Plain{Loc: s.location(), Platforms: s.o.Bot.Directory().ManyPlatforms()}))
 	s.o.Bot.Flush()
 	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())
 }
