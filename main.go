@@ -312,6 +312,9 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 	for _, w := range cfg.OffPlatformWarnings() {
 		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, w)
 	}
+	if w := cfg.GitHubWebhookWarning(); w != "" {
+		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, w)
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return 0
 }

@@ -544,7 +544,8 @@ func TestConsoleAndWebhooksTakeAProductionFileWithoutItsSecrets(t *testing.T) {
 // of platforms that are not enabled, and stays quiet when none are.
 func TestCheckConfigWarnsOfChannelsOnPlatformsNotEnabled(t *testing.T) {
 	slackOn := []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}
-	out, errOut, code := runMain(t, "", slackOn, "check-config", "-config", "config.example.toml")
+	// (with the webhook secret set: the example's repos warn without it)
+	out, errOut, code := runMain(t, "", append(slackOn, "UPGRADEBOT_GITHUB_WEBHOOK_SECRET=s"), "check-config", "-config", "config.example.toml")
 	if code != 0 || !strings.Contains(out, "ok") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
@@ -574,6 +575,33 @@ func TestCheckConfigWarnsOfChannelsOnPlatformsNotEnabled(t *testing.T) {
 	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"payments\"\nowners = [\"slack:U0ALICE\"]\nchannels = [\"slack:C0PAY\"]\n"), 0o600)
 	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); strings.Contains(errOut, "warning") {
 		t.Errorf("warned of a Slack-only configuration with Slack on:\n%s", errOut)
+	}
+}
+
+// QA: services with a GitHub repo and no github.webhook_secret, so no
+// release event can ever arrive; serve said it only at INFO. check-config
+// warns (exit 0), naming the services; not with the secret set (in the file
+// or the environment), and not when no service has a repo.
+func TestCheckConfigWarnsOfRepoWithoutWebhookSecret(t *testing.T) {
+	slackOn := []string{"UPGRADEBOT_SLACK_ENABLED=true", "UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-1", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-1"}
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	services := "[[services]]\nname = \"ledger\"\n[[services]]\nname = \"payments\"\nrepo = \"acme/payments\"\n"
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n"+services), 0o600)
+	out, errOut, code := runMain(t, "", slackOn, "check-config", "-config", cfg)
+	want := "upgradebot check-config: " + cfg + ": warning: services[1] (payments) has a GitHub repo but github.webhook_secret (UPGRADEBOT_GITHUB_WEBHOOK_SECRET) is empty: /github/webhook refuses every delivery, so published releases never reach the bot (only the link command and the look-up at scheduling link them); set it and add the repository's webhook (docs/github.md)\n"
+	if code != 0 || out != cfg+": ok\n" || errOut != want {
+		t.Errorf("exit %d, stdout %q, stderr\n%s\nwant exit 0 and\n%s", code, out, errOut, want)
+	}
+	if _, errOut, _ = runMain(t, "", append(slackOn, "UPGRADEBOT_GITHUB_WEBHOOK_SECRET=s3cret"), "check-config", "-config", cfg); errOut != "" {
+		t.Errorf("warned with the secret in the environment:\n%s", errOut)
+	}
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\nwebhook_secret = \"s3cret\"\n"+services), 0o600)
+	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); errOut != "" {
+		t.Errorf("warned with the secret in the file:\n%s", errOut)
+	}
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"ledger\"\n"), 0o600)
+	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); errOut != "" {
+		t.Errorf("warned without any repo (GitHub not in use):\n%s", errOut)
 	}
 }
 

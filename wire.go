@@ -97,7 +97,9 @@ func githubReleases(cfg config.Config, log *slog.Logger) (bot.Releases, error) {
 func githubWebhook(cfg config.Config, b *bot.Bot, st *store.Store, mux *http.ServeMux, log *slog.Logger) func(context.Context) error {
 	h := githubadapter.NewWebhook(githubadapter.WebhookOptions{Secret: cfg.GitHub.WebhookSecret, Core: b, Once: st, Logger: log})
 	h.Routes(mux)
-	if cfg.GitHub.WebhookSecret == "" {
+	if w := cfg.GitHubWebhookWarning(); w != "" {
+		log.Warn(w) // as check-config says it
+	} else if cfg.GitHub.WebhookSecret == "" {
 		log.Info("github.webhook_secret is not set: " + githubadapter.PathWebhook + " refuses every delivery")
 	}
 	return h.Run

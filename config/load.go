@@ -292,7 +292,9 @@ func homeOf(k string) (top bool, sections []string, secret bool) {
 // appended after the last [[services]], listen under [slack]). A platform's
 // key under another platform's header is not sent there: [slack], [discord]
 // and [github] share key names (token, enabled, api_url), and moving one
-// would hand one platform's secret to another.
+// would hand one platform's secret to another. A key known nowhere that is
+// a part of a top-level key (timezone: default_timezone) is taken for that
+// key, written under a header ([server] timezone).
 func unknownKey(path, k string, fields map[string]int) string {
 	if s := suggest(k, fields); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
@@ -306,6 +308,16 @@ func unknownKey(path, k string, fields map[string]int) string {
 	if path == "" {
 		return "unknown key"
 	}
+	if !top && len(sections) == 0 {
+		// Known nowhere: maybe a part of a top-level key, written in a
+		// table ([server] timezone for default_timezone).
+		if names := partOf(k, topLevelKeys(), false); len(names) > 0 {
+			for i := range names {
+				names[i], _ = strconv.Unquote(names[i])
+			}
+			return "unknown key (did you mean the top-level " + strings.Join(names, " or ") + "? it goes above the first [table] header)"
+		}
+	}
 	if top {
 		return fmt.Sprintf("unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
 	}
@@ -318,6 +330,23 @@ func unknownKey(path, k string, fields map[string]int) string {
 		return "unknown key"
 	}
 	return fmt.Sprintf("unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
+}
+
+// topLevelKeys are the keys of the top level that are no tables: scalars
+// and lists (default_timezone, admins, max_window, …).
+func topLevelKeys() map[string]int {
+	t := reflect.TypeOf(Config{})
+	m := map[string]int{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("toml")
+		if tag == "" || tag == "-" || f.Type.Kind() == reflect.Struct ||
+			f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			continue
+		}
+		m[tag] = i
+	}
+	return m
 }
 
 // platformSection are the sections of the chat platforms and GitHub, whose

@@ -224,6 +224,36 @@ signing_secret = "t"
 	}
 }
 
+// QA: [server] timezone = "UTC" said only "unknown key"; the user meant the
+// top-level default_timezone. A key known nowhere that is a part of a
+// top-level key names it, as top-level; a table's own keys still come first.
+func TestLoadUnknownKeysSuggestATopLevelKeyTheyArePartOf(t *testing.T) {
+	_, problems := loadString(t, `
+[server]
+timezone = "UTC"
+
+[reminders]
+window = "12h"
+
+[[services]]
+name = "ledger"
+lead = "1h"
+`)
+	want := map[string]string{
+		"server.timezone":  "unknown key (did you mean the top-level default_timezone? it goes above the first [table] header)",
+		"reminders.window": "unknown key (did you mean the top-level max_window? it goes above the first [table] header)",
+		"services[0].lead": "unknown key (did you mean the top-level max_lead or series_lead? it goes above the first [table] header)",
+	}
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
 func TestLoadUnknownKeys(t *testing.T) {
 	_, problems := loadString(t, `
 defualt_timezone = "UTC"

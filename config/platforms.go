@@ -91,3 +91,31 @@ func isAre(n int) string {
 	}
 	return "are"
 }
+
+// GitHubWebhookWarning says, when services have a GitHub repo (GitHub is
+// in use, docs/github.md) but github.webhook_secret is empty, that the
+// webhook refuses every delivery, so that published releases never reach
+// the bot; "" otherwise. Services are named at most three, then counted.
+func (c Config) GitHubWebhookWarning() string {
+	if c.GitHub.WebhookSecret != "" {
+		return ""
+	}
+	var with []string
+	for i, s := range c.Services {
+		if s.Repo != "" {
+			with = append(with, fmt.Sprintf("services[%d] (%s)", i, s.Name))
+		}
+	}
+	if len(with) == 0 {
+		return ""
+	}
+	named := strings.Join(with, ", ")
+	if len(with) > 3 {
+		named = fmt.Sprintf("%s and %d more", strings.Join(with[:3], ", "), len(with)-3)
+	}
+	have := "has"
+	if len(with) > 1 {
+		have = "have"
+	}
+	return fmt.Sprintf("%s %s a GitHub repo but github.webhook_secret (UPGRADEBOT_GITHUB_WEBHOOK_SECRET) is empty: /github/webhook refuses every delivery, so published releases never reach the bot (only the link command and the look-up at scheduling link them); set it and add the repository's webhook (docs/github.md)", named, have)
+}

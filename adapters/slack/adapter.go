@@ -140,6 +140,9 @@ type Adapter struct {
 	socketRetryFirst, socketRetryMax time.Duration
 	refusedSince, refusalLogged      time.Time
 	refusals                         int
+	// Socket Mode: the last connection that ended (dropped, or closed as
+	// Slack asked), until the next one is up: logged then as a reconnect.
+	socketLost atomic.Pointer[socketLoss]
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.

@@ -3,7 +3,9 @@ package slack
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
+	"errors"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -45,9 +47,12 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 // token_revoked, …, or apps.connections.open answers 404; other failures
 // it retries itself). It reports whether it connected at all.
 func (a *Adapter) socketSession(ctx context.Context) (bool, error) {
-	sm := socketmode.New(a.client, socketmode.OptionLog(debugLog{a.log}))
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// slack-go says why a connection ended only in its debug log: debug
+	// mode on, and debugLog keeps that line alone (socketDropped).
+	sm := socketmode.New(a.client, socketmode.OptionDebug(true),
+		socketmode.OptionLog(debugLog{drop: func(cause string) { a.socketDropped(sctx, cause) }}))
 	errc := make(chan error, 1)
 	go func() { errc <- sm.RunContext(sctx) }()
 	connected := false
@@ -170,7 +175,11 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			a.refusedSince, a.refusals = time.Time{}, 0
 		}
 		if !a.connected.Swap(true) {
-			a.log.InfoContext(ctx, "socket mode connected")
+			if lost := a.socketLost.Swap(nil); lost != nil {
+				a.log.InfoContext(ctx, "socket mode reconnected", "down_for", time.Since(lost.at).Round(time.Millisecond).String(), "after", lost.cause)
+			} else {
+				a.log.InfoContext(ctx, "socket mode connected")
+			}
 		}
 	case socketmode.EventTypeConnectionError:
 		a.connected.Store(false)
@@ -189,6 +198,12 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 		args := []any{"event", string(evt.Type)}
 		switch e := evt.Data.(type) {
 		case *slackgo.IncomingEventError:
+			if !unreadableJSON(e.ErrorObj) {
+				// A failed read ends the connection: socketDropped says
+				// why, once (or nothing, when the bot closed it itself).
+				a.log.DebugContext(ctx, "socket mode read failed", "err", scrubSocketCause(fmt.Sprint(e.ErrorObj)))
+				return
+			}
 			args = append(args, "err", e.ErrorObj)
 		case *socketmode.ErrorWriteFailed:
 			args = append(args, "err", e.Cause)
@@ -339,12 +354,63 @@ func retryAttempt(req *socketmode.Request) string {
 	return strconv.Itoa(req.RetryAttempt)
 }
 
-// debugLog routes slack-go's own log lines (only written in its debug mode)
-// to slog at debug level.
-type debugLog struct{ l *slog.Logger }
+// unreadableJSON reports whether a failed read was a message that is not
+// JSON, after which the connection stays up.
+func unreadableJSON(err error) bool {
+	_, syntax := errors.AsType[*json.SyntaxError](err)
+	_, typ := errors.AsType[*json.UnmarshalTypeError](err)
+	return syntax || typ
+}
+
+// socketLoss is a Socket Mode connection that ended: when, and why.
+type socketLoss struct {
+	at    time.Time
+	cause string
+}
+
+// slackAskedCause is how slack-go says a connection ended because Slack
+// sent a disconnect message (it does so every few hours).
+const slackAskedCause = "disconnection requested: Slack requested us to disconnect"
+
+// socketDropped is told why slack-go is about to reconnect. A connection
+// that ended without Slack asking (closed, reset, no ping) is logged at
+// WARN with its cause; one that Slack asked to renew, at DEBUG. Either way
+// the next connection is logged as a reconnect. Nothing is said while the
+// bot shuts down.
+func (a *Adapter) socketDropped(ctx context.Context, cause string) {
+	if ctx.Err() != nil {
+		return
+	}
+	a.connected.Store(false)
+	cause = scrubSocketCause(cause)
+	if cause == slackAskedCause {
+		a.socketLost.Store(&socketLoss{at: time.Now(), cause: "slack asked to reconnect"})
+		a.log.DebugContext(ctx, "socket mode reconnecting as slack asked")
+		return
+	}
+	a.socketLost.Store(&socketLoss{at: time.Now(), cause: "connection dropped"})
+	a.log.WarnContext(ctx, "socket mode connection dropped; reconnecting", "cause", cause)
+}
+
+// socketURL matches WebSocket URLs, whose query carries Slack's ticket.
+var socketURL = regexp.MustCompile(`(wss?://[^/\s"?]+)[^\s"]*`)
+
+// scrubSocketCause keeps secrets out of a cause: URLs lose all but their
+// origin (the ticket), tokens their value.
+func scrubSocketCause(s string) string {
+	s = socketURL.ReplaceAllString(s, "$1")
+	return slackToken.ReplaceAllString(s, "xox…")
+}
+
+// debugLog takes slack-go's own log lines (written in its debug mode):
+// the one that says why a connection ended goes to drop; the others, with
+// message payloads, are dropped.
+type debugLog struct{ drop func(cause string) }
 
 // Output implements slack-go's logger.
 func (d debugLog) Output(_ int, s string) error {
-	d.l.Debug(strings.TrimSpace(s), "source", "slack-go")
+	if cause, ok := strings.CutPrefix(strings.TrimSpace(s), "Reconnecting due to "); ok {
+		d.drop(cause)
+	}
 	return nil
 }

@@ -3,12 +3,14 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // runSocketFixture starts the adapter in socket mode against a fake Socket
@@ -198,6 +200,57 @@ func TestSocketModeReconnectsWhenSlackAsks(t *testing.T) {
 	env := sock.SlashCommand(t, slash(f, "help", "tr-re"), 0)
 	if ans := ackedThenAnswered(t, f, sock, env, "tr-re"); ans["text"] != "handled: help" {
 		t.Errorf("after reconnecting: %v", ans)
+	}
+}
+
+// TestSocketModeLogsADroppedConnection: QA saw a connection that dropped
+// without Slack's disconnect message logged by nothing but a new "socket
+// mode connected": slack-go says why only in its debug log. The drop is
+// logged at WARN with its cause, the reconnection at INFO, and neither
+// says the app token or the WebSocket URL's ticket.
+func TestSocketModeLogsADroppedConnection(t *testing.T) {
+	var logs syncbuf.Buffer
+	f, sock := runSocketFixture(t, func(f *fixture) {
+		f.a.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	f.api.SetSocketURL(sock.URL() + "?ticket=tkt-SECRET&app_id=A0TEST")
+	sock.Drop(t)
+	sock.WaitConnected(t, 2, 10*time.Second)
+	f.api.Eventually(t, 5*time.Second, "the reconnection logged", func() bool {
+		return strings.Contains(logs.String(), "socket mode reconnected")
+	})
+	var warned, reconnected bool
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		switch e["msg"] {
+		case "socket mode connection dropped; reconnecting":
+			cause, _ := e["cause"].(string)
+			warned = e["level"] == "WARN" && strings.Contains(cause, "close 1006")
+		case "socket mode reconnected":
+			reconnected = e["level"] == "INFO" && e["after"] == "connection dropped"
+		}
+	}
+	if !warned || !reconnected {
+		t.Errorf("want the drop at WARN with its cause, then the reconnection at INFO; log:\n%s", logs.String())
+	}
+	for _, secret := range []string{"xapp-", "tkt-SECRET", "ticket"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log says %q:\n%s", secret, logs.String())
+		}
+	}
+
+	// Slack's own request to reconnect is no problem: no WARN.
+	logs.Reset()
+	sock.Disconnect(t)
+	sock.WaitConnected(t, 3, 10*time.Second)
+	f.api.Eventually(t, 5*time.Second, "the reconnection logged", func() bool {
+		return strings.Contains(logs.String(), "socket mode reconnected")
+	})
+	if strings.Contains(logs.String(), "WARN") || !strings.Contains(logs.String(), "slack asked to reconnect") {
+		t.Errorf("after Slack asked to reconnect, log:\n%s", logs.String())
 	}
 }
 

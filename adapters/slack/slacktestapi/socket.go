@@ -162,6 +162,20 @@ func (s *Socket) Disconnect(t testing.TB) {
 	}
 }
 
+// Drop closes the bot's connection abruptly, without a disconnect message
+// or a close frame, as a network failure or a restarting Slack host does.
+func (s *Socket) Drop(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	conn := s.conn
+	s.conn = nil
+	s.mu.Unlock()
+	if conn == nil {
+		t.Fatal("socket mode: the bot is not connected")
+	}
+	_ = conn.Close()
+}
+
 // Connections counts the WebSocket connections the bot has opened.
 func (s *Socket) Connections() int {
 	s.mu.Lock()
