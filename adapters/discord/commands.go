@@ -170,11 +170,13 @@ var unquotedOptions = map[string]bool{optService: true, optVersion: true, optReg
 func isQuote(r rune) bool { return r == '"' || r == '“' || r == '”' }
 
 // unquote takes off one pair of quotes around the whole of s, trimmed
-// inside; s without them is returned as it is.
+// inside, when no other quote is inside; else s is returned as it is.
 func unquote(s string) string {
 	first, n := utf8.DecodeRuneInString(s)
 	last, m := utf8.DecodeLastRuneInString(s)
-	if len(s) < n+m || !isQuote(first) || !isQuote(last) {
+	if len(s) < n+m || !isQuote(first) || !isQuote(last) || strings.IndexFunc(s[n:len(s)-m], isQuote) >= 0 {
+		// Not one quoted value ("foo" broke "bar" is two quoted words):
+		// as typed.
 		return s
 	}
 	return strings.TrimSpace(s[n : len(s)-m])

@@ -40,13 +40,18 @@ func TestQuotedOptionValuesReadAsTheGrammar(t *testing.T) {
 			}
 		})
 	}
-	// Only one pair around the whole value: quotes inside stay, and so
-	// does a lone one.
-	for in, want := range map[string]string{`"v4`: `"v4`, `v"4"`: `v"4"`, `""v4""`: `"v4"`, `"`: `"`} {
+	// Only one pair around the whole of a value with no other quote: quotes
+	// inside stay, and so does a lone one.
+	for in, want := range map[string]string{`"v4`: `"v4`, `v"4"`: `v"4"`, `""v4""`: `""v4""`, `"`: `"`} {
 		c, err := build("schedule", opts("service", "payments", "version", in, "when", "next"), env)
 		if err != nil || c.(commands.Schedule).Version != want {
 			t.Errorf("version:%s: %#v, %v; want version %q", in, c, err, want)
 		}
+	}
+	// Two quoted words are not one quoted value.
+	c, err := build("rollback", opts("id", "7", "reason", `"foo" broke "bar"`), env)
+	if err != nil || c.(commands.Rollback).Reason != `"foo" broke "bar"` {
+		t.Errorf(`reason:"foo" broke "bar": %#v, %v; want it as typed`, c, err)
 	}
 	// Quotes around nothing are no value.
 	if _, err := build("rollback", opts("id", "7", "reason", `""`), env); err == nil {

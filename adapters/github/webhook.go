@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -176,7 +175,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	news, err := h.core.ReleaseNews(nctx, release)
 	cancel()
 	if err != nil {
-		h.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("not acted on, the store does not answer (%v); redeliver it once /readyz is ready", err))
+		h.refuse(w, r, http.StatusServiceUnavailable, "not acted on, the store does not answer; redeliver it once /readyz is ready", "err", err)
 		return
 	}
 	if !news {
@@ -197,7 +196,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// Given back with the one that failed: a slow store may have
 			// taken it after all, and would answer the redelivery 204.
 			h.forgetKeys(r.Context(), keys[:i+1])
-			h.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("not acted on, the store does not answer (%v); redeliver it once /readyz is ready", err))
+			h.refuse(w, r, http.StatusServiceUnavailable, "not acted on, the store does not answer; redeliver it once /readyz is ready", "err", err)
 			return
 		}
 		if !first {
@@ -310,7 +309,9 @@ func jsonPayload(contentType string, body []byte) ([]byte, error) {
 // refuse answers status with why in plain text, which GitHub shows in the
 // delivery's response: why is a fixed sentence of this file, never the
 // request's content nor a secret.
-func (h *Webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
-	h.log.WarnContext(r.Context(), "github delivery refused", "status", status, "reason", why, "delivery", r.Header.Get(gh.DeliveryIDHeader), "remote", r.RemoteAddr)
+func (h *Webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why string, logged ...any) {
+	// logged (the store's error, say) goes to the log alone: the body is
+	// GitHub's to show, and names no host of ours.
+	h.log.WarnContext(r.Context(), "github delivery refused", append([]any{"status", status, "reason", why, "delivery", r.Header.Get(gh.DeliveryIDHeader), "remote", r.RemoteAddr}, logged...)...)
 	http.Error(w, http.StatusText(status)+": "+why, status)
 }
