@@ -71,7 +71,7 @@ func TestStatusPageInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
 		t.Fatal(err)
 	}
-	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +85,35 @@ func TestStatusPageInABrowser(t *testing.T) {
 	for _, want := range []string{"alice · scheduled", "alice · started", "bob · acknowledged · brief"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the decision log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestStatusPageLongTextOnAPhone: a release named after a build (one long
+// word) and an impact that is a long URL must wrap on a phone, on the status
+// page and on the upgrade's page, not push the page wider than the screen.
+func TestStatusPageLongTextOnAPhone(t *testing.T) {
+	s := startStatusServeWith(t, serveSetup{public: true})
+	s.slash("U0ALICE", `schedule payments v2.5.0-build.20261202.abcdef0123456789abcdef0123456789abcdef01 in 5h for 1h region eu-west impact "see https://wiki.example.com/display/OPS/Payments+maintenance+runbook+for+the+december+window+and+everything+after"`)
+	ctx := browser(t, "UTC")
+	for _, path := range []string{"/", "/upgrades/1"} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile), chromedp.Navigate(s.base+path),
+			chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+			t.Fatal(err)
+		}
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "abcdef01") {
+			t.Fatalf("%s does not show the upgrade:\n%s", path, text)
+		}
+		widths, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if widths[0] > widths[1] {
+			t.Errorf("%s is %dpx wide on a %dpx phone: long text does not wrap", path, widths[0], widths[1])
 		}
 	}
 }
