@@ -55,6 +55,7 @@ type rowData struct {
 	AckPct      int
 	AckLabel    string
 	BlastRadius string
+	Impact      string // what the owner said users will notice
 	Release     string
 	ReleaseURL  string
 	// The readiness badge of an active upgrade with criteria: "2/3 ready",
@@ -138,7 +139,7 @@ func (s *Surface) rowOf(v bot.View, from, to time.Time) rowData {
 	cur := v.Current()
 	row := rowData{Number: u.ID, Title: u.Title(), State: string(u.State), StateWords: u.State.Words(),
 		Start: u.Start, End: u.End, Duration: bot.FormatDuration(u.Duration()),
-		Acked: len(cur.Acked), Total: cur.Total, BlastRadius: strings.Join(u.BlastRadius, ", ")}
+		Acked: len(cur.Acked), Total: cur.Total, BlastRadius: strings.Join(u.BlastRadius, ", "), Impact: u.Impact}
 	if missed(u, s.core.Now()) {
 		row.State, row.StateWords = "missed", "ended, never started"
 	}

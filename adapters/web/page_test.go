@@ -170,3 +170,21 @@ func TestARefusedQueryTokenIsNotCarriedIntoLinks(t *testing.T) {
 		}
 	}
 }
+
+// Each row of the status page says what users will notice (the impact), so
+// that someone on call sees it without opening the upgrade; it is people's
+// text, escaped.
+func TestPageRowsShowTheImpact(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	dir := bot.NewDirectory(bot.Config{Services: []bot.Service{{Name: "checkout", Owners: []string{"alice"}}},
+		People: []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}})
+	u := &bot.Upgrade{ID: 1, Service: "checkout", Version: "v1", State: bot.Scheduled, Start: now.Add(time.Hour), End: now.Add(2 * time.Hour),
+		Impact: `<script>alert(1)</script> card payments may fail`, Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: now, UpdatedAt: now, Rev: 1}
+	page := fetch(t, serveCore(t, &fakeCore{dir: dir, now: now, ups: []*bot.Upgrade{u}}), "/")
+	if !strings.Contains(page, `<span class="impact">Impact: &lt;script&gt;alert(1)&lt;/script&gt; card payments may fail</span>`) {
+		t.Errorf("the row does not show the impact, escaped:\n%s", page)
+	}
+	if strings.Contains(page, "<script>alert") {
+		t.Errorf("the impact is not escaped:\n%s", page)
+	}
+}
