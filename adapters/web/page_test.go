@@ -188,3 +188,20 @@ func TestPageRowsShowTheImpact(t *testing.T) {
 		t.Errorf("the impact is not escaped:\n%s", page)
 	}
 }
+
+// An upgrade nobody has acknowledged yet has no empty list of
+// acknowledgments, which a screen reader would announce as "list, 0 items".
+func TestUpgradePageWithoutAcksHasNoEmptyList(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	dir := bot.NewDirectory(bot.Config{Services: []bot.Service{{Name: "checkout", Owners: []string{"alice"}}},
+		People: []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}})
+	u := &bot.Upgrade{ID: 1, Service: "checkout", Version: "v1", State: bot.Scheduled, Start: now.Add(time.Hour), End: now.Add(2 * time.Hour),
+		Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: now, UpdatedAt: now, Rev: 1}
+	page := fetch(t, serveCore(t, &fakeCore{dir: dir, now: now, ups: []*bot.Upgrade{u}}), "/upgrades/1")
+	if !strings.Contains(page, "<h2>Acknowledgments</h2>") {
+		t.Fatalf("the page has no acknowledgments section:\n%s", page)
+	}
+	if strings.Contains(page, `<ul class="acklist"></ul>`) {
+		t.Errorf("the page has an empty list of acknowledgments:\n%s", page)
+	}
+}
