@@ -205,3 +205,18 @@ func TestUpgradePageWithoutAcksHasNoEmptyList(t *testing.T) {
 		t.Errorf("the page has an empty list of acknowledgments:\n%s", page)
 	}
 }
+
+// With nothing to show, the page says so and draws no empty timeline under
+// the words (an axis with "now" on it and nothing on it reads as broken).
+func TestEmptyPageSaysSoWithoutAnEmptyTimeline(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	dir := bot.NewDirectory(bot.Config{Services: []bot.Service{{Name: "checkout", Owners: []string{"alice"}}},
+		People: []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}})
+	page := fetch(t, serveCore(t, &fakeCore{dir: dir, now: now}), "/")
+	if !strings.Contains(page, "No upgrade windows from 7 days ago to 30 days ahead.") {
+		t.Fatalf("the empty page does not say so:\n%s", page)
+	}
+	if strings.Contains(page, `class="axis"`) {
+		t.Errorf("the empty page draws an empty timeline:\n%s", page)
+	}
+}
