@@ -44,3 +44,32 @@ func TestShowAndTheRootShareTheResolvedRule(t *testing.T) {
 		t.Errorf("the root does not count only the reminder:\n%s", root)
 	}
 }
+
+// Show and the invoker's late notice name a failed notice in words, as the
+// readers say it ("window open"), never by its stored kind ("window_open").
+func TestFailedNoticesAreNamedInWords(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	d := NewDirectory(Config{Services: []Service{{Name: "payments", Owners: []string{"alice"}}},
+		People: []Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}})
+	fails := []Failure{
+		{At: t0, Notice: string(KindWindowOpen), Target: "#payments", Error: "ratelimited"},
+		{At: t0, Notice: string(KindLinked), Target: "#payments", Error: "ratelimited"},
+	}
+	u := &Upgrade{ID: 1, Service: "payments", Version: "v2.4.0", State: Scheduled, Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour),
+		Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: t0, UpdatedAt: t0, Rev: 1, Failures: fails}
+	show := d.showReply(d.View(u, nil)).Plain(time.UTC)
+	late := deliveryFailed(u, fails).Plain(time.UTC)
+	for _, want := range []string{"Failed delivery of window open to #payments", "Failed delivery of release linked to #payments"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("show lacks %q:\n%s", want, show)
+		}
+	}
+	for _, want := range []string{"The window open notice of UPG-1", "The release linked notice of UPG-1"} {
+		if !strings.Contains(late, want) {
+			t.Errorf("the late notice lacks %q:\n%s", want, late)
+		}
+	}
+	if strings.Contains(show+late, "_") {
+		t.Errorf("a stored kind shows:\n%s\n%s", show, late)
+	}
+}

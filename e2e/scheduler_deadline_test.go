@@ -153,7 +153,7 @@ func TestAWindowOpenNoticeIsNotPostedAfterTheWindowEnded(t *testing.T) {
 		t.Fatalf("the window-open notice was asked for %d times, want once (answered 429)", n)
 	}
 	show := s.do(t, "bob", "show 1")
-	if !strings.Contains(show, "Failed delivery of window_open to") {
+	if !strings.Contains(show, "Failed delivery of window open to") {
 		t.Fatalf("show does not list the window-open notice that could not be posted in time:\n%s", show)
 	}
 	if want := "not posted before the window ended: the platform asked to wait 20s, longer than was left"; !strings.Contains(show, want) {

@@ -485,31 +485,66 @@ func (s *Session) fail(rest string) {
 		fmt.Fprintln(s.o.Out, "usage: :fail <channel> (e.g. :fail #payments), :fail off [<channel>]")
 		return
 	}
-	channel := rest
-	if !strings.Contains(channel, ":") {
-		channel = Platform + ":" + channel
-	}
-	if d := s.o.Messenger.dir; d != nil && on {
-		var known []string
+	var known []string
+	if d := s.o.Messenger.dir; d != nil {
 		for _, name := range d.ServiceNames() {
 			if svc, ok := d.Service(name); ok {
 				known = append(known, svc.Channels...)
 			}
 		}
-		if len(known) > 0 && !slices.Contains(known, channel) {
+	}
+	channels := resolveChannels(rest, known)
+	if len(channels) == 0 {
+		if on && len(known) > 0 {
 			for i, k := range known {
 				known[i] = short(k)
 			}
-			fmt.Fprintf(s.o.Out, "no service posts to %s; the services' channels: %s\n", short(channel), strings.Join(slices.Compact(slices.Sorted(slices.Values(known))), ", "))
+			fmt.Fprintf(s.o.Out, "no service posts to %s; the services' channels: %s\n", rest, strings.Join(slices.Compact(slices.Sorted(slices.Values(known))), ", "))
 			return
 		}
+		channels = []string{typedChannel(rest)}
 	}
-	s.o.Messenger.Fail(channel, on)
-	if on {
-		fmt.Fprintf(s.o.Out, "%s now fails every post, reply and edit, as a platform failing after its retries\n", short(channel))
-	} else {
-		fmt.Fprintf(s.o.Out, "%s takes posts again\n", short(channel))
+	for _, channel := range channels {
+		s.o.Messenger.Fail(channel, on)
+		if on {
+			fmt.Fprintf(s.o.Out, "%s now fails every post, reply and edit, as a platform failing after its retries\n", short(channel))
+		} else {
+			fmt.Fprintf(s.o.Out, "%s takes posts again\n", short(channel))
+		}
 	}
+}
+
+// typedChannel is the channel id a :fail argument names as typed: a
+// platform id as it is, else a console channel.
+func typedChannel(typed string) string {
+	if strings.Contains(typed, ":") {
+		return typed
+	}
+	return Platform + ":" + typed
+}
+
+// resolveChannels is the services' channels (known) a :fail argument means:
+// the one it names exactly (slack:C0PAYMENTS, #payments for the console's
+// console:#payments), else every one whose name matches it as the bot's
+// messages write it, with or without the # (#C0PAYMENTS for
+// slack:C0PAYMENTS, #ops for console:ops).
+func resolveChannels(typed string, known []string) []string {
+	if id := typedChannel(typed); slices.Contains(known, id) {
+		return []string{id}
+	}
+	if strings.Contains(typed, ":") {
+		return nil
+	}
+	name := strings.TrimPrefix(typed, "#")
+	var out []string
+	for _, k := range known {
+		_, n, _ := strings.Cut(k, ":")
+		if strings.EqualFold(strings.TrimPrefix(n, "#"), name) && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // maxAdvanceSteps bounds the due moments one :advance stops at. A job that
@@ -644,7 +679,8 @@ const consoleHelp = `Console commands:
   :ready <UPG-id> <n>       press Mark met on readiness criterion n
   :debrief <UPG-id> <text>  press Write debrief and submit the form with text
   :fail <channel>           make the platform of a channel fail (posts, replies, edits), e.g.
-                            :fail #payments; :fail off #payments heals it, :fail off heals all
+                            :fail #payments (or slack:C0PAYMENTS, #C0PAYMENTS); :fail off
+                            #payments heals it, :fail off heals all
   :advance <duration>       move the clock forward, e.g. :advance 7d, stopping at each moment
                             something falls due on the way: every reminder, escalation and
                             alert is sent at its own time, under its "the clock is now" line
