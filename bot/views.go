@@ -418,7 +418,7 @@ func (d *Directory) showReply(v View) Message {
 		m.Lines = append(m.Lines, line)
 	}
 	for _, f := range u.Failures {
-		line := T("⚠ Failed delivery of " + noticeWords(f.Notice) + " to ")
+		line := T("⚠ Failed delivery of " + NoticeWords(f.Notice) + " to ")
 		if f.Notice == string(KindEscalation) {
 			line = line.Mention(d.Principal(f.Target)) // a direct message: its target is a person
 		} else {

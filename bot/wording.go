@@ -561,9 +561,9 @@ func releaseLookupFailed(u *Upgrade, repo, tag string, e *ReleaseError) Message 
 // with no advice of its own (AdvisedError).
 const generalAdvice = "The error says why: the channel, the bot's access to it, its token or the network."
 
-// noticeWords is a notice's kind as its readers say it: "window open", not
+// NoticeWords is a notice's kind as its readers say it: "window open", not
 // the stored "window_open".
-func noticeWords(notice string) string { return strings.ReplaceAll(notice, "_", " ") }
+func NoticeWords(notice string) string { return strings.ReplaceAll(notice, "_", " ") }
 
 // deliveryFailed tells a command's invoker that part of its effect did not
 // reach a channel, and what to do about it: each error's own advice, once,
@@ -576,7 +576,7 @@ func deliveryFailed(u *Upgrade, fails []Failure) Message {
 			m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The root of %s was posted to ", u.Key())).Channel(f.Target).
 				Add(", but its thread could not be started (its next notice tries again): "+f.Error+"."))
 		} else {
-			m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The %s notice of %s could not be posted to ", noticeWords(f.Notice), u.Key())).Channel(f.Target).Add(": "+f.Error+"."))
+			m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ The %s notice of %s could not be posted to ", NoticeWords(f.Notice), u.Key())).Channel(f.Target).Add(": "+f.Error+"."))
 		}
 		a := f.Advice
 		if a == "" {

@@ -122,3 +122,19 @@ func TestFailureMadeGoodOnThePageInABrowser(t *testing.T) {
 		t.Errorf("with every failure made good, the page still asks for attention:\n%s", text)
 	}
 }
+
+// The page names a failed notice in words, as show does: "window open",
+// not the stored "window_open" (which the API keeps as its value).
+func TestFailedNoticeNamedInWordsOnThePage(t *testing.T) {
+	c := failuresCore()
+	u, _ := c.find(1)
+	u.Failures = append(u.Failures, bot.Failure{At: c.now.Add(-time.Hour), Notice: string(bot.KindWindowOpen), Target: "#payments", Error: "ratelimited"})
+	srv := serveCore(t, c)
+	page := fetch(t, srv, "/upgrades/UPG-1")
+	if !strings.Contains(page, "window open to #payments") || strings.Contains(page, "window_open") {
+		t.Errorf("the page does not name the window-open notice in words:\n%s", page)
+	}
+	if api := fetch(t, srv, "/api/v1/upgrades/UPG-1"); !strings.Contains(api, `"notice":"window_open"`) {
+		t.Errorf("the API's notice value changed: %s", api)
+	}
+}

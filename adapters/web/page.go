@@ -297,6 +297,7 @@ type failureView struct {
 	bot.Failure
 	Resolved bool
 	AfterAll string // "posted", or "started" for a thread
+	Name     string // the notice in words: "window open"
 }
 
 type upgradeView struct {
@@ -388,7 +389,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	now := s.core.Now()
 	data := upgradePageData{pageData: s.page(r, u.Title()), Threads: u.Threads, Pending: names(v.Pending())}
 	for _, f := range u.Failures {
-		fv := failureView{Failure: f, Resolved: u.FailureResolved(f), AfterAll: "posted"}
+		fv := failureView{Failure: f, Resolved: u.FailureResolved(f), AfterAll: "posted", Name: bot.NoticeWords(f.Notice)}
 		if f.Notice == string(bot.KindThread) {
 			fv.AfterAll = "started"
 		}
