@@ -126,7 +126,7 @@ func TestDeliveryRuleRecordsANoticeWithNowhereToGo(t *testing.T) {
 			rec.Reset()
 			path.send(t, r, clock)
 			show := r.do(t, "bob", "show 1").Plain(time.UTC)
-			if !strings.Contains(show, "Failed delivery of "+string(path.kind)+" to #payments") ||
+			if !strings.Contains(show, "Failed delivery of "+bot.NoticeWords(string(path.kind))+" to #payments") ||
 				!strings.Contains(show, "no thread to reply in: the pre-brief could not be posted: channel_not_found") {
 				t.Fatalf("show does not tell the %s notice went nowhere:\n%s", path.kind, show)
 			}
@@ -205,7 +205,7 @@ func checkInvokerTold(t *testing.T, rec *bottest.Recorder, path noticePath, chan
 		}
 		return
 	}
-	if len(told) != 1 || told[0].To != "t:alice" || !strings.Contains(told[0].Text, "The "+string(path.kind)+" notice of UPG-1 could not be posted to "+channel) {
+	if len(told) != 1 || told[0].To != "t:alice" || !strings.Contains(told[0].Text, "The "+bot.NoticeWords(string(path.kind))+" notice of UPG-1 could not be posted to "+channel) {
 		t.Fatalf("the invoker was not told that %s failed: %+v", channel, told)
 	}
 }
