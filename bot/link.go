@@ -160,7 +160,7 @@ func (b *Bot) linkDecision(ctx context.Context, u *Upgrade, r Release, actor str
 // not found, in turn: its leading v taken off, or put on, and for an
 // upper-case V both the lower-case v and none ("V2.4.0": "v2.4.0",
 // "2.4.0"). "v2.4.0", "V2.4.0" and "2.4.0" name the same version, as the
-// release event matches them (sameVersion); none when tag is not a version
+// release event matches them (commands.SameVersion); none when tag is not a version
 // number.
 func otherTags(tag string) []string {
 	rest := tag
@@ -178,21 +178,6 @@ func otherTags(tag string) []string {
 	default:
 		return []string{"v" + rest}
 	}
-}
-
-// otherTag is the version's spelling with its leading v taken off, or put
-// on (the last of otherTags); "" when tag is not a version number.
-func otherTag(tag string) string {
-	if alts := otherTags(tag); len(alts) > 0 {
-		return alts[len(alts)-1]
-	}
-	return ""
-}
-
-// sameVersion reports whether a version and a tag name the same release:
-// equal but for case and a leading v.
-func sameVersion(version, tag string) bool {
-	return strings.EqualFold(version, tag) || strings.EqualFold(otherTag(version), tag)
 }
 
 // lookup asks Releases for repo's release tagged tag, then, when there is
@@ -356,7 +341,7 @@ func (b *Bot) releaseTargets(ctx context.Context, r Release) ([]Service, []*Upgr
 	}
 	var planned []*Upgrade
 	for _, u := range active {
-		if slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) }) && sameVersion(u.Version, r.Tag) {
+		if slices.ContainsFunc(svcs, func(s Service) bool { return strings.EqualFold(s.Name, u.Service) }) && commands.SameVersion(u.Version, r.Tag) {
 			planned = append(planned, u)
 		}
 	}

@@ -55,19 +55,7 @@ func TestWindowOptionsReadAsTheGrammar(t *testing.T) {
 			`freeze add year-end from 2026-12-20 to 2027-01-04 Europe/Berlin services payments,checkout regions eu-west reason year-end trading`},
 		{"freeze", opts("action", "add", "name", "incident", "duration", "4 hours"), "freeze add incident for 4 hours"},
 	} {
-		t.Run(tc.text, func(t *testing.T) {
-			got, err := build(tc.sub, tc.o, env)
-			if err != nil {
-				t.Fatalf("build: %v", err)
-			}
-			want, err := commands.Parse(tc.text, env)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			if !reflect.DeepEqual(normal(got), normal(want)) {
-				t.Errorf("Discord builds\n%#v\nthe grammar\n%#v", got, want)
-			}
-		})
+		t.Run(tc.text, func(t *testing.T) { buildsAsTyped(t, tc.sub, tc.o, tc.text, env) })
 	}
 	// A reason is free text: a lone quote in it is kept, not a broken quote.
 	if c, err := build("freeze", opts("action", "add", "name", "x", "duration", "1h", "reason", `the "big one`), env); err != nil || c.(commands.Freeze).Reason != `the "big one` {
@@ -228,5 +216,22 @@ func TestHintsAreOptions(t *testing.T) {
 	}
 	if !strings.Contains(notice, "unless an admin overrides it (`anyway:<reason...>`). Finish it with `/upgrade complete id:UPG-1`") {
 		t.Errorf("the notice of the freeze over UPG-1 in progress:\n%s", notice)
+	}
+}
+
+// buildsAsTyped checks that the options of subcommand sub build the
+// command the typed grammar reads from text.
+func buildsAsTyped(t *testing.T, sub string, o options, text string, env commands.Env) {
+	t.Helper()
+	got, err := build(sub, o, env)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	want, err := commands.Parse(text, env)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if !reflect.DeepEqual(normal(got), normal(want)) {
+		t.Errorf("Discord builds\n%#v\nthe grammar\n%#v", got, want)
 	}
 }
