@@ -156,47 +156,39 @@ func (b *Bot) linkDecision(ctx context.Context, u *Upgrade, r Release, actor str
 		Event: b.ev.event(ctx, u, EventLinked, actor, data)}
 }
 
-// otherTags are the other spellings of version tag to look up when it is
-// not found, in turn: its leading v taken off, or put on, and for an
-// upper-case V both the lower-case v and none ("V2.4.0": "v2.4.0",
-// "2.4.0"). "v2.4.0", "V2.4.0" and "2.4.0" name the same version, as the
-// release event matches them (commands.SameVersion); none when tag is not a version
-// number.
-func otherTags(tag string) []string {
+// tagSpellings are the spellings of version tag to look up, in turn: tag
+// as typed first, then the others of the same version, whatever was typed:
+// with a lower-case v, with none, with a capital V ("2.4.0": "2.4.0",
+// "v2.4.0", "V2.4.0"). They name one version, as the release event matches
+// them (commands.SameVersion). A tag that is not a version number is
+// looked up as it is.
+func tagSpellings(tag string) []string {
 	rest := tag
 	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') {
 		rest = tag[1:]
 	}
 	if rest == "" || rest[0] < '0' || rest[0] > '9' {
-		return nil
+		return []string{tag}
 	}
-	switch tag[0] {
-	case 'v':
-		return []string{rest}
-	case 'V':
-		return []string{"v" + rest, rest}
-	default:
-		return []string{"v" + rest}
+	out := []string{tag}
+	for _, t := range []string{"v" + rest, rest, "V" + rest} {
+		if t != tag {
+			out = append(out, t)
+		}
 	}
+	return out
 }
 
-// lookup asks Releases for repo's release tagged tag, then, when there is
-// none, for the same version spelt otherwise (otherTags: the leading v
-// taken off or put on); all within one releaseTimeout.
+// otherTags are the spellings of tag looked up after it (tagSpellings).
+func otherTags(tag string) []string { return tagSpellings(tag)[1:] }
+
+// lookup asks Releases for repo's release of the version tag, in every
+// spelling (tagSpellings) in one call, so that the host checks the
+// repository once; all within one releaseTimeout.
 func (b *Bot) lookup(ctx context.Context, repo, tag string) (Release, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
 	defer cancel()
-	r, err := b.releases.Release(ctx, repo, tag)
-	if !errors.Is(err, ErrReleaseNotFound) {
-		return r, err
-	}
-	for _, alt := range otherTags(tag) {
-		r2, err2 := b.releases.Release(ctx, repo, alt)
-		if err2 == nil || !errors.Is(err2, ErrReleaseNotFound) {
-			return r2, err2 // found, or a problem worth telling (rate limit, …)
-		}
-	}
-	return r, err
+	return b.releases.Release(ctx, repo, tagSpellings(tag)...)
 }
 
 // linkTask looks up the release n.Repo/n.Tag linked to the upgrade, saves

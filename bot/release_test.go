@@ -31,17 +31,19 @@ func (f *fakeReleases) add(r bot.Release) {
 	f.releases[r.Repo+"@"+r.Tag] = r
 }
 
-func (f *fakeReleases) Release(_ context.Context, repo, tag string) (bot.Release, error) {
+func (f *fakeReleases) Release(_ context.Context, repo string, tags ...string) (bot.Release, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.asked = append(f.asked, repo+"@"+tag)
-	if f.err != nil {
-		return bot.Release{}, f.err
+	for _, tag := range tags {
+		f.asked = append(f.asked, repo+"@"+tag)
+		if f.err != nil {
+			return bot.Release{}, f.err
+		}
+		if r, ok := f.releases[repo+"@"+tag]; ok {
+			return r, nil
+		}
 	}
-	if r, ok := f.releases[repo+"@"+tag]; ok {
-		return r, nil
-	}
-	return bot.Release{}, fmt.Errorf("fake: %s@%s: %w", repo, tag, bot.ErrReleaseNotFound)
+	return bot.Release{}, fmt.Errorf("fake: %s@%s: %w", repo, strings.Join(tags, ","), bot.ErrReleaseNotFound)
 }
 
 func (f *fakeReleases) lookups() []string {
@@ -72,7 +74,7 @@ func TestLinkLookupProblemsAreToldPrivately(t *testing.T) {
 		want []string
 	}{
 		{"not found", fmt.Errorf("github: %w", bot.ErrReleaseNotFound),
-			[]string{"acme/payments has no published release tagged v2.4.0 (nor 2.4.0) on GitHub.", "Link the right tag with /upgrade link UPG-1 acme/payments <tag>."}},
+			[]string{"acme/payments has no published release tagged v2.4.0 (nor 2.4.0 nor V2.4.0) on GitHub.", "Link the right tag with /upgrade link UPG-1 acme/payments <tag>."}},
 		{"private without a token", &bot.ReleaseError{Problem: bot.ReleaseNoRepository},
 			[]string{"cannot see the GitHub repository acme/payments: it does not exist, or it is private and the bot has no GitHub token (github.token)."}},
 		{"private, token without access", &bot.ReleaseError{Problem: bot.ReleaseNoRepository, Token: true},

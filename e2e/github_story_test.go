@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,7 +209,7 @@ func TestGitHubLinkToAMissingTagSaysNotFound(t *testing.T) {
 	slackContains(t, "the link answer", ans, "📦 Linking acme/payments v9.9.9 to *UPG-1 payments v2.4.0*; the release notice follows in the thread.")
 	told := e.privateAnswer(e.lastCommand(), 1)
 	slackContains(t, "the private answer", told,
-		"⚠ acme/payments has no published release tagged v9.9.9 (nor 9.9.9) on GitHub.",
+		"⚠ acme/payments has no published release tagged v9.9.9 (nor 9.9.9 nor V9.9.9) on GitHub.",
 		"UPG-1 keeps working with the release as typed, acme/payments v9.9.9, without a link or notes.",
 		"Link the right tag with `/upgrade link UPG-1 acme/payments &lt;tag&gt;`.")
 	e.settle()
@@ -315,4 +316,44 @@ func TestGitHubReleaseOfAnotherRepositoryIsIgnored(t *testing.T) {
 	if u, _ := r.store.Get(context.Background(), 1); u.Release == nil || u.Release.URL != releasePage+"v2.5.0" {
 		t.Fatalf("the release of Acme/Payments was not linked: %+v", u.Release)
 	}
+}
+
+// TestGitHubLinkTriesEverySpellingAndChecksTheRepositoryOnce: whatever
+// spelling of a version is typed (2.4.0, v2.4.0, V2.4.0), the lookup tries
+// the same three, the typed one first, and finds a release tagged with a
+// capital V; a version without any release costs four requests (three
+// tags, then the repository once), not two per spelling.
+func TestGitHubLinkTriesEverySpellingAndChecksTheRepositoryOnce(t *testing.T) {
+	e := newGitHubEnv(t, 1)
+	r := e.replicas[0]
+	r.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 02:00 UTC")
+	e.settle()
+	e.gh.AddRelease("acme/payments", githubtest.Release("acme/payments", "V7.0.0", "Payments 7", "", slackNow.Add(-time.Hour)))
+	paths := func(from int) []string {
+		var out []string
+		for _, c := range e.gh.Calls()[from:] {
+			out = append(out, strings.TrimPrefix(c.Path, githubtest.APIPath+"repos/acme/payments"))
+		}
+		return out
+	}
+	for _, typed := range []string{"7.0.0", "v7.0.0", "V7.0.0"} {
+		before := len(e.gh.Calls())
+		r.slash("alice", "C0OPS", "link UPG-1 acme/payments "+typed)
+		e.settle()
+		if u, _ := r.store.Get(context.Background(), 1); u.Release == nil || u.Release.URL != releasePage+"V7.0.0" {
+			t.Errorf("link %s: release %+v, want the one tagged V7.0.0", typed, u.Release)
+		}
+		if got := paths(before); len(got) == 0 || got[0] != "/releases/tags/"+typed || got[len(got)-1] != "/releases/tags/V7.0.0" {
+			t.Errorf("link %s asked GitHub %q, want %s first and V7.0.0 found", typed, got, typed)
+		}
+	}
+	before := len(e.gh.Calls())
+	r.slash("alice", "C0OPS", "link UPG-1 acme/payments V9.9.9")
+	e.settle()
+	want := []string{"/releases/tags/V9.9.9", "/releases/tags/v9.9.9", "/releases/tags/9.9.9", ""}
+	if got := paths(before); !slices.Equal(got, want) {
+		t.Errorf("link V9.9.9 (no release) asked GitHub %q, want %q", got, want)
+	}
+	slackContains(t, "the private answer", e.privateAnswer(e.lastCommand(), 1),
+		"⚠ acme/payments has no published release tagged V9.9.9 (nor v9.9.9 nor 9.9.9) on GitHub.")
 }

@@ -96,27 +96,71 @@ func sameHost(req *http.Request, via []*http.Request) error {
 }
 
 // Release looks up the published release of repo ("owner/name") tagged
-// tag. Its errors wrap a *bot.ReleaseError: not found (the repository is
-// there, the release is not), no repository (missing, or private and the
-// token cannot read it: GitHub says 404 for both), denied (401, or 403 not
-// for a rate limit), rate limited (403 or 429 with the limit used up, or a
-// secondary limit; with the time it resets), unavailable (network, 5xx,
-// anything else).
-func (r *Releases) Release(ctx context.Context, repo, tag string) (bot.Release, error) {
+// with the first of tags that has one, trying them in turn. Its errors wrap
+// a *bot.ReleaseError: not found (the repository is there, none of the
+// releases is), no repository (missing, or private and the token cannot
+// read it: GitHub says 404 for both), denied (401, or 403 not for a rate
+// limit), rate limited (403 or 429 with the limit used up, or a secondary
+// limit; with the time it resets), unavailable (network, 5xx, anything
+// else). A 404 of every tag is told from a repository the bot cannot see
+// by asking for the repository, once, after the last tag.
+func (r *Releases) Release(ctx context.Context, repo string, tags ...string) (bot.Release, error) {
 	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" || tag == "" || dotSegment(owner) || dotSegment(name) || slices.ContainsFunc(strings.Split(tag, "/"), dotSegment) {
-		// go-github puts these in the path as they are: a "." or ".."
-		// would make it another endpoint. GitHub has no such names, and
-		// git no such tags.
-		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: %q %q is no repository and tag", repo, tag)}
+	if !ok || owner == "" || name == "" || len(tags) == 0 || dotSegment(owner) || dotSegment(name) {
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: %q %q is no repository and tag", repo, tags)}
 	}
 	owner, name = url.PathEscape(owner), url.PathEscape(name)
+	var notFound error // the first tag's, for the log
+	asked := false
+	for _, tag := range tags {
+		if slices.ContainsFunc(strings.Split(tag, "/"), dotSegment) {
+			// go-github puts the tag in the path as it is: a "." or ".."
+			// would make it another endpoint. git has no such tags.
+			if notFound == nil {
+				notFound = fmt.Errorf("github: %q is no tag: %w", tag, errNoRelease)
+			}
+			continue
+		}
+		asked = true
+		rel, err := r.release(ctx, owner, name, repo, tag)
+		if err == nil {
+			return rel, nil
+		}
+		if !errors.Is(err, errNoRelease) {
+			return bot.Release{}, err // a problem worth telling (rate limit, …)
+		}
+		if notFound == nil {
+			notFound = err
+		}
+	}
+	// Every tag answered 404: the repository tells a missing release from a
+	// repository the bot cannot see.
+	if !asked {
+		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: notFound}
+	}
+	if _, _, err := r.client.Repositories.Get(ctx, owner, name); err != nil {
+		return bot.Release{}, r.problem(owner, name, err, bot.ReleaseNoRepository)
+	}
+	return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Token: r.token, Err: notFound}
+}
+
+// errNoRelease marks a tag without a published release: GitHub's 404, a
+// draft, or a tag that is no tag.
+var errNoRelease = errors.New("no published release")
+
+// release looks up the release of owner/name (escaped; repo as given)
+// tagged tag (no "." or ".." piece): errNoRelease when there is none, else
+// a *bot.ReleaseError.
+func (r *Releases) release(ctx context.Context, owner, name, repo, tag string) (bot.Release, error) {
 	rel, _, err := r.client.Repositories.GetReleaseByTag(ctx, owner, name, escapeTag(tag))
+	if e, ok := errors.AsType[*gh.ErrorResponse](err); ok && e.Response != nil && e.Response.StatusCode == http.StatusNotFound {
+		return bot.Release{}, fmt.Errorf("github: %s: release %s: %w", repo, tag, errNoRelease)
+	}
 	if err != nil {
-		return bot.Release{}, r.problem(ctx, owner, name, err, true)
+		return bot.Release{}, r.problem(owner, name, err, bot.ReleaseUnavailable)
 	}
 	if rel.GetDraft() { // only a token that may write sees drafts; they are not out
-		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: release %s of %s is a draft", tag, repo)}
+		return bot.Release{}, fmt.Errorf("github: release %s of %s is a draft: %w", tag, repo, errNoRelease)
 	}
 	// A release without its tag or page cannot be linked (it would show as
 	// "acme/payments " with nothing to open): incomplete, which asking
@@ -156,9 +200,9 @@ func escapeTag(tag string) string {
 	return strings.Join(parts, "/")
 }
 
-// problem classifies a failed call. A 404 of the release is told from a
-// repository the bot cannot see by asking for the repository (check).
-func (r *Releases) problem(ctx context.Context, owner, name string, err error, check bool) error {
+// problem classifies a failed call; a 404 is notFound (what a 404 means
+// depends on what was asked).
+func (r *Releases) problem(owner, name string, err error, notFound bot.ReleaseProblem) error {
 	pe := func(p bot.ReleaseProblem) *bot.ReleaseError {
 		return &bot.ReleaseError{Problem: p, Token: r.token, Err: fmt.Errorf("github: %s/%s: %w", owner, name, err)}
 	}
@@ -179,14 +223,8 @@ func (r *Releases) problem(ctx context.Context, owner, name string, err error, c
 		return pe(bot.ReleaseUnavailable) // network, timeout, a body that is not JSON
 	}
 	switch status := e.Response.StatusCode; {
-	case status == http.StatusNotFound && check:
-		_, _, rerr := r.client.Repositories.Get(ctx, owner, name)
-		if rerr == nil {
-			return pe(bot.ReleaseNotFound)
-		}
-		return r.problem(ctx, owner, name, rerr, false)
 	case status == http.StatusNotFound:
-		return pe(bot.ReleaseNoRepository)
+		return pe(notFound)
 	case status == http.StatusTooManyRequests:
 		re := pe(bot.ReleaseRateLimited)
 		re.ResetAt = resetOf(e.Response.Header, r.now())

@@ -210,3 +210,50 @@ func TestReleaseOfAPathThatWouldMoveIsNotFetched(t *testing.T) {
 		t.Errorf("GitHub was asked: %+v", calls)
 	}
 }
+
+// TestReleaseOfSeveralTagsChecksTheRepositoryOnce: the tags are tried in
+// turn and the first release found is the answer; only when none has one
+// is the repository asked for, once, to tell a missing release from a
+// repository the bot cannot see; a problem other than 404 ends the lookup.
+func TestReleaseOfSeveralTagsChecksTheRepositoryOnce(t *testing.T) {
+	ctx := context.Background()
+	api := githubtest.New(t)
+	api.AddRelease("acme/payments", githubtest.Release("acme/payments", "V2.4.0", "", "", published))
+	paths := func(from int) string {
+		var out []string
+		for _, c := range api.Calls()[from:] {
+			out = append(out, strings.TrimPrefix(c.Path, "/api/v3/repos/"))
+		}
+		return strings.Join(out, " ")
+	}
+	r := lookup(t, api, "")
+	got, err := r.Release(ctx, "acme/payments", "2.4.0", "v2.4.0", "V2.4.0")
+	if err != nil || got.Tag != "V2.4.0" {
+		t.Fatalf("found %+v, %v; want the release tagged V2.4.0", got, err)
+	}
+	if p, want := paths(0), "acme/payments/releases/tags/2.4.0 acme/payments/releases/tags/v2.4.0 acme/payments/releases/tags/V2.4.0"; p != want {
+		t.Errorf("asked %s, want %s", p, want)
+	}
+	n := len(api.Calls())
+	if _, err := r.Release(ctx, "acme/payments", "V9.9.9", "v9.9.9", "9.9.9"); !errors.Is(err, bot.ErrReleaseNotFound) {
+		t.Errorf("no release: %v, want not found", err)
+	}
+	if p, want := paths(n), "acme/payments/releases/tags/V9.9.9 acme/payments/releases/tags/v9.9.9 acme/payments/releases/tags/9.9.9 acme/payments"; p != want {
+		t.Errorf("asked %s, want %s", p, want)
+	}
+	n = len(api.Calls())
+	if _, err := r.Release(ctx, "acme/gone", "v1", "1"); !errors.Is(err, bot.ErrReleaseNoRepository) {
+		t.Errorf("no repository: %v, want no repository", err)
+	}
+	if p, want := paths(n), "acme/gone/releases/tags/v1 acme/gone/releases/tags/1 acme/gone"; p != want {
+		t.Errorf("asked %s, want %s", p, want)
+	}
+	n = len(api.Calls())
+	api.FailNext(githubtest.Fault{Status: http.StatusBadGateway})
+	if _, err := r.Release(ctx, "acme/payments", "v9.9.9", "9.9.9"); !errors.Is(err, bot.ErrReleaseUnavailable) {
+		t.Errorf("a 502: %v, want unavailable", err)
+	}
+	if p, want := paths(n), "acme/payments/releases/tags/v9.9.9"; p != want {
+		t.Errorf("after a 502, asked %s, want %s", p, want)
+	}
+}
