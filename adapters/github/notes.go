@@ -195,7 +195,8 @@ func web(u string) bool { return strings.HasPrefix(u, "https://") || strings.Has
 // A cut is never made inside a **bold**, `code` or [label](url) span or a
 // bare URL: its markup would show as typed, and a cut URL leads elsewhere.
 // The cut moves to before the span; a span that starts the line, or the
-// first half of it, keeps its words, without the markup, up to the cut.
+// first half of it, keeps its words, as plain text without any markup (a
+// link inside bold keeps its label), up to the cut (plainCut).
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -214,17 +215,52 @@ func cut(s string, n int) string {
 		if before := strings.TrimRight(s[:m[0]], " "); !bareLead.MatchString(before) && len(before) >= i/2 {
 			return before + "…"
 		}
-		switch {
-		case m[2] >= 0: // **bold**
-			return s[:m[0]] + s[m[2]:min(i, m[3])] + "…"
-		case m[4] >= 0: // `code`
-			return s[:m[0]] + s[m[4]:min(i, m[5])] + "…"
-		case m[6] >= 0: // [label](url)
-			return s[:m[0]] + s[m[6]:min(i, m[7])] + "…"
+		words, at := s[m[0]:m[1]], m[0] // a bare URL
+		for g := 2; g < 8; g += 2 {
+			if m[g] >= 0 { // the words of **bold**, `code` or [label](url)
+				words, at = plainWords.Replace(innerLink.ReplaceAllString(s[m[g]:m[g+1]], "$1")), m[g]
+			}
 		}
-		break // a bare URL that starts the line: cut as it is
+		return s[:m[0]] + plainCut(words, i-at) + "…"
 	}
 	return s[:i] + "…"
+}
+
+// plainCut shortens plain words to at most n bytes on a rune boundary, but
+// never inside a URL: the cut moves to before it, and a URL that starts
+// the words is reduced to its host ("docs.example/"), which leads nowhere
+// wrong.
+func plainCut(w string, n int) string {
+	if len(w) <= n {
+		return w
+	}
+	j := max(n, 0)
+	for j > 0 && !utf8.RuneStart(w[j]) {
+		j--
+	}
+	for _, m := range bareURL.FindAllStringIndex(w, -1) {
+		if m[0] >= j || j >= m[1] {
+			continue
+		}
+		if before := strings.TrimRight(w[:m[0]], " "); before != "" {
+			return before
+		}
+		if host := urlHost(w[m[0]:m[1]]) + "/"; len(host) <= n {
+			return host
+		}
+		return ""
+	}
+	return w[:j]
+}
+
+// urlHost is the host of a bare URL: what follows its scheme, up to the
+// first slash, question mark or hash.
+func urlHost(u string) string {
+	_, rest, _ := strings.Cut(u, "://")
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
 }
 
 // bareLead is what a line holds before its words: indent, a "-" or "#"
@@ -234,3 +270,11 @@ var bareLead = regexp.MustCompile(`^\s*(-|#|\d+\.)?$`)
 // noteSpan finds the spans of the neutral markup that a cut must not split:
 // **bold**, `code`, [label](url) (their words in groups 1 to 3), and bare URLs.
 var noteSpan = regexp.MustCompile("\\*\\*([^*]+)\\*\\*|`([^`]+)`|\\[([^\\]]+)\\]\\([^)\\s]+\\)|https?://\\S+")
+
+// innerLink is a [label](url) inside a span's words (bold holds links),
+// label in group 1; plainWords takes the rest of the markup away.
+var (
+	innerLink  = regexp.MustCompile(`\[([^\]]+)\]\([^)\s]+\)`)
+	plainWords = strings.NewReplacer("**", "", "`", "")
+	bareURL    = regexp.MustCompile(`https?://\S+`)
+)

@@ -71,6 +71,11 @@ func TestNotesCutALongLineBetweenItsLinks(t *testing.T) {
 		{"bold that starts the line", "# **" + long + "more words**", "# " + long[:maxNoteLine-len("# **…")] + "…"},
 		{"bold after a word", "- Fixed **" + long + "**", "- Fixed " + long[:maxNoteLine-len("- Fixed **…")] + "…"},
 		{"a link after a task box", "- ☐ [" + long + "](https://docs.example/x)", "- ☐ " + long[:maxNoteLine-len("- ☐ […")] + "…"},
+		{"bold that starts the line holding a link", "- **" + words + "[the migration guide](https://docs.example/migrate) and more words**", "- " + words + "the migration guide and…"},
+		{"bold that starts the line holding a long URL", "**see https://docs.example/" + strings.Repeat("a", 450) + "**", "see…"},
+		{"a bare URL that starts the line", "- https://docs.example/" + strings.Repeat("a", 450), "- docs.example/…"},
+		{"a bare URL after a word", "see https://docs.example/" + strings.Repeat("a", 450) + " now", "see docs.example/…"},
+		{"code that starts the line holding a URL", "`curl https://docs.example/" + strings.Repeat("a", 450) + "`", "curl…"},
 		{"nothing to split", words + strings.Repeat("z", 100), (words + strings.Repeat("z", 100))[:maxNoteLine-len("…")] + "…"},
 	}
 	for _, c := range cases {
@@ -81,6 +86,9 @@ func TestNotesCutALongLineBetweenItsLinks(t *testing.T) {
 			}
 			if len(got) > maxNoteLine {
 				t.Errorf("%d bytes kept", len(got))
+			}
+			if strings.Count(got, "**")%2 != 0 || strings.Count(got, "`")%2 != 0 || strings.Count(got, "[") != strings.Count(got, "](") {
+				t.Errorf("markup cut: %q", got)
 			}
 		})
 	}
