@@ -664,7 +664,7 @@ func (p *parser) link() (Command, error) {
 	tok := p.next().text
 	var ok bool
 	if c.Repo, c.Tag, ok = ParseRelease(tok); !ok {
-		return nil, p.fail(tok, BadRepo, tok)
+		return nil, p.fail(tok, "%s", BadRelease(tok))
 	}
 	if p.more() {
 		t := p.next()
@@ -718,6 +718,67 @@ func ParseRelease(s string) (repo, tag string, ok bool) {
 		return "", "", false
 	}
 	return repo, tag, true
+}
+
+// BadRelease is the refusal of s, which ParseRelease cannot read: for a
+// page of a repository on GitHub (or a GitHub Enterprise server) that is
+// no release page, what it is and what to give instead (the latest
+// release, which changes; the code at a tag; the list of releases; a
+// commit; any other page); else BadRepo's.
+func BadRelease(s string) string {
+	host, repo, page, ok := repoPage(s)
+	if !ok {
+		return fmt.Sprintf(BadRepo, s)
+	}
+	releasePage := func(tag string) string { return "https://" + host + "/" + repo + "/releases/tag/" + tag }
+	instead := func(tag string) string {
+		return fmt.Sprintf("give the repository and the tag, %s %s, or paste the release page, %s", repo, tag, releasePage(tag))
+	}
+	first, rest, _ := strings.Cut(page, "/")
+	switch {
+	case strings.HasPrefix(page, "releases/tag/"): // a tag no git has
+		return fmt.Sprintf(BadRepo, s)
+	case page == "releases/latest":
+		return fmt.Sprintf("the latest release (%q) changes with each release, so it cannot be linked; %s", s, instead("<tag>"))
+	case page == "releases" || page == "releases/tag" || page == "tags":
+		return fmt.Sprintf("the page %q lists every release of %s; link one: %s", s, repo, instead("<tag>"))
+	case first == "tree" && rest != "":
+		tag, err := url.PathUnescape(rest)
+		if err != nil || strings.Contains(tag, "/") || strings.IndexFunc(tag, unseen) >= 0 {
+			return fmt.Sprintf("the page %q is code of %s, not a release; %s", s, repo, instead("<tag>"))
+		}
+		return fmt.Sprintf("the page %q is the code at %s, not its release; %s", s, tag, instead(tag))
+	case first == "commit" || first == "commits":
+		return fmt.Sprintf("the page %q is a commit, not a release; %s", s, instead("<tag>"))
+	default:
+		return fmt.Sprintf("the page %q is no release of %s; %s", s, repo, instead("<tag>"))
+	}
+}
+
+// repoPage reads a URL of a page of a repository: https://HOST/owner/repo/PAGE
+// (the scheme may be left out when HOST has a dot), owner/repo as
+// ParseRepo reads it, PAGE without its query, fragment and last slash
+// ("" for the repository's own page).
+func repoPage(s string) (host, repo, page string, ok bool) {
+	rest, schemed := s, false
+	for _, scheme := range []string{"https://", "http://"} {
+		if len(rest) > len(scheme) && strings.EqualFold(rest[:len(scheme)], scheme) {
+			rest, schemed = rest[len(scheme):], true
+			break
+		}
+	}
+	host, rest, _ = strings.Cut(rest, "/")
+	if host == "" || !schemed && !strings.Contains(host, ".") {
+		return "", "", "", false
+	}
+	owner, rest, _ := strings.Cut(rest, "/")
+	name, rest, _ := strings.Cut(rest, "/")
+	if repo, ok = ParseRepo(owner + "/" + name); !ok {
+		return "", "", "", false
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	rest, _, _ = strings.Cut(rest, "#")
+	return strings.ToLower(host), repo, strings.TrimRight(rest, "/"), true
 }
 
 // unseen are the characters no tag holds: spaces, control and format

@@ -352,7 +352,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		repo, tag, ok := commands.ParseRelease(typed)
 		if !ok {
-			return nil, fail(commands.BadRepo, typed)
+			return nil, fail("%s", commands.BadRelease(typed))
 		}
 		if typedTag := o.text(optTag); typedTag != "" {
 			if tag != "" && !commands.SameVersion(tag, typedTag) {
