@@ -46,4 +46,14 @@ func TestLinkOptionsReadTheRepositoryAsTheGrammar(t *testing.T) {
 			t.Errorf("repo %q: %v; want the grammar's refusal with the usage", repo, err)
 		}
 	}
+	// A page that is no release page is refused as the grammar refuses it:
+	// what it is, and what to give instead.
+	for _, page := range []string{"https://github.com/acme/payments/releases/latest", "https://github.com/acme/payments/tree/v2.4.0", "https://github.com/acme/payments/commit/0a1b2c3"} {
+		_, err := build("link", opts("id", "4", "repo", page), commands.Env{})
+		_, want := commands.Parse("link 4 "+page, commands.Env{})
+		var e, w *commands.Error
+		if !errorsAs(err, &e) || !errorsAs(want, &w) || e.Msg != w.Msg || !strings.Contains(e.Msg, "https://github.com/acme/payments/releases/tag/") {
+			t.Errorf("repo %q: %v; want the grammar's refusal %v", page, err, want)
+		}
+	}
 }
