@@ -58,6 +58,9 @@ type Fault struct {
 	RetryAfter float64
 	Delay      time.Duration
 	Hangup     bool
+	// Hold, when set, holds the request until it is closed (or the caller
+	// gives up): a test can see what the bot does while a call is pending.
+	Hold <-chan struct{}
 }
 
 // Message is the current state of a message posted through the fake.
@@ -701,6 +704,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, bot bo
 	s.mu.Lock()
 	f, faulty := s.fault(op)
 	s.mu.Unlock()
+	if faulty && f.Hold != nil {
+		select {
+		case <-f.Hold:
+		case <-r.Context().Done():
+		}
+	}
 	if faulty && f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):
