@@ -273,9 +273,14 @@ func TestSeriesAtTheCommand(t *testing.T) {
 	f.fails(t, "bob", "cancel UPG-1 series", "You are not allowed to cancel UPG-1")
 	has(t, "cancel the occurrence", lines(f.ok(t, "alice", "cancel UPG-1 occurrence team offsite")), "Cancelled UPG-1", "Series SER-1 goes on")
 
-	// A one-off upgrade takes "series" as the first word of its reason.
+	// A one-off upgrade has no series to cancel: refused; quoted, "series"
+	// is the first word of its reason.
 	f.ok(t, "alice", "schedule payments v9 at 2026-12-03 10:00 UTC")
-	f.ok(t, "alice", "cancel 2 series of failures upstream")
+	f.fails(t, "alice", "cancel 2 series of failures upstream", "UPG-2 is not part of a series")
+	if u, _ := f.st.Get(context.Background(), 2); u.State != bot.Scheduled {
+		t.Fatalf("a refused cancel left UPG-2 %s", u.State)
+	}
+	f.ok(t, "alice", `cancel 2 "series of failures upstream"`)
 	if u, _ := f.st.Get(context.Background(), 2); u.State != bot.Cancelled || u.Reason != "series of failures upstream" {
 		t.Fatalf("one-off cancel: %s %q", u.State, u.Reason)
 	}
