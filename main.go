@@ -330,6 +330,11 @@ func botConfig(c config.Config) (bot.Config, error) {
 		DefaultDuration: c.Reminders.DefaultDuration, Reminders: c.Reminders.Before,
 		EscalateAfter: c.Reminders.EscalateAfter, MaxLead: c.MaxLead, EarlyStart: c.EarlyStart,
 	}
+	if c.API.Public && c.Server.PublicURL != "" {
+		// The upgrades' pages, linked where a long show is cut: only
+		// when whoever reads the link may open them without a token.
+		bc.PageURL = c.Server.PublicURL
+	}
 	for i, p := range c.People {
 		person := bot.Person{Name: p.Name, IDs: p.IDs}
 		if p.Timezone != "" {

@@ -351,6 +351,30 @@ func TestBotConfigKnowsGroupsFromTheIDGrammar(t *testing.T) {
 	}
 }
 
+// A cut show links the upgrade's page only where whoever reads the link
+// may open it: server.public_url set and api.public.
+func TestBotConfigLinksPagesOnlyWhenPublic(t *testing.T) {
+	for _, tc := range []struct {
+		public bool
+		url    string
+		want   string
+	}{
+		{true, "https://upgrades.example.com", "https://upgrades.example.com"},
+		{false, "https://upgrades.example.com", ""},
+		{true, "", ""},
+	} {
+		cfg := config.Default()
+		cfg.API.Public, cfg.Server.PublicURL = tc.public, tc.url
+		bc, err := botConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bc.PageURL != tc.want {
+			t.Errorf("public %v, public_url %q: PageURL %q, want %q", tc.public, tc.url, bc.PageURL, tc.want)
+		}
+	}
+}
+
 // A newcomer learns when no file was read and when no platform is on.
 func TestCheckConfigSaysWhenNoFileIsReadAndNoPlatformIsOn(t *testing.T) {
 	t.Chdir(t.TempDir()) // no config.toml here

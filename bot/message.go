@@ -411,6 +411,11 @@ type Message struct {
 	// message shows (list of one service): an adapter that has to cut the
 	// message for its platform's size limit says it in the cut's note.
 	Narrow *Hint `json:",omitempty"`
+	// Elsewhere, when set, says where what an adapter cuts off this message
+	// can be read instead, for a message about one upgrade that pointing at
+	// the upgrade's show would not help (show itself): the cut's note says
+	// it ("see " and these words) instead of naming show.
+	Elsewhere Text `json:",omitempty"`
 }
 
 // HelpPage is which help page a message is.

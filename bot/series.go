@@ -565,31 +565,22 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 	if err != nil {
 		return Message{}, err
 	}
+	if u.Series == nil && c.Scope == commands.CancelSeries {
+		// The whole series of an upgrade that has none is a mistake, typed
+		// or chosen as an option: refused, nothing cancelled (cancelling the
+		// upgrade itself with "series" as its reason would do what was not
+		// asked).
+		return Message{}, b.noSeriesToCancel(inv, u, c)
+	}
 	if u.Series == nil && c.ScopeOption {
-		// Chosen as an option, the scope is no word of the reason. The whole
-		// series of an upgrade that has none is a mistake: refused, nothing
-		// cancelled. This occurrence is the upgrade itself.
-		if c.Scope == commands.CancelSeries {
-			// Who may not cancel it, or an upgrade that can no longer be
-			// cancelled, hears that first, as a cancel without the scope.
-			if err := b.authorize(inv, u.Service, "cancel", u.Key()); err != nil {
-				return Message{}, err
-			}
-			if u.State != Scheduled {
-				t := transitions["cancel"]
-				if r, ok := t.refuse[u.State]; ok {
-					return Message{}, refusal(EINVALID, r.text(u))
-				}
-				return Message{}, Errorf(EINVALID, "%s is %s; it can no longer be cancelled.", u.Key(), u.State.Words())
-			}
-			return Message{}, refusal(EINVALID, T(u.Key()+" is not part of a series, so there is no series to cancel; nothing changed. To cancel "+u.Key()+" itself, leave out the scope: ").
-				Command(hint("cancel", Arg{Name: "id", Value: u.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
-		}
+		// Chosen as an option, the scope is no word of the reason. This
+		// occurrence is the upgrade itself.
 		return b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: c.Reason})
 	}
 	if u.Series == nil {
-		// "occurrence" or "series" was the first word of the reason; say
-		// so, to whoever thought the upgrade was part of a series.
+		// Typed, "occurrence" was the first word of the reason: the upgrade
+		// is cancelled, as whoever typed it wanted; say so, to whoever
+		// thought it was part of a series.
 		m, err := b.transitionCmd(ctx, inv, "cancel", c.ID, edit{text: strings.TrimSpace(c.Scope + " " + c.Reason)})
 		if err == nil && c.Scope != "" {
 			m.Lines = append(m.Lines, T(fmt.Sprintf("%s is not part of a series, so %q was read as the reason.", u.Key(), c.Scope)))
@@ -630,6 +621,38 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 		T("• the whole series (no more occurrences; its scheduled ones are cancelled too): ").Command(hint("cancel", id, Arg{Name: "scope", Value: commands.CancelSeries}, why)))
 	m.UpgradeID = u.Key()
 	return m, nil
+}
+
+// noSeriesToCancel refuses cancelling the series of an upgrade u that is
+// part of none. Who may not cancel it, or an upgrade that can no longer be
+// cancelled, hears that first, as a cancel without the scope. Then how to
+// cancel the upgrade itself and, when "series" was typed (it may have been
+// meant as the reason's first word), how to quote it to make it the reason.
+func (b *Bot) noSeriesToCancel(inv Invocation, u *Upgrade, c commands.Cancel) error {
+	if err := b.authorize(inv, u.Service, "cancel", u.Key()); err != nil {
+		return err
+	}
+	if u.State != Scheduled {
+		if r, ok := transitions["cancel"].refuse[u.State]; ok {
+			return refusal(EINVALID, r.text(u))
+		}
+		return Errorf(EINVALID, "%s is %s; it can no longer be cancelled.", u.Key(), u.State.Words())
+	}
+	id := Arg{Name: "id", Value: u.Key()}
+	leave := "the scope"
+	if !c.ScopeOption {
+		leave = `"` + commands.CancelSeries + `"`
+	}
+	no := T(u.Key() + " is not part of a series, so there is no series to cancel; nothing changed. To cancel " + u.Key() + " itself, leave out " + leave + ": ").
+		Command(hint("cancel", id, Arg{Name: "reason", Placeholder: "<reason...>"}))
+	if !c.ScopeOption {
+		// Quoted, the word is never the scope (commands reads a quoted word
+		// as a literal); the words typed after it stay in the quotes.
+		quoted := `"` + strings.TrimSpace(commands.CancelSeries+" "+c.Reason) + `"`
+		no = no.Add(`; if "` + commands.CancelSeries + `" begins the reason, quote it: `).
+			Command(hint("cancel", id, Arg{Name: "reason", Value: quoted}))
+	}
+	return refusal(EINVALID, no.Add("."))
 }
 
 // cancelSeries ends a series and cancels its occurrences that are still

@@ -375,6 +375,7 @@ func (d *Directory) showReply(v View) Message {
 	// holds about 1,000 characters) and shown whole among the lines below.
 	m.Title, m.Fields, m.UpgradeID = u.Title(), append(d.fields(u), d.readinessFields(u)...), u.Key()
 	m.UTC = inUTC(u.Start, u.End) // the window field shows each reader's own zone
+	m.Elsewhere = d.showElsewhere(u)
 	m.Lines = append(m.Lines, d.stateAckLine(u, v.Current().AckStatus))
 	audience := make(map[string]bool, len(u.Audience))
 	for _, k := range u.Audience {
@@ -439,6 +440,19 @@ func (d *Directory) showReply(v View) Message {
 		m.Lines = append(m.Lines, line)
 	}
 	return m
+}
+
+// showElsewhere is where what a platform cuts off a long show can be read:
+// the upgrade's page, when there is one anyone may open, and the commands
+// that give the long parts (the acknowledgments, one by one, are in the
+// decision log).
+func (d *Directory) showElsewhere(u *Upgrade) Text {
+	var t Text
+	if d.pageURL != "" {
+		t = T("all of it on ").Link(u.Key()+"'s page", d.pageURL+"/upgrades/"+strconv.Itoa(u.ID)).Add(", ")
+	}
+	return t.Add("its decisions and acknowledgments with ").Command(idHint("log", u)).
+		Add(", who has not acknowledged with ").Command(idHint("pending", u))
 }
 
 // pendingReply says who has not acknowledged.

@@ -273,9 +273,14 @@ func TestSeriesAtTheCommand(t *testing.T) {
 	f.fails(t, "bob", "cancel UPG-1 series", "You are not allowed to cancel UPG-1")
 	has(t, "cancel the occurrence", lines(f.ok(t, "alice", "cancel UPG-1 occurrence team offsite")), "Cancelled UPG-1", "Series SER-1 goes on")
 
-	// A one-off upgrade takes "series" as the first word of its reason.
+	// A one-off upgrade has no series to cancel: refused; quoted, "series"
+	// is the first word of its reason.
 	f.ok(t, "alice", "schedule payments v9 at 2026-12-03 10:00 UTC")
-	f.ok(t, "alice", "cancel 2 series of failures upstream")
+	f.fails(t, "alice", "cancel 2 series of failures upstream", "UPG-2 is not part of a series")
+	if u, _ := f.st.Get(context.Background(), 2); u.State != bot.Scheduled {
+		t.Fatalf("a refused cancel left UPG-2 %s", u.State)
+	}
+	f.ok(t, "alice", `cancel 2 "series of failures upstream"`)
 	if u, _ := f.st.Get(context.Background(), 2); u.State != bot.Cancelled || u.Reason != "series of failures upstream" {
 		t.Fatalf("one-off cancel: %s %q", u.State, u.Reason)
 	}
@@ -504,19 +509,42 @@ func TestAnImpactAnywayRefusedOverAFreezeSaysHowToQuoteIt(t *testing.T) {
 		`only an admin may override a freeze`, `To have the word in the impact, quote it: impact "it will be slow anyway for a while".`)
 }
 
-// TestCancelOfAOneOffWithASeriesWord: "occurrence" or "series" on an
-// upgrade that is no occurrence is the reason's first word, and the reply
-// says so to whoever thought it was part of a series.
+// TestCancelOfAOneOffWithASeriesWord: typed "series" on an upgrade that is
+// no occurrence is refused and cancels nothing (it was: the upgrade was
+// cancelled with "series" as the reason's first word, whatever was meant);
+// the refusal says how to cancel it, and how to quote the word to have it
+// in the reason. "occurrence" is the reason's first word (the upgrade
+// itself is what it names), and the reply says so.
 func TestCancelOfAOneOffWithASeriesWord(t *testing.T) {
 	f := newFixture(t)
 	f.ok(t, "alice", schedulePayments)
-	m := f.ok(t, "alice", "cancel 1 series oops")
-	has(t, "the reply", lines(m), `UPG-1 is not part of a series, so "series" was read as the reason.`)
+	before := len(f.st.Events())
+	f.fails(t, "alice", "cancel 1 series oops",
+		`UPG-1 is not part of a series, so there is no series to cancel; nothing changed. To cancel UPG-1 itself, leave out "series": /upgrade cancel UPG-1 <reason...>; if "series" begins the reason, quote it: /upgrade cancel UPG-1 "series oops".`)
+	if n := len(f.st.Events()); n != before {
+		t.Errorf("the refused cancel published %d events", n-before)
+	}
+	has(t, "UPG-1 after the refusal", lines(f.ok(t, "alice", "show 1")), "scheduled")
+	f.fails(t, "alice", "cancel 1 series", `if "series" begins the reason, quote it: /upgrade cancel UPG-1 "series".`)
+	// Who may not cancel it hears that, not how to quote a word.
+	f.fails(t, "bob", "cancel 1 series", "not allowed")
+
+	// Quoted as the refusal says, the word is the reason.
+	m := f.ok(t, "alice", `cancel 1 "series oops"`)
+	if strings.Contains(lines(m), "not part of a series") {
+		t.Fatalf("a quoted word gets the note:\n%s", lines(m))
+	}
 	if m := f.ok(t, "alice", "log 1"); !strings.Contains(lines(m), "series oops") {
 		t.Fatalf("the reason is not in the log:\n%s", lines(m))
 	}
+	// Said again, the upgrade cannot be cancelled: that is the answer.
+	f.fails(t, "alice", "cancel 1 series", "UPG-1 is cancelled")
+
 	f.ok(t, "alice", schedulePayments)
-	if m := f.ok(t, "alice", "cancel 2 no longer needed"); strings.Contains(lines(m), "not part of a series") {
+	m = f.ok(t, "alice", "cancel 2 occurrence oops")
+	has(t, "the reply", lines(m), "Cancelled", `UPG-2 is not part of a series, so "occurrence" was read as the reason.`)
+	f.ok(t, "alice", schedulePayments)
+	if m := f.ok(t, "alice", "cancel 3 no longer needed"); strings.Contains(lines(m), "not part of a series") {
 		t.Fatalf("a plain reason gets the note:\n%s", lines(m))
 	}
 }

@@ -31,6 +31,8 @@ func FuzzParse(f *testing.F) {
 		"schedule p v at today 02:30 America/New_York",
 		"reschedule #7 at mon 09:30 UTC+2 for 90m",
 		"extend upg-7 1w",
+		"show UPG-7,",
+		"cancel UPG-7, UPG-8 no longer needed",
 		"link 7 https://github.com/acme/payments.git v1",
 		"list all payments",
 		"rollback 7 “curly quoted” reason",
@@ -93,7 +95,19 @@ func FuzzParse(f *testing.F) {
 		}
 		switch c := cmd.(type) {
 		case commands.Schedule:
-			if c.Duration < 0 || c.StartText == "" {
+			if c.Duration < 0 {
+				t.Fatalf("Parse(%q) at %v: bad schedule %#v", text, env.Now, c)
+			}
+			// next and every have no start of their own: the core picks
+			// it (the next free window, the series' occurrences).
+			if c.Next || c.Every != nil {
+				if c.StartText != "" || !c.Start.IsZero() || c.Next && c.Every != nil {
+					t.Fatalf("Parse(%q) at %v: bad schedule %#v", text, env.Now, c)
+				}
+				checkMinutes(t, text, c.Duration)
+				break
+			}
+			if c.StartText == "" {
 				t.Fatalf("Parse(%q) at %v: bad schedule %#v", text, env.Now, c)
 			}
 			checkStart(t, text, env, commands.When{Start: c.Start, Text: c.StartText, Zone: c.Zone, ZoneGiven: c.ZoneGiven, Note: c.TimeNote})

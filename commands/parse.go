@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -315,11 +316,52 @@ func (p *parser) id() (int, error) {
 	if !p.more() {
 		return 0, p.fail("", "missing <id>; use %s", idForms)
 	}
-	n, err := ParseID(p.next().text)
-	if err != nil {
+	t := p.next()
+	n, err := ParseID(t.text)
+	if err == nil {
+		return n, nil
+	}
+	// An id pasted from a list or a sentence ("UPG-7, UPG-8", "see UPG-7.")
+	// keeps the comma or period after it: one such mark is no part of the
+	// id. Anything else stays refused.
+	bare, punct := cutIDPunct(t.text)
+	if !punct {
 		return 0, p.withUsage(err)
 	}
+	if n, _ = ParseID(bare); n == 0 {
+		return 0, p.withUsage(err) // naming the word as typed
+	}
+	// But a list goes on with another id: the command takes one, and the
+	// next would otherwise be read as its text (cancel UPG-7, UPG-8 would
+	// cancel UPG-7 with the reason "UPG-8").
+	if p.more() && strings.HasSuffix(t.text, ",") && p.idAhead(bare) {
+		next := p.peek().text
+		return 0, p.fail(t.text+" "+next, "%s takes one upgrade id, not a list (%s %s); give one, e.g. %s", p.name, t.text, next, bare)
+	}
 	return n, nil
+}
+
+// cutIDPunct cuts one comma or period off the end of a word.
+func cutIDPunct(s string) (string, bool) {
+	if n := len(s); n > 1 && (s[n-1] == ',' || s[n-1] == '.') {
+		return s[:n-1], true
+	}
+	return s, false
+}
+
+// idAhead reports whether the next word is another upgrade id of a list
+// after first: UPG-8 or #8 (a comma or period may follow), or a bare
+// number after a bare number (7, 8). A bare number after UPG-7 is read as
+// the text that may follow ("complete UPG-7, 3 retries").
+func (p *parser) idAhead(first string) bool {
+	next, _ := cutIDPunct(p.peek().text)
+	if _, err := ParseID(next); err != nil {
+		return false
+	}
+	_, err := strconv.Atoi(next)
+	bareNext := err == nil
+	_, err = strconv.Atoi(first)
+	return !bareNext || err == nil
 }
 
 // word reads a required positional value, treating an unquoted stop keyword

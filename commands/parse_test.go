@@ -568,6 +568,23 @@ var parseCases = []parseCase{
 	{name: "show hash only", in: "show #", err: true, tok: "#", msg: "as an upgrade id"},
 	{name: "show overflow", in: "show 99999999999999999999", err: true, tok: "99999999999999999999", msg: "as an upgrade id"},
 	{name: "show fraction", in: "show 7.5", err: true, tok: "7.5", msg: "as an upgrade id"},
+	// An id pasted from a list or a sentence keeps its comma or period:
+	// one is no part of the id, more is still refused, and a list is
+	// refused rather than read as the text that may follow.
+	{name: "show id comma", in: "show UPG-7,", want: commands.Show{ID: 7}},
+	{name: "ack id period", in: "ack upg-7.", want: commands.Ack{ID: 7}},
+	{name: "pending hash comma", in: "pending #7,", want: commands.Pending{ID: 7}},
+	{name: "log bare comma", in: "log 7,", want: commands.Log{ID: 7}},
+	{name: "cancel id comma reason", in: "cancel UPG-7, no longer needed", want: commands.Cancel{ID: 7, Reason: "no longer needed"}},
+	{name: "complete id comma number", in: "complete UPG-7, 3 retries", want: commands.Complete{ID: 7, Note: "3 retries"}},
+	{name: "extend id comma", in: "extend UPG-7, 30m", want: commands.Extend{ID: 7, By: 30 * time.Minute}},
+	{name: "show two commas", in: "show UPG-7,,", err: true, tok: "UPG-7,,", msg: "as an upgrade id"},
+	{name: "show comma only", in: "show ,", err: true, tok: ",", msg: "as an upgrade id"},
+	{name: "show joined list", in: "show UPG-7,UPG-8", err: true, tok: "UPG-7,UPG-8", msg: "as an upgrade id"},
+	{name: "show other mark", in: "show UPG-7;", err: true, tok: "UPG-7;", msg: "as an upgrade id"},
+	{name: "show list", in: "show UPG-7, UPG-8", err: true, tok: "UPG-7, UPG-8", msg: "show takes one upgrade id, not a list (UPG-7, UPG-8); give one, e.g. UPG-7"},
+	{name: "cancel list", in: "cancel UPG-7, #8, UPG-9", err: true, tok: "UPG-7, #8,", msg: "cancel takes one upgrade id, not a list"},
+	{name: "cancel bare list", in: "cancel 7, 8", err: true, tok: "7, 8", msg: "not a list"},
 	{name: "show extra", in: "show 7 8", err: true, tok: "8", msg: "unexpected"},
 	{name: "ack missing", in: "ack", err: true, tok: "", msg: "missing <id>"},
 	{name: "pending extra", in: "pending 7 8", err: true, tok: "8", msg: "unexpected"},

@@ -253,11 +253,14 @@ func truncate(s string, n int) string {
 }
 
 // cutNote is what a message too long for Discord ends with: how to ask
-// for less of it (Narrow), or where the whole of it can be read.
+// for less of it (Narrow), or where the whole of it can be read (Elsewhere,
+// for show, which would otherwise point at itself; else show).
 func (st style) cutNote(m bot.Message) string {
 	switch {
 	case m.Narrow != nil:
 		return "… (cut: too long for one Discord message; narrow it with " + code(st.hint(*m.Narrow)) + ")"
+	case len(m.Elsewhere) > 0: // show itself: where its parts cut off are
+		return "… (cut: too long for one Discord message; see " + st.markdown(m.Elsewhere) + ")"
 	case m.UpgradeID == "":
 		return "… (cut: too long for one Discord message)"
 	}
@@ -446,7 +449,10 @@ func (st style) embed(m bot.Message) *discordgo.MessageEmbed {
 	fields := m.Fields
 	if len(fields) > maxEmbedFields {
 		more := bot.T(fmt.Sprintf("%d more not shown", len(fields)-maxEmbedFields+1))
-		if m.UpgradeID != "" {
+		switch {
+		case len(m.Elsewhere) > 0: // show itself
+			more = more.Add("; see ").Then(m.Elsewhere)
+		case m.UpgradeID != "":
 			more = more.Add("; see ").Command(bot.Hint{Verb: "show", Args: []bot.Arg{{Name: "id", Value: m.UpgradeID}}})
 		}
 		fields = append(fields[:maxEmbedFields-1:maxEmbedFields-1], bot.Field{Label: "…", Value: more})

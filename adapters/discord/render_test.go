@@ -462,3 +462,24 @@ func TestACutListSaysHowToNarrowIt(t *testing.T) {
 		}
 	}
 }
+
+// A show too long for one Discord message said "see /upgrade show id:UPG-7",
+// the command that gave it; it now says where what was cut can be read, as
+// the core words it (Elsewhere), in its description and its last field.
+func TestACutShowPointsElsewhere(t *testing.T) {
+	m := bot.Message{UpgradeID: "UPG-7", Title: "UPG-7 payments v2",
+		Elsewhere: bot.T("its decisions with ").Command(bot.Hint{Verb: "log", Args: []bot.Arg{{Name: "id", Value: "UPG-7"}}})}
+	for i := range 40 {
+		m.Fields = append(m.Fields, bot.Field{Label: fmt.Sprintf("F%d", i), Value: bot.T("x")})
+	}
+	for i := range 300 {
+		m.Lines = append(m.Lines, bot.T(fmt.Sprintf("⚠ Failed delivery %d of the reminder: %s", i, strings.Repeat("x", 40))))
+	}
+	e := testStyle.render(m).Embeds[0]
+	if want := "(cut: too long for one Discord message; see its decisions with `/upgrade log id:UPG-7`)"; !strings.HasSuffix(e.Description, want) {
+		t.Errorf("the cut show ends …%s\nwant …%s", e.Description[max(0, len(e.Description)-120):], want)
+	}
+	if last := e.Fields[len(e.Fields)-1]; last.Value != "16 more not shown; see its decisions with `/upgrade log id:UPG-7`" {
+		t.Errorf("the last field is %q", last.Value)
+	}
+}

@@ -143,6 +143,11 @@ type Adapter struct {
 	// Socket Mode: the last connection that ended (dropped, or closed as
 	// Slack asked), until the next one is up: logged then as a reconnect.
 	socketLost atomic.Pointer[socketLoss]
+	// socketEver says a connection was up before (kept by runSocket's
+	// goroutine only): the next one is a reconnection, whenever the end
+	// of the last one was told (slack-go tells it on another goroutine,
+	// so it may be heard before that connection's own hello).
+	socketEver bool
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.

@@ -284,11 +284,14 @@ func (st style) blocks(m bot.Message) []slackgo.Block {
 }
 
 // cutNote is what a message too long for Slack ends with: how to ask for
-// less of it (Narrow), or where the whole of it can be read.
+// less of it (Narrow), or where the whole of it can be read (Elsewhere, for
+// show, which would otherwise point at itself; else show).
 func (st style) cutNote(m bot.Message) string {
 	switch {
 	case m.Narrow != nil:
 		return "… (cut: too long for one Slack message; narrow it with " + wrap(m.Narrow.Typed(st.command), "`") + ")"
+	case len(m.Elsewhere) > 0: // show itself: where its parts cut off are
+		return "… (cut: too long for one Slack message; see " + st.mrkdwn(m.Elsewhere) + ")"
 	case m.UpgradeID == "":
 		return "… (cut: too long for one Slack message)"
 	}

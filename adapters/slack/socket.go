@@ -175,11 +175,7 @@ func (a *Adapter) socketEvent(ctx context.Context, sm *socketmode.Client, evt so
 			a.refusedSince, a.refusals = time.Time{}, 0
 		}
 		if !a.connected.Swap(true) {
-			if lost := a.socketLost.Swap(nil); lost != nil {
-				a.log.InfoContext(ctx, "socket mode reconnected", "down_for", time.Since(lost.at).Round(time.Millisecond).String(), "after", lost.cause)
-			} else {
-				a.log.InfoContext(ctx, "socket mode connected")
-			}
+			a.socketUp(ctx)
 		}
 	case socketmode.EventTypeConnectionError:
 		a.connected.Store(false)
@@ -366,6 +362,27 @@ func unreadableJSON(err error) bool {
 type socketLoss struct {
 	at    time.Time
 	cause string
+}
+
+// socketUp logs a connection up: the first is connected; any later one is
+// reconnected, with why and since when the last one ended when that was
+// told. The first connection leaves that to the next: a drop told before
+// its hello was read (it dropped within milliseconds) is its own end.
+func (a *Adapter) socketUp(ctx context.Context) {
+	if !a.socketEver {
+		a.socketEver = true
+		a.log.InfoContext(ctx, "socket mode connected")
+		return
+	}
+	after, downFor := "connection ended", ""
+	if lost := a.socketLost.Swap(nil); lost != nil {
+		after, downFor = lost.cause, time.Since(lost.at).Round(time.Millisecond).String()
+	}
+	args := []any{"after", after}
+	if downFor != "" {
+		args = append([]any{"down_for", downFor}, args...)
+	}
+	a.log.InfoContext(ctx, "socket mode reconnected", args...)
 }
 
 // slackAskedCause is how slack-go says a connection ended because Slack

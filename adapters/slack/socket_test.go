@@ -3,10 +3,14 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
@@ -283,5 +287,44 @@ func TestSocketModeAnswerFallsBackWhenTheResponseURLRefuses(t *testing.T) {
 	}
 	if c := f.api.Calls("chat.postEphemeral"); len(c) != 2 || c[1].Error != "channel_not_found" {
 		t.Errorf("postEphemeral calls %+v", c)
+	}
+}
+
+// TestSocketModeReconnectionAfterAnEarlyDrop: a connection that drops
+// within milliseconds of connecting has its end told (slack-go's goroutine)
+// before its own hello is read from the events. It was then logged as
+// "reconnected", and the next connection, the real reconnection, as
+// "connected". Whenever a connection was up before, the next is
+// "reconnected", after the drop. The events come in the order slack-go
+// can give them, with no connection and no timing.
+func TestSocketModeReconnectionAfterAnEarlyDrop(t *testing.T) {
+	var logs syncbuf.Buffer
+	a := &Adapter{log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	ctx := context.Background()
+	a.socketDropped(ctx, "websocket: close 1006 (abnormal closure): unexpected EOF") // the first connection's end, told first
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeConnected})   // its hello, read late
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeHello})
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeConnecting}) // the second connection
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeConnected})
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeHello})
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeConnecting}) // a third, whose end was not told
+	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeConnected})
+
+	var ups []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		switch e["msg"] {
+		case "socket mode connected":
+			ups = append(ups, "connected")
+		case "socket mode reconnected":
+			ups = append(ups, fmt.Sprintf("reconnected after %v", e["after"]))
+		}
+	}
+	want := []string{"connected", "reconnected after connection dropped", "reconnected after connection ended"}
+	if !slices.Equal(ups, want) {
+		t.Errorf("logged %q, want %q; log:\n%s", ups, want, logs.String())
 	}
 }
