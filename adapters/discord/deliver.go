@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -267,7 +268,7 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 		}
 		last = fail
 		a.obs.APIRetry(Platform, method(op))
-		a.log.WarnContext(ctx, "discord call failed; retrying", "op", op, "status", fail.Status, "code", fail.Code, "kind", fail.Kind, "attempt", n, "wait", wait.String())
+		a.log.Log(ctx, retryLevel(ctx), "discord call failed; retrying", "op", op, "status", fail.Status, "code", fail.Code, "kind", fail.Kind, "attempt", n, "wait", wait.String())
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -323,4 +324,14 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 		return e, true, 0
 	}
 	return e, false, 0
+}
+
+// retryLevel is the level of the log line of a retried call: WARN, or
+// DEBUG for the core's background work on root messages, whose failures
+// the core logs once per streak (bot.Background).
+func retryLevel(ctx context.Context) slog.Level {
+	if bot.Background(ctx) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }

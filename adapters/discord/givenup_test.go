@@ -3,10 +3,12 @@ package discord
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/internal/closedport"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // TestAPostItsCallerGaveUpSaysDiscordHadNotAnswered: the caller gives a
@@ -140,5 +143,34 @@ func TestAPostGivenUpSaysWhetherItLeft(t *testing.T) {
 				t.Errorf("observed %q, want the last call counted unreachable", calls)
 			}
 		})
+	}
+}
+
+// TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug: a root message's
+// refresh or background retry (bot.Background) logs its failures once per
+// streak in the core; the adapter's own retries of such a call are at
+// DEBUG, where they were a WARN per attempt for every try of an outage.
+// Any other call's retries stay WARNs.
+func TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug(t *testing.T) {
+	var logs syncbuf.Buffer
+	f := newFixture(t, ModeHTTP, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ref, err := f.a.Post(context.Background(), "discord:"+chPayments, notice(bot.KindReminder, "root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ctx   context.Context
+		level string
+	}{{bot.WithBackground(context.Background()), "DEBUG"}, {context.Background(), "WARN"}} {
+		logs.Reset()
+		f.api.FailNext("edit_message", discordtest.Fault{Status: 502}, discordtest.Fault{Status: 503})
+		if err := f.a.Edit(tc.ctx, ref, notice(bot.KindReminder, "root, edited")); err != nil {
+			t.Fatal(err)
+		}
+		if got := logs.String(); strings.Count(got, `level=`+tc.level+` msg="discord call failed; retrying"`) != 2 || strings.Count(got, `msg="discord call failed; retrying"`) != 2 {
+			t.Errorf("want the 2 retries at %s:\n%s", tc.level, got)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -282,7 +283,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 			return fail
 		}
-		a.log.WarnContext(ctx, "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait.String())
+		a.log.Log(ctx, retryLevel(ctx), "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait.String())
 		a.obs.APIRetry(Platform, method)
 		t := time.NewTimer(wait)
 		select {
@@ -292,4 +293,14 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 			return fail
 		}
 	}
+}
+
+// retryLevel is the level of the log line of a retried call: WARN, or
+// DEBUG for the core's background work on root messages, whose failures
+// the core logs once per streak (bot.Background).
+func retryLevel(ctx context.Context) slog.Level {
+	if bot.Background(ctx) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }

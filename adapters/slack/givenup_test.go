@@ -3,15 +3,18 @@ package slack
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 // TestAPostItsCallerGaveUpSaysSlackHadNotAnswered: the caller gives a post
@@ -134,5 +137,33 @@ func TestAPostGivenUpSaysWhetherItLeft(t *testing.T) {
 				t.Errorf("observed %q, want the last call counted unreachable", calls)
 			}
 		})
+	}
+}
+
+// TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug: a root message's
+// refresh or background retry (bot.Background) logs its failures once per
+// streak in the core; the adapter's own retries of such a call are at
+// DEBUG, where they were a WARN per attempt for every try of an outage.
+// Any other call's retries stay WARNs.
+func TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	var logs syncbuf.Buffer
+	f.a.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ref, err := f.a.Post(context.Background(), "slack:C0PAYMENTS", notice("root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ctx   context.Context
+		level string
+	}{{bot.WithBackground(context.Background()), "DEBUG"}, {context.Background(), "WARN"}} {
+		logs.Reset()
+		f.api.FailNext("chat.update", slacktestapi.Fault{Status: http.StatusServiceUnavailable}, slacktestapi.Fault{Status: http.StatusServiceUnavailable})
+		if err := f.a.Edit(tc.ctx, ref, notice("hello")); err != nil {
+			t.Fatal(err)
+		}
+		if got := logs.String(); strings.Count(got, `level=`+tc.level+` msg="slack call failed; retrying"`) != 2 || strings.Count(got, "level=") != 2 {
+			t.Errorf("want the 2 retries at %s:\n%s", tc.level, got)
+		}
 	}
 }
