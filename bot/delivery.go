@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // Delivery sends what the core has to say to the platforms: root messages,
@@ -783,9 +785,12 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 		if record == recordAll || (record == recordLasting && !tryLater(err)) {
 			f := d.failure(ctx, u, KindRoot, ch, err)
 			o.fail = &f
+			if tryLater(err) {
+				d.owed.failing(u.ID) // logged: the retries' failures that follow are not
+			}
 		} else {
 			d.obs.Notice(KindRoot, NoticeFailed)
-			d.log.WarnContext(ctx, "posting the root message again failed", "upgrade", u.Key(), "channel", ch, "err", err)
+			d.rootFailed(ctx, u, "posting the root message again failed", ch, err)
 		}
 	}
 	d.sideBySide(missing, func(i int) bool {
@@ -1098,7 +1103,7 @@ func (d *Delivery) refreshRoot(id int) {
 	if d.edits.queued(id) { // it has not started: it will show this too (and no closure is made)
 		return
 	}
-	d.edits.coalesce(id, func(ctx context.Context) { d.settle(id, d.editRoots(ctx, id)) })
+	d.edits.coalesce(id, func(ctx context.Context) { d.settle(id, d.editRoots(WithBackground(ctx), id)) })
 }
 
 // editRoots edits the root messages of upgrade id to show its stored
@@ -1137,7 +1142,7 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 				failed.Store(true)
 			}
 			d.obs.Notice(KindRoot, NoticeEditFailed)
-			d.log.WarnContext(ctx, "editing root message failed; trying again later", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+			d.rootFailed(ctx, u, "editing root message failed; trying again later", t.Channel, err)
 		} else {
 			d.obs.Notice(KindRoot, NoticeEdited)
 		}
@@ -1165,7 +1170,23 @@ func (d *Delivery) settle(id int, st rootsState) {
 		d.owed.owe(id, d.now())
 	case st.complete:
 		d.owed.clear(id)
+		if n := d.owed.recovered(id); n > 0 {
+			d.log.Info("root messages show the upgrade again", "upgrade", commands.FormatID(id), "failures", n)
+		}
 	}
+}
+
+// rootFailed logs a failure of a root message of u in ch: a WARN when it
+// starts a streak of failures of u's roots, at DEBUG while the streak
+// lasts (each background retry fails again during an outage), and the
+// streak's end once, as an INFO (settle). A failure that may not pass is
+// recorded on the upgrade, not logged here.
+func (d *Delivery) rootFailed(ctx context.Context, u *Upgrade, msg, ch string, err error) {
+	level := slog.LevelDebug
+	if d.owed.failing(u.ID) {
+		level = slog.LevelWarn
+	}
+	d.log.Log(ctx, level, msg, "upgrade", u.Key(), "channel", ch, "err", err)
 }
 
 // version is the revision and the count of acknowledgments of upgrade id.

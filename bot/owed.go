@@ -35,6 +35,12 @@ type owedRoots struct {
 	running atomic.Int64 // retries queued or running on the outbox
 	mu      sync.Mutex
 	m       map[int]*owedRoot
+	// streaks counts, by upgrade, the failures of its roots since they
+	// last showed its state: the first is logged as a WARN, the rest at
+	// DEBUG, and the end of the streak once as an INFO (failing,
+	// recovered), so an outage of hours logs two lines per upgrade, not
+	// one per try.
+	streaks map[int]int
 }
 
 type owedRoot struct {
@@ -47,7 +53,35 @@ type owedRoot struct {
 }
 
 func newOwedRoots(base time.Duration) *owedRoots {
-	return &owedRoots{base: base, m: map[int]*owedRoot{}}
+	return &owedRoots{base: base, m: map[int]*owedRoot{}, streaks: map[int]int{}}
+}
+
+// failing notes a failure of upgrade id's roots (a post or an edit that
+// may pass) and reports whether it starts a streak: to be logged as a
+// WARN; the failures that follow are logged at DEBUG.
+func (o *owedRoots) failing(id int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.streaks[id]++
+	return o.streaks[id] == 1
+}
+
+// recovered ends upgrade id's failure streak, if any, and returns how
+// many failures it had (0: none).
+func (o *owedRoots) recovered(id int) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := o.streaks[id]
+	delete(o.streaks, id)
+	return n
+}
+
+// forget drops upgrade id's streak without a word (the upgrade is gone,
+// or its roots are no longer tried).
+func (o *owedRoots) forget(id int) {
+	o.mu.Lock()
+	delete(o.streaks, id)
+	o.mu.Unlock()
 }
 
 // owe records a failed try of upgrade id's roots at now.
@@ -66,6 +100,7 @@ func (o *owedRoots) owe(id int, now time.Time) {
 	r.tries++
 	if r.tries > maxRootRetries {
 		delete(o.m, id)
+		delete(o.streaks, id) // no longer tried: the next failure starts a streak
 		return
 	}
 	wait := o.base
@@ -139,10 +174,12 @@ func (d *Delivery) retryRoots() {
 		d.owed.running.Add(1)
 		d.out.enqueue(id, func(ctx context.Context) {
 			defer d.owed.running.Add(-1)
+			ctx = WithBackground(ctx)
 			u, err := d.store.Get(ctx, id)
 			if err != nil {
 				if ErrorCode(err) == ENOTFOUND {
 					d.owed.clear(id)
+					d.owed.forget(id)
 					return
 				}
 				d.log.ErrorContext(ctx, "retrying root messages: loading upgrade failed", "upgrade", id, "err", err)
@@ -179,4 +216,22 @@ func (d *Delivery) retryRoots() {
 // rootRetryLoop runs retryRoots every tick until ctx ends.
 func (d *Delivery) rootRetryLoop(ctx context.Context, tick time.Duration) {
 	repeat(ctx, tick, d.retryRoots)
+}
+
+type backgroundKey struct{}
+
+// WithBackground marks ctx as the context of a root message's refresh or
+// background retry (Background); the core does so, and a Messenger's tests.
+func WithBackground(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// Background reports whether ctx is that of a root message's refresh or
+// background retry, whose failures the core logs once per streak (a WARN
+// when they start, an INFO when the roots show the upgrade again): a
+// Messenger logs its own retries of such a call at DEBUG, not one WARN
+// per attempt, so a long outage does not flood the log.
+func Background(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
 }

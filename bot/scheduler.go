@@ -42,6 +42,13 @@ type SchedulerOptions struct {
 	Reconcile time.Duration
 	// LateAfter is how late a job may be before its notice says so (1m).
 	LateAfter time.Duration
+	// When, if set, runs f once the clock Now reaches moment, and returns
+	// a func that stops that (reporting whether it did): a test's clock
+	// moved by hand (bottest.Clock.When). A notice whose time runs out at
+	// moment (a reminder once the window opens) is then given up when
+	// that clock gets there, as well as when the wall clock does. Default:
+	// the wall clock alone (the same clock in production).
+	When func(moment time.Time, f func()) (stop func() bool)
 }
 
 func (o SchedulerOptions) withDefaults(now Clock, log *slog.Logger) SchedulerOptions {
@@ -212,6 +219,12 @@ func (s *Scheduler) noticeBefore(ctx context.Context, moment time.Time, why stri
 	// A context's deadline is on the wall clock; the moment is on the
 	// scheduler's (the same in production).
 	late := &tooLate{why: why, at: time.Now().Add(moment.Sub(s.o.Now()))}
+	if s.o.When != nil {
+		var end context.CancelCauseFunc
+		ctx, end = context.WithCancelCause(ctx)
+		defer end(nil)
+		defer s.o.When(moment, func() { end(late) })()
+	}
 	nctx, cancel := withTooLate(ctx, late)
 	defer cancel()
 	err = s.notice(nctx, u, j, m)

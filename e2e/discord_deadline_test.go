@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,13 +27,29 @@ func discordDeadline(t *testing.T) (*discordEnv, time.Time) {
 // TestADiscordReminderStillUnansweredWhenTheWindowOpensSaysSo: Discord does
 // not answer the reminder's post before the window opens. It is recorded
 // as not posted before the window opened because Discord had not answered,
-// not as a failure of Discord's.
+// not as a failure of Discord's. The window opens when the test moves the
+// clock, once the post has reached Discord: no real seconds to wait.
 func TestADiscordReminderStillUnansweredWhenTheWindowOpensSaysSo(t *testing.T) {
 	e, win := discordDeadline(t)
-	e.api.FailNext("create_message", discordtest.Fault{Delay: time.Minute}) // answered once the bot gives up
-	e.at(win.Add(-3 * time.Second))                                         // real seconds: enough for the post to arrive
+	arrived, _ := e.api.Hold(t, "create_message") // answered once the bot gives up
+	e.clock.Set(win.Add(-10 * time.Minute))       // the 1h reminder, late; the wall clock would give it 10 minutes
+	ran := make(chan error, 1)
+	go func() {
+		_, err := e.bot.Scheduler().RunDue(context.Background())
+		ran <- err
+	}()
+	select {
+	case <-arrived: // the post reached Discord, which does not answer
+	case err := <-ran:
+		t.Fatalf("the reminder's job ended (%v) before its post reached Discord", err)
+	}
+	e.clock.Set(win) // the window opens
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
 	show := e.command("dave", dcOps, "show", dO("id", "UPG-1"))
-	want := "⚠ Failed delivery of reminder to <#2002> at <t:1796090397:f> (<t:1796090397:R>): not posted before the window opened: no answer from Discord yet (create message)\n"
+	want := "⚠ Failed delivery of reminder to <#2002> at <t:1796090400:f> (<t:1796090400:R>): not posted before the window opened: no answer from Discord yet (create message)\n"
 	if !strings.Contains(show+"\n", want) {
 		t.Fatalf("show does not say why the reminder was not posted, want %q:\n%s", want, show)
 	}

@@ -113,7 +113,10 @@ func newDiscordEnv(t *testing.T, mode string, adjust ...func(*bot.Config)) *disc
 	}
 	clock := bottest.NewClock(slackNow)
 	router := bot.Router{}
-	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Queue: st, Now: clock.Now, Logger: log})
+	// A notice's time (a reminder's, until its window opens) runs out when
+	// the test moves the clock there (discord_deadline_test.go).
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Once: st, Queue: st, Now: clock.Now, Logger: log,
+		Scheduler: bot.SchedulerOptions{When: clock.When}})
 	api := discordtest.New(t)
 	api.SetClock(clock.Now)
 	pub, priv := discordtest.NewKey(t)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -51,6 +54,11 @@ const (
 	// (its context's cause: a reminder's window opened), before Discord
 	// answered. Discord may have done it all the same.
 	kindNoAnswer = "no answer"
+	// kindNotConnected: the caller gave the call up, for a reason of its
+	// own, while the connection to Discord was still being made (DNS, the
+	// TCP dial, the TLS handshake): the request never left, so Discord
+	// cannot have done it.
+	kindNotConnected = "not connected"
 )
 
 // Error is a REST call that failed for good: Discord refused it, or a
@@ -94,6 +102,12 @@ func (e *Error) Error() string {
 		s = fmt.Sprintf("cannot reach Discord (%s): %s", e.Op, outbound.Detail(e.Err))
 	case e.Kind == kindNoAnswer:
 		s = fmt.Sprintf("no answer from Discord yet (%s)", e.Op)
+	case e.Kind == kindNotConnected:
+		s = fmt.Sprintf("could not reach Discord yet (%s)", e.Op)
+		if e.Err != nil && outbound.NetworkFailed(e.Err) {
+			// An earlier attempt's reason: "connection refused".
+			s += ": " + outbound.Detail(e.Err)
+		}
 	case e.Code != 0:
 		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
 	case e.Status == http.StatusTooManyRequests:
@@ -142,7 +156,7 @@ func (e *Error) Advice() string {
 	switch {
 	case e.TokenRefused():
 		return "Discord refused the bot token: reset it in the Developer Portal and update discord.bot_token."
-	case e.Unreachable() && outbound.NeverSent(e.Err):
+	case e.Unreachable() && outbound.NeverSent(e.Err), e.Kind == kindNotConnected:
 		return "The bot cannot reach Discord: check the network (DNS, firewall or proxy, CA certificates) or discord.api_url, not the token."
 	case e.Unreachable():
 		return "The connection to Discord failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
@@ -175,6 +189,7 @@ func codeOf(err error) int {
 type attempt struct {
 	status     int
 	retryAfter time.Duration
+	connected  atomic.Bool // the request had a connection to leave on
 }
 
 type attemptKey struct{}
@@ -195,9 +210,13 @@ func (at *attempt) saw(resp *http.Response) {
 // it already (a timeout, a dropped connection). It stops when ctx ends.
 func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(opts ...discordgo.RequestOption) error) error {
 	backoff := a.retry.base
+	var last *Error // the attempt before, retried
 	for n := 1; ; n++ {
 		at := &attempt{}
-		err := fn(discordgo.WithContext(context.WithValue(ctx, attemptKey{}, at)))
+		actx := httptrace.WithClientTrace(context.WithValue(ctx, attemptKey{}, at), &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { at.connected.Store(true) },
+		})
+		err := fn(discordgo.WithContext(actx))
 		if err == nil {
 			a.observe(op, nil)
 			return nil
@@ -205,8 +224,16 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 		if cause := context.Cause(ctx); ctx.Err() != nil && cause != ctx.Err() && (errors.Is(err, cause) || errors.Is(err, ctx.Err())) {
 			// The caller gave the call up for a reason of its own (a
 			// reminder's window opened) while Discord had not answered:
-			// not a failure of Discord's, and not to be repeated.
+			// not a failure of Discord's, and not to be repeated. Either
+			// the request was sent and Discord may have done it, or the
+			// connection was still being made and it never left.
 			fail := &Error{Op: op, Status: at.status, Kind: kindNoAnswer, Attempts: n, Permanent: true, Err: err}
+			if !at.connected.Load() {
+				fail.Kind = kindNotConnected
+				if last != nil && last.Unreachable() {
+					fail.Err = last.Err // why the attempts before failed
+				}
+			}
 			a.observe(op, fail)
 			return fail
 		}
@@ -239,8 +266,9 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 			return fail
 		}
+		last = fail
 		a.obs.APIRetry(Platform, method(op))
-		a.log.WarnContext(ctx, "discord call failed; retrying", "op", op, "status", fail.Status, "code", fail.Code, "kind", fail.Kind, "attempt", n, "wait", wait.String())
+		a.log.Log(ctx, retryLevel(ctx), "discord call failed; retrying", "op", op, "status", fail.Status, "code", fail.Code, "kind", fail.Kind, "attempt", n, "wait", wait.String())
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -296,4 +324,14 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 		return e, true, 0
 	}
 	return e, false, 0
+}
+
+// retryLevel is the level of the log line of a retried call: WARN, or
+// DEBUG for the core's background work on root messages, whose failures
+// the core logs once per streak (bot.Background).
+func retryLevel(ctx context.Context) slog.Level {
+	if bot.Background(ctx) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }

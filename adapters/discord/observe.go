@@ -9,7 +9,8 @@ import "strings"
 type Observer interface {
 	// APICall: one attempt ended with outcome: "ok", "error" (Discord said
 	// no, or answered a 5xx), "rate_limited" (429) or "unreachable" (no
-	// answer: DNS, connection, TLS, timeout).
+	// answer: DNS, connection, TLS, timeout, or given up by its caller
+	// before Discord answered, whether the request left or not).
 	APICall(platform, method, outcome string)
 	// APIRetry: a failed call of method is about to be made again.
 	APIRetry(platform, method string)
@@ -42,7 +43,9 @@ func (a *Adapter) observe(op string, fail *Error) {
 	case fail.Status == 429:
 		a.obs.APIRateLimited(Platform, method(op))
 		a.obs.APICall(Platform, method(op), "rate_limited")
-	case fail.Unreachable():
+	case fail.Unreachable(), fail.Kind == kindNoAnswer, fail.Kind == kindNotConnected:
+		// No answer: as on Slack, a call given up (its caller's own
+		// reason) before Discord answered counts as unreachable.
 		a.obs.APICall(Platform, method(op), "unreachable")
 	default:
 		a.obs.APICall(Platform, method(op), "error")

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -55,6 +58,11 @@ const (
 	// (its context's cause: a reminder's window opened), before Slack
 	// answered. Slack may have taken it all the same.
 	codeNoAnswer = "no_answer"
+	// codeNotConnected: the caller gave up the call, for a reason of its
+	// own, while the connection to Slack was still being made (DNS, the
+	// TCP dial, the TLS handshake): the request never left, so Slack
+	// cannot have taken it.
+	codeNotConnected = "not_connected"
 )
 
 // refusalCodes are Slack's own answers that mean the bot token itself is
@@ -104,6 +112,12 @@ func (e *Error) Error() string {
 		s = fmt.Sprintf("cannot reach Slack (%s): %s", e.Method, outbound.Detail(e.Err))
 	} else if e.Code == codeNoAnswer {
 		s = fmt.Sprintf("no answer from Slack yet (%s)", e.Method)
+	} else if e.Code == codeNotConnected {
+		s = fmt.Sprintf("could not reach Slack yet (%s)", e.Method)
+		if e.Err != nil && outbound.NetworkFailed(e.Err) {
+			// An earlier attempt's reason: "connection refused".
+			s += ": " + outbound.Detail(e.Err)
+		}
 	} else if e.redirect() {
 		s = fmt.Sprintf("slack %s: %s from %s (slack.api_url), a redirect, not followed", e.Method, e.Code, e.Host)
 	} else {
@@ -134,7 +148,7 @@ func (e *Error) Advice() string {
 	switch {
 	case e.TokenRefused():
 		return "Slack refused the bot token: reinstall the app and update the token (slack.bot_token)."
-	case e.Unreachable() && outbound.NeverSent(e.Err):
+	case e.Unreachable() && outbound.NeverSent(e.Err), e.Code == codeNotConnected:
 		return "The bot cannot reach Slack: check the network (DNS, firewall or proxy, CA certificates) or slack.api_url, not the token."
 	case e.Unreachable():
 		return "The connection to Slack failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
@@ -209,17 +223,31 @@ func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.C
 // retry to observe (nil: none).
 func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx context.Context) error, observe func(*Error)) error {
 	backoff := a.retry.base
+	var last *Error // the attempt before, retried
 	for attempt := 1; ; attempt++ {
-		err := fn(ctx)
+		var connected atomic.Bool // the request had a connection to leave on
+		err := fn(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
+		}))
+		if cause := context.Cause(ctx); err != nil && ctx.Err() != nil && cause != ctx.Err() && (errors.Is(err, cause) || errors.Is(err, ctx.Err())) {
+			// The caller gave the call up for a reason of its own (a
+			// reminder's window opened) while Slack had not answered:
+			// not a failure of Slack's, and not to be repeated. Either
+			// the request was sent and Slack may have taken it, or the
+			// connection was still being made and it never left.
+			a.obs.APICall(Platform, method, OutcomeUnreachable)
+			if !connected.Load() {
+				fail := &Error{Method: method, Code: codeNotConnected, Attempts: attempt, Permanent: true, Err: err}
+				if last != nil && last.Unreachable() {
+					fail.Err = last.Err // why the attempts before failed
+				}
+				return fail
+			}
+			return &Error{Method: method, Code: codeNoAnswer, Attempts: attempt, Permanent: true, Err: err}
+		}
 		a.observe(method, err)
 		if err == nil {
 			return nil
-		}
-		if cause := context.Cause(ctx); ctx.Err() != nil && cause != ctx.Err() && (errors.Is(err, cause) || errors.Is(err, ctx.Err())) {
-			// The caller gave the call up for a reason of its own (a
-			// reminder's window opened) while Slack had not answered:
-			// not a failure of Slack's, and not to be repeated.
-			return &Error{Method: method, Code: codeNoAnswer, Attempts: attempt, Permanent: true, Err: err}
 		}
 		retry, wait, code := classify(err)
 		fail := &Error{Method: method, Code: code, Attempts: attempt, Err: err}
@@ -244,6 +272,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 		if observe != nil {
 			observe(fail)
 		}
+		last = fail
 		if wait == 0 {
 			wait = backoff + rand.N(backoff/4+1)
 			backoff = min(2*backoff, a.retry.max)
@@ -254,7 +283,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 			return fail
 		}
-		a.log.WarnContext(ctx, "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait.String())
+		a.log.Log(ctx, retryLevel(ctx), "slack call failed; retrying", "method", method, "code", code, "attempt", attempt, "wait", wait.String())
 		a.obs.APIRetry(Platform, method)
 		t := time.NewTimer(wait)
 		select {
@@ -264,4 +293,14 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 			return fail
 		}
 	}
+}
+
+// retryLevel is the level of the log line of a retried call: WARN, or
+// DEBUG for the core's background work on root messages, whose failures
+// the core logs once per streak (bot.Background).
+func retryLevel(ctx context.Context) slog.Level {
+	if bot.Background(ctx) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }

@@ -8,7 +8,8 @@ package slack
 type Observer interface {
 	// APICall: one request ended with outcome: "ok", "error" (Slack said
 	// no, or answered a 5xx), "rate_limited" (429) or "unreachable" (no
-	// answer: DNS, connection, TLS, timeout).
+	// answer: DNS, connection, TLS, timeout, or given up by its caller
+	// before Slack answered, whether the request left or not).
 	APICall(platform, method, outcome string)
 	// APIRetry: a failed request of method is about to be made again.
 	APIRetry(platform, method string)

@@ -29,8 +29,15 @@ func Window(t testing.TB, spec string) commands.Window {
 
 // Clock is a clock tests move by hand; safe for concurrent use.
 type Clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu      sync.Mutex
+	now     time.Time
+	waiters []*clockWaiter // When's, not due yet
+}
+
+// clockWaiter is a func to run once the clock reaches at.
+type clockWaiter struct {
+	at time.Time
+	f  func()
 }
 
 // NewClock starts a clock at t.
@@ -43,18 +50,59 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Set moves the clock to t.
+// Set moves the clock to t, and runs the funcs of When due by then.
 func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.now = t
+	c.fire()
 }
 
-// Advance moves the clock forward by d.
+// Advance moves the clock forward by d, and runs the funcs of When due by
+// then.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	c.fire()
+}
+
+// fire runs the waiters due now, with c.mu held on entry; it unlocks it.
+func (c *Clock) fire() {
+	var due []*clockWaiter
+	c.waiters = slices.DeleteFunc(c.waiters, func(w *clockWaiter) bool {
+		if c.now.Before(w.at) {
+			return false
+		}
+		due = append(due, w)
+		return true
+	})
+	c.mu.Unlock()
+	for _, w := range due {
+		w.f()
+	}
+}
+
+// When runs f once the clock reaches moment (at once when it has), in the
+// call to Set or Advance that moves it there, and returns a func that
+// stops that, reporting whether it did (a bot.SchedulerOptions.When: a
+// notice's time runs out when the test moves the clock, not after real
+// seconds).
+func (c *Clock) When(moment time.Time, f func()) (stop func() bool) {
+	c.mu.Lock()
+	if !c.now.Before(moment) {
+		c.mu.Unlock()
+		f()
+		return func() bool { return false }
+	}
+	w := &clockWaiter{at: moment, f: f}
+	c.waiters = append(c.waiters, w)
+	c.mu.Unlock()
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		n := len(c.waiters)
+		c.waiters = slices.DeleteFunc(c.waiters, func(x *clockWaiter) bool { return x == w })
+		return len(c.waiters) < n
+	}
 }
 
 // Sent is one message a Recorder delivered.

@@ -58,9 +58,26 @@ type Fault struct {
 	RetryAfter float64
 	Delay      time.Duration
 	Hangup     bool
-	// Hold, when set, holds the request until it is closed (or the caller
-	// gives up): a test can see what the bot does while a call is pending.
-	Hold <-chan struct{}
+	hold       *hold // Hold's: answer only once released
+}
+
+// hold keeps a call unanswered until the test releases it.
+type hold struct {
+	arrived, release       chan struct{}
+	arrivedOnce, freedOnce sync.Once
+}
+
+func (h *hold) free() { h.freedOnce.Do(func() { close(h.release) }) }
+
+// Hold keeps the next call of op unanswered, as a Discord that does not
+// answer yet, until release is called (or the client gives up); then it is
+// answered as usual. arrived is closed when that call comes in. The test's
+// end releases it too.
+func (s *Server) Hold(t testing.TB, op string) (arrived <-chan struct{}, release func()) {
+	h := &hold{arrived: make(chan struct{}), release: make(chan struct{})}
+	t.Cleanup(h.free)
+	s.FailNext(op, Fault{hold: h})
+	return h.arrived, h.free
 }
 
 // Message is the current state of a message posted through the fake.
@@ -704,9 +721,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, bot bo
 	s.mu.Lock()
 	f, faulty := s.fault(op)
 	s.mu.Unlock()
-	if faulty && f.Hold != nil {
+	if faulty && f.hold != nil {
+		f.hold.arrivedOnce.Do(func() { close(f.hold.arrived) })
 		select {
-		case <-f.Hold:
+		case <-f.hold.release:
 		case <-r.Context().Done():
 		}
 	}

@@ -1,0 +1,77 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
+)
+
+// lvlWithMsg counts the log lines at level whose message is msg.
+func lvlWithMsg(logs, level, msg string) int {
+	n := 0
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "level="+level+" ") && strings.Contains(l, `msg="`+msg+`"`) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestARootThatKeepsFailingIsLoggedOncePerStreak: during a platform
+// outage every background retry of a root message logged a WARN (the
+// last sessions' "root retry log noise"): a day-long outage logged one per
+// try. Now the first failure of a streak is a WARN, the retries that fail
+// again are at DEBUG, and the roots showing the upgrade again is one INFO
+// naming how many tries failed; a new failure then starts a new streak.
+func TestARootThatKeepsFailingIsLoggedOncePerStreak(t *testing.T) {
+	var logs syncbuf.Buffer
+	rec := &bottest.Recorder{}
+	clock := bottest.NewClock(t0)
+	b := bot.New(bot.Options{Config: testConfig(), Store: bottest.NewMemStore(), Messenger: bot.Router{"test": rec, "other": rec},
+		Now: clock.Now, RefreshIntervalSet: true, RootRetry: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+
+	const failed, back = "editing root message failed; trying again later", "root messages show the upgrade again"
+	rec.Fail("test:#payments", errBusy) // the outage begins
+	pressAs(b, ctx, bot.Actor{ID: "test:UBOB", Name: "bob"}, "1", "brief")
+	b.Flush()
+	for range 3 { // the background retries meet the outage
+		clock.Advance(time.Hour)
+		bot.RetryRootsNow(b)
+		b.Flush()
+	}
+	got := logs.String()
+	if w, d := lvlWithMsg(got, "WARN", failed), lvlWithMsg(got, "DEBUG", failed); w != 1 || d != 3 {
+		t.Fatalf("%d WARN and %d DEBUG lines for 4 failed edits, want 1 WARN and 3 DEBUG:\n%s", w, d, got)
+	}
+	if n := lvlWithMsg(got, "INFO", back); n != 0 {
+		t.Fatalf("the roots were said to be back during the outage:\n%s", got)
+	}
+
+	rec.Fail("test:#payments", nil) // the platform answers again
+	clock.Advance(time.Hour)
+	bot.RetryRootsNow(b)
+	b.Flush()
+	got = logs.String()
+	if n := lvlWithMsg(got, "INFO", back); n != 1 || !strings.Contains(got, "upgrade=UPG-1 failures=4") {
+		t.Fatalf("%d INFO lines on recovery, want one naming the 4 failures:\n%s", n, got)
+	}
+
+	// A new outage is a new streak: its first failure is a WARN again.
+	rec.Fail("test:#payments", errBusy)
+	pressAs(b, ctx, bot.Actor{ID: "test:UCAROL", Name: "carol"}, "1", "brief")
+	b.Flush()
+	if w := lvlWithMsg(logs.String(), "WARN", failed); w != 2 {
+		t.Fatalf("%d WARN lines after a second outage began, want 2:\n%s", w, logs.String())
+	}
+}
