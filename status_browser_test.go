@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/upgradebot/upgradebot/internal/browsertest"
@@ -115,5 +116,71 @@ func TestStatusPageLongTextOnAPhone(t *testing.T) {
 		if widths[0] > widths[1] {
 			t.Errorf("%s is %dpx wide on a %dpx phone: long text does not wrap", path, widths[0], widths[1])
 		}
+	}
+}
+
+// TestStatusPageEveryTimeInTheViewersZone: the timeline's end labels and
+// the decision log's window are in the viewer's zone, as the page's other
+// times are, not UTC days and a "window … UTC" text. The zone is one
+// where the day differs from UTC's now (UTC-11 before 10:00 UTC, UTC+14
+// from then on), so a label left in UTC shows.
+func TestStatusPageEveryTimeInTheViewersZone(t *testing.T) {
+	s := startStatusServeWith(t, serveSetup{public: true})
+	s.slash("U0ALICE", "schedule payments v2.4.0 in 30m for 2h")
+	tz := "Pacific/Kiritimati"
+	if time.Now().UTC().Hour() < 10 {
+		tz = "Pacific/Pago_Pago"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, tz)
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	// The timeline runs from 7 days before the page's "as of" time to 30
+	// days after it.
+	asOf, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("footer time").getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".axis > span:not(.now)")].map(e => e.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".axis > span:not(.now)")].map(e => e.querySelector("[title]")?.title ?? "")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse(time.RFC3339, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 2 {
+		t.Fatalf("the timeline has %d end labels, want 2: %q", len(labels), labels)
+	}
+	for i, end := range []time.Time{at.Add(-7 * 24 * time.Hour), at.Add(30 * 24 * time.Hour)} {
+		if want := end.In(loc).Format("Jan 2"); labels[i] != want {
+			t.Errorf("the timeline's end %d reads %q, want %q (the day in %s; UTC's is %s)", i+1, labels[i], want, tz, end.UTC().Format("Jan 2"))
+		}
+		if !strings.HasSuffix(titles[i], "UTC") {
+			t.Errorf("the timeline's end %d keeps no UTC time on hover: title %q", i+1, titles[i])
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/upgrades/1"), chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	window, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("dl dd time")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("ol.log li")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "scheduled · window "+window+" to ") || strings.Contains(log, "UTC") {
+		t.Errorf("the decision log's window is not in the viewer's zone as the Window above (%q):\n%s", window, log)
 	}
 }
