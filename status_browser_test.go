@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/upgradebot/upgradebot/internal/browsertest"
 )
@@ -182,5 +184,48 @@ func TestStatusPageEveryTimeInTheViewersZone(t *testing.T) {
 	}
 	if !strings.Contains(log, "scheduled · window "+window+" to ") || strings.Contains(log, "UTC") {
 		t.Errorf("the decision log's window is not in the viewer's zone as the Window above (%q):\n%s", window, log)
+	}
+}
+
+// TestStatusPageFollowsADarkSystemTheme: a viewer whose system is dark
+// (prefers-color-scheme: dark) gets the page on a dark ground with light
+// text; the state labels stay white on their colours. The colours'
+// contrast in both schemes is adapters/web's TestTextContrastInBothSchemes.
+func TestStatusPageFollowsADarkSystemTheme(t *testing.T) {
+	s := startStatusServeWith(t, serveSetup{public: true})
+	s.slash("U0ALICE", "schedule payments v2.4.0 in 30m for 2h")
+	ctx := browser(t, "UTC")
+	colours := func() []string {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+			t.Fatal(err)
+		}
+		c, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			`[document.body, document.querySelector("a.title"), document.querySelector(".state")].map(e => getComputedStyle(e).color + " on " + getComputedStyle(e).backgroundColor)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	light := colours()
+	if want := "rgb(29, 35, 48) on rgb(255, 255, 255)"; light[0] != want {
+		t.Errorf("the page in a light system theme: %q, want %q", light[0], want)
+	}
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	dark := colours()
+	if want := "rgb(228, 231, 236) on rgb(16, 24, 40)"; dark[0] != want {
+		t.Errorf("the page in a dark system theme: %q, want light text on a dark ground %q", dark[0], want)
+	}
+	if !strings.HasPrefix(dark[1], "rgb(132, 173, 255)") {
+		t.Errorf("a link in the dark theme is %q, want the dark scheme's link colour rgb(132, 173, 255)", dark[1])
+	}
+	if dark[2] != light[2] || !strings.HasPrefix(dark[2], "rgb(255, 255, 255) on ") {
+		t.Errorf("the state label changed with the theme: %q in light, %q in dark", light[2], dark[2])
 	}
 }
