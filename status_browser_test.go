@@ -5,7 +5,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/upgradebot/upgradebot/internal/browsertest"
 )
@@ -115,5 +118,114 @@ func TestStatusPageLongTextOnAPhone(t *testing.T) {
 		if widths[0] > widths[1] {
 			t.Errorf("%s is %dpx wide on a %dpx phone: long text does not wrap", path, widths[0], widths[1])
 		}
+	}
+}
+
+// TestStatusPageEveryTimeInTheViewersZone: the timeline's end labels and
+// the decision log's window are in the viewer's zone, as the page's other
+// times are, not UTC days and a "window … UTC" text. The zone is one
+// where the day differs from UTC's now (UTC-11 before 10:00 UTC, UTC+14
+// from then on), so a label left in UTC shows.
+func TestStatusPageEveryTimeInTheViewersZone(t *testing.T) {
+	s := startStatusServeWith(t, serveSetup{public: true})
+	s.slash("U0ALICE", "schedule payments v2.4.0 in 30m for 2h")
+	tz := "Pacific/Kiritimati"
+	if time.Now().UTC().Hour() < 10 {
+		tz = "Pacific/Pago_Pago"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, tz)
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	// The timeline runs from 7 days before the page's "as of" time to 30
+	// days after it.
+	asOf, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("footer time").getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".axis > span:not(.now)")].map(e => e.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".axis > span:not(.now)")].map(e => e.querySelector("[title]")?.title ?? "")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse(time.RFC3339, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 2 {
+		t.Fatalf("the timeline has %d end labels, want 2: %q", len(labels), labels)
+	}
+	for i, end := range []time.Time{at.Add(-7 * 24 * time.Hour), at.Add(30 * 24 * time.Hour)} {
+		if want := end.In(loc).Format("Jan 2"); labels[i] != want {
+			t.Errorf("the timeline's end %d reads %q, want %q (the day in %s; UTC's is %s)", i+1, labels[i], want, tz, end.UTC().Format("Jan 2"))
+		}
+		if !strings.HasSuffix(titles[i], "UTC") {
+			t.Errorf("the timeline's end %d keeps no UTC time on hover: title %q", i+1, titles[i])
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/upgrades/1"), chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	window, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("dl dd time")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("ol.log li")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "scheduled · window "+window+" to ") || strings.Contains(log, "UTC") {
+		t.Errorf("the decision log's window is not in the viewer's zone as the Window above (%q):\n%s", window, log)
+	}
+}
+
+// TestStatusPageFollowsADarkSystemTheme: a viewer whose system is dark
+// (prefers-color-scheme: dark) gets the page on a dark ground with light
+// text; the state labels stay white on their colours. The colours'
+// contrast in both schemes is adapters/web's TestTextContrastInBothSchemes.
+func TestStatusPageFollowsADarkSystemTheme(t *testing.T) {
+	s := startStatusServeWith(t, serveSetup{public: true})
+	s.slash("U0ALICE", "schedule payments v2.4.0 in 30m for 2h")
+	ctx := browser(t, "UTC")
+	colours := func() []string {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS(`html[data-local-times="1"]`))); err != nil {
+			t.Fatal(err)
+		}
+		c, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			`[document.body, document.querySelector("a.title"), document.querySelector(".state")].map(e => getComputedStyle(e).color + " on " + getComputedStyle(e).backgroundColor)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	light := colours()
+	if want := "rgb(29, 35, 48) on rgb(255, 255, 255)"; light[0] != want {
+		t.Errorf("the page in a light system theme: %q, want %q", light[0], want)
+	}
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	dark := colours()
+	if want := "rgb(228, 231, 236) on rgb(16, 24, 40)"; dark[0] != want {
+		t.Errorf("the page in a dark system theme: %q, want light text on a dark ground %q", dark[0], want)
+	}
+	if !strings.HasPrefix(dark[1], "rgb(132, 173, 255)") {
+		t.Errorf("a link in the dark theme is %q, want the dark scheme's link colour rgb(132, 173, 255)", dark[1])
+	}
+	if dark[2] != light[2] || !strings.HasPrefix(dark[2], "rgb(255, 255, 255) on ") {
+		t.Errorf("the state label changed with the theme: %q in light, %q in dark", light[2], dark[2])
 	}
 }

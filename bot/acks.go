@@ -20,7 +20,7 @@ type AckStatus struct {
 	Scope   string
 	Acked   []Principal // audience members who acknowledged
 	Pending []Principal // audience members who have not
-	Others  []Principal // acknowledged but not in the audience ("also seen by")
+	Others  []Principal // acknowledged but not in the audience ("also seen by"), in the order they did
 	Total   int         // size of the audience
 }
 

@@ -339,6 +339,24 @@ func TestPersonCountsOnceAndOutsidersShownApart(t *testing.T) {
 	}
 }
 
+// TestAlsoSeenByInTheOrderTheyAcknowledged: the outsiders on the root are
+// named in the order they pressed, first first, as show and the status
+// page list acknowledgments, not in the order of their ids.
+func TestAlsoSeenByInTheOrderTheyAcknowledged(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	ctx := context.Background()
+	for _, id := range []string{"test:UZED", "test:UMAX", "test:UABE"} {
+		pressAs(f.b, ctx, bot.Actor{ID: id}, "UPG-1", "brief")
+		f.advance(time.Minute)
+	}
+	f.b.Flush()
+	root := lines(lastRoot(t, f.rec, "test:#payments"))
+	if !strings.Contains(root, "Also seen by @UZED @UMAX @UABE\n") {
+		t.Fatalf("the root does not name the outsiders in the order they pressed (UZED, UMAX, UABE):\n%s", root)
+	}
+}
+
 func TestGroupOwnerSatisfiedByMember(t *testing.T) {
 	cfg := testConfig()
 	cfg.Services[2].Owners = []string{"test:SOPS"}

@@ -223,7 +223,9 @@ func (d *Directory) Root(u *Upgrade, acks []Ack) Message {
 		st := d.Status(u, acks, u.CurrentScope())
 		m.Lines = append(m.Lines, ackLine(st))
 		if n := len(st.Others); n > 0 {
-			// Outsiders are not mentioned to notify them; a few names say enough.
+			// Outsiders are not mentioned to notify them; a few names say
+			// enough: the first to acknowledge, in the order they did
+			// (Status lists them so), as show lists acknowledgments.
 			t := T("Also seen by ").Mentions(st.Others[:min(n, alsoSeen)])
 			if n > alsoSeen {
 				t = t.Add(fmt.Sprintf(" and %d %s", n-alsoSeen, plural(n-alsoSeen, "other", "others")))

@@ -40,8 +40,8 @@ type Messenger struct {
 	mu      sync.Mutex
 	next    int
 	buf     strings.Builder
-	hints   map[string]func(bot.Hint) string // by platform (WriteHints)
-	failing map[string]bool                  // channels whose platform fails (:fail)
+	styles  map[string]Style // by platform (WriteHints)
+	failing map[string]bool  // channels whose platform fails (:fail)
 }
 
 // Fail makes every post, reply and edit in channel fail, as a platform
@@ -138,29 +138,87 @@ func NewMessenger(loc *time.Location, dir *bot.Directory) *Messenger {
 	return &Messenger{loc: loc, dir: dir}
 }
 
+// Style is how a platform writes commands, for the dry run of what it
+// would show.
+type Style struct {
+	// Command is its command name ("/deploybot", Slack's slack.command):
+	// in help pages and usage lines, and as the console takes it typed
+	// (besides /upgrade).
+	Command string
+	// Hint writes its command hints (Slack: after Command; Discord: with
+	// the command's options).
+	Hint func(bot.Hint) string
+	// Native, when set, is a message as the platform shows it before
+	// rendering (Discord writes help pages and usage lines from its
+	// registered command).
+	Native func(bot.Message) bot.Message
+}
+
 // WriteHints makes the messages to platform's channels and people show
-// their command hints as write does, that platform's own way ("slack":
-// its command name, "discord": its options), so the dry run shows what
-// each platform would post. main.go wires the platforms' writers.
-func (m *Messenger) WriteHints(platform string, write func(bot.Hint) string) {
+// their commands that platform's own way, so the dry run shows what each
+// platform would post, and the private replies of a person on it what
+// that platform would answer. main.go wires the platforms' styles.
+func (m *Messenger) WriteHints(platform string, st Style) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.hints == nil {
-		m.hints = map[string]func(bot.Hint) string{}
+	if m.styles == nil {
+		m.styles = map[string]Style{}
 	}
-	m.hints[platform] = write
+	m.styles[platform] = st
+}
+
+// commandWord reports whether word is the command name of a platform the
+// console stands in for (WriteHints), so that a hint copied from a reply
+// can be typed as it is.
+func (m *Messenger) commandWord(word string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, st := range m.styles {
+		if st.Command != "" && strings.EqualFold(st.Command, word) {
+			return true
+		}
+	}
+	return false
 }
 
 // plain renders for the reader of target (a channel or person id): times
-// in loc, command hints the way target's platform writes them.
+// in loc, commands the way target's platform writes them.
 func (m *Messenger) plain(target string, loc *time.Location) bot.Plain {
 	p := bot.Plain{Loc: loc, Platforms: m.dir != nil && m.dir.ManyPlatforms()}
-	if platform, _, ok := strings.Cut(strings.TrimPrefix(target, Platform+":"), ":"); ok {
-		m.mu.Lock()
-		p.Hint = m.hints[platform]
-		m.mu.Unlock()
-	}
+	st := m.style(target)
+	p.Command, p.Hint = st.Command, st.Hint
 	return p
+}
+
+// style is how target's platform (target a channel or person id) writes
+// commands; the zero Style (the console's own: /upgrade) when WriteHints
+// did not set one.
+func (m *Messenger) style(target string) Style {
+	platform, _, ok := strings.Cut(strings.TrimPrefix(target, Platform+":"), ":")
+	if !ok {
+		return Style{}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.styles[platform]
+}
+
+// native is msg as target's platform shows it (Style.Native).
+func (m *Messenger) native(target string, msg bot.Message) bot.Message {
+	if st := m.style(target); st.Native != nil {
+		return st.Native(msg)
+	}
+	return msg
+}
+
+// answered is whose platform writes a private answer to inv: the
+// channel's, or, in a console channel, the person's (a person on Slack
+// reads the answer Slack would give).
+func answered(to bot.Invoker) string {
+	if strings.HasPrefix(to.Channel, Platform+":") && to.User != "" {
+		return to.User
+	}
+	return to.Channel
 }
 
 // short is how a header names a channel: console channels by their name,
@@ -211,7 +269,7 @@ func (m *Messenger) Post(_ context.Context, channel string, msg bot.Message) (bo
 		return bot.MessageRef{}, err
 	}
 	ref := m.ref(channel)
-	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), msg, m.plain(channel, m.loc)))
+	m.write(render(fmt.Sprintf("── %s · new message %s", short(channel), ref.ID), m.native(channel, msg), m.plain(channel, m.loc)))
 	return ref, nil
 }
 
@@ -225,7 +283,7 @@ func (m *Messenger) Reply(_ context.Context, root bot.MessageRef, msg bot.Messag
 	if msg.AlsoInChannel {
 		where += " · also sent to the channel"
 	}
-	m.write(render(where, msg, m.plain(root.Channel, m.loc)))
+	m.write(render(where, m.native(root.Channel, msg), m.plain(root.Channel, m.loc)))
 	return ref, nil
 }
 
@@ -235,20 +293,20 @@ func (m *Messenger) Edit(_ context.Context, ref bot.MessageRef, msg bot.Message)
 	if err := m.failed(ref.Channel, "edit of message "+ref.ID); err != nil {
 		return err
 	}
-	m.write(render(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), msg, m.plain(ref.Channel, m.loc)))
+	m.write(render(fmt.Sprintf("── %s · message %s edited", short(ref.Channel), ref.ID), m.native(ref.Channel, msg), m.plain(ref.Channel, m.loc)))
 	return nil
 }
 
 // Direct implements bot.Messenger.
 func (m *Messenger) Direct(_ context.Context, user string, msg bot.Message) (bot.MessageRef, error) {
 	ref := m.ref(user)
-	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), msg, m.plain(user, m.readerZone(user))))
+	m.write(render(fmt.Sprintf("── direct message to @%s", m.person(user)), m.native(user, msg), m.plain(user, m.readerZone(user))))
 	return ref, nil
 }
 
 // Answer implements bot.Answerer: a message only the invoker sees.
 func (m *Messenger) Answer(_ context.Context, to bot.Invoker, msg bot.Message) error {
-	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), msg, m.plain(to.Channel, m.readerZone(to.User))))
+	m.write(render(fmt.Sprintf("── %s · only %s can see this", short(to.Channel), m.person(to.User)), m.native(answered(to), msg), m.plain(answered(to), m.readerZone(to.User))))
 	return nil
 }
 
@@ -413,6 +471,11 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 	out := s.o.Out
 	word, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
+	if s.o.Messenger.commandWord(word) {
+		// A platform's own command name (slack.command), as the replies
+		// of a person on that platform write it.
+		word = commands.DefaultCommand
+	}
 	switch strings.ToLower(word) {
 	case commands.DefaultCommand:
 		m := s.o.Bot.Handle(ctx, s.invocation(), rest)
@@ -584,7 +647,7 @@ func (s *Session) advance(ctx context.Context, arg string) {
 		}
 		if step == maxAdvanceSteps {
 			fmt.Fprintf(out, ":advance stopped after %d due moments at %s, short of %s: jobs keep falling due (a job that fails is retried seconds later; see the log). The clock stays here; :advance again to go on.\n",
-				maxAdvanceSteps, bot.FormatTime(s.o.Clock.Now(), s.o.Location), bot.FormatTime(target, s.o.Location))
+				maxAdvanceSteps, bot.FormatTime(s.o.Clock.Now(), s.location()), bot.FormatTime(target, s.location()))
 			return
 		}
 		s.o.Clock.AdvanceTo(next)
@@ -601,7 +664,8 @@ func (s *Session) runDue(ctx context.Context, always bool) {
 	s.o.Bot.Flush()
 	sent := s.o.Messenger.Drain()
 	if always || sent != "" || err != nil {
-		fmt.Fprintf(s.o.Out, "the clock is now %s\n", bot.FormatTime(s.o.Clock.Now(), s.o.Location))
+		// In the reader's zone, as the replies are.
+		fmt.Fprintf(s.o.Out, "the clock is now %s\n", bot.FormatTime(s.o.Clock.Now(), s.location()))
 	}
 	if err != nil {
 		fmt.Fprintf(s.o.Out, "running due jobs failed: %v\n", err)
@@ -667,7 +731,15 @@ func (s *Session) location() *time.Location {
 
 func (s *Session) printReply(m bot.Message) {
 	header := "── reply to " + s.name() + " (only you can see this)"
-	fmt.Fprint(s.o.Out, render(header, m, bot.Plain{Loc: s.location(), Platforms: s.o.Bot.Directory().ManyPlatforms()}))
+	// As the person's platform answers: a person on Slack reads its
+	// command name (slack.command) in the hints, one on Discord its options.
+	id := s.actor().ID
+	st := s.o.Messenger.style(id)
+	if st.Native != nil {
+		m = st.Native(m)
+	}
+	p := bot.Plain{Loc: s.location(), Command: st.Command, Hint: st.Hint, Platforms: s.o.Bot.Directory().ManyPlatforms()}
+	fmt.Fprint(s.o.Out, render(header, m, p))
 	s.o.Bot.Flush()
 	fmt.Fprint(s.o.Out, s.o.Messenger.Drain())
 }

@@ -543,7 +543,16 @@ func threadName(m bot.Message) string {
 	return truncate(name, maxThreadName)
 }
 
+// Command is the command Discord users type, "/upgrade": for the console's
+// dry run of what Discord would show.
+const Command = "/" + commandName
+
 // HintText writes a command hint the way Discord users type it, with the
 // command's options ("/upgrade start id:UPG-7"): for the console's dry run
 // of what Discord would show.
-func HintText(h bot.Hint) string { return style{command: "/" + commandName}.hint(h) }
+func HintText(h bot.Hint) string { return style{command: Command}.hint(h) }
+
+// Native is m as Discord shows it before rendering: a help page written
+// from the registered command, usage lines with its options. For the
+// console's dry run of what Discord would show.
+func Native(m bot.Message) bot.Message { return style{command: Command}.native(m) }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"math"
 	"regexp"
 	"strconv"
@@ -36,18 +37,52 @@ func contrast(t *testing.T, a, b string) float64 {
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
 
-// Every label in white on a colour of the page's stylesheet (each state's
-// label, the "not ready" badge) reaches WCAG AA for small text, 4.5:1.
-func TestWhiteLabelsContrast(t *testing.T) {
+// darkScheme is the stylesheet's block for a dark system theme.
+var darkScheme = regexp.MustCompile(`@media \(prefers-color-scheme: dark\) \{\s*:root \{([^{}]*)\}\s*\}`)
+
+// schemes reads the stylesheet's colour variables (--name: #rrggbb) for
+// each colour scheme: "light" from the page's :root, "dark" those with the
+// dark block's on top. A missing dark block fails the test.
+func schemes(t *testing.T, css string) (string, map[string]map[string]string) {
+	t.Helper()
+	vars := func(s string) map[string]string {
+		out := map[string]string{}
+		for _, m := range regexp.MustCompile(`--([a-z_]+):\s*(#[0-9a-fA-F]{6})`).FindAllStringSubmatch(s, -1) {
+			out[m[1]] = strings.ToLower(m[2])
+		}
+		return out
+	}
+	m := darkScheme.FindStringSubmatchIndex(css)
+	if m == nil {
+		t.Fatal("the stylesheet has no dark colour scheme (@media (prefers-color-scheme: dark) { :root { … } })")
+	}
+	rest := css[:m[0]] + css[m[1]:] // the page's rules, without the dark block
+	light := vars(rest)
+	dark := maps.Clone(light)
+	maps.Copy(dark, vars(css[m[2]:m[3]]))
+	return rest, map[string]map[string]string{"light": light, "dark": dark}
+}
+
+func stylesheet(t *testing.T) string {
+	t.Helper()
 	b, err := assets.ReadFile("assets/static/status.css")
 	if err != nil {
 		t.Fatal(err)
 	}
-	css := string(b)
-	vars := map[string]string{}
-	for _, m := range regexp.MustCompile(`--([a-z_]+):\s*(#[0-9a-fA-F]{6})`).FindAllStringSubmatch(css, -1) {
-		vars[m[1]] = strings.ToLower(m[2])
+	return string(b)
+}
+
+// Every label in white on a colour of the page's stylesheet (each state's
+// label, the "not ready" badge) reaches WCAG AA for small text, 4.5:1, in
+// the light and the dark scheme.
+func TestWhiteLabelsContrast(t *testing.T) {
+	css, all := schemes(t, stylesheet(t))
+	for _, name := range []string{"light", "dark"} {
+		t.Run(name, func(t *testing.T) { whiteLabelsContrast(t, css, all[name]) })
 	}
+}
+
+func whiteLabelsContrast(t *testing.T, css string, vars map[string]string) {
 	resolve := func(v string) string {
 		v = strings.TrimSpace(v)
 		if m := regexp.MustCompile(`^var\(--([a-z_]+)\)$`).FindStringSubmatch(v); m != nil {
@@ -100,5 +135,33 @@ func TestWhiteLabelsContrast(t *testing.T) {
 	}
 	if !checked[".readiness.notready"] {
 		t.Errorf("the not-ready badge was not checked (%v)", checked)
+	}
+}
+
+// TestTextContrastInBothSchemes: in the light scheme and in the dark one
+// (a viewer whose system is dark gets a dark page), every text colour of
+// the page reaches 4.5:1 on the ground it is written on, and the dark page
+// is dark: light text on a dark ground.
+func TestTextContrastInBothSchemes(t *testing.T) {
+	_, all := schemes(t, stylesheet(t))
+	pairs := [][2]string{ // text, ground
+		{"fg", "bg"}, {"muted", "bg"}, {"link", "bg"}, {"ok_text", "bg"}, {"warn_text", "bg"},
+		{"fg", "soft"}, {"muted", "soft"}, {"fg", "pill_in_progress"}, {"fg", "pill_scheduled"}, {"fg", "alert_bg"},
+		{"ready_fg", "ready_bg"}, {"open_fg", "open_bg"},
+	}
+	for name, vars := range all {
+		for _, p := range pairs {
+			fg, bg := vars[p[0]], vars[p[1]]
+			if fg == "" || bg == "" {
+				t.Errorf("%s: --%s or --%s is not a #rrggbb colour of the stylesheet", name, p[0], p[1])
+				continue
+			}
+			if c := contrast(t, fg, bg); c < 4.5 {
+				t.Errorf("%s: --%s %s on --%s %s is %.2f:1, want at least 4.5:1", name, p[0], fg, p[1], bg, c)
+			}
+		}
+	}
+	if dark := all["dark"]; luminance(t, dark["bg"]) >= luminance(t, dark["fg"]) || luminance(t, dark["bg"]) > 0.05 {
+		t.Errorf("the dark scheme is not dark: text %s on %s", dark["fg"], dark["bg"])
 	}
 }

@@ -349,6 +349,9 @@ type ackView struct {
 type logView struct {
 	At                     time.Time
 	Who, What, Detail, Why string
+	// WindowStart and WindowEnd are the window a decision set (scheduled,
+	// rescheduled): times, shown in the viewer's zone as the others are.
+	WindowStart, WindowEnd time.Time
 	Warnings               []string
 }
 
@@ -426,7 +429,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 		lv := logView{At: d.At, Who: dir.Principal(d.Actor).Name, What: words(u, d), Why: d.Reason}
 		switch {
 		case !d.Start.IsZero() && d.Action != bot.ActionExtended:
-			lv.Detail = "window " + d.Start.UTC().Format("2006-01-02 15:04") + " to " + d.End.UTC().Format("2006-01-02 15:04 UTC")
+			lv.WindowStart, lv.WindowEnd = d.Start, d.End
 		case d.By != 0:
 			lv.Detail = "by " + bot.FormatDuration(d.By)
 		case d.Scope != "":
