@@ -77,7 +77,8 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	if err != nil {
 		return Default(), nil, syntaxErr(file, data, err)
 	}
-	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}}
+	lines := keyLines(data)
+	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}, lines: lines}
 	for i, k := range md.Keys() {
 		if _, ok := d.rank[k.String()]; !ok {
 			d.rank[k.String()] = i
@@ -89,7 +90,7 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	if len(d.fromEnv) > 0 {
 		cfg.fromEnv = d.fromEnv
 	}
-	if lines := keyLines(data); len(lines) > 0 {
+	if len(lines) > 0 {
 		cfg.keyLines = lines
 	}
 
@@ -123,9 +124,10 @@ func containsAny(s string, subs ...string) bool {
 
 // decoder copies a parsed TOML tree onto a Config, collecting Problems instead of stopping at the first.
 type decoder struct {
-	rank     map[string]int    // unindexed key ("services.name") -> position of its first appearance
-	set      map[string]bool   // unindexed keys given by the file or the environment
-	fromEnv  map[string]string // key paths (indexed) set by the environment -> variable
+	rank     map[string]int     // unindexed key ("services.name") -> position of its first appearance
+	set      map[string]bool    // unindexed keys given by the file or the environment
+	fromEnv  map[string]string  // key paths (indexed) set by the environment -> variable
+	lines    map[string]keyLine // where the file writes each key (keyLines)
 	problems []Problem
 }
 
@@ -177,7 +179,7 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
-			d.add(p, "%s", unknownKey(path, k, fields))
+			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p].named))
 			continue
 		}
 		d.set[toml.Key(sub).String()] = true
@@ -264,8 +266,9 @@ func tomlType(v any) string {
 }
 
 // homeOf is where key k is known: at the top level (top, as a scalar or
-// list) or in these [section] tables, in the file's order.
-func homeOf(k string) (top bool, sections []string, secret bool) {
+// list), in these [section] tables and in these [[array]] tables' entries,
+// in the file's order.
+func homeOf(k string) (top bool, sections, arrays []string, secret bool) {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -277,11 +280,16 @@ func homeOf(k string) (top bool, sections []string, secret bool) {
 				sections = append(sections, "["+tag+"]")
 				secret = secret || f.Type.Field(j).Tag.Get("secret") == "true"
 			}
-		case tag == k && !(f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct):
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			if j, ok := fieldsOf(f.Type.Elem())[k]; ok {
+				arrays = append(arrays, "[["+tag+"]]")
+				secret = secret || f.Type.Elem().Field(j).Tag.Get("secret") == "true"
+			}
+		case tag == k:
 			top = true
 		}
 	}
-	return top, sections, secret
+	return top, sections, arrays, secret
 }
 
 // unknownKey words the problem of key k, unknown in the table at path with
@@ -289,28 +297,34 @@ func homeOf(k string) (top bool, sections []string, secret bool) {
 // mean"), then one of its keys that k names a part of (token: bot_token),
 // and only then the classic TOML slip: a key written below a table header
 // belongs to that table, wherever it was meant to go (a top-level key
-// appended after the last [[services]], listen under [slack]). A platform's
-// key under another platform's header is not sent there: [slack], [discord]
-// and [github] share key names (token, enabled, api_url), and moving one
-// would hand one platform's secret to another. A key known nowhere that is
-// a part of a top-level key (timezone: default_timezone) is taken for that
-// key, written under a header ([server] timezone).
-func unknownKey(path, k string, fields map[string]int) string {
+// appended after the last [[services]], listen under [slack], owners of a
+// service after a [[freezes]] header). A key whose table is named on its
+// own line (named: in an inline table, slack = { listen = ":8080" }, or by a
+// dotted key, slack.listen = ":8080") is not misplaced by a header: it is
+// said to belong elsewhere, without the advice about headers. A platform's
+// key under another platform's header is not sent there: [slack],
+// [discord] and [github] share key names (token, enabled, api_url), and
+// moving one would hand one platform's secret to another. A key known in no
+// section nor at the top level that is a part of a top-level key (timezone:
+// default_timezone) is taken for that key, written under a header ([server]
+// timezone), before the entries of arrays of tables that have it
+// ([[people]] timezone).
+func unknownKey(path, k string, fields map[string]int, named bool) string {
 	if s := suggest(k, fields); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
-	top, sections, secret := homeOf(k)
+	top, sections, arrays, secret := homeOf(k)
 	// A key known elsewhere is not read as a longer one's part here
 	// (bot_token under [github] is no token of GitHub's).
-	if names := partOf(k, fields, !top && len(sections) == 0); len(names) > 0 {
+	if names := partOf(k, fields, !top && len(sections) == 0 && len(arrays) == 0); len(names) > 0 {
 		return "unknown key (did you mean " + strings.Join(names, " or ") + "?)"
 	}
 	if path == "" {
 		return "unknown key"
 	}
 	if !top && len(sections) == 0 {
-		// Known nowhere: maybe a part of a top-level key, written in a
-		// table ([server] timezone for default_timezone).
+		// Known in no section: maybe a part of a top-level key, written in
+		// a table ([server] timezone for default_timezone).
 		if names := partOf(k, topLevelKeys(), false); len(names) > 0 {
 			for i := range names {
 				names[i], _ = strconv.Unquote(names[i])
@@ -318,18 +332,50 @@ func unknownKey(path, k string, fields map[string]int) string {
 			return "unknown key (did you mean the top-level " + strings.Join(names, " or ") + "? it goes above the first [table] header)"
 		}
 	}
-	if top {
-		return fmt.Sprintf("unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
-	}
 	if platformSection[path] {
 		sections = slices.DeleteFunc(sections, func(s string) bool { return platformSection[strings.Trim(s, "[]")] })
 	}
-	if len(sections) == 0 || secret {
+	homes := append(sections, arrays...)
+	if secret {
 		// A secret is never sent to another table by a hint: a webhook's
 		// signing secret is not GitHub's.
+		homes = nil
+	}
+	var is, move string // what k is, and where to move it
+	switch {
+	case top && len(homes) > 0:
+		is = k + " is a top-level key or belongs under " + orList(homes)
+		move = "move it above the first [table] header or under " + orList(homes)
+		if named {
+			is = k + " is a top-level key or a key of " + orList(homes)
+		}
+	case top:
+		is = k + " is a top-level key"
+		move = "move it above the first [table] header"
+	case len(homes) > 0:
+		is = k + " belongs under " + orList(homes)
+		move = "move it there"
+		if named {
+			is = k + " is a key of " + orList(homes)
+		}
+	default:
 		return "unknown key"
 	}
-	return fmt.Sprintf("unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
+	if named && top && len(homes) == 0 {
+		return "unknown key here: " + is + ", not a key of this table"
+	}
+	if named {
+		return "unknown key here: " + is + ", not of this table"
+	}
+	return "unknown key here: " + is + "; " + move + " (a key belongs to the table whose header is above it)"
+}
+
+// orList joins names as "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // topLevelKeys are the keys of the top level that are no tables: scalars
