@@ -228,3 +228,18 @@ services = ["*",
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// An array of tables whose name is mistyped ([[service]]) has its problem
+// at its first entry's header; it had no line.
+func TestInFileOrderPlacesAnUnknownArrayOfTables(t *testing.T) {
+	const file = "[redis]\nurl = \"memory://\"\n\n[[service]]\nname = \"a\"\n[[service]]\nname = \"b\"\n"
+	cfg, problems := loadString(t, file)
+	var got []string
+	for _, p := range cfg.InFileOrder(problems) {
+		got = append(got, p.Path+"@"+strconv.Itoa(p.Line)+": "+p.Msg)
+	}
+	want := []string{`service@4: unknown key (did you mean "services"?)`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

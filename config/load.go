@@ -180,6 +180,13 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		idx, ok := fields[k]
 		if !ok {
 			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p].named))
+			if _, written := d.lines[p]; !written {
+				// An unknown array of tables ([[service]]) is written as its
+				// entries' headers: its problem is at the first.
+				if _, ok := d.lines[p+"[0]"]; ok {
+					d.problems[len(d.problems)-1].entry = 1
+				}
+			}
 			continue
 		}
 		d.set[toml.Key(sub).String()] = true
@@ -205,14 +212,18 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	case t.Kind() == reflect.String:
 		s, ok := v.(string)
 		if !ok {
-			d.add(path, "must be a string, not %s", tomlType(v))
+			d.add(path, "must be a string, not %s%s", tomlType(v), quoteTimeHint(keys, v))
 			return
 		}
 		rv.SetString(s)
 	case t.Kind() == reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
-			d.add(path, "must be true or false, not %s", tomlType(v))
+			hint := ""
+			if s, isStr := v.(string); isStr && (s == "true" || s == "false") {
+				hint = "; write " + lastKey(keys) + " = " + s + ", without quotes"
+			}
+			d.add(path, "must be true or false, not %s%s", tomlType(v), hint)
 			return
 		}
 		rv.SetBool(b)
@@ -233,7 +244,12 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 				elems = append(elems, e)
 			}
 		default:
-			d.add(path, "must be an array, not %s", tomlType(v))
+			if t.Elem().Kind() == reflect.Struct {
+				// [services] for [[services]], or services = "a"
+				d.add(path, "must be an array of tables, not %s; write [[%s]] (two brackets) above each entry", tomlType(v), toml.Key(keys))
+				return
+			}
+			d.add(path, "must be an array, not %s%s", tomlType(v), listHint(keys, v))
 			return
 		}
 		out := reflect.MakeSlice(t, len(elems), len(elems))
@@ -244,6 +260,50 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	default:
 		panic("config: unsupported field type " + t.String())
 	}
+}
+
+// lastKey is the last of keys, as written in TOML (quoted if need be).
+func lastKey(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return toml.Key{keys[len(keys)-1]}.String()
+}
+
+// listHint says how to write a string given for a list of strings as the
+// list ("; write owners = [\"alice\", \"bob\"]" for "alice, bob"), without
+// showing a secret's or a URL's value; "" for a value that is no string.
+func listHint(keys []string, v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	var parts []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if isSecretKey(lastKey(keys)) || strings.Contains(p, "://") {
+				p = "…"
+			}
+			parts = append(parts, strconv.Quote(p))
+		}
+	}
+	return "; write " + lastKey(keys) + " = [" + strings.Join(parts, ", ") + "]"
+}
+
+// quoteTimeHint says how to write a TOML date or time given for a string
+// (from = 2026-12-20T00:00:00Z): quoted; "" for any other value.
+func quoteTimeHint(keys []string, v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return ""
+	}
+	// The parser gives a date or time without an offset the zone of these
+	// names (the time on its own, or its date, is all it says).
+	switch t.Location().String() {
+	case "datetime-local", "date-local", "time-local":
+		return "; write it in quotes"
+	}
+	return "; write " + lastKey(keys) + " = " + strconv.Quote(t.Format(time.RFC3339Nano))
 }
 
 func tomlType(v any) string {

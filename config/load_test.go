@@ -401,7 +401,14 @@ func TestLoadTypeProblems(t *testing.T) {
 		{"bad list duration", "[reminders]\nbefore = [\"1h\", \"soon\"]", "reminders.before[1]", `invalid duration "soon"`},
 		{"string as integer", "[slack]\nbot_token = 1234", "slack.bot_token", "must be a string, not an integer"},
 		{"section as value", `slack = "on"`, "slack", "must be a table, not a string"},
-		{"array of tables as table", "[services]\nname = \"x\"", "services", "must be an array, not a table"},
+		{"array of tables as table", "[services]\nname = \"x\"", "services", "must be an array of tables, not a table; write [[services]] (two brackets) above each entry"},
+		{"array of tables as string", `people = "alice"`, "people", "must be an array of tables, not a string; write [[people]] (two brackets) above each entry"},
+		{"list as a string of a list", "[[services]]\nname = \"a\"\nowners = \"alice, bob\"", "services[0].owners", `must be an array, not a string; write owners = ["alice", "bob"]`},
+		{"list of durations as string", "[reminders]\nbefore = \"1h\"", "reminders.before", `must be an array, not a string; write before = ["1h"]`},
+		{"secret list as string", "[api]\ntokens = \"s3cret, t0ken\"", "api.tokens", `must be an array, not a string; write tokens = ["…", "…"]`},
+		{"bool as quoted bool", "[slack]\nenabled = \"false\"", "slack.enabled", "must be true or false, not a string; write enabled = false, without quotes"},
+		{"date-time not quoted", "[[freezes]]\nfrom = 2026-12-20T00:00:00Z", "freezes[0].from", `must be a string, not a date/time; write from = "2026-12-20T00:00:00Z"`},
+		{"local date not quoted", "[[freezes]]\nto = 2026-12-27", "freezes[0].to", "must be a string, not a date/time; write it in quotes"},
 		{"nested in array", "[[services]]\nname = \"a\"\n[[services]]\nname = 5", "services[1].name", "must be a string, not an integer"},
 		{"inline tables", `services = [{name = "a"}, {name = "b", owners = "x"}]`, "services[1].owners", "must be an array"},
 		{"datetime", `default_timezone = 2026-01-01`, "default_timezone", "must be a string, not a date/time"},
@@ -515,6 +522,8 @@ func TestLoadSyntaxErrorMessages(t *testing.T) {
 			`s.toml:2: table [slack] defined twice: slack = { … } on line 1 defines it already (an inline table holds all its keys); keep one`},
 		{"array of tables after a key", "[redis]\nurl = \"memory://\"\n[[redis.url]]\n",
 			`s.toml:3: table [[redis.url]] clashes with the key redis.url on line 2; keep one`},
+		{"a comment after //", "[redis]\nurl = \"memory://\"\n// the people\n[[people]]\n",
+			`s.toml:3: a comment starts with #, not //; write # before the comment`},
 		{"table header twice after a byte order mark", "\ufeff[slack]\nenabled = false\n[slack]\n",
 			`s.toml:3: table [slack] defined twice; keep one`},
 		{"key set twice after a byte order mark", "\ufeff[redis]\nurl = \"a\"\nurl = \"b\"\n",
@@ -778,4 +787,18 @@ func TestProblemsOfEnvironmentValuesNameTheVariable(t *testing.T) {
 	if got := paths(cfg.Validate()); !slices.Contains(got, "default_timezone") {
 		t.Errorf("file problems %q %v", got, problems)
 	}
+}
+
+// Loading ends on any input, with problems or a syntax error, without a
+// panic: the syntax error's scan of the lines before its line included.
+func FuzzLoadBytes(f *testing.F) {
+	for _, s := range []string{"[a]\n[a]", "services = [{}]\n[[services]]", "x = \"\"\"\n[[a]]\n\"\"\"\n[a]\n[[a]]", "[[p]]\n[p.x]\n[[p]]\n[p.x]\n[p.x]", "a = {b = 1}\n[a]", "// x", "owners = \"a,,b\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg, problems, err := LoadBytes([]byte(s), nil)
+		if err == nil {
+			cfg.InFileOrder(append(problems, cfg.Validate()...))
+		}
+	})
 }

@@ -135,6 +135,10 @@ func syntaxErr(file string, data []byte, err error) error {
 	}
 
 	switch {
+	case strings.HasPrefix(trimmed, "//"):
+		se.Key = ""
+		se.Msg = "a comment starts with #, not //"
+		se.Hint = "write # before the comment"
 	case strings.HasPrefix(trimmed, "[[") && !strings.HasSuffix(trimmed, "]]"):
 		name := strings.TrimSpace(strings.TrimRight(trimmed[2:], "]"))
 		se.Key = ""
