@@ -368,7 +368,8 @@ func homeOf(k string) (top bool, sections, arrays []string, secret bool) {
 // section nor at the top level that is a part of a top-level key (timezone:
 // default_timezone) is taken for that key, written under a header ([server]
 // timezone), before the entries of arrays of tables that have it
-// ([[people]] timezone).
+// ([[people]] timezone). A top-level table's name known nowhere else
+// ([server] then slack.enabled = false) says how that table is written.
 func unknownKey(path, k string, fields map[string]int, named bool) string {
 	if s := suggest(k, fields); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
@@ -418,6 +419,12 @@ func unknownKey(path, k string, fields map[string]int, named bool) string {
 		if named {
 			is = k + " is a key of " + orList(homes)
 		}
+	case topTable(k) != "" && !secret:
+		// [server] then slack.enabled = true: the table is the top level's
+		is, move = k+" is a top-level table", "write its keys under a "+topTable(k)+" header"
+		if strings.HasPrefix(topTable(k), "[[") {
+			is, move = k+" is a top-level array of tables", "write each entry under a "+topTable(k)+" header"
+		}
 	default:
 		return "unknown key"
 	}
@@ -428,6 +435,25 @@ func unknownKey(path, k string, fields map[string]int, named bool) string {
 		return "unknown key here: " + is + ", not of this table"
 	}
 	return "unknown key here: " + is + "; " + move + " (a key belongs to the table whose header is above it)"
+}
+
+// topTable is how a table of the top level named k is written: "[slack]",
+// "[[services]]"; "" if there is none.
+func topTable(k string) string {
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("toml") != k {
+			continue
+		}
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			return "[" + k + "]"
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			return "[[" + k + "]]"
+		}
+	}
+	return ""
 }
 
 // orList joins names as "a", "a or b", "a, b or c".

@@ -203,6 +203,31 @@ from = "2026-12-20T00:00:00Z"
 	}
 }
 
+// A top-level table's name written as a key under another table's header
+// ([server] then slack.enabled = false) says how to write that table; it
+// said only "unknown key".
+func TestLoadTopLevelTablesWrittenUnderAHeader(t *testing.T) {
+	_, problems := loadString(t, `
+[server]
+listen = ":8080"
+slack.enabled = false
+[reminders]
+people = []
+`)
+	want := map[string]string{
+		"server.slack":     "unknown key here: slack is a top-level table; write its keys under a [slack] header (a key belongs to the table whose header is above it)",
+		"reminders.people": "unknown key here: people is a top-level array of tables; write each entry under a [[people]] header (a key belongs to the table whose header is above it)",
+	}
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
 // A key in an inline table, or after the dots of a dotted key, is in the
 // table written on its own line, not in the one whose header is above it:
 // its problem says where it belongs, never to move it above a header (the
