@@ -228,7 +228,7 @@ func (sc *lineScanner) headerTwice(keys []string, array bool) (msg, hint string)
 		case array && l.value == '[':
 			return "table [[" + name + "]] cannot add to " + name + " = [ … ] on line " + line + " (TOML does not extend an array written inline)",
 				"write every entry as [[" + name + "]], or every one inside " + name + " = [ … ]"
-		case l.value == '{':
+		case l.value == '{' && !array:
 			return "table [" + name + "] defined twice: " + name + " = { … } on line " + line + " defines it already (an inline table holds all its keys)", "keep one"
 		case array:
 			return "table [[" + name + "]] clashes with the key " + name + " on line " + line, "keep one"
