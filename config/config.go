@@ -253,6 +253,12 @@ type Problem struct {
 	// Production files often keep them in the environment of serve alone;
 	// the console and the webhooks subcommand ignore these problems.
 	ServeOnly bool
+
+	// entry is 1 + the index of the list's entry the problem is about
+	// (services[0].channels: "bogus" is not a platform id), 0 when none:
+	// the problem is at the entry's line when the list is written over
+	// several lines.
+	entry int
 }
 
 // WithoutServeOnly returns the problems that are not ServeOnly.

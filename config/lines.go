@@ -10,12 +10,21 @@ import (
 type keyLine struct {
 	line int  // from 1
 	kv   bool // a "key = value" line, not a table header
+	// named: the key's table is named on the key's own line, by the parts
+	// of a dotted key before it (slack.listen = ...) or by the key holding
+	// the inline table it is in (slack = { listen = ... }), not by the table
+	// header above it. Such a key is not misplaced by a header.
+	named bool
+	// value is how a "key = value"'s value opens: '[' an inline array, '{'
+	// an inline table, 0 anything else.
+	value byte
 }
 
 // keyLines finds the line of each key path the file writes, as Problems
 // name them ("server.listen", "people[1].timezone", "people[1]" for the
 // header of an array of tables' entry, `"a.b"` for a quoted key holding a
-// dot): a scan of the file, which the parser has already accepted, along the
+// dot, "services[0].channels[1]" for an entry of a list written on a line of
+// its own): a scan of the file, which the parser has already accepted, along the
 // TOML 1.0 grammar: bare, "basic" and 'literal' keys, dotted keys (spaces
 // around the dots), table headers and [[array]] headers (counted: the path
 // has the entry's index), inline tables and arrays of them, strings on one or
@@ -43,6 +52,19 @@ type lineScanner struct {
 	line  int
 	out   map[string]keyLine
 	count map[string]int // array of tables' path (with its parents' indexes) -> entries so far
+	// headers, when not nil, collects the table headers the scan meets (for
+	// the syntax errors' messages, which must not take a header written in
+	// a multi-line string for one).
+	headers *[]tableHeader
+}
+
+// tableHeader is a table header the scan met.
+type tableHeader struct {
+	keys  []string
+	array bool   // [[keys]]
+	name  string // the table's path without the entry's index: "services", "people[1].extra"
+	path  string // the table's path, as in Problems: "services[2]", "people[1].extra"
+	line  int
 }
 
 func (sc *lineScanner) record(path string, l keyLine) {
@@ -106,14 +128,21 @@ func (sc *lineScanner) document() {
 			table = name + "[" + strconv.Itoa(sc.count[name]) + "]"
 			sc.count[name]++
 			sc.record(table, keyLine{line: line})
+			if sc.headers != nil {
+				*sc.headers = append(*sc.headers, tableHeader{keys: keys, array: true, name: name, path: table, line: line})
+			}
 			sc.skipLine()
 		case sc.peek("["):
 			sc.advance(1)
 			sc.space(false)
-			table = sc.tablePath(sc.key(), line)
+			keys := sc.key()
+			table = sc.tablePath(keys, line)
+			if sc.headers != nil && keys != nil {
+				*sc.headers = append(*sc.headers, tableHeader{keys: keys, name: table, path: table, line: line})
+			}
 			sc.skipLine()
 		default:
-			if !sc.keyValue(table) {
+			if !sc.keyValue(table, false) {
 				sc.skipLine() // not TOML the parser took: leave the line
 			}
 		}
@@ -137,7 +166,8 @@ func (sc *lineScanner) tablePath(keys []string, line int) string {
 }
 
 // keyValue reads "key = value" in the table at path; false if it is not one.
-func (sc *lineScanner) keyValue(table string) bool {
+// inline: the table is an inline table's (its key is on this line or above).
+func (sc *lineScanner) keyValue(table string, inline bool) bool {
 	line := sc.line
 	keys := sc.key()
 	sc.space(false)
@@ -146,12 +176,20 @@ func (sc *lineScanner) keyValue(table string) bool {
 	}
 	sc.advance(1)
 	sc.space(false)
+	var value byte
+	if rest := sc.s[sc.i:]; rest != "" && (rest[0] == '[' || rest[0] == '{') {
+		value = rest[0]
+	}
 	path := table
 	for i, k := range keys {
 		path = joinPath(path, k)
 		// The tables a dotted key makes are like a header's: a key they
 		// lack is not on this line.
-		sc.record(path, keyLine{line: line, kv: i == len(keys)-1})
+		l := keyLine{line: line, named: inline || i > 0}
+		if i == len(keys)-1 {
+			l.kv, l.value = true, value
+		}
+		sc.record(path, l)
 	}
 	sc.value(path)
 	return true
@@ -232,7 +270,10 @@ func basicEnd(s string) int {
 }
 
 // value reads the value of the key at path: an inline table's keys and an
-// array's inline tables ("services[1]") are on their lines.
+// array's inline tables ("services[1]") are on their lines, and so is each
+// entry of a list written on a line of its own ("channels[1]"; the entries
+// on the key's line are at its line without being recorded, which keeps
+// the common one-line list cheap).
 func (sc *lineScanner) value(path string) {
 	rest := sc.s[sc.i:]
 	switch {
@@ -251,6 +292,7 @@ func (sc *lineScanner) value(path string) {
 			sc.skipLine()
 		}
 	case strings.HasPrefix(rest, "["):
+		first := sc.line
 		sc.advance(1)
 		for n := 0; ; n++ {
 			sc.space(true)
@@ -258,8 +300,8 @@ func (sc *lineScanner) value(path string) {
 				break
 			}
 			elem := path + "[" + strconv.Itoa(n) + "]"
-			if sc.peek("{") {
-				sc.record(elem, keyLine{line: sc.line, kv: true})
+			if sc.peek("{") || sc.line != first {
+				sc.record(elem, keyLine{line: sc.line, kv: true, named: true})
 			}
 			sc.value(elem)
 			sc.space(true)
@@ -279,7 +321,7 @@ func (sc *lineScanner) value(path string) {
 			if sc.i >= len(sc.s) || sc.peek("}") {
 				break
 			}
-			if !sc.keyValue(path) {
+			if !sc.keyValue(path, true) {
 				break
 			}
 			sc.space(true)
@@ -325,17 +367,22 @@ func (sc *lineScanner) multiline(delim string) {
 // lineOf is the file's line of the key a problem is about, 0 when the file
 // does not write it: a value from the environment, a missing key, a problem
 // of several keys ("services: dependency cycle ..."). A list's entry
-// ("reminders.before[1]") is on its list's line; a key an inline table
-// lacks ("discord.bot_token" of discord = { mode = "http" }) on the line of
-// the key that holds the table.
+// ("reminders.before[1]", or the entry a problem of the list is about,
+// Problem.entry) is on its own line when the list is written over several,
+// else on its list's; a key an inline table lacks ("discord.bot_token" of
+// discord = { mode = "http" }) on the line of the key that holds the table.
 func (c Config) lineOf(p Problem) int {
 	if c.keyLines == nil || strings.HasPrefix(p.Path, "env ") {
 		return 0
 	}
-	if l, ok := c.keyLines[p.Path]; ok {
+	path := p.Path
+	if p.entry > 0 {
+		path += "[" + strconv.Itoa(p.entry-1) + "]"
+	}
+	if l, ok := c.keyLines[path]; ok {
 		return l.line
 	}
-	for q := parentPath(p.Path); q != ""; q = parentPath(q) {
+	for q := parentPath(path); q != ""; q = parentPath(q) {
 		if l, ok := c.keyLines[q]; ok {
 			if l.kv {
 				return l.line

@@ -173,3 +173,73 @@ func FuzzKeyLines(f *testing.F) {
 		splitKey(s)
 	})
 }
+
+// A list written over several lines has each entry's problem at the
+// entry's own line (they were all at the list's first line); a list on one
+// line has them at its line.
+func TestInFileOrderPlacesListEntriesAtTheirLines(t *testing.T) {
+	const file = `admins = [
+  "alice",
+  "nobody",
+]
+[redis]
+url = "memory://"
+[[people]]
+name = "alice"
+ids = ["slack:U012AB3CD", "slack:C2x"]
+[[services]]
+name = "a"
+owners = ["alice"]
+channels = [
+  "slack:C0123456",
+  "slack:C2x", # a user id? no: a channel id must start with C
+  "bogus",
+]
+depends_on = [
+  "a2",
+  "a2",
+]
+[[freezes]]
+name = "f"
+from = "2026-12-20T00:00:00Z"
+to = "2026-12-27T00:00:00Z"
+services = ["*",
+  "zz"]
+`
+	cfg, problems := loadString(t, file)
+	if len(problems) > 0 {
+		t.Fatalf("Load: %v", problems)
+	}
+	var got []string
+	for _, p := range cfg.InFileOrder(cfg.Validate()) {
+		got = append(got, p.Path+"@"+strconv.Itoa(p.Line))
+	}
+	want := []string{
+		"admins@3",
+		"people[0].ids@9",
+		"services[0].channels@15",
+		"services[0].channels@16",
+		"services[0].depends_on@19",
+		"services[0].depends_on@20",
+		"freezes[0].services@26", // "*" given with others: the list's problem, at its line
+		"freezes[0].services@27", // "zz": unknown service
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
+// An array of tables whose name is mistyped ([[service]]) has its problem
+// at its first entry's header; it had no line.
+func TestInFileOrderPlacesAnUnknownArrayOfTables(t *testing.T) {
+	const file = "[redis]\nurl = \"memory://\"\n\n[[service]]\nname = \"a\"\n[[service]]\nname = \"b\"\n"
+	cfg, problems := loadString(t, file)
+	var got []string
+	for _, p := range cfg.InFileOrder(problems) {
+		got = append(got, p.Path+"@"+strconv.Itoa(p.Line)+": "+p.Msg)
+	}
+	want := []string{`service@4: unknown key (did you mean "services"?)`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

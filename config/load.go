@@ -77,7 +77,8 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	if err != nil {
 		return Default(), nil, syntaxErr(file, data, err)
 	}
-	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}}
+	lines := keyLines(data)
+	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}, lines: lines}
 	for i, k := range md.Keys() {
 		if _, ok := d.rank[k.String()]; !ok {
 			d.rank[k.String()] = i
@@ -89,7 +90,7 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	if len(d.fromEnv) > 0 {
 		cfg.fromEnv = d.fromEnv
 	}
-	if lines := keyLines(data); len(lines) > 0 {
+	if len(lines) > 0 {
 		cfg.keyLines = lines
 	}
 
@@ -123,9 +124,10 @@ func containsAny(s string, subs ...string) bool {
 
 // decoder copies a parsed TOML tree onto a Config, collecting Problems instead of stopping at the first.
 type decoder struct {
-	rank     map[string]int    // unindexed key ("services.name") -> position of its first appearance
-	set      map[string]bool   // unindexed keys given by the file or the environment
-	fromEnv  map[string]string // key paths (indexed) set by the environment -> variable
+	rank     map[string]int     // unindexed key ("services.name") -> position of its first appearance
+	set      map[string]bool    // unindexed keys given by the file or the environment
+	fromEnv  map[string]string  // key paths (indexed) set by the environment -> variable
+	lines    map[string]keyLine // where the file writes each key (keyLines)
 	problems []Problem
 }
 
@@ -177,7 +179,14 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
-			d.add(p, "%s", unknownKey(path, k, fields))
+			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p].named))
+			if _, written := d.lines[p]; !written {
+				// An unknown array of tables ([[service]]) is written as its
+				// entries' headers: its problem is at the first.
+				if _, ok := d.lines[p+"[0]"]; ok {
+					d.problems[len(d.problems)-1].entry = 1
+				}
+			}
 			continue
 		}
 		d.set[toml.Key(sub).String()] = true
@@ -203,14 +212,18 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	case t.Kind() == reflect.String:
 		s, ok := v.(string)
 		if !ok {
-			d.add(path, "must be a string, not %s", tomlType(v))
+			d.add(path, "must be a string, not %s%s", tomlType(v), quoteTimeHint(keys, v))
 			return
 		}
 		rv.SetString(s)
 	case t.Kind() == reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
-			d.add(path, "must be true or false, not %s", tomlType(v))
+			hint := ""
+			if s, isStr := v.(string); isStr && (s == "true" || s == "false") {
+				hint = "; write " + lastKey(keys) + " = " + s + ", without quotes"
+			}
+			d.add(path, "must be true or false, not %s%s", tomlType(v), hint)
 			return
 		}
 		rv.SetBool(b)
@@ -231,7 +244,12 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 				elems = append(elems, e)
 			}
 		default:
-			d.add(path, "must be an array, not %s", tomlType(v))
+			if t.Elem().Kind() == reflect.Struct {
+				// [services] for [[services]], or services = "a"
+				d.add(path, "must be an array of tables, not %s; write [[%s]] (two brackets) above each entry", tomlType(v), toml.Key(keys))
+				return
+			}
+			d.add(path, "must be an array, not %s%s", tomlType(v), listHint(keys, v))
 			return
 		}
 		out := reflect.MakeSlice(t, len(elems), len(elems))
@@ -242,6 +260,50 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	default:
 		panic("config: unsupported field type " + t.String())
 	}
+}
+
+// lastKey is the last of keys, as written in TOML (quoted if need be).
+func lastKey(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return toml.Key{keys[len(keys)-1]}.String()
+}
+
+// listHint says how to write a string given for a list of strings as the
+// list ("; write owners = [\"alice\", \"bob\"]" for "alice, bob"), without
+// showing a secret's or a URL's value; "" for a value that is no string.
+func listHint(keys []string, v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	var parts []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if isSecretKey(lastKey(keys)) || strings.Contains(p, "://") {
+				p = "…"
+			}
+			parts = append(parts, strconv.Quote(p))
+		}
+	}
+	return "; write " + lastKey(keys) + " = [" + strings.Join(parts, ", ") + "]"
+}
+
+// quoteTimeHint says how to write a TOML date or time given for a string
+// (from = 2026-12-20T00:00:00Z): quoted; "" for any other value.
+func quoteTimeHint(keys []string, v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return ""
+	}
+	// The parser gives a date or time without an offset the zone of these
+	// names (the time on its own, or its date, is all it says).
+	switch t.Location().String() {
+	case "datetime-local", "date-local", "time-local":
+		return "; write it in quotes"
+	}
+	return "; write " + lastKey(keys) + " = " + strconv.Quote(t.Format(time.RFC3339Nano))
 }
 
 func tomlType(v any) string {
@@ -264,8 +326,9 @@ func tomlType(v any) string {
 }
 
 // homeOf is where key k is known: at the top level (top, as a scalar or
-// list) or in these [section] tables, in the file's order.
-func homeOf(k string) (top bool, sections []string, secret bool) {
+// list), in these [section] tables and in these [[array]] tables' entries,
+// in the file's order.
+func homeOf(k string) (top bool, sections, arrays []string, secret bool) {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -277,11 +340,16 @@ func homeOf(k string) (top bool, sections []string, secret bool) {
 				sections = append(sections, "["+tag+"]")
 				secret = secret || f.Type.Field(j).Tag.Get("secret") == "true"
 			}
-		case tag == k && !(f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct):
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			if j, ok := fieldsOf(f.Type.Elem())[k]; ok {
+				arrays = append(arrays, "[["+tag+"]]")
+				secret = secret || f.Type.Elem().Field(j).Tag.Get("secret") == "true"
+			}
+		case tag == k:
 			top = true
 		}
 	}
-	return top, sections, secret
+	return top, sections, arrays, secret
 }
 
 // unknownKey words the problem of key k, unknown in the table at path with
@@ -289,28 +357,35 @@ func homeOf(k string) (top bool, sections []string, secret bool) {
 // mean"), then one of its keys that k names a part of (token: bot_token),
 // and only then the classic TOML slip: a key written below a table header
 // belongs to that table, wherever it was meant to go (a top-level key
-// appended after the last [[services]], listen under [slack]). A platform's
-// key under another platform's header is not sent there: [slack], [discord]
-// and [github] share key names (token, enabled, api_url), and moving one
-// would hand one platform's secret to another. A key known nowhere that is
-// a part of a top-level key (timezone: default_timezone) is taken for that
-// key, written under a header ([server] timezone).
-func unknownKey(path, k string, fields map[string]int) string {
+// appended after the last [[services]], listen under [slack], owners of a
+// service after a [[freezes]] header). A key whose table is named on its
+// own line (named: in an inline table, slack = { listen = ":8080" }, or by a
+// dotted key, slack.listen = ":8080") is not misplaced by a header: it is
+// said to belong elsewhere, without the advice about headers. A platform's
+// key under another platform's header is not sent there: [slack],
+// [discord] and [github] share key names (token, enabled, api_url), and
+// moving one would hand one platform's secret to another. A key known in no
+// section nor at the top level that is a part of a top-level key (timezone:
+// default_timezone) is taken for that key, written under a header ([server]
+// timezone), before the entries of arrays of tables that have it
+// ([[people]] timezone). A top-level table's name known nowhere else
+// ([server] then slack.enabled = false) says how that table is written.
+func unknownKey(path, k string, fields map[string]int, named bool) string {
 	if s := suggest(k, fields); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
-	top, sections, secret := homeOf(k)
+	top, sections, arrays, secret := homeOf(k)
 	// A key known elsewhere is not read as a longer one's part here
 	// (bot_token under [github] is no token of GitHub's).
-	if names := partOf(k, fields, !top && len(sections) == 0); len(names) > 0 {
+	if names := partOf(k, fields, !top && len(sections) == 0 && len(arrays) == 0); len(names) > 0 {
 		return "unknown key (did you mean " + strings.Join(names, " or ") + "?)"
 	}
 	if path == "" {
 		return "unknown key"
 	}
 	if !top && len(sections) == 0 {
-		// Known nowhere: maybe a part of a top-level key, written in a
-		// table ([server] timezone for default_timezone).
+		// Known in no section: maybe a part of a top-level key, written in
+		// a table ([server] timezone for default_timezone).
 		if names := partOf(k, topLevelKeys(), false); len(names) > 0 {
 			for i := range names {
 				names[i], _ = strconv.Unquote(names[i])
@@ -318,18 +393,75 @@ func unknownKey(path, k string, fields map[string]int) string {
 			return "unknown key (did you mean the top-level " + strings.Join(names, " or ") + "? it goes above the first [table] header)"
 		}
 	}
-	if top {
-		return fmt.Sprintf("unknown key here: %s is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)", k)
-	}
 	if platformSection[path] {
 		sections = slices.DeleteFunc(sections, func(s string) bool { return platformSection[strings.Trim(s, "[]")] })
 	}
-	if len(sections) == 0 || secret {
+	homes := append(sections, arrays...)
+	if secret {
 		// A secret is never sent to another table by a hint: a webhook's
 		// signing secret is not GitHub's.
+		homes = nil
+	}
+	var is, move string // what k is, and where to move it
+	switch {
+	case top && len(homes) > 0:
+		is = k + " is a top-level key or belongs under " + orList(homes)
+		move = "move it above the first [table] header or under " + orList(homes)
+		if named {
+			is = k + " is a top-level key or a key of " + orList(homes)
+		}
+	case top:
+		is = k + " is a top-level key"
+		move = "move it above the first [table] header"
+	case len(homes) > 0:
+		is = k + " belongs under " + orList(homes)
+		move = "move it there"
+		if named {
+			is = k + " is a key of " + orList(homes)
+		}
+	case topTable(k) != "" && !secret:
+		// [server] then slack.enabled = true: the table is the top level's
+		is, move = k+" is a top-level table", "write its keys under a "+topTable(k)+" header"
+		if strings.HasPrefix(topTable(k), "[[") {
+			is, move = k+" is a top-level array of tables", "write each entry under a "+topTable(k)+" header"
+		}
+	default:
 		return "unknown key"
 	}
-	return fmt.Sprintf("unknown key here: %s belongs under %s; move it there (a key belongs to the table whose header is above it)", k, strings.Join(sections, " or "))
+	if named && top && len(homes) == 0 {
+		return "unknown key here: " + is + ", not a key of this table"
+	}
+	if named {
+		return "unknown key here: " + is + ", not of this table"
+	}
+	return "unknown key here: " + is + "; " + move + " (a key belongs to the table whose header is above it)"
+}
+
+// topTable is how a table of the top level named k is written: "[slack]",
+// "[[services]]"; "" if there is none.
+func topTable(k string) string {
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("toml") != k {
+			continue
+		}
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			return "[" + k + "]"
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			return "[[" + k + "]]"
+		}
+	}
+	return ""
+}
+
+// orList joins names as "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // topLevelKeys are the keys of the top level that are no tables: scalars

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,98 @@ max_window = "12h"
 	for path, msg := range want {
 		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
 			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
+// A key of an array of tables' entries written after another array's header
+// belongs to those entries: a service's owners after a [[freezes]] header
+// said "unknown key", and readiness, a top-level key and a [[services]] key,
+// was sent to the top level alone.
+func TestLoadMisplacedKeysOfArraysOfTables(t *testing.T) {
+	_, problems := loadString(t, `
+[[services]]
+name = "ledger"
+[[freezes]]
+name = "xmas"
+owners = ["alice"]
+readiness = ["backups verified"]
+[[people]]
+name = "alice"
+from = "2026-12-20T00:00:00Z"
+`)
+	want := map[string]string{
+		"freezes[0].owners":    "unknown key here: owners belongs under [[services]]; move it there (a key belongs to the table whose header is above it)",
+		"freezes[0].readiness": "unknown key here: readiness is a top-level key or belongs under [[services]]; move it above the first [table] header or under [[services]] (a key belongs to the table whose header is above it)",
+		"people[0].from":       "unknown key here: from belongs under [[freezes]]; move it there (a key belongs to the table whose header is above it)",
+	}
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
+// A top-level table's name written as a key under another table's header
+// ([server] then slack.enabled = false) says how to write that table; it
+// said only "unknown key".
+func TestLoadTopLevelTablesWrittenUnderAHeader(t *testing.T) {
+	_, problems := loadString(t, `
+[server]
+listen = ":8080"
+slack.enabled = false
+[reminders]
+people = []
+`)
+	want := map[string]string{
+		"server.slack":     "unknown key here: slack is a top-level table; write its keys under a [slack] header (a key belongs to the table whose header is above it)",
+		"reminders.people": "unknown key here: people is a top-level array of tables; write each entry under a [[people]] header (a key belongs to the table whose header is above it)",
+	}
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
+// A key in an inline table, or after the dots of a dotted key, is in the
+// table written on its own line, not in the one whose header is above it:
+// its problem says where it belongs, never to move it above a header (the
+// advice for a key under a [[services]] header, wrong inside
+// services = [{ ... }]).
+func TestLoadMisplacedKeysInInlineTablesAndDottedKeys(t *testing.T) {
+	cfg, problems := loadString(t, `slack = { enabled = false, listen = ":8080" }
+services = [
+  { name = "a", admins = ["alice"] },
+  { name = "b",
+    from = "2026-12-20T00:00:00Z" },
+]
+discord.bot_tokn = "x"
+server.readiness = ["y"]
+[redis]
+url = "memory://"
+`)
+	want := map[string]string{
+		"slack.listen@1":       "unknown key here: listen is a key of [server], not of this table",
+		"services[0].admins@3": "unknown key here: admins is a top-level key, not a key of this table",
+		"services[1].from@5":   "unknown key here: from is a key of [[freezes]], not of this table",
+		"discord.bot_tokn@7":   `unknown key (did you mean "bot_token"?)`,
+		"server.readiness@8":   "unknown key here: readiness is a top-level key or a key of [[services]], not of this table",
+	}
+	problems = cfg.InFileOrder(problems)
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for _, p := range problems {
+		at := p.Path + "@" + strconv.Itoa(p.Line)
+		if msg, ok := want[at]; !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", at, p.Msg, msg)
 		}
 	}
 }
@@ -333,7 +426,14 @@ func TestLoadTypeProblems(t *testing.T) {
 		{"bad list duration", "[reminders]\nbefore = [\"1h\", \"soon\"]", "reminders.before[1]", `invalid duration "soon"`},
 		{"string as integer", "[slack]\nbot_token = 1234", "slack.bot_token", "must be a string, not an integer"},
 		{"section as value", `slack = "on"`, "slack", "must be a table, not a string"},
-		{"array of tables as table", "[services]\nname = \"x\"", "services", "must be an array, not a table"},
+		{"array of tables as table", "[services]\nname = \"x\"", "services", "must be an array of tables, not a table; write [[services]] (two brackets) above each entry"},
+		{"array of tables as string", `people = "alice"`, "people", "must be an array of tables, not a string; write [[people]] (two brackets) above each entry"},
+		{"list as a string of a list", "[[services]]\nname = \"a\"\nowners = \"alice, bob\"", "services[0].owners", `must be an array, not a string; write owners = ["alice", "bob"]`},
+		{"list of durations as string", "[reminders]\nbefore = \"1h\"", "reminders.before", `must be an array, not a string; write before = ["1h"]`},
+		{"secret list as string", "[api]\ntokens = \"s3cret, t0ken\"", "api.tokens", `must be an array, not a string; write tokens = ["…", "…"]`},
+		{"bool as quoted bool", "[slack]\nenabled = \"false\"", "slack.enabled", "must be true or false, not a string; write enabled = false, without quotes"},
+		{"date-time not quoted", "[[freezes]]\nfrom = 2026-12-20T00:00:00Z", "freezes[0].from", `must be a string, not a date/time; write from = "2026-12-20T00:00:00Z"`},
+		{"local date not quoted", "[[freezes]]\nto = 2026-12-27", "freezes[0].to", "must be a string, not a date/time; write it in quotes"},
 		{"nested in array", "[[services]]\nname = \"a\"\n[[services]]\nname = 5", "services[1].name", "must be a string, not an integer"},
 		{"inline tables", `services = [{name = "a"}, {name = "b", owners = "x"}]`, "services[1].owners", "must be an array"},
 		{"datetime", `default_timezone = 2026-01-01`, "default_timezone", "must be a string, not a date/time"},
@@ -437,6 +537,18 @@ func TestLoadSyntaxErrorMessages(t *testing.T) {
 			`s.toml:3: table [services] is an array of tables, written [[services]] above; write [[services]] for each entry`},
 		{"array of tables header of a table", "[services]\n[[services]]\nname = \"a\"\n",
 			`s.toml:2: table [[services]] is a single table, written [services] above; write [[services]] for each entry, or [services] once`},
+		{"a header in a multi-line string is none", "[slack]\nenabled = false\n[[freezes]]\nreason = \"\"\"\n[[slack]]\n\"\"\"\n[slack]\n",
+			`s.toml:7: table [slack] defined twice; keep one`},
+		{"headers in a literal multi-line string are none", "[[people]]\nname = \"a\"\n[[people]]\nname = \"b\"\nnotes = '''\n[slack]\n[[people]]\n'''\ntimezone = Europe/Paris\n",
+			`s.toml:9: people[1].timezone: Europe/Paris is not quoted; write timezone = "Europe/Paris" (durations, times and words are quoted strings)`},
+		{"array of tables after an inline array", "services = [{ name = \"a\" }]\n[redis]\nurl = \"memory://\"\n[[services]]\nname = \"b\"\n",
+			`s.toml:4: table [[services]] cannot add to services = [ … ] on line 1 (TOML does not extend an array written inline); write every entry as [[services]], or every one inside services = [ … ]`},
+		{"table after an inline table", "slack = { enabled = false }\n[slack]\nmode = \"http\"\n",
+			`s.toml:2: table [slack] defined twice: slack = { … } on line 1 defines it already (an inline table holds all its keys); keep one`},
+		{"array of tables after a key", "[redis]\nurl = \"memory://\"\n[[redis.url]]\n",
+			`s.toml:3: table [[redis.url]] clashes with the key redis.url on line 2; keep one`},
+		{"a comment after //", "[redis]\nurl = \"memory://\"\n// the people\n[[people]]\n",
+			`s.toml:3: a comment starts with #, not //; write # before the comment`},
 		{"table header twice after a byte order mark", "\ufeff[slack]\nenabled = false\n[slack]\n",
 			`s.toml:3: table [slack] defined twice; keep one`},
 		{"key set twice after a byte order mark", "\ufeff[redis]\nurl = \"a\"\nurl = \"b\"\n",
@@ -700,4 +812,18 @@ func TestProblemsOfEnvironmentValuesNameTheVariable(t *testing.T) {
 	if got := paths(cfg.Validate()); !slices.Contains(got, "default_timezone") {
 		t.Errorf("file problems %q %v", got, problems)
 	}
+}
+
+// Loading ends on any input, with problems or a syntax error, without a
+// panic: the syntax error's scan of the lines before its line included.
+func FuzzLoadBytes(f *testing.F) {
+	for _, s := range []string{"[a]\n[a]", "services = [{}]\n[[services]]", "x = \"\"\"\n[[a]]\n\"\"\"\n[a]\n[[a]]", "[[p]]\n[p.x]\n[[p]]\n[p.x]\n[p.x]", "a = {b = 1}\n[a]", "// x", "owners = \"a,,b\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg, problems, err := LoadBytes([]byte(s), nil)
+		if err == nil {
+			cfg.InFileOrder(append(problems, cfg.Validate()...))
+		}
+	})
 }

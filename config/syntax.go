@@ -80,7 +80,8 @@ func syntaxErr(file string, data []byte, err error) error {
 	}
 	se := &SyntaxError{File: file, Line: lineNo, Msg: pe.Message, err: err}
 
-	tablePath, tableKeys := tableAt(lines, lineNo)
+	before := scanBefore(lines, lineNo)
+	tablePath, tableKeys := before.tableAt()
 	tableType, tableKnown := schemaType(reflect.TypeOf(Config{}), tableKeys)
 	if !tableKnown {
 		tablePath = "" // a header nobody meant: do not repeat it
@@ -111,7 +112,7 @@ func syntaxErr(file string, data []byte, err error) error {
 	if strings.Contains(pe.Message, "has already been defined") || strings.Contains(pe.Message, "was already created") {
 		if keys, array, ok := header(trimmed); ok {
 			se.Key = ""
-			se.Msg, se.Hint = headerTwice(lines[:lineNo-1], keys, array)
+			se.Msg, se.Hint = before.headerTwice(keys, array)
 			return se
 		}
 	}
@@ -134,6 +135,10 @@ func syntaxErr(file string, data []byte, err error) error {
 	}
 
 	switch {
+	case strings.HasPrefix(trimmed, "//"):
+		se.Key = ""
+		se.Msg = "a comment starts with #, not //"
+		se.Hint = "write # before the comment"
 	case strings.HasPrefix(trimmed, "[[") && !strings.HasSuffix(trimmed, "]]"):
 		name := strings.TrimSpace(strings.TrimRight(trimmed[2:], "]"))
 		se.Key = ""
@@ -198,21 +203,37 @@ func header(trimmed string) (keys []string, array, ok bool) {
 	return nil, false, false
 }
 
-// headerTwice says what is wrong with a header of a table the lines before
-// it already define, and how to write it: "table [slack] defined twice",
-// or a table written as one table and as an array of tables.
-func headerTwice(before []string, keys []string, array bool) (msg, hint string) {
+// headerTwice says what is wrong with a header of a table the lines
+// scanned (those before it) already define, and how to write it: "table
+// [slack] defined twice", a table written as one table and as an array of
+// tables, an array of tables added to an array written inline (TOML does not
+// extend one), a table header of a key's value.
+func (sc *lineScanner) headerTwice(keys []string, array bool) (msg, hint string) {
 	name := toml.Key(keys).String()
-	for _, l := range before {
-		k, a, ok := header(strings.TrimSpace(stripComment(l)))
-		if !ok || toml.Key(k).String() != name {
+	at := sc.tableName(keys)
+	for _, h := range *sc.headers {
+		if h.name != at {
 			continue
 		}
 		switch {
-		case a && !array:
+		case h.array && !array:
 			return "table [" + name + "] is an array of tables, written [[" + name + "]] above", "write [[" + name + "]] for each entry"
-		case !a && array:
+		case !h.array && array:
 			return "table [[" + name + "]] is a single table, written [" + name + "] above", "write [[" + name + "]] for each entry, or [" + name + "] once"
+		}
+	}
+	if l, ok := sc.out[at]; ok && l.kv {
+		line := strconv.Itoa(l.line)
+		switch {
+		case array && l.value == '[':
+			return "table [[" + name + "]] cannot add to " + name + " = [ … ] on line " + line + " (TOML does not extend an array written inline)",
+				"write every entry as [[" + name + "]], or every one inside " + name + " = [ … ]"
+		case l.value == '{' && !array:
+			return "table [" + name + "] defined twice: " + name + " = { … } on line " + line + " defines it already (an inline table holds all its keys)", "keep one"
+		case array:
+			return "table [[" + name + "]] clashes with the key " + name + " on line " + line, "keep one"
+		default:
+			return "table [" + name + "] clashes with the key " + name + " on line " + line, "keep one"
 		}
 	}
 	if array {
@@ -221,33 +242,50 @@ func headerTwice(before []string, keys []string, array bool) (msg, hint string) 
 	return "table [" + name + "] defined twice", "keep one"
 }
 
+// scanBefore scans lines before line lineNo, the part of the file the parser
+// took (its mistake is at lineNo), for their keys and table headers, so
+// that a header or key written in a multi-line string is none.
+func scanBefore(lines []string, lineNo int) *lineScanner {
+	n := min(max(lineNo-1, 0), len(lines))
+	headers := []tableHeader{}
+	sc := &lineScanner{
+		s:       strings.Join(lines[:n], "\n"),
+		line:    1,
+		out:     map[string]keyLine{},
+		count:   map[string]int{},
+		headers: &headers,
+	}
+	sc.document()
+	return sc
+}
+
+// tableName is the path of the table a header of keys names, after the
+// headers scanned, without its own entry's index: "services" for
+// [[services]], "people[1].extra" for [people.extra] after two [[people]].
+func (sc *lineScanner) tableName(keys []string) string {
+	path := ""
+	for i, k := range keys {
+		path = joinPath(path, k)
+		if n, ok := sc.count[path]; ok && i < len(keys)-1 {
+			path += "[" + strconv.Itoa(n-1) + "]"
+		}
+	}
+	return path
+}
+
 // mayHoldSecret reports whether a line names a secret or holds a URL.
 func mayHoldSecret(line string) bool {
 	return containsAny(strings.ToLower(line), "token", "secret", "password", "url", "://")
 }
 
 // tableAt returns the path (as in Problems, "people[1]") and the keys of the
-// table that line lineNo is in, from the headers before it.
-func tableAt(lines []string, lineNo int) (string, []string) {
-	var (
-		path  string
-		keys  []string
-		count = map[string]int{}
-	)
-	for i := 0; i < lineNo-1 && i < len(lines); i++ {
-		h := strings.TrimSpace(stripComment(lines[i]))
-		switch {
-		case strings.HasPrefix(h, "[[") && strings.HasSuffix(h, "]]"):
-			keys = splitKey(h[2 : len(h)-2])
-			name := strings.Join(keys, ".")
-			path = fmt.Sprintf("%s[%d]", joinKeys("", keys), count[name])
-			count[name]++
-		case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
-			keys = splitKey(h[1 : len(h)-1])
-			path = joinKeys("", keys)
-		}
+// table the scanned lines end in: that of the last header.
+func (sc *lineScanner) tableAt() (string, []string) {
+	hs := *sc.headers
+	if len(hs) == 0 {
+		return "", nil
 	}
-	return path, keys
+	return hs[len(hs)-1].path, hs[len(hs)-1].keys
 }
 
 // schemaType follows keys from t through the configuration's tables; a table

@@ -40,8 +40,8 @@ func (c Config) Validate() []Problem {
 	} else if _, err := time.LoadLocation(c.DefaultTimezone); err != nil {
 		v.add("default_timezone", "unknown time zone %q", c.DefaultTimezone)
 	}
-	for _, a := range c.Admins {
-		v.ref("admins", a)
+	for i, a := range c.Admins {
+		v.ref("admins", i, a)
 	}
 	v.positive("max_window", c.MaxWindow)
 	v.positive("retention", c.Retention)
@@ -60,7 +60,7 @@ func (c Config) Validate() []Problem {
 	v.reminders(c.Reminders, c.MaxWindow)
 	for i, t := range c.API.Tokens {
 		if strings.TrimSpace(t) == "" {
-			v.add("api.tokens", "entry %d is empty", i+1)
+			v.addEntry("api.tokens", i, "entry %d is empty", i+1)
 		}
 	}
 	for i, w := range c.Webhooks {
@@ -73,9 +73,9 @@ func (c Config) Validate() []Problem {
 		if w.Secret == "" {
 			v.missing(p+".secret", "required: deliveries are signed (or set %s_WEBHOOKS_%d_SECRET)", EnvPrefix, i)
 		}
-		for _, e := range w.Events {
+		for j, e := range w.Events {
 			if !slices.Contains(bot.EventTypes, e) {
-				v.add(p+".events", "unknown event type %q; known: %s", e, strings.Join(bot.EventTypes, ", "))
+				v.addEntry(p+".events", j, "unknown event type %q; known: %s", e, strings.Join(bot.EventTypes, ", "))
 			}
 		}
 	}
@@ -96,6 +96,14 @@ type validator struct {
 
 func (v *validator) add(path, format string, args ...any) {
 	v.problems = append(v.problems, problemf(path, format, args...))
+}
+
+// addEntry adds a problem of the list at path about its entry i (placed at
+// the entry's line, see Problem.entry).
+func (v *validator) addEntry(path string, i int, format string, args ...any) {
+	p := problemf(path, format, args...)
+	p.entry = i + 1
+	v.problems = append(v.problems, p)
 }
 
 // missing adds the problem of a value only serve needs (see Problem.ServeOnly).
@@ -311,7 +319,7 @@ func (v *validator) reminders(r Reminders, maxWindow time.Duration) {
 		case b <= 0:
 			v.add(fmt.Sprintf("reminders.before[%d]", i), "must be greater than 0")
 		case seen[b]:
-			v.add("reminders.before", "%s listed twice", formatDuration(b))
+			v.addEntry("reminders.before", i, "%s listed twice", formatDuration(b))
 		}
 		seen[b] = true
 	}
@@ -322,23 +330,25 @@ func (v *validator) reminders(r Reminders, maxWindow time.Duration) {
 	}
 }
 
-// ref checks an owner or admin: a [[people]] name or a platform id of an allowed kind.
-func (v *validator) ref(path, s string) {
+// ref checks an owner or admin, entry i of the list at path: a [[people]]
+// name or a platform id of an allowed kind.
+func (v *validator) ref(path string, i int, s string) {
 	if !IsID(s) {
 		if _, ok := v.people[s]; ok {
 			return
 		}
-		v.add(path, "unknown person %q (a bare name must match a [[people]] name%s)", s, alsoDidYouMean(s, v.people))
+		v.addEntry(path, i, "unknown person %q (a bare name must match a [[people]] name%s)", s, alsoDidYouMean(s, v.people))
 		return
 	}
-	v.id(path, s, "owners and admins are people, users, user groups or roles", KindUser, KindGroup, KindRole, KindUserOrChannel, KindConsole)
+	v.id(path, i, s, "owners and admins are people, users, user groups or roles", KindUser, KindGroup, KindRole, KindUserOrChannel, KindConsole)
 }
 
-// id parses a platform id and checks its kind; want says what is expected there.
-func (v *validator) id(path, s, want string, allowed ...IDKind) (ID, bool) {
+// id parses a platform id, entry i of the list at path, and checks its
+// kind; want says what is expected there.
+func (v *validator) id(path string, i int, s, want string, allowed ...IDKind) (ID, bool) {
 	id, err := ParseID(s)
 	if err != nil {
-		v.add(path, "%v", err)
+		v.addEntry(path, i, "%v", err)
 		return ID{}, false
 	}
 	for _, k := range allowed {
@@ -346,7 +356,7 @@ func (v *validator) id(path, s, want string, allowed ...IDKind) (ID, bool) {
 			return id, true
 		}
 	}
-	v.add(path, "%q is a %s; %s", s, id.Kind, want)
+	v.addEntry(path, i, "%q is a %s; %s", s, id.Kind, want)
 	return ID{}, false
 }
 
@@ -362,17 +372,17 @@ func (v *validator) peopleAndServices(c Config) {
 		case v.people[p.Name] != i:
 			v.add(path+".name", "duplicate person %q (first at people[%d])", p.Name, v.people[p.Name])
 		}
-		for _, s := range p.IDs {
-			id, ok := v.id(path+".ids", s, "a person's ids are users: slack:U.../W..., discord:<snowflake> or console:<name>", KindUser, KindUserOrChannel, KindConsole)
+		for j, s := range p.IDs {
+			id, ok := v.id(path+".ids", j, s, "a person's ids are users: slack:U.../W..., discord:<snowflake> or console:<name>", KindUser, KindUserOrChannel, KindConsole)
 			if !ok {
 				continue
 			}
 			key := id.String()
 			if prev, taken := owner[key]; taken {
 				if prev == p.Name {
-					v.add(path+".ids", "%q listed twice", s)
+					v.addEntry(path+".ids", j, "%q listed twice", s)
 				} else {
-					v.add(path+".ids", "%q already belongs to %q", s, prev)
+					v.addEntry(path+".ids", j, "%q already belongs to %q", s, prev)
 				}
 				continue
 			}
@@ -408,19 +418,19 @@ func (v *validator) peopleAndServices(c Config) {
 				folded[fold] = i
 			}
 		}
-		for _, o := range s.Owners {
-			v.ref(path+".owners", o)
+		for j, o := range s.Owners {
+			v.ref(path+".owners", j, o)
 		}
-		for _, ch := range s.Channels {
-			v.id(path+".channels", ch, "channels are slack:C.../G.../D..., discord:<snowflake> or console:<name>", KindChannel, KindUserOrChannel, KindConsole)
+		for j, ch := range s.Channels {
+			v.id(path+".channels", j, ch, "channels are slack:C.../G.../D..., discord:<snowflake> or console:<name>", KindChannel, KindUserOrChannel, KindConsole)
 		}
 		seen := map[string]bool{}
-		for _, dep := range s.DependsOn {
+		for j, dep := range s.DependsOn {
 			switch {
 			case seen[dep]:
-				v.add(path+".depends_on", "%q listed twice", dep)
+				v.addEntry(path+".depends_on", j, "%q listed twice", dep)
 			case !v.hasService(dep):
-				v.add(path+".depends_on", "unknown service %q%s", dep, didYouMean(dep, v.services))
+				v.addEntry(path+".depends_on", j, "unknown service %q%s", dep, didYouMean(dep, v.services))
 			}
 			seen[dep] = true
 		}

@@ -60,9 +60,9 @@ func (v *validator) windows(c Config) {
 		if len(f.Services) == 0 {
 			v.add(p+".services", `required: service names, or ["*"] for every service`)
 		}
-		for _, s := range f.Services {
+		for j, s := range f.Services {
 			if s != "*" && !v.hasService(s) {
-				v.add(p+".services", "unknown service %q (a service name, or \"*\" for every service%s)", s, alsoDidYouMean(s, v.services))
+				v.addEntry(p+".services", j, "unknown service %q (a service name, or \"*\" for every service%s)", s, alsoDidYouMean(s, v.services))
 			}
 		}
 		if slices.Contains(f.Services, "*") && len(f.Services) > 1 {
@@ -70,7 +70,7 @@ func (v *validator) windows(c Config) {
 		}
 		for j, r := range f.Regions {
 			if strings.TrimSpace(r) == "" {
-				v.add(p+".regions", "entry %d is empty", j+1)
+				v.addEntry(p+".regions", j, "entry %d is empty", j+1)
 			}
 		}
 	}
