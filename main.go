@@ -51,8 +51,10 @@ Usage:
   upgradebot webhooks [-config FILE]      each webhook's last success, last error and backlog
   upgradebot version                      print the version
 
-FILE defaults to config.toml. Environment variables UPGRADEBOT_<SECTION>_<KEY>
-override the file (see config.example.toml).
+For serve, check-config and webhooks, FILE defaults to config.toml in the
+working directory (without it: the defaults and the environment); the console
+runs its built-in demo unless -config names a file. Environment variables
+UPGRADEBOT_<SECTION>_<KEY> override the file (see config.example.toml).
 `
 
 func main() {
@@ -313,6 +315,9 @@ func checkConfig(flagPath string, stdout, stderr io.Writer, environ []string) in
 		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, w)
 	}
 	if w := cfg.GitHubWebhookWarning(); w != "" {
+		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, w)
+	}
+	for _, w := range cfg.SecretInFileWarnings() {
 		fmt.Fprintf(stderr, "upgradebot check-config: %s: warning: %s\n", path, w)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
@@ -626,6 +631,9 @@ func serve(ctx context.Context, now <-chan struct{}, flagPath string, environ []
 		log.Warn(noPlatform)
 	}
 	for _, w := range cfg.OffPlatformWarnings() {
+		log.Warn(w)
+	}
+	for _, w := range cfg.SecretInFileWarnings() {
 		log.Warn(w)
 	}
 	onlyEnabledChannels(&bc, cfg.EnabledPlatforms())

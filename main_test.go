@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/upgradebot/upgradebot/config"
 	"github.com/upgradebot/upgradebot/store/storetest"
@@ -620,8 +622,8 @@ func TestCheckConfigWarnsOfRepoWithoutWebhookSecret(t *testing.T) {
 		t.Errorf("warned with the secret in the environment:\n%s", errOut)
 	}
 	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[github]\nwebhook_secret = \"s3cret\"\n"+services), 0o600)
-	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); errOut != "" {
-		t.Errorf("warned with the secret in the file:\n%s", errOut)
+	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); strings.Contains(errOut, "has a GitHub repo") {
+		t.Errorf("warned of no secret with the secret in the file:\n%s", errOut)
 	}
 	os.WriteFile(cfg, []byte("[redis]\nurl = \"memory://\"\n[[services]]\nname = \"ledger\"\n"), 0o600)
 	if _, errOut, _ = runMain(t, "", slackOn, "check-config", "-config", cfg); errOut != "" {
@@ -885,5 +887,92 @@ func TestAConfigFileWithoutItsFlagSaysHowToName(t *testing.T) {
 	_, errOut, code = runMain(t, "", nil, "version", "now")
 	if code != 2 || errOut != "upgradebot version: unexpected argument \"now\"\nUsage: upgradebot version\n" {
 		t.Errorf("version now: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestCheckConfigWarnsOfSecretsInTheFile: secrets belong in the environment
+// (docs/deploy.md); one written in the file still works, but check-config
+// and serve say which variable it belongs in, never its value.
+func TestCheckConfigWarnsOfSecretsInTheFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte(`[server]
+listen = "127.0.0.1:0"
+[redis]
+url = "memory://"
+[slack]
+enabled = true
+bot_token = "xoxb-FILE-1111"
+app_token = "xapp-FILE-2222"
+[github]
+token = "ghp_FILE3333"
+webhook_secret = "FILE-4444"
+[api]
+tokens = ["FILE-5555"]
+[[webhooks]]
+url = "https://hooks.example.com/x"
+secret = "FILE-6666"
+`), 0o600)
+	out, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+	if code != 0 || out != cfg+": ok\n" {
+		t.Fatalf("exit %d, stdout %q, stderr\n%s", code, out, errOut)
+	}
+	for _, k := range []string{"slack.bot_token:UPGRADEBOT_SLACK_BOT_TOKEN", "slack.app_token:UPGRADEBOT_SLACK_APP_TOKEN",
+		"github.token:UPGRADEBOT_GITHUB_TOKEN", "github.webhook_secret:UPGRADEBOT_GITHUB_WEBHOOK_SECRET",
+		"api.tokens:UPGRADEBOT_API_TOKENS", "webhooks[0].secret:UPGRADEBOT_WEBHOOKS_0_SECRET"} {
+		key, env, _ := strings.Cut(k, ":")
+		want := "upgradebot check-config: " + cfg + ": warning: " + key + " is a secret written in the file: move it to the environment variable " + env + " (secrets belong there, not in the file; docs/deploy.md)\n"
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks\n%s", want)
+		}
+	}
+	if strings.Contains(errOut, "FILE-") || strings.Contains(errOut, "ghp_") {
+		t.Errorf("a warning shows a secret's value:\n%s", errOut)
+	}
+	// The environment's values replace the file's: nothing to warn of.
+	env := []string{"UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-e", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-e", "UPGRADEBOT_GITHUB_TOKEN=e",
+		"UPGRADEBOT_GITHUB_WEBHOOK_SECRET=e", "UPGRADEBOT_API_TOKENS=e", "UPGRADEBOT_WEBHOOKS_0_SECRET=e"}
+	if _, errOut, code := runMain(t, "", env, "check-config", "-config", cfg); code != 0 || errOut != "" {
+		t.Errorf("with every secret in the environment: exit %d, stderr\n%s", code, errOut)
+	}
+
+	// A password in the file's redis.url too.
+	os.WriteFile(cfg, []byte("[redis]\nurl = \"redis://:FILE-7777@127.0.0.1:6379/0\"\n[slack]\nenabled = true\n"), 0o600)
+	_, errOut, _ = runMain(t, "", env[:5], "check-config", "-config", cfg)
+	if want := "warning: redis.url holds a password written in the file: move the whole URL to the environment variable UPGRADEBOT_REDIS_URL"; !strings.Contains(errOut, want) || strings.Contains(errOut, "FILE-") {
+		t.Errorf("stderr\n%s\nwant %q, without the password", errOut, want)
+	}
+}
+
+// TestServeWarnsOfSecretsInTheFile: serve logs the same at WARN.
+func TestServeWarnsOfSecretsInTheFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[server]\nlisten = \"127.0.0.1:0\"\n[redis]\nurl = \"memory://\"\n[github]\ntoken = \"ghp_FILE3333\"\n"), 0o600)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, nil, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs, nil)
+	}()
+	waitFor(t, 15*time.Second, "serve to start", func() bool { return strings.Contains(logs.String(), "upgradebot serving") })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.String())
+	}
+	want := `"level":"WARN","msg":"github.token is a secret written in the file: move it to the environment variable UPGRADEBOT_GITHUB_TOKEN`
+	if got := logs.String(); !strings.Contains(got, want) || strings.Contains(got, "ghp_FILE") {
+		t.Errorf("serve's log lacks %s (or shows the token):\n%s", want, got)
+	}
+}
+
+// TestUsageSaysTheConsoleRunsTheDemo: the top-level help said "FILE
+// defaults to config.toml" of every subcommand, but the console runs its
+// built-in demo without -config, config.toml or not (QA).
+func TestUsageSaysTheConsoleRunsTheDemo(t *testing.T) {
+	out, _, code := runMain(t, "", nil, "help")
+	if code != 0 || strings.Contains(out, "FILE defaults to config.toml.") ||
+		!strings.Contains(out, "For serve, check-config and webhooks, FILE defaults to config.toml in the\nworking directory") ||
+		!strings.Contains(out, "the console\nruns its built-in demo unless -config names a file") {
+		t.Errorf("help: exit %d\n%s", code, out)
 	}
 }

@@ -160,25 +160,22 @@ func (v *validator) redis(r Redis) {
 	case r.URL == "" && len(r.ClusterAddrs) == 0:
 		v.add("redis.url", "required (or set redis.cluster_addrs)")
 	case r.URL != "":
-		u, err := url.Parse(r.URL)
+		// Each Sentinel may omit its port (26379), which url.Parse allows
+		// of one host only: the hosts are checked one by one, and named.
+		raw, hosts, misplaced := splitHosts(r.URL)
+		if misplaced {
+			// Quote nothing: the "host" or "database" is part of a password.
+			v.add("redis.url", "not a valid URL: a /, ? or # in the user or password must be written %%2F, %%3F or %%23")
+			break
+		}
+		u, err := url.Parse(raw)
 		if err != nil {
 			v.add("redis.url", "not a valid URL")
 			break
 		}
 		switch u.Scheme {
 		case "redis", "rediss", "redis+sentinel":
-			if u.Host == "" {
-				v.add("redis.url", "must name a host, e.g. redis://127.0.0.1:6379/0")
-			}
-			for h := range strings.SplitSeq(u.Host, ",") { // a sentinel URL lists several
-				if p := portOf(h); p != "" && !isPort(p) {
-					example := "redis://127.0.0.1:6379/0"
-					if u.Scheme == "redis+sentinel" {
-						example = "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster"
-					}
-					v.add("redis.url", "the port %q is not a port (1 to 65535), e.g. %s", p, example)
-				}
-			}
+			v.redisHosts(u.Scheme, hosts)
 			if db := strings.Trim(u.Path, "/"); u.Scheme != "redis+sentinel" && db != "" {
 				if n, err := strconv.Atoi(db); err != nil || n < 0 {
 					v.add("redis.url", "the database %q is not a number, e.g. redis://127.0.0.1:6379/0", db)
@@ -219,6 +216,72 @@ func (v *validator) redis(r Redis) {
 	} else if strings.ContainsAny(r.Prefix, "{}") {
 		v.add("redis.prefix", "must not contain { or }: the keys carry their own hash tags for Redis Cluster")
 	}
+}
+
+// redisHosts checks the hosts of a redis://, rediss:// (one) or
+// redis+sentinel:// URL (several, each may omit its port), naming a bad one.
+func (v *validator) redisHosts(scheme string, hosts []string) {
+	example := "redis://127.0.0.1:6379/0"
+	if scheme == "redis+sentinel" {
+		example = "redis+sentinel://10.0.0.1:26379,10.0.0.2/mymaster"
+	}
+	if len(hosts) == 0 || len(hosts) == 1 && hosts[0] == "" {
+		v.add("redis.url", "must name a host, e.g. %s", example)
+		return
+	}
+	if len(hosts) > 1 && scheme != "redis+sentinel" {
+		v.add("redis.url", "names %d hosts: a %s:// URL takes one (Sentinels go in a redis+sentinel:// URL, a Cluster's nodes in redis.cluster_addrs)", len(hosts), scheme)
+		return
+	}
+	for _, h := range hosts {
+		if h == "" {
+			continue // "a,,b": the store skips it too
+		}
+		hu, err := url.Parse("redis://" + h)
+		switch {
+		case err != nil || hu.Host != h || hu.Hostname() == "":
+			v.add("redis.url", "the host %q is not host[:port], e.g. %s", h, example)
+		case hu.Port() != "" && !isPort(hu.Port()):
+			v.add("redis.url", "the port %q is not a port (1 to 65535) in the host %q, e.g. %s", hu.Port(), h, example)
+		}
+	}
+}
+
+// splitHosts takes the host list out of a redis://, rediss:// or
+// redis+sentinel:// URL (url.Parse cannot read a list where a host other
+// than the last omits its port), reading it as url.Parse and the store do:
+// the authority ends at the first /, ? or #, the user part at its last @.
+// It returns the URL with one placeholder host, for the rest to be
+// parsed, and the hosts; another URL comes back as it is. misplaced says
+// that an @ follows an authority without one, outside a query's values:
+// a password holding a / ? or #, whose parts would pass for a host, a
+// database or a query parameter, and must not be quoted.
+func splitHosts(raw string) (_ string, hosts []string, misplaced bool) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || scheme != "redis" && scheme != "rediss" && scheme != "redis+sentinel" {
+		return raw, nil, false
+	}
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		end = i
+	}
+	authority, tail := rest[:end], rest[end:]
+	user, hostList := "", authority
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		user, hostList = authority[:at+1], authority[at+1:]
+	} else {
+		path, query, _ := strings.Cut(tail, "?")
+		query, fragment, _ := strings.Cut(query, "#")
+		misplaced = strings.Contains(path, "@") || strings.Contains(fragment, "@")
+		for kv := range strings.SplitSeq(query, "&") {
+			k, _, _ := strings.Cut(kv, "=")
+			misplaced = misplaced || strings.Contains(k, "@")
+		}
+	}
+	if hostList == "" {
+		return raw, nil, misplaced
+	}
+	return scheme + "://" + user + "placeholder" + tail, strings.Split(hostList, ","), misplaced
 }
 
 // redisQuery refuses the query parameters serve would refuse (go-redis's

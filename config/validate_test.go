@@ -49,6 +49,9 @@ func TestValidateAccepts(t *testing.T) {
 		{"memory redis", func(c *Config) { c.Redis.URL = "memory://" }},
 		{"rediss", func(c *Config) { c.Redis.URL = "rediss://:pw@redis.example.com:6380/1" }},
 		{"sentinel", func(c *Config) { c.Redis.URL = "redis+sentinel://s1:26379,s2:26379/mymaster" }},
+		// docs/redis.md: a Sentinel without a port gets 26379, wherever it is in the list (QA).
+		{"sentinel hosts without a port", func(c *Config) { c.Redis.URL = "redis+sentinel://:pw@sentinel-1:26379,sentinel-2/mymaster/0" }},
+		{"sentinel ipv6 hosts", func(c *Config) { c.Redis.URL = "redis+sentinel://[::1],[::2]:26380/mymaster?sentinel_password=p@ss" }},
 		{"unix", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock" }},
 		{"cluster", func(c *Config) { c.Redis.URL = ""; c.Redis.ClusterAddrs = []string{"10.0.0.1:6379", "[::1]:6379"} }},
 		{"webhook", func(c *Config) { c.Webhooks = []Webhook{{URL: "https://hooks.example.com/x", Secret: "s"}} }},
@@ -125,6 +128,10 @@ func TestValidateProblems(t *testing.T) {
 		{"unix unknown option", func(c *Config) { c.Redis.URL = "unix:///run/redis.sock?foo=1" }, "redis.url", `unexpected option: foo`},
 		{"sentinel unknown parameter", func(c *Config) { c.Redis.URL = "redis+sentinel://127.0.0.1:26379/mymaster/0?foo=1" }, "redis.url",
 			`unknown query parameter "foo": a redis+sentinel:// URL takes only sentinel_username, sentinel_password and pool_size`},
+		{"sentinel bad host named", func(c *Config) { c.Redis.URL = "redis+sentinel://:pw@s1:26379,s2:2x,s3/mymaster" }, "redis.url", `the host "s2:2x" is not host[:port]`},
+		{"sentinel port out of range named", func(c *Config) { c.Redis.URL = "redis+sentinel://:pw@s1,s2:0/mymaster" }, "redis.url", `the port "0" is not a port (1 to 65535) in the host "s2:0"`},
+		{"redis bad host named", func(c *Config) { c.Redis.URL = "redis://:pw@h:2x/0" }, "redis.url", `the host "h:2x" is not host[:port]`},
+		{"redis several hosts", func(c *Config) { c.Redis.URL = "redis://:pw@a:6379,b:6379/0" }, "redis.url", "names 2 hosts: a redis:// URL takes one"},
 		{"redis prefix", func(c *Config) { c.Redis.Prefix = "" }, "redis.prefix", "required"},
 		{"redis prefix spaces", func(c *Config) { c.Redis.Prefix = "my bot" }, "redis.prefix", "spaces"},
 
@@ -356,5 +363,26 @@ func TestValidateServiceNamesAreCaseInsensitive(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestValidateRedisURLNeverQuotesAPassword: a / ? or # in a password that
+// is not percent-encoded ends the user part early for url.Parse, so the
+// rest of the password passes for a host, a database or a parameter; the
+// problem says how to write it and quotes none of it.
+func TestValidateRedisURLNeverQuotesAPassword(t *testing.T) {
+	for _, u := range []string{
+		"redis://:xq7/zz9k@h:6379/0",
+		"redis://xq7/zz9k@h/0",
+		"redis+sentinel://:xq7?zz9k@s1,s2/mymaster",
+		"redis+sentinel://:xq7/zz9k@s1:26379,s2/mymaster",
+		"rediss://:xq7#zz9k@h/0",
+	} {
+		c := validConfig()
+		c.Redis.URL = u
+		p, ok := findProblem(c.Validate(), "redis.url")
+		if !ok || !strings.Contains(p.Msg, "must be written %2F, %3F or %23") || strings.Contains(p.Msg, "xq7") || strings.Contains(p.Msg, "zz9k") {
+			t.Errorf("%s: %v %q", u, ok, p.Msg)
+		}
 	}
 }

@@ -182,15 +182,23 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	}
 	cancel()
 	if err != nil {
+		refused := refusedCredentials(err)
 		if o.Lazy && mini == nil {
 			// err as text: this line, which names the server, is written
 			// even though an Outage has just said that Redis is down (it
 			// holds back the repeats of errors it classifies).
-			log.Warn("redis: not reachable yet; starting anyway and retrying", "target", target, "err", err.Error())
+			msg := "redis: not reachable yet; starting anyway and retrying"
+			if refused {
+				msg = "redis: the server refused the credentials (the user and password of redis.url); starting anyway and retrying"
+			}
+			log.Warn(msg, "target", target, "err", err.Error())
 			s.unanswered = true
 			return s, nil
 		}
 		_ = s.Close()
+		if refused {
+			return nil, fmt.Errorf("redis: %s refused the credentials (check the user and password of redis.url): %w", target, err)
+		}
 		return nil, fmt.Errorf("redis: cannot reach %s: %w", target, err)
 	}
 	if mini != nil {
@@ -199,6 +207,19 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 		log.Info("redis: connected", "target", target, "prefix", s.prefix)
 	}
 	return s, nil
+}
+
+// refusedCredentials reports whether err is Redis refusing the connection's
+// user or password (NOAUTH, WRONGPASS) or what its ACL user may do
+// (NOPERM): the server answered, so "cannot reach" would send the operator
+// to the network. Redis's text names neither the user's password nor the URL.
+func refusedCredentials(err error) bool {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	msg := rerr.Error()
+	return strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOPERM")
 }
 
 // New wraps an existing client (tests, or callers that build their own).

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -328,5 +329,35 @@ func TestPingSaysWhenRedisRefused(t *testing.T) {
 	defer s.Close()
 	if err := s.Ping(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "PING refused: NOAUTH") {
 		t.Errorf("Ping = %v, want PING refused: NOAUTH…", err)
+	}
+}
+
+// TestOpenSaysWhenRedisRefusedTheCredentials: a wrong password (WRONGPASS)
+// or none where one is required (NOAUTH) is a server that answered: Open
+// says it refused the credentials, not that it cannot be reached, and
+// serve's start (Lazy) logs the same; the password is never shown.
+func TestOpenSaysWhenRedisRefusedTheCredentials(t *testing.T) {
+	m := miniredis.RunT(t)
+	m.RequireUserAuth("bob", "right-pw")
+	for _, u := range []string{"redis://bob:s3cretpw@" + m.Addr() + "/0", "redis://" + m.Addr() + "/0"} {
+		s, err := Open(context.Background(), Options{URL: u + "?max_retries=-1"}, nil)
+		if err == nil {
+			s.Close()
+			t.Fatalf("Open(%s) succeeded", u)
+		}
+		want := "redis: " + m.Addr() + " refused the credentials (check the user and password of redis.url): "
+		if got := err.Error(); !strings.HasPrefix(got, want) || strings.Contains(got, "s3cretpw") {
+			t.Errorf("Open(%s) = %q, want it to start %q, without the password", u, got, want)
+		}
+	}
+	var logs strings.Builder
+	s, err := Open(context.Background(), Options{URL: "redis://bob:s3cretpw@" + m.Addr() + "/0?max_retries=-1", Lazy: true}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatalf("Open, lazy: %v", err)
+	}
+	s.Close()
+	if got := logs.String(); !strings.Contains(got, "redis: the server refused the credentials (the user and password of redis.url); starting anyway and retrying") ||
+		strings.Contains(got, "not reachable") || strings.Contains(got, "s3cretpw") {
+		t.Errorf("serve's start logged\n%s", got)
 	}
 }
