@@ -21,6 +21,7 @@ type stepClock struct {
 	timers []*stepTimer
 	sleeps chan time.Duration
 	wake   chan struct{}
+	auto   bool // Sleep just moves the clock on
 }
 
 type stepTimer struct {
@@ -71,6 +72,10 @@ func (c *stepClock) Advance(d time.Duration) {
 }
 
 func (c *stepClock) Sleep(ctx context.Context, d time.Duration) {
+	if c.auto {
+		c.Advance(d)
+		return
+	}
 	select {
 	case c.sleeps <- d:
 	case <-ctx.Done():
@@ -227,5 +232,43 @@ func TestSocketModeBacksOffConnectionsThatDropAtOnce(t *testing.T) {
 	lines = logLines(t, &logs)
 	if count(lines, "WARN", droppedMsg) != 1 || count(lines, "WARN", flapStartMsg) != 1 {
 		t.Errorf("want the drop of the lasting connection, then the new streak, each at WARN once; log:\n%s", logs.String())
+	}
+}
+
+// TestSocketModeLongStreakIsToldEveryTenMinutes: a streak that lasts is
+// told again at WARN at most every socketFlapLogEvery, with how many
+// connections dropped and for how long, the drops in between at DEBUG
+// only; then once at INFO when a connection has stayed up.
+func TestSocketModeLongStreakIsToldEveryTenMinutes(t *testing.T) {
+	var logs syncbuf.Buffer
+	clk := newStepClock()
+	clk.auto = true
+	a := &Adapter{log: slog.New(slog.NewJSONHandler(&logs, nil)), socketClock: clk}
+	ctx := context.Background()
+	cause := "websocket: close 1006 (abnormal closure): unexpected EOF"
+	drop := func() {
+		a.socketOpened(ctx)
+		a.socketDropped(ctx, cause)
+	}
+	for range 4 {
+		drop()
+	}
+	lines := logLines(t, &logs)
+	if len(lines) != 1 || lines[0]["msg"] != flapStartMsg || lines[0]["cause"] != cause {
+		t.Fatalf("four drops at once: want one WARN, the streak's start; log:\n%s", logs.String())
+	}
+	clk.Advance(socketFlapLogEvery)
+	drop()
+	drop()
+	lines = logLines(t, &logs)
+	if len(lines) != 2 || lines[1]["level"] != "WARN" || lines[1]["msg"] != "socket mode connections still drop soon after they open; reconnecting after a pause" ||
+		lines[1]["drops"] != float64(5) {
+		t.Fatalf("ten minutes on: want one more WARN with drops=5; log:\n%s", logs.String())
+	}
+	a.socketOpened(ctx)
+	clk.Advance(socketStableAfter)
+	lines = logLines(t, &logs)
+	if len(lines) != 3 || lines[2]["level"] != "INFO" || lines[2]["msg"] != stableMsg || lines[2]["drops"] != float64(6) {
+		t.Fatalf("a connection up 30 s: want one INFO with drops=6; log:\n%s", logs.String())
 	}
 }
