@@ -317,19 +317,13 @@ func (p *parser) id() (int, error) {
 		return 0, p.fail("", "missing <id>; use %s", idForms)
 	}
 	t := p.next()
-	n, err := ParseID(t.text)
-	if err == nil {
-		return n, nil
-	}
-	// An id pasted from a list or a sentence ("UPG-7, UPG-8", "see UPG-7.")
-	// keeps the comma or period after it: one such mark is no part of the
-	// id. Anything else stays refused.
-	bare, punct := cutIDPunct(t.text)
-	if !punct {
+	n, err := ParseTypedID(t.text)
+	if err != nil {
 		return 0, p.withUsage(err)
 	}
-	if n, _ = ParseID(bare); n == 0 {
-		return 0, p.withUsage(err) // naming the word as typed
+	bare, punct := cutIDPunct(t.text)
+	if !punct {
+		return n, nil
 	}
 	// But a list goes on with another id: the command takes one, and the
 	// next would otherwise be read as its text (cancel UPG-7, UPG-8 would
@@ -337,6 +331,26 @@ func (p *parser) id() (int, error) {
 	if p.more() && strings.HasSuffix(t.text, ",") && p.idAhead(bare) {
 		next := p.peek().text
 		return 0, p.fail(t.text+" "+next, "%s takes one upgrade id, not a list (%s %s); give one, e.g. %s", p.name, t.text, next, bare)
+	}
+	return n, nil
+}
+
+// ParseTypedID reads an id as the grammar reads one typed after a verb:
+// ParseID's forms, and one comma or period after it, as an id pasted from
+// a list or a sentence keeps ("UPG-7, UPG-8", "see UPG-7."), is no part of
+// it. Anything else is refused, naming the word as typed. The platforms'
+// own id fields (Discord's id option) read ids by this same rule.
+func ParseTypedID(s string) (int, error) {
+	n, err := ParseID(s)
+	if err == nil {
+		return n, nil
+	}
+	bare, punct := cutIDPunct(s)
+	if !punct {
+		return 0, err
+	}
+	if n, _ = ParseID(bare); n == 0 {
+		return 0, err
 	}
 	return n, nil
 }

@@ -231,7 +231,7 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if s == "" {
 			return 0, fail("missing id:<id>; use UPG-7, upg-7, #7 or 7")
 		}
-		n, err := commands.ParseID(s)
+		n, err := commands.ParseTypedID(s) // the grammar's rule: UPG-7, is UPG-7
 		if err != nil {
 			return 0, usage(err)
 		}

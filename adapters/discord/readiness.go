@@ -285,7 +285,7 @@ func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, respond res
 // is: an open criterion cannot be opened again).
 func (a *Adapter) criterionChoices(ctx context.Context, sub, id, typed string) []*discordgo.ApplicationCommandOptionChoice {
 	choices := []*discordgo.ApplicationCommandOptionChoice{}
-	n, err := commands.ParseID(id)
+	n, err := commands.ParseTypedID(id) // as the command will read it
 	if err != nil {
 		return choices
 	}

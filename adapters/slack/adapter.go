@@ -148,6 +148,11 @@ type Adapter struct {
 	// of the last one was told (slack-go tells it on another goroutine,
 	// so it may be heard before that connection's own hello).
 	socketEver bool
+	// Socket Mode: connections that drop soon after they open, and the
+	// pauses before the next (socket_flap.go); socketClock, nil for the
+	// wall clock, is what the pauses go by.
+	flaps       socketFlaps
+	socketClock socketClock
 
 	// The bot token check (auth.test, watchToken): why Slack cannot be
 	// used, as /readyz says it; nil while fine or not checked yet.

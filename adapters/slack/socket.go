@@ -49,10 +49,11 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 func (a *Adapter) socketSession(ctx context.Context) (bool, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// slack-go says why a connection ended only in its debug log: debug
-	// mode on, and debugLog keeps that line alone (socketDropped).
+	// slack-go says that a connection opened and why one ended only in
+	// its debug log: debug mode on, and debugLog keeps those lines alone
+	// (socketOpened, socketDropped, which may hold the reconnection).
 	sm := socketmode.New(a.client, socketmode.OptionDebug(true),
-		socketmode.OptionLog(debugLog{drop: func(cause string) { a.socketDropped(sctx, cause) }}))
+		socketmode.OptionLog(debugLog{open: func() { a.socketOpened(sctx) }, drop: func(cause string) { a.socketDropped(sctx, cause) }}))
 	errc := make(chan error, 1)
 	go func() { errc <- sm.RunContext(sctx) }()
 	connected := false
@@ -366,7 +367,7 @@ type socketLoss struct {
 
 // socketUp logs a connection up: the first is connected; any later one is
 // reconnected, with why and since when the last one ended when that was
-// told. The first connection leaves that to the next: a drop told before
+// told (at DEBUG while connections keep dropping soon after they open). The first connection leaves that to the next: a drop told before
 // its hello was read (it dropped within milliseconds) is its own end.
 func (a *Adapter) socketUp(ctx context.Context) {
 	if !a.socketEver {
@@ -376,11 +377,16 @@ func (a *Adapter) socketUp(ctx context.Context) {
 	}
 	after, downFor := "connection ended", ""
 	if lost := a.socketLost.Swap(nil); lost != nil {
-		after, downFor = lost.cause, time.Since(lost.at).Round(time.Millisecond).String()
+		after, downFor = lost.cause, a.clock().Now().Sub(lost.at).Round(time.Millisecond).String()
 	}
 	args := []any{"after", after}
 	if downFor != "" {
 		args = append([]any{"down_for", downFor}, args...)
+	}
+	if a.flaps.flapping() {
+		// Told once a streak: at its start, and when stable again.
+		a.log.DebugContext(ctx, "socket mode reconnected", args...)
+		return
 	}
 	a.log.InfoContext(ctx, "socket mode reconnected", args...)
 }
@@ -389,23 +395,35 @@ func (a *Adapter) socketUp(ctx context.Context) {
 // sent a disconnect message (it does so every few hours).
 const slackAskedCause = "disconnection requested: Slack requested us to disconnect"
 
-// socketDropped is told why slack-go is about to reconnect. A connection
-// that ended without Slack asking (closed, reset, no ping) is logged at
-// WARN with its cause; one that Slack asked to renew, at DEBUG. Either way
-// the next connection is logged as a reconnect. Nothing is said while the
-// bot shuts down.
+// socketDropped is told why slack-go is about to reconnect, on the
+// goroutine that reconnects: it returns only after the pause that
+// socketFlapped sets (none after a connection that lasted). A connection
+// that lasted and ended without Slack asking (closed, reset, no ping) is
+// logged at WARN with its cause; one that Slack asked to renew, at DEBUG;
+// one that dropped soon after it opened, by socketFlapped, once a streak.
+// Either way the next connection is logged as a reconnect. Nothing is said
+// while the bot shuts down.
 func (a *Adapter) socketDropped(ctx context.Context, cause string) {
 	if ctx.Err() != nil {
 		return
 	}
 	a.connected.Store(false)
 	cause = scrubSocketCause(cause)
-	if cause == slackAskedCause {
-		a.socketLost.Store(&socketLoss{at: time.Now(), cause: "slack asked to reconnect"})
+	now := a.clock().Now()
+	asked := cause == slackAskedCause
+	lost := "connection dropped"
+	if asked {
+		lost = "slack asked to reconnect"
+	}
+	a.socketLost.Store(&socketLoss{at: now, cause: lost})
+	if pause := a.socketFlapped(ctx, now, cause); pause > 0 {
+		a.clock().Sleep(ctx, pause)
+		return
+	}
+	if asked {
 		a.log.DebugContext(ctx, "socket mode reconnecting as slack asked")
 		return
 	}
-	a.socketLost.Store(&socketLoss{at: time.Now(), cause: "connection dropped"})
 	a.log.WarnContext(ctx, "socket mode connection dropped; reconnecting", "cause", cause)
 }
 
@@ -419,15 +437,23 @@ func scrubSocketCause(s string) string {
 	return slackToken.ReplaceAllString(s, "xox…")
 }
 
-// debugLog takes slack-go's own log lines (written in its debug mode):
-// the one that says why a connection ended goes to drop; the others, with
+// debugLog takes slack-go's own log lines (written in its debug mode,
+// those two on the goroutine that connects and reconnects): the one that
+// says a connection is open goes to open, the one that says why a
+// connection ended, before the next is opened, to drop; the others, with
 // message payloads, are dropped.
-type debugLog struct{ drop func(cause string) }
+type debugLog struct {
+	open func()
+	drop func(cause string)
+}
 
 // Output implements slack-go's logger.
 func (d debugLog) Output(_ int, s string) error {
-	if cause, ok := strings.CutPrefix(strings.TrimSpace(s), "Reconnecting due to "); ok {
+	s = strings.TrimSpace(s)
+	if cause, ok := strings.CutPrefix(s, "Reconnecting due to "); ok {
 		d.drop(cause)
+	} else if strings.HasPrefix(s, "WebSocket connection succeeded") {
+		d.open()
 	}
 	return nil
 }

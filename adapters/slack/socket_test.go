@@ -214,10 +214,14 @@ func TestSocketModeReconnectsWhenSlackAsks(t *testing.T) {
 // says the app token or the WebSocket URL's ticket.
 func TestSocketModeLogsADroppedConnection(t *testing.T) {
 	var logs syncbuf.Buffer
+	clk := newStepClock()
 	f, sock := runSocketFixture(t, func(f *fixture) {
 		f.a.log = slog.New(slog.NewJSONHandler(&logs, nil))
+		f.a.socketClock = clk
 	})
 	f.api.SetSocketURL(sock.URL() + "?ticket=tkt-SECRET&app_id=A0TEST")
+	waitOpened(t, f, 1)
+	clk.Advance(socketStableAfter) // a connection that lasted (one that did not: socket_flap_test.go)
 	sock.Drop(t)
 	sock.WaitConnected(t, 2, 10*time.Second)
 	f.api.Eventually(t, 5*time.Second, "the reconnection logged", func() bool {
@@ -247,6 +251,8 @@ func TestSocketModeLogsADroppedConnection(t *testing.T) {
 	}
 
 	// Slack's own request to reconnect is no problem: no WARN.
+	waitOpened(t, f, 2)
+	clk.Advance(socketStableAfter)
 	logs.Reset()
 	sock.Disconnect(t)
 	sock.WaitConnected(t, 3, 10*time.Second)
@@ -299,8 +305,12 @@ func TestSocketModeAnswerFallsBackWhenTheResponseURLRefuses(t *testing.T) {
 // can give them, with no connection and no timing.
 func TestSocketModeReconnectionAfterAnEarlyDrop(t *testing.T) {
 	var logs syncbuf.Buffer
-	a := &Adapter{log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	clk := newStepClock()
+	a := &Adapter{log: slog.New(slog.NewJSONHandler(&logs, nil)), socketClock: clk}
 	ctx := context.Background()
+	// (Up long enough for no pause and no streak: those are in socket_flap_test.go.)
+	a.socketOpened(ctx)
+	clk.Advance(socketStableAfter)
 	a.socketDropped(ctx, "websocket: close 1006 (abnormal closure): unexpected EOF") // the first connection's end, told first
 	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeConnected})   // its hello, read late
 	a.socketEvent(ctx, nil, socketmode.Event{Type: socketmode.EventTypeHello})

@@ -21,13 +21,17 @@ import (
 type Socket struct {
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	conn    *websocket.Conn
-	conns   int
-	acks    map[string]json.RawMessage // envelope id -> ack payload ("null" when bare)
-	changed chan struct{}
-	seq     int
-	writeMu sync.Mutex
+	mu    sync.Mutex
+	conn  *websocket.Conn
+	conns int
+	// dropAfterHello closes each connection right after its hello, as a
+	// proxy that cuts WebSockets, or Slack ending one of more replicas'
+	// connections than it keeps, does.
+	dropAfterHello bool
+	acks           map[string]json.RawMessage // envelope id -> ack payload ("null" when bare)
+	changed        chan struct{}
+	seq            int
+	writeMu        sync.Mutex
 }
 
 // NewSocket starts a fake Socket Mode server on 127.0.0.1. Point the fake
@@ -72,6 +76,16 @@ func (s *Socket) serve(w http.ResponseWriter, r *http.Request) {
 	defer close(stop)
 	_ = s.write(conn, socketmode.Request{Type: socketmode.RequestTypeHello, NumConnections: 1,
 		ConnectionInfo: socketmode.ConnectionInfo{AppID: "A0TEST"}, DebugInfo: socketmode.DebugInfo{Host: "fake"}})
+	s.mu.Lock()
+	drop := s.dropAfterHello
+	if drop && s.conn == conn {
+		s.conn = nil
+	}
+	s.mu.Unlock()
+	if drop {
+		_ = conn.Close()
+		return
+	}
 	go func() {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
@@ -174,6 +188,14 @@ func (s *Socket) Drop(t testing.TB) {
 		t.Fatal("socket mode: the bot is not connected")
 	}
 	_ = conn.Close()
+}
+
+// DropAfterHello makes each connection from now on close right after its
+// hello (on) or stay (off).
+func (s *Socket) DropAfterHello(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfterHello = on
 }
 
 // Connections counts the WebSocket connections the bot has opened.
