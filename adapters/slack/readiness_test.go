@@ -509,8 +509,11 @@ func TestSlowViewsOpenIsNotReportedAsFailed(t *testing.T) {
 // Slack did not answer and how to record the debrief if it did not open.
 func TestViewsOpenWithoutAnAnswer(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
-	f.a.triggerLife, f.a.viewsOpenWait = 100*time.Millisecond, 200*time.Millisecond
-	f.api.FailNext("views.open", slacktestapi.Fault{Delay: time.Second})
+	// The trigger lives long enough for the check before the form on a
+	// loaded machine (with 100 ms the call was sometimes never made); Slack
+	// answers after the bot's 200 ms wait.
+	f.a.triggerLife, f.a.viewsOpenWait = 5*time.Second, 200*time.Millisecond
+	f.api.FailNext("views.open", slacktestapi.Fault{Delay: 30 * time.Second})
 	f.press(t, debriefPress(f, "UPG-7", "tr-d6"))
 	f.a.Wait()
 	txt := f.api.WaitResponse(t, "tr-d6", 1, 5*time.Second).Param("text")
