@@ -487,8 +487,10 @@ func TestSocketModeReadiness(t *testing.T) {
 // own bound), so the form opens and nothing contradicts it.
 func TestSlowViewsOpenIsNotReportedAsFailed(t *testing.T) {
 	f := newFixture(t, ModeHTTP)
-	f.a.triggerLife = 200 * time.Millisecond
-	f.api.FailNext("views.open", slacktestapi.Fault{Delay: 500 * time.Millisecond})
+	// A second of trigger life leaves the check before the form its time
+	// on a loaded machine; Slack answers after it has run out.
+	f.a.triggerLife = time.Second
+	f.api.FailNext("views.open", slacktestapi.Fault{Delay: 1500 * time.Millisecond})
 	if status := f.press(t, debriefPress(f, "UPG-7", "tr-d5")); status != http.StatusOK {
 		t.Fatal(status)
 	}
