@@ -108,8 +108,9 @@ func githubWebhook(cfg config.Config, b *bot.Bot, st *store.Store, mux *http.Ser
 // consoleHints makes the console's dry run write each platform's commands
 // that platform's way, in what it posts and in what it answers a person on
 // it: Slack's with its configured command name, Discord's with the
-// command's options (help pages and usage lines too).
+// command's options (help pages and usage lines too); and read a line
+// typed with Discord's options as Discord reads them.
 func consoleHints(cfg config.Config, ms *console.Messenger) {
 	ms.WriteHints(slackadapter.Platform, console.Style{Command: cfg.Slack.Command, Hint: func(h bot.Hint) string { return h.Typed(cfg.Slack.Command) }})
-	ms.WriteHints(discordadapter.Platform, console.Style{Command: discordadapter.Command, Hint: discordadapter.HintText, Native: discordadapter.Native})
+	ms.WriteHints(discordadapter.Platform, console.Style{Command: discordadapter.Command, Hint: discordadapter.HintText, Native: discordadapter.Native, Typed: discordadapter.Typed})
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -152,6 +153,11 @@ type Style struct {
 	// rendering (Discord writes help pages and usage lines from its
 	// registered command).
 	Native func(bot.Message) bot.Message
+	// Typed, when set, reads a command written with the platform's own
+	// syntax (Discord's options: "show id:UPG-7"), so that a hint copied
+	// from that platform's reply can be typed back. ok is false when text
+	// is not in that syntax; it is then read as the typed grammar.
+	Typed func(text string, env commands.Env) (cmd commands.Command, ok bool, err error)
 }
 
 // WriteHints makes the messages to platform's channels and people show
@@ -179,6 +185,28 @@ func (m *Messenger) commandWord(word string) bool {
 		}
 	}
 	return false
+}
+
+// typed reads text (what follows /upgrade) in a platform's own syntax
+// (Style.Typed): the one of reader's platform first, then the others', in
+// name order. ok is false when no platform's syntax is text's.
+func (m *Messenger) typed(reader, text string, env commands.Env) (cmd commands.Command, ok bool, err error) {
+	own := m.style(reader)
+	m.mu.Lock()
+	readers := []func(string, commands.Env) (commands.Command, bool, error){own.Typed}
+	for _, platform := range slices.Sorted(maps.Keys(m.styles)) {
+		readers = append(readers, m.styles[platform].Typed)
+	}
+	m.mu.Unlock()
+	for _, read := range readers {
+		if read == nil {
+			continue
+		}
+		if cmd, ok, err := read(text, env); ok {
+			return cmd, true, err
+		}
+	}
+	return nil, false, nil
 }
 
 // plain renders for the reader of target (a channel or person id): times
@@ -369,6 +397,9 @@ type Core interface {
 	// Do runs a command given as data: what a readiness button or the
 	// debrief form runs.
 	Do(ctx context.Context, inv bot.Invocation, cmd commands.Command) bot.Message
+	// Env is what reading the invoker's input needs (their zone, the
+	// clock): for a command in a platform's own syntax (Style.Typed).
+	Env(inv bot.Invocation) commands.Env
 	// Flush waits for the notices a command caused, so they print after it.
 	Flush()
 	Directory() *bot.Directory
@@ -478,8 +509,19 @@ func (s *Session) Line(ctx context.Context, line string) (quit bool) {
 	}
 	switch strings.ToLower(word) {
 	case commands.DefaultCommand:
-		m := s.o.Bot.Handle(ctx, s.invocation(), rest)
-		s.printReply(m)
+		inv := s.invocation()
+		// Discord's options (show id:UPG-7), as the hints to a person on
+		// Discord write them, are read as Discord reads them; any other
+		// text by the typed grammar.
+		cmd, ok, err := s.o.Messenger.typed(inv.Actor.ID, rest, s.o.Bot.Env(inv))
+		switch {
+		case !ok:
+			s.printReply(s.o.Bot.Handle(ctx, inv, rest))
+		case err != nil:
+			s.printReply(bot.ParseRefusal(err))
+		default:
+			s.printReply(s.o.Bot.Do(ctx, inv, cmd))
+		}
 	case ":as":
 		if rest == "" {
 			fmt.Fprintln(out, "usage: :as <person>")
@@ -745,7 +787,9 @@ func (s *Session) printReply(m bot.Message) {
 }
 
 const consoleHelp = `Console commands:
-  /upgrade ...              run a command as the current person (try /upgrade help)
+  /upgrade ...              run a command as the current person (try /upgrade help), typed as
+                            on Slack (/upgrade show UPG-7) or with Discord's options
+                            (/upgrade show id:UPG-7)
   :as <person>              switch person, e.g. :as bob
   :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
   :ready <UPG-id> <n>       press Mark met on readiness criterion n
