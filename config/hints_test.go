@@ -61,6 +61,8 @@ func TestLoadListHints(t *testing.T) {
 			`must be an array, not a string; write admins = ["alice", "bob", "carol"]`},
 		{"free text keeps its spaces", "readiness = \"backups verified, tests green\"", "readiness",
 			`must be an array, not a string; write readiness = ["backups verified", "tests green"]`},
+		{"regions keep their spaces", "[[freezes]]\nregions = \"eu west, us east\"", "freezes[0].regions",
+			`must be an array, not a string; write regions = ["eu west", "us east"]`},
 		{"a Slack token", "[[services]]\nname = \"a\"\nchannels = \"xoxb-123-secretvalue\"", "services[0].channels",
 			`must be an array, not a string; write channels = ["…"]`},
 		{"a GitHub token beside an id", "[[services]]\nname = \"a\"\nchannels = \"slack:C1, ghp_secretvalue\"", "services[0].channels",

@@ -301,9 +301,9 @@ func (d *decoder) written(path string, keys []string) string {
 }
 
 // freeTextLists are the lists whose entries may hold spaces (a readiness
-// criterion, a window "tue 02:00-05:00 Europe/Berlin"); those of the other
-// lists (names, ids, addresses, durations) are single words.
-var freeTextLists = map[string]bool{"readiness": true, "windows": true}
+// criterion, a window "tue 02:00-05:00 Europe/Berlin", a region); those of
+// the other lists (names, ids, addresses, durations) are single words.
+var freeTextLists = map[string]bool{"readiness": true, "windows": true, "regions": true}
 
 // listHint says how to write a string given for a list of strings as the
 // list (`; write owners = ["alice", "bob"]` for "alice, bob" or "alice bob";
