@@ -976,3 +976,38 @@ func TestUsageSaysTheConsoleRunsTheDemo(t *testing.T) {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
 }
+
+// check-config never prints a password or a token pasted as an owner,
+// admin, channel or id, nor one given as a list written as a string.
+func TestCheckConfigNeverPrintsAPasswordOrTokenOfAnID(t *testing.T) {
+	for _, file := range []string{`admins = ["https://u:pw-SEKRIT@h/x"]
+[redis]
+url = "memory://"
+[[people]]
+name = "alice"
+ids = ["https://u:pw-SEKRIT@h/x", "xoxb-1-SEKRIT"]
+[[services]]
+name = "a"
+owners = ["https://u:pw-SEKRIT@h/x", "ghp_SEKRIT"]
+channels = ["https://u:pw-SEKRIT@h/x", "slack:xoxp-SEKRIT"]
+`, `[redis]
+url = "memory://"
+cluster_addrs = ":pw-SEKRIT@h1:6379"
+[[services]]
+name = "a"
+channels = "xoxb-123-SEKRIT"
+owners = "console:a u:SEKRIT@h"
+`} {
+		cfg := filepath.Join(t.TempDir(), "c.toml")
+		if err := os.WriteFile(cfg, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runMain(t, "", nil, "check-config", "-config", cfg)
+		if code != 1 || !strings.Contains(errOut, "owners") {
+			t.Fatalf("check-config: %d\n%s", code, errOut)
+		}
+		if strings.Contains(out+errOut, "SEKRIT") {
+			t.Errorf("check-config prints a secret:\n%s", errOut)
+		}
+	}
+}

@@ -63,14 +63,14 @@ func IsID(s string) bool { return strings.Contains(s, ":") }
 func ParseID(s string) (ID, error) {
 	platform, value, ok := strings.Cut(s, ":")
 	if !ok {
-		return ID{}, fmt.Errorf("%q is not a platform id (slack:..., discord:... or console:...)", s)
+		return ID{}, fmt.Errorf("%s is not a platform id (slack:..., discord:... or console:...)", quoteSafe(s))
 	}
 	switch platform {
 	case "slack":
 		// The type letter and at least one more: real ids are longer
 		// (U012AB3CD), but tests and fakes use short ones (U1, C1).
 		if len(value) < 2 || !isUpperAlnum(value) {
-			return ID{}, fmt.Errorf("%q is not a Slack id (slack:U..., slack:W..., slack:S..., slack:C..., slack:G..., slack:D...)", s)
+			return ID{}, fmt.Errorf("%s is not a Slack id (slack:U..., slack:W..., slack:S..., slack:C..., slack:G..., slack:D...)", quoteSafe(s))
 		}
 		kind := IDKind(0)
 		switch value[0] {
@@ -81,7 +81,7 @@ func ParseID(s string) (ID, error) {
 		case 'C', 'G', 'D':
 			kind = KindChannel
 		default:
-			return ID{}, fmt.Errorf("%q is not a Slack id (slack:U..., slack:W..., slack:S..., slack:C..., slack:G..., slack:D...)", s)
+			return ID{}, fmt.Errorf("%s is not a Slack id (slack:U..., slack:W..., slack:S..., slack:C..., slack:G..., slack:D...)", quoteSafe(s))
 		}
 		return ID{Platform: platform, Value: value, Kind: kind}, nil
 	case "discord":
@@ -90,16 +90,16 @@ func ParseID(s string) (ID, error) {
 			kind, value = KindRole, value[1:]
 		}
 		if !isSnowflake(value) {
-			return ID{}, fmt.Errorf("%q is not a Discord id (discord:<snowflake> or discord:&<role snowflake>)", s)
+			return ID{}, fmt.Errorf("%s is not a Discord id (discord:<snowflake> or discord:&<role snowflake>)", quoteSafe(s))
 		}
 		return ID{Platform: platform, Value: value, Kind: kind}, nil
 	case "console":
 		if value == "" || strings.ContainsFunc(value, isSpace) {
-			return ID{}, fmt.Errorf("%q is not a console id (console:<name>, one word)", s)
+			return ID{}, fmt.Errorf("%s is not a console id (console:<name>, one word)", quoteSafe(s))
 		}
 		return ID{Platform: platform, Value: value, Kind: KindConsole}, nil
 	}
-	return ID{}, fmt.Errorf("%q has an unknown platform (use slack:, discord: or console:)", s)
+	return ID{}, fmt.Errorf("%s has an unknown platform (use slack:, discord: or console:)", quoteSafe(s))
 }
 
 func isUpperAlnum(s string) bool {

@@ -179,7 +179,7 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
-			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p].named))
+			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p], m[k]))
 			if _, written := d.lines[p]; !written {
 				// An unknown array of tables ([[service]]) is written as its
 				// entries' headers: its problem is at the first.
@@ -212,7 +212,7 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	case t.Kind() == reflect.String:
 		s, ok := v.(string)
 		if !ok {
-			d.add(path, "must be a string, not %s%s", tomlType(v), quoteTimeHint(keys, v))
+			d.add(path, "must be a string, not %s%s", tomlType(v), quoteTimeHint(d.written(path, keys), v))
 			return
 		}
 		rv.SetString(s)
@@ -221,7 +221,7 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 		if !ok {
 			hint := ""
 			if s, isStr := v.(string); isStr && (s == "true" || s == "false") {
-				hint = "; write " + lastKey(keys) + " = " + s + ", without quotes"
+				hint = "; write " + d.written(path, keys) + " = " + s + ", without quotes"
 			}
 			d.add(path, "must be true or false, not %s%s", tomlType(v), hint)
 			return
@@ -230,7 +230,18 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	case t.Kind() == reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			d.add(path, "must be a table, not %s", tomlType(v))
+			hint := ""
+			if _, written := d.lines[path]; !written {
+				// [[slack]]: written as its entries' headers, the problem
+				// is at the first.
+				if _, ok := d.lines[path+"[0]"]; ok {
+					hint = "; write [" + toml.Key(keys).String() + "] (one bracket)"
+				}
+			}
+			d.add(path, "must be a table, not %s%s", tomlType(v), hint)
+			if hint != "" {
+				d.problems[len(d.problems)-1].entry = 1
+			}
 			return
 		}
 		d.table(path, keys, m, rv)
@@ -249,7 +260,7 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 				d.add(path, "must be an array of tables, not %s; write [[%s]] (two brackets) above each entry", tomlType(v), toml.Key(keys))
 				return
 			}
-			d.add(path, "must be an array, not %s%s", tomlType(v), listHint(keys, v))
+			d.add(path, "must be an array, not %s%s", tomlType(v), listHint(d.written(path, keys), lastKey(keys), v))
 			return
 		}
 		out := reflect.MakeSlice(t, len(elems), len(elems))
@@ -270,40 +281,87 @@ func lastKey(keys []string) string {
 	return toml.Key{keys[len(keys)-1]}.String()
 }
 
+// written is the key of path (whose parts are keys) as the file writes it
+// on its line: "enabled" below a [slack] header or in slack = { … },
+// "slack.enabled" as a dotted key.
+func (d *decoder) written(path string, keys []string) string {
+	l, ok := d.lines[path]
+	n := 1
+	for cur := path; ok && n < len(keys); n++ {
+		parent, cut := strings.CutSuffix(cur, "."+toml.Key{keys[len(keys)-n]}.String())
+		pl, known := d.lines[parent]
+		// The parts of a dotted key are on its line and no "key = …"
+		// (which an inline table holding the key is).
+		if !cut || !known || pl.line != l.line || pl.kv {
+			break
+		}
+		cur = parent
+	}
+	return toml.Key(keys[len(keys)-n:]).String()
+}
+
+// freeTextLists are the lists whose entries may hold spaces (a readiness
+// criterion, a window "tue 02:00-05:00 Europe/Berlin", a region); those of
+// the other lists (names, ids, addresses, durations) are single words.
+var freeTextLists = map[string]bool{"readiness": true, "windows": true, "regions": true}
+
 // listHint says how to write a string given for a list of strings as the
-// list ("; write owners = [\"alice\", \"bob\"]" for "alice, bob"), without
-// showing a secret's or a URL's value; "" for a value that is no string.
-func listHint(keys []string, v any) string {
+// list (`; write owners = ["alice", "bob"]` for "alice, bob" or "alice bob";
+// entries of a list of free text are separated by commas only), without
+// showing a value that may be a secret (looksSecret, or any of a secret
+// key's); "" for a value that is no string. key is the key as written, name
+// its last part.
+func listHint(key, name string, v any) string {
 	s, ok := v.(string)
 	if !ok {
 		return ""
 	}
+	sep := func(r rune) bool { return r == ',' }
+	if !freeTextLists[name] {
+		sep = func(r rune) bool { return r == ',' || r == ';' || isSpace(r) }
+	}
 	var parts []string
-	for _, p := range strings.Split(s, ",") {
+	for _, p := range strings.FieldsFunc(s, sep) {
 		if p = strings.TrimSpace(p); p != "" {
-			if isSecretKey(lastKey(keys)) || strings.Contains(p, "://") {
+			if isSecretKey(name) || looksSecret(p) {
 				p = "…"
 			}
 			parts = append(parts, strconv.Quote(p))
 		}
 	}
-	return "; write " + lastKey(keys) + " = [" + strings.Join(parts, ", ") + "]"
+	return "; write " + key + " = [" + strings.Join(parts, ", ") + "]"
 }
 
 // quoteTimeHint says how to write a TOML date or time given for a string
-// (from = 2026-12-20T00:00:00Z): quoted; "" for any other value.
-func quoteTimeHint(keys []string, v any) string {
+// (from = 2026-12-20T00:00:00Z): quoted; "" for any other value. A
+// freeze's from and to need an offset: one without is given one as an
+// example (Z for UTC, or +01:00).
+func quoteTimeHint(key string, v any) string {
 	t, ok := v.(time.Time)
 	if !ok {
 		return ""
 	}
+	name := key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		name = key[i+1:]
+	}
+	instant := name == "from" || name == "to"
 	// The parser gives a date or time without an offset the zone of these
 	// names (the time on its own, or its date, is all it says).
 	switch t.Location().String() {
-	case "datetime-local", "date-local", "time-local":
+	case "datetime-local", "date-local":
+		if instant {
+			clock := t.Format("2006-01-02T15:04:05")
+			return "; write " + key + ` = "` + clock + `Z" (quoted, with an offset from UTC: Z, or e.g. "` + clock + `+01:00")`
+		}
+		return "; write it in quotes"
+	case "time-local":
+		if instant {
+			return "; write " + key + ` = "2026-12-20T00:00:00Z" (a quoted date and time with an offset from UTC: Z, or e.g. +01:00)`
+		}
 		return "; write it in quotes"
 	}
-	return "; write " + lastKey(keys) + " = " + strconv.Quote(t.Format(time.RFC3339Nano))
+	return "; write " + key + " = " + strconv.Quote(t.Format(time.RFC3339Nano))
 }
 
 func tomlType(v any) string {
@@ -325,10 +383,11 @@ func tomlType(v any) string {
 	}
 }
 
-// homeOf is where key k is known: at the top level (top, as a scalar or
-// list), in these [section] tables and in these [[array]] tables' entries,
-// in the file's order.
-func homeOf(k string) (top bool, sections, arrays []string, secret bool) {
+// homeOf is where key k is known with a type value v fits (fits): at the
+// top level (top, as a scalar or list), in these [section] tables and in
+// these [[array]] tables' entries, in the file's order. secret is whether k
+// names a secret in any of them, whatever the value.
+func homeOf(k string, v any) (top bool, sections, arrays []string, secret bool) {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -337,19 +396,55 @@ func homeOf(k string) (top bool, sections, arrays []string, secret bool) {
 		case tag == "" || tag == "-":
 		case f.Type.Kind() == reflect.Struct:
 			if j, ok := fieldsOf(f.Type)[k]; ok {
-				sections = append(sections, "["+tag+"]")
+				if fits(f.Type.Field(j).Type, v) {
+					sections = append(sections, "["+tag+"]")
+				}
 				secret = secret || f.Type.Field(j).Tag.Get("secret") == "true"
 			}
 		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
 			if j, ok := fieldsOf(f.Type.Elem())[k]; ok {
-				arrays = append(arrays, "[["+tag+"]]")
+				if fits(f.Type.Elem().Field(j).Type, v) {
+					arrays = append(arrays, "[["+tag+"]]")
+				}
 				secret = secret || f.Type.Elem().Field(j).Tag.Get("secret") == "true"
 			}
 		case tag == k:
-			top = true
+			top = fits(f.Type, v)
 		}
 	}
 	return top, sections, arrays, secret
+}
+
+// fits reports whether a value v is of the shape of a key of type t, so
+// that moving it there is the fix: a table for a table, an array of tables
+// for an array of tables ([[freezes]] services is a list of names, no
+// services = [{ … }]), an array of values for a list, and a value (a string
+// for a list too: the move's own problem then says how to write the list)
+// for a value.
+func fits(t reflect.Type, v any) bool {
+	if t == nil {
+		return false
+	}
+	table := t.Kind() == reflect.Struct
+	tables := t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
+	list := t.Kind() == reflect.Slice && !tables
+	switch v := v.(type) {
+	case map[string]any:
+		return table
+	case []map[string]any:
+		return tables
+	case []any:
+		if len(v) == 0 {
+			return list || tables
+		}
+		if _, ok := v[0].(map[string]any); ok {
+			return tables
+		}
+		return list
+	case string:
+		return !table && !tables
+	}
+	return !table && !tables && !list
 }
 
 // unknownKey words the problem of key k, unknown in the table at path with
@@ -370,11 +465,15 @@ func homeOf(k string) (top bool, sections, arrays []string, secret bool) {
 // timezone), before the entries of arrays of tables that have it
 // ([[people]] timezone). A top-level table's name known nowhere else
 // ([server] then slack.enabled = false) says how that table is written.
-func unknownKey(path, k string, fields map[string]int, named bool) string {
+func unknownKey(path, k string, fields map[string]int, l keyLine, v any) string {
+	named := l.named
 	if s := suggest(k, fields); s != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
-	top, sections, arrays, secret := homeOf(k)
+	top, sections, arrays, secret := homeOf(k, v)
+	// A key that may hold a credential (url) is not sent to another table
+	// either: redis.url and a webhook's url are not a service's.
+	secret = secret || isSecretKey(k)
 	// A key known elsewhere is not read as a longer one's part here
 	// (bot_token under [github] is no token of GitHub's).
 	if names := partOf(k, fields, !top && len(sections) == 0 && len(arrays) == 0); len(names) > 0 {
@@ -419,6 +518,13 @@ func unknownKey(path, k string, fields map[string]int, named bool) string {
 		if named {
 			is = k + " is a key of " + orList(homes)
 		}
+	case topTable(k) != "" && !secret && l.kv && !named && fits(topField(k), v) && !isEmptyList(v):
+		// [server] then services = [{ name = "a" }]: a top-level key
+		// written under a header, as a whole
+		is, move = k+" is a top-level table", "move it above the first [table] header"
+		if strings.HasPrefix(topTable(k), "[[") {
+			is = k + " is a top-level array of tables"
+		}
 	case topTable(k) != "" && !secret:
 		// [server] then slack.enabled = true: the table is the top level's
 		is, move = k+" is a top-level table", "write its keys under a "+topTable(k)+" header"
@@ -435,6 +541,23 @@ func unknownKey(path, k string, fields map[string]int, named bool) string {
 		return "unknown key here: " + is + ", not of this table"
 	}
 	return "unknown key here: " + is + "; " + move + " (a key belongs to the table whose header is above it)"
+}
+
+// isEmptyList reports whether v is [] (people = [] says no entry to move).
+func isEmptyList(v any) bool {
+	l, ok := v.([]any)
+	return ok && len(l) == 0
+}
+
+// topField is the type of the top level's key k; nil if there is none.
+func topField(k string) reflect.Type {
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("toml") == k {
+			return t.Field(i).Type
+		}
+	}
+	return reflect.TypeOf(nil)
 }
 
 // topTable is how a table of the top level named k is written: "[slack]",

@@ -433,7 +433,7 @@ func TestLoadTypeProblems(t *testing.T) {
 		{"secret list as string", "[api]\ntokens = \"s3cret, t0ken\"", "api.tokens", `must be an array, not a string; write tokens = ["…", "…"]`},
 		{"bool as quoted bool", "[slack]\nenabled = \"false\"", "slack.enabled", "must be true or false, not a string; write enabled = false, without quotes"},
 		{"date-time not quoted", "[[freezes]]\nfrom = 2026-12-20T00:00:00Z", "freezes[0].from", `must be a string, not a date/time; write from = "2026-12-20T00:00:00Z"`},
-		{"local date not quoted", "[[freezes]]\nto = 2026-12-27", "freezes[0].to", "must be a string, not a date/time; write it in quotes"},
+		{"local date not quoted", "[[freezes]]\nto = 2026-12-27", "freezes[0].to", `must be a string, not a date/time; write to = "2026-12-27T00:00:00Z" (quoted, with an offset from UTC`},
 		{"nested in array", "[[services]]\nname = \"a\"\n[[services]]\nname = 5", "services[1].name", "must be a string, not an integer"},
 		{"inline tables", `services = [{name = "a"}, {name = "b", owners = "x"}]`, "services[1].owners", "must be an array"},
 		{"datetime", `default_timezone = 2026-01-01`, "default_timezone", "must be a string, not a date/time"},

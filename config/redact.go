@@ -4,7 +4,9 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -186,4 +188,35 @@ func (c Config) Secrets() []string {
 		}
 	}
 	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
+}
+
+// tokenLike matches the start of a token of Slack (xoxb-, xoxp-, xapp-),
+// GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) or a Bearer header.
+var tokenLike = regexp.MustCompile(`(?i)xox[a-z]-|xapp-|\bgh[pousr]_|github_pat_|bearer\s`)
+
+// looksSecret reports whether a value written in the configuration may be
+// or hold a secret: a token's shape, a URL (its user part or query may
+// carry credentials), user:password@host, or a secret's name (mayHoldSecret).
+func looksSecret(s string) bool {
+	return tokenLike.MatchString(s) || strings.Contains(s, "@") || mayHoldSecret(s)
+}
+
+// quoteSafe quotes a value for a problem's message ("slack:X1"), hiding
+// what may be a secret: a URL keeps its scheme and host (redactURLPath: its
+// user, password, path and query may carry credentials); a token's shape
+// or user:password@host is hidden as a whole ("[redacted]").
+func quoteSafe(s string) string {
+	switch {
+	case tokenLike.MatchString(s):
+		return strconv.Quote(RedactedValue)
+	case strings.Contains(s, "://"):
+		r := redactURLPath(s)
+		if tokenLike.MatchString(r) || strings.Contains(r, "@") {
+			r = RedactedValue
+		}
+		return strconv.Quote(r)
+	case strings.Contains(s, "@"):
+		return strconv.Quote(RedactedValue)
+	}
+	return strconv.Quote(s)
 }

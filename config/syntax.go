@@ -126,6 +126,22 @@ func syntaxErr(file string, data []byte, err error) error {
 	if i := strings.LastIndexByte(last, '.'); i >= 0 {
 		last = last[i+1:]
 	}
+	// A // comment: said before a secret's line is hidden, as it echoes
+	// nothing of the line. One after a key's value or a header too.
+	if strings.HasPrefix(trimmed, "//") {
+		se.Key = ""
+		se.Msg = "a comment starts with #, not //"
+		se.Hint = "write # before the comment"
+		return se
+	}
+	if i := outsideStrings(trimmed, "//"); i > 0 && decodesLine(trimmed[:i]) {
+		if !isKV {
+			se.Key = ""
+		}
+		se.Msg = "a comment starts with #, not //"
+		se.Hint = "write # before the comment"
+		return se
+	}
 	if isSecretKey(last) || isSecretKey(keyName) || mayHoldSecret(line) {
 		se.Msg = hiddenMsg
 		if keyName != "" {
@@ -135,10 +151,6 @@ func syntaxErr(file string, data []byte, err error) error {
 	}
 
 	switch {
-	case strings.HasPrefix(trimmed, "//"):
-		se.Key = ""
-		se.Msg = "a comment starts with #, not //"
-		se.Hint = "write # before the comment"
 	case strings.HasPrefix(trimmed, "[[") && !strings.HasSuffix(trimmed, "]]"):
 		name := strings.TrimSpace(strings.TrimRight(trimmed[2:], "]"))
 		se.Key = ""
@@ -353,6 +365,34 @@ func stripComment(line string) string {
 		}
 	}
 	return line
+}
+
+// outsideStrings is the index of the first sub in line outside a quoted
+// string, or -1.
+func outsideStrings(line, sub string) int {
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote == 0 && strings.HasPrefix(line[i:], sub):
+			return i
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case quote == '"' && c == '\\':
+			i++
+		case c == quote:
+			quote = 0
+		}
+	}
+	return -1
+}
+
+// decodesLine reports whether a line is valid TOML on its own: a key and
+// its value, or a table header.
+func decodesLine(line string) bool {
+	var m map[string]any
+	_, err := toml.Decode(line, &m)
+	return err == nil
 }
 
 // closing is the index of the quote that ends the string value starts with, or -1.

@@ -367,7 +367,7 @@ func (v *validator) discord(d Discord) {
 	}
 	for i, g := range d.GuildIDs {
 		if !isSnowflake(g) {
-			v.add(fmt.Sprintf("discord.guild_ids[%d]", i), "%q is not a snowflake (digits)", g)
+			v.add(fmt.Sprintf("discord.guild_ids[%d]", i), "%s is not a snowflake (digits)", quoteSafe(g))
 		}
 	}
 	if d.APIURL != "" {
@@ -400,7 +400,7 @@ func (v *validator) ref(path string, i int, s string) {
 		if _, ok := v.people[s]; ok {
 			return
 		}
-		v.addEntry(path, i, "unknown person %q (a bare name must match a [[people]] name%s)", s, alsoDidYouMean(s, v.people))
+		v.addEntry(path, i, "unknown person %s (a bare name must match a [[people]] name%s)", quoteSafe(s), alsoDidYouMean(s, v.people))
 		return
 	}
 	v.id(path, i, s, "owners and admins are people, users, user groups or roles", KindUser, KindGroup, KindRole, KindUserOrChannel, KindConsole)
@@ -419,7 +419,7 @@ func (v *validator) id(path string, i int, s, want string, allowed ...IDKind) (I
 			return id, true
 		}
 	}
-	v.addEntry(path, i, "%q is a %s; %s", s, id.Kind, want)
+	v.addEntry(path, i, "%s is a %s; %s", quoteSafe(s), id.Kind, want)
 	return ID{}, false
 }
 
@@ -443,9 +443,9 @@ func (v *validator) peopleAndServices(c Config) {
 			key := id.String()
 			if prev, taken := owner[key]; taken {
 				if prev == p.Name {
-					v.addEntry(path+".ids", j, "%q listed twice", s)
+					v.addEntry(path+".ids", j, "%s listed twice", quoteSafe(s))
 				} else {
-					v.addEntry(path+".ids", j, "%q already belongs to %q", s, prev)
+					v.addEntry(path+".ids", j, "%s already belongs to %q", quoteSafe(s), prev)
 				}
 				continue
 			}
@@ -491,9 +491,9 @@ func (v *validator) peopleAndServices(c Config) {
 		for j, dep := range s.DependsOn {
 			switch {
 			case seen[dep]:
-				v.addEntry(path+".depends_on", j, "%q listed twice", dep)
+				v.addEntry(path+".depends_on", j, "%s listed twice", quoteSafe(dep))
 			case !v.hasService(dep):
-				v.addEntry(path+".depends_on", j, "unknown service %q%s", dep, didYouMean(dep, v.services))
+				v.addEntry(path+".depends_on", j, "unknown service %s%s", quoteSafe(dep), didYouMean(dep, v.services))
 			}
 			seen[dep] = true
 		}
