@@ -339,9 +339,39 @@ func (b *Bot) Handle(ctx context.Context, inv Invocation, text string) Message {
 func ParseRefusal(err error) Message {
 	var pe *commands.Error
 	if errors.As(err, &pe) {
-		return usageRefused(T(sentence(pe.Msg)), pe.Usage)
+		return usageRefused(refusalText(pe), pe.Usage)
 	}
 	return errorMessage(ErrorText(err)) // not the user's input: the generic words
+}
+
+// refusalText is a parse error's message as a sentence: its pieces (Says)
+// when it has them, so that code shows as code and each platform writes
+// the commands it suggests its own way; else its Msg.
+func refusalText(pe *commands.Error) Text {
+	if len(pe.Says) == 0 {
+		return T(sentence(pe.Msg))
+	}
+	t := Text{}
+	for i, p := range pe.Says {
+		switch {
+		case p.Hint != nil:
+			h := Hint{Verb: p.Hint.Verb}
+			for _, a := range p.Hint.Args {
+				h.Args = append(h.Args, Arg{Name: a.Name, Value: a.Value, Placeholder: a.Placeholder})
+			}
+			t = t.Command(h)
+		case p.Code:
+			t = t.Code(p.Text)
+		case i == 0:
+			t = t.Add(strings.ToUpper(p.Text[:min(1, len(p.Text))]) + p.Text[min(1, len(p.Text)):])
+		default:
+			t = t.Add(p.Text)
+		}
+	}
+	if last := pe.Says[len(pe.Says)-1]; last.Hint != nil || last.Code || last.Text == "" || !strings.ContainsAny(last.Text[len(last.Text)-1:], ".?!:") {
+		t = t.Add(".")
+	}
+	return t
 }
 
 // Do executes a typed command (platforms with structured options build these).

@@ -544,8 +544,7 @@ func releasePage(repo, tag string) string {
 // slowReleases is a GitHub stand-in that takes its time.
 type slowReleases struct{ delay time.Duration }
 
-func (s slowReleases) Release(ctx context.Context, repo string, tags ...string) (bot.Release, error) {
-	tag := tags[0]
+func (s slowReleases) Release(ctx context.Context, repo, tag string, _ ...string) (bot.Release, error) {
 	select {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
@@ -558,13 +557,13 @@ func (s slowReleases) Release(ctx context.Context, repo string, tags ...string) 
 // heldReleases is a GitHub stand-in that answers only once released.
 type heldReleases struct{ release chan struct{} }
 
-func (h heldReleases) Release(ctx context.Context, repo string, tags ...string) (bot.Release, error) {
+func (h heldReleases) Release(ctx context.Context, repo, tag string, others ...string) (bot.Release, error) {
 	select {
 	case <-h.release:
 	case <-ctx.Done():
 		return bot.Release{}, ctx.Err()
 	}
-	return slowReleases{}.Release(ctx, repo, tags...)
+	return slowReleases{}.Release(ctx, repo, tag, others...)
 }
 
 func TestLinkLooksUpTheReleaseInTheBackground(t *testing.T) {
@@ -654,8 +653,7 @@ type gatedReleases struct {
 	missing string
 }
 
-func (g gatedReleases) Release(ctx context.Context, repo string, tags ...string) (bot.Release, error) {
-	tag := tags[0]
+func (g gatedReleases) Release(ctx context.Context, repo, tag string, _ ...string) (bot.Release, error) {
 	select {
 	case <-g.open:
 	case <-ctx.Done():

@@ -188,7 +188,8 @@ func otherTags(tag string) []string { return tagSpellings(tag)[1:] }
 func (b *Bot) lookup(ctx context.Context, repo, tag string) (Release, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.releaseTimeout)
 	defer cancel()
-	return b.releases.Release(ctx, repo, tagSpellings(tag)...)
+	tags := tagSpellings(tag)
+	return b.releases.Release(ctx, repo, tags[0], tags[1:]...)
 }
 
 // linkTask looks up the release n.Repo/n.Tag linked to the upgrade, saves

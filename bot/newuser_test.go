@@ -10,6 +10,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/bot/bottest"
+	"github.com/upgradebot/upgradebot/commands"
 )
 
 // Tests for what a new user ran into: bounds, early starts, presses that ask
@@ -308,5 +309,22 @@ func TestAStoreThatDoesNotAnswerIsSaidSo(t *testing.T) {
 		if got := bot.Unavailable(err); got != want {
 			t.Errorf("Unavailable(%v) = %v, want %v", err, got, want)
 		}
+	}
+}
+
+// TestParseRefusalWritesTheSuggestedCommandAsTyped: a refusal that
+// suggests a command (link's page that is no release page) shows it in the
+// text grammar where commands are typed (Slack, the console), and its
+// placeholder page as code, not a URL of the core's making.
+func TestParseRefusalWritesTheSuggestedCommandAsTyped(t *testing.T) {
+	_, err := commands.Parse("link 7 https://github.com/acme/payments/tree/v2.4.0", commands.Env{})
+	m := bot.ParseRefusal(err)
+	got := bot.Plain{Command: "/deploy"}.Text(m.Lines[0])
+	want := `The page "https://github.com/acme/payments/tree/v2.4.0" is the code at v2.4.0, not its release; link it with /deploy link UPG-7 acme/payments v2.4.0, or paste its release page (…/releases/tag/v2.4.0).`
+	if got != want {
+		t.Errorf("refusal\n got %s\nwant %s", got, want)
+	}
+	if len(m.Lines[0]) < 3 || m.Lines[0][1].Kind != bot.SpanCommand || m.Lines[0][3].Kind != bot.SpanCode {
+		t.Errorf("the command and the page are not a command and code: %+v", m.Lines[0])
 	}
 }

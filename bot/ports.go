@@ -106,18 +106,18 @@ type Answerer interface {
 }
 
 // Releases looks up a release of a repository ("owner/name") by its exact
-// tag: the first of tags, tried in turn, that has a published release (the
-// core passes every spelling of a version, v2.4.0, 2.4.0, V2.4.0, the one
-// typed first). Optional: without it, link keeps the release as typed (no
+// tag, or else by the first of others, tried in turn, that has a published
+// release (the core passes every spelling of a version, v2.4.0, 2.4.0,
+// V2.4.0, the one typed as tag). Optional: without it, link keeps the release as typed (no
 // URL, no notes) and scheduling links nothing by itself. The core bounds
 // each call with its own timeout. A problem other than "not found" ends
 // the call. An error the user should hear about wraps a *ReleaseError
-// (ErrReleaseNotFound when none of tags has a release, ErrReleaseNoRepository,
+// (ErrReleaseNotFound when none of the tags has a release, ErrReleaseNoRepository,
 // ErrReleaseDenied, ErrReleaseRateLimited with its ResetAt,
 // ErrReleaseUnavailable, ErrReleaseIncomplete), so the core words it
 // without knowing the host; any other error reads as unavailable.
 type Releases interface {
-	Release(ctx context.Context, repo string, tags ...string) (Release, error)
+	Release(ctx context.Context, repo, tag string, others ...string) (Release, error)
 }
 
 // EventSink receives every event after it is stored (webhooks, metrics).

@@ -31,7 +31,8 @@ func (f *fakeReleases) add(r bot.Release) {
 	f.releases[r.Repo+"@"+r.Tag] = r
 }
 
-func (f *fakeReleases) Release(_ context.Context, repo string, tags ...string) (bot.Release, error) {
+func (f *fakeReleases) Release(_ context.Context, repo, tag string, others ...string) (bot.Release, error) {
+	tags := append([]string{tag}, others...)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, tag := range tags {

@@ -5,6 +5,7 @@ package commands
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -225,6 +226,64 @@ type Error struct {
 	Token string // the offending token ("" when something is missing)
 	Msg   string // what was wrong, e.g. `unknown subcommand "shedule"`
 	Usage string // the correct usage of the subcommand (or the overview)
+	// Says, when set, is Msg in pieces: plain text, code, and the commands
+	// it suggests as data, so that each platform writes them the way its
+	// users type them (Msg is the text grammar's reading, for logs).
+	Says []Part
+}
+
+// Part is a piece of an Error's message: Text, shown as code when Code is
+// set, or Hint, a command to type.
+type Part struct {
+	Text string
+	Code bool
+	Hint *Suggestion
+}
+
+// Suggestion is a command a refusal suggests: the subcommand and its
+// arguments by the names platforms with options give them ("id", "repo").
+type Suggestion struct {
+	Verb string
+	Args []SuggestionArg
+}
+
+// SuggestionArg is one argument of a Suggestion; Placeholder is shown
+// when Value is empty (default "<Name>").
+type SuggestionArg struct {
+	Name, Value, Placeholder string
+}
+
+// typed writes s in the text grammar: "/upgrade link UPG-7 acme/payments <tag>".
+func (s Suggestion) typed() string {
+	words := []string{DefaultCommand, s.Verb}
+	for _, a := range s.Args {
+		v := a.Value
+		if v == "" {
+			v = a.Placeholder
+		}
+		if v == "" {
+			v = "<" + a.Name + ">"
+		}
+		words = append(words, v)
+	}
+	return strings.Join(words, " ")
+}
+
+// said joins parts into the text grammar's reading of them (Error.Msg):
+// code and commands between backticks.
+func said(parts ...Part) string {
+	var b strings.Builder
+	for _, p := range parts {
+		switch {
+		case p.Hint != nil:
+			b.WriteString("`" + p.Hint.typed() + "`")
+		case p.Code:
+			b.WriteString("`" + p.Text + "`")
+		default:
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
 }
 
 // Error implements error.

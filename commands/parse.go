@@ -720,7 +720,9 @@ func (p *parser) link() (Command, error) {
 	tok := p.next().text
 	var ok bool
 	if c.Repo, c.Tag, ok = ParseRelease(tok); !ok {
-		return nil, p.fail(tok, "%s", BadRelease(tok))
+		e := BadRelease(c.ID, tok)
+		e.Usage = p.usageText()
+		return nil, e
 	}
 	if p.more() {
 		t := p.next()
@@ -776,45 +778,75 @@ func ParseRelease(s string) (repo, tag string, ok bool) {
 	return repo, tag, true
 }
 
-// BadRelease is the refusal of s, which ParseRelease cannot read: for a
-// page of a repository on GitHub (or a GitHub Enterprise server) that is
-// no release page, what it is and what to give instead (the latest
-// release, which changes; the code at a tag; the list of releases; a
-// commit; any other page); else BadRepo's.
-func BadRelease(s string) string {
+// BadRelease is the refusal of s, which ParseRelease cannot read, as the
+// repository to link to the upgrade id: for a page of a repository on
+// github.com of a kind that is no release page (the latest release, which
+// changes; the list of releases or tags; the code at a tag or branch; a
+// commit), what it is and what to give instead; else BadRepo's. Pages of
+// other hosts (a GitHub Enterprise server's among them) and other pages of
+// github.com are refused as BadRepo: their path says nothing sure.
+func BadRelease(id int, s string) *Error {
+	bad := &Error{Token: s, Msg: fmt.Sprintf(BadRepo, s)}
 	host, repo, page, ok := repoPage(s)
-	if !ok {
-		return fmt.Sprintf(BadRepo, s)
-	}
-	releasePage := func(tag string) string { return "https://" + host + "/" + repo + "/releases/tag/" + tag }
-	instead := func(tag string) string {
-		return fmt.Sprintf("give the repository and the tag, %s %s, or paste the release page, %s", repo, tag, releasePage(tag))
+	if !ok || host != "github.com" {
+		return bad
 	}
 	first, rest, _ := strings.Cut(page, "/")
+	var what string
+	tag := "" // the tag to suggest; "" shows <tag>
 	switch {
-	case strings.HasPrefix(page, "releases/tag/"): // a tag no git has
-		return fmt.Sprintf(BadRepo, s)
 	case page == "releases/latest":
-		return fmt.Sprintf("the latest release (%q) changes with each release, so it cannot be linked; %s", s, instead("<tag>"))
+		what = "is the latest release, which changes with each release, so it cannot be linked"
 	case page == "releases" || page == "releases/tag" || page == "tags":
-		return fmt.Sprintf("the page %q lists every release of %s; link one: %s", s, repo, instead("<tag>"))
+		what = "lists every release of " + repo
 	case first == "tree" && rest != "":
-		tag, err := url.PathUnescape(rest)
-		if err != nil || strings.Contains(tag, "/") || strings.IndexFunc(tag, unseen) >= 0 {
-			return fmt.Sprintf("the page %q is code of %s, not a release; %s", s, repo, instead("<tag>"))
+		ref, err := url.PathUnescape(rest)
+		switch {
+		case err != nil || strings.Contains(ref, "/") || strings.IndexFunc(ref, unseen) >= 0:
+			what = "is code of " + repo + ", not a release"
+		case isVersion(ref):
+			what, tag = "is the code at "+ref+", not its release", ref
+		default:
+			what = "is the code at " + ref + ", not a release"
 		}
-		return fmt.Sprintf("the page %q is the code at %s, not its release; %s", s, tag, instead(tag))
-	case first == "commit" || first == "commits":
-		return fmt.Sprintf("the page %q is a commit, not a release; %s", s, instead("<tag>"))
+	case (first == "commit" || first == "commits") && rest != "" || page == "commits":
+		what = "is a commit, not a release"
 	default:
-		return fmt.Sprintf("the page %q is no release of %s; %s", s, repo, instead("<tag>"))
+		return bad
 	}
+	which := "one"
+	if tag != "" {
+		which = "it"
+	}
+	shown := tag
+	if shown == "" {
+		shown = "<tag>"
+	}
+	parts := []Part{
+		{Text: fmt.Sprintf("the page %q %s; link %s with ", s, what, which)},
+		{Hint: &Suggestion{Verb: "link", Args: []SuggestionArg{{Name: "id", Value: FormatID(id)}, {Name: "repo", Value: repo}, {Name: "tag", Value: tag}}}},
+		{Text: ", or paste its release page ("},
+		{Text: "…/releases/tag/" + shown, Code: true},
+		{Text: ")"},
+	}
+	bad.Msg, bad.Says = said(parts...), parts
+	return bad
+}
+
+// isVersion reports whether tag looks like a version: a digit first, after
+// a v or V ("v2.4.0", "2.4.0"), as the release lookup reads one.
+func isVersion(tag string) bool {
+	rest := tag
+	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') {
+		rest = tag[1:]
+	}
+	return rest != "" && rest[0] >= '0' && rest[0] <= '9'
 }
 
 // repoPage reads a URL of a page of a repository: https://HOST/owner/repo/PAGE
-// (the scheme may be left out when HOST has a dot), owner/repo as
-// ParseRepo reads it, PAGE without its query, fragment and last slash
-// ("" for the repository's own page).
+// (the scheme may be left out when HOST has a dot), HOST in lower case,
+// owner/repo as ParseRepo reads it, PAGE without its query, fragment and
+// last slash ("" for the repository's own page).
 func repoPage(s string) (host, repo, page string, ok bool) {
 	rest, schemed := s, false
 	for _, scheme := range []string{"https://", "http://"} {

@@ -352,7 +352,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		repo, tag, ok := commands.ParseRelease(typed)
 		if !ok {
-			return nil, fail("%s", commands.BadRelease(typed))
+			e := commands.BadRelease(n, typed)
+			e.Usage = commands.Usage(name)
+			return nil, e
 		}
 		if typedTag := o.text(optTag); typedTag != "" {
 			if tag != "" && !commands.SameVersion(tag, typedTag) {

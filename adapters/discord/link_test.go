@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
 )
 
@@ -46,14 +47,24 @@ func TestLinkOptionsReadTheRepositoryAsTheGrammar(t *testing.T) {
 			t.Errorf("repo %q: %v; want the grammar's refusal with the usage", repo, err)
 		}
 	}
-	// A page that is no release page is refused as the grammar refuses it:
-	// what it is, and what to give instead.
-	for _, page := range []string{"https://github.com/acme/payments/releases/latest", "https://github.com/acme/payments/tree/v2.4.0", "https://github.com/acme/payments/commit/0a1b2c3"} {
+	// A page that is no release page is refused as the grammar refuses it,
+	// what it is and what to give instead, with the command as Discord
+	// takes it (the text grammar's "acme/payments v2.4.0" would be refused
+	// again in the repo option).
+	for page, want := range map[string]string{
+		"https://github.com/acme/payments/tree/v2.4.0":     "`/upgrade link id:UPG-4 repo:acme/payments tag:v2.4.0`, or paste its release page (`…/releases/tag/v2.4.0`).",
+		"https://github.com/acme/payments/releases/latest": "`/upgrade link id:UPG-4 repo:acme/payments tag:<tag>`, or paste its release page (`…/releases/tag/<tag>`).",
+		"https://github.com/acme/payments/commit/0a1b2c3":  "`/upgrade link id:UPG-4 repo:acme/payments tag:<tag>`",
+	} {
 		_, err := build("link", opts("id", "4", "repo", page), commands.Env{})
-		_, want := commands.Parse("link 4 "+page, commands.Env{})
-		var e, w *commands.Error
-		if !errorsAs(err, &e) || !errorsAs(want, &w) || e.Msg != w.Msg || !strings.Contains(e.Msg, "https://github.com/acme/payments/releases/tag/") {
-			t.Errorf("repo %q: %v; want the grammar's refusal %v", page, err, want)
+		var e *commands.Error
+		if !errorsAs(err, &e) || !strings.HasPrefix(e.Usage, "/upgrade link") {
+			t.Fatalf("repo %q: %v; want the grammar's refusal with the usage", page, err)
+		}
+		m := bot.ParseRefusal(err)
+		got := style{command: "/" + commandName}.markdown(m.Lines[0])
+		if !strings.Contains(got, want) || !strings.Contains(got, "not") {
+			t.Errorf("repo %q refused as\n%s\nwant it to hold %s", page, got, want)
 		}
 	}
 }

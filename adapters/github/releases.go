@@ -96,22 +96,24 @@ func sameHost(req *http.Request, via []*http.Request) error {
 }
 
 // Release looks up the published release of repo ("owner/name") tagged
-// with the first of tags that has one, trying them in turn. Its errors wrap
-// a *bot.ReleaseError: not found (the repository is there, none of the
-// releases is), no repository (missing, or private and the token cannot
-// read it: GitHub says 404 for both), denied (401, or 403 not for a rate
-// limit), rate limited (403 or 429 with the limit used up, or a secondary
-// limit; with the time it resets), unavailable (network, 5xx, anything
-// else). A 404 of every tag is told from a repository the bot cannot see
-// by asking for the repository, once, after the last tag.
-func (r *Releases) Release(ctx context.Context, repo string, tags ...string) (bot.Release, error) {
+// tag, or else with the first of others that has one, trying them in turn.
+// Its errors wrap a *bot.ReleaseError: not found (the repository is there,
+// none of the releases is), no repository (missing, or private and the
+// token cannot read it: GitHub says 404 for both), denied (401, or 403 not
+// for a rate limit), rate limited (403 or 429 with the limit used up, or a
+// secondary limit; with the time it resets), unavailable (network, 5xx,
+// anything else). After the first 404 the repository is asked for, once:
+// when the bot cannot see it, the look-up ends there (2 requests), else
+// the other tags are tried (a release in the second spelling costs 3).
+func (r *Releases) Release(ctx context.Context, repo, tag string, others ...string) (bot.Release, error) {
+	tags := append([]string{tag}, others...)
 	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" || len(tags) == 0 || dotSegment(owner) || dotSegment(name) {
+	if !ok || owner == "" || name == "" || dotSegment(owner) || dotSegment(name) {
 		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: fmt.Errorf("github: %q %q is no repository and tag", repo, tags)}
 	}
 	owner, name = url.PathEscape(owner), url.PathEscape(name)
 	var notFound error // the first tag's, for the log
-	asked := false
+	checked := false
 	for _, tag := range tags {
 		if slices.ContainsFunc(strings.Split(tag, "/"), dotSegment) {
 			// go-github puts the tag in the path as it is: a "." or ".."
@@ -121,7 +123,6 @@ func (r *Releases) Release(ctx context.Context, repo string, tags ...string) (bo
 			}
 			continue
 		}
-		asked = true
 		rel, err := r.release(ctx, owner, name, repo, tag)
 		if err == nil {
 			return rel, nil
@@ -132,16 +133,16 @@ func (r *Releases) Release(ctx context.Context, repo string, tags ...string) (bo
 		if notFound == nil {
 			notFound = err
 		}
+		if !checked {
+			// A 404: the repository tells a missing release from a
+			// repository the bot cannot see, where no tag will be found.
+			checked = true
+			if _, _, err := r.client.Repositories.Get(ctx, owner, name); err != nil {
+				return bot.Release{}, r.problem(owner, name, err, bot.ReleaseNoRepository)
+			}
+		}
 	}
-	// Every tag answered 404: the repository tells a missing release from a
-	// repository the bot cannot see.
-	if !asked {
-		return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Err: notFound}
-	}
-	if _, _, err := r.client.Repositories.Get(ctx, owner, name); err != nil {
-		return bot.Release{}, r.problem(owner, name, err, bot.ReleaseNoRepository)
-	}
-	return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Token: r.token, Err: notFound}
+	return bot.Release{}, &bot.ReleaseError{Problem: bot.ReleaseNotFound, Token: r.token && checked, Err: notFound}
 }
 
 // errNoRelease marks a tag without a published release: GitHub's 404, a

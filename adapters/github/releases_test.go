@@ -212,9 +212,10 @@ func TestReleaseOfAPathThatWouldMoveIsNotFetched(t *testing.T) {
 }
 
 // TestReleaseOfSeveralTagsChecksTheRepositoryOnce: the tags are tried in
-// turn and the first release found is the answer; only when none has one
-// is the repository asked for, once, to tell a missing release from a
-// repository the bot cannot see; a problem other than 404 ends the lookup.
+// turn and the first release found is the answer; after the first 404 the
+// repository is asked for, once: a repository the bot cannot see ends the
+// lookup (2 requests, not one per tag), a release in the second spelling
+// costs 3; a problem other than 404 ends the lookup; a draft is no release.
 func TestReleaseOfSeveralTagsChecksTheRepositoryOnce(t *testing.T) {
 	ctx := context.Background()
 	api := githubtest.New(t)
@@ -231,22 +232,29 @@ func TestReleaseOfSeveralTagsChecksTheRepositoryOnce(t *testing.T) {
 	if err != nil || got.Tag != "V2.4.0" {
 		t.Fatalf("found %+v, %v; want the release tagged V2.4.0", got, err)
 	}
-	if p, want := paths(0), "acme/payments/releases/tags/2.4.0 acme/payments/releases/tags/v2.4.0 acme/payments/releases/tags/V2.4.0"; p != want {
+	if p, want := paths(0), "acme/payments/releases/tags/2.4.0 acme/payments acme/payments/releases/tags/v2.4.0 acme/payments/releases/tags/V2.4.0"; p != want {
 		t.Errorf("asked %s, want %s", p, want)
 	}
 	n := len(api.Calls())
+	if got, err := r.Release(ctx, "acme/payments", "v2.4.0", "V2.4.0", "2.4.0"); err != nil || got.Tag != "V2.4.0" {
+		t.Errorf("second spelling: %+v, %v; want the release tagged V2.4.0", got, err)
+	}
+	if p, want := paths(n), "acme/payments/releases/tags/v2.4.0 acme/payments acme/payments/releases/tags/V2.4.0"; p != want {
+		t.Errorf("a release in the second spelling: asked %s, want %s (3 requests)", p, want)
+	}
+	n = len(api.Calls())
 	if _, err := r.Release(ctx, "acme/payments", "V9.9.9", "v9.9.9", "9.9.9"); !errors.Is(err, bot.ErrReleaseNotFound) {
 		t.Errorf("no release: %v, want not found", err)
 	}
-	if p, want := paths(n), "acme/payments/releases/tags/V9.9.9 acme/payments/releases/tags/v9.9.9 acme/payments/releases/tags/9.9.9 acme/payments"; p != want {
+	if p, want := paths(n), "acme/payments/releases/tags/V9.9.9 acme/payments acme/payments/releases/tags/v9.9.9 acme/payments/releases/tags/9.9.9"; p != want {
 		t.Errorf("asked %s, want %s", p, want)
 	}
 	n = len(api.Calls())
-	if _, err := r.Release(ctx, "acme/gone", "v1", "1"); !errors.Is(err, bot.ErrReleaseNoRepository) {
+	if _, err := r.Release(ctx, "acme/gone", "v1", "1", "V1"); !errors.Is(err, bot.ErrReleaseNoRepository) {
 		t.Errorf("no repository: %v, want no repository", err)
 	}
-	if p, want := paths(n), "acme/gone/releases/tags/v1 acme/gone/releases/tags/1 acme/gone"; p != want {
-		t.Errorf("asked %s, want %s", p, want)
+	if p, want := paths(n), "acme/gone/releases/tags/v1 acme/gone"; p != want {
+		t.Errorf("a missing repository: asked %s, want %s (2 requests)", p, want)
 	}
 	n = len(api.Calls())
 	api.FailNext(githubtest.Fault{Status: http.StatusBadGateway})
@@ -255,5 +263,45 @@ func TestReleaseOfSeveralTagsChecksTheRepositoryOnce(t *testing.T) {
 	}
 	if p, want := paths(n), "acme/payments/releases/tags/v9.9.9"; p != want {
 		t.Errorf("after a 502, asked %s, want %s", p, want)
+	}
+}
+
+// TestReleaseRateLimitedOnTheSecondTagEndsTheLookup: a 404 on the first
+// tag, then the rate limit on the second: the rate limit is the answer,
+// and neither the third tag nor the repository is asked for again.
+func TestReleaseRateLimitedOnTheSecondTagEndsTheLookup(t *testing.T) {
+	reset := time.Date(2026, 11, 20, 9, 12, 0, 0, time.UTC)
+	api := githubtest.New(t)
+	api.AddRepo("acme/payments", false)
+	r := lookup(t, api, "")
+	api.FailNext(githubtest.Fault{}, githubtest.Fault{}, githubtest.Fault{Status: http.StatusForbidden, RateLimitReset: reset})
+	_, err := r.Release(context.Background(), "acme/payments", "v2.4.0", "2.4.0", "V2.4.0")
+	re, ok := errors.AsType[*bot.ReleaseError](err)
+	if !ok || re.Problem != bot.ReleaseRateLimited || !re.ResetAt.Equal(reset) {
+		t.Fatalf("err = %v, want rate limited until %v", err, reset)
+	}
+	var paths []string
+	for _, c := range api.Calls() {
+		paths = append(paths, strings.TrimPrefix(c.Path, "/api/v3/repos/"))
+	}
+	if got, want := strings.Join(paths, " "), "acme/payments/releases/tags/v2.4.0 acme/payments acme/payments/releases/tags/2.4.0"; got != want {
+		t.Errorf("asked %s, want %s", got, want)
+	}
+}
+
+// TestReleaseDraftInOneSpellingIsPassedOver: a draft tagged v2.4.0 (seen
+// with a token that may write) is not out; the release tagged 2.4.0 is.
+func TestReleaseDraftInOneSpellingIsPassedOver(t *testing.T) {
+	api := githubtest.New(t)
+	draft := githubtest.Release("acme/payments", "v2.4.0", "Draft", "", published)
+	draft.Draft = gh.Bool(true)
+	api.AddRelease("acme/payments", draft)
+	api.AddRelease("acme/payments", githubtest.Release("acme/payments", "2.4.0", "Payments 2.4", "", published))
+	got, err := lookup(t, api, "ghp_x").Release(context.Background(), "acme/payments", "v2.4.0", "2.4.0", "V2.4.0")
+	if err != nil || got.Tag != "2.4.0" || got.Name != "Payments 2.4" {
+		t.Fatalf("found %+v, %v; want the published release tagged 2.4.0", got, err)
+	}
+	if _, err := lookup(t, api, "ghp_x").Release(context.Background(), "acme/payments", "v2.4.0"); !errors.Is(err, bot.ErrReleaseNotFound) {
+		t.Errorf("the draft alone: %v, want not found", err)
 	}
 }

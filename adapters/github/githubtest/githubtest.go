@@ -26,7 +26,8 @@ import (
 // Server does (https://HOST/api/v3/).
 const APIPath = "/api/v3/"
 
-// Fault is what the fake answers instead of the truth.
+// Fault is what the fake answers instead of the truth; the zero Fault,
+// in FailNext, lets that request have the true answer.
 type Fault struct {
 	Status int // the HTTP status; 0 with Hang
 	// RateLimitReset, when set, marks the answer as the primary rate limit
@@ -174,6 +175,9 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) bool {
 	if len(s.faults) > 0 {
 		f = &s.faults[0]
 		s.faults = s.faults[1:]
+		if *f == (Fault{}) {
+			f = nil // the truth, this once
+		}
 	} else if s.always != nil {
 		f = s.always
 	}
