@@ -745,7 +745,8 @@ func (s *Session) printReply(m bot.Message) {
 }
 
 const consoleHelp = `Console commands:
-  /upgrade ...              run a command as the current person (try /upgrade help)
+  /upgrade ...              run a command as the current person (try /upgrade help);
+                            or slack.command, e.g. /ops
   :as <person>              switch person, e.g. :as bob
   :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
   :ready <UPG-id> <n>       press Mark met on readiness criterion n
