@@ -338,7 +338,7 @@ func botConfig(c config.Config) (bot.Config, error) {
 	if c.API.Public && c.Server.PublicURL != "" {
 		// The upgrades' pages, linked where a long show is cut: only
 		// when whoever reads the link may open them without a token.
-		bc.PageURL = c.Server.PublicURL
+		bc.UpgradePage = web.UpgradePage(c.Server.PublicURL)
 	}
 	for i, p := range c.People {
 		person := bot.Person{Name: p.Name, IDs: p.IDs}

@@ -371,8 +371,12 @@ func TestBotConfigLinksPagesOnlyWhenPublic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bc.PageURL != tc.want {
-			t.Errorf("public %v, public_url %q: PageURL %q, want %q", tc.public, tc.url, bc.PageURL, tc.want)
+		got := ""
+		if bc.UpgradePage != nil {
+			got = strings.TrimSuffix(bc.UpgradePage(7), "/upgrades/7")
+		}
+		if got != tc.want {
+			t.Errorf("public %v, public_url %q: pages at %q, want %q", tc.public, tc.url, got, tc.want)
 		}
 	}
 }

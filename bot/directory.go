@@ -57,10 +57,11 @@ type Config struct {
 	// SeriesLead is how long before its window an occurrence of a series
 	// is created (default 8 days, so the 7-day reminder goes out).
 	SeriesLead time.Duration
-	// PageURL is where upgrades have their status pages that anyone may
-	// open (server.public_url with api.public): an upgrade's page is
-	// PageURL/upgrades/<n>. "" when there are none to link to.
-	PageURL string
+	// UpgradePage is the address of upgrade id's status page, when the
+	// upgrades have pages that anyone may open (server.public_url with
+	// api.public); nil when there are none to link to. The surface that
+	// serves the pages builds the address: the core knows no route.
+	UpgradePage func(id int) string
 }
 
 // Principal is someone who can be mentioned and acknowledge: a person, an
@@ -85,13 +86,13 @@ type Directory struct {
 	lastReminder time.Duration
 	// manyPlatforms: the services' channels are on more than one platform.
 	manyPlatforms bool
-	pageURL       string // Config.PageURL, without a trailing /
+	upgradePage   func(id int) string // Config.UpgradePage
 }
 
 // NewDirectory indexes the configuration.
 func NewDirectory(cfg Config) *Directory {
 	d := &Directory{services: map[string]Service{}, people: map[string]Person{}, byID: map[string]string{}, admins: cfg.Admins, groups: map[string]bool{},
-		pageURL: strings.TrimSuffix(cfg.PageURL, "/")}
+		upgradePage: cfg.UpgradePage}
 	for _, g := range cfg.Groups {
 		d.groups[g] = true
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,47 @@ func TestFailedNoticesAreNamedInWords(t *testing.T) {
 	}
 	if strings.Contains(show+late, "_") {
 		t.Errorf("a stored kind shows:\n%s\n%s", show, late)
+	}
+}
+
+// A show lists the latest failed deliveries and counts the earlier ones,
+// so a channel that keeps failing does not push the rest of show out of
+// a platform's message; its cut note names the page when there is one,
+// else the decision log for what the log holds, never pending.
+func TestShowCapsFailedDeliveriesAndPointsWhereTheRestIs(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	u := &Upgrade{ID: 1, Service: "payments", Version: "v2.4.0", State: Scheduled, Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour),
+		Owners: []string{"alice"}, CreatedBy: "alice", CreatedAt: t0, UpdatedAt: t0, Rev: 1}
+	for i := range 25 {
+		u.Failures = append(u.Failures, Failure{At: t0.Add(time.Duration(i) * time.Minute), Notice: string(KindReminder), Target: "#payments", Error: "ratelimited"})
+	}
+	cfg := Config{Services: []Service{{Name: "payments", Owners: []string{"alice"}}},
+		People: []Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}}}
+	d := NewDirectory(cfg)
+	m := d.showReply(d.View(u, nil))
+	show := m.Plain(time.UTC)
+	if n := strings.Count(show, "⚠ Failed delivery"); n != 20 || !strings.Contains(show, "⚠ … and 5 more failed deliveries, earlier than these") ||
+		!strings.Contains(show, "at 2026-11-30 08:24 UTC") || strings.Contains(show, "at 2026-11-30 08:04 UTC") {
+		t.Errorf("show lists %d failed deliveries:\n%s", n, show)
+	}
+	if got := (Plain{Loc: time.UTC, Command: "/upgrade"}).Text(m.Elsewhere); got != "its acknowledgments, rollback plan and debrief with /upgrade log UPG-1" {
+		t.Errorf("without a page, the cut note says %q", got)
+	}
+	cfg.UpgradePage = func(id int) string { return "https://upgrades.example.com/x/" + strconv.Itoa(id) }
+	d = NewDirectory(cfg)
+	if got := (Plain{Loc: time.UTC, Command: "/upgrade"}).Text(d.showReply(d.View(u, nil)).Elsewhere); !strings.Contains(got, "https://upgrades.example.com/x/1") || strings.Contains(got, "pending") {
+		t.Errorf("with a page, the cut note says %q", got)
+	}
+}
+
+// A hint's value to be quoted is quoted only where the command is typed;
+// an option (Discord's) takes it as is, without quotes of its own.
+func TestQuotedHintValueIsQuotedOnlyWhenTyped(t *testing.T) {
+	h := hint("cancel", Arg{Name: "id", Value: "UPG-1"}, Arg{Name: "reason", Value: "series oops", Quote: true})
+	if got := h.Typed("/upgrade"); got != `/upgrade cancel UPG-1 "series oops"` {
+		t.Errorf("typed: %s", got)
+	}
+	if v := h.Args[1].Value; v != "series oops" {
+		t.Errorf("the option's value is %q", v)
 	}
 }

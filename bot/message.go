@@ -69,6 +69,9 @@ type Arg struct {
 	Value       string // the value; empty shows the placeholder
 	Keyword     string // the word that introduces it in typed text ("at"), if any
 	Placeholder string // what to show without a value; default "<Name>"
+	// Quote: typed, the value goes in quotes (a reason that begins with a
+	// word the command reads as a keyword); an option takes it as is.
+	Quote bool
 }
 
 // Hole is what an argument without a value shows: "<duration>".
@@ -91,8 +94,11 @@ func (h Hint) Typed(command string) string {
 			words = append(words, a.Keyword)
 		}
 		v := a.Value
-		if v == "" {
+		switch {
+		case v == "":
 			v = a.Hole()
+		case a.Quote:
+			v = `"` + v + `"`
 		}
 		words = append(words, v)
 	}

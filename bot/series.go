@@ -645,12 +645,15 @@ func (b *Bot) noSeriesToCancel(inv Invocation, u *Upgrade, c commands.Cancel) er
 	}
 	no := T(u.Key() + " is not part of a series, so there is no series to cancel; nothing changed. To cancel " + u.Key() + " itself, leave out " + leave + ": ").
 		Command(hint("cancel", id, Arg{Name: "reason", Placeholder: "<reason...>"}))
-	if !c.ScopeOption {
+	if !c.ScopeOption && !strings.Contains(c.Reason, `"`) {
 		// Quoted, the word is never the scope (commands reads a quoted word
-		// as a literal); the words typed after it stay in the quotes.
-		quoted := `"` + strings.TrimSpace(commands.CancelSeries+" "+c.Reason) + `"`
+		// as a literal); the words typed after it stay in the quotes. The
+		// typed grammar adds the quotes (Arg.Quote), an option needs none;
+		// a reason with quotes of its own would lose them, so it gets no
+		// such hint.
+		reason := strings.TrimSpace(commands.CancelSeries + " " + c.Reason)
 		no = no.Add(`; if "` + commands.CancelSeries + `" begins the reason, quote it: `).
-			Command(hint("cancel", id, Arg{Name: "reason", Value: quoted}))
+			Command(hint("cancel", id, Arg{Name: "reason", Value: reason, Quote: true}))
 	}
 	return refusal(EINVALID, no.Add("."))
 }

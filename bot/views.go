@@ -367,6 +367,9 @@ func listReply(us []*Upgrade, service string, all bool) Message {
 // beyond that a chat message is no place for them.
 const showAcks = 50
 
+// showFailures is how many failed deliveries show lists, the latest.
+const showFailures = 20
+
 // showReply is everything about one upgrade.
 func (d *Directory) showReply(v View) Message {
 	u := v.Upgrade
@@ -418,7 +421,10 @@ func (d *Directory) showReply(v View) Message {
 		}
 		m.Lines = append(m.Lines, line)
 	}
-	for _, f := range u.Failures {
+	// The latest failed deliveries: a channel that keeps failing would
+	// otherwise push everything after it out of a platform's message.
+	fails := u.Failures[max(0, len(u.Failures)-showFailures):]
+	for _, f := range fails {
 		line := T("⚠ Failed delivery of " + NoticeWords(f.Notice) + " to ")
 		if f.Notice == string(KindEscalation) {
 			line = line.Mention(d.Principal(f.Target)) // a direct message: its target is a person
@@ -439,20 +445,22 @@ func (d *Directory) showReply(v View) Message {
 		}
 		m.Lines = append(m.Lines, line)
 	}
+	if n := len(u.Failures) - len(fails); n > 0 {
+		m.Lines = append(m.Lines, T(fmt.Sprintf("⚠ … and %d more failed %s, earlier than these", n, plural(n, "delivery", "deliveries"))))
+	}
 	return m
 }
 
 // showElsewhere is where what a platform cuts off a long show can be read:
-// the upgrade's page, when there is one anyone may open, and the commands
-// that give the long parts (the acknowledgments, one by one, are in the
-// decision log).
+// the upgrade's page, when there is one anyone may open; else the decision
+// log, which holds the parts a show is long with (the acknowledgments one
+// by one, the rollback plan and the debrief in full). The failed deliveries
+// are capped in show itself (showFailures).
 func (d *Directory) showElsewhere(u *Upgrade) Text {
-	var t Text
-	if d.pageURL != "" {
-		t = T("all of it on ").Link(u.Key()+"'s page", d.pageURL+"/upgrades/"+strconv.Itoa(u.ID)).Add(", ")
+	if d.upgradePage != nil {
+		return T("all of it on ").Link(u.Key()+"'s page", d.upgradePage(u.ID))
 	}
-	return t.Add("its decisions and acknowledgments with ").Command(idHint("log", u)).
-		Add(", who has not acknowledged with ").Command(idHint("pending", u))
+	return T("its acknowledgments, rollback plan and debrief with ").Command(idHint("log", u))
 }
 
 // pendingReply says who has not acknowledged.

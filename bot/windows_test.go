@@ -526,6 +526,8 @@ func TestCancelOfAOneOffWithASeriesWord(t *testing.T) {
 	}
 	has(t, "UPG-1 after the refusal", lines(f.ok(t, "alice", "show 1")), "scheduled")
 	f.fails(t, "alice", "cancel 1 series", `if "series" begins the reason, quote it: /upgrade cancel UPG-1 "series".`)
+	// A comma after the word is no part of it: refused the same.
+	f.fails(t, "alice", "cancel 1 series, vendor delay", `no series to cancel; nothing changed`)
 	// Who may not cancel it hears that, not how to quote a word.
 	f.fails(t, "bob", "cancel 1 series", "not allowed")
 

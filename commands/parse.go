@@ -319,7 +319,15 @@ func (p *parser) id() (int, error) {
 	t := p.next()
 	n, err := ParseTypedID(t.text)
 	if err != nil {
-		return 0, p.withUsage(err)
+		// An id in brackets or before a colon ("(UPG-7)", "UPG-7:") is
+		// still refused, the text after it being no part of the command's
+		// form, but the refusal says what to type.
+		if id := trimIDMarks(t.text); id != t.text {
+			if _, e := ParseID(id); e == nil {
+				return 0, p.fail(t.text, "cannot read %q as an upgrade id; leave out the punctuation: %s", t.text, id)
+			}
+		}
+		return 0, p.withUsage(err) // naming the word as typed
 	}
 	bare, punct := cutIDPunct(t.text)
 	if !punct {
@@ -330,7 +338,8 @@ func (p *parser) id() (int, error) {
 	// cancel UPG-7 with the reason "UPG-8").
 	if p.more() && strings.HasSuffix(t.text, ",") && p.idAhead(bare) {
 		next := p.peek().text
-		return 0, p.fail(t.text+" "+next, "%s takes one upgrade id, not a list (%s %s); give one, e.g. %s", p.name, t.text, next, bare)
+		shown, _ := cutIDPunct(next)
+		return 0, p.fail(t.text+" "+next, "%s takes one upgrade id, not a list (%s %s); give one, e.g. %s", p.name, t.text, shown, bare)
 	}
 	return n, nil
 }
@@ -355,6 +364,12 @@ func ParseTypedID(s string) (int, error) {
 	return n, nil
 }
 
+// trimIDMarks trims the brackets and marks an id may be typed with in a
+// sentence: "(UPG-7)", "[#7]", "UPG-7:", "UPG-7;".
+func trimIDMarks(s string) string {
+	return strings.TrimRight(strings.TrimLeft(s, "([{"), ")]}:;,.")
+}
+
 // cutIDPunct cuts one comma or period off the end of a word.
 func cutIDPunct(s string) (string, bool) {
 	if n := len(s); n > 1 && (s[n-1] == ',' || s[n-1] == '.') {
@@ -364,18 +379,24 @@ func cutIDPunct(s string) (string, bool) {
 }
 
 // idAhead reports whether the next word is another upgrade id of a list
-// after first: UPG-8 or #8 (a comma or period may follow), or a bare
-// number after a bare number (7, 8). A bare number after UPG-7 is read as
-// the text that may follow ("complete UPG-7, 3 retries").
+// after first: UPG-8 or #8 (a comma or period may follow), a bare number
+// after a bare number (7, 8), or a bare number that ends the command or
+// the list goes on after (UPG-7, 8 and UPG-7, 8, 9). A bare number after
+// UPG-7 that words follow is read as the text that may follow
+// ("complete UPG-7, 3 retries").
 func (p *parser) idAhead(first string) bool {
-	next, _ := cutIDPunct(p.peek().text)
+	t := p.peek()
+	next, _ := cutIDPunct(t.text)
 	if _, err := ParseID(next); err != nil {
 		return false
 	}
-	_, err := strconv.Atoi(next)
-	bareNext := err == nil
-	_, err = strconv.Atoi(first)
-	return !bareNext || err == nil
+	if _, err := strconv.Atoi(next); err != nil {
+		return true // UPG-8, #8
+	}
+	if _, err := strconv.Atoi(first); err == nil {
+		return true // 7, 8
+	}
+	return p.pos+1 == len(p.toks) || strings.HasSuffix(t.text, ",")
 }
 
 // word reads a required positional value, treating an unquoted stop keyword

@@ -585,6 +585,16 @@ var parseCases = []parseCase{
 	{name: "show list", in: "show UPG-7, UPG-8", err: true, tok: "UPG-7, UPG-8", msg: "show takes one upgrade id, not a list (UPG-7, UPG-8); give one, e.g. UPG-7"},
 	{name: "cancel list", in: "cancel UPG-7, #8, UPG-9", err: true, tok: "UPG-7, #8,", msg: "cancel takes one upgrade id, not a list"},
 	{name: "cancel bare list", in: "cancel 7, 8", err: true, tok: "7, 8", msg: "not a list"},
+	// A bare number after UPG-7 is a list item when nothing follows it or
+	// the list goes on; words after it make it the text.
+	{name: "cancel id then bare number", in: "cancel UPG-7, 8", err: true, tok: "UPG-7, 8", msg: "cancel takes one upgrade id, not a list (UPG-7, 8); give one, e.g. UPG-7"},
+	{name: "cancel id then bare list", in: "cancel UPG-1, 2, 3", err: true, tok: "UPG-1, 2,", msg: "not a list (UPG-1, 2);"},
+	{name: "cancel id then bare number period", in: "cancel UPG-1, 2.", err: true, tok: "UPG-1, 2.", msg: "not a list (UPG-1, 2);"},
+	{name: "cancel list comma trimmed", in: "cancel UPG-7, #8, UPG-9", err: true, tok: "UPG-7, #8,", msg: "not a list (UPG-7, #8); give one"},
+	// An id in brackets or before a colon says what to type.
+	{name: "show id in brackets", in: "show (UPG-7)", err: true, tok: "(UPG-7)", msg: `cannot read "(UPG-7)" as an upgrade id; leave out the punctuation: UPG-7`},
+	{name: "cancel id colon", in: "cancel UPG-7: vendor delay", err: true, tok: "UPG-7:", msg: "leave out the punctuation: UPG-7"},
+	{name: "ack hash in square brackets", in: "ack [#7],", err: true, tok: "[#7],", msg: "leave out the punctuation: #7"},
 	{name: "show extra", in: "show 7 8", err: true, tok: "8", msg: "unexpected"},
 	{name: "ack missing", in: "ack", err: true, tok: "", msg: "missing <id>"},
 	{name: "pending extra", in: "pending 7 8", err: true, tok: "8", msg: "unexpected"},

@@ -560,10 +560,14 @@ func (p *parser) anyway() (string, error) {
 	return reason, nil
 }
 
-// cancelScope reads the optional occurrence or series after cancel's id.
+// cancelScope reads the optional occurrence or series after cancel's id,
+// one comma or period after it being no part of it ("series, vendor
+// delay").
 func (p *parser) cancelScope() string {
 	if p.more() {
-		if k := keyword(p.peek(), CancelOccurrence, CancelSeries); k != "" {
+		t := p.peek()
+		t.text, _ = cutIDPunct(t.text)
+		if k := keyword(t, CancelOccurrence, CancelSeries); k != "" {
 			p.next()
 			return k
 		}

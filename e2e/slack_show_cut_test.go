@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
 	slackadapter "github.com/upgradebot/upgradebot/adapters/slack"
+	"github.com/upgradebot/upgradebot/adapters/web"
 	"github.com/upgradebot/upgradebot/bot"
 )
 
@@ -20,22 +22,23 @@ func TestSlackCutShowPointsElsewhere(t *testing.T) {
 		name, pageURL, want string
 	}{
 		{"with pages", "https://upgrades.example.com/",
-			"… (cut: too long for one Slack message; see all of it on <https://upgrades.example.com/upgrades/1|UPG-1's page>, its decisions and acknowledgments with `/upgrade log UPG-1`, who has not acknowledged with `/upgrade pending UPG-1`)"},
+			"… (cut: too long for one Slack message; see all of it on <https://upgrades.example.com/upgrades/1|UPG-1's page>)"},
 		{"without pages", "",
-			"… (cut: too long for one Slack message; see its decisions and acknowledgments with `/upgrade log UPG-1`, who has not acknowledged with `/upgrade pending UPG-1`)"},
+			"… (cut: too long for one Slack message; see its acknowledgments, rollback plan and debrief with `/upgrade log UPG-1`)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newSlackEnv(t, slackadapter.ModeHTTP, func(c *bot.Config) { c.PageURL = tc.pageURL })
+			e := newSlackEnv(t, slackadapter.ModeHTTP, func(c *bot.Config) { c.UpgradePage = web.UpgradePage(tc.pageURL) })
 			slackContains(t, "schedule", slackAnswerText(e.slash("alice", "C0OPS", "schedule payments v2.4.0 at 2026-12-01 03:00")), "Scheduled *UPG-1 payments v2.4.0*")
 			e.settle()
-			// Failed deliveries enough to fill more than 50 blocks.
+			// Threads enough to fill more than 50 blocks (failed
+			// deliveries are capped in show).
 			ctx := context.Background()
 			u, err := e.store.Get(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for range 1200 {
-				u.Failures = append(u.Failures, bot.Failure{At: slackNow, Notice: "reminder", Target: "slack:C0PAYMENTS", Error: "channel_not_found " + strings.Repeat("x", 100)})
+			for i := range 1500 {
+				u.Threads = append(u.Threads, bot.MessageRef{Channel: "slack:C0PAY" + strconv.Itoa(i), ID: "1", URL: "https://example.slack.com/archives/C0PAY/p" + strings.Repeat("1", 80)})
 			}
 			u.Rev++
 			if err := e.store.Update(ctx, u, bot.Decision{}); err != nil {

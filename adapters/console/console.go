@@ -789,7 +789,7 @@ func (s *Session) printReply(m bot.Message) {
 const consoleHelp = `Console commands:
   /upgrade ...              run a command as the current person (try /upgrade help), typed as
                             on Slack (/upgrade show UPG-7) or with Discord's options
-                            (/upgrade show id:UPG-7)
+                            (/upgrade show id:UPG-7); or slack.command, e.g. /ops
   :as <person>              switch person, e.g. :as bob
   :press <UPG-id> [scope]   press Acknowledge (scope brief or rollback; default: the latest notice)
   :ready <UPG-id> <n>       press Mark met on readiness criterion n

@@ -190,7 +190,7 @@ func (s *Surface) upgradeOf(v bot.View) upgradeJSON {
 	}
 	windowFieldsOf(s.core.Directory(), u, &j)
 	readinessFieldsOf(s.core.Directory(), u, &j)
-	j.Links.Page = s.link("/upgrades/" + strconv.Itoa(u.ID))
+	j.Links.Page = s.link(UpgradePath(u.ID))
 	j.Links.Self = s.link("/api/v1/upgrades/" + u.Key())
 	return j
 }
@@ -493,7 +493,7 @@ func (s *Surface) status(ctx context.Context, svc bot.Service) (statusJSON, erro
 			continue
 		}
 		win := openWindow{Upgrade: u.Key(), Service: u.Service, Version: u.Version, State: string(u.State),
-			Start: u.Start.UTC(), End: u.End.UTC(), Direct: strings.EqualFold(u.Service, svc.Name), Page: s.link("/upgrades/" + strconv.Itoa(u.ID))}
+			Start: u.Start.UTC(), End: u.End.UTC(), Direct: strings.EqualFold(u.Service, svc.Name), Page: s.link(UpgradePath(u.ID))}
 		// Open: started (also past its planned end: an overrun is still
 		// maintenance), or scheduled and its window has begun.
 		open := u.State == bot.InProgress || !now.Before(u.Start) && now.Before(u.End)

@@ -61,7 +61,7 @@ func (s *Surface) calendar(w http.ResponseWriter, r *http.Request) {
 		line("STATUS", status)
 		// Never the token: calendar apps show an event's description and
 		// URL to everyone the calendar or the event is shared with.
-		link := s.link("/upgrades/" + strconv.Itoa(u.ID))
+		link := s.link(UpgradePath(u.ID))
 		line("DESCRIPTION", icsText(s.describe(u, link)))
 		if u.Region != "" {
 			line("LOCATION", icsText(u.Region))

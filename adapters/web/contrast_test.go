@@ -165,3 +165,25 @@ func TestTextContrastInBothSchemes(t *testing.T) {
 		t.Errorf("the dark scheme is not dark: text %s on %s", dark["fg"], dark["bg"])
 	}
 }
+
+// TestFreezeStripesFollowTheScheme: a freeze's band is striped in colours
+// of the scheme: on a dark page its ground stripe is dark too (it kept the
+// light page's pale blue), and in each scheme its two stripes tell apart.
+func TestFreezeStripesFollowTheScheme(t *testing.T) {
+	css, all := schemes(t, stylesheet(t))
+	if !strings.Contains(css, "var(--freeze_stripe) 0 3px, var(--freeze_ground) 3px 6px") {
+		t.Fatal("the freeze band is not striped in the scheme's colours")
+	}
+	for name, vars := range all {
+		stripe, ground := vars["freeze_stripe"], vars["freeze_ground"]
+		if stripe == "" || ground == "" {
+			t.Fatalf("%s: --freeze_stripe or --freeze_ground is not a #rrggbb colour", name)
+		}
+		if c := contrast(t, stripe, ground); c < 2 {
+			t.Errorf("%s: the freeze stripes %s and %s are %.2f:1 apart, want at least 2:1", name, stripe, ground, c)
+		}
+	}
+	if l := luminance(t, all["dark"]["freeze_ground"]); l > 0.1 {
+		t.Errorf("dark: the freeze band's ground %s is pale (luminance %.2f)", all["dark"]["freeze_ground"], l)
+	}
+}

@@ -333,6 +333,19 @@ func staticFiles(files http.Handler) http.Handler {
 // link is an absolute link when the public URL is known, else relative.
 func (s *Surface) link(path string) string { return s.publicURL + path }
 
+// UpgradePath is the path of upgrade id's status page on the surface.
+func UpgradePath(id int) string { return "/upgrades/" + strconv.Itoa(id) }
+
+// UpgradePage returns the address of an upgrade's status page at
+// publicURL (bot.Config.UpgradePage); nil when publicURL is "".
+func UpgradePage(publicURL string) func(id int) string {
+	base := strings.TrimSuffix(publicURL, "/")
+	if base == "" {
+		return nil
+	}
+	return func(id int) string { return base + UpgradePath(id) }
+}
+
 // tokenQuery is "?token=…" when r came with ?token= and what it links to
 // wants a token (not api.public), so that its links carry the token: a
 // feed reader or a calendar given a URL with a token, and a person who
@@ -349,5 +362,5 @@ func (s *Surface) tokenQuery(r *http.Request) string {
 // pageLink is the link to an upgrade's page, with the token of r where it
 // needs one (tokenQuery).
 func (s *Surface) pageLink(r *http.Request, id int) string {
-	return s.link("/upgrades/"+strconv.Itoa(id)) + s.tokenQuery(r)
+	return s.link(UpgradePath(id)) + s.tokenQuery(r)
 }
