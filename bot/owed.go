@@ -208,7 +208,7 @@ func (d *Delivery) retryRoots() {
 				// The roots still missing failed for good this time.
 				d.owed.clear(id)
 			}
-			d.settle(id, st)
+			d.settle(ctx, id, st)
 		})
 	}
 }
