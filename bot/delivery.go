@@ -46,6 +46,10 @@ func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Lo
 	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), edits: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st),
 		owed: newOwedRoots(DefaultRootRetry), redact: func(s string) string { return s }}
 	d.notices, _ = st.(NoticeLog)
+	d.owed.gaveUp = func(id, tries int) {
+		d.log.Warn("gave up refreshing root messages after "+strconv.Itoa(tries)+" tries; the next change tries again",
+			"upgrade", commands.FormatID(id), "tries", tries)
+	}
 	return d
 }
 

@@ -129,3 +129,32 @@ func TestAStreakEndsThoughAChannelIsGoneForGood(t *testing.T) {
 		t.Fatalf("%d WARN lines after outage 2 began, want 2:\n%s", w, logs.String())
 	}
 }
+
+// TestGivingUpOnARootIsLogged: after maxRootRetries failed tries the
+// background retries stopped without a word (the streak's one WARN was
+// hours old). Now giving up is one WARN, naming the upgrade and the tries.
+func TestGivingUpOnARootIsLogged(t *testing.T) {
+	var logs syncbuf.Buffer
+	rec := &bottest.Recorder{}
+	clock := bottest.NewClock(t0)
+	b := bot.New(bot.Options{Config: testConfig(), Store: bottest.NewMemStore(), Messenger: bot.Router{"test": rec, "other": rec},
+		Now: clock.Now, RefreshIntervalSet: true, RootRetry: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	t.Cleanup(b.Flush)
+	ctx := context.Background()
+	b.Handle(ctx, who("alice"), schedulePayments)
+	b.Flush()
+	rec.Fail("test:#payments", errBusy) // an outage that does not end
+	pressAs(b, ctx, bot.Actor{ID: "test:UBOB", Name: "bob"}, "1", "brief")
+	b.Flush()
+	for range 120 { // more than the retries made
+		clock.Advance(time.Hour)
+		bot.RetryRootsNow(b)
+		b.Flush()
+	}
+	got := logs.String()
+	const gaveUp = "gave up refreshing root messages after 101 tries; the next change tries again"
+	if n := lvlWithMsg(got, "WARN", gaveUp); n != 1 || !strings.Contains(got, "upgrade=UPG-1 tries=101") {
+		t.Fatalf("%d WARN lines on giving up, want one naming the upgrade and the tries:\n%s", n, got[max(0, len(got)-3000):])
+	}
+}
