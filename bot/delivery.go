@@ -1114,7 +1114,7 @@ func (d *Delivery) refreshRoot(id int) {
 		return
 	}
 	d.edits.coalesce(id, func(ctx context.Context) {
-		ctx = WithBackground(ctx)
+		ctx = WithRootRefresh(ctx)
 		d.settle(ctx, id, d.editRoots(ctx, id))
 	})
 }

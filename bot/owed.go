@@ -186,7 +186,7 @@ func (d *Delivery) retryRoots() {
 		d.owed.running.Add(1)
 		d.out.enqueue(id, func(ctx context.Context) {
 			defer d.owed.running.Add(-1)
-			ctx = WithBackground(ctx)
+			ctx = WithRootRefresh(ctx)
 			u, err := d.store.Get(ctx, id)
 			if err != nil {
 				if ErrorCode(err) == ENOTFOUND {
@@ -230,20 +230,20 @@ func (d *Delivery) rootRetryLoop(ctx context.Context, tick time.Duration) {
 	repeat(ctx, tick, d.retryRoots)
 }
 
-type backgroundKey struct{}
+type rootRefreshKey struct{}
 
-// WithBackground marks ctx as the context of a root message's refresh or
-// background retry (Background); the core does so, and a Messenger's tests.
-func WithBackground(ctx context.Context) context.Context {
-	return context.WithValue(ctx, backgroundKey{}, true)
+// WithRootRefresh marks ctx as the context of a root message's refresh or
+// background retry (IsRootRefresh); the core does so, and a Messenger's tests.
+func WithRootRefresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rootRefreshKey{}, true)
 }
 
-// Background reports whether ctx is that of a root message's refresh or
+// IsRootRefresh reports whether ctx is that of a root message's refresh or
 // background retry, whose failures the core logs once per streak (a WARN
 // when they start, an INFO when the roots show the upgrade again): a
 // Messenger logs its own retries of such a call at DEBUG, not one WARN
 // per attempt, so a long outage does not flood the log.
-func Background(ctx context.Context) bool {
-	b, _ := ctx.Value(backgroundKey{}).(bool)
+func IsRootRefresh(ctx context.Context) bool {
+	b, _ := ctx.Value(rootRefreshKey{}).(bool)
 	return b
 }

@@ -333,9 +333,9 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 
 // retryLevel is the level of the log line of a retried call: WARN, or
 // DEBUG for the core's background work on root messages, whose failures
-// the core logs once per streak (bot.Background).
+// the core logs once per streak (bot.IsRootRefresh).
 func retryLevel(ctx context.Context) slog.Level {
-	if bot.Background(ctx) {
+	if bot.IsRootRefresh(ctx) {
 		return slog.LevelDebug
 	}
 	return slog.LevelWarn

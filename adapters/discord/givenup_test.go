@@ -166,7 +166,7 @@ func TestAPostGivenUpSaysWhetherItLeft(t *testing.T) {
 }
 
 // TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug: a root message's
-// refresh or background retry (bot.Background) logs its failures once per
+// refresh or background retry (bot.IsRootRefresh) logs its failures once per
 // streak in the core; the adapter's own retries of such a call are at
 // DEBUG, where they were a WARN per attempt for every try of an outage.
 // Any other call's retries stay WARNs.
@@ -182,7 +182,7 @@ func TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug(t *testing.T) {
 	for _, tc := range []struct {
 		ctx   context.Context
 		level string
-	}{{bot.WithBackground(context.Background()), "DEBUG"}, {context.Background(), "WARN"}} {
+	}{{bot.WithRootRefresh(context.Background()), "DEBUG"}, {context.Background(), "WARN"}} {
 		logs.Reset()
 		f.api.FailNext("edit_message", discordtest.Fault{Status: 502}, discordtest.Fault{Status: 503})
 		if err := f.a.Edit(tc.ctx, ref, notice(bot.KindReminder, "root, edited")); err != nil {

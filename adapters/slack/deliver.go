@@ -302,9 +302,9 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 
 // retryLevel is the level of the log line of a retried call: WARN, or
 // DEBUG for the core's background work on root messages, whose failures
-// the core logs once per streak (bot.Background).
+// the core logs once per streak (bot.IsRootRefresh).
 func retryLevel(ctx context.Context) slog.Level {
-	if bot.Background(ctx) {
+	if bot.IsRootRefresh(ctx) {
 		return slog.LevelDebug
 	}
 	return slog.LevelWarn
