@@ -46,6 +46,10 @@ func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Lo
 	d := &Delivery{store: st, msg: ms, dir: dir, now: now, log: log, out: newOutbox(log, now, interval), edits: newOutbox(log, now, interval), obs: NopObserver{}, acks: newAckCache(st),
 		owed: newOwedRoots(DefaultRootRetry), redact: func(s string) string { return s }}
 	d.notices, _ = st.(NoticeLog)
+	d.owed.gaveUp = func(id, tries int) {
+		d.log.Warn("gave up refreshing root messages after "+strconv.Itoa(tries)+" tries; the next change tries again",
+			"upgrade", commands.FormatID(id), "tries", tries)
+	}
 	return d
 }
 
@@ -790,7 +794,13 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			}
 		} else {
 			d.obs.Notice(KindRoot, NoticeFailed)
-			d.rootFailed(ctx, u, "posting the root message again failed", ch, err)
+			if tryLater(err) {
+				d.rootFailed(ctx, u, "posting the root message again failed", ch, err)
+			} else {
+				// For good (the notice records it): not part of a
+				// streak, which only an outage that may pass makes.
+				d.log.WarnContext(ctx, "posting the root message again failed", "upgrade", u.Key(), "channel", ch, "err", err)
+			}
 		}
 	}
 	d.sideBySide(missing, func(i int) bool {
@@ -1103,7 +1113,10 @@ func (d *Delivery) refreshRoot(id int) {
 	if d.edits.queued(id) { // it has not started: it will show this too (and no closure is made)
 		return
 	}
-	d.edits.coalesce(id, func(ctx context.Context) { d.settle(id, d.editRoots(WithBackground(ctx), id)) })
+	d.edits.coalesce(id, func(ctx context.Context) {
+		ctx = WithRootRefresh(ctx)
+		d.settle(ctx, id, d.editRoots(ctx, id))
+	})
 }
 
 // editRoots edits the root messages of upgrade id to show its stored
@@ -1142,7 +1155,13 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 				failed.Store(true)
 			}
 			d.obs.Notice(KindRoot, NoticeEditFailed)
-			d.rootFailed(ctx, u, "editing root message failed; trying again later", t.Channel, err)
+			if tryLater(err) {
+				d.rootFailed(ctx, u, "editing root message failed; trying again later", t.Channel, err)
+			} else {
+				// For good (the message was deleted, say): not tried
+				// again, and not part of a streak.
+				d.log.WarnContext(ctx, "editing root message failed", "upgrade", u.Key(), "channel", t.Channel, "err", err)
+			}
 		} else {
 			d.obs.Notice(KindRoot, NoticeEdited)
 		}
@@ -1163,16 +1182,22 @@ type rootsState struct {
 // settle owes upgrade id's roots when they are stale, and forgets them
 // when every root is there and shows the state. A root missing for a
 // failure that may not pass stays owed only if a post that may pass
-// failed too (postRoots owes it).
-func (d *Delivery) settle(id int, st rootsState) {
-	switch {
-	case st.stale:
+// failed too (postRoots owes it). The failure streak ends, with one INFO,
+// once every edit passed and no post that may pass is owed, whatever
+// root is missing for good (a channel that does not exist).
+func (d *Delivery) settle(ctx context.Context, id int, st rootsState) {
+	if st.stale {
 		d.owed.owe(id, d.now())
-	case st.complete:
+		return
+	}
+	if st.complete {
 		d.owed.clear(id)
-		if n := d.owed.recovered(id); n > 0 {
-			d.log.Info("root messages show the upgrade again", "upgrade", commands.FormatID(id), "failures", n)
-		}
+	}
+	if len(d.owed.channelsOf(id)) > 0 {
+		return // a root post that may pass is still owed
+	}
+	if n := d.owed.recovered(id); n > 0 {
+		d.log.InfoContext(ctx, "root messages show the upgrade again", "upgrade", commands.FormatID(id), "failures", n)
 	}
 }
 

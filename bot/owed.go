@@ -41,6 +41,9 @@ type owedRoots struct {
 	// recovered), so an outage of hours logs two lines per upgrade, not
 	// one per try.
 	streaks map[int]int
+	// gaveUp is told, once, when upgrade id's roots are no longer tried
+	// after tries failed tries (maxRootRetries); nil: nothing is told.
+	gaveUp func(id, tries int)
 }
 
 type owedRoot struct {
@@ -86,6 +89,14 @@ func (o *owedRoots) forget(id int) {
 
 // owe records a failed try of upgrade id's roots at now.
 func (o *owedRoots) owe(id int, now time.Time) {
+	if n := o.oweLocked(id, now); n > 0 && o.gaveUp != nil {
+		o.gaveUp(id, n)
+	}
+}
+
+// oweLocked is owe; it returns the count of failed tries when it gives up
+// on upgrade id (0: it still tries).
+func (o *owedRoots) oweLocked(id int, now time.Time) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	r := o.m[id]
@@ -94,20 +105,21 @@ func (o *owedRoots) owe(id int, now time.Time) {
 		r = &owedRoot{}
 		o.m[id] = r
 	case !r.inFlight && now.Before(r.next):
-		return // owed already, and not tried since: one failure per try
+		return 0 // owed already, and not tried since: one failure per try
 	}
 	r.inFlight = false
 	r.tries++
 	if r.tries > maxRootRetries {
 		delete(o.m, id)
 		delete(o.streaks, id) // no longer tried: the next failure starts a streak
-		return
+		return r.tries
 	}
 	wait := o.base
 	for i := 1; i < r.tries && wait < maxRootRetryWait; i++ {
 		wait *= 2
 	}
 	r.next = now.Add(min(wait, maxRootRetryWait))
+	return 0
 }
 
 // oweChannels is owe, adding the channels whose root post may pass.
@@ -174,7 +186,7 @@ func (d *Delivery) retryRoots() {
 		d.owed.running.Add(1)
 		d.out.enqueue(id, func(ctx context.Context) {
 			defer d.owed.running.Add(-1)
-			ctx = WithBackground(ctx)
+			ctx = WithRootRefresh(ctx)
 			u, err := d.store.Get(ctx, id)
 			if err != nil {
 				if ErrorCode(err) == ENOTFOUND {
@@ -208,7 +220,7 @@ func (d *Delivery) retryRoots() {
 				// The roots still missing failed for good this time.
 				d.owed.clear(id)
 			}
-			d.settle(id, st)
+			d.settle(ctx, id, st)
 		})
 	}
 }
@@ -218,20 +230,20 @@ func (d *Delivery) rootRetryLoop(ctx context.Context, tick time.Duration) {
 	repeat(ctx, tick, d.retryRoots)
 }
 
-type backgroundKey struct{}
+type rootRefreshKey struct{}
 
-// WithBackground marks ctx as the context of a root message's refresh or
-// background retry (Background); the core does so, and a Messenger's tests.
-func WithBackground(ctx context.Context) context.Context {
-	return context.WithValue(ctx, backgroundKey{}, true)
+// WithRootRefresh marks ctx as the context of a root message's refresh or
+// background retry (IsRootRefresh); the core does so, and a Messenger's tests.
+func WithRootRefresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rootRefreshKey{}, true)
 }
 
-// Background reports whether ctx is that of a root message's refresh or
+// IsRootRefresh reports whether ctx is that of a root message's refresh or
 // background retry, whose failures the core logs once per streak (a WARN
 // when they start, an INFO when the roots show the upgrade again): a
 // Messenger logs its own retries of such a call at DEBUG, not one WARN
 // per attempt, so a long outage does not flood the log.
-func Background(ctx context.Context) bool {
-	b, _ := ctx.Value(backgroundKey{}).(bool)
+func IsRootRefresh(ctx context.Context) bool {
+	b, _ := ctx.Value(rootRefreshKey{}).(bool)
 	return b
 }

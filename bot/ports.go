@@ -74,6 +74,11 @@ type Tidier interface {
 // Messenger posts on chat platforms. Channel and user ids carry the
 // platform prefix ("slack:C0123"); implementations retry what is worth
 // retrying and return an error only when the message could not be delivered.
+//
+// A call whose ctx is a root message's refresh or background retry
+// (IsRootRefresh) logs its own retries at DEBUG, not one WARN per attempt:
+// the core logs such failures once per streak (a WARN when they start, an
+// INFO when the edits pass again), so an outage of hours stays a few lines.
 type Messenger interface {
 	// Post puts a new message in a channel: the root of an upgrade thread
 	// (KindRoot), or a message of its own (a release is out, an occurrence

@@ -109,8 +109,16 @@ func (s *slackScheduler) atWhileHeld(t *testing.T, when time.Time, arrived <-cha
 		t.Fatalf("the jobs ended (%v) before the held call reached Slack", err)
 	}
 	s.clock.Set(then)
-	if err := <-ran; err != nil {
-		t.Fatal(err)
+	// A guard, not a wait: moving the clock ends the held call at once;
+	// a When hook not wired would leave it held for the notice's real
+	// time (minutes).
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the jobs did not end a minute after the clock moved to %v: is the When hook wired?", then)
 	}
 	s.b.Flush()
 }

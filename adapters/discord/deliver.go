@@ -78,7 +78,12 @@ type Error struct {
 	// waited: longer than the caller could wait, or the retries ran out.
 	// 0 for any other failure.
 	RetryAfter time.Duration
-	Err        error
+	Err        error // the last attempt's failure (for a call given up, why it was)
+	// Earlier is why the attempts before failed when they could not reach
+	// Discord (Unreachable: a refused connection, a certificate not trusted),
+	// for a call given up before its last attempt had a connection; nil
+	// otherwise.
+	Earlier error
 }
 
 var _ bot.WaitError = (*Error)(nil)
@@ -104,9 +109,9 @@ func (e *Error) Error() string {
 		s = fmt.Sprintf("no answer from Discord yet (%s)", e.Op)
 	case e.Kind == kindNotConnected:
 		s = fmt.Sprintf("could not reach Discord yet (%s)", e.Op)
-		if e.Err != nil && outbound.NetworkFailed(e.Err) {
-			// An earlier attempt's reason: "connection refused".
-			s += ": " + outbound.Detail(e.Err)
+		if e.Earlier != nil {
+			// The attempts before's reason: "connection refused".
+			s += ": " + outbound.Detail(e.Earlier)
 		}
 	case e.Code != 0:
 		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
@@ -156,7 +161,7 @@ func (e *Error) Advice() string {
 	switch {
 	case e.TokenRefused():
 		return "Discord refused the bot token: reset it in the Developer Portal and update discord.bot_token."
-	case e.Unreachable() && outbound.NeverSent(e.Err), e.Kind == kindNotConnected:
+	case e.Unreachable() && outbound.NeverSent(e.Err), e.Kind == kindNotConnected && e.Earlier != nil:
 		return "The bot cannot reach Discord: check the network (DNS, firewall or proxy, CA certificates) or discord.api_url, not the token."
 	case e.Unreachable():
 		return "The connection to Discord failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
@@ -231,7 +236,7 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 			if !at.connected.Load() {
 				fail.Kind = kindNotConnected
 				if last != nil && last.Unreachable() {
-					fail.Err = last.Err // why the attempts before failed
+					fail.Earlier = last.Err // why the attempts before failed
 				}
 			}
 			a.observe(op, fail)
@@ -328,9 +333,9 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 
 // retryLevel is the level of the log line of a retried call: WARN, or
 // DEBUG for the core's background work on root messages, whose failures
-// the core logs once per streak (bot.Background).
+// the core logs once per streak (bot.IsRootRefresh).
 func retryLevel(ctx context.Context) slog.Level {
-	if bot.Background(ctx) {
+	if bot.IsRootRefresh(ctx) {
 		return slog.LevelDebug
 	}
 	return slog.LevelWarn

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"slices"
 	"strings"
@@ -33,7 +34,7 @@ func TestAPostItsCallerGaveUpSaysDiscordHadNotAnswered(t *testing.T) {
 		t.Fatalf("err = %v, want: no answer from Discord yet (create message)", err)
 	}
 	if e, ok := errors.AsType[bot.TryLaterError](err); !ok || e.TryLater() {
-		t.Errorf("a post that may have been taken is to be tried again: %v", err)
+		t.Errorf("a post that may have been taken is not to be tried again, got TryLater: %v", err)
 	}
 }
 
@@ -97,7 +98,25 @@ func TestAPostGivenUpSaysWhetherItLeft(t *testing.T) {
 			trace: func(giveUp func()) *httptrace.ClientTrace {
 				return &httptrace.ClientTrace{TLSHandshakeStart: giveUp}
 			},
-			want: "could not reach Discord yet (create message)", advice: advice,
+			// A first attempt cut in a handshake that may be healthy: no
+			// network advice (it was given here, untruthfully).
+			want: "could not reach Discord yet (create message)",
+		},
+		{
+			name:   "still in the TLS handshake after a certificate not trusted",
+			apiURL: "https://" + untrusted(t) + discordtest.Version,
+			trace: func(giveUp func()) *httptrace.ClientTrace {
+				var shakes atomic.Int32
+				return &httptrace.ClientTrace{TLSHandshakeStart: func() {
+					if shakes.Add(1) == 2 { // the first fails on the certificate, the second is cut short
+						giveUp()
+					}
+				}}
+			},
+			// The first attempt's TLS failure was dropped (only a
+			// net.OpError's was told).
+			want:   "could not reach Discord yet (create message): tls: failed to verify certificate: x509: certificate signed by unknown authority (after 2 attempts)",
+			advice: advice,
 		},
 		{
 			name:   "still dialing after a refused connection",
@@ -134,7 +153,7 @@ func TestAPostGivenUpSaysWhetherItLeft(t *testing.T) {
 				t.Errorf("advice %q, want %q", got, tc.advice)
 			}
 			if e, ok := errors.AsType[bot.TryLaterError](err); !ok || e.TryLater() {
-				t.Errorf("a post its caller gave up is to be tried again: %v", err)
+				t.Errorf("a post its caller gave up is not to be tried again (it may have been posted), got TryLater: %v", err)
 			}
 			obs.mu.Lock()
 			calls := slices.Clone(obs.calls)
@@ -147,7 +166,7 @@ func TestAPostGivenUpSaysWhetherItLeft(t *testing.T) {
 }
 
 // TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug: a root message's
-// refresh or background retry (bot.Background) logs its failures once per
+// refresh or background retry (bot.IsRootRefresh) logs its failures once per
 // streak in the core; the adapter's own retries of such a call are at
 // DEBUG, where they were a WARN per attempt for every try of an outage.
 // Any other call's retries stay WARNs.
@@ -163,7 +182,7 @@ func TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug(t *testing.T) {
 	for _, tc := range []struct {
 		ctx   context.Context
 		level string
-	}{{bot.WithBackground(context.Background()), "DEBUG"}, {context.Background(), "WARN"}} {
+	}{{bot.WithRootRefresh(context.Background()), "DEBUG"}, {context.Background(), "WARN"}} {
 		logs.Reset()
 		f.api.FailNext("edit_message", discordtest.Fault{Status: 502}, discordtest.Fault{Status: 503})
 		if err := f.a.Edit(tc.ctx, ref, notice(bot.KindReminder, "root, edited")); err != nil {
@@ -173,4 +192,12 @@ func TestRetriesOfTheCoresBackgroundWorkAreLoggedAtDebug(t *testing.T) {
 			t.Errorf("want the 2 retries at %s:\n%s", tc.level, got)
 		}
 	}
+}
+
+// untrusted is the address of a TLS server whose certificate the client
+// does not trust (x509: certificate signed by unknown authority).
+func untrusted(t *testing.T) string {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }

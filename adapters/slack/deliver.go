@@ -88,7 +88,12 @@ type Error struct {
 	// second for a 429 without one), not waited: longer than the caller
 	// could wait, or the retries ran out. 0 for any other failure.
 	RetryAfter time.Duration
-	Err        error
+	Err        error // the last attempt's failure (for a call given up, why it was)
+	// Earlier is why the attempts before failed when they could not reach
+	// Slack (Unreachable: a refused connection, a certificate not trusted),
+	// for a call given up before its last attempt had a connection; nil
+	// otherwise.
+	Earlier error
 }
 
 // Wait implements bot.WaitError: the wait Slack asked for, not waited.
@@ -114,9 +119,9 @@ func (e *Error) Error() string {
 		s = fmt.Sprintf("no answer from Slack yet (%s)", e.Method)
 	} else if e.Code == codeNotConnected {
 		s = fmt.Sprintf("could not reach Slack yet (%s)", e.Method)
-		if e.Err != nil && outbound.NetworkFailed(e.Err) {
-			// An earlier attempt's reason: "connection refused".
-			s += ": " + outbound.Detail(e.Err)
+		if e.Earlier != nil {
+			// The attempts before's reason: "connection refused".
+			s += ": " + outbound.Detail(e.Earlier)
 		}
 	} else if e.redirect() {
 		s = fmt.Sprintf("slack %s: %s from %s (slack.api_url), a redirect, not followed", e.Method, e.Code, e.Host)
@@ -148,7 +153,7 @@ func (e *Error) Advice() string {
 	switch {
 	case e.TokenRefused():
 		return "Slack refused the bot token: reinstall the app and update the token (slack.bot_token)."
-	case e.Unreachable() && outbound.NeverSent(e.Err), e.Code == codeNotConnected:
+	case e.Unreachable() && outbound.NeverSent(e.Err), e.Code == codeNotConnected && e.Earlier != nil:
 		return "The bot cannot reach Slack: check the network (DNS, firewall or proxy, CA certificates) or slack.api_url, not the token."
 	case e.Unreachable():
 		return "The connection to Slack failed before it answered, so the notice may have been posted anyway; if it keeps happening, check the network or proxy, not the token."
@@ -239,7 +244,7 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 			if !connected.Load() {
 				fail := &Error{Method: method, Code: codeNotConnected, Attempts: attempt, Permanent: true, Err: err}
 				if last != nil && last.Unreachable() {
-					fail.Err = last.Err // why the attempts before failed
+					fail.Earlier = last.Err // why the attempts before failed
 				}
 				return fail
 			}
@@ -297,9 +302,9 @@ func (a *Adapter) callObserved(ctx context.Context, method string, fn func(ctx c
 
 // retryLevel is the level of the log line of a retried call: WARN, or
 // DEBUG for the core's background work on root messages, whose failures
-// the core logs once per streak (bot.Background).
+// the core logs once per streak (bot.IsRootRefresh).
 func retryLevel(ctx context.Context) slog.Level {
-	if bot.Background(ctx) {
+	if bot.IsRootRefresh(ctx) {
 		return slog.LevelDebug
 	}
 	return slog.LevelWarn
