@@ -26,7 +26,7 @@ owners = ["alice"]
 		"server.services":  "unknown key here: services is a top-level array of tables; move it above the first [table] header (a key belongs to the table whose header is above it)",
 		"server.slack":     "unknown key here: slack is a top-level table; move it above the first [table] header (a key belongs to the table whose header is above it)",
 		"people[0].admins": "unknown key",
-		"people[0].owners": "unknown key here: owners belongs under [[services]]; move it there (a key belongs to the table whose header is above it)",
+		"people[0].owners": "unknown key: [[people]] has no owners key; people take: name, ids, timezone",
 	}
 	if len(problems) != len(want) {
 		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)

@@ -501,6 +501,13 @@ func unknownKey(path, k string, fields map[string]int, l keyLine, v any) string 
 		// signing secret is not GitHub's.
 		homes = nil
 	}
+	if entry := arrayEntry(path); entry != "" && !named && !top && len(sections) == 0 && len(homes) > 0 {
+		// owners = ["bob"] after a [[freezes]] header is most likely the
+		// freeze's own (mis)key, not a service's written in the wrong
+		// entry: moving it to [[services]] would put the data in the wrong
+		// table, so say what this entry takes instead.
+		return fmt.Sprintf("unknown key: [[%s]] has no %s key; %s take: %s", entry, k, entry, keysOf(fields))
+	}
 	var is, move string // what k is, and where to move it
 	switch {
 	case top && len(homes) > 0:
@@ -541,6 +548,27 @@ func unknownKey(path, k string, fields map[string]int, l keyLine, v any) string 
 		return "unknown key here: " + is + ", not of this table"
 	}
 	return "unknown key here: " + is + "; " + move + " (a key belongs to the table whose header is above it)"
+}
+
+// arrayEntry is the name of the array of tables whose entry path is
+// ("freezes" for freezes[0]), "" when path is no such entry.
+func arrayEntry(path string) string {
+	last := path[strings.LastIndexByte(path, '.')+1:]
+	name, _, ok := strings.Cut(last, "[")
+	if !ok || !strings.HasSuffix(last, "]") {
+		return ""
+	}
+	return name
+}
+
+// keysOf lists a table's keys in the order its fields declare them.
+func keysOf(fields map[string]int) string {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return fields[a] - fields[b] })
+	return strings.Join(names, ", ")
 }
 
 // isEmptyList reports whether v is [] (people = [] says no entry to move).

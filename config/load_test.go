@@ -173,9 +173,10 @@ max_window = "12h"
 }
 
 // A key of an array of tables' entries written after another array's header
-// belongs to those entries: a service's owners after a [[freezes]] header
-// said "unknown key", and readiness, a top-level key and a [[services]] key,
-// was sent to the top level alone.
+// is not sent to that other array: owners = ["bob"] under [[freezes]] is
+// most likely meant as the freeze's, so it says what a freeze takes rather
+// than moving the data to [[services]]. readiness, a top-level key and a
+// [[services]] key, still names both homes.
 func TestLoadMisplacedKeysOfArraysOfTables(t *testing.T) {
 	_, problems := loadString(t, `
 [[services]]
@@ -189,9 +190,9 @@ name = "alice"
 from = "2026-12-20T00:00:00Z"
 `)
 	want := map[string]string{
-		"freezes[0].owners":    "unknown key here: owners belongs under [[services]]; move it there (a key belongs to the table whose header is above it)",
+		"freezes[0].owners":    "unknown key: [[freezes]] has no owners key; freezes take: name, from, to, services, regions, reason",
 		"freezes[0].readiness": "unknown key here: readiness is a top-level key or belongs under [[services]]; move it above the first [table] header or under [[services]] (a key belongs to the table whose header is above it)",
-		"people[0].from":       "unknown key here: from belongs under [[freezes]]; move it there (a key belongs to the table whose header is above it)",
+		"people[0].from":       "unknown key: [[people]] has no from key; people take: name, ids, timezone",
 	}
 	if len(problems) != len(want) {
 		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)

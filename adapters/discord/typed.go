@@ -21,8 +21,12 @@ import (
 // a line typed in the console means what the same options sent from
 // Discord mean.
 //
+// A typed id may come first, the options after it (`cancel UPG-2
+// scope:series`, `cancel UPG-1, reason:"vendor delay"`): it is read as
+// id:<the id>; other words before the first option are refused.
+//
 // ok is false when text is not in that form (no subcommand Discord has,
-// or no name:value after it): it is the typed grammar's, for
+// or no name:value of its options after it): it is the typed grammar's, for
 // commands.Parse. A value runs to the next name:value of an option
 // Discord has, or is quoted ("vendor delay", the quotes taken off). Names
 // the subcommand does not have, a value a boolean, integer or choice
@@ -37,7 +41,11 @@ func Typed(text string, env commands.Env) (cmd commands.Command, ok bool, err er
 	}
 	if _, after, isOption := optionAt(rest); !isOption || strings.HasPrefix(after, "//") {
 		// A URL is the typed grammar's (link 7 https://…), not an option.
-		return nil, false, nil
+		withID, ok, err := idThenOptions(sub, rest)
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		rest = withID
 	}
 	o, err := typedOptions(sub, rest)
 	if err != nil {
@@ -45,6 +53,39 @@ func Typed(text string, env commands.Env) (cmd commands.Command, ok bool, err er
 	}
 	cmd, err = build(sub.Name, o, env)
 	return cmd, true, err
+}
+
+// idThenOptions reads a typed id followed by options ("UPG-2
+// scope:series", "UPG-1, reason:vendor delay") as id:<the id> and the
+// options, when sub has an id option and a later word is one of sub's
+// options: left to the text grammar, the options would be read as words
+// (the reason "scope:series"). ok is false when no later word is one of
+// sub's options (the grammar's line); words between the id and the first
+// option mix the two forms and are refused.
+func idThenOptions(sub *discordgo.ApplicationCommandOption, rest string) (withID string, ok bool, err error) {
+	if optionDef(sub, optID) == nil {
+		return "", false, nil
+	}
+	words := strings.Fields(rest)
+	first := -1
+	for i, w := range words[1:] {
+		if name, after, isOption := optionAt(w); isOption && !strings.HasPrefix(after, "//") && optionDef(sub, name) != nil {
+			first = i + 1
+			break
+		}
+	}
+	if first < 0 {
+		return "", false, nil
+	}
+	if first > 1 {
+		return "", true, &commands.Error{
+			Msg: fmt.Sprintf("%q mixes words with options; write either options only, as /%s %s id:%s %s, or words only, with no name:value",
+				strings.Join(words[1:first], " "), commandName, sub.Name, words[0], strings.Join(words[first:], " ")),
+			Usage: commands.Usage(sub.Name),
+		}
+	}
+	_, options, _ := strings.Cut(strings.TrimLeft(rest, " \t"), words[0])
+	return optID + ":" + words[0] + " " + strings.TrimLeft(options, " \t"), true, nil
 }
 
 // typedOptions splits rest ("id:7 reason:vendor delay") into sub's options.

@@ -37,6 +37,10 @@ func TestTypedOptionsReadAsDiscordSendsThem(t *testing.T) {
 		{"link id:7 repo:acme/payments tag:v2.4.0", "link 7 acme/payments v2.4.0"},
 		{"help topic:schedule", "help schedule"},
 		{"ready id:7 criterion:2", "ready 7 2"},
+		// A typed id, then options: the id is the id option's.
+		{"cancel UPG-2 scope:series reason:oops", "cancel UPG-2 series oops"},
+		{`cancel UPG-1, reason:"vendor delay"`, "cancel UPG-1 vendor delay"},
+		{"rollback #7 reason: error rate up", "rollback 7 error rate up"},
 	} {
 		t.Run(tc.typed, func(t *testing.T) {
 			got, ok, err := Typed(tc.typed, env)
@@ -64,7 +68,8 @@ func TestTypedOptionsReadAsDiscordSendsThem(t *testing.T) {
 func TestTypedLeavesTheGrammarsText(t *testing.T) {
 	env := commands.Env{Now: testNow, Location: mustZone("Europe/Berlin")}
 	for _, text := range []string{"show UPG-7", "list", "list all", "help", "help schedule", "schedule payments v2 tomorrow 02:00",
-		"link 7 https://github.com/acme/payments", "link https://github.com/acme/payments", "windows", "rollback 7 db: down"} {
+		"link 7 https://github.com/acme/payments", "link https://github.com/acme/payments", "windows", "rollback 7 db: down",
+		"rollback 7 the note: says so", "link 7 https://github.com/acme/payments/tag:v2"} {
 		if c, ok, err := Typed(text, env); ok {
 			t.Errorf("%q read as options: %#v, %v", text, c, err)
 		}
@@ -78,16 +83,18 @@ func TestTypedLeavesTheGrammarsText(t *testing.T) {
 func TestTypedOptionsRefused(t *testing.T) {
 	env := commands.Env{Now: testNow, Location: mustZone("Europe/Berlin")}
 	for typed, want := range map[string]string{
-		"show ids:7":                         `unknown option "ids" for /upgrade show; valid options: id`,
-		"show id:7 reason:why":               `unknown option "reason" for /upgrade show; valid options: id`,
-		"rollback id:7 note:x reason:y":      `unknown option "note" for /upgrade rollback; valid options: id, reason`,
-		"list all:yes":                       `"yes" is not a value of option all; valid values: true, false`,
-		"slots service:payments count:three": `"three" is not a whole number, as option count takes`,
-		"cancel id:7 scope:all":              `"all" is not a choice of option scope; valid choices: occurrence, series`,
-		"help topic:nothing":                 `"nothing" is not a choice of option topic; valid choices: schedule, list,`,
-		"show id:7 id:8":                     `option "id" is given twice`,
-		"rollback id:7":                      "missing reason:<reason...>",
-		"rollback reason:why":                "missing id:<id>",
+		"show ids:7":                           `unknown option "ids" for /upgrade show; valid options: id`,
+		"show id:7 reason:why":                 `unknown option "reason" for /upgrade show; valid options: id`,
+		"rollback id:7 note:x reason:y":        `unknown option "note" for /upgrade rollback; valid options: id, reason`,
+		"list all:yes":                         `"yes" is not a value of option all; valid values: true, false`,
+		"slots service:payments count:three":   `"three" is not a whole number, as option count takes`,
+		"cancel id:7 scope:all":                `"all" is not a choice of option scope; valid choices: occurrence, series`,
+		"help topic:nothing":                   `"nothing" is not a choice of option topic; valid choices: schedule, list,`,
+		"show id:7 id:8":                       `option "id" is given twice`,
+		"rollback id:7":                        "missing reason:<reason...>",
+		"rollback reason:why":                  "missing id:<id>",
+		"cancel UPG-2 the vendor scope:series": `"the vendor" mixes words with options; write either options only, as /upgrade cancel id:UPG-2 scope:series, or words only`,
+		"cancel UPG-2 scope:all":               `"all" is not a choice of option scope`,
 	} {
 		_, ok, err := Typed(typed, env)
 		if !ok || err == nil || !strings.Contains(err.Error(), want) {
