@@ -50,6 +50,11 @@ type Span struct {
 	// type the grammar (Discord's options) writes that subcommand's usage
 	// its own way; "" for anything else.
 	Verb string `json:",omitempty"`
+	// Options is, on a SpanText, the words a platform whose users give
+	// commands as named options (Discord's), not typed in the grammar,
+	// shows instead of Text: a sentence about typing ("quote it") said
+	// the options' way ("give it in the reason option"). "" for none.
+	Options string `json:",omitempty"`
 }
 
 // Hint is a command a message suggests, as data (subcommand and arguments),
@@ -125,6 +130,13 @@ func T(s string) Text { return Text{{Kind: SpanText, Text: s}} }
 
 // Add appends plain words.
 func (t Text) Add(s string) Text { return append(t, Span{Kind: SpanText, Text: s}) }
+
+// AddEither appends plain words that depend on how the reader gives
+// commands: typed, in the grammar (Slack, the console), or withOptions,
+// as named options (Discord; Span.Options).
+func (t Text) AddEither(typed, withOptions string) Text {
+	return append(t, Span{Kind: SpanText, Text: typed, Options: withOptions})
+}
 
 // Bold appends emphasized words.
 func (t Text) Bold(s string) Text { return append(t, Span{Kind: SpanBold, Text: s}) }

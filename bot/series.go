@@ -627,7 +627,9 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 // part of none. Who may not cancel it, or an upgrade that can no longer be
 // cancelled, hears that first, as a cancel without the scope. Then how to
 // cancel the upgrade itself and, when "series" was typed (it may have been
-// meant as the reason's first word), how to quote it to make it the reason.
+// meant as the reason's first word), how to quote it to make it the reason
+// (where commands are given as options, how to give it in the reason
+// option: Text.AddEither).
 func (b *Bot) noSeriesToCancel(inv Invocation, u *Upgrade, c commands.Cancel) error {
 	if err := b.authorize(inv, u.Service, "cancel", u.Key()); err != nil {
 		return err
@@ -652,7 +654,7 @@ func (b *Bot) noSeriesToCancel(inv Invocation, u *Upgrade, c commands.Cancel) er
 		// a reason with quotes of its own would lose them, so it gets no
 		// such hint.
 		reason := strings.TrimSpace(commands.CancelSeries + " " + c.Reason)
-		no = no.Add(`; if "` + commands.CancelSeries + `" begins the reason, quote it: `).
+		no = no.Add(`; if "`+commands.CancelSeries+`" begins the reason, `).AddEither("quote it: ", "give it in the reason option: ").
 			Command(hint("cancel", id, Arg{Name: "reason", Value: reason, Quote: true}))
 	}
 	return refusal(EINVALID, no.Add("."))

@@ -269,6 +269,11 @@ func (s Suggestion) typed() string {
 	return strings.Join(words, " ")
 }
 
+// Refusal is an Error said in parts (Error.Says), its Msg their reading
+// in the text grammar: for a platform's own refusals of what its fields
+// hold, which suggest commands its users write their own way.
+func Refusal(parts ...Part) *Error { return &Error{Msg: said(parts...), Says: parts} }
+
 // said joins parts into the text grammar's reading of them (Error.Msg):
 // code and commands between backticks.
 func said(parts ...Part) string {

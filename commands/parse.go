@@ -364,6 +364,29 @@ func ParseTypedID(s string) (int, error) {
 	return n, nil
 }
 
+// ParseIDField reads the value of a platform's own id field (Discord's id
+// option), which holds one id alone, as the grammar reads an id typed
+// after verb: ParseTypedID's forms, with the grammar's refusals of an id
+// in brackets or before a colon ("(UPG-7)": leave out the punctuation)
+// and of a list ("UPG-7, UPG-8": verb takes one id). rest is the words
+// after the id, which the field is no place for: the platform says where
+// they go (its other fields). Words are split at spaces, quotes kept: an
+// id field has no quoting.
+func ParseIDField(verb, s string) (n int, rest []string, err error) {
+	words := strings.Fields(s)
+	p := &parser{name: verb, toks: make([]token, len(words))}
+	for i, w := range words {
+		p.toks[i] = token{text: w}
+	}
+	if n, err = p.id(); err != nil {
+		return 0, nil, err
+	}
+	if p.more() {
+		rest = words[p.pos:]
+	}
+	return n, rest, nil
+}
+
 // trimIDMarks trims the brackets and marks an id may be typed with in a
 // sentence: "(UPG-7)", "[#7]", "UPG-7:", "UPG-7;".
 func trimIDMarks(s string) string {

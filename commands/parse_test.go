@@ -820,6 +820,54 @@ func TestParseID(t *testing.T) {
 	}
 }
 
+// TestParseIDField: an id field's value (Discord's id option) is read as
+// the id typed after the verb is, refused with the grammar's very words
+// (leave out the punctuation; one id, not a list), and the words after
+// the id are handed back for the platform to place.
+func TestParseIDField(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		rest []string
+		msg  string // the refusal, "" for none
+	}{
+		{in: "UPG-7", want: 7},
+		{in: " UPG-7, ", want: 7},
+		{in: "#7.", want: 7},
+		{in: "UPG-7 series", want: 7, rest: []string{"series"}},
+		{in: "UPG-7, series, vendor delay", want: 7, rest: []string{"series,", "vendor", "delay"}},
+		{in: "(UPG-7)", msg: `cannot read "(UPG-7)" as an upgrade id; leave out the punctuation: UPG-7`},
+		{in: "[#7] series", msg: `cannot read "[#7]" as an upgrade id; leave out the punctuation: #7`},
+		{in: "UPG-7, UPG-8", msg: "cancel takes one upgrade id, not a list (UPG-7, UPG-8); give one, e.g. UPG-7"},
+		{in: "7, 8", msg: "cancel takes one upgrade id, not a list (7, 8); give one, e.g. 7"},
+		{in: "UPG-x", msg: `cannot read "UPG-x" as an upgrade id`},
+	} {
+		n, rest, err := commands.ParseIDField("cancel", tc.in)
+		_, perr := commands.Parse("cancel "+tc.in, commands.Env{Now: now})
+		switch {
+		case tc.msg == "" && (err != nil || n != tc.want || !reflect.DeepEqual(rest, tc.rest)):
+			t.Errorf("ParseIDField(%q) = %d, %q, %v; want %d, %q", tc.in, n, rest, err, tc.want, tc.rest)
+		case tc.msg != "" && (err == nil || !strings.Contains(err.Error(), tc.msg)):
+			t.Errorf("ParseIDField(%q) = %d, %v; want refused with %q", tc.in, n, err, tc.msg)
+		case tc.msg != "" && (perr == nil || perr.Error() != err.Error()):
+			t.Errorf("ParseIDField(%q) refuses with\n%v\nthe grammar with\n%v", tc.in, err, perr)
+		}
+	}
+}
+
+// TestScopeWord: the word after cancel's id that names its scope, as the
+// grammar reads it.
+func TestScopeWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"series": "series", "Series,": "series", "OCCURRENCE.": "occurrence",
+		"series,,": "", "serie": "", "": "", "scope:series": "",
+	} {
+		if got := commands.ScopeWord(in); got != want {
+			t.Errorf("ScopeWord(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
 func TestParseDuration(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -564,15 +564,21 @@ func (p *parser) anyway() (string, error) {
 // one comma or period after it being no part of it ("series, vendor
 // delay").
 func (p *parser) cancelScope() string {
-	if p.more() {
-		t := p.peek()
-		t.text, _ = cutIDPunct(t.text)
-		if k := keyword(t, CancelOccurrence, CancelSeries); k != "" {
+	if p.more() && !p.peek().quoted {
+		if k := ScopeWord(p.peek().text); k != "" {
 			p.next()
 			return k
 		}
 	}
 	return ""
+}
+
+// ScopeWord is the scope of cancel (CancelOccurrence, CancelSeries) that
+// the word typed after its id names, in any letter case, one comma or
+// period after it being no part of it; "" for none.
+func ScopeWord(w string) string {
+	w, _ = cutIDPunct(w)
+	return keyword(token{text: w}, CancelOccurrence, CancelSeries)
 }
 
 func (p *parser) slots() (Command, error) {

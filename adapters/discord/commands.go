@@ -231,7 +231,12 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if s == "" {
 			return 0, fail("missing id:<id>; use UPG-7, upg-7, #7 or 7")
 		}
-		n, err := commands.ParseTypedID(s) // the grammar's rule: UPG-7, is UPG-7
+		// The grammar's rule: UPG-7, is UPG-7; (UPG-7) and UPG-7, UPG-8
+		// are refused with its words.
+		n, rest, err := commands.ParseIDField(name, s)
+		if err == nil && len(rest) > 0 {
+			err = wordsAfterID(name, n, s, rest, o)
+		}
 		if err != nil {
 			return 0, usage(err)
 		}
@@ -368,6 +373,32 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	}
 	// A subcommand registered (Definition) and not built here.
 	return nil, fmt.Errorf("discord: subcommand %q has no options reader", name)
+}
+
+// wordsAfterID refuses the words after the id n in the id option (value,
+// rest): it holds the id alone. cancel's scope typed after it, as the
+// grammar takes it (cancel UPG-7 series), is pointed at the scope option,
+// or at the reason option when it begins the reason; other words are
+// refused as the value is no id.
+func wordsAfterID(name string, n int, value string, rest []string, o options) error {
+	scope := commands.ScopeWord(rest[0])
+	if name != "cancel" || scope == "" {
+		_, err := commands.ParseTypedID(value)
+		return err
+	}
+	reason := strings.TrimSpace(strings.Join(rest[1:], " ") + " " + o.text(optReason))
+	id := commands.SuggestionArg{Name: optID, Value: commands.FormatID(n)}
+	asScope := &commands.Suggestion{Verb: name, Args: []commands.SuggestionArg{id, {Name: optScope, Value: scope}}}
+	if reason != "" {
+		asScope.Args = append(asScope.Args, commands.SuggestionArg{Name: optReason, Value: reason})
+	}
+	asReason := &commands.Suggestion{Verb: name, Args: []commands.SuggestionArg{id, {Name: optReason, Value: strings.TrimSpace(scope + " " + reason)}}}
+	return commands.Refusal(
+		commands.Part{Text: fmt.Sprintf("%q is more than an upgrade id: give the id alone and choose %q in the %s option: ", value, scope, optScope)},
+		commands.Part{Hint: asScope},
+		commands.Part{Text: fmt.Sprintf(`; if %q begins the reason, give it in the %s option: `, scope, optReason)},
+		commands.Part{Hint: asReason},
+	)
 }
 
 // windowDuration reads a duration option the way the grammar reads the

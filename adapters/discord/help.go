@@ -191,12 +191,15 @@ func (st style) exampleOf(name string) string {
 }
 
 // native is m as Discord shows it: a help page written from the registered
-// command, and a refusal's usage lines in option syntax. Anything else is
-// m itself (nothing is allocated for it: every rendering comes here).
+// command, the words said for commands given as options (Span.Options) in
+// place of the typed grammar's, and a refusal's usage lines in option
+// syntax. Anything else is m itself (nothing is allocated for it: every
+// rendering comes here).
 func (st style) native(m bot.Message) bot.Message {
 	if m.Help != nil {
 		return st.helpPage(m.Help.Topic)
 	}
+	m.Lines = optionWords(m.Lines)
 	if !hasUsage(m.Lines) {
 		return m
 	}
@@ -222,6 +225,33 @@ func (st style) native(m bot.Message) bot.Message {
 			nl := append(bot.Text(nil), l...)
 			nl[i] = bot.Span{Kind: bot.SpanCode, Text: st.usage(sub)}
 			out.Lines = append(out.Lines, nl)
+		}
+	}
+	return out
+}
+
+// optionWords is lines with the words said for commands given as options
+// (Span.Options: "give it in the reason option") in place of the typed
+// grammar's ("quote it"); lines themselves when none has such words.
+func optionWords(lines []bot.Text) []bot.Text {
+	has := func(l bot.Text) bool {
+		return slices.ContainsFunc(l, func(s bot.Span) bool { return s.Options != "" })
+	}
+	if !slices.ContainsFunc(lines, has) {
+		return lines
+	}
+	out := make([]bot.Text, len(lines))
+	for i, l := range lines {
+		if !has(l) {
+			out[i] = l
+			continue
+		}
+		out[i] = make(bot.Text, len(l))
+		for j, s := range l {
+			if s.Options != "" {
+				s.Text, s.Options = s.Options, ""
+			}
+			out[i][j] = s
 		}
 	}
 	return out

@@ -1,9 +1,13 @@
 package discord
 
 import (
+	"context"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
+	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/commands"
 )
 
@@ -26,15 +30,149 @@ func TestIDOptionReadsAsTheGrammar(t *testing.T) {
 	} {
 		t.Run(tc.text, func(t *testing.T) { buildsAsTyped(t, tc.sub, tc.o, tc.text, env) })
 	}
-	for _, id := range []string{"UPG-7,,", "UPG-7, UPG-8", ",", "UPG-,", "7;"} {
+	// Refused with the grammar's very words: an id in brackets or before
+	// a colon is told to leave out the punctuation, a list that the
+	// command takes one id (id:(UPG-7) and id:UPG-7, UPG-8 were "cannot
+	// read … as an upgrade id; use UPG-7, …").
+	for id, want := range map[string]string{
+		"UPG-7,,":      "leave out the punctuation: UPG-7",
+		"(UPG-7)":      `cannot read "(UPG-7)" as an upgrade id; leave out the punctuation: UPG-7`,
+		"[#7]":         "leave out the punctuation: #7",
+		"UPG-7:":       "leave out the punctuation: UPG-7",
+		"7;":           "leave out the punctuation: 7",
+		"UPG-7, UPG-8": "show takes one upgrade id, not a list (UPG-7, UPG-8); give one, e.g. UPG-7",
+		"7, 8":         "show takes one upgrade id, not a list (7, 8); give one, e.g. 7",
+		",":            "as an upgrade id",
+		"UPG-,":        "as an upgrade id",
+	} {
 		_, err := build("show", opts("id", id), env)
 		_, perr := commands.Parse("show "+id, env)
-		var e *commands.Error
-		if !errorsAs(err, &e) || !strings.Contains(e.Msg, "as an upgrade id") || e.Usage != commands.Usage("show") {
-			t.Errorf("id:%s: %v; want it refused as an id, with the usage", id, err)
+		var e, pe *commands.Error
+		if !errorsAs(err, &e) || !strings.Contains(e.Msg, want) || e.Usage != commands.Usage("show") {
+			t.Errorf("id:%s: %v; want it refused with %q and the usage", id, err, want)
 		}
-		if perr == nil {
-			t.Errorf("show %s: the grammar reads it; want it refused as on Discord", id)
+		if !errorsAs(perr, &pe) || e == nil || pe.Msg != e.Msg {
+			t.Errorf("show %s: the grammar says %v; want it refused as on Discord: %v", id, perr, err)
 		}
+	}
+}
+
+// TestIDOptionHoldsTheIDAlone: words after the id in the id option are
+// refused and change nothing. cancel's scope typed after it, as the typed
+// grammar takes it (cancel UPG-7 series), is pointed at Discord's scope
+// option, or at the reason option when it begins the reason (it was
+// "cannot read "UPG-7 series" as an upgrade id"); other words are refused
+// as no id.
+func TestIDOptionHoldsTheIDAlone(t *testing.T) {
+	env := commands.Env{Now: testNow, Location: mustZone("Europe/Berlin")}
+	for _, tc := range []struct {
+		sub       string
+		o         options
+		want      string   // Msg, the text grammar's reading
+		scope     string   // the scope hint's scope:, "" for no hints
+		hintWords []string // the other arguments of the scope hint (reason:…), then of the reason hint
+	}{
+		{"cancel", opts("id", "UPG-7 series"),
+			`"UPG-7 series" is more than an upgrade id: give the id alone and choose "series" in the scope option: ` +
+				"`/upgrade cancel UPG-7 series`; if \"series\" begins the reason, give it in the reason option: `/upgrade cancel UPG-7 series`",
+			"series", []string{"", "series"}},
+		{"cancel", opts("id", "#7 Occurrence"), `"#7 Occurrence" is more than an upgrade id: give the id alone and choose "occurrence" in the scope option`,
+			"occurrence", []string{"", "occurrence"}},
+		{"cancel", opts("id", "UPG-7, series, vendor delay"), `choose "series" in the scope option`, "series", []string{"vendor delay", "series vendor delay"}},
+		{"cancel", opts("id", "UPG-7 series", "reason", "oops"), `choose "series" in the scope option`, "series", []string{"oops", "series oops"}},
+		{"cancel", opts("id", "UPG-7 vendor delay"), `cannot read "UPG-7 vendor delay" as an upgrade id; use UPG-7`, "", nil},
+		{"show", opts("id", "UPG-7 series"), `cannot read "UPG-7 series" as an upgrade id; use UPG-7`, "", nil},
+	} {
+		t.Run(tc.sub+" "+tc.o.text(optID), func(t *testing.T) {
+			c, err := build(tc.sub, tc.o, env)
+			var e *commands.Error
+			if !errorsAs(err, &e) || !strings.Contains(e.Msg, tc.want) || e.Usage != commands.Usage(tc.sub) {
+				t.Fatalf("%#v, %v; want refused with %q and the usage", c, err, tc.want)
+			}
+			var hints []*commands.Suggestion
+			for _, p := range e.Says {
+				if p.Hint != nil {
+					hints = append(hints, p.Hint)
+				}
+			}
+			if tc.scope == "" {
+				if len(hints) != 0 {
+					t.Errorf("hints %+v; want none", hints)
+				}
+				return
+			}
+			id := commands.SuggestionArg{Name: "id", Value: "UPG-7"}
+			asScope := []commands.SuggestionArg{id, {Name: "scope", Value: tc.scope}}
+			if tc.hintWords[0] != "" {
+				asScope = append(asScope, commands.SuggestionArg{Name: "reason", Value: tc.hintWords[0]})
+			}
+			want := []*commands.Suggestion{{Verb: "cancel", Args: asScope}, {Verb: "cancel", Args: []commands.SuggestionArg{id, {Name: "reason", Value: tc.hintWords[1]}}}}
+			if !reflect.DeepEqual(hints, want) {
+				t.Errorf("hints\n%+v\nwant\n%+v", hints, want)
+			}
+		})
+	}
+}
+
+// TestIDOptionRefusalsThroughDiscord: sent from Discord, an id option
+// holding the id in brackets, a list, or cancel's scope after the id is
+// refused privately with what to send instead, written with Discord's
+// options, and changes nothing: the upgrade stays scheduled and no message
+// is posted or edited.
+func TestIDOptionRefusalsThroughDiscord(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	if ans := f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v2.4.0"), O("when", "2026-12-01 02:00"))); !strings.Contains(ans.Text(), "Scheduled") {
+		t.Fatalf("schedule: %s", ans.Text())
+	}
+	f.settle()
+	calls := len(f.api.Calls())
+	for _, tc := range []struct {
+		sub  string
+		opts []discordtest.Opt
+		want string
+	}{
+		{"cancel", []discordtest.Opt{O("id", "(UPG-1)"), O("reason", "vendor delay")},
+			`Cannot read "(UPG-1)" as an upgrade id; leave out the punctuation: UPG-1.` + "\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
+		{"show", []discordtest.Opt{O("id", "UPG-1, UPG-2")},
+			"Show takes one upgrade id, not a list (UPG-1, UPG-2); give one, e.g. UPG-1.\nUsage: `/upgrade show id:<id>`"},
+		{"cancel", []discordtest.Opt{O("id", "UPG-1 series"), O("reason", "vendor delay")},
+			`"UPG-1 series" is more than an upgrade id: give the id alone and choose "series" in the scope option: ` +
+				"`/upgrade cancel id:UPG-1 scope:series reason:vendor delay`; if \"series\" begins the reason, give it in the reason option: " +
+				"`/upgrade cancel id:UPG-1 reason:series vendor delay`.\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
+	} {
+		ans := f.send(f.api.Command(alice, chOps, tc.sub, tc.opts...))
+		if ans.Content != tc.want || !ans.Ephemeral() {
+			t.Errorf("%s %+v: ephemeral %v\n%s\nwant\n%s", tc.sub, tc.opts, ans.Ephemeral(), ans.Content, tc.want)
+		}
+	}
+	f.settle()
+	for _, c := range f.api.Calls()[calls:] {
+		t.Errorf("a refusal made a %s call", c.Op)
+	}
+	if u, err := f.st.Get(context.Background(), 1); err != nil || u.State != bot.Scheduled {
+		t.Errorf("UPG-1 after the refusals: %+v, %v; want it scheduled", u, err)
+	}
+}
+
+// TestNoSeriesRefusalSaysOptions: the refusal of cancelling the series
+// of an upgrade that is part of none, when "series" was typed after the
+// id, says on Discord to give the word in the reason option, as its hint
+// writes it (reason:series oops), where Slack says to quote it ("series
+// oops"); it said "quote it" before an unquoted reason:series oops.
+func TestNoSeriesRefusalSaysOptions(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v2.4.0"), O("when", "2026-12-01 02:00")))
+	f.settle()
+	inv := bot.Invocation{Actor: bot.Actor{ID: "discord:1001"}, Channel: "discord:" + chOps}
+	m := f.b.Handle(context.Background(), inv, "cancel UPG-1 series oops")
+	got := testStyle.render(m).Content
+	want := "if \"series\" begins the reason, give it in the reason option: `/upgrade cancel id:UPG-1 reason:series oops`."
+	if !strings.Contains(got, "UPG-1 is not part of a series") || !strings.Contains(got, want) || strings.Contains(got, "quote") {
+		t.Errorf("Discord shows\n%s\nwant it to say\n%s", got, want)
+	}
+	if plain := (bot.Plain{}).Message(m); !strings.Contains(plain, `if "series" begins the reason, quote it: /upgrade cancel UPG-1 "series oops".`) {
+		t.Errorf("the typed grammar's reading lost its words:\n%s", plain)
 	}
 }
