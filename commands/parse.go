@@ -364,8 +364,8 @@ func ParseTypedID(s string) (int, error) {
 	return n, nil
 }
 
-// ParseIDField reads the value of a platform's own id field (Discord's id
-// option), which holds one id alone, as the grammar reads an id typed
+// ParseIDField reads the value of a platform's own id field (such as
+// Discord's id option), which holds one id alone, as the grammar reads an id typed
 // after verb: ParseTypedID's forms, with the grammar's refusals of an id
 // in brackets or before a colon ("(UPG-7)": leave out the punctuation)
 // and of a list ("UPG-7, UPG-8": verb takes one id). rest is the words

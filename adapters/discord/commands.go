@@ -231,11 +231,14 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if s == "" {
 			return 0, fail("missing id:<id>; use UPG-7, upg-7, #7 or 7")
 		}
-		// The grammar's rule: UPG-7, is UPG-7; (UPG-7) and UPG-7, UPG-8
-		// are refused with its words.
-		n, rest, err := commands.ParseIDField(name, s)
-		if err == nil && len(rest) > 0 {
-			err = wordsAfterID(name, n, s, rest, o)
+		n, err := commands.ParseTypedID(s) // the grammar's rule: UPG-7, is UPG-7
+		if err != nil {
+			// Refused with the grammar's words: (UPG-7), UPG-7, UPG-8;
+			// and words after the id.
+			var rest []string
+			if n, rest, err = commands.ParseIDField(name, s); err == nil && len(rest) > 0 {
+				err = wordsAfterID(name, n, s, rest, o)
+			}
 		}
 		if err != nil {
 			return 0, usage(err)
