@@ -896,9 +896,9 @@ func isVersion(tag string) bool {
 
 // repoPage reads a URL of a page of a repository: https://HOST/owner/repo/PAGE
 // (the scheme may be left out when HOST has a dot), HOST in lower case
-// (www.github.com as github.com),
-// owner/repo as ParseRepo reads it, PAGE without its query, fragment and
-// last slash ("" for the repository's own page).
+// (www.github.com as github.com), owner/repo as ParseRepo reads it, PAGE
+// without its query, fragment and last slash ("" for the repository's own
+// page).
 func repoPage(s string) (host, repo, page string, ok bool) {
 	rest, schemed := s, false
 	for _, scheme := range []string{"https://", "http://"} {
