@@ -26,6 +26,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/upgradebot/upgradebot/adapters/console"
+	githubadapter "github.com/upgradebot/upgradebot/adapters/github"
 	"github.com/upgradebot/upgradebot/adapters/metrics"
 	"github.com/upgradebot/upgradebot/adapters/web"
 	"github.com/upgradebot/upgradebot/bot"
@@ -335,6 +336,9 @@ func botConfig(c config.Config) (bot.Config, error) {
 		DefaultDuration: c.Reminders.DefaultDuration, Reminders: c.Reminders.Before,
 		EscalateAfter: c.Reminders.EscalateAfter, MaxLead: c.MaxLead, EarlyStart: c.EarlyStart,
 	}
+	// The Enterprise server whose release pages link reads, besides
+	// github.com's: the host of github.api_url's pages.
+	bc.ReleaseHost = githubadapter.WebHost(c.GitHub.APIURL)
 	if c.API.Public && c.Server.PublicURL != "" {
 		// The upgrades' pages, linked where a long show is cut: only
 		// when whoever reads the link may open them without a token.

@@ -353,6 +353,28 @@ func TestBotConfigKnowsGroupsFromTheIDGrammar(t *testing.T) {
 	}
 }
 
+// link reads release pages of github.com and of the Enterprise server
+// of github.api_url, and no other host's.
+func TestBotConfigReadsReleasePagesOfTheConfiguredGitHub(t *testing.T) {
+	for api, want := range map[string]string{
+		"":                                "",
+		"https://api.github.com/":         "",
+		"https://GHE.example.com/api/v3/": "ghe.example.com",
+		"http://127.0.0.1:8443/api/v3":    "127.0.0.1:8443",
+		"https://api.octocorp.ghe.com/":   "octocorp.ghe.com",
+	} {
+		cfg := config.Default()
+		cfg.GitHub.APIURL = api
+		bc, err := botConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bc.ReleaseHost != want {
+			t.Errorf("github.api_url %q: release pages of %q, want %q", api, bc.ReleaseHost, want)
+		}
+	}
+}
+
 // A cut show links the upgrade's page only where whoever reads the link
 // may open it: server.public_url set and api.public.
 func TestBotConfigLinksPagesOnlyWhenPublic(t *testing.T) {

@@ -311,12 +311,14 @@ func (b *Bot) location(inv Invocation) (loc *time.Location, own bool) {
 	return b.cfg.DefaultLocation, false
 }
 
-// Env is what parsing the invoker's input needs: the bot's clock and the
-// zone their times are read in (see location). Platforms that take options
-// rather than text (Discord) read a time option with it, as Handle does.
+// Env is what parsing the invoker's input needs: the bot's clock, the
+// zone their times are read in (see location) and the GitHub Enterprise
+// host whose release pages link reads (Config.ReleaseHost). Platforms that
+// take options rather than text (Discord) read a time option or a pasted
+// release page with it, as Handle does.
 func (b *Bot) Env(inv Invocation) commands.Env {
 	loc, _ := b.location(inv)
-	return commands.Env{Now: b.now(), Location: loc}
+	return commands.Env{Now: b.now(), Location: loc, ReleaseHost: b.cfg.ReleaseHost}
 }
 
 // Handle parses text (what follows the command name) and executes it. It

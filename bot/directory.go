@@ -62,6 +62,11 @@ type Config struct {
 	// api.public); nil when there are none to link to. The surface that
 	// serves the pages builds the address: the core knows no route.
 	UpgradePage func(id int) string
+	// ReleaseHost is the host of the GitHub Enterprise server whose release
+	// pages link reads besides github.com's, as its pages give it
+	// (ghe.example.com); "" for none. The wiring derives it from the
+	// release lookup's configuration: the core knows no API address.
+	ReleaseHost string
 }
 
 // Principal is someone who can be mentioned and acknowledge: a person, an

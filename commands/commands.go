@@ -192,6 +192,11 @@ type Env struct {
 	Now      time.Time      // the current instant
 	Location *time.Location // the invoking user's zone (or default_timezone); nil means UTC
 
+	// ReleaseHost is the host of the GitHub Enterprise server whose pages
+	// link reads besides github.com's (ghe.example.com, with its port if
+	// its URLs have one); "" for none. Pages of other hosts are refused.
+	ReleaseHost string
+
 	// thisMinute makes the very minute it is now count as ahead: a start
 	// at it means now, not its next occurrence, and is no past time even
 	// when Now is within that minute. Set for a freeze's start only (the

@@ -763,8 +763,8 @@ func (p *parser) link() (Command, error) {
 	}
 	tok := p.next().text
 	var ok bool
-	if c.Repo, c.Tag, ok = ParseRelease(tok); !ok {
-		e := BadRelease(c.ID, tok)
+	if c.Repo, c.Tag, ok = ParseRelease(tok, p.env); !ok {
+		e := BadRelease(c.ID, tok, p.env)
 		e.Usage = p.usageText()
 		return nil, e
 	}
@@ -791,54 +791,66 @@ func (p *parser) link() (Command, error) {
 const TwoTags = "the release page is of the tag %q, and %q was typed too; give one"
 
 // ParseRelease reads what link takes as its repository: owner/repo as
-// ParseRepo reads it (tag ""), or a release page pasted from GitHub or a
-// GitHub Enterprise server, https://HOST/owner/repo/releases/tag/<tag>,
-// which gives the tag too.
-func ParseRelease(s string) (repo, tag string, ok bool) {
+// ParseRepo reads it (tag ""), or a release page pasted from github.com
+// (www.github.com too) or from the GitHub Enterprise server of
+// env.ReleaseHost, https://HOST/owner/repo/releases/tag/<tag>, which gives
+// the tag too. A release page of any other host is not read: the lookup
+// would ask the configured GitHub for another site's repository.
+func ParseRelease(s string, env Env) (repo, tag string, ok bool) {
 	if repo, ok := ParseRepo(s); ok {
 		return repo, "", true
 	}
-	rest := s
-	for _, scheme := range []string{"https://", "http://"} {
-		if len(rest) > len(scheme) && strings.EqualFold(rest[:len(scheme)], scheme) {
-			rest = rest[len(scheme):]
-			break
-		}
+	host, repo, page, ok := repoPage(s)
+	if !ok || !env.releaseHost(host) {
+		return "", "", false
 	}
-	_, rest, _ = strings.Cut(rest, "/") // the host
-	owner, rest, _ := strings.Cut(rest, "/")
-	name, rest, _ := strings.Cut(rest, "/")
-	page, ok := strings.CutPrefix(rest, "releases/tag/")
+	page, ok = strings.CutPrefix(page, "releases/tag/")
 	if !ok {
 		return "", "", false
 	}
-	page, _, _ = strings.Cut(page, "?")
-	page, _, _ = strings.Cut(page, "#")
-	tag, err := url.PathUnescape(strings.TrimRight(page, "/"))
-	repo, ok = ParseRepo(owner + "/" + name)
-	if err != nil || !ok || tag == "" || strings.IndexFunc(tag, unseen) >= 0 {
+	tag, err := url.PathUnescape(page)
+	if err != nil || tag == "" || strings.IndexFunc(tag, unseen) >= 0 {
 		return "", "", false
 	}
 	return repo, tag, true
 }
 
-// BadRelease is the refusal of s, which ParseRelease cannot read, as the
-// repository to link to the upgrade id: for a page of a repository on
-// github.com of a kind that is no release page (the latest release, which
+// githubHost is the host of github.com's pages; www.github.com is read as it.
+const githubHost = "github.com"
+
+// releaseHost reports whether link reads pages of host (lower case, as
+// repoPage gives it): github.com's, or the Enterprise server's of
+// ReleaseHost.
+func (e Env) releaseHost(host string) bool {
+	return host == githubHost || e.ReleaseHost != "" && strings.EqualFold(host, e.ReleaseHost)
+}
+
+// BadRelease is the refusal of s, which ParseRelease cannot read with env,
+// as the repository to link to the upgrade id: for a page of another host
+// than github.com and env's Enterprise server (GitLab's, a documentation
+// site's), which hosts link reads and how an Enterprise server's are
+// read; for a page of a repository on one of them of a kind that is no
+// release page (the repository's own page, the latest release, which
 // changes; the list of releases or tags; the code at a tag or branch; a
-// commit), what it is and what to give instead; else BadRepo's. Pages of
-// other hosts (a GitHub Enterprise server's among them) and other pages of
-// github.com are refused as BadRepo: their path says nothing sure.
-func BadRelease(id int, s string) *Error {
+// commit, a pull request, an issue), what it is and what to give instead;
+// else BadRepo's: other pages say nothing sure.
+func BadRelease(id int, s string, env Env) *Error {
 	bad := &Error{Token: s, Msg: fmt.Sprintf(BadRepo, s)}
 	host, repo, page, ok := repoPage(s)
-	if !ok || host != "github.com" {
+	if !ok {
+		return bad
+	}
+	if !env.releaseHost(host) {
+		parts := otherHost(s, host, env.ReleaseHost)
+		bad.Msg, bad.Says = said(parts...), parts
 		return bad
 	}
 	first, rest, _ := strings.Cut(page, "/")
 	var what string
 	tag := "" // the tag to suggest; "" shows <tag>
 	switch {
+	case page == "":
+		what = "is the page of " + repo + ", not a release"
 	case page == "releases/latest":
 		what = "is the latest release, which changes with each release, so it cannot be linked"
 	case page == "releases" || page == "releases/tag" || page == "tags":
@@ -855,6 +867,10 @@ func BadRelease(id int, s string) *Error {
 		}
 	case (first == "commit" || first == "commits") && rest != "" || page == "commits":
 		what = "is a commit, not a release"
+	case first == "pull" && rest != "":
+		what = "is a pull request, not a release"
+	case first == "issues" && rest != "":
+		what = "is an issue, not a release"
 	default:
 		return bad
 	}
@@ -877,6 +893,20 @@ func BadRelease(id int, s string) *Error {
 	return bad
 }
 
+// otherHost refuses the page s of host, which is neither github.com nor
+// the Enterprise server enterprise (""), saying which hosts link reads and
+// how an operator has a GitHub Enterprise server's pages read.
+func otherHost(s, host, enterprise string) []Part {
+	parts := []Part{{Text: fmt.Sprintf("the page %q is on %s, and link takes pages of github.com", s, host)}}
+	if enterprise != "" {
+		parts = append(parts, Part{Text: " and " + strings.ToLower(enterprise) + " (the GitHub Enterprise server of "}, Part{Text: "github.api_url", Code: true}, Part{Text: ") only"})
+	} else {
+		parts = append(parts, Part{Text: " only (for a GitHub Enterprise server's, an operator sets "}, Part{Text: "github.api_url", Code: true},
+			Part{Text: " to its API, "}, Part{Text: "https://HOST/api/v3/", Code: true}, Part{Text: ")"})
+	}
+	return append(parts, Part{Text: "; use "}, Part{Text: "owner/repo", Code: true}, Part{Text: ", e.g. acme/payments"})
+}
+
 // isVersion reports whether tag looks like a version: a digit first, after
 // a v or V ("v2.4.0", "2.4.0"), as the release lookup reads one.
 func isVersion(tag string) bool {
@@ -888,9 +918,10 @@ func isVersion(tag string) bool {
 }
 
 // repoPage reads a URL of a page of a repository: https://HOST/owner/repo/PAGE
-// (the scheme may be left out when HOST has a dot), HOST in lower case,
-// owner/repo as ParseRepo reads it, PAGE without its query, fragment and
-// last slash ("" for the repository's own page).
+// (the scheme may be left out when HOST has a dot), HOST in lower case
+// (www.github.com as github.com), owner/repo as ParseRepo reads it, PAGE
+// without its query, fragment and last slash ("" for the repository's own
+// page).
 func repoPage(s string) (host, repo, page string, ok bool) {
 	rest, schemed := s, false
 	for _, scheme := range []string{"https://", "http://"} {
@@ -910,7 +941,11 @@ func repoPage(s string) (host, repo, page string, ok bool) {
 	}
 	rest, _, _ = strings.Cut(rest, "?")
 	rest, _, _ = strings.Cut(rest, "#")
-	return strings.ToLower(host), repo, strings.TrimRight(rest, "/"), true
+	host = strings.ToLower(host)
+	if host == "www."+githubHost {
+		host = githubHost
+	}
+	return host, repo, strings.TrimRight(rest, "/"), true
 }
 
 // unseen are the characters no tag holds: spaces, control and format
@@ -937,11 +972,12 @@ const BadRepo = "cannot read %q as a GitHub repository; use owner/repo, e.g. acm
 
 // ParseRepo validates owner/repo against GitHub's naming rules, so a typo is
 // caught here instead of as a 404 from the API later. A pasted
-// https://github.com/owner/repo URL is accepted and reduced to owner/repo.
+// https://github.com/owner/repo URL (www.github.com too) is accepted and
+// reduced to owner/repo.
 func ParseRepo(s string) (string, bool) {
 	r := s
 	lower := strings.ToLower(r)
-	for _, prefix := range []string{"https://github.com/", "http://github.com/", "github.com/"} {
+	for _, prefix := range []string{"https://github.com/", "http://github.com/", "github.com/", "https://www.github.com/", "http://www.github.com/", "www.github.com/"} {
 		if strings.HasPrefix(lower, prefix) {
 			r = r[len(prefix):]
 			break

@@ -424,7 +424,8 @@ var parseCases = []parseCase{
 	{name: "link pasted URL", in: "link 7 https://github.com/acme/pay.ments.git", want: commands.Link{ID: 7, Repo: "acme/pay.ments"}},
 	{name: "link pasted release page", in: "link 7 https://github.com/acme/payments/releases/tag/v2.4.0", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.0"}},
 	{name: "link pasted release page, the same version typed too", in: "link 7 https://github.com/acme/payments/releases/tag/v2.4.0 V2.4.0", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.0"}},
-	{name: "link pasted GitHub Enterprise release page", in: "link 7 https://ghe.example.com/acme/payments/releases/tag/v1", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v1"}},
+	{name: "link pasted release page of www.github.com", in: "link 7 https://www.GitHub.com/acme/payments/releases/tag/v2.4.0", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.0"}},
+	{name: "link pasted URL of www.github.com", in: "link 7 https://www.github.com/acme/payments v2.4.0", want: commands.Link{ID: 7, Repo: "acme/payments", Tag: "v2.4.0"}},
 	{name: "link pasted release page, escaped tag, its tag typed too", in: "link 7 github.com/Acme/payments/releases/tag/release%2F2.4?x=1 release/2.4", want: commands.Link{ID: 7, Repo: "Acme/payments", Tag: "release/2.4"}},
 
 	// Errors: unknown subcommands.
@@ -633,11 +634,14 @@ var parseCases = []parseCase{
 		msg: "is code of acme/payments, not a release; link one with `/upgrade link UPG-7 acme/payments <tag>`"},
 	{name: "link a commit", in: "link 7 github.com/acme/payments/commit/0123abc", err: true, tok: "github.com/acme/payments/commit/0123abc",
 		msg: "the page \"github.com/acme/payments/commit/0123abc\" is a commit, not a release; link one with `/upgrade link UPG-7 acme/payments <tag>`"},
-	{name: "link a pull request", in: "link 7 https://github.com/acme/payments/pull/12", err: true, tok: "https://github.com/acme/payments/pull/12", msg: `cannot read "https://github.com/acme/payments/pull/12" as a GitHub repository`},
-	{name: "link a page of another site", in: "link 7 https://docs.example.com/guide/install", err: true, tok: "https://docs.example.com/guide/install", msg: `cannot read "https://docs.example.com/guide/install" as a GitHub repository; use owner/repo`},
-	{name: "link a release page under a path prefix", in: "link 7 https://corp.example/github/acme/payments/releases/tag/v2.4.0", err: true, tok: "https://corp.example/github/acme/payments/releases/tag/v2.4.0", msg: `cannot read "https://corp.example/github/acme/payments/releases/tag/v2.4.0" as a GitHub repository; use owner/repo`},
-	{name: "link a GitLab page", in: "link 7 https://gitlab.com/acme/payments/tags", err: true, tok: "https://gitlab.com/acme/payments/tags", msg: `cannot read "https://gitlab.com/acme/payments/tags" as a GitHub repository; use owner/repo`},
-	{name: "link a GitHub Enterprise repository page", in: "link 7 https://ghe.example.com/acme/payments/releases/latest", err: true, tok: "https://ghe.example.com/acme/payments/releases/latest", msg: `cannot read "https://ghe.example.com/acme/payments/releases/latest" as a GitHub repository; use owner/repo`},
+	{name: "link a pull request", in: "link 7 https://github.com/acme/payments/pull/12", err: true, tok: "https://github.com/acme/payments/pull/12", msg: "the page \"https://github.com/acme/payments/pull/12\" is a pull request, not a release; link one with `/upgrade link UPG-7 acme/payments <tag>`, or paste its release page (`…/releases/tag/<tag>`)"},
+	{name: "link an issue", in: "link 7 https://www.github.com/acme/payments/issues/3", err: true, tok: "https://www.github.com/acme/payments/issues/3", msg: "is an issue, not a release; link one with `/upgrade link UPG-7 acme/payments <tag>`"},
+	{name: "link a page of another site", in: "link 7 https://docs.example.com/guide/install", err: true, tok: "https://docs.example.com/guide/install", msg: "the page \"https://docs.example.com/guide/install\" is on docs.example.com, and link takes pages of github.com only (for a GitHub Enterprise server's, an operator sets `github.api_url` to its API, `https://HOST/api/v3/`); use `owner/repo`, e.g. acme/payments"},
+	{name: "link a release page under a path prefix", in: "link 7 https://corp.example/github/acme/payments/releases/tag/v2.4.0", err: true, tok: "https://corp.example/github/acme/payments/releases/tag/v2.4.0", msg: "is on corp.example, and link takes pages of github.com only"},
+	{name: "link a GitLab page", in: "link 7 https://gitlab.com/acme/payments/tags", err: true, tok: "https://gitlab.com/acme/payments/tags", msg: "is on gitlab.com, and link takes pages of github.com only"},
+	{name: "link a GitLab release page", in: "link 7 https://gitlab.com/acme/payments/releases/tag/v1", err: true, tok: "https://gitlab.com/acme/payments/releases/tag/v1", msg: "is on gitlab.com, and link takes pages of github.com only (for a GitHub Enterprise server's, an operator sets `github.api_url`"},
+	{name: "link a release page of another site", in: "link 7 example.com/acme/payments/releases/tag/v1", err: true, tok: "example.com/acme/payments/releases/tag/v1", msg: "is on example.com, and link takes pages of github.com only"},
+	{name: "link a page of an Enterprise server not configured", in: "link 7 https://ghe.example.com/acme/payments/releases/tag/v1", err: true, tok: "https://ghe.example.com/acme/payments/releases/tag/v1", msg: "is on ghe.example.com, and link takes pages of github.com only (for a GitHub Enterprise server's, an operator sets `github.api_url`"},
 	{name: "link a path without a host", in: "link 7 acme/payments/releases/latest", err: true, tok: "acme/payments/releases/latest", msg: "as a GitHub repository"},
 	{name: "link release page, a control character in the tag", in: "link 7 https://github.com/acme/payments/releases/tag/v1%0D", err: true, tok: "https://github.com/acme/payments/releases/tag/v1%0D", msg: "as a GitHub repository"},
 	{name: "link release page, a zero-width space in the tag", in: "link 7 https://github.com/acme/payments/releases/tag/v1%E2%80%8B", err: true, tok: "https://github.com/acme/payments/releases/tag/v1%E2%80%8B", msg: "as a GitHub repository"},
@@ -745,6 +749,46 @@ func TestParse(t *testing.T) {
 				t.Errorf("Parse(%q)\n got %#v\nwant %#v", tc.in, toUTC(got), toUTC(tc.want))
 			}
 		})
+	}
+}
+
+// QA: a release page was read from any host as if it were a GitHub
+// Enterprise server's (a GitLab or example.com page was linked, and looked
+// up on GitHub). With env.ReleaseHost, the configured Enterprise server's
+// pages are read as github.com's, its other pages refused as github.com's
+// are, and another host's refused with the hosts link takes.
+func TestLinkReadsPagesOfTheConfiguredEnterpriseServerOnly(t *testing.T) {
+	env := commands.Env{Now: now, ReleaseHost: "ghe.example.com"}
+	for in, want := range map[string]commands.Link{
+		"link 7 https://ghe.example.com/acme/payments/releases/tag/v1":         {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 HTTPS://GHE.Example.com/acme/payments/releases/tag/v1/?x=1 V1": {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 https://github.com/acme/payments/releases/tag/v2":              {ID: 7, Repo: "acme/payments", Tag: "v2"},
+		"link 7 https://www.github.com/acme/payments/releases/tag/v2":          {ID: 7, Repo: "acme/payments", Tag: "v2"},
+		"link 7 acme/payments": {ID: 7, Repo: "acme/payments"},
+	} {
+		got, err := commands.Parse(in, env)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Parse(%q) = %#v, %v; want %#v", in, got, err, want)
+		}
+	}
+	if got, err := commands.Parse("link 7 https://127.0.0.1:8443/acme/payments/releases/tag/v1", commands.Env{ReleaseHost: "127.0.0.1:8443"}); err != nil || !reflect.DeepEqual(got, commands.Link{ID: 7, Repo: "acme/payments", Tag: "v1"}) {
+		t.Errorf("a server with a port: %#v, %v", got, err)
+	}
+	hint := "; link one with `/upgrade link UPG-7 acme/payments <tag>`, or paste its release page (`…/releases/tag/<tag>`)"
+	for in, want := range map[string]string{
+		"https://gitlab.com/acme/payments/releases/tag/v1":      "the page \"https://gitlab.com/acme/payments/releases/tag/v1\" is on gitlab.com, and link takes pages of github.com and ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments",
+		"https://ghe.example.org/acme/payments/releases/tag/v1": "is on ghe.example.org, and link takes pages of github.com and ghe.example.com",
+		"https://ghe.example.com/acme/payments":                 "the page \"https://ghe.example.com/acme/payments\" is the page of acme/payments, not a release" + hint,
+		"https://ghe.example.com/acme/payments/releases/latest": "is the latest release, which changes with each release, so it cannot be linked" + hint,
+		"https://ghe.example.com/acme/payments/pull/12":         "is a pull request, not a release" + hint,
+		"https://ghe.example.com/acme/payments/tree/v2.4.0":     "is the code at v2.4.0, not its release; link it with `/upgrade link UPG-7 acme/payments v2.4.0`",
+		"https://ghe.example.com/acme/payments/wiki":            `cannot read "https://ghe.example.com/acme/payments/wiki" as a GitHub repository; use owner/repo`,
+	} {
+		_, err := commands.Parse("link 7 "+in, env)
+		var e *commands.Error
+		if !errors.As(err, &e) || e.Token != in || !strings.Contains(e.Msg, want) || e.Usage != commands.Usage("link") {
+			t.Errorf("link %s: %v; want a refusal of it holding %q, with the usage", in, err, want)
+		}
 	}
 }
 

@@ -56,6 +56,9 @@ func newGitHubEnv(t *testing.T, replicas int) *githubEnv {
 	}
 	e.gh.AddRepo("acme/payments", false)
 	cfg := slackConfig()
+	// The fake serves the API as an Enterprise server does, at
+	// https://HOST/api/v3/; link reads its pages, as serve wires it.
+	cfg.ReleaseHost = githubadapter.WebHost(e.gh.APIURL())
 	for i := range cfg.Services {
 		if cfg.Services[i].Name == "payments" {
 			cfg.Services[i].Repo = "acme/payments"

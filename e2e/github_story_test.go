@@ -357,3 +357,56 @@ func TestGitHubLinkTriesEverySpellingAndChecksTheRepositoryOnce(t *testing.T) {
 	slackContains(t, "the private answer", e.privateAnswer(e.lastCommand(), 1),
 		"⚠ acme/payments has no published release tagged V9.9.9 (nor v9.9.9 nor 9.9.9) on GitHub.")
 }
+
+// QA: link took a release page of any host as a GitHub Enterprise
+// server's (a GitLab page was linked and looked up on GitHub), refused
+// www.github.com's, and refused a pull request as no repository. Now the
+// configured server's page (the fake's host, the host of github.api_url)
+// and www.github.com's are linked; another host's page is refused
+// privately, naming the hosts link takes and github.api_url, without a
+// lookup or a change; a pull request is refused for what it is, with the
+// command to type as Slack takes it.
+func TestGitHubLinkReadsPagesOfGitHubAndTheConfiguredServerOnly(t *testing.T) {
+	e := newGitHubEnv(t, 1)
+	r := e.replicas[0]
+	e.gh.AddRelease("acme/payments", githubtest.Release("acme/payments", "v2.4.0", "Payments 2.4.0", "", slackNow.Add(-time.Hour)))
+	e.gh.AddRelease("acme/payments", githubtest.Release("acme/payments", "v2.4.1", "Payments 2.4.1", "", slackNow.Add(-time.Hour)))
+	r.slash("alice", "C0OPS", "schedule payments v2.3.0 at 2026-12-01 02:00 UTC")
+	e.settle()
+	host := strings.TrimPrefix(strings.TrimSuffix(e.gh.APIURL(), githubtest.APIPath), "http://")
+
+	linked := func(page, tag string) {
+		t.Helper()
+		ans := slackAnswerText(r.slash("alice", "C0OPS", "link UPG-1 "+page))
+		slackContains(t, "the link answer to "+page, ans, "📦 Linking acme/payments "+tag+" to *UPG-1 payments v2.3.0*")
+		e.settle()
+		if u, _ := r.store.Get(context.Background(), 1); u.Release == nil || u.Release.Tag != tag || u.Release.URL != releasePage+tag {
+			t.Fatalf("link %s: release %+v, want %s looked up and linked", page, u.Release, tag)
+		}
+	}
+	linked("http://"+host+"/acme/payments/releases/tag/v2.4.0", "v2.4.0")
+	linked("https://www.github.com/acme/payments/releases/tag/v2.4.1", "v2.4.1")
+
+	refused := func(page string, wants ...string) {
+		t.Helper()
+		calls := len(e.gh.Calls())
+		ans := r.slash("alice", "C0OPS", "link UPG-1 "+page)
+		if ans["response_type"] != "ephemeral" {
+			t.Errorf("link %s answered in the channel: %v", page, ans)
+		}
+		slackContains(t, "the refusal of "+page, slackAnswerText(ans), wants...)
+		e.settle()
+		if u, _ := r.store.Get(context.Background(), 1); u.Release == nil || u.Release.Tag != "v2.4.1" {
+			t.Errorf("link %s changed the release: %+v", page, u.Release)
+		}
+		if n := len(e.gh.Calls()); n != calls {
+			t.Errorf("link %s asked GitHub %d times", page, n-calls)
+		}
+	}
+	refused("https://gitlab.com/acme/payments/releases/tag/v2.4.0",
+		"The page \"https://gitlab.com/acme/payments/releases/tag/v2.4.0\" is on gitlab.com, and link takes pages of github.com and "+host+
+			" (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments.")
+	refused("https://github.com/acme/payments/pull/12",
+		"is a pull request, not a release; link one with `/upgrade link UPG-1 acme/payments &lt;tag&gt;`, or paste its release page (`…/releases/tag/&lt;tag&gt;`).")
+	refused("http://"+host+"/acme/payments/pull/12", "is a pull request, not a release; link one with `/upgrade link UPG-1 acme/payments &lt;tag&gt;`")
+}

@@ -358,9 +358,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		if typed == "" {
 			return nil, fail("missing repo:<owner/repo>, e.g. acme/payments")
 		}
-		repo, tag, ok := commands.ParseRelease(typed)
+		repo, tag, ok := commands.ParseRelease(typed, env)
 		if !ok {
-			e := commands.BadRelease(n, typed)
+			e := commands.BadRelease(n, typed, env)
 			e.Usage = commands.Usage(name)
 			return nil, e
 		}

@@ -83,6 +83,29 @@ func NewReleases(o Options) (*Releases, error) {
 	return &Releases{client: c, token: o.Token != "", log: o.Logger, now: o.Now}, nil
 }
 
+// WebHost is the host of the pages of the GitHub whose REST API is at
+// apiURL (github.api_url), for bot.Config.ReleaseHost: "" for github.com
+// (apiURL "" or https://api.github.com/), which the core reads anyway;
+// else the Enterprise server's, which serves its API on its own host
+// (https://HOST/api/v3/ gives HOST, with its port if it has one), or, for
+// GitHub Enterprise Cloud with data residency, on api.SUBDOMAIN.ghe.com
+// (which gives SUBDOMAIN.ghe.com). An apiURL that is no absolute http(s)
+// URL gives "" (the configuration refuses it).
+func WebHost(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Host)
+	switch {
+	case host == "api.github.com" || host == "github.com":
+		return ""
+	case strings.HasPrefix(host, "api.") && strings.HasSuffix(host, ".ghe.com"):
+		return strings.TrimPrefix(host, "api.")
+	}
+	return host
+}
+
 // sameHost follows a redirect only within the host of the first request
 // (its scheme too), at most 10 of them, like Go's default otherwise.
 func sameHost(req *http.Request, via []*http.Request) error {
