@@ -57,6 +57,10 @@ type Config struct {
 	// value came from the environment to their variable, so that a problem
 	// with such a value names the variable, not the file's key.
 	fromEnv map[string]string `toml:"-"`
+	// secretInBoth maps the key paths of the secrets (and a redis.url
+	// holding a password) that both the file and the environment give to
+	// the variable, whose value is used: SecretInFileWarnings says so.
+	secretInBoth map[string]string `toml:"-"`
 	// keyLines is where the file writes each key path, for InFileOrder.
 	keyLines map[string]keyLine `toml:"-"`
 }

@@ -28,14 +28,7 @@ owners = ["alice"]
 		"people[0].admins": "unknown key",
 		"people[0].owners": "unknown key: [[people]] has no owners key; people take: name, ids, timezone",
 	}
-	if len(problems) != len(want) {
-		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
-	}
-	for path, msg := range want {
-		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
-			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
-		}
-	}
+	wantProblems(t, problems, want)
 }
 
 // url may carry credentials (redis.url, a webhook's): one written in the
