@@ -175,3 +175,13 @@ services = ["*"]
 		t.Errorf("a local date-time: %v", problems)
 	}
 }
+
+// An inline table with an unquoted value for a list is invalid TOML; the
+// syntax error says the key takes a list, with an example line.
+func TestSyntaxErrorOfATableForAList(t *testing.T) {
+	_, _, err := LoadBytes([]byte("[[services]]\nname = \"a\"\nchannels = {slack = C0123456}\n"), nil)
+	want := `line 3: services[0].channels: expected value but found "C" instead; channels takes a list in square brackets, not a { … } table; write it as e.g. channels = ["slack:C0123456", "discord:112233445566778899"]`
+	if err == nil || err.Error() != "config: "+want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,12 +69,20 @@ func listExample(key, at string, v any) string {
 			return "; write " + key + " = " + ids + " (a list of platform ids in square brackets" + not + ")"
 		}
 	}
-	ex, ok := listExamples[at]
-	if !ok {
-		ex = `["…"]`
-	}
-	return "; write it as " + what + not + ", e.g. " + key + " = " + ex
+	return "; write it as " + what + not + ", e.g. " + key + " = " + listExampleOf(at)
 }
+
+// listExampleOf is the example value of the list at key path at, with or
+// without indexes ("services[0].channels"); ["…"] for a list it lacks.
+func listExampleOf(at string) string {
+	if ex, ok := listExamples[entryIndex.ReplaceAllString(at, "")]; ok {
+		return ex
+	}
+	return `["…"]`
+}
+
+// entryIndex is the index of an array of tables' entry in a key path.
+var entryIndex = regexp.MustCompile(`\[[0-9]+\]`)
 
 // platformIDs writes a table of platforms' ids ({ slack = "C1", discord =
 // ["2", "3"] }) as the list of platform ids it means, in the platforms'
