@@ -86,6 +86,8 @@ func TestLoadListenAddressKeysPointToListen(t *testing.T) {
 			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "[::1]:81" (":81" listens on every interface)`},
 		{"port = 9090", "port",
 			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "127.0.0.1:9090" after the [server] header (":9090" listens on every interface)`},
+		{"[server]\nhost = \"xoxb-1-secretvalue\"", "server.host",
+			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "127.0.0.1:8080" (":8080" listens on every interface)`},
 		{"[server]\nhost = \"user:secretvalue@h\"", "server.host",
 			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "127.0.0.1:8080" (":8080" listens on every interface)`},
 	}
@@ -102,7 +104,7 @@ func TestLoadListenAddressKeysPointToListen(t *testing.T) {
 func TestValidateClusterAddrWithoutPortIsOnTheDefault(t *testing.T) {
 	c := validConfig()
 	c.Redis.URL = ""
-	c.Redis.ClusterAddrs = []string{"10.0.0.1", "redis-2.internal", "[::1]", "::1", "10.0.0.5:7000"}
+	c.Redis.ClusterAddrs = []string{"10.0.0.1", "redis-2.internal", "[::1]", "::1", "10.0.0.5:7000", "token-cache.internal"}
 	if problems := c.Validate(); len(problems) != 0 {
 		t.Fatalf("problems: %v", problems)
 	}

@@ -166,6 +166,9 @@ func listenHint(path, k string, v any) string {
 			port = strconv.FormatInt(v, 10)
 		}
 	case string:
+		if looksSecret(v) {
+			break // not shown
+		}
 		switch h, p, err := net.SplitHostPort(v); {
 		case err == nil && isPort(p) && plainHost(h):
 			host, port = h, p
@@ -175,7 +178,7 @@ func listenHint(path, k string, v any) string {
 			host = v
 		}
 	}
-	listen := strconv.Quote(net.JoinHostPort(host, port))
+	listen := quoteSafe(net.JoinHostPort(host, port))
 	where := "write listen = " + listen
 	if path == "" {
 		where = "write listen = " + listen + " after the [server] header"
