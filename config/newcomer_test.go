@@ -5,47 +5,6 @@ import (
 	"testing"
 )
 
-// A value of the wrong type for a list or a boolean says what to write,
-// with an example line: a table of platforms for a list of ids as the ids
-// it means, "yes" for a boolean as true.
-func TestLoadTypeHintsGiveAnExampleLine(t *testing.T) {
-	tests := []struct{ name, toml, path, want string }{
-		{"channels as a table of platforms", "[[services]]\nname = \"a\"\nchannels = { slack = \"C0123456\", discord = [\"1122\", \"3344\"] }", "services[0].channels",
-			`must be an array, not a table; write channels = ["slack:C0123456", "discord:1122", "discord:3344"] (a list of platform ids in square brackets, not a { … } table)`},
-		{"channels as another table", "[[services]]\nname = \"a\"\nchannels = { ops = \"C0123456\" }", "services[0].channels",
-			`must be an array, not a table; write it as a list in square brackets, not a { … } table, e.g. channels = ["slack:C0123456", "discord:112233445566778899"]`},
-		{"a token in a table of platforms", "[[people]]\nname = \"a\"\nids = { slack = \"xoxb-1-secretvalue\" }", "people[0].ids",
-			`must be an array, not a table; write ids = ["slack:…"] (a list of platform ids in square brackets, not a { … } table)`},
-		{"cluster_addrs as a table", "[redis]\ncluster_addrs = { a = \"h1\" }", "redis.cluster_addrs",
-			`must be an array, not a table; write it as a list in square brackets, not a { … } table, e.g. cluster_addrs = ["10.0.0.1:6379", "10.0.0.2:6379"]`},
-		{"a list as an integer", "admins = 5", "admins",
-			`must be an array, not an integer; write it as a list in square brackets, e.g. admins = ["alice"]`},
-		{"enabled = \"yes\"", "[slack]\nenabled = \"yes\"", "slack.enabled",
-			"must be true or false, not a string; write enabled = true (a TOML boolean: true or false, without quotes)"},
-		{"enabled = \"off\" as a dotted key", "discord.enabled = \"off\"", "discord.enabled",
-			"must be true or false, not a string; write discord.enabled = false (a TOML boolean: true or false, without quotes)"},
-		{"enabled = 1", "[slack]\nenabled = 1", "slack.enabled",
-			"must be true or false, not an integer; write enabled = true (a TOML boolean: true or false, without quotes)"},
-		{"public = \"maybe\"", "[api]\npublic = \"maybe\"", "api.public",
-			"must be true or false, not a string; write public = true or public = false (without quotes)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, problems := loadString(t, tt.toml)
-			p, ok := findProblem(problems, tt.path)
-			if !ok || p.Msg != tt.want || len(problems) != 1 {
-				t.Errorf("%s: got %q, want %q (all: %v)", tt.path, p.Msg, tt.want, problems)
-			}
-			if l := cfg.InFileOrder(problems)[0].Line; l != strings.Count(tt.toml, "\n")+1 {
-				t.Errorf("line %d, want the key's, %d", l, strings.Count(tt.toml, "\n")+1)
-			}
-			if strings.Contains(p.Msg, "secretvalue") {
-				t.Errorf("problem leaks a secret: %s", p)
-			}
-		})
-	}
-}
-
 // A top-level key that is a section's says which section it belongs under,
 // naming a secret's variables and never its value.
 func TestLoadTopLevelKeyOfASectionSaysWhere(t *testing.T) {
