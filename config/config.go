@@ -77,7 +77,8 @@ type Server struct {
 type Redis struct {
 	// URL is a redis://, rediss://, redis+sentinel://, unix:// or memory:// URL.
 	URL string `toml:"url"`
-	// ClusterAddrs lists host:port seeds of a Redis Cluster, used instead of URL.
+	// ClusterAddrs lists host:port seeds of a Redis Cluster, used instead of URL; a seed
+	// without a port is on 6379.
 	ClusterAddrs []string `toml:"cluster_addrs"`
 	// Prefix starts every key, so several bots can share one Redis.
 	Prefix string `toml:"prefix"`
@@ -205,7 +206,8 @@ func (c Config) ReadinessOf(s Service) []string {
 type Freeze struct {
 	// Name identifies the freeze in replies, the log and the calendar.
 	Name string `toml:"name"`
-	// From is when it starts, RFC 3339 with an offset, e.g. "2026-12-20T00:00:00Z".
+	// From is when it starts, RFC 3339 with an offset, e.g. "2026-12-20T00:00:00Z"
+	// (the file may write it as an unquoted TOML offset date-time).
 	From string `toml:"from"`
 	// To is when it ends (exclusive), RFC 3339 with an offset.
 	To string `toml:"to"`

@@ -183,7 +183,12 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
-			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p], m[k]))
+			msg := unknownKey(path, k, fields, d.lines[p], m[k])
+			if _, set := m["listen"]; set && path == "server" && listenKeys[k] {
+				// [server] listen = ":80" then port = 8080: listen says it all.
+				msg = "unknown key: the listen address is server.listen, one \"host:port\" string, set in this table already; delete " + k + " and write the whole address in listen"
+			}
+			d.add(p, "%s", msg)
 			if _, written := d.lines[p]; !written {
 				// An unknown array of tables ([[service]]) is written as its
 				// entries' headers: its problem is at the first.

@@ -43,6 +43,8 @@ func TestLoadListenAddressKeysPointToListen(t *testing.T) {
 			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "0.0.0.0:8080" (":8080" listens on every interface)`},
 		{"[server]\naddress = \"[::1]:81\"", "server.address",
 			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "[::1]:81" (":81" listens on every interface)`},
+		{"[server]\nlisten = \":80\"\nport = 8080", "server.port",
+			`unknown key: the listen address is server.listen, one "host:port" string, set in this table already; delete port and write the whole address in listen`},
 		{"port = 9090", "port",
 			`unknown key: the listen address is server.listen, one "host:port" string; write listen = "127.0.0.1:9090" after the [server] header (":9090" listens on every interface)`},
 		{"[server]\nhost = \"xoxb-1-secretvalue\"", "server.host",
