@@ -955,11 +955,28 @@ secret = "FILE-6666"
 	if strings.Contains(errOut, "FILE-") || strings.Contains(errOut, "ghp_") {
 		t.Errorf("a warning shows a secret's value:\n%s", errOut)
 	}
-	// The environment's values replace the file's: nothing to warn of.
+	// The environment's values replace the file's: each warning says
+	// which one is used, still without a value.
 	env := []string{"UPGRADEBOT_SLACK_BOT_TOKEN=xoxb-e", "UPGRADEBOT_SLACK_APP_TOKEN=xapp-e", "UPGRADEBOT_GITHUB_TOKEN=e",
 		"UPGRADEBOT_GITHUB_WEBHOOK_SECRET=e", "UPGRADEBOT_API_TOKENS=e", "UPGRADEBOT_WEBHOOKS_0_SECRET=e"}
-	if _, errOut, code := runMain(t, "", env, "check-config", "-config", cfg); code != 0 || errOut != "" {
+	_, errOut, code = runMain(t, "", env, "check-config", "-config", cfg)
+	if code != 0 || strings.Contains(errOut, "written in the file") || strings.Contains(errOut, "FILE-") || strings.Contains(errOut, "ghp_") {
 		t.Errorf("with every secret in the environment: exit %d, stderr\n%s", code, errOut)
+	}
+	for _, k := range []string{"slack.bot_token:UPGRADEBOT_SLACK_BOT_TOKEN", "webhooks[0].secret:UPGRADEBOT_WEBHOOKS_0_SECRET"} {
+		key, env, _ := strings.Cut(k, ":")
+		want := "upgradebot check-config: " + cfg + ": warning: " + key + " is a secret given both in the file and in the environment variable " + env + ": the environment's value is used, the file's is ignored; delete it from the file (secrets belong in the environment; docs/deploy.md)\n"
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks\n%s", want)
+		}
+	}
+	if n := strings.Count(errOut, "given both in the file"); n != 6 {
+		t.Errorf("%d warnings of a secret in both, want 6:\n%s", n, errOut)
+	}
+	// Without the file's secrets, nothing to warn of.
+	os.WriteFile(cfg, []byte("[server]\nlisten = \"127.0.0.1:0\"\n[redis]\nurl = \"memory://\"\n[slack]\nenabled = true\n[[webhooks]]\nurl = \"https://hooks.example.com/x\"\n"), 0o600)
+	if _, errOut, code := runMain(t, "", env, "check-config", "-config", cfg); code != 0 || errOut != "" {
+		t.Errorf("with every secret in the environment alone: exit %d, stderr\n%s", code, errOut)
 	}
 
 	// A password in the file's redis.url too.
@@ -988,6 +1005,23 @@ func TestServeWarnsOfSecretsInTheFile(t *testing.T) {
 	want := `"level":"WARN","msg":"github.token is a secret written in the file: move it to the environment variable UPGRADEBOT_GITHUB_TOKEN`
 	if got := logs.String(); !strings.Contains(got, want) || strings.Contains(got, "ghp_FILE") {
 		t.Errorf("serve's log lacks %s (or shows the token):\n%s", want, got)
+	}
+
+	// Given in the environment too: the environment's wins, said once at
+	// start-up, with neither value.
+	var logs2 syncBuffer
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() {
+		done <- run(ctx, nil, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, &logs2, []string{"UPGRADEBOT_GITHUB_TOKEN=ghp_ENV4444"})
+	}()
+	waitFor(t, 15*time.Second, "serve to start", func() bool { return strings.Contains(logs2.String(), "upgradebot serving") })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs2.String())
+	}
+	want = `"level":"WARN","msg":"github.token is a secret given both in the file and in the environment variable UPGRADEBOT_GITHUB_TOKEN: the environment's value is used`
+	if got := logs2.String(); strings.Count(got, want) != 1 || strings.Contains(got, "ghp_") || strings.Contains(got, "written in the file") {
+		t.Errorf("serve's log lacks %s once (or shows a token):\n%s", want, got)
 	}
 }
 

@@ -57,6 +57,10 @@ type Config struct {
 	// value came from the environment to their variable, so that a problem
 	// with such a value names the variable, not the file's key.
 	fromEnv map[string]string `toml:"-"`
+	// secretInBoth maps the key paths of the secrets (and a redis.url
+	// holding a password) that both the file and the environment give to
+	// the variable, whose value is used: SecretInFileWarnings says so.
+	secretInBoth map[string]string `toml:"-"`
 	// keyLines is where the file writes each key path, for InFileOrder.
 	keyLines map[string]keyLine `toml:"-"`
 }
@@ -73,7 +77,8 @@ type Server struct {
 type Redis struct {
 	// URL is a redis://, rediss://, redis+sentinel://, unix:// or memory:// URL.
 	URL string `toml:"url"`
-	// ClusterAddrs lists host:port seeds of a Redis Cluster, used instead of URL.
+	// ClusterAddrs lists host:port seeds of a Redis Cluster, used instead of URL; a seed
+	// without a port is on 6379.
 	ClusterAddrs []string `toml:"cluster_addrs"`
 	// Prefix starts every key, so several bots can share one Redis.
 	Prefix string `toml:"prefix"`
@@ -201,7 +206,8 @@ func (c Config) ReadinessOf(s Service) []string {
 type Freeze struct {
 	// Name identifies the freeze in replies, the log and the calendar.
 	Name string `toml:"name"`
-	// From is when it starts, RFC 3339 with an offset, e.g. "2026-12-20T00:00:00Z".
+	// From is when it starts, RFC 3339 with an offset, e.g. "2026-12-20T00:00:00Z"
+	// (the file may write it as an unquoted TOML offset date-time).
 	From string `toml:"from"`
 	// To is when it ends (exclusive), RFC 3339 with an offset.
 	To string `toml:"to"`

@@ -28,14 +28,7 @@ owners = ["alice"]
 		"people[0].admins": "unknown key",
 		"people[0].owners": "unknown key: [[people]] has no owners key; people take: name, ids, timezone",
 	}
-	if len(problems) != len(want) {
-		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
-	}
-	for path, msg := range want {
-		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
-			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
-		}
-	}
+	wantProblems(t, problems, want)
 }
 
 // url may carry credentials (redis.url, a webhook's): one written in the
@@ -52,7 +45,8 @@ func TestLoadMisplacedURLIsNotSentElsewhere(t *testing.T) {
 
 // A list written as one string is split into its words for a list of
 // names or ids (spaces, commas, semicolons), at commas for free text; an
-// entry that may be a secret is never echoed.
+// entry that may be a secret is never echoed. Each problem is at its key's
+// line.
 func TestLoadListHints(t *testing.T) {
 	tests := []struct{ name, toml, path, want string }{
 		{"ids separated by spaces", "[[services]]\nname = \"a\"\nowners = \"console:a console:b\"", "services[0].owners",
@@ -79,13 +73,37 @@ func TestLoadListHints(t *testing.T) {
 			`must be a string, not a date/time; write to = "2026-12-27T00:00:00Z" (quoted, with an offset from UTC: Z, or e.g. "2026-12-27T00:00:00+01:00")`},
 		{"a local date elsewhere", "default_timezone = 2026-12-27", "default_timezone",
 			"must be a string, not a date/time; write it in quotes"},
+		// A table or another value for a list, and a string for a
+		// boolean, say what to write with an example line: a table of
+		// platforms for a list of ids as the ids it means, "yes" as true.
+		{"channels as a table of platforms", "[[services]]\nname = \"a\"\nchannels = { slack = \"C0123456\", discord = [\"1122\", \"3344\"] }", "services[0].channels",
+			`must be an array, not a table; write channels = ["slack:C0123456", "discord:1122", "discord:3344"] (a list of platform ids in square brackets, not a { … } table)`},
+		{"channels as another table", "[[services]]\nname = \"a\"\nchannels = { ops = \"C0123456\" }", "services[0].channels",
+			`must be an array, not a table; write it as a list in square brackets, not a { … } table, e.g. channels = ["slack:C0123456", "discord:112233445566778899"]`},
+		{"a token in a table of platforms", "[[people]]\nname = \"a\"\nids = { slack = \"xoxb-1-secretvalue\" }", "people[0].ids",
+			`must be an array, not a table; write ids = ["slack:…"] (a list of platform ids in square brackets, not a { … } table)`},
+		{"cluster_addrs as a table", "[redis]\ncluster_addrs = { a = \"h1\" }", "redis.cluster_addrs",
+			`must be an array, not a table; write it as a list in square brackets, not a { … } table, e.g. cluster_addrs = ["10.0.0.1:6379", "10.0.0.2:6379"]`},
+		{"a list as an integer", "admins = 5", "admins",
+			`must be an array, not an integer; write it as a list in square brackets, e.g. admins = ["alice"]`},
+		{"enabled = \"yes\"", "[slack]\nenabled = \"yes\"", "slack.enabled",
+			"must be true or false, not a string; write enabled = true (a TOML boolean: true or false, without quotes)"},
+		{"enabled = \"off\" as a dotted key", "discord.enabled = \"off\"", "discord.enabled",
+			"must be true or false, not a string; write discord.enabled = false (a TOML boolean: true or false, without quotes)"},
+		{"enabled = 1", "[slack]\nenabled = 1", "slack.enabled",
+			"must be true or false, not an integer; write enabled = true (a TOML boolean: true or false, without quotes)"},
+		{"public = \"maybe\"", "[api]\npublic = \"maybe\"", "api.public",
+			"must be true or false, not a string; write public = true or public = false (without quotes)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, problems := loadString(t, tt.toml)
+			cfg, problems := loadString(t, tt.toml)
 			p, ok := findProblem(problems, tt.path)
-			if !ok || p.Msg != tt.want {
+			if !ok || p.Msg != tt.want || len(problems) != 1 {
 				t.Errorf("%s: got %q, want %q (all: %v)", tt.path, p.Msg, tt.want, problems)
+			}
+			if l := cfg.InFileOrder(problems)[0].Line; l != strings.Count(tt.toml, "\n")+1 {
+				t.Errorf("line %d, want the key's, %d", l, strings.Count(tt.toml, "\n")+1)
 			}
 			for _, p := range problems {
 				if strings.Contains(p.String(), "secretvalue") {

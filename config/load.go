@@ -78,7 +78,7 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 		return Default(), nil, syntaxErr(file, data, err)
 	}
 	lines := keyLines(data)
-	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}, lines: lines}
+	d := &decoder{rank: map[string]int{}, set: map[string]bool{}, fromEnv: map[string]string{}, bothSet: map[string]string{}, lines: lines}
 	for i, k := range md.Keys() {
 		if _, ok := d.rank[k.String()]; !ok {
 			d.rank[k.String()] = i
@@ -89,6 +89,9 @@ func load(file string, data []byte, environ []string) (Config, []Problem, error)
 	d.env(environ, reflect.ValueOf(&cfg).Elem())
 	if len(d.fromEnv) > 0 {
 		cfg.fromEnv = d.fromEnv
+	}
+	if len(d.bothSet) > 0 {
+		cfg.secretInBoth = d.bothSet
 	}
 	if len(lines) > 0 {
 		cfg.keyLines = lines
@@ -127,6 +130,7 @@ type decoder struct {
 	rank     map[string]int     // unindexed key ("services.name") -> position of its first appearance
 	set      map[string]bool    // unindexed keys given by the file or the environment
 	fromEnv  map[string]string  // key paths (indexed) set by the environment -> variable
+	bothSet  map[string]string  // of those, the secrets the file gives too -> variable
 	lines    map[string]keyLine // where the file writes each key (keyLines)
 	problems []Problem
 }
@@ -179,7 +183,12 @@ func (d *decoder) table(path string, keys []string, m map[string]any, rv reflect
 		p := joinPath(path, k)
 		idx, ok := fields[k]
 		if !ok {
-			d.add(p, "%s", unknownKey(path, k, fields, d.lines[p], m[k]))
+			msg := unknownKey(path, k, fields, d.lines[p], m[k])
+			if _, set := m["listen"]; set && path == "server" && listenKeys[k] {
+				// [server] listen = ":80" then port = 8080: listen says it all.
+				msg = "unknown key: the listen address is server.listen, one \"host:port\" string, set in this table already; delete " + k + " and write the whole address in listen"
+			}
+			d.add(p, "%s", msg)
 			if _, written := d.lines[p]; !written {
 				// An unknown array of tables ([[service]]) is written as its
 				// entries' headers: its problem is at the first.
@@ -211,6 +220,11 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 		rv.SetInt(int64(dur))
 	case t.Kind() == reflect.String:
 		s, ok := v.(string)
+		if tv, isTime := v.(time.Time); isTime && instantKeys[toml.Key(keys).String()] && hasOffset(tv) {
+			// from = 2026-12-24T00:00:00Z, a TOML offset date-time: the
+			// instant the quoted form names.
+			s, ok = tv.Format(time.RFC3339Nano), true
+		}
 		if !ok {
 			d.add(path, "must be a string, not %s%s", tomlType(v), quoteTimeHint(d.written(path, keys), v))
 			return
@@ -219,11 +233,7 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 	case t.Kind() == reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
-			hint := ""
-			if s, isStr := v.(string); isStr && (s == "true" || s == "false") {
-				hint = "; write " + d.written(path, keys) + " = " + s + ", without quotes"
-			}
-			d.add(path, "must be true or false, not %s%s", tomlType(v), hint)
+			d.add(path, "must be true or false, not %s%s", tomlType(v), boolHint(d.written(path, keys), v))
 			return
 		}
 		rv.SetBool(b)
@@ -260,7 +270,11 @@ func (d *decoder) value(path string, keys []string, v any, rv reflect.Value) {
 				d.add(path, "must be an array of tables, not %s; write [[%s]] (two brackets) above each entry", tomlType(v), toml.Key(keys))
 				return
 			}
-			d.add(path, "must be an array, not %s%s", tomlType(v), listHint(d.written(path, keys), lastKey(keys), v))
+			hint := listHint(d.written(path, keys), lastKey(keys), v)
+			if hint == "" {
+				hint = listExample(d.written(path, keys), toml.Key(keys).String(), v)
+			}
+			d.add(path, "must be an array, not %s%s", tomlType(v), hint)
 			return
 		}
 		out := reflect.MakeSlice(t, len(elems), len(elems))
@@ -330,6 +344,21 @@ func listHint(key, name string, v any) string {
 		}
 	}
 	return "; write " + key + " = [" + strings.Join(parts, ", ") + "]"
+}
+
+// instantKeys are the keys (paths without indexes) holding an instant,
+// RFC 3339 with an offset: written quoted or as a TOML offset date-time.
+var instantKeys = map[string]bool{"freezes.from": true, "freezes.to": true}
+
+// hasOffset reports whether a TOML date or time the parser gave names an
+// instant: an offset date-time, not a local date-time, date or time (whose
+// location the parser names "datetime-local", "date-local", "time-local").
+func hasOffset(t time.Time) bool {
+	switch t.Location().String() {
+	case "datetime-local", "date-local", "time-local":
+		return false
+	}
+	return true
 }
 
 // quoteTimeHint says how to write a TOML date or time given for a string
@@ -479,8 +508,11 @@ func unknownKey(path, k string, fields map[string]int, l keyLine, v any) string 
 	if names := partOf(k, fields, !top && len(sections) == 0 && len(arrays) == 0); len(names) > 0 {
 		return "unknown key (did you mean " + strings.Join(names, " or ") + "?)"
 	}
+	if listen := listenHint(path, k, v); listen != "" {
+		return listen
+	}
 	if path == "" {
-		return "unknown key"
+		return topLevelUnknown(k, sections, arrays)
 	}
 	if !top && len(sections) == 0 {
 		// Known in no section: maybe a part of a top-level key, written in
@@ -772,7 +804,14 @@ func (d *decoder) envFields(prefix string, keys []string, path string, vars map[
 			if !ok || strings.TrimSpace(val) == "" {
 				continue
 			}
+			// A secret (or a password in redis.url) the file gives too:
+			// the environment wins, and SecretInFileWarnings says so.
+			inFile := t.Field(i).Tag.Get("secret") == "true" && !isZeroSecret(f) ||
+				at == "redis.url" && d.set["redis.url"] && urlHasPassword(f.String())
 			if d.envValue(name, at, strings.TrimSpace(val), f) {
+				if inFile && d.bothSet != nil {
+					d.bothSet[at] = name
+				}
 				d.set[toml.Key(sub).String()] = true
 				if d.fromEnv != nil {
 					d.fromEnv[at] = name

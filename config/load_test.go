@@ -41,6 +41,20 @@ func findProblem(problems []Problem, path string) (Problem, bool) {
 	return Problem{}, false
 }
 
+// wantProblems checks that problems are exactly want's: its paths, each
+// with its message.
+func wantProblems(t *testing.T, problems []Problem, want map[string]string) {
+	t.Helper()
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
+	}
+	for path, msg := range want {
+		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
+			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
+		}
+	}
+}
+
 func TestLoadEmptyIsDefault(t *testing.T) {
 	cfg, problems := loadString(t, "")
 	if len(problems) != 0 {
@@ -162,14 +176,7 @@ max_window = "12h"
 		"services[0].admins":     "unknown key here: admins is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)",
 		"services[0].max_window": "unknown key here: max_window is a top-level key; move it above the first [table] header (a key belongs to the table whose header is above it)",
 	}
-	if len(problems) != len(want) {
-		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
-	}
-	for path, msg := range want {
-		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
-			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
-		}
-	}
+	wantProblems(t, problems, want)
 }
 
 // A key of an array of tables' entries written after another array's header
@@ -194,14 +201,7 @@ from = "2026-12-20T00:00:00Z"
 		"freezes[0].readiness": "unknown key here: readiness is a top-level key or belongs under [[services]]; move it above the first [table] header or under [[services]] (a key belongs to the table whose header is above it)",
 		"people[0].from":       "unknown key: [[people]] has no from key; people take: name, ids, timezone",
 	}
-	if len(problems) != len(want) {
-		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
-	}
-	for path, msg := range want {
-		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
-			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
-		}
-	}
+	wantProblems(t, problems, want)
 }
 
 // A top-level table's name written as a key under another table's header
@@ -219,14 +219,7 @@ people = []
 		"server.slack":     "unknown key here: slack is a top-level table; write its keys under a [slack] header (a key belongs to the table whose header is above it)",
 		"reminders.people": "unknown key here: people is a top-level array of tables; write each entry under a [[people]] header (a key belongs to the table whose header is above it)",
 	}
-	if len(problems) != len(want) {
-		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
-	}
-	for path, msg := range want {
-		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
-			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
-		}
-	}
+	wantProblems(t, problems, want)
 }
 
 // A key in an inline table, or after the dots of a dotted key, is in the
@@ -338,14 +331,7 @@ lead = "1h"
 		"reminders.window": "unknown key (did you mean the top-level max_window? it goes above the first [table] header)",
 		"services[0].lead": "unknown key (did you mean the top-level max_lead or series_lead? it goes above the first [table] header)",
 	}
-	if len(problems) != len(want) {
-		t.Errorf("got %d problems, want %d: %v", len(problems), len(want), problems)
-	}
-	for path, msg := range want {
-		if p, ok := findProblem(problems, path); !ok || p.Msg != msg {
-			t.Errorf("%s: got %q, want %q", path, p.Msg, msg)
-		}
-	}
+	wantProblems(t, problems, want)
 }
 
 func TestLoadUnknownKeys(t *testing.T) {
@@ -433,7 +419,7 @@ func TestLoadTypeProblems(t *testing.T) {
 		{"list of durations as string", "[reminders]\nbefore = \"1h\"", "reminders.before", `must be an array, not a string; write before = ["1h"]`},
 		{"secret list as string", "[api]\ntokens = \"s3cret, t0ken\"", "api.tokens", `must be an array, not a string; write tokens = ["…", "…"]`},
 		{"bool as quoted bool", "[slack]\nenabled = \"false\"", "slack.enabled", "must be true or false, not a string; write enabled = false, without quotes"},
-		{"date-time not quoted", "[[freezes]]\nfrom = 2026-12-20T00:00:00Z", "freezes[0].from", `must be a string, not a date/time; write from = "2026-12-20T00:00:00Z"`},
+		{"date-time not quoted elsewhere", "[[freezes]]\nname = 2026-12-20T00:00:00Z", "freezes[0].name", `must be a string, not a date/time; write name = "2026-12-20T00:00:00Z"`},
 		{"local date not quoted", "[[freezes]]\nto = 2026-12-27", "freezes[0].to", `must be a string, not a date/time; write to = "2026-12-27T00:00:00Z" (quoted, with an offset from UTC`},
 		{"nested in array", "[[services]]\nname = \"a\"\n[[services]]\nname = 5", "services[1].name", "must be a string, not an integer"},
 		{"inline tables", `services = [{name = "a"}, {name = "b", owners = "x"}]`, "services[1].owners", "must be an array"},

@@ -39,6 +39,8 @@ func (c Config) SecretInFileWarnings() []string {
 			case sf.Tag.Get("secret") == "true" && !isZeroSecret(f):
 				if _, env := c.fromEnv[at]; !env {
 					out = append(out, fmt.Sprintf("%s is a secret written in the file: move it to the environment variable %s (secrets belong there, not in the file; docs/deploy.md)", at, name))
+				} else if w := c.bothWarning(at, "docs/deploy.md"); w != "" {
+					out = append(out, w)
 				}
 			}
 		}
@@ -46,8 +48,25 @@ func (c Config) SecretInFileWarnings() []string {
 	walk(reflect.ValueOf(c), "", EnvPrefix)
 	if _, env := c.fromEnv["redis.url"]; !env && urlHasPassword(c.Redis.URL) {
 		out = append(out, "redis.url holds a password written in the file: move the whole URL to the environment variable "+EnvPrefix+"_REDIS_URL (secrets belong there, not in the file; docs/redis.md)")
+	} else if w := c.bothWarning("redis.url", "docs/redis.md"); w != "" {
+		out = append(out, w)
 	}
 	return out
+}
+
+// bothWarning says that the secret at key path at (or redis.url, holding
+// a password in the file) is given both in the file and in its
+// environment variable, which wins; "" if it is not. No value is shown.
+func (c Config) bothWarning(at, doc string) string {
+	name, ok := c.secretInBoth[at]
+	if !ok {
+		return ""
+	}
+	what := at + " is a secret given both in the file and in the environment variable " + name
+	if at == "redis.url" {
+		what = "redis.url holds a password in the file and is given in the environment variable " + name + " too"
+	}
+	return what + ": the environment's value is used, the file's is ignored; delete it from the file (secrets belong in the environment; " + doc + ")"
 }
 
 // isZeroSecret reports whether a secret field (a string or a list of them) is empty.

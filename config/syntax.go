@@ -170,6 +170,9 @@ func syntaxErr(file string, data []byte, err error) error {
 	case value == "":
 		se.Msg = "the value after \"=\" is missing"
 		se.Hint = "write " + keyName + " = " + example(valueType, "…")
+	case strings.HasPrefix(value, "{") && valueType.Kind() == reflect.Slice && valueType.Elem().Kind() != reflect.Struct:
+		// channels = {slack = C123}: the table is the first mistake.
+		se.Hint = keyName + " takes a list in square brackets, not a { … } table; write it as e.g. " + keyName + " = " + listExampleOf(se.Key)
 	case strings.HasPrefix(value, `"""`) || strings.HasPrefix(value, "'''") || strings.HasPrefix(value, "{"):
 	case value[0] == '"' || value[0] == '\'':
 		if closing(value) < 0 {

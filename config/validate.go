@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/hostport"
 
 	_ "time/tzdata" // zones must validate (and later resolve) the same on hosts without a zoneinfo database
 )
@@ -153,6 +154,10 @@ func (v *validator) server(s Server) {
 	}
 }
 
+// defaultRedisPort is the port of a redis.cluster_addrs node written
+// without one ("10.0.0.1"): Redis's own default.
+const defaultRedisPort = "6379"
+
 func (v *validator) redis(r Redis) {
 	switch {
 	case r.URL != "" && len(r.ClusterAddrs) > 0:
@@ -203,10 +208,12 @@ func (v *validator) redis(r Redis) {
 		}
 	}
 	for i, a := range r.ClusterAddrs {
-		if _, p, err := net.SplitHostPort(a); err != nil {
-			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "must be host:port, e.g. 127.0.0.1:7000")
+		// A node without a port is on Redis's default, 6379, as the store
+		// dials it (and a Sentinel without one on 26379).
+		if h, p, err := net.SplitHostPort(hostport.WithPort(a, defaultRedisPort)); err != nil || a == "" || !plainHost(h) {
+			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "must be host[:port] (the port defaults to "+defaultRedisPort+"), e.g. 10.0.0.1:7000 or 10.0.0.1")
 		} else if !isPort(p) {
-			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "the port %q is not a port (1 to 65535), e.g. 127.0.0.1:7000", p)
+			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "the port %q is not a port (1 to 65535), e.g. 10.0.0.1:7000", p)
 		}
 	}
 	if r.Prefix == "" {

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/hostport"
 )
 
 // Defaults for the zero values of Options.
@@ -49,7 +49,8 @@ type Options struct {
 	// URL is redis://, rediss://, unix://, redis+sentinel:// or memory://
 	// (see Open). Ignored when ClusterAddrs is set.
 	URL string
-	// ClusterAddrs are host:port seeds of a Redis Cluster.
+	// ClusterAddrs are host:port seeds of a Redis Cluster; a seed without a
+	// port is on 6379.
 	ClusterAddrs []string
 	// Prefix starts every key; default DefaultPrefix.
 	Prefix string
@@ -111,7 +112,8 @@ const startupPing = 5 * time.Second
 //
 // In the sentinel form the hosts are the Sentinels (port default 26379), the
 // user and password are the master's, and sentinel_password is for Sentinels
-// that require one. o.ClusterAddrs, when set, selects a Redis Cluster instead.
+// that require one. o.ClusterAddrs, when set, selects a Redis Cluster instead
+// (a seed without a port is on 6379).
 // Errors and log lines name the servers but never a password.
 func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	if log != nil {
@@ -132,8 +134,9 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	)
 	switch {
 	case len(o.ClusterAddrs) > 0:
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.ClusterAddrs, PoolSize: poolSize, ContextTimeoutEnabled: true})
-		target = "cluster " + strings.Join(o.ClusterAddrs, ",")
+		addrs := clusterAddrs(o.ClusterAddrs)
+		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, PoolSize: poolSize, ContextTimeoutEnabled: true})
+		target = "cluster " + strings.Join(addrs, ",")
 	case o.URL == "memory://" || o.URL == "memory:":
 		m := miniredis.NewMiniRedis()
 		// Without this, TTLs would only run down when a test moves the clock.
@@ -296,6 +299,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// clusterAddrs are a Redis Cluster's seeds, each host:port: a node
+// written without a port is on Redis's default port, 6379 (as a Sentinel
+// without one is on 26379).
+func clusterAddrs(seeds []string) []string {
+	out := make([]string, len(seeds))
+	for i, a := range seeds {
+		out[i] = hostport.WithPort(a, "6379")
+	}
+	return out
+}
+
 // parseSentinelURL reads
 // redis+sentinel://[[user]:password@]host:port[,host:port]/mastername[/db][?query].
 // Its errors never quote the URL, which may hold a password.
@@ -319,10 +333,7 @@ func parseSentinelURL(raw string) (*redis.FailoverOptions, error) {
 		if h == "" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(h); err != nil {
-			h = net.JoinHostPort(h, "26379")
-		}
-		fo.SentinelAddrs = append(fo.SentinelAddrs, h)
+		fo.SentinelAddrs = append(fo.SentinelAddrs, hostport.WithPort(h, "26379"))
 	}
 	if len(fo.SentinelAddrs) == 0 {
 		return nil, errors.New("redis: invalid sentinel url: no sentinel host:port given")

@@ -263,6 +263,16 @@ func TestOpenReal(t *testing.T) {
 	}
 }
 
+// A Cluster seed without a port is on Redis's default port, 6379, as a
+// Sentinel without one is on 26379.
+func TestClusterAddrsDefaultPort(t *testing.T) {
+	got := clusterAddrs([]string{"10.0.0.1", "10.0.0.2:7000", "::1", "[::2]", "[::3]:7001", "redis-4"})
+	want := []string{"10.0.0.1:6379", "10.0.0.2:7000", "[::1]:6379", "[::2]:6379", "[::3]:7001", "redis-4:6379"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("clusterAddrs = %v, want %v", got, want)
+	}
+}
+
 func TestParseSentinelURL(t *testing.T) {
 	tests := []struct {
 		url                  string
@@ -284,6 +294,7 @@ func TestParseSentinelURL(t *testing.T) {
 		{url: "redis+sentinel://a:1/m?bogus=1", err: true},
 		{url: "redis+sentinel://a:1/m?pool_size=0", err: true},
 		{url: "redis+sentinel://a:1/m?pool_size=16", addrs: []string{"a:1"}, master: "m", pool: 16},
+		{url: "redis+sentinel://[::1],[::2]:5/m", addrs: []string{"[::1]:26379", "[::2]:5"}, master: "m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
