@@ -379,11 +379,7 @@ func TestSeriesGoesOnPastADateItsVersionWasTypedOn(t *testing.T) {
 // one stored before it did is put in the store by hand.)
 func TestTwoSeriesOfOneVersionOnTwoReplicas(t *testing.T) {
 	for range 5 {
-		o := storetest.Target(t)
-		clock, log := bottest.NewClock(start0), &bottest.Recorder{}
-		so := bot.SchedulerOptions{Reconcile: -1}
-		a := newReplicaWith(t, o, clock.Now, log, so)
-		b := newReplicaWith(t, o, clock.Now, log, so)
+		a, b, clock := twoReplicas(t)
 		a.do(t, "alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
 		ctx := context.Background()
 		first, err := a.st.GetSeries(ctx, 1)
@@ -421,11 +417,7 @@ func TestTwoSeriesOfOneVersionOnTwoReplicas(t *testing.T) {
 // its version and recurrence is stored.
 func TestTheSameSeriesOnTwoReplicasAtOnce(t *testing.T) {
 	for range 5 {
-		o := storetest.Target(t)
-		clock, log := bottest.NewClock(start0), &bottest.Recorder{}
-		so := bot.SchedulerOptions{Reconcile: -1}
-		a := newReplicaWith(t, o, clock.Now, log, so)
-		b := newReplicaWith(t, o, clock.Now, log, so)
+		a, b, _ := twoReplicas(t)
 		var wg sync.WaitGroup
 		answers := make([]bot.Message, 2)
 		for i, r := range []*replica{a, b} {
@@ -450,6 +442,16 @@ func TestTheSameSeriesOnTwoReplicasAtOnce(t *testing.T) {
 			t.Fatalf("%d refused, %d stored; want 1 and 1:\n%s\n%s", refused, len(all), plain(answers[0]), plain(answers[1]))
 		}
 	}
+}
+
+// twoReplicas are two replicas on a store of their own, on one clock,
+// their schedulers reconciling never (the test runs what falls due).
+func twoReplicas(t *testing.T) (a, b *replica, clock *bottest.Clock) {
+	t.Helper()
+	o := storetest.Target(t)
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	so := bot.SchedulerOptions{Reconcile: -1}
+	return newReplicaWith(t, o, clock.Now, log, so), newReplicaWith(t, o, clock.Now, log, so), clock
 }
 
 // list is every upgrade with a window between from and to.
