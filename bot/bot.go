@@ -519,6 +519,8 @@ func (b *Bot) execute(ctx context.Context, inv Invocation, cmd commands.Command)
 		return b.list(ctx, c)
 	case commands.Show:
 		return b.show(ctx, c.ID)
+	case commands.ShowSeries:
+		return b.showSeries(ctx, c.ID)
 	case commands.Start:
 		return b.startCmd(ctx, inv, c)
 	case commands.Complete:

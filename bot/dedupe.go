@@ -16,7 +16,7 @@ const dedupeTTL = 10 * time.Minute
 // so a re-send of it is recognised in memory, never with a store write.
 func readOnly(cmd commands.Command) bool {
 	switch cmd.(type) {
-	case commands.Show, commands.List, commands.Pending, commands.Log, commands.Stats, commands.Help:
+	case commands.Show, commands.ShowSeries, commands.List, commands.Pending, commands.Log, commands.Stats, commands.Help:
 		return true
 	}
 	return false

@@ -304,6 +304,12 @@ type SeriesStore interface {
 	// SaveSeries stores s if the stored revision is s.Rev-1 (a new series
 	// has Rev 1); otherwise ErrConflict.
 	SaveSeries(ctx context.Context, s *Series) error
+	// AddSeries stores s, a new series (Rev 1), unless an active series
+	// of its service and version (matched without regard to case) and its
+	// recurrence (Every) is stored, in one step: it then stores nothing
+	// and returns that series' id; 0 when s was stored. A series of that
+	// id stored already is ErrConflict.
+	AddSeries(ctx context.Context, s *Series) (existing int, err error)
 	// GetSeries loads one series; a missing one wraps ErrNotFound.
 	GetSeries(ctx context.Context, id int) (*Series, error)
 	// ListSeries lists every stored series, by id.
@@ -322,4 +328,8 @@ type SeriesStore interface {
 	// recorded: two series of one version, run by two replicas at once,
 	// make one upgrade of it.
 	ClaimVersion(ctx context.Context, service, version, date string, series int) (recorded int, err error)
+	// ReleaseVersion undoes ClaimVersion of series, when series is the one
+	// recorded: its occurrence on date was cancelled (its series ended),
+	// so another series may ship version on date.
+	ReleaseVersion(ctx context.Context, service, version, date string, series int) error
 }

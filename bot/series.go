@@ -140,6 +140,15 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		return Message{}, refusal(EFORBIDDEN, b.withAdmins(T("Only an admin may override a change freeze with anyway (")).
 			Add("). Leave it out: an occurrence that a freeze holds over is skipped, and the service's channels are told."))
 	}
+	// A second series of one version over the same dates would only skip
+	// its occurrences (each already scheduled by the first), and could
+	// not be ended by an upgrade of its own: refused, as a second upgrade
+	// of one version is.
+	if o, err := b.sameSeries(ctx, svc.Name, c.Version, every, d); err != nil {
+		return Message{}, err
+	} else if o != nil {
+		return Message{}, o.refuse()
+	}
 	id, err := b.series.NextSeriesID(ctx)
 	if err != nil {
 		return Message{}, fmt.Errorf("allocate series id: %w", err)
@@ -148,8 +157,8 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 	s := &Series{ID: id, Service: svc.Name, Version: c.Version, Every: every.String(), Until: every.Until, Duration: d,
 		Region: c.Region, Impact: c.Impact, CreatedBy: b.dir.KeyOf(inv.Actor.ID), CreatedAt: now, Origin: inv.Channel,
 		Next: first.Date, State: SeriesActive, Rev: 1}
-	if err := b.series.SaveSeries(ctx, s); err != nil {
-		return Message{}, fmt.Errorf("save %s: %w", s.Key(), err)
+	if err := b.addSeries(ctx, s, every); err != nil {
+		return Message{}, err
 	}
 	b.log.InfoContext(ctx, "series scheduled", "series", s.Key(), "service", s.Service, "every", s.Every, "until", s.Until)
 	done, s, err := b.advanceSeries(ctx, s.ID, &seriesCmd{inv: inv, anyway: c.Anyway})
@@ -561,6 +570,9 @@ type seriesRunner interface {
 // whether the occurrence or the whole series is meant; the answer comes
 // as cancel <id> occurrence|series [<reason...>].
 func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Message, error) {
+	if c.Series > 0 {
+		return b.endSeries(ctx, inv, c)
+	}
 	u, err := load(ctx, b.store, c.ID)
 	if err != nil {
 		return Message{}, err
@@ -598,7 +610,7 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 		}
 		return m, err
 	case commands.CancelSeries:
-		return b.cancelSeries(ctx, inv, u, c.Reason)
+		return b.cancelSeries(ctx, inv, u.Series.ID, u.Key(), c.Reason)
 	}
 	id := Arg{Name: "id", Value: u.Key()}
 	why := Arg{Name: "reason", Placeholder: "<reason...>"}
@@ -660,13 +672,13 @@ func (b *Bot) noSeriesToCancel(inv Invocation, u *Upgrade, c commands.Cancel) er
 	return refusal(EINVALID, no.Add("."))
 }
 
-// cancelSeries ends a series and cancels its occurrences that are still
-// scheduled; one already in progress goes on.
-func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reason string) (Message, error) {
+// cancelSeries ends series id and cancels its occurrences that are still
+// scheduled; one already in progress goes on. upgrade is the occurrence the
+// command named (UPG-7), "" when it named the series itself.
+func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, id int, upgrade, reason string) (Message, error) {
 	if b.series == nil {
 		return Message{}, Errorf(EINVALID, "This bot cannot keep recurring upgrades (its store cannot).")
 	}
-	id := u.Series.ID
 	var (
 		s       *Series
 		already bool // cancelled before this command: it changes nothing of the series
@@ -728,11 +740,32 @@ func (b *Bot) cancelSeries(ctx context.Context, inv Invocation, u *Upgrade, reas
 		}
 		m.Lines = append(m.Lines, T("• cancelled ").Bold(o.Title()).Add(" · ").Time(o.Start))
 	}
+	b.releaseVersions(ctx, s, occ)
 	if already && len(m.Lines) == 1 {
 		return Message{}, refusal(EINVALID, m.Lines[0]) // nothing to do
 	}
-	m.UpgradeID = u.Key()
+	m.UpgradeID = upgrade
 	return m, nil
+}
+
+// releaseVersions gives up the dates of the version of s, a cancelled
+// series, whose occurrences are cancelled: a series of that version made
+// again (as the refusal of a second one advises) ships it on those dates,
+// instead of skipping them for a series that no longer does. A failure is
+// logged; those dates stay skipped.
+func (b *Bot) releaseVersions(ctx context.Context, s *Series, occ map[string]int) {
+	for _, date := range slices.Sorted(maps.Keys(occ)) {
+		n := occ[date]
+		if n == 0 {
+			continue // skipped: claimed for no upgrade of s
+		}
+		if u, err := b.store.Get(ctx, n); err != nil || u.State != Cancelled {
+			continue
+		}
+		if err := b.series.ReleaseVersion(ctx, s.Service, s.Version, date, s.ID); err != nil {
+			b.log.WarnContext(ctx, "releasing the date of a cancelled series failed", "series", s.Key(), "date", date, "err", err)
+		}
+	}
 }
 
 // cancelledAlready says who cancelled s, for a second cancel of it: "Series

@@ -412,9 +412,8 @@ func TestSeriesSkipsADateItsVersionIsScheduledOn(t *testing.T) {
 	// Another version on the same date is an occurrence like any other.
 	has(t, "another version", lines(f.ok(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")),
 		"• UPG-2 payments v2.6.0 · 2026-11-24 01:00 UTC to 2026-11-24 02:00 UTC")
-	// A second identical series skips what the first one made.
-	has(t, "the same series twice", lines(f.ok(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")),
-		"• 2026-11-24 01:00 UTC: skipped, payments v2.6.0 is already scheduled as UPG-2 then.")
+	// A second identical series is refused (TestASecondSeriesOfOneVersionIsRefused).
+	f.fails(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31", "already scheduled by series SER-2")
 }
 
 // TestSeriesReplyNamesEachOccurrencesOverlapsAndAnyway: every occurrence

@@ -82,7 +82,10 @@ type Rollback struct {
 
 // Cancel withdraws a scheduled upgrade.
 type Cancel struct {
-	ID     int
+	ID int
+	// Series is the series ended instead of an upgrade (cancel SER-3; ID
+	// is then 0): as cancel <id> series of one of its occurrences.
+	Series int
 	Reason string
 	// Scope answers, for an occurrence of a series, whether the occurrence
 	// or the whole series is cancelled (CancelOccurrence, CancelSeries);

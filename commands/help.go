@@ -41,7 +41,8 @@ var table = []subcommand{
 			"next: the first standard window of the service from now that is long enough, outside every freeze, and overlapping no active upgrade " +
 			"of the service or of a service it depends on or that depends on it; the reply says why earlier windows were skipped.\n" +
 			"every: a weekly series (e.g. every tue 02:00 Europe/Berlin for 1h, optionally until a YYYY-MM-DD date); each occurrence is a normal upgrade with its own thread, " +
-			"created ahead of its window (series_lead) so that every reminder goes out; cancel an occurrence to be asked about the series.\n" +
+			"created ahead of its window (series_lead) so that every reminder goes out; cancel an occurrence to be asked about the series, or cancel the series by its id (SER-3). " +
+			"A second series of the same service and version over the same dates is refused.\n" +
 			"Outside the service's standard windows is allowed and warned. Into a change freeze is refused; an admin may end the command with " +
 			"anyway <reason...> to override it, which is logged and shown in the thread.",
 	},
@@ -57,6 +58,8 @@ var table = []subcommand{
 		summary: "one upgrade: window, state, release, acks, thread links",
 		example: "/upgrade show UPG-7",
 		ids:     true,
+		details: "Given a series id (SER-3) instead, it shows the recurring upgrade: its recurrence, state, next occurrence and the upgrade each occurrence became.",
+		neutral: true,
 	},
 	{
 		name:    "start",
@@ -87,7 +90,8 @@ var table = []subcommand{
 		summary: "withdraw a scheduled upgrade, with an optional reason",
 		example: "/upgrade cancel UPG-7 release blocked",
 		ids:     true,
-		details: "An occurrence of a recurring upgrade asks first: cancel only this occurrence, or the whole series (it ends, and its scheduled occurrences are cancelled too).",
+		details: "An occurrence of a recurring upgrade asks first: cancel only this occurrence, or the whole series (it ends, and its scheduled occurrences are cancelled too). " +
+			"Given a series id (SER-3) instead, it ends that series the same way.",
 		neutral: true,
 		typed:   " Say which after the id: occurrence or series.",
 	},

@@ -103,6 +103,9 @@ func Parse(text string, env Env) (Command, error) {
 	case "list":
 		return p.list()
 	case "show":
+		if n, ok := p.seriesID(); ok {
+			return ShowSeries{ID: n}, p.end()
+		}
 		return idOnly(p, func(id int) Command { return Show{ID: id} })
 	case "start":
 		return p.start()
@@ -119,6 +122,10 @@ func Parse(text string, env Env) (Command, error) {
 		}
 		return Complete{ID: id, Note: p.rest()}, nil
 	case "cancel":
+		if n, ok := p.seriesID(); ok {
+			scope := p.cancelScope()
+			return Cancel{Series: n, Scope: scope, Reason: p.rest()}, nil
+		}
 		id, err := p.id()
 		if err != nil {
 			return nil, err
@@ -353,6 +360,9 @@ func ParseTypedID(s string) (int, error) {
 	n, err := ParseID(s)
 	if err == nil {
 		return n, nil
+	}
+	if sn, ok := ParseSeriesID(s); ok {
+		return 0, seriesIDError(s, sn)
 	}
 	bare, punct := cutIDPunct(s)
 	if !punct {

@@ -375,17 +375,29 @@ func TestSeriesGoesOnPastADateItsVersionWasTypedOn(t *testing.T) {
 
 // TestTwoSeriesOfOneVersionOnTwoReplicas: two series of one version, their
 // jobs due at the same moment and run by two replicas at once, make one
-// upgrade of each date.
+// upgrade of each date. (The command refuses the second series now, TestTheSameSeriesOnTwoReplicasAtOnce;
+// one stored before it did is put in the store by hand.)
 func TestTwoSeriesOfOneVersionOnTwoReplicas(t *testing.T) {
 	for range 5 {
-		o := storetest.Target(t)
-		clock, log := bottest.NewClock(start0), &bottest.Recorder{}
-		so := bot.SchedulerOptions{Reconcile: -1}
-		a := newReplicaWith(t, o, clock.Now, log, so)
-		b := newReplicaWith(t, o, clock.Now, log, so)
-		a.do(t, "alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
+		a, b, clock := twoReplicas(t)
 		a.do(t, "alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
 		ctx := context.Background()
+		first, err := a.st.GetSeries(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second := *first
+		if second.ID, err = a.st.NextSeriesID(ctx); err != nil {
+			t.Fatal(err)
+		}
+		second.Rev = 1
+		if err := a.st.SaveSeries(ctx, &second); err != nil {
+			t.Fatal(err)
+		}
+		due := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).Add(-bot.DefaultSeriesLead)
+		if err := a.st.ReplaceJobs(ctx, bot.SeriesJobOwner(second.ID), 1, []bot.Job{{ID: "next", Kind: bot.JobSeries, Due: due}}, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
 		clock.Set(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 		var wg sync.WaitGroup
 		for _, r := range []*replica{a, b} {
@@ -396,6 +408,50 @@ func TestTwoSeriesOfOneVersionOnTwoReplicas(t *testing.T) {
 			t.Fatalf("3 December has %d upgrades of payments v3, want 1", len(on3))
 		}
 	}
+}
+
+// TestTheSameSeriesOnTwoReplicasAtOnce (QA): the same every command, typed
+// twice, made a second series that skipped every week and could not be
+// ended; it is refused now, also when two replicas take the two commands
+// at the same moment: the store adds a series only when no active one of
+// its version and recurrence is stored.
+func TestTheSameSeriesOnTwoReplicasAtOnce(t *testing.T) {
+	for range 5 {
+		a, b, _ := twoReplicas(t)
+		var wg sync.WaitGroup
+		answers := make([]bot.Message, 2)
+		for i, r := range []*replica{a, b} {
+			wg.Go(func() {
+				answers[i] = r.try("alice", "schedule payments v3 every thu 10:00 UTC for 1h until 2026-12-31")
+				r.b.Flush()
+			})
+		}
+		wg.Wait()
+		refused := 0
+		for _, m := range answers {
+			if m.Kind == bot.KindError {
+				refused++
+				mustSay(t, "the second series", m, true, "already scheduled by series SER-", "/upgrade cancel SER-")
+			}
+		}
+		all, err := a.st.ListSeries(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refused != 1 || len(all) != 1 {
+			t.Fatalf("%d refused, %d stored; want 1 and 1:\n%s\n%s", refused, len(all), plain(answers[0]), plain(answers[1]))
+		}
+	}
+}
+
+// twoReplicas are two replicas on a store of their own, on one clock,
+// their schedulers reconciling never (the test runs what falls due).
+func twoReplicas(t *testing.T) (a, b *replica, clock *bottest.Clock) {
+	t.Helper()
+	o := storetest.Target(t)
+	clock, log := bottest.NewClock(start0), &bottest.Recorder{}
+	so := bot.SchedulerOptions{Reconcile: -1}
+	return newReplicaWith(t, o, clock.Now, log, so), newReplicaWith(t, o, clock.Now, log, so), clock
 }
 
 // list is every upgrade with a window between from and to.

@@ -36,6 +36,49 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `)
 
+// addSeriesScript stores a new series unless an active one of its service
+// and version (compared in lower case) and its recurrence is stored. The
+// series are few (one a week each at most is created), so every stored
+// one is read; all under {series}, one slot in a cluster.
+//
+// KEYS: data, rev. ARGV: id, json, service, version, every. Returns 0 when
+// stored, the id of the series that holds them, or -1 when a series of
+// that id is stored already.
+var addSeriesScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end
+local svc, ver = string.lower(ARGV[3]), string.lower(ARGV[4])
+for _, js in ipairs(redis.call('HVALS', KEYS[1])) do
+  local s = cjson.decode(js)
+  if s.state == 'active' and type(s.service) == 'string' and type(s.version) == 'string' and
+     string.lower(s.service) == svc and string.lower(s.version) == ver and s.every == ARGV[5] then
+    return s.id
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], 1)
+return 0
+`)
+
+// AddSeries implements bot.SeriesStore.
+func (s *Store) AddSeries(ctx context.Context, sr *bot.Series) (int, error) {
+	if sr.Rev != 1 {
+		return 0, fmt.Errorf("store: add series %d: revision %d, not 1", sr.ID, sr.Rev)
+	}
+	js, err := json.Marshal(sr)
+	if err != nil {
+		return 0, fmt.Errorf("store: add series %d: %w", sr.ID, err)
+	}
+	keys := []string{s.seriesKey("data"), s.seriesKey("rev")}
+	n, err := addSeriesScript.Run(ctx, s.client, keys, sr.ID, js, sr.Service, sr.Version, sr.Every).Int()
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("store: add series %d: %w", sr.ID, err)
+	case n < 0:
+		return 0, fmt.Errorf("store: add series %d: %w", sr.ID, bot.ErrConflict)
+	}
+	return n, nil
+}
+
 // NextSeriesID implements bot.SeriesStore.
 func (s *Store) NextSeriesID(ctx context.Context) (int, error) {
 	n, err := s.client.Incr(ctx, s.seriesKey("seq")).Result()
@@ -112,9 +155,31 @@ func (s *Store) ClaimOccurrence(ctx context.Context, series int, date string, up
 	return v, false, nil
 }
 
+// versionKey is the hash of the dates a version of a service is shipped
+// on by a series: date -> series.
+func (s *Store) versionKey(service, version string) string {
+	return s.seriesKey("version:" + strings.ToLower(service) + ":" + strings.ToLower(version))
+}
+
+// releaseVersionScript deletes a date's claim when it is the series'.
+//
+// KEYS: the version's hash. ARGV: date, series.
+var releaseVersionScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`)
+
+// ReleaseVersion implements bot.SeriesStore.
+func (s *Store) ReleaseVersion(ctx context.Context, service, version, date string, series int) error {
+	if err := releaseVersionScript.Run(ctx, s.client, []string{s.versionKey(service, version)}, date, strconv.Itoa(series)).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: release %s %s on %s of series %d: %w", service, version, date, series, err)
+	}
+	return nil
+}
+
 // ClaimVersion implements bot.SeriesStore with HSETNX, as ClaimOccurrence.
 func (s *Store) ClaimVersion(ctx context.Context, service, version, date string, series int) (int, error) {
-	key := s.seriesKey("version:" + strings.ToLower(service) + ":" + strings.ToLower(version))
+	key := s.versionKey(service, version)
 	first, err := s.client.HSetNX(ctx, key, date, series).Result()
 	if err != nil {
 		return 0, fmt.Errorf("store: claim %s %s on %s: %w", service, version, date, err)

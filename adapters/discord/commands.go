@@ -322,6 +322,17 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		return c, nil
 	}
+	if sn, ok := commands.ParseSeriesID(o.text(optID)); ok {
+		// A series id (SER-3), as the typed grammar reads one: show shows
+		// the series, cancel ends it; the others say what to give instead.
+		switch name {
+		case "show":
+			return commands.ShowSeries{ID: sn}, nil
+		case "cancel":
+			scope := o.text(optScope)
+			return commands.Cancel{Series: sn, Reason: o.text(optReason), Scope: scope, ScopeOption: scope != ""}, nil
+		}
+	}
 	n, err := id()
 	if err != nil {
 		return nil, err

@@ -101,6 +101,32 @@ func (m *memWindows) SaveSeries(_ context.Context, s *bot.Series) error {
 	return nil
 }
 
+// AddSeries implements bot.SeriesStore.
+func (m *memWindows) AddSeries(_ context.Context, s *bot.Series) (int, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if s.Rev != 1 {
+		return 0, fmt.Errorf("memstore: add series %d: revision %d, not 1", s.ID, s.Rev)
+	}
+	if _, ok := m.series[s.ID]; ok {
+		return 0, fmt.Errorf("memstore: add series %d: %w", s.ID, bot.ErrConflict)
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.series)) {
+		var o bot.Series
+		if err := json.Unmarshal([]byte(m.series[id]), &o); err != nil {
+			return 0, err
+		}
+		if o.State == bot.SeriesActive && strings.EqualFold(o.Service, s.Service) && strings.EqualFold(o.Version, s.Version) && o.Every == s.Every {
+			return o.ID, nil
+		}
+	}
+	if m.series == nil {
+		m.series = map[int]string{}
+	}
+	m.series[s.ID] = encode(s)
+	return 0, nil
+}
+
 // GetSeries implements bot.SeriesStore.
 func (m *memWindows) GetSeries(_ context.Context, id int) (*bot.Series, error) {
 	m.wmu.Lock()
@@ -162,6 +188,17 @@ func (m *memWindows) ClaimVersion(_ context.Context, service, version, date stri
 	}
 	m.versions[key] = series
 	return series, nil
+}
+
+// ReleaseVersion implements bot.SeriesStore.
+func (m *memWindows) ReleaseVersion(_ context.Context, service, version, date string, series int) error {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	key := strings.ToLower(service) + "\x00" + strings.ToLower(version) + "\x00" + date
+	if cur, ok := m.versions[key]; ok && cur == series {
+		delete(m.versions, key)
+	}
+	return nil
 }
 
 // Occurrences implements bot.SeriesStore.

@@ -182,4 +182,93 @@ func windowsContract(t *testing.T, open func(t *testing.T) bot.Store) {
 			t.Fatalf("another series: %v %v", other, fmt.Sprint(err))
 		}
 	})
+	t.Run("a series is added once per version and recurrence", func(t *testing.T) {
+		sst, ok := open(t).(bot.SeriesStore)
+		if !ok {
+			t.Skip("not a SeriesStore")
+		}
+		mk := func(version, every string) *bot.Series {
+			id, err := sst.NextSeriesID(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &bot.Series{ID: id, Service: "payments", Version: version, Every: every, Duration: time.Hour,
+				CreatedBy: "alice", CreatedAt: t0, Next: "2026-11-25", State: bot.SeriesActive, Rev: 1}
+		}
+		first := mk("v1", "Wed 03:00 UTC")
+		if other, err := sst.AddSeries(ctx, first); err != nil || other != 0 {
+			t.Fatalf("adding the first: %d %v", other, err)
+		}
+		if other, err := sst.AddSeries(ctx, first); !errors.Is(err, bot.ErrConflict) || other != 0 {
+			t.Fatalf("adding its id again: %d %v, want ErrConflict", other, err)
+		}
+		// Ten commands race for the same series (the version's case
+		// aside): one is stored, the others name it.
+		var wg sync.WaitGroup
+		others := make([]int, 10)
+		for i := range 10 {
+			s := mk("V1", "Wed 03:00 UTC")
+			s.Service = "Payments"
+			wg.Go(func() {
+				other, err := sst.AddSeries(ctx, s)
+				if err != nil {
+					t.Error(err)
+				}
+				others[i] = other
+			})
+		}
+		wg.Wait()
+		for _, o := range others {
+			if o != first.ID {
+				t.Fatalf("a duplicate series was stored: %v, want all %d", others, first.ID)
+			}
+		}
+		if all, err := sst.ListSeries(ctx); err != nil || len(all) != 1 {
+			t.Fatalf("stored %d series, want 1 (%v)", len(all), err)
+		}
+		// Another version, another recurrence: stored.
+		for _, s := range []*bot.Series{mk("v2", "Wed 03:00 UTC"), mk("v1", "Fri 03:00 UTC")} {
+			if other, err := sst.AddSeries(ctx, s); err != nil || other != 0 {
+				t.Fatalf("adding %s %s: %d %v", s.Version, s.Every, other, err)
+			}
+		}
+		// Once the first is cancelled, the same series may be added again.
+		first.State, first.Rev = bot.SeriesCancelled, 2
+		if err := sst.SaveSeries(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		again := mk("v1", "Wed 03:00 UTC")
+		if other, err := sst.AddSeries(ctx, again); err != nil || other != 0 {
+			t.Fatalf("adding it again after the cancel: %d %v", other, err)
+		}
+		again.Rev = 2 // added at revision 1: compare-and-set goes on from it
+		if err := sst.SaveSeries(ctx, again); err != nil {
+			t.Fatalf("saving the added series: %v", err)
+		}
+	})
+
+	t.Run("a version's date is released by its series only", func(t *testing.T) {
+		sst, ok := open(t).(bot.SeriesStore)
+		if !ok {
+			t.Skip("not a SeriesStore")
+		}
+		if rec, err := sst.ClaimVersion(ctx, "payments", "v4", "2026-12-09", 5); err != nil || rec != 5 {
+			t.Fatalf("claim: %d %v", rec, err)
+		}
+		if err := sst.ReleaseVersion(ctx, "payments", "v4", "2026-12-09", 6); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _ := sst.ClaimVersion(ctx, "payments", "v4", "2026-12-09", 6); rec != 5 {
+			t.Fatalf("released by another series: now %d", rec)
+		}
+		if err := sst.ReleaseVersion(ctx, "Payments", "V4", "2026-12-09", 5); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _ := sst.ClaimVersion(ctx, "payments", "v4", "2026-12-09", 6); rec != 6 {
+			t.Fatalf("after its series released it: %d, want 6", rec)
+		}
+		if err := sst.ReleaseVersion(ctx, "payments", "v9", "2026-12-09", 6); err != nil {
+			t.Fatalf("releasing nothing: %v", err)
+		}
+	})
 }
