@@ -425,7 +425,7 @@ func TestServeSkipsChannelsOfPlatformsNotEnabled(t *testing.T) {
 	if show := s.slash("U0ALICE", "show UPG-1"); strings.Contains(show, "112233445566778899") || strings.Contains(show, "console:ops") {
 		t.Errorf("show UPG-1 names a channel of a platform that is off:\n%s", show)
 	}
-	if strings.Contains(logs.String(), "no adapter is enabled") || strings.Contains(logs.String(), "notice not delivered") {
+	if strings.Contains(logs.String(), "no platform of this bot posts") || strings.Contains(logs.String(), "notice not delivered") {
 		t.Errorf("serve tried the platforms that are off:\n%s", logs.String())
 	}
 	if n := strings.Count(logs.String(), "services[1] (payments): serve skips channels discord:112233445566778899, console:ops"); n != 1 {
