@@ -200,10 +200,10 @@ func TestNextAcrossBerlinsClockChange(t *testing.T) {
 // offered there.
 func TestARegionalFreezeSaysWhichRegionsItCovers(t *testing.T) {
 	cfg := windowsConfig(t)
-	cfg.Freezes = nil
+	cfg.Freezes = []bot.Freeze{{Name: "hf", From: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC),
+		Regions: []string{"eu"}, Reason: "hotfix", Configured: true}}
 	f := newWindowsFixture(t, cfg)
 	f.ok(t, "alice", "schedule payments v1 at 2026-12-08 10:00 UTC")
-	f.ok(t, "dave", "freeze add hf from 2026-12-01 09:00 UTC to 2026-12-03 00:00 UTC regions eu reason hotfix")
 	into := "schedule payments v3 at 2026-12-02 10:00 UTC"
 	f.fails(t, "alice", into, "payments is frozen from 2026-12-01 09:00 UTC to 2026-12-03 00:00 UTC (freeze hf in region eu: hotfix). "+
 		"An upgrade without a region counts as in every region: name a region it does not cover (region <name>) or pick a time outside it. Only an admin may override a freeze (@dave).")
