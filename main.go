@@ -656,7 +656,9 @@ func serve(ctx context.Context, now <-chan struct{}, flagPath string, environ []
 		return err
 	}
 	defer st.Close()
-	router := bot.Router{}
+	// A thread kept in a console channel (an upgrade made by the console on
+	// this store) is no failure of a platform: say so where it shows.
+	router := bot.Router{console.Platform: bot.Unserved("console threads are only shown by the console")}
 	releases, err := githubReleases(cfg, log)
 	if err != nil {
 		return err

@@ -108,7 +108,7 @@ func TestConsoleDryRunsARealConfiguration(t *testing.T) {
 			t.Errorf("the dry run lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "no adapter is enabled") {
+	if strings.Contains(out, "no platform of this bot posts") {
 		t.Errorf("the console refused a platform:\n%s", out)
 	}
 }

@@ -18,7 +18,9 @@ import (
 
 	"github.com/upgradebot/upgradebot/adapters/discord/discordtest"
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
+	"github.com/upgradebot/upgradebot/bot"
 	"github.com/upgradebot/upgradebot/internal/syncbuf"
+	"github.com/upgradebot/upgradebot/store/storetest"
 )
 
 // TestServeWithSlack runs `upgradebot serve -config FILE` with Slack in http
@@ -425,7 +427,7 @@ func TestServeSkipsChannelsOfPlatformsNotEnabled(t *testing.T) {
 	if show := s.slash("U0ALICE", "show UPG-1"); strings.Contains(show, "112233445566778899") || strings.Contains(show, "console:ops") {
 		t.Errorf("show UPG-1 names a channel of a platform that is off:\n%s", show)
 	}
-	if strings.Contains(logs.String(), "no adapter is enabled") || strings.Contains(logs.String(), "notice not delivered") {
+	if strings.Contains(logs.String(), "no platform of this bot posts") || strings.Contains(logs.String(), "notice not delivered") {
 		t.Errorf("serve tried the platforms that are off:\n%s", logs.String())
 	}
 	if n := strings.Count(logs.String(), "services[1] (payments): serve skips channels discord:112233445566778899, console:ops"); n != 1 {
@@ -483,5 +485,49 @@ func TestServeSaysWhenItStops(t *testing.T) {
 	stopping, stopped := strings.Index(out, "upgradebot stopping"), strings.Index(out, "upgradebot stopped")
 	if stopping < 0 || stopped < stopping {
 		t.Fatalf("the stop is not logged in order:\n%s", out)
+	}
+}
+
+// QA: an upgrade made by the console on serve's Redis keeps a thread in a
+// console channel, which serve cannot post to; its failed deliveries said
+// `upgradebot invalid: no adapter is enabled for "console:#payments"`.
+// They say it plainly, and why.
+func TestServeSaysAConsoleThreadIsOnlyShownByTheConsole(t *testing.T) {
+	var logs syncBuffer
+	s := startStatusServeWith(t, serveSetup{logs: &logs})
+	if ans := s.slash("U0ALICE", "schedule payments v2.4.0 in 3d for 2h"); !strings.Contains(ans, "UPG-1") {
+		t.Fatalf("schedule answered %q", ans)
+	}
+	ctx := context.Background()
+	st := storetest.Open(t, s.redis)
+	var u *bot.Upgrade
+	waitFor(t, 10*time.Second, "the root's thread saved", func() bool {
+		x, err := st.Get(ctx, 1)
+		u = x
+		return err == nil && len(x.Threads) == 1
+	})
+	// As the console on the same store would have left it.
+	u.Threads = append(u.Threads, bot.MessageRef{Channel: "console:#payments", ID: "m1"})
+	u.Rev++
+	if err := st.Update(ctx, u, bot.Decision{}); err != nil {
+		t.Fatal(err)
+	}
+	s.slash("U0ALICE", "extend UPG-1 1h") // its notice goes to every thread
+	const want = "no platform of this bot posts to console:#payments (console threads are only shown by the console)"
+	var stored struct {
+		Failures []struct{ Target, Error string }
+	}
+	waitFor(t, 10*time.Second, "the failed delivery recorded", func() bool {
+		_, _, body := s.get("/api/v1/upgrades/UPG-1", statusToken)
+		return json.Unmarshal(body, &stored) == nil && len(stored.Failures) > 0
+	})
+	if f := stored.Failures[0]; f.Target != "console:#payments" || f.Error != want {
+		t.Errorf("failure %+v; want %q", f, want)
+	}
+	if show := s.slash("U0ALICE", "show UPG-1"); !strings.Contains(show, want) || strings.Contains(show, "upgradebot invalid") {
+		t.Errorf("show:\n%s", show)
+	}
+	if strings.Contains(logs.String(), "upgradebot invalid") || !strings.Contains(logs.String(), want) {
+		t.Errorf("the log:\n%s", logs.String())
 	}
 }

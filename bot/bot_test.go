@@ -386,6 +386,37 @@ func TestFailedDeliveryIsRecorded(t *testing.T) {
 	}
 }
 
+// A channel no adapter of this bot serves (a platform that is off; a
+// console thread under serve) is recorded with a plain reason, not an error
+// code, and says why when the bot knows (QA: "upgradebot invalid: no
+// adapter is enabled for \"console:#payments\"" in show).
+func TestAChannelNoPlatformServesIsSaidPlainly(t *testing.T) {
+	cfg := testConfig()
+	cfg.Services[1].Channels = []string{"test:#payments", "console:#payments", "gone:#payments"}
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
+	router := bot.Router{"test": rec, "console": bot.Unserved("console threads are only shown by the console")}
+	b := bot.New(bot.Options{Config: cfg, Store: st, Messenger: router, Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+	t.Cleanup(b.Flush)
+	b.Handle(context.Background(), who("alice"), schedulePayments)
+	b.Flush()
+	show := lines(b.Handle(context.Background(), who("alice"), "show 1"))
+	if miss, ok := contains(show,
+		"Failed delivery of root to #payments at 2026-11-22 10:00 UTC: no platform of this bot posts to console:#payments (console threads are only shown by the console)",
+		"Failed delivery of root to #payments at 2026-11-22 10:00 UTC: no platform of this bot posts to gone:#payments\n"); !ok {
+		t.Fatalf("show lacks %q:\n%s", miss, show)
+	}
+	if strings.Contains(show, "upgradebot invalid") || strings.Contains(show, "adapter") {
+		t.Errorf("show speaks of errors and adapters:\n%s", show)
+	}
+	told := rec.Ops("answer")
+	if len(told) != 1 || !strings.Contains(told[0].Text, "This bot runs no platform that posts there") {
+		t.Fatalf("the invoker was not told what to do: %+v", told)
+	}
+	if _, err := router.Post(context.Background(), "gone:#x", bot.Message{}); bot.ErrorCode(err) != bot.EINVALID {
+		t.Errorf("code %q, want %q: nothing changes by trying again", bot.ErrorCode(err), bot.EINVALID)
+	}
+}
+
 // advisedErr is a platform's error that says what to do about it.
 type advisedErr struct{ code, advice string }
 
@@ -863,10 +894,18 @@ func TestListOfAServiceWithNothingUpcomingNamesIt(t *testing.T) {
 }
 
 // A list answer says how to ask for less of it, for a platform that has
-// to cut it: a service when none was named, without all when it was.
+// to cut it: a service when none was named, without all when it was. Its
+// heading names the service before the period, as the empty answer does
+// (QA: "Upgrades of the last 30 days and ahead of payments").
 func TestListSaysHowToNarrowIt(t *testing.T) {
 	f := newFixture(t)
 	f.ok(t, "carol", "schedule ledger v1 at 2026-12-01 01:00 UTC")
+	titles := map[string]string{
+		"list":            "Upcoming and running upgrades",
+		"list all":        "Upgrades in the last 30 days and ahead",
+		"list ledger all": "Upgrades of ledger in the last 30 days and ahead",
+		"list ledger":     "Upcoming and running upgrades of ledger",
+	}
 	for text, want := range map[string]string{
 		"list":            "/upgrade list <service>",
 		"list all":        "/upgrade list <service>",
@@ -875,6 +914,9 @@ func TestListSaysHowToNarrowIt(t *testing.T) {
 		"list payments":   "",
 	} {
 		m := f.ok(t, "bob", text)
+		if title, ok := titles[text]; ok && m.Title != title {
+			t.Errorf("%s: title %q, want %q", text, m.Title, title)
+		}
 		got := ""
 		if m.Narrow != nil {
 			got = m.Narrow.Typed("/upgrade")
@@ -1026,7 +1068,7 @@ func TestOverrunOffersWhatTheStateAllows(t *testing.T) {
 	d := bot.NewDirectory(testConfig())
 	u := &bot.Upgrade{ID: 1, Service: "payments", Version: "v1", Owners: []string{"alice"}, Start: t0, End: t0.Add(time.Hour)}
 	for state, want := range map[bot.State]string{
-		bot.Scheduled:  "Start it late with /upgrade start UPG-1, extend it with /upgrade extend UPG-1 <duration>, reschedule it with /upgrade reschedule UPG-1 <time> or cancel it with /upgrade cancel UPG-1 <reason...>.",
+		bot.Scheduled:  "Start it late with /upgrade start UPG-1, extend it with /upgrade extend UPG-1 <duration>, reschedule it with /upgrade reschedule UPG-1 <time> or cancel it with /upgrade cancel UPG-1 [<reason...>].",
 		bot.InProgress: "Complete it with /upgrade complete UPG-1, extend it with /upgrade extend UPG-1 <duration> or roll it back with /upgrade rollback UPG-1 <reason...>.",
 	} {
 		u.State = state

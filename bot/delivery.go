@@ -40,6 +40,7 @@ type Delivery struct {
 	owed    *owedRoots // roots a platform refused after its retries, tried again later
 	once    Once       // claims each root post across replicas; nil: one process
 	redact  func(string) string
+	shown   shownRoots // what each root shows, as this replica last wrote it
 }
 
 func newDelivery(st Store, ms Messenger, dir *Directory, now Clock, log *slog.Logger, interval time.Duration) *Delivery {
@@ -1045,7 +1046,11 @@ func (d *Delivery) postClaimed(ctx context.Context, ch string, root Message, key
 			}
 		}()
 	}
-	return d.msg.Post(ctx, ch, root)
+	ref, err = d.msg.Post(ctx, ch, root)
+	if err == nil {
+		d.shown.posted(ref, root)
+	}
+	return ref, err
 }
 
 // rootClaimTTL bounds how long a claimed root post keeps others waiting
@@ -1143,6 +1148,7 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 	}
 	shown := rootVersion{rev: u.Rev, acks: len(acks)}
 	root := d.dir.Root(u, acks)
+	fp, fpOK := fingerprint(root)
 	var failed atomic.Bool
 	chans := make([]string, len(u.Threads))
 	for i, t := range u.Threads {
@@ -1150,7 +1156,12 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 	}
 	d.sideBySide(chans, func(i int) bool {
 		t := u.Threads[i]
-		if err := d.msg.Edit(ctx, t, root); err != nil {
+		if d.shown.begin(t, fp, fpOK) {
+			return true // it shows this already: an edit would change nothing
+		}
+		err := d.msg.Edit(ctx, t, root)
+		d.shown.done(t, fp, fpOK, err == nil)
+		if err != nil {
 			if tryLater(err) {
 				failed.Store(true)
 			}

@@ -77,6 +77,10 @@ type Arg struct {
 	// Quote: typed, the value goes in quotes (a reason that begins with a
 	// word the command reads as a keyword); an option takes it as is.
 	Quote bool
+	// Optional: the command works without it; without a value it shows
+	// in brackets ("[<reason...>]", "[reason:<reason...>]") so nobody
+	// takes the placeholder for something they must type.
+	Optional bool
 }
 
 // Hole is what an argument without a value shows: "<duration>".
@@ -95,8 +99,9 @@ func (h Hint) Typed(command string) string {
 		words = append(words, command, h.Verb)
 	}
 	for _, a := range h.Args {
+		var arg []string
 		if a.Keyword != "" {
-			words = append(words, a.Keyword)
+			arg = append(arg, a.Keyword)
 		}
 		v := a.Value
 		switch {
@@ -105,9 +110,19 @@ func (h Hint) Typed(command string) string {
 		case a.Quote:
 			v = `"` + v + `"`
 		}
-		words = append(words, v)
+		arg = append(arg, v)
+		words = append(words, a.Bracket(strings.Join(arg, " ")))
 	}
 	return strings.Join(words, " ")
+}
+
+// Bracket puts the written argument s in brackets when the argument is
+// optional and has no value: "[<reason...>]", "[anyway <reason...>]".
+func (a Arg) Bracket(s string) string {
+	if a.Optional && a.Value == "" {
+		return "[" + s + "]"
+	}
+	return s
 }
 
 // hint builds a Hint; idHint is the common "verb <id>".
@@ -121,6 +136,10 @@ func args(a ...Arg) Hint { return Hint{Args: a} }
 // anywayArg is the reason that overrides (a freeze, open readiness
 // criteria): "anyway <reason...>" typed, the option anyway on Discord.
 var anywayArg = Arg{Name: "anyway", Keyword: "anyway", Placeholder: "<reason...>"}
+
+// cancelReasonArg is cancel's reason, which it may go without:
+// "cancel <id> [<reason...>]".
+var cancelReasonArg = Arg{Name: "reason", Placeholder: "<reason...>", Optional: true}
 
 // Text is a line of rich text.
 type Text []Span

@@ -596,3 +596,33 @@ func TestReleaseNewsSaysWhetherAReleaseWouldBeActedOn(t *testing.T) {
 		t.Errorf("the release promoted: news %v (err %v)", news, err)
 	}
 }
+
+// A refresh that would write the root again as it is edits nothing (QA:
+// link edited the root twice with identical content: once for the link,
+// once more when nothing it shows had changed); one that changes it still
+// goes out.
+func TestARefreshThatChangesNothingEditsNothing(t *testing.T) {
+	// GitHub does not know the release (as in the console): it is linked
+	// as typed, and the lookup's end changes nothing the root shows.
+	f := newReleaseFixture(t, &fakeReleases{err: fmt.Errorf("fake: %w", bot.ErrReleaseNotFound)})
+	f.ok(t, "alice", schedulePayments)
+	f.rec.Reset()
+	f.ok(t, "alice", "link 1 acme/checkout")
+	edits := f.rec.Ops("edit")
+	if len(edits) != 1 || !strings.Contains(edits[0].Text, "Release: acme/checkout v2.4.0") {
+		t.Fatalf("want one edit of the root showing the release, got %d: %+v", len(edits), edits)
+	}
+	// An acknowledgment changes what the root shows: it is edited.
+	f.rec.Reset()
+	pressAs(f.b, context.Background(), bot.Actor{ID: "test:UBOB", Name: "bob"}, "1", "brief")
+	f.b.Flush()
+	if edits := f.rec.Ops("edit"); len(edits) != 1 || !strings.Contains(edits[0].Text, "Acknowledged 1/3") {
+		t.Fatalf("the press: %+v", edits)
+	}
+	// Linked again as it is, nothing the root shows changes.
+	f.rec.Reset()
+	f.ok(t, "alice", "link 1 acme/checkout")
+	if edits := f.rec.Ops("edit"); len(edits) != 0 {
+		t.Fatalf("the same link again edited the root %d times", len(edits))
+	}
+}

@@ -613,7 +613,7 @@ func (b *Bot) cancel(ctx context.Context, inv Invocation, c commands.Cancel) (Me
 		return b.cancelSeries(ctx, inv, u.Series.ID, u.Key(), c.Reason)
 	}
 	id := Arg{Name: "id", Value: u.Key()}
-	why := Arg{Name: "reason", Placeholder: "<reason...>"}
+	why := cancelReasonArg
 	if u.State != Scheduled {
 		// This occurrence can no longer be cancelled: say so, and offer
 		// only what is left, ending its series.
@@ -658,7 +658,7 @@ func (b *Bot) noSeriesToCancel(inv Invocation, u *Upgrade, c commands.Cancel) er
 		leave = `"` + commands.CancelSeries + `"`
 	}
 	no := T(u.Key() + " is not part of a series, so there is no series to cancel; nothing changed. To cancel " + u.Key() + " itself, leave out " + leave + ": ").
-		Command(hint("cancel", id, Arg{Name: "reason", Placeholder: "<reason...>"}))
+		Command(hint("cancel", id, cancelReasonArg))
 	if !c.ScopeOption && !strings.Contains(c.Reason, `"`) {
 		// Quoted, the word is never the scope (commands reads a quoted word
 		// as a literal); the words typed after it stay in the quotes. The

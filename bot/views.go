@@ -338,12 +338,11 @@ func listReply(us []*Upgrade, service string, all bool) Message {
 		return reply(T("No upcoming or running upgrades" + of + ". Plan one with ").Command(hint("schedule",
 			Arg{Name: "service"}, Arg{Name: "version"}, Arg{Name: "when", Keyword: "at", Placeholder: "<time>"})).Add("."))
 	}
-	heading := "Upcoming and running upgrades"
-	if all {
-		heading = "Upgrades of the last 30 days and ahead"
-	}
 	m := reply()
-	m.Title = heading + of
+	m.Title = "Upcoming and running upgrades" + of
+	if all {
+		m.Title = "Upgrades" + of + " in the last 30 days and ahead"
+	}
 	for _, u := range us {
 		line := T("• ").Bold(u.Title()).Add(" · " + u.State.Words() + " · ").Time(u.Start).Add(" to ").Time(u.End)
 		if !u.StartedAt.IsZero() {

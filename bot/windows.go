@@ -132,8 +132,17 @@ type verdict struct {
 // what it adds). An admin's anyway overrides every freeze that holds over
 // the window, an earlier override of it included: the new reason and admin
 // replace the old. Outside the service's standard windows it is warned.
-// Pure: the caller loads the freezes.
+// Pure: the caller loads the freezes. The command being judged creates
+// the upgrade, so it may name a region (schedule); rejudge judges an
+// upgrade's new window, with its region.
 func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, blockFrom time.Time, anyway string, fs []Freeze, kept []Warning) (verdict, error) {
+	return b.judgeWindow(inv, svc, region, true, start, end, blockFrom, anyway, fs, kept)
+}
+
+// judgeWindow is judge; regionGiven says whether the command may name
+// the upgrade's region, to say so when a freeze of some regions holds for
+// an upgrade without one.
+func (b *Bot) judgeWindow(inv Invocation, svc Service, region string, regionGiven bool, start, end, blockFrom time.Time, anyway string, fs []Freeze, kept []Warning) (verdict, error) {
 	var v verdict
 	admin := b.dir.IsAdmin(inv.Actor)
 	override := anyway != "" && admin
@@ -154,6 +163,9 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, bloc
 	if len(blocking) > 0 && !override {
 		f := blocking[0]
 		why := T(svc.Name + " is frozen from ").Time(f.From).Add(" to ").Time(f.To).Add(" (freeze ").Bold(f.Name)
+		if len(f.Regions) > 0 {
+			why = why.Add(" in " + regionsText(f.Regions))
+		}
 		if f.Reason != "" {
 			why = why.Add(": " + f.Reason)
 		}
@@ -161,12 +173,23 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, bloc
 		if len(blocking) > 1 {
 			why = why.Add(fmt.Sprintf(", and by %d more freeze(s)", len(blocking)-1))
 		}
+		// A freeze of some regions holds for an upgrade without a region,
+		// which counts as in every region: say so, and that naming a
+		// region none of them covers is not frozen.
+		pick := T("; pick a time outside it")
+		if region == "" && !slices.ContainsFunc(blocking, func(f Freeze) bool { return len(f.Regions) == 0 }) {
+			pick = T(". An upgrade without a region counts as in every region: pick a time outside it")
+			if regionGiven {
+				pick = T(". An upgrade without a region counts as in every region: name a region it does not cover (").
+					Command(args(Arg{Name: "region", Keyword: "region", Placeholder: "<name>"})).Add(") or pick a time outside it")
+			}
+		}
 		free := T(" See the free windows with ").Command(hint("slots", Arg{Name: "service", Value: svc.Name})).Add(".")
 		switch {
 		case anyway == "" && admin:
-			return verdict{}, refusal(EINVALID, why.Add("; pick a time outside it, or end the command with ").Command(args(anywayArg)).Add(" to override it.").Then(free))
+			return verdict{}, refusal(EINVALID, why.Then(pick).Add(", or end the command with ").Command(args(anywayArg)).Add(" to override it.").Then(free))
 		case anyway == "":
-			return verdict{}, refusal(EINVALID, b.withAdmins(why.Add("; pick a time outside it. Only an admin may override a freeze (")).Add(").").Then(free))
+			return verdict{}, refusal(EINVALID, b.withAdmins(why.Then(pick).Add(". Only an admin may override a freeze (")).Add(").").Then(free))
 		default:
 			return verdict{}, refusal(EFORBIDDEN, b.withAdmins(why.Add("; only an admin may override a freeze (")).Add(")."))
 		}
@@ -187,6 +210,14 @@ func (b *Bot) judge(inv Invocation, svc Service, region string, start, end, bloc
 		v.warnings = append([]Warning{{Kind: WarnOutsideWindows, Windows: windowNames(svc.Windows)}}, v.warnings...)
 	}
 	return v, nil
+}
+
+// regionsText names a freeze's regions: "region eu", "regions eu, us".
+func regionsText(rs []string) string {
+	if len(rs) == 1 {
+		return "region " + rs[0]
+	}
+	return "regions " + strings.Join(rs, ", ")
 }
 
 func windowNames(ws []commands.Window) []string {
@@ -512,7 +543,7 @@ func (b *Bot) rejudge(inv Invocation, u *Upgrade, e edit, d *Decision) (verdict,
 	if e.by != 0 {
 		added = u.End.Add(-e.by)
 	}
-	v, err := b.judge(inv, svc, u.Region, u.Start, u.End, added, e.anyway, e.freezes, u.Warnings)
+	v, err := b.judgeWindow(inv, svc, u.Region, false, u.Start, u.End, added, e.anyway, e.freezes, u.Warnings)
 	if err != nil {
 		return verdict{}, err
 	}

@@ -193,6 +193,29 @@ func TestNextAcrossBerlinsClockChange(t *testing.T) {
 		"Clocks in Europe/Berlin go forward on Sunday 28 March: this window opens at 02:30 CEST, which is 00:30 UTC (it was 01:30 UTC the week before).")
 }
 
+// A freeze of some regions holds for an upgrade without a region (in
+// every region): the refusal names the regions and says that naming one
+// the freeze does not cover is accepted (QA: it read as if payments were
+// frozen everywhere). A reschedule cannot name a region, so it is not
+// offered there.
+func TestARegionalFreezeSaysWhichRegionsItCovers(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = []bot.Freeze{{Name: "hf", From: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC),
+		Regions: []string{"eu"}, Reason: "hotfix", Configured: true}}
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v1 at 2026-12-08 10:00 UTC")
+	into := "schedule payments v3 at 2026-12-02 10:00 UTC"
+	f.fails(t, "alice", into, "payments is frozen from 2026-12-01 09:00 UTC to 2026-12-03 00:00 UTC (freeze hf in region eu: hotfix). "+
+		"An upgrade without a region counts as in every region: name a region it does not cover (region <name>) or pick a time outside it. Only an admin may override a freeze (@dave).")
+	f.fails(t, "dave", into, "name a region it does not cover (region <name>) or pick a time outside it, or end the command with anyway <reason...> to override it.")
+	f.fails(t, "alice", into+" region EU", "(freeze hf in region eu: hotfix); pick a time outside it. Only an admin")
+	f.ok(t, "alice", into+" region us")
+	f.fails(t, "alice", "reschedule 1 2026-12-02 11:00 UTC", "(freeze hf in region eu: hotfix). An upgrade without a region counts as in every region: pick a time outside it. Only an admin")
+	// A freeze of every region says nothing of regions.
+	f.ok(t, "dave", "freeze add all from 2026-12-04 00:00 UTC to 2026-12-05 00:00 UTC reason audit")
+	f.fails(t, "alice", "schedule payments v4 at 2026-12-04 10:00 UTC", "(freeze all: audit); pick a time outside it. Only an admin")
+}
+
 func TestFreezeByCommand(t *testing.T) {
 	cfg := windowsConfig(t)
 	cfg.Freezes = nil
@@ -266,7 +289,7 @@ func TestSeriesAtTheCommand(t *testing.T) {
 
 	m = f.ok(t, "alice", "cancel UPG-1")
 	has(t, "cancel asks", lines(m), "UPG-1 is the 2026-11-24 occurrence of series SER-1", "Nothing is cancelled yet",
-		"/upgrade cancel UPG-1 occurrence <reason...>", "/upgrade cancel UPG-1 series <reason...>")
+		"/upgrade cancel UPG-1 occurrence [<reason...>]", "/upgrade cancel UPG-1 series [<reason...>]")
 	if u, _ := f.st.Get(context.Background(), 1); u.State != bot.Scheduled {
 		t.Fatal("asking cancelled")
 	}
@@ -452,7 +475,7 @@ func TestCancelOfAnOccurrenceThatCannotBeCancelled(t *testing.T) {
 	f.clock.Set(time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC))
 	f.ok(t, "alice", "start 1")
 	f.fails(t, "alice", "cancel 1", "UPG-1 is in progress; it can no longer be cancelled (complete it or roll it back).",
-		"To end its series SER-1 (no more occurrences; its scheduled ones are cancelled): /upgrade cancel UPG-1 series <reason...>.")
+		"To end its series SER-1 (no more occurrences; its scheduled ones are cancelled): /upgrade cancel UPG-1 series [<reason...>].")
 	if msg := lines(f.do(t, "alice", "cancel 1")); strings.Contains(msg, "occurrence <reason") {
 		t.Fatalf("offered to cancel the occurrence:\n%s", msg)
 	}
@@ -519,7 +542,7 @@ func TestCancelOfAOneOffWithASeriesWord(t *testing.T) {
 	f.ok(t, "alice", schedulePayments)
 	before := len(f.st.Events())
 	f.fails(t, "alice", "cancel 1 series oops",
-		`UPG-1 is not part of a series, so there is no series to cancel; nothing changed. To cancel UPG-1 itself, leave out "series": /upgrade cancel UPG-1 <reason...>; if "series" begins the reason, quote it: /upgrade cancel UPG-1 "series oops".`)
+		`UPG-1 is not part of a series, so there is no series to cancel; nothing changed. To cancel UPG-1 itself, leave out "series": /upgrade cancel UPG-1 [<reason...>]; if "series" begins the reason, quote it: /upgrade cancel UPG-1 "series oops".`)
 	if n := len(f.st.Events()); n != before {
 		t.Errorf("the refused cancel published %d events", n-before)
 	}

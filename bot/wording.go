@@ -439,7 +439,7 @@ func (d *Directory) Overrun(u *Upgrade) Message {
 	} else {
 		m.Lines = append(m.Lines, T("Start it late with ").Command(idHint("start", u)).Add(", extend it with ").Command(extend).
 			Add(", reschedule it with ").Command(hint("reschedule", id, Arg{Name: "when", Placeholder: "<time>"})).
-			Add(" or cancel it with ").Command(hint("cancel", id, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+			Add(" or cancel it with ").Command(hint("cancel", id, cancelReasonArg)).Add("."))
 	}
 	return m
 }

@@ -537,7 +537,8 @@ func (p *parser) schedule() (Command, error) {
 	if !p.more() {
 		return nil, p.fail("", "%s", withTimeForms("missing the start: at <time> or in <duration> (or next, or every <weekday> <time>)"))
 	}
-	afterTime := -1 // only an absolute time can be followed by a (misplaced) zone
+	afterTime := -1  // only an absolute time can be followed by a (misplaced) zone
+	startAt := p.pos // the start's words, from startAt to startEnd: "in 30m"
 	switch {
 	case p.nextAhead():
 		p.next()
@@ -563,6 +564,8 @@ func (p *parser) schedule() (Command, error) {
 			afterTime = p.pos
 		}
 	}
+	startEnd := p.pos
+	forText := "" // the window duration as given: "for 1h"
 
 	seen := map[string]bool{}
 	impactEnd := -1 // where the impact stopped: at an anyway, or the end
@@ -575,9 +578,11 @@ func (p *parser) schedule() (Command, error) {
 		seen[opt] = true
 		switch opt {
 		case "for":
+			from := p.pos
 			if c.Duration, err = p.duration("for", "the window duration"); err != nil {
 				return nil, err
 			}
+			forText = strings.Join(append([]string{t.text}, p.texts(from)[:p.pos-from]...), " ")
 		case "region":
 			if c.Region, err = p.word("<name> after region", "the region name", "for", "region", "impact"); err != nil {
 				return nil, err
@@ -620,6 +625,9 @@ func (p *parser) schedule() (Command, error) {
 			if c.Every != nil {
 				return nil, p.fail(t.text, "unexpected %q; after every <weekday> <time> only for <duration>, until <date>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
 			}
+			if err := p.durationWithoutFor(startAt, startEnd, forText); err != nil {
+				return nil, err
+			}
 			return nil, p.fail(t.text, "unexpected %q; after the start only for <duration>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
 		}
 	}
@@ -627,6 +635,38 @@ func (p *parser) schedule() (Command, error) {
 		return nil, p.fail("", "missing for <duration>: a recurring upgrade says how long each window is, e.g. every tue 02:00 for 1h")
 	}
 	return c, nil
+}
+
+// durationWithoutFor explains an unexpected word of schedule's (the one
+// just read) that reads as a duration: "in 30m 2h" most likely forgot the
+// for, and is shown as it would read with it ("in 30m for 2h"); after
+// "for 1h", "1h" gives the duration twice. The start's words are
+// toks[startAt:startEnd]; forText is the for already given, if any. Any
+// other word is left to the caller (nil).
+func (p *parser) durationWithoutFor(startAt, startEnd int, forText string) error {
+	at := p.pos - 1
+	first := p.toks[at]
+	if first.quoted || !isDurationPart(first) && !(at+1 < len(p.toks) && isNumberWord(first.text) && isUnitWord(p.toks[at+1].text)) {
+		return nil
+	}
+	_, text, _, err := readDuration(p.toks[at:], "for", "the window duration")
+	if err != nil {
+		return nil
+	}
+	if forText != "" {
+		return p.fail(text, "the window duration is given twice: %q, then %q; give it once", forText, text)
+	}
+	if at != startEnd || startEnd == startAt {
+		return nil
+	}
+	fixed := strings.Join(p.texts(startAt)[:startEnd-startAt], " ") + " for " + text
+	parts := []Part{
+		{Text: fmt.Sprintf("unexpected %q right after the start; if it is the window's duration, put for before it: ", text)},
+		{Text: fixed, Code: true},
+	}
+	e := p.fail(text, "%s", said(parts...)).(*Error)
+	e.Says = parts
+	return e
 }
 
 // zoneAfterTime explains a zone-like token that ParseTime left over: a second

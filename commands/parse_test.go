@@ -530,8 +530,14 @@ var parseCases = []parseCase{
 	{name: "mixed too long", in: "extend 7 15250w 6d", err: true, tok: "15250w 6d", msg: "too long"},
 	// Parts go from larger units to smaller: a larger or equal one after
 	// another is no part of it (a forgotten for, more likely).
-	{name: "larger part after a smaller", in: sp + "in 30m 2h", err: true, tok: "2h", msg: `unexpected "2h"`},
-	{name: "the same part twice", in: sp + "tomorrow 02:00 for 1h 1h", err: true, tok: "1h", msg: `unexpected "1h"`},
+	// Right after the start, a duration says where the for goes; after a
+	// for, that it was given twice (QA: both said only "unexpected").
+	{name: "larger part after a smaller", in: sp + "in 30m 2h", err: true, tok: "2h", msg: "unexpected \"2h\" right after the start; if it is the window's duration, put for before it: `in 30m for 2h`"},
+	{name: "the same part twice", in: sp + "tomorrow 02:00 for 1h 1h", err: true, tok: "1h", msg: `the window duration is given twice: "for 1h", then "1h"; give it once`},
+	{name: "spelled-out duration after the start", in: sp + "at tomorrow 02:00 UTC 2 hours region eu", err: true, tok: "2 hours", msg: "put for before it: `at tomorrow 02:00 UTC for 2 hours`"},
+	{name: "duration twice after other options", in: sp + "in 1h for 90m region eu 2h", err: true, tok: "2h", msg: `given twice: "for 90m", then "2h"`},
+	{name: "quoted duration after the start", in: sp + `in 30m "2h"`, err: true, tok: "2h", msg: `unexpected "2h"; after the start only`},
+	{name: "duration after another option", in: sp + "in 30m region eu 2h", err: true, tok: "2h", msg: `unexpected "2h"; after the start only`},
 	{name: "a part as large as the unit before", in: "extend 1 1h 60m", err: true, tok: "60m", msg: "unexpected"},
 
 	// Errors: durations.

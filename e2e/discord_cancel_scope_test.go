@@ -21,7 +21,7 @@ func TestDiscordCancelScopeWithoutSeries(t *testing.T) {
 	ans := e.command("alice", dcOps, "cancel", dO("id", "UPG-1"), dO("scope", "series"), dO("reason", "vendor delay"))
 	discordContains(t, "scope:series refused", ans,
 		"UPG-1 is not part of a series, so there is no series to cancel; nothing changed.",
-		"`/upgrade cancel id:UPG-1 reason:<reason...>`", "Usage: `/upgrade cancel id:<id>")
+		"`/upgrade cancel id:UPG-1 [reason:<reason...>]`", "Usage: `/upgrade cancel id:<id>")
 	if strings.Contains(ans, "Cancelled") {
 		t.Errorf("scope:series cancelled an upgrade without a series: %s", ans)
 	}

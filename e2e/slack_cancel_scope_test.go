@@ -25,7 +25,7 @@ func TestSlackCancelSeriesWithoutSeries(t *testing.T) {
 	got := slackAnswerText(ans)
 	slackContains(t, "series refused", got,
 		"UPG-1 is not part of a series, so there is no series to cancel; nothing changed.",
-		"`/upgrade cancel UPG-1 &lt;reason...&gt;`", "`/upgrade cancel UPG-1 \"series vendor delay\"`")
+		"`/upgrade cancel UPG-1 [&lt;reason...&gt;]`", "`/upgrade cancel UPG-1 \"series vendor delay\"`")
 	if strings.Contains(got, "Cancelled") {
 		t.Errorf("series cancelled an upgrade without a series: %s", got)
 	}

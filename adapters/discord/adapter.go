@@ -119,6 +119,7 @@ type Adapter struct {
 	once  inbound.Once
 
 	mode    string
+	token   string // the bot's token, hidden in what an answer echoes (shownBody)
 	appID   string
 	guilds  []string
 	pubKey  ed25519.PublicKey
@@ -273,7 +274,7 @@ func New(o Options) (*Adapter, error) {
 
 	log := o.Logger.With("adapter", Platform)
 	a := &Adapter{
-		mode: o.Mode, appID: o.ApplicationID, guilds: o.GuildIDs, pubKey: key,
+		mode: o.Mode, appID: o.ApplicationID, guilds: o.GuildIDs, pubKey: key, token: strings.TrimPrefix(o.BotToken, "Bot "),
 		session: s, api: s, core: o.Core, style: style{command: "/" + commandName},
 		now: o.Now, log: log, apiHost: base.Host, obs: o.Observer, once: o.Once,
 		retry:      defaultRetry,
@@ -351,6 +352,9 @@ func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if at, ok := req.Context().Value(attemptKey{}).(*attempt); ok && resp != nil {
 		at.saw(resp)
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 && resp.Body != nil {
+			resp.Body = &headBody{ReadCloser: resp.Body, at: at}
+		}
 	}
 	if done != nil {
 		if resp == nil {

@@ -647,6 +647,8 @@ func (a *Adapter) reason(err error) string {
 		return "the bot token was refused (401)"
 	case e.Unreachable():
 		return "cannot reach Discord at " + a.hostOf(e.Err) + ": " + outbound.Reason(e.Err, "Discord")
+	case e.Kind == kindBadBody:
+		return e.badBody()
 	case e.Code != 0:
 		return fmt.Sprintf("%d %s", e.Code, e.Message)
 	case e.redirect():

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -59,7 +62,18 @@ const (
 	// TCP dial, the TLS handshake): the request never left, so Discord
 	// cannot have done it.
 	kindNotConnected = "not connected"
+	// kindBadBody: the API answered with success, but its body was not
+	// what the call gets back (a proxy's page, a test server's stub).
+	kindBadBody = "bad body"
 )
+
+// bodyHead is how much of a successful answer's body is kept to say what
+// it was when it is not what the call expected (Error.Body).
+const bodyHead = 120
+
+// expects is what a call gets back, by Op, as an unexpected body's
+// refusal says it ("not the list of commands").
+var expects = map[string]string{"register command": "the list of commands"}
 
 // Error is a REST call that failed for good: Discord refused it, or a
 // transient failure outlasted the retries. Its text is what `show` lists on
@@ -79,6 +93,9 @@ type Error struct {
 	// 0 for any other failure.
 	RetryAfter time.Duration
 	Err        error // the last attempt's failure (for a call given up, why it was)
+	// Body is, for an answer of success whose body was not what the call
+	// gets back (kindBadBody), its first bytes, the bot token hidden.
+	Body string
 	// Earlier is why the attempts before failed when they could not reach
 	// Discord (Unreachable: a refused connection, a certificate not trusted),
 	// for a call given up before its last attempt had a connection; nil
@@ -113,6 +130,8 @@ func (e *Error) Error() string {
 			// The attempts before's reason: "connection refused".
 			s += ": " + outbound.Detail(e.Earlier)
 		}
+	case e.Kind == kindBadBody:
+		s = fmt.Sprintf("discord %s: %s", e.Op, e.badBody())
 	case e.Code != 0:
 		s = fmt.Sprintf("discord %s: %d %s", e.Op, e.Code, e.Message)
 	case e.Status == http.StatusTooManyRequests:
@@ -128,6 +147,19 @@ func (e *Error) Error() string {
 		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
 	return s
+}
+
+// badBody says what was wrong with an answer of success (kindBadBody):
+// "HTTP 200 with a body that is not the list of commands: \"<html>…\"".
+func (e *Error) badBody() string {
+	want, ok := expects[e.Op]
+	if !ok {
+		want = "what Discord answers to " + e.Op
+	}
+	if e.Body == "" {
+		return fmt.Sprintf("HTTP %d with an empty body, not %s", e.Status, want)
+	}
+	return fmt.Sprintf("HTTP %d with a body that is not %s: %s", e.Status, want, e.Body)
 }
 
 // redirect reports whether the API host answered with a redirect, which
@@ -195,6 +227,23 @@ type attempt struct {
 	status     int
 	retryAfter time.Duration
 	connected  atomic.Bool // the request had a connection to leave on
+	// head is the first bytes of a successful answer's body, as read by
+	// discordgo (headBody), to say what it was if it could not be read.
+	head []byte
+}
+
+// headBody keeps the first bodyHead bytes read of a body in its attempt.
+type headBody struct {
+	io.ReadCloser
+	at *attempt
+}
+
+func (b *headBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if room := bodyHead + 1 - len(b.at.head); room > 0 && n > 0 {
+		b.at.head = append(b.at.head, p[:min(n, room)]...)
+	}
+	return n, err
 }
 
 type attemptKey struct{}
@@ -243,6 +292,9 @@ func (a *Adapter) call(ctx context.Context, op string, idempotent bool, fn func(
 			return fail
 		}
 		fail, retry, wait := classify(op, err, at)
+		if fail.Kind == kindBadBody {
+			fail.Body = a.shownBody(at.head)
+		}
 		if fail.Status == http.StatusTooManyRequests {
 			fail.RetryAfter = wait
 		}
@@ -316,6 +368,11 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 	case at.status >= 500:
 		// A 502 that discordgo reports as "Exceeded Max retries".
 		return e, true, 0
+	case at.status >= 200 && at.status < 300 && errors.Is(err, discordgo.ErrJSONUnmarshal):
+		// Success, with a body that is not what the call gets back: the
+		// same call gets the same answer.
+		e.Kind = kindBadBody
+		return e, false, 0
 	case errors.Is(err, context.Canceled):
 		return e, false, 0
 	case outbound.TLSFailed(err):
@@ -329,6 +386,29 @@ func classify(op string, err error, at *attempt) (*Error, bool, time.Duration) {
 		return e, true, 0
 	}
 	return e, false, 0
+}
+
+// shownBody is the start of an unexpected body as an error says it: quoted,
+// cut (…), the bot token hidden, so a server that echoes the request's
+// headers back shows no secret.
+func (a *Adapter) shownBody(head []byte) string {
+	if len(head) == 0 {
+		return ""
+	}
+	cut := len(head) > bodyHead
+	head = head[:min(len(head), bodyHead)]
+	for len(head) > 0 && !utf8.Valid(head) { // no rune cut in half
+		head = head[:len(head)-1]
+	}
+	s := string(head)
+	if a.token != "" && len(a.token) >= 4 {
+		s = strings.ReplaceAll(s, a.token, "[redacted]")
+	}
+	s = strconv.Quote(s)
+	if cut {
+		s += "…"
+	}
+	return s
 }
 
 // retryLevel is the level of the log line of a retried call: WARN, or

@@ -121,6 +121,30 @@ func TestRegistration(t *testing.T) {
 			t.Errorf("a refusal was tried %d times at once", n)
 		}
 	})
+	// QA: a 200 whose body is no list of commands (a proxy's page) was
+	// said as "registering /upgrade globally failed: HTTP 200".
+	t.Run("an answer of success that is not the commands", func(t *testing.T) {
+		page := "<html><body>Welcome to the proxy. Your header: Bot " + discordtest.Token + strings.Repeat(" and more", 30) + "</body></html>"
+		var logs logBuf
+		f := newFixtureWith(t, ModeHTTP, func(f *fixture) {
+			f.api.FailAlways("bulk_overwrite_commands", discordtest.Fault{Body: page})
+		}, func(o *Options) { o.GuildIDs = nil }, logs.capture)
+		f.api.Eventually(t, 10*time.Second, "the failure in readiness", func() bool { return f.a.registerErr.Load() != nil })
+		err := f.a.Ready()
+		want := `discord: registering /upgrade globally failed: HTTP 200 with a body that is not the list of commands: "<html><body>Welcome to the proxy. Your header: Bot [redacted]`
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "…") {
+			t.Errorf("readiness: %v\nwant it to begin %s and end with …", err, want)
+		}
+		if strings.Contains(err.Error(), discordtest.Token) || strings.Contains(logs.String(), discordtest.Token) {
+			t.Errorf("the token is shown:\n%v\n%s", err, logs.String())
+		}
+		if !strings.Contains(logs.String(), "HTTP 200 with a body that is not the list of commands") {
+			t.Errorf("the log does not say what was wrong:\n%s", logs.String())
+		}
+		if n := len(f.api.Calls("bulk_overwrite_commands")); n != 1 {
+			t.Errorf("the same answer was asked for %d times at once", n)
+		}
+	})
 	t.Run("unreachable", func(t *testing.T) {
 		f := newFixture(t, ModeHTTP, func(o *Options) { o.APIURL = "http://127.0.0.1:1/api/v10/" })
 		f.api.Eventually(t, 10*time.Second, "the failure in readiness", func() bool { return f.a.registerErr.Load() != nil })

@@ -144,7 +144,7 @@ func (st style) hint(h bot.Hint) string {
 		if v == "" {
 			v = a.Hole()
 		}
-		words = append(words, a.Name+":"+v)
+		words = append(words, a.Bracket(a.Name+":"+v))
 	}
 	return strings.Join(words, " ")
 }

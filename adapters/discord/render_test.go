@@ -434,6 +434,25 @@ func TestArgumentHints(t *testing.T) {
 	}
 }
 
+// An optional argument left to fill in shows in brackets, as in the usage
+// (QA: "cancel it with /upgrade cancel UPG-1 <reason...>", which takes no
+// reason if none is given); one with a value shows as is.
+func TestOptionalArgumentHints(t *testing.T) {
+	why := bot.Arg{Name: "reason", Placeholder: "<reason...>", Optional: true}
+	h := bot.Hint{Verb: "cancel", Args: []bot.Arg{{Name: "id", Value: "UPG-1"}, why}}
+	if got := testStyle.hint(h); got != "/upgrade cancel id:UPG-1 [reason:<reason...>]" {
+		t.Errorf("Discord: %q", got)
+	}
+	if got := h.Typed("/upgrade"); got != "/upgrade cancel UPG-1 [<reason...>]" {
+		t.Errorf("typed: %q", got)
+	}
+	why.Value = "late"
+	h.Args[1] = why
+	if got, want := testStyle.hint(h)+" | "+h.Typed("/upgrade"), "/upgrade cancel id:UPG-1 reason:late | /upgrade cancel UPG-1 late"; got != want {
+		t.Errorf("with a value: %q, want %q", got, want)
+	}
+}
+
 // A list too long for one message ends with how to narrow it, written as
 // Discord's options, in plain content and in an embed alike.
 func TestACutListSaysHowToNarrowIt(t *testing.T) {

@@ -139,7 +139,7 @@ func TestHintsNameOptionsAsTheUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	seen := 0
+	var parsed []*ast.File
 	for _, file := range files {
 		if strings.HasSuffix(file, "_test.go") {
 			continue
@@ -148,6 +148,13 @@ func TestHintsNameOptionsAsTheUsage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		parsed = append(parsed, f)
+	}
+	// An argument may be a variable holding an Arg{…} (cancelReasonArg,
+	// why := Arg{…}): read what it was given.
+	vars := argVars(parsed)
+	seen := 0
+	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) < 2 {
@@ -168,16 +175,31 @@ func TestHintsNameOptionsAsTheUsage(t *testing.T) {
 			}
 			line := st.usage(sub)
 			for _, a := range call.Args[1:] {
-				name, placeholder, filled := argOf(a)
-				if filled || name == "" {
-					continue
+				lits := []ast.Expr{a}
+				if id, ok := a.(*ast.Ident); ok && vars[id.Name] != nil {
+					lits = vars[id.Name]
 				}
-				if placeholder == "" {
-					placeholder = "<" + name + ">"
-				}
-				seen++
-				if !strings.Contains(line, name+":"+placeholder) {
-					t.Errorf("%s: the hint's %s:%s is not in the usage %q", fset.Position(a.Pos()), name, placeholder, line)
+				for _, lit := range lits {
+					name, placeholder, filled, optional := argOf(lit)
+					if filled || name == "" {
+						continue
+					}
+					if placeholder == "" {
+						placeholder = "<" + name + ">"
+					}
+					seen++
+					if !strings.Contains(line, name+":"+placeholder) {
+						t.Errorf("%s: the hint's %s:%s is not in the usage %q", fset.Position(a.Pos()), name, placeholder, line)
+					}
+					// QA: the overrun notice said "cancel UPG-1 <reason...>"
+					// under the usage cancel <id> [<reason...>].
+					inUsage := strings.Contains(line, "["+name+":"+placeholder+"]")
+					switch {
+					case optional && !inUsage:
+						t.Errorf("%s: the hint's %s is optional, but the usage %q requires it", fset.Position(a.Pos()), name, line)
+					case !optional && inUsage && !neededHere[name]:
+						t.Errorf("%s: the hint's %s reads as required, but the usage %q has it optional: mark it Optional", fset.Position(a.Pos()), name, line)
+					}
 				}
 			}
 			return true
@@ -188,12 +210,54 @@ func TestHintsNameOptionsAsTheUsage(t *testing.T) {
 	}
 }
 
-// argOf reads an Arg{…} literal: its Name, its Placeholder, and whether it
-// has a Value (nothing to fill in).
-func argOf(e ast.Expr) (name, placeholder string, filled bool) {
+// neededHere are the options optional in their usage that a hint asks for
+// as the point of what it suggests: "start anyway <reason...>" to start
+// with criteria open, "link … <tag>" to link the right tag; schedule's
+// when is optional only because every may take its place.
+var neededHere = map[string]bool{"anyway": true, "tag": true, "when": true}
+
+// argVars maps each variable assigned an Arg{…} literal in files (var x =
+// Arg{…}, x := Arg{…}) to those literals.
+func argVars(files []*ast.File) map[string][]ast.Expr {
+	vars := map[string][]ast.Expr{}
+	add := func(names []ast.Expr, values []ast.Expr) {
+		for i, v := range values {
+			lit, ok := v.(*ast.CompositeLit)
+			if !ok || i >= len(names) {
+				continue
+			}
+			if typ, ok := lit.Type.(*ast.Ident); !ok || typ.Name != "Arg" {
+				continue
+			}
+			if id, ok := names[i].(*ast.Ident); ok {
+				vars[id.Name] = append(vars[id.Name], lit)
+			}
+		}
+	}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ValueSpec:
+				names := make([]ast.Expr, len(n.Names))
+				for i, id := range n.Names {
+					names[i] = id
+				}
+				add(names, n.Values)
+			case *ast.AssignStmt:
+				add(n.Lhs, n.Rhs)
+			}
+			return true
+		})
+	}
+	return vars
+}
+
+// argOf reads an Arg{…} literal: its Name, its Placeholder, whether it
+// has a Value (nothing to fill in) and whether it is Optional.
+func argOf(e ast.Expr) (name, placeholder string, filled, optional bool) {
 	lit, ok := e.(*ast.CompositeLit)
 	if !ok {
-		return "", "", true
+		return "", "", true, false
 	}
 	for _, el := range lit.Elts {
 		kv, ok := el.(*ast.KeyValueExpr)
@@ -212,7 +276,12 @@ func argOf(e ast.Expr) (name, placeholder string, filled bool) {
 			placeholder = s
 		case "Value":
 			filled = true
+		case "Optional":
+			optional = true
+			if id, ok := kv.Value.(*ast.Ident); ok && id.Name == "false" {
+				optional = false
+			}
 		}
 	}
-	return name, placeholder, filled
+	return name, placeholder, filled, optional
 }

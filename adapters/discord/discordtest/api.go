@@ -9,6 +9,7 @@ package discordtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,7 +59,10 @@ type Fault struct {
 	RetryAfter float64
 	Delay      time.Duration
 	Hangup     bool
-	hold       *hold // Hold's: answer only once released
+	// Body, when set, is the answer's body as is (Status, default 200):
+	// a proxy's page where the API's JSON was expected.
+	Body string
+	hold *hold // Hold's: answer only once released
 }
 
 // hold keeps a call unanswered until the test releases it.
@@ -745,6 +749,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, bot bo
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()
 		}
+		return
+	case faulty && f.Body != "":
+		status = cmp.Or(f.Status, http.StatusOK)
+		c.Status = status
+		s.calls = append(s.calls, c)
+		s.signal()
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, f.Body)
 		return
 	case faulty && f.Status == http.StatusTooManyRequests:
 		ra := f.RetryAfter
