@@ -353,8 +353,8 @@ func TestBotConfigKnowsGroupsFromTheIDGrammar(t *testing.T) {
 	}
 }
 
-// link reads release pages of github.com and of the Enterprise server
-// of github.api_url, and no other host's.
+// link reads release pages of github.com, or of the Enterprise server of
+// github.api_url, and no other host's.
 func TestBotConfigReadsReleasePagesOfTheConfiguredGitHub(t *testing.T) {
 	for api, want := range map[string]string{
 		"":                                "",
@@ -362,6 +362,15 @@ func TestBotConfigReadsReleasePagesOfTheConfiguredGitHub(t *testing.T) {
 		"https://GHE.example.com/api/v3/": "ghe.example.com",
 		"http://127.0.0.1:8443/api/v3":    "127.0.0.1:8443",
 		"https://api.octocorp.ghe.com/":   "octocorp.ghe.com",
+		// Review: a default port written out is the host without it, as
+		// the pages' URLs have it; a path prefix is kept, as they have it.
+		"https://GHE.example.com:443/api/v3/":    "ghe.example.com",
+		"http://ghe.example.com:80/api/v3/":      "ghe.example.com",
+		"https://ghe.example.com:80/api/v3/":     "ghe.example.com:80",
+		"https://ghe.example.com/GitHub/api/v3/": "ghe.example.com/GitHub",
+		"https://ghe.example.com/a/b/api/v3":     "ghe.example.com/a/b",
+		"https://ghe.example.com:443/api/v3/x/":  "ghe.example.com",
+		"http://127.0.0.1:8443/proxy/":           "127.0.0.1:8443",
 	} {
 		cfg := config.Default()
 		cfg.GitHub.APIURL = api

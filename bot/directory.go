@@ -63,9 +63,11 @@ type Config struct {
 	// serves the pages builds the address: the core knows no route.
 	UpgradePage func(id int) string
 	// ReleaseHost is the host of the GitHub Enterprise server whose release
-	// pages link reads besides github.com's, as its pages give it
-	// (ghe.example.com); "" for none. The wiring derives it from the
-	// release lookup's configuration: the core knows no API address.
+	// pages link reads instead of github.com's, as its pages give it
+	// (ghe.example.com, with a path prefix if the server is behind one:
+	// ghe.example.com/github); "" for none (github.com's are read). The
+	// wiring derives it from the release lookup's configuration: the core
+	// knows no API address.
 	ReleaseHost string
 }
 

@@ -196,8 +196,11 @@ type Env struct {
 	Location *time.Location // the invoking user's zone (or default_timezone); nil means UTC
 
 	// ReleaseHost is the host of the GitHub Enterprise server whose pages
-	// link reads besides github.com's (ghe.example.com, with its port if
-	// its URLs have one); "" for none. Pages of other hosts are refused.
+	// link reads instead of github.com's (ghe.example.com, with its port
+	// if its URLs have one other than the default, and the path prefix
+	// its pages are under if any: ghe.example.com/github); "" for none,
+	// github.com's being read. Pages of other hosts are refused: the
+	// repository would be looked up on the configured server.
 	ReleaseHost string
 
 	// thisMinute makes the very minute it is now count as ahead: a start

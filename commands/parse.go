@@ -346,9 +346,36 @@ func (p *parser) id() (int, error) {
 	if p.more() && strings.HasSuffix(t.text, ",") && p.idAhead(bare) {
 		next := p.peek().text
 		shown, _ := cutIDPunct(next)
-		return 0, p.fail(t.text+" "+next, "%s takes one upgrade id, not a list (%s %s); give one, e.g. %s", p.name, t.text, shown, bare)
+		return 0, p.fail(t.text+" "+next, OneID, p.name, t.text+" "+shown, bare)
 	}
 	return n, nil
+}
+
+// OneID refuses a list of upgrade ids where the verb (first %s) takes
+// one: the list as typed (second), and its first id (third).
+const OneID = "%s takes one upgrade id, not a list (%s); give one, e.g. %s"
+
+// IDAfter reports whether next, the word after an id typed as first
+// (UPG-7, #7 or 7, a comma or period after it being no part of it) and a
+// comma, goes on a list of ids as the grammar
+// reads one: UPG-8 or #8 (a comma or period may follow), a bare number
+// after a bare number (7, 8), or a bare number that ends the text (last)
+// or that a comma follows (UPG-7, 8 and UPG-7, 8, 9). A bare number after
+// UPG-7 that words follow is the text that may follow ("complete UPG-7, 3
+// retries").
+func IDAfter(first, next string, last bool) bool {
+	first, _ = cutIDPunct(first)
+	bare, _ := cutIDPunct(next)
+	if _, err := ParseID(bare); err != nil {
+		return false
+	}
+	if _, err := strconv.Atoi(bare); err != nil {
+		return true // UPG-8, #8
+	}
+	if _, err := strconv.Atoi(first); err == nil {
+		return true // 7, 8
+	}
+	return last || strings.HasSuffix(next, ",")
 }
 
 // ParseTypedID reads an id as the grammar reads one typed after a verb:
@@ -412,24 +439,9 @@ func cutIDPunct(s string) (string, bool) {
 }
 
 // idAhead reports whether the next word is another upgrade id of a list
-// after first: UPG-8 or #8 (a comma or period may follow), a bare number
-// after a bare number (7, 8), or a bare number that ends the command or
-// the list goes on after (UPG-7, 8 and UPG-7, 8, 9). A bare number after
-// UPG-7 that words follow is read as the text that may follow
-// ("complete UPG-7, 3 retries").
+// after first, as IDAfter reads one.
 func (p *parser) idAhead(first string) bool {
-	t := p.peek()
-	next, _ := cutIDPunct(t.text)
-	if _, err := ParseID(next); err != nil {
-		return false
-	}
-	if _, err := strconv.Atoi(next); err != nil {
-		return true // UPG-8, #8
-	}
-	if _, err := strconv.Atoi(first); err == nil {
-		return true // 7, 8
-	}
-	return p.pos+1 == len(p.toks) || strings.HasSuffix(t.text, ",")
+	return IDAfter(first, p.peek().text, p.pos+1 == len(p.toks))
 }
 
 // word reads a required positional value, treating an unquoted stop keyword
@@ -841,18 +853,25 @@ func (p *parser) link() (Command, error) {
 const TwoTags = "the release page is of the tag %q, and %q was typed too; give one"
 
 // ParseRelease reads what link takes as its repository: owner/repo as
-// ParseRepo reads it (tag ""), or a release page pasted from github.com
-// (www.github.com too) or from the GitHub Enterprise server of
-// env.ReleaseHost, https://HOST/owner/repo/releases/tag/<tag>, which gives
-// the tag too. A release page of any other host is not read: the lookup
-// would ask the configured GitHub for another site's repository.
+// ParseRepo reads it (tag ""), or a page of a repository on the GitHub
+// whose pages link reads (env.ReleaseHost: github.com's, www.github.com
+// too, when it is ""; else the GitHub Enterprise server's only, a
+// github.com page naming a repository the server may not hold): the
+// repository's own page (tag ""), or a release page,
+// https://HOST/owner/repo/releases/tag/<tag>, which gives the tag too. A
+// page of any other host is not read: the lookup would ask the configured
+// GitHub for another site's repository.
 func ParseRelease(s string, env Env) (repo, tag string, ok bool) {
-	if repo, ok := ParseRepo(s); ok {
-		return repo, "", true
+	host, repo, page, ok := env.repoPage(s)
+	if !ok {
+		repo, ok := ownerRepo(s)
+		return repo, "", ok
 	}
-	host, repo, page, ok := repoPage(s)
-	if !ok || !env.releaseHost(host) {
+	if !env.releaseHost(host) {
 		return "", "", false
+	}
+	if page == "" {
+		return repo, "", true
 	}
 	page, ok = strings.CutPrefix(page, "releases/tag/")
 	if !ok {
@@ -868,25 +887,28 @@ func ParseRelease(s string, env Env) (repo, tag string, ok bool) {
 // githubHost is the host of github.com's pages; www.github.com is read as it.
 const githubHost = "github.com"
 
-// releaseHost reports whether link reads pages of host (lower case, as
-// repoPage gives it): github.com's, or the Enterprise server's of
-// ReleaseHost.
+// releaseHost reports whether link reads pages of host (as repoPage gives
+// it): the Enterprise server's of ReleaseHost when there is one, else
+// github.com's.
 func (e Env) releaseHost(host string) bool {
-	return host == githubHost || e.ReleaseHost != "" && strings.EqualFold(host, e.ReleaseHost)
+	if e.ReleaseHost == "" {
+		return host == githubHost
+	}
+	return strings.EqualFold(host, e.ReleaseHost)
 }
 
 // BadRelease is the refusal of s, which ParseRelease cannot read with env,
-// as the repository to link to the upgrade id: for a page of another host
-// than github.com and env's Enterprise server (GitLab's, a documentation
-// site's), which hosts link reads and how an Enterprise server's are
-// read; for a page of a repository on one of them of a kind that is no
-// release page (the repository's own page, the latest release, which
-// changes; the list of releases or tags; the code at a tag or branch; a
-// commit, a pull request, an issue), what it is and what to give instead;
-// else BadRepo's: other pages say nothing sure.
+// as the repository to link to the upgrade id: for a page of a host link
+// does not read (GitLab's, a documentation site's; github.com's when an
+// Enterprise server is configured), which host link reads and how an
+// Enterprise server's are read; for a page of a repository on that host of
+// a kind that is no release page (the latest release, which changes; the
+// list of releases or tags; the code at a tag or branch; a commit, a pull
+// request, an issue), what it is and what to give instead; else BadRepo's:
+// other pages say nothing sure.
 func BadRelease(id int, s string, env Env) *Error {
 	bad := &Error{Token: s, Msg: fmt.Sprintf(BadRepo, s)}
-	host, repo, page, ok := repoPage(s)
+	host, repo, page, ok := env.repoPage(s)
 	if !ok {
 		return bad
 	}
@@ -899,8 +921,6 @@ func BadRelease(id int, s string, env Env) *Error {
 	var what string
 	tag := "" // the tag to suggest; "" shows <tag>
 	switch {
-	case page == "":
-		what = "is the page of " + repo + ", not a release"
 	case page == "releases/latest":
 		what = "is the latest release, which changes with each release, so it cannot be linked"
 	case page == "releases" || page == "releases/tag" || page == "tags":
@@ -943,16 +963,18 @@ func BadRelease(id int, s string, env Env) *Error {
 	return bad
 }
 
-// otherHost refuses the page s of host, which is neither github.com nor
-// the Enterprise server enterprise (""), saying which hosts link reads and
-// how an operator has a GitHub Enterprise server's pages read.
+// otherHost refuses the page s of host, which is not the host link reads:
+// the Enterprise server enterprise's, or github.com's when enterprise is
+// "", saying which host link reads and how an operator has a GitHub
+// Enterprise server's pages read.
 func otherHost(s, host, enterprise string) []Part {
-	parts := []Part{{Text: fmt.Sprintf("the page %q is on %s, and link takes pages of github.com", s, host)}}
+	var parts []Part
 	if enterprise != "" {
-		parts = append(parts, Part{Text: " and " + strings.ToLower(enterprise) + " (the GitHub Enterprise server of "}, Part{Text: "github.api_url", Code: true}, Part{Text: ") only"})
+		parts = []Part{{Text: fmt.Sprintf("the page %q is on %s, and link takes pages of %s (the GitHub Enterprise server of ", s, host, strings.ToLower(enterprise))},
+			{Text: "github.api_url", Code: true}, {Text: ") only"}}
 	} else {
-		parts = append(parts, Part{Text: " only (for a GitHub Enterprise server's, an operator sets "}, Part{Text: "github.api_url", Code: true},
-			Part{Text: " to its API, "}, Part{Text: "https://HOST/api/v3/", Code: true}, Part{Text: ")"})
+		parts = []Part{{Text: fmt.Sprintf("the page %q is on %s, and link takes pages of github.com only (for a GitHub Enterprise server's, an operator sets ", s, host)},
+			{Text: "github.api_url", Code: true}, {Text: " to its API, "}, {Text: "https://HOST/api/v3/", Code: true}, {Text: ")"}}
 	}
 	return append(parts, Part{Text: "; use "}, Part{Text: "owner/repo", Code: true}, Part{Text: ", e.g. acme/payments"})
 }
@@ -969,20 +991,35 @@ func isVersion(tag string) bool {
 
 // repoPage reads a URL of a page of a repository: https://HOST/owner/repo/PAGE
 // (the scheme may be left out when HOST has a dot), HOST in lower case
-// (www.github.com as github.com), owner/repo as ParseRepo reads it, PAGE
-// without its query, fragment and last slash ("" for the repository's own
-// page).
-func repoPage(s string) (host, repo, page string, ok bool) {
-	rest, schemed := s, false
-	for _, scheme := range []string{"https://", "http://"} {
-		if len(rest) > len(scheme) && strings.EqualFold(rest[:len(scheme)], scheme) {
-			rest, schemed = rest[len(scheme):], true
+// (www.github.com as github.com) without the scheme's default port (:443
+// of https, or of no scheme; :80 of http), owner/repo as ParseRepo reads
+// it, PAGE without its query, fragment and last slash ("" for the
+// repository's own page). When ReleaseHost has a path (an Enterprise
+// server behind a prefix, ghe.example.com/github), the pages of its host
+// under that path are read past it, with that path in host, as
+// ReleaseHost has it; the host's other pages keep the host alone.
+func (e Env) repoPage(s string) (host, repo, page string, ok bool) {
+	rest, scheme := s, ""
+	for _, sc := range []string{"https://", "http://"} {
+		if len(rest) > len(sc) && strings.EqualFold(rest[:len(sc)], sc) {
+			rest, scheme = rest[len(sc):], sc
 			break
 		}
 	}
 	host, rest, _ = strings.Cut(rest, "/")
-	if host == "" || !schemed && !strings.Contains(host, ".") {
+	if host == "" || scheme == "" && !strings.Contains(host, ".") {
 		return "", "", "", false
+	}
+	host = strings.ToLower(host)
+	if scheme == "http://" {
+		host = strings.TrimSuffix(host, ":80")
+	} else {
+		host = strings.TrimSuffix(host, ":443")
+	}
+	if site, prefix, ok := strings.Cut(e.ReleaseHost, "/"); ok && strings.EqualFold(host, site) {
+		if len(rest) > len(prefix) && strings.EqualFold(rest[:len(prefix)], prefix) && rest[len(prefix)] == '/' {
+			host, rest = strings.ToLower(e.ReleaseHost), rest[len(prefix)+1:]
+		}
 	}
 	owner, rest, _ := strings.Cut(rest, "/")
 	name, rest, _ := strings.Cut(rest, "/")
@@ -991,7 +1028,6 @@ func repoPage(s string) (host, repo, page string, ok bool) {
 	}
 	rest, _, _ = strings.Cut(rest, "?")
 	rest, _, _ = strings.Cut(rest, "#")
-	host = strings.ToLower(host)
 	if host == "www."+githubHost {
 		host = githubHost
 	}
@@ -1033,6 +1069,11 @@ func ParseRepo(s string) (string, bool) {
 			break
 		}
 	}
+	return ownerRepo(r)
+}
+
+// ownerRepo is ParseRepo of owner/repo typed without a host.
+func ownerRepo(r string) (string, bool) {
 	// As often as they come, so that reading what ParseRepo gave again
 	// gives the same (the core reads a repository an adapter read).
 	for strings.HasSuffix(r, "/") || strings.HasSuffix(r, ".git") {

@@ -761,16 +761,24 @@ func TestParse(t *testing.T) {
 // QA: a release page was read from any host as if it were a GitHub
 // Enterprise server's (a GitLab or example.com page was linked, and looked
 // up on GitHub). With env.ReleaseHost, the configured Enterprise server's
-// pages are read as github.com's, its other pages refused as github.com's
-// are, and another host's refused with the hosts link takes.
+// pages are read as github.com's are without one (its repository's page
+// too), its other pages refused as github.com's are, and another host's
+// refused with the host link takes. Review: github.com's pages too (the
+// repository would be looked up on the Enterprise server, maybe another
+// one of that name); a default port, written or not, is no other host; a
+// server behind a path prefix has its pages read past it.
 func TestLinkReadsPagesOfTheConfiguredEnterpriseServerOnly(t *testing.T) {
 	env := commands.Env{Now: now, ReleaseHost: "ghe.example.com"}
 	for in, want := range map[string]commands.Link{
 		"link 7 https://ghe.example.com/acme/payments/releases/tag/v1":         {ID: 7, Repo: "acme/payments", Tag: "v1"},
 		"link 7 HTTPS://GHE.Example.com/acme/payments/releases/tag/v1/?x=1 V1": {ID: 7, Repo: "acme/payments", Tag: "v1"},
-		"link 7 https://github.com/acme/payments/releases/tag/v2":              {ID: 7, Repo: "acme/payments", Tag: "v2"},
-		"link 7 https://www.github.com/acme/payments/releases/tag/v2":          {ID: 7, Repo: "acme/payments", Tag: "v2"},
-		"link 7 acme/payments": {ID: 7, Repo: "acme/payments"},
+		"link 7 https://ghe.example.com:443/acme/payments/releases/tag/v1":     {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 http://ghe.example.com:80/acme/payments/releases/tag/v1":       {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 ghe.example.com:443/acme/payments/releases/tag/v1":             {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 https://ghe.example.com/acme/payments":                         {ID: 7, Repo: "acme/payments"},
+		"link 7 https://ghe.example.com/acme/payments.git/ v2":                 {ID: 7, Repo: "acme/payments", Tag: "v2"},
+		"link 7 acme/payments":    {ID: 7, Repo: "acme/payments"},
+		"link 7 acme/payments v3": {ID: 7, Repo: "acme/payments", Tag: "v3"},
 	} {
 		got, err := commands.Parse(in, env)
 		if err != nil || !reflect.DeepEqual(got, want) {
@@ -780,20 +788,59 @@ func TestLinkReadsPagesOfTheConfiguredEnterpriseServerOnly(t *testing.T) {
 	if got, err := commands.Parse("link 7 https://127.0.0.1:8443/acme/payments/releases/tag/v1", commands.Env{ReleaseHost: "127.0.0.1:8443"}); err != nil || !reflect.DeepEqual(got, commands.Link{ID: 7, Repo: "acme/payments", Tag: "v1"}) {
 		t.Errorf("a server with a port: %#v, %v", got, err)
 	}
+	prefixed := commands.Env{ReleaseHost: "corp.example/github"}
+	for in, want := range map[string]commands.Link{
+		"link 7 https://corp.example/github/acme/payments/releases/tag/v1": {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 https://CORP.example:443/GitHub/acme/payments":             {ID: 7, Repo: "acme/payments"},
+	} {
+		got, err := commands.Parse(in, prefixed)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("behind a prefix: Parse(%q) = %#v, %v; want %#v", in, got, err, want)
+		}
+	}
 	hint := "; link one with `/upgrade link UPG-7 acme/payments <tag>`, or paste its release page (`…/releases/tag/<tag>`)"
 	for in, want := range map[string]string{
-		"https://gitlab.com/acme/payments/releases/tag/v1":      "the page \"https://gitlab.com/acme/payments/releases/tag/v1\" is on gitlab.com, and link takes pages of github.com and ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments",
-		"https://ghe.example.org/acme/payments/releases/tag/v1": "is on ghe.example.org, and link takes pages of github.com and ghe.example.com",
-		"https://ghe.example.com/acme/payments":                 "the page \"https://ghe.example.com/acme/payments\" is the page of acme/payments, not a release" + hint,
-		"https://ghe.example.com/acme/payments/releases/latest": "is the latest release, which changes with each release, so it cannot be linked" + hint,
-		"https://ghe.example.com/acme/payments/pull/12":         "is a pull request, not a release" + hint,
-		"https://ghe.example.com/acme/payments/tree/v2.4.0":     "is the code at v2.4.0, not its release; link it with `/upgrade link UPG-7 acme/payments v2.4.0`",
-		"https://ghe.example.com/acme/payments/wiki":            `cannot read "https://ghe.example.com/acme/payments/wiki" as a GitHub repository; use owner/repo`,
+		"https://gitlab.com/acme/payments/releases/tag/v1":           "the page \"https://gitlab.com/acme/payments/releases/tag/v1\" is on gitlab.com, and link takes pages of ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments",
+		"https://ghe.example.org/acme/payments/releases/tag/v1":      "is on ghe.example.org, and link takes pages of ghe.example.com (the GitHub Enterprise server of `github.api_url`) only",
+		"https://github.com/acme/payments/releases/tag/v2":           "the page \"https://github.com/acme/payments/releases/tag/v2\" is on github.com, and link takes pages of ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments",
+		"https://www.github.com/acme/payments/releases/tag/v2":       "is on github.com, and link takes pages of ghe.example.com (the GitHub Enterprise server of `github.api_url`) only",
+		"https://github.com/acme/payments":                           "is on github.com, and link takes pages of ghe.example.com",
+		"github.com/acme/payments":                                   "is on github.com, and link takes pages of ghe.example.com",
+		"https://ghe.example.com:8443/acme/payments/releases/tag/v1": "is on ghe.example.com:8443, and link takes pages of ghe.example.com",
+		"http://ghe.example.com:443/acme/payments/releases/tag/v1":   "is on ghe.example.com:443, and link takes pages of ghe.example.com",
+		"https://ghe.example.com/acme/payments/releases/latest":      "is the latest release, which changes with each release, so it cannot be linked" + hint,
+		"https://ghe.example.com/acme/payments/pull/12":              "is a pull request, not a release" + hint,
+		"https://ghe.example.com/acme/payments/tree/v2.4.0":          "is the code at v2.4.0, not its release; link it with `/upgrade link UPG-7 acme/payments v2.4.0`",
+		"https://ghe.example.com/acme/payments/wiki":                 `cannot read "https://ghe.example.com/acme/payments/wiki" as a GitHub repository; use owner/repo`,
 	} {
 		_, err := commands.Parse("link 7 "+in, env)
 		var e *commands.Error
 		if !errors.As(err, &e) || e.Token != in || !strings.Contains(e.Msg, want) || e.Usage != commands.Usage("link") {
 			t.Errorf("link %s: %v; want a refusal of it holding %q, with the usage", in, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"https://corp.example/acme/payments/releases/tag/v1":         "is on corp.example, and link takes pages of corp.example/github (the GitHub Enterprise server of `github.api_url`) only",
+		"https://corp.example/githubx/acme/payments/releases/tag/v1": "is on corp.example, and link takes pages of corp.example/github",
+		"https://corp.example/github/acme/payments/pull/12":          "is a pull request, not a release" + hint,
+		"https://github.com/github/acme/releases/tag/v1":             "is on github.com, and link takes pages of corp.example/github",
+	} {
+		_, err := commands.Parse("link 7 "+in, prefixed)
+		var e *commands.Error
+		if !errors.As(err, &e) || e.Token != in || !strings.Contains(e.Msg, want) {
+			t.Errorf("behind a prefix: link %s: %v; want a refusal of it holding %q", in, err, want)
+		}
+	}
+	// Without an Enterprise server, github.com's pages are read, a default
+	// port written or not.
+	for in, want := range map[string]commands.Link{
+		"link 7 https://github.com:443/acme/payments/releases/tag/v1": {ID: 7, Repo: "acme/payments", Tag: "v1"},
+		"link 7 https://www.github.com/acme/payments":                 {ID: 7, Repo: "acme/payments"},
+		"link 7 github.com/acme/payments v2":                          {ID: 7, Repo: "acme/payments", Tag: "v2"},
+	} {
+		got, err := commands.Parse(in, commands.Env{Now: now})
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("without an Enterprise server: Parse(%q) = %#v, %v; want %#v", in, got, err, want)
 		}
 	}
 }

@@ -209,8 +209,11 @@ func (v *validator) redis(r Redis) {
 	}
 	for i, a := range r.ClusterAddrs {
 		// A node without a port is on Redis's default, 6379, as the store
-		// dials it (and a Sentinel without one on 26379).
-		if h, p, err := net.SplitHostPort(hostport.WithPort(a, defaultRedisPort)); err != nil || a == "" || !plainHost(h) {
+		// dials it (and a Sentinel without one on 26379). An IPv6 address
+		// needs its brackets, which may hold a zone ([fe80::1%eth0]:7000).
+		if hint := hostport.Unbracketed(a, defaultRedisPort); hint != "" {
+			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "%s", hint)
+		} else if h, p, err := net.SplitHostPort(hostport.WithPort(a, defaultRedisPort)); err != nil || a == "" || !dialHost(a, h) {
 			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "must be host[:port] (the port defaults to "+defaultRedisPort+"), e.g. 10.0.0.1:7000 or 10.0.0.1")
 		} else if !isPort(p) {
 			v.add(fmt.Sprintf("redis.cluster_addrs[%d]", i), "the port %q is not a port (1 to 65535), e.g. 10.0.0.1:7000", p)
@@ -225,8 +228,18 @@ func (v *validator) redis(r Redis) {
 	}
 }
 
+// dialHost reports whether h, the host of the address a as the store dials
+// it, is a host name or IP address with nothing else, or an IPv6 address
+// in brackets with its zone ([fe80::1%eth0]).
+func dialHost(a, h string) bool {
+	return plainHost(h) || strings.HasPrefix(a, "[") && hostport.IPv6(h)
+}
+
 // redisHosts checks the hosts of a redis://, rediss:// (one) or
 // redis+sentinel:// URL (several, each may omit its port), naming a bad one.
+// The Sentinels are read as the store dials them, as redis.cluster_addrs
+// nodes are (an IPv6 address in brackets, which may hold a zone); the
+// host of another URL as go-redis parses it.
 func (v *validator) redisHosts(scheme string, hosts []string) {
 	example := "redis://127.0.0.1:6379/0"
 	if scheme == "redis+sentinel" {
@@ -243,6 +256,17 @@ func (v *validator) redisHosts(scheme string, hosts []string) {
 	for _, h := range hosts {
 		if h == "" {
 			continue // "a,,b": the store skips it too
+		}
+		if scheme == "redis+sentinel" {
+			const sentinelPort = "26379"
+			if hint := hostport.Unbracketed(h, sentinelPort); hint != "" {
+				v.add("redis.url", "%s, e.g. %s", hint, example)
+			} else if host, p, err := net.SplitHostPort(hostport.WithPort(h, sentinelPort)); err != nil || !dialHost(h, host) || strings.Trim(p, "0123456789") != "" {
+				v.add("redis.url", "the host %q is not host[:port], e.g. %s", h, example)
+			} else if !isPort(p) {
+				v.add("redis.url", "the port %q is not a port (1 to 65535) in the host %q, e.g. %s", p, h, example)
+			}
+			continue
 		}
 		hu, err := url.Parse("redis://" + h)
 		switch {

@@ -359,14 +359,15 @@ func TestGitHubLinkTriesEverySpellingAndChecksTheRepositoryOnce(t *testing.T) {
 }
 
 // QA: link took a release page of any host as a GitHub Enterprise
-// server's (a GitLab page was linked and looked up on GitHub), refused
-// www.github.com's, and refused a pull request as no repository. Now the
-// configured server's page (the fake's host, the host of github.api_url)
-// and www.github.com's are linked; another host's page is refused
-// privately, naming the hosts link takes and github.api_url, without a
-// lookup or a change; a pull request is refused for what it is, with the
-// command to type as Slack takes it.
-func TestGitHubLinkReadsPagesOfGitHubAndTheConfiguredServerOnly(t *testing.T) {
+// server's (a GitLab page was linked and looked up on GitHub), and refused
+// a pull request as no repository. Now the configured server's pages (the
+// fake's host, the host of github.api_url), its repository's page too, are
+// linked; another host's page, github.com's included (review: it was
+// looked up on the Enterprise server), is refused privately, naming the
+// host link takes and github.api_url, without a lookup or a change; a pull
+// request is refused for what it is, with the command to type as Slack
+// takes it.
+func TestGitHubLinkReadsPagesOfTheConfiguredServerOnly(t *testing.T) {
 	e := newGitHubEnv(t, 1)
 	r := e.replicas[0]
 	e.gh.AddRelease("acme/payments", githubtest.Release("acme/payments", "v2.4.0", "Payments 2.4.0", "", slackNow.Add(-time.Hour)))
@@ -385,7 +386,7 @@ func TestGitHubLinkReadsPagesOfGitHubAndTheConfiguredServerOnly(t *testing.T) {
 		}
 	}
 	linked("http://"+host+"/acme/payments/releases/tag/v2.4.0", "v2.4.0")
-	linked("https://www.github.com/acme/payments/releases/tag/v2.4.1", "v2.4.1")
+	linked("http://"+host+"/acme/payments/releases/tag/v2.4.1", "v2.4.1")
 
 	refused := func(page string, wants ...string) {
 		t.Helper()
@@ -404,9 +405,11 @@ func TestGitHubLinkReadsPagesOfGitHubAndTheConfiguredServerOnly(t *testing.T) {
 		}
 	}
 	refused("https://gitlab.com/acme/payments/releases/tag/v2.4.0",
-		"The page \"https://gitlab.com/acme/payments/releases/tag/v2.4.0\" is on gitlab.com, and link takes pages of github.com and "+host+
+		"The page \"https://gitlab.com/acme/payments/releases/tag/v2.4.0\" is on gitlab.com, and link takes pages of "+host+
 			" (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments.")
-	refused("https://github.com/acme/payments/pull/12",
+	refused("https://www.github.com/acme/payments/releases/tag/v2.4.0",
+		"The page \"https://www.github.com/acme/payments/releases/tag/v2.4.0\" is on github.com, and link takes pages of "+host+
+			" (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments.")
+	refused("http://"+host+"/acme/payments/pull/12",
 		"is a pull request, not a release; link one with `/upgrade link UPG-1 acme/payments &lt;tag&gt;`, or paste its release page (`…/releases/tag/&lt;tag&gt;`).")
-	refused("http://"+host+"/acme/payments/pull/12", "is a pull request, not a release; link one with `/upgrade link UPG-1 acme/payments &lt;tag&gt;`")
 }

@@ -392,13 +392,22 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 // wordsAfterID refuses the words after the id n in the id option (value,
 // rest): it holds the id alone. cancel's scope typed after it, as the
 // grammar takes it (cancel UPG-7 series), is pointed at the scope option,
-// or at the reason option when it begins the reason; other words are
+// or at the reason option when it begins the reason, unless the scope
+// option is given too (the id is then said to stand alone, the option's
+// scope kept) or another id follows (UPG-7 series, UPG-8: cancel takes
+// one id, as a list without the scope is refused); other words are
 // refused as the value is no id.
 func wordsAfterID(name string, n int, value string, rest []string, o options) error {
 	scope := commands.ScopeWord(rest[0])
 	if name != "cancel" || scope == "" {
 		_, err := commands.ParseTypedID(value)
 		return err
+	}
+	if len(rest) > 1 && strings.HasSuffix(rest[0], ",") && commands.IDAfter(strings.Fields(value)[0], rest[1], len(rest) == 2) {
+		return commands.Refusal(commands.Part{Text: fmt.Sprintf(commands.OneID, name, strings.Join(strings.Fields(value), " "), commands.FormatID(n))})
+	}
+	if given := o.text(optScope); given != "" {
+		return commands.Refusal(commands.Part{Text: fmt.Sprintf("%q is more than an upgrade id: give the id alone, %s; the scope is the %s option's, %s", value, commands.FormatID(n), optScope, given)})
 	}
 	reason := strings.TrimSpace(strings.Join(rest[1:], " ") + " " + o.text(optReason))
 	id := commands.SuggestionArg{Name: optID, Value: commands.FormatID(n)}

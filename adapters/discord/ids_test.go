@@ -81,6 +81,17 @@ func TestIDOptionHoldsTheIDAlone(t *testing.T) {
 		{"cancel", opts("id", "UPG-7, series, vendor delay"), `choose "series" in the scope option`, "series", []string{"vendor delay", "series vendor delay"}},
 		{"cancel", opts("id", "UPG-7 series", "reason", "oops"), `choose "series" in the scope option`, "series", []string{"oops", "series oops"}},
 		{"cancel", opts("id", "UPG-7 vendor delay"), `cannot read "UPG-7 vendor delay" as an upgrade id; use UPG-7`, "", nil},
+		// Review: the scope option given is kept, not contradicted by a
+		// hint; a list after the scope word is refused as a list is.
+		{"cancel", opts("id", "UPG-7 series", "scope", "occurrence"),
+			`"UPG-7 series" is more than an upgrade id: give the id alone, UPG-7; the scope is the scope option's, occurrence`, "", nil},
+		{"cancel", opts("id", "UPG-7 series,", "scope", "series", "reason", "oops"),
+			`"UPG-7 series," is more than an upgrade id: give the id alone, UPG-7; the scope is the scope option's, series`, "", nil},
+		{"cancel", opts("id", "UPG-7 series, UPG-8"), "cancel takes one upgrade id, not a list (UPG-7 series, UPG-8); give one, e.g. UPG-7", "", nil},
+		{"cancel", opts("id", "#7 series, #8,", "scope", "series"), "cancel takes one upgrade id, not a list (#7 series, #8,); give one, e.g. UPG-7", "", nil},
+		{"cancel", opts("id", "7 occurrence, 8 9"), "cancel takes one upgrade id, not a list (7 occurrence, 8 9); give one, e.g. UPG-7", "", nil},
+		{"cancel", opts("id", "UPG-7 series, 8"), "cancel takes one upgrade id, not a list", "", nil},
+		{"cancel", opts("id", "UPG-7 series, 3 retries failed"), `choose "series" in the scope option`, "series", []string{"3 retries failed", "series 3 retries failed"}},
 		{"show", opts("id", "UPG-7 series"), `cannot read "UPG-7 series" as an upgrade id; use UPG-7`, "", nil},
 	} {
 		t.Run(tc.sub+" "+tc.o.text(optID), func(t *testing.T) {
@@ -140,6 +151,10 @@ func TestIDOptionRefusalsThroughDiscord(t *testing.T) {
 			`"UPG-1 series" is more than an upgrade id: give the id alone and choose "series" in the scope option: ` +
 				"`/upgrade cancel id:UPG-1 scope:series reason:vendor delay`; if \"series\" begins the reason, give it in the reason option: " +
 				"`/upgrade cancel id:UPG-1 reason:series vendor delay`.\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
+		{"cancel", []discordtest.Opt{O("id", "UPG-1 series, UPG-2")},
+			"Cancel takes one upgrade id, not a list (UPG-1 series, UPG-2); give one, e.g. UPG-1.\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
+		{"cancel", []discordtest.Opt{O("id", "UPG-1 series"), O("scope", "occurrence")},
+			`"UPG-1 series" is more than an upgrade id: give the id alone, UPG-1; the scope is the scope option's, occurrence.` + "\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
 	} {
 		ans := f.send(f.api.Command(alice, chOps, tc.sub, tc.opts...))
 		if ans.Content != tc.want || !ans.Ephemeral() {

@@ -72,22 +72,23 @@ func TestLinkOptionsReadTheRepositoryAsTheGrammar(t *testing.T) {
 // QA: a release page of any host was linked as a GitHub Enterprise
 // server's, and a pull request's page was refused as no repository. The
 // options read pages as the grammar does with the Enterprise host the core
-// gives (Env): its release pages are linked, another host's are refused
-// with the hosts link takes, and a pull request is refused for what it is,
-// with the command as Discord takes it.
-func TestLinkOptionsReadOnlyGitHubAndTheEnterpriseServer(t *testing.T) {
+// gives (Env): its release pages (and its repository's page) are linked,
+// another host's (github.com's too) are refused with the host link takes,
+// and a pull request is refused for what it is, with the command as
+// Discord takes it.
+func TestLinkOptionsReadOnlyTheEnterpriseServer(t *testing.T) {
 	env := commands.Env{ReleaseHost: "ghe.example.com"}
-	for _, page := range []string{"https://ghe.example.com/acme/payments/releases/tag/v2.4.0", "https://www.github.com/acme/payments/releases/tag/v2.4.0"} {
+	for page, tag := range map[string]string{"https://ghe.example.com/acme/payments/releases/tag/v2.4.0": "v2.4.0", "https://ghe.example.com:443/acme/payments": "", "acme/payments": ""} {
 		got, err := build("link", opts("id", "4", "repo", page), env)
-		if want := (commands.Link{ID: 4, Repo: "acme/payments", Tag: "v2.4.0"}); err != nil || !reflect.DeepEqual(got, want) {
+		if want := (commands.Link{ID: 4, Repo: "acme/payments", Tag: tag}); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("repo %q: %#v, %v; want %#v", page, got, err, want)
 		}
 	}
 	for page, want := range map[string]string{
-		"https://gitlab.com/acme/payments/releases/tag/v2.4.0": "The page \"https://gitlab.com/acme/payments/releases/tag/v2.4.0\" is on gitlab.com, and link takes pages of github.com and ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments.",
-		"https://github.com/acme/payments/pull/12":             "is a pull request, not a release; link one with `/upgrade link id:UPG-4 repo:acme/payments tag:<tag>`, or paste its release page (`…/releases/tag/<tag>`).",
-		"https://ghe.example.com/acme/payments/pull/12":        "is a pull request, not a release; link one with `/upgrade link id:UPG-4 repo:acme/payments tag:<tag>`",
-		"https://ghe.example.com/acme/payments":                "is the page of acme/payments, not a release; link one with `/upgrade link id:UPG-4 repo:acme/payments tag:<tag>`",
+		"https://gitlab.com/acme/payments/releases/tag/v2.4.0":     "The page \"https://gitlab.com/acme/payments/releases/tag/v2.4.0\" is on gitlab.com, and link takes pages of ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments.",
+		"https://www.github.com/acme/payments/releases/tag/v2.4.0": "The page \"https://www.github.com/acme/payments/releases/tag/v2.4.0\" is on github.com, and link takes pages of ghe.example.com (the GitHub Enterprise server of `github.api_url`) only; use `owner/repo`, e.g. acme/payments.",
+		"https://github.com/acme/payments":                         "is on github.com, and link takes pages of ghe.example.com",
+		"https://ghe.example.com/acme/payments/pull/12":            "is a pull request, not a release; link one with `/upgrade link id:UPG-4 repo:acme/payments tag:<tag>`, or paste its release page (`…/releases/tag/<tag>`).",
 	} {
 		_, err := build("link", opts("id", "4", "repo", page), env)
 		var e *commands.Error

@@ -85,11 +85,15 @@ func NewReleases(o Options) (*Releases, error) {
 
 // WebHost is the host of the pages of the GitHub whose REST API is at
 // apiURL (github.api_url), for bot.Config.ReleaseHost: "" for github.com
-// (apiURL "" or https://api.github.com/), which the core reads anyway;
-// else the Enterprise server's, which serves its API on its own host
-// (https://HOST/api/v3/ gives HOST, with its port if it has one), or, for
-// GitHub Enterprise Cloud with data residency, on api.SUBDOMAIN.ghe.com
-// (which gives SUBDOMAIN.ghe.com). An apiURL that is no absolute http(s)
+// (apiURL "" or https://api.github.com/); else the Enterprise server's,
+// which serves its API on its own host (https://HOST/api/v3/ gives HOST,
+// in lower case, with its port unless it is the scheme's default, :443 of
+// https or :80 of http), behind a path prefix if it has one
+// (https://HOST/github/api/v3/ gives HOST/github, its pages being
+// https://HOST/github/owner/repo/…), or, for GitHub Enterprise Cloud with
+// data residency, on api.SUBDOMAIN.ghe.com (which gives
+// SUBDOMAIN.ghe.com). Any other path (a proxy's, a test server's) is no
+// prefix: the pages are on HOST. An apiURL that is no absolute http(s)
 // URL gives "" (the configuration refuses it).
 func WebHost(apiURL string) string {
 	u, err := url.Parse(apiURL)
@@ -97,11 +101,20 @@ func WebHost(apiURL string) string {
 		return ""
 	}
 	host := strings.ToLower(u.Host)
+	if u.Scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	} else {
+		host = strings.TrimSuffix(host, ":80")
+	}
 	switch {
 	case host == "api.github.com" || host == "github.com":
 		return ""
 	case strings.HasPrefix(host, "api.") && strings.HasSuffix(host, ".ghe.com"):
 		return strings.TrimPrefix(host, "api.")
+	}
+	path := strings.Trim(u.Path, "/")
+	if prefix, ok := strings.CutSuffix(path, "/api/v3"); ok && !strings.Contains(prefix, "//") {
+		return host + "/" + prefix
 	}
 	return host
 }
