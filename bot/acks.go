@@ -32,7 +32,7 @@ func (d *Directory) Status(u *Upgrade, acks []Ack, scope string) AckStatus {
 	for _, k := range u.Audience {
 		audience[k] = true
 	}
-	done := make(map[string]bool, len(acks))
+	done := make(map[string]string, len(acks)) // by key: the name her platform gave, if any
 	// A member who acknowledged for an audience group is in the audience
 	// through it: not "also seen by".
 	through := map[string]bool{}
@@ -40,15 +40,17 @@ func (d *Directory) Status(u *Upgrade, acks []Ack, scope string) AckStatus {
 		if a.Scope != scope {
 			continue
 		}
-		done[a.Who] = true
+		if _, ok := done[a.Who]; !ok || a.By == "" {
+			done[a.Who] = pressedName(a)
+		}
 		if p := d.presser(a); p != a.Who && audience[a.Who] {
 			through[p] = true
 		}
 	}
 	st.Acked = make([]Principal, 0, len(done))
 	for _, k := range u.Audience {
-		if done[k] {
-			st.Acked = append(st.Acked, d.Principal(k))
+		if name, ok := done[k]; ok {
+			st.Acked = append(st.Acked, d.PrincipalNamed(k, name))
 		} else {
 			st.Pending = append(st.Pending, d.Principal(k))
 		}
@@ -57,10 +59,19 @@ func (d *Directory) Status(u *Upgrade, acks []Ack, scope string) AckStatus {
 	for _, a := range acks {
 		if a.Scope == scope && !audience[a.Who] && !through[a.Who] && !seen[a.Who] {
 			seen[a.Who] = true
-			st.Others = append(st.Others, d.Principal(a.Who))
+			st.Others = append(st.Others, d.PrincipalNamed(a.Who, pressedName(a)))
 		}
 	}
 	return st
+}
+
+// pressedName is the name of a's presser as her platform gave it, when
+// the acknowledgment is her own (not her group's).
+func pressedName(a Ack) string {
+	if a.By != "" {
+		return ""
+	}
+	return a.Name
 }
 
 // presser is the principal who pressed for a: a.Who itself, or, for a group
@@ -94,7 +105,7 @@ func (d *Directory) Acked(acks []Ack, scope string) []AckEntry {
 		if !ok {
 			i = len(out)
 			index[p] = i
-			out = append(out, AckEntry{Who: d.Principal(p), At: a.At})
+			out = append(out, AckEntry{Who: d.PrincipalNamed(p, a.Name), At: a.At})
 		}
 		if p != a.Who {
 			out[i].For = append(out[i].For, d.Principal(a.Who))
@@ -183,11 +194,15 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 	}
 	now := b.now().UTC()
 	self := b.dir.KeyOf(actor.ID)
+	name := "" // a person of [[people]] is named by the configuration
+	if self == actor.ID {
+		name = ChatName(actor.Name)
+	}
 	w := AckWrite{Scope: scope, Delivery: delivery}
 	for _, key := range b.dir.Satisfies(actor, u.Audience) {
 		e := AckEntryWrite{
-			Ack:      Ack{Scope: scope, Who: key, Via: actor.ID, At: now},
-			Decision: Decision{At: now, Actor: key, Action: ActionAcknowledged, Scope: scope, Via: actor.ID},
+			Ack:      Ack{Scope: scope, Who: key, Via: actor.ID, At: now, Name: name},
+			Decision: Decision{At: now, Actor: key, Action: ActionAcknowledged, Scope: scope, Via: actor.ID, Name: name},
 			Event: Event{ID: randomID(), Type: EventAcknowledged, UpgradeID: u.Key(), Service: u.Service, At: now, Actor: self,
 				RequestID: RequestID(ctx), Data: map[string]any{"scope": scope, "via": actor.ID}},
 		}
@@ -229,7 +244,7 @@ func (b *Bot) ack(ctx context.Context, actor Actor, id int, scope, delivery stri
 		stands := res.Standing[0]
 		if stands.Who != self && b.dir.KeyOf(stands.Via) != self {
 			// Her group was answered for by another member.
-			return ackedForYou(u, scope, b.dir.Principal(stands.Who), b.dir.Principal(b.dir.KeyOf(stands.Via)), stands.At), nil
+			return ackedForYou(u, scope, b.dir.Principal(stands.Who), b.dir.PrincipalNamed(b.dir.KeyOf(stands.Via), stands.Name), stands.At), nil
 		}
 		m := ackedBefore(u, scope, stands.At)
 		if alone {

@@ -334,7 +334,7 @@ func TestPersonCountsOnceAndOutsidersShownApart(t *testing.T) {
 	pressAs(f.b, ctx, bot.Actor{ID: "test:UZED", Name: "zed"}, "UPG-1", "brief")
 	f.b.Flush()
 	root := lines(lastRoot(t, f.rec, "test:#payments"))
-	if miss, ok := contains(root, "Acknowledged 1/3 · waiting for @bob @carol", "Also seen by @UZED"); !ok {
+	if miss, ok := contains(root, "Acknowledged 1/3 · waiting for @bob @carol", "Also seen by @zed"); !ok {
 		t.Fatalf("root lacks %q:\n%s", miss, root)
 	}
 }
@@ -1189,5 +1189,31 @@ func TestCountsReadAsEnglish(t *testing.T) {
 	pressAs(b, context.Background(), bot.Actor{ID: "test:UBOB"}, "UPG-1", "brief")
 	if got := lines(b.Handle(context.Background(), who("dave"), "pending 1")); !strings.Contains(got, "1 of 3 has not acknowledged the pre-brief of UPG-1: @carol") {
 		t.Errorf("pending: %s", got)
+	}
+}
+
+// TestOutsidersNameIsKeptBounded: the name a platform gives with the press
+// of someone not in [[people]] is kept with her acknowledgment, on one
+// line and at most 80 characters, and names her in the log; a person of
+// [[people]] keeps her configured name whatever her platform calls her.
+func TestOutsidersNameIsKeptBounded(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", schedulePayments)
+	ctx := context.Background()
+	long := "zed\n" + strings.Repeat("z", 100)
+	pressAs(f.b, ctx, bot.Actor{ID: "test:UZED", Name: long}, "UPG-1", "brief")
+	pressAs(f.b, ctx, bot.Actor{ID: "test:UBOB", Name: "Robert"}, "UPG-1", "brief")
+	f.b.Flush()
+	want := "zed " + strings.Repeat("z", 76)
+	root := lines(lastRoot(t, f.rec, "test:#payments"))
+	if miss, ok := contains(root, "Also seen by @"+want+"\n", "waiting for @alice @carol"); !ok {
+		t.Fatalf("root lacks %q:\n%s", miss, root)
+	}
+	log := lines(f.ok(t, "alice", "log UPG-1"))
+	if miss, ok := contains(log, "@"+want+" · acknowledged", "@bob · acknowledged"); !ok {
+		t.Fatalf("log lacks %q:\n%s", miss, log)
+	}
+	if strings.Contains(log, "Robert") {
+		t.Errorf("bob is named by his platform's name:\n%s", log)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/upgradebot/upgradebot/commands"
 )
@@ -215,6 +217,45 @@ func (d *Directory) Principal(key string) Principal {
 		name = key[i+1:]
 	}
 	return Principal{Key: key, Name: name, IDs: []string{key}, Group: d.groups[key]}
+}
+
+// PrincipalNamed is Principal(key) named name, the name the chat platform
+// gave someone not in [[people]] (Ack.Name): a platform where her id
+// means nothing writes @name rather than the id. A person of [[people]]
+// keeps her configured name, a group its own; "" changes nothing.
+func (d *Directory) PrincipalNamed(key, name string) Principal {
+	p := d.Principal(key)
+	if name != "" && !p.Group && p.Key == key && len(p.IDs) == 1 && p.IDs[0] == key {
+		p.Name = name
+	}
+	return p
+}
+
+// Anonymous reports whether p is known by its platform id only: a user
+// or group not in [[people]] whose name no platform gave (its Name is the
+// id). A platform where that id means nothing names it in words instead.
+func (p Principal) Anonymous() bool {
+	_, id, ok := strings.Cut(p.Key, ":")
+	return ok && p.Name == id
+}
+
+// maxChatName bounds a chat name kept with an acknowledgment (Discord's
+// names have at most 32 characters, Slack's 80).
+const maxChatName = 80
+
+// ChatName is a name a chat platform gave, as it is kept: on one line,
+// without control characters, at most maxChatName characters.
+func ChatName(name string) string {
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, name))
+	if utf8.RuneCountInString(name) > maxChatName {
+		name = string([]rune(name)[:maxChatName])
+	}
+	return name
 }
 
 // Principals resolves several keys in order.

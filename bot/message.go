@@ -280,6 +280,13 @@ type Plain struct {
 	// prefix ("#C0123 (Slack)"): set where channels are on more than one
 	// platform (Directory.ManyPlatforms).
 	Platforms bool
+	// Home, when set, is the platform of the reader (an id prefix,
+	// "slack"): a channel of any other platform is named with its
+	// platform ("#1122… (Discord)"), as Platforms does for every channel.
+	Home string
+	// Mention, when set, writes a mention instead of "@name" (a platform's
+	// words for a group it cannot name).
+	Mention func(Principal) string
 }
 
 // Text renders one line.
@@ -290,10 +297,14 @@ func (p Plain) Text(t Text) string {
 		case SpanTime:
 			b.WriteString(FormatTime(s.At, p.Loc))
 		case SpanMention:
-			b.WriteString("@" + s.Who.Name)
+			if p.Mention != nil {
+				b.WriteString(p.Mention(s.Who))
+			} else {
+				b.WriteString("@" + s.Who.Name)
+			}
 		case SpanChannel:
 			b.WriteString(ChannelName(s.ID))
-			if p.Platforms {
+			if p.Platforms || (p.Home != "" && !strings.HasPrefix(s.ID, p.Home+":")) {
 				if name := platformName(s.ID); name != "" {
 					b.WriteString(" (" + name + ")")
 				}

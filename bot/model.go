@@ -300,6 +300,11 @@ type Ack struct {
 	Via   string    `json:"via"`          // the platform identity that pressed
 	By    string    `json:"by,omitempty"` // who pressed, when not Who: a member answering for her group
 	At    time.Time `json:"at"`
+	// Name is the presser's name as her chat platform gave it with the
+	// press, kept only when she is not in [[people]] (Via is then her
+	// key), so that another platform names her rather than her id
+	// (ChatName bounds it).
+	Name string `json:"name,omitempty"`
 }
 
 // AckWrite is one press as the store records it: the acknowledgments it
@@ -371,6 +376,9 @@ type Decision struct {
 	Scope string `json:"scope,omitempty"`
 	Via   string `json:"via,omitempty"`
 	For   string `json:"for,omitempty"`
+	// Name is the actor's name as her chat platform gave it, for an
+	// acknowledgment by someone not in [[people]] (Ack.Name).
+	Name string `json:"name,omitempty"`
 	// Criterion is the readiness criterion a readiness entry is about.
 	Criterion string `json:"criterion,omitempty"`
 	// Open are the readiness criteria still open when it was started

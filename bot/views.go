@@ -486,7 +486,7 @@ func pendingReply(v View) Message {
 // names people, so a platform shows its own name for someone not in
 // [[people]] rather than an id), what, and the details of the action.
 func (d *Directory) logLine(u *Upgrade, e Decision) Text {
-	line := Text{}.Time(e.At).Add(" · ").Mention(d.Principal(e.Actor)).Add(" · " + strings.ReplaceAll(e.Action, "_", " "))
+	line := Text{}.Time(e.At).Add(" · ").Mention(d.PrincipalNamed(e.Actor, e.Name)).Add(" · " + strings.ReplaceAll(e.Action, "_", " "))
 	var detail Text
 	switch {
 	case e.Action == ActionScheduled && !e.Start.IsZero():

@@ -107,6 +107,10 @@ func (w *jsonw) ack(a *bot.Ack) {
 	}
 	w.key(false, "at")
 	w.time(a.At)
+	if a.Name != "" {
+		w.key(false, "name")
+		w.str(a.Name)
+	}
 	w.b = append(w.b, '}')
 }
 
@@ -125,7 +129,7 @@ func (w *jsonw) decision(d *bot.Decision) {
 	w.str(d.Actor)
 	w.key(false, "action")
 	w.str(d.Action)
-	for _, f := range [...]struct{ name, v string }{{"scope", d.Scope}, {"via", d.Via}, {"for", d.For}} {
+	for _, f := range [...]struct{ name, v string }{{"scope", d.Scope}, {"via", d.Via}, {"for", d.For}, {"name", d.Name}} {
 		if f.v != "" {
 			w.key(false, f.name)
 			w.str(f.v)

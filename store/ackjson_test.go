@@ -149,6 +149,16 @@ func TestAckJSONIsEncodingJSON(t *testing.T) {
 			e.Decision.Open = []string{}
 			return e
 		}(),
+		"chat name": func() bot.AckEntryWrite {
+			e := pressEntry("discord:1009", "discord:1009", "", at)
+			e.Ack.Name, e.Decision.Name = "mallory", "mallory"
+			return e
+		}(),
+		"chat name, unicode": func() bot.AckEntryWrite {
+			e := pressEntry("discord:1009", "discord:1009", "", at)
+			e.Ack.Name, e.Decision.Name = "Zoë <3", "Zoë <3"
+			return e
+		}(),
 		"by decision": func() bot.AckEntryWrite {
 			e := pressEntry("bob", "slack:U0BOB", "", at)
 			e.Decision.By = time.Hour
@@ -167,9 +177,9 @@ func TestAckJSONKnowsEveryField(t *testing.T) {
 		v    any
 		want []string
 	}{
-		{bot.Ack{}, []string{"Scope", "Who", "Via", "By", "At"}},
+		{bot.Ack{}, []string{"Scope", "Who", "Via", "By", "At", "Name"}},
 		{bot.Decision{}, []string{"Event", "More", "At", "Actor", "Action", "Reason", "Start", "End", "PrevStart", "PrevEnd", "By",
-			"Scope", "Via", "For", "Criterion", "Open", "Repo", "Tag", "Detail", "ReplacesBy", "ReplacesAt", "Warnings"}},
+			"Scope", "Via", "For", "Name", "Criterion", "Open", "Repo", "Tag", "Detail", "ReplacesBy", "ReplacesAt", "Warnings"}},
 		{bot.Event{}, []string{"ID", "Type", "UpgradeID", "Service", "At", "Actor", "Data", "RequestID"}},
 	} {
 		typ := reflect.TypeOf(c.v)

@@ -233,11 +233,27 @@ func mention(p bot.Principal) piece {
 		}
 		return piece{md: "<@" + rest + ">", user: rest}
 	}
+	if p.Group && p.Anonymous() {
+		return piece{md: escape(groupWords(p.Key))}
+	}
 	name := p.Name
 	if name == "" {
 		name = p.Key
 	}
 	return piece{md: "@" + escape(name)}
+}
+
+// groupWords names a group of another platform whose name is not known,
+// rather than by an id that means nothing here: "a Slack user group".
+func groupWords(id string) string {
+	p, _, _ := strings.Cut(id, ":")
+	switch p {
+	case "slack":
+		return "a Slack user group"
+	case "", Platform:
+		return "a group"
+	}
+	return "a " + p + " group"
 }
 
 // runes counts as Discord counts: characters, not bytes.

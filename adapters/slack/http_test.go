@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/upgradebot/upgradebot/adapters/slack/slacktestapi"
 	"github.com/upgradebot/upgradebot/bot"
+	"github.com/upgradebot/upgradebot/internal/syncbuf"
 )
 
 func slash(f *fixture, text, trigger string) slackgo.SlashCommand {
@@ -283,7 +285,8 @@ func TestPressVariants(t *testing.T) {
 		{"no response_url: chat.postEphemeral", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "UPG-3:brief", ActionTS: "1.2", MessageTS: "1700000000.000100"}, true, "chat.postEphemeral", "UPG-3", ""},
 		{"no response_url, button in a thread: answered in that thread", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "UPG-3:rollback", ActionTS: "1.3", MessageTS: "1700000000.000200", ThreadTS: "1700000000.000100"}, true, "chat.postEphemeral", "UPG-3", "1700000000.000100"},
 		{"foreign button value", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: ActionAck, Value: "nonsense", TriggerID: "t2"}, false, "chat.postEphemeral", "not one of upgradebot", ""},
-		{"other action ignored", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: "something_else", Value: "UPG-3:brief", TriggerID: "t3"}, false, "", "", ""},
+		{"other action_id: answered, nothing recorded", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: "something_else", Value: "UPG-3:brief", TriggerID: "t3"}, false, "chat.postEphemeral", "This button is not one of upgradebot's.", ""},
+		{"action_id in another case: answered, nothing recorded", slacktestapi.Press{UserID: "U0CAROL", ChannelID: "C0PAYMENTS", ActionID: "Upgrade_Ack", Value: "UPG-3:brief", TriggerID: "t4"}, false, "chat.postEphemeral", "This button is not one of upgradebot's.", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,6 +315,27 @@ func TestPressVariants(t *testing.T) {
 				t.Errorf("private answer thread_ts = %q, want %q", got, tc.wantThread)
 			}
 		})
+	}
+}
+
+// A press with neither response_url nor channel cannot be answered: the
+// log says so, in those words, and nothing is called.
+func TestPressWithNowhereToAnswerIsLogged(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	var logs syncbuf.Buffer
+	f.a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	if status := f.press(t, slacktestapi.Press{UserID: "U0CAROL", ActionID: ActionAck, Value: "UPG-3:brief", TriggerID: "t5"}); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	f.a.Wait()
+	if len(f.core.pressed()) != 1 {
+		t.Error("the press was not recorded")
+	}
+	if calls := f.api.Calls(); len(calls) != 0 {
+		t.Errorf("calls %v", calls)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "the press could not be answered: its payload has neither response_url nor channel") {
+		t.Errorf("log:\n%s", got)
 	}
 }
 

@@ -266,6 +266,15 @@ func (in interaction) ours() (action, bool) {
 	return in.Actions[i], true
 }
 
+// firstActionID is the action_id of the interaction's first action, for
+// the log ("" for none), bounded.
+func firstActionID(in interaction) string {
+	if len(in.Actions) == 0 {
+		return ""
+	}
+	return truncateRunes(in.Actions[0].ActionID, 64)
+}
+
 // channel is where the pressed message is; "" for a modal.
 func (in interaction) channel() string {
 	if in.Channel.ID != "" {
@@ -342,6 +351,11 @@ func (a *Adapter) press(parent context.Context, in interaction) {
 	}
 	act, ok := in.ours()
 	if !ok {
+		// Only upgradebot's messages carry its buttons, and none of them
+		// has another action_id: this press is forged or of an older app.
+		// The presser is told, as on Discord; nothing is recorded.
+		a.log.InfoContext(parent, "press of a button that is not upgradebot's", "user", in.User.ID, "action_id", firstActionID(in))
+		a.answers.Go(context.WithoutCancel(parent), func() { a.answer(parent, a.invoker(in), in.thread(), notOurs) })
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), a.deadline.Timeout)
@@ -398,6 +412,10 @@ func (a *Adapter) Answer(ctx context.Context, to bot.Invoker, m bot.Message) err
 
 // answer is Answer for the adapter's own answers, logged rather than returned.
 func (a *Adapter) answer(ctx context.Context, to bot.Invoker, thread string, m bot.Message) {
+	if to.Handle == "" && to.Channel == "" {
+		a.log.WarnContext(ctx, "the press could not be answered: its payload has neither response_url nor channel", "user", to.User)
+		return
+	}
 	if err := a.answerIn(ctx, to, thread, m); err != nil {
 		a.log.WarnContext(ctx, "answer not delivered", "user", to.User, "err", err)
 	}

@@ -48,6 +48,14 @@ const (
 	viewsOpenWait = 10 * time.Second
 )
 
+// formNotOurs answers a debrief form whose private_metadata upgradebot
+// never wrote: the form, not a button, is unknown, and it is opened again
+// by command.
+func formNotOurs(command string) bot.Message {
+	return bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("This form is not one of upgradebot's; open it again with ").
+		Code(command + " debrief UPG-n").Add(".")}}
+}
+
 // notOurs answers a press or form whose ids upgradebot never rendered (a
 // forged or garbled value): nothing changes.
 var notOurs = bot.Message{Kind: bot.KindError, Lines: []bot.Text{bot.T("This button is not one of upgradebot's.")}}
@@ -269,7 +277,7 @@ func (a *Adapter) submit(parent context.Context, in interaction) *slackgo.ViewSu
 	}
 	id, ok := parseDebriefValue(in.View.PrivateMetadata)
 	if !ok {
-		return modalErrors(notOurs)
+		return modalErrors(formNotOurs(a.cmdName))
 	}
 	text := in.View.State.Values[DebriefBlock][DebriefInput].Value
 	work := func(ctx context.Context) commandResult {

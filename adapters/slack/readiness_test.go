@@ -378,7 +378,8 @@ func TestDebriefSubmission(t *testing.T) {
 
 	// Forged metadata: an error in the modal, nothing run.
 	_, body = f.interact(t, submission("UPG-x", "text", "tr-s3"))
-	if !strings.Contains(string(body), `"response_action":"errors"`) || !strings.Contains(string(body), "not one of upgradebot's") {
+	if !strings.Contains(string(body), `"response_action":"errors"`) ||
+		!strings.Contains(string(body), "This form is not one of upgradebot's; open it again with /upgrade debrief UPG-n.") {
 		t.Errorf("answer %s", body)
 	}
 	// Another modal: closed, nothing run.

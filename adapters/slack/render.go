@@ -138,11 +138,36 @@ func mention(p bot.Principal) string {
 			return "<!subteam^" + rest + ">"
 		}
 	}
+	if p.Group && p.Anonymous() {
+		return escape(groupWords(p.Key))
+	}
 	name := p.Name
 	if name == "" {
 		name = p.Key
 	}
 	return "@" + escape(name)
+}
+
+// plainMention is a mention in the plain-text fallback: @name, or the
+// words for a group of another platform whose name is not known, as the
+// blocks write it.
+func plainMention(p bot.Principal) string {
+	if p.Group && p.Anonymous() && !strings.HasPrefix(p.Key, Platform+":") {
+		return groupWords(p.Key)
+	}
+	return "@" + p.Name
+}
+
+// groupWords names a group of another platform whose name is not known,
+// rather than by an id that means nothing here: "a Discord role".
+func groupWords(id string) string {
+	if strings.HasPrefix(id, "discord:&") {
+		return "a Discord role"
+	}
+	if p := otherPlatform(id); p != "" {
+		return "a " + p + " group"
+	}
+	return "a group"
 }
 
 // link renders <url|label>; the URL must not close the link early.
@@ -301,7 +326,7 @@ func (st style) cutNote(m bot.Message) string {
 // fallback is the plain text Slack shows in notifications and in clients
 // that cannot render blocks.
 func (st style) fallback(m bot.Message) string {
-	s := escape(bot.Plain{Loc: time.UTC, Command: st.command}.Message(m))
+	s := escape(bot.Plain{Loc: time.UTC, Command: st.command, Home: Platform, Mention: plainMention}.Message(m))
 	if m.Alert && !startsWithEmoji(s) { // one emoji: the notice's own, else the alarm
 		s = ":rotating_light: " + s
 	}

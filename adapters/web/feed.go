@@ -82,7 +82,7 @@ func (s *Surface) feed(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			title := u.Title() + " " + words(u, d)
-			who := dir.Principal(d.Actor).Name
+			who := dir.PrincipalNamed(d.Actor, d.Name).Name
 			what := words(u, d) + " by " + who
 			if readinessAction(d.Action) && d.Criterion != "" {
 				title += ": " + d.Criterion

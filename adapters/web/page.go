@@ -426,7 +426,7 @@ func (s *Surface) upgradePage(w http.ResponseWriter, r *http.Request) {
 	}
 	dir := s.core.Directory()
 	for _, d := range log {
-		lv := logView{At: d.At, Who: dir.Principal(d.Actor).Name, What: words(u, d), Why: d.Reason}
+		lv := logView{At: d.At, Who: dir.PrincipalNamed(d.Actor, d.Name).Name, What: words(u, d), Why: d.Reason}
 		switch {
 		case !d.Start.IsZero() && d.Action != bot.ActionExtended:
 			lv.WindowStart, lv.WindowEnd = d.Start, d.End
