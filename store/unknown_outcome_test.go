@@ -318,3 +318,35 @@ func TestAWriteWithoutAnAnswerIsOfUnknownOutcome(t *testing.T) {
 		t.Fatalf("a write whose context ended: %v; want ErrOutcomeUnknown", err)
 	}
 }
+
+// createUnanswered is a Store whose Create saves the upgrade and then
+// returns an error of unknown outcome, its answer lost.
+type createUnanswered struct{ *Store }
+
+func (s createUnanswered) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	if err := s.Store.Create(ctx, u, d); err != nil {
+		return err
+	}
+	return fmt.Errorf("store: create upgrade %d: %w: %w", u.ID, bot.ErrOutcomeUnknown, io.ErrUnexpectedEOF)
+}
+
+func TestAScheduleStoredWithoutAnAnswerIsAnsweredAndPosted(t *testing.T) {
+	rec := &bottest.Recorder{}
+	cfg := bot.Config{
+		People:   []bot.Person{{Name: "alice", IDs: []string{"slack:U0ALICE"}}},
+		Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}, Channels: []string{"slack:C1"}}},
+	}
+	now := time.Now().UTC().Truncate(time.Minute)
+	st := createUnanswered{newTestStore(t)}
+	core := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"slack": rec},
+		Now: func() time.Time { return now }, Recover: -1})
+	inv := bot.Invocation{Actor: bot.Actor{ID: "slack:U0ALICE"}, Channel: "slack:C1"}
+	m := core.Handle(context.Background(), inv, "schedule payments 2.0 in 2h for 1h")
+	core.Flush()
+	if text := m.Plain(time.UTC); m.Kind == bot.KindError || !strings.Contains(text, "Scheduled") {
+		t.Fatalf("schedule answered %q; want it confirmed: it was stored", text)
+	}
+	if posts := rec.Ops("post"); len(posts) != 1 || posts[0].To != "slack:C1" {
+		t.Fatalf("posts %+v; want the root in slack:C1", posts)
+	}
+}
