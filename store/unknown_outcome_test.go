@@ -350,3 +350,42 @@ func TestAScheduleStoredWithoutAnAnswerIsAnsweredAndPosted(t *testing.T) {
 		t.Fatalf("posts %+v; want the root in slack:C1", posts)
 	}
 }
+
+// TestAWriteSentAgainIsNotAConflict: go-redis sends a script again when
+// the connection was cut under its answer; the write it finds is its own
+// (the same event), so it succeeds without writing twice, where a
+// conflict would have had the core apply the change (an extend) again.
+// Another write of the same revision is still a conflict.
+func TestAWriteSentAgainIsNotAConflict(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	u := &bot.Upgrade{ID: 1, Service: "payments", Start: t0, End: t0.Add(time.Hour), State: bot.Scheduled, Rev: 1}
+	created := bot.Decision{At: t0, Actor: "alice", Action: bot.ActionScheduled,
+		Event: &bot.Event{ID: "e1", Type: bot.EventScheduled, UpgradeID: "UPG-1", At: t0}}
+	for range 2 {
+		if err := s.Create(ctx, u, created); err != nil {
+			t.Fatalf("create, sent again: %v; want its own write found", err)
+		}
+	}
+	next := *u
+	next.Rev, next.End = 2, t0.Add(2*time.Hour)
+	d := bot.Decision{At: t0, Actor: "alice", Action: bot.ActionExtended,
+		Event: &bot.Event{ID: "e2", Type: "upgrade.extended", UpgradeID: "UPG-1", At: t0}}
+	for range 2 {
+		if err := s.Update(ctx, &next, d); err != nil {
+			t.Fatalf("update, sent again: %v; want its own write found", err)
+		}
+	}
+	if log, err := s.Log(ctx, 1); err != nil || len(log) != 2 {
+		t.Fatalf("log %+v, %v; want one entry per change", log, err)
+	}
+	other := d
+	other.Event = &bot.Event{ID: "e3", Type: "upgrade.extended", UpgradeID: "UPG-1", At: t0}
+	if err := s.Update(ctx, &next, other); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("another write of rev 2: %v; want ErrConflict", err)
+	}
+	if err := s.Create(ctx, u, bot.Decision{At: t0, Actor: "bob", Action: bot.ActionScheduled,
+		Event: &bot.Event{ID: "e4", Type: bot.EventScheduled, UpgradeID: "UPG-1", At: t0}}); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("another create of UPG-1: %v; want ErrConflict", err)
+	}
+}
