@@ -82,13 +82,54 @@ func (e *noAnswerInTime) Error() string {
 func (e *noAnswerInTime) Unwrap() error     { return e.err }
 func (e *noAnswerInTime) Unavailable() bool { return true }
 
+// ErrOutcomeUnknown is wrapped by a store's error when a write was sent
+// but its answer never came (the caller's deadline ran out, the connection
+// was cut under the reply): the write may or may not have been applied.
+// The core settles it by reading the stored state again (settle).
+var ErrOutcomeUnknown = errors.New("the store did not say whether the write was applied")
+
+// unsettled is the internal error of a change whose write's outcome is
+// unknown (ErrOutcomeUnknown): landed tells what a fresh read of the store
+// found. The user hears that nothing was changed (notLanded), or that the
+// change may have been saved and how to check (unknown), never that the
+// store could not be reached when it may have been.
+type unsettled struct {
+	err   error
+	key   string // the upgrade, UPG-n
+	known bool   // the read again found the write was not applied
+}
+
+func (e *unsettled) Error() string {
+	switch {
+	case errors.Is(e.err, errTooLate):
+		return e.err.Error()
+	case e.known:
+		return e.err.Error() + " (read again: not applied)"
+	}
+	return e.err.Error() + " (read again: still unknown)"
+}
+func (e *unsettled) Unwrap() error     { return e.err }
+func (e *unsettled) Unavailable() bool { return true }
+
+// text words e for the user.
+func (e *unsettled) text() Text {
+	if e.known {
+		return T("The bot's store did not answer in time, and nothing was saved. Try again in a minute.")
+	}
+	return T("The bot's store did not confirm the change in time: it may have been saved. Check with ").
+		Command(hint("show", Arg{Name: "id", Value: e.key})).Add(" before you try again.")
+}
+
 // ErrorMessage returns the user-safe message of err; internal errors are not revealed.
 func ErrorMessage(err error) string {
 	var e *Error
+	var us *unsettled
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Message
+	} else if errors.As(err, &us) {
+		return us.text().Plain(time.UTC)
 	} else if Unavailable(err) {
 		return unavailableMessage
 	}
@@ -98,8 +139,11 @@ func ErrorMessage(err error) string {
 // ErrorText is ErrorMessage as rich text.
 func ErrorText(err error) Text {
 	var e *Error
+	var us *unsettled
 	if errors.As(err, &e) && e.Text != nil {
 		return e.Text
+	} else if e == nil && errors.As(err, &us) {
+		return us.text()
 	}
 	return T(ErrorMessage(err))
 }

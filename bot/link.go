@@ -113,6 +113,8 @@ func (b *Bot) link(ctx context.Context, inv Invocation, c commands.Link) (Messag
 	if err != nil {
 		return Message{}, err
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.linked(u, d.Event)
 	// The lookup and the notice run inside one outbox task of the upgrade, so
 	// notices of later commands queue behind this one and the thread reads in
@@ -133,6 +135,8 @@ func (b *Bot) LinkRelease(ctx context.Context, id int, r Release, actor string) 
 	if err != nil {
 		return err
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.linked(u, d.Event)
 	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
 	return nil
@@ -412,6 +416,8 @@ func (b *Bot) linkPublished(ctx context.Context, id int, r Release) (bool, error
 	case err != nil:
 		return false, fmt.Errorf("link %s %s: %w", r.Repo, r.Tag, err)
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.linked(u, d.Event)
 	b.out.notify(ctx, u.ID, b.dir.Linked(u), nil)
 	return true, nil

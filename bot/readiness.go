@@ -236,6 +236,8 @@ func (b *Bot) setCriterion(ctx context.Context, inv Invocation, id int, name, st
 		return Message{}, err
 	}
 	rc.u = u
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.ev.written(u, d.Event)
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.ReadinessNotice(u, rc.i, d, rc.prior), inv.invoker())
@@ -520,6 +522,8 @@ func (b *Bot) recordPlan(ctx context.Context, inv Invocation, c commands.Plan) (
 	if err != nil {
 		return Message{}, err
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.ev.written(u, d.Event)
 	for _, ev := range d.More {
 		b.ev.written(u, ev)
@@ -640,6 +644,8 @@ func (b *Bot) recordDebrief(ctx context.Context, inv Invocation, c commands.Debr
 	if err != nil {
 		return Message{}, err
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.ev.written(u, d.Event)
 	b.out.refreshRoot(u.ID)
 	b.out.notify(ctx, u.ID, b.dir.DebriefNotice(u, replaced), inv.invoker())

@@ -143,9 +143,15 @@ func (b *Bot) open(ctx context.Context, u *Upgrade, actor, reason string, inv *I
 	dec := Decision{At: u.CreatedAt, Actor: actor, Action: ActionScheduled, Start: u.Start, End: u.End, Reason: reason, Warnings: u.Warnings}
 	addWarnings(data, dec)
 	dec.Event = b.ev.event(ctx, u, EventScheduled, actor, data)
-	if err := b.store.Create(ctx, u, dec); err != nil {
+	err := b.store.Create(ctx, u, dec)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = settle(ctx, b.store, u, dec, err) // nil: it was saved
+	}
+	if err != nil {
 		return false, fmt.Errorf("save %s: %w", u.Key(), err)
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	b.ev.written(u, dec.Event)
 	b.plan(ctx, u)
 	b.out.roots(ctx, u.ID, inv)

@@ -233,6 +233,8 @@ func (b *Bot) transit(ctx context.Context, inv Invocation, verb string, id int, 
 	if err != nil {
 		return changed{}, err
 	}
+	ctx, cancel := afterSave(ctx)
+	defer cancel()
 	if !d.Start.IsZero() || !u.State.Active() { // the window moved, or is over: the warnings follow
 		u = b.syncConflicts(ctx, u)
 	}

@@ -160,3 +160,19 @@ func handshake(cmd redis.Cmder) bool {
 	}
 	return false
 }
+
+// unsure reports whether err, from a write, leaves its outcome unknown:
+// the command may have reached Redis and been applied, but its answer did
+// not come back (the caller's deadline ran out, the connection was cut or
+// timed out under the reply). An answer (an error reply) says it was not
+// applied; a pool that gave no connection or a refused dial, that it was
+// never sent.
+func unsure(err error) bool {
+	var reply redis.Error
+	switch {
+	case err == nil, errors.As(err, &reply), errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
+		errors.Is(err, syscall.ECONNREFUSED):
+		return false
+	}
+	return true
+}

@@ -16,12 +16,16 @@ import "github.com/redis/go-redis/v9"
 //
 // KEYS: data, log, acks, events. ARGV: json, decision json, log maxlen, ttl
 // ms (0 = none), state, event id, event type, event json (” = none).
-// Returns 1, or 0 when the upgrade already exists.
+// Returns 1, or 0 when the upgrade already exists (1 when it is this
+// call's own write, run again: the same event id, see updateScript).
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'evid') == ARGV[6] then
+    return 1
+  end
   return 0
 end
-redis.call('HSET', KEYS[1], 'rev', '1', 'json', ARGV[1], 'state', ARGV[5])
+redis.call('HSET', KEYS[1], 'rev', '1', 'json', ARGV[1], 'state', ARGV[5], 'evid', ARGV[6])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'decision', ARGV[2])
 if ARGV[8] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'id', ARGV[6], 'type', ARGV[7], 'event', ARGV[8])
@@ -38,16 +42,22 @@ return 1
 // none), log maxlen, ttl ms (0 = keep forever), state, event id, event type,
 // event json (” = none), then more events as id, type, json triples.
 // Returns 1 when saved, 0 when the stored rev is not new rev - 1, -1 when the
-// upgrade does not exist.
+// upgrade does not exist. The event id is kept with the data ('evid'): the
+// same call run again (go-redis sends a script again when the connection
+// was cut under its answer) finds its own write and returns 1, changing
+// nothing, rather than a conflict that would apply the change twice.
 var updateScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'rev')
 if not cur then
   return -1
 end
 if tonumber(cur) ~= tonumber(ARGV[2]) - 1 then
+  if ARGV[7] ~= '' and tonumber(cur) == tonumber(ARGV[2]) and redis.call('HGET', KEYS[1], 'evid') == ARGV[7] then
+    return 1
+  end
   return 0
 end
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'json', ARGV[1], 'state', ARGV[6])
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'json', ARGV[1], 'state', ARGV[6], 'evid', ARGV[7])
 if ARGV[3] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'decision', ARGV[3])
 end

@@ -103,7 +103,9 @@ func (s *Store) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 	pending := s.markPending(ctx, u.ID, u.Rev)
 	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
 	n, err := createScript.Run(ctx, s.client, keys, data, dec, s.opts.LogMaxLen, s.ttl(u.State).Milliseconds(), string(u.State), evID, evType, ev).Int()
-	if err != nil {
+	if err != nil && unsure(err) {
+		return fmt.Errorf("store: create upgrade %d: %w: %w", u.ID, bot.ErrOutcomeUnknown, err) // the marker stays, as in Update
+	} else if err != nil {
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: create upgrade %d: %w", u.ID, err)
 	}
@@ -183,6 +185,11 @@ func (s *Store) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) erro
 	keys := []string{s.upgKey(u.ID), s.logKey(u.ID), s.acksKey(u.ID), s.outboxKey(u.ID)}
 	n, err := updateScript.Run(ctx, s.client, keys, args...).Int()
 	if err != nil {
+		if unsure(err) {
+			// It may have been applied: the marker stays, so that List
+			// indexes the change if it was (and finds nothing to do if not).
+			return fmt.Errorf("store: update upgrade %d: %w: %w", u.ID, bot.ErrOutcomeUnknown, err)
+		}
 		s.clearPending(ctx, pending)
 		return fmt.Errorf("store: update upgrade %d: %w", u.ID, err)
 	}
