@@ -389,3 +389,35 @@ func TestAWriteSentAgainIsNotAConflict(t *testing.T) {
 		t.Fatalf("another create of UPG-1: %v; want ErrConflict", err)
 	}
 }
+
+// A dial that failed sent nothing, whatever made it fail: its outcome is
+// known (not applied). A connection cut or timed out under a reply is not.
+func TestAFailedDialIsNotAnUnknownOutcome(t *testing.T) {
+	timeout := &net.OpError{Op: "dial", Net: "tcp", Err: &timeoutErr{}}
+	dns := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "redis.invalid", IsNotFound: true}}
+	for name, err := range map[string]error{
+		"dial i/o timeout":   timeout,
+		"dns failure":        dns,
+		"bare dns failure":   &net.DNSError{Err: "server misbehaving", Name: "redis.invalid"},
+		"wrapped dial error": fmt.Errorf("store: update upgrade 1: %w", timeout),
+	} {
+		if unsure(err) {
+			t.Errorf("%s (%v): unsure; want it known not sent", name, err)
+		}
+	}
+	for name, err := range map[string]error{
+		"read i/o timeout": &net.OpError{Op: "read", Net: "tcp", Err: &timeoutErr{}},
+		"unexpected EOF":   io.ErrUnexpectedEOF,
+		"deadline":         context.DeadlineExceeded,
+	} {
+		if !unsure(err) {
+			t.Errorf("%s (%v): sure; want its outcome unknown", name, err)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (*timeoutErr) Error() string   { return "i/o timeout" }
+func (*timeoutErr) Timeout() bool   { return true }
+func (*timeoutErr) Temporary() bool { return true }
