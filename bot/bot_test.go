@@ -1217,3 +1217,38 @@ func TestOutsidersNameIsKeptBounded(t *testing.T) {
 		t.Errorf("bob is named by his platform's name:\n%s", log)
 	}
 }
+
+// A replica skips an edit of a root that would write what it last wrote
+// there only when no other replica may have edited it since: A shows
+// 02:00, B reschedules to 03:00 and edits, A reschedules back to 02:00
+// and must edit (the root shows B's 03:00, not what A last wrote).
+func TestARootEditedByAnotherReplicaIsEditedBack(t *testing.T) {
+	st, rec := bottest.NewMemStore(), &bottest.Recorder{}
+	replica := func() *bot.Bot {
+		b := bot.New(bot.Options{Config: testConfig(), Store: st, Messenger: bot.Router{"test": rec},
+			Now: func() time.Time { return t0 }, RefreshIntervalSet: true})
+		t.Cleanup(b.Flush)
+		return b
+	}
+	a, b := replica(), replica()
+	ctx := context.Background()
+	step := func(r *bot.Bot, text string) {
+		t.Helper()
+		if m := r.Handle(ctx, who("alice"), text); m.Kind == bot.KindError {
+			t.Fatalf("%s: %s", text, lines(m))
+		}
+		r.Flush()
+	}
+	step(a, schedulePayments) // A posts the root: 02:00
+	if got := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(got, "02:00 UTC") {
+		t.Fatalf("the root as posted:\n%s", got)
+	}
+	step(b, "reschedule UPG-1 2026-12-01 03:00 UTC") // B edits it: 03:00
+	if got := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(got, "03:00 UTC") {
+		t.Fatalf("the root after B's reschedule:\n%s", got)
+	}
+	step(a, "reschedule UPG-1 2026-12-01 02:00 UTC") // A: back to what it last wrote
+	if got := lines(lastRoot(t, rec, "test:#payments")); !strings.Contains(got, "2026-12-01 02:00 UTC") || strings.Contains(got, "03:00 UTC") {
+		t.Fatalf("the root after A rescheduled back shows B's state:\n%s", got)
+	}
+}

@@ -765,6 +765,10 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 	}
 	root := d.dir.Root(&shown, acks)
 	rendered := u.Rev
+	ver := rootVersion{rev: rendered, acks: len(acks)}
+	if err != nil {
+		ver.acks = -1 // shows no acks, whatever the count: never the same as an edit's
+	}
 	var fails []Failure
 	var errs map[string]error
 	var cut error
@@ -822,7 +826,7 @@ func (d *Delivery) postRootsAs(ctx context.Context, u *Upgrade, inv *Invoker, re
 			return true
 		}
 		o.tried = true
-		ref, err := d.postClaimed(ctx, ch, root, key, owned)
+		ref, err := d.postClaimed(ctx, ch, root, ver, key, owned)
 		if err != nil && posted(err) {
 			// The root stands but its thread could not be started: a
 			// failure of its own, recorded as a notice's is (a notice's
@@ -1034,7 +1038,7 @@ func (d *Delivery) claimRoot(ctx context.Context, id int, ch, key string) (post,
 // gives the claim back unless the post went out: a failure, a post cut
 // short or a panic leaves the next notice or retry free to post it at
 // once, not after the claim expires.
-func (d *Delivery) postClaimed(ctx context.Context, ch string, root Message, key string, owned bool) (ref MessageRef, err error) {
+func (d *Delivery) postClaimed(ctx context.Context, ch string, root Message, v rootVersion, key string, owned bool) (ref MessageRef, err error) {
 	if owned {
 		defer func() {
 			if r := recover(); r != nil {
@@ -1048,7 +1052,7 @@ func (d *Delivery) postClaimed(ctx context.Context, ch string, root Message, key
 	}
 	ref, err = d.msg.Post(ctx, ch, root)
 	if err == nil {
-		d.shown.posted(ref, root)
+		d.shown.posted(ref, root, v)
 	}
 	return ref, err
 }
@@ -1156,11 +1160,11 @@ func (d *Delivery) editRoots(ctx context.Context, id int) rootsState {
 	}
 	d.sideBySide(chans, func(i int) bool {
 		t := u.Threads[i]
-		if d.shown.begin(t, fp, fpOK) {
+		if d.shown.begin(t, fp, fpOK, shown) {
 			return true // it shows this already: an edit would change nothing
 		}
 		err := d.msg.Edit(ctx, t, root)
-		d.shown.done(t, fp, fpOK, err == nil)
+		d.shown.done(t, fp, fpOK, err == nil, shown)
 		if err != nil {
 			if tryLater(err) {
 				failed.Store(true)

@@ -85,18 +85,20 @@ func (e *noAnswerInTime) Unavailable() bool { return true }
 // ErrOutcomeUnknown is wrapped by a store's error when a write was sent
 // but its answer never came (the caller's deadline ran out, the connection
 // was cut under the reply): the write may or may not have been applied.
-// The core settles it by reading the stored state again (settle).
+// The core settles it by sending the same write again (settle): a store
+// applies it at most once (its compare-and-set; the same event id run
+// again finds its own write).
 var ErrOutcomeUnknown = errors.New("the store did not say whether the write was applied")
 
 // unsettled is the internal error of a change whose write's outcome is
-// unknown (ErrOutcomeUnknown): landed tells what a fresh read of the store
-// found. The user hears that nothing was changed (notLanded), or that the
+// unknown (ErrOutcomeUnknown): settle tells what sending it again, and
+// a read after a conflict, found. The user hears that nothing was changed (notLanded), or that the
 // change may have been saved and how to check (unknown), never that the
 // store could not be reached when it may have been.
 type unsettled struct {
 	err   error
 	key   string // the upgrade, UPG-n
-	known bool   // the read again found the write was not applied
+	known bool   // settling found the write was not applied
 }
 
 func (e *unsettled) Error() string {
@@ -104,9 +106,9 @@ func (e *unsettled) Error() string {
 	case errors.Is(e.err, errTooLate):
 		return e.err.Error()
 	case e.known:
-		return e.err.Error() + " (read again: not applied)"
+		return e.err.Error() + " (settled: not applied)"
 	}
-	return e.err.Error() + " (read again: still unknown)"
+	return e.err.Error() + " (settled: still unknown)"
 }
 func (e *unsettled) Unwrap() error     { return e.err }
 func (e *unsettled) Unavailable() bool { return true }

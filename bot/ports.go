@@ -15,11 +15,16 @@ type Store interface {
 	// NextID allocates the next upgrade number.
 	NextID(ctx context.Context) (int, error)
 	// Create saves a new upgrade (Rev 1) and the first decision-log entry.
+	// The same call made again (the same d.Event id) after its write landed
+	// succeeds, changing nothing; after another's, ErrConflict.
 	Create(ctx context.Context, u *Upgrade, d Decision) error
 	// Get loads one upgrade; a missing one is an error wrapping ErrNotFound.
 	Get(ctx context.Context, id int) (*Upgrade, error)
 	// Update saves u if the stored revision is u.Rev-1, and appends d to the
 	// decision log (when d.Action is set) in the same step; otherwise ErrConflict.
+	// The same call made again (the same d.Event id) finds its own write and
+	// succeeds, changing nothing; so the core settles a write whose outcome
+	// is unknown by sending it again (settle).
 	Update(ctx context.Context, u *Upgrade, d Decision) error
 	// List returns the upgrades that match, ordered by start.
 	List(ctx context.Context, f Filter) ([]*Upgrade, error)

@@ -53,7 +53,8 @@ func change(ctx context.Context, st Store, now Clock, id int, fn func(u *Upgrade
 		if errors.Is(err, ErrConflict) && attempt < 10 {
 			continue
 		} else if errors.Is(err, ErrOutcomeUnknown) {
-			if err = settle(ctx, st, u, d, err); err == nil {
+			resend := func(ctx context.Context) error { return st.Update(ctx, u, d) }
+			if err = settle(ctx, st, u, d, err, resend); err == nil {
 				return u, nil // it was saved: go on as after any change
 			}
 		}
@@ -64,20 +65,37 @@ func change(ctx context.Context, st Store, now Clock, id int, fn func(u *Upgrade
 	}
 }
 
-// settleTimeout bounds the read that settles a write of unknown outcome:
-// its own time, since the caller's has most likely run out.
+// settleTimeout bounds the write and read that settle a write of unknown
+// outcome: their own time, since the caller's has most likely run out.
 const settleTimeout = 3 * time.Second
 
 // settle finds out whether the write of u (revision u.Rev) with decision d,
-// whose outcome is unknown (cause wraps ErrOutcomeUnknown), was applied, by
-// reading the upgrade again with a time of its own. It returns nil when
-// it was: the caller goes on as after any change (its answer, its notices),
-// so nobody is told "failed" of a change that was stored. Otherwise an
-// *unsettled error words what is known: not applied (nothing changed), or
-// still unknown (check before trying again).
-func settle(ctx context.Context, st Store, u *Upgrade, d Decision, cause error) error {
+// whose outcome is unknown (cause wraps ErrOutcomeUnknown), was applied.
+// A read alone cannot tell: the first write may still be in flight (on a
+// connection cut under its answer) and land after the read. So it sends
+// the same write again (resend: the store's Update or Create of u and d,
+// with the same event id), with a time of its own. The store's
+// compare-and-set applies one of the two at most: the resend succeeds
+// when it applied the change or found its own write (the same event id)
+// landed; a conflict says another write is stored at or past u.Rev, after
+// which nothing of ours can land any more, and a read tells whether ours
+// is among them (landed). It returns nil when the change is stored: the
+// caller goes on as after any change (its answer, its notices), so nobody
+// is told "failed" of a change that was stored. Otherwise an *unsettled
+// error words what is known: not applied (nothing changed), or still
+// unknown (check before trying again).
+func settle(ctx context.Context, st Store, u *Upgrade, d Decision, cause error, resend func(context.Context) error) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
+	err := resend(sctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return &unsettled{err: cause, key: u.Key(), known: true}
+	case !errors.Is(err, ErrConflict):
+		return &unsettled{err: cause, key: u.Key()}
+	}
 	applied, known := landed(sctx, st, u, d)
 	switch {
 	case applied:
@@ -89,11 +107,12 @@ func settle(ctx context.Context, st Store, u *Upgrade, d Decision, cause error) 
 }
 
 // landed reports whether the write of u with d is in the store, and
-// whether that could be told. The store's compare-and-set applies a write
-// only on revision u.Rev-1: when the stored revision is u.Rev, the stored
-// upgrade is ours exactly when it is the same; when it is older, ours was
-// not applied; when it is newer, the decision log says whether ours is one
-// of the changes since (a change without a decision cannot be told).
+// whether that could be told, once the same write sent again met a
+// conflict (nothing of ours is in flight any more: the stored revision is
+// u.Rev or past it). When the stored revision is u.Rev, the stored
+// upgrade is ours exactly when it is the same; when it is newer, the
+// decision log says whether ours is one of the changes since (a change
+// without a decision cannot be told).
 func landed(ctx context.Context, st Store, u *Upgrade, d Decision) (applied, known bool) {
 	got, err := st.Get(ctx, u.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -102,8 +121,8 @@ func landed(ctx context.Context, st Store, u *Upgrade, d Decision) (applied, kno
 		return false, false
 	}
 	switch {
-	case got.Rev < u.Rev:
-		return false, true
+	case got.Rev < u.Rev: // not after a conflict: the store is not as it said
+		return false, false
 	case got.Rev == u.Rev:
 		mine, err1 := json.Marshal(u)
 		stored, err2 := json.Marshal(got)

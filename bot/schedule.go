@@ -145,7 +145,8 @@ func (b *Bot) open(ctx context.Context, u *Upgrade, actor, reason string, inv *I
 	dec.Event = b.ev.event(ctx, u, EventScheduled, actor, data)
 	err := b.store.Create(ctx, u, dec)
 	if errors.Is(err, ErrOutcomeUnknown) {
-		err = settle(ctx, b.store, u, dec, err) // nil: it was saved
+		resend := func(ctx context.Context) error { return b.store.Create(ctx, u, dec) }
+		err = settle(ctx, b.store, u, dec, err, resend) // nil: it was saved
 	}
 	if err != nil {
 		return false, fmt.Errorf("save %s: %w", u.Key(), err)

@@ -93,7 +93,7 @@ func (o *seriesOverlap) refuse() error {
 	}
 	t = t.Add("; nothing was scheduled. " + s.Key() + " goes on; see it with ").
 		Command(hint("show", id)).Add(", or end it first with ").
-		Command(hint("cancel", id, Arg{Name: "reason", Placeholder: "<reason...>"})).Add(".")
+		Command(hint("cancel", id, cancelReasonArg)).Add(".")
 	return refusal(EINVALID, t)
 }
 

@@ -25,7 +25,7 @@ func TestASecondSeriesOfOneVersionIsRefused(t *testing.T) {
 	f.rec.Reset()
 	f.fails(t, "alice", "schedule payments v1 every wed 03:00 UTC for 1h until 2026-12-31",
 		"payments v1 is already scheduled by series SER-1 (payments v1 every Wed 03:00 UTC for 1h until 2026-12-31): its occurrence from 2026-11-25 03:00 UTC to 2026-11-25 04:00 UTC would overlap this series' from 2026-11-25 03:00 UTC; nothing was scheduled.",
-		"/upgrade show SER-1", "/upgrade cancel SER-1 <reason...>")
+		"/upgrade show SER-1", "/upgrade cancel SER-1 [<reason...>]")
 	// The version's case aside, in another zone, over part of the hour,
 	// from a later week on: the same.
 	f.fails(t, "alice", "schedule PAYMENTS V1 every wed 04:30 Europe/Berlin for 2h", "already scheduled by series SER-1")

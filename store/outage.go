@@ -165,14 +165,27 @@ func handshake(cmd redis.Cmder) bool {
 // the command may have reached Redis and been applied, but its answer did
 // not come back (the caller's deadline ran out, the connection was cut or
 // timed out under the reply). An answer (an error reply) says it was not
-// applied; a pool that gave no connection or a refused dial, that it was
-// never sent.
+// applied; a pool that gave no connection or a dial that failed (refused,
+// a name that did not resolve, a dial that timed out), that it was never
+// sent.
 func unsure(err error) bool {
 	var reply redis.Error
 	switch {
 	case err == nil, errors.As(err, &reply), errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
-		errors.Is(err, syscall.ECONNREFUSED):
+		errors.Is(err, syscall.ECONNREFUSED), dialFailed(err):
 		return false
 	}
 	return true
+}
+
+// dialFailed reports whether err comes from opening a connection (no
+// command was written on it): a *net.OpError of Op "dial", or a name that
+// did not resolve.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }

@@ -21,31 +21,61 @@ import (
 
 // A change whose write reached Redis but whose answer never came back (a
 // deadline ran out, the connection was cut under the reply) is settled by
-// reading the upgrade again: the user is told of the change that was
-// stored, and its notices go out; never "failed" for a stored change.
+// sending the same write again: the store applies it once at most (its
+// compare-and-set, and its event id for a write run again). The user is
+// told of the change that was stored, and its notices go out; never
+// "failed" for a stored change, nor "nothing was saved" for one that may
+// still land.
 
 // unknownAfter is a Store whose next Update (when armed) returns an error
 // of unknown outcome, as this store does when the answer is lost: after
-// the write when land is set, instead of it when not. unread makes every
-// Get fail once the write is done, so that the outcome cannot be settled.
+// the write when land is set, instead of it when not (then, with late,
+// the write is kept to land later: still in flight). rival, when set, is
+// what lands instead of it: another replica's change. again makes the
+// Update after it (the one that settles it) fail the same way. unread
+// makes every Get fail once the write is done, so that the outcome cannot
+// be settled by a read.
 type unknownAfter struct {
 	*Store
 	armed  atomic.Bool
 	land   bool
-	unread bool        // reads fail once the write is done (blind)
-	blind  atomic.Bool // reads fail
+	late   bool
+	rival  func(u *bot.Upgrade)
+	again  bool
+	unread bool         // reads fail once the write is done (blind)
+	blind  atomic.Bool  // reads fail
+	resend atomic.Bool  // the next Update is the settling one, and fails
+	inair  func() error // the write still in flight, when late
 }
 
 func (s *unknownAfter) Update(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	if s.resend.CompareAndSwap(true, false) {
+		return fmt.Errorf("store: update upgrade %d: %w: %w", u.ID, bot.ErrOutcomeUnknown, io.ErrUnexpectedEOF)
+	}
 	if !s.armed.CompareAndSwap(true, false) {
 		return s.Store.Update(ctx, u, d)
 	}
-	if s.land {
+	switch {
+	case s.land:
 		if err := s.Store.Update(ctx, u, d); err != nil {
+			return err
+		}
+	case s.late:
+		mine := *u
+		s.inair = func() error { return s.Store.Update(context.Background(), &mine, d) }
+	case s.rival != nil:
+		other, err := s.Store.Get(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		other.Rev++
+		s.rival(other)
+		if err := s.Store.Update(ctx, other, bot.Decision{}); err != nil {
 			return err
 		}
 	}
 	s.blind.Store(s.unread)
+	s.resend.Store(s.again)
 	return fmt.Errorf("store: update upgrade %d: %w: %w", u.ID, bot.ErrOutcomeUnknown, context.DeadlineExceeded)
 }
 
@@ -126,8 +156,63 @@ func TestAChangeStoredWithoutAnAnswerIsAnsweredAndAnnounced(t *testing.T) {
 	}
 }
 
-func TestAChangeNotStoredWithoutAnAnswerSaysNothingChanged(t *testing.T) {
+// A write not applied when its answer was lost is sent again, and saved.
+func TestAChangeNotStoredWithoutAnAnswerIsSentAgain(t *testing.T) {
 	st := &unknownAfter{Store: newTestStore(t)}
+	core, rec, inv := outcomeWorld(t, st, 0)
+	before, err := st.Get(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.armed.Store(true)
+	m := core.Handle(context.Background(), inv, "extend 1 30m")
+	core.Flush()
+	if text := m.Plain(time.UTC); m.Kind == bot.KindError || !strings.Contains(text, "Extended") {
+		t.Fatalf("answered %q; want the change confirmed: it was sent again and stored", text)
+	}
+	after, err := st.Get(context.Background(), 1)
+	if err != nil || after.Rev != before.Rev+1 || !after.End.Equal(before.End.Add(30*time.Minute)) {
+		t.Fatalf("stored %+v, %v; want one extend by 30m", after, err)
+	}
+	if replies, _ := notices(rec); len(replies) != 1 {
+		t.Fatalf("thread replies %q; want one notice", replies)
+	}
+}
+
+// The write whose answer was lost may still be in flight when the change
+// is settled, and land after it: it is applied once, and the user is told
+// it was saved (not "nothing was saved", after which a retry would extend
+// twice).
+func TestAChangeStillInFlightIsAppliedOnce(t *testing.T) {
+	st := &unknownAfter{Store: newTestStore(t), late: true}
+	core, _, inv := outcomeWorld(t, st, 0)
+	ctx := context.Background()
+	before, err := st.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.armed.Store(true)
+	m := core.Handle(ctx, inv, "extend 1 30m")
+	core.Flush()
+	if st.inair == nil {
+		t.Fatal("the write was not held in flight")
+	}
+	if err := st.inair(); err != nil { // the first write lands now
+		t.Fatalf("the write in flight, landing after the settle: %v", err)
+	}
+	if text := m.Plain(time.UTC); m.Kind == bot.KindError || !strings.Contains(text, "Extended") {
+		t.Fatalf("answered %q; want the change confirmed", text)
+	}
+	after, err := st.Get(ctx, 1)
+	if err != nil || after.Rev != before.Rev+1 || !after.End.Equal(before.End.Add(30*time.Minute)) {
+		t.Fatalf("stored %+v, %v; want one extend by 30m (from %v)", after, err, before.End)
+	}
+}
+
+// Another replica's change won over the one whose answer was lost: that
+// one was not saved, and the user is told so.
+func TestAChangeThatLostWithoutAnAnswerSaysNothingChanged(t *testing.T) {
+	st := &unknownAfter{Store: newTestStore(t), rival: func(u *bot.Upgrade) { u.Impact = "rival" }}
 	core, rec, inv := outcomeWorld(t, st, 0)
 	before, err := st.Get(context.Background(), 1)
 	if err != nil {
@@ -140,8 +225,8 @@ func TestAChangeNotStoredWithoutAnAnswerSaysNothingChanged(t *testing.T) {
 	if m.Kind != bot.KindError || !strings.Contains(text, "nothing was saved") {
 		t.Fatalf("answered %q; want that nothing was saved", text)
 	}
-	if u, err := st.Get(context.Background(), 1); err != nil || u.Rev != before.Rev {
-		t.Fatalf("stored %+v, %v; want it unchanged", u, err)
+	if u, err := st.Get(context.Background(), 1); err != nil || u.Impact != "rival" || !u.Start.Equal(before.Start) {
+		t.Fatalf("stored %+v, %v; want only the rival's change", u, err)
 	}
 	if replies, _ := notices(rec); len(replies) != 0 {
 		t.Fatalf("thread replies %q; want none", replies)
@@ -149,7 +234,7 @@ func TestAChangeNotStoredWithoutAnAnswerSaysNothingChanged(t *testing.T) {
 }
 
 func TestAChangeWhoseOutcomeStaysUnknownSaysToCheck(t *testing.T) {
-	st := &unknownAfter{Store: newTestStore(t), land: true, unread: true}
+	st := &unknownAfter{Store: newTestStore(t), land: true, again: true, unread: true}
 	core, _, inv := outcomeWorld(t, st, 0)
 	st.armed.Store(true)
 	m := core.Handle(context.Background(), inv, "reschedule 1 in 5h")
@@ -319,12 +404,16 @@ func TestAWriteWithoutAnAnswerIsOfUnknownOutcome(t *testing.T) {
 	}
 }
 
-// createUnanswered is a Store whose Create saves the upgrade and then
-// returns an error of unknown outcome, its answer lost.
-type createUnanswered struct{ *Store }
+// createUnanswered is a Store whose first Create saves the upgrade and
+// then returns an error of unknown outcome, its answer lost; the same
+// Create sent again is answered.
+type createUnanswered struct {
+	*Store
+	lost atomic.Bool
+}
 
-func (s createUnanswered) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
-	if err := s.Store.Create(ctx, u, d); err != nil {
+func (s *createUnanswered) Create(ctx context.Context, u *bot.Upgrade, d bot.Decision) error {
+	if err := s.Store.Create(ctx, u, d); err != nil || !s.lost.CompareAndSwap(false, true) {
 		return err
 	}
 	return fmt.Errorf("store: create upgrade %d: %w: %w", u.ID, bot.ErrOutcomeUnknown, io.ErrUnexpectedEOF)
@@ -337,7 +426,7 @@ func TestAScheduleStoredWithoutAnAnswerIsAnsweredAndPosted(t *testing.T) {
 		Services: []bot.Service{{Name: "payments", Owners: []string{"alice"}, Channels: []string{"slack:C1"}}},
 	}
 	now := time.Now().UTC().Truncate(time.Minute)
-	st := createUnanswered{newTestStore(t)}
+	st := &createUnanswered{Store: newTestStore(t)}
 	core := bot.New(bot.Options{Config: cfg, Store: st, Messenger: bot.Router{"slack": rec},
 		Now: func() time.Time { return now }, Recover: -1})
 	inv := bot.Invocation{Actor: bot.Actor{ID: "slack:U0ALICE"}, Channel: "slack:C1"}
@@ -389,3 +478,35 @@ func TestAWriteSentAgainIsNotAConflict(t *testing.T) {
 		t.Fatalf("another create of UPG-1: %v; want ErrConflict", err)
 	}
 }
+
+// A dial that failed sent nothing, whatever made it fail: its outcome is
+// known (not applied). A connection cut or timed out under a reply is not.
+func TestAFailedDialIsNotAnUnknownOutcome(t *testing.T) {
+	timeout := &net.OpError{Op: "dial", Net: "tcp", Err: &timeoutErr{}}
+	dns := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "redis.invalid", IsNotFound: true}}
+	for name, err := range map[string]error{
+		"dial i/o timeout":   timeout,
+		"dns failure":        dns,
+		"bare dns failure":   &net.DNSError{Err: "server misbehaving", Name: "redis.invalid"},
+		"wrapped dial error": fmt.Errorf("store: update upgrade 1: %w", timeout),
+	} {
+		if unsure(err) {
+			t.Errorf("%s (%v): unsure; want it known not sent", name, err)
+		}
+	}
+	for name, err := range map[string]error{
+		"read i/o timeout": &net.OpError{Op: "read", Net: "tcp", Err: &timeoutErr{}},
+		"unexpected EOF":   io.ErrUnexpectedEOF,
+		"deadline":         context.DeadlineExceeded,
+	} {
+		if !unsure(err) {
+			t.Errorf("%s (%v): sure; want its outcome unknown", name, err)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (*timeoutErr) Error() string   { return "i/o timeout" }
+func (*timeoutErr) Timeout() bool   { return true }
+func (*timeoutErr) Temporary() bool { return true }
