@@ -155,7 +155,7 @@ func (b *Bot) endSeries(ctx context.Context, inv Invocation, c commands.Cancel) 
 			Command(hint("show", Arg{Name: "id", Value: s.Key()})).Add(" lists them): ").
 			Command(hint("cancel", Arg{Name: "id"}, Arg{Name: "scope", Value: commands.CancelOccurrence})).
 			Add("; to end the whole series: ").
-			Command(hint("cancel", Arg{Name: "id", Value: s.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+			Command(hint("cancel", Arg{Name: "id", Value: s.Key()}, cancelReasonArg)).Add("."))
 	}
 	return b.cancelSeries(ctx, inv, s.ID, "", c.Reason)
 }
@@ -236,7 +236,7 @@ func (b *Bot) showSeries(ctx context.Context, id int) (Message, error) {
 	}
 	if s.State != SeriesCancelled {
 		m.Lines = append(m.Lines, T("To end it (no more occurrences; its scheduled ones are cancelled): ").
-			Command(hint("cancel", Arg{Name: "id", Value: s.Key()}, Arg{Name: "reason", Placeholder: "<reason...>"})).Add("."))
+			Command(hint("cancel", Arg{Name: "id", Value: s.Key()}, cancelReasonArg)).Add("."))
 	}
 	return m, nil
 }

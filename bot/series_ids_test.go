@@ -75,7 +75,7 @@ func TestCancelASeriesByItsID(t *testing.T) {
 		t.Fatalf("an occurrence was created at once:\n%s", lines(m))
 	}
 	f.fails(t, "bob", "cancel SER-1", "You are not allowed to cancel SER-1 (payments): only the owners of payments (@alice) or an admin may.")
-	f.fails(t, "alice", "cancel SER-1 occurrence", "SER-1 is a series; nothing changed.", "/upgrade cancel SER-1 <reason...>")
+	f.fails(t, "alice", "cancel SER-1 occurrence", "SER-1 is a series; nothing changed.", "/upgrade cancel SER-1 [<reason...>]")
 	f.fails(t, "alice", "cancel SER-9", "There is no series SER-9.")
 	m = f.ok(t, "alice", "cancel ser-1, not needed")
 	has(t, "the cancel", lines(m), "🚫 Cancelled series SER-1: payments v1 every Wed 03:00 UTC for 1h; no more occurrences will be created.")
@@ -115,7 +115,7 @@ func TestShowASeries(t *testing.T) {
 		"Scheduled by @alice at 2026-11-22 10:00 UTC. Region eu-west.",
 		"Active. Next occurrence: 2026-12-02 03:00 UTC to 2026-12-02 04:00 UTC, created 2026-11-24 03:00 UTC.",
 		"• 2026-11-25: UPG-1 scheduled · 2026-11-25 03:00 UTC to 2026-11-25 04:00 UTC",
-		"To end it (no more occurrences; its scheduled ones are cancelled): /upgrade cancel SER-1 <reason...>.")
+		"To end it (no more occurrences; its scheduled ones are cancelled): /upgrade cancel SER-1 [<reason...>].")
 	f.fails(t, "alice", "show SER-2", "There is no series SER-2.")
 	f.fails(t, "alice", "start SER-1", "SER-1 is a series, not an upgrade", "cancel SER-1")
 	f.ok(t, "alice", "cancel SER-1 done")
