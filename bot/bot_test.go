@@ -893,6 +893,20 @@ func TestListOfAServiceWithNothingUpcomingNamesIt(t *testing.T) {
 	}
 }
 
+// list all shows at least what plain list shows: an upgrade still
+// scheduled with its window long past too (QA: UPG-1 in list payments,
+// not in list payments all, 40 days on).
+func TestListAllShowsOverdueUpgradesAsListDoes(t *testing.T) {
+	f := newFixture(t)
+	f.ok(t, "alice", "schedule payments v1 in 1 day for 1h")
+	f.advance(40 * 24 * time.Hour)
+	for _, text := range []string{"list payments", "list payments all", "list all"} {
+		if got := lines(f.ok(t, "bob", text)); !strings.Contains(got, "UPG-1") {
+			t.Errorf("%s leaves out the overdue UPG-1: %s", text, got)
+		}
+	}
+}
+
 // A list answer says how to ask for less of it, for a platform that has
 // to cut it: a service when none was named, without all when it was. Its
 // heading names the service before the period, as the empty answer does

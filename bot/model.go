@@ -530,6 +530,10 @@ type Filter struct {
 	States  []State
 	From    time.Time // windows ending at or after From
 	To      time.Time // windows starting before To
+	// AnyActive lets scheduled and in-progress upgrades match whatever
+	// their window, so that From and To bound only the finished ones:
+	// `list all` shows an overdue upgrade as plain `list` does.
+	AnyActive bool
 }
 
 // Match reports whether u passes the filter; stores may use it after a coarse query.
@@ -548,6 +552,9 @@ func (f Filter) Match(u *Upgrade) bool {
 		if !ok {
 			return false
 		}
+	}
+	if f.AnyActive && u.State.Active() {
+		return true
 	}
 	if !f.From.IsZero() && u.End.Before(f.From) {
 		return false

@@ -284,6 +284,7 @@ func (b *Bot) list(ctx context.Context, c commands.List) (Message, error) {
 	if c.All {
 		f.States = nil
 		f.From = b.now().Add(-RecentWindow)
+		f.AnyActive = true // overdue ones too, as plain list shows them
 	}
 	us, err := b.Upgrades(ctx, f)
 	if err != nil {

@@ -252,7 +252,7 @@ func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 //
 // It reads candidates from one index, the narrowest that f allows (the
 // active set when f asks only for active states, else the start or end
-// index when f has a window), loads them with pipelines and applies f.Match.
+// index when f has a window, with the active set when f.AnyActive), loads them with pipelines and applies f.Match.
 //
 // It writes nothing: an index entry whose upgrade is gone is skipped, and
 // Tidy (the reconciler's housekeeping) forgets it.
@@ -280,7 +280,8 @@ func (s *Store) List(ctx context.Context, f bot.Filter) ([]*bot.Upgrade, error) 
 	return out, nil
 }
 
-// candidates returns the ids that may match f, from one index.
+// candidates returns the ids that may match f, from one index (and the
+// active set, when f.AnyActive lets active upgrades outside its window in).
 func (s *Store) candidates(ctx context.Context, f bot.Filter) ([]string, error) {
 	maxStart := "+inf"
 	if !f.To.IsZero() {
@@ -298,6 +299,9 @@ func (s *Store) candidates(ctx context.Context, f bot.Filter) ([]string, error) 
 	switch {
 	case onlyActive:
 		key = s.idxKey("active")
+		if f.AnyActive { // their window does not matter
+			rng = &redis.ZRangeBy{Min: "-inf", Max: "+inf"}
+		}
 	case !f.From.IsZero() && !f.To.IsZero():
 		// Both bounds: read whichever side holds fewer upgrades.
 		pipe := s.client.Pipeline()
@@ -312,9 +316,30 @@ func (s *Store) candidates(ctx context.Context, f bot.Filter) ([]string, error) 
 	case !f.From.IsZero():
 		key, rng = s.idxKey("end"), &redis.ZRangeBy{Min: minEnd, Max: "+inf"}
 	}
-	ids, err := s.client.ZRangeByScore(ctx, key, rng).Result()
-	if err != nil {
+	if onlyActive || !f.AnyActive || (f.From.IsZero() && f.To.IsZero()) {
+		ids, err := s.client.ZRangeByScore(ctx, key, rng).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read index: %w", err)
+		}
+		return ids, nil
+	}
+	// Active upgrades match whatever their window: read the active set
+	// with the window's index, in one round trip.
+	pipe := s.client.Pipeline()
+	windowed := pipe.ZRangeByScore(ctx, key, rng)
+	active := pipe.ZRange(ctx, s.idxKey("active"), 0, -1)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
+	}
+	ids := windowed.Val()
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, id := range active.Val() {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
 	}
 	return ids, nil
 }

@@ -226,6 +226,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		}
 		return fail("%v", err)
 	}
+	// typedScope is cancel's scope typed after the id in the id option
+	// (id:UPG-7 series) with no scope option: read as that option.
+	typedScope := ""
 	id := func() (int, error) {
 		s := o.text(optID)
 		if s == "" {
@@ -237,7 +240,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 			// and words after the id.
 			var rest []string
 			if n, rest, err = commands.ParseIDField(name, s); err == nil && len(rest) > 0 {
-				err = wordsAfterID(name, n, s, rest, o)
+				if typedScope = idScope(name, rest, o); typedScope == "" {
+					err = wordsAfterID(name, n, s, rest, o)
+				}
 			}
 		}
 		if err != nil {
@@ -357,6 +362,9 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 		return commands.Rollback{ID: n, Reason: reason}, nil
 	case "cancel":
 		scope := o.text(optScope)
+		if scope == "" {
+			scope = typedScope // as if chosen in the scope option: the core decides alike
+		}
 		return commands.Cancel{ID: n, Reason: o.text(optReason), Scope: scope, ScopeOption: scope != ""}, nil
 	case "ack":
 		return commands.Ack{ID: n}, nil
@@ -389,9 +397,21 @@ func build(name string, o options, env commands.Env) (commands.Command, error) {
 	return nil, fmt.Errorf("discord: subcommand %q has no options reader", name)
 }
 
+// idScope is cancel's scope when it is all the id option holds after the
+// id (id:UPG-7 series) and the scope option is not given: it is read as
+// that option, so the core answers as for scope:series, whether or not the
+// upgrade is an occurrence of a series. "" otherwise.
+func idScope(name string, rest []string, o options) string {
+	if name != "cancel" || len(rest) != 1 || o.text(optScope) != "" {
+		return ""
+	}
+	return commands.ScopeWord(rest[0])
+}
+
 // wordsAfterID refuses the words after the id n in the id option (value,
-// rest): it holds the id alone. cancel's scope typed after it, as the
-// grammar takes it (cancel UPG-7 series), is pointed at the scope option,
+// rest): it holds the id alone (but for cancel's scope alone after it,
+// idScope). cancel's scope followed by more words (cancel UPG-7 series
+// late) is pointed at the scope option,
 // or at the reason option when it begins the reason, unless the scope
 // option is given too (the id is then said to stand alone, the option's
 // scope kept) or another id follows (UPG-7 series, UPG-8: cancel takes

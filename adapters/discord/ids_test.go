@@ -72,14 +72,7 @@ func TestIDOptionHoldsTheIDAlone(t *testing.T) {
 		scope     string   // the scope hint's scope:, "" for no hints
 		hintWords []string // the other arguments of the scope hint (reason:…), then of the reason hint
 	}{
-		{"cancel", opts("id", "UPG-7 series"),
-			`"UPG-7 series" is more than an upgrade id: give the id alone and choose "series" in the scope option: ` +
-				"`/upgrade cancel UPG-7 series`; if \"series\" begins the reason, give it in the reason option: `/upgrade cancel UPG-7 series`",
-			"series", []string{"", "series"}},
-		{"cancel", opts("id", "#7 Occurrence"), `"#7 Occurrence" is more than an upgrade id: give the id alone and choose "occurrence" in the scope option`,
-			"occurrence", []string{"", "occurrence"}},
 		{"cancel", opts("id", "UPG-7, series, vendor delay"), `choose "series" in the scope option`, "series", []string{"vendor delay", "series vendor delay"}},
-		{"cancel", opts("id", "UPG-7 series", "reason", "oops"), `choose "series" in the scope option`, "series", []string{"oops", "series oops"}},
 		{"cancel", opts("id", "UPG-7 vendor delay"), `cannot read "UPG-7 vendor delay" as an upgrade id; use UPG-7`, "", nil},
 		// Review: the scope option given is kept, not contradicted by a
 		// hint; a list after the scope word is refused as a list is.
@@ -125,6 +118,80 @@ func TestIDOptionHoldsTheIDAlone(t *testing.T) {
 	}
 }
 
+// TestIDOptionScopeAloneIsTheScopeOption: cancel's scope alone after the
+// id, with no scope option (id:UPG-7 series), is read as that option, so
+// the core decides as for scope:series. It was refused with a hint to
+// scope:series that the core then refused for an upgrade of no series.
+func TestIDOptionScopeAloneIsTheScopeOption(t *testing.T) {
+	env := commands.Env{Now: testNow, Location: mustZone("Europe/Berlin")}
+	for _, tc := range []struct{ id, scope string }{
+		{"UPG-7 series", "series"},
+		{"#7 Occurrence", "occurrence"},
+		{"7. series", "series"},
+	} {
+		for _, reason := range []string{"", "oops"} {
+			got, err := build("cancel", opts("id", tc.id, "reason", reason), env)
+			want, werr := build("cancel", opts("id", "UPG-7", "scope", tc.scope, "reason", reason), env)
+			if err != nil || werr != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("id:%s reason:%s: %#v, %v; want %#v (%v)", tc.id, reason, got, err, want, werr)
+			}
+		}
+	}
+}
+
+// TestIDOptionScopeThroughDiscord: id:UPG-n series ends the series of an
+// occurrence, and for an upgrade of no series is refused as scope:series
+// is, pointing at the reason option; nothing changes then.
+func TestIDOptionScopeThroughDiscord(t *testing.T) {
+	f := newFixture(t, ModeHTTP)
+	f.ready()
+	if ans := f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v2.4.0"), O("when", "2026-12-01 02:00"))); !strings.Contains(ans.Text(), "Scheduled") {
+		t.Fatalf("schedule: %s", ans.Text())
+	}
+	f.settle()
+	ans := f.send(f.api.Command(alice, chOps, "cancel", O("id", "UPG-1 series"), O("reason", "oops")))
+	opt := f.send(f.api.Command(alice, chOps, "cancel", O("id", "UPG-1"), O("scope", "series"), O("reason", "oops")))
+	if !strings.Contains(ans.Content, "UPG-1 is not part of a series") || !strings.Contains(ans.Content, "reason:") || ans.Content != opt.Content || !ans.Ephemeral() {
+		t.Errorf("id:UPG-1 series on no series:\n%s\nwant as scope:series:\n%s", ans.Content, opt.Content)
+	}
+	f.settle()
+	if u, err := f.st.Get(context.Background(), 1); err != nil || u.State != bot.Scheduled {
+		t.Fatalf("UPG-1 after the refusal: %+v, %v; want it scheduled", u, err)
+	}
+	if ans := f.send(f.api.Command(alice, chOps, "schedule", O("service", "payments"), O("version", "v2.5.0"), O("every", "tue 02:00"), O("duration", "1h"))); !strings.Contains(ans.Text(), "Scheduled") {
+		t.Fatalf("schedule every: %s", ans.Text())
+	}
+	f.settle()
+	us, err := f.st.List(context.Background(), bot.Filter{States: []bot.State{bot.Scheduled}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var occ *bot.Upgrade
+	for _, u := range us {
+		if u.Series != nil {
+			occ = u
+			break
+		}
+	}
+	if occ == nil {
+		t.Fatalf("no occurrence scheduled: %+v", us)
+	}
+	ans = f.send(f.api.Command(alice, chOps, "cancel", O("id", occ.Key()+" series")))
+	f.settle()
+	after, err := f.st.List(context.Background(), bot.Filter{States: []bot.State{bot.Scheduled}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range after {
+		if u.Series != nil {
+			t.Errorf("%s of the series is still scheduled after cancel id:%s series: %s", u.Key(), occ.Key(), ans.Text())
+		}
+	}
+	if u, err := f.st.Get(context.Background(), occ.ID); err != nil || u.State != bot.Cancelled {
+		t.Errorf("%s after cancel id:%s series: %+v, %v; want it cancelled", occ.Key(), occ.Key(), u, err)
+	}
+}
+
 // TestIDOptionRefusalsThroughDiscord: sent from Discord, an id option
 // holding the id in brackets, a list, or cancel's scope after the id is
 // refused privately with what to send instead, written with Discord's
@@ -147,10 +214,10 @@ func TestIDOptionRefusalsThroughDiscord(t *testing.T) {
 			`Cannot read "(UPG-1)" as an upgrade id; leave out the punctuation: UPG-1.` + "\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
 		{"show", []discordtest.Opt{O("id", "UPG-1, UPG-2")},
 			"Show takes one upgrade id, not a list (UPG-1, UPG-2); give one, e.g. UPG-1.\nUsage: `/upgrade show id:<id>`"},
-		{"cancel", []discordtest.Opt{O("id", "UPG-1 series"), O("reason", "vendor delay")},
-			`"UPG-1 series" is more than an upgrade id: give the id alone and choose "series" in the scope option: ` +
-				"`/upgrade cancel id:UPG-1 scope:series reason:vendor delay`; if \"series\" begins the reason, give it in the reason option: " +
-				"`/upgrade cancel id:UPG-1 reason:series vendor delay`.\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
+		{"cancel", []discordtest.Opt{O("id", "UPG-1 series late")},
+			`"UPG-1 series late" is more than an upgrade id: give the id alone and choose "series" in the scope option: ` +
+				"`/upgrade cancel id:UPG-1 scope:series reason:late`; if \"series\" begins the reason, give it in the reason option: " +
+				"`/upgrade cancel id:UPG-1 reason:series late`.\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
 		{"cancel", []discordtest.Opt{O("id", "UPG-1 series, UPG-2")},
 			"Cancel takes one upgrade id, not a list (UPG-1 series, UPG-2); give one, e.g. UPG-1.\nUsage: `/upgrade cancel id:<id> [reason:<reason...>] [scope:<occurrence|series>]`"},
 		{"cancel", []discordtest.Opt{O("id", "UPG-1 series"), O("scope", "occurrence")},

@@ -197,6 +197,46 @@ func StoreContract(t *testing.T, open func(t *testing.T) bot.Store) {
 		}
 	})
 
+	t.Run("list with AnyActive keeps active upgrades outside the window", func(t *testing.T) {
+		st := open(t)
+		day := 24 * time.Hour
+		create(t, st, upgrade(1, "payments", t0.Add(-40*day), bot.Scheduled)) // overdue
+		create(t, st, upgrade(2, "payments", t0.Add(-2*day), bot.Scheduled))
+		create(t, st, upgrade(3, "payments", t0.Add(-40*day), bot.Scheduled))
+		create(t, st, upgrade(4, "payments", t0.Add(day), bot.Scheduled))
+		create(t, st, upgrade(5, "ledger", t0.Add(-40*day), bot.Scheduled)) // overdue, elsewhere
+		for _, id := range []int{2, 3} {
+			u, _ := st.Get(ctx, id)
+			u.Rev++
+			u.State = bot.Completed
+			if err := st.Update(ctx, u, bot.Decision{Action: bot.ActionCompleted, At: t0, Actor: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			name string
+			f    bot.Filter
+			want []int
+		}{
+			{"from", bot.Filter{Service: "payments", From: t0.Add(-30 * day), AnyActive: true}, []int{1, 2, 4}},
+			{"from and to", bot.Filter{Service: "payments", From: t0.Add(-30 * day), To: t0, AnyActive: true}, []int{1, 2, 4}},
+			{"active states", bot.Filter{States: []bot.State{bot.Scheduled}, From: t0, To: t0.Add(time.Hour), AnyActive: true}, []int{1, 5, 4}},
+			{"without AnyActive", bot.Filter{Service: "payments", From: t0.Add(-30 * day)}, []int{2, 4}},
+		} {
+			us, err := st.List(ctx, c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for _, u := range us {
+				got = append(got, u.ID)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s: List = %v, want %v", c.name, got, c.want)
+			}
+		}
+	})
+
 	t.Run("the first acknowledgment stands, with its decision", func(t *testing.T) {
 		st := open(t)
 		create(t, st, upgrade(1, "payments", t0.Add(48*time.Hour), bot.Scheduled))
