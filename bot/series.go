@@ -276,7 +276,7 @@ func (o occurrence) line(b *Bot, s *Series) Text {
 	case len(o.frozen) > 0:
 		return T("• ").Time(o.date.Start).Add(": skipped, frozen by ").Bold(o.frozen[0].Name).Add(".")
 	case o.dup != nil:
-		return T("• ").Time(o.date.Start).Add(": skipped, " + s.Service + " " + s.Version + " is already scheduled as ").Bold(commands.FormatID(o.dup.ID)).Add(" then.")
+		return T("• ").Time(o.date.Start).Add(": skipped, " + s.Service + " " + s.Version + " is already " + o.dup.asWord() + " as ").Bold(commands.FormatID(o.dup.ID)).Add(" then.")
 	case o.takenBy != 0:
 		return T("• ").Time(o.date.Start).Add(": skipped, series " + SeriesKey(o.takenBy) + " schedules " + s.Service + " " + s.Version + " then.")
 	}
@@ -416,7 +416,7 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 		why := T("series " + SeriesKey(taken) + " schedules the same version on that date.")
 		if dup {
 			o.dup = &cf
-			why = T("the same version is already scheduled as ").Bold(commands.FormatID(cf.ID)).Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add(".")
+			why = T("the same version is already " + cf.asWord() + " as ").Bold(commands.FormatID(cf.ID)).Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add(".")
 		} else {
 			o.takenBy = taken
 		}

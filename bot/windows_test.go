@@ -439,6 +439,25 @@ func TestSeriesSkipsADateItsVersionIsScheduledOn(t *testing.T) {
 	f.fails(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31", "already scheduled by series SER-2")
 }
 
+// TestSeriesSkipSaysTheBlockingUpgradesState: an occurrence skipped for an
+// upgrade of its version already under way says it is in progress, not
+// scheduled (QA: "already scheduled as UPG-1" of one in progress).
+func TestSeriesSkipSaysTheBlockingUpgradesState(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-11-24 00:30 UTC for 1h")
+	f.clock.Set(time.Date(2026, 11, 24, 0, 40, 0, 0, time.UTC))
+	f.ok(t, "alice", "start 1")
+	f.rec.Reset()
+	m := f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")
+	has(t, "the series", lines(m), "• 2026-11-24 01:00 UTC: skipped, payments v2.5.0 is already in progress as UPG-1 then.")
+	skipped := f.rec.Kinds(bot.KindSeries)
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Text, "is skipped: the same version is already in progress as UPG-1, from 2026-11-24 00:30 UTC to 2026-11-24 01:30 UTC.") {
+		t.Fatalf("skip notices: %+v", skipped)
+	}
+}
+
 // TestSeriesReplyNamesEachOccurrencesOverlapsAndAnyway: every occurrence
 // created at once says what it overlaps; anyway on a series is an admin's,
 // and one that overrode nothing says so; until is the last date.
