@@ -405,6 +405,12 @@ func TestListShowsTheActiveSeries(t *testing.T) {
 	if strings.Contains(lines(f.ok(t, "carol", "list")), "SER-1") {
 		t.Fatal("a cancelled series is still listed")
 	}
+	// A series' region shows in its scheduling reply and its list line
+	// (QA: both dropped it).
+	has(t, "a series in a region", lines(f.ok(t, "bob", "schedule checkout v4 every thu 22:00 UTC for 1h region eu")),
+		"Scheduled series SER-2: checkout v4 every Thu 22:00 UTC for 1h · region eu.")
+	has(t, "list of a series in a region", lines(f.ok(t, "carol", "list")),
+		"🔁 SER-2 checkout v4 every Thu 22:00 UTC for 1h · region eu · next occurrence")
 }
 
 // TestSeriesSkipsADateItsVersionIsScheduledOn: an occurrence whose window
