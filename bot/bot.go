@@ -359,7 +359,7 @@ func refusalText(pe *commands.Error) Text {
 		case p.Hint != nil:
 			h := Hint{Verb: p.Hint.Verb}
 			for _, a := range p.Hint.Args {
-				h.Args = append(h.Args, Arg{Name: a.Name, Value: a.Value, Placeholder: a.Placeholder})
+				h.Args = append(h.Args, Arg{Name: a.Name, Value: a.Value, Placeholder: a.Placeholder, Optional: a.Optional})
 			}
 			t = t.Command(h)
 		case p.Code:

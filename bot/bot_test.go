@@ -1090,6 +1090,12 @@ func TestOverrunOffersWhatTheStateAllows(t *testing.T) {
 			t.Errorf("overrun while %s: %q lacks %q", state, got, want)
 		}
 	}
+	// An occurrence of a series is cancelled alone with occurrence
+	// (cancel UPG-2 alone only asks which).
+	u.State, u.Series = bot.Scheduled, &bot.SeriesRef{ID: 1}
+	if got, want := d.Overrun(u).Plain(time.UTC), "or cancel it with /upgrade cancel UPG-1 occurrence [<reason...>]."; !strings.Contains(got, want) {
+		t.Errorf("overrun of an occurrence: %q lacks %q", got, want)
+	}
 }
 
 // A member's press while the platform could not say which groups she is in

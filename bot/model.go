@@ -57,6 +57,18 @@ type Conflict struct {
 	Version string    `json:"version"`
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"`
+	// State is the other upgrade's state when the conflict was found (for
+	// the words "already in progress as UPG-1"); not stored.
+	State State `json:"-"`
+}
+
+// asWord says how the other upgrade holds its window: "scheduled", or
+// "in progress" once started.
+func (c Conflict) asWord() string {
+	if c.State == InProgress {
+		return InProgress.Words()
+	}
+	return Scheduled.Words()
 }
 
 // Release is the release an upgrade ships, as the release lookup

@@ -234,7 +234,7 @@ func versionScheduled(conflicts []Conflict, service, version string) (Conflict, 
 // alreadyScheduled words the upgrade of the same version a window would
 // overlap: "payments v1 is already scheduled as UPG-1, from ... to ...".
 func alreadyScheduled(service, version string, cf Conflict) Text {
-	return T(service + " " + version + " is already scheduled as " + commands.FormatID(cf.ID) + ", from ").Time(cf.Start).Add(" to ").Time(cf.End)
+	return T(service + " " + version + " is already " + cf.asWord() + " as " + commands.FormatID(cf.ID) + ", from ").Time(cf.Start).Add(" to ").Time(cf.End)
 }
 
 // moveThatOne offers moving or lengthening the upgrade of the same version
@@ -274,7 +274,7 @@ func (b *Bot) sameVersionAgain(ctx context.Context, u *Upgrade, e edit) error {
 }
 
 func conflictOf(u *Upgrade) Conflict {
-	return Conflict{ID: u.ID, Service: u.Service, Version: u.Version, Start: u.Start, End: u.End}
+	return Conflict{ID: u.ID, Service: u.Service, Version: u.Version, Start: u.Start, End: u.End, State: u.State}
 }
 
 func sameConflicts(a, b []Conflict) bool {

@@ -104,6 +104,16 @@ func (s *Series) describe() string {
 	return d
 }
 
+// regionNote is the series' region as its scheduling reply and list line
+// show it, " · region eu" ("" without one): its occurrences are upgrades
+// in that region, as a one-off upgrade's Region field says.
+func (s *Series) regionNote() string {
+	if s.Region == "" {
+		return ""
+	}
+	return " · region " + s.Region
+}
+
 func (b *Bot) seriesLead() time.Duration {
 	if b.cfg.SeriesLead > 0 {
 		return b.cfg.SeriesLead
@@ -166,7 +176,7 @@ func (b *Bot) scheduleSeries(ctx context.Context, inv Invocation, svc Service, c
 		return Message{}, err
 	}
 
-	r := reply(T("🔁 Scheduled series " + s.Key() + ": ").Bold(s.describe()).Add("."))
+	r := reply(T("🔁 Scheduled series " + s.Key() + ": ").Bold(s.describe()).Add(s.regionNote() + "."))
 	if !every.ZoneGiven {
 		loc, own := b.location(inv)
 		whose := "the bot's default time zone; add a zone (UTC, Europe/Berlin, +02:00) to choose another"
@@ -276,7 +286,7 @@ func (o occurrence) line(b *Bot, s *Series) Text {
 	case len(o.frozen) > 0:
 		return T("• ").Time(o.date.Start).Add(": skipped, frozen by ").Bold(o.frozen[0].Name).Add(".")
 	case o.dup != nil:
-		return T("• ").Time(o.date.Start).Add(": skipped, " + s.Service + " " + s.Version + " is already scheduled as ").Bold(commands.FormatID(o.dup.ID)).Add(" then.")
+		return T("• ").Time(o.date.Start).Add(": skipped, " + s.Service + " " + s.Version + " is already " + o.dup.asWord() + " as ").Bold(commands.FormatID(o.dup.ID)).Add(" then.")
 	case o.takenBy != 0:
 		return T("• ").Time(o.date.Start).Add(": skipped, series " + SeriesKey(o.takenBy) + " schedules " + s.Service + " " + s.Version + " then.")
 	}
@@ -416,7 +426,7 @@ func (b *Bot) occur(ctx context.Context, s *Series, d commands.Date, cmd *series
 		why := T("series " + SeriesKey(taken) + " schedules the same version on that date.")
 		if dup {
 			o.dup = &cf
-			why = T("the same version is already scheduled as ").Bold(commands.FormatID(cf.ID)).Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add(".")
+			why = T("the same version is already " + cf.asWord() + " as ").Bold(commands.FormatID(cf.ID)).Add(", from ").Time(cf.Start).Add(" to ").Time(cf.End).Add(".")
 		} else {
 			o.takenBy = taken
 		}
@@ -838,7 +848,7 @@ func (b *Bot) seriesLines(ctx context.Context, service string) []Text {
 		if s.State != SeriesActive || service != "" && s.Service != service {
 			continue
 		}
-		line := T("🔁 " + s.Key() + " ").Bold(s.describe())
+		line := T("🔁 " + s.Key() + " ").Bold(s.describe()).Add(s.regionNote())
 		if e, err := s.recurrence(); err == nil {
 			if d, ok := e.On(s.Next); ok {
 				line = line.Add(" · next occurrence ").Time(d.Start).Add(", created ").Time(d.Start.Add(-b.seriesLead()))

@@ -405,6 +405,12 @@ func TestListShowsTheActiveSeries(t *testing.T) {
 	if strings.Contains(lines(f.ok(t, "carol", "list")), "SER-1") {
 		t.Fatal("a cancelled series is still listed")
 	}
+	// A series' region shows in its scheduling reply and its list line
+	// (QA: both dropped it).
+	has(t, "a series in a region", lines(f.ok(t, "bob", "schedule checkout v4 every thu 22:00 UTC for 1h region eu")),
+		"Scheduled series SER-2: checkout v4 every Thu 22:00 UTC for 1h · region eu.")
+	has(t, "list of a series in a region", lines(f.ok(t, "carol", "list")),
+		"🔁 SER-2 checkout v4 every Thu 22:00 UTC for 1h · region eu · next occurrence")
 }
 
 // TestSeriesSkipsADateItsVersionIsScheduledOn: an occurrence whose window
@@ -437,6 +443,25 @@ func TestSeriesSkipsADateItsVersionIsScheduledOn(t *testing.T) {
 		"• UPG-2 payments v2.6.0 · 2026-11-24 01:00 UTC to 2026-11-24 02:00 UTC")
 	// A second identical series is refused (TestASecondSeriesOfOneVersionIsRefused).
 	f.fails(t, "alice", "schedule payments v2.6.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31", "already scheduled by series SER-2")
+}
+
+// TestSeriesSkipSaysTheBlockingUpgradesState: an occurrence skipped for an
+// upgrade of its version already under way says it is in progress, not
+// scheduled (QA: "already scheduled as UPG-1" of one in progress).
+func TestSeriesSkipSaysTheBlockingUpgradesState(t *testing.T) {
+	cfg := windowsConfig(t)
+	cfg.Freezes = nil
+	f := newWindowsFixture(t, cfg)
+	f.ok(t, "alice", "schedule payments v2.5.0 at 2026-11-24 00:30 UTC for 1h")
+	f.clock.Set(time.Date(2026, 11, 24, 0, 40, 0, 0, time.UTC))
+	f.ok(t, "alice", "start 1")
+	f.rec.Reset()
+	m := f.ok(t, "alice", "schedule payments v2.5.0 every tue 02:00 Europe/Berlin for 1h until 2026-12-31")
+	has(t, "the series", lines(m), "• 2026-11-24 01:00 UTC: skipped, payments v2.5.0 is already in progress as UPG-1 then.")
+	skipped := f.rec.Kinds(bot.KindSeries)
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Text, "is skipped: the same version is already in progress as UPG-1, from 2026-11-24 00:30 UTC to 2026-11-24 01:30 UTC.") {
+		t.Fatalf("skip notices: %+v", skipped)
+	}
 }
 
 // TestSeriesReplyNamesEachOccurrencesOverlapsAndAnyway: every occurrence

@@ -439,9 +439,19 @@ func (d *Directory) Overrun(u *Upgrade) Message {
 	} else {
 		m.Lines = append(m.Lines, T("Start it late with ").Command(idHint("start", u)).Add(", extend it with ").Command(extend).
 			Add(", reschedule it with ").Command(hint("reschedule", id, Arg{Name: "when", Placeholder: "<time>"})).
-			Add(" or cancel it with ").Command(hint("cancel", id, cancelReasonArg)).Add("."))
+			Add(" or cancel it with ").Command(cancelHint(u)).Add("."))
 	}
 	return m
+}
+
+// cancelHint is the command that cancels u: for an occurrence of a series,
+// only it (cancel <id> alone would ask which).
+func cancelHint(u *Upgrade) Hint {
+	id := Arg{Name: "id", Value: u.Key()}
+	if u.Series != nil {
+		return hint("cancel", id, Arg{Name: "scope", Value: commands.CancelOccurrence}, cancelReasonArg)
+	}
+	return hint("cancel", id, cancelReasonArg)
 }
 
 // Escalation is the direct message to one person who has not acknowledged.

@@ -259,9 +259,10 @@ type Suggestion struct {
 }
 
 // SuggestionArg is one argument of a Suggestion; Placeholder is shown
-// when Value is empty (default "<Name>").
+// when Value is empty (default "<Name>"), in brackets when Optional.
 type SuggestionArg struct {
 	Name, Value, Placeholder string
+	Optional                 bool
 }
 
 // typed writes s in the text grammar: "/upgrade link UPG-7 acme/payments <tag>".
@@ -274,6 +275,9 @@ func (s Suggestion) typed() string {
 		}
 		if v == "" {
 			v = "<" + a.Name + ">"
+		}
+		if a.Optional && a.Value == "" {
+			v = "[" + v + "]"
 		}
 		words = append(words, v)
 	}

@@ -634,11 +634,11 @@ func (p *parser) schedule() (Command, error) {
 					return nil, err
 				}
 			}
-			if c.Every != nil {
-				return nil, p.fail(t.text, "unexpected %q; after every <weekday> <time> only for <duration>, until <date>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
-			}
 			if err := p.durationWithoutFor(startAt, startEnd, forText); err != nil {
 				return nil, err
+			}
+			if c.Every != nil {
+				return nil, p.fail(t.text, "unexpected %q; after every <weekday> <time> only for <duration>, until <date>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
 			}
 			return nil, p.fail(t.text, "unexpected %q; after the start only for <duration>, region <name>, impact <text...> and anyway <reason...> may follow", t.text)
 		}

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -42,10 +41,18 @@ func ParseSeriesID(s string) (n int, ok bool) {
 }
 
 // seriesIDError refuses a series id where an upgrade id is wanted, saying
-// what takes one: show and cancel.
+// what takes one: show and cancel, as hints each platform writes its way.
+// It names no upgrade (the series may have none yet): UPG-n stands for
+// any of them.
 func seriesIDError(typed string, n int) error {
 	id := FormatSeriesID(n)
-	return &Error{Token: typed, Msg: fmt.Sprintf("%s is a series, not an upgrade; use one of its upgrades (UPG-7: show %s lists them), or end the series with cancel %s", id, id, id)}
+	parts := []Part{
+		{Text: id + " is a series, not an upgrade; use one of its upgrades (UPG-n; "},
+		{Hint: &Suggestion{Verb: "show", Args: []SuggestionArg{{Name: "id", Value: id}}}},
+		{Text: " lists them), or end the series with "},
+		{Hint: &Suggestion{Verb: "cancel", Args: []SuggestionArg{{Name: "id", Value: id}, {Name: "reason", Placeholder: "<reason...>", Optional: true}}}},
+	}
+	return &Error{Token: typed, Msg: said(parts...), Says: parts}
 }
 
 // seriesID reads a series id in place of the upgrade id, for the

@@ -45,8 +45,19 @@ func TestSeriesIDs(t *testing.T) {
 			}
 			continue
 		}
-		if !strings.Contains(e.Msg, "SER-1 is a series, not an upgrade; use one of its upgrades (UPG-7: show SER-1 lists them), or end the series with cancel SER-1") || e.Usage == "" {
+		// No made-up upgrade id, and the commands as hints (Says), so
+		// that Discord writes them with its options.
+		if !strings.Contains(e.Msg, "SER-1 is a series, not an upgrade; use one of its upgrades (UPG-n; `/upgrade show SER-1` lists them), or end the series with `/upgrade cancel SER-1 [<reason...>]`") || e.Usage == "" {
 			t.Errorf("Parse(%q): %q (usage %q)", in, e.Msg, e.Usage)
+		}
+		var verbs []string
+		for _, p := range e.Says {
+			if p.Hint != nil {
+				verbs = append(verbs, p.Hint.Verb)
+			}
+		}
+		if !reflect.DeepEqual(verbs, []string{"show", "cancel"}) {
+			t.Errorf("Parse(%q): hints %v, want show and cancel", in, verbs)
 		}
 	}
 	for _, tc := range []struct {

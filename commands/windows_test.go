@@ -315,6 +315,10 @@ func TestParseWindowsGrammarErrors(t *testing.T) {
 		{"schedule payments v2 next for 1x", "1x", "", "/upgrade schedule <service> <version> next [for <duration>]"},
 		{"schedule payments v2 every tue 02:00 for 1h bogus", "bogus", "after every <weekday> <time> only for <duration>, until <date>, region", "every <weekday> <time> for <duration>"},
 		{"schedule payments v2 every tue for 1h", "for", "missing or unreadable clock time after every tue", ""},
+		// A duration without for, or twice, says so as after a one-off start.
+		{"schedule payments v2 every wed 03:00 1h", "1h", "unexpected \"1h\" right after the start; if it is the window's duration, put for before it: `every wed 03:00 for 1h`", "every <weekday> <time> for <duration>"},
+		{"schedule payments v2 every wed 03:00 UTC 2 hours", "2 hours", "put for before it: `every wed 03:00 UTC for 2 hours`", ""},
+		{"schedule payments v2 every wed 03:00 for 1h 1h", "1h", `the window duration is given twice: "for 1h", then "1h"; give it once`, "every <weekday> <time> for <duration>"},
 		// A zone abbreviation or a second zone gets the one-off time's words.
 		{"schedule payments v2 every tue 2am CET for 1h", "CET", `the abbreviation "CET" is not a time zone this bot understands (abbreviations are ambiguous)`, "/upgrade schedule"},
 		{"schedule payments v2 every tue 2am UTC Europe/Berlin for 1h", "Europe/Berlin", `the time already has a zone, so "Europe/Berlin" is one too many (give only one); write every <weekday> <time> [<zone>] for <duration>`, ""},

@@ -25,7 +25,7 @@ func TestDiscordSeriesByItsID(t *testing.T) {
 	discordContains(t, "the same series again", ans, "payments v1 is already scheduled by series SER-1", "`/upgrade cancel id:SER-1 [reason:<reason...>]`")
 	discordContains(t, "show id:SER-1", e.command("bob", dcOps, "show", dO("id", "SER-1")),
 		"SER-1 **payments v1 every Wed 03:00 UTC for 1h until 2026-12-31**", "Occurrences (1):")
-	discordContains(t, "start id:SER-1", e.command("alice", dcOps, "start", dO("id", "SER-1")), "SER-1 is a series, not an upgrade")
+	discordContains(t, "start id:SER-1", e.command("alice", dcOps, "start", dO("id", "SER-1")), "SER-1 is a series, not an upgrade", "`/upgrade show id:SER-1`", "`/upgrade cancel id:SER-1 [reason:<reason...>]`")
 	ans = e.command("alice", dcOps, "cancel", dO("id", "SER-1"), dO("scope", "series"), dO("reason", "moved to fridays"))
 	discordContains(t, "cancel id:SER-1", ans, "Cancelled series SER-1", "cancelled **UPG-1 payments v1**")
 	e.settle()
@@ -43,6 +43,7 @@ func TestSlackSeriesByItsID(t *testing.T) {
 		t.Errorf("the refusal is not private: %v", ans)
 	}
 	slackContains(t, "the same series again", slackAnswerText(ans), "payments v1 is already scheduled by series SER-1", "`/upgrade cancel SER-1 [&lt;reason...&gt;]`")
+	slackContains(t, "start SER-1", slackAnswerText(e.slash("alice", "C0OPS", "start SER-1")), "`/upgrade show SER-1`", "`/upgrade cancel SER-1 [&lt;reason...&gt;]`")
 	slackContains(t, "show SER-1", slackAnswerText(e.slash("bob", "C0OPS", "show SER-1")), "Occurrences (1):")
 	got := slackAnswerText(e.slash("alice", "C0OPS", "cancel SER-1 moved to fridays"))
 	slackContains(t, "cancel SER-1", got, "Cancelled series SER-1")
